@@ -1,0 +1,56 @@
+package io.herald.config;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.env.EnvironmentPostProcessor;
+import org.springframework.core.Ordered;
+import org.springframework.core.env.ConfigurableEnvironment;
+
+/**
+ * Fails startup, before anything connects, when a setting the active profile lists under
+ * {@code herald.required-settings} is blank, naming the property and its environment variable.
+ * Without it a missing broker address would surface minutes later as a connection retry loop.
+ */
+public class RequiredSettings implements EnvironmentPostProcessor, Ordered {
+
+    static final String KEY = "herald.required-settings";
+
+    @Override
+    public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
+        List<String> required = Binder.get(environment).bind(KEY, Bindable.listOf(String.class)).orElse(List.of());
+        List<String> missing = new ArrayList<>();
+        for (String property : required) {
+            String value;
+            try {
+                value = environment.getProperty(property);
+            } catch (IllegalArgumentException unresolvable) {
+                value = null;
+            }
+            if (value == null || value.isBlank()) {
+                missing.add(property + " (environment variable " + environmentVariable(property) + ")");
+            }
+        }
+        if (!missing.isEmpty()) {
+            String profiles = String.join(",", environment.getActiveProfiles());
+            String message = "Herald cannot start: missing required setting" + (missing.size() > 1 ? "s" : "") + " "
+                    + String.join(", ", missing) + ". They are listed under '" + KEY + "' in config/application-"
+                    + (profiles.isEmpty() ? "<profile>" : profiles) + ".yaml; set them in the environment.";
+            // Logging is not initialised yet at this point: make sure the operator sees it.
+            System.err.println(message);
+            throw new IllegalStateException(message);
+        }
+    }
+
+    static String environmentVariable(String property) {
+        return property.toUpperCase().replace('.', '_').replace('-', '_');
+    }
+
+    @Override
+    public int getOrder() {
+        return Ordered.LOWEST_PRECEDENCE;
+    }
+}

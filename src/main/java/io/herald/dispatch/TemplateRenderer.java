@@ -1,0 +1,77 @@
+package io.herald.dispatch;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import com.samskivert.mustache.Mustache;
+import com.samskivert.mustache.MustacheException;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+
+/**
+ * Renders message templates from the templates folder: templates/&lt;type&gt;/&lt;channel&gt;.&lt;part&gt;.&lt;locale&gt;.mustache,
+ * trying the customer's locale (en-GB), then its language (en), then the default locale.
+ * Files are read on every render, so an edited template applies to the next message.
+ * Mustache is strict here: a missing variable is an error, never a blank in a customer's message.
+ */
+@Component
+public class TemplateRenderer {
+
+    private final Path root;
+    private final String defaultLocale;
+    private final Mustache.Compiler compiler = Mustache.compiler().strictSections(true).escapeHTML(false);
+    private final Mustache.Compiler htmlCompiler = Mustache.compiler().strictSections(true).escapeHTML(true);
+
+    public TemplateRenderer(@Value("${herald.templates-dir:templates}") String root,
+                            @Value("${herald.default-locale:en}") String defaultLocale) {
+        this.root = Path.of(root);
+        this.defaultLocale = defaultLocale;
+    }
+
+    public boolean exists(String type, String channel, String part, String locale) {
+        return find(type, channel, part, locale) != null;
+    }
+
+    public String render(String type, String channel, String part, String locale, Map<String, Object> context) {
+        Path file = find(type, channel, part, locale);
+        if (file == null) {
+            throw new TemplateMissing("no " + channel + " " + part + " template for " + type + " in locale "
+                    + locale + " or " + defaultLocale + " (looked in " + root.resolve(type) + ")");
+        }
+        try {
+            String source = Files.readString(file);
+            Mustache.Compiler engine = part.equals("html") ? htmlCompiler : compiler;
+            return engine.compile(source).execute(context).strip();
+        } catch (MustacheException e) {
+            throw new TemplateMissing("template " + file + " cannot be filled: " + e.getMessage());
+        } catch (IOException e) {
+            throw new TemplateMissing("template " + file + " cannot be read: " + e.getMessage());
+        }
+    }
+
+    private Path find(String type, String channel, String part, String locale) {
+        for (String candidate : candidates(locale)) {
+            Path file = root.resolve(type).resolve(channel + "." + part + "." + candidate + ".mustache");
+            if (Files.isRegularFile(file)) {
+                return file;
+            }
+        }
+        return null;
+    }
+
+    private List<String> candidates(String locale) {
+        List<String> out = new ArrayList<>();
+        if (locale != null && !locale.isBlank()) {
+            Locale parsed = Locale.forLanguageTag(locale.replace('_', '-'));
+            out.add(parsed.toLanguageTag());
+            out.add(parsed.getLanguage());
+        }
+        out.add(defaultLocale);
+        return out.stream().distinct().toList();
+    }
+}

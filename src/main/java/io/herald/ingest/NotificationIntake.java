@@ -1,0 +1,64 @@
+package io.herald.ingest;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.identity.CustomerDirectory;
+import io.herald.ledger.NotificationLedger;
+import io.herald.ledger.UnroutedEvents;
+import io.herald.notification.CanonicalNotification;
+import io.herald.notification.NotificationValidator;
+import org.apache.camel.Exchange;
+import org.springframework.stereotype.Component;
+
+/**
+ * What happens to a mapped source event: ignored (recorded with its reason), or validated,
+ * resolved to a known customer and admitted to the ledger. It sets the exchange property
+ * {@value #OUTCOME} to IGNORED, DUPLICATE or ROUTE so the route decides what to forward.
+ */
+@Component
+public class NotificationIntake {
+
+    public static final String OUTCOME = "heraldOutcome";
+    public static final String SOURCE = "heraldSource";
+    public static final String RAW = "heraldRaw";
+    public static final String KEY = "heraldIdempotencyKey";
+
+    private final ObjectMapper json;
+    private final NotificationValidator validator;
+    private final CustomerDirectory directory;
+    private final NotificationLedger ledger;
+    private final UnroutedEvents unrouted;
+
+    public NotificationIntake(ObjectMapper json, NotificationValidator validator, CustomerDirectory directory,
+                              NotificationLedger ledger, UnroutedEvents unrouted) {
+        this.json = json;
+        this.validator = validator;
+        this.directory = directory;
+        this.ledger = ledger;
+        this.unrouted = unrouted;
+    }
+
+    public void admit(Exchange exchange) throws JsonProcessingException {
+        String source = exchange.getProperty(SOURCE, String.class);
+        String raw = exchange.getProperty(RAW, String.class);
+        JsonNode mapped = json.readTree(exchange.getMessage().getBody(String.class));
+        if (mapped.hasNonNull("ignored")) {
+            unrouted.ignored(source, mapped.path("sourceEventId").asText(null), mapped.get("ignored").asText(), raw);
+            exchange.setProperty(OUTCOME, "IGNORED");
+            return;
+        }
+        CanonicalNotification notification = validator.validate(mapped);
+        directory.resolve(notification.source(), notification.sourceEventId(), notification.customerId());
+        String canonical = json.writeValueAsString(notification);
+        NotificationLedger.Admission admission = ledger.admit(notification, canonical);
+        exchange.setProperty(KEY, notification.idempotencyKey());
+        exchange.setProperty(OUTCOME, admission == NotificationLedger.Admission.DUPLICATE ? "DUPLICATE" : "ROUTE");
+        exchange.getMessage().setHeader("kafka.KEY", notification.customerId());
+        exchange.getMessage().setBody(canonical);
+    }
+
+    public void routed(Exchange exchange) {
+        ledger.markRouted(exchange.getProperty(KEY, String.class));
+    }
+}

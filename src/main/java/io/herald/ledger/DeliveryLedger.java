@@ -1,0 +1,58 @@
+package io.herald.ledger;
+
+import java.util.Set;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * One ledger row per notification x channel, with its state, timestamps, the rendered message
+ * (already masked by the caller) and the reason for any outcome other than SENT. The unique
+ * (notification, channel) pair is the second dedup guard: a redelivered notification finds its
+ * delivery already done and does not send again.
+ */
+@Component
+public class DeliveryLedger {
+
+    /** States after which the channel is never sent again, except by an audited resend. */
+    static final Set<String> SETTLED = Set.of("SENDING", "SENT", "DELIVERED", "BOUNCED", "SKIPPED", "FAILED", "DISMISSED");
+
+    public record Delivery(long id, String state) {
+        public boolean settled() {
+            return SETTLED.contains(state);
+        }
+    }
+
+    private final JdbcTemplate jdbc;
+
+    public DeliveryLedger(JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    public Delivery open(long notificationId, String channel) {
+        jdbc.update("INSERT INTO delivery (notification_id, channel, state) VALUES (?, ?, 'PENDING') ON CONFLICT DO NOTHING",
+                notificationId, channel);
+        return jdbc.queryForObject("SELECT id, state FROM delivery WHERE notification_id = ? AND channel = ?",
+                (row, n) -> new Delivery(row.getLong("id"), row.getString("state")), notificationId, channel);
+    }
+
+    public void sending(long deliveryId, String recipientMasked, String subject, String renderedBody) {
+        jdbc.update("""
+                UPDATE delivery SET state = 'SENDING', recipient_masked = ?, subject = ?, rendered_body = ?,
+                       attempts = attempts + 1, updated_at = now() WHERE id = ?""",
+                recipientMasked, subject, renderedBody, deliveryId);
+    }
+
+    public void sent(long deliveryId, String providerMessageId) {
+        jdbc.update("UPDATE delivery SET state = 'SENT', provider_message_id = ?, reason = NULL, sent_at = now(), updated_at = now() WHERE id = ?",
+                providerMessageId, deliveryId);
+    }
+
+    public void skipped(long deliveryId, String reason) {
+        jdbc.update("UPDATE delivery SET state = 'SKIPPED', reason = ?, updated_at = now() WHERE id = ?", reason, deliveryId);
+    }
+
+    public void failed(long deliveryId, String reason) {
+        jdbc.update("UPDATE delivery SET state = 'FAILED', reason = ?, updated_at = now() WHERE id = ?", reason, deliveryId);
+    }
+}

@@ -1,0 +1,92 @@
+package io.herald;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Map;
+
+import com.icegreen.greenmail.util.GreenMailUtil;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import io.herald.testsupport.Signatures;
+import jakarta.mail.internet.MimeMessage;
+import org.junit.jupiter.api.Test;
+
+/** The first path end to end: signed ticket webhook -> Kafka -> DataSonnet -> customer -> SMTP, in the ledger. */
+class SupportWebhookTest extends HeraldIntegrationTest {
+
+    @Test
+    void signedTicketWebhookReachesTheCustomersInboxAndTheLedger() throws Exception {
+        String ticket = newTicketId();
+        String event = Samples.supportEvent("ticket.status_changed.json", ticket);
+
+        HttpResponse<String> response = postSignedSupport(event);
+
+        assertThat(response.statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(30)).until(() -> infra.mail().getReceivedMessages().length == 1);
+        MimeMessage mail = infra.mail().getReceivedMessages()[0];
+        assertThat(mail.getAllRecipients()).extracting(Object::toString).containsExactly("jenny.rosen@example.org");
+        assertThat(mail.getSubject()).isEqualTo("Your request #" + ticket + " is now Solved");
+        assertThat(GreenMailUtil.getBody(mail))
+                .contains("Hello Jenny,")
+                .contains("Your support request #" + ticket + " \"Printer error E-42 after update\" changed from Open to Solved.");
+
+        Map<String, Object> row = await().atMost(Duration.ofSeconds(10)).until(() -> jdbc.queryForMap("""
+                SELECT n.state AS notification_state, n.type, n.customer_id, d.channel, d.state, d.recipient_masked,
+                       d.subject, d.created_at, d.sent_at, d.reason
+                FROM notification n JOIN delivery d ON d.notification_id = n.id
+                WHERE n.idempotency_key = ?""", "support:ticket_status_changed:" + ticket + ":SOLVED:2026-11-21T10:12:44Z"),
+                r -> "SENT".equals(r.get("state")));
+        assertThat(row).containsEntry("notification_state", "ROUTED")
+                .containsEntry("type", "support.ticket_status_changed")
+                .containsEntry("customer_id", "cus_RkT4aB7cD9eF1g")
+                .containsEntry("channel", "email")
+                .containsEntry("recipient_masked", "j***@example.org")
+                .containsEntry("subject", "Your request #" + ticket + " is now Solved")
+                .containsEntry("reason", null);
+        assertThat(row.get("created_at")).isNotNull();
+        assertThat(row.get("sent_at")).isNotNull();
+    }
+
+    @Test
+    void wrongMissingOrStaleSignatureIsRefusedWith401AndNothingIsSent() throws Exception {
+        String refusedTicket = newTicketId();
+        String refused = Samples.supportEvent("ticket.status_changed.json", refusedTicket);
+        byte[] bytes = refused.getBytes(StandardCharsets.UTF_8);
+        String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+        String stale = Instant.now().minus(Duration.ofMinutes(10)).truncatedTo(ChronoUnit.SECONDS).toString();
+
+        HttpResponse<String> wrongSecret = postSupport(refused, now, Signatures.zendesk("not-the-secret", now, bytes));
+        HttpResponse<String> missing = postSupport(refused, now, null);
+        HttpResponse<String> staleTimestamp = postSupport(refused, stale, Signatures.zendesk(SUPPORT_SECRET, stale, bytes));
+        HttpResponse<String> alteredBody = postSupport(refused.replace("SOLVED", "CLOSED"), now, Signatures.zendesk(SUPPORT_SECRET, now, bytes));
+
+        assertThat(wrongSecret.statusCode()).isEqualTo(401);
+        assertThat(wrongSecret.body()).contains("signature does not match");
+        assertThat(missing.statusCode()).isEqualTo(401);
+        assertThat(missing.body()).contains("missing X-Zendesk-Webhook-Signature header");
+        assertThat(staleTimestamp.statusCode()).isEqualTo(401);
+        assertThat(staleTimestamp.body()).contains("stale signature");
+        assertThat(alteredBody.statusCode()).isEqualTo(401);
+
+        // Every refused attempt is recorded, with its reason and the body as received.
+        assertThat(jdbc.queryForList("SELECT reason FROM inbound_rejection WHERE source = 'support' AND http_status = 401 AND body_excerpt LIKE ?",
+                String.class, "%\"id\": \"" + refusedTicket + "\"%"))
+                .hasSize(4)
+                .anySatisfy(reason -> assertThat(reason).contains("stale signature"));
+
+        // A good event sent afterwards is delivered; it is the only mail, and the refused ticket has no notification.
+        String goodTicket = newTicketId();
+        assertThat(postSignedSupport(Samples.supportEvent("ticket.status_changed.json", goodTicket)).statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(30)).until(() -> infra.mail().getReceivedMessages().length >= 1);
+        assertThat(infra.mail().getReceivedMessages()).extracting(MimeMessage::getSubject)
+                .containsExactly("Your request #" + goodTicket + " is now Solved");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key LIKE ?", Integer.class,
+                "support:%:" + refusedTicket + ":%")).isZero();
+    }
+}

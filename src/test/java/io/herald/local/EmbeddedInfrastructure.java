@@ -1,0 +1,100 @@
+package io.herald.local;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.any;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+
+/**
+ * PostgreSQL, a KRaft Kafka broker, an SMTP server that keeps what it receives and a provider
+ * sandbox (WireMock, which journals every request), all in this JVM. Started once per JVM and
+ * shared by the local run and the tests; nothing needs Docker or an installed server.
+ */
+public final class EmbeddedInfrastructure {
+
+    public static final String[] TOPICS = {"herald.support.events", "herald.notifications"};
+
+    private static EmbeddedInfrastructure running;
+
+    private final EmbeddedPostgres postgres;
+    private final EmbeddedKafkaKraftBroker kafka;
+    private final GreenMail mail;
+    private final WireMockServer providers;
+
+    private EmbeddedInfrastructure(int smtpPort, int providerPort) throws IOException {
+        postgres = EmbeddedPostgres.builder().start();
+        kafka = new EmbeddedKafkaKraftBroker(1, 3, TOPICS);
+        kafka.afterPropertiesSet();
+        ServerSetup smtp = new ServerSetup(smtpPort, "127.0.0.1", ServerSetup.PROTOCOL_SMTP);
+        mail = new GreenMail(smtpPort == 0 ? smtp.dynamicPort() : smtp);
+        mail.start();
+        providers = new WireMockServer(options().port(providerPort).bindAddress("127.0.0.1"));
+        providers.start();
+        // Accept anything by default, as a provider sandbox would; tests add stubs of their own.
+        providers.stubFor(any(anyUrl()).atPriority(10).willReturn(aResponse().withStatus(202)
+                .withHeader("Content-Type", "application/json").withBody("{\"status\":\"accepted\",\"sandbox\":true}")));
+        Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "embedded-infrastructure-stop"));
+    }
+
+    /** Starts everything on free ports (tests). */
+    public static synchronized EmbeddedInfrastructure start() {
+        return start(0, 0);
+    }
+
+    public static synchronized EmbeddedInfrastructure start(int smtpPort, int providerPort) {
+        if (running == null) {
+            try {
+                running = new EmbeddedInfrastructure(smtpPort, providerPort);
+            } catch (IOException e) {
+                throw new IllegalStateException("Embedded infrastructure did not start: " + e.getMessage(), e);
+            }
+        }
+        return running;
+    }
+
+    /** The settings that point Herald at this infrastructure (the same ones prod takes from its environment). */
+    public Map<String, String> heraldSettings() {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("herald.db.url", postgres.getJdbcUrl("postgres", "postgres"));
+        settings.put("herald.db.user", "postgres");
+        settings.put("herald.db.password", "postgres");
+        settings.put("herald.kafka.brokers", kafka.getBrokersAsString());
+        settings.put("herald.mail.host", "127.0.0.1");
+        settings.put("herald.mail.port", String.valueOf(mail.getSmtp().getPort()));
+        settings.put("herald.providers.base-url", providers.baseUrl());
+        return settings;
+    }
+
+    public GreenMail mail() {
+        return mail;
+    }
+
+    public WireMockServer providers() {
+        return providers;
+    }
+
+    public String kafkaBrokers() {
+        return kafka.getBrokersAsString();
+    }
+
+    private void stop() {
+        try {
+            providers.stop();
+            mail.stop();
+            kafka.destroy();
+            postgres.close();
+        } catch (Exception ignored) {
+            // The JVM is going away; nothing to report to.
+        }
+    }
+}

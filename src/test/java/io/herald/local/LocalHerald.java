@@ -1,0 +1,47 @@
+package io.herald.local;
+
+import java.util.Map;
+
+import io.herald.HeraldApplication;
+import org.springframework.boot.SpringApplication;
+
+/**
+ * Runs Herald locally with everything embedded: {@code mvn spring-boot:test-run}.
+ * Starts PostgreSQL, Kafka, an SMTP server (with a page listing what it received) and the
+ * provider sandbox, points Herald at them through the same settings production reads from
+ * its environment, and starts Herald with the local profile. Lives in src/test so none of
+ * this reaches the production image.
+ */
+public final class LocalHerald {
+
+    private LocalHerald() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int smtpPort = Integer.getInteger("herald.local.smtp-port", 3025);
+        int providerPort = Integer.getInteger("herald.local.sandbox-port", 8089);
+        int mailboxPort = Integer.getInteger("herald.local.mailbox-port", 8025);
+        EmbeddedInfrastructure infra = EmbeddedInfrastructure.start(smtpPort, providerPort);
+        Map<String, String> settings = infra.heraldSettings();
+        settings.forEach(System::setProperty);
+        LocalMailbox.serve(infra.mail(), mailboxPort);
+
+        SpringApplication herald = new SpringApplication(HeraldApplication.class);
+        herald.setAdditionalProfiles("local");
+        herald.run(args);
+
+        String port = System.getProperty("herald.http.port", "8080");
+        System.out.println("""
+
+                ============================ Herald is running (local profile) ============================
+                  Post a signed sample ticket event:  scripts/post-sample-webhook.sh
+                  Hawtio (routes, diagrams, counts):  http://localhost:%1$s/actuator/hawtio
+                  Mail Herald sent (SMTP on %2$s):      http://localhost:%3$d/
+                  Provider sandbox requests:          %4$s/__admin/requests
+                  Health:                             http://localhost:%1$s/actuator/health
+                  Kafka: %5$s    PostgreSQL: %6$s
+                ===========================================================================================
+                """.formatted(port, settings.get("herald.mail.port"), mailboxPort,
+                settings.get("herald.providers.base-url"), settings.get("herald.kafka.brokers"), settings.get("herald.db.url")));
+    }
+}

@@ -1,0 +1,75 @@
+package io.herald.testsupport;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.herald.HeraldApplication;
+import io.herald.local.EmbeddedInfrastructure;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.ActiveProfiles;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Boots the whole of Herald, its real routes from routes/ included, on the embedded
+ * PostgreSQL, Kafka and SMTP server. Every subclass shares one Spring context (same config).
+ */
+@SpringBootTest(classes = HeraldApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ActiveProfiles("local")
+public abstract class HeraldIntegrationTest {
+
+    public static final String SUPPORT_SECRET = "local-demo-webhook-secret";
+    private static final AtomicInteger TICKETS = new AtomicInteger((int) (System.currentTimeMillis() % 100_000) * 10);
+
+    protected static final EmbeddedInfrastructure infra = EmbeddedInfrastructure.start();
+    protected final HttpClient http = HttpClient.newHttpClient();
+
+    @LocalServerPort
+    protected int port;
+
+    @Autowired
+    protected JdbcTemplate jdbc;
+
+    @DynamicPropertySource
+    static void pointAtEmbeddedInfrastructure(DynamicPropertyRegistry registry) {
+        infra.heraldSettings().forEach((key, value) -> registry.add(key, () -> value));
+    }
+
+    @BeforeEach
+    void emptyInbox() throws Exception {
+        infra.mail().purgeEmailFromAllMailboxes();
+    }
+
+    /** A ticket id no other test uses, so each test's events are new notifications. */
+    protected static String newTicketId() {
+        return String.valueOf(TICKETS.incrementAndGet());
+    }
+
+    protected HttpResponse<String> postSupport(String body, String timestamp, String signature) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/webhooks/support"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+        if (timestamp != null) {
+            request.header("X-Zendesk-Webhook-Signature-Timestamp", timestamp);
+        }
+        if (signature != null) {
+            request.header("X-Zendesk-Webhook-Signature", signature);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    protected HttpResponse<String> postSignedSupport(String body) throws Exception {
+        String timestamp = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+        return postSupport(body, timestamp, Signatures.zendesk(SUPPORT_SECRET, timestamp, body.getBytes(StandardCharsets.UTF_8)));
+    }
+}
