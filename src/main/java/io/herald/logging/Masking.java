@@ -7,8 +7,10 @@ import java.util.regex.Pattern;
 public final class Masking {
 
     private static final Pattern EMAIL = Pattern.compile("([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\\.[A-Za-z]{2,})");
-    // International or long national numbers: +44 7700 900123, +15555550100, (555) 555-0100...
-    private static final Pattern PHONE = Pattern.compile("(?<![\\w+])(\\+?\\d[\\d ().-]{7,}\\d)(?![\\w])");
+    // Numbers written as phone numbers: international (+44 7700 900123, +15555550100) or grouped
+    // national ((555) 555-0100, 555-555-0100). Bare digit runs (ids, offsets, temp file names) are left alone.
+    private static final Pattern PHONE = Pattern.compile(
+            "(?<![\\w+])(\\+\\d[\\d ().-]{7,}\\d|\\(\\d{3}\\) ?\\d{3}[ -]\\d{4}|\\d{3}[ -]\\d{3}[ -]\\d{4})(?![\\w])");
 
     private Masking() {
     }

@@ -1,13 +1,18 @@
 package io.herald.testsupport;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 import io.herald.HeraldApplication;
 import io.herald.local.EmbeddedInfrastructure;
@@ -19,6 +24,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.context.ActiveProfiles;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.util.FileSystemUtils;
 
 /**
  * Boots the whole of Herald, its real routes from routes/ included, on the embedded
@@ -40,9 +46,30 @@ public abstract class HeraldIntegrationTest {
     @Autowired
     protected JdbcTemplate jdbc;
 
+    /** A copy of routes/ that tests may edit (the reload test does); the real folder is never touched. */
+    protected static final Path ROUTES = copyOfRoutes();
+
     @DynamicPropertySource
     static void pointAtEmbeddedInfrastructure(DynamicPropertyRegistry registry) {
         infra.heraldSettings().forEach((key, value) -> registry.add(key, () -> value));
+        registry.add("herald.routes", () -> "file:" + ROUTES + "/*.camel.yaml");
+        registry.add("camel.main.routes-reload-directory", ROUTES::toString);
+    }
+
+    private static Path copyOfRoutes() {
+        try {
+            Path copy = Path.of("target", "test-routes");
+            FileSystemUtils.deleteRecursively(copy);
+            Files.createDirectories(copy);
+            try (Stream<Path> files = Files.list(Path.of("routes"))) {
+                for (Path file : files.filter(f -> f.toString().endsWith(".camel.yaml")).toList()) {
+                    Files.copy(file, copy.resolve(file.getFileName()));
+                }
+            }
+            return copy;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @BeforeEach
