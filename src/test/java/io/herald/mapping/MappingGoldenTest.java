@@ -1,0 +1,413 @@
+package io.herald.mapping;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import com.datasonnet.document.MediaTypes;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.camel.Exchange;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.language.datasonnet.DatasonnetExpression;
+import org.apache.camel.support.DefaultExchange;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Runs the real DataSonnet mappings (datasonnet/*.ds, read from disk exactly as the routes do with
+ * {@code resource:file:...}) through camel-datasonnet, without Spring, and compares the output with
+ * golden files under src/test/resources/golden.
+ *
+ * <p>To regenerate the golden files after an intended mapping change, run with
+ * {@code -Dgolden.update=true}, then review the diff of src/test/resources/golden before committing.
+ */
+class MappingGoldenTest {
+
+    private static final Path SAMPLES = Path.of("src/test/resources/samples");
+    private static final Path GOLDEN = Path.of("src/test/resources/golden");
+    private static final String BILLING = "billing-stripe.ds";
+    private static final String CRM = "crm-outbox.ds";
+    private static final String SUPPORT = "support-ticket.ds";
+    private static final String CRM_CREATED_AT = "2026-11-21T09:58:13Z";
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private static DefaultCamelContext camel;
+
+    @BeforeAll
+    static void startCamel() {
+        camel = new DefaultCamelContext();
+        camel.start();
+    }
+
+    @AfterAll
+    static void stopCamel() throws Exception {
+        if (camel != null) {
+            camel.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- golden cases
+
+    /** One mapping run: which mapping, the input, and the golden file the output must equal. */
+    record Case(String name, String mapping, String input, String golden) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static Stream<Arguments> goldenCases() {
+        return allCases().stream().map(c -> Arguments.of(c));
+    }
+
+    static List<Case> allCases() {
+        List<Case> cases = new ArrayList<>();
+        // every billing sample
+        for (String type : List.of("invoice.payment_failed", "invoice.paid",
+                "customer.subscription.trial_will_end", "charge.refunded")) {
+            cases.add(new Case("billing " + type, BILLING, sample("billing/" + type + ".json"),
+                    "billing/" + type + ".canonical.json"));
+        }
+        cases.add(new Case("billing unknown type is ignored", BILLING,
+                edit(sample("billing/invoice.paid.json"), e -> e.put("type", "customer.updated")),
+                "billing/unknown-type.ignored.json"));
+        cases.add(new Case("billing unknown type without a customer is ignored, not rejected", BILLING,
+                edit(sample("billing/charge.refunded.json"), e -> {
+                    e.put("type", "payout.paid");
+                    data(e).putNull("customer");
+                }),
+                "billing/unknown-type-no-customer.ignored.json"));
+
+        // every CRM sample, wrapped as the outbox route wraps a row
+        cases.add(new Case("crm order.confirmed", CRM, outbox(17, "order.confirmed", sample("crm/order.confirmed.json")),
+                "crm/order.confirmed.canonical.json"));
+        cases.add(new Case("crm appointment.scheduled", CRM,
+                outbox(18, "appointment.scheduled", sample("crm/appointment.scheduled.json")),
+                "crm/appointment.scheduled.canonical.json"));
+        cases.add(new Case("crm contact.updated is a directory change", CRM,
+                outbox(19, "contact.updated", sample("crm/contact.updated.json")),
+                "crm/contact.updated.contact-update.json"));
+        cases.add(new Case("crm appointment.cancelled is ignored", CRM,
+                outbox(20, "appointment.cancelled", sample("crm/appointment.scheduled.json")),
+                "crm/appointment.cancelled.ignored.json"));
+        cases.add(new Case("crm payload still as JSON text maps the same", CRM,
+                outboxWithTextPayload(17, "order.confirmed", sample("crm/order.confirmed.json")),
+                "crm/order.confirmed.canonical.json"));
+
+        // the existing support mapping
+        for (String type : List.of("ticket.status_changed", "ticket.comment_added")) {
+            cases.add(new Case("support " + type, SUPPORT, sample("support/" + type + ".json"),
+                    "support/" + type + ".canonical.json"));
+        }
+        cases.add(new Case("support internal note is ignored", SUPPORT,
+                edit(sample("support/ticket.comment_added.json"),
+                        e -> ((ObjectNode) e.at("/event/comment")).put("is_public", false)),
+                "support/internal-note.ignored.json"));
+        cases.add(new Case("support comment by the customer is ignored", SUPPORT,
+                edit(sample("support/ticket.comment_added.json"),
+                        e -> ((ObjectNode) e.at("/event/comment/author")).put("is_staff", false)),
+                "support/customer-comment.ignored.json"));
+        return cases;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("goldenCases")
+    void mappingOutputEqualsGolden(Case c) throws IOException {
+        String output = map(c.mapping(), c.input());
+        JsonNode actual = JSON.readTree(output);
+        Path goldenFile = GOLDEN.resolve(c.golden());
+        if (Boolean.getBoolean("golden.update")) {
+            Files.createDirectories(goldenFile.getParent());
+            Files.writeString(goldenFile, JSON.writeValueAsString(actual) + "\n", StandardCharsets.UTF_8);
+        }
+        if (!Files.exists(goldenFile)) {
+            fail("no golden file " + goldenFile + " for case '" + c.name() + "'; the mapping produced:\n"
+                    + JSON.writeValueAsString(actual) + "\n(run with -Dgolden.update=true to write it, then review it)");
+        }
+        JsonNode expected = JSON.readTree(goldenFile.toFile());
+        assertJsonEquals(expected, actual, c.name() + " (" + c.mapping() + " vs " + goldenFile + ")");
+    }
+
+    @Test
+    void everyGoldenFileIsUsedByACase() throws IOException {
+        Set<String> used = allCases().stream().map(Case::golden).collect(Collectors.toSet());
+        try (Stream<Path> files = Files.walk(GOLDEN)) {
+            List<String> stale = files.filter(Files::isRegularFile)
+                    .map(p -> GOLDEN.relativize(p).toString().replace('\\', '/'))
+                    .filter(p -> !used.contains(p))
+                    .sorted()
+                    .toList();
+            assertEquals(List.of(), stale, "golden files that no test case compares against");
+        }
+    }
+
+    // ---------------------------------------------------------------- idempotency keys
+
+    @Test
+    void redeliveredBillingEventKeepsItsKeyButANewAttemptGetsANewOne() throws IOException {
+        String original = sample("billing/invoice.payment_failed.json");
+        String redelivered = edit(original, e -> e.put("id", "evt_redelivered"));
+        String nextAttempt = edit(original, e -> {
+            e.put("id", "evt_attempt3");
+            data(e).put("attempt_count", 3);
+        });
+        String key = key(map(BILLING, original));
+        assertEquals("billing:invoice.payment_failed:in_1QxR1zLkdIwHu7ixQ9w8E7r6:attempt-2", key);
+        assertEquals(key, key(map(BILLING, redelivered)));
+        assertNotEquals(key, key(map(BILLING, nextAttempt)));
+    }
+
+    // ---------------------------------------------------------------- rejected inputs
+
+    @Test
+    void billingEventWithoutCustomerIsRejected() throws IOException {
+        String input = edit(sample("billing/invoice.payment_failed.json"), e -> data(e).putNull("customer"));
+        assertRejected(BILLING, input,
+                "billing event evt_1QxR2mLkdIwHu7ixA1b2C3d4 has no customer: data.object.customer is null");
+    }
+
+    @Test
+    void billingEventWithoutCurrencyIsRejected() throws IOException {
+        String input = edit(sample("billing/invoice.paid.json"), e -> data(e).remove("currency"));
+        assertRejected(BILLING, input,
+                "billing event evt_1QxS9kLkdIwHu7ixZ5y4X3w2 has no currency: data.object.currency is null");
+    }
+
+    @Test
+    void crmOrderWithoutCustomerIsRejected() throws IOException {
+        String payload = edit(sample("crm/order.confirmed.json"), p -> ((ObjectNode) p.get("account")).remove("externalId"));
+        assertRejected(CRM, outbox(17, "order.confirmed", payload),
+                "crm event crm-outbox-17 has no customer: payload.account.externalId is null");
+    }
+
+    @Test
+    void supportEventWithoutCustomerIsRejected() throws IOException {
+        String input = edit(sample("support/ticket.status_changed.json"),
+                e -> ((ObjectNode) e.get("detail")).remove("external_id"));
+        assertRejected(SUPPORT, input,
+                "support event 01JD4S7K9Q2W3E4R5T6Y7U8I9O has no customer: detail.external_id is null");
+    }
+
+    // ---------------------------------------------------------------- herald.libsonnet helpers
+
+    @Test
+    void moneyFormatsMinorUnitsWithTheCurrencyExponent() throws IOException {
+        String script = """
+                /** DataSonnet
+                version=2.0
+                output application/json
+                input body application/json
+                */
+                local herald = import 'herald.libsonnet';
+                [herald.money(c[0], c[1]) for c in body.minor] + [herald.moneyMajor(c[0], c[1]) for c in body.major]
+                """;
+        String input = """
+                {"minor": [[4900, "usd"], [12999, "gbp"], [500, "jpy"], [-250, "eur"], [5, "usd"], [0, "usd"], [1234, "kwd"]],
+                 "major": [[129.90, "EUR"], [119.9, "EUR"], [10, "EUR"]]}
+                """;
+        JsonNode actual = JSON.readTree(evaluate(script, input));
+        JsonNode expected = JSON.readTree("""
+                ["49.00 USD", "129.99 GBP", "500 JPY", "-2.50 EUR", "0.05 USD", "0.00 USD", "1.234 KWD",
+                 "129.90 EUR", "119.90 EUR", "10.00 EUR"]
+                """);
+        assertJsonEquals(expected, actual, "herald.money / herald.moneyMajor");
+    }
+
+    @Test
+    void isoFromUnixAgreesWithDataSonnetDatetime() throws IOException {
+        // herald.isoFromUnix is pure Jsonnet (ds is not in scope in a .libsonnet): check it against ds.datetime.
+        String script = """
+                /** DataSonnet
+                version=2.0
+                output application/json
+                input body application/json
+                */
+                local herald = import 'herald.libsonnet';
+                {
+                  mismatches: [
+                    { seconds: t, herald: herald.isoFromUnix(t), datasonnet: ds.datetime.parse(t, 'epoch').toISO() }
+                    for t in body
+                    if herald.isoFromUnix(t) != ds.datetime.parse(t, 'epoch').toISO()
+                  ],
+                  sample: herald.isoFromUnix(1763719200),
+                  nullStaysNull: herald.isoFromUnix(null),
+                }
+                """;
+        List<Long> seconds = new ArrayList<>(List.of(0L, 59L, 86399L, 86400L, 951782400L, 951868799L, 951868800L,
+                1709164800L, 1763719200L, 1763985600L, 4107542400L, 4107628800L, 253402300799L, -1L, -86401L));
+        for (long t = 0; t < 4_200_000_000L; t += 37_000_003L) {
+            seconds.add(t);
+        }
+        JsonNode result = JSON.readTree(evaluate(script, JSON.writeValueAsString(seconds)));
+        assertEquals(0, result.get("mismatches").size(), "isoFromUnix disagrees with ds.datetime: " + result.get("mismatches"));
+        assertEquals("2025-11-21T10:00:00Z", result.get("sample").asText());
+        assertTrue(result.get("nullStaysNull").isNull());
+    }
+
+    // ---------------------------------------------------------------- running DataSonnet
+
+    /** Runs a mapping file from datasonnet/ the way the routes do: resource:file:, JSON in, JSON text out. */
+    static String map(String mapping, String input) {
+        return evaluate("resource:file:datasonnet/" + mapping, input);
+    }
+
+    static String evaluate(String expressionText, String input) {
+        DatasonnetExpression expression =
+                (DatasonnetExpression) camel.resolveLanguage("datasonnet").createExpression(expressionText);
+        expression.setBodyMediaType(MediaTypes.APPLICATION_JSON);
+        expression.setOutputMediaType(MediaTypes.APPLICATION_JSON);
+        expression.setResultType(String.class);
+        expression.init(camel);
+        Exchange exchange = new DefaultExchange(camel);
+        exchange.getMessage().setBody(input);
+        return expression.evaluate(exchange, String.class);
+    }
+
+    static void assertRejected(String mapping, String input, String expectedReason) {
+        RuntimeException e = assertThrows(RuntimeException.class, () -> {
+            String output = map(mapping, input);
+            fail(mapping + " should have rejected the input but produced: " + output);
+        });
+        String messages = messages(e);
+        assertTrue(messages.contains(expectedReason),
+                mapping + " rejected the input, but without the reason\n  expected to contain: " + expectedReason
+                        + "\n  actual messages: " + messages);
+    }
+
+    static String messages(Throwable e) {
+        Set<String> messages = new LinkedHashSet<>();
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getMessage() != null) {
+                messages.add(t.getMessage());
+            }
+        }
+        return String.join(" | ", messages);
+    }
+
+    // ---------------------------------------------------------------- inputs
+
+    static String sample(String path) {
+        try {
+            return Files.readString(SAMPLES.resolve(path), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The sample with one change applied, so a test shows exactly what differs from the real shape. */
+    static String edit(String json, Consumer<ObjectNode> change) {
+        try {
+            ObjectNode node = (ObjectNode) JSON.readTree(json);
+            change.accept(node);
+            return JSON.writeValueAsString(node);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static ObjectNode data(ObjectNode event) {
+        return (ObjectNode) event.at("/data/object");
+    }
+
+    /** A CRM outbox row as the route hands it to crm-outbox.ds. */
+    static String outbox(long id, String eventType, String payloadJson) {
+        try {
+            ObjectNode row = JSON.createObjectNode();
+            row.put("outboxId", id);
+            row.put("eventType", eventType);
+            row.set("payload", JSON.readTree(payloadJson));
+            row.put("createdAt", CRM_CREATED_AT);
+            return JSON.writeValueAsString(row);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The same row with the TEXT column passed through unparsed. */
+    static String outboxWithTextPayload(long id, String eventType, String payloadJson) {
+        ObjectNode row = JSON.createObjectNode();
+        row.put("outboxId", id);
+        row.put("eventType", eventType);
+        row.put("payload", payloadJson);
+        row.put("createdAt", CRM_CREATED_AT);
+        try {
+            return JSON.writeValueAsString(row);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String key(String canonical) throws IOException {
+        return JSON.readTree(canonical).get("idempotencyKey").asText();
+    }
+
+    // ---------------------------------------------------------------- comparing JSON
+
+    /** Numbers compare by value (2 == 2.0); everything else must be identical, including nulls and key sets. */
+    private static final Comparator<JsonNode> NUMBERS_BY_VALUE = (a, b) -> {
+        if (a.isNumber() && b.isNumber()) {
+            return a.decimalValue().compareTo(b.decimalValue());
+        }
+        return a.equals(b) ? 0 : 1;
+    };
+
+    static void assertJsonEquals(JsonNode expected, JsonNode actual, String what) throws IOException {
+        if (expected.equals(NUMBERS_BY_VALUE, actual)) {
+            return;
+        }
+        List<String> differences = new ArrayList<>();
+        diff("", expected, actual, differences);
+        fail(what + " differs from golden:\n  " + String.join("\n  ", differences)
+                + "\n--- expected\n" + JSON.writeValueAsString(expected)
+                + "\n--- actual\n" + JSON.writeValueAsString(actual));
+    }
+
+    static void diff(String path, JsonNode expected, JsonNode actual, List<String> out) {
+        String at = path.isEmpty() ? "$" : path;
+        if (expected == null || expected.isMissingNode()) {
+            out.add(at + ": unexpected " + actual);
+        } else if (actual == null || actual.isMissingNode()) {
+            out.add(at + ": missing, expected " + expected);
+        } else if (expected.isObject() && actual.isObject()) {
+            Set<String> names = new LinkedHashSet<>();
+            expected.fieldNames().forEachRemaining(names::add);
+            actual.fieldNames().forEachRemaining(names::add);
+            for (String name : names) {
+                diff(path + "." + name, expected.get(name), actual.get(name), out);
+            }
+        } else if (expected.isArray() && actual.isArray()) {
+            ArrayNode e = (ArrayNode) expected;
+            ArrayNode a = (ArrayNode) actual;
+            for (int i = 0; i < Math.max(e.size(), a.size()); i++) {
+                diff(path + "[" + i + "]", i < e.size() ? e.get(i) : null, i < a.size() ? a.get(i) : null, out);
+            }
+        } else if (NUMBERS_BY_VALUE.compare(expected, actual) != 0) {
+            out.add(at + ": expected " + expected + " but was " + actual);
+        }
+    }
+}
