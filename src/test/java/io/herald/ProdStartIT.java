@@ -163,6 +163,7 @@ class ProdStartIT {
         env.put("HERALD_MAIL_PORT", settings.get("herald.mail.port"));
         env.put("HERALD_MAIL_FROM", "Herald <notifications@herald.example>");
         env.put("HERALD_SUPPORT_WEBHOOK_SECRET", SECRET);
+        env.put("HERALD_BILLING_WEBHOOK_SECRET", "it-billing-secret");
         env.put("HERALD_ADMIN_USERNAME", "admin");
         env.put("HERALD_ADMIN_PASSWORD", ADMIN_PASSWORD);
         return env;

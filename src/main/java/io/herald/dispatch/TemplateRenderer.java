@@ -17,15 +17,16 @@ import org.springframework.stereotype.Component;
  * Renders message templates from the templates folder: templates/&lt;type&gt;/&lt;channel&gt;.&lt;part&gt;.&lt;locale&gt;.mustache,
  * trying the customer's locale (en-GB), then its language (en), then the default locale.
  * Files are read on every render, so an edited template applies to the next message.
- * Mustache is strict here: a missing variable is an error, never a blank in a customer's message.
+ * Mustache is strict for variables: a missing one is an error, never a blank in a customer's message;
+ * a section ({{#x}}...{{/x}}) on a missing value is simply left out, which is what sections are for.
  */
 @Component
 public class TemplateRenderer {
 
     private final Path root;
     private final String defaultLocale;
-    private final Mustache.Compiler compiler = Mustache.compiler().strictSections(true).escapeHTML(false);
-    private final Mustache.Compiler htmlCompiler = Mustache.compiler().strictSections(true).escapeHTML(true);
+    private final Mustache.Compiler compiler = Mustache.compiler().escapeHTML(false);
+    private final Mustache.Compiler htmlCompiler = Mustache.compiler().escapeHTML(true);
 
     public TemplateRenderer(@Value("${herald.templates-dir:templates}") String root,
                             @Value("${herald.default-locale:en}") String defaultLocale) {

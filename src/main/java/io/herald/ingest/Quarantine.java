@@ -15,6 +15,9 @@ import org.springframework.stereotype.Component;
 @Component
 public class Quarantine {
 
+    /** Exchange property the ingest routes set to the step they are in (mapping, intake). */
+    public static final String STEP = "heraldStep";
+
     private static final Logger log = LoggerFactory.getLogger(Quarantine.class);
 
     private final UnroutedEvents unrouted;
@@ -27,22 +30,20 @@ public class Quarantine {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String source = exchange.getProperty(NotificationIntake.SOURCE, String.class);
         String raw = exchange.getProperty(NotificationIntake.RAW, String.class);
-        String step = stepOf(cause);
-        String reason = MappingErrors.readable(cause);
+        String step = stepOf(cause, exchange.getProperty(STEP, "processing", String.class));
+        String reason = MappingErrors.readable(cause, step);
         unrouted.quarantined(source, null, step, reason, raw);
         log.warn("Quarantined {} event at step {}: {}", source, step, reason);
     }
 
-    static String stepOf(Throwable cause) {
+    /** The failing step: from the exception when it says, otherwise the step the route was in. */
+    static String stepOf(Throwable cause, String routeStep) {
         if (cause instanceof InvalidNotification) {
             return "validation";
         }
         if (cause instanceof UnknownCustomer) {
             return "identity";
         }
-        if (MappingErrors.isMappingError(cause)) {
-            return "mapping";
-        }
-        return "processing";
+        return routeStep;
     }
 }

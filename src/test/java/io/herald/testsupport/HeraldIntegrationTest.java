@@ -11,11 +11,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import io.herald.HeraldApplication;
 import io.herald.local.EmbeddedInfrastructure;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -35,6 +41,7 @@ import org.springframework.util.FileSystemUtils;
 public abstract class HeraldIntegrationTest {
 
     public static final String SUPPORT_SECRET = "local-demo-webhook-secret";
+    public static final String BILLING_SECRET = "local-demo-billing-secret";
     private static final AtomicInteger TICKETS = new AtomicInteger((int) (System.currentTimeMillis() % 100_000) * 10);
 
     protected static final EmbeddedInfrastructure infra = EmbeddedInfrastructure.start();
@@ -80,6 +87,33 @@ public abstract class HeraldIntegrationTest {
     /** A ticket id no other test uses, so each test's events are new notifications. */
     protected static String newTicketId() {
         return String.valueOf(TICKETS.incrementAndGet());
+    }
+
+    protected HttpResponse<String> post(String path, String contentType, byte[] body, Map<String, String> headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (contentType != null) {
+            request.header("Content-Type", contentType);
+        }
+        headers.forEach(request::header);
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    protected HttpResponse<String> postSignedBilling(String body) throws Exception {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        return post("/webhooks/billing", "application/json", bytes,
+                Map.of("Stripe-Signature", Signatures.stripe(Instant.now().getEpochSecond(), bytes, BILLING_SECRET)));
+    }
+
+    /** Publishes raw events to a topic the way the billing system's own producer would. */
+    protected void publish(String topic, String key, String... values) throws Exception {
+        Properties config = new Properties();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafkaBrokers());
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(config, new StringSerializer(), new StringSerializer())) {
+            for (String value : values) {
+                producer.send(new ProducerRecord<>(topic, key, value)).get();
+            }
+        }
     }
 
     protected HttpResponse<String> postSupport(String body, String timestamp, String signature) throws Exception {

@@ -21,6 +21,13 @@ public final class Samples {
         }
     }
 
+    /** The payment-failed sample about another invoice (and event id), so each test's event is new. */
+    public static String paymentFailed(String unique) {
+        return text("billing/invoice.payment_failed.json")
+                .replace("in_1QxR1zLkdIwHu7ixQ9w8E7r6", "in_test" + unique)
+                .replace("evt_1QxR2mLkdIwHu7ixA1b2C3d4", "evt_test" + unique);
+    }
+
     /** A support sample about another ticket, so each test's events are distinct notifications. */
     public static String supportEvent(String file, String ticketId) {
         return text("support/" + file).replace("35436", ticketId);

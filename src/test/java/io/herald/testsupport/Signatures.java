@@ -16,6 +16,16 @@ public final class Signatures {
         return Base64.getEncoder().encodeToString(hmac(secret, concat(timestamp.getBytes(StandardCharsets.UTF_8), body)));
     }
 
+    /** Stripe-Signature value: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "t.body")> for each secret given. */
+    public static String stripe(long unixSeconds, byte[] body, String... secrets) {
+        StringBuilder header = new StringBuilder("t=" + unixSeconds);
+        for (String secret : secrets) {
+            header.append(",v1=").append(java.util.HexFormat.of().formatHex(
+                    hmac(secret, concat((unixSeconds + ".").getBytes(StandardCharsets.UTF_8), body))));
+        }
+        return header.toString();
+    }
+
     static byte[] hmac(String secret, byte[] data) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");

@@ -1,0 +1,175 @@
+package io.herald;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import com.icegreen.greenmail.util.GreenMailUtil;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import io.herald.testsupport.Signatures;
+import jakarta.mail.internet.MimeMessage;
+import org.junit.jupiter.api.Test;
+
+/** Billing events, from the billing Kafka topic and from the Stripe-signed webhook, to the customer's inbox. */
+class BillingSourceTest extends HeraldIntegrationTest {
+
+    private static final String TOPIC = "herald.billing.events";
+
+    @Test
+    void aBillingEventOnKafkaReachesTheCustomerMatchedByIdNotByEmail() throws Exception {
+        String unique = newTicketId();
+        publish(TOPIC, "cus_RkT4aB7cD9eF1g", Samples.paymentFailed(unique));
+
+        MimeMessage mail = awaitMailFor(keyOf(unique));
+        assertThat(mail.getSubject()).isEqualTo("Your payment of 49.00 USD did not go through");
+        // The event carries customer_email jenny.rosen@example.com; the directory entry for the id wins.
+        assertThat(mail.getAllRecipients()).extracting(Object::toString).containsExactly("jenny.rosen@example.org");
+        assertThat(GreenMailUtil.getBody(mail)).contains("invoice A1B2C3D4-0007", "We will try again on 2025-11-24T10:00:00Z",
+                "https://invoice.stripe.com/i/acct_1M2JTkLkdIwHu7ix/test_YWNjdF8x");
+        await().atMost(Duration.ofSeconds(10)).until(() -> jdbc.queryForObject("SELECT d.state FROM delivery d"
+                + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ?", String.class, keyOf(unique)),
+                "SENT"::equals);
+    }
+
+    @Test
+    void theSignedWebhookAcceptsAnyCurrentV1SignatureDuringRotationAndRefusesStaleOnes() throws Exception {
+        String unique = newTicketId();
+        byte[] event = Samples.paymentFailed(unique).getBytes(StandardCharsets.UTF_8);
+        long now = Instant.now().getEpochSecond();
+
+        HttpResponse<String> stale = post("/webhooks/billing", "application/json", event,
+                Map.of("Stripe-Signature", Signatures.stripe(now - 600, event, BILLING_SECRET)));
+        HttpResponse<String> wrong = post("/webhooks/billing", "application/json", event,
+                Map.of("Stripe-Signature", Signatures.stripe(now, event, "whsec_old")));
+        HttpResponse<String> rotated = post("/webhooks/billing", "application/json", event,
+                Map.of("Stripe-Signature", Signatures.stripe(now, event, "whsec_old", BILLING_SECRET)));
+
+        assertThat(stale.statusCode()).isEqualTo(401);
+        assertThat(stale.body()).contains("stale signature");
+        assertThat(wrong.statusCode()).isEqualTo(401);
+        assertThat(wrong.body()).contains("no v1 signature matches");
+        assertThat(rotated.statusCode()).isEqualTo(202);
+        MimeMessage mail = awaitMailFor(keyOf(unique));
+        assertThat(mail.getAllRecipients()).extracting(Object::toString).containsExactly("jenny.rosen@example.org");
+    }
+
+    @Test
+    void theSameSourceEventDeliveredTwiceSendsOneMessageAndCountsTheDuplicate() throws Exception {
+        String unique = newTicketId();
+        String event = Samples.paymentFailed(unique);
+        assertThat(postSignedBilling(event).statusCode()).isEqualTo(202);
+        assertThat(postSignedBilling(event).statusCode()).isEqualTo(202);
+        String key = keyOf(unique);
+
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> jdbc.queryForObject(
+                "SELECT duplicates_suppressed FROM notification WHERE idempotency_key = ?", Integer.class, key) == 1);
+        awaitMailFor(key);
+        assertThat(mailsFor(key)).hasSize(1);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                + " WHERE n.idempotency_key = ?", Integer.class, key)).isEqualTo(1);
+    }
+
+    @Test
+    void badRequestsGetAClearStatusAreKeptAndStopNothing() throws Exception {
+        String marker = "bad-input-" + newTicketId();
+        byte[] notJson = ("this is not json " + marker).getBytes(StandardCharsets.UTF_8);
+        byte[] truncated = ("{\"id\": \"evt_" + marker + "\", \"type\": \"invoice.paid\", \"data\": {\"object\": {").getBytes(StandardCharsets.UTF_8);
+        byte[] huge = new byte[5 * 1024 * 1024];
+        Arrays.fill(huge, (byte) ' ');
+        byte[] marked = ("{\"marker\": \"" + marker + "\"}").getBytes(StandardCharsets.UTF_8);
+        System.arraycopy(marked, 0, huge, 0, marked.length);
+
+        assertThat(signedPost("application/json", notJson).statusCode()).isEqualTo(400);
+        assertThat(signedPost("application/json", truncated).statusCode()).isEqualTo(400);
+        assertThat(signedPost("application/json", huge).statusCode()).isEqualTo(413);
+        HttpResponse<String> wrongType = signedPost("text/plain", marked);
+        assertThat(wrongType.statusCode()).isEqualTo(415);
+        assertThat(wrongType.body()).contains("expected application/json");
+
+        List<Map<String, Object>> kept = jdbc.queryForList("SELECT http_status, reason, body_bytes FROM inbound_rejection"
+                + " WHERE source = 'billing' AND body_excerpt LIKE ? ORDER BY id", "%" + marker + "%");
+        assertThat(kept).extracting(row -> row.get("http_status")).containsExactly(400, 400, 413, 415);
+        assertThat(kept.get(0).get("reason").toString()).startsWith("body is not valid JSON");
+        assertThat(kept.get(2).get("reason").toString()).contains("limit is 1048576 bytes");
+        assertThat(kept.get(2).get("body_bytes")).isEqualTo(5L * 1024 * 1024);
+
+        // The next good event goes through.
+        String good = newTicketId();
+        assertThat(postSignedBilling(Samples.paymentFailed(good)).statusCode()).isEqualTo(202);
+        awaitMailFor(keyOf(good));
+    }
+
+    @Test
+    void aMixedBatchQuarantinesEachBadEventAloneAndDeliversEveryGoodOne() throws Exception {
+        String first = newTicketId();
+        String second = newTicketId();
+        String noCustomer = newTicketId();
+        String unknownCustomer = newTicketId();
+        String unknownType = newTicketId();
+        publish(TOPIC, "mixed-batch",
+                Samples.paymentFailed(first),
+                "{\"id\": \"evt_truncated_" + first + "\", \"type\": \"invoice.paid\", ",
+                Samples.paymentFailed(noCustomer).replace("\"customer\": \"cus_RkT4aB7cD9eF1g\"", "\"customer\": null"),
+                Samples.paymentFailed(unknownCustomer).replace("cus_RkT4aB7cD9eF1g", "cus_nobody" + unknownCustomer),
+                Samples.paymentFailed(unknownType).replace("\"type\": \"invoice.payment_failed\"", "\"type\": \"invoice.upcoming\""),
+                Samples.paymentFailed(second));
+
+        awaitMailFor(keyOf(first));
+        awaitMailFor(keyOf(second));
+        assertThat(jdbc.queryForList("SELECT n.idempotency_key FROM notification n JOIN delivery d ON d.notification_id = n.id"
+                        + " WHERE d.state = 'SENT' AND n.idempotency_key IN (?, ?)", String.class,
+                "billing:invoice.payment_failed:in_test" + first + ":attempt-2",
+                "billing:invoice.payment_failed:in_test" + second + ":attempt-2")).hasSize(2);
+
+        Map<String, Object> missingCustomer = unrouted("%evt_test" + noCustomer + "%");
+        assertThat(missingCustomer).containsEntry("outcome", "QUARANTINED").containsEntry("step", "mapping");
+        assertThat(missingCustomer.get("reason").toString())
+                .contains("billing event evt_test" + noCustomer + " has no customer: data.object.customer is null");
+        Map<String, Object> nobody = unrouted("%cus_nobody" + unknownCustomer + "%");
+        assertThat(nobody).containsEntry("outcome", "QUARANTINED").containsEntry("step", "identity");
+        assertThat(nobody.get("reason").toString()).contains("cus_nobody" + unknownCustomer + ", who is not in Herald's customer directory");
+        Map<String, Object> truncated = unrouted("%evt_truncated_" + first + "%");
+        assertThat(truncated).containsEntry("outcome", "QUARANTINED").containsEntry("step", "mapping");
+        Map<String, Object> ignored = unrouted("%evt_test" + unknownType + "%");
+        assertThat(ignored).containsEntry("outcome", "IGNORED");
+        assertThat(ignored.get("reason").toString()).contains("billing event type invoice.upcoming is not a customer notification");
+    }
+
+    private MimeMessage awaitMailFor(String idempotencyKey) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> !mailsFor(idempotencyKey).isEmpty());
+        return mailsFor(idempotencyKey).get(0);
+    }
+
+    private List<MimeMessage> mailsFor(String idempotencyKey) {
+        return Arrays.stream(infra.mail().getReceivedMessages()).filter(m -> {
+            try {
+                return (idempotencyKey + ":email").equals(m.getHeader("X-Herald-Idempotency-Key", null));
+            } catch (Exception e) {
+                return false;
+            }
+        }).toList();
+    }
+
+    private Map<String, Object> unrouted(String rawLike) {
+        return await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT outcome, step, reason FROM unrouted_event WHERE source = 'billing' AND raw_payload LIKE ?", rawLike),
+                rows -> rows.size() == 1).get(0);
+    }
+
+    private HttpResponse<String> signedPost(String contentType, byte[] body) throws Exception {
+        return post("/webhooks/billing", contentType, body,
+                Map.of("Stripe-Signature", Signatures.stripe(Instant.now().getEpochSecond(), body, BILLING_SECRET)));
+    }
+
+    private static String keyOf(String unique) {
+        return "billing:invoice.payment_failed:in_test" + unique + ":attempt-2";
+    }
+}
