@@ -26,8 +26,11 @@ public class InboundRejections {
 
     public void record(Exchange exchange, String source) {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        int status = cause instanceof InboundRejected rejected ? rejected.httpStatus() : 400;
-        String reason = cause == null ? "refused" : cause.getMessage();
+        // Refused input gets its own status; anything else (e.g. Kafka unreachable) is our fault:
+        // 503 tells the sender to retry later, and the attempt is still recorded.
+        int status = cause instanceof InboundRejected rejected ? rejected.httpStatus() : 503;
+        String reason = cause instanceof InboundRejected ? cause.getMessage()
+                : "event could not be queued, please retry: " + (cause == null ? "unknown error" : cause.getMessage());
         byte[] body = exchange.getMessage().getBody(byte[].class);
         int length = body == null ? 0 : body.length;
         String excerpt = body == null ? null
