@@ -34,10 +34,6 @@ public class TemplateRenderer {
         this.defaultLocale = defaultLocale;
     }
 
-    public boolean exists(String type, String channel, String part, String locale) {
-        return find(type, channel, part, locale) != null;
-    }
-
     public String render(String type, String channel, String part, String locale, Map<String, Object> context) {
         Path file = find(type, channel, part, locale);
         if (file == null) {
