@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -54,6 +55,13 @@ class ProdStartIT {
     @BeforeAll
     static void explodeTheJarLikeTheDockerfile() throws Exception {
         infra = EmbeddedInfrastructure.start();
+        // The CRM exposes its outbox in a schema of its own in Herald's database (Flyway owns public).
+        try (Connection db = connect()) {
+            db.createStatement().execute("CREATE SCHEMA IF NOT EXISTS crm");
+            db.createStatement().execute(Files.readString(Path.of("src/test/resources/samples/crm/outbox.sql"))
+                    .replace("CREATE TABLE crm_outbox", "CREATE TABLE IF NOT EXISTS crm.crm_outbox")
+                    .replace("CREATE INDEX crm_outbox_unprocessed ON crm_outbox", "CREATE INDEX IF NOT EXISTS crm_outbox_unprocessed ON crm.crm_outbox"));
+        }
         Path jar;
         try (Stream<Path> files = Files.list(Path.of("target"))) {
             jar = files.filter(f -> f.getFileName().toString().matches("herald-.*\\.jar")).findFirst().orElseThrow();
@@ -99,8 +107,7 @@ class ProdStartIT {
                 .contains("support-webhook", "deliver-email");
 
         // The real path through the packaged application, for a customer in the (unseeded) prod directory.
-        Map<String, String> settings = infra.heraldSettings();
-        try (Connection db = DriverManager.getConnection(settings.get("herald.db.url"), settings.get("herald.db.user"), settings.get("herald.db.password"))) {
+        try (Connection db = connect()) {
             db.createStatement().execute("INSERT INTO customer (customer_id, display_name, email, locale) "
                     + "VALUES ('cus_RkT4aB7cD9eF1g', 'Jenny Rosen', 'jenny.rosen@example.org', 'en-GB') ON CONFLICT DO NOTHING");
         }
@@ -117,7 +124,28 @@ class ProdStartIT {
         await().atMost(Duration.ofSeconds(60)).until(() -> infra.mail().getReceivedMessages().length == 1);
         MimeMessage mail = infra.mail().getReceivedMessages()[0];
         assertThat(mail.getSubject()).isEqualTo("New reply on your request #" + ticket + ": Printer error E-42 after update");
+
+        // The CRM outbox, polled from the CRM's schema.
+        try (Connection db = connect()) {
+            db.createStatement().execute("INSERT INTO crm.crm_outbox (aggregate, event_type, payload) VALUES ('order', 'order.confirmed', '"
+                    + Samples.text("crm/order.confirmed.json").replace("ORD-100234", "ORD-IT" + ticket) + "')");
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> infra.mail().getReceivedMessages().length == 2);
+        assertThat(infra.mail().getReceivedMessages()[1].getSubject()).isEqualTo("Order ORD-IT" + ticket + " confirmed: 129.90 EUR");
         assertThat(Files.readString(output)).doesNotContain("jenny.rosen@example.org");
+    }
+
+    @Test
+    void aCrmOutboxTableThatCannotBeReadStopsStartupNamingTheSetting() throws Exception {
+        Map<String, String> env = prodEnvironment(freePort());
+        env.put("HERALD_CRM_OUTBOX_TABLE", "crm.no_such_outbox");
+        herald = start(env);
+
+        assertThat(herald.waitFor(3, TimeUnit.MINUTES)).isTrue();
+        assertThat(herald.exitValue()).isNotZero();
+        assertThat(Files.readString(output))
+                .contains("herald.crm.outbox-table (HERALD_CRM_OUTBOX_TABLE): the CRM outbox table 'crm.no_such_outbox' cannot be read")
+                .contains("HERALD_CRM_ENABLED=false");
     }
 
     @Test
@@ -166,6 +194,7 @@ class ProdStartIT {
         env.put("HERALD_BILLING_WEBHOOK_SECRET", "it-billing-secret");
         env.put("HERALD_ADMIN_USERNAME", "admin");
         env.put("HERALD_ADMIN_PASSWORD", ADMIN_PASSWORD);
+        env.put("HERALD_CRM_OUTBOX_TABLE", "crm.crm_outbox");
         return env;
     }
 
@@ -175,6 +204,11 @@ class ProdStartIT {
             request.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(basicAuth.getBytes(StandardCharsets.UTF_8)));
         }
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static Connection connect() throws SQLException {
+        Map<String, String> settings = infra.heraldSettings();
+        return DriverManager.getConnection(settings.get("herald.db.url"), settings.get("herald.db.user"), settings.get("herald.db.password"));
     }
 
     private static String java() {

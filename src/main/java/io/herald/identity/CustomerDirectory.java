@@ -9,6 +9,7 @@ import java.util.Optional;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.logging.Masking;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -32,6 +33,51 @@ public class CustomerDirectory {
     public Customer resolve(String source, String sourceEventId, String customerId) {
         return find(customerId).orElseThrow(() -> new UnknownCustomer(source + " event " + sourceEventId
                 + " names customer " + customerId + ", who is not in Herald's customer directory"));
+    }
+
+    /**
+     * The customer for an event that carries only an email: exactly one directory entry with that
+     * email (case-insensitive), otherwise UnknownCustomer saying none or how many. Never guessed.
+     */
+    public Customer resolveByEmail(String source, String sourceEventId, String email) {
+        List<Customer> matches = jdbc.query("SELECT * FROM customer WHERE lower(email) = lower(?) ORDER BY customer_id LIMIT 3",
+                this::toCustomer, email);
+        String event = source + " event " + sourceEventId + " carries no customer id, only the email " + Masking.email(email);
+        if (matches.isEmpty()) {
+            throw new UnknownCustomer(event + ", and no customer in Herald's directory has that email");
+        }
+        if (matches.size() > 1) {
+            String count = matches.size() > 2 ? "3 or more customers" : "2 customers";
+            throw new UnknownCustomer(event + ", which is ambiguous: " + count + " in Herald's directory share it ("
+                    + matches.get(0).customerId() + ", " + matches.get(1).customerId() + (matches.size() > 2 ? ", ..." : "")
+                    + "); not guessed. Add the customer id to the event or fix the directory, then re-drive");
+        }
+        return matches.get(0);
+    }
+
+    /**
+     * Applies a CRM contact change to the directory: creates the customer or replaces their
+     * record. A change older than the one already applied is skipped (returns false), so an
+     * out-of-order or replayed contact.updated never rolls a customer back.
+     */
+    public boolean apply(ContactUpdate update) {
+        try {
+            return jdbc.update("""
+                    INSERT INTO customer (customer_id, display_name, email, phone, push_tokens, locale, time_zone, preferences, updated_at)
+                    VALUES (?, ?, ?, ?, CAST(? AS JSONB), COALESCE(?, 'en'), COALESCE(?, 'UTC'), CAST(? AS JSONB), ?)
+                    ON CONFLICT (customer_id) DO UPDATE SET
+                      display_name = EXCLUDED.display_name, email = EXCLUDED.email, phone = EXCLUDED.phone,
+                      push_tokens = EXCLUDED.push_tokens, locale = EXCLUDED.locale, time_zone = EXCLUDED.time_zone,
+                      preferences = EXCLUDED.preferences, updated_at = EXCLUDED.updated_at
+                    WHERE customer.updated_at <= EXCLUDED.updated_at""",
+                    update.customerId(), update.displayName(), update.email(), update.phone(),
+                    json.writeValueAsString(update.pushTokens() == null ? List.of() : update.pushTokens()),
+                    update.locale(), update.timeZone(),
+                    json.writeValueAsString(update.preferences() == null ? Map.of() : update.preferences()),
+                    java.sql.Timestamp.from(update.updatedAt())) == 1;
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("contact update for " + update.customerId() + " cannot be written", e);
+        }
     }
 
     private Customer toCustomer(ResultSet row, int rowNum) throws SQLException {

@@ -3,6 +3,8 @@ package io.herald.ingest;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.identity.ContactUpdate;
+import io.herald.identity.Customer;
 import io.herald.identity.CustomerDirectory;
 import io.herald.ledger.NotificationLedger;
 import io.herald.ledger.UnroutedEvents;
@@ -15,6 +17,8 @@ import org.springframework.stereotype.Component;
  * What happens to a mapped source event: ignored (recorded with its reason), or validated,
  * resolved to a known customer and admitted to the ledger. It sets the exchange property
  * {@value #OUTCOME} to IGNORED, DUPLICATE or ROUTE so the route decides what to forward.
+ * A CRM contact change is applied to the customer directory instead (DIRECTORY_UPDATED, or
+ * STALE_CONTACT_UPDATE when a newer change is already there).
  */
 @Component
 public class NotificationIntake {
@@ -48,8 +52,16 @@ public class NotificationIntake {
             exchange.setProperty(OUTCOME, "IGNORED");
             return;
         }
+        if (mapped.hasNonNull("contactUpdate")) {
+            ContactUpdate update = json.convertValue(mapped.get("contactUpdate"), ContactUpdate.class);
+            exchange.setProperty(OUTCOME, directory.apply(update) ? "DIRECTORY_UPDATED" : "STALE_CONTACT_UPDATE");
+            return;
+        }
         CanonicalNotification notification = validator.validate(mapped);
-        directory.resolve(notification.source(), notification.sourceEventId(), notification.customerId());
+        Customer customer = notification.customerId() != null
+                ? directory.resolve(notification.source(), notification.sourceEventId(), notification.customerId())
+                : directory.resolveByEmail(notification.source(), notification.sourceEventId(), mapped.path("customerEmail").asText());
+        notification = notification.forCustomer(customer.customerId());
         String canonical = json.writeValueAsString(notification);
         NotificationLedger.Admission admission = ledger.admit(notification, canonical);
         exchange.setProperty(KEY, notification.idempotencyKey());

@@ -1,5 +1,8 @@
 package io.herald.ingest;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.identity.UnknownCustomer;
 import io.herald.ledger.UnroutedEvents;
 import io.herald.notification.InvalidNotification;
@@ -17,13 +20,19 @@ public class Quarantine {
 
     /** Exchange property the ingest routes set to the step they are in (mapping, intake). */
     public static final String STEP = "heraldStep";
+    /** Exchange property set by a re-drive: the quarantined row being re-driven. */
+    public static final String REDRIVE_OF = "heraldRedriveOf";
+    /** Exchange property holding the quarantine reason, for whoever sent the event (a re-drive). */
+    public static final String REASON = "heraldReason";
 
     private static final Logger log = LoggerFactory.getLogger(Quarantine.class);
 
     private final UnroutedEvents unrouted;
+    private final ObjectMapper json;
 
-    public Quarantine(UnroutedEvents unrouted) {
+    public Quarantine(UnroutedEvents unrouted, ObjectMapper json) {
         this.unrouted = unrouted;
+        this.json = json;
     }
 
     public void hold(Exchange exchange) {
@@ -32,8 +41,28 @@ public class Quarantine {
         String raw = exchange.getProperty(NotificationIntake.RAW, String.class);
         String step = stepOf(cause, exchange.getProperty(STEP, "processing", String.class));
         String reason = MappingErrors.readable(cause, step);
-        unrouted.quarantined(source, null, step, reason, raw);
+        Long redriveOf = exchange.getProperty(REDRIVE_OF, Long.class);
+        if (redriveOf != null) {
+            unrouted.stillQuarantined(redriveOf, step, reason);
+        } else {
+            unrouted.quarantined(source, eventIdOf(source, raw), step, reason, raw);
+        }
+        exchange.setProperty(NotificationIntake.OUTCOME, "QUARANTINED");
+        exchange.setProperty(REASON, reason);
         log.warn("Quarantined {} event at step {}: {}", source, step, reason);
+    }
+
+    /** The source's own event id, read from the raw event when it is readable JSON; null otherwise. */
+    private String eventIdOf(String source, String raw) {
+        try {
+            JsonNode event = json.readTree(raw == null ? "" : raw);
+            if (event != null && event.hasNonNull("outboxId")) {
+                return source + "-outbox-" + event.get("outboxId").asText();
+            }
+            return event != null && event.path("id").isValueNode() ? event.get("id").asText() : null;
+        } catch (JsonProcessingException e) {
+            return null;
+        }
     }
 
     /** The failing step: from the exception when it says, otherwise the step the route was in. */

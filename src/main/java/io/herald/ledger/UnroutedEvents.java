@@ -1,11 +1,24 @@
 package io.herald.ledger;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 /** Source events that did not become notifications, kept whole with the step and the reason. */
 @Component
 public class UnroutedEvents {
+
+    /** One kept event. Status OPEN until a re-drive succeeds (REDRIVEN). */
+    public record Unrouted(long id, String source, String sourceEventId, String outcome, String step, String reason,
+                           String status, int redriveCount, String redriveOutcome, Instant createdAt, Instant updatedAt,
+                           String rawPayload) {
+    }
 
     private final JdbcTemplate jdbc;
 
@@ -21,8 +34,49 @@ public class UnroutedEvents {
         insert(source, sourceEventId, "IGNORED", "mapping", reason, rawPayload);
     }
 
+    /** Newest first; source and status are optional filters (null = any). */
+    public List<Unrouted> list(String outcome, String source, String status, int limit) {
+        StringBuilder sql = new StringBuilder("SELECT * FROM unrouted_event WHERE outcome = ?");
+        List<Object> args = new ArrayList<>(List.of(outcome));
+        if (source != null) {
+            sql.append(" AND source = ?");
+            args.add(source);
+        }
+        if (status != null) {
+            sql.append(" AND status = ?");
+            args.add(status);
+        }
+        sql.append(" ORDER BY created_at DESC, id DESC LIMIT ?");
+        args.add(limit);
+        return jdbc.query(sql.toString(), this::toUnrouted, args.toArray());
+    }
+
+    public Optional<Unrouted> find(long id) {
+        return jdbc.query("SELECT * FROM unrouted_event WHERE id = ?", this::toUnrouted, id).stream().findFirst();
+    }
+
+    /** A re-drive got through (routed, ignored, directory updated or duplicate): the event is done. */
+    public void redriven(long id, String outcome) {
+        jdbc.update("UPDATE unrouted_event SET status = 'REDRIVEN', redrive_count = redrive_count + 1, redriven_at = now(),"
+                + " redrive_outcome = ?, updated_at = now() WHERE id = ?", outcome, id);
+    }
+
+    /** A re-drive failed again: the event stays open with the new step and reason. */
+    public void stillQuarantined(long id, String step, String reason) {
+        jdbc.update("UPDATE unrouted_event SET step = ?, reason = ?, redrive_count = redrive_count + 1, redriven_at = now(),"
+                + " redrive_outcome = 'QUARANTINED', updated_at = now() WHERE id = ?", step, reason, id);
+    }
+
     private void insert(String source, String sourceEventId, String outcome, String step, String reason, String rawPayload) {
         jdbc.update("INSERT INTO unrouted_event (source, source_event_id, outcome, step, reason, raw_payload) VALUES (?, ?, ?, ?, ?, ?)",
                 source, sourceEventId, outcome, step, reason, rawPayload == null ? "" : rawPayload.replace("\u0000", ""));
+    }
+
+    private Unrouted toUnrouted(ResultSet row, int rowNum) throws SQLException {
+        return new Unrouted(row.getLong("id"), row.getString("source"), row.getString("source_event_id"),
+                row.getString("outcome"), row.getString("step"), row.getString("reason"), row.getString("status"),
+                row.getInt("redrive_count"), row.getString("redrive_outcome"),
+                row.getTimestamp("created_at").toInstant(), row.getTimestamp("updated_at").toInstant(),
+                row.getString("raw_payload"));
     }
 }

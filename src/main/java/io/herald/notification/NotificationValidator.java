@@ -19,7 +19,7 @@ import org.springframework.stereotype.Component;
 @Component
 public class NotificationValidator {
 
-    private static final List<String> REQUIRED_TEXT = List.of("idempotencyKey", "source", "sourceEventId", "type", "customerId", "occurredAt");
+    private static final List<String> REQUIRED_TEXT = List.of("idempotencyKey", "source", "sourceEventId", "type", "occurredAt");
 
     private final NotificationCatalog catalog;
     private final ObjectMapper json;
@@ -38,6 +38,13 @@ public class NotificationValidator {
             } else if (!value.isTextual() || value.asText().isBlank()) {
                 problems.add(field + " must be non-empty text, was " + value);
             }
+        }
+        // A stable customer id, or (only when the source has none) an email resolved by the directory.
+        String customerId = textOrNull(mapped, "customerId");
+        if (customerId == null && textOrNull(mapped, "customerEmail") == null) {
+            problems.add("customerId is missing (and there is no customerEmail to resolve)");
+        } else if (mapped.hasNonNull("customerId") && customerId == null) {
+            problems.add("customerId must be non-empty text, was " + mapped.get("customerId"));
         }
         Instant occurredAt = null;
         if (mapped.hasNonNull("occurredAt")) {
@@ -66,11 +73,16 @@ public class NotificationValidator {
                 mapped.get("source").asText(),
                 mapped.get("sourceEventId").asText(),
                 type,
-                mapped.get("customerId").asText(),
+                customerId,
                 occurredAt,
                 toMap(mapped.get("refs")),
                 toMap(mapped.get("data")),
                 priority.isBlank() ? catalog.entry(type).priority() : priority);
+    }
+
+    private static String textOrNull(JsonNode mapped, String field) {
+        JsonNode value = mapped.get(field);
+        return value != null && value.isTextual() && !value.asText().isBlank() ? value.asText() : null;
     }
 
     private Map<String, Object> toMap(JsonNode node) {

@@ -22,7 +22,7 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
  */
 public final class EmbeddedInfrastructure {
 
-    public static final String[] TOPICS = {"herald.support.events", "herald.billing.events", "herald.notifications"};
+    public static final String[] TOPICS = {"herald.support.events", "herald.billing.events", "herald.crm.events", "herald.notifications"};
 
     private static EmbeddedInfrastructure running;
 

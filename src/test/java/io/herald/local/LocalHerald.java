@@ -21,6 +21,7 @@ public final class LocalHerald {
         int smtpPort = Integer.getInteger("herald.local.smtp-port", 3025);
         int providerPort = Integer.getInteger("herald.local.sandbox-port", 8089);
         int mailboxPort = Integer.getInteger("herald.local.mailbox-port", 8025);
+        int crmPort = Integer.getInteger("herald.local.crm-port", 8091);
         EmbeddedInfrastructure infra = EmbeddedInfrastructure.start(smtpPort, providerPort);
         Map<String, String> settings = infra.heraldSettings();
         settings.forEach(System::setProperty);
@@ -29,12 +30,16 @@ public final class LocalHerald {
         SpringApplication herald = new SpringApplication(HeraldApplication.class);
         herald.setAdditionalProfiles("local");
         herald.run(args);
+        LocalCrm.serve(settings, crmPort);   // after Herald: Flyway has created the local crm_outbox
 
         String port = System.getProperty("herald.http.port", "8080");
         System.out.println("""
 
                 ============================ Herald is running (local profile) ============================
                   Post a signed sample ticket event:  scripts/post-sample-webhook.sh
+                  A Stripe-signed billing event:      scripts/post-billing-webhook.sh
+                  A row in the CRM outbox:            scripts/insert-crm-outbox-row.sh [order.confirmed|contact.updated|...]
+                  Quarantined events:                 http://localhost:%1$s/api/quarantine
                   Hawtio (routes, diagrams, counts):  http://localhost:%1$s/actuator/hawtio
                   Mail Herald sent (SMTP on %2$s):      http://localhost:%3$d/
                   Provider sandbox requests:          %4$s/__admin/requests

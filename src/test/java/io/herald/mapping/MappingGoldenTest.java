@@ -102,6 +102,9 @@ class MappingGoldenTest {
                     data(e).putNull("customer");
                 }),
                 "billing/unknown-type-no-customer.ignored.json"));
+        cases.add(new Case("billing event with only an email leaves identity to the directory", BILLING,
+                edit(sample("billing/invoice.payment_failed.json"), e -> data(e).putNull("customer")),
+                "billing/email-only.canonical.json"));
 
         // every CRM sample, wrapped as the outbox route wraps a row
         cases.add(new Case("crm order.confirmed", CRM, outbox(17, "order.confirmed", sample("crm/order.confirmed.json")),
@@ -185,8 +188,11 @@ class MappingGoldenTest {
     // ---------------------------------------------------------------- rejected inputs
 
     @Test
-    void billingEventWithoutCustomerIsRejected() throws IOException {
-        String input = edit(sample("billing/invoice.payment_failed.json"), e -> data(e).putNull("customer"));
+    void billingEventWithoutCustomerOrEmailIsRejected() throws IOException {
+        String input = edit(sample("billing/invoice.payment_failed.json"), e -> {
+            data(e).putNull("customer");
+            data(e).putNull("customer_email");
+        });
         assertRejected(BILLING, input,
                 "billing event evt_1QxR2mLkdIwHu7ixA1b2C3d4 has no customer: data.object.customer is null");
     }
@@ -203,6 +209,16 @@ class MappingGoldenTest {
         String payload = edit(sample("crm/order.confirmed.json"), p -> ((ObjectNode) p.get("account")).remove("externalId"));
         assertRejected(CRM, outbox(17, "order.confirmed", payload),
                 "crm event crm-outbox-17 has no customer: payload.account.externalId is null");
+    }
+
+    @Test
+    void crmRowWithUnreadablePayloadIsRejectedWithTheParseError() {
+        String row = """
+                {"outboxId": 21, "eventType": "order.confirmed", "payload": "{\\"orderNumber\\": \\"ORD-",
+                 "payloadError": "the payload column is not valid JSON (Unexpected end-of-input)", "createdAt": "%s"}
+                """.formatted(CRM_CREATED_AT);
+        assertRejected(CRM, row,
+                "crm event crm-outbox-21 has an unreadable payload: the payload column is not valid JSON (Unexpected end-of-input)");
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.herald.testsupport;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -9,8 +11,11 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -18,6 +23,7 @@ import java.util.stream.Stream;
 
 import io.herald.HeraldApplication;
 import io.herald.local.EmbeddedInfrastructure;
+import jakarta.mail.internet.MimeMessage;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -114,6 +120,29 @@ public abstract class HeraldIntegrationTest {
                 producer.send(new ProducerRecord<>(topic, key, value)).get();
             }
         }
+    }
+
+    /** The mail Herald sent for a notification (matched by its X-Herald-Idempotency-Key header), once it arrives. */
+    protected MimeMessage awaitMailFor(String idempotencyKey) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> !mailsFor(idempotencyKey).isEmpty());
+        return mailsFor(idempotencyKey).get(0);
+    }
+
+    protected List<MimeMessage> mailsFor(String idempotencyKey) {
+        return Arrays.stream(infra.mail().getReceivedMessages()).filter(m -> {
+            try {
+                return (idempotencyKey + ":email").equals(m.getHeader("X-Herald-Idempotency-Key", null));
+            } catch (Exception e) {
+                return false;
+            }
+        }).toList();
+    }
+
+    /** Calls Herald's operator API (open in the local profile), JSON in and out. */
+    protected HttpResponse<String> api(String method, String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .method(method, HttpRequest.BodyPublishers.noBody()).header("Accept", "application/json").build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     protected HttpResponse<String> postSupport(String body, String timestamp, String signature) throws Exception {

@@ -1,0 +1,43 @@
+package io.herald.ingest;
+
+import org.springframework.beans.factory.InitializingBean;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.dao.DataAccessException;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * Fails startup, naming the setting, when the CRM poller is on but its outbox table cannot be
+ * read, rather than starting a poller that fails every half second.
+ */
+@Component
+public class CrmOutboxCheck implements InitializingBean {
+
+    private final JdbcTemplate jdbc;
+    private final boolean enabled;
+    private final String table;
+
+    public CrmOutboxCheck(JdbcTemplate jdbc, @Value("${herald.crm.enabled}") boolean enabled,
+                          @Value("${herald.crm.outbox-table}") String table) {
+        this.jdbc = jdbc;
+        this.enabled = enabled;
+        this.table = table;
+    }
+
+    @Override
+    public void afterPropertiesSet() {
+        if (!enabled) {
+            return;
+        }
+        if (!table.matches("[A-Za-z_][A-Za-z0-9_.]*")) {
+            throw new IllegalStateException("herald.crm.outbox-table (HERALD_CRM_OUTBOX_TABLE) '" + table + "' is not a table name");
+        }
+        try {
+            jdbc.queryForList("SELECT id, event_type, payload, created_at, processed_at FROM " + table + " WHERE false");
+        } catch (DataAccessException e) {
+            throw new IllegalStateException("herald.crm.outbox-table (HERALD_CRM_OUTBOX_TABLE): the CRM outbox table '" + table
+                    + "' cannot be read from Herald's database (" + e.getMostSpecificCause().getMessage().lines().findFirst().orElse("")
+                    + "). Expose the CRM outbox there, or set HERALD_CRM_ENABLED=false where there is no CRM.", e);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.herald.ingest;
+
+import java.util.Set;
+
+import io.herald.ledger.UnroutedEvents;
+import io.herald.ledger.UnroutedEvents.Unrouted;
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * Runs a quarantined event's raw payload through its source's mapping route again
+ * (direct:&lt;source&gt;-mapping: mapping, validation, identity, ledger), after an operator fixed
+ * the mapping, the directory or the data. Dedup still applies: a re-drive never sends a second copy.
+ */
+@Component
+public class QuarantineRedrive {
+
+    /** Sources with a mapping route of their own (routes/*-ingest, routes/crm-outbox). */
+    static final Set<String> SOURCES = Set.of("support", "billing", "crm");
+
+    /** What happened: the event's new status, the outcome of this run and, when quarantined again, why. */
+    public record Result(long id, String status, String outcome, String reason) {
+    }
+
+    /** The event is not (or no longer) something to re-drive: already re-driven, ignored, unknown source. */
+    public static class NotRedrivable extends RuntimeException {
+        NotRedrivable(String reason) {
+            super(reason);
+        }
+    }
+
+    private final UnroutedEvents unrouted;
+    private final ProducerTemplate camel;
+
+    public QuarantineRedrive(UnroutedEvents unrouted, ProducerTemplate camel) {
+        this.unrouted = unrouted;
+        this.camel = camel;
+    }
+
+    public Result redrive(Unrouted event) {
+        if (!"QUARANTINED".equals(event.outcome()) || !"OPEN".equals(event.status())) {
+            throw new NotRedrivable("event " + event.id() + " is " + event.outcome() + "/" + event.status()
+                    + "; only open quarantined events can be re-driven");
+        }
+        if (!SOURCES.contains(event.source())) {
+            throw new NotRedrivable("event " + event.id() + " comes from unknown source '" + event.source() + "'");
+        }
+        Exchange done = camel.send("direct:" + event.source() + "-mapping", exchange -> {
+            exchange.setProperty(Quarantine.REDRIVE_OF, event.id());
+            exchange.getMessage().setBody(event.rawPayload());
+        });
+        String outcome = done.getProperty(NotificationIntake.OUTCOME, "UNKNOWN", String.class);
+        if ("QUARANTINED".equals(outcome)) {
+            return new Result(event.id(), "OPEN", outcome, done.getProperty(Quarantine.REASON, String.class));
+        }
+        if (done.getException() != null) {
+            throw new IllegalStateException("re-drive of event " + event.id() + " failed: " + done.getException().getMessage(),
+                    done.getException());
+        }
+        unrouted.redriven(event.id(), outcome);
+        return new Result(event.id(), "REDRIVEN", outcome, null);
+    }
+}

@@ -1,0 +1,179 @@
+package io.herald;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import javax.sql.DataSource;
+
+import com.icegreen.greenmail.util.GreenMailUtil;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import jakarta.mail.internet.MimeMessage;
+import org.apache.camel.CamelContext;
+import org.apache.camel.ProducerTemplate;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/** The CRM outbox, polled with camel-sql, to the customer's inbox and the customer directory. */
+class CrmSourceTest extends HeraldIntegrationTest {
+
+    @Autowired
+    CamelContext camel;
+
+    @Autowired
+    ProducerTemplate producer;
+
+    @Autowired
+    DataSource dataSource;
+
+    @Test
+    void anOrderAndAnAppointmentFromTheOutboxReachTheirCustomers() throws Exception {
+        String unique = newTicketId();
+        long order = outbox("order", "order.confirmed", order(unique, "cus_RkT4aB7cD9eF1g"));
+        long appointment = outbox("appointment", "appointment.scheduled",
+                Samples.text("crm/appointment.scheduled.json").replace("APT-55812", "APT-" + unique));
+
+        MimeMessage orderMail = awaitMailFor("crm:order.confirmed:ORD-" + unique);
+        assertThat(orderMail.getAllRecipients()).extracting(Object::toString).containsExactly("jenny.rosen@example.org");
+        assertThat(orderMail.getSubject()).isEqualTo("Order ORD-" + unique + " confirmed: 129.90 EUR");
+        assertThat(GreenMailUtil.getBody(orderMail)).contains("- 1 x Laser printer 4410 at 119.90 EUR: 119.90 EUR",
+                "Total: 129.90 EUR", "It will be with you by 2026-11-25 (standard shipping).");
+
+        // 14:30-05:00 for a customer in America/New_York with locale en-US, written in their time and language.
+        MimeMessage appointmentMail = awaitMailFor("crm:appointment.scheduled:APT-" + unique + ":2026-11-24T14:30:00-05:00");
+        assertThat(appointmentMail.getAllRecipients()).extracting(Object::toString).containsExactly("amara.okafor@example.com");
+        assertThat(appointmentMail.getSubject()).isEqualTo("Your Onboarding call is booked for Tuesday, November 24, 2026, 14:30 EST");
+        assertThat(GreenMailUtil.getBody(appointmentMail)).contains("(45 minutes) with Sam Okafor", "https://meet.example.com/apt-55812");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> processed(order) && processed(appointment));
+    }
+
+    @Test
+    void aContactUpdateChangesTheDirectoryAndSendsNothing() throws Exception {
+        String customer = "cus_crm" + newTicketId();
+        String contact = Samples.text("crm/contact.updated.json").replace("cus_RkT4aB7cD9eF1g", customer)
+                .replace("jenny.rosen@example.org", customer + "@example.net");
+        long row = outbox("contact", "contact.updated", contact);
+
+        Map<String, Object> entry = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT display_name, email, phone, push_tokens::text AS push, locale, time_zone, preferences->>'orders' AS orders,"
+                        + " updated_at FROM customer WHERE customer_id = ?", customer), rows -> rows.size() == 1).get(0);
+        assertThat(entry).containsEntry("display_name", "Jenny Rosen").containsEntry("email", customer + "@example.net")
+                .containsEntry("phone", "+447700900123").containsEntry("locale", "en-GB")
+                .containsEntry("time_zone", "Europe/London").containsEntry("orders", "[\"email\", \"push\"]");
+        assertThat(entry.get("push").toString()).contains("fcm:dQw4w9WgXcQ");
+        await().atMost(Duration.ofSeconds(10)).until(() -> processed(row));
+
+        // An older change arriving late never rolls the record back.
+        long stale = outbox("contact", "contact.updated", contact.replace(customer + "@example.net", "old@example.net")
+                .replace("2026-11-21T08:15:00Z", "2026-10-01T08:00:00Z"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> processed(stale));
+        assertThat(jdbc.queryForObject("SELECT email FROM customer WHERE customer_id = ?", String.class, customer))
+                .isEqualTo(customer + "@example.net");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE customer_id = ?", Integer.class, customer)).isZero();
+
+        // The next order for this customer goes to the address the CRM just gave.
+        String unique = newTicketId();
+        outbox("order", "order.confirmed", order(unique, customer));
+        assertThat(awaitMailFor("crm:order.confirmed:ORD-" + unique).getAllRecipients())
+                .extracting(Object::toString).containsExactly(customer + "@example.net");
+    }
+
+    @Test
+    void aBadRowIsQuarantinedAloneAndEveryGoodRowIsDelivered() throws Exception {
+        String first = newTicketId();
+        String second = newTicketId();
+        String nobody = "cus_nobody" + newTicketId();
+        long good1 = outbox("order", "order.confirmed", order(first, "cus_RkT4aB7cD9eF1g"));
+        long notJson = outbox("order", "order.confirmed", "{\"orderNumber\": \"ORD-broken");
+        long unknown = outbox("order", "order.confirmed", order(newTicketId(), nobody));
+        long cancelled = outbox("appointment", "appointment.cancelled", Samples.text("crm/appointment.scheduled.json"));
+        long good2 = outbox("order", "order.confirmed", order(second, "cus_QwE5rT6yU7iO8p"));
+
+        awaitMailFor("crm:order.confirmed:ORD-" + first);
+        awaitMailFor("crm:order.confirmed:ORD-" + second);
+        await().atMost(Duration.ofSeconds(10)).until(() -> List.of(good1, notJson, unknown, cancelled, good2).stream()
+                .allMatch(this::processed));
+
+        Map<String, Object> broken = unrouted("crm-outbox-" + notJson);
+        assertThat(broken).containsEntry("outcome", "QUARANTINED").containsEntry("step", "mapping");
+        assertThat(broken.get("reason").toString()).startsWith("mapping failed: crm event crm-outbox-" + notJson
+                + " has an unreadable payload: the payload column is not valid JSON (Unexpected end-of-input");
+        assertThat(broken.get("raw_payload").toString()).contains("ORD-broken");
+        Map<String, Object> noSuchCustomer = unrouted("crm-outbox-" + unknown);
+        assertThat(noSuchCustomer).containsEntry("outcome", "QUARANTINED").containsEntry("step", "identity");
+        assertThat(noSuchCustomer.get("reason").toString()).contains(nobody + ", who is not in Herald's customer directory");
+        Map<String, Object> ignored = unrouted("crm-outbox-" + cancelled);
+        assertThat(ignored).containsEntry("outcome", "IGNORED");
+        assertThat(ignored.get("reason").toString()).isEqualTo("crm event type appointment.cancelled is not a customer notification");
+    }
+
+    @Test
+    void rowsClaimedByAnotherInstanceAreSkippedAndNeverTakenTwice() throws Exception {
+        camel.getRouteController().stopRoute("crm-outbox-poll");
+        try {
+            String theirs = newTicketId();
+            String ours = newTicketId();
+            long theirRow = outbox("order", "order.confirmed", order(theirs, "cus_RkT4aB7cD9eF1g"));
+            long ourRow = outbox("order", "order.confirmed", order(ours, "cus_RkT4aB7cD9eF1g"));
+
+            try (Connection otherInstance = dataSource.getConnection()) {
+                // Another Herald instance runs the same claim and holds the oldest row in its transaction.
+                otherInstance.setAutoCommit(false);
+                List<Long> claimedByThem = claim(otherInstance, 1);
+                assertThat(claimedByThem).containsExactly(theirRow);
+
+                List<?> claimedByUs = producer.requestBody("direct:crm-outbox-claim", null, List.class);
+                assertThat(claimedByUs.stream().map(r -> ((Number) ((Map<?, ?>) r).get("id")).longValue())).containsExactly(ourRow);
+                awaitMailFor("crm:order.confirmed:ORD-" + ours);
+
+                // It finishes its work and marks the row; we never see it.
+                otherInstance.createStatement().executeUpdate("UPDATE crm_outbox SET processed_at = now() WHERE id = " + theirRow);
+                otherInstance.commit();
+            }
+            assertThat(producer.requestBody("direct:crm-outbox-claim", null, List.class)).isEmpty();
+            assertThat(mailsFor("crm:order.confirmed:ORD-" + theirs)).isEmpty();
+            assertThat(processed(ourRow)).isTrue();
+        } finally {
+            camel.getRouteController().startRoute("crm-outbox-poll");
+        }
+    }
+
+    private static List<Long> claim(Connection connection, int limit) throws Exception {
+        List<Long> ids = new ArrayList<>();
+        try (ResultSet rows = connection.createStatement().executeQuery("SELECT id FROM crm_outbox WHERE processed_at IS NULL"
+                + " ORDER BY id LIMIT " + limit + " FOR UPDATE SKIP LOCKED")) {
+            while (rows.next()) {
+                ids.add(rows.getLong(1));
+            }
+        }
+        return ids;
+    }
+
+    private static String order(String unique, String customerId) {
+        return Samples.text("crm/order.confirmed.json").replace("ORD-100234", "ORD-" + unique)
+                .replace("cus_RkT4aB7cD9eF1g", customerId);
+    }
+
+    private long outbox(String aggregate, String eventType, String payload) {
+        return jdbc.queryForObject("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES (?, ?, ?) RETURNING id",
+                Long.class, aggregate, eventType, payload);
+    }
+
+    private boolean processed(long row) {
+        return jdbc.queryForObject("SELECT processed_at IS NOT NULL FROM crm_outbox WHERE id = ?", Boolean.class, row);
+    }
+
+    private Map<String, Object> unrouted(String sourceEventId) {
+        return await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT outcome, step, reason, raw_payload FROM unrouted_event WHERE source = 'crm' AND source_event_id = ?",
+                sourceEventId), rows -> rows.size() == 1).get(0);
+    }
+}
