@@ -3,6 +3,9 @@ package io.herald;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -18,6 +21,7 @@ import io.herald.testsupport.Samples;
 import jakarta.mail.internet.MimeMessage;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
+import org.apache.camel.Route;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
@@ -146,6 +150,43 @@ class CrmSourceTest extends HeraldIntegrationTest {
         }
     }
 
+    @Test
+    void aQuarantinedRowGoesThroughWhenReDrivenAfterTheMappingIsFixed() throws Exception {
+        String unique = newTicketId();
+        long row = outbox("order", "order.confirmed", order(unique, "cus_RkT4aB7cD9eF1g").replace("\"currency\": \"EUR\",", ""));
+        Map<String, Object> held = unrouted("crm-outbox-" + row);
+        assertThat(held.get("reason").toString()).contains("crm event crm-outbox-" + row + " has no currency: payload.currency is null");
+        long id = ((Number) held.get("id")).longValue();
+
+        Path mapping = MAPPINGS.resolve("crm-outbox.ds");
+        String original = Files.readString(mapping);
+        try {
+            // The integration engineer decides orders without a currency are in euros, and reloads the CRM routes.
+            String fixed = original.replace("herald.required(wrapped, ['payload', 'currency'], what + ' has no currency')",
+                    "(local c = herald.get(payload, ['currency']); if c == null then 'EUR' else c)");
+            assertThat(fixed).isNotEqualTo(original);
+            reloadCrmRoutesWith(mapping, fixed);
+
+            HttpResponse<String> redriven = api("POST", "/api/quarantine/" + id + "/redrive");
+            assertThat(redriven.body()).contains("\"status\":\"REDRIVEN\"", "\"outcome\":\"ROUTE\"");
+            assertThat(awaitMailFor("crm:order.confirmed:ORD-" + unique).getSubject())
+                    .isEqualTo("Order ORD-" + unique + " confirmed: 129.90 EUR");
+        } finally {
+            reloadCrmRoutesWith(mapping, original);
+        }
+    }
+
+    /** Writes the mapping file, then touches routes/crm-outbox.camel.yaml and waits for Camel to reload it. */
+    private void reloadCrmRoutesWith(Path mapping, String text) throws Exception {
+        Files.writeString(mapping, text);
+        Route before = camel.getRoute("crm-mapping");
+        Path routes = ROUTES.resolve("crm-outbox.camel.yaml");
+        Files.writeString(routes, Files.readString(routes));
+        await().atMost(Duration.ofSeconds(30)).until(() -> camel.getRoute("crm-mapping") != null
+                && camel.getRoute("crm-mapping") != before
+                && camel.getRouteController().getRouteStatus("crm-mapping").isStarted());
+    }
+
     private static List<Long> claim(Connection connection, int limit) throws Exception {
         List<Long> ids = new ArrayList<>();
         try (ResultSet rows = connection.createStatement().executeQuery("SELECT id FROM crm_outbox WHERE processed_at IS NULL"
@@ -173,7 +214,7 @@ class CrmSourceTest extends HeraldIntegrationTest {
 
     private Map<String, Object> unrouted(String sourceEventId) {
         return await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
-                "SELECT outcome, step, reason, raw_payload FROM unrouted_event WHERE source = 'crm' AND source_event_id = ?",
+                "SELECT id, outcome, step, reason, raw_payload FROM unrouted_event WHERE source = 'crm' AND source_event_id = ?",
                 sourceEventId), rows -> rows.size() == 1).get(0);
     }
 }

@@ -54,6 +54,30 @@ class SupportWebhookTest extends HeraldIntegrationTest {
     }
 
     @Test
+    void anInternalNoteNeverReachesTheCustomerAndIsRecordedAsIgnored() throws Exception {
+        String noteTicket = newTicketId();
+        String note = Samples.supportEvent("ticket.comment_added.json", noteTicket)
+                .replace("\"is_public\": true", "\"is_public\": false")
+                .replace("01JD4T1A2S3D4F5G6H7J8K9L0Z", "01NOTE" + noteTicket);
+        String replyTicket = newTicketId();
+        String reply = Samples.supportEvent("ticket.comment_added.json", replyTicket)
+                .replace("01JD4T1A2S3D4F5G6H7J8K9L0Z", "01REPLY" + replyTicket);
+
+        assertThat(postSignedSupport(note).statusCode()).isEqualTo(202);
+        assertThat(postSignedSupport(reply).statusCode()).isEqualTo(202);
+
+        // The public reply, sent after the note on the same queue, arrives; the note never does.
+        await().atMost(Duration.ofSeconds(30)).until(() -> infra.mail().getReceivedMessages().length == 1);
+        assertThat(infra.mail().getReceivedMessages()[0].getSubject()).contains("#" + replyTicket);
+        Map<String, Object> ignored = jdbc.queryForMap("SELECT outcome, reason FROM unrouted_event WHERE source_event_id = ?",
+                "01NOTE" + noteTicket);
+        assertThat(ignored).containsEntry("outcome", "IGNORED")
+                .containsEntry("reason", "internal note 41000000000555 on ticket " + noteTicket + " is never sent to a customer");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE source_event_id = ?", Integer.class,
+                "01NOTE" + noteTicket)).isZero();
+    }
+
+    @Test
     void wrongMissingOrStaleSignatureIsRefusedWith401AndNothingIsSent() throws Exception {
         String refusedTicket = newTicketId();
         String refused = Samples.supportEvent("ticket.status_changed.json", refusedTicket);

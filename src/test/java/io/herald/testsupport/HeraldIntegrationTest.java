@@ -60,22 +60,25 @@ public abstract class HeraldIntegrationTest {
     protected JdbcTemplate jdbc;
 
     /** A copy of routes/ that tests may edit (the reload test does); the real folder is never touched. */
-    protected static final Path ROUTES = copyOfRoutes();
+    protected static final Path ROUTES = copyOf(Path.of("routes"), Path.of("target", "test-routes"), ".camel.yaml");
+
+    /** A copy of datasonnet/*.ds that tests may edit (the mapping-fix test does). */
+    protected static final Path MAPPINGS = copyOf(Path.of("datasonnet"), Path.of("target", "test-mappings"), ".ds");
 
     @DynamicPropertySource
     static void pointAtEmbeddedInfrastructure(DynamicPropertyRegistry registry) {
         infra.heraldSettings().forEach((key, value) -> registry.add(key, () -> value));
         registry.add("herald.routes", () -> "file:" + ROUTES + "/*.camel.yaml");
         registry.add("camel.main.routes-reload-directory", ROUTES::toString);
+        registry.add("herald.mappings-dir", MAPPINGS::toString);
     }
 
-    private static Path copyOfRoutes() {
+    private static Path copyOf(Path folder, Path copy, String suffix) {
         try {
-            Path copy = Path.of("target", "test-routes");
             FileSystemUtils.deleteRecursively(copy);
             Files.createDirectories(copy);
-            try (Stream<Path> files = Files.list(Path.of("routes"))) {
-                for (Path file : files.filter(f -> f.toString().endsWith(".camel.yaml")).toList()) {
+            try (Stream<Path> files = Files.list(folder)) {
+                for (Path file : files.filter(f -> f.toString().endsWith(suffix)).toList()) {
                     Files.copy(file, copy.resolve(file.getFileName()));
                 }
             }
