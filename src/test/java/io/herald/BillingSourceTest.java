@@ -1,6 +1,9 @@
 package io.herald;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.awaitility.Awaitility.await;
 
 import java.net.http.HttpResponse;
@@ -35,7 +38,7 @@ class BillingSourceTest extends HeraldIntegrationTest {
         assertThat(GreenMailUtil.getBody(mail)).contains("invoice A1B2C3D4-0007", "We will try again on 2025-11-24T10:00:00Z",
                 "https://invoice.stripe.com/i/acct_1M2JTkLkdIwHu7ix/test_YWNjdF8x");
         await().atMost(Duration.ofSeconds(10)).until(() -> jdbc.queryForObject("SELECT d.state FROM delivery d"
-                + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ?", String.class, keyOf(unique)),
+                + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = 'email'", String.class, keyOf(unique)),
                 "SENT"::equals);
     }
 
@@ -73,8 +76,12 @@ class BillingSourceTest extends HeraldIntegrationTest {
                 "SELECT duplicates_suppressed FROM notification WHERE idempotency_key = ?", Integer.class, key) == 1);
         awaitMailFor(key);
         assertThat(mailsFor(key)).hasSize(1);
-        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery d JOIN notification n ON n.id = d.notification_id"
-                + " WHERE n.idempotency_key = ?", Integer.class, key)).isEqualTo(1);
+        // One delivery per channel of the catalog entry (email, sms, ops_webhook), never two.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(jdbc.queryForList("SELECT d.channel FROM delivery d"
+                + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.state = 'SENT'", String.class, key))
+                .containsExactlyInAnyOrder("email", "sms", "ops_webhook"));
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching("/2010-04-01/Accounts/.*"))
+                .withHeader("Idempotency-Key", equalTo(key + ":sms")))).hasSize(1);
     }
 
     @Test
@@ -126,7 +133,7 @@ class BillingSourceTest extends HeraldIntegrationTest {
         awaitMailFor(keyOf(first));
         awaitMailFor(keyOf(second));
         assertThat(jdbc.queryForList("SELECT n.idempotency_key FROM notification n JOIN delivery d ON d.notification_id = n.id"
-                        + " WHERE d.state = 'SENT' AND n.idempotency_key IN (?, ?)", String.class,
+                        + " WHERE d.state = 'SENT' AND d.channel = 'email' AND n.idempotency_key IN (?, ?)", String.class,
                 "billing:invoice.payment_failed:in_test" + first + ":attempt-2",
                 "billing:invoice.payment_failed:in_test" + second + ":attempt-2")).hasSize(2);
 

@@ -195,6 +195,14 @@ class ProdStartIT {
         env.put("HERALD_ADMIN_USERNAME", "admin");
         env.put("HERALD_ADMIN_PASSWORD", ADMIN_PASSWORD);
         env.put("HERALD_CRM_OUTBOX_TABLE", "crm.crm_outbox");
+        String sandbox = settings.get("herald.providers.base-url");
+        env.put("HERALD_SMS_URL", sandbox + "/2010-04-01/Accounts/ACit/Messages.json");
+        env.put("HERALD_SMS_ACCOUNT_SID", "ACit");
+        env.put("HERALD_SMS_AUTH_TOKEN", "it-sms-token");
+        env.put("HERALD_SMS_FROM", "+15005550006");
+        env.put("HERALD_PUSH_URL", sandbox + "/v1/projects/herald-it/messages:send");
+        env.put("HERALD_PUSH_ACCESS_TOKEN", "it-push-token");
+        env.put("HERALD_OPS_WEBHOOK_URL", sandbox + "/services/it/ops");
         return env;
     }
 

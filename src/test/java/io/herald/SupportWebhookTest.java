@@ -40,7 +40,7 @@ class SupportWebhookTest extends HeraldIntegrationTest {
                 SELECT n.state AS notification_state, n.type, n.customer_id, d.channel, d.state, d.recipient_masked,
                        d.subject, d.created_at, d.sent_at, d.reason
                 FROM notification n JOIN delivery d ON d.notification_id = n.id
-                WHERE n.idempotency_key = ?""", "support:ticket_status_changed:" + ticket + ":SOLVED:2026-11-21T10:12:44Z"),
+                WHERE n.idempotency_key = ? AND d.channel = 'email'""", "support:ticket_status_changed:" + ticket + ":SOLVED:2026-11-21T10:12:44Z"),
                 r -> "SENT".equals(r.get("state")));
         assertThat(row).containsEntry("notification_state", "ROUTED")
                 .containsEntry("type", "support.ticket_status_changed")

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 import com.samskivert.mustache.Mustache;
 import com.samskivert.mustache.MustacheException;
@@ -51,9 +52,24 @@ public class TemplateRenderer {
         }
     }
 
+    /** Like render, for an optional part (email.html): empty when no locale has that template. */
+    public Optional<String> renderOptional(String type, String channel, String part, String locale, Map<String, Object> context) {
+        return find(type, channel, part, locale) == null ? Optional.empty()
+                : Optional.of(render(type, channel, part, locale, context));
+    }
+
+    /** Whether the template exists for exactly this locale (no fallback): the startup check uses it. */
+    public boolean exists(String type, String channel, String part, String locale) {
+        return Files.isRegularFile(pathOf(type, channel, part, locale));
+    }
+
+    public Path pathOf(String type, String channel, String part, String locale) {
+        return root.resolve(type).resolve(channel + "." + part + "." + locale + ".mustache");
+    }
+
     private Path find(String type, String channel, String part, String locale) {
         for (String candidate : candidates(locale)) {
-            Path file = root.resolve(type).resolve(channel + "." + part + "." + candidate + ".mustache");
+            Path file = pathOf(type, channel, part, candidate);
             if (Files.isRegularFile(file)) {
                 return file;
             }

@@ -36,6 +36,12 @@ public class DeliveryLedger {
                 (row, n) -> new Delivery(row.getLong("id"), row.getString("state")), notificationId, channel);
     }
 
+    /** The channel this notification was already sent on, if any (first-success strategy stops there). */
+    public String sentChannel(long notificationId) {
+        return jdbc.query("SELECT channel FROM delivery WHERE notification_id = ? AND state IN ('SENT', 'DELIVERED') ORDER BY sent_at LIMIT 1",
+                (row, n) -> row.getString(1), notificationId).stream().findFirst().orElse(null);
+    }
+
     public void sending(long deliveryId, String recipientMasked, String subject, String renderedBody) {
         jdbc.update("""
                 UPDATE delivery SET state = 'SENDING', recipient_masked = ?, subject = ?, rendered_body = ?,

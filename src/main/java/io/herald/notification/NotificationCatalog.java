@@ -4,6 +4,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +18,7 @@ import org.yaml.snakeyaml.Yaml;
 
 /**
  * The notification catalog (config/catalog.yaml): which notification types exist, their
- * customer-facing category, priority and channels. Read at startup; a broken catalog stops
+ * customer-facing category, priority, channels, strategy, templates and send window. Read at startup; a broken catalog stops
  * startup with the file and the key at fault.
  */
 @Component
@@ -23,8 +26,18 @@ public class NotificationCatalog {
 
     public static final Set<String> CHANNELS = Set.of("email", "sms", "push", "in_app", "ops_webhook");
     private static final Set<String> PRIORITIES = Set.of("low", "normal", "high");
+    private static final Set<String> STRATEGIES = Set.of("all", "first-success");
 
-    public record Entry(String type, String category, String priority, List<String> channels) {
+    /**
+     * One notification type. strategy "all" sends on every listed channel; "first-success" tries
+     * them in order and stops at the first one sent. templates names the folder under templates/;
+     * window is how long after the event the message is still worth sending.
+     */
+    public record Entry(String type, String category, String priority, List<String> channels, String strategy,
+                        String templates, Duration window) {
+        public boolean firstSuccess() {
+            return "first-success".equals(strategy);
+        }
     }
 
     private final Path file;
@@ -47,6 +60,10 @@ public class NotificationCatalog {
         return entry;
     }
 
+    public Collection<Entry> entries() {
+        return entries.values();
+    }
+
     public String source() {
         return file.toString();
     }
@@ -67,7 +84,7 @@ public class NotificationCatalog {
         types.forEach((name, value) -> {
             String key = "notifications." + name;
             if (!(value instanceof Map<?, ?> settings)) {
-                throw invalid(file, key, "must be a map with category, priority and channels");
+                throw invalid(file, key, "must be a map with category, priority, channels and window");
             }
             String category = text(settings.get("category"));
             if (category == null) {
@@ -85,10 +102,35 @@ public class NotificationCatalog {
                     throw invalid(file, key + ".channels", "has unknown channel '" + channel + "'; known: " + CHANNELS);
                 }
             }
+            if (channels.stream().distinct().count() != channels.size()) {
+                throw invalid(file, key + ".channels", "lists a channel twice: " + channels);
+            }
+            String strategy = text(settings.get("strategy")) == null ? "all" : text(settings.get("strategy"));
+            if (!STRATEGIES.contains(strategy)) {
+                throw invalid(file, key + ".strategy", "must be one of " + STRATEGIES + ", was " + strategy);
+            }
+            String templates = text(settings.get("templates")) == null ? String.valueOf(name) : text(settings.get("templates"));
+            Duration window = window(file, key + ".window", settings.get("window"));
             entries.put(String.valueOf(name), new Entry(String.valueOf(name), category, priority,
-                    channels.stream().map(String::valueOf).toList()));
+                    channels.stream().map(String::valueOf).toList(), strategy, templates, window));
         });
         return Map.copyOf(entries);
+    }
+
+    /** An ISO-8601 duration (PT15M, PT24H, P3D): required, positive. */
+    private static Duration window(Path file, String key, Object value) {
+        if (text(value) == null) {
+            throw invalid(file, key, "is required: how long after the event the message must be sent (ISO-8601, e.g. PT15M, PT24H)");
+        }
+        try {
+            Duration window = Duration.parse(text(value));
+            if (window.isNegative() || window.isZero()) {
+                throw invalid(file, key, "must be positive, was " + value);
+            }
+            return window;
+        } catch (DateTimeParseException e) {
+            throw invalid(file, key, "must be an ISO-8601 duration such as PT15M or PT24H, was '" + value + "'");
+        }
     }
 
     private static String text(Object value) {

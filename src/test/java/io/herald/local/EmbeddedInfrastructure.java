@@ -3,6 +3,8 @@ package io.herald.local;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.any;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 
 import java.io.IOException;
@@ -38,11 +40,18 @@ public final class EmbeddedInfrastructure {
         ServerSetup smtp = new ServerSetup(smtpPort, "127.0.0.1", ServerSetup.PROTOCOL_SMTP);
         mail = new GreenMail(smtpPort == 0 ? smtp.dynamicPort() : smtp);
         mail.start();
-        providers = new WireMockServer(options().port(providerPort).bindAddress("127.0.0.1"));
+        providers = new WireMockServer(options().port(providerPort).bindAddress("127.0.0.1").globalTemplating(true));
         providers.start();
         // Accept anything by default, as a provider sandbox would; tests add stubs of their own.
         providers.stubFor(any(anyUrl()).atPriority(10).willReturn(aResponse().withStatus(202)
                 .withHeader("Content-Type", "application/json").withBody("{\"status\":\"accepted\",\"sandbox\":true}")));
+        // The SMS and push sandboxes answer like their providers, with a message id.
+        providers.stubFor(post(urlPathMatching("/2010-04-01/Accounts/[^/]+/Messages.json")).atPriority(9)
+                .willReturn(aResponse().withStatus(201).withHeader("Content-Type", "application/json")
+                        .withBody("{\"sid\": \"SM{{randomValue length=32 type='HEXADECIMAL'}}\", \"status\": \"queued\"}")));
+        providers.stubFor(post(urlPathMatching("/v1/projects/[^/]+/messages:send")).atPriority(9)
+                .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
+                        .withBody("{\"name\": \"projects/herald-local/messages/{{randomValue length=19 type='NUMERIC'}}\"}")));
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "embedded-infrastructure-stop"));
     }
 

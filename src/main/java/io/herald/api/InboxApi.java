@@ -1,0 +1,49 @@
+package io.herald.api;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/** A customer's in-app inbox, for the product's app: list messages (newest first) and mark one read. */
+@RestController
+@RequestMapping("/api/customers/{customerId}/inbox")
+public class InboxApi {
+
+    public record InboxMessage(long id, String type, String title, String body, Instant createdAt, Instant readAt) {
+    }
+
+    private final JdbcTemplate jdbc;
+
+    public InboxApi(JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    @GetMapping
+    public List<InboxMessage> list(@PathVariable String customerId, @RequestParam(defaultValue = "false") boolean unreadOnly,
+                                   @RequestParam(defaultValue = "50") int limit) {
+        return jdbc.query("SELECT id, type, title, body, created_at, read_at FROM inbox_message WHERE customer_id = ?"
+                        + (unreadOnly ? " AND read_at IS NULL" : "") + " ORDER BY created_at DESC, id DESC LIMIT ?",
+                (row, n) -> new InboxMessage(row.getLong("id"), row.getString("type"), row.getString("title"), row.getString("body"),
+                        row.getTimestamp("created_at").toInstant(),
+                        row.getTimestamp("read_at") == null ? null : row.getTimestamp("read_at").toInstant()),
+                customerId, Math.max(1, Math.min(limit, 500)));
+    }
+
+    @PostMapping("/{messageId}/read")
+    public ResponseEntity<?> markRead(@PathVariable String customerId, @PathVariable long messageId) {
+        int updated = jdbc.update("UPDATE inbox_message SET read_at = COALESCE(read_at, now()) WHERE id = ? AND customer_id = ?",
+                messageId, customerId);
+        return updated == 1 ? ResponseEntity.noContent().build()
+                : ResponseEntity.status(HttpStatus.NOT_FOUND).body(Map.of("error", "customer " + customerId + " has no inbox message " + messageId));
+    }
+}

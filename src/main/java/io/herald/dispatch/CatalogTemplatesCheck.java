@@ -1,0 +1,46 @@
+package io.herald.dispatch;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.herald.notification.NotificationCatalog;
+import org.springframework.beans.factory.InitializingBean;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+
+/**
+ * Fails startup when the catalog sends a type on a channel that has no template in the default
+ * locale, naming the catalog key and the file to add, rather than failing every such delivery.
+ */
+@Component
+public class CatalogTemplatesCheck implements InitializingBean {
+
+    private final NotificationCatalog catalog;
+    private final TemplateRenderer templates;
+    private final String defaultLocale;
+
+    public CatalogTemplatesCheck(NotificationCatalog catalog, TemplateRenderer templates,
+                                 @Value("${herald.default-locale:en}") String defaultLocale) {
+        this.catalog = catalog;
+        this.templates = templates;
+        this.defaultLocale = defaultLocale;
+    }
+
+    @Override
+    public void afterPropertiesSet() {
+        List<String> missing = new ArrayList<>();
+        for (NotificationCatalog.Entry entry : catalog.entries()) {
+            for (String channel : entry.channels()) {
+                for (String part : ChannelDelivery.PARTS_BY_CHANNEL.get(channel)) {
+                    if (!templates.exists(entry.templates(), channel, part, defaultLocale)) {
+                        missing.add("key 'notifications." + entry.type() + ".channels' lists " + channel + " but "
+                                + templates.pathOf(entry.templates(), channel, part, defaultLocale) + " does not exist");
+                    }
+                }
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException("Notification catalog " + catalog.source() + ": " + String.join("; ", missing));
+        }
+    }
+}

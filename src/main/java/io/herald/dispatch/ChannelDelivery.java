@@ -1,0 +1,158 @@
+package io.herald.dispatch;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.identity.Customer;
+import io.herald.identity.CustomerDirectory;
+import io.herald.ledger.DeliveryLedger;
+import io.herald.logging.Masking;
+import io.herald.notification.CanonicalNotification;
+import io.herald.notification.NotificationCatalog;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+/**
+ * The bookkeeping every channel route shares around its provider call: open the ledger row
+ * (a settled one is never sent again), honour the strategy, the customer's preferences and
+ * consent, find the address in the directory, render the channel's templates, and record the
+ * outcome with the provider's message id. Skips are recorded with their reason, not as failures.
+ */
+@Component
+public class ChannelDelivery {
+
+    private static final Logger log = LoggerFactory.getLogger(ChannelDelivery.class);
+
+    public static final String DELIVERY_ID = "heraldDeliveryId";
+    public static final String CHANNEL = "heraldChannel";
+    public static final String SKIP = "heraldSkip";
+    public static final String RECIPIENT = "heraldRecipient";
+    public static final String PARTS = "heraldParts";
+    public static final String TYPE = "heraldType";
+
+    /** Template parts per channel; email.html is optional (derived from the text when absent). */
+    static final Map<String, List<String>> PARTS_BY_CHANNEL = Map.of(
+            "email", List.of("subject", "text"),
+            "sms", List.of("text"),
+            "push", List.of("title", "body"),
+            "in_app", List.of("title", "body"),
+            "ops_webhook", List.of("text"));
+
+    private final DeliveryLedger ledger;
+    private final CustomerDirectory directory;
+    private final NotificationCatalog catalog;
+    private final TemplateRenderer templates;
+    private final ObjectMapper json;
+
+    public ChannelDelivery(DeliveryLedger ledger, CustomerDirectory directory, NotificationCatalog catalog,
+                           TemplateRenderer templates, ObjectMapper json) {
+        this.ledger = ledger;
+        this.directory = directory;
+        this.catalog = catalog;
+        this.templates = templates;
+        this.json = json;
+    }
+
+    public void prepare(Exchange exchange, String channel) {
+        CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
+        long notificationId = exchange.getProperty(DispatchPlanner.NOTIFICATION_ID, Long.class);
+        NotificationCatalog.Entry entry = catalog.entry(notification.type());
+        exchange.setProperty(CHANNEL, channel);
+        exchange.setProperty(TYPE, notification.type());
+        exchange.removeProperty(SKIP);
+        DeliveryLedger.Delivery delivery = ledger.open(notificationId, channel);
+        exchange.setProperty(DELIVERY_ID, delivery.id());
+        if (delivery.settled()) {
+            exchange.setProperty(SKIP, "already " + delivery.state());
+            return;
+        }
+        if (entry.firstSuccess()) {
+            String sentOn = ledger.sentChannel(notificationId);
+            if (sentOn != null) {
+                skip(exchange, delivery.id(), "not needed: already sent by " + sentOn + " (strategy first-success)");
+                return;
+            }
+        }
+        Customer customer = directory.find(notification.customerId()).orElse(null);
+        if (customer == null) {
+            skip(exchange, delivery.id(), "customer " + notification.customerId() + " is no longer in the directory");
+            return;
+        }
+        if (!Recipients.allowed(channel, entry.category(), customer)) {
+            skip(exchange, delivery.id(), "customer " + customer.customerId() + " opted out of " + channel + " for " + entry.category());
+            return;
+        }
+        Recipients.Address address = Recipients.of(channel, customer);
+        if (!address.present()) {
+            skip(exchange, delivery.id(), "customer " + customer.customerId() + " has " + address.missing() + " in the directory");
+            return;
+        }
+        Map<String, Object> context = MessageContext.of(notification, customer);
+        Map<String, String> parts = new LinkedHashMap<>();
+        for (String part : PARTS_BY_CHANNEL.get(channel)) {
+            parts.put(part, templates.render(entry.templates(), channel, part, customer.locale(), context));
+        }
+        if ("email".equals(channel)) {
+            parts.put("html", templates.renderOptional(entry.templates(), channel, "html", customer.locale(), context)
+                    .orElseGet(() -> HtmlFromText.of(parts.get("text"))));
+        }
+        String headline = parts.getOrDefault("subject", parts.get("title"));
+        String text = parts.getOrDefault("text", parts.get("body"));
+        ledger.sending(delivery.id(), address.masked(), headline, Masking.mask(text));
+        exchange.setProperty(RECIPIENT, address.value());
+        exchange.setProperty(PARTS, parts);
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setBody(null);
+    }
+
+    /** The provider accepted the message; its id is read from the JSON answer's field (null if none). */
+    public void sent(Exchange exchange, String idField) {
+        String providerId = null;
+        String answer = exchange.getMessage().getBody(String.class);
+        if (idField != null && answer != null && !answer.isBlank()) {
+            try {
+                JsonNode node = json.readTree(answer).get(idField);
+                providerId = node == null || node.isNull() ? null : node.asText();
+            } catch (Exception e) {
+                log.debug("provider answer is not JSON: {}", e.getMessage());
+            }
+        }
+        sentWithId(exchange, providerId);
+    }
+
+    /** SMTP gives no message id back; the ledger keeps the idempotency key the mail carries in a header. */
+    public void sentBySmtp(Exchange exchange) {
+        CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
+        sentWithId(exchange, "smtp:" + notification.idempotencyKey());
+    }
+
+    /** The in-app message is the inbox row whose id the insert returned. */
+    public void sentToInbox(Exchange exchange) {
+        sentWithId(exchange, "inbox:" + exchange.getMessage().getBody(String.class));
+    }
+
+    private void sentWithId(Exchange exchange, String providerId) {
+        ledger.sent(exchange.getProperty(DELIVERY_ID, Long.class), providerId);
+    }
+
+    public void failed(Exchange exchange) {
+        Long deliveryId = exchange.getProperty(DELIVERY_ID, Long.class);
+        String channel = exchange.getProperty(CHANNEL, "delivery", String.class);
+        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        String reason = channel + " not sent: " + ProviderErrors.readable(cause);
+        if (deliveryId != null) {
+            ledger.failed(deliveryId, reason);
+        }
+        log.warn("Delivery {} FAILED: {}", deliveryId, reason);
+    }
+
+    private void skip(Exchange exchange, long deliveryId, String reason) {
+        ledger.skipped(deliveryId, reason);
+        exchange.setProperty(SKIP, reason);
+    }
+}

@@ -1,0 +1,32 @@
+package io.herald.dispatch;
+
+import java.util.Map;
+
+import io.herald.notification.CanonicalNotification;
+import org.apache.camel.Exchange;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+
+/** The SMTP message camel-mail sends: HTML body with the text as its plain-text alternative. */
+@Component
+public class EmailMessage {
+
+    private final String from;
+
+    public EmailMessage(@Value("${herald.mail.from}") String from) {
+        this.from = from;
+    }
+
+    public void build(Exchange exchange) {
+        @SuppressWarnings("unchecked")
+        Map<String, String> parts = exchange.getProperty(ChannelDelivery.PARTS, Map.class);
+        CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
+        exchange.getMessage().setHeader("To", exchange.getProperty(ChannelDelivery.RECIPIENT, String.class));
+        exchange.getMessage().setHeader("From", from);
+        exchange.getMessage().setHeader("Subject", parts.get("subject"));
+        exchange.getMessage().setHeader("X-Herald-Idempotency-Key", notification.idempotencyKey() + ":email");
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "text/html; charset=UTF-8");
+        exchange.getMessage().setHeader("CamelMailAlternativeBody", parts.get("text"));
+        exchange.getMessage().setBody(parts.get("html"));
+    }
+}

@@ -1,0 +1,21 @@
+package io.herald.dispatch;
+
+import org.apache.camel.component.http.HttpComponent;
+import org.apache.camel.spi.ComponentCustomizer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Turns off Apache HttpClient's own silent retries (it re-sends on 503 and 429 by itself), so
+ * every provider call is one attempt that the route's redelivery policy and circuit breaker
+ * count and record.
+ */
+@Configuration
+public class HttpClientRetries {
+
+    @Bean
+    ComponentCustomizer noHiddenHttpRetries() {
+        return ComponentCustomizer.builder(HttpComponent.class)
+                .build(http -> http.setHttpClientConfigurer(builder -> builder.disableAutomaticRetries()));
+    }
+}

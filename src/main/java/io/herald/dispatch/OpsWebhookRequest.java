@@ -1,0 +1,30 @@
+package io.herald.dispatch;
+
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.notification.CanonicalNotification;
+import org.apache.camel.Exchange;
+import org.springframework.stereotype.Component;
+
+/** A Slack-style incoming-webhook post for the internal team: {"text": "..."}. */
+@Component
+public class OpsWebhookRequest {
+
+    private final ObjectMapper json;
+
+    public OpsWebhookRequest(ObjectMapper json) {
+        this.json = json;
+    }
+
+    public void build(Exchange exchange) throws JsonProcessingException {
+        @SuppressWarnings("unchecked")
+        Map<String, String> parts = exchange.getProperty(ChannelDelivery.PARTS, Map.class);
+        CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
+        exchange.getMessage().setHeader(Exchange.HTTP_METHOD, "POST");
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json; charset=UTF-8");
+        exchange.getMessage().setHeader("Idempotency-Key", notification.idempotencyKey() + ":ops_webhook");
+        exchange.getMessage().setBody(json.writeValueAsString(Map.of("text", parts.get("text"))));
+    }
+}

@@ -1,0 +1,60 @@
+package io.herald.dispatch;
+
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import org.apache.camel.Exchange;
+import org.apache.camel.http.base.HttpOperationFailedException;
+import org.springframework.stereotype.Component;
+
+/**
+ * What a failed provider call means: whether it is worth retrying (5xx, 408, 429; the route
+ * configuration also retries refused connections and an open circuit breaker), and one sentence
+ * an operator can act on. The HTTP error may arrive wrapped (the circuit breaker wraps it).
+ */
+@Component
+public class ProviderErrors {
+
+    /** Used as onWhen in routes/error-handling.camel.yaml. Never throws. */
+    public boolean retryable(Exchange exchange) {
+        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        if (cause == null) {
+            cause = exchange.getException();
+        }
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof HttpOperationFailedException http) {
+                int status = http.getStatusCode();
+                return status >= 500 || status == 408 || status == 429;
+            }
+        }
+        return false;
+    }
+
+    static String readable(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof HttpOperationFailedException http) {
+                String body = http.getResponseBody() == null ? "" : http.getResponseBody().strip();
+                return "provider answered HTTP " + http.getStatusCode() + " " + nullToEmpty(http.getStatusText())
+                        + (body.isEmpty() ? "" : ": " + (body.length() > 300 ? body.substring(0, 300) + "…" : body));
+            }
+            if (t instanceof CallNotPermittedException) {
+                return "provider circuit breaker is open after repeated failures; the provider was not called";
+            }
+            if (t instanceof ConnectException) {
+                return "provider unreachable (connection refused): " + t.getMessage();
+            }
+            if (t instanceof SocketTimeoutException) {
+                return "provider did not answer in time: " + t.getMessage();
+            }
+            if (t instanceof TemplateMissing) {
+                return t.getMessage();
+            }
+        }
+        return cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    }
+
+    private static String nullToEmpty(String s) {
+        return s == null ? "" : s;
+    }
+}

@@ -1,0 +1,48 @@
+package io.herald.dispatch;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.notification.CanonicalNotification;
+import org.apache.camel.Exchange;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+
+/** An FCM HTTP v1-style send: {"message": {"token", "notification": {"title", "body"}, "data": {...}}}, bearer token. */
+@Component
+public class PushRequest {
+
+    private final ObjectMapper json;
+    private final String accessToken;
+
+    public PushRequest(ObjectMapper json, @Value("${herald.push.access-token}") String accessToken) {
+        this.json = json;
+        this.accessToken = accessToken;
+    }
+
+    public void build(Exchange exchange) throws JsonProcessingException {
+        @SuppressWarnings("unchecked")
+        Map<String, String> parts = exchange.getProperty(ChannelDelivery.PARTS, Map.class);
+        CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
+        // FCM data values must be strings: the type, the key and the non-null references.
+        Map<String, String> data = new LinkedHashMap<>();
+        data.put("type", notification.type());
+        data.put("idempotencyKey", notification.idempotencyKey());
+        notification.refs().forEach((k, v) -> {
+            if (v != null) {
+                data.put(k, String.valueOf(v));
+            }
+        });
+        Map<String, Object> message = Map.of("message", Map.of(
+                "token", exchange.getProperty(ChannelDelivery.RECIPIENT, String.class),
+                "notification", Map.of("title", parts.get("title"), "body", parts.get("body")),
+                "data", data));
+        exchange.getMessage().setHeader(Exchange.HTTP_METHOD, "POST");
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json; charset=UTF-8");
+        exchange.getMessage().setHeader("Authorization", "Bearer " + accessToken);
+        exchange.getMessage().setHeader("Idempotency-Key", notification.idempotencyKey() + ":push");
+        exchange.getMessage().setBody(json.writeValueAsString(message));
+    }
+}

@@ -1,0 +1,56 @@
+package io.herald.dispatch;
+
+import java.util.List;
+import java.util.Map;
+
+import io.herald.identity.Customer;
+import io.herald.logging.Masking;
+
+/**
+ * Where a channel reaches a customer, from the directory only (never from the event), and what
+ * is missing when it cannot. The ops webhook goes to the internal team, not to the customer.
+ */
+final class Recipients {
+
+    /** The address, or why there is none. */
+    record Address(String value, String masked, String missing) {
+        boolean present() {
+            return value != null;
+        }
+    }
+
+    private Recipients() {
+    }
+
+    static Address of(String channel, Customer customer) {
+        return switch (channel) {
+            case "email" -> present(customer.email(), Masking.email(customer.email()), "no email address");
+            case "sms" -> present(customer.phone(), Masking.phone(customer.phone()), "no phone number");
+            case "push" -> {
+                List<String> tokens = customer.pushTokens() == null ? List.of() : customer.pushTokens();
+                String token = tokens.isEmpty() ? null : tokens.get(0).replaceFirst("^fcm:", "");
+                yield present(token, token == null ? null : token.substring(0, Math.min(8, token.length())) + "…", "no push token");
+            }
+            case "in_app" -> present(customer.customerId(), customer.customerId(), "no customer id");
+            case "ops_webhook" -> new Address("ops-webhook", "ops webhook", null);
+            default -> throw new IllegalArgumentException("unknown channel " + channel);
+        };
+    }
+
+    /** A customer whose preferences name the category gets only the channels listed there (an empty list: none). */
+    static boolean allowed(String channel, String category, Customer customer) {
+        if ("ops_webhook".equals(channel)) {
+            return true;
+        }
+        Map<String, List<String>> preferences = customer.preferences();
+        if (preferences == null || !preferences.containsKey(category)) {
+            return true;
+        }
+        List<String> channels = preferences.get(category);
+        return channels != null && channels.contains(channel);
+    }
+
+    private static Address present(String value, String masked, String missing) {
+        return value == null || value.isBlank() ? new Address(null, null, missing) : new Address(value, masked, null);
+    }
+}

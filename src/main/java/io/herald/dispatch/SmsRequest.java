@@ -1,0 +1,45 @@
+package io.herald.dispatch;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Map;
+
+import io.herald.notification.CanonicalNotification;
+import org.apache.camel.Exchange;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+
+/** A Twilio-style Messages API request: form-encoded To, From, Body, with basic auth (account SID, auth token). */
+@Component
+public class SmsRequest {
+
+    private final String accountSid;
+    private final String authToken;
+    private final String from;
+
+    public SmsRequest(@Value("${herald.sms.account-sid}") String accountSid, @Value("${herald.sms.auth-token}") String authToken,
+                      @Value("${herald.sms.from}") String from) {
+        this.accountSid = accountSid;
+        this.authToken = authToken;
+        this.from = from;
+    }
+
+    public void build(Exchange exchange) {
+        @SuppressWarnings("unchecked")
+        Map<String, String> parts = exchange.getProperty(ChannelDelivery.PARTS, Map.class);
+        CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
+        String form = "To=" + encode(exchange.getProperty(ChannelDelivery.RECIPIENT, String.class))
+                + "&From=" + encode(from) + "&Body=" + encode(parts.get("text"));
+        exchange.getMessage().setHeader(Exchange.HTTP_METHOD, "POST");
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/x-www-form-urlencoded; charset=UTF-8");
+        exchange.getMessage().setHeader("Authorization", "Basic " + Base64.getEncoder()
+                .encodeToString((accountSid + ":" + authToken).getBytes(StandardCharsets.UTF_8)));
+        exchange.getMessage().setHeader("Idempotency-Key", notification.idempotencyKey() + ":sms");
+        exchange.getMessage().setBody(form);
+    }
+
+    private static String encode(String value) {
+        return URLEncoder.encode(value == null ? "" : value, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,235 @@
+package io.herald;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.stubbing.StubMapping;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import jakarta.mail.Multipart;
+import jakarta.mail.internet.MimeMessage;
+import org.junit.jupiter.api.Test;
+
+/** Canonical notifications to email, SMS, push, in-app and the ops webhook, as the providers and the customer see them. */
+class DispatchChannelsTest extends HeraldIntegrationTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SMS_PATH = "/2010-04-01/Accounts/ACdemo/Messages.json";
+    private static final String PUSH_PATH = "/v1/projects/herald-local/messages:send";
+
+    @Test
+    void aPaymentFailedEventGivesAnHtmlAndTextEmailAnSmsAndAnOpsAlert() throws Exception {
+        String unique = newTicketId();
+        String key = paymentKey(unique);
+        assertThat(postSignedBilling(Samples.paymentFailed(unique)).statusCode()).isEqualTo(202);
+
+        MimeMessage mail = awaitMailFor(key);
+        assertThat(mail.getContentType()).startsWith("multipart/alternative");
+        Multipart parts = (Multipart) mail.getContent();
+        assertThat(parts.getBodyPart(0).getContentType()).startsWith("text/plain");
+        assertThat(parts.getBodyPart(0).getContent().toString()).contains("We could not collect 49.00 USD for invoice A1B2C3D4-0007.");
+        assertThat(parts.getBodyPart(1).getContentType()).startsWith("text/html");
+        assertThat(parts.getBodyPart(1).getContent().toString()).contains("<strong>49.00 USD</strong>", "Update your payment method");
+
+        LoggedRequest sms = awaitOne(SMS_PATH, key + ":sms");
+        assertThat(form(sms.getBodyAsString())).containsExactly(
+                Map.entry("To", "+447700900123"),
+                Map.entry("From", "+15005550006"),
+                Map.entry("Body", "Your payment of 49.00 USD for invoice A1B2C3D4-0007 did not go through. Update your card: "
+                        + "https://invoice.stripe.com/i/acct_1M2JTkLkdIwHu7ix/test_YWNjdF8x"));
+        assertThat(sms.getHeader("Authorization"))
+                .isEqualTo("Basic " + Base64.getEncoder().encodeToString("ACdemo:local-demo-sms-token".getBytes(StandardCharsets.UTF_8)));
+        assertThat(sms.getHeader("Content-Type")).startsWith("application/x-www-form-urlencoded");
+
+        LoggedRequest ops = awaitOne("/services/T0LOCAL/B0LOCAL/local-demo-ops", key + ":ops_webhook");
+        assertThat(JSON.readTree(ops.getBodyAsString()).get("text").asText()).isEqualTo(
+                ":warning: Payment failed: 49.00 USD, invoice A1B2C3D4-0007, customer cus_RkT4aB7cD9eF1g, order ORD-100234."
+                        + " Next attempt: 2025-11-24T10:00:00Z.");
+
+        Map<String, Map<String, Object>> rows = awaitDeliveries(key, 3);
+        assertThat(rows.get("email")).containsEntry("state", "SENT").containsEntry("recipient_masked", "j***@example.org")
+                .containsEntry("provider_message_id", "smtp:" + key);
+        assertThat(rows.get("sms")).containsEntry("state", "SENT").containsEntry("recipient_masked", "+447…0123");
+        assertThat(rows.get("sms").get("provider_message_id").toString()).matches("SM[0-9a-f]{32}");
+        assertThat(rows.get("sms").get("rendered_body").toString()).startsWith("Your payment of 49.00 USD");
+        assertThat(rows.get("ops_webhook")).containsEntry("state", "SENT");
+    }
+
+    @Test
+    void aFailingPushProviderFallsBackToSmsAndTheEmailIsNotNeeded() throws Exception {
+        String customer = "cus_fallback" + newTicketId();
+        String token = "tok-" + customer;
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone, push_tokens) VALUES (?, 'Sam Fallback', ?, ?, ?::jsonb)",
+                customer, customer + "@example.net", "+447700900999", "[\"fcm:" + token + "\"]");
+        StubMapping down = infra.providers().stubFor(WireMock.post(urlPathMatching(PUSH_PATH)).withRequestBody(containing(token)).atPriority(1)
+                .willReturn(aResponse().withStatus(503).withBody("{\"error\": {\"status\": \"UNAVAILABLE\"}}")));
+        try {
+            String ticket = newTicketId();
+            String reply = Samples.supportEvent("ticket.comment_added.json", ticket).replace("cus_RkT4aB7cD9eF1g", customer);
+            assertThat(postSignedSupport(reply).statusCode()).isEqualTo(202);
+            String key = "support:agent_replied:" + ticket + ":41000000000555";
+
+            LoggedRequest sms = awaitOne(SMS_PATH, key + ":sms");
+            assertThat(form(sms.getBodyAsString())).containsEntry("To", "+447700900999")
+                    .containsEntry("Body", "Support Team replied to your request #" + ticket
+                            + " \"Printer error E-42 after update\". Open the ticket to read it.");
+            Map<String, Map<String, Object>> rows = awaitDeliveries(key, 3);
+            assertThat(rows.get("push")).containsEntry("state", "FAILED");
+            assertThat(rows.get("push").get("reason").toString())
+                    .isEqualTo("push not sent: provider answered HTTP 503 Service Unavailable: {\"error\": {\"status\": \"UNAVAILABLE\"}}");
+            assertThat(rows.get("sms")).containsEntry("state", "SENT");
+            assertThat(rows.get("email")).containsEntry("state", "SKIPPED")
+                    .containsEntry("reason", "not needed: already sent by sms (strategy first-success)");
+            // The push provider was retried (1 + 2 retries in the local profile) before falling back, never more.
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(token)))).hasSize(3);
+            assertThat(mailsFor(key)).isEmpty();
+        } finally {
+            infra.providers().removeStub(down);
+        }
+    }
+
+    @Test
+    void anOptedOutChannelAndAMissingAddressAreSkippedWithTheirReasonNotFailed() throws Exception {
+        // Amara's preferences: billing -> [email] only.
+        String amara = newTicketId();
+        assertThat(postSignedBilling(Samples.paymentFailed(amara).replace("cus_RkT4aB7cD9eF1g", "cus_QwE5rT6yU7iO8p")).statusCode()).isEqualTo(202);
+        Map<String, Map<String, Object>> amaraRows = awaitDeliveries(paymentKey(amara), 3);
+        assertThat(amaraRows.get("sms")).containsEntry("state", "SKIPPED")
+                .containsEntry("reason", "customer cus_QwE5rT6yU7iO8p opted out of sms for billing");
+        assertThat(amaraRows.get("email")).containsEntry("state", "SENT");
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withRequestBody(containing("5555550100")))).isEmpty();
+
+        // A customer with no phone number at all.
+        String customer = "cus_nophone" + newTicketId();
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email) VALUES (?, 'No Phone', ?)", customer, customer + "@example.net");
+        String unique = newTicketId();
+        assertThat(postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer)).statusCode()).isEqualTo(202);
+        Map<String, Map<String, Object>> rows = awaitDeliveries(paymentKey(unique), 3);
+        assertThat(rows.get("sms")).containsEntry("state", "SKIPPED")
+                .containsEntry("reason", "customer " + customer + " has no phone number in the directory");
+        assertThat(rows.get("email")).containsEntry("state", "SENT");
+    }
+
+    @Test
+    void theInAppMessageIsListedByTheApiAndCanBeMarkedRead() throws Exception {
+        String ticket = newTicketId();
+        assertThat(postSignedSupport(Samples.supportEvent("ticket.status_changed.json", ticket)).statusCode()).isEqualTo(202);
+
+        JsonNode message = await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+            for (JsonNode m : JSON.readTree(api("GET", "/api/customers/cus_RkT4aB7cD9eF1g/inbox").body())) {
+                if (m.get("title").asText().equals("Request #" + ticket + " is now Solved")) {
+                    return m;
+                }
+            }
+            return null;
+        }, m -> m != null);
+        assertThat(message.get("body").asText()).isEqualTo("\"Printer error E-42 after update\" changed from Open to Solved.");
+        assertThat(message.get("readAt").isNull()).isTrue();
+
+        assertThat(api("POST", "/api/customers/cus_RkT4aB7cD9eF1g/inbox/" + message.get("id").asLong() + "/read").statusCode()).isEqualTo(204);
+        assertThat(api("GET", "/api/customers/cus_RkT4aB7cD9eF1g/inbox?unreadOnly=true").body()).doesNotContain("Request #" + ticket + " ");
+        assertThat(api("POST", "/api/customers/cus_QwE5rT6yU7iO8p/inbox/" + message.get("id").asLong() + "/read").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void theCustomersLanguageIsUsedAndAMissingVariableFailsTheDeliveryInsteadOfSendingAHalfFilledMessage() throws Exception {
+        // Lukas has locale de-DE: templates fall back from de-DE to de.
+        String lukas = newTicketId();
+        assertThat(postSignedBilling(Samples.paymentFailed(lukas).replace("cus_RkT4aB7cD9eF1g", "cus_NffrFeUfNV2Hib")).statusCode()).isEqualTo(202);
+        assertThat(awaitMailFor(paymentKey(lukas)).getSubject()).isEqualTo("Ihre Zahlung von 49.00 USD ist fehlgeschlagen");
+
+        // An invoice without a number: the templates use {{invoiceNumber}}, so nothing half-filled goes out.
+        String unique = newTicketId();
+        assertThat(postSignedBilling(Samples.paymentFailed(unique).replace("\"number\": \"A1B2C3D4-0007\"", "\"number\": null")).statusCode())
+                .isEqualTo(202);
+        Map<String, Map<String, Object>> rows = awaitDeliveries(paymentKey(unique), 3);
+        assertThat(rows.get("email")).containsEntry("state", "FAILED");
+        assertThat(rows.get("email").get("reason").toString())
+                .startsWith("email not sent: template templates/billing.payment_failed/email.text.en.mustache cannot be filled")
+                .contains("invoiceNumber");
+        assertThat(rows.get("sms")).containsEntry("state", "FAILED");
+        assertThat(mailsFor(paymentKey(unique))).isEmpty();
+    }
+
+    @Test
+    void whileTheSmsProviderIsDownTheCircuitBreakerStopsCallingIt() throws Exception {
+        StubMapping down = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).atPriority(1)
+                .willReturn(aResponse().withStatus(503)));
+        int before = infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH))).size();
+        List<String> keys = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 6; i++) {
+                String unique = newTicketId();
+                keys.add(paymentKey(unique));
+                assertThat(postSignedBilling(Samples.paymentFailed(unique)).statusCode()).isEqualTo(202);
+            }
+            for (String key : keys) {
+                assertThat(awaitDeliveries(key, 3).get("sms")).containsEntry("state", "FAILED");
+            }
+            // Without a breaker: 6 deliveries x 3 attempts = 18 calls. It opens after 5 failed calls.
+            int calls = infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH))).size() - before;
+            assertThat(calls).isLessThan(18);
+            assertThat(jdbc.queryForList("SELECT d.reason FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                    + " WHERE d.channel = 'sms' AND n.idempotency_key IN (" + keys.stream().map(k -> "?").collect(Collectors.joining(","))
+                    + ")", String.class, keys.toArray())).anyMatch(r -> r.contains("circuit breaker is open"));
+            // Every email still went out: one provider being down stops nothing else.
+            for (String key : keys) {
+                awaitMailFor(key);
+            }
+        } finally {
+            infra.providers().removeStub(down);
+        }
+        // Once the provider is back and the breaker lets a trial call through, SMS flows again.
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2)).until(() -> {
+            String unique = newTicketId();
+            postSignedBilling(Samples.paymentFailed(unique));
+            return "SENT".equals(awaitDeliveries(paymentKey(unique), 3).get("sms").get("state"));
+        });
+    }
+
+    private LoggedRequest awaitOne(String path, String idempotencyKey) {
+        return await().atMost(Duration.ofSeconds(30)).until(() -> infra.providers().findAll(postRequestedFor(urlPathMatching(path))
+                .withHeader("Idempotency-Key", equalTo(idempotencyKey))), found -> found.size() == 1).get(0);
+    }
+
+    /** The notification's delivery rows by channel, once every channel has reached a final state. */
+    private Map<String, Map<String, Object>> awaitDeliveries(String idempotencyKey, int channels) {
+        List<Map<String, Object>> rows = await().atMost(Duration.ofSeconds(45)).until(() -> jdbc.queryForList("""
+                SELECT d.channel, d.state, d.reason, d.recipient_masked, d.provider_message_id, d.rendered_body
+                FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ?""", idempotencyKey),
+                found -> found.size() == channels && found.stream().noneMatch(r -> List.of("PENDING", "SENDING").contains(r.get("state"))));
+        Map<String, Map<String, Object>> byChannel = new LinkedHashMap<>();
+        rows.forEach(r -> byChannel.put(r.get("channel").toString(), r));
+        return byChannel;
+    }
+
+    private static Map<String, String> form(String body) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        Arrays.stream(body.split("&")).map(p -> p.split("=", 2)).forEach(p ->
+                fields.put(URLDecoder.decode(p[0], StandardCharsets.UTF_8), URLDecoder.decode(p[1], StandardCharsets.UTF_8)));
+        return fields;
+    }
+
+    private static String paymentKey(String unique) {
+        return "billing:invoice.payment_failed:in_test" + unique + ":attempt-2";
+    }
+}
