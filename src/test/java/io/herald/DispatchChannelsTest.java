@@ -10,6 +10,8 @@ import static org.awaitility.Awaitility.await;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
@@ -116,7 +118,8 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
         assertThat(amaraRows.get("sms")).containsEntry("state", "SKIPPED")
                 .containsEntry("reason", "customer cus_QwE5rT6yU7iO8p opted out of sms for billing");
         assertThat(amaraRows.get("email")).containsEntry("state", "SENT");
-        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withRequestBody(containing("5555550100")))).isEmpty();
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH))
+                .withHeader("Idempotency-Key", equalTo(paymentKey(amara) + ":sms")))).isEmpty();
 
         // A customer with no phone number at all.
         String customer = "cus_nophone" + newTicketId();
@@ -164,10 +167,26 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
         Map<String, Map<String, Object>> rows = awaitDeliveries(paymentKey(unique), 3);
         assertThat(rows.get("email")).containsEntry("state", "FAILED");
         assertThat(rows.get("email").get("reason").toString())
-                .startsWith("email not sent: template templates/billing.payment_failed/email.text.en.mustache cannot be filled")
+                .startsWith("email not sent: template " + TEMPLATES.resolve("billing.payment_failed/email.text.en.mustache") + " cannot be filled")
                 .contains("invoiceNumber");
         assertThat(rows.get("sms")).containsEntry("state", "FAILED");
         assertThat(mailsFor(paymentKey(unique))).isEmpty();
+    }
+
+    @Test
+    void anEditedTemplateAppliesToTheNextMessageWithoutARestart() throws Exception {
+        Path template = TEMPLATES.resolve("billing.payment_failed").resolve("ops_webhook.text.en.mustache");
+        String original = Files.readString(template);
+        try {
+            Files.writeString(template, "Payment failed for {{customer.id}}: {{amountDue}} (edited while running)");
+            String unique = newTicketId();
+            assertThat(postSignedBilling(Samples.paymentFailed(unique)).statusCode()).isEqualTo(202);
+            LoggedRequest ops = awaitOne("/services/T0LOCAL/B0LOCAL/local-demo-ops", paymentKey(unique) + ":ops_webhook");
+            assertThat(JSON.readTree(ops.getBodyAsString()).get("text").asText())
+                    .isEqualTo("Payment failed for cus_RkT4aB7cD9eF1g: 49.00 USD (edited while running)");
+        } finally {
+            Files.writeString(template, original);
+        }
     }
 
     @Test

@@ -65,12 +65,26 @@ public abstract class HeraldIntegrationTest {
     /** A copy of datasonnet/*.ds that tests may edit (the mapping-fix test does). */
     protected static final Path MAPPINGS = copyOf(Path.of("datasonnet"), Path.of("target", "test-mappings"), ".ds");
 
+    /** A copy of templates/ that tests may edit (the live template edit test does). */
+    protected static final Path TEMPLATES = copyOfTree(Path.of("templates"), Path.of("target", "test-templates"));
+
     @DynamicPropertySource
     static void pointAtEmbeddedInfrastructure(DynamicPropertyRegistry registry) {
         infra.heraldSettings().forEach((key, value) -> registry.add(key, () -> value));
         registry.add("herald.routes", () -> "file:" + ROUTES + "/*.camel.yaml");
         registry.add("camel.main.routes-reload-directory", ROUTES::toString);
         registry.add("herald.mappings-dir", MAPPINGS::toString);
+        registry.add("herald.templates-dir", TEMPLATES::toString);
+    }
+
+    private static Path copyOfTree(Path folder, Path copy) {
+        try {
+            FileSystemUtils.deleteRecursively(copy);
+            FileSystemUtils.copyRecursively(folder, copy);
+            return copy;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static Path copyOf(Path folder, Path copy, String suffix) {

@@ -1,0 +1,104 @@
+package io.herald.notification;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import io.herald.dispatch.CatalogTemplatesCheck;
+import io.herald.dispatch.TemplateRenderer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The catalog as shipped loads; a broken one stops startup with the file and the key at fault. */
+class NotificationCatalogTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theShippedCatalogLoadsWithStrategiesTemplatesAndWindows() {
+        NotificationCatalog catalog = new NotificationCatalog("config/catalog.yaml");
+        NotificationCatalog.Entry reply = catalog.entry("support.agent_replied");
+        assertThat(reply.channels()).containsExactly("push", "sms", "email");
+        assertThat(reply.firstSuccess()).isTrue();
+        assertThat(reply.templates()).isEqualTo("support.agent_replied");
+        assertThat(catalog.entry("billing.payment_failed").window()).isEqualTo(Duration.ofHours(1));
+        assertThat(catalog.entry("billing.payment_failed").firstSuccess()).isFalse();
+        // Every channel of every type has its templates in the default locale.
+        new CatalogTemplatesCheck(catalog, new TemplateRenderer("templates", "en"), "en").afterPropertiesSet();
+    }
+
+    @Test
+    void aBrokenEntryNamesTheFileAndTheKey() throws IOException {
+        assertRefused("""
+                notifications:
+                  crm.order_confirmed:
+                    category: orders
+                    priority: normal
+                    channels: [email, fax]
+                    window: PT15M
+                """, "key 'notifications.crm.order_confirmed.channels' has unknown channel 'fax'");
+        assertRefused("""
+                notifications:
+                  crm.order_confirmed:
+                    category: orders
+                    priority: normal
+                    channels: [push, sms]
+                    strategy: whichever
+                    window: PT15M
+                """, "key 'notifications.crm.order_confirmed.strategy' must be one of");
+        assertRefused("""
+                notifications:
+                  crm.order_confirmed:
+                    category: orders
+                    priority: normal
+                    channels: [email]
+                    window: fifteen minutes
+                """, "key 'notifications.crm.order_confirmed.window' must be an ISO-8601 duration such as PT15M or PT24H, was 'fifteen minutes'");
+        assertRefused("""
+                notifications:
+                  crm.order_confirmed:
+                    category: orders
+                    priority: urgent
+                    channels: [email]
+                    window: PT15M
+                """, "key 'notifications.crm.order_confirmed.priority' must be one of");
+        assertRefused("""
+                notifications:
+                  crm.order_confirmed:
+                    category: orders
+                    priority: normal
+                    channels: [email]
+                """, "key 'notifications.crm.order_confirmed.window' is required");
+        assertRefused("notifications: [1, 2", "is not valid YAML");
+    }
+
+    @Test
+    void aChannelWithoutItsTemplateStopsStartupNamingTheFileToAdd() throws IOException {
+        Path file = dir.resolve("catalog.yaml");
+        Files.writeString(file, """
+                notifications:
+                  crm.order_confirmed:
+                    category: orders
+                    priority: normal
+                    channels: [email, sms]
+                    window: PT15M
+                """);
+        NotificationCatalog catalog = new NotificationCatalog(file.toString());
+        assertThatThrownBy(() -> new CatalogTemplatesCheck(catalog, new TemplateRenderer("templates", "en"), "en").afterPropertiesSet())
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("key 'notifications.crm.order_confirmed.channels' lists sms but templates/crm.order_confirmed/sms.text.en.mustache does not exist");
+    }
+
+    private void assertRefused(String yaml, String expected) throws IOException {
+        Path file = Files.createTempFile(dir, "catalog", ".yaml");
+        Files.writeString(file, yaml);
+        assertThatThrownBy(() -> new NotificationCatalog(file.toString()))
+                .hasMessageContaining("Notification catalog " + file)
+                .hasMessageContaining(expected);
+    }
+}
