@@ -190,7 +190,7 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
     }
 
     @Test
-    void whileTheSmsProviderIsDownTheCircuitBreakerStopsCallingIt() throws Exception {
+    void whileTheSmsProviderIsDownDeliveriesWaitParkedAndTheBreakerStopsCallingItThenTheyAreSent() throws Exception {
         StubMapping down = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).atPriority(1)
                 .willReturn(aResponse().withStatus(503)));
         int before = infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH))).size();
@@ -201,15 +201,16 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
                 keys.add(paymentKey(unique));
                 assertThat(postSignedBilling(Samples.paymentFailed(unique)).statusCode()).isEqualTo(202);
             }
+            // Each SMS waits, parked with its reason and next attempt; none is FAILED.
             for (String key : keys) {
-                assertThat(awaitDeliveries(key, 3).get("sms")).containsEntry("state", "FAILED");
+                Map<String, Object> sms = awaitDeliveries(key, 3).get("sms");
+                assertThat(sms).containsEntry("state", "PARKED");
+                assertThat(sms.get("reason").toString()).startsWith("sms provider unavailable: ").contains("parked, next attempt at");
             }
             // Without a breaker: 6 deliveries x 3 attempts = 18 calls. It opens after 5 failed calls.
             int calls = infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH))).size() - before;
             assertThat(calls).isLessThan(18);
-            assertThat(jdbc.queryForList("SELECT d.reason FROM delivery d JOIN notification n ON n.id = d.notification_id"
-                    + " WHERE d.channel = 'sms' AND n.idempotency_key IN (" + keys.stream().map(k -> "?").collect(Collectors.joining(","))
-                    + ")", String.class, keys.toArray())).anyMatch(r -> r.contains("circuit breaker is open"));
+            assertThat(smsReasons(keys)).anyMatch(r -> r.contains("circuit breaker is open"));
             // Every email still went out: one provider being down stops nothing else.
             for (String key : keys) {
                 awaitMailFor(key);
@@ -217,12 +218,27 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
         } finally {
             infra.providers().removeStub(down);
         }
-        // Once the provider is back and the breaker lets a trial call through, SMS flows again.
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2)).until(() -> {
-            String unique = newTicketId();
-            postSignedBilling(Samples.paymentFailed(unique));
-            return "SENT".equals(awaitDeliveries(paymentKey(unique), 3).get("sms").get("state"));
-        });
+        // The provider is back: the parked deliveries are re-driven when due and sent, once each.
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).until(() -> jdbc.queryForList(
+                "SELECT d.state FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE d.channel = 'sms' AND n.idempotency_key IN ("
+                        + keys.stream().map(k -> "?").collect(Collectors.joining(",")) + ")", String.class, keys.toArray()),
+                states -> states.size() == 6 && states.stream().allMatch("SENT"::equals));
+        // Each was parked at least once and re-driven, and is now sent with its provider id.
+        assertThat(jdbc.queryForList("SELECT d.parked_count, d.attempts, d.provider_message_id, d.reason FROM delivery d"
+                + " JOIN notification n ON n.id = d.notification_id WHERE d.channel = 'sms' AND n.idempotency_key IN ("
+                + keys.stream().map(k -> "?").collect(Collectors.joining(",")) + ")", keys.toArray()))
+                .hasSize(6).allSatisfy(row -> {
+                    assertThat((Integer) row.get("parked_count")).isPositive();
+                    assertThat((Integer) row.get("attempts")).isGreaterThan(1);
+                    assertThat(row.get("provider_message_id").toString()).startsWith("SM");
+                    assertThat(row.get("reason")).isNull();
+                });
+    }
+
+    private List<String> smsReasons(List<String> keys) {
+        return jdbc.queryForList("SELECT d.reason FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                + " WHERE d.channel = 'sms' AND n.idempotency_key IN (" + keys.stream().map(k -> "?").collect(Collectors.joining(","))
+                + ")", String.class, keys.toArray());
     }
 
     private LoggedRequest awaitOne(String path, String idempotencyKey) {

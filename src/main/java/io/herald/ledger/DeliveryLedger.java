@@ -1,5 +1,10 @@
 package io.herald.ledger;
 
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -50,7 +55,8 @@ public class DeliveryLedger {
     }
 
     public void sent(long deliveryId, String providerMessageId) {
-        jdbc.update("UPDATE delivery SET state = 'SENT', provider_message_id = ?, reason = NULL, sent_at = now(), updated_at = now() WHERE id = ?",
+        jdbc.update("UPDATE delivery SET state = 'SENT', provider_message_id = ?, reason = NULL, next_attempt_at = NULL, sent_at = now(),"
+                + " updated_at = now() WHERE id = ?",
                 providerMessageId, deliveryId);
     }
 
@@ -58,7 +64,30 @@ public class DeliveryLedger {
         jdbc.update("UPDATE delivery SET state = 'SKIPPED', reason = ?, updated_at = now() WHERE id = ?", reason, deliveryId);
     }
 
+    /** How often this delivery has been parked so far. */
+    public int parkedCount(long deliveryId) {
+        return jdbc.queryForObject("SELECT parked_count FROM delivery WHERE id = ?", Integer.class, deliveryId);
+    }
+
+    public void parked(long deliveryId, String reason, Instant nextAttemptAt) {
+        jdbc.update("UPDATE delivery SET state = 'PARKED', reason = ?, next_attempt_at = ?, parked_count = parked_count + 1,"
+                + " updated_at = now() WHERE id = ?", reason, Timestamp.from(nextAttemptAt), deliveryId);
+    }
+
+    /**
+     * Claims parked deliveries that are due, for this instance: their next attempt moves a lease
+     * ahead so another instance (or the next poll) does not take them while they run.
+     */
+    public List<Map<String, Object>> claimDueParked(int limit, Duration lease) {
+        return jdbc.queryForList("""
+                UPDATE delivery SET next_attempt_at = now() + make_interval(secs => ?), updated_at = now()
+                WHERE id IN (SELECT id FROM delivery WHERE state = 'PARKED' AND next_attempt_at <= now()
+                             ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED)
+                RETURNING id, notification_id, channel""", lease.toSeconds(), limit);
+    }
+
     public void failed(long deliveryId, String reason) {
-        jdbc.update("UPDATE delivery SET state = 'FAILED', reason = ?, updated_at = now() WHERE id = ?", reason, deliveryId);
+        jdbc.update("UPDATE delivery SET state = 'FAILED', reason = ?, next_attempt_at = NULL, updated_at = now() WHERE id = ?",
+                reason, deliveryId);
     }
 }

@@ -1,0 +1,90 @@
+package io.herald.dispatch;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.ledger.DeliveryLedger;
+import io.herald.notification.CanonicalNotification;
+import io.herald.notification.NotificationCatalog;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * Long provider outages. A delivery that still fails transiently after its in-process retries is
+ * parked durably (state PARKED, next attempt per herald.delivery.park-delays) instead of failing
+ * with everyone else's; the parked-deliveries route re-drives it when due. After the last park it
+ * is FAILED. With strategy first-success a transient failure is not parked: the next channel is tried.
+ */
+@Component
+public class ParkedDeliveries {
+
+    private static final Logger log = LoggerFactory.getLogger(ParkedDeliveries.class);
+
+    private final DeliveryLedger ledger;
+    private final NotificationCatalog catalog;
+    private final JdbcTemplate jdbc;
+    private final ObjectMapper json;
+    private final List<Duration> delays;
+
+    public ParkedDeliveries(DeliveryLedger ledger, NotificationCatalog catalog, JdbcTemplate jdbc, ObjectMapper json,
+                            @Value("${herald.delivery.park-delays}") String delays) {
+        this.ledger = ledger;
+        this.catalog = catalog;
+        this.jdbc = jdbc;
+        this.json = json;
+        try {
+            this.delays = Arrays.stream(delays.split(",")).map(String::strip).filter(d -> !d.isEmpty()).map(Duration::parse).toList();
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("herald.delivery.park-delays (HERALD_DELIVERY_PARK_DELAYS) must be ISO-8601 durations"
+                    + " separated by commas, e.g. PT1M,PT5M,PT30M; was '" + delays + "'", e);
+        }
+    }
+
+    /** The route configuration's last step for transient trouble: park for later, or fail for good. */
+    public void parkOrFail(Exchange exchange) {
+        Long deliveryId = exchange.getProperty(ChannelDelivery.DELIVERY_ID, Long.class);
+        CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
+        String channel = exchange.getProperty(ChannelDelivery.CHANNEL, "delivery", String.class);
+        String problem = ProviderErrors.readable(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
+        if (deliveryId == null || notification == null) {
+            log.warn("{} failed before its delivery was recorded: {}", channel, problem);
+            return;
+        }
+        int parked = ledger.parkedCount(deliveryId);
+        if (catalog.entry(notification.type()).firstSuccess() || parked >= delays.size()) {
+            String why = parked >= delays.size() && parked > 0 ? " (still failing after " + parked + " parked re-tries)" : "";
+            ledger.failed(deliveryId, channel + " not sent: " + problem + why);
+            log.warn("Delivery {} FAILED: {} not sent: {}{}", deliveryId, channel, problem, why);
+            return;
+        }
+        Instant next = Instant.now().plus(delays.get(parked));
+        ledger.parked(deliveryId, channel + " provider unavailable: " + problem + "; parked, next attempt at " + next
+                + " (" + (parked + 1) + " of " + delays.size() + ")", next);
+        log.warn("Delivery {} PARKED until {}: {}", deliveryId, next, problem);
+    }
+
+    /** Parked deliveries that are due, claimed for this instance. */
+    public List<Map<String, Object>> claimDue() {
+        return ledger.claimDueParked(50, Duration.ofMinutes(5));
+    }
+
+    /** Sets up a claimed row's exchange as dispatch would, so the channel route can run it again. */
+    public void resume(Exchange exchange) throws IOException {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> row = exchange.getMessage().getBody(Map.class);
+        long notificationId = ((Number) row.get("notification_id")).longValue();
+        String canonical = jdbc.queryForObject("SELECT canonical::text FROM notification WHERE id = ?", String.class, notificationId);
+        exchange.setProperty(DispatchPlanner.NOTIFICATION, json.readValue(canonical, CanonicalNotification.class));
+        exchange.setProperty(DispatchPlanner.NOTIFICATION_ID, notificationId);
+        exchange.getMessage().setBody(row.get("channel"));
+    }
+}
