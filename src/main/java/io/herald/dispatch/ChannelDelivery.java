@@ -34,6 +34,8 @@ public class ChannelDelivery {
     public static final String RECIPIENT = "heraldRecipient";
     public static final String PARTS = "heraldParts";
     public static final String TYPE = "heraldType";
+    /** Set by an operator resend (its delivery_resend id): bypasses dedup on purpose, with its own provider key. */
+    public static final String RESEND = "heraldResend";
 
     /** Template parts per channel; email.html is optional (derived from the text when absent). */
     static final Map<String, List<String>> PARTS_BY_CHANNEL = Map.of(
@@ -67,11 +69,12 @@ public class ChannelDelivery {
         exchange.removeProperty(SKIP);
         DeliveryLedger.Delivery delivery = ledger.open(notificationId, channel);
         exchange.setProperty(DELIVERY_ID, delivery.id());
-        if (delivery.settled()) {
+        boolean resend = exchange.getProperty(RESEND) != null;
+        if (delivery.settled() && !resend) {
             exchange.setProperty(SKIP, "already " + delivery.state());
             return;
         }
-        if (entry.firstSuccess()) {
+        if (entry.firstSuccess() && !resend) {
             String sentOn = ledger.sentChannel(notificationId);
             if (sentOn != null) {
                 skip(exchange, delivery.id(), "not needed: already sent by " + sentOn + " (strategy first-success)");
@@ -137,7 +140,19 @@ public class ChannelDelivery {
     }
 
     private void sentWithId(Exchange exchange, String providerId) {
-        ledger.sent(exchange.getProperty(DELIVERY_ID, Long.class), providerId);
+        long deliveryId = exchange.getProperty(DELIVERY_ID, Long.class);
+        ledger.sent(deliveryId, providerId);
+        ledger.attempt(deliveryId, "SENT", exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class), providerId);
+    }
+
+    /**
+     * The idempotency key the provider sees: the notification key and channel, so a repeated call
+     * is recognised as the same message; an operator resend gets its own, so it really is sent again.
+     */
+    public static String providerKey(Exchange exchange, String channel) {
+        CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
+        Object resend = exchange.getProperty(RESEND);
+        return notification.idempotencyKey() + ":" + channel + (resend == null ? "" : ":resend-" + resend);
     }
 
     public void failed(Exchange exchange) {
@@ -147,6 +162,7 @@ public class ChannelDelivery {
         String reason = channel + " not sent: " + ProviderErrors.readable(cause);
         if (deliveryId != null) {
             ledger.failed(deliveryId, reason);
+            ledger.attempt(deliveryId, "FAILED", ProviderErrors.statusOf(cause), reason);
         }
         log.warn("Delivery {} FAILED: {}", deliveryId, reason);
     }

@@ -16,6 +16,7 @@ public class DispatchPlanner {
 
     public static final String NOTIFICATION = "heraldNotification";
     public static final String NOTIFICATION_ID = "heraldNotificationId";
+    public static final String KEY = "heraldIdempotencyKey";
 
     private final ObjectMapper json;
     private final NotificationCatalog catalog;
@@ -27,10 +28,16 @@ public class DispatchPlanner {
         this.ledger = ledger;
     }
 
-    public List<String> plan(Exchange exchange) throws IOException {
+    /** Reads the notification and its ledger id into exchange properties (and its key, for the idempotent consumer). */
+    public void read(Exchange exchange) throws IOException {
         CanonicalNotification notification = json.readValue(exchange.getMessage().getBody(String.class), CanonicalNotification.class);
         exchange.setProperty(NOTIFICATION, notification);
+        exchange.setProperty(KEY, notification.idempotencyKey());
         exchange.setProperty(NOTIFICATION_ID, ledger.idOf(notification.idempotencyKey()));
-        return catalog.entry(notification.type()).channels();
+    }
+
+    /** The channels in catalog order (first-success relies on the order). */
+    public List<String> channels(Exchange exchange) {
+        return catalog.entry(exchange.getProperty(NOTIFICATION, CanonicalNotification.class).type()).channels();
     }
 }

@@ -2,7 +2,6 @@ package io.herald.dispatch;
 
 import java.util.Map;
 
-import io.herald.notification.CanonicalNotification;
 import org.apache.camel.Exchange;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
@@ -20,11 +19,10 @@ public class EmailMessage {
     public void build(Exchange exchange) {
         @SuppressWarnings("unchecked")
         Map<String, String> parts = exchange.getProperty(ChannelDelivery.PARTS, Map.class);
-        CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
         exchange.getMessage().setHeader("To", exchange.getProperty(ChannelDelivery.RECIPIENT, String.class));
         exchange.getMessage().setHeader("From", from);
         exchange.getMessage().setHeader("Subject", parts.get("subject"));
-        exchange.getMessage().setHeader("X-Herald-Idempotency-Key", notification.idempotencyKey() + ":email");
+        exchange.getMessage().setHeader("X-Herald-Idempotency-Key", ChannelDelivery.providerKey(exchange, "email"));
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "text/html; charset=UTF-8");
         exchange.getMessage().setHeader("CamelMailAlternativeBody", parts.get("text"));
         exchange.getMessage().setBody(parts.get("html"));

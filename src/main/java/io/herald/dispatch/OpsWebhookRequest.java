@@ -4,7 +4,6 @@ import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.herald.notification.CanonicalNotification;
 import org.apache.camel.Exchange;
 import org.springframework.stereotype.Component;
 
@@ -21,10 +20,9 @@ public class OpsWebhookRequest {
     public void build(Exchange exchange) throws JsonProcessingException {
         @SuppressWarnings("unchecked")
         Map<String, String> parts = exchange.getProperty(ChannelDelivery.PARTS, Map.class);
-        CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
         exchange.getMessage().setHeader(Exchange.HTTP_METHOD, "POST");
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json; charset=UTF-8");
-        exchange.getMessage().setHeader("Idempotency-Key", notification.idempotencyKey() + ":ops_webhook");
+        exchange.getMessage().setHeader("Idempotency-Key", ChannelDelivery.providerKey(exchange, "ops_webhook"));
         exchange.getMessage().setBody(json.writeValueAsString(Map.of("text", parts.get("text"))));
     }
 }

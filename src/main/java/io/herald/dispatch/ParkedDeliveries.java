@@ -63,12 +63,16 @@ public class ParkedDeliveries {
         if (catalog.entry(notification.type()).firstSuccess() || parked >= delays.size()) {
             String why = parked >= delays.size() && parked > 0 ? " (still failing after " + parked + " parked re-tries)" : "";
             ledger.failed(deliveryId, channel + " not sent: " + problem + why);
+            ledger.attempt(deliveryId, "FAILED", ProviderErrors.statusOf(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class)),
+                    problem + why);
             log.warn("Delivery {} FAILED: {} not sent: {}{}", deliveryId, channel, problem, why);
             return;
         }
         Instant next = Instant.now().plus(delays.get(parked));
         ledger.parked(deliveryId, channel + " provider unavailable: " + problem + "; parked, next attempt at " + next
                 + " (" + (parked + 1) + " of " + delays.size() + ")", next);
+        ledger.attempt(deliveryId, "PARKED", ProviderErrors.statusOf(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class)),
+                problem + "; next attempt at " + next);
         log.warn("Delivery {} PARKED until {}: {}", deliveryId, next, problem);
     }
 

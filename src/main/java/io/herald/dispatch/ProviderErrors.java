@@ -31,6 +31,16 @@ public class ProviderErrors {
         return false;
     }
 
+    /** The provider's HTTP status, when it answered with one. */
+    static Integer statusOf(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof HttpOperationFailedException http) {
+                return http.getStatusCode();
+            }
+        }
+        return null;
+    }
+
     static String readable(Throwable cause) {
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof HttpOperationFailedException http) {

@@ -42,7 +42,7 @@ public class PushRequest {
         exchange.getMessage().setHeader(Exchange.HTTP_METHOD, "POST");
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json; charset=UTF-8");
         exchange.getMessage().setHeader("Authorization", "Bearer " + accessToken);
-        exchange.getMessage().setHeader("Idempotency-Key", notification.idempotencyKey() + ":push");
+        exchange.getMessage().setHeader("Idempotency-Key", ChannelDelivery.providerKey(exchange, "push"));
         exchange.getMessage().setBody(json.writeValueAsString(message));
     }
 }

@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
 
-import io.herald.notification.CanonicalNotification;
 import org.apache.camel.Exchange;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
@@ -28,14 +27,13 @@ public class SmsRequest {
     public void build(Exchange exchange) {
         @SuppressWarnings("unchecked")
         Map<String, String> parts = exchange.getProperty(ChannelDelivery.PARTS, Map.class);
-        CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
         String form = "To=" + encode(exchange.getProperty(ChannelDelivery.RECIPIENT, String.class))
                 + "&From=" + encode(from) + "&Body=" + encode(parts.get("text"));
         exchange.getMessage().setHeader(Exchange.HTTP_METHOD, "POST");
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/x-www-form-urlencoded; charset=UTF-8");
         exchange.getMessage().setHeader("Authorization", "Basic " + Base64.getEncoder()
                 .encodeToString((accountSid + ":" + authToken).getBytes(StandardCharsets.UTF_8)));
-        exchange.getMessage().setHeader("Idempotency-Key", notification.idempotencyKey() + ":sms");
+        exchange.getMessage().setHeader("Idempotency-Key", ChannelDelivery.providerKey(exchange, "sms"));
         exchange.getMessage().setBody(form);
     }
 

@@ -86,6 +86,12 @@ public class DeliveryLedger {
                 RETURNING id, notification_id, channel""", lease.toSeconds(), limit);
     }
 
+    /** One attempt of a delivery, kept with its outcome, the provider's status and the reason. */
+    public void attempt(long deliveryId, String outcome, Integer providerStatus, String reason) {
+        jdbc.update("INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) VALUES (?, ?, ?, ?)",
+                deliveryId, outcome, providerStatus, reason);
+    }
+
     public void failed(long deliveryId, String reason) {
         jdbc.update("UPDATE delivery SET state = 'FAILED', reason = ?, next_attempt_at = NULL, updated_at = now() WHERE id = ?",
                 reason, deliveryId);

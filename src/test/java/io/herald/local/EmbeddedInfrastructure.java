@@ -24,7 +24,7 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
  */
 public final class EmbeddedInfrastructure {
 
-    public static final String[] TOPICS = {"herald.support.events", "herald.billing.events", "herald.crm.events", "herald.notifications"};
+    public static final String[] TOPICS = {"herald.support.events", "herald.billing.events", "herald.crm.events", "herald.notifications", "herald.dead-letters"};
 
     private static EmbeddedInfrastructure running;
 

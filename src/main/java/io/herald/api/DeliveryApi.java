@@ -1,0 +1,68 @@
+package io.herald.api;
+
+import java.io.IOException;
+import java.security.Principal;
+import java.util.List;
+import java.util.Map;
+
+import io.herald.dispatch.DeliveryResend;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/** One delivery with its attempts and resends, and the operator's explicit, recorded resend. */
+@RestController
+@RequestMapping("/api/deliveries")
+public class DeliveryApi {
+
+    /** A resend must say so: {"confirm": true, "comment": "customer asked for a copy"}. */
+    public record ResendRequest(Boolean confirm, String comment) {
+    }
+
+    private final JdbcTemplate jdbc;
+    private final DeliveryResend resend;
+
+    public DeliveryApi(JdbcTemplate jdbc, DeliveryResend resend) {
+        this.jdbc = jdbc;
+        this.resend = resend;
+    }
+
+    @GetMapping("/{id}")
+    public ResponseEntity<?> one(@PathVariable long id) {
+        List<Map<String, Object>> delivery = jdbc.queryForList("""
+                SELECT d.id, n.idempotency_key, n.type, n.customer_id, d.channel, d.state, d.reason, d.recipient_masked,
+                       d.subject, d.rendered_body, d.provider_message_id, d.attempts, d.parked_count, d.next_attempt_at,
+                       d.created_at, d.sent_at, d.updated_at
+                FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE d.id = ?""", id);
+        if (delivery.isEmpty()) {
+            return ResponseEntity.status(HttpStatus.NOT_FOUND).body(Map.of("error", "no delivery " + id));
+        }
+        Map<String, Object> body = new java.util.LinkedHashMap<>(delivery.get(0));
+        body.put("attempts_log", jdbc.queryForList("SELECT attempted_at, outcome, provider_status, reason FROM delivery_attempt"
+                + " WHERE delivery_id = ? ORDER BY id", id));
+        body.put("resends", jdbc.queryForList("SELECT id, requested_by, comment, requested_at, outcome, reason FROM delivery_resend"
+                + " WHERE delivery_id = ? ORDER BY id", id));
+        return ResponseEntity.ok(body);
+    }
+
+    @PostMapping("/{id}/resend")
+    public ResponseEntity<?> resend(@PathVariable long id, @RequestBody(required = false) ResendRequest request, Principal who)
+            throws IOException {
+        if (request == null || !Boolean.TRUE.equals(request.confirm())) {
+            return ResponseEntity.badRequest().body(Map.of("error",
+                    "a resend sends the customer a second copy; confirm it with {\"confirm\": true, \"comment\": \"why\"}"));
+        }
+        String user = who == null ? "local-console (no login)" : who.getName();
+        try {
+            return ResponseEntity.ok(resend.resend(id, user, request.comment()));
+        } catch (DeliveryResend.NotResendable e) {
+            return ResponseEntity.status(e.unknown() ? HttpStatus.NOT_FOUND : HttpStatus.CONFLICT).body(Map.of("error", e.getMessage()));
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package io.herald.dispatch;
+
+import io.herald.ledger.DeliveryLedger;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.springframework.stereotype.Component;
+
+/**
+ * Runs before each redelivery of a channel route (onRedeliveryRef in routes/error-handling):
+ * keeps the attempt that just failed, with the provider's status and the reason, as RETRYING.
+ */
+@Component("retryingAttempts")
+public class RetryingAttempts implements Processor {
+
+    private final DeliveryLedger ledger;
+
+    public RetryingAttempts(DeliveryLedger ledger) {
+        this.ledger = ledger;
+    }
+
+    @Override
+    public void process(Exchange exchange) {
+        Long deliveryId = exchange.getProperty(ChannelDelivery.DELIVERY_ID, Long.class);
+        Throwable cause = exchange.getException() != null ? exchange.getException()
+                : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        if (deliveryId != null) {
+            int retry = exchange.getMessage().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class);
+            ledger.attempt(deliveryId, "RETRYING", ProviderErrors.statusOf(cause),
+                    ProviderErrors.readable(cause) + "; retry " + retry + " follows");
+        }
+    }
+}

@@ -1,0 +1,237 @@
+package io.herald;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+
+import javax.management.ObjectName;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import com.github.tomakehurst.wiremock.stubbing.StubMapping;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+
+/** Herald's delivery promises: no duplicates, retries with a clear final state, dead letters, audited resends. */
+class GuaranteesTest extends HeraldIntegrationTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SMS_PATH = "/2010-04-01/Accounts/ACdemo/Messages.json";
+    private static final String PUSH_PATH = "/v1/projects/herald-local/messages:send";
+
+    @Test
+    void theSameSourceEventFiveTimesAndTheNotificationRedeliveredGiveExactlyOneMessagePerChannel() throws Exception {
+        String unique = newTicketId();
+        String key = paymentKey(unique);
+        String event = Samples.paymentFailed(unique);
+        for (int i = 0; i < 5; i++) {
+            assertThat(postSignedBilling(event).statusCode()).isEqualTo(202);
+        }
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> jdbc.queryForObject(
+                "SELECT duplicates_suppressed FROM notification WHERE idempotency_key = ?", Integer.class, key) == 4);
+        awaitStates(key, Map.of("email", "SENT", "sms", "SENT", "ops_webhook", "SENT"));
+
+        // Kafka redelivers the canonical notification itself: the idempotent consumer skips it whole.
+        String canonical = jdbc.queryForObject("SELECT canonical::text FROM notification WHERE idempotency_key = ?", String.class, key);
+        long duplicatesBefore = idempotentConsumerDuplicates();
+        publish("herald.notifications", "cus_RkT4aB7cD9eF1g", canonical, canonical);
+        String marker = newTicketId();
+        assertThat(postSignedBilling(Samples.paymentFailed(marker)).statusCode()).isEqualTo(202);
+        awaitMailFor(paymentKey(marker));   // later on the same partition: the redeliveries were processed before it
+
+        assertThat(idempotentConsumerDuplicates() - duplicatesBefore).isEqualTo(2);
+        assertThat(mailsFor(key)).hasSize(1);
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(key + ":sms")))).hasSize(1);
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching("/services/.*")).withHeader("Idempotency-Key",
+                equalTo(key + ":ops_webhook")))).hasSize(1);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM camel_messageprocessed WHERE processorName = 'dispatch' AND messageId = ?",
+                Integer.class, key)).isEqualTo(1);
+    }
+
+    @Test
+    void aTransientFailureIsRetriedThenSucceedsWithEveryAttemptKept() throws Exception {
+        String phone = "+4477009" + (10000 + Integer.parseInt(newTicketId()) % 89999);
+        String scenario = "flaky-" + phone;
+        infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1))).atPriority(1)
+                .inScenario(scenario).whenScenarioStateIs(Scenario.STARTED).willSetStateTo("recovered")
+                .willReturn(aResponse().withStatus(503).withBody("{\"message\": \"try later\"}")));
+        String customer = customerWithPhone(phone);
+        String unique = newTicketId();
+        postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer));
+
+        awaitStates(paymentKey(unique), Map.of("sms", "SENT"));
+        List<Map<String, Object>> attempts = attempts(paymentKey(unique), "sms");
+        assertThat(attempts).extracting(a -> a.get("outcome")).containsExactly("RETRYING", "SENT");
+        assertThat(attempts.get(0)).containsEntry("provider_status", 503);
+        assertThat(attempts.get(0).get("reason").toString()).contains("provider answered HTTP 503", "try later", "retry 1 follows");
+        assertThat(attempts.get(1)).containsEntry("provider_status", 201);
+    }
+
+    @Test
+    void aPermanentFailureIsNotRetriedAndSaysWhy() throws Exception {
+        String phone = "+1500555" + (1000 + Integer.parseInt(newTicketId()) % 8999);
+        infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1))).atPriority(1)
+                .willReturn(aResponse().withStatus(400).withHeader("Content-Type", "application/json")
+                        .withBody("{\"code\": 21211, \"message\": \"The 'To' number is not a valid phone number.\"}")));
+        String customer = customerWithPhone(phone);
+        String unique = newTicketId();
+        postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer));
+
+        awaitStates(paymentKey(unique), Map.of("sms", "FAILED", "email", "SENT"));
+        Map<String, Object> sms = delivery(paymentKey(unique), "sms");
+        assertThat(sms.get("reason").toString()).isEqualTo("sms not sent: provider answered HTTP 400 Bad Request: "
+                + "{\"code\": 21211, \"message\": \"The 'To' number is not a valid phone number.\"}");
+        assertThat(attempts(paymentKey(unique), "sms")).extracting(a -> a.get("outcome")).containsExactly("FAILED");
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1))))).hasSize(1);
+    }
+
+    @Test
+    void retriesExhaustedEndInFailedWithEveryAttemptKept() throws Exception {
+        String customer = "cus_exhaust" + newTicketId();
+        String token = "tok-" + customer;
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, push_tokens, preferences) VALUES (?, 'Ex Haust', ?, ?::jsonb,"
+                + " '{\"support\": [\"push\", \"email\"]}'::jsonb)", customer, customer + "@example.net", "[\"" + token + "\"]");
+        StubMapping down = infra.providers().stubFor(WireMock.post(urlPathMatching(PUSH_PATH)).withRequestBody(containing(token)).atPriority(1)
+                .willReturn(aResponse().withStatus(500).withBody("internal error")));
+        try {
+            String ticket = newTicketId();
+            postSignedSupport(Samples.supportEvent("ticket.comment_added.json", ticket).replace("cus_RkT4aB7cD9eF1g", customer));
+            String key = "support:agent_replied:" + ticket + ":41000000000555";
+            awaitStates(key, Map.of("push", "FAILED", "email", "SENT"));
+            List<Map<String, Object>> attempts = attempts(key, "push");
+            assertThat(attempts).extracting(a -> a.get("outcome")).containsExactly("RETRYING", "RETRYING", "FAILED");
+            assertThat(attempts).extracting(a -> a.get("provider_status")).containsExactly(500, 500, 500);
+        } finally {
+            infra.providers().removeStub(down);
+        }
+    }
+
+    @Test
+    void aResendIsExplicitAuditedAndTheOnlyWayToASecondCopy() throws Exception {
+        String unique = newTicketId();
+        String key = paymentKey(unique);
+        postSignedBilling(Samples.paymentFailed(unique));
+        awaitStates(key, Map.of("sms", "SENT"));
+        long smsId = ((Number) delivery(key, "sms").get("id")).longValue();
+
+        assertThat(postJson("/api/deliveries/" + smsId + "/resend", "{}").statusCode()).isEqualTo(400);
+        HttpResponse<String> resent = postJson("/api/deliveries/" + smsId + "/resend",
+                "{\"confirm\": true, \"comment\": \"customer lost the first text\"}");
+        assertThat(resent.statusCode()).isEqualTo(200);
+        JsonNode result = JSON.readTree(resent.body());
+        assertThat(result.get("state").asText()).isEqualTo("SENT");
+        long resendId = result.get("resendId").asLong();
+
+        // The provider got a second request, with an idempotency key of its own.
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(key + ":sms")))).hasSize(1);
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH))
+                .withHeader("Idempotency-Key", equalTo(key + ":sms:resend-" + resendId)))).hasSize(1);
+        // Who, when, why and what came of it; and it shows in the delivery's attempts.
+        Map<String, Object> audit = jdbc.queryForMap("SELECT requested_by, comment, requested_at, outcome FROM delivery_resend WHERE id = ?", resendId);
+        assertThat(audit).containsEntry("requested_by", "local-console (no login)").containsEntry("comment", "customer lost the first text")
+                .containsEntry("outcome", "SENT");
+        assertThat(audit.get("requested_at")).isNotNull();
+        JsonNode detail = JSON.readTree(api("GET", "/api/deliveries/" + smsId).body());
+        assertThat(detail.get("attempts_log").findValuesAsText("outcome")).containsExactly("SENT", "RESEND", "SENT");
+        assertThat(detail.get("resends").get(0).get("comment").asText()).isEqualTo("customer lost the first text");
+        // Other channels were not touched.
+        assertThat(mailsFor(key)).hasSize(1);
+    }
+
+    @Test
+    void aNotificationThatCannotBeDispatchedBecomesADeadLetterInTheTableAndOnTheTopic() throws Exception {
+        String garbage = "{\"idempotencyKey\": \"broken-" + UUID.randomUUID() + "\", \"type\": 42";
+        try (KafkaConsumer<String, String> deadLetters = deadLetterConsumer()) {
+            publish("herald.notifications", "cus_RkT4aB7cD9eF1g", garbage);
+            Map<String, Object> row = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                    "SELECT stage, reason, payload FROM dead_letter WHERE payload = ?", garbage), rows -> rows.size() == 1).get(0);
+            assertThat(row).containsEntry("stage", "dispatch");
+            assertThat(row.get("reason").toString()).startsWith("dispatch failed: ");
+
+            JsonNode published = await().atMost(Duration.ofSeconds(30)).until(() -> {
+                for (ConsumerRecord<String, String> record : deadLetters.poll(Duration.ofMillis(500))) {
+                    JsonNode node = JSON.readTree(record.value());
+                    if (garbage.equals(node.path("payload").asText())) {
+                        return node;
+                    }
+                }
+                return null;
+            }, node -> node != null);
+            assertThat(published.get("stage").asText()).isEqualTo("dispatch");
+            assertThat(published.get("reason").asText()).isEqualTo(row.get("reason"));
+        }
+        // The consumer went on.
+        String unique = newTicketId();
+        postSignedBilling(Samples.paymentFailed(unique));
+        awaitMailFor(paymentKey(unique));
+    }
+
+    /** Duplicates the dispatch route's idempotent consumer skipped, read from its Camel MBean (what Hawtio shows). */
+    private static long idempotentConsumerDuplicates() throws Exception {
+        return (Long) ManagementFactory.getPlatformMBeanServer().getAttribute(
+                new ObjectName("org.apache.camel:context=herald,type=processors,name=\"once-per-notification\""), "DuplicateMessageCount");
+    }
+
+    private KafkaConsumer<String, String> deadLetterConsumer() {
+        Properties config = new Properties();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafkaBrokers());
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, "dead-letter-test-" + UUID.randomUUID());
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer());
+        consumer.subscribe(List.of("herald.dead-letters"));
+        return consumer;
+    }
+
+    private String customerWithPhone(String phone) {
+        String customer = "cus_phone" + newTicketId();
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Pat Phone', ?, ?)",
+                customer, customer + "@example.net", phone);
+        return customer;
+    }
+
+    private void awaitStates(String key, Map<String, String> expected) {
+        await().atMost(Duration.ofSeconds(45)).untilAsserted(() -> expected.forEach((channel, state) ->
+                assertThat(delivery(key, channel)).containsEntry("state", state)));
+    }
+
+    private Map<String, Object> delivery(String key, String channel) {
+        List<Map<String, Object>> rows = jdbc.queryForList("SELECT d.* FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                + " WHERE n.idempotency_key = ? AND d.channel = ?", key, channel);
+        return rows.isEmpty() ? Map.of() : rows.get(0);
+    }
+
+    private List<Map<String, Object>> attempts(String key, String channel) {
+        return jdbc.queryForList("SELECT a.outcome, a.provider_status, a.reason FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id"
+                + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = ? ORDER BY a.id", key, channel);
+    }
+
+    private HttpResponse<String> postJson(String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String paymentKey(String unique) {
+        return "billing:invoice.payment_failed:in_test" + unique + ":attempt-2";
+    }
+}
