@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
+import io.herald.dispatch.StaleSendings;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -32,11 +33,15 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 /** Herald's delivery promises: no duplicates, retries with a clear final state, dead letters, audited resends. */
 class GuaranteesTest extends HeraldIntegrationTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Autowired
+    StaleSendings staleSendings;
     private static final String SMS_PATH = "/2010-04-01/Accounts/ACdemo/Messages.json";
     private static final String PUSH_PATH = "/v1/projects/herald-local/messages:send";
 
@@ -89,6 +94,31 @@ class GuaranteesTest extends HeraldIntegrationTest {
     }
 
     @Test
+    void a429IsRetriedAfterTheProvidersRetryAfter() throws Exception {
+        String phone = "+4477008" + (10000 + Integer.parseInt(newTicketId()) % 89999);
+        String scenario = "throttled-" + phone;
+        infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1))).atPriority(1)
+                .inScenario(scenario).whenScenarioStateIs(Scenario.STARTED).willSetStateTo("allowed")
+                .willReturn(aResponse().withStatus(429).withHeader("Retry-After", "2").withBody("{\"message\": \"Too many requests\"}")));
+        String customer = customerWithPhone(phone);
+        String unique = newTicketId();
+        postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer));
+
+        awaitStates(paymentKey(unique), Map.of("sms", "SENT"));
+        List<Map<String, Object>> attempts = jdbc.queryForList("SELECT a.outcome, a.provider_status, a.reason, a.attempted_at"
+                + " FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id JOIN notification n ON n.id = d.notification_id"
+                + " WHERE n.idempotency_key = ? AND d.channel = 'sms' ORDER BY a.id", paymentKey(unique));
+        assertThat(attempts).extracting(a -> a.get("outcome")).containsExactly("RETRYING", "SENT");
+        assertThat(attempts.get(0).get("reason").toString()).contains("HTTP 429", "(Retry-After 2s)");
+        // The local retry delay is 200 ms; the provider asked for 2 s, and got them (the first attempt
+        // is recorded when the retry starts, so the gap is from the retry to the sent answer).
+        List<java.sql.Timestamp> calls = infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH))
+                .withRequestBody(containing(phone.substring(1)))).stream().map(r -> new java.sql.Timestamp(r.getLoggedDate().getTime())).toList();
+        assertThat(calls).hasSize(2);
+        assertThat(calls.get(1).getTime() - calls.get(0).getTime()).isGreaterThanOrEqualTo(1900);
+    }
+
+    @Test
     void aPermanentFailureIsNotRetriedAndSaysWhy() throws Exception {
         String phone = "+1500555" + (1000 + Integer.parseInt(newTicketId()) % 8999);
         infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1))).atPriority(1)
@@ -121,7 +151,11 @@ class GuaranteesTest extends HeraldIntegrationTest {
             awaitStates(key, Map.of("push", "FAILED", "email", "SENT"));
             List<Map<String, Object>> attempts = attempts(key, "push");
             assertThat(attempts).extracting(a -> a.get("outcome")).containsExactly("RETRYING", "RETRYING", "FAILED");
-            assertThat(attempts).extracting(a -> a.get("provider_status")).containsExactly(500, 500, 500);
+            // Each failed on the provider's 500, or was not even sent because the push breaker had opened.
+            assertThat(attempts).allSatisfy(a -> assertThat(a.get("reason").toString())
+                    .containsAnyOf("provider answered HTTP 500", "circuit breaker is open"));
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(token))))
+                    .hasSizeBetween(1, 3);
         } finally {
             infra.providers().removeStub(down);
         }
@@ -157,6 +191,28 @@ class GuaranteesTest extends HeraldIntegrationTest {
         assertThat(detail.get("resends").get(0).get("comment").asText()).isEqualTo("customer lost the first text");
         // Other channels were not touched.
         assertThat(mailsFor(key)).hasSize(1);
+    }
+
+    @Test
+    void afterACrashMidSendAnEmailIsFlaggedUncertainNotResentAndAnSmsIsSentAgainWithTheSameKey() throws Exception {
+        String unique = newTicketId();
+        String key = paymentKey(unique);
+        postSignedBilling(Samples.paymentFailed(unique));
+        awaitStates(key, Map.of("email", "SENT", "sms", "SENT"));
+        // What a kill -9 between handing the message over and recording the answer leaves behind.
+        jdbc.update("UPDATE delivery SET state = 'SENDING', updated_at = now() - interval '10 minutes' WHERE channel IN ('email', 'sms')"
+                + " AND notification_id = (SELECT id FROM notification WHERE idempotency_key = ?)", key);
+
+        staleSendings.sweep();
+
+        awaitStates(key, Map.of("email", "UNCERTAIN", "sms", "SENT"));
+        assertThat(delivery(key, "email").get("reason").toString())
+                .startsWith("email outcome unknown: Herald stopped while handing it to the SMTP server at ")
+                .endsWith("check whether the customer received it, and resend if not");
+        assertThat(mailsFor(key)).hasSize(1);
+        // Sent again, with the same Idempotency-Key, which the provider deduplicates by.
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(key + ":sms")))).hasSize(2);
+        assertThat(attempts(key, "email")).extracting(a -> a.get("outcome")).containsExactly("SENT", "UNCERTAIN");
     }
 
     @Test

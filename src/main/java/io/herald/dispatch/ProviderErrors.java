@@ -2,10 +2,12 @@ package io.herald.dispatch;
 
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
+import java.util.Map;
 
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import org.apache.camel.Exchange;
 import org.apache.camel.http.base.HttpOperationFailedException;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
@@ -16,19 +18,52 @@ import org.springframework.stereotype.Component;
 @Component
 public class ProviderErrors {
 
-    /** Used as onWhen in routes/error-handling.camel.yaml. Never throws. */
+    private final long maxRetryDelayMillis;
+
+    public ProviderErrors(@Value("${herald.delivery.max-retry-delay-ms}") long maxRetryDelayMillis) {
+        this.maxRetryDelayMillis = maxRetryDelayMillis;
+    }
+
+    /**
+     * Used as onWhen in routes/error-handling.camel.yaml, so it runs before Camel computes the
+     * delay of the next retry: for a 429 or 503 with Retry-After (seconds) it sets that delay
+     * (Camel's CamelRedeliveryDelay header, capped at herald.delivery.max-retry-delay-ms) instead
+     * of the exponential one. Never throws.
+     */
     public boolean retryable(Exchange exchange) {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         if (cause == null) {
             cause = exchange.getException();
         }
+        exchange.getIn().removeHeader(Exchange.REDELIVERY_DELAY);
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof HttpOperationFailedException http) {
                 int status = http.getStatusCode();
+                Long retryAfter = retryAfterMillis(http);
+                if (retryAfter != null) {
+                    exchange.getIn().setHeader(Exchange.REDELIVERY_DELAY, Math.min(retryAfter, maxRetryDelayMillis));
+                }
                 return status >= 500 || status == 408 || status == 429;
             }
         }
         return false;
+    }
+
+    private static Long retryAfterMillis(HttpOperationFailedException http) {
+        Map<String, String> headers = http.getResponseHeaders();
+        if (headers == null) {
+            return null;
+        }
+        for (Map.Entry<String, String> header : headers.entrySet()) {
+            if ("Retry-After".equalsIgnoreCase(header.getKey()) && header.getValue() != null) {
+                try {
+                    return Math.max(0, Long.parseLong(header.getValue().strip())) * 1000;
+                } catch (NumberFormatException e) {
+                    return null;   // an HTTP date: fall back to the exponential delay
+                }
+            }
+        }
+        return null;
     }
 
     /** The provider's HTTP status, when it answered with one. */
@@ -45,7 +80,9 @@ public class ProviderErrors {
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof HttpOperationFailedException http) {
                 String body = http.getResponseBody() == null ? "" : http.getResponseBody().strip();
+                Long retryAfter = retryAfterMillis(http);
                 return "provider answered HTTP " + http.getStatusCode() + " " + nullToEmpty(http.getStatusText())
+                        + (retryAfter == null ? "" : " (Retry-After " + retryAfter / 1000 + "s)")
                         + (body.isEmpty() ? "" : ": " + (body.length() > 300 ? body.substring(0, 300) + "…" : body));
             }
             if (t instanceof CallNotPermittedException) {

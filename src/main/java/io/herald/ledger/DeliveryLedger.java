@@ -20,7 +20,7 @@ import org.springframework.stereotype.Component;
 public class DeliveryLedger {
 
     /** States after which the channel is never sent again, except by an audited resend. */
-    static final Set<String> SETTLED = Set.of("SENDING", "SENT", "DELIVERED", "BOUNCED", "SKIPPED", "FAILED", "DISMISSED");
+    static final Set<String> SETTLED = Set.of("SENDING", "SENT", "DELIVERED", "BOUNCED", "SKIPPED", "FAILED", "DISMISSED", "UNCERTAIN");
 
     public record Delivery(long id, String state) {
         public boolean settled() {
