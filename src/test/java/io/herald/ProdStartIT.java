@@ -3,9 +3,7 @@ package io.herald;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,28 +11,22 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Base64;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import io.herald.local.EmbeddedInfrastructure;
+import io.herald.testsupport.PackagedHerald;
 import io.herald.testsupport.Samples;
 import io.herald.testsupport.Signatures;
 import jakarta.mail.internet.MimeMessage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.util.FileSystemUtils;
 
 /**
  * The image's start command (docker/entrypoint.sh on the exploded layered jar, exactly as the
@@ -43,9 +35,6 @@ import org.springframework.util.FileSystemUtils;
  */
 class ProdStartIT {
 
-    private static final String SECRET = "it-webhook-secret";
-    private static final String ADMIN_PASSWORD = "it-admin-password";
-    private static final Path APP_HOME = Path.of("target", "image-app");
     private static EmbeddedInfrastructure infra;
 
     private final HttpClient http = HttpClient.newHttpClient();
@@ -55,30 +44,9 @@ class ProdStartIT {
     @BeforeAll
     static void explodeTheJarLikeTheDockerfile() throws Exception {
         infra = EmbeddedInfrastructure.start();
+        PackagedHerald.appHome();
         // The CRM exposes its outbox in a schema of its own in Herald's database (Flyway owns public).
-        try (Connection db = connect()) {
-            db.createStatement().execute("CREATE SCHEMA IF NOT EXISTS crm");
-            db.createStatement().execute(Files.readString(Path.of("src/test/resources/samples/crm/outbox.sql"))
-                    .replace("CREATE TABLE crm_outbox", "CREATE TABLE IF NOT EXISTS crm.crm_outbox")
-                    .replace("CREATE INDEX crm_outbox_unprocessed ON crm_outbox", "CREATE INDEX IF NOT EXISTS crm_outbox_unprocessed ON crm.crm_outbox"));
-        }
-        Path jar;
-        try (Stream<Path> files = Files.list(Path.of("target"))) {
-            jar = files.filter(f -> f.getFileName().toString().matches("herald-.*\\.jar")).findFirst().orElseThrow();
-        }
-        Path layers = Path.of("target", "image-layers");
-        FileSystemUtils.deleteRecursively(layers);
-        FileSystemUtils.deleteRecursively(APP_HOME);
-        Process extract = new ProcessBuilder(java(), "-Djarmode=tools", "-jar", jar.toString(), "extract", "--layers",
-                "--launcher", "--destination", layers.toString()).inheritIO().start();
-        assertThat(extract.waitFor(2, TimeUnit.MINUTES)).isTrue();
-        assertThat(extract.exitValue()).isZero();
-        for (String layer : List.of("dependencies", "spring-boot-loader", "snapshot-dependencies", "application")) {
-            Path from = layers.resolve(layer);
-            if (Files.isDirectory(from)) {
-                copyTree(from, APP_HOME);
-            }
-        }
+        PackagedHerald.createCrmOutbox(infra);
     }
 
     @AfterEach
@@ -92,7 +60,7 @@ class ProdStartIT {
 
     @Test
     void startsWithTheProdProfileFromEnvironmentAndDeliversASignedWebhook() throws Exception {
-        int port = freePort();
+        int port = PackagedHerald.freePort();
         herald = start(prodEnvironment(port));
         String base = "http://localhost:" + port;
         await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
@@ -102,12 +70,12 @@ class ProdStartIT {
         assertThat(get(base + "/actuator/hawtio/", null).statusCode()).isEqualTo(401);
         assertThat(get(base + "/actuator/jolokia/search/org.apache.camel:type=routes,*", null).statusCode()).isEqualTo(401);
         assertThat(get(base + "/actuator/hawtio/", "admin:wrong").statusCode()).isEqualTo(401);
-        assertThat(get(base + "/actuator/hawtio/", "admin:" + ADMIN_PASSWORD).statusCode()).isEqualTo(200);
-        assertThat(get(base + "/actuator/jolokia/search/org.apache.camel:type=routes,*", "admin:" + ADMIN_PASSWORD).body())
+        assertThat(get(base + "/actuator/hawtio/", "admin:" + PackagedHerald.ADMIN_PASSWORD).statusCode()).isEqualTo(200);
+        assertThat(get(base + "/actuator/jolokia/search/org.apache.camel:type=routes,*", "admin:" + PackagedHerald.ADMIN_PASSWORD).body())
                 .contains("support-webhook", "deliver-email");
 
         // The real path through the packaged application, for a customer in the (unseeded) prod directory.
-        try (Connection db = connect()) {
+        try (Connection db = PackagedHerald.connect(infra)) {
             db.createStatement().execute("INSERT INTO customer (customer_id, display_name, email, locale) "
                     + "VALUES ('cus_RkT4aB7cD9eF1g', 'Jenny Rosen', 'jenny.rosen@example.org', 'en-GB') ON CONFLICT DO NOTHING");
         }
@@ -118,7 +86,7 @@ class ProdStartIT {
         HttpResponse<String> accepted = http.send(HttpRequest.newBuilder(URI.create(base + "/webhooks/support"))
                 .header("Content-Type", "application/json")
                 .header("X-Zendesk-Webhook-Signature-Timestamp", timestamp)
-                .header("X-Zendesk-Webhook-Signature", Signatures.zendesk(SECRET, timestamp, event.getBytes(StandardCharsets.UTF_8)))
+                .header("X-Zendesk-Webhook-Signature", Signatures.zendesk(PackagedHerald.SUPPORT_SECRET, timestamp, event.getBytes(StandardCharsets.UTF_8)))
                 .POST(HttpRequest.BodyPublishers.ofString(event)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(accepted.statusCode()).isEqualTo(202);
         await().atMost(Duration.ofSeconds(60)).until(() -> infra.mail().getReceivedMessages().length == 1);
@@ -126,7 +94,7 @@ class ProdStartIT {
         assertThat(mail.getSubject()).isEqualTo("New reply on your request #" + ticket + ": Printer error E-42 after update");
 
         // The CRM outbox, polled from the CRM's schema.
-        try (Connection db = connect()) {
+        try (Connection db = PackagedHerald.connect(infra)) {
             db.createStatement().execute("INSERT INTO crm.crm_outbox (aggregate, event_type, payload) VALUES ('order', 'order.confirmed', '"
                     + Samples.text("crm/order.confirmed.json").replace("ORD-100234", "ORD-IT" + ticket) + "')");
         }
@@ -137,7 +105,7 @@ class ProdStartIT {
 
     @Test
     void aCrmOutboxTableThatCannotBeReadStopsStartupNamingTheSetting() throws Exception {
-        Map<String, String> env = prodEnvironment(freePort());
+        Map<String, String> env = prodEnvironment(PackagedHerald.freePort());
         env.put("HERALD_CRM_OUTBOX_TABLE", "crm.no_such_outbox");
         herald = start(env);
 
@@ -150,7 +118,7 @@ class ProdStartIT {
 
     @Test
     void aMissingRequiredSettingStopsStartupNamingIt() throws Exception {
-        Map<String, String> env = prodEnvironment(freePort());
+        Map<String, String> env = prodEnvironment(PackagedHerald.freePort());
         env.remove("HERALD_SUPPORT_WEBHOOK_SECRET");
         env.remove("HERALD_DB_URL");
         herald = start(env);
@@ -165,45 +133,11 @@ class ProdStartIT {
 
     private Process start(Map<String, String> env) throws IOException {
         output = Files.createTempFile("herald-prod-", ".log");
-        ProcessBuilder builder = new ProcessBuilder("sh", "docker/entrypoint.sh")
-                .redirectErrorStream(true)
-                .redirectOutput(output.toFile());
-        builder.environment().clear();
-        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        builder.environment().put("PATH", System.getProperty("java.home") + File.separator + "bin" + File.pathSeparator + System.getenv("PATH"));
-        builder.environment().putAll(env);
-        return builder.start();
+        return PackagedHerald.start(env, output);
     }
 
     private static Map<String, String> prodEnvironment(int port) {
-        Map<String, String> env = new HashMap<>();
-        Map<String, String> settings = infra.heraldSettings();
-        env.put("APP_HOME", APP_HOME.toAbsolutePath().toString());
-        env.put("JAVA_OPTS", "-Xmx512m");
-        env.put("SPRING_PROFILES_ACTIVE", "prod");
-        env.put("HERALD_HTTP_PORT", String.valueOf(port));
-        env.put("HERALD_DB_URL", settings.get("herald.db.url"));
-        env.put("HERALD_DB_USER", settings.get("herald.db.user"));
-        env.put("HERALD_DB_PASSWORD", settings.get("herald.db.password"));
-        env.put("HERALD_KAFKA_BROKERS", settings.get("herald.kafka.brokers"));
-        env.put("HERALD_KAFKA_GROUP_ID", "herald-prod-it");
-        env.put("HERALD_MAIL_HOST", settings.get("herald.mail.host"));
-        env.put("HERALD_MAIL_PORT", settings.get("herald.mail.port"));
-        env.put("HERALD_MAIL_FROM", "Herald <notifications@herald.example>");
-        env.put("HERALD_SUPPORT_WEBHOOK_SECRET", SECRET);
-        env.put("HERALD_BILLING_WEBHOOK_SECRET", "it-billing-secret");
-        env.put("HERALD_ADMIN_USERNAME", "admin");
-        env.put("HERALD_ADMIN_PASSWORD", ADMIN_PASSWORD);
-        env.put("HERALD_CRM_OUTBOX_TABLE", "crm.crm_outbox");
-        String sandbox = settings.get("herald.providers.base-url");
-        env.put("HERALD_SMS_URL", sandbox + "/2010-04-01/Accounts/ACit/Messages.json");
-        env.put("HERALD_SMS_ACCOUNT_SID", "ACit");
-        env.put("HERALD_SMS_AUTH_TOKEN", "it-sms-token");
-        env.put("HERALD_SMS_FROM", "+15005550006");
-        env.put("HERALD_PUSH_URL", sandbox + "/v1/projects/herald-it/messages:send");
-        env.put("HERALD_PUSH_ACCESS_TOKEN", "it-push-token");
-        env.put("HERALD_OPS_WEBHOOK_URL", sandbox + "/services/it/ops");
-        return env;
+        return PackagedHerald.prodEnvironment(infra, port, "herald-prod-it");
     }
 
     private HttpResponse<String> get(String url, String basicAuth) throws Exception {
@@ -212,33 +146,5 @@ class ProdStartIT {
             request.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(basicAuth.getBytes(StandardCharsets.UTF_8)));
         }
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static Connection connect() throws SQLException {
-        Map<String, String> settings = infra.heraldSettings();
-        return DriverManager.getConnection(settings.get("herald.db.url"), settings.get("herald.db.user"), settings.get("herald.db.password"));
-    }
-
-    private static String java() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> paths = Files.walk(from)) {
-            for (Path source : paths.toList()) {
-                Path target = to.resolve(from.relativize(source).toString());
-                if (Files.isDirectory(source)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-        }
     }
 }

@@ -1,0 +1,139 @@
+package io.herald.testsupport;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import io.herald.local.EmbeddedInfrastructure;
+import org.springframework.util.FileSystemUtils;
+
+/**
+ * Herald as the image runs it, as a separate process: the built jar's layers laid out exactly as
+ * docker/Dockerfile does (target/image-app), started with docker/entrypoint.sh and the prod
+ * profile, configured only by environment variables pointing at the embedded infrastructure.
+ */
+public final class PackagedHerald {
+
+    public static final String SUPPORT_SECRET = "it-webhook-secret";
+    public static final String BILLING_SECRET = "it-billing-secret";
+    public static final String ADMIN_PASSWORD = "it-admin-password";
+    private static final Path APP_HOME = Path.of("target", "image-app");
+    private static boolean exploded;
+
+    private PackagedHerald() {
+    }
+
+    /** Extracts the jar's layers once per test run, as the Dockerfile's build stage does. */
+    public static synchronized Path appHome() throws IOException, InterruptedException {
+        if (exploded) {
+            return APP_HOME;
+        }
+        Path jar;
+        try (Stream<Path> files = Files.list(Path.of("target"))) {
+            jar = files.filter(f -> f.getFileName().toString().matches("herald-.*\\.jar")).findFirst().orElseThrow();
+        }
+        Path layers = Path.of("target", "image-layers");
+        FileSystemUtils.deleteRecursively(layers);
+        FileSystemUtils.deleteRecursively(APP_HOME);
+        Process extract = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Djarmode=tools",
+                "-jar", jar.toString(), "extract", "--layers", "--launcher", "--destination", layers.toString()).inheritIO().start();
+        if (!extract.waitFor(2, TimeUnit.MINUTES) || extract.exitValue() != 0) {
+            throw new IllegalStateException("could not extract the layers of " + jar);
+        }
+        for (String layer : List.of("dependencies", "spring-boot-loader", "snapshot-dependencies", "application")) {
+            Path from = layers.resolve(layer);
+            if (Files.isDirectory(from)) {
+                copyTree(from, APP_HOME);
+            }
+        }
+        exploded = true;
+        return APP_HOME;
+    }
+
+    /** Everything the prod profile requires, from the environment, pointing at the embedded infrastructure. */
+    public static Map<String, String> prodEnvironment(EmbeddedInfrastructure infra, int port, String groupId) {
+        Map<String, String> settings = infra.heraldSettings();
+        String sandbox = settings.get("herald.providers.base-url");
+        Map<String, String> env = new HashMap<>();
+        env.put("APP_HOME", APP_HOME.toAbsolutePath().toString());
+        env.put("JAVA_OPTS", "-Xmx512m");
+        env.put("SPRING_PROFILES_ACTIVE", "prod");
+        env.put("HERALD_HTTP_PORT", String.valueOf(port));
+        env.put("HERALD_DB_URL", settings.get("herald.db.url"));
+        env.put("HERALD_DB_USER", settings.get("herald.db.user"));
+        env.put("HERALD_DB_PASSWORD", settings.get("herald.db.password"));
+        env.put("HERALD_KAFKA_BROKERS", settings.get("herald.kafka.brokers"));
+        env.put("HERALD_KAFKA_GROUP_ID", groupId);
+        env.put("HERALD_MAIL_HOST", settings.get("herald.mail.host"));
+        env.put("HERALD_MAIL_PORT", settings.get("herald.mail.port"));
+        env.put("HERALD_MAIL_FROM", "Herald <notifications@herald.example>");
+        env.put("HERALD_SUPPORT_WEBHOOK_SECRET", SUPPORT_SECRET);
+        env.put("HERALD_BILLING_WEBHOOK_SECRET", BILLING_SECRET);
+        env.put("HERALD_ADMIN_USERNAME", "admin");
+        env.put("HERALD_ADMIN_PASSWORD", ADMIN_PASSWORD);
+        env.put("HERALD_CRM_OUTBOX_TABLE", "crm.crm_outbox");
+        env.put("HERALD_SMS_URL", sandbox + "/2010-04-01/Accounts/ACit/Messages.json");
+        env.put("HERALD_SMS_ACCOUNT_SID", "ACit");
+        env.put("HERALD_SMS_AUTH_TOKEN", "it-sms-token");
+        env.put("HERALD_SMS_FROM", "+15005550006");
+        env.put("HERALD_PUSH_URL", sandbox + "/v1/projects/herald-it/messages:send");
+        env.put("HERALD_PUSH_ACCESS_TOKEN", "it-push-token");
+        env.put("HERALD_OPS_WEBHOOK_URL", sandbox + "/services/it/ops");
+        return env;
+    }
+
+    /** Starts docker/entrypoint.sh with exactly this environment, output to the log file. */
+    public static Process start(Map<String, String> env, Path log) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder("sh", "docker/entrypoint.sh").redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().clear();
+        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        builder.environment().put("PATH", System.getProperty("java.home") + File.separator + "bin" + File.pathSeparator + System.getenv("PATH"));
+        builder.environment().putAll(env);
+        return builder.start();
+    }
+
+    /** The CRM's outbox in a schema of its own in Herald's database, as production exposes it. */
+    public static void createCrmOutbox(EmbeddedInfrastructure infra) throws IOException, SQLException {
+        try (Connection db = connect(infra)) {
+            db.createStatement().execute("CREATE SCHEMA IF NOT EXISTS crm");
+            db.createStatement().execute(Files.readString(Path.of("src/test/resources/samples/crm/outbox.sql"))
+                    .replace("CREATE TABLE crm_outbox", "CREATE TABLE IF NOT EXISTS crm.crm_outbox")
+                    .replace("CREATE INDEX crm_outbox_unprocessed ON crm_outbox", "CREATE INDEX IF NOT EXISTS crm_outbox_unprocessed ON crm.crm_outbox"));
+        }
+    }
+
+    public static Connection connect(EmbeddedInfrastructure infra) throws SQLException {
+        Map<String, String> settings = infra.heraldSettings();
+        return DriverManager.getConnection(settings.get("herald.db.url"), settings.get("herald.db.user"), settings.get("herald.db.password"));
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> paths = Files.walk(from)) {
+            for (Path source : paths.toList()) {
+                Path target = to.resolve(from.relativize(source).toString());
+                if (Files.isDirectory(source)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+    }
+}
