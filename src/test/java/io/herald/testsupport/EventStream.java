@@ -70,6 +70,7 @@ public final class EventStream {
         env.put("HERALD_DELIVERY_SENDING_TIMEOUT", "PT15S");
         env.put("HERALD_DELIVERY_STALE_POLL_MS", "2000");
         env.put("HERALD_DELIVERY_PARKED_POLL_MS", "1000");
+        env.put("HERALD_KAFKA_SESSION_TIMEOUT_MS", "10000");   // a killed instance's partitions move on sooner
         return env;
     }
 
