@@ -38,30 +38,6 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
   moneyMajor(amount, currency)::
     self.money(std.round(amount * 100), currency),
 
-  // Unix seconds to an ISO-8601 UTC instant: isoFromUnix(1763719200) == '2025-11-21T10:00:00Z'.
-  // null stays null (optional timestamps such as next_payment_attempt). Fractions are dropped.
-  // Pure Jsonnet on purpose: DataSonnet's `ds` (ds.datetime...) is not in scope inside a .libsonnet,
-  // and ds.datetime has no fromUnixTimestamp (it is ds.datetime.parse(x, 'epoch').toISO()).
-  // Days to a civil date with Howard Hinnant's civil_from_days algorithm; checked against
-  // ds.datetime in MappingGoldenTest.
-  isoFromUnix(seconds)::
-    if seconds == null then null
-    else
-      local s = std.floor(if std.isString(seconds) then std.parseJson(seconds) else seconds);
-      local days = std.floor(s / 86400);
-      local secOfDay = s - days * 86400;
-      local z = days + 719468;
-      local era = std.floor(z / 146097);
-      local doe = z - era * 146097;
-      local yoe = std.floor((doe - std.floor(doe / 1460) + std.floor(doe / 36524) - std.floor(doe / 146096)) / 365);
-      local doy = doe - (365 * yoe + std.floor(yoe / 4) - std.floor(yoe / 100));
-      local mp = std.floor((5 * doy + 2) / 153);
-      local day = doy - std.floor((153 * mp + 2) / 5) + 1;
-      local month = if mp < 10 then mp + 3 else mp - 9;
-      local year = yoe + era * 400 + (if month <= 2 then 1 else 0);
-      std.format('%04d-%02d-%02dT%02d:%02d:%02dZ',
-                 [year, month, day, std.floor(secOfDay / 3600), std.floor((secOfDay % 3600) / 60), secOfDay % 60]),
-
   // The shape a mapping returns for an event that is understood but is not a notification.
   ignored(eventId, reason):: { ignored: reason, sourceEventId: eventId },
 }
