@@ -17,6 +17,7 @@ public class DispatchPlanner {
     public static final String NOTIFICATION = "heraldNotification";
     public static final String NOTIFICATION_ID = "heraldNotificationId";
     public static final String KEY = "heraldIdempotencyKey";
+    public static final String FIRST_SUCCESS = "heraldFirstSuccess";
 
     private final ObjectMapper json;
     private final NotificationCatalog catalog;
@@ -33,6 +34,7 @@ public class DispatchPlanner {
         CanonicalNotification notification = json.readValue(exchange.getMessage().getBody(String.class), CanonicalNotification.class);
         exchange.setProperty(NOTIFICATION, notification);
         exchange.setProperty(KEY, notification.idempotencyKey());
+        exchange.setProperty(FIRST_SUCCESS, catalog.entry(notification.type()).firstSuccess());
         exchange.setProperty(NOTIFICATION_ID, ledger.idOf(notification.idempotencyKey()));
     }
 

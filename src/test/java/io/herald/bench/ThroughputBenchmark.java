@@ -13,6 +13,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
@@ -75,6 +78,20 @@ class ThroughputBenchmark extends HeraldIntegrationTest {
                 events, events * 3, seconds, events / seconds, events * 3 / seconds,
                 latencies.get(latencies.size() / 2), latencies.get((int) (latencies.size() * 0.99)), latencies.get(latencies.size() - 1),
                 peakHeap / (1024 * 1024), Runtime.getRuntime().availableProcessors());
+        printWhereTheTimeGoes();
+    }
+
+    /** The route steps with the most total processing time (Camel's processor MBeans, as Hawtio shows them). */
+    private static void printWhereTheTimeGoes() throws Exception {
+        MBeanServer jmx = ManagementFactory.getPlatformMBeanServer();
+        List<Object[]> steps = new ArrayList<>();
+        for (ObjectName name : jmx.queryNames(new ObjectName("org.apache.camel:context=herald,type=processors,*"), null)) {
+            steps.add(new Object[] {name.getKeyProperty("name"), jmx.getAttribute(name, "TotalProcessingTime"),
+                    jmx.getAttribute(name, "MeanProcessingTime"), jmx.getAttribute(name, "ExchangesTotal")});
+        }
+        steps.sort((a, b) -> Long.compare((Long) b[1], (Long) a[1]));
+        System.out.println("where the time goes (route step: total ms, mean ms, exchanges; nested steps include their children)");
+        steps.stream().limit(15).forEach(s -> System.out.printf("  %-36s %9d %7d %8d%n", s));
     }
 
     /** Publishes the events as the billing system would and waits until every SMS and email is sent. */
