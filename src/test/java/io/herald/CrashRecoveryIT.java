@@ -3,12 +3,7 @@ package io.herald;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -92,13 +87,8 @@ class CrashRecoveryIT {
     }
 
     private Process start(Map<String, String> env, int port, String name) throws Exception {
-        Path log = Files.createTempFile("herald-crash-" + name + "-", ".log");
-        Process herald = PackagedHerald.start(env, log);
+        Process herald = PackagedHerald.startHealthy(env, port, Files.createTempFile("herald-crash-" + name + "-", ".log"));
         processes.add(herald);
-        HttpClient http = HttpClient.newHttpClient();
-        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> http.send(
-                HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/health")).build(),
-                HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
         return herald;
     }
 }

@@ -3,10 +3,6 @@ package io.herald;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -85,10 +81,6 @@ class TwoInstancesIT {
     private void start(Map<String, String> env, int port, String name) throws Exception {
         Path log = Files.createTempFile("herald-pair-" + name + "-", ".log");
         logs.add(log);
-        processes.add(PackagedHerald.start(env, log));
-        HttpClient http = HttpClient.newHttpClient();
-        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> http.send(
-                HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/health")).build(),
-                HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+        processes.add(PackagedHerald.startHealthy(env, port, log));
     }
 }

@@ -1,14 +1,21 @@
 package io.herald.testsupport;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -101,6 +108,16 @@ public final class PackagedHerald {
         builder.environment().put("PATH", System.getProperty("java.home") + File.separator + "bin" + File.pathSeparator + System.getenv("PATH"));
         builder.environment().putAll(env);
         return builder.start();
+    }
+
+    /** Starts Herald and waits until its health endpoint answers 200 (up to 3 minutes). */
+    public static Process startHealthy(Map<String, String> env, int port, Path log) throws IOException {
+        Process herald = start(env, log);
+        HttpClient http = HttpClient.newHttpClient();
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> http.send(
+                HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/health")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+        return herald;
     }
 
     /** The CRM's outbox in a schema of its own in Herald's database, as production exposes it. */
