@@ -150,12 +150,13 @@ class GuaranteesTest extends HeraldIntegrationTest {
             String key = "support:agent_replied:" + ticket + ":41000000000555";
             awaitStates(key, Map.of("push", "FAILED", "email", "SENT"));
             List<Map<String, Object>> attempts = attempts(key, "push");
-            assertThat(attempts).extracting(a -> a.get("outcome")).containsExactly("RETRYING", "RETRYING", "FAILED");
+            // herald.push.max-retries is 1 in the local profile: one retry, then FAILED (first-success moves on).
+            assertThat(attempts).extracting(a -> a.get("outcome")).containsExactly("RETRYING", "FAILED");
             // Each failed on the provider's 500, or was not even sent because the push breaker had opened.
             assertThat(attempts).allSatisfy(a -> assertThat(a.get("reason").toString())
                     .containsAnyOf("provider answered HTTP 500", "circuit breaker is open"));
             assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(token))))
-                    .hasSizeBetween(1, 3);
+                    .hasSizeBetween(1, 2);
         } finally {
             infra.providers().removeStub(down);
         }

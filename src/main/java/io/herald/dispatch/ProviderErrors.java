@@ -7,7 +7,6 @@ import java.util.Map;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import org.apache.camel.Exchange;
 import org.apache.camel.http.base.HttpOperationFailedException;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
@@ -18,30 +17,25 @@ import org.springframework.stereotype.Component;
 @Component
 public class ProviderErrors {
 
-    private final long maxRetryDelayMillis;
-
-    public ProviderErrors(@Value("${herald.delivery.max-retry-delay-ms}") long maxRetryDelayMillis) {
-        this.maxRetryDelayMillis = maxRetryDelayMillis;
-    }
+    /** Exchange property: the delay the provider asked for with Retry-After (RetryPolicies uses it). */
+    public static final String RETRY_AFTER_MS = "heraldRetryAfterMs";
 
     /**
-     * Used as onWhen in routes/error-handling.camel.yaml, so it runs before Camel computes the
-     * delay of the next retry: for a 429 or 503 with Retry-After (seconds) it sets that delay
-     * (Camel's CamelRedeliveryDelay header, capped at herald.delivery.max-retry-delay-ms) instead
-     * of the exponential one. Never throws.
+     * Used as onWhen in routes/error-handling.camel.yaml: a 5xx, 408 or 429 is worth retrying. It
+     * also notes a Retry-After (seconds) for RetryPolicies, which sets the next retry's delay. Never throws.
      */
     public boolean retryable(Exchange exchange) {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         if (cause == null) {
             cause = exchange.getException();
         }
-        exchange.getIn().removeHeader(Exchange.REDELIVERY_DELAY);
+        exchange.removeProperty(RETRY_AFTER_MS);
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof HttpOperationFailedException http) {
                 int status = http.getStatusCode();
                 Long retryAfter = retryAfterMillis(http);
                 if (retryAfter != null) {
-                    exchange.getIn().setHeader(Exchange.REDELIVERY_DELAY, Math.min(retryAfter, maxRetryDelayMillis));
+                    exchange.setProperty(RETRY_AFTER_MS, retryAfter);
                 }
                 return status >= 500 || status == 408 || status == 429;
             }

@@ -1,0 +1,52 @@
+package io.herald.dispatch;
+
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+import org.apache.camel.Exchange;
+import org.springframework.core.env.Environment;
+import org.springframework.stereotype.Component;
+
+/**
+ * Per-channel retry policy from configuration: herald.&lt;channel&gt;.max-retries, .retry-delay-ms and
+ * .max-retry-delay-ms, each falling back to herald.delivery.*. Used as retryWhile by the channel
+ * routes' error handling: says whether to retry once more and sets that retry's delay, exponential
+ * with ±20% jitter, or what the provider asked for with Retry-After.
+ */
+@Component
+public class RetryPolicies {
+
+    /** Channel name -> its configuration prefix. */
+    private static final Map<String, String> PREFIX = Map.of(
+            "email", "herald.mail", "sms", "herald.sms", "push", "herald.push", "in_app", "herald.in-app", "ops_webhook", "herald.ops-webhook");
+
+    private final Environment env;
+
+    public RetryPolicies(Environment env) {
+        this.env = env;
+    }
+
+    public boolean retryAgain(Exchange exchange) {
+        String prefix = PREFIX.getOrDefault(exchange.getProperty(ChannelDelivery.CHANNEL, "", String.class), "herald.delivery");
+        int retry = exchange.getIn().getHeader(Exchange.REDELIVERY_COUNTER, 1, Integer.class);
+        if (retry > setting(prefix, "max-retries")) {
+            return false;
+        }
+        long cap = setting(prefix, "max-retry-delay-ms");
+        Long retryAfter = exchange.getProperty(ProviderErrors.RETRY_AFTER_MS, Long.class);
+        long delay;
+        if (retryAfter != null) {
+            delay = Math.min(retryAfter, cap);
+        } else {
+            long exponential = Math.min(cap, setting(prefix, "retry-delay-ms") << Math.min(retry - 1, 20));
+            delay = (long) (exponential * ThreadLocalRandom.current().nextDouble(0.8, 1.2));
+        }
+        exchange.getIn().setHeader(Exchange.REDELIVERY_DELAY, delay);
+        return true;
+    }
+
+    private long setting(String prefix, String name) {
+        Long value = env.getProperty(prefix + "." + name, Long.class);
+        return value != null ? value : env.getRequiredProperty("herald.delivery." + name, Long.class);
+    }
+}
