@@ -31,14 +31,14 @@ class BillingSourceTest extends HeraldIntegrationTest {
         String unique = newTicketId();
         publish(TOPIC, "cus_RkT4aB7cD9eF1g", Samples.paymentFailed(unique));
 
-        MimeMessage mail = awaitMailFor(keyOf(unique));
+        MimeMessage mail = awaitMailFor(Samples.paymentFailedKey(unique));
         assertThat(mail.getSubject()).isEqualTo("Your payment of 49.00 USD did not go through");
         // The event carries customer_email jenny.rosen@example.com; the directory entry for the id wins.
         assertThat(mail.getAllRecipients()).extracting(Object::toString).containsExactly("jenny.rosen@example.org");
         assertThat(GreenMailUtil.getBody(mail)).contains("invoice A1B2C3D4-0007", "We will try again on 2025-11-24T10:00:00Z",
                 "https://invoice.stripe.com/i/acct_1M2JTkLkdIwHu7ix/test_YWNjdF8x");
         await().atMost(Duration.ofSeconds(10)).until(() -> jdbc.queryForObject("SELECT d.state FROM delivery d"
-                + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = 'email'", String.class, keyOf(unique)),
+                + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = 'email'", String.class, Samples.paymentFailedKey(unique)),
                 "SENT"::equals);
     }
 
@@ -60,7 +60,7 @@ class BillingSourceTest extends HeraldIntegrationTest {
         assertThat(wrong.statusCode()).isEqualTo(401);
         assertThat(wrong.body()).contains("no v1 signature matches");
         assertThat(rotated.statusCode()).isEqualTo(202);
-        MimeMessage mail = awaitMailFor(keyOf(unique));
+        MimeMessage mail = awaitMailFor(Samples.paymentFailedKey(unique));
         assertThat(mail.getAllRecipients()).extracting(Object::toString).containsExactly("jenny.rosen@example.org");
     }
 
@@ -70,7 +70,7 @@ class BillingSourceTest extends HeraldIntegrationTest {
         String event = Samples.paymentFailed(unique);
         assertThat(postSignedBilling(event).statusCode()).isEqualTo(202);
         assertThat(postSignedBilling(event).statusCode()).isEqualTo(202);
-        String key = keyOf(unique);
+        String key = Samples.paymentFailedKey(unique);
 
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> jdbc.queryForObject(
                 "SELECT duplicates_suppressed FROM notification WHERE idempotency_key = ?", Integer.class, key) == 1);
@@ -111,7 +111,7 @@ class BillingSourceTest extends HeraldIntegrationTest {
         // The next good event goes through.
         String good = newTicketId();
         assertThat(postSignedBilling(Samples.paymentFailed(good)).statusCode()).isEqualTo(202);
-        awaitMailFor(keyOf(good));
+        awaitMailFor(Samples.paymentFailedKey(good));
     }
 
     @Test
@@ -130,12 +130,12 @@ class BillingSourceTest extends HeraldIntegrationTest {
                 Samples.paymentFailed(unknownType).replace("\"type\": \"invoice.payment_failed\"", "\"type\": \"invoice.upcoming\""),
                 Samples.paymentFailed(second));
 
-        awaitMailFor(keyOf(first));
-        awaitMailFor(keyOf(second));
+        awaitMailFor(Samples.paymentFailedKey(first));
+        awaitMailFor(Samples.paymentFailedKey(second));
         assertThat(jdbc.queryForList("SELECT n.idempotency_key FROM notification n JOIN delivery d ON d.notification_id = n.id"
                         + " WHERE d.state = 'SENT' AND d.channel = 'email' AND n.idempotency_key IN (?, ?)", String.class,
-                "billing:invoice.payment_failed:in_test" + first + ":attempt-2",
-                "billing:invoice.payment_failed:in_test" + second + ":attempt-2")).hasSize(2);
+                Samples.paymentFailedKey(first),
+                Samples.paymentFailedKey(second))).hasSize(2);
 
         Map<String, Object> missingCustomer = unrouted("%evt_test" + noCustomer + "%");
         assertThat(missingCustomer).containsEntry("outcome", "QUARANTINED").containsEntry("step", "mapping");
@@ -160,9 +160,5 @@ class BillingSourceTest extends HeraldIntegrationTest {
     private HttpResponse<String> signedPost(String contentType, byte[] body) throws Exception {
         return post("/webhooks/billing", contentType, body,
                 Map.of("Stripe-Signature", Signatures.stripe(Instant.now().getEpochSecond(), body, BILLING_SECRET)));
-    }
-
-    private static String keyOf(String unique) {
-        return "billing:invoice.payment_failed:in_test" + unique + ":attempt-2";
     }
 }

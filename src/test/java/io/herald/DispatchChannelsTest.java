@@ -8,6 +8,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.lang.management.ManagementFactory;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,6 +21,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.client.WireMock;
@@ -30,18 +34,23 @@ import io.herald.testsupport.Samples;
 import jakarta.mail.Multipart;
 import jakarta.mail.internet.MimeMessage;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.core.env.Environment;
 
 /** Canonical notifications to email, SMS, push, in-app and the ops webhook, as the providers and the customer see them. */
 class DispatchChannelsTest extends HeraldIntegrationTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Autowired
+    Environment environment;
     private static final String SMS_PATH = "/2010-04-01/Accounts/ACdemo/Messages.json";
     private static final String PUSH_PATH = "/v1/projects/herald-local/messages:send";
 
     @Test
     void aPaymentFailedEventGivesAnHtmlAndTextEmailAnSmsAndAnOpsAlert() throws Exception {
         String unique = newTicketId();
-        String key = paymentKey(unique);
+        String key = Samples.paymentFailedKey(unique);
         assertThat(postSignedBilling(Samples.paymentFailed(unique)).statusCode()).isEqualTo(202);
 
         MimeMessage mail = awaitMailFor(key);
@@ -74,6 +83,23 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
         assertThat(rows.get("sms").get("provider_message_id").toString()).matches("SM[0-9a-f]{32}");
         assertThat(rows.get("sms").get("rendered_body").toString()).startsWith("Your payment of 49.00 USD");
         assertThat(rows.get("ops_webhook")).containsEntry("state", "SENT");
+    }
+
+    @Test
+    void eachChannelIsThrottledAtItsConfiguredProviderRate() throws Exception {
+        String unique = newTicketId();
+        postSignedBilling(Samples.paymentFailed(unique));
+        awaitDeliveries(Samples.paymentFailedKey(unique), 3);
+        // The rate each channel route's throttle enforces, as Camel reports it (what Hawtio shows).
+        MBeanServer jmx = ManagementFactory.getPlatformMBeanServer();
+        for (Map.Entry<String, String> channel : Map.of("email", "herald.mail.rate-per-second", "sms", "herald.sms.rate-per-second",
+                "ops-webhook", "herald.ops-webhook.rate-per-second").entrySet()) {
+            ObjectName throttle = new ObjectName("org.apache.camel:context=herald,type=processors,name=\"" + channel.getKey() + "-rate-limit\"");
+            assertThat(jmx.getAttribute(throttle, "Mode")).isEqualTo("TotalRequests");
+            assertThat(jmx.getAttribute(throttle, "TimePeriodMillis")).isEqualTo(1000L);
+            assertThat(jmx.getAttribute(throttle, "MaximumRequests")).as(channel.getKey())
+                    .isEqualTo(environment.getRequiredProperty(channel.getValue(), Long.class));
+        }
     }
 
     @Test
@@ -115,19 +141,19 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
         // Amara's preferences: billing -> [email] only.
         String amara = newTicketId();
         assertThat(postSignedBilling(Samples.paymentFailed(amara).replace("cus_RkT4aB7cD9eF1g", "cus_QwE5rT6yU7iO8p")).statusCode()).isEqualTo(202);
-        Map<String, Map<String, Object>> amaraRows = awaitDeliveries(paymentKey(amara), 3);
+        Map<String, Map<String, Object>> amaraRows = awaitDeliveries(Samples.paymentFailedKey(amara), 3);
         assertThat(amaraRows.get("sms")).containsEntry("state", "SKIPPED")
                 .containsEntry("reason", "customer cus_QwE5rT6yU7iO8p opted out of sms for billing");
         assertThat(amaraRows.get("email")).containsEntry("state", "SENT");
         assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH))
-                .withHeader("Idempotency-Key", equalTo(paymentKey(amara) + ":sms")))).isEmpty();
+                .withHeader("Idempotency-Key", equalTo(Samples.paymentFailedKey(amara) + ":sms")))).isEmpty();
 
         // A customer with no phone number at all.
         String customer = "cus_nophone" + newTicketId();
         jdbc.update("INSERT INTO customer (customer_id, display_name, email) VALUES (?, 'No Phone', ?)", customer, customer + "@example.net");
         String unique = newTicketId();
         assertThat(postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer)).statusCode()).isEqualTo(202);
-        Map<String, Map<String, Object>> rows = awaitDeliveries(paymentKey(unique), 3);
+        Map<String, Map<String, Object>> rows = awaitDeliveries(Samples.paymentFailedKey(unique), 3);
         assertThat(rows.get("sms")).containsEntry("state", "SKIPPED")
                 .containsEntry("reason", "customer " + customer + " has no phone number in the directory");
         assertThat(rows.get("email")).containsEntry("state", "SENT");
@@ -159,19 +185,19 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
         // Lukas has locale de-DE: templates fall back from de-DE to de.
         String lukas = newTicketId();
         assertThat(postSignedBilling(Samples.paymentFailed(lukas).replace("cus_RkT4aB7cD9eF1g", "cus_NffrFeUfNV2Hib")).statusCode()).isEqualTo(202);
-        assertThat(awaitMailFor(paymentKey(lukas)).getSubject()).isEqualTo("Ihre Zahlung von 49.00 USD ist fehlgeschlagen");
+        assertThat(awaitMailFor(Samples.paymentFailedKey(lukas)).getSubject()).isEqualTo("Ihre Zahlung von 49.00 USD ist fehlgeschlagen");
 
         // An invoice without a number: the templates use {{invoiceNumber}}, so nothing half-filled goes out.
         String unique = newTicketId();
         assertThat(postSignedBilling(Samples.paymentFailed(unique).replace("\"number\": \"A1B2C3D4-0007\"", "\"number\": null")).statusCode())
                 .isEqualTo(202);
-        Map<String, Map<String, Object>> rows = awaitDeliveries(paymentKey(unique), 3);
+        Map<String, Map<String, Object>> rows = awaitDeliveries(Samples.paymentFailedKey(unique), 3);
         assertThat(rows.get("email")).containsEntry("state", "FAILED");
         assertThat(rows.get("email").get("reason").toString())
                 .startsWith("email not sent: template " + TEMPLATES.resolve("billing.payment_failed/email.text.en.mustache") + " cannot be filled")
                 .contains("invoiceNumber");
         assertThat(rows.get("sms")).containsEntry("state", "FAILED");
-        assertThat(mailsFor(paymentKey(unique))).isEmpty();
+        assertThat(mailsFor(Samples.paymentFailedKey(unique))).isEmpty();
     }
 
     @Test
@@ -182,7 +208,7 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
             Files.writeString(template, "Payment failed for {{customer.id}}: {{amountDue}} (edited while running)");
             String unique = newTicketId();
             assertThat(postSignedBilling(Samples.paymentFailed(unique)).statusCode()).isEqualTo(202);
-            LoggedRequest ops = awaitOne("/services/T0LOCAL/B0LOCAL/local-demo-ops", paymentKey(unique) + ":ops_webhook");
+            LoggedRequest ops = awaitOne("/services/T0LOCAL/B0LOCAL/local-demo-ops", Samples.paymentFailedKey(unique) + ":ops_webhook");
             assertThat(JSON.readTree(ops.getBodyAsString()).get("text").asText())
                     .isEqualTo("Payment failed for cus_RkT4aB7cD9eF1g: 49.00 USD (edited while running)");
         } finally {
@@ -199,7 +225,7 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
         try {
             for (int i = 0; i < 6; i++) {
                 String unique = newTicketId();
-                keys.add(paymentKey(unique));
+                keys.add(Samples.paymentFailedKey(unique));
                 assertThat(postSignedBilling(Samples.paymentFailed(unique)).statusCode()).isEqualTo(202);
             }
             // Each SMS waits, parked with its reason and next attempt; none is FAILED.
@@ -263,9 +289,5 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
         Arrays.stream(body.split("&")).map(p -> p.split("=", 2)).forEach(p ->
                 fields.put(URLDecoder.decode(p[0], StandardCharsets.UTF_8), URLDecoder.decode(p[1], StandardCharsets.UTF_8)));
         return fields;
-    }
-
-    private static String paymentKey(String unique) {
-        return "billing:invoice.payment_failed:in_test" + unique + ":attempt-2";
     }
 }

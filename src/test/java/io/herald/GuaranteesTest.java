@@ -48,7 +48,7 @@ class GuaranteesTest extends HeraldIntegrationTest {
     @Test
     void theSameSourceEventFiveTimesAndTheNotificationRedeliveredGiveExactlyOneMessagePerChannel() throws Exception {
         String unique = newTicketId();
-        String key = paymentKey(unique);
+        String key = Samples.paymentFailedKey(unique);
         String event = Samples.paymentFailed(unique);
         for (int i = 0; i < 5; i++) {
             assertThat(postSignedBilling(event).statusCode()).isEqualTo(202);
@@ -63,7 +63,7 @@ class GuaranteesTest extends HeraldIntegrationTest {
         publish("herald.notifications", "cus_RkT4aB7cD9eF1g", canonical, canonical);
         String marker = newTicketId();
         assertThat(postSignedBilling(Samples.paymentFailed(marker)).statusCode()).isEqualTo(202);
-        awaitMailFor(paymentKey(marker));   // later on the same partition: the redeliveries were processed before it
+        awaitMailFor(Samples.paymentFailedKey(marker));   // later on the same partition: the redeliveries were processed before it
 
         assertThat(idempotentConsumerDuplicates() - duplicatesBefore).isEqualTo(2);
         assertThat(mailsFor(key)).hasSize(1);
@@ -85,8 +85,8 @@ class GuaranteesTest extends HeraldIntegrationTest {
         String unique = newTicketId();
         postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer));
 
-        awaitStates(paymentKey(unique), Map.of("sms", "SENT"));
-        List<Map<String, Object>> attempts = attempts(paymentKey(unique), "sms");
+        awaitStates(Samples.paymentFailedKey(unique), Map.of("sms", "SENT"));
+        List<Map<String, Object>> attempts = attempts(Samples.paymentFailedKey(unique), "sms");
         assertThat(attempts).extracting(a -> a.get("outcome")).containsExactly("RETRYING", "SENT");
         assertThat(attempts.get(0)).containsEntry("provider_status", 503);
         assertThat(attempts.get(0).get("reason").toString()).contains("provider answered HTTP 503", "try later", "retry 1 follows");
@@ -104,10 +104,10 @@ class GuaranteesTest extends HeraldIntegrationTest {
         String unique = newTicketId();
         postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer));
 
-        awaitStates(paymentKey(unique), Map.of("sms", "SENT"));
+        awaitStates(Samples.paymentFailedKey(unique), Map.of("sms", "SENT"));
         List<Map<String, Object>> attempts = jdbc.queryForList("SELECT a.outcome, a.provider_status, a.reason, a.attempted_at"
                 + " FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id JOIN notification n ON n.id = d.notification_id"
-                + " WHERE n.idempotency_key = ? AND d.channel = 'sms' ORDER BY a.id", paymentKey(unique));
+                + " WHERE n.idempotency_key = ? AND d.channel = 'sms' ORDER BY a.id", Samples.paymentFailedKey(unique));
         assertThat(attempts).extracting(a -> a.get("outcome")).containsExactly("RETRYING", "SENT");
         assertThat(attempts.get(0).get("reason").toString()).contains("HTTP 429", "(Retry-After 2s)");
         // The local retry delay is 200 ms; the provider asked for 2 s, and got them (the first attempt
@@ -128,11 +128,11 @@ class GuaranteesTest extends HeraldIntegrationTest {
         String unique = newTicketId();
         postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer));
 
-        awaitStates(paymentKey(unique), Map.of("sms", "FAILED", "email", "SENT"));
-        Map<String, Object> sms = delivery(paymentKey(unique), "sms");
+        awaitStates(Samples.paymentFailedKey(unique), Map.of("sms", "FAILED", "email", "SENT"));
+        Map<String, Object> sms = delivery(Samples.paymentFailedKey(unique), "sms");
         assertThat(sms.get("reason").toString()).isEqualTo("sms not sent: provider answered HTTP 400 Bad Request: "
                 + "{\"code\": 21211, \"message\": \"The 'To' number is not a valid phone number.\"}");
-        assertThat(attempts(paymentKey(unique), "sms")).extracting(a -> a.get("outcome")).containsExactly("FAILED");
+        assertThat(attempts(Samples.paymentFailedKey(unique), "sms")).extracting(a -> a.get("outcome")).containsExactly("FAILED");
         assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1))))).hasSize(1);
     }
 
@@ -165,7 +165,7 @@ class GuaranteesTest extends HeraldIntegrationTest {
     @Test
     void aResendIsExplicitAuditedAndTheOnlyWayToASecondCopy() throws Exception {
         String unique = newTicketId();
-        String key = paymentKey(unique);
+        String key = Samples.paymentFailedKey(unique);
         postSignedBilling(Samples.paymentFailed(unique));
         awaitStates(key, Map.of("sms", "SENT"));
         long smsId = ((Number) delivery(key, "sms").get("id")).longValue();
@@ -197,7 +197,7 @@ class GuaranteesTest extends HeraldIntegrationTest {
     @Test
     void afterACrashMidSendAnEmailIsFlaggedUncertainNotResentAndAnSmsIsSentAgainWithTheSameKey() throws Exception {
         String unique = newTicketId();
-        String key = paymentKey(unique);
+        String key = Samples.paymentFailedKey(unique);
         postSignedBilling(Samples.paymentFailed(unique));
         awaitStates(key, Map.of("email", "SENT", "sms", "SENT"));
         // What a kill -9 between handing the message over and recording the answer leaves behind.
@@ -241,7 +241,7 @@ class GuaranteesTest extends HeraldIntegrationTest {
         // The consumer went on.
         String unique = newTicketId();
         postSignedBilling(Samples.paymentFailed(unique));
-        awaitMailFor(paymentKey(unique));
+        awaitMailFor(Samples.paymentFailedKey(unique));
     }
 
     /** Duplicates the dispatch route's idempotent consumer skipped, read from its Camel MBean (what Hawtio shows). */
@@ -286,9 +286,5 @@ class GuaranteesTest extends HeraldIntegrationTest {
     private HttpResponse<String> postJson(String path, String body) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static String paymentKey(String unique) {
-        return "billing:invoice.payment_failed:in_test" + unique + ":attempt-2";
     }
 }

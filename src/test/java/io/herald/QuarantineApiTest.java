@@ -25,9 +25,9 @@ class QuarantineApiTest extends HeraldIntegrationTest {
         String unique = newTicketId();
         assertThat(postSignedBilling(emailOnly(unique, "Jenny.Rosen@example.org")).statusCode()).isEqualTo(202);
 
-        assertThat(awaitMailFor(keyOf(unique)).getAllRecipients()).extracting(Object::toString)
+        assertThat(awaitMailFor(Samples.paymentFailedKey(unique)).getAllRecipients()).extracting(Object::toString)
                 .containsExactly("jenny.rosen@example.org");
-        assertThat(jdbc.queryForObject("SELECT customer_id FROM notification WHERE idempotency_key = ?", String.class, keyOf(unique)))
+        assertThat(jdbc.queryForObject("SELECT customer_id FROM notification WHERE idempotency_key = ?", String.class, Samples.paymentFailedKey(unique)))
                 .isEqualTo("cus_RkT4aB7cD9eF1g");
     }
 
@@ -77,7 +77,7 @@ class QuarantineApiTest extends HeraldIntegrationTest {
         assertThat(redriven.statusCode()).isEqualTo(200);
         assertThat(JSON.readTree(redriven.body()).get("status").asText()).isEqualTo("REDRIVEN");
         assertThat(JSON.readTree(redriven.body()).get("outcome").asText()).isEqualTo("ROUTE");
-        assertThat(awaitMailFor(keyOf(unique)).getAllRecipients()).extracting(Object::toString).containsExactly(email);
+        assertThat(awaitMailFor(Samples.paymentFailedKey(unique)).getAllRecipients()).extracting(Object::toString).containsExactly(email);
 
         JsonNode after = JSON.readTree(api("GET", "/api/quarantine/" + id).body());
         assertThat(after.get("status").asText()).isEqualTo("REDRIVEN");
@@ -103,9 +103,5 @@ class QuarantineApiTest extends HeraldIntegrationTest {
     private static String emailOnly(String unique, String email) {
         return Samples.paymentFailed(unique).replace("\"customer\": \"cus_RkT4aB7cD9eF1g\"", "\"customer\": null")
                 .replace("jenny.rosen@example.com", email);
-    }
-
-    private static String keyOf(String unique) {
-        return "billing:invoice.payment_failed:in_test" + unique + ":attempt-2";
     }
 }

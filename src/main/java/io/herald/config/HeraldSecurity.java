@@ -22,25 +22,26 @@ public class HeraldSecurity {
     @Bean
     SecurityFilterChain heraldFilterChain(HttpSecurity http,
                                           @Value("${herald.security.open-console:false}") boolean openConsole) throws Exception {
-        // API clients (scripts, curl) authenticate on every request with an Authorization header and
-        // hold no session, so they are not exposed to CSRF; browser sessions (the console) are.
-        http.csrf(csrf -> csrf.ignoringRequestMatchers("/webhooks/**", "/actuator/jolokia/**")
-                .ignoringRequestMatchers(request -> request.getRequestURI().startsWith("/api/")
-                        && request.getHeader("Authorization") != null));
+        if (openConsole) {
+            http.csrf(csrf -> csrf.disable());   // local profile only: no users, so nothing for CSRF to protect
+        } else {
+            // API clients (scripts, curl) authenticate on every request with an Authorization header and
+            // hold no session, so they are not exposed to CSRF; browser sessions (the console) are.
+            http.csrf(csrf -> csrf.ignoringRequestMatchers("/webhooks/**", "/actuator/jolokia/**")
+                    .ignoringRequestMatchers(request -> request.getRequestURI().startsWith("/api/")
+                            && request.getHeader("Authorization") != null));
+        }
         http.authorizeHttpRequests(auth -> {
             auth.requestMatchers("/webhooks/**").permitAll();
             auth.requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/info").permitAll();
             if (openConsole) {
-                auth.anyRequest().permitAll();   // local profile only: no users, so nothing for CSRF to protect
+                auth.anyRequest().permitAll();
             } else {
                 auth.requestMatchers("/actuator/**").hasRole("ADMIN");
                 auth.requestMatchers("/api/**").hasAnyRole("ADMIN", "OPERATOR");
                 auth.anyRequest().authenticated();
             }
         });
-        if (openConsole) {
-            http.csrf(csrf -> csrf.disable());
-        }
         http.httpBasic(Customizer.withDefaults());
         // Hawtio renders inside frames of its own origin.
         http.headers(headers -> headers.frameOptions(frame -> frame.sameOrigin()));

@@ -141,8 +141,7 @@ public class ChannelDelivery {
 
     private void sentWithId(Exchange exchange, String providerId) {
         long deliveryId = exchange.getProperty(DELIVERY_ID, Long.class);
-        ledger.sent(deliveryId, providerId);
-        ledger.attempt(deliveryId, "SENT", exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class), providerId);
+        ledger.sent(deliveryId, providerId, exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class));
     }
 
     /**
@@ -161,8 +160,7 @@ public class ChannelDelivery {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String reason = channel + " not sent: " + ProviderErrors.readable(cause);
         if (deliveryId != null) {
-            ledger.failed(deliveryId, reason);
-            ledger.attempt(deliveryId, "FAILED", ProviderErrors.statusOf(cause), reason);
+            ledger.failed(deliveryId, reason, ProviderErrors.statusOf(cause));
         }
         log.warn("Delivery {} FAILED: {}", deliveryId, reason);
     }

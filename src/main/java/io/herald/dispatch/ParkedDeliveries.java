@@ -54,7 +54,8 @@ public class ParkedDeliveries {
         Long deliveryId = exchange.getProperty(ChannelDelivery.DELIVERY_ID, Long.class);
         CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
         String channel = exchange.getProperty(ChannelDelivery.CHANNEL, "delivery", String.class);
-        String problem = ProviderErrors.readable(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
+        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        String problem = ProviderErrors.readable(cause);
         if (deliveryId == null || notification == null) {
             log.warn("{} failed before its delivery was recorded: {}", channel, problem);
             return;
@@ -62,17 +63,13 @@ public class ParkedDeliveries {
         int parked = ledger.parkedCount(deliveryId);
         if (catalog.entry(notification.type()).firstSuccess() || parked >= delays.size()) {
             String why = parked >= delays.size() && parked > 0 ? " (still failing after " + parked + " parked re-tries)" : "";
-            ledger.failed(deliveryId, channel + " not sent: " + problem + why);
-            ledger.attempt(deliveryId, "FAILED", ProviderErrors.statusOf(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class)),
-                    problem + why);
+            ledger.failed(deliveryId, channel + " not sent: " + problem + why, ProviderErrors.statusOf(cause));
             log.warn("Delivery {} FAILED: {} not sent: {}{}", deliveryId, channel, problem, why);
             return;
         }
         Instant next = Instant.now().plus(delays.get(parked));
         ledger.parked(deliveryId, channel + " provider unavailable: " + problem + "; parked, next attempt at " + next
-                + " (" + (parked + 1) + " of " + delays.size() + ")", next);
-        ledger.attempt(deliveryId, "PARKED", ProviderErrors.statusOf(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class)),
-                problem + "; next attempt at " + next);
+                + " (" + (parked + 1) + " of " + delays.size() + ")", next, ProviderErrors.statusOf(cause));
         log.warn("Delivery {} PARKED until {}: {}", deliveryId, next, problem);
     }
 

@@ -54,10 +54,12 @@ public class DeliveryLedger {
                 recipientMasked, subject, renderedBody, deliveryId);
     }
 
-    public void sent(long deliveryId, String providerMessageId) {
+    /** Sent: the state, the provider's id, and the attempt (with the provider's status, if it gave one). */
+    public void sent(long deliveryId, String providerMessageId, Integer providerStatus) {
         jdbc.update("UPDATE delivery SET state = 'SENT', provider_message_id = ?, reason = NULL, next_attempt_at = NULL, sent_at = now(),"
                 + " updated_at = now() WHERE id = ?",
                 providerMessageId, deliveryId);
+        attempt(deliveryId, "SENT", providerStatus, providerMessageId);
     }
 
     public void skipped(long deliveryId, String reason) {
@@ -69,9 +71,11 @@ public class DeliveryLedger {
         return jdbc.queryForObject("SELECT parked_count FROM delivery WHERE id = ?", Integer.class, deliveryId);
     }
 
-    public void parked(long deliveryId, String reason, Instant nextAttemptAt) {
+    /** Parked until its next attempt, and the attempt that led to it kept with the same reason. */
+    public void parked(long deliveryId, String reason, Instant nextAttemptAt, Integer providerStatus) {
         jdbc.update("UPDATE delivery SET state = 'PARKED', reason = ?, next_attempt_at = ?, parked_count = parked_count + 1,"
                 + " updated_at = now() WHERE id = ?", reason, Timestamp.from(nextAttemptAt), deliveryId);
+        attempt(deliveryId, "PARKED", providerStatus, reason);
     }
 
     /**
@@ -92,8 +96,10 @@ public class DeliveryLedger {
                 deliveryId, outcome, providerStatus, reason);
     }
 
-    public void failed(long deliveryId, String reason) {
+    /** Failed for good, and the attempt that ended it kept with the same reason. */
+    public void failed(long deliveryId, String reason, Integer providerStatus) {
         jdbc.update("UPDATE delivery SET state = 'FAILED', reason = ?, next_attempt_at = NULL, updated_at = now() WHERE id = ?",
                 reason, deliveryId);
+        attempt(deliveryId, "FAILED", providerStatus, reason);
     }
 }

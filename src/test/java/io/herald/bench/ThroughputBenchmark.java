@@ -104,7 +104,7 @@ class ThroughputBenchmark extends HeraldIntegrationTest {
             for (int i = 0; i < events; i++) {
                 String customer = "cus_bench" + (i % CUSTOMERS);
                 String unique = name + i;
-                published.put("billing:invoice.payment_failed:in_test" + unique + ":attempt-2", System.currentTimeMillis());
+                published.put(Samples.paymentFailedKey(unique), System.currentTimeMillis());
                 producer.send(new ProducerRecord<>("herald.billing.events", customer,
                         Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer)));
             }

@@ -105,7 +105,7 @@ public final class EventStream {
 
     /** The notification key of event i. */
     public String key(int i) {
-        return "billing:invoice.payment_failed:in_test" + name + i + ":attempt-2";
+        return Samples.paymentFailedKey(name + i);
     }
 
     /** Per channel and state, how many of this stream's deliveries are there. */

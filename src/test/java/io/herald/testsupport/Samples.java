@@ -28,6 +28,11 @@ public final class Samples {
                 .replace("evt_1QxR2mLkdIwHu7ixA1b2C3d4", "evt_test" + unique);
     }
 
+    /** The notification key Herald gives {@link #paymentFailed(String)}'s event (attempt 2 of invoice in_test&lt;unique&gt;). */
+    public static String paymentFailedKey(String unique) {
+        return "billing:invoice.payment_failed:in_test" + unique + ":attempt-2";
+    }
+
     /** A support sample about another ticket, so each test's events are distinct notifications. */
     public static String supportEvent(String file, String ticketId) {
         return text("support/" + file).replace("35436", ticketId);
