@@ -3,8 +3,6 @@ package io.herald;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +14,7 @@ import org.apache.camel.ProducerTemplate;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
-/** Local profile: Hawtio and Jolokia open, routes visible as MBeans, an edited route file reloaded live. */
+/** Local profile: Hawtio and Jolokia for the admin, routes visible as MBeans, an edited route file reloaded live. */
 class ConsoleAndReloadTest extends HeraldIntegrationTest {
 
     @Autowired
@@ -75,7 +73,6 @@ class ConsoleAndReloadTest extends HeraldIntegrationTest {
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
+        return apiAs(ADMIN, "GET", path, null);
     }
 }

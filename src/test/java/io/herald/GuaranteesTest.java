@@ -9,8 +9,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.lang.management.ManagementFactory;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
@@ -184,8 +182,10 @@ class GuaranteesTest extends HeraldIntegrationTest {
                 .withHeader("Idempotency-Key", equalTo(key + ":sms:resend-" + resendId)))).hasSize(1);
         // Who, when, why and what came of it; and it shows in the delivery's attempts.
         Map<String, Object> audit = jdbc.queryForMap("SELECT requested_by, comment, requested_at, outcome FROM delivery_resend WHERE id = ?", resendId);
-        assertThat(audit).containsEntry("requested_by", "local-console (no login)").containsEntry("comment", "customer lost the first text")
+        assertThat(audit).containsEntry("requested_by", "operator").containsEntry("comment", "customer lost the first text")
                 .containsEntry("outcome", "SENT");
+        assertThat(jdbc.queryForMap("SELECT actor, action, comment FROM operator_action WHERE target = 'delivery' AND target_id = ?", smsId))
+                .containsEntry("actor", "operator").containsEntry("action", "RESEND").containsEntry("comment", "customer lost the first text");
         assertThat(audit.get("requested_at")).isNotNull();
         JsonNode detail = JSON.readTree(api("GET", "/api/deliveries/" + smsId).body());
         assertThat(detail.get("attempts_log").findValuesAsText("outcome")).containsExactly("SENT", "RESEND", "SENT");
@@ -284,7 +284,6 @@ class GuaranteesTest extends HeraldIntegrationTest {
     }
 
     private HttpResponse<String> postJson(String path, String body) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return apiJson("POST", path, body);
     }
 }

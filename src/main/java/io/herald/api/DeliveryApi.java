@@ -5,7 +5,9 @@ import java.security.Principal;
 import java.util.List;
 import java.util.Map;
 
-import io.herald.dispatch.DeliveryResend;
+import io.herald.console.ActionRefused;
+import io.herald.console.ConsoleUser;
+import io.herald.console.OperatorActions;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -26,11 +28,11 @@ public class DeliveryApi {
     }
 
     private final JdbcTemplate jdbc;
-    private final DeliveryResend resend;
+    private final OperatorActions actions;
 
-    public DeliveryApi(JdbcTemplate jdbc, DeliveryResend resend) {
+    public DeliveryApi(JdbcTemplate jdbc, OperatorActions actions) {
         this.jdbc = jdbc;
-        this.resend = resend;
+        this.actions = actions;
     }
 
     @GetMapping("/{id}")
@@ -58,10 +60,9 @@ public class DeliveryApi {
             return ResponseEntity.badRequest().body(Map.of("error",
                     "a resend sends the customer a second copy; confirm it with {\"confirm\": true, \"comment\": \"why\"}"));
         }
-        String user = who == null ? "local-console (no login)" : who.getName();
         try {
-            return ResponseEntity.ok(resend.resend(id, user, request.comment()));
-        } catch (DeliveryResend.NotResendable e) {
+            return ResponseEntity.ok(actions.resend(id, true, ConsoleUser.of(who).name(), request.comment()));
+        } catch (ActionRefused e) {
             return ResponseEntity.status(e.unknown() ? HttpStatus.NOT_FOUND : HttpStatus.CONFLICT).body(Map.of("error", e.getMessage()));
         }
     }

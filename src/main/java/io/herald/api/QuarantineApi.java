@@ -4,7 +4,11 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
-import io.herald.ingest.QuarantineRedrive;
+import java.security.Principal;
+
+import io.herald.console.ActionRefused;
+import io.herald.console.ConsoleUser;
+import io.herald.console.OperatorActions;
 import io.herald.ledger.UnroutedEvents;
 import io.herald.ledger.UnroutedEvents.Unrouted;
 import org.springframework.http.HttpStatus;
@@ -26,11 +30,11 @@ import org.springframework.web.bind.annotation.RestController;
 public class QuarantineApi {
 
     private final UnroutedEvents unrouted;
-    private final QuarantineRedrive redrive;
+    private final OperatorActions actions;
 
-    public QuarantineApi(UnroutedEvents unrouted, QuarantineRedrive redrive) {
+    public QuarantineApi(UnroutedEvents unrouted, OperatorActions actions) {
         this.unrouted = unrouted;
-        this.redrive = redrive;
+        this.actions = actions;
     }
 
     /** An event in a list: everything but the raw payload (read one to see it). */
@@ -61,14 +65,12 @@ public class QuarantineApi {
     }
 
     @PostMapping("/quarantine/{id}/redrive")
-    public ResponseEntity<?> redrive(@PathVariable long id) {
-        return unrouted.find(id).<ResponseEntity<?>>map(event -> {
-            try {
-                return ResponseEntity.ok(redrive.redrive(event));
-            } catch (QuarantineRedrive.NotRedrivable e) {
-                return ResponseEntity.status(HttpStatus.CONFLICT).body(Map.of("error", e.getMessage()));
-            }
-        }).orElseGet(() -> notFound(id));
+    public ResponseEntity<?> redrive(@PathVariable long id, Principal who) {
+        try {
+            return ResponseEntity.ok(actions.redrive(id, ConsoleUser.of(who).name(), null));
+        } catch (ActionRefused e) {
+            return e.unknown() ? notFound(id) : ResponseEntity.status(HttpStatus.CONFLICT).body(Map.of("error", e.getMessage()));
+        }
     }
 
     private static int bounded(int limit) {

@@ -43,6 +43,20 @@ public class ProviderErrors {
         return false;
     }
 
+    /**
+     * After the circuit breaker: a provider that refused this one message (invalid number, bad token)
+     * answered inside the breaker without counting as a provider failure; here it becomes the same
+     * HttpOperationFailedException a refused call raises, so the delivery FAILS with the provider's reason.
+     */
+    public void failIfRefused(Exchange exchange) {
+        Integer status = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
+        if (status != null && status >= 300) {
+            throw new HttpOperationFailedException(exchange.getMessage().getHeader(Exchange.HTTP_URI, "provider", String.class), status,
+                    exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_TEXT, String.class), null, Map.of(),
+                    exchange.getMessage().getBody(String.class));
+        }
+    }
+
     private static Long retryAfterMillis(HttpOperationFailedException http) {
         Map<String, String> headers = http.getResponseHeaders();
         if (headers == null) {

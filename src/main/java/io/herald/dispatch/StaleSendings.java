@@ -43,6 +43,7 @@ public class StaleSendings {
                          || '; check whether the customer received it, and resend if not'
                     ELSE channel || ' outcome unknown: Herald stopped while calling the provider at ' || updated_at
                          || '; sent again with the same idempotency key' END,
+                  failed_at = CASE WHEN channel = 'email' THEN COALESCE(failed_at, now()) ELSE failed_at END,
                   updated_at = now()
                 WHERE id IN (SELECT id FROM delivery WHERE state = 'SENDING' AND updated_at < now() - make_interval(secs => ?)
                              FOR UPDATE SKIP LOCKED)

@@ -63,7 +63,7 @@ public class NotificationIntake {
                 : directory.resolveByEmail(notification.source(), notification.sourceEventId(), mapped.path("customerEmail").asText());
         notification = notification.forCustomer(customer.customerId());
         String canonical = json.writeValueAsString(notification);
-        NotificationLedger.Admission admission = ledger.admit(notification, canonical);
+        NotificationLedger.Admission admission = ledger.admit(notification, canonical, raw);
         exchange.setProperty(KEY, notification.idempotencyKey());
         exchange.setProperty(OUTCOME, admission == NotificationLedger.Admission.DUPLICATE ? "DUPLICATE" : "ROUTE");
         exchange.getMessage().setHeader("kafka.KEY", notification.customerId());

@@ -20,7 +20,7 @@ public class QuarantineRedrive {
     static final Set<String> SOURCES = Set.of("support", "billing", "crm");
 
     /** What happened: the event's new status, the outcome of this run and, when quarantined again, why. */
-    public record Result(long id, String status, String outcome, String reason) {
+    public record Result(long id, String status, String outcome, String reason, String notificationKey) {
     }
 
     /** The event is not (or no longer) something to re-drive: already re-driven, ignored, unknown source. */
@@ -52,13 +52,13 @@ public class QuarantineRedrive {
         });
         String outcome = done.getProperty(NotificationIntake.OUTCOME, "UNKNOWN", String.class);
         if ("QUARANTINED".equals(outcome)) {
-            return new Result(event.id(), "OPEN", outcome, done.getProperty(Quarantine.REASON, String.class));
+            return new Result(event.id(), "OPEN", outcome, done.getProperty(Quarantine.REASON, String.class), null);
         }
         if (done.getException() != null) {
             throw new IllegalStateException("re-drive of event " + event.id() + " failed: " + done.getException().getMessage(),
                     done.getException());
         }
         unrouted.redriven(event.id(), outcome);
-        return new Result(event.id(), "REDRIVEN", outcome, null);
+        return new Result(event.id(), "REDRIVEN", outcome, null, done.getProperty(NotificationIntake.KEY, String.class));
     }
 }

@@ -98,8 +98,25 @@ public class DeliveryLedger {
 
     /** Failed for good, and the attempt that ended it kept with the same reason. */
     public void failed(long deliveryId, String reason, Integer providerStatus) {
-        jdbc.update("UPDATE delivery SET state = 'FAILED', reason = ?, next_attempt_at = NULL, updated_at = now() WHERE id = ?",
+        jdbc.update("UPDATE delivery SET state = 'FAILED', reason = ?, next_attempt_at = NULL, failed_at = COALESCE(failed_at, now()),"
+                + " updated_at = now() WHERE id = ?",
                 reason, deliveryId);
         attempt(deliveryId, "FAILED", providerStatus, reason);
+    }
+
+    /**
+     * An operator's retry of a delivery that failed or is parked: queued for an attempt now through
+     * the parked-deliveries route, with the same provider idempotency key and a fresh park schedule.
+     * Returns false when the delivery is not (or no longer) in a retryable state.
+     */
+    public boolean queueRetry(long deliveryId, String reason) {
+        return jdbc.update("UPDATE delivery SET state = 'PARKED', reason = ?, next_attempt_at = now(), parked_count = 0,"
+                + " updated_at = now() WHERE id = ? AND state IN ('FAILED', 'PARKED')", reason, deliveryId) == 1;
+    }
+
+    /** An operator decided this delivery needs nothing more; final, with their reason. */
+    public boolean dismiss(long deliveryId, String reason) {
+        return jdbc.update("UPDATE delivery SET state = 'DISMISSED', reason = ?, next_attempt_at = NULL, updated_at = now()"
+                + " WHERE id = ? AND state IN ('FAILED', 'PARKED', 'UNCERTAIN')", reason, deliveryId) == 1;
     }
 }

@@ -23,13 +23,15 @@ public class NotificationLedger {
         this.jdbc = jdbc;
     }
 
-    public Admission admit(CanonicalNotification n, String canonicalJson) {
+    /** Admits the notification, kept with the raw source event it came from (the console's payload history). */
+    public Admission admit(CanonicalNotification n, String canonicalJson, String rawPayload) {
         List<Long> inserted = jdbc.queryForList("""
-                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at)
-                VALUES (?, ?, ?, ?, ?, 'RECEIVED', CAST(? AS JSONB), ?)
+                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at,
+                                          raw_payload)
+                VALUES (?, ?, ?, ?, ?, 'RECEIVED', CAST(? AS JSONB), ?, ?)
                 ON CONFLICT (idempotency_key) DO NOTHING RETURNING id""", Long.class,
                 n.idempotencyKey(), n.source(), n.sourceEventId(), n.type(), n.customerId(), canonicalJson,
-                Timestamp.from(n.occurredAt()));
+                Timestamp.from(n.occurredAt()), rawPayload);
         if (!inserted.isEmpty()) {
             return Admission.NEW;
         }

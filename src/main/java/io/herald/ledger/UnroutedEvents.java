@@ -79,4 +79,10 @@ public class UnroutedEvents {
                 row.getTimestamp("created_at").toInstant(), row.getTimestamp("updated_at").toInstant(),
                 row.getString("raw_payload"));
     }
+
+    /** An operator decided this quarantined event needs nothing more (e.g. test data); final. */
+    public boolean dismiss(long id) {
+        return jdbc.update("UPDATE unrouted_event SET status = 'DISMISSED', updated_at = now()"
+                + " WHERE id = ? AND outcome = 'QUARANTINED' AND status = 'OPEN'", id) == 1;
+    }
 }

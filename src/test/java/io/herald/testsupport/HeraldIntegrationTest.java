@@ -156,10 +156,33 @@ public abstract class HeraldIntegrationTest {
     }
 
     /** Calls Herald's operator API (open in the local profile), JSON in and out. */
+    /** The local profile's demo accounts (config/application-local.yaml). */
+    public static final String VIEWER = "viewer:viewer-demo";
+    public static final String OPERATOR = "operator:operator-demo";
+    public static final String ADMIN = "admin:admin-demo";
+
+    /** The API as the demo operator. */
     protected HttpResponse<String> api(String method, String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
-                .method(method, HttpRequest.BodyPublishers.noBody()).header("Accept", "application/json").build(),
-                HttpResponse.BodyHandlers.ofString());
+        return apiAs(OPERATOR, method, path, null);
+    }
+
+    /** The API as the demo operator, with a JSON body. */
+    protected HttpResponse<String> apiJson(String method, String path, String json) throws Exception {
+        return apiAs(OPERATOR, method, path, json);
+    }
+
+    /** Any path as one of the demo accounts ("user:password", or null for no login), optionally with a JSON body. */
+    protected HttpResponse<String> apiAs(String account, String method, String path, String json) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json))
+                .header("Accept", "application/json");
+        if (json != null) {
+            request.header("Content-Type", "application/json");
+        }
+        if (account != null) {
+            request.header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(account.getBytes(StandardCharsets.UTF_8)));
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     protected HttpResponse<String> postSupport(String body, String timestamp, String signature) throws Exception {

@@ -1,0 +1,71 @@
+package io.herald.config;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.security.core.userdetails.User;
+import org.springframework.security.core.userdetails.UserDetails;
+import org.springframework.security.crypto.factory.PasswordEncoderFactories;
+import org.springframework.security.crypto.password.PasswordEncoder;
+
+/**
+ * The people who may log in, with one role each: VIEWER (reads, sensitive values masked),
+ * OPERATOR (acts on failures) or ADMIN (also Hawtio, Jolokia, actuator). Two sources:
+ * herald.security.users (a list; the local profile's demo users) and one account per role from
+ * the environment (HERALD_ADMIN_USERNAME / _PASSWORD, HERALD_OPERATOR_…, HERALD_VIEWER_…).
+ * An account whose username or password is blank is not created.
+ */
+@ConfigurationProperties("herald")
+public record HeraldUsers(Account admin, Account operator, Account viewer, Security security) {
+
+    static final Set<String> ROLES = Set.of("VIEWER", "OPERATOR", "ADMIN");
+
+    public record Account(String username, String password) {
+    }
+
+    public record Entry(String username, String password, String role) {
+    }
+
+    public record Security(List<Entry> users) {
+    }
+
+    List<UserDetails> accounts() {
+        PasswordEncoder encoder = PasswordEncoderFactories.createDelegatingPasswordEncoder();
+        List<UserDetails> accounts = new ArrayList<>();
+        add(accounts, encoder, admin, "ADMIN", "herald.admin");
+        add(accounts, encoder, operator, "OPERATOR", "herald.operator");
+        add(accounts, encoder, viewer, "VIEWER", "herald.viewer");
+        List<Entry> listed = security == null || security.users() == null ? List.of() : security.users();
+        for (int i = 0; i < listed.size(); i++) {
+            Entry entry = listed.get(i);
+            String key = "herald.security.users[" + i + "]";
+            String role = entry.role() == null ? "" : entry.role().strip().toUpperCase();
+            if (!ROLES.contains(role)) {
+                throw new IllegalStateException(key + ".role must be one of VIEWER, OPERATOR, ADMIN; was '" + entry.role() + "'");
+            }
+            if (blank(entry.username()) || blank(entry.password())) {
+                throw new IllegalStateException(key + " needs a username and a password");
+            }
+            add(accounts, encoder, new Account(entry.username(), entry.password()), role, key);
+        }
+        return accounts;
+    }
+
+    private static void add(List<UserDetails> accounts, PasswordEncoder encoder, Account account, String role, String key) {
+        if (account == null || blank(account.username()) || blank(account.password())) {
+            return;
+        }
+        if (accounts.stream().anyMatch(existing -> existing.getUsername().equals(account.username()))) {
+            throw new IllegalStateException(key + ".username '" + account.username() + "' is defined twice");
+        }
+        // A password written as {bcrypt}… is already encoded; anything else is a plain value from the environment.
+        String password = account.password().startsWith("{") ? account.password() : encoder.encode(account.password());
+        accounts.add(User.withUsername(account.username()).password(password).roles(role).build());
+    }
+
+    private static boolean blank(String value) {
+        return value == null || value.isBlank();
+    }
+}

@@ -1,0 +1,50 @@
+package io.herald.console;
+
+import java.time.Instant;
+import java.util.List;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/** Every operator action, kept: who, when, what, on which delivery or event, the comment and the outcome. */
+@Component
+public class AuditTrail {
+
+    public record Action(long id, Instant actedAt, String actor, String action, String target, long targetId,
+                         Long notificationId, String comment, String outcome) {
+    }
+
+    private final JdbcTemplate jdbc;
+
+    public AuditTrail(JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    public long record(String actor, String action, String target, long targetId, Long notificationId, String comment,
+                       String outcome) {
+        return jdbc.queryForObject("""
+                INSERT INTO operator_action (actor, action, target, target_id, notification_id, comment, outcome)
+                VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""", Long.class,
+                actor, action, target, targetId, notificationId, blankToNull(comment), outcome);
+    }
+
+    public List<Action> forNotification(long notificationId) {
+        return jdbc.query("SELECT * FROM operator_action WHERE notification_id = ? ORDER BY id", (row, n) -> of(row), notificationId);
+    }
+
+    public List<Action> forTarget(String target, long targetId) {
+        return jdbc.query("SELECT * FROM operator_action WHERE target = ? AND target_id = ? ORDER BY id", (row, n) -> of(row),
+                target, targetId);
+    }
+
+    private static Action of(java.sql.ResultSet row) throws java.sql.SQLException {
+        Long notification = row.getObject("notification_id", Long.class);
+        return new Action(row.getLong("id"), row.getTimestamp("acted_at").toInstant(), row.getString("actor"),
+                row.getString("action"), row.getString("target"), row.getLong("target_id"),
+                notification, row.getString("comment"), row.getString("outcome"));
+    }
+
+    private static String blankToNull(String text) {
+        return text == null || text.isBlank() ? null : text.strip();
+    }
+}

@@ -1,0 +1,109 @@
+package io.herald.console;
+
+import java.nio.charset.StandardCharsets;
+import java.security.Principal;
+import java.util.List;
+
+import io.herald.ledger.UnroutedEvents;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.stereotype.Controller;
+import org.springframework.ui.Model;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.server.ResponseStatusException;
+
+/** The console's pages: failures (filtered), one notification, one quarantined event, the weekly review. */
+@Controller
+public class ConsolePages {
+
+    static final int PAGE_SIZE = 200;
+
+    private final FailureSearch failures;
+    private final NotificationTimeline timeline;
+    private final UnroutedEvents unrouted;
+    private final AuditTrail audit;
+    private final ViewerMasking masking;
+    private final WeeklyReport report;
+    private final WeeklyReportCsv csv;
+
+    public ConsolePages(FailureSearch failures, NotificationTimeline timeline, UnroutedEvents unrouted, AuditTrail audit,
+                        ViewerMasking masking, WeeklyReport report, WeeklyReportCsv csv) {
+        this.failures = failures;
+        this.timeline = timeline;
+        this.unrouted = unrouted;
+        this.audit = audit;
+        this.masking = masking;
+        this.report = report;
+        this.csv = csv;
+    }
+
+    @GetMapping("/")
+    public String home() {
+        return "redirect:/console";
+    }
+
+    @GetMapping({"/console", "/console/failures"})
+    public String failures(FailureSearch.Filter filter, Principal who, Model model) {
+        ConsoleUser user = ConsoleUser.of(who);
+        List<FailureSearch.Failure> found = failures.find(filter, PAGE_SIZE).stream()
+                .map(f -> user.masked() ? maskedFailure(f) : f).toList();
+        model.addAttribute("user", user);
+        model.addAttribute("filter", filter);
+        model.addAttribute("failures", found);
+        model.addAttribute("retryable", found.stream().filter(f -> f.state().equals("FAILED") || f.state().equals("PARKED")).count());
+        model.addAttribute("pageSize", PAGE_SIZE);
+        return "failures";
+    }
+
+    @GetMapping("/console/notifications/{id}")
+    public String notification(@PathVariable long id, Principal who, Model model) {
+        ConsoleUser user = ConsoleUser.of(who);
+        model.addAttribute("user", user);
+        model.addAttribute("n", timeline.of(id, user.masked())
+                .orElseThrow(() -> new ResponseStatusException(HttpStatus.NOT_FOUND, "no notification " + id)));
+        return "notification";
+    }
+
+    @GetMapping("/console/quarantine/{id}")
+    public String quarantined(@PathVariable long id, Principal who, Model model) {
+        ConsoleUser user = ConsoleUser.of(who);
+        UnroutedEvents.Unrouted event = unrouted.find(id)
+                .orElseThrow(() -> new ResponseStatusException(HttpStatus.NOT_FOUND, "no quarantined event " + id));
+        model.addAttribute("user", user);
+        model.addAttribute("event", event);
+        model.addAttribute("reason", user.masked() ? masking.text(event.reason()) : event.reason());
+        model.addAttribute("payload", masking.payload(event.rawPayload(), user.masked()));
+        model.addAttribute("actions", audit.forTarget("quarantine", id));
+        return "quarantine";
+    }
+
+    @GetMapping("/console/report")
+    public String report(@RequestParam(required = false) String week, Principal who, Model model) {
+        model.addAttribute("user", ConsoleUser.of(who));
+        model.addAttribute("r", report.of(week));
+        return "report";
+    }
+
+    @GetMapping("/console/report.csv")
+    public ResponseEntity<String> reportCsv(@RequestParam(required = false) String week) {
+        WeeklyReport.Report weekly = report.of(week);
+        return ResponseEntity.ok().contentType(new MediaType("text", "csv", StandardCharsets.UTF_8))
+                .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"herald-exceptions-" + weekly.week() + ".csv\"")
+                .body(csv.write(weekly));
+    }
+
+    @ExceptionHandler(ActionRefused.class)
+    public ResponseEntity<String> badFilter(ActionRefused e) {
+        return ResponseEntity.badRequest().contentType(MediaType.TEXT_PLAIN).body(e.getMessage());
+    }
+
+    private FailureSearch.Failure maskedFailure(FailureSearch.Failure f) {
+        return new FailureSearch.Failure(f.kind(), f.id(), f.notificationId(), f.source(), f.type(), f.channel(), f.customerId(),
+                f.orderId(), f.ticketId(), f.state(), masking.text(f.reason()), f.at());
+    }
+}

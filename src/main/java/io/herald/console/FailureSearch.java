@@ -1,0 +1,189 @@
+package io.herald.console;
+
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * The failures an operator has to look at, newest first: deliveries FAILED, PARKED (provider
+ * outage, still to be tried) or UNCERTAIN (outcome unknown after a crash), and source events
+ * QUARANTINED and still open. Filterable by source, type, channel, customer, order, ticket,
+ * state and time. A quarantined event has no canonical form yet, so customer, order and ticket
+ * are matched in its raw payload, and a type or channel filter leaves it out.
+ */
+@Component
+public class FailureSearch {
+
+    static final Set<String> DELIVERY_STATES = Set.of("FAILED", "PARKED", "UNCERTAIN", "DISMISSED");
+    static final List<String> OPEN_DELIVERY_STATES = List.of("FAILED", "PARKED", "UNCERTAIN");
+
+    /** What to look for; blank fields do not filter. Times are UTC (a date means from/to its start). */
+    public record Filter(String source, String type, String channel, String customerId, String orderId, String ticketId,
+                         String state, String from, String to) {
+
+        public static Filter none() {
+            return new Filter(null, null, null, null, null, null, null, null, null);
+        }
+
+        /** The same filter, narrowed to what a retry can act on. */
+        Filter retryable() {
+            String onlyRetryable = "FAILED".equalsIgnoreCase(state) || "PARKED".equalsIgnoreCase(state) ? state : "RETRYABLE";
+            return new Filter(source, type, channel, customerId, orderId, ticketId, onlyRetryable, from, to);
+        }
+
+        /** The filter in words, for the audit trail of a bulk action. */
+        public String describe() {
+            Map<String, String> set = asMap();
+            return set.isEmpty() ? "all open failures"
+                    : set.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", "));
+        }
+
+        /** The filter's non-blank fields by their request parameter names. */
+        public Map<String, String> asMap() {
+            Map<String, String> set = new LinkedHashMap<>();
+            put(set, "source", source);
+            put(set, "type", type);
+            put(set, "channel", channel);
+            put(set, "customerId", customerId);
+            put(set, "orderId", orderId);
+            put(set, "ticketId", ticketId);
+            put(set, "state", state);
+            put(set, "from", from);
+            put(set, "to", to);
+            return set;
+        }
+
+        private static void put(Map<String, String> map, String key, String value) {
+            if (value != null && !value.isBlank()) {
+                map.put(key, value.strip());
+            }
+        }
+    }
+
+    /** One row of the failures view. kind is "delivery" (id = delivery id) or "quarantine" (id = event id). */
+    public record Failure(String kind, long id, Long notificationId, String source, String type, String channel,
+                          String customerId, String orderId, String ticketId, String state, String reason, Instant at) {
+    }
+
+    private final JdbcTemplate jdbc;
+
+    public FailureSearch(JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    public List<Failure> find(Filter filter, int limit) {
+        Map<String, String> f = filter.asMap();
+        String state = f.getOrDefault("state", "").toUpperCase();
+        if (!state.isEmpty() && !state.equals("QUARANTINED") && !state.equals("RETRYABLE") && !DELIVERY_STATES.contains(state)) {
+            throw new ActionRefused("unknown state '" + f.get("state") + "'; use FAILED, PARKED, UNCERTAIN, QUARANTINED or DISMISSED", false);
+        }
+        Timestamp from = time(f.get("from"), "from");
+        Timestamp to = time(f.get("to"), "to");
+        List<String> branches = new ArrayList<>();
+        List<Object> args = new ArrayList<>();
+        if (!state.equals("QUARANTINED")) {
+            branches.add(deliveries(f, state, from, to, args));
+        }
+        boolean quarantineApplies = !f.containsKey("type") && !f.containsKey("channel")
+                && (state.isEmpty() || state.equals("QUARANTINED") || state.equals("DISMISSED"));
+        if (quarantineApplies) {
+            branches.add(quarantined(f, state, from, to, args));
+        }
+        args.add(Math.max(1, Math.min(limit, 1000)));
+        return jdbc.query("SELECT * FROM (" + String.join(" UNION ALL ", branches) + ") failure ORDER BY at DESC, id DESC LIMIT ?",
+                (row, n) -> new Failure(row.getString("kind"), row.getLong("id"), row.getObject("notification_id", Long.class),
+                        row.getString("source"), row.getString("type"), row.getString("channel"), row.getString("customer_id"),
+                        row.getString("order_id"), row.getString("ticket_id"), row.getString("state"), row.getString("reason"),
+                        row.getTimestamp("at").toInstant()),
+                args.toArray());
+    }
+
+    private static String deliveries(Map<String, String> f, String state, Timestamp from, Timestamp to, List<Object> args) {
+        StringBuilder sql = new StringBuilder("""
+                SELECT 'delivery' AS kind, d.id, d.notification_id, n.source, n.type, d.channel, n.customer_id,
+                       n.canonical -> 'refs' ->> 'orderId' AS order_id, n.canonical -> 'refs' ->> 'ticketId' AS ticket_id,
+                       d.state, d.reason, d.updated_at AS at
+                FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE\s""");
+        List<String> states = switch (state) {
+            case "" -> OPEN_DELIVERY_STATES;
+            case "RETRYABLE" -> List.of("FAILED", "PARKED");
+            default -> List.of(state);
+        };
+        sql.append("d.state IN (").append(states.stream().map(s -> "?").collect(Collectors.joining(", "))).append(")");
+        args.addAll(states);
+        equal(sql, args, "n.source", f.get("source"));
+        equal(sql, args, "n.type", f.get("type"));
+        equal(sql, args, "d.channel", f.get("channel"));
+        equal(sql, args, "n.customer_id", f.get("customerId"));
+        equal(sql, args, "n.canonical -> 'refs' ->> 'orderId'", f.get("orderId"));
+        equal(sql, args, "n.canonical -> 'refs' ->> 'ticketId'", f.get("ticketId"));
+        range(sql, args, "d.updated_at", from, to);
+        return sql.toString();
+    }
+
+    private static String quarantined(Map<String, String> f, String state, Timestamp from, Timestamp to, List<Object> args) {
+        StringBuilder sql = new StringBuilder("""
+                SELECT 'quarantine' AS kind, u.id, NULL::BIGINT AS notification_id, u.source, NULL AS type, NULL AS channel,
+                       NULL AS customer_id, NULL AS order_id, NULL AS ticket_id,
+                       CASE WHEN u.status = 'DISMISSED' THEN 'DISMISSED' ELSE 'QUARANTINED' END AS state,
+                       'quarantined at ' || u.step || ': ' || u.reason AS reason, u.updated_at AS at
+                FROM unrouted_event u WHERE u.outcome = 'QUARANTINED' AND u.status = ?""");
+        args.add(state.equals("DISMISSED") ? "DISMISSED" : "OPEN");
+        equal(sql, args, "u.source", f.get("source"));
+        for (String key : List.of("customerId", "orderId", "ticketId")) {
+            if (f.containsKey(key)) {
+                sql.append(" AND strpos(u.raw_payload, ?) > 0");
+                args.add(f.get(key));
+            }
+        }
+        range(sql, args, "u.updated_at", from, to);
+        return sql.toString();
+    }
+
+    private static void equal(StringBuilder sql, List<Object> args, String column, String value) {
+        if (value != null) {
+            sql.append(" AND ").append(column).append(" = ?");
+            args.add(value);
+        }
+    }
+
+    private static void range(StringBuilder sql, List<Object> args, String column, Timestamp from, Timestamp to) {
+        if (from != null) {
+            sql.append(" AND ").append(column).append(" >= ?");
+            args.add(from);
+        }
+        if (to != null) {
+            sql.append(" AND ").append(column).append(" < ?");
+            args.add(to);
+        }
+    }
+
+    /** 2026-11-22, 2026-11-22T10:30 (a browser's datetime-local) or 2026-11-22T10:30:00Z, all UTC. */
+    static Timestamp time(String text, String name) {
+        if (text == null) {
+            return null;
+        }
+        try {
+            if (text.length() == 10) {
+                return Timestamp.from(LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant());
+            }
+            if (text.endsWith("Z")) {
+                return Timestamp.from(Instant.parse(text));
+            }
+            return Timestamp.from(LocalDateTime.parse(text).toInstant(ZoneOffset.UTC));
+        } catch (RuntimeException e) {
+            throw new ActionRefused(name + " must be a date (2026-11-22) or a UTC time (2026-11-22T10:30); was '" + text + "'", false);
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package io.herald.console;
+
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * One notification as an operator needs to read it: what it is, each channel's delivery and its
+ * state, and a timeline in time order (occurred at the source, received and mapped, every attempt
+ * with its reason, every operator action, and the event's quarantine history when it was re-driven),
+ * with its payload history (the raw source event and the canonical notification).
+ */
+@Component
+public class NotificationTimeline {
+
+    public record Entry(Instant at, String channel, String what, String detail, String actor) {
+    }
+
+    public record Delivery(long id, String channel, String state, String reason, String recipient, int attempts,
+                           Instant updatedAt, boolean retryable, boolean dismissable, boolean resendable) {
+    }
+
+    public record View(long id, String idempotencyKey, String source, String sourceEventId, String type, String customerId,
+                       String orderId, String ticketId, String state, Instant occurredAt, Instant receivedAt,
+                       int duplicatesSuppressed, List<Delivery> deliveries, List<Entry> timeline,
+                       String rawPayload, String canonical) {
+    }
+
+    private final JdbcTemplate jdbc;
+    private final AuditTrail audit;
+    private final ViewerMasking masking;
+
+    public NotificationTimeline(JdbcTemplate jdbc, AuditTrail audit, ViewerMasking masking) {
+        this.jdbc = jdbc;
+        this.audit = audit;
+        this.masking = masking;
+    }
+
+    public Optional<View> of(long notificationId, boolean masked) {
+        List<Map<String, Object>> rows = jdbc.queryForList("""
+                SELECT id, idempotency_key, source, source_event_id, type, customer_id, state, occurred_at, received_at,
+                       duplicates_suppressed, canonical -> 'refs' ->> 'orderId' AS order_id, canonical -> 'refs' ->> 'ticketId' AS ticket_id,
+                       raw_payload, canonical::text AS canonical
+                FROM notification WHERE id = ?""", notificationId);
+        if (rows.isEmpty()) {
+            return Optional.empty();
+        }
+        Map<String, Object> n = rows.get(0);
+        List<Entry> timeline = new ArrayList<>();
+        Instant occurred = instant(n.get("occurred_at"));
+        Instant received = instant(n.get("received_at"));
+        timeline.add(new Entry(occurred, null, "Occurred at the source", n.get("source") + " event " + n.get("source_event_id"), null));
+        timeline.add(new Entry(received, null, "Received and mapped", "to " + n.get("type") + " for customer " + n.get("customer_id"), null));
+        int duplicates = ((Number) n.get("duplicates_suppressed")).intValue();
+        if (duplicates > 0) {
+            timeline.add(new Entry(received, null, "Duplicates suppressed",
+                    duplicates + " repeat(s) of this event arrived later and were not sent again", null));
+        }
+        quarantineHistory(notificationId, timeline);
+
+        List<Delivery> deliveries = jdbc.query("""
+                SELECT id, channel, state, reason, recipient_masked, attempts, updated_at FROM delivery
+                WHERE notification_id = ? ORDER BY id""", (row, i) -> {
+            String state = row.getString("state");
+            return new Delivery(row.getLong("id"), row.getString("channel"), state, masked(row.getString("reason"), masked),
+                    row.getString("recipient_masked"), row.getInt("attempts"), row.getTimestamp("updated_at").toInstant(),
+                    state.equals("FAILED") || state.equals("PARKED"),
+                    state.equals("FAILED") || state.equals("PARKED") || state.equals("UNCERTAIN"),
+                    !state.equals("PENDING") && !state.equals("SENDING") && !state.equals("PARKED"));
+        }, notificationId);
+        for (Delivery delivery : deliveries) {
+            jdbc.query("SELECT attempted_at, outcome, provider_status, reason FROM delivery_attempt WHERE delivery_id = ? ORDER BY id",
+                    row -> {
+                        int status = row.getInt("provider_status");
+                        String provider = row.wasNull() ? "" : " (provider status " + status + ")";
+                        timeline.add(new Entry(row.getTimestamp("attempted_at").toInstant(), delivery.channel(),
+                                row.getString("outcome") + provider, masked(row.getString("reason"), masked), null));
+                    }, delivery.id());
+            if (delivery.state().equals("SKIPPED") || delivery.state().equals("UNCERTAIN")) {
+                timeline.add(new Entry(delivery.updatedAt(), delivery.channel(), delivery.state(), delivery.reason(), null));
+            }
+        }
+        for (AuditTrail.Action action : audit.forNotification(notificationId)) {
+            if (action.target().equals("quarantine")) {
+                continue;   // shown with the quarantine history
+            }
+            String channel = deliveries.stream().filter(d -> d.id() == action.targetId()).map(Delivery::channel).findFirst().orElse(null);
+            timeline.add(new Entry(action.actedAt(), channel, "Operator: " + action.action(),
+                    (action.comment() == null ? "" : "\"" + action.comment() + "\" ") + "→ " + action.outcome(), action.actor()));
+        }
+        timeline.sort(Comparator.comparing(Entry::at, Comparator.nullsFirst(Comparator.naturalOrder())));
+        return Optional.of(new View(notificationId, (String) n.get("idempotency_key"), (String) n.get("source"),
+                (String) n.get("source_event_id"), (String) n.get("type"), (String) n.get("customer_id"),
+                (String) n.get("order_id"), (String) n.get("ticket_id"), (String) n.get("state"), occurred, received, duplicates,
+                deliveries, timeline, masking.payload((String) n.get("raw_payload"), masked),
+                masking.payload((String) n.get("canonical"), masked)));
+    }
+
+    /** When this notification came out of a re-drive: the quarantine it came from, and who re-drove it. */
+    private void quarantineHistory(long notificationId, List<Entry> timeline) {
+        for (AuditTrail.Action action : audit.forNotification(notificationId)) {
+            if (!action.target().equals("quarantine")) {
+                continue;
+            }
+            jdbc.query("SELECT created_at, step, reason FROM unrouted_event WHERE id = ?", row -> {
+                timeline.add(new Entry(row.getTimestamp("created_at").toInstant(), null, "Quarantined at " + row.getString("step"),
+                        "event " + action.targetId() + ": " + row.getString("reason"), null));
+            }, action.targetId());
+            timeline.add(new Entry(action.actedAt(), null, "Operator: REDRIVE",
+                    (action.comment() == null ? "" : "\"" + action.comment() + "\" ") + "→ " + action.outcome(), action.actor()));
+        }
+    }
+
+    private String masked(String text, boolean masked) {
+        return masked ? masking.text(text) : text;
+    }
+
+    private static Instant instant(Object value) {
+        return value == null ? null : ((Timestamp) value).toInstant();
+    }
+}

@@ -1,0 +1,153 @@
+package io.herald.console;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import io.herald.dispatch.DeliveryResend;
+import io.herald.ingest.QuarantineRedrive;
+import io.herald.ledger.DeliveryLedger;
+import io.herald.ledger.UnroutedEvents;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * What an operator can do about a failure, from the console or the API, each action audited
+ * (who, when, what, comment, outcome) before the answer goes back:
+ * retry a failed or parked delivery (same provider idempotency key, so never a second copy),
+ * re-drive a quarantined event, dismiss either with a comment, resend deliberately, and retry a
+ * filtered set at once.
+ */
+@Component
+public class OperatorActions {
+
+    /** What an action did, in words for the person who asked. */
+    public record Outcome(String action, String target, long targetId, Long notificationId, String state, String message) {
+    }
+
+    /** Bulk retries act on at most this many deliveries at once; the operator repeats for more. */
+    static final int BULK_LIMIT = 500;
+
+    private final JdbcTemplate jdbc;
+    private final DeliveryLedger deliveries;
+    private final UnroutedEvents unrouted;
+    private final QuarantineRedrive redrive;
+    private final DeliveryResend resend;
+    private final FailureSearch search;
+    private final AuditTrail audit;
+
+    public OperatorActions(JdbcTemplate jdbc, DeliveryLedger deliveries, UnroutedEvents unrouted, QuarantineRedrive redrive,
+                           DeliveryResend resend, FailureSearch search, AuditTrail audit) {
+        this.jdbc = jdbc;
+        this.deliveries = deliveries;
+        this.unrouted = unrouted;
+        this.redrive = redrive;
+        this.resend = resend;
+        this.search = search;
+        this.audit = audit;
+    }
+
+    public Outcome retry(long deliveryId, String actor, String comment) {
+        Map<String, Object> delivery = delivery(deliveryId);
+        String state = (String) delivery.get("state");
+        if ("UNCERTAIN".equals(state)) {
+            throw new ActionRefused("delivery " + deliveryId + " is UNCERTAIN: it may already have reached the customer."
+                    + " Check with them; if it did not arrive, use resend (explicit and confirmed), or dismiss it.", false);
+        }
+        String reason = "retry requested by " + actor + (comment == null || comment.isBlank() ? "" : ": " + comment.strip());
+        if (!deliveries.queueRetry(deliveryId, reason)) {
+            throw new ActionRefused("delivery " + deliveryId + " is " + state + "; only FAILED or PARKED deliveries can be retried", false);
+        }
+        String message = delivery.get("channel") + " delivery " + deliveryId + " queued for another attempt now"
+                + " (same idempotency key: the provider never sends it twice)";
+        audit.record(actor, "RETRY", "delivery", deliveryId, notificationId(delivery), comment, "queued");
+        return new Outcome("RETRY", "delivery", deliveryId, notificationId(delivery), "PARKED", message);
+    }
+
+    /** Retries every FAILED or PARKED delivery matching the filter (at most BULK_LIMIT), each audited. */
+    public List<Outcome> bulkRetry(FailureSearch.Filter filter, String actor, String comment) {
+        List<Outcome> outcomes = new ArrayList<>();
+        String bulkComment = "bulk retry (" + filter.describe() + ")" + (comment == null || comment.isBlank() ? "" : ": " + comment.strip());
+        for (FailureSearch.Failure failure : search.find(filter.retryable(), BULK_LIMIT)) {
+            try {
+                outcomes.add(retry(failure.id(), actor, bulkComment));
+            } catch (ActionRefused changedMeanwhile) {
+                // Settled by someone or something else since the search; nothing to retry.
+            }
+        }
+        return outcomes;
+    }
+
+    public Outcome dismissDelivery(long deliveryId, String actor, String comment) {
+        requireComment(comment, "dismiss");
+        Map<String, Object> delivery = delivery(deliveryId);
+        if (!deliveries.dismiss(deliveryId, "dismissed by " + actor + ": " + comment.strip())) {
+            throw new ActionRefused("delivery " + deliveryId + " is " + delivery.get("state")
+                    + "; only FAILED, PARKED or UNCERTAIN deliveries can be dismissed", false);
+        }
+        audit.record(actor, "DISMISS", "delivery", deliveryId, notificationId(delivery), comment, "DISMISSED");
+        return new Outcome("DISMISS", "delivery", deliveryId, notificationId(delivery), "DISMISSED",
+                delivery.get("channel") + " delivery " + deliveryId + " dismissed");
+    }
+
+    public DeliveryResend.Result resend(long deliveryId, boolean confirmed, String actor, String comment) throws IOException {
+        if (!confirmed) {
+            throw new ActionRefused("a resend sends the customer a second copy; confirm it explicitly", false);
+        }
+        Map<String, Object> delivery = delivery(deliveryId);
+        DeliveryResend.Result result;
+        try {
+            result = resend.resend(deliveryId, actor, comment);
+        } catch (DeliveryResend.NotResendable e) {
+            throw new ActionRefused(e.getMessage(), e.unknown());
+        }
+        audit.record(actor, "RESEND", "delivery", deliveryId, notificationId(delivery), comment,
+                "resend " + result.resendId() + ": " + result.state());
+        return result;
+    }
+
+    public QuarantineRedrive.Result redrive(long eventId, String actor, String comment) {
+        UnroutedEvents.Unrouted event = unrouted.find(eventId)
+                .orElseThrow(() -> new ActionRefused("no quarantined event " + eventId, true));
+        QuarantineRedrive.Result result;
+        try {
+            result = redrive.redrive(event);
+        } catch (QuarantineRedrive.NotRedrivable e) {
+            throw new ActionRefused(e.getMessage(), false);
+        }
+        Long notificationId = result.notificationKey() == null ? null : jdbc.query(
+                "SELECT id FROM notification WHERE idempotency_key = ?", (row, n) -> row.getLong(1), result.notificationKey())
+                .stream().findFirst().orElse(null);
+        audit.record(actor, "REDRIVE", "quarantine", eventId, notificationId, comment,
+                "REDRIVEN".equals(result.status()) ? "re-driven: " + result.outcome() : "still quarantined: " + result.reason());
+        return result;
+    }
+
+    public Outcome dismissQuarantined(long eventId, String actor, String comment) {
+        requireComment(comment, "dismiss");
+        UnroutedEvents.Unrouted event = unrouted.find(eventId)
+                .orElseThrow(() -> new ActionRefused("no quarantined event " + eventId, true));
+        if (!unrouted.dismiss(eventId)) {
+            throw new ActionRefused("event " + eventId + " is " + event.outcome() + "/" + event.status()
+                    + "; only open quarantined events can be dismissed", false);
+        }
+        audit.record(actor, "DISMISS", "quarantine", eventId, null, comment, "DISMISSED");
+        return new Outcome("DISMISS", "quarantine", eventId, null, "DISMISSED", "event " + eventId + " dismissed");
+    }
+
+    private Map<String, Object> delivery(long deliveryId) {
+        return jdbc.queryForList("SELECT notification_id, channel, state FROM delivery WHERE id = ?", deliveryId).stream()
+                .findFirst().orElseThrow(() -> new ActionRefused("no delivery " + deliveryId, true));
+    }
+
+    private static Long notificationId(Map<String, Object> delivery) {
+        return ((Number) delivery.get("notification_id")).longValue();
+    }
+
+    private static void requireComment(String comment, String action) {
+        if (comment == null || comment.isBlank()) {
+            throw new ActionRefused("say why: a " + action + " needs a comment for the record", false);
+        }
+    }
+}

@@ -1,0 +1,160 @@
+package io.herald.console;
+
+import java.sql.Timestamp;
+import java.time.DayOfWeek;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.temporal.IsoFields;
+import java.time.temporal.TemporalAdjusters;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * The weekly exception review for one ISO week (UTC): failures by reason, source, channel and type;
+ * how long they took to resolve; deliveries that missed their send window; duplicates suppressed;
+ * and what is still open. A failure is a delivery that became FAILED or UNCERTAIN, or a source
+ * event quarantined, during the week.
+ */
+@Component
+public class WeeklyReport {
+
+    private static final Pattern WEEK = Pattern.compile("(\\d{4})-W(\\d{2})");
+
+    public record Count(String key, long count) {
+    }
+
+    public record OpenItem(String kind, long id, Long notificationId, String state, String reason, Instant since) {
+    }
+
+    public record Report(String week, Instant from, Instant to, long failures, List<Count> byReason, List<Count> bySource,
+                         List<Count> byChannel, List<Count> byType, long resolved, String medianTimeToResolution,
+                         String p90TimeToResolution, String maxTimeToResolution, long windowMisses, List<Count> windowMissesByType,
+                         long duplicatesSuppressed, long openItems, List<OpenItem> open) {
+    }
+
+    private final JdbcTemplate jdbc;
+
+    public WeeklyReport(JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    /** The week as 2026-W47; blank means the current week. */
+    public static String weekOf(String week) {
+        if (week == null || week.isBlank()) {
+            LocalDate today = LocalDate.now(ZoneOffset.UTC);
+            return String.format("%d-W%02d", today.get(IsoFields.WEEK_BASED_YEAR), today.get(IsoFields.WEEK_OF_WEEK_BASED_YEAR));
+        }
+        return week.strip();
+    }
+
+    public Report of(String weekText) {
+        String week = weekOf(weekText);
+        Matcher m = WEEK.matcher(week);
+        if (!m.matches()) {
+            throw new ActionRefused("week must be written like 2026-W47 (ISO week); was '" + week + "'", false);
+        }
+        LocalDate monday;
+        try {
+            monday = LocalDate.of(Integer.parseInt(m.group(1)), 6, 1)
+                    .with(IsoFields.WEEK_OF_WEEK_BASED_YEAR, Integer.parseInt(m.group(2)))
+                    .with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY));
+        } catch (RuntimeException e) {
+            throw new ActionRefused("no such week: '" + week + "'", false);
+        }
+        Instant from = monday.atStartOfDay(ZoneOffset.UTC).toInstant();
+        Instant to = monday.plusWeeks(1).atStartOfDay(ZoneOffset.UTC).toInstant();
+        Timestamp f = Timestamp.from(from);
+        Timestamp t = Timestamp.from(to);
+
+        List<Map<String, Object>> failures = jdbc.queryForList("""
+                SELECT n.source, n.type, d.channel, d.reason, d.failed_at AS failed,
+                       CASE WHEN d.state = 'SENT' THEN d.sent_at
+                            WHEN d.state = 'DISMISSED' THEN (SELECT max(acted_at) FROM operator_action a
+                                                            WHERE a.target = 'delivery' AND a.target_id = d.id) END AS resolved
+                FROM delivery d JOIN notification n ON n.id = d.notification_id
+                WHERE d.failed_at >= ? AND d.failed_at < ?
+                UNION ALL
+                SELECT u.source, NULL, NULL, 'quarantined at ' || u.step || ': ' || u.reason, u.created_at,
+                       CASE WHEN u.status = 'REDRIVEN' THEN u.redriven_at
+                            WHEN u.status = 'DISMISSED' THEN (SELECT max(acted_at) FROM operator_action a
+                                                             WHERE a.target = 'quarantine' AND a.target_id = u.id) END
+                FROM unrouted_event u WHERE u.outcome = 'QUARANTINED' AND u.created_at >= ? AND u.created_at < ?""", f, t, f, t);
+
+        List<Duration> resolutions = new ArrayList<>();
+        for (Map<String, Object> failure : failures) {
+            if (failure.get("resolved") != null) {
+                resolutions.add(Duration.between(((Timestamp) failure.get("failed")).toInstant(), ((Timestamp) failure.get("resolved")).toInstant()));
+            }
+        }
+        resolutions.sort(null);
+
+        List<Count> windowMisses = counts("""
+                SELECT n.type || ' / ' || d.channel AS key, count(*) AS count FROM delivery d JOIN notification n ON n.id = d.notification_id
+                WHERE d.window_missed_at >= ? AND d.window_missed_at < ? GROUP BY 1 ORDER BY 2 DESC, 1""", f, t);
+        long duplicates = jdbc.queryForObject("SELECT coalesce(sum(duplicates_suppressed), 0) FROM notification"
+                + " WHERE received_at >= ? AND received_at < ?", Long.class, f, t);
+        List<OpenItem> open = jdbc.query("""
+                SELECT 'delivery' AS kind, d.id, d.notification_id, d.state, d.reason, coalesce(d.failed_at, d.updated_at) AS since
+                FROM delivery d WHERE d.state IN ('FAILED', 'PARKED', 'UNCERTAIN') AND coalesce(d.failed_at, d.updated_at) < ?
+                UNION ALL
+                SELECT 'quarantine', u.id, NULL, 'QUARANTINED', 'quarantined at ' || u.step || ': ' || u.reason, u.created_at
+                FROM unrouted_event u WHERE u.outcome = 'QUARANTINED' AND u.status = 'OPEN' AND u.created_at < ?
+                ORDER BY since""", (row, n) -> new OpenItem(row.getString("kind"), row.getLong("id"),
+                row.getObject("notification_id", Long.class), row.getString("state"), row.getString("reason"),
+                row.getTimestamp("since").toInstant()), t, t);
+
+        return new Report(week, from, to, failures.size(), group(failures, "reason"), group(failures, "source"),
+                group(failures, "channel"), group(failures, "type"), resolutions.size(), percentile(resolutions, 50),
+                percentile(resolutions, 90), resolutions.isEmpty() ? "–" : human(resolutions.get(resolutions.size() - 1)),
+                windowMisses.stream().mapToLong(Count::count).sum(), windowMisses, duplicates, open.size(), open);
+    }
+
+    private List<Count> counts(String sql, Object... args) {
+        return jdbc.query(sql, (row, n) -> new Count(row.getString("key"), row.getLong("count")), args);
+    }
+
+    /** Counts by a column; reasons are grouped by their shape (ids, numbers and masked addresses left out). */
+    private static List<Count> group(List<Map<String, Object>> failures, String column) {
+        Map<String, Long> counts = new java.util.TreeMap<>();
+        for (Map<String, Object> failure : failures) {
+            Object value = failure.get(column);
+            String key = value == null ? "–" : column.equals("reason") ? reasonShape(value.toString()) : value.toString();
+            counts.merge(key, 1L, Long::sum);
+        }
+        return counts.entrySet().stream().map(e -> new Count(e.getKey(), e.getValue()))
+                .sorted((a, b) -> Long.compare(b.count(), a.count())).toList();
+    }
+
+    /** "sms not sent: … +1555…0123 is not a mobile number" and the same for another number count as one reason. */
+    static String reasonShape(String reason) {
+        String shape = reason.replaceAll("\\S*\\d\\S*\\d\\S*\\d\\S*", "…").replaceAll("\\s+", " ").strip();
+        return shape.length() > 160 ? shape.substring(0, 159) + "…" : shape;
+    }
+
+    private static String percentile(List<Duration> sorted, int percent) {
+        if (sorted.isEmpty()) {
+            return "–";
+        }
+        int index = (int) Math.ceil(percent / 100.0 * sorted.size()) - 1;
+        return human(sorted.get(Math.max(0, index)));
+    }
+
+    static String human(Duration duration) {
+        long minutes = duration.toMinutes();
+        if (minutes < 1) {
+            return duration.toSeconds() + " s";
+        }
+        if (minutes < 120) {
+            return minutes + " min";
+        }
+        return String.format("%.1f h", duration.toMinutes() / 60.0);
+    }
+}

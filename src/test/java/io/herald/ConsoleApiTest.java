@@ -1,0 +1,234 @@
+package io.herald;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.RefusedPushOrders;
+import org.junit.jupiter.api.Test;
+
+/** The console's actions and the weekly review through the API, as an operator's script would use them; each one audited. */
+class ConsoleApiTest extends HeraldIntegrationTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void aFailedDeliveryIsFoundByOrderIdRetriedWithTheSameKeyAndAudited() throws Exception {
+        RefusedPushOrders scene = new RefusedPushOrders(jdbc, infra.providers(), "cus_retry" + newTicketId());
+        try {
+            String order = scene.order(newTicketId());
+            long push = awaitDelivery(RefusedPushOrders.key(order), "push", "FAILED");
+
+            JsonNode found = json(api("GET", "/api/failures?orderId=" + order));
+            assertThat(found).hasSize(1);
+            assertThat(found.get(0).get("state").asText()).isEqualTo("FAILED");
+            assertThat(found.get(0).get("channel").asText()).isEqualTo("push");
+            assertThat(found.get(0).get("reason").asText()).isEqualTo("push not sent: provider answered HTTP 400 Bad Request: "
+                    + "{\"error\": {\"status\": \"INVALID_ARGUMENT\", \"message\": \"The registration token is not valid\"}}");
+
+            scene.tokenFixed();
+            HttpResponse<String> retried = apiJson("POST", "/api/deliveries/" + push + "/retry", "{\"comment\": \"new token registered\"}");
+            assertThat(retried.statusCode()).isEqualTo(200);
+            assertThat(json(retried).get("state").asText()).isEqualTo("PARKED");
+            awaitDelivery(RefusedPushOrders.key(order), "push", "SENT");
+
+            // Retried with the delivery's own idempotency key: the provider saw one key, never a second copy's.
+            assertThat(infra.providers().findAll(com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor(
+                    com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching(RefusedPushOrders.PUSH_PATH))
+                    .withHeader("Idempotency-Key", com.github.tomakehurst.wiremock.client.WireMock.equalTo(
+                            RefusedPushOrders.key(order) + ":push")))).hasSize(2);
+            assertThat(jdbc.queryForMap("SELECT actor, action, comment, outcome FROM operator_action WHERE target = 'delivery' AND target_id = ?", push))
+                    .containsEntry("actor", "operator").containsEntry("action", "RETRY").containsEntry("comment", "new token registered");
+            assertThat(json(api("GET", "/api/failures?orderId=" + order))).isEmpty();
+
+            // The timeline tells the story in order: received, the refusal, the operator's retry, the send.
+            long notification = notificationId(order);
+            JsonNode timeline = json(api("GET", "/api/notifications/" + notification)).get("timeline");
+            List<String> what = timeline.findValuesAsText("what");
+            assertThat(what).containsSubsequence("Occurred at the source", "Received and mapped", "FAILED (provider status 400)",
+                    "Operator: RETRY", "SENT (provider status 200)");
+            // A settled delivery cannot be retried again: only an explicit resend sends another copy.
+            assertThat(apiJson("POST", "/api/deliveries/" + push + "/retry", "{}").statusCode()).isEqualTo(409);
+            assertThat(api("POST", "/api/deliveries/999999999/retry").statusCode()).isEqualTo(404);
+        } finally {
+            scene.tokenFixed();
+        }
+    }
+
+    @Test
+    void aDismissalNeedsACommentIsFinalAndLeavesTheOpenList() throws Exception {
+        RefusedPushOrders scene = new RefusedPushOrders(jdbc, infra.providers(), "cus_dismiss" + newTicketId());
+        try {
+            String order = scene.order(newTicketId());
+            long push = awaitDelivery(RefusedPushOrders.key(order), "push", "FAILED");
+
+            HttpResponse<String> noComment = apiJson("POST", "/api/deliveries/" + push + "/dismiss", "{}");
+            assertThat(noComment.statusCode()).isEqualTo(409);
+            assertThat(json(noComment).get("error").asText()).isEqualTo("say why: a dismiss needs a comment for the record");
+
+            HttpResponse<String> dismissed = apiJson("POST", "/api/deliveries/" + push + "/dismiss", "{\"comment\": \"customer deleted the app\"}");
+            assertThat(dismissed.statusCode()).isEqualTo(200);
+            assertThat(jdbc.queryForMap("SELECT state, reason FROM delivery WHERE id = ?", push))
+                    .containsEntry("state", "DISMISSED").containsEntry("reason", "dismissed by operator: customer deleted the app");
+            assertThat(json(api("GET", "/api/failures?orderId=" + order))).isEmpty();
+            assertThat(json(api("GET", "/api/failures?state=DISMISSED&orderId=" + order)).findValuesAsText("state")).containsExactly("DISMISSED");
+            assertThat(apiJson("POST", "/api/deliveries/" + push + "/retry", "{}").statusCode()).isEqualTo(409);
+            assertThat(json(api("GET", "/api/notifications/" + notificationId(order))).get("timeline").findValuesAsText("what"))
+                    .contains("Operator: DISMISS");
+        } finally {
+            scene.tokenFixed();
+        }
+    }
+
+    @Test
+    void aBulkRetryActsOnEveryFailureInTheFilterOnceConfirmed() throws Exception {
+        RefusedPushOrders scene = new RefusedPushOrders(jdbc, infra.providers(), "cus_bulk" + newTicketId());
+        try {
+            List<String> orders = List.of(scene.order(newTicketId()), scene.order(newTicketId()), scene.order(newTicketId()));
+            for (String order : orders) {
+                awaitDelivery(RefusedPushOrders.key(order), "push", "FAILED");
+            }
+            String filter = "\"customerId\": \"" + scene.customer + "\", \"channel\": \"push\"";
+            assertThat(apiJson("POST", "/api/deliveries/retry", "{" + filter + "}").statusCode()).isEqualTo(409);
+
+            scene.tokenFixed();
+            HttpResponse<String> bulk = apiJson("POST", "/api/deliveries/retry", "{" + filter + ", \"confirm\": true, \"comment\": \"push fixed\"}");
+            assertThat(bulk.statusCode()).isEqualTo(200);
+            assertThat(json(bulk).get("retried").asInt()).isEqualTo(3);
+            for (String order : orders) {
+                awaitDelivery(RefusedPushOrders.key(order), "push", "SENT");
+            }
+            assertThat(jdbc.queryForList("SELECT comment FROM operator_action a JOIN delivery d ON d.id = a.target_id"
+                    + " JOIN notification n ON n.id = d.notification_id WHERE a.action = 'RETRY' AND n.customer_id = ?", String.class, scene.customer))
+                    .hasSize(3).allMatch(c -> c.equals("bulk retry (channel=push, customerId=" + scene.customer + "): push fixed"));
+        } finally {
+            scene.tokenFixed();
+        }
+    }
+
+    @Test
+    void aQuarantinedEventIsDismissedOrRedrivenAndBothAreAudited() throws Exception {
+        String nobody = "cus_later" + newTicketId();
+        RefusedPushOrders unknown = new RefusedPushOrders(jdbc, infra.providers(), nobody);
+        unknown.tokenFixed();
+        jdbc.update("DELETE FROM customer WHERE customer_id = ?", nobody);   // not in the directory yet
+        String testOrder = unknown.order(newTicketId());
+        String realOrder = unknown.order(newTicketId());
+        long testEvent = awaitQuarantined(testOrder);
+        long realEvent = awaitQuarantined(realOrder);
+
+        JsonNode listed = json(api("GET", "/api/failures?state=QUARANTINED&orderId=" + realOrder));
+        assertThat(listed.findValuesAsText("kind")).containsExactly("quarantine");
+        assertThat(listed.get(0).get("reason").asText()).startsWith("quarantined at identity: ").contains(nobody);
+
+        HttpResponse<String> dismissed = apiJson("POST", "/api/quarantine/" + testEvent + "/dismiss", "{\"comment\": \"test order from staging\"}");
+        assertThat(dismissed.statusCode()).isEqualTo(200);
+        assertThat(jdbc.queryForObject("SELECT status FROM unrouted_event WHERE id = ?", String.class, testEvent)).isEqualTo("DISMISSED");
+        assertThat(apiJson("POST", "/api/quarantine/" + testEvent + "/dismiss", "{\"comment\": \"again\"}").statusCode()).isEqualTo(409);
+
+        // The CRM sends the contact; the operator re-drives the real order, which is delivered and linked back.
+        new RefusedPushOrders(jdbc, infra.providers(), nobody).tokenFixed();
+        assertThat(api("POST", "/api/quarantine/" + realEvent + "/redrive").statusCode()).isEqualTo(200);
+        awaitDelivery(RefusedPushOrders.key(realOrder), "push", "SENT");
+        List<Map<String, Object>> audit = jdbc.queryForList("SELECT actor, action, comment, notification_id FROM operator_action"
+                + " WHERE target = 'quarantine' AND target_id IN (?, ?) ORDER BY id", testEvent, realEvent);
+        assertThat(audit).extracting(a -> a.get("action")).containsExactly("DISMISS", "REDRIVE");
+        assertThat(audit.get(0)).containsEntry("comment", "test order from staging").containsEntry("actor", "operator");
+        assertThat(audit.get(1).get("notification_id")).isEqualTo(notificationId(realOrder));
+        assertThat(json(api("GET", "/api/notifications/" + notificationId(realOrder))).get("timeline").findValuesAsText("what"))
+                .containsSubsequence("Quarantined at identity", "Operator: REDRIVE", "Received and mapped");
+    }
+
+    @Test
+    void aViewerReadsTheConsoleButCannotActOrUseTheApi() throws Exception {
+        assertThat(apiAs(VIEWER, "GET", "/console", null).statusCode()).isEqualTo(200);
+        assertThat(apiAs(VIEWER, "GET", "/api/failures", null).statusCode()).isEqualTo(403);
+        assertThat(apiAs(VIEWER, "POST", "/api/deliveries/1/retry", "{}").statusCode()).isEqualTo(403);
+        assertThat(apiAs(VIEWER, "GET", "/actuator/hawtio/", null).statusCode()).isEqualTo(403);
+        assertThat(apiAs(OPERATOR, "GET", "/actuator/hawtio/", null).statusCode()).isEqualTo(403);
+        assertThat(apiAs(ADMIN, "GET", "/actuator/hawtio/", null).statusCode()).isEqualTo(200);
+        assertThat(apiAs(null, "GET", "/api/failures", null).statusCode()).isEqualTo(401);
+        assertThat(apiAs("operator:wrong", "GET", "/api/failures", null).statusCode()).isEqualTo(401);
+        // A browser session without its CSRF token cannot act, even as an operator.
+        assertThat(apiAs(null, "POST", "/console/deliveries/1/retry?notification=1", null).statusCode()).isIn(401, 403);
+    }
+
+    @Test
+    void theWeeklyReviewCountsFailuresResolutionsDuplicatesAndOpenItems() throws Exception {
+        JsonNode before = json(api("GET", "/api/reports/weekly"));
+        RefusedPushOrders scene = new RefusedPushOrders(jdbc, infra.providers(), "cus_week" + newTicketId());
+        try {
+            String resolved = scene.order(newTicketId());
+            String open = scene.order(newTicketId());
+            long resolvedPush = awaitDelivery(RefusedPushOrders.key(resolved), "push", "FAILED");
+            long openPush = awaitDelivery(RefusedPushOrders.key(open), "push", "FAILED");
+            apiJson("POST", "/api/deliveries/" + resolvedPush + "/dismiss", "{\"comment\": \"app uninstalled\"}");
+            // The CRM sends the same order twice more: suppressed, counted.
+            jdbc.update("INSERT INTO crm_outbox (aggregate, event_type, payload) SELECT aggregate, event_type, payload FROM crm_outbox"
+                    + " WHERE strpos(payload, ?) > 0", open);
+            jdbc.update("INSERT INTO crm_outbox (aggregate, event_type, payload) SELECT aggregate, event_type, payload FROM crm_outbox"
+                    + " WHERE strpos(payload, ?) > 0 LIMIT 1", open);
+            await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject(
+                    "SELECT duplicates_suppressed FROM notification WHERE idempotency_key = ?", Integer.class, RefusedPushOrders.key(open)) == 2);
+
+            JsonNode after = json(api("GET", "/api/reports/weekly"));
+            assertThat(after.get("week").asText()).matches("\\d{4}-W\\d{2}");
+            assertThat(count(after, "byType", "crm.order_confirmed") - count(before, "byType", "crm.order_confirmed")).isEqualTo(2);
+            assertThat(count(after, "byChannel", "push") - count(before, "byChannel", "push")).isGreaterThanOrEqualTo(2);
+            assertThat(after.get("resolved").asLong() - before.get("resolved").asLong()).isGreaterThanOrEqualTo(1);
+            assertThat(after.get("duplicatesSuppressed").asLong() - before.get("duplicatesSuppressed").asLong()).isGreaterThanOrEqualTo(2);
+            assertThat(after.get("open").findValuesAsText("id")).contains(String.valueOf(openPush)).doesNotContain(String.valueOf(resolvedPush));
+            assertThat(count(after, "byReason", "push not sent: provider answered HTTP 400 Bad Request: "
+                    + "{\"error\": {\"status\": \"INVALID_ARGUMENT\", \"message\": \"The registration token is not valid\"}}"))
+                    .isGreaterThanOrEqualTo(2);
+
+            HttpResponse<String> csv = api("GET", "/api/reports/weekly.csv?week=" + after.get("week").asText());
+            assertThat(csv.statusCode()).isEqualTo(200);
+            assertThat(csv.headers().firstValue("Content-Type").orElse("")).startsWith("text/csv");
+            assertThat(csv.headers().firstValue("Content-Disposition").orElse("")).contains("herald-exceptions-" + after.get("week").asText() + ".csv");
+            List<String> lines = csv.body().lines().toList();
+            assertThat(lines.get(0)).isEqualTo("section,key,count");
+            assertThat(lines).anyMatch(l -> l.startsWith("failures by type,crm.order_confirmed,"))
+                    .anyMatch(l -> l.startsWith("duplicates suppressed,total,"))
+                    .anyMatch(l -> l.startsWith("delivery," + openPush + ","));
+            assertThat(api("GET", "/api/reports/weekly?week=last-week").statusCode()).isEqualTo(409);
+        } finally {
+            scene.tokenFixed();
+        }
+    }
+
+    private static long count(JsonNode report, String section, String key) {
+        for (JsonNode count : report.get(section)) {
+            if (count.get("key").asText().equals(key)) {
+                return count.get("count").asLong();
+            }
+        }
+        return 0;
+    }
+
+    private long awaitDelivery(String key, String channel, String state) {
+        return await().atMost(Duration.ofSeconds(60)).until(() -> jdbc.queryForList("SELECT d.id FROM delivery d JOIN notification n"
+                + " ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = ? AND d.state = ?", Long.class, key, channel, state),
+                ids -> ids.size() == 1).get(0);
+    }
+
+    private long awaitQuarantined(String order) {
+        return await().atMost(Duration.ofSeconds(60)).until(() -> jdbc.queryForList("SELECT id FROM unrouted_event"
+                + " WHERE outcome = 'QUARANTINED' AND strpos(raw_payload, ?) > 0", Long.class, order), ids -> ids.size() == 1).get(0);
+    }
+
+    private long notificationId(String order) {
+        return jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, RefusedPushOrders.key(order));
+    }
+
+    private static JsonNode json(HttpResponse<String> response) throws Exception {
+        return JSON.readTree(response.body());
+    }
+}
