@@ -34,6 +34,7 @@ public class HeraldSecurity {
         http.authorizeHttpRequests(auth -> {
             auth.requestMatchers("/webhooks/**").permitAll();
             auth.requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/info").permitAll();
+            auth.requestMatchers("/actuator/prometheus").permitAll();   // metrics scrapers hold no login
             if (openConsole) {
                 auth.anyRequest().permitAll();
             } else {

@@ -1,6 +1,7 @@
 package io.herald.ledger;
 
 import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.List;
 
 import io.herald.notification.CanonicalNotification;
@@ -23,13 +24,15 @@ public class NotificationLedger {
         this.jdbc = jdbc;
     }
 
-    public Admission admit(CanonicalNotification n, String canonicalJson) {
+    /** Admits a notification; windowDeadline (occurrence + catalog window) is kept for the send-window check. */
+    public Admission admit(CanonicalNotification n, String canonicalJson, Instant windowDeadline) {
         List<Long> inserted = jdbc.queryForList("""
-                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at)
-                VALUES (?, ?, ?, ?, ?, 'RECEIVED', CAST(? AS JSONB), ?)
+                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at,
+                                          window_deadline)
+                VALUES (?, ?, ?, ?, ?, 'RECEIVED', CAST(? AS JSONB), ?, ?)
                 ON CONFLICT (idempotency_key) DO NOTHING RETURNING id""", Long.class,
                 n.idempotencyKey(), n.source(), n.sourceEventId(), n.type(), n.customerId(), canonicalJson,
-                Timestamp.from(n.occurredAt()));
+                Timestamp.from(n.occurredAt()), Timestamp.from(windowDeadline));
         if (!inserted.isEmpty()) {
             return Admission.NEW;
         }
