@@ -12,6 +12,8 @@ import io.herald.ledger.DeliveryLedger;
 import io.herald.logging.Masking;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
+import io.herald.ops.HeraldMetrics;
+import io.herald.ops.SendWindows;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,14 +52,18 @@ public class ChannelDelivery {
     private final NotificationCatalog catalog;
     private final TemplateRenderer templates;
     private final ObjectMapper json;
+    private final HeraldMetrics metrics;
+    private final SendWindows sendWindows;
 
     public ChannelDelivery(DeliveryLedger ledger, CustomerDirectory directory, NotificationCatalog catalog,
-                           TemplateRenderer templates, ObjectMapper json) {
+                           TemplateRenderer templates, ObjectMapper json, HeraldMetrics metrics, SendWindows sendWindows) {
         this.ledger = ledger;
         this.directory = directory;
         this.catalog = catalog;
         this.templates = templates;
         this.json = json;
+        this.metrics = metrics;
+        this.sendWindows = sendWindows;
     }
 
     public void prepare(Exchange exchange, String channel) {
@@ -142,6 +148,9 @@ public class ChannelDelivery {
     private void sentWithId(Exchange exchange, String providerId) {
         long deliveryId = exchange.getProperty(DELIVERY_ID, Long.class);
         ledger.sent(deliveryId, providerId, exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class));
+        CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
+        metrics.sent(notification.type(), exchange.getProperty(CHANNEL, String.class), notification.occurredAt());
+        sendWindows.checkSent(deliveryId, notification, exchange.getProperty(CHANNEL, String.class));
     }
 
     /**
@@ -161,12 +170,14 @@ public class ChannelDelivery {
         String reason = channel + " not sent: " + ProviderErrors.readable(cause);
         if (deliveryId != null) {
             ledger.failed(deliveryId, reason, ProviderErrors.statusOf(cause));
+            metrics.delivery(channel, "FAILED");
         }
         log.warn("Delivery {} FAILED: {}", deliveryId, reason);
     }
 
     private void skip(Exchange exchange, long deliveryId, String reason) {
         ledger.skipped(deliveryId, reason);
+        metrics.delivery(exchange.getProperty(CHANNEL, String.class), "SKIPPED");
         exchange.setProperty(SKIP, reason);
     }
 }

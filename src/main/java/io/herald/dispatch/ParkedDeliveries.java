@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
+import io.herald.ops.HeraldMetrics;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,9 +35,11 @@ public class ParkedDeliveries {
     private final JdbcTemplate jdbc;
     private final ObjectMapper json;
     private final List<Duration> delays;
+    private final HeraldMetrics metrics;
 
     public ParkedDeliveries(DeliveryLedger ledger, NotificationCatalog catalog, JdbcTemplate jdbc, ObjectMapper json,
-                            @Value("${herald.delivery.park-delays}") String delays) {
+                            @Value("${herald.delivery.park-delays}") String delays, HeraldMetrics metrics) {
+        this.metrics = metrics;
         this.ledger = ledger;
         this.catalog = catalog;
         this.jdbc = jdbc;
@@ -64,12 +67,14 @@ public class ParkedDeliveries {
         if (catalog.entry(notification.type()).firstSuccess() || parked >= delays.size()) {
             String why = parked >= delays.size() && parked > 0 ? " (still failing after " + parked + " parked re-tries)" : "";
             ledger.failed(deliveryId, channel + " not sent: " + problem + why, ProviderErrors.statusOf(cause));
+            metrics.delivery(channel, "FAILED");
             log.warn("Delivery {} FAILED: {} not sent: {}{}", deliveryId, channel, problem, why);
             return;
         }
         Instant next = Instant.now().plus(delays.get(parked));
         ledger.parked(deliveryId, channel + " provider unavailable: " + problem + "; parked, next attempt at " + next
                 + " (" + (parked + 1) + " of " + delays.size() + ")", next, ProviderErrors.statusOf(cause));
+        metrics.delivery(channel, "PARKED");
         log.warn("Delivery {} PARKED until {}: {}", deliveryId, next, problem);
     }
 
@@ -87,5 +92,6 @@ public class ParkedDeliveries {
         exchange.setProperty(DispatchPlanner.NOTIFICATION, json.readValue(canonical, CanonicalNotification.class));
         exchange.setProperty(DispatchPlanner.NOTIFICATION_ID, notificationId);
         exchange.getMessage().setBody(row.get("channel"));
+        metrics.retry((String) row.get("channel"));
     }
 }

@@ -48,7 +48,7 @@ public class ProviderErrors {
      * answered inside the breaker without counting as a provider failure; here it becomes the same
      * HttpOperationFailedException a refused call raises, so the delivery FAILS with the provider's reason.
      */
-    public void failIfRefused(Exchange exchange) {
+    public void failIfRefused(Exchange exchange) throws HttpOperationFailedException {
         Integer status = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
         if (status != null && status >= 300) {
             throw new HttpOperationFailedException(exchange.getMessage().getHeader(Exchange.HTTP_URI, "provider", String.class), status,

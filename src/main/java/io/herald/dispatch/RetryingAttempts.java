@@ -1,6 +1,7 @@
 package io.herald.dispatch;
 
 import io.herald.ledger.DeliveryLedger;
+import io.herald.ops.HeraldMetrics;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.springframework.stereotype.Component;
@@ -13,9 +14,11 @@ import org.springframework.stereotype.Component;
 public class RetryingAttempts implements Processor {
 
     private final DeliveryLedger ledger;
+    private final HeraldMetrics metrics;
 
-    public RetryingAttempts(DeliveryLedger ledger) {
+    public RetryingAttempts(DeliveryLedger ledger, HeraldMetrics metrics) {
         this.ledger = ledger;
+        this.metrics = metrics;
     }
 
     @Override
@@ -27,6 +30,7 @@ public class RetryingAttempts implements Processor {
             int retry = exchange.getMessage().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class);
             ledger.attempt(deliveryId, "RETRYING", ProviderErrors.statusOf(cause),
                     ProviderErrors.readable(cause) + "; retry " + retry + " follows");
+            metrics.retry(exchange.getProperty(ChannelDelivery.CHANNEL, String.class));
         }
     }
 }

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.herald.ledger.DeliveryLedger;
+import io.herald.ops.HeraldMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
@@ -26,8 +27,11 @@ public class StaleSendings {
     private final JdbcTemplate jdbc;
     private final DeliveryLedger ledger;
     private final Duration timeout;
+    private final HeraldMetrics metrics;
 
-    public StaleSendings(JdbcTemplate jdbc, DeliveryLedger ledger, @Value("${herald.delivery.sending-timeout}") Duration timeout) {
+    public StaleSendings(JdbcTemplate jdbc, DeliveryLedger ledger, @Value("${herald.delivery.sending-timeout}") Duration timeout,
+                         HeraldMetrics metrics) {
+        this.metrics = metrics;
         this.jdbc = jdbc;
         this.ledger = ledger;
         this.timeout = timeout;
@@ -50,6 +54,7 @@ public class StaleSendings {
                 RETURNING id, channel, state, reason""", timeout.toSeconds());
         for (Map<String, Object> row : stale) {
             ledger.attempt(((Number) row.get("id")).longValue(), (String) row.get("state"), null, (String) row.get("reason"));
+            metrics.delivery((String) row.get("channel"), (String) row.get("state"));
             log.warn("Delivery {} was left SENDING: now {}", row.get("id"), row.get("state"));
         }
     }

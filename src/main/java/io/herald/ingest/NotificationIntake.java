@@ -10,6 +10,8 @@ import io.herald.ledger.NotificationLedger;
 import io.herald.ledger.UnroutedEvents;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationValidator;
+import io.herald.ops.HeraldMetrics;
+import io.herald.ops.SendWindows;
 import org.apache.camel.Exchange;
 import org.springframework.stereotype.Component;
 
@@ -33,14 +35,18 @@ public class NotificationIntake {
     private final CustomerDirectory directory;
     private final NotificationLedger ledger;
     private final UnroutedEvents unrouted;
+    private final SendWindows sendWindows;
+    private final HeraldMetrics metrics;
 
     public NotificationIntake(ObjectMapper json, NotificationValidator validator, CustomerDirectory directory,
-                              NotificationLedger ledger, UnroutedEvents unrouted) {
+                              NotificationLedger ledger, UnroutedEvents unrouted, SendWindows sendWindows, HeraldMetrics metrics) {
         this.json = json;
         this.validator = validator;
         this.directory = directory;
         this.ledger = ledger;
         this.unrouted = unrouted;
+        this.sendWindows = sendWindows;
+        this.metrics = metrics;
     }
 
     public void admit(Exchange exchange) throws JsonProcessingException {
@@ -63,7 +69,8 @@ public class NotificationIntake {
                 : directory.resolveByEmail(notification.source(), notification.sourceEventId(), mapped.path("customerEmail").asText());
         notification = notification.forCustomer(customer.customerId());
         String canonical = json.writeValueAsString(notification);
-        NotificationLedger.Admission admission = ledger.admit(notification, canonical, raw);
+        NotificationLedger.Admission admission = ledger.admit(notification, canonical, raw, sendWindows.deadlineOf(notification));
+        if (admission == NotificationLedger.Admission.NEW) metrics.notification(notification.type());
         exchange.setProperty(KEY, notification.idempotencyKey());
         exchange.setProperty(OUTCOME, admission == NotificationLedger.Admission.DUPLICATE ? "DUPLICATE" : "ROUTE");
         exchange.getMessage().setHeader("kafka.KEY", notification.customerId());

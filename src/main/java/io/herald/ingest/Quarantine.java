@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.identity.UnknownCustomer;
 import io.herald.ledger.UnroutedEvents;
 import io.herald.notification.InvalidNotification;
+import io.herald.ops.HeraldMetrics;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,10 +30,12 @@ public class Quarantine {
 
     private final UnroutedEvents unrouted;
     private final ObjectMapper json;
+    private final HeraldMetrics metrics;
 
-    public Quarantine(UnroutedEvents unrouted, ObjectMapper json) {
+    public Quarantine(UnroutedEvents unrouted, ObjectMapper json, HeraldMetrics metrics) {
         this.unrouted = unrouted;
         this.json = json;
+        this.metrics = metrics;
     }
 
     public void hold(Exchange exchange) {
@@ -46,6 +49,7 @@ public class Quarantine {
             unrouted.stillQuarantined(redriveOf, step, reason);
         } else {
             unrouted.quarantined(source, eventIdOf(source, raw), step, reason, raw);
+            metrics.quarantined(source, step);
         }
         exchange.setProperty(NotificationIntake.OUTCOME, "QUARANTINED");
         exchange.setProperty(REASON, reason);

@@ -1,6 +1,7 @@
 package io.herald.ledger;
 
 import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.List;
 
 import io.herald.notification.CanonicalNotification;
@@ -23,15 +24,18 @@ public class NotificationLedger {
         this.jdbc = jdbc;
     }
 
-    /** Admits the notification, kept with the raw source event it came from (the console's payload history). */
-    public Admission admit(CanonicalNotification n, String canonicalJson, String rawPayload) {
+    /**
+     * Admits a notification, kept with the raw source event it came from (the console's payload history)
+     * and its window deadline (occurrence + catalog window) for the send-window check.
+     */
+    public Admission admit(CanonicalNotification n, String canonicalJson, String rawPayload, Instant windowDeadline) {
         List<Long> inserted = jdbc.queryForList("""
                 INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at,
-                                          raw_payload)
-                VALUES (?, ?, ?, ?, ?, 'RECEIVED', CAST(? AS JSONB), ?, ?)
+                                          raw_payload, window_deadline)
+                VALUES (?, ?, ?, ?, ?, 'RECEIVED', CAST(? AS JSONB), ?, ?, ?)
                 ON CONFLICT (idempotency_key) DO NOTHING RETURNING id""", Long.class,
                 n.idempotencyKey(), n.source(), n.sourceEventId(), n.type(), n.customerId(), canonicalJson,
-                Timestamp.from(n.occurredAt()), rawPayload);
+                Timestamp.from(n.occurredAt()), rawPayload, Timestamp.from(windowDeadline));
         if (!inserted.isEmpty()) {
             return Admission.NEW;
         }

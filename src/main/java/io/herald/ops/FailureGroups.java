@@ -1,0 +1,163 @@
+package io.herald.ops;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.herald.logging.Masking;
+import org.springframework.stereotype.Component;
+
+/**
+ * Sorts failures into groups an operator acts on as one: the same kind, on the same channel (or
+ * source, or stage), for the same reason class. A delivery's reason class is the provider's HTTP
+ * status plus the reason with its variable parts (ids, numbers, masked addresses, times) blanked,
+ * so a thousand "HTTP 503" failures are one group while "not a valid number" and "unsubscribed"
+ * are two. Each group reads as a plain sentence with one example and a console link.
+ */
+@Component
+public class FailureGroups {
+
+    private static final Pattern HTTP_STATUS = Pattern.compile("HTTP (\\d{3})");
+    private static final Pattern MASKED_EMAIL = Pattern.compile("\\S\\*\\*\\*@\\S+");
+    // Any token holding a digit: ids, counts, times, masked phone numbers.
+    private static final Pattern VARIABLE = Pattern.compile("[^\\s\"',;:()\\[\\]{}=]*\\d[^\\s\"',;:()\\[\\]{}=]*");
+    private static final int EXAMPLE_LENGTH = 300;
+
+    private static final Map<String, String> CHANNELS = Map.of("email", "Email", "sms", "SMS", "push", "Push",
+            "in_app", "In-app", "ops_webhook", "Ops webhook");
+
+    private final ConsoleLinks links;
+
+    public FailureGroups(ConsoleLinks links) {
+        this.links = links;
+    }
+
+    /** The rows grouped, in the order each group was first seen. */
+    public Map<String, FailureGroup> group(List<FailureRow> rows) {
+        Map<String, FailureGroup> groups = new LinkedHashMap<>();
+        for (FailureRow row : rows) {
+            groups.merge(keyOf(row), first(row), (existing, added) -> existing.plus(row));
+        }
+        return groups;
+    }
+
+    private FailureGroup first(FailureRow row) {
+        String example = example(row.reason());
+        return switch (row.kind()) {
+            case "FAILED" -> new FailureGroup(keyOf(row), channel(row.where()) + " not sent - " + explain(row.reason()),
+                    "delivery", example, links.notification(row.notificationId()),
+                    links.failures("state", "FAILED", "channel", row.where()), 1, row.at(), row.at());
+            case "UNCERTAIN" -> new FailureGroup(keyOf(row), channel(row.where())
+                    + " outcome unknown - Herald stopped while sending; check whether the customer got it, and resend if not",
+                    "delivery", example, links.notification(row.notificationId()),
+                    links.failures("state", "UNCERTAIN", "channel", row.where()), 1, row.at(), row.at());
+            case "WINDOW" -> new FailureGroup(keyOf(row), row.detail() + " by " + channel(row.where())
+                    + (row.sentLate() ? " sent after its send window" : " not sent within its send window")
+                    + (row.window() == null ? "" : " (" + human(row.window()) + " from the event)"),
+                    "delivery", example, links.notification(row.notificationId()),
+                    links.failures("window", "missed", "type", row.detail(), "channel", row.where()), 1, row.at(), row.at());
+            case "QUARANTINED" -> new FailureGroup(keyOf(row), capitalised(row.where()) + " events quarantined at step "
+                    + row.detail() + " - they did not become notifications; fix the cause, then re-drive them",
+                    "event", example, links.quarantined(row.id()),
+                    links.failures("state", "QUARANTINED", "source", row.where()), 1, row.at(), row.at());
+            default -> new FailureGroup(keyOf(row), "Messages Herald could not process at all (stage " + row.where()
+                    + ") - kept as dead letters", "message", example, links.failures("state", "DEAD_LETTER"),
+                    links.failures("state", "DEAD_LETTER"), 1, row.at(), row.at());
+        };
+    }
+
+    static String keyOf(FailureRow row) {
+        String key = switch (row.kind()) {
+            case "FAILED" -> "FAILED|" + row.where() + "|" + status(row.reason()) + "|" + reasonClass(row.reason());
+            case "UNCERTAIN" -> "UNCERTAIN|" + row.where();
+            case "WINDOW" -> "WINDOW|" + row.detail() + "|" + row.where() + "|" + (row.sentLate() ? "late" : "unsent");
+            case "QUARANTINED" -> "QUARANTINED|" + row.where() + "|" + row.detail() + "|" + reasonClass(row.reason());
+            default -> row.kind() + "|" + row.where() + "|" + reasonClass(row.reason());
+        };
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The reason with its variable parts blanked: what stays the same across one cause's failures. */
+    static String reasonClass(String reason) {
+        if (reason == null) {
+            return "";
+        }
+        String blanked = VARIABLE.matcher(MASKED_EMAIL.matcher(reason).replaceAll("…@…")).replaceAll("#");
+        return blanked.length() > 200 ? blanked.substring(0, 200) : blanked;
+    }
+
+    private static String status(String reason) {
+        Matcher http = HTTP_STATUS.matcher(reason == null ? "" : reason);
+        return http.find() ? http.group(1) : "-";
+    }
+
+    /** What a delivery failure means, for someone who is not an engineer. */
+    static String explain(String reason) {
+        String r = reason == null ? "" : reason;
+        String status = status(r);
+        if (!"-".equals(status)) {
+            int code = Integer.parseInt(status);
+            String meaning = switch (code) {
+                case 400, 422 -> "the provider rejected the message as invalid (not retried)";
+                case 401, 403 -> "the provider refused Herald's credentials; check the account settings";
+                case 404 -> "the provider's address was not found; check Herald's provider URL";
+                case 429 -> "the provider kept limiting how fast Herald may send";
+                default -> code >= 500 ? "the provider kept failing" : "the provider refused the message";
+            };
+            return meaning + " (HTTP " + code + ")";
+        }
+        if (r.contains("circuit breaker")) {
+            return "the provider kept failing, so Herald stopped calling it for a while";
+        }
+        if (r.contains("unreachable")) {
+            return "the provider could not be reached";
+        }
+        if (r.contains("did not answer in time")) {
+            return "the provider did not answer in time";
+        }
+        if (r.contains("template")) {
+            return "a message template is missing or could not be filled";
+        }
+        return "an unexpected error";
+    }
+
+    private static String example(String reason) {
+        String masked = Masking.mask(reason == null ? "" : reason.strip());
+        return masked.length() > EXAMPLE_LENGTH ? masked.substring(0, EXAMPLE_LENGTH) + "…" : masked;
+    }
+
+    private static String channel(String channel) {
+        return CHANNELS.getOrDefault(channel, channel);
+    }
+
+    private static String capitalised(String word) {
+        return word == null || word.isEmpty() ? "Source" : Character.toUpperCase(word.charAt(0)) + word.substring(1);
+    }
+
+    /** PT1H -> "1 hour", PT90M -> "1 hour 30 minutes", P3D -> "3 days". */
+    static String human(Duration d) {
+        StringBuilder out = new StringBuilder();
+        append(out, d.toDaysPart(), "day");
+        append(out, d.toHoursPart(), "hour");
+        append(out, d.toMinutesPart(), "minute");
+        append(out, d.toSecondsPart(), "second");
+        return out.isEmpty() ? d.toString() : out.toString();
+    }
+
+    private static void append(StringBuilder out, long amount, String unit) {
+        if (amount > 0) {
+            out.append(out.isEmpty() ? "" : " ").append(amount).append(' ').append(unit).append(amount == 1 ? "" : "s");
+        }
+    }
+}
