@@ -97,7 +97,7 @@ public class OperatorActionsApi {
         return report.of(week);
     }
 
-    @GetMapping(value = "/reports/weekly.csv", produces = "text/csv")
+    @GetMapping("/reports/weekly.csv")
     public ResponseEntity<String> weeklyCsv(@RequestParam(required = false) String week) {
         WeeklyReport.Report weekly = report.of(week);
         return ResponseEntity.ok().contentType(new MediaType("text", "csv", java.nio.charset.StandardCharsets.UTF_8))

@@ -20,12 +20,13 @@ public class AuditTrail {
         this.jdbc = jdbc;
     }
 
-    public long record(String actor, String action, String target, long targetId, Long notificationId, String comment,
+    /** Kept once the outcome is known, dated when the action started (so the timeline shows it before its effects). */
+    public long record(Instant actedAt, String actor, String action, String target, long targetId, Long notificationId, String comment,
                        String outcome) {
         return jdbc.queryForObject("""
-                INSERT INTO operator_action (actor, action, target, target_id, notification_id, comment, outcome)
-                VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""", Long.class,
-                actor, action, target, targetId, notificationId, blankToNull(comment), outcome);
+                INSERT INTO operator_action (acted_at, actor, action, target, target_id, notification_id, comment, outcome)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""", Long.class,
+                java.sql.Timestamp.from(actedAt), actor, action, target, targetId, notificationId, blankToNull(comment), outcome);
     }
 
     public List<Action> forNotification(long notificationId) {

@@ -1,6 +1,7 @@
 package io.herald.console;
 
 import java.io.IOException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +50,7 @@ public class OperatorActions {
     }
 
     public Outcome retry(long deliveryId, String actor, String comment) {
+        Instant started = Instant.now();
         Map<String, Object> delivery = delivery(deliveryId);
         String state = (String) delivery.get("state");
         if ("UNCERTAIN".equals(state)) {
@@ -61,7 +63,7 @@ public class OperatorActions {
         }
         String message = delivery.get("channel") + " delivery " + deliveryId + " queued for another attempt now"
                 + " (same idempotency key: the provider never sends it twice)";
-        audit.record(actor, "RETRY", "delivery", deliveryId, notificationId(delivery), comment, "queued");
+        audit.record(started, actor, "RETRY", "delivery", deliveryId, notificationId(delivery), comment, "queued");
         return new Outcome("RETRY", "delivery", deliveryId, notificationId(delivery), "PARKED", message);
     }
 
@@ -80,18 +82,20 @@ public class OperatorActions {
     }
 
     public Outcome dismissDelivery(long deliveryId, String actor, String comment) {
+        Instant started = Instant.now();
         requireComment(comment, "dismiss");
         Map<String, Object> delivery = delivery(deliveryId);
         if (!deliveries.dismiss(deliveryId, "dismissed by " + actor + ": " + comment.strip())) {
             throw new ActionRefused("delivery " + deliveryId + " is " + delivery.get("state")
                     + "; only FAILED, PARKED or UNCERTAIN deliveries can be dismissed", false);
         }
-        audit.record(actor, "DISMISS", "delivery", deliveryId, notificationId(delivery), comment, "DISMISSED");
+        audit.record(started, actor, "DISMISS", "delivery", deliveryId, notificationId(delivery), comment, "DISMISSED");
         return new Outcome("DISMISS", "delivery", deliveryId, notificationId(delivery), "DISMISSED",
                 delivery.get("channel") + " delivery " + deliveryId + " dismissed");
     }
 
     public DeliveryResend.Result resend(long deliveryId, boolean confirmed, String actor, String comment) throws IOException {
+        Instant started = Instant.now();
         if (!confirmed) {
             throw new ActionRefused("a resend sends the customer a second copy; confirm it explicitly", false);
         }
@@ -102,12 +106,13 @@ public class OperatorActions {
         } catch (DeliveryResend.NotResendable e) {
             throw new ActionRefused(e.getMessage(), e.unknown());
         }
-        audit.record(actor, "RESEND", "delivery", deliveryId, notificationId(delivery), comment,
+        audit.record(started, actor, "RESEND", "delivery", deliveryId, notificationId(delivery), comment,
                 "resend " + result.resendId() + ": " + result.state());
         return result;
     }
 
     public QuarantineRedrive.Result redrive(long eventId, String actor, String comment) {
+        Instant started = Instant.now();
         UnroutedEvents.Unrouted event = unrouted.find(eventId)
                 .orElseThrow(() -> new ActionRefused("no quarantined event " + eventId, true));
         QuarantineRedrive.Result result;
@@ -119,12 +124,13 @@ public class OperatorActions {
         Long notificationId = result.notificationKey() == null ? null : jdbc.query(
                 "SELECT id FROM notification WHERE idempotency_key = ?", (row, n) -> row.getLong(1), result.notificationKey())
                 .stream().findFirst().orElse(null);
-        audit.record(actor, "REDRIVE", "quarantine", eventId, notificationId, comment,
+        audit.record(started, actor, "REDRIVE", "quarantine", eventId, notificationId, comment,
                 "REDRIVEN".equals(result.status()) ? "re-driven: " + result.outcome() : "still quarantined: " + result.reason());
         return result;
     }
 
     public Outcome dismissQuarantined(long eventId, String actor, String comment) {
+        Instant started = Instant.now();
         requireComment(comment, "dismiss");
         UnroutedEvents.Unrouted event = unrouted.find(eventId)
                 .orElseThrow(() -> new ActionRefused("no quarantined event " + eventId, true));
@@ -132,7 +138,7 @@ public class OperatorActions {
             throw new ActionRefused("event " + eventId + " is " + event.outcome() + "/" + event.status()
                     + "; only open quarantined events can be dismissed", false);
         }
-        audit.record(actor, "DISMISS", "quarantine", eventId, null, comment, "DISMISSED");
+        audit.record(started, actor, "DISMISS", "quarantine", eventId, null, comment, "DISMISSED");
         return new Outcome("DISMISS", "quarantine", eventId, null, "DISMISSED", "event " + eventId + " dismissed");
     }
 

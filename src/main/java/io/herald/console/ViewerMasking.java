@@ -21,7 +21,12 @@ import org.springframework.stereotype.Component;
 @Component
 public class ViewerMasking {
 
-    private static final Pattern SENSITIVE_KEY = Pattern.compile("email|phone|mobile|name|address|street|postcode|postal|token|birth");
+    private static final Pattern SENSITIVE_KEY = Pattern.compile("email|phone|mobile|address|street|postcode|postal|token|birth");
+    /** A person's name (customer_name, displayName, first_name…); a product's or a plan's "name" stays readable. */
+    private static final Pattern PERSON_NAME =
+            Pattern.compile("(customer|first|last|full|display|given|family|contact|recipient|requester|author|holder|user)_?name");
+    /** Objects that describe a person, whose plain "name" is masked. */
+    private static final Pattern PERSON = Pattern.compile("customer|requester|author|assignee|submitter|contact|recipient|user|holder|billing_details");
 
     private final ObjectMapper json;
 
@@ -52,18 +57,24 @@ public class ViewerMasking {
     }
 
     private static void mask(JsonNode node) {
+        mask(node, false);
+    }
+
+    /** inPerson: the node describes a person (a "customer", "requester"… object), so its plain "name" is theirs. */
+    private static void mask(JsonNode node, boolean inPerson) {
         if (node instanceof ObjectNode object) {
             Iterator<Map.Entry<String, JsonNode>> fields = object.fields();
             while (fields.hasNext()) {
                 Map.Entry<String, JsonNode> field = fields.next();
-                if (sensitive(field.getKey())) {
+                String key = field.getKey().toLowerCase(Locale.ROOT);
+                if (sensitive(key) || (inPerson && key.equals("name"))) {
                     field.setValue(maskedAll(field.getKey(), field.getValue()));
                 } else {
-                    mask(field.getValue());
+                    mask(field.getValue(), PERSON.matcher(key).matches());
                 }
             }
         } else if (node instanceof ArrayNode array) {
-            array.forEach(ViewerMasking::mask);
+            array.forEach(element -> mask(element, inPerson));
         }
     }
 
@@ -85,10 +96,8 @@ public class ViewerMasking {
         return value;
     }
 
-    private static boolean sensitive(String key) {
-        String lower = key.toLowerCase(Locale.ROOT);
-        // Names of things (template_name, event_name…) are not people; keep the obvious ones readable.
-        return SENSITIVE_KEY.matcher(lower).find() && !lower.endsWith("type") && !lower.equals("templatename");
+    private static boolean sensitive(String lowerKey) {
+        return SENSITIVE_KEY.matcher(lowerKey).find() || PERSON_NAME.matcher(lowerKey).matches();
     }
 
     private static String masked(String key, String value) {

@@ -75,14 +75,16 @@ public class WeeklyReport {
         Timestamp t = Timestamp.from(to);
 
         List<Map<String, Object>> failures = jdbc.queryForList("""
-                SELECT n.source, n.type, d.channel, d.reason, d.failed_at AS failed,
+                SELECT n.source, n.type, d.channel, d.failed_at AS failed,
+                       coalesce((SELECT a.reason FROM delivery_attempt a WHERE a.delivery_id = d.id AND a.outcome = 'FAILED'
+                                 ORDER BY a.id LIMIT 1), d.reason) AS reason,
                        CASE WHEN d.state = 'SENT' THEN d.sent_at
                             WHEN d.state = 'DISMISSED' THEN (SELECT max(acted_at) FROM operator_action a
                                                             WHERE a.target = 'delivery' AND a.target_id = d.id) END AS resolved
                 FROM delivery d JOIN notification n ON n.id = d.notification_id
                 WHERE d.failed_at >= ? AND d.failed_at < ?
                 UNION ALL
-                SELECT u.source, NULL, NULL, 'quarantined at ' || u.step || ': ' || u.reason, u.created_at,
+                SELECT u.source, NULL, NULL, u.created_at, 'quarantined at ' || u.step || ': ' || u.reason,
                        CASE WHEN u.status = 'REDRIVEN' THEN u.redriven_at
                             WHEN u.status = 'DISMISSED' THEN (SELECT max(acted_at) FROM operator_action a
                                                              WHERE a.target = 'quarantine' AND a.target_id = u.id) END
@@ -133,9 +135,12 @@ public class WeeklyReport {
                 .sorted((a, b) -> Long.compare(b.count(), a.count())).toList();
     }
 
-    /** "sms not sent: … +1555…0123 is not a mobile number" and the same for another number count as one reason. */
+    /**
+     * "sms not sent: … +1555…0123 is not a mobile number" and the same for another number count as one reason:
+     * words with four or more digits (numbers, ids, times) are left out; HTTP statuses stay.
+     */
     static String reasonShape(String reason) {
-        String shape = reason.replaceAll("\\S*\\d\\S*\\d\\S*\\d\\S*", "…").replaceAll("\\s+", " ").strip();
+        String shape = reason.replaceAll("\\S*\\d\\S*\\d\\S*\\d\\S*\\d\\S*", "…").replaceAll("\\s+", " ").strip();
         return shape.length() > 160 ? shape.substring(0, 159) + "…" : shape;
     }
 

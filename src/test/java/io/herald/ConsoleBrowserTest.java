@@ -1,0 +1,160 @@
+package io.herald;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.stubbing.StubMapping;
+import io.herald.testsupport.Browser;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.RefusedPushOrders;
+import io.herald.testsupport.Samples;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+
+/** The console in headless Chromium, as the people who use it: an operator fixing a failure, a viewer reading one. */
+class ConsoleBrowserTest extends HeraldIntegrationTest {
+
+    private static final String SMS_PATH = "/2010-04-01/Accounts/[^/]+/Messages.json";
+
+    private WebDriver browser;
+
+    @BeforeEach
+    void openBrowser() throws Exception {
+        browser = Browser.start();
+    }
+
+    @AfterEach
+    void closeBrowser() {
+        browser.quit();
+    }
+
+    @Test
+    void anOperatorFindsAFailedDeliveryByOrderIdReadsWhyRetriesItAndSeesItDelivered() throws Exception {
+        RefusedPushOrders scene = new RefusedPushOrders(jdbc, infra.providers(), "cus_browser" + newTicketId());
+        try {
+            String order = scene.order(newTicketId());
+            awaitDeliveryState(RefusedPushOrders.key(order), "push", "FAILED");
+
+            Browser.logIn(browser, base(), OPERATOR);
+            assertThat(browser.findElement(By.id("who")).getText()).isEqualTo("operator (operator)");
+            browser.findElement(By.id("orderId")).sendKeys(order);
+            browser.findElement(By.id("search")).click();
+
+            List<WebElement> rows = browser.findElements(By.cssSelector("#failures tr[data-kind]"));
+            assertThat(rows).hasSize(1);
+            assertThat(cells(rows.get(0))).containsSubsequence("FAILED", "crm", "crm.order_confirmed", "push", scene.customer, order);
+            assertThat(rows.get(0).findElement(By.className("reason")).getText())
+                    .isEqualTo("push not sent: provider answered HTTP 400 Bad Request: "
+                            + "{\"error\": {\"status\": \"INVALID_ARGUMENT\", \"message\": \"The registration token is not valid\"}}");
+            rows.get(0).findElement(By.linkText("Open")).click();
+
+            WebElement push = deliveryRow("push");
+            assertThat(push.findElement(By.className("state")).getText()).isEqualTo("FAILED");
+            assertThat(push.findElement(By.className("reason")).getText()).contains("The registration token is not valid");
+            assertThat(deliveryRow("email").findElement(By.className("state")).getText()).isEqualTo("SENT");
+
+            scene.tokenFixed();   // the customer's app registered again
+            push.findElement(By.cssSelector("form.retry input[name=comment]")).sendKeys("app re-registered");
+            push.findElement(By.cssSelector("form.retry button")).click();
+            assertThat(browser.findElement(By.id("message")).getText()).startsWith("push delivery").contains("queued for another attempt now");
+
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
+                browser.navigate().refresh();
+                return deliveryRow("push").findElement(By.className("state")).getText().equals("SENT");
+            });
+            String timeline = browser.findElement(By.id("timeline")).getText();
+            assertThat(timeline).contains("Operator: RETRY \"app re-registered\" → queued operator");
+            assertThat(timeline.indexOf("Operator: RETRY")).isLessThan(timeline.lastIndexOf("SENT (provider status 200)"));
+            // Settled now: the list of failures for this order is empty, and there is nothing left to retry.
+            assertThat(deliveryRow("push").findElements(By.cssSelector("form.retry"))).isEmpty();
+            browser.get(base() + "/console?orderId=" + order);
+            assertThat(browser.findElements(By.cssSelector("#failures tr[data-kind]"))).isEmpty();
+        } finally {
+            scene.tokenFixed();
+        }
+    }
+
+    @Test
+    void aViewerSeesTheFailureWithPersonalDataMaskedAndCannotRetryIt() throws Exception {
+        String unique = newTicketId();
+        String customer = "cus_viewer" + unique;
+        String phone = "+1500555" + unique.substring(unique.length() - 4);
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Jenny Rosen', ?, ?)",
+                customer, "jenny.rosen@example.com", phone);
+        StubMapping notAMobile = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH))
+                .withRequestBody(containing(phone.substring(1))).atPriority(1)
+                .willReturn(aResponse().withStatus(400).withHeader("Content-Type", "application/json")
+                        .withBody("{\"code\": 21614, \"message\": \"To number is not a mobile number\"}")));
+        try {
+            postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer));
+            String key = Samples.paymentFailedKey(unique);
+            awaitDeliveryState(key, "sms", "FAILED");
+            long notification = jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, key);
+
+            Browser.logIn(browser, base(), VIEWER);
+            assertThat(browser.findElement(By.id("who")).getText()).isEqualTo("viewer (viewer: personal data masked)");
+            browser.get(base() + "/console?customerId=" + customer);
+            WebElement row = browser.findElement(By.cssSelector("#failures tr[data-kind]"));
+            assertThat(row.findElement(By.className("reason")).getText()).contains("To number is not a mobile number");
+            assertThat(browser.findElements(By.id("bulk-retry"))).isEmpty();
+            row.findElement(By.linkText("Open")).click();
+
+            WebElement sms = deliveryRow("sms");
+            assertThat(sms.findElement(By.className("state")).getText()).isEqualTo("FAILED");
+            assertThat(browser.findElements(By.cssSelector("form.retry, form.dismiss, form.resend"))).isEmpty();
+            String raw = browser.findElement(By.id("raw")).getText();
+            assertThat(raw).contains("\"customer_email\" : \"j***@example.com\"", "\"customer_name\" : \"J•••\"")
+                    .doesNotContain("jenny.rosen@example.com", "Jenny Rosen");
+            assertThat(browser.getPageSource()).doesNotContain("jenny.rosen@example.com", phone);
+
+            // Hidden buttons are not the protection: the server refuses a viewer's retry even with a valid CSRF token.
+            String csrf = browser.findElement(By.cssSelector("header form input[type=hidden]")).getAttribute("value");
+            long smsId = jdbc.queryForObject("SELECT d.id FROM delivery d WHERE d.notification_id = ? AND d.channel = 'sms'", Long.class, notification);
+            Object status = ((JavascriptExecutor) browser).executeAsyncScript("""
+                    const done = arguments[arguments.length - 1];
+                    fetch('/console/deliveries/%d/retry', {method: 'POST', redirect: 'manual',
+                          headers: {'Content-Type': 'application/x-www-form-urlencoded'},
+                          body: 'notification=%d&_csrf=' + encodeURIComponent('%s')}).then(r => done(r.status));
+                    """.formatted(smsId, notification, csrf));
+            assertThat(((Number) status).intValue()).isEqualTo(403);
+            assertThat(jdbc.queryForObject("SELECT state FROM delivery WHERE id = ?", String.class, smsId)).isEqualTo("FAILED");
+
+            // The operator, for comparison, sees the payload as it arrived.
+            browser.manage().deleteAllCookies();
+            Browser.logIn(browser, base(), OPERATOR);
+            browser.get(base() + "/console/notifications/" + notification);
+            assertThat(browser.findElement(By.id("raw")).getText()).contains("jenny.rosen@example.com");
+        } finally {
+            infra.providers().removeStub(notAMobile);
+        }
+    }
+
+    private WebElement deliveryRow(String channel) {
+        return browser.findElement(By.cssSelector("#deliveries tr[data-channel='" + channel + "']"));
+    }
+
+    private static List<String> cells(WebElement row) {
+        return row.findElements(By.tagName("td")).stream().map(WebElement::getText).toList();
+    }
+
+    private void awaitDeliveryState(String key, String channel, String state) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> jdbc.queryForList("SELECT d.state FROM delivery d JOIN notification n"
+                + " ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = ?", String.class, key, channel).contains(state));
+    }
+
+    private String base() {
+        return "http://localhost:" + port;
+    }
+}

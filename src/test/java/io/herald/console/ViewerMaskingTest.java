@@ -1,0 +1,36 @@
+package io.herald.console;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.testsupport.Samples;
+import org.junit.jupiter.api.Test;
+
+/** What a viewer sees of the real-shaped samples: people masked, business data readable. */
+class ViewerMaskingTest {
+
+    private final ViewerMasking masking = new ViewerMasking(new ObjectMapper());
+
+    @Test
+    void aBillingEventShowsNoEmailNameOrPhoneToAViewer() {
+        String raw = Samples.text("billing/invoice.payment_failed.json");
+        String viewer = masking.payload(raw, true);
+        assertThat(viewer).doesNotContain("jenny.rosen@example.com", "Jenny Rosen")
+                .contains("\"customer_email\" : \"j***@example.com\"", "\"customer_name\" : \"J•••\"", "cus_RkT4aB7cD9eF1g");
+        assertThat(masking.payload(raw, false)).contains("jenny.rosen@example.com", "Jenny Rosen");
+    }
+
+    @Test
+    void productNamesStayReadableAndPeopleInNestedObjectsAreMasked() {
+        String viewer = masking.payload("""
+                {"lines": [{"name": "Laser printer 4410"}], "requester": {"name": "Sam Okafor", "id": 7},
+                 "push_tokens": ["fcm:abc"], "note": "call +44 7700 900123 or sam@example.org"}""", true);
+        assertThat(viewer).contains("Laser printer 4410", "\"id\" : 7").doesNotContain("Sam Okafor", "fcm:abc", "7700 900123", "sam@example.org");
+    }
+
+    @Test
+    void aPayloadThatIsNotJsonIsMaskedAsText() {
+        assertThat(masking.payload("{\"orderNumber\": \"ORD-broken, mail jo@example.net", true))
+                .isEqualTo("{\"orderNumber\": \"ORD-broken, mail j***@example.net");
+    }
+}
