@@ -101,6 +101,13 @@ class ProdStartIT {
         await().atMost(Duration.ofSeconds(60)).until(() -> infra.mail().getReceivedMessages().length == 2);
         assertThat(infra.mail().getReceivedMessages()[1].getSubject()).isEqualTo("Order ORD-IT" + ticket + " confirmed: 129.90 EUR");
         assertThat(Files.readString(output)).doesNotContain("jenny.rosen@example.org");
+
+        // Metrics are for scrapers, which hold no login (the rest of the actuator stays closed).
+        HttpResponse<String> metrics = get(base + "/actuator/prometheus", null);
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.body()).contains("herald_events_in_total{source=\"support\"} 1.0", "herald_events_in_total{source=\"crm\"}",
+                "herald_deliveries_total{channel=\"email\",state=\"SENT\"} 2.0");
+        assertThat(get(base + "/actuator/metrics", null).statusCode()).isEqualTo(401);
     }
 
     @Test

@@ -8,6 +8,8 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -19,6 +21,7 @@ import java.util.stream.Collectors;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.camel.Exchange;
+import org.apache.camel.http.base.HttpOperationFailedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
@@ -47,6 +50,7 @@ public class FailureAlerts {
     private static final int BATCH = 2000;
 
     private static final Logger log = LoggerFactory.getLogger(FailureAlerts.class);
+    private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
 
     /** What the poll decided, applied by {@link #record} in the same transaction. */
     record Plan(List<Long> deliveries, List<Long> unrouted, List<Long> deadLetters, List<FailureGroup> announced,
@@ -163,12 +167,17 @@ public class FailureAlerts {
                 plan.announced().size(), plan.reminded().size());
     }
 
-    /** The post failed (webhook down, refused...): nothing was marked, so the next poll tries again. */
+    /** The post failed (webhook down, refused...): the route rolls back, so nothing is marked and the next poll tries again. */
     public void notPosted(Exchange exchange) {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        while (cause != null && cause.getCause() != null && !(cause instanceof HttpOperationFailedException)) {
+            cause = cause.getCause();
+        }
+        String why = cause instanceof HttpOperationFailedException http ? "the webhook answered HTTP " + http.getStatusCode()
+                : cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
         metrics.alert("failed");
         log.warn("Failure alert not posted to the ops webhook ({}); the failures stay unalerted and are tried again at the next poll",
-                cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + cause.getMessage());
+                why);
     }
 
     private List<FailureRow> deliveries() {
@@ -194,9 +203,10 @@ public class FailureAlerts {
 
     private static String windowReason(ResultSet row, Timestamp deadline) throws SQLException {
         Timestamp sent = row.getTimestamp("sent_at");
-        String due = deadline == null ? "its deadline" : "its deadline " + deadline.toInstant();
-        return row.getString("channel") + " " + (sent != null ? "sent at " + sent.toInstant() + ", after " + due
-                : "still " + row.getString("state") + " at " + due + (row.getString("reason") == null ? "" : ": " + row.getString("reason")));
+        String due = deadline == null ? "its deadline" : "its deadline " + WHEN.format(deadline.toInstant()) + " UTC";
+        String reason = row.getString("reason");
+        return row.getString("channel") + (sent != null ? " sent at " + WHEN.format(sent.toInstant()) + " UTC, after " + due
+                : " still " + row.getString("state") + " at " + due + (reason == null ? "" : ": " + reason));
     }
 
     private List<FailureRow> quarantined() {

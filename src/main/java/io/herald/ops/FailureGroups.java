@@ -133,7 +133,7 @@ public class FailureGroups {
     }
 
     private static String example(String reason) {
-        String masked = Masking.mask(reason == null ? "" : reason.strip());
+        String masked = Masking.mask(reason == null ? "" : reason.strip().replaceAll("\\s+", " "));
         return masked.length() > EXAMPLE_LENGTH ? masked.substring(0, EXAMPLE_LENGTH) + "…" : masked;
     }
 
