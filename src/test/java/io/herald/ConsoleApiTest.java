@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -12,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.RefusedPushOrders;
+import io.herald.testsupport.Samples;
 import org.junit.jupiter.api.Test;
 
 /** The console's actions and the weekly review through the API, as an operator's script would use them; each one audited. */
@@ -177,12 +179,25 @@ class ConsoleApiTest extends HeraldIntegrationTest {
                     + " WHERE strpos(payload, ?) > 0 LIMIT 1", open);
             await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject(
                     "SELECT duplicates_suppressed FROM notification WHERE idempotency_key = ?", Integer.class, RefusedPushOrders.key(open)) == 2);
+            // A refund mailed two days after it happened: its one-day send window was missed.
+            String unique = newTicketId();
+            postSignedBilling(Samples.text("billing/charge.refunded.json")
+                    .replace("ch_3QxU1aLkdIwHu7ix0p9O8i7U", "ch_week" + unique).replace("evt_3QxU2bLkdIwHu7ix1a2S3d4F", "evt_week" + unique)
+                    .replace("\"created\": 1763730000", "\"created\": " + Instant.now().minus(Duration.ofDays(2)).getEpochSecond()));
+            String lateKey = "billing:charge.refunded:ch_week" + unique + ":12999";
+            long late = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList("SELECT d.id FROM delivery d JOIN notification n"
+                    + " ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.window_missed_at IS NOT NULL", Long.class, lateKey),
+                    ids -> ids.size() == 1).get(0);
+            assertThat(json(api("GET", "/api/failures?state=WINDOW_MISSED&type=billing.charge_refunded")).findValuesAsText("id"))
+                    .contains(String.valueOf(late));
 
             JsonNode after = json(api("GET", "/api/reports/weekly"));
             assertThat(after.get("week").asText()).matches("\\d{4}-W\\d{2}");
             assertThat(count(after, "byType", "crm.order_confirmed") - count(before, "byType", "crm.order_confirmed")).isEqualTo(2);
             assertThat(count(after, "byChannel", "push") - count(before, "byChannel", "push")).isGreaterThanOrEqualTo(2);
             assertThat(after.get("resolved").asLong() - before.get("resolved").asLong()).isGreaterThanOrEqualTo(1);
+            assertThat(count(after, "windowMissesByType", "billing.charge_refunded / email")
+                    - count(before, "windowMissesByType", "billing.charge_refunded / email")).isEqualTo(1);
             assertThat(after.get("duplicatesSuppressed").asLong() - before.get("duplicatesSuppressed").asLong()).isGreaterThanOrEqualTo(2);
             assertThat(after.get("open").findValuesAsText("id")).contains(String.valueOf(openPush)).doesNotContain(String.valueOf(resolvedPush));
             assertThat(count(after, "byReason", "push not sent: provider answered HTTP 400 Bad Request: "

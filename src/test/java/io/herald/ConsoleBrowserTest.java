@@ -5,6 +5,8 @@ import static com.github.tomakehurst.wiremock.client.WireMock.containing;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.openqa.selenium.support.ui.ExpectedConditions.urlContains;
+import static org.openqa.selenium.support.ui.ExpectedConditions.visibilityOfElementLocated;
 
 import java.time.Duration;
 import java.util.List;
@@ -22,6 +24,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 /** The console in headless Chromium, as the people who use it: an operator fixing a failure, a viewer reading one. */
 class ConsoleBrowserTest extends HeraldIntegrationTest {
@@ -48,17 +51,20 @@ class ConsoleBrowserTest extends HeraldIntegrationTest {
             awaitDeliveryState(RefusedPushOrders.key(order), "push", "FAILED");
 
             Browser.logIn(browser, base(), OPERATOR);
+            waitForUrl("/console");
             assertThat(browser.findElement(By.id("who")).getText()).isEqualTo("operator (operator)");
             browser.findElement(By.id("orderId")).sendKeys(order);
             browser.findElement(By.id("search")).click();
+            waitForUrl("orderId=" + order);
 
             List<WebElement> rows = browser.findElements(By.cssSelector("#failures tr[data-kind]"));
-            assertThat(rows).hasSize(1);
+            assertThat(rows).as(rows.stream().map(r -> String.join(" | ", cells(r))).toList().toString()).hasSize(1);
             assertThat(cells(rows.get(0))).containsSubsequence("FAILED", "crm", "crm.order_confirmed", "push", scene.customer, order);
             assertThat(rows.get(0).findElement(By.className("reason")).getText())
                     .isEqualTo("push not sent: provider answered HTTP 400 Bad Request: "
                             + "{\"error\": {\"status\": \"INVALID_ARGUMENT\", \"message\": \"The registration token is not valid\"}}");
             rows.get(0).findElement(By.linkText("Open")).click();
+            waitForUrl("/console/notifications/");
 
             WebElement push = deliveryRow("push");
             assertThat(push.findElement(By.className("state")).getText()).isEqualTo("FAILED");
@@ -68,7 +74,7 @@ class ConsoleBrowserTest extends HeraldIntegrationTest {
             scene.tokenFixed();   // the customer's app registered again
             push.findElement(By.cssSelector("form.retry input[name=comment]")).sendKeys("app re-registered");
             push.findElement(By.cssSelector("form.retry button")).click();
-            assertThat(browser.findElement(By.id("message")).getText()).startsWith("push delivery").contains("queued for another attempt now");
+            assertThat(new WebDriverWait(browser, Duration.ofSeconds(10)).until(visibilityOfElementLocated(By.id("message"))).getText()).startsWith("push delivery").contains("queued for another attempt now");
 
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
                 browser.navigate().refresh();
@@ -104,12 +110,14 @@ class ConsoleBrowserTest extends HeraldIntegrationTest {
             long notification = jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, key);
 
             Browser.logIn(browser, base(), VIEWER);
+            waitForUrl("/console");
             assertThat(browser.findElement(By.id("who")).getText()).isEqualTo("viewer (viewer: personal data masked)");
             browser.get(base() + "/console?customerId=" + customer);
             WebElement row = browser.findElement(By.cssSelector("#failures tr[data-kind]"));
             assertThat(row.findElement(By.className("reason")).getText()).contains("To number is not a mobile number");
             assertThat(browser.findElements(By.id("bulk-retry"))).isEmpty();
             row.findElement(By.linkText("Open")).click();
+            waitForUrl("/console/notifications/");
 
             WebElement sms = deliveryRow("sms");
             assertThat(sms.findElement(By.className("state")).getText()).isEqualTo("FAILED");
@@ -134,11 +142,17 @@ class ConsoleBrowserTest extends HeraldIntegrationTest {
             // The operator, for comparison, sees the payload as it arrived.
             browser.manage().deleteAllCookies();
             Browser.logIn(browser, base(), OPERATOR);
+            waitForUrl("/console");
             browser.get(base() + "/console/notifications/" + notification);
             assertThat(browser.findElement(By.id("raw")).getText()).contains("jenny.rosen@example.com");
         } finally {
             infra.providers().removeStub(notAMobile);
         }
+    }
+
+    /** Clicks start a navigation; wait for it before reading the page. */
+    private void waitForUrl(String part) {
+        new WebDriverWait(browser, Duration.ofSeconds(10)).until(urlContains(part));
     }
 
     private WebElement deliveryRow(String channel) {

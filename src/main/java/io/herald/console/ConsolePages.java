@@ -104,6 +104,6 @@ public class ConsolePages {
 
     private FailureSearch.Failure maskedFailure(FailureSearch.Failure f) {
         return new FailureSearch.Failure(f.kind(), f.id(), f.notificationId(), f.source(), f.type(), f.channel(), f.customerId(),
-                f.orderId(), f.ticketId(), f.state(), masking.text(f.reason()), f.at());
+                f.orderId(), f.ticketId(), f.state(), masking.text(f.reason()), f.at(), f.windowMissed());
     }
 }

@@ -19,13 +19,13 @@ import org.springframework.stereotype.Component;
  * The failures an operator has to look at, newest first: deliveries FAILED, PARKED (provider
  * outage, still to be tried) or UNCERTAIN (outcome unknown after a crash), and source events
  * QUARANTINED and still open. Filterable by source, type, channel, customer, order, ticket,
- * state and time. A quarantined event has no canonical form yet, so customer, order and ticket
+ * state (WINDOW_MISSED: deliveries flagged for missing their send window, whatever their state) and time. A quarantined event has no canonical form yet, so customer, order and ticket
  * are matched in its raw payload, and a type or channel filter leaves it out.
  */
 @Component
 public class FailureSearch {
 
-    static final Set<String> DELIVERY_STATES = Set.of("FAILED", "PARKED", "UNCERTAIN", "DISMISSED");
+    static final Set<String> DELIVERY_STATES = Set.of("FAILED", "PARKED", "UNCERTAIN", "DISMISSED", "WINDOW_MISSED");
     static final List<String> OPEN_DELIVERY_STATES = List.of("FAILED", "PARKED", "UNCERTAIN");
 
     /** What to look for; blank fields do not filter. Times are UTC (a date means from/to its start). */
@@ -73,7 +73,8 @@ public class FailureSearch {
 
     /** One row of the failures view. kind is "delivery" (id = delivery id) or "quarantine" (id = event id). */
     public record Failure(String kind, long id, Long notificationId, String source, String type, String channel,
-                          String customerId, String orderId, String ticketId, String state, String reason, Instant at) {
+                          String customerId, String orderId, String ticketId, String state, String reason, Instant at,
+                          boolean windowMissed) {
     }
 
     private final JdbcTemplate jdbc;
@@ -86,7 +87,7 @@ public class FailureSearch {
         Map<String, String> f = filter.asMap();
         String state = f.getOrDefault("state", "").toUpperCase();
         if (!state.isEmpty() && !state.equals("QUARANTINED") && !state.equals("RETRYABLE") && !DELIVERY_STATES.contains(state)) {
-            throw new ActionRefused("unknown state '" + f.get("state") + "'; use FAILED, PARKED, UNCERTAIN, QUARANTINED or DISMISSED", false);
+            throw new ActionRefused("unknown state '" + f.get("state") + "'; use FAILED, PARKED, UNCERTAIN, QUARANTINED, DISMISSED or WINDOW_MISSED", false);
         }
         Timestamp from = time(f.get("from"), "from");
         Timestamp to = time(f.get("to"), "to");
@@ -105,7 +106,7 @@ public class FailureSearch {
                 (row, n) -> new Failure(row.getString("kind"), row.getLong("id"), row.getObject("notification_id", Long.class),
                         row.getString("source"), row.getString("type"), row.getString("channel"), row.getString("customer_id"),
                         row.getString("order_id"), row.getString("ticket_id"), row.getString("state"), row.getString("reason"),
-                        row.getTimestamp("at").toInstant()),
+                        row.getTimestamp("at").toInstant(), row.getBoolean("window_missed")),
                 args.toArray());
     }
 
@@ -113,15 +114,19 @@ public class FailureSearch {
         StringBuilder sql = new StringBuilder("""
                 SELECT 'delivery' AS kind, d.id, d.notification_id, n.source, n.type, d.channel, n.customer_id,
                        n.canonical -> 'refs' ->> 'orderId' AS order_id, n.canonical -> 'refs' ->> 'ticketId' AS ticket_id,
-                       d.state, d.reason, d.updated_at AS at
+                       d.state, d.reason, d.updated_at AS at, d.window_missed_at IS NOT NULL AS window_missed
                 FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE\s""");
-        List<String> states = switch (state) {
-            case "" -> OPEN_DELIVERY_STATES;
-            case "RETRYABLE" -> List.of("FAILED", "PARKED");
-            default -> List.of(state);
-        };
-        sql.append("d.state IN (").append(states.stream().map(s -> "?").collect(Collectors.joining(", "))).append(")");
-        args.addAll(states);
+        if (state.equals("WINDOW_MISSED")) {
+            sql.append("d.window_missed_at IS NOT NULL");
+        } else {
+            List<String> states = switch (state) {
+                case "" -> OPEN_DELIVERY_STATES;
+                case "RETRYABLE" -> List.of("FAILED", "PARKED");
+                default -> List.of(state);
+            };
+            sql.append("d.state IN (").append(states.stream().map(s -> "?").collect(Collectors.joining(", "))).append(")");
+            args.addAll(states);
+        }
         equal(sql, args, "n.source", f.get("source"));
         equal(sql, args, "n.type", f.get("type"));
         equal(sql, args, "d.channel", f.get("channel"));
@@ -137,7 +142,7 @@ public class FailureSearch {
                 SELECT 'quarantine' AS kind, u.id, NULL::BIGINT AS notification_id, u.source, NULL AS type, NULL AS channel,
                        NULL AS customer_id, NULL AS order_id, NULL AS ticket_id,
                        CASE WHEN u.status = 'DISMISSED' THEN 'DISMISSED' ELSE 'QUARANTINED' END AS state,
-                       'quarantined at ' || u.step || ': ' || u.reason AS reason, u.updated_at AS at
+                       'quarantined at ' || u.step || ': ' || u.reason AS reason, u.updated_at AS at, false AS window_missed
                 FROM unrouted_event u WHERE u.outcome = 'QUARANTINED' AND u.status = ?""");
         args.add(state.equals("DISMISSED") ? "DISMISSED" : "OPEN");
         equal(sql, args, "u.source", f.get("source"));

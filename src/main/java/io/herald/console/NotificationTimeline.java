@@ -24,11 +24,11 @@ public class NotificationTimeline {
     }
 
     public record Delivery(long id, String channel, String state, String reason, String recipient, int attempts,
-                           Instant updatedAt, boolean retryable, boolean dismissable, boolean resendable) {
+                           Instant updatedAt, Instant windowMissedAt, boolean retryable, boolean dismissable, boolean resendable) {
     }
 
     public record View(long id, String idempotencyKey, String source, String sourceEventId, String type, String customerId,
-                       String orderId, String ticketId, String state, Instant occurredAt, Instant receivedAt,
+                       String orderId, String ticketId, String state, Instant occurredAt, Instant receivedAt, Instant windowDeadline,
                        int duplicatesSuppressed, List<Delivery> deliveries, List<Entry> timeline,
                        String rawPayload, String canonical) {
     }
@@ -45,7 +45,7 @@ public class NotificationTimeline {
 
     public Optional<View> of(long notificationId, boolean masked) {
         List<Map<String, Object>> rows = jdbc.queryForList("""
-                SELECT id, idempotency_key, source, source_event_id, type, customer_id, state, occurred_at, received_at,
+                SELECT id, idempotency_key, source, source_event_id, type, customer_id, state, occurred_at, received_at, window_deadline,
                        duplicates_suppressed, canonical -> 'refs' ->> 'orderId' AS order_id, canonical -> 'refs' ->> 'ticketId' AS ticket_id,
                        raw_payload, canonical::text AS canonical
                 FROM notification WHERE id = ?""", notificationId);
@@ -66,11 +66,12 @@ public class NotificationTimeline {
         quarantineHistory(notificationId, timeline);
 
         List<Delivery> deliveries = jdbc.query("""
-                SELECT id, channel, state, reason, recipient_masked, attempts, updated_at FROM delivery
+                SELECT id, channel, state, reason, recipient_masked, attempts, updated_at, window_missed_at FROM delivery
                 WHERE notification_id = ? ORDER BY id""", (row, i) -> {
             String state = row.getString("state");
             return new Delivery(row.getLong("id"), row.getString("channel"), state, masked(row.getString("reason"), masked),
                     row.getString("recipient_masked"), row.getInt("attempts"), row.getTimestamp("updated_at").toInstant(),
+                    instant(row.getTimestamp("window_missed_at")),
                     state.equals("FAILED") || state.equals("PARKED"),
                     state.equals("FAILED") || state.equals("PARKED") || state.equals("UNCERTAIN"),
                     !state.equals("PENDING") && !state.equals("SENDING") && !state.equals("PARKED"));
@@ -83,6 +84,10 @@ public class NotificationTimeline {
                         timeline.add(new Entry(row.getTimestamp("attempted_at").toInstant(), delivery.channel(),
                                 row.getString("outcome") + provider, masked(row.getString("reason"), masked), null));
                     }, delivery.id());
+            if (delivery.windowMissedAt() != null) {
+                timeline.add(new Entry(delivery.windowMissedAt(), delivery.channel(), "Send window missed",
+                        "the " + n.get("type") + " window ended at " + instant(n.get("window_deadline")), null));
+            }
             if (delivery.state().equals("SKIPPED") || delivery.state().equals("UNCERTAIN")) {
                 timeline.add(new Entry(delivery.updatedAt(), delivery.channel(), delivery.state(), delivery.reason(), null));
             }
@@ -98,7 +103,8 @@ public class NotificationTimeline {
         timeline.sort(Comparator.comparing(Entry::at, Comparator.nullsFirst(Comparator.naturalOrder())));
         return Optional.of(new View(notificationId, (String) n.get("idempotency_key"), (String) n.get("source"),
                 (String) n.get("source_event_id"), (String) n.get("type"), (String) n.get("customer_id"),
-                (String) n.get("order_id"), (String) n.get("ticket_id"), (String) n.get("state"), occurred, received, duplicates,
+                (String) n.get("order_id"), (String) n.get("ticket_id"), (String) n.get("state"), occurred, received,
+                instant(n.get("window_deadline")), duplicates,
                 deliveries, timeline, masking.payload((String) n.get("raw_payload"), masked),
                 masking.payload((String) n.get("canonical"), masked)));
     }
