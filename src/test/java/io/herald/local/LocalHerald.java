@@ -39,8 +39,9 @@ public final class LocalHerald {
                   Post a signed sample ticket event:  scripts/post-sample-webhook.sh
                   A Stripe-signed billing event:      scripts/post-billing-webhook.sh
                   A row in the CRM outbox:            scripts/insert-crm-outbox-row.sh [order.confirmed|contact.updated|...]
-                  Quarantined events:                 http://localhost:%1$s/api/quarantine
-                  Hawtio (routes, diagrams, counts):  http://localhost:%1$s/actuator/hawtio
+                  Operations console (failures):      http://localhost:%1$s/console
+                    DEMO logins: viewer/viewer-demo, operator/operator-demo, admin/admin-demo
+                  Hawtio (routes, diagrams, counts):  http://localhost:%1$s/actuator/hawtio   (admin)
                   Mail Herald sent (SMTP on %2$s):      http://localhost:%3$d/
                   Provider sandbox requests:          %4$s/__admin/requests
                   Health:                             http://localhost:%1$s/actuator/health
