@@ -149,13 +149,19 @@ class ConsoleApiTest extends HeraldIntegrationTest {
     }
 
     @Test
-    void aViewerReadsTheConsoleButCannotActOrUseTheApi() throws Exception {
+    void eachRoleGetsWhatItMayAndNoMore() throws Exception {
         assertThat(apiAs(VIEWER, "GET", "/console", null).statusCode()).isEqualTo(200);
         assertThat(apiAs(VIEWER, "GET", "/api/failures", null).statusCode()).isEqualTo(403);
         assertThat(apiAs(VIEWER, "POST", "/api/deliveries/1/retry", "{}").statusCode()).isEqualTo(403);
         assertThat(apiAs(VIEWER, "GET", "/actuator/hawtio/", null).statusCode()).isEqualTo(403);
         assertThat(apiAs(OPERATOR, "GET", "/actuator/hawtio/", null).statusCode()).isEqualTo(403);
         assertThat(apiAs(ADMIN, "GET", "/actuator/hawtio/", null).statusCode()).isEqualTo(200);
+        // The configuration page is the admin's, and never shows a secret.
+        assertThat(apiAs(OPERATOR, "GET", "/console/config", null).statusCode()).isEqualTo(403);
+        HttpResponse<String> config = apiAs(ADMIN, "GET", "/console/config", null);
+        assertThat(config.statusCode()).isEqualTo(200);
+        assertThat(config.body()).contains("crm.order_confirmed", "first-success", "park-delays")
+                .doesNotContain("local-demo-sms-token", "local-demo-push-token", "local-demo-billing-secret", "operator-demo", "local-demo-ops");
         assertThat(apiAs(null, "GET", "/api/failures", null).statusCode()).isEqualTo(401);
         assertThat(apiAs("operator:wrong", "GET", "/api/failures", null).statusCode()).isEqualTo(401);
         // A browser session without its CSRF token cannot act, even as an operator.

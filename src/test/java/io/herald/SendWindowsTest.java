@@ -57,7 +57,8 @@ class SendWindowsTest extends HeraldIntegrationTest {
                 .isEqualTo(1.0);
 
         long notificationId = jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, key);
-        String alert = await().atMost(Duration.ofSeconds(30)).until(() -> OpsAlerts.accepted(infra.providers(), "billing.charge_refunded"),
+        String alert = await().atMost(Duration.ofSeconds(30)).until(() -> OpsAlerts.accepted(infra.providers(), "billing.charge_refunded")
+                .stream().filter(text -> text.matches("(?s).*/console/notifications/" + notificationId + "(\\D.*)?")).toList(),
                 found -> !found.isEmpty()).get(0);
         assertThat(alert).contains("billing.charge_refunded by Email sent after its send window (1 day from the event): 1 delivery",
                 "Console: http://localhost:8080/console/notifications/" + notificationId);

@@ -15,7 +15,7 @@ import org.springframework.security.web.SecurityFilterChain;
 /**
  * Who may see and do what. Roles: VIEWER reads the console (sensitive values masked),
  * OPERATOR also acts (retry, re-drive, dismiss, resend) and uses the /api, ADMIN also has
- * Hawtio, Jolokia and the actuator. Webhooks authenticate by their signature, not by a user,
+ * Hawtio, Jolokia, the actuator and the configuration page. Webhooks authenticate by their signature, not by a user,
  * so they are open here and verified in the route. Health and Prometheus metrics (counts, no
  * personal data) are open for probes and scrapers.
  */
@@ -35,7 +35,7 @@ public class HeraldSecurity {
                 .requestMatchers("/webhooks/**").permitAll()
                 .requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/info", "/actuator/prometheus").permitAll()
                 .requestMatchers("/login", "/error", "/console.css").permitAll()
-                .requestMatchers("/actuator/**").hasRole("ADMIN")
+                .requestMatchers("/actuator/**", "/console/config").hasRole("ADMIN")
                 .requestMatchers(HttpMethod.GET, "/console", "/console/**").hasRole("VIEWER")
                 .requestMatchers("/console/**").hasRole("OPERATOR")
                 .requestMatchers("/api/**").hasRole("OPERATOR")
