@@ -12,6 +12,7 @@ import io.herald.ledger.DeliveryLedger;
 import io.herald.ledger.UnroutedEvents;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * What an operator can do about a failure, from the console or the API, each action audited
@@ -37,10 +38,13 @@ public class OperatorActions {
     private final DeliveryResend resend;
     private final FailureSearch search;
     private final AuditTrail audit;
+    /** A retry or dismissal and its audit row commit together (or neither does). */
+    private final TransactionTemplate transaction;
 
     public OperatorActions(JdbcTemplate jdbc, DeliveryLedger deliveries, UnroutedEvents unrouted, QuarantineRedrive redrive,
-                           DeliveryResend resend, FailureSearch search, AuditTrail audit) {
+                           DeliveryResend resend, FailureSearch search, AuditTrail audit, TransactionTemplate transaction) {
         this.jdbc = jdbc;
+        this.transaction = transaction;
         this.deliveries = deliveries;
         this.unrouted = unrouted;
         this.redrive = redrive;
@@ -50,6 +54,10 @@ public class OperatorActions {
     }
 
     public Outcome retry(long deliveryId, String actor, String comment) {
+        return transaction.execute(status -> retryNow(deliveryId, actor, comment));
+    }
+
+    private Outcome retryNow(long deliveryId, String actor, String comment) {
         Instant started = Instant.now();
         Map<String, Object> delivery = delivery(deliveryId);
         String state = (String) delivery.get("state");
@@ -82,6 +90,10 @@ public class OperatorActions {
     }
 
     public Outcome dismissDelivery(long deliveryId, String actor, String comment) {
+        return transaction.execute(status -> dismissDeliveryNow(deliveryId, actor, comment));
+    }
+
+    private Outcome dismissDeliveryNow(long deliveryId, String actor, String comment) {
         Instant started = Instant.now();
         requireComment(comment, "dismiss");
         Map<String, Object> delivery = delivery(deliveryId);
@@ -130,6 +142,10 @@ public class OperatorActions {
     }
 
     public Outcome dismissQuarantined(long eventId, String actor, String comment) {
+        return transaction.execute(status -> dismissQuarantinedNow(eventId, actor, comment));
+    }
+
+    private Outcome dismissQuarantinedNow(long eventId, String actor, String comment) {
         Instant started = Instant.now();
         requireComment(comment, "dismiss");
         UnroutedEvents.Unrouted event = unrouted.find(eventId)
