@@ -40,19 +40,25 @@ public class SendWindows {
 
     /**
      * Called once a delivery was sent. Almost every send is on time, which is known without the
-     * database; only a late-looking one is checked against the stored deadline and flagged.
+     * database; only a late-looking one is checked against the stored deadline and flagged. Never
+     * throws: the message is already with the provider, and a flag must not turn it into a failure
+     * (a late send missed here is still visible by sent_at > window_deadline).
      */
     public void checkSent(long deliveryId, CanonicalNotification notification, String channel) {
-        if (notification.occurredAt() == null || Instant.now().isBefore(deadlineOf(notification))) {
-            return;
-        }
-        int flagged = jdbc.update("""
-                UPDATE delivery d SET window_missed_at = d.sent_at FROM notification n
-                WHERE d.id = ? AND n.id = d.notification_id AND d.window_missed_at IS NULL AND d.sent_at > n.window_deadline""",
-                deliveryId);
-        if (flagged > 0) {
-            metrics.windowMissed(notification.type(), channel);
-            log.warn("Delivery {} ({} by {}) was sent after its window", deliveryId, notification.type(), channel);
+        try {
+            if (notification.occurredAt() == null || Instant.now().isBefore(deadlineOf(notification))) {
+                return;
+            }
+            int flagged = jdbc.update("""
+                    UPDATE delivery d SET window_missed_at = d.sent_at FROM notification n
+                    WHERE d.id = ? AND n.id = d.notification_id AND d.window_missed_at IS NULL AND d.sent_at > n.window_deadline""",
+                    deliveryId);
+            if (flagged > 0) {
+                metrics.windowMissed(notification.type(), channel);
+                log.warn("Delivery {} ({} by {}) was sent after its window", deliveryId, notification.type(), channel);
+            }
+        } catch (RuntimeException e) {
+            log.warn("Delivery {} was sent, but whether it missed its window could not be recorded: {}", deliveryId, e.getMessage());
         }
     }
 
