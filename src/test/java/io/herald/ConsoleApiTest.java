@@ -225,6 +225,24 @@ class ConsoleApiTest extends HeraldIntegrationTest {
         }
     }
 
+    @Test
+    void aDeadLetterIsListedAndReadableWhereTheAlertLinksTo() throws Exception {
+        String marker = "garbage-" + newTicketId();
+        publish("herald.notifications", "cus_x", "{\"idempotencyKey\": \"" + marker + "\", \"customerEmail\": \"pat@example.org\"");
+        long id = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT id FROM dead_letter WHERE strpos(payload, ?) > 0", Long.class, marker), ids -> ids.size() == 1).get(0);
+
+        JsonNode listed = json(api("GET", "/api/failures?state=DEAD_LETTER&customerId=" + marker));
+        assertThat(listed.findValuesAsText("kind")).containsExactly("dead_letter");
+        assertThat(listed.get(0).get("reason").asText()).startsWith("dead letter at ");
+        // The alert's link for dead letters, and the letter itself, as a viewer: masked.
+        assertThat(apiAs(VIEWER, "GET", "/console/failures?state=DEAD_LETTER", null).body()).contains("/console/dead-letters/" + id);
+        HttpResponse<String> page = apiAs(VIEWER, "GET", "/console/dead-letters/" + id, null);
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains(marker, "p***@example.org").doesNotContain("pat@example.org");
+        assertThat(apiAs(VIEWER, "GET", "/console/failures?state=NOPE", null).statusCode()).isEqualTo(400);
+    }
+
     private static long count(JsonNode report, String section, String key) {
         for (JsonNode count : report.get(section)) {
             if (count.get("key").asText().equals(key)) {

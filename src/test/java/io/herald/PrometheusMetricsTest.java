@@ -19,8 +19,11 @@ import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Prometheus;
+import io.herald.testsupport.Quiescence;
 import io.herald.testsupport.Samples;
+import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 /** /actuator/prometheus, scraped without a login, counts what Herald did: in, notified, delivered, retried, quarantined, how fast. */
 class PrometheusMetricsTest extends HeraldIntegrationTest {
@@ -28,8 +31,12 @@ class PrometheusMetricsTest extends HeraldIntegrationTest {
     private static final String SMS_PATH = "/2010-04-01/Accounts/ACdemo/Messages.json";
     private static final String TYPE = "billing.payment_failed";
 
+    @Autowired
+    CamelContext camel;
+
     @Test
     void aKnownSetOfEventsShowsInTheCountersAndTheLatencyHistogram() throws Exception {
+        Quiescence.awaitNothingInFlight(camel, jdbc);
         Prometheus before = scrape();
         // A customer whose first SMS meets a 503 (one retry), then two events for Jenny, and one for nobody Herald knows.
         String phone = "+4477006" + (10000 + Integer.parseInt(newTicketId()) % 89999);
@@ -75,6 +82,7 @@ class PrometheusMetricsTest extends HeraldIntegrationTest {
 
     @Test
     void anEventThatJustHappenedLandsInTheFiniteLatencyBuckets() throws Exception {
+        Quiescence.awaitNothingInFlight(camel, jdbc);
         Prometheus before = scrape();
         String unique = newTicketId();
         post(Samples.paymentFailed(unique).replace("\"created\": 1763719200", "\"created\": " + Instant.now().getEpochSecond()));

@@ -19,6 +19,7 @@ import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.OpsAlerts;
 import io.herald.testsupport.Prometheus;
+import io.herald.testsupport.Quiescence;
 import io.herald.testsupport.Samples;
 import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.Test;
@@ -38,6 +39,7 @@ class SendWindowsTest extends HeraldIntegrationTest {
     @Test
     void aRefundMailSentTwoDaysAfterTheRefundMissedItsOneDayWindowAndIsFlaggedCountedAndAlerted() throws Exception {
         OpsAlerts.quiet(camel, jdbc);
+        Quiescence.awaitNothingInFlight(camel, jdbc);
         double before = metrics().value("herald_window_missed_total", "channel", "email", "type", "billing.charge_refunded");
         String unique = newTicketId();
         Instant occurred = Instant.now().minus(Duration.ofDays(2)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
@@ -67,6 +69,7 @@ class SendWindowsTest extends HeraldIntegrationTest {
     @Test
     void anSmsStillParkedWhenItsWindowPassesIsFlaggedOnceAndStaysFlaggedWhenItIsSentLate() throws Exception {
         OpsAlerts.quiet(camel, jdbc);
+        Quiescence.awaitNothingInFlight(camel, jdbc);   // other tests' late payment-failed SMS would count too
         String phone = "+4477007" + (10000 + Integer.parseInt(newTicketId()) % 89999);
         String customer = "cus_window" + newTicketId();
         jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Win Dow', ?, ?)",

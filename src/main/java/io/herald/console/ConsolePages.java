@@ -3,12 +3,14 @@ package io.herald.console;
 import java.nio.charset.StandardCharsets;
 import java.security.Principal;
 import java.util.List;
+import java.util.Map;
 
 import io.herald.ledger.UnroutedEvents;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -17,7 +19,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.server.ResponseStatusException;
 
-/** The console's pages: failures (filtered), one notification, one quarantined event, the weekly review. */
+/** The console's pages: failures (filtered), one notification, one quarantined event, one dead letter, the weekly review. */
 @Controller
 public class ConsolePages {
 
@@ -30,9 +32,11 @@ public class ConsolePages {
     private final ViewerMasking masking;
     private final WeeklyReport report;
     private final WeeklyReportCsv csv;
+    private final JdbcTemplate jdbc;
 
     public ConsolePages(FailureSearch failures, NotificationTimeline timeline, UnroutedEvents unrouted, AuditTrail audit,
-                        ViewerMasking masking, WeeklyReport report, WeeklyReportCsv csv) {
+                        ViewerMasking masking, WeeklyReport report, WeeklyReportCsv csv, JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
         this.failures = failures;
         this.timeline = timeline;
         this.unrouted = unrouted;
@@ -80,6 +84,18 @@ public class ConsolePages {
         model.addAttribute("payload", masking.payload(event.rawPayload(), user.masked()));
         model.addAttribute("actions", audit.forTarget("quarantine", id));
         return "quarantine";
+    }
+
+    @GetMapping("/console/dead-letters/{id}")
+    public String deadLetter(@PathVariable long id, Principal who, Model model) {
+        ConsoleUser user = ConsoleUser.of(who);
+        Map<String, Object> letter = jdbc.queryForList("SELECT id, stage, reason, payload, created_at FROM dead_letter WHERE id = ?", id)
+                .stream().findFirst().orElseThrow(() -> new ResponseStatusException(HttpStatus.NOT_FOUND, "no dead letter " + id));
+        model.addAttribute("user", user);
+        model.addAttribute("letter", letter);
+        model.addAttribute("reason", user.masked() ? masking.text((String) letter.get("reason")) : letter.get("reason"));
+        model.addAttribute("payload", masking.payload((String) letter.get("payload"), user.masked()));
+        return "deadletter";
     }
 
     @GetMapping("/console/report")

@@ -19,7 +19,8 @@ import org.springframework.stereotype.Component;
  * The failures an operator has to look at, newest first: deliveries FAILED, PARKED (provider
  * outage, still to be tried) or UNCERTAIN (outcome unknown after a crash), and source events
  * QUARANTINED and still open. Filterable by source, type, channel, customer, order, ticket,
- * state (WINDOW_MISSED: deliveries flagged for missing their send window, whatever their state) and time. A quarantined event has no canonical form yet, so customer, order and ticket
+ * state (WINDOW_MISSED: deliveries flagged for missing their send window, whatever their state;
+ * DEAD_LETTER: messages that could not be processed at all) and time. A quarantined event has no canonical form yet, so customer, order and ticket
  * are matched in its raw payload, and a type or channel filter leaves it out.
  */
 @Component
@@ -86,20 +87,26 @@ public class FailureSearch {
     public List<Failure> find(Filter filter, int limit) {
         Map<String, String> f = filter.asMap();
         String state = f.getOrDefault("state", "").toUpperCase();
-        if (!state.isEmpty() && !state.equals("QUARANTINED") && !state.equals("RETRYABLE") && !DELIVERY_STATES.contains(state)) {
-            throw new ActionRefused("unknown state '" + f.get("state") + "'; use FAILED, PARKED, UNCERTAIN, QUARANTINED, DISMISSED or WINDOW_MISSED", false);
+        if (!state.isEmpty() && !state.equals("QUARANTINED") && !state.equals("DEAD_LETTER") && !state.equals("RETRYABLE")
+                && !DELIVERY_STATES.contains(state)) {
+            throw new ActionRefused("unknown state '" + f.get("state")
+                    + "'; use FAILED, PARKED, UNCERTAIN, QUARANTINED, DEAD_LETTER, DISMISSED or WINDOW_MISSED", false);
         }
         Timestamp from = time(f.get("from"), "from");
         Timestamp to = time(f.get("to"), "to");
         List<String> branches = new ArrayList<>();
         List<Object> args = new ArrayList<>();
-        if (!state.equals("QUARANTINED")) {
-            branches.add(deliveries(f, state, from, to, args));
-        }
-        boolean quarantineApplies = !f.containsKey("type") && !f.containsKey("channel")
-                && (state.isEmpty() || state.equals("QUARANTINED") || state.equals("DISMISSED"));
-        if (quarantineApplies) {
-            branches.add(quarantined(f, state, from, to, args));
+        if (state.equals("DEAD_LETTER")) {
+            branches.add(deadLetters(f, from, to, args));
+        } else {
+            if (!state.equals("QUARANTINED")) {
+                branches.add(deliveries(f, state, from, to, args));
+            }
+            boolean quarantineApplies = !f.containsKey("type") && !f.containsKey("channel")
+                    && (state.isEmpty() || state.equals("QUARANTINED") || state.equals("DISMISSED"));
+            if (quarantineApplies) {
+                branches.add(quarantined(f, state, from, to, args));
+            }
         }
         args.add(Math.max(1, Math.min(limit, 1000)));
         return jdbc.query("SELECT * FROM (" + String.join(" UNION ALL ", branches) + ") failure ORDER BY at DESC, id DESC LIMIT ?",
@@ -153,6 +160,23 @@ public class FailureSearch {
             }
         }
         range(sql, args, "u.updated_at", from, to);
+        return sql.toString();
+    }
+
+    /** Messages that could not be processed at all (state=DEAD_LETTER only): the stage stands in for the source. */
+    private static String deadLetters(Map<String, String> f, Timestamp from, Timestamp to, List<Object> args) {
+        StringBuilder sql = new StringBuilder("""
+                SELECT 'dead_letter' AS kind, l.id, NULL::BIGINT AS notification_id, l.stage AS source, NULL AS type, NULL AS channel,
+                       NULL AS customer_id, NULL AS order_id, NULL AS ticket_id, 'DEAD_LETTER' AS state,
+                       'dead letter at ' || l.stage || ': ' || l.reason AS reason, l.created_at AS at, false AS window_missed
+                FROM dead_letter l WHERE true""");
+        for (String key : List.of("customerId", "orderId", "ticketId")) {
+            if (f.containsKey(key)) {
+                sql.append(" AND strpos(l.payload, ?) > 0");
+                args.add(f.get(key));
+            }
+        }
+        range(sql, args, "l.created_at", from, to);
         return sql.toString();
     }
 

@@ -42,8 +42,9 @@ final class AlertMessage {
             text.append(announced.isEmpty() ? "Herald: failures announced earlier are still happening (" + DAY_TIME.format(now) + " UTC)\n" : "\n")
                     .append("Still failing (each kind is repeated at most every ").append(FailureGroups.human(repeatAfter)).append("):\n");
             reminders.stream().limit(MAX_GROUPS).forEach(reminder -> text.append("\n• ").append(reminder.summary()).append(": ")
-                    .append(counted(reminder.count(), reminder.unit()).replaceFirst(" ", " more ")).append(" since ")
-                    .append(DAY_TIME.format(reminder.since())).append(" UTC\n   Console: ").append(reminder.link()).append('\n'));
+                    .append(counted(reminder.count(), reminder.unit()).replaceFirst(" ", " more "))
+                    .append(reminder.since() == null ? "" : " since " + DAY_TIME.format(reminder.since()) + " UTC")
+                    .append("\n   Console: ").append(reminder.link()).append('\n'));
             more(text, reminders.size(), overview);
         }
         return text.toString().strip();

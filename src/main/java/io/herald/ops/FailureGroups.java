@@ -62,7 +62,7 @@ public class FailureGroups {
                     + (row.sentLate() ? " sent after its send window" : " not sent within its send window")
                     + (row.window() == null ? "" : " (" + human(row.window()) + " from the event)"),
                     "delivery", example, links.notification(row.notificationId()),
-                    links.failures("window", "missed", "type", row.detail(), "channel", row.where()), 1, row.at(), row.at());
+                    links.failures("state", "WINDOW_MISSED", "type", row.detail(), "channel", row.where()), 1, row.at(), row.at());
             case "QUARANTINED" -> new FailureGroup(keyOf(row), capitalised(row.where()) + " events quarantined at step "
                     + row.detail() + " - they did not become notifications; fix the cause, then re-drive them",
                     "event", example, links.quarantined(row.id()),

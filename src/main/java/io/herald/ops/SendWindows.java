@@ -3,6 +3,7 @@ package io.herald.ops;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
@@ -40,38 +41,51 @@ public class SendWindows {
 
     /**
      * Called once a delivery was sent. Almost every send is on time, which is known without the
-     * database; only a late-looking one is checked against the stored deadline and flagged.
+     * database; only a late-looking one is checked against the stored deadline and flagged. Never
+     * throws: the message is already with the provider, and a flag must not turn it into a failure
+     * (a late send missed here is still visible by sent_at > window_deadline).
      */
     public void checkSent(long deliveryId, CanonicalNotification notification, String channel) {
-        if (notification.occurredAt() == null || Instant.now().isBefore(deadlineOf(notification))) {
-            return;
-        }
-        int flagged = jdbc.update("""
-                UPDATE delivery d SET window_missed_at = d.sent_at FROM notification n
-                WHERE d.id = ? AND n.id = d.notification_id AND d.window_missed_at IS NULL AND d.sent_at > n.window_deadline""",
-                deliveryId);
-        if (flagged > 0) {
-            metrics.windowMissed(notification.type(), channel);
-            log.warn("Delivery {} ({} by {}) was sent after its window", deliveryId, notification.type(), channel);
+        try {
+            if (notification.occurredAt() == null || Instant.now().isBefore(deadlineOf(notification))) {
+                return;
+            }
+            int flagged = jdbc.update("""
+                    UPDATE delivery d SET window_missed_at = d.sent_at FROM notification n
+                    WHERE d.id = ? AND n.id = d.notification_id AND d.window_missed_at IS NULL AND d.sent_at > n.window_deadline""",
+                    deliveryId);
+            if (flagged > 0) {
+                metrics.windowMissed(notification.type(), channel);
+                log.debug("Delivery {} ({} by {}) was sent after its window", deliveryId, notification.type(), channel);
+            }
+        } catch (RuntimeException e) {
+            log.warn("Delivery {} was sent, but whether it missed its window could not be recorded: {}", deliveryId, e.getMessage());
         }
     }
 
     /**
-     * Flags deliveries still not sent when their deadline passed. One statement: when several
-     * instances run it at once, each row is flagged (and counted) by one of them only.
+     * Flags deliveries still not sent when their deadline passed, up to a batch per poll. Rows
+     * another instance (or a delivery in progress) holds are skipped, not waited for, and taken at
+     * a later poll; each row is flagged (and counted) once.
      */
     public int flagMissed() {
         List<Map<String, Object>> missed = jdbc.queryForList("""
                 UPDATE delivery d SET window_missed_at = now()
                 FROM notification n
-                WHERE n.id = d.notification_id AND d.window_missed_at IS NULL
-                  AND d.state IN ('PENDING', 'RETRYING', 'PARKED', 'FAILED', 'UNCERTAIN')
-                  AND n.window_deadline < now()
+                WHERE n.id = d.notification_id
+                  AND d.id IN (SELECT w.id FROM delivery w JOIN notification wn ON wn.id = w.notification_id
+                               WHERE w.window_missed_at IS NULL AND w.state IN ('PENDING', 'RETRYING', 'PARKED', 'FAILED', 'UNCERTAIN')
+                                 AND wn.window_deadline < now()
+                               LIMIT 5000 FOR UPDATE OF w SKIP LOCKED)
                 RETURNING d.id, d.state, d.channel, n.type""");
+        Map<String, Long> byKind = new TreeMap<>();
         for (Map<String, Object> row : missed) {
             metrics.windowMissed((String) row.get("type"), (String) row.get("channel"));
-            log.warn("Delivery {} ({} by {}) missed its send window: still {}", row.get("id"), row.get("type"), row.get("channel"),
-                    row.get("state"));
+            byKind.merge(row.get("type") + " by " + row.get("channel") + " still " + row.get("state"), 1L, Long::sum);
+        }
+        if (!missed.isEmpty()) {
+            // One line per poll, not per delivery: a backlog of old events would otherwise flood the log.
+            log.warn("{} deliveries missed their send window while not sent: {}", missed.size(), byKind);
         }
         return missed.size();
     }
