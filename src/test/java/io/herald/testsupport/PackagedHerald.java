@@ -88,6 +88,7 @@ public final class PackagedHerald {
         env.put("HERALD_SUPPORT_WEBHOOK_SECRET", SUPPORT_SECRET);
         env.put("HERALD_BILLING_WEBHOOK_SECRET", BILLING_SECRET);
         env.put("HERALD_ADMIN_USERNAME", "admin");
+        env.put("HERALD_CONSOLE_BASE_URL", "https://herald.example.test");
         env.put("HERALD_ADMIN_PASSWORD", ADMIN_PASSWORD);
         env.put("HERALD_CRM_OUTBOX_TABLE", "crm.crm_outbox");
         env.put("HERALD_SMS_URL", sandbox + "/2010-04-01/Accounts/ACit/Messages.json");
