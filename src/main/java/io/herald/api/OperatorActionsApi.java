@@ -11,9 +11,7 @@ import io.herald.console.NotificationTimeline;
 import io.herald.console.OperatorActions;
 import io.herald.console.WeeklyReport;
 import io.herald.console.WeeklyReportCsv;
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -99,10 +97,7 @@ public class OperatorActionsApi {
 
     @GetMapping("/reports/weekly.csv")
     public ResponseEntity<String> weeklyCsv(@RequestParam(required = false) String week) {
-        WeeklyReport.Report weekly = report.of(week);
-        return ResponseEntity.ok().contentType(new MediaType("text", "csv", java.nio.charset.StandardCharsets.UTF_8))
-                .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"herald-exceptions-" + weekly.week() + ".csv\"")
-                .body(csv.write(weekly));
+        return csv.download(report.of(week));
     }
 
     @ExceptionHandler(ActionRefused.class)

@@ -1,12 +1,10 @@
 package io.herald.console;
 
-import java.nio.charset.StandardCharsets;
 import java.security.Principal;
 import java.util.List;
 import java.util.Map;
 
 import io.herald.ledger.UnroutedEvents;
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -107,10 +105,7 @@ public class ConsolePages {
 
     @GetMapping("/console/report.csv")
     public ResponseEntity<String> reportCsv(@RequestParam(required = false) String week) {
-        WeeklyReport.Report weekly = report.of(week);
-        return ResponseEntity.ok().contentType(new MediaType("text", "csv", StandardCharsets.UTF_8))
-                .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"herald-exceptions-" + weekly.week() + ".csv\"")
-                .body(csv.write(weekly));
+        return csv.download(report.of(week));
     }
 
     @ExceptionHandler(ActionRefused.class)

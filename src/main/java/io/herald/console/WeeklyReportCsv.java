@@ -1,12 +1,23 @@
 package io.herald.console;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
 import org.springframework.stereotype.Component;
 
 /** The weekly review as CSV for a spreadsheet: section, key, count; then one line per open item. */
 @Component
 public class WeeklyReportCsv {
+
+    /** The CSV as a download named for its week (herald-exceptions-2026-W47.csv). */
+    public ResponseEntity<String> download(WeeklyReport.Report report) {
+        return ResponseEntity.ok().contentType(new MediaType("text", "csv", StandardCharsets.UTF_8))
+                .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"herald-exceptions-" + report.week() + ".csv\"")
+                .body(write(report));
+    }
 
     public String write(WeeklyReport.Report report) {
         StringBuilder csv = new StringBuilder("section,key,count\n");
