@@ -135,6 +135,36 @@ class GuaranteesTest extends HeraldIntegrationTest {
     }
 
     @Test
+    void refusalsOfSingleMessagesDoNotOpenTheBreakerForEveryoneElse() throws Exception {
+        // More refusals than the breaker's minimum-calls (local: 5 in a window of 10): each is this message's problem,
+        // not the provider's, so the breaker stays closed and the next customer's SMS goes out at once.
+        String phone = "+1500556" + (1000 + Integer.parseInt(newTicketId()) % 8999);
+        StubMapping refusal = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))
+                .atPriority(1).willReturn(aResponse().withStatus(400).withHeader("Content-Type", "application/json")
+                        .withBody("{\"code\": 21614, \"message\": \"To number is not a mobile number\"}")));
+        try {
+            String refused = customerWithPhone(phone);
+            List<String> keys = new java.util.ArrayList<>();
+            for (int i = 0; i < 7; i++) {
+                String unique = newTicketId();
+                postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", refused));
+                keys.add(Samples.paymentFailedKey(unique));
+            }
+            keys.forEach(key -> awaitStates(key, Map.of("sms", "FAILED")));
+            // Each refused once, with the provider's reason: none was held back by an open breaker.
+            keys.forEach(key -> assertThat(attempts(key, "sms")).extracting(a -> a.get("outcome")).as(key).containsExactly("FAILED"));
+
+            String fine = customerWithPhone("+1500557" + (1000 + Integer.parseInt(newTicketId()) % 8999));
+            String unique = newTicketId();
+            postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", fine));
+            awaitStates(Samples.paymentFailedKey(unique), Map.of("sms", "SENT"));
+            assertThat(attempts(Samples.paymentFailedKey(unique), "sms")).extracting(a -> a.get("outcome")).containsExactly("SENT");
+        } finally {
+            infra.providers().removeStub(refusal);
+        }
+    }
+
+    @Test
     void retriesExhaustedEndInFailedWithEveryAttemptKept() throws Exception {
         String customer = "cus_exhaust" + newTicketId();
         String token = "tok-" + customer;
