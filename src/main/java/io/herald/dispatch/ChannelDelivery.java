@@ -87,7 +87,11 @@ public class ChannelDelivery {
                 return;
             }
         }
-        Customer customer = directory.find(notification.customerId()).orElse(null);
+        // Read once by dispatch for all channels; a parked re-drive or a resend reads it here.
+        Customer customer = exchange.getProperty(DispatchPlanner.CUSTOMER, Customer.class);
+        if (customer == null) {
+            customer = directory.find(notification.customerId()).orElse(null);
+        }
         if (customer == null) {
             skip(exchange, delivery.id(), "customer " + notification.customerId() + " is no longer in the directory");
             return;

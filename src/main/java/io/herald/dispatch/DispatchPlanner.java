@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.List;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.identity.CustomerDirectory;
 import io.herald.ledger.NotificationLedger;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
@@ -18,24 +19,32 @@ public class DispatchPlanner {
     public static final String NOTIFICATION_ID = "heraldNotificationId";
     public static final String KEY = "heraldIdempotencyKey";
     public static final String FIRST_SUCCESS = "heraldFirstSuccess";
+    /** The customer's directory entry, read once for all the notification's channels (absent if not in the directory). */
+    public static final String CUSTOMER = "heraldCustomer";
 
     private final ObjectMapper json;
     private final NotificationCatalog catalog;
     private final NotificationLedger ledger;
+    private final CustomerDirectory directory;
 
-    public DispatchPlanner(ObjectMapper json, NotificationCatalog catalog, NotificationLedger ledger) {
+    public DispatchPlanner(ObjectMapper json, NotificationCatalog catalog, NotificationLedger ledger, CustomerDirectory directory) {
         this.json = json;
         this.catalog = catalog;
         this.ledger = ledger;
+        this.directory = directory;
     }
 
-    /** Reads the notification and its ledger id into exchange properties (and its key, for the idempotent consumer). */
+    /**
+     * Reads the notification, its ledger id and the customer's directory entry into exchange properties
+     * (and its key, for the idempotent consumer). The channels share the entry instead of each reading it.
+     */
     public void read(Exchange exchange) throws IOException {
         CanonicalNotification notification = json.readValue(exchange.getMessage().getBody(String.class), CanonicalNotification.class);
         exchange.setProperty(NOTIFICATION, notification);
         exchange.setProperty(KEY, notification.idempotencyKey());
         exchange.setProperty(FIRST_SUCCESS, catalog.entry(notification.type()).firstSuccess());
         exchange.setProperty(NOTIFICATION_ID, ledger.idOf(notification.idempotencyKey()));
+        directory.find(notification.customerId()).ifPresent(customer -> exchange.setProperty(CUSTOMER, customer));
     }
 
     /** The channels in catalog order (first-success relies on the order). */

@@ -5,6 +5,9 @@ import javax.sql.DataSource;
 import org.apache.camel.processor.idempotent.jdbc.JdbcMessageIdRepository;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The dispatch route's idempotent consumer repository: camel-sql's JDBC repository in PostgreSQL
@@ -18,8 +21,16 @@ public class IdempotentRepositories {
 
     @Bean
     JdbcMessageIdRepository dispatchedNotifications(DataSource dataSource) {
-        JdbcMessageIdRepository repository = new JdbcMessageIdRepository(dataSource, "dispatch");
+        // Each check and each add is a single statement, which PostgreSQL makes atomic on its own:
+        // camel-sql's default wraps every call in a transaction (two more round trips per call).
+        // The primary key is what keeps a key from being added twice; a second instance adding the
+        // same key at the same moment is simply a no-op, not an error.
+        TransactionTemplate statementByStatement = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        statementByStatement.setPropagationBehavior(TransactionDefinition.PROPAGATION_SUPPORTS);
+        JdbcMessageIdRepository repository = new JdbcMessageIdRepository(dataSource, statementByStatement, "dispatch");
         repository.setCreateTableIfNotExists(false);
+        repository.setInsertString("INSERT INTO CAMEL_MESSAGEPROCESSED (processorName, messageId, createdAt) VALUES (?, ?, ?)"
+                + " ON CONFLICT DO NOTHING");
         return repository;
     }
 }

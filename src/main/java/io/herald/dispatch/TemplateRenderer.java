@@ -3,21 +3,26 @@ package io.herald.dispatch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 import com.samskivert.mustache.Mustache;
 import com.samskivert.mustache.MustacheException;
+import com.samskivert.mustache.Template;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
  * Renders message templates from the templates folder: templates/&lt;type&gt;/&lt;channel&gt;.&lt;part&gt;.&lt;locale&gt;.mustache,
  * trying the customer's locale (en-GB), then its language (en), then the default locale.
- * Files are read on every render, so an edited template applies to the next message.
+ * A compiled template is kept until its file changes (modification time or size), so an edited
+ * template applies to the next message while an unchanged one is not read and compiled each time.
  * Mustache is strict for variables: a missing one is an error, never a blank in a customer's message;
  * a section ({{#x}}...{{/x}}) on a missing value is simply left out, which is what sections are for.
  */
@@ -28,6 +33,11 @@ public class TemplateRenderer {
     private final String defaultLocale;
     private final Mustache.Compiler compiler = Mustache.compiler().escapeHTML(false);
     private final Mustache.Compiler htmlCompiler = Mustache.compiler().escapeHTML(true);
+    private final Map<Path, Compiled> compiled = new ConcurrentHashMap<>();
+
+    /** A compiled template and the version of the file it came from. */
+    private record Compiled(FileTime modified, long size, Template template) {
+    }
 
     public TemplateRenderer(@Value("${herald.templates-dir:templates}") String root,
                             @Value("${herald.default-locale:en}") String defaultLocale) {
@@ -42,14 +52,24 @@ public class TemplateRenderer {
                     + locale + " or " + defaultLocale + " (looked in " + root.resolve(type) + ")");
         }
         try {
-            String source = Files.readString(file);
-            Mustache.Compiler engine = part.equals("html") ? htmlCompiler : compiler;
-            return engine.compile(source).execute(context).strip();
+            return template(file, part).execute(context).strip();
         } catch (MustacheException e) {
             throw new TemplateMissing("template " + file + " cannot be filled: " + e.getMessage());
         } catch (IOException e) {
             throw new TemplateMissing("template " + file + " cannot be read: " + e.getMessage());
         }
+    }
+
+    /** The compiled template, compiled again only when the file changed since (checked on every render). */
+    private Template template(Path file, String part) throws IOException {
+        BasicFileAttributes now = Files.readAttributes(file, BasicFileAttributes.class);
+        Compiled kept = compiled.get(file);
+        if (kept == null || !kept.modified().equals(now.lastModifiedTime()) || kept.size() != now.size()) {
+            Mustache.Compiler engine = part.equals("html") ? htmlCompiler : compiler;
+            kept = new Compiled(now.lastModifiedTime(), now.size(), engine.compile(Files.readString(file)));
+            compiled.put(file, kept);
+        }
+        return kept.template();
     }
 
     /** Like render, for an optional part (email.html): empty when no locale has that template. */

@@ -8,7 +8,8 @@ import org.springframework.stereotype.Component;
 /**
  * Commits a consumed record's offset once the event is safely recorded (routed, ignored,
  * quarantined or delivered). Consumers run with allowManualCommit=true and autoCommitEnable=false,
- * so a crash before this step re-reads the record and the ledger's dedup absorbs it.
+ * so a crash before this step re-reads the record and the ledger's dedup absorbs it. The commit is
+ * sent asynchronously, after the poll (see AsyncOffsetCommits).
  */
 @Component
 public class KafkaOffsets {

@@ -34,10 +34,14 @@ public class DeliveryLedger {
         this.jdbc = jdbc;
     }
 
+    /**
+     * The delivery row, created PENDING if new, with its current state: one round trip (the no-op
+     * update on a conflict only makes RETURNING give back the existing row, state unchanged).
+     */
     public Delivery open(long notificationId, String channel) {
-        jdbc.update("INSERT INTO delivery (notification_id, channel, state) VALUES (?, ?, 'PENDING') ON CONFLICT DO NOTHING",
-                notificationId, channel);
-        return jdbc.queryForObject("SELECT id, state FROM delivery WHERE notification_id = ? AND channel = ?",
+        return jdbc.queryForObject("""
+                INSERT INTO delivery (notification_id, channel, state) VALUES (?, ?, 'PENDING')
+                ON CONFLICT (notification_id, channel) DO UPDATE SET channel = EXCLUDED.channel RETURNING id, state""",
                 (row, n) -> new Delivery(row.getLong("id"), row.getString("state")), notificationId, channel);
     }
 
@@ -56,10 +60,12 @@ public class DeliveryLedger {
 
     /** Sent: the state, the provider's id, and the attempt (with the provider's status, if it gave one). */
     public void sent(long deliveryId, String providerMessageId, Integer providerStatus) {
-        jdbc.update("UPDATE delivery SET state = 'SENT', provider_message_id = ?, reason = NULL, next_attempt_at = NULL, sent_at = now(),"
-                + " updated_at = now() WHERE id = ?",
-                providerMessageId, deliveryId);
-        attempt(deliveryId, "SENT", providerStatus, providerMessageId);
+        // Both rows in one statement (one round trip): the state change and its attempt.
+        jdbc.update("""
+                WITH sent AS (UPDATE delivery SET state = 'SENT', provider_message_id = ?, reason = NULL, next_attempt_at = NULL,
+                                     sent_at = now(), updated_at = now() WHERE id = ? RETURNING id)
+                INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) SELECT id, 'SENT', ?, ? FROM sent""",
+                providerMessageId, deliveryId, providerStatus, providerMessageId);
     }
 
     public void skipped(long deliveryId, String reason) {

@@ -5,13 +5,19 @@ import static org.awaitility.Awaitility.await;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
@@ -27,11 +33,12 @@ import org.junit.jupiter.api.Test;
 import org.springframework.test.context.TestPropertySource;
 
 /**
- * Throughput benchmark, not a test: {@code mvn -Pbenchmark test [-Dbenchmark.events=3000]}.
+ * Throughput benchmark, not a test: {@code mvn -Pbenchmark test [-Dbenchmark.events=3000] [-Dbenchmark.warmup=1000]}.
  * Drives the whole embedded stack end to end (billing events on Kafka -> mapping -> ledger ->
  * dispatch -> email to GreenMail, SMS and ops webhook to the WireMock sandbox; ledger and dedup on
  * PostgreSQL) and prints sustained notifications per second, p50/p99 latency from publishing the
- * event to the SMS provider receiving its request, and peak heap. Everything runs in this one JVM
+ * event to the SMS provider receiving its request, peak heap, and the CPU each part of the stack used
+ * per notification (the figure to compare on a shared, noisy machine). Everything runs in this one JVM
  * (PostgreSQL as a child process), on this machine's cores, so the figures are for the whole stack.
  */
 @TestPropertySource(properties = {
@@ -47,11 +54,15 @@ class ThroughputBenchmark extends HeraldIntegrationTest {
             jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Bench', ?, ?) ON CONFLICT DO NOTHING",
                     "cus_bench" + c, "bench" + c + "@example.net", "+4477002" + String.format("%05d", c));
         }
-        run("warmup", 300);
+        // Warm up first: the JIT compiler is still busy for a while after startup, and its CPU would
+        // be counted against the measured events (300 warm-up events left ~10 ms per notification of it).
+        run("warmup", Integer.getInteger("benchmark.warmup", 1000));
         System.gc();
         ManagementFactory.getMemoryPoolMXBeans().forEach(MemoryPoolMXBean::resetPeakUsage);
 
+        CpuTime cpuBefore = CpuTime.now(databasePort());
         Map<String, Long> published = run("measure", events);
+        CpuTime cpuAfter = CpuTime.now(databasePort());
         long peakHeap = ManagementFactory.getMemoryPoolMXBeans().stream().filter(p -> p.getType() == MemoryType.HEAP)
                 .mapToLong(p -> p.getPeakUsage().getUsed()).sum();
 
@@ -78,7 +89,73 @@ class ThroughputBenchmark extends HeraldIntegrationTest {
                 events, events * 3, seconds, events / seconds, events * 3 / seconds,
                 latencies.get(latencies.size() / 2), latencies.get((int) (latencies.size() * 0.99)), latencies.get(latencies.size() - 1),
                 peakHeap / (1024 * 1024), Runtime.getRuntime().availableProcessors());
+        cpuAfter.printSince(cpuBefore, events);
         printWhereTheTimeGoes();
+    }
+
+    private static int databasePort() {
+        Matcher port = Pattern.compile("localhost:(\\d+)/").matcher(infra.heraldSettings().get("herald.db.url"));
+        return port.find() ? Integer.parseInt(port.group(1)) : -1;
+    }
+
+    /**
+     * CPU used while the measured events ran, by part of the stack: a per-notification cost that holds
+     * up on a machine shared with other work, where wall-clock rates do not. Threads are grouped by
+     * name; threads that ended meanwhile, GC and JIT make up the rest of the JVM's total. PostgreSQL
+     * runs as its own processes (found by its port).
+     */
+    record CpuTime(Map<Long, String> threadNames, Map<Long, Long> threadNanos, long jvmNanos, long postgresNanos) {
+
+        private static final Map<String, Pattern> PARTS = new LinkedHashMap<>();
+
+        static {
+            PARTS.put("Herald ingest (Kafka consumers: mapping, intake)", Pattern.compile("KafkaConsumer\\[herald\\.(billing|support|crm)"));
+            PARTS.put("Herald Kafka producer I/O", Pattern.compile("kafka-producer-network-thread|KafkaProducer"));
+            PARTS.put("Herald dispatch (consumer, channels) + other Camel", Pattern.compile("KafkaConsumer\\[herald\\.notifications|- Split|Camel .*thread"));
+            PARTS.put("Kafka broker (embedded)", Pattern.compile("^(data-plane|kafka|quorum|broker|controller|ExpirationReaper|raft|group-coordinator|executor-)"));
+            PARTS.put("SMTP server (GreenMail)", Pattern.compile("^smtp:"));
+            PARTS.put("provider sandbox (WireMock)", Pattern.compile("^qtp"));
+        }
+
+        static CpuTime now(int databasePort) {
+            Map<Long, String> names = new HashMap<>();
+            Map<Long, Long> nanos = new HashMap<>();
+            ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+            for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+                if (info != null) {
+                    names.put(info.getThreadId(), info.getThreadName());
+                    nanos.put(info.getThreadId(), Math.max(0, threads.getThreadCpuTime(info.getThreadId())));
+                }
+            }
+            long jvm = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+            long postgres = ProcessHandle.allProcesses()
+                    .filter(p -> p.info().commandLine().map(c -> c.contains("postgres") && c.contains("-p " + databasePort + " ")).orElse(false))
+                    .flatMap(p -> Stream.concat(Stream.of(p), p.descendants()))
+                    .mapToLong(p -> p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L)).sum();
+            return new CpuTime(names, nanos, jvm, postgres);
+        }
+
+        void printSince(CpuTime before, int notifications) {
+            Map<String, Long> parts = new LinkedHashMap<>();
+            PARTS.keySet().forEach(part -> parts.put(part, 0L));
+            long grouped = 0;
+            for (Map.Entry<Long, Long> thread : threadNanos.entrySet()) {
+                long used = thread.getValue() - before.threadNanos.getOrDefault(thread.getKey(), 0L);
+                String name = threadNames.get(thread.getKey());
+                String part = PARTS.entrySet().stream().filter(e -> e.getValue().matcher(name).find()).map(Map.Entry::getKey)
+                        .findFirst().orElse(null);
+                if (part != null) {
+                    parts.merge(part, used, Long::sum);
+                    grouped += used;
+                }
+            }
+            long jvm = jvmNanos - before.jvmNanos;
+            parts.put("rest of the JVM (other and ended threads, GC, JIT)", jvm - grouped);
+            parts.put("JVM total", jvm);
+            parts.put("PostgreSQL (its processes)", postgresNanos - before.postgresNanos);
+            System.out.println("CPU per notification, ms (the whole stack shares the machine's cores)");
+            parts.forEach((part, ns) -> System.out.printf("  %-54s %7.2f%n", part, ns / 1e6 / notifications));
+        }
     }
 
     /** The route steps with the most total processing time (Camel's processor MBeans, as Hawtio shows them). */

@@ -1,0 +1,64 @@
+package io.herald.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
+import jakarta.mail.Message;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeMessage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The kept SMTP connections: every mail arrives, and a connection the server dropped while idle is not used. */
+class SmtpConnectionsTest {
+
+    private GreenMail server;
+    private SmtpConnections sender;
+
+    @BeforeEach
+    void start() {
+        server = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP).dynamicPort());
+        server.start();
+        sender = new SmtpConnections("127.0.0.1", server.getSmtp().getPort(), "", "", 2);
+    }
+
+    @AfterEach
+    void stop() {
+        sender.destroy();
+        server.stop();
+    }
+
+    @Test
+    void everyMailArrivesOnKeptConnections() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            sender.send(mail("mail " + i));
+        }
+        assertThat(server.getReceivedMessages()).extracting(MimeMessage::getSubject)
+                .containsExactly("mail 0", "mail 1", "mail 2", "mail 3", "mail 4");
+    }
+
+    @Test
+    void aConnectionTheServerDroppedWhileIdleIsReplacedBeforeSending() throws Exception {
+        sender.send(mail("before"));
+        int port = server.getSmtp().getPort();
+        server.stop();   // drops the kept connection
+        server = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+        server.start();
+        Thread.sleep(SmtpConnections.CHECK_AFTER_IDLE_MS + 200);
+
+        sender.send(mail("after"));
+
+        assertThat(server.getReceivedMessages()).extracting(MimeMessage::getSubject).containsExactly("after");
+    }
+
+    private MimeMessage mail(String subject) throws Exception {
+        MimeMessage message = new MimeMessage(sender.getSession());
+        message.setFrom(new InternetAddress("notifications@herald.local"));
+        message.setRecipient(Message.RecipientType.TO, new InternetAddress("someone@example.net"));
+        message.setSubject(subject);
+        message.setText("text");
+        return message;
+    }
+}
