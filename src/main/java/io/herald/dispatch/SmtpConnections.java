@@ -1,5 +1,6 @@
 package io.herald.dispatch;
 
+import java.time.Clock;
 import java.util.Date;
 import java.util.Deque;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -13,6 +14,7 @@ import org.eclipse.angus.mail.util.MailStreamProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
@@ -70,12 +72,20 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
 
     private final Deque<Connection> idle = new ConcurrentLinkedDeque<>();
     private final int messagesPerConnection;
+    /** How long a connection has been idle is read from this clock (a test moves it instead of waiting). */
+    private final Clock clock;
 
+    @Autowired
     public SmtpConnections(@Value("${herald.mail.host}") String host,
                            @Value("${herald.mail.port}") int port,
                            @Value("${herald.mail.username:}") String username,
                            @Value("${herald.mail.password:}") String password,
                            @Value("${herald.mail.messages-per-connection:100}") int messagesPerConnection) {
+        this(host, port, username, password, messagesPerConnection, Clock.systemUTC());
+    }
+
+    SmtpConnections(String host, int port, String username, String password, int messagesPerConnection, Clock clock) {
+        this.clock = clock;
         this.messagesPerConnection = Math.max(1, messagesPerConnection);
         setProtocol("smtp");
         setHost(host);
@@ -108,7 +118,7 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
             throw e;
         }
         connection.sent++;
-        connection.lastUsed = System.currentTimeMillis();
+        connection.lastUsed = clock.millis();
         if (connection.sent >= messagesPerConnection || idle.size() >= MAX_IDLE) {
             close(connection);
         } else {
@@ -118,7 +128,7 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
 
     private Connection borrow() throws MessagingException {
         for (Connection kept = idle.pollFirst(); kept != null; kept = idle.pollFirst()) {
-            long idleMs = System.currentTimeMillis() - kept.lastUsed;
+            long idleMs = clock.millis() - kept.lastUsed;
             if (idleMs > IDLE_CLOSE_MS) {
                 close(kept);
             } else if (idleMs <= CHECK_AFTER_IDLE_MS || kept.transport.isConnected()) {

@@ -2,6 +2,12 @@ package io.herald.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicLong;
+
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import jakarta.mail.Message;
@@ -16,12 +22,30 @@ class SmtpConnectionsTest {
 
     private GreenMail server;
     private SmtpConnections sender;
+    /** The sender's clock: moved forward instead of waiting for a connection to become idle. */
+    private final AtomicLong now = new AtomicLong(1_000_000);
+    private final Clock clock = new Clock() {
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(now.get());
+        }
+    };
 
     @BeforeEach
     void start() {
         server = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP).dynamicPort());
         server.start();
-        sender = new SmtpConnections("127.0.0.1", server.getSmtp().getPort(), "", "", 2);
+        sender = new SmtpConnections("127.0.0.1", server.getSmtp().getPort(), "", "", 2, clock);
     }
 
     @AfterEach
@@ -46,7 +70,7 @@ class SmtpConnectionsTest {
         server.stop();   // drops the kept connection
         server = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
         server.start();
-        Thread.sleep(SmtpConnections.CHECK_AFTER_IDLE_MS + 200);
+        now.addAndGet(SmtpConnections.CHECK_AFTER_IDLE_MS + 200);
 
         sender.send(mail("after"));
 
