@@ -27,7 +27,16 @@ public class IdempotentRepositories {
         // same key at the same moment is simply a no-op, not an error.
         TransactionTemplate statementByStatement = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
         statementByStatement.setPropagationBehavior(TransactionDefinition.PROPAGATION_SUPPORTS);
-        JdbcMessageIdRepository repository = new JdbcMessageIdRepository(dataSource, statementByStatement, "dispatch");
+        JdbcMessageIdRepository repository = new JdbcMessageIdRepository(dataSource, statementByStatement, "dispatch") {
+            /**
+             * One statement instead of camel-sql's count-then-insert: the insert skips a key already
+             * there (ON CONFLICT DO NOTHING) and says by its row count whether this call added it.
+             */
+            @Override
+            public boolean add(String key) {
+                return insert(key) == 1;
+            }
+        };
         repository.setCreateTableIfNotExists(false);
         repository.setInsertString("INSERT INTO CAMEL_MESSAGEPROCESSED (processorName, messageId, createdAt) VALUES (?, ?, ?)"
                 + " ON CONFLICT DO NOTHING");

@@ -40,7 +40,7 @@ public final class EmbeddedInfrastructure {
         ServerSetup smtp = new ServerSetup(smtpPort, "127.0.0.1", ServerSetup.PROTOCOL_SMTP);
         mail = new GreenMail(smtpPort == 0 ? smtp.dynamicPort() : smtp);
         mail.start();
-        providers = new WireMockServer(options().port(providerPort).bindAddress("127.0.0.1").globalTemplating(true));
+        providers = new WireMockServer(options().port(providerPort).bindAddress("127.0.0.1"));
         providers.start();
         // Accept anything by default, as a provider sandbox would; tests add stubs of their own.
         providers.stubFor(any(anyUrl()).atPriority(10).willReturn(aResponse().withStatus(202)
@@ -48,10 +48,12 @@ public final class EmbeddedInfrastructure {
         // The SMS and push sandboxes answer like their providers, with a message id.
         providers.stubFor(post(urlPathMatching("/2010-04-01/Accounts/[^/]+/Messages.json")).atPriority(9)
                 .willReturn(aResponse().withStatus(201).withHeader("Content-Type", "application/json")
-                        .withBody("{\"sid\": \"SM{{randomValue length=32 type='HEXADECIMAL'}}\", \"status\": \"queued\"}")));
+                        .withBody("{\"sid\": \"SM{{randomValue length=32 type='HEXADECIMAL'}}\", \"status\": \"queued\"}")
+                        .withTransformers("response-template")));
         providers.stubFor(post(urlPathMatching("/v1/projects/[^/]+/messages:send")).atPriority(9)
                 .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
-                        .withBody("{\"name\": \"projects/herald-local/messages/{{randomValue length=19 type='NUMERIC'}}\"}")));
+                        .withBody("{\"name\": \"projects/herald-local/messages/{{randomValue length=19 type='NUMERIC'}}\"}")
+                        .withTransformers("response-template")));
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "embedded-infrastructure-stop"));
     }
 
