@@ -3,6 +3,7 @@ package io.herald.dispatch;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,9 +21,9 @@ import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * The bookkeeping every channel route shares around its provider call: open the ledger row
- * (a settled one is never sent again), honour the strategy, the customer's preferences and
- * consent, find the address in the directory, render the channel's templates, and record the
+ * The bookkeeping every channel route shares around its provider call: honour the strategy, the
+ * customer's preferences and consent, find the address in the directory, render the channel's
+ * templates, claim the ledger row for the send (a settled one is never sent again), and record the
  * outcome with the provider's message id. Skips are recorded with their reason, not as failures.
  */
 @Component
@@ -66,6 +67,11 @@ public class ChannelDelivery {
         this.sendWindows = sendWindows;
     }
 
+    /**
+     * Everything up to the provider call. What to send is decided and rendered first, then the
+     * delivery is claimed for it in one statement (DeliveryLedger.claimForSending); a delivery that is
+     * not to be sent, or whose claim finds it settled, is recorded as such instead.
+     */
     public void prepare(Exchange exchange, String channel) {
         CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
         long notificationId = exchange.getProperty(DispatchPlanner.NOTIFICATION_ID, Long.class);
@@ -73,38 +79,18 @@ public class ChannelDelivery {
         exchange.setProperty(CHANNEL, channel);
         exchange.setProperty(TYPE, notification.type());
         exchange.removeProperty(SKIP);
-        DeliveryLedger.Delivery delivery = ledger.open(notificationId, channel);
-        exchange.setProperty(DELIVERY_ID, delivery.id());
         boolean resend = exchange.getProperty(RESEND) != null;
-        if (delivery.settled() && !resend) {
-            exchange.setProperty(SKIP, "already " + delivery.state());
-            return;
-        }
-        if (entry.firstSuccess() && !resend) {
-            String sentOn = ledger.sentChannel(notificationId);
-            if (sentOn != null) {
-                skip(exchange, delivery.id(), "not needed: already sent by " + sentOn + " (strategy first-success)");
-                return;
-            }
-        }
         // Read once by dispatch for all channels; a parked re-drive or a resend reads it here.
         Customer customer = exchange.getProperty(DispatchPlanner.CUSTOMER, Customer.class);
         if (customer == null) {
             customer = directory.find(notification.customerId()).orElse(null);
         }
-        if (customer == null) {
-            skip(exchange, delivery.id(), "customer " + notification.customerId() + " is no longer in the directory");
-            return;
-        }
-        if (!Recipients.allowed(channel, entry.category(), customer)) {
-            skip(exchange, delivery.id(), "customer " + customer.customerId() + " opted out of " + channel + " for " + entry.category());
+        String notSending = reasonNotToSend(channel, notification, notificationId, entry, customer, resend);
+        if (notSending != null) {
+            recordNotSent(exchange, notificationId, channel, notSending, resend);
             return;
         }
         Recipients.Address address = Recipients.of(channel, customer);
-        if (!address.present()) {
-            skip(exchange, delivery.id(), "customer " + customer.customerId() + " has " + address.missing() + " in the directory");
-            return;
-        }
         Map<String, Object> context = MessageContext.of(notification, customer);
         Map<String, String> parts = new LinkedHashMap<>();
         for (String part : PARTS_BY_CHANNEL.get(channel)) {
@@ -116,11 +102,51 @@ public class ChannelDelivery {
         }
         String headline = parts.getOrDefault("subject", parts.get("title"));
         String text = parts.getOrDefault("text", parts.get("body"));
-        ledger.sending(delivery.id(), address.masked(), headline, Masking.mask(text));
+        Optional<Long> claimed = ledger.claimForSending(notificationId, channel, address.masked(), headline, Masking.mask(text), resend);
+        if (claimed.isEmpty()) {
+            DeliveryLedger.Delivery settled = ledger.open(notificationId, channel);
+            exchange.setProperty(DELIVERY_ID, settled.id());
+            exchange.setProperty(SKIP, "already " + settled.state());
+            return;
+        }
+        exchange.setProperty(DELIVERY_ID, claimed.get());
         exchange.setProperty(RECIPIENT, address.value());
         exchange.setProperty(PARTS, parts);
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setBody(null);
+    }
+
+    /** Why this channel is not to be sent (null: send it): not needed, no customer, opted out, no address. */
+    private String reasonNotToSend(String channel, CanonicalNotification notification, long notificationId,
+                                   NotificationCatalog.Entry entry, Customer customer, boolean resend) {
+        if (entry.firstSuccess() && !resend) {
+            String sentOn = ledger.sentChannel(notificationId);
+            if (sentOn != null) {
+                return "not needed: already sent by " + sentOn + " (strategy first-success)";
+            }
+        }
+        if (customer == null) {
+            return "customer " + notification.customerId() + " is no longer in the directory";
+        }
+        if (!Recipients.allowed(channel, entry.category(), customer)) {
+            return "customer " + customer.customerId() + " opted out of " + channel + " for " + entry.category();
+        }
+        Recipients.Address address = Recipients.of(channel, customer);
+        if (!address.present()) {
+            return "customer " + customer.customerId() + " has " + address.missing() + " in the directory";
+        }
+        return null;
+    }
+
+    /** A delivery not sent keeps its reason, unless it is already settled (then it stays as it is). */
+    private void recordNotSent(Exchange exchange, long notificationId, String channel, String reason, boolean resend) {
+        DeliveryLedger.Delivery delivery = ledger.open(notificationId, channel);
+        exchange.setProperty(DELIVERY_ID, delivery.id());
+        if (delivery.settled() && !resend) {
+            exchange.setProperty(SKIP, "already " + delivery.state());
+        } else {
+            skip(exchange, delivery.id(), reason);
+        }
     }
 
     /** The provider accepted the message; its id is read from the JSON answer's field (null if none). */
@@ -172,11 +198,28 @@ public class ChannelDelivery {
         String channel = exchange.getProperty(CHANNEL, "delivery", String.class);
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String reason = channel + " not sent: " + ProviderErrors.readable(cause);
+        if (deliveryId == null) {
+            deliveryId = unsettledRowOf(exchange);
+        }
         if (deliveryId != null) {
             ledger.failed(deliveryId, reason, ProviderErrors.statusOf(cause));
             metrics.delivery(channel, "FAILED");
         }
         log.warn("Delivery {} FAILED: {}", deliveryId, reason);
+    }
+
+    /**
+     * The row of a delivery that failed before it was claimed (its template does not render), so the
+     * failure is recorded like any other; none for a row already settled, which stays as it is.
+     */
+    private Long unsettledRowOf(Exchange exchange) {
+        Long notificationId = exchange.getProperty(DispatchPlanner.NOTIFICATION_ID, Long.class);
+        String channel = exchange.getProperty(CHANNEL, String.class);
+        if (notificationId == null || channel == null) {
+            return null;
+        }
+        DeliveryLedger.Delivery delivery = ledger.open(notificationId, channel);
+        return delivery.settled() && exchange.getProperty(RESEND) == null ? null : delivery.id();
     }
 
     private void skip(Exchange exchange, long deliveryId, String reason) {

@@ -5,7 +5,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
@@ -35,7 +37,8 @@ public class DeliveryLedger {
     }
 
     /**
-     * The delivery row, created PENDING if new, with its current state: one round trip (the no-op
+     * The delivery row, created PENDING if new, with its current state (a delivery that is not sent,
+     * or one whose claim found it settled): one round trip (the no-op
      * update on a conflict only makes RETURNING give back the existing row, state unchanged).
      */
     public Delivery open(long notificationId, String channel) {
@@ -45,17 +48,31 @@ public class DeliveryLedger {
                 (row, n) -> new Delivery(row.getLong("id"), row.getString("state")), notificationId, channel);
     }
 
+    /** The settled states as an SQL list, for statements that must leave such a row alone. */
+    private static final String SETTLED_SQL = SETTLED.stream().sorted().map(state -> "'" + state + "'").collect(Collectors.joining(", "));
+
+    /**
+     * Claims the delivery for a send, with what is about to be sent, in one round trip: the row is
+     * created SENDING, or a row that is not settled (PENDING, RETRYING, PARKED) moves to SENDING. A
+     * settled row is left exactly as it is and nothing is returned, unless this is an operator's
+     * resend, which claims it whatever its state.
+     */
+    public Optional<Long> claimForSending(long notificationId, String channel, String recipientMasked, String subject,
+                                          String renderedBody, boolean resend) {
+        return jdbc.queryForList("""
+                INSERT INTO delivery (notification_id, channel, state, recipient_masked, subject, rendered_body, attempts)
+                VALUES (?, ?, 'SENDING', ?, ?, ?, 1)
+                ON CONFLICT (notification_id, channel) DO UPDATE SET state = 'SENDING', recipient_masked = EXCLUDED.recipient_masked,
+                       subject = EXCLUDED.subject, rendered_body = EXCLUDED.rendered_body, attempts = delivery.attempts + 1, updated_at = now()
+                WHERE ? OR delivery.state NOT IN (%s)
+                RETURNING id""".formatted(SETTLED_SQL), Long.class,
+                notificationId, channel, recipientMasked, subject, renderedBody, resend).stream().findFirst();
+    }
+
     /** The channel this notification was already sent on, if any (first-success strategy stops there). */
     public String sentChannel(long notificationId) {
         return jdbc.query("SELECT channel FROM delivery WHERE notification_id = ? AND state IN ('SENT', 'DELIVERED') ORDER BY sent_at LIMIT 1",
                 (row, n) -> row.getString(1), notificationId).stream().findFirst().orElse(null);
-    }
-
-    public void sending(long deliveryId, String recipientMasked, String subject, String renderedBody) {
-        jdbc.update("""
-                UPDATE delivery SET state = 'SENDING', recipient_masked = ?, subject = ?, rendered_body = ?,
-                       attempts = attempts + 1, updated_at = now() WHERE id = ?""",
-                recipientMasked, subject, renderedBody, deliveryId);
     }
 
     /** Sent: the state, the provider's id, and the attempt (with the provider's status, if it gave one). */
