@@ -11,6 +11,7 @@ import static org.awaitility.Awaitility.await;
 import java.lang.management.ManagementFactory;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -272,6 +273,25 @@ class GuaranteesTest extends HeraldIntegrationTest {
         String unique = newTicketId();
         postSignedBilling(Samples.paymentFailed(unique));
         awaitMailFor(Samples.paymentFailedKey(unique));
+    }
+
+    @Test
+    void aWellFormedNotificationThatNeverCameThroughIntakeIsADeadLetterThatSaysSo() throws Exception {
+        String unique = "never-admitted-" + UUID.randomUUID();
+        // A canonical notification as intake would publish it, but written to the topic by something else.
+        String stray = JSON.createObjectNode()
+                .put("idempotencyKey", "billing:invoice.payment_failed:" + unique + ":attempt-1").put("source", "billing")
+                .put("sourceEventId", "evt_" + unique).put("type", "billing.payment_failed").put("customerId", "cus_RkT4aB7cD9eF1g")
+                .put("occurredAt", Instant.now().toString()).put("priority", "high").toString();
+        publish("herald.notifications", "cus_RkT4aB7cD9eF1g", stray);
+        Map<String, Object> row = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT stage, reason FROM dead_letter WHERE payload = ?", stray), rows -> rows.size() == 1).get(0);
+        assertThat(row).containsEntry("stage", "dispatch");
+        assertThat(row.get("reason")).isEqualTo("dispatch failed: IllegalStateException: notification billing:invoice.payment_failed:"
+                + unique + ":attempt-1 is not in the ledger: it did not come through Herald's intake");
+        // Nothing reached the customer: no SMS request (the first channel to answer) and no mail carry its key.
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", containing(unique)))).isEmpty();
+        assertThat(mailsFor("billing:invoice.payment_failed:" + unique + ":attempt-1")).isEmpty();
     }
 
     /** Duplicates the dispatch route's idempotent consumer skipped, read from its Camel MBean (what Hawtio shows). */

@@ -5,10 +5,10 @@ import java.util.List;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.identity.CustomerDirectory;
-import io.herald.ledger.NotificationLedger;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
 import org.apache.camel.Exchange;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 /** Reads a canonical notification off the topic and answers which channels the catalog sends it on. */
@@ -24,13 +24,13 @@ public class DispatchPlanner {
 
     private final ObjectMapper json;
     private final NotificationCatalog catalog;
-    private final NotificationLedger ledger;
+    private final JdbcTemplate jdbc;
     private final CustomerDirectory directory;
 
-    public DispatchPlanner(ObjectMapper json, NotificationCatalog catalog, NotificationLedger ledger, CustomerDirectory directory) {
+    public DispatchPlanner(ObjectMapper json, NotificationCatalog catalog, JdbcTemplate jdbc, CustomerDirectory directory) {
         this.json = json;
         this.catalog = catalog;
-        this.ledger = ledger;
+        this.jdbc = jdbc;
         this.directory = directory;
     }
 
@@ -43,8 +43,23 @@ public class DispatchPlanner {
         exchange.setProperty(NOTIFICATION, notification);
         exchange.setProperty(KEY, notification.idempotencyKey());
         exchange.setProperty(FIRST_SUCCESS, catalog.entry(notification.type()).firstSuccess());
-        exchange.setProperty(NOTIFICATION_ID, ledger.idOf(notification.idempotencyKey()));
-        directory.find(notification.customerId()).ifPresent(customer -> exchange.setProperty(CUSTOMER, customer));
+        // The ledger id and the directory entry in one round trip (customer columns are null when not in the directory).
+        boolean found = Boolean.TRUE.equals(jdbc.query("""
+                SELECT n.id AS notification_id, c.* FROM notification n LEFT JOIN customer c ON c.customer_id = n.customer_id
+                WHERE n.idempotency_key = ?""", row -> {
+            if (!row.next()) {
+                return false;
+            }
+            exchange.setProperty(NOTIFICATION_ID, row.getLong("notification_id"));
+            if (row.getString("customer_id") != null) {
+                exchange.setProperty(CUSTOMER, directory.toCustomer(row, 0));
+            }
+            return true;
+        }, notification.idempotencyKey()));
+        if (!found) {
+            throw new IllegalStateException("notification " + notification.idempotencyKey()
+                    + " is not in the ledger: it did not come through Herald's intake");
+        }
     }
 
     /** The channels in catalog order (first-success relies on the order). */

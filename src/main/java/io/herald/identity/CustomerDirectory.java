@@ -80,7 +80,8 @@ public class CustomerDirectory {
         }
     }
 
-    private Customer toCustomer(ResultSet row, int rowNum) throws SQLException {
+    /** A directory entry from a row with the customer table's columns (also for queries that join it). */
+    public Customer toCustomer(ResultSet row, int rowNum) throws SQLException {
         try {
             return new Customer(
                     row.getString("customer_id"),

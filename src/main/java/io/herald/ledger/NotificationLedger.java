@@ -53,7 +53,4 @@ public class NotificationLedger {
                 idempotencyKey);
     }
 
-    public long idOf(String idempotencyKey) {
-        return jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, idempotencyKey);
-    }
 }
