@@ -23,6 +23,8 @@ public class DeliveryLedger {
 
     /** States after which the channel is never sent again, except by an audited resend. */
     static final Set<String> SETTLED = Set.of("SENDING", "SENT", "DELIVERED", "BOUNCED", "SKIPPED", "FAILED", "DISMISSED", "UNCERTAIN");
+    /** The same states as an SQL list, for statements that must leave such a row alone. */
+    private static final String SETTLED_SQL = SETTLED.stream().sorted().map(state -> "'" + state + "'").collect(Collectors.joining(", "));
 
     public record Delivery(long id, String state) {
         public boolean settled() {
@@ -37,9 +39,9 @@ public class DeliveryLedger {
     }
 
     /**
-     * The delivery row, created PENDING if new, with its current state (a delivery that is not sent,
-     * or one whose claim found it settled): one round trip (the no-op
-     * update on a conflict only makes RETURNING give back the existing row, state unchanged).
+     * The delivery row, created PENDING if new, with its current state (for a delivery that is not to
+     * be sent, or whose claim found it settled): one round trip (the no-op update on a conflict only
+     * makes RETURNING give back the existing row, state unchanged).
      */
     public Delivery open(long notificationId, String channel) {
         return jdbc.queryForObject("""
@@ -47,9 +49,6 @@ public class DeliveryLedger {
                 ON CONFLICT (notification_id, channel) DO UPDATE SET channel = EXCLUDED.channel RETURNING id, state""",
                 (row, n) -> new Delivery(row.getLong("id"), row.getString("state")), notificationId, channel);
     }
-
-    /** The settled states as an SQL list, for statements that must leave such a row alone. */
-    private static final String SETTLED_SQL = SETTLED.stream().sorted().map(state -> "'" + state + "'").collect(Collectors.joining(", "));
 
     /**
      * Claims the delivery for a send, with what is about to be sent, in one round trip: the row is
