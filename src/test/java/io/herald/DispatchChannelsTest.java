@@ -238,6 +238,17 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
             int calls = infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH))).size() - before;
             assertThat(calls).isLessThan(18);
             assertThat(smsReasons(keys)).anyMatch(r -> r.contains("circuit breaker is open"));
+            // Once the breaker is open a delivery is parked at its first attempt, not retried in-process
+            // (which would hold the consumer, and the notifications behind it, through the retry delays).
+            assertThat(jdbc.queryForList("""
+                    SELECT a.outcome, a.reason FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id
+                    JOIN notification n ON n.id = d.notification_id
+                    WHERE d.channel = 'sms' AND a.id = (SELECT min(f.id) FROM delivery_attempt f WHERE f.delivery_id = d.id)
+                      AND n.idempotency_key IN (""" + keys.stream().map(k -> "?").collect(Collectors.joining(",")) + ")", keys.toArray()))
+                    .anySatisfy(first -> {
+                        assertThat(first).containsEntry("outcome", "PARKED");
+                        assertThat(first.get("reason").toString()).contains("circuit breaker is open");
+                    });
             // Every email still went out: one provider being down stops nothing else.
             for (String key : keys) {
                 awaitMailFor(key);

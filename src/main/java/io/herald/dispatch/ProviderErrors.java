@@ -11,8 +11,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * What a failed provider call means: whether it is worth retrying (5xx, 408, 429; the route
- * configuration also retries refused connections and an open circuit breaker), and one sentence
- * an operator can act on. The HTTP error may arrive wrapped (the circuit breaker wraps it).
+ * configuration also retries refused connections, and parks a call the open circuit breaker
+ * refused), and one sentence an operator can act on. The HTTP error may arrive wrapped (the circuit breaker wraps it).
  */
 @Component
 public class ProviderErrors {
