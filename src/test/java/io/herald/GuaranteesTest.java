@@ -118,6 +118,34 @@ class GuaranteesTest extends HeraldIntegrationTest {
     }
 
     @Test
+    void aRetryAfterLongerThanHeraldWaitsInProcessParksTheDeliveryUntilThen() throws Exception {
+        String phone = "+4477009" + (10000 + Integer.parseInt(newTicketId()) % 89999);
+        StubMapping throttled = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))
+                .atPriority(1).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "120").withBody("{\"message\": \"Too many requests\"}")));
+        try {
+            String customer = customerWithPhone(phone);
+            String unique = newTicketId();
+            postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer));
+
+            String key = Samples.paymentFailedKey(unique);
+            awaitStates(key, Map.of("sms", "PARKED", "email", "SENT"));
+            // Parked at its first answer, not held through in-process retries (max-retry-delay-ms is 10 s),
+            // and not tried again before the two minutes the provider asked for.
+            assertThat(attempts(key, "sms")).singleElement().satisfies(attempt -> {
+                assertThat(attempt).containsEntry("outcome", "PARKED").containsEntry("provider_status", 429);
+                assertThat(attempt.get("reason").toString()).contains("HTTP 429", "(Retry-After 120s)");
+            });
+            assertThat(jdbc.queryForObject("""
+                    SELECT EXTRACT(EPOCH FROM d.next_attempt_at - a.attempted_at) FROM delivery d
+                    JOIN delivery_attempt a ON a.delivery_id = d.id JOIN notification n ON n.id = d.notification_id
+                    WHERE n.idempotency_key = ? AND d.channel = 'sms'""", Double.class, key)).isGreaterThan(119.0);
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1))))).hasSize(1);
+        } finally {
+            infra.providers().removeStub(throttled);   // its re-drive, two minutes on, is then simply sent
+        }
+    }
+
+    @Test
     void aPermanentFailureIsNotRetriedAndSaysWhy() throws Exception {
         String phone = "+1500555" + (1000 + Integer.parseInt(newTicketId()) % 8999);
         infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1))).atPriority(1)

@@ -72,6 +72,10 @@ public class ParkedDeliveries {
             return;
         }
         Instant next = Instant.now().plus(delays.get(parked));
+        Long retryAfter = exchange.getProperty(ProviderErrors.RETRY_AFTER_MS, Long.class);
+        if (retryAfter != null && next.isBefore(Instant.now().plusMillis(retryAfter))) {
+            next = Instant.now().plusMillis(retryAfter);   // never sooner than the provider asked
+        }
         ledger.parked(deliveryId, channel + " provider unavailable: " + problem + "; parked, next attempt at " + next
                 + " (" + (parked + 1) + " of " + delays.size() + ")", next, ProviderErrors.statusOf(cause));
         metrics.delivery(channel, "PARKED");

@@ -14,7 +14,8 @@ import org.springframework.stereotype.Component;
  * .max-retry-delay-ms, each falling back to herald.delivery.*. Used as retryWhile by the channel
  * routes' error handling: says whether to retry once more and sets that retry's delay, exponential
  * with ±20% jitter, or what the provider asked for with Retry-After. A call the open circuit breaker
- * refused is not retried in-process: it goes straight to parking (ParkedDeliveries).
+ * refused, or a Retry-After longer than max-retry-delay-ms, is not retried in-process: the delivery
+ * goes straight to parking (ParkedDeliveries), so it does not hold its consumer thread that long.
  */
 @Component
 public class RetryPolicies {
@@ -45,9 +46,14 @@ public class RetryPolicies {
         }
         long cap = setting(prefix, "max-retry-delay-ms");
         Long retryAfter = exchange.getProperty(ProviderErrors.RETRY_AFTER_MS, Long.class);
+        if (retryAfter != null && retryAfter > cap) {
+            // The provider asks for a longer wait than a delivery is held in-process: it is parked, and
+            // ParkedDeliveries schedules its next attempt no earlier than the provider asked.
+            return false;
+        }
         long delay;
         if (retryAfter != null) {
-            delay = Math.min(retryAfter, cap);
+            delay = retryAfter;
         } else {
             long exponential = Math.min(cap, setting(prefix, "retry-delay-ms") << Math.min(retry - 1, 20));
             delay = (long) (exponential * ThreadLocalRandom.current().nextDouble(0.8, 1.2));
