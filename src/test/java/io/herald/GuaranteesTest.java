@@ -122,12 +122,12 @@ class GuaranteesTest extends HeraldIntegrationTest {
         String phone = "+4477009" + (10000 + Integer.parseInt(newTicketId()) % 89999);
         StubMapping throttled = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))
                 .atPriority(1).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "120").withBody("{\"message\": \"Too many requests\"}")));
+        String customer = customerWithPhone(phone);
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
         try {
-            String customer = customerWithPhone(phone);
-            String unique = newTicketId();
             postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer));
 
-            String key = Samples.paymentFailedKey(unique);
             awaitStates(key, Map.of("sms", "PARKED", "email", "SENT"));
             // Parked at its first answer, not held through in-process retries (max-retry-delay-ms is 10 s),
             // and not tried again before the two minutes the provider asked for.
@@ -141,8 +141,14 @@ class GuaranteesTest extends HeraldIntegrationTest {
                     WHERE n.idempotency_key = ? AND d.channel = 'sms'""", Double.class, key)).isGreaterThan(119.0);
             assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1))))).hasSize(1);
         } finally {
-            infra.providers().removeStub(throttled);   // its re-drive, two minutes on, is then simply sent
+            infra.providers().removeStub(throttled);
         }
+        // The provider takes messages again; brought forward, the parked SMS is re-driven and sent once
+        // (and nothing is left in flight for the tests after this one).
+        jdbc.update("UPDATE delivery SET next_attempt_at = now() WHERE state = 'PARKED' AND channel = 'sms'"
+                + " AND notification_id = (SELECT id FROM notification WHERE idempotency_key = ?)", key);
+        awaitStates(key, Map.of("sms", "SENT"));
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1))))).hasSize(2);
     }
 
     @Test
