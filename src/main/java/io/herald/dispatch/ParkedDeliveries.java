@@ -71,10 +71,11 @@ public class ParkedDeliveries {
             log.warn("Delivery {} FAILED: {} not sent: {}{}", deliveryId, channel, problem, why);
             return;
         }
-        Instant next = Instant.now().plus(delays.get(parked));
+        Instant now = Instant.now();
+        Instant next = now.plus(delays.get(parked));
         Long retryAfter = exchange.getProperty(ProviderErrors.RETRY_AFTER_MS, Long.class);
-        if (retryAfter != null && next.isBefore(Instant.now().plusMillis(retryAfter))) {
-            next = Instant.now().plusMillis(retryAfter);   // never sooner than the provider asked
+        if (retryAfter != null && next.isBefore(now.plusMillis(retryAfter))) {
+            next = now.plusMillis(retryAfter);   // never sooner than the provider asked
         }
         ledger.parked(deliveryId, channel + " provider unavailable: " + problem + "; parked, next attempt at " + next
                 + " (" + (parked + 1) + " of " + delays.size() + ")", next, ProviderErrors.statusOf(cause));

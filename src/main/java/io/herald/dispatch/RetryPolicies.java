@@ -3,9 +3,7 @@ package io.herald.dispatch;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
-import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import org.apache.camel.Exchange;
-import org.apache.camel.util.ObjectHelper;
 import org.springframework.core.env.Environment;
 import org.springframework.stereotype.Component;
 
@@ -13,9 +11,10 @@ import org.springframework.stereotype.Component;
  * Per-channel retry policy from configuration: herald.&lt;channel&gt;.max-retries, .retry-delay-ms and
  * .max-retry-delay-ms, each falling back to herald.delivery.*. Used as retryWhile by the channel
  * routes' error handling: says whether to retry once more and sets that retry's delay, exponential
- * with ±20% jitter, or what the provider asked for with Retry-After. A call the open circuit breaker
- * refused, or a Retry-After longer than max-retry-delay-ms, is not retried in-process: the delivery
- * goes straight to parking (ParkedDeliveries), so it does not hold its consumer thread that long.
+ * with ±20% jitter, or what the provider asked for with Retry-After. A Retry-After longer than
+ * max-retry-delay-ms is not waited for in-process: the delivery goes straight to parking
+ * (ParkedDeliveries), so it does not hold its consumer thread that long. (A call the open circuit
+ * breaker refused never gets here: routes/error-handling.camel.yaml parks it at once.)
  */
 @Component
 public class RetryPolicies {
@@ -31,14 +30,6 @@ public class RetryPolicies {
     }
 
     public boolean retryAgain(Exchange exchange) {
-        Throwable failure = exchange.getException() != null ? exchange.getException()
-                : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        if (ObjectHelper.getException(CallNotPermittedException.class, failure) != null) {
-            // The breaker is open: the provider is known to be down, so the delivery is parked at once.
-            // Waiting out the retry delays here would hold this consumer thread, and with it every
-            // notification behind this one on its partitions, for nothing.
-            return false;
-        }
         String prefix = PREFIX.getOrDefault(exchange.getProperty(ChannelDelivery.CHANNEL, "", String.class), "herald.delivery");
         int retry = exchange.getIn().getHeader(Exchange.REDELIVERY_COUNTER, 1, Integer.class);
         if (retry > setting(prefix, "max-retries")) {

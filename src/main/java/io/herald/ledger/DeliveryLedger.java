@@ -23,8 +23,14 @@ public class DeliveryLedger {
 
     /** States after which the channel is never sent again, except by an audited resend. */
     static final Set<String> SETTLED = Set.of("SENDING", "SENT", "DELIVERED", "BOUNCED", "SKIPPED", "FAILED", "DISMISSED", "UNCERTAIN");
-    /** The same states as an SQL list, for statements that must leave such a row alone. */
-    private static final String SETTLED_SQL = SETTLED.stream().sorted().map(state -> "'" + state + "'").collect(Collectors.joining(", "));
+    /** Creates the row SENDING, or moves a row that is not settled (or any row, for a resend) to SENDING. */
+    private static final String CLAIM_FOR_SENDING = """
+            INSERT INTO delivery (notification_id, channel, state, recipient_masked, subject, rendered_body, attempts)
+            VALUES (?, ?, 'SENDING', ?, ?, ?, 1)
+            ON CONFLICT (notification_id, channel) DO UPDATE SET state = 'SENDING', recipient_masked = EXCLUDED.recipient_masked,
+                   subject = EXCLUDED.subject, rendered_body = EXCLUDED.rendered_body, attempts = delivery.attempts + 1, updated_at = now()
+            WHERE ? OR delivery.state NOT IN (%s)
+            RETURNING id""".formatted(SETTLED.stream().sorted().map(state -> "'" + state + "'").collect(Collectors.joining(", ")));
 
     public record Delivery(long id, String state) {
         public boolean settled() {
@@ -58,13 +64,7 @@ public class DeliveryLedger {
      */
     public Optional<Long> claimForSending(long notificationId, String channel, String recipientMasked, String subject,
                                           String renderedBody, boolean resend) {
-        return jdbc.queryForList("""
-                INSERT INTO delivery (notification_id, channel, state, recipient_masked, subject, rendered_body, attempts)
-                VALUES (?, ?, 'SENDING', ?, ?, ?, 1)
-                ON CONFLICT (notification_id, channel) DO UPDATE SET state = 'SENDING', recipient_masked = EXCLUDED.recipient_masked,
-                       subject = EXCLUDED.subject, rendered_body = EXCLUDED.rendered_body, attempts = delivery.attempts + 1, updated_at = now()
-                WHERE ? OR delivery.state NOT IN (%s)
-                RETURNING id""".formatted(SETTLED_SQL), Long.class,
+        return jdbc.queryForList(CLAIM_FOR_SENDING, Long.class,
                 notificationId, channel, recipientMasked, subject, renderedBody, resend).stream().findFirst();
     }
 
