@@ -12,6 +12,16 @@ import org.springframework.context.annotation.Configuration;
  * poll without waiting for the broker, instead of a synchronous round trip per message. Only
  * offsets of recorded events are ever sent; one lost in a crash means the event is read again,
  * and the ledger's dedup absorbs it, exactly as for a crash before the commit.
+ * <p>
+ * Beware: with this factory camel-kafka's commit manager also notes the offset of every record whose
+ * exchange ended, handled or not, and commits it after the partition's batch. A record that failed
+ * unhandled would be committed past; so every consumer runs with breakOnFirstError=true (the failed
+ * record is not noted, the offset before it is committed, and the consumer re-reads from it), and
+ * an infrastructure fault (InfrastructureFaults) never ends the exchange at all: the failed step is
+ * retried in place until the database or broker is back, holding that consumer thread's partitions
+ * (each of herald.kafka.consumers threads has its own). An outage longer than the consumer's
+ * max.poll.interval.ms (5 minutes) makes it leave the group: its partitions are read again from the
+ * last committed offset, and the ledger's dedup absorbs the repeats.
  */
 @Configuration
 public class AsyncOffsetCommits {

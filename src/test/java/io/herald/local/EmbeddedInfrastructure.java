@@ -8,6 +8,9 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -16,6 +19,7 @@ import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+import org.springframework.util.FileSystemUtils;
 
 /**
  * PostgreSQL, a KRaft Kafka broker, an SMTP server that keeps what it receives and a provider
@@ -28,13 +32,19 @@ public final class EmbeddedInfrastructure {
 
     private static EmbeddedInfrastructure running;
 
-    private final EmbeddedPostgres postgres;
+    private final Path postgresData;
+    private final int postgresPort;
+    private EmbeddedPostgres postgres;
     private final EmbeddedKafkaKraftBroker kafka;
     private final GreenMail mail;
     private final WireMockServer providers;
 
     private EmbeddedInfrastructure(int smtpPort, int providerPort) throws IOException {
-        postgres = EmbeddedPostgres.builder().start();
+        // A data directory of our own, kept across a stop, so PostgreSQL can be stopped and started
+        // again on the same port with the same data (the outage tests do).
+        postgresData = Files.createTempDirectory("herald-embedded-pg-");
+        postgres = postgresOn(0);
+        postgresPort = postgres.getPort();
         kafka = new EmbeddedKafkaKraftBroker(1, 3, TOPICS);
         kafka.afterPropertiesSet();
         ServerSetup smtp = new ServerSetup(smtpPort, "127.0.0.1", ServerSetup.PROTOCOL_SMTP);
@@ -57,6 +67,36 @@ public final class EmbeddedInfrastructure {
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "embedded-infrastructure-stop"));
     }
 
+    private EmbeddedPostgres postgresOn(int port) throws IOException {
+        return EmbeddedPostgres.builder().setDataDirectory(postgresData).setCleanDataDirectory(false).setPort(port).start();
+    }
+
+    /**
+     * Stops PostgreSQL as an outage would (fast shutdown: open connections are cut). Data and port are
+     * kept for {@link #startPostgres()}. A test that calls this must start it again in a finally block.
+     */
+    public synchronized void stopPostgres() {
+        try {
+            if (postgres != null) {
+                postgres.close();
+                postgres = null;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Starts PostgreSQL again on the same port with the same data (no-op if it is running). */
+    public synchronized void startPostgres() {
+        try {
+            if (postgres == null) {
+                postgres = postgresOn(postgresPort);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Starts everything on free ports (tests). */
     public static synchronized EmbeddedInfrastructure start() {
         return start(0, 0);
@@ -76,7 +116,7 @@ public final class EmbeddedInfrastructure {
     /** The settings that point Herald at this infrastructure (the same ones prod takes from its environment). */
     public Map<String, String> heraldSettings() {
         Map<String, String> settings = new LinkedHashMap<>();
-        settings.put("herald.db.url", postgres.getJdbcUrl("postgres", "postgres"));
+        settings.put("herald.db.url", "jdbc:postgresql://localhost:" + postgresPort + "/postgres");
         settings.put("herald.db.user", "postgres");
         settings.put("herald.db.password", "postgres");
         settings.put("herald.kafka.brokers", kafka.getBrokersAsString());
@@ -103,7 +143,8 @@ public final class EmbeddedInfrastructure {
             providers.stop();
             mail.stop();
             kafka.destroy();
-            postgres.close();
+            stopPostgres();
+            FileSystemUtils.deleteRecursively(postgresData);
         } catch (Exception ignored) {
             // The JVM is going away; nothing to report to.
         }

@@ -1,0 +1,79 @@
+package io.herald.kafka;
+
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientException;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+import org.apache.camel.Exchange;
+import org.apache.kafka.common.errors.RetriableException;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.RecoverableDataAccessException;
+import org.springframework.dao.TransientDataAccessException;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.CannotCreateTransactionException;
+
+/**
+ * Tells a fault of Herald's own infrastructure (PostgreSQL or Kafka unreachable, a connection
+ * lost or timed out, the server shutting down) from a problem with the data being processed. An
+ * infrastructure fault says nothing about the event: it must never be quarantined, dead-lettered
+ * or recorded as a provider failure, and its Kafka offset must not be committed. The routes'
+ * error handling (routes/error-handling.camel.yaml) retries the failed step with a growing pause
+ * until the dependency is back, so processing resumes by itself, in order, with nothing skipped.
+ * <p>
+ * A provider that cannot be reached (a plain connect error from SMTP or HTTP) is not one of
+ * these: the delivery's own retry and park policy handles it. What matters is where the fault
+ * came from, so the whole cause chain is read: a refused connection under a JDBC or Spring data
+ * access error is the database; under a Kafka error it is the broker.
+ */
+@Component
+public class InfrastructureFaults {
+
+    /** Predicate for onWhen: the exception on the exchange is an infrastructure fault. */
+    public boolean matches(Exchange exchange) {
+        Throwable failure = exchange.getException();
+        if (failure == null) {
+            failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        }
+        return isInfrastructure(failure);
+    }
+
+    /** True when any cause in the chain says a dependency (database, broker) is unreachable or timed out. */
+    public static boolean isInfrastructure(Throwable failure) {
+        Map<Throwable, Boolean> seen = new IdentityHashMap<>();
+        for (Throwable cause = failure; cause != null && seen.put(cause, true) == null; cause = cause.getCause()) {
+            if (isDatabaseUnreachable(cause) || cause instanceof RetriableException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isDatabaseUnreachable(Throwable cause) {
+        if (cause instanceof DataAccessResourceFailureException      // includes CannotGetJdbcConnectionException
+                || cause instanceof TransientDataAccessException     // timeouts, lock waits, deadlocks: try again
+                || cause instanceof RecoverableDataAccessException
+                || cause instanceof CannotCreateTransactionException
+                || cause instanceof SQLTransientException             // includes SQLTransientConnectionException (pool timeout)
+                || cause instanceof SQLRecoverableException
+                || cause instanceof SQLNonTransientConnectionException) {
+            return true;
+        }
+        return cause instanceof SQLException sql && isUnavailableState(sql.getSQLState());
+    }
+
+    /**
+     * PostgreSQL's SQLSTATE classes for "the server, not the statement": 08 connection exception,
+     * 53 insufficient resources (too many connections, disk full), 57P operator intervention
+     * (shutdown, crash recovery), 40001/40P01 serialization failure and deadlock (retry succeeds).
+     */
+    static boolean isUnavailableState(String state) {
+        if (state == null) {
+            return false;
+        }
+        return state.startsWith("08") || state.startsWith("53") || state.startsWith("57P")
+                || state.equals("40001") || state.equals("40P01");
+    }
+}

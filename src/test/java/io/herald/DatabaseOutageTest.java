@@ -1,0 +1,125 @@
+package io.herald;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import org.apache.camel.CamelContext;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/**
+ * PostgreSQL stopped and started again under a stream of accepted webhooks: the webhooks keep
+ * answering 202 (they only need Kafka), readiness says the database is down, the consumers wait
+ * instead of skipping or quarantining, and once the database is back every event ends in exactly
+ * one notification, none quarantined or dead-lettered for the outage, each message sent once.
+ */
+class DatabaseOutageTest extends HeraldIntegrationTest {
+
+    private static final int PAID = 120;          // invoice.paid: one email each
+    private static final int PAYMENT_FAILED = 10; // invoice.payment_failed: email, SMS and an ops post each
+    private static final String SMS_PATH = "/2010-04-01/Accounts/ACdemo/Messages.json";
+
+    @Autowired
+    CamelContext camel;
+
+    @Test
+    void theDatabaseStoppedUnderAStreamOfAcceptedEventsLosesNothingQuarantinesNothingAndSendsEachMessageOnce() throws Exception {
+        String run = "dbout" + newTicketId();
+        List<String> events = new ArrayList<>();
+        List<String> eventIds = new ArrayList<>();
+        List<String> paidKeys = new ArrayList<>();
+        List<String> failedKeys = new ArrayList<>();
+        long now = Instant.now().getEpochSecond();
+        for (int i = 0; i < PAID + PAYMENT_FAILED; i++) {
+            String unique = run + "_" + i;
+            String event = i % 13 == 5 && failedKeys.size() < PAYMENT_FAILED
+                    ? Samples.paymentFailed(unique)
+                    : Samples.text("billing/invoice.paid.json").replace("in_1QxR1zLkdIwHu7ixQ9w8E7r6", "in_test" + unique)
+                            .replace("evt_1QxS9kLkdIwHu7ixZ5y4X3w2", "evt_test" + unique);
+            if (event.contains("invoice.payment_failed")) {
+                failedKeys.add(Samples.paymentFailedKey(unique));
+            } else {
+                paidKeys.add("billing:invoice.paid:in_test" + unique);
+            }
+            events.add(event.replaceFirst("\"created\": \\d+", "\"created\": " + now));
+            eventIds.add("evt_test" + unique);
+        }
+        List<String> keys = new ArrayList<>(paidKeys);
+        keys.addAll(failedKeys);
+        assertThat(keys).hasSize(PAID + PAYMENT_FAILED);
+
+        int first = events.size() / 4;
+        for (String event : events.subList(0, first)) {
+            assertThat(postSignedBilling(event).statusCode()).isEqualTo(202);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> notificationsOf(keys) > 0);
+
+        infra.stopPostgres();
+        try {
+            // While PostgreSQL is down the webhooks still accept (Kafka is all they need)...
+            for (String event : events.subList(first, events.size())) {
+                assertThat(postSignedBilling(event).statusCode()).as("webhook answer while the database is down").isEqualTo(202);
+            }
+            // ...readiness says the database is down, and the consumers hold the event they are on instead of moving past it.
+            await().atMost(Duration.ofSeconds(30)).until(() -> readiness() == 503);
+            await().atMost(Duration.ofSeconds(30)).until(() -> camel.getInflightRepository().size("billing-ingest") > 0);
+            await().during(Duration.ofSeconds(15)).atMost(Duration.ofSeconds(45))
+                    .until(() -> readiness() == 503 && camel.getInflightRepository().size("billing-ingest") > 0);
+        } finally {
+            infra.startPostgres();
+        }
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> readiness() == 200);
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(() ->
+                sentDeliveriesOf(keys) == PAID + 3 * PAYMENT_FAILED);
+
+        // Every event ends in exactly one notification, routed; nothing quarantined or dead-lettered for the outage.
+        assertThat(notificationsOf(keys)).isEqualTo(PAID + PAYMENT_FAILED);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key LIKE ? AND state <> 'ROUTED'",
+                Integer.class, "%" + run + "%")).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM unrouted_event WHERE source_event_id = ANY (?)",
+                Integer.class, (Object) eventIds.toArray(String[]::new))).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM dead_letter WHERE payload LIKE ?", Integer.class, "%" + run + "%")).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                + " WHERE n.idempotency_key LIKE ? AND d.state <> 'SENT'", Integer.class, "%" + run + "%")).isZero();
+
+        // Each message reached its customer once: one mail per notification, one SMS and one ops post per payment failure.
+        for (String key : keys) {
+            assertThat(mailsFor(key)).as("mails for %s", key).hasSize(1);
+        }
+        for (String key : failedKeys) {
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH))
+                    .withHeader("Idempotency-Key", equalTo(key + ":sms")))).as("SMS requests for %s", key).hasSize(1);
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching("/services/.*"))
+                    .withHeader("Idempotency-Key", equalTo(key + ":ops_webhook")))).as("ops posts for %s", key).hasSize(1);
+        }
+    }
+
+    private int notificationsOf(List<String> keys) {
+        return jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key = ANY (?)", Integer.class,
+                (Object) keys.toArray(String[]::new));
+    }
+
+    private int sentDeliveriesOf(List<String> keys) {
+        return jdbc.queryForObject("SELECT count(*) FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                + " WHERE n.idempotency_key = ANY (?) AND d.state = 'SENT'", Integer.class, (Object) keys.toArray(String[]::new));
+    }
+
+    private int readiness() throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/health/readiness")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode();
+    }
+}

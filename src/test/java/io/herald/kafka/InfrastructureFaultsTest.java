@@ -1,0 +1,57 @@
+package io.herald.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.EOFException;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.junit.jupiter.api.Test;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.jdbc.CannotGetJdbcConnectionException;
+import org.springframework.jdbc.UncategorizedSQLException;
+
+/** What pauses a pipeline (the database or broker is down) and what is the data's fault (quarantined as before). */
+class InfrastructureFaultsTest {
+
+    @Test
+    void aDatabaseThatCannotBeReachedIsAnInfrastructureFault() {
+        SQLException refused = new SQLException("Connection to localhost:5432 refused", "08001", new ConnectException("Connection refused"));
+        assertThat(InfrastructureFaults.isInfrastructure(new CannotGetJdbcConnectionException("Failed to obtain JDBC Connection",
+                new SQLTransientConnectionException("HikariPool-1 - Connection is not available", "08003", refused)))).isTrue();
+        assertThat(InfrastructureFaults.isInfrastructure(refused)).isTrue();
+    }
+
+    @Test
+    void aConnectionCutByAServerShutdownOrLostMidStatementIsAnInfrastructureFault() {
+        assertThat(InfrastructureFaults.isInfrastructure(new UncategorizedSQLException("insert", "INSERT ...",
+                new SQLException("terminating connection due to administrator command", "57P01")))).isTrue();
+        assertThat(InfrastructureFaults.isInfrastructure(new IllegalStateException("wrapped",
+                new SQLException("An I/O error occurred while sending to the backend", "08006", new EOFException())))).isTrue();
+    }
+
+    @Test
+    void aBrokerThatDoesNotAnswerIsAnInfrastructureFault() {
+        assertThat(InfrastructureFaults.isInfrastructure(new IllegalStateException("send failed",
+                new TimeoutException("Expiring 1 record(s) for herald.notifications-0")))).isTrue();
+    }
+
+    @Test
+    void whatTheDataCausesIsNot() {
+        assertThat(InfrastructureFaults.isInfrastructure(new DataIntegrityViolationException("value too long for type character varying(200)",
+                new SQLException("value too long for type character varying(200)", "22001")))).isFalse();
+        assertThat(InfrastructureFaults.isInfrastructure(new RecordTooLargeException("The message is 2000000 bytes"))).isFalse();
+        assertThat(InfrastructureFaults.isInfrastructure(new IllegalArgumentException("customerId is missing"))).isFalse();
+        assertThat(InfrastructureFaults.isInfrastructure(null)).isFalse();
+    }
+
+    @Test
+    void aProviderThatCannotBeReachedIsLeftToTheDeliveryRetryPolicy() {
+        assertThat(InfrastructureFaults.isInfrastructure(new ConnectException("Connection refused"))).isFalse();
+        assertThat(InfrastructureFaults.isInfrastructure(new SocketTimeoutException("Read timed out"))).isFalse();
+    }
+}
