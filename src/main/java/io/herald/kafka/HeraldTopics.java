@@ -129,8 +129,9 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
                 }
             }
             create(admin, missing);
-            Map<String, Integer> now = describe(admin);
-            now.forEach(this::report);
+            existing.forEach(this::report);
+            Map<String, Integer> now = new LinkedHashMap<>();
+            topics.forEach(topic -> now.put(topic, existing.getOrDefault(topic, partitions)));
             return now;
         } catch (org.apache.kafka.common.KafkaException e) {
             throw new KafkaUnreachable(e.getMessage());
