@@ -24,6 +24,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.InitializingBean;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
@@ -51,6 +52,7 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
     private final int replicationFactor;
     private ScheduledExecutorService retries;
 
+    @Autowired
     public HeraldTopics(@Value("${herald.kafka.brokers}") String brokers,
                         @Value("${herald.topics.support-events}") String supportEvents,
                         @Value("${herald.topics.billing-events}") String billingEvents,
