@@ -3,25 +3,42 @@ package io.herald;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.sql.Connection;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
+import javax.sql.DataSource;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
 import io.herald.testsupport.TopicRecords;
+import org.apache.camel.CamelContext;
+import org.apache.camel.ProducerTemplate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
-/** Issue 12 point 9 for the CRM source: one customer's outbox events are keyed by their account and keep their order. */
+/**
+ * Issue 12 point 9 for the CRM source: one customer's outbox events are keyed by their account and keep
+ * their order, also with several instances (one claims at a time).
+ */
 class CustomerOrderTest extends HeraldIntegrationTest {
 
     @Autowired
     ObjectMapper json;
+
+    @Autowired
+    CamelContext camel;
+
+    @Autowired
+    ProducerTemplate producer;
+
+    @Autowired
+    DataSource dataSource;
 
     @Test
     void oneCustomersCrmEventsArriveInTheOrderTheCrmWroteThem() throws Exception {
@@ -53,6 +70,35 @@ class CustomerOrderTest extends HeraldIntegrationTest {
         assertThat(queued.get(rows.get(2)).key()).isEqualTo("cus_RkT4aB7cD9eF1g");
         assertThat(customersRows.stream().map(row -> queued.get(row).partition()).distinct()).hasSize(1);
         assertThat(customersRows.stream().map(row -> queued.get(row).offset()).toList()).isSorted();
+    }
+
+    @Test
+    void whileAnotherInstanceIsClaimingThisOneWaitsItsTurnSoNewerRowsCannotOvertake() throws Exception {
+        camel.getRouteController().stopRoute("crm-outbox-poll");
+        try {
+            String unique = newTicketId();
+            long row;
+            try (Connection otherInstance = dataSource.getConnection()) {
+                // Another Herald instance is in its claim transaction (still queueing older rows).
+                otherInstance.setAutoCommit(false);
+                otherInstance.createStatement().execute("SELECT pg_advisory_xact_lock(hashtext('herald-claim:crm_outbox'))");
+                row = outboxTogether(new String[] {"order", "order.confirmed", order(unique, "cus_RkT4aB7cD9eF1g")}).get(0);
+
+                producer.requestBody("direct:crm-outbox-claim", null);
+                assertThat(processed(row)).isFalse();
+                assertThat(queuedByRow(List.of(row))).isEmpty();
+                otherInstance.commit();
+            }
+            producer.requestBody("direct:crm-outbox-claim", null);
+            assertThat(processed(row)).isTrue();
+            awaitMailFor("crm:order.confirmed:ORD-" + unique);
+        } finally {
+            camel.getRouteController().startRoute("crm-outbox-poll");
+        }
+    }
+
+    private boolean processed(long row) {
+        return jdbc.queryForObject("SELECT processed_at IS NOT NULL FROM crm_outbox WHERE id = ?", Boolean.class, row);
     }
 
     private Map<Long, ConsumerRecord<String, String>> queuedByRow(List<Long> rows) {
