@@ -107,9 +107,9 @@ class CrmSourceTest extends HeraldIntegrationTest {
                 .allMatch(this::processed));
 
         Map<String, Object> broken = unrouted("crm-outbox-" + notJson);
-        assertThat(broken).containsEntry("outcome", "QUARANTINED").containsEntry("step", "mapping");
-        assertThat(broken.get("reason").toString()).startsWith("mapping failed: crm event crm-outbox-" + notJson
-                + " has an unreadable payload: the payload column is not valid JSON (Unexpected end-of-input");
+        assertThat(broken).containsEntry("outcome", "QUARANTINED").containsEntry("step", "outbox");
+        assertThat(broken.get("reason")).isEqualTo("CRM outbox row " + notJson + " has a payload that is not valid JSON"
+                + " (it ends before the JSON is complete). Correct the payload in the CRM and insert the row again");
         assertThat(broken.get("raw_payload").toString()).contains("ORD-broken");
         Map<String, Object> noSuchCustomer = unrouted("crm-outbox-" + unknown);
         assertThat(noSuchCustomer).containsEntry("outcome", "QUARANTINED").containsEntry("step", "identity");

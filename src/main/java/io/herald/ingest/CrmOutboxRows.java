@@ -1,42 +1,159 @@
 package io.herald.ingest;
 
+import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.io.JsonEOFException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.ledger.UnroutedEvents;
+import io.herald.ops.HeraldMetrics;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
  * One claimed crm_outbox row as the raw CRM event Herald queues and maps:
- * {@code {"outboxId": 17, "eventType": "order.confirmed", "payload": {...}, "createdAt": "2026-11-21T08:58:13Z"}}.
- * A row whose payload column is not JSON is still queued, with the payload as text and a
- * payloadError the mapping turns into a readable quarantine reason, instead of blocking the poller.
+ * {@code {"outboxId": 17, "eventType": "order.confirmed", "payload": {...}, "createdAt": "2026-11-21T08:58:13Z"}},
+ * keyed by the customer's account so one customer's events keep their order on the topic.
+ * <p>
+ * A row that can never be queued, whatever the retries (a payload that is not JSON, an event
+ * larger than herald.crm.max-row-bytes or than the topic accepts), is quarantined alone at step
+ * "outbox" and then marked processed in the claim's transaction, so it neither rolls back the rows
+ * claimed with it nor holds back the rows after it.
  */
 @Component
 public class CrmOutboxRows {
 
-    private final ObjectMapper json;
+    /** Exchange property: why the current row cannot be queued (set: it is quarantined instead of sent). */
+    public static final String REFUSAL = "crmOutboxRefusal";
+    static final String SOURCE = "crm";
+    static final String STEP = "outbox";
 
-    public CrmOutboxRows(ObjectMapper json) {
+    private static final Logger log = LoggerFactory.getLogger(CrmOutboxRows.class);
+
+    private final ObjectMapper json;
+    private final UnroutedEvents unrouted;
+    private final HeraldMetrics metrics;
+    private final int maxRowBytes;
+    private final String topic;
+
+    public CrmOutboxRows(ObjectMapper json, UnroutedEvents unrouted, HeraldMetrics metrics,
+                         @Value("${herald.crm.max-row-bytes}") int maxRowBytes,
+                         @Value("${herald.topics.crm-events}") String topic) {
+        if (maxRowBytes < 1) {
+            throw new IllegalStateException("config/application.yaml herald.crm.max-row-bytes (HERALD_CRM_MAX_ROW_BYTES) must be"
+                    + " a positive number of bytes; was " + maxRowBytes);
+        }
         this.json = json;
+        this.unrouted = unrouted;
+        this.metrics = metrics;
+        this.maxRowBytes = maxRowBytes;
+        this.topic = topic;
     }
 
-    public String asEvent(Map<String, Object> row) throws JsonProcessingException {
+    /**
+     * The claimed row (the body, a column map) becomes the raw CRM event (the body, JSON text) with
+     * its Kafka key, the customer's account; a row that cannot be queued gets its reason in {@link #REFUSAL}.
+     */
+    public void prepare(Exchange exchange) throws JsonProcessingException {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> row = exchange.getMessage().getBody(Map.class);
+        Object id = row.get("id");
         Map<String, Object> event = new LinkedHashMap<>();
-        event.put("outboxId", row.get("id"));
+        event.put("outboxId", id);
         event.put("eventType", row.get("event_type"));
-        String payload = row.get("payload") == null ? null : row.get("payload").toString();
+        String payloadText = row.get("payload") == null ? null : row.get("payload").toString();
+        JsonNode payload = null;
+        String refusal = null;
         try {
-            event.put("payload", payload == null ? null : json.readTree(payload));
-        } catch (JsonProcessingException e) {
+            payload = payloadText == null ? null : json.readTree(payloadText);
             event.put("payload", payload);
-            event.put("payloadError", "the payload column is not valid JSON (" + e.getOriginalMessage() + ")");
+        } catch (JsonProcessingException e) {
+            String where = unreadableWhere(e);
+            event.put("payload", payloadText);
+            event.put("payloadError", "the payload column is not valid JSON (" + where + ")");
+            refusal = "CRM outbox row " + id + " has a payload that is not valid JSON (" + where
+                    + "). Correct the payload in the CRM and insert the row again";
+            log.warn("CRM outbox row {}: payload is not JSON: {}", id, e.getOriginalMessage());
         }
         event.put("createdAt", instant(row.get("created_at")));
-        return json.writeValueAsString(event);
+        String text = json.writeValueAsString(event);
+        int bytes = text.getBytes(StandardCharsets.UTF_8).length;
+        if (refusal == null && bytes > maxRowBytes) {
+            refusal = "CRM outbox row " + id + " is " + size(bytes) + " (" + String.format(Locale.ROOT, "%,d", bytes)
+                    + " bytes as queued); Herald queues rows up to " + size(maxRowBytes) + " (herald.crm.max-row-bytes)."
+                    + " Shorten the payload in the CRM and insert the row again";
+        }
+        exchange.getMessage().setBody(text);
+        exchange.getMessage().setHeader("kafka.KEY", customerKey(id, payload));
+        exchange.setProperty(REFUSAL, refusal);
+    }
+
+    /** The Kafka topic refused the row (larger than its max.message.bytes, or the producer's max.request.size). */
+    public void refusedByTopic(Exchange exchange) {
+        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        Object id = exchange.getProperty("crmOutboxId");
+        int bytes = exchange.getMessage().getBody(String.class).getBytes(StandardCharsets.UTF_8).length;
+        log.warn("CRM outbox row {} ({} bytes) refused by Kafka topic {}: {}", id, bytes, topic, cause == null ? "" : cause.toString());
+        exchange.setProperty(REFUSAL, "CRM outbox row " + id + " is " + size(bytes) + "; the Kafka topic " + topic
+                + " accepts less (its max.message.bytes). Shorten the payload in the CRM and insert the row again,"
+                + " or have the topic's limit raised above herald.crm.max-row-bytes");
+    }
+
+    /** Sets the row aside with its reason (in the claim's transaction: it is marked processed with it). */
+    public void quarantine(Exchange exchange) {
+        Object id = exchange.getProperty("crmOutboxId");
+        String reason = exchange.getProperty(REFUSAL, String.class);
+        unrouted.quarantined(SOURCE, "crm-outbox-" + id, STEP, reason, exchange.getMessage().getBody(String.class));
+        metrics.quarantined(SOURCE, STEP);
+        log.warn("Quarantined CRM outbox row {} at step {}: {}", id, STEP, reason);
+    }
+
+    /**
+     * The customer's account: the id Herald knows the customer by (payload.account.externalId),
+     * else the CRM's own account id; a row naming no account is keyed by itself (it is quarantined
+     * at identity anyway, so it has nothing to keep in order with).
+     */
+    static String customerKey(Object id, JsonNode payload) {
+        JsonNode account = payload == null ? null : payload.path("account");
+        for (String field : new String[] {"externalId", "crmId"}) {
+            JsonNode value = account == null ? null : account.get(field);
+            if (value != null && value.isValueNode() && !value.isNull() && !value.asText().isBlank()) {
+                return value.asText();
+            }
+        }
+        return "crm-outbox-" + id;
+    }
+
+    /** Where the JSON breaks, in words (the parser's own message goes to the log only). */
+    private static String unreadableWhere(JsonProcessingException e) {
+        if (e instanceof JsonEOFException) {
+            return "it ends before the JSON is complete";
+        }
+        long offset = e.getLocation() == null ? -1 : e.getLocation().getCharOffset();
+        return offset < 0 ? "it cannot be read as JSON" : "unexpected text at character " + (offset + 1);
+    }
+
+    static String size(long bytes) {
+        if (bytes >= 1_000_000) {
+            return trim(String.format(Locale.ROOT, "%.1f", bytes / 1_000_000.0)) + " MB";
+        }
+        if (bytes >= 1_000) {
+            return trim(String.format(Locale.ROOT, "%.1f", bytes / 1_000.0)) + " KB";
+        }
+        return bytes + " bytes";
+    }
+
+    private static String trim(String number) {
+        return number.endsWith(".0") ? number.substring(0, number.length() - 2) : number;
     }
 
     private static String instant(Object value) {

@@ -1,0 +1,206 @@
+package io.herald.kafka;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.errors.InvalidPartitionsException;
+import org.apache.kafka.common.errors.InvalidReplicationFactorException;
+import org.apache.kafka.common.errors.PolicyViolationException;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.InitializingBean;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+
+/**
+ * Declares Herald's topics at startup, before any route produces to them (which would let the
+ * broker create them with its own default partition count): a missing topic is created with
+ * herald.topics.partitions and herald.topics.replication-factor; an existing one is never changed.
+ * Partitions are never added either: the events are keyed by customer, and adding partitions moves
+ * customers to other partitions, so the events in flight could overtake each other. An existing
+ * topic with fewer partitions than configured is logged with what it limits.
+ * <p>
+ * Kafka unreachable at startup does not stop Herald (its consumers wait for the broker); the
+ * declaration is tried again in the background until it succeeds. A configuration the broker
+ * refuses (a replication factor above the number of brokers) stops startup, naming the key.
+ */
+@Component
+public class HeraldTopics implements InitializingBean, DisposableBean {
+
+    private static final Logger log = LoggerFactory.getLogger(HeraldTopics.class);
+    private static final long RETRY_SECONDS = 15;
+
+    private final String brokers;
+    private final List<String> topics;
+    private final int partitions;
+    private final int replicationFactor;
+    private ScheduledExecutorService retries;
+
+    @Autowired
+    public HeraldTopics(@Value("${herald.kafka.brokers}") String brokers,
+                        @Value("${herald.topics.support-events}") String supportEvents,
+                        @Value("${herald.topics.billing-events}") String billingEvents,
+                        @Value("${herald.topics.crm-events}") String crmEvents,
+                        @Value("${herald.topics.notifications}") String notifications,
+                        @Value("${herald.topics.dead-letters}") String deadLetters,
+                        @Value("${herald.topics.partitions}") int partitions,
+                        @Value("${herald.topics.replication-factor}") int replicationFactor) {
+        this(brokers, List.of(supportEvents, billingEvents, crmEvents, notifications, deadLetters), partitions, replicationFactor);
+    }
+
+    public HeraldTopics(String brokers, List<String> topics, int partitions, int replicationFactor) {
+        if (partitions < 1) {
+            throw new IllegalStateException("config/application.yaml herald.topics.partitions (HERALD_TOPICS_PARTITIONS) must be"
+                    + " at least 1; was " + partitions);
+        }
+        if (replicationFactor < 1 || replicationFactor > Short.MAX_VALUE) {
+            throw new IllegalStateException("config/application.yaml herald.topics.replication-factor"
+                    + " (HERALD_TOPICS_REPLICATION_FACTOR) must be at least 1 (and at most the number of brokers); was "
+                    + replicationFactor);
+        }
+        this.brokers = brokers;
+        this.topics = List.copyOf(topics);
+        this.partitions = partitions;
+        this.replicationFactor = replicationFactor;
+    }
+
+    @Override
+    public void afterPropertiesSet() {
+        try {
+            declare();
+        } catch (KafkaUnreachable e) {
+            log.warn("Herald's Kafka topics are not declared yet: Kafka at {} did not answer ({}); trying again every {} s",
+                    brokers, e.getMessage(), RETRY_SECONDS);
+            retries = Executors.newSingleThreadScheduledExecutor(task -> {
+                Thread thread = new Thread(task, "herald-topics");
+                thread.setDaemon(true);
+                return thread;
+            });
+            retries.scheduleWithFixedDelay(this::declareInBackground, RETRY_SECONDS, RETRY_SECONDS, TimeUnit.SECONDS);
+        }
+    }
+
+    private void declareInBackground() {
+        try {
+            declare();
+            retries.shutdown();
+        } catch (KafkaUnreachable e) {
+            log.debug("Kafka still unreachable for topic declaration: {}", e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("Herald's Kafka topics could not be declared: {}", e.getMessage());
+            retries.shutdown();
+        }
+    }
+
+    @Override
+    public void destroy() {
+        if (retries != null) {
+            retries.shutdownNow();
+        }
+    }
+
+    /** Creates the missing topics; answers each topic's partition count as it now is. */
+    public Map<String, Integer> declare() {
+        Properties config = new Properties();
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
+        config.put(AdminClientConfig.CLIENT_ID_CONFIG, "herald-topics");
+        config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
+        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10000);
+        try (Admin admin = Admin.create(config)) {
+            Map<String, Integer> existing = describe(admin);
+            List<NewTopic> missing = new ArrayList<>();
+            for (String topic : topics) {
+                if (!existing.containsKey(topic)) {
+                    missing.add(new NewTopic(topic, partitions, (short) replicationFactor));
+                }
+            }
+            create(admin, missing);
+            existing.forEach(this::report);
+            Map<String, Integer> now = new LinkedHashMap<>();
+            topics.forEach(topic -> now.put(topic, existing.getOrDefault(topic, partitions)));
+            return now;
+        } catch (org.apache.kafka.common.KafkaException e) {
+            throw new KafkaUnreachable(e.getMessage());
+        }
+    }
+
+    private Map<String, Integer> describe(Admin admin) {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (Map.Entry<String, KafkaFuture<TopicDescription>> topic : admin.describeTopics(topics).topicNameValues().entrySet()) {
+            try {
+                counts.put(topic.getKey(), topic.getValue().get().partitions().size());
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                    throw new KafkaUnreachable(String.valueOf(e.getCause().getMessage()));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new KafkaUnreachable("interrupted");
+            }
+        }
+        return counts;
+    }
+
+    private void create(Admin admin, List<NewTopic> missing) {
+        if (missing.isEmpty()) {
+            return;
+        }
+        admin.createTopics(missing).values().forEach((topic, created) -> {
+            try {
+                created.get();
+                log.info("Created Kafka topic {} with {} partitions, replication factor {}", topic, partitions, replicationFactor);
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof TopicExistsException) {
+                    return;   // another instance created it just now
+                }
+                if (cause instanceof InvalidReplicationFactorException || cause instanceof InvalidPartitionsException
+                        || cause instanceof PolicyViolationException) {
+                    throw new IllegalStateException("Kafka refused to create topic " + topic + " with herald.topics.partitions="
+                            + partitions + " and herald.topics.replication-factor=" + replicationFactor
+                            + " (config/application.yaml; HERALD_TOPICS_PARTITIONS, HERALD_TOPICS_REPLICATION_FACTOR): "
+                            + cause.getMessage() + ". The replication factor can be at most the number of brokers", cause);
+                }
+                throw new KafkaUnreachable(String.valueOf(cause.getMessage()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new KafkaUnreachable("interrupted");
+            }
+        });
+    }
+
+    private void report(String topic, int count) {
+        if (count < partitions) {
+            log.warn("Kafka topic {} has {} partitions, fewer than herald.topics.partitions ({}): at most {} consumer threads"
+                    + " across all Herald instances work on it, the others idle. Herald does not add partitions to an existing"
+                    + " topic (that moves customers to other partitions, so their events in flight could be reordered); add them"
+                    + " while nothing is in flight (kafka-topics.sh --alter --topic {} --partitions {})",
+                    topic, count, partitions, count, topic, partitions);
+        } else {
+            log.info("Kafka topic {} has {} partitions: up to {} consumer threads across all Herald instances", topic, count, count);
+        }
+    }
+
+    /** Kafka did not answer (or not in time): not a configuration error, try again later. */
+    static class KafkaUnreachable extends RuntimeException {
+        KafkaUnreachable(String message) {
+            super(message);
+        }
+    }
+}

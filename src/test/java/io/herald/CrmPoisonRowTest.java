@@ -1,0 +1,223 @@
+package io.herald;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import io.herald.testsupport.TopicRecords;
+import org.apache.camel.CamelContext;
+import org.apache.camel.builder.AdviceWith;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/**
+ * Issue 12 point 4 for the CRM source: a row that can never be queued is quarantined alone and
+ * marked processed; the rows claimed with it are queued exactly once and the rows after it are
+ * not held back. An outage is not the row's fault: the batch rolls back and goes through later.
+ */
+class CrmPoisonRowTest extends HeraldIntegrationTest {
+
+    private static final String CRM_TOPIC = "herald.crm.events";
+
+    /** Outbox rows for which the embedded broker plays "unreachable" (see aKafkaOutage...). */
+    private static final Set<Long> BROKER_DOWN_FOR = ConcurrentHashMap.newKeySet();
+
+    @Autowired
+    CamelContext camel;
+
+    @Autowired
+    ObjectMapper json;
+
+    @Test
+    void aTwoMegabyteRowIsQuarantinedAloneAndEveryOtherRowIsQueuedOnce() {
+        String first = newTicketId();
+        String second = newTicketId();
+        String later = newTicketId();
+        String huge = order(newTicketId()).replace("Laser printer 4410", "x".repeat(2 * 1024 * 1024));
+        List<Long> batch = outboxTogether(order(first), huge, order(second));
+        long big = batch.get(1);
+        long newer = outboxTogether(order(later)).get(0);
+
+        awaitMailFor("crm:order.confirmed:ORD-" + first);
+        awaitMailFor("crm:order.confirmed:ORD-" + second);
+        awaitMailFor("crm:order.confirmed:ORD-" + later);
+        await().atMost(Duration.ofSeconds(10)).until(() -> processed(batch) && processed(List.of(newer)));
+
+        Map<String, Object> held = unrouted("crm-outbox-" + big);
+        assertThat(held).containsEntry("outcome", "QUARANTINED").containsEntry("step", "outbox");
+        assertThat(held.get("reason").toString()).startsWith("CRM outbox row " + big + " is 2.1 MB (2,09")
+                .endsWith(" bytes as queued); Herald queues rows up to 1 MB (herald.crm.max-row-bytes)."
+                        + " Shorten the payload in the CRM and insert the row again");
+        assertThat(held.get("raw_payload").toString()).contains("\"outboxId\":" + big, "xxxxxxxxxx");
+
+        // Several poll intervals later nothing has been queued or quarantined again.
+        everyRowOnceOverSeveralPolls(batch, Set.of(big));
+        assertThat(queued(newer)).isEqualTo(1);
+        assertThat(mailsFor("crm:order.confirmed:ORD-" + first)).hasSize(1);
+        assertThat(mailsFor("crm:order.confirmed:ORD-" + second)).hasSize(1);
+    }
+
+    @Test
+    void aRowWhosePayloadIsNotJsonIsQuarantinedAloneWithAReadableReason() {
+        String first = newTicketId();
+        String second = newTicketId();
+        List<Long> batch = outboxTogether(order(first), "{\"orderNumber\": \"ORD-broken", order(second));
+        long broken = batch.get(1);
+
+        awaitMailFor("crm:order.confirmed:ORD-" + first);
+        awaitMailFor("crm:order.confirmed:ORD-" + second);
+        await().atMost(Duration.ofSeconds(10)).until(() -> processed(batch));
+
+        Map<String, Object> held = unrouted("crm-outbox-" + broken);
+        assertThat(held).containsEntry("outcome", "QUARANTINED").containsEntry("step", "outbox");
+        assertThat(held.get("reason")).isEqualTo("CRM outbox row " + broken + " has a payload that is not valid JSON"
+                + " (it ends before the JSON is complete). Correct the payload in the CRM and insert the row again");
+        assertThat(held.get("raw_payload").toString()).contains("ORD-broken");
+        everyRowOnceOverSeveralPolls(batch, Set.of(broken));
+    }
+
+    @Test
+    void aRowTheTopicRefusesAsTooLargeIsQuarantinedAloneInsteadOfRollingTheBatchBack() throws Exception {
+        // The CRM topic's own limit is below herald.crm.max-row-bytes: Herald sends the row and Kafka refuses it.
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafkaBrokers()))) {
+            ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, CRM_TOPIC);
+            setTopicLimit(admin, topic, new AlterConfigOp(new ConfigEntry("max.message.bytes", "100000"), AlterConfigOp.OpType.SET),
+                    "100000");
+            try {
+                String first = newTicketId();
+                String second = newTicketId();
+                String large = order(newTicketId()).replace("Laser printer 4410", "y".repeat(300_000));
+                List<Long> batch = outboxTogether(order(first), large, order(second));
+                long refused = batch.get(1);
+
+                awaitMailFor("crm:order.confirmed:ORD-" + first);
+                awaitMailFor("crm:order.confirmed:ORD-" + second);
+                await().atMost(Duration.ofSeconds(10)).until(() -> processed(batch));
+
+                Map<String, Object> held = unrouted("crm-outbox-" + refused);
+                assertThat(held).containsEntry("outcome", "QUARANTINED").containsEntry("step", "outbox");
+                assertThat(held.get("reason").toString()).matches("CRM outbox row " + refused + " is 300\\.\\d KB; the Kafka topic "
+                        + "herald\\.crm\\.events accepts less \\(its max\\.message\\.bytes\\)\\. Shorten the payload in the CRM and"
+                        + " insert the row again, or have the topic's limit raised above herald\\.crm\\.max-row-bytes");
+                everyRowOnceOverSeveralPolls(batch, Set.of(refused));
+            } finally {
+                setTopicLimit(admin, topic, new AlterConfigOp(new ConfigEntry("max.message.bytes", ""), AlterConfigOp.OpType.DELETE),
+                        null);
+            }
+        }
+    }
+
+    @Test
+    void aKafkaOutageRollsTheBatchBackWithNothingMarkedOrQuarantinedAndItGoesThroughLater() throws Exception {
+        // The broker cannot be stopped under the other tests, so only the send edge plays "unreachable" for one row.
+        AdviceWith.adviceWith(camel, "crm-outbox-claim", route -> route.weaveById("queue-crm-event").before()
+                .process(exchange -> {
+                    if (BROKER_DOWN_FOR.contains(exchange.getProperty("crmOutboxId", Long.class))) {
+                        throw new TimeoutException("Topic " + CRM_TOPIC + " not present in metadata after 60000 ms.");
+                    }
+                }));
+        String first = newTicketId();
+        String blocked = newTicketId();
+        String third = newTicketId();
+        List<Long> batch = new ArrayList<>();
+        try {
+            camel.getRouteController().stopRoute("crm-outbox-poll");
+            batch.addAll(outboxTogether(order(first), order(blocked), order(third)));
+            BROKER_DOWN_FOR.add(batch.get(1));
+            camel.getRouteController().startRoute("crm-outbox-poll");
+
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> !anyProcessed(batch)
+                    && quarantined(batch) == 0);
+            assertThat(mailsFor("crm:order.confirmed:ORD-" + blocked)).isEmpty();
+            assertThat(mailsFor("crm:order.confirmed:ORD-" + third)).isEmpty();
+        } finally {
+            BROKER_DOWN_FOR.clear();
+            camel.getRouteController().startRoute("crm-outbox-poll");
+        }
+
+        // The broker is back: the same rows go through by themselves, each customer mail once.
+        await().atMost(Duration.ofSeconds(20)).until(() -> processed(batch));
+        for (String order : List.of(first, blocked, third)) {
+            awaitMailFor("crm:order.confirmed:ORD-" + order);
+        }
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> quarantined(batch) == 0
+                && mailsFor("crm:order.confirmed:ORD-" + first).size() == 1
+                && mailsFor("crm:order.confirmed:ORD-" + blocked).size() == 1
+                && mailsFor("crm:order.confirmed:ORD-" + third).size() == 1);
+    }
+
+    /** Each row queued once (the set-aside rows never) and quarantined at most once, for two seconds of polls. */
+    private void everyRowOnceOverSeveralPolls(List<Long> rows, Set<Long> setAside) {
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> quarantined(rows) == setAside.size());
+        for (long row : rows) {
+            assertThat(queued(row)).as("Kafka records for outbox row %d", row).isEqualTo(setAside.contains(row) ? 0 : 1);
+        }
+    }
+
+    private void setTopicLimit(Admin admin, ConfigResource topic, AlterConfigOp change, String expected) throws Exception {
+        admin.incrementalAlterConfigs(Map.of(topic, List.of(change))).all().get();
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            ConfigEntry limit = admin.describeConfigs(List.of(topic)).all().get().get(topic).get("max.message.bytes");
+            return expected == null ? limit.source() != ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG : expected.equals(limit.value());
+        });
+    }
+
+    private long queued(long row) {
+        return TopicRecords.all(infra.kafkaBrokers(), CRM_TOPIC).stream().filter(r -> {
+            try {
+                return json.readTree(r.value()).path("outboxId").asLong() == row;
+            } catch (Exception e) {
+                return false;
+            }
+        }).count();
+    }
+
+    private static String order(String unique) {
+        return Samples.text("crm/order.confirmed.json").replace("ORD-100234", "ORD-" + unique);
+    }
+
+    /** Inserts the order rows in one statement, so one claim takes them together. */
+    private List<Long> outboxTogether(String... payloads) {
+        String values = String.join(", ", java.util.Collections.nCopies(payloads.length, "('order', 'order.confirmed', ?)"));
+        return jdbc.queryForList("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES " + values + " RETURNING id",
+                Long.class, (Object[]) payloads);
+    }
+
+    private boolean processed(Collection<Long> rows) {
+        return rows.stream().allMatch(row -> jdbc.queryForObject("SELECT processed_at IS NOT NULL FROM crm_outbox WHERE id = ?",
+                Boolean.class, row));
+    }
+
+    private boolean anyProcessed(Collection<Long> rows) {
+        return rows.stream().anyMatch(row -> jdbc.queryForObject("SELECT processed_at IS NOT NULL FROM crm_outbox WHERE id = ?",
+                Boolean.class, row));
+    }
+
+    private int quarantined(Collection<Long> rows) {
+        return rows.stream().mapToInt(row -> jdbc.queryForObject(
+                "SELECT count(*) FROM unrouted_event WHERE source = 'crm' AND source_event_id = ?", Integer.class,
+                "crm-outbox-" + row)).sum();
+    }
+
+    private Map<String, Object> unrouted(String sourceEventId) {
+        return await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT id, outcome, step, reason, raw_payload FROM unrouted_event WHERE source = 'crm' AND source_event_id = ?",
+                sourceEventId), rows -> rows.size() == 1).get(0);
+    }
+}

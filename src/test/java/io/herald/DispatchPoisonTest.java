@@ -1,0 +1,57 @@
+package io.herald;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import io.herald.testsupport.TopicRecords;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/**
+ * Issue 12 point 4 for dispatch: a notification record that cannot be processed is dead-lettered,
+ * and the next record of the same customer, behind it in the same partition, is still delivered.
+ */
+class DispatchPoisonTest extends HeraldIntegrationTest {
+
+    private static final String CUSTOMER = "cus_RkT4aB7cD9eF1g";
+
+    @Autowired
+    ObjectMapper json;
+
+    @Test
+    void theNotificationBehindAnUndispatchableOneInItsPartitionIsDelivered() throws Exception {
+        String poison = "{\"idempotencyKey\": \"poison-" + UUID.randomUUID() + "\", \"customerId\": \"" + CUSTOMER + "\", \"type\": [";
+        publish("herald.notifications", CUSTOMER, poison);
+        String unique = newTicketId();
+        jdbc.update("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('order', 'order.confirmed', ?)",
+                Samples.text("crm/order.confirmed.json").replace("ORD-100234", "ORD-" + unique));
+        String key = "crm:order.confirmed:ORD-" + unique;
+
+        assertThat(awaitMailFor(key).getAllRecipients()).extracting(Object::toString).containsExactly("jenny.rosen@example.org");
+        Map<String, Object> deadLetter = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT stage, reason FROM dead_letter WHERE payload = ?", poison), rows -> rows.size() == 1).get(0);
+        assertThat(deadLetter).containsEntry("stage", "dispatch");
+
+        // Both records are the customer's, so they share a partition: the good one was behind the poison one.
+        List<ConsumerRecord<String, String>> records = TopicRecords.all(infra.kafkaBrokers(), "herald.notifications");
+        ConsumerRecord<String, String> poisonRecord = records.stream().filter(r -> poison.equals(r.value())).findFirst().orElseThrow();
+        ConsumerRecord<String, String> goodRecord = records.stream().filter(r -> {
+            try {
+                return key.equals(json.readTree(r.value()).path("idempotencyKey").asText());
+            } catch (Exception e) {
+                return false;
+            }
+        }).findFirst().orElseThrow();
+        assertThat(goodRecord.partition()).isEqualTo(poisonRecord.partition());
+        assertThat(goodRecord.offset()).isGreaterThan(poisonRecord.offset());
+    }
+}
