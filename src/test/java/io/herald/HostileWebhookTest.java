@@ -281,6 +281,31 @@ class HostileWebhookTest extends HeraldIntegrationTest {
         assertThat(awaitQueued(SUPPORT_TOPIC, "c" + marker).key()).isEqualTo(ticket);
     }
 
+    @Test
+    void aCompressedBodyIsRefusedWith415BeforeItIsInflated() throws Exception {
+        String marker = marker();
+        byte[] body = ("{\"id\": \"evt_" + marker + "\"}").getBytes(StandardCharsets.UTF_8);
+
+        HttpResponse<String> answer = post("/webhooks/billing", "application/json", body, Map.of("Content-Encoding", "gzip",
+                "Stripe-Signature", Signatures.stripe(Instant.now().getEpochSecond(), body, BILLING_SECRET)));
+
+        assertThat(answer.statusCode()).isEqualTo(415);
+        assertThat(newRejections()).extracting(r -> r.get("http_status") + " " + r.get("reason")).containsExactly(
+                "415 body is sent with Content-Encoding 'gzip'; Herald accepts webhook bodies uncompressed only");
+    }
+
+    @Test
+    void anUnknownCharsetInTheContentTypeDoesNotStopAValidEvent() throws Exception {
+        String marker = marker();
+        byte[] body = ("{\"id\": \"evt_" + marker + "\", \"type\": \"customer.updated\", \"data\": {\"object\": {\"customer\": \"cus_Charset1\"}}}")
+                .getBytes(StandardCharsets.UTF_8);
+
+        HttpResponse<String> answer = signedBilling("application/json; charset=no-such-charset", body);
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202);
+        assertThat(awaitQueued(BILLING_TOPIC, marker).value()).isEqualTo(body);
+    }
+
     // --- helpers ---
 
     private static String marker() {

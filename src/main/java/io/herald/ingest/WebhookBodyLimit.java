@@ -71,6 +71,13 @@ public class WebhookBodyLimit extends OncePerRequestFilter {
             throws ServletException, IOException {
         String source = source(request);
         long announced = request.getContentLengthLong();
+        String encoding = request.getHeader("Content-Encoding");
+        if (encoding != null && !encoding.isBlank() && !encoding.trim().equalsIgnoreCase("identity")) {
+            // A compressed body would be inflated past the limit after it was checked; senders do not compress webhooks.
+            refuse(request, response, source, 415, "body is sent with Content-Encoding '" + InboundRejections.text(encoding, 40)
+                    + "'; Herald accepts webhook bodies uncompressed only", Math.max(announced, 0), null);
+            return;
+        }
         if (announced > maxBodyBytes) {
             refuse(request, response, source, 413, "body is " + announced + " bytes (Content-Length); the limit is " + maxBodyBytes
                     + " bytes (herald.ingest.max-body-bytes), so it was refused without being read", announced, null);
