@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 
 import io.herald.logging.Masking;
 import org.apache.camel.Exchange;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataAccessException;
@@ -93,10 +94,9 @@ public class InboundRejections {
                     source, status, Masking.mask(keptReason), e);
             return new Answer(503, "Herald could not record this request just now (its database is unavailable); please retry later");
         }
-        if (status == 503) {
-            return new Answer(status, keptReason);
+        if (status != 503) {
+            log.warn("Refused {} webhook ({} bytes) with HTTP {}: {}", source, bodyBytes, status, Masking.mask(keptReason));
         }
-        log.warn("Refused {} webhook ({} bytes) with HTTP {}: {}", source, bodyBytes, status, Masking.mask(keptReason));
         return new Answer(status, keptReason);
     }
 
@@ -105,7 +105,7 @@ public class InboundRejections {
             if (t instanceof InboundRejected rejected) {
                 return rejected;
             }
-            if (t.getClass().getName().equals("org.apache.kafka.common.errors.RecordTooLargeException")) {
+            if (t instanceof RecordTooLargeException) {
                 // Can never succeed, so never a 503: the broker refuses a record this large.
                 return new InboundRejected(413, "the event is larger than Herald's event broker accepts;"
                         + " keep webhook bodies below herald.ingest.max-body-bytes");
