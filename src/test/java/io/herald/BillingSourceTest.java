@@ -94,6 +94,7 @@ class BillingSourceTest extends HeraldIntegrationTest {
         byte[] marked = ("{\"marker\": \"" + marker + "\"}").getBytes(StandardCharsets.UTF_8);
         System.arraycopy(marked, 0, huge, 0, marked.length);
 
+        long before = jdbc.queryForObject("SELECT coalesce(max(id), 0) FROM inbound_rejection", Long.class);
         assertThat(signedPost("application/json", notJson).statusCode()).isEqualTo(400);
         assertThat(signedPost("application/json", truncated).statusCode()).isEqualTo(400);
         assertThat(signedPost("application/json", huge).statusCode()).isEqualTo(413);
@@ -101,12 +102,17 @@ class BillingSourceTest extends HeraldIntegrationTest {
         assertThat(wrongType.statusCode()).isEqualTo(415);
         assertThat(wrongType.body()).contains("expected application/json");
 
-        List<Map<String, Object>> kept = jdbc.queryForList("SELECT http_status, reason, body_bytes FROM inbound_rejection"
-                + " WHERE source = 'billing' AND body_excerpt LIKE ? ORDER BY id", "%" + marker + "%");
+        List<Map<String, Object>> kept = jdbc.queryForList("SELECT http_status, reason, body_bytes, body_excerpt FROM inbound_rejection"
+                + " WHERE source = 'billing' AND id > ? ORDER BY id", before);
         assertThat(kept).extracting(row -> row.get("http_status")).containsExactly(400, 400, 413, 415);
         assertThat(kept.get(0).get("reason").toString()).startsWith("body is not valid JSON");
-        assertThat(kept.get(2).get("reason").toString()).contains("limit is 1048576 bytes");
+        assertThat(kept.get(1).get("reason").toString()).startsWith("body is not valid JSON");
+        // The oversized body was refused from its Content-Length, before a byte of it was read.
+        assertThat(kept.get(2).get("reason").toString()).contains("the limit is 1048576 bytes").contains("without being read");
         assertThat(kept.get(2).get("body_bytes")).isEqualTo(5L * 1024 * 1024);
+        assertThat(kept).extracting(row -> String.valueOf(row.get("body_excerpt")))
+                .satisfiesExactly(e -> assertThat(e).contains(marker), e -> assertThat(e).contains(marker),
+                        e -> assertThat(e).isEqualTo("null"), e -> assertThat(e).contains(marker));
 
         // The next good event goes through.
         String good = newTicketId();

@@ -1,30 +1,73 @@
 package io.herald.ingest;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import org.apache.camel.Exchange;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
- * The cheap checks every webhook body passes before it is queued: size, content type and
- * well-formed JSON. It also sets the Kafka key from a JSON pointer, so that events about
- * the same thing (a ticket, a customer) stay in order on one partition.
+ * The cheap checks every webhook body passes before it is queued: size, content type, UTF-8 and
+ * one well-formed JSON object. Every refusal is an {@link InboundRejected} with a reason in words
+ * (no parser message). It also sets the Kafka key to the customer the event is about, so that one
+ * customer's events stay in order on one partition.
  */
 @Component
 public class InboundGuard {
 
+    private static final int SHOWN_CONTENT_TYPE_CHARS = 80;
+
     private final long maxBodyBytes;
-    private final ObjectMapper json;
+    private final ObjectReader json;
 
     public InboundGuard(@Value("${herald.ingest.max-body-bytes:1048576}") long maxBodyBytes, ObjectMapper json) {
         this.maxBodyBytes = maxBodyBytes;
-        this.json = json;
+        this.json = json.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     }
 
-    public void accept(Exchange exchange, String keyPointer) {
+    /**
+     * A Stripe-style event, keyed by its customer id (data.object.customer, or the customer object's
+     * id); a guest payment without one is keyed by the email it carries, so that it stays in order
+     * with the customer's other events once identity resolves it.
+     */
+    public void acceptBilling(Exchange exchange) {
+        JsonNode event = accept(exchange);
+        JsonNode object = event.path("data").path("object");
+        String key = firstText(object.path("customer"), object.path("customer").path("id"),
+                "customer".equals(object.path("object").asText()) ? object.path("id") : null);
+        if (key == null) {
+            String email = firstText(object.path("customer_email"), object.path("billing_details").path("email"),
+                    object.path("receipt_email"), object.path("email"));
+            key = email == null ? null : email.trim().toLowerCase(Locale.ROOT);
+        }
+        exchange.getMessage().setHeader("kafka.KEY", key);
+    }
+
+    /**
+     * A Zendesk-style ticket event, keyed by its requester (detail.requester_id, the Zendesk user the
+     * ticket is for); without one by the customer id it names, then by the ticket.
+     */
+    public void acceptSupport(Exchange exchange) {
+        JsonNode event = accept(exchange);
+        JsonNode detail = event.path("detail");
+        exchange.getMessage().setHeader("kafka.KEY",
+                firstText(detail.path("requester_id"), detail.path("external_id"), detail.path("id")));
+    }
+
+    private JsonNode accept(Exchange exchange) {
         byte[] body = exchange.getMessage().getBody(byte[].class);
         if (body == null || body.length == 0) {
             throw new InboundRejected(400, "empty body; expected a JSON event");
@@ -33,29 +76,67 @@ public class InboundGuard {
             throw new InboundRejected(413, "body is " + body.length + " bytes; the limit is " + maxBodyBytes
                     + " bytes (herald.ingest.max-body-bytes)");
         }
-        String contentType = exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class);
-        if (contentType == null || !contentType.toLowerCase().startsWith("application/json")) {
-            throw new InboundRejected(415, "content type is '" + contentType + "'; expected application/json");
-        }
+        checkContentType(exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class));
+        checkUtf8(body);
         JsonNode event;
         try {
             event = json.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw new InboundRejected(400, "body is not valid JSON" + where(e.getLocation()) + "; expected one JSON object (the event)");
         } catch (IOException e) {
-            throw new InboundRejected(400, "body is not valid JSON: " + firstLine(e.getMessage()));
+            throw new InboundRejected(400, "body is not valid JSON; expected one JSON object (the event)");
         }
         if (event == null || !event.isObject()) {
             throw new InboundRejected(400, "body is JSON but not an object; expected a JSON event");
         }
-        JsonNode key = event.at(keyPointer);
-        exchange.getMessage().setHeader("kafka.KEY", key.isValueNode() ? key.asText() : null);
         exchange.getMessage().setBody(body);
+        return event;
     }
 
-    private static String firstLine(String message) {
-        if (message == null) {
-            return "unreadable";
+    private static void checkContentType(String contentType) {
+        if (contentType == null || contentType.isBlank()) {
+            throw new InboundRejected(415, "no Content-Type header; expected application/json");
         }
-        int newline = message.indexOf('\n');
-        return newline < 0 ? message : message.substring(0, newline);
+        String mediaType = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        if (!mediaType.equals("application/json") && !(mediaType.startsWith("application/") && mediaType.endsWith("+json"))) {
+            String shown = contentType.length() <= SHOWN_CONTENT_TYPE_CHARS ? contentType
+                    : contentType.substring(0, SHOWN_CONTENT_TYPE_CHARS) + "… (" + contentType.length() + " characters)";
+            throw new InboundRejected(415, "content type is '" + shown + "'; expected application/json");
+        }
+    }
+
+    private static void checkUtf8(byte[] body) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(body);
+        CharBuffer out = CharBuffer.allocate(8192);
+        while (true) {
+            CoderResult result = decoder.decode(in, out, true);
+            if (result.isError()) {
+                throw new InboundRejected(400, "body is not valid UTF-8 (invalid byte at offset " + in.position()
+                        + "); send the event as JSON in UTF-8");
+            }
+            if (result.isUnderflow()) {
+                return;
+            }
+            out.clear();
+        }
+    }
+
+    private static String where(JsonLocation location) {
+        if (location == null || location.getLineNr() < 1) {
+            return "";
+        }
+        return " (at line " + location.getLineNr() + ", column " + location.getColumnNr() + ")";
+    }
+
+    private static String firstText(JsonNode... candidates) {
+        for (JsonNode candidate : candidates) {
+            if (candidate != null && (candidate.isTextual() || candidate.isNumber()) && !candidate.asText().isBlank()) {
+                return candidate.asText();
+            }
+        }
+        return null;
     }
 }

@@ -2,21 +2,36 @@ package io.herald.ingest;
 
 import java.nio.charset.StandardCharsets;
 
+import io.herald.logging.Masking;
 import org.apache.camel.Exchange;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 /**
  * Records every refused inbound request (in the inbound_rejection table and the log) and
  * shapes the HTTP answer, so a refused webhook is never only a log line.
+ *
+ * What is kept comes from a sender Herald does not trust, so it is normalised before it is
+ * stored (NUL removed, invalid UTF-8 and lone surrogates replaced, every text cut to its
+ * column, the body kept only as a bounded excerpt): recording a rejection cannot fail
+ * because of what the request contained. If it fails anyway (the database is down), the
+ * sender is answered 503 so that it retries once Herald can record the answer.
  */
 @Component
 public class InboundRejections {
 
+    /** How much of a refused body is kept, so that an operator can see what was sent. */
+    public static final int EXCERPT_BYTES = 16 * 1024;
+
     private static final Logger log = LoggerFactory.getLogger(InboundRejections.class);
-    private static final int EXCERPT_BYTES = 64 * 1024;
+    private static final int SOURCE_CHARS = 20;
+    private static final int REMOTE_CHARS = 64;
+    private static final int CONTENT_TYPE_CHARS = 200;
+    private static final int REASON_CHARS = 2000;
 
     private final JdbcTemplate jdbc;
 
@@ -24,26 +39,117 @@ public class InboundRejections {
         this.jdbc = jdbc;
     }
 
+    /** The HTTP answer to a refused or failed request. */
+    public record Answer(int status, String reason) {
+        public String json() {
+            return "{\"status\":\"" + (status == 503 ? "retry" : "rejected") + "\",\"reason\":" + JsonText.quote(reason) + "}";
+        }
+    }
+
+    /** Called by the webhook routes' error handler (routes/error-handling.camel.yaml, webhook-errors). */
     public void record(Exchange exchange, String source) {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        // Refused input gets its own status; anything else (e.g. Kafka unreachable) is our fault:
-        // 503 tells the sender to retry later, and the attempt is still recorded.
-        int status = cause instanceof InboundRejected rejected ? rejected.httpStatus() : 503;
-        String reason = cause instanceof InboundRejected ? cause.getMessage()
-                : "event could not be queued, please retry: " + (cause == null ? "unknown error" : cause.getMessage());
-        byte[] body = exchange.getMessage().getBody(byte[].class);
-        int length = body == null ? 0 : body.length;
-        String excerpt = body == null ? null
-                : new String(body, 0, Math.min(length, EXCERPT_BYTES), StandardCharsets.UTF_8).replace("\u0000", "");
-        String remote = exchange.getMessage().getHeader("CamelHttpRemoteAddress", String.class);
-        String contentType = exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class);
-        jdbc.update("INSERT INTO inbound_rejection (source, http_status, reason, remote_addr, content_type, body_bytes, body_excerpt)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?)", source, status, reason, remote, contentType, length, excerpt);
-        log.warn("Refused {} webhook ({} bytes) with HTTP {}: {}", source, length, status, reason);
+        InboundRejected refused = refusal(cause);
+        int status;
+        String reason;
+        if (refused != null) {
+            status = refused.httpStatus();
+            reason = refused.getMessage();
+        } else {
+            // Not the request's fault (the broker did not take the event in time...): 503 tells the
+            // sender to retry later; nothing was accepted. The technical detail goes to the log only.
+            status = 503;
+            reason = "Herald could not queue the event on its event broker just now; nothing was accepted, please retry later";
+            log.warn("{} webhook not queued, answered 503", source, cause);
+        }
+        byte[] body = bodyOf(exchange);
+        Answer answer = record(source, status, reason,
+                exchange.getMessage().getHeader("CamelHttpRemoteAddress", String.class),
+                exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class),
+                body == null ? 0 : body.length, body, body == null ? 0 : body.length);
 
         exchange.getMessage().removeHeaders("*");
-        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, status);
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, answer.status());
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
-        exchange.getMessage().setBody("{\"status\":\"rejected\",\"reason\":" + JsonText.quote(reason) + "}");
+        exchange.getMessage().setBody(answer.json());
+    }
+
+    /**
+     * Stores one refused request and returns the answer to give: the refusal itself, or 503 when it
+     * could not be recorded. {@code body} holds the first {@code bodyLength} bytes read (may be fewer
+     * than {@code bodyBytes}, the size the request had or announced).
+     */
+    public Answer record(String source, int status, String reason, String remoteAddress, String contentType,
+                         long bodyBytes, byte[] body, int bodyLength) {
+        String keptReason = text(reason, REASON_CHARS);
+        String excerpt = body == null || bodyLength == 0 ? null
+                : text(new String(body, 0, Math.min(bodyLength, EXCERPT_BYTES), StandardCharsets.UTF_8), EXCERPT_BYTES);
+        try {
+            jdbc.update("INSERT INTO inbound_rejection (source, http_status, reason, remote_addr, content_type, body_bytes, body_excerpt)"
+                            + " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    text(source == null ? "unknown" : source, SOURCE_CHARS), status, keptReason,
+                    text(remoteAddress, REMOTE_CHARS), text(contentType, CONTENT_TYPE_CHARS), bodyBytes, excerpt);
+        } catch (DataAccessException e) {
+            log.error("Could not record a refused {} webhook (HTTP {}: {}); answering 503 so the sender retries",
+                    source, status, Masking.mask(keptReason), e);
+            return new Answer(503, "Herald could not record this request just now (its database is unavailable); please retry later");
+        }
+        if (status != 503) {
+            log.warn("Refused {} webhook ({} bytes) with HTTP {}: {}", source, bodyBytes, status, Masking.mask(keptReason));
+        }
+        return new Answer(status, keptReason);
+    }
+
+    private static InboundRejected refusal(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof InboundRejected rejected) {
+                return rejected;
+            }
+            if (t instanceof RecordTooLargeException) {
+                // Can never succeed, so never a 503: the broker refuses a record this large.
+                return new InboundRejected(413, "the event is larger than Herald's event broker accepts;"
+                        + " keep webhook bodies below herald.ingest.max-body-bytes");
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return null;
+    }
+
+    private static byte[] bodyOf(Exchange exchange) {
+        try {
+            return exchange.getMessage().getBody(byte[].class);
+        } catch (RuntimeException e) {
+            log.debug("The refused request's body could not be read as bytes", e);
+            return null;
+        }
+    }
+
+    /**
+     * A text PostgreSQL will store: no NUL, no lone surrogate (replaced by U+FFFD), at most
+     * {@code maxChars} characters (a surrogate pair is never cut in half).
+     */
+    static String text(String value, int maxChars) {
+        if (value == null) {
+            return null;
+        }
+        StringBuilder kept = new StringBuilder(Math.min(value.length(), maxChars));
+        int chars = 0;
+        for (int i = 0; i < value.length() && chars < maxChars; i++) {
+            char c = value.charAt(i);
+            if (c == '\u0000') {
+                continue;
+            }
+            if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                kept.append(c).append(value.charAt(++i));
+            } else if (Character.isSurrogate(c)) {
+                kept.append('\uFFFD');
+            } else {
+                kept.append(c);
+            }
+            chars++;
+        }
+        return kept.toString();
     }
 }

@@ -46,6 +46,8 @@ public final class EmbeddedInfrastructure {
         postgres = postgresOn(0);
         postgresPort = postgres.getPort();
         kafka = new EmbeddedKafkaKraftBroker(1, 3, TOPICS);
+        // As Herald's events topics need in production: room for a webhook body at the limit plus record overhead.
+        kafka.brokerProperties(Map.of("message.max.bytes", "2097152"));
         kafka.afterPropertiesSet();
         ServerSetup smtp = new ServerSetup(smtpPort, "127.0.0.1", ServerSetup.PROTOCOL_SMTP);
         mail = new GreenMail(smtpPort == 0 ? smtp.dynamicPort() : smtp);

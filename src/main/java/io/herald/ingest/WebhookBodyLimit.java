@@ -1,0 +1,196 @@
+package io.herald.ingest;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
+import jakarta.servlet.http.HttpServletResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
+import org.springframework.stereotype.Component;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+/**
+ * The webhooks' size limit, enforced before anything else looks at a request (before security,
+ * before Camel, before any signature is computed): a body announced larger than
+ * herald.ingest.max-body-bytes by its Content-Length is refused with 413 without reading it, and a
+ * body without Content-Length (chunked) is read only up to one byte past the limit. Either way the
+ * refusal is recorded in inbound_rejection with what was read. A body within the limit is handed on
+ * in memory, so the route reads it as usual.
+ */
+@Component
+@Order(Ordered.HIGHEST_PRECEDENCE)
+public class WebhookBodyLimit extends OncePerRequestFilter {
+
+    private static final Logger log = LoggerFactory.getLogger(WebhookBodyLimit.class);
+    private static final String PREFIX = "/webhooks/";
+    private static final Set<String> SOURCES = Set.of("billing", "support");
+    /** Room for the record's key, headers and batch framing the producer counts on top of the body. */
+    static final long PRODUCER_OVERHEAD_BYTES = 64 * 1024;
+
+    private final int maxBodyBytes;
+    private final InboundRejections rejections;
+
+    public WebhookBodyLimit(@Value("${herald.ingest.max-body-bytes:1048576}") long maxBodyBytes,
+                            @Value("${herald.ingest.kafka-max-request-size:2097152}") long kafkaMaxRequestSize,
+                            InboundRejections rejections) {
+        if (maxBodyBytes < 1 || maxBodyBytes > Integer.MAX_VALUE - 1) {
+            throw new IllegalStateException("herald.ingest.max-body-bytes (config/application.yaml) must be between 1 and "
+                    + (Integer.MAX_VALUE - 1) + " bytes, not " + maxBodyBytes);
+        }
+        if (kafkaMaxRequestSize < maxBodyBytes + PRODUCER_OVERHEAD_BYTES) {
+            throw new IllegalStateException("herald.ingest.kafka-max-request-size (config/application.yaml) is " + kafkaMaxRequestSize
+                    + " bytes; it must be at least herald.ingest.max-body-bytes (" + maxBodyBytes + ") + " + PRODUCER_OVERHEAD_BYTES
+                    + " bytes, or a webhook body near the limit could never be queued");
+        }
+        this.maxBodyBytes = (int) maxBodyBytes;
+        this.rejections = rejections;
+    }
+
+    @Override
+    protected boolean shouldNotFilter(HttpServletRequest request) {
+        return source(request) == null;
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        String source = source(request);
+        long announced = request.getContentLengthLong();
+        String encoding = request.getHeader("Content-Encoding");
+        if (encoding != null && !encoding.isBlank() && !encoding.trim().equalsIgnoreCase("identity")) {
+            // A compressed body would be inflated past the limit after it was checked; senders do not compress webhooks.
+            refuse(request, response, source, 415, "body is sent with Content-Encoding '" + InboundRejections.text(encoding, 40)
+                    + "'; Herald accepts webhook bodies uncompressed only", Math.max(announced, 0), null);
+            return;
+        }
+        if (announced > maxBodyBytes) {
+            refuse(request, response, source, 413, "body is " + announced + " bytes (Content-Length); the limit is " + maxBodyBytes
+                    + " bytes (herald.ingest.max-body-bytes), so it was refused without being read", announced, null);
+            return;
+        }
+        byte[] body;
+        try {
+            body = request.getInputStream().readNBytes(maxBodyBytes + 1);
+        } catch (IOException e) {
+            log.info("A {} webhook body could not be read to its end", source, e);
+            refuse(request, response, source, 400, "the body could not be read to its end (the sender closed or stalled the connection);"
+                    + " nothing was accepted", Math.max(announced, 0), null);
+            return;
+        }
+        if (body.length > maxBodyBytes) {
+            refuse(request, response, source, 413, "body is larger than the limit of " + maxBodyBytes
+                    + " bytes (herald.ingest.max-body-bytes); reading stopped after " + body.length + " bytes", body.length, body);
+            return;
+        }
+        chain.doFilter(new ReadBody(request, body), response);
+    }
+
+    private void refuse(HttpServletRequest request, HttpServletResponse response, String source, int status, String reason,
+                        long bodyBytes, byte[] bodyRead) throws IOException {
+        InboundRejections.Answer answer = rejections.record(source, status, reason, request.getRemoteAddr(),
+                request.getContentType(), bodyBytes, bodyRead, bodyRead == null ? 0 : bodyRead.length);
+        byte[] json = answer.json().getBytes(StandardCharsets.UTF_8);
+        response.setStatus(answer.status());
+        // The rest of the body is not wanted: close the connection rather than wait for it.
+        response.setHeader("Connection", "close");
+        response.setContentType("application/json");
+        response.setContentLength(json.length);
+        response.getOutputStream().write(json);
+        response.flushBuffer();
+    }
+
+    private static String source(HttpServletRequest request) {
+        String path = request.getRequestURI();
+        if (path == null || !path.startsWith(PREFIX)) {
+            return null;
+        }
+        String rest = path.substring(PREFIX.length());
+        int slash = rest.indexOf('/');
+        String source = slash < 0 ? rest : rest.substring(0, slash);
+        return SOURCES.contains(source) ? source : null;
+    }
+
+    /** The request with its body already read (within the limit), served from memory. */
+    private static final class ReadBody extends HttpServletRequestWrapper {
+
+        private final byte[] body;
+
+        ReadBody(HttpServletRequest request, byte[] body) {
+            super(request);
+            this.body = body;
+        }
+
+        @Override
+        public ServletInputStream getInputStream() {
+            InputStream bytes = new ByteArrayInputStream(body);
+            return new ServletInputStream() {
+                @Override
+                public int read() throws IOException {
+                    return bytes.read();
+                }
+
+                @Override
+                public int read(byte[] buffer, int offset, int length) throws IOException {
+                    return bytes.read(buffer, offset, length);
+                }
+
+                @Override
+                public boolean isFinished() {
+                    try {
+                        return bytes.available() == 0;
+                    } catch (IOException e) {
+                        return true;
+                    }
+                }
+
+                @Override
+                public boolean isReady() {
+                    return true;
+                }
+
+                @Override
+                public void setReadListener(ReadListener listener) {
+                    throw new UnsupportedOperationException("the body is already read");
+                }
+            };
+        }
+
+        @Override
+        public BufferedReader getReader() {
+            return new BufferedReader(new InputStreamReader(getInputStream(), charset(getCharacterEncoding())));
+        }
+
+        private static Charset charset(String encoding) {
+            try {
+                return encoding != null && Charset.isSupported(encoding) ? Charset.forName(encoding) : StandardCharsets.UTF_8;
+            } catch (IllegalArgumentException e) {
+                return StandardCharsets.UTF_8;
+            }
+        }
+
+        @Override
+        public int getContentLength() {
+            return body.length;
+        }
+
+        @Override
+        public long getContentLengthLong() {
+            return body.length;
+        }
+    }
+}

@@ -1,0 +1,425 @@
+package io.herald;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Pattern;
+
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Signatures;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Each class of hostile request the webhooks meet, as real senders produce it: every one ends in a 202 with the
+ * event on its Kafka topic, or in a 4xx with one inbound_rejection row (status, readable reason, bounded
+ * excerpt); never a 500, and nothing in a stored reason is for engineers only.
+ */
+class HostileWebhookTest extends HeraldIntegrationTest {
+
+    private static final int LIMIT = 1_048_576;
+    private static final String BILLING_TOPIC = "herald.billing.events";
+    private static final String SUPPORT_TOPIC = "herald.support.events";
+    /** What a reason for people never contains: exception names, parser and database internals. */
+    private static final Pattern TECHNICAL = Pattern.compile(
+            "Exception|Error:|java\\.|jakarta\\.|org\\.|com\\.fasterxml|\\[Source|CTRL-CHAR|code \\d+\\)|Unexpected character"
+                    + "|Unrecognized token|Internal Error|SQL|varying|byte sequence|Invalid UTF-8|null$");
+
+    private long before;
+
+    @BeforeEach
+    void rememberLastRejection() {
+        before = jdbc.queryForObject("SELECT coalesce(max(id), 0) FROM inbound_rejection", Long.class);
+    }
+
+    @AfterEach
+    void everyStoredReasonIsReadable() {
+        for (String reason : jdbc.queryForList("SELECT reason FROM inbound_rejection WHERE id > ?", String.class, before)) {
+            assertThat(reason).doesNotContainPattern(TECHNICAL).isNotBlank();
+        }
+    }
+
+    @Test
+    void invalidUtf8IsRefusedWith400AndKeptReadably() throws Exception {
+        String marker = marker();
+        byte[] body = concat(("{\"id\": \"evt_" + marker + "\", \"type\": \"invoice.paid\", \"note\": \"").getBytes(StandardCharsets.UTF_8),
+                new byte[] {(byte) 0xC3, (byte) 0x28, (byte) 0xFF, (byte) 0xFE, (byte) 0xED, (byte) 0xA0, (byte) 0x80},
+                "\"}".getBytes(StandardCharsets.UTF_8));
+
+        HttpResponse<String> signed = signedBilling("application/json", body);
+        HttpResponse<String> unsigned = post("/webhooks/support", "application/json", body, Map.of());
+
+        assertThat(signed.statusCode()).isEqualTo(400);
+        assertThat(signed.body()).contains("not valid UTF-8");
+        assertThat(unsigned.statusCode()).isEqualTo(401);
+        List<Map<String, Object>> rows = newRejections();
+        assertThat(rows).extracting(r -> r.get("http_status")).containsExactly(400, 401);
+        assertThat(rows.get(0).get("reason").toString()).isEqualTo(
+                "body is not valid UTF-8 (invalid byte at offset " + (body.length - 9) + "); send the event as JSON in UTF-8");
+        assertThat(rows.get(1).get("reason").toString()).isEqualTo("missing X-Zendesk-Webhook-Signature header");
+        for (Map<String, Object> row : rows) {
+            assertThat(row.get("body_bytes")).isEqualTo((long) body.length);
+            assertThat(row.get("body_excerpt").toString()).contains("evt_" + marker).contains("\uFFFD");
+        }
+    }
+
+    @Test
+    void aNulByteInANonJsonBodyIsRefusedAndKeptWithoutIt() throws Exception {
+        String marker = marker();
+        byte[] body = ("not json " + marker + "\u0000 after a NUL").getBytes(StandardCharsets.UTF_8);
+
+        HttpResponse<String> signed = signedBilling("application/json", body);
+        HttpResponse<String> unsigned = post("/webhooks/billing", "text/plain", body, Map.of());
+
+        assertThat(signed.statusCode()).isEqualTo(400);
+        assertThat(unsigned.statusCode()).isEqualTo(401);
+        List<Map<String, Object>> rows = newRejections();
+        assertThat(rows).extracting(r -> r.get("http_status")).containsExactly(400, 401);
+        assertThat(rows.get(0).get("reason").toString())
+                .isEqualTo("body is not valid JSON (at line 1, column 1); expected one JSON object (the event)");
+        assertThat(rows.get(1).get("reason").toString()).isEqualTo("missing Stripe-Signature header");
+        assertThat(rows).allSatisfy(row -> assertThat(row.get("body_excerpt")).isEqualTo("not json " + marker + " after a NUL"));
+    }
+
+    @Test
+    void aFormUrlencodedBodyIsRefusedWith415() throws Exception {
+        String marker = marker();
+        byte[] body = ("id=evt_" + marker + "&type=invoice.paid&data%5Bobject%5D=x").getBytes(StandardCharsets.UTF_8);
+
+        HttpResponse<String> signed = signedBilling("application/x-www-form-urlencoded", body);
+        HttpResponse<String> unsigned = post("/webhooks/support", "application/x-www-form-urlencoded", body, Map.of());
+
+        assertThat(signed.statusCode()).isEqualTo(415);
+        assertThat(unsigned.statusCode()).isEqualTo(401);
+        List<Map<String, Object>> rows = newRejections();
+        assertThat(rows).extracting(r -> r.get("http_status")).containsExactly(415, 401);
+        assertThat(rows.get(0).get("reason"))
+                .isEqualTo("content type is 'application/x-www-form-urlencoded'; expected application/json");
+        assertThat(rows).allSatisfy(row -> {
+            assertThat(row.get("content_type")).isEqualTo("application/x-www-form-urlencoded");
+            assertThat(row.get("body_excerpt")).isEqualTo(new String(body, StandardCharsets.UTF_8));
+        });
+    }
+
+    @Test
+    void aContentTypeLongerThanItsColumnIsKeptCut() throws Exception {
+        String marker = marker();
+        String longType = "text/plain; charset=utf-8; x=" + "a".repeat(271);
+        assertThat(longType).hasSize(300);
+        byte[] body = ("{\"id\": \"evt_" + marker + "\"}").getBytes(StandardCharsets.UTF_8);
+
+        HttpResponse<String> signed = signedBilling(longType, body);
+        HttpResponse<String> unsigned = post("/webhooks/billing", "application/json; x=" + "b".repeat(280), body, Map.of());
+
+        assertThat(signed.statusCode()).isEqualTo(415);
+        assertThat(unsigned.statusCode()).isEqualTo(401);
+        List<Map<String, Object>> rows = newRejections();
+        assertThat(rows).extracting(r -> r.get("http_status")).containsExactly(415, 401);
+        assertThat(rows.get(0).get("reason"))
+                .isEqualTo("content type is '" + longType.substring(0, 80) + "… (300 characters)'; expected application/json");
+        assertThat(rows.get(0).get("content_type")).isEqualTo(longType.substring(0, 200));
+        assertThat(rows.get(1).get("content_type").toString()).hasSize(200).startsWith("application/json; x=bbb");
+    }
+
+    @Test
+    void aMissingOrWrongSignatureIsRefusedWith401() throws Exception {
+        String marker = marker();
+        byte[] billing = ("{\"id\": \"evt_" + marker + "\", \"type\": \"invoice.paid\"}").getBytes(StandardCharsets.UTF_8);
+        byte[] support = ("{\"id\": \"" + marker + "\", \"type\": \"zen:event-type:ticket.status_changed\"}").getBytes(StandardCharsets.UTF_8);
+        String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+
+        assertThat(post("/webhooks/billing", "application/json", billing, Map.of()).statusCode()).isEqualTo(401);
+        assertThat(post("/webhooks/billing", "application/json", billing,
+                Map.of("Stripe-Signature", Signatures.stripe(Instant.now().getEpochSecond(), billing, "whsec_wrong"))).statusCode()).isEqualTo(401);
+        assertThat(post("/webhooks/support", "application/json", support, Map.of()).statusCode()).isEqualTo(401);
+        assertThat(post("/webhooks/support", "application/json", support, Map.of("X-Zendesk-Webhook-Signature-Timestamp", now,
+                "X-Zendesk-Webhook-Signature", Signatures.zendesk("wrong", now, support))).statusCode()).isEqualTo(401);
+
+        assertThat(newRejections()).extracting(r -> r.get("source") + " " + r.get("http_status") + " " + r.get("reason")).containsExactly(
+                "billing 401 missing Stripe-Signature header",
+                "billing 401 no v1 signature matches the body (1 tried; wrong secret, or the body was altered)",
+                "support 401 missing X-Zendesk-Webhook-Signature header",
+                "support 401 signature does not match the body (wrong secret, or the body was altered)");
+    }
+
+    @Test
+    void aSignedBodyOfExactlyTheLimitIsAcceptedAndQueued() throws Exception {
+        String marker = marker();
+        byte[] body = eventOfSize(marker, LIMIT);
+
+        HttpResponse<String> answer = signedBilling("application/json", body);
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202);
+        ConsumerRecord<String, byte[]> queued = awaitQueued(BILLING_TOPIC, marker);
+        assertThat(queued.value()).isEqualTo(body);
+        assertThat(queued.key()).isEqualTo("cus_RkT4aB7cD9eF1g");
+        assertThat(newRejections()).isEmpty();
+    }
+
+    @Test
+    void oneByteOverTheLimitIsRefusedWith413Unread() throws Exception {
+        String marker = marker();
+        byte[] body = eventOfSize(marker, LIMIT + 1);
+
+        HttpResponse<String> answer = signedBilling("application/json", body);
+
+        assertThat(answer.statusCode()).isEqualTo(413);
+        List<Map<String, Object>> rows = newRejections();
+        assertThat(rows).hasSize(1);
+        assertThat(rows.get(0)).containsEntry("http_status", 413).containsEntry("body_bytes", (long) LIMIT + 1)
+                .containsEntry("reason", "body is 1048577 bytes (Content-Length); the limit is 1048576 bytes"
+                        + " (herald.ingest.max-body-bytes), so it was refused without being read");
+    }
+
+    @Test
+    void aFiftyMegabyteContentLengthIsAnswered413WithoutWaitingForTheBody() throws Exception {
+        String marker = marker();
+        try (Socket socket = new Socket("localhost", port)) {
+            socket.setSoTimeout(5_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /webhooks/billing HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 52428800\r\n\r\n{\"id\": \"evt_" + marker + "\", ").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            long start = System.nanoTime();
+
+            String answer = readAnswer(socket.getInputStream());
+
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+            assertThat(answer).startsWith("HTTP/1.1 413").contains("so it was refused without being read");
+        }
+        List<Map<String, Object>> rows = newRejections();
+        assertThat(rows).hasSize(1);
+        assertThat(rows.get(0)).containsEntry("source", "billing").containsEntry("http_status", 413)
+                .containsEntry("body_bytes", 52_428_800L).containsEntry("body_excerpt", null);
+    }
+
+    @Test
+    void aChunkedBodyOverTheLimitIsCutAtTheLimitAndRefusedWith413() throws Exception {
+        String marker = marker();
+        try (Socket socket = new Socket("localhost", port)) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /webhooks/support HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            // The sender would go on for 50 MB; Herald must answer long before.
+            CompletableFuture<Long> sent = CompletableFuture.supplyAsync(() -> sendChunks(out, marker, 50L * 1024 * 1024));
+
+            String answer = readAnswer(socket.getInputStream());
+
+            assertThat(answer).startsWith("HTTP/1.1 413").contains("reading stopped after 1048577 bytes");
+            socket.close();
+            assertThat(sent.get()).isLessThan(50L * 1024 * 1024);
+        }
+        List<Map<String, Object>> rows = newRejections();
+        assertThat(rows).hasSize(1);
+        assertThat(rows.get(0)).containsEntry("source", "support").containsEntry("http_status", 413)
+                .containsEntry("body_bytes", (long) LIMIT + 1);
+        assertThat(rows.get(0).get("body_excerpt").toString()).startsWith("{\"id\": \"" + marker).hasSize(16 * 1024);
+    }
+
+    @Test
+    void anEventWithAnOverlongIdAndNulInIdAndTypeIsAcceptedAndQueued() throws Exception {
+        String marker = marker();
+        String longId = marker + "x".repeat(300 - marker.length());
+        String support = "{\"type\": \"zen:event-type:ticket.status_changed\\u0000\", \"id\": \"" + longId + "\\u0000\","
+                + " \"detail\": {\"id\": \"" + newTicketId() + "\", \"requester_id\": \"9000000123456\", \"external_id\": null}}";
+        String billing = "{\"id\": \"evt_\\u0000" + longId + "\", \"type\": \"invoice.paid\\u0000\", \"data\": {\"object\":"
+                + " {\"id\": \"in_" + marker + "\", \"customer\": \"cus_RkT4aB7cD9eF1g\"}}}";
+
+        assertThat(postSignedSupport(support).statusCode()).isEqualTo(202);
+        assertThat(postSignedBilling(billing).statusCode()).isEqualTo(202);
+
+        ConsumerRecord<String, byte[]> supportQueued = awaitQueued(SUPPORT_TOPIC, longId);
+        assertThat(new String(supportQueued.value(), StandardCharsets.UTF_8)).isEqualTo(support);
+        assertThat(supportQueued.key()).isEqualTo("9000000123456");
+        ConsumerRecord<String, byte[]> billingQueued = awaitQueued(BILLING_TOPIC, longId);
+        assertThat(new String(billingQueued.value(), StandardCharsets.UTF_8)).isEqualTo(billing);
+        assertThat(billingQueued.key()).isEqualTo("cus_RkT4aB7cD9eF1g");
+        assertThat(newRejections()).isEmpty();
+    }
+
+    @Test
+    void eventsAreKeyedByTheCustomerTheyAreAbout() throws Exception {
+        String marker = marker();
+        String expanded = "{\"id\": \"evt_a" + marker + "\", \"type\": \"invoice.paid\", \"data\": {\"object\": {\"customer\": {\"id\": \"cus_Expanded1\"}}}}";
+        String guest = "{\"id\": \"evt_b" + marker + "\", \"type\": \"charge.refunded\", \"data\": {\"object\": {\"customer\": null,"
+                + " \"billing_details\": {\"email\": \"Guest.Buyer@Example.org\"}, \"receipt_email\": null}}}";
+        String ticket = newTicketId();
+        String noRequester = "{\"id\": \"c" + marker + "\", \"type\": \"zen:event-type:ticket.status_changed\", \"detail\": {\"id\": \"" + ticket + "\"}}";
+
+        assertThat(postSignedBilling(expanded).statusCode()).isEqualTo(202);
+        assertThat(postSignedBilling(guest).statusCode()).isEqualTo(202);
+        assertThat(postSignedSupport(noRequester).statusCode()).isEqualTo(202);
+
+        assertThat(awaitQueued(BILLING_TOPIC, "evt_a" + marker).key()).isEqualTo("cus_Expanded1");
+        assertThat(awaitQueued(BILLING_TOPIC, "evt_b" + marker).key()).isEqualTo("guest.buyer@example.org");
+        assertThat(awaitQueued(SUPPORT_TOPIC, "c" + marker).key()).isEqualTo(ticket);
+    }
+
+    @Test
+    void aCompressedBodyIsRefusedWith415BeforeItIsInflated() throws Exception {
+        String marker = marker();
+        byte[] body = ("{\"id\": \"evt_" + marker + "\"}").getBytes(StandardCharsets.UTF_8);
+
+        HttpResponse<String> answer = post("/webhooks/billing", "application/json", body, Map.of("Content-Encoding", "gzip",
+                "Stripe-Signature", Signatures.stripe(Instant.now().getEpochSecond(), body, BILLING_SECRET)));
+
+        assertThat(answer.statusCode()).isEqualTo(415);
+        assertThat(newRejections()).extracting(r -> r.get("http_status") + " " + r.get("reason")).containsExactly(
+                "415 body is sent with Content-Encoding 'gzip'; Herald accepts webhook bodies uncompressed only");
+    }
+
+    @Test
+    void anUnknownCharsetInTheContentTypeDoesNotStopAValidEvent() throws Exception {
+        String marker = marker();
+        byte[] body = ("{\"id\": \"evt_" + marker + "\", \"type\": \"customer.updated\", \"data\": {\"object\": {\"customer\": \"cus_Charset1\"}}}")
+                .getBytes(StandardCharsets.UTF_8);
+
+        HttpResponse<String> answer = signedBilling("application/json; charset=no-such-charset", body);
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202);
+        assertThat(awaitQueued(BILLING_TOPIC, marker).value()).isEqualTo(body);
+    }
+
+    // --- helpers ---
+
+    private static String marker() {
+        return "hostile" + UUID.randomUUID().toString().replace("-", "");
+    }
+
+    private List<Map<String, Object>> newRejections() {
+        return jdbc.queryForList("SELECT source, http_status, reason, content_type, body_bytes, body_excerpt"
+                + " FROM inbound_rejection WHERE id > ? ORDER BY id", before);
+    }
+
+    private HttpResponse<String> signedBilling(String contentType, byte[] body) throws Exception {
+        return post("/webhooks/billing", contentType, body,
+                Map.of("Stripe-Signature", Signatures.stripe(Instant.now().getEpochSecond(), body, BILLING_SECRET)));
+    }
+
+    /** A Stripe-shaped event of exactly {@code size} bytes, padded with random (incompressible) text. */
+    private static byte[] eventOfSize(String marker, int size) {
+        String head = "{\"id\": \"evt_" + marker + "\", \"type\": \"customer.updated\", \"data\": {\"object\": {\"customer\": \"cus_RkT4aB7cD9eF1g\", \"padding\": \"";
+        String tail = "\"}}}";
+        byte[] random = new byte[size];
+        new Random(size).nextBytes(random);
+        String padding = Base64.getEncoder().encodeToString(random).replace('/', '_').replace('+', '-');
+        byte[] body = (head + padding.substring(0, size - head.length() - tail.length()) + tail).getBytes(StandardCharsets.UTF_8);
+        assertThat(body).hasSize(size);
+        return body;
+    }
+
+    private ConsumerRecord<String, byte[]> awaitQueued(String topic, String marker) {
+        byte[] needle = marker.getBytes(StandardCharsets.UTF_8);
+        Properties config = new Properties();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafkaBrokers());
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            List<ConsumerRecord<String, byte[]>> found = new ArrayList<>();
+            await().atMost(Duration.ofSeconds(20)).until(() -> {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    if (indexOf(record.value(), needle) >= 0) {
+                        found.add(record);
+                    }
+                }
+                return !found.isEmpty();
+            });
+            assertThat(found).hasSize(1);
+            return found.get(0);
+        }
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; haystack != null && i <= haystack.length - needle.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    /** Writes a chunked body of up to {@code total} bytes, returning how many were written before the server stopped taking them. */
+    private static long sendChunks(OutputStream out, String marker, long total) {
+        byte[] chunk = new byte[64 * 1024];
+        java.util.Arrays.fill(chunk, (byte) ' ');
+        byte[] start = ("{\"id\": \"" + marker + "\", \"padding\": \"").getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(start, 0, chunk, 0, start.length);
+        long sent = 0;
+        try {
+            while (sent < total) {
+                out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(chunk);
+                out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                sent += chunk.length;
+                if (sent == chunk.length) {
+                    java.util.Arrays.fill(chunk, 0, start.length, (byte) 'x');
+                }
+            }
+            out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        } catch (IOException stopped) {
+            // Herald answered and closed the connection: the rest of the body was never wanted.
+        }
+        return sent;
+    }
+
+    /** Reads an HTTP/1.1 answer's status line, headers and Content-Length body. */
+    private static String readAnswer(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                break;
+            }
+            head.write(b);
+        }
+        String headers = head.toString(StandardCharsets.ISO_8859_1);
+        int length = 0;
+        for (String line : headers.split("\r\n")) {
+            if (line.toLowerCase().startsWith("content-length:")) {
+                length = Integer.parseInt(line.substring("content-length:".length()).trim());
+            }
+        }
+        return headers + new String(in.readNBytes(length), StandardCharsets.UTF_8);
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            out.writeBytes(part);
+        }
+        return out.toByteArray();
+    }
+}
