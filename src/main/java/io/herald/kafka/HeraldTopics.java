@@ -50,6 +50,7 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
     private final List<String> topics;
     private final int partitions;
     private final int replicationFactor;
+    private final int maxMessageBytes;
     private ScheduledExecutorService retries;
 
     @Autowired
@@ -60,11 +61,21 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
                         @Value("${herald.topics.notifications}") String notifications,
                         @Value("${herald.topics.dead-letters}") String deadLetters,
                         @Value("${herald.topics.partitions}") int partitions,
-                        @Value("${herald.topics.replication-factor}") int replicationFactor) {
-        this(brokers, List.of(supportEvents, billingEvents, crmEvents, notifications, deadLetters), partitions, replicationFactor);
+                        @Value("${herald.topics.replication-factor}") int replicationFactor,
+                        @Value("${herald.ingest.kafka-max-request-size}") int maxMessageBytes) {
+        this(brokers, List.of(supportEvents, billingEvents, crmEvents, notifications, deadLetters), partitions, replicationFactor,
+                maxMessageBytes);
     }
 
     public HeraldTopics(String brokers, List<String> topics, int partitions, int replicationFactor) {
+        this(brokers, topics, partitions, replicationFactor, 0);
+    }
+
+    /**
+     * maxMessageBytes (when above 0) becomes each created topic's max.message.bytes, so that a webhook
+     * body at the documented limit, plus record overhead, is taken by the broker whatever its default.
+     */
+    public HeraldTopics(String brokers, List<String> topics, int partitions, int replicationFactor, int maxMessageBytes) {
         if (partitions < 1) {
             throw new IllegalStateException("config/application.yaml herald.topics.partitions (HERALD_TOPICS_PARTITIONS) must be"
                     + " at least 1; was " + partitions);
@@ -78,6 +89,7 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
         this.topics = List.copyOf(topics);
         this.partitions = partitions;
         this.replicationFactor = replicationFactor;
+        this.maxMessageBytes = maxMessageBytes;
     }
 
     @Override
@@ -127,7 +139,11 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
             List<NewTopic> missing = new ArrayList<>();
             for (String topic : topics) {
                 if (!existing.containsKey(topic)) {
-                    missing.add(new NewTopic(topic, partitions, (short) replicationFactor));
+                    NewTopic created = new NewTopic(topic, partitions, (short) replicationFactor);
+                    if (maxMessageBytes > 0) {
+                        created.configs(Map.of("max.message.bytes", String.valueOf(maxMessageBytes)));
+                    }
+                    missing.add(created);
                 }
             }
             create(admin, missing);

@@ -16,6 +16,7 @@ import io.herald.local.EmbeddedInfrastructure;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +40,7 @@ class HeraldTopicsTest {
             log.start();
             ((Logger) LoggerFactory.getLogger(HeraldTopics.class)).addAppender(log);
             try {
-                Map<String, Integer> declared = new HeraldTopics(infra.kafkaBrokers(), List.of(missing, smaller, larger), 5, 1).declare();
+                Map<String, Integer> declared = new HeraldTopics(infra.kafkaBrokers(), List.of(missing, smaller, larger), 5, 1, 2_097_152).declare();
                 assertThat(declared).containsExactlyInAnyOrderEntriesOf(Map.of(missing, 5, smaller, 2, larger, 8));
             } finally {
                 ((Logger) LoggerFactory.getLogger(HeraldTopics.class)).detachAppender(log);
@@ -50,6 +51,10 @@ class HeraldTopicsTest {
                     .hasEntrySatisfying(missing, topic -> assertThat(topic.partitions()).hasSize(5))
                     .hasEntrySatisfying(smaller, topic -> assertThat(topic.partitions()).hasSize(2))
                     .hasEntrySatisfying(larger, topic -> assertThat(topic.partitions()).hasSize(8)));
+            // A created topic takes a webhook body at the limit plus overhead, whatever the broker's default.
+            ConfigResource created = new ConfigResource(ConfigResource.Type.TOPIC, missing);
+            assertThat(admin.describeConfigs(List.of(created)).all().get().get(created).get("max.message.bytes").value())
+                    .isEqualTo("2097152");
             assertThat(log.list).filteredOn(event -> event.getFormattedMessage().startsWith("Kafka topic " + smaller))
                     .singleElement().satisfies(event -> assertThat(event.getFormattedMessage()).contains(
                             "has 2 partitions, fewer than herald.topics.partitions (5): at most 2 consumer threads"
