@@ -91,6 +91,9 @@ class HostileEventsTest extends HeraldIntegrationTest {
         }));
         events.put("trial-ends-0001", edit(Samples.text("billing/customer.subscription.trial_will_end.json"), run, "trial-ends-0001",
                 e -> data(e).put("trial_end", -62135596800L)));
+        // a text no message needs (rendering or masking it would cost without bound)
+        events.put("text-100k", paymentFailed(run, "text-100k",
+                e -> data(e).put("hosted_invoice_url", "https://invoice.example/" + "z".repeat(100_000))));
         // content that is odd but harmless: made storable and sent
         events.put("nul-and-long-text-in-data", paymentFailed(run, "nul-and-long-text-in-data", e -> {
             data(e).put("number", "A1\u0000B2");
@@ -136,6 +139,7 @@ class HostileEventsTest extends HeraldIntegrationTest {
         expected.put("created-9999", "QUARANTINED validation");
         expected.put("draft-invoice", "QUARANTINED validation");
         expected.put("trial-ends-0001", "QUARANTINED validation");
+        expected.put("text-100k", "QUARANTINED validation");
         expected.put("nul-and-long-text-in-data", "NOTIFICATION");
         expected.put("literal-nul", "QUARANTINED mapping");
         expected.put("invalid-utf8", "QUARANTINED mapping");
@@ -173,6 +177,8 @@ class HostileEventsTest extends HeraldIntegrationTest {
         assertThat(reason(marker(run, "amount-is-text"))).contains("data.object.amount_due is the text '49.00', expected a number");
         assertThat(reason(marker(run, "refund-amount-is-text"))).contains("data.object.amount_refunded is the text '12999', expected a number");
         assertThat(reason(marker(run, "literal-nul"))).contains("is not valid JSON");
+        assertThat(reason(marker(run, "text-100k"))).contains("the text at data.hostedInvoiceUrl is 100024 characters long;"
+                + " Herald sends texts of at most 10000 characters");
         assertThat(reason(marker(run, "crm-long-email"))).contains("the email is 412 characters long; Herald keeps at most 320");
 
         // The harmless oddities were sent, NUL dropped from what the customer reads.
@@ -184,7 +190,8 @@ class HostileEventsTest extends HeraldIntegrationTest {
         assertThat(com.icegreen.greenmail.util.GreenMailUtil.getBody(awaitMailFor(sentKey))).contains("invoice A1B2").doesNotContain("\u0000");
 
         // Nothing of a refused event reached a customer: no SMS request, no mail, no delivery.
-        for (String refused : List.of("negative-money", "currency-xxx", "created-0001", "created-9999", "draft-invoice", "trial-ends-0001")) {
+        for (String refused : List.of("negative-money", "currency-xxx", "created-0001", "created-9999", "draft-invoice", "trial-ends-0001",
+                "text-100k")) {
             String invoice = "in_" + marker(run, refused);
             assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withRequestBody(containing(invoice)))).isEmpty();
             assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", containing(invoice)))).isEmpty();

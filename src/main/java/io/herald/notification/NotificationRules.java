@@ -32,7 +32,7 @@ import org.yaml.snakeyaml.Yaml;
  * invoice never reaches a customer. A field is money ("49.00 USD": a number and an ISO 4217 currency
  * of real money, non-negative where it must be), a date (ISO-8601, within a plausible distance of now)
  * or text; it may be required, with a sentence to give when it is missing. Every notification's event
- * time is checked as a date too. Read at startup; a broken file stops startup naming the file and key.
+ * time is checked as a date too, and no text of its data may be longer than texts.max-length. Read at startup; a broken file stops startup naming the file and key.
  */
 @Component
 public class NotificationRules {
@@ -51,6 +51,7 @@ public class NotificationRules {
     private final Path file;
     private final Duration past;
     private final Duration future;
+    private final int maxText;
     private final Map<String, List<Field>> rules;
 
     public NotificationRules(@Value("${herald.rules:config/rules.yaml}") String file, NotificationCatalog catalog) {
@@ -59,6 +60,8 @@ public class NotificationRules {
         Map<?, ?> dates = root.get("dates") == null ? Map.of() : map(root.get("dates"), "dates");
         this.past = duration(dates.get("past"), "dates.past", Duration.ofDays(3650));
         this.future = duration(dates.get("future"), "dates.future", Duration.ofDays(3650));
+        Map<?, ?> texts = root.get("texts") == null ? Map.of() : map(root.get("texts"), "texts");
+        this.maxText = positive(texts.get("max-length"), "texts.max-length", 10_000);
         this.rules = load(root, catalog);
     }
 
@@ -71,6 +74,9 @@ public class NotificationRules {
         String occurred = mapped.path("occurredAt").asText(null);
         if (occurred != null) {
             checkDate("the event time", occurred, past, future, now, problems);
+        }
+        for (String part : List.of("data", "refs")) {
+            tooLong(part, mapped.get(part), type, problems);
         }
         for (Field field : rules.getOrDefault(type, List.of())) {
             JsonNode value = at(mapped, field.path());
@@ -94,6 +100,27 @@ public class NotificationRules {
             }
         }
         return problems;
+    }
+
+    /** Every text longer than texts.max-length: no message needs one, and rendering or masking one costs without bound. */
+    private void tooLong(String path, JsonNode node, String type, List<String> problems) {
+        if (node == null) {
+            return;
+        }
+        if (node.isTextual() && node.asText().length() > maxText) {
+            String label = rules.getOrDefault(type, List.of()).stream().filter(f -> f.path().equals(path)).map(Field::label)
+                    .findFirst().orElse("text at " + path);
+            problems.add("the " + label + " is " + node.asText().length() + " characters long; Herald sends texts of at most "
+                    + maxText + " characters (config/rules.yaml, texts.max-length)");
+        } else if (node.isContainerNode()) {
+            if (node.isObject()) {
+                node.fields().forEachRemaining(e -> tooLong(path + "." + e.getKey(), e.getValue(), type, problems));
+            } else {
+                for (int i = 0; i < node.size(); i++) {
+                    tooLong(path + "[" + i + "]", node.get(i), type, problems);
+                }
+            }
+        }
     }
 
     public String source() {
@@ -236,6 +263,16 @@ public class NotificationRules {
         Duration fieldFuture = duration(spec.get("future"), key + ".future", future);
         return new Field(path, label, kind, Boolean.TRUE.equals(required), text(spec.get("missing")),
                 Boolean.TRUE.equals(nonNegative), fieldPast, fieldFuture);
+    }
+
+    private int positive(Object value, String key, int fallback) {
+        if (value == null) {
+            return fallback;
+        }
+        if (!(value instanceof Integer number) || number <= 0) {
+            throw invalid(key, "must be a positive whole number, was " + value);
+        }
+        return number;
     }
 
     private Duration duration(Object value, String key, Duration fallback) {

@@ -64,6 +64,15 @@ class NotificationRulesTest {
     }
 
     @Test
+    void aTextLongerThanAnyMessageNeedsIsRefusedNotCut() throws IOException {
+        JsonNode reply = JSON.readTree("""
+                {"occurredAt": "2026-11-30T10:00:00Z", "data": {"commentBody": "%s", "ticketSubject": "ok"}}"""
+                .formatted("a".repeat(10_001)));
+        assertThat(rules.problems("support.agent_replied", reply, NOW)).containsExactly(
+                "the agent's reply is 10001 characters long; Herald sends texts of at most 10000 characters (config/rules.yaml, texts.max-length)");
+    }
+
+    @Test
     void aBrokenRulesFileNamesTheFileAndTheKey() throws IOException {
         assertRefused("""
                 rules:
