@@ -22,12 +22,80 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
                 else self.v,
     }.checked,
 
+  // What a value is, in words, for a reason: "the number 12", "a list", "an object", "the text 'abc'".
+  describe(v)::
+    if v == null then 'empty'
+    else if std.isString(v) then "the text '" + (if std.length(v) > 40 then v[0:40] + '…' else v) + "'"
+    else if std.isBoolean(v) then 'the value ' + std.toString(v)
+    else if std.isNumber(v) then 'the number ' + std.toString(v)
+    else if std.isArray(v) then 'a list'
+    else if std.isObject(v) then 'an object'
+    else 'a function',
+
+  // Required text: a mapping error naming the field and what was expected when it is missing or not text.
+  // "billing event evt_1 has no type: type is the number 7, expected text".
+  text(o, path, what)::
+    {
+      v:: $.required(o, path, what),
+      checked:: if std.isString(self.v) then self.v
+                else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v) + ', expected text'),
+    }.checked,
+
+  // Required text or whole number, e.g. an id some systems send as a number (Zendesk ticket ids).
+  id(o, path, what)::
+    {
+      v:: $.required(o, path, what),
+      checked:: if std.isString(self.v) || (std.isNumber(self.v) && std.floor(self.v) == self.v && std.abs(self.v) < 1e15) then self.v
+                else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v) + ', expected an id (text or a whole number)'),
+    }.checked,
+
+  // Optional value of one kind: null when missing, a mapping error when present but of another kind.
+  optionalText(o, path, what)::
+    {
+      v:: $.get(o, path),
+      checked:: if self.v == null || std.isString(self.v) then self.v
+                else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v) + ', expected text'),
+    }.checked,
+
+  // A number in a range real amounts and counts fit in (not Infinity, not 1e300).
+  isAmount(v):: std.isNumber(v) && v > -1e15 && v < 1e15,
+
+  // Required number: "billing event evt_1 has no amount_due: data.object.amount_due is the text '12', expected a number".
+  number(o, path, what)::
+    {
+      v:: $.required(o, path, what),
+      checked:: if $.isAmount(self.v) then self.v
+                else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v)
+                            + (if std.isNumber(self.v) then ', larger than any real amount' else ', expected a number')),
+    }.checked,
+
+  optionalNumber(o, path, what)::
+    {
+      v:: $.get(o, path),
+      checked:: if self.v == null || $.isAmount(self.v) then self.v
+                else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v)
+                            + (if std.isNumber(self.v) then ', larger than any real amount' else ', expected a number')),
+    }.checked,
+
+  // Unix seconds (optional, null when missing); a mapping error when it is not a whole number of seconds between
+  // the years 1 and 9999 (ds.datetime, which the mapping converts it with, is not available in a library).
+  // Whether the time is plausible (not 0001 or 9999) is a rule of config/rules.yaml, checked after mapping.
+  unixSeconds(o, path, what)::
+    {
+      v:: $.get(o, path),
+      checked:: if self.v == null then null
+                else if std.isNumber(self.v) && std.floor(self.v) == self.v && self.v >= -62135596800 && self.v <= 253402300799 then self.v
+                else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v)
+                            + ', expected a time in Unix seconds'),
+    }.checked,
+
   // Minor units to a display amount with the ISO code: money(4900, 'usd') == '49.00 USD'.
   // Each step is an object field, evaluated once (a local would be re-evaluated on every use).
+  // A currency that is not text or an amount that is not a plausible number is a mapping error that says so.
   money(minor, currency)::
     {
-      minor:: minor,
-      code:: std.asciiUpper(currency),
+      minor:: if $.isAmount(minor) then minor else error ('amount ' + $.describe(minor) + ' is not an amount'),
+      code:: if std.isString(currency) then std.asciiUpper(currency) else error ('currency ' + $.describe(currency) + ' is not a currency code'),
       digits:: if std.length(std.find(self.code, zeroDecimal)) > 0 then 0
                else if std.length(std.find(self.code, threeDecimal)) > 0 then 3
                else 2,
@@ -43,7 +111,7 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
 
   // A decimal major-unit amount (CRM sends 129.9) to the same display form: '129.90 EUR'.
   moneyMajor(amount, currency)::
-    self.money(std.round(amount * 100), currency),
+    self.money(if $.isAmount(amount) then std.round(amount * 100) else amount, currency),
 
   // The shape a mapping returns for an event that is understood but is not a notification.
   ignored(eventId, reason):: { ignored: reason, sourceEventId: eventId },

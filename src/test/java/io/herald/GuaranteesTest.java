@@ -321,7 +321,7 @@ class GuaranteesTest extends HeraldIntegrationTest {
         Map<String, Object> row = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
                 "SELECT stage, reason FROM dead_letter WHERE payload = ?", stray), rows -> rows.size() == 1).get(0);
         assertThat(row).containsEntry("stage", "dispatch");
-        assertThat(row.get("reason")).isEqualTo("dispatch failed: IllegalStateException: notification billing:invoice.payment_failed:"
+        assertThat(row.get("reason")).isEqualTo("dispatch failed: notification billing:invoice.payment_failed:"
                 + unique + ":attempt-1 is not in the ledger: it did not come through Herald's intake");
         // Nothing reached the customer: no SMS request (the first channel to answer) and no mail carry its key.
         assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", containing(unique)))).isEmpty();

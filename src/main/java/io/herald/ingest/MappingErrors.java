@@ -1,36 +1,88 @@
 package io.herald.ingest;
 
+import java.util.Locale;
+
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import io.herald.identity.UnknownCustomer;
+import io.herald.notification.InvalidNotification;
 
 /**
- * Turns exceptions into one readable sentence. DataSonnet wraps a mapping's own
- * {@code error "..."} message in engine detail ("Problem executing script: com.datasonnet.jsonnet.Error: ...");
- * the operator needs only the sentence.
+ * Turns the failure of one source event into one sentence a person can act on. Herald's own refusals
+ * already are sentences: a mapping's {@code error "billing event evt_1 has no customer: ..."} (DataSonnet
+ * wraps it in engine detail, which is dropped), a validation or a rule ({@link InvalidNotification}), an
+ * unknown customer ({@link UnknownCustomer}). Anything else (an engine message such as "Internal Error" or
+ * "Unknown binary operation", a driver or database text) is not shown: it becomes a generic sentence that
+ * names the step and the source event, and the technical detail goes to the log only.
  */
 final class MappingErrors {
+
+    /** How DataSonnet prefixes a mapping's own {@code error} message. */
+    private static final String DATASONNET_ERROR = "com.datasonnet.jsonnet.Error: ";
 
     private MappingErrors() {
     }
 
-    static String readable(Throwable cause, String step) {
-        if (cause == null) {
-            return "unknown failure";
+    /**
+     * The reason for a quarantined event.
+     *
+     * @param cause   what failed
+     * @param step    mapping, validation, identity or intake
+     * @param source  billing, crm or support
+     * @param eventId the source's event id when the raw event could be read, else null
+     * @param notJson where the raw event stops being JSON, when it is not JSON at all; else null
+     */
+    static String readable(Throwable cause, String step, String source, String eventId, JsonLocation notJson) {
+        String event = (source == null ? "source" : source) + " event" + (eventId == null ? "" : " " + eventId);
+        if (notJson != null) {
+            String where = notJson.getLineNr() < 1 ? "it is empty or unreadable"
+                    : "it breaks off or has a syntax error at line " + notJson.getLineNr() + ", column " + notJson.getColumnNr();
+            return event + " is not valid JSON (" + where + "); the raw event is kept as received. Ask the sender to fix it";
         }
-        for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof JsonProcessingException json) {
-                return "raw event is not valid JSON: " + firstLine(json.getOriginalMessage());
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof InvalidNotification || t instanceof UnknownCustomer) {
+                return t.getMessage();
             }
         }
-        Throwable root = cause;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String message = firstLine(root.getMessage());
         if ("mapping".equals(step)) {
-            int marker = message.lastIndexOf("Error: ");
-            return "mapping failed: " + (marker >= 0 ? message.substring(marker + "Error: ".length()) : message);
+            String own = mappingsOwnMessage(cause, source);
+            if (own != null) {
+                return "mapping failed: " + own;
+            }
+            return "mapping failed: " + event + " has a field whose type or value the " + source
+                    + " mapping does not handle (Herald's log has the detail for the engineers). Correct the event at its source"
+                    + " or the mapping in datasonnet/, then re-drive it";
         }
-        return message.isBlank() ? root.getClass().getSimpleName() : message;
+        return event + " could not be " + doneAt(step) + " because of an unexpected problem, not a known data rule"
+                + " (Herald's log has the detail for the engineers). Re-drive it once the cause is fixed";
+    }
+
+    /** The mapping's own readable {@code error} text, or null when the engine failed on its own. */
+    static String mappingsOwnMessage(Throwable cause, String source) {
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String message = t.getMessage();
+            int marker = message == null ? -1 : message.indexOf(DATASONNET_ERROR);
+            if (marker < 0) {
+                continue;
+            }
+            String text = firstLine(message.substring(marker + DATASONNET_ERROR.length()));
+            // Herald's mappings start every error with the event it is about ("billing event evt_1 has no ...");
+            // anything else comes from the engine ("Internal Error", "Unknown binary operation: ...").
+            if (source != null && text.toLowerCase(Locale.ROOT).startsWith(source.toLowerCase(Locale.ROOT) + " event")) {
+                return text;
+            }
+            return null;
+        }
+        return null;
+    }
+
+    private static String doneAt(String step) {
+        return switch (step == null ? "" : step) {
+            case "mapping" -> "mapped";
+            case "validation" -> "checked";
+            case "identity" -> "matched to a customer";
+            default -> "recorded";
+        };
     }
 
     private static String firstLine(String text) {
@@ -38,5 +90,15 @@ final class MappingErrors {
             return "";
         }
         return text.lines().map(String::strip).filter(l -> !l.isEmpty()).findFirst().orElse("");
+    }
+
+    /** Where the text stops being JSON, or null when it is JSON. */
+    static JsonLocation notJsonAt(com.fasterxml.jackson.databind.ObjectMapper json, String raw) {
+        try {
+            json.readTree(raw == null ? "" : raw);
+            return raw == null || raw.isBlank() ? JsonLocation.NA : null;
+        } catch (JsonProcessingException e) {
+            return e.getLocation() == null ? JsonLocation.NA : e.getLocation();
+        }
     }
 }

@@ -59,7 +59,7 @@ public class NotificationIntake {
             return;
         }
         if (mapped.hasNonNull("contactUpdate")) {
-            ContactUpdate update = json.convertValue(mapped.get("contactUpdate"), ContactUpdate.class);
+            ContactUpdate update = validator.contactUpdate(mapped.get("contactUpdate"), source, mapped.path("sourceEventId").asText("?"));
             exchange.setProperty(OUTCOME, directory.apply(update) ? "DIRECTORY_UPDATED" : "STALE_CONTACT_UPDATE");
             return;
         }

@@ -1,9 +1,11 @@
 package io.herald.ingest;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.identity.UnknownCustomer;
+import io.herald.ledger.StoredText;
 import io.herald.ledger.UnroutedEvents;
 import io.herald.notification.InvalidNotification;
 import io.herald.ops.HeraldMetrics;
@@ -43,17 +45,24 @@ public class Quarantine {
         String source = exchange.getProperty(NotificationIntake.SOURCE, String.class);
         String raw = exchange.getProperty(NotificationIntake.RAW, String.class);
         String step = stepOf(cause, exchange.getProperty(STEP, "processing", String.class));
-        String reason = MappingErrors.readable(cause, step);
+        JsonLocation notJson = MappingErrors.notJsonAt(json, raw);
+        String eventId = notJson == null ? eventIdOf(source, raw) : null;
+        String reason = MappingErrors.readable(cause, step, source, eventId == null ? null : StoredText.label(eventId, 120), notJson);
         Long redriveOf = exchange.getProperty(REDRIVE_OF, Long.class);
         if (redriveOf != null) {
             unrouted.stillQuarantined(redriveOf, step, reason);
         } else {
-            unrouted.quarantined(source, eventIdOf(source, raw), step, reason, raw);
+            unrouted.quarantined(source, eventId, step, reason, raw);
             metrics.quarantined(source, step);
         }
         exchange.setProperty(NotificationIntake.OUTCOME, "QUARANTINED");
         exchange.setProperty(REASON, reason);
-        log.warn("Quarantined {} event at step {}: {}", source, step, reason);
+        // The reason is for people; the technical detail (engine, driver, parser messages) is for the log only.
+        if (cause instanceof InvalidNotification || cause instanceof UnknownCustomer) {
+            log.warn("Quarantined {} event at step {}: {}", source, step, reason);
+        } else {
+            log.warn("Quarantined {} event at step {}: {}", source, step, reason, cause);
+        }
     }
 
     /** The source's own event id, read from the raw event when it is readable JSON; null otherwise. */

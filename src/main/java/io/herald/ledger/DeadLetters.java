@@ -31,12 +31,12 @@ public class DeadLetters {
 
     public void record(Exchange exchange, String stage) throws JsonProcessingException {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        String reason = stage + " failed: " + (cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + cause.getMessage());
+        String reason = StoredText.label(stage + " failed: " + readable(cause), 2000);
         String payload = exchange.getProperty("heraldRaw", String.class);
         if (payload == null) {
             payload = exchange.getMessage().getBody(String.class);
         }
-        payload = payload == null ? "" : payload.replace("\u0000", "");
+        payload = payload == null ? "" : StoredText.kept(payload);
         Long id = jdbc.queryForObject("INSERT INTO dead_letter (stage, reason, payload) VALUES (?, ?, ?) RETURNING id",
                 Long.class, stage, reason, payload);
         Map<String, Object> record = new LinkedHashMap<>();
@@ -47,6 +47,36 @@ public class DeadLetters {
         exchange.getMessage().removeHeaders("*", "CamelKafkaManualCommit");
         exchange.getMessage().setHeader("kafka.KEY", stage + "-" + id);
         exchange.getMessage().setBody(json.writeValueAsString(record));
-        log.error("Dead letter {} at stage {}: {}", id, stage, reason);
+        log.error("Dead letter {} at stage {}: {}", id, stage, reason, cause);
+    }
+
+    /**
+     * The reason in words. Herald's own refusals (thrown by io.herald code with a sentence) are kept as
+     * they are; an unreadable message and anything unexpected get a sentence that says what to do, the
+     * technical detail going to the log only.
+     */
+    static String readable(Throwable cause) {
+        if (cause == null) {
+            return "the message could not be processed and no cause was recorded; Herald's log has the detail";
+        }
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof JsonProcessingException) {
+                return "the message is not a readable canonical notification (malformed JSON or a field of the wrong type);"
+                        + " it was not sent to anyone. Check what published it to the notifications topic";
+            }
+        }
+        if (ownSentence(cause)) {
+            return cause.getMessage();
+        }
+        return "an unexpected problem stopped it (not a known data rule); it was not sent to anyone."
+                + " Herald's log has the technical detail for the engineers";
+    }
+
+    /** A message Herald wrote for people: thrown from Herald's own code, plain words. */
+    private static boolean ownSentence(Throwable t) {
+        String message = t.getMessage();
+        StackTraceElement[] frames = t.getStackTrace();
+        return message != null && !message.isBlank() && frames.length > 0 && frames[0].getClassName().startsWith("io.herald.")
+                && (t instanceof IllegalStateException || t instanceof IllegalArgumentException || t.getClass().getName().startsWith("io.herald."));
     }
 }

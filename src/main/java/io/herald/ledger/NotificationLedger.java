@@ -26,7 +26,9 @@ public class NotificationLedger {
 
     /**
      * Admits a notification, kept with the raw source event it came from (the console's payload history)
-     * and its window deadline (occurrence + catalog window) for the send-window check.
+     * and its window deadline (occurrence + catalog window) for the send-window check. The validator has
+     * already refused ids that do not fit their columns and made the canonical text storable; the raw
+     * payload is kept as received, NUL as a visible escape ({@link StoredText#kept}).
      */
     public Admission admit(CanonicalNotification n, String canonicalJson, String rawPayload, Instant windowDeadline) {
         List<Long> inserted = jdbc.queryForList("""
@@ -35,7 +37,7 @@ public class NotificationLedger {
                 VALUES (?, ?, ?, ?, ?, 'RECEIVED', CAST(? AS JSONB), ?, ?, ?)
                 ON CONFLICT (idempotency_key) DO NOTHING RETURNING id""", Long.class,
                 n.idempotencyKey(), n.source(), n.sourceEventId(), n.type(), n.customerId(), canonicalJson,
-                Timestamp.from(n.occurredAt()), rawPayload, Timestamp.from(windowDeadline));
+                Timestamp.from(n.occurredAt()), StoredText.kept(rawPayload), Timestamp.from(windowDeadline));
         if (!inserted.isEmpty()) {
             return Admission.NEW;
         }

@@ -10,7 +10,11 @@ import java.util.Optional;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
-/** Source events that did not become notifications, kept whole with the step and the reason. */
+/**
+ * Source events that did not become notifications, kept whole with the step and the reason. Whatever
+ * the event contained, the row is written: its id and reason are made storable and cut to their
+ * columns, its raw payload is kept as received (NUL as a visible escape), see {@link StoredText}.
+ */
 @Component
 public class UnroutedEvents {
 
@@ -19,6 +23,12 @@ public class UnroutedEvents {
                            String status, int redriveCount, String redriveOutcome, Instant createdAt, Instant updatedAt,
                            String rawPayload) {
     }
+
+    /** Column sizes of unrouted_event (V1); the reason is TEXT but a reason is a sentence, not a dump. */
+    private static final int SOURCE_COLUMN = 20;
+    private static final int EVENT_ID_COLUMN = 200;
+    private static final int STEP_COLUMN = 20;
+    private static final int REASON_LIMIT = 2000;
 
     private final JdbcTemplate jdbc;
 
@@ -64,12 +74,15 @@ public class UnroutedEvents {
     /** A re-drive failed again: the event stays open with the new step and reason. */
     public void stillQuarantined(long id, String step, String reason) {
         jdbc.update("UPDATE unrouted_event SET step = ?, reason = ?, redrive_count = redrive_count + 1, redriven_at = now(),"
-                + " redrive_outcome = 'QUARANTINED', updated_at = now() WHERE id = ?", step, reason, id);
+                + " redrive_outcome = 'QUARANTINED', updated_at = now() WHERE id = ?",
+                StoredText.label(step, STEP_COLUMN), StoredText.label(reason, REASON_LIMIT), id);
     }
 
     private void insert(String source, String sourceEventId, String outcome, String step, String reason, String rawPayload) {
         jdbc.update("INSERT INTO unrouted_event (source, source_event_id, outcome, step, reason, raw_payload) VALUES (?, ?, ?, ?, ?, ?)",
-                source, sourceEventId, outcome, step, reason, rawPayload == null ? "" : rawPayload.replace("\u0000", ""));
+                StoredText.label(source, SOURCE_COLUMN), StoredText.label(sourceEventId, EVENT_ID_COLUMN), outcome,
+                StoredText.label(step, STEP_COLUMN), StoredText.label(reason, REASON_LIMIT),
+                rawPayload == null ? "" : StoredText.kept(rawPayload));
     }
 
     private Unrouted toUnrouted(ResultSet row, int rowNum) throws SQLException {

@@ -10,22 +10,38 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.identity.ContactUpdate;
+import io.herald.ledger.StoredText;
 import org.springframework.stereotype.Component;
 
 /**
- * Checks a mapping's output against the canonical contract: required fields, their types and a
- * notification type the catalog knows. Every problem is named in one readable reason.
+ * Checks a mapping's output against the canonical contract (required fields, their types, a type the
+ * catalog knows, ids that fit the ledger) and then against the rules of its type (config/rules.yaml).
+ * Every problem is named in one readable reason. An id that does not fit (too long, a control
+ * character) is refused rather than cut, because cutting it would change which customer or which
+ * notification it is; the data of an accepted notification is made storable ({@link StoredText#content}).
  */
 @Component
 public class NotificationValidator {
 
     private static final List<String> REQUIRED_TEXT = List.of("idempotencyKey", "source", "sourceEventId", "type", "occurredAt");
 
+    /** Identity fields: (field, words, column size). Sizes are the ledger's (V1: notification, customer). */
+    private record Id(String field, String words, int limit) {
+    }
+
+    private static final List<Id> IDS = List.of(
+            new Id("idempotencyKey", "notification's identity (idempotency key, built from the event's ids)", 400),
+            new Id("sourceEventId", "event id", 200),
+            new Id("customerId", "customer id", 64));
+
     private final NotificationCatalog catalog;
+    private final NotificationRules rules;
     private final ObjectMapper json;
 
-    public NotificationValidator(NotificationCatalog catalog, ObjectMapper json) {
+    public NotificationValidator(NotificationCatalog catalog, NotificationRules rules, ObjectMapper json) {
         this.catalog = catalog;
+        this.rules = rules;
         this.json = json;
     }
 
@@ -36,26 +52,46 @@ public class NotificationValidator {
             if (value == null || value.isNull()) {
                 problems.add(field + " is missing");
             } else if (!value.isTextual() || value.asText().isBlank()) {
-                problems.add(field + " must be non-empty text, was " + value);
+                problems.add(field + " must be non-empty text, was " + describe(value));
             }
         }
         // A stable customer id, or (only when the source has none) an email resolved by the directory.
         String customerId = textOrNull(mapped, "customerId");
-        if (customerId == null && textOrNull(mapped, "customerEmail") == null) {
+        if (mapped.hasNonNull("customerId") && customerId == null) {
+            problems.add("the customer id (customerId) is " + describe(mapped.get("customerId")) + ", expected text");
+        } else if (customerId == null && textOrNull(mapped, "customerEmail") == null) {
             problems.add("customerId is missing (and there is no customerEmail to resolve)");
-        } else if (mapped.hasNonNull("customerId") && customerId == null) {
-            problems.add("customerId must be non-empty text, was " + mapped.get("customerId"));
+        }
+        String email = textOrNull(mapped, "customerEmail");
+        if (customerId == null && email != null && (email.length() > 320 || StoredText.unsafe(email))) {
+            problems.add("the customer email is not a usable address (" + (email.length() > 320
+                    ? email.length() + " characters, an address has at most 320)" : "it contains a control character)"));
+        }
+        for (Id id : IDS) {
+            JsonNode value = mapped.get(id.field());
+            if (value == null || !value.isTextual()) {
+                continue;
+            }
+            String text = value.asText();
+            if (text.length() > id.limit()) {
+                problems.add("the " + id.words() + " is " + text.length() + " characters long; Herald keeps at most " + id.limit()
+                        + " and does not shorten ids, which would change what they identify. Correct it at the source");
+            } else if (StoredText.unsafe(text)) {
+                problems.add("the " + id.words() + " contains a control or broken character (shown as '"
+                        + StoredText.label(text, 80) + "'); an id must be printable text. Correct it at the source");
+            }
         }
         Instant occurredAt = null;
         if (mapped.hasNonNull("occurredAt")) {
             occurredAt = parseInstant(mapped.get("occurredAt").asText());
             if (occurredAt == null) {
-                problems.add("occurredAt '" + mapped.get("occurredAt").asText() + "' is not an ISO-8601 date-time with offset");
+                problems.add("the event time '" + StoredText.label(mapped.get("occurredAt").asText(), 60)
+                        + "' is not an ISO-8601 date and time with offset");
             }
         }
         String type = mapped.path("type").asText("");
         if (!type.isBlank() && !catalog.knows(type)) {
-            problems.add("type '" + type + "' is not in the notification catalog (" + catalog.source() + ")");
+            problems.add("type '" + StoredText.label(type, 80) + "' is not in the notification catalog (" + catalog.source() + ")");
         }
         for (String objectField : List.of("refs", "data")) {
             JsonNode value = mapped.get(objectField);
@@ -64,8 +100,12 @@ public class NotificationValidator {
             }
         }
         if (!problems.isEmpty()) {
-            String event = mapped.path("source").asText("?") + " event " + mapped.path("sourceEventId").asText("?");
-            throw new InvalidNotification(event + " is not a valid notification: " + String.join("; ", problems));
+            throw new InvalidNotification(eventOf(mapped) + " is not a valid notification: " + String.join("; ", problems));
+        }
+        List<String> broken = rules.problems(type, mapped, Instant.now());
+        if (!broken.isEmpty()) {
+            throw new InvalidNotification(eventOf(mapped) + " (" + type + ") cannot be sent: " + String.join("; ", broken)
+                    + ". Nothing was sent; correct the event at its source, then re-drive it");
         }
         String priority = mapped.path("priority").asText("");
         return new CanonicalNotification(
@@ -77,7 +117,115 @@ public class NotificationValidator {
                 occurredAt,
                 toMap(mapped.get("refs")),
                 toMap(mapped.get("data")),
-                priority.isBlank() ? catalog.entry(type).priority() : priority);
+                priority.isBlank() || !List.of("low", "normal", "high").contains(priority) ? catalog.entry(type).priority() : priority);
+    }
+
+    /**
+     * A CRM contact change, checked before it is written to the directory: the customer id, email,
+     * phone, locale and time zone must fit their columns and be printable (they identify or reach the
+     * customer, so they are refused, not cut); the display name is cut to fit; lists and maps must
+     * have the shape the directory keeps.
+     */
+    public ContactUpdate contactUpdate(JsonNode update, String source, String eventId) {
+        List<String> problems = new ArrayList<>();
+        String customerId = field(update, "customerId", "customer id", 64, true, problems);
+        String email = field(update, "email", "email", 320, false, problems);
+        String phone = field(update, "phone", "mobile phone", 32, false, problems);
+        String locale = field(update, "locale", "locale", 16, false, problems);
+        String timeZone = field(update, "timeZone", "time zone", 64, false, problems);
+        JsonNode name = update.get("displayName");
+        String displayName = name != null && name.isTextual() ? StoredText.truncate(StoredText.content(name.asText()), 200) : null;
+        List<String> tokens = new ArrayList<>();
+        JsonNode pushTokens = update.get("pushTokens");
+        if (pushTokens != null && !pushTokens.isNull()) {
+            if (!pushTokens.isArray()) {
+                problems.add("the push tokens are " + describe(pushTokens) + ", expected a list of tokens");
+            } else {
+                pushTokens.forEach(t -> {
+                    if (t.isTextual() && !StoredText.unsafe(t.asText()) && t.asText().length() <= 4096) {
+                        tokens.add(t.asText());
+                    } else {
+                        problems.add("a push token is " + describe(t) + ", expected printable text");
+                    }
+                });
+            }
+        }
+        Map<String, List<String>> preferences = new LinkedHashMap<>();
+        JsonNode prefs = update.get("preferences");
+        if (prefs != null && !prefs.isNull()) {
+            if (!prefs.isObject()) {
+                problems.add("the preferences are " + describe(prefs) + ", expected categories with their channels");
+            } else {
+                prefs.fields().forEachRemaining(entry -> {
+                    List<String> channels = new ArrayList<>();
+                    if (!entry.getValue().isArray()) {
+                        problems.add("the preferences for '" + StoredText.label(entry.getKey(), 40) + "' are " + describe(entry.getValue())
+                                + ", expected a list of channels");
+                    } else {
+                        entry.getValue().forEach(c -> channels.add(StoredText.label(c.asText(), 40)));
+                    }
+                    preferences.put(StoredText.label(entry.getKey(), 80), channels);
+                });
+            }
+        }
+        JsonNode updated = update.get("updatedAt");
+        Instant updatedAt = updated != null && updated.isTextual() ? parseInstant(updated.asText()) : null;
+        if (updatedAt == null) {
+            problems.add("the update time '" + (updated == null ? "" : StoredText.label(updated.asText(), 60))
+                    + "' is not an ISO-8601 date and time with offset");
+        } else if (updatedAt.isAfter(Instant.now().plusSeconds(86_400 * 366L)) || updatedAt.getEpochSecond() < 0) {
+            problems.add("the update time " + updated.asText() + " is not plausible");
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidNotification(source + " event " + StoredText.label(eventId, 120) + " is not a usable contact change: "
+                    + String.join("; ", problems) + ". The directory was not changed; correct the contact in the CRM");
+        }
+        return new ContactUpdate(customerId, displayName, email, phone, tokens, locale, timeZone, preferences, updatedAt);
+    }
+
+    private static String field(JsonNode update, String name, String words, int limit, boolean required, List<String> problems) {
+        JsonNode value = update.get(name);
+        if (value == null || value.isNull() || (value.isTextual() && value.asText().isBlank())) {
+            if (required) {
+                problems.add("the " + words + " is missing");
+            }
+            return null;
+        }
+        if (!value.isTextual()) {
+            problems.add("the " + words + " is " + describe(value) + ", expected text");
+            return null;
+        }
+        String text = value.asText();
+        if (text.length() > limit) {
+            problems.add("the " + words + " is " + text.length() + " characters long; Herald keeps at most " + limit);
+        } else if (StoredText.unsafe(text)) {
+            problems.add("the " + words + " contains a control or broken character (shown as '" + StoredText.label(text, 80) + "')");
+        }
+        return text;
+    }
+
+    private static String eventOf(JsonNode mapped) {
+        return mapped.path("source").asText("?") + " event " + StoredText.label(mapped.path("sourceEventId").asText("?"), 120);
+    }
+
+    /** A value in words for a reason: "the number 12345", "a list", "an object". */
+    private static String describe(JsonNode value) {
+        if (value == null || value.isNull()) {
+            return "empty";
+        }
+        if (value.isNumber()) {
+            return "the number " + StoredText.label(value.asText(), 40);
+        }
+        if (value.isBoolean()) {
+            return "the value " + value.asText();
+        }
+        if (value.isArray()) {
+            return "a list";
+        }
+        if (value.isObject()) {
+            return "an object";
+        }
+        return "'" + StoredText.label(value.asText(), 60) + "'";
     }
 
     private static String textOrNull(JsonNode mapped, String field) {
@@ -85,19 +233,38 @@ public class NotificationValidator {
         return value != null && value.isTextual() && !value.asText().isBlank() ? value.asText() : null;
     }
 
+    /** The object as a map whose every text (keys included) a customer may read and PostgreSQL can store. */
     private Map<String, Object> toMap(JsonNode node) {
         if (node == null || node.isNull()) {
             return Map.of();
         }
         @SuppressWarnings("unchecked")
-        Map<String, Object> map = json.convertValue(node, LinkedHashMap.class);
+        Map<String, Object> map = (Map<String, Object>) storable(json.convertValue(node, LinkedHashMap.class));
         return map;
+    }
+
+    private static Object storable(Object value) {
+        if (value instanceof String text) {
+            return StoredText.content(text);
+        }
+        if (value instanceof Double d && (d.isNaN() || d.isInfinite())) {
+            return "not a number";
+        }
+        if (value instanceof Map<?, ?> map) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            map.forEach((k, v) -> out.put(StoredText.content(String.valueOf(k)), storable(v)));
+            return out;
+        }
+        if (value instanceof List<?> list) {
+            return list.stream().map(NotificationValidator::storable).toList();
+        }
+        return value;
     }
 
     private static Instant parseInstant(String text) {
         try {
             return OffsetDateTime.parse(text).toInstant();
-        } catch (DateTimeParseException e) {
+        } catch (DateTimeParseException | ArithmeticException e) {
             return null;
         }
     }

@@ -229,6 +229,32 @@ class MappingGoldenTest {
                 "support event 01JD4S7K9Q2W3E4R5T6Y7U8I9O has no customer: detail.external_id is null");
     }
 
+    @Test
+    void aWronglyTypedFieldIsNamedWithWhatWasExpected() {
+        assertRejected(BILLING, edit(sample("billing/invoice.payment_failed.json"), e -> data(e).put("customer", 12345)),
+                "billing event evt_1QxR2mLkdIwHu7ixA1b2C3d4 has no usable customer: data.object.customer is the number 12345, expected text");
+        assertRejected(BILLING, edit(sample("billing/invoice.payment_failed.json"), e -> data(e).put("amount_due", "49.00")),
+                "billing event evt_1QxR2mLkdIwHu7ixA1b2C3d4 has no usable amount_due: data.object.amount_due is the text '49.00', expected a number");
+        assertRejected(BILLING, edit(sample("billing/charge.refunded.json"), e -> data(e).put("amount", "12999")),
+                "billing event evt_3QxU2bLkdIwHu7ix1a2S3d4F has an unusable amount: data.object.amount is the text '12999', expected a number");
+        assertRejected(BILLING, edit(sample("billing/invoice.paid.json"), e -> e.put("type", 7)),
+                "billing event evt_1QxS9kLkdIwHu7ixZ5y4X3w2 has no type: type is the number 7, expected text");
+        assertRejected(SUPPORT, edit(sample("support/ticket.status_changed.json"), e -> ((ObjectNode) e.get("detail")).put("external_id", 99)),
+                "support event 01JD4S7K9Q2W3E4R5T6Y7U8I9O has no customer: detail.external_id is the number 99, expected text");
+    }
+
+    @Test
+    void numbersAndTimesOutOfAnyRangeAreNamedNotLeftToTheEngine() {
+        assertRejected(BILLING, edit(sample("billing/invoice.payment_failed.json"), e -> data(e).put("amount_due", 1e300)),
+                "has no usable amount_due: data.object.amount_due is the number");
+        assertRejected(BILLING, edit(sample("billing/invoice.payment_failed.json"), e -> e.put("created", 1e300)),
+                "billing event evt_1QxR2mLkdIwHu7ixA1b2C3d4 has no usable time: created is the number");
+        assertRejected(BILLING, edit(sample("billing/invoice.payment_failed.json"), e -> data(e).put("next_payment_attempt", "tomorrow")),
+                "has no usable next payment attempt: data.object.next_payment_attempt is the text 'tomorrow', expected a time in Unix seconds");
+        assertRejected(CRM, outbox(22, "order.confirmed", edit(sample("crm/order.confirmed.json"), p -> p.put("totalAmount", "129.90"))),
+                "crm event crm-outbox-22 has no total: payload.totalAmount is the text '129.90', expected a number");
+    }
+
     // ---------------------------------------------------------------- herald.libsonnet helpers
 
     @Test

@@ -1,0 +1,124 @@
+package io.herald.notification;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.ledger.StoredText;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The shipped rules (config/rules.yaml) refuse what must not reach a customer; a broken rules file names file and key. */
+class NotificationRulesTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Instant NOW = Instant.parse("2026-12-01T12:00:00Z");
+    private final NotificationCatalog catalog = new NotificationCatalog("config/catalog.yaml");
+    private final NotificationRules rules = new NotificationRules("config/rules.yaml", catalog);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aGoodPaymentNoticePasses() throws IOException {
+        assertThat(rules.problems("billing.payment_failed", paymentFailed("49.00 USD", "A1B2-0007", "2026-11-30T10:00:00Z"), NOW)).isEmpty();
+    }
+
+    @Test
+    void negativeMoneyNonMoneyCurrenciesAndUnknownCodesAreRefusedInWords() throws IOException {
+        assertThat(rules.problems("billing.payment_failed", paymentFailed("-0.01 USD", "A1", "2026-11-30T10:00:00Z"), NOW))
+                .containsExactly("the amount due is negative (-0.01 USD); it must be zero or more");
+        assertThat(rules.problems("billing.payment_failed", paymentFailed("49.00 XXX", "A1", "2026-11-30T10:00:00Z"), NOW))
+                .singleElement().asString().startsWith("the currency XXX of the amount due is not money");
+        assertThat(rules.problems("billing.payment_failed", paymentFailed("49.00 XTS", "A1", "2026-11-30T10:00:00Z"), NOW))
+                .singleElement().asString().startsWith("the currency XTS of the amount due is not money");
+        assertThat(rules.problems("billing.payment_failed", paymentFailed("49.00 ABC", "A1", "2026-11-30T10:00:00Z"), NOW))
+                .containsExactly("the currency ABC of the amount due is not an ISO 4217 currency code");
+        assertThat(rules.problems("billing.payment_failed", paymentFailed("Infinity", "A1", "2026-11-30T10:00:00Z"), NOW))
+                .containsExactly("the amount due 'Infinity' is not an amount with a currency");
+    }
+
+    @Test
+    void implausibleDatesAreRefusedEventTimeIncluded() throws IOException {
+        assertThat(rules.problems("billing.payment_failed", paymentFailed("1.00 EUR", "A1", "0001-01-01T00:00:00Z"), NOW))
+                .singleElement().asString().startsWith("the event time 0001-01-01T00:00:00Z is not plausible");
+        assertThat(rules.problems("billing.payment_failed", paymentFailed("1.00 EUR", "A1", "9999-12-31T23:59:59Z"), NOW))
+                .singleElement().asString().startsWith("the event time 9999-12-31T23:59:59Z is not plausible");
+        JsonNode trial = JSON.readTree("""
+                {"occurredAt": "2026-11-30T10:00:00Z", "data": {"trialEnd": "0001-01-01T00:00:00Z"}}""");
+        assertThat(rules.problems("billing.trial_will_end", trial, NOW))
+                .singleElement().asString().startsWith("the trial end 0001-01-01T00:00:00Z is not plausible");
+    }
+
+    @Test
+    void aDraftInvoiceIsNotAPaymentNotice() throws IOException {
+        JsonNode draft = paymentFailed("49.00 USD", null, "2026-11-30T10:00:00Z");
+        assertThat(rules.problems("billing.payment_failed", draft, NOW)).containsExactly(
+                "invoice in_1Draft has no invoice number yet (it is a draft); Stripe sends payment notices for finalised invoices");
+    }
+
+    @Test
+    void aTextLongerThanAnyMessageNeedsIsRefusedNotCut() throws IOException {
+        JsonNode reply = JSON.readTree("""
+                {"occurredAt": "2026-11-30T10:00:00Z", "data": {"commentBody": "%s", "ticketSubject": "ok"}}"""
+                .formatted("a".repeat(10_001)));
+        assertThat(rules.problems("support.agent_replied", reply, NOW)).containsExactly(
+                "the agent's reply is 10001 characters long; Herald sends texts of at most 10000 characters (config/rules.yaml, texts.max-length)");
+    }
+
+    @Test
+    void aBrokenRulesFileNamesTheFileAndTheKey() throws IOException {
+        assertRefused("""
+                rules:
+                  billing.payment_failed:
+                    data.amountDue: {label: amount due, kind: cash}
+                """, "key 'rules.billing.payment_failed.data.amountDue.kind' must be one of");
+        assertRefused("""
+                rules:
+                  billing.no_such_type:
+                    data.amountDue: {label: amount due, kind: money}
+                """, "key 'rules.billing.no_such_type' names a type that is not in the notification catalog");
+        assertRefused("""
+                dates: {past: ten years}
+                """, "key 'dates.past' must be an ISO-8601 duration");
+        assertRefused("""
+                rules:
+                  billing.payment_failed:
+                    data.amountDue: {kind: money}
+                """, "key 'rules.billing.payment_failed.data.amountDue.label' is required");
+    }
+
+    @Test
+    void storedTextMakesAnyTextStorable() {
+        assertThat(StoredText.kept("{\"id\": \"a\u0000b\"}")).isEqualTo("{\"id\": \"a\\u0000b\"}");
+        assertThat(StoredText.kept("x\uD800y")).isEqualTo("x\uFFFDy");
+        assertThat(StoredText.kept("ok \uD83D\uDE00")).isEqualTo("ok \uD83D\uDE00");
+        assertThat(StoredText.label("evt_\u0000\u0001", 200)).isEqualTo("evt_\\u0000\\u0001");
+        assertThat(StoredText.label("x".repeat(300), 200)).hasSize(200).endsWith("…");
+        assertThat(StoredText.content("Hi\u0000 there\n\uDC00!")).isEqualTo("Hi there\n\uFFFD!");
+        assertThat(StoredText.unsafe("cus_1\u0000")).isTrue();
+        assertThat(StoredText.unsafe("cus_1")).isFalse();
+    }
+
+    private void assertRefused(String yaml, String expected) throws IOException {
+        Path file = dir.resolve("rules.yaml");
+        Files.writeString(file, yaml);
+        assertThatThrownBy(() -> new NotificationRules(file.toString(), catalog))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("Notification rules " + file)
+                .hasMessageContaining(expected);
+    }
+
+    private static JsonNode paymentFailed(String amountDue, String number, String occurredAt) throws IOException {
+        return JSON.readTree("""
+                {"occurredAt": "%s", "refs": {"invoiceId": "in_1Draft"},
+                 "data": {"invoiceId": "in_1Draft", "invoiceNumber": %s, "amountDue": "%s", "nextPaymentAttempt": null}}"""
+                .formatted(occurredAt, number == null ? "null" : "\"" + number + "\"", amountDue));
+    }
+}
