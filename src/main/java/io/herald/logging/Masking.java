@@ -6,7 +6,10 @@ import java.util.regex.Pattern;
 /** Masks personal contact data (emails, phone numbers) in anything written to logs or shown masked. */
 public final class Masking {
 
-    private static final Pattern EMAIL = Pattern.compile("([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\\.[A-Za-z]{2,})");
+    // Starts only where a local part can start (not inside a run of its characters), so a long run of
+    // letters without an @ is scanned once, not once per position (which was quadratic).
+    private static final Pattern EMAIL = Pattern.compile(
+            "(?<![A-Za-z0-9._%+-])([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\\.[A-Za-z]{2,})");
     // Numbers written as phone numbers: international (+44 7700 900123, +15555550100) or grouped
     // national ((555) 555-0100, 555-555-0100). Bare digit runs (ids, offsets, temp file names) are left alone.
     private static final Pattern PHONE = Pattern.compile(
