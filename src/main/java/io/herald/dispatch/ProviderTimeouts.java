@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import org.springframework.boot.convert.DurationStyle;
 import org.springframework.core.env.Environment;
 import org.springframework.stereotype.Component;
 
@@ -28,7 +29,7 @@ public class ProviderTimeouts {
     private static final List<String> ALERTS = List.of("connect-timeout-ms", "response-timeout-ms");
 
     public ProviderTimeouts(Environment env) {
-        Duration sending = env.getRequiredProperty("herald.delivery.sending-timeout", Duration.class);
+        Duration sending = DurationStyle.detectAndParse(env.getRequiredProperty("herald.delivery.sending-timeout"));
         List<String> problems = new ArrayList<>();
         ATTEMPT.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(channel -> {
             String prefix = channel.getKey();
