@@ -3,23 +3,15 @@ package io.herald;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import io.herald.dispatch.SmtpConnections;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
+import io.herald.testsupport.ScriptedSmtpServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -67,7 +59,7 @@ class UncertainEmailTest extends HeraldIntegrationTest {
 
     @Test
     void noFinalAnswerAfterDataMakesTheEmailUncertainAndItIsNeverSentAgain() throws Exception {
-        server.finalReply = null;   // takes the message, never answers
+        server.finalReply(null);   // takes the message, never answers
         String unique = newTicketId();
         String key = Samples.paymentFailedKey(unique);
         postSignedBilling(Samples.paymentFailed(unique));
@@ -89,7 +81,7 @@ class UncertainEmailTest extends HeraldIntegrationTest {
 
     @Test
     void aRefusalAfterDataIsADefiniteAnswerAndFailsTheEmail() throws Exception {
-        server.finalReply = "554 5.7.1 Message rejected as spam";
+        server.finalReply("554 5.7.1 Message rejected as spam");
         String unique = newTicketId();
         String key = Samples.paymentFailedKey(unique);
         postSignedBilling(Samples.paymentFailed(unique));
@@ -108,89 +100,5 @@ class UncertainEmailTest extends HeraldIntegrationTest {
     private List<Map<String, Object>> attempts(String key) {
         return jdbc.queryForList("SELECT a.outcome, a.reason FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id"
                 + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = 'email' ORDER BY a.id", key);
-    }
-
-    /** An SMTP server on a raw socket: answers every command, takes DATA, then gives finalReply (null: never answers). */
-    static final class ScriptedSmtpServer implements AutoCloseable {
-        private final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        private final List<String> messages = new CopyOnWriteArrayList<>();
-        private final List<Socket> clients = new CopyOnWriteArrayList<>();
-        private final AtomicInteger sessions = new AtomicInteger();
-        volatile String finalReply;
-
-        ScriptedSmtpServer() throws IOException {
-            Thread accept = new Thread(this::accept, "scripted-smtp");
-            accept.setDaemon(true);
-            accept.start();
-        }
-
-        int port() {
-            return socket.getLocalPort();
-        }
-
-        long messagesFor(String idempotencyKey) {
-            return messages.stream().map(m -> m.replace("\n ", " ").replace("\n\t", " "))
-                    .filter(m -> m.contains(idempotencyKey + ":email\n")).count();
-        }
-
-        private void accept() {
-            while (!socket.isClosed()) {
-                try {
-                    Socket client = socket.accept();
-                    clients.add(client);
-                    Thread session = new Thread(() -> serve(client), "scripted-smtp-" + sessions.incrementAndGet());
-                    session.setDaemon(true);
-                    session.start();
-                } catch (IOException closed) {
-                    return;
-                }
-            }
-        }
-
-        private void serve(Socket client) {
-            try (client) {
-                BufferedReader in = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.ISO_8859_1));
-                OutputStream out = client.getOutputStream();
-                reply(out, "220 scripted ESMTP");
-                for (String line = in.readLine(); line != null; line = in.readLine()) {
-                    String command = line.toUpperCase();
-                    if (command.startsWith("EHLO")) {
-                        reply(out, "250 scripted");
-                    } else if (command.startsWith("DATA")) {
-                        reply(out, "354 go ahead");
-                        StringBuilder message = new StringBuilder();
-                        for (String data = in.readLine(); data != null && !data.equals("."); data = in.readLine()) {
-                            message.append(data).append('\n');
-                        }
-                        messages.add(message.toString());
-                        if (finalReply == null) {
-                            in.readLine();   // never answers: waits until the client gives up and closes
-                            return;
-                        }
-                        reply(out, finalReply);
-                    } else if (command.startsWith("QUIT")) {
-                        reply(out, "221 bye");
-                        return;
-                    } else {
-                        reply(out, "250 ok");
-                    }
-                }
-            } catch (IOException gone) {
-                // the client closed the connection
-            }
-        }
-
-        private static void reply(OutputStream out, String line) throws IOException {
-            out.write((line + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.close();
-            for (Socket client : clients) {
-                client.close();
-            }
-        }
     }
 }
