@@ -3,6 +3,7 @@ package io.herald;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.containing;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.matching;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -12,19 +13,24 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.OpsAlerts;
 import io.herald.testsupport.Samples;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
 /**
  * A provider that never answers is given up after its timeout (the local profile: 8 s), retried
  * with the same idempotency key, then parked, while the other channels of the same notification go
- * out; and an answer that comes after its attempt was given up never overwrites the newer state.
+ * out; a hanging ops webhook delays an alert by one timeout and alerting goes on; and an answer that comes after its attempt was given up never overwrites the newer state.
  */
 class HangingProviderTest extends HeraldIntegrationTest {
 
@@ -32,6 +38,10 @@ class HangingProviderTest extends HeraldIntegrationTest {
 
     @Autowired
     DeliveryLedger ledger;
+    @Autowired
+    CamelContext camel;
+    @Autowired
+    MeterRegistry meters;
 
     @Test
     void aProviderThatNeverAnswersIsTimedOutRetriedThenParkedWhileTheOtherChannelsGoOut() throws Exception {
@@ -75,6 +85,36 @@ class HangingProviderTest extends HeraldIntegrationTest {
         assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(key + ":sms"))))
                 .hasSize(4);
         assertThat(mailsFor(key)).hasSize(1);
+    }
+
+    @Test
+    void aHangingOpsWebhookDelaysAnAlertByOneTimeoutAndNeverStopsAlerting() throws Exception {
+        OpsAlerts.quiet(camel, jdbc);
+        double failedBefore = alertsFailed();
+        StubMapping hanging = infra.providers().stubFor(WireMock.post(urlPathMatching("/services/.*")).atPriority(1)
+                .withHeader("Idempotency-Key", matching("herald-alert:.*")).willReturn(aResponse().withStatus(200).withFixedDelay(120_000)));
+        String garbage = "{\"idempotencyKey\": \"hang-" + UUID.randomUUID() + "\", \"type\": 7";
+        long deadLetter;
+        try {
+            publish("herald.notifications", "cus_RkT4aB7cD9eF1g", garbage);
+            deadLetter = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                    "SELECT id FROM dead_letter WHERE payload = ?", Long.class, garbage), ids -> ids.size() == 1).get(0);
+            // The post is given up after herald.alerts.response-timeout-ms (local: 8 s), not after the webhook's two minutes,
+            // and the failures stay unalerted for the next poll.
+            await().atMost(Duration.ofSeconds(40)).until(() -> alertsFailed() > failedBefore);
+            assertThat(jdbc.queryForObject("SELECT alerted_at FROM dead_letter WHERE id = ?", java.sql.Timestamp.class, deadLetter)).isNull();
+        } finally {
+            infra.providers().removeStub(hanging);
+        }
+        // The webhook answers again: the next poll gets through, well before the hanging post would have ended.
+        await().atMost(Duration.ofSeconds(40)).until(() -> jdbc.queryForObject(
+                "SELECT alerted_at FROM dead_letter WHERE id = ?", java.sql.Timestamp.class, deadLetter) != null);
+        assertThat(OpsAlerts.accepted(infra.providers(), "dead letters")).isNotEmpty();
+    }
+
+    private double alertsFailed() {
+        Counter failed = meters.find("herald.alerts").tag("outcome", "failed").counter();
+        return failed == null ? 0 : failed.count();
     }
 
     @Test
