@@ -250,8 +250,8 @@ public class ChannelDelivery {
         String channel = exchange.getProperty(CHANNEL, "delivery", String.class);
         DeliveryLedger.Claim claim = exchange.getProperty(CLAIM, DeliveryLedger.Claim.class);
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        String reason = channel + " outcome unknown: " + ProviderErrors.readable(cause)
-                + (claim != null && claim.resend() ? "; check whether the customer received it" : "; check whether the customer received it, and resend if not");
+        String reason = channel + " outcome unknown: " + ProviderErrors.readable(cause) + "; check whether the customer received it"
+                + (claim != null && claim.resend() ? "" : ", and resend if not");
         if (claim != null && ledger.uncertain(claim, reason)) {
             metrics.delivery(channel, "UNCERTAIN");
         }
