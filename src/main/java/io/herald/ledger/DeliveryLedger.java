@@ -21,6 +21,12 @@ import org.springframework.stereotype.Component;
  * (already masked by the caller) and the reason for any outcome other than SENT. The unique
  * (notification, channel) pair is the second dedup guard: a redelivered notification finds its
  * delivery already done and does not send again.
+ *
+ * <p>Each attempt holds a claim: a token stored when the delivery (or a resend, on its own
+ * delivery_resend row) is claimed for sending and required by every outcome it writes (sent, parked,
+ * failed, uncertain), then cleared. An attempt given up meanwhile (timed out and retried elsewhere,
+ * taken for a crash by StaleSendings) finds its token gone: its late answer is kept as a LATE
+ * attempt and never overwrites the newer state.
  */
 @Component
 public class DeliveryLedger {
