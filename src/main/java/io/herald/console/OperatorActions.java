@@ -18,8 +18,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * What an operator can do about a failure, from the console or the API, each action audited
  * (who, when, what, comment, outcome) before the answer goes back:
  * retry a failed or parked delivery (same provider idempotency key, so never a second copy),
- * re-drive a quarantined event, dismiss either with a comment, resend deliberately, and retry a
- * filtered set at once.
+ * re-drive a quarantined event, dismiss either with a comment, resend deliberately (an attempt of its
+ * own, claimed atomically: a double click or two operators send one copy; see DeliveryResend), and
+ * retry a filtered set at once.
  */
 @Component
 public class OperatorActions {

@@ -39,6 +39,8 @@ public class ChannelDelivery {
     public static final String TYPE = "heraldType";
     /** Set by an operator resend (its delivery_resend id): bypasses dedup on purpose, with its own provider key. */
     public static final String RESEND = "heraldResend";
+    /** The claim of this attempt (DeliveryLedger.Claim): only it may write the outcome. */
+    public static final String CLAIM = "heraldClaim";
 
     /** Template parts per channel; email.html is optional (derived from the text when absent). */
     static final Map<String, List<String>> PARTS_BY_CHANNEL = Map.of(
@@ -79,6 +81,7 @@ public class ChannelDelivery {
         exchange.setProperty(CHANNEL, channel);
         exchange.setProperty(TYPE, notification.type());
         exchange.removeProperty(SKIP);
+        exchange.removeProperty(CLAIM);
         boolean resend = exchange.getProperty(RESEND) != null;
         // Read once by dispatch for all channels; a parked re-drive or a resend reads it here.
         Customer customer = exchange.getProperty(DispatchPlanner.CUSTOMER, Customer.class);
@@ -102,14 +105,23 @@ public class ChannelDelivery {
         }
         String headline = parts.getOrDefault("subject", parts.get("title"));
         String text = parts.getOrDefault("text", parts.get("body"));
-        Optional<Long> claimed = ledger.claimForSending(notificationId, channel, address.masked(), headline, Masking.mask(text), resend);
+        // A resend is its own attempt on its own row: the delivery's record (what was sent, SENT) stays as it is.
+        Optional<DeliveryLedger.Claim> claimed = resend
+                ? ledger.claimResend(exchange.getProperty(RESEND, Long.class))
+                : ledger.claimForSending(notificationId, channel, address.masked(), headline, Masking.mask(text));
         if (claimed.isEmpty()) {
+            if (resend) {
+                exchange.setProperty(DELIVERY_ID, ledger.open(notificationId, channel).id());
+                exchange.setProperty(SKIP, "resend already " + ledger.resendState(exchange.getProperty(RESEND, Long.class)));
+                return;
+            }
             DeliveryLedger.Delivery settled = ledger.open(notificationId, channel);
             exchange.setProperty(DELIVERY_ID, settled.id());
             exchange.setProperty(SKIP, "already " + settled.state());
             return;
         }
-        exchange.setProperty(DELIVERY_ID, claimed.get());
+        exchange.setProperty(DELIVERY_ID, claimed.get().deliveryId());
+        exchange.setProperty(CLAIM, claimed.get());
         exchange.setProperty(RECIPIENT, address.value());
         exchange.setProperty(PARTS, parts);
         exchange.getMessage().removeHeaders("*");
@@ -138,11 +150,18 @@ public class ChannelDelivery {
         return null;
     }
 
-    /** A delivery not sent keeps its reason, unless it is already settled (then it stays as it is). */
+    /**
+     * A delivery not sent keeps its reason, unless it is already settled (then it stays as it is); a
+     * resend not sent keeps it on its own row.
+     */
     private void recordNotSent(Exchange exchange, long notificationId, String channel, String reason, boolean resend) {
         DeliveryLedger.Delivery delivery = ledger.open(notificationId, channel);
         exchange.setProperty(DELIVERY_ID, delivery.id());
-        if (delivery.settled() && !resend) {
+        if (resend) {
+            ledger.resendNotSent(exchange.getProperty(RESEND, Long.class), "SKIPPED", reason);
+            metrics.delivery(channel, "SKIPPED");
+            exchange.setProperty(SKIP, reason);
+        } else if (delivery.settled()) {
             exchange.setProperty(SKIP, "already " + delivery.state());
         } else {
             skip(exchange, delivery.id(), reason);
@@ -167,7 +186,8 @@ public class ChannelDelivery {
     /** SMTP gives no message id back; the ledger keeps the idempotency key the mail carries in a header. */
     public void sentBySmtp(Exchange exchange) {
         CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
-        sentWithId(exchange, "smtp:" + notification.idempotencyKey());
+        Object resend = exchange.getProperty(RESEND);
+        sentWithId(exchange, "smtp:" + notification.idempotencyKey() + (resend == null ? "" : ":resend-" + resend));
     }
 
     /** The in-app message is the inbox row whose id the insert returned. */
@@ -177,7 +197,10 @@ public class ChannelDelivery {
 
     private void sentWithId(Exchange exchange, String providerId) {
         long deliveryId = exchange.getProperty(DELIVERY_ID, Long.class);
-        ledger.sent(deliveryId, providerId, exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class));
+        DeliveryLedger.Claim claim = exchange.getProperty(CLAIM, DeliveryLedger.Claim.class);
+        if (!ledger.sent(claim, providerId, exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class))) {
+            return;   // a late answer: kept as a LATE attempt, the newer state stays
+        }
         CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
         metrics.sent(notification.type(), exchange.getProperty(CHANNEL, String.class), notification.occurredAt());
         sendWindows.checkSent(deliveryId, notification, exchange.getProperty(CHANNEL, String.class));
@@ -198,28 +221,51 @@ public class ChannelDelivery {
         String channel = exchange.getProperty(CHANNEL, "delivery", String.class);
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String reason = channel + " not sent: " + ProviderErrors.readable(cause);
-        if (deliveryId == null) {
-            deliveryId = unsettledRowOf(exchange);
+        DeliveryLedger.Claim claim = exchange.getProperty(CLAIM, DeliveryLedger.Claim.class);
+        Long resendId = exchange.getProperty(RESEND, Long.class);
+        boolean recorded;
+        if (claim != null) {
+            recorded = ledger.failed(claim, reason, ProviderErrors.statusOf(cause));
+        } else if (resendId != null) {
+            // Failed before it was claimed (its template does not render): the resend fails, the delivery stays as it is.
+            ledger.resendNotSent(resendId, "FAILED", reason);
+            recorded = true;
+        } else {
+            Long unclaimed = deliveryId != null ? deliveryId : rowOf(exchange);
+            recorded = unclaimed != null && ledger.failedUnclaimed(unclaimed, reason, ProviderErrors.statusOf(cause));
         }
-        if (deliveryId != null) {
-            ledger.failed(deliveryId, reason, ProviderErrors.statusOf(cause));
+        if (recorded) {
             metrics.delivery(channel, "FAILED");
+            log.warn("Delivery {} FAILED: {}", deliveryId, reason);
+        } else {
+            log.warn("Delivery {} not recorded as FAILED (settled, or another attempt holds it): {}", deliveryId, reason);
         }
-        log.warn("Delivery {} FAILED: {}", deliveryId, reason);
     }
 
     /**
-     * The row of a delivery that failed before it was claimed (its template does not render), so the
-     * failure is recorded like any other; none for a row already settled, which stays as it is.
+     * The email was handed over past the SMTP DATA command and then no answer came: it may have
+     * reached the customer. UNCERTAIN, as after a crash: flagged for a person, never retried or parked.
      */
-    private Long unsettledRowOf(Exchange exchange) {
+    public void uncertain(Exchange exchange) {
+        String channel = exchange.getProperty(CHANNEL, "delivery", String.class);
+        DeliveryLedger.Claim claim = exchange.getProperty(CLAIM, DeliveryLedger.Claim.class);
+        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        String reason = channel + " outcome unknown: " + ProviderErrors.readable(cause) + "; check whether the customer received it"
+                + (claim != null && claim.resend() ? "" : ", and resend if not");
+        if (claim != null && ledger.uncertain(claim, reason)) {
+            metrics.delivery(channel, "UNCERTAIN");
+        }
+        log.warn("Delivery {} UNCERTAIN: {}", exchange.getProperty(DELIVERY_ID), reason);
+    }
+
+    /** The row of a delivery that failed before it was claimed (its template does not render). */
+    private Long rowOf(Exchange exchange) {
         Long notificationId = exchange.getProperty(DispatchPlanner.NOTIFICATION_ID, Long.class);
         String channel = exchange.getProperty(CHANNEL, String.class);
         if (notificationId == null || channel == null) {
             return null;
         }
-        DeliveryLedger.Delivery delivery = ledger.open(notificationId, channel);
-        return delivery.settled() && exchange.getProperty(RESEND) == null ? null : delivery.id();
+        return ledger.open(notificationId, channel).id();
     }
 
     private void skip(Exchange exchange, long deliveryId, String reason) {

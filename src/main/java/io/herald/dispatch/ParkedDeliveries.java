@@ -24,6 +24,7 @@ import org.springframework.stereotype.Component;
  * parked durably (state PARKED, next attempt per herald.delivery.park-delays) instead of failing
  * with everyone else's; the parked-deliveries route re-drives it when due. After the last park it
  * is FAILED. With strategy first-success a transient failure is not parked: the next channel is tried.
+ * A resend is parked and re-driven the same way, on its own row, as that resend (its own provider key).
  */
 @Component
 public class ParkedDeliveries {
@@ -52,23 +53,28 @@ public class ParkedDeliveries {
         }
     }
 
-    /** The route configuration's last step for transient trouble: park for later, or fail for good. */
+    /**
+     * The route configuration's last step for transient trouble: park for later, or fail for good.
+     * Written with this attempt's claim: if the attempt was given up meanwhile, nothing changes.
+     */
     public void parkOrFail(Exchange exchange) {
-        Long deliveryId = exchange.getProperty(ChannelDelivery.DELIVERY_ID, Long.class);
+        DeliveryLedger.Claim claim = exchange.getProperty(ChannelDelivery.CLAIM, DeliveryLedger.Claim.class);
         CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
         String channel = exchange.getProperty(ChannelDelivery.CHANNEL, "delivery", String.class);
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String problem = ProviderErrors.readable(cause);
-        if (deliveryId == null || notification == null) {
-            log.warn("{} failed before its delivery was recorded: {}", channel, problem);
+        if (claim == null || notification == null) {
+            log.warn("{} failed before its delivery was claimed for sending: {}", channel, problem);
             return;
         }
-        int parked = ledger.parkedCount(deliveryId);
-        if (catalog.entry(notification.type()).firstSuccess() || parked >= delays.size()) {
+        long deliveryId = claim.deliveryId();
+        int parked = ledger.parkedCount(claim);
+        if ((catalog.entry(notification.type()).firstSuccess() && !claim.resend()) || parked >= delays.size()) {
             String why = parked >= delays.size() && parked > 0 ? " (still failing after " + parked + " parked re-tries)" : "";
-            ledger.failed(deliveryId, channel + " not sent: " + problem + why, ProviderErrors.statusOf(cause));
-            metrics.delivery(channel, "FAILED");
-            log.warn("Delivery {} FAILED: {} not sent: {}{}", deliveryId, channel, problem, why);
+            if (ledger.failed(claim, channel + " not sent: " + problem + why, ProviderErrors.statusOf(cause))) {
+                metrics.delivery(channel, "FAILED");
+                log.warn("Delivery {} FAILED: {} not sent: {}{}", deliveryId, channel, problem, why);
+            }
             return;
         }
         Instant now = Instant.now();
@@ -77,10 +83,11 @@ public class ParkedDeliveries {
         if (retryAfter != null && next.isBefore(now.plusMillis(retryAfter))) {
             next = now.plusMillis(retryAfter);   // never sooner than the provider asked
         }
-        ledger.parked(deliveryId, channel + " provider unavailable: " + problem + "; parked, next attempt at " + next
-                + " (" + (parked + 1) + " of " + delays.size() + ")", next, ProviderErrors.statusOf(cause));
-        metrics.delivery(channel, "PARKED");
-        log.warn("Delivery {} PARKED until {}: {}", deliveryId, next, problem);
+        if (ledger.parked(claim, channel + " provider unavailable: " + problem + "; parked, next attempt at " + next
+                + " (" + (parked + 1) + " of " + delays.size() + ")", next, ProviderErrors.statusOf(cause))) {
+            metrics.delivery(channel, "PARKED");
+            log.warn("Delivery {} PARKED until {}: {}", deliveryId, next, problem);
+        }
     }
 
     /** Parked deliveries that are due, claimed for this instance. */
@@ -96,6 +103,10 @@ public class ParkedDeliveries {
         String canonical = jdbc.queryForObject("SELECT canonical::text FROM notification WHERE id = ?", String.class, notificationId);
         exchange.setProperty(DispatchPlanner.NOTIFICATION, json.readValue(canonical, CanonicalNotification.class));
         exchange.setProperty(DispatchPlanner.NOTIFICATION_ID, notificationId);
+        if (row.get("resend_id") != null) {
+            // A parked resend goes out again as that resend, with its own provider key, never the original's.
+            exchange.setProperty(ChannelDelivery.RESEND, ((Number) row.get("resend_id")).longValue());
+        }
         exchange.getMessage().setBody(row.get("channel"));
         metrics.retry((String) row.get("channel"));
     }

@@ -5,6 +5,7 @@ import java.net.SocketTimeoutException;
 import java.util.Map;
 
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import org.apache.hc.client5.http.ConnectTimeoutException;
 import org.apache.camel.Exchange;
 import org.apache.camel.http.base.HttpOperationFailedException;
 import org.springframework.stereotype.Component;
@@ -96,11 +97,19 @@ public class ProviderErrors {
             if (t instanceof CallNotPermittedException) {
                 return "provider circuit breaker is open after repeated failures; the provider was not called";
             }
+            if (t instanceof EmailOutcomeUnknown) {
+                return t.getMessage();
+            }
             if (t instanceof ConnectException) {
                 return "provider unreachable (connection refused): " + t.getMessage();
             }
+            if (t instanceof ConnectTimeoutException || t instanceof SocketTimeoutException && t.getMessage() != null
+                    && t.getMessage().toLowerCase(java.util.Locale.ROOT).contains("connect")) {
+                return "provider unreachable: no connection within the connect timeout (herald.<channel>.connect-timeout-ms); nothing was sent";
+            }
             if (t instanceof SocketTimeoutException) {
-                return "provider did not answer in time: " + t.getMessage();
+                return "provider did not answer within the response timeout (herald.<channel>.response-timeout-ms); the call may have"
+                        + " reached it, so it is tried again with the same idempotency key";
             }
             if (t instanceof TemplateMissing) {
                 return t.getMessage();

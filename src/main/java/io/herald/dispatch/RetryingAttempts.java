@@ -28,8 +28,9 @@ public class RetryingAttempts implements Processor {
                 : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         if (deliveryId != null) {
             int retry = exchange.getMessage().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class);
-            ledger.attempt(deliveryId, "RETRYING", ProviderErrors.statusOf(cause),
-                    ProviderErrors.readable(cause) + "; retry " + retry + " follows");
+            Object resend = exchange.getProperty(ChannelDelivery.RESEND);
+            ledger.attempt(deliveryId, "RETRYING", ProviderErrors.statusOf(cause), (resend == null ? "" : "resend " + resend + ": ")
+                    + ProviderErrors.readable(cause) + "; retry " + retry + " follows");
             metrics.retry(exchange.getProperty(ChannelDelivery.CHANNEL, String.class));
         }
     }

@@ -1,15 +1,19 @@
 package io.herald.dispatch;
 
+import java.io.OutputStream;
 import java.time.Clock;
 import java.util.Date;
 import java.util.Deque;
 import java.util.concurrent.ConcurrentLinkedDeque;
 
 import jakarta.mail.MessagingException;
-import jakarta.mail.Transport;
+import jakarta.mail.Session;
+import jakarta.mail.URLName;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.util.StreamProvider;
 import org.apache.camel.component.mail.DefaultJavaMailSender;
+import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
+import org.eclipse.angus.mail.smtp.SMTPTransport;
 import org.eclipse.angus.mail.util.MailStreamProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +34,13 @@ import org.springframework.stereotype.Component;
  * that fails in any way is closed and never reused; the failure goes to the route's error handling
  * exactly as before (connection trouble is retried, a rejection fails the delivery). Nothing is
  * re-sent here, so the at-most-once rules of the email channel are unchanged.
+ *
+ * <p>Every connect, read and write has a timeout (herald.mail.connect-timeout-ms, read-timeout-ms,
+ * write-timeout-ms), so a hanging server never holds a delivery. Once the server has accepted the
+ * DATA command the message is being handed over: a failure without an answer from then on (a read
+ * timeout waiting for the final 250, a dropped connection) may have left the message delivered, so
+ * it is raised as {@link EmailOutcomeUnknown} and the delivery becomes UNCERTAIN, never retried.
+ * A failure before DATA, or an explicit refusal after it, is reported as before.
  *
  * <p>Credentials are applied only when {@code herald.mail.username} is set: with a username, even an
  * empty one, JavaMail attempts AUTH, and an open relay or mail catcher then refuses the message.
@@ -55,22 +66,24 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
     static final long CHECK_AFTER_IDLE_MS = 1_000;
     /** Idle longer than this: close it instead (servers drop idle SMTP sessions after a few minutes or less). */
     static final long IDLE_CLOSE_MS = 30_000;
-    /** Connect and read timeout, as the smtp endpoint had (connectionTimeout=10000). */
-    static final int TIMEOUT_MS = 10_000;
     /** Idle connections kept; more concurrent sends open more, and close them afterwards. */
     static final int MAX_IDLE = 8;
 
+    /** Timeouts when none are configured (the package-private constructor, for tests). */
+    static final int DEFAULT_TIMEOUT_MS = 10_000;
+
     private static final class Connection {
-        final Transport transport;
+        final DataPhaseTransport transport;
         int sent;
         long lastUsed;
 
-        Connection(Transport transport) {
+        Connection(DataPhaseTransport transport) {
             this.transport = transport;
         }
     }
 
     private final Deque<Connection> idle = new ConcurrentLinkedDeque<>();
+    private final int readTimeoutMs;
     private final int messagesPerConnection;
     /** How long a connection has been idle is read from this clock (a test moves it instead of waiting). */
     private final Clock clock;
@@ -80,18 +93,28 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
                            @Value("${herald.mail.port}") int port,
                            @Value("${herald.mail.username:}") String username,
                            @Value("${herald.mail.password:}") String password,
-                           @Value("${herald.mail.messages-per-connection:100}") int messagesPerConnection) {
-        this(host, port, username, password, messagesPerConnection, Clock.systemUTC());
+                           @Value("${herald.mail.messages-per-connection:100}") int messagesPerConnection,
+                           @Value("${herald.mail.connect-timeout-ms}") int connectTimeoutMs,
+                           @Value("${herald.mail.read-timeout-ms}") int readTimeoutMs,
+                           @Value("${herald.mail.write-timeout-ms}") int writeTimeoutMs) {
+        this(host, port, username, password, messagesPerConnection, Clock.systemUTC(), connectTimeoutMs, readTimeoutMs, writeTimeoutMs);
     }
 
     SmtpConnections(String host, int port, String username, String password, int messagesPerConnection, Clock clock) {
+        this(host, port, username, password, messagesPerConnection, clock, DEFAULT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS);
+    }
+
+    SmtpConnections(String host, int port, String username, String password, int messagesPerConnection, Clock clock,
+                    int connectTimeoutMs, int readTimeoutMs, int writeTimeoutMs) {
         this.clock = clock;
+        this.readTimeoutMs = readTimeoutMs;
         this.messagesPerConnection = Math.max(1, messagesPerConnection);
         setProtocol("smtp");
         setHost(host);
         setPort(port);
-        getJavaMailProperties().put("mail.smtp.connectiontimeout", String.valueOf(TIMEOUT_MS));
-        getJavaMailProperties().put("mail.smtp.timeout", String.valueOf(TIMEOUT_MS));
+        getJavaMailProperties().put("mail.smtp.connectiontimeout", String.valueOf(connectTimeoutMs));
+        getJavaMailProperties().put("mail.smtp.timeout", String.valueOf(readTimeoutMs));
+        getJavaMailProperties().put("mail.smtp.writetimeout", String.valueOf(writeTimeoutMs));
         if (!username.isBlank()) {
             setUsername(username);
             setPassword(password);
@@ -111,10 +134,16 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
             message.setHeader("Message-ID", messageId);
         }
         Connection connection = borrow();
+        connection.transport.dataAccepted = false;
         try {
             connection.transport.sendMessage(message, message.getAllRecipients());
         } catch (MessagingException | RuntimeException e) {
             close(connection);
+            if (connection.transport.dataAccepted && !refusedByServer(e)) {
+                log.warn("SMTP server accepted DATA and then gave no answer; the message may have been delivered", e);
+                throw new EmailOutcomeUnknown("the SMTP server took the message (DATA) but gave no final answer (waited up to "
+                        + readTimeoutMs + " ms, herald.mail.read-timeout-ms), so it may have been delivered");
+            }
             throw e;
         }
         connection.sent++;
@@ -137,9 +166,38 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
                 close(kept);
             }
         }
-        Transport transport = getSession().getTransport(getProtocol());
+        DataPhaseTransport transport = new DataPhaseTransport(getSession(), new URLName(getProtocol(), getHost(), getPort(), null,
+                getUsername(), getPassword()));
         transport.connect(getHost(), getPort(), getUsername(), getPassword());
         return new Connection(transport);
+    }
+
+    /** The server answered with a reply code (4xx/5xx): a definite refusal, the message was not taken. */
+    private static boolean refusedByServer(Exception e) {
+        return e instanceof SMTPSendFailedException refused && refused.getReturnCode() >= 400;
+    }
+
+    /** An SMTP transport that notes when the server accepted DATA (354): from then on the message is being handed over. */
+    static final class DataPhaseTransport extends SMTPTransport {
+        volatile boolean dataAccepted;
+
+        DataPhaseTransport(Session session, URLName url) {
+            super(session, url);
+        }
+
+        @Override
+        protected OutputStream data() throws MessagingException {
+            OutputStream out = super.data();
+            dataAccepted = true;
+            return out;
+        }
+
+        @Override
+        protected OutputStream bdat() throws MessagingException {
+            OutputStream out = super.bdat();
+            dataAccepted = true;
+            return out;
+        }
     }
 
     private static void close(Connection connection) {

@@ -3,12 +3,16 @@ package io.herald.ledger;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.stream.Collectors;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -17,26 +21,57 @@ import org.springframework.stereotype.Component;
  * (already masked by the caller) and the reason for any outcome other than SENT. The unique
  * (notification, channel) pair is the second dedup guard: a redelivered notification finds its
  * delivery already done and does not send again.
+ *
+ * <p>Each attempt holds a claim: a token stored when the delivery (or a resend, on its own
+ * delivery_resend row) is claimed for sending and required by every outcome it writes (sent, parked,
+ * failed, uncertain), then cleared. An attempt given up meanwhile (timed out and retried elsewhere,
+ * taken for a crash by StaleSendings) finds its token gone: its late answer is kept as a LATE
+ * attempt and never overwrites the newer state.
  */
 @Component
 public class DeliveryLedger {
 
     /** States after which the channel is never sent again, except by an audited resend. */
     static final Set<String> SETTLED = Set.of("SENDING", "SENT", "DELIVERED", "BOUNCED", "SKIPPED", "FAILED", "DISMISSED", "UNCERTAIN");
-    /** Creates the row SENDING, or moves a row that is not settled (or any row, for a resend) to SENDING. */
+    private static final String SETTLED_LIST = SETTLED.stream().sorted().map(state -> "'" + state + "'").collect(Collectors.joining(", "));
+    /** States a successful resend moves the delivery out of (to SENT); a SENT or DELIVERED record is never changed by a resend. */
+    private static final String NOT_RECEIVED = "'FAILED', 'UNCERTAIN', 'DISMISSED', 'SKIPPED', 'BOUNCED'";
+    /**
+     * Creates the row SENDING, or moves a row that is not settled to SENDING, with a fresh claim token:
+     * only the attempt holding that token can write the outcome.
+     */
     private static final String CLAIM_FOR_SENDING = """
-            INSERT INTO delivery (notification_id, channel, state, recipient_masked, subject, rendered_body, attempts)
-            VALUES (?, ?, 'SENDING', ?, ?, ?, 1)
+            INSERT INTO delivery (notification_id, channel, state, recipient_masked, subject, rendered_body, attempts, claim_token)
+            VALUES (?, ?, 'SENDING', ?, ?, ?, 1, ?)
             ON CONFLICT (notification_id, channel) DO UPDATE SET state = 'SENDING', recipient_masked = EXCLUDED.recipient_masked,
-                   subject = EXCLUDED.subject, rendered_body = EXCLUDED.rendered_body, attempts = delivery.attempts + 1, updated_at = now()
-            WHERE ? OR delivery.state NOT IN (%s)
-            RETURNING id""".formatted(SETTLED.stream().sorted().map(state -> "'" + state + "'").collect(Collectors.joining(", ")));
+                   subject = EXCLUDED.subject, rendered_body = EXCLUDED.rendered_body, attempts = delivery.attempts + 1,
+                   claim_token = EXCLUDED.claim_token, updated_at = now()
+            WHERE delivery.state NOT IN (%s)
+            RETURNING id""".formatted(SETTLED_LIST);
 
     public record Delivery(long id, String state) {
         public boolean settled() {
             return SETTLED.contains(state);
         }
     }
+
+    /**
+     * The right to write one attempt's outcome: the delivery, the resend if this attempt is one
+     * (a resend's outcome is kept on its delivery_resend row, never on the delivery's SENT record),
+     * and the token the claim stored. An outcome written with a token that is no longer the row's
+     * (the attempt was given up meanwhile) changes nothing and is kept as a LATE attempt.
+     */
+    public record Claim(long deliveryId, Long resendId, UUID token) {
+        public boolean resend() {
+            return resendId != null;
+        }
+
+        String label() {
+            return resend() ? "resend " + resendId + ": " : "";
+        }
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(DeliveryLedger.class);
 
     private final JdbcTemplate jdbc;
 
@@ -59,13 +94,45 @@ public class DeliveryLedger {
     /**
      * Claims the delivery for a send, with what is about to be sent, in one round trip: the row is
      * created SENDING, or a row that is not settled (PENDING, RETRYING, PARKED) moves to SENDING. A
-     * settled row is left exactly as it is and nothing is returned, unless this is an operator's
-     * resend, which claims it whatever its state.
+     * settled row is left exactly as it is and nothing is returned.
      */
-    public Optional<Long> claimForSending(long notificationId, String channel, String recipientMasked, String subject,
-                                          String renderedBody, boolean resend) {
-        return jdbc.queryForList(CLAIM_FOR_SENDING, Long.class,
-                notificationId, channel, recipientMasked, subject, renderedBody, resend).stream().findFirst();
+    public Optional<Claim> claimForSending(long notificationId, String channel, String recipientMasked, String subject,
+                                           String renderedBody) {
+        UUID token = UUID.randomUUID();
+        return jdbc.queryForList(CLAIM_FOR_SENDING, Long.class, notificationId, channel, recipientMasked, subject, renderedBody, token)
+                .stream().findFirst().map(id -> new Claim(id, null, token));
+    }
+
+    /**
+     * An operator's resend, recorded PENDING, unless one of this delivery is already in progress or
+     * was sent (or is still unsure) within {@code guard}: two clicks or two operators give one resend.
+     * Atomic: a unique index allows one open resend per delivery, and the recent one is checked in the
+     * same statement. Empty when refused.
+     */
+    public Optional<Long> requestResend(long deliveryId, String requestedBy, String comment, Duration guard) {
+        return jdbc.queryForList("""
+                INSERT INTO delivery_resend (delivery_id, requested_by, comment, outcome)
+                SELECT ?, ?, ?, 'PENDING'
+                WHERE NOT EXISTS (SELECT 1 FROM delivery_resend WHERE delivery_id = ? AND requested_at > now() - make_interval(secs => ?)
+                                  AND (outcome IS NULL OR outcome NOT IN ('FAILED', 'SKIPPED')))
+                ON CONFLICT (delivery_id) WHERE outcome IN ('PENDING', 'SENDING', 'PARKED') DO NOTHING
+                RETURNING id""", Long.class, deliveryId, requestedBy, comment, deliveryId, guard.toMillis() / 1000.0)
+                .stream().findFirst();
+    }
+
+    /** Claims a resend (just requested, or parked and due) for its send, with a fresh token. */
+    public Optional<Claim> claimResend(long resendId) {
+        UUID token = UUID.randomUUID();
+        return jdbc.queryForList("""
+                UPDATE delivery_resend SET outcome = 'SENDING', claim_token = ?, next_attempt_at = NULL, updated_at = now()
+                WHERE id = ? AND outcome IN ('PENDING', 'PARKED') RETURNING delivery_id""", Long.class, token, resendId)
+                .stream().findFirst().map(deliveryId -> new Claim(deliveryId, resendId, token));
+    }
+
+    /** A resend's state (its outcome column), or "unknown". */
+    public String resendState(long resendId) {
+        return jdbc.query("SELECT outcome FROM delivery_resend WHERE id = ?", (row, n) -> row.getString(1), resendId)
+                .stream().findFirst().orElse("unknown");
     }
 
     /** The channel this notification was already sent on, if any (first-success strategy stops there). */
@@ -74,56 +141,198 @@ public class DeliveryLedger {
                 (row, n) -> row.getString(1), notificationId).stream().findFirst().orElse(null);
     }
 
-    /** Sent: the state, the provider's id, and the attempt (with the provider's status, if it gave one). */
-    public void sent(long deliveryId, String providerMessageId, Integer providerStatus) {
-        // Both rows in one statement (one round trip): the state change and its attempt.
-        jdbc.update("""
-                WITH sent AS (UPDATE delivery SET state = 'SENT', provider_message_id = ?, reason = NULL, next_attempt_at = NULL,
-                                     sent_at = now(), updated_at = now() WHERE id = ? RETURNING id)
-                INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) SELECT id, 'SENT', ?, ? FROM sent""",
-                providerMessageId, deliveryId, providerStatus, providerMessageId);
+    /**
+     * Sent: the state, the provider's id, and the attempt (with the provider's status, if it gave one),
+     * in one statement. A resend's success is kept on its own row; the delivery moves to SENT only if
+     * the customer had not received it (failed, uncertain, dismissed...): a SENT record is never changed.
+     */
+    public boolean sent(Claim claim, String providerMessageId, Integer providerStatus) {
+        int written = claim.resend()
+                ? jdbc.update("""
+                        WITH sent AS (UPDATE delivery_resend SET outcome = 'SENT', provider_message_id = ?, reason = NULL,
+                                             next_attempt_at = NULL, claim_token = NULL, updated_at = now()
+                                      WHERE id = ? AND claim_token = ? RETURNING delivery_id),
+                             received AS (UPDATE delivery SET state = 'SENT', provider_message_id = ?, reason = ?, next_attempt_at = NULL,
+                                                 sent_at = now(), updated_at = now()
+                                          WHERE id IN (SELECT delivery_id FROM sent) AND state IN (%s) RETURNING id)
+                        INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason)
+                        SELECT delivery_id, 'SENT', ?, ? FROM sent""".formatted(NOT_RECEIVED),
+                        providerMessageId, claim.resendId(), claim.token(), providerMessageId, "sent by resend " + claim.resendId(),
+                        providerStatus, claim.label() + providerMessageId)
+                : jdbc.update("""
+                        WITH sent AS (UPDATE delivery SET state = 'SENT', provider_message_id = ?, reason = NULL, next_attempt_at = NULL,
+                                             claim_token = NULL, sent_at = now(), updated_at = now()
+                                      WHERE id = ? AND claim_token = ? RETURNING id)
+                        INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) SELECT id, 'SENT', ?, ? FROM sent""",
+                        providerMessageId, claim.deliveryId(), claim.token(), providerStatus, providerMessageId);
+        return writtenOrLate(claim, written, "the provider accepted it" + (providerMessageId == null ? "" : " as " + providerMessageId),
+                providerStatus);
     }
 
+    /** Not sent (opted out, no address...): the delivery, unless settled, keeps the reason. */
     public void skipped(long deliveryId, String reason) {
         jdbc.update("UPDATE delivery SET state = 'SKIPPED', reason = ?, updated_at = now() WHERE id = ?", reason, deliveryId);
     }
 
-    /** How often this delivery has been parked so far. */
-    public int parkedCount(long deliveryId) {
-        return jdbc.queryForObject("SELECT parked_count FROM delivery WHERE id = ?", Integer.class, deliveryId);
+    /**
+     * A resend that ends before it was claimed for a send (SKIPPED: opted out, no address; FAILED: its
+     * template does not render), with its reason, also kept as an attempt of the delivery.
+     */
+    public void resendNotSent(long resendId, String outcome, String reason) {
+        jdbc.update("""
+                WITH ended AS (UPDATE delivery_resend SET outcome = ?, reason = ?, updated_at = now()
+                               WHERE id = ? AND outcome IN ('PENDING', 'PARKED') RETURNING delivery_id)
+                INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT delivery_id, ?, ? FROM ended""",
+                outcome, reason, resendId, outcome, "resend " + resendId + ": " + reason);
+    }
+
+    /** How often this delivery (or this resend) has been parked so far. */
+    public int parkedCount(Claim claim) {
+        return claim.resend()
+                ? jdbc.queryForObject("SELECT parked_count FROM delivery_resend WHERE id = ?", Integer.class, claim.resendId())
+                : jdbc.queryForObject("SELECT parked_count FROM delivery WHERE id = ?", Integer.class, claim.deliveryId());
     }
 
     /** Parked until its next attempt, and the attempt that led to it kept with the same reason. */
-    public void parked(long deliveryId, String reason, Instant nextAttemptAt, Integer providerStatus) {
-        jdbc.update("UPDATE delivery SET state = 'PARKED', reason = ?, next_attempt_at = ?, parked_count = parked_count + 1,"
-                + " updated_at = now() WHERE id = ?", reason, Timestamp.from(nextAttemptAt), deliveryId);
-        attempt(deliveryId, "PARKED", providerStatus, reason);
+    public boolean parked(Claim claim, String reason, Instant nextAttemptAt, Integer providerStatus) {
+        int written = jdbc.update("""
+                WITH parked AS (UPDATE %s SET %s = 'PARKED', reason = ?, next_attempt_at = ?, parked_count = parked_count + 1,
+                                       claim_token = NULL, updated_at = now() WHERE id = ? AND claim_token = ? RETURNING %s)
+                INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) SELECT delivery_id, 'PARKED', ?, ? FROM parked"""
+                        .formatted(table(claim), stateColumn(claim), claim.resend() ? "delivery_id" : "id AS delivery_id"),
+                reason, Timestamp.from(nextAttemptAt), rowId(claim), claim.token(), providerStatus, claim.label() + reason);
+        return writtenOrLate(claim, written, "it would have been parked: " + reason, providerStatus);
+    }
+
+    /** Failed for good, and the attempt that ended it kept with the same reason. */
+    public boolean failed(Claim claim, String reason, Integer providerStatus) {
+        return ended(claim, "FAILED", reason, providerStatus);
     }
 
     /**
-     * Claims parked deliveries that are due, for this instance: their next attempt moves a lease
-     * ahead so another instance (or the next poll) does not take them while they run.
+     * Outcome unknown (the message may have reached the customer): flagged for a person, never sent
+     * again by Herald itself, as after a crash.
+     */
+    public boolean uncertain(Claim claim, String reason) {
+        return ended(claim, "UNCERTAIN", reason, null);
+    }
+
+    private boolean ended(Claim claim, String state, String reason, Integer providerStatus) {
+        String failedAt = claim.resend() ? "" : ", failed_at = COALESCE(failed_at, now())";
+        int written = jdbc.update("""
+                WITH ended AS (UPDATE %s SET %s = ?, reason = ?, next_attempt_at = NULL, claim_token = NULL, updated_at = now()%s
+                               WHERE id = ? AND claim_token = ? RETURNING %s)
+                INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) SELECT delivery_id, ?, ?, ? FROM ended"""
+                        .formatted(table(claim), stateColumn(claim), failedAt, claim.resend() ? "delivery_id" : "id AS delivery_id"),
+                state, reason, rowId(claim), claim.token(), state, providerStatus, claim.label() + reason);
+        return writtenOrLate(claim, written, "it would have been " + state + ": " + reason, providerStatus);
+    }
+
+    /**
+     * Failed before it was claimed for a send (its template does not render): recorded like any
+     * failure, unless the row is settled or claimed by another attempt (then it stays as it is).
+     */
+    public boolean failedUnclaimed(long deliveryId, String reason, Integer providerStatus) {
+        return jdbc.update("""
+                WITH ended AS (UPDATE delivery SET state = 'FAILED', reason = ?, next_attempt_at = NULL, failed_at = COALESCE(failed_at, now()),
+                                      updated_at = now() WHERE id = ? AND claim_token IS NULL AND state NOT IN (%s) RETURNING id)
+                INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) SELECT id, 'FAILED', ?, ? FROM ended"""
+                        .formatted(SETTLED_LIST),
+                reason, deliveryId, providerStatus, reason) == 1;
+    }
+
+    /** The outcome was written; or it came too late (another attempt holds the row now) and is kept as a LATE attempt only. */
+    private boolean writtenOrLate(Claim claim, int written, String what, Integer providerStatus) {
+        if (written > 0) {
+            return true;
+        }
+        String reason = claim.label() + "an answer came after this attempt had been given up (timed out, or taken over by a newer"
+                + " attempt): " + what + "; the delivery was left as it is";
+        attempt(claim.deliveryId(), "LATE", providerStatus, reason);
+        log.warn("Delivery {}: {}", claim.deliveryId(), reason);
+        return false;
+    }
+
+    private static String table(Claim claim) {
+        return claim.resend() ? "delivery_resend" : "delivery";
+    }
+
+    private static String stateColumn(Claim claim) {
+        return claim.resend() ? "outcome" : "state";
+    }
+
+    private static long rowId(Claim claim) {
+        return claim.resend() ? claim.resendId() : claim.deliveryId();
+    }
+
+    /**
+     * Claims parked deliveries and parked resends that are due, for this instance: their next attempt
+     * moves a lease ahead so another instance (or the next poll) does not take them while they run.
+     * A resend comes back with its resend_id, so it is re-driven as that resend (its own provider key).
      */
     public List<Map<String, Object>> claimDueParked(int limit, Duration lease) {
         return jdbc.queryForList("""
-                UPDATE delivery SET next_attempt_at = now() + make_interval(secs => ?), updated_at = now()
-                WHERE id IN (SELECT id FROM delivery WHERE state = 'PARKED' AND next_attempt_at <= now()
-                             ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED)
-                RETURNING id, notification_id, channel""", lease.toSeconds(), limit);
+                WITH deliveries AS (
+                  UPDATE delivery SET next_attempt_at = now() + make_interval(secs => ?), updated_at = now()
+                  WHERE id IN (SELECT id FROM delivery WHERE state = 'PARKED' AND next_attempt_at <= now()
+                               ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED)
+                  RETURNING id, notification_id, channel, NULL::bigint AS resend_id),
+                resends AS (
+                  UPDATE delivery_resend r SET next_attempt_at = now() + make_interval(secs => ?), updated_at = now()
+                  FROM delivery d
+                  WHERE d.id = r.delivery_id AND r.id IN (SELECT id FROM delivery_resend WHERE outcome = 'PARKED' AND next_attempt_at <= now()
+                                                           ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED)
+                  RETURNING d.id, d.notification_id, d.channel, r.id AS resend_id)
+                SELECT * FROM deliveries UNION ALL SELECT * FROM resends""", lease.toSeconds(), limit, lease.toSeconds(), limit);
+    }
+
+    /**
+     * Deliveries and resends left SENDING longer than {@code timeout} (a crash cut them off): an email
+     * becomes UNCERTAIN (it may have been delivered; flagged, never re-sent by itself), another channel
+     * PARKED for a re-drive now with the same provider idempotency key. Their claim is withdrawn, so
+     * an answer still arriving for them changes nothing. Each is kept as an attempt; the rows come back.
+     */
+    public List<Map<String, Object>> settleStale(Duration timeout) {
+        List<Map<String, Object>> settled = new ArrayList<>(jdbc.queryForList("""
+                UPDATE delivery SET
+                  state = CASE WHEN channel = 'email' THEN 'UNCERTAIN' ELSE 'PARKED' END,
+                  next_attempt_at = CASE WHEN channel = 'email' THEN NULL ELSE now() END,
+                  reason = CASE WHEN channel = 'email'
+                    THEN 'email outcome unknown: Herald stopped while handing it to the SMTP server at ' || updated_at
+                         || '; check whether the customer received it, and resend if not'
+                    ELSE channel || ' outcome unknown: Herald stopped while calling the provider at ' || updated_at
+                         || '; sent again with the same idempotency key' END,
+                  failed_at = CASE WHEN channel = 'email' THEN COALESCE(failed_at, now()) ELSE failed_at END,
+                  claim_token = NULL,
+                  updated_at = now()
+                WHERE id IN (SELECT id FROM delivery WHERE state = 'SENDING' AND updated_at < now() - make_interval(secs => ?)
+                             FOR UPDATE SKIP LOCKED)
+                RETURNING id, channel, state, reason""", timeout.toSeconds()));
+        settled.addAll(jdbc.queryForList("""
+                UPDATE delivery_resend r SET
+                  outcome = CASE WHEN d.channel = 'email' THEN 'UNCERTAIN' ELSE 'PARKED' END,
+                  next_attempt_at = CASE WHEN d.channel = 'email' THEN NULL ELSE now() END,
+                  reason = CASE WHEN d.channel = 'email'
+                    THEN 'resend ' || r.id || ': email outcome unknown: Herald stopped while handing it to the SMTP server at ' || r.updated_at
+                         || '; check whether the customer received it'
+                    ELSE 'resend ' || r.id || ': ' || d.channel || ' outcome unknown: Herald stopped while calling the provider at '
+                         || r.updated_at || '; sent again with the same resend key' END,
+                  claim_token = NULL,
+                  updated_at = now()
+                FROM delivery d
+                WHERE d.id = r.delivery_id AND r.id IN (SELECT id FROM delivery_resend WHERE outcome = 'SENDING'
+                                                         AND updated_at < now() - make_interval(secs => ?) FOR UPDATE SKIP LOCKED)
+                RETURNING d.id, d.channel, r.outcome AS state, r.reason""", timeout.toSeconds()));
+        for (Map<String, Object> row : settled) {
+            attempt(((Number) row.get("id")).longValue(), (String) row.get("state"), null, (String) row.get("reason"));
+        }
+        return settled;
     }
 
     /** One attempt of a delivery, kept with its outcome, the provider's status and the reason. */
     public void attempt(long deliveryId, String outcome, Integer providerStatus, String reason) {
         jdbc.update("INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) VALUES (?, ?, ?, ?)",
                 deliveryId, outcome, providerStatus, reason);
-    }
-
-    /** Failed for good, and the attempt that ended it kept with the same reason. */
-    public void failed(long deliveryId, String reason, Integer providerStatus) {
-        jdbc.update("UPDATE delivery SET state = 'FAILED', reason = ?, next_attempt_at = NULL, failed_at = COALESCE(failed_at, now()),"
-                + " updated_at = now() WHERE id = ?",
-                reason, deliveryId);
-        attempt(deliveryId, "FAILED", providerStatus, reason);
     }
 
     /**

@@ -37,7 +37,9 @@ import org.springframework.stereotype.Component;
  * announced; the others are only counted, and summarised in a reminder once the period has passed.
  * The rows are marked alerted only after the webhook accepted the message, in the same
  * transaction: if the post fails, nothing is marked and the next poll tries again with them.
- * Rows are read without row locks, so a slow webhook never holds up a delivery.
+ * Rows are read without row locks, so a slow webhook never holds up a delivery; the post has its own
+ * connect and response timeouts (herald.alerts.*-timeout-ms), so a hanging webhook delays one poll
+ * (and is tried again at the next) instead of holding the alerting transaction for ever.
  */
 @Component
 public class FailureAlerts {
@@ -174,10 +176,21 @@ public class FailureAlerts {
             cause = cause.getCause();
         }
         String why = cause instanceof HttpOperationFailedException http ? "the webhook answered HTTP " + http.getStatusCode()
+                : timedOut(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class))
+                ? "the webhook did not answer within herald.alerts.connect-timeout-ms / response-timeout-ms"
                 : cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
         metrics.alert("failed");
         log.warn("Failure alert not posted to the ops webhook ({}); the failures stay unalerted and are tried again at the next poll",
                 why);
+    }
+
+    private static boolean timedOut(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof java.net.SocketTimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private List<FailureRow> deliveries() {

@@ -1,7 +1,9 @@
 package io.herald.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.SocketTimeoutException;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -10,7 +12,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
+import io.herald.testsupport.ScriptedSmtpServer;
 import jakarta.mail.Message;
+import jakarta.mail.MessagingException;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
 import org.junit.jupiter.api.AfterEach;
@@ -75,6 +79,37 @@ class SmtpConnectionsTest {
         sender.send(mail("after"));
 
         assertThat(server.getReceivedMessages()).extracting(MimeMessage::getSubject).containsExactly("after");
+    }
+
+    @Test
+    void noAnswerAfterDataIsAnUnknownOutcomeAndNoAnswerBeforeItIsAnOrdinaryFailure() throws Exception {
+        try (ScriptedSmtpServer scripted = new ScriptedSmtpServer()) {
+            SmtpConnections timed = new SmtpConnections("127.0.0.1", scripted.port(), "", "", 100, clock, 2000, 500, 2000);
+            try {
+                // Silent before DATA: nothing was handed over, an ordinary I/O failure the route retries.
+                scripted.silentAt("RCPT");
+                assertThatThrownBy(() -> timed.send(mail("before data"))).isInstanceOf(MessagingException.class)
+                        .hasRootCauseInstanceOf(SocketTimeoutException.class);
+                assertThat(scripted.messages()).isZero();
+
+                // Silent after the message: it may have been delivered.
+                scripted.silentAt(null);
+                scripted.finalReply(null);
+                assertThatThrownBy(() -> timed.send(mail("after data"))).isInstanceOf(EmailOutcomeUnknown.class)
+                        .hasNoCause().hasMessageContaining("took the message (DATA) but gave no final answer");
+                assertThat(scripted.messages()).isEqualTo(1);
+
+                // A refusal after DATA is a definite answer, and the next message goes out on a fresh connection.
+                scripted.finalReply("554 5.7.1 rejected");
+                assertThatThrownBy(() -> timed.send(mail("refused"))).isInstanceOf(MessagingException.class)
+                        .hasMessageContaining("554 5.7.1 rejected");
+                scripted.finalReply("250 2.0.0 queued");
+                timed.send(mail("accepted"));
+                assertThat(scripted.messages()).isEqualTo(3);
+            } finally {
+                timed.destroy();
+            }
+        }
     }
 
     private MimeMessage mail(String subject) throws Exception {

@@ -1,0 +1,165 @@
+package io.herald;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.matching;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.stubbing.StubMapping;
+import io.herald.ledger.DeliveryLedger;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.OpsAlerts;
+import io.herald.testsupport.Samples;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.camel.CamelContext;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/**
+ * A provider that never answers is given up after its timeout (the local profile: 8 s), retried
+ * with the same idempotency key, then parked, while the other channels of the same notification go
+ * out; a hanging ops webhook delays an alert by one timeout and alerting goes on; and an answer that comes after its attempt was given up never overwrites the newer state.
+ */
+class HangingProviderTest extends HeraldIntegrationTest {
+
+    private static final String SMS_PATH = "/2010-04-01/Accounts/ACdemo/Messages.json";
+
+    @Autowired
+    DeliveryLedger ledger;
+    @Autowired
+    CamelContext camel;
+    @Autowired
+    MeterRegistry meters;
+
+    @Test
+    void aProviderThatNeverAnswersIsTimedOutRetriedThenParkedWhileTheOtherChannelsGoOut() throws Exception {
+        String phone = "+4477011" + (10000 + Integer.parseInt(newTicketId()) % 89999);
+        StubMapping hanging = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))
+                .atPriority(1).willReturn(aResponse().withStatus(201).withFixedDelay(20_000).withBody("{\"sid\": \"SMlate\"}")));
+        String customer = customerWithPhone(phone);
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        Instant posted = Instant.now();
+        try {
+            postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer));
+
+            // The email and the ops alert are not held up by the SMS provider hanging.
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                assertThat(delivery(key, "email")).containsEntry("state", "SENT");
+                assertThat(delivery(key, "ops_webhook")).containsEntry("state", "SENT");
+            });
+            assertThat(delivery(key, "sms")).containsEntry("state", "SENDING");
+            assertThat(awaitMailFor(key)).isNotNull();
+
+            // Each try is given up after the response timeout; after the retries the SMS is parked, long
+            // before the sending timeout (5 minutes) would have taken it for a crash.
+            await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(delivery(key, "sms")).containsEntry("state", "PARKED"));
+            assertThat(Duration.between(posted, Instant.now())).isLessThan(Duration.ofMinutes(2));
+            List<Map<String, Object>> attempts = attempts(key, "sms");
+            assertThat(attempts).extracting(a -> a.get("outcome")).containsExactly("RETRYING", "RETRYING", "PARKED");
+            assertThat(attempts).allSatisfy(a -> assertThat(a.get("reason").toString())
+                    .contains("provider did not answer within the response timeout"));
+            assertThat(delivery(key, "sms").get("reason").toString()).startsWith("sms provider unavailable: provider did not answer");
+            // Every try carried the same idempotency key, so a provider that honours it sends one SMS.
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))))
+                    .hasSize(3).allSatisfy(request -> assertThat(request.getHeader("Idempotency-Key")).isEqualTo(key + ":sms"));
+        } finally {
+            infra.providers().removeStub(hanging);
+        }
+        // The provider answers again: brought forward, the parked SMS is sent, still with the same key.
+        jdbc.update("UPDATE delivery SET next_attempt_at = now() WHERE state = 'PARKED' AND channel = 'sms'"
+                + " AND notification_id = (SELECT id FROM notification WHERE idempotency_key = ?)", key);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivery(key, "sms")).containsEntry("state", "SENT"));
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(key + ":sms"))))
+                .hasSize(4);
+        assertThat(mailsFor(key)).hasSize(1);
+    }
+
+    @Test
+    void aHangingOpsWebhookDelaysAnAlertByOneTimeoutAndNeverStopsAlerting() throws Exception {
+        OpsAlerts.quiet(camel, jdbc);
+        double failedBefore = alertsFailed();
+        StubMapping hanging = infra.providers().stubFor(WireMock.post(urlPathMatching("/services/.*")).atPriority(1)
+                .withHeader("Idempotency-Key", matching("herald-alert:.*")).willReturn(aResponse().withStatus(200).withFixedDelay(120_000)));
+        String garbage = "{\"idempotencyKey\": \"hang-" + UUID.randomUUID() + "\", \"type\": 7";
+        long deadLetter;
+        try {
+            publish("herald.notifications", "cus_RkT4aB7cD9eF1g", garbage);
+            deadLetter = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                    "SELECT id FROM dead_letter WHERE payload = ?", Long.class, garbage), ids -> ids.size() == 1).get(0);
+            // The post is given up after herald.alerts.response-timeout-ms (local: 8 s), not after the webhook's two minutes,
+            // and the failures stay unalerted for the next poll.
+            await().atMost(Duration.ofSeconds(40)).until(() -> alertsFailed() > failedBefore);
+            assertThat(jdbc.queryForObject("SELECT alerted_at FROM dead_letter WHERE id = ?", java.sql.Timestamp.class, deadLetter)).isNull();
+        } finally {
+            infra.providers().removeStub(hanging);
+        }
+        // The webhook answers again: the next poll gets through, well before the hanging post would have ended.
+        await().atMost(Duration.ofSeconds(40)).until(() -> jdbc.queryForObject(
+                "SELECT alerted_at FROM dead_letter WHERE id = ?", java.sql.Timestamp.class, deadLetter) != null);
+        assertThat(OpsAlerts.accepted(infra.providers(), "dead letters")).isNotEmpty();
+    }
+
+    private double alertsFailed() {
+        Counter failed = meters.find("herald.alerts").tag("outcome", "failed").counter();
+        return failed == null ? 0 : failed.count();
+    }
+
+    @Test
+    void anAnswerAfterItsAttemptWasGivenUpNeverOverwritesTheNewerState() {
+        long notificationId = jdbc.queryForObject("""
+                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical)
+                VALUES (?, 'billing', ?, 'billing.payment_failed', 'cus_late', 'ROUTED', '{}'::jsonb) RETURNING id""",
+                Long.class, "test:late-answer:" + newTicketId(), "evt_late");
+        DeliveryLedger.Claim first = ledger.claimForSending(notificationId, "sms", "+44…0001", null, "text").orElseThrow();
+        assertThat(ledger.parked(first, "sms provider unavailable: provider did not answer", Instant.now(), null)).isTrue();
+        DeliveryLedger.Claim second = ledger.claimForSending(notificationId, "sms", "+44…0001", null, "text").orElseThrow();
+        assertThat(second.token()).isNotEqualTo(first.token());
+
+        // The first attempt's answer finally arrives: it is kept as a LATE attempt, the row stays with the second attempt.
+        assertThat(ledger.sent(first, "SMfirst", 201)).isFalse();
+        assertThat(ledger.failed(first, "sms not sent: too late", 500)).isFalse();
+        assertThat(jdbc.queryForMap("SELECT state, provider_message_id FROM delivery WHERE id = ?", second.deliveryId()))
+                .containsEntry("state", "SENDING").containsEntry("provider_message_id", null);
+
+        assertThat(ledger.sent(second, "SMsecond", 201)).isTrue();
+        assertThat(ledger.parked(first, "too late", Instant.now(), null)).isFalse();
+        assertThat(jdbc.queryForMap("SELECT state, provider_message_id FROM delivery WHERE id = ?", second.deliveryId()))
+                .containsEntry("state", "SENT").containsEntry("provider_message_id", "SMsecond");
+        List<Map<String, Object>> attempts = jdbc.queryForList("SELECT outcome, reason FROM delivery_attempt WHERE delivery_id = ? ORDER BY id",
+                second.deliveryId());
+        assertThat(attempts).extracting(a -> a.get("outcome")).containsExactly("PARKED", "LATE", "LATE", "SENT", "LATE");
+        assertThat(attempts.get(1).get("reason").toString()).contains("an answer came after this attempt had been given up",
+                "the provider accepted it as SMfirst", "the delivery was left as it is");
+    }
+
+    private String customerWithPhone(String phone) {
+        String customer = "cus_hang" + newTicketId();
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Hal Hang', ?, ?)",
+                customer, customer + "@example.net", phone);
+        return customer;
+    }
+
+    private Map<String, Object> delivery(String key, String channel) {
+        List<Map<String, Object>> rows = jdbc.queryForList("SELECT d.* FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                + " WHERE n.idempotency_key = ? AND d.channel = ?", key, channel);
+        return rows.isEmpty() ? Map.of() : rows.get(0);
+    }
+
+    private List<Map<String, Object>> attempts(String key, String channel) {
+        return jdbc.queryForList("SELECT a.outcome, a.provider_status, a.reason FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id"
+                + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = ? ORDER BY a.id", key, channel);
+    }
+}

@@ -1,0 +1,135 @@
+package io.herald;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.matching;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.stubbing.StubMapping;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A resend is its own attempt: claimed atomically (a double click or two operators send one copy),
+ * with its own provider key even when it is parked and re-driven later, and it never changes the
+ * delivery's SENT record.
+ */
+class ResendTest extends HeraldIntegrationTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SMS_PATH = "/2010-04-01/Accounts/ACdemo/Messages.json";
+
+    @Test
+    void aDoubleClickedResendSendsOneCopyAndLeavesTheSentRecordAsItWas() throws Exception {
+        String phone = "+4477012" + (10000 + Integer.parseInt(newTicketId()) % 89999);
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customerWithPhone(phone)));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivery(key, "sms")).containsEntry("state", "SENT"));
+        Map<String, Object> before = delivery(key, "sms");
+        long smsId = ((Number) before.get("id")).longValue();
+
+        // Two clicks at the same moment (or two operators), then a third a moment later.
+        String body = "{\"confirm\": true, \"comment\": \"customer lost the first text\"}";
+        CompletableFuture<HttpResponse<String>> first = resendAsync(smsId, OPERATOR, body);
+        CompletableFuture<HttpResponse<String>> second = resendAsync(smsId, ADMIN, body);
+        List<HttpResponse<String>> answers = List.of(first.get(), second.get());
+        HttpResponse<String> third = resendAsync(smsId, OPERATOR, body).get();
+
+        assertThat(answers).extracting(HttpResponse::statusCode).containsExactlyInAnyOrder(200, 409);
+        assertThat(third.statusCode()).isEqualTo(409);
+        HttpResponse<String> accepted = answers.stream().filter(a -> a.statusCode() == 200).findFirst().orElseThrow();
+        JsonNode result = JSON.readTree(accepted.body());
+        assertThat(result.get("state").asText()).isEqualTo("SENT");
+        long resendId = result.get("resendId").asLong();
+        HttpResponse<String> refused = answers.stream().filter(a -> a.statusCode() == 409).findFirst().orElseThrow();
+        assertThat(JSON.readTree(refused.body()).get("error").asText())
+                .contains("does not send another copy").doesNotContainPattern("Exception|SQL|duplicate key");
+
+        // The customer got one more SMS, with a key of its own; one resend is recorded.
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))))
+                .extracting(r -> r.getHeader("Idempotency-Key")).containsExactlyInAnyOrder(key + ":sms", key + ":sms:resend-" + resendId);
+        assertThat(jdbc.queryForList("SELECT id, outcome FROM delivery_resend WHERE delivery_id = ?", smsId))
+                .singleElement().satisfies(r -> assertThat(r).containsEntry("outcome", "SENT"));
+        // The delivery's own record is what it was: sent once, by the original attempt, at the original time.
+        Map<String, Object> after = delivery(key, "sms");
+        for (String column : List.of("state", "provider_message_id", "sent_at", "rendered_body", "attempts")) {
+            assertThat(after.get(column)).as(column).isEqualTo(before.get(column));
+        }
+    }
+
+    @Test
+    void aParkedResendGoesOutAgainWithItsOwnKeyNeverTheOriginals() throws Exception {
+        String phone = "+4477013" + (10000 + Integer.parseInt(newTicketId()) % 89999);
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customerWithPhone(phone)));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivery(key, "sms")).containsEntry("state", "SENT"));
+        long smsId = ((Number) delivery(key, "sms").get("id")).longValue();
+
+        StubMapping down = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))
+                .withHeader("Idempotency-Key", matching(".*:resend-.*")).atPriority(1)
+                .willReturn(aResponse().withStatus(503).withBody("{\"message\": \"try later\"}")));
+        long resendId;
+        try {
+            HttpResponse<String> resent = resendAsync(smsId, OPERATOR, "{\"confirm\": true, \"comment\": \"copy please\"}").get();
+            assertThat(resent.statusCode()).isEqualTo(200);
+            JsonNode result = JSON.readTree(resent.body());
+            assertThat(result.get("state").asText()).isEqualTo("PARKED");
+            resendId = result.get("resendId").asLong();
+            assertThat(delivery(key, "sms")).containsEntry("state", "SENT");
+        } finally {
+            infra.providers().removeStub(down);
+        }
+        // The provider is back; brought forward, the parked resend is re-driven as that resend.
+        jdbc.update("UPDATE delivery_resend SET next_attempt_at = now() WHERE id = ?", resendId);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(jdbc.queryForObject("SELECT outcome FROM delivery_resend WHERE id = ?", String.class, resendId)).isEqualTo("SENT"));
+
+        List<String> keys = infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1))))
+                .stream().map(r -> r.getHeader("Idempotency-Key")).toList();
+        assertThat(keys).filteredOn((key + ":sms")::equals).hasSize(1);   // the original send only
+        assertThat(keys).filteredOn((key + ":sms:resend-" + resendId)::equals).hasSize(4);   // 3 tries, parked, then sent
+        assertThat(delivery(key, "sms")).containsEntry("state", "SENT");
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(key + ":sms"))))
+                .hasSize(1);
+    }
+
+    private CompletableFuture<HttpResponse<String>> resendAsync(long deliveryId, String account, String body) {
+        return http.sendAsync(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/deliveries/" + deliveryId + "/resend"))
+                .header("Content-Type", "application/json").header("Accept", "application/json")
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(account.getBytes(StandardCharsets.UTF_8)))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private String customerWithPhone(String phone) {
+        String customer = "cus_resend" + newTicketId();
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Rae Send', ?, ?)",
+                customer, customer + "@example.net", phone);
+        return customer;
+    }
+
+    private Map<String, Object> delivery(String key, String channel) {
+        List<Map<String, Object>> rows = jdbc.queryForList("SELECT d.* FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                + " WHERE n.idempotency_key = ? AND d.channel = ?", key, channel);
+        return rows.isEmpty() ? Map.of() : rows.get(0);
+    }
+}

@@ -1,0 +1,104 @@
+package io.herald;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import io.herald.dispatch.SmtpConnections;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import io.herald.testsupport.ScriptedSmtpServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/**
+ * Email is never sent twice by Herald itself. An SMTP server that takes the whole message after
+ * DATA and then never gives its final answer may have delivered it: the delivery is UNCERTAIN with
+ * a reason a person can act on, and it is not retried or parked (the server sees one message). A
+ * server that refuses the message after DATA gave a definite answer: that is a plain failure.
+ * The email channel's real sender is pointed at a tiny SMTP server in this test for its duration.
+ */
+class UncertainEmailTest extends HeraldIntegrationTest {
+
+    @Autowired
+    SmtpConnections smtp;
+
+    private ScriptedSmtpServer server;
+    private String originalHost;
+    private int originalPort;
+    private Object originalReadTimeout;
+
+    @BeforeEach
+    void pointTheEmailChannelAtTheScriptedServer() throws IOException {
+        server = new ScriptedSmtpServer();
+        originalHost = smtp.getHost();
+        originalPort = smtp.getPort();
+        originalReadTimeout = smtp.getJavaMailProperties().get("mail.smtp.timeout");
+        smtp.getJavaMailProperties().put("mail.smtp.timeout", "4000");
+        smtp.setHost("127.0.0.1");
+        smtp.setPort(server.port());
+        smtp.setSession(null);
+        smtp.destroy();   // connections kept to the usual server are closed, new ones go to this one
+    }
+
+    @AfterEach
+    void pointItBack() throws IOException {
+        smtp.getJavaMailProperties().put("mail.smtp.timeout", originalReadTimeout);
+        smtp.setHost(originalHost);
+        smtp.setPort(originalPort);
+        smtp.setSession(null);
+        smtp.destroy();
+        server.close();
+    }
+
+    @Test
+    void noFinalAnswerAfterDataMakesTheEmailUncertainAndItIsNeverSentAgain() throws Exception {
+        server.finalReply(null);   // takes the message, never answers
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        postSignedBilling(Samples.paymentFailed(unique));
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivery(key, "email")).containsEntry("state", "UNCERTAIN"));
+        assertThat(delivery(key, "email").get("reason").toString())
+                .startsWith("email outcome unknown: the SMTP server took the message (DATA) but gave no final answer")
+                .contains("herald.mail.read-timeout-ms", "it may have been delivered")
+                .endsWith("check whether the customer received it, and resend if not");
+        assertThat(attempts(key)).extracting(a -> a.get("outcome")).containsExactly("UNCERTAIN");
+        // Not retried, not parked: the server received the message once, and no other try follows.
+        await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(6)).untilAsserted(() -> {
+            assertThat(server.messagesFor(key)).isEqualTo(1);
+            assertThat(delivery(key, "email")).containsEntry("state", "UNCERTAIN");
+        });
+        // The other channels went out as usual.
+        assertThat(delivery(key, "sms")).containsEntry("state", "SENT");
+    }
+
+    @Test
+    void aRefusalAfterDataIsADefiniteAnswerAndFailsTheEmail() throws Exception {
+        server.finalReply("554 5.7.1 Message rejected as spam");
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        postSignedBilling(Samples.paymentFailed(unique));
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivery(key, "email")).containsEntry("state", "FAILED"));
+        assertThat(delivery(key, "email").get("reason").toString()).contains("554 5.7.1 Message rejected as spam");
+        assertThat(server.messagesFor(key)).isEqualTo(1);
+    }
+
+    private Map<String, Object> delivery(String key, String channel) {
+        List<Map<String, Object>> rows = jdbc.queryForList("SELECT d.* FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                + " WHERE n.idempotency_key = ? AND d.channel = ?", key, channel);
+        return rows.isEmpty() ? Map.of() : rows.get(0);
+    }
+
+    private List<Map<String, Object>> attempts(String key) {
+        return jdbc.queryForList("SELECT a.outcome, a.reason FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id"
+                + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = 'email' ORDER BY a.id", key);
+    }
+}

@@ -1,0 +1,121 @@
+package io.herald.testsupport;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An SMTP server on a raw socket, for the replies a real one cannot be made to give: it answers
+ * every command, takes the message after DATA, then gives the final reply it was told (none: it
+ * never answers); or it goes silent at a given command (e.g. "RCPT"), before DATA.
+ */
+public final class ScriptedSmtpServer implements AutoCloseable {
+    private final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    private final List<String> messages = new CopyOnWriteArrayList<>();
+    private final List<Socket> clients = new CopyOnWriteArrayList<>();
+    private final AtomicInteger sessions = new AtomicInteger();
+    private volatile String finalReply = "250 2.0.0 queued";
+    private volatile String silentAt;
+
+    public ScriptedSmtpServer() throws IOException {
+        Thread accept = new Thread(this::accept, "scripted-smtp");
+        accept.setDaemon(true);
+        accept.start();
+    }
+
+    /** The reply after the message (null: none, ever). */
+    public void finalReply(String reply) {
+        finalReply = reply;
+    }
+
+    /** A command (e.g. "RCPT") at which the server stops answering. */
+    public void silentAt(String command) {
+        silentAt = command;
+    }
+
+    /** How many messages the server has taken in full (up to the final dot). */
+    public int messages() {
+        return messages.size();
+    }
+
+    public int port() {
+        return socket.getLocalPort();
+    }
+
+    public long messagesFor(String idempotencyKey) {
+        return messages.stream().map(m -> m.replace("\n ", " ").replace("\n\t", " "))
+                .filter(m -> m.contains(idempotencyKey + ":email\n")).count();
+    }
+
+    private void accept() {
+        while (!socket.isClosed()) {
+            try {
+                Socket client = socket.accept();
+                clients.add(client);
+                Thread session = new Thread(() -> serve(client), "scripted-smtp-" + sessions.incrementAndGet());
+                session.setDaemon(true);
+                session.start();
+            } catch (IOException closed) {
+                return;
+            }
+        }
+    }
+
+    private void serve(Socket client) {
+        try (client) {
+            BufferedReader in = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.ISO_8859_1));
+            OutputStream out = client.getOutputStream();
+            reply(out, "220 scripted ESMTP");
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                String command = line.toUpperCase();
+                if (silentAt != null && command.startsWith(silentAt)) {
+                    in.readLine();   // never answers
+                    return;
+                }
+                if (command.startsWith("EHLO")) {
+                    reply(out, "250 scripted");
+                } else if (command.startsWith("DATA")) {
+                    reply(out, "354 go ahead");
+                    StringBuilder message = new StringBuilder();
+                    for (String data = in.readLine(); data != null && !data.equals("."); data = in.readLine()) {
+                        message.append(data).append('\n');
+                    }
+                    messages.add(message.toString());
+                    if (finalReply == null) {
+                        in.readLine();   // never answers: waits until the client gives up and closes
+                        return;
+                    }
+                    reply(out, finalReply);
+                } else if (command.startsWith("QUIT")) {
+                    reply(out, "221 bye");
+                    return;
+                } else {
+                    reply(out, "250 ok");
+                }
+            }
+        } catch (IOException gone) {
+            // the client closed the connection
+        }
+    }
+
+    private static void reply(OutputStream out, String line) throws IOException {
+        out.write((line + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+        for (Socket client : clients) {
+            client.close();
+        }
+    }
+}
