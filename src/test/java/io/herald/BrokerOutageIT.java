@@ -70,6 +70,7 @@ class BrokerOutageIT {
         int port = PackagedHerald.freePort();
         Map<String, String> env = PackagedHerald.prodEnvironment(infra, port, run);
         env.put("HERALD_KAFKA_BROKERS", kafka.brokers());
+        env.put("HERALD_TOPICS_REPLICATION_FACTOR", "1");   // Herald creates its topics on this one-broker cluster
         env.put("HERALD_CRM_ENABLED", "false");
         env.put("HERALD_MAIL_RATE_PER_SECOND", "5000");
         herald = PackagedHerald.startHealthy(env, port, Files.createTempFile("herald-broker-outage-", ".log"));

@@ -67,7 +67,16 @@ public final class EventStream {
         env.put("HERALD_SMS_RATE_PER_SECOND", "5000");
         env.put("HERALD_OPS_WEBHOOK_RATE_PER_SECOND", "5000");
         env.put("HERALD_DELIVERY_RETRY_DELAY_MS", "200");
-        env.put("HERALD_DELIVERY_SENDING_TIMEOUT", "PT15S");
+        // A crash's SENDING rows are found soon; the timeouts stay below it, as Herald checks at startup
+        // (one try of at most connect + response, one retry).
+        env.put("HERALD_DELIVERY_SENDING_TIMEOUT", "PT30S");
+        env.put("HERALD_DELIVERY_MAX_RETRIES", "1");
+        env.put("HERALD_DELIVERY_MAX_RETRY_DELAY_MS", "1000");
+        env.put("HERALD_DELIVERY_TIMEOUTS_CONNECT_MS", "2000");
+        env.put("HERALD_DELIVERY_TIMEOUTS_RESPONSE_MS", "5000");
+        env.put("HERALD_MAIL_CONNECT_TIMEOUT_MS", "2000");
+        env.put("HERALD_MAIL_READ_TIMEOUT_MS", "5000");
+        env.put("HERALD_MAIL_WRITE_TIMEOUT_MS", "2000");
         env.put("HERALD_DELIVERY_STALE_POLL_MS", "2000");
         env.put("HERALD_DELIVERY_PARKED_POLL_MS", "1000");
         env.put("HERALD_KAFKA_SESSION_TIMEOUT_MS", "10000");   // a killed instance's partitions move on sooner

@@ -115,9 +115,13 @@ public final class PackagedHerald {
     public static Process startHealthy(Map<String, String> env, int port, Path log) throws IOException {
         Process herald = start(env, log);
         HttpClient http = HttpClient.newHttpClient();
-        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> http.send(
-                HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/health")).build(),
-                HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).ignoreExceptionsInstanceOf(IOException.class).until(() -> {
+            if (!herald.isAlive()) {
+                throw new AssertionError("Herald exited with " + herald.exitValue() + " before it was healthy; see " + log);
+            }
+            return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/health")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
+        });
         return herald;
     }
 
