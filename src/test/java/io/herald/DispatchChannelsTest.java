@@ -33,6 +33,10 @@ import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
 import jakarta.mail.Multipart;
 import jakarta.mail.internet.MimeMessage;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Route;
+import org.apache.camel.component.resilience4j.ResilienceProcessor;
+import org.apache.camel.model.ModelCamelContext;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.core.env.Environment;
@@ -44,6 +48,8 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
 
     @Autowired
     Environment environment;
+    @Autowired
+    CamelContext camel;
     private static final String SMS_PATH = "/2010-04-01/Accounts/ACdemo/Messages.json";
     private static final String PUSH_PATH = "/v1/projects/herald-local/messages:send";
 
@@ -100,6 +106,35 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
             assertThat(jmx.getAttribute(throttle, "MaximumRequests")).as(channel.getKey())
                     .isEqualTo(environment.getRequiredProperty(channel.getValue(), Long.class));
         }
+    }
+
+    @Test
+    void everyHttpChannelRouteComesFromTheOneTemplateWithTheNamedBreaker() {
+        // What Hawtio and the operator see: the usual route and node ids, each route built from routes/deliver-http-template.
+        assertThat(((ModelCamelContext) camel).getRouteTemplateDefinition("deliver-http")).isNotNull();
+        for (Map.Entry<String, String> channel : Map.of("sms", "deliver-sms", "push", "deliver-push", "ops-webhook", "deliver-ops-webhook")
+                .entrySet()) {
+            Route route = camel.getRoute(channel.getValue());
+            assertThat(route.isCreatedByRouteTemplate()).as(channel.getValue()).isTrue();
+            assertThat(route.getSourceLocation()).as(channel.getValue()).contains("deliver-http-template.camel.yaml");
+            assertThat(route.getConfigurationId()).isEqualTo("delivery-errors");
+            assertBreakerFromNamedConfiguration(channel.getKey() + "-provider-breaker");
+        }
+        assertThat(camel.getRoute("deliver-email").isCreatedByRouteTemplate()).isFalse();
+        assertBreakerFromNamedConfiguration("email-provider-breaker");
+    }
+
+    /** camel.resilience4j.configurations.provider-breaker, i.e. herald.delivery.breaker.*, and not Resilience4j's defaults. */
+    private void assertBreakerFromNamedConfiguration(String nodeId) {
+        ResilienceProcessor breaker = camel.getProcessor(nodeId, ResilienceProcessor.class);
+        assertThat(breaker).as(nodeId).isNotNull();
+        assertThat(breaker.getCircuitBreakerFailureRateThreshold()).isEqualTo(50f);
+        assertThat(breaker.getCircuitBreakerSlidingWindowSize())
+                .isEqualTo(environment.getRequiredProperty("herald.delivery.breaker.window", Integer.class));
+        assertThat(breaker.getCircuitBreakerMinimumNumberOfCalls())
+                .isEqualTo(environment.getRequiredProperty("herald.delivery.breaker.minimum-calls", Integer.class));
+        assertThat(breaker.getCircuitBreakerWaitDurationInOpenState())
+                .isEqualTo(environment.getRequiredProperty("herald.delivery.breaker.open-seconds", Long.class));
     }
 
     @Test

@@ -59,7 +59,9 @@ class FailureAlertsTest extends HeraldIntegrationTest {
                     .contains("Example: sms not sent: template ", "cannot be filled", "unsubscribeLink")
                     .contains("Console: " + CONSOLE + "/failures?state=FAILED&channel=sms")
                     .doesNotContain("jenny.rosen@example.org", "+447700900123", "7700900123");
-            assertThat(alerted(burst)).as("every failure of the burst is marked alerted").containsOnly(true);
+            // Marked once the post's transaction commits, just after the webhook answered.
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(alerted(burst)).as("every failure of the burst is marked alerted").containsOnly(true));
 
             // The outage goes on: its new failures are counted, not announced again.
             List<String> more = List.of(postPaymentFailedNow(), postPaymentFailedNow(), postPaymentFailedNow());

@@ -168,11 +168,11 @@ public class ChannelDelivery {
         }
     }
 
-    /** The provider accepted the message; its id is read from the JSON answer's field (null if none). */
+    /** The provider accepted the message; its id is read from the JSON answer's field (none if the field is blank). */
     public void sent(Exchange exchange, String idField) {
         String providerId = null;
         String answer = exchange.getMessage().getBody(String.class);
-        if (idField != null && answer != null && !answer.isBlank()) {
+        if (idField != null && !idField.isBlank() && answer != null && !answer.isBlank()) {
             try {
                 JsonNode node = json.readTree(answer).get(idField);
                 providerId = node == null || node.isNull() ? null : node.asText();
