@@ -64,14 +64,13 @@ public class OutageAlerts {
     private final CamelContext camel;
     private final JdbcTemplate jdbc;
     private final ObjectMapper json;
-    private final HeraldMetrics metrics;
     private final int parkedThreshold;
     private final String brokers;
     private final Duration checkTimeout;
     private final Map<String, Outage> outages = new LinkedHashMap<>();
     private Admin kafka;
 
-    public OutageAlerts(CamelContext camel, JdbcTemplate jdbc, ObjectMapper json, HeraldMetrics metrics,
+    public OutageAlerts(CamelContext camel, JdbcTemplate jdbc, ObjectMapper json,
                         @Value("${herald.alerts.parked-threshold:100}") int parkedThreshold,
                         @Value("${herald.kafka.brokers:localhost:9092}") String brokers,
                         @Value("${herald.alerts.outage-check-timeout-ms:3000}") long checkTimeoutMs) {
@@ -82,7 +81,6 @@ public class OutageAlerts {
         this.camel = camel;
         this.jdbc = jdbc;
         this.json = json;
-        this.metrics = metrics;
         this.parkedThreshold = parkedThreshold;
         this.brokers = brokers;
         this.checkTimeout = Duration.ofMillis(checkTimeoutMs);
@@ -158,13 +156,11 @@ public class OutageAlerts {
                 outages.remove(key);   // its end is announced too: done
             }
         }
-        metrics.alert("posted");
         log.info("Outage alert posted to the ops webhook: {}", keys);
     }
 
     /** The webhook did not take it: the same outages are announced at the next poll. */
     public void notPosted(Exchange exchange) {
-        metrics.alert("failed");
         log.warn("Outage alert not posted to the ops webhook; tried again at the next poll", exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
     }
 
