@@ -59,6 +59,45 @@ class OutageAlertsTest extends HeraldIntegrationTest {
                         && OpsAlerts.accepted(infra.providers(), DOWN).size() == downBefore + 1);
     }
 
+    @Test
+    void aDatabaseOutageIsAnnouncedFromMemoryOnceAndItsEndOnceWhileHealthAnswersAtOnce() throws Exception {
+        String down = "PostgreSQL unreachable since ";
+        String back = "PostgreSQL back since ";
+        int downBefore = OpsAlerts.accepted(infra.providers(), down).size();
+        int backBefore = OpsAlerts.accepted(infra.providers(), back).size();
+        infra.stopPostgres();
+        try {
+            await().atMost(Duration.ofSeconds(40)).until(() -> OpsAlerts.accepted(infra.providers(), down).size() > downBefore);
+            assertThat(OpsAlerts.accepted(infra.providers(), down).get(downBefore))
+                    .containsPattern("PostgreSQL unreachable since \\d\\d:\\d\\d UTC: webhooks keep accepting");
+            // Health answers from its last background check: readiness says the database is down, and at once,
+            // not after a connection wait (the image's healthcheck allows 5 s).
+            await().atMost(Duration.ofSeconds(20)).until(() -> health("/actuator/health/readiness").statusCode() == 503);
+            for (String path : new String[] {"/actuator/health", "/actuator/health/readiness", "/actuator/health/liveness"}) {
+                long start = System.nanoTime();
+                int status = health(path).statusCode();
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).as(path).isLessThan(Duration.ofMillis(1500));
+                assertThat(status).as(path).isEqualTo(path.endsWith("liveness") ? 200 : 503);
+            }
+            await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(7))
+                    .until(() -> OpsAlerts.accepted(infra.providers(), down).size() == downBefore + 1);
+        } finally {
+            infra.startPostgres();
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> OpsAlerts.accepted(infra.providers(), back).size() > backBefore);
+        assertThat(OpsAlerts.accepted(infra.providers(), back).get(backBefore))
+                .containsPattern("PostgreSQL back since \\d\\d:\\d\\d UTC: events and deliveries are processed again");
+        await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(7))
+                .until(() -> OpsAlerts.accepted(infra.providers(), back).size() == backBefore + 1
+                        && OpsAlerts.accepted(infra.providers(), down).size() == downBefore + 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> health("/actuator/health/readiness").statusCode() == 200);
+    }
+
+    private java.net.http.HttpResponse<String> health(String path) throws Exception {
+        return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + port + path)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
     /** SMS deliveries parked and due now, as an outage leaves them. */
     private void parkedSms(String run, String customer, int count) {
         String canonical;
