@@ -129,7 +129,7 @@ class GuaranteesTest extends HeraldIntegrationTest {
             postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer));
 
             awaitStates(key, Map.of("sms", "PARKED", "email", "SENT"));
-            // Parked at its first answer, not held through in-process retries (max-retry-delay-ms is 10 s),
+            // Parked at its first answer, not held through in-process retries (max-retry-delay-ms is 5 s),
             // and not tried again before the two minutes the provider asked for.
             assertThat(attempts(key, "sms")).singleElement().satisfies(attempt -> {
                 assertThat(attempt).containsEntry("outcome", "PARKED").containsEntry("provider_status", 429);
@@ -213,7 +213,7 @@ class GuaranteesTest extends HeraldIntegrationTest {
             String key = "support:agent_replied:" + ticket + ":41000000000555";
             awaitStates(key, Map.of("push", "FAILED", "email", "SENT"));
             List<Map<String, Object>> attempts = attempts(key, "push");
-            // herald.push.max-retries is 1 in the local profile: one retry, then FAILED (first-success moves on).
+            // One in-process retry at most (herald.delivery.max-retries), then FAILED (first-success moves on).
             assertThat(attempts).extracting(a -> a.get("outcome")).containsExactly("RETRYING", "FAILED");
             // Each failed on the provider's 500, or was not even sent because the push breaker had opened.
             assertThat(attempts).allSatisfy(a -> assertThat(a.get("reason").toString())

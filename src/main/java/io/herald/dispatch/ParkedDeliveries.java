@@ -6,8 +6,10 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
@@ -23,8 +25,15 @@ import org.springframework.stereotype.Component;
  * Long provider outages. A delivery that still fails transiently after its in-process retries is
  * parked durably (state PARKED, next attempt per herald.delivery.park-delays) instead of failing
  * with everyone else's; the parked-deliveries route re-drives it when due. After the last park it
- * is FAILED. With strategy first-success a transient failure is not parked: the next channel is tried.
- * A resend is parked and re-driven the same way, on its own row, as that resend (its own provider key).
+ * is FAILED. Each park delay gets +-20% jitter, so deliveries parked together by one outage are not all
+ * re-driven at one instant. With strategy first-success a transient failure is not parked: the next
+ * channel is tried. A resend is parked and re-driven the same way, on its own row, as that resend (its
+ * own provider key).
+ *
+ * <p>A delivery the open circuit breaker turned away was never offered to the provider: it keeps its
+ * place in the park schedule (not counted as a park, never FAILED for it) and is tried again once the
+ * breaker lets calls through (herald.delivery.breaker.open-seconds), so a recovered provider gets the
+ * whole backlog rather than a wave of failures.
  */
 @Component
 public class ParkedDeliveries {
@@ -37,10 +46,20 @@ public class ParkedDeliveries {
     private final ObjectMapper json;
     private final List<Duration> delays;
     private final HeraldMetrics metrics;
+    private final Duration breakerOpen;
+    private final int batchSize;
 
     public ParkedDeliveries(DeliveryLedger ledger, NotificationCatalog catalog, JdbcTemplate jdbc, ObjectMapper json,
-                            @Value("${herald.delivery.park-delays}") String delays, HeraldMetrics metrics) {
+                            @Value("${herald.delivery.park-delays}") String delays, HeraldMetrics metrics,
+                            @Value("${herald.delivery.breaker.open-seconds:30}") long breakerOpenSeconds,
+                            @Value("${herald.delivery.parked-batch-size:50}") int batchSize) {
         this.metrics = metrics;
+        this.breakerOpen = Duration.ofSeconds(Math.max(1, breakerOpenSeconds));
+        if (batchSize < 1) {
+            throw new IllegalStateException("herald.delivery.parked-batch-size (config/application.yaml, HERALD_DELIVERY_PARKED_BATCH_SIZE)"
+                    + " must be at least 1, not " + batchSize);
+        }
+        this.batchSize = batchSize;
         this.ledger = ledger;
         this.catalog = catalog;
         this.jdbc = jdbc;
@@ -69,7 +88,12 @@ public class ParkedDeliveries {
         }
         long deliveryId = claim.deliveryId();
         int parked = ledger.parkedCount(claim);
-        if ((catalog.entry(notification.type()).firstSuccess() && !claim.resend()) || parked >= delays.size()) {
+        boolean firstSuccess = catalog.entry(notification.type()).firstSuccess() && !claim.resend();
+        if (cause instanceof CallNotPermittedException && !firstSuccess) {
+            keepSlotWhileBreakerOpen(claim, channel, problem, parked);
+            return;
+        }
+        if (firstSuccess || parked >= delays.size()) {
             String why = parked >= delays.size() && parked > 0 ? " (still failing after " + parked + " parked re-tries)" : "";
             if (ledger.failed(claim, channel + " not sent: " + problem + why, ProviderErrors.statusOf(cause))) {
                 metrics.delivery(channel, "FAILED");
@@ -78,7 +102,7 @@ public class ParkedDeliveries {
             return;
         }
         Instant now = Instant.now();
-        Instant next = now.plus(delays.get(parked));
+        Instant next = now.plus(jittered(delays.get(parked)));
         Long retryAfter = exchange.getProperty(ProviderErrors.RETRY_AFTER_MS, Long.class);
         if (retryAfter != null && next.isBefore(now.plusMillis(retryAfter))) {
             next = now.plusMillis(retryAfter);   // never sooner than the provider asked
@@ -90,9 +114,28 @@ public class ParkedDeliveries {
         }
     }
 
-    /** Parked deliveries that are due, claimed for this instance. */
+    /** Turned away by the open breaker, never offered: parked again until the breaker lets calls through, in the same slot. */
+    private void keepSlotWhileBreakerOpen(DeliveryLedger.Claim claim, String channel, String problem, int parked) {
+        Instant next = Instant.now().plus(jittered(breakerOpen));
+        String slot = parked == 0 ? "" : " (still " + parked + " of " + delays.size() + ": not counted, it was not offered to the provider)";
+        if (ledger.parked(claim, channel + " provider unavailable: " + problem + "; parked, next attempt at " + next + slot, next, null, false)) {
+            metrics.delivery(channel, "PARKED");
+            log.warn("Delivery {} PARKED until {} (breaker open, not counted as a park): {}", claim.deliveryId(), next, problem);
+        }
+    }
+
+    /** A delay with +-20% jitter. */
+    private static Duration jittered(Duration delay) {
+        return Duration.ofMillis((long) (delay.toMillis() * ThreadLocalRandom.current().nextDouble(0.8, 1.2)));
+    }
+
+    /**
+     * The next batch of parked deliveries that are due, claimed for this instance (FOR UPDATE SKIP
+     * LOCKED, with a lease): the route keeps asking while batches come back, so a backlog drains at
+     * the channel's rate rather than one batch per poll.
+     */
     public List<Map<String, Object>> claimDue() {
-        return ledger.claimDueParked(50, Duration.ofMinutes(5));
+        return ledger.claimDueParked(batchSize, Duration.ofMinutes(5));
     }
 
     /** Sets up a claimed row's exchange as dispatch would, so the channel route can run it again. */

@@ -9,7 +9,10 @@ import org.springframework.stereotype.Component;
 
 /**
  * Per-channel retry policy from configuration: herald.&lt;channel&gt;.max-retries, .retry-delay-ms and
- * .max-retry-delay-ms, each falling back to herald.delivery.*. Used as retryWhile by the channel
+ * .max-retry-delay-ms, each falling back to herald.delivery.*. At most ONE short in-process retry
+ * (max-retries 0 or 1, checked at startup): a retry holds the consumer thread, so anything longer is
+ * the parking's job (ParkedDeliveries: backoff with jitter, re-driven in batches at the channel's
+ * rate), which holds nothing. Used as retryWhile by the channel
  * routes' error handling: says whether to retry once more and sets that retry's delay, exponential
  * with ±20% jitter, or what the provider asked for with Retry-After. A Retry-After longer than
  * max-retry-delay-ms is not waited for in-process: the delivery goes straight to parking
@@ -25,8 +28,32 @@ public class RetryPolicies {
 
     private final Environment env;
 
+    /** In-process retries hold their consumer thread: one short retry at most, then the delivery is parked. */
+    static final int MAX_IN_PROCESS_RETRIES = 1;
+
     public RetryPolicies(Environment env) {
         this.env = env;
+        for (String prefix : new java.util.TreeSet<>(PREFIX.values())) {
+            checkRetries(prefix + ".max-retries", env.getProperty(prefix + ".max-retries"));
+        }
+        checkRetries("herald.delivery.max-retries", env.getRequiredProperty("herald.delivery.max-retries"));
+    }
+
+    private static void checkRetries(String key, String value) {
+        if (value == null) {
+            return;
+        }
+        int retries;
+        try {
+            retries = Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            retries = -1;
+        }
+        if (retries < 0 || retries > MAX_IN_PROCESS_RETRIES) {
+            throw new IllegalStateException(key + " (config/application.yaml, or " + key.toUpperCase().replace('.', '_').replace('-', '_')
+                    + ") must be 0 or 1, not '" + value + "': an in-process retry holds its consumer thread, so Herald retries at most"
+                    + " once in-process and then parks the delivery (herald.delivery.park-delays)");
+        }
     }
 
     public boolean retryAgain(Exchange exchange) {

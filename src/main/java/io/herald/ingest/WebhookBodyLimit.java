@@ -33,7 +33,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * in memory, so the route reads it as usual.
  */
 @Component
-@Order(Ordered.HIGHEST_PRECEDENCE)
+@Order(Ordered.HIGHEST_PRECEDENCE + 1)   // after WebhookReadiness: nothing is read while the webhooks are not running
 public class WebhookBodyLimit extends OncePerRequestFilter {
 
     private static final Logger log = LoggerFactory.getLogger(WebhookBodyLimit.class);

@@ -195,11 +195,20 @@ public class DeliveryLedger {
 
     /** Parked until its next attempt, and the attempt that led to it kept with the same reason. */
     public boolean parked(Claim claim, String reason, Instant nextAttemptAt, Integer providerStatus) {
+        return parked(claim, reason, nextAttemptAt, providerStatus, true);
+    }
+
+    /**
+     * Parked until its next attempt; {@code countsAsPark} false keeps its place in the park schedule
+     * (parked_count unchanged): the attempt never reached the provider (the open circuit breaker turned
+     * it away), so it must not bring the delivery closer to FAILED.
+     */
+    public boolean parked(Claim claim, String reason, Instant nextAttemptAt, Integer providerStatus, boolean countsAsPark) {
         int written = jdbc.update("""
-                WITH parked AS (UPDATE %s SET %s = 'PARKED', reason = ?, next_attempt_at = ?, parked_count = parked_count + 1,
+                WITH parked AS (UPDATE %s SET %s = 'PARKED', reason = ?, next_attempt_at = ?, parked_count = parked_count + %d,
                                        claim_token = NULL, updated_at = now() WHERE id = ? AND claim_token = ? RETURNING %s)
                 INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) SELECT delivery_id, 'PARKED', ?, ? FROM parked"""
-                        .formatted(table(claim), stateColumn(claim), claim.resend() ? "delivery_id" : "id AS delivery_id"),
+                        .formatted(table(claim), stateColumn(claim), countsAsPark ? 1 : 0, claim.resend() ? "delivery_id" : "id AS delivery_id"),
                 reason, Timestamp.from(nextAttemptAt), rowId(claim), claim.token(), providerStatus, claim.label() + reason);
         return writtenOrLate(claim, written, "it would have been parked: " + reason, providerStatus);
     }
