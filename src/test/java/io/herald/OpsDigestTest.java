@@ -24,9 +24,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
+import io.herald.ledger.DeliveryLedger;
 import io.herald.local.EmbeddedInfrastructure;
 import io.herald.testsupport.Samples;
 import io.herald.testsupport.Signatures;
+import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -36,6 +38,7 @@ import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.ActiveProfiles;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The ops webhook as shipped (config/catalog.yaml: billing.payment_failed is posted in digests) at its
@@ -67,6 +70,12 @@ class OpsDigestTest {
     int port;
     @Autowired
     JdbcTemplate jdbc;
+    @Autowired
+    DeliveryLedger ledger;
+    @Autowired
+    TransactionTemplate tx;
+    @Autowired
+    CamelContext camel;
 
     @DynamicPropertySource
     static void shippedCatalogOnItsOwnTopics(DynamicPropertyRegistry registry) {
@@ -82,6 +91,7 @@ class OpsDigestTest {
         registry.add("herald.ops-webhook.rate-per-second", () -> "1");
         registry.add("herald.ops-webhook.digest-interval-ms", () -> "5000");
         registry.add("herald.ops-webhook.digest-max-retry-delay-ms", () -> "5000");
+        registry.add("herald.ops-webhook.digest-lease-ms", () -> "10000");
         // Only the ops webhook is slow here: the customer channels may go as fast as they can.
         registry.add("herald.mail.rate-per-second", () -> "1000");
         registry.add("herald.sms.rate-per-second", () -> "1000");
@@ -162,6 +172,28 @@ class OpsDigestTest {
                     .as("refused posts of %s", digest).isGreaterThanOrEqualTo(1);
         }
         assertThat(attempts(keys, "SENT")).isEqualTo(5);
+    }
+
+    @Test
+    void aDigestCutOffBetweenItsPostAndItsMarkIsPostedAgainWithTheSameKey() throws Exception {
+        // Another instance claims the digest (and, say, posts it) and stops before marking it: this
+        // instance's digest route is held back meanwhile so it cannot take the items first.
+        camel.getRouteController().stopRoute("ops-digest");
+        List<String> keys;
+        DeliveryLedger.Digest cutOff;
+        try {
+            keys = postPaymentFailures(3);
+            await().atMost(Duration.ofSeconds(60)).until(() -> states(keys, "ops_webhook", "DIGEST_WAITING") == 3);
+            List<DeliveryLedger.Digest> claimed = ledger.claimDigests(1000, Duration.ofSeconds(10), tx);
+            assertThat(claimed).hasSize(1);
+            cutOff = claimed.get(0);
+        } finally {
+            camel.getRouteController().startRoute("ops-digest");
+        }
+        // Once its lease is over, the digest is posted with the same key and its items are SENT under it.
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> states(keys, "ops_webhook", "SENT") == 3);
+        assertThat(opsDeliveries(keys)).extracting(r -> r.get("provider_message_id")).containsOnly(cutOff.key());
+        assertThat(opsPosts(cutOff.key())).hasSize(1);
     }
 
     private List<String> postPaymentFailures(int count) throws Exception {
