@@ -62,8 +62,14 @@ public class DispatchPlanner {
         }
     }
 
-    /** The channels in catalog order (first-success relies on the order). */
+    /**
+     * The channel routes in catalog order (first-success relies on the order), each reached as
+     * direct:deliver-&lt;name&gt;. The ops webhook of a type posted in digests (catalog ops: digest, the
+     * default) is ops_digest: recorded as waiting for the next digest, never posted from here.
+     */
     public List<String> channels(Exchange exchange) {
-        return catalog.entry(exchange.getProperty(NOTIFICATION, CanonicalNotification.class).type()).channels();
+        NotificationCatalog.Entry entry = catalog.entry(exchange.getProperty(NOTIFICATION, CanonicalNotification.class).type());
+        return entry.opsEach() ? entry.channels()
+                : entry.channels().stream().map(channel -> "ops_webhook".equals(channel) ? "ops_digest" : channel).toList();
     }
 }

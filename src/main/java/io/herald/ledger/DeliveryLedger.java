@@ -15,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * One ledger row per notification x channel, with its state, timestamps, the rendered message
@@ -352,6 +353,116 @@ public class DeliveryLedger {
     public boolean queueRetry(long deliveryId, String reason) {
         return jdbc.update("UPDATE delivery SET state = 'PARKED', reason = ?, next_attempt_at = now(), parked_count = 0,"
                 + " updated_at = now() WHERE id = ? AND state IN ('FAILED', 'PARKED')", reason, deliveryId) == 1;
+    }
+
+    /**
+     * Ops webhook digests. A delivery whose type is posted in digests is recorded DIGEST_WAITING by
+     * dispatch (one statement, no provider call); the digest route groups waiting deliveries of a type
+     * into a digest (ops_digest row, digest_id on each delivery), posts it once with the key digest-&lt;id&gt;,
+     * then marks its deliveries SENT with that key as provider id. A digest keeps its deliveries until
+     * it is posted: a failed post waits for a later interval, and a post cut off by a crash is made again
+     * with the same key and the same deliveries.
+     */
+    public record Digest(long id, String type, int attempts) {
+        public String key() {
+            return "digest-" + id;
+        }
+    }
+
+    /** One waiting line of a digest: its notification and the (masked) ops text rendered at dispatch. */
+    public record DigestLine(long notificationId, String text) {
+    }
+
+    /**
+     * Recorded as waiting for its ops webhook digest, with the masked text it will be listed with; a
+     * delivery row already there (redelivered notification) stays as it is unless it is still PENDING.
+     */
+    public boolean waitForDigest(long notificationId, String channel, String recipientMasked, String renderedBody, String reason) {
+        return jdbc.update("""
+                INSERT INTO delivery (notification_id, channel, state, recipient_masked, rendered_body, reason)
+                VALUES (?, ?, 'DIGEST_WAITING', ?, ?, ?)
+                ON CONFLICT (notification_id, channel) DO UPDATE SET state = 'DIGEST_WAITING', recipient_masked = EXCLUDED.recipient_masked,
+                       rendered_body = EXCLUDED.rendered_body, reason = EXCLUDED.reason, updated_at = now()
+                WHERE delivery.state = 'PENDING'""", notificationId, channel, recipientMasked, renderedBody, reason) == 1;
+    }
+
+    /**
+     * The digests this instance posts now, each leased for {@code lease} so no other instance takes it
+     * meanwhile: first digests not yet posted whose next attempt is due (failed, or cut off by a crash),
+     * then, per notification type, one new digest of up to {@code maxItems} deliveries waiting outside
+     * any digest. Each claim is one transaction with FOR UPDATE SKIP LOCKED, so two instances never put
+     * one delivery in two digests nor post one digest at once.
+     */
+    public List<Digest> claimDigests(int maxItems, Duration lease, TransactionTemplate tx) {
+        List<Digest> digests = new ArrayList<>(jdbc.query("""
+                UPDATE ops_digest SET next_attempt_at = now() + make_interval(secs => ?)
+                WHERE id IN (SELECT id FROM ops_digest WHERE posted_at IS NULL AND next_attempt_at <= now()
+                             ORDER BY id FOR UPDATE SKIP LOCKED)
+                RETURNING id, type, attempts""", (row, n) -> new Digest(row.getLong("id"), row.getString("type"), row.getInt("attempts")),
+                lease.toMillis() / 1000.0));
+        List<String> types = jdbc.queryForList("""
+                SELECT DISTINCT n.type FROM delivery d JOIN notification n ON n.id = d.notification_id
+                WHERE d.state = 'DIGEST_WAITING' AND d.digest_id IS NULL""", String.class);
+        for (String type : types) {
+            Digest digest = tx.execute(status -> {
+                long id = jdbc.queryForObject("INSERT INTO ops_digest (type, next_attempt_at) VALUES (?, now() + make_interval(secs => ?)) RETURNING id",
+                        Long.class, type, lease.toMillis() / 1000.0);
+                int items = jdbc.update("""
+                        UPDATE delivery SET digest_id = ?, updated_at = now()
+                        WHERE id IN (SELECT d.id FROM delivery d JOIN notification n ON n.id = d.notification_id
+                                     WHERE d.state = 'DIGEST_WAITING' AND d.digest_id IS NULL AND n.type = ?
+                                     ORDER BY d.id LIMIT ? FOR UPDATE OF d SKIP LOCKED)""", id, type, maxItems);
+                if (items == 0) {
+                    status.setRollbackOnly();   // another instance took them all
+                    return null;
+                }
+                return new Digest(id, type, 0);
+            });
+            if (digest != null) {
+                digests.add(digest);
+            }
+        }
+        return digests;
+    }
+
+    /** How many deliveries a digest lists, and the first {@code lines} of them in order. */
+    public int digestSize(long digestId) {
+        return jdbc.queryForObject("SELECT count(*) FROM delivery WHERE digest_id = ? AND state = 'DIGEST_WAITING'", Integer.class, digestId);
+    }
+
+    public List<DigestLine> digestLines(long digestId, int lines) {
+        return jdbc.query("""
+                SELECT notification_id, rendered_body FROM delivery WHERE digest_id = ? AND state = 'DIGEST_WAITING' ORDER BY id LIMIT ?""",
+                (row, n) -> new DigestLine(row.getLong(1), row.getString(2)), digestId, lines);
+    }
+
+    /**
+     * The digest was posted: it is done, and each of its deliveries is SENT with the digest's key as the
+     * provider id, an attempt kept for each (one statement). Returns how many deliveries it settled.
+     */
+    public int digestPosted(Digest digest, Integer providerStatus) {
+        return jdbc.update("""
+                WITH posted AS (UPDATE ops_digest SET posted_at = now(), attempts = attempts + 1, reason = NULL
+                                WHERE id = ? AND posted_at IS NULL RETURNING id),
+                     sent AS (UPDATE delivery SET state = 'SENT', provider_message_id = ?, reason = NULL, sent_at = now(),
+                                     attempts = attempts + 1, updated_at = now()
+                              WHERE digest_id IN (SELECT id FROM posted) AND state = 'DIGEST_WAITING' RETURNING id)
+                INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) SELECT id, 'SENT', ?, ? FROM sent""",
+                digest.id(), digest.key(), providerStatus, "posted to the ops webhook in digest " + digest.id() + " (" + digest.key() + ")");
+    }
+
+    /**
+     * The digest's post failed: its deliveries keep waiting in it until {@code nextAttemptAt}, each with
+     * the reason and an attempt (outcome WAITING). Returns how many deliveries it concerns.
+     */
+    public int digestFailed(Digest digest, String reason, Instant nextAttemptAt, Integer providerStatus) {
+        return jdbc.update("""
+                WITH failed AS (UPDATE ops_digest SET attempts = attempts + 1, reason = ?, next_attempt_at = ?
+                                WHERE id = ? AND posted_at IS NULL RETURNING id),
+                     waiting AS (UPDATE delivery SET reason = ?, attempts = attempts + 1, updated_at = now()
+                                 WHERE digest_id IN (SELECT id FROM failed) AND state = 'DIGEST_WAITING' RETURNING id)
+                INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) SELECT id, 'WAITING', ?, ? FROM waiting""",
+                reason, Timestamp.from(nextAttemptAt), digest.id(), reason, providerStatus, reason);
     }
 
     /** An operator decided this delivery needs nothing more; final, with their reason. */

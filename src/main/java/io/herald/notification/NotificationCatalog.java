@@ -27,16 +27,23 @@ public class NotificationCatalog {
     public static final Set<String> CHANNELS = Set.of("email", "sms", "push", "in_app", "ops_webhook");
     private static final Set<String> PRIORITIES = Set.of("low", "normal", "high");
     private static final Set<String> STRATEGIES = Set.of("all", "first-success");
+    private static final Set<String> OPS_MODES = Set.of("digest", "each");
 
     /**
      * One notification type. strategy "all" sends on every listed channel; "first-success" tries
      * them in order and stops at the first one sent. templates names the folder under templates/;
-     * window is how long after the event the message is still worth sending.
+     * window is how long after the event the message is still worth sending. ops says how its
+     * ops_webhook channel is posted: "digest" (default, grouped with others of the type) or "each".
      */
     public record Entry(String type, String category, String priority, List<String> channels, String strategy,
-                        String templates, Duration window) {
+                        String templates, Duration window, String ops) {
         public boolean firstSuccess() {
             return "first-success".equals(strategy);
+        }
+
+        /** Its ops webhook posts go out one per notification rather than grouped in a digest. */
+        public boolean opsEach() {
+            return "each".equals(ops);
         }
     }
 
@@ -111,8 +118,12 @@ public class NotificationCatalog {
             }
             String templates = text(settings.get("templates")) == null ? String.valueOf(name) : text(settings.get("templates"));
             Duration window = window(file, key + ".window", settings.get("window"));
+            String ops = text(settings.get("ops")) == null ? "digest" : text(settings.get("ops"));
+            if (!OPS_MODES.contains(ops)) {
+                throw invalid(file, key + ".ops", "must be one of " + OPS_MODES + " (how its ops_webhook posts go out), was " + ops);
+            }
             entries.put(String.valueOf(name), new Entry(String.valueOf(name), category, priority,
-                    channels.stream().map(String::valueOf).toList(), strategy, templates, window));
+                    channels.stream().map(String::valueOf).toList(), strategy, templates, window, ops));
         });
         return Map.copyOf(entries);
     }

@@ -74,6 +74,15 @@ class NotificationCatalogTest {
                     priority: normal
                     channels: [email]
                 """, "key 'notifications.crm.order_confirmed.window' is required");
+        assertRefused("""
+                notifications:
+                  billing.payment_failed:
+                    category: billing
+                    priority: high
+                    channels: [email, ops_webhook]
+                    ops: grouped
+                    window: PT1H
+                """, "key 'notifications.billing.payment_failed.ops' must be one of");
         assertRefused("notifications: [1, 2", "is not valid YAML");
     }
 

@@ -66,6 +66,8 @@ public final class EventStream {
         env.put("HERALD_MAIL_RATE_PER_SECOND", "5000");
         env.put("HERALD_SMS_RATE_PER_SECOND", "5000");
         env.put("HERALD_OPS_WEBHOOK_RATE_PER_SECOND", "5000");
+        // These ITs count one ops post per event (its own Idempotency-Key): the per-notification path, ops: each.
+        env.put("HERALD_CATALOG", OpsEachCatalog.file().toString());
         env.put("HERALD_DELIVERY_RETRY_DELAY_MS", "200");
         // A crash's SENDING rows are found soon; the timeouts stay below it, as Herald checks at startup
         // (one try of at most connect + response, one retry).

@@ -77,6 +77,8 @@ public abstract class HeraldIntegrationTest {
         registry.add("camel.main.routes-reload-directory", ROUTES::toString);
         registry.add("herald.mappings-dir", MAPPINGS::toString);
         registry.add("herald.templates-dir", TEMPLATES::toString);
+        // The shared context tests the per-notification ops path; OpsDigestTest runs the shipped catalog (digests).
+        registry.add("herald.catalog", () -> OpsEachCatalog.file().toString());
     }
 
     private static Path copyOfTree(Path folder, Path copy) {

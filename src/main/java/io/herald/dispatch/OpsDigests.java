@@ -1,0 +1,121 @@
+package io.herald.dispatch;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.ledger.DeliveryLedger;
+import io.herald.ledger.DeliveryLedger.Digest;
+import io.herald.ledger.DeliveryLedger.DigestLine;
+import io.herald.logging.Masking;
+import io.herald.ops.ConsoleLinks;
+import org.apache.camel.Exchange;
+import org.apache.camel.component.http.HttpMethods;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * The ops webhook digests (routes/ops-digest.camel.yaml): claims the digests to post now (one per
+ * notification type with deliveries waiting, plus failed or cut-off ones that are due), builds each
+ * post (a bounded list of masked lines with console links, then "... and N more") and records what
+ * came of it in the ledger.
+ */
+@Component
+public class OpsDigests {
+
+    private static final Logger log = LoggerFactory.getLogger(OpsDigests.class);
+    static final String DIGEST = "heraldDigest";
+    static final String SIZE = "heraldDigestSize";
+
+    private final DeliveryLedger ledger;
+    private final TransactionTemplate tx;
+    private final ConsoleLinks links;
+    private final ObjectMapper json;
+    private final int maxItems;
+    private final int lines;
+    private final Duration lease;
+    private final long intervalMs;
+    private final long maxRetryDelayMs;
+
+    public OpsDigests(DeliveryLedger ledger, TransactionTemplate tx, ConsoleLinks links, ObjectMapper json,
+                      @Value("${herald.ops-webhook.digest-max-items}") int maxItems,
+                      @Value("${herald.ops-webhook.digest-lines}") int lines,
+                      @Value("${herald.ops-webhook.digest-lease-ms}") long leaseMs,
+                      @Value("${herald.ops-webhook.digest-interval-ms}") long intervalMs,
+                      @Value("${herald.ops-webhook.digest-max-retry-delay-ms}") long maxRetryDelayMs) {
+        check(maxItems > 0, "herald.ops-webhook.digest-max-items", "must be at least 1, was " + maxItems);
+        check(lines > 0, "herald.ops-webhook.digest-lines", "must be at least 1, was " + lines);
+        check(intervalMs > 0, "herald.ops-webhook.digest-interval-ms", "must be at least 1, was " + intervalMs);
+        check(leaseMs >= 10_000, "herald.ops-webhook.digest-lease-ms", "must be at least 10000 (longer than a post takes), was " + leaseMs);
+        check(maxRetryDelayMs >= intervalMs, "herald.ops-webhook.digest-max-retry-delay-ms",
+                "must be at least herald.ops-webhook.digest-interval-ms (" + intervalMs + "), was " + maxRetryDelayMs);
+        this.ledger = ledger;
+        this.tx = tx;
+        this.links = links;
+        this.json = json;
+        this.maxItems = maxItems;
+        this.lines = lines;
+        this.lease = Duration.ofMillis(leaseMs);
+        this.intervalMs = intervalMs;
+        this.maxRetryDelayMs = maxRetryDelayMs;
+    }
+
+    private static void check(boolean ok, String key, String problem) {
+        if (!ok) {
+            throw new IllegalStateException("Setting " + key + " (config/application.yaml) " + problem);
+        }
+    }
+
+    /** The digests to post now; each is this instance's for the lease. */
+    public List<Digest> claim() {
+        return ledger.claimDigests(maxItems, lease, tx);
+    }
+
+    /** The post for one digest: {"text"} with its count, up to herald.ops-webhook.digest-lines lines, and its key. */
+    public void build(Exchange exchange) throws JsonProcessingException {
+        Digest digest = exchange.getMessage().getBody(Digest.class);
+        int size = ledger.digestSize(digest.id());
+        List<DigestLine> listed = ledger.digestLines(digest.id(), lines);
+        StringBuilder text = new StringBuilder()
+                .append(size).append(size == 1 ? " notification " : " notifications ").append(digest.type())
+                .append(" (ops digest ").append(digest.id()).append("):");
+        for (DigestLine line : listed) {
+            text.append("\n• ").append(Masking.mask(line.text())).append(" ").append(links.notification(line.notificationId()));
+        }
+        if (size > listed.size()) {
+            text.append("\n… and ").append(size - listed.size()).append(" more");
+        }
+        exchange.setProperty(DIGEST, digest);
+        exchange.setProperty(SIZE, size);
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setHeader(Exchange.HTTP_METHOD, HttpMethods.POST);
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json; charset=UTF-8");
+        exchange.getMessage().setHeader("Idempotency-Key", digest.key());
+        exchange.getMessage().setBody(json.writeValueAsString(Map.of("text", text.toString())));
+    }
+
+    /** Posted: every delivery of the digest is SENT with the digest's key as its provider id. */
+    public void posted(Exchange exchange) {
+        Digest digest = exchange.getProperty(DIGEST, Digest.class);
+        int sent = ledger.digestPosted(digest, exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class));
+        log.info("Ops digest {} posted: {} {} notification(s) SENT", digest.id(), sent, digest.type());
+    }
+
+    /** Not posted: its deliveries keep waiting in it, for a later interval (longer after each failure). */
+    public void failed(Exchange exchange) {
+        Digest digest = exchange.getProperty(DIGEST, Digest.class);
+        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        long delay = Math.min(maxRetryDelayMs, intervalMs << Math.min(digest.attempts(), 20));
+        Instant next = Instant.now().plusMillis(delay);
+        String reason = "ops webhook digest " + digest.id() + " not posted: " + ProviderErrors.readable(cause)
+                + "; posted again with the same key in " + Math.max(1, delay / 1000) + " s";
+        int waiting = ledger.digestFailed(digest, reason, next, ProviderErrors.statusOf(cause));
+        log.warn("{} ({} notification(s) waiting)", reason, waiting, cause);
+    }
+}

@@ -1,0 +1,33 @@
+package io.herald.testsupport;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * config/catalog.yaml with every type's ops webhook posted one per notification (ops: each) instead of
+ * in digests. For the tests whose subject is the per-notification guarantees of an HTTP channel (one
+ * ops post per notification with its own Idempotency-Key, across redeliveries, crashes and outages);
+ * the digest path has its own test (OpsDigestTest) on the shipped catalog.
+ */
+public final class OpsEachCatalog {
+
+    private OpsEachCatalog() {
+    }
+
+    public static Path file() {
+        try {
+            String shipped = Files.readString(Path.of("config", "catalog.yaml"));
+            if (!shipped.contains("ops: digest")) {
+                throw new IllegalStateException("config/catalog.yaml has no 'ops: digest' entry to turn into 'ops: each'");
+            }
+            Path copy = Path.of("target", "test-catalog-ops-each.yaml").toAbsolutePath();
+            Files.createDirectories(copy.getParent());
+            Files.writeString(copy, shipped.replace("ops: digest", "ops: each"));
+            return copy;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
