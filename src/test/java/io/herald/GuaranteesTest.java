@@ -356,17 +356,6 @@ class GuaranteesTest extends HeraldIntegrationTest {
                 assertThat(delivery(key, channel)).containsEntry("state", state)));
     }
 
-    private Map<String, Object> delivery(String key, String channel) {
-        List<Map<String, Object>> rows = jdbc.queryForList("SELECT d.* FROM delivery d JOIN notification n ON n.id = d.notification_id"
-                + " WHERE n.idempotency_key = ? AND d.channel = ?", key, channel);
-        return rows.isEmpty() ? Map.of() : rows.get(0);
-    }
-
-    private List<Map<String, Object>> attempts(String key, String channel) {
-        return jdbc.queryForList("SELECT a.outcome, a.provider_status, a.reason FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id"
-                + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = ? ORDER BY a.id", key, channel);
-    }
-
     private HttpResponse<String> postJson(String path, String body) throws Exception {
         return apiJson("POST", path, body);
     }

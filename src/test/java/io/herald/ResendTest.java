@@ -126,10 +126,4 @@ class ResendTest extends HeraldIntegrationTest {
                 customer, customer + "@example.net", phone);
         return customer;
     }
-
-    private Map<String, Object> delivery(String key, String channel) {
-        List<Map<String, Object>> rows = jdbc.queryForList("SELECT d.* FROM delivery d JOIN notification n ON n.id = d.notification_id"
-                + " WHERE n.idempotency_key = ? AND d.channel = ?", key, channel);
-        return rows.isEmpty() ? Map.of() : rows.get(0);
-    }
 }

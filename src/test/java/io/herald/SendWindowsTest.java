@@ -105,12 +105,6 @@ class SendWindowsTest extends HeraldIntegrationTest {
         }
     }
 
-    private Map<String, Object> delivery(String key, String channel) {
-        List<Map<String, Object>> rows = jdbc.queryForList("SELECT d.state, d.sent_at, d.window_missed_at FROM delivery d"
-                + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = ?", key, channel);
-        return rows.isEmpty() ? Map.of() : rows.get(0);
-    }
-
     private Prometheus metrics() throws Exception {
         HttpResponse<String> scrape = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/prometheus"))
                 .GET().build(), HttpResponse.BodyHandlers.ofString());

@@ -91,12 +91,6 @@ class UncertainEmailTest extends HeraldIntegrationTest {
         assertThat(server.messagesFor(key)).isEqualTo(1);
     }
 
-    private Map<String, Object> delivery(String key, String channel) {
-        List<Map<String, Object>> rows = jdbc.queryForList("SELECT d.* FROM delivery d JOIN notification n ON n.id = d.notification_id"
-                + " WHERE n.idempotency_key = ? AND d.channel = ?", key, channel);
-        return rows.isEmpty() ? Map.of() : rows.get(0);
-    }
-
     private List<Map<String, Object>> attempts(String key) {
         return jdbc.queryForList("SELECT a.outcome, a.reason FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id"
                 + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = 'email' ORDER BY a.id", key);

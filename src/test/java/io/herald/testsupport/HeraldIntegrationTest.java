@@ -112,6 +112,19 @@ public abstract class HeraldIntegrationTest {
     }
 
     /** A ticket id no other test uses, so each test's events are new notifications. */
+    /** The ledger row of one notification's delivery on a channel (empty until it exists). */
+    protected Map<String, Object> delivery(String key, String channel) {
+        List<Map<String, Object>> rows = jdbc.queryForList("SELECT d.* FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                + " WHERE n.idempotency_key = ? AND d.channel = ?", key, channel);
+        return rows.isEmpty() ? Map.of() : rows.get(0);
+    }
+
+    /** Every attempt of that delivery, oldest first: outcome, provider status, reason. */
+    protected List<Map<String, Object>> attempts(String key, String channel) {
+        return jdbc.queryForList("SELECT a.outcome, a.provider_status, a.reason FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id"
+                + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = ? ORDER BY a.id", key, channel);
+    }
+
     protected static String newTicketId() {
         return String.valueOf(TICKETS.incrementAndGet());
     }
