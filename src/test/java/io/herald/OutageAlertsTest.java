@@ -5,10 +5,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -39,7 +35,7 @@ class OutageAlertsTest extends HeraldIntegrationTest {
         StubMapping down = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).atPriority(1)
                 .willReturn(aResponse().withStatus(503).withBody("{\"message\": \"Service unavailable\"}")));
         try {
-            parkedSms(run, customer, 8);
+            parkedSms(run, customer, 8, 0, "now()");
             // The breaker opens on the provider's 503s: one alert, naming the provider, the time and the parked deliveries.
             await().atMost(Duration.ofSeconds(40)).until(() -> OpsAlerts.accepted(infra.providers(), DOWN).size() > downBefore);
             String alert = OpsAlerts.accepted(infra.providers(), DOWN).get(downBefore);
@@ -96,25 +92,5 @@ class OutageAlertsTest extends HeraldIntegrationTest {
     private java.net.http.HttpResponse<String> health(String path) throws Exception {
         return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + port + path)).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
-    }
-
-    /** SMS deliveries parked and due now, as an outage leaves them. */
-    private void parkedSms(String run, String customer, int count) {
-        String canonical;
-        try {
-            canonical = Files.readString(Path.of("src/test/resources/golden/billing/invoice.payment_failed.canonical.json"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        for (int i = 0; i < count; i++) {
-            String key = "billing:invoice.payment_failed:in_" + run + "_" + i + ":attempt-1";
-            long notification = jdbc.queryForObject("""
-                    INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical)
-                    VALUES (?, 'billing', ?, 'billing.payment_failed', ?, 'ROUTED', ?::jsonb) RETURNING id""", Long.class,
-                    key, "evt_" + run + "_" + i, customer, canonical.replace("billing:invoice.payment_failed:in_1QxR1zLkdIwHu7ixQ9w8E7r6:attempt-2", key)
-                            .replace("cus_RkT4aB7cD9eF1g", customer));
-            jdbc.update("INSERT INTO delivery (notification_id, channel, state, reason, parked_count, next_attempt_at, attempts)"
-                    + " VALUES (?, 'sms', 'PARKED', 'sms provider unavailable: provider answered HTTP 503; parked', 0, now(), 1)", notification);
-        }
     }
 }

@@ -6,13 +6,8 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -115,32 +110,6 @@ class ParkedDrainTest extends HeraldIntegrationTest {
         return customer;
     }
 
-    /** SMS deliveries parked by an outage: their notification as dispatch stored it, the SMS row PARKED with its reason. */
-    private List<String> parkedSms(String run, String customer, int count, int parkedCount, String nextAttempt) {
-        String canonical = read(Path.of("src/test/resources/golden/billing/invoice.payment_failed.canonical.json"));
-        List<String> keys = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            String key = "billing:invoice.payment_failed:in_" + run + "_" + i + ":attempt-1";
-            long notification = jdbc.queryForObject("""
-                    INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical)
-                    VALUES (?, 'billing', ?, 'billing.payment_failed', ?, 'ROUTED', ?::jsonb) RETURNING id""", Long.class,
-                    key, "evt_" + run + "_" + i, customer, canonical.replace("billing:invoice.payment_failed:in_1QxR1zLkdIwHu7ixQ9w8E7r6:attempt-2", key)
-                            .replace("cus_RkT4aB7cD9eF1g", customer));
-            jdbc.update("INSERT INTO delivery (notification_id, channel, state, reason, parked_count, next_attempt_at, attempts)"
-                    + " VALUES (?, 'sms', 'PARKED', 'sms provider unavailable: provider answered HTTP 503; parked', ?, " + nextAttempt + ", ?)",
-                    notification, parkedCount, parkedCount + 1);
-            keys.add(key);
-        }
-        return keys;
-    }
-
-    private static String read(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     private Map<String, Long> states(String customer) {
         return jdbc.queryForList("SELECT d.state, count(*) AS n FROM delivery d JOIN notification n ON n.id = d.notification_id"
