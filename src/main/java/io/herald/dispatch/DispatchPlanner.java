@@ -1,75 +1,198 @@
 package io.herald.dispatch;
 
-import java.io.IOException;
+import java.sql.Array;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.identity.Customer;
 import io.herald.identity.CustomerDirectory;
+import io.herald.ledger.DeliveryLedger;
 import io.herald.notification.CanonicalNotification;
+import io.herald.notification.InvalidNotification;
 import io.herald.notification.NotificationCatalog;
+import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.support.DefaultExchange;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
-/** Reads a canonical notification off the topic and answers which channels the catalog sends it on. */
+/**
+ * Dispatch of one Kafka poll's notifications (a batch): reads them, finds their ledger rows and
+ * customers in one query, and queues one delivery per catalog channel in one statement
+ * (DeliveryLedger.queue); the channels' senders take them from the ledger. First-success queues only
+ * the first channel (its sender queues the next if it is not sent); the ops webhook of a type posted in
+ * digests is recorded as waiting for its digest (direct:deliver-ops_digest). A notification that cannot
+ * be dispatched at all (unreadable, not in the ledger, type no longer in the catalog) becomes a dead
+ * letter on its own; the rest of the batch goes on. Nothing here waits on a provider.
+ */
 @Component
 public class DispatchPlanner {
 
     public static final String NOTIFICATION = "heraldNotification";
     public static final String NOTIFICATION_ID = "heraldNotificationId";
-    public static final String KEY = "heraldIdempotencyKey";
-    public static final String FIRST_SUCCESS = "heraldFirstSuccess";
     /** The customer's directory entry, read once for all the notification's channels (absent if not in the directory). */
     public static final String CUSTOMER = "heraldCustomer";
+
+    private static final String OPS_WEBHOOK = "ops_webhook";
 
     private final ObjectMapper json;
     private final NotificationCatalog catalog;
     private final JdbcTemplate jdbc;
     private final CustomerDirectory directory;
+    private final DeliveryLedger ledger;
+    private final ChannelSenders senders;
+    private final CamelContext camel;
+    private final ProducerTemplate producer;
 
-    public DispatchPlanner(ObjectMapper json, NotificationCatalog catalog, JdbcTemplate jdbc, CustomerDirectory directory) {
+    public DispatchPlanner(ObjectMapper json, NotificationCatalog catalog, JdbcTemplate jdbc, CustomerDirectory directory,
+                           DeliveryLedger ledger, ChannelSenders senders, CamelContext camel, ProducerTemplate producer) {
         this.json = json;
         this.catalog = catalog;
         this.jdbc = jdbc;
         this.directory = directory;
+        this.ledger = ledger;
+        this.senders = senders;
+        this.camel = camel;
+        this.producer = producer;
+    }
+
+    private record Read(String raw, CanonicalNotification notification) {
+    }
+
+    private record Known(long notificationId, Customer customer) {
+    }
+
+    private record DeadLetter(String raw, Exception cause) {
     }
 
     /**
-     * Reads the notification, its ledger id and the customer's directory entry into exchange properties
-     * (and its key, for the idempotent consumer). The channels share the entry instead of each reading it.
+     * Queues the batch's deliveries in the ledger, records its digest waits and dead letters; the
+     * route commits the offsets afterwards. Safe to run again for the same records (after a crash or
+     * a retried step): rows already queued or settled stay as they are.
      */
-    public void read(Exchange exchange) throws IOException {
-        CanonicalNotification notification = json.readValue(exchange.getMessage().getBody(String.class), CanonicalNotification.class);
-        exchange.setProperty(NOTIFICATION, notification);
-        exchange.setProperty(KEY, notification.idempotencyKey());
-        exchange.setProperty(FIRST_SUCCESS, catalog.entry(notification.type()).firstSuccess());
-        // The ledger id and the directory entry in one round trip (customer columns are null when not in the directory).
-        boolean found = Boolean.TRUE.equals(jdbc.query("""
-                SELECT n.id AS notification_id, c.* FROM notification n LEFT JOIN customer c ON c.customer_id = n.customer_id
-                WHERE n.idempotency_key = ?""", row -> {
-            if (!row.next()) {
-                return false;
+    public void dispatch(Exchange batch) throws Exception {
+        List<Read> readable = new ArrayList<>();
+        List<DeadLetter> deadLetters = new ArrayList<>();
+        for (Exchange record : records(batch)) {
+            String raw = record.getMessage().getBody(String.class);
+            try {
+                CanonicalNotification notification = json.readValue(raw == null ? "" : raw, CanonicalNotification.class);
+                if (notification == null || notification.idempotencyKey() == null) {
+                    throw new IllegalStateException("the message has no idempotencyKey: it is not a canonical notification;"
+                            + " it was not sent to anyone. Check what published it to the notifications topic");
+                }
+                readable.add(new Read(raw, notification));
+            } catch (JsonProcessingException | IllegalStateException e) {
+                deadLetters.add(new DeadLetter(raw, e));
             }
-            exchange.setProperty(NOTIFICATION_ID, row.getLong("notification_id"));
-            if (row.getString("customer_id") != null) {
-                exchange.setProperty(CUSTOMER, directory.toCustomer(row, 0));
+        }
+        Map<String, Known> known = known(readable);
+        List<DeliveryLedger.Queued> queued = new ArrayList<>();
+        List<Exchange> digestWaits = new ArrayList<>();
+        Set<String> woken = new LinkedHashSet<>();
+        for (Read read : readable) {
+            CanonicalNotification notification = read.notification();
+            Known ledgerRow = known.get(notification.idempotencyKey());
+            if (ledgerRow == null) {
+                deadLetters.add(new DeadLetter(read.raw(), new IllegalStateException("notification " + notification.idempotencyKey()
+                        + " is not in the ledger: it did not come through Herald's intake")));
+                continue;
             }
-            return true;
-        }, notification.idempotencyKey()));
-        if (!found) {
-            throw new IllegalStateException("notification " + notification.idempotencyKey()
-                    + " is not in the ledger: it did not come through Herald's intake");
+            NotificationCatalog.Entry entry;
+            try {
+                entry = catalog.entry(notification.type());
+            } catch (InvalidNotification e) {
+                deadLetters.add(new DeadLetter(read.raw(), e));
+                continue;
+            }
+            List<String> channels = entry.firstSuccess() ? entry.channels().subList(0, 1) : entry.channels();
+            for (String channel : channels) {
+                if (OPS_WEBHOOK.equals(channel) && !entry.opsEach()) {
+                    digestWaits.add(digestWait(notification, ledgerRow));
+                } else {
+                    queued.add(new DeliveryLedger.Queued(ledgerRow.notificationId(), channel, notification.customerId()));
+                    woken.add(channel);
+                }
+            }
+        }
+        ledger.queue(queued);
+        for (Exchange wait : digestWaits) {
+            producer.send("direct:deliver-ops_digest", wait);
+            if (wait.getException() != null) {
+                throw wait.getException();   // the database is not there: the whole batch is tried again
+            }
+        }
+        for (DeadLetter deadLetter : deadLetters) {
+            deadLetter(deadLetter.raw(), deadLetter.cause());
+        }
+        senders.wake(woken);
+    }
+
+    /**
+     * Something unexpected stopped the whole batch (not the database or the broker: those are waited
+     * for): each of its notifications becomes a dead letter with the reason, so the consumer goes on.
+     */
+    public void deadLetterEach(Exchange batch) throws Exception {
+        Exception cause = batch.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        for (Exchange record : records(batch)) {
+            deadLetter(record.getMessage().getBody(String.class), cause);
         }
     }
 
-    /**
-     * The channel routes in catalog order (first-success relies on the order), each reached as
-     * direct:deliver-&lt;name&gt;. The ops webhook of a type posted in digests (catalog ops: digest, the
-     * default) is ops_digest: recorded as waiting for the next digest, never posted from here.
-     */
-    public List<String> channels(Exchange exchange) {
-        NotificationCatalog.Entry entry = catalog.entry(exchange.getProperty(NOTIFICATION, CanonicalNotification.class).type());
-        return entry.opsEach() ? entry.channels()
-                : entry.channels().stream().map(channel -> "ops_webhook".equals(channel) ? "ops_digest" : channel).toList();
+    @SuppressWarnings("unchecked")
+    private static List<Exchange> records(Exchange batch) {
+        Object body = batch.getMessage().getBody();
+        return body instanceof List<?> list ? (List<Exchange>) list : List.of(batch);
+    }
+
+    /** The ledger id and the directory entry of every notification of the batch, in one query. */
+    private Map<String, Known> known(List<Read> readable) {
+        Map<String, Known> known = new HashMap<>();
+        if (readable.isEmpty()) {
+            return known;
+        }
+        String[] keys = readable.stream().map(read -> read.notification().idempotencyKey()).distinct().toArray(String[]::new);
+        jdbc.query(con -> {
+            var statement = con.prepareStatement("""
+                    SELECT n.id AS notification_id, n.idempotency_key, c.* FROM notification n
+                    LEFT JOIN customer c ON c.customer_id = n.customer_id
+                    WHERE n.idempotency_key = ANY(?)""");
+            Array array = con.createArrayOf("varchar", keys);
+            statement.setArray(1, array);
+            return statement;
+        }, row -> {
+            Customer customer = row.getString("customer_id") == null ? null : directory.toCustomer(row, 0);
+            known.put(row.getString("idempotency_key"), new Known(row.getLong("notification_id"), customer));
+        });
+        return known;
+    }
+
+    private Exchange digestWait(CanonicalNotification notification, Known ledgerRow) {
+        Exchange wait = new DefaultExchange(camel);
+        wait.setProperty(NOTIFICATION, notification);
+        wait.setProperty(NOTIFICATION_ID, ledgerRow.notificationId());
+        if (ledgerRow.customer() != null) {
+            wait.setProperty(CUSTOMER, ledgerRow.customer());
+        }
+        return wait;
+    }
+
+    /** One notification to the dead-letter store and topic (direct:dispatch-dead-letter), with its reason. */
+    private void deadLetter(String raw, Exception cause) throws Exception {
+        Exchange letter = new DefaultExchange(camel);
+        letter.getMessage().setBody(raw == null ? "" : raw);
+        letter.setProperty("heraldRaw", raw == null ? "" : raw);
+        letter.setProperty(Exchange.EXCEPTION_CAUGHT, cause);
+        producer.send("direct:dispatch-dead-letter", letter);
+        if (letter.getException() != null) {
+            throw letter.getException();
+        }
     }
 }

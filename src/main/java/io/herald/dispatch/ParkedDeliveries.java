@@ -24,7 +24,8 @@ import org.springframework.stereotype.Component;
 /**
  * Long provider outages. A delivery that still fails transiently after its in-process retries is
  * parked durably (state PARKED, next attempt per herald.delivery.park-delays) instead of failing
- * with everyone else's; the parked-deliveries route re-drives it when due. After the last park it
+ * with everyone else's; its channel's sender claims it again when due (a parked resend: the
+ * parked-deliveries route). After the last park it
  * is FAILED. Each park delay gets +-20% jitter, so deliveries parked together by one outage are not all
  * re-driven at one instant. With strategy first-success a transient failure is not parked: the next
  * channel is tried. A resend is parked and re-driven the same way, on its own row, as that resend (its
@@ -130,12 +131,12 @@ public class ParkedDeliveries {
     }
 
     /**
-     * The next batch of parked deliveries that are due, claimed for this instance (FOR UPDATE SKIP
-     * LOCKED, with a lease): the route keeps asking while batches come back, so a backlog drains at
-     * the channel's rate rather than one batch per poll.
+     * The next batch of parked resends that are due, claimed for this instance (FOR UPDATE SKIP
+     * LOCKED, with a lease): the route keeps asking while batches come back. Parked deliveries are
+     * not here: their channel's sender claims them with its queued ones (ChannelSenders).
      */
     public List<Map<String, Object>> claimDue() {
-        return ledger.claimDueParked(batchSize, Duration.ofMinutes(5));
+        return ledger.claimDueResends(batchSize, Duration.ofMinutes(5));
     }
 
     /** Sets up a claimed row's exchange as dispatch would, so the channel route can run it again. */

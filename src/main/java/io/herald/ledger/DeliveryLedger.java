@@ -1,5 +1,6 @@
 package io.herald.ledger;
 
+import java.sql.PreparedStatement;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -14,6 +15,7 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowMapper;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -275,25 +277,82 @@ public class DeliveryLedger {
         return claim.resend() ? claim.resendId() : claim.deliveryId();
     }
 
+    /** A delivery dispatch hands to its channel's sender: the notification, the channel, the customer it is for. */
+    public record Queued(long notificationId, String channel, String customerId) {
+    }
+
     /**
-     * Claims parked deliveries and parked resends that are due, for this instance: their next attempt
-     * moves a lease ahead so another instance (or the next poll) does not take them while they run.
-     * A resend comes back with its resend_id, so it is re-driven as that resend (its own provider key).
+     * Queues deliveries for their channels' senders in one statement (one transaction): each becomes a
+     * PENDING row due now, in the order given. A row already there (a notification read again after a
+     * crash, a redelivery) stays exactly as it is, so a notification is queued once whatever Kafka
+     * redelivers. From here the ledger, not the consumer, carries the delivery. Returns the rows added.
      */
-    public List<Map<String, Object>> claimDueParked(int limit, Duration lease) {
-        return jdbc.queryForList("""
-                WITH deliveries AS (
+    public int queue(List<Queued> deliveries) {
+        if (deliveries.isEmpty()) {
+            return 0;
+        }
+        Long[] notifications = deliveries.stream().map(Queued::notificationId).toArray(Long[]::new);
+        String[] channels = deliveries.stream().map(Queued::channel).toArray(String[]::new);
+        String[] customers = deliveries.stream().map(Queued::customerId).toArray(String[]::new);
+        return jdbc.update(con -> {
+            PreparedStatement statement = con.prepareStatement("""
+                    INSERT INTO delivery (notification_id, channel, state, customer_id, next_attempt_at)
+                    SELECT q.notification_id, q.channel, 'PENDING', q.customer_id, now()
+                    FROM unnest(?::bigint[], ?::varchar[], ?::varchar[]) WITH ORDINALITY AS q(notification_id, channel, customer_id, n)
+                    ORDER BY q.n
+                    ON CONFLICT (notification_id, channel) DO NOTHING""");
+            statement.setArray(1, con.createArrayOf("bigint", notifications));
+            statement.setArray(2, con.createArrayOf("varchar", channels));
+            statement.setArray(3, con.createArrayOf("varchar", customers));
+            return statement;
+        });
+    }
+
+    /**
+     * The next deliveries of one channel to send, claimed for this instance in one statement: queued
+     * (PENDING) and parked ones that are due, oldest first, FOR UPDATE SKIP LOCKED, each leased for
+     * {@code lease} (next_attempt_at moves ahead) so no other instance takes it meanwhile; one left
+     * behind by an instance that stopped is claimed again when its lease ends. A delivery waits while
+     * an earlier one of the same customer on the same channel is still PENDING or SENDING, so one
+     * customer's messages go out in order whichever instance sends them. Each row comes with its
+     * notification (canonical JSON) and the customer's directory entry (customer columns null if the
+     * customer is not in the directory), for {@code rows} to map.
+     */
+    public <T> List<T> claimDue(String channel, int limit, Duration lease, RowMapper<T> rows) {
+        return jdbc.query("""
+                WITH claimed AS (
                   UPDATE delivery SET next_attempt_at = now() + make_interval(secs => ?), updated_at = now()
-                  WHERE id IN (SELECT id FROM delivery WHERE state = 'PARKED' AND next_attempt_at <= now()
-                               ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED)
-                  RETURNING id, notification_id, channel, NULL::bigint AS resend_id),
-                resends AS (
-                  UPDATE delivery_resend r SET next_attempt_at = now() + make_interval(secs => ?), updated_at = now()
-                  FROM delivery d
-                  WHERE d.id = r.delivery_id AND r.id IN (SELECT id FROM delivery_resend WHERE outcome = 'PARKED' AND next_attempt_at <= now()
-                                                           ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED)
-                  RETURNING d.id, d.notification_id, d.channel, r.id AS resend_id)
-                SELECT * FROM deliveries UNION ALL SELECT * FROM resends""", lease.toSeconds(), limit, lease.toSeconds(), limit);
+                  WHERE id IN (SELECT q.id FROM delivery q
+                               WHERE q.channel = ? AND q.state IN ('PENDING', 'PARKED') AND q.next_attempt_at <= now()
+                                 AND NOT EXISTS (SELECT 1 FROM delivery e WHERE e.channel = q.channel AND e.customer_id = q.customer_id
+                                                 AND e.id < q.id AND e.state IN ('PENDING', 'SENDING'))
+                               ORDER BY q.next_attempt_at, q.id LIMIT ? FOR UPDATE SKIP LOCKED)
+                  RETURNING id, notification_id, channel, state)
+                SELECT claimed.id AS delivery_id, claimed.notification_id, claimed.channel, claimed.state AS delivery_state,
+                       n.canonical::text AS canonical, c.*
+                FROM claimed JOIN notification n ON n.id = claimed.notification_id
+                LEFT JOIN customer c ON c.customer_id = n.customer_id
+                ORDER BY claimed.id""", rows, lease.toMillis() / 1000.0, channel, limit);
+    }
+
+    /** A delivery's state (null if there is no such row). */
+    public String state(long deliveryId) {
+        return jdbc.query("SELECT state FROM delivery WHERE id = ?", (row, n) -> row.getString(1), deliveryId).stream().findFirst().orElse(null);
+    }
+
+    /**
+     * Claims parked resends that are due, for this instance: their next attempt moves a lease ahead so
+     * another instance (or the next poll) does not take them while they run. Each comes back with its
+     * resend_id, so it is re-driven as that resend (its own provider key). Parked deliveries are claimed
+     * by their channel's sender (claimDue).
+     */
+    public List<Map<String, Object>> claimDueResends(int limit, Duration lease) {
+        return jdbc.queryForList("""
+                UPDATE delivery_resend r SET next_attempt_at = now() + make_interval(secs => ?), updated_at = now()
+                FROM delivery d
+                WHERE d.id = r.delivery_id AND r.id IN (SELECT id FROM delivery_resend WHERE outcome = 'PARKED' AND next_attempt_at <= now()
+                                                         ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED)
+                RETURNING d.id, d.notification_id, d.channel, r.id AS resend_id""", lease.toSeconds(), limit);
     }
 
     /**

@@ -1,0 +1,252 @@
+package io.herald.dispatch;
+
+import java.io.IOException;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.identity.Customer;
+import io.herald.identity.CustomerDirectory;
+import io.herald.ledger.DeliveryLedger;
+import io.herald.notification.CanonicalNotification;
+import io.herald.notification.NotificationCatalog;
+import io.herald.ops.HeraldMetrics;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.core.env.Environment;
+import org.springframework.stereotype.Component;
+
+/**
+ * Each channel's sender (routes/channel-sender-template.camel.yaml) takes its work from the ledger, not
+ * from Kafka: dispatch queues deliveries PENDING and commits its offsets, and the sender claims due
+ * PENDING and PARKED rows in batches, at most herald.&lt;settings&gt;.max-in-flight at a time and never more
+ * than the channel's rate limit grants (ProviderRateLimits, shared by every instance), then runs each
+ * through its channel route on one of the sender's own threads. So no Kafka consumer waits on a
+ * provider, a slow or failing provider only fills its own channel's slots, and a throttle never
+ * sleeps: a sender without permits or room simply claims nothing until it has them.
+ *
+ * <p>A sender looks in the ledger when dispatch has woken it (new deliveries queued), when one of its
+ * deliveries has finished (room again; a customer's next message may be free), and otherwise every
+ * herald.delivery.due-check-ms (parked deliveries coming due, work another instance left behind).
+ */
+@Component
+public class ChannelSenders {
+
+    private static final Logger log = LoggerFactory.getLogger(ChannelSenders.class);
+
+    /** The claimed ledger row a sender's exchange carries as its body. */
+    public record Due(long deliveryId, long notificationId, String channel, String state, String canonical, Customer customer) {
+    }
+
+    /** One channel's sender state in this instance. */
+    private static final class Lane {
+        final int maxInFlight;
+        final AtomicInteger inFlight = new AtomicInteger();
+        volatile boolean woken = true;
+        volatile long lastLook;
+        volatile long pausedUntil;
+        volatile long lastWarning;
+
+        Lane(int maxInFlight) {
+            this.maxInFlight = maxInFlight;
+        }
+    }
+
+    /** Outcomes after which a first-success notification queues its next channel. */
+    private static final java.util.Set<String> CHAIN_MOVES_ON = java.util.Set.of("FAILED", "SKIPPED", "SENT", "DELIVERED");
+
+    private final Map<String, Lane> lanes = new LinkedHashMap<>();
+    private final DeliveryLedger ledger;
+    private final ProviderRateLimits rateLimits;
+    private final CustomerDirectory directory;
+    private final NotificationCatalog catalog;
+    private final ObjectMapper json;
+    private final HeraldMetrics metrics;
+    private final long dueCheckMs;
+    private final Duration lease;
+
+    public ChannelSenders(DeliveryLedger ledger, ProviderRateLimits rateLimits, CustomerDirectory directory, NotificationCatalog catalog,
+                          ObjectMapper json, HeraldMetrics metrics, Environment env,
+                          @Value("${herald.delivery.due-check-ms:1000}") long dueCheckMs,
+                          @Value("${herald.delivery.claim-lease:PT2M}") Duration lease) {
+        this.ledger = ledger;
+        this.rateLimits = rateLimits;
+        this.directory = directory;
+        this.catalog = catalog;
+        this.json = json;
+        this.metrics = metrics;
+        this.dueCheckMs = dueCheckMs;
+        this.lease = lease;
+        for (String channel : ChannelSettings.CHANNELS) {
+            String key = ChannelSettings.prefix(channel) + ".max-in-flight";
+            String value = env.getProperty(key);
+            int max;
+            try {
+                max = Integer.parseInt(value == null ? "" : value.strip());
+            } catch (NumberFormatException e) {
+                max = 0;
+            }
+            if (max < 1) {
+                throw new IllegalStateException(key + " (config/application.yaml) must be a whole number of at least 1: how many "
+                        + channel + " deliveries are sent at once by each instance; was '" + value + "'");
+            }
+            lanes.put(channel, new Lane(max));
+        }
+    }
+
+    /**
+     * Every channel's next deliveries to send (see {@link #claim}), for the channel-senders route to hand
+     * to each channel's sender route.
+     */
+    public List<Due> claimAll() {
+        List<Due> due = new ArrayList<>();
+        for (String channel : lanes.keySet()) {
+            due.addAll(claim(channel));
+        }
+        return due;
+    }
+
+    /**
+     * The channel's next deliveries to send, claimed for this instance: as many as it has room for
+     * and the rate limit grants now. Empty, without asking the database, while the sender is full, has
+     * no permits, or has nothing new to look for. While the database cannot be reached the sender
+     * pauses (a WARN line every 10 s) and tries again; nothing is lost, the rows stay in the ledger.
+     */
+    public List<Due> claim(String channel) {
+        Lane lane = lane(channel);
+        int room = lane.maxInFlight - lane.inFlight.get();
+        long now = System.currentTimeMillis();
+        if (room <= 0 || now < lane.pausedUntil || (!lane.woken && now - lane.lastLook < dueCheckMs)) {
+            return List.of();
+        }
+        lane.woken = false;
+        lane.lastLook = now;
+        int permits = 0;
+        try {
+            permits = rateLimits.take(channel, room);
+            if (permits == 0) {
+                lane.pausedUntil = now + Math.max(1, rateLimits.millisUntilNext(channel));
+                lane.woken = true;
+                return List.of();
+            }
+            List<Due> due = ledger.claimDue(channel, permits, lease, this::due);
+            if (due.size() < permits) {
+                rateLimits.giveBack(channel, permits - due.size());
+            } else {
+                lane.woken = true;   // a full batch: there may be more at once
+            }
+            lane.inFlight.addAndGet(due.size());
+            return due;
+        } catch (RuntimeException e) {
+            lane.pausedUntil = now + 1000;
+            lane.woken = true;
+            if (now - lane.lastWarning > 10_000) {
+                lane.lastWarning = now;
+                log.warn("{} sender: cannot claim deliveries now ({}); trying again, nothing is lost: they stay in the ledger",
+                        channel, e.getMessage());
+            }
+            return List.of();
+        }
+    }
+
+    private Due due(ResultSet row, int n) throws SQLException {
+        Customer customer = row.getString("customer_id") == null ? null : directory.toCustomer(row, n);
+        return new Due(row.getLong("delivery_id"), row.getLong("notification_id"), row.getString("channel"),
+                row.getString("delivery_state"), row.getString("canonical"), customer);
+    }
+
+    /** Sets up a claimed delivery's exchange as its channel route expects it (the notification, its ledger id, the customer). */
+    public void resume(Exchange exchange) throws IOException {
+        Due due = exchange.getMessage().getBody(Due.class);
+        exchange.setProperty(DispatchPlanner.NOTIFICATION, json.readValue(due.canonical(), CanonicalNotification.class));
+        exchange.setProperty(DispatchPlanner.NOTIFICATION_ID, due.notificationId());
+        exchange.setProperty(ChannelDelivery.DELIVERY_ID, due.deliveryId());
+        if (due.customer() != null) {
+            exchange.setProperty(DispatchPlanner.CUSTOMER, due.customer());
+        }
+        if ("PARKED".equals(due.state())) {
+            metrics.retry(due.channel());
+        }
+        exchange.getMessage().setBody(null);
+    }
+
+    /** The delivery is finished, whatever its outcome: first-success moves on if needed, and the slot is freed. */
+    public void finished(Exchange exchange, String channel) {
+        try {
+            afterAttempt(exchange);
+        } finally {
+            done(channel);
+        }
+    }
+
+    /**
+     * After the channel route: with strategy first-success, a channel that has ended queues the next
+     * channel in catalog order: one that was not sent (FAILED, SKIPPED) so it is tried, one that was
+     * sent so the next is recorded SKIPPED as not needed (its prepare finds the channel that sent it).
+     */
+    void afterAttempt(Exchange exchange) {
+        CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
+        Long deliveryId = exchange.getProperty(ChannelDelivery.DELIVERY_ID, Long.class);
+        String channel = exchange.getProperty(ChannelDelivery.CHANNEL, String.class);
+        if (notification == null || deliveryId == null || channel == null || !catalog.knows(notification.type())) {
+            return;
+        }
+        NotificationCatalog.Entry entry = catalog.entry(notification.type());
+        if (!entry.firstSuccess()) {
+            return;
+        }
+        String state = ledger.state(deliveryId);
+        if (!CHAIN_MOVES_ON.contains(state)) {
+            return;   // PARKED (resends only), UNCERTAIN: it may have reached the customer, so nothing more is sent by itself
+        }
+        List<String> channels = entry.channels();
+        int next = channels.indexOf(channel) + 1;
+        if (next > 0 && next < channels.size()) {
+            long notificationId = exchange.getProperty(DispatchPlanner.NOTIFICATION_ID, Long.class);
+            ledger.queue(List.of(new DeliveryLedger.Queued(notificationId, channels.get(next), notification.customerId())));
+            wake(List.of(channels.get(next)));
+        }
+    }
+
+    /** The delivery has finished (whatever its outcome): its slot is free, and the sender looks again. */
+    public void done(String channel) {
+        Lane lane = lane(channel);
+        if (lane.inFlight.decrementAndGet() < 0) {
+            lane.inFlight.set(0);
+            log.warn("{} sender: more deliveries finished than were claimed", channel);
+        }
+        lane.woken = true;
+    }
+
+    /** New deliveries were queued for these channels: their senders look at once. */
+    public void wake(Collection<String> channels) {
+        for (String channel : channels) {
+            Lane lane = lanes.get(channel);
+            if (lane != null) {
+                lane.woken = true;
+            }
+        }
+    }
+
+    /** Deliveries this instance has claimed and not yet finished, per channel (for metrics and tests). */
+    public int inFlight(String channel) {
+        return lane(channel).inFlight.get();
+    }
+
+    private Lane lane(String channel) {
+        Lane lane = lanes.get(channel);
+        if (lane == null) {
+            throw new IllegalArgumentException("no sender for channel '" + channel + "'");
+        }
+        return lane;
+    }
+}
