@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.identity.Customer;
 import io.herald.identity.CustomerDirectory;
 import io.herald.ledger.DeliveryLedger;
+import io.herald.ledger.NotificationLedger;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.InvalidNotification;
 import io.herald.notification.NotificationCatalog;
@@ -47,17 +48,19 @@ public class DispatchPlanner {
     private final JdbcTemplate jdbc;
     private final CustomerDirectory directory;
     private final DeliveryLedger ledger;
+    private final NotificationLedger notifications;
     private final ChannelSenders senders;
     private final CamelContext camel;
     private final ProducerTemplate producer;
 
     public DispatchPlanner(ObjectMapper json, NotificationCatalog catalog, JdbcTemplate jdbc, CustomerDirectory directory,
-                           DeliveryLedger ledger, ChannelSenders senders, CamelContext camel, ProducerTemplate producer) {
+                           DeliveryLedger ledger, NotificationLedger notifications, ChannelSenders senders, CamelContext camel, ProducerTemplate producer) {
         this.json = json;
         this.catalog = catalog;
         this.jdbc = jdbc;
         this.directory = directory;
         this.ledger = ledger;
+        this.notifications = notifications;
         this.senders = senders;
         this.camel = camel;
         this.producer = producer;
@@ -123,6 +126,7 @@ public class DispatchPlanner {
             }
         }
         ledger.queue(queued);
+        notifications.markRouted(known.values().stream().map(Known::notificationId).toList());
         for (Exchange wait : digestWaits) {
             producer.send("direct:deliver-ops_digest", wait);
             if (wait.getException() != null) {

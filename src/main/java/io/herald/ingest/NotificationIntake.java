@@ -77,7 +77,4 @@ public class NotificationIntake {
         exchange.getMessage().setBody(canonical);
     }
 
-    public void routed(Exchange exchange) {
-        ledger.markRouted(exchange.getProperty(KEY, String.class));
-    }
 }

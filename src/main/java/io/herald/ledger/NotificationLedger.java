@@ -41,18 +41,29 @@ public class NotificationLedger {
         if (!inserted.isEmpty()) {
             return Admission.NEW;
         }
-        String state = jdbc.queryForObject("SELECT state FROM notification WHERE idempotency_key = ?", String.class, n.idempotencyKey());
-        if ("RECEIVED".equals(state)) {
-            return Admission.NOT_YET_ROUTED;
-        }
-        jdbc.update("UPDATE notification SET duplicates_suppressed = duplicates_suppressed + 1, updated_at = now() WHERE idempotency_key = ?",
-                n.idempotencyKey());
-        return Admission.DUPLICATE;
+        // Seen before: counted as a suppressed duplicate. Not yet ROUTED (dispatch has not read it: it may never
+        // have reached the topic) -> forwarded again; dispatch queues a notification's deliveries once.
+        String state = jdbc.queryForObject("""
+                UPDATE notification SET duplicates_suppressed = duplicates_suppressed + 1, updated_at = now()
+                WHERE idempotency_key = ? RETURNING state""", String.class, n.idempotencyKey());
+        return "RECEIVED".equals(state) ? Admission.NOT_YET_ROUTED : Admission.DUPLICATE;
     }
 
-    public void markRouted(String idempotencyKey) {
-        jdbc.update("UPDATE notification SET state = 'ROUTED', updated_at = now() WHERE idempotency_key = ? AND state = 'RECEIVED'",
-                idempotencyKey);
+    /**
+     * Dispatch has read these notifications off the topic and queued their deliveries: ROUTED, in one
+     * statement per batch (a notification still RECEIVED is forwarded again by intake if its source
+     * event comes again, since it may never have reached the topic).
+     */
+    public void markRouted(List<Long> notificationIds) {
+        if (notificationIds.isEmpty()) {
+            return;
+        }
+        jdbc.update(con -> {
+            var statement = con.prepareStatement(
+                    "UPDATE notification SET state = 'ROUTED', updated_at = now() WHERE id = ANY(?) AND state = 'RECEIVED'");
+            statement.setArray(1, con.createArrayOf("bigint", notificationIds.toArray()));
+            return statement;
+        });
     }
 
 }
