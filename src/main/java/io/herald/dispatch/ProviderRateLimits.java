@@ -1,43 +1,238 @@
 package io.herald.dispatch;
 
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
+import javax.sql.DataSource;
+
+import io.github.bucket4j.Bandwidth;
+import io.github.bucket4j.BucketConfiguration;
+import io.github.bucket4j.TimeMeter;
+import io.github.bucket4j.TokensInheritanceStrategy;
+import io.github.bucket4j.VerboseResult;
+import io.github.bucket4j.distributed.BucketProxy;
+import io.github.bucket4j.distributed.jdbc.PrimaryKeyMapper;
+import io.github.bucket4j.distributed.proxy.ProxyManager;
+import io.github.bucket4j.postgresql.Bucket4jPostgreSQL;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.core.env.Environment;
+import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.stereotype.Component;
 
-/** PLACEHOLDER (per JVM) until the PostgreSQL-backed limiter lands: permits per channel per second. */
+/**
+ * Each channel's provider rate limit, shared by every Herald instance on the same database: one
+ * Bucket4j token bucket per channel in PostgreSQL (table rate_limit_bucket), so N instances together
+ * send what one provider account allows, not N times that. The rate is the channel's existing
+ * setting herald.&lt;settings&gt;.rate-per-second (email: herald.mail, sms: herald.sms, push: herald.push,
+ * ops_webhook: herald.ops-webhook, in_app: herald.in-app).
+ * <p>
+ * <b>Guarantee.</b> For a channel with rate r, counting each permit at the instant it is granted
+ * (read under the bucket's row lock), any r + 1 permits granted across all instances are at least
+ * 1.05 s apart, so no 1-second window holds more than r of them. The 50 ms margin absorbs clock
+ * differences between instances plus the variation in time from a grant to the provider's request;
+ * beyond that the provider may see r + 1 in a second. A token bucket lets through its capacity plus
+ * what it refills in any window, so a bucket of capacity r refilled r per second would allow 2r in a
+ * second; here the capacity (the largest grant at once) is small, r / 20 but at least 1, and the
+ * refill is greedy at r - capacity + 1 permits per 1.05 s. The sustained rate is therefore a little
+ * below r: at most 19 of 20, 46 of 50, 182 of 200, 0.95 of 1 per second, and in practice some 5%
+ * less, because a full bucket does not fill further while the next sender is on its way (measured:
+ * 17 to 18 of 20 per second with six senders on a loaded 2-core machine).
+ * <p>
+ * <b>Use.</b> A sender thread calls {@link #take} for as many permits as it has deliveries to send,
+ * sends that many at once, hands back with {@link #giveBack} what it did not use, and when it got none
+ * waits {@link #millisUntilNext} (on a scheduler, never sleeping on a consumer thread). A permit is
+ * for immediate use: holding it before sending shifts the request past the instant the guarantee
+ * counts. {@code take} and {@code giveBack} are one short PostgreSQL transaction each (SELECT ... FOR
+ * UPDATE, UPDATE, COMMIT); the connection goes back to the pool at once. They never sleep; they wait
+ * only for a take on the same channel by another thread or instance to commit (at most 5 s).
+ * <p>
+ * <b>Faults.</b> When the bucket cannot be read or written (database unreachable, pool exhausted,
+ * the row lock not obtained within 5 s) they throw {@link DataAccessResourceFailureException}, which
+ * {@code InfrastructureFaults} classifies as an infrastructure fault: the caller pauses and tries
+ * again. There is no per-instance fallback: without the shared bucket nothing is sent.
+ * <p>
+ * <b>Configuration changes.</b> The bucket's configuration is built from configuration at startup and
+ * stored with a version (the start time): the first take of an instance started later than the one
+ * that stored it replaces the stored configuration (Bucket4j's implicit configuration replacement,
+ * AS_IS: the permits left are kept, cut to the new capacity). So after a restart with a new rate the
+ * bucket follows it, and while instances with different rates run side by side, the one started last
+ * decides for all.
+ */
 @Component
 public class ProviderRateLimits {
 
-    private final Environment env;
-    private final Map<String, long[]> windows = new ConcurrentHashMap<>();
+    private static final Logger LOG = LoggerFactory.getLogger(ProviderRateLimits.class);
 
-    public ProviderRateLimits(Environment env) {
-        this.env = env;
-    }
+    /** Channel (as in the ledger and the catalog) -> its settings prefix in config/application.yaml. */
+    static final Map<String, String> SETTINGS = Map.of("email", "herald.mail", "sms", "herald.sms", "push", "herald.push",
+            "ops_webhook", "herald.ops-webhook", "in_app", "herald.in-app");
 
-    public synchronized int take(String channel, int wanted) {
-        int rate = env.getProperty("herald." + ChannelSettings.of(channel) + ".rate-per-second", Integer.class, 10);
-        long second = System.currentTimeMillis() / 1000;
-        long[] window = windows.computeIfAbsent(channel, c -> new long[2]);
-        if (window[0] != second) {
-            window[0] = second;
-            window[1] = 0;
+    /** r + 1 permits are spread over at least this long, so that r per second holds with a margin. */
+    static final Duration REFILL_PERIOD = Duration.ofMillis(1050);
+    /** The largest grant at once is this fraction of the rate (at least 1): small, because it counts against the second. */
+    private static final int BURST_DIVISOR = 20;
+    /** Longest wait for another instance's take on the same bucket; past it the take fails as an infrastructure fault. */
+    private static final Duration LOCK_WAIT = Duration.ofSeconds(5);
+    private static final long MAX_RATE = 1_000_000;
+    /**
+     * Wall-clock time (the same on every instance, unlike System.nanoTime) to the microsecond; Bucket4j's
+     * default counts whole milliseconds, which makes a sender woken for the next permit up to 2 ms late
+     * while the refill is lost (a full bucket does not fill further).
+     */
+    static final TimeMeter WALL_CLOCK = new TimeMeter() {
+        @Override
+        public long currentTimeNanos() {
+            Instant now = Instant.now();
+            return now.getEpochSecond() * 1_000_000_000L + now.getNano();
         }
-        int granted = (int) Math.max(0, Math.min(wanted, rate - window[1]));
-        window[1] += granted;
-        return granted;
-    }
 
-    public synchronized void giveBack(String channel, int unused) {
-        long[] window = windows.get(channel);
-        if (window != null) {
-            window[1] = Math.max(0, window[1] - unused);
+        @Override
+        public boolean isWallClockBased() {
+            return true;
         }
+    };
+
+    private final Map<String, Limit> limits = new TreeMap<>();
+
+    public ProviderRateLimits(DataSource dataSource, Environment env) {
+        Map<String, Long> rates = rates(env);
+        ProxyManager<String> buckets = Bucket4jPostgreSQL.selectForUpdateBasedBuilder(dataSource)
+                .primaryKeyMapper(PrimaryKeyMapper.STRING)
+                .table("rate_limit_bucket")
+                .requestTimeout(LOCK_WAIT)
+                .clientClock(WALL_CLOCK)
+                .build();
+        long configurationVersion = System.currentTimeMillis();
+        rates.forEach((channel, rate) -> {
+            int burst = (int) Math.max(1, rate / BURST_DIVISOR);
+            long refill = rate - burst + 1;
+            BucketConfiguration configuration = BucketConfiguration.builder()
+                    .addLimit(Bandwidth.builder().capacity(burst).refillGreedy(refill, REFILL_PERIOD).id("provider-account").build())
+                    .build();
+            BucketProxy bucket = buckets.builder()
+                    .withImplicitConfigurationReplacement(configurationVersion, TokensInheritanceStrategy.AS_IS)
+                    .build(channel, () -> configuration);
+            limits.put(channel, new Limit(channel, rate, burst, bucket, new AtomicLong()));
+            LOG.info("Channel {}: at most {} sends in any second across all instances ({}.rate-per-second), up to {} per take,"
+                    + " {} per second sustained", channel, rate, SETTINGS.get(channel), burst,
+                    String.format("%.1f", refill * 1000.0 / REFILL_PERIOD.toMillis()));
+        });
     }
 
+    /**
+     * Takes up to {@code wanted} permits of the channel now: returns how many were granted, 0 to
+     * {@code wanted} (never more than {@link #maxPerTake}). One database transaction; never sleeps.
+     *
+     * @throws IllegalArgumentException for a channel without a rate limit or a negative {@code wanted}
+     * @throws DataAccessResourceFailureException when the shared bucket cannot be used (an infrastructure fault: pause, try again)
+     */
+    public int take(String channel, int wanted) {
+        Limit limit = limit(channel);
+        if (wanted < 0) {
+            throw new IllegalArgumentException("cannot take " + wanted + " permits");
+        }
+        if (wanted == 0) {
+            return 0;
+        }
+        VerboseResult<Long> result = shared(limit, () -> limit.bucket().asVerbose().tryConsumeAsMuchAsPossible(wanted));
+        long waitNanos = result.getState().calculateDelayNanosAfterWillBePossibleToConsume(1, result.getOperationTimeNanos(), false);
+        limit.nextPermitAtNanos().set(result.getOperationTimeNanos() + waitNanos);
+        return result.getValue().intValue();
+    }
+
+    /**
+     * Hands back permits taken but not used (fewer deliveries claimed than permits taken), so another
+     * sender or instance can use them. The bucket never holds more than {@link #maxPerTake}. Permits not
+     * handed back (this call failing, a crash) are only lost throughput, never a breach of the limit.
+     *
+     * @throws IllegalArgumentException for a channel without a rate limit or a negative {@code unused}
+     * @throws DataAccessResourceFailureException when the shared bucket cannot be used
+     */
+    public void giveBack(String channel, int unused) {
+        Limit limit = limit(channel);
+        if (unused < 0) {
+            throw new IllegalArgumentException("cannot give back " + unused + " permits");
+        }
+        if (unused == 0) {
+            return;
+        }
+        shared(limit, () -> {
+            limit.bucket().addTokens(unused);
+            return null;
+        });
+        limit.nextPermitAtNanos().set(0);
+    }
+
+    /**
+     * How long until the channel's next permit, as this instance saw the bucket at its last
+     * {@link #take} (0 if it has not taken yet or has handed permits back). No database call; another
+     * instance may take that permit first, so a take after the wait can still get none (then ask again).
+     */
     public long millisUntilNext(String channel) {
-        return 1000 - System.currentTimeMillis() % 1000;
+        long waitNanos = limit(channel).nextPermitAtNanos().get() - WALL_CLOCK.currentTimeNanos();
+        return waitNanos <= 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(waitNanos + 999_999);
+    }
+
+    /** The most permits one {@link #take} of the channel can grant (the bucket's capacity). */
+    public int maxPerTake(String channel) {
+        return limit(channel).burst();
+    }
+
+    /** The channel's configured rate: the most permits granted across all instances in any second. */
+    public long ratePerSecond(String channel) {
+        return limit(channel).rate();
+    }
+
+    private Limit limit(String channel) {
+        Limit limit = limits.get(channel);
+        if (limit == null) {
+            throw new IllegalArgumentException("no provider rate limit for channel '" + channel + "'; channels are " + limits.keySet());
+        }
+        return limit;
+    }
+
+    private static <T> T shared(Limit limit, Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (RuntimeException failure) {
+            throw new DataAccessResourceFailureException("The shared rate limit of channel " + limit.channel()
+                    + " (table rate_limit_bucket in PostgreSQL) cannot be used; nothing is sent on this channel until it can", failure);
+        }
+    }
+
+    private static Map<String, Long> rates(Environment env) {
+        Map<String, Long> rates = new TreeMap<>();
+        List<String> problems = new ArrayList<>();
+        new TreeMap<>(SETTINGS).forEach((channel, prefix) -> {
+            String key = prefix + ".rate-per-second";
+            String raw = env.getProperty(key);
+            try {
+                long rate = raw == null ? 0 : Long.parseLong(raw.strip());
+                if (rate > 0 && rate <= MAX_RATE) {
+                    rates.put(channel, rate);
+                    return;
+                }
+            } catch (NumberFormatException notAWholeNumber) {
+                // reported below
+            }
+            problems.add(key + " (" + key.toUpperCase().replace('.', '_').replace('-', '_') + ") must be a whole number of provider"
+                    + " calls per second, from 1 to " + MAX_RATE + ", shared by all instances; was '" + (raw == null ? "" : raw) + "'");
+        });
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException("Herald cannot start: provider rate limits in config/application.yaml (or the environment"
+                    + " variables of the same names) are not usable: " + String.join("; ", problems));
+        }
+        return rates;
+    }
+
+    private record Limit(String channel, long rate, int burst, BucketProxy bucket, AtomicLong nextPermitAtNanos) {
     }
 }

@@ -1,0 +1,253 @@
+package io.herald.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.herald.kafka.InfrastructureFaults;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.mock.env.MockEnvironment;
+
+/**
+ * Provider rate limits hold across instances: two ProviderRateLimits, each over its own connection
+ * pool (as two Herald instances on one database), with several sender threads each, never grant more
+ * than a channel's rate in any second together, and still grant close to it.
+ */
+class ProviderRateLimitsTest {
+
+    private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
+
+    private static EmbeddedPostgres postgres;
+    private static final List<HikariDataSource> pools = new ArrayList<>();
+
+    @BeforeAll
+    static void database() throws IOException {
+        postgres = EmbeddedPostgres.builder().start();
+        Flyway.configure().dataSource(postgres.getPostgresDatabase()).locations("classpath:db/migration").load().migrate();
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        pools.forEach(HikariDataSource::close);
+        postgres.close();
+    }
+
+    @Test
+    void twoInstancesTogetherNeverExceedTheChannelRateInAnySecond() throws InterruptedException {
+        ProviderRateLimits first = new ProviderRateLimits(pool(), rates(Map.of("sms", 20)));
+        ProviderRateLimits second = new ProviderRateLimits(pool(), rates(Map.of("sms", 20)));
+
+        Queue<Long> firstGrants = new ConcurrentLinkedQueue<>();
+        Queue<Long> secondGrants = new ConcurrentLinkedQueue<>();
+        long start = System.nanoTime();
+        run(5, List.of(new Sender(first, "sms", firstGrants), new Sender(second, "sms", secondGrants)));
+        double seconds = (System.nanoTime() - start) / (double) SECOND;
+
+        List<Long> all = new ArrayList<>(firstGrants);
+        all.addAll(secondGrants);
+        int busiest = busiestSecond(all);
+        System.out.printf("Rate 20/s, two instances x 3 senders, %.1f s: %d + %d = %d permits (%.1f/s), at most %d in any 1-second window,"
+                + " 21 permits span at least %d ms%n", seconds, firstGrants.size(), secondGrants.size(), all.size(), all.size() / seconds,
+                busiest, shortestSpan(all, 21) / 1_000_000);
+        assertThat(busiest).as("permits in the busiest 1-second window, both instances together").isLessThanOrEqualTo(20);
+        assertThat(all.size()).as("permits in %.1f s: the limiter lets the rate through, not just refuses", seconds)
+                .isGreaterThanOrEqualTo((int) (0.8 * 20 * seconds));
+        assertThat(firstGrants).as("the first instance's share").isNotEmpty();
+        assertThat(secondGrants).as("the second instance's share").isNotEmpty();
+    }
+
+    @Test
+    void aRateChangedAtRestartReplacesTheStoredOneForEveryInstance() throws InterruptedException {
+        ProviderRateLimits before = new ProviderRateLimits(pool(), rates(Map.of("email", 20)));
+        Queue<Long> at20 = new ConcurrentLinkedQueue<>();
+        run(1, List.of(new Sender(before, "email", at20)));
+
+        // A second instance starts with email lowered to 5/s; its first take replaces the stored configuration.
+        ProviderRateLimits restarted = new ProviderRateLimits(pool(), rates(Map.of("email", 5)));
+        Queue<Long> at5 = new ConcurrentLinkedQueue<>();
+        long start = System.nanoTime();
+        if (restarted.take("email", 1) == 1) {
+            at5.add(System.nanoTime());
+        }
+        // The instance started earlier keeps running with 20 in its configuration: the stored bucket (5/s) decides for it too.
+        Queue<Long> olderInstance = new ConcurrentLinkedQueue<>();
+        run(3, List.of(new Sender(before, "email", olderInstance), new Sender(restarted, "email", at5)));
+        double seconds = (System.nanoTime() - start) / (double) SECOND;
+
+        List<Long> after = new ArrayList<>(at5);
+        after.addAll(olderInstance);
+        int busiest = busiestSecond(after);
+        System.out.printf("Email at 20/s for 1 s: %d permits; restarted at 5/s, %.1f s: %d (restarted instance) + %d (older instance),"
+                + " at most %d in any 1-second window%n", at20.size(), seconds, at5.size(), olderInstance.size(), busiest);
+        assertThat(at20.size()).as("permits in the second at 20/s: more than the new rate allows").isGreaterThan(2 * 5);
+        assertThat(busiest).as("permits in the busiest second after the restart at 5/s").isLessThanOrEqualTo(5);
+        // At most 1 + 5 / 1.05 per second; a loaded machine wakes the senders late, so the sanity bound is lower here.
+        assertThat(after.size()).as("permits in %.1f s at 5/s", seconds).isGreaterThanOrEqualTo((int) (0.6 * 5 * seconds));
+        assertThat(olderInstance).as("the older instance still gets its share").isNotEmpty();
+    }
+
+    @Test
+    void permitsHandedBackCanBeTakenAtOnceByAnotherInstance() {
+        ProviderRateLimits first = new ProviderRateLimits(pool(), rates(Map.of("ops_webhook", 1, "in_app", 200)));
+        ProviderRateLimits second = new ProviderRateLimits(pool(), rates(Map.of("ops_webhook", 1, "in_app", 200)));
+
+        // Both pools connected first, so that the sequence below takes milliseconds, far less than the 1.05 s refill.
+        first.take("in_app", 1);
+        second.take("in_app", 1);
+        long start = System.nanoTime();
+        assertThat(first.take("ops_webhook", 1)).isEqualTo(1);
+        assertThat(first.take("ops_webhook", 1)).as("the one permit of this second is gone").isZero();
+        assertThat(second.take("ops_webhook", 1)).as("for the other instance too").isZero();
+        long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertThat(first.millisUntilNext("ops_webhook")).as("the next permit, 1.05 s after the first, without asking the database")
+                .isBetween(1050 - elapsedMillis - 2, 1050L);
+
+        first.giveBack("ops_webhook", 1);
+        assertThat(first.millisUntilNext("ops_webhook")).isZero();
+        assertThat(second.take("ops_webhook", 1)).as("the handed-back permit, taken by the other instance").isEqualTo(1);
+        assertThat(System.nanoTime() - start).as("well before the bucket would have refilled").isLessThan(SECOND);
+
+        // A take grants at most a twentieth of the rate at once (200/s: 10), so a second's worth is never spent in one go.
+        assertThat(first.maxPerTake("in_app")).isEqualTo(10);
+        assertThat(first.take("in_app", 50)).isBetween(9, 10);
+    }
+
+    @Test
+    void aRateThatIsNotAPositiveWholeNumberStopsStartupNamingTheKey() {
+        MockEnvironment bad = rates(Map.of()).withProperty("herald.sms.rate-per-second", "ten").withProperty("herald.push.rate-per-second", "0");
+        MockEnvironment missing = new MockEnvironment();
+        for (String channel : List.of("herald.mail", "herald.sms", "herald.push", "herald.ops-webhook")) {
+            missing.setProperty(channel + ".rate-per-second", "10");
+        }
+        assertThatThrownBy(() -> new ProviderRateLimits(pool(), bad))
+                .hasMessageContaining("config/application.yaml")
+                .hasMessageContaining("herald.sms.rate-per-second (HERALD_SMS_RATE_PER_SECOND) must be a whole number of provider calls per second")
+                .hasMessageContaining("was 'ten'")
+                .hasMessageContaining("herald.push.rate-per-second (HERALD_PUSH_RATE_PER_SECOND)")
+                .hasMessageContaining("was '0'")
+                .hasMessageNotContaining("herald.mail");
+        assertThatThrownBy(() -> new ProviderRateLimits(pool(), missing))
+                .hasMessageContaining("herald.in-app.rate-per-second (HERALD_IN_APP_RATE_PER_SECOND)")
+                .hasMessageContaining("was ''");
+    }
+
+    @Test
+    void anUnreachableDatabaseIsAnInfrastructureFaultNotAPermit() throws IOException {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        HikariDataSource unreachable = new HikariDataSource();
+        unreachable.setJdbcUrl("jdbc:postgresql://127.0.0.1:" + closedPort + "/postgres");
+        unreachable.setConnectionTimeout(500);
+        unreachable.setInitializationFailTimeout(-1);
+        pools.add(unreachable);
+        ProviderRateLimits limits = new ProviderRateLimits(unreachable, rates(Map.of()));
+
+        assertThatThrownBy(() -> limits.take("sms", 1))
+                .isInstanceOf(DataAccessResourceFailureException.class)
+                .hasMessageContaining("rate limit of channel sms")
+                .satisfies(failure -> assertThat(InfrastructureFaults.isInfrastructure(failure))
+                        .as("the engine pauses on it, as on any database outage").isTrue());
+    }
+
+    /** One sender thread's loop, as the engine's would be: take, "send" what was granted, wait on a scheduler when none. */
+    private record Sender(ProviderRateLimits limits, String channel, Queue<Long> grants) {
+    }
+
+    /** Runs three sender threads per sender for about the given seconds and waits for them to stop. */
+    private static void run(int seconds, List<Sender> senders) throws InterruptedException {
+        long deadline = System.nanoTime() + seconds * SECOND;
+        ScheduledExecutorService threads = Executors.newScheduledThreadPool(3 * senders.size());
+        CountDownLatch stopped = new CountDownLatch(3 * senders.size());
+        Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        try {
+            for (Sender sender : senders) {
+                for (int thread = 0; thread < 3; thread++) {
+                    threads.execute(new Runnable() {
+                        @Override
+                        public void run() {
+                            try {
+                                if (System.nanoTime() >= deadline) {
+                                    stopped.countDown();
+                                    return;
+                                }
+                                int granted = sender.limits().take(sender.channel(), 5);
+                                long now = System.nanoTime();
+                                for (int i = 0; i < granted; i++) {
+                                    sender.grants().add(now);
+                                }
+                                threads.schedule(this, granted > 0 ? 0 : sender.limits().millisUntilNext(sender.channel()), TimeUnit.MILLISECONDS);
+                            } catch (RuntimeException failure) {
+                                failures.add(failure);
+                                stopped.countDown();
+                            }
+                        }
+                    });
+                }
+            }
+            assertThat(stopped.await(seconds + 10L, TimeUnit.SECONDS)).as("senders stopped").isTrue();
+        } finally {
+            threads.shutdownNow();
+        }
+        assertThat(failures).as("sender failures").isEmpty();
+    }
+
+    /** The most grants in any window [t, t + 1 s) that starts at a grant. */
+    private static int busiestSecond(List<Long> grants) {
+        List<Long> times = grants.stream().sorted().toList();
+        int most = 0;
+        for (int first = 0, last = 0; first < times.size(); first++) {
+            while (last < times.size() && times.get(last) < times.get(first) + SECOND) {
+                last++;
+            }
+            most = Math.max(most, last - first);
+        }
+        return most;
+    }
+
+    /** The shortest time covered by {@code count} consecutive grants (Long.MAX_VALUE if there are fewer). */
+    private static long shortestSpan(List<Long> grants, int count) {
+        List<Long> times = grants.stream().sorted().toList();
+        long shortest = Long.MAX_VALUE;
+        for (int first = 0; first + count - 1 < times.size(); first++) {
+            shortest = Math.min(shortest, times.get(first + count - 1) - times.get(first));
+        }
+        return shortest;
+    }
+
+    /** A connection pool of its own, as a separate Herald instance has. */
+    private static HikariDataSource pool() {
+        HikariDataSource pool = new HikariDataSource();
+        pool.setJdbcUrl(postgres.getJdbcUrl("postgres", "postgres"));
+        pool.setMaximumPoolSize(4);
+        pools.add(pool);
+        return pool;
+    }
+
+    /** Every channel's rate, the defaults of config/application.yaml unless given. */
+    private static MockEnvironment rates(Map<String, Integer> given) {
+        MockEnvironment env = new MockEnvironment();
+        Map<String, Integer> defaults = Map.of("email", 20, "sms", 10, "push", 50, "ops_webhook", 1, "in_app", 200);
+        ProviderRateLimits.SETTINGS.forEach((channel, prefix) ->
+                env.setProperty(prefix + ".rate-per-second", String.valueOf(given.getOrDefault(channel, defaults.get(channel)))));
+        return env;
+    }
+}
