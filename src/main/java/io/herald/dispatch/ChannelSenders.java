@@ -142,7 +142,11 @@ public class ChannelSenders {
             if (due.size() < permits) {
                 rateLimits.giveBack(channel, permits - due.size());
             } else {
-                lane.woken = true;   // a full batch: there may be more at once
+                lane.woken = true;   // a full batch: there may be more
+                if (permits < room) {
+                    // The bucket ran dry before the room did: the next permit comes later, no need to ask before.
+                    lane.pausedUntil = now + rateLimits.millisUntilNext(channel);
+                }
             }
             lane.inFlight.addAndGet(due.size());
             return due;
