@@ -72,8 +72,8 @@ public class ProviderRateLimits {
     private static final Logger LOG = LoggerFactory.getLogger(ProviderRateLimits.class);
 
     /** Channel (as in the ledger and the catalog) -> its settings prefix in config/application.yaml. */
-    static final Map<String, String> SETTINGS = Map.of("email", "herald.mail", "sms", "herald.sms", "push", "herald.push",
-            "ops_webhook", "herald.ops-webhook", "in_app", "herald.in-app");
+    static final Map<String, String> SETTINGS = ChannelSettings.CHANNELS.stream()
+            .collect(java.util.stream.Collectors.toMap(channel -> channel, ChannelSettings::prefix));
 
     /** r + 1 permits are spread over at least this long, so that r per second holds with a margin. */
     static final Duration REFILL_PERIOD = Duration.ofMillis(1050);

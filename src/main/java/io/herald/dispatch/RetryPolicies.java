@@ -23,8 +23,8 @@ import org.springframework.stereotype.Component;
 public class RetryPolicies {
 
     /** Channel name -> its configuration prefix. */
-    private static final Map<String, String> PREFIX = Map.of(
-            "email", "herald.mail", "sms", "herald.sms", "push", "herald.push", "in_app", "herald.in-app", "ops_webhook", "herald.ops-webhook");
+    private static final Map<String, String> PREFIX = ChannelSettings.CHANNELS.stream()
+            .collect(java.util.stream.Collectors.toMap(channel -> channel, ChannelSettings::prefix));
 
     private final Environment env;
 
