@@ -28,8 +28,8 @@ import org.springframework.stereotype.Component;
 /**
  * Each channel's sender (routes/channel-sender-template.camel.yaml) takes its work from the ledger, not
  * from Kafka: dispatch queues deliveries PENDING and commits its offsets, and the sender claims due
- * PENDING and PARKED rows in batches, at most herald.&lt;settings&gt;.max-in-flight at a time and never more
- * than the channel's rate limit grants (ProviderRateLimits, shared by every instance), then runs each
+ * PENDING and PARKED rows in batches, at most herald.&lt;settings&gt;.max-in-flight sent at a time (and as many
+ * again waiting for a sender thread) and never more than the channel's rate limit grants (ProviderRateLimits, shared by every instance), then runs each
  * through its channel route on one of the sender's own threads. So no Kafka consumer waits on a
  * provider, a slow or failing provider only fills its own channel's slots, and a throttle never
  * sleeps: a sender without permits or room simply claims nothing until it has them.
@@ -123,9 +123,12 @@ public class ChannelSenders {
      */
     public List<Due> claim(String channel) {
         Lane lane = lane(channel);
-        int room = lane.maxInFlight - lane.inFlight.get();
+        // Up to max-in-flight being sent and as many again waiting on the sender's queue, so its threads never wait
+        // for the next claim; claimed when at least half of that is free, so one claim serves many deliveries.
+        int capacity = 2 * lane.maxInFlight;
+        int room = capacity - lane.inFlight.get();
         long now = System.currentTimeMillis();
-        if (room <= 0 || now < lane.pausedUntil || (!lane.woken && now - lane.lastLook < dueCheckMs)) {
+        if (room < Math.max(1, lane.maxInFlight) || now < lane.pausedUntil || (!lane.woken && now - lane.lastLook < dueCheckMs)) {
             return List.of();
         }
         lane.woken = false;
@@ -241,7 +244,7 @@ public class ChannelSenders {
         }
     }
 
-    /** Deliveries this instance has claimed and not yet finished, per channel (for metrics and tests). */
+    /** Deliveries this instance has claimed and not yet finished (sending or waiting for a sender thread), per channel. */
     public int inFlight(String channel) {
         return lane(channel).inFlight.get();
     }

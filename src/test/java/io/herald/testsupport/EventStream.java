@@ -75,7 +75,7 @@ public final class EventStream {
         env.put("HERALD_DELIVERY_MAX_RETRIES", "1");
         env.put("HERALD_DELIVERY_MAX_RETRY_DELAY_MS", "1000");
         env.put("HERALD_DELIVERY_TIMEOUTS_CONNECT_MS", "2000");
-        env.put("HERALD_DELIVERY_TIMEOUTS_RESPONSE_MS", "5000");
+        env.put("HERALD_DELIVERY_TIMEOUTS_RESPONSE_MS", "10000");   // the sandbox shares 2 cores with two instances
         env.put("HERALD_MAIL_CONNECT_TIMEOUT_MS", "2000");
         env.put("HERALD_MAIL_READ_TIMEOUT_MS", "5000");
         env.put("HERALD_MAIL_WRITE_TIMEOUT_MS", "2000");
