@@ -94,7 +94,7 @@ class CutOffCallsTest {
         registry.add("herald.delivery.breaker.minimum-calls", () -> "100");
         registry.add("herald.delivery.breaker.window", () -> "100");
         // Below the shared test context's 5 minutes: its sweep never takes this test's rows for a crash.
-        registry.add("herald.delivery.sending-timeout", () -> "PT1M");
+        registry.add("herald.delivery.sending-timeout", () -> "PT2M");
     }
 
     @AfterAll
@@ -110,7 +110,7 @@ class CutOffCallsTest {
                 .isEqualTo(202);
         await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "sms").get("state")));
         // What a kill -9 between handing the SMS over and recording the answer leaves behind.
-        jdbc.update("UPDATE delivery SET state = 'SENDING', updated_at = now() - interval '2 minutes' WHERE channel = 'sms'"
+        jdbc.update("UPDATE delivery SET state = 'SENDING', updated_at = now() - interval '3 minutes' WHERE channel = 'sms'"
                 + " AND notification_id = (SELECT id FROM notification WHERE idempotency_key = ?)", key);
 
         staleSendings.sweep();
@@ -163,7 +163,7 @@ class CutOffCallsTest {
 
         await().atMost(Duration.ofSeconds(30)).until(() -> "UNCERTAIN".equals(delivery(key, "push").get("state")));
         assertThat(delivery(key, "push").get("reason")).isEqualTo("push outcome unknown: the connection to the provider was lost after the"
-                + " request was sent, before any answer came; the provider does not honour the idempotency key, so it is not sent again"
+                + " request was sent, before its answer came; the provider does not honour the idempotency key, so it is not sent again"
                 + " by itself; check whether the customer received it, and resend if not");
         assertThat(delivery(key, "push").get("next_attempt_at")).isNull();
         assertThat(attempts(key, "push")).extracting(a -> a.get("outcome")).containsExactly("UNCERTAIN");
@@ -215,7 +215,7 @@ class CutOffCallsTest {
     private String customer(String name, String phone, String pushToken) {
         String customer = "cus_cut" + TICKETS.incrementAndGet();
         jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone, push_tokens) VALUES (?, ?, ?, ?, ?::jsonb)",
-                customer, name, customer + "@example.net", phone, pushToken == null ? null : "[\"fcm:" + pushToken + "\"]");
+                customer, name, customer + "@example.net", phone, pushToken == null ? "[]" : "[\"fcm:" + pushToken + "\"]");
         return customer;
     }
 

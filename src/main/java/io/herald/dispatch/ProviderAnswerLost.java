@@ -23,7 +23,7 @@ public class ProviderAnswerLost extends IOException {
 
     public ProviderAnswerLost(IOException lost) {
         super(lost instanceof SocketTimeoutException ? "provider did not answer within the response timeout after it was sent the request"
-                : "the connection to the provider was lost after the request was sent, before any answer came");
+                : "the connection to the provider was lost after the request was sent, before its answer came");
         this.timedOut = lost instanceof SocketTimeoutException;
         addSuppressed(lost);
     }
@@ -32,6 +32,6 @@ public class ProviderAnswerLost extends IOException {
     public String what(String settings) {
         return timedOut
                 ? "provider did not answer within the response timeout (" + settings + ".response-timeout-ms) after it was sent the request"
-                : "the connection to the provider was lost after the request was sent, before any answer came";
+                : "the connection to the provider was lost after the request was sent, before its answer came";
     }
 }
