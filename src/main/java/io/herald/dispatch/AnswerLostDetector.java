@@ -8,11 +8,7 @@ import org.apache.hc.client5.http.impl.ChainElement;
 import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
 import org.apache.hc.core5.http.ClassicHttpRequest;
 import org.apache.hc.core5.http.ClassicHttpResponse;
-import org.apache.hc.core5.http.ContentType;
-import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.HttpException;
-import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
-import org.apache.hc.core5.http.io.entity.EntityUtils;
 
 /**
  * Tells "nothing was sent" from "sent, and no answer came" on every camel-http call. It sits in
@@ -21,9 +17,8 @@ import org.apache.hc.core5.http.io.entity.EntityUtils;
  * connection in time fail before it and pass unchanged (nothing reached the provider). An I/O error
  * from the transport step itself (a read timed out waiting for the answer, the connection closed or
  * reset before the answer's status line) happened once the request was being written, so the provider
- * may have acted on it: it becomes {@link ProviderAnswerLost}. The answer's body is read here too (it is
- * small), so an answer cut off after its status line is caught the same way. An answer that arrived
- * in full, whatever its status, is passed on unchanged.
+ * may have acted on it: it becomes {@link ProviderAnswerLost}. An answer whose status line arrived,
+ * whatever its status, is passed on unchanged (the provider answered).
  */
 final class AnswerLostDetector implements ExecChainHandler {
 
@@ -35,19 +30,7 @@ final class AnswerLostDetector implements ExecChainHandler {
     public ClassicHttpResponse execute(ClassicHttpRequest request, ExecChain.Scope scope, ExecChain chain) throws IOException, HttpException {
         boolean connected = scope.execRuntime.isEndpointConnected();
         try {
-            ClassicHttpResponse response = chain.proceed(request, scope);
-            HttpEntity entity = response.getEntity();
-            if (entity != null && entity.isStreaming()) {
-                try {
-                    byte[] body = EntityUtils.toByteArray(entity);
-                    response.setEntity(new ByteArrayEntity(body, entity.getContentType() == null ? null
-                            : ContentType.parseLenient(entity.getContentType()), entity.getContentEncoding()));
-                } catch (IOException e) {
-                    response.close();
-                    throw e;
-                }
-            }
-            return response;
+            return chain.proceed(request, scope);
         } catch (ProviderAnswerLost e) {
             throw e;
         } catch (IOException e) {
