@@ -8,7 +8,8 @@ import org.springframework.context.annotation.Configuration;
 /**
  * Turns off Apache HttpClient's own silent retries (it re-sends on 503 and 429 by itself), so
  * every provider call is one attempt that the route's redelivery policy and circuit breaker
- * count and record.
+ * count and record. Also installs {@link AnswerLostDetector}, which tells a call that sent nothing from
+ * one whose answer never came.
  */
 @Configuration
 public class HttpClientRetries {
@@ -16,6 +17,9 @@ public class HttpClientRetries {
     @Bean
     ComponentCustomizer noHiddenHttpRetries() {
         return ComponentCustomizer.builder(HttpComponent.class)
-                .build(http -> http.setHttpClientConfigurer(builder -> builder.disableAutomaticRetries()));
+                .build(http -> http.setHttpClientConfigurer(builder -> {
+                    builder.disableAutomaticRetries();
+                    AnswerLostDetector.install(builder);
+                }));
     }
 }

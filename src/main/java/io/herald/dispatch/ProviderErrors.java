@@ -100,6 +100,10 @@ public class ProviderErrors {
             if (t instanceof EmailOutcomeUnknown) {
                 return t.getMessage();
             }
+            if (t instanceof ProviderAnswerLost lost) {
+                // Only on a channel that re-sends cut-off calls (elsewhere CutOffCalls makes it UNCERTAIN).
+                return lost.what("herald.<channel>") + "; the call may have reached it, so it is tried again with the same idempotency key";
+            }
             if (t instanceof ConnectException) {
                 return "provider unreachable (connection refused): " + t.getMessage();
             }

@@ -12,10 +12,11 @@ import org.springframework.stereotype.Component;
 
 /**
  * Deliveries left in SENDING by a crash (kill -9 between handing a message to the provider and
- * recording the answer). An email's outcome cannot be known, and email has no idempotency key a
- * server honours, so it becomes UNCERTAIN: flagged for a person to check, never silently sent
- * again (at most once). The other channels carry an Idempotency-Key the provider (or the inbox
- * table) deduplicates by, so they are PARKED for an immediate re-drive with the same key. Resends are
+ * recording the answer). Its outcome cannot be known. An email, and a call on an HTTP channel whose
+ * provider does not honour the Idempotency-Key (CutOffCalls: herald.&lt;channel&gt;.resend-cut-off-calls
+ * false, the default), becomes UNCERTAIN: flagged for a person to check, never silently sent again (at
+ * most once). In-app (the inbox table deduplicates) and an HTTP channel configured to re-send are
+ * PARKED for an immediate re-drive with the same key. Resends are
  * settled the same way, on their own rows. The claim of the cut-off attempt is withdrawn, so an
  * answer still arriving for it changes nothing (DeliveryLedger.settleStale).
  */
@@ -27,16 +28,18 @@ public class StaleSendings {
     private final DeliveryLedger ledger;
     private final Duration timeout;
     private final HeraldMetrics metrics;
+    private final CutOffCalls cutOffCalls;
 
     public StaleSendings(DeliveryLedger ledger, @Value("${herald.delivery.sending-timeout}") Duration timeout,
-                         HeraldMetrics metrics) {
+                         HeraldMetrics metrics, CutOffCalls cutOffCalls) {
         this.metrics = metrics;
+        this.cutOffCalls = cutOffCalls;
         this.ledger = ledger;
         this.timeout = timeout;
     }
 
     public void sweep() {
-        for (Map<String, Object> row : ledger.settleStale(timeout)) {
+        for (Map<String, Object> row : ledger.settleStale(timeout, cutOffCalls.resentChannels())) {
             metrics.delivery((String) row.get("channel"), (String) row.get("state"));
             log.warn("Delivery {} was left SENDING: now {}", row.get("id"), row.get("state"));
         }

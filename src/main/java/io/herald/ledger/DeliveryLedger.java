@@ -5,6 +5,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -356,42 +357,54 @@ public class DeliveryLedger {
     }
 
     /**
-     * Deliveries and resends left SENDING longer than {@code timeout} (a crash cut them off): an email
-     * becomes UNCERTAIN (it may have been delivered; flagged, never re-sent by itself), another channel
-     * PARKED for a re-drive now with the same provider idempotency key. Their claim is withdrawn, so
-     * an answer still arriving for them changes nothing. Each is kept as an attempt; the rows come back.
+     * Deliveries and resends left SENDING longer than {@code timeout} (a crash cut them off): on a channel
+     * in {@code resentChannels} (its provider, or the inbox table, recognises the repeat by its key) PARKED
+     * for a re-drive now with the same provider idempotency key; on any other (email, an HTTP channel
+     * whose provider does not honour the key) UNCERTAIN: it may have been delivered, so it is flagged for
+     * a person, never re-sent by itself. Their claim is withdrawn, so an answer still arriving for them
+     * changes nothing. Each is kept as an attempt; the rows come back.
      */
-    public List<Map<String, Object>> settleStale(Duration timeout) {
+    public List<Map<String, Object>> settleStale(Duration timeout, Collection<String> resentChannels) {
+        String channels = String.join(",", resentChannels);
         List<Map<String, Object>> settled = new ArrayList<>(jdbc.queryForList("""
                 UPDATE delivery SET
-                  state = CASE WHEN channel = 'email' THEN 'UNCERTAIN' ELSE 'PARKED' END,
-                  next_attempt_at = CASE WHEN channel = 'email' THEN NULL ELSE now() END,
-                  reason = CASE WHEN channel = 'email'
+                  state = CASE WHEN channel = ANY(resent.channels) THEN 'PARKED' ELSE 'UNCERTAIN' END,
+                  next_attempt_at = CASE WHEN channel = ANY(resent.channels) THEN now() ELSE NULL END,
+                  reason = CASE WHEN channel = ANY(resent.channels)
+                    THEN channel || ' outcome unknown: Herald stopped while calling the provider at ' || updated_at
+                         || '; sent again with the same idempotency key'
+                    WHEN channel = 'email'
                     THEN 'email outcome unknown: Herald stopped while handing it to the SMTP server at ' || updated_at
                          || '; check whether the customer received it, and resend if not'
                     ELSE channel || ' outcome unknown: Herald stopped while calling the provider at ' || updated_at
-                         || '; sent again with the same idempotency key' END,
-                  failed_at = CASE WHEN channel = 'email' THEN COALESCE(failed_at, now()) ELSE failed_at END,
+                         || '; the provider does not honour the idempotency key, so it is not sent again by itself;'
+                         || ' check whether the customer received it, and resend if not' END,
+                  failed_at = CASE WHEN channel = ANY(resent.channels) THEN failed_at ELSE COALESCE(failed_at, now()) END,
                   claim_token = NULL,
                   updated_at = now()
+                FROM (SELECT string_to_array(?, ',') AS channels) resent
                 WHERE id IN (SELECT id FROM delivery WHERE state = 'SENDING' AND updated_at < now() - make_interval(secs => ?)
                              FOR UPDATE SKIP LOCKED)
-                RETURNING id, channel, state, reason""", timeout.toSeconds()));
+                RETURNING id, channel, state, reason""", channels, timeout.toSeconds()));
         settled.addAll(jdbc.queryForList("""
                 UPDATE delivery_resend r SET
-                  outcome = CASE WHEN d.channel = 'email' THEN 'UNCERTAIN' ELSE 'PARKED' END,
-                  next_attempt_at = CASE WHEN d.channel = 'email' THEN NULL ELSE now() END,
-                  reason = CASE WHEN d.channel = 'email'
+                  outcome = CASE WHEN d.channel = ANY(resent.channels) THEN 'PARKED' ELSE 'UNCERTAIN' END,
+                  next_attempt_at = CASE WHEN d.channel = ANY(resent.channels) THEN now() ELSE NULL END,
+                  reason = CASE WHEN d.channel = ANY(resent.channels)
+                    THEN 'resend ' || r.id || ': ' || d.channel || ' outcome unknown: Herald stopped while calling the provider at '
+                         || r.updated_at || '; sent again with the same resend key'
+                    WHEN d.channel = 'email'
                     THEN 'resend ' || r.id || ': email outcome unknown: Herald stopped while handing it to the SMTP server at ' || r.updated_at
                          || '; check whether the customer received it'
                     ELSE 'resend ' || r.id || ': ' || d.channel || ' outcome unknown: Herald stopped while calling the provider at '
-                         || r.updated_at || '; sent again with the same resend key' END,
+                         || r.updated_at || '; the provider does not honour the idempotency key, so it is not sent again by itself;'
+                         || ' check whether the customer received it' END,
                   claim_token = NULL,
                   updated_at = now()
-                FROM delivery d
+                FROM delivery d, (SELECT string_to_array(?, ',') AS channels) resent
                 WHERE d.id = r.delivery_id AND r.id IN (SELECT id FROM delivery_resend WHERE outcome = 'SENDING'
                                                          AND updated_at < now() - make_interval(secs => ?) FOR UPDATE SKIP LOCKED)
-                RETURNING d.id, d.channel, r.outcome AS state, r.reason""", timeout.toSeconds()));
+                RETURNING d.id, d.channel, r.outcome AS state, r.reason""", channels, timeout.toSeconds()));
         for (Map<String, Object> row : settled) {
             attempt(((Number) row.get("id")).longValue(), (String) row.get("state"), null, (String) row.get("reason"));
         }
