@@ -62,7 +62,7 @@ public class ChannelSenders {
     }
 
     /** Outcomes after which a first-success notification queues its next channel. */
-    private static final java.util.Set<String> CHAIN_MOVES_ON = java.util.Set.of("FAILED", "SKIPPED", "SENT", "DELIVERED");
+    private static final java.util.Set<String> CHAIN_MOVES_ON = java.util.Set.of("FAILED", "SKIPPED", "UNCERTAIN", "SENT", "DELIVERED");
 
     private final Map<String, Lane> lanes = new LinkedHashMap<>();
     private final DeliveryLedger ledger;
@@ -197,8 +197,9 @@ public class ChannelSenders {
 
     /**
      * After the channel route: with strategy first-success, a channel that has ended queues the next
-     * channel in catalog order: one that was not sent (FAILED, SKIPPED) so it is tried, one that was
-     * sent so the next is recorded SKIPPED as not needed (its prepare finds the channel that sent it).
+     * channel in catalog order: one that was not sent (FAILED, SKIPPED) or may not have been (UNCERTAIN
+     * does not count as sent) so it is tried, one that was sent so the next is recorded SKIPPED as not
+     * needed (its prepare finds the channel that sent it).
      */
     void afterAttempt(Exchange exchange) {
         CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
@@ -213,7 +214,7 @@ public class ChannelSenders {
         }
         String state = ledger.state(deliveryId);
         if (!CHAIN_MOVES_ON.contains(state)) {
-            return;   // PARKED (resends only), UNCERTAIN: it may have reached the customer, so nothing more is sent by itself
+            return;   // still in progress (a resend's delivery), or PARKED (first-success never parks a delivery)
         }
         List<String> channels = entry.channels();
         int next = channels.indexOf(channel) + 1;
