@@ -115,13 +115,18 @@ public final class PackagedHerald {
     public static Process startHealthy(Map<String, String> env, int port, Path log) throws IOException {
         Process herald = start(env, log);
         HttpClient http = HttpClient.newHttpClient();
-        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).ignoreExceptionsInstanceOf(IOException.class).until(() -> {
-            if (!herald.isAlive()) {
-                throw new AssertionError("Herald exited with " + herald.exitValue() + " before it was healthy; see " + log);
-            }
-            return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/health")).build(),
-                    HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
-        });
+        try {
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).ignoreExceptionsInstanceOf(IOException.class).until(() -> {
+                if (!herald.isAlive()) {
+                    throw new AssertionError("Herald exited with " + herald.exitValue() + " before it was healthy; see " + log);
+                }
+                return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/health")).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
+            });
+        } catch (RuntimeException | Error e) {
+            herald.destroyForcibly();   // never leave a half-started Herald running after the test
+            throw e;
+        }
         return herald;
     }
 
