@@ -66,6 +66,7 @@ public final class EventStream {
         env.put("HERALD_MAIL_RATE_PER_SECOND", "5000");
         env.put("HERALD_SMS_RATE_PER_SECOND", "5000");
         env.put("HERALD_OPS_WEBHOOK_RATE_PER_SECOND", "5000");
+        env.put("HERALD_OPS_WEBHOOK_MAX_IN_FLIGHT", "16");   // a post per event here (ops: each), to a fast sandbox
         // These ITs count one ops post per event (its own Idempotency-Key): the per-notification path, ops: each.
         env.put("HERALD_CATALOG", OpsEachCatalog.file().toString());
         env.put("HERALD_DELIVERY_RETRY_DELAY_MS", "200");
