@@ -29,10 +29,10 @@ import org.springframework.stereotype.Component;
  * Each channel's sender (routes/channel-sender-template.camel.yaml) takes its work from the ledger, not
  * from Kafka: dispatch queues deliveries PENDING and commits its offsets, and the sender claims due
  * PENDING and PARKED rows in batches, at most herald.&lt;settings&gt;.max-in-flight sent at a time (and as many
- * again waiting for a sender thread) and never more than the channel's rate limit grants (ProviderRateLimits, shared by every instance), then runs each
- * through its channel route on one of the sender's own threads. So no Kafka consumer waits on a
- * provider, a slow or failing provider only fills its own channel's slots, and a throttle never
- * sleeps: a sender without permits or room simply claims nothing until it has them.
+ * again waiting for a sender thread), then runs each through its channel route on one of the
+ * sender's own threads, where the channel's rate limit is kept right before the provider call
+ * (ProviderPermits: permits shared by every instance). So no Kafka consumer waits on a provider or a
+ * throttle, and a slow, failing or rate-limited provider only holds its own channel's threads.
  *
  * <p>A sender looks in the ledger when dispatch has woken it (new deliveries queued), when one of its
  * deliveries has finished (room again; a customer's next message may be free), and otherwise every
@@ -66,7 +66,6 @@ public class ChannelSenders {
 
     private final Map<String, Lane> lanes = new LinkedHashMap<>();
     private final DeliveryLedger ledger;
-    private final ProviderRateLimits rateLimits;
     private final CustomerDirectory directory;
     private final NotificationCatalog catalog;
     private final ObjectMapper json;
@@ -74,12 +73,11 @@ public class ChannelSenders {
     private final long dueCheckMs;
     private final Duration lease;
 
-    public ChannelSenders(DeliveryLedger ledger, ProviderRateLimits rateLimits, CustomerDirectory directory, NotificationCatalog catalog,
+    public ChannelSenders(DeliveryLedger ledger, CustomerDirectory directory, NotificationCatalog catalog,
                           ObjectMapper json, HeraldMetrics metrics, Environment env,
                           @Value("${herald.delivery.due-check-ms:1000}") long dueCheckMs,
                           @Value("${herald.delivery.claim-lease:PT2M}") Duration lease) {
         this.ledger = ledger;
-        this.rateLimits = rateLimits;
         this.directory = directory;
         this.catalog = catalog;
         this.json = json;
@@ -116,9 +114,9 @@ public class ChannelSenders {
     }
 
     /**
-     * The channel's next deliveries to send, claimed for this instance: as many as it has room for
-     * and the rate limit grants now. Empty, without asking the database, while the sender is full, has
-     * no permits, or has nothing new to look for. While the database cannot be reached the sender
+     * The channel's next deliveries to send, claimed for this instance: as many as it has room for.
+     * Empty, without asking the database, while the sender is full or has nothing new to look for.
+     * The rate limit is kept right before each provider call (ProviderPermits), not here. While the database cannot be reached the sender
      * pauses (a WARN line every 10 s) and tries again; nothing is lost, the rows stay in the ledger.
      */
     public List<Due> claim(String channel) {
@@ -133,23 +131,10 @@ public class ChannelSenders {
         }
         lane.woken = false;
         lane.lastLook = now;
-        int permits = 0;
         try {
-            permits = rateLimits.take(channel, room);
-            if (permits == 0) {
-                lane.pausedUntil = now + Math.max(1, rateLimits.millisUntilNext(channel));
-                lane.woken = true;
-                return List.of();
-            }
-            List<Due> due = ledger.claimDue(channel, permits, lease, this::due);
-            if (due.size() < permits) {
-                rateLimits.giveBack(channel, permits - due.size());
-            } else {
+            List<Due> due = ledger.claimDue(channel, room, lease, this::due);
+            if (due.size() == room) {
                 lane.woken = true;   // a full batch: there may be more
-                if (permits < room) {
-                    // The bucket ran dry before the room did: the next permit comes later, no need to ask before.
-                    lane.pausedUntil = now + rateLimits.millisUntilNext(channel);
-                }
             }
             lane.inFlight.addAndGet(due.size());
             return due;
