@@ -1,5 +1,7 @@
 package io.herald.ingest;
 
+import java.util.Map;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -49,6 +51,7 @@ public class NotificationIntake {
         this.metrics = metrics;
     }
 
+    @SuppressWarnings("unchecked")
     public void admit(Exchange exchange) throws JsonProcessingException {
         String source = exchange.getProperty(SOURCE, String.class);
         String raw = exchange.getProperty(RAW, String.class);
@@ -61,11 +64,15 @@ public class NotificationIntake {
         if (mapped.hasNonNull("contactUpdate")) {
             ContactUpdate update = validator.contactUpdate(mapped.get("contactUpdate"), source, mapped.path("sourceEventId").asText("?"));
             exchange.setProperty(OUTCOME, directory.apply(update) ? "DIRECTORY_UPDATED" : "STALE_CONTACT_UPDATE");
+            Map<String, Customer> known = exchange.getProperty(IntakeBatch.CUSTOMERS, Map.class);
+            if (known != null) {
+                known.clear();
+            }
             return;
         }
         CanonicalNotification notification = validator.validate(mapped);
         Customer customer = notification.customerId() != null
-                ? directory.resolve(notification.source(), notification.sourceEventId(), notification.customerId())
+                ? resolve(exchange, notification)
                 : directory.resolveByEmail(notification.source(), notification.sourceEventId(), mapped.path("customerEmail").asText());
         notification = notification.forCustomer(customer.customerId());
         String canonical = json.writeValueAsString(notification);
@@ -75,6 +82,24 @@ public class NotificationIntake {
         exchange.setProperty(OUTCOME, admission == NotificationLedger.Admission.DUPLICATE ? "DUPLICATE" : "ROUTE");
         exchange.getMessage().setHeader("kafka.KEY", notification.customerId());
         exchange.getMessage().setBody(canonical);
+    }
+
+    /**
+     * The customer named by id. In a batch, each customer is looked up once (the batch's earlier events found
+     * them already); a contact change in the batch clears what was looked up, so a later event sees it.
+     */
+    @SuppressWarnings("unchecked")
+    private Customer resolve(Exchange exchange, CanonicalNotification notification) {
+        Map<String, Customer> known = exchange.getProperty(IntakeBatch.CUSTOMERS, Map.class);
+        if (known == null) {
+            return directory.resolve(notification.source(), notification.sourceEventId(), notification.customerId());
+        }
+        Customer customer = known.get(notification.customerId());
+        if (customer == null) {
+            customer = directory.resolve(notification.source(), notification.sourceEventId(), notification.customerId());
+            known.put(notification.customerId(), customer);
+        }
+        return customer;
     }
 
 }
