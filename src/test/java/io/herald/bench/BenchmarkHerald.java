@@ -165,7 +165,7 @@ abstract class BenchmarkHerald {
     Map<String, Long> post(int count, double perSecond, IntFunction<Post> event) {
         AtomicInteger threads = new AtomicInteger();
         ExecutorService executor = Executors.newFixedThreadPool(4, r -> new Thread(r, "bench-driver-" + threads.incrementAndGet()));
-        HttpClient client = HttpClient.newBuilder().executor(executor).connectTimeout(Duration.ofSeconds(10)).build();
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(executor).connectTimeout(Duration.ofSeconds(10)).build();
         Map<String, Long> accepted = new ConcurrentHashMap<>();
         ConcurrentLinkedQueue<Integer> refused = new ConcurrentLinkedQueue<>();
         Semaphore inFlight = new Semaphore(32);

@@ -70,13 +70,20 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, lo
         return new CpuByStage(names, nanos, jvm, postgres);
     }
 
-    /** CPU per notification since {@code before}, in milliseconds, by stage; "Herald" and "PostgreSQL" are the totals. */
-    Map<String, Double> perNotificationSince(CpuByStage before, double notifications) {
+    /** CPU per notification, ms, by stage ("Herald", "JVM total" and "PostgreSQL" are totals), and each stage's busiest threads. */
+    record Report(Map<String, Double> perStage, Map<String, String> busiestThreads) {
+        double get(String stage) {
+            return perStage.getOrDefault(stage, 0.0);
+        }
+    }
+
+    /** CPU per notification since {@code before}, in milliseconds, by stage. */
+    Report perNotificationSince(CpuByStage before, double notifications) {
         Map<String, Long> used = new LinkedHashMap<>();
         HERALD.keySet().forEach(stage -> used.put(stage, 0L));
         used.put(OTHER, 0L);
         SERVICES.keySet().forEach(service -> used.put(service, 0L));
-        Map<String, Long> otherByName = new HashMap<>();
+        Map<String, Map<String, Long>> byName = new HashMap<>();
         long counted = 0;
         for (Map.Entry<Long, Long> thread : threadNanos.entrySet()) {
             long ns = thread.getValue() - before.threadNanos.getOrDefault(thread.getKey(), 0L);
@@ -85,22 +92,22 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, lo
                             Stream.concat(HERALD.entrySet().stream(), SERVICES.entrySet().stream().filter(e -> e.getKey().startsWith("Kafka broker"))))
                     .filter(e -> e.getValue().matcher(name).find()).map(Map.Entry::getKey).findFirst().orElse(OTHER);
             used.merge(stage, ns, Long::sum);
-            if (stage.equals(OTHER)) {
-                otherByName.merge(name.replaceAll("\\d+", "#"), ns, Long::sum);
-            }
+            byName.computeIfAbsent(stage, s -> new HashMap<>()).merge(name.replaceAll("\\d+", "#"), ns, Long::sum);
             counted += ns;
         }
         long jvm = jvmNanos - before.jvmNanos;
         used.put(GC_JIT, Math.max(0, jvm - counted));
         long services = SERVICES.keySet().stream().mapToLong(used::get).sum();
-        Map<String, Double> result = new LinkedHashMap<>();
-        used.forEach((stage, ns) -> result.put(stage, ns / 1e6 / notifications));
-        result.put("Herald", (jvm - services) / 1e6 / notifications);
-        result.put("JVM total", jvm / 1e6 / notifications);
-        result.put("PostgreSQL", (postgresNanos - before.postgresNanos) / 1e6 / notifications);
-        otherByName.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(5)
-                .forEach(e -> result.put("  other: " + e.getKey(), e.getValue() / 1e6 / notifications));
-        return result;
+        Map<String, Double> perStage = new LinkedHashMap<>();
+        used.forEach((stage, ns) -> perStage.put(stage, ns / 1e6 / notifications));
+        perStage.put("Herald", (jvm - services) / 1e6 / notifications);
+        perStage.put("JVM total", jvm / 1e6 / notifications);
+        perStage.put("PostgreSQL", (postgresNanos - before.postgresNanos) / 1e6 / notifications);
+        Map<String, String> busiest = new HashMap<>();
+        byName.forEach((stage, names) -> busiest.put(stage, names.entrySet().stream()
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(3)
+                .map(e -> String.format("%s %.2f", e.getKey(), e.getValue() / 1e6 / notifications)).reduce((x, y) -> x + "; " + y).orElse("")));
+        return new Report(perStage, busiest);
     }
 
     /** Herald's stages, in print order. */

@@ -43,7 +43,7 @@ class ThroughputBenchmark extends BenchmarkHerald {
 
     /** One scenario's figures, for the summary. */
     record Result(String name, int events, boolean drained, double seconds, double notificationsPerSecond, double deliveriesPerSecond,
-                  double acceptedPerSecond, long p50, long p99, Map<String, Double> cpu, double transactions, long heapMiB, int peakInFlight) {
+                  double acceptedPerSecond, long p50, long p99, CpuByStage.Report cpu, double transactions, long heapMiB, int peakInFlight) {
     }
 
     @Test
@@ -114,7 +114,7 @@ class ThroughputBenchmark extends BenchmarkHerald {
             all.addAll(channelLatencies);
         }
         Collections.sort(all);
-        Map<String, Double> cpu = cpuAfter.perNotificationSince(cpuBefore, notifications);
+        CpuByStage.Report cpu = cpuAfter.perNotificationSince(cpuBefore, notifications);
         Result result = new Result(name, events, drained, seconds, notifications / seconds, delivered / seconds,
                 events / Math.max(0.001, (lastAccepted - firstAccepted) / 1000.0), percentile(all, 0.50), percentile(all, 0.99),
                 cpu, transactions / notifications, heap, providers.peakInFlight());
@@ -137,10 +137,8 @@ class ThroughputBenchmark extends BenchmarkHerald {
         System.out.println("CPU per notification, ms:");
         System.out.printf("  %-40s %6.2f%n", "Herald (JVM less the services below)", cpu.get("Herald"));
         for (String stage : CpuByStage.heraldStages()) {
-            System.out.printf("    %-38s %6.2f%n", stage, cpu.get(stage));
+            System.out.printf("    %-38s %6.2f   %s%n", stage, cpu.get(stage), cpu.busiestThreads().getOrDefault(stage, ""));
         }
-        cpu.entrySet().stream().filter(e -> e.getKey().startsWith("  other: "))
-                .forEach(e -> System.out.printf("      %-36s %6.2f%n", e.getKey().substring(9), e.getValue()));
         for (String service : CpuByStage.serviceStages()) {
             System.out.printf("  %-40s %6.2f (not Herald)%n", service, cpu.get(service));
         }
