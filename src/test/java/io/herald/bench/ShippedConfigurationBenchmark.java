@@ -40,16 +40,17 @@ class ShippedConfigurationBenchmark extends BenchmarkHerald {
         registry.add("herald.catalog", () -> Path.of("config", "catalog.yaml").toAbsolutePath().toString());
         Properties shipped = yaml("config/application.yaml");
         Properties local = yaml("config/application-local.yaml");
-        for (String key : local.stringPropertyNames().stream().sorted().toList()) {
+        // YAML numbers come as Integer, not String: read the values with get(), not getProperty().
+        for (String key : local.keySet().stream().map(String::valueOf).sorted().toList()) {
             if (!key.startsWith("herald.") || WHERE_NOT_HOW.stream().anyMatch(key::contains)) {
                 continue;
             }
-            String value = shipped.getProperty(key);
+            Object value = shipped.get(key);
             if (value != null) {
                 registry.add(key, () -> value);
                 restored.add(key + "=" + value);
             } else {
-                kept.add(key + "=" + local.getProperty(key));
+                kept.add(key + "=" + local.get(key));
             }
         }
     }
@@ -114,9 +115,12 @@ class ShippedConfigurationBenchmark extends BenchmarkHerald {
                         + " %d emails at %.0f/s at least %.0f s); the digests follow the last dispatched item within one digest interval (%s ms)%n",
                 smsBound >= emailBound ? "SMS" : "email", burst, smsRate, smsBound, burst, mailRate, emailBound,
                 setting(settings, "herald.ops-webhook.digest-interval-ms"));
-        System.out.printf("measured vs bound: customers done after %.0f s, %.0f%% of the %.0f s the limits allow at best%n",
-                (Math.max(lastEmail, lastSms) - first) / 1000.0, 100 * Math.max(emailBound, smsBound) / Math.max(0.001, (Math.max(lastEmail, lastSms) - first) / 1000.0),
-                Math.max(emailBound, smsBound));
+        double done = (Math.max(lastEmail, lastSms) - first) / 1000.0;
+        double bound = Math.max(emailBound, smsBound);
+        System.out.printf("measured vs bound: customers done after %.0f s; the rate limits alone would allow %.0f s (%.0f%% of it)%s%n",
+                done, bound, 100 * bound / Math.max(0.001, done),
+                done > 1.2 * bound ? String.format(": the limits do not explain it; the engine's own pace with providers answering after %d ms"
+                        + " bounds this burst (%.1f notifications/s)", latency.toMillis(), burst / Math.max(0.001, done)) : "");
     }
 
     private static int maxInAnySecond(List<Long> sortedTimes) {

@@ -191,22 +191,14 @@ class SmsOutageBenchmark extends BenchmarkHerald {
         if (outage != null) {
             long lastSms = providers.requests(SMS_PATH).stream().filter(r -> r.status() == 200 && r.idempotencyKey() != null
                     && r.idempotencyKey().startsWith(keys)).mapToLong(HttpSink.Request::receivedAtMillis).max().orElse(outageEnd.get());
-            System.out.printf("     %s parked at least once; the last SMS reached the provider %.0f s after it was back%n",
-                    parkedSms(keys), (lastSms - outageEnd.get()) / 1000.0);
+            long heldBack = accepted.entrySet().stream().filter(e -> e.getValue() < outageEnd.get())
+                    .map(e -> requested.get("sms").get(e.getKey())).filter(at -> at != null && at >= outageEnd.get()).count();
+            System.out.printf("     %d SMS of events accepted before the provider was back reached it only after (held back by the outage and sent"
+                    + " after recovery); the last SMS reached it %.0f s after it was back%n", heldBack, (lastSms - outageEnd.get()) / 1000.0);
         }
         if (once != events || twice != 0) {
             smsProblems.add(String.format("%s: %d of %d SMS accepted once, %d more than once", name, once, events, twice));
         }
         return result;
-    }
-
-    /** How many of the run's SMS were parked (the ledger's parked_count; "n/a" if the engine keeps no such column). */
-    private String parkedSms(String keys) {
-        try {
-            return String.valueOf(jdbc.queryForObject("SELECT count(*) FROM delivery d JOIN notification n ON n.id = d.notification_id"
-                    + " WHERE n.idempotency_key LIKE ? AND d.channel = 'sms' AND d.parked_count > 0", Long.class, keys + "%"));
-        } catch (RuntimeException noSuchColumn) {
-            return "n/a";
-        }
     }
 }
