@@ -314,6 +314,12 @@ abstract class BenchmarkHerald {
                 .mapToLong(p -> p.getPeakUsage().getUsed()).sum() / (1024 * 1024);
     }
 
+    /** The machine as the figures saw it: cores, and the 1-minute load average (other work on it competes with Herald). */
+    static String machine() {
+        return String.format("%d cores, 1-min load average %.1f", Runtime.getRuntime().availableProcessors(),
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    }
+
     static String setting(Environment settings, String key) {
         return settings.getProperty(key, "(unset)");
     }

@@ -25,7 +25,7 @@ import java.util.stream.Stream;
  * ended meanwhile are charged to Herald, so its figure is not flattered. PostgreSQL runs as its own
  * processes, found by its port.
  */
-record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, long jvmNanos, long postgresNanos) {
+record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, long jvmNanos, long postgresNanos, long gcMillis, long jitMillis) {
 
     static final String WEBHOOK = "webhook (HTTP threads)";
     static final String INTAKE = "intake (source topic consumers)";
@@ -34,6 +34,8 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, lo
     static final String KAFKA_IO = "Kafka client I/O";
     static final String OTHER = "other Herald threads";
     static final String GC_JIT = "GC, JIT, ended threads";
+    static final String GC = "  of which GC (collectors' time)";
+    static final String JIT = "  of which JIT (compilers' time)";
 
     private static final Map<String, Pattern> HERALD = new LinkedHashMap<>();
     private static final Map<String, Pattern> SERVICES = new LinkedHashMap<>();
@@ -67,7 +69,9 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, lo
                 .filter(p -> p.info().commandLine().map(c -> c.contains("postgres") && c.contains("-p " + databasePort + " ")).orElse(false))
                 .flatMap(p -> Stream.concat(Stream.of(p), p.descendants()))
                 .mapToLong(p -> p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L)).sum();
-        return new CpuByStage(names, nanos, jvm, postgres);
+        long gc = ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(c -> Math.max(0, c.getCollectionTime())).sum();
+        long jit = ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
+        return new CpuByStage(names, nanos, jvm, postgres, gc, jit);
     }
 
     /** CPU per notification, ms, by stage ("Herald", "JVM total" and "PostgreSQL" are totals), and each stage's busiest threads. */
@@ -97,6 +101,9 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, lo
         }
         long jvm = jvmNanos - before.jvmNanos;
         used.put(GC_JIT, Math.max(0, jvm - counted));
+        // Collectors' and compilers' own times (elapsed, as the MXBeans report them): what the line above is mostly made of.
+        used.put(GC, (gcMillis - before.gcMillis) * 1_000_000);
+        used.put(JIT, (jitMillis - before.jitMillis) * 1_000_000);
         long services = SERVICES.keySet().stream().mapToLong(used::get).sum();
         Map<String, Double> perStage = new LinkedHashMap<>();
         used.forEach((stage, ns) -> perStage.put(stage, ns / 1e6 / notifications));
@@ -112,7 +119,7 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, lo
 
     /** Herald's stages, in print order. */
     static List<String> heraldStages() {
-        return Stream.concat(HERALD.keySet().stream(), Stream.of(OTHER, GC_JIT)).toList();
+        return Stream.concat(HERALD.keySet().stream(), Stream.of(OTHER, GC_JIT, GC, JIT)).toList();
     }
 
     static List<String> serviceStages() {

@@ -99,7 +99,8 @@ class ShippedConfigurationBenchmark extends BenchmarkHerald {
         long lastSms = sms.isEmpty() ? first : sms.get(sms.size() - 1).receivedAtMillis();
         long lastDigest = digests.isEmpty() ? first : digests.get(digests.size() - 1).receivedAtMillis();
 
-        System.out.printf("burst accepted by the webhook in %.1f s (%d events)%n", (lastAccepted - first) / 1000.0, wanted.size());
+        System.out.printf("burst accepted by the webhook in %.1f s (%d events); machine at the end: %s%n", (lastAccepted - first) / 1000.0,
+                wanted.size(), machine());
         System.out.printf("every customer email sent    %6.1f s after the first event %s(%d emails, %.1f/s; at most %d in any second; limit %s/s)%n",
                 (lastEmail - first) / 1000.0, customers ? "" : "NOT ALL ", email.size(), email.size() / Math.max(0.001, (lastEmail - first) / 1000.0),
                 maxInAnySecond(email), setting(settings, "herald.mail.rate-per-second"));

@@ -166,7 +166,7 @@ class SmsOutageBenchmark extends BenchmarkHerald {
             result.put(window, perChannel);
         });
 
-        System.out.printf("%n--- %s: %d notifications over %d s ---%n", name, events, load.toSeconds());
+        System.out.printf("%n--- %s: %d notifications over %d s (%s) ---%n", name, events, load.toSeconds(), machine());
         result.forEach((window, perChannel) -> {
             long[] span = windows.get(window);
             System.out.printf("%-10s (%3d s)%n", window, (span[1] - span[0]) / 1000);

@@ -124,6 +124,7 @@ class ThroughputBenchmark extends BenchmarkHerald {
         if (!drained) {
             System.out.printf("DID NOT DRAIN within %s: %d of %d deliveries made; the rates below are over those%n", maxDrain, delivered, 3L * events);
         }
+        System.out.printf("machine at the end             %s%n", machine());
         System.out.printf("wall time                      %.1f s (first event accepted -> last provider request)%n", seconds);
         System.out.printf("sustained                      %.0f notifications/s, %.0f deliveries/s%n", result.notificationsPerSecond(), result.deliveriesPerSecond());
         System.out.printf("webhook accepted               %.0f events/s (the burst went in this fast)%n", result.acceptedPerSecond());
