@@ -84,6 +84,16 @@ abstract class BenchmarkHerald {
 
     private final AtomicInteger runs = new AtomicInteger();
 
+    /** The load client's threads live as long as the JVM, so their CPU is counted as the client's, not as "ended threads". */
+    private static final AtomicInteger CLIENT_THREADS = new AtomicInteger();
+    private static final ExecutorService CLIENT_EXECUTOR = Executors.newFixedThreadPool(4, r -> {
+        Thread thread = new Thread(r, "bench-driver-" + CLIENT_THREADS.incrementAndGet());
+        thread.setDaemon(true);
+        return thread;
+    });
+    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(CLIENT_EXECUTOR)
+            .connectTimeout(Duration.ofSeconds(10)).build();
+
     @DynamicPropertySource
     static void embeddedStackAndSinks(DynamicPropertyRegistry registry) {
         Set<String> replaced = Set.of("herald.mail.host", "herald.mail.port");
@@ -163,9 +173,6 @@ abstract class BenchmarkHerald {
      * post (503 while Herald's Kafka is slow) is posted again, as Stripe and Zendesk do.
      */
     Map<String, Long> post(int count, double perSecond, IntFunction<Post> event) {
-        AtomicInteger threads = new AtomicInteger();
-        ExecutorService executor = Executors.newFixedThreadPool(4, r -> new Thread(r, "bench-driver-" + threads.incrementAndGet()));
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(executor).connectTimeout(Duration.ofSeconds(10)).build();
         Map<String, Long> accepted = new ConcurrentHashMap<>();
         ConcurrentLinkedQueue<Integer> refused = new ConcurrentLinkedQueue<>();
         Semaphore inFlight = new Semaphore(32);
@@ -182,7 +189,7 @@ abstract class BenchmarkHerald {
                 inFlight.acquireUninterruptibly();
                 int index = i;
                 Post post = event.apply(i);
-                client.sendAsync(request(post), HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
+                CLIENT.sendAsync(request(post), HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
                     if (error == null && response.statusCode() == 202) {
                         accepted.put(post.key(), System.currentTimeMillis());
                     } else {
@@ -196,7 +203,7 @@ abstract class BenchmarkHerald {
             for (Integer index = refused.poll(); index != null; index = refused.poll()) {
                 Post post = event.apply(index);
                 retries++;
-                HttpResponse<Void> response = client.send(request(post), HttpResponse.BodyHandlers.discarding());
+                HttpResponse<Void> response = CLIENT.send(request(post), HttpResponse.BodyHandlers.discarding());
                 if (response.statusCode() == 202) {
                     accepted.put(post.key(), System.currentTimeMillis());
                 } else if (retries < count + 100) {
@@ -210,8 +217,6 @@ abstract class BenchmarkHerald {
             throw new IllegalStateException(e);
         } catch (java.io.IOException e) {
             throw new IllegalStateException("posting to Herald's webhook failed: " + e.getMessage(), e);
-        } finally {
-            executor.shutdown();
         }
         if (retries > 0) {
             System.out.printf("  (%d posts answered other than 202 were posted again)%n", retries);

@@ -34,16 +34,17 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, lo
     static final String KAFKA_IO = "Kafka client I/O";
     static final String OTHER = "other Herald threads";
     static final String GC_JIT = "GC, JIT, ended threads";
-    static final String GC = "  of which GC (collectors' time)";
-    static final String JIT = "  of which JIT (compilers' time)";
+    static final String GC = "  GC: collectors' elapsed time";
+    static final String JIT = "  JIT: compilers' elapsed time (not CPU)";
 
     private static final Map<String, Pattern> HERALD = new LinkedHashMap<>();
     private static final Map<String, Pattern> SERVICES = new LinkedHashMap<>();
 
     static {
-        // Services first: their names would otherwise match Herald's broader patterns.
-        SERVICES.put("benchmark client (webhook load)", Pattern.compile("^(bench-driver|HttpClient-)"));
-        SERVICES.put("provider sinks (HTTP, SMTP)", Pattern.compile("^(http-sink|smtp-sink)"));
+        // Services first: their names would otherwise match Herald's broader patterns. The benchmark's own thread (main:
+        // it signs and posts the events) and the JDK HTTP server's dispatcher (the sink's) are not Herald's either.
+        SERVICES.put("benchmark client (webhook load)", Pattern.compile("^(bench-driver|HttpClient-|main$)"));
+        SERVICES.put("provider sinks (HTTP, SMTP)", Pattern.compile("^(http-sink|smtp-sink|HTTP-Dispatcher)"));
         SERVICES.put("idle GreenMail/WireMock", Pattern.compile("^(smtp:|imap:|pop3:|qtp)"));
         HERALD.put(WEBHOOK, Pattern.compile("^http-nio-"));
         HERALD.put(INTAKE, Pattern.compile("KafkaConsumer\\[herald\\.(support|billing|crm)|crm-outbox"));
@@ -101,7 +102,8 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, lo
         }
         long jvm = jvmNanos - before.jvmNanos;
         used.put(GC_JIT, Math.max(0, jvm - counted));
-        // Collectors' and compilers' own times (elapsed, as the MXBeans report them): what the line above is mostly made of.
+        // Collectors' and compilers' own times as the MXBeans report them: elapsed, not CPU (a compiler thread waiting for a
+        // core on a loaded machine counts), so they show where the line above comes from, not how much of it.
         used.put(GC, (gcMillis - before.gcMillis) * 1_000_000);
         used.put(JIT, (jitMillis - before.jitMillis) * 1_000_000);
         long services = SERVICES.keySet().stream().mapToLong(used::get).sum();
