@@ -1,224 +1,175 @@
 package io.herald.bench;
 
-import static org.awaitility.Awaitility.await;
-
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
-import java.lang.management.ThreadInfo;
-import java.lang.management.ThreadMXBean;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
-import javax.management.MBeanServer;
-import javax.management.ObjectName;
-
-import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
-import io.herald.testsupport.HeraldIntegrationTest;
-import io.herald.testsupport.Samples;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
 
 /**
- * Throughput benchmark, not a test: {@code mvn -Pbenchmark test [-Dbenchmark.events=6000] [-Dbenchmark.warmup=3000]}.
- * Drives the whole embedded stack end to end (billing events on Kafka -> mapping -> ledger ->
- * dispatch -> email to GreenMail, SMS and ops webhook to the WireMock sandbox; ledger and dedup on
- * PostgreSQL) and prints sustained notifications per second, p50/p99 latency from publishing the
- * event to the SMS provider receiving its request, peak heap, and the CPU each part of the stack used
- * per notification (the figure to compare on a shared, noisy machine). Everything runs in this one JVM
- * (PostgreSQL as a child process), on this machine's cores, so the figures are for the whole stack.
+ * Throughput benchmark, not a test ({@code mvn -Pbenchmark test -Dbenchmark.scenarios=ThroughputBenchmark}):
+ * bursts of agent replies (support.agent_replied on email, SMS and push: three deliveries per
+ * notification, see {@link BenchmarkCatalog}) posted to Herald's signed support webhook for 1,000
+ * customers, with every provider's rate limit raised to 5,000/s, once with providers that answer at
+ * once and once with providers (the SMTP server too) that answer after 150 ms. For each it prints
+ * sustained notifications and deliveries per second, p50/p99 from the webhook's 202 to the provider's
+ * request, Herald's CPU per notification by stage, PostgreSQL transactions per notification and peak heap.
+ *
+ * <p>Sizes: {@code -Dbenchmark.events=3000} per scenario after {@code -Dbenchmark.warmup=1500} (at once,
+ * not measured: the JIT is still compiling for a while after start), {@code -Dbenchmark.customers=1000},
+ * {@code -Dbenchmark.latencies=PT0S,PT0.15S}; a scenario that has not drained after
+ * {@code -Dbenchmark.max-drain=PT4M} reports what it delivered until then (marked "did not drain").
  */
 @TestPropertySource(properties = {
-        "herald.mail.rate-per-second=100000", "herald.sms.rate-per-second=100000", "herald.ops-webhook.rate-per-second=100000",
-        // Connections that live through the run, so GreenMail's per-connection threads are counted as the SMTP server's
+        "herald.mail.rate-per-second=5000", "herald.sms.rate-per-second=5000", "herald.push.rate-per-second=5000",
+        "herald.ops-webhook.rate-per-second=5000",
+        // The rewritten engine's bound on provider calls in flight per channel (ignored by an engine without it):
+        // with 150 ms answers, 64 in flight allow ~400 calls/s per channel.
+        "herald.mail.max-in-flight=64", "herald.email.max-in-flight=64", "herald.sms.max-in-flight=64", "herald.push.max-in-flight=64",
+        // Kept SMTP connections through the run, as a relay allows
         "herald.mail.messages-per-connection=1000000"})
-class ThroughputBenchmark extends HeraldIntegrationTest {
+class ThroughputBenchmark extends BenchmarkHerald {
 
-    private static final int CUSTOMERS = 120;
+    @DynamicPropertySource
+    static void threeChannelsPerNotification(DynamicPropertyRegistry registry) {
+        registry.add("herald.catalog", BenchmarkCatalog::agentRepliedOnAllThreeChannels);
+    }
+
+    /** One scenario's figures, for the summary. */
+    record Result(String name, int events, boolean drained, double seconds, double notificationsPerSecond, double deliveriesPerSecond,
+                  double acceptedPerSecond, long p50, long p99, CpuByStage.Report cpu, double transactions, long heapMiB, int peakInFlight) {
+    }
 
     @Test
-    void endToEnd() throws Exception {
-        int events = Integer.getInteger("benchmark.events", 6000);
-        for (int c = 0; c < CUSTOMERS; c++) {
-            jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Bench', ?, ?) ON CONFLICT DO NOTHING",
-                    "cus_bench" + c, "bench" + c + "@example.net", "+4477002" + String.format("%05d", c));
-        }
-        // Warm up first: the JIT compiler is still busy for a while after startup, and its CPU would
-        // be counted against the measured events (after 1,000 warm-up events, 3,000 measured ones cost ~8 ms more each).
-        run("warmup", Integer.getInteger("benchmark.warmup", 3000));
-        System.gc();
-        ManagementFactory.getMemoryPoolMXBeans().forEach(MemoryPoolMXBean::resetPeakUsage);
+    void providersAnsweringAtOnceAndAfter150Milliseconds() {
+        int customers = intSetting("benchmark.customers", 1000);
+        int events = intSetting("benchmark.events", 3000);
+        int warmup = intSetting("benchmark.warmup", 1500);
+        Duration maxDrain = durationSetting("benchmark.max-drain", "PT4M");
+        List<Duration> latencies = Arrays.stream(System.getProperty("benchmark.latencies", "PT0S,PT0.15S").split(","))
+                .map(String::trim).map(Duration::parse).toList();
+        seedCustomers(customers);
 
-        CpuTime cpuBefore = CpuTime.now(databasePort());
+        System.out.printf("%n===== Herald throughput benchmark: support.agent_replied to email + SMS + push (3 deliveries each) =====%n"
+                        + "events posted to the signed support webhook (32 in flight), %d customers; rate limits mail/sms/push %s/%s/%s per s;"
+                        + " max-in-flight sms %s (used by engines that have it); %d cores%n",
+                customers, setting(settings, "herald.mail.rate-per-second"), setting(settings, "herald.sms.rate-per-second"),
+                setting(settings, "herald.push.rate-per-second"), setting(settings, "herald.sms.max-in-flight"),
+                Runtime.getRuntime().availableProcessors());
+        System.out.printf("warm-up: %d events, providers answering at once (not measured)%n", warmup);
+        burst("warm-up", warmup, customers, Duration.ZERO, maxDrain.multipliedBy(2), true);
+
+        List<Result> results = new java.util.ArrayList<>();
+        for (int i = 0; i < latencies.size(); i++) {
+            results.add(burst("providers answer after " + latencies.get(i).toMillis() + " ms", events, customers, latencies.get(i), maxDrain,
+                    i < latencies.size() - 1));
+        }
+        printSummary(results);
+    }
+
+    /** Posts a burst, waits until every delivery is SENT (or maxDrain passed), prints and returns its figures. */
+    private Result burst(String name, int events, int customers, Duration latency, Duration maxDrain, boolean moreFollow) {
+        providers.latency(latency);
+        mail.latency(latency);
+        providers.clear();
+        mail.clear();
+        String tag = nextRunTag();
+        String keys = "support:agent_replied:" + tag;
+        resetPeakHeap();
+        CpuByStage cpuBefore = CpuByStage.now(databasePort());
         long transactionsBefore = databaseTransactions();
-        Map<String, Long> published = run("measure", events);
-        CpuTime cpuAfter = CpuTime.now(databasePort());
+
+        Map<String, Long> accepted = post(events, 0, i -> agentReply(tag, i, customers));
+        boolean drained = awaitSent(keys, "", 3L * events, maxDrain);
+        long end = System.currentTimeMillis();
+
+        CpuByStage cpuAfter = CpuByStage.now(databasePort());
         long transactions = databaseTransactions() - transactionsBefore;
-        long peakHeap = ManagementFactory.getMemoryPoolMXBeans().stream().filter(p -> p.getType() == MemoryType.HEAP)
-                .mapToLong(p -> p.getPeakUsage().getUsed()).sum();
-
-        Map<String, Long> received = new HashMap<>();
-        for (ServeEvent event : infra.providers().getAllServeEvents()) {
-            String key = event.getRequest().getHeader("Idempotency-Key");
-            if (key != null && key.endsWith(":sms") && key.contains("in_testmeasure")) {
-                received.merge(key.substring(0, key.length() - ":sms".length()), event.getRequest().getLoggedDate().getTime(), Math::min);
-            }
+        long heap = peakHeapMiB();
+        Map<String, Map<String, Long>> requested = firstRequests(accepted.keySet());
+        long delivered = requested.values().stream().mapToLong(Map::size).sum();
+        long firstAccepted = Collections.min(accepted.values());
+        long lastAccepted = Collections.max(accepted.values());
+        long lastRequest = requested.values().stream().flatMap(m -> m.values().stream()).mapToLong(Long::longValue).max().orElse(end);
+        double seconds = ((drained ? lastRequest : end) - firstAccepted) / 1000.0;
+        double notifications = delivered / 3.0;
+        if (!drained && moreFollow) {
+            // Let the backlog finish before the next scenario, unmeasured, so it does not load that one.
+            awaitSent(keys, "", 3L * events, maxDrain.multipliedBy(3));
         }
-        List<Long> latencies = new ArrayList<>();
-        published.forEach((key, at) -> latencies.add(received.get(key) - at));
-        Collections.sort(latencies);
-        long first = Collections.min(published.values());
-        long last = Collections.max(received.values());
-        double seconds = (last - first) / 1000.0;
-        System.out.printf("%n===== Herald end-to-end benchmark =====%n"
-                        + "events (notifications)     %d, each to email + SMS + ops webhook (%d deliveries)%n"
-                        + "wall time                  %.1f s (first event published -> last SMS request received)%n"
-                        + "sustained                  %.0f notifications/s, %.0f deliveries/s%n"
-                        + "latency event -> SMS req   p50 %d ms, p99 %d ms, max %d ms%n"
-                        + "peak heap (whole JVM)      %d MiB%n"
-                        + "cores                      %d%n=======================================%n",
-                events, events * 3, seconds, events / seconds, events * 3 / seconds,
-                latencies.get(latencies.size() / 2), latencies.get((int) (latencies.size() * 0.99)), latencies.get(latencies.size() - 1),
-                peakHeap / (1024 * 1024), Runtime.getRuntime().availableProcessors());
-        // PostgreSQL is what several Herald instances share: its work per notification bounds them all together.
-        System.out.printf("PostgreSQL transactions      %.1f per notification (each statement commits on its own; incl. background polls)%n",
-                (double) transactions / events);
-        cpuAfter.printSince(cpuBefore, events);
-        printWhereTheTimeGoes();
+        if (name.equals("warm-up")) {
+            return null;
+        }
+
+        List<Long> all = new java.util.ArrayList<>();
+        Map<String, List<Long>> perChannel = new LinkedHashMap<>();
+        for (String channel : CHANNELS) {
+            List<Long> channelLatencies = latencies(accepted, requested.get(channel));
+            perChannel.put(channel, channelLatencies);
+            all.addAll(channelLatencies);
+        }
+        Collections.sort(all);
+        CpuByStage.Report cpu = cpuAfter.perNotificationSince(cpuBefore, notifications);
+        Result result = new Result(name, events, drained, seconds, notifications / seconds, delivered / seconds,
+                events / Math.max(0.001, (lastAccepted - firstAccepted) / 1000.0), percentile(all, 0.50), percentile(all, 0.99),
+                cpu, transactions / notifications, heap, providers.peakInFlight());
+
+        System.out.printf("%n--- %s: %d notifications ---%n", name, events);
+        if (!drained) {
+            System.out.printf("DID NOT DRAIN within %s: %d of %d deliveries made; the rates below are over those%n", maxDrain, delivered, 3L * events);
+        }
+        System.out.printf("machine at the end             %s%n", machine());
+        System.out.printf("wall time                      %.1f s (first event accepted -> last provider request)%n", seconds);
+        System.out.printf("sustained                      %.0f notifications/s, %.0f deliveries/s%n", result.notificationsPerSecond(), result.deliveriesPerSecond());
+        System.out.printf("webhook accepted               %.0f events/s (the burst went in this fast)%n", result.acceptedPerSecond());
+        System.out.printf("accepted -> provider request   all p50 %d ms, p99 %d ms, max %d ms (a burst: mostly queueing)%n",
+                percentile(all, 0.5), percentile(all, 0.99), percentile(all, 1.0));
+        perChannel.forEach((channel, l) -> System.out.printf("  %-6s                       p50 %d ms, p99 %d ms (%d requests)%n",
+                channel, percentile(l, 0.5), percentile(l, 0.99), l.size()));
+        System.out.printf("provider calls open at once    at most %d (HTTP sink; SMS + push)%n", result.peakInFlight());
+        System.out.printf("PostgreSQL transactions        %.1f per notification (pg_stat_database commits + rollbacks, incl. background polls)%n",
+                result.transactions());
+        System.out.printf("peak heap                      %d MiB (whole JVM: Herald, Kafka broker, sinks)%n", heap);
+        System.out.println("CPU per notification, ms:");
+        System.out.printf("  %-40s %6.2f%n", "Herald (JVM less the services below)", cpu.get("Herald"));
+        for (String stage : CpuByStage.heraldStages()) {
+            System.out.printf("    %-38s %6.2f   %s%n", stage, cpu.get(stage), cpu.busiestThreads().getOrDefault(stage, ""));
+        }
+        for (String service : CpuByStage.serviceStages()) {
+            System.out.printf("  %-40s %6.2f (not Herald)%n", service, cpu.get(service));
+        }
+        System.out.printf("  %-40s %6.2f (not Herald)%n", "PostgreSQL (its processes)", cpu.get("PostgreSQL"));
+        return result;
     }
 
-    private long databaseTransactions() {
-        return jdbc.queryForObject("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()", Long.class);
+    private static void printSummary(List<Result> results) {
+        System.out.printf("%n===== summary (%d cores, everything embedded) =====%n", Runtime.getRuntime().availableProcessors());
+        StringBuilder header = new StringBuilder(String.format("%-38s", ""));
+        results.forEach(r -> header.append(String.format("| %-32s", r.name())));
+        System.out.println(header);
+        row(results, "notifications/s (deliveries/s)", r -> String.format("%.0f (%.0f)%s", r.notificationsPerSecond(), r.deliveriesPerSecond(),
+                r.drained() ? "" : " not drained"));
+        row(results, "accepted -> provider p50 / p99", r -> String.format("%d / %d ms", r.p50(), r.p99()));
+        row(results, "Herald CPU per notification", r -> String.format("%.2f ms", r.cpu().get("Herald")));
+        for (String stage : CpuByStage.heraldStages()) {
+            row(results, "  " + stage, r -> String.format("%.2f ms", r.cpu().get(stage)));
+        }
+        row(results, "PostgreSQL CPU per notification", r -> String.format("%.2f ms", r.cpu().get("PostgreSQL")));
+        row(results, "PostgreSQL transactions/notification", r -> String.format("%.1f", r.transactions()));
+        row(results, "peak heap (whole JVM)", r -> r.heapMiB() + " MiB");
+        row(results, "provider calls open at once (max)", r -> String.valueOf(r.peakInFlight()));
+        System.out.println("==========================================================================");
     }
 
-    private static int databasePort() {
-        Matcher port = Pattern.compile("localhost:(\\d+)/").matcher(infra.heraldSettings().get("herald.db.url"));
-        return port.find() ? Integer.parseInt(port.group(1)) : -1;
-    }
-
-    /**
-     * CPU used while the measured events ran, by part of the stack: a per-notification cost that holds
-     * up on a machine shared with other work, where wall-clock rates do not. Threads are grouped by
-     * name; threads that ended meanwhile, GC and JIT make up the rest of the JVM's total. PostgreSQL
-     * runs as its own processes (found by its port).
-     */
-    record CpuTime(Map<Long, String> threadNames, Map<Long, Long> threadNanos, long jvmNanos, long postgresNanos) {
-
-        private static final Map<String, Pattern> PARTS = new LinkedHashMap<>();
-        /** The parts that stand in for the outside world and run in this JVM (PostgreSQL runs beside it). */
-        private static final List<String> IN_JVM_SERVICES = List.of("Kafka broker (embedded)", "SMTP server (GreenMail)", "provider sandbox (WireMock)");
-
-        static {
-            PARTS.put("Herald ingest (Kafka consumers: mapping, intake)", Pattern.compile("KafkaConsumer\\[herald\\.(billing|support|crm)"));
-            PARTS.put("Herald Kafka producer I/O", Pattern.compile("kafka-producer-network-thread|KafkaProducer"));
-            PARTS.put("Herald dispatch (consumer, channels) + other Camel", Pattern.compile("KafkaConsumer\\[herald\\.notifications|- Split|Camel .*thread"));
-            PARTS.put("Kafka broker (embedded)", Pattern.compile("^(data-plane|kafka|quorum|broker|controller|ExpirationReaper|raft|group-coordinator|executor-)"));
-            PARTS.put("SMTP server (GreenMail)", Pattern.compile("^smtp:"));
-            PARTS.put("provider sandbox (WireMock)", Pattern.compile("^qtp"));
-        }
-
-        static CpuTime now(int databasePort) {
-            Map<Long, String> names = new HashMap<>();
-            Map<Long, Long> nanos = new HashMap<>();
-            ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-            for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
-                if (info != null) {
-                    names.put(info.getThreadId(), info.getThreadName());
-                    nanos.put(info.getThreadId(), Math.max(0, threads.getThreadCpuTime(info.getThreadId())));
-                }
-            }
-            long jvm = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
-            long postgres = ProcessHandle.allProcesses()
-                    .filter(p -> p.info().commandLine().map(c -> c.contains("postgres") && c.contains("-p " + databasePort + " ")).orElse(false))
-                    .flatMap(p -> Stream.concat(Stream.of(p), p.descendants()))
-                    .mapToLong(p -> p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L)).sum();
-            return new CpuTime(names, nanos, jvm, postgres);
-        }
-
-        void printSince(CpuTime before, int notifications) {
-            Map<String, Long> parts = new LinkedHashMap<>();
-            PARTS.keySet().forEach(part -> parts.put(part, 0L));
-            long grouped = 0;
-            for (Map.Entry<Long, Long> thread : threadNanos.entrySet()) {
-                long used = thread.getValue() - before.threadNanos.getOrDefault(thread.getKey(), 0L);
-                String name = threadNames.get(thread.getKey());
-                String part = PARTS.entrySet().stream().filter(e -> e.getValue().matcher(name).find()).map(Map.Entry::getKey)
-                        .findFirst().orElse(null);
-                if (part != null) {
-                    parts.merge(part, used, Long::sum);
-                    grouped += used;
-                }
-            }
-            long jvm = jvmNanos - before.jvmNanos;
-            parts.put("rest of the JVM (other and ended threads, GC, JIT)", jvm - grouped);
-            parts.put("JVM total", jvm);
-            parts.put("PostgreSQL (its processes)", postgresNanos - before.postgresNanos);
-            System.out.println("CPU per notification, ms (the whole stack shares the machine's cores)");
-            parts.forEach((part, ns) -> System.out.printf("  %-54s %7.2f%n", part, ns / 1e6 / notifications));
-            // What the stand-ins for the outside world cost on their own bounds the rate on this machine:
-            // they share its cores with Herald here, and would not in production.
-            long inThisJvm = IN_JVM_SERVICES.stream().mapToLong(parts::get).sum();
-            double services = (inThisJvm + parts.get("PostgreSQL (its processes)")) / 1e6 / notifications;
-            int cores = Runtime.getRuntime().availableProcessors();
-            System.out.printf("the embedded services alone (broker, SMTP, sandbox, PostgreSQL) used %.2f ms per notification:%n"
-                    + "on %d cores they cap this stack at %.0f notifications/s even if Herald itself used no CPU%n",
-                    services, cores, cores * 1000 / services);
-            // Herald's share, counting GC, JIT and every thread not attributed to a service as Herald's (so it is not flattered).
-            double herald = (parts.get("JVM total") - inThisJvm) / 1e6 / notifications;
-            System.out.printf("Herald itself used %.2f ms per notification: an instance of %d cores with the services elsewhere"
-                    + " would do about %.0f notifications/s%n", herald, cores, cores * 1000 / herald);
-        }
-    }
-
-    /** The route steps with the most total processing time (Camel's processor MBeans, as Hawtio shows them). */
-    private static void printWhereTheTimeGoes() throws Exception {
-        MBeanServer jmx = ManagementFactory.getPlatformMBeanServer();
-        List<Object[]> steps = new ArrayList<>();
-        for (ObjectName name : jmx.queryNames(new ObjectName("org.apache.camel:context=herald,type=processors,*"), null)) {
-            steps.add(new Object[] {name.getKeyProperty("name"), jmx.getAttribute(name, "TotalProcessingTime"),
-                    jmx.getAttribute(name, "MeanProcessingTime"), jmx.getAttribute(name, "ExchangesTotal")});
-        }
-        steps.sort((a, b) -> Long.compare((Long) b[1], (Long) a[1]));
-        System.out.println("where the time goes (route step: total ms, mean ms, exchanges; nested steps include their children)");
-        steps.stream().limit(15).forEach(s -> System.out.printf("  %-36s %9d %7d %8d%n", s));
-    }
-
-    /** Publishes the events as the billing system would and waits until every SMS and email is sent. */
-    private Map<String, Long> run(String name, int events) throws Exception {
-        Map<String, Long> published = new HashMap<>();
-        Properties config = new Properties();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafkaBrokers());
-        config.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(config, new StringSerializer(), new StringSerializer())) {
-            for (int i = 0; i < events; i++) {
-                String customer = "cus_bench" + (i % CUSTOMERS);
-                String unique = name + i;
-                published.put(Samples.paymentFailedKey(unique), System.currentTimeMillis());
-                // Stamped now, as a live billing stream is: the sample's own date is long past its send window,
-                // which would flag (and alert) every delivery as late.
-                String event = Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer)
-                        .replaceFirst("\"created\": \\d+", "\"created\": " + System.currentTimeMillis() / 1000);
-                producer.send(new ProducerRecord<>("herald.billing.events", customer, event));
-            }
-            producer.flush();
-        }
-        await().atMost(Duration.ofSeconds(120 + events)).pollInterval(Duration.ofSeconds(1)).until(() -> jdbc.queryForObject("""
-                SELECT count(*) FROM delivery d JOIN notification n ON n.id = d.notification_id
-                WHERE n.idempotency_key LIKE ? AND d.state = 'SENT'""", Integer.class,
-                "billing:invoice.payment_failed:in_test" + name + "%") == events * 3);
-        return published;
+    private static void row(List<Result> results, String label, java.util.function.Function<Result, String> value) {
+        StringBuilder line = new StringBuilder(String.format("%-38s", label));
+        results.forEach(r -> line.append(String.format("| %-32s", value.apply(r))));
+        System.out.println(line);
     }
 }

@@ -1,0 +1,331 @@
+package io.herald.bench;
+
+import static org.awaitility.Awaitility.await;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntFunction;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.herald.HeraldApplication;
+import io.herald.local.EmbeddedInfrastructure;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.HttpSink;
+import io.herald.testsupport.Samples;
+import io.herald.testsupport.Signatures;
+import io.herald.testsupport.SmtpSink;
+import org.awaitility.core.ConditionTimeoutException;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.core.env.Environment;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.ActiveProfiles;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * What every benchmark scenario shares: Herald booted on the embedded PostgreSQL and Kafka (local
+ * profile), its providers replaced by light sinks that record when each request arrived (SMS, push and
+ * ops webhook on one {@link HttpSink}, email on an {@link SmtpSink}), a webhook load generator, and
+ * the measures (CPU by stage, PostgreSQL transactions, peak heap, latency percentiles).
+ *
+ * <p>Herald is driven only from outside: events go in through its signed webhooks, as Zendesk and
+ * Stripe send them; what comes out is read at the sinks and in the ledger tables (notification,
+ * delivery). Nothing here depends on how the engine is built inside, so the same benchmark measures
+ * today's engine and a rewritten one.
+ *
+ * <p>Each scenario is its own class and runs in its own JVM (the pom's benchmark profile forks one per
+ * class), so its settings, JIT warm-up and heap are its own.
+ */
+@SpringBootTest(classes = HeraldApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ActiveProfiles("local")
+abstract class BenchmarkHerald {
+
+    protected static final EmbeddedInfrastructure infra = EmbeddedInfrastructure.start();
+    protected static final HttpSink providers = HttpSink.start();
+    protected static final SmtpSink mail = SmtpSink.start();
+
+    static final String SMS_PATH = "/2010-04-01/Accounts/ACbench/Messages.json";
+    static final String PUSH_PATH = "/v1/projects/herald-bench/messages:send";
+    static final String OPS_PATH = "/services/T0BENCH/B0BENCH/bench-ops";
+    static final List<String> CHANNELS = List.of("email", "sms", "push");
+
+    @LocalServerPort
+    protected int port;
+    @Autowired
+    protected JdbcTemplate jdbc;
+    @Autowired
+    protected Environment settings;
+
+    private final AtomicInteger runs = new AtomicInteger();
+
+    /** The load client's threads live as long as the JVM, so their CPU is counted as the client's, not as "ended threads". */
+    private static final AtomicInteger CLIENT_THREADS = new AtomicInteger();
+    private static final ExecutorService CLIENT_EXECUTOR = Executors.newFixedThreadPool(4, r -> {
+        Thread thread = new Thread(r, "bench-driver-" + CLIENT_THREADS.incrementAndGet());
+        thread.setDaemon(true);
+        return thread;
+    });
+    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(CLIENT_EXECUTOR)
+            .connectTimeout(Duration.ofSeconds(10)).build();
+
+    @DynamicPropertySource
+    static void embeddedStackAndSinks(DynamicPropertyRegistry registry) {
+        Set<String> replaced = Set.of("herald.mail.host", "herald.mail.port");
+        infra.heraldSettings().forEach((key, value) -> {
+            if (!replaced.contains(key)) {
+                registry.add(key, () -> value);
+            }
+        });
+        registry.add("herald.mail.host", () -> "127.0.0.1");
+        registry.add("herald.mail.port", mail::port);
+        registry.add("herald.sms.url", () -> providers.url(SMS_PATH));
+        registry.add("herald.push.url", () -> providers.url(PUSH_PATH));
+        registry.add("herald.ops-webhook.url", () -> providers.url(OPS_PATH));
+        // Nobody edits routes during a benchmark: no file watcher.
+        registry.add("camel.main.routes-reload-enabled", () -> "false");
+    }
+
+    static int intSetting(String name, int otherwise) {
+        return Integer.getInteger(name, otherwise);
+    }
+
+    static Duration durationSetting(String name, String otherwise) {
+        return Duration.parse(System.getProperty(name, otherwise));
+    }
+
+    /** Customers with an email address, a phone number and a push token, as the directory knows them. */
+    protected void seedCustomers(int count) {
+        List<Object[]> rows = new ArrayList<>();
+        for (int c = 0; c < count; c++) {
+            rows.add(new Object[] {customer(c), "bench" + c + "@example.net", "+44770" + String.format("%07d", c), "[\"fcm:tok-bench-" + c + "\"]"});
+        }
+        jdbc.batchUpdate("INSERT INTO customer (customer_id, display_name, email, phone, push_tokens) VALUES (?, 'Bench Customer', ?, ?, ?::jsonb)"
+                + " ON CONFLICT DO NOTHING", rows);
+    }
+
+    static String customer(int c) {
+        return "cus_bench" + c;
+    }
+
+    /** A run's tag: its events' tickets (or invoices) start with it, so a run's rows are found by prefix. */
+    protected String nextRunTag() {
+        return String.valueOf(900 + runs.incrementAndGet());
+    }
+
+    /** One event to post: the notification key Herald will give it, the webhook path, body and signature headers. */
+    record Post(String key, String path, byte[] body, Map<String, String> headers) {
+    }
+
+    /** An agent's public reply on a ticket (Zendesk-style, signed), for the customer {@code i % customers}. */
+    Post agentReply(String tag, int i, int customers) {
+        String ticket = tag + String.format("%07d", i);
+        int c = i % customers;
+        String body = Samples.supportEvent("ticket.comment_added.json", ticket)
+                .replace("cus_RkT4aB7cD9eF1g", customer(c))
+                .replace("9000000123456", String.valueOf(9_100_000_000L + c))
+                .replaceFirst("\"time\": \"[^\"]+\"", "\"time\": \"" + Instant.now().truncatedTo(ChronoUnit.SECONDS) + "\"");
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        String timestamp = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+        return new Post("support:agent_replied:" + ticket + ":41000000000555", "/webhooks/support", bytes,
+                Map.of("X-Zendesk-Webhook-Signature-Timestamp", timestamp,
+                        "X-Zendesk-Webhook-Signature", Signatures.zendesk(HeraldIntegrationTest.SUPPORT_SECRET, timestamp, bytes)));
+    }
+
+    /** A Stripe-style invoice.payment_failed (signed), stamped now, for the customer {@code i % customers}. */
+    Post paymentFailed(String tag, int i, int customers) {
+        String unique = tag + String.format("%07d", i);
+        String body = Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer(i % customers))
+                .replaceFirst("\"created\": \\d+", "\"created\": " + Instant.now().getEpochSecond());
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        return new Post(Samples.paymentFailedKey(unique), "/webhooks/billing", bytes,
+                Map.of("Stripe-Signature", Signatures.stripe(Instant.now().getEpochSecond(), bytes, HeraldIntegrationTest.BILLING_SECRET)));
+    }
+
+    /**
+     * Posts {@code count} events to Herald's webhook, {@code perSecond} a second (0: as fast as they are
+     * accepted, 32 in flight), and returns when each was accepted (202), by notification key. A refused
+     * post (503 while Herald's Kafka is slow) is posted again, as Stripe and Zendesk do.
+     */
+    Map<String, Long> post(int count, double perSecond, IntFunction<Post> event) {
+        Map<String, Long> accepted = new ConcurrentHashMap<>();
+        ConcurrentLinkedQueue<Integer> refused = new ConcurrentLinkedQueue<>();
+        Semaphore inFlight = new Semaphore(32);
+        long start = System.nanoTime();
+        int retries = 0;
+        try {
+            for (int i = 0; i < count; i++) {
+                if (perSecond > 0) {
+                    long due = start + (long) (i * 1e9 / perSecond);
+                    for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+                        LockSupport.parkNanos(wait);   // pacing the load, not waiting for a result
+                    }
+                }
+                inFlight.acquireUninterruptibly();
+                int index = i;
+                Post post = event.apply(i);
+                CLIENT.sendAsync(request(post), HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
+                    if (error == null && response.statusCode() == 202) {
+                        accepted.put(post.key(), System.currentTimeMillis());
+                    } else {
+                        refused.add(index);
+                    }
+                    inFlight.release();
+                });
+            }
+            inFlight.acquireUninterruptibly(32);
+            inFlight.release(32);
+            for (Integer index = refused.poll(); index != null; index = refused.poll()) {
+                Post post = event.apply(index);
+                retries++;
+                HttpResponse<Void> response = CLIENT.send(request(post), HttpResponse.BodyHandlers.discarding());
+                if (response.statusCode() == 202) {
+                    accepted.put(post.key(), System.currentTimeMillis());
+                } else if (retries < count + 100) {
+                    refused.add(index);
+                } else {
+                    throw new IllegalStateException("Herald's webhook kept refusing events: last answer HTTP " + response.statusCode());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("posting to Herald's webhook failed: " + e.getMessage(), e);
+        }
+        if (retries > 0) {
+            System.out.printf("  (%d posts answered other than 202 were posted again)%n", retries);
+        }
+        return accepted;
+    }
+
+    private HttpRequest request(Post post) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + post.path()))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(post.body()));
+        post.headers().forEach(request::header);
+        return request.build();
+    }
+
+    /** How many of the run's deliveries (notification key starting with {@code keyPrefix}) the ledger has SENT. */
+    long sent(String keyPrefix, String channel) {
+        return jdbc.queryForObject("""
+                SELECT count(*) FROM delivery d JOIN notification n ON n.id = d.notification_id
+                WHERE n.idempotency_key LIKE ? AND d.state = 'SENT' AND (? = '' OR d.channel = ?)""", Long.class,
+                keyPrefix + "%", channel, channel);
+    }
+
+    /** Waits until the ledger has {@code expected} of the run's deliveries SENT; false if not within {@code atMost}. */
+    boolean awaitSent(String keyPrefix, String channel, long expected, Duration atMost) {
+        try {
+            await().atMost(atMost).pollInterval(Duration.ofMillis(500)).until(() -> sent(keyPrefix, channel) >= expected);
+            return true;
+        } catch (ConditionTimeoutException notYet) {
+            return false;
+        }
+    }
+
+    /**
+     * When each notification's first request reached the provider, per channel, for the keys given
+     * (email: the SMTP sink, by its X-Herald-Idempotency-Key header; HTTP channels: by Idempotency-Key).
+     * Only requests the provider accepted count for HTTP channels (not 503s nor hung calls).
+     */
+    Map<String, Map<String, Long>> firstRequests(Collection<String> keys) {
+        Set<String> wanted = Set.copyOf(keys);
+        Map<String, Map<String, Long>> byChannel = new HashMap<>();
+        CHANNELS.forEach(channel -> byChannel.put(channel, new HashMap<>()));
+        byChannel.put("ops_webhook", new HashMap<>());
+        for (SmtpSink.Message message : mail.messages()) {
+            record(byChannel, wanted, message.idempotencyKey(), message.receivedAtMillis());
+        }
+        for (HttpSink.Request request : providers.requests()) {
+            if (request.status() == 200) {
+                record(byChannel, wanted, request.idempotencyKey(), request.receivedAtMillis());
+            }
+        }
+        return byChannel;
+    }
+
+    private static void record(Map<String, Map<String, Long>> byChannel, Set<String> wanted, String providerKey, long at) {
+        if (providerKey == null) {
+            return;
+        }
+        int colon = providerKey.lastIndexOf(':');
+        String key = providerKey.substring(0, colon);
+        Map<String, Long> channel = byChannel.get(providerKey.substring(colon + 1));
+        if (channel != null && wanted.contains(key)) {
+            channel.merge(key, at, Math::min);
+        }
+    }
+
+    /** Latency from accepted to the provider's request, for the keys that have both, sorted. */
+    static List<Long> latencies(Map<String, Long> accepted, Map<String, Long> requested) {
+        List<Long> latencies = new ArrayList<>();
+        accepted.forEach((key, at) -> {
+            Long reached = requested.get(key);
+            if (reached != null) {
+                latencies.add(reached - at);
+            }
+        });
+        Collections.sort(latencies);
+        return latencies;
+    }
+
+    static long percentile(List<Long> sorted, double p) {
+        return sorted.isEmpty() ? -1 : sorted.get(Math.min(sorted.size() - 1, (int) (sorted.size() * p)));
+    }
+
+    long databaseTransactions() {
+        return jdbc.queryForObject("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()", Long.class);
+    }
+
+    int databasePort() {
+        Matcher port = Pattern.compile("localhost:(\\d+)/").matcher(infra.heraldSettings().get("herald.db.url"));
+        return port.find() ? Integer.parseInt(port.group(1)) : -1;
+    }
+
+    static void resetPeakHeap() {
+        System.gc();
+        ManagementFactory.getMemoryPoolMXBeans().forEach(MemoryPoolMXBean::resetPeakUsage);
+    }
+
+    /** The sum of the heap pools' peaks since {@link #resetPeakHeap()}, in MiB (the whole JVM: Herald, broker, sinks). */
+    static long peakHeapMiB() {
+        return ManagementFactory.getMemoryPoolMXBeans().stream().filter(p -> p.getType() == MemoryType.HEAP)
+                .mapToLong(p -> p.getPeakUsage().getUsed()).sum() / (1024 * 1024);
+    }
+
+    /** The machine as the figures saw it: cores, and the 1-minute load average (other work on it competes with Herald). */
+    static String machine() {
+        return String.format("%d cores, 1-min load average %.1f", Runtime.getRuntime().availableProcessors(),
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    }
+
+    static String setting(Environment settings, String key) {
+        return settings.getProperty(key, "(unset)");
+    }
+}

@@ -1,0 +1,130 @@
+package io.herald.bench;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * CPU used between two snapshots, by stage, from thread names (ThreadMXBean) and the process's total:
+ * a per-notification cost that holds up on a shared, noisy machine where wall-clock rates do not.
+ *
+ * <p>The stages are matched by name only, so they work for any engine: Herald's webhook (Tomcat's
+ * {@code http-nio-*}), the consumers of the source topics (intake) and of the notifications topic
+ * (dispatch), channel sender threads if the engine has its own (names with deliver, sender, sms, push,
+ * mail, seda, …; today the dispatch consumer sends itself, so this is near zero), Kafka client I/O,
+ * and the rest of Herald's threads (the five busiest named). The stand-ins for the outside world
+ * that share this JVM (Kafka broker, HTTP and SMTP sinks, the benchmark's own webhook client,
+ * GreenMail and WireMock idling) are counted apart and not charged to Herald; GC, JIT and threads that
+ * ended meanwhile are charged to Herald, so its figure is not flattered. PostgreSQL runs as its own
+ * processes, found by its port.
+ */
+record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, long jvmNanos, long postgresNanos, long gcMillis, long jitMillis) {
+
+    static final String WEBHOOK = "webhook (HTTP threads)";
+    static final String INTAKE = "intake (source topic consumers)";
+    static final String DISPATCH = "dispatch (notifications consumers)";
+    static final String SENDERS = "senders (channel threads)";
+    static final String KAFKA_IO = "Kafka client I/O";
+    static final String OTHER = "other Herald threads";
+    static final String GC_JIT = "GC, JIT, ended threads";
+    static final String GC = "  GC: collectors' elapsed time";
+    static final String JIT = "  JIT: compilers' elapsed time (not CPU)";
+
+    private static final Map<String, Pattern> HERALD = new LinkedHashMap<>();
+    private static final Map<String, Pattern> SERVICES = new LinkedHashMap<>();
+
+    static {
+        // Services first: their names would otherwise match Herald's broader patterns. The benchmark's own thread (main:
+        // it signs and posts the events) and the JDK HTTP server's dispatcher (the sink's) are not Herald's either.
+        SERVICES.put("benchmark client (webhook load)", Pattern.compile("^(bench-driver|HttpClient-|main$)"));
+        SERVICES.put("provider sinks (HTTP, SMTP)", Pattern.compile("^(http-sink|smtp-sink|HTTP-Dispatcher)"));
+        SERVICES.put("idle GreenMail/WireMock", Pattern.compile("^(smtp:|imap:|pop3:|qtp)"));
+        HERALD.put(WEBHOOK, Pattern.compile("^http-nio-"));
+        HERALD.put(INTAKE, Pattern.compile("KafkaConsumer\\[herald\\.(support|billing|crm)|crm-outbox"));
+        HERALD.put(DISPATCH, Pattern.compile("KafkaConsumer\\[herald\\.notifications"));
+        HERALD.put(SENDERS, Pattern.compile("(?i)(deliver|sender|seda|sms|push|mail|email|ops-|digest|parked|throttl|split|bulkhead)"));
+        HERALD.put(KAFKA_IO, Pattern.compile("^kafka-producer-network-thread|^kafka-coordinator-heartbeat"));
+        SERVICES.put("Kafka broker (embedded)", Pattern.compile(
+                "^(data-plane|kafka-|quorum|broker|controller|ExpirationReaper|raft|group-coordinator|executor-|LogDirFailureHandler|ReplicaFetcher|metrics-meter)"));
+    }
+
+    static CpuByStage now(int databasePort) {
+        Map<Long, String> names = new HashMap<>();
+        Map<Long, Long> nanos = new HashMap<>();
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info != null) {
+                names.put(info.getThreadId(), info.getThreadName());
+                nanos.put(info.getThreadId(), Math.max(0, threads.getThreadCpuTime(info.getThreadId())));
+            }
+        }
+        long jvm = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+        long postgres = ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(c -> c.contains("postgres") && c.contains("-p " + databasePort + " ")).orElse(false))
+                .flatMap(p -> Stream.concat(Stream.of(p), p.descendants()))
+                .mapToLong(p -> p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L)).sum();
+        long gc = ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(c -> Math.max(0, c.getCollectionTime())).sum();
+        long jit = ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
+        return new CpuByStage(names, nanos, jvm, postgres, gc, jit);
+    }
+
+    /** CPU per notification, ms, by stage ("Herald", "JVM total" and "PostgreSQL" are totals), and each stage's busiest threads. */
+    record Report(Map<String, Double> perStage, Map<String, String> busiestThreads) {
+        double get(String stage) {
+            return perStage.getOrDefault(stage, 0.0);
+        }
+    }
+
+    /** CPU per notification since {@code before}, in milliseconds, by stage. */
+    Report perNotificationSince(CpuByStage before, double notifications) {
+        Map<String, Long> used = new LinkedHashMap<>();
+        HERALD.keySet().forEach(stage -> used.put(stage, 0L));
+        used.put(OTHER, 0L);
+        SERVICES.keySet().forEach(service -> used.put(service, 0L));
+        Map<String, Map<String, Long>> byName = new HashMap<>();
+        long counted = 0;
+        for (Map.Entry<Long, Long> thread : threadNanos.entrySet()) {
+            long ns = thread.getValue() - before.threadNanos.getOrDefault(thread.getKey(), 0L);
+            String name = threadNames.get(thread.getKey());
+            String stage = Stream.concat(SERVICES.entrySet().stream().filter(e -> !e.getKey().startsWith("Kafka broker")),
+                            Stream.concat(HERALD.entrySet().stream(), SERVICES.entrySet().stream().filter(e -> e.getKey().startsWith("Kafka broker"))))
+                    .filter(e -> e.getValue().matcher(name).find()).map(Map.Entry::getKey).findFirst().orElse(OTHER);
+            used.merge(stage, ns, Long::sum);
+            byName.computeIfAbsent(stage, s -> new HashMap<>()).merge(name.replaceAll("\\d+", "#"), ns, Long::sum);
+            counted += ns;
+        }
+        long jvm = jvmNanos - before.jvmNanos;
+        used.put(GC_JIT, Math.max(0, jvm - counted));
+        // Collectors' and compilers' own times as the MXBeans report them: elapsed, not CPU (a compiler thread waiting for a
+        // core on a loaded machine counts), so they show where the line above comes from, not how much of it.
+        used.put(GC, (gcMillis - before.gcMillis) * 1_000_000);
+        used.put(JIT, (jitMillis - before.jitMillis) * 1_000_000);
+        long services = SERVICES.keySet().stream().mapToLong(used::get).sum();
+        Map<String, Double> perStage = new LinkedHashMap<>();
+        used.forEach((stage, ns) -> perStage.put(stage, ns / 1e6 / notifications));
+        perStage.put("Herald", (jvm - services) / 1e6 / notifications);
+        perStage.put("JVM total", jvm / 1e6 / notifications);
+        perStage.put("PostgreSQL", (postgresNanos - before.postgresNanos) / 1e6 / notifications);
+        Map<String, String> busiest = new HashMap<>();
+        byName.forEach((stage, names) -> busiest.put(stage, names.entrySet().stream()
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(3)
+                .map(e -> String.format("%s %.2f", e.getKey(), e.getValue() / 1e6 / notifications)).reduce((x, y) -> x + "; " + y).orElse("")));
+        return new Report(perStage, busiest);
+    }
+
+    /** Herald's stages, in print order. */
+    static List<String> heraldStages() {
+        return Stream.concat(HERALD.keySet().stream(), Stream.of(OTHER, GC_JIT, GC, JIT)).toList();
+    }
+
+    static List<String> serviceStages() {
+        return List.copyOf(SERVICES.keySet());
+    }
+}
