@@ -22,6 +22,11 @@ import org.springframework.context.annotation.Configuration;
  * (each of herald.kafka.consumers threads has its own). An outage longer than the consumer's
  * max.poll.interval.ms (5 minutes) makes it leave the group: its partitions are read again from the
  * last committed offset, and the ledger's dedup absorbs the repeats.
+ * <p>
+ * Not for batching consumers (dispatch and the three ingest consumers all batch now): camel-kafka
+ * 4.17's batching consumer never sends the offsets this factory only notes, so those routes set
+ * DefaultKafkaManualCommitFactory and commit synchronously once per batch (KafkaOffsets.commitBatch).
+ * This factory stays the default for any per-record consumer.
  */
 @Configuration
 public class AsyncOffsetCommits {
