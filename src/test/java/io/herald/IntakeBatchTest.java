@@ -104,6 +104,13 @@ class IntakeBatchTest extends HeraldIntegrationTest {
                         .as("committed offset of %s", partition).isNotNull()
                         .satisfies(offset -> assertThat(offset.offset()).isGreaterThan(last)));
             });
+            // And dispatch, a batching consumer too, has committed past their notifications (its deliveries are in the ledger).
+            ConsumerRecord<String, String> lastNotification = ours.stream().max(java.util.Comparator.comparingLong(ConsumerRecord::offset))
+                    .orElseThrow();
+            TopicPartition notifications = new TopicPartition("herald.notifications", lastNotification.partition());
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(admin.listConsumerGroupOffsets("herald.dispatch")
+                    .partitionsToOffsetAndMetadata().get().get(notifications)).as("dispatch's committed offset of %s", notifications)
+                    .isNotNull().satisfies(offset -> assertThat(offset.offset()).isGreaterThan(lastNotification.offset())));
         }
     }
 
