@@ -80,6 +80,9 @@ public abstract class HeraldIntegrationTest {
         registry.add("herald.templates-dir", TEMPLATES::toString);
         // The shared context tests the per-notification ops path; OpsDigestTest runs the shipped catalog (digests).
         registry.add("herald.catalog", () -> OpsEachCatalog.file().toString());
+        // With one ops post per notification, the shipped 1/s would leave a test's burst posting for minutes into the
+        // next tests (IntakeBatchTest sends 250); OpsDigestTest keeps the shipped 1/s for its digests.
+        registry.add("herald.ops-webhook.rate-per-second", () -> "50");
     }
 
     private static Path copyOfTree(Path folder, Path copy) {
