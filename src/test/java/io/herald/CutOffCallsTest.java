@@ -77,6 +77,8 @@ class CutOffCallsTest {
     @DynamicPropertySource
     static void ownHeraldWhoseSmsProviderHonoursTheKey(DynamicPropertyRegistry registry) {
         infra.heraldSettings().forEach((key, value) -> registry.add(key, () -> value));
+        // Its own database: the shared Herald's senders would otherwise take these deliveries to their own providers.
+        registry.add("herald.db.url", () -> infra.database("cut_off_test"));
         String name = "cut-off-test-" + System.nanoTime();
         for (String topic : List.of("support-events", "billing-events", "crm-events", "notifications", "dead-letters")) {
             registry.add("herald.topics." + topic, () -> name + "." + topic);

@@ -153,10 +153,16 @@ class IntakeBatchTest extends HeraldIntegrationTest {
             System.out.printf("INTAKE-ROUND-TRIPS: 200 billing events admitted in %.2f s; %d transactions committed,"
                     + " about %.0f of them background (%d in %.1f s idle); %.2f per notification at intake%n",
                     seconds, xact, background, idle, idleSeconds, (xact - background) / 200.0);
-            assertThat(xact).isGreaterThanOrEqualTo(200);
+            // Fewer than before batching (2.7 per notification); PostgreSQL's counters may lag, so this bounds from above only.
+            assertThat((xact - background) / 200.0).isLessThan(2.0);
         } finally {
             camel.getRouteController().startRoute("dispatch");
         }
+        // Their 600 deliveries (one customer, so one after the other per channel) are done before the next test counts anything.
+        await().atMost(Duration.ofSeconds(150)).until(() -> jdbc.queryForObject("""
+                SELECT count(*) FROM delivery d JOIN notification n ON n.id = d.notification_id
+                WHERE n.idempotency_key LIKE ? AND d.state IN ('PENDING', 'SENDING')""", Integer.class,
+                "billing:invoice.payment_failed:in_test" + run + "x%") == 0);
     }
 
     private long committedTransactions() {

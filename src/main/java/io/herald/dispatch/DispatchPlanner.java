@@ -120,7 +120,9 @@ public class DispatchPlanner {
                 if (OPS_WEBHOOK.equals(channel) && !entry.opsEach()) {
                     digestWaits.add(digestWait(notification, ledgerRow));
                 } else {
-                    queued.add(new DeliveryLedger.Queued(ledgerRow.notificationId(), channel, notification.customerId()));
+                    // The ops webhook goes to the internal team, not the customer: no per-customer order to keep there.
+                    queued.add(new DeliveryLedger.Queued(ledgerRow.notificationId(), channel,
+                            OPS_WEBHOOK.equals(channel) ? null : notification.customerId()));
                     woken.add(channel);
                 }
             }

@@ -115,6 +115,30 @@ public final class EmbeddedInfrastructure {
         return running;
     }
 
+    /**
+     * A database of its own on the embedded PostgreSQL, for a test that runs a Herald configured
+     * differently from the shared one: every Herald on one database is an instance of one deployment
+     * (their senders take each other's deliveries from the ledger), so a differently configured one
+     * needs its own. Returns its JDBC URL (created if missing; Flyway migrates it when Herald starts).
+     */
+    public String database(String name) {
+        if (!name.matches("[a-z][a-z0-9_]*")) {
+            throw new IllegalArgumentException("database name " + name);
+        }
+        try (java.sql.Connection db = java.sql.DriverManager.getConnection(
+                "jdbc:postgresql://localhost:" + postgresPort + "/postgres", "postgres", "postgres")) {
+            try (var exists = db.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+                exists.setString(1, name);
+                if (!exists.executeQuery().next()) {
+                    db.createStatement().execute("CREATE DATABASE " + name);
+                }
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("could not create database " + name + ": " + e.getMessage(), e);
+        }
+        return "jdbc:postgresql://localhost:" + postgresPort + "/" + name;
+    }
+
     /** The settings that point Herald at this infrastructure (the same ones prod takes from its environment). */
     public Map<String, String> heraldSettings() {
         Map<String, String> settings = new LinkedHashMap<>();
