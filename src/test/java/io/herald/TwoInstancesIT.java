@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.herald.local.EmbeddedInfrastructure;
 import io.herald.testsupport.EventStream;
+import io.herald.testsupport.HttpSink;
 import io.herald.testsupport.PackagedHerald;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -79,9 +80,9 @@ class TwoInstancesIT {
     }
 
     /**
-     * Issue 17 point 3: the SMS rate limit holds for both instances together. Each instance calls the SMS
-     * sandbox with its own marker (?instance=a|b), so the test sees who sent what; the sandbox logs the
-     * arrival time of every request.
+     * Issue 17 point 3: the SMS rate limit holds for both instances together, counted where it matters, at
+     * the provider: a light HTTP sink of its own (not the WireMock sandbox the other channels keep busy) that
+     * notes when each request arrives; each instance calls it with its own marker (?instance=a|b).
      */
     @Test
     void twoInstancesTogetherNeverExceedTheSmsRate() throws Exception {
@@ -89,41 +90,38 @@ class TwoInstancesIT {
         int events = 300;
         EventStream stream = new EventStream(infra, "paced", 60);
         stream.createTopics();
-        for (String name : List.of("a", "b")) {
-            int port = PackagedHerald.freePort();
-            Map<String, String> env = stream.environment(port);
-            env.put("HERALD_SMS_RATE_PER_SECOND", String.valueOf(rate));
-            env.put("HERALD_SMS_URL", env.get("HERALD_SMS_URL") + "?instance=" + name);
-            start(env, port, name);
-        }
-        stream.seedCustomers();
-        stream.publish(events);
-
-        await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(2))
-                .until(() -> stream.deliveryStates().getOrDefault("sms:SENT", 0) == events);
-        List<com.github.tomakehurst.wiremock.verification.LoggedRequest> sms = infra.providers().getAllServeEvents().stream()
-                .map(com.github.tomakehurst.wiremock.stubbing.ServeEvent::getRequest)
-                .filter(r -> r.getUrl().contains("/Messages.json") && String.valueOf(r.getHeader("Idempotency-Key")).contains("in_testpaced"))
-                .sorted(java.util.Comparator.comparing(r -> r.getLoggedDate().getTime())).toList();
-        assertThat(sms).hasSize(events);
-        long[] at = sms.stream().mapToLong(r -> r.getLoggedDate().getTime()).toArray();
-        // The busiest second, sliding: never more than the rate (one more at most for a request logged just across the edge).
-        int busiest = 0;
-        for (int first = 0, last = 0; last < at.length; last++) {
-            while (at[last] - at[first] >= 1000) {
-                first++;
+        try (HttpSink sms = HttpSink.start()) {
+            for (String name : List.of("a", "b")) {
+                int port = PackagedHerald.freePort();
+                Map<String, String> env = stream.environment(port);
+                env.put("HERALD_SMS_RATE_PER_SECOND", String.valueOf(rate));
+                env.put("HERALD_SMS_URL", sms.url("/2010-04-01/Accounts/ACit/Messages.json") + "?instance=" + name);
+                start(env, port, name);
             }
-            busiest = Math.max(busiest, last - first + 1);
+            stream.seedCustomers();
+            stream.publish(events);
+
+            await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(2))
+                    .until(() -> stream.deliveryStates().getOrDefault("sms:SENT", 0) == events);
+            List<HttpSink.Request> calls = sms.requests().stream()
+                    .filter(r -> String.valueOf(r.idempotencyKey()).contains("in_testpaced")).toList();
+            assertThat(calls).hasSize(events);
+            assertThat(calls.stream().map(HttpSink.Request::idempotencyKey).distinct()).hasSize(events);
+            int busiest = sms.maxInAnyWindow(Duration.ofSeconds(1), r -> String.valueOf(r.idempotencyKey()).contains("in_testpaced"));
+            long first = calls.stream().mapToLong(HttpSink.Request::receivedAtMillis).min().orElseThrow();
+            long last = calls.stream().mapToLong(HttpSink.Request::receivedAtMillis).max().orElseThrow();
+            double seconds = (last - first) / 1000.0;
+            long byA = calls.stream().filter(r -> r.path().contains("instance=a")).count();
+            System.out.printf("two instances, SMS rate %d/s: %d SMS in %.1f s (%.1f/s), busiest sliding second %d, instance a %d, b %d%n",
+                    rate, events, seconds, events / seconds, busiest, byA, events - byA);
+            // Permits are granted at most `rate` per 1.05 s for both instances together; a request may reach the sink up to a
+            // scheduling hiccup later than its grant on this shared 2-core machine: 2 more at most in any sliding second.
+            assertThat(busiest).isLessThanOrEqualTo(rate + 2);
+            assertThat(events / seconds).isLessThanOrEqualTo(rate);
+            // Both instances sent, and together they used the rate (per-JVM limits would have allowed twice as much).
+            assertThat(byA).isBetween(events / 10L, events - events / 10L);
+            assertThat(events / seconds).isGreaterThan(rate * 0.6);
         }
-        double seconds = (at[at.length - 1] - at[0]) / 1000.0;
-        long byA = sms.stream().filter(r -> r.getUrl().contains("instance=a")).count();
-        System.out.printf("two instances, SMS rate %d/s: %d SMS in %.1f s (%.1f/s), busiest second %d, instance a %d, b %d%n",
-                rate, events, seconds, events / seconds, busiest, byA, events - byA);
-        assertThat(busiest).isLessThanOrEqualTo(rate + 1);
-        assertThat(events / seconds).isLessThanOrEqualTo(rate);
-        // Both instances sent, and together they used the rate (per-JVM limits would have allowed twice as much).
-        assertThat(byA).isBetween(events / 10L, events - events / 10L);
-        assertThat(events / seconds).isGreaterThan(rate * 0.6);
     }
 
     private void start(Map<String, String> env, int port, String name) throws Exception {

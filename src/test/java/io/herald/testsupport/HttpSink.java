@@ -53,7 +53,7 @@ public final class HttpSink implements AutoCloseable {
     /** How the sink answers. */
     public enum Mode { OK, UNAVAILABLE, HANG }
 
-    /** One request as it arrived, and what the sink answers it (200, 503, or -1: hung, never answered). */
+    /** One request as it arrived (path with its query, if any), and what the sink answers it (200, 503, or -1: hung, never answered). */
     public record Request(long receivedAtMillis, String method, String path, String idempotencyKey, String body, int status) {
     }
 
@@ -167,7 +167,8 @@ public final class HttpSink implements AutoCloseable {
         String path = exchange.getRequestURI().getPath();
         peakInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
         Mode mode = forPath(path, modes, defaultMode);
-        Request request = new Request(arrived, exchange.getRequestMethod(), path,
+        String query = exchange.getRequestURI().getRawQuery();
+        Request request = new Request(arrived, exchange.getRequestMethod(), query == null ? path : path + "?" + query,
                 exchange.getRequestHeaders().getFirst("Idempotency-Key"), body, mode == Mode.HANG ? -1 : mode == Mode.OK ? 200 : 503);
         requests.add(request);
         if (mode == Mode.HANG) {
