@@ -114,11 +114,9 @@ class TwoInstancesIT {
             long byA = calls.stream().filter(r -> r.path().contains("instance=a")).count();
             System.out.printf("two instances, SMS rate %d/s: %d SMS in %.1f s (%.1f/s), busiest sliding second %d, instance a %d, b %d%n",
                     rate, events, seconds, events / seconds, busiest, byA, events - byA);
-            // Permits are granted at most `rate` per 1.05 s for both instances together (ProviderRateLimitsTest shows that
-            // exactly). At the sink, requests arrive a scheduling delay after their grant: on this 2-core machine running two
-            // Herald processes, Kafka and PostgreSQL, up to 23 were seen in one sliding second at rate 20. Bounded here at
-            // 1.5 x rate, below what per-instance limits would allow (2 x rate), and the average at the rate itself.
-            assertThat(busiest).isLessThanOrEqualTo(rate * 3 / 2);
+            // Permits are granted at most `rate` per 1.05 s for both instances together (ProviderRateLimitsTest), right before
+            // each call; the sink notes each request at its first byte. Per-instance limits would allow 2 x rate.
+            assertThat(busiest).as("SMS in the busiest sliding second at the provider, both instances together").isLessThanOrEqualTo(rate);
             assertThat(events / seconds).isLessThanOrEqualTo(rate);
             // Both instances sent, and together they used the rate (per-JVM limits would have allowed twice as much).
             assertThat(byA).isBetween(events / 10L, events - events / 10L);
