@@ -2,6 +2,8 @@ package io.herald.identity;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,10 +31,29 @@ public class CustomerDirectory {
         return jdbc.query("SELECT * FROM customer WHERE customer_id = ?", this::toCustomer, customerId).stream().findFirst();
     }
 
+    /** The customers with these ids that are in the directory, by id, in one query (a batch's events). */
+    public Map<String, Customer> findAll(Collection<String> customerIds) {
+        if (customerIds.isEmpty()) {
+            return Map.of();
+        }
+        Map<String, Customer> found = new HashMap<>();
+        jdbc.query(con -> {
+            var statement = con.prepareStatement("SELECT * FROM customer WHERE customer_id = ANY(?)");
+            statement.setArray(1, con.createArrayOf("varchar", customerIds.toArray()));
+            return statement;
+        }, (row, n) -> toCustomer(row, n)).forEach(customer -> found.put(customer.customerId(), customer));
+        return found;
+    }
+
+    /** Why an event naming this customer cannot be admitted: the customer is not in the directory. */
+    public static UnknownCustomer unknown(String source, String sourceEventId, String customerId) {
+        return new UnknownCustomer(source + " event " + sourceEventId + " names customer " + customerId
+                + ", who is not in Herald's customer directory");
+    }
+
     /** The customer for an event, or UnknownCustomer with a reason an operator can act on. */
     public Customer resolve(String source, String sourceEventId, String customerId) {
-        return find(customerId).orElseThrow(() -> new UnknownCustomer(source + " event " + sourceEventId
-                + " names customer " + customerId + ", who is not in Herald's customer directory"));
+        return find(customerId).orElseThrow(() -> unknown(source, sourceEventId, customerId));
     }
 
     /**

@@ -1,11 +1,16 @@
 package io.herald.ingest;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 import io.herald.identity.Customer;
+import io.herald.identity.CustomerDirectory;
 import io.herald.kafka.InfrastructureFaults;
+import io.herald.ledger.NotificationLedger;
+import io.herald.notification.CanonicalNotification;
+import io.herald.ops.HeraldMetrics;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -13,52 +18,65 @@ import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.support.DefaultExchange;
 import org.apache.camel.support.DefaultMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
  * One Kafka poll of a source's events at intake (camel-kafka batching: the body is the poll's record
- * exchanges). Each record is mapped, validated and admitted on its own, in order (split in the
- * *-ingest routes); a record admitted as new is not published on its own but kept here, in order, and the
- * batch's notifications are then published together (one send of the whole list), waiting once for all the
- * broker's acknowledgements.
- * Only after that (and after the batch's quarantines are recorded) are the batch's offsets committed.
+ * exchanges). Each record is mapped and validated on its own, in order (split in the *-ingest routes);
+ * a valid notification is not admitted or published on its own but kept here, in order. At the end of
+ * the batch ({@link #publish}) its customers are looked up in one query (an unknown one quarantines its
+ * event), the notifications are admitted to the ledger in one statement (the first dedup guard), and
+ * the new ones are published together (one send of the whole list), waiting once for all the broker's
+ * acknowledgements. Only after that (and after the batch's quarantines are recorded) are the batch's
+ * offsets committed. So a batch costs intake two PostgreSQL statements, not two per event.
  * <p>
- * The admitted notifications are kept in a list held in the exchange property {@value #ADMITTED}: the
- * split's record exchanges are copies of the batch exchange whose properties point to the same list, so
+ * The kept notifications are a list held in the exchange property {@value #ADMITTED}: the split's record
+ * exchanges are copies of the batch exchange whose properties point to the same list, so
  * notification-intake appends to it ({@link #collect}). Without that property (a quarantine re-drive)
- * notification-intake publishes the notification at once, as before.
+ * notification-intake looks up, admits and publishes the notification at once, as before.
  */
 @Component
 public class IntakeBatch {
 
+    private static final Logger log = LoggerFactory.getLogger(IntakeBatch.class);
+
     /** Exchange property: the batch's admitted notifications, in the order they were admitted. */
     public static final String ADMITTED = "heraldAdmitted";
+    /** Exchange property: the batch's notifications admitted to the ledger and not yet published. */
+    private static final String READY = "heraldReadyToPublish";
 
-    /** Exchange property: the customers the batch's events named, looked up once per batch (NotificationIntake). */
-    public static final String CUSTOMERS = "heraldBatchCustomers";
-
-    /** One admitted notification waiting to be published, with what its quarantine would need. */
-    record Admitted(String customerKey, String canonical, String source, String raw, String step) {
+    /** One mapped and valid notification waiting to be admitted and published, with what its quarantine would need. */
+    record Admitted(NotificationLedger.ToAdmit notification, String source, String raw, String step) {
+        String customerId() {
+            return notification.notification().customerId();
+        }
     }
 
     private final ProducerTemplate producer;
     private final CamelContext camel;
     private final Quarantine quarantine;
+    private final CustomerDirectory directory;
+    private final NotificationLedger ledger;
+    private final HeraldMetrics metrics;
     private final String notificationsUri;
 
-    public IntakeBatch(ProducerTemplate producer, CamelContext camel, Quarantine quarantine,
-                       @Value("${herald.topics.notifications}") String notificationsTopic) {
+    public IntakeBatch(ProducerTemplate producer, CamelContext camel, Quarantine quarantine, CustomerDirectory directory,
+                       NotificationLedger ledger, HeraldMetrics metrics, @Value("${herald.topics.notifications}") String notificationsTopic) {
         this.producer = producer;
         this.camel = camel;
         this.quarantine = quarantine;
+        this.directory = directory;
+        this.ledger = ledger;
+        this.metrics = metrics;
         this.notificationsUri = "kafka:" + notificationsTopic;
     }
 
-    /** Start of a batch: an empty list for the notifications its records admit, and for the customers they name. */
+    /** Start of a batch: an empty list for the notifications its records admit. */
     public void begin(Exchange batch) {
         batch.setProperty(ADMITTED, new ArrayList<Admitted>());
-        batch.setProperty(CUSTOMERS, new HashMap<String, Customer>());
     }
 
     /** One record of the batch (the split's body is the record's exchange): its value, the raw source event, becomes the body. */
@@ -71,8 +89,7 @@ public class IntakeBatch {
     @SuppressWarnings("unchecked")
     public void collect(Exchange record) {
         List<Admitted> admitted = record.getProperty(ADMITTED, List.class);
-        admitted.add(new Admitted(record.getMessage().getHeader(KafkaConstants.KEY, String.class),
-                record.getMessage().getBody(String.class),
+        admitted.add(new Admitted(record.getProperty(NotificationIntake.TO_ADMIT, NotificationLedger.ToAdmit.class),
                 record.getProperty(NotificationIntake.SOURCE, String.class),
                 record.getProperty(NotificationIntake.RAW, String.class),
                 record.getProperty(Quarantine.STEP, String.class)));
@@ -89,8 +106,18 @@ public class IntakeBatch {
      */
     @SuppressWarnings("unchecked")
     public void publish(Exchange batch) throws Exception {
-        List<Admitted> admitted = batch.getProperty(ADMITTED, List.class);
-        if (admitted == null || admitted.isEmpty()) {
+        List<Admitted> collected = batch.getProperty(ADMITTED, List.class);
+        List<Admitted> admitted = batch.getProperty(READY, List.class);
+        if (admitted == null) {
+            // Admitted once: a publish retried after a broker fault publishes what was admitted, it does not admit again.
+            admitted = collected == null ? List.of() : admit(collected);
+            batch.setProperty(READY, admitted);
+            if (collected != null) {
+                collected.clear();
+            }
+        }
+        if (admitted.isEmpty()) {
+            batch.removeProperty(READY);
             return;
         }
         List<Message> records = new ArrayList<>(admitted.size());
@@ -105,8 +132,8 @@ public class IntakeBatch {
         if (failure != null) {
             for (Admitted notification : admitted) {
                 Exchange one = producer.send(notificationsUri, exchange -> {
-                    exchange.getMessage().setHeader(KafkaConstants.KEY, notification.customerKey());
-                    exchange.getMessage().setBody(notification.canonical());
+                    exchange.getMessage().setHeader(KafkaConstants.KEY, notification.customerId());
+                    exchange.getMessage().setBody(notification.notification().canonicalJson());
                 });
                 if (one.getException() != null && InfrastructureFaults.isInfrastructure(one.getException())) {
                     throw one.getException();
@@ -116,13 +143,66 @@ public class IntakeBatch {
                 }
             }
         }
-        admitted.clear();
+        batch.removeProperty(READY);
+    }
+
+    /**
+     * The batch's notifications whose customer is in the directory (one query for the batch; the others are
+     * quarantined, each with its reason) admitted to the ledger in one statement: returns those to publish,
+     * new or admitted before but never routed; duplicates stop here. A statement refused for anything but an
+     * infrastructure fault is narrowed down by admitting them one at a time: a refused one is quarantined alone.
+     */
+    private List<Admitted> admit(List<Admitted> collected) {
+        Map<String, Customer> known = directory.findAll(collected.stream().map(Admitted::customerId).collect(Collectors.toSet()));
+        List<Admitted> resolved = new ArrayList<>();
+        for (Admitted notification : collected) {
+            if (known.containsKey(notification.customerId())) {
+                resolved.add(notification);
+            } else {
+                CanonicalNotification n = notification.notification().notification();
+                quarantine(notification, CustomerDirectory.unknown(n.source(), n.sourceEventId(), n.customerId()));
+            }
+        }
+        List<NotificationLedger.Admission> admissions;
+        try {
+            admissions = ledger.admitAll(resolved.stream().map(Admitted::notification).toList());
+        } catch (RuntimeException failure) {
+            if (InfrastructureFaults.isInfrastructure(failure) || resolved.size() < 2) {
+                throw failure;
+            }
+            admissions = new ArrayList<>();
+            for (Admitted notification : resolved) {
+                try {
+                    admissions.add(ledger.admitAll(List.of(notification.notification())).get(0));
+                } catch (RuntimeException refused) {
+                    if (InfrastructureFaults.isInfrastructure(refused)) {
+                        throw refused;
+                    }
+                    quarantine(notification, refused);
+                    admissions.add(NotificationLedger.Admission.DUPLICATE);   // not to be published: quarantined
+                }
+            }
+        }
+        List<Admitted> toPublish = new ArrayList<>();
+        for (int i = 0; i < resolved.size(); i++) {
+            Admitted notification = resolved.get(i);
+            NotificationLedger.Admission admission = admissions.get(i);
+            if (admission == NotificationLedger.Admission.NEW) {
+                metrics.notification(notification.notification().notification().type());
+            }
+            if (admission == NotificationLedger.Admission.DUPLICATE) {
+                log.info("{} event not routed: DUPLICATE ({})", notification.source(), notification.notification().notification().sourceEventId());
+            } else {
+                toPublish.add(notification);
+            }
+        }
+        return toPublish;
     }
 
     private Message record(Admitted notification) {
         Message message = new DefaultMessage(camel);
-        message.setHeader(KafkaConstants.KEY, notification.customerKey());
-        message.setBody(notification.canonical());
+        message.setHeader(KafkaConstants.KEY, notification.customerId());
+        message.setBody(notification.notification().canonicalJson());
         return message;
     }
 

@@ -31,6 +31,8 @@ public class NotificationIntake {
     public static final String SOURCE = "heraldSource";
     public static final String RAW = "heraldRaw";
     public static final String KEY = "heraldIdempotencyKey";
+    /** Exchange property: in a batch, the notification to admit with the rest of the batch (NotificationLedger.ToAdmit). */
+    public static final String TO_ADMIT = "heraldToAdmit";
 
     private final ObjectMapper json;
     private final NotificationValidator validator;
@@ -64,42 +66,31 @@ public class NotificationIntake {
         if (mapped.hasNonNull("contactUpdate")) {
             ContactUpdate update = validator.contactUpdate(mapped.get("contactUpdate"), source, mapped.path("sourceEventId").asText("?"));
             exchange.setProperty(OUTCOME, directory.apply(update) ? "DIRECTORY_UPDATED" : "STALE_CONTACT_UPDATE");
-            Map<String, Customer> known = exchange.getProperty(IntakeBatch.CUSTOMERS, Map.class);
-            if (known != null) {
-                known.clear();
-            }
             return;
         }
         CanonicalNotification notification = validator.validate(mapped);
-        Customer customer = notification.customerId() != null
-                ? resolve(exchange, notification)
-                : directory.resolveByEmail(notification.source(), notification.sourceEventId(), mapped.path("customerEmail").asText());
-        notification = notification.forCustomer(customer.customerId());
+        if (notification.customerId() == null) {
+            Customer customer = directory.resolveByEmail(notification.source(), notification.sourceEventId(), mapped.path("customerEmail").asText());
+            notification = notification.forCustomer(customer.customerId());
+        }
         String canonical = json.writeValueAsString(notification);
-        NotificationLedger.Admission admission = ledger.admit(notification, canonical, raw, sendWindows.deadlineOf(notification));
-        if (admission == NotificationLedger.Admission.NEW) metrics.notification(notification.type());
+        NotificationLedger.ToAdmit admit = new NotificationLedger.ToAdmit(notification, canonical, raw, sendWindows.deadlineOf(notification));
         exchange.setProperty(KEY, notification.idempotencyKey());
-        exchange.setProperty(OUTCOME, admission == NotificationLedger.Admission.DUPLICATE ? "DUPLICATE" : "ROUTE");
         exchange.getMessage().setHeader("kafka.KEY", notification.customerId());
         exchange.getMessage().setBody(canonical);
-    }
-
-    /**
-     * The customer named by id. In a batch, each customer is looked up once (the batch's earlier events found
-     * them already); a contact change in the batch clears what was looked up, so a later event sees it.
-     */
-    @SuppressWarnings("unchecked")
-    private Customer resolve(Exchange exchange, CanonicalNotification notification) {
-        Map<String, Customer> known = exchange.getProperty(IntakeBatch.CUSTOMERS, Map.class);
-        if (known == null) {
-            return directory.resolve(notification.source(), notification.sourceEventId(), notification.customerId());
+        if (exchange.getProperty(IntakeBatch.ADMITTED) != null) {
+            // In a source consumer's batch: the customer is looked up and the ledger admits it with the rest of the
+            // batch (IntakeBatch.publish), one query and one statement for all.
+            exchange.setProperty(TO_ADMIT, admit);
+            exchange.setProperty(OUTCOME, "ROUTE");
+            return;
         }
-        Customer customer = known.get(notification.customerId());
-        if (customer == null) {
-            customer = directory.resolve(notification.source(), notification.sourceEventId(), notification.customerId());
-            known.put(notification.customerId(), customer);
+        directory.resolve(notification.source(), notification.sourceEventId(), notification.customerId());
+        NotificationLedger.Admission admission = ledger.admit(notification, canonical, raw, admit.windowDeadline());
+        if (admission == NotificationLedger.Admission.NEW) {
+            metrics.notification(notification.type());
         }
-        return customer;
+        exchange.setProperty(OUTCOME, admission == NotificationLedger.Admission.DUPLICATE ? "DUPLICATE" : "ROUTE");
     }
 
 }

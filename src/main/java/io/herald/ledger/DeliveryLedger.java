@@ -46,12 +46,32 @@ public class DeliveryLedger {
      */
     private static final String CLAIM_FOR_SENDING = """
             INSERT INTO delivery (notification_id, channel, state, recipient_masked, subject, rendered_body, attempts, claim_token)
-            VALUES (?, ?, 'SENDING', ?, ?, ?, 1, ?)
+            SELECT c.notification_id, c.channel, 'SENDING', c.recipient_masked, c.subject, c.rendered_body, 1, c.claim_token
+            FROM unnest(?::bigint[], ?::varchar[], ?::varchar[], ?::text[], ?::text[], ?::uuid[])
+                 WITH ORDINALITY AS c(notification_id, channel, recipient_masked, subject, rendered_body, claim_token, n)
+            ORDER BY c.n
             ON CONFLICT (notification_id, channel) DO UPDATE SET state = 'SENDING', recipient_masked = EXCLUDED.recipient_masked,
                    subject = EXCLUDED.subject, rendered_body = EXCLUDED.rendered_body, attempts = delivery.attempts + 1,
                    claim_token = EXCLUDED.claim_token, updated_at = now()
             WHERE delivery.state NOT IN (%s)
-            RETURNING id""".formatted(SETTLED_LIST);
+            RETURNING id, claim_token""".formatted(SETTLED_LIST);
+    /** SENT with the provider's id, and the attempt, for every claim still holding its token; returns the deliveries written. */
+    private static final String SENT = """
+            WITH v AS (SELECT * FROM unnest(?::bigint[], ?::uuid[], ?::text[], ?::int[]) AS v(id, token, provider_message_id, provider_status)),
+                 sent AS (UPDATE delivery d SET state = 'SENT', provider_message_id = v.provider_message_id, reason = NULL,
+                                 next_attempt_at = NULL, claim_token = NULL, sent_at = now(), updated_at = now()
+                          FROM v WHERE d.id = v.id AND d.claim_token = v.token
+                          RETURNING d.id, v.provider_status, v.provider_message_id)
+            INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason)
+            SELECT id, 'SENT', provider_status, provider_message_id FROM sent RETURNING delivery_id""";
+
+    /** One delivery to claim for sending, with what it is about to send. */
+    private record ToClaim(long notificationId, String channel, String recipientMasked, String subject, String renderedBody, UUID token) {
+    }
+
+    /** One claim's SENT outcome. */
+    private record Sent(Claim claim, String providerMessageId, Integer providerStatus) {
+    }
 
     public record Delivery(long id, String state) {
         public boolean settled() {
@@ -78,9 +98,14 @@ public class DeliveryLedger {
     private static final Logger log = LoggerFactory.getLogger(DeliveryLedger.class);
 
     private final JdbcTemplate jdbc;
+    /** The claims before and the SENT outcomes after provider calls, committed many deliveries at a time when busy. */
+    private final GroupCommit grouped;
+    private final GroupCommit.Kind<ToClaim, Optional<Claim>> claims = this::claimAll;
+    private final GroupCommit.Kind<Sent, Boolean> sents = this::sentAll;
 
-    public DeliveryLedger(JdbcTemplate jdbc) {
+    public DeliveryLedger(JdbcTemplate jdbc, TransactionTemplate tx) {
         this.jdbc = jdbc;
+        this.grouped = new GroupCommit(tx, 256);
     }
 
     /**
@@ -102,9 +127,38 @@ public class DeliveryLedger {
      */
     public Optional<Claim> claimForSending(long notificationId, String channel, String recipientMasked, String subject,
                                            String renderedBody) {
-        UUID token = UUID.randomUUID();
-        return jdbc.queryForList(CLAIM_FOR_SENDING, Long.class, notificationId, channel, recipientMasked, subject, renderedBody, token)
-                .stream().findFirst().map(id -> new Claim(id, null, token));
+        return grouped.write(claims, new ToClaim(notificationId, channel, recipientMasked, subject, renderedBody, UUID.randomUUID()));
+    }
+
+    /** Claims a group's deliveries in one statement; a claim whose row is settled comes back empty. */
+    private List<Optional<Claim>> claimAll(List<ToClaim> group) {
+        Map<UUID, Long> claimed = new java.util.HashMap<>();
+        jdbc.query(con -> {
+            PreparedStatement statement = con.prepareStatement(CLAIM_FOR_SENDING);
+            statement.setArray(1, con.createArrayOf("bigint", group.stream().map(ToClaim::notificationId).toArray()));
+            statement.setArray(2, con.createArrayOf("varchar", group.stream().map(ToClaim::channel).toArray()));
+            statement.setArray(3, con.createArrayOf("varchar", group.stream().map(ToClaim::recipientMasked).toArray()));
+            statement.setArray(4, con.createArrayOf("text", group.stream().map(ToClaim::subject).toArray()));
+            statement.setArray(5, con.createArrayOf("text", group.stream().map(ToClaim::renderedBody).toArray()));
+            statement.setArray(6, con.createArrayOf("uuid", group.stream().map(ToClaim::token).toArray()));
+            return statement;
+        }, row -> {
+            claimed.put(row.getObject("claim_token", UUID.class), row.getLong("id"));
+        });
+        return group.stream().map(c -> Optional.ofNullable(claimed.get(c.token())).map(id -> new Claim(id, null, c.token()))).toList();
+    }
+
+    /** Writes a group's SENT outcomes in one statement; false for a claim whose token the row no longer holds. */
+    private List<Boolean> sentAll(List<Sent> group) {
+        java.util.Set<Long> written = new java.util.HashSet<>(jdbc.query(con -> {
+            PreparedStatement statement = con.prepareStatement(SENT);
+            statement.setArray(1, con.createArrayOf("bigint", group.stream().map(s -> s.claim().deliveryId()).toArray()));
+            statement.setArray(2, con.createArrayOf("uuid", group.stream().map(s -> s.claim().token()).toArray()));
+            statement.setArray(3, con.createArrayOf("text", group.stream().map(Sent::providerMessageId).toArray()));
+            statement.setArray(4, con.createArrayOf("int4", group.stream().map(Sent::providerStatus).toArray()));
+            return statement;
+        }, (row, n) -> row.getLong(1)));
+        return group.stream().map(s -> written.contains(s.claim().deliveryId())).toList();
     }
 
     /**
@@ -163,12 +217,7 @@ public class DeliveryLedger {
                         SELECT delivery_id, 'SENT', ?, ? FROM sent""".formatted(NOT_RECEIVED),
                         providerMessageId, claim.resendId(), claim.token(), providerMessageId, "sent by resend " + claim.resendId(),
                         providerStatus, claim.label() + providerMessageId)
-                : jdbc.update("""
-                        WITH sent AS (UPDATE delivery SET state = 'SENT', provider_message_id = ?, reason = NULL, next_attempt_at = NULL,
-                                             claim_token = NULL, sent_at = now(), updated_at = now()
-                                      WHERE id = ? AND claim_token = ? RETURNING id)
-                        INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) SELECT id, 'SENT', ?, ? FROM sent""",
-                        providerMessageId, claim.deliveryId(), claim.token(), providerStatus, providerMessageId);
+                : grouped.write(sents, new Sent(claim, providerMessageId, providerStatus)) ? 1 : 0;
         return writtenOrLate(claim, written, "the provider accepted it" + (providerMessageId == null ? "" : " as " + providerMessageId),
                 providerStatus);
     }

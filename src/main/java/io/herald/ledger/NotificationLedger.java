@@ -1,8 +1,14 @@
 package io.herald.ledger;
 
+import java.sql.PreparedStatement;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 import io.herald.notification.CanonicalNotification;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -47,6 +53,76 @@ public class NotificationLedger {
                 UPDATE notification SET duplicates_suppressed = duplicates_suppressed + 1, updated_at = now()
                 WHERE idempotency_key = ? RETURNING state""", String.class, n.idempotencyKey());
         return "RECEIVED".equals(state) ? Admission.NOT_YET_ROUTED : Admission.DUPLICATE;
+    }
+
+    /** A notification to admit with others of its batch ({@link #admitAll}). */
+    public record ToAdmit(CanonicalNotification notification, String canonicalJson, String rawPayload, Instant windowDeadline) {
+    }
+
+    private static final String ADMIT_ALL = """
+            WITH incoming AS (
+                   SELECT * FROM unnest(?::varchar[], ?::varchar[], ?::varchar[], ?::varchar[], ?::varchar[], ?::text[],
+                                        ?::timestamptz[], ?::text[], ?::timestamptz[]) WITH ORDINALITY
+                     AS i(idempotency_key, source, source_event_id, type, customer_id, canonical, occurred_at, raw_payload,
+                          window_deadline, n)),
+                 inserted AS (
+                   INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at,
+                                             raw_payload, window_deadline)
+                   SELECT idempotency_key, source, source_event_id, type, customer_id, 'RECEIVED', CAST(canonical AS JSONB), occurred_at,
+                          raw_payload, window_deadline
+                   FROM incoming ORDER BY n
+                   ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key),
+                 seen AS (
+                   UPDATE notification SET duplicates_suppressed = duplicates_suppressed + 1, updated_at = now()
+                   WHERE idempotency_key IN (SELECT idempotency_key FROM incoming)
+                     AND idempotency_key NOT IN (SELECT idempotency_key FROM inserted)
+                   RETURNING idempotency_key, state)
+            SELECT idempotency_key, 'NEW' AS admission FROM inserted
+            UNION ALL
+            SELECT idempotency_key, state FROM seen""";
+
+    /**
+     * Admits a batch's notifications in one statement, as {@link #admit} does each: one result per
+     * notification, in order. A key that comes twice in the batch is admitted once, the later one is a
+     * DUPLICATE; a key admitted by another consumer at the same moment is a DUPLICATE here (that
+     * consumer forwards it).
+     */
+    public List<Admission> admitAll(List<ToAdmit> batch) {
+        Set<String> keys = new HashSet<>();
+        List<ToAdmit> distinct = batch.stream().filter(admit -> keys.add(admit.notification().idempotencyKey())).toList();
+        Map<String, String> outcome = new HashMap<>();
+        if (!distinct.isEmpty()) {
+            jdbc.query(con -> {
+                PreparedStatement statement = con.prepareStatement(ADMIT_ALL);
+                statement.setArray(1, con.createArrayOf("varchar", distinct.stream().map(a -> a.notification().idempotencyKey()).toArray()));
+                statement.setArray(2, con.createArrayOf("varchar", distinct.stream().map(a -> a.notification().source()).toArray()));
+                statement.setArray(3, con.createArrayOf("varchar", distinct.stream().map(a -> a.notification().sourceEventId()).toArray()));
+                statement.setArray(4, con.createArrayOf("varchar", distinct.stream().map(a -> a.notification().type()).toArray()));
+                statement.setArray(5, con.createArrayOf("varchar", distinct.stream().map(a -> a.notification().customerId()).toArray()));
+                statement.setArray(6, con.createArrayOf("text", distinct.stream().map(ToAdmit::canonicalJson).toArray()));
+                statement.setArray(7, con.createArrayOf("timestamptz", distinct.stream()
+                        .map(a -> a.notification().occurredAt() == null ? null : Timestamp.from(a.notification().occurredAt())).toArray()));
+                statement.setArray(8, con.createArrayOf("text", distinct.stream().map(a -> StoredText.kept(a.rawPayload())).toArray()));
+                statement.setArray(9, con.createArrayOf("timestamptz", distinct.stream().map(a -> Timestamp.from(a.windowDeadline())).toArray()));
+                return statement;
+            }, row -> {
+                outcome.put(row.getString(1), row.getString(2));
+            });
+        }
+        List<Admission> admissions = new ArrayList<>(batch.size());
+        Set<String> answered = new HashSet<>();
+        for (ToAdmit admit : batch) {
+            String key = admit.notification().idempotencyKey();
+            String result = answered.add(key) ? outcome.get(key) : null;   // a later copy in the same batch: a duplicate
+            admissions.add("NEW".equals(result) ? Admission.NEW : "RECEIVED".equals(result) ? Admission.NOT_YET_ROUTED : Admission.DUPLICATE);
+        }
+        if (distinct.size() < batch.size()) {
+            List<String> repeated = new ArrayList<>(batch.stream().map(admit -> admit.notification().idempotencyKey()).toList());
+            distinct.forEach(admit -> repeated.remove(admit.notification().idempotencyKey()));
+            repeated.forEach(key -> jdbc.update("UPDATE notification SET duplicates_suppressed = duplicates_suppressed + 1, updated_at = now()"
+                    + " WHERE idempotency_key = ?", key));
+        }
+        return admissions;
     }
 
     /**

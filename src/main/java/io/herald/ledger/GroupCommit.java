@@ -1,0 +1,130 @@
+package io.herald.ledger;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.herald.kafka.InfrastructureFaults;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Group commit for the ledger writes every delivery makes (the claim before the provider call, the
+ * outcome after it): the sender threads of all channels hand their writes here and each waits until
+ * its write is committed; whoever finds no commit in progress takes every write queued so far and
+ * commits them together, one multi-row statement per kind, in one transaction. While that commit
+ * runs, the next writes queue up and go in the next one. So an idle Herald writes each delivery's
+ * rows at once, as before, and a busy one writes many deliveries per transaction instead of one
+ * transaction per write (issue 17: at most one PostgreSQL transaction per notification).
+ *
+ * <p>Nothing is acknowledged before it is committed: a caller returns only once its rows are in the
+ * database, so a delivery is SENDING in the ledger before its provider call starts, as with single
+ * writes. A group that fails as a whole because the database cannot be reached fails every caller
+ * with that fault (each retries as it would have alone); a group that fails for any other reason is
+ * written again one write at a time, so one bad write fails alone and never takes others with it.
+ */
+public final class GroupCommit {
+
+    /**
+     * One kind of write (e.g. "claim for sending"): turns the requests of a group, in the order they were
+     * handed in, into one statement and returns one result per request, in the same order. Runs inside the
+     * group's transaction.
+     */
+    @FunctionalInterface
+    public interface Kind<R, T> {
+        List<T> write(List<R> requests);
+    }
+
+    private static final class Pending<R, T> {
+        final Kind<R, T> kind;
+        final R request;
+        volatile boolean done;
+        T result;
+        RuntimeException failure;
+
+        Pending(Kind<R, T> kind, R request) {
+            this.kind = kind;
+            this.request = request;
+        }
+    }
+
+    private final TransactionTemplate tx;
+    private final int maxPerGroup;
+    private final ConcurrentLinkedQueue<Pending<?, ?>> queued = new ConcurrentLinkedQueue<>();
+    private final ReentrantLock committing = new ReentrantLock();
+
+    public GroupCommit(TransactionTemplate tx, int maxPerGroup) {
+        this.tx = tx;
+        this.maxPerGroup = maxPerGroup;
+    }
+
+    /** Writes the request with others of its group and returns its result once committed. */
+    public <R, T> T write(Kind<R, T> kind, R request) {
+        Pending<R, T> mine = new Pending<>(kind, request);
+        queued.add(mine);
+        while (!mine.done) {
+            committing.lock();
+            try {
+                if (!mine.done) {
+                    commitQueued();
+                }
+            } finally {
+                committing.unlock();
+            }
+        }
+        if (mine.failure != null) {
+            throw mine.failure;
+        }
+        return mine.result;
+    }
+
+    /** Takes what is queued (up to maxPerGroup) and commits it; called holding the lock. */
+    private void commitQueued() {
+        List<Pending<?, ?>> group = new ArrayList<>();
+        Pending<?, ?> next;
+        while (group.size() < maxPerGroup && (next = queued.poll()) != null) {
+            group.add(next);
+        }
+        if (group.isEmpty()) {
+            return;
+        }
+        try {
+            tx.executeWithoutResult(status -> writeAll(group));
+            group.forEach(pending -> pending.done = true);
+        } catch (RuntimeException failure) {
+            if (group.size() == 1 || InfrastructureFaults.isInfrastructure(failure)) {
+                for (Pending<?, ?> pending : group) {
+                    pending.failure = failure;
+                    pending.done = true;
+                }
+                return;
+            }
+            for (Pending<?, ?> pending : group) {
+                try {
+                    tx.executeWithoutResult(status -> writeAll(List.of(pending)));
+                } catch (RuntimeException alone) {
+                    pending.failure = alone;
+                }
+                pending.done = true;
+            }
+        }
+    }
+
+    /** Each kind's requests in one statement, kinds in the order their first write came. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static void writeAll(List<Pending<?, ?>> group) {
+        Map<Kind<?, ?>, List<Pending>> byKind = new LinkedHashMap<>();   // a kind is one object: equal only to itself
+        for (Pending<?, ?> pending : group) {
+            byKind.computeIfAbsent(pending.kind, kind -> new ArrayList<>()).add(pending);
+        }
+        byKind.forEach((kind, pendings) -> {
+            List<Object> requests = pendings.stream().map(p -> p.request).toList();
+            List<?> results = ((Kind) kind).write(requests);
+            for (int i = 0; i < pendings.size(); i++) {
+                pendings.get(i).result = results.get(i);
+            }
+        });
+    }
+}
