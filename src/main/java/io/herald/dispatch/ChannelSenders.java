@@ -52,6 +52,7 @@ public class ChannelSenders {
         final int maxInFlight;
         final AtomicInteger inFlight = new AtomicInteger();
         volatile boolean woken = true;
+        volatile boolean backlog;
         volatile long lastLook;
         volatile long pausedUntil;
         volatile long lastWarning;
@@ -71,11 +72,13 @@ public class ChannelSenders {
     private final ObjectMapper json;
     private final HeraldMetrics metrics;
     private final long dueCheckMs;
+    private final long claimIntervalMs;
     private final Duration lease;
 
     public ChannelSenders(DeliveryLedger ledger, CustomerDirectory directory, NotificationCatalog catalog,
                           ObjectMapper json, HeraldMetrics metrics, Environment env,
                           @Value("${herald.delivery.due-check-ms:1000}") long dueCheckMs,
+                          @Value("${herald.delivery.claim-interval-ms:50}") long claimIntervalMs,
                           @Value("${herald.delivery.claim-lease:PT2M}") Duration lease) {
         this.ledger = ledger;
         this.directory = directory;
@@ -83,6 +86,7 @@ public class ChannelSenders {
         this.json = json;
         this.metrics = metrics;
         this.dueCheckMs = dueCheckMs;
+        this.claimIntervalMs = claimIntervalMs;
         this.lease = lease;
         for (String channel : ChannelSettings.CHANNELS) {
             String key = ChannelSettings.prefix(channel) + ".max-in-flight";
@@ -126,16 +130,23 @@ public class ChannelSenders {
         int capacity = 2 * lane.maxInFlight;
         int room = capacity - lane.inFlight.get();
         long now = System.currentTimeMillis();
-        if (room < Math.max(1, lane.maxInFlight) || now < lane.pausedUntil || (!lane.woken && now - lane.lastLook < dueCheckMs)) {
+        if (room < Math.max(1, lane.maxInFlight) || now < lane.pausedUntil) {
+            return List.of();
+        }
+        // Look now if the last claim was full (more are due), or if woken and idle; woken while sending, at most every
+        // claim-interval-ms (one claim then serves every delivery that finished meanwhile); otherwise every due-check-ms.
+        long sinceLast = now - lane.lastLook;
+        boolean look = lane.backlog || sinceLast >= dueCheckMs
+                || (lane.woken && (lane.inFlight.get() == 0 || sinceLast >= claimIntervalMs));
+        if (!look) {
             return List.of();
         }
         lane.woken = false;
+        lane.backlog = false;
         lane.lastLook = now;
         try {
             List<Due> due = ledger.claimDue(channel, room, lease, this::due);
-            if (due.size() == room) {
-                lane.woken = true;   // a full batch: there may be more
-            }
+            lane.backlog = due.size() == room;   // a full batch: there may be more
             lane.inFlight.addAndGet(due.size());
             return due;
         } catch (RuntimeException e) {
