@@ -5,9 +5,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.herald.kafka.InfrastructureFaults;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -15,7 +17,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * outcome after it): the sender threads of all channels hand their writes here and each waits until
  * its write is committed; whoever finds no commit in progress takes every write queued so far and
  * commits them together, one multi-row statement per kind, in one transaction. While that commit
- * runs, the next writes queue up and go in the next one. So an idle Herald writes each delivery's
+ * runs, the next writes queue up (their threads parked) and go in the next one, which the first of
+ * them commits for all. So an idle Herald writes each delivery's
  * rows at once, as before, and a busy one writes many deliveries per transaction instead of one
  * transaction per write (issue 17: at most one PostgreSQL transaction per notification).
  *
@@ -40,6 +43,7 @@ public final class GroupCommit {
     private static final class Pending<R, T> {
         final Kind<R, T> kind;
         final R request;
+        final Thread writer = Thread.currentThread();
         volatile boolean done;
         T result;
         RuntimeException failure;
@@ -56,7 +60,9 @@ public final class GroupCommit {
     private final ReentrantLock committing = new ReentrantLock();
 
     public GroupCommit(TransactionTemplate tx, int maxPerGroup) {
-        this.tx = tx;
+        // Always a transaction of the group's own: never the one a caller that happens to commit the group may be in.
+        this.tx = new TransactionTemplate(tx.getTransactionManager());
+        this.tx.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
         this.maxPerGroup = maxPerGroup;
     }
 
@@ -65,13 +71,22 @@ public final class GroupCommit {
         Pending<R, T> mine = new Pending<>(kind, request);
         queued.add(mine);
         while (!mine.done) {
-            committing.lock();
-            try {
-                if (!mine.done) {
-                    commitQueued();
+            if (committing.tryLock()) {
+                try {
+                    while (!mine.done) {
+                        commitQueued();
+                    }
+                } finally {
+                    committing.unlock();
                 }
-            } finally {
-                committing.unlock();
+                Pending<?, ?> next = queued.peek();
+                if (next != null) {
+                    LockSupport.unpark(next.writer);   // what queued meanwhile: its first writer commits it, for all of them
+                }
+            } else {
+                // Parked until the commit that takes this write has settled it, or until it is first in the queue (a
+                // millisecond at most, then it looks again).
+                LockSupport.parkNanos(this, 1_000_000);
             }
         }
         if (mine.failure != null) {
@@ -92,23 +107,22 @@ public final class GroupCommit {
         }
         try {
             tx.executeWithoutResult(status -> writeAll(group));
-            group.forEach(pending -> pending.done = true);
         } catch (RuntimeException failure) {
             if (group.size() == 1 || InfrastructureFaults.isInfrastructure(failure)) {
+                group.forEach(pending -> pending.failure = failure);
+            } else {
                 for (Pending<?, ?> pending : group) {
-                    pending.failure = failure;
-                    pending.done = true;
+                    try {
+                        tx.executeWithoutResult(status -> writeAll(List.of(pending)));
+                    } catch (RuntimeException alone) {
+                        pending.failure = alone;
+                    }
                 }
-                return;
             }
-            for (Pending<?, ?> pending : group) {
-                try {
-                    tx.executeWithoutResult(status -> writeAll(List.of(pending)));
-                } catch (RuntimeException alone) {
-                    pending.failure = alone;
-                }
-                pending.done = true;
-            }
+        }
+        for (Pending<?, ?> pending : group) {
+            pending.done = true;
+            LockSupport.unpark(pending.writer);
         }
     }
 
