@@ -2,9 +2,17 @@
 # Inserts a sample row into the local CRM outbox (local run only: the CRM stand-in on :8091).
 #   scripts/insert-crm-outbox-row.sh [event_type] [payload.json]
 # event_type defaults to order.confirmed; the payload to the matching sample in src/test/resources/samples/crm.
+# The payload is stamped with the current time ("placedAt" and "updatedAt" become now, "startsAt" two days
+# from now); the row itself is dated by the outbox table (now), which is when Herald counts the event from.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 type="${1:-order.confirmed}"
 payload="${2:-$here/src/test/resources/samples/crm/$type.json}"
 crm="${HERALD_LOCAL_CRM:-http://localhost:8091}"
-curl -sS -X POST "$crm/outbox/$type" -H 'Content-Type: application/json' --data-binary @"$payload"
+iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -r "$1" +%Y-%m-%dT%H:%M:%SZ; }
+now="$(date -u +%s)"
+stamp_now="$(iso "$now")"
+stamp_later="$(iso $((now + 2 * 24 * 3600)))"
+sed -E -e "s/(\"(placedAt|updatedAt)\"[[:space:]]*:[[:space:]]*)\"[^\"]*\"/\1\"$stamp_now\"/g" \
+       -e "s/(\"startsAt\"[[:space:]]*:[[:space:]]*)\"[^\"]*\"/\1\"$stamp_later\"/g" "$payload" \
+  | curl -sS -X POST "$crm/outbox/$type" -H 'Content-Type: application/json' --data-binary @-

@@ -1,12 +1,18 @@
 package io.herald.ingest;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.TreeMap;
 
 import io.herald.logging.Masking;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.Exchange;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
@@ -20,6 +26,10 @@ import org.springframework.stereotype.Component;
  * column, the body kept only as a bounded excerpt): recording a rejection cannot fail
  * because of what the request contained. If it fails anyway (the database is down), the
  * sender is answered 503 so that it retries once Herald can record the answer.
+ *
+ * <p>Each refusal is also counted, recorded or not, as herald_webhook_rejected_total{source, reason}
+ * (reason: one of {@link #reasonLabel}'s few words, never the request's content), so that a broken
+ * secret shows on a dashboard and in an alert rule, not only in the log.
  */
 @Component
 public class InboundRejections {
@@ -34,10 +44,37 @@ public class InboundRejections {
     private static final int REASON_CHARS = 2000;
 
     private final JdbcTemplate jdbc;
+    private final MeterRegistry metrics;
 
-    public InboundRejections(JdbcTemplate jdbc) {
+    @Autowired
+    public InboundRejections(JdbcTemplate jdbc, MeterRegistry metrics) {
         this.jdbc = jdbc;
+        this.metrics = metrics;
     }
+
+    /** Without metrics (unit tests). */
+    public InboundRejections(JdbcTemplate jdbc) {
+        this(jdbc, new SimpleMeterRegistry());
+    }
+
+    /**
+     * The reason label of herald_webhook_rejected_total, and the console's grouping: what kind of refusal
+     * an HTTP status stands for. "signature" is what a broken secret rotation produces.
+     */
+    public static String reasonLabel(int status) {
+        return KINDS.getOrDefault(status, "http_" + status);
+    }
+
+    /** The same as {@link #reasonLabel}, as an SQL expression over inbound_rejection.http_status. */
+    public static String reasonLabelSql() {
+        StringBuilder sql = new StringBuilder("CASE http_status");
+        KINDS.forEach((status, kind) -> sql.append(" WHEN ").append(status).append(" THEN '").append(kind).append('\''));
+        return sql.append(" ELSE 'http_' || http_status END").toString();
+    }
+
+    /** HTTP status -> kind of refusal: the signature (a wrong or rotated secret), the body, its size, its content type, Kafka. */
+    private static final Map<Integer, String> KINDS = new TreeMap<>(Map.of(
+            401, "signature", 400, "malformed", 413, "too_large", 415, "content_type", 503, "not_queued"));
 
     /** The HTTP answer to a refused or failed request. */
     public record Answer(int status, String reason) {
@@ -81,13 +118,16 @@ public class InboundRejections {
      */
     public Answer record(String source, int status, String reason, String remoteAddress, String contentType,
                          long bodyBytes, byte[] body, int bodyLength) {
+        String keptSource = text(source == null ? "unknown" : source, SOURCE_CHARS);
+        Counter.builder("herald.webhook.rejected").description("Webhook requests refused, per source and kind of refusal (signature, malformed, too_large, content_type, not_queued)")
+                .tag("source", keptSource).tag("reason", reasonLabel(status)).register(metrics).increment();
         String keptReason = text(reason, REASON_CHARS);
         String excerpt = body == null || bodyLength == 0 ? null
                 : text(new String(body, 0, Math.min(bodyLength, EXCERPT_BYTES), StandardCharsets.UTF_8), EXCERPT_BYTES);
         try {
             jdbc.update("INSERT INTO inbound_rejection (source, http_status, reason, remote_addr, content_type, body_bytes, body_excerpt)"
                             + " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    text(source == null ? "unknown" : source, SOURCE_CHARS), status, keptReason,
+                    keptSource, status, keptReason,
                     text(remoteAddress, REMOTE_CHARS), text(contentType, CONTENT_TYPE_CHARS), bodyBytes, excerpt);
         } catch (DataAccessException e) {
             log.error("Could not record a refused {} webhook (HTTP {}: {}); answering 503 so the sender retries",

@@ -1,0 +1,181 @@
+package io.herald.ops;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.annotation.PreDestroy;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Processor;
+import org.apache.camel.Route;
+import org.apache.camel.component.resilience4j.ResilienceProcessor;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.dao.DataAccessException;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * The gauges the shipped dashboard and alert rules (deploy/grafana, deploy/prometheus) need besides
+ * Herald's counters, refreshed in the background by routes/ops-gauges.camel.yaml so that a scrape never
+ * waits for PostgreSQL or Kafka:
+ * <ul>
+ *   <li>herald_deliveries_parked{channel}: deliveries PARKED now (the backlog an outage builds);</li>
+ *   <li>herald_breaker_open{channel}: 1 while this instance's circuit breaker for a provider is open or half open;</li>
+ *   <li>herald_kafka_consumer_lag{group, topic}: records on the topic not yet committed by Herald's consumer group.</li>
+ * </ul>
+ * A source that does not answer keeps its last values (the outage alerts say that it is down).
+ */
+@Component
+public class OpsGauges {
+
+    private static final Logger log = LoggerFactory.getLogger(OpsGauges.class);
+    /** Herald's consumer groups (herald.kafka.group-id + the suffix its routes use) and the topic each reads. */
+    private static final Map<String, String> GROUPS = Map.of(
+            "support-ingest", "herald.topics.support-events",
+            "billing-ingest", "herald.topics.billing-events",
+            "crm-ingest", "herald.topics.crm-events",
+            "dispatch", "herald.topics.notifications");
+
+    private final MeterRegistry registry;
+    private final CamelContext camel;
+    private final JdbcTemplate jdbc;
+    private final String brokers;
+    private final String groupPrefix;
+    private final Duration timeout;
+    private final Map<String, AtomicLong> values = new ConcurrentHashMap<>();
+    private Admin kafka;
+
+    public OpsGauges(MeterRegistry registry, CamelContext camel, JdbcTemplate jdbc,
+                     @Value("${herald.kafka.brokers:localhost:9092}") String brokers,
+                     @Value("${herald.kafka.group-id:herald}") String groupPrefix,
+                     @Value("${herald.alerts.outage-check-timeout-ms:3000}") long timeoutMs) {
+        this.registry = registry;
+        this.camel = camel;
+        this.jdbc = jdbc;
+        this.brokers = brokers;
+        this.groupPrefix = groupPrefix;
+        this.timeout = Duration.ofMillis(timeoutMs);
+    }
+
+    /** Called by the ops-gauges route. */
+    public void refresh() {
+        Map<String, String> breakers = breakers();
+        breakers.forEach((channel, state) -> set("herald.breaker.open", "Circuit breaker of a provider open (1) or closed (0), on this instance",
+                !"CLOSED".equals(state) && !"DISABLED".equals(state) ? 1 : 0, "channel", channel));
+        refreshParked(breakers.keySet());
+        refreshLag();
+    }
+
+    private void refreshParked(Iterable<String> channels) {
+        Map<String, Long> parked = new HashMap<>();
+        channels.forEach(channel -> parked.put(channel, 0L));
+        values.keySet().stream().filter(key -> key.startsWith("herald.deliveries.parked|"))
+                .forEach(key -> parked.put(key.substring(key.lastIndexOf('|') + 1), 0L));
+        try {
+            jdbc.query("SELECT channel, count(*) FROM delivery WHERE state = 'PARKED' GROUP BY channel",
+                    row -> {
+                        parked.put(row.getString(1), row.getLong(2));
+                    });
+        } catch (DataAccessException e) {
+            log.debug("PostgreSQL did not answer the parked count; the gauge keeps its last value", e);
+            return;
+        }
+        parked.forEach((channel, count) -> set("herald.deliveries.parked", "Deliveries parked now (waiting for their provider), per channel",
+                count, "channel", channel));
+    }
+
+    private void refreshLag() {
+        try {
+            Admin admin = admin();
+            for (Map.Entry<String, String> entry : GROUPS.entrySet()) {
+                String group = groupPrefix + "." + entry.getKey();
+                String topic = camel.getPropertiesComponent().resolveProperty(entry.getValue()).orElse(null);
+                if (topic == null) {
+                    continue;
+                }
+                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
+                        .partitionsToOffsetAndMetadata().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                Map<TopicPartition, OffsetSpec> ends = new LinkedHashMap<>();
+                admin.describeTopics(List.of(topic)).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                        .get(topic).partitions().forEach(p -> ends.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+                Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> latest = admin.listOffsets(ends).all()
+                        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                long lag = 0;
+                for (Map.Entry<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> end : latest.entrySet()) {
+                    OffsetAndMetadata done = committed.get(end.getKey());
+                    lag += Math.max(0, end.getValue().offset() - (done == null ? 0 : done.offset()));
+                }
+                set("herald.kafka.consumer.lag", "Records on a topic not yet committed by Herald's consumer group (all instances)",
+                        lag, "group", group, "topic", topic);
+            }
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            log.debug("Kafka did not answer the consumer lag check; the gauges keep their last values", e);
+        }
+    }
+
+    private void set(String name, String description, long value, String... tags) {
+        StringBuilder key = new StringBuilder(name);
+        for (int i = 1; i < tags.length; i += 2) {
+            key.append('|').append(tags[i]);
+        }
+        values.computeIfAbsent(key.toString(), k -> {
+            AtomicLong holder = new AtomicLong();
+            Gauge.builder(name, holder, AtomicLong::doubleValue).description(description).tags(tags).register(registry);
+            return holder;
+        }).set(value);
+    }
+
+    /** Circuit breaker state per channel route (deliver-sms -> sms), read from Camel's resilience4j processors. */
+    private Map<String, String> breakers() {
+        Map<String, String> states = new LinkedHashMap<>();
+        for (Route route : camel.getRoutes()) {
+            if (!route.getRouteId().startsWith("deliver-")) {
+                continue;
+            }
+            for (Processor processor : route.filter("*")) {
+                if (processor instanceof ResilienceProcessor breaker) {
+                    states.put(route.getRouteId().substring("deliver-".length()).replace('-', '_'), breaker.getCircuitBreakerState());
+                }
+            }
+        }
+        return states;
+    }
+
+    private synchronized Admin admin() {
+        if (kafka == null) {
+            Properties config = new Properties();
+            config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
+            config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+            config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+            config.put(AdminClientConfig.CLIENT_ID_CONFIG, "herald-lag-check");
+            kafka = Admin.create(config);
+        }
+        return kafka;
+    }
+
+    @PreDestroy
+    synchronized void close() {
+        if (kafka != null) {
+            kafka.close(Duration.ofSeconds(1));
+        }
+    }
+}

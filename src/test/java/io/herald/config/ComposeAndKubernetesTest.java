@@ -1,0 +1,194 @@
+package io.herald.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * The shipped deployments start: docker/compose.yaml and deploy/kubernetes set every setting the prod profile
+ * requires (herald.required-settings in config/application-prod.yaml, checked at startup by RequiredSettings),
+ * their addresses point at services that exist, and the Kubernetes probes use Herald's health groups, readiness
+ * including PostgreSQL and Kafka.
+ */
+class ComposeAndKubernetesTest {
+
+    private static final Path COMPOSE = Path.of("docker/compose.yaml");
+    private static final Path KUBERNETES = Path.of("deploy/kubernetes");
+    private static final Pattern INTERPOLATION = Pattern.compile("\\$\\{([A-Z0-9_]+)(?::?([-?])([^}]*))?}");
+
+    @Test
+    void theComposeStackSetsEverySettingProdRequires() throws IOException {
+        Map<String, String> environment = composeHeraldEnvironment();
+        assertThat(environment).containsEntry("SPRING_PROFILES_ACTIVE", "prod");
+        List<String> missing = new ArrayList<>();
+        for (String property : prodRequiredSettings()) {
+            String variable = RequiredSettings.environmentVariable(property);
+            String value = environment.get(variable);
+            if (value == null || withoutEnvironment(value).isBlank()) {
+                missing.add(property + " (" + variable + ")");
+            }
+        }
+        assertThat(missing).as("required settings docker compose up would start without (from " + COMPOSE + ")").isEmpty();
+    }
+
+    @Test
+    void theComposeStackPointsHeraldAtItsOwnServicesAndTheSandboxAnswersEveryProvider() throws IOException {
+        Map<String, Object> compose = new Yaml().load(Files.readString(COMPOSE));
+        Map<String, Object> services = map(compose.get("services"));
+        Map<String, String> environment = composeHeraldEnvironment();
+        assertThat(services).containsKeys("postgres", "kafka", "mail", "providers", "herald");
+        assertThat(host(environment.get("HERALD_DB_URL").substring("jdbc:".length()))).isEqualTo("postgres");
+        assertThat(environment.get("HERALD_KAFKA_BROKERS")).startsWith("kafka:");
+        assertThat(environment.get("HERALD_MAIL_HOST")).isEqualTo("mail");
+        assertThat(map(map(services.get("herald")).get("depends_on"))).containsKeys("postgres", "kafka", "mail", "providers");
+        // Each provider URL is answered by one of the WireMock sandbox's mappings (docker/wiremock/mappings).
+        List<String> patterns = new ArrayList<>();
+        try (Stream<Path> files = Files.list(Path.of("docker/wiremock/mappings"))) {
+            for (Path file : files.toList()) {
+                JsonNode request = new ObjectMapper().readTree(file.toFile()).path("request");
+                patterns.add(request.path("urlPathPattern").asText());
+            }
+        }
+        for (String variable : List.of("HERALD_SMS_URL", "HERALD_PUSH_URL", "HERALD_OPS_WEBHOOK_URL")) {
+            URI url = URI.create(environment.get(variable));
+            assertThat(url.getHost()).as(variable).isEqualTo("providers");
+            assertThat(patterns).as(variable + " " + url.getPath() + " answered by a sandbox mapping").anyMatch(url.getPath()::matches);
+        }
+        // The topics' partition count is set, and allows this stack's consumers.
+        assertThat(Integer.parseInt(environment.get("HERALD_TOPICS_PARTITIONS"))).isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void theKubernetesManifestsProvideEverySettingProdRequiresFromTheConfigMapAndSecret() throws IOException {
+        Map<String, Map<String, Object>> byKind = kubernetes();
+        Map<String, Object> container = heraldContainer(byKind.get("Deployment"));
+        Map<String, Object> configMap = byKind.get("ConfigMap");
+        Map<String, Object> secret = byKind.get("Secret");
+        List<Map<String, Object>> envFrom = list(container.get("envFrom"));
+        assertThat(envFrom).anyMatch(from -> from.containsKey("configMapRef")
+                && map(from.get("configMapRef")).get("name").equals(map(configMap.get("metadata")).get("name")));
+        assertThat(envFrom).anyMatch(from -> from.containsKey("secretRef")
+                && map(from.get("secretRef")).get("name").equals(map(secret.get("metadata")).get("name")));
+
+        Map<String, Object> provided = new HashMap<>(map(configMap.get("data")));
+        provided.putAll(map(secret.get("stringData")));
+        assertThat(provided).containsEntry("SPRING_PROFILES_ACTIVE", "prod");
+        List<String> missing = new ArrayList<>();
+        for (String property : prodRequiredSettings()) {
+            String variable = RequiredSettings.environmentVariable(property);
+            Object value = provided.get(variable);
+            if (value == null || value.toString().isBlank()) {
+                missing.add(property + " (" + variable + ")");
+            }
+        }
+        assertThat(missing).as("required settings the ConfigMap and Secret do not provide").isEmpty();
+        // Secrets are in the Secret, not the ConfigMap.
+        assertThat(map(configMap.get("data")).keySet()).noneMatch(key -> key.contains("PASSWORD") || key.contains("SECRET") || key.contains("TOKEN"));
+
+        Map<String, Object> resources = map(container.get("resources"));
+        assertThat(map(resources.get("requests"))).containsKeys("cpu", "memory");
+        assertThat(map(resources.get("limits"))).containsKey("memory");
+        assertThat(byKind).containsKeys("Service", "PodDisruptionBudget");
+        Map<String, Object> selector = map(map(map(byKind.get("Deployment").get("spec")).get("selector")).get("matchLabels"));
+        assertThat(map(map(byKind.get("PodDisruptionBudget").get("spec")).get("selector")).get("matchLabels")).isEqualTo(selector);
+        assertThat(map(map(byKind.get("Service").get("spec")).get("selector"))).isEqualTo(selector);
+    }
+
+    @Test
+    void theProbesUseHeraldsHealthGroupsAndReadinessCoversPostgresqlAndKafka() throws IOException {
+        Map<String, Object> application = new Yaml().load(Files.readString(Path.of("config/application.yaml")));
+        Map<String, Object> health = map(map(map(application.get("management")).get("endpoint")).get("health"));
+        assertThat(map(health.get("probes")).get("enabled")).isEqualTo(true);
+        Map<String, Object> groups = map(health.get("group"));
+        assertThat(List.of(map(groups.get("readiness")).get("include").toString().split(",")))
+                .as("readiness reflects PostgreSQL and Kafka").contains("readinessState", "db", "kafka");
+
+        Map<String, Object> container = heraldContainer(kubernetes().get("Deployment"));
+        Map<String, String> expected = Map.of("livenessProbe", "liveness", "readinessProbe", "readiness", "startupProbe", "liveness");
+        expected.forEach((probe, group) -> {
+            Map<String, Object> get = map(map(container.get(probe)).get("httpGet"));
+            assertThat(get.get("path")).as(probe).isEqualTo("/actuator/health/" + group);
+            assertThat(groups).as("management.endpoint.health.group." + group + " in config/application.yaml").containsKey(group);
+            assertThat(get.get("port")).as(probe + " port").isIn("http", 8080);
+        });
+    }
+
+    /** herald.required-settings of the prod profile, as RequiredSettings reads it. */
+    @SuppressWarnings("unchecked")
+    static List<String> prodRequiredSettings() throws IOException {
+        Map<String, Object> prod = new Yaml().load(Files.readString(Path.of("config/application-prod.yaml")));
+        List<String> required = (List<String>) map(prod.get("herald")).get("required-settings");
+        assertThat(required).as("herald.required-settings in config/application-prod.yaml").isNotEmpty();
+        return required;
+    }
+
+    private static Map<String, String> composeHeraldEnvironment() throws IOException {
+        Map<String, Object> compose = new Yaml().load(Files.readString(COMPOSE));
+        Map<String, String> environment = new HashMap<>();
+        map(map(map(compose.get("services")).get("herald")).get("environment")).forEach((k, v) -> environment.put(k, String.valueOf(v)));
+        return environment;
+    }
+
+    /**
+     * The value compose gives when none of the variables it interpolates is set: ${X:-default} becomes the
+     * default, ${X} and ${X:?message} nothing (the latter would stop `up` with the message).
+     */
+    private static String withoutEnvironment(String value) {
+        Matcher interpolation = INTERPOLATION.matcher(value);
+        StringBuilder result = new StringBuilder();
+        while (interpolation.find()) {
+            String replacement = "-".equals(interpolation.group(2)) ? interpolation.group(3) : "";
+            interpolation.appendReplacement(result, Matcher.quoteReplacement(replacement));
+        }
+        return interpolation.appendTail(result).toString();
+    }
+
+    private static Map<String, Map<String, Object>> kubernetes() throws IOException {
+        Map<String, Object> kustomization = new Yaml().load(Files.readString(KUBERNETES.resolve("kustomization.yaml")));
+        Map<String, Map<String, Object>> byKind = new HashMap<>();
+        for (Object resource : list(kustomization.get("resources"))) {
+            for (Object document : new Yaml().loadAll(Files.readString(KUBERNETES.resolve(resource.toString())))) {
+                Map<String, Object> manifest = map(document);
+                assertThat(byKind.put((String) manifest.get("kind"), manifest)).as("one " + manifest.get("kind")).isNull();
+            }
+        }
+        assertThat(byKind).containsKeys("Deployment", "ConfigMap", "Secret");
+        return byKind;
+    }
+
+    private static Map<String, Object> heraldContainer(Map<String, Object> deployment) {
+        List<Map<String, Object>> containers = list(map(map(map(deployment.get("spec")).get("template")).get("spec")).get("containers"));
+        return containers.stream().filter(c -> "herald".equals(c.get("name"))).findFirst().orElseThrow();
+    }
+
+    private static String host(String url) {
+        return URI.create(url).getHost();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> map(Object value) {
+        assertThat(value).isInstanceOf(Map.class);
+        return (Map<String, Object>) value;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> List<T> list(Object value) {
+        assertThat(value).isInstanceOf(List.class);
+        return (List<T>) value;
+    }
+}
