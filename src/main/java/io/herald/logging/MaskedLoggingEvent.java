@@ -1,0 +1,139 @@
+package io.herald.logging;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.IThrowableProxy;
+import ch.qos.logback.classic.spi.LoggerContextVO;
+import org.slf4j.Marker;
+import org.slf4j.event.KeyValuePair;
+
+/**
+ * A log event as every encoder should see it: its message, arguments, MDC and key-value pairs, and its
+ * exception's message with every cause and suppressed exception, passed through {@link Masking}. Text and
+ * JSON output both render from this view, so neither can print a full email or phone number.
+ */
+final class MaskedLoggingEvent implements ILoggingEvent {
+
+    private final ILoggingEvent event;
+    private final IThrowableProxy throwable;
+    private String formatted;
+
+    MaskedLoggingEvent(ILoggingEvent event) {
+        this.event = event;
+        this.throwable = MaskedThrowable.of(event.getThrowableProxy());
+    }
+
+    @Override
+    public String getFormattedMessage() {
+        if (formatted == null) {
+            formatted = Masking.mask(event.getFormattedMessage());
+        }
+        return formatted;
+    }
+
+    @Override
+    public String getMessage() {
+        return Masking.mask(event.getMessage());
+    }
+
+    @Override
+    public Object[] getArgumentArray() {
+        Object[] arguments = event.getArgumentArray();
+        return arguments == null ? null
+                : Arrays.stream(arguments).map(a -> a == null ? null : Masking.mask(String.valueOf(a))).toArray();
+    }
+
+    @Override
+    public IThrowableProxy getThrowableProxy() {
+        return throwable;
+    }
+
+    @Override
+    public Map<String, String> getMDCPropertyMap() {
+        Map<String, String> mdc = event.getMDCPropertyMap();
+        if (mdc == null || mdc.isEmpty()) {
+            return mdc;
+        }
+        Map<String, String> masked = new LinkedHashMap<>();
+        mdc.forEach((key, value) -> masked.put(key, Masking.mask(value)));
+        return masked;
+    }
+
+    @Override
+    @SuppressWarnings("deprecation")
+    public Map<String, String> getMdc() {
+        return getMDCPropertyMap();
+    }
+
+    @Override
+    public List<KeyValuePair> getKeyValuePairs() {
+        List<KeyValuePair> pairs = event.getKeyValuePairs();
+        return pairs == null ? null : pairs.stream()
+                .map(p -> new KeyValuePair(p.key, p.value == null ? null : Masking.mask(String.valueOf(p.value)))).toList();
+    }
+
+    @Override
+    public String getThreadName() {
+        return event.getThreadName();
+    }
+
+    @Override
+    public Level getLevel() {
+        return event.getLevel();
+    }
+
+    @Override
+    public String getLoggerName() {
+        return event.getLoggerName();
+    }
+
+    @Override
+    public LoggerContextVO getLoggerContextVO() {
+        return event.getLoggerContextVO();
+    }
+
+    @Override
+    public StackTraceElement[] getCallerData() {
+        return event.getCallerData();
+    }
+
+    @Override
+    public boolean hasCallerData() {
+        return event.hasCallerData();
+    }
+
+    @Override
+    public List<Marker> getMarkerList() {
+        return event.getMarkerList();
+    }
+
+    @Override
+    public long getTimeStamp() {
+        return event.getTimeStamp();
+    }
+
+    @Override
+    public int getNanoseconds() {
+        return event.getNanoseconds();
+    }
+
+    @Override
+    public java.time.Instant getInstant() {
+        return event.getInstant();
+    }
+
+    @Override
+    public long getSequenceNumber() {
+        return event.getSequenceNumber();
+    }
+
+    @Override
+    public void prepareForDeferredProcessing() {
+        event.prepareForDeferredProcessing();
+    }
+}
