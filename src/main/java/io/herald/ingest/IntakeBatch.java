@@ -39,7 +39,7 @@ public class IntakeBatch {
     public static final String CUSTOMERS = "heraldBatchCustomers";
 
     /** One admitted notification waiting to be published, with what its quarantine would need. */
-    record Admitted(String customerKey, String canonical, String source, String raw, String step) {
+    record Admitted(String customerKey, String canonical, String source, String raw, String step, String traceparent) {
     }
 
     private final ProducerTemplate producer;
@@ -52,7 +52,8 @@ public class IntakeBatch {
         this.producer = producer;
         this.camel = camel;
         this.quarantine = quarantine;
-        this.notificationsUri = "kafka:" + notificationsTopic;
+        // batchWithIndividualHeaders: each record carries its own headers (its traceparent: tracing, issue 15)
+        this.notificationsUri = "kafka:" + notificationsTopic + "?batchWithIndividualHeaders=true";
     }
 
     /** Start of a batch: an empty list for the notifications its records admit, and for the customers they name. */
@@ -65,6 +66,9 @@ public class IntakeBatch {
     public void recordValue(Exchange record) {
         Object value = record.getMessage().getBody();
         record.getMessage().setBody(value instanceof Exchange polled ? polled.getMessage().getBody() : value);
+        if (value instanceof Exchange polled) {
+            io.herald.tracing.TraceParent.continueRecord(polled, record);   // tracing (issue 15): the record's trace goes on
+        }
     }
 
     /** notification-intake admitted a new notification in a batch: keep it (key and body) for the batch's publish. */
@@ -75,7 +79,8 @@ public class IntakeBatch {
                 record.getMessage().getBody(String.class),
                 record.getProperty(NotificationIntake.SOURCE, String.class),
                 record.getProperty(NotificationIntake.RAW, String.class),
-                record.getProperty(Quarantine.STEP, String.class)));
+                record.getProperty(Quarantine.STEP, String.class),
+                io.herald.tracing.TraceParent.current()));   // tracing (issue 15): dispatch continues intake's trace
     }
 
     /**
@@ -122,6 +127,9 @@ public class IntakeBatch {
     private Message record(Admitted notification) {
         Message message = new DefaultMessage(camel);
         message.setHeader(KafkaConstants.KEY, notification.customerKey());
+        if (notification.traceparent() != null) {
+            message.setHeader(io.herald.tracing.TraceParent.HEADER, notification.traceparent());   // tracing (issue 15)
+        }
         message.setBody(notification.canonical());
         return message;
     }

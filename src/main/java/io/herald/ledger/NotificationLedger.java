@@ -33,11 +33,12 @@ public class NotificationLedger {
     public Admission admit(CanonicalNotification n, String canonicalJson, String rawPayload, Instant windowDeadline) {
         List<Long> inserted = jdbc.queryForList("""
                 INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at,
-                                          raw_payload, window_deadline)
-                VALUES (?, ?, ?, ?, ?, 'RECEIVED', CAST(? AS JSONB), ?, ?, ?)
+                                          raw_payload, window_deadline, traceparent)
+                VALUES (?, ?, ?, ?, ?, 'RECEIVED', CAST(? AS JSONB), ?, ?, ?, ?)
                 ON CONFLICT (idempotency_key) DO NOTHING RETURNING id""", Long.class,
                 n.idempotencyKey(), n.source(), n.sourceEventId(), n.type(), n.customerId(), canonicalJson,
-                Timestamp.from(n.occurredAt()), StoredText.kept(rawPayload), Timestamp.from(windowDeadline));
+                Timestamp.from(n.occurredAt()), StoredText.kept(rawPayload), Timestamp.from(windowDeadline),
+                io.herald.tracing.TraceParent.current());   // tracing (issue 15): the senders continue this trace
         if (!inserted.isEmpty()) {
             return Admission.NEW;
         }
