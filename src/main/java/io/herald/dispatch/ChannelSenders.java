@@ -171,7 +171,9 @@ public class ChannelSenders {
             metrics.retry(due.channel());
         }
         exchange.getMessage().setBody(null);
-        exchange.getMessage().setHeader("traceparent", due.traceparent());   // tracing (issue 15): the provider call continues intake's trace
+        if (due.traceparent() != null) {   // tracing (issue 15): the channel route and provider call continue intake's trace
+            exchange.getMessage().setHeader("traceparent", due.traceparent());
+        }
     }
 
     /** The delivery is finished, whatever its outcome: first-success moves on if needed, and the slot is freed. */

@@ -14,38 +14,40 @@ import org.slf4j.event.KeyValuePair;
 
 /**
  * A log event as every encoder should see it: its message, arguments, MDC and key-value pairs, and its
- * exception's message with every cause and suppressed exception, passed through {@link Masking}. Text and
+ * exception's message with every cause and suppressed exception, passed through {@link Masking} and {@link LogSecrets}. Text and
  * JSON output both render from this view, so neither can print a full email or phone number.
  */
 final class MaskedLoggingEvent implements ILoggingEvent {
 
     private final ILoggingEvent event;
+    private final LogSecrets secrets;
     private final IThrowableProxy throwable;
     private String formatted;
 
-    MaskedLoggingEvent(ILoggingEvent event) {
+    MaskedLoggingEvent(ILoggingEvent event, LogSecrets secrets) {
         this.event = event;
-        this.throwable = MaskedThrowable.of(event.getThrowableProxy());
+        this.secrets = secrets;
+        this.throwable = MaskedThrowable.of(event.getThrowableProxy(), secrets);
     }
 
     @Override
     public String getFormattedMessage() {
         if (formatted == null) {
-            formatted = Masking.mask(event.getFormattedMessage());
+            formatted = secrets.mask(event.getFormattedMessage());
         }
         return formatted;
     }
 
     @Override
     public String getMessage() {
-        return Masking.mask(event.getMessage());
+        return secrets.mask(event.getMessage());
     }
 
     @Override
     public Object[] getArgumentArray() {
         Object[] arguments = event.getArgumentArray();
         return arguments == null ? null
-                : Arrays.stream(arguments).map(a -> a == null ? null : Masking.mask(String.valueOf(a))).toArray();
+                : Arrays.stream(arguments).map(a -> a == null ? null : secrets.mask(String.valueOf(a))).toArray();
     }
 
     @Override
@@ -60,7 +62,7 @@ final class MaskedLoggingEvent implements ILoggingEvent {
             return mdc;
         }
         Map<String, String> masked = new LinkedHashMap<>();
-        mdc.forEach((key, value) -> masked.put(key, Masking.mask(value)));
+        mdc.forEach((key, value) -> masked.put(key, secrets.mask(value)));
         return masked;
     }
 
@@ -74,7 +76,7 @@ final class MaskedLoggingEvent implements ILoggingEvent {
     public List<KeyValuePair> getKeyValuePairs() {
         List<KeyValuePair> pairs = event.getKeyValuePairs();
         return pairs == null ? null : pairs.stream()
-                .map(p -> new KeyValuePair(p.key, p.value == null ? null : Masking.mask(String.valueOf(p.value)))).toList();
+                .map(p -> new KeyValuePair(p.key, p.value == null ? null : secrets.mask(String.valueOf(p.value)))).toList();
     }
 
     @Override

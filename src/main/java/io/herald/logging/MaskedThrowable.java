@@ -8,22 +8,24 @@ import ch.qos.logback.classic.spi.StackTraceElementProxy;
 
 /**
  * An exception as logged, with its message (and its cause's, and every suppressed one's) passed through
- * {@link Masking}: stack traces carry the message of each exception in the chain ("Caused by: ...").
+ * {@link Masking} and {@link LogSecrets}: stack traces carry the message of each exception in the chain ("Caused by: ...").
  * Class names and frames are code, not data, and stay as they are.
  */
 final class MaskedThrowable implements IThrowableProxy {
 
     private final IThrowableProxy proxy;
+    private final LogSecrets secrets;
     private final Map<IThrowableProxy, IThrowableProxy> seen;
 
-    private MaskedThrowable(IThrowableProxy proxy, Map<IThrowableProxy, IThrowableProxy> seen) {
+    private MaskedThrowable(IThrowableProxy proxy, LogSecrets secrets, Map<IThrowableProxy, IThrowableProxy> seen) {
         this.proxy = proxy;
+        this.secrets = secrets;
         this.seen = seen;
         seen.put(proxy, this);
     }
 
-    static IThrowableProxy of(IThrowableProxy proxy) {
-        return proxy == null ? null : new MaskedThrowable(proxy, new IdentityHashMap<>());
+    static IThrowableProxy of(IThrowableProxy proxy, LogSecrets secrets) {
+        return proxy == null ? null : new MaskedThrowable(proxy, secrets, new IdentityHashMap<>());
     }
 
     private IThrowableProxy wrap(IThrowableProxy other) {
@@ -31,17 +33,17 @@ final class MaskedThrowable implements IThrowableProxy {
             return null;
         }
         IThrowableProxy known = seen.get(other);
-        return known != null ? known : new MaskedThrowable(other, seen);
+        return known != null ? known : new MaskedThrowable(other, secrets, seen);
     }
 
     @Override
     public String getMessage() {
-        return Masking.mask(proxy.getMessage());
+        return secrets.mask(proxy.getMessage());
     }
 
     @Override
     public String getOverridingMessage() {
-        return Masking.mask(proxy.getOverridingMessage());
+        return secrets.mask(proxy.getOverridingMessage());
     }
 
     @Override

@@ -13,7 +13,8 @@ import org.springframework.boot.logging.logback.StructuredLogEncoder;
  * Herald's console encoder (logback-spring.xml): lines of text (Spring Boot's pattern) or one JSON object per
  * line (Spring Boot's structured logging: ecs, logstash or gelf), chosen by herald.logging.format. Either way
  * the encoder sees the event through {@link MaskedLoggingEvent}: message, arguments, MDC and the whole
- * exception chain's messages masked, so no full email or phone number reaches the log.
+ * exception chain's messages masked, so no full email or phone number, and no configured or credential-shaped
+ * secret ({@link LogSecrets}), reaches the log.
  */
 public class MaskingEncoder extends EncoderBase<ILoggingEvent> {
 
@@ -22,6 +23,7 @@ public class MaskingEncoder extends EncoderBase<ILoggingEvent> {
     private String pattern;
     private Charset charset;
     private Encoder<ILoggingEvent> encoder;
+    private LogSecrets secrets = LogSecrets.none();
 
     /** text (default) or json. */
     public void setFormat(String format) {
@@ -44,6 +46,9 @@ public class MaskingEncoder extends EncoderBase<ILoggingEvent> {
 
     @Override
     public void start() {
+        // Spring Boot's logging system keeps the Environment in the logback context (as its StructuredLogEncoder reads it).
+        Object environment = getContext().getObject(org.springframework.core.env.Environment.class.getName());
+        secrets = LogSecrets.of(environment instanceof org.springframework.core.env.Environment env ? env : null);
         String chosen = format == null || format.isBlank() ? "text" : format.strip().toLowerCase(Locale.ROOT);
         if (chosen.equals("json")) {
             StructuredLogEncoder json = new StructuredLogEncoder();
@@ -84,7 +89,7 @@ public class MaskingEncoder extends EncoderBase<ILoggingEvent> {
 
     @Override
     public byte[] encode(ILoggingEvent event) {
-        return encoder.encode(new MaskedLoggingEvent(event));
+        return encoder.encode(new MaskedLoggingEvent(event, secrets));
     }
 
     @Override

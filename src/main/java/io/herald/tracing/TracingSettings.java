@@ -11,7 +11,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param otlpEndpoint  the collector's OTLP/HTTP base URL (http://otel-collector:4318); /v1/traces is added. Blank: off
  * @param serviceName   service.name of the spans
  * @param samplingRatio share of new traces recorded (0 to 1); a trace begun upstream follows its caller's decision
- * @param excludePatterns Camel endpoints that never start a span (the senders' timer ticks and in-memory queues)
+ * @param excludePatterns Camel endpoints that make no span: periodic polls, which would each start a trace
  */
 @ConfigurationProperties("herald.tracing")
 public record TracingSettings(String otlpEndpoint, String serviceName,
@@ -25,7 +25,8 @@ public record TracingSettings(String otlpEndpoint, String serviceName,
             throw new IllegalArgumentException("herald.tracing.sampling-ratio in config/application.yaml (HERALD_TRACING_SAMPLING_RATIO) is "
                     + samplingRatio + ": give a share between 0 and 1 (1: every trace)");
         }
-        excludePatterns = excludePatterns == null ? "timer:*,seda:*" : excludePatterns;
+        excludePatterns = excludePatterns == null
+                ? "timer:*,seda:*,direct:crm-outbox-claim,direct:failure-alert,sql:SELECT*,sql:UPDATE*" : excludePatterns;
         if (!otlpEndpoint.isEmpty()) {
             URI uri;
             try {

@@ -22,7 +22,7 @@ import org.springframework.mock.env.MockEnvironment;
  * Herald's real logging configuration (logback-spring.xml through Spring Boot's logging system), as text
  * and as JSON: an exception whose message, cause and suppressed exception carry a customer's email and
  * phone number is logged with them as arguments too; the console output shows neither in full, in the
- * message nor anywhere in the stack trace.
+ * message nor anywhere in the stack trace. Configured secrets and credential-shaped values are masked the same way.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class MaskedLogsTest {
@@ -30,6 +30,7 @@ class MaskedLogsTest {
     private static final String EMAIL = "jenny.rosen@example.org";
     private static final String PHONE = "+15555550100";
     private static final String SPACED_PHONE = "+44 7700 900123";
+    private static final String CONFIGURED_SECRET = "local-billing-signing-key-42";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Logger log = LoggerFactory.getLogger("io.herald.test.MaskedLogs");
@@ -83,6 +84,18 @@ class MaskedLogsTest {
         assertNothingInFull(output.getOut());
     }
 
+    @Test
+    void configuredAndCredentialShapedSecretsAreMaskedInTextAndJson(CapturedOutput output) {
+        for (String format : List.of("text", "json")) {
+            configureLogging(format, "ecs");
+            IllegalStateException failure = new IllegalStateException("signature check with whsec_0123456789abcdef failed",
+                    new IOException("provider refused Authorization: Bearer ya29.a0AfH6SMBx3Kq9 and password=hunter2hunter2"));
+            log.warn("billing webhook secret {} refused a delivery to {}", CONFIGURED_SECRET, EMAIL, failure);
+        }
+        assertThat(output.getOut()).contains("whsec_***", "Bearer ***", "password=***", "billing webhook secret *** refused")
+                .doesNotContain(CONFIGURED_SECRET, "0123456789abcdef", "ya29.a0AfH6SMBx3Kq9", "hunter2hunter2", EMAIL);
+    }
+
     private void logTheFailure() {
         IOException cause = new IOException("number " + SPACED_PHONE + " unknown for " + EMAIL);
         IllegalStateException failure = new IllegalStateException("provider refused " + PHONE + " of " + EMAIL, cause);
@@ -111,7 +124,8 @@ class MaskedLogsTest {
         MockEnvironment environment = new MockEnvironment()
                 .withProperty("spring.application.name", "herald")
                 .withProperty("herald.logging.format", format)
-                .withProperty("herald.logging.json-format", jsonFormat);
+                .withProperty("herald.logging.json-format", jsonFormat)
+                .withProperty("herald.billing.webhook-secret", CONFIGURED_SECRET);
         LoggingSystem logging = LoggingSystem.get(MaskedLogsTest.class.getClassLoader());
         logging.cleanUp();
         logging.beforeInitialize();

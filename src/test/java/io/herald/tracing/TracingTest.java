@@ -78,7 +78,8 @@ class TracingTest {
         }
         registry.add("herald.topics.replication-factor", () -> "1");
         registry.add("herald.kafka.group-id", () -> name);
-        registry.add("herald.crm.enabled", () -> "false");
+        // The CRM outbox is polled (every 500 ms) as in production: polls that find nothing make no trace.
+        registry.add("herald.alerts.poll-interval-ms", () -> "2000");
     }
 
     private final HttpClient http = HttpClient.newHttpClient();
@@ -139,6 +140,13 @@ class TracingTest {
         // The provider call sits under the SMS channel's route, which sits (across the ledger) under intake.
         assertThat(ancestors(trace, providerCall)).contains("deliver-sms", "notification-intake", "billing-ingest");
         assertThat(ancestors(trace, only(trace, "dispatch"))).contains("notification-intake", "billing-ingest");
+
+        // Polls that found nothing (the senders' ticks, the CRM outbox every 500 ms, the failure-alert check) started no
+        // trace: every trace the exporter saw began with work - a request to Herald, a Kafka batch or its publish, a digest post.
+        assertThat(exporter.getFinishedSpanItems().stream().filter(s -> !s.getParentSpanContext().isValid()).map(SpanData::getName)
+                .collect(Collectors.toSet())).allSatisfy(root -> assertThat(
+                        root.equals("POST") || root.startsWith("tracing-test-" + RUN + ".") || root.startsWith("deliver-"))
+                        .as("a trace began with %s", root).isTrue());
     }
 
     private List<LoggedRequest> smsRequests(String key) {
