@@ -8,6 +8,14 @@ import java.util.Map;
 import io.herald.console.ActionRefused;
 import io.herald.console.ConsoleUser;
 import io.herald.console.OperatorActions;
+import io.herald.config.ApiExamples;
+import io.herald.config.HeraldOpenApi;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -20,6 +28,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 /** One delivery with its attempts and resends, and the operator's explicit, recorded resend. */
 @RestController
+@Tag(name = "Deliveries", description = "One delivery with its attempts and resends; the audited resend")
 @RequestMapping("/api/deliveries")
 public class DeliveryApi {
 
@@ -35,6 +44,9 @@ public class DeliveryApi {
         this.actions = actions;
     }
 
+    @Operation(summary = "One delivery with every attempt and resend",
+            responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.DELIVERY_DETAIL), examples = @ExampleObject(value = ApiExamples.DELIVERY))),
+                    @ApiResponse(responseCode = "404", description = "No such delivery", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.NOT_FOUND)))})
     @GetMapping("/{id}")
     public ResponseEntity<?> one(@PathVariable long id) {
         List<Map<String, Object>> delivery = jdbc.queryForList("""
@@ -53,6 +65,12 @@ public class DeliveryApi {
         return ResponseEntity.ok(body);
     }
 
+    @Operation(summary = "Send the customer another copy (explicit, audited; a double click sends one)",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(implementation = ResendRequest.class), examples = @ExampleObject(value = ApiExamples.RESEND_REQUEST))),
+            responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", schema = @Schema(implementation = io.herald.dispatch.DeliveryResend.Result.class), examples = @ExampleObject(value = ApiExamples.RESEND_RESULT))),
+                    @ApiResponse(responseCode = "400", description = "Not confirmed", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.RESEND_UNCONFIRMED))),
+                    @ApiResponse(responseCode = "404", description = "No such delivery", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.NOT_FOUND))),
+                    @ApiResponse(responseCode = "409", description = "Cannot be resent now (in progress, never reached the customer, or just resent)", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.CONFLICT)))})
     @PostMapping("/{id}/resend")
     public ResponseEntity<?> resend(@PathVariable long id, @RequestBody(required = false) ResendRequest request, Principal who)
             throws IOException {

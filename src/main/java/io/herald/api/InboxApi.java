@@ -4,6 +4,16 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
+import io.herald.config.ApiExamples;
+import io.herald.config.HeraldOpenApi;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.ArraySchema;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -16,6 +26,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 /** A customer's in-app inbox, for the product's app: list messages (newest first) and mark one read. */
 @RestController
+@Tag(name = "Inbox", description = "A customer's in-app inbox, for the product's app")
 @RequestMapping("/api/customers/{customerId}/inbox")
 public class InboxApi {
 
@@ -28,9 +39,11 @@ public class InboxApi {
         this.jdbc = jdbc;
     }
 
+    @Operation(summary = "The customer's inbox messages, newest first",
+            responses = @ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", array = @ArraySchema(schema = @Schema(implementation = InboxMessage.class)), examples = @ExampleObject(value = ApiExamples.INBOX))))
     @GetMapping
     public List<InboxMessage> list(@PathVariable String customerId, @RequestParam(defaultValue = "false") boolean unreadOnly,
-                                   @RequestParam(defaultValue = "50") int limit) {
+                                   @Parameter(description = "at most this many messages (1 to 500)") @RequestParam(defaultValue = "50") int limit) {
         return jdbc.query("SELECT id, type, title, body, created_at, read_at FROM inbox_message WHERE customer_id = ?"
                         + (unreadOnly ? " AND read_at IS NULL" : "") + " ORDER BY created_at DESC, id DESC LIMIT ?",
                 (row, n) -> new InboxMessage(row.getLong("id"), row.getString("type"), row.getString("title"), row.getString("body"),
@@ -39,6 +52,9 @@ public class InboxApi {
                 customerId, Math.max(1, Math.min(limit, 500)));
     }
 
+    @Operation(summary = "Mark one message read (reading it again changes nothing)",
+            responses = {@ApiResponse(responseCode = "204", description = "Marked read", content = @Content),
+                    @ApiResponse(responseCode = "404", description = "The customer has no such message", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.INBOX_NOT_FOUND)))})
     @PostMapping("/{messageId}/read")
     public ResponseEntity<?> markRead(@PathVariable String customerId, @PathVariable long messageId) {
         int updated = jdbc.update("UPDATE inbox_message SET read_at = COALESCE(read_at, now()) WHERE id = ? AND customer_id = ?",

@@ -11,6 +11,16 @@ import io.herald.console.NotificationTimeline;
 import io.herald.console.OperatorActions;
 import io.herald.console.WeeklyReport;
 import io.herald.console.WeeklyReportCsv;
+import io.herald.config.ApiExamples;
+import io.herald.config.HeraldOpenApi;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.ArraySchema;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -28,6 +38,7 @@ import org.springframework.web.bind.annotation.RestController;
  * and the weekly review as JSON or CSV. Every action is audited under the caller's login.
  */
 @RestController
+@Tag(name = "Operator actions", description = "Failures, notifications, retries, dismissals and the weekly review")
 @RequestMapping("/api")
 public class OperatorActionsApi {
 
@@ -54,27 +65,47 @@ public class OperatorActionsApi {
         this.csv = csv;
     }
 
+    @Operation(summary = "Open and past failures, newest first, filtered (blank filters match all; times UTC)",
+            responses = @ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", array = @ArraySchema(schema = @Schema(implementation = FailureSearch.Failure.class)), examples = @ExampleObject(value = ApiExamples.FAILURES))))
     @GetMapping("/failures")
-    public List<FailureSearch.Failure> failures(FailureSearch.Filter filter, @RequestParam(defaultValue = "200") int limit) {
+    public List<FailureSearch.Failure> failures(@org.springdoc.core.annotations.ParameterObject FailureSearch.Filter filter,
+                                                @Parameter(description = "at most this many rows") @RequestParam(defaultValue = "200") int limit) {
         return failures.find(filter, limit);
     }
 
+    @Operation(summary = "One notification with its deliveries and timeline",
+            responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", schema = @Schema(implementation = NotificationTimeline.View.class), examples = @ExampleObject(value = ApiExamples.NOTIFICATION))),
+                    @ApiResponse(responseCode = "404", description = "No such notification", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.NOT_FOUND)))})
     @GetMapping("/notifications/{id}")
     public ResponseEntity<?> notification(@PathVariable long id) {
         return timeline.of(id, false).<ResponseEntity<?>>map(ResponseEntity::ok)
                 .orElseGet(() -> ResponseEntity.status(HttpStatus.NOT_FOUND).body(Map.of("error", "no notification " + id)));
     }
 
+    @Operation(summary = "Retry a failed or parked delivery (same idempotency key: never a second copy)",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false, content = @Content(mediaType = "application/json", schema = @Schema(implementation = ActionRequest.class), examples = @ExampleObject(value = ApiExamples.ACTION_REQUEST))),
+            responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", schema = @Schema(implementation = OperatorActions.Outcome.class), examples = @ExampleObject(value = ApiExamples.OUTCOME))),
+                    @ApiResponse(responseCode = "404", description = "No such delivery", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.NOT_FOUND))),
+                    @ApiResponse(responseCode = "409", description = "Not retryable in its state", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.CONFLICT)))})
     @PostMapping("/deliveries/{id}/retry")
     public OperatorActions.Outcome retry(@PathVariable long id, @RequestBody(required = false) ActionRequest request, Principal who) {
         return actions.retry(id, ConsoleUser.of(who).name(), comment(request));
     }
 
+    @Operation(summary = "Dismiss a delivery with a comment (it leaves the open failures)",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false, content = @Content(mediaType = "application/json", schema = @Schema(implementation = ActionRequest.class), examples = @ExampleObject(value = ApiExamples.ACTION_REQUEST))),
+            responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", schema = @Schema(implementation = OperatorActions.Outcome.class), examples = @ExampleObject(value = ApiExamples.OUTCOME))),
+                    @ApiResponse(responseCode = "404", description = "No such delivery", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.NOT_FOUND))),
+                    @ApiResponse(responseCode = "409", description = "Not dismissable in its state", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.CONFLICT)))})
     @PostMapping("/deliveries/{id}/dismiss")
     public OperatorActions.Outcome dismiss(@PathVariable long id, @RequestBody(required = false) ActionRequest request, Principal who) {
         return actions.dismissDelivery(id, ConsoleUser.of(who).name(), comment(request));
     }
 
+    @Operation(summary = "Retry every failed or parked delivery matching the filter (confirm: true required)",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(implementation = ActionRequest.class), examples = @ExampleObject(value = ApiExamples.BULK_RETRY_REQUEST))),
+            responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.BULK_RETRY_RESULT), examples = @ExampleObject(value = ApiExamples.BULK_RETRY_RESULT))),
+                    @ApiResponse(responseCode = "409", description = "Not confirmed", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.CONFLICT)))})
     @PostMapping("/deliveries/retry")
     public Map<String, Object> bulkRetry(@RequestBody ActionRequest request, Principal who) {
         if (!Boolean.TRUE.equals(request.confirm())) {
@@ -84,19 +115,28 @@ public class OperatorActionsApi {
         return Map.of("retried", retried.size(), "filter", request.filter().describe(), "deliveries", retried);
     }
 
+    @Operation(summary = "Dismiss a quarantined event with a comment",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false, content = @Content(mediaType = "application/json", schema = @Schema(implementation = ActionRequest.class), examples = @ExampleObject(value = ApiExamples.ACTION_REQUEST))),
+            responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", schema = @Schema(implementation = OperatorActions.Outcome.class), examples = @ExampleObject(value = ApiExamples.OUTCOME))),
+                    @ApiResponse(responseCode = "404", description = "No such event", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.QUARANTINE_NOT_FOUND))),
+                    @ApiResponse(responseCode = "409", description = "Already re-driven or dismissed", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.CONFLICT)))})
     @PostMapping("/quarantine/{id}/dismiss")
     public OperatorActions.Outcome dismissQuarantined(@PathVariable long id, @RequestBody(required = false) ActionRequest request,
                                                       Principal who) {
         return actions.dismissQuarantined(id, ConsoleUser.of(who).name(), comment(request));
     }
 
+    @Operation(summary = "The weekly exception review (ISO week, e.g. 2026-W47; default this week)",
+            responses = @ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", schema = @Schema(implementation = WeeklyReport.Report.class), examples = @ExampleObject(value = ApiExamples.WEEKLY))))
     @GetMapping("/reports/weekly")
-    public WeeklyReport.Report weekly(@RequestParam(required = false) String week) {
+    public WeeklyReport.Report weekly(@Parameter(description = "ISO week, e.g. 2026-W47", example = "2026-W47") @RequestParam(required = false) String week) {
         return report.of(week);
     }
 
+    @Operation(summary = "The weekly exception review as CSV",
+            responses = @ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "text/csv", schema = @Schema(type = "string"), examples = @ExampleObject(value = ApiExamples.WEEKLY_CSV))))
     @GetMapping("/reports/weekly.csv")
-    public ResponseEntity<String> weeklyCsv(@RequestParam(required = false) String week) {
+    public ResponseEntity<String> weeklyCsv(@Parameter(description = "ISO week, e.g. 2026-W47", example = "2026-W47") @RequestParam(required = false) String week) {
         return csv.download(report.of(week));
     }
 

@@ -11,6 +11,16 @@ import io.herald.console.ConsoleUser;
 import io.herald.console.OperatorActions;
 import io.herald.ledger.UnroutedEvents;
 import io.herald.ledger.UnroutedEvents.Unrouted;
+import io.herald.config.ApiExamples;
+import io.herald.config.HeraldOpenApi;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.ArraySchema;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -26,6 +36,7 @@ import org.springframework.web.bind.annotation.RestController;
  * Ignored events (understood, not for customers) are listed at /api/ignored.
  */
 @RestController
+@Tag(name = "Quarantine", description = "Quarantined and ignored source events; re-drive once fixed")
 @RequestMapping("/api")
 public class QuarantineApi {
 
@@ -46,24 +57,35 @@ public class QuarantineApi {
         }
     }
 
+    @Operation(summary = "Quarantined events, newest first (status OPEN, REDRIVEN, DISMISSED or ANY)",
+            responses = @ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", array = @ArraySchema(schema = @Schema(implementation = Summary.class)), examples = @ExampleObject(value = ApiExamples.QUARANTINE_LIST))))
     @GetMapping("/quarantine")
-    public List<Summary> quarantined(@RequestParam(required = false) String source,
+    public List<Summary> quarantined(@Parameter(description = "billing, support or crm; blank for all") @RequestParam(required = false) String source,
                                       @RequestParam(defaultValue = "OPEN") String status,
                                       @RequestParam(defaultValue = "100") int limit) {
         return unrouted.list("QUARANTINED", source, "ANY".equalsIgnoreCase(status) ? null : status.toUpperCase(), bounded(limit)).stream().map(Summary::of).toList();
     }
 
+    @Operation(summary = "Events understood but not for customers, newest first",
+            responses = @ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", array = @ArraySchema(schema = @Schema(implementation = Summary.class)), examples = @ExampleObject(value = ApiExamples.QUARANTINE_LIST))))
     @GetMapping("/ignored")
     public List<Summary> ignored(@RequestParam(required = false) String source,
                                   @RequestParam(defaultValue = "100") int limit) {
         return unrouted.list("IGNORED", source, null, bounded(limit)).stream().map(Summary::of).toList();
     }
 
+    @Operation(summary = "One quarantined or ignored event with its raw payload",
+            responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", schema = @Schema(implementation = Unrouted.class), examples = @ExampleObject(value = ApiExamples.QUARANTINED))),
+                    @ApiResponse(responseCode = "404", description = "No such event", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.QUARANTINE_NOT_FOUND)))})
     @GetMapping("/quarantine/{id}")
     public ResponseEntity<?> one(@PathVariable long id) {
         return unrouted.find(id).<ResponseEntity<?>>map(ResponseEntity::ok).orElseGet(() -> notFound(id));
     }
 
+    @Operation(summary = "Run the event through its mapping and intake again (after the fix)",
+            responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", schema = @Schema(implementation = io.herald.ingest.QuarantineRedrive.Result.class), examples = @ExampleObject(value = ApiExamples.REDRIVE_RESULT))),
+                    @ApiResponse(responseCode = "404", description = "No such event", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.QUARANTINE_NOT_FOUND))),
+                    @ApiResponse(responseCode = "409", description = "Not something to re-drive (already re-driven, ignored)", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.CONFLICT)))})
     @PostMapping("/quarantine/{id}/redrive")
     public ResponseEntity<?> redrive(@PathVariable long id, Principal who) {
         try {

@@ -44,7 +44,8 @@ public class ChannelSenders {
     private static final Logger log = LoggerFactory.getLogger(ChannelSenders.class);
 
     /** The claimed ledger row a sender's exchange carries as its body. */
-    public record Due(long deliveryId, long notificationId, String channel, String state, String canonical, Customer customer) {
+    public record Due(long deliveryId, long notificationId, String channel, String state, String canonical, Customer customer,
+                      String traceparent) {   // traceparent: tracing (issue 15)
     }
 
     /** One channel's sender state in this instance. */
@@ -164,7 +165,8 @@ public class ChannelSenders {
     private Due due(ResultSet row, int n) throws SQLException {
         Customer customer = row.getString("customer_id") == null ? null : directory.toCustomer(row, n);
         return new Due(row.getLong("delivery_id"), row.getLong("notification_id"), row.getString("channel"),
-                row.getString("delivery_state"), row.getString("canonical"), customer);
+                row.getString("delivery_state"), row.getString("canonical"), customer,
+                row.getString("traceparent"));   // tracing (issue 15)
     }
 
     /** Sets up a claimed delivery's exchange as its channel route expects it (the notification, its ledger id, the customer). */
@@ -180,6 +182,9 @@ public class ChannelSenders {
             metrics.retry(due.channel());
         }
         exchange.getMessage().setBody(null);
+        if (due.traceparent() != null) {   // tracing (issue 15): the channel route and provider call continue intake's trace
+            exchange.getMessage().setHeader("traceparent", due.traceparent());
+        }
     }
 
     /** The delivery is finished, whatever its outcome: first-success moves on if needed, and the slot is freed. */

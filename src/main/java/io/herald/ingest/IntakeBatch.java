@@ -49,7 +49,7 @@ public class IntakeBatch {
     private static final String READY = "heraldReadyToPublish";
 
     /** One mapped and valid notification waiting to be admitted and published, with what its quarantine would need. */
-    record Admitted(NotificationLedger.ToAdmit notification, String source, String raw, String step) {
+    record Admitted(NotificationLedger.ToAdmit notification, String source, String raw, String step, String traceparent) {
         String customerId() {
             return notification.notification().customerId();
         }
@@ -71,7 +71,8 @@ public class IntakeBatch {
         this.directory = directory;
         this.ledger = ledger;
         this.metrics = metrics;
-        this.notificationsUri = "kafka:" + notificationsTopic;
+        // batchWithIndividualHeaders: each record carries its own headers (its traceparent: tracing, issue 15)
+        this.notificationsUri = "kafka:" + notificationsTopic + "?batchWithIndividualHeaders=true";
     }
 
     /** Start of a batch: an empty list for the notifications its records admit. */
@@ -83,6 +84,9 @@ public class IntakeBatch {
     public void recordValue(Exchange record) {
         Object value = record.getMessage().getBody();
         record.getMessage().setBody(value instanceof Exchange polled ? polled.getMessage().getBody() : value);
+        if (value instanceof Exchange polled) {
+            io.herald.tracing.TraceParent.continueRecord(polled, record);   // tracing (issue 15): the record's trace goes on
+        }
     }
 
     /** notification-intake admitted a new notification in a batch: keep it (key and body) for the batch's publish. */
@@ -92,7 +96,8 @@ public class IntakeBatch {
         admitted.add(new Admitted(record.getProperty(NotificationIntake.TO_ADMIT, NotificationLedger.ToAdmit.class),
                 record.getProperty(NotificationIntake.SOURCE, String.class),
                 record.getProperty(NotificationIntake.RAW, String.class),
-                record.getProperty(Quarantine.STEP, String.class)));
+                record.getProperty(Quarantine.STEP, String.class),
+                io.herald.tracing.TraceParent.current()));   // tracing (issue 15): dispatch continues intake's trace
     }
 
     /**
@@ -202,6 +207,9 @@ public class IntakeBatch {
     private Message record(Admitted notification) {
         Message message = new DefaultMessage(camel);
         message.setHeader(KafkaConstants.KEY, notification.customerId());
+        if (notification.traceparent() != null) {
+            message.setHeader(io.herald.tracing.TraceParent.HEADER, notification.traceparent());   // tracing (issue 15)
+        }
         message.setBody(notification.notification().canonicalJson());
         return message;
     }

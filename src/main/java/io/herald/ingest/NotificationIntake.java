@@ -74,7 +74,8 @@ public class NotificationIntake {
             notification = notification.forCustomer(customer.customerId());
         }
         String canonical = json.writeValueAsString(notification);
-        NotificationLedger.ToAdmit admit = new NotificationLedger.ToAdmit(notification, canonical, raw, sendWindows.deadlineOf(notification));
+        NotificationLedger.ToAdmit admit = new NotificationLedger.ToAdmit(notification, canonical, raw, sendWindows.deadlineOf(notification),
+                io.herald.tracing.TraceParent.current());   // tracing (issue 15): the senders continue this trace
         exchange.setProperty(KEY, notification.idempotencyKey());
         exchange.getMessage().setHeader("kafka.KEY", notification.customerId());
         exchange.getMessage().setBody(canonical);

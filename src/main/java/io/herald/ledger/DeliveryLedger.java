@@ -379,7 +379,7 @@ public class DeliveryLedger {
                                ORDER BY q.next_attempt_at, q.id LIMIT ? FOR UPDATE SKIP LOCKED)
                   RETURNING id, notification_id, channel, state)
                 SELECT claimed.id AS delivery_id, claimed.notification_id, claimed.channel, claimed.state AS delivery_state,
-                       n.canonical::text AS canonical, c.*
+                       n.canonical::text AS canonical, n.traceparent, c.*   -- traceparent: tracing (issue 15)
                 FROM claimed JOIN notification n ON n.id = claimed.notification_id
                 LEFT JOIN customer c ON c.customer_id = n.customer_id
                 ORDER BY claimed.id""", rows, lease.toMillis() / 1000.0, channel, limit);

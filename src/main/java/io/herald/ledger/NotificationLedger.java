@@ -39,11 +39,12 @@ public class NotificationLedger {
     public Admission admit(CanonicalNotification n, String canonicalJson, String rawPayload, Instant windowDeadline) {
         List<Long> inserted = jdbc.queryForList("""
                 INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at,
-                                          raw_payload, window_deadline)
-                VALUES (?, ?, ?, ?, ?, 'RECEIVED', CAST(? AS JSONB), ?, ?, ?)
+                                          raw_payload, window_deadline, traceparent)
+                VALUES (?, ?, ?, ?, ?, 'RECEIVED', CAST(? AS JSONB), ?, ?, ?, ?)
                 ON CONFLICT (idempotency_key) DO NOTHING RETURNING id""", Long.class,
                 n.idempotencyKey(), n.source(), n.sourceEventId(), n.type(), n.customerId(), canonicalJson,
-                Timestamp.from(n.occurredAt()), StoredText.kept(rawPayload), Timestamp.from(windowDeadline));
+                Timestamp.from(n.occurredAt()), StoredText.kept(rawPayload), Timestamp.from(windowDeadline),
+                io.herald.tracing.TraceParent.current());   // tracing (issue 15): the senders continue this trace
         if (!inserted.isEmpty()) {
             return Admission.NEW;
         }
@@ -56,20 +57,21 @@ public class NotificationLedger {
     }
 
     /** A notification to admit with others of its batch ({@link #admitAll}). */
-    public record ToAdmit(CanonicalNotification notification, String canonicalJson, String rawPayload, Instant windowDeadline) {
+    public record ToAdmit(CanonicalNotification notification, String canonicalJson, String rawPayload, Instant windowDeadline,
+                          String traceparent) {
     }
 
     private static final String ADMIT_ALL = """
             WITH incoming AS (
                    SELECT * FROM unnest(?::varchar[], ?::varchar[], ?::varchar[], ?::varchar[], ?::varchar[], ?::text[],
-                                        ?::timestamptz[], ?::text[], ?::timestamptz[]) WITH ORDINALITY
+                                        ?::timestamptz[], ?::text[], ?::timestamptz[], ?::varchar[]) WITH ORDINALITY
                      AS i(idempotency_key, source, source_event_id, type, customer_id, canonical, occurred_at, raw_payload,
-                          window_deadline, n)),
+                          window_deadline, traceparent, n)),
                  inserted AS (
                    INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at,
-                                             raw_payload, window_deadline)
+                                             raw_payload, window_deadline, traceparent)
                    SELECT idempotency_key, source, source_event_id, type, customer_id, 'RECEIVED', CAST(canonical AS JSONB), occurred_at,
-                          raw_payload, window_deadline
+                          raw_payload, window_deadline, traceparent
                    FROM incoming ORDER BY n
                    ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key),
                  seen AS (
@@ -104,6 +106,7 @@ public class NotificationLedger {
                         .map(a -> a.notification().occurredAt() == null ? null : Timestamp.from(a.notification().occurredAt())).toArray()));
                 statement.setArray(8, con.createArrayOf("text", distinct.stream().map(a -> StoredText.kept(a.rawPayload())).toArray()));
                 statement.setArray(9, con.createArrayOf("timestamptz", distinct.stream().map(a -> Timestamp.from(a.windowDeadline())).toArray()));
+                statement.setArray(10, con.createArrayOf("varchar", distinct.stream().map(ToAdmit::traceparent).toArray()));   // tracing (issue 15)
                 return statement;
             }, row -> {
                 outcome.put(row.getString(1), row.getString(2));

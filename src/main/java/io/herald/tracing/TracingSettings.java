@@ -1,0 +1,50 @@
+package io.herald.tracing;
+
+import java.net.URI;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * herald.tracing.*: OpenTelemetry traces of Herald's routes, exported by OTLP/HTTP only when an endpoint is set
+ * (herald.tracing.otlp-endpoint, or the standard OTEL_EXPORTER_OTLP_ENDPOINT); otherwise tracing is off (no-op).
+ *
+ * @param otlpEndpoint  the collector's OTLP/HTTP base URL (http://otel-collector:4318); /v1/traces is added. Blank: off
+ * @param serviceName   service.name of the spans
+ * @param samplingRatio share of new traces recorded (0 to 1); a trace begun upstream follows its caller's decision
+ * @param excludePatterns Camel endpoints that make no span: periodic polls, which would each start a trace
+ */
+@ConfigurationProperties("herald.tracing")
+public record TracingSettings(String otlpEndpoint, String serviceName,
+                              Double samplingRatio, String excludePatterns) {
+
+    public TracingSettings {
+        otlpEndpoint = otlpEndpoint == null ? "" : otlpEndpoint.strip();
+        serviceName = serviceName == null || serviceName.isBlank() ? "herald" : serviceName.strip();
+        samplingRatio = samplingRatio == null ? 1.0 : samplingRatio;
+        if (samplingRatio < 0 || samplingRatio > 1) {
+            throw new IllegalArgumentException("herald.tracing.sampling-ratio in config/application.yaml (HERALD_TRACING_SAMPLING_RATIO) is "
+                    + samplingRatio + ": give a share between 0 and 1 (1: every trace)");
+        }
+        excludePatterns = excludePatterns == null
+                ? "timer:*,seda:*,direct:crm-outbox-claim,direct:failure-alert,sql:SELECT*,sql:UPDATE*" : excludePatterns;
+        if (!otlpEndpoint.isEmpty()) {
+            URI uri;
+            try {
+                uri = URI.create(otlpEndpoint);
+            } catch (IllegalArgumentException e) {
+                uri = null;
+            }
+            if (uri == null || uri.getHost() == null || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
+                throw new IllegalArgumentException("herald.tracing.otlp-endpoint in config/application.yaml (HERALD_TRACING_OTLP_ENDPOINT,"
+                        + " or OTEL_EXPORTER_OTLP_ENDPOINT) is '" + otlpEndpoint + "': give the collector's OTLP/HTTP base URL,"
+                        + " e.g. http://otel-collector:4318, or leave it blank for no tracing");
+            }
+        }
+    }
+
+    /** Where spans are posted: the base URL with /v1/traces, as OTEL_EXPORTER_OTLP_ENDPOINT means it. */
+    public String tracesUrl() {
+        String base = otlpEndpoint.endsWith("/") ? otlpEndpoint.substring(0, otlpEndpoint.length() - 1) : otlpEndpoint;
+        return base.endsWith("/v1/traces") ? base : base + "/v1/traces";
+    }
+}
