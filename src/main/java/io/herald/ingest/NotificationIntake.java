@@ -1,7 +1,5 @@
 package io.herald.ingest;
 
-import java.util.Map;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -53,7 +51,6 @@ public class NotificationIntake {
         this.metrics = metrics;
     }
 
-    @SuppressWarnings("unchecked")
     public void admit(Exchange exchange) throws JsonProcessingException {
         String source = exchange.getProperty(SOURCE, String.class);
         String raw = exchange.getProperty(RAW, String.class);
