@@ -20,7 +20,7 @@ import org.springframework.security.crypto.password.PasswordEncoder;
 @ConfigurationProperties("herald")
 public record HeraldUsers(Account admin, Account operator, Account viewer, Security security) {
 
-    static final Set<String> ROLES = Set.of("VIEWER", "OPERATOR", "ADMIN");
+    static final Set<String> ROLES = Set.of("VIEWER", "OPERATOR", "ADMIN", "APP");
 
     public record Account(String username, String password) {
     }
@@ -43,7 +43,7 @@ public record HeraldUsers(Account admin, Account operator, Account viewer, Secur
             String key = "herald.security.users[" + i + "]";
             String role = entry.role() == null ? "" : entry.role().strip().toUpperCase();
             if (!ROLES.contains(role)) {
-                throw new IllegalStateException(key + ".role must be one of VIEWER, OPERATOR, ADMIN; was '" + entry.role() + "'");
+                throw new IllegalStateException(key + ".role must be one of VIEWER, OPERATOR, ADMIN, APP; was '" + entry.role() + "'");
             }
             if (blank(entry.username()) || blank(entry.password())) {
                 throw new IllegalStateException(key + " needs a username and a password");
