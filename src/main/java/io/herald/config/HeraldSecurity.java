@@ -29,6 +29,7 @@ import org.springframework.security.provisioning.InMemoryUserDetailsManager;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
 import org.springframework.security.web.context.RequestAttributeSecurityContextRepository;
+import org.springframework.security.web.util.matcher.AnyRequestMatcher;
 
 /**
  * Who may see and do what. Roles: VIEWER reads the console (sensitive values masked),
@@ -82,7 +83,9 @@ public class HeraldSecurity {
         http.securityContext(context -> context.securityContextRepository(new RequestAttributeSecurityContextRepository()));
         http.sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS));
         http.requestCache(AbstractHttpConfigurer::disable);
-        http.csrf(AbstractHttpConfigurer::disable);
+        // No CSRF check: another site cannot make a browser send these headers. The token is still issued,
+        // so console pages fetched with Basic credentials render their forms.
+        http.csrf(csrf -> csrf.csrfTokenRepository(BrowserCsrf.repository()).ignoringRequestMatchers(AnyRequestMatcher.INSTANCE));
         authorize(http);
         http.httpBasic(Customizer.withDefaults());
         AuthenticationManager jwts = oidcLogin == null ? null : new ProviderManager(jwtProvider());
@@ -98,6 +101,9 @@ public class HeraldSecurity {
         http.addFilterAfter(BrowserCsrf.cookieOnEveryResponse(), BasicAuthenticationFilter.class);
         authorize(http);
         http.formLogin(form -> form.defaultSuccessUrl("/console", false));
+        // Basic credentials never reach this chain (see carriesCredentials); this keeps the answer to a request
+        // without login as it was: 401 with a Basic challenge for API clients, the login page for a browser.
+        http.httpBasic(Customizer.withDefaults());
         if (oidcLogin != null) {
             ClientRegistrationRepository registrations = oidcLogin.registrations();
             http.oauth2Login(login -> login.clientRegistrationRepository(registrations)
