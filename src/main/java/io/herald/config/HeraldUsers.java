@@ -12,7 +12,9 @@ import org.springframework.security.crypto.password.PasswordEncoder;
 
 /**
  * The people who may log in, with one role each: VIEWER (reads, sensitive values masked),
- * OPERATOR (acts on failures) or ADMIN (also Hawtio, Jolokia, actuator). Two sources:
+ * OPERATOR (acts on failures) or ADMIN (also Hawtio, Jolokia, actuator); APP is for a listed client
+ * account of the product's in-app inbox (its customers' inbox only). For larger setups, OIDC
+ * (io.herald.security.OidcSettings) adds the provider's users beside these. Two sources:
  * herald.security.users (a list; the local profile's demo users) and one account per role from
  * the environment (HERALD_ADMIN_USERNAME / _PASSWORD, HERALD_OPERATOR_…, HERALD_VIEWER_…).
  * An account whose username or password is blank is not created.

@@ -62,7 +62,9 @@ class HawtioBrowserTest extends HeraldIntegrationTest {
         waitUntil(ExpectedConditions.urlContains("/actuator/hawtio"));
         try {
             // The Camel plugin, its tree narrowed to the support webhook's route, then that route's diagram.
-            click(By.xpath("//nav//a[normalize-space()='Camel']"));
+            // Hawtio's first load (a large script bundle, then Jolokia's list of MBeans) is slow on a busy machine.
+            new WebDriverWait(browser, Duration.ofSeconds(90)).until(ExpectedConditions.elementToBeClickable(
+                    By.xpath("//nav//a[normalize-space()='Camel']"))).click();
             WebElement search = waitUntil(ExpectedConditions.elementToBeClickable(By.cssSelector("#camel-tree-view input, input[aria-label*='earch']")));
             search.sendKeys("support-webhook");
             click(By.xpath("//*[contains(@class,'tree-view__node-text') and normalize-space()='support-webhook']"));
@@ -155,7 +157,7 @@ class HawtioBrowserTest extends HeraldIntegrationTest {
     }
 
     private <T> T waitUntil(org.openqa.selenium.support.ui.ExpectedCondition<T> condition) {
-        return new WebDriverWait(browser, Duration.ofSeconds(20)).until(condition);
+        return new WebDriverWait(browser, Duration.ofSeconds(30)).until(condition);
     }
 
     private void snapshot(String name) throws Exception {
