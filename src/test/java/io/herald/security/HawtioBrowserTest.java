@@ -70,8 +70,8 @@ class HawtioBrowserTest extends HeraldIntegrationTest {
             click(By.xpath("//*[contains(@class,'tree-view__node-text') and normalize-space()='support-webhook']"));
             click(By.xpath("//a[normalize-space()='Route Diagram']"));
 
-            waitUntil(ExpectedConditions.numberOfElementsToBeMoreThan(By.cssSelector(".camel-node-content .camel-node-id"), 3));
-            List<String> nodeIds = browser.findElements(By.cssSelector(".camel-node-content .camel-node-id")).stream()
+            waitUntil(ExpectedConditions.numberOfElementsToBeMoreThan(By.cssSelector(".react-flow__node .camel-node-content .camel-node-id"), 3));
+            List<String> nodeIds = browser.findElements(By.cssSelector(".react-flow__node .camel-node-content .camel-node-id")).stream()
                     .map(WebElement::getText).map(text -> text.replace("(ID:", "").replace(")", "").strip()).toList();
             assertThat(nodeIds).contains("verify-zendesk-signature", "check-support-body", "queue-support-event", "answer-accepted");
             // Live counts: each step shows the exchanges it completed; the event above went through; the next one is counted as it passes.
@@ -79,8 +79,9 @@ class HawtioBrowserTest extends HeraldIntegrationTest {
             assertThat(queued).isGreaterThanOrEqualTo(1);
             assertThat(postSignedSupport(Samples.supportEvent("ticket.comment_added.json", newTicketId())).statusCode()).isEqualTo(202);
             new WebDriverWait(browser, Duration.ofSeconds(30)).until(page -> completed("queue-support-event") > queued);
-        } finally {
+        } catch (RuntimeException | AssertionError e) {
             snapshot("hawtio-diagram");
+            throw e;
         }
 
         // Still logged in: Hawtio's Jolokia calls did not end the session, a console page loads as before.
@@ -160,10 +161,15 @@ class HawtioBrowserTest extends HeraldIntegrationTest {
         return new WebDriverWait(browser, Duration.ofSeconds(30)).until(condition);
     }
 
-    private void snapshot(String name) throws Exception {
-        Path dir = Files.createDirectories(Path.of("target", "browser"));
-        Files.write(dir.resolve(name + ".png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
-        Files.writeString(dir.resolve(name + ".html"), browser.getPageSource());
+    /** What the browser showed when a step failed (target/browser), for the person reading the failure; best effort. */
+    private void snapshot(String name) {
+        try {
+            Path dir = Files.createDirectories(Path.of("target", "browser"));
+            Files.write(dir.resolve(name + ".png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+            Files.writeString(dir.resolve(name + ".html"), browser.getPageSource());
+        } catch (Exception | AssertionError e) {
+            System.err.println("no snapshot of the browser: " + e);
+        }
     }
 
     private String base() {
