@@ -53,14 +53,12 @@ import org.springframework.security.web.util.matcher.AnyRequestMatcher;
 @EnableConfigurationProperties({HeraldUsers.class, OidcSettings.class, AppClient.class})
 public class HeraldSecurity {
 
-    private final OidcSettings oidc;
     private final AppClient app;
     private final OidcLogin oidcLogin;
 
     public HeraldSecurity(OidcSettings oidc, AppClient app) {
-        this.oidc = oidc.validated();
         this.app = app.validated();
-        this.oidcLogin = oidc.enabled() ? new OidcLogin(oidc, new OidcRoles(oidc)) : null;
+        this.oidcLogin = oidc.validated().enabled() ? new OidcLogin(oidc, new OidcRoles(oidc)) : null;
     }
 
     @Bean
