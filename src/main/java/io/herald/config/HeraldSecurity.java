@@ -1,54 +1,160 @@
 package io.herald.config;
 
+import io.herald.security.AppClient;
+import io.herald.security.BearerTokens;
+import io.herald.security.BrowserCsrf;
+import io.herald.security.OidcLogin;
+import io.herald.security.OidcRoles;
+import io.herald.security.OidcSettings;
+import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.servlet.server.CookieSameSiteSupplier;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpMethod;
 import org.springframework.security.access.hierarchicalroles.RoleHierarchy;
 import org.springframework.security.access.hierarchicalroles.RoleHierarchyImpl;
+import org.springframework.security.authentication.AuthenticationManager;
+import org.springframework.security.authentication.ProviderManager;
 import org.springframework.security.config.Customizer;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
+import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.core.userdetails.UserDetailsService;
+import org.springframework.security.oauth2.client.oidc.web.logout.OidcClientInitiatedLogoutSuccessHandler;
+import org.springframework.security.oauth2.client.registration.ClientRegistrationRepository;
+import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationProvider;
 import org.springframework.security.provisioning.InMemoryUserDetailsManager;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
+import org.springframework.security.web.context.RequestAttributeSecurityContextRepository;
+import org.springframework.security.web.util.matcher.AnyRequestMatcher;
 
 /**
  * Who may see and do what. Roles: VIEWER reads the console (sensitive values masked),
  * OPERATOR also acts (retry, re-drive, dismiss, resend) and uses the /api, ADMIN also has
- * Hawtio, Jolokia, the actuator and the configuration page. Webhooks authenticate by their signature, not by a user,
- * so they are open here and verified in the route. Health and Prometheus metrics (counts, no
- * personal data) are open for probes and scrapers.
+ * Hawtio, Jolokia, the actuator and the configuration page. APP (the product's in-app inbox client)
+ * reads and marks its customers' inbox and nothing else. Webhooks authenticate by their signature,
+ * not by a user, so they are open here and verified in the route. Health and Prometheus metrics
+ * (counts, no personal data) are open for probes and scrapers.
+ *
+ * <p>Three ways in, each a filter chain of its own:
+ * <ul>
+ * <li>webhooks: no login, no session, no CSRF (signed);</li>
+ * <li>a request with "Authorization: Basic|Bearer": authenticated by that header alone, never by a
+ * session cookie, so CSRF cannot ride on it and it needs no token (scripts, curl, the in-app client,
+ * OIDC access tokens). A wrong header is 401 whatever cookie comes with it;</li>
+ * <li>browsers: a session from the login form or the OIDC provider (SameSite=Lax cookie), CSRF on
+ * every POST (console forms and Hawtio's Jolokia calls alike, see BrowserCsrf).</li>
+ * </ul>
  */
 @Configuration
-@EnableConfigurationProperties(HeraldUsers.class)
+@EnableConfigurationProperties({HeraldUsers.class, OidcSettings.class, AppClient.class})
 public class HeraldSecurity {
 
+    private final AppClient app;
+    private final OidcLogin oidcLogin;
+
+    public HeraldSecurity(OidcSettings oidc, AppClient app) {
+        this.app = app.validated();
+        this.oidcLogin = oidc.validated().enabled() ? new OidcLogin(oidc, new OidcRoles(oidc)) : null;
+    }
+
     @Bean
-    SecurityFilterChain heraldFilterChain(HttpSecurity http) throws Exception {
-        // Browser sessions (the console) carry CSRF tokens in every form. API clients (scripts, curl)
-        // authenticate on each request with an Authorization header and hold no session, so CSRF
-        // cannot ride on them; webhooks are signed.
-        http.csrf(csrf -> csrf.ignoringRequestMatchers("/webhooks/**", "/actuator/jolokia/**")
-                .ignoringRequestMatchers(request -> request.getRequestURI().startsWith("/api/")
-                        && request.getHeader("Authorization") != null));
-        http.authorizeHttpRequests(auth -> auth
-                .requestMatchers("/webhooks/**").permitAll()
-                .requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/info", "/actuator/prometheus").permitAll()
-                .requestMatchers("/login", "/error", "/console.css").permitAll()
-                .requestMatchers("/actuator/**", "/console/config").hasRole("ADMIN")
-                .requestMatchers(HttpMethod.GET, "/console", "/console/**").hasRole("VIEWER")
-                .requestMatchers("/console/**").hasRole("OPERATOR")
-                .requestMatchers("/api/**").hasRole("OPERATOR")
-                .anyRequest().authenticated());
-        http.formLogin(form -> form.defaultSuccessUrl("/console", false));
-        http.logout(logout -> logout.logoutSuccessUrl("/login?logout"));
+    @Order(1)
+    SecurityFilterChain webhookChain(HttpSecurity http) throws Exception {
+        http.securityMatcher("/webhooks/**")
+                .authorizeHttpRequests(auth -> auth.anyRequest().permitAll())
+                .csrf(AbstractHttpConfigurer::disable)
+                .requestCache(AbstractHttpConfigurer::disable)
+                .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS));
+        return http.build();
+    }
+
+    @Bean
+    @Order(2)
+    SecurityFilterChain headerCredentialsChain(HttpSecurity http) throws Exception {
+        http.securityMatcher(HeraldSecurity::carriesCredentials);
+        // The header is the only credential here: the session is neither read nor written, so a request
+        // that merely carries some header beside a logged-in cookie is not authenticated by the cookie.
+        http.securityContext(context -> context.securityContextRepository(new RequestAttributeSecurityContextRepository()));
+        http.sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS));
+        http.requestCache(AbstractHttpConfigurer::disable);
+        // No CSRF check: another site cannot make a browser send these headers. The token is still issued,
+        // so console pages fetched with Basic credentials render their forms.
+        http.csrf(csrf -> csrf.csrfTokenRepository(BrowserCsrf.repository()).ignoringRequestMatchers(AnyRequestMatcher.INSTANCE));
+        authorize(http);
         http.httpBasic(Customizer.withDefaults());
+        AuthenticationManager jwts = oidcLogin == null ? null : new ProviderManager(jwtProvider());
+        BearerTokens bearer = new BearerTokens(app, jwts);
+        http.oauth2ResourceServer(server -> server.authenticationManagerResolver(request -> bearer));
+        return http.build();
+    }
+
+    @Bean
+    @Order(3)
+    SecurityFilterChain browserChain(HttpSecurity http) throws Exception {
+        http.csrf(csrf -> csrf.csrfTokenRepository(BrowserCsrf.repository()).csrfTokenRequestHandler(BrowserCsrf.requestHandler()));
+        http.addFilterAfter(BrowserCsrf.cookieOnEveryResponse(), BasicAuthenticationFilter.class);
+        authorize(http);
+        http.formLogin(form -> form.defaultSuccessUrl("/console", false));
+        // Basic credentials never reach this chain (see carriesCredentials); this keeps the answer to a request
+        // without login as it was: 401 with a Basic challenge for API clients, the login page for a browser.
+        http.httpBasic(Customizer.withDefaults());
+        if (oidcLogin != null) {
+            ClientRegistrationRepository registrations = oidcLogin.registrations();
+            http.oauth2Login(login -> login.clientRegistrationRepository(registrations)
+                    .userInfoEndpoint(userInfo -> userInfo.oidcUserService(oidcLogin.userService()))
+                    .defaultSuccessUrl("/console", false));
+            OidcClientInitiatedLogoutSuccessHandler providerLogout = new OidcClientInitiatedLogoutSuccessHandler(registrations);
+            providerLogout.setPostLogoutRedirectUri("{baseUrl}/login?logout");
+            providerLogout.setDefaultTargetUrl("/login?logout");
+            http.logout(logout -> logout.logoutSuccessHandler(providerLogout));
+        } else {
+            http.logout(logout -> logout.logoutSuccessUrl("/login?logout"));
+        }
         // Hawtio renders inside frames of its own origin.
         http.headers(headers -> headers.frameOptions(frame -> frame.sameOrigin()));
         return http.build();
     }
 
-    /** An admin may do what an operator may, an operator what a viewer may. */
+    private static void authorize(HttpSecurity http) throws Exception {
+        http.authorizeHttpRequests(auth -> auth
+                .requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/info", "/actuator/prometheus").permitAll()
+                .requestMatchers("/login", "/error", "/console.css").permitAll()
+                .requestMatchers("/actuator/**", "/console/config").hasRole("ADMIN")
+                .requestMatchers(HttpMethod.GET, "/console", "/console/**").hasRole("VIEWER")
+                .requestMatchers("/console/**").hasRole("OPERATOR")
+                .requestMatchers(HttpMethod.GET, "/api/customers/*/inbox").hasAnyRole("APP", "OPERATOR")
+                .requestMatchers(HttpMethod.POST, "/api/customers/*/inbox/*/read").hasAnyRole("APP", "OPERATOR")
+                .requestMatchers("/api/**").hasRole("OPERATOR")
+                .anyRequest().hasRole("VIEWER"));
+    }
+
+    /** Basic or Bearer credentials; any other Authorization header is no credential and goes the browser's way (CSRF). */
+    static boolean carriesCredentials(HttpServletRequest request) {
+        String authorization = request.getHeader("Authorization");
+        if (authorization == null) {
+            return false;
+        }
+        String scheme = authorization.strip().split("\\s+", 2)[0];
+        return scheme.equalsIgnoreCase("Basic") || scheme.equalsIgnoreCase("Bearer");
+    }
+
+    private JwtAuthenticationProvider jwtProvider() {
+        JwtAuthenticationProvider provider = new JwtAuthenticationProvider(oidcLogin.jwtDecoder());
+        provider.setJwtAuthenticationConverter(oidcLogin::authentication);
+        return provider;
+    }
+
+    /** The session cookie (and any other cookie Herald sets through the container) is SameSite=Lax. */
+    @Bean
+    CookieSameSiteSupplier heraldCookiesSameSite() {
+        return CookieSameSiteSupplier.ofLax();
+    }
+
+    /** An admin may do what an operator may, an operator what a viewer may. APP stands apart. */
     @Bean
     static RoleHierarchy heraldRoles() {
         return RoleHierarchyImpl.fromHierarchy("ROLE_ADMIN > ROLE_OPERATOR\nROLE_OPERATOR > ROLE_VIEWER");

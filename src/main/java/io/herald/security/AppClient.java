@@ -1,0 +1,34 @@
+package io.herald.security;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * The product's in-app inbox client (herald.security.app.api-key, HERALD_SECURITY_APP_API_KEY): it sends
+ * "Authorization: Bearer &lt;key&gt;" and gets the APP role, which reads and marks its customers' inbox
+ * (/api/customers/{id}/inbox) and nothing else. Blank: no such client.
+ */
+@ConfigurationProperties("herald.security.app")
+public record AppClient(String apiKey) {
+
+    static final int MIN_LENGTH = 32;
+
+    public boolean enabled() {
+        return !OidcSettings.blank(apiKey);
+    }
+
+    public AppClient validated() {
+        if (enabled() && apiKey.strip().length() < MIN_LENGTH) {
+            throw new IllegalStateException("config/application.yaml (or HERALD_SECURITY_APP_API_KEY): herald.security.app.api-key must be at least "
+                    + MIN_LENGTH + " characters (a random value, e.g. openssl rand -hex 32)");
+        }
+        return this;
+    }
+
+    /** Compared in constant time: how much of a guess matched is not told by the time taken. */
+    boolean matches(String token) {
+        return enabled() && MessageDigest.isEqual(apiKey.strip().getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8));
+    }
+}

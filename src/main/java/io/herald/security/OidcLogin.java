@@ -1,0 +1,90 @@
+package io.herald.security;
+
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.springframework.security.core.GrantedAuthority;
+import org.springframework.security.oauth2.client.oidc.userinfo.OidcUserRequest;
+import org.springframework.security.oauth2.client.oidc.userinfo.OidcUserService;
+import org.springframework.security.oauth2.client.registration.ClientRegistration;
+import org.springframework.security.oauth2.client.registration.ClientRegistrationRepository;
+import org.springframework.security.oauth2.client.registration.ClientRegistrations;
+import org.springframework.security.oauth2.client.registration.InMemoryClientRegistrationRepository;
+import org.springframework.security.oauth2.client.userinfo.OAuth2UserService;
+import org.springframework.security.oauth2.core.DelegatingOAuth2TokenValidator;
+import org.springframework.security.oauth2.core.OAuth2TokenValidator;
+import org.springframework.security.oauth2.core.oidc.user.DefaultOidcUser;
+import org.springframework.security.oauth2.core.oidc.user.OidcUser;
+import org.springframework.security.oauth2.jwt.Jwt;
+import org.springframework.security.oauth2.jwt.JwtClaimNames;
+import org.springframework.security.oauth2.jwt.JwtClaimValidator;
+import org.springframework.security.oauth2.jwt.JwtDecoder;
+import org.springframework.security.oauth2.jwt.JwtValidators;
+import org.springframework.security.oauth2.jwt.NimbusJwtDecoder;
+import org.springframework.security.oauth2.jwt.SupplierJwtDecoder;
+import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken;
+
+/**
+ * The OIDC provider as Herald uses it: a browser login (authorization code flow, registration "herald")
+ * and the verification of Bearer JWTs on the API, both with roles from the configured claim.
+ */
+public class OidcLogin {
+
+    public static final String REGISTRATION = "herald";
+
+    private final OidcSettings settings;
+    private final OidcRoles roles;
+
+    public OidcLogin(OidcSettings settings, OidcRoles roles) {
+        this.settings = settings;
+        this.roles = roles;
+    }
+
+    /** Read from the provider's discovery document at startup; a provider that cannot be read stops startup, naming the key. */
+    public ClientRegistrationRepository registrations() {
+        ClientRegistration.Builder builder;
+        try {
+            builder = ClientRegistrations.fromIssuerLocation(settings.issuerUri());
+        } catch (RuntimeException e) {
+            throw new IllegalStateException(OidcSettings.FILE + ": herald.security.oidc.issuer-uri " + settings.issuerUri()
+                    + " answered no OIDC discovery document (" + settings.issuerUri() + "/.well-known/openid-configuration);"
+                    + " check the address and that the provider is up", e);
+        }
+        return new InMemoryClientRegistrationRepository(builder.registrationId(REGISTRATION)
+                .clientId(settings.clientId().strip())
+                .clientSecret(settings.clientSecret().strip())
+                .clientName("Single sign-on")
+                .scope("openid", "profile", "email")
+                .build());
+    }
+
+    /** The ID token's (and user info's) claims give the roles and the name the console shows. */
+    public OAuth2UserService<OidcUserRequest, OidcUser> userService() {
+        OidcUserService standard = new OidcUserService();
+        return request -> {
+            OidcUser user = standard.loadUser(request);
+            Set<GrantedAuthority> authorities = new LinkedHashSet<>(roles.authorities(user.getClaims()));
+            return new DefaultOidcUser(authorities, user.getIdToken(), user.getUserInfo(), roles.usernameClaim(user.getClaims()));
+        };
+    }
+
+    /** Keys fetched on first use, so the API starts while the provider is briefly away. Issuer, expiry and audience are checked. */
+    public JwtDecoder jwtDecoder() {
+        return new SupplierJwtDecoder(() -> {
+            NimbusJwtDecoder decoder = NimbusJwtDecoder.withIssuerLocation(settings.issuerUri()).build();
+            OAuth2TokenValidator<Jwt> validator = JwtValidators.createDefaultWithIssuer(settings.issuerUri());
+            if (!OidcSettings.blank(settings.audience())) {
+                String audience = settings.audience().strip();
+                validator = new DelegatingOAuth2TokenValidator<>(validator,
+                        new JwtClaimValidator<List<String>>(JwtClaimNames.AUD, aud -> aud != null && aud.contains(audience)));
+            }
+            decoder.setJwtValidator(validator);
+            return decoder;
+        });
+    }
+
+    public JwtAuthenticationToken authentication(Jwt jwt) {
+        return new JwtAuthenticationToken(jwt, roles.authorities(jwt.getClaims()), roles.username(jwt.getClaims()));
+    }
+}

@@ -1,0 +1,178 @@
+package io.herald.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import io.herald.testsupport.Browser;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import org.apache.camel.CamelContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/**
+ * Hawtio as an admin uses it, in headless Chromium: from the console to a route's diagram with live
+ * exchange counts, still logged in afterwards. Jolokia stays the admin's, and only from Herald's own pages.
+ */
+class HawtioBrowserTest extends HeraldIntegrationTest {
+
+    private static final String JOLOKIA = "/actuator/hawtio/jolokia";
+    private static final String STOP_SUPPORT_WEBHOOK = """
+            {"type": "exec", "mbean": "org.apache.camel:context=herald,type=routes,name=\\"support-webhook\\"", "operation": "stop()"}""";
+
+    @Autowired
+    CamelContext camel;
+
+    private WebDriver browser;
+
+    @BeforeEach
+    void openBrowser() throws Exception {
+        browser = Browser.start();
+    }
+
+    @AfterEach
+    void closeBrowser() {
+        browser.quit();
+    }
+
+    @Test
+    void anAdminOpensHawtioFromTheConsoleSeesARouteDiagramWithLiveCountsAndStaysLoggedIn() throws Exception {
+        // Something for the diagram to count: one signed support event through the webhook route.
+        assertThat(postSignedSupport(Samples.supportEvent("ticket.comment_added.json", newTicketId())).statusCode()).isEqualTo(202);
+
+        Browser.logIn(browser, base(), ADMIN);
+        waitUntil(ExpectedConditions.urlContains("/console"));
+        browser.findElement(By.linkText("Hawtio")).click();
+        waitUntil(ExpectedConditions.urlContains("/actuator/hawtio"));
+        try {
+            // The Camel plugin, its tree narrowed to the support webhook's route, then that route's diagram.
+            // Hawtio's first load (a large script bundle, then Jolokia's list of MBeans) is slow on a busy machine.
+            new WebDriverWait(browser, Duration.ofSeconds(90)).until(ExpectedConditions.elementToBeClickable(
+                    By.xpath("//nav//a[normalize-space()='Camel']"))).click();
+            WebElement search = waitUntil(ExpectedConditions.elementToBeClickable(By.cssSelector("#camel-tree-view input, input[aria-label*='earch']")));
+            search.sendKeys("support-webhook");
+            click(By.xpath("//*[contains(@class,'tree-view__node-text') and normalize-space()='support-webhook']"));
+            click(By.xpath("//a[normalize-space()='Route Diagram']"));
+
+            waitUntil(ExpectedConditions.numberOfElementsToBeMoreThan(By.cssSelector(".react-flow__node .camel-node-content .camel-node-id"), 3));
+            List<String> nodeIds = browser.findElements(By.cssSelector(".react-flow__node .camel-node-content .camel-node-id")).stream()
+                    .map(WebElement::getText).map(text -> text.replace("(ID:", "").replace(")", "").strip()).toList();
+            assertThat(nodeIds).contains("verify-zendesk-signature", "check-support-body", "queue-support-event", "answer-accepted");
+            // Live counts: each step shows the exchanges it completed; the event above went through; the next one is counted as it passes.
+            int queued = completed("queue-support-event");
+            assertThat(queued).isGreaterThanOrEqualTo(1);
+            assertThat(postSignedSupport(Samples.supportEvent("ticket.comment_added.json", newTicketId())).statusCode()).isEqualTo(202);
+            new WebDriverWait(browser, Duration.ofSeconds(30)).until(page -> completed("queue-support-event") > queued);
+        } catch (RuntimeException | AssertionError e) {
+            snapshot("hawtio-diagram");
+            throw e;
+        }
+
+        // Still logged in: Hawtio's Jolokia calls did not end the session, a console page loads as before.
+        browser.get(base() + "/console");
+        assertThat(browser.getCurrentUrl()).endsWith("/console");
+        assertThat(browser.findElement(By.id("who")).getText()).startsWith("admin");
+    }
+
+    @Test
+    void theSessionAndCsrfCookiesAreSameSiteAndJolokiaTakesAPostOnlyWithTheTokenFromHerald() throws Exception {
+        FormSession admin = FormSession.logIn(base(), "admin", "admin-demo");
+        List<String> setCookies = admin.login().headers().allValues("Set-Cookie");
+        assertThat(setCookies).anySatisfy(cookie -> assertThat(cookie).startsWith("JSESSIONID=").contains("HttpOnly").contains("SameSite=Lax"));
+        assertThat(admin.get("/console").headers().allValues("Set-Cookie"))
+                .anySatisfy(cookie -> assertThat(cookie).startsWith("XSRF-TOKEN=").contains("SameSite=Lax"));
+
+        // Another site's page posting with the admin's cookies: no token (it can neither read the cookie nor set the header).
+        HttpResponse<String> forged = admin.post(JOLOKIA, "text/plain", STOP_SUPPORT_WEBHOOK, Map.of("Origin", "http://attacker.example"));
+        assertThat(forged.statusCode()).isEqualTo(403);
+        assertThat(camel.getRouteController().getRouteStatus("support-webhook").isStarted()).isTrue();
+
+        // Hawtio's own call, the token read from the cookie and sent back as X-XSRF-TOKEN: answered.
+        HttpResponse<String> version = admin.post(JOLOKIA, "application/json", "{\"type\": \"version\"}", Map.of("X-XSRF-TOKEN", admin.xsrfCookie()));
+        assertThat(version.statusCode()).isEqualTo(200);
+        assertThat(version.body()).contains("\"status\":200", "\"agent\"");
+    }
+
+    @Test
+    void aPageOfAnotherSiteCannotDriveJolokiaWithTheAdminsBrowser() throws Exception {
+        Browser.logIn(browser, base(), ADMIN);
+        waitUntil(ExpectedConditions.urlContains("/console"));
+        // 127.0.0.1 is another site than localhost for the browser: its page tries to stop a route through Jolokia.
+        browser.get("http://127.0.0.1:" + port + "/login");
+        try {
+            Object outcome = ((JavascriptExecutor) browser).executeAsyncScript("""
+                    const done = arguments[arguments.length - 1];
+                    fetch('%s', {method: 'POST', mode: 'no-cors', credentials: 'include', headers: {'Content-Type': 'text/plain'},
+                                 body: '%s'}).then(() => done('sent'), e => done('failed: ' + e));
+                    """.formatted(base() + JOLOKIA, STOP_SUPPORT_WEBHOOK.replace("\\", "\\\\").replace("'", "\\'")));
+            assertThat(outcome).isEqualTo("sent");
+            assertThat(camel.getRouteController().getRouteStatus("support-webhook").isStarted()).isTrue();
+        } finally {
+            if (!camel.getRouteController().getRouteStatus("support-webhook").isStarted()) {
+                camel.getRouteController().startRoute("support-webhook");
+            }
+        }
+        // The admin's own session was not touched by it.
+        browser.get(base() + "/console");
+        assertThat(browser.findElement(By.id("who")).getText()).startsWith("admin");
+    }
+
+    @Test
+    void aViewerCannotReachJolokiaEvenWithAValidToken() throws Exception {
+        FormSession viewer = FormSession.logIn(base(), "viewer", "viewer-demo");
+        assertThat(viewer.get("/console").statusCode()).isEqualTo(200);
+        assertThat(viewer.get(JOLOKIA + "/version").statusCode()).isEqualTo(403);
+        assertThat(viewer.get("/actuator/jolokia/version").statusCode()).isEqualTo(403);
+        assertThat(viewer.post(JOLOKIA, "application/json", STOP_SUPPORT_WEBHOOK, Map.of("X-XSRF-TOKEN", viewer.xsrfCookie())).statusCode())
+                .isEqualTo(403);
+        assertThat(viewer.get("/actuator/hawtio/").statusCode()).isEqualTo(403);
+        assertThat(camel.getRouteController().getRouteStatus("support-webhook").isStarted()).isTrue();
+    }
+
+    /** The count the diagram shows on a step's node: exchanges completed (and in flight) there. */
+    private int completed(String stepId) {
+        WebElement node = browser.findElements(By.cssSelector(".camel-node-content")).stream()
+                .filter(candidate -> candidate.findElement(By.className("camel-node-id")).getText().contains("ID: " + stepId + ")"))
+                .findFirst().orElseThrow();
+        return Integer.parseInt(node.findElement(By.className("number")).getText().strip());
+    }
+
+    private void click(By by) {
+        waitUntil(ExpectedConditions.elementToBeClickable(by)).click();
+    }
+
+    private <T> T waitUntil(org.openqa.selenium.support.ui.ExpectedCondition<T> condition) {
+        return new WebDriverWait(browser, Duration.ofSeconds(30)).until(condition);
+    }
+
+    /** What the browser showed when a step failed (target/browser), for the person reading the failure; best effort. */
+    private void snapshot(String name) {
+        try {
+            Path dir = Files.createDirectories(Path.of("target", "browser"));
+            Files.write(dir.resolve(name + ".png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+            Files.writeString(dir.resolve(name + ".html"), browser.getPageSource());
+        } catch (Exception | AssertionError e) {
+            System.err.println("no snapshot of the browser: " + e);
+        }
+    }
+
+    private String base() {
+        return "http://localhost:" + port;
+    }
+}
