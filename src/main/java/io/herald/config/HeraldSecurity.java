@@ -40,7 +40,7 @@ public class HeraldSecurity {
                 .requestMatchers("/console/**").hasRole("OPERATOR")
                 .requestMatchers("/api/**").hasRole("OPERATOR")
                 .anyRequest().authenticated());
-        http.formLogin(form -> form.defaultSuccessUrl("/console", false));
+        http.formLogin(form -> form.loginPage("/login").defaultSuccessUrl("/console", false));
         http.logout(logout -> logout.logoutSuccessUrl("/login?logout"));
         http.httpBasic(Customizer.withDefaults());
         // Hawtio renders inside frames of its own origin.
