@@ -44,11 +44,12 @@ public class ProviderErrors {
                 if (retryAfter != null) {
                     exchange.setProperty(RETRY_AFTER_MS, retryAfter);
                 }
+                boolean transientTrouble = status >= 500 || status == 408 || status == 429;
                 String channel = exchange.getProperty(ChannelDelivery.CHANNEL, String.class);
-                if (channel != null) {
+                if (transientTrouble && channel != null) {   // a refusal of one message (4xx) never opens the breaker
                     LAST_ANSWER.put(channel, readable(http) + " (at " + java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ")");
                 }
-                return status >= 500 || status == 408 || status == 429;
+                return transientTrouble;
             }
         }
         return false;

@@ -21,22 +21,28 @@ class BreakerOpenReasonTest {
     void theReasonAfterTheBreakerOpenedKeepsTheProvidersLastAnswerForThatChannel() {
         providerAnswered("sms", 503, "{\"message\": \"SMS gateway overloaded\"}");
         providerAnswered("push", 502, "bad gateway");
+        // A refusal of one message (not a valid number) does not open the breaker: it is not what the breaker opened after.
+        assertThat(errors.retryable(answer("sms", 400, "{\"code\": 21211}"))).isFalse();
 
         String sms = ProviderErrors.readable(openBreaker("sms-provider-breaker"));
         assertThat(sms).startsWith("provider circuit breaker is open after repeated failures (last answer: provider answered HTTP 503 ")
                 .contains("{\"message\": \"SMS gateway overloaded\"}", " (at 20")
                 .endsWith("; the provider was not called")
-                .doesNotContain("502", "CallNotPermitted");
+                .doesNotContain("502", "21211", "CallNotPermitted");
         assertThat(ProviderErrors.readable(openBreaker("ops-webhook-provider-breaker")))
                 .isEqualTo("provider circuit breaker is open after repeated failures; the provider was not called");
     }
 
     private void providerAnswered(String channel, int status, String body) {
+        assertThat(errors.retryable(answer(channel, status, body))).isTrue();
+    }
+
+    private static Exchange answer(String channel, int status, String body) {
         Exchange exchange = new DefaultExchange(new DefaultCamelContext());
         exchange.setProperty(ChannelDelivery.CHANNEL, channel);
         exchange.setException(new HttpOperationFailedException("https://provider.example/messages", status, "Service Unavailable",
                 null, Map.of(), body));
-        assertThat(errors.retryable(exchange)).isTrue();
+        return exchange;
     }
 
     private static CallNotPermittedException openBreaker(String name) {
