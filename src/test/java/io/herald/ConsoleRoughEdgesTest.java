@@ -137,6 +137,16 @@ class ConsoleRoughEdgesTest extends HeraldIntegrationTest {
         browser.findElement(By.id("became")).click();
         await().atMost(Duration.ofSeconds(10)).until(() -> browser.getCurrentUrl().endsWith("/console/notifications/" + became));
         assertThat(browser.findElement(By.id("timeline")).getText()).contains("Quarantined at identity", "Operator: REDRIVE");
+        // The new customer has no phone: the SMS was SKIPPED, nothing reached them, so no Resend (and the server refuses one).
+        long skipped = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT id FROM delivery WHERE notification_id = ? AND channel = 'sms' AND state = 'SKIPPED'", Long.class, became),
+                ids -> ids.size() == 1).get(0);
+        browser.navigate().refresh();
+        assertThat(deliveryRow("sms").findElements(By.cssSelector("form.resend, form.retry"))).isEmpty();
+        HttpResponse<String> notSent = apiAs(OPERATOR, "POST", "/api/deliveries/" + skipped + "/resend", "{\"confirm\": true}");
+        assertThat(notSent.statusCode()).isEqualTo(409);
+        assertThat(json(notSent).get("error").asText()).isEqualTo("sms delivery " + skipped
+                + " is SKIPPED: it was not to be sent (see its reason), so nothing reached the customer to send again");
 
         // A viewer: the real role, masked payloads (a long name under customer_name), a readable 403, and pages that fit.
         browser.manage().deleteAllCookies();
