@@ -258,6 +258,9 @@ class ConsoleRoughEdgesTest extends HeraldIntegrationTest {
 
     /** No horizontal scrolling: the page is no wider than the window. */
     private void assertFits(String page) {
+        // Measured once the page is laid out with the console's stylesheet (main is border-box there, content-box without it).
+        await("the console stylesheet applies on " + page).atMost(Duration.ofSeconds(10)).until(() -> "border-box".equals(
+                ((JavascriptExecutor) browser).executeScript("return getComputedStyle(document.querySelector('main')).boxSizing;")));
         @SuppressWarnings("unchecked")
         Map<String, Object> size = (Map<String, Object>) ((JavascriptExecutor) browser).executeScript("""
                 const e = document.scrollingElement;
@@ -266,7 +269,8 @@ class ConsoleRoughEdgesTest extends HeraldIntegrationTest {
         if (((Number) size.get("scroll")).intValue() > ((Number) size.get("client")).intValue()) {
             Object widest = ((JavascriptExecutor) browser).executeScript("""
                     const w = document.scrollingElement.clientWidth, over = e => e.getBoundingClientRect().right > w + 1;
-                    return [...document.querySelectorAll('body *')].filter(over).filter(e => ![...e.children].some(over)).slice(0, 5)
+                    const wide = e => over(e) || e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible';
+                    return [...document.querySelectorAll('body *')].filter(wide).filter(e => ![...e.children].some(wide)).slice(0, 5)
                         .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().width) + 'px: '
                                   + (e.textContent || e.value || '').slice(0, 160));""");
             throw new AssertionError(page + " is wider than the window (" + size + "); sticking out: " + widest);
