@@ -98,7 +98,7 @@ public class HeraldSecurity {
         http.csrf(csrf -> csrf.csrfTokenRepository(BrowserCsrf.repository()).csrfTokenRequestHandler(BrowserCsrf.requestHandler()));
         http.addFilterAfter(BrowserCsrf.cookieOnEveryResponse(), BasicAuthenticationFilter.class);
         authorize(http);
-        http.formLogin(form -> form.defaultSuccessUrl("/console", false));
+        http.formLogin(form -> form.loginPage("/login").defaultSuccessUrl("/console", false));
         // Basic credentials never reach this chain (see carriesCredentials); this keeps the answer to a request
         // without login as it was: 401 with a Basic challenge for API clients, the login page for a browser.
         http.httpBasic(Customizer.withDefaults());

@@ -31,10 +31,12 @@ public class ConsolePages {
     private final WeeklyReport report;
     private final WeeklyReportCsv csv;
     private final JdbcTemplate jdbc;
+    private final ChannelStatus channels;
 
     public ConsolePages(FailureSearch failures, NotificationTimeline timeline, UnroutedEvents unrouted, AuditTrail audit,
-                        ViewerMasking masking, WeeklyReport report, WeeklyReportCsv csv, JdbcTemplate jdbc) {
+                        ViewerMasking masking, WeeklyReport report, WeeklyReportCsv csv, JdbcTemplate jdbc, ChannelStatus channels) {
         this.jdbc = jdbc;
+        this.channels = channels;
         this.failures = failures;
         this.timeline = timeline;
         this.unrouted = unrouted;
@@ -59,6 +61,8 @@ public class ConsolePages {
         model.addAttribute("failures", found);
         model.addAttribute("retryable", found.stream().filter(f -> f.state().equals("FAILED") || f.state().equals("PARKED")).count());
         model.addAttribute("pageSize", PAGE_SIZE);
+        model.addAttribute("channels", channels.channels().stream().map(c -> user.masked()
+                ? new ChannelStatus.Channel(c.channel(), c.breaker(), c.parked(), masking.text(c.lastError()), c.lastErrorAt()) : c).toList());
         return "failures";
     }
 
@@ -80,8 +84,26 @@ public class ConsolePages {
         model.addAttribute("event", event);
         model.addAttribute("reason", user.masked() ? masking.text(event.reason()) : event.reason());
         model.addAttribute("payload", masking.payload(event.rawPayload(), user.masked()));
-        model.addAttribute("actions", audit.forTarget("quarantine", id));
+        List<AuditTrail.Action> actions = audit.forTarget("quarantine", id);
+        model.addAttribute("actions", user.masked() ? actions.stream().map(this::maskedAction).toList() : actions);
+        model.addAttribute("became", notificationItBecame(event, actions));
         return "quarantine";
+    }
+
+    /** After a re-drive: the notification the event became (recorded with the re-drive, else found by its source event id). */
+    private Long notificationItBecame(UnroutedEvents.Unrouted event, List<AuditTrail.Action> actions) {
+        Long recorded = actions.stream().filter(a -> a.action().equals("REDRIVE") && a.notificationId() != null)
+                .map(AuditTrail.Action::notificationId).reduce((first, last) -> last).orElse(null);
+        if (recorded != null || !"REDRIVEN".equals(event.status()) || event.sourceEventId() == null) {
+            return recorded;
+        }
+        return jdbc.query("SELECT id FROM notification WHERE source = ? AND source_event_id = ? ORDER BY id LIMIT 1",
+                (row, n) -> row.getLong(1), event.source(), event.sourceEventId()).stream().findFirst().orElse(null);
+    }
+
+    private AuditTrail.Action maskedAction(AuditTrail.Action a) {
+        return new AuditTrail.Action(a.id(), a.actedAt(), a.actor(), a.action(), a.target(), a.targetId(), a.notificationId(),
+                masking.text(a.comment()), masking.text(a.outcome()));
     }
 
     @GetMapping("/console/dead-letters/{id}")
@@ -98,14 +120,21 @@ public class ConsolePages {
 
     @GetMapping("/console/report")
     public String report(@RequestParam(required = false) String week, Principal who, Model model) {
-        model.addAttribute("user", ConsoleUser.of(who));
-        model.addAttribute("r", report.of(week));
+        ConsoleUser user = ConsoleUser.of(who);
+        model.addAttribute("user", user);
+        model.addAttribute("r", reportFor(user, week));
         return "report";
     }
 
     @GetMapping("/console/report.csv")
-    public ResponseEntity<String> reportCsv(@RequestParam(required = false) String week) {
-        return csv.download(report.of(week));
+    public ResponseEntity<String> reportCsv(@RequestParam(required = false) String week, Principal who) {
+        return csv.download(reportFor(ConsoleUser.of(who), week));
+    }
+
+    /** A viewer's copy has its reasons masked, on the page and in the CSV alike. */
+    private WeeklyReport.Report reportFor(ConsoleUser user, String week) {
+        WeeklyReport.Report weekly = report.of(week);
+        return user.masked() ? weekly.masked(masking::text) : weekly;
     }
 
     @ExceptionHandler(ActionRefused.class)

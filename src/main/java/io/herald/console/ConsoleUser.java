@@ -20,6 +20,11 @@ public record ConsoleUser(String name, boolean canAct, boolean admin) {
         return new ConsoleUser(authentication.getName(), roles.stream().anyMatch(ACTING::contains), roles.contains("ROLE_ADMIN"));
     }
 
+    /** The role the user really has, as the header shows it (an admin is not shown as an operator). */
+    public String role() {
+        return admin ? "admin" : canAct ? "operator" : "viewer";
+    }
+
     /** Viewers see emails, phone numbers and names masked. */
     public boolean masked() {
         return !canAct;

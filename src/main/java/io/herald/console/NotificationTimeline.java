@@ -63,7 +63,7 @@ public class NotificationTimeline {
             timeline.add(new Entry(received, null, "Duplicates suppressed",
                     duplicates + " repeat(s) of this event arrived later and were not sent again", null));
         }
-        quarantineHistory(notificationId, timeline);
+        quarantineHistory(notificationId, timeline, masked);
 
         List<Delivery> deliveries = jdbc.query("""
                 SELECT id, channel, state, reason, recipient_masked, attempts, updated_at, window_missed_at FROM delivery
@@ -74,7 +74,7 @@ public class NotificationTimeline {
                     instant(row.getTimestamp("window_missed_at")),
                     state.equals("FAILED") || state.equals("PARKED"),
                     state.equals("FAILED") || state.equals("PARKED") || state.equals("UNCERTAIN"),
-                    !state.equals("PENDING") && !state.equals("SENDING") && !state.equals("PARKED"));
+                    OperatorActions.RESENDABLE.contains(state));
         }, notificationId);
         for (Delivery delivery : deliveries) {
             jdbc.query("SELECT attempted_at, outcome, provider_status, reason FROM delivery_attempt WHERE delivery_id = ? ORDER BY id",
@@ -97,8 +97,7 @@ public class NotificationTimeline {
                 continue;   // shown with the quarantine history
             }
             String channel = deliveries.stream().filter(d -> d.id() == action.targetId()).map(Delivery::channel).findFirst().orElse(null);
-            timeline.add(new Entry(action.actedAt(), channel, "Operator: " + action.action(),
-                    (action.comment() == null ? "" : "\"" + action.comment() + "\" ") + "→ " + action.outcome(), action.actor()));
+            timeline.add(new Entry(action.actedAt(), channel, "Operator: " + action.action(), actionDetail(action, masked), action.actor()));
         }
         timeline.sort(Comparator.comparing(Entry::at, Comparator.nullsFirst(Comparator.naturalOrder())));
         return Optional.of(new View(notificationId, (String) n.get("idempotency_key"), (String) n.get("source"),
@@ -110,18 +109,22 @@ public class NotificationTimeline {
     }
 
     /** When this notification came out of a re-drive: the quarantine it came from, and who re-drove it. */
-    private void quarantineHistory(long notificationId, List<Entry> timeline) {
+    private void quarantineHistory(long notificationId, List<Entry> timeline, boolean masked) {
         for (AuditTrail.Action action : audit.forNotification(notificationId)) {
             if (!action.target().equals("quarantine")) {
                 continue;
             }
             jdbc.query("SELECT created_at, step, reason FROM unrouted_event WHERE id = ?", row -> {
                 timeline.add(new Entry(row.getTimestamp("created_at").toInstant(), null, "Quarantined at " + row.getString("step"),
-                        "event " + action.targetId() + ": " + row.getString("reason"), null));
+                        "event " + action.targetId() + ": " + masked(row.getString("reason"), masked), null));
             }, action.targetId());
-            timeline.add(new Entry(action.actedAt(), null, "Operator: REDRIVE",
-                    (action.comment() == null ? "" : "\"" + action.comment() + "\" ") + "→ " + action.outcome(), action.actor()));
+            timeline.add(new Entry(action.actedAt(), null, "Operator: REDRIVE", actionDetail(action, masked), action.actor()));
         }
+    }
+
+    /** An operator's comment and the outcome, as the timeline shows them (masked for viewers: comments are free text). */
+    private String actionDetail(AuditTrail.Action action, boolean masked) {
+        return masked((action.comment() == null ? "" : "\"" + action.comment() + "\" ") + "→ " + action.outcome(), masked);
     }
 
     private String masked(String text, boolean masked) {

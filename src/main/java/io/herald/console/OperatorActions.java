@@ -29,6 +29,13 @@ public class OperatorActions {
     public record Outcome(String action, String target, long targetId, Long notificationId, String state, String message) {
     }
 
+    /**
+     * A resend is a second copy, so it is offered only for a delivery that reached the customer once: SENT, DELIVERED
+     * (the provider confirmed it), or UNCERTAIN (it may have; the person who checked with the customer decides). Never for
+     * one that did not: FAILED or PARKED (retry it), DISMISSED (an operator closed it), SKIPPED or BOUNCED (nothing reached them).
+     */
+    static final java.util.Set<String> RESENDABLE = java.util.Set.of("SENT", "DELIVERED", "UNCERTAIN");
+
     /** Bulk retries act on at most this many deliveries at once; the operator repeats for more. */
     static final int BULK_LIMIT = 500;
 
@@ -109,10 +116,14 @@ public class OperatorActions {
 
     public DeliveryResend.Result resend(long deliveryId, boolean confirmed, String actor, String comment) throws IOException {
         Instant started = Instant.now();
+        Map<String, Object> delivery = delivery(deliveryId);
+        String state = (String) delivery.get("state");
+        if (!RESENDABLE.contains(state)) {
+            throw new ActionRefused(notResendable(deliveryId, delivery.get("channel") + " delivery", state), false);
+        }
         if (!confirmed) {
             throw new ActionRefused("a resend sends the customer a second copy; confirm it explicitly", false);
         }
-        Map<String, Object> delivery = delivery(deliveryId);
         DeliveryResend.Result result;
         try {
             result = resend.resend(deliveryId, actor, comment);
@@ -157,6 +168,18 @@ public class OperatorActions {
         }
         audit.record(started, actor, "DISMISS", "quarantine", eventId, null, comment, "DISMISSED");
         return new Outcome("DISMISS", "quarantine", eventId, null, "DISMISSED", "event " + eventId + " dismissed");
+    }
+
+    /** Why a delivery cannot be resent, and what to do instead. */
+    static String notResendable(long deliveryId, String what, String state) {
+        String why = switch (state) {
+            case "FAILED", "PARKED" -> "it never reached the customer, so there is no copy to send again; retry it instead";
+            case "DISMISSED" -> "an operator dismissed it; nothing reached the customer to send again";
+            case "SKIPPED" -> "it was not to be sent (see its reason), so nothing reached the customer to send again";
+            case "BOUNCED" -> "it bounced, so it never reached the customer; a copy to the same address would bounce too";
+            default -> "it is still in progress; only a delivery that reached the customer can be resent";
+        };
+        return what + " " + deliveryId + " is " + state + ": " + why;
     }
 
     private Map<String, Object> delivery(long deliveryId) {

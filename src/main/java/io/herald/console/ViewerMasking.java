@@ -22,11 +22,19 @@ import org.springframework.stereotype.Component;
 public class ViewerMasking {
 
     private static final Pattern SENSITIVE_KEY = Pattern.compile("email|phone|mobile|address|street|postcode|postal|token|birth");
-    /** A person's name (customer_name, displayName, first_name…); a product's or a plan's "name" stays readable. */
-    private static final Pattern PERSON_NAME =
-            Pattern.compile("(customer|first|last|full|display|given|family|contact|recipient|requester|author|holder|user)_?name");
-    /** Objects that describe a person, whose plain "name" is masked. */
-    private static final Pattern PERSON = Pattern.compile("customer|requester|author|assignee|submitter|contact|recipient|user|holder|billing_details");
+    /**
+     * Any key naming something by its name (name, customer_name, cardholderName, shipping.name…) is a person's
+     * unless it plainly names a thing: a product's, a plan's, an event's or a file's name stays readable.
+     */
+    private static final Pattern ANY_NAME = Pattern.compile(".*name");
+    private static final Pattern THING_NAME = Pattern.compile(
+            "(product|plan|price|item|sku|event|file|host|template|type|channel|source|bank|brand|network|queue|topic|route|step|field"
+                    + "|method|service|app|application|tax|coupon|discount|category|group|team|company|business|merchant|shop|store"
+                    + "|statement_descriptor|nick)_?name");
+    /** Objects (by their key, or by Stripe's "object" field) that describe a thing: their plain "name" is not a person's. */
+    private static final Pattern THING = Pattern.compile(
+            "lines?|items?|line_items|data_items|products?|plans?|prices?|skus?|coupons?|discounts?|tax_rates?|invoiceitem|line_item"
+                    + "|subscription_item|tags?|labels?|categor(y|ies)|groups?|fields?|custom_fields|brand");
 
     private final ObjectMapper json;
 
@@ -60,22 +68,27 @@ public class ViewerMasking {
         mask(node, false);
     }
 
-    /** inPerson: the node describes a person (a "customer", "requester"… object), so its plain "name" is theirs. */
-    private static void mask(JsonNode node, boolean inPerson) {
+    /** inThing: the node describes a thing (a line item, a product, a plan…), so its plain "name" is not a person's. */
+    private static void mask(JsonNode node, boolean inThing) {
         if (node instanceof ObjectNode object) {
+            boolean thing = inThing || THING.matcher(object.path("object").asText("").toLowerCase(Locale.ROOT)).matches();
             Iterator<Map.Entry<String, JsonNode>> fields = object.fields();
             while (fields.hasNext()) {
                 Map.Entry<String, JsonNode> field = fields.next();
                 String key = field.getKey().toLowerCase(Locale.ROOT);
-                if (sensitive(key) || (inPerson && key.equals("name"))) {
+                if (sensitive(key) || (key.equals("name") ? !thing : personName(key))) {
                     field.setValue(maskedAll(field.getKey(), field.getValue()));
                 } else {
-                    mask(field.getValue(), PERSON.matcher(key).matches());
+                    mask(field.getValue(), THING.matcher(key).matches() || (thing && key.equals("data")));
                 }
             }
         } else if (node instanceof ArrayNode array) {
-            array.forEach(element -> mask(element, inPerson));
+            array.forEach(element -> mask(element, inThing));
         }
+    }
+
+    private static boolean personName(String lowerKey) {
+        return ANY_NAME.matcher(lowerKey).matches() && !THING_NAME.matcher(lowerKey).matches();
     }
 
     /** Every value under a sensitive key (a list of push tokens, an address object) is masked. */
@@ -97,7 +110,7 @@ public class ViewerMasking {
     }
 
     private static boolean sensitive(String lowerKey) {
-        return SENSITIVE_KEY.matcher(lowerKey).find() || PERSON_NAME.matcher(lowerKey).matches();
+        return SENSITIVE_KEY.matcher(lowerKey).find();
     }
 
     private static String masked(String key, String value) {

@@ -20,7 +20,8 @@ import org.springframework.stereotype.Component;
 /**
  * The weekly exception review for one ISO week (UTC): failures by reason, source, channel and type;
  * how long they took to resolve; deliveries that missed their send window; duplicates suppressed;
- * and what is still open. A failure is a delivery that became FAILED or UNCERTAIN, or a source
+ * and what is still open. Resolved failures are told apart: delivered after all (retried or resent), re-driven
+ * (a quarantined event), or dismissed by an operator (closed, the customer got nothing). A failure is a delivery that became FAILED or UNCERTAIN, or a source
  * event quarantined, during the week.
  */
 @Component
@@ -35,9 +36,19 @@ public class WeeklyReport {
     }
 
     public record Report(String week, Instant from, Instant to, long failures, List<Count> byReason, List<Count> bySource,
-                         List<Count> byChannel, List<Count> byType, long resolved, String medianTimeToResolution,
+                         List<Count> byChannel, List<Count> byType, long resolved, long resolvedByDelivery, long resolvedByRedrive,
+                         long dismissed, String medianTimeToResolution,
                          String p90TimeToResolution, String maxTimeToResolution, long windowMisses, List<Count> windowMissesByType,
                          long duplicatesSuppressed, long openItems, List<OpenItem> open) {
+
+        /** The same report with every reason passed through a mask (a viewer's copy: no email or phone in it). */
+        public Report masked(java.util.function.UnaryOperator<String> mask) {
+            return new Report(week, from, to, failures, byReason.stream().map(c -> new Count(mask.apply(c.key()), c.count())).toList(),
+                    bySource, byChannel, byType, resolved, resolvedByDelivery, resolvedByRedrive, dismissed, medianTimeToResolution,
+                    p90TimeToResolution, maxTimeToResolution, windowMisses, windowMissesByType, duplicatesSuppressed, openItems,
+                    open.stream().map(o -> new OpenItem(o.kind(), o.id(), o.notificationId(), o.state(), mask.apply(o.reason()), o.since()))
+                            .toList());
+        }
     }
 
     private final JdbcTemplate jdbc;
@@ -78,16 +89,19 @@ public class WeeklyReport {
                 SELECT n.source, n.type, d.channel, d.failed_at AS failed,
                        coalesce((SELECT a.reason FROM delivery_attempt a WHERE a.delivery_id = d.id AND a.outcome = 'FAILED'
                                  ORDER BY a.id LIMIT 1), d.reason) AS reason,
-                       CASE WHEN d.state = 'SENT' THEN d.sent_at
+                       CASE WHEN d.state IN ('SENT', 'DELIVERED') THEN d.sent_at
                             WHEN d.state = 'DISMISSED' THEN (SELECT max(acted_at) FROM operator_action a
-                                                            WHERE a.target = 'delivery' AND a.target_id = d.id) END AS resolved
+                                                            WHERE a.target = 'delivery' AND a.target_id = d.id) END AS resolved,
+                       CASE WHEN d.state IN ('SENT', 'DELIVERED') THEN 'delivered' WHEN d.state = 'DISMISSED' THEN 'dismissed' END
+                           AS resolution
                 FROM delivery d JOIN notification n ON n.id = d.notification_id
                 WHERE d.failed_at >= ? AND d.failed_at < ?
                 UNION ALL
                 SELECT u.source, NULL, NULL, u.created_at, 'quarantined at ' || u.step || ': ' || u.reason,
                        CASE WHEN u.status = 'REDRIVEN' THEN u.redriven_at
                             WHEN u.status = 'DISMISSED' THEN (SELECT max(acted_at) FROM operator_action a
-                                                             WHERE a.target = 'quarantine' AND a.target_id = u.id) END
+                                                             WHERE a.target = 'quarantine' AND a.target_id = u.id) END,
+                       CASE WHEN u.status = 'REDRIVEN' THEN 'redriven' WHEN u.status = 'DISMISSED' THEN 'dismissed' END
                 FROM unrouted_event u WHERE u.outcome = 'QUARANTINED' AND u.created_at >= ? AND u.created_at < ?""", f, t, f, t);
 
         List<Duration> resolutions = new ArrayList<>();
@@ -114,9 +128,15 @@ public class WeeklyReport {
                 row.getTimestamp("since").toInstant()), t, t);
 
         return new Report(week, from, to, failures.size(), group(failures, "reason"), group(failures, "source"),
-                group(failures, "channel"), group(failures, "type"), resolutions.size(), percentile(resolutions, 50),
+                group(failures, "channel"), group(failures, "type"), resolutions.size(), resolvedBy(failures, "delivered"),
+                resolvedBy(failures, "redriven"), resolvedBy(failures, "dismissed"), percentile(resolutions, 50),
                 percentile(resolutions, 90), resolutions.isEmpty() ? "–" : human(resolutions.get(resolutions.size() - 1)),
                 windowMisses.stream().mapToLong(Count::count).sum(), windowMisses, duplicates, open.size(), open);
+    }
+
+    /** Resolved by a delivery that reached the customer (retried or resent), by a re-drive, or closed by a dismissal. */
+    private static long resolvedBy(List<Map<String, Object>> failures, String resolution) {
+        return failures.stream().filter(f -> f.get("resolved") != null && resolution.equals(f.get("resolution"))).count();
     }
 
     private List<Count> counts(String sql, Object... args) {

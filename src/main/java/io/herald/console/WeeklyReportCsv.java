@@ -28,6 +28,9 @@ public class WeeklyReportCsv {
         counts(csv, "failures by channel", report.byChannel());
         counts(csv, "failures by type", report.byType());
         line(csv, "time to resolution", "resolved", String.valueOf(report.resolved()));
+        line(csv, "resolved", "delivered after all (retried or resent)", String.valueOf(report.resolvedByDelivery()));
+        line(csv, "resolved", "re-driven (quarantined event)", String.valueOf(report.resolvedByRedrive()));
+        line(csv, "resolved", "dismissed (closed; nothing delivered)", String.valueOf(report.dismissed()));
         line(csv, "time to resolution", "median", report.medianTimeToResolution());
         line(csv, "time to resolution", "p90", report.p90TimeToResolution());
         line(csv, "time to resolution", "max", report.maxTimeToResolution());

@@ -22,6 +22,12 @@ public class ProviderErrors {
     public static final String RETRY_AFTER_MS = "heraldRetryAfterMs";
 
     /**
+     * The last transient answer of each channel's provider (in this JVM, like its circuit breaker), so the reason
+     * of a call the open breaker turned away still says what the provider answered before it opened.
+     */
+    private static final Map<String, String> LAST_ANSWER = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
      * Used as onWhen in routes/error-handling.camel.yaml: a 5xx, 408 or 429 is worth retrying. It
      * also notes a Retry-After (seconds) for RetryPolicies, which sets the next retry's delay. Never throws.
      */
@@ -38,7 +44,12 @@ public class ProviderErrors {
                 if (retryAfter != null) {
                     exchange.setProperty(RETRY_AFTER_MS, retryAfter);
                 }
-                return status >= 500 || status == 408 || status == 429;
+                boolean transientTrouble = status >= 500 || status == 408 || status == 429;
+                String channel = exchange.getProperty(ChannelDelivery.CHANNEL, String.class);
+                if (transientTrouble && channel != null) {   // a refusal of one message (4xx) never opens the breaker
+                    LAST_ANSWER.put(channel, readable(http) + " (at " + java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ")");
+                }
+                return transientTrouble;
             }
         }
         return false;
@@ -94,8 +105,10 @@ public class ProviderErrors {
                         + (retryAfter == null ? "" : " (Retry-After " + retryAfter / 1000 + "s)")
                         + (body.isEmpty() ? "" : ": " + (body.length() > 300 ? body.substring(0, 300) + "…" : body));
             }
-            if (t instanceof CallNotPermittedException) {
-                return "provider circuit breaker is open after repeated failures; the provider was not called";
+            if (t instanceof CallNotPermittedException open) {
+                String last = LAST_ANSWER.get(open.getCausingCircuitBreakerName().replace("-provider-breaker", "").replace('-', '_'));
+                return "provider circuit breaker is open after repeated failures" + (last == null ? "" : " (last answer: " + last + ")")
+                        + "; the provider was not called";
             }
             if (t instanceof EmailOutcomeUnknown) {
                 return t.getMessage();

@@ -33,4 +33,21 @@ class ViewerMaskingTest {
         assertThat(masking.payload("{\"orderNumber\": \"ORD-broken, mail jo@example.net", true))
                 .isEqualTo("{\"orderNumber\": \"ORD-broken, mail j***@example.net");
     }
+
+    @Test
+    void aPersonsNameIsMaskedUnderAnyKeyAndAThingsNameStaysReadable() {
+        String viewer = masking.payload("""
+                {"type": "charge.succeeded", "data": {"object": {"object": "charge", "id": "ch_1",
+                   "billing_details": {"name": "Jenny Rosen", "email": null},
+                   "shipping": {"name": "Jenny R. Rosen", "carrier": "DHL"},
+                   "payment_method_details": {"card": {"brand": "visa", "cardholderName": "J ROSEN"}},
+                   "metadata": {"customer_name": "Jenny Rosen", "name": "Jenny Rosen"}}},
+                 "customer": {"object": "customer", "name": "Jenny Rosen"}, "name": "Jenny Rosen", "userName": "jrosen",
+                 "lines": {"data": [{"object": "line_item", "description": "Pro plan", "price": {"object": "price",
+                   "product": {"object": "product", "name": "Pro plan (monthly)"}}}]},
+                 "plan": {"name": "Gold"}, "product_name": "Laser printer", "event_name": "invoice.paid"}""", true);
+        assertThat(viewer).doesNotContain("Jenny", "Rosen", "ROSEN", "jrosen")
+                .contains("\"name\" : \"J•••\"", "\"cardholderName\" : \"J•••\"", "\"customer_name\" : \"J•••\"",
+                        "Pro plan (monthly)", "\"name\" : \"Gold\"", "Laser printer", "invoice.paid", "DHL", "visa");
+    }
 }

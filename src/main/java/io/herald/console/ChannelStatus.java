@@ -1,0 +1,85 @@
+package io.herald.console;
+
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.Processor;
+import org.apache.camel.Route;
+import org.apache.camel.component.resilience4j.ResilienceProcessor;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * Each channel at a glance, for the console's status panel: its provider's circuit breaker as this
+ * instance sees it (breakers are per instance), how many deliveries are parked waiting for the
+ * provider, and the last provider error among the open failures (what the provider answered, when).
+ */
+@Component
+public class ChannelStatus {
+
+    /** One channel's line. breaker is CLOSED, OPEN, HALF_OPEN… or null when the channel calls no provider. */
+    public record Channel(String channel, String breaker, long parked, String lastError, Instant lastErrorAt) {
+        public boolean breakerOpen() {
+            return breaker != null && !breaker.equals("CLOSED");
+        }
+    }
+
+    static final List<String> CHANNELS = List.of("email", "sms", "push", "in_app", "ops_webhook");
+    /** Newest open failures looked at for the last provider error (the partial index delivery_open_failures serves them). */
+    private static final int RECENT_FAILURES = 500;
+
+    private final CamelContext camel;
+    private final JdbcTemplate jdbc;
+
+    public ChannelStatus(CamelContext camel, JdbcTemplate jdbc) {
+        this.camel = camel;
+        this.jdbc = jdbc;
+    }
+
+    public List<Channel> channels() {
+        Map<String, String> breakers = breakers();
+        Map<String, Long> parked = new LinkedHashMap<>();
+        jdbc.query("SELECT channel, count(*) AS parked FROM delivery WHERE state = 'PARKED' GROUP BY channel",
+                row -> {
+                    parked.put(row.getString("channel"), row.getLong("parked"));
+                });
+        Map<String, Object[]> lastErrors = new LinkedHashMap<>();
+        jdbc.query("""
+                WITH recent AS (SELECT id, channel FROM delivery WHERE state IN ('FAILED', 'PARKED', 'UNCERTAIN')
+                                ORDER BY updated_at DESC LIMIT ?)
+                SELECT DISTINCT ON (r.channel) r.channel, a.reason, a.attempted_at
+                FROM recent r JOIN delivery_attempt a ON a.delivery_id = r.id
+                WHERE a.outcome IN ('FAILED', 'PARKED', 'RETRYING', 'UNCERTAIN') AND a.reason IS NOT NULL
+                ORDER BY r.channel, a.attempted_at DESC, a.id DESC""", row -> {
+            lastErrors.put(row.getString("channel"), new Object[] {row.getString("reason"), row.getTimestamp("attempted_at")});
+        }, RECENT_FAILURES);
+        java.util.Set<String> names = new java.util.LinkedHashSet<>(CHANNELS);
+        names.addAll(breakers.keySet());
+        names.addAll(parked.keySet());
+        return names.stream().map(channel -> {
+            Object[] last = lastErrors.get(channel);
+            return new Channel(channel, breakers.get(channel), parked.getOrDefault(channel, 0L),
+                    last == null ? null : (String) last[0], last == null ? null : ((Timestamp) last[1]).toInstant());
+        }).toList();
+    }
+
+    /** Circuit breaker state per channel route (deliver-ops-webhook -> ops_webhook), read from Camel's resilience4j processors. */
+    private Map<String, String> breakers() {
+        Map<String, String> states = new LinkedHashMap<>();
+        for (Route route : camel.getRoutes()) {
+            if (!route.getRouteId().startsWith("deliver-")) {
+                continue;
+            }
+            for (Processor processor : route.filter("*")) {
+                if (processor instanceof ResilienceProcessor breaker) {
+                    states.put(route.getRouteId().substring("deliver-".length()).replace('-', '_'), breaker.getCircuitBreakerState());
+                }
+            }
+        }
+        return states;
+    }
+}

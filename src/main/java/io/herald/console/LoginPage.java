@@ -1,0 +1,27 @@
+package io.herald.console;
+
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Controller;
+import org.springframework.ui.Model;
+import org.springframework.web.bind.annotation.GetMapping;
+
+/**
+ * Herald's own sign-in page (Spring Security's form login posts to /login; HeraldSecurity points its
+ * loginPage here). It says what went wrong ("?error") and that the user logged out ("?logout").
+ */
+@Controller
+public class LoginPage {
+
+    private final boolean singleSignOn;
+
+    public LoginPage(@Value("${herald.security.oidc.issuer-uri:}") String oidcIssuer) {
+        this.singleSignOn = !oidcIssuer.isBlank();
+    }
+
+    /** The sign-in form, and the "Single sign-on" link to the OIDC provider when one is configured (herald.security.oidc.*). */
+    @GetMapping("/login")
+    public String login(Model model) {
+        model.addAttribute("singleSignOn", singleSignOn);
+        return "login";
+    }
+}
