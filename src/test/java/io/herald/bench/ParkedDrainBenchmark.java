@@ -49,8 +49,9 @@ class ParkedDrainBenchmark extends BenchmarkHerald {
 
         providers.mode(SMS_PATH, HttpSink.Mode.UNAVAILABLE);
         post(events, 0, i -> agentReply(tag, i, customers));
-        boolean parked = awaitState(keys, "PARKED", events, Duration.ofMinutes(10));
-        System.out.printf("SMS parked: %d of %d%s; email and push sent meanwhile: %d and %d%n", count(keys, "PARKED"), events,
+        // Parked SMS come round every few seconds while the breaker is open (turned away, parked again): most are PARKED at any moment.
+        boolean parked = awaitState(keys, "PARKED", events * 95L / 100, Duration.ofMinutes(10));
+        System.out.printf("SMS parked: %d of %d%s (the rest on their way round); email and push sent meanwhile: %d and %d%n", count(keys, "PARKED"), events,
                 parked ? "" : " (NOT ALL)", sent(keys, "email"), sent(keys, "push"));
 
         providers.clear();
