@@ -160,12 +160,14 @@ public class IntakeBatch {
     private List<Admitted> admit(List<Admitted> collected) {
         Map<String, Customer> known = directory.findAll(collected.stream().map(Admitted::customerId).collect(Collectors.toSet()));
         List<Admitted> resolved = new ArrayList<>();
-        for (Admitted notification : collected) {
+        for (java.util.Iterator<Admitted> each = collected.iterator(); each.hasNext(); ) {
+            Admitted notification = each.next();
             if (known.containsKey(notification.customerId())) {
                 resolved.add(notification);
             } else {
                 CanonicalNotification n = notification.notification().notification();
                 quarantine(notification, CustomerDirectory.unknown(n.source(), n.sourceEventId(), n.customerId()));
+                each.remove();   // quarantined once, even if the admission below fails and the batch's publish is tried again
             }
         }
         List<NotificationLedger.Admission> admissions;

@@ -10,6 +10,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import io.herald.kafka.InfrastructureFaults;
 import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.TransactionSystemException;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -106,14 +107,14 @@ public final class GroupCommit {
             return;
         }
         try {
-            tx.executeWithoutResult(status -> writeAll(group));
+            commit(group);
         } catch (RuntimeException failure) {
             if (group.size() == 1 || InfrastructureFaults.isInfrastructure(failure)) {
                 group.forEach(pending -> pending.failure = failure);
             } else {
                 for (Pending<?, ?> pending : group) {
                     try {
-                        tx.executeWithoutResult(status -> writeAll(List.of(pending)));
+                        commit(List.of(pending));
                     } catch (RuntimeException alone) {
                         pending.failure = alone;
                     }
@@ -123,6 +124,22 @@ public final class GroupCommit {
         for (Pending<?, ?> pending : group) {
             pending.done = true;
             LockSupport.unpark(pending.writer);
+        }
+    }
+
+    /**
+     * One transaction for the group. When the database goes away mid-transaction the rollback fails too, and
+     * the transaction template would throw that (TransactionSystemException) instead of what the write hit:
+     * the write's own exception (the lost connection) is what callers must see, to pause and try again.
+     */
+    private void commit(List<Pending<?, ?>> group) {
+        try {
+            tx.executeWithoutResult(status -> writeAll(group));
+        } catch (TransactionSystemException rollbackFailed) {
+            if (rollbackFailed.getApplicationException() instanceof RuntimeException failure) {
+                throw failure;
+            }
+            throw rollbackFailed;
         }
     }
 
