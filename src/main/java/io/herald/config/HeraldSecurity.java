@@ -104,7 +104,7 @@ public class HeraldSecurity {
         http.httpBasic(Customizer.withDefaults());
         if (oidcLogin != null) {
             ClientRegistrationRepository registrations = oidcLogin.registrations();
-            http.oauth2Login(login -> login.clientRegistrationRepository(registrations)
+            http.oauth2Login(login -> login.loginPage("/login").clientRegistrationRepository(registrations)
                     .userInfoEndpoint(userInfo -> userInfo.oidcUserService(oidcLogin.userService()))
                     .defaultSuccessUrl("/console", false));
             OidcClientInitiatedLogoutSuccessHandler providerLogout = new OidcClientInitiatedLogoutSuccessHandler(registrations);

@@ -120,10 +120,15 @@ public final class GroupCommit {
                     }
                 }
             }
-        }
-        for (Pending<?, ?> pending : group) {
-            pending.done = true;
-            LockSupport.unpark(pending.writer);
+        } catch (Error error) {
+            group.forEach(pending -> pending.failure = new IllegalStateException("the ledger write could not be committed", error));
+            throw error;
+        } finally {
+            // Every write taken from the queue is settled, whatever happened: no writer ever waits for a group that is gone.
+            for (Pending<?, ?> pending : group) {
+                pending.done = true;
+                LockSupport.unpark(pending.writer);
+            }
         }
     }
 

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  */
 record FormSession(HttpClient client, CookieManager cookies, String base, HttpResponse<String> login) {
 
-    private static final Pattern FORM_TOKEN = Pattern.compile("name=\"_csrf\" type=\"hidden\" value=\"([^\"]+)\"");
+    private static final Pattern FORM_TOKEN = Pattern.compile("<input[^>]*name=\"_csrf\"[^>]*value=\"([^\"]+)\"");
 
     static FormSession logIn(String base, String user, String password) throws Exception {
         CookieManager cookies = new CookieManager();
