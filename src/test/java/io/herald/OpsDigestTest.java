@@ -80,6 +80,9 @@ class OpsDigestTest {
     @DynamicPropertySource
     static void shippedCatalogOnItsOwnTopics(DynamicPropertyRegistry registry) {
         infra.heraldSettings().forEach((key, value) -> registry.add(key, () -> value));
+        // A database of its own: every Herald on one database is one deployment, and the senders of the shared test
+        // Herald (still running in this JVM) would otherwise take this one's deliveries, digest route stopped or not.
+        registry.add("herald.db.url", () -> infra.database("ops_digest_test"));
         String name = "digest-test-" + System.nanoTime();
         for (String topic : List.of("support-events", "billing-events", "crm-events", "notifications", "dead-letters")) {
             registry.add("herald.topics." + topic, () -> name + "." + topic);
