@@ -78,7 +78,14 @@ class HawtioBrowserTest extends HeraldIntegrationTest {
             int queued = completed("queue-support-event");
             assertThat(queued).isGreaterThanOrEqualTo(1);
             assertThat(postSignedSupport(Samples.supportEvent("ticket.comment_added.json", newTicketId())).statusCode()).isEqualTo(202);
-            new WebDriverWait(browser, Duration.ofSeconds(30)).until(page -> completed("queue-support-event") > queued);
+            // The diagram reads the step's counts when it is shown: switch to another tab and back until the new count is there
+            // (Hawtio's own periodic refresh was not seen within 30 s in every full-suite run).
+            new WebDriverWait(browser, Duration.ofSeconds(60)).pollingEvery(Duration.ofSeconds(2)).until(page -> {
+                click(By.xpath("//a[normalize-space()='Attributes'] | //button[normalize-space()='Attributes']"));
+                click(By.xpath("//a[normalize-space()='Route Diagram'] | //button[normalize-space()='Route Diagram']"));
+                waitUntil(ExpectedConditions.numberOfElementsToBeMoreThan(By.cssSelector(".react-flow__node .camel-node-content .camel-node-id"), 3));
+                return completed("queue-support-event") > queued;
+            });
         } catch (RuntimeException | AssertionError e) {
             snapshot("hawtio-diagram");
             throw e;
