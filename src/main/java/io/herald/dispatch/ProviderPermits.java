@@ -5,6 +5,7 @@ import java.util.Deque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 import org.springframework.stereotype.Component;
@@ -21,6 +22,13 @@ import org.springframework.stereotype.Component;
  * within {@link #USE_WITHIN_MS} of its grant is given back, never used late (ProviderRateLimits keeps
  * its cap with a 50 ms margin between grant and request). The database unreachable: the exception
  * propagates and the step is retried like any other infrastructure fault.
+ *
+ * <p>An HTTP channel's permit is checked once more where the request is written ({@link #confirmAtWire},
+ * called by {@link PermitAtTheWire} inside the HTTP client, after the connection was leased): a thread
+ * held up between the rate-limit step and the write (a busy machine, a garbage collection, a slow
+ * request builder) would otherwise send on a permit granted long before, and the provider would count
+ * it in a later second than the bucket did. A permit older than {@link #USE_WITHIN_MS} by then is given
+ * back and a fresh one taken, so what the provider receives keeps the bucket's spacing.
  */
 @Component
 public class ProviderPermits {
@@ -32,6 +40,15 @@ public class ProviderPermits {
     private final Map<String, Deque<Long>> granted = new ConcurrentHashMap<>();
     /** Sender threads waiting for a permit, per channel: a take asks for as many as wait (up to maxPerTake), not more. */
     private final Map<String, AtomicInteger> waiting = new ConcurrentHashMap<>();
+    /** The permit this thread took last and has not yet sent on: checked again where the HTTP request is written. */
+    private final ThreadLocal<Grant> taken = new ThreadLocal<>();
+    private final AtomicLong retakenAtWire = new AtomicLong();
+    /** Permits found too old at the wire, per channel, to hand back with the next take. */
+    private final Map<String, AtomicInteger> unused = new ConcurrentHashMap<>();
+
+    /** A permit of the channel, granted by the shared bucket at grantedAt (epoch millis). */
+    private record Grant(String channel, long grantedAt) {
+    }
 
     public ProviderPermits(ProviderRateLimits rateLimits) {
         this.rateLimits = rateLimits;
@@ -42,19 +59,44 @@ public class ProviderPermits {
         AtomicInteger waiters = waiting.computeIfAbsent(channel, c -> new AtomicInteger());
         waiters.incrementAndGet();
         try {
-            acquire(channel, waiters);
+            taken.set(new Grant(channel, acquire(channel, waiters)));
         } finally {
             waiters.decrementAndGet();
         }
     }
 
-    private void acquire(String channel, AtomicInteger waiters) {
+    /**
+     * Right before this thread's provider request is written: if the permit it took in the rate-limit
+     * step was granted more than {@link #USE_WITHIN_MS} ago, gives it back (it was never used) and takes a
+     * fresh one, waiting if need be. Once per permit; nothing to do for a call that took no permit.
+     */
+    public void confirmAtWire() {
+        Grant grant = taken.get();
+        taken.remove();
+        if (grant == null || System.currentTimeMillis() - grant.grantedAt() <= USE_WITHIN_MS) {
+            return;
+        }
+        // Handed back with the next take's expired permits (one transaction, under the channel's lock), not on its own.
+        unused.computeIfAbsent(grant.channel(), c -> new AtomicInteger()).incrementAndGet();
+        retakenAtWire.incrementAndGet();
+        acquire(grant.channel());
+        taken.remove();
+    }
+
+    /** How many permits were found too old where the request was written and taken again (since start). */
+    public long retakenAtWire() {
+        return retakenAtWire.get();
+    }
+
+    /** Waits for a permit; returns when it was granted (epoch millis). */
+    private long acquire(String channel, AtomicInteger waiters) {
         Deque<Long> permits = granted.computeIfAbsent(channel, c -> new ArrayDeque<>());
         while (true) {
             long wait;
             synchronized (permits) {
                 long now = System.currentTimeMillis();
-                int expired = 0;
+                AtomicInteger agedAtWire = unused.get(channel);
+                int expired = agedAtWire == null ? 0 : agedAtWire.getAndSet(0);
                 while (!permits.isEmpty() && now - permits.peekFirst() > USE_WITHIN_MS) {
                     permits.pollFirst();
                     expired++;
@@ -63,15 +105,16 @@ public class ProviderPermits {
                     rateLimits.giveBack(channel, expired);
                 }
                 if (!permits.isEmpty()) {
-                    permits.pollFirst();
-                    return;
+                    return permits.pollFirst();
                 }
-                int taken = rateLimits.take(channel, Math.min(rateLimits.maxPerTake(channel), Math.max(1, waiters.get())));
-                if (taken > 0) {
-                    for (int i = 1; i < taken; i++) {
-                        permits.addLast(now);
+                int got = rateLimits.take(channel, Math.min(rateLimits.maxPerTake(channel), Math.max(1, waiters.get())));
+                if (got > 0) {
+                    // Granted while the bucket's row was locked; the update and commit after it take a millisecond or two.
+                    long grantedAt = System.currentTimeMillis();
+                    for (int i = 1; i < got; i++) {
+                        permits.addLast(grantedAt);
                     }
-                    return;
+                    return grantedAt;
                 }
                 wait = Math.min(LONGEST_WAIT_MS, Math.max(1, rateLimits.millisUntilNext(channel)));
             }

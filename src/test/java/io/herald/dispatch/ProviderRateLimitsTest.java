@@ -130,6 +130,28 @@ class ProviderRateLimitsTest {
     }
 
     @Test
+    void aPermitHeldTooLongBeforeTheRequestIsWrittenIsTakenAgainThere() throws InterruptedException {
+        ProviderRateLimits limits = new ProviderRateLimits(pool(), rates(Map.of("push", 1)));   // push: no other test uses its bucket
+        ProviderPermits permits = new ProviderPermits(limits);
+
+        // Sent at once: the permit of the rate-limit step is the one used at the wire.
+        permits.acquire("push");
+        permits.confirmAtWire();
+        assertThat(permits.retakenAtWire()).as("a permit used within %d ms of its grant", ProviderPermits.USE_WITHIN_MS).isZero();
+
+        // The next one (a second later, at 1/s), with the sender thread held up between the rate-limit step and the
+        // write (the stall is the scenario).
+        permits.acquire("push");
+        Thread.sleep(3 * ProviderPermits.USE_WITHIN_MS);
+        permits.confirmAtWire();
+        assertThat(permits.retakenAtWire()).as("the aged permit was handed back and a fresh one taken").isEqualTo(1);
+        assertThat(limits.take("push", 1)).as("one permit per second, and it is in use: the aged one was not used as well").isZero();
+
+        permits.confirmAtWire();
+        assertThat(permits.retakenAtWire()).as("checked once per permit").isEqualTo(1);
+    }
+
+    @Test
     void aRateThatIsNotAPositiveWholeNumberStopsStartupNamingTheKey() {
         MockEnvironment bad = rates(Map.of()).withProperty("herald.sms.rate-per-second", "ten").withProperty("herald.push.rate-per-second", "0");
         MockEnvironment missing = new MockEnvironment();
