@@ -79,7 +79,7 @@ public class ChannelSenders {
     public ChannelSenders(DeliveryLedger ledger, CustomerDirectory directory, NotificationCatalog catalog,
                           ObjectMapper json, HeraldMetrics metrics, Environment env,
                           @Value("${herald.delivery.due-check-ms:1000}") long dueCheckMs,
-                          @Value("${herald.delivery.claim-interval-ms:50}") long claimIntervalMs,
+                          @Value("${herald.delivery.claim-interval-ms:200}") long claimIntervalMs,
                           @Value("${herald.delivery.claim-lease:PT2M}") Duration lease) {
         this.ledger = ledger;
         this.directory = directory;
