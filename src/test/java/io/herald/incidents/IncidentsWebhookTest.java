@@ -122,6 +122,15 @@ class IncidentsWebhookTest extends HeraldIntegrationTest {
         assertThat(badStatus.body()).contains("status is \\\"burning\\\"; expected \\\"firing\\\" or \\\"resolved\\\"");
         assertThat(jdbc.queryForList("SELECT reason FROM inbound_rejection WHERE source = 'incidents' AND http_status = 400"
                 + " AND body_excerpt LIKE ?", String.class, "%" + marker + "%")).hasSize(3);
+
+        // A body over herald.ingest.max-body-bytes is refused from its Content-Length, unread, like every webhook's.
+        long before = jdbc.queryForObject("SELECT count(*) FROM inbound_rejection WHERE source = 'incidents' AND http_status = 413", Long.class);
+        HttpResponse<String> tooLarge = post("/webhooks/incidents", "application/json", new byte[1048577],
+                Map.of("Authorization", "Bearer " + TOKEN));
+        assertThat(tooLarge.statusCode()).isEqualTo(413);
+        assertThat(tooLarge.body()).contains("the limit is 1048576 bytes (herald.ingest.max-body-bytes)");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM inbound_rejection WHERE source = 'incidents' AND http_status = 413", Long.class))
+                .isEqualTo(before + 1);
     }
 
     @Test
