@@ -128,6 +128,7 @@ public class HeraldSecurity {
                 .requestMatchers("/console/**").hasRole("OPERATOR")
                 .requestMatchers(HttpMethod.GET, "/api/customers/*/inbox").hasAnyRole("APP", "OPERATOR")
                 .requestMatchers(HttpMethod.POST, "/api/customers/*/inbox/*/read").hasAnyRole("APP", "OPERATOR")
+                .requestMatchers(HttpMethod.GET, "/api/notifications/*/proof").hasRole("VIEWER")   // masked for viewers
                 .requestMatchers("/api/**").hasRole("OPERATOR")
                 .anyRequest().hasRole("VIEWER"));
     }

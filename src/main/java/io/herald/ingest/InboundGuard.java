@@ -67,6 +67,11 @@ public class InboundGuard {
                 firstText(detail.path("requester_id"), detail.path("external_id"), detail.path("id")));
     }
 
+    /** An Alertmanager notification (POST /webhooks/incidents): the same checks; it is not queued, so no Kafka key. */
+    public void acceptIncident(Exchange exchange) {
+        accept(exchange);
+    }
+
     private JsonNode accept(Exchange exchange) {
         byte[] body = exchange.getMessage().getBody(byte[].class);
         if (body == null || body.length == 0) {

@@ -38,7 +38,7 @@ public class WebhookBodyLimit extends OncePerRequestFilter {
 
     private static final Logger log = LoggerFactory.getLogger(WebhookBodyLimit.class);
     private static final String PREFIX = "/webhooks/";
-    private static final Set<String> SOURCES = Set.of("billing", "support");
+    private static final Set<String> SOURCES = Set.of("billing", "support", "incidents");
     /** Room for the record's key, headers and batch framing the producer counts on top of the body. */
     static final long PRODUCER_OVERHEAD_BYTES = 64 * 1024;
 

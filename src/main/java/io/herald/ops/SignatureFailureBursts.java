@@ -90,7 +90,7 @@ public class SignatureFailureBursts {
                 continue;   // announced already (here or by another instance): one alert per burst
             }
             long refused = ((Number) row.get("refused")).longValue();
-            String setting = "herald." + source + ".webhook-secret";
+            String setting = source.equals("incidents") ? "herald.incidents.token" : "herald." + source + ".webhook-secret";
             lines.add("• The " + source + " webhook refused " + refused + " requests for their signature in the last "
                     + FailureGroups.human(window) + " (since " + TIME.format(since) + " UTC). The sender's signing secret and "
                     + setting + " (" + setting.toUpperCase().replace('.', '_').replace('-', '_') + ") probably no longer match,"

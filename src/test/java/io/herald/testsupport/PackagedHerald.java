@@ -87,6 +87,7 @@ public final class PackagedHerald {
         env.put("HERALD_MAIL_FROM", "Herald <notifications@herald.example>");
         env.put("HERALD_SUPPORT_WEBHOOK_SECRET", SUPPORT_SECRET);
         env.put("HERALD_BILLING_WEBHOOK_SECRET", BILLING_SECRET);
+        env.put("HERALD_INCIDENTS_TOKEN", "packaged-test-incidents-token");
         env.put("HERALD_ADMIN_USERNAME", "admin");
         env.put("HERALD_CONSOLE_BASE_URL", "https://herald.example.test");
         env.put("HERALD_ADMIN_PASSWORD", ADMIN_PASSWORD);

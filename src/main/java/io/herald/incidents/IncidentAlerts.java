@@ -1,0 +1,173 @@
+package io.herald.incidents;
+
+import java.io.IOException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.console.AuditTrail;
+import io.herald.ingest.InboundRejected;
+import io.herald.logging.Masking;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * Turns Alertmanager notifications into posts on the ops webhook (routes/incidents-webhook.camel.yaml): one post
+ * when a group starts firing (or fires with other alerts than announced), one when it is resolved, nothing for a
+ * repeat. Which notification posts is decided by one conditional upsert of the group's incident row, inside the
+ * route's transaction that also holds the post: the instance whose statement changed the row posts, a concurrent
+ * one waits for the row and then finds nothing new. A post the webhook did not take rolls the row back and the
+ * notification is answered 503, so Alertmanager sends it again.
+ */
+@Component
+public class IncidentAlerts {
+
+    static final String NOTICE = "heraldIncident";
+    static final String OUTCOME = "heraldIncidentOutcome";
+    static final String RAW_BODY = "heraldIncidentBody";
+    private static final Logger log = LoggerFactory.getLogger(IncidentAlerts.class);
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneOffset.UTC);
+    private static final int MAX_LISTED = 10;
+
+    private final JdbcTemplate jdbc;
+    private final ObjectMapper json;
+    private final AuditTrail audit;
+    private final String console;
+
+    public IncidentAlerts(JdbcTemplate jdbc, ObjectMapper json, AuditTrail audit,
+                          @Value("${herald.console.base-url:http://localhost:8080}") String consoleBaseUrl) {
+        this.jdbc = jdbc;
+        this.json = json;
+        this.audit = audit;
+        this.console = consoleBaseUrl.endsWith("/") ? consoleBaseUrl.substring(0, consoleBaseUrl.length() - 1) : consoleBaseUrl;
+    }
+
+    /** Reads the checked JSON body as an Alertmanager notification (400 naming the field otherwise). */
+    public void read(Exchange exchange) throws IOException {
+        byte[] body = exchange.getMessage().getBody(byte[].class);
+        exchange.setProperty(RAW_BODY, body);
+        exchange.setProperty(NOTICE, AlertmanagerNotice.of(json.readTree(body)));
+    }
+
+    /**
+     * Records the group's new state when it announces something new, and makes the body the ops post
+     * ({"text": ...}); a repeat is counted and leaves the body null. Runs inside the route's transaction.
+     */
+    public void claim(Exchange exchange) throws IOException {
+        AlertmanagerNotice notice = exchange.getProperty(NOTICE, AlertmanagerNotice.class);
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setBody(null);
+        List<Map<String, Object>> changed = jdbc.queryForList("""
+                INSERT INTO incident (group_digest, group_key, receiver, status, title, summary, link, alerts_digest, alert_count,
+                                      fired_at, resolved_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? THEN now() END, CASE WHEN ? THEN NULL ELSE now() END)
+                ON CONFLICT (group_digest) DO UPDATE SET
+                       status = EXCLUDED.status, title = EXCLUDED.title, summary = EXCLUDED.summary, link = EXCLUDED.link,
+                       alerts_digest = EXCLUDED.alerts_digest, alert_count = EXCLUDED.alert_count, receiver = EXCLUDED.receiver,
+                       fired_at = CASE WHEN EXCLUDED.status = 'firing' AND incident.status = 'resolved' THEN now()
+                                       ELSE coalesce(incident.fired_at, EXCLUDED.fired_at) END,
+                       resolved_at = EXCLUDED.resolved_at, posts = incident.posts + 1, updated_at = now()
+                WHERE incident.status <> EXCLUDED.status
+                   OR (EXCLUDED.status = 'firing' AND incident.alerts_digest <> EXCLUDED.alerts_digest)
+                RETURNING id, fired_at, posts""",
+                notice.groupDigest(), notice.groupKey(), notice.receiver(), notice.status(), notice.title(), notice.summary(),
+                notice.externalUrl(), notice.alertsDigest(), notice.announced().size(), notice.firing(), notice.firing());
+        if (changed.isEmpty()) {
+            jdbc.update("UPDATE incident SET repeats = repeats + 1, updated_at = now() WHERE group_digest = ?", notice.groupDigest());
+            exchange.setProperty(OUTCOME, "repeat");
+            return;
+        }
+        long id = ((Number) changed.get(0).get("id")).longValue();
+        int posts = ((Number) changed.get(0).get("posts")).intValue();
+        Timestamp firedAt = (Timestamp) changed.get(0).get("fired_at");
+        // Audited in the same transaction: a post the webhook refuses leaves no audit row either.
+        audit.record(Instant.now(), "alertmanager" + (notice.receiver() == null ? "" : " (" + notice.receiver() + ")"),
+                notice.firing() ? "INCIDENT_FIRING" : "INCIDENT_RESOLVED", "incident", id, null, notice.title(),
+                "posted to the ops webhook: " + notice.announced().size() + (notice.firing() ? " alert(s) firing" : " alert(s) resolved"));
+        exchange.setProperty(OUTCOME, "posted");
+        exchange.getMessage().setHeader(Exchange.HTTP_METHOD, "POST");
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json; charset=UTF-8");
+        exchange.getMessage().setHeader("Idempotency-Key", "herald-alert:incident:" + id + ":" + notice.status() + ":" + posts);
+        exchange.getMessage().setBody(json.writeValueAsString(Map.of("text",
+                text(notice, firedAt == null ? null : firedAt.toInstant()))));
+    }
+
+    /** The ops post: what fires (or is resolved), how many alerts, each one's summary and description, and links. */
+    String text(AlertmanagerNotice notice, Instant firedAt) {
+        List<AlertmanagerNotice.Alert> alerts = notice.announced();
+        StringBuilder text = new StringBuilder();
+        if (notice.firing()) {
+            text.append(":rotating_light: Incident firing: ").append(notice.title()).append(" (")
+                    .append(alerts.size()).append(alerts.size() == 1 ? " alert firing)" : " alerts firing)");
+        } else {
+            text.append(":white_check_mark: Incident resolved: ").append(notice.title()).append(" (")
+                    .append(alerts.size()).append(alerts.size() == 1 ? " alert resolved" : " alerts resolved")
+                    .append(firedAt == null ? "" : "; firing since " + TIME.format(firedAt) + " UTC").append(')');
+        }
+        if (notice.summary() != null) {
+            text.append('\n').append(notice.summary());
+        }
+        text.append('\n');
+        alerts.stream().limit(MAX_LISTED).forEach(alert -> {
+            text.append("\n• ").append(alert.name()).append(alert.where() == null ? "" : " on " + alert.where());
+            if (alert.summary() != null) {
+                text.append(": ").append(alert.summary());
+            }
+            if (alert.description() != null) {
+                text.append("\n   ").append(alert.description().replace("\n", "\n   "));
+            }
+            if (alert.link() != null) {
+                text.append("\n   Source: ").append(alert.link());
+            }
+        });
+        int more = alerts.size() - MAX_LISTED + notice.truncatedAlerts();
+        if (more > 0) {
+            text.append("\n\n…and ").append(more).append(more == 1 ? " more alert" : " more alerts").append(" (see Alertmanager)");
+        }
+        text.append("\n");
+        if (notice.externalUrl() != null) {
+            text.append("\nAlertmanager: ").append(notice.externalUrl());
+        }
+        text.append("\nConsole: ").append(console).append("/console/incidents");
+        return text.toString();
+    }
+
+    /** The ops webhook took the post. */
+    public void posted(Exchange exchange) {
+        AlertmanagerNotice notice = exchange.getProperty(NOTICE, AlertmanagerNotice.class);
+        log.info("Incident {} posted to the ops webhook: {}", notice.status(), Masking.mask(notice.title()));
+    }
+
+    /**
+     * The ops webhook did not take the post: the route rolls the incident row back, and the notification is
+     * answered 503 (see {@link #answer}) so that Alertmanager sends it again.
+     */
+    public void notPosted(Exchange exchange) {
+        log.warn("Incident alert not posted to the ops webhook; Alertmanager is answered 503 and will send it again",
+                exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
+        exchange.setProperty(OUTCOME, "not-posted");
+    }
+
+    /** Answers Alertmanager: 200 when announced or a repeat; 503 (recorded) when the ops webhook did not take it. */
+    public void answer(Exchange exchange) {
+        String outcome = exchange.getProperty(OUTCOME, String.class);
+        if (!"posted".equals(outcome) && !"repeat".equals(outcome)) {
+            exchange.getMessage().setBody(exchange.getProperty(RAW_BODY));   // the refusal keeps what Alertmanager sent
+            throw new InboundRejected(503, "the ops webhook (herald.ops-webhook.url) did not take the incident alert just now;"
+                    + " nothing was recorded, Alertmanager will send it again");
+        }
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
+        exchange.getMessage().setBody(outcome.equals("posted") ? "{\"status\":\"posted\"}"
+                : "{\"status\":\"repeat\",\"reason\":\"this alert group was already announced with the same alerts; not posted again\"}");
+    }
+}

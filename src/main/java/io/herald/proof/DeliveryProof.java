@@ -1,0 +1,164 @@
+package io.herald.proof;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import io.herald.console.AuditTrail;
+import io.herald.console.ViewerMasking;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * Proof of delivery for one notification: what was sent to whom, when, through which channel and provider, with
+ * the provider's message id, every attempt, any receipt, every operator action, and a SHA-256 digest of each
+ * rendered content as the ledger stores it (delivery.subject and delivery.rendered_body, the text a template
+ * produced for that delivery), so a copy kept elsewhere can be checked against it later.
+ *
+ * <p>Masked per role as the console is: viewers see recipients, reasons, comments and the rendered text with
+ * emails and phone numbers masked; the digests are always of the content as stored, never of the masked copy.
+ */
+@Component
+public class DeliveryProof {
+
+    /** How the proof was read: every field is the ledger's, or a note of what it does not hold. */
+    public static final List<String> NOTES = List.of(
+            "contentSha256 and subjectSha256 are SHA-256 (hex) of the UTF-8 bytes of the rendered body and subject as the ledger"
+                    + " stores them for each delivery; an email's HTML part is made from that text when it is sent and is not stored.",
+            "recipient is the address as the ledger keeps it (masked when it was recorded); the full address is not stored per delivery.",
+            "receipt is the provider's delivery report when one moved the delivery to DELIVERED or BOUNCED; Herald does not yet take"
+                    + " delivery receipts from providers, so SENT means the provider accepted the message.",
+            "provider names the provider Herald is configured with now; the provider message id is the one it answered then.");
+
+    public record Proof(long notificationId, String idempotencyKey, String type, String source, String sourceEventId,
+                        String customerId, String state, Instant occurredAt, Instant receivedAt, Instant generatedAt,
+                        String viewedAs, boolean masked, List<Delivery> deliveries, List<Action> operatorActions, List<String> notes) {
+    }
+
+    public record Delivery(long id, String channel, String provider, String recipient, String state, String reason,
+                           Instant createdAt, Instant sentAt, Instant updatedAt, String providerMessageId,
+                           String subject, String subjectSha256, String renderedBody, String contentSha256,
+                           List<Attempt> attempts, List<Resend> resends, Receipt receipt) {
+    }
+
+    public record Attempt(Instant at, String outcome, Integer providerStatus, String reason) {
+    }
+
+    public record Resend(long id, String requestedBy, Instant requestedAt, String comment, String outcome, String providerMessageId,
+                         String reason) {
+    }
+
+    public record Receipt(String state, Instant at) {
+    }
+
+    public record Action(Instant at, String actor, String action, String target, long targetId, String comment, String outcome) {
+    }
+
+    private final JdbcTemplate jdbc;
+    private final AuditTrail audit;
+    private final ViewerMasking masking;
+    private final Map<String, String> providers;
+
+    public DeliveryProof(JdbcTemplate jdbc, AuditTrail audit, ViewerMasking masking,
+                         @Value("${herald.mail.host:}") String mailHost,
+                         @Value("${herald.sms.url:}") String smsUrl,
+                         @Value("${herald.push.url:}") String pushUrl,
+                         @Value("${herald.ops-webhook.url:}") String opsUrl) {
+        this.jdbc = jdbc;
+        this.audit = audit;
+        this.masking = masking;
+        this.providers = Map.of(
+                "email", "SMTP server" + at(mailHost),
+                "sms", "SMS provider (Twilio-style Messages API)" + at(host(smsUrl)),
+                "push", "push provider (FCM HTTP v1-style)" + at(host(pushUrl)),
+                "in_app", "Herald's in-app inbox",
+                "ops_webhook", "ops webhook (Slack-style incoming webhook)" + at(host(opsUrl)));
+    }
+
+    public Optional<Proof> of(long notificationId, boolean masked, String viewedAs) {
+        List<Map<String, Object>> rows = jdbc.queryForList("""
+                SELECT id, idempotency_key, type, source, source_event_id, customer_id, state, occurred_at, received_at
+                FROM notification WHERE id = ?""", notificationId);
+        if (rows.isEmpty()) {
+            return Optional.empty();
+        }
+        Map<String, Object> n = rows.get(0);
+        List<Delivery> deliveries = jdbc.query("""
+                SELECT id, channel, state, reason, recipient_masked, subject, rendered_body, provider_message_id,
+                       created_at, sent_at, updated_at
+                FROM delivery WHERE notification_id = ? ORDER BY id""", (row, i) -> delivery(row, masked), notificationId);
+        List<Action> actions = audit.forNotification(notificationId).stream()
+                .map(a -> new Action(a.actedAt(), a.actor(), a.action(), a.target(), a.targetId(), text(a.comment(), masked),
+                        text(a.outcome(), masked)))
+                .toList();
+        return Optional.of(new Proof(notificationId, (String) n.get("idempotency_key"), (String) n.get("type"), (String) n.get("source"),
+                (String) n.get("source_event_id"), (String) n.get("customer_id"), (String) n.get("state"),
+                instant((Timestamp) n.get("occurred_at")), instant((Timestamp) n.get("received_at")), Instant.now(), viewedAs, masked,
+                deliveries, actions, NOTES));
+    }
+
+    private Delivery delivery(ResultSet row, boolean masked) throws SQLException {
+        long id = row.getLong("id");
+        String channel = row.getString("channel");
+        String state = row.getString("state");
+        String subject = row.getString("subject");
+        String body = row.getString("rendered_body");
+        List<Attempt> attempts = jdbc.query("SELECT attempted_at, outcome, provider_status, reason FROM delivery_attempt"
+                        + " WHERE delivery_id = ? ORDER BY id",
+                (a, i) -> new Attempt(instant(a.getTimestamp("attempted_at")), a.getString("outcome"),
+                        a.getObject("provider_status", Integer.class), text(a.getString("reason"), masked)), id);
+        List<Resend> resends = jdbc.query("SELECT id, requested_by, requested_at, comment, outcome, provider_message_id, reason"
+                        + " FROM delivery_resend WHERE delivery_id = ? ORDER BY id",
+                (r, i) -> new Resend(r.getLong("id"), r.getString("requested_by"), instant(r.getTimestamp("requested_at")),
+                        text(r.getString("comment"), masked), r.getString("outcome"), r.getString("provider_message_id"),
+                        text(r.getString("reason"), masked)), id);
+        Instant updated = instant(row.getTimestamp("updated_at"));
+        Receipt receipt = state.equals("DELIVERED") || state.equals("BOUNCED") ? new Receipt(state, updated) : null;
+        return new Delivery(id, channel, providers.getOrDefault(channel, channel), text(row.getString("recipient_masked"), masked),
+                state, text(row.getString("reason"), masked), instant(row.getTimestamp("created_at")),
+                instant(row.getTimestamp("sent_at")), updated, row.getString("provider_message_id"),
+                text(subject, masked), sha256(subject), text(body, masked), sha256(body), attempts, resends, receipt);
+    }
+
+    /** SHA-256 (hex) of the text's UTF-8 bytes; null when nothing is stored. */
+    public static String sha256(String text) {
+        if (text == null) {
+            return null;
+        }
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+        }
+    }
+
+    private String text(String text, boolean masked) {
+        return masked && text != null ? masking.text(text) : text;
+    }
+
+    private static Instant instant(Timestamp at) {
+        return at == null ? null : at.toInstant();
+    }
+
+    private static String at(String host) {
+        return host == null || host.isBlank() ? "" : " at " + host;
+    }
+
+    private static String host(String url) {
+        try {
+            return url == null || url.isBlank() ? null : URI.create(url.strip()).getHost();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,225 @@
+package io.herald.incidents;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.stubbing.StubMapping;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.OpsAlerts;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Alertmanager's webhook (format version 4) on the real route, posting to the ops webhook sandbox (WireMock):
+ * one post when a group fires, none for a repeat, one when it is resolved, one when it fires again; a bad
+ * token or body is refused and recorded; two notifications for the same group at once post once.
+ */
+class IncidentsWebhookTest extends HeraldIntegrationTest {
+
+    static final String TOKEN = "local-demo-incidents-token";
+
+    @Test
+    void aGroupIsPostedOnceWhenFiringNotForARepeatOnceWhenResolvedAndAgainWhenItFiresAgain() throws Exception {
+        String service = "checkout-" + UUID.randomUUID().toString().substring(0, 8);
+        String firing = notification(service, "firing", "a1", "b2");
+
+        HttpResponse<String> first = postIncident(firing, TOKEN);
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.body()).isEqualTo("{\"status\":\"posted\"}");
+        String post = awaitPosts(service, 1).get(0);
+        assertThat(post).startsWith(":rotating_light: Incident firing: alertname=HighErrorRate, service=" + service + " (2 alerts firing)")
+                .contains("Checkout is failing for customers")
+                .contains("• HighErrorRate on " + service + "-1:8080: 5xx above 5%")
+                .contains("   More than 5% of checkout requests failed in the last 5 minutes.")
+                .contains("   Source: http://prometheus.example:9090/graph?g0.expr=rate")
+                .contains("Alertmanager: http://alertmanager.example:9093")
+                .contains("Console: http://localhost:8080/console/incidents");
+
+        // Alertmanager repeats the notification (repeat_interval, or a retry): the same alerts are not posted again.
+        HttpResponse<String> repeat = postIncident(firing, TOKEN);
+        assertThat(repeat.statusCode()).isEqualTo(200);
+        assertThat(repeat.body()).contains("\"status\":\"repeat\"", "already announced with the same alerts");
+
+        HttpResponse<String> resolved = postIncident(notification(service, "resolved", "a1", "b2"), TOKEN);
+        assertThat(resolved.statusCode()).isEqualTo(200);
+        List<String> posts = awaitPosts(service, 2);
+        assertThat(posts.get(1)).startsWith(":white_check_mark: Incident resolved: alertname=HighErrorRate, service=" + service
+                + " (2 alerts resolved; firing since ");
+        assertThat(postIncident(notification(service, "resolved", "a1", "b2"), TOKEN).body()).contains("\"status\":\"repeat\"");
+
+        // It fires again later: a new incident, posted again.
+        assertThat(postIncident(firing, TOKEN).statusCode()).isEqualTo(200);
+        assertThat(awaitPosts(service, 3).get(2)).startsWith(":rotating_light: Incident firing:");
+        assertThat(OpsAlerts.posts(infra.providers()).stream().filter(p -> p.text().contains(service))).hasSize(3);
+
+        Map<String, Object> row = jdbc.queryForMap("SELECT id, status, posts, repeats, alert_count FROM incident WHERE title LIKE ?",
+                "%service=" + service);
+        assertThat(row).containsEntry("status", "firing").containsEntry("posts", 3).containsEntry("repeats", 2)
+                .containsEntry("alert_count", 2);
+        // Audited: each post is an entry by Alertmanager.
+        assertThat(jdbc.queryForList("SELECT action FROM operator_action WHERE target = 'incident' AND target_id = ? ORDER BY id",
+                String.class, row.get("id"))).containsExactly("INCIDENT_FIRING", "INCIDENT_RESOLVED", "INCIDENT_FIRING");
+
+        // The console lists it, with its posts and the repeats that were not posted.
+        HttpResponse<String> page = apiAs(VIEWER, "GET", "/console/incidents", null);
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains("alertname=HighErrorRate, service=" + service).contains("INCIDENT_RESOLVED");
+    }
+
+    @Test
+    void anotherAlertJoiningAFiringGroupIsPostedAgain() throws Exception {
+        String service = "search-" + UUID.randomUUID().toString().substring(0, 8);
+        assertThat(postIncident(notification(service, "firing", "c1"), TOKEN).statusCode()).isEqualTo(200);
+        awaitPosts(service, 1);
+        assertThat(postIncident(notification(service, "firing", "c1", "c2"), TOKEN).statusCode()).isEqualTo(200);
+        assertThat(awaitPosts(service, 2).get(1)).contains("(2 alerts firing)");
+    }
+
+    @Test
+    void aWrongOrMissingTokenIsRefusedWith401AndRecorded() throws Exception {
+        String service = "billing-" + UUID.randomUUID().toString().substring(0, 8);
+        String body = notification(service, "firing", "d1");
+
+        HttpResponse<String> wrong = postIncident(body, "not-the-token");
+        HttpResponse<String> missing = postIncident(body, null);
+
+        assertThat(wrong.statusCode()).isEqualTo(401);
+        assertThat(wrong.body()).contains("the bearer token does not match herald.incidents.token");
+        assertThat(missing.statusCode()).isEqualTo(401);
+        assertThat(missing.body()).contains("missing Authorization header");
+        assertThat(jdbc.queryForList("SELECT reason FROM inbound_rejection WHERE source = 'incidents' AND http_status = 401"
+                + " AND body_excerpt LIKE ?", String.class, "%" + service + "%")).hasSize(2);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM incident WHERE title LIKE ?", Integer.class, "%" + service)).isZero();
+        assertThat(OpsAlerts.posts(infra.providers()).stream().filter(p -> p.text().contains(service))).isEmpty();
+    }
+
+    @Test
+    void malformedOrForeignBodiesAreRefusedWith400AndRecorded() throws Exception {
+        String marker = UUID.randomUUID().toString();
+        HttpResponse<String> broken = postIncident("{\"groupKey\": \"" + marker + "\", ", TOKEN);
+        HttpResponse<String> noGroup = postIncident("{\"version\":\"4\",\"status\":\"firing\",\"alerts\":[{}],\"receiver\":\"" + marker + "\"}", TOKEN);
+        HttpResponse<String> badStatus = postIncident(notification(marker, "firing", "e1").replace("\"status\":\"firing\",\"receiver\"",
+                "\"status\":\"burning\",\"receiver\""), TOKEN);
+
+        assertThat(broken.statusCode()).isEqualTo(400);
+        assertThat(broken.body()).contains("body is not valid JSON");
+        assertThat(noGroup.statusCode()).isEqualTo(400);
+        assertThat(noGroup.body()).contains("groupKey is missing or empty");
+        assertThat(badStatus.statusCode()).isEqualTo(400);
+        assertThat(badStatus.body()).contains("status is \\\"burning\\\"; expected \\\"firing\\\" or \\\"resolved\\\"");
+        assertThat(jdbc.queryForList("SELECT reason FROM inbound_rejection WHERE source = 'incidents' AND http_status = 400"
+                + " AND body_excerpt LIKE ?", String.class, "%" + marker + "%")).hasSize(3);
+
+        // A body over herald.ingest.max-body-bytes is refused from its Content-Length, unread, like every webhook's.
+        long before = jdbc.queryForObject("SELECT count(*) FROM inbound_rejection WHERE source = 'incidents' AND http_status = 413", Long.class);
+        HttpResponse<String> tooLarge = post("/webhooks/incidents", "application/json", new byte[1048577],
+                Map.of("Authorization", "Bearer " + TOKEN));
+        assertThat(tooLarge.statusCode()).isEqualTo(413);
+        assertThat(tooLarge.body()).contains("the limit is 1048576 bytes (herald.ingest.max-body-bytes)");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM inbound_rejection WHERE source = 'incidents' AND http_status = 413", Long.class))
+                .isEqualTo(before + 1);
+    }
+
+    @Test
+    void twoNotificationsForTheSameGroupAtOnceArePostedOnce() throws Exception {
+        String service = "payments-" + UUID.randomUUID().toString().substring(0, 8);
+        String body = notification(service, "firing", "f1", "f2");
+        // The ops webhook answers slowly, so the second notification arrives while the first one's post is in flight.
+        StubMapping slow = infra.providers().stubFor(WireMock.post(WireMock.urlPathMatching("/services/.*")).atPriority(1)
+                .withRequestBody(WireMock.containing(service))
+                .willReturn(WireMock.aResponse().withStatus(200).withBody("ok").withFixedDelay(1500)));
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                Callable<HttpResponse<String>> send = () -> {
+                    start.await();
+                    return postIncident(body, TOKEN);
+                };
+                answers.add(pool.submit(send));
+            }
+            start.countDown();
+            List<String> outcomes = new ArrayList<>();
+            for (Future<HttpResponse<String>> answer : answers) {
+                HttpResponse<String> response = answer.get();
+                assertThat(response.statusCode()).isEqualTo(200);
+                outcomes.add(response.body().contains("\"status\":\"posted\"") ? "posted" : "repeat");
+            }
+            assertThat(outcomes).containsOnlyOnce("posted");
+            assertThat(OpsAlerts.posts(infra.providers()).stream().filter(p -> p.text().contains(service))).hasSize(1);
+            assertThat(jdbc.queryForObject("SELECT repeats FROM incident WHERE title LIKE ?", Integer.class, "%" + service)).isEqualTo(3);
+        } finally {
+            pool.shutdownNow();
+            infra.providers().removeStub(slow);
+        }
+    }
+
+    @Test
+    void aPostTheOpsWebhookRefusesIsAnswered503AndPostedWhenAlertmanagerSendsItAgain() throws Exception {
+        String service = "mail-" + UUID.randomUUID().toString().substring(0, 8);
+        String body = notification(service, "firing", "g1");
+        StubMapping down = infra.providers().stubFor(WireMock.post(WireMock.urlPathMatching("/services/.*")).atPriority(1)
+                .withRequestBody(WireMock.containing(service)).willReturn(WireMock.aResponse().withStatus(500)));
+        try {
+            HttpResponse<String> refused = postIncident(body, TOKEN);
+            assertThat(refused.statusCode()).isEqualTo(503);
+            assertThat(refused.body()).contains("the ops webhook (herald.ops-webhook.url) did not take the incident alert");
+        } finally {
+            infra.providers().removeStub(down);
+        }
+        // Nothing was recorded as announced: no row, no audit entry; the refusal is recorded with what Alertmanager sent.
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM incident WHERE title LIKE ?", Integer.class, "%" + service)).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM inbound_rejection WHERE source = 'incidents' AND http_status = 503"
+                + " AND body_excerpt LIKE ?", Integer.class, "%" + service + "%")).isEqualTo(1);
+
+        // Alertmanager sends it again: now it is posted, once.
+        assertThat(postIncident(body, TOKEN).statusCode()).isEqualTo(200);
+        assertThat(OpsAlerts.accepted(infra.providers(), service)).hasSize(1);
+    }
+
+    private List<String> awaitPosts(String service, int count) {
+        return await().atMost(Duration.ofSeconds(10)).until(() -> OpsAlerts.accepted(infra.providers(), service),
+                posts -> posts.size() >= count);
+    }
+
+    private HttpResponse<String> postIncident(String body, String token) throws Exception {
+        return post("/webhooks/incidents", "application/json", body.getBytes(StandardCharsets.UTF_8),
+                token == null ? Map.of() : Map.of("Authorization", "Bearer " + token));
+    }
+
+    /** An Alertmanager notification as it sends it (webhook format version 4), one alert per fingerprint. */
+    static String notification(String service, String status, String... fingerprints) {
+        StringBuilder alerts = new StringBuilder();
+        for (int i = 0; i < fingerprints.length; i++) {
+            alerts.append(i == 0 ? "" : ",").append("""
+                    {"status":"%s","labels":{"alertname":"HighErrorRate","service":"%s","instance":"%s-%d:8080","severity":"critical"},
+                     "annotations":{"summary":"5xx above 5%%","description":"More than 5%% of checkout requests failed in the last 5 minutes."},
+                     "startsAt":"2026-12-02T05:00:00Z","endsAt":"%s",
+                     "generatorURL":"http://prometheus.example:9090/graph?g0.expr=rate%%28http_requests_total%%5B5m%%5D%%29","fingerprint":"%s"}"""
+                    .formatted(status, service, service, i + 1, status.equals("resolved") ? "2026-12-02T05:30:00Z" : "0001-01-01T00:00:00Z",
+                            fingerprints[i]));
+        }
+        return """
+                {"version":"4","groupKey":"{}/{severity=\\"critical\\"}:{alertname=\\"HighErrorRate\\", service=\\"%s\\"}",
+                 "truncatedAlerts":0,"status":"%s","receiver":"herald-ops",
+                 "groupLabels":{"alertname":"HighErrorRate","service":"%s"},
+                 "commonLabels":{"alertname":"HighErrorRate","service":"%s","severity":"critical"},
+                 "commonAnnotations":{"summary":"Checkout is failing for customers"},
+                 "externalURL":"http://alertmanager.example:9093","alerts":[%s]}"""
+                .formatted(service, status, service, service, alerts);
+    }
+}

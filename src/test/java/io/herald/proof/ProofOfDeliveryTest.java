@@ -1,0 +1,117 @@
+package io.herald.proof;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Proof of delivery of a real notification (signed ticket webhook -> mail in the SMTP inbox, then an operator's
+ * resend): its delivery, every attempt, the resend and the operator's action, and a digest that matches SHA-256 of
+ * the content the ledger stores; a viewer gets the same proof with addresses masked, in the JSON and on the page.
+ */
+class ProofOfDeliveryTest extends HeraldIntegrationTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void theProofListsTheDeliveryItsAttemptsTheResendAndADigestOfTheStoredContentMaskedForViewers() throws Exception {
+        String ticket = newTicketId();
+        assertThat(postSignedSupport(Samples.supportEvent("ticket.status_changed.json", ticket)).statusCode()).isEqualTo(202);
+        String key = "support:ticket_status_changed:" + ticket + ":SOLVED:2026-11-21T10:12:44Z";
+        awaitMailFor(key);
+        Map<String, Object> email = await().atMost(Duration.ofSeconds(10)).until(() -> delivery(key, "email"),
+                row -> "SENT".equals(row.get("state")));
+        long notification = ((Number) email.get("notification_id")).longValue();
+        long deliveryId = ((Number) email.get("id")).longValue();
+
+        // The operator sends a copy, saying why in words that name the customer's address.
+        HttpResponse<String> resend = apiJson("POST", "/api/deliveries/" + deliveryId + "/resend",
+                "{\"confirm\": true, \"comment\": \"jenny.rosen@example.org asked for a copy\"}");
+        assertThat(resend.statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject(
+                "SELECT outcome FROM delivery_resend WHERE delivery_id = ?", String.class, deliveryId), "SENT"::equals);
+
+        HttpResponse<String> asOperator = apiAs(OPERATOR, "GET", "/api/notifications/" + notification + "/proof", null);
+        assertThat(asOperator.statusCode()).isEqualTo(200);
+        JsonNode proof = JSON.readTree(asOperator.body());
+        assertThat(proof.path("type").asText()).isEqualTo("support.ticket_status_changed");
+        assertThat(proof.path("customerId").asText()).isEqualTo("cus_RkT4aB7cD9eF1g");
+        assertThat(proof.path("masked").asBoolean()).isFalse();
+        JsonNode sent = proof.path("deliveries").get(0);
+        assertThat(sent.path("channel").asText()).isEqualTo("email");
+        assertThat(sent.path("state").asText()).isEqualTo("SENT");
+        assertThat(sent.path("recipient").asText()).isEqualTo("j***@example.org");
+        assertThat(sent.path("provider").asText()).startsWith("SMTP server at ");
+        assertThat(sent.path("sentAt").asText()).isNotBlank();
+        assertThat(sent.path("providerMessageId").isNull() ? null : sent.path("providerMessageId").asText())
+                .isEqualTo(email.get("provider_message_id"));
+        assertThat(sent.path("subject").asText()).isEqualTo("Your request #" + ticket + " is now Solved");
+        assertThat(sent.path("attempts")).isNotEmpty();
+        assertThat(sent.path("attempts").get(0).path("outcome").asText()).isEqualTo("SENT");
+        assertThat(sent.path("resends")).hasSize(1);
+        assertThat(sent.path("resends").get(0).path("outcome").asText()).isEqualTo("SENT");
+        assertThat(sent.path("resends").get(0).path("comment").asText()).isEqualTo("jenny.rosen@example.org asked for a copy");
+        assertThat(sent.path("receipt").isNull()).isTrue();
+        assertThat(proof.path("operatorActions")).hasSize(1);
+        assertThat(proof.path("operatorActions").get(0).path("action").asText()).isEqualTo("RESEND");
+        assertThat(proof.path("operatorActions").get(0).path("actor").asText()).isEqualTo("operator");
+
+        // The digests are SHA-256 of what the ledger stores, computed here independently; the content is what the customer read.
+        Map<String, Object> stored = jdbc.queryForMap("SELECT subject, rendered_body FROM delivery WHERE id = ?", deliveryId);
+        assertThat(sent.path("contentSha256").asText()).isEqualTo(sha256((String) stored.get("rendered_body")));
+        assertThat(sent.path("subjectSha256").asText()).isEqualTo(sha256((String) stored.get("subject")));
+        assertThat(sent.path("renderedBody").asText()).isEqualTo(stored.get("rendered_body"))
+                .contains("Your support request #" + ticket + " \"Printer error E-42 after update\" changed from Open to Solved.");
+
+        // A viewer may read the proof, masked: the same digests, no address in clear anywhere.
+        HttpResponse<String> asViewer = apiAs(VIEWER, "GET", "/api/notifications/" + notification + "/proof", null);
+        assertThat(asViewer.statusCode()).isEqualTo(200);
+        JsonNode masked = JSON.readTree(asViewer.body());
+        assertThat(masked.path("masked").asBoolean()).isTrue();
+        assertThat(masked.path("viewedAs").asText()).isEqualTo("viewer");
+        assertThat(masked.path("deliveries").get(0).path("recipient").asText()).isEqualTo("j***@example.org");
+        assertThat(masked.path("deliveries").get(0).path("contentSha256").asText()).isEqualTo(sent.path("contentSha256").asText());
+        assertThat(masked.path("operatorActions").get(0).path("comment").asText()).contains("asked for a copy")
+                .doesNotContain("jenny.rosen@example.org");
+        assertThat(asViewer.body()).doesNotContain("jenny.rosen@example.org");
+
+        HttpResponse<String> page = apiAs(VIEWER, "GET", "/console/notifications/" + notification + "/proof", null);
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains("Proof of delivery: notification <span>" + notification + "</span>")
+                .contains("j***@example.org")
+                .contains(sent.path("contentSha256").asText())
+                .contains("Your request #" + ticket + " is now Solved")
+                .contains("asked for a copy")
+                .doesNotContain("jenny.rosen@example.org");
+        assertThat(apiAs(OPERATOR, "GET", "/console/notifications/" + notification + "/proof", null).body())
+                .contains("jenny.rosen@example.org asked for a copy");
+
+        // The notification's timeline page links to its proof.
+        assertThat(apiAs(VIEWER, "GET", "/console/notifications/" + notification, null).body())
+                .contains("href=\"/console/notifications/" + notification + "/proof\"");
+    }
+
+    @Test
+    void anUnknownNotificationHasNoProof() throws Exception {
+        HttpResponse<String> missing = apiAs(VIEWER, "GET", "/api/notifications/999999999/proof", null);
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(missing.body()).contains("no notification 999999999");
+        assertThat(apiAs(null, "GET", "/api/notifications/1/proof", null).statusCode()).isEqualTo(401);
+    }
+
+    private static String sha256(String text) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    }
+}
