@@ -66,6 +66,10 @@ import org.springframework.test.context.DynamicPropertySource;
 @ActiveProfiles("local")
 abstract class BenchmarkHerald {
 
+    static {
+        System.setProperty("herald.pg-statements", "true");   // PostgreSQL counts statements for statementsPerNotification
+    }
+
     protected static final EmbeddedInfrastructure infra = EmbeddedInfrastructure.start();
     protected static final HttpSink providers = HttpSink.start();
     protected static final SmtpSink mail = SmtpSink.start();
@@ -297,6 +301,21 @@ abstract class BenchmarkHerald {
 
     static long percentile(List<Long> sorted, double p) {
         return sorted.isEmpty() ? -1 : sorted.get(Math.min(sorted.size() - 1, (int) (sorted.size() * p)));
+    }
+
+    /** Starts counting statements afresh (pg_stat_statements). */
+    void resetStatements() {
+        jdbc.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+        jdbc.queryForList("SELECT pg_stat_statements_reset()");
+    }
+
+    /** The statements PostgreSQL ran most often since {@link #resetStatements}: calls per notification and the statement's start. */
+    List<String> statementsPerNotification(long notifications, int top) {
+        return jdbc.query("SELECT s.calls, regexp_replace(s.query, '\\s+', ' ', 'g') AS query FROM pg_stat_statements s"
+                        + " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database() ORDER BY s.calls DESC LIMIT ?",
+                (row, n) -> String.format("%7.2f  %s", row.getLong("calls") / (double) notifications,
+                        row.getString("query").length() > 110 ? row.getString("query").substring(0, 110) + "..." : row.getString("query")),
+                top);
     }
 
     long databaseTransactions() {

@@ -84,6 +84,7 @@ class ThroughputBenchmark extends BenchmarkHerald {
         resetPeakHeap();
         CpuByStage cpuBefore = CpuByStage.now(databasePort());
         long transactionsBefore = databaseTransactions();
+        resetStatements();
 
         Map<String, Long> accepted = post(events, 0, i -> agentReply(tag, i, customers));
         boolean drained = awaitSent(keys, "", 3L * events, maxDrain);
@@ -135,6 +136,8 @@ class ThroughputBenchmark extends BenchmarkHerald {
         System.out.printf("provider calls open at once    at most %d (HTTP sink; SMS + push)%n", result.peakInFlight());
         System.out.printf("PostgreSQL transactions        %.1f per notification (pg_stat_database commits + rollbacks, incl. background polls)%n",
                 result.transactions());
+        System.out.println("PostgreSQL statements run most often, calls per notification (incl. the benchmark's own count every 0.5 s):");
+        statementsPerNotification(events, 14).forEach(line -> System.out.println("  " + line));
         System.out.printf("peak heap                      %d MiB (whole JVM: Herald, Kafka broker, sinks)%n", heap);
         System.out.println("CPU per notification, ms:");
         System.out.printf("  %-40s %6.2f%n", "Herald (JVM less the services below)", cpu.get("Herald"));
