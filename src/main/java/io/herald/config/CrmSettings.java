@@ -20,7 +20,7 @@ import org.springframework.validation.annotation.Validated;
 @Validated
 @ConfigurationProperties("herald.crm")
 public record CrmSettings(@DefaultValue("true") boolean enabled,
-                          @NotBlank @Pattern(regexp = "[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?",
+                          @NotBlank @Pattern(regexp = "[A-Za-z_][A-Za-z0-9_.]*",
                                   message = "must be a table name, optionally with its schema (crm.crm_outbox)")
                           @DefaultValue("crm_outbox") String outboxTable,
                           @Positive @DefaultValue("500") long pollIntervalMs,

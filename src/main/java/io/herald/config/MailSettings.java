@@ -15,7 +15,7 @@ import org.springframework.validation.annotation.Validated;
  * @param port                  its port
  * @param username              SMTP AUTH user; blank: no AUTH
  * @param password              SMTP AUTH password
- * @param from                  the sender of every email, e.g. "Herald (notifications@example.com)" in RFC 5322 form
+ * @param from                  the sender of every email: a name and address, as in a From header
  * @param ratePerSecond         emails per second of all instances together (the permits are kept in PostgreSQL)
  * @param maxInFlight           emails handed to the SMTP server at once, per instance
  * @param messagesPerConnection an SMTP connection is kept open for up to this many emails
