@@ -69,4 +69,12 @@ class BadSettingStartupTest {
                 .contains("from property source \"commandLineArgs\"")
                 .contains("Reason: must be a table name, optionally with its schema (crm.crm_outbox)");
     }
+
+    @Test
+    void aFileOnDiskIsNamedByItsPath(CapturedOutput output) {
+        // as config/application-prod.yaml is read in the container: a file beside the jar, not a class path resource
+        assertThatThrownBy(() -> start("--spring.config.location=file:./src/test/resources/bad-settings/negative-poll.yaml")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.delivery.parked-poll-ms")
+                .contains("Origin: URL [file:src/test/resources/bad-settings/negative-poll.yaml] - 3:21");
+    }
 }
