@@ -63,7 +63,7 @@ class BadSettingStartupTest {
 
     @Test
     void aCommandLineValueIsNamedAsSuch(CapturedOutput output) {
-        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/empty.yaml",
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
                 "--herald.crm.outbox-table=crm_outbox; DROP TABLE customer")).isNotNull();
         assertThat(output.getOut() + output.getErr()).contains("Property: herald.crm.outbox-table")
                 .contains("from property source \"commandLineArgs\"")
