@@ -6,13 +6,11 @@ import java.time.Instant;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-
 import javax.sql.DataSource;
 
 import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.stereotype.Component;
@@ -37,10 +35,10 @@ public class DatabaseHealth implements HealthIndicator {
     });
     private volatile Health last;
 
-    public DatabaseHealth(DataSource dataSource, @Value("${management.health.db-check-interval-ms:5000}") long intervalMs) {
+    public DatabaseHealth(DataSource dataSource, HealthCheckSettings health) {
         this.dataSource = dataSource;
         this.last = Health.unknown().withDetail("database", "PostgreSQL").withDetail("checked", "not yet").build();
-        checks.scheduleWithFixedDelay(this::check, 0, Math.max(500, intervalMs), TimeUnit.MILLISECONDS);
+        checks.scheduleWithFixedDelay(this::check, 0, Math.max(500, health.dbCheckIntervalMs()), TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -7,34 +7,36 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.herald.config.SettingsMetadata;
+import io.herald.config.SettingsMetadata.Setting;
 import io.herald.notification.NotificationCatalog;
-import org.springframework.core.env.Environment;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.core.ResolvableType;
+import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
 
 /**
  * For admins: the configuration Herald is running with, as people ask about it ("why did this go
- * by SMS?", "how long do we retry?"): the notification catalog and each channel's and the delivery
- * settings in force. Secrets (passwords, tokens, webhook secrets) are never shown.
+ * by SMS?", "how long do we retry?"): the notification catalog and every herald.* setting in force,
+ * listed from the settings' metadata (the typed records in io.herald.config), so a new setting
+ * appears here without a list to keep. Secrets (passwords, tokens, webhook secrets, API keys) are
+ * never shown, only whether they are set; a URL shows only where it points.
  */
 @Controller
 public class ConfigurationPage {
 
-    /** Settings shown per channel, as herald.<channel>.<setting>; retry settings fall back to herald.delivery.*. */
-    static final List<String> CHANNEL_SETTINGS = List.of("url", "host", "port", "from", "rate-per-second", "max-retries",
-            "retry-delay-ms", "max-retry-delay-ms");
-    static final List<String> CHANNELS = List.of("mail", "sms", "push", "in-app", "ops-webhook");
-    static final List<String> GENERAL = List.of("herald.delivery.park-delays", "herald.delivery.parked-poll-ms",
-            "herald.delivery.sending-timeout", "herald.delivery.breaker.window", "herald.delivery.breaker.minimum-calls",
-            "herald.delivery.breaker.open-seconds", "herald.alerts.poll-interval-ms", "herald.alerts.repeat-after",
-            "herald.console.base-url", "herald.kafka.brokers", "herald.kafka.consumers", "herald.crm.enabled",
-            "herald.crm.outbox-table", "herald.catalog", "herald.templates-dir", "herald.mappings-dir", "herald.routes");
+    /** A row of the settings table: a section heading (key null) or a setting. */
+    public record Row(String section, String key, String value, String description) {
+    }
 
     private final NotificationCatalog catalog;
-    private final Environment environment;
+    private final ConfigurableEnvironment environment;
+    private final List<Setting> settings = SettingsMetadata.herald();
 
-    public ConfigurationPage(NotificationCatalog catalog, Environment environment) {
+    public ConfigurationPage(NotificationCatalog catalog, ConfigurableEnvironment environment) {
         this.catalog = catalog;
         this.environment = environment;
     }
@@ -44,26 +46,55 @@ public class ConfigurationPage {
         model.addAttribute("user", ConsoleUser.of(who));
         model.addAttribute("catalogFile", catalog.source());
         model.addAttribute("catalog", catalog.entries().stream().sorted(Comparator.comparing(NotificationCatalog.Entry::type)).toList());
-        Map<String, Map<String, String>> channels = new LinkedHashMap<>();
-        for (String channel : CHANNELS) {
-            Map<String, String> settings = new LinkedHashMap<>();
-            for (String setting : CHANNEL_SETTINGS) {
-                String value = environment.getProperty("herald." + channel + "." + setting);
-                if (value == null && setting.contains("retr")) {
-                    value = environment.getProperty("herald.delivery." + setting);
-                }
-                if (value != null && !value.isBlank()) {
-                    settings.put(setting, setting.equals("url") ? hostOnly(value) : value);
-                }
-            }
-            channels.put(channel, settings);
-        }
-        model.addAttribute("channels", channels);
-        List<String[]> general = new ArrayList<>();
-        GENERAL.forEach(key -> general.add(new String[] {key, environment.getProperty(key, "–")}));
-        model.addAttribute("general", general);
+        Map<String, List<Setting>> sections = new LinkedHashMap<>();
+        settings.stream().sorted(Comparator.comparing((Setting s) -> !s.section().equals("general")).thenComparing(Setting::section))
+                .forEach(setting -> sections.computeIfAbsent(setting.section(), s -> new ArrayList<>()).add(setting));
+        Binder binder = Binder.get(environment);
+        List<Row> rows = new ArrayList<>();
+        sections.forEach((section, inSection) -> {
+            rows.add(new Row(section, null, null, null));
+            inSection.forEach(setting -> rows.add(new Row(section, setting.name(), shown(setting, binder), setting.description())));
+        });
+        model.addAttribute("settings", rows);
         model.addAttribute("profiles", String.join(", ", environment.getActiveProfiles()));
         return "config";
+    }
+
+    private String shown(Setting setting, Binder binder) {
+        String type = setting.type();
+        String value;
+        if (type.startsWith("java.util.List<")) {
+            Bindable<List<Object>> list = Bindable.of(ResolvableType.forClassWithGenerics(List.class,
+                    type.equals("java.util.List<java.lang.String>") || type.equals("java.util.List<java.time.Duration>")
+                            ? ResolvableType.forClass(String.class)
+                            : ResolvableType.forClassWithGenerics(Map.class, String.class, Object.class)));
+            List<Object> items = binder.bind(setting.name(), list).orElse(List.of());
+            value = setting.secret() ? items.size() + (items.size() == 1 ? " entry" : " entries")
+                    : String.join(", ", items.stream().map(String::valueOf).toList());
+            return value.isEmpty() ? "–" : value;
+        }
+        if (type.startsWith("java.util.Map<")) {
+            Map<String, String> map = binder.bind(setting.name(), Bindable.mapOf(String.class, String.class)).orElse(Map.of());
+            return map.isEmpty() ? "–" : map.toString();
+        }
+        value = environment.getProperty(setting.name());
+        if (value == null) {
+            value = setting.defaultValue();
+        }
+        if (setting.secret()) {
+            return value == null || value.isBlank() ? "not set" : "set (not shown)";
+        }
+        if (value == null || value.isBlank()) {
+            return "–";
+        }
+        if (setting.name().equals("herald.db.url")) {
+            int query = value.indexOf('?');
+            return query < 0 ? value : value.substring(0, query) + "?…";
+        }
+        if (setting.name().endsWith(".url") && !setting.name().equals("herald.console.base-url")) {
+            return hostOnly(value);
+        }
+        return value;
     }
 
     /** A webhook URL's path can be its secret (Slack's are), so only where it points is shown. */

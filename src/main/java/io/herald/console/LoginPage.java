@@ -1,6 +1,6 @@
 package io.herald.console;
 
-import org.springframework.beans.factory.annotation.Value;
+import io.herald.security.OidcSettings;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -14,8 +14,8 @@ public class LoginPage {
 
     private final boolean singleSignOn;
 
-    public LoginPage(@Value("${herald.security.oidc.issuer-uri:}") String oidcIssuer) {
-        this.singleSignOn = !oidcIssuer.isBlank();
+    public LoginPage(OidcSettings oidc) {
+        this.singleSignOn = oidc.enabled();
     }
 
     /** The sign-in form, and the "Single sign-on" link to the OIDC provider when one is configured (herald.security.oidc.*). */

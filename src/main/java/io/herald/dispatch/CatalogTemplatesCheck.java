@@ -3,9 +3,10 @@ package io.herald.dispatch;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.herald.config.HeraldSettings;
 import io.herald.notification.NotificationCatalog;
 import org.springframework.beans.factory.InitializingBean;
-import org.springframework.beans.factory.annotation.Value;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -19,8 +20,12 @@ public class CatalogTemplatesCheck implements InitializingBean {
     private final TemplateRenderer templates;
     private final String defaultLocale;
 
-    public CatalogTemplatesCheck(NotificationCatalog catalog, TemplateRenderer templates,
-                                 @Value("${herald.default-locale:en}") String defaultLocale) {
+    @Autowired
+    public CatalogTemplatesCheck(NotificationCatalog catalog, TemplateRenderer templates, HeraldSettings settings) {
+        this(catalog, templates, settings.defaultLocale());
+    }
+
+    public CatalogTemplatesCheck(NotificationCatalog catalog, TemplateRenderer templates, String defaultLocale) {
         this.catalog = catalog;
         this.templates = templates;
         this.defaultLocale = defaultLocale;

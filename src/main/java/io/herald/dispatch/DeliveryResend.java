@@ -6,10 +6,10 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.config.DeliverySettings;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.notification.CanonicalNotification;
 import org.apache.camel.ProducerTemplate;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -51,12 +51,12 @@ public class DeliveryResend {
     private final Duration guard;
 
     public DeliveryResend(JdbcTemplate jdbc, DeliveryLedger ledger, ProducerTemplate camel, ObjectMapper json,
-                          @Value("${herald.delivery.resend-guard:PT1M}") Duration guard) {
+                          DeliverySettings delivery) {
         this.jdbc = jdbc;
         this.ledger = ledger;
         this.camel = camel;
         this.json = json;
-        this.guard = guard;
+        this.guard = delivery.resendGuard();
     }
 
     public Result resend(long deliveryId, String requestedBy, String comment) throws IOException {

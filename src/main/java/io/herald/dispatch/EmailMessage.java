@@ -2,8 +2,8 @@ package io.herald.dispatch;
 
 import java.util.Map;
 
+import io.herald.config.MailSettings;
 import org.apache.camel.Exchange;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /** The SMTP message camel-mail sends: HTML body with the text as its plain-text alternative. */
@@ -12,8 +12,8 @@ public class EmailMessage {
 
     private final String from;
 
-    public EmailMessage(@Value("${herald.mail.from}") String from) {
-        this.from = from;
+    public EmailMessage(MailSettings mail) {
+        this.from = mail.from();
     }
 
     public void build(Exchange exchange) {

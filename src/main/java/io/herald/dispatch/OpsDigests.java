@@ -7,16 +7,16 @@ import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.herald.ledger.DeliveryLedger;
+import io.herald.config.OpsWebhookSettings;
 import io.herald.ledger.DeliveryLedger.Digest;
 import io.herald.ledger.DeliveryLedger.DigestLine;
+import io.herald.ledger.DeliveryLedger;
 import io.herald.logging.Masking;
 import io.herald.ops.ConsoleLinks;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.http.HttpMethods;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -43,12 +43,12 @@ public class OpsDigests {
     private final long intervalMs;
     private final long maxRetryDelayMs;
 
-    public OpsDigests(DeliveryLedger ledger, TransactionTemplate tx, ConsoleLinks links, ObjectMapper json,
-                      @Value("${herald.ops-webhook.digest-max-items}") int maxItems,
-                      @Value("${herald.ops-webhook.digest-lines}") int lines,
-                      @Value("${herald.ops-webhook.digest-lease-ms}") long leaseMs,
-                      @Value("${herald.ops-webhook.digest-interval-ms}") long intervalMs,
-                      @Value("${herald.ops-webhook.digest-max-retry-delay-ms}") long maxRetryDelayMs) {
+    public OpsDigests(DeliveryLedger ledger, TransactionTemplate tx, ConsoleLinks links, ObjectMapper json, OpsWebhookSettings settings) {
+        int maxItems = settings.digestMaxItems();
+        int lines = settings.digestLines();
+        long leaseMs = settings.digestLeaseMs();
+        long intervalMs = settings.digestIntervalMs();
+        long maxRetryDelayMs = settings.digestMaxRetryDelayMs();
         check(maxItems > 0, "herald.ops-webhook.digest-max-items", "must be at least 1, was " + maxItems);
         check(lines > 0, "herald.ops-webhook.digest-lines", "must be at least 1, was " + lines);
         check(intervalMs > 0, "herald.ops-webhook.digest-interval-ms", "must be at least 1, was " + intervalMs);

@@ -5,10 +5,10 @@ import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.config.PushSettings;
 import io.herald.notification.CanonicalNotification;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.http.HttpMethods;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /** An FCM HTTP v1-style send: {"message": {"token", "notification": {"title", "body"}, "data": {...}}}, bearer token. */
@@ -18,9 +18,9 @@ public class PushRequest {
     private final ObjectMapper json;
     private final String accessToken;
 
-    public PushRequest(ObjectMapper json, @Value("${herald.push.access-token}") String accessToken) {
+    public PushRequest(ObjectMapper json, PushSettings push) {
         this.json = json;
-        this.accessToken = accessToken;
+        this.accessToken = push.accessToken();
     }
 
     public void build(Exchange exchange) throws JsonProcessingException {

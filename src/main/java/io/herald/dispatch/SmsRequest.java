@@ -5,9 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
 
+import io.herald.config.SmsSettings;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.http.HttpMethods;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /** A Twilio-style Messages API request: form-encoded To, From, Body, with basic auth (account SID, auth token). */
@@ -18,11 +18,10 @@ public class SmsRequest {
     private final String authToken;
     private final String from;
 
-    public SmsRequest(@Value("${herald.sms.account-sid}") String accountSid, @Value("${herald.sms.auth-token}") String authToken,
-                      @Value("${herald.sms.from}") String from) {
-        this.accountSid = accountSid;
-        this.authToken = authToken;
-        this.from = from;
+    public SmsRequest(SmsSettings sms) {
+        this.accountSid = sms.accountSid();
+        this.authToken = sms.authToken();
+        this.from = sms.from();
     }
 
     public void build(Exchange exchange) {

@@ -6,6 +6,7 @@ import java.util.Date;
 import java.util.Deque;
 import java.util.concurrent.ConcurrentLinkedDeque;
 
+import io.herald.config.MailSettings;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.URLName;
@@ -19,7 +20,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
@@ -89,15 +89,9 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
     private final Clock clock;
 
     @Autowired
-    public SmtpConnections(@Value("${herald.mail.host}") String host,
-                           @Value("${herald.mail.port}") int port,
-                           @Value("${herald.mail.username:}") String username,
-                           @Value("${herald.mail.password:}") String password,
-                           @Value("${herald.mail.messages-per-connection:100}") int messagesPerConnection,
-                           @Value("${herald.mail.connect-timeout-ms}") int connectTimeoutMs,
-                           @Value("${herald.mail.read-timeout-ms}") int readTimeoutMs,
-                           @Value("${herald.mail.write-timeout-ms}") int writeTimeoutMs) {
-        this(host, port, username, password, messagesPerConnection, Clock.systemUTC(), connectTimeoutMs, readTimeoutMs, writeTimeoutMs);
+    public SmtpConnections(MailSettings mail) {
+        this(mail.host(), mail.port(), mail.username(), mail.password(), mail.messagesPerConnection(), Clock.systemUTC(),
+                mail.connectTimeoutMs(), mail.readTimeoutMs(), mail.writeTimeoutMs());
     }
 
     SmtpConnections(String host, int port, String username, String password, int messagesPerConnection, Clock clock) {

@@ -3,11 +3,11 @@ package io.herald.dispatch;
 import java.time.Duration;
 import java.util.Map;
 
+import io.herald.config.DeliverySettings;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.ops.HeraldMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
@@ -30,12 +30,11 @@ public class StaleSendings {
     private final HeraldMetrics metrics;
     private final CutOffCalls cutOffCalls;
 
-    public StaleSendings(DeliveryLedger ledger, @Value("${herald.delivery.sending-timeout}") Duration timeout,
-                         HeraldMetrics metrics, CutOffCalls cutOffCalls) {
+    public StaleSendings(DeliveryLedger ledger, DeliverySettings delivery, HeraldMetrics metrics, CutOffCalls cutOffCalls) {
         this.metrics = metrics;
         this.cutOffCalls = cutOffCalls;
         this.ledger = ledger;
-        this.timeout = timeout;
+        this.timeout = delivery.sendingTimeout();
     }
 
     public void sweep() {

@@ -15,7 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import com.samskivert.mustache.Mustache;
 import com.samskivert.mustache.MustacheException;
 import com.samskivert.mustache.Template;
-import org.springframework.beans.factory.annotation.Value;
+import io.herald.config.HeraldSettings;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -39,8 +40,12 @@ public class TemplateRenderer {
     private record Compiled(FileTime modified, long size, Template template) {
     }
 
-    public TemplateRenderer(@Value("${herald.templates-dir:templates}") String root,
-                            @Value("${herald.default-locale:en}") String defaultLocale) {
+    @Autowired
+    public TemplateRenderer(HeraldSettings settings) {
+        this(settings.templatesDir(), settings.defaultLocale());
+    }
+
+    public TemplateRenderer(String root, String defaultLocale) {
         this.root = Path.of(root);
         this.defaultLocale = defaultLocale;
     }

@@ -1,7 +1,7 @@
 package io.herald.ingest;
 
+import io.herald.config.CrmSettings;
 import org.springframework.beans.factory.InitializingBean;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
@@ -17,11 +17,10 @@ public class CrmOutboxCheck implements InitializingBean {
     private final boolean enabled;
     private final String table;
 
-    public CrmOutboxCheck(JdbcTemplate jdbc, @Value("${herald.crm.enabled}") boolean enabled,
-                          @Value("${herald.crm.outbox-table}") String table) {
+    public CrmOutboxCheck(JdbcTemplate jdbc, CrmSettings crm) {
         this.jdbc = jdbc;
-        this.enabled = enabled;
-        this.table = table;
+        this.enabled = crm.enabled();
+        this.table = crm.outboxTable();
     }
 
     @Override

@@ -11,12 +11,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.config.CrmSettings;
+import io.herald.config.TopicSettings;
 import io.herald.ledger.UnroutedEvents;
 import io.herald.ops.HeraldMetrics;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
@@ -45,9 +46,8 @@ public class CrmOutboxRows {
     private final int maxRowBytes;
     private final String topic;
 
-    public CrmOutboxRows(ObjectMapper json, UnroutedEvents unrouted, HeraldMetrics metrics,
-                         @Value("${herald.crm.max-row-bytes}") int maxRowBytes,
-                         @Value("${herald.topics.crm-events}") String topic) {
+    public CrmOutboxRows(ObjectMapper json, UnroutedEvents unrouted, HeraldMetrics metrics, CrmSettings crm, TopicSettings topics) {
+        int maxRowBytes = crm.maxRowBytes();
         if (maxRowBytes < 1) {
             throw new IllegalStateException("config/application.yaml herald.crm.max-row-bytes (HERALD_CRM_MAX_ROW_BYTES) must be"
                     + " a positive number of bytes; was " + maxRowBytes);
@@ -56,7 +56,7 @@ public class CrmOutboxRows {
         this.unrouted = unrouted;
         this.metrics = metrics;
         this.maxRowBytes = maxRowBytes;
-        this.topic = topic;
+        this.topic = topics.crmEvents();
     }
 
     /**

@@ -15,8 +15,8 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
+import io.herald.config.IngestSettings;
 import org.apache.camel.Exchange;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
@@ -33,8 +33,8 @@ public class InboundGuard {
     private final long maxBodyBytes;
     private final ObjectReader json;
 
-    public InboundGuard(@Value("${herald.ingest.max-body-bytes:1048576}") long maxBodyBytes, ObjectMapper json) {
-        this.maxBodyBytes = maxBodyBytes;
+    public InboundGuard(IngestSettings ingest, ObjectMapper json) {
+        this.maxBodyBytes = ingest.maxBodyBytes();
         this.json = json.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     }
 

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
+import io.herald.config.TopicSettings;
 import io.herald.identity.Customer;
 import io.herald.identity.CustomerDirectory;
 import io.herald.kafka.InfrastructureFaults;
@@ -20,7 +21,6 @@ import org.apache.camel.support.DefaultExchange;
 import org.apache.camel.support.DefaultMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
@@ -64,7 +64,7 @@ public class IntakeBatch {
     private final String notificationsUri;
 
     public IntakeBatch(ProducerTemplate producer, CamelContext camel, Quarantine quarantine, CustomerDirectory directory,
-                       NotificationLedger ledger, HeraldMetrics metrics, @Value("${herald.topics.notifications}") String notificationsTopic) {
+                       NotificationLedger ledger, HeraldMetrics metrics, TopicSettings topics) {
         this.producer = producer;
         this.camel = camel;
         this.quarantine = quarantine;
@@ -72,7 +72,7 @@ public class IntakeBatch {
         this.ledger = ledger;
         this.metrics = metrics;
         // batchWithIndividualHeaders: each record carries its own headers (its traceparent: tracing, issue 15)
-        this.notificationsUri = "kafka:" + notificationsTopic + "?batchWithIndividualHeaders=true";
+        this.notificationsUri = "kafka:" + topics.notifications() + "?batchWithIndividualHeaders=true";
     }
 
     /** Start of a batch: an empty list for the notifications its records admit. */

@@ -8,10 +8,10 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 
+import io.herald.config.WebhookSettings;
 import org.apache.camel.Body;
 import org.apache.camel.Header;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
@@ -29,9 +29,8 @@ public class StripeSignatureVerifier {
     private final Clock clock;
 
     @Autowired
-    public StripeSignatureVerifier(@Value("${herald.billing.webhook-secret}") String secret,
-                                   @Value("${herald.billing.signature-tolerance-seconds:300}") long toleranceSeconds) {
-        this(secret, Duration.ofSeconds(toleranceSeconds), Clock.systemUTC());
+    public StripeSignatureVerifier(WebhookSettings webhooks) {
+        this(webhooks.billing().webhookSecret(), Duration.ofSeconds(webhooks.billing().signatureToleranceSeconds()), Clock.systemUTC());
     }
 
     StripeSignatureVerifier(String secret, Duration tolerance, Clock clock) {

@@ -9,6 +9,7 @@ import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 
+import io.herald.config.IngestSettings;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletException;
@@ -18,7 +19,7 @@ import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.stereotype.Component;
@@ -45,9 +46,12 @@ public class WebhookBodyLimit extends OncePerRequestFilter {
     private final int maxBodyBytes;
     private final InboundRejections rejections;
 
-    public WebhookBodyLimit(@Value("${herald.ingest.max-body-bytes:1048576}") long maxBodyBytes,
-                            @Value("${herald.ingest.kafka-max-request-size:2097152}") long kafkaMaxRequestSize,
-                            InboundRejections rejections) {
+    @Autowired
+    public WebhookBodyLimit(IngestSettings ingest, InboundRejections rejections) {
+        this(ingest.maxBodyBytes(), ingest.kafkaMaxRequestSize(), rejections);
+    }
+
+    WebhookBodyLimit(long maxBodyBytes, long kafkaMaxRequestSize, InboundRejections rejections) {
         if (maxBodyBytes < 1 || maxBodyBytes > Integer.MAX_VALUE - 1) {
             throw new IllegalStateException("herald.ingest.max-body-bytes (config/application.yaml) must be between 1 and "
                     + (Integer.MAX_VALUE - 1) + " bytes, not " + maxBodyBytes);

@@ -8,10 +8,10 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Base64;
 
+import io.herald.config.WebhookSettings;
 import org.apache.camel.Body;
 import org.apache.camel.Header;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
@@ -30,9 +30,8 @@ public class ZendeskSignatureVerifier {
     private final Clock clock;
 
     @Autowired
-    public ZendeskSignatureVerifier(@Value("${herald.support.webhook-secret}") String secret,
-                                    @Value("${herald.support.signature-tolerance-seconds:300}") long toleranceSeconds) {
-        this(secret, Duration.ofSeconds(toleranceSeconds), Clock.systemUTC());
+    public ZendeskSignatureVerifier(WebhookSettings webhooks) {
+        this(webhooks.support().webhookSecret(), Duration.ofSeconds(webhooks.support().signatureToleranceSeconds()), Clock.systemUTC());
     }
 
     ZendeskSignatureVerifier(String secret, Duration tolerance, Clock clock) {

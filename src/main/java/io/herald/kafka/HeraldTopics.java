@@ -10,6 +10,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import io.herald.config.IngestSettings;
+import io.herald.config.KafkaSettings;
+import io.herald.config.TopicSettings;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -25,7 +28,6 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
@@ -54,17 +56,9 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
     private ScheduledExecutorService retries;
 
     @Autowired
-    public HeraldTopics(@Value("${herald.kafka.brokers}") String brokers,
-                        @Value("${herald.topics.support-events}") String supportEvents,
-                        @Value("${herald.topics.billing-events}") String billingEvents,
-                        @Value("${herald.topics.crm-events}") String crmEvents,
-                        @Value("${herald.topics.notifications}") String notifications,
-                        @Value("${herald.topics.dead-letters}") String deadLetters,
-                        @Value("${herald.topics.partitions}") int partitions,
-                        @Value("${herald.topics.replication-factor}") int replicationFactor,
-                        @Value("${herald.ingest.kafka-max-request-size}") int maxMessageBytes) {
-        this(brokers, List.of(supportEvents, billingEvents, crmEvents, notifications, deadLetters), partitions, replicationFactor,
-                maxMessageBytes);
+    public HeraldTopics(KafkaSettings kafka, TopicSettings topics, IngestSettings ingest) {
+        this(kafka.brokers(), List.of(topics.supportEvents(), topics.billingEvents(), topics.crmEvents(), topics.notifications(),
+                topics.deadLetters()), topics.partitions(), topics.replicationFactor(), ingest.kafkaMaxRequestSize());
     }
 
     public HeraldTopics(String brokers, List<String> topics, int partitions, int replicationFactor) {

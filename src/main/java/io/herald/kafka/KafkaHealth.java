@@ -7,13 +7,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import io.herald.config.HealthCheckSettings;
+import io.herald.config.KafkaSettings;
 import jakarta.annotation.PreDestroy;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.stereotype.Component;
@@ -39,11 +40,10 @@ public class KafkaHealth implements HealthIndicator {
     private volatile Health last;
     private Admin admin;
 
-    public KafkaHealth(@Value("${herald.kafka.brokers:localhost:9092}") String brokers,
-                       @Value("${management.health.kafka-check-interval-ms:5000}") long intervalMs) {
-        this.brokers = brokers;
+    public KafkaHealth(KafkaSettings kafka, HealthCheckSettings health) {
+        this.brokers = kafka.brokers();
         this.last = Health.unknown().withDetail("brokers", brokers).withDetail("checked", "not yet").build();
-        checks.scheduleWithFixedDelay(this::check, 0, Math.max(500, intervalMs), TimeUnit.MILLISECONDS);
+        checks.scheduleWithFixedDelay(this::check, 0, Math.max(500, health.kafkaCheckIntervalMs()), TimeUnit.MILLISECONDS);
     }
 
     @Override

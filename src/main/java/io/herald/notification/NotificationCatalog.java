@@ -12,7 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import org.springframework.beans.factory.annotation.Value;
+import io.herald.config.HeraldSettings;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 import org.yaml.snakeyaml.Yaml;
 
@@ -50,7 +51,12 @@ public class NotificationCatalog {
     private final Path file;
     private final Map<String, Entry> entries;
 
-    public NotificationCatalog(@Value("${herald.catalog:config/catalog.yaml}") String file) {
+    @Autowired
+    public NotificationCatalog(HeraldSettings settings) {
+        this(settings.catalog());
+    }
+
+    public NotificationCatalog(String file) {
         this.file = Path.of(file);
         this.entries = load(this.file);
     }

@@ -21,8 +21,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.herald.config.HeraldSettings;
 import io.herald.ledger.StoredText;
-import org.springframework.beans.factory.annotation.Value;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 import org.yaml.snakeyaml.Yaml;
 
@@ -54,7 +55,12 @@ public class NotificationRules {
     private final int maxText;
     private final Map<String, List<Field>> rules;
 
-    public NotificationRules(@Value("${herald.rules:config/rules.yaml}") String file, NotificationCatalog catalog) {
+    @Autowired
+    public NotificationRules(HeraldSettings settings, NotificationCatalog catalog) {
+        this(settings.rules(), catalog);
+    }
+
+    public NotificationRules(String file, NotificationCatalog catalog) {
         this.file = Path.of(file);
         Map<?, ?> root = read(this.file);
         Map<?, ?> dates = root.get("dates") == null ? Map.of() : map(root.get("dates"), "dates");

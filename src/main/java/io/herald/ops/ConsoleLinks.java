@@ -6,7 +6,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-import org.springframework.beans.factory.annotation.Value;
+import io.herald.config.ConsoleSettings;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -18,7 +19,12 @@ public class ConsoleLinks {
 
     private final String base;
 
-    public ConsoleLinks(@Value("${herald.console.base-url:http://localhost:8080}") String base) {
+    @Autowired
+    public ConsoleLinks(ConsoleSettings console) {
+        this(console.baseUrl());
+    }
+
+    public ConsoleLinks(String base) {
         this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
     }
 

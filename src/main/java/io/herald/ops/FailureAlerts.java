@@ -20,11 +20,11 @@ import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.config.AlertSettings;
 import org.apache.camel.Exchange;
 import org.apache.camel.http.base.HttpOperationFailedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -72,13 +72,13 @@ public class FailureAlerts {
     private final Duration repeatAfter;
 
     public FailureAlerts(JdbcTemplate jdbc, FailureGroups groups, ConsoleLinks links, HeraldMetrics metrics, ObjectMapper json,
-                         @Value("${herald.alerts.repeat-after:PT30M}") Duration repeatAfter) {
+                         AlertSettings alerts) {
         this.jdbc = jdbc;
         this.groups = groups;
         this.links = links;
         this.metrics = metrics;
         this.json = json;
-        this.repeatAfter = repeatAfter;
+        this.repeatAfter = alerts.repeatAfter();
     }
 
     /**

@@ -10,6 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.herald.config.AlertSettings;
+import io.herald.config.KafkaSettings;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;
@@ -25,7 +27,6 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
@@ -62,15 +63,13 @@ public class OpsGauges {
     private Admin kafka;
 
     public OpsGauges(MeterRegistry registry, CamelContext camel, JdbcTemplate jdbc,
-                     @Value("${herald.kafka.brokers:localhost:9092}") String brokers,
-                     @Value("${herald.kafka.group-id:herald}") String groupPrefix,
-                     @Value("${herald.alerts.outage-check-timeout-ms:3000}") long timeoutMs) {
+                     KafkaSettings kafka, AlertSettings alerts) {
         this.registry = registry;
         this.camel = camel;
         this.jdbc = jdbc;
-        this.brokers = brokers;
-        this.groupPrefix = groupPrefix;
-        this.timeout = Duration.ofMillis(timeoutMs);
+        this.brokers = kafka.brokers();
+        this.groupPrefix = kafka.groupId();
+        this.timeout = Duration.ofMillis(alerts.outageCheckTimeoutMs());
     }
 
     /** Called by the ops-gauges route. */

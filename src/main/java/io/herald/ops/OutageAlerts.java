@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.config.AlertSettings;
+import io.herald.config.KafkaSettings;
 import jakarta.annotation.PreDestroy;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
@@ -24,7 +26,6 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
@@ -71,9 +72,8 @@ public class OutageAlerts {
     private Admin kafka;
 
     public OutageAlerts(CamelContext camel, JdbcTemplate jdbc, ObjectMapper json,
-                        @Value("${herald.alerts.parked-threshold:100}") int parkedThreshold,
-                        @Value("${herald.kafka.brokers:localhost:9092}") String brokers,
-                        @Value("${herald.alerts.outage-check-timeout-ms:3000}") long checkTimeoutMs) {
+                        AlertSettings alerts, KafkaSettings kafka) {
+        int parkedThreshold = alerts.parkedThreshold();
         if (parkedThreshold < 1) {
             throw new IllegalStateException("herald.alerts.parked-threshold (config/application.yaml, HERALD_ALERTS_PARKED_THRESHOLD)"
                     + " must be at least 1, not " + parkedThreshold);
@@ -82,8 +82,8 @@ public class OutageAlerts {
         this.jdbc = jdbc;
         this.json = json;
         this.parkedThreshold = parkedThreshold;
-        this.brokers = brokers;
-        this.checkTimeout = Duration.ofMillis(checkTimeoutMs);
+        this.brokers = kafka.brokers();
+        this.checkTimeout = Duration.ofMillis(alerts.outageCheckTimeoutMs());
     }
 
     /**

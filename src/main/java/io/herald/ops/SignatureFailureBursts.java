@@ -11,11 +11,12 @@ import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.config.AlertSettings;
+import io.herald.config.ConsoleSettings;
 import io.herald.logging.Masking;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -41,10 +42,10 @@ public class SignatureFailureBursts {
     private final Duration window;
     private final String console;
 
-    public SignatureFailureBursts(JdbcTemplate jdbc, ObjectMapper json,
-                                  @Value("${herald.alerts.signature-burst.threshold:20}") int threshold,
-                                  @Value("${herald.alerts.signature-burst.window:PT5M}") Duration window,
-                                  @Value("${herald.console.base-url:http://localhost:8080}") String consoleBaseUrl) {
+    public SignatureFailureBursts(JdbcTemplate jdbc, ObjectMapper json, AlertSettings alerts, ConsoleSettings consoleSettings) {
+        int threshold = alerts.signatureBurst().threshold();
+        Duration window = alerts.signatureBurst().window();
+        String consoleBaseUrl = consoleSettings.baseUrl();
         if (threshold < 1) {
             throw new IllegalStateException("herald.alerts.signature-burst.threshold (config/application.yaml,"
                     + " HERALD_ALERTS_SIGNATURE_BURST_THRESHOLD) must be at least 1, not " + threshold);

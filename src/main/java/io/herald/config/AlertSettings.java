@@ -1,0 +1,43 @@
+package io.herald.config;
+
+import java.time.Duration;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Positive;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * herald.alerts.*: failure, outage and signature-burst alerts posted to the ops webhook.
+ *
+ * @param enabled              post alerts (false: none; the send-window check still runs)
+ * @param pollIntervalMs       how often new failures are alerted and send windows checked
+ * @param repeatAfter          a kind of failure already announced is not announced again before this; new ones of that
+ *                             kind are summarised once per period
+ * @param parkedThreshold      a channel with this many deliveries PARKED is announced as an outage (and when it is back below)
+ * @param outageCheckTimeoutMs the outage check's wait for Kafka's answer
+ * @param signatureBurst       a burst of webhook signature failures from one source (a secret rotated on one side only)
+ * @param connectTimeoutMs     the alert post's connect timeout (default: herald.delivery.timeouts.connect-ms)
+ * @param responseTimeoutMs    the alert post's response timeout (default: herald.delivery.timeouts.response-ms)
+ */
+@Validated
+@ConfigurationProperties("herald.alerts")
+public record AlertSettings(@DefaultValue("true") boolean enabled,
+                            @Positive @DefaultValue("15000") long pollIntervalMs,
+                            @NotNull @DefaultValue("PT30M") Duration repeatAfter,
+                            @Positive @DefaultValue("100") int parkedThreshold,
+                            @Positive @DefaultValue("3000") long outageCheckTimeoutMs,
+                            @Valid @DefaultValue SignatureBurst signatureBurst,
+                            @Positive Long connectTimeoutMs,
+                            @Positive Long responseTimeoutMs) {
+
+    /**
+     * @param threshold requests refused for their signature (HTTP 401) from one source that make a burst, alerted once
+     * @param window    the period they are counted in; a new burst is alerted after the count fell below the threshold
+     */
+    public record SignatureBurst(@Positive @DefaultValue("20") int threshold,
+                                 @NotNull @DefaultValue("PT5M") Duration window) {
+    }
+}

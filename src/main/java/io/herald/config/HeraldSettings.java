@@ -1,0 +1,54 @@
+package io.herald.config;
+
+import java.util.List;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * herald.*: where Herald listens, its database, and where it reads its routes, mappings, templates, catalog and rules.
+ *
+ * @param http              the HTTP server
+ * @param db                the PostgreSQL database
+ * @param routes            where the Camel YAML routes are loaded from (a Camel resource pattern)
+ * @param mappingsDir       folder of the DataSonnet mappings (*.ds), read when a route starts
+ * @param templatesDir      folder of the message templates; a changed file applies to the next render
+ * @param defaultLocale     locale of the templates used when a customer's own locale has none
+ * @param catalog           the notification catalog file (types, channels, timing, templates)
+ * @param rules             the sense-before-send rules file, per notification type
+ * @param requiredSettings  settings that must be non-blank for Herald to start (the prod profile lists them)
+ */
+@Validated
+@ConfigurationProperties("herald")
+public record HeraldSettings(@Valid @DefaultValue Http http,
+                             @Valid @DefaultValue Db db,
+                             @NotBlank @DefaultValue("file:routes/*.camel.yaml") String routes,
+                             @NotBlank @DefaultValue("datasonnet") String mappingsDir,
+                             @NotBlank @DefaultValue("templates") String templatesDir,
+                             @NotBlank @DefaultValue("en") String defaultLocale,
+                             @NotBlank @DefaultValue("config/catalog.yaml") String catalog,
+                             @NotBlank @DefaultValue("config/rules.yaml") String rules,
+                             @NotNull @DefaultValue List<String> requiredSettings) {
+
+    /**
+     * @param port the port of the console, the API, the webhooks and the actuator
+     */
+    public record Http(@Min(0) @Max(65535) @DefaultValue("8080") int port) {
+    }
+
+    /**
+     * @param url      JDBC URL of Herald's PostgreSQL database
+     * @param user     its user
+     * @param password its password
+     */
+    public record Db(@NotNull @DefaultValue("") String url,
+                     @NotNull @DefaultValue("herald") String user,
+                     @NotNull @DefaultValue("") String password) {
+    }
+}

@@ -1,0 +1,31 @@
+package io.herald.config;
+
+import jakarta.validation.constraints.Positive;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * herald.ingest.*: webhooks in, source events to notifications.
+ *
+ * @param batchSize              source events per intake batch at most (the ingest consumers' max.poll.records)
+ * @param batchIntervalMs        a partial batch is handed over after this long at the latest
+ * @param pollTimeoutMs          how long one poll waits for records
+ * @param maxBodyBytes           larger webhook bodies get 413 and are recorded (refused from Content-Length, unread)
+ * @param kafkaMaxRequestSize    the webhook producers' max.request.size and the created topics' max.message.bytes: at least
+ *                               max-body-bytes + 64 KiB (record overhead)
+ * @param kafkaMaxBlockMs        with Kafka unreachable, a webhook answers 503 after about this long (max.block.ms)
+ * @param kafkaRequestTimeoutMs  the webhook producers' request.timeout.ms
+ * @param kafkaDeliveryTimeoutMs the webhook producers' delivery.timeout.ms: at least the request timeout; not retried past it
+ */
+@Validated
+@ConfigurationProperties("herald.ingest")
+public record IngestSettings(@Positive @DefaultValue("500") int batchSize,
+                             @Positive @DefaultValue("50") long batchIntervalMs,
+                             @Positive @DefaultValue("100") long pollTimeoutMs,
+                             @Positive @DefaultValue("1048576") long maxBodyBytes,
+                             @Positive @DefaultValue("2097152") int kafkaMaxRequestSize,
+                             @Positive @DefaultValue("3000") long kafkaMaxBlockMs,
+                             @Positive @DefaultValue("2000") long kafkaRequestTimeoutMs,
+                             @Positive @DefaultValue("4000") long kafkaDeliveryTimeoutMs) {
+}

@@ -1,0 +1,45 @@
+package io.herald.config;
+
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Positive;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * herald.mail.*: the email channel (SMTP).
+ *
+ * @param host                  the SMTP server
+ * @param port                  its port
+ * @param username              SMTP AUTH user; blank: no AUTH
+ * @param password              SMTP AUTH password
+ * @param from                  the sender of every email: a name and address, as in a From header
+ * @param ratePerSecond         emails per second of all instances together (the permits are kept in PostgreSQL)
+ * @param maxInFlight           emails handed to the SMTP server at once, per instance
+ * @param messagesPerConnection an SMTP connection is kept open for up to this many emails
+ * @param connectTimeoutMs      SMTP connect, and each server reply before DATA
+ * @param readTimeoutMs         a reply not within this after DATA makes the email UNCERTAIN (never sent twice)
+ * @param writeTimeoutMs        one write to the SMTP server
+ * @param maxRetries            in-process retries of email after the first attempt, 0 or 1 (default: herald.delivery.max-retries)
+ * @param retryDelayMs          the email retry's delay (default: herald.delivery.retry-delay-ms)
+ * @param maxRetryDelayMs       the longest an email waits in-process for its retry (default: herald.delivery.max-retry-delay-ms)
+ */
+@Validated
+@ConfigurationProperties("herald.mail")
+public record MailSettings(@NotNull @DefaultValue("localhost") String host,
+                           @Min(1) @Max(65535) @DefaultValue("25") int port,
+                           @NotNull @DefaultValue("") String username,
+                           @NotNull @DefaultValue("") String password,
+                           @NotNull @DefaultValue("Herald <notifications@herald.local>") String from,
+                           @Min(1) @Max(1_000_000) @DefaultValue("20") int ratePerSecond,
+                           @Positive @DefaultValue("8") int maxInFlight,
+                           @Positive @DefaultValue("100") int messagesPerConnection,
+                           @Positive @DefaultValue("10000") int connectTimeoutMs,
+                           @Positive @DefaultValue("20000") int readTimeoutMs,
+                           @Positive @DefaultValue("10000") int writeTimeoutMs,
+                           @Min(0) @Max(value = 1, message = DeliverySettings.ONE_RETRY) Integer maxRetries,
+                           @Positive Long retryDelayMs,
+                           @Positive Long maxRetryDelayMs) {
+}

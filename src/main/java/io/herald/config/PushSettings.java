@@ -1,0 +1,39 @@
+package io.herald.config;
+
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Positive;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * herald.push.*: the push channel, an FCM HTTP v1-style API.
+ *
+ * @param url                   the send endpoint, e.g. https://fcm.googleapis.com/v1/projects/my-project/messages:send
+ * @param accessToken           the bearer token of the calls
+ * @param ratePerSecond         pushes per second of all instances together
+ * @param maxInFlight           calls in flight at once, per instance
+ * @param connectTimeoutMs      until the connection is open (default: herald.delivery.timeouts.connect-ms)
+ * @param responseTimeoutMs     until the provider's answer (default: herald.delivery.timeouts.response-ms)
+ * @param honoursIdempotencyKey the provider documents honouring an Idempotency-Key header (FCM HTTP v1 does not)
+ * @param resendCutOffCalls     as herald.sms.resend-cut-off-calls, for push (default: honours-idempotency-key)
+ * @param maxRetries            in-process retries of push after the first attempt, 0 or 1 (default: herald.delivery.max-retries)
+ * @param retryDelayMs          the push retry's delay (default: herald.delivery.retry-delay-ms)
+ * @param maxRetryDelayMs       the longest a push waits in-process for its retry (default: herald.delivery.max-retry-delay-ms)
+ */
+@Validated
+@ConfigurationProperties("herald.push")
+public record PushSettings(@NotNull @DefaultValue("") String url,
+                           @NotNull @DefaultValue("") String accessToken,
+                           @Min(1) @Max(1_000_000) @DefaultValue("50") int ratePerSecond,
+                           @Positive @DefaultValue("16") int maxInFlight,
+                           @Positive Long connectTimeoutMs,
+                           @Positive Long responseTimeoutMs,
+                           @DefaultValue("false") boolean honoursIdempotencyKey,
+                           Boolean resendCutOffCalls,
+                           @Min(0) @Max(value = 1, message = DeliverySettings.ONE_RETRY) Integer maxRetries,
+                           @Positive Long retryDelayMs,
+                           @Positive Long maxRetryDelayMs) {
+}

@@ -1,0 +1,113 @@
+package io.herald.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import org.springframework.boot.context.properties.bind.BindException;
+import org.springframework.boot.context.properties.bind.validation.BindValidationException;
+import org.springframework.boot.context.properties.bind.validation.ValidationErrors;
+import org.springframework.boot.context.properties.source.ConfigurationProperty;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.core.Ordered;
+import org.springframework.core.convert.ConversionFailedException;
+import org.springframework.validation.FieldError;
+import org.springframework.validation.ObjectError;
+
+/**
+ * What the operator reads when one of Herald's settings (herald.*, management.health.*) cannot be used: each
+ * bad key as it is written in the files and its environment variable, the value, where it was set, and why.
+ * Spring Boot's own analysis names a record's components in camelCase (herald.delivery.parkedPollMs) and
+ * a wrong type by its Java annotations; this one says herald.delivery.parked-poll-ms and "a whole number".
+ * Other settings are left to Spring Boot.
+ */
+public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindException> implements Ordered {
+
+    @Override
+    public int getOrder() {
+        return Ordered.HIGHEST_PRECEDENCE;
+    }
+
+    @Override
+    protected FailureAnalysis analyze(Throwable rootFailure, BindException failure) {
+        if (!ours(failure.getName().toString())) {
+            return null;
+        }
+        List<String> keys = new ArrayList<>();
+        StringBuilder description = new StringBuilder();
+        if (failure.getCause() instanceof BindValidationException validation) {
+            ValidationErrors errors = validation.getValidationErrors();
+            for (ObjectError error : errors) {
+                String key = error instanceof FieldError field ? errors.getName() + "." + kebab(field.getField()) : errors.getName().toString();
+                ConfigurationProperty property = bound(errors, key);
+                describe(description, key, property, error.getDefaultMessage());
+                keys.add(key);
+            }
+        } else {
+            String key = failure.getName().toString();
+            describe(description, key, failure.getProperty(), reason(failure));
+            keys.add(key);
+        }
+        if (keys.isEmpty()) {
+            return null;
+        }
+        String action = "Correct " + String.join(", ", keys) + " where it is set (Origin above: a file, the command line, or the"
+                + " environment variable " + String.join(", ", keys.stream().map(SettingsFailureAnalyzer::environmentVariable).toList())
+                + "). The README's configuration reference says what each setting takes.";
+        return new FailureAnalysis("Herald's settings are not usable:\n" + description, action, failure);
+    }
+
+    private static boolean ours(String name) {
+        return name.startsWith("herald.") || name.startsWith("management.health");
+    }
+
+    private static void describe(StringBuilder description, String key, ConfigurationProperty property, String reason) {
+        description.append("\n    Property: ").append(key);
+        if (property != null) {
+            description.append("\n    Value: \"").append(property.getValue()).append('"');
+            if (property.getOrigin() != null) {
+                description.append("\n    Origin: ").append(property.getOrigin());
+            }
+        }
+        description.append("\n    Reason: ").append(reason).append('\n');
+    }
+
+    private static ConfigurationProperty bound(ValidationErrors errors, String key) {
+        ConfigurationPropertyName name = ConfigurationPropertyName.adapt(key, '.');
+        return errors.getBoundProperties().stream().filter(property -> property.getName().equals(name)).findFirst().orElse(null);
+    }
+
+    /** Why a value could not be read, in words (the Java conversion detail stays in the stack trace). */
+    private static String reason(BindException failure) {
+        Throwable cause = failure.getCause();
+        if (cause instanceof ConversionFailedException conversion) {
+            Class<?> type = conversion.getTargetType().getObjectType();
+            if (type == Long.class || type == Integer.class) {
+                return "not a whole number";
+            }
+            if (type == Double.class) {
+                return "not a number";
+            }
+            if (type == Boolean.class) {
+                return "must be true or false";
+            }
+            if (type == Duration.class) {
+                return "not a duration: give one such as PT5M, 30s or 500ms";
+            }
+            return "cannot be read as " + type.getSimpleName();
+        }
+        return cause == null ? "cannot be used" : "cannot be used: " + cause.getMessage();
+    }
+
+    /** parkedPollMs -> parked-poll-ms, signatureBurst.threshold -> signature-burst.threshold, parkDelays[0] -> park-delays[0]. */
+    static String kebab(String field) {
+        return field.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+    }
+
+    static String environmentVariable(String key) {
+        return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_').replace("[", "_").replace("]", "");
+    }
+}

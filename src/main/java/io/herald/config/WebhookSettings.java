@@ -1,0 +1,27 @@
+package io.herald.config;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Positive;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * herald.support.* and herald.billing.*: the signed webhooks Herald receives.
+ *
+ * @param support the support system's (Zendesk-style) webhook
+ * @param billing the billing system's (Stripe-style) webhook
+ */
+@Validated
+@ConfigurationProperties("herald")
+public record WebhookSettings(@Valid @DefaultValue Source support, @Valid @DefaultValue Source billing) {
+
+    /**
+     * @param webhookSecret             the shared secret the requests are signed with (billing: Stripe's whsec_...)
+     * @param signatureToleranceSeconds older or future-dated signatures are refused
+     */
+    public record Source(@NotNull @DefaultValue("") String webhookSecret,
+                         @Positive @DefaultValue("300") long signatureToleranceSeconds) {
+    }
+}

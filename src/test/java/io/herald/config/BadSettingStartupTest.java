@@ -1,0 +1,80 @@
+package io.herald.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * A setting Herald cannot use stops startup, and what the operator reads (Spring Boot's failure analysis on the
+ * console) names the key, the value and the file it came from; an environment variable is named as such.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+class BadSettingStartupTest {
+
+    /** Only the settings, bound and validated as in Herald (no database, broker or routes needed to see the failure). */
+    @Configuration(proxyBeanMethods = false)
+    @EnableConfigurationProperties({DeliverySettings.class, SmsSettings.class, CrmSettings.class})
+    static class OnlySettings {
+    }
+
+    private static void start(String... args) {
+        SpringApplication application = new SpringApplication(OnlySettings.class);
+        application.setWebApplicationType(WebApplicationType.NONE);
+        application.run(args);
+    }
+
+    @Test
+    void aNegativeIntervalNamesTheKeyTheValueAndTheFile(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/negative-poll.yaml")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
+                .contains("Property: herald.delivery.parked-poll-ms")
+                .contains("Value: \"-5\"")
+                .contains("Origin: class path resource [bad-settings/negative-poll.yaml]")
+                .contains("Reason: must be greater than 0")
+                .contains("Correct herald.delivery.parked-poll-ms where it is set")
+                .contains("HERALD_DELIVERY_PARKED_POLL_MS");
+    }
+
+    @Test
+    void aWordWhereANumberBelongsNamesTheKeyTheValueAndTheFile(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/not-a-number.yaml")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
+                .contains("Property: herald.delivery.parked-poll-ms")
+                .contains("Value: \"abc\"")
+                .contains("Origin: class path resource [bad-settings/not-a-number.yaml]")
+                .contains("Reason: not a whole number");
+    }
+
+    @Test
+    void moreThanOneInProcessRetrySaysWhy(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/two-retries.yaml")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.sms.max-retries")
+                .contains("Value: \"2\"")
+                .contains("Reason: must be 0 or 1: an in-process retry holds its consumer thread");
+    }
+
+    @Test
+    void aCommandLineValueIsNamedAsSuch(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.crm.outbox-table=crm_outbox; DROP TABLE customer")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.crm.outbox-table")
+                .contains("from property source \"commandLineArgs\"")
+                .contains("Reason: must be a table name, optionally with its schema (crm.crm_outbox)");
+    }
+
+    @Test
+    void aFileOnDiskIsNamedByItsPath(CapturedOutput output) {
+        // as config/application-prod.yaml is read in the container: a file beside the jar, not a class path resource
+        assertThatThrownBy(() -> start("--spring.config.location=file:./src/test/resources/bad-settings/negative-poll.yaml")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.delivery.parked-poll-ms")
+                .contains("Origin: URL [file:src/test/resources/bad-settings/negative-poll.yaml] - 3:21");
+    }
+}
