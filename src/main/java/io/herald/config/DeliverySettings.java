@@ -43,7 +43,7 @@ public record DeliverySettings(@Min(0) @Max(value = 1, message = ONE_RETRY) @Def
                                @NotEmpty @DefaultValue({"PT1M", "PT5M", "PT15M", "PT30M", "PT1H", "PT2H", "PT4H", "PT8H"})
                                List<@NotNull Duration> parkDelays,
                                @Positive @DefaultValue("10") long senderPollMs,
-                               @Positive @DefaultValue("50") long claimIntervalMs,
+                               @Positive @DefaultValue("200") long claimIntervalMs,
                                @Positive @DefaultValue("1000") long dueCheckMs,
                                @NotNull @DefaultValue("PT2M") Duration claimLease,
                                @Positive @DefaultValue("10000") long parkedPollMs,

@@ -8,14 +8,23 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
 
 /**
- * herald.support.* and herald.billing.*: the signed webhooks Herald receives.
+ * herald.support.*, herald.billing.* and herald.incidents.*: the authenticated webhooks Herald receives.
  *
- * @param support the support system's (Zendesk-style) webhook
- * @param billing the billing system's (Stripe-style) webhook
+ * @param support   the support system's (Zendesk-style) webhook
+ * @param billing   the billing system's (Stripe-style) webhook
+ * @param incidents Prometheus Alertmanager's incident webhook
  */
 @Validated
 @ConfigurationProperties("herald")
-public record WebhookSettings(@Valid @DefaultValue Source support, @Valid @DefaultValue Source billing) {
+public record WebhookSettings(@Valid @DefaultValue Source support, @Valid @DefaultValue Source billing,
+                              @Valid @DefaultValue Incidents incidents) {
+
+    /**
+     * @param token the bearer token Alertmanager sends (its receiver's http_config.authorization.credentials); blank: every
+     *              incident request is refused
+     */
+    public record Incidents(@NotNull @DefaultValue("") String token) {
+    }
 
     /**
      * @param webhookSecret             the shared secret the requests are signed with (billing: Stripe's whsec_...)

@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.config.DeliverySettings;
+import io.herald.config.PerChannelSettings;
 import io.herald.identity.Customer;
 import io.herald.identity.CustomerDirectory;
 import io.herald.ledger.DeliveryLedger;
@@ -21,8 +23,6 @@ import io.herald.ops.HeraldMetrics;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
-import org.springframework.core.env.Environment;
 import org.springframework.stereotype.Component;
 
 /**
@@ -77,32 +77,17 @@ public class ChannelSenders {
     private final Duration lease;
 
     public ChannelSenders(DeliveryLedger ledger, CustomerDirectory directory, NotificationCatalog catalog,
-                          ObjectMapper json, HeraldMetrics metrics, Environment env,
-                          @Value("${herald.delivery.due-check-ms:1000}") long dueCheckMs,
-                          @Value("${herald.delivery.claim-interval-ms:200}") long claimIntervalMs,
-                          @Value("${herald.delivery.claim-lease:PT2M}") Duration lease) {
+                          ObjectMapper json, HeraldMetrics metrics, DeliverySettings settings, PerChannelSettings channels) {
         this.ledger = ledger;
         this.directory = directory;
         this.catalog = catalog;
         this.json = json;
         this.metrics = metrics;
-        this.dueCheckMs = dueCheckMs;
-        this.claimIntervalMs = claimIntervalMs;
-        this.lease = lease;
+        this.dueCheckMs = settings.dueCheckMs();
+        this.claimIntervalMs = settings.claimIntervalMs();
+        this.lease = settings.claimLease();
         for (String channel : ChannelSettings.CHANNELS) {
-            String key = ChannelSettings.prefix(channel) + ".max-in-flight";
-            String value = env.getProperty(key);
-            int max;
-            try {
-                max = Integer.parseInt(value == null ? "" : value.strip());
-            } catch (NumberFormatException e) {
-                max = 0;
-            }
-            if (max < 1) {
-                throw new IllegalStateException(key + " (config/application.yaml) must be a whole number of at least 1: how many "
-                        + channel + " deliveries are sent at once by each instance; was '" + value + "'");
-            }
-            lanes.put(channel, new Lane(max));
+            lanes.put(channel, new Lane(channels.maxInFlight(channel)));   // herald.<settings>.max-in-flight, at least 1 (checked when bound)
         }
     }
 

@@ -3,13 +3,13 @@ package io.herald.dispatch;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.herald.config.DeliverySettings;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
@@ -17,7 +17,6 @@ import io.herald.ops.HeraldMetrics;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -51,26 +50,16 @@ public class ParkedDeliveries {
     private final int batchSize;
 
     public ParkedDeliveries(DeliveryLedger ledger, NotificationCatalog catalog, JdbcTemplate jdbc, ObjectMapper json,
-                            @Value("${herald.delivery.park-delays}") String delays, HeraldMetrics metrics,
-                            @Value("${herald.delivery.breaker.open-seconds:30}") long breakerOpenSeconds,
-                            @Value("${herald.delivery.parked-batch-size:50}") int batchSize) {
+                            DeliverySettings settings, HeraldMetrics metrics) {
+        // herald.delivery.park-delays, .breaker.open-seconds and .parked-batch-size, checked when bound (DeliverySettings)
         this.metrics = metrics;
-        this.breakerOpen = Duration.ofSeconds(Math.max(1, breakerOpenSeconds));
-        if (batchSize < 1) {
-            throw new IllegalStateException("herald.delivery.parked-batch-size (config/application.yaml, HERALD_DELIVERY_PARKED_BATCH_SIZE)"
-                    + " must be at least 1, not " + batchSize);
-        }
-        this.batchSize = batchSize;
+        this.breakerOpen = Duration.ofSeconds(Math.max(1, settings.breaker().openSeconds()));
+        this.batchSize = settings.parkedBatchSize();
         this.ledger = ledger;
         this.catalog = catalog;
         this.jdbc = jdbc;
         this.json = json;
-        try {
-            this.delays = Arrays.stream(delays.split(",")).map(String::strip).filter(d -> !d.isEmpty()).map(Duration::parse).toList();
-        } catch (RuntimeException e) {
-            throw new IllegalStateException("herald.delivery.park-delays (HERALD_DELIVERY_PARK_DELAYS) must be ISO-8601 durations"
-                    + " separated by commas, e.g. PT1M,PT5M,PT30M; was '" + delays + "'", e);
-        }
+        this.delays = List.copyOf(settings.parkDelays());
     }
 
     /**

@@ -40,11 +40,13 @@ import org.springframework.stereotype.Component;
  * differences between instances plus the variation in time from a grant to the provider's request;
  * beyond that the provider may see r + 1 in a second. A token bucket lets through its capacity plus
  * what it refills in any window, so a bucket of capacity r refilled r per second would allow 2r in a
- * second; here the capacity (the largest grant at once) is small, r / 20 but at least 1, and the
- * refill is greedy at r - capacity + 1 permits per 1.05 s. The sustained rate is therefore a little
- * below r: at most 19 of 20, 46 of 50, 182 of 200, 0.95 of 1 per second, and in practice some 5%
- * less, because a full bucket does not fill further while the next sender is on its way (measured:
- * 17 to 18 of 20 per second with six senders on a loaded 2-core machine).
+ * second; here the capacity (the largest grant at once) is small, r / 20 but at least 2 from a rate
+ * of 10 (at least 1 below), and the refill is greedy at r - capacity + 1 permits per 1.05 s. The
+ * sustained rate is therefore a little below r: at most 8.6 of 10, 18 of 20, 46 of 50, 182 of 200,
+ * 0.95 of 1 per second. A capacity of 1 would allow 19 of 20, but a full bucket does not fill further
+ * while the next sender is on its way, and with two busy instances taking permits one database round
+ * trip at a time that lost refill halved the rate (9-11 of 20 per second measured); a second permit in
+ * the bucket absorbs that wait.
  * <p>
  * <b>Use.</b> A sender thread calls {@link #take} for as many permits as it has deliveries to send,
  * sends that many at once, hands back with {@link #giveBack} what it did not use, and when it got none
@@ -77,7 +79,7 @@ public class ProviderRateLimits {
 
     /** r + 1 permits are spread over at least this long, so that r per second holds with a margin. */
     static final Duration REFILL_PERIOD = Duration.ofMillis(1050);
-    /** The largest grant at once is this fraction of the rate (at least 1): small, because it counts against the second. */
+    /** The largest grant at once is this fraction of the rate (at least 2, or 1 below a rate of 10): small, because it counts against the second. */
     private static final int BURST_DIVISOR = 20;
     /** Longest wait for another instance's take on the same bucket; past it the take fails as an infrastructure fault. */
     private static final Duration LOCK_WAIT = Duration.ofSeconds(5);
@@ -112,7 +114,7 @@ public class ProviderRateLimits {
                 .build();
         long configurationVersion = System.currentTimeMillis();
         rates.forEach((channel, rate) -> {
-            int burst = (int) Math.max(1, rate / BURST_DIVISOR);
+            int burst = (int) Math.max(rate >= 10 ? 2 : 1, rate / BURST_DIVISOR);
             long refill = rate - burst + 1;
             BucketConfiguration configuration = BucketConfiguration.builder()
                     .addLimit(Bandwidth.builder().capacity(burst).refillGreedy(refill, REFILL_PERIOD).id("provider-account").build())

@@ -3,9 +3,9 @@ package io.herald.incidents;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 
+import io.herald.config.WebhookSettings;
 import io.herald.ingest.InboundRejected;
 import org.apache.camel.Exchange;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
@@ -21,7 +21,8 @@ public class IncidentToken {
 
     private final byte[] token;
 
-    public IncidentToken(@Value("${herald.incidents.token:}") String token) {
+    public IncidentToken(WebhookSettings settings) {
+        String token = settings.incidents().token();
         this.token = token == null || token.isBlank() ? null : token.strip().getBytes(StandardCharsets.UTF_8);
     }
 

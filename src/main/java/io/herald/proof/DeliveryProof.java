@@ -15,7 +15,10 @@ import java.util.Optional;
 
 import io.herald.console.AuditTrail;
 import io.herald.console.ViewerMasking;
-import org.springframework.beans.factory.annotation.Value;
+import io.herald.config.MailSettings;
+import io.herald.config.OpsWebhookSettings;
+import io.herald.config.PushSettings;
+import io.herald.config.SmsSettings;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -70,10 +73,11 @@ public class DeliveryProof {
     private final Map<String, String> providers;
 
     public DeliveryProof(JdbcTemplate jdbc, AuditTrail audit, ViewerMasking masking,
-                         @Value("${herald.mail.host:}") String mailHost,
-                         @Value("${herald.sms.url:}") String smsUrl,
-                         @Value("${herald.push.url:}") String pushUrl,
-                         @Value("${herald.ops-webhook.url:}") String opsUrl) {
+                         MailSettings mail, SmsSettings sms, PushSettings push, OpsWebhookSettings ops) {
+        String mailHost = mail.host();
+        String smsUrl = sms.url();
+        String pushUrl = push.url();
+        String opsUrl = ops.url();
         this.jdbc = jdbc;
         this.audit = audit;
         this.masking = masking;
