@@ -112,19 +112,23 @@ class TwoInstancesIT {
             long last = calls.stream().mapToLong(HttpSink.Request::receivedAtMillis).max().orElseThrow();
             double seconds = (last - first) / 1000.0;
             long byA = calls.stream().filter(r -> r.path().contains("instance=a")).count();
-            System.out.printf("two instances, SMS rate %d/s: %d SMS in %.1f s (%.1f/s), busiest sliding second %d, instance a %d, b %d%n",
-                    rate, events, seconds, events / seconds, busiest, byA, events - byA);
-            // Permits are granted at most `rate` per 1.05 s for both instances together (ProviderRateLimitsTest), right before
-            // each call; the sink notes each request at its first byte. A request still leaves its instance a scheduling delay
-            // after its grant: with two Herald processes, Kafka and PostgreSQL on 2 cores, up to 25 were seen in one sliding
-            // second at rate 20 (a quiet single JVM keeps the rate exactly). Bounded at 1.5 x rate, below what per-instance
-            // limits would allow (2 x rate), and the average at the rate itself.
-            assertThat(busiest).as("SMS in the busiest sliding second at the provider, both instances together").isLessThanOrEqualTo(rate * 3 / 2);
+            System.out.printf("two instances, SMS rate %d/s: %d SMS in %.1f s (%.1f/s), busiest sliding second %d, instance a %d, b %d;"
+                    + " the notifications were admitted over %.1f s%n", rate, events, seconds, events / seconds, busiest, byA, events - byA,
+                    stream.admittedSpanSeconds());
+            // Permits are granted at most `rate` per 1.05 s for both instances together (ProviderRateLimitsTest), and each is
+            // checked again in the HTTP client just before its request is written: one granted more than 40 ms earlier is
+            // handed back and taken fresh (PermitAtTheWire), so a starved sender thread cannot send on an old permit. Measured
+            // with two Herald processes, Kafka and PostgreSQL on 2 cores under a load average of 20-43: 20, 20, 20 and 21 in the
+            // busiest sliding second at rate 20 (25 before the check at the wire). The one over is within what the sink itself
+            // adds: it notes a request when its connection thread wakes, which on a starved machine can be tens of ms after the
+            // bytes arrived, moving a request into a neighbouring window. Hence rate + 1 here, not per-instance limits' 2 x rate.
+            assertThat(busiest).as("SMS in the busiest sliding second at the provider, both instances together").isLessThanOrEqualTo(rate + 1);
             assertThat(events / seconds).isLessThanOrEqualTo(rate);
             // Both instances sent, and together they used the rate (per-JVM limits would have allowed twice as much).
             assertThat(byA).isBetween(events / 10L, events - events / 10L);
-            // Measured 11.1-15.4/s on this 2-core machine (each lone permit is its own database transaction at this rate).
-            assertThat(events / seconds).isGreaterThan(rate * 0.5);
+            // The limiter lets the rate through, it does not starve the senders: 11-15/s on a quiet-ish machine, 7-9/s under a load
+            // average of 20-43 (then intake itself took 16-32 s to admit the 300 events).
+            assertThat(events / seconds).isGreaterThan(rate * 0.25);
         }
     }
 

@@ -8,6 +8,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
@@ -32,6 +34,8 @@ import org.springframework.stereotype.Component;
  */
 @Component
 public class ProviderPermits {
+
+    private static final Logger log = LoggerFactory.getLogger(ProviderPermits.class);
 
     static final long USE_WITHIN_MS = 40;
     private static final long LONGEST_WAIT_MS = 1000;
@@ -78,7 +82,12 @@ public class ProviderPermits {
         }
         // Handed back with the next take's expired permits (one transaction, under the channel's lock), not on its own.
         unused.computeIfAbsent(grant.channel(), c -> new AtomicInteger()).incrementAndGet();
-        retakenAtWire.incrementAndGet();
+        long retaken = retakenAtWire.incrementAndGet();
+        if (retaken % 100 == 1) {
+            log.info("{}: a rate-limit permit was {} ms old where its request was to be written (more than {} ms: a busy machine);"
+                    + " taken again so the provider sees the rate ({} such permits since start)", grant.channel(),
+                    System.currentTimeMillis() - grant.grantedAt(), USE_WITHIN_MS, retaken);
+        }
         acquire(grant.channel());
         taken.remove();
     }
