@@ -78,7 +78,8 @@ public class HeraldTracing {
      * Camel's tracing (in place of the starter's, which camel.opentelemetry2.enabled=false turns off), without the
      * senders' timer ticks and queues, which would each start a trace. Installed only when tracing is on: Camel's
      * tracer matches every exchange event against the exclude patterns, which cost the senders a fifth of their CPU
-     * even with a no-op OpenTelemetry.
+     * even with a no-op OpenTelemetry. (tracer and propagators are parameters so that they exist first: Camel's
+     * tracer looks them up in the registry when it starts.)
      */
     @Bean
     CamelTracing camelTracing(CamelContext camel, TracingSettings settings, OpenTelemetry openTelemetry, Tracer tracer,
