@@ -591,4 +591,33 @@ public class DeliveryLedger {
         return jdbc.update("UPDATE delivery SET state = 'DISMISSED', reason = ?, next_attempt_at = NULL, updated_at = now()"
                 + " WHERE id = ? AND state IN ('FAILED', 'PARKED', 'UNCERTAIN')", reason, deliveryId) == 1;
     }
+
+    /**
+     * Delivery receipts (issue 13): what a provider reported later about a message it took. The state
+     * moves only forward: a SENT (or UNCERTAIN: the receipt proves it went out) delivery takes the
+     * receipt's final state, a DELIVERED one only COMPLAINED (a spam report comes after delivery); any
+     * other receipt (a duplicate, a late "sent" or "queued", a second final word) changes nothing. Every
+     * receipt is kept as an attempt of its delivery with its outcome and reason, so the timeline shows it.
+     */
+    public record ReceiptMatch(Long deliveryId, String stateBefore, boolean applied) {
+        public boolean matched() {
+            return deliveryId != null;
+        }
+    }
+
+    /** {@code finalState} null: an intermediate status (kept as an attempt only, e.g. a deferred email). */
+    public ReceiptMatch receipt(String channel, String providerMessageId, String finalState, String attemptOutcome, String reason) {
+        List<Delivery> found = jdbc.query("SELECT id, state FROM delivery WHERE channel = ? AND provider_message_id = ? ORDER BY id LIMIT 1",
+                (row, n) -> new Delivery(row.getLong("id"), row.getString("state")), channel, providerMessageId);
+        if (found.isEmpty()) {
+            return new ReceiptMatch(null, null, false);
+        }
+        Delivery delivery = found.get(0);
+        boolean applied = finalState != null && jdbc.update("""
+                UPDATE delivery SET state = ?, reason = ?, updated_at = now()
+                WHERE id = ? AND (state IN ('SENT', 'UNCERTAIN') OR (state = 'DELIVERED' AND ? = 'COMPLAINED'))""",
+                finalState, reason, delivery.id(), finalState) == 1;
+        attempt(delivery.id(), attemptOutcome, null, reason);
+        return new ReceiptMatch(delivery.id(), delivery.state(), applied);
+    }
 }
