@@ -1,12 +1,10 @@
 package io.herald.api;
 
 import java.security.Principal;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
 import io.herald.config.HeraldOpenApi;
-import io.herald.console.AuditTrail;
 import io.herald.console.ConsoleUser;
 import io.herald.receipts.Suppressions;
 import io.swagger.v3.oas.annotations.Operation;
@@ -50,11 +48,9 @@ public class SuppressionsApi {
     }
 
     private final Suppressions suppressions;
-    private final AuditTrail audit;
 
-    public SuppressionsApi(Suppressions suppressions, AuditTrail audit) {
+    public SuppressionsApi(Suppressions suppressions) {
         this.suppressions = suppressions;
-        this.audit = audit;
     }
 
     @Operation(summary = "The suppression list, active entries first, newest first (addresses masked)",
@@ -83,13 +79,9 @@ public class SuppressionsApi {
         if (comment.isEmpty()) {
             return ResponseEntity.badRequest().body(Map.of("error", "say why the suppression is lifted (comment)"));
         }
-        Instant at = Instant.now();
         if (!suppressions.lift(id, user.name(), comment)) {
             return ResponseEntity.status(HttpStatus.CONFLICT).body(Map.of("error", "suppression " + id + " is not active (lifted already, or no such entry)"));
         }
-        Suppressions.Suppression lifted = suppressions.find(id).orElseThrow();
-        audit.record(at, user.name(), "LIFT", "suppression", id, null, comment,
-                "lifted: " + lifted.channel() + " " + lifted.addressMasked() + " may be sent to again");
-        return ResponseEntity.ok(lifted);
+        return ResponseEntity.ok(suppressions.find(id).orElseThrow());
     }
 }

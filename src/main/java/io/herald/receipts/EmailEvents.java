@@ -15,6 +15,7 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.ingest.InboundRejected;
+import io.herald.logging.Masking;
 import org.apache.camel.Exchange;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
@@ -120,8 +121,9 @@ public class EmailEvents {
             smtpId = "<" + smtpId + ">";
         }
         String status = text(event, "status", null);
-        String why = String.join(" ", java.util.stream.Stream.of(status, text(event, "reason", null), text(event, "response", null))
-                .filter(part -> part != null && !part.isBlank()).toList());
+        // The server's words may quote the address: kept masked, like every stored message text.
+        String why = Masking.mask(String.join(" ", java.util.stream.Stream.of(status, text(event, "reason", null), text(event, "response", null))
+                .filter(part -> part != null && !part.isBlank()).toList()));
         String finalState = null;
         String reason;
         String suppress = null;

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
+import io.herald.console.AuditTrail;
 import io.herald.logging.Masking;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
@@ -33,9 +34,11 @@ public class Suppressions {
     }
 
     private final JdbcTemplate jdbc;
+    private final AuditTrail audit;
 
-    public Suppressions(JdbcTemplate jdbc) {
+    public Suppressions(JdbcTemplate jdbc, AuditTrail audit) {
         this.jdbc = jdbc;
+        this.audit = audit;
     }
 
     /** Puts the address on the list unless it is already there (the first reason and receipt stay). */
@@ -74,10 +77,17 @@ public class Suppressions {
                 row.getString("lifted_by"), row.getString("lift_comment"));
     }
 
-    /** Lifts an active entry; false when there is none with this id (or it was lifted already). */
+    /** Lifts an active entry with who and why, audited in operator_action; false when it is not active (lifted already, or no such id). */
     public boolean lift(long id, String actor, String comment) {
-        return jdbc.update("UPDATE suppression SET lifted_at = now(), lifted_by = ?, lift_comment = ? WHERE id = ? AND lifted_at IS NULL",
-                actor, comment, id) == 1;
+        Instant at = Instant.now();
+        if (jdbc.update("UPDATE suppression SET lifted_at = now(), lifted_by = ?, lift_comment = ? WHERE id = ? AND lifted_at IS NULL",
+                actor, comment, id) != 1) {
+            return false;
+        }
+        Suppression lifted = find(id).orElseThrow();
+        audit.record(at, actor, "LIFT", "suppression", id, null, comment,
+                "lifted: " + lifted.channel() + " " + lifted.addressMasked() + " may be sent to again");
+        return true;
     }
 
     static String normalised(String channel, String address) {

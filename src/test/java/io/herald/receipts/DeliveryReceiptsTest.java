@@ -133,6 +133,9 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
                         + " \\(an operator can lift it under Suppressions\\)");
         assertThat(mailsFor(next.key())).isEmpty();
         assertThat(delivery(next.key(), "sms")).containsEntry("state", "SENT");
+        String page = apiAs(ADMIN, "GET", "/console/suppressions", null).body();
+        assertThat(page).contains(masked, "hard bounce: 5.1.1 550 5.1.1").contains("/console/suppressions/").doesNotContain(sent.email());
+        assertThat(apiAs(VIEWER, "GET", "/console/suppressions", null).body()).contains(masked).doesNotContain("/lift\"");
 
         // An operator sees it; only an admin lifts it, with a comment, audited; then the next mail is sent.
         JsonNode list = JSON.readTree(api("GET", "/api/suppressions").body());
@@ -171,6 +174,15 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
         assertThat(replay.statusCode()).isEqualTo(200);
         assertThat(JSON.readTree(replay.body()).get("DUPLICATE").asInt()).isEqualTo(2);
         assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE provider_message_id = ?", Integer.class, messageId)).isEqualTo(2);
+
+        // A spam report after delivery: COMPLAINED, and the address is suppressed.
+        String spam = "[{\"email\": \"" + sent.email() + "\", \"timestamp\": 1763720900, \"smtp-id\": \"" + messageId + "\","
+                + " \"event\": \"spamreport\", \"sg_event_id\": \"spm-" + sent.key() + "\"}]";
+        assertThat(postEmailEvents(spam, DEMO_PRIVATE_KEY).statusCode()).isEqualTo(200);
+        assertThat(delivery(sent.key(), "email")).containsEntry("state", "COMPLAINED")
+                .containsEntry("reason", "the customer reported the email as spam; no more email is sent to this address");
+        assertThat(jdbc.queryForList("SELECT reason FROM suppression WHERE lifted_at IS NULL AND address_masked = ?",
+                io.herald.logging.Masking.email(sent.email()))).containsExactly(Map.of("reason", "the customer reported an email as spam"));
     }
 
     @Test
