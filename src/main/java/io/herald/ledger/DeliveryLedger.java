@@ -36,10 +36,11 @@ import org.springframework.transaction.support.TransactionTemplate;
 public class DeliveryLedger {
 
     /** States after which the channel is never sent again, except by an audited resend. */
-    static final Set<String> SETTLED = Set.of("SENDING", "SENT", "DELIVERED", "BOUNCED", "SKIPPED", "FAILED", "DISMISSED", "UNCERTAIN");
+    static final Set<String> SETTLED = Set.of("SENDING", "SENT", "DELIVERED", "BOUNCED", "SKIPPED", "FAILED", "DISMISSED", "UNCERTAIN",
+            "UNDELIVERED", "COMPLAINED");   // the last two: receipts (issue 13)
     private static final String SETTLED_LIST = SETTLED.stream().sorted().map(state -> "'" + state + "'").collect(Collectors.joining(", "));
     /** States a successful resend moves the delivery out of (to SENT); a SENT or DELIVERED record is never changed by a resend. */
-    private static final String NOT_RECEIVED = "'FAILED', 'UNCERTAIN', 'DISMISSED', 'SKIPPED', 'BOUNCED'";
+    private static final String NOT_RECEIVED = "'FAILED', 'UNCERTAIN', 'DISMISSED', 'SKIPPED', 'BOUNCED', 'UNDELIVERED'";
     /**
      * Creates the row SENDING, or moves a row that is not settled to SENDING, with a fresh claim token:
      * only the attempt holding that token can write the outcome.

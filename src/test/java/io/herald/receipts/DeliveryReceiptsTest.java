@@ -1,6 +1,7 @@
 package io.herald.receipts;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.net.URLEncoder;
@@ -22,15 +23,20 @@ import javax.crypto.spec.SecretKeySpec;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.ledger.DeliveryLedger;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
 import jakarta.mail.internet.MimeMessage;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 /** Delivery receipts as the SMS and email providers send them, signed with their real algorithms. */
 class DeliveryReceiptsTest extends HeraldIntegrationTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Autowired
+    DeliveryLedger ledger;
     private static final String SMS_TOKEN = "local-demo-sms-token";
     /** The private half of the DEMO verification key in config/application-local.yaml (herald.email-events.verification-key). Test code only. */
     private static final String DEMO_PRIVATE_KEY = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgzZA3G1HE9+rptSmeBrWQWaNpRsDrCRMougfbyoaJgoGhRANCAARNo4oDp9x7+mtjPBVYLOuOYzJy8rkNs+kQ0wee2O9tXxE6sNyXrhW6sR19tvWv6+CEFVQH65yvY6CLrvxiS5/g";
@@ -73,6 +79,10 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
                 + " (SELECT max(id) FROM delivery_receipt WHERE provider_message_id = ?)", sent.sms()))
                 .containsExactly(Map.of("channel", "sms", "address_masked", io.herald.logging.Masking.phone(sent.phone()),
                         "reason", "the number is a landline or cannot receive SMS (carrier error 30006)"));
+
+        // Settled: the notification read again (a Kafka redelivery) never claims the SMS for a second send.
+        long notification = ((Number) delivery(sent.key(), "sms").get("notification_id")).longValue();
+        assertThat(ledger.claimForSending(notification, "sms", "+1555…", null, "again")).isEmpty();
 
         Sent other = sendPaymentFailed("und2");
         postSmsStatus(form("MessageSid", other.sms(), "MessageStatus", "failed", "ErrorCode", "30410", "To", other.phone()), null);
@@ -198,6 +208,23 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
                 .containsExactly("email-events 401 signature does not match the body (wrong verification key"
                         + " herald.email-events.verification-key (HERALD_EMAIL_EVENTS_VERIFICATION_KEY), or the body was altered)");
         assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE provider_message_id = '<1.abc@herald>'", Integer.class)).isZero();
+    }
+
+    @Test
+    void malformedReceiptsAreRefusedWithAReasonAndABadVerificationKeyStopsStartupNamingTheSetting() throws Exception {
+        String body = "{\"MessageSid\": \"SM1\", \"MessageStatus\": \"delivered\"}";
+        HttpResponse<String> json = post("/webhooks/sms/status", "application/json", body.getBytes(StandardCharsets.UTF_8),
+                Map.of("X-Twilio-Signature", twilioSignature(url(), "a=b")));
+        assertThat(json.statusCode()).isEqualTo(415);
+        assertThat(json.body()).contains("expected application/x-www-form-urlencoded");
+        assertThat(postSmsStatus(form("MessageStatus", "delivered"), null).statusCode()).isEqualTo(400);
+
+        HttpResponse<String> notAnArray = postEmailEvents("{\"event\": \"delivered\"}", DEMO_PRIVATE_KEY);
+        assertThat(notAnArray.statusCode()).isEqualTo(400);
+        assertThat(notAnArray.body()).contains("not a JSON array");
+
+        assertThatThrownBy(() -> EmailEvents.publicKey("paste-the-sendgrid-verification-key"))
+                .hasMessageStartingWith("herald.email-events.verification-key (HERALD_EMAIL_EVENTS_VERIFICATION_KEY) is not an ECDSA public key");
     }
 
     record Sent(String key, String sms, String customer, String phone, String email) {
