@@ -66,6 +66,16 @@ public class DeliveryReceipts {
         });
     }
 
+    /** An opt-out the customer sent (an SMS STOP): kept as a receipt (outcome OPT_OUT) and the sender's address suppressed with it as source. */
+    public void optOut(String channel, String providerMessageId, String address, String reason) {
+        tx.executeWithoutResult(status -> {
+            long receiptId = jdbc.queryForObject("""
+                    INSERT INTO delivery_receipt (channel, provider_message_id, status, outcome, reason)
+                    VALUES (?, ?, 'inbound', 'OPT_OUT', ?) RETURNING id""", Long.class, channel, text(providerMessageId, 300), text(reason, 2000));
+            suppressions.add(channel, address, reason, receiptId);
+        });
+    }
+
     /** The attempt row's outcome: RECEIPT_<STATUS> in at most 20 characters (e.g. RECEIPT_DELIVERED). */
     private static String attemptOutcome(Receipt receipt) {
         String word = receipt.status() == null ? "UNKNOWN" : receipt.status().toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z]", "");

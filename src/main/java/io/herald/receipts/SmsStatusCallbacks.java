@@ -22,8 +22,8 @@ import org.springframework.stereotype.Component;
 /**
  * Twilio-style SMS status callbacks (POST /webhooks/sms/status, form-encoded). Verified the way Twilio
  * signs them: X-Twilio-Signature is base64(HMAC-SHA1(auth token, full URL + each POST parameter's name
- * and value, sorted by name)). The URL is the one Twilio called: herald.sms.status-callback-url when Herald
- * sits behind a proxy (the public address), otherwise the request's own. Matched by MessageSid to the sid
+ * and value, sorted by name)). The URL is the one Twilio called: under herald.sms.webhook-base-url when Herald
+ * sits behind a proxy (its public address), otherwise the request's own. Matched by MessageSid to the sid
  * the Messages API returned when Herald sent it (delivery.provider_message_id).
  */
 @Component
@@ -42,14 +42,21 @@ public class SmsStatusCallbacks {
             "30007", "the carrier filtered the message as spam (carrier error 30007)");
 
     private final byte[] authToken;
-    private final String callbackUrl;
+    /** Twilio's opt-out and opt-in keywords (a reply that is exactly one of them, any case). */
+    private static final java.util.Set<String> STOP_WORDS = java.util.Set.of("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT");
+    private static final java.util.Set<String> START_WORDS = java.util.Set.of("START", "UNSTOP");
+
+    private final String publicBaseUrl;
     private final DeliveryReceipts receipts;
+    private final Suppressions suppressions;
 
     public SmsStatusCallbacks(@Value("${herald.sms.auth-token}") String authToken,
-                              @Value("${herald.sms.status-callback-url:}") String callbackUrl, DeliveryReceipts receipts) {
+                              @Value("${herald.sms.webhook-base-url:}") String publicBaseUrl, DeliveryReceipts receipts,
+                              Suppressions suppressions) {
         this.authToken = authToken.getBytes(StandardCharsets.UTF_8);
-        this.callbackUrl = callbackUrl;
+        this.publicBaseUrl = publicBaseUrl;
         this.receipts = receipts;
+        this.suppressions = suppressions;
     }
 
     /** 401 unless the signature matches; 415/400 unless the body is a UTF-8 form. Leaves the parameters in heraldForm. */
@@ -67,7 +74,7 @@ public class SmsStatusCallbacks {
         byte[] expected = Base64.getEncoder().encode(hmacSha1(signed.toString().getBytes(StandardCharsets.UTF_8)));
         if (!MessageDigest.isEqual(expected, signature.trim().getBytes(StandardCharsets.US_ASCII))) {
             throw new InboundRejected(401, "signature does not match (wrong auth token herald.sms.auth-token, the body was altered, or the"
-                    + " callback URL Twilio signed differs from " + url(exchange) + ": set herald.sms.status-callback-url to the public one)");
+                    + " URL Twilio signed differs from " + url(exchange) + ": set herald.sms.webhook-base-url to Herald's public address)");
         }
         exchange.setProperty(FORM, form);
     }
@@ -102,6 +109,31 @@ public class SmsStatusCallbacks {
         exchange.getMessage().setBody("{\"status\":\"recorded\",\"outcome\":\"" + outcome + "\"}");
     }
 
+    /**
+     * A Twilio-style inbound SMS (POST /webhooks/sms/inbound, verified like the callbacks): a reply of STOP (or STOPALL,
+     * UNSUBSCRIBE, CANCEL, END, QUIT) suppresses the sender's number for SMS; START or UNSTOP lifts that again (audited as
+     * the customer's own action). Any other text is kept and changes nothing. Answered with an empty TwiML response.
+     */
+    public void inbound(Exchange exchange) {
+        @SuppressWarnings("unchecked")
+        Map<String, List<String>> form = exchange.getProperty(FORM, Map.class);
+        String from = first(form, "From", null);
+        String sid = first(form, "MessageSid", first(form, "SmsSid", ""));
+        if (from == null || from.isBlank()) {
+            throw new InboundRejected(400, "an inbound message needs From (the sender's number)");
+        }
+        String word = first(form, "Body", "").trim().toUpperCase(Locale.ROOT);
+        if (STOP_WORDS.contains(word)) {
+            receipts.optOut("sms", sid, from, "the customer replied " + word + " by SMS");
+        } else if (START_WORDS.contains(word)) {
+            suppressions.liftAll("sms", from, "customer by SMS", "the customer replied " + word + " by SMS");
+        }
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "text/xml");
+        exchange.getMessage().setBody("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>");
+    }
+
     /** A carrier error code in words. */
     static String explain(String errorCode) {
         if (errorCode == null || errorCode.isBlank()) {
@@ -113,10 +145,10 @@ public class SmsStatusCallbacks {
     }
 
     private String url(Exchange exchange) {
-        if (callbackUrl != null && !callbackUrl.isBlank()) {
-            return callbackUrl.trim();
-        }
         String url = exchange.getMessage().getHeader(Exchange.HTTP_URL, String.class);
+        if (publicBaseUrl != null && !publicBaseUrl.isBlank()) {
+            url = publicBaseUrl.trim().replaceAll("/+$", "") + exchange.getMessage().getHeader(Exchange.HTTP_PATH, "", String.class);
+        }
         String query = exchange.getMessage().getHeader(Exchange.HTTP_QUERY, String.class);
         return (url == null ? "" : url) + (query == null || query.isBlank() ? "" : "?" + query);
     }

@@ -90,6 +90,14 @@ public class Suppressions {
         return true;
     }
 
+    /** Lifts every active entry for this address (a customer's START by SMS), each audited. */
+    public void liftAll(String channel, String address, String actor, String comment) {
+        for (Long id : jdbc.queryForList("SELECT id FROM suppression WHERE channel = ? AND address_hash = ? AND lifted_at IS NULL",
+                Long.class, channel, hash(channel, address))) {
+            lift(id, actor, comment);
+        }
+    }
+
     static String normalised(String channel, String address) {
         String trimmed = address.trim();
         return "email".equals(channel) ? trimmed.toLowerCase(Locale.ROOT) : trimmed.replaceAll("[\\s()-]", "");

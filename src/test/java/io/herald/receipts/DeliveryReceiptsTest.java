@@ -114,7 +114,7 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForList("SELECT source, http_status, reason FROM inbound_rejection WHERE id > ? ORDER BY id", before))
                 .extracting(row -> row.get("source") + " " + row.get("http_status") + " " + row.get("reason"))
                 .containsExactly("sms-status 401 signature does not match (wrong auth token herald.sms.auth-token, the body was altered,"
-                                + " or the callback URL Twilio signed differs from " + url() + ": set herald.sms.status-callback-url to the public one)",
+                                + " or the URL Twilio signed differs from " + url() + ": set herald.sms.webhook-base-url to Herald's public address)",
                         "sms-status 401 missing X-Twilio-Signature header");
         assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE provider_message_id = ?", Integer.class, sent.sms())).isZero();
     }
@@ -211,6 +211,30 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
     }
 
     @Test
+    void aStopBySmsSkipsTheNextSmsAndStartSendsAgain() throws Exception {
+        Sent sent = sendPaymentFailed("stop");
+        String inbound = "http://localhost:" + port + "/webhooks/sms/inbound";
+        String stop = form("MessageSid", "SMin" + newTicketId(), "From", sent.phone(), "To", "+15005550006", "Body", " stop ");
+        HttpResponse<String> answer = post("/webhooks/sms/inbound", "application/x-www-form-urlencoded", stop.getBytes(StandardCharsets.UTF_8),
+                Map.of("X-Twilio-Signature", twilioSignature(inbound, stop)));
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(answer.body()).contains("<Response/>");
+
+        Sent next = notify(sent.customer(), "stop2", "SENT", "SKIPPED");
+        assertThat((String) delivery(next.key(), "sms").get("reason")).contains("is suppressed since").endsWith(
+                ": the customer replied STOP by SMS (an operator can lift it under Suppressions)");
+        assertThat(awaitMailFor(next.key())).isNotNull();   // the email still goes out
+
+        String start = form("MessageSid", "SMin" + newTicketId(), "From", sent.phone(), "Body", "START");
+        assertThat(post("/webhooks/sms/inbound", "application/x-www-form-urlencoded", start.getBytes(StandardCharsets.UTF_8),
+                Map.of("X-Twilio-Signature", twilioSignature(inbound, start))).statusCode()).isEqualTo(200);
+        assertThat(jdbc.queryForList("SELECT a.actor, a.comment FROM operator_action a JOIN suppression s ON s.id = a.target_id"
+                + " WHERE a.target = 'suppression' AND s.address_masked = ?", io.herald.logging.Masking.phone(sent.phone())))
+                .containsExactly(Map.of("actor", "customer by SMS", "comment", "the customer replied START by SMS"));
+        notify(sent.customer(), "stop3", "SENT", "SENT");
+    }
+
+    @Test
     void malformedReceiptsAreRefusedWithAReasonAndABadVerificationKeyStopsStartupNamingTheSetting() throws Exception {
         String body = "{\"MessageSid\": \"SM1\", \"MessageStatus\": \"delivered\"}";
         HttpResponse<String> json = post("/webhooks/sms/status", "application/json", body.getBytes(StandardCharsets.UTF_8),
@@ -241,10 +265,14 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
 
     /** A payment-failed event for this customer, once its SMS is SENT and its email in {@code emailState}. */
     private Sent notify(String customer, String label, String emailState) throws Exception {
+        return notify(customer, label, emailState, "SENT");
+    }
+
+    private Sent notify(String customer, String label, String emailState, String smsState) throws Exception {
         String unique = label + newTicketId();
         assertThat(postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer)).statusCode()).isEqualTo(202);
         String key = Samples.paymentFailedKey(unique);
-        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "sms").get("state"))
+        await().atMost(Duration.ofSeconds(30)).until(() -> smsState.equals(delivery(key, "sms").get("state"))
                 && emailState.equals(delivery(key, "email").get("state")));
         Map<String, Object> row = jdbc.queryForMap("SELECT email, phone FROM customer WHERE customer_id = ?", customer);
         return new Sent(key, (String) delivery(key, "sms").get("provider_message_id"), customer, (String) row.get("phone"), (String) row.get("email"));
