@@ -42,6 +42,8 @@ public class ChannelDelivery {
     public static final String RESEND = "heraldResend";
     /** The claim of this attempt (DeliveryLedger.Claim): only it may write the outcome. */
     public static final String CLAIM = "heraldClaim";
+    /** The sender's check of its claimed batch against the suppression list: "" not suppressed, else the reason (absent: not checked). */
+    public static final String SUPPRESSION = "heraldSuppression";
     /** The Message-ID EmailMessage gave the mail: the email's provider id, what email events name it by. */
     public static final String MESSAGE_ID = "heraldMessageId";
 
@@ -94,7 +96,8 @@ public class ChannelDelivery {
         if (customer == null) {
             customer = directory.find(notification.customerId()).orElse(null);
         }
-        String notSending = reasonNotToSend(channel, notification, notificationId, entry, customer, resend);
+        String notSending = reasonNotToSend(channel, notification, notificationId, entry, customer, resend,
+                exchange.getProperty(SUPPRESSION, String.class));
         if (notSending != null) {
             recordNotSent(exchange, notificationId, channel, notSending, resend);
             return;
@@ -136,7 +139,7 @@ public class ChannelDelivery {
 
     /** Why this channel is not to be sent (null: send it): not needed, no customer, opted out, no address. */
     private String reasonNotToSend(String channel, CanonicalNotification notification, long notificationId,
-                                   NotificationCatalog.Entry entry, Customer customer, boolean resend) {
+                                   NotificationCatalog.Entry entry, Customer customer, boolean resend, String checkedSuppression) {
         if (entry.firstSuccess() && !resend) {
             String sentOn = ledger.sentChannel(notificationId);
             if (sentOn != null) {
@@ -153,8 +156,11 @@ public class ChannelDelivery {
         if (!address.present()) {
             return "customer " + customer.customerId() + " has " + address.missing() + " in the directory";
         }
-        if ("email".equals(channel) || "sms".equals(channel)) {
-            return suppressions.reasonFor(channel, address.value());   // a hard bounce, complaint or dead number (issue 13)
+        if ("email".equals(channel) || "sms".equals(channel)) {   // a hard bounce, complaint or dead number (issue 13)
+            if (checkedSuppression != null) {
+                return checkedSuppression.isEmpty() ? null : checkedSuppression;   // checked with its claimed batch (ChannelSenders)
+            }
+            return suppressions.reasonFor(channel, address.value());
         }
         return null;
     }

@@ -6,9 +6,12 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 import io.herald.console.AuditTrail;
@@ -55,9 +58,40 @@ public class Suppressions {
             return null;
         }
         return jdbc.query("SELECT address_masked, since, reason FROM suppression WHERE channel = ? AND address_hash = ? AND lifted_at IS NULL",
-                (row, n) -> "address " + row.getString(1) + " is suppressed since " + SINCE.format(row.getTimestamp(2).toInstant())
-                        + ": " + row.getString(3) + " (an operator can lift it under Suppressions)",
+                (row, n) -> reason(row.getString(1), row.getTimestamp(2), row.getString(3)),
                 channel, hash(channel, address)).stream().findFirst().orElse(null);
+    }
+
+    /**
+     * {@link #reasonFor} for a batch of addresses of one channel in one query (the senders check each claimed batch at
+     * once): the reason per suppressed address; an address not in the map may be sent to.
+     */
+    public Map<String, String> reasonsFor(String channel, Collection<String> addresses) {
+        Map<String, String> byHash = new HashMap<>();
+        for (String address : addresses) {
+            if (address != null && !address.isBlank()) {
+                byHash.put(hash(channel, address), address);
+            }
+        }
+        Map<String, String> reasons = new HashMap<>();
+        if (byHash.isEmpty()) {
+            return reasons;
+        }
+        jdbc.query("SELECT address_hash, address_masked, since, reason FROM suppression WHERE channel = ? AND address_hash = ANY(?)"
+                        + " AND lifted_at IS NULL",
+                ps -> {
+                    ps.setString(1, channel);
+                    ps.setArray(2, ps.getConnection().createArrayOf("varchar", byHash.keySet().toArray()));
+                },
+                row -> {
+                    reasons.put(byHash.get(row.getString(1)), reason(row.getString(2), row.getTimestamp(3), row.getString(4)));
+                });
+        return reasons;
+    }
+
+    private static String reason(String masked, java.sql.Timestamp since, String reason) {
+        return "address " + masked + " is suppressed since " + SINCE.format(since.toInstant()) + ": " + reason
+                + " (an operator can lift it under Suppressions)";
     }
 
     /** Active entries first, newest first; at most {@code limit}. */
