@@ -81,7 +81,7 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
 
         Map<String, Map<String, Object>> rows = awaitDeliveries(key, 3);
         assertThat(rows.get("email")).containsEntry("state", "SENT").containsEntry("recipient_masked", "j***@example.org")
-                .containsEntry("provider_message_id", "smtp:" + key);
+                .containsEntry("provider_message_id", mail.getMessageID());   // <delivery-id.token@herald>, what email events name
         assertThat(rows.get("sms")).containsEntry("state", "SENT").containsEntry("recipient_masked", "+447…0123");
         assertThat(rows.get("sms").get("provider_message_id").toString()).matches("SM[0-9a-f]{32}");
         assertThat(rows.get("sms").get("rendered_body").toString()).startsWith("Your payment of 49.00 USD");

@@ -75,7 +75,7 @@ public class HeraldOpenApi {
                 .addProperty("channel", new StringSchema().example("sms")
                         ._enum(List.of("email", "sms", "push", "in_app", "ops_webhook")))
                 .addProperty("state", new StringSchema().example("FAILED").description(
-                        "PENDING, SENDING, SENT, DELIVERED, BOUNCED, RETRYING, PARKED, UNCERTAIN, FAILED, DISMISSED, SKIPPED"))
+                        "PENDING, SENDING, SENT, DELIVERED, BOUNCED, UNDELIVERED, COMPLAINED, RETRYING, PARKED, UNCERTAIN, FAILED, DISMISSED, SKIPPED"))
                 .addProperty("reason", new StringSchema().nullable(true)
                         .example("SMS provider rejected +155…0123: not a mobile number; permanent, not retried"))
                 .addProperty("recipient_masked", new StringSchema().nullable(true).example("+155…0123"))

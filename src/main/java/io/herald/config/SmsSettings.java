@@ -25,6 +25,8 @@ import org.springframework.validation.annotation.Validated;
  * @param maxRetries            in-process retries of SMS after the first attempt, 0 or 1 (default: herald.delivery.max-retries)
  * @param retryDelayMs          the SMS retry's delay (default: herald.delivery.retry-delay-ms)
  * @param maxRetryDelayMs       the longest an SMS waits in-process for its retry (default: herald.delivery.max-retry-delay-ms)
+ * @param webhookBaseUrl        Herald's public base URL as the SMS provider calls it (status callbacks and inbound SMS are signed
+ *                              over the full URL); blank: the URL of the request as Herald received it
  */
 @Validated
 @ConfigurationProperties("herald.sms")
@@ -40,5 +42,6 @@ public record SmsSettings(@NotNull @DefaultValue("") String url,
                           Boolean resendCutOffCalls,
                           @Min(0) @Max(value = 1, message = DeliverySettings.ONE_RETRY) Integer maxRetries,
                           @Positive Long retryDelayMs,
-                          @Positive Long maxRetryDelayMs) {
+                          @Positive Long maxRetryDelayMs,
+                          @NotNull @DefaultValue("") String webhookBaseUrl) {
 }

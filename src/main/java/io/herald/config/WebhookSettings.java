@@ -10,14 +10,22 @@ import org.springframework.validation.annotation.Validated;
 /**
  * herald.support.*, herald.billing.* and herald.incidents.*: the authenticated webhooks Herald receives.
  *
- * @param support   the support system's (Zendesk-style) webhook
- * @param billing   the billing system's (Stripe-style) webhook
- * @param incidents Prometheus Alertmanager's incident webhook
+ * @param support     the support system's (Zendesk-style) webhook
+ * @param billing     the billing system's (Stripe-style) webhook
+ * @param incidents   Prometheus Alertmanager's incident webhook
+ * @param emailEvents the email provider's signed event webhook (SendGrid-style delivery receipts)
  */
 @Validated
 @ConfigurationProperties("herald")
 public record WebhookSettings(@Valid @DefaultValue Source support, @Valid @DefaultValue Source billing,
-                              @Valid @DefaultValue Incidents incidents) {
+                              @Valid @DefaultValue Incidents incidents, @Valid @DefaultValue EmailEvents emailEvents) {
+
+    /**
+     * @param verificationKey the Event Webhook's verification key (ECDSA P-256 public key, base64 DER, as the provider shows it);
+     *                        blank: every email event request is refused
+     */
+    public record EmailEvents(@NotNull @DefaultValue("") String verificationKey) {
+    }
 
     /**
      * @param token the bearer token Alertmanager sends (its receiver's http_config.authorization.credentials); blank: every

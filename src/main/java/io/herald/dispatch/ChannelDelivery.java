@@ -15,6 +15,7 @@ import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
 import io.herald.ops.HeraldMetrics;
 import io.herald.ops.SendWindows;
+import io.herald.receipts.Suppressions;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +42,10 @@ public class ChannelDelivery {
     public static final String RESEND = "heraldResend";
     /** The claim of this attempt (DeliveryLedger.Claim): only it may write the outcome. */
     public static final String CLAIM = "heraldClaim";
+    /** The sender's check of its claimed batch against the suppression list: "" not suppressed, else the reason (absent: not checked). */
+    public static final String SUPPRESSION = "heraldSuppression";
+    /** The Message-ID EmailMessage gave the mail: the email's provider id, what email events name it by. */
+    public static final String MESSAGE_ID = "heraldMessageId";
 
     /** Template parts per channel; email.html is optional (derived from the text when absent). */
     static final Map<String, List<String>> PARTS_BY_CHANNEL = Map.of(
@@ -57,9 +62,11 @@ public class ChannelDelivery {
     private final ObjectMapper json;
     private final HeraldMetrics metrics;
     private final SendWindows sendWindows;
+    private final Suppressions suppressions;
 
     public ChannelDelivery(DeliveryLedger ledger, CustomerDirectory directory, NotificationCatalog catalog,
-                           TemplateRenderer templates, ObjectMapper json, HeraldMetrics metrics, SendWindows sendWindows) {
+                           TemplateRenderer templates, ObjectMapper json, HeraldMetrics metrics, SendWindows sendWindows,
+                           Suppressions suppressions) {
         this.ledger = ledger;
         this.directory = directory;
         this.catalog = catalog;
@@ -67,6 +74,7 @@ public class ChannelDelivery {
         this.json = json;
         this.metrics = metrics;
         this.sendWindows = sendWindows;
+        this.suppressions = suppressions;
     }
 
     /**
@@ -88,7 +96,8 @@ public class ChannelDelivery {
         if (customer == null) {
             customer = directory.find(notification.customerId()).orElse(null);
         }
-        String notSending = reasonNotToSend(channel, notification, notificationId, entry, customer, resend);
+        String notSending = reasonNotToSend(channel, notification, notificationId, entry, customer, resend,
+                exchange.getProperty(SUPPRESSION, String.class));
         if (notSending != null) {
             recordNotSent(exchange, notificationId, channel, notSending, resend);
             return;
@@ -130,7 +139,7 @@ public class ChannelDelivery {
 
     /** Why this channel is not to be sent (null: send it): not needed, no customer, opted out, no address. */
     private String reasonNotToSend(String channel, CanonicalNotification notification, long notificationId,
-                                   NotificationCatalog.Entry entry, Customer customer, boolean resend) {
+                                   NotificationCatalog.Entry entry, Customer customer, boolean resend, String checkedSuppression) {
         if (entry.firstSuccess() && !resend) {
             String sentOn = ledger.sentChannel(notificationId);
             if (sentOn != null) {
@@ -146,6 +155,12 @@ public class ChannelDelivery {
         Recipients.Address address = Recipients.of(channel, customer);
         if (!address.present()) {
             return "customer " + customer.customerId() + " has " + address.missing() + " in the directory";
+        }
+        if ("email".equals(channel) || "sms".equals(channel)) {   // a hard bounce, complaint or dead number (issue 13)
+            if (checkedSuppression != null) {
+                return checkedSuppression.isEmpty() ? null : checkedSuppression;   // checked with its claimed batch (ChannelSenders)
+            }
+            return suppressions.reasonFor(channel, address.value());
         }
         return null;
     }
@@ -183,11 +198,9 @@ public class ChannelDelivery {
         sentWithId(exchange, providerId);
     }
 
-    /** SMTP gives no message id back; the ledger keeps the idempotency key the mail carries in a header. */
+    /** SMTP gives no message id back; the ledger keeps the Message-ID Herald gave the mail (email events name it). */
     public void sentBySmtp(Exchange exchange) {
-        CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
-        Object resend = exchange.getProperty(RESEND);
-        sentWithId(exchange, "smtp:" + notification.idempotencyKey() + (resend == null ? "" : ":resend-" + resend));
+        sentWithId(exchange, exchange.getProperty(MESSAGE_ID, String.class));
     }
 
     /** The in-app message is the inbox row whose id the insert returned. */

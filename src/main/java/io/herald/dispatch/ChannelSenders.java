@@ -20,6 +20,7 @@ import io.herald.ledger.DeliveryLedger;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
 import io.herald.ops.HeraldMetrics;
+import io.herald.receipts.Suppressions;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,7 +46,11 @@ public class ChannelSenders {
 
     /** The claimed ledger row a sender's exchange carries as its body. */
     public record Due(long deliveryId, long notificationId, String channel, String state, String canonical, Customer customer,
-                      String traceparent) {   // traceparent: tracing (issue 15)
+                      String traceparent, String suppression) {   // traceparent: tracing (issue 15); suppression: see ChannelDelivery.SUPPRESSION
+
+        Due withSuppression(String reason) {
+            return new Due(deliveryId, notificationId, channel, state, canonical, customer, traceparent, reason);
+        }
     }
 
     /** One channel's sender state in this instance. */
@@ -72,12 +77,15 @@ public class ChannelSenders {
     private final NotificationCatalog catalog;
     private final ObjectMapper json;
     private final HeraldMetrics metrics;
+    private final Suppressions suppressions;
     private final long dueCheckMs;
     private final long claimIntervalMs;
     private final Duration lease;
 
     public ChannelSenders(DeliveryLedger ledger, CustomerDirectory directory, NotificationCatalog catalog,
-                          ObjectMapper json, HeraldMetrics metrics, DeliverySettings settings, PerChannelSettings channels) {
+                          ObjectMapper json, HeraldMetrics metrics, DeliverySettings settings, PerChannelSettings channels,
+                          Suppressions suppressions) {
+        this.suppressions = suppressions;
         this.ledger = ledger;
         this.directory = directory;
         this.catalog = catalog;
@@ -131,7 +139,7 @@ public class ChannelSenders {
         lane.backlog = false;
         lane.lastLook = now;
         try {
-            List<Due> due = ledger.claimDue(channel, room, lease, this::due);
+            List<Due> due = checkSuppressions(channel, ledger.claimDue(channel, room, lease, this::due));
             lane.backlog = due.size() == room;   // a full batch: there may be more
             lane.inFlight.addAndGet(due.size());
             return due;
@@ -147,11 +155,41 @@ public class ChannelSenders {
         }
     }
 
+    /**
+     * Email and SMS: the claimed batch's addresses against the suppression list in one query, so no delivery asks on its own.
+     * If that query fails the deliveries go on unchecked and each checks itself when it is prepared.
+     */
+    private List<Due> checkSuppressions(String channel, List<Due> due) {
+        if (due.isEmpty() || !("email".equals(channel) || "sms".equals(channel))) {
+            return due;
+        }
+        Map<Long, String> addresses = new LinkedHashMap<>();
+        for (Due one : due) {
+            if (one.customer() != null && Recipients.of(channel, one.customer()).present()) {
+                addresses.put(one.deliveryId(), Recipients.of(channel, one.customer()).value());
+            }
+        }
+        Map<String, String> reasons;
+        try {
+            reasons = suppressions.reasonsFor(channel, addresses.values());
+        } catch (RuntimeException e) {
+            log.warn("{} sender: the suppression list cannot be read for a batch now ({}); each delivery checks it on its own", channel,
+                    e.getMessage());
+            return due;
+        }
+        List<Due> checked = new ArrayList<>(due.size());
+        for (Due one : due) {
+            String address = addresses.get(one.deliveryId());
+            checked.add(address == null ? one : one.withSuppression(reasons.getOrDefault(address, "")));
+        }
+        return checked;
+    }
+
     private Due due(ResultSet row, int n) throws SQLException {
         Customer customer = row.getString("customer_id") == null ? null : directory.toCustomer(row, n);
         return new Due(row.getLong("delivery_id"), row.getLong("notification_id"), row.getString("channel"),
                 row.getString("delivery_state"), row.getString("canonical"), customer,
-                row.getString("traceparent"));   // tracing (issue 15)
+                row.getString("traceparent"), null);   // tracing (issue 15)
     }
 
     /** Sets up a claimed delivery's exchange as its channel route expects it (the notification, its ledger id, the customer). */
@@ -167,6 +205,9 @@ public class ChannelSenders {
             metrics.retry(due.channel());
         }
         exchange.getMessage().setBody(null);
+        if (due.suppression() != null) {
+            exchange.setProperty(ChannelDelivery.SUPPRESSION, due.suppression());
+        }
         if (due.traceparent() != null) {   // tracing (issue 15): the channel route and provider call continue intake's trace
             exchange.getMessage().setHeader("traceparent", due.traceparent());
         }

@@ -36,10 +36,11 @@ import org.springframework.transaction.support.TransactionTemplate;
 public class DeliveryLedger {
 
     /** States after which the channel is never sent again, except by an audited resend. */
-    static final Set<String> SETTLED = Set.of("SENDING", "SENT", "DELIVERED", "BOUNCED", "SKIPPED", "FAILED", "DISMISSED", "UNCERTAIN");
+    static final Set<String> SETTLED = Set.of("SENDING", "SENT", "DELIVERED", "BOUNCED", "SKIPPED", "FAILED", "DISMISSED", "UNCERTAIN",
+            "UNDELIVERED", "COMPLAINED");   // the last two: receipts (issue 13)
     private static final String SETTLED_LIST = SETTLED.stream().sorted().map(state -> "'" + state + "'").collect(Collectors.joining(", "));
     /** States a successful resend moves the delivery out of (to SENT); a SENT or DELIVERED record is never changed by a resend. */
-    private static final String NOT_RECEIVED = "'FAILED', 'UNCERTAIN', 'DISMISSED', 'SKIPPED', 'BOUNCED'";
+    private static final String NOT_RECEIVED = "'FAILED', 'UNCERTAIN', 'DISMISSED', 'SKIPPED', 'BOUNCED', 'UNDELIVERED'";
     /**
      * Creates the row SENDING, or moves a row that is not settled to SENDING, with a fresh claim token:
      * only the attempt holding that token can write the outcome.
@@ -590,5 +591,34 @@ public class DeliveryLedger {
     public boolean dismiss(long deliveryId, String reason) {
         return jdbc.update("UPDATE delivery SET state = 'DISMISSED', reason = ?, next_attempt_at = NULL, updated_at = now()"
                 + " WHERE id = ? AND state IN ('FAILED', 'PARKED', 'UNCERTAIN')", reason, deliveryId) == 1;
+    }
+
+    /**
+     * Delivery receipts (issue 13): what a provider reported later about a message it took. The state
+     * moves only forward: a SENT (or UNCERTAIN: the receipt proves it went out) delivery takes the
+     * receipt's final state, a DELIVERED one only COMPLAINED (a spam report comes after delivery); any
+     * other receipt (a duplicate, a late "sent" or "queued", a second final word) changes nothing. Every
+     * receipt is kept as an attempt of its delivery with its outcome and reason, so the timeline shows it.
+     */
+    public record ReceiptMatch(Long deliveryId, String stateBefore, boolean applied) {
+        public boolean matched() {
+            return deliveryId != null;
+        }
+    }
+
+    /** {@code finalState} null: an intermediate status (kept as an attempt only, e.g. a deferred email). */
+    public ReceiptMatch receipt(String channel, String providerMessageId, String finalState, String attemptOutcome, String reason) {
+        List<Delivery> found = jdbc.query("SELECT id, state FROM delivery WHERE channel = ? AND provider_message_id = ? ORDER BY id LIMIT 1",
+                (row, n) -> new Delivery(row.getLong("id"), row.getString("state")), channel, providerMessageId);
+        if (found.isEmpty()) {
+            return new ReceiptMatch(null, null, false);
+        }
+        Delivery delivery = found.get(0);
+        boolean applied = finalState != null && jdbc.update("""
+                UPDATE delivery SET state = ?, reason = ?, updated_at = now()
+                WHERE id = ? AND (state IN ('SENT', 'UNCERTAIN') OR (state = 'DELIVERED' AND ? = 'COMPLAINED'))""",
+                finalState, reason, delivery.id(), finalState) == 1;
+        attempt(delivery.id(), attemptOutcome, null, reason);
+        return new ReceiptMatch(delivery.id(), delivery.state(), applied);
     }
 }

@@ -96,6 +96,7 @@ public final class PackagedHerald {
         env.put("HERALD_SMS_ACCOUNT_SID", "ACit");
         env.put("HERALD_SMS_AUTH_TOKEN", "it-sms-token");
         env.put("HERALD_SMS_FROM", "+15005550006");
+        env.put("HERALD_EMAIL_EVENTS_VERIFICATION_KEY", "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAETaOKA6fce/prYzwVWCzrjmMycvK5DbPpENMHntjvbV8ROrDcl64VurEdfbb1r+vghBVUB+ucr2Ogi678Ykuf4A==");   // the local DEMO key
         env.put("HERALD_PUSH_URL", sandbox + "/v1/projects/herald-it/messages:send");
         env.put("HERALD_PUSH_ACCESS_TOKEN", "it-push-token");
         env.put("HERALD_OPS_WEBHOOK_URL", sandbox + "/services/it/ops");

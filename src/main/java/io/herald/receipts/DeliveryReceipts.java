@@ -1,0 +1,93 @@
+package io.herald.receipts;
+
+import io.herald.ledger.DeliveryLedger;
+import io.herald.logging.Masking;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Records one provider receipt (owner of the delivery_receipt table) and applies it, in one
+ * transaction: kept first (a provider's retry of an event already kept, same event id, stops here),
+ * then matched to its delivery by the provider's message id and applied through the ledger (which
+ * decides whether the state may move), then, if it says the address can never receive, the address is
+ * suppressed with the receipt as its source. A receipt for a message Herald does not know is kept as
+ * UNMATCHED and answered like any other: the provider is not asked to retry what cannot match.
+ */
+@Component
+public class DeliveryReceipts {
+
+    private static final Logger log = LoggerFactory.getLogger(DeliveryReceipts.class);
+
+    /**
+     * One receipt, already read and verified. finalState: the delivery state it stands for (null for an
+     * intermediate status); suppressReason: why its address must not be sent to again (null: it may be).
+     */
+    public record Receipt(String channel, String providerMessageId, String eventId, String status, String errorCode,
+                          String finalState, String reason, String address, String suppressReason) {
+    }
+
+    private final JdbcTemplate jdbc;
+    private final DeliveryLedger ledger;
+    private final Suppressions suppressions;
+    private final TransactionTemplate tx;
+
+    public DeliveryReceipts(JdbcTemplate jdbc, DeliveryLedger ledger, Suppressions suppressions, TransactionTemplate tx) {
+        this.jdbc = jdbc;
+        this.ledger = ledger;
+        this.suppressions = suppressions;
+        this.tx = tx;
+    }
+
+    /** The outcome kept with the receipt: APPLIED, KEPT, UNMATCHED or DUPLICATE (not kept again). */
+    public String record(Receipt receipt) {
+        return tx.execute(status -> {
+            Long receiptId = jdbc.query("""
+                    INSERT INTO delivery_receipt (channel, provider_message_id, provider_event_id, status, error_code, outcome, reason)
+                    VALUES (?, ?, ?, ?, ?, 'UNMATCHED', ?)
+                    ON CONFLICT (channel, provider_event_id) WHERE provider_event_id IS NOT NULL DO NOTHING RETURNING id""",
+                    (row, n) -> row.getLong(1), receipt.channel(), text(receipt.providerMessageId(), 300), text(receipt.eventId(), 200),
+                    text(receipt.status(), 40), text(receipt.errorCode(), 40), text(receipt.reason(), 2000)).stream().findFirst().orElse(null);
+            if (receiptId == null) {
+                return "DUPLICATE";
+            }
+            DeliveryLedger.ReceiptMatch match = ledger.receipt(receipt.channel(), receipt.providerMessageId(), receipt.finalState(),
+                    attemptOutcome(receipt), receipt.reason());
+            String outcome = !match.matched() ? "UNMATCHED" : match.applied() ? "APPLIED" : "KEPT";
+            jdbc.update("UPDATE delivery_receipt SET delivery_id = ?, outcome = ? WHERE id = ?", match.deliveryId(), outcome, receiptId);
+            if (match.matched() && receipt.suppressReason() != null && receipt.address() != null && !receipt.address().isBlank()) {
+                suppressions.add(receipt.channel(), receipt.address(), receipt.suppressReason(), receiptId);
+            }
+            log.info("{} receipt '{}' for {}: {} (delivery {}, was {})", receipt.channel(), receipt.status(),
+                    Masking.mask(receipt.providerMessageId()), outcome, match.deliveryId(), match.stateBefore());
+            return outcome;
+        });
+    }
+
+    /** An opt-out the customer sent (an SMS STOP): kept as a receipt (outcome OPT_OUT) and the sender's address suppressed with it as source. */
+    public void optOut(String channel, String providerMessageId, String address, String reason) {
+        tx.executeWithoutResult(status -> {
+            long receiptId = jdbc.queryForObject("""
+                    INSERT INTO delivery_receipt (channel, provider_message_id, status, outcome, reason)
+                    VALUES (?, ?, 'inbound', 'OPT_OUT', ?) RETURNING id""", Long.class, channel, text(providerMessageId, 300), text(reason, 2000));
+            suppressions.add(channel, address, reason, receiptId);
+        });
+    }
+
+    /** The attempt row's outcome: RECEIPT_<STATUS> in at most 20 characters (e.g. RECEIPT_DELIVERED). */
+    private static String attemptOutcome(Receipt receipt) {
+        String word = receipt.status() == null ? "UNKNOWN" : receipt.status().toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z]", "");
+        String outcome = receipt.finalState() != null ? receipt.finalState() : word;
+        return outcome.length() > 20 ? outcome.substring(0, 20) : outcome;
+    }
+
+    private static String text(String value, int max) {
+        if (value == null) {
+            return null;
+        }
+        String clean = value.replace("\u0000", "");
+        return clean.length() > max ? clean.substring(0, max) : clean;
+    }
+}

@@ -1,0 +1,195 @@
+package io.herald.receipts;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+import io.herald.config.SmsSettings;
+import io.herald.ingest.InboundRejected;
+import org.apache.camel.Exchange;
+import org.springframework.stereotype.Component;
+
+/**
+ * Twilio-style SMS status callbacks (POST /webhooks/sms/status, form-encoded). Verified the way Twilio
+ * signs them: X-Twilio-Signature is base64(HMAC-SHA1(auth token, full URL + each POST parameter's name
+ * and value, sorted by name)). The URL is the one Twilio called: under herald.sms.webhook-base-url when Herald
+ * sits behind a proxy (its public address), otherwise the request's own. Matched by MessageSid to the sid
+ * the Messages API returned when Herald sent it (delivery.provider_message_id).
+ */
+@Component
+public class SmsStatusCallbacks {
+
+    public static final String SIGNATURE_HEADER = "X-Twilio-Signature";
+    static final String FORM = "heraldForm";
+
+    /** Carrier error codes that mean the number can never receive: the address is suppressed. */
+    private static final Map<String, String> NEVER_RECEIVES = Map.of(
+            "21610", "the recipient unsubscribed from this sender by replying STOP (carrier error 21610)",
+            "30005", "the number is unknown or no longer exists (carrier error 30005)",
+            "30006", "the number is a landline or cannot receive SMS (carrier error 30006)");
+    private static final Map<String, String> READABLE = Map.of(
+            "30003", "the handset is unreachable (switched off or out of coverage; carrier error 30003)",
+            "30007", "the carrier filtered the message as spam (carrier error 30007)");
+
+    private final byte[] authToken;
+    /** Twilio's opt-out and opt-in keywords (a reply that is exactly one of them, any case). */
+    private static final java.util.Set<String> STOP_WORDS = java.util.Set.of("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT");
+    private static final java.util.Set<String> START_WORDS = java.util.Set.of("START", "UNSTOP");
+
+    private final String publicBaseUrl;
+    private final DeliveryReceipts receipts;
+    private final Suppressions suppressions;
+
+    public SmsStatusCallbacks(SmsSettings sms, DeliveryReceipts receipts, Suppressions suppressions) {
+        this.authToken = sms.authToken().getBytes(StandardCharsets.UTF_8);
+        this.publicBaseUrl = sms.webhookBaseUrl();
+        this.receipts = receipts;
+        this.suppressions = suppressions;
+    }
+
+    /** 401 unless the signature matches; 415/400 unless the body is a UTF-8 form. Leaves the parameters in heraldForm. */
+    public void verify(Exchange exchange) {
+        if (authToken.length == 0) {
+            throw new InboundRejected(401, "the SMS auth token is not configured (herald.sms.auth-token); refusing every status callback");
+        }
+        String signature = exchange.getMessage().getHeader(SIGNATURE_HEADER, String.class);
+        if (signature == null || signature.isBlank()) {
+            throw new InboundRejected(401, "missing " + SIGNATURE_HEADER + " header");
+        }
+        Map<String, List<String>> form = form(exchange);
+        StringBuilder signed = new StringBuilder(url(exchange));
+        form.forEach((name, values) -> values.stream().sorted().forEach(value -> signed.append(name).append(value)));
+        byte[] expected = Base64.getEncoder().encode(hmacSha1(signed.toString().getBytes(StandardCharsets.UTF_8)));
+        if (!MessageDigest.isEqual(expected, signature.trim().getBytes(StandardCharsets.US_ASCII))) {
+            throw new InboundRejected(401, "signature does not match (wrong auth token herald.sms.auth-token, the body was altered, or the"
+                    + " URL Twilio signed differs from " + url(exchange) + ": set herald.sms.webhook-base-url to Herald's public address)");
+        }
+        exchange.setProperty(FORM, form);
+    }
+
+    /** Records the verified callback; the answer is 200 whatever it matched (an unknown sid is kept, not an error). */
+    public void record(Exchange exchange) {
+        @SuppressWarnings("unchecked")
+        Map<String, List<String>> form = exchange.getProperty(FORM, Map.class);
+        String sid = first(form, "MessageSid", first(form, "SmsSid", null));
+        String status = first(form, "MessageStatus", first(form, "SmsStatus", null));
+        if (sid == null || sid.isBlank() || status == null || status.isBlank()) {
+            throw new InboundRejected(400, "a status callback needs MessageSid and MessageStatus");
+        }
+        status = status.trim().toLowerCase(Locale.ROOT);
+        String errorCode = first(form, "ErrorCode", null);
+        String to = first(form, "To", null);
+        String finalState = switch (status) {
+            case "delivered" -> "DELIVERED";
+            case "undelivered", "failed" -> "UNDELIVERED";
+            default -> null;
+        };
+        String reason = switch (status) {
+            case "delivered" -> "the carrier reported the SMS delivered to the handset";
+            case "undelivered", "failed" -> "SMS not delivered: " + explain(errorCode);
+            default -> "the SMS provider reported status '" + status + "'";
+        };
+        String suppress = errorCode == null || finalState == null ? null : NEVER_RECEIVES.get(errorCode.trim());
+        String outcome = receipts.record(new DeliveryReceipts.Receipt("sms", sid.trim(), null, status, errorCode, finalState, reason, to, suppress));
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
+        exchange.getMessage().setBody("{\"status\":\"recorded\",\"outcome\":\"" + outcome + "\"}");
+    }
+
+    /**
+     * A Twilio-style inbound SMS (POST /webhooks/sms/inbound, verified like the callbacks): a reply of STOP (or STOPALL,
+     * UNSUBSCRIBE, CANCEL, END, QUIT) suppresses the sender's number for SMS; START or UNSTOP lifts that again (audited as
+     * the customer's own action). Any other text is kept and changes nothing. Answered with an empty TwiML response.
+     */
+    public void inbound(Exchange exchange) {
+        @SuppressWarnings("unchecked")
+        Map<String, List<String>> form = exchange.getProperty(FORM, Map.class);
+        String from = first(form, "From", null);
+        String sid = first(form, "MessageSid", first(form, "SmsSid", ""));
+        if (from == null || from.isBlank()) {
+            throw new InboundRejected(400, "an inbound message needs From (the sender's number)");
+        }
+        String word = first(form, "Body", "").trim().toUpperCase(Locale.ROOT);
+        if (STOP_WORDS.contains(word)) {
+            receipts.optOut("sms", sid, from, "the customer replied " + word + " by SMS");
+        } else if (START_WORDS.contains(word)) {
+            suppressions.liftAll("sms", from, "customer by SMS", "the customer replied " + word + " by SMS");
+        }
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "text/xml");
+        exchange.getMessage().setBody("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>");
+    }
+
+    /** A carrier error code in words. */
+    static String explain(String errorCode) {
+        if (errorCode == null || errorCode.isBlank()) {
+            return "the carrier gave no error code";
+        }
+        String code = errorCode.trim();
+        String known = NEVER_RECEIVES.getOrDefault(code, READABLE.get(code));
+        return known != null ? known : "the carrier reported error " + (code.length() > 20 ? code.substring(0, 20) : code);
+    }
+
+    private String url(Exchange exchange) {
+        String url = exchange.getMessage().getHeader(Exchange.HTTP_URL, String.class);
+        if (publicBaseUrl != null && !publicBaseUrl.isBlank()) {
+            url = publicBaseUrl.trim().replaceAll("/+$", "") + exchange.getMessage().getHeader(Exchange.HTTP_PATH, "", String.class);
+        }
+        String query = exchange.getMessage().getHeader(Exchange.HTTP_QUERY, String.class);
+        return (url == null ? "" : url) + (query == null || query.isBlank() ? "" : "?" + query);
+    }
+
+    private static Map<String, List<String>> form(Exchange exchange) {
+        String contentType = exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class);
+        if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded")) {
+            throw new InboundRejected(415, "content type is '" + (contentType == null ? "none" : contentType)
+                    + "'; expected application/x-www-form-urlencoded");
+        }
+        byte[] body = exchange.getMessage().getBody(byte[].class);
+        exchange.getMessage().setBody(body);
+        Map<String, List<String>> form = new TreeMap<>();
+        if (body == null || body.length == 0) {
+            return form;
+        }
+        try {
+            for (String pair : new String(body, StandardCharsets.UTF_8).split("&")) {
+                if (pair.isEmpty()) {
+                    continue;
+                }
+                String[] nameValue = pair.split("=", 2);
+                form.computeIfAbsent(URLDecoder.decode(nameValue[0], StandardCharsets.UTF_8), k -> new ArrayList<>())
+                        .add(nameValue.length > 1 ? URLDecoder.decode(nameValue[1], StandardCharsets.UTF_8) : "");
+            }
+        } catch (IllegalArgumentException e) {
+            throw new InboundRejected(400, "body is not a valid form (a %-escape is broken); expected name=value pairs");
+        }
+        return form;
+    }
+
+    private static String first(Map<String, List<String>> form, String name, String otherwise) {
+        List<String> values = form.get(name);
+        return values == null || values.isEmpty() ? otherwise : values.get(0);
+    }
+
+    private byte[] hmacSha1(byte[] data) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA1");
+            mac.init(new SecretKeySpec(authToken, "HmacSHA1"));
+            return mac.doFinal(data);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA1 is not available in this JVM", e);
+        }
+    }
+}

@@ -1,0 +1,339 @@
+package io.herald.receipts;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URLEncoder;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyFactory;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.spec.ECGenParameterSpec;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.TreeMap;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.ledger.DeliveryLedger;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import jakarta.mail.internet.MimeMessage;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/** Delivery receipts as the SMS and email providers send them, signed with their real algorithms. */
+class DeliveryReceiptsTest extends HeraldIntegrationTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Autowired
+    DeliveryLedger ledger;
+    private static final String SMS_TOKEN = "local-demo-sms-token";
+    /** The private half of the DEMO verification key in config/application-local.yaml (herald.email-events.verification-key). Test code only. */
+    private static final String DEMO_PRIVATE_KEY = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgzZA3G1HE9+rptSmeBrWQWaNpRsDrCRMougfbyoaJgoGhRANCAARNo4oDp9x7+mtjPBVYLOuOYzJy8rkNs+kQ0wee2O9tXxE6sNyXrhW6sR19tvWv6+CEFVQH65yvY6CLrvxiS5/g";
+
+    @Test
+    void aSignedDeliveredCallbackMakesTheSmsDeliveredAndALateSentDoesNotUndoIt() throws Exception {
+        Sent sent = sendPaymentFailed("dlv");
+        String sid = sent.sms();
+
+        HttpResponse<String> delivered = postSmsStatus(form("MessageSid", sid, "MessageStatus", "delivered", "To", sent.phone()), null);
+        assertThat(delivered.statusCode()).isEqualTo(200);
+        assertThat(delivery(sent.key(), "sms")).containsEntry("state", "DELIVERED")
+                .containsEntry("reason", "the carrier reported the SMS delivered to the handset");
+
+        // Out of order: the "sent" status arrives after "delivered", and Twilio retries "delivered".
+        assertThat(postSmsStatus(form("MessageSid", sid, "MessageStatus", "sent", "To", sent.phone()), null).statusCode()).isEqualTo(200);
+        assertThat(postSmsStatus(form("MessageSid", sid, "MessageStatus", "delivered", "To", sent.phone()), null).statusCode()).isEqualTo(200);
+        assertThat(delivery(sent.key(), "sms")).containsEntry("state", "DELIVERED");
+        assertThat(jdbc.queryForList("SELECT status, outcome FROM delivery_receipt WHERE provider_message_id = ? ORDER BY id", sid))
+                .containsExactly(Map.of("status", "delivered", "outcome", "APPLIED"), Map.of("status", "sent", "outcome", "KEPT"),
+                        Map.of("status", "delivered", "outcome", "KEPT"));
+
+        // What an operator sees: the delivery DELIVERED in the API, the receipt in the console timeline.
+        long notification = ((Number) delivery(sent.key(), "sms").get("notification_id")).longValue();
+        JsonNode view = JSON.readTree(api("GET", "/api/notifications/" + notification).body());
+        assertThat(view.toString()).contains("DELIVERED", "the carrier reported the SMS delivered to the handset");
+        String page = apiAs(OPERATOR, "GET", "/console/notifications/" + notification, null).body();
+        assertThat(page).contains("DELIVERED").contains("the carrier reported the SMS delivered to the handset");
+    }
+
+    @Test
+    void anUndeliveredCallbackGivesAReadableReasonAndALandlineIsSuppressed() throws Exception {
+        Sent sent = sendPaymentFailed("und");
+        String body = form("MessageSid", sent.sms(), "MessageStatus", "undelivered", "ErrorCode", "30006", "To", sent.phone(),
+                "From", "+15005550006", "AccountSid", "ACdemo", "ApiVersion", "2010-04-01");
+        assertThat(postSmsStatus(body, null).statusCode()).isEqualTo(200);
+        assertThat(delivery(sent.key(), "sms")).containsEntry("state", "UNDELIVERED")
+                .containsEntry("reason", "SMS not delivered: the number is a landline or cannot receive SMS (carrier error 30006)");
+        assertThat(jdbc.queryForList("SELECT channel, address_masked, reason FROM suppression WHERE lifted_at IS NULL AND receipt_id ="
+                + " (SELECT max(id) FROM delivery_receipt WHERE provider_message_id = ?)", sent.sms()))
+                .containsExactly(Map.of("channel", "sms", "address_masked", io.herald.logging.Masking.phone(sent.phone()),
+                        "reason", "the number is a landline or cannot receive SMS (carrier error 30006)"));
+
+        // Settled: the notification read again (a Kafka redelivery) never claims the SMS for a second send.
+        long notification = ((Number) delivery(sent.key(), "sms").get("notification_id")).longValue();
+        assertThat(ledger.claimForSending(notification, "sms", "+1555…", null, "again")).isEmpty();
+
+        Sent other = sendPaymentFailed("und2");
+        postSmsStatus(form("MessageSid", other.sms(), "MessageStatus", "failed", "ErrorCode", "30410", "To", other.phone()), null);
+        assertThat(delivery(other.key(), "sms")).containsEntry("state", "UNDELIVERED")
+                .containsEntry("reason", "SMS not delivered: the carrier reported error 30410");
+    }
+
+    @Test
+    void aCallbackForAnUnknownSidIsRecordedAndAnswered200() throws Exception {
+        String sid = "SM" + "0".repeat(24) + newTicketId();
+        HttpResponse<String> answer = postSmsStatus(form("MessageSid", sid, "MessageStatus", "delivered"), null);
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(jdbc.queryForList("SELECT delivery_id, outcome FROM delivery_receipt WHERE provider_message_id = ?", sid))
+                .hasSize(1).first().satisfies(row -> {
+                    assertThat(row.get("delivery_id")).isNull();
+                    assertThat(row.get("outcome")).isEqualTo("UNMATCHED");
+                });
+    }
+
+    @Test
+    void aForgedOrUnsignedCallbackIsRefusedWith401AndRecorded() throws Exception {
+        Sent sent = sendPaymentFailed("forged");
+        long before = jdbc.queryForObject("SELECT coalesce(max(id), 0) FROM inbound_rejection", Long.class);
+        String body = form("MessageSid", sent.sms(), "MessageStatus", "undelivered", "ErrorCode", "21610");
+        String forged = Base64.getEncoder().encodeToString(hmacSha1("not-the-token", url() + "MessageSid" + sent.sms()));
+        assertThat(postSmsStatus(body, forged).statusCode()).isEqualTo(401);
+        assertThat(postSmsStatus(body, "").statusCode()).isEqualTo(401);
+        assertThat(delivery(sent.key(), "sms")).containsEntry("state", "SENT");
+        assertThat(jdbc.queryForList("SELECT source, http_status, reason FROM inbound_rejection WHERE id > ? ORDER BY id", before))
+                .extracting(row -> row.get("source") + " " + row.get("http_status") + " " + row.get("reason"))
+                .containsExactly("sms-status 401 signature does not match (wrong auth token herald.sms.auth-token, the body was altered,"
+                                + " or the URL Twilio signed differs from " + url() + ": set herald.sms.webhook-base-url to Herald's public address)",
+                        "sms-status 401 missing X-Twilio-Signature header");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE provider_message_id = ?", Integer.class, sent.sms())).isZero();
+    }
+
+    @Test
+    void aSendGridBounceMakesTheMailBouncedAndSuppressesTheAddressUntilAnAdminLiftsIt() throws Exception {
+        Sent sent = sendPaymentFailed("bnc");
+        MimeMessage mail = awaitMailFor(sent.key());
+        String messageId = mail.getMessageID();
+        assertThat(messageId).matches("<\\d+\\.[0-9a-f]{32}@herald>").isEqualTo(delivery(sent.key(), "email").get("provider_message_id"));
+
+        String bounce = "[{\"email\": \"" + sent.email() + "\", \"timestamp\": 1763720042, \"smtp-id\": \"" + messageId + "\","
+                + " \"event\": \"bounce\", \"type\": \"bounce\", \"status\": \"5.1.1\", \"reason\": \"550 5.1.1 The email account that"
+                + " you tried to reach does not exist\", \"sg_event_id\": \"bnc-" + sent.key() + "\", \"sg_message_id\": \"14c5d75ce93.dfd.1\"}]";
+        assertThat(postEmailEvents(bounce, DEMO_PRIVATE_KEY).statusCode()).isEqualTo(200);
+        assertThat(delivery(sent.key(), "email")).containsEntry("state", "BOUNCED").containsEntry("reason",
+                "the email bounced: the customer's mail server says the address cannot receive mail (5.1.1 550 5.1.1 The email account"
+                        + " that you tried to reach does not exist); update the customer's email address");
+
+        // The next notification to that address: the email is SKIPPED with the reason, never handed to the SMTP server; the SMS goes out.
+        String masked = io.herald.logging.Masking.email(sent.email());
+        Sent next = notify(sent.customer(), "bnc2", "SKIPPED");
+        assertThat((String) delivery(next.key(), "email").get("reason"))
+                .matches("address " + java.util.regex.Pattern.quote(masked) + " is suppressed since \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} UTC:"
+                        + " hard bounce: 5\\.1\\.1 550 5\\.1\\.1 The email account that you tried to reach does not exist"
+                        + " \\(an operator can lift it under Suppressions\\)");
+        assertThat(mailsFor(next.key())).isEmpty();
+        assertThat(delivery(next.key(), "sms")).containsEntry("state", "SENT");
+        String page = apiAs(ADMIN, "GET", "/console/suppressions", null).body();
+        assertThat(page).contains(masked, "hard bounce: 5.1.1 550 5.1.1").contains("/console/suppressions/").doesNotContain(sent.email());
+        assertThat(apiAs(VIEWER, "GET", "/console/suppressions", null).body()).contains(masked).doesNotContain("/lift\"");
+
+        // An operator sees it; only an admin lifts it, with a comment, audited; then the next mail is sent.
+        JsonNode list = JSON.readTree(api("GET", "/api/suppressions").body());
+        JsonNode entry = java.util.stream.StreamSupport.stream(list.spliterator(), false)
+                .filter(e -> masked.equals(e.get("addressMasked").asText())).findFirst().orElseThrow();
+        assertThat(entry.get("channel").asText()).isEqualTo("email");
+        long id = entry.get("id").asLong();
+        assertThat(apiAs(OPERATOR, "POST", "/api/suppressions/" + id + "/lift", "{\"comment\": \"fixed\"}").statusCode()).isEqualTo(403);
+        assertThat(apiAs(ADMIN, "POST", "/api/suppressions/" + id + "/lift", "{}").statusCode()).isEqualTo(400);
+        HttpResponse<String> lifted = apiAs(ADMIN, "POST", "/api/suppressions/" + id + "/lift", "{\"comment\": \"mailbox restored, confirmed by phone\"}");
+        assertThat(lifted.statusCode()).isEqualTo(200);
+        assertThat(jdbc.queryForList("SELECT actor, action, comment FROM operator_action WHERE target = 'suppression' AND target_id = ?", id))
+                .containsExactly(Map.of("actor", "admin", "action", "LIFT", "comment", "mailbox restored, confirmed by phone"));
+        Sent after = notify(sent.customer(), "bnc3", "SENT");
+        assertThat(awaitMailFor(after.key()).getAllRecipients()[0].toString()).isEqualTo(sent.email());
+    }
+
+    @Test
+    void emailEventsAreMatchedByMessageIdDeferredIsOnlyAnAttemptAndAReplayChangesNothing() throws Exception {
+        Sent sent = sendPaymentFailed("evt");
+        String messageId = awaitMailFor(sent.key()).getMessageID();
+        String events = "[{\"email\": \"" + sent.email() + "\", \"timestamp\": 1763720000, \"smtp-id\": \"" + messageId + "\","
+                + " \"event\": \"deferred\", \"response\": \"451 4.7.1 try again later\", \"sg_event_id\": \"def-" + sent.key() + "\"},"
+                + " {\"email\": \"" + sent.email() + "\", \"timestamp\": 1763720060, \"smtp-id\": \"" + messageId + "\","
+                + " \"event\": \"delivered\", \"response\": \"250 OK\", \"sg_event_id\": \"dlv-" + sent.key() + "\"}]";
+        HttpResponse<String> answer = postEmailEvents(events, DEMO_PRIVATE_KEY);
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(delivery(sent.key(), "email")).containsEntry("state", "DELIVERED")
+                .containsEntry("reason", "the customer's mail server accepted the email (250 OK)");
+        assertThat(attempts(sent.key(), "email")).extracting(row -> row.get("outcome") + ": " + row.get("reason")).contains(
+                "DEFERRED: the customer's mail server deferred the email; the email provider keeps trying (451 4.7.1 try again later)",
+                "DELIVERED: the customer's mail server accepted the email (250 OK)");
+
+        // SendGrid retries the same batch: every event is kept once.
+        HttpResponse<String> replay = postEmailEvents(events, DEMO_PRIVATE_KEY);
+        assertThat(replay.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(replay.body()).get("DUPLICATE").asInt()).isEqualTo(2);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE provider_message_id = ?", Integer.class, messageId)).isEqualTo(2);
+
+        // A spam report after delivery: COMPLAINED, and the address is suppressed.
+        String spam = "[{\"email\": \"" + sent.email() + "\", \"timestamp\": 1763720900, \"smtp-id\": \"" + messageId + "\","
+                + " \"event\": \"spamreport\", \"sg_event_id\": \"spm-" + sent.key() + "\"}]";
+        assertThat(postEmailEvents(spam, DEMO_PRIVATE_KEY).statusCode()).isEqualTo(200);
+        assertThat(delivery(sent.key(), "email")).containsEntry("state", "COMPLAINED")
+                .containsEntry("reason", "the customer reported the email as spam; no more email is sent to this address");
+        assertThat(jdbc.queryForList("SELECT reason FROM suppression WHERE lifted_at IS NULL AND address_masked = ?",
+                io.herald.logging.Masking.email(sent.email()))).containsExactly(Map.of("reason", "the customer reported an email as spam"));
+    }
+
+    @Test
+    void anEmailEventBatchSignedWithAnotherKeyIsRefusedWith401AndRecorded() throws Exception {
+        long before = jdbc.queryForObject("SELECT coalesce(max(id), 0) FROM inbound_rejection", Long.class);
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec("secp256r1"));
+        String otherKey = Base64.getEncoder().encodeToString(generator.generateKeyPair().getPrivate().getEncoded());
+        String events = "[{\"smtp-id\": \"<1.abc@herald>\", \"event\": \"spamreport\", \"email\": \"x@example.org\"}]";
+        assertThat(postEmailEvents(events, otherKey).statusCode()).isEqualTo(401);
+        assertThat(jdbc.queryForList("SELECT source, http_status, reason FROM inbound_rejection WHERE id > ? ORDER BY id", before))
+                .extracting(row -> row.get("source") + " " + row.get("http_status") + " " + row.get("reason"))
+                .containsExactly("email-events 401 signature does not match the body (wrong verification key"
+                        + " herald.email-events.verification-key (HERALD_EMAIL_EVENTS_VERIFICATION_KEY), or the body was altered)");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE provider_message_id = '<1.abc@herald>'", Integer.class)).isZero();
+    }
+
+    @Test
+    void aStopBySmsSkipsTheNextSmsAndStartSendsAgain() throws Exception {
+        Sent sent = sendPaymentFailed("stop");
+        String inbound = "http://localhost:" + port + "/webhooks/sms/inbound";
+        String stop = form("MessageSid", "SMin" + newTicketId(), "From", sent.phone(), "To", "+15005550006", "Body", " stop ");
+        HttpResponse<String> answer = post("/webhooks/sms/inbound", "application/x-www-form-urlencoded", stop.getBytes(StandardCharsets.UTF_8),
+                Map.of("X-Twilio-Signature", twilioSignature(inbound, stop)));
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(answer.body()).contains("<Response/>");
+
+        Sent next = notify(sent.customer(), "stop2", "SENT", "SKIPPED");
+        assertThat((String) delivery(next.key(), "sms").get("reason")).contains("is suppressed since").endsWith(
+                ": the customer replied STOP by SMS (an operator can lift it under Suppressions)");
+        assertThat(awaitMailFor(next.key())).isNotNull();   // the email still goes out
+
+        String start = form("MessageSid", "SMin" + newTicketId(), "From", sent.phone(), "Body", "START");
+        assertThat(post("/webhooks/sms/inbound", "application/x-www-form-urlencoded", start.getBytes(StandardCharsets.UTF_8),
+                Map.of("X-Twilio-Signature", twilioSignature(inbound, start))).statusCode()).isEqualTo(200);
+        assertThat(jdbc.queryForList("SELECT a.actor, a.comment FROM operator_action a JOIN suppression s ON s.id = a.target_id"
+                + " WHERE a.target = 'suppression' AND s.address_masked = ?", io.herald.logging.Masking.phone(sent.phone())))
+                .containsExactly(Map.of("actor", "customer by SMS", "comment", "the customer replied START by SMS"));
+        notify(sent.customer(), "stop3", "SENT", "SENT");
+    }
+
+    @Test
+    void malformedReceiptsAreRefusedWithAReasonAndABadVerificationKeyStopsStartupNamingTheSetting() throws Exception {
+        String body = "{\"MessageSid\": \"SM1\", \"MessageStatus\": \"delivered\"}";
+        HttpResponse<String> json = post("/webhooks/sms/status", "application/json", body.getBytes(StandardCharsets.UTF_8),
+                Map.of("X-Twilio-Signature", twilioSignature(url(), "a=b")));
+        assertThat(json.statusCode()).isEqualTo(415);
+        assertThat(json.body()).contains("expected application/x-www-form-urlencoded");
+        assertThat(postSmsStatus(form("MessageStatus", "delivered"), null).statusCode()).isEqualTo(400);
+
+        HttpResponse<String> notAnArray = postEmailEvents("{\"event\": \"delivered\"}", DEMO_PRIVATE_KEY);
+        assertThat(notAnArray.statusCode()).isEqualTo(400);
+        assertThat(notAnArray.body()).contains("not a JSON array");
+
+        assertThatThrownBy(() -> EmailEvents.publicKey("paste-the-sendgrid-verification-key"))
+                .hasMessageStartingWith("herald.email-events.verification-key (HERALD_EMAIL_EVENTS_VERIFICATION_KEY) is not an ECDSA public key");
+    }
+
+    record Sent(String key, String sms, String customer, String phone, String email) {
+    }
+
+    /** A payment-failed event for a customer of its own (so suppressing its addresses touches no other test); once SMS and email are SENT. */
+    private Sent sendPaymentFailed(String label) throws Exception {
+        String customer = "cus_rcpt_" + label + newTicketId();
+        String phone = "+1555" + String.format("%07d", Math.abs(customer.hashCode()) % 10_000_000);
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Receipt Test', ?, ?)",
+                customer, customer.replace('_', '.') + "@receipts.example.net", phone);
+        return notify(customer, label, "SENT");
+    }
+
+    /** A payment-failed event for this customer, once its SMS is SENT and its email in {@code emailState}. */
+    private Sent notify(String customer, String label, String emailState) throws Exception {
+        return notify(customer, label, emailState, "SENT");
+    }
+
+    private Sent notify(String customer, String label, String emailState, String smsState) throws Exception {
+        String unique = label + newTicketId();
+        assertThat(postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer)).statusCode()).isEqualTo(202);
+        String key = Samples.paymentFailedKey(unique);
+        await().atMost(Duration.ofSeconds(30)).until(() -> smsState.equals(delivery(key, "sms").get("state"))
+                && emailState.equals(delivery(key, "email").get("state")));
+        Map<String, Object> row = jdbc.queryForMap("SELECT email, phone FROM customer WHERE customer_id = ?", customer);
+        return new Sent(key, (String) delivery(key, "sms").get("provider_message_id"), customer, (String) row.get("phone"), (String) row.get("email"));
+    }
+
+    /** Posts an event batch signed as SendGrid signs it: ECDSA P-256 (SHA-256) over timestamp + body, base64 DER. */
+    private HttpResponse<String> postEmailEvents(String body, String privateKeyBase64) throws Exception {
+        String timestamp = String.valueOf(java.time.Instant.now().getEpochSecond());
+        PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(privateKeyBase64)));
+        Signature ecdsa = Signature.getInstance("SHA256withECDSA");
+        ecdsa.initSign(key);
+        ecdsa.update((timestamp + body).getBytes(StandardCharsets.UTF_8));
+        return post("/webhooks/email/events", "application/json", body.getBytes(StandardCharsets.UTF_8), Map.of(
+                "X-Twilio-Email-Event-Webhook-Signature", Base64.getEncoder().encodeToString(ecdsa.sign()),
+                "X-Twilio-Email-Event-Webhook-Timestamp", timestamp));
+    }
+
+    private String url() {
+        return "http://localhost:" + port + "/webhooks/sms/status";
+    }
+
+    /** Posts a status callback signed as Twilio signs it (signature null), or with the signature given. */
+    private HttpResponse<String> postSmsStatus(String body, String signature) throws Exception {
+        Map<String, String> headers = new TreeMap<>();
+        if (signature == null) {
+            headers.put("X-Twilio-Signature", twilioSignature(url(), body));
+        } else if (!signature.isEmpty()) {
+            headers.put("X-Twilio-Signature", signature);
+        }
+        return post("/webhooks/sms/status", "application/x-www-form-urlencoded", body.getBytes(StandardCharsets.UTF_8), headers);
+    }
+
+    /** Twilio's algorithm: base64(HMAC-SHA1(auth token, URL + name1 + value1 + name2 + value2 ..., names sorted)). */
+    static String twilioSignature(String url, String body) {
+        Map<String, String> sorted = new TreeMap<>();
+        for (String pair : body.split("&")) {
+            String[] nameValue = pair.split("=", 2);
+            sorted.put(java.net.URLDecoder.decode(nameValue[0], StandardCharsets.UTF_8), java.net.URLDecoder.decode(nameValue[1], StandardCharsets.UTF_8));
+        }
+        StringBuilder data = new StringBuilder(url);
+        sorted.forEach((name, value) -> data.append(name).append(value));
+        return Base64.getEncoder().encodeToString(hmacSha1(SMS_TOKEN, data.toString()));
+    }
+
+    static byte[] hmacSha1(String key, String data) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA1");
+            mac.init(new SecretKeySpec(key.getBytes(StandardCharsets.UTF_8), "HmacSHA1"));
+            return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String form(String... namesAndValues) {
+        StringBuilder form = new StringBuilder();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            form.append(form.isEmpty() ? "" : "&").append(namesAndValues[i]).append('=')
+                    .append(URLEncoder.encode(namesAndValues[i + 1], StandardCharsets.UTF_8));
+        }
+        return form.toString();
+    }
+
+}
