@@ -44,7 +44,8 @@ public final class EventStream {
         try (AdminClient admin = AdminClient.create(config)) {
             for (String topic : List.of("support.events", "billing.events", "crm.events", "notifications", "dead-letters")) {
                 try {
-                    admin.createTopics(List.of(new NewTopic(name + "." + topic, 3, (short) 1))).all().get();
+                    // 6 partitions: more than one instance's consumers (3), so two instances in one group both get some
+                    admin.createTopics(List.of(new NewTopic(name + "." + topic, 6, (short) 1))).all().get();
                 } catch (ExecutionException e) {
                     if (!(e.getCause() instanceof TopicExistsException)) {
                         throw e;
