@@ -55,17 +55,8 @@ public final class GroupCommit {
         }
     }
 
-    /**
-     * While the ledger is busy (the last group held more than one write), the committing writer waits this long
-     * for others to join before it commits: on a machine whose cores are all busy, the writers due next are
-     * runnable but not yet running, and without the wait each group would hold one or two of them. An idle
-     * ledger (a lone write) commits at once.
-     */
-    static final long GATHER_NANOS = 2_000_000;
-
     private final TransactionTemplate tx;
     private final int maxPerGroup;
-    private volatile int lastGroupSize;
     private final ConcurrentLinkedQueue<Pending<?, ?>> queued = new ConcurrentLinkedQueue<>();
     private final ReentrantLock committing = new ReentrantLock();
 
@@ -107,9 +98,6 @@ public final class GroupCommit {
 
     /** Takes what is queued (up to maxPerGroup) and commits it; called holding the lock. */
     private void commitQueued() {
-        if (lastGroupSize > 1 && queued.size() < maxPerGroup) {
-            LockSupport.parkNanos(this, GATHER_NANOS);
-        }
         List<Pending<?, ?>> group = new ArrayList<>();
         Pending<?, ?> next;
         while (group.size() < maxPerGroup && (next = queued.poll()) != null) {
@@ -118,7 +106,6 @@ public final class GroupCommit {
         if (group.isEmpty()) {
             return;
         }
-        lastGroupSize = group.size();
         try {
             commit(group);
         } catch (RuntimeException failure) {

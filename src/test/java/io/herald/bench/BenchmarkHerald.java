@@ -243,6 +243,12 @@ abstract class BenchmarkHerald {
                 keyPrefix + "%", channel, channel);
     }
 
+    /** How many of the run's deliveries on the channel the ledger has in the state. */
+    long inState(String keyPrefix, String channel, String state) {
+        return jdbc.queryForObject("SELECT count(*) FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                + " WHERE n.idempotency_key LIKE ? AND d.channel = ? AND d.state = ?", Long.class, keyPrefix + "%", channel, state);
+    }
+
     /** Waits until the ledger has {@code expected} of the run's deliveries SENT; false if not within {@code atMost}. */
     boolean awaitSent(String keyPrefix, String channel, long expected, Duration atMost) {
         try {

@@ -107,7 +107,8 @@ class SmsOutageBenchmark extends BenchmarkHerald {
                         variant.getValue().get("after").get(channel));
             }
         }
-        assertThat(smsProblems).as("every SMS accepted by the provider exactly once in the end").isEmpty();
+        assertThat(smsProblems).as("every SMS accepted by the provider exactly once in the end, or UNCERTAIN when its call got no answer")
+                .isEmpty();
     }
 
     private final List<String> smsProblems = new ArrayList<>();
@@ -196,8 +197,12 @@ class SmsOutageBenchmark extends BenchmarkHerald {
             System.out.printf("     %d SMS of events accepted before the provider was back reached it only after (held back by the outage and sent"
                     + " after recovery); the last SMS reached it %.0f s after it was back%n", heldBack, (lastSms - outageEnd.get()) / 1000.0);
         }
-        if (once != events || twice != 0) {
-            smsProblems.add(String.format("%s: %d of %d SMS accepted once, %d more than once", name, once, events, twice));
+        // A call the provider took without answering (no answer within the timeout) may have been sent: SMS does not honour an
+        // Idempotency-Key (herald.sms.resend-cut-off-calls false), so it is UNCERTAIN, never sent again. Every other SMS once.
+        long uncertain = inState(keys, "sms", "UNCERTAIN");
+        if (twice != 0 || once + uncertain != events) {
+            smsProblems.add(String.format("%s: %d of %d SMS accepted once, %d UNCERTAIN (a call without an answer), %d more than once",
+                    name, once, events, uncertain, twice));
         }
         return result;
     }
