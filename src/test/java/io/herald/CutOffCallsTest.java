@@ -88,6 +88,8 @@ class CutOffCallsTest {
         registry.add("herald.crm.enabled", () -> "false");
         registry.add("herald.catalog", () -> everyChannelCatalog().toString());
         registry.add("herald.sms.honours-idempotency-key", () -> "true");
+        // One SMS per 1.05 s across instances, well above the local profile's 200 ms retry delay (aRetriedSmsWaitsForAFreshPermit...).
+        registry.add("herald.sms.rate-per-second", () -> "1");
         registry.add("herald.push.url", () -> push.url("/v1/projects/herald-local/messages:send"));
         registry.add("herald.push.connect-timeout-ms", () -> "1000");
         registry.add("herald.push.response-timeout-ms", () -> "3000");
@@ -156,6 +158,36 @@ class CutOffCallsTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "sms").get("state")));
         assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(key + ":sms"))))
                 .hasSize(3);
+    }
+
+    @Test
+    void aRetriedSmsWaitsForAFreshPermitOfTheSharedRateLimitRatherThanGoingOutOnItsFirstAttemptsPermit() throws Exception {
+        String phone = "+4477014" + (10000 + TICKETS.incrementAndGet() % 89999);
+        String scenario = "busy-then-ok-" + phone;
+        StubMapping busy = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))
+                .atPriority(1).inScenario(scenario).whenScenarioStateIs(com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED)
+                .willReturn(aResponse().withStatus(503)).willSetStateTo("answering"));
+        StubMapping answering = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))
+                .atPriority(1).inScenario(scenario).whenScenarioStateIs("answering")
+                .willReturn(aResponse().withStatus(201).withHeader("Content-Type", "application/json").withBody("{\"sid\": \"SMretried\"}")));
+        String customer = customer("Rita Retry", phone, null);
+        String unique = String.valueOf(TICKETS.incrementAndGet());
+        String key = Samples.paymentFailedKey(unique);
+        String event = Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer);
+        try {
+            assertThat(postSigned("/webhooks/billing", event, billingSignature(event))).isEqualTo(202);
+            await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "sms").get("state")));
+            assertThat(attempts(key, "sms")).extracting(a -> a.get("outcome")).containsExactly("RETRYING", "SENT");
+            List<Long> arrivals = infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1))))
+                    .stream().map(request -> request.getLoggedDate().getTime()).sorted().toList();
+            assertThat(arrivals).hasSize(2);
+            // The retry follows 200 ms after the 503 (local profile), but at herald.sms.rate-per-second 1 the provider may get
+            // one SMS per 1.05 s: the retry waited for a permit of its own (less a margin for the time from grant to request).
+            assertThat(arrivals.get(1) - arrivals.get(0)).as("ms between the first call and its retry").isGreaterThanOrEqualTo(900);
+        } finally {
+            infra.providers().removeStub(busy);
+            infra.providers().removeStub(answering);
+        }
     }
 
     @Test

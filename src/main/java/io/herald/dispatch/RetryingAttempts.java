@@ -8,17 +8,22 @@ import org.springframework.stereotype.Component;
 
 /**
  * Runs before each redelivery of a channel route (onRedeliveryRef in routes/error-handling):
- * keeps the attempt that just failed, with the provider's status and the reason, as RETRYING.
+ * keeps the attempt that just failed, with the provider's status and the reason, as RETRYING, and
+ * takes a fresh permit of the channel's shared rate limit for the retry. Camel's redelivery repeats
+ * only the provider call that failed, not the route's rate-limit step before it, so without this the
+ * retry would go out on its first attempt's permit, one request more than the bucket granted.
  */
 @Component("retryingAttempts")
 public class RetryingAttempts implements Processor {
 
     private final DeliveryLedger ledger;
     private final HeraldMetrics metrics;
+    private final ProviderPermits permits;
 
-    public RetryingAttempts(DeliveryLedger ledger, HeraldMetrics metrics) {
+    public RetryingAttempts(DeliveryLedger ledger, HeraldMetrics metrics, ProviderPermits permits) {
         this.ledger = ledger;
         this.metrics = metrics;
+        this.permits = permits;
     }
 
     @Override
@@ -31,7 +36,11 @@ public class RetryingAttempts implements Processor {
             Object resend = exchange.getProperty(ChannelDelivery.RESEND);
             ledger.attempt(deliveryId, "RETRYING", ProviderErrors.statusOf(cause), (resend == null ? "" : "resend " + resend + ": ")
                     + ProviderErrors.readable(cause) + "; retry " + retry + " follows");
-            metrics.retry(exchange.getProperty(ChannelDelivery.CHANNEL, String.class));
+            String channel = exchange.getProperty(ChannelDelivery.CHANNEL, String.class);
+            metrics.retry(channel);
+            if (channel != null) {
+                permits.acquire(channel);
+            }
         }
     }
 }

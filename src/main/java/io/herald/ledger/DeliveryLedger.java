@@ -128,7 +128,7 @@ public class DeliveryLedger {
      */
     public Optional<Claim> claimForSending(long notificationId, String channel, String recipientMasked, String subject,
                                            String renderedBody) {
-        return grouped.write(claims, new ToClaim(notificationId, channel, recipientMasked, subject, renderedBody, UUID.randomUUID()));
+        return grouped.write(claims, new ToClaim(notificationId, channel, recipientMasked, subject, renderedBody, newClaimToken()));
     }
 
     /** Claims a group's deliveries in one statement; a claim whose row is settled comes back empty. */
@@ -181,7 +181,7 @@ public class DeliveryLedger {
 
     /** Claims a resend (just requested, or parked and due) for its send, with a fresh token. */
     public Optional<Claim> claimResend(long resendId) {
-        UUID token = UUID.randomUUID();
+        UUID token = newClaimToken();
         return jdbc.queryForList("""
                 UPDATE delivery_resend SET outcome = 'SENDING', claim_token = ?, next_attempt_at = NULL, updated_at = now()
                 WHERE id = ? AND outcome IN ('PENDING', 'PARKED') RETURNING delivery_id""", Long.class, token, resendId)
@@ -620,5 +620,14 @@ public class DeliveryLedger {
                 finalState, reason, delivery.id(), finalState) == 1;
         attempt(delivery.id(), attemptOutcome, null, reason);
         return new ReceiptMatch(delivery.id(), delivery.state(), applied);
+    }
+
+    /**
+     * A claim token: unique, not secret (it only tells this claim from another). From ThreadLocalRandom rather than
+     * UUID.randomUUID, whose SecureRandom is one lock and a read of /dev/urandom for every delivery's claim.
+     */
+    private static UUID newClaimToken() {
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        return new UUID(random.nextLong(), random.nextLong());
     }
 }
