@@ -141,8 +141,14 @@ class ApprovalTest {
                 () -> call(ADMIN, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"ok by me\"}"));
         List<Integer> statuses = List.of(first.get().statusCode(), second.get().statusCode());
         assertThat(statuses).containsExactlyInAnyOrder(200, 409);
-        HttpResponse<String> lost = first.get().statusCode() == 409 ? first.get() : second.get();
-        assertThat(error(lost)).contains("notification " + id + " is already APPROVED by");
+        HttpResponse<String> won = first.get().statusCode() == 200 ? first.get() : second.get();
+        HttpResponse<String> lost = won == first.get() ? second.get() : first.get();
+        JsonNode decision = JSON.readTree(won.body());
+        assertThat(decision.get("state").asText()).isEqualTo("APPROVED");
+        assertThat(decision.get("message").asText()).isEqualTo("notification " + id + " approved: 1 delivery queued (email)");
+        String approver = decision.get("decidedBy").asText();
+        String comment = decision.get("comment").asText();
+        assertThat(error(lost)).startsWith("notification " + id + " is already APPROVED by " + approver + " at ");
 
         MimeMessage mail = awaitMailFor(large);
         assertThat(mail.getSubject()).isEqualTo("We refunded 1250.00 GBP");
@@ -151,9 +157,12 @@ class ApprovalTest {
         assertThat(pendingIds(APPROVER)).doesNotContain(id);
 
         // The timeline shows the hold and the decision, with who and why.
-        String timeline = as(OPERATOR, "GET", "/api/notifications/" + id, null).body();
-        assertThat(timeline).contains("AWAITING_APPROVAL", "awaiting approval: billing.charge_refunded with amountRefunded 1250.00 GBP",
-                "Approval: APPROVE", "refund agreed with the customer, ticket 5521");
+        JsonNode timeline = JSON.readTree(as(OPERATOR, "GET", "/api/notifications/" + id, null).body()).get("timeline");
+        assertThat(entry(timeline, "AWAITING_APPROVAL").get("detail").asText())
+                .startsWith("awaiting approval: billing.charge_refunded with amountRefunded 1250.00 GBP is above the approval threshold 1000");
+        JsonNode approved = entry(timeline, "Approval: APPROVE");
+        assertThat(approved.get("actor").asText()).isEqualTo(approver);
+        assertThat(approved.get("detail").asText()).isEqualTo("\"" + comment + "\" → notification " + id + " approved: 1 delivery queued (email)");
     }
 
     @Test
@@ -189,8 +198,13 @@ class ApprovalTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
         long id = notificationId(key);
 
-        HttpResponse<String> rejected = as(APPROVER, "POST", "/api/approvals/" + id + "/reject", "{\"comment\": \"wrong amount, billing reissues it\"}");
-        assertThat(rejected.statusCode()).isEqualTo(200);
+        // Rejected from the console's form this time.
+        HttpResponse<String> rejected = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/console/approvals/" + id + "/reject"))
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(APPROVER.getBytes(StandardCharsets.UTF_8)))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("comment=wrong+amount%2C+billing+reissues+it")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(rejected.statusCode()).isEqualTo(302);
+        assertThat(rejected.headers().firstValue("Location").orElse("")).endsWith("/console/approvals");
         assertThat(delivery(key)).containsEntry("state", "REJECTED")
                 .containsEntry("reason", "rejected by approver: wrong amount, billing reissues it; not sent");
         HttpResponse<String> late = as(ADMIN, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"send anyway\"}");
@@ -318,6 +332,16 @@ class ApprovalTest {
                 return false;
             }
         }).toList();
+    }
+
+    /** The first timeline entry whose "what" is this. */
+    private static JsonNode entry(JsonNode timeline, String what) {
+        for (JsonNode entry : timeline) {
+            if (entry.get("what").asText().equals(what)) {
+                return entry;
+            }
+        }
+        throw new AssertionError("no '" + what + "' in the timeline: " + timeline);
     }
 
     private static String error(HttpResponse<String> response) throws IOException {
