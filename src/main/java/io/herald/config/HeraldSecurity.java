@@ -124,6 +124,8 @@ public class HeraldSecurity {
                 .requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/info", "/actuator/prometheus").permitAll()
                 .requestMatchers("/login", "/error", "/console.css").permitAll()
                 .requestMatchers("/actuator/**", "/console/config").hasRole("ADMIN")
+                .requestMatchers(HttpMethod.POST, "/console/approvals/*/*", "/api/approvals/*/*").hasRole("APPROVER")   // issue 16
+                .requestMatchers(HttpMethod.GET, "/api/approvals").hasRole("VIEWER")   // recipients masked for viewers
                 .requestMatchers(HttpMethod.GET, "/console", "/console/**").hasRole("VIEWER")
                 .requestMatchers("/console/**").hasRole("OPERATOR")
                 .requestMatchers(HttpMethod.GET, "/api/customers/*/inbox").hasAnyRole("APP", "OPERATOR")
@@ -155,10 +157,14 @@ public class HeraldSecurity {
         return CookieSameSiteSupplier.ofLax();
     }
 
-    /** An admin may do what an operator may, an operator what a viewer may. APP stands apart. */
+    /**
+     * An admin may do what an operator may, an operator what a viewer may. An approver (approval before send) reads what a
+     * viewer reads and decides approvals; an admin may too, four eyes still applying. APP stands apart.
+     */
     @Bean
     static RoleHierarchy heraldRoles() {
-        return RoleHierarchyImpl.fromHierarchy("ROLE_ADMIN > ROLE_OPERATOR\nROLE_OPERATOR > ROLE_VIEWER");
+        return RoleHierarchyImpl.fromHierarchy("ROLE_ADMIN > ROLE_OPERATOR\nROLE_OPERATOR > ROLE_VIEWER"
+                + "\nROLE_ADMIN > ROLE_APPROVER\nROLE_APPROVER > ROLE_VIEWER");   // approver: approval before send (issue 16)
     }
 
     @Bean

@@ -12,7 +12,8 @@ import org.springframework.security.crypto.password.PasswordEncoder;
 
 /**
  * The people who may log in, with one role each: VIEWER (reads, sensitive values masked),
- * OPERATOR (acts on failures) or ADMIN (also Hawtio, Jolokia, actuator); APP is for a listed client
+ * OPERATOR (acts on failures) or ADMIN (also Hawtio, Jolokia, actuator); APPROVER decides notifications held for approval
+ * (io.herald.approval; reads like a viewer, recipients unmasked); APP is for a listed client
  * account of the product's in-app inbox (its customers' inbox only). For larger setups, OIDC
  * (io.herald.security.OidcSettings) adds the provider's users beside these. Two sources:
  * herald.security.users (a list; the local profile's demo users) and one account per role from
@@ -22,7 +23,7 @@ import org.springframework.security.crypto.password.PasswordEncoder;
 @ConfigurationProperties("herald")
 public record HeraldUsers(Account admin, Account operator, Account viewer, Security security) {
 
-    static final Set<String> ROLES = Set.of("VIEWER", "OPERATOR", "ADMIN", "APP");
+    static final Set<String> ROLES = Set.of("VIEWER", "OPERATOR", "ADMIN", "APP", "APPROVER");
 
     public record Account(String username, String password) {
     }
@@ -45,7 +46,7 @@ public record HeraldUsers(Account admin, Account operator, Account viewer, Secur
             String key = "herald.security.users[" + i + "]";
             String role = entry.role() == null ? "" : entry.role().strip().toUpperCase();
             if (!ROLES.contains(role)) {
-                throw new IllegalStateException(key + ".role must be one of VIEWER, OPERATOR, ADMIN, APP; was '" + entry.role() + "'");
+                throw new IllegalStateException(key + ".role must be one of VIEWER, OPERATOR, ADMIN, APP, APPROVER; was '" + entry.role() + "'");
             }
             if (blank(entry.username()) || blank(entry.password())) {
                 throw new IllegalStateException(key + " needs a username and a password");

@@ -97,7 +97,8 @@ public class NotificationTimeline {
                 continue;   // shown with the quarantine history
             }
             String channel = deliveries.stream().filter(d -> d.id() == action.targetId()).map(Delivery::channel).findFirst().orElse(null);
-            timeline.add(new Entry(action.actedAt(), channel, "Operator: " + action.action(), actionDetail(action, masked), action.actor()));
+            String who = action.target().equals("approval") ? "Approval: " : "Operator: ";   // approve, reject, expire (issue 16)
+            timeline.add(new Entry(action.actedAt(), channel, who + action.action(), actionDetail(action, masked), action.actor()));
         }
         timeline.sort(Comparator.comparing(Entry::at, Comparator.nullsFirst(Comparator.naturalOrder())));
         return Optional.of(new View(notificationId, (String) n.get("idempotency_key"), (String) n.get("source"),

@@ -10,6 +10,7 @@ import java.util.Set;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.approval.Approvals;
 import io.herald.identity.Customer;
 import io.herald.identity.CustomerDirectory;
 import io.herald.ledger.DeliveryLedger;
@@ -52,9 +53,12 @@ public class DispatchPlanner {
     private final ChannelSenders senders;
     private final CamelContext camel;
     private final ProducerTemplate producer;
+    private final Approvals approvals;
 
     public DispatchPlanner(ObjectMapper json, NotificationCatalog catalog, JdbcTemplate jdbc, CustomerDirectory directory,
-                           DeliveryLedger ledger, NotificationLedger notifications, ChannelSenders senders, CamelContext camel, ProducerTemplate producer) {
+                           DeliveryLedger ledger, NotificationLedger notifications, ChannelSenders senders, CamelContext camel, ProducerTemplate producer,
+                           Approvals approvals) {
+        this.approvals = approvals;
         this.json = json;
         this.catalog = catalog;
         this.jdbc = jdbc;
@@ -99,6 +103,7 @@ public class DispatchPlanner {
         Map<String, Known> known = known(readable);
         List<DeliveryLedger.Queued> queued = new ArrayList<>();
         List<Exchange> digestWaits = new ArrayList<>();
+        List<Approvals.Hold> held = new ArrayList<>();
         Set<String> woken = new LinkedHashSet<>();
         for (Read read : readable) {
             CanonicalNotification notification = read.notification();
@@ -116,6 +121,12 @@ public class DispatchPlanner {
                 continue;
             }
             List<String> channels = entry.firstSuccess() ? entry.channels().subList(0, 1) : entry.channels();
+            String approvalRule = Approvals.holdReason(entry, notification);
+            if (approvalRule != null) {   // held AWAITING_APPROVAL: the same deliveries, queued only once approved (io.herald.approval)
+                held.add(new Approvals.Hold(ledgerRow.notificationId(), approvalRule, channels.stream().map(channel -> new DeliveryLedger.Queued(
+                        ledgerRow.notificationId(), channel, OPS_WEBHOOK.equals(channel) ? null : notification.customerId())).toList()));
+                continue;
+            }
             for (String channel : channels) {
                 if (OPS_WEBHOOK.equals(channel) && !entry.opsEach()) {
                     digestWaits.add(digestWait(notification, ledgerRow));
@@ -128,6 +139,7 @@ public class DispatchPlanner {
             }
         }
         ledger.queue(queued);
+        approvals.hold(held);
         notifications.markRouted(known.values().stream().map(Known::notificationId).toList());
         for (Exchange wait : digestWaits) {
             producer.send("direct:deliver-ops_digest", wait);

@@ -37,7 +37,8 @@ public class DeliveryLedger {
 
     /** States after which the channel is never sent again, except by an audited resend. */
     static final Set<String> SETTLED = Set.of("SENDING", "SENT", "DELIVERED", "BOUNCED", "SKIPPED", "FAILED", "DISMISSED", "UNCERTAIN",
-            "UNDELIVERED", "COMPLAINED");   // the last two: receipts (issue 13)
+            "UNDELIVERED", "COMPLAINED",   // receipts (issue 13)
+            "AWAITING_APPROVAL", "REJECTED", "EXPIRED");   // approval before send (issue 16): sent only once approved
     private static final String SETTLED_LIST = SETTLED.stream().sorted().map(state -> "'" + state + "'").collect(Collectors.joining(", "));
     /** States a successful resend moves the delivery out of (to SENT); a SENT or DELIVERED record is never changed by a resend. */
     private static final String NOT_RECEIVED = "'FAILED', 'UNCERTAIN', 'DISMISSED', 'SKIPPED', 'BOUNCED', 'UNDELIVERED'";
@@ -620,6 +621,69 @@ public class DeliveryLedger {
                 finalState, reason, delivery.id(), finalState) == 1;
         attempt(delivery.id(), attemptOutcome, null, reason);
         return new ReceiptMatch(delivery.id(), delivery.state(), applied);
+    }
+
+    /**
+     * Approval before send (issue 16, io.herald.approval.Approvals owns the decision): the deliveries dispatch would
+     * have queued are recorded AWAITING_APPROVAL instead, not due, with the reason and an attempt each, so no sender
+     * takes them. A row already there (the notification read again) stays as it is. Returns the rows added.
+     */
+    public int hold(List<Queued> deliveries, String reason) {
+        if (deliveries.isEmpty()) {
+            return 0;
+        }
+        Long[] notifications = deliveries.stream().map(Queued::notificationId).toArray(Long[]::new);
+        String[] channels = deliveries.stream().map(Queued::channel).toArray(String[]::new);
+        String[] customers = deliveries.stream().map(Queued::customerId).toArray(String[]::new);
+        return jdbc.update(con -> {
+            PreparedStatement statement = con.prepareStatement("""
+                    WITH held AS (INSERT INTO delivery (notification_id, channel, state, customer_id, reason)
+                                  SELECT q.notification_id, q.channel, 'AWAITING_APPROVAL', q.customer_id, ?
+                                  FROM unnest(?::bigint[], ?::varchar[], ?::varchar[]) WITH ORDINALITY AS q(notification_id, channel, customer_id, n)
+                                  ORDER BY q.n
+                                  ON CONFLICT (notification_id, channel) DO NOTHING RETURNING id)
+                    INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, 'AWAITING_APPROVAL', ? FROM held""");
+            statement.setString(1, reason);
+            statement.setArray(2, con.createArrayOf("bigint", notifications));
+            statement.setArray(3, con.createArrayOf("varchar", channels));
+            statement.setArray(4, con.createArrayOf("varchar", customers));
+            statement.setString(5, reason);
+            return statement;
+        });
+    }
+
+    /**
+     * Approved: the notification's held deliveries are queued PENDING and due now, exactly as dispatch queues them
+     * (the channels' senders take them from here), each with an attempt saying who approved. Returns their channels.
+     */
+    public List<String> releaseHeld(long notificationId, String reason) {
+        return jdbc.queryForList("""
+                WITH released AS (UPDATE delivery SET state = 'PENDING', reason = NULL, next_attempt_at = now(), updated_at = now()
+                                  WHERE notification_id = ? AND state = 'AWAITING_APPROVAL' RETURNING id, channel),
+                     noted AS (INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, 'APPROVED', ? FROM released)
+                SELECT channel FROM released""", String.class, notificationId, reason);
+    }
+
+    /**
+     * Rejected or expired: the held deliveries of these notifications end {@code state} (REJECTED or EXPIRED), final,
+     * never sent, with the reason and an attempt each. Returns how many deliveries it ended.
+     */
+    public int endHeld(Collection<Long> notificationIds, String state, String reason) {
+        if (!Set.of("REJECTED", "EXPIRED").contains(state)) {
+            throw new IllegalArgumentException("a held delivery ends REJECTED or EXPIRED, not " + state);
+        }
+        return jdbc.update(con -> {
+            PreparedStatement statement = con.prepareStatement("""
+                    WITH ended AS (UPDATE delivery SET state = ?, reason = ?, next_attempt_at = NULL, updated_at = now()
+                                   WHERE notification_id = ANY(?) AND state = 'AWAITING_APPROVAL' RETURNING id)
+                    INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, ?, ? FROM ended""");
+            statement.setString(1, state);
+            statement.setString(2, reason);
+            statement.setArray(3, con.createArrayOf("bigint", notificationIds.toArray()));
+            statement.setString(4, state);
+            statement.setString(5, reason);
+            return statement;
+        });
     }
 
     /**

@@ -2,6 +2,7 @@ package io.herald.notification;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,6 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import io.herald.config.HeraldSettings;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -35,9 +38,15 @@ public class NotificationCatalog {
      * them in order and stops at the first one sent. templates names the folder under templates/;
      * window is how long after the event the message is still worth sending. ops says how its
      * ops_webhook channel is posted: "digest" (default, grouped with others of the type) or "each".
+     * approval, when set, holds its notifications for an approver (null: sent without approval).
      */
     public record Entry(String type, String category, String priority, List<String> channels, String strategy,
-                        String templates, Duration window, String ops) {
+                        String templates, Duration window, String ops, Approval approval) {
+        public Entry(String type, String category, String priority, List<String> channels, String strategy,
+                     String templates, Duration window, String ops) {
+            this(type, category, priority, channels, strategy, templates, window, ops, null);
+        }
+
         public boolean firstSuccess() {
             return "first-success".equals(strategy);
         }
@@ -45,6 +54,38 @@ public class NotificationCatalog {
         /** Its ops webhook posts go out one per notification rather than grouped in a digest. */
         public boolean opsEach() {
             return "each".equals(ops);
+        }
+    }
+
+    /**
+     * approval: required (every notification of the type), or {field: amountRefunded, above: 1000}: only when the
+     * number at the start of data.&lt;field&gt; ("1250.00 GBP" reads 1250.00) is above the threshold. A notification whose
+     * field is missing or not a number is held too: when in doubt, a person decides.
+     */
+    public record Approval(String field, BigDecimal above) {
+        private static final Pattern LEADING_NUMBER = Pattern.compile("^\\s*(-?\\d+(?:\\.\\d+)?)");
+
+        public static Approval always() {
+            return new Approval(null, null);
+        }
+
+        /** Why this notification must be approved before it is sent, in words; null when it need not be. */
+        public String holdReason(CanonicalNotification notification) {
+            if (field == null) {
+                return "every " + notification.type() + " notification needs an approver (config/catalog.yaml: approval: required)";
+            }
+            Object value = notification.data() == null ? null : notification.data().get(field);
+            Matcher number = LEADING_NUMBER.matcher(value == null ? "" : String.valueOf(value));
+            if (!number.find()) {
+                return notification.type() + " needs an approver above " + above.toPlainString() + " in data." + field
+                        + ", and this one's " + field + " is " + (value == null ? "missing" : "not a number (" + value + ")")
+                        + ": held for a person to decide";
+            }
+            BigDecimal amount = new BigDecimal(number.group(1));
+            return amount.compareTo(above) > 0
+                    ? notification.type() + " with " + field + " " + value + " is above the approval threshold " + above.toPlainString()
+                    + " (config/catalog.yaml)"
+                    : null;
         }
     }
 
@@ -128,10 +169,46 @@ public class NotificationCatalog {
             if (!OPS_MODES.contains(ops)) {
                 throw invalid(file, key + ".ops", "must be one of " + OPS_MODES + " (how its ops_webhook posts go out), was " + ops);
             }
+            Approval approval = approval(file, key + ".approval", settings.get("approval"));
+            if (approval != null && channels.contains("ops_webhook") && !"each".equals(ops)) {
+                throw invalid(file, key + ".ops", "must be 'each' for a type that requires approval: a digest would post the"
+                        + " ops webhook before the approver decided");
+            }
             entries.put(String.valueOf(name), new Entry(String.valueOf(name), category, priority,
-                    channels.stream().map(String::valueOf).toList(), strategy, templates, window, ops));
+                    channels.stream().map(String::valueOf).toList(), strategy, templates, window, ops, approval));
         });
         return Map.copyOf(entries);
+    }
+
+    /** approval: absent (none), "required", or {field: &lt;data field&gt;, above: &lt;number&gt;}. */
+    private static Approval approval(Path file, String key, Object value) {
+        String usage = "must be 'required' or a threshold {field: <data field>, above: <number>}, e.g. {field: amountRefunded, above: 1000}";
+        if (value == null) {
+            return null;
+        }
+        if (value instanceof String text) {
+            if (text.strip().equals("required")) {
+                return Approval.always();
+            }
+            throw invalid(file, key, usage + "; was '" + text + "'");
+        }
+        if (!(value instanceof Map<?, ?> threshold)) {
+            throw invalid(file, key, usage + "; was " + value);
+        }
+        for (Object name : threshold.keySet()) {
+            if (!Set.of("field", "above").contains(String.valueOf(name))) {
+                throw invalid(file, key + "." + name, "is not a setting of approval; " + usage);
+            }
+        }
+        String field = text(threshold.get("field"));
+        if (field == null) {
+            throw invalid(file, key + ".field", "is required: the data field whose amount is compared (e.g. amountRefunded)");
+        }
+        try {
+            return new Approval(field, new BigDecimal(String.valueOf(threshold.get("above")).strip()));
+        } catch (NumberFormatException e) {
+            throw invalid(file, key + ".above", "must be a number (e.g. 1000), was '" + threshold.get("above") + "'");
+        }
     }
 
     /** An ISO-8601 duration (PT15M, PT24H, P3D): required, positive. */

@@ -198,13 +198,13 @@ public class FailureAlerts {
                 SELECT d.id, d.notification_id, d.channel, d.state, d.reason, d.updated_at, d.window_missed_at, d.sent_at,
                        n.type, n.occurred_at, n.window_deadline
                 FROM delivery d JOIN notification n ON n.id = d.notification_id
-                WHERE d.alerted_at IS NULL AND (d.state IN ('FAILED', 'UNCERTAIN') OR d.window_missed_at IS NOT NULL)
+                WHERE d.alerted_at IS NULL AND (d.state IN ('FAILED', 'UNCERTAIN', 'EXPIRED') OR d.window_missed_at IS NOT NULL)
                 ORDER BY d.id LIMIT ?""", this::delivery, BATCH);
     }
 
     private FailureRow delivery(ResultSet row, int n) throws SQLException {
         String state = row.getString("state");
-        boolean failed = "FAILED".equals(state) || "UNCERTAIN".equals(state);
+        boolean failed = "FAILED".equals(state) || "UNCERTAIN".equals(state) || "EXPIRED".equals(state);   // EXPIRED: approval (issue 16)
         Timestamp occurred = row.getTimestamp("occurred_at");
         Timestamp deadline = row.getTimestamp("window_deadline");
         Duration window = occurred == null || deadline == null ? null : Duration.between(occurred.toInstant(), deadline.toInstant());

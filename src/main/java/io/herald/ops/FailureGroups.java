@@ -63,6 +63,10 @@ public class FailureGroups {
                     + (row.window() == null ? "" : " (" + human(row.window()) + " from the event)"),
                     "delivery", example, links.notification(row.notificationId()),
                     links.failures("state", "WINDOW_MISSED", "type", row.detail(), "channel", row.where()), 1, row.at(), row.at());
+            case "EXPIRED" -> new FailureGroup(keyOf(row), row.detail() + " by " + channel(row.where())
+                    + " not sent - nobody approved or rejected it in time (herald.approvals.expire-after); issue it again at the source if"
+                    + " it must still go out", "delivery", example, links.notification(row.notificationId()),
+                    links.notification(row.notificationId()), 1, row.at(), row.at());
             case "QUARANTINED" -> new FailureGroup(keyOf(row), capitalised(row.where()) + " events quarantined at step "
                     + row.detail() + " - they did not become notifications; fix the cause, then re-drive them",
                     "event", example, links.quarantined(row.id()),
@@ -77,6 +81,7 @@ public class FailureGroups {
         String key = switch (row.kind()) {
             case "FAILED" -> "FAILED|" + row.where() + "|" + status(row.reason()) + "|" + reasonClass(row.reason());
             case "UNCERTAIN" -> "UNCERTAIN|" + row.where();
+            case "EXPIRED" -> "EXPIRED|" + row.detail() + "|" + row.where();
             case "WINDOW" -> "WINDOW|" + row.detail() + "|" + row.where() + "|" + (row.sentLate() ? "late" : "unsent");
             case "QUARANTINED" -> "QUARANTINED|" + row.where() + "|" + row.detail() + "|" + reasonClass(row.reason());
             default -> row.kind() + "|" + row.where() + "|" + reasonClass(row.reason());

@@ -17,7 +17,7 @@ public record OidcSettings(String issuerUri, String clientId, String clientSecre
 
     static final String FILE = "config/application.yaml (or HERALD_SECURITY_OIDC_*)";
     /** What a claim value may grant; APP is the product's in-app inbox client (its customers' inbox, nothing else). */
-    public static final Set<String> ROLES = Set.of("VIEWER", "OPERATOR", "ADMIN", "APP");
+    public static final Set<String> ROLES = Set.of("VIEWER", "OPERATOR", "ADMIN", "APP", "APPROVER");
 
     public OidcSettings {
         rolesClaim = blank(rolesClaim) ? "roles" : rolesClaim.strip();
@@ -41,7 +41,7 @@ public record OidcSettings(String issuerUri, String clientId, String clientSecre
         roleMapping.forEach((value, role) -> {
             if (role == null || !ROLES.contains(role.strip().toUpperCase())) {
                 throw new IllegalStateException(FILE + ": herald.security.oidc.role-mapping." + value
-                        + " must be one of VIEWER, OPERATOR, ADMIN, APP; was '" + role + "'");
+                        + " must be one of VIEWER, OPERATOR, ADMIN, APP, APPROVER; was '" + role + "'");
             }
         });
         return this;

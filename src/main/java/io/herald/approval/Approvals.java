@@ -1,0 +1,280 @@
+package io.herald.approval;
+
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.config.ApprovalSettings;
+import io.herald.console.AuditTrail;
+import io.herald.console.ViewerMasking;
+import io.herald.dispatch.ChannelSenders;
+import io.herald.dispatch.MessagePreview;
+import io.herald.identity.CustomerDirectory;
+import io.herald.ledger.DeliveryLedger;
+import io.herald.notification.CanonicalNotification;
+import io.herald.notification.InvalidNotification;
+import io.herald.notification.NotificationCatalog;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpStatus;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Approval before send (issue 16). The owner of the approval table's state machine: AWAITING, then APPROVED,
+ * REJECTED or EXPIRED, each decided by one conditional UPDATE, so a double click or two approvers at once decide
+ * once. Dispatch holds a notification whose catalog type requires it ({@link #hold}); an approver approves it (its
+ * deliveries are queued as dispatch would have) or rejects it (they end REJECTED with the approver's words), with a
+ * comment, audited; four eyes: the person who triggered it (re-drove its event, resent it) may not approve it. One
+ * not decided within herald.approvals.expire-after expires: its deliveries end EXPIRED and are alerted as failures.
+ */
+@Component
+public class Approvals {
+
+    /** The actor recorded for an expiry. */
+    static final String HERALD = "Herald";
+
+    /** One notification held by dispatch: its ledger id, why it needs approval, and the deliveries dispatch would have queued. */
+    public record Hold(long notificationId, String rule, List<DeliveryLedger.Queued> deliveries) {
+    }
+
+    /** A notification awaiting approval as the console and the API show it. */
+    public record Pending(long notificationId, String type, String customerId, String rule, Instant requestedAt, Instant expiresAt,
+                          List<String> triggeredBy, List<MessagePreview.Channel> channels) {
+    }
+
+    /** What a decision did. */
+    public record Decision(long notificationId, String state, String decidedBy, String comment, List<String> channels, String message) {
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(Approvals.class);
+
+    private final JdbcTemplate jdbc;
+    private final TransactionTemplate transaction;
+    private final DeliveryLedger ledger;
+    private final AuditTrail audit;
+    private final NotificationCatalog catalog;
+    private final CustomerDirectory directory;
+    private final MessagePreview preview;
+    private final ViewerMasking masking;
+    private final ChannelSenders senders;
+    private final ObjectMapper json;
+    private final ApprovalSettings settings;
+
+    public Approvals(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger ledger, AuditTrail audit,
+                     NotificationCatalog catalog, CustomerDirectory directory, MessagePreview preview, ViewerMasking masking,
+                     ChannelSenders senders, ObjectMapper json, ApprovalSettings settings) {
+        this.jdbc = jdbc;
+        this.transaction = transaction;
+        this.ledger = ledger;
+        this.audit = audit;
+        this.catalog = catalog;
+        this.directory = directory;
+        this.preview = preview;
+        this.masking = masking;
+        this.senders = senders;
+        this.json = json;
+        this.settings = settings;
+    }
+
+    /** Why this notification must wait for an approver (null: it is sent at once), from its catalog entry. */
+    public static String holdReason(NotificationCatalog.Entry entry, CanonicalNotification notification) {
+        return entry.approval() == null ? null : entry.approval().holdReason(notification);
+    }
+
+    /**
+     * Dispatch's hold: the deliveries become AWAITING_APPROVAL and each notification gets its approval row, expiring
+     * after herald.approvals.expire-after. Safe to run again for the same notifications (a batch read again).
+     */
+    public void hold(List<Hold> holds) {
+        for (Hold hold : holds) {
+            ledger.hold(hold.deliveries(), "awaiting approval: " + hold.rule());
+            jdbc.update("""
+                    INSERT INTO approval (notification_id, rule, expires_at) VALUES (?, ?, now() + make_interval(secs => ?))
+                    ON CONFLICT (notification_id) DO NOTHING""", hold.notificationId(), hold.rule(), settings.expireAfter().toSeconds());
+        }
+    }
+
+    /** The notifications awaiting approval, oldest first, with what each channel would send (masked for viewers). */
+    public List<Pending> awaiting(boolean masked, int limit) {
+        List<Map<String, Object>> rows = jdbc.queryForList("""
+                SELECT a.notification_id, a.rule, a.requested_at, a.expires_at, n.type, n.customer_id, n.canonical::text AS canonical
+                FROM approval a JOIN notification n ON n.id = a.notification_id
+                WHERE a.state = 'AWAITING' ORDER BY a.expires_at, a.notification_id LIMIT ?""", limit);
+        List<Pending> pending = new ArrayList<>();
+        for (Map<String, Object> row : rows) {
+            pending.add(pending(row, masked));
+        }
+        return pending;
+    }
+
+    public Optional<Pending> find(long notificationId, boolean masked) {
+        return jdbc.queryForList("""
+                SELECT a.notification_id, a.rule, a.requested_at, a.expires_at, n.type, n.customer_id, n.canonical::text AS canonical
+                FROM approval a JOIN notification n ON n.id = a.notification_id
+                WHERE a.notification_id = ? AND a.state = 'AWAITING'""", notificationId).stream().findFirst().map(row -> pending(row, masked));
+    }
+
+    private Pending pending(Map<String, Object> row, boolean masked) {
+        long id = ((Number) row.get("notification_id")).longValue();
+        String type = (String) row.get("type");
+        List<String> channels = jdbc.queryForList("SELECT channel FROM delivery WHERE notification_id = ? AND state = 'AWAITING_APPROVAL'"
+                + " ORDER BY id", String.class, id);
+        List<MessagePreview.Channel> previews;
+        try {
+            CanonicalNotification notification = json.readValue((String) row.get("canonical"), CanonicalNotification.class);
+            previews = preview.of(notification, catalog.entry(type), channels, directory.find(notification.customerId()).orElse(null));
+        } catch (InvalidNotification e) {
+            previews = channels.stream().map(c -> new MessagePreview.Channel(c, null, null, null, null,
+                    "type " + type + " is no longer in the notification catalog: it cannot be sent; reject it")).toList();
+        } catch (Exception e) {
+            log.warn("Notification {}: its stored canonical form could not be read for the approval preview", id, e);
+            previews = channels.stream().map(c -> new MessagePreview.Channel(c, null, null, null, null,
+                    "its stored notification cannot be read, so the message cannot be shown; reject it")).toList();
+        }
+        if (masked) {
+            previews = previews.stream().map(p -> new MessagePreview.Channel(p.channel(), p.recipientMasked(), p.recipientMasked(),
+                    masking.text(p.headline()), masking.text(p.text()), masking.text(p.problem()))).toList();
+        }
+        return new Pending(id, type, (String) row.get("customer_id"), (String) row.get("rule"), instant(row.get("requested_at")),
+                instant(row.get("expires_at")), triggeredBy(id), previews);
+    }
+
+    /**
+     * Approved by {@code approver} with a comment: its deliveries are queued now, as dispatch would have queued them,
+     * and the channels' senders woken. Refused (with the reason) without a comment, for the person who triggered it,
+     * and when it is no longer awaiting approval (decided by someone else meanwhile, or expired).
+     */
+    public Decision approve(long notificationId, String approver, String comment) {
+        Decision decision = transaction.execute(status -> {
+            Instant started = Instant.now();
+            String said = requireComment(comment, "an approval");
+            requireAwaiting(notificationId);
+            List<String> triggered = triggeredBy(notificationId);
+            if (triggered.contains(approver)) {
+                throw new ApprovalRefused(HttpStatus.FORBIDDEN, approver + " may not approve notification " + notificationId + ": they triggered or edited it"
+                        + " (see its timeline), and four eyes means another approver decides");
+            }
+            decide(notificationId, "APPROVED", approver, said);
+            List<String> channels = ledger.releaseHeld(notificationId, "approved by " + approver + ": " + said);
+            String message = "notification " + notificationId + " approved: " + channels.size() + " deliver" + (channels.size() == 1 ? "y" : "ies")
+                    + " queued" + (channels.isEmpty() ? "" : " (" + String.join(", ", channels) + ")");
+            audit.record(started, approver, "APPROVE", "approval", notificationId, notificationId, said, message);
+            return new Decision(notificationId, "APPROVED", approver, said, channels, message);
+        });
+        senders.wake(decision.channels());
+        log.info("Notification {} approved by {}: {} queued", notificationId, approver, decision.channels());
+        return decision;
+    }
+
+    /** Rejected by {@code approver} with a comment: its deliveries end REJECTED with "rejected by X: comment", never sent. */
+    public Decision reject(long notificationId, String approver, String comment) {
+        return transaction.execute(status -> {
+            Instant started = Instant.now();
+            String said = requireComment(comment, "a rejection");
+            requireAwaiting(notificationId);
+            decide(notificationId, "REJECTED", approver, said);
+            int ended = ledger.endHeld(List.of(notificationId), "REJECTED", "rejected by " + approver + ": " + said + "; not sent");
+            String message = "notification " + notificationId + " rejected: " + ended + " deliver" + (ended == 1 ? "y" : "ies")
+                    + " REJECTED, nothing sent";
+            audit.record(started, approver, "REJECT", "approval", notificationId, notificationId, said, message);
+            log.info("Notification {} rejected by {}", notificationId, approver);
+            return new Decision(notificationId, "REJECTED", approver, said, List.of(), message);
+        });
+    }
+
+    /**
+     * The expiry sweep (routes/approvals.camel.yaml): notifications awaiting approval past their expiry, at most
+     * herald.approvals.batch-size, expire in one UPDATE ... RETURNING (rows another instance is expiring are skipped);
+     * their deliveries end EXPIRED with the reason (FailureAlerts posts them to the ops webhook like failures) and
+     * each expiry is audited. Returns how many expired.
+     */
+    public int expireDue() {
+        Duration after = settings.expireAfter();
+        String reason = "not approved or rejected within " + human(after) + " (herald.approvals.expire-after): expired, not sent."
+                + " If it must still go out, have it issued again at the source";
+        Integer expired = transaction.execute(status -> {
+            List<Long> ids = jdbc.queryForList("""
+                    UPDATE approval SET state = 'EXPIRED', decided_by = ?, decided_at = now(), comment = ?
+                    WHERE notification_id IN (SELECT notification_id FROM approval WHERE state = 'AWAITING' AND expires_at <= now()
+                                              ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED)
+                    RETURNING notification_id""", Long.class, HERALD, reason, settings.batchSize());
+            if (ids.isEmpty()) {
+                return 0;
+            }
+            ledger.endHeld(ids, "EXPIRED", reason);
+            Instant now = Instant.now();
+            for (Long id : ids) {
+                audit.record(now, HERALD, "EXPIRE", "approval", id, id, null, reason);
+            }
+            return ids.size();
+        });
+        if (expired != null && expired > 0) {
+            log.warn("{} notification(s) awaiting approval expired unapproved after {}; not sent, alerted to the ops webhook", expired, after);
+        }
+        return expired == null ? 0 : expired;
+    }
+
+    /** The conditional UPDATE that decides once: refused if someone else decided (or it expired) meanwhile. */
+    private void decide(long notificationId, String state, String approver, String comment) {
+        int decided = jdbc.update("""
+                UPDATE approval SET state = ?, decided_by = ?, decided_at = now(), comment = ?
+                WHERE notification_id = ? AND state = 'AWAITING' AND expires_at > now()""", state, approver, comment, notificationId);
+        if (decided == 0) {
+            throw notAwaiting(notificationId);
+        }
+    }
+
+    private void requireAwaiting(long notificationId) {
+        Map<String, Object> row = jdbc.queryForList("SELECT state, expires_at FROM approval WHERE notification_id = ?", notificationId)
+                .stream().findFirst().orElseThrow(() -> new ApprovalRefused(HttpStatus.NOT_FOUND, "notification " + notificationId
+                        + " is not awaiting approval (no such notification, or its type needs none)"));
+        if (!"AWAITING".equals(row.get("state")) || !instant(row.get("expires_at")).isAfter(Instant.now())) {
+            throw notAwaiting(notificationId);
+        }
+    }
+
+    private ApprovalRefused notAwaiting(long notificationId) {
+        Map<String, Object> row = jdbc.queryForMap("SELECT state, decided_by, decided_at, expires_at FROM approval WHERE notification_id = ?",
+                notificationId);
+        String state = (String) row.get("state");
+        if ("AWAITING".equals(state)) {
+            return new ApprovalRefused(HttpStatus.CONFLICT, "notification " + notificationId + " passed its approval deadline "
+                    + instant(row.get("expires_at")) + " and is expiring: it can no longer be approved");
+        }
+        return new ApprovalRefused(HttpStatus.CONFLICT, "notification " + notificationId + " is already " + state
+                + (HERALD.equals(row.get("decided_by")) ? "" : " by " + row.get("decided_by")) + " at " + instant(row.get("decided_at"))
+                + ": nothing more to decide");
+    }
+
+    /** Who triggered or edited it (re-drove its event, resent it): they may not approve it. */
+    List<String> triggeredBy(long notificationId) {
+        return new ArrayList<>(new LinkedHashSet<>(jdbc.queryForList("""
+                SELECT actor FROM operator_action WHERE notification_id = ? AND action IN ('REDRIVE', 'RESEND', 'EDIT') ORDER BY id""",
+                String.class, notificationId)));
+    }
+
+    private static String requireComment(String comment, String what) {
+        if (comment == null || comment.isBlank()) {
+            throw new ApprovalRefused(HttpStatus.BAD_REQUEST, "say why: " + what + " needs a comment for the record");
+        }
+        return comment.strip();
+    }
+
+    private static String human(Duration duration) {
+        long hours = duration.toHours();
+        return hours > 0 && duration.equals(Duration.ofHours(hours)) ? hours + (hours == 1 ? " hour" : " hours")
+                : duration.toMinutes() + " minutes";
+    }
+
+    private static Instant instant(Object value) {
+        return value == null ? null : ((Timestamp) value).toInstant();
+    }
+}

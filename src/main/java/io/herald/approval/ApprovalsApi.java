@@ -1,0 +1,101 @@
+package io.herald.approval;
+
+import java.security.Principal;
+import java.util.List;
+import java.util.Map;
+
+import io.herald.config.HeraldOpenApi;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.ArraySchema;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * Notifications awaiting approval, for scripts and approvers: the list (with what each channel would send;
+ * recipients masked for viewers), approve and reject with a comment (approver role; audited; four eyes).
+ */
+@RestController
+@Tag(name = "Approvals", description = "Notifications held for an approver before they are sent")
+@RequestMapping("/api/approvals")
+public class ApprovalsApi {
+
+    static final int PAGE_SIZE = 200;
+    static final String LIST_EXAMPLE = """
+            [{"notificationId": 4211, "type": "billing.refund_issued", "customerId": "cus_RkT4aB7cD9eF1g",
+              "rule": "billing.refund_issued with amountRefunded 1250.00 GBP is above the approval threshold 1000 (config/catalog.yaml)",
+              "requestedAt": "2026-11-21T10:00:02Z", "expiresAt": "2026-11-22T10:00:02Z", "triggeredBy": [],
+              "channels": [{"channel": "email", "recipient": "o***@example.com", "recipientMasked": "o***@example.com",
+                            "headline": "Your refund of 1250.00 GBP", "text": "Hello Olivia, we refunded 1250.00 GBP ...", "problem": null}]}]""";
+    static final String DECISION_REQUEST = "{\"comment\": \"refund agreed with the customer by phone, ticket 5521\"}";
+    static final String APPROVED = """
+            {"notificationId": 4211, "state": "APPROVED", "decidedBy": "approver", "comment": "refund agreed with the customer by phone",
+             "channels": ["email"], "message": "notification 4211 approved: 1 delivery queued (email)"}""";
+    static final String REJECTED = """
+            {"notificationId": 4211, "state": "REJECTED", "decidedBy": "approver", "comment": "amount is wrong, billing reissues it",
+             "channels": [], "message": "notification 4211 rejected: 1 delivery REJECTED, nothing sent"}""";
+    static final String REFUSED = "{\"error\": \"notification 4211 is already APPROVED by approver at 2026-11-21T10:05:00Z: nothing more to decide\"}";
+    static final String FOUR_EYES = "{\"error\": \"operator may not approve notification 4211: they triggered or edited it (see its timeline), and four eyes means another approver decides\"}";
+
+    /** {"comment": "why"}: required. */
+    public record DecisionRequest(String comment) {
+    }
+
+    private final Approvals approvals;
+
+    public ApprovalsApi(Approvals approvals) {
+        this.approvals = approvals;
+    }
+
+    @Operation(summary = "Notifications awaiting approval, the first to expire first, with each channel's rendered message and recipient"
+            + " (masked for viewers)",
+            responses = @ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json",
+                    array = @ArraySchema(schema = @Schema(implementation = Approvals.Pending.class)), examples = @ExampleObject(value = LIST_EXAMPLE))))
+    @GetMapping
+    public List<Approvals.Pending> awaiting(Principal who) {
+        return approvals.awaiting(Approver.of(who).masked(), PAGE_SIZE);
+    }
+
+    @Operation(summary = "Approve with a comment (approver; audited): the deliveries are queued and sent; refused to the person who"
+            + " triggered or edited the notification (four eyes)",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json",
+                    schema = @Schema(implementation = DecisionRequest.class), examples = @ExampleObject(value = DECISION_REQUEST))),
+            responses = {@ApiResponse(responseCode = "200", description = "Approved", content = @Content(mediaType = "application/json",
+                    schema = @Schema(implementation = Approvals.Decision.class), examples = @ExampleObject(value = APPROVED))),
+                    @ApiResponse(responseCode = "400", description = "No comment given", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = "{\"error\": \"say why: an approval needs a comment for the record\"}"))),
+                    @ApiResponse(responseCode = "403", description = "Four eyes: the caller triggered or edited it", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = FOUR_EYES))),
+                    @ApiResponse(responseCode = "404", description = "Not awaiting approval", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = "{\"error\": \"notification 4211 is not awaiting approval (no such notification, or its type needs none)\"}"))),
+                    @ApiResponse(responseCode = "409", description = "Already decided or expired", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = REFUSED)))})
+    @PostMapping("/{notificationId}/approve")
+    public Approvals.Decision approve(@PathVariable long notificationId, @RequestBody(required = false) DecisionRequest request, Principal who) {
+        return approvals.approve(notificationId, Approver.of(who).name(), request == null ? null : request.comment());
+    }
+
+    @Operation(summary = "Reject with a comment (approver; audited): the deliveries end REJECTED with the approver's words, nothing is sent",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json",
+                    schema = @Schema(implementation = DecisionRequest.class), examples = @ExampleObject(value = DECISION_REQUEST))),
+            responses = {@ApiResponse(responseCode = "200", description = "Rejected", content = @Content(mediaType = "application/json",
+                    schema = @Schema(implementation = Approvals.Decision.class), examples = @ExampleObject(value = REJECTED))),
+                    @ApiResponse(responseCode = "400", description = "No comment given", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = "{\"error\": \"say why: a rejection needs a comment for the record\"}"))),
+                    @ApiResponse(responseCode = "404", description = "Not awaiting approval", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = "{\"error\": \"notification 4211 is not awaiting approval (no such notification, or its type needs none)\"}"))),
+                    @ApiResponse(responseCode = "409", description = "Already decided or expired", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = REFUSED)))})
+    @PostMapping("/{notificationId}/reject")
+    public Approvals.Decision reject(@PathVariable long notificationId, @RequestBody(required = false) DecisionRequest request, Principal who) {
+        return approvals.reject(notificationId, Approver.of(who).name(), request == null ? null : request.comment());
+    }
+
+    @ExceptionHandler(ApprovalRefused.class)
+    public ResponseEntity<Map<String, String>> refused(ApprovalRefused e) {
+        return ResponseEntity.status(e.status()).body(Map.of("error", e.getMessage()));
+    }
+}

@@ -1,0 +1,60 @@
+package io.herald.dispatch;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import io.herald.identity.Customer;
+import io.herald.notification.CanonicalNotification;
+import io.herald.notification.NotificationCatalog;
+
+import org.springframework.stereotype.Component;
+
+/**
+ * What a notification would send on each of its channels, rendered exactly as its sender renders it (same
+ * templates, same context, same recipient from the directory), without sending or recording anything: the
+ * approver reads it before deciding (io.herald.approval). A channel that could not be sent says why instead.
+ */
+@Component
+public class MessagePreview {
+
+    /** One channel: the recipient (and masked), the headline (subject or title) and the text, or why it would not be sent. */
+    public record Channel(String channel, String recipient, String recipientMasked, String headline, String text, String problem) {
+    }
+
+    private final TemplateRenderer templates;
+
+    public MessagePreview(TemplateRenderer templates) {
+        this.templates = templates;
+    }
+
+    public List<Channel> of(CanonicalNotification notification, NotificationCatalog.Entry entry, List<String> channels, Customer customer) {
+        List<Channel> previews = new ArrayList<>();
+        for (String channel : channels) {
+            if (customer == null) {
+                previews.add(new Channel(channel, null, null, null, null,
+                        "customer " + notification.customerId() + " is not in the directory: nothing would be sent"));
+                continue;
+            }
+            Recipients.Address address = Recipients.of(channel, customer);
+            if (!address.present()) {
+                previews.add(new Channel(channel, null, null, null, null, "customer has " + address.missing() + ": it would be skipped"));
+                continue;
+            }
+            String problem = Recipients.allowed(channel, entry.category(), customer) ? null
+                    : "customer opted out of " + channel + " for " + entry.category() + ": it would be skipped";
+            Map<String, Object> context = MessageContext.of(notification, customer);
+            try {
+                List<String> parts = ChannelDelivery.PARTS_BY_CHANNEL.get(channel);
+                String first = templates.render(entry.templates(), channel, parts.get(0), customer.locale(), context);
+                String second = parts.size() > 1 ? templates.render(entry.templates(), channel, parts.get(1), customer.locale(), context) : null;
+                previews.add(new Channel(channel, address.value(), address.masked(), second == null ? null : first,
+                        second == null ? first : second, problem));
+            } catch (TemplateMissing e) {
+                previews.add(new Channel(channel, address.value(), address.masked(), null, null,
+                        "its template does not render (" + e.getMessage() + "): it would fail; fix the template before approving"));
+            }
+        }
+        return previews;
+    }
+}
