@@ -26,7 +26,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Messages customers text to Herald's number (POST /webhooks/sms/inbound, Twilio-style, verified like the status
  * callbacks), owner of the inbound_sms table. The first word decides, in any case: STOP, STOPALL, UNSUBSCRIBE, CANCEL,
  * END or QUIT switch the customer's SMS consent off, START or UNSTOP back on, HELP is answered with
- * herald.sms.inbound.help-text; anything else is kept and changes nothing. The sender is matched by number to exactly
+ * herald.sms.inbound.help-text; anything else is kept and changes nothing. A message the provider classified itself
+ * (Twilio's OptOutType STOP, START or HELP, for keywords configured in its Advanced Opt-Out) counts as that keyword. The sender is matched by number to exactly
  * one customer of the directory; none or several: kept with the reason, nothing changed (never guessed).
  *
  * <p>Consent off is a suppression of the customer's number (the source: an OPT_OUT receipt), so the SMS senders'
@@ -79,7 +80,12 @@ public class InboundSms {
         String sid = SmsStatusCallbacks.first(form, "MessageSid", SmsStatusCallbacks.first(form, "SmsSid", null));
         String body = SmsStatusCallbacks.first(form, "Body", "");
         String keyword = keyword(body);
-        tx.executeWithoutResult(status -> record(from.strip(), sid == null || sid.isBlank() ? null : text(sid.strip(), 64), keyword, body));
+        String optOutType = SmsStatusCallbacks.first(form, "OptOutType", "").strip().toUpperCase(Locale.ROOT);
+        if (keyword == null && keyword(optOutType) != null) {
+            keyword = optOutType;   // a keyword configured at the provider (Twilio Advanced Opt-Out), classified by it
+        }
+        String word = keyword;
+        tx.executeWithoutResult(status -> record(from.strip(), sid == null || sid.isBlank() ? null : text(sid.strip(), 64), word, body));
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "text/xml; charset=UTF-8");
