@@ -50,8 +50,8 @@ class ReceiptsReportingTest extends HeraldIntegrationTest {
         // Email: one delivered then reported as spam, one bounced; SendGrid's retry of an event is not counted again.
         String happyMail = awaitMailFor(happy).getMessageID();
         String sadMail = awaitMailFor(sad).getMessageID();
-        String events = "[" + event(happyMail, "delivered", "d-" + happy) + "," + event(happyMail, "spamreport", "s-" + happy) + ","
-                + event(sadMail, "bounce", "b-" + sad) + "]";
+        String events = "[" + event(emailOf(happy), happyMail, "delivered", "d-" + happy) + ","
+                + event(emailOf(happy), happyMail, "spamreport", "s-" + happy) + "," + event(emailOf(sad), sadMail, "bounce", "b-" + sad) + "]";
         assertThat(emailEvents(events).statusCode()).isEqualTo(200);
         assertThat(emailEvents(events).statusCode()).isEqualTo(200);
         assertThat(delivery(happy, "email")).containsEntry("state", "COMPLAINED");
@@ -172,8 +172,13 @@ class ReceiptsReportingTest extends HeraldIntegrationTest {
         return new Prometheus(scrape.body());
     }
 
-    private static String event(String messageId, String kind, String eventId) {
-        return "{\"email\": \"x@reporting.example.net\", \"timestamp\": 1763720042, \"smtp-id\": \"" + messageId + "\", \"event\": \"" + kind
+    private String emailOf(String key) {
+        return jdbc.queryForObject("SELECT c.email FROM customer c JOIN notification n ON n.customer_id = c.customer_id"
+                + " WHERE n.idempotency_key = ?", String.class, key);
+    }
+
+    private static String event(String email, String messageId, String kind, String eventId) {
+        return "{\"email\": \"" + email + "\", \"timestamp\": 1763720042, \"smtp-id\": \"" + messageId + "\", \"event\": \"" + kind
                 + "\", " + ("bounce".equals(kind) ? "\"type\": \"bounce\", \"status\": \"5.1.1\", \"reason\": \"550 5.1.1 no such user\", " : "")
                 + "\"sg_event_id\": \"" + eventId + "\"}";
     }
