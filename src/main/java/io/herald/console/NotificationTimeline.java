@@ -92,6 +92,7 @@ public class NotificationTimeline {
                 timeline.add(new Entry(delivery.updatedAt(), delivery.channel(), delivery.state(), delivery.reason(), null));
             }
         }
+        receiptHistory(notificationId, (String) n.get("customer_id"), received, timeline, masked);
         for (AuditTrail.Action action : audit.forNotification(notificationId)) {
             if (action.target().equals("quarantine")) {
                 continue;   // shown with the quarantine history
@@ -107,6 +108,45 @@ public class NotificationTimeline {
                 instant(n.get("window_deadline")), duplicates,
                 deliveries, timeline, masking.payload((String) n.get("raw_payload"), masked),
                 masking.payload((String) n.get("canonical"), masked)));
+    }
+
+    /**
+     * Issue 13: the addresses this notification's receipts suppressed (a hard bounce, a spam complaint, a dead number) and their
+     * lifting; the customer's SMS consent changes by STOP / START (the one in force when the notification arrived, and later ones).
+     * Receipts themselves are attempts of their delivery, shown above.
+     */
+    private void receiptHistory(long notificationId, String customerId, Instant received, List<Entry> timeline, boolean masked) {
+        jdbc.query("""
+                SELECT s.since, s.channel, s.address_masked, s.reason, s.lifted_at, s.lifted_by, s.lift_comment
+                FROM suppression s JOIN delivery_receipt r ON r.id = s.receipt_id JOIN delivery d ON d.id = r.delivery_id
+                WHERE d.notification_id = ? ORDER BY s.id""", row -> {
+            String channel = row.getString("channel");
+            timeline.add(new Entry(row.getTimestamp("since").toInstant(), channel, "Address suppressed",
+                    masked("address " + row.getString("address_masked") + ": " + row.getString("reason")
+                            + "; later " + channel + " messages to it are skipped", masked), null));
+            if (row.getTimestamp("lifted_at") != null) {
+                timeline.add(new Entry(row.getTimestamp("lifted_at").toInstant(), channel, "Suppression lifted",
+                        masked("\"" + row.getString("lift_comment") + "\" → the address may be sent to again", masked), row.getString("lifted_by")));
+            }
+        }, notificationId);
+        if (customerId == null || received == null) {
+            return;
+        }
+        jdbc.query("""
+                SELECT received_at, keyword, outcome, reason FROM inbound_sms
+                WHERE customer_id = ? AND action IN ('OPT_OUT', 'OPT_IN')
+                  AND received_at >= coalesce((SELECT max(received_at) FROM inbound_sms WHERE customer_id = ?
+                                               AND action IN ('OPT_OUT', 'OPT_IN') AND received_at <= ?), '-infinity')
+                ORDER BY id LIMIT 20""", row -> {
+            String outcome = row.getString("outcome");
+            String what = switch (outcome) {
+                case "CONSENT_OFF" -> "SMS consent off";
+                case "CONSENT_ON" -> "SMS consent on";
+                default -> "SMS consent unchanged";
+            };
+            timeline.add(new Entry(row.getTimestamp("received_at").toInstant(), "sms", what + " (customer texted " + row.getString("keyword") + ")",
+                    masked(row.getString("reason"), masked), "customer by SMS"));
+        }, customerId, customerId, Timestamp.from(received));
     }
 
     /** When this notification came out of a re-drive: the quarantine it came from, and who re-drove it. */

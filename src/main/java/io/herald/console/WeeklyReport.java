@@ -20,7 +20,7 @@ import org.springframework.stereotype.Component;
 /**
  * The weekly exception review for one ISO week (UTC): failures by reason, source, channel and type;
  * how long they took to resolve; deliveries that missed their send window; duplicates suppressed;
- * and what is still open. Resolved failures are told apart: delivered after all (retried or resent), re-driven
+ * what the providers reported (delivered, bounced, undelivered, complained per channel); and what is still open. Resolved failures are told apart: delivered after all (retried or resent), re-driven
  * (a quarantined event), or dismissed by an operator (closed, the customer got nothing). A failure is a delivery that became FAILED or UNCERTAIN, or a source
  * event quarantined, during the week.
  */
@@ -32,6 +32,13 @@ public class WeeklyReport {
     public record Count(String key, long count) {
     }
 
+    /**
+     * What the providers reported during the week about one channel's messages (issue 13): deliveries reported delivered,
+     * bounced, undelivered or complained about (each delivery once per state, however often the provider repeated it).
+     */
+    public record ReceiptCounts(String channel, long delivered, long bounced, long undelivered, long complained) {
+    }
+
     public record OpenItem(String kind, long id, Long notificationId, String state, String reason, Instant since) {
     }
 
@@ -39,7 +46,7 @@ public class WeeklyReport {
                          List<Count> byChannel, List<Count> byType, long resolved, long resolvedByDelivery, long resolvedByRedrive,
                          long dismissed, String medianTimeToResolution,
                          String p90TimeToResolution, String maxTimeToResolution, long windowMisses, List<Count> windowMissesByType,
-                         long duplicatesSuppressed, long openItems, List<OpenItem> open) {
+                         long duplicatesSuppressed, long openItems, List<OpenItem> open, List<ReceiptCounts> receipts) {
 
         /** The same report with every reason passed through a mask (a viewer's copy: no email or phone in it). */
         public Report masked(java.util.function.UnaryOperator<String> mask) {
@@ -47,7 +54,7 @@ public class WeeklyReport {
                     bySource, byChannel, byType, resolved, resolvedByDelivery, resolvedByRedrive, dismissed, medianTimeToResolution,
                     p90TimeToResolution, maxTimeToResolution, windowMisses, windowMissesByType, duplicatesSuppressed, openItems,
                     open.stream().map(o -> new OpenItem(o.kind(), o.id(), o.notificationId(), o.state(), mask.apply(o.reason()), o.since()))
-                            .toList());
+                            .toList(), receipts);
         }
     }
 
@@ -131,7 +138,21 @@ public class WeeklyReport {
                 group(failures, "channel"), group(failures, "type"), resolutions.size(), resolvedBy(failures, "delivered"),
                 resolvedBy(failures, "redriven"), resolvedBy(failures, "dismissed"), percentile(resolutions, 50),
                 percentile(resolutions, 90), resolutions.isEmpty() ? "–" : human(resolutions.get(resolutions.size() - 1)),
-                windowMisses.stream().mapToLong(Count::count).sum(), windowMisses, duplicates, open.size(), open);
+                windowMisses.stream().mapToLong(Count::count).sum(), windowMisses, duplicates, open.size(), open, receipts(f, t));
+    }
+
+    /** Receipts received during the week, per channel: distinct deliveries per reported state (unmatched receipts left out). */
+    private List<ReceiptCounts> receipts(Timestamp from, Timestamp to) {
+        return jdbc.query("""
+                SELECT channel,
+                       count(DISTINCT delivery_id) FILTER (WHERE final_state = 'DELIVERED') AS delivered,
+                       count(DISTINCT delivery_id) FILTER (WHERE final_state = 'BOUNCED') AS bounced,
+                       count(DISTINCT delivery_id) FILTER (WHERE final_state = 'UNDELIVERED') AS undelivered,
+                       count(DISTINCT delivery_id) FILTER (WHERE final_state = 'COMPLAINED') AS complained
+                FROM delivery_receipt
+                WHERE final_state IS NOT NULL AND delivery_id IS NOT NULL AND received_at >= ? AND received_at < ?
+                GROUP BY channel ORDER BY channel""", (row, n) -> new ReceiptCounts(row.getString("channel"), row.getLong("delivered"),
+                row.getLong("bounced"), row.getLong("undelivered"), row.getLong("complained")), from, to);
     }
 
     /** Resolved by a delivery that reached the customer (retried or resent), by a re-drive, or closed by a dismissal. */

@@ -37,6 +37,12 @@ public class WeeklyReportCsv {
         line(csv, "window misses", "total", String.valueOf(report.windowMisses()));
         counts(csv, "window misses by type / channel", report.windowMissesByType());
         line(csv, "duplicates suppressed", "total", String.valueOf(report.duplicatesSuppressed()));
+        for (WeeklyReport.ReceiptCounts receipts : report.receipts()) {
+            line(csv, "receipts " + receipts.channel(), "delivered", String.valueOf(receipts.delivered()));
+            line(csv, "receipts " + receipts.channel(), "bounced", String.valueOf(receipts.bounced()));
+            line(csv, "receipts " + receipts.channel(), "undelivered", String.valueOf(receipts.undelivered()));
+            line(csv, "receipts " + receipts.channel(), "complained", String.valueOf(receipts.complained()));
+        }
         line(csv, "open items", "total", String.valueOf(report.openItems()));
         csv.append("\nopen item,id,notification,state,since,reason\n");
         for (WeeklyReport.OpenItem item : report.open()) {

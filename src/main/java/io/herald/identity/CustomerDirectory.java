@@ -77,6 +77,19 @@ public class CustomerDirectory {
     }
 
     /**
+     * The customers whose phone is this number, compared as E.164 digits (spaces, dashes, brackets and the + ignored, a 00
+     * prefix dropped), at most {@code limit}, by id: an inbound SMS's sender is one customer only when exactly one is found.
+     */
+    public List<Customer> findByPhone(String phone, int limit) {
+        String digits = phone == null ? "" : phone.replaceAll("[^0-9]", "").replaceFirst("^00", "");
+        if (digits.isEmpty()) {
+            return List.of();
+        }
+        return jdbc.query("SELECT * FROM customer WHERE regexp_replace(regexp_replace(phone, '[^0-9]', '', 'g'), '^00', '') = ?"
+                + " ORDER BY customer_id LIMIT ?", this::toCustomer, digits, limit);
+    }
+
+    /**
      * Applies a CRM contact change to the directory: creates the customer or replaces their
      * record. A change older than the one already applied is skipped (returns false), so an
      * out-of-order or replayed contact.updated never rolls a customer back.

@@ -2,6 +2,8 @@ package io.herald.receipts;
 
 import io.herald.ledger.DeliveryLedger;
 import io.herald.logging.Masking;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -33,23 +35,27 @@ public class DeliveryReceipts {
     private final DeliveryLedger ledger;
     private final Suppressions suppressions;
     private final TransactionTemplate tx;
+    private final MeterRegistry meters;
 
-    public DeliveryReceipts(JdbcTemplate jdbc, DeliveryLedger ledger, Suppressions suppressions, TransactionTemplate tx) {
+    public DeliveryReceipts(JdbcTemplate jdbc, DeliveryLedger ledger, Suppressions suppressions, TransactionTemplate tx, MeterRegistry meters) {
         this.jdbc = jdbc;
         this.ledger = ledger;
         this.suppressions = suppressions;
         this.tx = tx;
+        this.meters = meters;
     }
 
     /** The outcome kept with the receipt: APPLIED, KEPT, UNMATCHED or DUPLICATE (not kept again). */
     public String record(Receipt receipt) {
-        return tx.execute(status -> {
+        String kept = tx.execute(status -> {
             Long receiptId = jdbc.query("""
-                    INSERT INTO delivery_receipt (channel, provider_message_id, provider_event_id, status, error_code, outcome, reason)
-                    VALUES (?, ?, ?, ?, ?, 'UNMATCHED', ?)
+                    INSERT INTO delivery_receipt (channel, provider_message_id, provider_event_id, status, error_code, outcome, reason,
+                                                  final_state)
+                    VALUES (?, ?, ?, ?, ?, 'UNMATCHED', ?, ?)
                     ON CONFLICT (channel, provider_event_id) WHERE provider_event_id IS NOT NULL DO NOTHING RETURNING id""",
                     (row, n) -> row.getLong(1), receipt.channel(), text(receipt.providerMessageId(), 300), text(receipt.eventId(), 200),
-                    text(receipt.status(), 40), text(receipt.errorCode(), 40), text(receipt.reason(), 2000)).stream().findFirst().orElse(null);
+                    text(receipt.status(), 40), text(receipt.errorCode(), 40), text(receipt.reason(), 2000), receipt.finalState())
+                    .stream().findFirst().orElse(null);
             if (receiptId == null) {
                 return "DUPLICATE";
             }
@@ -64,6 +70,22 @@ public class DeliveryReceipts {
                     Masking.mask(receipt.providerMessageId()), outcome, match.deliveryId(), match.stateBefore());
             return outcome;
         });
+        if (!"DUPLICATE".equals(kept)) {
+            count(receipt, kept);
+        }
+        return kept;
+    }
+
+    /**
+     * herald_receipts_total{channel, outcome}: every receipt kept (a provider's retry of the same event not counted again), by what
+     * it reports: delivered, bounced, undelivered, complained; interim for a status on the way (sent, queued, deferred); unmatched
+     * for a receipt about a message Herald does not know (many of them: a provider webhook pointed at the wrong Herald).
+     */
+    private void count(Receipt receipt, String outcome) {
+        String label = "UNMATCHED".equals(outcome) ? "unmatched"
+                : receipt.finalState() == null ? "interim" : receipt.finalState().toLowerCase(java.util.Locale.ROOT);
+        Counter.builder("herald.receipts").description("Delivery receipts from the providers, per channel and what they report")
+                .tag("channel", receipt.channel()).tag("outcome", label).register(meters).increment();
     }
 
     /** An opt-out the customer sent (an SMS STOP): kept as a receipt (outcome OPT_OUT) and the sender's address suppressed with it as source. */

@@ -42,25 +42,21 @@ public class SmsStatusCallbacks {
             "30007", "the carrier filtered the message as spam (carrier error 30007)");
 
     private final byte[] authToken;
-    /** Twilio's opt-out and opt-in keywords (a reply that is exactly one of them, any case). */
-    private static final java.util.Set<String> STOP_WORDS = java.util.Set.of("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT");
-    private static final java.util.Set<String> START_WORDS = java.util.Set.of("START", "UNSTOP");
 
     private final String publicBaseUrl;
     private final DeliveryReceipts receipts;
-    private final Suppressions suppressions;
 
-    public SmsStatusCallbacks(SmsSettings sms, DeliveryReceipts receipts, Suppressions suppressions) {
+    public SmsStatusCallbacks(SmsSettings sms, DeliveryReceipts receipts) {
         this.authToken = sms.authToken().getBytes(StandardCharsets.UTF_8);
         this.publicBaseUrl = sms.webhookBaseUrl();
         this.receipts = receipts;
-        this.suppressions = suppressions;
     }
 
     /** 401 unless the signature matches; 415/400 unless the body is a UTF-8 form. Leaves the parameters in heraldForm. */
     public void verify(Exchange exchange) {
         if (authToken.length == 0) {
-            throw new InboundRejected(401, "the SMS auth token is not configured (herald.sms.auth-token); refusing every status callback");
+            throw new InboundRejected(401, "the SMS auth token is not configured (herald.sms.auth-token); refusing every status callback"
+                    + " and inbound message");
         }
         String signature = exchange.getMessage().getHeader(SIGNATURE_HEADER, String.class);
         if (signature == null || signature.isBlank()) {
@@ -105,31 +101,6 @@ public class SmsStatusCallbacks {
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
         exchange.getMessage().setBody("{\"status\":\"recorded\",\"outcome\":\"" + outcome + "\"}");
-    }
-
-    /**
-     * A Twilio-style inbound SMS (POST /webhooks/sms/inbound, verified like the callbacks): a reply of STOP (or STOPALL,
-     * UNSUBSCRIBE, CANCEL, END, QUIT) suppresses the sender's number for SMS; START or UNSTOP lifts that again (audited as
-     * the customer's own action). Any other text is kept and changes nothing. Answered with an empty TwiML response.
-     */
-    public void inbound(Exchange exchange) {
-        @SuppressWarnings("unchecked")
-        Map<String, List<String>> form = exchange.getProperty(FORM, Map.class);
-        String from = first(form, "From", null);
-        String sid = first(form, "MessageSid", first(form, "SmsSid", ""));
-        if (from == null || from.isBlank()) {
-            throw new InboundRejected(400, "an inbound message needs From (the sender's number)");
-        }
-        String word = first(form, "Body", "").trim().toUpperCase(Locale.ROOT);
-        if (STOP_WORDS.contains(word)) {
-            receipts.optOut("sms", sid, from, "the customer replied " + word + " by SMS");
-        } else if (START_WORDS.contains(word)) {
-            suppressions.liftAll("sms", from, "customer by SMS", "the customer replied " + word + " by SMS");
-        }
-        exchange.getMessage().removeHeaders("*");
-        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
-        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "text/xml");
-        exchange.getMessage().setBody("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>");
     }
 
     /** A carrier error code in words. */
@@ -178,7 +149,7 @@ public class SmsStatusCallbacks {
         return form;
     }
 
-    private static String first(Map<String, List<String>> form, String name, String otherwise) {
+    static String first(Map<String, List<String>> form, String name, String otherwise) {
         List<String> values = form.get(name);
         return values == null || values.isEmpty() ? otherwise : values.get(0);
     }

@@ -124,12 +124,14 @@ public class Suppressions {
         return true;
     }
 
-    /** Lifts every active entry for this address (a customer's START by SMS), each audited. */
-    public void liftAll(String channel, String address, String actor, String comment) {
+    /** Lifts every active entry for this address (a customer's START by SMS), each audited; how many were lifted. */
+    public int liftAll(String channel, String address, String actor, String comment) {
+        int lifted = 0;
         for (Long id : jdbc.queryForList("SELECT id FROM suppression WHERE channel = ? AND address_hash = ? AND lifted_at IS NULL",
                 Long.class, channel, hash(channel, address))) {
-            lift(id, actor, comment);
+            lifted += lift(id, actor, comment) ? 1 : 0;
         }
+        return lifted;
     }
 
     static String normalised(String channel, String address) {

@@ -222,7 +222,8 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
 
         Sent next = notify(sent.customer(), "stop2", "SENT", "SKIPPED");
         assertThat((String) delivery(next.key(), "sms").get("reason")).contains("is suppressed since").endsWith(
-                ": the customer replied STOP by SMS (an operator can lift it under Suppressions)");
+                ": customer opted out of SMS by replying STOP on " + java.time.LocalDate.now(java.time.ZoneOffset.UTC)
+                + " (an operator can lift it under Suppressions)");
         assertThat(awaitMailFor(next.key())).isNotNull();   // the email still goes out
 
         String start = form("MessageSid", "SMin" + newTicketId(), "From", sent.phone(), "Body", "START");

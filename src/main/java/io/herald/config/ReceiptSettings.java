@@ -1,0 +1,30 @@
+package io.herald.config;
+
+import java.time.Duration;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Positive;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * herald.receipts.*: reporting on delivery receipts (SMS status callbacks, email events).
+ *
+ * @param spike a spike of bounced or undelivered messages on one channel, alerted on the ops webhook once when it starts and once
+ *              when it ends (with herald.alerts.enabled, every herald.alerts.poll-interval-ms)
+ */
+@Validated
+@ConfigurationProperties("herald.receipts")
+public record ReceiptSettings(@Valid @DefaultValue Spike spike) {
+
+    /**
+     * @param threshold messages of one channel reported bounced or undelivered within the window that make a spike
+     * @param window    the period they are counted in; the spike ends (and that is announced) once the count in it falls below the
+     *                  threshold
+     */
+    public record Spike(@Positive @DefaultValue("20") int threshold,
+                        @NotNull @DefaultValue("PT15M") Duration window) {
+    }
+}

@@ -1,0 +1,186 @@
+package io.herald.receipts;
+
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import io.herald.config.SmsInboundSettings;
+import io.herald.identity.Customer;
+import io.herald.identity.CustomerDirectory;
+import io.herald.ingest.InboundRejected;
+import io.herald.logging.Masking;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Messages customers text to Herald's number (POST /webhooks/sms/inbound, Twilio-style, verified like the status
+ * callbacks), owner of the inbound_sms table. The first word decides, in any case: STOP, STOPALL, UNSUBSCRIBE, CANCEL,
+ * END or QUIT switch the customer's SMS consent off, START or UNSTOP back on, HELP is answered with
+ * herald.sms.inbound.help-text; anything else is kept and changes nothing. A message the provider classified itself
+ * (Twilio's OptOutType STOP, START or HELP, for keywords configured in its Advanced Opt-Out) counts as that keyword. The sender is matched by number to exactly
+ * one customer of the directory; none or several: kept with the reason, nothing changed (never guessed).
+ *
+ * <p>Consent off is a suppression of the customer's number (the source: an OPT_OUT receipt), so the SMS senders'
+ * existing check skips their messages with "customer opted out of SMS by replying STOP on ..."; consent on lifts it,
+ * audited as the customer's own action. Every message, and so every consent change, is a row of inbound_sms: the
+ * customer's history, shown in their notifications' timelines.
+ */
+@Component
+public class InboundSms {
+
+    private static final Logger log = LoggerFactory.getLogger(InboundSms.class);
+    private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(ZoneOffset.UTC);
+
+    static final Set<String> STOP_WORDS = Set.of("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT");
+    static final Set<String> START_WORDS = Set.of("START", "UNSTOP");
+    static final String HELP = "HELP";
+    /** Who lifts a suppression when the customer texts START (the audit trail's actor). */
+    static final String CUSTOMER_ACTOR = "customer by SMS";
+
+    /** One inbound message as the history shows it. */
+    public record Message(long id, Instant receivedAt, String fromMasked, String customerId, String keyword, String action,
+                          String outcome, String reason) {
+    }
+
+    private final JdbcTemplate jdbc;
+    private final CustomerDirectory directory;
+    private final DeliveryReceipts receipts;
+    private final Suppressions suppressions;
+    private final TransactionTemplate tx;
+    private final String helpText;
+
+    public InboundSms(JdbcTemplate jdbc, CustomerDirectory directory, DeliveryReceipts receipts, Suppressions suppressions,
+                      TransactionTemplate tx, SmsInboundSettings settings) {
+        this.jdbc = jdbc;
+        this.directory = directory;
+        this.receipts = receipts;
+        this.suppressions = suppressions;
+        this.tx = tx;
+        this.helpText = settings.helpText().strip();
+    }
+
+    /** Acts on the verified message (its form left by SmsStatusCallbacks.verify) and answers TwiML: the help text for HELP. */
+    public void answer(Exchange exchange) {
+        @SuppressWarnings("unchecked")
+        Map<String, List<String>> form = exchange.getProperty(SmsStatusCallbacks.FORM, Map.class);
+        String from = SmsStatusCallbacks.first(form, "From", null);
+        if (from == null || from.isBlank()) {
+            throw new InboundRejected(400, "an inbound message needs From (the sender's number)");
+        }
+        String sid = SmsStatusCallbacks.first(form, "MessageSid", SmsStatusCallbacks.first(form, "SmsSid", null));
+        String body = SmsStatusCallbacks.first(form, "Body", "");
+        String keyword = keyword(body);
+        String optOutType = SmsStatusCallbacks.first(form, "OptOutType", "").strip().toUpperCase(Locale.ROOT);
+        if (keyword == null && keyword(optOutType) != null) {
+            keyword = optOutType;   // a keyword configured at the provider (Twilio Advanced Opt-Out), classified by it
+        }
+        String word = keyword;
+        tx.executeWithoutResult(status -> record(from.strip(), sid == null || sid.isBlank() ? null : text(sid.strip(), 64), word, body));
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "text/xml; charset=UTF-8");
+        exchange.getMessage().setBody("<?xml version=\"1.0\" encoding=\"UTF-8\"?>" + (HELP.equals(keyword)
+                ? "<Response><Message>" + xml(helpText) + "</Message></Response>" : "<Response/>"));
+    }
+
+    /** The customer's messages and consent changes, newest first (at most {@code limit}). */
+    public List<Message> history(String customerId, int limit) {
+        return jdbc.query("SELECT * FROM inbound_sms WHERE customer_id = ? ORDER BY received_at DESC, id DESC LIMIT ?",
+                InboundSms::row, customerId, limit);
+    }
+
+    /** The first word, upper-case, without punctuation ("Stop." is STOP); null when it is no keyword. */
+    static String keyword(String body) {
+        String[] words = body == null ? new String[0] : body.strip().split("\\s+", 2);
+        String first = words.length == 0 ? "" : words[0].replaceAll("[^\\p{L}]", "").toUpperCase(Locale.ROOT);
+        return STOP_WORDS.contains(first) || START_WORDS.contains(first) || HELP.equals(first) ? first : null;
+    }
+
+    private void record(String from, String sid, String keyword, String body) {
+        String action = keyword == null ? "NONE" : STOP_WORDS.contains(keyword) ? "OPT_OUT" : START_WORDS.contains(keyword) ? "OPT_IN" : "HELP";
+        String masked = Masking.phone(from);
+        Long id = jdbc.query("""
+                INSERT INTO inbound_sms (message_sid, from_masked, keyword, action, outcome, reason, excerpt)
+                VALUES (?, ?, ?, ?, 'RECORDED', 'being recorded', ?)
+                ON CONFLICT (message_sid) WHERE message_sid IS NOT NULL DO NOTHING RETURNING id""",
+                (row, n) -> row.getLong(1), sid, text(masked, 40), keyword, action, text(Masking.mask(body), 200)).stream().findFirst().orElse(null);
+        if (id == null) {
+            log.info("Inbound SMS {} from {} was recorded before (a provider retry): not acted on again", sid, masked);
+            return;
+        }
+        List<Customer> matches = directory.findByPhone(from, 3);
+        Customer customer = matches.size() == 1 ? matches.get(0) : null;
+        String outcome;
+        String reason;
+        if (matches.isEmpty() && !"HELP".equals(action)) {
+            outcome = "UNMATCHED";
+            reason = "no customer in Herald's directory has the number " + masked + "; nothing changed"
+                    + ("NONE".equals(action) ? "" : " (add the number to the customer in the CRM, then ask them to reply " + keyword + " again)");
+        } else if (matches.size() > 1 && !"HELP".equals(action)) {
+            outcome = "AMBIGUOUS";
+            reason = (matches.size() > 2 ? "3 or more customers" : "2 customers") + " in Herald's directory have the number " + masked + " ("
+                    + matches.stream().map(Customer::customerId).collect(Collectors.joining(", ")) + (matches.size() > 2 ? ", ..." : "")
+                    + "); not guessed, nothing changed" + ("NONE".equals(action) ? ""
+                    : ": give the number to one customer only in the CRM, then ask them to reply " + keyword + " again");
+        } else {
+            switch (action) {
+                case "OPT_OUT" -> {
+                    String already = suppressions.reasonFor("sms", customer.phone());
+                    if (already != null) {
+                        outcome = "UNCHANGED";
+                        reason = "customer " + customer.customerId() + " replied " + keyword + "; SMS was already off: " + already;
+                    } else {
+                        receipts.optOut("sms", sid == null ? "" : sid, customer.phone(),
+                                "customer opted out of SMS by replying " + keyword + " on " + DAY.format(Instant.now()));
+                        outcome = "CONSENT_OFF";
+                        reason = "SMS consent off: customer " + customer.customerId() + " replied " + keyword
+                                + "; their SMS notifications are skipped until they reply START";
+                    }
+                }
+                case "OPT_IN" -> {
+                    int lifted = suppressions.liftAll("sms", customer.phone(), CUSTOMER_ACTOR, "the customer replied " + keyword + " by SMS");
+                    outcome = lifted > 0 ? "CONSENT_ON" : "UNCHANGED";
+                    reason = lifted > 0 ? "SMS consent on: customer " + customer.customerId() + " replied " + keyword + "; SMS notifications are sent again"
+                            : "customer " + customer.customerId() + " replied " + keyword + "; SMS was already on (the number was not suppressed)";
+                }
+                case "HELP" -> {
+                    outcome = "ANSWERED";
+                    reason = "answered with the help text (herald.sms.inbound.help-text)"
+                            + (customer == null ? "; the number is " + (matches.isEmpty() ? "no customer's" : "several customers'") + " in the directory" : "");
+                }
+                default -> {
+                    outcome = "RECORDED";
+                    reason = "no keyword (STOP, START or HELP) as the first word; kept, nothing changed";
+                }
+            }
+        }
+        jdbc.update("UPDATE inbound_sms SET customer_id = ?, outcome = ?, reason = ? WHERE id = ?",
+                customer == null ? null : customer.customerId(), outcome, reason, id);
+        log.info("Inbound SMS {} from {}: {} {} ({})", sid, masked, action, outcome, customer == null ? "no single customer" : customer.customerId());
+    }
+
+    private static Message row(java.sql.ResultSet row, int n) throws java.sql.SQLException {
+        Timestamp at = row.getTimestamp("received_at");
+        return new Message(row.getLong("id"), at.toInstant(), row.getString("from_masked"), row.getString("customer_id"),
+                row.getString("keyword"), row.getString("action"), row.getString("outcome"), row.getString("reason"));
+    }
+
+    private static String xml(String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+
+    private static String text(String value, int max) {
+        String clean = value.replace("\u0000", "");
+        return clean.length() > max ? clean.substring(0, max) : clean;
+    }
+}

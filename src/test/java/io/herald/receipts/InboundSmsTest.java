@@ -1,0 +1,189 @@
+package io.herald.receipts;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static io.herald.receipts.DeliveryReceiptsTest.form;
+import static io.herald.receipts.DeliveryReceiptsTest.hmacSha1;
+import static io.herald.receipts.DeliveryReceiptsTest.twilioSignature;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.Base64;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import io.herald.logging.Masking;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import org.junit.jupiter.api.Test;
+
+/** Customers texting Herald's number, as Twilio posts inbound messages (form-encoded, X-Twilio-Signature). */
+class InboundSmsTest extends HeraldIntegrationTest {
+
+    private static final String SMS_PATH = "/2010-04-01/Accounts/ACdemo/Messages.json";
+    private static final String HERALD_NUMBER = "+15005550006";
+
+    @Test
+    void stopBySmsSkipsTheNextSmsWithTheReasonAndNothingReachesTheProviderThenStartSendsAgain() throws Exception {
+        // The directory writes the number with spaces; Twilio sends E.164.
+        String customer = newCustomer("stop", "+1 556 %s %s");
+        String phone = phoneOf(customer);
+        String e164 = phone.replace(" ", "");
+        assertThat(notify(customer, "before", "SENT")).isNotNull();
+
+        HttpResponse<String> stop = inbound(e164, "Stop sending me these please", "SMin" + newTicketId());
+        assertThat(stop.statusCode()).isEqualTo(200);
+        assertThat(stop.headers().firstValue("Content-Type").orElse("")).startsWith("text/xml");
+        assertThat(stop.body()).isEqualTo("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>");
+        assertThat(history(customer)).containsExactly(Map.of("action", "OPT_OUT", "outcome", "CONSENT_OFF", "keyword", "STOP",
+                "reason", "SMS consent off: customer " + customer + " replied STOP; their SMS notifications are skipped until they reply START"));
+
+        // The next notification: the SMS is SKIPPED with a reason a person can read, the SMS provider gets nothing, the email goes out.
+        String next = notify(customer, "after-stop", "SKIPPED");
+        assertThat((String) delivery(next, "sms").get("reason")).matches("address " + Pattern.quote(Masking.phone(e164))
+                + " is suppressed since \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} UTC: customer opted out of SMS by replying STOP on "
+                + LocalDate.now(ZoneOffset.UTC) + " \\(an operator can lift it under Suppressions\\)");
+        assertThat(awaitMailFor(next)).isNotNull();
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(next + ":sms"))))
+                .isEmpty();
+        // The operator sees the consent change in the notification's timeline, and the number on the suppression list.
+        long notification = ((Number) delivery(next, "sms").get("notification_id")).longValue();
+        String page = apiAs(OPERATOR, "GET", "/console/notifications/" + notification, null).body();
+        assertThat(page).contains("SMS consent off (customer texted STOP)", "customer opted out of SMS by replying STOP on");
+        assertThat(apiAs(ADMIN, "GET", "/console/suppressions", null).body()).contains(Masking.phone(e164)).doesNotContain(e164);
+
+        // A second STOP changes nothing; START lifts it (audited as the customer's own action) and the next SMS is sent.
+        assertThat(inbound(e164, "STOP", "SMin" + newTicketId()).statusCode()).isEqualTo(200);
+        assertThat(inbound(e164, "unstop", "SMin" + newTicketId()).statusCode()).isEqualTo(200);
+        assertThat(history(customer)).extracting(row -> row.get("keyword") + " " + row.get("outcome"))
+                .containsExactly("STOP CONSENT_OFF", "STOP UNCHANGED", "UNSTOP CONSENT_ON");
+        assertThat(jdbc.queryForList("SELECT a.actor, a.comment FROM operator_action a JOIN suppression s ON s.id = a.target_id"
+                + " WHERE a.target = 'suppression' AND s.address_masked = ?", Masking.phone(e164)))
+                .containsExactly(Map.of("actor", "customer by SMS", "comment", "the customer replied UNSTOP by SMS"));
+        String again = notify(customer, "after-start", "SENT");
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(again + ":sms"))))
+                .hasSize(1);
+        long later = ((Number) delivery(again, "sms").get("notification_id")).longValue();
+        assertThat(apiAs(OPERATOR, "GET", "/console/notifications/" + later, null).body()).contains("SMS consent on (customer texted UNSTOP)");
+    }
+
+    @Test
+    void helpIsAnsweredWithTheConfiguredTextOnceEvenWhenTwilioRetries() throws Exception {
+        String customer = newCustomer("help", "+1557%s%s");
+        String sid = "SMin" + newTicketId();
+        HttpResponse<String> help = inbound(phoneOf(customer), "help", sid);
+        assertThat(help.statusCode()).isEqualTo(200);
+        assertThat(help.body()).isEqualTo("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>Herald account notifications."
+                + " For help contact support through your account page. Reply STOP to stop SMS notifications, START to receive them"
+                + " again.</Message></Response>");
+        // Twilio retries the same message (same MessageSid): answered again, kept once.
+        assertThat(inbound(phoneOf(customer), "help", sid).body()).contains("<Message>Herald account notifications.");
+        assertThat(history(customer)).containsExactly(Map.of("action", "HELP", "outcome", "ANSWERED", "keyword", "HELP",
+                "reason", "answered with the help text (herald.sms.inbound.help-text)"));
+        // A keyword configured at Twilio (Advanced Opt-Out) arrives classified by OptOutType.
+        String aide = form("MessageSid", "SMin" + newTicketId(), "From", phoneOf(customer), "To", HERALD_NUMBER, "Body", "Aide", "OptOutType", "HELP");
+        assertThat(post("/webhooks/sms/inbound", "application/x-www-form-urlencoded", aide.getBytes(StandardCharsets.UTF_8),
+                Map.of("X-Twilio-Signature", twilioSignature(url(), aide))).body()).contains("<Message>Herald account notifications.");
+        // Any other text is kept and changes nothing.
+        assertThat(inbound(phoneOf(customer), "Thanks, stop by tomorrow?", "SMin" + newTicketId()).body()).endsWith("<Response/>");
+        assertThat(jdbc.queryForList("SELECT action, outcome, reason FROM inbound_sms WHERE customer_id = ? AND action = 'NONE'", customer))
+                .containsExactly(Map.of("action", "NONE", "outcome", "RECORDED",
+                        "reason", "no keyword (STOP, START or HELP) as the first word; kept, nothing changed"));
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM suppression WHERE address_masked = ?", Integer.class,
+                Masking.phone(phoneOf(customer)))).isZero();
+    }
+
+    @Test
+    void aForgedOrUnsignedInboundMessageIsRefusedWith401AndRecordedAndChangesNothing() throws Exception {
+        String customer = newCustomer("forged", "+1558%s%s");
+        long before = jdbc.queryForObject("SELECT coalesce(max(id), 0) FROM inbound_rejection", Long.class);
+        String body = form("MessageSid", "SMin" + newTicketId(), "From", phoneOf(customer), "To", HERALD_NUMBER, "Body", "STOP");
+        String forged = Base64.getEncoder().encodeToString(hmacSha1("not-the-token", url() + "Body" + "STOP"));
+        assertThat(post("/webhooks/sms/inbound", "application/x-www-form-urlencoded", body.getBytes(StandardCharsets.UTF_8),
+                Map.of("X-Twilio-Signature", forged)).statusCode()).isEqualTo(401);
+        assertThat(post("/webhooks/sms/inbound", "application/x-www-form-urlencoded", body.getBytes(StandardCharsets.UTF_8),
+                Map.of()).statusCode()).isEqualTo(401);
+        assertThat(jdbc.queryForList("SELECT source, http_status, reason FROM inbound_rejection WHERE id > ? ORDER BY id", before))
+                .extracting(row -> row.get("source") + " " + row.get("http_status") + " " + row.get("reason"))
+                .containsExactly("sms-inbound 401 signature does not match (wrong auth token herald.sms.auth-token, the body was altered,"
+                                + " or the URL Twilio signed differs from " + url() + ": set herald.sms.webhook-base-url to Herald's public address)",
+                        "sms-inbound 401 missing X-Twilio-Signature header");
+        assertThat(history(customer)).isEmpty();
+        assertThat(notify(customer, "forged", "SENT")).isNotNull();
+    }
+
+    @Test
+    void aStopFromAnUnknownOrSharedNumberIsRecordedWithTheReasonAndChangesNothing() throws Exception {
+        String unknown = "+1559" + String.format("%07d", Integer.parseInt(newTicketId()) % 10_000_000);
+        String sid = "SMin" + newTicketId();
+        assertThat(inbound(unknown, "STOP", sid).statusCode()).isEqualTo(200);
+        assertThat(jdbc.queryForMap("SELECT customer_id, from_masked, outcome, reason FROM inbound_sms WHERE message_sid = ?", sid))
+                .containsEntry("customer_id", null).containsEntry("from_masked", Masking.phone(unknown)).containsEntry("outcome", "UNMATCHED")
+                .containsEntry("reason", "no customer in Herald's directory has the number " + Masking.phone(unknown) + "; nothing changed"
+                        + " (add the number to the customer in the CRM, then ask them to reply STOP again)");
+
+        String first = newCustomer("shared", "+1560%s%s");
+        String second = "cus_in_shared2_" + newTicketId();
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Inbound Test', ?, ?)",
+                second, second.replace('_', '.') + "@inbound.example.net", "00" + phoneOf(first).substring(1));
+        String shared = "SMin" + newTicketId();
+        assertThat(inbound(phoneOf(first), "quit", shared).statusCode()).isEqualTo(200);
+        String[] ids = {first, second};
+        java.util.Arrays.sort(ids);
+        assertThat(jdbc.queryForMap("SELECT customer_id, outcome, reason FROM inbound_sms WHERE message_sid = ?", shared))
+                .containsEntry("customer_id", null).containsEntry("outcome", "AMBIGUOUS")
+                .containsEntry("reason", "2 customers in Herald's directory have the number " + Masking.phone(phoneOf(first)) + " (" + ids[0]
+                        + ", " + ids[1] + "); not guessed, nothing changed: give the number to one customer only in the CRM, then ask them"
+                        + " to reply QUIT again");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM suppression WHERE address_masked = ?", Integer.class,
+                Masking.phone(phoneOf(first)))).isZero();
+        assertThat(notify(first, "shared", "SENT")).isNotNull();
+    }
+
+    /** A customer of this test alone, with a phone of this test alone (pattern: prefix and two 3/4-digit groups). */
+    private String newCustomer(String label, String phonePattern) {
+        String customer = "cus_in_" + label + "_" + newTicketId();
+        int n = Math.abs(customer.hashCode()) % 10_000_000;
+        String phone = String.format(phonePattern, String.format("%03d", n / 10_000), String.format("%04d", n % 10_000));
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Inbound Test', ?, ?)",
+                customer, customer.replace('_', '.') + "@inbound.example.net", phone);
+        return customer;
+    }
+
+    private String phoneOf(String customer) {
+        return jdbc.queryForObject("SELECT phone FROM customer WHERE customer_id = ?", String.class, customer);
+    }
+
+    /** A payment-failed event for this customer; its key once the SMS is in {@code smsState} and the email SENT. */
+    private String notify(String customer, String label, String smsState) throws Exception {
+        String unique = "in-" + label + newTicketId();
+        assertThat(postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer)).statusCode()).isEqualTo(202);
+        String key = Samples.paymentFailedKey(unique);
+        await().atMost(Duration.ofSeconds(30)).until(() -> smsState.equals(delivery(key, "sms").get("state"))
+                && "SENT".equals(delivery(key, "email").get("state")));
+        return key;
+    }
+
+    private java.util.List<Map<String, Object>> history(String customer) {
+        return jdbc.queryForList("SELECT action, outcome, keyword, reason FROM inbound_sms WHERE customer_id = ? ORDER BY id", customer);
+    }
+
+    private String url() {
+        return "http://localhost:" + port + "/webhooks/sms/inbound";
+    }
+
+    /** An inbound message as Twilio posts it, signed with the account's auth token. */
+    private HttpResponse<String> inbound(String from, String text, String sid) throws Exception {
+        String body = form("ToCountry", "US", "SmsMessageSid", sid, "NumMedia", "0", "SmsSid", sid, "SmsStatus", "received",
+                "Body", text, "To", HERALD_NUMBER, "NumSegments", "1", "MessageSid", sid, "AccountSid", "ACdemo", "From", from,
+                "ApiVersion", "2010-04-01");
+        return post("/webhooks/sms/inbound", "application/x-www-form-urlencoded", body.getBytes(StandardCharsets.UTF_8),
+                Map.of("X-Twilio-Signature", twilioSignature(url(), body)));
+    }
+}
