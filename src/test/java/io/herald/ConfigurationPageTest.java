@@ -49,7 +49,7 @@ class ConfigurationPageTest extends HeraldIntegrationTest {
         assertThat(shown).containsEntry("herald.support.webhook-secret", "set (not shown)")
                 .containsEntry("herald.sms.auth-token", "set (not shown)")
                 .containsEntry("herald.security.oidc.client-secret", "not set")
-                .containsEntry("herald.security.users", "3 entries");
+                .containsEntry("herald.security.users", "4 entries");
         assertThat(page.body()).doesNotContain(SUPPORT_SECRET, BILLING_SECRET, "local-demo-sms-token", "local-demo-push-token",
                 "admin-demo", "operator-demo", "viewer-demo", "local-demo-ops");
     }

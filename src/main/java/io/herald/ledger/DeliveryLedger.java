@@ -481,14 +481,19 @@ public class DeliveryLedger {
     /**
      * Ops webhook digests. A delivery whose type is posted in digests is recorded DIGEST_WAITING by
      * dispatch (one statement, no provider call); the digest route groups waiting deliveries of a type
-     * into a digest (ops_digest row, digest_id on each delivery), posts it once with the key digest-&lt;id&gt;,
+     * into a digest (ops_digest row, digest_id on each delivery), posts it once with the key digest-&lt;id&gt;-&lt;created&gt;,
      * then marks its deliveries SENT with that key as provider id. A digest keeps its deliveries until
      * it is posted: a failed post waits for a later interval, and a post cut off by a crash is made again
      * with the same key and the same deliveries.
      */
-    public record Digest(long id, String type, int attempts) {
+    public record Digest(long id, String type, int attempts, long createdAtMillis) {
+        /**
+         * digest-&lt;id&gt;-&lt;created, epoch ms&gt;: the same for every post of the digest, and not the same as another
+         * Herald deployment's digest of the same id (staging and production posting to one webhook, each with its
+         * own database), which a webhook honouring the key would otherwise drop as a repeat.
+         */
         public String key() {
-            return "digest-" + id;
+            return "digest-" + id + "-" + createdAtMillis;
         }
     }
 
@@ -521,15 +526,18 @@ public class DeliveryLedger {
                 UPDATE ops_digest SET next_attempt_at = now() + make_interval(secs => ?)
                 WHERE id IN (SELECT id FROM ops_digest WHERE posted_at IS NULL AND next_attempt_at <= now()
                              ORDER BY id FOR UPDATE SKIP LOCKED)
-                RETURNING id, type, attempts""", (row, n) -> new Digest(row.getLong("id"), row.getString("type"), row.getInt("attempts")),
+                RETURNING id, type, attempts, created_at""", (row, n) -> new Digest(row.getLong("id"), row.getString("type"), row.getInt("attempts"),
+                        row.getTimestamp("created_at").getTime()),
                 lease.toMillis() / 1000.0));
         List<String> types = jdbc.queryForList("""
                 SELECT DISTINCT n.type FROM delivery d JOIN notification n ON n.id = d.notification_id
                 WHERE d.state = 'DIGEST_WAITING' AND d.digest_id IS NULL""", String.class);
         for (String type : types) {
             Digest digest = tx.execute(status -> {
-                long id = jdbc.queryForObject("INSERT INTO ops_digest (type, next_attempt_at) VALUES (?, now() + make_interval(secs => ?)) RETURNING id",
-                        Long.class, type, lease.toMillis() / 1000.0);
+                Map<String, Object> created = jdbc.queryForMap("INSERT INTO ops_digest (type, next_attempt_at) VALUES (?, now() + make_interval(secs => ?))"
+                        + " RETURNING id, created_at", type, lease.toMillis() / 1000.0);
+                long id = ((Number) created.get("id")).longValue();
+                long createdAtMillis = ((java.sql.Timestamp) created.get("created_at")).getTime();
                 int items = jdbc.update("""
                         UPDATE delivery SET digest_id = ?, updated_at = now()
                         WHERE id IN (SELECT d.id FROM delivery d JOIN notification n ON n.id = d.notification_id
@@ -539,7 +547,7 @@ public class DeliveryLedger {
                     status.setRollbackOnly();   // another instance took them all
                     return null;
                 }
-                return new Digest(id, type, 0);
+                return new Digest(id, type, 0, createdAtMillis);
             });
             if (digest != null) {
                 digests.add(digest);
