@@ -124,6 +124,8 @@ public class HeraldSecurity {
                 .requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/info", "/actuator/prometheus").permitAll()
                 .requestMatchers("/login", "/error", "/console.css").permitAll()
                 .requestMatchers("/actuator/**", "/console/config").hasRole("ADMIN")
+                .requestMatchers(HttpMethod.DELETE, "/api/customers/*").hasRole("ADMIN")        // erasure (issue 16)
+                .requestMatchers(HttpMethod.POST, "/console/customers/*/erase").hasRole("ADMIN")
                 .requestMatchers(HttpMethod.GET, "/console", "/console/**").hasRole("VIEWER")
                 .requestMatchers("/console/**").hasRole("OPERATOR")
                 .requestMatchers(HttpMethod.GET, "/api/customers/*/inbox").hasAnyRole("APP", "OPERATOR")
