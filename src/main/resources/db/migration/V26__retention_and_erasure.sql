@@ -24,11 +24,13 @@ CREATE INDEX delivery_digest ON delivery (digest_id) WHERE digest_id IS NOT NULL
 CREATE INDEX suppression_receipt ON suppression (receipt_id) WHERE receipt_id IS NOT NULL;
 
 -- Indexes the console's filters need (every filter of the failures view and the weekly review, shown by IndexesTest):
--- the weekly review's failures of a week, its window misses, the failures view's WINDOW_MISSED and DISMISSED states,
--- and a notification's deliveries (the join from notification to delivery, the ledger's per-notification reads).
+-- the weekly review's failures and window misses of a week and its duplicates (notification_received), the failures
+-- view's DISMISSED and WINDOW_MISSED states newest first (FAILED, PARKED, UNCERTAIN: delivery_open_failures, V8), its
+-- source and type filters, and the quarantined events of a week.
 CREATE INDEX delivery_failed_at ON delivery (failed_at) WHERE failed_at IS NOT NULL;
 CREATE INDEX delivery_window_missed ON delivery (window_missed_at) WHERE window_missed_at IS NOT NULL;
 CREATE INDEX delivery_dismissed ON delivery (updated_at DESC) WHERE state = 'DISMISSED';
+CREATE INDEX delivery_window_missed_recent ON delivery (updated_at DESC) WHERE window_missed_at IS NOT NULL;
 CREATE INDEX notification_source_type ON notification (source, type);
 CREATE INDEX unrouted_event_quarantined ON unrouted_event (created_at) WHERE outcome = 'QUARANTINED';
 
