@@ -58,14 +58,12 @@ public class MonthlyPartitions {
 
     /** Drops the monthly partitions that end at or before the cutoff; returns the names dropped. */
     public List<String> dropBefore(Instant cutoff) {
-        YearMonth cutoffMonth = YearMonth.from(cutoff.atZone(ZoneOffset.UTC));
         List<String> dropped = new ArrayList<>();
         for (String table : TABLES) {
             for (String partition : partitions(table)) {
                 YearMonth month = monthOf(table, partition);
                 // A month ends at the start of the next: it is past retention once that start is at or before the cutoff.
-                if (month != null && !month.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC).isAfter(cutoff)
-                        && month.isBefore(cutoffMonth)) {
+                if (month != null && !month.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC).isAfter(cutoff)) {
                     try {
                         transaction.executeWithoutResult(status -> {
                             lockTimeout();
