@@ -39,8 +39,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * the whole of notification for a type filter, so the volume is not lower; {@code -Dherald.growth.notifications=1000000}
  * for about 2,700 a day, one delivery and one attempt
  * each: 2% FAILED, 1% DISMISSED, 0.2% UNCERTAIN, 0.1% PARKED, 0.5% missed their send window; 10 quarantined events a day),
- * in the steady state the retention job keeps (payloads older than 30 days already removed), plus the day that has just
- * passed each retention period. Shows, with PostgreSQL's own plans and timings:
+ * in the steady state the retention job keeps (payloads older than 30 days already removed), plus the day just past the
+ * payloads' 30 days and a day of ledger 460 days old, in a month of attempts past the ledger's 400 days. Shows, with PostgreSQL's own plans and timings:
  * <ul>
  * <li>every filter of the failures view (FailureSearch) and the weekly review (WeeklyReport), as the console runs them,
  * is served by an index: no sequential scan of delivery or notification in its EXPLAIN;</li>
@@ -70,9 +70,10 @@ class IndexesTest {
         jdbc.execute("DROP SCHEMA public CASCADE");
         jdbc.execute("CREATE SCHEMA public");
         Flyway.configure().dataSource(db).locations("classpath:db/migration").load().migrate();
-        jdbc.queryForObject("SELECT herald_month_partitions('delivery_attempt', CAST(now() - interval '400 days' AS DATE), 3)", Integer.class);
+        jdbc.queryForObject("SELECT herald_month_partitions('delivery_attempt', CAST(now() - interval '470 days' AS DATE), 3)", Integer.class);
 
-        // One notification every year/N seconds, the newest now; plus one day of them just past 400 days (retention's next day).
+        // One notification every year/N seconds, the newest now; plus one day of them 460 days old, in a month of attempts
+        // that is past the ledger's 400 days (what retention deletes and drops next).
         int day = NOTIFICATIONS / 365;
         jdbc.update("""
                 INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, raw_payload,
@@ -92,7 +93,7 @@ class IndexesTest {
                        CASE WHEN at <= now() - interval '31 days' THEN 'retention' END
                 FROM (SELECT g, now() - make_interval(secs => (? - g) * 31536000.0 / ?) AS at FROM generate_series(1, ?) g
                       UNION ALL
-                      SELECT ? + g, now() - interval '400 days 12 hours' - make_interval(secs => g * 86400.0 / ?) FROM generate_series(1, ?) g) s
+                      SELECT ? + g, now() - interval '460 days' - make_interval(secs => g * 86400.0 / ?) FROM generate_series(1, ?) g) s
                 """, NOTIFICATIONS, NOTIFICATIONS, NOTIFICATIONS, NOTIFICATIONS, day, day);
         jdbc.update("""
                 INSERT INTO delivery (notification_id, channel, state, recipient_masked, subject, rendered_body, provider_message_id,
@@ -176,6 +177,8 @@ class IndexesTest {
         assertThat(toRemove).isGreaterThan(NOTIFICATIONS / 400);
         assertThat(toDelete).isGreaterThan(NOTIFICATIONS / 400);
         int before = jdbc.queryForObject("SELECT count(*) FROM notification", Integer.class);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_attempt WHERE attempted_at < now() - interval '459 days'", Integer.class))
+                .isEqualTo(toDelete);
 
         Exchange run = new DefaultExchange(new DefaultCamelContext());
         jdbc.explained.clear();
@@ -197,7 +200,11 @@ class IndexesTest {
                 + " AND received_at < now() - interval '30 days' AND id NOT IN (SELECT notification_id FROM delivery WHERE state = 'PARKED')",
                 Integer.class)).isZero();
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification", Integer.class)).isEqualTo(before - toDelete);
-        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_attempt WHERE attempted_at < now() - interval '430 days'", Integer.class))
+        String pastMonth = MonthlyPartitions.nameOf("delivery_attempt", java.time.YearMonth.from(
+                LocalDate.now(ZoneOffset.UTC).minusDays(461)));
+        assertThat(partitions.partitions("delivery_attempt")).doesNotContain(pastMonth)
+                .contains(MonthlyPartitions.nameOf("delivery_attempt", java.time.YearMonth.now(ZoneOffset.UTC)));
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_attempt WHERE attempted_at < now() - interval '459 days'", Integer.class))
                 .isZero();
         assertThat(jdbc.explained).isNotEmpty().allSatisfy(plan -> assertThat(SEQ_SCAN.matcher(plan.plan()).find())
                 .as("retention: sequential scan of delivery or notification in%n%s%n%s", plan.sql(), plan.plan()).isFalse());
