@@ -46,12 +46,15 @@ public class OperatorActions {
     private final DeliveryResend resend;
     private final FailureSearch search;
     private final AuditTrail audit;
+    private final io.herald.retention.PayloadRemovals removals;
     /** A retry or dismissal and its audit row commit together (or neither does). */
     private final TransactionTemplate transaction;
 
     public OperatorActions(JdbcTemplate jdbc, DeliveryLedger deliveries, UnroutedEvents unrouted, QuarantineRedrive redrive,
-                           DeliveryResend resend, FailureSearch search, AuditTrail audit, TransactionTemplate transaction) {
+                           DeliveryResend resend, FailureSearch search, AuditTrail audit, TransactionTemplate transaction,
+                           io.herald.retention.PayloadRemovals removals) {
         this.jdbc = jdbc;
+        this.removals = removals;
         this.transaction = transaction;
         this.deliveries = deliveries;
         this.unrouted = unrouted;
@@ -73,6 +76,7 @@ public class OperatorActions {
             throw new ActionRefused("delivery " + deliveryId + " is UNCERTAIN: it may already have reached the customer."
                     + " Check with them; if it did not arrive, use resend (explicit and confirmed), or dismiss it.", false);
         }
+        payloadKept(delivery, deliveryId, "retried");   // retention, erasure (issue 16)
         String reason = "retry requested by " + actor + (comment == null || comment.isBlank() ? "" : ": " + comment.strip());
         if (!deliveries.queueRetry(deliveryId, reason)) {
             throw new ActionRefused("delivery " + deliveryId + " is " + state + "; only FAILED or PARKED deliveries can be retried", false);
@@ -121,6 +125,7 @@ public class OperatorActions {
         if (!RESENDABLE.contains(state)) {
             throw new ActionRefused(notResendable(deliveryId, delivery.get("channel") + " delivery", state), false);
         }
+        payloadKept(delivery, deliveryId, "resent");   // retention, erasure (issue 16)
         if (!confirmed) {
             throw new ActionRefused("a resend sends the customer a second copy; confirm it explicitly", false);
         }
@@ -180,6 +185,13 @@ public class OperatorActions {
             default -> "it is still in progress; only a delivery that reached the customer can be resent";
         };
         return what + " " + deliveryId + " is " + state + ": " + why;
+    }
+
+    /** A delivery whose notification's payload was removed cannot be rendered again: refused, saying when and why it went. */
+    private void payloadKept(Map<String, Object> delivery, long deliveryId, String done) {
+        removals.ofNotification(notificationId(delivery)).ifPresent(removed -> {
+            throw new ActionRefused("delivery " + deliveryId + " cannot be " + done + ": its notification's " + removed, false);
+        });
     }
 
     private Map<String, Object> delivery(long deliveryId) {

@@ -53,7 +53,24 @@ public class CustomerDirectory {
 
     /** The customer for an event, or UnknownCustomer with a reason an operator can act on. */
     public Customer resolve(String source, String sourceEventId, String customerId) {
-        return find(customerId).orElseThrow(() -> unknown(source, sourceEventId, customerId));
+        return find(customerId).orElseThrow(() -> notAdmitted(source, sourceEventId, customerId));
+    }
+
+    /**
+     * Why an event naming a customer not in the directory cannot be admitted: the customer was erased (issue 16, the
+     * customer_erasure tombstone: when, by whom, their comment), or is simply unknown.
+     */
+    public UnknownCustomer notAdmitted(String source, String sourceEventId, String customerId) {
+        return erasure(customerId).map(erased -> new UnknownCustomer(source + " event " + sourceEventId + " names customer " + customerId
+                + ", who was erased from Herald on " + erased)).orElseGet(() -> unknown(source, sourceEventId, customerId));
+    }
+
+    /** "2026-12-02 by admin (comment: ...); Herald no longer notifies them", if the customer was erased. */
+    private Optional<String> erasure(String customerId) {
+        return jdbc.query("SELECT erased_at, requested_by, comment FROM customer_erasure WHERE customer_id = ?",
+                (row, n) -> row.getTimestamp("erased_at").toInstant().atZone(java.time.ZoneOffset.UTC).toLocalDate() + " by "
+                        + row.getString("requested_by") + " (comment: \"" + row.getString("comment") + "\"); Herald no longer"
+                        + " notifies or records this customer: dismiss the event", customerId).stream().findFirst();
     }
 
     /**
@@ -95,6 +112,11 @@ public class CustomerDirectory {
      * out-of-order or replayed contact.updated never rolls a customer back.
      */
     public boolean apply(ContactUpdate update) {
+        Optional<String> erased = erasure(update.customerId());
+        if (erased.isPresent()) {   // an erased customer is not re-created by a later contact change
+            throw new UnknownCustomer("contact update for customer " + update.customerId() + " refused: the customer was erased from Herald on "
+                    + erased.get());
+        }
         try {
             return jdbc.update("""
                     INSERT INTO customer (customer_id, display_name, email, phone, push_tokens, locale, time_zone, preferences, updated_at)

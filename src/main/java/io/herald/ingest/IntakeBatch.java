@@ -166,7 +166,7 @@ public class IntakeBatch {
                 resolved.add(notification);
             } else {
                 CanonicalNotification n = notification.notification().notification();
-                quarantine(notification, CustomerDirectory.unknown(n.source(), n.sourceEventId(), n.customerId()));
+                quarantine(notification, directory.notAdmitted(n.source(), n.sourceEventId(), n.customerId()));   // erased or unknown
                 each.remove();   // quarantined once, even if the admission below fails and the batch's publish is tried again
             }
         }

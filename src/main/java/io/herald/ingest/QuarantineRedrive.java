@@ -4,6 +4,7 @@ import java.util.Set;
 
 import io.herald.ledger.UnroutedEvents;
 import io.herald.ledger.UnroutedEvents.Unrouted;
+import io.herald.retention.PayloadRemovals;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
 import org.springframework.stereotype.Component;
@@ -32,10 +33,12 @@ public class QuarantineRedrive {
 
     private final UnroutedEvents unrouted;
     private final ProducerTemplate camel;
+    private final PayloadRemovals removals;
 
-    public QuarantineRedrive(UnroutedEvents unrouted, ProducerTemplate camel) {
+    public QuarantineRedrive(UnroutedEvents unrouted, ProducerTemplate camel, PayloadRemovals removals) {
         this.unrouted = unrouted;
         this.camel = camel;
+        this.removals = removals;
     }
 
     public Result redrive(Unrouted event) {
@@ -46,6 +49,10 @@ public class QuarantineRedrive {
         if (!SOURCES.contains(event.source())) {
             throw new NotRedrivable("event " + event.id() + " comes from unknown source '" + event.source() + "'");
         }
+        removals.ofEvent(event.id()).ifPresent(removed -> {
+            throw new NotRedrivable("event " + event.id() + " cannot be re-driven: its " + removed
+                    + "; ask the source to send it again if it still matters, or dismiss it");
+        });
         Exchange done = camel.send("direct:" + event.source() + "-mapping", exchange -> {
             exchange.setProperty(Quarantine.REDRIVE_OF, event.id());
             exchange.getMessage().setBody(event.rawPayload());

@@ -478,6 +478,38 @@ public class DeliveryLedger {
                 + " updated_at = now() WHERE id = ? AND state IN ('FAILED', 'PARKED')", reason, deliveryId) == 1;
     }
 
+    /** Delivery states in which a delivery may still be sent: its notification keeps its payload, retention leaves it alone. */
+    public static final String IN_PROGRESS = "'PENDING', 'SENDING', 'RETRYING', 'PARKED', 'DIGEST_WAITING'";
+
+    /** Retention and erasure (issue 16): the rendered subjects and bodies of these notifications' deliveries go; the rows stay. */
+    public int removeBodies(Collection<Long> notificationIds) {
+        return jdbc.update("UPDATE delivery SET subject = NULL, rendered_body = NULL WHERE notification_id = ANY(CAST(? AS BIGINT[]))"
+                + " AND (subject IS NOT NULL OR rendered_body IS NOT NULL)", idArray(notificationIds));
+    }
+
+    /**
+     * Erasure of a customer: their deliveries not yet sent are SKIPPED with the reason (SENDING ones finish their call), and
+     * every one loses its rendered message and masked recipient. State, reason and counts stay.
+     */
+    public int eraseRecipients(Collection<Long> notificationIds, String reason) {
+        String ids = idArray(notificationIds);
+        jdbc.update("UPDATE delivery SET state = 'SKIPPED', reason = ?, next_attempt_at = NULL, claim_token = NULL, updated_at = now()"
+                + " WHERE notification_id = ANY(CAST(? AS BIGINT[])) AND state IN ('PENDING', 'RETRYING', 'PARKED', 'DIGEST_WAITING')",
+                reason, ids);
+        return jdbc.update("UPDATE delivery SET subject = NULL, rendered_body = NULL, recipient_masked = NULL"
+                + " WHERE notification_id = ANY(CAST(? AS BIGINT[]))", ids);
+    }
+
+    /** Retention: the deliveries of these notifications (none in progress) are deleted, past herald.retention.ledger. */
+    public int forget(Collection<Long> notificationIds) {
+        return jdbc.update("DELETE FROM delivery WHERE notification_id = ANY(CAST(? AS BIGINT[])) AND state NOT IN (" + IN_PROGRESS + ")",
+                idArray(notificationIds));
+    }
+
+    private static String idArray(Collection<Long> ids) {
+        return ids.stream().map(String::valueOf).collect(Collectors.joining(",", "{", "}"));
+    }
+
     /**
      * Ops webhook digests. A delivery whose type is posted in digests is recorded DIGEST_WAITING by
      * dispatch (one statement, no provider call); the digest route groups waiting deliveries of a type

@@ -45,7 +45,18 @@ public class DeliveryProof {
 
     public record Proof(long notificationId, String idempotencyKey, String type, String source, String sourceEventId,
                         String customerId, String state, Instant occurredAt, Instant receivedAt, Instant generatedAt,
-                        String viewedAs, boolean masked, List<Delivery> deliveries, List<Action> operatorActions, List<String> notes) {
+                        String viewedAs, boolean masked, List<Delivery> deliveries, List<Action> operatorActions, List<String> notes,
+                        String payloadRemoved) {
+    }
+
+    private static List<String> notes(String payloadRemoved) {
+        if (payloadRemoved == null) {
+            return NOTES;
+        }
+        List<String> notes = new java.util.ArrayList<>(NOTES);
+        notes.add(0, payloadRemoved + ": the rendered subjects and bodies are no longer stored, so they and their digests are not"
+                + " shown; who, when, through which provider, the provider message ids, attempts and operator actions are kept.");
+        return List.copyOf(notes);
     }
 
     public record Delivery(long id, String channel, String provider, String recipient, String state, String reason,
@@ -91,12 +102,15 @@ public class DeliveryProof {
 
     public Optional<Proof> of(long notificationId, boolean masked, String viewedAs) {
         List<Map<String, Object>> rows = jdbc.queryForList("""
-                SELECT id, idempotency_key, type, source, source_event_id, customer_id, state, occurred_at, received_at
+                SELECT id, idempotency_key, type, source, source_event_id, customer_id, state, occurred_at, received_at,
+                       payload_removed_at, payload_removed_by
                 FROM notification WHERE id = ?""", notificationId);
         if (rows.isEmpty()) {
             return Optional.empty();
         }
         Map<String, Object> n = rows.get(0);
+        // Past herald.retention.payloads, or the customer erased: the rendered content is gone, the record of what happened stays.
+        String removed = io.herald.retention.PayloadRemoved.of((String) n.get("payload_removed_by"), (Timestamp) n.get("payload_removed_at"));
         List<Delivery> deliveries = jdbc.query("""
                 SELECT id, channel, state, reason, recipient_masked, subject, rendered_body, provider_message_id,
                        created_at, sent_at, updated_at
@@ -108,7 +122,7 @@ public class DeliveryProof {
         return Optional.of(new Proof(notificationId, (String) n.get("idempotency_key"), (String) n.get("type"), (String) n.get("source"),
                 (String) n.get("source_event_id"), (String) n.get("customer_id"), (String) n.get("state"),
                 instant((Timestamp) n.get("occurred_at")), instant((Timestamp) n.get("received_at")), Instant.now(), viewedAs, masked,
-                deliveries, actions, NOTES));
+                deliveries, actions, notes(removed), removed));
     }
 
     private Delivery delivery(ResultSet row, boolean masked) throws SQLException {

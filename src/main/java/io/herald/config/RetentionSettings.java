@@ -1,0 +1,51 @@
+package io.herald.config;
+
+import java.time.Duration;
+
+import jakarta.validation.constraints.AssertTrue;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Positive;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * herald.retention.*: how long Herald keeps what it stores, applied by routes/retention.camel.yaml (io.herald.retention.RetentionJob).
+ *
+ * @param enabled          run the retention job (false: nothing is removed; partitions are still created ahead)
+ * @param payloads         raw source events, canonical notifications' data, rendered subjects and bodies (notifications, quarantined
+ *                         events, dead letters) are removed this long after they arrived; the rows (state, reason, counts) stay.
+ *                         A notification with a delivery still in progress keeps its payload until that delivery settles
+ * @param ledger           notifications, deliveries, attempts, resends, inbox messages, quarantined events, dead letters, refused
+ *                         requests and the dedup keys are deleted this long after they arrived (attempts and refused requests by
+ *                         whole months); the audit trail and erasure records stay
+ * @param rejectedExcerpts the excerpt of a refused webhook request's body is cleared this long after it arrived
+ * @param receipts         provider delivery receipts are deleted this long after they arrived (a receipt a suppression points to stays)
+ * @param batchSize        rows one statement removes at most; each batch is its own short transaction
+ * @param intervalMs       how often the job runs
+ * @param runLimit         one run stops starting new batches after this long (the next run goes on)
+ * @param monthsAhead      monthly partitions created ahead of time for attempts and refused requests
+ * @param lockTimeoutMs    creating or dropping a partition waits at most this long for its lock, then waits for the next run
+ */
+@Validated
+@ConfigurationProperties("herald.retention")
+public record RetentionSettings(@DefaultValue("true") boolean enabled,
+                                @NotNull @DefaultValue("P30D") Duration payloads,
+                                @NotNull @DefaultValue("P400D") Duration ledger,
+                                @NotNull @DefaultValue("P7D") Duration rejectedExcerpts,
+                                @NotNull @DefaultValue("P400D") Duration receipts,
+                                @Positive @Max(100_000) @DefaultValue("1000") int batchSize,
+                                @Positive @DefaultValue("3600000") long intervalMs,
+                                @NotNull @DefaultValue("PT5M") Duration runLimit,
+                                @Positive @Max(24) @DefaultValue("3") int monthsAhead,
+                                @Positive @DefaultValue("2000") long lockTimeoutMs) {
+
+    @AssertTrue(message = "herald.retention.ledger must be at least herald.retention.payloads, and every period at least one day")
+    public boolean isConsistent() {
+        Duration day = Duration.ofDays(1);
+        return payloads == null || ledger == null || rejectedExcerpts == null || receipts == null
+                || ledger.compareTo(payloads) >= 0 && payloads.compareTo(day) >= 0 && rejectedExcerpts.compareTo(day) >= 0
+                && receipts.compareTo(day) >= 0;
+    }
+}

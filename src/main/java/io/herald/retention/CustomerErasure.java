@@ -1,0 +1,107 @@
+package io.herald.retention;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+import io.herald.console.ActionRefused;
+import io.herald.console.AuditTrail;
+import io.herald.ledger.DeliveryLedger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Erases one customer on request (DELETE /api/customers/{id}, the console's customer page; admin only), in one transaction:
+ * their directory entry (name, email, phone, push tokens, preferences) and in-app inbox go; the payloads and rendered messages
+ * of their notifications, and the raw payloads of quarantined events, dead letters and refused requests that name them, are
+ * replaced by "payload removed by erasure of the customer on &lt;date&gt;"; deliveries not yet sent are SKIPPED. The rows
+ * (states, reasons, counts) and the audit trail stay. A tombstone (customer_erasure) keeps the date, who and why, so a later
+ * event for the customer is quarantined with that reason (CustomerDirectory.notAdmitted). Events are matched by the customer id
+ * as a JSON value; an event that names the customer only by email is not found (its payload goes with retention).
+ */
+@Component
+public class CustomerErasure {
+
+    /** One erasure, as the tombstone keeps it. */
+    public record Erasure(long id, String customerId, Instant erasedAt, String requestedBy, String comment, String removed) {
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(CustomerErasure.class);
+
+    private final JdbcTemplate jdbc;
+    private final TransactionTemplate transaction;
+    private final DeliveryLedger deliveries;
+    private final AuditTrail audit;
+
+    public CustomerErasure(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger deliveries, AuditTrail audit) {
+        this.jdbc = jdbc;
+        this.transaction = transaction;
+        this.deliveries = deliveries;
+        this.audit = audit;
+    }
+
+    public Optional<Erasure> find(String customerId) {
+        return jdbc.query("SELECT * FROM customer_erasure WHERE customer_id = ?", (row, n) -> new Erasure(row.getLong("id"),
+                row.getString("customer_id"), row.getTimestamp("erased_at").toInstant(), row.getString("requested_by"),
+                row.getString("comment"), row.getString("counts")), customerId).stream().findFirst();
+    }
+
+    /** Erases the customer; refused (ActionRefused) without a comment, when already erased, or when Herald holds nothing of them. */
+    public Erasure erase(String customerId, String actor, String comment) {
+        if (comment == null || comment.isBlank()) {
+            throw new ActionRefused("say why: an erasure needs a comment for the record (e.g. the customer's request and its reference)", false);
+        }
+        return transaction.execute(status -> eraseNow(customerId, actor, comment.strip()));
+    }
+
+    private Erasure eraseNow(String customerId, String actor, String comment) {
+        Instant now = Instant.now();
+        find(customerId).ifPresent(done -> {
+            throw new ActionRefused("customer " + customerId + " was already erased on "
+                    + done.erasedAt().atZone(java.time.ZoneOffset.UTC).toLocalDate() + " by " + done.requestedBy(), false);
+        });
+        boolean known = !jdbc.queryForList("SELECT 1 FROM customer WHERE customer_id = ? UNION ALL"
+                + " (SELECT 1 FROM notification WHERE customer_id = ? LIMIT 1)", customerId, customerId).isEmpty();
+        if (!known) {
+            throw new ActionRefused("no customer " + customerId + " in Herald's directory or ledger", true);
+        }
+        long id = jdbc.queryForObject("INSERT INTO customer_erasure (customer_id, requested_by, comment, counts) VALUES (?, ?, ?, '')"
+                + " RETURNING id", Long.class, customerId, actor, comment);
+        String removed = PayloadRemoved.sentence(PayloadRemoved.ERASURE, now);
+        int directory = jdbc.update("DELETE FROM customer WHERE customer_id = ?", customerId);
+        List<Long> notifications = jdbc.queryForList("""
+                UPDATE notification SET raw_payload = ?, canonical = jsonb_set(canonical, '{data}', '{}'),
+                       payload_removed_at = now(), payload_removed_by = 'erasure'
+                WHERE customer_id = ? RETURNING id""", Long.class, removed, customerId);
+        int messages = notifications.isEmpty() ? 0 : deliveries.eraseRecipients(notifications,
+                "not sent: the customer was erased on " + now.atZone(java.time.ZoneOffset.UTC).toLocalDate() + " by " + actor);
+        int inbox = jdbc.update("DELETE FROM inbox_message WHERE customer_id = ?", customerId);
+        String named = namedIn(customerId);
+        int events = jdbc.update("UPDATE unrouted_event SET raw_payload = ?, payload_removed_at = now(), payload_removed_by = 'erasure'"
+                + " WHERE raw_payload ~ ?", removed, named);
+        int letters = jdbc.update("UPDATE dead_letter SET payload = ?, payload_removed_at = now(), payload_removed_by = 'erasure'"
+                + " WHERE payload ~ ?", removed, named);
+        int refused = jdbc.update("UPDATE inbound_rejection SET body_excerpt = NULL WHERE body_excerpt ~ ?", named);
+        String counts = String.format("directory entry %s, %d notification payloads and %d rendered messages removed, %d inbox messages"
+                + " deleted, %d quarantined or ignored events, %d dead letters and %d refused request excerpts cleared",
+                directory == 1 ? "deleted" : "not present", notifications.size(), messages, inbox, events, letters, refused);
+        jdbc.update("UPDATE customer_erasure SET counts = ? WHERE id = ?", counts, id);
+        audit.record(now, actor, "ERASE", "customer", id, null, comment, "customer " + customerId + " erased: " + counts);
+        log.info("Customer {} erased by {}: {}", customerId, actor, counts);
+        return new Erasure(id, customerId, now, actor, comment, counts);
+    }
+
+    /**
+     * A PostgreSQL regular expression that finds the customer id as a JSON value in a raw payload: quoted ("cus_1") or a
+     * bare number (requester_id: 9912), not as part of a longer id.
+     */
+    static String namedIn(String customerId) {
+        String literal = customerId.chars().mapToObj(c -> Character.isLetterOrDigit(c) ? String.valueOf((char) c) : "\\" + (char) c)
+                .collect(Collectors.joining());
+        return "(\"" + literal + "\"|:[[:space:]]*" + literal + "[[:space:]]*[,}\\]])";
+    }
+}

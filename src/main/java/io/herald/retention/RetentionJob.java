@@ -1,0 +1,174 @@
+package io.herald.retention;
+
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.Supplier;
+
+import io.herald.config.RetentionSettings;
+import io.herald.ledger.DeliveryLedger;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Applies herald.retention.* (routes/retention.camel.yaml), one kind at a time, in batches of herald.retention.batch-size rows:
+ * each batch is one short transaction that takes its rows oldest first with FOR UPDATE SKIP LOCKED, so it never waits for a
+ * row the engine holds and the engine never waits long for it. A run stops starting batches after herald.retention.run-limit;
+ * the next run goes on. Several instances may run it at once (they skip each other's rows).
+ */
+@Component
+public class RetentionJob {
+
+    /** Exchange property: when this run stops starting new batches. */
+    public static final String DEADLINE = "heraldRetentionDeadline";
+    /** Exchange property: what this run removed, in words, added to by each step (logged at the end). */
+    public static final String DONE = "heraldRetentionDone";
+
+    private static final Logger log = LoggerFactory.getLogger(RetentionJob.class);
+
+    /** A notification whose deliveries may still be sent (or that is not routed yet) keeps its payload and its rows. */
+    private static final String SETTLED_NOTIFICATION = "n.state NOT IN ('RECEIVED', 'AWAITING_APPROVAL') AND NOT EXISTS"
+            + " (SELECT 1 FROM delivery d WHERE d.notification_id = n.id AND d.state IN (" + DeliveryLedger.IN_PROGRESS + "))";
+
+    private final JdbcTemplate jdbc;
+    private final TransactionTemplate transaction;
+    private final DeliveryLedger deliveries;
+    private final MonthlyPartitions partitions;
+    private final RetentionSettings settings;
+
+    public RetentionJob(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger deliveries, MonthlyPartitions partitions,
+                        RetentionSettings settings) {
+        this.jdbc = jdbc;
+        this.transaction = transaction;
+        this.deliveries = deliveries;
+        this.partitions = partitions;
+        this.settings = settings;
+    }
+
+    public void begin(Exchange run) {
+        run.setProperty(DEADLINE, Instant.now().plus(settings.runLimit()));
+        run.setProperty(DONE, new StringBuilder());
+    }
+
+    /** Monthly partitions for the coming months (also while retention is off: inserts must find their month). */
+    public void createPartitionsAhead(Exchange run) {
+        note(run, "partitions created", partitions.createAhead());
+    }
+
+    /** Raw payloads, canonical data and rendered bodies past herald.retention.payloads; the rows stay. */
+    public void removePayloads(Exchange run) {
+        Timestamp cutoff = cutoff(settings.payloads());
+        String removed = PayloadRemoved.sentence(PayloadRemoved.RETENTION, Instant.now());
+        note(run, "notification payloads removed", batches(run, () -> transaction.execute(status -> {
+            List<Long> ids = jdbc.queryForList("""
+                    WITH picked AS (
+                      SELECT n.id FROM notification n WHERE n.received_at < ? AND n.payload_removed_at IS NULL AND\s""" + SETTLED_NOTIFICATION + """
+                      ORDER BY n.received_at LIMIT ? FOR UPDATE SKIP LOCKED)
+                    UPDATE notification n SET raw_payload = ?, canonical = jsonb_set(n.canonical, '{data}', '{}'),
+                           payload_removed_at = now(), payload_removed_by = 'retention'
+                    FROM picked WHERE n.id = picked.id RETURNING n.id""", Long.class, cutoff, settings.batchSize(), removed);
+            if (!ids.isEmpty()) {
+                deliveries.removeBodies(ids);
+            }
+            return ids.size();
+        })));
+        note(run, "quarantined event payloads removed", batches(run, () -> jdbc.update("""
+                UPDATE unrouted_event SET raw_payload = ?, payload_removed_at = now(), payload_removed_by = 'retention'
+                WHERE id IN (SELECT id FROM unrouted_event WHERE created_at < ? AND payload_removed_at IS NULL
+                             ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED)""", removed, cutoff, settings.batchSize())));
+        note(run, "dead letter payloads removed", batches(run, () -> jdbc.update("""
+                UPDATE dead_letter SET payload = ?, payload_removed_at = now(), payload_removed_by = 'retention'
+                WHERE id IN (SELECT id FROM dead_letter WHERE created_at < ? AND payload_removed_at IS NULL
+                             ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED)""", removed, cutoff, settings.batchSize())));
+    }
+
+    /** Body excerpts of refused webhook requests past herald.retention.rejected-excerpts. */
+    public void clearRejectedExcerpts(Exchange run) {
+        Timestamp cutoff = cutoff(settings.rejectedExcerpts());
+        note(run, "refused request excerpts cleared", batches(run, () -> jdbc.update("""
+                UPDATE inbound_rejection SET body_excerpt = NULL
+                WHERE (id, received_at) IN (SELECT id, received_at FROM inbound_rejection WHERE received_at < ? AND body_excerpt IS NOT NULL
+                                            ORDER BY received_at LIMIT ? FOR UPDATE SKIP LOCKED)""", cutoff, settings.batchSize())));
+    }
+
+    /** Ledger rows past herald.retention.ledger: notifications with their deliveries, and the tables that grow beside them. */
+    public void deleteLedgerRows(Exchange run) {
+        Timestamp cutoff = cutoff(settings.ledger());
+        note(run, "notifications deleted", batches(run, () -> transaction.execute(status -> {
+            List<Long> ids = jdbc.queryForList("SELECT n.id FROM notification n WHERE n.received_at < ? AND " + SETTLED_NOTIFICATION
+                    + " ORDER BY n.received_at LIMIT ? FOR UPDATE SKIP LOCKED", Long.class, cutoff, settings.batchSize());
+            if (ids.isEmpty()) {
+                return 0;
+            }
+            String array = ids.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",", "{", "}"));
+            String ofThese = "delivery_id IN (SELECT id FROM delivery WHERE notification_id = ANY(CAST(? AS BIGINT[])))";
+            jdbc.update("DELETE FROM inbox_message WHERE " + ofThese, array);
+            jdbc.update("DELETE FROM delivery_resend WHERE " + ofThese, array);
+            // A receipt a suppression points to stays (the suppression says why an address is not sent to), without its delivery.
+            jdbc.update("DELETE FROM delivery_receipt r WHERE " + ofThese
+                    + " AND NOT EXISTS (SELECT 1 FROM suppression s WHERE s.receipt_id = r.id)", array);
+            jdbc.update("UPDATE delivery_receipt SET delivery_id = NULL WHERE " + ofThese, array);
+            deliveries.forget(ids);
+            return jdbc.update("DELETE FROM notification WHERE id = ANY(CAST(? AS BIGINT[]))", array);
+        })));
+        note(run, "dedup keys deleted", batches(run, () -> jdbc.update("""
+                DELETE FROM camel_messageprocessed WHERE (processorName, messageId) IN (
+                  SELECT processorName, messageId FROM camel_messageprocessed WHERE createdAt < ? ORDER BY createdAt LIMIT ?)""",
+                cutoff, settings.batchSize())));
+        note(run, "quarantined and ignored events deleted", batches(run, () -> jdbc.update("""
+                DELETE FROM unrouted_event WHERE id IN (SELECT id FROM unrouted_event WHERE created_at < ?
+                                                        ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED)""", cutoff, settings.batchSize())));
+        note(run, "dead letters deleted", batches(run, () -> jdbc.update("""
+                DELETE FROM dead_letter WHERE id IN (SELECT id FROM dead_letter WHERE created_at < ?
+                                                     ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED)""", cutoff, settings.batchSize())));
+        note(run, "posted ops digests deleted", batches(run, () -> jdbc.update("""
+                DELETE FROM ops_digest WHERE id IN (SELECT id FROM ops_digest WHERE posted_at < ?
+                  AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.digest_id = ops_digest.id) ORDER BY posted_at LIMIT ? FOR UPDATE SKIP LOCKED)""",
+                cutoff, settings.batchSize())));
+        note(run, "monthly partitions dropped", partitions.dropBefore(cutoff.toInstant()).size());
+    }
+
+    /** Provider receipts past herald.retention.receipts (one a suppression points to stays). */
+    public void deleteReceipts(Exchange run) {
+        Timestamp cutoff = cutoff(settings.receipts());
+        note(run, "receipts deleted", batches(run, () -> jdbc.update("""
+                DELETE FROM delivery_receipt WHERE id IN (SELECT r.id FROM delivery_receipt r WHERE r.received_at < ?
+                  AND NOT EXISTS (SELECT 1 FROM suppression s WHERE s.receipt_id = r.id) ORDER BY r.received_at LIMIT ? FOR UPDATE SKIP LOCKED)""",
+                cutoff, settings.batchSize())));
+    }
+
+    public void end(Exchange run) {
+        String done = run.getProperty(DONE, StringBuilder.class).toString();
+        if (!done.isEmpty()) {
+            log.info("Retention run: {}", done);
+        }
+    }
+
+    /** Runs batches until one removes fewer rows than a batch or the run's deadline passed; returns the rows removed. */
+    private int batches(Exchange run, Supplier<Integer> batch) {
+        Instant deadline = run.getProperty(DEADLINE, Instant.class);
+        int total = 0;
+        int removed;
+        do {
+            removed = batch.get();
+            total += removed;
+        } while (removed >= settings.batchSize() && (deadline == null || Instant.now().isBefore(deadline)));
+        return total;
+    }
+
+    private static void note(Exchange run, String what, int count) {
+        StringBuilder done = run.getProperty(DONE, StringBuilder.class);
+        if (count > 0 && done != null) {
+            done.append(done.isEmpty() ? "" : ", ").append(count).append(' ').append(what);
+        }
+    }
+
+    private static Timestamp cutoff(Duration kept) {
+        return Timestamp.from(Instant.now().minus(kept));
+    }
+}

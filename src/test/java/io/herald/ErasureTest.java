@@ -1,0 +1,144 @@
+package io.herald;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Erasure of one customer on request (issue 16 point 3): admin only, audited; the directory entry, payloads and rendered
+ * messages go, the ledger's states and counts and the audit trail stay, and the customer's next event is quarantined
+ * with a reason that says they were erased, when, by whom and why.
+ */
+class ErasureTest extends HeraldIntegrationTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void erasureRemovesTheCustomerKeepsTheCountsAndQuarantinesTheirNextEvent() throws Exception {
+        String unique = newTicketId();
+        String customer = "cus_erase" + unique;
+        String email = "erase.me" + unique + "@example.com";
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Erin Erased', ?, '+15550104477')",
+                customer, email);
+        assertThat(postSignedBilling(eventFor(unique, customer, email)).statusCode()).isEqualTo(202);
+        assertThat(awaitMailFor(Samples.paymentFailedKey(unique)).getAllRecipients()).extracting(Object::toString).containsExactly(email);
+        long notification = jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class,
+                Samples.paymentFailedKey(unique));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(Samples.paymentFailedKey(unique), "email").get("state")));
+        long quarantined = jdbc.queryForObject("""
+                INSERT INTO unrouted_event (source, source_event_id, outcome, step, reason, raw_payload)
+                VALUES ('billing', ?, 'QUARANTINED', 'validation', 'amount_due is missing',
+                        ?) RETURNING id""", Long.class, "evt_q" + unique,
+                "{\"id\": \"evt_q" + unique + "\", \"data\": {\"object\": {\"customer\": \"" + customer + "\", \"customer_email\": \"" + email + "\"}}}");
+
+        // Admin only, and never without a reason for the record.
+        assertThat(apiAs(VIEWER, "DELETE", "/api/customers/" + customer + "?comment=x", null).statusCode()).isEqualTo(403);
+        assertThat(apiAs(OPERATOR, "DELETE", "/api/customers/" + customer + "?comment=x", null).statusCode()).isEqualTo(403);
+        HttpResponse<String> noComment = apiAs(ADMIN, "DELETE", "/api/customers/" + customer, null);
+        assertThat(noComment.statusCode()).isEqualTo(400);
+        assertThat(noComment.body()).contains("needs a comment");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM customer WHERE customer_id = ?", Integer.class, customer)).isEqualTo(1);
+        assertThat(apiAs(ADMIN, "DELETE", "/api/customers/cus_nobody" + unique + "?comment=request", null).statusCode()).isEqualTo(404);
+
+        String comment = "GDPR request " + unique;
+        HttpResponse<String> erased = apiAs(ADMIN, "DELETE", "/api/customers/" + customer + "?comment=" + URLEncoder.encode(comment, StandardCharsets.UTF_8), null);
+        assertThat(erased.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(erased.body()).get("removed").asText()).contains("directory entry deleted", "1 notification payloads");
+
+        String today = LocalDate.now(ZoneOffset.UTC).toString();
+        // Gone: the directory entry, the address in payloads and rendered messages, the quarantined event's copy.
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM customer WHERE customer_id = ?", Integer.class, customer)).isZero();
+        Map<String, Object> row = jdbc.queryForMap("SELECT state, raw_payload, canonical::text AS canonical FROM notification WHERE id = ?", notification);
+        assertThat(row.get("raw_payload")).isEqualTo("payload removed by erasure of the customer on " + today);
+        assertThat((String) row.get("canonical")).doesNotContain(email, "Jenny");
+        List<Map<String, Object>> deliveries = jdbc.queryForList("SELECT channel, state, recipient_masked, rendered_body, subject, attempts"
+                + " FROM delivery WHERE notification_id = ?", notification);
+        assertThat(deliveries).isNotEmpty().allSatisfy(d -> {
+            assertThat(d.get("rendered_body")).isNull();
+            assertThat(d.get("subject")).isNull();
+            assertThat(d.get("recipient_masked")).isNull();
+        });
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM inbox_message WHERE customer_id = ?", Integer.class, customer)).isZero();
+        assertThat(jdbc.queryForObject("SELECT raw_payload FROM unrouted_event WHERE id = ?", String.class, quarantined))
+                .isEqualTo("payload removed by erasure of the customer on " + today);
+        // Kept: the notification, its deliveries' states and attempts (the counts), and the audit trail.
+        assertThat(row.get("state")).isEqualTo("ROUTED");
+        assertThat(deliveries).anySatisfy(d -> assertThat(d).containsEntry("channel", "email").containsEntry("state", "SENT"));
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id"
+                + " WHERE d.notification_id = ?", Integer.class, notification)).isPositive();
+        Map<String, Object> audit = jdbc.queryForMap("SELECT actor, comment, outcome FROM operator_action WHERE action = 'ERASE'"
+                + " AND target = 'customer' AND outcome LIKE ?", "customer " + customer + " erased%");
+        assertThat(audit).containsEntry("actor", "admin").containsEntry("comment", comment);
+        JsonNode proof = JSON.readTree(api("GET", "/api/notifications/" + notification + "/proof").body());
+        assertThat(proof.get("payloadRemoved").asText()).isEqualTo("payload removed by erasure of the customer on " + today);
+        assertThat(proof.toString()).doesNotContain(email);
+
+        // The customer's next event is quarantined with the erasure as its reason; nothing is sent.
+        String next = newTicketId();
+        assertThat(postSignedBilling(eventFor(next, customer, email)).statusCode()).isEqualTo(202);
+        String reason = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT reason FROM unrouted_event WHERE source_event_id = ? AND outcome = 'QUARANTINED'", String.class, "evt_test" + next)
+                .stream().findFirst().orElse(null), r -> r != null);
+        assertThat(reason).contains("names customer " + customer + ", who was erased from Herald on " + today + " by admin",
+                "comment: \"" + comment + "\"");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key = ?", Integer.class,
+                Samples.paymentFailedKey(next))).isZero();
+        assertThat(mailsFor(Samples.paymentFailedKey(next))).isEmpty();
+
+        // Once is enough; the console's customer page says what happened.
+        assertThat(apiAs(ADMIN, "DELETE", "/api/customers/" + customer + "?comment=again", null).statusCode()).isEqualTo(409);
+        HttpResponse<String> page = apiAs(VIEWER, "GET", "/console/customers/" + customer, null);
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains("Erased on", comment).doesNotContain("id=\"erase\"");
+    }
+
+    @Test
+    void theConsoleButtonErasesForAnAdminOnly() throws Exception {
+        String unique = newTicketId();
+        String customer = "cus_button" + unique;
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email) VALUES (?, 'Bo Button', ?)", customer, "bo" + unique + "@example.com");
+
+        HttpResponse<String> adminPage = apiAs(ADMIN, "GET", "/console/customers/" + customer, null);
+        assertThat(adminPage.body()).contains("id=\"erase\"", "bo" + unique + "@example.com");
+        assertThat(apiAs(OPERATOR, "GET", "/console/customers/" + customer, null).body()).doesNotContain("id=\"erase\"");
+        assertThat(apiAs(VIEWER, "GET", "/console/customers/" + customer, null).body()).doesNotContain("bo" + unique + "@example.com");
+
+        assertThat(form(OPERATOR, customer, "comment=asked&confirm=yes").statusCode()).isEqualTo(403);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM customer WHERE customer_id = ?", Integer.class, customer)).isEqualTo(1);
+        HttpResponse<String> done = form(ADMIN, customer, "comment=" + URLEncoder.encode("asked by phone, ticket " + unique, StandardCharsets.UTF_8)
+                + "&confirm=yes");
+        assertThat(done.statusCode()).isEqualTo(302);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM customer WHERE customer_id = ?", Integer.class, customer)).isZero();
+        assertThat(jdbc.queryForObject("SELECT requested_by FROM customer_erasure WHERE customer_id = ?", String.class, customer)).isEqualTo("admin");
+    }
+
+    private HttpResponse<String> form(String account, String customer, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/console/customers/" + customer + "/erase"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(account.getBytes(StandardCharsets.UTF_8)))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The payment-failed sample about another invoice, for this customer. */
+    private static String eventFor(String unique, String customer, String email) {
+        return Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer).replace("jenny.rosen@example.com", email)
+                .replace("Jenny Rosen", "Erin Erased");
+    }
+}

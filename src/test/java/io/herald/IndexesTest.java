@@ -1,0 +1,296 @@
+package io.herald;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.temporal.IsoFields;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import javax.sql.DataSource;
+
+import io.herald.config.RetentionSettings;
+import io.herald.console.FailureSearch;
+import io.herald.console.WeeklyReport;
+import io.herald.ledger.DeliveryLedger;
+import io.herald.local.EmbeddedInfrastructure;
+import io.herald.retention.MonthlyPartitions;
+import io.herald.retention.RetentionJob;
+import org.apache.camel.Exchange;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.DefaultExchange;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Growth (issue 16 point 5), on a database of its own on the embedded PostgreSQL, migrated by Flyway as Herald would:
+ * a year of ledger at a stated, scaled-down rate (NOTIFICATIONS a year: 300,000 by default, about 820 a day; below some 200,000 a year PostgreSQL rightly prefers reading
+ * the whole of notification for a type filter, so the volume is not lower; {@code -Dherald.growth.notifications=1000000}
+ * for about 2,700 a day, one delivery and one attempt
+ * each: 2% FAILED, 1% DISMISSED, 0.2% UNCERTAIN, 0.1% PARKED, 0.5% missed their send window; 10 quarantined events a day),
+ * in the steady state the retention job keeps (payloads older than 30 days already removed), plus the day just past the
+ * payloads' 30 days and a day of ledger 460 days old, in a month of attempts past the ledger's 400 days. Shows, with PostgreSQL's own plans and timings:
+ * <ul>
+ * <li>every filter of the failures view (FailureSearch) and the weekly review (WeeklyReport), as the console runs them,
+ * is served by an index: no sequential scan of delivery or notification in its EXPLAIN;</li>
+ * <li>each such query answers within {@link #QUERY_BOUND} on this 2-core machine;</li>
+ * <li>one run of the retention job on that year (a day of payloads to remove, a day of ledger to delete, a month of
+ * attempts to drop) ends within {@link #RETENTION_BOUND}, and its batch queries are served by indexes too.</li>
+ * </ul>
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class IndexesTest {
+
+    static final int NOTIFICATIONS = Integer.getInteger("herald.growth.notifications", 300_000);
+    static final Duration QUERY_BOUND = Duration.ofSeconds(3);
+    static final Duration RETENTION_BOUND = Duration.ofSeconds(30);
+    private static final Pattern SEQ_SCAN = Pattern.compile("Seq Scan on (delivery|notification)( |$)");
+
+    private ExplainingJdbc jdbc;
+    private TransactionTemplate transaction;
+
+    @BeforeAll
+    void aYearOfLedger() {
+        long started = System.nanoTime();
+        String url = EmbeddedInfrastructure.start().database("herald_growth");
+        DataSource db = new DriverManagerDataSource(url, "postgres", "postgres");
+        jdbc = new ExplainingJdbc(db);
+        transaction = new TransactionTemplate(new DataSourceTransactionManager(db));
+        jdbc.execute("DROP SCHEMA public CASCADE");
+        jdbc.execute("CREATE SCHEMA public");
+        Flyway.configure().dataSource(db).locations("classpath:db/migration").load().migrate();
+        jdbc.queryForObject("SELECT herald_month_partitions('delivery_attempt', CAST(now() - interval '470 days' AS DATE), 3)", Integer.class);
+
+        // One notification every year/N seconds, the newest now; plus one day of them 460 days old, in a month of attempts
+        // that is past the ledger's 400 days (what retention deletes and drops next).
+        int day = NOTIFICATIONS / 365;
+        jdbc.update("""
+                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, raw_payload,
+                                          occurred_at, received_at, updated_at, payload_removed_at, payload_removed_by)
+                SELECT 'growth:' || g, (ARRAY['billing', 'support', 'crm'])[1 + g % 3], 'evt_' || g,
+                       (ARRAY['billing.payment_failed', 'billing.invoice_paid', 'support.agent_replied', 'crm.order_confirmed',
+                              'billing.trial_will_end', 'support.ticket_status_changed', 'crm.appointment_scheduled',
+                              'billing.charge_refunded'])[1 + g % 8],
+                       'cus_' || (g % 50000), 'ROUTED',
+                       jsonb_build_object('idempotencyKey', 'growth:' || g, 'customerId', 'cus_' || (g % 50000),
+                                          'refs', jsonb_build_object('orderId', 'ord_' || g, 'ticketId', 't' || (g % 90000)),
+                                          'data', CASE WHEN at > now() - interval '30 days' THEN jsonb_build_object('amountDue', '49.00') ELSE '{}' END),
+                       CASE WHEN at > now() - interval '30 days' THEN '{"id": "evt_' || g || '", "amount_due": 4900}'
+                            ELSE 'payload removed by retention on 2026-01-01' END,
+                       at, at, at,
+                       CASE WHEN at <= now() - interval '31 days' THEN at + interval '31 days' END,
+                       CASE WHEN at <= now() - interval '31 days' THEN 'retention' END
+                FROM (SELECT g, now() - make_interval(secs => (? - g) * 31536000.0 / ?) AS at FROM generate_series(1, ?) g
+                      UNION ALL
+                      SELECT ? + g, now() - interval '460 days' - make_interval(secs => g * 86400.0 / ?) FROM generate_series(1, ?) g) s
+                """, NOTIFICATIONS, NOTIFICATIONS, NOTIFICATIONS, NOTIFICATIONS, day, day);
+        jdbc.update("""
+                INSERT INTO delivery (notification_id, channel, state, recipient_masked, subject, rendered_body, provider_message_id,
+                                      reason, attempts, created_at, updated_at, sent_at, failed_at, window_missed_at, next_attempt_at, customer_id)
+                SELECT n.id, (ARRAY['email', 'sms', 'push', 'in_app'])[1 + n.id % 4], st.state, 'j***@example.com',
+                       CASE WHEN n.payload_removed_at IS NULL THEN 'Your invoice' END,
+                       CASE WHEN n.payload_removed_at IS NULL THEN 'Your payment of 49.00 USD failed.' END,
+                       CASE WHEN st.state IN ('SENT', 'DELIVERED') THEN 'msg-' || n.id END,
+                       CASE WHEN st.state IN ('FAILED', 'DISMISSED') THEN 'sms provider rejected +1555…0123: not a mobile number; permanent'
+                            WHEN st.state = 'UNCERTAIN' THEN 'email outcome unknown: the SMTP server did not answer' END,
+                       1, n.received_at, n.received_at + interval '1 minute',
+                       CASE WHEN st.state IN ('SENT', 'DELIVERED') THEN n.received_at + interval '1 minute' END,
+                       CASE WHEN st.state IN ('FAILED', 'DISMISSED', 'UNCERTAIN') THEN n.received_at + interval '1 minute' END,
+                       CASE WHEN n.id % 200 = 5 THEN n.received_at + interval '2 hours' END,
+                       CASE WHEN st.state = 'PARKED' THEN now() + interval '1 hour' END, n.customer_id
+                FROM notification n CROSS JOIN LATERAL (SELECT CASE WHEN n.id % 100 < 2 THEN 'FAILED' WHEN n.id % 100 = 2 THEN 'DISMISSED'
+                     WHEN n.id % 500 = 3 THEN 'UNCERTAIN' WHEN n.id % 1000 = 4 AND n.received_at > now() - interval '2 days' THEN 'PARKED'
+                     WHEN n.id % 3 = 0 THEN 'DELIVERED' ELSE 'SENT' END AS state) st""");
+        jdbc.update("INSERT INTO delivery_attempt (delivery_id, attempted_at, outcome, provider_status, reason)"
+                + " SELECT id, created_at, CASE WHEN state IN ('FAILED', 'DISMISSED') THEN 'FAILED' ELSE 'SENT' END, 200, reason FROM delivery");
+        jdbc.update("""
+                INSERT INTO unrouted_event (source, source_event_id, outcome, step, reason, raw_payload, status, created_at, updated_at)
+                SELECT 'support', 'zd_' || g, 'QUARANTINED', 'identity', 'names customer ' || g || ', who is not in the directory',
+                       '{"detail": {"requester_id": ' || g || '}}', CASE WHEN g % 4 = 0 THEN 'OPEN' ELSE 'DISMISSED' END, at, at
+                FROM (SELECT g, now() - make_interval(secs => g * 8640.0) AS at FROM generate_series(1, 3650) g) s""");
+        jdbc.execute("ANALYZE");
+        System.out.printf("growth: a year of %d notifications, deliveries and attempts written and analysed in %d s%n", NOTIFICATIONS,
+                Duration.ofNanos(System.nanoTime() - started).toSeconds());
+    }
+
+    @Test
+    void everyFilterOfTheFailuresViewAndTheWeeklyReviewIsServedByAnIndex() {
+        jdbc.explained.clear();
+        FailureSearch search = new FailureSearch(jdbc);
+        String week = LocalDate.now(ZoneOffset.UTC).minusDays(1).format(java.time.format.DateTimeFormatter.ISO_DATE);
+        List<FailureSearch.Filter> filters = new ArrayList<>();
+        filters.add(FailureSearch.Filter.none());
+        filters.add(filter("source", "billing"));
+        filters.add(filter("type", "billing.payment_failed"));
+        filters.add(filter("channel", "sms"));
+        filters.add(filter("customerId", "cus_4242"));
+        filters.add(filter("orderId", "ord_4242"));
+        filters.add(filter("ticketId", "t4242"));
+        for (String state : List.of("FAILED", "PARKED", "UNCERTAIN", "DISMISSED", "WINDOW_MISSED", "QUARANTINED", "DEAD_LETTER")) {
+            filters.add(filter("state", state));
+        }
+        filters.add(new FailureSearch.Filter(null, null, null, null, null, null, null, week, null));
+        filters.add(new FailureSearch.Filter(null, null, null, null, null, null, null, null, week));
+        filters.add(new FailureSearch.Filter("billing", "billing.payment_failed", "sms", null, null, null, "FAILED", week, null));
+        for (FailureSearch.Filter filter : filters) {
+            jdbc.explainNext("failures view, " + filter.describe());
+            search.find(filter, 200);
+        }
+        WeeklyReport weekly = new WeeklyReport(jdbc);
+        LocalDate today = LocalDate.now(ZoneOffset.UTC);
+        for (LocalDate day : List.of(today, today.minusMonths(6))) {
+            String isoWeek = String.format("%d-W%02d", day.get(IsoFields.WEEK_BASED_YEAR), day.get(IsoFields.WEEK_OF_WEEK_BASED_YEAR));
+            jdbc.explainNext("weekly review " + isoWeek);
+            weekly.of(isoWeek);
+        }
+        jdbc.explainNext(null);
+
+        jdbc.explained.forEach(plan -> System.out.printf("growth: %s answered in %d ms%n", plan.what(), plan.took().toMillis()));
+        assertThat(jdbc.explained).hasSizeGreaterThan(filters.size());
+        assertThat(jdbc.explained).allSatisfy(plan -> {
+            assertThat(SEQ_SCAN.matcher(plan.plan()).find()).as("%s: sequential scan of delivery or notification in%n%s%n%s",
+                    plan.what(), plan.sql(), plan.plan()).isFalse();
+            assertThat(plan.took()).as("%s took %s", plan.what(), plan.took()).isLessThan(QUERY_BOUND);
+        });
+    }
+
+    @Test
+    void oneRetentionRunOnAYearOfLedgerStaysWithinItsBound() {
+        RetentionSettings settings = new RetentionSettings(true, Duration.ofDays(30), Duration.ofDays(400), Duration.ofDays(7),
+                Duration.ofDays(400), 1000, 3_600_000, Duration.ofMinutes(5), 3, 2000);
+        MonthlyPartitions partitions = new MonthlyPartitions(jdbc, transaction, settings);
+        RetentionJob job = new RetentionJob(jdbc, transaction, new DeliveryLedger(jdbc, transaction), partitions, settings);
+        int toRemove = jdbc.queryForObject("SELECT count(*) FROM notification WHERE payload_removed_at IS NULL"
+                + " AND received_at < now() - interval '30 days'", Integer.class);
+        int toDelete = jdbc.queryForObject("SELECT count(*) FROM notification WHERE received_at < now() - interval '400 days'", Integer.class);
+        assertThat(toRemove).isGreaterThan(NOTIFICATIONS / 400);
+        assertThat(toDelete).isGreaterThan(NOTIFICATIONS / 400);
+        int before = jdbc.queryForObject("SELECT count(*) FROM notification", Integer.class);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_attempt WHERE attempted_at < now() - interval '459 days'", Integer.class))
+                .isEqualTo(toDelete);
+
+        Exchange run = new DefaultExchange(new DefaultCamelContext());
+        jdbc.explained.clear();
+        jdbc.explainNext("retention");
+        long started = System.nanoTime();
+        job.begin(run);
+        job.createPartitionsAhead(run);
+        job.removePayloads(run);
+        job.clearRejectedExcerpts(run);
+        job.deleteLedgerRows(run);
+        job.deleteReceipts(run);
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        jdbc.explainNext(null);
+
+        System.out.printf("growth: one retention run on a year of %d notifications (%d payloads to remove, %d notifications to delete)"
+                + " took %d ms%n", NOTIFICATIONS, toRemove, toDelete, took.toMillis());
+        assertThat(took).as("one retention run on a year of ledger").isLessThan(RETENTION_BOUND);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE payload_removed_at IS NULL"
+                + " AND received_at < now() - interval '30 days' AND id NOT IN (SELECT notification_id FROM delivery WHERE state = 'PARKED')",
+                Integer.class)).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification", Integer.class)).isEqualTo(before - toDelete);
+        String pastMonth = MonthlyPartitions.nameOf("delivery_attempt", java.time.YearMonth.from(
+                LocalDate.now(ZoneOffset.UTC).minusDays(461)));
+        assertThat(partitions.partitions("delivery_attempt")).doesNotContain(pastMonth)
+                .contains(MonthlyPartitions.nameOf("delivery_attempt", java.time.YearMonth.now(ZoneOffset.UTC)));
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_attempt WHERE attempted_at < now() - interval '459 days'", Integer.class))
+                .isZero();
+        assertThat(jdbc.explained).isNotEmpty().allSatisfy(plan -> assertThat(SEQ_SCAN.matcher(plan.plan()).find())
+                .as("retention: sequential scan of delivery or notification in%n%s%n%s", plan.sql(), plan.plan()).isFalse());
+    }
+
+    private static FailureSearch.Filter filter(String field, String value) {
+        Map<String, String> f = Map.of(field, value);
+        return new FailureSearch.Filter(f.get("source"), f.get("type"), f.get("channel"), f.get("customerId"), f.get("orderId"),
+                f.get("ticketId"), f.get("state"), f.get("from"), f.get("to"));
+    }
+
+    /** One query as it ran: what asked for it, its SQL, PostgreSQL's plan for it (EXPLAIN) and how long it took. */
+    record Plan(String what, String sql, String plan, Duration took) {
+    }
+
+    /**
+     * The JdbcTemplate the console's beans and the retention job run on here: while a label is set, each SELECT they run is
+     * also EXPLAINed with the same arguments (the plan PostgreSQL chooses for it on this data) and timed.
+     */
+    static class ExplainingJdbc extends JdbcTemplate {
+
+        final List<Plan> explained = new ArrayList<>();
+        private String label;
+
+        ExplainingJdbc(DataSource db) {
+            super(db);
+        }
+
+        /** Explains the queries that follow as this (null: none). */
+        void explainNext(String what) {
+            label = what;
+        }
+
+        @Override
+        public <T> List<T> query(String sql, RowMapper<T> rowMapper, Object... args) {
+            long started = System.nanoTime();
+            List<T> result = super.query(sql, rowMapper, args);
+            explain(sql, args, started);
+            return result;
+        }
+
+        @Override
+        public List<Map<String, Object>> queryForList(String sql, Object... args) {
+            long started = System.nanoTime();
+            List<Map<String, Object>> result = super.queryForList(sql, args);
+            explain(sql, args, started);
+            return result;
+        }
+
+        @Override
+        public <T> List<T> queryForList(String sql, Class<T> elementType, Object... args) {
+            long started = System.nanoTime();
+            List<T> result = super.queryForList(sql, elementType, args);
+            explain(sql, args, started);
+            return result;
+        }
+
+        @Override
+        public <T> T queryForObject(String sql, Class<T> requiredType, Object... args) {
+            long started = System.nanoTime();
+            T result = super.queryForObject(sql, requiredType, args);
+            explain(sql, args, started);
+            return result;
+        }
+
+        @Override
+        public int update(String sql, Object... args) {
+            long started = System.nanoTime();
+            int result = super.update(sql, args);
+            explain(sql, args, started);
+            return result;
+        }
+
+        private void explain(String sql, Object[] args, long started) {
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            String what = label;
+            if (what == null || sql.startsWith("EXPLAIN") || sql.startsWith("SET") || sql.startsWith("INSERT")) {
+                return;
+            }
+            label = null;   // the EXPLAIN itself is not explained
+            try {
+                String plan = String.join("\n", super.queryForList("EXPLAIN " + sql, String.class, args));
+                explained.add(new Plan(what, sql, plan, took));
+            } finally {
+                label = what;
+            }
+        }
+    }
+}
