@@ -95,10 +95,20 @@ public class CustomerLinks {
         if (claim.link() == null) {
             return CustomerDirectory.unknown(source, sourceEventId, claim.customerId());
         }
-        String also = claim.customerId() == null || claim.customerId().equals(claim.link().externalId()) ? ""
-                : "; the customer id it also carries, " + claim.customerId() + ", is not in Herald's customer directory either";
+        String event = source + " event " + sourceEventId;
+        String carried = claim.customerId() == null ? event
+                : event + " names customer " + claim.customerId() + ", who is not in Herald's customer directory";
         return new UnknownCustomer(claim.link().describe() + " is not linked to any customer: link it from this page"
-                + " (" + source + " event " + sourceEventId + also + ")");
+                + " (" + carried + ")");
+    }
+
+    /** Why an event whose only customer reference is an unusable source id (empty, overlong, control characters) is held. */
+    public static UnknownCustomer unusable(String source, String sourceEventId, JsonNode link) {
+        String system = link.path("system").asText("");
+        String named = ExternalId.known(system) ? ExternalId.SYSTEMS.get(system) + " id" : "source system's id";
+        return new UnknownCustomer(source + " event " + sourceEventId + " names its customer only by a " + named
+                + " that cannot be used (empty, longer than 200 characters or with control characters) and carries no customer id;"
+                + " fix the event at its source, then re-drive");
     }
 
     /** The link a mapping emitted (customerLink: {system, externalId}), or null when there is none or it is unusable. */

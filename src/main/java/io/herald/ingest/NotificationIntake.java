@@ -97,6 +97,9 @@ public class NotificationIntake {
                     new CustomerLinks.Claim(link, notification.customerId()));
             notification = notification.forCustomer(customerId);
         } else if (notification.customerId() == null && link == null) {
+            if (mapped.path("customerLink").isObject()) {
+                throw CustomerLinks.unusable(notification.source(), notification.sourceEventId(), mapped.get("customerLink"));
+            }
             Customer customer = directory.resolveByEmail(notification.source(), notification.sourceEventId(), mapped.path("customerEmail").asText());
             notification = notification.forCustomer(customer.customerId());
         }

@@ -131,6 +131,18 @@ class IdentityLinksTest extends HeraldIntegrationTest {
     }
 
     @Test
+    void aRequesterIdThatCannotBeUsedIsQuarantinedSayingSo() throws Exception {
+        String unique = newTicketId();
+        JsonNode event = JSON.readTree(realZendesk(unique, "1"));
+        ((com.fasterxml.jackson.databind.node.ObjectNode) event.get("detail")).put("requester_id", "9".repeat(300));
+        assertThat(postSignedSupport(JSON.writeValueAsString(event)).statusCode()).isEqualTo(202);
+
+        assertThat(quarantined(unique).get("reason")).isEqualTo("support event 01ZD" + unique + " names its customer only by a Zendesk user id"
+                + " that cannot be used (empty, longer than 200 characters or with control characters) and carries no customer id;"
+                + " fix the event at its source, then re-drive");
+    }
+
+    @Test
     void contactUpdatedAddsAndMovesLinks() throws Exception {
         String unique = newTicketId();
         String first = "cus_cl1" + unique;
@@ -183,7 +195,8 @@ class IdentityLinksTest extends HeraldIntegrationTest {
                 "SELECT step, reason FROM unrouted_event WHERE source_event_id = ?", "evt_test" + unknownEvent), rows -> rows.size() == 1).get(0);
         assertThat(held.get("step")).isEqualTo("identity");
         assertThat(held.get("reason")).isEqualTo("Stripe customer cus_Nobody" + unknownEvent
-                + " is not linked to any customer: link it from this page (billing event evt_test" + unknownEvent + ")");
+                + " is not linked to any customer: link it from this page (billing event evt_test" + unknownEvent
+                + " names customer cus_Nobody" + unknownEvent + ", who is not in Herald's customer directory)");
     }
 
     // ---------------------------------------------------------------- helpers
