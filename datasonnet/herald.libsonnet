@@ -49,6 +49,21 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
                 else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v) + ', expected an id (text or a whole number)'),
     }.checked,
 
+  // Optional id as text (Zendesk user ids come as text or as whole numbers): null when missing, a mapping error when
+  // present but neither: "support event 01J… has an unusable requester: detail.requester_id is a list, expected an id".
+  optionalId(o, path, what)::
+    {
+      v:: $.get(o, path),
+      checked:: if self.v == null then null
+                else if std.isString(self.v) then (if std.length(std.stripChars(self.v, ' ')) == 0 then null else self.v)
+                else if std.isNumber(self.v) && std.floor(self.v) == self.v && std.abs(self.v) < 1e15 then std.toString(self.v)
+                else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v) + ', expected an id (text or a whole number)'),
+    }.checked,
+
+  // The source system's own id for the customer, resolved through Herald's identity links (customer_link):
+  // { system: 'zendesk', externalId: '9000000123456' }; null when the event carries none.
+  customerLink(system, externalId):: if externalId == null then null else { system: system, externalId: externalId },
+
   // Optional value of one kind: null when missing, a mapping error when present but of another kind.
   optionalText(o, path, what)::
     {

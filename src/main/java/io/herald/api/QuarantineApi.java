@@ -42,10 +42,12 @@ public class QuarantineApi {
 
     private final UnroutedEvents unrouted;
     private final OperatorActions actions;
+    private final io.herald.customers.QuarantineLinking linking;
 
-    public QuarantineApi(UnroutedEvents unrouted, OperatorActions actions) {
+    public QuarantineApi(UnroutedEvents unrouted, OperatorActions actions, io.herald.customers.QuarantineLinking linking) {
         this.unrouted = unrouted;
         this.actions = actions;
+        this.linking = linking;
     }
 
     /** An event in a list: everything but the raw payload (read one to see it). */
@@ -90,6 +92,35 @@ public class QuarantineApi {
     public ResponseEntity<?> redrive(@PathVariable long id, Principal who) {
         try {
             return ResponseEntity.ok(actions.redrive(id, ConsoleUser.of(who).name(), null));
+        } catch (ActionRefused e) {
+            return e.unknown() ? notFound(id) : ResponseEntity.status(HttpStatus.CONFLICT).body(Map.of("error", e.getMessage()));
+        }
+    }
+
+    /** Which customer the event's unknown source id is, and why the operator knows (issue 13: identity links). */
+    public record LinkRequest(String customerId, String comment) {
+    }
+
+    static final String LINK_REQUEST = "{\"customerId\": \"cus_RkT4aB7cD9eF1g\", \"comment\": \"Zendesk user 9000000123456 is Jenny Rosen (checked in Zendesk)\"}";
+    static final String LINK_RESULT = """
+            {"id": 93, "status": "REDRIVEN", "outcome": "ROUTE", "reason": null, "notificationKey": "support:ticket_status_changed:35436:SOLVED:2026-11-21T10:12:44Z",
+             "notificationId": 812, "linkedSystem": "zendesk", "linkedExternalId": "9000000123456", "customerId": "cus_RkT4aB7cD9eF1g",
+             "message": "linked Zendesk user 9000000123456 to customer cus_RkT4aB7cD9eF1g; re-driven: ROUTE"}""";
+    static final String LINK_REFUSED = "{\"error\": \"customer cus_unknown is not in Herald's customer directory; link to an existing customer\"}";
+
+    @Operation(summary = "Link the event's unknown source id (Zendesk requester, Stripe customer, CRM account) to an existing customer and re-drive it, in one audited step",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(mediaType = "application/json",
+                    schema = @Schema(implementation = LinkRequest.class), examples = @ExampleObject(value = LINK_REQUEST))),
+            responses = {@ApiResponse(responseCode = "200", description = "Linked and re-driven (or still quarantined, with the reason)", content = @Content(mediaType = "application/json", schema = @Schema(implementation = io.herald.customers.QuarantineLinking.Result.class), examples = @ExampleObject(value = LINK_RESULT))),
+                    @ApiResponse(responseCode = "400", description = "No customer id or comment, or a customer not in the directory", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = LINK_REFUSED))),
+                    @ApiResponse(responseCode = "404", description = "No such event", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.QUARANTINE_NOT_FOUND))),
+                    @ApiResponse(responseCode = "409", description = "Not an open quarantined event", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.CONFLICT)))})
+    @PostMapping("/quarantine/{id}/link")
+    public ResponseEntity<?> link(@PathVariable long id, @org.springframework.web.bind.annotation.RequestBody LinkRequest request, Principal who) {
+        try {
+            return ResponseEntity.ok(linking.link(id, request.customerId(), ConsoleUser.of(who).name(), request.comment()));
+        } catch (io.herald.customers.QuarantineLinking.BadLink e) {
+            return ResponseEntity.badRequest().body(Map.of("error", e.getMessage()));
         } catch (ActionRefused e) {
             return e.unknown() ? notFound(id) : ResponseEntity.status(HttpStatus.CONFLICT).body(Map.of("error", e.getMessage()));
         }

@@ -133,6 +133,8 @@ public class HeraldSecurity {
                 .requestMatchers(HttpMethod.GET, "/api/customers/*/inbox").hasAnyRole("APP", "OPERATOR")
                 .requestMatchers(HttpMethod.POST, "/api/customers/*/inbox/*/read").hasAnyRole("APP", "OPERATOR")
                 .requestMatchers(HttpMethod.GET, "/api/notifications/*/proof").hasRole("VIEWER")   // masked for viewers
+                .requestMatchers(HttpMethod.GET, "/api/customers", "/api/customers/*", "/api/customers/*/notifications",
+                        "/api/notifications").hasRole("VIEWER")   // customer view (issue 13): masked for viewers
                 .requestMatchers("/api/**").hasRole("OPERATOR")
                 .anyRequest().hasRole("VIEWER"));
     }

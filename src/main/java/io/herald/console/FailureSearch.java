@@ -18,7 +18,8 @@ import org.springframework.stereotype.Component;
 /**
  * The failures an operator has to look at, newest first: deliveries FAILED, PARKED (provider
  * outage, still to be tried) or UNCERTAIN (outcome unknown after a crash), and source events
- * QUARANTINED and still open. Filterable by source, type, channel, customer, order, ticket,
+ * QUARANTINED and still open, and the SKIPPED deliveries of a high-priority notification whose every customer channel
+ * was skipped (it reached the customer nowhere). Filterable by source, type, channel, customer, order, ticket,
  * state (WINDOW_MISSED: deliveries flagged for missing their send window, whatever their state;
  * DEAD_LETTER: messages that could not be processed at all) and time. A quarantined event has no canonical form yet, so customer, order and ticket
  * are matched in its raw payload, and a type or channel filter leaves it out.
@@ -142,8 +143,15 @@ public class FailureSearch {
                 case "RETRYABLE" -> List.of("FAILED", "PARKED");
                 default -> List.of(state);
             };
-            sql.append("d.state IN (").append(states.stream().map(s -> "?").collect(Collectors.joining(", "))).append(")");
+            sql.append("(d.state IN (").append(states.stream().map(s -> "?").collect(Collectors.joining(", "))).append(")");
             args.addAll(states);
+            if (state.isEmpty()) {
+                // A high-priority notification that reached the customer on no channel at all (every customer channel skipped;
+                // the ops webhook reaches the team, not the customer) is a failure to look at (issue 13).
+                sql.append(" OR (d.state = 'SKIPPED' AND n.canonical ->> 'priority' = 'high' AND NOT EXISTS (SELECT 1 FROM delivery o"
+                        + " WHERE o.notification_id = n.id AND o.state <> 'SKIPPED' AND o.channel <> 'ops_webhook'))");
+            }
+            sql.append(")");
         }
         equal(sql, args, "n.source", f.get("source"));
         equal(sql, args, "n.type", f.get("type"));

@@ -61,8 +61,13 @@ public class CustomerDirectory {
      * customer_erasure tombstone: when, by whom, their comment), or is simply unknown.
      */
     public UnknownCustomer notAdmitted(String source, String sourceEventId, String customerId) {
-        return erasure(customerId).map(erased -> new UnknownCustomer(source + " event " + sourceEventId + " names customer " + customerId
-                + ", who was erased from Herald on " + erased)).orElseGet(() -> unknown(source, sourceEventId, customerId));
+        return erased(source, sourceEventId, customerId).orElseGet(() -> unknown(source, sourceEventId, customerId));
+    }
+
+    /** Why an event naming this customer cannot be admitted, if the customer was erased (the customer_erasure tombstone). */
+    public Optional<UnknownCustomer> erased(String source, String sourceEventId, String customerId) {
+        return customerId == null ? Optional.empty() : erasure(customerId).map(erased -> new UnknownCustomer(source + " event "
+                + sourceEventId + " names customer " + customerId + ", who was erased from Herald on " + erased));
     }
 
     /** "2026-12-02 by admin (comment: ...); Herald no longer notifies them", if the customer was erased. */

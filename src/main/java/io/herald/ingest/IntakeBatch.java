@@ -2,12 +2,12 @@ package io.herald.ingest;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.stream.Collectors;
 
 import io.herald.config.TopicSettings;
-import io.herald.identity.Customer;
-import io.herald.identity.CustomerDirectory;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.identity.CustomerLinks;
+import io.herald.identity.ExternalId;
 import io.herald.kafka.InfrastructureFaults;
 import io.herald.ledger.NotificationLedger;
 import io.herald.notification.CanonicalNotification;
@@ -49,26 +49,42 @@ public class IntakeBatch {
     private static final String READY = "heraldReadyToPublish";
 
     /** One mapped and valid notification waiting to be admitted and published, with what its quarantine would need. */
-    record Admitted(NotificationLedger.ToAdmit notification, String source, String raw, String step, String traceparent) {
+    record Admitted(NotificationLedger.ToAdmit notification, String source, String raw, String step, String traceparent,
+                    ExternalId link) {
         String customerId() {
             return notification.notification().customerId();
+        }
+
+        /** The same notification for the customer its identity resolved to (through a link, it may differ from the event's). */
+        Admitted forCustomer(String resolved, ObjectMapper json) throws JsonProcessingException {
+            if (resolved.equals(customerId())) {
+                return this;
+            }
+            var n = notification.notification().forCustomer(resolved);
+            return new Admitted(new NotificationLedger.ToAdmit(n, json.writeValueAsString(n), notification.rawPayload(),
+                    notification.windowDeadline(), notification.traceparent()), source, raw, step, traceparent, link);
         }
     }
 
     private final ProducerTemplate producer;
     private final CamelContext camel;
     private final Quarantine quarantine;
-    private final CustomerDirectory directory;
+    private final CustomerLinks links;
+    private final io.herald.identity.CustomerDirectory directory;
+    private final ObjectMapper json;
     private final NotificationLedger ledger;
     private final HeraldMetrics metrics;
     private final String notificationsUri;
 
-    public IntakeBatch(ProducerTemplate producer, CamelContext camel, Quarantine quarantine, CustomerDirectory directory,
+    public IntakeBatch(ProducerTemplate producer, CamelContext camel, Quarantine quarantine, CustomerLinks links,
+                       io.herald.identity.CustomerDirectory directory, ObjectMapper json,
                        NotificationLedger ledger, HeraldMetrics metrics, TopicSettings topics) {
         this.producer = producer;
         this.camel = camel;
         this.quarantine = quarantine;
+        this.links = links;
         this.directory = directory;
+        this.json = json;
         this.ledger = ledger;
         this.metrics = metrics;
         // batchWithIndividualHeaders: each record carries its own headers (its traceparent: tracing, issue 15)
@@ -97,7 +113,8 @@ public class IntakeBatch {
                 record.getProperty(NotificationIntake.SOURCE, String.class),
                 record.getProperty(NotificationIntake.RAW, String.class),
                 record.getProperty(Quarantine.STEP, String.class),
-                io.herald.tracing.TraceParent.current()));   // tracing (issue 15): dispatch continues intake's trace
+                io.herald.tracing.TraceParent.current(),   // tracing (issue 15): dispatch continues intake's trace
+                record.getProperty(NotificationIntake.LINK, ExternalId.class)));   // identity links (issue 13)
     }
 
     /**
@@ -157,16 +174,21 @@ public class IntakeBatch {
      * new or admitted before but never routed; duplicates stop here. A statement refused for anything but an
      * infrastructure fault is narrowed down by admitting them one at a time: a refused one is quarantined alone.
      */
-    private List<Admitted> admit(List<Admitted> collected) {
-        Map<String, Customer> known = directory.findAll(collected.stream().map(Admitted::customerId).collect(Collectors.toSet()));
+    private List<Admitted> admit(List<Admitted> collected) throws JsonProcessingException {
+        List<CustomerLinks.Claim> claims = collected.stream()
+                .map(a -> new CustomerLinks.Claim(a.link(), a.customerId())).toList();
+        List<String> customers = links.resolveAll(claims);
         List<Admitted> resolved = new ArrayList<>();
-        for (java.util.Iterator<Admitted> each = collected.iterator(); each.hasNext(); ) {
+        java.util.Iterator<Admitted> each = collected.iterator();
+        for (int i = 0; each.hasNext(); i++) {
             Admitted notification = each.next();
-            if (known.containsKey(notification.customerId())) {
-                resolved.add(notification);
+            if (customers.get(i) != null) {
+                resolved.add(notification.forCustomer(customers.get(i), json));
             } else {
                 CanonicalNotification n = notification.notification().notification();
-                quarantine(notification, directory.notAdmitted(n.source(), n.sourceEventId(), n.customerId()));   // erased or unknown
+                CustomerLinks.Claim claim = claims.get(i);
+                quarantine(notification, directory.erased(n.source(), n.sourceEventId(), claim.customerId())   // erased, or not linked / unknown
+                        .orElseGet(() -> CustomerLinks.unknown(n.source(), n.sourceEventId(), claim)));
                 each.remove();   // quarantined once, even if the admission below fails and the batch's publish is tried again
             }
         }

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.identity.ContactUpdate;
 import io.herald.identity.Customer;
 import io.herald.identity.CustomerDirectory;
+import io.herald.identity.CustomerLinks;
+import io.herald.identity.ExternalId;
 import io.herald.ledger.NotificationLedger;
 import io.herald.ledger.UnroutedEvents;
 import io.herald.notification.CanonicalNotification;
@@ -31,6 +33,14 @@ public class NotificationIntake {
     public static final String KEY = "heraldIdempotencyKey";
     /** Exchange property: in a batch, the notification to admit with the rest of the batch (NotificationLedger.ToAdmit). */
     public static final String TO_ADMIT = "heraldToAdmit";
+    /** Exchange property: in a batch, the source system's id the notification names its customer by (identity links). */
+    public static final String LINK = "heraldCustomerLink";
+    /** Exchange property set by a link-and-re-drive: link the event's source id to this customer before resolving it. */
+    public static final String LINK_TO = "heraldLinkTo";
+    /** Exchange property with LINK_TO: who links, kept as the link's origin. */
+    public static final String LINK_BY = "heraldLinkBy";
+    /** Exchange property set when LINK_TO linked an id: the ExternalId linked. */
+    public static final String LINKED = "heraldLinked";
 
     private final ObjectMapper json;
     private final NotificationValidator validator;
@@ -39,9 +49,12 @@ public class NotificationIntake {
     private final UnroutedEvents unrouted;
     private final SendWindows sendWindows;
     private final HeraldMetrics metrics;
+    private final CustomerLinks links;
 
     public NotificationIntake(ObjectMapper json, NotificationValidator validator, CustomerDirectory directory,
-                              NotificationLedger ledger, UnroutedEvents unrouted, SendWindows sendWindows, HeraldMetrics metrics) {
+                              NotificationLedger ledger, UnroutedEvents unrouted, SendWindows sendWindows, HeraldMetrics metrics,
+                              CustomerLinks links) {
+        this.links = links;
         this.json = json;
         this.validator = validator;
         this.directory = directory;
@@ -62,11 +75,31 @@ public class NotificationIntake {
         }
         if (mapped.hasNonNull("contactUpdate")) {
             ContactUpdate update = validator.contactUpdate(mapped.get("contactUpdate"), source, mapped.path("sourceEventId").asText("?"));
-            exchange.setProperty(OUTCOME, directory.apply(update) ? "DIRECTORY_UPDATED" : "STALE_CONTACT_UPDATE");
+            boolean applied = directory.apply(update);
+            if (applied) {
+                links.maintain(update.customerId(), mapped.get("contactUpdate").get("externalIds"),
+                        source + " contact.updated " + mapped.path("sourceEventId").asText("?"));
+            }
+            exchange.setProperty(OUTCOME, applied ? "DIRECTORY_UPDATED" : "STALE_CONTACT_UPDATE");
             return;
         }
         CanonicalNotification notification = validator.validate(mapped);
-        if (notification.customerId() == null) {
+        ExternalId link = CustomerLinks.linkOf(mapped);
+        String linkTo = exchange.getProperty(LINK_TO, String.class);
+        if (linkTo != null && link != null) {
+            // An operator links the event's unknown source id from its quarantine page, then this re-drive resolves through it.
+            links.link(link, linkTo, exchange.getProperty(LINK_BY, "an operator", String.class));
+            exchange.setProperty(LINKED, link);
+        }
+        boolean inBatch = exchange.getProperty(IntakeBatch.ADMITTED) != null;
+        if (!inBatch && (notification.customerId() != null || link != null)) {
+            String customerId = links.resolve(notification.source(), notification.sourceEventId(),
+                    new CustomerLinks.Claim(link, notification.customerId()));
+            notification = notification.forCustomer(customerId);
+        } else if (notification.customerId() == null && link == null) {
+            if (mapped.path("customerLink").isObject()) {
+                throw CustomerLinks.unusable(notification.source(), notification.sourceEventId(), mapped.get("customerLink"));
+            }
             Customer customer = directory.resolveByEmail(notification.source(), notification.sourceEventId(), mapped.path("customerEmail").asText());
             notification = notification.forCustomer(customer.customerId());
         }
@@ -76,14 +109,14 @@ public class NotificationIntake {
         exchange.setProperty(KEY, notification.idempotencyKey());
         exchange.getMessage().setHeader("kafka.KEY", notification.customerId());
         exchange.getMessage().setBody(canonical);
-        if (exchange.getProperty(IntakeBatch.ADMITTED) != null) {
-            // In a source consumer's batch: the customer is looked up and the ledger admits it with the rest of the
-            // batch (IntakeBatch.publish), one query and one statement for all.
+        if (inBatch) {
+            // In a source consumer's batch: the customer is looked up (through its link) and the ledger admits it with
+            // the rest of the batch (IntakeBatch.publish), one query and one statement for all.
             exchange.setProperty(TO_ADMIT, admit);
+            exchange.setProperty(LINK, link);
             exchange.setProperty(OUTCOME, "ROUTE");
             return;
         }
-        directory.resolve(notification.source(), notification.sourceEventId(), notification.customerId());
         NotificationLedger.Admission admission = ledger.admit(notification, canonical, raw, admit.windowDeadline());
         if (admission == NotificationLedger.Admission.NEW) {
             metrics.notification(notification.type());

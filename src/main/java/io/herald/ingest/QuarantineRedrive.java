@@ -42,6 +42,19 @@ public class QuarantineRedrive {
     }
 
     public Result redrive(Unrouted event) {
+        return redrive(event, null, null).result();
+    }
+
+    /** A re-drive that links the event's source id (e.g. its Zendesk requester) to a customer first; linked: what was linked, or null. */
+    public record Linked(Result result, io.herald.identity.ExternalId linked) {
+    }
+
+    /**
+     * Links the event's unknown source id to the customer and re-drives it, in one step: the mapping says which id
+     * (customerLink), notification-intake writes the link before it resolves the customer. Nothing is linked when
+     * the event does not get that far (a mapping failure) or names no source id.
+     */
+    public Linked redrive(Unrouted event, String linkToCustomer, String linkedBy) {
         if (!"QUARANTINED".equals(event.outcome()) || !"OPEN".equals(event.status())) {
             throw new NotRedrivable("event " + event.id() + " is " + event.outcome() + "/" + event.status()
                     + "; only open quarantined events can be re-driven");
@@ -55,17 +68,22 @@ public class QuarantineRedrive {
         });
         Exchange done = camel.send("direct:" + event.source() + "-mapping", exchange -> {
             exchange.setProperty(Quarantine.REDRIVE_OF, event.id());
+            if (linkToCustomer != null) {
+                exchange.setProperty(NotificationIntake.LINK_TO, linkToCustomer);
+                exchange.setProperty(NotificationIntake.LINK_BY, linkedBy);
+            }
             exchange.getMessage().setBody(event.rawPayload());
         });
         String outcome = done.getProperty(NotificationIntake.OUTCOME, "UNKNOWN", String.class);
+        io.herald.identity.ExternalId linked = done.getProperty(NotificationIntake.LINKED, io.herald.identity.ExternalId.class);
         if ("QUARANTINED".equals(outcome)) {
-            return new Result(event.id(), "OPEN", outcome, done.getProperty(Quarantine.REASON, String.class), null);
+            return new Linked(new Result(event.id(), "OPEN", outcome, done.getProperty(Quarantine.REASON, String.class), null), linked);
         }
         if (done.getException() != null) {
             throw new IllegalStateException("re-drive of event " + event.id() + " failed: " + done.getException().getMessage(),
                     done.getException());
         }
         unrouted.redriven(event.id(), outcome);
-        return new Result(event.id(), "REDRIVEN", outcome, null, done.getProperty(NotificationIntake.KEY, String.class));
+        return new Linked(new Result(event.id(), "REDRIVEN", outcome, null, done.getProperty(NotificationIntake.KEY, String.class)), linked);
     }
 }

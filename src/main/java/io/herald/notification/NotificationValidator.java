@@ -59,8 +59,8 @@ public class NotificationValidator {
         String customerId = textOrNull(mapped, "customerId");
         if (mapped.hasNonNull("customerId") && customerId == null) {
             problems.add("the customer id (customerId) is " + describe(mapped.get("customerId")) + ", expected text");
-        } else if (customerId == null && textOrNull(mapped, "customerEmail") == null) {
-            problems.add("customerId is missing (and there is no customerEmail to resolve)");
+        } else if (customerId == null && textOrNull(mapped, "customerEmail") == null && !mapped.path("customerLink").isObject()) {
+            problems.add("customerId is missing (and there is no customerLink or customerEmail to resolve)");
         }
         String email = textOrNull(mapped, "customerEmail");
         if (customerId == null && email != null && (email.length() > 320 || StoredText.unsafe(email))) {

@@ -72,6 +72,7 @@ public class CustomerErasure {
         long id = jdbc.queryForObject("INSERT INTO customer_erasure (customer_id, requested_by, comment, counts) VALUES (?, ?, ?, '')"
                 + " RETURNING id", Long.class, customerId, actor, comment);
         String removed = PayloadRemoved.sentence(PayloadRemoved.ERASURE, now);
+        jdbc.update("DELETE FROM customer_link WHERE customer_id = ?", customerId);   // their ids in source systems go with the entry
         int directory = jdbc.update("DELETE FROM customer WHERE customer_id = ?", customerId);
         List<Long> notifications = jdbc.queryForList("""
                 UPDATE notification SET raw_payload = ?, canonical = jsonb_set(canonical, '{data}', '{}'),

@@ -10,7 +10,6 @@ import io.herald.logging.Masking;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
-import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
@@ -34,25 +33,18 @@ public class CustomerPage {
         this.jdbc = jdbc;
     }
 
-    @GetMapping("/console/customers")
-    public String lookUp(@RequestParam(required = false) String id) {
-        return id == null || id.isBlank() ? "redirect:/console"
-                : "redirect:" + UriComponentsBuilder.fromPath("/console/customers/{id}").buildAndExpand(id.strip()).encode().toUriString();
-    }
-
-    @GetMapping("/console/customers/{customerId}")
-    public String customer(@PathVariable String customerId, Principal who, Model model) {
-        ConsoleUser user = ConsoleUser.of(who);
+    /**
+     * The page of a customer who was erased (the customer view, io.herald.customers.CustomerPages, shows it when the
+     * directory has no entry but a tombstone): when, by whom, why, what was removed, and how many ledger rows remain.
+     */
+    public String erased(String customerId, ConsoleUser user, Model model) {
         model.addAttribute("user", user);
         model.addAttribute("customerId", customerId);
-        model.addAttribute("entry", directory.find(customerId).map(c -> Map.of(
-                "name", c.displayName() == null ? "–" : user.masked() ? c.displayName().charAt(0) + "…" : c.displayName(),
-                "email", c.email() == null ? "–" : user.masked() ? Masking.email(c.email()) : c.email(),
-                "phone", c.phone() == null ? "–" : user.masked() ? Masking.phone(c.phone()) : c.phone())).orElse(null));
+        model.addAttribute("entry", null);
         model.addAttribute("notifications", jdbc.queryForObject("SELECT count(*) FROM notification WHERE customer_id = ?", Long.class,
                 customerId));
-        model.addAttribute("erasure", erasure.find(customerId).orElse(null));
-        return "customer";
+        model.addAttribute("erasure", erasure.find(customerId).orElseThrow());
+        return "customer-erased";
     }
 
     @PostMapping("/console/customers/{customerId}/erase")

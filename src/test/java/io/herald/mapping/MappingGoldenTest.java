@@ -127,6 +127,16 @@ class MappingGoldenTest {
             cases.add(new Case("support " + type, SUPPORT, sample("support/" + type + ".json"),
                     "support/" + type + ".canonical.json"));
         }
+        // Real Zendesk: the customer is named only by the requester's user id (here a number), the ticket's external_id is null.
+        cases.add(new Case("support real Zendesk event resolves by its requester's link", SUPPORT,
+                edit(sample("support/ticket.status_changed.json"), e -> {
+                    ((ObjectNode) e.get("detail")).putNull("external_id");
+                    ((ObjectNode) e.get("detail")).put("requester_id", 9000000123456L);
+                }),
+                "support/real-zendesk.canonical.json"));
+        cases.add(new Case("crm order.confirmed of an account known only by its CRM id", CRM,
+                outbox(17, "order.confirmed", edit(sample("crm/order.confirmed.json"), p -> ((ObjectNode) p.get("account")).remove("externalId"))),
+                "crm/order.confirmed-crm-account.canonical.json"));
         cases.add(new Case("support internal note is ignored", SUPPORT,
                 edit(sample("support/ticket.comment_added.json"),
                         e -> ((ObjectNode) e.at("/event/comment")).put("is_public", false)),
@@ -206,7 +216,10 @@ class MappingGoldenTest {
 
     @Test
     void crmOrderWithoutCustomerIsRejected() throws IOException {
-        String payload = edit(sample("crm/order.confirmed.json"), p -> ((ObjectNode) p.get("account")).remove("externalId"));
+        String payload = edit(sample("crm/order.confirmed.json"), p -> {
+            ((ObjectNode) p.get("account")).remove("externalId");
+            ((ObjectNode) p.get("account")).remove("crmId");
+        });
         assertRejected(CRM, outbox(17, "order.confirmed", payload),
                 "crm event crm-outbox-17 has no customer: payload.account.externalId is null");
     }
@@ -223,10 +236,14 @@ class MappingGoldenTest {
 
     @Test
     void supportEventWithoutCustomerIsRejected() throws IOException {
-        String input = edit(sample("support/ticket.status_changed.json"),
-                e -> ((ObjectNode) e.get("detail")).remove("external_id"));
+        String input = edit(sample("support/ticket.status_changed.json"), e -> {
+            ((ObjectNode) e.get("detail")).remove("external_id");
+            ((ObjectNode) e.get("detail")).putNull("requester_id");
+        });
         assertRejected(SUPPORT, input,
-                "support event 01JD4S7K9Q2W3E4R5T6Y7U8I9O has no customer: detail.external_id is null");
+                "support event 01JD4S7K9Q2W3E4R5T6Y7U8I9O has no customer: detail.requester_id is null");
+        assertRejected(SUPPORT, edit(sample("support/ticket.status_changed.json"), e -> ((ObjectNode) e.get("detail")).putArray("requester_id")),
+                "support event 01JD4S7K9Q2W3E4R5T6Y7U8I9O has an unusable requester: detail.requester_id is a list, expected an id (text or a whole number)");
     }
 
     @Test
@@ -240,7 +257,7 @@ class MappingGoldenTest {
         assertRejected(BILLING, edit(sample("billing/invoice.paid.json"), e -> e.put("type", 7)),
                 "billing event evt_1QxS9kLkdIwHu7ixZ5y4X3w2 has no type: type is the number 7, expected text");
         assertRejected(SUPPORT, edit(sample("support/ticket.status_changed.json"), e -> ((ObjectNode) e.get("detail")).put("external_id", 99)),
-                "support event 01JD4S7K9Q2W3E4R5T6Y7U8I9O has no customer: detail.external_id is the number 99, expected text");
+                "support event 01JD4S7K9Q2W3E4R5T6Y7U8I9O has an unusable external id: detail.external_id is the number 99, expected text");
     }
 
     @Test
