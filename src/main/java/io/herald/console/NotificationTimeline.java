@@ -112,7 +112,8 @@ public class NotificationTimeline {
 
     /**
      * Issue 13: the addresses this notification's receipts suppressed (a hard bounce, a spam complaint, a dead number) and their
-     * lifting; the customer's SMS consent changes by STOP / START (the one in force when the notification arrived, and later ones).
+     * lifting; the push tokens removed because the provider no longer knows them; the customer's SMS consent changes by
+     * STOP / START (the one in force when the notification arrived, and later ones).
      * Receipts themselves are attempts of their delivery, shown above.
      */
     private void receiptHistory(long notificationId, String customerId, Instant received, List<Entry> timeline, boolean masked) {
@@ -128,6 +129,12 @@ public class NotificationTimeline {
                 timeline.add(new Entry(row.getTimestamp("lifted_at").toInstant(), channel, "Suppression lifted",
                         masked("\"" + row.getString("lift_comment") + "\" → the address may be sent to again", masked), row.getString("lifted_by")));
             }
+        }, notificationId);
+        jdbc.query("""
+                SELECT r.received_at, r.reason FROM delivery_receipt r JOIN delivery d ON d.id = r.delivery_id
+                WHERE d.notification_id = ? AND r.outcome = 'TOKEN_REMOVED' ORDER BY r.id""", row -> {
+            timeline.add(new Entry(row.getTimestamp("received_at").toInstant(), "push", "Push token removed",
+                    masked(row.getString("reason"), masked), null));
         }, notificationId);
         if (customerId == null || received == null) {
             return;

@@ -69,6 +69,14 @@ public class ProviderErrors {
         }
     }
 
+    /**
+     * The HTTP channels' default refusalCheck (routes/deliver-http-template.camel.yaml): a refusal needs no reading of
+     * the provider's own before refused-by-provider fails it. Push reads its dead tokens (receipts.UnregisteredPushTokens).
+     */
+    public void checkRefusal(Exchange exchange) {
+        // nothing to read
+    }
+
     private static Long retryAfterMillis(HttpOperationFailedException http) {
         Map<String, String> headers = http.getResponseHeaders();
         if (headers == null) {
@@ -91,6 +99,9 @@ public class ProviderErrors {
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof HttpOperationFailedException http) {
                 return http.getStatusCode();
+            }
+            if (t instanceof io.herald.receipts.PushTokenUnregistered gone) {
+                return gone.status();
             }
         }
         return null;
@@ -128,7 +139,7 @@ public class ProviderErrors {
                 return "provider did not answer within the response timeout (herald.<channel>.response-timeout-ms); the call may have"
                         + " reached it, so it is tried again with the same idempotency key";
             }
-            if (t instanceof TemplateMissing) {
+            if (t instanceof TemplateMissing || t instanceof io.herald.receipts.PushTokenUnregistered) {
                 return t.getMessage();
             }
         }

@@ -141,6 +141,23 @@ public class CustomerDirectory {
         }
     }
 
+    /**
+     * Removes one push token the push provider no longer accepts from the customer's entry, written with or without the
+     * "fcm:" prefix; the other tokens stay, in their order. One statement; false when the entry does not hold it (any more).
+     * updated_at is left alone: the CRM's next contact.updated still replaces the entry as a whole.
+     */
+    public boolean removePushToken(String customerId, String token) {
+        String bare = token.replaceFirst("^fcm:", "");
+        String prefixed = "fcm:" + bare;
+        return jdbc.update("""
+                UPDATE customer SET push_tokens = (
+                  SELECT coalesce(jsonb_agg(t.value ORDER BY t.ordinality), '[]'::jsonb)
+                  FROM jsonb_array_elements(push_tokens) WITH ORDINALITY AS t(value, ordinality)
+                  WHERE t.value NOT IN (to_jsonb(?::text), to_jsonb(?::text)))
+                WHERE customer_id = ? AND (push_tokens @> jsonb_build_array(?::text) OR push_tokens @> jsonb_build_array(?::text))""",
+                bare, prefixed, customerId, bare, prefixed) == 1;
+    }
+
     /** A directory entry from a row with the customer table's columns (also for queries that join it). */
     public Customer toCustomer(ResultSet row, int rowNum) throws SQLException {
         try {

@@ -91,7 +91,7 @@ public class SignatureFailureBursts {
                 continue;   // announced already (here or by another instance): one alert per burst
             }
             long refused = ((Number) row.get("refused")).longValue();
-            String setting = source.equals("incidents") ? "herald.incidents.token" : "herald." + source + ".webhook-secret";
+            String setting = signingSetting(source);
             lines.add("• The " + source + " webhook refused " + refused + " requests for their signature in the last "
                     + FailureGroups.human(window) + " (since " + TIME.format(since) + " UTC). The sender's signing secret and "
                     + setting + " (" + setting.toUpperCase().replace('.', '_').replace('-', '_') + ") probably no longer match,"
@@ -111,6 +111,16 @@ public class SignatureFailureBursts {
                 + ":" + Instant.now().toEpochMilli());
         exchange.getMessage().setBody(json.writeValueAsString(Map.of("text",
                 ":rotating_light: Herald: webhook requests refused for a bad signature\n\n" + String.join("\n\n", lines))));
+    }
+
+    /** The setting that holds what a source's signatures are checked with (its secret, token or verification key). */
+    static String signingSetting(String source) {
+        return switch (source) {
+            case "incidents" -> "herald.incidents.token";
+            case "sms-status", "sms-inbound" -> "herald.sms.auth-token";   // Twilio signs both with the account's auth token
+            case "email-events" -> "herald.email-events.verification-key";
+            default -> "herald." + source + ".webhook-secret";
+        };
     }
 
     /** The webhook took the post. */

@@ -98,6 +98,25 @@ public class DeliveryReceipts {
         });
     }
 
+    /**
+     * The push provider answered that a token is no longer registered (or is no token at all): kept as a receipt of the delivery
+     * whose call got that answer (outcome TOKEN_REMOVED, status the provider's error code, provider_message_id the masked token),
+     * once per delivery and token; counted as herald_receipts_total{channel="push", outcome="token_removed"}. Runs in the caller's
+     * transaction, with the token's removal from the directory.
+     */
+    public void tokenRemoved(long deliveryId, String maskedToken, String providerCode, int httpStatus, String reason) {
+        int kept = jdbc.update("""
+                INSERT INTO delivery_receipt (channel, provider_message_id, provider_event_id, status, error_code, delivery_id, outcome, reason)
+                VALUES ('push', ?, ?, ?, ?, ?, 'TOKEN_REMOVED', ?)
+                ON CONFLICT (channel, provider_event_id) WHERE provider_event_id IS NOT NULL DO NOTHING""",
+                text(maskedToken, 300), text("token-removed:" + deliveryId + ":" + maskedToken, 200), text(providerCode, 40),
+                String.valueOf(httpStatus), deliveryId, text(reason, 2000));
+        if (kept == 1) {
+            Counter.builder("herald.receipts").description("Delivery receipts from the providers, per channel and what they report")
+                    .tag("channel", "push").tag("outcome", "token_removed").register(meters).increment();
+        }
+    }
+
     /** The attempt row's outcome: RECEIPT_<STATUS> in at most 20 characters (e.g. RECEIPT_DELIVERED). */
     private static String attemptOutcome(Receipt receipt) {
         String word = receipt.status() == null ? "UNKNOWN" : receipt.status().toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z]", "");

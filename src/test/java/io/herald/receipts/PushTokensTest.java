@@ -1,0 +1,185 @@
+package io.herald.receipts;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.stubbing.StubMapping;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Push tokens FCM no longer knows (issue 13 points 1 and 8): the push provider answers a token with FCM HTTP v1's own error
+ * bodies; an agent's reply (support.agent_replied, first-success: push, then SMS, then email) shows what the customer and the
+ * operator get.
+ */
+class PushTokensTest extends HeraldIntegrationTest {
+
+    private static final String SMS_PATH = "/2010-04-01/Accounts/ACdemo/Messages.json";
+    private static final String PUSH_PATH = "/v1/projects/[^/]+/messages:send";
+
+    /** FCM HTTP v1's answer for a token whose app instance is gone (uninstalled, expired). */
+    private static final String UNREGISTERED = """
+            {"error":{"code":404,"message":"Requested entity was not found.","status":"NOT_FOUND","details":[{"@type":\
+            "type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"UNREGISTERED"}]}}""";
+
+    /** FCM HTTP v1's answer for a token that is no registration token at all (firebase.google.com/docs/cloud-messaging/error-codes). */
+    private static final String INVALID_TOKEN = """
+            {"error":{"code":400,"message":"The registration token is not a valid FCM registration token","status":"INVALID_ARGUMENT",\
+            "details":[{"@type":"type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"INVALID_ARGUMENT"}]}}""";
+
+    /** FCM HTTP v1's answer for a bad value elsewhere in the message (same page): nothing wrong with the token. */
+    private static final String INVALID_DATA = """
+            {"error":{"code":400,"message":"Invalid value at 'message.data[0].value' (TYPE_STRING), 12","status":"INVALID_ARGUMENT",\
+            "details":[{"@type":"type.googleapis.com/google.rpc.BadRequest","fieldViolations":[{"field":"message.data[0].value",\
+            "description":"Invalid value at 'message.data[0].value' (TYPE_STRING), 12"}]}]}}""";
+
+    @Test
+    void anUnregisteredTokenIsRemovedWithTheReasonTheOtherTokenKeptAndTheSmsSentInstead() throws Exception {
+        String customer = "cus_push_gone" + newTicketId();
+        String dead = "dEaDt0k" + newTicketId() + "-registration-token-of-an-uninstalled-app";
+        String live = "l1veT0k" + newTicketId() + "-registration-token-of-the-customers-tablet";
+        String phone = "+4477009" + String.format("%05d", Math.abs(customer.hashCode()) % 100_000);
+        newCustomer(customer, phone, "[\"fcm:" + dead + "\", \"fcm:" + live + "\"]");
+        StubMapping gone = answer(dead, 404, UNREGISTERED);
+        try {
+            String key = reply(customer);
+
+            // The customer gets the SMS instead, and no email: first-success goes on past the dead token.
+            await().atMost(Duration.ofSeconds(30)).until(() -> infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH))
+                    .withHeader("Idempotency-Key", equalTo(key + ":sms"))).size() == 1);
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(key + ":sms")))
+                    .get(0).getBodyAsString()).contains("To=" + URLEncoder.encode(phone, StandardCharsets.UTF_8));
+            Map<String, Map<String, Object>> rows = awaitDeliveries(key);
+            String today = LocalDate.now(ZoneOffset.UTC).toString();
+            assertThat(rows.get("push")).containsEntry("state", "FAILED").containsEntry("reason", "push not sent: push token "
+                    + dead.substring(0, 8) + "… is no longer registered with the push provider (FCM UNREGISTERED): removed from the customer's"
+                    + " directory entry on " + today + "; the next channel (sms) is tried");
+            assertThat(rows.get("sms")).containsEntry("state", "SENT");
+            assertThat(rows.get("email")).containsEntry("state", "SKIPPED").containsEntry("reason", "not needed: already sent by sms (strategy first-success)");
+            assertThat(mailsFor(key)).isEmpty();
+            // A refusal is not retried: FCM was asked once.
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(dead)))).hasSize(1);
+            assertThat(attempts(key, "push")).containsExactly(Map.of("outcome", "FAILED", "provider_status", 404,
+                    "reason", rows.get("push").get("reason")));
+
+            // The directory entry keeps the customer's other token only; the removal is kept as a receipt of the delivery.
+            assertThat(tokens(customer)).isEqualTo("[\"fcm:" + live + "\"]");
+            String masked = dead.substring(0, 8) + "…";
+            assertThat(jdbc.queryForList("SELECT r.provider_message_id, r.status, r.error_code, r.outcome, r.reason FROM delivery_receipt r"
+                    + " JOIN delivery d ON d.id = r.delivery_id JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ?", key))
+                    .containsExactly(Map.of("provider_message_id", masked, "status", "UNREGISTERED", "error_code", "404", "outcome", "TOKEN_REMOVED",
+                            "reason", "push token " + masked + " is no longer registered with the push provider (FCM UNREGISTERED): removed from"
+                                    + " customer " + customer + "'s directory entry on " + today + "; later push messages go to the customer's"
+                                    + " next token, if any (the app registers a new one when opened)"));
+            // The operator reads it in the notification's timeline; the full token is shown nowhere.
+            long notification = ((Number) delivery(key, "push").get("notification_id")).longValue();
+            String page = apiAs(OPERATOR, "GET", "/console/notifications/" + notification, null).body();
+            assertThat(page).contains("Push token removed", "is no longer registered with the push provider (FCM UNREGISTERED): removed"
+                    + " from customer " + customer).doesNotContain(dead);
+
+            // The next reply goes to the token that is left, by push.
+            String next = reply(customer);
+            assertThat(awaitDeliveries(next).get("push")).containsEntry("state", "SENT");
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(live)))).hasSize(1);
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(dead)))).hasSize(1);
+        } finally {
+            infra.providers().removeStub(gone);
+        }
+    }
+
+    @Test
+    void aTokenThatIsNoFcmTokenIsRemovedTooAndTheNextReplySkipsPushForWantOfAToken() throws Exception {
+        String customer = "cus_push_bad" + newTicketId();
+        String bad = "n0tAt0k" + newTicketId();
+        newCustomer(customer, "+4477008" + String.format("%05d", Math.abs(customer.hashCode()) % 100_000), "[\"" + bad + "\"]");
+        StubMapping invalid = answer(bad, 400, INVALID_TOKEN);
+        try {
+            String key = reply(customer);
+            Map<String, Map<String, Object>> rows = awaitDeliveries(key);
+            assertThat(rows.get("push")).containsEntry("state", "FAILED").containsEntry("reason", "push not sent: push token "
+                    + bad.substring(0, 8) + "… is not a valid registration token for the push provider (FCM INVALID_ARGUMENT on message.token):"
+                    + " removed from the customer's directory entry on " + LocalDate.now(ZoneOffset.UTC) + "; the next channel (sms) is tried");
+            assertThat(rows.get("sms")).containsEntry("state", "SENT");
+            assertThat(tokens(customer)).isEqualTo("[]");
+
+            String next = reply(customer);
+            Map<String, Map<String, Object>> later = awaitDeliveries(next);
+            assertThat(later.get("push")).containsEntry("state", "SKIPPED")
+                    .containsEntry("reason", "customer " + customer + " has no push token in the directory");
+            assertThat(later.get("sms")).containsEntry("state", "SENT");
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(bad)))).hasSize(1);
+        } finally {
+            infra.providers().removeStub(invalid);
+        }
+    }
+
+    @Test
+    void aRefusalAboutAnotherFieldIsAnOrdinaryFailureAndTheTokenStays() throws Exception {
+        String customer = "cus_push_data" + newTicketId();
+        String token = "g00dT0k" + newTicketId();
+        newCustomer(customer, "+4477007" + String.format("%05d", Math.abs(customer.hashCode()) % 100_000), "[\"fcm:" + token + "\"]");
+        StubMapping refused = answer(token, 400, INVALID_DATA);
+        try {
+            String key = reply(customer);
+            Map<String, Map<String, Object>> rows = awaitDeliveries(key);
+            assertThat(rows.get("push")).containsEntry("state", "FAILED")
+                    .containsEntry("reason", "push not sent: provider answered HTTP 400 Bad Request: " + INVALID_DATA.substring(0, 300) + "…");
+            assertThat(rows.get("sms")).containsEntry("state", "SENT");
+            assertThat(tokens(customer)).isEqualTo("[\"fcm:" + token + "\"]");
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt r JOIN delivery d ON d.id = r.delivery_id"
+                    + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ?", Integer.class, key)).isZero();
+        } finally {
+            infra.providers().removeStub(refused);
+        }
+    }
+
+    private void newCustomer(String customer, String phone, String pushTokens) {
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone, push_tokens) VALUES (?, 'Pat Push', ?, ?, ?::jsonb)",
+                customer, customer + "@example.net", phone, pushTokens);
+    }
+
+    /** FCM answers this token (in the request's message.token) with the given status and body. */
+    private StubMapping answer(String token, int status, String body) {
+        return infra.providers().stubFor(WireMock.post(urlPathMatching(PUSH_PATH)).withRequestBody(containing(token)).atPriority(1)
+                .willReturn(aResponse().withStatus(status).withHeader("Content-Type", "application/json; charset=UTF-8").withBody(body)));
+    }
+
+    /** An agent's public reply on a new ticket of this customer (Zendesk's ticket.comment_added); its idempotency key. */
+    private String reply(String customer) throws Exception {
+        String ticket = newTicketId();
+        assertThat(postSignedSupport(Samples.supportEvent("ticket.comment_added.json", ticket).replace("cus_RkT4aB7cD9eF1g", customer))
+                .statusCode()).isEqualTo(202);
+        return "support:agent_replied:" + ticket + ":41000000000555";
+    }
+
+    private String tokens(String customer) {
+        return jdbc.queryForObject("SELECT push_tokens::text FROM customer WHERE customer_id = ?", String.class, customer);
+    }
+
+    /** The notification's push, SMS and email rows by channel, once all three have ended. */
+    private Map<String, Map<String, Object>> awaitDeliveries(String key) {
+        List<Map<String, Object>> rows = await().atMost(Duration.ofSeconds(45)).until(() -> jdbc.queryForList("""
+                SELECT d.channel, d.state, d.reason FROM delivery d JOIN notification n ON n.id = d.notification_id
+                WHERE n.idempotency_key = ?""", key),
+                found -> found.size() == 3 && found.stream().noneMatch(r -> List.of("PENDING", "SENDING").contains(r.get("state"))));
+        Map<String, Map<String, Object>> byChannel = new LinkedHashMap<>();
+        rows.forEach(r -> byChannel.put(r.get("channel").toString(), r));
+        return byChannel;
+    }
+}
