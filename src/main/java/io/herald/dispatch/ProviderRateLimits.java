@@ -103,6 +103,8 @@ public class ProviderRateLimits {
     };
 
     private final Map<String, Limit> limits = new TreeMap<>();
+    /** Transactions on the shared buckets (takes, reservations, give-backs) since start. */
+    private final AtomicLong roundTrips = new AtomicLong();
 
     public ProviderRateLimits(DataSource dataSource, Environment env) {
         Map<String, Long> rates = rates(env);
@@ -122,7 +124,7 @@ public class ProviderRateLimits {
             BucketProxy bucket = buckets.builder()
                     .withImplicitConfigurationReplacement(configurationVersion, TokensInheritanceStrategy.AS_IS)
                     .build(channel, () -> configuration);
-            limits.put(channel, new Limit(channel, rate, burst, bucket, new AtomicLong()));
+            limits.put(channel, new Limit(channel, rate, burst, refill, bucket, new AtomicLong()));
             LOG.info("Channel {}: at most {} sends in any second across all instances ({}.rate-per-second), up to {} per take,"
                     + " {} per second sustained", channel, rate, SETTINGS.get(channel), burst,
                     String.format("%.1f", refill * 1000.0 / REFILL_PERIOD.toMillis()));
@@ -148,6 +150,42 @@ public class ProviderRateLimits {
         long waitNanos = result.getState().calculateDelayNanosAfterWillBePossibleToConsume(1, result.getOperationTimeNanos(), false);
         limit.nextPermitAtNanos().set(result.getOperationTimeNanos() + waitNanos);
         return result.getValue().intValue();
+    }
+
+    /**
+     * Reserves {@code wanted} permits of the channel in one transaction and returns the instants (wall-clock
+     * epoch nanos, ascending) at which each may be used: the bucket lends them ahead of its refill (it goes
+     * into debt), so the first are usable now (as many as it held) and the rest one refill interval apart,
+     * exactly when the bucket would have granted them one by one. So one database round trip serves as many
+     * sends as wait, while the provider still sees the bucket's spacing as long as each permit is used at its
+     * instant. Returns an empty array, reserving nothing, when the last of them would come later than
+     * {@code maxWait} from now (other senders or instances have reserved that far ahead). A permit not used
+     * (its sender found nothing to send, or was held up past its instant) is handed back with {@link #giveBack}.
+     *
+     * @throws IllegalArgumentException for a channel without a rate limit or {@code wanted} below 1
+     * @throws DataAccessResourceFailureException when the shared bucket cannot be used
+     */
+    public long[] reserve(String channel, int wanted, Duration maxWait) {
+        Limit limit = limit(channel);
+        if (wanted < 1) {
+            throw new IllegalArgumentException("cannot reserve " + wanted + " permits");
+        }
+        long[] lastAfterNanos = new long[1];
+        long now = WALL_CLOCK.currentTimeNanos();
+        boolean reserved = shared(limit, () -> limit.bucket().asBlocking()
+                .tryConsumeUninterruptibly(wanted, maxWait.toNanos(), nanos -> lastAfterNanos[0] = nanos));
+        if (!reserved) {
+            return new long[0];
+        }
+        // Those the bucket held are usable now, that is once the transaction is back (like a take's grant); the rest
+        // one refill interval apart, counted from the instant the bucket computed them for.
+        long answered = WALL_CLOCK.currentTimeNanos();
+        long interval = REFILL_PERIOD.toNanos() / limit.refill();
+        long[] instants = new long[wanted];
+        for (int i = 0; i < wanted; i++) {
+            instants[i] = Math.max(answered, now + lastAfterNanos[0] - (long) (wanted - 1 - i) * interval);
+        }
+        return instants;
     }
 
     /**
@@ -201,7 +239,13 @@ public class ProviderRateLimits {
         return limit;
     }
 
-    private static <T> T shared(Limit limit, Supplier<T> call) {
+    /** Transactions on the shared buckets (takes, reservations, give-backs) this instance made since it started. */
+    public long databaseRoundTrips() {
+        return roundTrips.get();
+    }
+
+    private <T> T shared(Limit limit, Supplier<T> call) {
+        roundTrips.incrementAndGet();
         try {
             return call.get();
         } catch (RuntimeException failure) {
@@ -235,6 +279,6 @@ public class ProviderRateLimits {
         return rates;
     }
 
-    private record Limit(String channel, long rate, int burst, BucketProxy bucket, AtomicLong nextPermitAtNanos) {
+    private record Limit(String channel, long rate, int burst, long refill, BucketProxy bucket, AtomicLong nextPermitAtNanos) {
     }
 }

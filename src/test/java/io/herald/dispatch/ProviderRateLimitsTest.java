@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -71,6 +72,61 @@ class ProviderRateLimitsTest {
                 .isGreaterThanOrEqualTo((int) (0.8 * 20 * seconds));
         assertThat(firstGrants).as("the first instance's share").isNotEmpty();
         assertThat(secondGrants).as("the second instance's share").isNotEmpty();
+    }
+
+    @Test
+    void reservedPermitsKeepTheRateAcrossTwoInstancesWithFewerRoundTripsThanPermits() throws InterruptedException {
+        ProviderRateLimits firstLimits = new ProviderRateLimits(pool(), rates(Map.of("in_app", 20)));   // in_app: no other test here uses its bucket
+        ProviderRateLimits secondLimits = new ProviderRateLimits(pool(), rates(Map.of("in_app", 20)));
+        ProviderPermits first = new ProviderPermits(firstLimits);
+        ProviderPermits second = new ProviderPermits(secondLimits);
+        Queue<Long> firstSends = new ConcurrentLinkedQueue<>();
+        Queue<Long> secondSends = new ConcurrentLinkedQueue<>();
+        long deadline = System.nanoTime() + 5 * SECOND;
+        long start = System.nanoTime();
+        ExecutorService threads = Executors.newFixedThreadPool(12);
+        Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        try {
+            for (int thread = 0; thread < 12; thread++) {
+                ProviderPermits permits = thread % 2 == 0 ? first : second;
+                Queue<Long> sends = thread % 2 == 0 ? firstSends : secondSends;
+                threads.execute(() -> {
+                    try {
+                        while (System.nanoTime() < deadline) {
+                            permits.acquire("in_app");          // a sender thread's rate-limit step: returns at its permit's instant
+                            sends.add(System.nanoTime());
+                        }
+                    } catch (RuntimeException failure) {
+                        failures.add(failure);
+                    }
+                });
+            }
+            threads.shutdown();
+            assertThat(threads.awaitTermination(20, TimeUnit.SECONDS)).as("senders stopped").isTrue();
+        } finally {
+            threads.shutdownNow();
+        }
+        assertThat(failures).as("sender failures").isEmpty();
+        double seconds = (System.nanoTime() - start) / (double) SECOND;
+        List<Long> all = new ArrayList<>(firstSends);
+        all.addAll(secondSends);
+        long roundTrips = firstLimits.databaseRoundTrips() + secondLimits.databaseRoundTrips();
+        int busiest = busiestSecond(all);
+        System.out.printf("Reserved permits, rate 20/s, two instances x 6 senders, %.1f s: %d sends (%.1f/s), at most %d in any 1-second"
+                + " window, %d database round trips%n", seconds, all.size(), all.size() / seconds, busiest, roundTrips);
+        assertThat(busiest).as("sends in the busiest 1-second window, both instances together").isLessThanOrEqualTo(20);
+        assertThat(all.size()).as("sends in %.1f s: the rate goes through", seconds).isGreaterThanOrEqualTo((int) (0.8 * 20 * seconds));
+        assertThat(firstSends).as("the first instance's share").isNotEmpty();
+        assertThat(secondSends).as("the second instance's share").isNotEmpty();
+        assertThat(roundTrips).as("transactions on the shared bucket: a reservation serves several waiting senders")
+                .isLessThan(all.size() / 2);
+        // The bucket lent permits ahead of its refill: start the other tests that use in_app from a fresh bucket.
+        try (HikariDataSource pool = pool(); java.sql.Connection connection = pool.getConnection();
+             java.sql.Statement statement = connection.createStatement()) {
+            statement.executeUpdate("DELETE FROM rate_limit_bucket WHERE id = 'in_app'");
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test
