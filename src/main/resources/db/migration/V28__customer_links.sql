@@ -49,3 +49,7 @@ DROP FUNCTION herald_v28_json(TEXT);
 -- Customer view (point 5): a customer's notifications newest first, paged; search by phone.
 CREATE INDEX notification_customer_newest ON notification (customer_id, received_at DESC, id DESC);
 CREATE INDEX customer_phone_lookup ON customer (phone);
+
+-- The failures view's branch for high-priority notifications skipped on every customer channel reads SKIPPED
+-- deliveries newest first and stops at its limit (console/FailureSearch).
+CREATE INDEX delivery_skipped ON delivery (updated_at DESC, id DESC) WHERE state = 'SKIPPED';
