@@ -253,10 +253,15 @@ public class IncidentNotices {
             }
         }
         if (!withdrawn.isEmpty() || !followedUp.isEmpty()) {
+            List<String> done = new ArrayList<>();
+            if (!followedUp.isEmpty()) {
+                done.add("follow-ups of " + settings.resolvedType() + " queued for approval: " + String.join(", ", followedUp));
+            }
+            if (!withdrawn.isEmpty()) {
+                done.add("notices withdrawn (incident resolved before approval), no follow-up: " + String.join(", ", withdrawn));
+            }
             audit.record(Instant.now(), "alertmanager", "INCIDENT_NOTICES", "incident", incident.id(), null, null,
-                    "resolved: " + (followedUp.isEmpty() ? "" : "follow-ups of " + settings.resolvedType() + " queued for approval: "
-                            + String.join(", ", followedUp) + ". ")
-                            + (withdrawn.isEmpty() ? "" : "notices withdrawn (incident resolved before approval): " + String.join(", ", withdrawn)));
+                    "resolved: " + String.join("; ", done));
         }
         summary(exchange, followUps.size() + " follow-up(s) of " + settings.resolvedType() + " held for approval"
                 + (withdrawn.isEmpty() ? "" : "; " + withdrawn.size() + " notice(s) still awaiting approval withdrawn"));
