@@ -151,6 +151,8 @@ public class IncidentNotices {
         if (!enabled) {
             summary(exchange, "customers are named, but customer notices are off: " + catalogFile + " has no " + settings.noticeType()
                     + " type; nobody was notified");
+            log.warn("Incident {} names customers, but customer notices are off ({} has no {} type); nobody was notified",
+                    incident.id(), catalogFile, settings.noticeType());
             return;
         }
         Set<String> named = new LinkedHashSet<>(affected.customers());
@@ -212,7 +214,7 @@ public class IncidentNotices {
     /** The same problems are audited once per episode, not at every repeat of the firing group. */
     private boolean firstTime(Incident incident, String said) {
         return jdbc.queryForObject("SELECT count(*) FROM operator_action WHERE target = 'incident' AND target_id = ? AND action = 'INCIDENT_NOTICES'"
-                + " AND acted_at >= ? AND outcome LIKE ?", Integer.class, incident.id(), Timestamp.from(incident.firedAt()), "%" + said) == 0;
+                + " AND acted_at >= ? AND right(outcome, length(?)) = ?", Integer.class, incident.id(), Timestamp.from(incident.firedAt()), said, said) == 0;
     }
 
     private void resolved(Exchange exchange, Incident incident) throws JsonProcessingException {
