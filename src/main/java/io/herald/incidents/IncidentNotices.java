@@ -224,6 +224,9 @@ public class IncidentNotices {
                                        LEFT JOIN approval a ON a.notification_id = n.id
                 WHERE i.incident_id = ? AND i.episode = ? AND i.outcome IN ('NOTICE', 'FOLLOWED_UP') ORDER BY i.named_at, i.customer_id""",
                 incident.id(), Timestamp.from(incident.firedAt()));
+        if (named.isEmpty()) {
+            return;   // nobody was named while it fired
+        }
         List<String> withdrawn = new ArrayList<>();
         List<String> followedUp = new ArrayList<>();
         List<String> pending = new ArrayList<>();
