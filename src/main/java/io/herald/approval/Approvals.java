@@ -191,6 +191,22 @@ public class Approvals {
     }
 
     /**
+     * Withdrawn by Herald while it awaits approval (an incident notice whose incident was resolved first): its deliveries
+     * end REJECTED with the reason, never sent, audited as WITHDRAW. False when it was no longer awaiting approval.
+     */
+    public boolean withdraw(long notificationId, String reason) {
+        return Boolean.TRUE.equals(transaction.execute(status -> {
+            if (jdbc.update("UPDATE approval SET state = 'REJECTED', decided_by = ?, decided_at = now(), comment = ?"
+                    + " WHERE notification_id = ? AND state = 'AWAITING'", HERALD, reason, notificationId) == 0) {
+                return false;
+            }
+            ledger.endHeld(List.of(notificationId), "REJECTED", reason);
+            audit.record(Instant.now(), HERALD, "WITHDRAW", "approval", notificationId, notificationId, null, reason);
+            return true;
+        }));
+    }
+
+    /**
      * The expiry sweep (routes/approvals.camel.yaml): notifications awaiting approval past their expiry, at most
      * herald.approvals.batch-size, expire in one UPDATE ... RETURNING (rows another instance is expiring are skipped);
      * their deliveries end EXPIRED with the reason (FailureAlerts posts them to the ops webhook like failures) and

@@ -4,9 +4,12 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -21,7 +24,23 @@ import io.herald.ledger.StoredText;
  * @see <a href="https://prometheus.io/docs/alerting/latest/configuration/#webhook_config">Alertmanager webhook_config</a>
  */
 record AlertmanagerNotice(String groupKey, String groupDigest, String status, String receiver, String title, String summary,
-                          String externalUrl, List<Alert> alerts, int truncatedAlerts) {
+                          String externalUrl, List<Alert> alerts, int truncatedAlerts, Affected affected) {
+
+    /**
+     * Who a customer-facing notice goes to and what it says: the customer ids of the annotation {@value #CUSTOMERS}
+     * ("cus_a,cus_b"), the segments named by the label or annotation {@value #SEGMENT}, over the group's alerts and
+     * its common labels and annotations, and the customer-facing text (annotation {@value #CUSTOMER_SUMMARY}, else
+     * the group's summary). Ids as written: the directory decides which are customers.
+     */
+    record Affected(Set<String> customers, Set<String> segments, String customerSummary) {
+        boolean any() {
+            return !customers.isEmpty() || !segments.isEmpty();
+        }
+    }
+
+    static final String CUSTOMERS = "customers";
+    static final String SEGMENT = "segment";
+    static final String CUSTOMER_SUMMARY = "customer_summary";
 
     /** One alert of the group: its name and where it fires, what it says, where it came from. */
     record Alert(String status, String name, String where, String summary, String description, String link, String fingerprint) {
@@ -66,7 +85,32 @@ record AlertmanagerNotice(String groupKey, String groupDigest, String status, St
         return new AlertmanagerNotice(StoredText.label(key, GROUP_KEY_CHARS), sha256(key), status,
                 StoredText.label(body.path("receiver").asText(null), 200), title(body, read),
                 shown(body.path("commonAnnotations").path("summary").asText(null)),
-                shown(body.path("externalURL").asText(null)), read, Math.max(body.path("truncatedAlerts").asInt(0), 0));
+                shown(body.path("externalURL").asText(null)), read, Math.max(body.path("truncatedAlerts").asInt(0), 0),
+                affected(body));
+    }
+
+    private static Affected affected(JsonNode body) {
+        Set<String> customers = new LinkedHashSet<>();
+        Set<String> segments = new LinkedHashSet<>();
+        String customerSummary = null;
+        List<JsonNode> places = new ArrayList<>(List.of(body.path("commonAnnotations"), body.path("commonLabels"), body.path("groupLabels")));
+        for (JsonNode alert : body.path("alerts")) {
+            places.add(alert.path("annotations"));
+            places.add(alert.path("labels"));
+        }
+        for (JsonNode place : places) {
+            customers.addAll(split(place.path(CUSTOMERS).asText("")));
+            segments.addAll(split(place.path(SEGMENT).asText("")));
+            if (customerSummary == null) {
+                customerSummary = shown(place.path(CUSTOMER_SUMMARY).asText(null));
+            }
+        }
+        return new Affected(customers, segments, customerSummary);
+    }
+
+    /** "cus_a, cus_b cus_c" -> the ids, in order. */
+    private static List<String> split(String list) {
+        return Arrays.stream(list.split("[,;\\s]+")).map(String::strip).filter(id -> !id.isEmpty()).toList();
     }
 
     boolean firing() {

@@ -167,7 +167,19 @@ public class IncidentAlerts {
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
-        exchange.getMessage().setBody(outcome.equals("posted") ? "{\"status\":\"posted\"}"
-                : "{\"status\":\"repeat\",\"reason\":\"this alert group was already announced with the same alerts; not posted again\"}");
+        Map<String, String> answer = new java.util.LinkedHashMap<>();
+        answer.put("status", outcome);
+        if (outcome.equals("repeat")) {
+            answer.put("reason", "this alert group was already announced with the same alerts; not posted again");
+        }
+        String notices = exchange.getProperty(IncidentNotices.SUMMARY, String.class);
+        if (notices != null) {
+            answer.put("customerNotices", notices);
+        }
+        try {
+            exchange.getMessage().setBody(json.writeValueAsString(answer));
+        } catch (IOException e) {
+            throw new IllegalStateException("a map of texts is always JSON", e);
+        }
     }
 }

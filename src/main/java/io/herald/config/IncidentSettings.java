@@ -1,0 +1,38 @@
+package io.herald.config;
+
+import java.util.List;
+import java.util.Map;
+
+import jakarta.validation.constraints.NotBlank;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * herald.incidents.notices.*: customer-facing incident notices (routes/incidents-webhook.camel.yaml, io.herald.incidents).
+ * An Alertmanager alert names the customers it affects by the annotation {@code customers} ("cus_a,cus_b") or by the label
+ * (or annotation) {@code segment} naming one of the segments below; each named customer gets one notice of notice-type,
+ * held for approval, and after the incident is resolved one follow-up of resolved-type. Both types must be in the
+ * notification catalog with {@code approval: required}, or startup stops naming the key; without them notices are off.
+ *
+ * @param noticeType   the catalog type of the notice sent while the incident fires
+ * @param resolvedType the catalog type of the follow-up sent once it is resolved, to customers whose notice was approved
+ * @param segments     named groups of customers an alert can name by its segment label: segment name to customer ids
+ *                     (e.g. herald.incidents.notices.segments.eu-checkout=cus_a,cus_b)
+ */
+@Validated
+@ConfigurationProperties("herald.incidents.notices")
+public record IncidentSettings(@NotBlank @DefaultValue("incident.notice") String noticeType,
+                               @NotBlank @DefaultValue("incident.resolved") String resolvedType,
+                               Map<String, List<String>> segments) {
+
+    public IncidentSettings {
+        segments = segments == null ? Map.of() : Map.copyOf(segments);
+        segments.forEach((name, customers) -> {
+            if (customers == null || customers.isEmpty() || customers.stream().anyMatch(c -> c == null || c.isBlank())) {
+                throw new IllegalArgumentException("herald.incidents.notices.segments." + name
+                        + " must list customer ids (comma-separated), none of them empty");
+            }
+        });
+    }
+}

@@ -1,0 +1,320 @@
+package io.herald.incidents;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.approval.Approvals;
+import io.herald.config.IncidentSettings;
+import io.herald.console.AuditTrail;
+import io.herald.identity.CustomerDirectory;
+import io.herald.ingest.InboundRejected;
+import io.herald.ingest.NotificationIntake;
+import io.herald.ledger.StoredText;
+import io.herald.logging.Masking;
+import io.herald.notification.NotificationCatalog;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * Customer-facing incident notices (issue 16 point 2). An Alertmanager group that names customers (annotation
+ * {@code customers}, or a {@code segment} from herald.incidents.notices.segments) becomes, once announced to the ops
+ * webhook, one notification per named customer of the catalog's notice type, admitted through the ordinary intake
+ * (NotificationIntake: validation, ledger, notifications topic) with an idempotency key from the group, its firing
+ * episode and the customer, so a repeat of the firing group never makes a second. Dispatch holds each for approval
+ * (the type must be {@code approval: required}; startup checks it). When the group is resolved, a notice still
+ * awaiting approval is withdrawn ("incident resolved before approval", no follow-up) and each customer whose notice
+ * was approved gets one follow-up of the resolved type, held for approval too. Customers not in the directory are
+ * not guessed: they are listed in the reason (audit entry on the incident, the answer to Alertmanager, the log).
+ * Plans are stateless apart from who was named (incident_notice), so a retried or repeated notification recomputes
+ * them and the ledger's idempotency keys absorb what was already admitted.
+ */
+@Component
+public class IncidentNotices {
+
+    /** Exchange property: the notices' summary in words, for the answer to Alertmanager. */
+    static final String SUMMARY = "heraldIncidentNotices";
+    static final String WITHDRAWN = "incident resolved before approval; not sent, and no follow-up will be sent";
+    private static final String SOURCE = "incidents";
+    private static final Logger log = LoggerFactory.getLogger(IncidentNotices.class);
+
+    private final JdbcTemplate jdbc;
+    private final ObjectMapper json;
+    private final CustomerDirectory directory;
+    private final Approvals approvals;
+    private final AuditTrail audit;
+    private final IncidentSettings settings;
+    private final boolean enabled;
+    private final String catalogFile;
+
+    public IncidentNotices(JdbcTemplate jdbc, ObjectMapper json, CustomerDirectory directory, Approvals approvals, AuditTrail audit,
+                           NotificationCatalog catalog, IncidentSettings settings) {
+        this.jdbc = jdbc;
+        this.json = json;
+        this.directory = directory;
+        this.approvals = approvals;
+        this.audit = audit;
+        this.settings = settings;
+        this.catalogFile = catalog.source();
+        this.enabled = check(catalog, settings);
+    }
+
+    /**
+     * Notices are on when the catalog has the notice type; then it needs the resolved type too, and both (and every other
+     * incident.* type) must be held for an approver: a customer-facing incident message never goes out unseen.
+     */
+    static boolean check(NotificationCatalog catalog, IncidentSettings settings) {
+        Set<String> types = new LinkedHashSet<>(List.of(settings.noticeType(), settings.resolvedType()));
+        catalog.entries().stream().map(NotificationCatalog.Entry::type).filter(t -> t.startsWith("incident.")).forEach(types::add);
+        for (String type : types) {
+            if (catalog.knows(type)) {
+                NotificationCatalog.Approval approval = catalog.entry(type).approval();
+                if (approval == null || approval.field() != null) {
+                    throw new IllegalStateException("Notification catalog " + catalog.source() + ": key 'notifications." + type
+                            + ".approval' must be 'required': customer-facing incident notices are always approved by a person before"
+                            + " they are sent (issue 16)");
+                }
+            }
+        }
+        boolean notice = catalog.knows(settings.noticeType());
+        if (notice != catalog.knows(settings.resolvedType())) {
+            String missing = notice ? settings.resolvedType() : settings.noticeType();
+            throw new IllegalStateException("Notification catalog " + catalog.source() + ": key 'notifications." + missing
+                    + "' is missing: incident notices need both " + settings.noticeType() + " and " + settings.resolvedType()
+                    + " (herald.incidents.notices.notice-type, resolved-type), or neither");
+        }
+        return notice;
+    }
+
+    /**
+     * The notifications this Alertmanager notification makes, as mapped canonical notifications (the body, a list, for
+     * notification-intake one by one): while firing, a notice per named customer in the directory; once resolved, a
+     * follow-up per customer whose notice was approved (and notices still awaiting approval withdrawn). Runs after the
+     * ops post was made or found a repeat, outside its transaction.
+     */
+    public void plan(Exchange exchange) throws JsonProcessingException {
+        AlertmanagerNotice notice = exchange.getProperty(IncidentAlerts.NOTICE, AlertmanagerNotice.class);
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setBody(List.of());
+        byte[] raw = exchange.getProperty(IncidentAlerts.RAW_BODY, byte[].class);
+        exchange.setProperty(NotificationIntake.SOURCE, SOURCE);
+        exchange.setProperty(NotificationIntake.RAW, raw == null ? null : new String(raw, StandardCharsets.UTF_8));
+        List<Map<String, Object>> rows = jdbc.queryForList("SELECT id, status, fired_at, resolved_at, title FROM incident WHERE group_digest = ?",
+                notice.groupDigest());
+        if (rows.isEmpty() || rows.get(0).get("fired_at") == null) {
+            return;   // resolved without ever firing here: nobody was told, nobody to follow up
+        }
+        Incident incident = new Incident(((Number) rows.get(0).get("id")).longValue(), notice.groupDigest(), (String) rows.get(0).get("status"),
+                ((Timestamp) rows.get(0).get("fired_at")).toInstant(),
+                rows.get(0).get("resolved_at") == null ? null : ((Timestamp) rows.get(0).get("resolved_at")).toInstant(),
+                notice.affected().customerSummary() != null ? notice.affected().customerSummary()
+                        : notice.summary() != null ? notice.summary() : notice.title());
+        if (!incident.status().equals(notice.status())) {
+            return;   // a late copy of an older state (the row moved on): the newer notification plans
+        }
+        if (notice.firing()) {
+            firing(exchange, notice, incident);
+        } else {
+            resolved(exchange, incident);
+        }
+    }
+
+    /** The incident row as announced; its firing episode (fired_at) tells one firing of the group from the next. */
+    private record Incident(long id, String groupDigest, String status, Instant firedAt, Instant resolvedAt, String summary) {
+        long episode() {
+            return firedAt.getEpochSecond();
+        }
+
+        /** incidents:&lt;kind&gt;:&lt;group digest&gt;:&lt;firing episode&gt;:&lt;customer&gt;: one per customer and firing of the group. */
+        String key(String kind, String customer) {
+            return "incidents:" + kind + ":" + groupDigest.substring(0, 32) + ":" + episode() + ":" + customer;
+        }
+    }
+
+    private void firing(Exchange exchange, AlertmanagerNotice notice, Incident incident) throws JsonProcessingException {
+        AlertmanagerNotice.Affected affected = notice.affected();
+        if (!affected.any()) {
+            return;
+        }
+        if (!enabled) {
+            summary(exchange, "customers are named, but customer notices are off: " + catalogFile + " has no " + settings.noticeType()
+                    + " type; nobody was notified");
+            log.warn("Incident {} names customers, but customer notices are off ({} has no {} type); nobody was notified",
+                    incident.id(), catalogFile, settings.noticeType());
+            return;
+        }
+        Set<String> named = new LinkedHashSet<>(affected.customers());
+        List<String> problems = new ArrayList<>();
+        for (String segment : affected.segments()) {
+            List<String> members = settings.segments().get(segment);
+            if (members == null) {
+                problems.add("segment '" + StoredText.label(segment, 80) + "' is not defined (herald.incidents.notices.segments."
+                        + StoredText.label(segment, 80) + "): nobody in it was notified");
+            } else {
+                named.addAll(members);
+            }
+        }
+        Set<String> unusable = new LinkedHashSet<>();
+        named.removeIf(id -> (id.length() > 64 || StoredText.unsafe(id)) && unusable.add(StoredText.label(id, 64)));
+        if (!unusable.isEmpty()) {
+            problems.add("not customer ids (longer than 64 characters or with control characters), not notified: "
+                    + String.join(", ", unusable));
+        }
+        Set<String> known = directory.findAll(named).keySet();
+        List<String> unknown = named.stream().filter(id -> !known.contains(id)).toList();
+        if (!unknown.isEmpty()) {
+            problems.add("not in the customer directory, not notified (check the alert's customers annotation or the segment): "
+                    + String.join(", ", unknown));
+        }
+        List<String> noticed = new ArrayList<>();
+        List<Object> notices = new ArrayList<>();
+        for (String customer : named) {
+            boolean isKnown = known.contains(customer);
+            String key = incident.key("notice", customer);
+            List<String> changed = jdbc.queryForList("""
+                    INSERT INTO incident_notice (incident_id, episode, customer_id, outcome, notice_key, reason) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (incident_id, episode, customer_id) DO UPDATE SET outcome = 'NOTICE', notice_key = EXCLUDED.notice_key,
+                           reason = NULL, updated_at = now()
+                    WHERE incident_notice.outcome = 'UNKNOWN' AND EXCLUDED.outcome = 'NOTICE'
+                    RETURNING outcome""", String.class, incident.id(), Timestamp.from(incident.firedAt()), customer,
+                    isKnown ? "NOTICE" : "UNKNOWN", isKnown ? key : null, isKnown ? null : "not in the customer directory: not notified");
+            if (!changed.isEmpty() && isKnown) {
+                noticed.add(customer);
+            }
+            if (isKnown) {
+                notices.add(json.writeValueAsString(canonical(key, settings.noticeType(), "high", incident, customer,
+                        Map.of("summary", incident.summary(), "startedAt", iso(incident.firedAt())))));
+            }
+        }
+        String said = known.size() + " customer notice(s) of " + settings.noticeType() + " held for approval"
+                + (problems.isEmpty() ? "" : "; " + String.join("; ", problems));
+        summary(exchange, said);
+        if (!noticed.isEmpty() || (!problems.isEmpty() && firstTime(incident, said))) {
+            audit.record(Instant.now(), "alertmanager", "INCIDENT_NOTICES", "incident", incident.id(), null, null,
+                    (noticed.isEmpty() ? "" : "customer notices queued for approval: " + String.join(", ", noticed) + ". ") + said);
+        }
+        if (!problems.isEmpty()) {
+            log.warn("Incident {}: {}", incident.id(), Masking.mask(String.join("; ", problems)));
+        }
+        exchange.getMessage().setBody(notices);
+    }
+
+    /** The same problems are audited once per episode, not at every repeat of the firing group. */
+    private boolean firstTime(Incident incident, String said) {
+        return jdbc.queryForObject("SELECT count(*) FROM operator_action WHERE target = 'incident' AND target_id = ? AND action = 'INCIDENT_NOTICES'"
+                + " AND acted_at >= ? AND right(outcome, length(?)) = ?", Integer.class, incident.id(), Timestamp.from(incident.firedAt()), said, said) == 0;
+    }
+
+    private void resolved(Exchange exchange, Incident incident) throws JsonProcessingException {
+        List<Map<String, Object>> named = jdbc.queryForList("""
+                SELECT i.customer_id, i.outcome, n.id AS notification_id, n.state AS notification_state, a.state AS approval
+                FROM incident_notice i LEFT JOIN notification n ON n.idempotency_key = i.notice_key
+                                       LEFT JOIN approval a ON a.notification_id = n.id
+                WHERE i.incident_id = ? AND i.episode = ? AND i.outcome IN ('NOTICE', 'FOLLOWED_UP') ORDER BY i.named_at, i.customer_id""",
+                incident.id(), Timestamp.from(incident.firedAt()));
+        if (named.isEmpty()) {
+            return;   // nobody was named while it fired
+        }
+        List<String> withdrawn = new ArrayList<>();
+        List<String> followedUp = new ArrayList<>();
+        List<String> pending = new ArrayList<>();
+        List<Object> followUps = new ArrayList<>();
+        for (Map<String, Object> row : named) {
+            String customer = (String) row.get("customer_id");
+            String approval = (String) row.get("approval");
+            if (row.get("notification_id") == null) {
+                continue;   // its notice never reached the ledger: the customer was not told, so no follow-up
+            }
+            long notification = ((Number) row.get("notification_id")).longValue();
+            if (approval == null) {
+                pending.add(customer);
+            } else if (approval.equals("AWAITING")) {
+                if (approvals.withdraw(notification, WITHDRAWN)) {
+                    withdrawn.add(customer);
+                }
+                jdbc.update("UPDATE incident_notice SET outcome = 'WITHDRAWN', reason = ?, updated_at = now() WHERE incident_id = ? AND episode = ?"
+                        + " AND customer_id = ?", WITHDRAWN, incident.id(), Timestamp.from(incident.firedAt()), customer);
+            } else if (approval.equals("APPROVED")) {
+                String key = incident.key("resolved", customer);
+                followUps.add(json.writeValueAsString(canonical(key, settings.resolvedType(), "normal", incident, customer,
+                        Map.of("summary", incident.summary(), "startedAt", iso(incident.firedAt()),
+                                "resolvedAt", iso(incident.resolvedAt() == null ? Instant.now() : incident.resolvedAt())))));
+                if (jdbc.update("UPDATE incident_notice SET outcome = 'FOLLOWED_UP', updated_at = now() WHERE incident_id = ? AND episode = ?"
+                        + " AND customer_id = ? AND outcome = 'NOTICE'", incident.id(), Timestamp.from(incident.firedAt()), customer) > 0) {
+                    followedUp.add(customer);
+                }
+            }
+        }
+        if (!withdrawn.isEmpty() || !followedUp.isEmpty()) {
+            List<String> done = new ArrayList<>();
+            if (!followedUp.isEmpty()) {
+                done.add("follow-ups of " + settings.resolvedType() + " queued for approval: " + String.join(", ", followedUp));
+            }
+            if (!withdrawn.isEmpty()) {
+                done.add("notices withdrawn (incident resolved before approval), no follow-up: " + String.join(", ", withdrawn));
+            }
+            audit.record(Instant.now(), "alertmanager", "INCIDENT_NOTICES", "incident", incident.id(), null, null,
+                    "resolved: " + String.join("; ", done));
+        }
+        summary(exchange, followUps.size() + " follow-up(s) of " + settings.resolvedType() + " held for approval"
+                + (withdrawn.isEmpty() ? "" : "; " + withdrawn.size() + " notice(s) still awaiting approval withdrawn"));
+        exchange.getMessage().setBody(followUps);
+        if (!pending.isEmpty()) {
+            // Their notices are admitted but dispatch has not held them yet: withdrawing now would race it. The follow-ups
+            // planned so far still go out (their keys absorb the next round); Alertmanager sends the resolution again.
+            exchange.setProperty(PENDING, pending.size());
+        }
+    }
+
+    static final String PENDING = "heraldIncidentNoticesPending";
+
+    /**
+     * After the follow-ups were admitted: refuses with 503 when some notices were not yet held by dispatch, so that
+     * Alertmanager sends the resolution again and they are withdrawn or followed up then.
+     */
+    public void settled(Exchange exchange) {
+        Integer pending = exchange.getProperty(PENDING, Integer.class);
+        if (pending != null) {
+            exchange.getMessage().setBody(exchange.getProperty(IncidentAlerts.RAW_BODY));   // the refusal keeps what Alertmanager sent
+            throw new InboundRejected(503, pending + " customer notice(s) of this incident are still being queued for approval;"
+                    + " the resolution is applied to them when Alertmanager sends it again");
+        }
+    }
+
+    private static void summary(Exchange exchange, String said) {
+        exchange.setProperty(SUMMARY, said);
+    }
+
+    /** The mapped notification notification-intake validates and admits (the canonical contract). */
+    private static Map<String, Object> canonical(String key, String type, String priority, Incident incident, String customer,
+                                                 Map<String, Object> data) {
+        Map<String, Object> mapped = new LinkedHashMap<>();
+        mapped.put("idempotencyKey", key);
+        mapped.put("source", SOURCE);
+        mapped.put("sourceEventId", "incident-" + incident.id() + "-" + incident.episode() + "-" + incident.status());
+        mapped.put("type", type);
+        mapped.put("customerId", customer);
+        mapped.put("occurredAt", iso(incident.status().equals("resolved") && incident.resolvedAt() != null ? incident.resolvedAt()
+                : incident.firedAt()));
+        mapped.put("refs", Map.of("incidentId", String.valueOf(incident.id())));
+        mapped.put("data", data);
+        mapped.put("priority", priority);
+        return mapped;
+    }
+
+    private static String iso(Instant at) {
+        return at.atOffset(ZoneOffset.UTC).toString();
+    }
+}

@@ -1,0 +1,325 @@
+package io.herald.incidents;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.HeraldApplication;
+import io.herald.config.IncidentSettings;
+import io.herald.local.EmbeddedInfrastructure;
+import io.herald.notification.NotificationCatalog;
+import jakarta.mail.internet.MimeMessage;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.ActiveProfiles;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Customer-facing incident notices (issue 16 point 2), end to end: Alertmanager notifications on the real webhook, the
+ * shipped catalog's incident.notice and incident.resolved (approval: required), intake, dispatch, the approvals API and
+ * GreenMail. What customers and approvers observe: nothing in the mailbox while a notice waits, one notice per named
+ * customer however often Alertmanager repeats, exactly one mail each once approved, one follow-up each after the
+ * resolution (held too), a notice the resolution overtook withdrawn with the reason and no follow-up, and customers
+ * not in the directory listed in the reason, not notified.
+ *
+ * <p>Its own Herald (own database, topics and consumer group, like ApprovalTest), with a segment configured.
+ */
+@SpringBootTest(classes = HeraldApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ActiveProfiles("local")
+@DirtiesContext
+class IncidentNoticesTest {
+
+    private static final EmbeddedInfrastructure infra = EmbeddedInfrastructure.start();
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String TOKEN = "local-demo-incidents-token";
+    private static final String APPROVER = "approver:approver-demo";
+    private static final String OPERATOR = "operator:operator-demo";
+    private static final String SEGMENT_MEMBER = "cus_in_segment_dora";
+    private static final String SEGMENT_STRANGER = "cus_in_segment_gone";
+
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    JdbcTemplate jdbc;
+    @TempDir
+    Path dir;
+
+    @DynamicPropertySource
+    static void ownHeraldWithASegment(DynamicPropertyRegistry registry) {
+        infra.heraldSettings().forEach((key, value) -> registry.add(key, () -> value));
+        registry.add("herald.db.url", () -> infra.database("incident_notices_test"));
+        String name = "incident-notices-test-" + System.nanoTime();
+        for (String topic : List.of("support-events", "billing-events", "crm-events", "notifications", "dead-letters")) {
+            registry.add("herald.topics." + topic, () -> name + "." + topic);
+        }
+        registry.add("herald.topics.replication-factor", () -> "1");
+        registry.add("herald.kafka.group-id", () -> name);
+        registry.add("herald.crm.enabled", () -> "false");
+        registry.add("herald.incidents.notices.segments.eu-checkout", () -> SEGMENT_MEMBER + "," + SEGMENT_STRANGER);
+    }
+
+    @Test
+    void eachNamedCustomerGetsOneNoticeOnceApprovedAndOneFollowUpOnceResolvedAndApproved() throws Exception {
+        String ada = customer("ada");
+        String bo = customer("bo");
+        String service = "checkout-" + run;
+        String firing = notification(service, "firing", ada + ", " + bo, null);
+
+        HttpResponse<String> first = postIncident(firing);
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(first.body()).get("customerNotices").asText())
+                .isEqualTo("2 customer notice(s) of incident.notice held for approval");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(email("incident.notice", ada).get("state"))
+                && "AWAITING_APPROVAL".equals(email("incident.notice", bo).get("state")));
+        assertThat(states("incident.notice", ada)).containsExactlyInAnyOrder("AWAITING_APPROVAL", "AWAITING_APPROVAL");
+        assertThat(mails("incident.notice", ada)).isEmpty();
+        assertThat(mails("incident.notice", bo)).isEmpty();
+
+        // Alertmanager repeats the firing group: still one notice per customer.
+        HttpResponse<String> repeat = postIncident(firing);
+        assertThat(repeat.statusCode()).isEqualTo(200);
+        assertThat(repeat.body()).contains("\"status\":\"repeat\"");
+        assertThat(notifications("incident.notice", service)).hasSize(2);
+        assertThat(jdbc.queryForObject("SELECT sum(duplicates_suppressed) FROM notification WHERE type = 'incident.notice' AND customer_id IN (?, ?)",
+                Integer.class, ada, bo)).isEqualTo(2);
+
+        // The approver sees the message as it would be sent, and approves each: exactly one mail each.
+        long adaNotice = notificationId("incident.notice", ada);
+        JsonNode pending = pending(adaNotice);
+        assertThat(pending.get("rule").asText()).isEqualTo("every incident.notice notification needs an approver (config/catalog.yaml: approval: required)");
+        assertThat(pending.get("channels").toString()).contains("Service incident: Checkout is slow or failing for some customers");
+        approve(adaNotice);
+        approve(notificationId("incident.notice", bo));
+        MimeMessage notice = awaitMail("incident.notice", ada);
+        assertThat(notice.getSubject()).isEqualTo("Service incident: Checkout is slow or failing for some customers");
+        assertThat(((jakarta.mail.Multipart) notice.getContent()).getBodyPart(0).getContent().toString())
+                .contains("Hello Ada,", "We are dealing with a problem that affects your service: Checkout is slow or failing for some customers.");
+        awaitMail("incident.notice", bo);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(email("incident.notice", ada).get("state")));
+        assertThat(mails("incident.notice", ada)).hasSize(1);
+        assertThat(mails("incident.notice", bo)).hasSize(1);
+
+        // Resolved: one follow-up per notified customer, held for approval too.
+        HttpResponse<String> resolved = postIncident(notification(service, "resolved", ada + ", " + bo, null));
+        assertThat(resolved.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(resolved.body()).get("customerNotices").asText())
+                .isEqualTo("2 follow-up(s) of incident.resolved held for approval");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(email("incident.resolved", ada).get("state"))
+                && "AWAITING_APPROVAL".equals(email("incident.resolved", bo).get("state")));
+        assertThat(mails("incident.resolved", ada)).isEmpty();
+        assertThat(postIncident(notification(service, "resolved", ada + ", " + bo, null)).statusCode()).isEqualTo(200);   // a repeat
+        assertThat(notifications("incident.resolved", service)).hasSize(2);
+
+        approve(notificationId("incident.resolved", ada));
+        approve(notificationId("incident.resolved", bo));
+        MimeMessage followUp = awaitMail("incident.resolved", ada);
+        assertThat(followUp.getSubject()).isEqualTo("Resolved: Checkout is slow or failing for some customers");
+        awaitMail("incident.resolved", bo);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(email("incident.resolved", bo).get("state")));
+        assertThat(mails("incident.resolved", ada)).hasSize(1);
+        assertThat(mails("incident.resolved", bo)).hasSize(1);
+        assertThat(mails("incident.notice", ada)).hasSize(1);
+
+        // Audited on the incident: who was queued for approval, and the follow-ups.
+        assertThat(jdbc.queryForList("SELECT outcome FROM operator_action WHERE target = 'incident' AND action = 'INCIDENT_NOTICES'"
+                + " AND target_id = (SELECT id FROM incident WHERE title LIKE ?) ORDER BY id", String.class, "%service=" + service))
+                .containsExactly("customer notices queued for approval: " + ada + ", " + bo + ". 2 customer notice(s) of incident.notice held for approval",
+                        "resolved: follow-ups of incident.resolved queued for approval: " + ada + ", " + bo);
+    }
+
+    @Test
+    void aNoticeStillAwaitingApprovalWhenTheIncidentIsResolvedIsWithdrawnWithTheReasonAndNoFollowUp() throws Exception {
+        String cy = customer("cy");
+        String service = "search-" + run;
+        assertThat(postIncident(notification(service, "firing", cy, null)).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(email("incident.notice", cy).get("state")));
+        long id = notificationId("incident.notice", cy);
+
+        HttpResponse<String> resolved = postIncident(notification(service, "resolved", cy, null));
+        assertThat(resolved.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(resolved.body()).get("customerNotices").asText())
+                .isEqualTo("0 follow-up(s) of incident.resolved held for approval; 1 notice(s) still awaiting approval withdrawn");
+        assertThat(email("incident.notice", cy)).containsEntry("state", "REJECTED")
+                .containsEntry("reason", "incident resolved before approval; not sent, and no follow-up will be sent");
+        assertThat(states("incident.notice", cy)).containsOnly("REJECTED");
+        HttpResponse<String> late = as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"send it\"}");
+        assertThat(late.statusCode()).isEqualTo(409);
+        assertThat(notifications("incident.resolved", service)).isEmpty();
+        assertThat(as(OPERATOR, "GET", "/api/notifications/" + id, null).body()).contains("Approval: WITHDRAW", "incident resolved before approval");
+        assertThat(mails("incident.notice", cy)).isEmpty();
+        assertThat(mails("incident.resolved", cy)).isEmpty();
+    }
+
+    @Test
+    void customersNotInTheDirectoryAndUnknownSegmentsAreListedInTheReasonNotNotified() throws Exception {
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email) VALUES (?, 'Dora Tester', ?) ON CONFLICT DO NOTHING",
+                SEGMENT_MEMBER, SEGMENT_MEMBER + "@example.com");
+        String nobody = "cus_nobody_" + run;
+        String service = "payments-" + run;
+
+        HttpResponse<String> answer = postIncident(notification(service, "firing", nobody, "eu-checkout, no-such-segment"));
+        assertThat(answer.statusCode()).isEqualTo(200);
+        String reason = JSON.readTree(answer.body()).get("customerNotices").asText();
+        assertThat(reason).isEqualTo("1 customer notice(s) of incident.notice held for approval;"
+                + " segment 'no-such-segment' is not defined (herald.incidents.notices.segments.no-such-segment): nobody in it was notified;"
+                + " not in the customer directory, not notified (check the alert's customers annotation or the segment): "
+                + nobody + ", " + SEGMENT_STRANGER);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(email("incident.notice", SEGMENT_MEMBER).get("state")));
+        assertThat(notifications("incident.notice", service)).hasSize(1);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE customer_id IN (?, ?)", Integer.class, nobody, SEGMENT_STRANGER))
+                .isZero();
+        // The reason is on the incident (the console's Incidents page shows its audit trail), once, not at every repeat.
+        assertThat(postIncident(notification(service, "firing", nobody, "eu-checkout, no-such-segment")).statusCode()).isEqualTo(200);
+        List<String> audited = jdbc.queryForList("SELECT outcome FROM operator_action WHERE target = 'incident' AND action = 'INCIDENT_NOTICES'"
+                + " AND target_id = (SELECT id FROM incident WHERE title LIKE ?)", String.class, "%service=" + service);
+        assertThat(audited).containsExactly("customer notices queued for approval: " + SEGMENT_MEMBER + ". " + reason);
+        assertThat(jdbc.queryForList("SELECT customer_id FROM incident_notice WHERE outcome = 'UNKNOWN' AND incident_id = (SELECT id FROM incident"
+                + " WHERE title LIKE ?) ORDER BY customer_id", String.class, "%service=" + service)).containsExactlyInAnyOrder(nobody, SEGMENT_STRANGER);
+        HttpResponse<String> page = as(OPERATOR, "GET", "/console/incidents", null);
+        assertThat(page.body()).contains("not in the customer directory, not notified");
+    }
+
+    @Test
+    void anIncidentTypeWithoutApprovalStopsStartupNamingTheFileAndTheKey() throws IOException {
+        Path catalog = dir.resolve("catalog.yaml");
+        Files.writeString(catalog, """
+                notifications:
+                  incident.notice:
+                    category: incidents
+                    priority: high
+                    channels: [email]
+                    window: P2D
+                  incident.resolved:
+                    category: incidents
+                    priority: normal
+                    channels: [email]
+                    window: P2D
+                    approval: required
+                """);
+        IncidentSettings settings = new IncidentSettings("incident.notice", "incident.resolved", null);
+        assertThatThrownBy(() -> IncidentNotices.check(new NotificationCatalog(catalog.toString()), settings))
+                .hasMessage("Notification catalog " + catalog + ": key 'notifications.incident.notice.approval' must be 'required':"
+                        + " customer-facing incident notices are always approved by a person before they are sent (issue 16)");
+        assertThat(IncidentNotices.check(new NotificationCatalog("config/catalog.yaml"), settings)).isTrue();
+    }
+
+    // --- helpers ---
+
+    private String customer(String firstName) {
+        String id = "cus_in_" + firstName + "_" + run;
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email) VALUES (?, ?, ?)", id,
+                firstName.substring(0, 1).toUpperCase() + firstName.substring(1) + " Tester", id + "@example.com");
+        return id;
+    }
+
+    /** The email delivery of the customer's notification of that type (empty before dispatch queued it). */
+    private Map<String, Object> email(String type, String customer) {
+        List<Map<String, Object>> rows = jdbc.queryForList("SELECT d.* FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                + " WHERE n.type = ? AND n.customer_id = ? AND d.channel = 'email'", type, customer);
+        return rows.isEmpty() ? Map.of() : rows.get(0);
+    }
+
+    private List<String> states(String type, String customer) {
+        return jdbc.queryForList("SELECT d.state FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE n.type = ? AND n.customer_id = ?",
+                String.class, type, customer);
+    }
+
+    private long notificationId(String type, String customer) {
+        return jdbc.queryForObject("SELECT id FROM notification WHERE type = ? AND customer_id = ?", Long.class, type, customer);
+    }
+
+    private List<String> notifications(String type, String service) {
+        return jdbc.queryForList("SELECT idempotency_key FROM notification WHERE type = ? AND canonical->'refs'->>'incidentId' ="
+                + " (SELECT id::text FROM incident WHERE title LIKE ?)", String.class, type, "%service=" + service);
+    }
+
+    private void approve(long id) throws Exception {
+        HttpResponse<String> approved = as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"wording checked with support\"}");
+        assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
+    }
+
+    private JsonNode pending(long id) throws Exception {
+        for (JsonNode item : JSON.readTree(as(APPROVER, "GET", "/api/approvals", null).body())) {
+            if (item.get("notificationId").asLong() == id) {
+                return item;
+            }
+        }
+        throw new AssertionError("notification " + id + " is not awaiting approval");
+    }
+
+    private MimeMessage awaitMail(String type, String customer) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> !mails(type, customer).isEmpty());
+        return mails(type, customer).get(0);
+    }
+
+    /** Mails in GreenMail for the customer's notification of that type (by its idempotency key). */
+    private List<MimeMessage> mails(String type, String customer) {
+        List<String> keys = jdbc.queryForList("SELECT idempotency_key || ':email' FROM notification WHERE type = ? AND customer_id = ?",
+                String.class, type, customer);
+        return Arrays.stream(infra.mail().getReceivedMessages()).filter(m -> {
+            try {
+                return keys.contains(m.getHeader("X-Herald-Idempotency-Key", null));
+            } catch (Exception e) {
+                return false;
+            }
+        }).toList();
+    }
+
+    private HttpResponse<String> postIncident(String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/webhooks/incidents"))
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + TOKEN)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Alertmanager's webhook notification (format version 4): one alert naming its customers (annotation) and segments (label). */
+    private static String notification(String service, String status, String customers, String segment) {
+        return """
+                {"version":"4","groupKey":"{}:{alertname=\\"CheckoutErrors\\", service=\\"%s\\"}","truncatedAlerts":0,"status":"%s",
+                 "receiver":"herald-ops","groupLabels":{"alertname":"CheckoutErrors","service":"%s"},
+                 "commonLabels":{"alertname":"CheckoutErrors","service":"%s"%s},
+                 "commonAnnotations":{"summary":"5xx above 5%% on checkout","customer_summary":"Checkout is slow or failing for some customers"},
+                 "externalURL":"http://alertmanager.example:9093",
+                 "alerts":[{"status":"%s","labels":{"alertname":"CheckoutErrors","service":"%s","instance":"%s-1:8080"},
+                   "annotations":{"summary":"5xx above 5%%","customers":"%s"},"startsAt":"2026-12-02T05:00:00Z",
+                   "endsAt":"0001-01-01T00:00:00Z","generatorURL":"http://prometheus.example:9090/graph","fingerprint":"f1"}]}"""
+                .formatted(service, status, service, service, segment == null ? "" : ",\"segment\":\"" + segment + "\"", status, service,
+                        service, customers);
+    }
+
+    private HttpResponse<String> as(String account, String method, String path, String json) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json))
+                .header("Accept", method.equals("GET") && path.startsWith("/console") ? "text/html" : "application/json")
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(account.getBytes(StandardCharsets.UTF_8)));
+        if (json != null) {
+            request.header("Content-Type", "application/json");
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
