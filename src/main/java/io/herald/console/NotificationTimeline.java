@@ -93,6 +93,7 @@ public class NotificationTimeline {
             }
         }
         receiptHistory(notificationId, (String) n.get("customer_id"), received, timeline, masked);
+        ticketNotes(notificationId, timeline, masked);
         for (AuditTrail.Action action : audit.forNotification(notificationId)) {
             if (action.target().equals("quarantine")) {
                 continue;   // shown with the quarantine history
@@ -108,6 +109,27 @@ public class NotificationTimeline {
                 instant(n.get("window_deadline")), duplicates,
                 deliveries, timeline, masking.payload((String) n.get("raw_payload"), masked),
                 masking.payload((String) n.get("canonical"), masked)));
+    }
+
+    /**
+     * Issue 13 point 6: the private notes written (or waiting, or refused) on the helpdesk ticket for this notification's
+     * delivery outcomes (io.herald.helpdesk.TicketNotes): a posted one shows its text, the others why.
+     */
+    private void ticketNotes(long notificationId, List<Entry> timeline, boolean masked) {
+        jdbc.query("""
+                SELECT d.channel, t.outcome, t.ticket_id, t.state, t.attempts, t.body, t.reason, t.created_at, t.updated_at
+                FROM ticket_note t JOIN delivery d ON d.id = t.delivery_id WHERE d.notification_id = ? ORDER BY t.id""", row -> {
+            String state = row.getString("state");
+            String what = "Ticket note " + switch (state) {
+                case "POSTED" -> "added to ticket " + row.getString("ticket_id");
+                case "FAILED" -> "for ticket " + row.getString("ticket_id") + " FAILED";
+                default -> "for ticket " + row.getString("ticket_id") + " waiting";
+            } + " (" + row.getString("outcome") + ")";
+            String detail = state.equals("POSTED") ? row.getString("body")
+                    : row.getString("reason") == null ? "queued, not posted yet" : row.getString("reason");
+            timeline.add(new Entry(row.getTimestamp(state.equals("PENDING") && row.getInt("attempts") == 0 ? "created_at" : "updated_at").toInstant(),
+                    row.getString("channel"), what, masked(detail, masked), null));
+        }, notificationId);
     }
 
     /**

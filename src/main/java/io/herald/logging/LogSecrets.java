@@ -18,7 +18,8 @@ final class LogSecrets {
     /** Settings whose values are secrets. */
     static final List<String> SETTINGS = List.of("herald.support.webhook-secret", "herald.billing.webhook-secret",
             "herald.sms.auth-token", "herald.push.access-token", "herald.mail.password", "herald.db.password",
-            "herald.admin.password", "herald.operator.password", "herald.viewer.password", "herald.ops-webhook.url");
+            "herald.admin.password", "herald.operator.password", "herald.viewer.password", "herald.ops-webhook.url",
+            "herald.helpdesk.api-token");
 
     private static final Pattern STRIPE_KEY = Pattern.compile("\\b(whsec|sk_live|sk_test|rk_live|rk_test)_[A-Za-z0-9]{6,}");
     private static final Pattern AUTHORIZATION = Pattern.compile("(?i)\\b(bearer|basic)\\s+[A-Za-z0-9._~+/=-]{8,}");

@@ -89,8 +89,12 @@ public class NotificationCatalog {
         }
     }
 
+    /** The delivery outcomes a ticket note can be written for (ticket-notes), as delivery states. */
+    public static final List<String> TICKET_NOTE_OUTCOMES = List.of("SENT", "DELIVERED", "BOUNCED", "UNDELIVERED", "COMPLAINED", "FAILED", "UNCERTAIN");
+
     private final Path file;
     private final Map<String, Entry> entries;
+    private final Map<String, Set<String>> ticketNotes;
 
     @Autowired
     public NotificationCatalog(HeraldSettings settings) {
@@ -100,6 +104,58 @@ public class NotificationCatalog {
     public NotificationCatalog(String file) {
         this.file = Path.of(file);
         this.entries = load(this.file);
+        this.ticketNotes = ticketNotes(this.file);
+    }
+
+    /**
+     * ticket-notes: the delivery outcomes (states, e.g. SENT, BOUNCED) of this type that get a private note on the
+     * helpdesk ticket (issue 13 point 6); empty when off (the default).
+     */
+    public Set<String> ticketNotes(String type) {
+        return ticketNotes.getOrDefault(type, Set.of());
+    }
+
+    /** Every type with ticket notes on, with its outcomes. */
+    public Map<String, Set<String>> ticketNotes() {
+        return ticketNotes;
+    }
+
+    /**
+     * ticket-notes per type: absent or false (none), true (every outcome), or a list of outcomes from
+     * {@link #TICKET_NOTE_OUTCOMES} in lower case, e.g. [sent, bounced, failed]. Read after {@link #load}, which checked the file.
+     */
+    private static Map<String, Set<String>> ticketNotes(Path file) {
+        Map<String, Set<String>> notes = new LinkedHashMap<>();
+        List<String> known = TICKET_NOTE_OUTCOMES.stream().map(String::toLowerCase).toList();
+        String usage = "must be true (a note for every outcome), false (the default) or a list of outcomes from " + known
+                + ", e.g. [sent, bounced, failed]";
+        Object root;
+        try (InputStream in = Files.newInputStream(file)) {
+            root = new Yaml().load(in);
+        } catch (IOException e) {
+            throw new IllegalStateException("Notification catalog " + file + " cannot be read: " + e.getMessage(), e);
+        }
+        ((Map<?, ?>) ((Map<?, ?>) root).get("notifications")).forEach((name, value) -> {
+            String key = "notifications." + name + ".ticket-notes";
+            Object setting = ((Map<?, ?>) value).get("ticket-notes");
+            if (setting == null || Boolean.FALSE.equals(setting)) {
+                return;
+            }
+            if (Boolean.TRUE.equals(setting)) {
+                notes.put(String.valueOf(name), Set.copyOf(TICKET_NOTE_OUTCOMES));
+                return;
+            }
+            if (!(setting instanceof List<?> outcomes) || outcomes.isEmpty()) {
+                throw invalid(file, key, usage + "; was " + setting);
+            }
+            for (Object outcome : outcomes) {
+                if (!known.contains(String.valueOf(outcome))) {
+                    throw invalid(file, key, "has unknown outcome '" + outcome + "'; " + usage);
+                }
+            }
+            notes.put(String.valueOf(name), Set.copyOf(outcomes.stream().map(o -> String.valueOf(o).toUpperCase()).toList()));
+        });
+        return Map.copyOf(notes);
     }
 
     public boolean knows(String type) {

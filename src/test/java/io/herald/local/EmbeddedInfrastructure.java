@@ -4,6 +4,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.any;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.put;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 
@@ -66,6 +67,10 @@ public final class EmbeddedInfrastructure {
                 .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
                         .withBody("{\"name\": \"projects/herald-local/messages/{{randomValue length=19 type='NUMERIC'}}\"}")
                         .withTransformers("response-template")));
+        // The helpdesk sandbox takes ticket notes like Zendesk (PUT /api/v2/tickets/{id}.json answers the ticket).
+        providers.stubFor(put(urlPathMatching("/api/v2/tickets/[^/]+\\.json")).atPriority(9)
+                .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
+                        .withBody("{\"ticket\": {\"status\": \"open\"}, \"audit\": {\"events\": [{\"type\": \"Comment\", \"public\": false}]}}")));
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "embedded-infrastructure-stop"));
     }
 

@@ -1,0 +1,183 @@
+package io.herald.helpdesk;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.put;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/**
+ * Two-way support notes (issue 13 point 6) on the embedded stack, WireMock as Zendesk: the shipped catalog has ticket-notes on
+ * support.agent_replied and off for support.ticket_status_changed; the local profile points herald.helpdesk at the sandbox.
+ */
+class TicketNotesTest extends HeraldIntegrationTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** The private half of the DEMO verification key in config/application-local.yaml (as in DeliveryReceiptsTest). Test code only. */
+    private static final String DEMO_PRIVATE_KEY = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgzZA3G1HE9+rptSmeBrWQWaNpRsDrCRMougfbyoaJgoGhRANCAARNo4oDp9x7+mtjPBVYLOuOYzJy8rkNs+kQ0wee2O9tXxE6sNyXrhW6sR19tvWv6+CEFVQH65yvY6CLrvxiS5/g";
+    /** Zendesk API token auth as the local profile configures it: {email}/token and the token. */
+    private static final String AUTHORIZATION = "Basic " + Base64.getEncoder().encodeToString(
+            "helpdesk@herald.local/token:local-demo-helpdesk-token".getBytes(StandardCharsets.UTF_8));
+
+    @Autowired
+    TicketNotes ticketNotes;
+
+    @Test
+    void anAgentReplyGetsOnePrivateNotePerOutcomeWhateverRepeats() throws Exception {
+        String ticket = newTicketId();
+        String key = reply(ticket);
+        String messageId = awaitMailFor(key).getMessageID();
+        String subject = (String) delivery(key, "email").get("subject");
+
+        // Sent: one private note on the ticket, as the helpdesk agent with the API token.
+        await().atMost(Duration.ofSeconds(30)).until(() -> notesOn(ticket).size() == 1);
+        ServeEvent sent = notesOn(ticket).get(0);
+        assertThat(sent.getRequest().getHeader("Authorization")).isEqualTo(AUTHORIZATION);
+        assertThat(sent.getRequest().getHeader("Content-Type")).startsWith("application/json");
+        JsonNode comment = JSON.readTree(sent.getRequest().getBodyAsString()).path("ticket").path("comment");
+        assertThat(comment.path("public").isBoolean()).isTrue();
+        assertThat(comment.path("public").asBoolean()).isFalse();
+        assertThat(comment.path("body").asText())
+                .matches("Customer notified by email \\(j\\*\\*\\*@example\\.org\\) at \\d\\d:\\d\\d UTC on \\d{4}-\\d\\d-\\d\\d: '.*'\\.")
+                .contains("'" + subject + "'")
+                .doesNotContain("jenny.rosen@example.org");
+
+        // Delivered, reported twice (SendGrid sends the event again under a new id): one more note, not two.
+        for (String eventId : List.of("dlv1-" + ticket, "dlv2-" + ticket)) {
+            String events = "[{\"email\": \"jenny.rosen@example.org\", \"timestamp\": 1763720060, \"smtp-id\": \"" + messageId + "\","
+                    + " \"event\": \"delivered\", \"response\": \"250 OK\", \"sg_event_id\": \"" + eventId + "\"}]";
+            assertThat(postEmailEvents(events).statusCode()).isEqualTo(200);
+        }
+        assertThat(delivery(key, "email")).containsEntry("state", "DELIVERED");
+        await().atMost(Duration.ofSeconds(30)).until(() -> notesOn(ticket).size() == 2);
+        assertThat(JSON.readTree(notesOn(ticket).get(1).getRequest().getBodyAsString()).path("ticket").path("comment").path("body").asText())
+                .startsWith("Delivered to the customer by email (j***@example.org) at ").contains("'" + subject + "'", "(sent ");
+
+        // The scan running again (here twice more, on top of its timer) queues nothing new, and nothing is posted again.
+        assertThat(ticketNotes.queue()).isZero();
+        assertThat(ticketNotes.queue()).isZero();
+        assertThat(notes(key)).containsExactly(Map.of("outcome", "SENT", "state", "POSTED", "attempts", 1),
+                Map.of("outcome", "DELIVERED", "state", "POSTED", "attempts", 1));
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> notesOn(ticket).size() == 2);
+
+        // The notification's timeline shows the notes.
+        String page = apiAs(OPERATOR, "GET", "/console/notifications/" + notificationId(key), null).body();
+        assertThat(page).contains("Ticket note added to ticket " + ticket + " (SENT)", "Ticket note added to ticket " + ticket + " (DELIVERED)");
+    }
+
+    @Test
+    void aBusyHelpdeskIsAskedAgainAfterItsRetryAfterAndTakesTheNoteOnce() throws Exception {
+        String ticket = newTicketId();
+        String path = "/api/v2/tickets/" + ticket + ".json";
+        infra.providers().stubFor(put(urlPathEqualTo(path)).atPriority(1).inScenario("busy-" + ticket)
+                .whenScenarioStateIs(Scenario.STARTED).willSetStateTo("up")
+                .willReturn(aResponse().withStatus(503).withHeader("Retry-After", "1").withBody("{\"error\": \"unavailable\"}")));
+        infra.providers().stubFor(put(urlPathEqualTo(path)).atPriority(1).inScenario("busy-" + ticket)
+                .whenScenarioStateIs("up")
+                .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json").withBody("{\"ticket\": {}}")));
+
+        String key = reply(ticket);
+        await().atMost(Duration.ofSeconds(40)).until(() -> notes(key).equals(List.of(Map.of("outcome", "SENT", "state", "POSTED", "attempts", 2))));
+        assertThat(notesOn(ticket)).extracting(e -> e.getResponse().getStatus()).containsExactly(503, 200);
+        assertThat(notesOn(ticket)).extracting(e -> e.getRequest().getBodyAsString()).containsOnly(notesOn(ticket).get(0).getRequest().getBodyAsString());
+        assertThat(jdbc.queryForObject("""
+                SELECT t.reason FROM ticket_note t JOIN delivery d ON d.id = t.delivery_id JOIN notification n ON n.id = d.notification_id
+                WHERE n.idempotency_key = ?""", String.class, key)).isNull();
+    }
+
+    @Test
+    void aNoteTheHelpdeskRefusesIsFailedWithAReasonInTheConsoleAndNotRetried() throws Exception {
+        String ticket = newTicketId();
+        infra.providers().stubFor(put(urlPathEqualTo("/api/v2/tickets/" + ticket + ".json")).atPriority(1)
+                .willReturn(aResponse().withStatus(404).withHeader("Content-Type", "application/json")
+                        .withBody("{\"error\": \"RecordNotFound\", \"description\": \"Not found\"}")));
+
+        String key = reply(ticket);
+        await().atMost(Duration.ofSeconds(30)).until(() -> notes(key).equals(List.of(Map.of("outcome", "SENT", "state", "FAILED", "attempts", 1))));
+        String reason = "The helpdesk refused the note for ticket " + ticket
+                + ": 404 ticket not found; check that the ticket still exists (deleted or merged tickets take no notes)";
+        assertThat(jdbc.queryForObject("""
+                SELECT t.reason FROM ticket_note t JOIN delivery d ON d.id = t.delivery_id JOIN notification n ON n.id = d.notification_id
+                WHERE n.idempotency_key = ?""", String.class, key)).isEqualTo(reason);
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> notesOn(ticket).size() == 1);
+
+        HttpResponse<String> console = apiAs(VIEWER, "GET", "/console/ticket-notes?open=true", null);
+        assertThat(console.statusCode()).isEqualTo(200);
+        assertThat(console.body()).contains(reason, "FAILED");
+        assertThat(apiAs(OPERATOR, "GET", "/console/notifications/" + notificationId(key), null).body())
+                .contains("Ticket note for ticket " + ticket + " FAILED (SENT)", reason);
+    }
+
+    @Test
+    void aTypeWithoutTicketNotesGetsNone() throws Exception {
+        String ticket = newTicketId();
+        String key = "support:ticket_status_changed:" + ticket + ":SOLVED:2026-11-21T10:12:44Z";
+        assertThat(postSignedSupport(Samples.supportEvent("ticket.status_changed.json", ticket)
+                .replace("01JD4S7K9Q2W3E4R5T6Y7U8I9O", "01STATUS" + ticket)).statusCode()).isEqualTo(202);
+        awaitMailFor(key);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "email").get("state")));
+
+        ticketNotes.queue();
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> notesOn(ticket).isEmpty());
+        assertThat(notes(key)).isEmpty();
+    }
+
+    /** An agent's public reply on the ticket, from the helpdesk's webhook (notes on); its notification key. */
+    private String reply(String ticket) throws Exception {
+        String event = Samples.supportEvent("ticket.comment_added.json", ticket).replace("01JD4T1A2S3D4F5G6H7J8K9L0Z", "01NOTES" + ticket);
+        assertThat(postSignedSupport(event).statusCode()).isEqualTo(202);
+        return "support:agent_replied:" + ticket + ":41000000000555";
+    }
+
+    /** The notes the helpdesk sandbox received for a ticket, oldest first. */
+    private List<ServeEvent> notesOn(String ticket) {
+        return infra.providers().getAllServeEvents().stream()
+                .filter(e -> e.getRequest().getMethod().getName().equals("PUT"))
+                .filter(e -> e.getRequest().getUrl().equals("/api/v2/tickets/" + ticket + ".json"))
+                .sorted((a, b) -> a.getRequest().getLoggedDate().compareTo(b.getRequest().getLoggedDate()))
+                .toList();
+    }
+
+    /** The ticket_note rows of a notification's deliveries: outcome, state, attempts. */
+    private List<Map<String, Object>> notes(String key) {
+        return jdbc.queryForList("""
+                SELECT t.outcome, t.state, t.attempts FROM ticket_note t JOIN delivery d ON d.id = t.delivery_id
+                JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? ORDER BY t.id""", key);
+    }
+
+    private long notificationId(String key) {
+        return jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, key);
+    }
+
+    /** Posts an event batch signed as SendGrid signs it: ECDSA P-256 (SHA-256) over timestamp + body, base64 DER. */
+    private HttpResponse<String> postEmailEvents(String body) throws Exception {
+        String timestamp = String.valueOf(java.time.Instant.now().getEpochSecond());
+        PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(DEMO_PRIVATE_KEY)));
+        Signature ecdsa = Signature.getInstance("SHA256withECDSA");
+        ecdsa.initSign(key);
+        ecdsa.update((timestamp + body).getBytes(StandardCharsets.UTF_8));
+        return post("/webhooks/email/events", "application/json", body.getBytes(StandardCharsets.UTF_8), Map.of(
+                "X-Twilio-Email-Event-Webhook-Signature", Base64.getEncoder().encodeToString(ecdsa.sign()),
+                "X-Twilio-Email-Event-Webhook-Timestamp", timestamp));
+    }
+}
