@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
  */
 class CrashRecoveryIT {
 
-    private static final int EVENTS = 1200;
+    private static final int EVENTS = 800;
     private static final List<String> FINAL = List.of("email", "sms", "ops_webhook");
     private static EmbeddedInfrastructure infra;
     private final List<Process> processes = new ArrayList<>();

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
  */
 class TwoInstancesIT {
 
-    private static final int EVENTS = 1200;
+    private static final int EVENTS = 800;
     private static EmbeddedInfrastructure infra;
     private final List<Process> processes = new ArrayList<>();
     private final List<Path> logs = new ArrayList<>();

@@ -24,6 +24,8 @@ public class CustomerPages {
 
     private final io.herald.retention.CustomerErasure erasure;
     private final io.herald.retention.CustomerPage erasedPage;
+    private final io.herald.receipts.InboundSms inboundSms;
+    private final io.herald.helpdesk.TicketNotes ticketNotes;
 
     static final int PAGE_SIZE = 50;
 
@@ -31,7 +33,10 @@ public class CustomerPages {
     private final QuarantineLinking linking;
 
     public CustomerPages(CustomerView view, QuarantineLinking linking, io.herald.retention.CustomerErasure erasure,
-                         io.herald.retention.CustomerPage erasedPage) {
+                         io.herald.retention.CustomerPage erasedPage, io.herald.receipts.InboundSms inboundSms,
+                         io.herald.helpdesk.TicketNotes ticketNotes) {
+        this.inboundSms = inboundSms;
+        this.ticketNotes = ticketNotes;
         this.erasure = erasure;
         this.erasedPage = erasedPage;
         this.view = view;
@@ -57,6 +62,8 @@ public class CustomerPages {
         }
         model.addAttribute("c", profile.orElseThrow(() -> new ResponseStatusException(HttpStatus.NOT_FOUND, "no customer " + id)));
         model.addAttribute("p", view.notifications(id, page, PAGE_SIZE, user.masked()));
+        model.addAttribute("consentHistory", inboundSms.history(id, PAGE_SIZE));
+        model.addAttribute("ticketNotes", ticketNotes.forCustomer(id, PAGE_SIZE));
         return "customer";
     }
 

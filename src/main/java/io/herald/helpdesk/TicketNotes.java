@@ -238,6 +238,17 @@ public class TicketNotes {
                         instant(row.getTimestamp("updated_at")), instant(row.getTimestamp("posted_at"))), onlyOpen, limit);
     }
 
+    /** The notes written about one customer's deliveries, newest first (the customer view), at most {@code limit}. */
+    public List<Listed> forCustomer(String customerId, int limit) {
+        return jdbc.query("""
+                SELECT t.id, d.notification_id, d.channel, t.outcome, t.ticket_id, t.state, t.attempts, t.reason, t.updated_at, t.posted_at
+                FROM ticket_note t JOIN delivery d ON d.id = t.delivery_id JOIN notification n ON n.id = d.notification_id
+                WHERE n.customer_id = ? ORDER BY t.id DESC LIMIT ?""",
+                (row, n) -> new Listed(row.getLong("id"), row.getLong("notification_id"), row.getString("channel"), row.getString("outcome"),
+                        row.getString("ticket_id"), row.getString("state"), row.getInt("attempts"), row.getString("reason"),
+                        instant(row.getTimestamp("updated_at")), instant(row.getTimestamp("posted_at"))), customerId, limit);
+    }
+
     /** The notes of one notification's deliveries, oldest first (the notification's timeline). */
     public List<Listed> forNotification(long notificationId) {
         return jdbc.query("""

@@ -83,6 +83,10 @@ class TicketNotesTest extends HeraldIntegrationTest {
         // The notification's timeline shows the notes.
         String page = apiAs(OPERATOR, "GET", "/console/notifications/" + notificationId(key), null).body();
         assertThat(page).contains("Ticket note added to ticket " + ticket + " (SENT)", "Ticket note added to ticket " + ticket + " (DELIVERED)");
+        // And the customer's page lists the notes written about their notifications.
+        String customer = jdbc.queryForObject("SELECT customer_id FROM notification WHERE idempotency_key = ?", String.class, key);
+        String customerPage = apiAs(OPERATOR, "GET", "/console/customers/" + customer, null).body();
+        assertThat(customerPage).contains("id=\"ticket-notes\"", ">" + ticket + "<", "email, SENT", "email, DELIVERED");
     }
 
     @Test

@@ -57,6 +57,9 @@ class InboundSmsTest extends HeraldIntegrationTest {
         String page = apiAs(OPERATOR, "GET", "/console/notifications/" + notification, null).body();
         assertThat(page).contains("SMS consent off (customer texted STOP)", "customer opted out of SMS by replying STOP on");
         assertThat(apiAs(ADMIN, "GET", "/console/suppressions", null).body()).contains(Masking.phone(e164)).doesNotContain(e164);
+        // The customer's page has the consent history.
+        assertThat(apiAs(OPERATOR, "GET", "/console/customers/" + customer, null).body())
+                .contains("id=\"consent-history\"", "CONSENT_OFF", "replied STOP; their SMS notifications are skipped until they reply START");
 
         // A second STOP changes nothing; START lifts it (audited as the customer's own action) and the next SMS is sent.
         assertThat(inbound(e164, "STOP", "SMin" + newTicketId()).statusCode()).isEqualTo(200);
