@@ -56,7 +56,7 @@ public class ProviderPermits {
      * PostgreSQL (a profile of the throughput benchmark found most of the senders' CPU in system time).
      */
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
-    /** Sender threads waiting for a permit, per channel: a take asks for as many as wait (up to maxPerTake), not more. */
+    /** Sender threads in the rate-limit step, per channel: a reservation asks for as many (up to a quarter second of the rate). */
     private final Map<String, AtomicInteger> waiting = new ConcurrentHashMap<>();
     /** The permit this thread took last and has not yet sent on: checked again where the HTTP request is written. */
     private final ThreadLocal<Grant> taken = new ThreadLocal<>();
@@ -89,8 +89,9 @@ public class ProviderPermits {
 
     /**
      * Right before this thread's provider request is written: if the permit it took in the rate-limit
-     * step was granted more than {@link #USE_WITHIN_MS} ago, gives it back (it was never used) and takes a
-     * fresh one, waiting if need be. Once per permit; nothing to do for a call that took no permit.
+     * step became usable more than {@link #USE_WITHIN_MS} ago, drops it (unused, and never handed back: see
+     * permitInstant) and takes a fresh one, waiting if need be. Once per permit; nothing to do for a call that
+     * took no permit.
      */
     public void confirmAtWire() {
         Grant grant = taken.get();

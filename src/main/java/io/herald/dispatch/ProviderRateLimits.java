@@ -48,9 +48,10 @@ import org.springframework.stereotype.Component;
  * trip at a time that lost refill halved the rate (9-11 of 20 per second measured); a second permit in
  * the bucket absorbs that wait.
  * <p>
- * <b>Use.</b> A sender thread calls {@link #take} for as many permits as it has deliveries to send,
- * sends that many at once, hands back with {@link #giveBack} what it did not use, and when it got none
- * waits {@link #millisUntilNext} (on a scheduler, never sleeping on a consumer thread). A permit is
+ * <b>Use.</b> Senders reserve permits ahead with {@link #reserve} (ProviderPermits: one transaction for as many
+ * as wait, each used at its instant). {@link #take} grants only what the bucket holds now; what a take did not use
+ * may be handed back with {@link #giveBack} (never a reserved permit: see reserve); when a take got none, wait
+ * {@link #millisUntilNext}. A permit is
  * for immediate use: holding it before sending shifts the request past the instant the guarantee
  * counts. {@code take} and {@code giveBack} are one short PostgreSQL transaction each (SELECT ... FOR
  * UPDATE, UPDATE, COMMIT); the connection goes back to the pool at once. They never sleep; they wait
@@ -159,8 +160,10 @@ public class ProviderRateLimits {
      * exactly when the bucket would have granted them one by one. So one database round trip serves as many
      * sends as wait, while the provider still sees the bucket's spacing as long as each permit is used at its
      * instant. Returns an empty array, reserving nothing, when the last of them would come later than
-     * {@code maxWait} from now (other senders or instances have reserved that far ahead). A permit not used
-     * (its sender found nothing to send, or was held up past its instant) is handed back with {@link #giveBack}.
+     * {@code maxWait} from now (other senders or instances have reserved that far ahead). A reserved permit not
+     * used at its instant must NOT be handed back with {@link #giveBack}: the bucket is in debt for what it lent,
+     * and a permit added back would move every later reservation (here or at another instance) one interval
+     * earlier, onto permits other senders already hold. It is dropped: lost throughput, never a breach.
      *
      * @throws IllegalArgumentException for a channel without a rate limit or {@code wanted} below 1
      * @throws DataAccessResourceFailureException when the shared bucket cannot be used
