@@ -117,7 +117,7 @@ class TwoInstancesIT {
                     stream.admittedSpanSeconds());
             // Permits are granted at most `rate` per 1.05 s for both instances together (ProviderRateLimitsTest), and each is
             // checked again in the HTTP client just before its request is written: one granted more than 40 ms earlier is
-            // handed back and taken fresh (PermitAtTheWire), so a starved sender thread cannot send on an old permit. At the
+            // dropped and a fresh one taken (PermitAtTheWire), so a starved sender thread cannot send on an old permit. At the
             // sink, with two Herald processes, Kafka (in this JVM, beside the sink) and PostgreSQL on 2 cores: 20, 20, 20, 21 and
             // 23 in the busiest sliding second at rate 20 (up to 25 before the check at the wire). The sink notes a request when
             // its connection thread wakes, which on this busy JVM can be well after the bytes arrived, so the count at the sink
