@@ -26,6 +26,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.local.EmbeddedInfrastructure;
 import io.herald.logging.Masking;
+import io.herald.testsupport.OwnHerald;
 import io.herald.testsupport.OpsAlerts;
 import io.herald.testsupport.Samples;
 import io.herald.testsupport.Signatures;
@@ -74,16 +75,7 @@ class ApprovalTest {
 
     @DynamicPropertySource
     static void refundsAbove1000NeedApproval(DynamicPropertyRegistry registry) {
-        infra.heraldSettings().forEach((key, value) -> registry.add(key, () -> value));
-        // A database of its own: the shared test Herald (running in this JVM) must not send these deliveries.
-        registry.add("herald.db.url", () -> infra.database("approval_test"));
-        String name = "approval-test-" + System.nanoTime();
-        for (String topic : List.of("support-events", "billing-events", "crm-events", "notifications", "dead-letters")) {
-            registry.add("herald.topics." + topic, () -> name + "." + topic);
-        }
-        registry.add("herald.topics.replication-factor", () -> "1");
-        registry.add("herald.kafka.group-id", () -> name);
-        registry.add("herald.crm.enabled", () -> "false");
+        OwnHerald.register(registry, infra, "approval-test");
         registry.add("herald.catalog", () -> catalogWithApprovedRefunds().toString());
         registry.add("herald.approvals.poll-interval-ms", () -> "1000");
     }

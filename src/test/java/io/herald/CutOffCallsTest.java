@@ -28,6 +28,7 @@ import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import io.herald.dispatch.StaleSendings;
 import io.herald.local.EmbeddedInfrastructure;
+import io.herald.testsupport.OwnHerald;
 import io.herald.testsupport.Samples;
 import io.herald.testsupport.ScriptedHttpProvider;
 import io.herald.testsupport.Signatures;
@@ -76,16 +77,7 @@ class CutOffCallsTest {
 
     @DynamicPropertySource
     static void ownHeraldWhoseSmsProviderHonoursTheKey(DynamicPropertyRegistry registry) {
-        infra.heraldSettings().forEach((key, value) -> registry.add(key, () -> value));
-        // Its own database: the shared Herald's senders would otherwise take these deliveries to their own providers.
-        registry.add("herald.db.url", () -> infra.database("cut_off_test"));
-        String name = "cut-off-test-" + System.nanoTime();
-        for (String topic : List.of("support-events", "billing-events", "crm-events", "notifications", "dead-letters")) {
-            registry.add("herald.topics." + topic, () -> name + "." + topic);
-        }
-        registry.add("herald.topics.replication-factor", () -> "1");
-        registry.add("herald.kafka.group-id", () -> name);
-        registry.add("herald.crm.enabled", () -> "false");
+        OwnHerald.register(registry, infra, "cut-off-test");
         registry.add("herald.catalog", () -> everyChannelCatalog().toString());
         registry.add("herald.sms.honours-idempotency-key", () -> "true");
         // One SMS per 1.05 s across instances, well above the local profile's 200 ms retry delay (aRetriedSmsWaitsForAFreshPermit...).

@@ -26,6 +26,7 @@ import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.local.EmbeddedInfrastructure;
+import io.herald.testsupport.OwnHerald;
 import io.herald.testsupport.Samples;
 import io.herald.testsupport.Signatures;
 import org.apache.camel.CamelContext;
@@ -79,17 +80,7 @@ class OpsDigestTest {
 
     @DynamicPropertySource
     static void shippedCatalogOnItsOwnTopics(DynamicPropertyRegistry registry) {
-        infra.heraldSettings().forEach((key, value) -> registry.add(key, () -> value));
-        // A database of its own: every Herald on one database is one deployment, and the senders of the shared test
-        // Herald (still running in this JVM) would otherwise take this one's deliveries, digest route stopped or not.
-        registry.add("herald.db.url", () -> infra.database("ops_digest_test"));
-        String name = "digest-test-" + System.nanoTime();
-        for (String topic : List.of("support-events", "billing-events", "crm-events", "notifications", "dead-letters")) {
-            registry.add("herald.topics." + topic, () -> name + "." + topic);
-        }
-        registry.add("herald.topics.replication-factor", () -> "1");
-        registry.add("herald.kafka.group-id", () -> name);
-        registry.add("herald.crm.enabled", () -> "false");
+        OwnHerald.register(registry, infra, "ops-digest-test");
         registry.add("herald.catalog", () -> "config/catalog.yaml");
         registry.add("herald.ops-webhook.rate-per-second", () -> "1");
         registry.add("herald.ops-webhook.digest-interval-ms", () -> "5000");

@@ -24,6 +24,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.HeraldApplication;
 import io.herald.config.IncidentSettings;
 import io.herald.local.EmbeddedInfrastructure;
+import io.herald.testsupport.OwnHerald;
 import io.herald.notification.NotificationCatalog;
 import jakarta.mail.internet.MimeMessage;
 import org.junit.jupiter.api.Test;
@@ -72,15 +73,7 @@ class IncidentNoticesTest {
 
     @DynamicPropertySource
     static void ownHeraldWithASegment(DynamicPropertyRegistry registry) {
-        infra.heraldSettings().forEach((key, value) -> registry.add(key, () -> value));
-        registry.add("herald.db.url", () -> infra.database("incident_notices_test"));
-        String name = "incident-notices-test-" + System.nanoTime();
-        for (String topic : List.of("support-events", "billing-events", "crm-events", "notifications", "dead-letters")) {
-            registry.add("herald.topics." + topic, () -> name + "." + topic);
-        }
-        registry.add("herald.topics.replication-factor", () -> "1");
-        registry.add("herald.kafka.group-id", () -> name);
-        registry.add("herald.crm.enabled", () -> "false");
+        OwnHerald.register(registry, infra, "incident-notices-test");
         registry.add("herald.incidents.notices.segments.eu-checkout", () -> SEGMENT_MEMBER + "," + SEGMENT_STRANGER);
     }
 
