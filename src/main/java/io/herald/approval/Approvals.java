@@ -40,6 +40,8 @@ public class Approvals {
 
     /** The actor recorded for an expiry. */
     static final String HERALD = "Herald";
+    /** The delivery state a notification's deliveries wait in until it is decided. */
+    private static final String AWAITING = "AWAITING_APPROVAL";
 
     /** One notification held by dispatch: its ledger id, why it needs approval, and the deliveries dispatch would have queued. */
     public record Hold(long notificationId, String rule, List<DeliveryLedger.Queued> deliveries) {
@@ -95,7 +97,7 @@ public class Approvals {
      */
     public void hold(List<Hold> holds) {
         for (Hold hold : holds) {
-            ledger.hold(hold.deliveries(), "awaiting approval: " + hold.rule());
+            ledger.hold(hold.deliveries(), AWAITING, "awaiting approval: " + hold.rule());
             jdbc.update("""
                     INSERT INTO approval (notification_id, rule, expires_at) VALUES (?, ?, now() + make_interval(secs => ?))
                     ON CONFLICT (notification_id) DO NOTHING""", hold.notificationId(), hold.rule(), settings.expireAfter().toSeconds());
@@ -163,7 +165,7 @@ public class Approvals {
                         + " (see its timeline), and four eyes means another approver decides");
             }
             decide(notificationId, "APPROVED", approver, said);
-            List<String> channels = ledger.releaseHeld(notificationId, "approved by " + approver + ": " + said);
+            List<String> channels = ledger.releaseHeld(notificationId, AWAITING, "APPROVED", "approved by " + approver + ": " + said);
             String message = "notification " + notificationId + " approved: " + channels.size() + " deliver" + (channels.size() == 1 ? "y" : "ies")
                     + " queued" + (channels.isEmpty() ? "" : " (" + String.join(", ", channels) + ")");
             audit.record(started, approver, "APPROVE", "approval", notificationId, notificationId, said, message);
@@ -181,7 +183,7 @@ public class Approvals {
             String said = requireComment(comment, "a rejection");
             requireAwaiting(notificationId);
             decide(notificationId, "REJECTED", approver, said);
-            int ended = ledger.endHeld(List.of(notificationId), "REJECTED", "rejected by " + approver + ": " + said + "; not sent");
+            int ended = ledger.endHeld(List.of(notificationId), AWAITING, "REJECTED", "rejected by " + approver + ": " + said + "; not sent");
             String message = "notification " + notificationId + " rejected: " + ended + " deliver" + (ended == 1 ? "y" : "ies")
                     + " REJECTED, nothing sent";
             audit.record(started, approver, "REJECT", "approval", notificationId, notificationId, said, message);
@@ -200,7 +202,7 @@ public class Approvals {
                     + " WHERE notification_id = ? AND state = 'AWAITING'", HERALD, reason, notificationId) == 0) {
                 return false;
             }
-            ledger.endHeld(List.of(notificationId), "REJECTED", reason);
+            ledger.endHeld(List.of(notificationId), AWAITING, "REJECTED", reason);
             audit.record(Instant.now(), HERALD, "WITHDRAW", "approval", notificationId, notificationId, null, reason);
             return true;
         }));
@@ -225,7 +227,7 @@ public class Approvals {
             if (ids.isEmpty()) {
                 return 0;
             }
-            ledger.endHeld(ids, "EXPIRED", reason);
+            ledger.endHeld(ids, AWAITING, "EXPIRED", reason);
             Instant now = Instant.now();
             for (Long id : ids) {
                 audit.record(now, HERALD, "EXPIRE", "approval", id, id, null, reason);

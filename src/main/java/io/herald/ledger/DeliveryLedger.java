@@ -38,7 +38,16 @@ public class DeliveryLedger {
     /** States after which the channel is never sent again, except by an audited resend. */
     static final Set<String> SETTLED = Set.of("SENDING", "SENT", "DELIVERED", "BOUNCED", "SKIPPED", "FAILED", "DISMISSED", "UNCERTAIN",
             "UNDELIVERED", "COMPLAINED",   // receipts (issue 13)
-            "AWAITING_APPROVAL", "REJECTED", "EXPIRED");   // approval before send (issue 16): sent only once approved
+            "AWAITING_APPROVAL", "REJECTED", "EXPIRED",   // approval before send (issue 16): sent only once approved
+            "SCHEDULED", "HELD", "CANCELLED");   // time-aware sends (issue 14): sent only once released
+    /**
+     * States a delivery waits in without being due, released to PENDING or ended by the one owner of each: AWAITING_APPROVAL
+     * (io.herald.approval.Approvals), SCHEDULED (io.herald.schedule.ScheduledSends: quiet hours, reminders, digests), HELD
+     * (a late message waiting for an operator to send or dismiss it).
+     */
+    public static final Set<String> HELD_STATES = Set.of("AWAITING_APPROVAL", "SCHEDULED", "HELD");
+    /** The final states a held delivery may end in, never sent. */
+    public static final Set<String> HELD_ENDINGS = Set.of("REJECTED", "EXPIRED", "CANCELLED", "DISMISSED");
     private static final String SETTLED_LIST = SETTLED.stream().sorted().map(state -> "'" + state + "'").collect(Collectors.joining(", "));
     /** States a successful resend moves the delivery out of (to SENT); a SENT or DELIVERED record is never changed by a resend. */
     private static final String NOT_RECEIVED = "'FAILED', 'UNCERTAIN', 'DISMISSED', 'SKIPPED', 'BOUNCED', 'UNDELIVERED'";
@@ -664,11 +673,12 @@ public class DeliveryLedger {
     }
 
     /**
-     * Approval before send (issue 16, io.herald.approval.Approvals owns the decision): the deliveries dispatch would
-     * have queued are recorded AWAITING_APPROVAL instead, not due, with the reason and an attempt each, so no sender
-     * takes them. A row already there (the notification read again) stays as it is. Returns the rows added.
+     * The deliveries dispatch would have queued are recorded in a held state instead ({@link #HELD_STATES}: awaiting approval,
+     * scheduled, held for an operator), not due, with the reason and an attempt each, so no sender takes them. A row
+     * already there (the notification read again) stays as it is. Returns the rows added.
      */
-    public int hold(List<Queued> deliveries, String reason) {
+    public int hold(List<Queued> deliveries, String heldState, String reason) {
+        requireHeldState(heldState);
         if (deliveries.isEmpty()) {
             return 0;
         }
@@ -678,52 +688,73 @@ public class DeliveryLedger {
         return jdbc.update(con -> {
             PreparedStatement statement = con.prepareStatement("""
                     WITH held AS (INSERT INTO delivery (notification_id, channel, state, customer_id, reason)
-                                  SELECT q.notification_id, q.channel, 'AWAITING_APPROVAL', q.customer_id, ?
+                                  SELECT q.notification_id, q.channel, ?, q.customer_id, ?
                                   FROM unnest(?::bigint[], ?::varchar[], ?::varchar[]) WITH ORDINALITY AS q(notification_id, channel, customer_id, n)
                                   ORDER BY q.n
                                   ON CONFLICT (notification_id, channel) DO NOTHING RETURNING id)
-                    INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, 'AWAITING_APPROVAL', ? FROM held""");
-            statement.setString(1, reason);
-            statement.setArray(2, con.createArrayOf("bigint", notifications));
-            statement.setArray(3, con.createArrayOf("varchar", channels));
-            statement.setArray(4, con.createArrayOf("varchar", customers));
-            statement.setString(5, reason);
+                    INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, ?, ? FROM held""");
+            statement.setString(1, heldState);
+            statement.setString(2, reason);
+            statement.setArray(3, con.createArrayOf("bigint", notifications));
+            statement.setArray(4, con.createArrayOf("varchar", channels));
+            statement.setArray(5, con.createArrayOf("varchar", customers));
+            statement.setString(6, heldState);
+            statement.setString(7, reason);
             return statement;
         });
     }
 
     /**
-     * Approved: the notification's held deliveries are queued PENDING and due now, exactly as dispatch queues them
-     * (the channels' senders take them from here), each with an attempt saying who approved. Returns their channels.
+     * Released (approved, its scheduled time came, sent now by an operator): the notification's deliveries held in
+     * {@code heldState} are queued PENDING and due now, exactly as dispatch queues them (the channels' senders take them
+     * from here), each with an attempt {@code outcome} (APPROVED, FIRED, RELEASED) saying why. Returns their channels.
      */
-    public List<String> releaseHeld(long notificationId, String reason) {
+    public List<String> releaseHeld(long notificationId, String heldState, String outcome, String reason) {
+        requireHeldState(heldState);
         return jdbc.queryForList("""
                 WITH released AS (UPDATE delivery SET state = 'PENDING', reason = NULL, next_attempt_at = now(), updated_at = now()
-                                  WHERE notification_id = ? AND state = 'AWAITING_APPROVAL' RETURNING id, channel),
-                     noted AS (INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, 'APPROVED', ? FROM released)
-                SELECT channel FROM released""", String.class, notificationId, reason);
+                                  WHERE notification_id = ? AND state = ? RETURNING id, channel),
+                     noted AS (INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, ?, ? FROM released)
+                SELECT channel FROM released""", String.class, notificationId, heldState, outcome, reason);
     }
 
     /**
-     * Rejected or expired: the held deliveries of these notifications end {@code state} (REJECTED or EXPIRED), final,
-     * never sent, with the reason and an attempt each. Returns how many deliveries it ended.
+     * Rejected, expired, cancelled or dismissed: the deliveries of these notifications held in {@code heldState} end
+     * {@code state} ({@link #HELD_ENDINGS}), final, never sent, with the reason and an attempt each. Returns how many
+     * deliveries it ended.
      */
-    public int endHeld(Collection<Long> notificationIds, String state, String reason) {
-        if (!Set.of("REJECTED", "EXPIRED").contains(state)) {
-            throw new IllegalArgumentException("a held delivery ends REJECTED or EXPIRED, not " + state);
+    public int endHeld(Collection<Long> notificationIds, String heldState, String state, String reason) {
+        requireHeldState(heldState);
+        if (!HELD_ENDINGS.contains(state)) {
+            throw new IllegalArgumentException("a held delivery ends " + HELD_ENDINGS + ", not " + state);
         }
         return jdbc.update(con -> {
             PreparedStatement statement = con.prepareStatement("""
                     WITH ended AS (UPDATE delivery SET state = ?, reason = ?, next_attempt_at = NULL, updated_at = now()
-                                   WHERE notification_id = ANY(?) AND state = 'AWAITING_APPROVAL' RETURNING id)
+                                   WHERE notification_id = ANY(?) AND state = ? RETURNING id)
                     INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, ?, ? FROM ended""");
             statement.setString(1, state);
             statement.setString(2, reason);
             statement.setArray(3, con.createArrayOf("bigint", notificationIds.toArray()));
-            statement.setString(4, state);
-            statement.setString(5, reason);
+            statement.setString(4, heldState);
+            statement.setString(5, state);
+            statement.setString(6, reason);
             return statement;
         });
+    }
+
+    /** An attempt on each of the notification's deliveries held in {@code heldState}, saying what happened to them (e.g. MOVED). */
+    public int noteHeld(long notificationId, String heldState, String outcome, String reason) {
+        requireHeldState(heldState);
+        return jdbc.update("""
+                INSERT INTO delivery_attempt (delivery_id, outcome, reason)
+                SELECT id, ?, ? FROM delivery WHERE notification_id = ? AND state = ?""", outcome, reason, notificationId, heldState);
+    }
+
+    private static void requireHeldState(String heldState) {
+        if (!HELD_STATES.contains(heldState)) {
+            throw new IllegalArgumentException("a delivery is held " + HELD_STATES + ", not " + heldState);
+        }
     }
 
     /**

@@ -31,9 +31,13 @@ public class RetentionJob {
 
     private static final Logger log = LoggerFactory.getLogger(RetentionJob.class);
 
-    /** A notification whose deliveries may still be sent (or that is not routed yet) keeps its payload and its rows. */
-    private static final String SETTLED_NOTIFICATION = "n.state NOT IN ('RECEIVED', 'AWAITING_APPROVAL') AND NOT EXISTS"
-            + " (SELECT 1 FROM delivery d WHERE d.notification_id = n.id AND d.state IN (" + DeliveryLedger.IN_PROGRESS + "))";
+    /**
+     * A notification whose deliveries may still be sent (or that is not routed yet) keeps its payload and its rows: in
+     * progress, or held (awaiting approval, scheduled for later, held for an operator).
+     */
+    private static final String SETTLED_NOTIFICATION = "n.state <> 'RECEIVED' AND NOT EXISTS"
+            + " (SELECT 1 FROM delivery d WHERE d.notification_id = n.id AND d.state IN (" + DeliveryLedger.IN_PROGRESS
+            + ", 'AWAITING_APPROVAL', 'SCHEDULED', 'HELD'))";
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate transaction;

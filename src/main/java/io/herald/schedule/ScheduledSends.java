@@ -1,0 +1,291 @@
+package io.herald.schedule;
+
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import com.github.kagkarlsson.scheduler.SchedulerClient;
+import com.github.kagkarlsson.scheduler.task.TaskInstance;
+import io.herald.console.ActionRefused;
+import io.herald.console.AuditTrail;
+import io.herald.dispatch.ChannelSenders;
+import io.herald.ledger.DeliveryLedger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Notifications that wait before they are sent (issue 14), and the one owner of the scheduled_send table's state machine.
+ * A notification waits SCHEDULED until a time (quiet hours, a reminder before an appointment, a digest window) or HELD
+ * until an operator decides (a late message whose type's policy is hold); its deliveries wait in the same state in the
+ * ledger, so no sender takes them. From there it is, each step one conditional UPDATE so that two instances, a double
+ * click or a firing racing a cancellation decide once:
+ * <ul>
+ *   <li>FIRED: its time came (db-scheduler, {@link SchedulerSetup}); its deliveries are queued as dispatch queues them;</li>
+ *   <li>SENT_NOW: an operator sent it before its time, or sent a held one (audited, with a comment);</li>
+ *   <li>CANCELLED: an operator, a cancellation at the source or a superseding event cancelled it (never sent);</li>
+ *   <li>DISMISSED: an operator dismissed a held one (never sent).</li>
+ * </ul>
+ * Every step is an attempt on each of its deliveries, so the notification's timeline shows scheduled, moved, fired,
+ * cancelled.
+ */
+@Component
+public class ScheduledSends {
+
+    /** The actor recorded when Herald itself decides (a cancellation at the source, a superseding event). */
+    public static final String HERALD = "Herald";
+
+    /**
+     * One notification to hold: its deliveries (as dispatch would have queued them), when it goes out by itself (null: held
+     * for an operator), why, in words, and what a cancelling event names (null: nothing cancels it but an operator).
+     */
+    public record Schedule(long notificationId, Instant fireAt, String reason, String matchKey, List<DeliveryLedger.Queued> deliveries) {
+    }
+
+    /** A waiting notification as the console and the API show it. */
+    public record Waiting(long notificationId, String type, String customerId, String state, Instant fireAt, String reason,
+                          String matchKey, Instant createdAt, List<String> channels) {
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(ScheduledSends.class);
+
+    private final JdbcTemplate jdbc;
+    private final TransactionTemplate transaction;
+    private final DeliveryLedger ledger;
+    private final AuditTrail audit;
+    private final ChannelSenders senders;
+    private final SchedulerClient scheduler;
+    private final Clock clock;
+
+    public ScheduledSends(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger ledger, AuditTrail audit,
+                          ChannelSenders senders, SchedulerClient scheduler, Clock clock) {
+        this.jdbc = jdbc;
+        this.transaction = transaction;
+        this.ledger = ledger;
+        this.audit = audit;
+        this.senders = senders;
+        this.scheduler = scheduler;
+        this.clock = clock;
+    }
+
+    /**
+     * Holds these notifications: their deliveries wait SCHEDULED (or HELD when no time is given), each notification gets
+     * its scheduled_send row and, when it has a time, its timer, all in one transaction (the timer shares it). Safe to run
+     * again for the same notifications (a batch read again): what is already waiting stays as it is.
+     */
+    public void schedule(List<Schedule> sends) {
+        if (sends.isEmpty()) {
+            return;
+        }
+        transaction.executeWithoutResult(status -> {
+            for (Schedule send : sends) {
+                String state = send.fireAt() == null ? "HELD" : "SCHEDULED";
+                int added = jdbc.update("""
+                        INSERT INTO scheduled_send (notification_id, state, fire_at, reason, match_key) VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT (notification_id) DO NOTHING""",
+                        send.notificationId(), state, timestamp(send.fireAt()), send.reason(), send.matchKey());
+                if (added == 0) {
+                    continue;
+                }
+                ledger.hold(send.deliveries(), state, send.fireAt() == null ? send.reason()
+                        : "scheduled for " + send.fireAt() + ": " + send.reason());
+                if (send.fireAt() != null) {
+                    scheduler.scheduleIfNotExists(timer(send.notificationId()), send.fireAt());
+                }
+            }
+        });
+    }
+
+    /**
+     * Its time came (the route direct:fire-scheduled-send, called by the timer): SCHEDULED becomes FIRED and its deliveries
+     * are queued now. False, doing nothing, when it is no longer scheduled (sent, cancelled, or fired by another instance
+     * after a crash) or was moved to a later time (its timer is moved with it).
+     */
+    public boolean fire(long notificationId) {
+        Instant now = clock.instant();
+        List<String> channels = transaction.execute(status -> {
+            Map<String, Object> row = jdbc.queryForList("SELECT state, fire_at, reason FROM scheduled_send WHERE notification_id = ? FOR UPDATE",
+                    notificationId).stream().findFirst().orElse(null);
+            if (row == null || !"SCHEDULED".equals(row.get("state"))) {
+                return List.<String>of();
+            }
+            Instant fireAt = ((Timestamp) row.get("fire_at")).toInstant();
+            if (fireAt.isAfter(now.plusSeconds(1))) {
+                scheduler.scheduleIfNotExists(timer(notificationId), fireAt);   // moved meanwhile: wait for the new time
+                return List.<String>of();
+            }
+            jdbc.update("UPDATE scheduled_send SET state = 'FIRED', decided_by = ?, decided_at = ? WHERE notification_id = ? AND state = 'SCHEDULED'",
+                    HERALD, Timestamp.from(now), notificationId);
+            return ledger.releaseHeld(notificationId, "SCHEDULED", "FIRED", "its scheduled time " + fireAt + " came (" + row.get("reason")
+                    + "): queued for sending");
+        });
+        senders.wake(channels);
+        return !channels.isEmpty();
+    }
+
+    /** An operator sends it now: a scheduled one before its time, or a held one. Audited with the operator's comment. */
+    public List<String> sendNow(long notificationId, String actor, String comment) {
+        Instant started = clock.instant();
+        String said = requireComment(comment, "sending it now");
+        List<String> channels = transaction.execute(status -> {
+            String state = decide(notificationId, "SENT_NOW", actor, said);
+            List<String> queued = ledger.releaseHeld(notificationId, state, "RELEASED", "sent now by " + actor + ": " + said);
+            audit.record(started, actor, "SEND_NOW", "scheduled_send", notificationId, notificationId, said,
+                    "notification " + notificationId + " (" + state + ") sent now: " + queued.size() + " deliver" + (queued.size() == 1 ? "y" : "ies") + " queued");
+            return queued;
+        });
+        senders.wake(channels);
+        log.info("Notification {} sent now by {}: {} queued", notificationId, actor, channels);
+        return channels;
+    }
+
+    /** An operator cancels a scheduled one or dismisses a held one: never sent, its deliveries end CANCELLED or DISMISSED. Audited. */
+    public String cancel(long notificationId, String actor, String comment) {
+        Instant started = clock.instant();
+        String said = requireComment(comment, "a cancellation");
+        return transaction.execute(status -> {
+            String state = currentState(notificationId);
+            String ending = "HELD".equals(state) ? "DISMISSED" : "CANCELLED";
+            decide(notificationId, ending, actor, said);
+            int ended = ledger.endHeld(List.of(notificationId), state, ending, ending.toLowerCase() + " by " + actor + ": " + said + "; not sent");
+            audit.record(started, actor, "HELD".equals(state) ? "DISMISS" : "CANCEL", "scheduled_send", notificationId, notificationId, said,
+                    "notification " + notificationId + " " + ending.toLowerCase() + ": " + ended + " deliver" + (ended == 1 ? "y" : "ies") + " not sent");
+            return ending;
+        });
+    }
+
+    /**
+     * Herald cancels what waits for {@code matchKey} among {@code types} (an appointment cancelled at the source, an invoice
+     * paid after its payment-failed notice was held): each ends CANCELLED with the reason, audited as Herald. Returns the
+     * notifications cancelled.
+     */
+    public List<Long> cancelMatching(String matchKey, Collection<String> types, String reason) {
+        if (matchKey == null || types.isEmpty()) {
+            return List.of();
+        }
+        return transaction.execute(status -> {
+            List<Long> ids = jdbc.queryForList("""
+                    UPDATE scheduled_send s SET state = 'CANCELLED', decided_by = ?, decided_at = now(), comment = ?
+                    FROM notification n
+                    WHERE n.id = s.notification_id AND s.match_key = ? AND s.state = 'SCHEDULED' AND n.type = ANY(?)
+                    RETURNING s.notification_id""", Long.class, HERALD, reason, matchKey, types.toArray(String[]::new));
+            if (!ids.isEmpty()) {
+                ledger.endHeld(ids, "SCHEDULED", "CANCELLED", reason);
+                Instant now = clock.instant();
+                ids.forEach(id -> audit.record(now, HERALD, "CANCEL", "scheduled_send", id, id, null, reason));
+            }
+            return ids;
+        });
+    }
+
+    /**
+     * A scheduled one goes out at another time (an appointment rescheduled): the row, its timer and its deliveries' record
+     * say so. False when it is no longer scheduled.
+     */
+    public boolean move(long notificationId, Instant fireAt, String reason) {
+        return Boolean.TRUE.equals(transaction.execute(status -> {
+            if (jdbc.update("UPDATE scheduled_send SET fire_at = ?, reason = ? WHERE notification_id = ? AND state = 'SCHEDULED'",
+                    Timestamp.from(fireAt), reason, notificationId) == 0) {
+                return false;
+            }
+            ledger.noteHeld(notificationId, "SCHEDULED", "MOVED", "moved to " + fireAt + ": " + reason);
+            if (!scheduler.reschedule(timer(notificationId), fireAt)) {
+                scheduler.scheduleIfNotExists(timer(notificationId), fireAt);   // its timer was firing: a new one for the new time
+            }
+            return true;
+        }));
+    }
+
+    /** The waiting notifications (scheduled or held), soonest first, filtered by type, customer and time (each may be null). */
+    public List<Waiting> waiting(String type, String customerId, Instant from, Instant to, int limit) {
+        List<Map<String, Object>> rows = jdbc.queryForList("""
+                SELECT s.notification_id, s.state, s.fire_at, s.reason, s.match_key, s.created_at, n.type, n.customer_id,
+                       (SELECT array_agg(d.channel ORDER BY d.id) FROM delivery d WHERE d.notification_id = s.notification_id
+                        AND d.state = s.state) AS channels
+                FROM scheduled_send s JOIN notification n ON n.id = s.notification_id
+                WHERE s.state IN ('SCHEDULED', 'HELD') AND (CAST(? AS VARCHAR) IS NULL OR n.type = ?)
+                  AND (CAST(? AS VARCHAR) IS NULL OR n.customer_id = ?)
+                  AND (CAST(? AS TIMESTAMPTZ) IS NULL OR s.fire_at >= ?) AND (CAST(? AS TIMESTAMPTZ) IS NULL OR s.fire_at < ?)
+                ORDER BY s.fire_at NULLS FIRST, s.notification_id LIMIT ?""",
+                type, type, customerId, customerId, timestamp(from), timestamp(from), timestamp(to), timestamp(to), limit);
+        List<Waiting> waiting = new ArrayList<>();
+        for (Map<String, Object> row : rows) {
+            waiting.add(waiting(row));
+        }
+        return waiting;
+    }
+
+    /** One notification's wait, whatever its state now (empty: it never waited). */
+    public Optional<Waiting> find(long notificationId) {
+        return jdbc.queryForList("""
+                SELECT s.notification_id, s.state, s.fire_at, s.reason, s.match_key, s.created_at, n.type, n.customer_id,
+                       (SELECT array_agg(d.channel ORDER BY d.id) FROM delivery d WHERE d.notification_id = s.notification_id) AS channels
+                FROM scheduled_send s JOIN notification n ON n.id = s.notification_id WHERE s.notification_id = ?""", notificationId)
+                .stream().findFirst().map(ScheduledSends::waiting);
+    }
+
+    private static Waiting waiting(Map<String, Object> row) {
+        List<String> channels = new ArrayList<>();
+        Object array = row.get("channels");
+        if (array instanceof java.sql.Array sql) {
+            try {
+                for (Object channel : (Object[]) sql.getArray()) {
+                    channels.add((String) channel);
+                }
+            } catch (java.sql.SQLException e) {
+                throw new IllegalStateException("the channels of a waiting notification could not be read", e);
+            }
+        }
+        return new Waiting(((Number) row.get("notification_id")).longValue(), (String) row.get("type"), (String) row.get("customer_id"),
+                (String) row.get("state"), instant(row.get("fire_at")), (String) row.get("reason"), (String) row.get("match_key"),
+                instant(row.get("created_at")), channels);
+    }
+
+    /** The conditional UPDATE that decides once; returns the state it left (SCHEDULED or HELD), refused if it is not waiting. */
+    private String decide(long notificationId, String ending, String actor, String comment) {
+        String state = currentState(notificationId);
+        if (jdbc.update("UPDATE scheduled_send SET state = ?, decided_by = ?, decided_at = now(), comment = ? WHERE notification_id = ? AND state = ?",
+                ending, actor, comment, notificationId, state) == 0) {
+            throw new ActionRefused("notification " + notificationId + " was decided by someone else meanwhile: reload to see what happened", false);
+        }
+        return state;
+    }
+
+    private String currentState(long notificationId) {
+        Map<String, Object> row = jdbc.queryForList("SELECT state, decided_by, decided_at FROM scheduled_send WHERE notification_id = ?",
+                notificationId).stream().findFirst().orElseThrow(() -> new ActionRefused("notification " + notificationId
+                        + " is not scheduled or held (no such notification, or it was sent as soon as it came)", true));
+        String state = (String) row.get("state");
+        if (!"SCHEDULED".equals(state) && !"HELD".equals(state)) {
+            throw new ActionRefused("notification " + notificationId + " is already " + state + " (by " + row.get("decided_by") + " at "
+                    + instant(row.get("decided_at")) + "): nothing more to decide", false);
+        }
+        return state;
+    }
+
+    private static TaskInstance<Void> timer(long notificationId) {
+        return new TaskInstance<>(SchedulerSetup.TASK, Long.toString(notificationId));
+    }
+
+    private static String requireComment(String comment, String what) {
+        if (comment == null || comment.isBlank()) {
+            throw new ActionRefused("say why: " + what + " needs a comment for the record", false);
+        }
+        return comment.strip();
+    }
+
+    private static Timestamp timestamp(Instant instant) {
+        return instant == null ? null : Timestamp.from(instant);
+    }
+
+    private static Instant instant(Object value) {
+        return value == null ? null : ((Timestamp) value).toInstant();
+    }
+}
