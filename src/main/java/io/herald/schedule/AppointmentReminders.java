@@ -119,7 +119,7 @@ public class AppointmentReminders {
                         + WHEN.format(startsAt) + ")", matchKey, channels));
             } else {
                 deliveries.skip(channels, "not scheduled: the " + words(before) + " reminder's time (" + WHEN.format(fireAt) + ", "
-                        + words(before) + " before " + appointment + " at " + WHEN.format(startsAt) + ") had passed when the booking arrived at "
+                        + span(before) + " before " + appointment + " at " + WHEN.format(startsAt) + ") had passed when the booking arrived at "
                         + WHEN.format(now));
             }
         }
@@ -205,6 +205,13 @@ public class AppointmentReminders {
             return before.toHours() + "-hour";
         }
         return before.toMinutes() + "-minute";
+    }
+
+    /** "24 hours", "2 hours", "1 hour", "30 minutes", "2 days": the offset in words. */
+    static String span(Duration before) {
+        String adjective = words(before);
+        String number = adjective.substring(0, adjective.indexOf('-'));
+        return number + " " + adjective.substring(adjective.indexOf('-') + 1) + ("1".equals(number) ? "" : "s");
     }
 
     private String write(CanonicalNotification notification) {
