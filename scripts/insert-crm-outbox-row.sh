@@ -3,7 +3,9 @@
 #   scripts/insert-crm-outbox-row.sh [event_type] [payload.json]
 # event_type defaults to order.confirmed; the payload to the matching sample in src/test/resources/samples/crm.
 # The payload is stamped with the current time ("placedAt" and "updatedAt" become now, "startsAt" two days
-# from now); the row itself is dated by the outbox table (now), which is when Herald counts the event from.
+# from now; for appointment.rescheduled "previousStartsAt" two days and "startsAt" three days from now, so it moves
+# the reminders of the appointment.scheduled sample); the row itself is dated by the outbox table (now), which is
+# when Herald counts the event from.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 type="${1:-order.confirmed}"
@@ -13,6 +15,9 @@ iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -r "$1" +%Y-
 now="$(date -u +%s)"
 stamp_now="$(iso "$now")"
 stamp_later="$(iso $((now + 2 * 24 * 3600)))"
+stamp_moved="$stamp_later"
+if [ "$type" = appointment.rescheduled ]; then stamp_moved="$(iso $((now + 3 * 24 * 3600)))"; fi
 sed -E -e "s/(\"(placedAt|updatedAt)\"[[:space:]]*:[[:space:]]*)\"[^\"]*\"/\1\"$stamp_now\"/g" \
-       -e "s/(\"startsAt\"[[:space:]]*:[[:space:]]*)\"[^\"]*\"/\1\"$stamp_later\"/g" "$payload" \
+       -e "s/(\"previousStartsAt\"[[:space:]]*:[[:space:]]*)\"[^\"]*\"/\1\"$stamp_later\"/g" \
+       -e "s/(\"startsAt\"[[:space:]]*:[[:space:]]*)\"[^\"]*\"/\1\"$stamp_moved\"/g" "$payload" \
   | curl -sS -X POST "$crm/outbox/$type" -H 'Content-Type: application/json' --data-binary @-

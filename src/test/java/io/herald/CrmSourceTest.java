@@ -41,8 +41,9 @@ class CrmSourceTest extends HeraldIntegrationTest {
     void anOrderAndAnAppointmentFromTheOutboxReachTheirCustomers() throws Exception {
         String unique = newTicketId();
         long order = outbox("order", "order.confirmed", order(unique, "cus_RkT4aB7cD9eF1g"));
-        long appointment = outbox("appointment", "appointment.scheduled",
-                Samples.text("crm/appointment.scheduled.json").replace("APT-55812", "APT-" + unique));
+        // An appointment still ahead (one already started gets no confirmation: AppointmentRemindersTest).
+        long appointment = outbox("appointment", "appointment.scheduled", Samples.text("crm/appointment.scheduled.json")
+                .replace("APT-55812", "APT-" + unique).replace("2026-11-24T14:30:00-05:00", "2030-11-26T14:30:00-05:00"));
 
         MimeMessage orderMail = awaitMailFor("crm:order.confirmed:ORD-" + unique);
         assertThat(orderMail.getAllRecipients()).extracting(Object::toString).containsExactly("jenny.rosen@example.org");
@@ -51,9 +52,9 @@ class CrmSourceTest extends HeraldIntegrationTest {
                 "Total: 129.90 EUR", "It will be with you by 2026-11-25 (standard shipping).");
 
         // 14:30-05:00 for a customer in America/New_York with locale en-US, written in their time and language.
-        MimeMessage appointmentMail = awaitMailFor("crm:appointment.scheduled:APT-" + unique + ":2026-11-24T14:30:00-05:00");
+        MimeMessage appointmentMail = awaitMailFor("crm:appointment.scheduled:APT-" + unique + ":2030-11-26T14:30:00-05:00");
         assertThat(appointmentMail.getAllRecipients()).extracting(Object::toString).containsExactly("amara.okafor@example.com");
-        assertThat(appointmentMail.getSubject()).isEqualTo("Your Onboarding call is booked for Tuesday, November 24, 2026, 14:30 EST");
+        assertThat(appointmentMail.getSubject()).isEqualTo("Your Onboarding call is booked for Tuesday, November 26, 2030, 14:30 EST");
         assertThat(GreenMailUtil.getBody(appointmentMail)).contains("(45 minutes) with Sam Okafor", "https://meet.example.com/apt-55812");
 
         await().atMost(Duration.ofSeconds(10)).until(() -> processed(order) && processed(appointment));
@@ -98,7 +99,7 @@ class CrmSourceTest extends HeraldIntegrationTest {
         long good1 = outbox("order", "order.confirmed", order(first, "cus_RkT4aB7cD9eF1g"));
         long notJson = outbox("order", "order.confirmed", "{\"orderNumber\": \"ORD-broken");
         long unknown = outbox("order", "order.confirmed", order(newTicketId(), nobody));
-        long cancelled = outbox("appointment", "appointment.cancelled", Samples.text("crm/appointment.scheduled.json"));
+        long cancelled = outbox("appointment", "appointment.no_show", Samples.text("crm/appointment.scheduled.json"));
         long good2 = outbox("order", "order.confirmed", order(second, "cus_QwE5rT6yU7iO8p"));
 
         awaitMailFor("crm:order.confirmed:ORD-" + first);
@@ -116,7 +117,7 @@ class CrmSourceTest extends HeraldIntegrationTest {
         assertThat(noSuchCustomer.get("reason").toString()).contains(nobody + ", who is not in Herald's customer directory");
         Map<String, Object> ignored = unrouted("crm-outbox-" + cancelled);
         assertThat(ignored).containsEntry("outcome", "IGNORED");
-        assertThat(ignored.get("reason").toString()).isEqualTo("crm event type appointment.cancelled is not a customer notification");
+        assertThat(ignored.get("reason").toString()).isEqualTo("crm event type appointment.no_show is not a customer notification");
     }
 
     @Test

@@ -18,6 +18,7 @@ import io.herald.ledger.NotificationLedger;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.InvalidNotification;
 import io.herald.notification.NotificationCatalog;
+import io.herald.schedule.AppointmentReminders;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
@@ -54,11 +55,13 @@ public class DispatchPlanner {
     private final CamelContext camel;
     private final ProducerTemplate producer;
     private final Approvals approvals;
+    private final AppointmentReminders reminders;
 
     public DispatchPlanner(ObjectMapper json, NotificationCatalog catalog, JdbcTemplate jdbc, CustomerDirectory directory,
                            DeliveryLedger ledger, NotificationLedger notifications, ChannelSenders senders, CamelContext camel, ProducerTemplate producer,
-                           Approvals approvals) {
+                           Approvals approvals, AppointmentReminders reminders) {
         this.approvals = approvals;
+        this.reminders = reminders;
         this.json = json;
         this.catalog = catalog;
         this.jdbc = jdbc;
@@ -121,6 +124,15 @@ public class DispatchPlanner {
                 continue;
             }
             List<String> channels = entry.firstSuccess() ? entry.channels().subList(0, 1) : entry.channels();
+            try {   // appointment reminders booked, moved or cancelled; a confirmation for a started appointment is not sent (io.herald.schedule)
+                if (reminders.dispatch(notification, ledgerRow.notificationId(), channels.stream().map(channel -> new DeliveryLedger.Queued(
+                        ledgerRow.notificationId(), channel, OPS_WEBHOOK.equals(channel) ? null : notification.customerId())).toList())) {
+                    continue;
+                }
+            } catch (InvalidNotification e) {
+                deadLetters.add(new DeadLetter(read.raw(), e));
+                continue;
+            }
             String approvalRule = Approvals.holdReason(entry, notification);
             if (approvalRule != null) {   // held AWAITING_APPROVAL: the same deliveries, queued only once approved (io.herald.approval)
                 held.add(new Approvals.Hold(ledgerRow.notificationId(), approvalRule, channels.stream().map(channel -> new DeliveryLedger.Queued(

@@ -705,6 +705,33 @@ public class DeliveryLedger {
     }
 
     /**
+     * Not sent, decided at dispatch before anything was queued (a booking confirmation for an appointment that has started, a
+     * reminder whose time had passed when it was scheduled): the deliveries dispatch would have queued are recorded SKIPPED,
+     * final, with the reason and an attempt each. A row already there (the notification read again) stays as it is.
+     * Returns the rows added.
+     */
+    public int skip(List<Queued> deliveries, String reason) {
+        if (deliveries.isEmpty()) {
+            return 0;
+        }
+        return jdbc.update(con -> {
+            PreparedStatement statement = con.prepareStatement("""
+                    WITH skipped AS (INSERT INTO delivery (notification_id, channel, state, customer_id, reason)
+                                     SELECT q.notification_id, q.channel, 'SKIPPED', q.customer_id, ?
+                                     FROM unnest(?::bigint[], ?::varchar[], ?::varchar[]) WITH ORDINALITY AS q(notification_id, channel, customer_id, n)
+                                     ORDER BY q.n
+                                     ON CONFLICT (notification_id, channel) DO NOTHING RETURNING id)
+                    INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, 'SKIPPED', ? FROM skipped""");
+            statement.setString(1, reason);
+            statement.setArray(2, con.createArrayOf("bigint", deliveries.stream().map(Queued::notificationId).toArray()));
+            statement.setArray(3, con.createArrayOf("varchar", deliveries.stream().map(Queued::channel).toArray()));
+            statement.setArray(4, con.createArrayOf("varchar", deliveries.stream().map(Queued::customerId).toArray()));
+            statement.setString(5, reason);
+            return statement;
+        });
+    }
+
+    /**
      * Released (approved, its scheduled time came, sent now by an operator): the notification's deliveries held in
      * {@code heldState} are queued PENDING and due now, exactly as dispatch queues them (the channels' senders take them
      * from here), each with an attempt {@code outcome} (APPROVED, FIRED, RELEASED) saying why. Returns their channels.

@@ -129,6 +129,37 @@ public class NotificationLedger {
     }
 
     /**
+     * A notification Herald makes itself, not read from a source (an appointment's reminder, made when its booking is
+     * dispatched): admitted ROUTED (it never goes through the topic), with the notification it comes from as its payload
+     * history. Its idempotency key makes it once however often that is repeated. Returns its id, new or not.
+     */
+    public long admitDerived(CanonicalNotification n, String canonicalJson, String fromCanonical, Instant windowDeadline) {
+        jdbc.update("""
+                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at,
+                                          raw_payload, window_deadline)
+                VALUES (?, ?, ?, ?, ?, 'ROUTED', CAST(? AS JSONB), ?, ?, ?)
+                ON CONFLICT (idempotency_key) DO NOTHING""",
+                n.idempotencyKey(), n.source(), n.sourceEventId(), n.type(), n.customerId(), canonicalJson,
+                Timestamp.from(n.occurredAt()), StoredText.kept(fromCanonical), Timestamp.from(windowDeadline));
+        return jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, n.idempotencyKey());
+    }
+
+    /** The canonical form of a notification as dispatch stored it (what its deliveries render), or null. */
+    public String canonical(long notificationId) {
+        return jdbc.query("SELECT canonical::text FROM notification WHERE id = ?", (row, i) -> row.getString(1), notificationId)
+                .stream().findFirst().orElse(null);
+    }
+
+    /**
+     * A waiting notification now says something else and is due at another time (a reminder whose appointment was
+     * rescheduled): its canonical form (what it renders), its occurrence and its send-window deadline are rewritten.
+     */
+    public void retimed(long notificationId, String canonicalJson, Instant occurredAt, Instant windowDeadline) {
+        jdbc.update("UPDATE notification SET canonical = CAST(? AS JSONB), occurred_at = ?, window_deadline = ?, updated_at = now() WHERE id = ?",
+                canonicalJson, Timestamp.from(occurredAt), Timestamp.from(windowDeadline), notificationId);
+    }
+
+    /**
      * Dispatch has read these notifications off the topic and queued their deliveries: ROUTED, in one
      * statement per batch (a notification still RECEIVED is forwarded again by intake if its source
      * event comes again, since it may never have reached the topic).

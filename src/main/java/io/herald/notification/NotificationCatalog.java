@@ -6,7 +6,10 @@ import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -92,9 +95,56 @@ public class NotificationCatalog {
     /** The delivery outcomes a ticket note can be written for (ticket-notes), as delivery states. */
     public static final List<String> TICKET_NOTE_OUTCOMES = List.of("SENT", "DELIVERED", "BOUNCED", "UNDELIVERED", "COMPLAINED", "FAILED", "UNCERTAIN");
 
+    /**
+     * reminders (issue 14 point 2), one key in three forms. On a booking type, the reminders it gets:
+     * {@code {type: crm.appointment_reminder, before: [PT24H, PT2H], of: startsAt, for: appointmentId}}: one notification
+     * of {@code type} per offset, due that long before the time in data.&lt;of&gt;, waiting under the match key
+     * "appointment:&lt;data.appointmentId&gt;" (the {@code for} field without its "Id"). On a reschedule type
+     * {@code {move: crm.appointment_scheduled}}: its notifications move that booking type's pending reminders of the same
+     * appointment to their new data.&lt;of&gt;; on a cancellation type {@code {cancel: crm.appointment_scheduled}}: they
+     * cancel them. Here each form carries the booking's plan, so a caller needs nothing else.
+     *
+     * @param action  {@link #BOOK}, {@link #MOVE} or {@link #CANCEL}
+     * @param booking the booking type whose reminders these are
+     * @param type    the reminders' own notification type (its channels, templates, window)
+     * @param before  how long before the time each reminder is due, in catalog order
+     * @param of      the data field holding the appointment's time (ISO-8601 with an offset)
+     * @param appointment the data field naming the appointment (the {@code for} setting)
+     */
+    public record Reminders(String action, String booking, String type, List<Duration> before, String of, String appointment) {
+        public static final String BOOK = "book";
+        public static final String MOVE = "move";
+        public static final String CANCEL = "cancel";
+
+        /** What a waiting reminder is matched by: "appointment:APT-17" (the {@code for} field without "Id", and its value). */
+        public String matchKey(CanonicalNotification notification) {
+            Object id = notification.data() == null ? null : notification.data().get(appointment);
+            if (id == null || String.valueOf(id).isBlank()) {
+                throw new InvalidNotification(notification.type() + " has reminders for data." + appointment + " (config/catalog.yaml),"
+                        + " and this one has no " + appointment + ": its reminders cannot be found or scheduled. Check the mapping of "
+                        + notification.sourceEventId());
+            }
+            String name = appointment.endsWith("Id") && appointment.length() > 2 ? appointment.substring(0, appointment.length() - 2) : appointment;
+            return name + ":" + id;
+        }
+
+        /** The appointment's time, data.&lt;of&gt;; an event without a readable one cannot have reminders, and says so. */
+        public Instant time(CanonicalNotification notification) {
+            Object value = notification.data() == null ? null : notification.data().get(of);
+            try {
+                return OffsetDateTime.parse(String.valueOf(value)).toInstant();
+            } catch (DateTimeParseException e) {
+                throw new InvalidNotification(notification.type() + " has reminders before data." + of + " (config/catalog.yaml), and this"
+                        + " one's " + of + " is " + (value == null ? "missing" : "'" + value + "', not an ISO-8601 time with an offset")
+                        + ": nothing was sent or scheduled. Check the mapping of " + notification.sourceEventId());
+            }
+        }
+    }
+
     private final Path file;
     private final Map<String, Entry> entries;
     private final Map<String, Set<String>> ticketNotes;
+    private final Map<String, Reminders> reminders;
 
     @Autowired
     public NotificationCatalog(HeraldSettings settings) {
@@ -105,6 +155,104 @@ public class NotificationCatalog {
         this.file = Path.of(file);
         this.entries = load(this.file);
         this.ticketNotes = ticketNotes(this.file);
+        this.reminders = reminders(this.file, this.entries.keySet());
+    }
+
+    /** The reminders a type books, moves or cancels (reminders:), or null when it has none. */
+    public Reminders reminders(String type) {
+        return reminders.get(type);
+    }
+
+    /**
+     * reminders per type (see {@link Reminders}), checked: the booking form needs type (another catalog type, not itself
+     * a booking), before (positive ISO-8601 durations, none twice), of and for (data fields); move and cancel name a
+     * type with the booking form. Read after {@link #load}, which checked the rest of the file.
+     */
+    private static Map<String, Reminders> reminders(Path file, Set<String> types) {
+        Map<String, Map<?, ?>> declared = new LinkedHashMap<>();
+        ((Map<?, ?>) ((Map<?, ?>) readYaml(file)).get("notifications")).forEach((name, value) -> {
+            Object setting = ((Map<?, ?>) value).get("reminders");
+            String key = "notifications." + name + ".reminders";
+            if (setting == null) {
+                return;
+            }
+            if (!(setting instanceof Map<?, ?> map) || map.isEmpty()) {
+                throw invalid(file, key, "must be {type: <reminder type>, before: [PT24H, PT2H], of: <time field>, for: <id field>}"
+                        + " on a booking type, or {move: <booking type>} / {cancel: <booking type>}; was " + setting);
+            }
+            declared.put(String.valueOf(name), map);
+        });
+        Map<String, Reminders> plans = new LinkedHashMap<>();
+        declared.forEach((name, map) -> {
+            if (map.containsKey("move") || map.containsKey("cancel")) {
+                return;
+            }
+            String key = "notifications." + name + ".reminders";
+            for (Object setting : map.keySet()) {
+                if (!Set.of("type", "before", "of", "for").contains(String.valueOf(setting))) {
+                    throw invalid(file, key + "." + setting, "is not a setting of reminders; a booking type's reminders are"
+                            + " {type: <reminder type>, before: [PT24H, PT2H], of: <time field>, for: <id field>}");
+                }
+            }
+            String type = text(map.get("type"));
+            if (type == null || !types.contains(type)) {
+                throw invalid(file, key + ".type", "must name the reminders' own notification type, listed in this catalog (e.g."
+                        + " crm.appointment_reminder), was " + map.get("type"));
+            }
+            if (type.equals(name) || declared.containsKey(type)) {
+                throw invalid(file, key + ".type", "names " + type + ", which has reminders of its own: a reminder type is a plain type"
+                        + " (its channels, templates and window)");
+            }
+            if (!(map.get("before") instanceof List<?> offsets) || offsets.isEmpty()) {
+                throw invalid(file, key + ".before", "must be a non-empty list of ISO-8601 durations before the time, e.g. [PT24H, PT2H]");
+            }
+            List<Duration> before = new ArrayList<>();
+            for (Object offset : offsets) {
+                Duration duration;
+                try {
+                    duration = Duration.parse(String.valueOf(offset).strip());
+                } catch (DateTimeParseException e) {
+                    throw invalid(file, key + ".before", "must list ISO-8601 durations such as PT24H or PT2H, has '" + offset + "'");
+                }
+                if (duration.isNegative() || duration.isZero()) {
+                    throw invalid(file, key + ".before", "must list positive durations (how long before the time), has " + offset);
+                }
+                if (before.contains(duration)) {
+                    throw invalid(file, key + ".before", "lists " + offset + " twice: " + offsets);
+                }
+                before.add(duration);
+            }
+            String of = text(map.get("of"));
+            if (of == null) {
+                throw invalid(file, key + ".of", "is required: the data field with the appointment's time (e.g. startsAt)");
+            }
+            String appointment = text(map.get("for"));
+            if (appointment == null) {
+                throw invalid(file, key + ".for", "is required: the data field naming the appointment (e.g. appointmentId), which a"
+                        + " reschedule or cancellation names too");
+            }
+            plans.put(name, new Reminders(Reminders.BOOK, name, type, List.copyOf(before), of, appointment));
+        });
+        Map<String, Reminders> all = new LinkedHashMap<>(plans);
+        declared.forEach((name, map) -> {
+            if (plans.containsKey(name)) {
+                return;
+            }
+            String key = "notifications." + name + ".reminders";
+            if (map.size() != 1) {
+                throw invalid(file, key, "must be just {move: <booking type>} or {cancel: <booking type>}, was " + map);
+            }
+            String action = String.valueOf(map.keySet().iterator().next());
+            String booking = text(map.get(action));
+            Reminders plan = booking == null ? null : plans.get(booking);
+            if (plan == null) {
+                throw invalid(file, key + "." + action, "must name a booking type with reminders in this catalog (e.g."
+                        + " crm.appointment_scheduled), was " + map.get(action));
+            }
+            all.put(name, new Reminders("move".equals(action) ? Reminders.MOVE : Reminders.CANCEL, booking, plan.type(), plan.before(),
+                    plan.of(), plan.appointment()));
+        });
+        return Map.copyOf(all);
     }
 
     /**
@@ -285,6 +433,15 @@ public class NotificationCatalog {
 
     private static String text(Object value) {
         return value == null || String.valueOf(value).isBlank() ? null : String.valueOf(value);
+    }
+
+    /** The file, already checked by {@link #load}, for the passes that read one key each. */
+    private static Object readYaml(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            return new Yaml().load(in);
+        } catch (IOException e) {
+            throw new IllegalStateException("Notification catalog " + file + " cannot be read: " + e.getMessage(), e);
+        }
     }
 
     private static IllegalStateException invalid(Path file, String key, String problem) {

@@ -222,6 +222,21 @@ public class ScheduledSends {
         return waiting;
     }
 
+    /** The notifications of {@code types} still SCHEDULED under {@code matchKey} (an appointment's pending reminders), soonest first. */
+    public List<Waiting> scheduledFor(String matchKey, Collection<String> types) {
+        List<Waiting> waiting = new ArrayList<>();
+        for (Map<String, Object> row : jdbc.queryForList("""
+                SELECT s.notification_id, s.state, s.fire_at, s.reason, s.match_key, s.created_at, n.type, n.customer_id,
+                       (SELECT array_agg(d.channel ORDER BY d.id) FROM delivery d WHERE d.notification_id = s.notification_id
+                        AND d.state = s.state) AS channels
+                FROM scheduled_send s JOIN notification n ON n.id = s.notification_id
+                WHERE s.match_key = ? AND s.state = 'SCHEDULED' AND n.type = ANY(?)
+                ORDER BY s.fire_at, s.notification_id""", matchKey, types.toArray(String[]::new))) {
+            waiting.add(waiting(row));
+        }
+        return waiting;
+    }
+
     /** One notification's wait, whatever its state now (empty: it never waited). */
     public Optional<Waiting> find(long notificationId) {
         return jdbc.queryForList("""

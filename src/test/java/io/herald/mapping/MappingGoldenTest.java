@@ -115,9 +115,15 @@ class MappingGoldenTest {
         cases.add(new Case("crm contact.updated is a directory change", CRM,
                 outbox(19, "contact.updated", sample("crm/contact.updated.json")),
                 "crm/contact.updated.contact-update.json"));
-        cases.add(new Case("crm appointment.cancelled is ignored", CRM,
-                outbox(20, "appointment.cancelled", sample("crm/appointment.scheduled.json")),
-                "crm/appointment.cancelled.ignored.json"));
+        cases.add(new Case("crm appointment.rescheduled", CRM,
+                outbox(23, "appointment.rescheduled", sample("crm/appointment.rescheduled.json")),
+                "crm/appointment.rescheduled.canonical.json"));
+        cases.add(new Case("crm appointment.cancelled", CRM,
+                outbox(24, "appointment.cancelled", sample("crm/appointment.cancelled.json")),
+                "crm/appointment.cancelled.canonical.json"));
+        cases.add(new Case("crm unknown event type is ignored", CRM,
+                outbox(20, "appointment.no_show", sample("crm/appointment.scheduled.json")),
+                "crm/unknown-type.ignored.json"));
         cases.add(new Case("crm payload still as JSON text maps the same", CRM,
                 outboxWithTextPayload(17, "order.confirmed", sample("crm/order.confirmed.json")),
                 "crm/order.confirmed.canonical.json"));

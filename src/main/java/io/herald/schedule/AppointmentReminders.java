@@ -1,0 +1,232 @@
+package io.herald.schedule;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.ledger.DeliveryLedger;
+import io.herald.ledger.NotificationLedger;
+import io.herald.notification.CanonicalNotification;
+import io.herald.notification.NotificationCatalog;
+import io.herald.notification.NotificationCatalog.Reminders;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Appointment reminders (issue 14 point 2), decided when dispatch takes a notification whose type has {@code reminders:}
+ * in the catalog (io.herald.notification.NotificationCatalog.Reminders):
+ * <ul>
+ *   <li>a booking: each reminder becomes a notification of its own in the ledger (key {@code <booking key>:reminder:PT24H},
+ *   so a repeat or a restart makes it once), SCHEDULED at the appointment's time minus its offset, under the match key
+ *   "appointment:&lt;id&gt;"; a reminder whose time has already passed is not scheduled but SKIPPED with the reason; and a
+ *   booking confirmation for an appointment that has already started is not sent (SKIPPED, with the reason);</li>
+ *   <li>a reschedule: the appointment's pending reminders move to the new time minus their offsets (and will say the new
+ *   time); one whose new time has passed is cancelled with the reason; the "moved" notice itself goes out as usual;</li>
+ *   <li>a cancellation: the appointment's pending reminders are cancelled (never sent); the notice goes out as usual.</li>
+ * </ul>
+ * Times are instants: a reminder 24 hours before is 24 hours before as the clock runs, whatever a daylight-saving change
+ * in between does to the wall clock; templates write the appointment's time in the customer's zone (startsAtLocal).
+ * Each notification's work is one transaction, and safe to repeat (dispatch reads a batch again after a crash).
+ */
+@Component
+public class AppointmentReminders {
+
+    private static final Logger log = LoggerFactory.getLogger(AppointmentReminders.class);
+    private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(ZoneOffset.UTC);
+    /** The reminder's data field saying how long before the appointment it is due (ISO-8601, e.g. PT24H). */
+    static final String BEFORE = "remindBefore";
+    private static final int MAX_KEY = 400;
+
+    private final NotificationCatalog catalog;
+    private final NotificationLedger notifications;
+    private final DeliveryLedger deliveries;
+    private final ScheduledSends scheduled;
+    private final ObjectMapper json;
+    private final TransactionTemplate transaction;
+    private final Clock clock;
+
+    public AppointmentReminders(NotificationCatalog catalog, NotificationLedger notifications, DeliveryLedger deliveries,
+                                ScheduledSends scheduled, ObjectMapper json, TransactionTemplate transaction, Clock clock) {
+        this.catalog = catalog;
+        this.notifications = notifications;
+        this.deliveries = deliveries;
+        this.scheduled = scheduled;
+        this.json = json;
+        this.transaction = transaction;
+        this.clock = clock;
+    }
+
+    /**
+     * Books, moves or cancels the reminders {@code notification} concerns, if its type has any; returns true when its own
+     * deliveries ({@code queued}, as dispatch would queue them) must not go out and were recorded SKIPPED instead: a
+     * booking confirmation or a "moved" notice for an appointment that has already started. Throws InvalidNotification
+     * (a dead letter, with the reason) when the event lacks the appointment's time or id.
+     */
+    public boolean dispatch(CanonicalNotification notification, long notificationId, List<DeliveryLedger.Queued> queued) {
+        Reminders plan = catalog.reminders(notification.type());
+        if (plan == null) {
+            return false;
+        }
+        Instant startsAt = Reminders.CANCEL.equals(plan.action()) ? null : plan.time(notification);
+        String matchKey = plan.matchKey(notification);
+        String appointment = matchKey.replaceFirst(":", " ");   // "appointment APT-17", as a person reads it
+        Instant now = clock.instant();
+        return Boolean.TRUE.equals(transaction.execute(status -> switch (plan.action()) {
+            case Reminders.BOOK -> {
+                book(plan, notification, startsAt, matchKey, appointment, now);
+                yield notSentIfStarted(notification, queued, startsAt, appointment, now, "booking confirmation");
+            }
+            case Reminders.MOVE -> {
+                move(plan, notification, startsAt, matchKey, appointment, now);
+                yield notSentIfStarted(notification, queued, startsAt, appointment, now, "notice that it moved");
+            }
+            default -> {
+                List<Long> cancelled = scheduled.cancelMatching(matchKey, List.of(plan.type()), appointment + " was cancelled at the source ("
+                        + notification.source() + " event " + notification.sourceEventId() + (notification.occurredAt() == null ? ""
+                        : ", " + WHEN.format(notification.occurredAt())) + "): its reminder is cancelled, not sent");
+                log.info("{} cancelled: {} pending reminder(s) cancelled", appointment, cancelled.size());
+                yield false;
+            }
+        }));
+    }
+
+    /** Each reminder of the booking: a notification of its own, scheduled, or SKIPPED when its time has passed. */
+    private void book(Reminders plan, CanonicalNotification booking, Instant startsAt, String matchKey, String appointment, Instant now) {
+        NotificationCatalog.Entry reminderType = catalog.entry(plan.type());
+        String from = write(booking);
+        List<ScheduledSends.Schedule> schedules = new ArrayList<>();
+        for (Duration before : plan.before()) {
+            Instant fireAt = startsAt.minus(before);
+            CanonicalNotification reminder = reminder(plan, booking, before, fireAt);
+            long id = notifications.admitDerived(reminder, write(reminder), from, fireAt.plus(reminderType.window()));
+            List<DeliveryLedger.Queued> channels = queued(reminderType, id, reminder.customerId());
+            if (fireAt.isAfter(now)) {
+                schedules.add(new ScheduledSends.Schedule(id, fireAt, "the " + words(before) + " reminder of " + appointment + " (starts "
+                        + WHEN.format(startsAt) + ")", matchKey, channels));
+            } else {
+                deliveries.skip(channels, "not scheduled: the " + words(before) + " reminder's time (" + WHEN.format(fireAt) + ", "
+                        + span(before) + " before " + appointment + " at " + WHEN.format(startsAt) + ") had passed when the booking arrived at "
+                        + WHEN.format(now));
+            }
+        }
+        scheduled.schedule(schedules);
+    }
+
+    /**
+     * The appointment's pending reminders go to the new time minus their offsets and will say the new time (their data
+     * takes the reschedule's); one whose new time has passed is cancelled with the reason. Repeating it changes nothing.
+     */
+    private void move(Reminders plan, CanonicalNotification moved, Instant startsAt, String matchKey, String appointment, Instant now) {
+        for (ScheduledSends.Waiting waiting : scheduled.scheduledFor(matchKey, List.of(plan.type()))) {
+            CanonicalNotification reminder = read(notifications.canonical(waiting.notificationId()));
+            Duration before = Duration.parse(String.valueOf(reminder.data().get(BEFORE)));
+            Instant fireAt = startsAt.minus(before);
+            if (!fireAt.isAfter(now)) {
+                scheduled.cancel(waiting.notificationId(), ScheduledSends.HERALD, appointment + " moved to " + WHEN.format(startsAt)
+                        + " (" + moved.source() + " event " + moved.sourceEventId() + "), and its " + words(before) + " reminder's new time "
+                        + WHEN.format(fireAt) + " had already passed at " + WHEN.format(now));
+                continue;
+            }
+            if (fireAt.equals(waiting.fireAt())) {
+                continue;   // moved already (the reschedule read again)
+            }
+            Map<String, Object> data = new LinkedHashMap<>(reminder.data());
+            moved.data().forEach((field, value) -> {
+                if (value != null && !field.startsWith("previous")) {
+                    data.put(field, value);
+                }
+            });
+            CanonicalNotification retimed = new CanonicalNotification(reminder.idempotencyKey(), reminder.source(), reminder.sourceEventId(),
+                    reminder.type(), reminder.customerId(), fireAt, reminder.refs(), data, reminder.priority());
+            notifications.retimed(waiting.notificationId(), write(retimed), fireAt, fireAt.plus(catalog.entry(plan.type()).window()));
+            scheduled.move(waiting.notificationId(), fireAt, "the " + words(before) + " reminder of " + appointment + ", which moved to "
+                    + WHEN.format(startsAt) + " (" + moved.source() + " event " + moved.sourceEventId() + ")");
+        }
+    }
+
+    private boolean notSentIfStarted(CanonicalNotification notification, List<DeliveryLedger.Queued> queued, Instant startsAt,
+                                     String appointment, Instant now, String what) {
+        if (startsAt.isAfter(now)) {
+            return false;
+        }
+        deliveries.skip(queued, "not sent: " + appointment + " started at " + WHEN.format(startsAt) + ", before this " + what
+                + " could go out (" + WHEN.format(now) + "); a message about an appointment already under way would mislead");
+        log.info("{} ({}): {} not sent, the appointment started at {}", notification.type(), appointment, what, startsAt);
+        return true;
+    }
+
+    /** The reminder as a notification of its own: the booking's data and who it is for, due at its time. */
+    private CanonicalNotification reminder(Reminders plan, CanonicalNotification booking, Duration before, Instant fireAt) {
+        Map<String, Object> data = new LinkedHashMap<>(booking.data());
+        data.put(BEFORE, before.toString());
+        return new CanonicalNotification(reminderKey(booking.idempotencyKey(), before), booking.source(), booking.sourceEventId(),
+                plan.type(), booking.customerId(), fireAt, booking.refs(), data, booking.priority());
+    }
+
+    /** {@code <booking key>:reminder:PT24H}; a booking key too long for that is shortened to its SHA-256, still one per booking. */
+    static String reminderKey(String bookingKey, Duration before) {
+        String suffix = ":reminder:" + before;
+        if (bookingKey.length() + suffix.length() <= MAX_KEY) {
+            return bookingKey + suffix;
+        }
+        try {
+            return "reminder:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bookingKey.getBytes(StandardCharsets.UTF_8)))
+                    + suffix;
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static List<DeliveryLedger.Queued> queued(NotificationCatalog.Entry entry, long id, String customerId) {
+        List<String> channels = entry.firstSuccess() ? entry.channels().subList(0, 1) : entry.channels();
+        return channels.stream().map(channel -> new DeliveryLedger.Queued(id, channel, "ops_webhook".equals(channel) ? null : customerId)).toList();
+    }
+
+    /** "24-hour", "2-hour", "30-minute", "1-day" (whole days beyond a day): how a person says the offset. */
+    static String words(Duration before) {
+        if (before.toDays() > 1 && before.toHours() % 24 == 0 && before.toMinutesPart() == 0) {
+            return before.toDays() + "-day";
+        }
+        if (before.toMinutesPart() == 0 && before.toSecondsPart() == 0) {
+            return before.toHours() + "-hour";
+        }
+        return before.toMinutes() + "-minute";
+    }
+
+    /** "24 hours", "2 hours", "1 hour", "30 minutes", "2 days": the offset in words. */
+    static String span(Duration before) {
+        String adjective = words(before);
+        String number = adjective.substring(0, adjective.indexOf('-'));
+        return number + " " + adjective.substring(adjective.indexOf('-') + 1) + ("1".equals(number) ? "" : "s");
+    }
+
+    private String write(CanonicalNotification notification) {
+        try {
+            return json.writeValueAsString(notification);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a reminder could not be written as JSON", e);
+        }
+    }
+
+    private CanonicalNotification read(String canonical) {
+        try {
+            return json.readValue(canonical, CanonicalNotification.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a waiting reminder's canonical form could not be read", e);
+        }
+    }
+}

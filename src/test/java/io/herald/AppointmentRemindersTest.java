@@ -1,0 +1,472 @@
+package io.herald;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.URLDecoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.icegreen.greenmail.util.GreenMailUtil;
+import io.herald.local.EmbeddedInfrastructure;
+import io.herald.testsupport.MovableClock;
+import io.herald.testsupport.OwnHerald;
+import io.herald.testsupport.Samples;
+import jakarta.mail.internet.MimeMessage;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.context.annotation.Primary;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.ActiveProfiles;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Appointment reminders (issue 14 point 2), end to end: CRM outbox rows (appointment.scheduled, .rescheduled, .cancelled)
+ * through the poller, the mapping, intake and dispatch, the shipped catalog (reminders 24 h and 2 h before startsAt) and
+ * templates, db-scheduler firing on a clock the test moves. What customers and operators observe: the booking
+ * confirmation at once, each reminder's mail and SMS when the clock reaches its instant and not before, written in the
+ * customer's zone and language; a reschedule moving the reminders (and the "moved" notice); a cancellation making them
+ * vanish (CANCELLED, never sent; the cancellation notice); a reminder already past SKIPPED with its reason; no
+ * confirmation for an appointment already started, with the reason in the timeline.
+ *
+ * <p>Its own Herald (OwnHerald: database, topics, consumer group) with its own CRM outbox and a {@link MovableClock}: the
+ * moved clock fires only this Herald's scheduled sends.
+ */
+@SpringBootTest(classes = HeraldApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ActiveProfiles("local")
+@DirtiesContext
+@Import(AppointmentRemindersTest.Time.class)
+class AppointmentRemindersTest {
+
+    private static final EmbeddedInfrastructure infra = EmbeddedInfrastructure.start();
+    private static final MovableClock clock = new MovableClock(Instant.now().truncatedTo(ChronoUnit.MINUTES));
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ZoneId BERLIN = ZoneId.of("Europe/Berlin");
+    private static final ZoneId NEW_YORK = ZoneId.of("America/New_York");
+
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    JdbcTemplate jdbc;
+
+    @TestConfiguration
+    static class Time {
+        @Bean
+        @Primary
+        MovableClock movableClock() {
+            return clock;
+        }
+    }
+
+    @DynamicPropertySource
+    static void ownHeraldWithItsCrmOutbox(DynamicPropertyRegistry registry) {
+        OwnHerald.register(registry, infra, "appointment-reminders");
+        registry.add("herald.crm.enabled", () -> "true");   // its own database has the local CRM outbox (local-seed)
+        registry.add("herald.crm.poll-interval-ms", () -> "200");
+        registry.add("herald.scheduling.poll-interval", () -> "PT0.2S");
+    }
+
+    @Test
+    void remindersGoOutAtTheirInstantInTwoTimeZonesAcrossADaylightSavingChange() throws Exception {
+        // Friday 26 March 2027. Berlin's clocks go forward on Sunday 28 March at 02:00 (01:00 UTC); New York's did on 14 March.
+        clock.set(Instant.parse("2027-03-26T09:00:00Z"));
+        String lukas = customer("lukas", "de-DE", BERLIN);
+        String amara = customer("amara", "en-US", NEW_YORK);
+        String berlinBooking = book(lukas, "APT-B" + run, "2027-03-28T10:00:00+02:00", "Beratung");
+        String newYorkBooking = book(amara, "APT-N" + run, "2027-03-28T14:30:00-04:00", "Onboarding call");
+
+        // The confirmations go out at once, in each customer's language and zone.
+        assertThat(awaitMail(berlinBooking).getSubject()).isEqualTo("Ihr Termin „Beratung“ ist gebucht: Sonntag, 28. März 2027, 10:00 MESZ");
+        assertThat(awaitMail(newYorkBooking).getSubject()).isEqualTo("Your Onboarding call is booked for Sunday, March 28, 2027, 14:30 EDT");
+
+        // Each reminder is a notification of its own, SCHEDULED at startsAt minus its offset as an instant: Berlin's 24-hour
+        // reminder is at 09:00 local on Saturday (still winter time), not 10:00, because the clocks move in between.
+        Instant berlin24 = Instant.parse("2027-03-27T08:00:00Z");
+        Instant berlin2 = Instant.parse("2027-03-28T06:00:00Z");
+        Instant newYork24 = Instant.parse("2027-03-27T18:30:00Z");
+        Instant newYork2 = Instant.parse("2027-03-28T16:30:00Z");
+        assertThat(berlin24.atZone(BERLIN).toLocalTime()).hasToString("09:00");
+        assertThat(berlin2.atZone(BERLIN).toLocalTime()).hasToString("08:00");
+        Map<String, Instant> due = Map.of(berlinBooking + ":reminder:PT24H", berlin24, berlinBooking + ":reminder:PT2H", berlin2,
+                newYorkBooking + ":reminder:PT24H", newYork24, newYorkBooking + ":reminder:PT2H", newYork2);
+        for (Map.Entry<String, Instant> reminder : due.entrySet()) {
+            Map<String, Object> waiting = awaitScheduled(reminder.getKey());
+            assertThat(waiting).containsEntry("state", "SCHEDULED").containsEntry("match_key", "appointment:" + (reminder.getKey()
+                    .startsWith(berlinBooking) ? "APT-B" : "APT-N") + run);
+            assertThat(instant(waiting.get("fire_at"))).isEqualTo(reminder.getValue());
+            assertThat(timerAt(reminder.getKey())).isEqualTo(reminder.getValue());   // db-scheduler's durable timer
+            assertThat(delivery(reminder.getKey(), "email")).containsEntry("state", "SCHEDULED");
+            assertThat(delivery(reminder.getKey(), "sms")).containsEntry("state", "SCHEDULED");
+        }
+
+        // In time order: a minute before its instant it still waits; at its instant it goes out, by mail and SMS.
+        fires(berlinBooking + ":reminder:PT24H", berlin24, "Erinnerung: Beratung am Sonntag, 28. März 2027, 10:00 MESZ",
+                "Erinnerung: Beratung am Sonntag, 28. März 2027, 10:00 MESZ");
+        fires(newYorkBooking + ":reminder:PT24H", newYork24, "Reminder: your Onboarding call is on Sunday, March 28, 2027, 14:30 EDT",
+                "Reminder: Onboarding call on Sunday, March 28, 2027, 14:30 EDT");
+        fires(berlinBooking + ":reminder:PT2H", berlin2, "Erinnerung: Beratung am Sonntag, 28. März 2027, 10:00 MESZ",
+                "Erinnerung: Beratung am Sonntag, 28. März 2027, 10:00 MESZ");
+        fires(newYorkBooking + ":reminder:PT2H", newYork2, "Reminder: your Onboarding call is on Sunday, March 28, 2027, 14:30 EDT",
+                "Reminder: Onboarding call on Sunday, March 28, 2027, 14:30 EDT");
+
+        MimeMessage german = mails(berlinBooking + ":reminder:PT24H").get(0);
+        assertThat(GreenMailUtil.getBody(german)).contains("Hallo Lukas,");
+        for (String key : due.keySet()) {
+            assertThat(mails(key)).hasSize(1);
+            assertThat(sms(key)).hasSize(1);
+            assertThat(scheduled(key)).containsEntry("state", "FIRED");
+            assertThat(delivery(key, "email")).containsEntry("state", "SENT");
+        }
+    }
+
+    @Test
+    void aRescheduleMovesThePendingRemindersAndSendsTheMovedNotice() throws Exception {
+        Instant now = clock.instant();
+        String amara = customer("amara", "en-US", NEW_YORK);
+        ZonedDateTime first = now.plus(Duration.ofDays(2)).truncatedTo(ChronoUnit.HOURS).atZone(NEW_YORK);
+        ZonedDateTime second = first.plusDays(1);
+        String appointment = "APT-R" + run;
+        String booking = book(amara, appointment, iso(first), "Onboarding call");
+        awaitMail(booking);
+        awaitScheduled(booking + ":reminder:PT24H");
+        awaitScheduled(booking + ":reminder:PT2H");
+
+        String moved = reschedule(amara, appointment, iso(second), iso(first));
+        MimeMessage notice = awaitMail(moved);
+        assertThat(notice.getSubject()).isEqualTo("Your Onboarding call has moved to " + local(second, "en-US"));
+        assertThat(GreenMailUtil.getBody(notice)).contains("on " + local(first, "en-US") + " has moved to " + local(second, "en-US"));
+        assertThat(sms(moved)).hasSize(1);
+
+        // Both reminders now wait for the new time, and their record says they moved.
+        Instant new24 = second.toInstant().minus(Duration.ofHours(24));
+        Instant new2 = second.toInstant().minus(Duration.ofHours(2));
+        await().atMost(Duration.ofSeconds(30)).until(() -> instant(scheduled(booking + ":reminder:PT24H").get("fire_at")).equals(new24));
+        assertThat(instant(scheduled(booking + ":reminder:PT2H").get("fire_at"))).isEqualTo(new2);
+        assertThat(timerAt(booking + ":reminder:PT24H")).isEqualTo(new24);
+        assertThat(attempts(booking + ":reminder:PT24H", "email")).extracting(a -> a.get("outcome")).containsExactly("SCHEDULED", "MOVED");
+
+        // The old 24-hour time passes: nothing. The new one comes: the reminder goes out, naming the new time.
+        clock.set(first.toInstant().minus(Duration.ofHours(24)).plus(Duration.ofMinutes(1)));
+        stillWaiting(booking + ":reminder:PT24H");
+        fires(booking + ":reminder:PT24H", new24, "Reminder: your Onboarding call is on " + local(second, "en-US"),
+                "Reminder: Onboarding call on " + local(second, "en-US"));
+
+        // Moved again, to 90 minutes from now: the 2-hour reminder's new time has passed, so it is cancelled with the reason.
+        ZonedDateTime third = clock.instant().plus(Duration.ofMinutes(90)).atZone(NEW_YORK);
+        String movedAgain = reschedule(amara, appointment, iso(third), iso(second));
+        awaitMail(movedAgain);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(delivery(booking + ":reminder:PT2H", "email").get("state")));
+        assertThat(delivery(booking + ":reminder:PT2H", "email").get("reason").toString()).startsWith("cancelled by Herald: appointment "
+                + appointment + " moved to ").contains("and its 2-hour reminder's new time", "had already passed at").endsWith("; not sent");
+        assertThat(mails(booking + ":reminder:PT2H")).isEmpty();
+        assertThat(mails(booking + ":reminder:PT24H")).hasSize(1);
+    }
+
+    @Test
+    void aCancellationMakesTheRemindersVanishAndSendsTheCancellationNotice() throws Exception {
+        Instant now = clock.instant();
+        String lukas = customer("lukas", "de-DE", BERLIN);
+        ZonedDateTime startsAt = now.plus(Duration.ofDays(2)).truncatedTo(ChronoUnit.HOURS).atZone(BERLIN);
+        String appointment = "APT-C" + run;
+        String booking = book(lukas, appointment, iso(startsAt), "Beratung");
+        awaitMail(booking);
+        long reminder24 = notificationId(awaitScheduledKey(booking + ":reminder:PT24H"));
+        long reminder2 = notificationId(awaitScheduledKey(booking + ":reminder:PT2H"));
+
+        String cancelled = outbox("appointment.cancelled", Samples.text("crm/appointment.cancelled.json")
+                .replace("APT-55812", appointment).replace("cus_QwE5rT6yU7iO8p", lukas).replace("Onboarding call", "Beratung")
+                .replace("2026-11-24T14:30:00-05:00", iso(startsAt)));
+        MimeMessage notice = awaitMail(cancelled);
+        assertThat(notice.getSubject()).isEqualTo("Ihr Termin „Beratung“ am " + local(startsAt, "de-DE") + " wurde abgesagt");
+        assertThat(sms(cancelled)).hasSize(1);
+
+        for (String key : List.of(booking + ":reminder:PT24H", booking + ":reminder:PT2H")) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(scheduled(key).get("state")));
+            assertThat(scheduled(key)).containsEntry("decided_by", "Herald");
+            for (String channel : List.of("email", "sms")) {
+                Map<String, Object> row = delivery(key, channel);
+                assertThat(row).containsEntry("state", "CANCELLED");
+                assertThat(row.get("reason").toString()).startsWith("appointment " + appointment + " was cancelled at the source (crm event crm-outbox-")
+                        .endsWith("): its reminder is cancelled, not sent");
+            }
+        }
+
+        // Past the appointment: the timer comes for both and sends nothing (their timers are done, the ledger unchanged).
+        clock.set(startsAt.toInstant().plus(Duration.ofMinutes(1)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> timers(reminder24, reminder2) == 0);
+        for (String key : List.of(booking + ":reminder:PT24H", booking + ":reminder:PT2H")) {
+            assertThat(mails(key)).isEmpty();
+            assertThat(sms(key)).isEmpty();
+            assertThat(delivery(key, "email")).containsEntry("state", "CANCELLED");
+        }
+    }
+
+    @Test
+    void aBookingWhose24HourReminderHasPassedSchedulesOnlyThe2HourOneAndARepeatChangesNothing() throws Exception {
+        Instant now = clock.instant();
+        String amara = customer("amara", "en-US", NEW_YORK);
+        ZonedDateTime startsAt = now.plus(Duration.ofHours(10)).atZone(NEW_YORK);
+        String appointment = "APT-S" + run;
+        String payload = bookingPayload(amara, appointment, iso(startsAt), "Onboarding call");
+        String booking = key(appointment, startsAt);
+        outbox("appointment.scheduled", payload);
+        awaitMail(booking);
+
+        String late = booking + ":reminder:PT24H";
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SKIPPED".equals(delivery(late, "email").get("state")));
+        String reason = "not scheduled: the 24-hour reminder's time (" + utc(startsAt.toInstant().minus(Duration.ofHours(24)))
+                + ", 24 hours before appointment " + appointment + " at " + utc(startsAt.toInstant()) + ") had passed when the booking arrived at ";
+        assertThat(delivery(late, "email").get("reason").toString()).startsWith(reason);
+        assertThat(delivery(late, "sms")).containsEntry("state", "SKIPPED");
+        assertThat(scheduled(late)).isEmpty();
+        JsonNode timeline = timeline(notificationId(late));
+        assertThat(timeline.findValues("detail").stream().map(JsonNode::asText)).anyMatch(detail -> detail.startsWith(reason));
+        Map<String, Object> twoHour = awaitScheduled(booking + ":reminder:PT2H");
+        assertThat(instant(twoHour.get("fire_at"))).isEqualTo(startsAt.toInstant().minus(Duration.ofHours(2)));
+
+        // The CRM sends the same booking again: one confirmation, the same two reminders.
+        long repeat = outboxRow("appointment.scheduled", payload);
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject(
+                "SELECT processed_at IS NOT NULL FROM crm_outbox WHERE id = ?", Boolean.class, repeat));
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject(
+                "SELECT duplicates_suppressed FROM notification WHERE idempotency_key = ?", Integer.class, booking) == 1);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key LIKE ?", Integer.class, booking + ":reminder:%"))
+                .isEqualTo(2);
+
+        fires(booking + ":reminder:PT2H", startsAt.toInstant().minus(Duration.ofHours(2)),
+                "Reminder: your Onboarding call is on " + local(startsAt, "en-US"), "Reminder: Onboarding call on " + local(startsAt, "en-US"));
+        assertThat(mails(booking)).hasSize(1);
+        assertThat(mails(late)).isEmpty();
+        assertThat(sms(late)).isEmpty();
+    }
+
+    @Test
+    void aBookingForAnAppointmentAlreadyStartedSendsNoConfirmationAndSaysWhy() throws Exception {
+        Instant now = clock.instant();
+        String lukas = customer("lukas", "de-DE", BERLIN);
+        ZonedDateTime startsAt = now.minus(Duration.ofMinutes(30)).truncatedTo(ChronoUnit.MINUTES).atZone(BERLIN);
+        String appointment = "APT-P" + run;
+        String booking = book(lukas, appointment, iso(startsAt), "Beratung");
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SKIPPED".equals(delivery(booking, "email").get("state")));
+        String reason = "not sent: appointment " + appointment + " started at " + utc(startsAt.toInstant())
+                + ", before this booking confirmation could go out (";
+        for (String channel : List.of("email", "sms")) {
+            assertThat(delivery(booking, channel)).containsEntry("state", "SKIPPED");
+            assertThat(delivery(booking, channel).get("reason").toString()).startsWith(reason)
+                    .endsWith("); a message about an appointment already under way would mislead");
+        }
+        JsonNode timeline = timeline(notificationId(booking));
+        assertThat(timeline.findValues("detail").stream().map(JsonNode::asText)).anyMatch(detail -> detail.startsWith(reason));
+        // Its reminders were due before it even arrived: recorded, never scheduled.
+        for (String key : List.of(booking + ":reminder:PT24H", booking + ":reminder:PT2H")) {
+            assertThat(delivery(key, "email")).containsEntry("state", "SKIPPED");
+            assertThat(scheduled(key)).isEmpty();
+        }
+        assertThat(mails(booking)).isEmpty();
+        assertThat(sms(booking)).isEmpty();
+    }
+
+    // ---------------------------------------------------------------- steps
+
+    /** A minute before {@code at} the reminder still waits; at {@code at} its mail and SMS go out with these texts. */
+    private void fires(String key, Instant at, String subject, String smsStart) {
+        clock.set(at.minus(Duration.ofMinutes(1)));
+        stillWaiting(key);
+        clock.set(at);
+        MimeMessage mail = awaitMail(key);
+        try {
+            assertThat(mail.getSubject()).isEqualTo(subject);
+        } catch (jakarta.mail.MessagingException e) {
+            throw new IllegalStateException(e);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> sms(key).size() == 1);
+        assertThat(sms(key).get(0)).startsWith(smsStart);
+        assertThat(scheduled(key)).containsEntry("state", "FIRED");
+    }
+
+    /** Several of the timer's polls (every 0.2 s) leave it waiting and unsent. */
+    private void stillWaiting(String key) {
+        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> "SCHEDULED".equals(scheduled(key).get("state"))
+                && mails(key).isEmpty() && sms(key).isEmpty());
+    }
+
+    private String book(String customer, String appointment, String startsAt, String service) {
+        return outbox("appointment.scheduled", bookingPayload(customer, appointment, startsAt, service));
+    }
+
+    private String reschedule(String customer, String appointment, String startsAt, String previous) {
+        return outbox("appointment.rescheduled", Samples.text("crm/appointment.rescheduled.json").replace("APT-55812", appointment)
+                .replace("cus_QwE5rT6yU7iO8p", customer).replace("2026-11-26T10:00:00-05:00", startsAt)
+                .replace("2026-11-24T14:30:00-05:00", previous));
+    }
+
+    private static String bookingPayload(String customer, String appointment, String startsAt, String service) {
+        return Samples.text("crm/appointment.scheduled.json").replace("APT-55812", appointment).replace("cus_QwE5rT6yU7iO8p", customer)
+                .replace("2026-11-24T14:30:00-05:00", startsAt).replace("Onboarding call", service);
+    }
+
+    /** Inserts the row into this Herald's CRM outbox; returns the notification key the mapping gives it. */
+    private String outbox(String eventType, String payload) {
+        outboxRow(eventType, payload);
+        JsonNode event;
+        try {
+            event = JSON.readTree(payload);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        String id = event.get("appointmentId").asText();
+        return switch (eventType) {
+            case "appointment.cancelled" -> "crm:appointment.cancelled:" + id;
+            case "appointment.rescheduled" -> "crm:appointment.rescheduled:" + id + ":" + event.get("startsAt").asText();
+            default -> "crm:appointment.scheduled:" + id + ":" + event.get("startsAt").asText();
+        };
+    }
+
+    private long outboxRow(String eventType, String payload) {
+        return jdbc.queryForObject("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('appointment', ?, ?) RETURNING id",
+                Long.class, eventType, payload);
+    }
+
+    private String customer(String firstName, String locale, ZoneId zone) {
+        String id = "cus_" + firstName + "_" + run + "_" + UUID.randomUUID().toString().substring(0, 4);
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone, locale, time_zone, preferences)"
+                + " VALUES (?, ?, ?, ?, ?, ?, '{}'::jsonb)", id, Character.toUpperCase(firstName.charAt(0)) + firstName.substring(1) + " Tester",
+                id + "@example.com", "+1555" + String.format("%07d", Math.abs(id.hashCode()) % 10_000_000), locale, zone.getId());
+        return id;
+    }
+
+    // ---------------------------------------------------------------- what customers and operators see
+
+    private MimeMessage awaitMail(String key) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> !mails(key).isEmpty());
+        return mails(key).get(0);
+    }
+
+    private List<MimeMessage> mails(String key) {
+        return Arrays.stream(infra.mail().getReceivedMessages()).filter(m -> {
+            try {
+                return (key + ":email").equals(m.getHeader("X-Herald-Idempotency-Key", null));
+            } catch (Exception e) {
+                return false;
+            }
+        }).toList();
+    }
+
+    /** The SMS texts the provider sandbox received for this notification. */
+    private List<String> sms(String key) {
+        return infra.providers().findAll(postRequestedFor(urlPathMatching("/2010-04-01/Accounts/[^/]+/Messages.json"))
+                .withHeader("Idempotency-Key", equalTo(key + ":sms"))).stream().map(request -> {
+                    for (String field : request.getBodyAsString().split("&")) {
+                        if (field.startsWith("Body=")) {
+                            return URLDecoder.decode(field.substring(5), StandardCharsets.UTF_8);
+                        }
+                    }
+                    return "";
+                }).toList();
+    }
+
+    private Map<String, Object> awaitScheduled(String key) {
+        return await().atMost(Duration.ofSeconds(30)).until(() -> scheduled(key), row -> !row.isEmpty());
+    }
+
+    private String awaitScheduledKey(String key) {
+        awaitScheduled(key);
+        return key;
+    }
+
+    private Map<String, Object> scheduled(String key) {
+        return jdbc.queryForList("SELECT s.* FROM scheduled_send s JOIN notification n ON n.id = s.notification_id WHERE n.idempotency_key = ?",
+                key).stream().findFirst().orElse(Map.of());
+    }
+
+    /** When db-scheduler's timer for this notification is due. */
+    private Instant timerAt(String key) {
+        return instant(jdbc.queryForObject("SELECT execution_time FROM scheduled_tasks WHERE task_name = 'herald-scheduled-send'"
+                + " AND task_instance = ?", Timestamp.class, String.valueOf(notificationId(key))));
+    }
+
+    private int timers(long... notificationIds) {
+        return jdbc.queryForObject("SELECT count(*) FROM scheduled_tasks WHERE task_instance = ANY(?)", Integer.class,
+                (Object) Arrays.stream(notificationIds).mapToObj(String::valueOf).toArray(String[]::new));
+    }
+
+    private Map<String, Object> delivery(String key, String channel) {
+        return jdbc.queryForList("SELECT d.* FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ?"
+                + " AND d.channel = ?", key, channel).stream().findFirst().orElse(Map.of());
+    }
+
+    private List<Map<String, Object>> attempts(String key, String channel) {
+        return jdbc.queryForList("SELECT a.outcome, a.reason FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id"
+                + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = ? ORDER BY a.id", key, channel);
+    }
+
+    private long notificationId(String key) {
+        return jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, key);
+    }
+
+    private JsonNode timeline(long notificationId) throws Exception {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/notifications/" + notificationId))
+                .header("Accept", "application/json")
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString("operator:operator-demo".getBytes(StandardCharsets.UTF_8)))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        return JSON.readTree(response.body()).get("timeline");
+    }
+
+    // ---------------------------------------------------------------- times
+
+    private static String key(String appointment, ZonedDateTime startsAt) {
+        return "crm:appointment.scheduled:" + appointment + ":" + iso(startsAt);
+    }
+
+    private static String iso(ZonedDateTime at) {
+        return at.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+    }
+
+    /** How Herald writes a time for the customer today (MessageContext's startsAtLocal): full date, then 24-hour time and zone. */
+    private static String local(ZonedDateTime at, String locale) {
+        java.util.Locale language = java.util.Locale.forLanguageTag(locale);
+        return DateTimeFormatter.ofLocalizedDate(java.time.format.FormatStyle.FULL).withLocale(language).format(at) + ", "
+                + DateTimeFormatter.ofPattern("HH:mm zzz", language).format(at);
+    }
+
+    private static String utc(Instant at) {
+        return DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(java.time.ZoneOffset.UTC).format(at);
+    }
+
+    private static Instant instant(Object timestamp) {
+        return ((Timestamp) timestamp).toInstant();
+    }
+
+}
