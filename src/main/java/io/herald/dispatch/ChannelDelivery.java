@@ -103,7 +103,8 @@ public class ChannelDelivery {
             return;
         }
         Recipients.Address address = Recipients.of(channel, customer);
-        Map<String, Object> context = MessageContext.of(notification, customer);
+        Map<String, Object> context = MessageContext.of(notification, customer,
+                templates.writingLocale(entry.templates(), channel, customer.locale()));
         Map<String, String> parts = new LinkedHashMap<>();
         for (String part : PARTS_BY_CHANNEL.get(channel)) {
             parts.put(part, templates.render(entry.templates(), channel, part, customer.locale(), context));
