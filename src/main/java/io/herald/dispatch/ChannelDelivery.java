@@ -111,7 +111,7 @@ public class ChannelDelivery {
         }
         if ("email".equals(channel)) {
             parts.put("html", templates.renderOptional(entry.templates(), channel, "html", customer.locale(), context)
-                    .orElseGet(() -> HtmlFromText.of(parts.get("text"))));
+                    .orElseGet(() -> HtmlFromText.of(parts.get("text"), templates.localeFor(entry.templates(), channel, customer.locale()))));
         }
         String headline = parts.getOrDefault("subject", parts.get("title"));
         String text = parts.getOrDefault("text", parts.get("body"));

@@ -22,6 +22,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.identity.Customer;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
+import io.herald.notification.NotificationRules;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,7 +84,7 @@ class TemplatesLocalisedTest {
                     }
                     if ("email".equals(channel)) {
                         parts.put("html", templates.renderOptional(entry.templates(), channel, "html", customer.locale(), context)
-                                .orElseGet(() -> HtmlFromText.of(parts.get("text"))));
+                                .orElseGet(() -> HtmlFromText.of(parts.get("text"), locale)));
                     }
                     rendered += parts.size();
                     parts.forEach((part, text) -> problems.addAll(rawValues(text,
@@ -136,6 +137,9 @@ class TemplatesLocalisedTest {
         assertThat(renderer.render("billing.payment_failed", "email", "subject", "de-DE", german)).isEqualTo("Zahlung von 49,00\u00a0$ fehlgeschlagen");
         // No German HTML part: none is taken from English; the sender writes it from the German text.
         assertThat(renderer.renderOptional("billing.payment_failed", "email", "html", "de-DE", german)).isEmpty();
+        assertThat(HtmlFromText.of(renderer.render("billing.payment_failed", "email", "text", "de-DE", german),
+                renderer.localeFor("billing.payment_failed", "email", "de-DE")))
+                .contains("<html lang=\"de\">", "<p>Wir konnten 49,00\u00a0$ nicht einziehen.</p>").doesNotContain("We could not");
         // No German SMS: the English one, with English amounts (not "49,00 $" inside an English sentence).
         assertThat(renderer.localeFor("billing.payment_failed", "sms", "de-DE")).isEqualTo("en");
         assertThat(renderer.render("billing.payment_failed", "sms", "text", "de-DE",
@@ -156,6 +160,35 @@ class TemplatesLocalisedTest {
                 """);
         assertThatThrownBy(() -> new CatalogTemplatesCheck(new NotificationCatalog(catalogFile.toString()), renderer, "en").afterPropertiesSet())
                 .hasMessageContaining(folder.resolve("email.text.de.mustache") + " does not exist, though other email parts in locale de do");
+    }
+
+    @Test
+    void startupRefusesATemplatePrintingAnAmountOrTimeOfTheRulesAsTheDataHoldsIt(@TempDir Path root) throws IOException {
+        new RawValuesInTemplatesCheck(catalog, new NotificationRules("config/rules.yaml", catalog), templates).afterPropertiesSet();
+
+        Path folder = Files.createDirectories(root.resolve("billing.payment_failed"));
+        Files.writeString(folder.resolve("email.subject.en.mustache"), "Payment of {{amountDueLocal}} failed");
+        Files.writeString(folder.resolve("email.text.en.mustache"),
+                "We could not collect {{ amountDue }}.{{#nextPaymentAttempt}} Next try: {{nextPaymentAttemptLocal}}{{/nextPaymentAttempt}}");
+        Path catalogFile = Files.writeString(root.resolve("catalog.yaml"), """
+                notifications:
+                  billing.payment_failed:
+                    category: billing
+                    priority: high
+                    channels: [email]
+                    window: PT1H
+                """);
+        Path rulesFile = Files.writeString(root.resolve("rules.yaml"), """
+                rules:
+                  billing.payment_failed:
+                    data.amountDue: {label: amount due, kind: money, required: true}
+                    data.nextPaymentAttempt: {label: next payment attempt, kind: date}
+                """);
+        NotificationCatalog small = new NotificationCatalog(catalogFile.toString());
+        assertThatThrownBy(() -> new RawValuesInTemplatesCheck(small, new NotificationRules(rulesFile.toString(), small),
+                new TemplateRenderer(root.toString(), "en")).afterPropertiesSet())
+                .hasMessage("Templates print raw times or amounts (see templates/README.md): " + folder.resolve("email.text.en.mustache")
+                        + " prints {{amountDue}} (the amount due) as the data holds it; print {{amountDueLocal}} instead, written for the customer");
     }
 
     /** Each raw ISO time or date and each unformatted amount in a rendered part, as a problem naming the file. */
