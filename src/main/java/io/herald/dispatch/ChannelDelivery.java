@@ -110,8 +110,9 @@ public class ChannelDelivery {
             parts.put(part, templates.render(entry.templates(), channel, part, customer.locale(), context));
         }
         if ("email".equals(channel)) {
+            String writtenIn = templates.localeFor(entry.templates(), channel, customer.locale());
             parts.put("html", templates.renderOptional(entry.templates(), channel, "html", customer.locale(), context)
-                    .orElseGet(() -> HtmlFromText.of(parts.get("text"), templates.localeFor(entry.templates(), channel, customer.locale()))));
+                    .orElseGet(() -> HtmlFromText.of(parts.get("text"), writtenIn)));
         }
         String headline = parts.getOrDefault("subject", parts.get("title"));
         String text = parts.getOrDefault("text", parts.get("body"));
