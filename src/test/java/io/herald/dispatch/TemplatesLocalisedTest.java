@@ -139,7 +139,7 @@ class TemplatesLocalisedTest {
         assertThat(renderer.renderOptional("billing.payment_failed", "email", "html", "de-DE", german)).isEmpty();
         assertThat(HtmlFromText.of(renderer.render("billing.payment_failed", "email", "text", "de-DE", german),
                 renderer.localeFor("billing.payment_failed", "email", "de-DE")))
-                .contains("<html lang=\"de\">", "<p>Wir konnten 49,00\u00a0$ nicht einziehen.</p>").doesNotContain("We could not");
+                .contains("<html lang=\"de\">", "<p>Wir konnten 49,00&nbsp;$ nicht einziehen.</p>").doesNotContain("We could not");
         // No German SMS: the English one, with English amounts (not "49,00 $" inside an English sentence).
         assertThat(renderer.localeFor("billing.payment_failed", "sms", "de-DE")).isEqualTo("en");
         assertThat(renderer.render("billing.payment_failed", "sms", "text", "de-DE",
