@@ -105,6 +105,9 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
     }.checked,
 
   // Minor units to a display amount with the ISO code: money(4900, 'usd') == '49.00 USD'.
+  // This form is the contract with dispatch, not what a customer reads: rules and approvals read its number,
+  // and dispatch (MessageContext) adds <field>Local, written for the customer's locale ('$49.00', '49,00 $'),
+  // which is what templates print (templates/README.md).
   // Each step is an object field, evaluated once (a local would be re-evaluated on every use).
   // A currency that is not text or an amount that is not a plausible number is a mapping error that says so.
   money(minor, currency)::

@@ -112,12 +112,12 @@ class ApprovalTest {
         JsonNode email = pending.get("channels").get(0);
         assertThat(email.get("channel").asText()).isEqualTo("email");
         assertThat(email.get("recipient").asText()).isEqualTo(customer + "@example.com");
-        assertThat(email.get("headline").asText()).isEqualTo("We refunded 1250.00 GBP");
-        assertThat(email.get("text").asText()).contains("Hello Olivia,", "We refunded 1250.00 GBP to your original payment method");
+        assertThat(email.get("headline").asText()).isEqualTo("We refunded £1,250.00");
+        assertThat(email.get("text").asText()).contains("Hello Olivia,", "We refunded £1,250.00 to your original payment method");
         assertThat(email.get("problem").isNull()).isTrue();
         HttpResponse<String> page = as(APPROVER, "GET", "/console/approvals", null);
         assertThat(page.statusCode()).isEqualTo(200);
-        assertThat(page.body()).contains("We refunded 1250.00 GBP", customer + "@example.com", "/console/approvals/" + id + "/approve");
+        assertThat(page.body()).contains("We refunded £1,250.00", customer + "@example.com", "/console/approvals/" + id + "/approve");
 
         // Only an approver decides, and only with a comment.
         assertThat(as(OPERATOR, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"looks fine\"}").statusCode()).isEqualTo(403);
@@ -143,7 +143,7 @@ class ApprovalTest {
         assertThat(error(lost)).startsWith("notification " + id + " is already APPROVED by " + approver + " at ");
 
         MimeMessage mail = awaitMailFor(large);
-        assertThat(mail.getSubject()).isEqualTo("We refunded 1250.00 GBP");
+        assertThat(mail.getSubject()).isEqualTo("We refunded £1,250.00");
         await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(large).get("state")));
         assertThat(mailsFor(large)).hasSize(1);
         assertThat(pendingIds(APPROVER)).doesNotContain(id);
@@ -243,10 +243,10 @@ class ApprovalTest {
         String masked = Masking.email(customer + "@example.com");
         assertThat(masked).doesNotContain(customer);
         assertThat(email.get("recipient").asText()).isEqualTo(masked).isEqualTo(email.get("recipientMasked").asText());
-        assertThat(email.get("text").asText()).contains("We refunded 1500.00 GBP");
+        assertThat(email.get("text").asText()).contains("We refunded £1,500.00");
         HttpResponse<String> page = as(VIEWER, "GET", "/console/approvals", null);
         assertThat(page.statusCode()).isEqualTo(200);
-        assertThat(page.body()).contains(masked, "We refunded 1500.00 GBP").doesNotContain(customer + "@example.com")
+        assertThat(page.body()).contains(masked, "We refunded £1,500.00").doesNotContain(customer + "@example.com")
                 .doesNotContain("/console/approvals/" + id + "/approve");
         assertThat(as(VIEWER, "POST", "/api/approvals/" + id + "/reject", "{\"comment\": \"no\"}").statusCode()).isEqualTo(403);
         assertThat(delivery(key).get("state")).isEqualTo("AWAITING_APPROVAL");

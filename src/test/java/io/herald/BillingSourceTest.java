@@ -32,10 +32,10 @@ class BillingSourceTest extends HeraldIntegrationTest {
         publish(TOPIC, "cus_RkT4aB7cD9eF1g", Samples.paymentFailed(unique));
 
         MimeMessage mail = awaitMailFor(Samples.paymentFailedKey(unique));
-        assertThat(mail.getSubject()).isEqualTo("Your payment of 49.00 USD did not go through");
+        assertThat(mail.getSubject()).isEqualTo("Your payment of US$49.00 did not go through");
         // The event carries customer_email jenny.rosen@example.com; the directory entry for the id wins.
         assertThat(mail.getAllRecipients()).extracting(Object::toString).containsExactly("jenny.rosen@example.org");
-        assertThat(GreenMailUtil.getBody(mail)).contains("invoice A1B2C3D4-0007", "We will try again on 2025-11-24T10:00:00Z",
+        assertThat(GreenMailUtil.getBody(mail)).contains("invoice A1B2C3D4-0007", "We will try again on Monday, 24 November 2025, 10:00 GMT",
                 "https://invoice.stripe.com/i/acct_1M2JTkLkdIwHu7ix/test_YWNjdF8x");
         await().atMost(Duration.ofSeconds(10)).until(() -> jdbc.queryForObject("SELECT d.state FROM delivery d"
                 + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = 'email'", String.class, Samples.paymentFailedKey(unique)),
@@ -133,7 +133,7 @@ class BillingSourceTest extends HeraldIntegrationTest {
                 Samples.paymentFailed(noCustomer).replace("\"customer\": \"cus_RkT4aB7cD9eF1g\"", "\"customer\": null")
                         .replace("\"customer_email\": \"jenny.rosen@example.com\"", "\"customer_email\": null"),
                 Samples.paymentFailed(unknownCustomer).replace("cus_RkT4aB7cD9eF1g", "cus_nobody" + unknownCustomer),
-                Samples.paymentFailed(unknownType).replace("\"type\": \"invoice.payment_failed\"", "\"type\": \"invoice.upcoming\""),
+                Samples.paymentFailed(unknownType).replace("\"type\": \"invoice.payment_failed\"", "\"type\": \"invoice.finalized\""),
                 Samples.paymentFailed(second));
 
         awaitMailFor(Samples.paymentFailedKey(first));
@@ -154,7 +154,7 @@ class BillingSourceTest extends HeraldIntegrationTest {
         assertThat(truncated).containsEntry("outcome", "QUARANTINED").containsEntry("step", "mapping");
         Map<String, Object> ignored = unrouted("%evt_test" + unknownType + "%");
         assertThat(ignored).containsEntry("outcome", "IGNORED");
-        assertThat(ignored.get("reason").toString()).contains("billing event type invoice.upcoming is not a customer notification");
+        assertThat(ignored.get("reason").toString()).contains("billing event type invoice.finalized is not a customer notification");
     }
 
     private Map<String, Object> unrouted(String rawLike) {

@@ -60,15 +60,15 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
         assertThat(mail.getContentType()).startsWith("multipart/alternative");
         Multipart parts = (Multipart) mail.getContent();
         assertThat(parts.getBodyPart(0).getContentType()).startsWith("text/plain");
-        assertThat(parts.getBodyPart(0).getContent().toString()).contains("We could not collect 49.00 USD for invoice A1B2C3D4-0007.");
+        assertThat(parts.getBodyPart(0).getContent().toString()).contains("We could not collect US$49.00 for invoice A1B2C3D4-0007.");
         assertThat(parts.getBodyPart(1).getContentType()).startsWith("text/html");
-        assertThat(parts.getBodyPart(1).getContent().toString()).contains("<strong>49.00 USD</strong>", "Update your payment method");
+        assertThat(parts.getBodyPart(1).getContent().toString()).contains("<strong>US$49.00</strong>", "Update your payment method");
 
         LoggedRequest sms = awaitOne(SMS_PATH, key + ":sms");
         assertThat(form(sms.getBodyAsString())).containsExactly(
                 Map.entry("To", "+447700900123"),
                 Map.entry("From", "+15005550006"),
-                Map.entry("Body", "Your payment of 49.00 USD for invoice A1B2C3D4-0007 did not go through. Update your card: "
+                Map.entry("Body", "Your payment of US$49.00 for invoice A1B2C3D4-0007 did not go through. Update your card: "
                         + "https://invoice.stripe.com/i/acct_1M2JTkLkdIwHu7ix/test_YWNjdF8x"));
         assertThat(sms.getHeader("Authorization"))
                 .isEqualTo("Basic " + Base64.getEncoder().encodeToString("ACdemo:local-demo-sms-token".getBytes(StandardCharsets.UTF_8)));
@@ -76,15 +76,15 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
 
         LoggedRequest ops = awaitOne("/services/T0LOCAL/B0LOCAL/local-demo-ops", key + ":ops_webhook");
         assertThat(JSON.readTree(ops.getBodyAsString()).get("text").asText()).isEqualTo(
-                ":warning: Payment failed: 49.00 USD, invoice A1B2C3D4-0007, customer cus_RkT4aB7cD9eF1g, order ORD-100234."
-                        + " Next attempt: 2025-11-24T10:00:00Z.");
+                ":warning: Payment failed: US$49.00, invoice A1B2C3D4-0007, customer cus_RkT4aB7cD9eF1g, order ORD-100234."
+                        + " Next attempt: Monday, 24 November 2025, 10:00 GMT.");
 
         Map<String, Map<String, Object>> rows = awaitDeliveries(key, 3);
         assertThat(rows.get("email")).containsEntry("state", "SENT").containsEntry("recipient_masked", "j***@example.org")
                 .containsEntry("provider_message_id", mail.getMessageID());   // <delivery-id.token@herald>, what email events name
         assertThat(rows.get("sms")).containsEntry("state", "SENT").containsEntry("recipient_masked", "+447…0123");
         assertThat(rows.get("sms").get("provider_message_id").toString()).matches("SM[0-9a-f]{32}");
-        assertThat(rows.get("sms").get("rendered_body").toString()).startsWith("Your payment of 49.00 USD");
+        assertThat(rows.get("sms").get("rendered_body").toString()).startsWith("Your payment of US$49.00");
         assertThat(rows.get("ops_webhook")).containsEntry("state", "SENT");
     }
 
@@ -226,7 +226,14 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
         // Lukas has locale de-DE: templates fall back from de-DE to de.
         String lukas = newTicketId();
         assertThat(postSignedBilling(Samples.paymentFailed(lukas).replace("cus_RkT4aB7cD9eF1g", "cus_NffrFeUfNV2Hib")).statusCode()).isEqualTo(202);
-        assertThat(awaitMailFor(Samples.paymentFailedKey(lukas)).getSubject()).isEqualTo("Ihre Zahlung von 49.00 USD ist fehlgeschlagen");
+        // Every part in German (the HTML part too), the amount and the next attempt written the German way, in Berlin time.
+        MimeMessage german = awaitMailFor(Samples.paymentFailedKey(lukas));
+        assertThat(german.getSubject()).isEqualTo("Ihre Zahlung von 49,00\u00a0$ ist fehlgeschlagen");
+        Multipart germanParts = (Multipart) german.getContent();
+        assertThat(germanParts.getBodyPart(0).getContent().toString())
+                .contains("wir konnten 49,00\u00a0$ für die Rechnung A1B2C3D4-0007 nicht einziehen. Wir versuchen es am Montag, 24. November 2025, 11:00 MEZ erneut.");
+        assertThat(germanParts.getBodyPart(1).getContent().toString()).contains("lang=\"de\"", "Zahlungsmethode ändern")
+                .doesNotContain("Update your payment method");
 
         // An invoice without a payment link: the templates use {{hostedInvoiceUrl}}, so nothing half-filled goes out.
         // (An invoice without a number never gets here: config/rules.yaml quarantines it as a draft.)

@@ -129,7 +129,7 @@ class OpsDigestTest {
             int notListed = more.find() ? Integer.parseInt(more.group(1)) : 0;
             assertThat(lines.size() + notListed).isEqualTo(count);
             listed.addAll(lines);
-            assertThat(text).contains(":warning: Payment failed: 49.00 USD").doesNotContain("+447700900123", "@example.org");
+            assertThat(text).contains(":warning: Payment failed: US$49.00").doesNotContain("+447700900123", "@example.org");
         }
         assertThat(accounted).isEqualTo(200);
         List<Long> ours = ops.stream().map(r -> ((Number) r.get("notification_id")).longValue()).toList();

@@ -99,7 +99,7 @@ class ProdStartIT {
                     + Samples.text("crm/order.confirmed.json").replace("ORD-100234", "ORD-IT" + ticket) + "')");
         }
         await().atMost(Duration.ofSeconds(60)).until(() -> infra.mail().getReceivedMessages().length == 2);
-        assertThat(infra.mail().getReceivedMessages()[1].getSubject()).isEqualTo("Order ORD-IT" + ticket + " confirmed: 129.90 EUR");
+        assertThat(infra.mail().getReceivedMessages()[1].getSubject()).isEqualTo("Order ORD-IT" + ticket + " confirmed: €129.90");
         assertThat(Files.readString(output)).doesNotContain("jenny.rosen@example.org");
 
         // Metrics are for scrapers, which hold no login (the rest of the actuator stays closed).

@@ -103,14 +103,16 @@ public class ChannelDelivery {
             return;
         }
         Recipients.Address address = Recipients.of(channel, customer);
-        Map<String, Object> context = MessageContext.of(notification, customer);
+        Map<String, Object> context = MessageContext.of(notification, customer,
+                templates.writingLocale(entry.templates(), channel, customer.locale()));
         Map<String, String> parts = new LinkedHashMap<>();
         for (String part : PARTS_BY_CHANNEL.get(channel)) {
             parts.put(part, templates.render(entry.templates(), channel, part, customer.locale(), context));
         }
         if ("email".equals(channel)) {
+            String writtenIn = templates.localeFor(entry.templates(), channel, customer.locale());
             parts.put("html", templates.renderOptional(entry.templates(), channel, "html", customer.locale(), context)
-                    .orElseGet(() -> HtmlFromText.of(parts.get("text"))));
+                    .orElseGet(() -> HtmlFromText.of(parts.get("text"), writtenIn)));
         }
         String headline = parts.getOrDefault("subject", parts.get("title"));
         String text = parts.getOrDefault("text", parts.get("body"));

@@ -1,5 +1,8 @@
 package io.herald.dispatch;
 
+import java.math.BigDecimal;
+import java.text.NumberFormat;
+import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
@@ -7,25 +10,48 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.time.format.FormatStyle;
+import java.util.ArrayList;
+import java.util.Currency;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import io.herald.identity.Customer;
 import io.herald.notification.CanonicalNotification;
 
 /**
- * What a template may use: the notification's data and refs at the top level, plus customer.*.
- * Every data time with an offset (a field named ...At, e.g. startsAt) also comes as ...AtLocal,
- * written in the customer's time zone and locale: "Tuesday 24 November 2026, 19:30 GMT".
+ * What a template may use: the notification's data and refs at the top level, plus customer.*, and every
+ * time and amount of the data also written for the customer, so a template never prints a raw value:
+ * <ul>
+ * <li>a time (ISO-8601 with an offset, "2025-11-24T10:00:00Z") comes as {@code <field>Local}, date and time in
+ * the customer's zone and language ("Montag, 24. November 2025, 11:00 MEZ"), and {@code <field>LocalDate}, the
+ * day alone in that zone ("Montag, 24. November 2025");</li>
+ * <li>a date ("2026-11-25") comes as {@code <field>Local} ("Wednesday, 25 November 2026");</li>
+ * <li>an amount in the mappings' form ("1250.00 EUR", herald.libsonnet money) comes as {@code <field>Local},
+ * written the customer's way ("1.250,00 €", "€1,250.00").</li>
+ * </ul>
+ * They are written in the customer's time zone (UTC when it has none or an unknown one) and in the locale the
+ * message is written in (the customer's own when the template is in the customer's language).
+ * The same applies inside lists of objects ({@code {{#lines}}{{priceLocal}}{{/lines}}}). The raw values stay
+ * (rules and approvals read them, sections test them); templates/README.md states the rule and
+ * TemplatesLocalisedTest checks every template against it.
  */
 final class MessageContext {
+
+    /** The mappings' display form of an amount: "49.00 USD", "-2.50 EUR", "500 JPY". */
+    private static final Pattern MONEY = Pattern.compile("(-?\\d{1,15}(?:\\.\\d{1,3})?) ([A-Z]{3})");
+    private static final Pattern DATE = Pattern.compile("\\d{4}-\\d{2}-\\d{2}");
 
     private MessageContext() {
     }
 
-    static Map<String, Object> of(CanonicalNotification notification, Customer customer) {
+    /** The context for one message, its times and amounts written for {@code locale} (TemplateRenderer.writingLocale). */
+    static Map<String, Object> of(CanonicalNotification notification, Customer customer, Locale locale) {
         Map<String, Object> context = new HashMap<>();
         notification.refs().forEach((k, v) -> {
             if (v != null) {
@@ -33,15 +59,7 @@ final class MessageContext {
             }
         });
         ZoneId zone = zoneOf(customer);
-        Locale locale = Locale.forLanguageTag(customer.locale() == null ? "en" : customer.locale().replace('_', '-'));
-        notification.data().forEach((k, v) -> {
-            if (v != null) {
-                context.put(k, v);
-                if (k.endsWith("At") && v instanceof String text) {
-                    localTime(text, zone, locale).ifPresent(local -> context.put(k + "Local", local));
-                }
-            }
-        });
+        context.putAll(localised(notification.data(), zone, locale));
         Map<String, Object> who = new HashMap<>();
         who.put("id", customer.customerId());
         if (customer.displayName() != null) {
@@ -53,6 +71,42 @@ final class MessageContext {
         return context;
     }
 
+    /** The fields without nulls, each time, date and amount joined by its written forms; objects in lists likewise. */
+    static Map<String, Object> localised(Map<String, ?> fields, ZoneId zone, Locale locale) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        fields.forEach((k, v) -> {
+            if (v == null) {
+                return;
+            }
+            out.put(k, nested(v, zone, locale));
+            if (v instanceof String text) {
+                Optional<OffsetDateTime> time = time(text);
+                if (time.isPresent()) {
+                    ZonedDateTime at = time.get().atZoneSameInstant(zone);
+                    out.put(k + "Local", dateTime(at, locale));
+                    out.put(k + "LocalDate", date(at.toLocalDate(), locale));
+                } else {
+                    day(text).map(d -> date(d, locale)).or(() -> money(text, locale))
+                            .ifPresent(written -> out.put(k + "Local", written));
+                }
+            }
+        });
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Object nested(Object value, ZoneId zone, Locale locale) {
+        if (value instanceof Map<?, ?> map) {
+            return localised((Map<String, ?>) map, zone, locale);
+        }
+        if (value instanceof List<?> list) {
+            List<Object> out = new ArrayList<>(list.size());
+            list.forEach(item -> out.add(item == null ? null : nested(item, zone, locale)));
+            return out;
+        }
+        return value;
+    }
+
     private static ZoneId zoneOf(Customer customer) {
         try {
             return ZoneId.of(customer.timeZone());
@@ -61,13 +115,53 @@ final class MessageContext {
         }
     }
 
-    static Optional<String> localTime(String isoWithOffset, ZoneId zone, Locale locale) {
+    private static Optional<OffsetDateTime> time(String text) {
+        if (text.length() < 20 || text.length() > 40 || text.charAt(4) != '-' || text.charAt(10) != 'T') {
+            return Optional.empty();
+        }
         try {
-            ZonedDateTime at = OffsetDateTime.parse(isoWithOffset).atZoneSameInstant(zone);
-            return Optional.of(DateTimeFormatter.ofLocalizedDate(FormatStyle.FULL).withLocale(locale).format(at) + ", "
-                    + DateTimeFormatter.ofPattern("HH:mm zzz", locale).format(at));
+            return Optional.of(OffsetDateTime.parse(text));
         } catch (DateTimeParseException e) {
             return Optional.empty();
         }
+    }
+
+    private static Optional<LocalDate> day(String text) {
+        if (!DATE.matcher(text).matches()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(LocalDate.parse(text));
+        } catch (DateTimeParseException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static String dateTime(ZonedDateTime at, Locale locale) {
+        return date(at.toLocalDate(), locale) + ", " + DateTimeFormatter.ofPattern("HH:mm zzz", locale).format(at);
+    }
+
+    private static String date(LocalDate day, Locale locale) {
+        return DateTimeFormatter.ofLocalizedDate(FormatStyle.FULL).withLocale(locale).format(day);
+    }
+
+    /** "1250.00 EUR" written for the locale: "1.250,00 €" (de-DE), "€1,250.00" (en-GB); empty when it is not an amount. */
+    static Optional<String> money(String text, Locale locale) {
+        Matcher m = MONEY.matcher(text);
+        if (!m.matches()) {
+            return Optional.empty();
+        }
+        Currency currency;
+        try {
+            currency = Currency.getInstance(m.group(2));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+        BigDecimal amount = new BigDecimal(m.group(1));
+        NumberFormat format = NumberFormat.getCurrencyInstance(locale);
+        format.setCurrency(currency);
+        format.setMinimumFractionDigits(amount.scale());
+        format.setMaximumFractionDigits(amount.scale());
+        return Optional.of(format.format(amount));
     }
 }

@@ -43,7 +43,8 @@ public class MessagePreview {
             }
             String problem = Recipients.allowed(channel, entry.category(), customer) ? null
                     : "customer opted out of " + channel + " for " + entry.category() + ": it would be skipped";
-            Map<String, Object> context = MessageContext.of(notification, customer);
+            Map<String, Object> context = MessageContext.of(notification, customer,
+                    templates.writingLocale(entry.templates(), channel, customer.locale()));
             try {
                 List<String> parts = ChannelDelivery.PARTS_BY_CHANNEL.get(channel);
                 String first = templates.render(entry.templates(), channel, parts.get(0), customer.locale(), context);

@@ -20,8 +20,11 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
- * Renders message templates from the templates folder: templates/&lt;type&gt;/&lt;channel&gt;.&lt;part&gt;.&lt;locale&gt;.mustache,
- * trying the customer's locale (en-GB), then its language (en), then the default locale.
+ * Renders message templates from the templates folder: templates/&lt;type&gt;/&lt;channel&gt;.&lt;part&gt;.&lt;locale&gt;.mustache.
+ * A message is written in one locale, chosen once per type and channel: the first of the customer's locale (de-DE),
+ * its language (de) and the default locale in which every part the channel needs exists (email: subject and text).
+ * Every part comes from that locale, so a German text never sits beside an English subject or HTML part; the
+ * optional email.html is taken only from that locale (without it, the sender writes the HTML from the text).
  * A compiled template is kept until its file changes (modification time or size), so an edited
  * template applies to the next message while an unchanged one is not read and compiled each time.
  * Mustache is strict for variables: a missing one is an error, never a blank in a customer's message;
@@ -50,11 +53,13 @@ public class TemplateRenderer {
         this.defaultLocale = defaultLocale;
     }
 
+    /** One part of the message, from the locale {@link #localeFor} chooses for this type and channel. */
     public String render(String type, String channel, String part, String locale, Map<String, Object> context) {
-        Path file = find(type, channel, part, locale);
-        if (file == null) {
+        String chosen = localeFor(type, channel, locale);
+        Path file = pathOf(type, channel, part, chosen);
+        if (!Files.isRegularFile(file)) {
             throw new TemplateMissing("no " + channel + " " + part + " template for " + type + " in locale "
-                    + locale + " or " + defaultLocale + " (looked in " + root.resolve(type) + ")");
+                    + chosen + " (the message's locale for " + locale + "; looked for " + file + ")");
         }
         try {
             return template(file, part).execute(context).strip();
@@ -77,10 +82,25 @@ public class TemplateRenderer {
         return kept.template();
     }
 
-    /** Like render, for an optional part (email.html): empty when no locale has that template. */
+    /** Like render, for an optional part (email.html): empty when the message's locale has no such template (never another locale's). */
     public Optional<String> renderOptional(String type, String channel, String part, String locale, Map<String, Object> context) {
-        return find(type, channel, part, locale) == null ? Optional.empty()
-                : Optional.of(render(type, channel, part, locale, context));
+        return exists(type, channel, part, localeFor(type, channel, locale)) ? Optional.of(render(type, channel, part, locale, context))
+                : Optional.empty();
+    }
+
+    /**
+     * The locale a message of this type on this channel is written in for a customer's locale: the first candidate
+     * (the locale, its language, the default locale) that has every required part of the channel; the default locale
+     * when none has (its missing part then fails the delivery, naming the file; the startup check prevents that).
+     */
+    public String localeFor(String type, String channel, String locale) {
+        List<String> parts = ChannelDelivery.PARTS_BY_CHANNEL.getOrDefault(channel, List.of());
+        for (String candidate : candidates(locale)) {
+            if (!parts.isEmpty() && parts.stream().allMatch(part -> exists(type, channel, part, candidate))) {
+                return candidate;
+            }
+        }
+        return defaultLocale;
     }
 
     /** Whether the template exists for exactly this locale (no fallback): the startup check uses it. */
@@ -88,18 +108,33 @@ public class TemplateRenderer {
         return Files.isRegularFile(pathOf(type, channel, part, locale));
     }
 
-    public Path pathOf(String type, String channel, String part, String locale) {
-        return root.resolve(type).resolve(channel + "." + part + "." + locale + ".mustache");
+    /**
+     * The locale times and amounts of that message are written in: the customer's own (en-GB, de-DE) when the message
+     * is in the customer's language, else the message's locale (a de-DE customer reading the English fallback gets
+     * English dates and amounts, not German ones inside English sentences).
+     */
+    public Locale writingLocale(String type, String channel, String locale) {
+        Locale customer = Locale.forLanguageTag(locale == null || locale.isBlank() ? defaultLocale : locale.replace('_', '-'));
+        Locale message = Locale.forLanguageTag(localeFor(type, channel, locale));
+        return customer.getLanguage().equals(message.getLanguage()) ? customer : message;
     }
 
-    private Path find(String type, String channel, String part, String locale) {
-        for (String candidate : candidates(locale)) {
-            Path file = pathOf(type, channel, part, candidate);
-            if (Files.isRegularFile(file)) {
-                return file;
-            }
+    /** The locales that have any template of this type on this channel (from the file names), sorted. */
+    public List<String> localesOf(String type, String channel) {
+        try (var files = Files.list(root.resolve(type))) {
+            return files.map(f -> f.getFileName().toString())
+                    .filter(name -> name.startsWith(channel + ".") && name.endsWith(".mustache"))
+                    .map(name -> name.substring(0, name.length() - ".mustache".length()).split("\\."))
+                    .filter(pieces -> pieces.length == 3)
+                    .map(pieces -> pieces[2])
+                    .distinct().sorted().toList();
+        } catch (IOException e) {
+            return List.of();
         }
-        return null;
+    }
+
+    public Path pathOf(String type, String channel, String part, String locale) {
+        return root.resolve(type).resolve(channel + "." + part + "." + locale + ".mustache");
     }
 
     private List<String> candidates(String locale) {

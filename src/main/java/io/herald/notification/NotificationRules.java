@@ -225,6 +225,20 @@ public class NotificationRules {
         return top;
     }
 
+    /**
+     * The data fields of a type declared as money or date, by name ("amountDue" for data.amountDue) with their
+     * label: what a template must print in its written form ({{amountDueLocal}}, templates/README.md).
+     */
+    public Map<String, String> timeAndMoneyFields(String type) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        for (Field field : rules.getOrDefault(type, List.of())) {
+            if (!field.kind().equals("text") && field.path().startsWith("data.")) {
+                fields.put(field.path().substring("data.".length()), field.label());
+            }
+        }
+        return fields;
+    }
+
     private Map<String, List<Field>> load(Map<?, ?> root, NotificationCatalog catalog) {
         Map<?, ?> types = root.get("rules") == null ? Map.of() : map(root.get("rules"), "rules");
         Map<String, List<Field>> loaded = new LinkedHashMap<>();

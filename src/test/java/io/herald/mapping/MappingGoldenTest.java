@@ -89,10 +89,19 @@ class MappingGoldenTest {
         List<Case> cases = new ArrayList<>();
         // every billing sample
         for (String type : List.of("invoice.payment_failed", "invoice.paid",
-                "customer.subscription.trial_will_end", "charge.refunded")) {
+                "customer.subscription.trial_will_end", "charge.refunded", "invoice.upcoming")) {
             cases.add(new Case("billing " + type, BILLING, sample("billing/" + type + ".json"),
                     "billing/" + type + ".canonical.json"));
         }
+        // API versions from 2025-03-31 name the subscription of an upcoming invoice under parent.subscription_details.
+        cases.add(new Case("billing invoice.upcoming of a newer API version maps the same", BILLING,
+                edit(sample("billing/invoice.upcoming.json"), e -> {
+                    ObjectNode invoice = data(e);
+                    invoice.remove("subscription");
+                    invoice.putObject("parent").put("type", "subscription_details")
+                            .putObject("subscription_details").put("subscription", "sub_1Pr2TeamLkdIwHu7ix");
+                }),
+                "billing/invoice.upcoming.canonical.json"));
         cases.add(new Case("billing unknown type is ignored", BILLING,
                 edit(sample("billing/invoice.paid.json"), e -> e.put("type", "customer.updated")),
                 "billing/unknown-type.ignored.json"));
@@ -211,6 +220,24 @@ class MappingGoldenTest {
         });
         assertRejected(BILLING, input,
                 "billing event evt_1QxR2mLkdIwHu7ixA1b2C3d4 has no customer: data.object.customer is null");
+    }
+
+    @Test
+    void upcomingInvoicesOfOneRenewalShareTheirKeyWhateverTheEventId() throws IOException {
+        String original = sample("billing/invoice.upcoming.json");
+        String repeated = edit(original, e -> e.put("id", "evt_repeat"));
+        String nextYear = edit(original, e -> data(e).put("period_end", 1795687200));
+        String key = key(map(BILLING, original));
+        assertEquals("billing:invoice.upcoming:sub_1Pr2TeamLkdIwHu7ix:1764151200", key);
+        assertEquals(key, key(map(BILLING, repeated)));
+        assertNotEquals(key, key(map(BILLING, nextYear)));
+    }
+
+    @Test
+    void upcomingInvoiceWithoutSubscriptionIsRejectedNamingTheField() throws IOException {
+        String input = edit(sample("billing/invoice.upcoming.json"), e -> data(e).putNull("subscription"));
+        assertRejected(BILLING, input, "billing event evt_1QyA7bLkdIwHu7ixR3n2M1k0 has no subscription: data.object.subscription"
+                + " (or, in newer API versions, data.object.parent.subscription_details.subscription) is empty");
     }
 
     @Test

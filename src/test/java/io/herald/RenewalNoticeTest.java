@@ -1,0 +1,81 @@
+package io.herald;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import jakarta.mail.Multipart;
+import jakarta.mail.internet.MimeMessage;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Stripe's invoice.upcoming, days before a subscription renews, through the signed billing webhook: one renewal notice
+ * per subscription and period however often Stripe sends it, with the amount and the date written for the customer
+ * (Lukas: de-DE, Europe/Berlin), every part of the mail in German.
+ */
+class RenewalNoticeTest extends HeraldIntegrationTest {
+
+    /** 2027-01-15T23:30:00Z: a Friday in UTC, already Saturday 16 January in Berlin. */
+    private static final long RENEWS_AT = 1_800_055_800L;
+
+    @Test
+    void theSameUpcomingInvoiceSentThreeTimesGivesOneGermanNoticeWithTheAmountAndDateWrittenForTheCustomer() throws Exception {
+        String unique = newTicketId();
+        String key = "billing:invoice.upcoming:sub_test" + unique + ":" + RENEWS_AT;
+        for (String eventId : List.of("evt_up1_" + unique, "evt_up2_" + unique, "evt_up3_" + unique)) {
+            assertThat(postSignedBilling(upcoming(eventId, "\"sub_test" + unique + "\"")).statusCode()).isEqualTo(202);
+        }
+
+        MimeMessage mail = awaitMailFor(key);
+        assertThat(mail.getAllRecipients()).extracting(Object::toString).containsExactly("lukas.mueller@example.de");
+        assertThat(mail.getSubject()).isEqualTo("Ihr Abonnement „Team plan“ verlängert sich am Samstag, 16. Januar 2027");
+        Multipart parts = (Multipart) mail.getContent();
+        String text = parts.getBodyPart(0).getContent().toString();
+        String html = parts.getBodyPart(1).getContent().toString();
+        assertThat(text).contains("Hallo Lukas,",
+                "verlängert sich am Samstag, 16. Januar 2027.",
+                "Wir buchen dann 1.250,00\u00a0€ über Ihre hinterlegte Zahlungsmethode ab.")
+                .doesNotContain("1250.00 EUR", "2027-01-15", "2027-01-16");
+        assertThat(html).contains("lang=\"de\"", "<strong>Samstag, 16. Januar 2027</strong>", "<strong>1.250,00\u00a0€</strong>")
+                .doesNotContain("renews on", "1250.00 EUR");
+
+        // The ledger: one notification, the two repeats counted as duplicates, one email sent.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(jdbc.queryForList(
+                "SELECT type, duplicates_suppressed FROM notification WHERE idempotency_key = ?", key))
+                .containsExactly(Map.of("type", "billing.renewal_upcoming", "duplicates_suppressed", 2)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> "SENT".equals(delivery(key, "email").get("state")));
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key LIKE ?", Integer.class,
+                "billing:invoice.upcoming:sub_test" + unique + ":%")).isEqualTo(1);
+        assertThat(mailsFor(key)).hasSize(1);
+    }
+
+    @Test
+    void anUpcomingInvoiceWithoutSubscriptionIsQuarantinedNamingTheField() throws Exception {
+        String eventId = "evt_nosub_" + newTicketId();
+        assertThat(postSignedBilling(upcoming(eventId, "null")).statusCode()).isEqualTo(202);
+
+        Map<String, Object> unrouted = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT outcome, step, reason FROM unrouted_event WHERE source = 'billing' AND raw_payload LIKE ?", "%" + eventId + "%"),
+                rows -> rows.size() == 1).get(0);
+        assertThat(unrouted).containsEntry("outcome", "QUARANTINED").containsEntry("step", "mapping");
+        assertThat(unrouted.get("reason").toString()).contains("billing event " + eventId + " has no subscription:"
+                + " data.object.subscription (or, in newer API versions, data.object.parent.subscription_details.subscription) is empty");
+    }
+
+    /** The shipped invoice.upcoming sample as Stripe sends it now, renewing at {@link #RENEWS_AT}, for a subscription (JSON). */
+    private static String upcoming(String eventId, String subscription) {
+        long now = Instant.now().getEpochSecond();
+        return Samples.text("billing/invoice.upcoming.json")
+                .replace("evt_1QyA7bLkdIwHu7ixR3n2M1k0", eventId)
+                .replace("\"created\": 1763546400", "\"created\": " + now)
+                .replace("\"period_end\": 1764151200", "\"period_end\": " + RENEWS_AT)
+                .replace("\"next_payment_attempt\": 1764154800", "\"next_payment_attempt\": " + (RENEWS_AT + 3600))
+                .replace("\"subscription\": \"sub_1Pr2TeamLkdIwHu7ix\"", "\"subscription\": " + subscription);
+    }
+}

@@ -1,0 +1,245 @@
+package io.herald.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.identity.Customer;
+import io.herald.notification.CanonicalNotification;
+import io.herald.notification.NotificationCatalog;
+import io.herald.notification.NotificationRules;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every template a customer can receive prints times and amounts written for the customer, never the raw values:
+ * each type of the shipped catalog, on each of its channels, each part, in each locale that has templates, is
+ * rendered exactly as a sender renders it (TemplateRenderer's locale choice, MessageContext, HtmlFromText) for an
+ * en-GB customer in Europe/London and a de-DE customer in Europe/Berlin (plus one per other locale found), with
+ * representative data: the mappings' golden outputs (src/test/resources/golden), and for types no mapping produces,
+ * the data their producer builds ({@link #PRODUCED_IN_JAVA}). A new type without representative data fails here.
+ */
+class TemplatesLocalisedTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path GOLDEN = Path.of("src/test/resources/golden");
+
+    /** "2025-11-24T10:00:00Z", "2025-11-24T10:00", "2026-11-25": a raw ISO time or date. */
+    private static final Pattern RAW_TIME = Pattern.compile("\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2})?");
+    /** "1250.00 GBP", "500 JPY": the mappings' money form, not written for a reader. */
+    private static final Pattern RAW_MONEY = Pattern.compile("(?<![\\d:.,])-?\\d+(\\.\\d+)? ([A-Z]{3})\\b");
+
+    private static final java.util.Set<String> CURRENCIES = java.util.Currency.getAvailableCurrencies().stream()
+            .map(java.util.Currency::getCurrencyCode).collect(java.util.stream.Collectors.toSet());
+
+    /** Types built in Java rather than by a mapping (incidents: io.herald.incidents.IncidentNotices; refunds: approvals). */
+    private static final Map<String, Map<String, Object>> PRODUCED_IN_JAVA = Map.of(
+            "incident.notice", Map.of("summary", "Card payments fail for some customers", "startedAt", "2026-11-24T10:00:00Z"),
+            "incident.resolved", Map.of("summary", "Card payments fail for some customers", "startedAt", "2026-11-24T10:00:00Z",
+                    "resolvedAt", "2026-11-24T13:45:00Z"),
+            "billing.refund_issued", Map.of("orderId", "ORD-100311", "amountRefunded", "1250.00 GBP"));
+
+    private static final Customer JENNY = customer("en-GB", "Europe/London", "Jenny Rosen");
+    private static final Customer LUKAS = customer("de-DE", "Europe/Berlin", "Lukas Müller");
+
+    private final NotificationCatalog catalog = new NotificationCatalog("config/catalog.yaml");
+    private final TemplateRenderer templates = new TemplateRenderer("templates", "en");
+
+    @Test
+    void everyTemplateOfEveryTypeChannelPartAndLocalePrintsOnlyWrittenTimesAndAmounts() throws IOException {
+        Map<String, Map<String, Object>> examples = representativeData();
+        List<String> problems = new ArrayList<>();
+        int rendered = 0;
+        for (NotificationCatalog.Entry entry : catalog.entries()) {
+            Map<String, Object> data = examples.get(entry.type());
+            if (data == null) {
+                problems.add(entry.type() + ": no representative data; add a golden mapping output under " + GOLDEN
+                        + " or, for a type built in Java, an entry in TemplatesLocalisedTest.PRODUCED_IN_JAVA");
+                continue;
+            }
+            CanonicalNotification notification = notification(entry.type(), data);
+            for (String channel : entry.channels()) {
+                for (Customer customer : customersFor(entry.templates(), channel)) {
+                    String locale = templates.localeFor(entry.templates(), channel, customer.locale());
+                    Map<String, Object> context = MessageContext.of(notification, customer,
+                            templates.writingLocale(entry.templates(), channel, customer.locale()));
+                    Map<String, String> parts = new LinkedHashMap<>();
+                    for (String part : ChannelDelivery.PARTS_BY_CHANNEL.get(channel)) {
+                        parts.put(part, templates.render(entry.templates(), channel, part, customer.locale(), context));
+                    }
+                    if ("email".equals(channel)) {
+                        parts.put("html", templates.renderOptional(entry.templates(), channel, "html", customer.locale(), context)
+                                .orElseGet(() -> HtmlFromText.of(parts.get("text"), locale)));
+                    }
+                    rendered += parts.size();
+                    parts.forEach((part, text) -> problems.addAll(rawValues(text,
+                            entry.templates() + "/" + channel + "." + part + "." + locale + " for a " + customer.locale() + " customer")));
+                }
+            }
+        }
+        assertThat(problems).as("templates printing raw values (see templates/README.md, 'Times and amounts')").isEmpty();
+        assertThat(rendered).as("parts rendered").isGreaterThan(60);
+    }
+
+    @Test
+    void timesAndAmountsAreWrittenInTheCustomersZoneAndLanguage() {
+        CanonicalNotification renewal = notification("billing.renewal_upcoming", Map.of(
+                "amountDue", "1250.00 EUR", "renewsAt", "2025-11-26T23:30:00Z", "promisedBy", "2026-11-25",
+                "lines", List.of(Map.of("price", "129.99 GBP"))));
+
+        Map<String, Object> german = MessageContext.of(renewal, LUKAS, Locale.GERMANY);
+        assertThat(german).containsEntry("amountDueLocal", "1.250,00\u00a0€")
+                // 23:30 UTC is already the next day in Berlin
+                .containsEntry("renewsAtLocalDate", "Donnerstag, 27. November 2025")
+                .containsEntry("renewsAtLocal", "Donnerstag, 27. November 2025, 00:30 MEZ")
+                .containsEntry("promisedByLocal", "Mittwoch, 25. November 2026")
+                .containsEntry("amountDue", "1250.00 EUR");
+        assertThat(german.get("lines")).asList().first().asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
+                .containsEntry("priceLocal", "129,99\u00a0£");
+
+        Map<String, Object> british = MessageContext.of(renewal, JENNY, Locale.UK);
+        assertThat(british).containsEntry("amountDueLocal", "€1,250.00")
+                .containsEntry("renewsAtLocalDate", "Wednesday, 26 November 2025")
+                .containsEntry("renewsAtLocal", "Wednesday, 26 November 2025, 23:30 GMT");
+        assertThat(MessageContext.of(notification("billing.charge_refunded", Map.of("amountRefunded", "500 JPY", "credit", "-2.50 EUR")),
+                JENNY, Locale.UK)).containsEntry("amountRefundedLocal", "JP¥500").containsEntry("creditLocal", "-€2.50");
+    }
+
+    @Test
+    void aMessageIsWrittenInOneLocaleAndItsHtmlIsNeverTakenFromAnother(@TempDir Path root) throws IOException {
+        Path folder = Files.createDirectories(root.resolve("billing.payment_failed"));
+        Files.writeString(folder.resolve("email.subject.en.mustache"), "Payment of {{amountDueLocal}} failed");
+        Files.writeString(folder.resolve("email.text.en.mustache"), "We could not collect {{amountDueLocal}}.");
+        Files.writeString(folder.resolve("email.html.en.mustache"), "<p lang=\"en\">We could not collect {{amountDueLocal}}.</p>");
+        Files.writeString(folder.resolve("email.subject.de.mustache"), "Zahlung von {{amountDueLocal}} fehlgeschlagen");
+        Files.writeString(folder.resolve("email.text.de.mustache"), "Wir konnten {{amountDueLocal}} nicht einziehen.");
+        Files.writeString(folder.resolve("sms.text.en.mustache"), "Payment of {{amountDueLocal}} failed");
+        TemplateRenderer renderer = new TemplateRenderer(root.toString(), "en");
+        CanonicalNotification failed = notification("billing.payment_failed", Map.of("amountDue", "49.00 USD"));
+        Map<String, Object> german = MessageContext.of(failed, LUKAS, renderer.writingLocale("billing.payment_failed", "email", "de-DE"));
+
+        assertThat(renderer.localeFor("billing.payment_failed", "email", "de-DE")).isEqualTo("de");
+        assertThat(renderer.render("billing.payment_failed", "email", "subject", "de-DE", german)).isEqualTo("Zahlung von 49,00\u00a0$ fehlgeschlagen");
+        // No German HTML part: none is taken from English; the sender writes it from the German text.
+        assertThat(renderer.renderOptional("billing.payment_failed", "email", "html", "de-DE", german)).isEmpty();
+        assertThat(HtmlFromText.of(renderer.render("billing.payment_failed", "email", "text", "de-DE", german),
+                renderer.localeFor("billing.payment_failed", "email", "de-DE")))
+                .contains("<html lang=\"de\">", "<p>Wir konnten 49,00&nbsp;$ nicht einziehen.</p>").doesNotContain("We could not");
+        // No German SMS: the English one, with English amounts (not "49,00 $" inside an English sentence).
+        assertThat(renderer.localeFor("billing.payment_failed", "sms", "de-DE")).isEqualTo("en");
+        assertThat(renderer.render("billing.payment_failed", "sms", "text", "de-DE",
+                MessageContext.of(failed, LUKAS, renderer.writingLocale("billing.payment_failed", "sms", "de-DE"))))
+                .isEqualTo("Payment of $49.00 failed");
+
+        // A German subject without its text: German customers get the whole email in English, and startup says why.
+        Files.delete(folder.resolve("email.text.de.mustache"));
+        assertThat(renderer.localeFor("billing.payment_failed", "email", "de-DE")).isEqualTo("en");
+        assertThat(renderer.render("billing.payment_failed", "email", "subject", "de-DE", german)).startsWith("Payment of");
+        Path catalogFile = Files.writeString(root.resolve("catalog.yaml"), """
+                notifications:
+                  billing.payment_failed:
+                    category: billing
+                    priority: high
+                    channels: [email, sms]
+                    window: PT1H
+                """);
+        assertThatThrownBy(() -> new CatalogTemplatesCheck(new NotificationCatalog(catalogFile.toString()), renderer, "en").afterPropertiesSet())
+                .hasMessageContaining(folder.resolve("email.text.de.mustache") + " does not exist, though other email parts in locale de do");
+    }
+
+    @Test
+    void startupRefusesATemplatePrintingAnAmountOrTimeOfTheRulesAsTheDataHoldsIt(@TempDir Path root) throws IOException {
+        new RawValuesInTemplatesCheck(catalog, new NotificationRules("config/rules.yaml", catalog), templates).afterPropertiesSet();
+
+        Path folder = Files.createDirectories(root.resolve("billing.payment_failed"));
+        Files.writeString(folder.resolve("email.subject.en.mustache"), "Payment of {{amountDueLocal}} failed");
+        Files.writeString(folder.resolve("email.text.en.mustache"),
+                "We could not collect {{ amountDue }}.{{#nextPaymentAttempt}} Next try: {{nextPaymentAttemptLocal}}{{/nextPaymentAttempt}}");
+        Path catalogFile = Files.writeString(root.resolve("catalog.yaml"), """
+                notifications:
+                  billing.payment_failed:
+                    category: billing
+                    priority: high
+                    channels: [email]
+                    window: PT1H
+                """);
+        Path rulesFile = Files.writeString(root.resolve("rules.yaml"), """
+                rules:
+                  billing.payment_failed:
+                    data.amountDue: {label: amount due, kind: money, required: true}
+                    data.nextPaymentAttempt: {label: next payment attempt, kind: date}
+                """);
+        NotificationCatalog small = new NotificationCatalog(catalogFile.toString());
+        assertThatThrownBy(() -> new RawValuesInTemplatesCheck(small, new NotificationRules(rulesFile.toString(), small),
+                new TemplateRenderer(root.toString(), "en")).afterPropertiesSet())
+                .hasMessage("Templates print raw times or amounts (see templates/README.md): " + folder.resolve("email.text.en.mustache")
+                        + " prints {{amountDue}} (the amount due) as the data holds it; print {{amountDueLocal}} instead, written for the customer");
+    }
+
+    /** Each raw ISO time or date and each unformatted amount in a rendered part, as a problem naming the file. */
+    private static List<String> rawValues(String text, String where) {
+        List<String> found = new ArrayList<>();
+        for (Pattern raw : List.of(RAW_TIME, RAW_MONEY)) {
+            Matcher m = raw.matcher(text);
+            while (m.find()) {
+                if (raw == RAW_MONEY && !CURRENCIES.contains(m.group(2))) {
+                    continue;   // "10:00 GMT" is a written time, not an amount
+                }
+                found.add(where + " prints '" + m.group() + "'");
+            }
+        }
+        return found;
+    }
+
+    /** Jenny (en-GB), Lukas (de-DE), and a customer for every other locale with templates on this channel. */
+    private List<Customer> customersFor(String folder, String channel) {
+        List<Customer> customers = new ArrayList<>(List.of(JENNY, LUKAS));
+        for (String locale : templates.localesOf(folder, channel)) {
+            String language = Locale.forLanguageTag(locale).getLanguage();
+            if (!language.equals("en") && !language.equals("de")) {
+                customers.add(customer(locale, "America/New_York", "Ana Silva"));
+            }
+        }
+        return customers;
+    }
+
+    /** Type -> data: every golden canonical notification (the mappings' outputs for the samples) and the Java-built types. */
+    private static Map<String, Map<String, Object>> representativeData() throws IOException {
+        Map<String, Map<String, Object>> data = new LinkedHashMap<>(PRODUCED_IN_JAVA);
+        try (Stream<Path> files = Files.walk(GOLDEN)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".canonical.json")).sorted().toList()) {
+                JsonNode canonical = JSON.readTree(file.toFile());
+                Map<String, Object> fields = JSON.convertValue(canonical.get("data"), new TypeReference<>() { });
+                Map<String, Object> refs = JSON.convertValue(canonical.get("refs"), new TypeReference<>() { });
+                Map<String, Object> both = new LinkedHashMap<>(refs);
+                both.putAll(fields);
+                data.putIfAbsent(canonical.get("type").asText(), both);
+            }
+        }
+        return data;
+    }
+
+    private static CanonicalNotification notification(String type, Map<String, Object> data) {
+        return new CanonicalNotification("test:" + type, "test", "evt_test", type, "cus_test", Instant.parse("2026-11-21T10:00:00Z"),
+                Map.of(), data, "normal");
+    }
+
+    private static Customer customer(String locale, String zone, String name) {
+        return new Customer("cus_" + locale, name, "someone@example.org", "+447700900123", List.of(), locale, zone, Map.of());
+    }
+}
