@@ -78,11 +78,19 @@ public class UnroutedEvents {
                 StoredText.label(step, STEP_COLUMN), StoredText.label(reason, REASON_LIMIT), id);
     }
 
+    /**
+     * Kept once: the same source event read again while its row is still open (a Kafka record redelivered after a
+     * rebalance, a poller's batch read again) finds its row and adds none, so an operator sees one row per event.
+     */
     private void insert(String source, String sourceEventId, String outcome, String step, String reason, String rawPayload) {
-        jdbc.update("INSERT INTO unrouted_event (source, source_event_id, outcome, step, reason, raw_payload) VALUES (?, ?, ?, ?, ?, ?)",
-                StoredText.label(source, SOURCE_COLUMN), StoredText.label(sourceEventId, EVENT_ID_COLUMN), outcome,
-                StoredText.label(step, STEP_COLUMN), StoredText.label(reason, REASON_LIMIT),
-                rawPayload == null ? "" : StoredText.kept(rawPayload));
+        String storedSource = StoredText.label(source, SOURCE_COLUMN);
+        String storedEventId = StoredText.label(sourceEventId, EVENT_ID_COLUMN);
+        jdbc.update("""
+                INSERT INTO unrouted_event (source, source_event_id, outcome, step, reason, raw_payload)
+                SELECT ?, ?, ?, ?, ?, ?
+                WHERE NOT EXISTS (SELECT 1 FROM unrouted_event WHERE source = ? AND source_event_id = ? AND outcome = ? AND status = 'OPEN')""",
+                storedSource, storedEventId, outcome, StoredText.label(step, STEP_COLUMN), StoredText.label(reason, REASON_LIMIT),
+                rawPayload == null ? "" : StoredText.kept(rawPayload), storedSource, storedEventId, outcome);
     }
 
     private Unrouted toUnrouted(ResultSet row, int rowNum) throws SQLException {

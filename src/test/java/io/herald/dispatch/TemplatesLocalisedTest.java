@@ -231,6 +231,10 @@ class TemplatesLocalisedTest {
                 data.putIfAbsent(canonical.get("type").asText(), both);
             }
         }
+        // A reminder is built by io.herald.schedule.AppointmentReminders from its booking: the booking's data plus remindBefore.
+        Map<String, Object> reminder = new LinkedHashMap<>(data.get("crm.appointment_scheduled"));
+        reminder.put("remindBefore", "PT24H");
+        data.putIfAbsent("crm.appointment_reminder", reminder);
         return data;
     }
 
