@@ -13,6 +13,7 @@ import io.herald.notification.NotificationCatalog;
 import io.herald.schedule.ScheduledSends;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.dao.ConcurrencyFailureException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -74,7 +75,7 @@ public class CustomerDigests {
     private void place(Event event) {
         CanonicalNotification notification = event.notification();
         NotificationCatalog.Digest rule = catalog.digest(notification.type());
-        String key = keyOf(notification, rule.key());
+        String key = notification.customerId() == null ? null : keyOf(notification, rule.key());
         if (key == null) {
             // Nothing to group it by: it goes out on its own, as without a digest.
             ledger.queue(event.deliveries());
@@ -110,7 +111,8 @@ public class CustomerDigests {
                 }
                 // Another instance opened one for the same customer and key meanwhile: join it.
             }
-            throw new IllegalStateException("notification " + event.notificationId() + " could not be placed in a digest of "
+            // Transient (InfrastructureFaults): the batch is dispatched again after a pause, never dead-lettered for this.
+            throw new ConcurrencyFailureException("notification " + event.notificationId() + " could not be placed in a digest of "
                     + notification.type() + " after " + TRIES + " tries (other instances kept opening and closing it); dispatched again");
         });
     }
