@@ -19,6 +19,7 @@ import java.time.format.FormatStyle;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -28,6 +29,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.herald.dispatch.DispatchPlanner;
@@ -79,6 +81,8 @@ class TicketDigestTest {
             "OPEN", "SOLVED");
     private static final AtomicInteger TICKETS = new AtomicInteger(700_000_000 + (int) (System.currentTimeMillis() % 100_000_000));
     private static final ZoneId LONDON = ZoneId.of("Europe/London");
+    /** The local profile's demo operator (config/application-local.yaml), for the operator API. */
+    private static final String OPERATOR = "Basic " + Base64.getEncoder().encodeToString("operator:operator-demo".getBytes(StandardCharsets.UTF_8));
 
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -161,6 +165,15 @@ class TicketDigestTest {
         assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery d JOIN notification n ON n.id = d.notification_id"
                 + " WHERE n.idempotency_key = ANY(?) AND d.state = 'DIGESTED'", Integer.class, (Object) keys.toArray(String[]::new))).isEqualTo(18);
         assertThat(mailsForTicket(ticket)).hasSize(1);
+
+        // What an operator reads on an update's page (GET /api/notifications/{id}): which notification's message carried it.
+        long joiner = notificationId(keys.stream().filter(k -> notificationId(k) != opener).findFirst().orElseThrow());
+        JsonNode page = JSON.readTree(operatorGet("/api/notifications/" + joiner));
+        assertThat(page.get("deliveries").findValuesAsText("state")).containsOnly("DIGESTED");
+        assertThat(page.get("timeline").toString()).contains("\"what\":\"DIGESTED\"")
+                .contains("sent in the digest of notification " + opener + " (ticketId " + ticket);
+        JsonNode carrier = JSON.readTree(operatorGet("/api/notifications/" + opener));
+        assertThat(carrier.get("timeline").toString()).contains("SCHEDULED").contains("FIRED").contains("its scheduled time");
     }
 
     @Test
@@ -227,6 +240,17 @@ class TicketDigestTest {
         assertThat(jdbc.queryForObject("SELECT count(*) FROM scheduled_send s JOIN customer_digest d ON d.opened_by = s.notification_id"
                 + " WHERE d.digest_key = ? AND s.state = 'SCHEDULED'", Integer.class, ticket)).isZero();
         assertThat(mailsForTicket(ticket)).hasSize(1);
+
+        // Only an operator's explicit resend sends it again, and the copy is the digest too.
+        long emailId = ((Number) deliveryOf(opener, "email").get("id")).longValue();
+        HttpResponse<String> resend = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/deliveries/" + emailId + "/resend"))
+                .header("Content-Type", "application/json").header("Accept", "application/json").header("Authorization", OPERATOR)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"comment\": \"the customer says it never arrived\", \"confirm\": true}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(resend.statusCode()).as(resend.body()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> mailsForTicket(ticket).size() == 2);
+        assertThat(mailsForTicket(ticket)).extracting(TicketDigestTest::subject).containsOnly("Your request #" + ticket + ": 3 updates, now Solved");
+        assertThat(textOf(mailsForTicket(ticket).get(1))).contains("3. ").contains("It is now Solved.");
     }
 
     @Test
@@ -288,6 +312,16 @@ class TicketDigestTest {
     }
 
     // --- helpers ---
+
+    /** The operator API as the local profile's demo operator. */
+    private String operatorGet(String path) throws Exception {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .header("Accept", "application/json")
+                .header("Authorization", OPERATOR)
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return response.body();
+    }
 
     private String newTicket() {
         return String.valueOf(TICKETS.incrementAndGet());
