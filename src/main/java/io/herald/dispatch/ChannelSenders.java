@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.config.DeliverySettings;
 import io.herald.config.PerChannelSettings;
+import io.herald.digest.DigestMessages;
 import io.herald.identity.Customer;
 import io.herald.identity.CustomerDirectory;
 import io.herald.ledger.DeliveryLedger;
@@ -81,10 +82,12 @@ public class ChannelSenders {
     private final long dueCheckMs;
     private final long claimIntervalMs;
     private final Duration lease;
+    private final DigestMessages digests;
 
     public ChannelSenders(DeliveryLedger ledger, CustomerDirectory directory, NotificationCatalog catalog,
                           ObjectMapper json, HeraldMetrics metrics, DeliverySettings settings, PerChannelSettings channels,
-                          Suppressions suppressions) {
+                          Suppressions suppressions, DigestMessages digests) {
+        this.digests = digests;
         this.suppressions = suppressions;
         this.ledger = ledger;
         this.directory = directory;
@@ -195,7 +198,8 @@ public class ChannelSenders {
     /** Sets up a claimed delivery's exchange as its channel route expects it (the notification, its ledger id, the customer). */
     public void resume(Exchange exchange) throws IOException {
         Due due = exchange.getMessage().getBody(Due.class);
-        exchange.setProperty(DispatchPlanner.NOTIFICATION, json.readValue(due.canonical(), CanonicalNotification.class));
+        exchange.setProperty(DispatchPlanner.NOTIFICATION, digests.carrying(due.notificationId(),   // a digest's events (io.herald.digest)
+                json.readValue(due.canonical(), CanonicalNotification.class)));
         exchange.setProperty(DispatchPlanner.NOTIFICATION_ID, due.notificationId());
         exchange.setProperty(ChannelDelivery.DELIVERY_ID, due.deliveryId());
         if (due.customer() != null) {

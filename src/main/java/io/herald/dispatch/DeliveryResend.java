@@ -7,6 +7,7 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.config.DeliverySettings;
+import io.herald.digest.DigestMessages;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.notification.CanonicalNotification;
 import org.apache.camel.ProducerTemplate;
@@ -49,9 +50,11 @@ public class DeliveryResend {
     private final ProducerTemplate camel;
     private final ObjectMapper json;
     private final Duration guard;
+    private final DigestMessages digests;
 
     public DeliveryResend(JdbcTemplate jdbc, DeliveryLedger ledger, ProducerTemplate camel, ObjectMapper json,
-                          DeliverySettings delivery) {
+                          DeliverySettings delivery, DigestMessages digests) {
+        this.digests = digests;
         this.jdbc = jdbc;
         this.ledger = ledger;
         this.camel = camel;
@@ -74,7 +77,8 @@ public class DeliveryResend {
                 .orElseThrow(() -> new NotResendable(alreadyResent(deliveryId), false));
         ledger.attempt(deliveryId, "RESEND", null, "resend " + resendId + " requested by " + requestedBy
                 + (comment == null || comment.isBlank() ? "" : ": " + comment));
-        CanonicalNotification notification = json.readValue(row.get("canonical").toString(), CanonicalNotification.class);
+        CanonicalNotification notification = digests.carrying(((Number) row.get("notification_id")).longValue(),   // a digest's events
+                json.readValue(row.get("canonical").toString(), CanonicalNotification.class));
         camel.send("direct:deliver-" + row.get("channel"), exchange -> {
             exchange.setProperty(DispatchPlanner.NOTIFICATION, notification);
             exchange.setProperty(DispatchPlanner.NOTIFICATION_ID, ((Number) row.get("notification_id")).longValue());

@@ -11,6 +11,7 @@ import java.util.Set;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.approval.Approvals;
+import io.herald.digest.CustomerDigests;
 import io.herald.identity.Customer;
 import io.herald.identity.CustomerDirectory;
 import io.herald.ledger.DeliveryLedger;
@@ -56,10 +57,12 @@ public class DispatchPlanner {
     private final ProducerTemplate producer;
     private final Approvals approvals;
     private final AppointmentReminders reminders;
+    private final CustomerDigests digests;
 
     public DispatchPlanner(ObjectMapper json, NotificationCatalog catalog, JdbcTemplate jdbc, CustomerDirectory directory,
                            DeliveryLedger ledger, NotificationLedger notifications, ChannelSenders senders, CamelContext camel, ProducerTemplate producer,
-                           Approvals approvals, AppointmentReminders reminders) {
+                           Approvals approvals, AppointmentReminders reminders, CustomerDigests digests) {
+        this.digests = digests;
         this.approvals = approvals;
         this.reminders = reminders;
         this.json = json;
@@ -107,6 +110,7 @@ public class DispatchPlanner {
         List<DeliveryLedger.Queued> queued = new ArrayList<>();
         List<Exchange> digestWaits = new ArrayList<>();
         List<Approvals.Hold> held = new ArrayList<>();
+        List<CustomerDigests.Event> digested = new ArrayList<>();
         Set<String> woken = new LinkedHashSet<>();
         for (Read read : readable) {
             CanonicalNotification notification = read.notification();
@@ -139,6 +143,11 @@ public class DispatchPlanner {
                         ledgerRow.notificationId(), channel, OPS_WEBHOOK.equals(channel) ? null : notification.customerId())).toList()));
                 continue;
             }
+            if (catalog.digest(notification.type()) != null) {   // its customer channels go in its digest (io.herald.digest)
+                digested.add(new CustomerDigests.Event(ledgerRow.notificationId(), notification, channels.stream().filter(c -> !OPS_WEBHOOK.equals(c))
+                        .map(c -> new DeliveryLedger.Queued(ledgerRow.notificationId(), c, notification.customerId())).toList()));
+                channels = channels.contains(OPS_WEBHOOK) ? List.of(OPS_WEBHOOK) : List.of();
+            }
             for (String channel : channels) {
                 if (OPS_WEBHOOK.equals(channel) && !entry.opsEach()) {
                     digestWaits.add(digestWait(notification, ledgerRow));
@@ -152,6 +161,7 @@ public class DispatchPlanner {
         }
         ledger.queue(queued);
         approvals.hold(held);
+        digests.place(digested);
         notifications.markRouted(known.values().stream().map(Known::notificationId).toList());
         for (Exchange wait : digestWaits) {
             producer.send("direct:deliver-ops_digest", wait);

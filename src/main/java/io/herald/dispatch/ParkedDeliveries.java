@@ -10,6 +10,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.herald.config.DeliverySettings;
+import io.herald.digest.DigestMessages;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
@@ -46,11 +47,13 @@ public class ParkedDeliveries {
     private final ObjectMapper json;
     private final List<Duration> delays;
     private final HeraldMetrics metrics;
+    private final DigestMessages digests;
     private final Duration breakerOpen;
     private final int batchSize;
 
     public ParkedDeliveries(DeliveryLedger ledger, NotificationCatalog catalog, JdbcTemplate jdbc, ObjectMapper json,
-                            DeliverySettings settings, HeraldMetrics metrics) {
+                            DeliverySettings settings, HeraldMetrics metrics, DigestMessages digests) {
+        this.digests = digests;
         // herald.delivery.park-delays, .breaker.open-seconds and .parked-batch-size, checked when bound (DeliverySettings)
         this.metrics = metrics;
         this.breakerOpen = Duration.ofSeconds(Math.max(1, settings.breaker().openSeconds()));
@@ -134,7 +137,8 @@ public class ParkedDeliveries {
         Map<String, Object> row = exchange.getMessage().getBody(Map.class);
         long notificationId = ((Number) row.get("notification_id")).longValue();
         String canonical = jdbc.queryForObject("SELECT canonical::text FROM notification WHERE id = ?", String.class, notificationId);
-        exchange.setProperty(DispatchPlanner.NOTIFICATION, json.readValue(canonical, CanonicalNotification.class));
+        exchange.setProperty(DispatchPlanner.NOTIFICATION, digests.carrying(notificationId,   // a digest's events (io.herald.digest)
+                json.readValue(canonical, CanonicalNotification.class)));
         exchange.setProperty(DispatchPlanner.NOTIFICATION_ID, notificationId);
         if (row.get("resend_id") != null) {
             // A parked resend goes out again as that resend, with its own provider key, never the original's.

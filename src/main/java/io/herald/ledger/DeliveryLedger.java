@@ -39,7 +39,8 @@ public class DeliveryLedger {
     static final Set<String> SETTLED = Set.of("SENDING", "SENT", "DELIVERED", "BOUNCED", "SKIPPED", "FAILED", "DISMISSED", "UNCERTAIN",
             "UNDELIVERED", "COMPLAINED",   // receipts (issue 13)
             "AWAITING_APPROVAL", "REJECTED", "EXPIRED",   // approval before send (issue 16): sent only once approved
-            "SCHEDULED", "HELD", "CANCELLED");   // time-aware sends (issue 14): sent only once released
+            "SCHEDULED", "HELD", "CANCELLED",   // time-aware sends (issue 14): sent only once released
+            "DIGESTED");   // customer digests (issue 14): carried by the message of another notification (io.herald.digest)
     /**
      * States a delivery waits in without being due, released to PENDING or ended by the one owner of each: AWAITING_APPROVAL
      * (io.herald.approval.Approvals), SCHEDULED (io.herald.schedule.ScheduledSends: quiet hours, reminders, digests), HELD
@@ -766,6 +767,32 @@ public class DeliveryLedger {
             statement.setString(4, heldState);
             statement.setString(5, state);
             statement.setString(6, reason);
+            return statement;
+        });
+    }
+
+    /**
+     * Customer digests (io.herald.digest): the deliveries dispatch would have queued are recorded DIGESTED instead, final:
+     * another notification's message carries them, which the reason names. A row already there (the notification read
+     * again) stays as it is. Returns the rows added.
+     */
+    public int carriedByDigest(List<Queued> deliveries, String reason) {
+        if (deliveries.isEmpty()) {
+            return 0;
+        }
+        return jdbc.update(con -> {
+            PreparedStatement statement = con.prepareStatement("""
+                    WITH carried AS (INSERT INTO delivery (notification_id, channel, state, customer_id, reason)
+                                     SELECT q.notification_id, q.channel, 'DIGESTED', q.customer_id, ?
+                                     FROM unnest(?::bigint[], ?::varchar[], ?::varchar[]) WITH ORDINALITY AS q(notification_id, channel, customer_id, n)
+                                     ORDER BY q.n
+                                     ON CONFLICT (notification_id, channel) DO NOTHING RETURNING id)
+                    INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, 'DIGESTED', ? FROM carried""");
+            statement.setString(1, reason);
+            statement.setArray(2, con.createArrayOf("bigint", deliveries.stream().map(Queued::notificationId).toArray()));
+            statement.setArray(3, con.createArrayOf("varchar", deliveries.stream().map(Queued::channel).toArray()));
+            statement.setArray(4, con.createArrayOf("varchar", deliveries.stream().map(Queued::customerId).toArray()));
+            statement.setString(5, reason);
             return statement;
         });
     }

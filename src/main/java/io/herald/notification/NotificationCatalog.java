@@ -145,6 +145,7 @@ public class NotificationCatalog {
     private final Map<String, Entry> entries;
     private final Map<String, Set<String>> ticketNotes;
     private final Map<String, Reminders> reminders;
+    private final Map<String, Digest> digests;
 
     @Autowired
     public NotificationCatalog(HeraldSettings settings) {
@@ -156,6 +157,7 @@ public class NotificationCatalog {
         this.entries = load(this.file);
         this.ticketNotes = ticketNotes(this.file);
         this.reminders = reminders(this.file, this.entries.keySet());
+        this.digests = digests(this.file, this.entries);
     }
 
     /** The reminders a type books, moves or cancels (reminders:), or null when it has none. */
@@ -253,6 +255,72 @@ public class NotificationCatalog {
                     plan.of(), plan.appointment()));
         });
         return Map.copyOf(all);
+    }
+
+    /**
+     * digest: {window: PT2M, key: ticketId}: the type's notifications for one customer and one value of data.&lt;key&gt;
+     * (or refs.&lt;key&gt;) arriving within {@code window} of the first become one message, sent when the window closes
+     * (io.herald.digest).
+     */
+    public record Digest(Duration window, String key) {
+    }
+
+    /** The type's digest window, or null when each notification goes out on its own (the default). */
+    public Digest digest(String type) {
+        return digests.get(type);
+    }
+
+    /**
+     * digest per type: absent (none) or {window: &lt;ISO-8601 duration&gt;, key: &lt;data field&gt;}. The window is shorter than
+     * the type's send window (the digest must still be worth sending when it goes out); not with approval (each
+     * notification is decided by a person) and not for a type that only posts to the ops webhook (it has its own
+     * digests, ops: digest). Read after {@link #load}, which checked the rest of the file.
+     */
+    private static Map<String, Digest> digests(Path file, Map<String, Entry> entries) {
+        Map<String, Digest> digests = new LinkedHashMap<>();
+        String usage = "must be {window: <ISO-8601 duration>, key: <data field>}, e.g. {window: PT2M, key: ticketId}";
+        ((Map<?, ?>) ((Map<?, ?>) readYaml(file)).get("notifications")).forEach((name, value) -> {
+            String key = "notifications." + name + ".digest";
+            Object setting = ((Map<?, ?>) value).get("digest");
+            if (setting == null) {
+                return;
+            }
+            if (!(setting instanceof Map<?, ?> digest)) {
+                throw invalid(file, key, usage + "; was " + setting);
+            }
+            for (Object part : digest.keySet()) {
+                if (!Set.of("window", "key").contains(String.valueOf(part))) {
+                    throw invalid(file, key + "." + part, "is not a setting of digest; " + usage);
+                }
+            }
+            Entry entry = entries.get(String.valueOf(name));
+            if (text(digest.get("window")) == null) {
+                throw invalid(file, key + ".window", "is required: how long after the first notification the digest is sent (e.g. PT2M)");
+            }
+            Duration window;
+            try {
+                window = Duration.parse(text(digest.get("window")));
+            } catch (DateTimeParseException e) {
+                throw invalid(file, key + ".window", "must be an ISO-8601 duration such as PT2M, was '" + digest.get("window") + "'");
+            }
+            if (window.compareTo(Duration.ofSeconds(1)) < 0 || window.compareTo(entry.window()) >= 0) {
+                throw invalid(file, key + ".window", "must be at least PT1S and shorter than the type's window (" + entry.window()
+                        + "), so the digest is still worth sending when it goes out; was " + window);
+            }
+            String field = text(digest.get("key"));
+            if (field == null || !field.matches("[A-Za-z][A-Za-z0-9_]*")) {
+                throw invalid(file, key + ".key", "is required: the data field the events are grouped by (e.g. ticketId), was "
+                        + digest.get("key"));
+            }
+            if (entry.approval() != null) {
+                throw invalid(file, key, "cannot be used with approval: each notification of the type waits for a person's decision");
+            }
+            if (entry.channels().stream().allMatch("ops_webhook"::equals)) {
+                throw invalid(file, key, "needs a customer channel: the ops webhook has digests of its own (ops: digest)");
+            }
+            digests.put(String.valueOf(name), new Digest(window, field));
+        });
+        return Map.copyOf(digests);
     }
 
     /**

@@ -20,6 +20,11 @@ public final class MovableClock extends Clock {
         this.now = new AtomicReference<>(start);
     }
 
+    /** Starting at the real time now. */
+    public MovableClock() {
+        this(Instant.now());
+    }
+
     /** Time is now {@code instant} (it may go back: only the test's own Herald reads this clock). */
     public void set(Instant instant) {
         now.set(instant);
