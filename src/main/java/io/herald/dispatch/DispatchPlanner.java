@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -18,6 +19,8 @@ import io.herald.ledger.NotificationLedger;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.InvalidNotification;
 import io.herald.notification.NotificationCatalog;
+import io.herald.schedule.QuietHours;
+import io.herald.schedule.SupersedingEvents;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
@@ -54,11 +57,15 @@ public class DispatchPlanner {
     private final CamelContext camel;
     private final ProducerTemplate producer;
     private final Approvals approvals;
+    private final QuietHours quietHours;
+    private final SupersedingEvents superseding;
 
     public DispatchPlanner(ObjectMapper json, NotificationCatalog catalog, JdbcTemplate jdbc, CustomerDirectory directory,
                            DeliveryLedger ledger, NotificationLedger notifications, ChannelSenders senders, CamelContext camel, ProducerTemplate producer,
-                           Approvals approvals) {
+                           Approvals approvals, QuietHours quietHours, SupersedingEvents superseding) {
         this.approvals = approvals;
+        this.quietHours = quietHours;
+        this.superseding = superseding;
         this.json = json;
         this.catalog = catalog;
         this.jdbc = jdbc;
@@ -104,6 +111,8 @@ public class DispatchPlanner {
         List<DeliveryLedger.Queued> queued = new ArrayList<>();
         List<Exchange> digestWaits = new ArrayList<>();
         List<Approvals.Hold> held = new ArrayList<>();
+        List<QuietHours.Held> quiet = new ArrayList<>();
+        List<CanonicalNotification> routed = new ArrayList<>();
         Set<String> woken = new LinkedHashSet<>();
         for (Read read : readable) {
             CanonicalNotification notification = read.notification();
@@ -120,6 +129,7 @@ public class DispatchPlanner {
                 deadLetters.add(new DeadLetter(read.raw(), e));
                 continue;
             }
+            routed.add(notification);   // what it supersedes is cancelled even while it awaits approval itself
             List<String> channels = entry.firstSuccess() ? entry.channels().subList(0, 1) : entry.channels();
             String approvalRule = Approvals.holdReason(entry, notification);
             if (approvalRule != null) {   // held AWAITING_APPROVAL: the same deliveries, queued only once approved (io.herald.approval)
@@ -127,8 +137,13 @@ public class DispatchPlanner {
                         ledgerRow.notificationId(), channel, OPS_WEBHOOK.equals(channel) ? null : notification.customerId())).toList()));
                 continue;
             }
+            // Inside its category's quiet hours for this customer: the customer channels wait until they end (io.herald.schedule).
+            Optional<QuietHours.Wait> wait = quietHours.waitFor(entry, notification, ledgerRow.customer());
+            List<DeliveryLedger.Queued> waiting = new ArrayList<>();
             for (String channel : channels) {
-                if (OPS_WEBHOOK.equals(channel) && !entry.opsEach()) {
+                if (wait.isPresent() && !OPS_WEBHOOK.equals(channel)) {
+                    waiting.add(new DeliveryLedger.Queued(ledgerRow.notificationId(), channel, notification.customerId()));
+                } else if (OPS_WEBHOOK.equals(channel) && !entry.opsEach()) {
                     digestWaits.add(digestWait(notification, ledgerRow));
                 } else {
                     // The ops webhook goes to the internal team, not the customer: no per-customer order to keep there.
@@ -137,9 +152,12 @@ public class DispatchPlanner {
                     woken.add(channel);
                 }
             }
+            wait.filter(w -> !waiting.isEmpty()).ifPresent(w -> quiet.add(w.of(ledgerRow.notificationId(), waiting)));
         }
         ledger.queue(queued);
         approvals.hold(held);
+        quietHours.hold(quiet);
+        superseding.cancelSuperseded(routed);   // after the holds: a batch with the notice and what supersedes it cancels it
         notifications.markRouted(known.values().stream().map(Known::notificationId).toList());
         for (Exchange wait : digestWaits) {
             producer.send("direct:deliver-ops_digest", wait);

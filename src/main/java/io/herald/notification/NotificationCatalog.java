@@ -95,6 +95,8 @@ public class NotificationCatalog {
     private final Path file;
     private final Map<String, Entry> entries;
     private final Map<String, Set<String>> ticketNotes;
+    private final Map<String, Category> categories;
+    private final Map<String, CancelledBy> cancelledBy;
 
     @Autowired
     public NotificationCatalog(HeraldSettings settings) {
@@ -105,6 +107,39 @@ public class NotificationCatalog {
         this.file = Path.of(file);
         this.entries = load(this.file);
         this.ticketNotes = ticketNotes(this.file);
+        Map<?, ?> root = root(this.file);
+        this.categories = Category.load(this.file, root, entries.values().stream().map(Entry::category).collect(java.util.stream.Collectors.toSet()));
+        this.cancelledBy = CancelledBy.load(this.file, (Map<?, ?>) root.get("notifications"));
+    }
+
+    /** The category's timing rules (top-level categories: quiet hours, high-priority); empty when it has none. */
+    public java.util.Optional<Category> category(String name) {
+        return java.util.Optional.ofNullable(categories.get(name));
+    }
+
+    /** What cancels a waiting notification of this type (cancelled-by); empty when nothing but an operator does. */
+    public java.util.Optional<CancelledBy> cancelledBy(String type) {
+        return java.util.Optional.ofNullable(cancelledBy.get(type));
+    }
+
+    /** The types a notification of this type cancels while they wait, with their rule (type -> cancelled-by). */
+    public Map<String, CancelledBy> cancelledWhen(String type) {
+        Map<String, CancelledBy> cancelled = new LinkedHashMap<>();
+        cancelledBy.forEach((waiting, rule) -> {
+            if (rule.types().contains(type)) {
+                cancelled.put(waiting, rule);
+            }
+        });
+        return cancelled;
+    }
+
+    /** The file as YAML, after {@link #load} checked it. */
+    private static Map<?, ?> root(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            return (Map<?, ?>) new Yaml().load(in);
+        } catch (IOException e) {
+            throw new IllegalStateException("Notification catalog " + file + " cannot be read: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -287,7 +322,7 @@ public class NotificationCatalog {
         return value == null || String.valueOf(value).isBlank() ? null : String.valueOf(value);
     }
 
-    private static IllegalStateException invalid(Path file, String key, String problem) {
+    static IllegalStateException invalid(Path file, String key, String problem) {
         return new IllegalStateException("Notification catalog " + file + ": key '" + key + "' " + problem);
     }
 }
