@@ -22,7 +22,9 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.ledger.DeliveryLedger;
 import io.herald.local.EmbeddedInfrastructure;
+import io.herald.schedule.ScheduledSends;
 import io.herald.testsupport.Browser;
 import io.herald.testsupport.MovableClock;
 import io.herald.testsupport.OwnHerald;
@@ -83,6 +85,8 @@ class QuietHoursTest {
     int port;
     @Autowired
     JdbcTemplate jdbc;
+    @Autowired
+    ScheduledSends scheduledSends;
 
     @TestConfiguration
     static class Time {
@@ -285,6 +289,28 @@ class QuietHoursTest {
                 .containsEntry("action", "SEND_NOW").containsEntry("comment", "customer asked on the phone");
         assertThat(ids(list(OPERATOR, "customer=" + berlin))).isEmpty();
         assertThat(mailsFor(paid)).isEmpty();
+
+        // A HELD one (a late message whose type's policy is hold: no time of its own) is listed first and dismissed.
+        String heldKey = "billing:invoice.paid:in_qhheld" + run;
+        long held = jdbc.queryForObject("""
+                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical)
+                VALUES (?, 'billing', ?, 'billing.invoice_paid', ?, 'ROUTED', '{}'::jsonb) RETURNING id""", Long.class,
+                heldKey, "evt_qhheld" + run, london);
+        scheduledSends.schedule(List.of(new ScheduledSends.Schedule(held, null, "late: held for an operator to send or dismiss", null,
+                List.of(new DeliveryLedger.Queued(held, "email", london)))));
+        JsonNode londonList = list(OPERATOR, "customer=" + london);
+        assertThat(ids(londonList)).containsExactly(held, londonId);
+        assertThat(londonList.get(0).get("state").asText()).isEqualTo("HELD");
+        assertThat(londonList.get(0).get("fireAt").isNull()).isTrue();
+        assertThat(as(OPERATOR, "GET", "/console/scheduled?customer=" + london, null).body())
+                .contains("when an operator decides", "/console/scheduled/" + held + "/cancel", ">Dismiss<");
+        HttpResponse<String> dismissed = as(OPERATOR, "POST", "/api/scheduled/" + held + "/cancel", "{\"comment\": \"customer already called\"}");
+        assertThat(dismissed.statusCode()).as(dismissed.body()).isEqualTo(200);
+        assertThat(JSON.readTree(dismissed.body()).get("state").asText()).isEqualTo("DISMISSED");
+        assertThat(delivery(heldKey, "email")).containsEntry("state", "DISMISSED")
+                .containsEntry("reason", "dismissed by operator: customer already called; not sent");
+        assertThat(jdbc.queryForObject("SELECT action FROM operator_action WHERE target = 'scheduled_send' AND target_id = ?", String.class, held))
+                .isEqualTo("DISMISS");
     }
 
     @Test
