@@ -149,6 +149,13 @@ class QuietHoursRulesTest {
         assertRefused(cancelledBy("{types: [billing.payment_failed], match: invoiceId}"), "names the type itself");
     }
 
+    @Test
+    void aDefaultTimeZoneThatIsNoZoneStopsStartupNamingTheKey() {
+        assertThatThrownBy(() -> settings("Europe/Londres")).hasMessage("herald.scheduling.default-time-zone must be a time zone id such as"
+                + " Europe/London or UTC, was 'Europe/Londres'");
+        assertThat(settings(" Europe/London ").defaultZone()).isEqualTo(ZoneId.of("Europe/London"));
+    }
+
     // --- helpers ---
 
     private static ZonedDateTime at(String local) {
