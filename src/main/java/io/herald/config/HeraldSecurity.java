@@ -126,6 +126,8 @@ public class HeraldSecurity {
                 .requestMatchers("/actuator/**", "/console/config").hasRole("ADMIN")
                 .requestMatchers(HttpMethod.POST, "/console/approvals/*/*", "/api/approvals/*/*").hasRole("APPROVER")   // issue 16
                 .requestMatchers(HttpMethod.GET, "/api/approvals").hasRole("VIEWER")   // recipients masked for viewers
+                .requestMatchers(HttpMethod.GET, "/api/scheduled").hasRole("VIEWER")   // issue 14: reasons masked for viewers
+                .requestMatchers(HttpMethod.POST, "/console/scheduled/*/*", "/api/scheduled/*/*").hasRole("OPERATOR")   // cancel, send now
                 .requestMatchers(HttpMethod.DELETE, "/api/customers/*").hasRole("ADMIN")        // erasure (issue 16)
                 .requestMatchers(HttpMethod.POST, "/console/customers/*/erase").hasRole("ADMIN")
                 .requestMatchers(HttpMethod.GET, "/console", "/console/**").hasRole("VIEWER")

@@ -1,6 +1,8 @@
 package io.herald.config;
 
+import java.time.DateTimeException;
 import java.time.Duration;
+import java.time.ZoneId;
 
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
@@ -16,16 +18,34 @@ import org.springframework.validation.annotation.Validated;
  * @param threads           scheduled sends fired at once per instance (a firing only queues the deliveries)
  * @param heartbeatInterval how often an instance marks the sends it is firing as alive; one that stopped (kill -9) for four
  *                          intervals has its sends fired again by another instance (once: the firing is a conditional update)
+ * @param defaultTimeZone   the time zone quiet hours are judged in for a customer whose own is unknown (not in the directory,
+ *                          or a zone id Java does not know), e.g. Europe/London
  */
 @Validated
 @ConfigurationProperties("herald.scheduling")
 public record SchedulingSettings(@NotNull @DefaultValue("PT2S") Duration pollInterval,
                                  @Positive @DefaultValue("2") int threads,
-                                 @NotNull @DefaultValue("PT30S") Duration heartbeatInterval) {
+                                 @NotNull @DefaultValue("PT30S") Duration heartbeatInterval,
+                                 @NotNull @DefaultValue("UTC") String defaultTimeZone) {
 
     public SchedulingSettings {
         positive(pollInterval, "herald.scheduling.poll-interval", "PT2S");
         positive(heartbeatInterval, "herald.scheduling.heartbeat-interval", "PT30S");
+        zone(defaultTimeZone);
+    }
+
+    /** {@link #defaultTimeZone} as a zone. */
+    public ZoneId defaultZone() {
+        return zone(defaultTimeZone);
+    }
+
+    private static ZoneId zone(String id) {
+        try {
+            return id == null ? ZoneId.of("UTC") : ZoneId.of(id.strip());
+        } catch (DateTimeException e) {
+            throw new IllegalArgumentException("herald.scheduling.default-time-zone must be a time zone id such as Europe/London or UTC,"
+                    + " was '" + id + "'");
+        }
     }
 
     private static void positive(Duration value, String key, String example) {

@@ -33,6 +33,9 @@ public class NotificationTimeline {
                        String rawPayload, String canonical) {
     }
 
+    private static final java.time.format.DateTimeFormatter UTC_MINUTE =
+            java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(java.time.ZoneOffset.UTC);
+
     private final JdbcTemplate jdbc;
     private final AuditTrail audit;
     private final ViewerMasking masking;
@@ -92,6 +95,7 @@ public class NotificationTimeline {
                 timeline.add(new Entry(delivery.updatedAt(), delivery.channel(), delivery.state(), delivery.reason(), null));
             }
         }
+        scheduledSend(notificationId, timeline, masked);
         receiptHistory(notificationId, (String) n.get("customer_id"), received, timeline, masked);
         ticketNotes(notificationId, timeline, masked);
         for (AuditTrail.Action action : audit.forNotification(notificationId)) {
@@ -99,7 +103,9 @@ public class NotificationTimeline {
                 continue;   // shown with the quarantine history
             }
             String channel = deliveries.stream().filter(d -> d.id() == action.targetId()).map(Delivery::channel).findFirst().orElse(null);
-            String who = action.target().equals("approval") ? "Approval: " : "Operator: ";   // approve, reject, expire (issue 16)
+            String who = action.target().equals("approval") ? "Approval: "   // approve, reject, expire (issue 16)
+                    : action.target().equals("scheduled_send") && "Herald".equals(action.actor()) ? "Herald: "   // a superseding event cancelled it
+                    : "Operator: ";
             timeline.add(new Entry(action.actedAt(), channel, who + action.action(), actionDetail(action, masked), action.actor()));
         }
         timeline.sort(Comparator.comparing(Entry::at, Comparator.nullsFirst(Comparator.naturalOrder())));
@@ -109,6 +115,20 @@ public class NotificationTimeline {
                 instant(n.get("window_deadline")), duplicates,
                 deliveries, timeline, masking.payload((String) n.get("raw_payload"), masked),
                 masking.payload((String) n.get("canonical"), masked)));
+    }
+
+    /**
+     * Issue 14: when the notification started to wait (scheduled until a time, or held for an operator) and why; what ended
+     * the wait is in its deliveries' attempts (FIRED, MOVED, RELEASED, CANCELLED, DISMISSED) and, for a person's or a
+     * superseding event's decision, in the audit trail.
+     */
+    private void scheduledSend(long notificationId, List<Entry> timeline, boolean masked) {
+        jdbc.query("SELECT created_at, fire_at, reason FROM scheduled_send WHERE notification_id = ?", row -> {
+            Timestamp fireAt = row.getTimestamp("fire_at");
+            timeline.add(new Entry(row.getTimestamp("created_at").toInstant(), null,
+                    fireAt == null ? "Held for an operator" : "Scheduled for " + UTC_MINUTE.format(fireAt.toInstant()),
+                    masked(row.getString("reason"), masked), null));
+        }, notificationId);
     }
 
     /**

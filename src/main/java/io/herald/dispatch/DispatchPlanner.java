@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -20,6 +21,8 @@ import io.herald.notification.CanonicalNotification;
 import io.herald.notification.InvalidNotification;
 import io.herald.notification.NotificationCatalog;
 import io.herald.schedule.AppointmentReminders;
+import io.herald.schedule.QuietHours;
+import io.herald.schedule.SupersedingEvents;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
@@ -58,13 +61,18 @@ public class DispatchPlanner {
     private final Approvals approvals;
     private final AppointmentReminders reminders;
     private final CustomerDigests digests;
+    private final QuietHours quietHours;
+    private final SupersedingEvents superseding;
 
     public DispatchPlanner(ObjectMapper json, NotificationCatalog catalog, JdbcTemplate jdbc, CustomerDirectory directory,
                            DeliveryLedger ledger, NotificationLedger notifications, ChannelSenders senders, CamelContext camel, ProducerTemplate producer,
-                           Approvals approvals, AppointmentReminders reminders, CustomerDigests digests) {
+                           Approvals approvals, AppointmentReminders reminders, CustomerDigests digests, QuietHours quietHours,
+                           SupersedingEvents superseding) {
         this.digests = digests;
         this.approvals = approvals;
         this.reminders = reminders;
+        this.quietHours = quietHours;
+        this.superseding = superseding;
         this.json = json;
         this.catalog = catalog;
         this.jdbc = jdbc;
@@ -111,6 +119,8 @@ public class DispatchPlanner {
         List<Exchange> digestWaits = new ArrayList<>();
         List<Approvals.Hold> held = new ArrayList<>();
         List<CustomerDigests.Event> digested = new ArrayList<>();
+        List<QuietHours.Held> quiet = new ArrayList<>();
+        List<CanonicalNotification> routed = new ArrayList<>();
         Set<String> woken = new LinkedHashSet<>();
         for (Read read : readable) {
             CanonicalNotification notification = read.notification();
@@ -127,6 +137,7 @@ public class DispatchPlanner {
                 deadLetters.add(new DeadLetter(read.raw(), e));
                 continue;
             }
+            routed.add(notification);   // what it supersedes is cancelled even while it awaits approval itself
             List<String> channels = entry.firstSuccess() ? entry.channels().subList(0, 1) : entry.channels();
             try {   // appointment reminders booked, moved or cancelled; a confirmation for a started appointment is not sent (io.herald.schedule)
                 if (reminders.dispatch(notification, ledgerRow.notificationId(), channels.stream().map(channel -> new DeliveryLedger.Queued(
@@ -148,8 +159,13 @@ public class DispatchPlanner {
                         .map(c -> new DeliveryLedger.Queued(ledgerRow.notificationId(), c, notification.customerId())).toList()));
                 channels = channels.contains(OPS_WEBHOOK) ? List.of(OPS_WEBHOOK) : List.of();
             }
+            // Inside its category's quiet hours for this customer: the customer channels wait until they end (io.herald.schedule).
+            Optional<QuietHours.Wait> wait = quietHours.waitFor(entry, notification, ledgerRow.customer());
+            List<DeliveryLedger.Queued> waiting = new ArrayList<>();
             for (String channel : channels) {
-                if (OPS_WEBHOOK.equals(channel) && !entry.opsEach()) {
+                if (wait.isPresent() && !OPS_WEBHOOK.equals(channel)) {
+                    waiting.add(new DeliveryLedger.Queued(ledgerRow.notificationId(), channel, notification.customerId()));
+                } else if (OPS_WEBHOOK.equals(channel) && !entry.opsEach()) {
                     digestWaits.add(digestWait(notification, ledgerRow));
                 } else {
                     // The ops webhook goes to the internal team, not the customer: no per-customer order to keep there.
@@ -158,10 +174,13 @@ public class DispatchPlanner {
                     woken.add(channel);
                 }
             }
+            wait.filter(w -> !waiting.isEmpty()).ifPresent(w -> quiet.add(w.of(ledgerRow.notificationId(), waiting)));
         }
         ledger.queue(queued);
         approvals.hold(held);
         digests.place(digested);
+        quietHours.hold(quiet);
+        superseding.cancelSuperseded(routed);   // after the holds: a batch with the notice and what supersedes it cancels it
         notifications.markRouted(known.values().stream().map(Known::notificationId).toList());
         for (Exchange wait : digestWaits) {
             producer.send("direct:deliver-ops_digest", wait);

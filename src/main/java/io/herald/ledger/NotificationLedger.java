@@ -176,4 +176,11 @@ public class NotificationLedger {
         });
     }
 
+    /**
+     * Herald itself made the notification wait (quiet hours): its send window counts from the end of the wait, so the
+     * deadline moves to {@code deadline} if that is later. Never earlier; safe to run again.
+     */
+    public void postponeDeadline(long notificationId, Instant deadline) {
+        jdbc.update("UPDATE notification SET window_deadline = GREATEST(window_deadline, ?) WHERE id = ?", Timestamp.from(deadline), notificationId);
+    }
 }

@@ -146,6 +146,8 @@ public class NotificationCatalog {
     private final Map<String, Set<String>> ticketNotes;
     private final Map<String, Reminders> reminders;
     private final Map<String, Digest> digests;
+    private final Map<String, Category> categories;
+    private final Map<String, CancelledBy> cancelledBy;
 
     @Autowired
     public NotificationCatalog(HeraldSettings settings) {
@@ -158,7 +160,32 @@ public class NotificationCatalog {
         this.ticketNotes = ticketNotes(this.file);
         this.reminders = reminders(this.file, this.entries.keySet());
         this.digests = digests(this.file, this.entries);
+        Map<?, ?> root = (Map<?, ?>) readYaml(this.file);
+        this.categories = Category.load(this.file, root, entries.values().stream().map(Entry::category).collect(java.util.stream.Collectors.toSet()));
+        this.cancelledBy = CancelledBy.load(this.file, (Map<?, ?>) root.get("notifications"));
     }
+
+    /** The category's timing rules (top-level categories: quiet hours, high-priority); empty when it has none. */
+    public java.util.Optional<Category> category(String name) {
+        return java.util.Optional.ofNullable(categories.get(name));
+    }
+
+    /** What cancels a waiting notification of this type (cancelled-by); empty when nothing but an operator does. */
+    public java.util.Optional<CancelledBy> cancelledBy(String type) {
+        return java.util.Optional.ofNullable(cancelledBy.get(type));
+    }
+
+    /** The types a notification of this type cancels while they wait, with their rule (type -> cancelled-by). */
+    public Map<String, CancelledBy> cancelledWhen(String type) {
+        Map<String, CancelledBy> cancelled = new LinkedHashMap<>();
+        cancelledBy.forEach((waiting, rule) -> {
+            if (rule.types().contains(type)) {
+                cancelled.put(waiting, rule);
+            }
+        });
+        return cancelled;
+    }
+
 
     /** The reminders a type books, moves or cancels (reminders:), or null when it has none. */
     public Reminders reminders(String type) {
@@ -512,7 +539,7 @@ public class NotificationCatalog {
         }
     }
 
-    private static IllegalStateException invalid(Path file, String key, String problem) {
+    static IllegalStateException invalid(Path file, String key, String problem) {
         return new IllegalStateException("Notification catalog " + file + ": key '" + key + "' " + problem);
     }
 }

@@ -18,7 +18,8 @@ public final class OpsEachCatalog {
 
     public static Path file() {
         try {
-            String shipped = Files.readString(Path.of("config", "catalog.yaml"));
+            // Without quiet hours: the shared context's tests send at once, whatever the hour they run at.
+            String shipped = WithoutQuietHours.of(Files.readString(Path.of("config", "catalog.yaml")));
             if (!shipped.contains("ops: digest")) {
                 throw new IllegalStateException("config/catalog.yaml has no 'ops: digest' entry to turn into 'ops: each'");
             }

@@ -1,0 +1,142 @@
+package io.herald.schedule;
+
+import java.time.Clock;
+import java.time.DateTimeException;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalTime;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Optional;
+
+import io.herald.config.SchedulingSettings;
+import io.herald.identity.Customer;
+import io.herald.ledger.DeliveryLedger;
+import io.herald.ledger.NotificationLedger;
+import io.herald.notification.CanonicalNotification;
+import io.herald.notification.Category;
+import io.herald.notification.NotificationCatalog;
+import org.springframework.stereotype.Component;
+
+/**
+ * Quiet hours (issue 14 point 4): whether a notification dispatched now reaches its customer inside its category's quiet
+ * hours (config/catalog.yaml, categories.&lt;category&gt;.quiet-hours), judged in the customer's time zone (unknown or
+ * invalid: herald.scheduling.default-time-zone), and if so until when it waits. A high-priority notification goes at once
+ * unless its category says {@code high-priority: hold}. The customer channels wait SCHEDULED (ScheduledSends) until the
+ * quiet hours end, which is that local time on the day they end, whatever the clocks did overnight; the ops webhook (the
+ * internal team) is not held. Herald chose the delay, so the type's send window counts from the end of the wait.
+ */
+@Component
+public class QuietHours {
+
+    private static final DateTimeFormatter UTC_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(ZoneOffset.UTC);
+
+    /** Why and until when a notification waits: the end of the quiet hours, the reason in words, what a cancelling event names. */
+    public record Wait(Instant until, String reason, String matchKey, Instant deadline) {
+
+        /** The wait of one notification's customer deliveries. */
+        public Held of(long notificationId, List<DeliveryLedger.Queued> deliveries) {
+            return new Held(new ScheduledSends.Schedule(notificationId, until, reason, matchKey, deliveries), deadline);
+        }
+    }
+
+    /** A notification held for its quiet hours, and its send-window deadline counted from the end of the wait. */
+    public record Held(ScheduledSends.Schedule send, Instant deadline) {
+    }
+
+    private final NotificationCatalog catalog;
+    private final SchedulingSettings settings;
+    private final ScheduledSends scheduled;
+    private final NotificationLedger notifications;
+    private final Clock clock;
+
+    public QuietHours(NotificationCatalog catalog, SchedulingSettings settings, ScheduledSends scheduled, NotificationLedger notifications,
+                      Clock clock) {
+        this.catalog = catalog;
+        this.settings = settings;
+        this.scheduled = scheduled;
+        this.notifications = notifications;
+        this.clock = clock;
+    }
+
+    /** When this notification, dispatched now, falls in its category's quiet hours for this customer (null: not in the directory). */
+    public Optional<Wait> waitFor(NotificationCatalog.Entry entry, CanonicalNotification notification, Customer customer) {
+        Optional<Category> category = catalog.category(entry.category()).filter(Category::hasQuietHours);
+        if (category.isEmpty()) {
+            return Optional.empty();
+        }
+        Category quiet = category.get();
+        String priority = notification.priority() == null ? entry.priority() : notification.priority();
+        boolean high = "high".equals(priority);
+        if (high && !quiet.holdsHighPriority()) {
+            return Optional.empty();
+        }
+        String zoneProblem = zoneProblem(customer);
+        ZoneId zone = zoneProblem == null ? ZoneId.of(customer.timeZone().strip()) : settings.defaultZone();
+        Instant now = clock.instant();
+        Optional<ZonedDateTime> end = end(quiet.quietFrom(), quiet.quietUntil(), now.atZone(zone));
+        if (end.isEmpty()) {
+            return Optional.empty();
+        }
+        Instant until = end.get().toInstant();
+        String reason = "quiet hours " + quiet.quietHours() + " in " + zone.getId() + (zoneProblem == null ? "" : " (" + zoneProblem + ")")
+                + " for " + entry.category() + " notifications" + (high ? ", high priority included (high-priority: hold)" : "")
+                + ": held until " + quiet.quietUntil() + " local time on " + end.get().toLocalDate() + " (" + UTC_TIME.format(until) + ")";
+        String matchKey = catalog.cancelledBy(notification.type()).map(rule -> rule.matchKey(notification)).orElse(null);
+        return Optional.of(new Wait(until, reason, matchKey, until.plus(entry.window())));
+    }
+
+    /** Holds them: their customer deliveries wait SCHEDULED until the quiet hours end, their send windows counted from then. */
+    public void hold(List<Held> held) {
+        if (held.isEmpty()) {
+            return;
+        }
+        scheduled.schedule(held.stream().map(Held::send).toList());
+        held.forEach(h -> notifications.postponeDeadline(h.send().notificationId(), h.deadline()));
+    }
+
+    /**
+     * The end of the quiet hours [from, until) that {@code now} is in, in now's zone; empty when it is not in them. A range
+     * with from after until crosses midnight (21:00-08:00). The end is until's local time on its day: on a day the clocks
+     * change it is still 08:00 on the wall (a time the change skips moves forward by the gap, as the clocks do).
+     */
+    static Optional<ZonedDateTime> end(LocalTime from, LocalTime until, ZonedDateTime now) {
+        LocalTime time = now.toLocalTime();
+        LocalDate day = now.toLocalDate();
+        boolean crossesMidnight = from.isAfter(until);
+        LocalDate endDay;
+        if (!crossesMidnight) {
+            if (time.isBefore(from) || !time.isBefore(until)) {
+                return Optional.empty();
+            }
+            endDay = day;
+        } else if (!time.isBefore(from)) {
+            endDay = day.plusDays(1);   // evening: they end tomorrow morning
+        } else if (time.isBefore(until)) {
+            endDay = day;               // small hours: they end this morning
+        } else {
+            return Optional.empty();
+        }
+        return Optional.of(ZonedDateTime.of(endDay, until, now.getZone()));
+    }
+
+    /** Why the customer's own time zone cannot be used, in words; null when it can. */
+    private static String zoneProblem(Customer customer) {
+        String fallback = "herald.scheduling.default-time-zone";
+        if (customer == null) {
+            return "the customer is not in the directory: " + fallback;
+        }
+        if (customer.timeZone() == null || customer.timeZone().isBlank()) {
+            return "the customer has no time zone: " + fallback;
+        }
+        try {
+            ZoneId.of(customer.timeZone().strip());
+            return null;
+        } catch (DateTimeException e) {
+            return "the customer's time zone '" + customer.timeZone() + "' is not a time zone: " + fallback;
+        }
+    }
+}

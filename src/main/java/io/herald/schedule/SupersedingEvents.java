@@ -1,0 +1,58 @@
+package io.herald.schedule;
+
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Map;
+
+import io.herald.notification.CancelledBy;
+import io.herald.notification.CanonicalNotification;
+import io.herald.notification.NotificationCatalog;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+/**
+ * A newer event that makes a waiting notification pointless (issue 14 point 4; catalog key cancelled-by): when a
+ * notification of a cancelling type is dispatched (e.g. billing.invoice_paid), the SCHEDULED notifications of the types
+ * it cancels (billing.payment_failed held for quiet hours) that name the same thing (invoice:in_123) are cancelled with
+ * the reason, never sent (ScheduledSends.cancelMatching, audited as Herald). Safe to run again: a cancelled one stays so.
+ */
+@Component
+public class SupersedingEvents {
+
+    private static final Logger log = LoggerFactory.getLogger(SupersedingEvents.class);
+    private static final DateTimeFormatter UTC_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(ZoneOffset.UTC);
+
+    private final NotificationCatalog catalog;
+    private final ScheduledSends scheduled;
+
+    public SupersedingEvents(NotificationCatalog catalog, ScheduledSends scheduled) {
+        this.catalog = catalog;
+        this.scheduled = scheduled;
+    }
+
+    /** Cancels what these dispatched notifications supersede; returns the notifications cancelled. */
+    public List<Long> cancelSuperseded(List<CanonicalNotification> dispatched) {
+        List<Long> cancelled = new java.util.ArrayList<>();
+        for (CanonicalNotification newer : dispatched) {
+            for (Map.Entry<String, CancelledBy> rule : catalog.cancelledWhen(newer.type()).entrySet()) {
+                String matchKey = rule.getValue().matchKey(newer);
+                if (matchKey == null) {
+                    continue;   // it names no invoice (appointment, ...): nothing to match
+                }
+                String waitingType = rule.getKey();
+                String reason = "superseded: " + newer.type() + " for " + rule.getValue().what() + " " + matchKey.substring(matchKey.indexOf(':') + 1)
+                        + (newer.occurredAt() == null ? "" : " (occurred " + UTC_TIME.format(newer.occurredAt()) + ", " + newer.source()
+                        + " event " + newer.sourceEventId() + ")") + " makes the waiting " + waitingType + " pointless: cancelled, not sent"
+                        + " (config/catalog.yaml: notifications." + waitingType + ".cancelled-by)";
+                List<Long> ids = scheduled.cancelMatching(matchKey, List.of(waitingType), reason);
+                if (!ids.isEmpty()) {
+                    log.info("{} {} cancelled the waiting {} {}", newer.type(), matchKey, waitingType, ids);
+                }
+                cancelled.addAll(ids);
+            }
+        }
+        return cancelled;
+    }
+}
