@@ -18,6 +18,7 @@ import io.herald.ledger.NotificationLedger;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.InvalidNotification;
 import io.herald.notification.NotificationCatalog;
+import io.herald.ops.LateMessages;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
@@ -54,11 +55,13 @@ public class DispatchPlanner {
     private final CamelContext camel;
     private final ProducerTemplate producer;
     private final Approvals approvals;
+    private final LateMessages lateMessages;
 
     public DispatchPlanner(ObjectMapper json, NotificationCatalog catalog, JdbcTemplate jdbc, CustomerDirectory directory,
                            DeliveryLedger ledger, NotificationLedger notifications, ChannelSenders senders, CamelContext camel, ProducerTemplate producer,
-                           Approvals approvals) {
+                           Approvals approvals, LateMessages lateMessages) {
         this.approvals = approvals;
+        this.lateMessages = lateMessages;
         this.json = json;
         this.catalog = catalog;
         this.jdbc = jdbc;
@@ -121,6 +124,9 @@ public class DispatchPlanner {
                 continue;
             }
             List<String> channels = entry.firstSuccess() ? entry.channels().subList(0, 1) : entry.channels();
+            if (lateMessages.stoppedAtDispatch(notification, ledgerRow.notificationId(), channels)) {
+                continue;   // already late: dropped (EXPIRED) or held for an operator, per its type's late policy
+            }
             String approvalRule = Approvals.holdReason(entry, notification);
             if (approvalRule != null) {   // held AWAITING_APPROVAL: the same deliveries, queued only once approved (io.herald.approval)
                 held.add(new Approvals.Hold(ledgerRow.notificationId(), approvalRule, channels.stream().map(channel -> new DeliveryLedger.Queued(
