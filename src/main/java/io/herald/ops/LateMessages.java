@@ -65,7 +65,7 @@ public class LateMessages {
      */
     public String lateness(CanonicalNotification notification, Instant now) {
         LatePolicy policy = catalog.latePolicy(notification.type());
-        if (policy.sendsLate() || notification.occurredAt() == null) {
+        if (policy.sendsLate()) {
             return null;
         }
         NotificationCatalog.Entry entry = catalog.entry(notification.type());
@@ -75,7 +75,7 @@ public class LateMessages {
             return notification.type() + " names a time that has passed (data." + policy.validUntil() + " " + WHEN.format(validUntil)
                     + "; valid-until, late: " + policy.late() + "), so it would read as if that time were still to come; " + waiting;
         }
-        if (!now.isBefore(notification.occurredAt().plus(entry.window()))) {
+        if (notification.occurredAt() != null && !now.isBefore(notification.occurredAt().plus(entry.window()))) {
             return notification.type() + " is only worth sending within " + FailureGroups.human(entry.window()) + " of the event (window "
                     + entry.window() + ", late: " + policy.late() + "); the event happened at " + WHEN.format(notification.occurredAt())
                     + ", " + waiting;
