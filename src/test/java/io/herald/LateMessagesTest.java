@@ -258,6 +258,7 @@ class LateMessagesTest {
     @Test
     void aLateMessageOfAHoldTypeWaitsForAnOperatorWhoSendsOneAndDismissesAnother() throws Exception {
         String customer = customer("held");
+        double heldBefore = metrics().value("herald_late_messages_total", "channel", "email", "policy", "hold", "type", "billing.charge_refunded");
         Instant occurred = Instant.now().minus(Duration.ofDays(2)).truncatedTo(ChronoUnit.SECONDS);
         String toSend = refund(customer, occurred);
         String toDismiss = refund(customer, occurred);
@@ -271,6 +272,8 @@ class LateMessagesTest {
             assertThat(scheduledSends.find(notificationId(key)).orElseThrow().state()).isEqualTo("HELD");
         }
         assertThat(mailsFor(toSend)).isEmpty();
+        assertThat(metrics().value("herald_late_messages_total", "channel", "email", "policy", "hold", "type", "billing.charge_refunded")
+                - heldBefore).isEqualTo(2.0);
         // The operators are told, once for the group.
         String group = "billing.charge_refunded by Email held for an operator - too late to send by itself (config/catalog.yaml late: hold)";
         await().atMost(Duration.ofSeconds(30)).until(() -> !OpsAlerts.accepted(infra.providers(), group).isEmpty());

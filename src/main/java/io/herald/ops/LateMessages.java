@@ -102,8 +102,9 @@ public class LateMessages {
             }
         } else {
             scheduledSends.schedule(List.of(new ScheduledSends.Schedule(notificationId, null, held(lateness), null, deliveries)));
-            ledger.markLate(notificationId);
-            channels.forEach(channel -> metrics.lateMessage(notification.type(), channel, policy));
+            if (ledger.markLate(notificationId) > 0) {   // 0: held already (the notification read again), counted then
+                channels.forEach(channel -> metrics.lateMessage(notification.type(), channel, policy));
+            }
         }
         log.info("Notification {} ({}) not queued, late: {}", notificationId, notification.type(), policy);
         return true;
