@@ -285,8 +285,9 @@ class CutOffCallsTest {
             }
             Path copy = Path.of("target", "test-catalog-every-channel.yaml").toAbsolutePath();
             Files.createDirectories(copy.getParent());
-            Files.writeString(copy, shipped.replace(firstSuccess, firstSuccess.replace("    strategy: first-success\n", ""))
-                    .replace("ops: digest", "ops: each"));
+            // Its events are the 2025-dated samples: sent late, as before the late-message policy (LateSentCatalog).
+            Files.writeString(copy, io.herald.testsupport.LateSentCatalog.of(shipped.replace(firstSuccess,
+                    firstSuccess.replace("    strategy: first-success\n", "")).replace("ops: digest", "ops: each")));
             return copy;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -196,7 +196,7 @@ class OpsDigestTest {
         List<String> keys = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             String unique = "d" + run + "x" + (++counter);
-            byte[] body = Samples.paymentFailed(unique).getBytes(StandardCharsets.UTF_8);
+            byte[] body = Samples.paymentFailedNow(unique).getBytes(StandardCharsets.UTF_8);
             HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/webhooks/billing"))
                     .header("Content-Type", "application/json")
                     .header("Stripe-Signature", Signatures.stripe(Instant.now().getEpochSecond(), body, "local-demo-billing-secret"))

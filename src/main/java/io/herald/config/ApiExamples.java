@@ -72,7 +72,10 @@ public final class ApiExamples {
                        "reason": "SMS provider rejected +155…0123: not a mobile number; permanent, not retried",
                        "since": "2026-11-21T10:00:03Z"}],
              "receipts": [{"channel": "email", "delivered": 1830, "bounced": 12, "undelivered": 3, "complained": 1},
-                          {"channel": "sms", "delivered": 911, "bounced": 0, "undelivered": 7, "complained": 0}]}""";
+                          {"channel": "sms", "delivered": 911, "bounced": 0, "undelivered": 7, "complained": 0}],
+             "lateDropped": 2, "lateDroppedByType": [{"key": "billing.payment_failed / email", "count": 1},
+                                                     {"key": "billing.payment_failed / sms", "count": 1}],
+             "lateHeld": 0, "lateHeldByType": []}""";
     public static final String WEEKLY_CSV = """
             section,key,count
             week,2026-W47 (2026-11-16T00:00:00Z to 2026-11-23T00:00:00Z),

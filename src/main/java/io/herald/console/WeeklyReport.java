@@ -20,9 +20,12 @@ import org.springframework.stereotype.Component;
 /**
  * The weekly exception review for one ISO week (UTC): failures by reason, source, channel and type;
  * how long they took to resolve; deliveries that missed their send window; duplicates suppressed;
- * what the providers reported (delivered, bounced, undelivered, complained per channel); and what is still open. Resolved failures are told apart: delivered after all (retried or resent), re-driven
+ * what the providers reported (delivered, bounced, undelivered, complained per channel); late messages their type's late
+ * policy stopped (dropped: EXPIRED, not sent; held for an operator); and what is still open. Resolved failures are told apart: delivered after all (retried or resent), re-driven
  * (a quarantined event), or dismissed by an operator (closed, the customer got nothing). A failure is a delivery that became FAILED or UNCERTAIN, or a source
- * event quarantined, during the week.
+ * event quarantined, during the week. A late message dropped by its policy is not a failure (nothing went wrong: the
+ * catalog says such a message is not worth sending late), so it is counted apart, by type and channel; a delivery that
+ * EXPIRED because nobody approved it in time (issue 16) is neither (its reason says so, and it is alerted).
  */
 @Component
 public class WeeklyReport {
@@ -46,7 +49,8 @@ public class WeeklyReport {
                          List<Count> byChannel, List<Count> byType, long resolved, long resolvedByDelivery, long resolvedByRedrive,
                          long dismissed, String medianTimeToResolution,
                          String p90TimeToResolution, String maxTimeToResolution, long windowMisses, List<Count> windowMissesByType,
-                         long duplicatesSuppressed, long openItems, List<OpenItem> open, List<ReceiptCounts> receipts) {
+                         long duplicatesSuppressed, long openItems, List<OpenItem> open, List<ReceiptCounts> receipts,
+                         long lateDropped, List<Count> lateDroppedByType, long lateHeld, List<Count> lateHeldByType) {
 
         /** The same report with every reason passed through a mask (a viewer's copy: no email or phone in it). */
         public Report masked(java.util.function.UnaryOperator<String> mask) {
@@ -54,7 +58,7 @@ public class WeeklyReport {
                     bySource, byChannel, byType, resolved, resolvedByDelivery, resolvedByRedrive, dismissed, medianTimeToResolution,
                     p90TimeToResolution, maxTimeToResolution, windowMisses, windowMissesByType, duplicatesSuppressed, openItems,
                     open.stream().map(o -> new OpenItem(o.kind(), o.id(), o.notificationId(), o.state(), mask.apply(o.reason()), o.since()))
-                            .toList(), receipts);
+                            .toList(), receipts, lateDropped, lateDroppedByType, lateHeld, lateHeldByType);
         }
     }
 
@@ -122,6 +126,14 @@ public class WeeklyReport {
         List<Count> windowMisses = counts("""
                 SELECT n.type || ' / ' || d.channel AS key, count(*) AS count FROM delivery d JOIN notification n ON n.id = d.notification_id
                 WHERE d.window_missed_at >= ? AND d.window_missed_at < ? GROUP BY 1 ORDER BY 2 DESC, 1""", f, t);
+        // Stopped by the late policy during the week (delivery.late_at): dropped ones ended EXPIRED; held ones waited HELD for
+        // an operator (and may have been sent or dismissed since).
+        List<Count> lateDropped = counts("""
+                SELECT n.type || ' / ' || d.channel AS key, count(*) AS count FROM delivery d JOIN notification n ON n.id = d.notification_id
+                WHERE d.late_at >= ? AND d.late_at < ? AND d.state = 'EXPIRED' GROUP BY 1 ORDER BY 2 DESC, 1""", f, t);
+        List<Count> lateHeld = counts("""
+                SELECT n.type || ' / ' || d.channel AS key, count(*) AS count FROM delivery d JOIN notification n ON n.id = d.notification_id
+                WHERE d.late_at >= ? AND d.late_at < ? AND d.state <> 'EXPIRED' GROUP BY 1 ORDER BY 2 DESC, 1""", f, t);
         long duplicates = jdbc.queryForObject("SELECT coalesce(sum(duplicates_suppressed), 0) FROM notification"
                 + " WHERE received_at >= ? AND received_at < ?", Long.class, f, t);
         List<OpenItem> open = jdbc.query("""
@@ -138,7 +150,8 @@ public class WeeklyReport {
                 group(failures, "channel"), group(failures, "type"), resolutions.size(), resolvedBy(failures, "delivered"),
                 resolvedBy(failures, "redriven"), resolvedBy(failures, "dismissed"), percentile(resolutions, 50),
                 percentile(resolutions, 90), resolutions.isEmpty() ? "–" : human(resolutions.get(resolutions.size() - 1)),
-                windowMisses.stream().mapToLong(Count::count).sum(), windowMisses, duplicates, open.size(), open, receipts(f, t));
+                windowMisses.stream().mapToLong(Count::count).sum(), windowMisses, duplicates, open.size(), open, receipts(f, t),
+                lateDropped.stream().mapToLong(Count::count).sum(), lateDropped, lateHeld.stream().mapToLong(Count::count).sum(), lateHeld);
     }
 
     /** Receipts received during the week, per channel: distinct deliveries per reported state (unmatched receipts left out). */

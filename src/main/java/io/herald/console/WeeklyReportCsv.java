@@ -36,6 +36,10 @@ public class WeeklyReportCsv {
         line(csv, "time to resolution", "max", report.maxTimeToResolution());
         line(csv, "window misses", "total", String.valueOf(report.windowMisses()));
         counts(csv, "window misses by type / channel", report.windowMissesByType());
+        line(csv, "late messages not sent (late: drop)", "total", String.valueOf(report.lateDropped()));
+        counts(csv, "late messages not sent by type / channel", report.lateDroppedByType());
+        line(csv, "late messages held for an operator (late: hold)", "total", String.valueOf(report.lateHeld()));
+        counts(csv, "late messages held by type / channel", report.lateHeldByType());
         line(csv, "duplicates suppressed", "total", String.valueOf(report.duplicatesSuppressed()));
         for (WeeklyReport.ReceiptCounts receipts : report.receipts()) {
             line(csv, "receipts " + receipts.channel(), "delivered", String.valueOf(receipts.delivered()));

@@ -14,6 +14,7 @@ import io.herald.logging.Masking;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
 import io.herald.ops.HeraldMetrics;
+import io.herald.ops.LateMessages;
 import io.herald.ops.SendWindows;
 import io.herald.receipts.Suppressions;
 import org.apache.camel.Exchange;
@@ -25,7 +26,8 @@ import org.springframework.stereotype.Component;
  * The bookkeeping every channel route shares around its provider call: honour the strategy, the
  * customer's preferences and consent, find the address in the directory, render the channel's
  * templates, claim the ledger row for the send (a settled one is never sent again), and record the
- * outcome with the provider's message id. Skips are recorded with their reason, not as failures.
+ * outcome with the provider's message id. A delivery that became late while it waited is stopped by its type's late
+ * policy (LateMessages) before anything is rendered. Skips are recorded with their reason, not as failures.
  */
 @Component
 public class ChannelDelivery {
@@ -63,10 +65,12 @@ public class ChannelDelivery {
     private final HeraldMetrics metrics;
     private final SendWindows sendWindows;
     private final Suppressions suppressions;
+    private final LateMessages lateMessages;
 
     public ChannelDelivery(DeliveryLedger ledger, CustomerDirectory directory, NotificationCatalog catalog,
                            TemplateRenderer templates, ObjectMapper json, HeraldMetrics metrics, SendWindows sendWindows,
-                           Suppressions suppressions) {
+                           Suppressions suppressions, LateMessages lateMessages) {
+        this.lateMessages = lateMessages;
         this.ledger = ledger;
         this.directory = directory;
         this.catalog = catalog;
@@ -100,6 +104,14 @@ public class ChannelDelivery {
                 exchange.getProperty(SUPPRESSION, String.class));
         if (notSending != null) {
             recordNotSent(exchange, notificationId, channel, notSending, resend);
+            return;
+        }
+        // It may have become late while it waited (queued, parked, scheduled): its type's late policy decides (not a resend:
+        // an operator asked for that one).
+        String stoppedLate = resend ? null : lateMessages.beforeSending(notification, notificationId, channel);
+        if (stoppedLate != null) {
+            exchange.setProperty(DELIVERY_ID, ledger.open(notificationId, channel).id());
+            exchange.setProperty(SKIP, stoppedLate);
             return;
         }
         Recipients.Address address = Recipients.of(channel, customer);

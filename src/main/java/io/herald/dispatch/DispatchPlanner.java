@@ -23,6 +23,7 @@ import io.herald.notification.NotificationCatalog;
 import io.herald.schedule.AppointmentReminders;
 import io.herald.schedule.QuietHours;
 import io.herald.schedule.SupersedingEvents;
+import io.herald.ops.LateMessages;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
@@ -63,16 +64,18 @@ public class DispatchPlanner {
     private final CustomerDigests digests;
     private final QuietHours quietHours;
     private final SupersedingEvents superseding;
+    private final LateMessages lateMessages;
 
     public DispatchPlanner(ObjectMapper json, NotificationCatalog catalog, JdbcTemplate jdbc, CustomerDirectory directory,
                            DeliveryLedger ledger, NotificationLedger notifications, ChannelSenders senders, CamelContext camel, ProducerTemplate producer,
                            Approvals approvals, AppointmentReminders reminders, CustomerDigests digests, QuietHours quietHours,
-                           SupersedingEvents superseding) {
+                           SupersedingEvents superseding, LateMessages lateMessages) {
         this.digests = digests;
         this.approvals = approvals;
         this.reminders = reminders;
         this.quietHours = quietHours;
         this.superseding = superseding;
+        this.lateMessages = lateMessages;
         this.json = json;
         this.catalog = catalog;
         this.jdbc = jdbc;
@@ -147,6 +150,9 @@ public class DispatchPlanner {
             } catch (InvalidNotification e) {
                 deadLetters.add(new DeadLetter(read.raw(), e));
                 continue;
+            }
+            if (lateMessages.stoppedAtDispatch(notification, ledgerRow.notificationId(), channels)) {
+                continue;   // already late: dropped (EXPIRED) or held for an operator, per its type's late policy
             }
             String approvalRule = Approvals.holdReason(entry, notification);
             if (approvalRule != null) {   // held AWAITING_APPROVAL: the same deliveries, queued only once approved (io.herald.approval)

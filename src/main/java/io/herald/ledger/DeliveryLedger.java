@@ -797,6 +797,59 @@ public class DeliveryLedger {
         });
     }
 
+    /**
+     * The late-message policy (io.herald.ops.LateMessages), at dispatch: the notification is already too late and its type's
+     * policy is drop, so the deliveries dispatch would have queued are recorded EXPIRED at once (late_at set), never sent, with
+     * the reason and an attempt each. A row already there stays as it is. Returns the channels it ended.
+     */
+    public List<String> expireBeforeQueued(List<Queued> deliveries, String reason) {
+        if (deliveries.isEmpty()) {
+            return List.of();
+        }
+        Long[] notifications = deliveries.stream().map(Queued::notificationId).toArray(Long[]::new);
+        String[] channels = deliveries.stream().map(Queued::channel).toArray(String[]::new);
+        String[] customers = deliveries.stream().map(Queued::customerId).toArray(String[]::new);
+        return jdbc.query(con -> {
+            PreparedStatement statement = con.prepareStatement("""
+                    WITH ended AS (INSERT INTO delivery (notification_id, channel, state, customer_id, reason, late_at)
+                                   SELECT q.notification_id, q.channel, 'EXPIRED', q.customer_id, ?, now()
+                                   FROM unnest(?::bigint[], ?::varchar[], ?::varchar[]) WITH ORDINALITY AS q(notification_id, channel, customer_id, n)
+                                   ORDER BY q.n
+                                   ON CONFLICT (notification_id, channel) DO NOTHING RETURNING id, channel),
+                         noted AS (INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, 'EXPIRED', ? FROM ended)
+                    SELECT channel FROM ended""");
+            statement.setString(1, reason);
+            statement.setArray(2, con.createArrayOf("bigint", notifications));
+            statement.setArray(3, con.createArrayOf("varchar", channels));
+            statement.setArray(4, con.createArrayOf("varchar", customers));
+            statement.setString(5, reason);
+            return statement;
+        }, (row, n) -> row.getString(1));
+    }
+
+    /**
+     * The late-message policy, just before a send or in the send-window sweep: a delivery still waiting to be sent (queued,
+     * retrying, parked; not claimed by an attempt) that has become too late ends EXPIRED (policy drop) or waits HELD for an
+     * operator (policy hold; io.herald.schedule.ScheduledSends owns the HELD notification), with late_at, the reason and an
+     * attempt. False when it was no longer waiting (sent, settled or being sent meanwhile).
+     */
+    public boolean stopLate(long notificationId, String channel, String state, String reason) {
+        if (!"EXPIRED".equals(state) && !"HELD".equals(state)) {
+            throw new IllegalArgumentException("a late delivery is stopped EXPIRED or HELD, not " + state);
+        }
+        return jdbc.update("""
+                WITH stopped AS (UPDATE delivery SET state = ?, reason = ?, late_at = now(), next_attempt_at = NULL, updated_at = now()
+                                 WHERE notification_id = ? AND channel = ? AND state IN ('PENDING', 'RETRYING', 'PARKED')
+                                   AND claim_token IS NULL RETURNING id)
+                INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, ?, ? FROM stopped""",
+                state, reason, notificationId, channel, state, reason) == 1;
+    }
+
+    /** The notification's HELD deliveries were held because they were late (dispatch's hold creates them HELD): late_at. */
+    public int markLate(long notificationId) {
+        return jdbc.update("UPDATE delivery SET late_at = now() WHERE notification_id = ? AND state = 'HELD' AND late_at IS NULL", notificationId);
+    }
+
     /** An attempt on each of the notification's deliveries held in {@code heldState}, saying what happened to them (e.g. MOVED). */
     public int noteHeld(long notificationId, String heldState, String outcome, String reason) {
         requireHeldState(heldState);

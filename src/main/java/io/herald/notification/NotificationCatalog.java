@@ -25,8 +25,8 @@ import org.yaml.snakeyaml.Yaml;
 
 /**
  * The notification catalog (config/catalog.yaml): which notification types exist, their
- * customer-facing category, priority, channels, strategy, templates and send window. Read at startup; a broken catalog stops
- * startup with the file and the key at fault.
+ * customer-facing category, priority, channels, strategy, templates and send window, and what happens to a message that is
+ * late ({@link LatePolicy}). Read at startup; a broken catalog stops startup with the file and the key at fault.
  */
 @Component
 public class NotificationCatalog {
@@ -141,6 +141,24 @@ public class NotificationCatalog {
         }
     }
 
+    /** The late-message policies (late:) a type may have. */
+    public static final List<String> LATE_POLICIES = List.of("send", "drop", "hold");
+    private static final Pattern FIELD_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
+    /**
+     * What happens to a message that is late (issue 14 point 5): past its type's window, or past the time its data names in
+     * {@code validUntil} (e.g. data.nextPaymentAttempt: "we will try again on ..." must not go out once that time passed).
+     * late: send (the default) sends it anyway, flagged as a window miss; drop ends it EXPIRED, not sent; hold keeps it HELD
+     * until an operator sends or dismisses it. validUntil null: only the window counts.
+     */
+    public record LatePolicy(String late, String validUntil) {
+        public static final LatePolicy SEND = new LatePolicy("send", null);
+
+        public boolean sendsLate() {
+            return "send".equals(late);
+        }
+    }
+
     private final Path file;
     private final Map<String, Entry> entries;
     private final Map<String, Set<String>> ticketNotes;
@@ -148,6 +166,7 @@ public class NotificationCatalog {
     private final Map<String, Digest> digests;
     private final Map<String, Category> categories;
     private final Map<String, CancelledBy> cancelledBy;
+    private final Map<String, LatePolicy> latePolicies;
 
     @Autowired
     public NotificationCatalog(HeraldSettings settings) {
@@ -163,6 +182,7 @@ public class NotificationCatalog {
         Map<?, ?> root = (Map<?, ?>) readYaml(this.file);
         this.categories = Category.load(this.file, root, entries.values().stream().map(Entry::category).collect(java.util.stream.Collectors.toSet()));
         this.cancelledBy = CancelledBy.load(this.file, (Map<?, ?>) root.get("notifications"));
+        this.latePolicies = latePolicies(this.file);
     }
 
     /** The category's timing rules (top-level categories: quiet hours, high-priority); empty when it has none. */
@@ -349,6 +369,50 @@ public class NotificationCatalog {
         });
         return Map.copyOf(digests);
     }
+
+
+    /** The type's late-message policy (late, valid-until); late: send without valid-until when the catalog says nothing. */
+    public LatePolicy latePolicy(String type) {
+        return latePolicies.getOrDefault(type, LatePolicy.SEND);
+    }
+
+    /**
+     * late and valid-until per type, checked: late one of {@link #LATE_POLICIES}; valid-until a data field name, and only with
+     * late: drop or hold (with send, a message past that time would go out as if it were still to come); late: hold with an
+     * ops_webhook posted in digests is refused (the digest would post before the operator decided). Read after {@link #load}.
+     */
+    private static Map<String, LatePolicy> latePolicies(Path file) {
+        Map<String, LatePolicy> policies = new LinkedHashMap<>();
+        ((Map<?, ?>) ((Map<?, ?>) readYaml(file)).get("notifications")).forEach((name, value) -> {
+            Map<?, ?> settings = (Map<?, ?>) value;
+            String key = "notifications." + name;
+            Object lateSetting = settings.get("late");
+            String late = text(lateSetting) == null ? "send" : text(lateSetting).strip();
+            if (!LATE_POLICIES.contains(late)) {
+                throw invalid(file, key + ".late", "must be one of " + LATE_POLICIES + " (what happens to a message past its window:"
+                        + " sent late and flagged, not sent (EXPIRED), or held for an operator), was '" + lateSetting + "'");
+            }
+            String validUntil = text(settings.get("valid-until"));
+            if (validUntil != null && !FIELD_NAME.matcher(validUntil.strip()).matches()) {
+                throw invalid(file, key + ".valid-until", "must name one field of the notification's data holding an ISO-8601 time"
+                        + " (e.g. nextPaymentAttempt), was '" + validUntil + "'");
+            }
+            if (validUntil != null && "send".equals(late)) {
+                throw invalid(file, key + ".valid-until", "needs late: drop or late: hold: with late: send a message past data."
+                        + validUntil.strip() + " would go out as if that time were still to come");
+            }
+            if ("hold".equals(late) && settings.get("channels") instanceof List<?> channels && channels.contains("ops_webhook")
+                    && !"each".equals(text(settings.get("ops")))) {
+                throw invalid(file, key + ".ops", "must be 'each' for a type with late: hold: a digest would post the ops webhook"
+                        + " before the operator decided");
+            }
+            if (!"send".equals(late) || validUntil != null) {
+                policies.put(String.valueOf(name), new LatePolicy(late, validUntil == null ? null : validUntil.strip()));
+            }
+        });
+        return Map.copyOf(policies);
+    }
+
 
     /**
      * ticket-notes: the delivery outcomes (states, e.g. SENT, BOUNCED) of this type that get a private note on the

@@ -195,16 +195,23 @@ public class FailureAlerts {
 
     private List<FailureRow> deliveries() {
         return jdbc.query("""
-                SELECT d.id, d.notification_id, d.channel, d.state, d.reason, d.updated_at, d.window_missed_at, d.sent_at,
+                SELECT d.id, d.notification_id, d.channel, d.state, d.reason, d.updated_at, d.window_missed_at, d.sent_at, d.late_at,
                        n.type, n.occurred_at, n.window_deadline
                 FROM delivery d JOIN notification n ON n.id = d.notification_id
-                WHERE d.alerted_at IS NULL AND (d.state IN ('FAILED', 'UNCERTAIN', 'EXPIRED') OR d.window_missed_at IS NOT NULL)
+                WHERE d.alerted_at IS NULL AND (d.state IN ('FAILED', 'UNCERTAIN', 'EXPIRED') OR d.window_missed_at IS NOT NULL
+                                                OR (d.state = 'HELD' AND d.late_at IS NOT NULL))
                 ORDER BY d.id LIMIT ?""", this::delivery, BATCH);
     }
 
     private FailureRow delivery(ResultSet row, int n) throws SQLException {
         String state = row.getString("state");
         boolean failed = "FAILED".equals(state) || "UNCERTAIN".equals(state) || "EXPIRED".equals(state);   // EXPIRED: approval (issue 16)
+        if (row.getTimestamp("late_at") != null && ("EXPIRED".equals(state) || "HELD".equals(state))) {
+            // Stopped by its type's late policy (issue 14): dropped (LATE_DROPPED) or held for an operator (LATE_HELD).
+            return new FailureRow("delivery", row.getLong("id"), "EXPIRED".equals(state) ? "LATE_DROPPED" : "LATE_HELD",
+                    row.getString("channel"), row.getString("type"), row.getLong("notification_id"), row.getString("reason"),
+                    row.getTimestamp("late_at").toInstant(), null, false);
+        }
         Timestamp occurred = row.getTimestamp("occurred_at");
         Timestamp deadline = row.getTimestamp("window_deadline");
         Duration window = occurred == null || deadline == null ? null : Duration.between(occurred.toInstant(), deadline.toInstant());

@@ -67,6 +67,14 @@ public class FailureGroups {
                     + " not sent - nobody approved or rejected it in time (herald.approvals.expire-after); issue it again at the source if"
                     + " it must still go out", "delivery", example, links.notification(row.notificationId()),
                     links.notification(row.notificationId()), 1, row.at(), row.at());
+            case "LATE_DROPPED" -> new FailureGroup(keyOf(row), row.detail() + " by " + channel(row.where())
+                    + " not sent - too late to be worth sending (config/catalog.yaml late: drop); nothing to do unless it must still"
+                    + " go out: then issue it again at the source", "delivery", example, links.notification(row.notificationId()),
+                    links.notification(row.notificationId()), 1, row.at(), row.at());
+            case "LATE_HELD" -> new FailureGroup(keyOf(row), row.detail() + " by " + channel(row.where())
+                    + " held for an operator - too late to send by itself (config/catalog.yaml late: hold); send it or dismiss it"
+                    + " from the console", "delivery", example, links.notification(row.notificationId()),
+                    links.notification(row.notificationId()), 1, row.at(), row.at());
             case "QUARANTINED" -> new FailureGroup(keyOf(row), capitalised(row.where()) + " events quarantined at step "
                     + row.detail() + " - they did not become notifications; fix the cause, then re-drive them",
                     "event", example, links.quarantined(row.id()),
@@ -82,6 +90,7 @@ public class FailureGroups {
             case "FAILED" -> "FAILED|" + row.where() + "|" + status(row.reason()) + "|" + reasonClass(row.reason());
             case "UNCERTAIN" -> "UNCERTAIN|" + row.where();
             case "EXPIRED" -> "EXPIRED|" + row.detail() + "|" + row.where();
+            case "LATE_DROPPED", "LATE_HELD" -> row.kind() + "|" + row.detail() + "|" + row.where();
             case "WINDOW" -> "WINDOW|" + row.detail() + "|" + row.where() + "|" + (row.sentLate() ? "late" : "unsent");
             case "QUARANTINED" -> "QUARANTINED|" + row.where() + "|" + row.detail() + "|" + reasonClass(row.reason());
             default -> row.kind() + "|" + row.where() + "|" + reasonClass(row.reason());

@@ -76,6 +76,15 @@ public class HeraldMetrics {
                 .tag("type", type).tag("channel", channel).register(registry).increment();
     }
 
+    /**
+     * The late-message policy stopped a delivery (herald_late_messages_total{type, channel, policy}): policy drop (not sent,
+     * EXPIRED) or hold (held for an operator); counted once per delivery.
+     */
+    public void lateMessage(String type, String channel, String policy) {
+        Counter.builder("herald.late.messages").description("Late deliveries stopped by their type's late policy (drop: not sent; hold: held for an operator)")
+                .tag("type", type).tag("channel", channel).tag("policy", policy).register(registry).increment();
+    }
+
     /** An alert post to the ops webhook: posted, or failed (retried on the next poll). */
     public void alert(String outcome) {
         Counter.builder("herald.alerts").description("Failure alert posts to the ops webhook, per outcome")

@@ -17,7 +17,9 @@ import org.springframework.stereotype.Component;
  * occurrence plus its window. The deadline is stored with the notification when it is created;
  * a delivery that misses it is flagged (delivery.window_missed_at) and counted once, whether it
  * was sent late ({@link #checkSent}) or was still not sent when the deadline passed
- * ({@link #flagMissed}, run by the send-windows route). Flagged deliveries are alerted like failures.
+ * ({@link #flagMissed}, run by the send-windows route). Flagged deliveries are alerted like failures. Whether a late
+ * message goes out at all is its type's late policy ({@link LateMessages}: the send-windows route runs its sweep first); only
+ * those sent late (late: send) or still waiting for another reason are flagged here.
  */
 @Component
 public class SendWindows {

@@ -104,6 +104,29 @@ public class ScheduledSends {
     }
 
     /**
+     * A delivery that became late while it waited to be sent (queued, parked, or queued when its scheduled time came) and
+     * whose type's policy is hold (io.herald.ops.LateMessages): the notification is HELD for an operator (a row added, or a
+     * FIRED one held again: it fired, then waited too long) and this delivery waits HELD with it. Returns the notification's
+     * state after the step: HELD (held now), or the decision already taken (SENT_NOW: an operator said send it, so it is sent;
+     * DISMISSED, CANCELLED), which this step leaves as it is.
+     */
+    public String holdLate(long notificationId, String channel, String reason) {
+        return transaction.execute(status -> {
+            jdbc.update("""
+                    INSERT INTO scheduled_send (notification_id, state, fire_at, reason) VALUES (?, 'HELD', NULL, ?)
+                    ON CONFLICT (notification_id) DO UPDATE SET state = 'HELD', fire_at = NULL, reason = EXCLUDED.reason,
+                           decided_by = NULL, decided_at = NULL, comment = NULL
+                    WHERE scheduled_send.state = 'FIRED'""", notificationId, reason);
+            String state = jdbc.queryForObject("SELECT state FROM scheduled_send WHERE notification_id = ? FOR UPDATE", String.class,
+                    notificationId);
+            if ("HELD".equals(state)) {
+                ledger.stopLate(notificationId, channel, "HELD", reason);
+            }
+            return state;
+        });
+    }
+
+    /**
      * Its time came (the route direct:fire-scheduled-send, called by the timer): SCHEDULED becomes FIRED and its deliveries
      * are queued now. False, doing nothing, when it is no longer scheduled (sent, cancelled, or fired by another instance
      * after a crash) or was moved to a later time (its timer is moved with it).

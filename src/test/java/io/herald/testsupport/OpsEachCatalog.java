@@ -9,7 +9,8 @@ import java.nio.file.Path;
  * config/catalog.yaml with every type's ops webhook posted one per notification (ops: each) instead of
  * in digests, and without customer digests (digest: ...; each notification goes out at once). For the tests whose subject is the per-notification guarantees of an HTTP channel (one
  * ops post per notification with its own Idempotency-Key, across redeliveries, crashes and outages);
- * the digest path has its own test (OpsDigestTest) on the shipped catalog.
+ * the digest path has its own test (OpsDigestTest) on the shipped catalog. Late messages are sent late here, as before the
+ * late-message policy ({@link LateSentCatalog}): the shared tests post the 2025-dated samples as they are.
  */
 public final class OpsEachCatalog {
 
@@ -26,7 +27,7 @@ public final class OpsEachCatalog {
             Path copy = Path.of("target", "test-catalog-ops-each.yaml").toAbsolutePath();
             Files.createDirectories(copy.getParent());
             // Without customer digests too: the shared tests expect a ticket's status mail at once (TicketDigestTest runs them).
-            Files.writeString(copy, shipped.replace("ops: digest", "ops: each").replaceAll("(?m)^    digest: .*\n", ""));
+            Files.writeString(copy, LateSentCatalog.of(shipped.replace("ops: digest", "ops: each").replaceAll("(?m)^    digest: .*\n", "")));
             return copy;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -28,6 +28,17 @@ public final class Samples {
                 .replace("evt_1QxR2mLkdIwHu7ixA1b2C3d4", "evt_test" + unique);
     }
 
+    /**
+     * {@link #paymentFailed(String)} as Stripe would send it now: created now, next payment attempt three days ahead. The
+     * sample itself is from 2025, so under the shipped catalog (billing.payment_failed late: drop, valid-until
+     * nextPaymentAttempt) it is too late to be sent; a test about something else that runs the shipped catalog posts this.
+     */
+    public static String paymentFailedNow(String unique) {
+        long now = java.time.Instant.now().getEpochSecond();
+        return paymentFailed(unique).replace("\"created\": 1763719200", "\"created\": " + now)
+                .replace("\"next_payment_attempt\": 1763978400", "\"next_payment_attempt\": " + (now + 3 * 24 * 3600));
+    }
+
     /** The notification key Herald gives {@link #paymentFailed(String)}'s event (attempt 2 of invoice in_test&lt;unique&gt;). */
     public static String paymentFailedKey(String unique) {
         return "billing:invoice.payment_failed:in_test" + unique + ":attempt-2";

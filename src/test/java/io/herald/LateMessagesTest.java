@@ -1,0 +1,447 @@
+package io.herald;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.stubbing.StubMapping;
+import io.herald.ledger.DeliveryLedger;
+import io.herald.local.EmbeddedInfrastructure;
+import io.herald.schedule.ScheduledSends;
+import io.herald.testsupport.OpsAlerts;
+import io.herald.testsupport.OwnHerald;
+import io.herald.testsupport.Prometheus;
+import io.herald.testsupport.Samples;
+import io.herald.testsupport.Signatures;
+import org.apache.camel.CamelContext;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.ActiveProfiles;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * The late-message policy (issue 14 point 5), end to end on the embedded stack with the shipped catalog
+ * (billing.payment_failed: late: drop, valid-until: nextPaymentAttempt) plus billing.charge_refunded held for an operator
+ * when late (late: hold). Time is not moved: the events say when they happened (Stripe's created, next_payment_attempt),
+ * as a backlog after an outage would. What people observe: no mail and no SMS for a dropped message, its deliveries
+ * EXPIRED with the reason in words, the metric, the weekly review and one alert for the group; a held one waits for an
+ * operator who sends it (the mail arrives, audited) or dismisses it (nothing sent); a type without a policy is still sent
+ * late and flagged.
+ *
+ * <p>Its own Herald (own database, topics, consumer group): the shared test context sends the 2025-dated samples late, as
+ * the tests there expect (LateSentCatalog).
+ */
+@SpringBootTest(classes = HeraldApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ActiveProfiles("local")
+@AutoConfigureObservability(tracing = false)   // metrics are exported (/actuator/prometheus), as in a real run
+@DirtiesContext
+class LateMessagesTest {
+
+    private static final EmbeddedInfrastructure infra = EmbeddedInfrastructure.start();
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String OPERATOR = "operator:operator-demo";
+    private static final String SMS_PATH = "/2010-04-01/Accounts/ACdemo/Messages.json";
+    private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(ZoneOffset.UTC);
+    private static final AtomicInteger PHONES = new AtomicInteger((int) (System.currentTimeMillis() % 50_000));
+
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    JdbcTemplate jdbc;
+    @Autowired
+    ScheduledSends scheduledSends;
+    @Autowired
+    CamelContext camel;
+
+    @DynamicPropertySource
+    static void shippedPolicyAndAHoldType(DynamicPropertyRegistry registry) {
+        OwnHerald.register(registry, infra, "late-messages-test");
+        registry.add("herald.catalog", () -> catalogWithHeldRefunds().toString());
+        // A parked delivery waits for its next attempt (the local profile re-drives within seconds): the window closes first.
+        registry.add("herald.delivery.park-delays", () -> "PT10M");
+    }
+
+    /** The shipped catalog, with billing.charge_refunded held for an operator when late (its window is PT24H). */
+    private static Path catalogWithHeldRefunds() {
+        try {
+            String shipped = Files.readString(Path.of("config", "catalog.yaml"));
+            String entry = "  billing.charge_refunded:\n    category: billing\n    priority: normal\n    channels: [email]\n    window: PT24H\n";
+            assertThat(shipped).contains(entry).contains("late: drop");
+            Path copy = Path.of("target", "test-catalog-late-hold.yaml").toAbsolutePath();
+            Files.createDirectories(copy.getParent());
+            Files.writeString(copy, shipped.replace(entry, entry + "    late: hold\n"));
+            return copy;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void aLatePaymentFailedIsNotSentButExpiredWithItsReasonCountedInTheReviewAndAlertedOnceForTheGroup() throws Exception {
+        // A quiet ops channel: what other tests of this class dropped is alerted already, and no group counts as announced.
+        String group = "billing.payment_failed by Email not sent - too late to be worth sending (config/catalog.yaml late: drop)";
+        quietAlerts();
+        int alertsBefore = OpsAlerts.accepted(infra.providers(), group).size();
+        String customer = customer("late");
+        double droppedEmailsBefore = metrics().value("herald_late_messages_total", "channel", "email", "policy", "drop",
+                "type", "billing.payment_failed");
+        JsonNode weekBefore = weekly();
+        // Two payment failures Stripe sent two hours ago (a backlog after an outage); their window is one hour. The next
+        // payment attempt is still ahead: only the window makes them late.
+        Instant occurred = Instant.now().minus(Duration.ofHours(2)).truncatedTo(ChronoUnit.SECONDS);
+        Instant nextAttempt = Instant.now().plus(Duration.ofDays(3));
+        String first = paymentFailed(customer, occurred, nextAttempt);
+        String second = paymentFailed(customer, occurred, nextAttempt);
+
+        for (String key : List.of(first, second)) {
+            for (String channel : List.of("email", "sms", "ops_webhook")) {
+                Map<String, Object> ended = await().atMost(Duration.ofSeconds(30)).until(() -> delivery(key, channel),
+                        row -> "EXPIRED".equals(row.get("state")));
+                assertThat((String) ended.get("reason")).as(channel).startsWith("not sent: billing.payment_failed is only worth sending"
+                        + " within 1 hour of the event (window PT1H, late: drop); the event happened at " + WHEN.format(occurred)
+                        + ", it was still waiting at ");
+                assertThat(ended.get("late_at")).isNotNull();
+                assertThat(ended.get("sent_at")).isNull();
+                assertThat(attempts(key, channel)).extracting(a -> a.get("outcome")).containsExactly("EXPIRED");
+            }
+        }
+        // Nothing reached the customer or the provider.
+        assertThat(mailsFor(first)).isEmpty();
+        assertThat(mailsFor(second)).isEmpty();
+        assertThat(smsRequests(first)).isEmpty();
+        assertThat(smsRequests(second)).isEmpty();
+
+        // Counted, and shown in the weekly review apart from failures (nothing failed: the catalog says not to send it late).
+        assertThat(metrics().value("herald_late_messages_total", "channel", "email", "policy", "drop", "type", "billing.payment_failed")
+                - droppedEmailsBefore).isEqualTo(2.0);
+        JsonNode weekAfter = weekly();
+        assertThat(count(weekAfter, "lateDroppedByType", "billing.payment_failed / email")
+                - count(weekBefore, "lateDroppedByType", "billing.payment_failed / email")).isEqualTo(2);
+        assertThat(count(weekAfter, "lateDroppedByType", "billing.payment_failed / sms")
+                - count(weekBefore, "lateDroppedByType", "billing.payment_failed / sms")).isEqualTo(2);
+        assertThat(weekAfter.get("lateDropped").asLong() - weekBefore.get("lateDropped").asLong()).isEqualTo(6);
+        assertThat(weekAfter.get("failures").asLong()).isEqualTo(weekBefore.get("failures").asLong());
+        HttpResponse<String> csv = call(OPERATOR, "GET", "/api/reports/weekly.csv?week=" + weekAfter.get("week").asText());
+        assertThat(csv.body()).contains("late messages not sent (late: drop),total," + weekAfter.get("lateDropped").asLong(),
+                "late messages not sent by type / channel,billing.payment_failed / email," + count(weekAfter, "lateDroppedByType",
+                        "billing.payment_failed / email"));
+
+        // One alert for the group (type by channel), worded for this case, not for an approval that expired.
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject("SELECT count(*) FROM delivery d JOIN notification n"
+                + " ON n.id = d.notification_id WHERE n.idempotency_key IN (?, ?) AND d.alerted_at IS NULL", Integer.class, first, second) == 0);
+        List<String> alerts = OpsAlerts.accepted(infra.providers(), group);
+        assertThat(alerts).hasSize(alertsBefore + 1);
+        assertThat(alerts.get(alerts.size() - 1)).contains("Example: not sent: billing.payment_failed is only worth sending within 1 hour")
+                .doesNotContain("nobody approved");
+    }
+
+    @Test
+    void aPaymentFailedWhoseNextAttemptHasPassedIsNotSentAsIfItWereStillToComeWhileAFreshOneIs() throws Exception {
+        String customer = customer("stale");
+        Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        // Within its window, but the "we will try again on ..." it announces is already past (a replayed or delayed event).
+        Instant passed = now.minus(Duration.ofMinutes(10));
+        String stale = paymentFailed(customer, now, passed);
+        String fresh = paymentFailed(customer, now, now.plus(Duration.ofDays(3)));
+
+        Map<String, Object> email = await().atMost(Duration.ofSeconds(30)).until(() -> delivery(stale, "email"),
+                row -> "EXPIRED".equals(row.get("state")));
+        assertThat((String) email.get("reason")).startsWith("not sent: billing.payment_failed names a time that has passed"
+                + " (data.nextPaymentAttempt " + WHEN.format(passed) + "; valid-until, late: drop), so it would read as if that time"
+                + " were still to come; it was still waiting at ");
+        assertThat(await().atMost(Duration.ofSeconds(30)).until(() -> delivery(stale, "sms"), row -> row.get("state") != null).get("state"))
+                .isEqualTo("EXPIRED");
+        // The fresh one goes out; the stale one never did.
+        assertThat(awaitMailFor(fresh)).isNotNull();
+        await().atMost(Duration.ofSeconds(30)).until(() -> !smsRequests(fresh).isEmpty());
+        assertThat(mailsFor(stale)).isEmpty();
+        assertThat(smsRequests(stale)).isEmpty();
+    }
+
+    @Test
+    void anSmsParkedByAnOutageThatBecomesLateIsEndedByTheSweepNotRetriedLater() throws Exception {
+        String phone = "+4477009" + String.format("%05d", PHONES.incrementAndGet() % 100_000);
+        String customer = customer("parked", phone);
+        StubMapping down = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))
+                .atPriority(1).willReturn(aResponse().withStatus(503).withBody("{\"message\": \"try later\"}")));
+        try {
+            // On time when it comes (its window closes 25 s from now); the SMS provider is down for this number.
+            Instant occurred = Instant.now().minus(Duration.ofHours(1)).plus(Duration.ofSeconds(25));
+            String key = paymentFailed(customer, occurred, Instant.now().plus(Duration.ofDays(3)));
+            awaitMailFor(key);   // the email went out in time
+            await().atMost(Duration.ofSeconds(20)).until(() -> delivery(key, "sms"), row -> "PARKED".equals(row.get("state")));
+            // Its next attempt is a minute away; the window closes before that: the sweep ends it, it is not retried.
+            Map<String, Object> ended = await().atMost(Duration.ofSeconds(60)).until(() -> delivery(key, "sms"),
+                    row -> "EXPIRED".equals(row.get("state")));
+            assertThat((String) ended.get("reason")).startsWith("not sent: billing.payment_failed is only worth sending within 1 hour");
+            assertThat(ended.get("next_attempt_at")).isNull();
+            List<Object> outcomes = attempts(key, "sms").stream().map(a -> a.get("outcome")).toList();
+            assertThat(outcomes.get(outcomes.size() - 1)).isEqualTo("EXPIRED");
+            assertThat(outcomes).contains("PARKED");
+            assertThat(delivery(key, "email").get("state")).isEqualTo("SENT");
+        } finally {
+            infra.providers().removeStub(down);
+        }
+    }
+
+    @Test
+    void aScheduledSendThatFiresTooLateIsStoppedByTheSendersCheckJustBeforeSending() throws Exception {
+        String customer = customer("fired");
+        // The sweep is stopped, so only the sender's own check before sending can stop it.
+        camel.getRouteController().stopRoute("send-windows");
+        try {
+            // A payment failure 2 hours old, already in the ledger (as intake leaves it), waiting SCHEDULED for a time that
+            // comes in a second (quiet hours, a restart): when it fires it is too late, and its email is not sent.
+            String key = "billing:invoice.payment_failed:in_fired" + run + ":attempt-1";
+            Instant occurred = Instant.now().minus(Duration.ofHours(2)).truncatedTo(ChronoUnit.SECONDS);
+            String canonical = Files.readString(Path.of("src/test/resources/golden/billing/invoice.payment_failed.canonical.json"))
+                    .replace("billing:invoice.payment_failed:in_1QxR1zLkdIwHu7ixQ9w8E7r6:attempt-2", key)
+                    .replace("cus_RkT4aB7cD9eF1g", customer)
+                    .replace("2025-11-21T10:00:00Z", occurred.toString())
+                    .replace("2025-11-24T10:00:00Z", Instant.now().plus(Duration.ofDays(3)).truncatedTo(ChronoUnit.SECONDS).toString());
+            assertThat(canonical).contains(occurred.toString());
+            long id = jdbc.queryForObject("""
+                    INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at,
+                                              window_deadline)
+                    VALUES (?, 'billing', ?, 'billing.payment_failed', ?, 'ROUTED', ?::jsonb, ?, ?) RETURNING id""", Long.class,
+                    key, "evt_fired" + run, customer, canonical, java.sql.Timestamp.from(occurred),
+                    java.sql.Timestamp.from(occurred.plus(Duration.ofHours(1))));
+            scheduledSends.schedule(List.of(new ScheduledSends.Schedule(id, Instant.now().plusSeconds(1), "quiet hours (test)", null,
+                    List.of(new DeliveryLedger.Queued(id, "email", customer)))));
+
+            Map<String, Object> ended = await().atMost(Duration.ofSeconds(30)).until(() -> delivery(key, "email"),
+                    row -> "EXPIRED".equals(row.get("state")));
+            assertThat((String) ended.get("reason")).startsWith("not sent: billing.payment_failed is only worth sending within 1 hour"
+                    + " of the event (window PT1H, late: drop); the event happened at " + WHEN.format(occurred));
+            assertThat(attempts(key, "email")).extracting(a -> a.get("outcome")).containsExactly("SCHEDULED", "FIRED", "EXPIRED");
+            assertThat(mailsFor(key)).isEmpty();
+        } finally {
+            camel.getRouteController().startRoute("send-windows");
+        }
+    }
+
+    @Test
+    void aLateMessageOfAHoldTypeWaitsForAnOperatorWhoSendsOneAndDismissesAnother() throws Exception {
+        String customer = customer("held");
+        double heldBefore = metrics().value("herald_late_messages_total", "channel", "email", "policy", "hold", "type", "billing.charge_refunded");
+        Instant occurred = Instant.now().minus(Duration.ofDays(2)).truncatedTo(ChronoUnit.SECONDS);
+        String toSend = refund(customer, occurred);
+        String toDismiss = refund(customer, occurred);
+        for (String key : List.of(toSend, toDismiss)) {
+            Map<String, Object> held = await().atMost(Duration.ofSeconds(30)).until(() -> delivery(key, "email"),
+                    row -> "HELD".equals(row.get("state")) && row.get("late_at") != null);
+            assertThat((String) held.get("reason")).isEqualTo(scheduledSends.find(notificationId(key)).orElseThrow().reason())
+                    .startsWith("held for an operator: billing.charge_refunded is only worth sending within 1 day of the event"
+                            + " (window PT24H, late: hold); the event happened at " + WHEN.format(occurred))
+                    .endsWith("; send it or dismiss it");
+            assertThat(scheduledSends.find(notificationId(key)).orElseThrow().state()).isEqualTo("HELD");
+        }
+        assertThat(mailsFor(toSend)).isEmpty();
+        assertThat(metrics().value("herald_late_messages_total", "channel", "email", "policy", "hold", "type", "billing.charge_refunded")
+                - heldBefore).isEqualTo(2.0);
+        // The operators are told, once for the group.
+        String group = "billing.charge_refunded by Email held for an operator - too late to send by itself (config/catalog.yaml late: hold)";
+        await().atMost(Duration.ofSeconds(30)).until(() -> !OpsAlerts.accepted(infra.providers(), group).isEmpty());
+
+        // Sent by an operator: the mail arrives, the step is audited with the comment, and the late check lets it through.
+        long sent = notificationId(toSend);
+        assertThat(scheduledSends.sendNow(sent, "operator", "customer asked for the refund notice")).containsExactly("email");
+        assertThat(awaitMailFor(toSend).getSubject()).isNotBlank();
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(toSend, "email").get("state")));
+        assertThat(attempts(toSend, "email")).extracting(a -> a.get("outcome")).containsExactly("HELD", "RELEASED", "SENT");
+        assertThat(audit(sent)).containsEntry("action", "SEND_NOW").containsEntry("actor", "operator")
+                .containsEntry("comment", "customer asked for the refund notice");
+
+        // Dismissed by an operator: DISMISSED, nothing sent, audited.
+        long dismissed = notificationId(toDismiss);
+        assertThat(scheduledSends.cancel(dismissed, "operator", "refunded a week ago, the customer knows")).isEqualTo("DISMISSED");
+        assertThat(delivery(toDismiss, "email").get("state")).isEqualTo("DISMISSED");
+        assertThat(audit(dismissed)).containsEntry("action", "DISMISS").containsEntry("comment", "refunded a week ago, the customer knows");
+        assertThat(mailsFor(toDismiss)).isEmpty();
+        JsonNode week = weekly();
+        assertThat(count(week, "lateHeldByType", "billing.charge_refunded / email")).isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
+    void aLateMessageOfATypeWithoutAPolicyIsStillSentAndFlagged() throws Exception {
+        String customer = customer("sendlate");
+        String event = "evt_paid" + run;
+        String body = Samples.text("billing/invoice.paid.json")
+                .replace("evt_1QxS9kLkdIwHu7ixZ5y4X3w2", event)
+                .replace("in_1QxR1zLkdIwHu7ixQ9w8E7r6", "in_paid" + run)
+                .replace("cus_RkT4aB7cD9eF1g", customer)
+                .replace("\"created\": 1763722800", "\"created\": " + Instant.now().minus(Duration.ofDays(2)).getEpochSecond());
+        postBilling(body);
+        String key = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT idempotency_key FROM notification WHERE source_event_id = ?", String.class, event), keys -> !keys.isEmpty()).get(0);
+        awaitMailFor(key);
+        Map<String, Object> email = await().atMost(Duration.ofSeconds(30)).until(() -> delivery(key, "email"),
+                row -> "SENT".equals(row.get("state")) && row.get("window_missed_at") != null);
+        assertThat(email.get("late_at")).isNull();
+    }
+
+    // --- helpers
+
+    /** With the alert poll stopped, every failure so far counts as alerted and no group as announced (as OpsAlerts.quiet). */
+    private void quietAlerts() throws Exception {
+        camel.getRouteController().stopRoute("failure-alerts");
+        try {
+            jdbc.update("UPDATE delivery SET alerted_at = now() WHERE alerted_at IS NULL");
+            jdbc.update("DELETE FROM alert_group");
+        } finally {
+            camel.getRouteController().startRoute("failure-alerts");
+        }
+    }
+
+    private String customer(String name) {
+        return customer(name, null);
+    }
+
+    private String customer(String name, String phone) {
+        String id = "cus_" + name + run;
+        String number = phone != null ? phone : "+4477008" + String.format("%05d", PHONES.incrementAndGet() % 100_000);
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, ?, ?, ?)", id,
+                Character.toUpperCase(name.charAt(0)) + name.substring(1) + " Tester", id + "@example.com", number);
+        return id;
+    }
+
+    /** A Stripe-style invoice.payment_failed for the customer, created and next attempted at the given times; its key. */
+    private String paymentFailed(String customer, Instant created, Instant nextAttempt) throws Exception {
+        String unique = run + UUID.randomUUID().toString().substring(0, 6);
+        postBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer)
+                .replace("\"created\": 1763719200", "\"created\": " + created.getEpochSecond())
+                .replace("\"next_payment_attempt\": 1763978400", "\"next_payment_attempt\": " + nextAttempt.getEpochSecond()));
+        return Samples.paymentFailedKey(unique);
+    }
+
+    /** A Stripe-style charge.refunded for the customer that happened at {@code created}; its key. */
+    private String refund(String customer, Instant created) throws Exception {
+        String charge = "ch_late" + run + UUID.randomUUID().toString().substring(0, 6);
+        postBilling(Samples.text("billing/charge.refunded.json")
+                .replace("evt_3QxU2bLkdIwHu7ix1a2S3d4F", "evt_late" + UUID.randomUUID().toString().replace("-", ""))
+                .replace("ch_3QxU1aLkdIwHu7ix0p9O8i7U", charge)
+                .replace("cus_RkT4aB7cD9eF1g", customer)
+                .replace("\"created\": 1763730000", "\"created\": " + created.getEpochSecond()));
+        return "billing:charge.refunded:" + charge + ":12999";
+    }
+
+    private void postBilling(String body) throws Exception {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        HttpResponse<String> posted = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/webhooks/billing"))
+                .header("Content-Type", "application/json")
+                .header("Stripe-Signature", Signatures.stripe(Instant.now().getEpochSecond(), bytes, "local-demo-billing-secret"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
+    }
+
+    private Map<String, Object> delivery(String key, String channel) {
+        List<Map<String, Object>> rows = jdbc.queryForList("SELECT d.* FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                + " WHERE n.idempotency_key = ? AND d.channel = ?", key, channel);
+        return rows.isEmpty() ? Map.of() : rows.get(0);
+    }
+
+    private List<Map<String, Object>> attempts(String key, String channel) {
+        return jdbc.queryForList("SELECT a.outcome, a.reason FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id"
+                + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = ? ORDER BY a.id", key, channel);
+    }
+
+    private long notificationId(String key) {
+        return await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList("SELECT id FROM notification WHERE idempotency_key = ?",
+                Long.class, key), ids -> !ids.isEmpty()).get(0);
+    }
+
+    private Map<String, Object> audit(long notificationId) {
+        return jdbc.queryForMap("SELECT actor, action, comment FROM operator_action WHERE target = 'scheduled_send' AND target_id = ?"
+                + " ORDER BY id DESC LIMIT 1", notificationId);
+    }
+
+    private jakarta.mail.internet.MimeMessage awaitMailFor(String key) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> !mailsFor(key).isEmpty());
+        return mailsFor(key).get(0);
+    }
+
+    private List<jakarta.mail.internet.MimeMessage> mailsFor(String key) {
+        return Arrays.stream(infra.mail().getReceivedMessages()).filter(m -> {
+            try {
+                return (key + ":email").equals(m.getHeader("X-Herald-Idempotency-Key", null));
+            } catch (Exception e) {
+                return false;
+            }
+        }).toList();
+    }
+
+    private List<?> smsRequests(String key) {
+        return infra.providers().getAllServeEvents().stream()
+                .filter(e -> e.getRequest().getUrl().startsWith(SMS_PATH))
+                .filter(e -> (key + ":sms").equals(e.getRequest().getHeader("Idempotency-Key")))
+                .filter(e -> e.getResponse().getStatus() / 100 == 2).toList();
+    }
+
+    private JsonNode weekly() throws Exception {
+        HttpResponse<String> answer = call(OPERATOR, "GET", "/api/reports/weekly");
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        return JSON.readTree(answer.body());
+    }
+
+    private static long count(JsonNode report, String section, String key) {
+        for (JsonNode c : report.get(section)) {
+            if (key.equals(c.get("key").asText())) {
+                return c.get("count").asLong();
+            }
+        }
+        return 0;
+    }
+
+    private Prometheus metrics() throws Exception {
+        HttpResponse<String> scrape = call(null, "GET", "/actuator/prometheus");
+        assertThat(scrape.statusCode()).isEqualTo(200);
+        return new Prometheus(scrape.body());
+    }
+
+    private HttpResponse<String> call(String account, String method, String path) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .method(method, HttpRequest.BodyPublishers.noBody());
+        if (path.startsWith("/api/") && !path.contains(".csv")) {
+            request.header("Accept", "application/json");
+        }
+        if (account != null) {
+            request.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(account.getBytes(StandardCharsets.UTF_8)));
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
