@@ -9,17 +9,29 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 import io.herald.local.EmbeddedInfrastructure;
 import io.herald.testsupport.EventStream;
 import io.herald.testsupport.HttpSink;
+import io.herald.testsupport.OpsEachCatalog;
 import io.herald.testsupport.PackagedHerald;
+import io.herald.testsupport.Samples;
+import jakarta.mail.internet.MimeMessage;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,6 +50,9 @@ class TwoInstancesIT {
 
     private static final int EVENTS = 800;
     private static final List<String> FINAL = List.of("email", "sms", "ops_webhook");
+    private static final int TRIALS = 20;
+    /** The trial notices' subscription ids start with this. */
+    private static final String TRIAL = "sub_pairtrial";
     private static EmbeddedInfrastructure infra;
     private final List<Process> processes = new ArrayList<>();
     private final List<Path> logs = new ArrayList<>();
@@ -64,17 +79,27 @@ class TwoInstancesIT {
         stream.createTopics();
         int portA = PackagedHerald.freePort();
         int portB = PackagedHerald.freePort();
-        Process a = start(stream.environment(portA), portA, "a");
-        start(stream.environment(portB), portB, "b");
+        // Scheduled sends (issue 14): trial-ending notices held by quiet hours that end some minutes from now, so they are
+        // scheduled before the kill and fired after it, by whichever instance's timer picks them.
+        Instant quietEndsAt = Instant.now().plus(Duration.ofMinutes(5)).truncatedTo(ChronoUnit.MINUTES);
+        LocalTime quietEnds = LocalTime.ofInstant(quietEndsAt, ZoneOffset.UTC);
+        Path catalog = quietTrials(quietEnds);
+        Process a = start(withCatalog(stream.environment(portA), catalog), portA, "a");
+        start(withCatalog(stream.environment(portB), catalog), portB, "b");
         stream.seedCustomers();
         stream.publish(EVENTS);
+        publishTrials();
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> trialStates().getOrDefault("SCHEDULED", 0) == TRIALS);
 
         // Let the pair get well into the stream, then kill -9 one of them, and start it again.
         await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(200))
                 .until(() -> stream.deliveryStates().getOrDefault("sms:SENT", 0) >= EVENTS / 5);
         a.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         Map<String, Integer> atKill = stream.deliveryStates();
-        start(stream.environment(portA), portA, "a-again");
+        assertThat(trialStates()).as("the trial notices at the kill: still waiting for the end of the quiet hours at %s UTC (a"
+                + " machine this slow would need a later end)", quietEnds).containsOnlyKeys("SCHEDULED");
+        start(withCatalog(stream.environment(portA), catalog), portA, "a-again");
 
         await().atMost(Duration.ofMinutes(6)).pollInterval(Duration.ofSeconds(2)).until(() -> {
             Map<String, Integer> states = stream.deliveryStates();
@@ -113,6 +138,78 @@ class TwoInstancesIT {
         tally.forEach((channel, counts) -> report.append(String.format(" %s: %d SENT, %d UNCERTAIN (%d of them reached the provider),"
                 + " %d requests at the provider, none twice;", channel, counts[0], counts[1], counts[3], counts[2])));
         System.out.println(report);
+
+        // The scheduled sends outlived the kill: each fired once, on one instance, after the quiet hours, and was mailed once.
+        await().atMost(Duration.ofMinutes(6)).pollInterval(Duration.ofSeconds(2)).until(() -> trialStates().getOrDefault("SENT", 0) == TRIALS);
+        Map<String, Integer> trialMails = new HashMap<>();
+        for (MimeMessage mail : infra.mail().getReceivedMessages()) {
+            String key = mail.getHeader("X-Herald-Idempotency-Key", null);
+            if (key != null && key.contains(TRIAL)) {
+                trialMails.merge(key, 1, Integer::sum);
+                assertThat(mail.getSentDate().toInstant()).as("mailed after the quiet hours").isAfterOrEqualTo(quietEndsAt.minusSeconds(1));
+            }
+        }
+        assertThat(trialMails).hasSize(TRIALS).allSatisfy((key, mails) -> assertThat(mails).as("mails for %s", key).isEqualTo(1));
+        try (Connection db = PackagedHerald.connect(infra);
+             PreparedStatement query = db.prepareStatement("SELECT s.state, count(*) FROM scheduled_send s JOIN notification n"
+                     + " ON n.id = s.notification_id WHERE n.idempotency_key LIKE ? GROUP BY 1")) {
+            query.setString(1, "billing:trial_will_end:" + TRIAL + "%");
+            try (ResultSet rows = query.executeQuery()) {
+                assertThat(rows.next()).isTrue();
+                assertThat(rows.getString(1) + ":" + rows.getInt(2)).isEqualTo("FIRED:" + TRIALS);
+                assertThat(rows.next()).as("one state for all").isFalse();
+            }
+        }
+        System.out.printf("scheduled sends across the kill: %d trial notices held by quiet hours until %s UTC, each fired and mailed once%n",
+                TRIALS, quietEnds);
+    }
+
+    /** The stream's catalog (ops: each) with billing.trial_will_end in a category of its own whose quiet hours end at {@code end}. */
+    private static Path quietTrials(LocalTime end) throws Exception {
+        String catalog = Files.readString(OpsEachCatalog.file());
+        String entry = "  billing.trial_will_end:\n    category: billing\n";
+        assertThat(catalog).contains(entry).doesNotContain("\ncategories:");
+        String quiet = "categories:\n  trials:\n    quiet-hours: \"" + end.minusMinutes(30) + "-" + end + "\"\n";
+        Path file = Files.createTempFile("herald-pair-catalog-", ".yaml");
+        Files.writeString(file, catalog.replace(entry, "  billing.trial_will_end:\n    category: trials\n")
+                .replace("\nnotifications:\n", "\n" + quiet + "notifications:\n"));
+        return file;
+    }
+
+    private static Map<String, String> withCatalog(Map<String, String> env, Path catalog) {
+        env.put("HERALD_CATALOG", catalog.toString());
+        return env;
+    }
+
+    /** Stripe-style trial-ending events for the stream's customers, one subscription each. */
+    private static void publishTrials() throws Exception {
+        Properties config = new Properties();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafkaBrokers());
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(config, new StringSerializer(), new StringSerializer())) {
+            for (int i = 0; i < TRIALS; i++) {
+                String customer = "cus_pair_" + i;
+                producer.send(new ProducerRecord<>("pair.billing.events", customer, Samples.text("billing/customer.subscription.trial_will_end.json")
+                        .replace("evt_1QxT1aLkdIwHu7ixK8j7H6g5", "evt_" + TRIAL + i).replace("sub_1Pq8s9LkdIwHu7ix", TRIAL + i)
+                        .replace("cus_QwE5rT6yU7iO8p", customer)));
+            }
+            producer.flush();
+        }
+    }
+
+    /** The trial notices' email deliveries by state. */
+    private static Map<String, Integer> trialStates() throws Exception {
+        Map<String, Integer> states = new HashMap<>();
+        try (Connection db = PackagedHerald.connect(infra);
+             PreparedStatement query = db.prepareStatement("SELECT d.state, count(*) FROM delivery d JOIN notification n"
+                     + " ON n.id = d.notification_id WHERE n.idempotency_key LIKE ? GROUP BY 1")) {
+            query.setString(1, "billing:trial_will_end:" + TRIAL + "%");
+            try (ResultSet rows = query.executeQuery()) {
+                while (rows.next()) {
+                    states.put(rows.getString(1), rows.getInt(2));
+                }
+            }
+        }
+        return states;
     }
 
     /**
