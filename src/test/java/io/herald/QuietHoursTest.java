@@ -372,7 +372,9 @@ class QuietHoursTest {
     private String paymentFailed(String customer, String invoice) throws Exception {
         post(Samples.text("billing/invoice.payment_failed.json").replace("in_1QxR1zLkdIwHu7ixQ9w8E7r6", invoice)
                 .replace("evt_1QxR2mLkdIwHu7ixA1b2C3d4", "evt_qh" + UUID.randomUUID().toString().replace("-", ""))
-                .replace("cus_RkT4aB7cD9eF1g", customer).replace("\"created\": 1763719200", "\"created\": " + clock.instant().getEpochSecond()));
+                .replace("cus_RkT4aB7cD9eF1g", customer).replace("\"created\": 1763719200", "\"created\": " + clock.instant().getEpochSecond())
+                // Stripe's next attempt three days on: the shipped catalog drops a notice whose next attempt is past (valid-until).
+                .replace("\"next_payment_attempt\": 1763978400", "\"next_payment_attempt\": " + clock.instant().plus(Duration.ofDays(3)).getEpochSecond()));
         return "billing:invoice.payment_failed:" + invoice + ":attempt-2";
     }
 
