@@ -2,21 +2,12 @@ package io.herald.digest;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.FormatStyle;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.herald.identity.Customer;
-import io.herald.identity.CustomerDirectory;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -30,8 +21,8 @@ import org.springframework.stereotype.Component;
  * <pre>
  * digest: {count: 10, items: [...], first: {...}, last: {...}}
  * </pre>
- * Each item is one event's data, oldest first, with its number (1..count), occurredAt and occurredAtLocal (the event's time
- * in the customer's zone and language, "Wednesday, 2 December 2026, 12:00 GMT"), so a template lists them with
+ * Each item is one event's data, oldest first, with its number (1..count) and occurredAt, to which MessageContext adds
+ * occurredAtLocal as to every time (the event's time in the customer's zone and the message's language), so a template lists them with
  * {@code {{#digest}}{{#items}}...{{/items}}{{/digest}}} and never prints a raw instant. A digest of the opening
  * notification alone adds nothing: the message is the type's usual one ({@code {{^digest}}...{{/digest}}}). The stored
  * notification is not changed; the members are those that joined before the digest's send fired (CustomerDigests).
@@ -43,13 +34,11 @@ public class DigestMessages {
 
     private final JdbcTemplate jdbc;
     private final NotificationCatalog catalog;
-    private final CustomerDirectory directory;
     private final ObjectMapper json;
 
-    public DigestMessages(JdbcTemplate jdbc, NotificationCatalog catalog, CustomerDirectory directory, ObjectMapper json) {
+    public DigestMessages(JdbcTemplate jdbc, NotificationCatalog catalog, ObjectMapper json) {
         this.jdbc = jdbc;
         this.catalog = catalog;
-        this.directory = directory;
         this.json = json;
     }
 
@@ -65,18 +54,13 @@ public class DigestMessages {
         if (members.size() < 2) {
             return notification;
         }
-        Customer customer = directory.find(notification.customerId()).orElse(null);
-        ZoneId zone = zoneOf(customer);
-        Locale locale = Locale.forLanguageTag(customer == null || customer.locale() == null ? "en" : customer.locale().replace('_', '-'));
         List<Map<String, Object>> items = new ArrayList<>();
         for (Map<String, Object> member : members) {
             CanonicalNotification event = read((String) member.get("canonical"));
             Map<String, Object> item = new LinkedHashMap<>();
             item.put("number", items.size() + 1);
             if (event.occurredAt() != null) {
-                // Before occurredAt: a MessageContext that also localises lists writes its own form over this one.
-                item.put("occurredAtLocal", localTime(event.occurredAt(), zone, locale));
-                item.put("occurredAt", event.occurredAt().toString());
+                item.put("occurredAt", event.occurredAt().toString());   // MessageContext adds occurredAtLocal, as for every time
             }
             if (event.data() != null) {
                 event.data().forEach((k, v) -> {
@@ -105,20 +89,5 @@ public class DigestMessages {
         } catch (IOException e) {
             throw new UncheckedIOException("a notification of a digest cannot be read back from the ledger", e);
         }
-    }
-
-    private static ZoneId zoneOf(Customer customer) {
-        try {
-            return ZoneId.of(customer.timeZone());
-        } catch (RuntimeException e) {
-            return ZoneOffset.UTC;   // no customer, no zone or an unknown one: as MessageContext does
-        }
-    }
-
-    /** As MessageContext writes a time: "Wednesday, 2 December 2026, 12:00 GMT". */
-    static String localTime(Instant instant, ZoneId zone, Locale locale) {
-        ZonedDateTime at = instant.atZone(zone);
-        return DateTimeFormatter.ofLocalizedDate(FormatStyle.FULL).withLocale(locale).format(at) + ", "
-                + DateTimeFormatter.ofPattern("HH:mm zzz", locale).format(at);
     }
 }
