@@ -680,29 +680,7 @@ public class DeliveryLedger {
      */
     public int hold(List<Queued> deliveries, String heldState, String reason) {
         requireHeldState(heldState);
-        if (deliveries.isEmpty()) {
-            return 0;
-        }
-        Long[] notifications = deliveries.stream().map(Queued::notificationId).toArray(Long[]::new);
-        String[] channels = deliveries.stream().map(Queued::channel).toArray(String[]::new);
-        String[] customers = deliveries.stream().map(Queued::customerId).toArray(String[]::new);
-        return jdbc.update(con -> {
-            PreparedStatement statement = con.prepareStatement("""
-                    WITH held AS (INSERT INTO delivery (notification_id, channel, state, customer_id, reason)
-                                  SELECT q.notification_id, q.channel, ?, q.customer_id, ?
-                                  FROM unnest(?::bigint[], ?::varchar[], ?::varchar[]) WITH ORDINALITY AS q(notification_id, channel, customer_id, n)
-                                  ORDER BY q.n
-                                  ON CONFLICT (notification_id, channel) DO NOTHING RETURNING id)
-                    INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, ?, ? FROM held""");
-            statement.setString(1, heldState);
-            statement.setString(2, reason);
-            statement.setArray(3, con.createArrayOf("bigint", notifications));
-            statement.setArray(4, con.createArrayOf("varchar", channels));
-            statement.setArray(5, con.createArrayOf("varchar", customers));
-            statement.setString(6, heldState);
-            statement.setString(7, reason);
-            return statement;
-        });
+        return recordInstead(deliveries, heldState, reason, false).size();
     }
 
     /**
@@ -712,24 +690,7 @@ public class DeliveryLedger {
      * Returns the rows added.
      */
     public int skip(List<Queued> deliveries, String reason) {
-        if (deliveries.isEmpty()) {
-            return 0;
-        }
-        return jdbc.update(con -> {
-            PreparedStatement statement = con.prepareStatement("""
-                    WITH skipped AS (INSERT INTO delivery (notification_id, channel, state, customer_id, reason)
-                                     SELECT q.notification_id, q.channel, 'SKIPPED', q.customer_id, ?
-                                     FROM unnest(?::bigint[], ?::varchar[], ?::varchar[]) WITH ORDINALITY AS q(notification_id, channel, customer_id, n)
-                                     ORDER BY q.n
-                                     ON CONFLICT (notification_id, channel) DO NOTHING RETURNING id)
-                    INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, 'SKIPPED', ? FROM skipped""");
-            statement.setString(1, reason);
-            statement.setArray(2, con.createArrayOf("bigint", deliveries.stream().map(Queued::notificationId).toArray()));
-            statement.setArray(3, con.createArrayOf("varchar", deliveries.stream().map(Queued::channel).toArray()));
-            statement.setArray(4, con.createArrayOf("varchar", deliveries.stream().map(Queued::customerId).toArray()));
-            statement.setString(5, reason);
-            return statement;
-        });
+        return recordInstead(deliveries, "SKIPPED", reason, false).size();
     }
 
     /**
@@ -777,24 +738,7 @@ public class DeliveryLedger {
      * again) stays as it is. Returns the rows added.
      */
     public int carriedByDigest(List<Queued> deliveries, String reason) {
-        if (deliveries.isEmpty()) {
-            return 0;
-        }
-        return jdbc.update(con -> {
-            PreparedStatement statement = con.prepareStatement("""
-                    WITH carried AS (INSERT INTO delivery (notification_id, channel, state, customer_id, reason)
-                                     SELECT q.notification_id, q.channel, 'DIGESTED', q.customer_id, ?
-                                     FROM unnest(?::bigint[], ?::varchar[], ?::varchar[]) WITH ORDINALITY AS q(notification_id, channel, customer_id, n)
-                                     ORDER BY q.n
-                                     ON CONFLICT (notification_id, channel) DO NOTHING RETURNING id)
-                    INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, 'DIGESTED', ? FROM carried""");
-            statement.setString(1, reason);
-            statement.setArray(2, con.createArrayOf("bigint", deliveries.stream().map(Queued::notificationId).toArray()));
-            statement.setArray(3, con.createArrayOf("varchar", deliveries.stream().map(Queued::channel).toArray()));
-            statement.setArray(4, con.createArrayOf("varchar", deliveries.stream().map(Queued::customerId).toArray()));
-            statement.setString(5, reason);
-            return statement;
-        });
+        return recordInstead(deliveries, "DIGESTED", reason, false).size();
     }
 
     /**
@@ -803,26 +747,36 @@ public class DeliveryLedger {
      * the reason and an attempt each. A row already there stays as it is. Returns the channels it ended.
      */
     public List<String> expireBeforeQueued(List<Queued> deliveries, String reason) {
+        return recordInstead(deliveries, "EXPIRED", reason, true);
+    }
+
+    /**
+     * Dispatch's alternative to queueing: the deliveries it would have queued are inserted directly in {@code state} (held,
+     * skipped, digested, expired), not due, with the reason, {@code late_at} when the late policy decided it, and an attempt
+     * each with the state as its outcome. A row already there (the notification read again) stays as it is. Returns the
+     * channels of the rows added.
+     */
+    private List<String> recordInstead(List<Queued> deliveries, String state, String reason, boolean late) {
         if (deliveries.isEmpty()) {
             return List.of();
         }
-        Long[] notifications = deliveries.stream().map(Queued::notificationId).toArray(Long[]::new);
-        String[] channels = deliveries.stream().map(Queued::channel).toArray(String[]::new);
-        String[] customers = deliveries.stream().map(Queued::customerId).toArray(String[]::new);
         return jdbc.query(con -> {
             PreparedStatement statement = con.prepareStatement("""
-                    WITH ended AS (INSERT INTO delivery (notification_id, channel, state, customer_id, reason, late_at)
-                                   SELECT q.notification_id, q.channel, 'EXPIRED', q.customer_id, ?, now()
+                    WITH added AS (INSERT INTO delivery (notification_id, channel, state, customer_id, reason, late_at)
+                                   SELECT q.notification_id, q.channel, ?, q.customer_id, ?, CASE WHEN ? THEN now() END
                                    FROM unnest(?::bigint[], ?::varchar[], ?::varchar[]) WITH ORDINALITY AS q(notification_id, channel, customer_id, n)
                                    ORDER BY q.n
                                    ON CONFLICT (notification_id, channel) DO NOTHING RETURNING id, channel),
-                         noted AS (INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, 'EXPIRED', ? FROM ended)
-                    SELECT channel FROM ended""");
-            statement.setString(1, reason);
-            statement.setArray(2, con.createArrayOf("bigint", notifications));
-            statement.setArray(3, con.createArrayOf("varchar", channels));
-            statement.setArray(4, con.createArrayOf("varchar", customers));
-            statement.setString(5, reason);
+                         noted AS (INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, ?, ? FROM added)
+                    SELECT channel FROM added""");
+            statement.setString(1, state);
+            statement.setString(2, reason);
+            statement.setBoolean(3, late);
+            statement.setArray(4, con.createArrayOf("bigint", deliveries.stream().map(Queued::notificationId).toArray()));
+            statement.setArray(5, con.createArrayOf("varchar", deliveries.stream().map(Queued::channel).toArray()));
+            statement.setArray(6, con.createArrayOf("varchar", deliveries.stream().map(Queued::customerId).toArray()));
+            statement.setString(7, state);
+            statement.setString(8, reason);
             return statement;
         }, (row, n) -> row.getString(1));
     }
