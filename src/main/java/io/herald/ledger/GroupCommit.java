@@ -55,6 +55,9 @@ public final class GroupCommit {
         }
     }
 
+    /** The longest a queued writer sleeps before it looks again by itself (it is woken when its turn comes). */
+    private static final long SAFETY_NET_NANOS = 50_000_000;
+
     private final TransactionTemplate tx;
     private final int maxPerGroup;
     private final ConcurrentLinkedQueue<Pending<?, ?>> queued = new ConcurrentLinkedQueue<>();
@@ -85,9 +88,11 @@ public final class GroupCommit {
                     LockSupport.unpark(next.writer);   // what queued meanwhile: its first writer commits it, for all of them
                 }
             } else {
-                // Parked until the commit that takes this write has settled it, or until it is first in the queue (a
-                // millisecond at most, then it looks again).
-                LockSupport.parkNanos(this, 1_000_000);
+                // Parked until the commit that takes this write has settled it, or until the committer, done, wakes the
+                // first writer still queued (this one, if it queued while that commit ran: it then commits what queued).
+                // The timeout is only a safety net: with hundreds of sender threads, waking each every millisecond to look
+                // cost more CPU in context switches than the writes themselves.
+                LockSupport.parkNanos(this, SAFETY_NET_NANOS);
             }
         }
         if (mine.failure != null) {
