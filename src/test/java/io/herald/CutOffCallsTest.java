@@ -81,7 +81,7 @@ class CutOffCallsTest {
         OwnHerald.register(registry, infra, "cut-off-test");
         registry.add("herald.catalog", () -> everyChannelCatalog().toString());
         registry.add("herald.sms.honours-idempotency-key", () -> "true");
-        // One SMS per 1.05 s across instances, well above the local profile's 200 ms retry delay (aRetriedSmsWaitsForAFreshPermit...).
+        // One SMS per 1.1 s across instances (1 s plus herald.delivery.rate-limit-margin-ms), well above the local profile's 200 ms retry delay (aRetriedSmsWaitsForAFreshPermit...).
         registry.add("herald.sms.rate-per-second", () -> "1");
         registry.add("herald.push.url", () -> push.url("/v1/projects/herald-local/messages:send"));
         registry.add("herald.push.connect-timeout-ms", () -> "1000");
@@ -175,7 +175,7 @@ class CutOffCallsTest {
                     .stream().map(request -> request.getLoggedDate().getTime()).sorted().toList();
             assertThat(arrivals).hasSize(2);
             // The retry follows 200 ms after the 503 (local profile), but at herald.sms.rate-per-second 1 the provider may get
-            // one SMS per 1.05 s: the retry waited for a permit of its own (less a margin for the time from grant to request).
+            // one SMS per 1.1 s: the retry waited for a permit of its own (less a margin for the time from grant to request).
             assertThat(arrivals.get(1) - arrivals.get(0)).as("ms between the first call and its retry").isGreaterThanOrEqualTo(900);
         } finally {
             infra.providers().removeStub(busy);

@@ -34,6 +34,8 @@ import org.springframework.validation.annotation.Validated;
  * @param timeouts        every provider call's timeouts, unless a channel sets its own
  * @param resendGuard     a delivery is resent at most once in this period (two clicks or two operators: one resend)
  * @param breaker         every provider's circuit breaker
+ * @param rateLimitMarginMs how much longer than a second any rate + 1 sends of a channel are spread over, across all
+ *                        instances: it absorbs the variation between a permit's grant and the provider noting the request
  */
 @Validated
 @ConfigurationProperties("herald.delivery")
@@ -52,7 +54,8 @@ public record DeliverySettings(@Min(0) @Max(value = 1, message = ONE_RETRY) @Def
                                @Positive @DefaultValue("60000") long stalePollMs,
                                @Valid @DefaultValue Timeouts timeouts,
                                @NotNull @DefaultValue("PT1M") Duration resendGuard,
-                               @Valid @DefaultValue Breaker breaker) {
+                               @Valid @DefaultValue Breaker breaker,
+                               @Min(0) @Max(1000) @DefaultValue("100") long rateLimitMarginMs) {
 
     /** Why more than one in-process retry is refused. */
     public static final String ONE_RETRY = "must be 0 or 1: an in-process retry holds its consumer thread, so Herald retries at most"

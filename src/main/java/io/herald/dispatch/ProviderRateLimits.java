@@ -36,17 +36,19 @@ import org.springframework.stereotype.Component;
  * <p>
  * <b>Guarantee.</b> For a channel with rate r, counting each permit at the instant it is granted
  * (read under the bucket's row lock), any r + 1 permits granted across all instances are at least
- * 1.05 s apart, so no 1-second window holds more than r of them. The 50 ms margin absorbs clock
- * differences between instances plus the variation in time from a grant to the provider's request;
- * beyond that the provider may see r + 1 in a second. A token bucket lets through its capacity plus
- * what it refills in any window, so a bucket of capacity r refilled r per second would allow 2r in a
- * second; here the capacity (the largest grant at once) is small, r / 20 but at least 2 from a rate
- * of 10 (at least 1 below), and the refill is greedy at r - capacity + 1 permits per 1.05 s. The
- * sustained rate is therefore a little below r: at most 8.6 of 10, 18 of 20, 46 of 50, 182 of 200,
- * 0.95 of 1 per second. A capacity of 1 would allow 19 of 20, but a full bucket does not fill further
- * while the next sender is on its way, and with two busy instances taking permits one database round
- * trip at a time that lost refill halved the rate (9-11 of 20 per second measured); a second permit in
- * the bucket absorbs that wait.
+ * one second plus herald.delivery.rate-limit-margin-ms (100 ms by default) apart, so no 1-second window
+ * holds more than r of them. The margin absorbs what moves a request at the provider away from its
+ * grant: clock differences between instances, the time from a grant to the request being written (at
+ * most {@link ProviderPermits#USE_WITHIN_MS}, checked at the wire) and the network's and the provider's
+ * own variation in noting its arrival; beyond the margin the provider may see r + 1 in a second. A token
+ * bucket lets through its capacity plus what it refills in any window, so a bucket of capacity r refilled
+ * r per second would allow 2r in a second; here the capacity (the largest grant at once) is small, r / 20
+ * but at least 2 from a rate of 10 (at least 1 below), and the refill is greedy at r - capacity + 1
+ * permits per one second plus the margin. The sustained rate is therefore below r: with the default
+ * margin at most 8.2 of 10, 17.3 of 20, 44.5 of 50, 174 of 200, 0.91 of 1 per second. A capacity of 1
+ * would allow more, but a full bucket does not fill further while the next sender is on its way, and
+ * with two busy instances taking permits one database round trip at a time that lost refill halved the
+ * rate (9-11 of 20 per second measured); a second permit in the bucket absorbs that wait.
  * <p>
  * <b>Use.</b> Senders reserve permits ahead with {@link #reserve} (ProviderPermits: one transaction for as many
  * as wait, each used at its instant). {@link #take} grants only what the bucket holds now; what a take did not use
@@ -78,8 +80,9 @@ public class ProviderRateLimits {
     static final Map<String, String> SETTINGS = ChannelSettings.CHANNELS.stream()
             .collect(java.util.stream.Collectors.toMap(channel -> channel, ChannelSettings::prefix));
 
-    /** r + 1 permits are spread over at least this long, so that r per second holds with a margin. */
-    static final Duration REFILL_PERIOD = Duration.ofMillis(1050);
+    /** The setting that widens every channel's refill period beyond one second: see the class comment. */
+    static final String MARGIN_KEY = "herald.delivery.rate-limit-margin-ms";
+    private static final long DEFAULT_MARGIN_MS = 100;
     /** The largest grant at once is this fraction of the rate (at least 2, or 1 below a rate of 10): small, because it counts against the second. */
     private static final int BURST_DIVISOR = 20;
     /** Longest wait for another instance's take on the same bucket; past it the take fails as an infrastructure fault. */
@@ -104,11 +107,14 @@ public class ProviderRateLimits {
     };
 
     private final Map<String, Limit> limits = new TreeMap<>();
+    /** r + 1 permits are spread over at least this long (one second plus the margin), so that r per second holds at the provider. */
+    private final Duration refillPeriod;
     /** Transactions on the shared buckets (takes, reservations, give-backs) since start. */
     private final AtomicLong roundTrips = new AtomicLong();
 
     public ProviderRateLimits(DataSource dataSource, Environment env) {
         Map<String, Long> rates = rates(env);
+        refillPeriod = Duration.ofMillis(1000 + margin(env));
         ProxyManager<String> buckets = Bucket4jPostgreSQL.selectForUpdateBasedBuilder(dataSource)
                 .primaryKeyMapper(PrimaryKeyMapper.STRING)
                 .table("rate_limit_bucket")
@@ -120,15 +126,15 @@ public class ProviderRateLimits {
             int burst = (int) Math.max(rate >= 10 ? 2 : 1, rate / BURST_DIVISOR);
             long refill = rate - burst + 1;
             BucketConfiguration configuration = BucketConfiguration.builder()
-                    .addLimit(Bandwidth.builder().capacity(burst).refillGreedy(refill, REFILL_PERIOD).id("provider-account").build())
+                    .addLimit(Bandwidth.builder().capacity(burst).refillGreedy(refill, refillPeriod).id("provider-account").build())
                     .build();
             BucketProxy bucket = buckets.builder()
                     .withImplicitConfigurationReplacement(configurationVersion, TokensInheritanceStrategy.AS_IS)
                     .build(channel, () -> configuration);
             limits.put(channel, new Limit(channel, rate, burst, refill, bucket, new AtomicLong()));
             LOG.info("Channel {}: at most {} sends in any second across all instances ({}.rate-per-second), up to {} per take,"
-                    + " {} per second sustained", channel, rate, SETTINGS.get(channel), burst,
-                    String.format("%.1f", refill * 1000.0 / REFILL_PERIOD.toMillis()));
+                    + " {} per second sustained ({} ms margin)", channel, rate, SETTINGS.get(channel), burst,
+                    String.format("%.1f", refill * 1000.0 / refillPeriod.toMillis()), refillPeriod.toMillis() - 1000);
         });
     }
 
@@ -174,19 +180,21 @@ public class ProviderRateLimits {
             throw new IllegalArgumentException("cannot reserve " + wanted + " permits");
         }
         long[] lastAfterNanos = new long[1];
-        long now = WALL_CLOCK.currentTimeNanos();
         boolean reserved = shared(limit, () -> limit.bucket().asBlocking()
                 .tryConsumeUninterruptibly(wanted, maxWait.toNanos(), nanos -> lastAfterNanos[0] = nanos));
         if (!reserved) {
             return new long[0];
         }
         // Those the bucket held are usable now, that is once the transaction is back (like a take's grant); the rest
-        // one refill interval apart, counted from the instant the bucket computed them for.
+        // one refill interval apart. The bucket computed them from the instant it read its clock, somewhere between the
+        // call and its answer (a wait for the row lock, another instance's take, a busy machine: tens of ms under load);
+        // counting from the answer puts every permit at or after the instant the bucket meant, never before it (counting
+        // from the call put them up to that wait early, and the provider saw 21-25 in a second at a rate of 20).
         long answered = WALL_CLOCK.currentTimeNanos();
-        long interval = REFILL_PERIOD.toNanos() / limit.refill();
+        long interval = refillPeriod.toNanos() / limit.refill();
         long[] instants = new long[wanted];
         for (int i = 0; i < wanted; i++) {
-            instants[i] = Math.max(answered, now + lastAfterNanos[0] - (long) (wanted - 1 - i) * interval);
+            instants[i] = Math.max(answered, answered + lastAfterNanos[0] - (long) (wanted - 1 - i) * interval);
         }
         return instants;
     }
@@ -229,6 +237,11 @@ public class ProviderRateLimits {
         return limit(channel).burst();
     }
 
+    /** How long r + 1 permits of any channel are spread over at least: one second plus herald.delivery.rate-limit-margin-ms. */
+    public Duration refillPeriod() {
+        return refillPeriod;
+    }
+
     /** The channel's configured rate: the most permits granted across all instances in any second. */
     public long ratePerSecond(String channel) {
         return limit(channel).rate();
@@ -255,6 +268,20 @@ public class ProviderRateLimits {
             throw new DataAccessResourceFailureException("The shared rate limit of channel " + limit.channel()
                     + " (table rate_limit_bucket in PostgreSQL) cannot be used; nothing is sent on this channel until it can", failure);
         }
+    }
+
+    private static long margin(Environment env) {
+        String raw = env.getProperty(MARGIN_KEY, String.valueOf(DEFAULT_MARGIN_MS));
+        try {
+            long margin = Long.parseLong(raw.strip());
+            if (margin >= 0 && margin <= 1000) {
+                return margin;
+            }
+        } catch (NumberFormatException notAWholeNumber) {
+            // reported below
+        }
+        throw new IllegalStateException("Herald cannot start: " + MARGIN_KEY + " (HERALD_DELIVERY_RATE_LIMIT_MARGIN_MS) in"
+                + " config/application.yaml must be a whole number of milliseconds from 0 to 1000; was '" + raw + "'");
     }
 
     private static Map<String, Long> rates(Environment env) {

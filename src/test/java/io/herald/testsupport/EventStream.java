@@ -122,18 +122,6 @@ public final class EventStream {
     }
 
     /** Per channel and state, how many of this stream's deliveries are there. */
-    /** Seconds from the stream's first notification admitted to its last (how fast intake took the events in). */
-    public double admittedSpanSeconds() throws Exception {
-        try (Connection db = PackagedHerald.connect(infra);
-             PreparedStatement query = db.prepareStatement("SELECT EXTRACT(EPOCH FROM max(received_at) - min(received_at)) FROM notification"
-                     + " WHERE idempotency_key LIKE ?")) {
-            query.setString(1, "billing:invoice.payment_failed:in_test" + name + "%");
-            try (ResultSet rows = query.executeQuery()) {
-                return rows.next() ? rows.getDouble(1) : 0;
-            }
-        }
-    }
-
     public Map<String, Integer> deliveryStates() throws Exception {
         Map<String, Integer> states = new HashMap<>();
         try (Connection db = PackagedHerald.connect(infra);
