@@ -317,9 +317,9 @@ class AppointmentRemindersTest {
         assertThat(herald.scheduled(key)).containsEntry("state", "FIRED");
     }
 
-    /** Several of the timer's polls (every 0.2 s) leave it waiting and unsent. */
+    /** About five of the timer's polls (every 0.2 s) leave it waiting and unsent. */
     private void stillWaiting(String key) {
-        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> "SCHEDULED".equals(herald.scheduled(key).get("state"))
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> "SCHEDULED".equals(herald.scheduled(key).get("state"))
                 && herald.mailsFor(key).isEmpty() && sms(key).isEmpty());
     }
 

@@ -86,7 +86,8 @@ class OpsDigestTest {
         registry.add("herald.catalog", () -> WithoutQuietHours.shipped().toString());
         registry.add("herald.ops-webhook.rate-per-second", () -> "1");
         registry.add("herald.ops-webhook.digest-interval-ms", () -> "5000");
-        registry.add("herald.ops-webhook.digest-max-retry-delay-ms", () -> "5000");
+        // A refused digest is posted again 2 s later (not after the 5 s interval): the failing-webhook test waits for it once.
+        registry.add("herald.ops-webhook.digest-max-retry-delay-ms", () -> "2000");
         registry.add("herald.ops-webhook.digest-lease-ms", () -> "10000");
         // Only the ops webhook is slow here: the customer channels may go as fast as they can.
         registry.add("herald.mail.rate-per-second", () -> "1000");
@@ -180,7 +181,8 @@ class OpsDigestTest {
         try {
             keys = postPaymentFailures(3);
             await().atMost(Duration.ofSeconds(60)).until(() -> states(keys, "ops_webhook", "DIGEST_WAITING") == 3);
-            List<DeliveryLedger.Digest> claimed = ledger.claimDigests(1000, Duration.ofSeconds(10), tx);
+            // Its lease (3 s) is what the test then waits out; Herald's own claims keep herald.ops-webhook.digest-lease-ms.
+            List<DeliveryLedger.Digest> claimed = ledger.claimDigests(1000, Duration.ofSeconds(3), tx);
             assertThat(claimed).hasSize(1);
             cutOff = claimed.get(0);
         } finally {

@@ -385,9 +385,9 @@ class QuietHoursTest {
         return "billing:charge.refunded:" + charge + ":12999";
     }
 
-    /** Several of the timer's polls (every 0.2 s) leave it waiting and unsent. */
+    /** About five of the timer's polls (every 0.2 s) leave it waiting and unsent. */
     private void stillWaiting(String key) {
-        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3))
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
                 .until(() -> "SCHEDULED".equals(herald.scheduled(key).get("state")) && herald.mailsFor(key).isEmpty());
     }
 
