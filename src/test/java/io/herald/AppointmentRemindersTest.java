@@ -6,11 +6,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
 import java.net.URLDecoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.time.Duration;
@@ -20,7 +16,6 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -31,8 +26,10 @@ import com.icegreen.greenmail.util.GreenMailUtil;
 import io.herald.local.EmbeddedInfrastructure;
 import io.herald.testsupport.MovableClock;
 import io.herald.testsupport.OwnHerald;
+import io.herald.testsupport.OwnHeraldClient;
 import io.herald.testsupport.Samples;
 import jakarta.mail.internet.MimeMessage;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -71,13 +68,18 @@ class AppointmentRemindersTest {
     private static final ZoneId BERLIN = ZoneId.of("Europe/Berlin");
     private static final ZoneId NEW_YORK = ZoneId.of("America/New_York");
 
-    private final HttpClient http = HttpClient.newHttpClient();
     private final String run = UUID.randomUUID().toString().substring(0, 8);
 
     @LocalServerPort
     int port;
     @Autowired
     JdbcTemplate jdbc;
+    OwnHeraldClient herald;
+
+    @BeforeEach
+    void client() {
+        herald = new OwnHeraldClient(infra, port, jdbc);
+    }
 
     @TestConfiguration
     static class Time {
@@ -106,8 +108,8 @@ class AppointmentRemindersTest {
         String newYorkBooking = book(amara, "APT-N" + run, "2027-03-28T14:30:00-04:00", "Onboarding call");
 
         // The confirmations go out at once, in each customer's language and zone.
-        assertThat(awaitMail(berlinBooking).getSubject()).isEqualTo("Ihr Termin „Beratung“ ist gebucht: Sonntag, 28. März 2027, 10:00 MESZ");
-        assertThat(awaitMail(newYorkBooking).getSubject()).isEqualTo("Your Onboarding call is booked for Sunday, March 28, 2027, 14:30 EDT");
+        assertThat(herald.awaitMailFor(berlinBooking).getSubject()).isEqualTo("Ihr Termin „Beratung“ ist gebucht: Sonntag, 28. März 2027, 10:00 MESZ");
+        assertThat(herald.awaitMailFor(newYorkBooking).getSubject()).isEqualTo("Your Onboarding call is booked for Sunday, March 28, 2027, 14:30 EDT");
 
         // Each reminder is a notification of its own, SCHEDULED at startsAt minus its offset as an instant: Berlin's 24-hour
         // reminder is at 09:00 local on Saturday (still winter time), not 10:00, because the clocks move in between.
@@ -120,13 +122,13 @@ class AppointmentRemindersTest {
         Map<String, Instant> due = Map.of(berlinBooking + ":reminder:PT24H", berlin24, berlinBooking + ":reminder:PT2H", berlin2,
                 newYorkBooking + ":reminder:PT24H", newYork24, newYorkBooking + ":reminder:PT2H", newYork2);
         for (Map.Entry<String, Instant> reminder : due.entrySet()) {
-            Map<String, Object> waiting = awaitScheduled(reminder.getKey());
+            Map<String, Object> waiting = herald.awaitScheduled(reminder.getKey());
             assertThat(waiting).containsEntry("state", "SCHEDULED").containsEntry("match_key", "appointment:" + (reminder.getKey()
                     .startsWith(berlinBooking) ? "APT-B" : "APT-N") + run);
             assertThat(instant(waiting.get("fire_at"))).isEqualTo(reminder.getValue());
-            assertThat(timerAt(reminder.getKey())).isEqualTo(reminder.getValue());   // db-scheduler's durable timer
-            assertThat(delivery(reminder.getKey(), "email")).containsEntry("state", "SCHEDULED");
-            assertThat(delivery(reminder.getKey(), "sms")).containsEntry("state", "SCHEDULED");
+            assertThat(herald.timerAt(reminder.getKey())).isEqualTo(reminder.getValue());   // db-scheduler's durable timer
+            assertThat(herald.delivery(reminder.getKey(), "email")).containsEntry("state", "SCHEDULED");
+            assertThat(herald.delivery(reminder.getKey(), "sms")).containsEntry("state", "SCHEDULED");
         }
 
         // In time order: a minute before its instant it still waits; at its instant it goes out, by mail and SMS.
@@ -139,13 +141,13 @@ class AppointmentRemindersTest {
         fires(newYorkBooking + ":reminder:PT2H", newYork2, "Reminder: your Onboarding call is on Sunday, March 28, 2027, 14:30 EDT",
                 "Reminder: Onboarding call on Sunday, March 28, 2027, 14:30 EDT");
 
-        MimeMessage german = mails(berlinBooking + ":reminder:PT24H").get(0);
+        MimeMessage german = herald.mailsFor(berlinBooking + ":reminder:PT24H").get(0);
         assertThat(GreenMailUtil.getBody(german)).contains("Hallo Lukas,");
         for (String key : due.keySet()) {
-            assertThat(mails(key)).hasSize(1);
+            assertThat(herald.mailsFor(key)).hasSize(1);
             assertThat(sms(key)).hasSize(1);
-            assertThat(scheduled(key)).containsEntry("state", "FIRED");
-            assertThat(delivery(key, "email")).containsEntry("state", "SENT");
+            assertThat(herald.scheduled(key)).containsEntry("state", "FIRED");
+            assertThat(herald.delivery(key, "email")).containsEntry("state", "SENT");
         }
     }
 
@@ -157,12 +159,12 @@ class AppointmentRemindersTest {
         ZonedDateTime second = first.plusDays(1);
         String appointment = "APT-R" + run;
         String booking = book(amara, appointment, iso(first), "Onboarding call");
-        awaitMail(booking);
-        awaitScheduled(booking + ":reminder:PT24H");
-        awaitScheduled(booking + ":reminder:PT2H");
+        herald.awaitMailFor(booking);
+        herald.awaitScheduled(booking + ":reminder:PT24H");
+        herald.awaitScheduled(booking + ":reminder:PT2H");
 
         String moved = reschedule(amara, appointment, iso(second), iso(first));
-        MimeMessage notice = awaitMail(moved);
+        MimeMessage notice = herald.awaitMailFor(moved);
         assertThat(notice.getSubject()).isEqualTo("Your Onboarding call has moved to " + local(second, "en-US"));
         assertThat(GreenMailUtil.getBody(notice)).contains("on " + local(first, "en-US") + " has moved to " + local(second, "en-US"));
         assertThat(sms(moved)).hasSize(1);
@@ -170,10 +172,10 @@ class AppointmentRemindersTest {
         // Both reminders now wait for the new time, and their record says they moved.
         Instant new24 = second.toInstant().minus(Duration.ofHours(24));
         Instant new2 = second.toInstant().minus(Duration.ofHours(2));
-        await().atMost(Duration.ofSeconds(30)).until(() -> instant(scheduled(booking + ":reminder:PT24H").get("fire_at")).equals(new24));
-        assertThat(instant(scheduled(booking + ":reminder:PT2H").get("fire_at"))).isEqualTo(new2);
-        assertThat(timerAt(booking + ":reminder:PT24H")).isEqualTo(new24);
-        assertThat(attempts(booking + ":reminder:PT24H", "email")).extracting(a -> a.get("outcome")).containsExactly("SCHEDULED", "MOVED");
+        await().atMost(Duration.ofSeconds(30)).until(() -> instant(herald.scheduled(booking + ":reminder:PT24H").get("fire_at")).equals(new24));
+        assertThat(instant(herald.scheduled(booking + ":reminder:PT2H").get("fire_at"))).isEqualTo(new2);
+        assertThat(herald.timerAt(booking + ":reminder:PT24H")).isEqualTo(new24);
+        assertThat(herald.attempts(booking + ":reminder:PT24H", "email")).extracting(a -> a.get("outcome")).containsExactly("SCHEDULED", "MOVED");
 
         // The old 24-hour time passes: nothing. The new one comes: the reminder goes out, naming the new time.
         clock.set(first.toInstant().minus(Duration.ofHours(24)).plus(Duration.ofMinutes(1)));
@@ -184,12 +186,12 @@ class AppointmentRemindersTest {
         // Moved again, to 90 minutes from now: the 2-hour reminder's new time has passed, so it is cancelled with the reason.
         ZonedDateTime third = clock.instant().plus(Duration.ofMinutes(90)).atZone(NEW_YORK);
         String movedAgain = reschedule(amara, appointment, iso(third), iso(second));
-        awaitMail(movedAgain);
-        await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(delivery(booking + ":reminder:PT2H", "email").get("state")));
-        assertThat(delivery(booking + ":reminder:PT2H", "email").get("reason").toString()).startsWith("cancelled by Herald: appointment "
+        herald.awaitMailFor(movedAgain);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(herald.delivery(booking + ":reminder:PT2H", "email").get("state")));
+        assertThat(herald.delivery(booking + ":reminder:PT2H", "email").get("reason").toString()).startsWith("cancelled by Herald: appointment "
                 + appointment + " moved to ").contains("and its 2-hour reminder's new time", "had already passed at").endsWith("; not sent");
-        assertThat(mails(booking + ":reminder:PT2H")).isEmpty();
-        assertThat(mails(booking + ":reminder:PT24H")).hasSize(1);
+        assertThat(herald.mailsFor(booking + ":reminder:PT2H")).isEmpty();
+        assertThat(herald.mailsFor(booking + ":reminder:PT24H")).hasSize(1);
     }
 
     @Test
@@ -199,22 +201,22 @@ class AppointmentRemindersTest {
         ZonedDateTime startsAt = now.plus(Duration.ofDays(2)).truncatedTo(ChronoUnit.HOURS).atZone(BERLIN);
         String appointment = "APT-C" + run;
         String booking = book(lukas, appointment, iso(startsAt), "Beratung");
-        awaitMail(booking);
-        long reminder24 = notificationId(awaitScheduledKey(booking + ":reminder:PT24H"));
-        long reminder2 = notificationId(awaitScheduledKey(booking + ":reminder:PT2H"));
+        herald.awaitMailFor(booking);
+        long reminder24 = herald.notificationId(awaitScheduledKey(booking + ":reminder:PT24H"));
+        long reminder2 = herald.notificationId(awaitScheduledKey(booking + ":reminder:PT2H"));
 
         String cancelled = outbox("appointment.cancelled", Samples.text("crm/appointment.cancelled.json")
                 .replace("APT-55812", appointment).replace("cus_QwE5rT6yU7iO8p", lukas).replace("Onboarding call", "Beratung")
                 .replace("2026-11-24T14:30:00-05:00", iso(startsAt)));
-        MimeMessage notice = awaitMail(cancelled);
+        MimeMessage notice = herald.awaitMailFor(cancelled);
         assertThat(notice.getSubject()).isEqualTo("Ihr Termin „Beratung“ am " + local(startsAt, "de-DE") + " wurde abgesagt");
         assertThat(sms(cancelled)).hasSize(1);
 
         for (String key : List.of(booking + ":reminder:PT24H", booking + ":reminder:PT2H")) {
-            await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(scheduled(key).get("state")));
-            assertThat(scheduled(key)).containsEntry("decided_by", "Herald");
+            await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(herald.scheduled(key).get("state")));
+            assertThat(herald.scheduled(key)).containsEntry("decided_by", "Herald");
             for (String channel : List.of("email", "sms")) {
-                Map<String, Object> row = delivery(key, channel);
+                Map<String, Object> row = herald.delivery(key, channel);
                 assertThat(row).containsEntry("state", "CANCELLED");
                 assertThat(row.get("reason").toString()).startsWith("appointment " + appointment + " was cancelled at the source (crm event crm-outbox-")
                         .endsWith("): its reminder is cancelled, not sent");
@@ -225,9 +227,9 @@ class AppointmentRemindersTest {
         clock.set(startsAt.toInstant().plus(Duration.ofMinutes(1)));
         await().atMost(Duration.ofSeconds(30)).until(() -> timers(reminder24, reminder2) == 0);
         for (String key : List.of(booking + ":reminder:PT24H", booking + ":reminder:PT2H")) {
-            assertThat(mails(key)).isEmpty();
+            assertThat(herald.mailsFor(key)).isEmpty();
             assertThat(sms(key)).isEmpty();
-            assertThat(delivery(key, "email")).containsEntry("state", "CANCELLED");
+            assertThat(herald.delivery(key, "email")).containsEntry("state", "CANCELLED");
         }
     }
 
@@ -240,18 +242,18 @@ class AppointmentRemindersTest {
         String payload = bookingPayload(amara, appointment, iso(startsAt), "Onboarding call");
         String booking = key(appointment, startsAt);
         outbox("appointment.scheduled", payload);
-        awaitMail(booking);
+        herald.awaitMailFor(booking);
 
         String late = booking + ":reminder:PT24H";
-        await().atMost(Duration.ofSeconds(30)).until(() -> "SKIPPED".equals(delivery(late, "email").get("state")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SKIPPED".equals(herald.delivery(late, "email").get("state")));
         String reason = "not scheduled: the 24-hour reminder's time (" + utc(startsAt.toInstant().minus(Duration.ofHours(24)))
                 + ", 24 hours before appointment " + appointment + " at " + utc(startsAt.toInstant()) + ") had passed when the booking arrived at ";
-        assertThat(delivery(late, "email").get("reason").toString()).startsWith(reason);
-        assertThat(delivery(late, "sms")).containsEntry("state", "SKIPPED");
-        assertThat(scheduled(late)).isEmpty();
-        JsonNode timeline = timeline(notificationId(late));
+        assertThat(herald.delivery(late, "email").get("reason").toString()).startsWith(reason);
+        assertThat(herald.delivery(late, "sms")).containsEntry("state", "SKIPPED");
+        assertThat(herald.scheduled(late)).isEmpty();
+        JsonNode timeline = herald.timeline(herald.notificationId(late));
         assertThat(timeline.findValues("detail").stream().map(JsonNode::asText)).anyMatch(detail -> detail.startsWith(reason));
-        Map<String, Object> twoHour = awaitScheduled(booking + ":reminder:PT2H");
+        Map<String, Object> twoHour = herald.awaitScheduled(booking + ":reminder:PT2H");
         assertThat(instant(twoHour.get("fire_at"))).isEqualTo(startsAt.toInstant().minus(Duration.ofHours(2)));
 
         // The CRM sends the same booking again: one confirmation, the same two reminders.
@@ -265,8 +267,8 @@ class AppointmentRemindersTest {
 
         fires(booking + ":reminder:PT2H", startsAt.toInstant().minus(Duration.ofHours(2)),
                 "Reminder: your Onboarding call is on " + local(startsAt, "en-US"), "Reminder: Onboarding call on " + local(startsAt, "en-US"));
-        assertThat(mails(booking)).hasSize(1);
-        assertThat(mails(late)).isEmpty();
+        assertThat(herald.mailsFor(booking)).hasSize(1);
+        assertThat(herald.mailsFor(late)).isEmpty();
         assertThat(sms(late)).isEmpty();
     }
 
@@ -278,22 +280,22 @@ class AppointmentRemindersTest {
         String appointment = "APT-P" + run;
         String booking = book(lukas, appointment, iso(startsAt), "Beratung");
 
-        await().atMost(Duration.ofSeconds(30)).until(() -> "SKIPPED".equals(delivery(booking, "email").get("state")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SKIPPED".equals(herald.delivery(booking, "email").get("state")));
         String reason = "not sent: appointment " + appointment + " started at " + utc(startsAt.toInstant())
                 + ", before this booking confirmation could go out (";
         for (String channel : List.of("email", "sms")) {
-            assertThat(delivery(booking, channel)).containsEntry("state", "SKIPPED");
-            assertThat(delivery(booking, channel).get("reason").toString()).startsWith(reason)
+            assertThat(herald.delivery(booking, channel)).containsEntry("state", "SKIPPED");
+            assertThat(herald.delivery(booking, channel).get("reason").toString()).startsWith(reason)
                     .endsWith("); a message about an appointment already under way would mislead");
         }
-        JsonNode timeline = timeline(notificationId(booking));
+        JsonNode timeline = herald.timeline(herald.notificationId(booking));
         assertThat(timeline.findValues("detail").stream().map(JsonNode::asText)).anyMatch(detail -> detail.startsWith(reason));
         // Its reminders were due before it even arrived: recorded, never scheduled.
         for (String key : List.of(booking + ":reminder:PT24H", booking + ":reminder:PT2H")) {
-            assertThat(delivery(key, "email")).containsEntry("state", "SKIPPED");
-            assertThat(scheduled(key)).isEmpty();
+            assertThat(herald.delivery(key, "email")).containsEntry("state", "SKIPPED");
+            assertThat(herald.scheduled(key)).isEmpty();
         }
-        assertThat(mails(booking)).isEmpty();
+        assertThat(herald.mailsFor(booking)).isEmpty();
         assertThat(sms(booking)).isEmpty();
     }
 
@@ -304,7 +306,7 @@ class AppointmentRemindersTest {
         clock.set(at.minus(Duration.ofMinutes(1)));
         stillWaiting(key);
         clock.set(at);
-        MimeMessage mail = awaitMail(key);
+        MimeMessage mail = herald.awaitMailFor(key);
         try {
             assertThat(mail.getSubject()).isEqualTo(subject);
         } catch (jakarta.mail.MessagingException e) {
@@ -312,13 +314,13 @@ class AppointmentRemindersTest {
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> sms(key).size() == 1);
         assertThat(sms(key).get(0)).startsWith(smsStart);
-        assertThat(scheduled(key)).containsEntry("state", "FIRED");
+        assertThat(herald.scheduled(key)).containsEntry("state", "FIRED");
     }
 
-    /** Several of the timer's polls (every 0.2 s) leave it waiting and unsent. */
+    /** About five of the timer's polls (every 0.2 s) leave it waiting and unsent. */
     private void stillWaiting(String key) {
-        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> "SCHEDULED".equals(scheduled(key).get("state"))
-                && mails(key).isEmpty() && sms(key).isEmpty());
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> "SCHEDULED".equals(herald.scheduled(key).get("state"))
+                && herald.mailsFor(key).isEmpty() && sms(key).isEmpty());
     }
 
     private String book(String customer, String appointment, String startsAt, String service) {
@@ -360,28 +362,11 @@ class AppointmentRemindersTest {
 
     private String customer(String firstName, String locale, ZoneId zone) {
         String id = "cus_" + firstName + "_" + run + "_" + UUID.randomUUID().toString().substring(0, 4);
-        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone, locale, time_zone, preferences)"
-                + " VALUES (?, ?, ?, ?, ?, ?, '{}'::jsonb)", id, Character.toUpperCase(firstName.charAt(0)) + firstName.substring(1) + " Tester",
-                id + "@example.com", "+1555" + String.format("%07d", Math.abs(id.hashCode()) % 10_000_000), locale, zone.getId());
-        return id;
+        return herald.insertCustomer(id, Character.toUpperCase(firstName.charAt(0)) + firstName.substring(1) + " Tester",
+                "+1555" + String.format("%07d", Math.abs(id.hashCode()) % 10_000_000), locale, zone.getId());
     }
 
     // ---------------------------------------------------------------- what customers and operators see
-
-    private MimeMessage awaitMail(String key) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> !mails(key).isEmpty());
-        return mails(key).get(0);
-    }
-
-    private List<MimeMessage> mails(String key) {
-        return Arrays.stream(infra.mail().getReceivedMessages()).filter(m -> {
-            try {
-                return (key + ":email").equals(m.getHeader("X-Herald-Idempotency-Key", null));
-            } catch (Exception e) {
-                return false;
-            }
-        }).toList();
-    }
 
     /** The SMS texts the provider sandbox received for this notification. */
     private List<String> sms(String key) {
@@ -396,52 +381,14 @@ class AppointmentRemindersTest {
                 }).toList();
     }
 
-    private Map<String, Object> awaitScheduled(String key) {
-        return await().atMost(Duration.ofSeconds(30)).until(() -> scheduled(key), row -> !row.isEmpty());
-    }
-
     private String awaitScheduledKey(String key) {
-        awaitScheduled(key);
+        herald.awaitScheduled(key);
         return key;
-    }
-
-    private Map<String, Object> scheduled(String key) {
-        return jdbc.queryForList("SELECT s.* FROM scheduled_send s JOIN notification n ON n.id = s.notification_id WHERE n.idempotency_key = ?",
-                key).stream().findFirst().orElse(Map.of());
-    }
-
-    /** When db-scheduler's timer for this notification is due. */
-    private Instant timerAt(String key) {
-        return instant(jdbc.queryForObject("SELECT execution_time FROM scheduled_tasks WHERE task_name = 'herald-scheduled-send'"
-                + " AND task_instance = ?", Timestamp.class, String.valueOf(notificationId(key))));
     }
 
     private int timers(long... notificationIds) {
         return jdbc.queryForObject("SELECT count(*) FROM scheduled_tasks WHERE task_instance = ANY(?)", Integer.class,
                 (Object) Arrays.stream(notificationIds).mapToObj(String::valueOf).toArray(String[]::new));
-    }
-
-    private Map<String, Object> delivery(String key, String channel) {
-        return jdbc.queryForList("SELECT d.* FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ?"
-                + " AND d.channel = ?", key, channel).stream().findFirst().orElse(Map.of());
-    }
-
-    private List<Map<String, Object>> attempts(String key, String channel) {
-        return jdbc.queryForList("SELECT a.outcome, a.reason FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id"
-                + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = ? ORDER BY a.id", key, channel);
-    }
-
-    private long notificationId(String key) {
-        return jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, key);
-    }
-
-    private JsonNode timeline(long notificationId) throws Exception {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/notifications/" + notificationId))
-                .header("Accept", "application/json")
-                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString("operator:operator-demo".getBytes(StandardCharsets.UTF_8)))
-                .build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).isEqualTo(200);
-        return JSON.readTree(response.body()).get("timeline");
     }
 
     // ---------------------------------------------------------------- times
@@ -468,5 +415,4 @@ class AppointmentRemindersTest {
     private static Instant instant(Object timestamp) {
         return ((Timestamp) timestamp).toInstant();
     }
-
 }

@@ -1,22 +1,22 @@
 package io.herald;
 
+import static io.herald.testsupport.OwnHeraldClient.ADMIN;
+import static io.herald.testsupport.OwnHeraldClient.APPROVER;
+import static io.herald.testsupport.OwnHeraldClient.OPERATOR;
+import static io.herald.testsupport.OwnHeraldClient.VIEWER;
+import static io.herald.testsupport.OwnHeraldClient.entry;
+import static io.herald.testsupport.OwnHeraldClient.error;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -27,11 +27,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.local.EmbeddedInfrastructure;
 import io.herald.logging.Masking;
 import io.herald.testsupport.OwnHerald;
+import io.herald.testsupport.OwnHeraldClient;
 import io.herald.testsupport.OpsAlerts;
 import io.herald.testsupport.Samples;
-import io.herald.testsupport.Signatures;
 import io.herald.testsupport.WithoutQuietHours;
 import jakarta.mail.internet.MimeMessage;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -61,18 +62,19 @@ class ApprovalTest {
 
     private static final EmbeddedInfrastructure infra = EmbeddedInfrastructure.start();
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String VIEWER = "viewer:viewer-demo";
-    private static final String OPERATOR = "operator:operator-demo";
-    private static final String ADMIN = "admin:admin-demo";
-    private static final String APPROVER = "approver:approver-demo";
 
-    private final HttpClient http = HttpClient.newHttpClient();
     private final String run = UUID.randomUUID().toString().substring(0, 8);
 
     @LocalServerPort
     int port;
     @Autowired
     JdbcTemplate jdbc;
+    OwnHeraldClient herald;
+
+    @BeforeEach
+    void client() {
+        herald = new OwnHeraldClient(infra, port, jdbc);
+    }
 
     @DynamicPropertySource
     static void refundsAbove1000NeedApproval(DynamicPropertyRegistry registry) {
@@ -102,10 +104,10 @@ class ApprovalTest {
         String large = refund(customer, 125_000);
         String small = refund(customer, 5_000);
         // The small refund (under the threshold) is sent at once; the large one, dispatched before it, is held.
-        awaitMailFor(small);
+        herald.awaitMailFor(small);
         await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(large).get("state")));
-        assertThat(mailsFor(large)).isEmpty();
-        long id = notificationId(large);
+        assertThat(herald.mailsFor(large)).isEmpty();
+        long id = herald.notificationId(large);
 
         // The approver sees it with the rule that held it, the recipient and the message as it would be sent.
         JsonNode pending = pending(APPROVER, id);
@@ -116,22 +118,22 @@ class ApprovalTest {
         assertThat(email.get("headline").asText()).isEqualTo("We refunded £1,250.00");
         assertThat(email.get("text").asText()).contains("Hello Olivia,", "We refunded £1,250.00 to your original payment method");
         assertThat(email.get("problem").isNull()).isTrue();
-        HttpResponse<String> page = as(APPROVER, "GET", "/console/approvals", null);
+        HttpResponse<String> page = herald.as(APPROVER, "GET", "/console/approvals", null);
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.body()).contains("We refunded £1,250.00", customer + "@example.com", "/console/approvals/" + id + "/approve");
 
         // Only an approver decides, and only with a comment.
-        assertThat(as(OPERATOR, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"looks fine\"}").statusCode()).isEqualTo(403);
-        assertThat(as(VIEWER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"looks fine\"}").statusCode()).isEqualTo(403);
-        HttpResponse<String> noComment = as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \" \"}");
+        assertThat(herald.as(OPERATOR, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"looks fine\"}").statusCode()).isEqualTo(403);
+        assertThat(herald.as(VIEWER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"looks fine\"}").statusCode()).isEqualTo(403);
+        HttpResponse<String> noComment = herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \" \"}");
         assertThat(noComment.statusCode()).isEqualTo(400);
         assertThat(error(noComment)).isEqualTo("say why: an approval needs a comment for the record");
 
         // Two approvers at once (a double click, a colleague): one decision, one mail.
         CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(
-                () -> call(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"refund agreed with the customer, ticket 5521\"}"));
+                () -> herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"refund agreed with the customer, ticket 5521\"}"));
         CompletableFuture<HttpResponse<String>> second = CompletableFuture.supplyAsync(
-                () -> call(ADMIN, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"ok by me\"}"));
+                () -> herald.as(ADMIN, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"ok by me\"}"));
         List<Integer> statuses = List.of(first.get().statusCode(), second.get().statusCode());
         assertThat(statuses).containsExactlyInAnyOrder(200, 409);
         HttpResponse<String> won = first.get().statusCode() == 200 ? first.get() : second.get();
@@ -143,14 +145,14 @@ class ApprovalTest {
         String comment = decision.get("comment").asText();
         assertThat(error(lost)).startsWith("notification " + id + " is already APPROVED by " + approver + " at ");
 
-        MimeMessage mail = awaitMailFor(large);
+        MimeMessage mail = herald.awaitMailFor(large);
         assertThat(mail.getSubject()).isEqualTo("We refunded £1,250.00");
         await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(large).get("state")));
-        assertThat(mailsFor(large)).hasSize(1);
+        assertThat(herald.mailsFor(large)).hasSize(1);
         assertThat(pendingIds(APPROVER)).doesNotContain(id);
 
         // The timeline shows the hold and the decision, with who and why.
-        JsonNode timeline = JSON.readTree(as(OPERATOR, "GET", "/api/notifications/" + id, null).body()).get("timeline");
+        JsonNode timeline = herald.timeline(id);
         assertThat(entry(timeline, "AWAITING_APPROVAL").get("detail").asText())
                 .startsWith("awaiting approval: billing.charge_refunded with amountRefunded 1250.00 GBP is above the approval threshold 1000");
         JsonNode approved = entry(timeline, "Approval: APPROVE");
@@ -167,21 +169,21 @@ class ApprovalTest {
                 "SELECT id FROM unrouted_event WHERE source = 'billing' AND outcome = 'QUARANTINED' AND raw_payload LIKE ?", Long.class,
                 "%" + key.split(":")[2] + "%"), ids -> !ids.isEmpty()).get(0);
         insertCustomer(customer, "Sam");
-        assertThat(as(ADMIN, "POST", "/api/quarantine/" + event + "/redrive", null).statusCode()).isEqualTo(200);
+        assertThat(herald.as(ADMIN, "POST", "/api/quarantine/" + event + "/redrive", null).statusCode()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
-        long id = notificationId(key);
+        long id = herald.notificationId(key);
         assertThat(pending(APPROVER, id).get("triggeredBy").toString()).isEqualTo("[\"admin\"]");
 
-        HttpResponse<String> refused = as(ADMIN, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"I fixed it, sending\"}");
+        HttpResponse<String> refused = herald.as(ADMIN, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"I fixed it, sending\"}");
         assertThat(refused.statusCode()).isEqualTo(403);
         assertThat(error(refused)).isEqualTo("admin may not approve notification " + id
                 + ": they triggered or edited it (see its timeline), and four eyes means another approver decides");
         assertThat(delivery(key).get("state")).isEqualTo("AWAITING_APPROVAL");
 
-        assertThat(as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"checked the re-drive\"}").statusCode())
+        assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"checked the re-drive\"}").statusCode())
                 .isEqualTo(200);
-        awaitMailFor(key);
-        assertThat(mailsFor(key)).hasSize(1);
+        herald.awaitMailFor(key);
+        assertThat(herald.mailsFor(key)).hasSize(1);
     }
 
     @Test
@@ -189,27 +191,24 @@ class ApprovalTest {
         String customer = customer("rita");
         String key = refund(customer, 300_000);
         await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
-        long id = notificationId(key);
+        long id = herald.notificationId(key);
 
         // Rejected from the console's form this time.
-        HttpResponse<String> rejected = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/console/approvals/" + id + "/reject"))
-                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(APPROVER.getBytes(StandardCharsets.UTF_8)))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString("comment=wrong+amount%2C+billing+reissues+it")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> rejected = herald.postForm(APPROVER, "/console/approvals/" + id + "/reject", "comment=wrong+amount%2C+billing+reissues+it");
         assertThat(rejected.statusCode()).isEqualTo(302);
         assertThat(rejected.headers().firstValue("Location").orElse("")).endsWith("/console/approvals");
         assertThat(delivery(key)).containsEntry("state", "REJECTED")
                 .containsEntry("reason", "rejected by approver: wrong amount, billing reissues it; not sent");
-        HttpResponse<String> late = as(ADMIN, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"send anyway\"}");
+        HttpResponse<String> late = herald.as(ADMIN, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"send anyway\"}");
         assertThat(late.statusCode()).isEqualTo(409);
         assertThat(error(late)).startsWith("notification " + id + " is already REJECTED by approver at ");
 
         // A later refund of the same customer goes out; the rejected one never does.
         String next = refund(customer, 1_000);
-        awaitMailFor(next);
-        assertThat(mailsFor(key)).isEmpty();
+        herald.awaitMailFor(next);
+        assertThat(herald.mailsFor(key)).isEmpty();
         assertThat(delivery(key).get("state")).isEqualTo("REJECTED");
-        assertThat(as(OPERATOR, "GET", "/api/notifications/" + id, null).body()).contains("Approval: REJECT", "wrong amount, billing reissues it");
+        assertThat(herald.as(OPERATOR, "GET", "/api/notifications/" + id, null).body()).contains("Approval: REJECT", "wrong amount, billing reissues it");
     }
 
     @Test
@@ -217,7 +216,7 @@ class ApprovalTest {
         String customer = customer("erin");
         String key = refund(customer, 400_000);
         await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
-        long id = notificationId(key);
+        long id = herald.notificationId(key);
         Instant expires = jdbc.queryForObject("SELECT expires_at FROM approval WHERE notification_id = ?", java.sql.Timestamp.class, id).toInstant();
         assertThat(Duration.between(Instant.now(), expires)).isBetween(Duration.ofHours(23), Duration.ofHours(24));
 
@@ -228,9 +227,9 @@ class ApprovalTest {
                 + " expired, not sent. If it must still go out, have it issued again at the source");
         await().atMost(Duration.ofSeconds(30)).until(() -> !OpsAlerts.accepted(infra.providers(),
                 "billing.charge_refunded by Email not sent - nobody approved or rejected it in time").isEmpty());
-        assertThat(as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"too late?\"}").statusCode()).isEqualTo(409);
-        assertThat(mailsFor(key)).isEmpty();
-        assertThat(as(OPERATOR, "GET", "/api/notifications/" + id, null).body()).contains("Approval: EXPIRE", "EXPIRED");
+        assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"too late?\"}").statusCode()).isEqualTo(409);
+        assertThat(herald.mailsFor(key)).isEmpty();
+        assertThat(herald.as(OPERATOR, "GET", "/api/notifications/" + id, null).body()).contains("Approval: EXPIRE", "EXPIRED");
     }
 
     @Test
@@ -238,18 +237,18 @@ class ApprovalTest {
         String customer = customer("victor");
         String key = refund(customer, 150_000);
         await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
-        long id = notificationId(key);
+        long id = herald.notificationId(key);
 
         JsonNode email = pending(VIEWER, id).get("channels").get(0);
         String masked = Masking.email(customer + "@example.com");
         assertThat(masked).doesNotContain(customer);
         assertThat(email.get("recipient").asText()).isEqualTo(masked).isEqualTo(email.get("recipientMasked").asText());
         assertThat(email.get("text").asText()).contains("We refunded £1,500.00");
-        HttpResponse<String> page = as(VIEWER, "GET", "/console/approvals", null);
+        HttpResponse<String> page = herald.as(VIEWER, "GET", "/console/approvals", null);
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.body()).contains(masked, "We refunded £1,500.00").doesNotContain(customer + "@example.com")
                 .doesNotContain("/console/approvals/" + id + "/approve");
-        assertThat(as(VIEWER, "POST", "/api/approvals/" + id + "/reject", "{\"comment\": \"no\"}").statusCode()).isEqualTo(403);
+        assertThat(herald.as(VIEWER, "POST", "/api/approvals/" + id + "/reject", "{\"comment\": \"no\"}").statusCode()).isEqualTo(403);
         assertThat(delivery(key).get("state")).isEqualTo("AWAITING_APPROVAL");
     }
 
@@ -258,12 +257,11 @@ class ApprovalTest {
     /** A customer in the directory with an email address: "cus_ap_<name>_<run>" at example.com. */
     private String customer(String firstName) {
         String id = "cus_ap_" + firstName + "_" + run;
-        insertCustomer(id, firstName.substring(0, 1).toUpperCase() + firstName.substring(1));
-        return id;
+        return insertCustomer(id, firstName.substring(0, 1).toUpperCase() + firstName.substring(1));
     }
 
-    private void insertCustomer(String id, String firstName) {
-        jdbc.update("INSERT INTO customer (customer_id, display_name, email) VALUES (?, ?, ?)", id, firstName + " Tester", id + "@example.com");
+    private String insertCustomer(String id, String firstName) {
+        return herald.insertCustomer(id, firstName + " Tester", null, null, null);
     }
 
     /** A Stripe-style charge.refunded for the customer (amount in pence, GBP), posted signed; returns its idempotency key. */
@@ -275,28 +273,17 @@ class ApprovalTest {
                 .replace("cus_RkT4aB7cD9eF1g", customer)
                 .replace("12999", String.valueOf(pence))
                 .replace("\"created\": 1763730000", "\"created\": " + Instant.now().getEpochSecond());
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        HttpResponse<String> posted = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/webhooks/billing"))
-                .header("Content-Type", "application/json")
-                .header("Stripe-Signature", Signatures.stripe(Instant.now().getEpochSecond(), bytes, "local-demo-billing-secret"))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
+        herald.postBilling(body);
         return "billing:charge.refunded:" + charge + ":" + pence;
     }
 
     private Map<String, Object> delivery(String key) {
-        List<Map<String, Object>> rows = jdbc.queryForList("SELECT d.* FROM delivery d JOIN notification n ON n.id = d.notification_id"
-                + " WHERE n.idempotency_key = ? AND d.channel = 'email'", key);
-        return rows.isEmpty() ? Map.of() : rows.get(0);
-    }
-
-    private long notificationId(String key) {
-        return jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, key);
+        return herald.delivery(key, "email");
     }
 
     /** The notification as GET /api/approvals lists it for that account. */
     private JsonNode pending(String account, long id) throws Exception {
-        HttpResponse<String> listed = as(account, "GET", "/api/approvals", null);
+        HttpResponse<String> listed = herald.as(account, "GET", "/api/approvals", null);
         assertThat(listed.statusCode()).isEqualTo(200);
         for (JsonNode item : JSON.readTree(listed.body())) {
             if (item.get("notificationId").asLong() == id) {
@@ -308,55 +295,7 @@ class ApprovalTest {
 
     private List<Long> pendingIds(String account) throws Exception {
         List<Long> ids = new ArrayList<>();
-        JSON.readTree(as(account, "GET", "/api/approvals", null).body()).forEach(item -> ids.add(item.get("notificationId").asLong()));
+        JSON.readTree(herald.as(account, "GET", "/api/approvals", null).body()).forEach(item -> ids.add(item.get("notificationId").asLong()));
         return ids;
-    }
-
-    private MimeMessage awaitMailFor(String key) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> !mailsFor(key).isEmpty());
-        return mailsFor(key).get(0);
-    }
-
-    private List<MimeMessage> mailsFor(String key) {
-        return Arrays.stream(infra.mail().getReceivedMessages()).filter(m -> {
-            try {
-                return (key + ":email").equals(m.getHeader("X-Herald-Idempotency-Key", null));
-            } catch (Exception e) {
-                return false;
-            }
-        }).toList();
-    }
-
-    /** The first timeline entry whose "what" is this. */
-    private static JsonNode entry(JsonNode timeline, String what) {
-        for (JsonNode entry : timeline) {
-            if (entry.get("what").asText().equals(what)) {
-                return entry;
-            }
-        }
-        throw new AssertionError("no '" + what + "' in the timeline: " + timeline);
-    }
-
-    private static String error(HttpResponse<String> response) throws IOException {
-        return JSON.readTree(response.body()).get("error").asText();
-    }
-
-    private HttpResponse<String> call(String account, String method, String path, String json) {
-        try {
-            return as(account, method, path, json);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private HttpResponse<String> as(String account, String method, String path, String json) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
-                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json))
-                .header("Accept", method.equals("GET") && path.startsWith("/console") ? "text/html" : "application/json")
-                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(account.getBytes(StandardCharsets.UTF_8)));
-        if (json != null) {
-            request.header("Content-Type", "application/json");
-        }
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 }

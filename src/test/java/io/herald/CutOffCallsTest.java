@@ -86,6 +86,8 @@ class CutOffCallsTest {
         registry.add("herald.push.url", () -> push.url("/v1/projects/herald-local/messages:send"));
         registry.add("herald.push.connect-timeout-ms", () -> "1000");
         registry.add("herald.push.response-timeout-ms", () -> "3000");
+        // A hanging SMS provider is given up after 3 s, as push is (the local profile's 8 s made its two tries take 16 s).
+        registry.add("herald.sms.response-timeout-ms", () -> "3000");
         // Parked deliveries stay parked while a test looks at them; a few failures never open the breaker here.
         registry.add("herald.delivery.park-delays", () -> "PT10M");
         registry.add("herald.delivery.breaker.minimum-calls", () -> "100");
@@ -133,7 +135,7 @@ class CutOffCallsTest {
         String event = Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer);
         try {
             assertThat(postSigned("/webhooks/billing", event, billingSignature(event))).isEqualTo(202);
-            // Each try is given up after the response timeout (local profile: 8 s), retried once with the same key, then parked.
+            // Each try is given up after the response timeout (3 s here), retried once with the same key, then parked.
             await().atMost(Duration.ofSeconds(60)).until(() -> "PARKED".equals(delivery(key, "sms").get("state")));
             List<Map<String, Object>> attempts = attempts(key, "sms");
             assertThat(attempts).extracting(a -> a.get("outcome")).containsExactly("RETRYING", "PARKED");

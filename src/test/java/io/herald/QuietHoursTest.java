@@ -1,21 +1,18 @@
 package io.herald;
 
+import static io.herald.testsupport.OwnHeraldClient.OPERATOR;
+import static io.herald.testsupport.OwnHeraldClient.VIEWER;
+import static io.herald.testsupport.OwnHeraldClient.entry;
+import static io.herald.testsupport.OwnHeraldClient.error;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.openqa.selenium.support.ui.ExpectedConditions.visibilityOfElementLocated;
 
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -28,9 +25,10 @@ import io.herald.schedule.ScheduledSends;
 import io.herald.testsupport.Browser;
 import io.herald.testsupport.MovableClock;
 import io.herald.testsupport.OwnHerald;
+import io.herald.testsupport.OwnHeraldClient;
 import io.herald.testsupport.Samples;
-import io.herald.testsupport.Signatures;
 import jakarta.mail.internet.MimeMessage;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -75,10 +73,7 @@ class QuietHoursTest {
     private static final EmbeddedInfrastructure infra = EmbeddedInfrastructure.start();
     private static final MovableClock clock = new MovableClock(Instant.parse("2026-12-02T12:00:00Z"));
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String VIEWER = "viewer:viewer-demo";
-    private static final String OPERATOR = "operator:operator-demo";
 
-    private final HttpClient http = HttpClient.newHttpClient();
     private final String run = UUID.randomUUID().toString().substring(0, 8);
 
     @LocalServerPort
@@ -87,6 +82,12 @@ class QuietHoursTest {
     JdbcTemplate jdbc;
     @Autowired
     ScheduledSends scheduledSends;
+    OwnHeraldClient herald;
+
+    @BeforeEach
+    void client() {
+        herald = new OwnHeraldClient(infra, port, jdbc);
+    }
 
     @TestConfiguration
     static class Time {
@@ -117,22 +118,22 @@ class QuietHoursTest {
 
         // New York's afternoon: sent at once, never scheduled.
         awaitMailFor(newYorkKey);
-        assertThat(scheduled(newYorkKey)).isEmpty();
+        assertThat(herald.scheduled(newYorkKey)).isEmpty();
 
         // Berlin's evening: SCHEDULED until 08:00 Berlin time (07:00 UTC), with the reason, and its durable timer.
         Instant eight = Instant.parse("2026-12-03T07:00:00Z");
-        Map<String, Object> waiting = awaitScheduled(berlinKey);
+        Map<String, Object> waiting = herald.awaitScheduled(berlinKey);
         assertThat(waiting).containsEntry("state", "SCHEDULED").containsEntry("reason", "quiet hours 21:00-08:00 in Europe/Berlin for"
                 + " billing notifications: held until 08:00 local time on 2026-12-03 (2026-12-03 07:00 UTC)");
         assertThat(instant(waiting.get("fire_at"))).isEqualTo(eight);
-        assertThat(timerAt(berlinKey)).isEqualTo(eight);
-        assertThat(delivery(berlinKey, "email")).containsEntry("state", "SCHEDULED");
-        assertThat((String) delivery(berlinKey, "email").get("reason")).startsWith("scheduled for 2026-12-03T07:00:00Z: quiet hours 21:00-08:00");
+        assertThat(herald.timerAt(berlinKey)).isEqualTo(eight);
+        assertThat(herald.delivery(berlinKey, "email")).containsEntry("state", "SCHEDULED");
+        assertThat((String) herald.delivery(berlinKey, "email").get("reason")).startsWith("scheduled for 2026-12-03T07:00:00Z: quiet hours 21:00-08:00");
         // Herald chose the delay: the send window (PT24H) counts from 08:00.
         assertThat(instant(jdbc.queryForObject("SELECT window_deadline FROM notification WHERE idempotency_key = ?", Timestamp.class, berlinKey)))
                 .isEqualTo(eight.plus(Duration.ofHours(24)));
         // Its zone unknown: judged in herald.scheduling.default-time-zone (Europe/London), where 21:30 is quiet too.
-        Map<String, Object> unknownWait = awaitScheduled(unknownKey);
+        Map<String, Object> unknownWait = herald.awaitScheduled(unknownKey);
         assertThat(instant(unknownWait.get("fire_at"))).isEqualTo(Instant.parse("2026-12-03T08:00:00Z"));
         assertThat((String) unknownWait.get("reason")).startsWith("quiet hours 21:00-08:00 in Europe/London (the customer's time zone"
                 + " 'Mars/Olympus_Mons' is not a time zone: herald.scheduling.default-time-zone)");
@@ -149,14 +150,14 @@ class QuietHoursTest {
         clock.set(eight);
         MimeMessage mail = awaitMailFor(berlinKey);
         assertThat(mail.getAllRecipients()[0].toString()).isEqualTo(berlin + "@example.com");
-        assertThat(scheduled(berlinKey)).containsEntry("state", "FIRED");
-        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(berlinKey, "email").get("state")));
-        assertThat(outcomes(berlinKey, "email")).containsSubsequence("SCHEDULED", "FIRED", "SENT");
-        assertThat(delivery(berlinKey, "email").get("window_missed_at")).isNull();
-        assertThat(mailsFor(unknownKey)).isEmpty();   // London's 08:00 is an hour later
+        assertThat(herald.scheduled(berlinKey)).containsEntry("state", "FIRED");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(berlinKey, "email").get("state")));
+        assertThat(herald.attempts(berlinKey, "email")).extracting(a -> a.get("outcome")).containsSubsequence("SCHEDULED", "FIRED", "SENT");
+        assertThat(herald.delivery(berlinKey, "email").get("window_missed_at")).isNull();
+        assertThat(herald.mailsFor(unknownKey)).isEmpty();   // London's 08:00 is an hour later
         clock.set(Instant.parse("2026-12-03T08:00:00Z"));
         awaitMailFor(unknownKey);
-        assertThat(mailsFor(berlinKey)).hasSize(1);
+        assertThat(herald.mailsFor(berlinKey)).hasSize(1);
     }
 
     @Test
@@ -167,7 +168,7 @@ class QuietHoursTest {
         clock.set(Instant.parse("2027-03-27T21:30:00Z"));   // 22:30 CET
         String spring = invoicePaid(berlin, "in_qhs" + run);
         Instant springEight = Instant.parse("2027-03-28T06:00:00Z");
-        assertThat(instant(awaitScheduled(spring).get("fire_at"))).isEqualTo(springEight);
+        assertThat(instant(herald.awaitScheduled(spring).get("fire_at"))).isEqualTo(springEight);
         clock.set(springEight.minus(Duration.ofMinutes(1)));
         stillWaiting(spring);
         clock.set(springEight);
@@ -177,8 +178,8 @@ class QuietHoursTest {
         clock.set(Instant.parse("2027-10-30T20:30:00Z"));   // 22:30 CEST
         String autumn = invoicePaid(berlin, "in_qha" + run);
         Instant autumnEight = Instant.parse("2027-10-31T07:00:00Z");
-        assertThat(instant(awaitScheduled(autumn).get("fire_at"))).isEqualTo(autumnEight);
-        assertThat((String) scheduled(autumn).get("reason")).endsWith("held until 08:00 local time on 2027-10-31 (2027-10-31 07:00 UTC)");
+        assertThat(instant(herald.awaitScheduled(autumn).get("fire_at"))).isEqualTo(autumnEight);
+        assertThat((String) herald.scheduled(autumn).get("reason")).endsWith("held until 08:00 local time on 2027-10-31 (2027-10-31 07:00 UTC)");
         clock.set(autumnEight.minus(Duration.ofMinutes(1)));
         stillWaiting(autumn);
         clock.set(autumnEight);
@@ -194,31 +195,31 @@ class QuietHoursTest {
         String failed = paymentFailed(customer, invoice);
 
         // High priority, but billing holds it too (high-priority: hold): email and SMS wait; the ops webhook (the team) does not.
-        Map<String, Object> waiting = awaitScheduled(failed);
+        Map<String, Object> waiting = herald.awaitScheduled(failed);
         assertThat(waiting).containsEntry("state", "SCHEDULED").containsEntry("match_key", "invoice:" + invoice);
         assertThat((String) waiting.get("reason")).contains("high priority included (high-priority: hold)");
-        assertThat(delivery(failed, "email")).containsEntry("state", "SCHEDULED");
-        assertThat(delivery(failed, "sms")).containsEntry("state", "SCHEDULED");
-        String ops = await().atMost(Duration.ofSeconds(30)).until(() -> (String) delivery(failed, "ops_webhook").get("state"), s -> s != null);
+        assertThat(herald.delivery(failed, "email")).containsEntry("state", "SCHEDULED");
+        assertThat(herald.delivery(failed, "sms")).containsEntry("state", "SCHEDULED");
+        String ops = await().atMost(Duration.ofSeconds(30)).until(() -> (String) herald.delivery(failed, "ops_webhook").get("state"), s -> s != null);
         assertThat(ops).isNotEqualTo("SCHEDULED");
 
         // Ten minutes later the invoice is paid: the held notice is cancelled with the reason; the receipt waits for 08:00.
         clock.advance(Duration.ofMinutes(10));
         String paid = invoicePaid(customer, invoice);
-        await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(scheduled(failed).get("state")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(herald.scheduled(failed).get("state")));
         String reason = "superseded: billing.invoice_paid for invoice " + invoice + " (occurred 2026-12-09 22:10 UTC, billing event evt_qh";
-        assertThat((String) delivery(failed, "email").get("reason")).startsWith(reason)
+        assertThat((String) herald.delivery(failed, "email").get("reason")).startsWith(reason)
                 .endsWith("makes the waiting billing.payment_failed pointless: cancelled, not sent (config/catalog.yaml:"
                         + " notifications.billing.payment_failed.cancelled-by)");
-        assertThat(delivery(failed, "email")).containsEntry("state", "CANCELLED");
-        assertThat(delivery(failed, "sms")).containsEntry("state", "CANCELLED");
-        assertThat(scheduled(failed)).containsEntry("decided_by", "Herald");
-        assertThat(awaitScheduled(paid)).containsEntry("state", "SCHEDULED");
+        assertThat(herald.delivery(failed, "email")).containsEntry("state", "CANCELLED");
+        assertThat(herald.delivery(failed, "sms")).containsEntry("state", "CANCELLED");
+        assertThat(herald.scheduled(failed)).containsEntry("decided_by", "Herald");
+        assertThat(herald.awaitScheduled(paid)).containsEntry("state", "SCHEDULED");
         assertThat(list(OPERATOR, "customer=" + customer).findValues("notificationId").stream().map(JsonNode::asLong).toList())
-                .containsExactly(notificationId(paid));
+                .containsExactly(herald.notificationId(paid));
 
         // The timeline says it: scheduled, then cancelled by Herald because of the payment.
-        JsonNode timeline = JSON.readTree(as(OPERATOR, "GET", "/api/notifications/" + notificationId(failed), null).body()).get("timeline");
+        JsonNode timeline = herald.timeline(herald.notificationId(failed));
         assertThat(entry(timeline, "Scheduled for 2026-12-10 07:00 UTC").get("detail").asText()).contains("quiet hours 21:00-08:00 in Europe/Berlin");
         assertThat(entry(timeline, "CANCELLED").get("detail").asText()).startsWith(reason);
         assertThat(entry(timeline, "Herald: CANCEL").get("actor").asText()).isEqualTo("Herald");
@@ -226,9 +227,9 @@ class QuietHoursTest {
         // 08:00: the receipt goes out, the payment-failed notice never does.
         clock.set(Instant.parse("2026-12-10T07:00:00Z"));
         awaitMailFor(paid);
-        assertThat(mailsFor(failed)).isEmpty();
-        assertThat(scheduled(failed)).containsEntry("state", "CANCELLED");
-        assertThat(delivery(failed, "email")).containsEntry("state", "CANCELLED");
+        assertThat(herald.mailsFor(failed)).isEmpty();
+        assertThat(herald.scheduled(failed)).containsEntry("state", "CANCELLED");
+        assertThat(herald.delivery(failed, "email")).containsEntry("state", "CANCELLED");
     }
 
     @Test
@@ -240,12 +241,12 @@ class QuietHoursTest {
         String paid = invoicePaid(berlin, "in_qhapi" + run);
         String refund = chargeRefunded(berlin, "ch_qhapi" + run);
         String londonPaid = invoicePaid(london, "in_qhapl" + run);
-        awaitScheduled(paid);
-        awaitScheduled(refund);
-        awaitScheduled(londonPaid);
-        long paidId = notificationId(paid);
-        long refundId = notificationId(refund);
-        long londonId = notificationId(londonPaid);
+        herald.awaitScheduled(paid);
+        herald.awaitScheduled(refund);
+        herald.awaitScheduled(londonPaid);
+        long paidId = herald.notificationId(paid);
+        long refundId = herald.notificationId(refund);
+        long londonId = herald.notificationId(londonPaid);
 
         assertThat(ids(list(OPERATOR, "customer=" + berlin))).containsExactlyInAnyOrder(paidId, refundId);
         assertThat(ids(list(OPERATOR, "customer=" + berlin + "&type=billing.charge_refunded"))).containsExactly(refundId);
@@ -255,40 +256,40 @@ class QuietHoursTest {
         assertThat(ids(list(OPERATOR, "to=2026-12-24T07:30:00Z&customer=" + berlin))).containsExactlyInAnyOrder(paidId, refundId);
         // A viewer reads the list and may not act.
         assertThat(ids(list(VIEWER, "customer=" + berlin))).containsExactlyInAnyOrder(paidId, refundId);
-        assertThat(as(VIEWER, "POST", "/api/scheduled/" + paidId + "/cancel", "{\"comment\": \"no\"}").statusCode()).isEqualTo(403);
-        assertThat(as(VIEWER, "POST", "/api/scheduled/" + paidId + "/send-now", "{\"comment\": \"now\"}").statusCode()).isEqualTo(403);
-        assertThat(scheduled(paid)).containsEntry("state", "SCHEDULED");
+        assertThat(herald.as(VIEWER, "POST", "/api/scheduled/" + paidId + "/cancel", "{\"comment\": \"no\"}").statusCode()).isEqualTo(403);
+        assertThat(herald.as(VIEWER, "POST", "/api/scheduled/" + paidId + "/send-now", "{\"comment\": \"now\"}").statusCode()).isEqualTo(403);
+        assertThat(herald.scheduled(paid)).containsEntry("state", "SCHEDULED");
 
         // No comment: refused, nothing decided.
-        HttpResponse<String> noComment = as(OPERATOR, "POST", "/api/scheduled/" + paidId + "/cancel", "{\"comment\": \" \"}");
+        HttpResponse<String> noComment = herald.as(OPERATOR, "POST", "/api/scheduled/" + paidId + "/cancel", "{\"comment\": \" \"}");
         assertThat(noComment.statusCode()).isEqualTo(400);
         assertThat(error(noComment)).isEqualTo("say why: a cancellation needs a comment for the record");
 
         // Cancel: CANCELLED, never sent, audited with the comment, in the timeline.
-        HttpResponse<String> cancelled = as(OPERATOR, "POST", "/api/scheduled/" + paidId + "/cancel",
+        HttpResponse<String> cancelled = herald.as(OPERATOR, "POST", "/api/scheduled/" + paidId + "/cancel",
                 "{\"comment\": \"duplicate invoice, billing voids it\"}");
         assertThat(cancelled.statusCode()).as(cancelled.body()).isEqualTo(200);
         assertThat(JSON.readTree(cancelled.body()).get("message").asText()).isEqualTo("notification " + paidId + " cancelled: not sent");
-        assertThat(delivery(paid, "email")).containsEntry("state", "CANCELLED")
+        assertThat(herald.delivery(paid, "email")).containsEntry("state", "CANCELLED")
                 .containsEntry("reason", "cancelled by operator: duplicate invoice, billing voids it; not sent");
         assertThat(jdbc.queryForMap("SELECT actor, action, comment FROM operator_action WHERE target = 'scheduled_send' AND target_id = ?", paidId))
                 .containsEntry("actor", "operator").containsEntry("action", "CANCEL").containsEntry("comment", "duplicate invoice, billing voids it");
-        assertThat(as(OPERATOR, "GET", "/api/notifications/" + paidId, null).body()).contains("Operator: CANCEL", "duplicate invoice, billing voids it");
-        HttpResponse<String> again = as(OPERATOR, "POST", "/api/scheduled/" + paidId + "/send-now", "{\"comment\": \"changed my mind\"}");
+        assertThat(herald.as(OPERATOR, "GET", "/api/notifications/" + paidId, null).body()).contains("Operator: CANCEL", "duplicate invoice, billing voids it");
+        HttpResponse<String> again = herald.as(OPERATOR, "POST", "/api/scheduled/" + paidId + "/send-now", "{\"comment\": \"changed my mind\"}");
         assertThat(again.statusCode()).isEqualTo(409);
         assertThat(error(again)).startsWith("notification " + paidId + " is already CANCELLED (by operator at ");
-        assertThat(as(OPERATOR, "POST", "/api/scheduled/99999999/cancel", "{\"comment\": \"x\"}").statusCode()).isEqualTo(404);
+        assertThat(herald.as(OPERATOR, "POST", "/api/scheduled/99999999/cancel", "{\"comment\": \"x\"}").statusCode()).isEqualTo(404);
 
         // Send now: the mail goes out before 08:00, audited.
-        HttpResponse<String> sent = as(OPERATOR, "POST", "/api/scheduled/" + refundId + "/send-now", "{\"comment\": \"customer asked on the phone\"}");
+        HttpResponse<String> sent = herald.as(OPERATOR, "POST", "/api/scheduled/" + refundId + "/send-now", "{\"comment\": \"customer asked on the phone\"}");
         assertThat(sent.statusCode()).as(sent.body()).isEqualTo(200);
         assertThat(JSON.readTree(sent.body()).get("message").asText()).isEqualTo("notification " + refundId + " sent now: 1 delivery queued (email)");
         awaitMailFor(refund);
-        assertThat(scheduled(refund)).containsEntry("state", "SENT_NOW").containsEntry("decided_by", "operator");
+        assertThat(herald.scheduled(refund)).containsEntry("state", "SENT_NOW").containsEntry("decided_by", "operator");
         assertThat(jdbc.queryForMap("SELECT action, comment FROM operator_action WHERE target = 'scheduled_send' AND target_id = ?", refundId))
                 .containsEntry("action", "SEND_NOW").containsEntry("comment", "customer asked on the phone");
         assertThat(ids(list(OPERATOR, "customer=" + berlin))).isEmpty();
-        assertThat(mailsFor(paid)).isEmpty();
+        assertThat(herald.mailsFor(paid)).isEmpty();
 
         // A HELD one (a late message whose type's policy is hold: no time of its own) is listed first and dismissed.
         String heldKey = "billing:invoice.paid:in_qhheld" + run;
@@ -302,12 +303,12 @@ class QuietHoursTest {
         assertThat(ids(londonList)).containsExactly(held, londonId);
         assertThat(londonList.get(0).get("state").asText()).isEqualTo("HELD");
         assertThat(londonList.get(0).get("fireAt").isNull()).isTrue();
-        assertThat(as(OPERATOR, "GET", "/console/scheduled?customer=" + london, null).body())
+        assertThat(herald.as(OPERATOR, "GET", "/console/scheduled?customer=" + london, null).body())
                 .contains("when an operator decides", "/console/scheduled/" + held + "/cancel", ">Dismiss<");
-        HttpResponse<String> dismissed = as(OPERATOR, "POST", "/api/scheduled/" + held + "/cancel", "{\"comment\": \"customer already called\"}");
+        HttpResponse<String> dismissed = herald.as(OPERATOR, "POST", "/api/scheduled/" + held + "/cancel", "{\"comment\": \"customer already called\"}");
         assertThat(dismissed.statusCode()).as(dismissed.body()).isEqualTo(200);
         assertThat(JSON.readTree(dismissed.body()).get("state").asText()).isEqualTo("DISMISSED");
-        assertThat(delivery(heldKey, "email")).containsEntry("state", "DISMISSED")
+        assertThat(herald.delivery(heldKey, "email")).containsEntry("state", "DISMISSED")
                 .containsEntry("reason", "dismissed by operator: customer already called; not sent");
         assertThat(jdbc.queryForObject("SELECT action FROM operator_action WHERE target = 'scheduled_send' AND target_id = ?", String.class, held))
                 .isEqualTo("DISMISS");
@@ -319,11 +320,11 @@ class QuietHoursTest {
         clock.set(Instant.parse("2026-12-30T21:30:00Z"));
         String customer = customer("console", "Europe/Berlin");
         String key = invoicePaid(customer, "in_qhc" + run);
-        awaitScheduled(key);
-        long id = notificationId(key);
+        herald.awaitScheduled(key);
+        long id = herald.notificationId(key);
 
         // A viewer sees it, without the forms.
-        HttpResponse<String> viewerPage = as(VIEWER, "GET", "/console/scheduled?customer=" + customer, null);
+        HttpResponse<String> viewerPage = herald.as(VIEWER, "GET", "/console/scheduled?customer=" + customer, null);
         assertThat(viewerPage.statusCode()).isEqualTo(200);
         assertThat(viewerPage.body()).contains("#" + id + " billing.invoice_paid", "2026-12-31 07:00").doesNotContain("/console/scheduled/" + id + "/cancel");
 
@@ -348,9 +349,9 @@ class QuietHoursTest {
         } finally {
             browser.quit();
         }
-        assertThat(scheduled(key)).containsEntry("state", "CANCELLED").containsEntry("decided_by", "operator")
+        assertThat(herald.scheduled(key)).containsEntry("state", "CANCELLED").containsEntry("decided_by", "operator")
                 .containsEntry("comment", "customer closed the account");
-        assertThat(delivery(key, "email")).containsEntry("state", "CANCELLED");
+        assertThat(herald.delivery(key, "email")).containsEntry("state", "CANCELLED");
     }
 
     // --- helpers ---
@@ -358,19 +359,18 @@ class QuietHoursTest {
     /** A customer in the directory with an email address and a time zone: "cus_qh_<name>_<run>" at example.com. */
     private String customer(String name, String zone) {
         String id = "cus_qh_" + name + "_" + run;
-        jdbc.update("INSERT INTO customer (customer_id, display_name, email, time_zone) VALUES (?, ?, ?, ?)", id, "Test " + name, id + "@example.com", zone);
-        return id;
+        return herald.insertCustomer(id, "Test " + name, null, null, zone);
     }
 
     private String invoicePaid(String customer, String invoice) throws Exception {
-        post(Samples.text("billing/invoice.paid.json").replace("in_1QxR1zLkdIwHu7ixQ9w8E7r6", invoice)
+        herald.postBilling(Samples.text("billing/invoice.paid.json").replace("in_1QxR1zLkdIwHu7ixQ9w8E7r6", invoice)
                 .replace("evt_1QxS9kLkdIwHu7ixZ5y4X3w2", "evt_qh" + UUID.randomUUID().toString().replace("-", ""))
                 .replace("cus_RkT4aB7cD9eF1g", customer).replace("\"created\": 1763722800", "\"created\": " + clock.instant().getEpochSecond()));
         return "billing:invoice.paid:" + invoice;
     }
 
     private String paymentFailed(String customer, String invoice) throws Exception {
-        post(Samples.text("billing/invoice.payment_failed.json").replace("in_1QxR1zLkdIwHu7ixQ9w8E7r6", invoice)
+        herald.postBilling(Samples.text("billing/invoice.payment_failed.json").replace("in_1QxR1zLkdIwHu7ixQ9w8E7r6", invoice)
                 .replace("evt_1QxR2mLkdIwHu7ixA1b2C3d4", "evt_qh" + UUID.randomUUID().toString().replace("-", ""))
                 .replace("cus_RkT4aB7cD9eF1g", customer).replace("\"created\": 1763719200", "\"created\": " + clock.instant().getEpochSecond())
                 // Stripe's next attempt three days on: the shipped catalog drops a notice whose next attempt is past (valid-until).
@@ -379,58 +379,20 @@ class QuietHoursTest {
     }
 
     private String chargeRefunded(String customer, String charge) throws Exception {
-        post(Samples.text("billing/charge.refunded.json").replace("ch_3QxU1aLkdIwHu7ix0p9O8i7U", charge)
+        herald.postBilling(Samples.text("billing/charge.refunded.json").replace("ch_3QxU1aLkdIwHu7ix0p9O8i7U", charge)
                 .replace("evt_3QxU2bLkdIwHu7ix1a2S3d4F", "evt_qh" + UUID.randomUUID().toString().replace("-", ""))
                 .replace("cus_RkT4aB7cD9eF1g", customer).replace("\"created\": 1763730000", "\"created\": " + clock.instant().getEpochSecond()));
         return "billing:charge.refunded:" + charge + ":12999";
     }
 
-    /** Posts a Stripe-style event to the billing webhook, signed now (the signature's time is the real one). */
-    private void post(String event) throws Exception {
-        byte[] bytes = event.getBytes(StandardCharsets.UTF_8);
-        HttpResponse<String> posted = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/webhooks/billing"))
-                .header("Content-Type", "application/json")
-                .header("Stripe-Signature", Signatures.stripe(Instant.now().getEpochSecond(), bytes, "local-demo-billing-secret"))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
-    }
-
-    /** Several of the timer's polls (every 0.2 s) leave it waiting and unsent. */
+    /** About five of the timer's polls (every 0.2 s) leave it waiting and unsent. */
     private void stillWaiting(String key) {
-        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3))
-                .until(() -> "SCHEDULED".equals(scheduled(key).get("state")) && mailsFor(key).isEmpty());
-    }
-
-    private Map<String, Object> awaitScheduled(String key) {
-        return await().atMost(Duration.ofSeconds(30)).until(() -> scheduled(key), row -> !row.isEmpty());
-    }
-
-    private Map<String, Object> scheduled(String key) {
-        return jdbc.queryForList("SELECT s.* FROM scheduled_send s JOIN notification n ON n.id = s.notification_id WHERE n.idempotency_key = ?",
-                key).stream().findFirst().orElse(Map.of());
-    }
-
-    private Instant timerAt(String key) {
-        return instant(jdbc.queryForObject("SELECT execution_time FROM scheduled_tasks WHERE task_name = 'herald-scheduled-send'"
-                + " AND task_instance = ?", Timestamp.class, String.valueOf(notificationId(key))));
-    }
-
-    private Map<String, Object> delivery(String key, String channel) {
-        return jdbc.queryForList("SELECT d.* FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ?"
-                + " AND d.channel = ?", key, channel).stream().findFirst().orElse(Map.of());
-    }
-
-    private List<String> outcomes(String key, String channel) {
-        return jdbc.queryForList("SELECT a.outcome FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id JOIN notification n"
-                + " ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = ? ORDER BY a.id", String.class, key, channel);
-    }
-
-    private long notificationId(String key) {
-        return jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, key);
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
+                .until(() -> "SCHEDULED".equals(herald.scheduled(key).get("state")) && herald.mailsFor(key).isEmpty());
     }
 
     private JsonNode list(String account, String query) throws Exception {
-        HttpResponse<String> listed = as(account, "GET", "/api/scheduled?" + query, null);
+        HttpResponse<String> listed = herald.as(account, "GET", "/api/scheduled?" + query, null);
         assertThat(listed.statusCode()).as(listed.body()).isEqualTo(200);
         return JSON.readTree(listed.body());
     }
@@ -448,51 +410,15 @@ class QuietHoursTest {
 
     private MimeMessage awaitMailFor(String key) {
         try {
-            await().atMost(Duration.ofSeconds(30)).until(() -> !mailsFor(key).isEmpty());
+            return herald.awaitMailFor(key);
         } catch (org.awaitility.core.ConditionTimeoutException e) {
-            throw new AssertionError("no mail for " + key + " at " + clock.instant() + ": its wait " + scheduled(key) + ", its email "
-                    + delivery(key, "email") + ", its timer " + jdbc.queryForList("SELECT * FROM scheduled_tasks WHERE task_instance = ?",
-                    String.valueOf(notificationId(key))), e);
+            throw new AssertionError("no mail for " + key + " at " + clock.instant() + ": its wait " + herald.scheduled(key) + ", its email "
+                    + herald.delivery(key, "email") + ", its timer " + jdbc.queryForList("SELECT * FROM scheduled_tasks WHERE task_instance = ?",
+                    String.valueOf(herald.notificationId(key))), e);
         }
-        return mailsFor(key).get(0);
-    }
-
-    private List<MimeMessage> mailsFor(String key) {
-        return Arrays.stream(infra.mail().getReceivedMessages()).filter(m -> {
-            try {
-                return (key + ":email").equals(m.getHeader("X-Herald-Idempotency-Key", null));
-            } catch (Exception e) {
-                return false;
-            }
-        }).toList();
-    }
-
-    /** The first timeline entry whose "what" is this. */
-    private static JsonNode entry(JsonNode timeline, String what) {
-        for (JsonNode entry : timeline) {
-            if (entry.get("what").asText().equals(what)) {
-                return entry;
-            }
-        }
-        throw new AssertionError("no '" + what + "' in the timeline: " + timeline);
-    }
-
-    private static String error(HttpResponse<String> response) throws IOException {
-        return JSON.readTree(response.body()).get("error").asText();
     }
 
     private static Instant instant(Object value) {
         return ((Timestamp) value).toInstant();
-    }
-
-    private HttpResponse<String> as(String account, String method, String path, String json) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
-                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json))
-                .header("Accept", method.equals("GET") && path.startsWith("/console") ? "text/html" : "application/json")
-                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(account.getBytes(StandardCharsets.UTF_8)));
-        if (json != null) {
-            request.header("Content-Type", "application/json");
-        }
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -1,14 +1,11 @@
 package io.herald;
 
+import static io.herald.testsupport.OwnHeraldClient.OPERATOR;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,8 +15,6 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.FormatStyle;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -36,13 +31,14 @@ import io.herald.dispatch.DispatchPlanner;
 import io.herald.local.EmbeddedInfrastructure;
 import io.herald.testsupport.MovableClock;
 import io.herald.testsupport.OwnHerald;
+import io.herald.testsupport.OwnHeraldClient;
 import io.herald.testsupport.Samples;
-import io.herald.testsupport.Signatures;
 import jakarta.mail.Multipart;
 import jakarta.mail.internet.MimeMessage;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.DefaultExchange;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -74,17 +70,12 @@ class TicketDigestTest {
 
     private static final EmbeddedInfrastructure infra = EmbeddedInfrastructure.start();
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String SUPPORT_SECRET = "local-demo-webhook-secret";
     private static final String TYPE = "support.ticket_status_changed";
     private static final Duration PAST_THE_WINDOW = Duration.ofMinutes(2).plusSeconds(1);
     private static final List<String> STATUSES = List.of("OPEN", "PENDING", "ON_HOLD", "OPEN", "PENDING", "OPEN", "PENDING", "ON_HOLD",
             "OPEN", "SOLVED");
     private static final AtomicInteger TICKETS = new AtomicInteger(700_000_000 + (int) (System.currentTimeMillis() % 100_000_000));
     private static final ZoneId LONDON = ZoneId.of("Europe/London");
-    /** The local profile's demo operator (config/application-local.yaml), for the operator API. */
-    private static final String OPERATOR = "Basic " + Base64.getEncoder().encodeToString("operator:operator-demo".getBytes(StandardCharsets.UTF_8));
-
-    private final HttpClient http = HttpClient.newHttpClient();
 
     @LocalServerPort
     int port;
@@ -96,6 +87,12 @@ class TicketDigestTest {
     DispatchPlanner dispatchPlanner;
     @Autowired
     CamelContext camel;
+    OwnHeraldClient herald;
+
+    @BeforeEach
+    void client() {
+        herald = new OwnHeraldClient(infra, port, jdbc);
+    }
 
     @TestConfiguration
     static class MovableTime {
@@ -128,15 +125,15 @@ class TicketDigestTest {
         assertThat(mailsForTicket(ticket)).isEmpty();
         long opener = openerOf(ticket);
         for (String key : keys) {
-            Map<String, Object> email = delivery(key, "email");
-            if (notificationId(key) == opener) {
+            Map<String, Object> email = herald.delivery(key, "email");
+            if (herald.notificationId(key) == opener) {
                 assertThat(email.get("state")).isEqualTo("SCHEDULED");
                 assertThat((String) email.get("reason")).contains("digest window PT2M for ticketId " + ticket);
             } else {
                 assertThat(email.get("state")).isEqualTo("DIGESTED");
                 assertThat(lastAttempt(key, "email")).containsEntry("outcome", "DIGESTED");
                 assertThat((String) lastAttempt(key, "email").get("reason")).startsWith("sent in the digest of notification " + opener + " (ticketId " + ticket);
-                assertThat(delivery(key, "in_app").get("state")).isEqualTo("DIGESTED");
+                assertThat(herald.delivery(key, "in_app").get("state")).isEqualTo("DIGESTED");
             }
         }
 
@@ -167,12 +164,12 @@ class TicketDigestTest {
         assertThat(mailsForTicket(ticket)).hasSize(1);
 
         // What an operator reads on an update's page (GET /api/notifications/{id}): which notification's message carried it.
-        long joiner = notificationId(keys.stream().filter(k -> notificationId(k) != opener).findFirst().orElseThrow());
-        JsonNode page = JSON.readTree(operatorGet("/api/notifications/" + joiner));
+        long joiner = herald.notificationId(keys.stream().filter(k -> herald.notificationId(k) != opener).findFirst().orElseThrow());
+        JsonNode page = operatorGet("/api/notifications/" + joiner);
         assertThat(page.get("deliveries").findValuesAsText("state")).containsOnly("DIGESTED");
         assertThat(page.get("timeline").toString()).contains("\"what\":\"DIGESTED\"")
                 .contains("sent in the digest of notification " + opener + " (ticketId " + ticket);
-        JsonNode carrier = JSON.readTree(operatorGet("/api/notifications/" + opener));
+        JsonNode carrier = operatorGet("/api/notifications/" + opener);
         assertThat(carrier.get("timeline").toString()).contains("SCHEDULED").contains("FIRED").contains("its scheduled time");
     }
 
@@ -201,7 +198,7 @@ class TicketDigestTest {
         // The window is over: the next update of the ticket opens a new digest, sent alone in the usual form when it closes.
         String late = postUpdate(ticket, "OPEN", "SOLVED", first.plusSeconds(90));
         awaitPlaced(List.of(late));
-        assertThat(delivery(late, "email").get("state")).isEqualTo("SCHEDULED");
+        assertThat(herald.delivery(late, "email").get("state")).isEqualTo("SCHEDULED");
         assertThat(jdbc.queryForObject("SELECT count(*) FROM customer_digest WHERE digest_key = ?", Integer.class, ticket)).isEqualTo(2);
         assertThat(mailsForTicket(ticket)).hasSize(1);
 
@@ -243,10 +240,8 @@ class TicketDigestTest {
 
         // Only an operator's explicit resend sends it again, and the copy is the digest too.
         long emailId = ((Number) deliveryOf(opener, "email").get("id")).longValue();
-        HttpResponse<String> resend = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/deliveries/" + emailId + "/resend"))
-                .header("Content-Type", "application/json").header("Accept", "application/json").header("Authorization", OPERATOR)
-                .POST(HttpRequest.BodyPublishers.ofString("{\"comment\": \"the customer says it never arrived\", \"confirm\": true}")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> resend = herald.as(OPERATOR, "POST", "/api/deliveries/" + emailId + "/resend",
+                "{\"comment\": \"the customer says it never arrived\", \"confirm\": true}");
         assertThat(resend.statusCode()).as(resend.body()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(30)).until(() -> mailsForTicket(ticket).size() == 2);
         assertThat(mailsForTicket(ticket)).extracting(TicketDigestTest::subject).containsOnly("Your request #" + ticket + ": 3 updates, now Solved");
@@ -314,13 +309,10 @@ class TicketDigestTest {
     // --- helpers ---
 
     /** The operator API as the local profile's demo operator. */
-    private String operatorGet(String path) throws Exception {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
-                .header("Accept", "application/json")
-                .header("Authorization", OPERATOR)
-                .GET().build(), HttpResponse.BodyHandlers.ofString());
+    private JsonNode operatorGet(String path) {
+        HttpResponse<String> response = herald.as(OPERATOR, "GET", path, null);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        return response.body();
+        return OwnHeraldClient.json(response);
     }
 
     private String newTicket() {
@@ -341,14 +333,7 @@ class TicketDigestTest {
             // A ticket stamped with the Herald customer id and no Zendesk requester: the external id names the customer.
             ((ObjectNode) event.get("detail")).put("external_id", customerId).remove("requester_id");
         }
-        String body = JSON.writeValueAsString(event);
-        String timestamp = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/webhooks/support"))
-                .header("Content-Type", "application/json")
-                .header("X-Zendesk-Webhook-Signature-Timestamp", timestamp)
-                .header("X-Zendesk-Webhook-Signature", Signatures.zendesk(SUPPORT_SECRET, timestamp, body.getBytes(StandardCharsets.UTF_8)))
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
+        herald.postSupport(JSON.writeValueAsString(event));
         return "support:ticket_status_changed:" + ticket + ":" + status + ":" + at;
     }
 
@@ -404,15 +389,6 @@ class TicketDigestTest {
                 + " WHERE d.digest_key = ?", Integer.class, ticket);
     }
 
-    private long notificationId(String key) {
-        return jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, key);
-    }
-
-    private Map<String, Object> delivery(String key, String channel) {
-        return jdbc.queryForMap("SELECT d.* FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ?"
-                + " AND d.channel = ?", key, channel);
-    }
-
     private Map<String, Object> deliveryOf(long notificationId, String channel) {
         return jdbc.queryForMap("SELECT * FROM delivery WHERE notification_id = ? AND channel = ?", notificationId, channel);
     }
@@ -433,15 +409,7 @@ class TicketDigestTest {
 
     /** The mails Herald sent for this ticket's notifications (by their X-Herald-Idempotency-Key header). */
     private List<MimeMessage> mailsForTicket(String ticket) {
-        String prefix = "support:ticket_status_changed:" + ticket + ":";
-        return Arrays.stream(infra.mail().getReceivedMessages()).filter(m -> {
-            try {
-                String key = m.getHeader("X-Herald-Idempotency-Key", null);
-                return key != null && key.startsWith(prefix);
-            } catch (Exception e) {
-                return false;
-            }
-        }).toList();
+        return herald.mailsForKeysStartingWith("support:ticket_status_changed:" + ticket + ":");
     }
 
     /** The mail's text part as the customer's mail program shows it (decoded). */

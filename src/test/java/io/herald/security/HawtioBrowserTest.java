@@ -14,7 +14,6 @@ import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
 import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
@@ -41,14 +40,18 @@ class HawtioBrowserTest extends HeraldIntegrationTest {
 
     private WebDriver browser;
 
-    @BeforeEach
-    void openBrowser() throws Exception {
+    /** Started by the tests that drive a browser (the others speak HTTP): Chromium's start is seconds on a busy machine. */
+    private WebDriver openBrowser() throws Exception {
         browser = Browser.start();
+        return browser;
     }
 
     @AfterEach
     void closeBrowser() {
-        browser.quit();
+        if (browser != null) {
+            browser.quit();
+            browser = null;
+        }
     }
 
     @Test
@@ -56,7 +59,7 @@ class HawtioBrowserTest extends HeraldIntegrationTest {
         // Something for the diagram to count: one signed support event through the webhook route.
         assertThat(postSignedSupport(Samples.supportEvent("ticket.comment_added.json", newTicketId())).statusCode()).isEqualTo(202);
 
-        Browser.logIn(browser, base(), ADMIN);
+        Browser.logIn(openBrowser(), base(), ADMIN);
         waitUntil(ExpectedConditions.urlContains("/console"));
         browser.findElement(By.linkText("Hawtio")).click();
         waitUntil(ExpectedConditions.urlContains("/actuator/hawtio"));
@@ -111,7 +114,7 @@ class HawtioBrowserTest extends HeraldIntegrationTest {
 
     @Test
     void aPageOfAnotherSiteCannotDriveJolokiaWithTheAdminsBrowser() throws Exception {
-        Browser.logIn(browser, base(), ADMIN);
+        Browser.logIn(openBrowser(), base(), ADMIN);
         waitUntil(ExpectedConditions.urlContains("/console"));
         // 127.0.0.1 is another site than localhost for the browser: its page tries to stop a route through Jolokia.
         browser.get("http://127.0.0.1:" + port + "/login");
