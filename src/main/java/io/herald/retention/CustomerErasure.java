@@ -75,9 +75,12 @@ public class CustomerErasure {
         jdbc.update("DELETE FROM customer_link WHERE customer_id = ?", customerId);   // their ids in source systems go with the entry
         int directory = jdbc.update("DELETE FROM customer WHERE customer_id = ?", customerId);
         List<Long> notifications = jdbc.queryForList("""
-                UPDATE notification SET raw_payload = ?, canonical = jsonb_set(canonical, '{data}', '{}'),
-                       payload_removed_at = now(), payload_removed_by = 'erasure'
-                WHERE customer_id = ? RETURNING id""", Long.class, removed, customerId);
+                WITH erased AS (
+                  UPDATE notification SET payload_removed_at = now(), payload_removed_by = 'erasure'
+                  WHERE customer_id = ? RETURNING id, received_at),
+                     payloads AS (
+                  DELETE FROM notification_payload p USING erased WHERE p.notification_id = erased.id AND p.received_at = erased.received_at)
+                SELECT id FROM erased""", Long.class, customerId);
         int messages = notifications.isEmpty() ? 0 : deliveries.eraseRecipients(notifications,
                 "not sent: the customer was erased on " + now.atZone(java.time.ZoneOffset.UTC).toLocalDate() + " by " + actor);
         int inbox = jdbc.update("DELETE FROM inbox_message WHERE customer_id = ?", customerId);
