@@ -65,3 +65,7 @@ CREATE VIEW notification_payload_removal AS
   WHERE n.payload_removed_at IS NOT NULL
      OR (m.dropped_at IS NOT NULL
          AND NOT EXISTS (SELECT 1 FROM notification_payload p WHERE p.notification_id = n.id AND p.received_at = n.received_at));
+
+-- The notifications not routed yet, for retention's look-up of a month's notifications still in progress (their payloads
+-- are carried to the default partition when the month is dropped).
+CREATE INDEX notification_not_routed ON notification (received_at) WHERE state = 'RECEIVED';
