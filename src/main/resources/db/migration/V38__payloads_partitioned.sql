@@ -69,3 +69,7 @@ CREATE VIEW notification_payload_removal AS
 -- The notifications not routed yet, for retention's look-up of a month's notifications still in progress (their payloads
 -- are carried to the default partition when the month is dropped).
 CREATE INDEX notification_not_routed ON notification (received_at) WHERE state = 'RECEIVED';
+
+-- Retention no longer looks for notifications whose payload is kept (it drops their months, and reads the default
+-- partition): V26's index of them would only cost every admission a write.
+DROP INDEX notification_payload_kept;

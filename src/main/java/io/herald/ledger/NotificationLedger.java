@@ -163,7 +163,8 @@ public class NotificationLedger {
 
     /** The canonical form of a notification as dispatch stored it (what its deliveries render), or null. */
     public String canonical(long notificationId) {
-        return jdbc.query("SELECT herald_canonical(id, received_at, canonical)::text FROM notification WHERE id = ?", (row, i) -> row.getString(1), notificationId)
+        return jdbc.query("SELECT herald_canonical(id, received_at, canonical)::text FROM notification WHERE id = ?",
+                        (row, i) -> row.getString(1), notificationId)
                 .stream().findFirst().orElse(null);
     }
 

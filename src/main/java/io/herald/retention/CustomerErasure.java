@@ -16,9 +16,10 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Erases one customer on request (DELETE /api/customers/{id}, the console's customer page; admin only), in one transaction:
- * their directory entry (name, email, phone, push tokens, preferences) and in-app inbox go; the payloads and rendered messages
- * of their notifications, and the raw payloads of quarantined events, dead letters and refused requests that name them, are
- * replaced by "payload removed by erasure of the customer on &lt;date&gt;"; deliveries not yet sent are SKIPPED. The rows
+ * their directory entry (name, email, phone, push tokens, preferences) and in-app inbox go; the payloads (notification_payload)
+ * and rendered messages (delivery_content) of their notifications are deleted, the notifications marked so they read "payload
+ * removed by erasure of the customer on &lt;date&gt;", and the raw payloads of quarantined events, dead letters and refused
+ * requests that name them are replaced by that sentence; deliveries not yet sent are SKIPPED. The rows
  * (states, reasons, counts) and the audit trail stay. A tombstone (customer_erasure) keeps the date, who and why, so a later
  * event for the customer is quarantined with that reason (CustomerDirectory.notAdmitted). Events are matched by the customer id
  * as a JSON value; an event that names the customer only by email is not found (its payload goes with retention).

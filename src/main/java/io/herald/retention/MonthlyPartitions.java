@@ -86,43 +86,52 @@ public class MonthlyPartitions {
 
     /**
      * Drops the months of payloads (both payload tables) that end at or before the cutoff; returns the months dropped. The
-     * payloads of the month's notifications still in progress or held ({@code open}: a query of notification ids received
-     * in [from, to)) are first looked up, then, in the dropping transaction, copied into the default partitions (the month
-     * no longer has a partition), where retention removes them row by row once they are settled. The month is recorded in
+     * payloads of the month's notifications still in progress or held ({@code openOfMonth}: a query of notification ids received
+     * in [from, to)) are, in the dropping transaction once the month's partitions are detached, copied into the default
+     * partitions (the month no longer has a partition), where retention removes them row by row once they are settled.
+     * Detaching waits at most herald.retention.lock-timeout-ms for its locks (both parents and their default partitions)
+     * and holds them for the few statements of that transaction. The month is recorded in
      * payload_month_dropped, so a notification without its payload reads "payload removed by retention on ...".
      */
-    public List<YearMonth> dropPayloadsBefore(Instant cutoff, String open) {
+    public List<YearMonth> dropPayloadsBefore(Instant cutoff, String openOfMonth) {
         List<YearMonth> dropped = new ArrayList<>();
         for (String partition : partitions(PAYLOAD_TABLES.get(0))) {
             YearMonth month = monthOf(PAYLOAD_TABLES.get(0), partition);
             if (month == null || startOf(month.plusMonths(1)).isAfter(cutoff)) {
                 continue;
             }
-            List<Long> kept = jdbc.queryForList(open, Long.class, java.sql.Timestamp.from(startOf(month)),
-                    java.sql.Timestamp.from(startOf(month.plusMonths(1))));
-            String ids = kept.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",", "{", "}"));
             try {
-                transaction.executeWithoutResult(status -> {
+                int kept = transaction.execute(status -> {
                     lockTimeout();
+                    List<String> detached = new ArrayList<>();
                     for (String table : PAYLOAD_TABLES) {
                         String monthly = nameOf(table, month);
                         if (jdbc.queryForObject("SELECT to_regclass(?) IS NOT NULL", Boolean.class, monthly)) {
                             jdbc.execute("ALTER TABLE " + table + " DETACH PARTITION " + monthly);
+                            detached.add(table);
                         }
                     }
-                    jdbc.update("INSERT INTO notification_payload SELECT * FROM " + nameOf("notification_payload", month)
-                            + " WHERE notification_id = ANY(CAST(? AS BIGINT[]))", ids);
-                    jdbc.update("INSERT INTO delivery_content SELECT c.* FROM " + nameOf("delivery_content", month)
-                            + " c JOIN delivery d ON d.id = c.delivery_id WHERE d.notification_id = ANY(CAST(? AS BIGINT[]))", ids);
-                    for (String table : PAYLOAD_TABLES) {
-                        jdbc.execute("DROP TABLE IF EXISTS " + nameOf(table, month));
+                    // Looked up once the payload tables are locked: no payload of the month is written meanwhile.
+                    List<Long> open = jdbc.queryForList(openOfMonth, Long.class, java.sql.Timestamp.from(startOf(month)),
+                            java.sql.Timestamp.from(startOf(month.plusMonths(1))));
+                    String ids = open.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",", "{", "}"));
+                    if (detached.contains("notification_payload")) {
+                        jdbc.update("INSERT INTO notification_payload SELECT * FROM " + nameOf("notification_payload", month)
+                                + " WHERE notification_id = ANY(CAST(? AS BIGINT[]))", ids);
+                    }
+                    if (detached.contains("delivery_content")) {
+                        jdbc.update("INSERT INTO delivery_content SELECT c.* FROM " + nameOf("delivery_content", month)
+                                + " c JOIN delivery d ON d.id = c.delivery_id WHERE d.notification_id = ANY(CAST(? AS BIGINT[]))", ids);
+                    }
+                    for (String table : detached) {
+                        jdbc.execute("DROP TABLE " + nameOf(table, month));
                     }
                     jdbc.update("INSERT INTO payload_month_dropped (month) VALUES (?) ON CONFLICT (month) DO NOTHING",
                             java.sql.Date.valueOf(month.atDay(1)));
+                    return open.size();
                 });
                 dropped.add(month);
-                log.info("Retention dropped the payloads of {} (older than {}), {} notification(s) in progress kept", month, cutoff,
-                        kept.size());
+                log.info("Retention dropped the payloads of {} (older than {}), {} notification(s) in progress kept", month, cutoff, kept);
             } catch (RuntimeException e) {
                 log.warn("Could not drop the payloads of {} now (tried again at the next run): {}", month, e.getMessage());
             }
