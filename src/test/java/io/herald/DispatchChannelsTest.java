@@ -339,8 +339,9 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
     /** The notification's delivery rows by channel, once every channel has reached a final state. */
     private Map<String, Map<String, Object>> awaitDeliveries(String idempotencyKey, int channels) {
         List<Map<String, Object>> rows = await().atMost(Duration.ofSeconds(45)).until(() -> jdbc.queryForList("""
-                SELECT d.channel, d.state, d.reason, d.recipient_masked, d.provider_message_id, d.rendered_body
-                FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ?""", idempotencyKey),
+                SELECT d.channel, d.state, d.reason, d.recipient_masked, d.provider_message_id, c.rendered_body
+                FROM delivery d JOIN notification n ON n.id = d.notification_id LEFT JOIN delivery_content c ON c.delivery_id = d.id
+                WHERE n.idempotency_key = ?""", idempotencyKey),
                 found -> found.size() == channels && found.stream().noneMatch(r -> List.of("PENDING", "SENDING").contains(r.get("state"))));
         Map<String, Map<String, Object>> byChannel = new LinkedHashMap<>();
         rows.forEach(r -> byChannel.put(r.get("channel").toString(), r));

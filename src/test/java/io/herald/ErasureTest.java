@@ -57,6 +57,12 @@ class ErasureTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForObject("SELECT count(*) FROM customer WHERE customer_id = ?", Integer.class, customer)).isEqualTo(1);
         assertThat(apiAs(ADMIN, "DELETE", "/api/customers/cus_nobody" + unique + "?comment=request", null).statusCode()).isEqualTo(404);
 
+        // Before: the raw event and the rendered message are kept beside the ledger rows (V38: notification_payload, delivery_content).
+        assertThat(jdbc.queryForObject("SELECT raw_payload FROM notification_payload WHERE notification_id = ?", String.class, notification))
+                .contains(email);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_content c JOIN delivery d ON d.id = c.delivery_id"
+                + " WHERE d.notification_id = ?", Integer.class, notification)).isPositive();
+
         String comment = "GDPR request " + unique;
         HttpResponse<String> erased = apiAs(ADMIN, "DELETE", "/api/customers/" + customer + "?comment=" + URLEncoder.encode(comment, StandardCharsets.UTF_8), null);
         assertThat(erased.statusCode()).isEqualTo(200);
@@ -65,11 +71,15 @@ class ErasureTest extends HeraldIntegrationTest {
         String today = LocalDate.now(ZoneOffset.UTC).toString();
         // Gone: the directory entry, the address in payloads and rendered messages, the quarantined event's copy.
         assertThat(jdbc.queryForObject("SELECT count(*) FROM customer WHERE customer_id = ?", Integer.class, customer)).isZero();
-        Map<String, Object> row = jdbc.queryForMap("SELECT state, raw_payload, canonical::text AS canonical FROM notification WHERE id = ?", notification);
-        assertThat(row.get("raw_payload")).isEqualTo("payload removed by erasure of the customer on " + today);
+        Map<String, Object> row = jdbc.queryForMap("SELECT state, herald_canonical(id, received_at, canonical)::text AS canonical"
+                + " FROM notification WHERE id = ?", notification);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification_payload WHERE notification_id = ?", Integer.class, notification)).isZero();
+        assertThat(jdbc.queryForMap("SELECT removed_by, CAST(removed_at AT TIME ZONE 'UTC' AS DATE)::text AS removed_on"
+                + " FROM notification_payload_removal WHERE notification_id = ?", notification))
+                .containsEntry("removed_by", "erasure").containsEntry("removed_on", today);
         assertThat((String) row.get("canonical")).doesNotContain(email, "Jenny");
-        List<Map<String, Object>> deliveries = jdbc.queryForList("SELECT channel, state, recipient_masked, rendered_body, subject, attempts"
-                + " FROM delivery WHERE notification_id = ?", notification);
+        List<Map<String, Object>> deliveries = jdbc.queryForList("SELECT channel, state, recipient_masked, c.rendered_body, c.subject, attempts"
+                + " FROM delivery d LEFT JOIN delivery_content c ON c.delivery_id = d.id WHERE d.notification_id = ?", notification);
         assertThat(deliveries).isNotEmpty().allSatisfy(d -> {
             assertThat(d.get("rendered_body")).isNull();
             assertThat(d.get("subject")).isNull();

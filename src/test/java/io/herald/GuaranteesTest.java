@@ -57,7 +57,7 @@ class GuaranteesTest extends HeraldIntegrationTest {
         awaitStates(key, Map.of("email", "SENT", "sms", "SENT", "ops_webhook", "SENT"));
 
         // Kafka redelivers the canonical notification itself: its deliveries are in the ledger already, nothing new is queued.
-        String canonical = jdbc.queryForObject("SELECT canonical::text FROM notification WHERE idempotency_key = ?", String.class, key);
+        String canonical = jdbc.queryForObject("SELECT herald_canonical(id, received_at, canonical)::text FROM notification WHERE idempotency_key = ?", String.class, key);
         List<Map<String, Object>> before = deliveryRows(key);
         publish("herald.notifications", "cus_RkT4aB7cD9eF1g", canonical, canonical);
         String marker = newTicketId();

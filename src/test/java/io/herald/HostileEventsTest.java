@@ -197,16 +197,16 @@ class HostileEventsTest extends HeraldIntegrationTest {
             assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", containing(invoice)))).isEmpty();
             assertThat(mailsFor("billing:invoice.payment_failed:" + invoice + ":attempt-2")).isEmpty();
         }
-        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery d JOIN notification n ON n.id = d.notification_id"
-                + " WHERE n.raw_payload LIKE ? AND n.raw_payload NOT LIKE ?", Integer.class,
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery d JOIN notification_payload p ON p.notification_id = d.notification_id"
+                + " WHERE p.raw_payload LIKE ? AND p.raw_payload NOT LIKE ?", Integer.class,
                 "%" + run + "%", "%nul-and-long-text-in-data%")).isZero();
 
         // Every reason stored for these events, and every failure reason of their deliveries, is for people.
         List<String> reasons = new ArrayList<>();
         reasons.addAll(jdbc.queryForList("SELECT reason FROM unrouted_event WHERE id > ?", String.class, unroutedBefore));
         reasons.addAll(jdbc.queryForList("SELECT reason FROM dead_letter WHERE id > ?", String.class, deadBefore));
-        reasons.addAll(jdbc.queryForList("SELECT d.reason FROM delivery d JOIN notification n ON n.id = d.notification_id"
-                + " WHERE n.raw_payload LIKE ? AND d.reason IS NOT NULL", String.class, "%" + run + "%"));
+        reasons.addAll(jdbc.queryForList("SELECT d.reason FROM delivery d JOIN notification_payload p ON p.notification_id = d.notification_id"
+                + " WHERE p.raw_payload LIKE ? AND d.reason IS NOT NULL", String.class, "%" + run + "%"));
         assertThat(reasons).hasSizeGreaterThanOrEqualTo(expected.size() - 1);
         for (String reason : reasons) {
             for (Pattern technical : TECHNICAL) {
@@ -251,7 +251,7 @@ class HostileEventsTest extends HeraldIntegrationTest {
     private List<String> rowsFor(String marker) {
         String like = "%" + marker + "%";
         List<String> rows = new ArrayList<>();
-        jdbc.queryForList("SELECT id FROM notification WHERE raw_payload LIKE ?", like).forEach(r -> rows.add("NOTIFICATION"));
+        jdbc.queryForList("SELECT notification_id FROM notification_payload WHERE raw_payload LIKE ?", like).forEach(r -> rows.add("NOTIFICATION"));
         jdbc.queryForList("SELECT outcome, step FROM unrouted_event WHERE raw_payload LIKE ?", like)
                 .forEach(r -> rows.add(r.get("outcome") + " " + r.get("step")));
         jdbc.queryForList("SELECT stage FROM dead_letter WHERE payload LIKE ?", like).forEach(r -> rows.add("DEAD_LETTER " + r.get("stage")));

@@ -39,13 +39,14 @@ import org.springframework.transaction.support.TransactionTemplate;
  * the whole of notification for a type filter, so the volume is not lower; {@code -Dherald.growth.notifications=1000000}
  * for about 2,700 a day, one delivery and one attempt
  * each: 2% FAILED, 1% DISMISSED, 0.2% UNCERTAIN, 0.1% PARKED, 0.5% missed their send window; 10 quarantined events a day),
- * in the steady state the retention job keeps (payloads older than 30 days already removed), plus the day just past the
- * payloads' 30 days and a day of ledger 460 days old, in a month of attempts past the ledger's 400 days. Shows, with PostgreSQL's own plans and timings:
+ * in the steady state the retention job keeps (payloads older than 100 days already removed), plus the months of payloads
+ * (in their monthly partitions) whose end is past the payloads' 30 days, and a day of ledger 460 days old, in a month of
+ * attempts past the ledger's 400 days. Shows, with PostgreSQL's own plans and timings:
  * <ul>
  * <li>every filter of the failures view (FailureSearch) and the weekly review (WeeklyReport), as the console runs them,
  * is served by an index: no sequential scan of delivery or notification in its EXPLAIN;</li>
  * <li>each such query answers within {@link #QUERY_BOUND} on this 2-core machine;</li>
- * <li>one run of the retention job on that year (a day of payloads to remove, a day of ledger to delete, a month of
+ * <li>one run of the retention job on that year (months of payloads to drop, a day of ledger to delete, a month of
  * attempts to drop) ends within {@link #RETENTION_BOUND}, and its batch queries are served by indexes too.</li>
  * </ul>
  */
@@ -71,12 +72,15 @@ class IndexesTest {
         jdbc.execute("CREATE SCHEMA public");
         Flyway.configure().dataSource(db).locations("classpath:db/migration").load().migrate();
         jdbc.queryForObject("SELECT herald_month_partitions('delivery_attempt', CAST(now() - interval '470 days' AS DATE), 3)", Integer.class);
+        for (String table : MonthlyPartitions.PAYLOAD_TABLES) {
+            jdbc.queryForObject("SELECT herald_month_partitions(?, CAST(now() - interval '100 days' AS DATE), 3)", Integer.class, table);
+        }
 
         // One notification every year/N seconds, the newest now; plus one day of them 460 days old, in a month of attempts
         // that is past the ledger's 400 days (what retention deletes and drops next).
         int day = NOTIFICATIONS / 365;
         jdbc.update("""
-                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, raw_payload,
+                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical,
                                           occurred_at, received_at, updated_at, payload_removed_at, payload_removed_by)
                 SELECT 'growth:' || g, (ARRAY['billing', 'support', 'crm'])[1 + g % 3], 'evt_' || g,
                        (ARRAY['billing.payment_failed', 'billing.invoice_paid', 'support.agent_replied', 'crm.order_confirmed',
@@ -85,22 +89,22 @@ class IndexesTest {
                        'cus_' || (g % 50000), 'ROUTED',
                        jsonb_build_object('idempotencyKey', 'growth:' || g, 'customerId', 'cus_' || (g % 50000),
                                           'refs', jsonb_build_object('orderId', 'ord_' || g, 'ticketId', 't' || (g % 90000)),
-                                          'data', CASE WHEN at > now() - interval '30 days' THEN jsonb_build_object('amountDue', '49.00') ELSE '{}' END),
-                       CASE WHEN at > now() - interval '30 days' THEN '{"id": "evt_' || g || '", "amount_due": 4900}'
-                            ELSE 'payload removed by retention on 2026-01-01' END,
+                                          'data', '{}'::jsonb),
                        at, at, at,
-                       CASE WHEN at <= now() - interval '31 days' THEN at + interval '31 days' END,
-                       CASE WHEN at <= now() - interval '31 days' THEN 'retention' END
+                       CASE WHEN at <= now() - interval '100 days' THEN at + interval '61 days' END,
+                       CASE WHEN at <= now() - interval '100 days' THEN 'retention' END
                 FROM (SELECT g, now() - make_interval(secs => (? - g) * 31536000.0 / ?) AS at FROM generate_series(1, ?) g
                       UNION ALL
                       SELECT ? + g, now() - interval '460 days' - make_interval(secs => g * 86400.0 / ?) FROM generate_series(1, ?) g) s
                 """, NOTIFICATIONS, NOTIFICATIONS, NOTIFICATIONS, NOTIFICATIONS, day, day);
         jdbc.update("""
-                INSERT INTO delivery (notification_id, channel, state, recipient_masked, subject, rendered_body, provider_message_id,
+                INSERT INTO notification_payload (notification_id, received_at, raw_payload, data)
+                SELECT id, received_at, '{"id": "evt_' || id || '", "amount_due": 4900}', jsonb_build_object('amountDue', '49.00')
+                FROM notification WHERE payload_removed_at IS NULL""");
+        jdbc.update("""
+                INSERT INTO delivery (notification_id, channel, state, recipient_masked, provider_message_id,
                                       reason, attempts, created_at, updated_at, sent_at, failed_at, window_missed_at, next_attempt_at, customer_id)
                 SELECT n.id, (ARRAY['email', 'sms', 'push', 'in_app'])[1 + n.id % 4], st.state, 'j***@example.com',
-                       CASE WHEN n.payload_removed_at IS NULL THEN 'Your invoice' END,
-                       CASE WHEN n.payload_removed_at IS NULL THEN 'Your payment of 49.00 USD failed.' END,
                        CASE WHEN st.state IN ('SENT', 'DELIVERED') THEN 'msg-' || n.id END,
                        CASE WHEN st.state IN ('FAILED', 'DISMISSED') THEN 'sms provider rejected +1555…0123: not a mobile number; permanent'
                             WHEN st.state = 'UNCERTAIN' THEN 'email outcome unknown: the SMTP server did not answer' END,
@@ -112,6 +116,10 @@ class IndexesTest {
                 FROM notification n CROSS JOIN LATERAL (SELECT CASE WHEN n.id % 100 < 2 THEN 'FAILED' WHEN n.id % 100 = 2 THEN 'DISMISSED'
                      WHEN n.id % 500 = 3 THEN 'UNCERTAIN' WHEN n.id % 1000 = 4 AND n.received_at > now() - interval '2 days' THEN 'PARKED'
                      WHEN n.id % 3 = 0 THEN 'DELIVERED' ELSE 'SENT' END AS state) st""");
+        jdbc.update("""
+                INSERT INTO delivery_content (delivery_id, received_at, subject, rendered_body)
+                SELECT d.id, n.received_at, 'Your invoice', 'Your payment of 49.00 USD failed.'
+                FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE n.payload_removed_at IS NULL""");
         jdbc.update("INSERT INTO delivery_attempt (delivery_id, attempted_at, outcome, provider_status, reason)"
                 + " SELECT id, created_at, CASE WHEN state IN ('FAILED', 'DISMISSED') THEN 'FAILED' ELSE 'SENT' END, 200, reason FROM delivery");
         jdbc.update("""
@@ -171,8 +179,11 @@ class IndexesTest {
                 Duration.ofDays(400), 1000, 3_600_000, Duration.ofMinutes(5), 3, 2000);
         MonthlyPartitions partitions = new MonthlyPartitions(jdbc, transaction, settings);
         RetentionJob job = new RetentionJob(jdbc, transaction, new DeliveryLedger(jdbc, transaction), partitions, settings);
-        int toRemove = jdbc.queryForObject("SELECT count(*) FROM notification WHERE payload_removed_at IS NULL"
-                + " AND received_at < now() - interval '30 days'", Integer.class);
+        // Payloads in months that ended before the cutoff (now - 30 days) are dropped with their partitions; the rest stay.
+        String droppable = "received_at < CAST(date_trunc('month', (now() - interval '30 days') AT TIME ZONE 'UTC') AS TIMESTAMP) AT TIME ZONE 'UTC'";
+        int toRemove = jdbc.queryForObject("SELECT count(*) FROM notification_payload WHERE " + droppable, Integer.class);
+        int toKeep = jdbc.queryForObject("SELECT count(*) FROM notification_payload WHERE NOT " + droppable, Integer.class);
+        int contentToKeep = jdbc.queryForObject("SELECT count(*) FROM delivery_content WHERE NOT " + droppable, Integer.class);
         int toDelete = jdbc.queryForObject("SELECT count(*) FROM notification WHERE received_at < now() - interval '400 days'", Integer.class);
         assertThat(toRemove).isGreaterThan(NOTIFICATIONS / 400);
         assertThat(toDelete).isGreaterThan(NOTIFICATIONS / 400);
@@ -196,9 +207,12 @@ class IndexesTest {
         System.out.printf("growth: one retention run on a year of %d notifications (%d payloads to remove, %d notifications to delete)"
                 + " took %d ms%n", NOTIFICATIONS, toRemove, toDelete, took.toMillis());
         assertThat(took).as("one retention run on a year of ledger").isLessThan(RETENTION_BOUND);
-        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE payload_removed_at IS NULL"
-                + " AND received_at < now() - interval '30 days' AND id NOT IN (SELECT notification_id FROM delivery WHERE state = 'PARKED')",
-                Integer.class)).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification_payload WHERE " + droppable, Integer.class)).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_content WHERE " + droppable, Integer.class)).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification_payload", Integer.class)).isEqualTo(toKeep);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_content", Integer.class)).isEqualTo(contentToKeep);
+        assertThat(partitions.partitions("notification_payload")).doesNotContain(MonthlyPartitions.nameOf("notification_payload",
+                java.time.YearMonth.from(LocalDate.now(ZoneOffset.UTC).minusDays(100))));
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification", Integer.class)).isEqualTo(before - toDelete);
         String pastMonth = MonthlyPartitions.nameOf("delivery_attempt", java.time.YearMonth.from(
                 LocalDate.now(ZoneOffset.UTC).minusDays(461)));

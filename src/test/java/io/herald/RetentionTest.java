@@ -17,10 +17,12 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
 /**
- * Retention (issue 16 point 3) on the embedded stack: one run of the retention route removes payloads past
- * herald.retention.payloads (30 days) while the rows stay, keeps the payload of a notification still being delivered,
- * clears refused-request excerpts past 7 days, deletes ledger rows past 400 days and drops the attempts' monthly
- * partitions past it; and the console, the proof of delivery, a re-drive and a retry say "payload removed by retention".
+ * Retention (issue 16 point 3) on the embedded stack: one run of the retention route drops the monthly partitions of
+ * payloads (notification_payload, delivery_content) whose month is past herald.retention.payloads (30 days) while the
+ * ledger rows stay, carries the payload of a notification of that month still being delivered to the default partition,
+ * removes payloads in the default partition past the period row by row, clears refused-request excerpts past 7 days,
+ * deletes ledger rows past 400 days and drops the attempts' monthly partitions past it; and the console, the proof of
+ * delivery, a re-drive and a retry say "payload removed by retention".
  */
 class RetentionTest extends HeraldIntegrationTest {
 
@@ -32,9 +34,14 @@ class RetentionTest extends HeraldIntegrationTest {
     @Test
     void oldPayloadsGoRowsStayAndOldMonthsAreDropped() throws Exception {
         String run = newTicketId();
-        long old = notification("ret-old-" + run, "40 days", "SENT");
-        long oldFailed = notification("ret-failed-" + run, "40 days", "FAILED");
-        long oldParked = notification("ret-parked-" + run, "40 days", "PARKED");
+        // 70 days old: in a month that ended more than 30 days ago, whatever today's date. Its payloads get their month's
+        // partitions, as they would have had when they arrived.
+        for (String table : MonthlyPartitions.PAYLOAD_TABLES) {
+            jdbc.queryForObject("SELECT herald_month_partitions(?, CAST(now() - interval '70 days' AS DATE), 0)", Integer.class, table);
+        }
+        long old = notification("ret-old-" + run, "70 days", "SENT");
+        long oldFailed = notification("ret-failed-" + run, "70 days", "FAILED");
+        long oldParked = notification("ret-parked-" + run, "70 days", "PARKED");
         try {
             oldPayloadsGoRowsStayAndOldMonthsAreDropped(run, old, oldFailed, oldParked);
         } finally {
@@ -47,6 +54,16 @@ class RetentionTest extends HeraldIntegrationTest {
     private void oldPayloadsGoRowsStayAndOldMonthsAreDropped(String run, long old, long oldFailed, long oldParked) throws Exception {
         long recent = notification("ret-recent-" + run, "1 day", "SENT");
         long ancient = notification("ret-ancient-" + run, "500 days", "SENT");
+        // 200 days old, in a month without partitions: its payload is in the default partition.
+        long defaulted = notification("ret-default-" + run, "200 days", "SENT");
+        YearMonth oldMonth = YearMonth.from(LocalDate.now(ZoneOffset.UTC).minusDays(70));
+        String oldPayloads = MonthlyPartitions.nameOf("notification_payload", oldMonth);
+        String oldContent = MonthlyPartitions.nameOf("delivery_content", oldMonth);
+        assertThat(partitionsOf("notification_payload")).contains(oldPayloads);
+        assertThat(partitionsOf("delivery_content")).contains(oldContent);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM " + oldPayloads, Integer.class)).isEqualTo(3);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification_payload_default WHERE notification_id = ?", Integer.class,
+                defaulted)).isOne();
         long quarantined = jdbc.queryForObject("""
                 INSERT INTO unrouted_event (source, source_event_id, outcome, step, reason, raw_payload, created_at, updated_at)
                 VALUES ('billing', ?, 'QUARANTINED', 'identity', 'names customer cus_x, who is not in the directory',
@@ -64,23 +81,43 @@ class RetentionTest extends HeraldIntegrationTest {
 
         camel.sendBody("direct:retention", null);
 
-        // 40 days old and settled: payloads gone, the record of what happened kept.
-        Map<String, Object> gone = jdbc.queryForMap("SELECT state, raw_payload, canonical::text AS canonical, payload_removed_by"
-                + " FROM notification WHERE id = ?", old);
+        // The month of 70 days ago: both its payload partitions dropped whole (the catalog no longer lists them), and the
+        // month recorded; the ledger rows of that month stay.
+        assertThat(partitionsOf("notification_payload")).doesNotContain(oldPayloads)
+                .contains(MonthlyPartitions.nameOf("notification_payload", YearMonth.now(ZoneOffset.UTC).plusMonths(3)));
+        assertThat(partitionsOf("delivery_content")).doesNotContain(oldContent)
+                .contains(MonthlyPartitions.nameOf("delivery_content", YearMonth.now(ZoneOffset.UTC)));
+        assertThat(jdbc.queryForObject("SELECT to_regclass(?) IS NULL", Boolean.class, oldPayloads)).isTrue();
+        assertThat(jdbc.queryForList("SELECT month FROM payload_month_dropped", java.sql.Date.class))
+                .extracting(java.sql.Date::toLocalDate).contains(oldMonth.atDay(1));
+        // Settled: payloads gone, the record of what happened kept.
         String today = LocalDate.now(ZoneOffset.UTC).toString();
-        assertThat(gone.get("raw_payload")).isEqualTo("payload removed by retention on " + today);
+        Map<String, Object> gone = jdbc.queryForMap("SELECT state, herald_canonical(id, received_at, canonical)::text AS canonical"
+                + " FROM notification WHERE id = ?", old);
         assertThat((String) gone.get("canonical")).doesNotContain("jenny").contains("\"data\": {}", "ret-old-" + run);
         assertThat(gone.get("state")).isEqualTo("ROUTED");
-        Map<String, Object> delivery = jdbc.queryForMap("SELECT state, rendered_body, subject, recipient_masked, attempts FROM delivery"
-                + " WHERE notification_id = ?", old);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification_payload WHERE notification_id IN (?, ?)", Integer.class,
+                old, oldFailed)).isZero();
+        Map<String, Object> delivery = jdbc.queryForMap("SELECT d.state, c.rendered_body, c.subject, d.recipient_masked, d.attempts"
+                + " FROM delivery d LEFT JOIN delivery_content c ON c.delivery_id = d.id WHERE d.notification_id = ?", old);
         assertThat(delivery.get("rendered_body")).isNull();
         assertThat(delivery.get("subject")).isNull();
         assertThat(delivery).containsEntry("state", "SENT").containsEntry("recipient_masked", "j***@example.com").containsEntry("attempts", 1);
-        // Still being delivered: keeps its payload whatever its age. Recent: untouched.
-        assertThat(jdbc.queryForObject("SELECT raw_payload FROM notification WHERE id = ?", String.class, oldParked)).contains("jenny");
-        assertThat(jdbc.queryForObject("SELECT rendered_body FROM delivery WHERE notification_id = ?", String.class, oldParked)).isNotNull();
-        assertThat(jdbc.queryForObject("SELECT raw_payload FROM notification WHERE id = ?", String.class, recent)).contains("jenny");
-        assertThat(jdbc.queryForObject("SELECT rendered_body FROM delivery WHERE notification_id = ?", String.class, recent)).isNotNull();
+        // In the default partition and past the period: removed row by row, its notification marked.
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification_payload WHERE notification_id = ?", Integer.class, defaulted)).isZero();
+        assertThat(body(defaulted)).isNull();
+        assertThat(jdbc.queryForObject("SELECT payload_removed_by FROM notification WHERE id = ?", String.class, defaulted))
+                .isEqualTo("retention");
+        // Still being delivered: keeps its payload whatever its age, now in the default partitions. Recent: untouched.
+        assertThat(jdbc.queryForObject("SELECT raw_payload FROM notification_payload_default WHERE notification_id = ?", String.class,
+                oldParked)).contains("jenny");
+        assertThat(jdbc.queryForObject("SELECT herald_canonical(id, received_at, canonical)::text FROM notification WHERE id = ?",
+                String.class, oldParked)).contains("jenny rosen");
+        assertThat(jdbc.queryForObject("SELECT c.rendered_body FROM delivery_content_default c JOIN delivery d ON d.id = c.delivery_id"
+                + " WHERE d.notification_id = ?", String.class, oldParked)).contains("Jenny Rosen");
+        assertThat(jdbc.queryForObject("SELECT raw_payload FROM notification_payload WHERE notification_id = ?", String.class, recent))
+                .contains("jenny");
+        assertThat(body(recent)).isNotNull();
         // Past the ledger's 400 days: the rows are gone, and the attempts' month with them.
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE id = ?", Integer.class, ancient)).isZero();
         assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery WHERE notification_id = ?", Integer.class, ancient)).isZero();
@@ -115,23 +152,39 @@ class RetentionTest extends HeraldIntegrationTest {
         assertThat(timeline.body()).contains("payload removed by retention on " + today);
     }
 
-    /** A notification received that long ago with one email delivery in that state, as the engine writes them. */
+    /**
+     * A notification received that long ago with one email delivery in that state, as the engine writes them: the ledger
+     * rows, the raw event and canonical data (notification_payload) and the rendered message (delivery_content).
+     */
     private long notification(String key, String age, String state) {
         long id = jdbc.queryForObject("""
-                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, raw_payload,
+                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical,
                                           received_at, occurred_at, updated_at)
-                VALUES (?, 'billing', ?, 'billing.payment_failed', 'cus_RkT4aB7cD9eF1g', 'ROUTED',
-                        CAST(? AS JSONB), '{"id": "evt", "customer_email": "jenny.rosen@example.com"}',
+                VALUES (?, 'billing', ?, 'billing.payment_failed', 'cus_RkT4aB7cD9eF1g', 'ROUTED', CAST(? AS JSONB),
                         now() - CAST(? AS INTERVAL), now() - CAST(? AS INTERVAL), now() - CAST(? AS INTERVAL)) RETURNING id""", Long.class,
-                key, "evt_" + key, "{\"idempotencyKey\": \"" + key + "\", \"data\": {\"customerName\": \"jenny rosen\"}}", age, age, age);
+                key, "evt_" + key, "{\"idempotencyKey\": \"" + key + "\", \"data\": {}}", age, age, age);
         jdbc.update("""
-                INSERT INTO delivery (notification_id, channel, state, recipient_masked, subject, rendered_body, provider_message_id,
+                INSERT INTO notification_payload (notification_id, received_at, raw_payload, data)
+                SELECT id, received_at, '{"id": "evt", "customer_email": "jenny.rosen@example.com"}', '{"customerName": "jenny rosen"}'
+                FROM notification WHERE id = ?""", id);
+        jdbc.update("""
+                INSERT INTO delivery (notification_id, channel, state, recipient_masked, provider_message_id,
                                       attempts, created_at, updated_at, failed_at, next_attempt_at)
-                VALUES (?, 'email', ?, 'j***@example.com', 'Payment failed', 'Dear Jenny Rosen, your payment failed.', ?, 1,
+                VALUES (?, 'email', ?, 'j***@example.com', ?, 1,
                         now() - CAST(? AS INTERVAL), now() - CAST(? AS INTERVAL), CASE WHEN ? = 'FAILED' THEN now() - CAST(? AS INTERVAL) END,
                         CASE WHEN ? = 'PARKED' THEN now() + interval '1 hour' END)""",
                 id, state, "msg-" + key, age, age, state, age, state);
+        jdbc.update("""
+                INSERT INTO delivery_content (delivery_id, received_at, subject, rendered_body)
+                SELECT d.id, n.received_at, 'Payment failed', 'Dear Jenny Rosen, your payment failed.'
+                FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE n.id = ?""", id);
         return id;
+    }
+
+    /** The rendered body of the notification's delivery, or null once removed. */
+    private String body(long notification) {
+        return jdbc.queryForList("SELECT c.rendered_body FROM delivery_content c JOIN delivery d ON d.id = c.delivery_id"
+                + " WHERE d.notification_id = ?", String.class, notification).stream().findFirst().orElse(null);
     }
 
     private long rejection(String age) {
@@ -142,7 +195,12 @@ class RetentionTest extends HeraldIntegrationTest {
     }
 
     private java.util.List<String> partitions() {
+        return partitionsOf("delivery_attempt");
+    }
+
+    /** The table's partitions as PostgreSQL's catalog lists them. */
+    private java.util.List<String> partitionsOf(String table) {
         return jdbc.queryForList("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-                + " WHERE i.inhparent = 'delivery_attempt'::regclass", String.class);
+                + " WHERE i.inhparent = CAST(? AS regclass)", String.class, table);
     }
 }

@@ -38,8 +38,8 @@ class SupportWebhookTest extends HeraldIntegrationTest {
 
         Map<String, Object> row = await().atMost(Duration.ofSeconds(10)).until(() -> jdbc.queryForMap("""
                 SELECT n.state AS notification_state, n.type, n.customer_id, d.channel, d.state, d.recipient_masked,
-                       d.subject, d.created_at, d.sent_at, d.reason
-                FROM notification n JOIN delivery d ON d.notification_id = n.id
+                       c.subject, d.created_at, d.sent_at, d.reason
+                FROM notification n JOIN delivery d ON d.notification_id = n.id LEFT JOIN delivery_content c ON c.delivery_id = d.id
                 WHERE n.idempotency_key = ? AND d.channel = 'email'""", "support:ticket_status_changed:" + ticket + ":SOLVED:2026-11-21T10:12:44Z"),
                 r -> "SENT".equals(r.get("state")));
         assertThat(row).containsEntry("notification_state", "ROUTED")

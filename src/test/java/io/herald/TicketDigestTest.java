@@ -390,7 +390,8 @@ class TicketDigestTest {
     }
 
     private Map<String, Object> deliveryOf(long notificationId, String channel) {
-        return jdbc.queryForMap("SELECT * FROM delivery WHERE notification_id = ? AND channel = ?", notificationId, channel);
+        return jdbc.queryForMap("SELECT d.*, c.subject, c.rendered_body FROM delivery d LEFT JOIN delivery_content c ON c.delivery_id = d.id"
+                + " WHERE d.notification_id = ? AND d.channel = ?", notificationId, channel);
     }
 
     private Map<String, Object> lastAttempt(String key, String channel) {

@@ -107,7 +107,8 @@ public class Approvals {
     /** The notifications awaiting approval, oldest first, with what each channel would send (masked for viewers). */
     public List<Pending> awaiting(boolean masked, int limit) {
         List<Map<String, Object>> rows = jdbc.queryForList("""
-                SELECT a.notification_id, a.rule, a.requested_at, a.expires_at, n.type, n.customer_id, n.canonical::text AS canonical
+                SELECT a.notification_id, a.rule, a.requested_at, a.expires_at, n.type, n.customer_id,
+                       herald_canonical(n.id, n.received_at, n.canonical)::text AS canonical
                 FROM approval a JOIN notification n ON n.id = a.notification_id
                 WHERE a.state = 'AWAITING' ORDER BY a.expires_at, a.notification_id LIMIT ?""", limit);
         List<Pending> pending = new ArrayList<>();
@@ -119,7 +120,8 @@ public class Approvals {
 
     public Optional<Pending> find(long notificationId, boolean masked) {
         return jdbc.queryForList("""
-                SELECT a.notification_id, a.rule, a.requested_at, a.expires_at, n.type, n.customer_id, n.canonical::text AS canonical
+                SELECT a.notification_id, a.rule, a.requested_at, a.expires_at, n.type, n.customer_id,
+                       herald_canonical(n.id, n.received_at, n.canonical)::text AS canonical
                 FROM approval a JOIN notification n ON n.id = a.notification_id
                 WHERE a.notification_id = ? AND a.state = 'AWAITING'""", notificationId).stream().findFirst().map(row -> pending(row, masked));
     }

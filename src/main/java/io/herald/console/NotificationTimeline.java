@@ -46,12 +46,21 @@ public class NotificationTimeline {
         this.masking = masking;
     }
 
+    /** The source event as it arrived, or, once removed (retention, erasure), the sentence that says so. */
+    private static String rawPayload(Map<String, Object> n) {
+        String removed = io.herald.retention.PayloadRemoved.of((String) n.get("removed_by"), (java.sql.Timestamp) n.get("removed_at"));
+        return removed != null ? removed : (String) n.get("raw_payload");
+    }
+
     public Optional<View> of(long notificationId, boolean masked) {
         List<Map<String, Object>> rows = jdbc.queryForList("""
-                SELECT id, idempotency_key, source, source_event_id, type, customer_id, state, occurred_at, received_at, window_deadline,
+                SELECT n.id, idempotency_key, source, source_event_id, type, customer_id, state, occurred_at, n.received_at, window_deadline,
                        duplicates_suppressed, canonical -> 'refs' ->> 'orderId' AS order_id, canonical -> 'refs' ->> 'ticketId' AS ticket_id,
-                       raw_payload, canonical::text AS canonical
-                FROM notification WHERE id = ?""", notificationId);
+                       p.raw_payload, herald_canonical(n.id, n.received_at, n.canonical)::text AS canonical, r.removed_by, r.removed_at
+                FROM notification n
+                LEFT JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
+                LEFT JOIN notification_payload_removal r ON r.notification_id = n.id
+                WHERE n.id = ?""", notificationId);
         if (rows.isEmpty()) {
             return Optional.empty();
         }
@@ -113,7 +122,7 @@ public class NotificationTimeline {
                 (String) n.get("source_event_id"), (String) n.get("type"), (String) n.get("customer_id"),
                 (String) n.get("order_id"), (String) n.get("ticket_id"), (String) n.get("state"), occurred, received,
                 instant(n.get("window_deadline")), duplicates,
-                deliveries, timeline, masking.payload((String) n.get("raw_payload"), masked),
+                deliveries, timeline, masking.payload(rawPayload(n), masked),
                 masking.payload((String) n.get("canonical"), masked)));
     }
 

@@ -48,7 +48,7 @@ public class DigestMessages {
             return notification;   // no digest for this type: no query on the way to every send
         }
         List<Map<String, Object>> members = jdbc.queryForList("""
-                SELECT n.id, n.canonical::text AS canonical FROM customer_digest d
+                SELECT n.id, herald_canonical(n.id, n.received_at, n.canonical)::text AS canonical FROM customer_digest d
                 JOIN customer_digest_member m ON m.digest_id = d.id JOIN notification n ON n.id = m.notification_id
                 WHERE d.opened_by = ? ORDER BY n.occurred_at NULLS LAST, n.id""", notificationId);
         if (members.size() < 2) {

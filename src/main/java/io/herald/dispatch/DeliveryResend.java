@@ -64,7 +64,7 @@ public class DeliveryResend {
 
     public Result resend(long deliveryId, String requestedBy, String comment) throws IOException {
         List<Map<String, Object>> rows = jdbc.queryForList("""
-                SELECT d.notification_id, d.channel, d.state, n.canonical::text AS canonical
+                SELECT d.notification_id, d.channel, d.state, herald_canonical(n.id, n.received_at, n.canonical)::text AS canonical
                 FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE d.id = ?""", deliveryId);
         if (rows.isEmpty()) {
             throw new NotResendable("no delivery " + deliveryId, true);

@@ -136,7 +136,8 @@ public class ParkedDeliveries {
         @SuppressWarnings("unchecked")
         Map<String, Object> row = exchange.getMessage().getBody(Map.class);
         long notificationId = ((Number) row.get("notification_id")).longValue();
-        String canonical = jdbc.queryForObject("SELECT canonical::text FROM notification WHERE id = ?", String.class, notificationId);
+        String canonical = jdbc.queryForObject("SELECT herald_canonical(id, received_at, canonical)::text FROM notification WHERE id = ?",
+                String.class, notificationId);
         exchange.setProperty(DispatchPlanner.NOTIFICATION, digests.carrying(notificationId,   // a digest's events (io.herald.digest)
                 json.readValue(canonical, CanonicalNotification.class)));
         exchange.setProperty(DispatchPlanner.NOTIFICATION_ID, notificationId);

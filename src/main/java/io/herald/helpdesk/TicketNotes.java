@@ -113,11 +113,13 @@ public class TicketNotes {
         String states = String.join(",", NotificationCatalog.TICKET_NOTE_OUTCOMES.stream().map(s -> "'" + s + "'").toList());
         List<Object[]> notes = new ArrayList<>();
         jdbc.query("""
-                SELECT d.id, d.channel, d.state, d.recipient_masked, d.subject, d.rendered_body, d.reason, d.sent_at, d.updated_at, n.type,
-                       coalesce(n.canonical -> 'data' ->> 'ticketId', n.canonical -> 'refs' ->> 'ticketId') AS ticket_id
+                SELECT d.id, d.channel, d.state, d.recipient_masked, c.subject, c.rendered_body, d.reason, d.sent_at, d.updated_at, n.type,
+                       coalesce(p.data ->> 'ticketId', n.canonical -> 'refs' ->> 'ticketId') AS ticket_id
                 FROM delivery d JOIN notification n ON n.id = d.notification_id
+                LEFT JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
+                LEFT JOIN delivery_content c ON c.delivery_id = d.id
                 WHERE d.state IN (%s) AND d.updated_at > now() - make_interval(secs => ?)
-                  AND coalesce(n.canonical -> 'data' ->> 'ticketId', n.canonical -> 'refs' ->> 'ticketId') IS NOT NULL
+                  AND coalesce(p.data ->> 'ticketId', n.canonical -> 'refs' ->> 'ticketId') IS NOT NULL
                   AND ((n.type || ':' || d.state = ANY(string_to_array(?, ','))
                         AND NOT EXISTS (SELECT 1 FROM ticket_note t WHERE t.delivery_id = d.id AND t.outcome = d.state))
                     OR (d.sent_at IS NOT NULL AND n.type || ':SENT' = ANY(string_to_array(?, ','))

@@ -57,16 +57,20 @@ public class DeliveryLedger {
      * only the attempt holding that token can write the outcome.
      */
     private static final String CLAIM_FOR_SENDING = """
-            INSERT INTO delivery (notification_id, channel, state, recipient_masked, subject, rendered_body, attempts, claim_token)
-            SELECT c.notification_id, c.channel, 'SENDING', c.recipient_masked, c.subject, c.rendered_body, 1, c.claim_token
-            FROM unnest(?::bigint[], ?::varchar[], ?::varchar[], ?::text[], ?::text[], ?::uuid[])
-                 WITH ORDINALITY AS c(notification_id, channel, recipient_masked, subject, rendered_body, claim_token, n)
-            ORDER BY c.n
-            ON CONFLICT (notification_id, channel) DO UPDATE SET state = 'SENDING', recipient_masked = EXCLUDED.recipient_masked,
-                   subject = EXCLUDED.subject, rendered_body = EXCLUDED.rendered_body, attempts = delivery.attempts + 1,
-                   claim_token = EXCLUDED.claim_token, updated_at = now()
-            WHERE delivery.state NOT IN (%s)
-            RETURNING id, claim_token""".formatted(SETTLED_LIST);
+            WITH c AS (SELECT * FROM unnest(?::bigint[], ?::varchar[], ?::varchar[], ?::text[], ?::text[], ?::uuid[])
+                       WITH ORDINALITY AS c(notification_id, channel, recipient_masked, subject, rendered_body, claim_token, n)),
+                 claimed AS (
+                   INSERT INTO delivery (notification_id, channel, state, recipient_masked, attempts, claim_token)
+                   SELECT c.notification_id, c.channel, 'SENDING', c.recipient_masked, 1, c.claim_token FROM c ORDER BY c.n
+                   ON CONFLICT (notification_id, channel) DO UPDATE SET state = 'SENDING', recipient_masked = EXCLUDED.recipient_masked,
+                          attempts = delivery.attempts + 1, claim_token = EXCLUDED.claim_token, updated_at = now()
+                   WHERE delivery.state NOT IN (%s)
+                   RETURNING id, notification_id, claim_token),
+                 content AS (%s
+                   SELECT claimed.id, n.received_at, c.subject, c.rendered_body
+                   FROM claimed JOIN c ON c.claim_token = claimed.claim_token JOIN notification n ON n.id = claimed.notification_id
+                   %s)
+            SELECT id, claim_token FROM claimed""".formatted(SETTLED_LIST, DeliveryContent.INSERT, DeliveryContent.REPLACE);
     /** SENT with the provider's id, and the attempt, for every claim still holding its token; returns the deliveries written. */
     private static final String SENT = """
             WITH v AS (SELECT * FROM unnest(?::bigint[], ?::uuid[], ?::text[], ?::int[]) AS v(id, token, provider_message_id, provider_status)),
@@ -391,7 +395,7 @@ public class DeliveryLedger {
                                ORDER BY q.next_attempt_at, q.id LIMIT ? FOR UPDATE SKIP LOCKED)
                   RETURNING id, notification_id, channel, state)
                 SELECT claimed.id AS delivery_id, claimed.notification_id, claimed.channel, claimed.state AS delivery_state,
-                       n.canonical::text AS canonical, n.traceparent, c.*   -- traceparent: tracing (issue 15)
+                       herald_canonical(n.id, n.received_at, n.canonical)::text AS canonical, n.traceparent, c.*   -- traceparent: tracing (issue 15)
                 FROM claimed JOIN notification n ON n.id = claimed.notification_id
                 LEFT JOIN customer c ON c.customer_id = n.customer_id
                 ORDER BY claimed.id""", rows, lease.toMillis() / 1000.0, channel, limit);
@@ -493,8 +497,8 @@ public class DeliveryLedger {
 
     /** Retention and erasure (issue 16): the rendered subjects and bodies of these notifications' deliveries go; the rows stay. */
     public int removeBodies(Collection<Long> notificationIds) {
-        return jdbc.update("UPDATE delivery SET subject = NULL, rendered_body = NULL WHERE notification_id = ANY(CAST(? AS BIGINT[]))"
-                + " AND (subject IS NOT NULL OR rendered_body IS NOT NULL)", idArray(notificationIds));
+        return jdbc.update("DELETE FROM delivery_content c USING delivery d WHERE d.id = c.delivery_id"
+                + " AND d.notification_id = ANY(CAST(? AS BIGINT[]))", idArray(notificationIds));
     }
 
     /**
@@ -506,8 +510,8 @@ public class DeliveryLedger {
         jdbc.update("UPDATE delivery SET state = 'SKIPPED', reason = ?, next_attempt_at = NULL, claim_token = NULL, updated_at = now()"
                 + " WHERE notification_id = ANY(CAST(? AS BIGINT[])) AND state IN ('PENDING', 'RETRYING', 'PARKED', 'DIGEST_WAITING')",
                 reason, ids);
-        return jdbc.update("UPDATE delivery SET subject = NULL, rendered_body = NULL, recipient_masked = NULL"
-                + " WHERE notification_id = ANY(CAST(? AS BIGINT[]))", ids);
+        removeBodies(notificationIds);
+        return jdbc.update("UPDATE delivery SET recipient_masked = NULL WHERE notification_id = ANY(CAST(? AS BIGINT[]))", ids);
     }
 
     /** Retention: the deliveries of these notifications (none in progress) are deleted, past herald.retention.ledger. */
@@ -548,12 +552,18 @@ public class DeliveryLedger {
      * delivery row already there (redelivered notification) stays as it is unless it is still PENDING.
      */
     public boolean waitForDigest(long notificationId, String channel, String recipientMasked, String renderedBody, String reason) {
-        return jdbc.update("""
-                INSERT INTO delivery (notification_id, channel, state, recipient_masked, rendered_body, reason)
-                VALUES (?, ?, 'DIGEST_WAITING', ?, ?, ?)
-                ON CONFLICT (notification_id, channel) DO UPDATE SET state = 'DIGEST_WAITING', recipient_masked = EXCLUDED.recipient_masked,
-                       rendered_body = EXCLUDED.rendered_body, reason = EXCLUDED.reason, updated_at = now()
-                WHERE delivery.state = 'PENDING'""", notificationId, channel, recipientMasked, renderedBody, reason) == 1;
+        return jdbc.queryForObject("""
+                WITH waiting AS (
+                  INSERT INTO delivery (notification_id, channel, state, recipient_masked, reason)
+                  VALUES (?, ?, 'DIGEST_WAITING', ?, ?)
+                  ON CONFLICT (notification_id, channel) DO UPDATE SET state = 'DIGEST_WAITING', recipient_masked = EXCLUDED.recipient_masked,
+                         reason = EXCLUDED.reason, updated_at = now()
+                  WHERE delivery.state = 'PENDING' RETURNING id, notification_id),
+                     content AS (""" + DeliveryContent.INSERT + """
+                  SELECT waiting.id, n.received_at, NULL, ? FROM waiting JOIN notification n ON n.id = waiting.notification_id
+                  """ + DeliveryContent.REPLACE + """
+                  )
+                SELECT count(*) FROM waiting""", Integer.class, notificationId, channel, recipientMasked, reason, renderedBody) == 1;
     }
 
     /**
@@ -605,7 +615,8 @@ public class DeliveryLedger {
 
     public List<DigestLine> digestLines(long digestId, int lines) {
         return jdbc.query("""
-                SELECT notification_id, rendered_body FROM delivery WHERE digest_id = ? AND state = 'DIGEST_WAITING' ORDER BY id LIMIT ?""",
+                SELECT d.notification_id, c.rendered_body FROM delivery d LEFT JOIN delivery_content c ON c.delivery_id = d.id
+                WHERE d.digest_id = ? AND d.state = 'DIGEST_WAITING' ORDER BY d.id LIMIT ?""",
                 (row, n) -> new DigestLine(row.getLong(1), row.getString(2)), digestId, lines);
     }
 

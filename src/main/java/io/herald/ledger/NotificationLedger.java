@@ -24,6 +24,12 @@ public class NotificationLedger {
 
     public enum Admission { NEW, NOT_YET_ROUTED, DUPLICATE }
 
+    /**
+     * The payload row written with its notification, in the same statement (V38: notification_payload, partitioned by month
+     * of the notification's received_at); the canonical row keeps "data": {}.
+     */
+    private static final String INSERT_PAYLOAD = "INSERT INTO notification_payload (notification_id, received_at, raw_payload, data)\n";
+
     private final JdbcTemplate jdbc;
 
     public NotificationLedger(JdbcTemplate jdbc) {
@@ -38,13 +44,18 @@ public class NotificationLedger {
      */
     public Admission admit(CanonicalNotification n, String canonicalJson, String rawPayload, Instant windowDeadline) {
         List<Long> inserted = jdbc.queryForList("""
-                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at,
-                                          raw_payload, window_deadline, traceparent)
-                VALUES (?, ?, ?, ?, ?, 'RECEIVED', CAST(? AS JSONB), ?, ?, ?, ?)
-                ON CONFLICT (idempotency_key) DO NOTHING RETURNING id""", Long.class,
+                WITH inserted AS (
+                  INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at,
+                                            window_deadline, traceparent)
+                  VALUES (?, ?, ?, ?, ?, 'RECEIVED', jsonb_set(CAST(? AS JSONB), '{data}', '{}'), ?, ?, ?)
+                  ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, received_at),
+                     payload AS (""" + INSERT_PAYLOAD + """
+                                 SELECT id, received_at, ?, CAST(? AS JSONB) -> 'data' FROM inserted)
+                SELECT id FROM inserted""", Long.class,
                 n.idempotencyKey(), n.source(), n.sourceEventId(), n.type(), n.customerId(), canonicalJson,
-                Timestamp.from(n.occurredAt()), StoredText.kept(rawPayload), Timestamp.from(windowDeadline),
-                io.herald.tracing.TraceParent.current());   // tracing (issue 15): the senders continue this trace
+                Timestamp.from(n.occurredAt()), Timestamp.from(windowDeadline),
+                io.herald.tracing.TraceParent.current(),   // tracing (issue 15): the senders continue this trace
+                StoredText.kept(rawPayload), canonicalJson);
         if (!inserted.isEmpty()) {
             return Admission.NEW;
         }
@@ -69,11 +80,14 @@ public class NotificationLedger {
                           window_deadline, traceparent, n)),
                  inserted AS (
                    INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at,
-                                             raw_payload, window_deadline, traceparent)
-                   SELECT idempotency_key, source, source_event_id, type, customer_id, 'RECEIVED', CAST(canonical AS JSONB), occurred_at,
-                          raw_payload, window_deadline, traceparent
+                                             window_deadline, traceparent)
+                   SELECT idempotency_key, source, source_event_id, type, customer_id, 'RECEIVED',
+                          jsonb_set(CAST(canonical AS JSONB), '{data}', '{}'), occurred_at, window_deadline, traceparent
                    FROM incoming ORDER BY n
-                   ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key),
+                   ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, received_at, idempotency_key),
+                 payload AS (""" + INSERT_PAYLOAD + """
+                   SELECT inserted.id, inserted.received_at, incoming.raw_payload, CAST(incoming.canonical AS JSONB) -> 'data'
+                   FROM inserted JOIN incoming USING (idempotency_key)),
                  seen AS (
                    UPDATE notification SET duplicates_suppressed = duplicates_suppressed + 1, updated_at = now()
                    WHERE idempotency_key IN (SELECT idempotency_key FROM incoming)
@@ -135,18 +149,22 @@ public class NotificationLedger {
      */
     public long admitDerived(CanonicalNotification n, String canonicalJson, String fromCanonical, Instant windowDeadline) {
         jdbc.update("""
-                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at,
-                                          raw_payload, window_deadline)
-                VALUES (?, ?, ?, ?, ?, 'ROUTED', CAST(? AS JSONB), ?, ?, ?)
-                ON CONFLICT (idempotency_key) DO NOTHING""",
+                WITH inserted AS (
+                  INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at,
+                                            window_deadline)
+                  VALUES (?, ?, ?, ?, ?, 'ROUTED', jsonb_set(CAST(? AS JSONB), '{data}', '{}'), ?, ?)
+                  ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, received_at)
+                """ + INSERT_PAYLOAD + """
+                SELECT id, received_at, ?, CAST(? AS JSONB) -> 'data' FROM inserted""",
                 n.idempotencyKey(), n.source(), n.sourceEventId(), n.type(), n.customerId(), canonicalJson,
-                Timestamp.from(n.occurredAt()), StoredText.kept(fromCanonical), Timestamp.from(windowDeadline));
+                Timestamp.from(n.occurredAt()), Timestamp.from(windowDeadline), StoredText.kept(fromCanonical), canonicalJson);
         return jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, n.idempotencyKey());
     }
 
     /** The canonical form of a notification as dispatch stored it (what its deliveries render), or null. */
     public String canonical(long notificationId) {
-        return jdbc.query("SELECT canonical::text FROM notification WHERE id = ?", (row, i) -> row.getString(1), notificationId)
+        return jdbc.query("SELECT herald_canonical(id, received_at, canonical)::text FROM notification WHERE id = ?",
+                        (row, i) -> row.getString(1), notificationId)
                 .stream().findFirst().orElse(null);
     }
 
@@ -155,8 +173,13 @@ public class NotificationLedger {
      * rescheduled): its canonical form (what it renders), its occurrence and its send-window deadline are rewritten.
      */
     public void retimed(long notificationId, String canonicalJson, Instant occurredAt, Instant windowDeadline) {
-        jdbc.update("UPDATE notification SET canonical = CAST(? AS JSONB), occurred_at = ?, window_deadline = ?, updated_at = now() WHERE id = ?",
-                canonicalJson, Timestamp.from(occurredAt), Timestamp.from(windowDeadline), notificationId);
+        jdbc.update("""
+                WITH retimed AS (
+                  UPDATE notification SET canonical = jsonb_set(CAST(? AS JSONB), '{data}', '{}'), occurred_at = ?, window_deadline = ?,
+                         updated_at = now() WHERE id = ? RETURNING id, received_at)
+                UPDATE notification_payload p SET data = CAST(? AS JSONB) -> 'data'
+                FROM retimed WHERE p.notification_id = retimed.id AND p.received_at = retimed.received_at""",
+                canonicalJson, Timestamp.from(occurredAt), Timestamp.from(windowDeadline), notificationId, canonicalJson);
     }
 
     /**

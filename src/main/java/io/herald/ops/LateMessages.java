@@ -208,12 +208,12 @@ public class LateMessages {
     private List<Map<String, Object>> candidates(String type, LatePolicy policy, Instant now) {
         Timestamp at = Timestamp.from(now);
         return jdbc.queryForList("""
-                SELECT d.notification_id, d.channel, n.canonical::text AS canonical, n.window_deadline
+                SELECT d.notification_id, d.channel, herald_canonical(n.id, n.received_at, n.canonical)::text AS canonical, n.window_deadline
                 FROM delivery d JOIN notification n ON n.id = d.notification_id
                 WHERE d.state IN ('PENDING', 'RETRYING', 'PARKED') AND d.claim_token IS NULL AND n.type = ?
                   AND (n.window_deadline <= ?
-                       OR CASE WHEN n.canonical->'data'->>CAST(? AS TEXT) ~ '^\\d{4}-\\d{2}-\\d{2}T'
-                               THEN CAST(n.canonical->'data'->>CAST(? AS TEXT) AS TIMESTAMPTZ) END <= ?)
+                       OR CASE WHEN herald_canonical(n.id, n.received_at, n.canonical)->'data'->>CAST(? AS TEXT) ~ '^\\d{4}-\\d{2}-\\d{2}T'
+                               THEN CAST(herald_canonical(n.id, n.received_at, n.canonical)->'data'->>CAST(? AS TEXT) AS TIMESTAMPTZ) END <= ?)
                   AND NOT EXISTS (SELECT 1 FROM scheduled_send s WHERE s.notification_id = d.notification_id AND s.state = 'SENT_NOW')
                 ORDER BY d.id LIMIT ?""", type, at, policy.validUntil(), policy.validUntil(), at, SWEEP_BATCH);
     }

@@ -25,7 +25,7 @@ import org.springframework.stereotype.Component;
 /**
  * Proof of delivery for one notification: what was sent to whom, when, through which channel and provider, with
  * the provider's message id, every attempt, any receipt, every operator action, and a SHA-256 digest of each
- * rendered content as the ledger stores it (delivery.subject and delivery.rendered_body, the text a template
+ * rendered content as the ledger stores it (delivery_content.subject and .rendered_body, the text a template
  * produced for that delivery), so a copy kept elsewhere can be checked against it later.
  *
  * <p>Masked per role as the console is: viewers see recipients, reasons, comments and the rendered text with
@@ -103,8 +103,8 @@ public class DeliveryProof {
     public Optional<Proof> of(long notificationId, boolean masked, String viewedAs) {
         List<Map<String, Object>> rows = jdbc.queryForList("""
                 SELECT id, idempotency_key, type, source, source_event_id, customer_id, state, occurred_at, received_at,
-                       payload_removed_at, payload_removed_by
-                FROM notification WHERE id = ?""", notificationId);
+                       r.removed_at AS payload_removed_at, r.removed_by AS payload_removed_by
+                FROM notification n LEFT JOIN notification_payload_removal r ON r.notification_id = n.id WHERE n.id = ?""", notificationId);
         if (rows.isEmpty()) {
             return Optional.empty();
         }
@@ -112,9 +112,9 @@ public class DeliveryProof {
         // Past herald.retention.payloads, or the customer erased: the rendered content is gone, the record of what happened stays.
         String removed = io.herald.retention.PayloadRemoved.of((String) n.get("payload_removed_by"), (Timestamp) n.get("payload_removed_at"));
         List<Delivery> deliveries = jdbc.query("""
-                SELECT id, channel, state, reason, recipient_masked, subject, rendered_body, provider_message_id,
+                SELECT d.id, channel, state, reason, recipient_masked, c.subject, c.rendered_body, provider_message_id,
                        created_at, sent_at, updated_at
-                FROM delivery WHERE notification_id = ? ORDER BY id""", (row, i) -> delivery(row, masked), notificationId);
+                FROM delivery d LEFT JOIN delivery_content c ON c.delivery_id = d.id WHERE d.notification_id = ? ORDER BY d.id""", (row, i) -> delivery(row, masked), notificationId);
         List<Action> actions = audit.forNotification(notificationId).stream()
                 .map(a -> new Action(a.actedAt(), a.actor(), a.action(), a.target(), a.targetId(), text(a.comment(), masked),
                         text(a.outcome(), masked)))

@@ -16,9 +16,10 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Erases one customer on request (DELETE /api/customers/{id}, the console's customer page; admin only), in one transaction:
- * their directory entry (name, email, phone, push tokens, preferences) and in-app inbox go; the payloads and rendered messages
- * of their notifications, and the raw payloads of quarantined events, dead letters and refused requests that name them, are
- * replaced by "payload removed by erasure of the customer on &lt;date&gt;"; deliveries not yet sent are SKIPPED. The rows
+ * their directory entry (name, email, phone, push tokens, preferences) and in-app inbox go; the payloads (notification_payload)
+ * and rendered messages (delivery_content) of their notifications are deleted, the notifications marked so they read "payload
+ * removed by erasure of the customer on &lt;date&gt;", and the raw payloads of quarantined events, dead letters and refused
+ * requests that name them are replaced by that sentence; deliveries not yet sent are SKIPPED. The rows
  * (states, reasons, counts) and the audit trail stay. A tombstone (customer_erasure) keeps the date, who and why, so a later
  * event for the customer is quarantined with that reason (CustomerDirectory.notAdmitted). Events are matched by the customer id
  * as a JSON value; an event that names the customer only by email is not found (its payload goes with retention).
@@ -75,9 +76,12 @@ public class CustomerErasure {
         jdbc.update("DELETE FROM customer_link WHERE customer_id = ?", customerId);   // their ids in source systems go with the entry
         int directory = jdbc.update("DELETE FROM customer WHERE customer_id = ?", customerId);
         List<Long> notifications = jdbc.queryForList("""
-                UPDATE notification SET raw_payload = ?, canonical = jsonb_set(canonical, '{data}', '{}'),
-                       payload_removed_at = now(), payload_removed_by = 'erasure'
-                WHERE customer_id = ? RETURNING id""", Long.class, removed, customerId);
+                WITH erased AS (
+                  UPDATE notification SET payload_removed_at = now(), payload_removed_by = 'erasure'
+                  WHERE customer_id = ? RETURNING id, received_at),
+                     payloads AS (
+                  DELETE FROM notification_payload p USING erased WHERE p.notification_id = erased.id AND p.received_at = erased.received_at)
+                SELECT id FROM erased""", Long.class, customerId);
         int messages = notifications.isEmpty() ? 0 : deliveries.eraseRecipients(notifications,
                 "not sent: the customer was erased on " + now.atZone(java.time.ZoneOffset.UTC).toLocalDate() + " by " + actor);
         int inbox = jdbc.update("DELETE FROM inbox_message WHERE customer_id = ?", customerId);

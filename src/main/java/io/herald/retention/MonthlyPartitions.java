@@ -15,16 +15,20 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * The append-only tables partitioned by month (V26: delivery_attempt by attempted_at, inbound_rejection by received_at),
- * partitions named &lt;table&gt;_pYYYY_MM. Creates the coming months ahead and drops whole months past retention. Each
+ * The tables partitioned by month, partitions named &lt;table&gt;_pYYYY_MM: the append-only ledger tables (V26: delivery_attempt
+ * by attempted_at, inbound_rejection by received_at), dropped with herald.retention.ledger, and the payload tables (V38:
+ * notification_payload and delivery_content by the notification's received_at), dropped with herald.retention.payloads.
+ * Creates the coming months ahead and drops whole months past retention. Each
  * create or drop is a transaction of its own that waits at most herald.retention.lock-timeout-ms for its lock: a busy
  * table makes it wait for the next run, never makes inserts queue behind it.
  */
 @Component
 public class MonthlyPartitions {
 
-    /** The partitioned tables. */
+    /** The partitioned ledger tables (herald.retention.ledger). */
     public static final List<String> TABLES = List.of("delivery_attempt", "inbound_rejection");
+    /** The partitioned payload tables (herald.retention.payloads), a month of both dropped together. */
+    public static final List<String> PAYLOAD_TABLES = List.of("notification_payload", "delivery_content");
 
     private static final Logger log = LoggerFactory.getLogger(MonthlyPartitions.class);
     private static final DateTimeFormatter SUFFIX = DateTimeFormatter.ofPattern("'_p'yyyy_MM");
@@ -42,7 +46,7 @@ public class MonthlyPartitions {
     /** Creates the partitions from this month to herald.retention.months-ahead months ahead that are missing; returns how many. */
     public int createAhead() {
         int created = 0;
-        for (String table : TABLES) {
+        for (String table : java.util.stream.Stream.concat(TABLES.stream(), PAYLOAD_TABLES.stream()).toList()) {
             try {
                 created += transaction.execute(status -> {
                     lockTimeout();
@@ -78,6 +82,65 @@ public class MonthlyPartitions {
             }
         }
         return dropped;
+    }
+
+    /**
+     * Drops the months of payloads (both payload tables) that end at or before the cutoff; returns the months dropped. The
+     * payloads of the month's notifications still in progress or held ({@code openOfMonth}: a query of notification ids received
+     * in [from, to)) are, in the dropping transaction once the month's partitions are detached, copied into the default
+     * partitions (the month no longer has a partition), where retention removes them row by row once they are settled.
+     * Detaching waits at most herald.retention.lock-timeout-ms for its locks (both parents and their default partitions)
+     * and holds them for the few statements of that transaction. The month is recorded in
+     * payload_month_dropped, so a notification without its payload reads "payload removed by retention on ...".
+     */
+    public List<YearMonth> dropPayloadsBefore(Instant cutoff, String openOfMonth) {
+        List<YearMonth> dropped = new ArrayList<>();
+        for (String partition : partitions(PAYLOAD_TABLES.get(0))) {
+            YearMonth month = monthOf(PAYLOAD_TABLES.get(0), partition);
+            if (month == null || startOf(month.plusMonths(1)).isAfter(cutoff)) {
+                continue;
+            }
+            try {
+                int kept = transaction.execute(status -> {
+                    lockTimeout();
+                    List<String> detached = new ArrayList<>();
+                    for (String table : PAYLOAD_TABLES) {
+                        String monthly = nameOf(table, month);
+                        if (jdbc.queryForObject("SELECT to_regclass(?) IS NOT NULL", Boolean.class, monthly)) {
+                            jdbc.execute("ALTER TABLE " + table + " DETACH PARTITION " + monthly);
+                            detached.add(table);
+                        }
+                    }
+                    // Looked up once the payload tables are locked: no payload of the month is written meanwhile.
+                    List<Long> open = jdbc.queryForList(openOfMonth, Long.class, java.sql.Timestamp.from(startOf(month)),
+                            java.sql.Timestamp.from(startOf(month.plusMonths(1))));
+                    String ids = open.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",", "{", "}"));
+                    if (detached.contains("notification_payload")) {
+                        jdbc.update("INSERT INTO notification_payload SELECT * FROM " + nameOf("notification_payload", month)
+                                + " WHERE notification_id = ANY(CAST(? AS BIGINT[]))", ids);
+                    }
+                    if (detached.contains("delivery_content")) {
+                        jdbc.update("INSERT INTO delivery_content SELECT c.* FROM " + nameOf("delivery_content", month)
+                                + " c JOIN delivery d ON d.id = c.delivery_id WHERE d.notification_id = ANY(CAST(? AS BIGINT[]))", ids);
+                    }
+                    for (String table : detached) {
+                        jdbc.execute("DROP TABLE " + nameOf(table, month));
+                    }
+                    jdbc.update("INSERT INTO payload_month_dropped (month) VALUES (?) ON CONFLICT (month) DO NOTHING",
+                            java.sql.Date.valueOf(month.atDay(1)));
+                    return open.size();
+                });
+                dropped.add(month);
+                log.info("Retention dropped the payloads of {} (older than {}), {} notification(s) in progress kept", month, cutoff, kept);
+            } catch (RuntimeException e) {
+                log.warn("Could not drop the payloads of {} now (tried again at the next run): {}", month, e.getMessage());
+            }
+        }
+        return dropped;
+    }
+
+    private static Instant startOf(YearMonth month) {
+        return month.atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
     }
 
     /** The table's partitions, by name. */

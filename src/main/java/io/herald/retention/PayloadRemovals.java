@@ -15,8 +15,10 @@ public class PayloadRemovals {
         this.jdbc = jdbc;
     }
 
+    /** Removed one by one (its payload_removed_at) or with its month's payload partitions (V38: notification_payload_removal). */
     public Optional<String> ofNotification(long notificationId) {
-        return removal("notification", notificationId);
+        return jdbc.query("SELECT removed_by, removed_at FROM notification_payload_removal WHERE notification_id = ?",
+                (row, n) -> PayloadRemoved.of(row.getString(1), row.getTimestamp(2)), notificationId).stream().findFirst();
     }
 
     public Optional<String> ofEvent(long eventId) {

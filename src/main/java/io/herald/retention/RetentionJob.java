@@ -39,6 +39,19 @@ public class RetentionJob {
             + " (SELECT 1 FROM delivery d WHERE d.notification_id = n.id AND d.state IN (" + DeliveryLedger.IN_PROGRESS
             + ", 'AWAITING_APPROVAL', 'SCHEDULED', 'HELD'))";
 
+    /**
+     * The notifications received in [?, ?) that are not settled (not routed yet, or with a delivery in progress or held):
+     * their payloads outlive their month's partitions. Found from the few open rows (indexes on delivery's state and on
+     * notifications not routed), not by reading the month.
+     */
+    private static final String OPEN_OF_MONTH = """
+            WITH month AS (SELECT CAST(? AS TIMESTAMPTZ) AS starts, CAST(? AS TIMESTAMPTZ) AS ends)
+            SELECT n.id FROM notification n, month WHERE n.state = 'RECEIVED' AND n.received_at >= month.starts AND n.received_at < month.ends
+            UNION
+            SELECT n.id FROM delivery d JOIN notification n ON n.id = d.notification_id, month
+            WHERE d.state IN (""" + DeliveryLedger.IN_PROGRESS + """
+            , 'AWAITING_APPROVAL', 'SCHEDULED', 'HELD') AND n.received_at >= month.starts AND n.received_at < month.ends""";
+
     private final JdbcTemplate jdbc;
     private final TransactionTemplate transaction;
     private final DeliveryLedger deliveries;
@@ -64,18 +77,29 @@ public class RetentionJob {
         note(run, "partitions created", partitions.createAhead());
     }
 
-    /** Raw payloads, canonical data and rendered bodies past herald.retention.payloads; the rows stay. */
+    /**
+     * Raw payloads, canonical data and rendered bodies past herald.retention.payloads; the rows stay. A month of them goes
+     * as whole partitions once the month's end is past the period (MonthlyPartitions.dropPayloadsBefore), those of the
+     * month's notifications still in progress moving to the default partitions; payloads in the default partitions go in
+     * batches once their notification is settled, marking it (payload_removed_at) as removed by retention.
+     */
     public void removePayloads(Exchange run) {
         Timestamp cutoff = cutoff(settings.payloads());
         String removed = PayloadRemoved.sentence(PayloadRemoved.RETENTION, Instant.now());
+        note(run, "months of payloads dropped", partitions.dropPayloadsBefore(cutoff.toInstant(), OPEN_OF_MONTH).size());
         note(run, "notification payloads removed", batches(run, () -> transaction.execute(status -> {
             List<Long> ids = jdbc.queryForList("""
                     WITH picked AS (
-                      SELECT n.id FROM notification n WHERE n.received_at < ? AND n.payload_removed_at IS NULL AND\s""" + SETTLED_NOTIFICATION + """
-                      ORDER BY n.received_at LIMIT ? FOR UPDATE SKIP LOCKED)
-                    UPDATE notification n SET raw_payload = ?, canonical = jsonb_set(n.canonical, '{data}', '{}'),
-                           payload_removed_at = now(), payload_removed_by = 'retention'
-                    FROM picked WHERE n.id = picked.id RETURNING n.id""", Long.class, cutoff, settings.batchSize(), removed);
+                      SELECT n.id, n.received_at FROM notification_payload_default p
+                      JOIN notification n ON n.id = p.notification_id AND n.received_at = p.received_at
+                      WHERE p.received_at < ? AND\s""" + SETTLED_NOTIFICATION + """
+                      ORDER BY p.received_at LIMIT ? FOR UPDATE OF n SKIP LOCKED),
+                         marked AS (
+                      UPDATE notification n SET payload_removed_at = now(), payload_removed_by = 'retention'
+                      FROM picked WHERE n.id = picked.id RETURNING n.id, n.received_at)
+                    DELETE FROM notification_payload p USING marked
+                    WHERE p.notification_id = marked.id AND p.received_at = marked.received_at RETURNING p.notification_id""",
+                    Long.class, cutoff, settings.batchSize());
             if (!ids.isEmpty()) {
                 deliveries.removeBodies(ids);
             }

@@ -69,7 +69,7 @@ class ProofOfDeliveryTest extends HeraldIntegrationTest {
         assertThat(proof.path("operatorActions").get(0).path("actor").asText()).isEqualTo("operator");
 
         // The digests are SHA-256 of what the ledger stores, computed here independently; the content is what the customer read.
-        Map<String, Object> stored = jdbc.queryForMap("SELECT subject, rendered_body FROM delivery WHERE id = ?", deliveryId);
+        Map<String, Object> stored = jdbc.queryForMap("SELECT subject, rendered_body FROM delivery_content WHERE delivery_id = ?", deliveryId);
         assertThat(sent.path("contentSha256").asText()).isEqualTo(sha256((String) stored.get("rendered_body")));
         assertThat(sent.path("subjectSha256").asText()).isEqualTo(sha256((String) stored.get("subject")));
         assertThat(sent.path("renderedBody").asText()).isEqualTo(stored.get("rendered_body"))

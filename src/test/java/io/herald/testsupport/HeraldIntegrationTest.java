@@ -118,7 +118,8 @@ public abstract class HeraldIntegrationTest {
     /** A ticket id no other test uses, so each test's events are new notifications. */
     /** The ledger row of one notification's delivery on a channel (empty until it exists). */
     protected Map<String, Object> delivery(String key, String channel) {
-        List<Map<String, Object>> rows = jdbc.queryForList("SELECT d.* FROM delivery d JOIN notification n ON n.id = d.notification_id"
+        List<Map<String, Object>> rows = jdbc.queryForList("SELECT d.*, c.subject, c.rendered_body FROM delivery d"
+                + " JOIN notification n ON n.id = d.notification_id LEFT JOIN delivery_content c ON c.delivery_id = d.id"
                 + " WHERE n.idempotency_key = ? AND d.channel = ?", key, channel);
         return rows.isEmpty() ? Map.of() : rows.get(0);
     }
