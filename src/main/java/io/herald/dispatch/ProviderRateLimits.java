@@ -189,7 +189,7 @@ public class ProviderRateLimits {
         // one refill interval apart. The bucket computed them from the instant it read its clock, somewhere between the
         // call and its answer (a wait for the row lock, another instance's take, a busy machine: tens of ms under load);
         // counting from the answer puts every permit at or after the instant the bucket meant, never before it (counting
-        // from the call put them up to that wait early, and the provider saw 21-25 in a second at a rate of 20).
+        // from the call put them up to that wait early: one cause of the 21-25 in a second a sink saw at a rate of 20).
         long answered = WALL_CLOCK.currentTimeNanos();
         long interval = refillPeriod.toNanos() / limit.refill();
         long[] instants = new long[wanted];
