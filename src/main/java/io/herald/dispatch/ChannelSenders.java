@@ -26,6 +26,8 @@ import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Each channel's sender (routes/channel-sender-template.camel.yaml) takes its work from the ledger, not
@@ -83,10 +85,18 @@ public class ChannelSenders {
     private final long claimIntervalMs;
     private final Duration lease;
     private final DigestMessages digests;
+    private final TransactionTemplate transaction;
+    private final ProviderPermits permits;
+    /** A savepoint inside the claim's transaction: a suppression query that fails does not undo the claims. */
+    private final TransactionTemplate savepoint;
 
     public ChannelSenders(DeliveryLedger ledger, CustomerDirectory directory, NotificationCatalog catalog,
                           ObjectMapper json, HeraldMetrics metrics, DeliverySettings settings, PerChannelSettings channels,
-                          Suppressions suppressions, DigestMessages digests) {
+                          Suppressions suppressions, DigestMessages digests, TransactionTemplate transaction, ProviderPermits permits) {
+        this.permits = permits;
+        this.transaction = transaction;
+        this.savepoint = new TransactionTemplate(transaction.getTransactionManager());
+        this.savepoint.setPropagationBehavior(TransactionDefinition.PROPAGATION_NESTED);
         this.digests = digests;
         this.suppressions = suppressions;
         this.ledger = ledger;
@@ -103,64 +113,86 @@ public class ChannelSenders {
     }
 
     /**
-     * Every channel's next deliveries to send (see {@link #claim}), for the channel-senders route to hand
-     * to each channel's sender route.
+     * Every channel's next deliveries to send, claimed for this instance, for the channel-senders route to hand to each
+     * channel's sender route: for each channel, as many as it has room for, and nothing (without asking the database)
+     * while its sender is full or has nothing new to look for. Every channel that looks is claimed in one transaction,
+     * with the suppression checks of email and SMS (dispatch wakes all of a notification's channels at once, so one
+     * transaction serves them all). The rate limit is kept right before each provider call (ProviderPermits), not here.
+     * While the database cannot be reached the senders that looked pause a second (a WARN line every 10 s) and try
+     * again; nothing is lost, the rows stay in the ledger.
      */
     public List<Due> claimAll() {
-        List<Due> due = new ArrayList<>();
-        for (String channel : lanes.keySet()) {
-            due.addAll(claim(channel));
+        long now = System.currentTimeMillis();
+        Map<String, Integer> looking = new LinkedHashMap<>();
+        lanes.forEach((channel, lane) -> {
+            int room = roomToLook(lane, now);
+            if (room > 0) {
+                looking.put(channel, room);
+            }
+        });
+        if (looking.isEmpty()) {
+            return List.of();
         }
+        Map<String, List<Due>> claimed;
+        try {
+            claimed = transaction.execute(status -> {
+                Map<String, List<Due>> rows = new LinkedHashMap<>();
+                looking.forEach((channel, room) -> rows.put(channel, checkSuppressions(channel, ledger.claimDue(channel, room, lease, this::due))));
+                return rows;
+            });
+        } catch (RuntimeException e) {
+            looking.keySet().forEach(channel -> paused(channel, now, e));
+            return List.of();
+        }
+        List<Due> due = new ArrayList<>();
+        claimed.forEach((channel, rows) -> {
+            Lane lane = lanes.get(channel);
+            lane.backlog = rows.size() == looking.get(channel);   // a full batch: there may be more
+            lane.inFlight.addAndGet(rows.size());
+            due.addAll(rows);
+        });
         return due;
     }
 
     /**
-     * The channel's next deliveries to send, claimed for this instance: as many as it has room for.
-     * Empty, without asking the database, while the sender is full or has nothing new to look for.
-     * The rate limit is kept right before each provider call (ProviderPermits), not here. While the database cannot be reached the sender
-     * pauses (a WARN line every 10 s) and tries again; nothing is lost, the rows stay in the ledger.
+     * How many deliveries the channel's sender should claim now: 0 while it is full, paused or has nothing new to look
+     * for. Up to max-in-flight being sent and as many again waiting on the sender's queue, so its threads never wait for
+     * the next claim; claimed when at least half of that is free, so one claim serves many deliveries. It looks now if
+     * the last claim was full (more are due), or if woken and idle; woken while sending, at most every claim-interval-ms
+     * (one claim then serves every delivery that finished meanwhile); otherwise every due-check-ms.
      */
-    public List<Due> claim(String channel) {
-        Lane lane = lane(channel);
-        // Up to max-in-flight being sent and as many again waiting on the sender's queue, so its threads never wait
-        // for the next claim; claimed when at least half of that is free, so one claim serves many deliveries.
-        int capacity = 2 * lane.maxInFlight;
-        int room = capacity - lane.inFlight.get();
-        long now = System.currentTimeMillis();
+    private int roomToLook(Lane lane, long now) {
+        int room = 2 * lane.maxInFlight - lane.inFlight.get();
         if (room < Math.max(1, lane.maxInFlight) || now < lane.pausedUntil) {
-            return List.of();
+            return 0;
         }
-        // Look now if the last claim was full (more are due), or if woken and idle; woken while sending, at most every
-        // claim-interval-ms (one claim then serves every delivery that finished meanwhile); otherwise every due-check-ms.
         long sinceLast = now - lane.lastLook;
         boolean look = lane.backlog || sinceLast >= dueCheckMs
                 || (lane.woken && (lane.inFlight.get() == 0 || sinceLast >= claimIntervalMs));
         if (!look) {
-            return List.of();
+            return 0;
         }
         lane.woken = false;
         lane.backlog = false;
         lane.lastLook = now;
-        try {
-            List<Due> due = checkSuppressions(channel, ledger.claimDue(channel, room, lease, this::due));
-            lane.backlog = due.size() == room;   // a full batch: there may be more
-            lane.inFlight.addAndGet(due.size());
-            return due;
-        } catch (RuntimeException e) {
-            lane.pausedUntil = now + 1000;
-            lane.woken = true;
-            if (now - lane.lastWarning > 10_000) {
-                lane.lastWarning = now;
-                log.warn("{} sender: cannot claim deliveries now ({}); trying again, nothing is lost: they stay in the ledger",
-                        channel, e.getMessage());
-            }
-            return List.of();
+        return room;
+    }
+
+    private void paused(String channel, long now, RuntimeException cause) {
+        Lane lane = lanes.get(channel);
+        lane.pausedUntil = now + 1000;
+        lane.woken = true;
+        if (now - lane.lastWarning > 10_000) {
+            lane.lastWarning = now;
+            log.warn("{} sender: cannot claim deliveries now ({}); trying again, nothing is lost: they stay in the ledger",
+                    channel, cause.getMessage());
         }
     }
 
     /**
      * Email and SMS: the claimed batch's addresses against the suppression list in one query, so no delivery asks on its own.
-     * If that query fails the deliveries go on unchecked and each checks itself when it is prepared.
+     * If that query fails (inside a savepoint, so the claims stand) the deliveries go on unchecked and each checks itself
+     * when it is prepared.
      */
     private List<Due> checkSuppressions(String channel, List<Due> due) {
         if (due.isEmpty() || !("email".equals(channel) || "sms".equals(channel))) {
@@ -174,7 +206,7 @@ public class ChannelSenders {
         }
         Map<String, String> reasons;
         try {
-            reasons = suppressions.reasonsFor(channel, addresses.values());
+            reasons = savepoint.execute(status -> suppressions.reasonsFor(channel, addresses.values()));
         } catch (RuntimeException e) {
             log.warn("{} sender: the suppression list cannot be read for a batch now ({}); each delivery checks it on its own", channel,
                     e.getMessage());
@@ -198,6 +230,7 @@ public class ChannelSenders {
     /** Sets up a claimed delivery's exchange as its channel route expects it (the notification, its ledger id, the customer). */
     public void resume(Exchange exchange) throws IOException {
         Due due = exchange.getMessage().getBody(Due.class);
+        permits.onItsWay(due.channel());   // the next rate-limit reservation counts this delivery
         exchange.setProperty(DispatchPlanner.NOTIFICATION, digests.carrying(due.notificationId(),   // a digest's events (io.herald.digest)
                 json.readValue(due.canonical(), CanonicalNotification.class)));
         exchange.setProperty(DispatchPlanner.NOTIFICATION_ID, due.notificationId());
@@ -258,6 +291,7 @@ public class ChannelSenders {
 
     /** The delivery has finished (whatever its outcome): its slot is free, and the sender looks again. */
     public void done(String channel) {
+        permits.leave();
         Lane lane = lane(channel);
         if (lane.inFlight.decrementAndGet() < 0) {
             lane.inFlight.set(0);

@@ -30,6 +30,7 @@ import org.apache.camel.ProducerTemplate;
 import org.apache.camel.support.DefaultExchange;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Dispatch of one Kafka poll's notifications (a batch): reads them, finds their ledger rows and
@@ -38,7 +39,9 @@ import org.springframework.stereotype.Component;
  * the first channel (its sender queues the next if it is not sent); the ops webhook of a type posted in
  * digests is recorded as waiting for its digest (direct:deliver-ops_digest). A notification that cannot
  * be dispatched at all (unreadable, not in the ledger, type no longer in the catalog) becomes a dead
- * letter on its own; the rest of the batch goes on. Nothing here waits on a provider.
+ * letter on its own; the rest of the batch goes on. Nothing here waits on a provider. The batch's reads and
+ * writes in the ledger (its notifications, their deliveries, holds, digests, ROUTED) are one transaction: a batch
+ * costs one PostgreSQL transaction, and a batch that fails part-way leaves nothing half-queued.
  */
 @Component
 public class DispatchPlanner {
@@ -65,11 +68,13 @@ public class DispatchPlanner {
     private final QuietHours quietHours;
     private final SupersedingEvents superseding;
     private final LateMessages lateMessages;
+    private final TransactionTemplate transaction;
 
     public DispatchPlanner(ObjectMapper json, NotificationCatalog catalog, JdbcTemplate jdbc, CustomerDirectory directory,
                            DeliveryLedger ledger, NotificationLedger notifications, ChannelSenders senders, CamelContext camel, ProducerTemplate producer,
                            Approvals approvals, AppointmentReminders reminders, CustomerDigests digests, QuietHours quietHours,
-                           SupersedingEvents superseding, LateMessages lateMessages) {
+                           SupersedingEvents superseding, LateMessages lateMessages, TransactionTemplate transaction) {
+        this.transaction = transaction;
         this.digests = digests;
         this.approvals = approvals;
         this.reminders = reminders;
@@ -96,6 +101,10 @@ public class DispatchPlanner {
     private record DeadLetter(String raw, Exception cause) {
     }
 
+    /** What the batch's transaction left to do once committed: the ops digest waits to record and the channels to wake. */
+    private record Planned(List<Exchange> digestWaits, Set<String> woken) {
+    }
+
     /**
      * Queues the batch's deliveries in the ledger, records its digest waits and dead letters; the
      * route commits the offsets afterwards. Safe to run again for the same records (after a crash or
@@ -117,6 +126,24 @@ public class DispatchPlanner {
                 deadLetters.add(new DeadLetter(raw, e));
             }
         }
+        Planned done = transaction.execute(status -> queue(readable, deadLetters));   // one transaction for the batch
+        for (Exchange wait : done.digestWaits()) {
+            producer.send("direct:deliver-ops_digest", wait);
+            if (wait.getException() != null) {
+                throw wait.getException();   // the database is not there: the whole batch is tried again
+            }
+        }
+        for (DeadLetter deadLetter : deadLetters) {
+            deadLetter(deadLetter.raw(), deadLetter.cause());
+        }
+        senders.wake(done.woken());
+    }
+
+    /**
+     * The batch's ledger work, run in the batch's one transaction: finds the notifications and their customers, then
+     * queues, holds, digests and marks them ROUTED; one that cannot be dispatched goes to {@code deadLetters}.
+     */
+    private Planned queue(List<Read> readable, List<DeadLetter> deadLetters) {
         Map<String, Known> known = known(readable);
         List<DeliveryLedger.Queued> queued = new ArrayList<>();
         List<Exchange> digestWaits = new ArrayList<>();
@@ -188,16 +215,7 @@ public class DispatchPlanner {
         quietHours.hold(quiet);
         superseding.cancelSuperseded(routed);   // after the holds: a batch with the notice and what supersedes it cancels it
         notifications.markRouted(known.values().stream().map(Known::notificationId).toList());
-        for (Exchange wait : digestWaits) {
-            producer.send("direct:deliver-ops_digest", wait);
-            if (wait.getException() != null) {
-                throw wait.getException();   // the database is not there: the whole batch is tried again
-            }
-        }
-        for (DeadLetter deadLetter : deadLetters) {
-            deadLetter(deadLetter.raw(), deadLetter.cause());
-        }
-        senders.wake(woken);
+        return new Planned(digestWaits, woken);
     }
 
     /**

@@ -22,7 +22,7 @@ import org.springframework.stereotype.Component;
  * from grant to request stays short and a burst at the provider cannot build up on the way.
  *
  * <p>Permits are reserved, not just taken: when a sender finds no permit reserved and unused, it reserves as
- * many as sender threads wait (at most a quarter second of the rate) in one transaction
+ * many as sender threads wait or are on their way to this step (at most a quarter second of the rate) in one transaction
  * ({@link ProviderRateLimits#reserve}); the bucket lends them ahead of its refill and says when each becomes
  * usable, and each sender waits on its own thread until its permit's instant. So the provider sees the bucket's
  * spacing while one database round trip serves many sends (before, a take granted only what the bucket held,
@@ -58,6 +58,14 @@ public class ProviderPermits {
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
     /** Sender threads in the rate-limit step, per channel: a reservation asks for as many (up to a quarter second of the rate). */
     private final Map<String, AtomicInteger> waiting = new ConcurrentHashMap<>();
+    /**
+     * Deliveries a sender thread has begun ({@link #onItsWay}) and that have not reached the rate-limit step yet, per
+     * channel: they want a permit in a moment (a claimed group's deliveries arrive together, once their group commit is
+     * back), so a reservation is for them too, not only for those already waiting.
+     */
+    private final Map<String, AtomicInteger> coming = new ConcurrentHashMap<>();
+    /** The channel of the delivery this thread has begun and not yet brought to the rate-limit step (counted in coming). */
+    private final ThreadLocal<String> onItsWay = new ThreadLocal<>();
     /** The permit this thread took last and has not yet sent on: checked again where the HTTP request is written. */
     private final ThreadLocal<Grant> taken = new ThreadLocal<>();
     private final AtomicLong retakenAtWire = new AtomicLong();
@@ -72,8 +80,29 @@ public class ProviderPermits {
         this.rateLimits = rateLimits;
     }
 
+    /**
+     * This sender thread has begun a delivery of the channel (ChannelSenders.resume): it will want a permit shortly,
+     * so the next reservation counts it. Ends at its {@link #acquire}, or at {@link #leave} if it never gets there
+     * (suppressed, failed before the call).
+     */
+    public void onItsWay(String channel) {
+        leave();
+        coming.computeIfAbsent(channel, c -> new AtomicInteger()).incrementAndGet();
+        onItsWay.set(channel);
+    }
+
+    /** The delivery this thread began is finished or at the rate-limit step: no longer counted as on its way. */
+    public void leave() {
+        String channel = onItsWay.get();
+        if (channel != null) {
+            onItsWay.remove();
+            coming.get(channel).decrementAndGet();
+        }
+    }
+
     /** Returns once this call may go to the channel's provider: at the instant of the permit it was given. */
     public void acquire(String channel) {
+        leave();
         AtomicInteger waiters = waiting.computeIfAbsent(channel, c -> new AtomicInteger());
         waiters.incrementAndGet();
         try {
@@ -124,7 +153,11 @@ public class ProviderPermits {
      * The instant (wall-clock epoch nanos) at which this thread may use its permit: the next one reserved and not
      * yet given out, or, when there is none, the first of a new reservation for as many as wait (one transaction).
      * Reserved permits whose instant passed more than {@link #USE_WITHIN_MS} ago without a taker are dropped. A reservation is for every sender thread in the rate-limit step, including those
-     * already waiting for their permit's instant: each of them will want the next one as soon as its call is made.
+     * already waiting for their permit's instant (each of them will want the next one as soon as its call is made), and
+     * for the deliveries on their way to it ({@link #onItsWay}). When the bucket is in debt the permits it lends are
+     * spread one refill interval apart, so one on its way that comes late finds a later permit, not a dropped one; the
+     * permits of a full bucket are all usable at once, and those not taken within {@link #USE_WITHIN_MS} are dropped
+     * (the rate was not binding then).
      */
     private long permitInstant(String channel, AtomicInteger waiters) {
         Deque<Long> permits = granted.computeIfAbsent(channel, c -> new ArrayDeque<>());
@@ -140,7 +173,8 @@ public class ProviderPermits {
                     dropped.incrementAndGet();
                 }
                 if (permits.isEmpty()) {
-                    int wanted = Math.min(maxPerReservation(channel), Math.max(1, waiters.get()));
+                    AtomicInteger onTheirWay = coming.get(channel);
+                    int wanted = Math.min(maxPerReservation(channel), Math.max(1, waiters.get() + (onTheirWay == null ? 0 : onTheirWay.get())));
                     for (long instant : rateLimits.reserve(channel, wanted, RESERVE_AHEAD)) {
                         permits.addLast(instant);
                     }
