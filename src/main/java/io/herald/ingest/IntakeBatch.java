@@ -21,6 +21,8 @@ import org.apache.camel.support.DefaultExchange;
 import org.apache.camel.support.DefaultMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.stereotype.Component;
 
 /**
@@ -75,10 +77,16 @@ public class IntakeBatch {
     private final NotificationLedger ledger;
     private final HeraldMetrics metrics;
     private final String notificationsUri;
+    private final TransactionTemplate transaction;
+    /** A savepoint inside the batch's transaction: a multi-row admission the database refuses is narrowed down, the rest stands. */
+    private final TransactionTemplate savepoint;
 
     public IntakeBatch(ProducerTemplate producer, CamelContext camel, Quarantine quarantine, CustomerLinks links,
                        io.herald.identity.CustomerDirectory directory, ObjectMapper json,
-                       NotificationLedger ledger, HeraldMetrics metrics, TopicSettings topics) {
+                       NotificationLedger ledger, HeraldMetrics metrics, TopicSettings topics, TransactionTemplate transaction) {
+        this.transaction = transaction;
+        this.savepoint = new TransactionTemplate(transaction.getTransactionManager());
+        this.savepoint.setPropagationBehavior(TransactionDefinition.PROPAGATION_NESTED);
         this.producer = producer;
         this.camel = camel;
         this.quarantine = quarantine;
@@ -173,15 +181,30 @@ public class IntakeBatch {
      * quarantined, each with its reason) admitted to the ledger in one statement: returns those to publish,
      * new or admitted before but never routed; duplicates stop here. A statement refused for anything but an
      * infrastructure fault is narrowed down by admitting them one at a time: a refused one is quarantined alone.
+     * All of it is one transaction (the identity lookup, the quarantines, the admission): a batch whose admission
+     * fails leaves nothing behind, and is admitted and quarantined again, once, when its publish is tried again.
      */
     private List<Admitted> admit(List<Admitted> collected) throws JsonProcessingException {
+        try {
+            return transaction.execute(status -> {
+                try {
+                    return admitInOneTransaction(collected);
+                } catch (JsonProcessingException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+        } catch (java.io.UncheckedIOException e) {
+            throw (JsonProcessingException) e.getCause();
+        }
+    }
+
+    private List<Admitted> admitInOneTransaction(List<Admitted> collected) throws JsonProcessingException {
         List<CustomerLinks.Claim> claims = collected.stream()
                 .map(a -> new CustomerLinks.Claim(a.link(), a.customerId())).toList();
         List<String> customers = links.resolveAll(claims);
         List<Admitted> resolved = new ArrayList<>();
-        java.util.Iterator<Admitted> each = collected.iterator();
-        for (int i = 0; each.hasNext(); i++) {
-            Admitted notification = each.next();
+        for (int i = 0; i < collected.size(); i++) {
+            Admitted notification = collected.get(i);
             if (customers.get(i) != null) {
                 resolved.add(notification.forCustomer(customers.get(i), json));
             } else {
@@ -189,20 +212,22 @@ public class IntakeBatch {
                 CustomerLinks.Claim claim = claims.get(i);
                 quarantine(notification, directory.erased(n.source(), n.sourceEventId(), claim.customerId())   // erased, or not linked / unknown
                         .orElseGet(() -> CustomerLinks.unknown(n.source(), n.sourceEventId(), claim)));
-                each.remove();   // quarantined once, even if the admission below fails and the batch's publish is tried again
             }
         }
         List<NotificationLedger.Admission> admissions;
         try {
-            admissions = ledger.admitAll(resolved.stream().map(Admitted::notification).toList());
+            admissions = savepoint.execute(status -> ledger.admitAll(resolved.stream().map(Admitted::notification).toList()));
         } catch (RuntimeException failure) {
-            if (InfrastructureFaults.isInfrastructure(failure) || resolved.size() < 2) {
+            if (InfrastructureFaults.isInfrastructure(failure)) {
                 throw failure;
             }
             admissions = new ArrayList<>();
             for (Admitted notification : resolved) {
                 try {
-                    admissions.add(ledger.admitAll(List.of(notification.notification())).get(0));
+                    if (resolved.size() == 1) {
+                        throw failure;   // nothing to narrow down: this one was refused
+                    }
+                    admissions.add(savepoint.execute(status -> ledger.admitAll(List.of(notification.notification()))).get(0));
                 } catch (RuntimeException refused) {
                     if (InfrastructureFaults.isInfrastructure(refused)) {
                         throw refused;

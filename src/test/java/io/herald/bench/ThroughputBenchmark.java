@@ -134,7 +134,7 @@ class ThroughputBenchmark extends BenchmarkHerald {
         perChannel.forEach((channel, l) -> System.out.printf("  %-6s                       p50 %d ms, p99 %d ms (%d requests)%n",
                 channel, percentile(l, 0.5), percentile(l, 0.99), l.size()));
         System.out.printf("provider calls open at once    at most %d (HTTP sink; SMS + push)%n", result.peakInFlight());
-        System.out.printf("PostgreSQL transactions        %.1f per notification (pg_stat_database commits + rollbacks, incl. background polls)%n",
+        System.out.printf("PostgreSQL transactions        %.1f per notification (pg_stat_database commits + rollbacks, incl. Herald's background polls, less the benchmark's own queries)%n",
                 result.transactions());
         System.out.println("PostgreSQL statements run most often, calls per notification (incl. the benchmark's own count every 0.5 s):");
         statementsPerNotification(events, 14).forEach(line -> System.out.println("  " + line));
