@@ -13,13 +13,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 
 import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Redeliveries;
 import io.herald.testsupport.Samples;
 import org.apache.camel.CamelContext;
-import org.apache.camel.Exchange;
-import org.apache.camel.spi.InflightRepository;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
@@ -70,6 +68,7 @@ class DatabaseOutageTest extends HeraldIntegrationTest {
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> notificationsOf(keys) > 0);
 
+        Redeliveries redeliveries = Redeliveries.of(camel, "billing-ingest");
         infra.stopPostgres();
         try {
             // While PostgreSQL is down the webhooks still accept (Kafka is all they need)...
@@ -77,18 +76,17 @@ class DatabaseOutageTest extends HeraldIntegrationTest {
                 assertThat(postSignedBilling(event).statusCode()).as("webhook answer while the database is down").isEqualTo(202);
             }
             // ...readiness says the database is down, and the consumers hold the event they are on instead of moving past it:
-            // the same exchange is tried again and again (failed three times here, each try waiting out the connection
-            // timeout) and never given up for the next one.
+            // one exchange of billing-ingest tried again and again (three redeliveries here, each try waiting out the
+            // connection timeout) while billing-ingest never stops having one in flight and readiness never says ready.
             await().atMost(Duration.ofSeconds(30)).until(() -> readiness() == 503);
-            String held = await().atMost(Duration.ofSeconds(30)).until(this::heldByBillingIngest, Objects::nonNull).getExchangeId();
+            await().atMost(Duration.ofSeconds(30)).until(() -> camel.getInflightRepository().size("billing-ingest") > 0);
             await().atMost(Duration.ofSeconds(45))
-                    .failFast("billing-ingest let go of the event it was on while the database was down",
-                            () -> camel.getInflightRepository().browse("billing-ingest").stream()
-                                    .noneMatch(inflight -> inflight.getExchange().getExchangeId().equals(held)))
-                    .until(() -> triesOf(held) >= 3);
-            assertThat(readiness()).as("readiness while the database is down").isEqualTo(503);
+                    .failFast("readiness said ready, or billing-ingest let go of the event it was on, while the database was down",
+                            () -> readiness() != 503 || camel.getInflightRepository().size("billing-ingest") == 0)
+                    .until(redeliveries::mostOfOneExchange, tries -> tries >= 3);
         } finally {
             infra.startPostgres();
+            redeliveries.close();
         }
 
         await().atMost(Duration.ofSeconds(60)).until(() -> readiness() == 200);
@@ -115,19 +113,6 @@ class DatabaseOutageTest extends HeraldIntegrationTest {
             assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching("/services/.*"))
                     .withHeader("Idempotency-Key", equalTo(key + ":ops_webhook")))).as("ops posts for %s", key).hasSize(1);
         }
-    }
-
-    /** The exchange billing-ingest is on (null when it is on none). */
-    private Exchange heldByBillingIngest() {
-        return camel.getInflightRepository().browse("billing-ingest").stream().map(InflightRepository.InflightExchange::getExchange)
-                .findFirst().orElse(null);
-    }
-
-    /** How often that exchange has failed and been tried again (Camel's redelivery counter), 0 once it is no longer in flight. */
-    private int triesOf(String exchangeId) {
-        return camel.getInflightRepository().browse("billing-ingest").stream().map(InflightRepository.InflightExchange::getExchange)
-                .filter(exchange -> exchange.getExchangeId().equals(exchangeId))
-                .mapToInt(exchange -> exchange.getIn().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class)).max().orElse(0);
     }
 
     private int notificationsOf(List<String> keys) {
