@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Redeliveries;
 import io.herald.testsupport.Samples;
 import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.Test;
@@ -67,19 +68,25 @@ class DatabaseOutageTest extends HeraldIntegrationTest {
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> notificationsOf(keys) > 0);
 
+        Redeliveries redeliveries = Redeliveries.of(camel, "billing-ingest");
         infra.stopPostgres();
         try {
             // While PostgreSQL is down the webhooks still accept (Kafka is all they need)...
             for (String event : events.subList(first, events.size())) {
                 assertThat(postSignedBilling(event).statusCode()).as("webhook answer while the database is down").isEqualTo(202);
             }
-            // ...readiness says the database is down, and the consumers hold the event they are on instead of moving past it.
+            // ...readiness says the database is down, and the consumers hold the event they are on instead of moving past it:
+            // one exchange of billing-ingest tried again and again (three redeliveries here, each try waiting out the
+            // connection timeout) while billing-ingest never stops having one in flight and readiness never says ready.
             await().atMost(Duration.ofSeconds(30)).until(() -> readiness() == 503);
             await().atMost(Duration.ofSeconds(30)).until(() -> camel.getInflightRepository().size("billing-ingest") > 0);
-            await().during(Duration.ofSeconds(15)).atMost(Duration.ofSeconds(45))
-                    .until(() -> readiness() == 503 && camel.getInflightRepository().size("billing-ingest") > 0);
+            await().atMost(Duration.ofSeconds(45))
+                    .failFast("readiness said ready, or billing-ingest let go of the event it was on, while the database was down",
+                            () -> readiness() != 503 || camel.getInflightRepository().size("billing-ingest") == 0)
+                    .until(redeliveries::mostOfOneExchange, tries -> tries >= 3);
         } finally {
             infra.startPostgres();
+            redeliveries.close();
         }
 
         await().atMost(Duration.ofSeconds(60)).until(() -> readiness() == 200);

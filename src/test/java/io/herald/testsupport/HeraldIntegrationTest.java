@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -132,26 +131,7 @@ public abstract class HeraldIntegrationTest {
 
     /** SMS deliveries parked by an outage: their notification as dispatch stored it, the SMS row PARKED with its reason. */
     protected List<String> parkedSms(String run, String customer, int count, int parkedCount, String nextAttempt) {
-        String canonical;
-        try {
-            canonical = Files.readString(Path.of("src/test/resources/golden/billing/invoice.payment_failed.canonical.json"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        List<String> keys = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            String key = "billing:invoice.payment_failed:in_" + run + "_" + i + ":attempt-1";
-            long notification = jdbc.queryForObject("""
-                    INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical)
-                    VALUES (?, 'billing', ?, 'billing.payment_failed', ?, 'ROUTED', ?::jsonb) RETURNING id""", Long.class,
-                    key, "evt_" + run + "_" + i, customer, canonical.replace("billing:invoice.payment_failed:in_1QxR1zLkdIwHu7ixQ9w8E7r6:attempt-2", key)
-                            .replace("cus_RkT4aB7cD9eF1g", customer));
-            jdbc.update("INSERT INTO delivery (notification_id, channel, state, reason, parked_count, next_attempt_at, attempts)"
-                    + " VALUES (?, 'sms', 'PARKED', 'sms provider unavailable: provider answered HTTP 503; parked', ?, " + nextAttempt + ", ?)",
-                    notification, parkedCount, parkedCount + 1);
-            keys.add(key);
-        }
-        return keys;
+        return ParkedSms.insert(jdbc, run, customer, count, parkedCount, nextAttempt);
     }
 
     protected static String newTicketId() {

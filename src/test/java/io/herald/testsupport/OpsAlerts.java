@@ -26,8 +26,13 @@ public final class OpsAlerts {
 
     /** Every alert post so far, oldest first, with the webhook's answer. */
     public static List<Post> posts(WireMockServer webhook) {
+        return postsAt(webhook, OPS_PATH);
+    }
+
+    /** Every alert post to the ops webhook at {@code path} (a test's own Herald may post to one of its own), oldest first. */
+    public static List<Post> postsAt(WireMockServer webhook, String path) {
         return webhook.getAllServeEvents().stream()
-                .filter(e -> e.getRequest().getUrl().startsWith(OPS_PATH))
+                .filter(e -> e.getRequest().getUrl().startsWith(path))
                 .filter(e -> String.valueOf(e.getRequest().getHeader("Idempotency-Key")).startsWith("herald-alert:"))
                 .sorted((a, b) -> a.getRequest().getLoggedDate().compareTo(b.getRequest().getLoggedDate()))
                 .map(OpsAlerts::post).toList();
@@ -35,7 +40,12 @@ public final class OpsAlerts {
 
     /** The alerts the webhook accepted whose text contains every one of the fragments. */
     public static List<String> accepted(WireMockServer webhook, String... fragments) {
-        return posts(webhook).stream().filter(p -> p.status() / 100 == 2).map(Post::text)
+        return acceptedAt(webhook, OPS_PATH, fragments);
+    }
+
+    /** The alerts the ops webhook at {@code path} accepted whose text contains every one of the fragments. */
+    public static List<String> acceptedAt(WireMockServer webhook, String path, String... fragments) {
+        return postsAt(webhook, path).stream().filter(p -> p.status() / 100 == 2).map(Post::text)
                 .filter(text -> List.of(fragments).stream().allMatch(text::contains)).toList();
     }
 
