@@ -1,10 +1,12 @@
 package io.herald.approval;
 
+import java.io.IOException;
 import java.security.Principal;
 import java.util.List;
 import java.util.Map;
 
 import io.herald.config.HeraldOpenApi;
+import io.herald.dispatch.DeliveryResend;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Content;
@@ -23,7 +25,8 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * Notifications awaiting approval, for scripts and approvers: the list (with what each channel would send;
- * recipients masked for viewers), approve and reject with a comment (approver role; audited; four eyes).
+ * recipients masked for viewers), approve and reject with a comment (approver role; audited; four eyes); and the same for
+ * operators' resends held for approval (/api/approvals/resends).
  */
 @RestController
 @Tag(name = "Approvals", description = "Notifications held for an approver before they are sent")
@@ -52,9 +55,40 @@ public class ApprovalsApi {
     }
 
     private final Approvals approvals;
+    private final ResendApprovals resends;
+    private final DeliveryResend resend;
 
-    public ApprovalsApi(Approvals approvals) {
+    public ApprovalsApi(Approvals approvals, ResendApprovals resends, DeliveryResend resend) {
         this.approvals = approvals;
+        this.resends = resends;
+        this.resend = resend;
+    }
+
+    @Operation(summary = "Resends awaiting approval (an operator's resend of a notification whose type needs approval), the first to"
+            + " expire first, with who asked for it and why")
+    @GetMapping("/resends")
+    public List<ResendApprovals.Pending> awaitingResends() {
+        return resends.awaiting(PAGE_SIZE);
+    }
+
+    /** An approved resend: the decision, and what its send did (SENT, PARKED, FAILED... with the reason). */
+    public record ResendApproved(ResendApprovals.Decision decision, DeliveryResend.Result resend) {
+    }
+
+    @Operation(summary = "Approve a held resend with a comment (approver; audited): it is sent now, one more copy; refused to the operator"
+            + " who asked for it (four eyes, 403), without a comment (400), when decided or expired (409)")
+    @PostMapping("/resends/{resendId}/approve")
+    public ResendApproved approveResend(@PathVariable long resendId, @RequestBody(required = false) DecisionRequest request, Principal who)
+            throws IOException {
+        ResendApprovals.Decision decision = resends.approve(resendId, Approver.of(who).name(), request == null ? null : request.comment());
+        return new ResendApproved(decision, resend.sendApproved(resendId));
+    }
+
+    @Operation(summary = "Reject a held resend with a comment (approver; audited): it ends REJECTED with the approver's words, not sent")
+    @PostMapping("/resends/{resendId}/reject")
+    public ResendApprovals.Decision rejectResend(@PathVariable long resendId, @RequestBody(required = false) DecisionRequest request,
+                                                 Principal who) {
+        return resends.reject(resendId, Approver.of(who).name(), request == null ? null : request.comment());
     }
 
     @Operation(summary = "Notifications awaiting approval, the first to expire first, with each channel's rendered message and recipient"
