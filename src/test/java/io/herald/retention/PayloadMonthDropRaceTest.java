@@ -42,9 +42,10 @@ class PayloadMonthDropRaceTest extends HeraldIntegrationTest {
     void twoInstancesDroppingTheSameMonthDropItOnceAndKeepTheOpenPayloadOnce(CapturedOutput output) throws Exception {
         // A month of its own, long past, so that no other test's month is in the way.
         YearMonth month = YearMonth.of(2001 + ThreadLocalRandom.current().nextInt(18), 1 + ThreadLocalRandom.current().nextInt(12));
+        // Only that month's partitions (herald_month_partitions would create every month from it up to now).
         for (String table : MonthlyPartitions.PAYLOAD_TABLES) {
-            jdbc.queryForObject("SELECT herald_month_partitions(?, CAST(? AS DATE), 0)", Integer.class, table,
-                    java.sql.Date.valueOf(month.atDay(1)));
+            jdbc.execute("CREATE TABLE " + MonthlyPartitions.nameOf(table, month) + " PARTITION OF " + table + " FOR VALUES FROM ('"
+                    + month.atDay(1) + " 00:00:00+00') TO ('" + month.plusMonths(1).atDay(1) + " 00:00:00+00')");
         }
         Timestamp receivedAt = Timestamp.from(month.atDay(10).atTime(12, 0).toInstant(ZoneOffset.UTC));
         String run = newTicketId();
