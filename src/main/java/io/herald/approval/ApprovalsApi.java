@@ -64,8 +64,25 @@ public class ApprovalsApi {
         this.resend = resend;
     }
 
+    static final String RESEND_LIST = """
+            [{"resendId": 77, "deliveryId": 9120, "notificationId": 4211, "type": "billing.refund_issued", "customerId": "cus_RkT4aB7cD9eF1g",
+              "channel": "email", "rule": "a resend of billing.refund_issued with amountRefunded 1250.00 GBP is above the approval threshold 1000 (config/catalog.yaml)",
+              "requestedBy": "operator", "reason": "customer lost the mail", "requestedAt": "2026-11-22T09:00:00Z", "expiresAt": "2026-11-23T09:00:00Z"}]""";
+    static final String RESEND_APPROVED = """
+            {"decision": {"resendId": 77, "deliveryId": 9120, "notificationId": 4211, "state": "APPROVED", "decidedBy": "approver",
+                          "comment": "confirmed with the customer"},
+             "resend": {"deliveryId": 9120, "resendId": 77, "requestedBy": "operator", "state": "SENT", "reason": null}}""";
+    static final String RESEND_REJECTED = """
+            {"resendId": 77, "deliveryId": 9120, "notificationId": 4211, "state": "REJECTED", "decidedBy": "approver",
+             "comment": "already refunded twice"}""";
+    static final String RESEND_FOUR_EYES = "{\"error\": \"operator may not approve resend 77: they asked for it, and four eyes means another approver decides\"}";
+    static final String RESEND_REFUSED = "{\"error\": \"resend 77 is already APPROVED by approver at 2026-11-22T09:05:00Z: nothing more to decide\"}";
+    static final String RESEND_UNKNOWN = "{\"error\": \"resend 77 is not awaiting approval (no such resend, or its notification's type needs none)\"}";
+
     @Operation(summary = "Resends awaiting approval (an operator's resend of a notification whose type needs approval), the first to"
-            + " expire first, with who asked for it and why")
+            + " expire first, with who asked for it and why",
+            responses = @ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json",
+                    array = @ArraySchema(schema = @Schema(implementation = ResendApprovals.Pending.class)), examples = @ExampleObject(value = RESEND_LIST))))
     @GetMapping("/resends")
     public List<ResendApprovals.Pending> awaitingResends() {
         return resends.awaiting(PAGE_SIZE);
@@ -76,7 +93,15 @@ public class ApprovalsApi {
     }
 
     @Operation(summary = "Approve a held resend with a comment (approver; audited): it is sent now, one more copy; refused to the operator"
-            + " who asked for it (four eyes, 403), without a comment (400), when decided or expired (409)")
+            + " who asked for it (four eyes)",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json",
+                    schema = @Schema(implementation = DecisionRequest.class), examples = @ExampleObject(value = DECISION_REQUEST))),
+            responses = {@ApiResponse(responseCode = "200", description = "Approved and sent", content = @Content(mediaType = "application/json",
+                    schema = @Schema(implementation = ResendApproved.class), examples = @ExampleObject(value = RESEND_APPROVED))),
+                    @ApiResponse(responseCode = "400", description = "No comment given", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = "{\"error\": \"say why: an approval needs a comment for the record\"}"))),
+                    @ApiResponse(responseCode = "403", description = "Four eyes: the caller asked for the resend", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = RESEND_FOUR_EYES))),
+                    @ApiResponse(responseCode = "404", description = "Not awaiting approval", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = RESEND_UNKNOWN))),
+                    @ApiResponse(responseCode = "409", description = "Already decided or expired", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = RESEND_REFUSED)))})
     @PostMapping("/resends/{resendId}/approve")
     public ResendApproved approveResend(@PathVariable long resendId, @RequestBody(required = false) DecisionRequest request, Principal who)
             throws IOException {
@@ -84,7 +109,14 @@ public class ApprovalsApi {
         return new ResendApproved(decision, resend.sendApproved(resendId));
     }
 
-    @Operation(summary = "Reject a held resend with a comment (approver; audited): it ends REJECTED with the approver's words, not sent")
+    @Operation(summary = "Reject a held resend with a comment (approver; audited): it ends REJECTED with the approver's words, not sent",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json",
+                    schema = @Schema(implementation = DecisionRequest.class), examples = @ExampleObject(value = DECISION_REQUEST))),
+            responses = {@ApiResponse(responseCode = "200", description = "Rejected", content = @Content(mediaType = "application/json",
+                    schema = @Schema(implementation = ResendApprovals.Decision.class), examples = @ExampleObject(value = RESEND_REJECTED))),
+                    @ApiResponse(responseCode = "400", description = "No comment given", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = "{\"error\": \"say why: a rejection needs a comment for the record\"}"))),
+                    @ApiResponse(responseCode = "404", description = "Not awaiting approval", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = RESEND_UNKNOWN))),
+                    @ApiResponse(responseCode = "409", description = "Already decided or expired", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = RESEND_REFUSED)))})
     @PostMapping("/resends/{resendId}/reject")
     public ResendApprovals.Decision rejectResend(@PathVariable long resendId, @RequestBody(required = false) DecisionRequest request,
                                                  Principal who) {
