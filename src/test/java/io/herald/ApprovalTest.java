@@ -252,6 +252,128 @@ class ApprovalTest {
         assertThat(delivery(key).get("state")).isEqualTo("AWAITING_APPROVAL");
     }
 
+    @Test
+    void aResendOfAnApprovedRefundIsHeldAgainAndGoesOutOnceWhenAnotherApproverApprovesIt() throws Exception {
+        String customer = customer("rose");
+        String key = approvedAndSent(customer, 160_000);
+        long id = herald.notificationId(key);
+        long email = ((Number) delivery(key).get("id")).longValue();
+
+        // The admin resends it: held like the original, nothing more in the mailbox.
+        HttpResponse<String> resent = herald.as(ADMIN, "POST", "/api/deliveries/" + email + "/resend",
+                "{\"confirm\": true, \"comment\": \"customer lost the mail\"}");
+        assertThat(resent.statusCode()).as(resent.body()).isEqualTo(200);
+        JsonNode held = JSON.readTree(resent.body());
+        assertThat(held.get("state").asText()).isEqualTo("AWAITING_APPROVAL");
+        long resendId = held.get("resendId").asLong();
+        assertThat(held.get("reason").asText()).startsWith("held for approval: a resend of billing.charge_refunded with amountRefunded"
+                + " 1600.00 GBP is above the approval threshold 1000").contains("an approver other than admin approves or rejects it");
+        assertThat(jdbc.queryForObject("SELECT outcome FROM delivery_resend WHERE id = ?", String.class, resendId)).isEqualTo("PENDING");
+        // A second resend while it waits makes no second one.
+        HttpResponse<String> again = herald.as(OPERATOR, "POST", "/api/deliveries/" + email + "/resend",
+                "{\"confirm\": true, \"comment\": \"copy please\"}");
+        assertThat(again.statusCode()).isEqualTo(409);
+        assertThat(error(again)).isEqualTo("delivery " + email + " already has a resend awaiting approval (resend " + resendId
+                + " by admin); it is sent once an approver approves it, so a second one is not made");
+        JsonNode listed = JSON.readTree(herald.as(VIEWER, "GET", "/api/approvals/resends", null).body());
+        JsonNode mine = null;
+        for (JsonNode item : listed) {
+            mine = item.get("resendId").asLong() == resendId ? item : mine;
+        }
+        assertThat(mine).as(listed.toString()).isNotNull();
+        assertThat(mine.get("requestedBy").asText()).isEqualTo("admin");
+        assertThat(mine.get("channel").asText()).isEqualTo("email");
+        assertThat(herald.as(APPROVER, "GET", "/console/approvals", null).body())
+                .contains("/console/approvals/resends/" + resendId + "/approve", "customer lost the mail");
+        assertThat(herald.mailsForKeysStartingWith(key + ":email")).hasSize(1);
+
+        // Four eyes: the admin who asked may not approve it; an operator is no approver.
+        HttpResponse<String> own = herald.as(ADMIN, "POST", "/api/approvals/resends/" + resendId + "/approve", "{\"comment\": \"sending\"}");
+        assertThat(own.statusCode()).isEqualTo(403);
+        assertThat(error(own)).isEqualTo("admin may not approve resend " + resendId + ": they asked for it, and four eyes means another approver decides");
+        assertThat(herald.as(OPERATOR, "POST", "/api/approvals/resends/" + resendId + "/approve", "{\"comment\": \"ok\"}").statusCode())
+                .isEqualTo(403);
+        assertThat(herald.mailsForKeysStartingWith(key + ":email")).hasSize(1);
+
+        // Another approver approves: exactly one more copy, with the resend's own key; the delivery's record unchanged.
+        HttpResponse<String> approved = herald.as(APPROVER, "POST", "/api/approvals/resends/" + resendId + "/approve",
+                "{\"comment\": \"confirmed with the customer\"}");
+        assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
+        assertThat(JSON.readTree(approved.body()).get("resend").get("state").asText()).isEqualTo("SENT");
+        await().atMost(Duration.ofSeconds(30)).until(() -> herald.mailsForKeysStartingWith(key + ":email").size() == 2);
+        assertThat(herald.mailsForKeysStartingWith(key + ":email")).extracting(ApprovalTest::keyOf)
+                .containsExactlyInAnyOrder(key + ":email", key + ":email:resend-" + resendId);
+        assertThat(herald.as(APPROVER, "POST", "/api/approvals/resends/" + resendId + "/approve", "{\"comment\": \"again\"}").statusCode())
+                .isEqualTo(409);
+        assertThat(herald.mailsForKeysStartingWith(key + ":email")).hasSize(2);
+        assertThat(delivery(key).get("state")).isEqualTo("SENT");
+
+        // Audited, and in the timeline: who asked, that it was held, who approved it and why.
+        JsonNode timeline = herald.timeline(id);
+        assertThat(entry(timeline, "Operator: RESEND").get("detail").asText()).contains("resend " + resendId + ": AWAITING_APPROVAL");
+        JsonNode decided = entry(timeline, "Approval: RESEND_APPROVE");
+        assertThat(decided.get("actor").asText()).isEqualTo("approver");
+        assertThat(decided.get("detail").asText()).contains("confirmed with the customer", "resend " + resendId + " (asked for by admin) approved");
+        assertThat(timeline.toString()).contains("held for approval (a resend of billing.charge_refunded");
+    }
+
+    @Test
+    void aHeldResendThatIsRejectedOrExpiresIsNeverSent() throws Exception {
+        String rejectedKey = approvedAndSent(customer("rex"), 170_000);
+        String expiredKey = approvedAndSent(customer("eve"), 180_000);
+        long rejected = resendHeld(rejectedKey);
+        long expired = resendHeld(expiredKey);
+
+        HttpResponse<String> no = herald.as(APPROVER, "POST", "/api/approvals/resends/" + rejected + "/reject", "{\"comment\": \"already refunded twice\"}");
+        assertThat(no.statusCode()).as(no.body()).isEqualTo(200);
+        assertThat(jdbc.queryForMap("SELECT outcome, reason FROM delivery_resend WHERE id = ?", rejected))
+                .containsEntry("outcome", "REJECTED").containsEntry("reason", "resend rejected by approver: already refunded twice; not sent");
+
+        // A day passes without a decision on the other.
+        jdbc.update("UPDATE resend_approval SET expires_at = now() WHERE resend_id = ?", expired);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "EXPIRED".equals(
+                jdbc.queryForObject("SELECT outcome FROM delivery_resend WHERE id = ?", String.class, expired)));
+        assertThat(jdbc.queryForObject("SELECT reason FROM delivery_resend WHERE id = ?", String.class, expired))
+                .startsWith("resend not approved or rejected within herald.approvals.expire-after (PT24H): expired, not sent");
+        assertThat(herald.as(APPROVER, "POST", "/api/approvals/resends/" + expired + "/approve", "{\"comment\": \"late\"}").statusCode())
+                .isEqualTo(409);
+
+        assertThat(herald.mailsForKeysStartingWith(rejectedKey + ":email")).hasSize(1);
+        assertThat(herald.mailsForKeysStartingWith(expiredKey + ":email")).hasSize(1);
+        assertThat(herald.as(OPERATOR, "GET", "/api/notifications/" + herald.notificationId(rejectedKey), null).body())
+                .contains("Approval: RESEND_REJECT", "already refunded twice");
+        assertThat(herald.as(OPERATOR, "GET", "/api/notifications/" + herald.notificationId(expiredKey), null).body())
+                .contains("Approval: RESEND_EXPIRE");
+    }
+
+    private static String keyOf(MimeMessage mail) {
+        try {
+            return mail.getHeader("X-Herald-Idempotency-Key", null);
+        } catch (jakarta.mail.MessagingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A large refund, approved by the approver and mailed once; returns its key. */
+    private String approvedAndSent(String customer, int pence) throws Exception {
+        String key = refund(customer, pence);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
+        assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + herald.notificationId(key) + "/approve",
+                "{\"comment\": \"refund checked\"}").statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key).get("state")));
+        herald.awaitMailFor(key);
+        return key;
+    }
+
+    /** The operator resends its email delivery: held for approval; returns the resend's id. */
+    private long resendHeld(String key) throws Exception {
+        HttpResponse<String> resent = herald.as(OPERATOR, "POST", "/api/deliveries/" + delivery(key).get("id") + "/resend",
+                "{\"confirm\": true, \"comment\": \"copy please\"}");
+        assertThat(resent.statusCode()).as(resent.body()).isEqualTo(200);
+        assertThat(JSON.readTree(resent.body()).get("state").asText()).isEqualTo("AWAITING_APPROVAL");
+        return JSON.readTree(resent.body()).get("resendId").asLong();
+    }
+
     // --- helpers ---
 
     /** A customer in the directory with an email address: "cus_ap_<name>_<run>" at example.com. */

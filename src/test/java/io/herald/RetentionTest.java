@@ -152,6 +152,54 @@ class RetentionTest extends HeraldIntegrationTest {
         assertThat(timeline.body()).contains("payload removed by retention on " + today);
     }
 
+    @Test
+    void incidentsAndWhoTheyNamedGoAfterTheLedgerPeriodUnlessStillFiring() {
+        String run = newTicketId();
+        // Resolved 500 days ago, with the customer its firing named: both go.
+        long old = incident("old-" + run, "resolved", "520 days", "500 days");
+        named(old, null, "cus_ret_old", "500 days");
+        // Firing for 500 days (Alertmanager never resolved it): its current firing's record stays, so a resolution can
+        // still follow up; the record of an earlier firing of the same group goes.
+        long longFiring = incident("firing-" + run, "firing", "500 days", "450 days");
+        named(longFiring, null, "cus_ret_current", "450 days");
+        named(longFiring, "600 days", "cus_ret_earlier", "580 days");
+        // Resolved recently: kept whole.
+        long recent = incident("recent-" + run, "resolved", "3 days", "1 day");
+        named(recent, null, "cus_ret_recent", "1 day");
+
+        camel.sendBody("direct:retention", null);
+
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM incident WHERE id = ?", Integer.class, old)).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM incident_notice WHERE incident_id = ?", Integer.class, old)).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM incident WHERE id = ?", Integer.class, longFiring)).isOne();
+        assertThat(jdbc.queryForList("SELECT customer_id FROM incident_notice WHERE incident_id = ?", String.class, longFiring))
+                .containsExactly("cus_ret_current");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM incident WHERE id = ?", Integer.class, recent)).isOne();
+        assertThat(jdbc.queryForList("SELECT customer_id FROM incident_notice WHERE incident_id = ?", String.class, recent))
+                .containsExactly("cus_ret_recent");
+        // The audit trail of an incident stays (operator_action is kept always).
+    }
+
+    /** An alert group as IncidentAlerts records it: its current (or last) firing began {@code firedAge} ago, last changed {@code updatedAge} ago. */
+    private long incident(String name, String status, String firedAge, String updatedAge) {
+        String digest = String.format("%064x", new java.math.BigInteger(1, name.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .substring(0, 64);
+        return jdbc.queryForObject("""
+                INSERT INTO incident (group_digest, group_key, receiver, status, title, alerts_digest, alert_count, fired_at, resolved_at, updated_at)
+                VALUES (?, ?, 'herald-ops', ?, ?, repeat('a', 64), 1, date_trunc('second', now() - CAST(? AS INTERVAL)),
+                        CASE WHEN ? = 'resolved' THEN now() - CAST(? AS INTERVAL) END, now() - CAST(? AS INTERVAL)) RETURNING id""", Long.class,
+                digest, "{}:{alertname=\"" + name + "\"}", status, "alertname=" + name, firedAge, status, updatedAge, updatedAge);
+    }
+
+    /** A customer named in the firing that began {@code episodeAge} ago (null: the incident's current firing), its record last changed {@code updatedAge} ago. */
+    private void named(long incident, String episodeAge, String customer, String updatedAge) {
+        jdbc.update("""
+                INSERT INTO incident_notice (incident_id, episode, customer_id, outcome, reason, named_at, updated_at)
+                SELECT id, coalesce(date_trunc('second', now() - CAST(? AS INTERVAL)), fired_at), ?, 'UNKNOWN',
+                       'not in the customer directory: not notified', now() - CAST(? AS INTERVAL), now() - CAST(? AS INTERVAL)
+                FROM incident WHERE id = ?""", episodeAge, customer, updatedAge, updatedAge, incident);
+    }
+
     /**
      * A notification received that long ago with one email delivery in that state, as the engine writes them: the ledger
      * rows, the raw event and canonical data (notification_payload) and the rendered message (delivery_content).

@@ -66,7 +66,8 @@ public class DeliveryApi {
         return ResponseEntity.ok(body);
     }
 
-    @Operation(summary = "Send the customer another copy (explicit, audited; a double click sends one)",
+    @Operation(summary = "Send the customer another copy (explicit, audited; a double click sends one); when the notification's type needs"
+            + " approval the resend is held instead (state AWAITING_APPROVAL) until another approver approves it (/api/approvals/resends)",
             requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(implementation = ResendRequest.class), examples = @ExampleObject(value = ApiExamples.RESEND_REQUEST))),
             responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", schema = @Schema(implementation = io.herald.dispatch.DeliveryResend.Result.class), examples = @ExampleObject(value = ApiExamples.RESEND_RESULT))),
                     @ApiResponse(responseCode = "400", description = "Not confirmed", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.RESEND_UNCONFIRMED))),

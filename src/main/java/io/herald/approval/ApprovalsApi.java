@@ -1,10 +1,12 @@
 package io.herald.approval;
 
+import java.io.IOException;
 import java.security.Principal;
 import java.util.List;
 import java.util.Map;
 
 import io.herald.config.HeraldOpenApi;
+import io.herald.dispatch.DeliveryResend;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Content;
@@ -23,7 +25,8 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * Notifications awaiting approval, for scripts and approvers: the list (with what each channel would send;
- * recipients masked for viewers), approve and reject with a comment (approver role; audited; four eyes).
+ * recipients masked for viewers), approve and reject with a comment (approver role; audited; four eyes); and the same for
+ * operators' resends held for approval (/api/approvals/resends).
  */
 @RestController
 @Tag(name = "Approvals", description = "Notifications held for an approver before they are sent")
@@ -52,9 +55,72 @@ public class ApprovalsApi {
     }
 
     private final Approvals approvals;
+    private final ResendApprovals resends;
+    private final DeliveryResend resend;
 
-    public ApprovalsApi(Approvals approvals) {
+    public ApprovalsApi(Approvals approvals, ResendApprovals resends, DeliveryResend resend) {
         this.approvals = approvals;
+        this.resends = resends;
+        this.resend = resend;
+    }
+
+    static final String RESEND_LIST = """
+            [{"resendId": 77, "deliveryId": 9120, "notificationId": 4211, "type": "billing.refund_issued", "customerId": "cus_RkT4aB7cD9eF1g",
+              "channel": "email", "rule": "a resend of billing.refund_issued with amountRefunded 1250.00 GBP is above the approval threshold 1000 (config/catalog.yaml)",
+              "requestedBy": "operator", "reason": "customer lost the mail", "requestedAt": "2026-11-22T09:00:00Z", "expiresAt": "2026-11-23T09:00:00Z"}]""";
+    static final String RESEND_APPROVED = """
+            {"decision": {"resendId": 77, "deliveryId": 9120, "notificationId": 4211, "state": "APPROVED", "decidedBy": "approver",
+                          "comment": "confirmed with the customer"},
+             "resend": {"deliveryId": 9120, "resendId": 77, "requestedBy": "operator", "state": "SENT", "reason": null}}""";
+    static final String RESEND_REJECTED = """
+            {"resendId": 77, "deliveryId": 9120, "notificationId": 4211, "state": "REJECTED", "decidedBy": "approver",
+             "comment": "already refunded twice"}""";
+    static final String RESEND_FOUR_EYES = "{\"error\": \"operator may not approve resend 77: they asked for it, and four eyes means another approver decides\"}";
+    static final String RESEND_REFUSED = "{\"error\": \"resend 77 is already APPROVED by approver at 2026-11-22T09:05:00Z: nothing more to decide\"}";
+    static final String RESEND_UNKNOWN = "{\"error\": \"resend 77 is not awaiting approval (no such resend, or its notification's type needs none)\"}";
+
+    @Operation(summary = "Resends awaiting approval (an operator's resend of a notification whose type needs approval), the first to"
+            + " expire first, with who asked for it and why",
+            responses = @ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json",
+                    array = @ArraySchema(schema = @Schema(implementation = ResendApprovals.Pending.class)), examples = @ExampleObject(value = RESEND_LIST))))
+    @GetMapping("/resends")
+    public List<ResendApprovals.Pending> awaitingResends() {
+        return resends.awaiting(PAGE_SIZE);
+    }
+
+    /** An approved resend: the decision, and what its send did (SENT, PARKED, FAILED... with the reason). */
+    public record ResendApproved(ResendApprovals.Decision decision, DeliveryResend.Result resend) {
+    }
+
+    @Operation(summary = "Approve a held resend with a comment (approver; audited): it is sent now, one more copy; refused to the operator"
+            + " who asked for it (four eyes)",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json",
+                    schema = @Schema(implementation = DecisionRequest.class), examples = @ExampleObject(value = DECISION_REQUEST))),
+            responses = {@ApiResponse(responseCode = "200", description = "Approved and sent", content = @Content(mediaType = "application/json",
+                    schema = @Schema(implementation = ResendApproved.class), examples = @ExampleObject(value = RESEND_APPROVED))),
+                    @ApiResponse(responseCode = "400", description = "No comment given", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = "{\"error\": \"say why: an approval needs a comment for the record\"}"))),
+                    @ApiResponse(responseCode = "403", description = "Four eyes: the caller asked for the resend", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = RESEND_FOUR_EYES))),
+                    @ApiResponse(responseCode = "404", description = "Not awaiting approval", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = RESEND_UNKNOWN))),
+                    @ApiResponse(responseCode = "409", description = "Already decided or expired", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = RESEND_REFUSED)))})
+    @PostMapping("/resends/{resendId}/approve")
+    public ResendApproved approveResend(@PathVariable long resendId, @RequestBody(required = false) DecisionRequest request, Principal who)
+            throws IOException {
+        ResendApprovals.Decision decision = resends.approve(resendId, Approver.of(who).name(), request == null ? null : request.comment());
+        return new ResendApproved(decision, resend.sendApproved(resendId));
+    }
+
+    @Operation(summary = "Reject a held resend with a comment (approver; audited): it ends REJECTED with the approver's words, not sent",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json",
+                    schema = @Schema(implementation = DecisionRequest.class), examples = @ExampleObject(value = DECISION_REQUEST))),
+            responses = {@ApiResponse(responseCode = "200", description = "Rejected", content = @Content(mediaType = "application/json",
+                    schema = @Schema(implementation = ResendApprovals.Decision.class), examples = @ExampleObject(value = RESEND_REJECTED))),
+                    @ApiResponse(responseCode = "400", description = "No comment given", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = "{\"error\": \"say why: a rejection needs a comment for the record\"}"))),
+                    @ApiResponse(responseCode = "404", description = "Not awaiting approval", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = RESEND_UNKNOWN))),
+                    @ApiResponse(responseCode = "409", description = "Already decided or expired", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = RESEND_REFUSED)))})
+    @PostMapping("/resends/{resendId}/reject")
+    public ResendApprovals.Decision rejectResend(@PathVariable long resendId, @RequestBody(required = false) DecisionRequest request,
+                                                 Principal who) {
+        return resends.reject(resendId, Approver.of(who).name(), request == null ? null : request.comment());
     }
 
     @Operation(summary = "Notifications awaiting approval, the first to expire first, with each channel's rendered message and recipient"

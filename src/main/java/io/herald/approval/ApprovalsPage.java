@@ -2,6 +2,7 @@ package io.herald.approval;
 
 import java.security.Principal;
 
+import io.herald.dispatch.DeliveryResend;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -13,15 +14,19 @@ import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 /**
  * The console's approvals: notifications held before sending, each with why it needs approval, when it expires, who
  * triggered it, and per channel the recipient (masked for viewers) and the message as it would be sent; an approver
- * approves or rejects with a comment (audited, four eyes).
+ * approves or rejects with a comment (audited, four eyes). Below them, operators' resends held for approval, decided the same way.
  */
 @Controller
 public class ApprovalsPage {
 
     private final Approvals approvals;
+    private final ResendApprovals resends;
+    private final DeliveryResend resend;
 
-    public ApprovalsPage(Approvals approvals) {
+    public ApprovalsPage(Approvals approvals, ResendApprovals resends, DeliveryResend resend) {
         this.approvals = approvals;
+        this.resends = resends;
+        this.resend = resend;
     }
 
     @GetMapping("/console/approvals")
@@ -30,6 +35,7 @@ public class ApprovalsPage {
         model.addAttribute("user", user);
         model.addAttribute("approvals", approvals.awaiting(user.masked(), ApprovalsApi.PAGE_SIZE));
         model.addAttribute("pageSize", ApprovalsApi.PAGE_SIZE);
+        model.addAttribute("resends", resends.awaiting(ApprovalsApi.PAGE_SIZE));
         return "approvals";
     }
 
@@ -41,6 +47,26 @@ public class ApprovalsPage {
             Approvals.Decision done = decision.equals("approve") ? approvals.approve(id, user.name(), comment)
                     : approvals.reject(id, user.name(), comment);
             flash.addFlashAttribute("message", done.message());
+        } catch (ApprovalRefused e) {
+            flash.addFlashAttribute("error", e.getMessage());
+        }
+        return "redirect:/console/approvals";
+    }
+
+    @PostMapping("/console/approvals/resends/{id}/{decision:approve|reject}")
+    public String decideResend(@PathVariable long id, @PathVariable String decision, @RequestParam(required = false) String comment,
+                               Principal who, RedirectAttributes flash) throws java.io.IOException {
+        Approver user = Approver.of(who);
+        try {
+            if (decision.equals("approve")) {
+                resends.approve(id, user.name(), comment);
+                DeliveryResend.Result sent = resend.sendApproved(id);
+                flash.addFlashAttribute("message", "resend " + id + " approved: " + sent.state()
+                        + (sent.reason() == null ? "" : " (" + sent.reason() + ")"));
+            } else {
+                resends.reject(id, user.name(), comment);
+                flash.addFlashAttribute("message", "resend " + id + " rejected: not sent");
+            }
         } catch (ApprovalRefused e) {
             flash.addFlashAttribute("error", e.getMessage());
         }

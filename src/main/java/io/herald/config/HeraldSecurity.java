@@ -124,8 +124,9 @@ public class HeraldSecurity {
                 .requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/info", "/actuator/prometheus").permitAll()
                 .requestMatchers("/login", "/error", "/console.css").permitAll()
                 .requestMatchers("/actuator/**", "/console/config").hasRole("ADMIN")
-                .requestMatchers(HttpMethod.POST, "/console/approvals/*/*", "/api/approvals/*/*").hasRole("APPROVER")   // issue 16
-                .requestMatchers(HttpMethod.GET, "/api/approvals").hasRole("VIEWER")   // recipients masked for viewers
+                .requestMatchers(HttpMethod.POST, "/console/approvals/*/*", "/api/approvals/*/*", "/console/approvals/resends/*/*",
+                        "/api/approvals/resends/*/*").hasRole("APPROVER")   // issue 16
+                .requestMatchers(HttpMethod.GET, "/api/approvals", "/api/approvals/resends").hasRole("VIEWER")   // recipients masked for viewers
                 .requestMatchers(HttpMethod.GET, "/api/scheduled").hasRole("VIEWER")   // issue 14: reasons masked for viewers
                 .requestMatchers(HttpMethod.POST, "/console/scheduled/*/*", "/api/scheduled/*/*").hasRole("OPERATOR")   // cancel, send now
                 .requestMatchers(HttpMethod.DELETE, "/api/customers/*").hasRole("ADMIN")        // erasure (issue 16)

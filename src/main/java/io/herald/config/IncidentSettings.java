@@ -3,7 +3,9 @@ package io.herald.config;
 import java.util.List;
 import java.util.Map;
 
+import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Positive;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
@@ -19,12 +21,16 @@ import org.springframework.validation.annotation.Validated;
  * @param resolvedType the catalog type of the follow-up sent once it is resolved, to customers whose notice was approved
  * @param segments     named groups of customers an alert can name by its segment label: segment name to customer ids
  *                     (e.g. herald.incidents.notices.segments.eu-checkout=cus_a,cus_b)
+ * @param maxCustomers the most customers one incident may name (its customers annotations and segments together); an
+ *                     incident naming more creates no notices at all (nothing is cut), and its ops post says how many it
+ *                     named, this cap and what to do
  */
 @Validated
 @ConfigurationProperties("herald.incidents.notices")
 public record IncidentSettings(@NotBlank @DefaultValue("incident.notice") String noticeType,
                                @NotBlank @DefaultValue("incident.resolved") String resolvedType,
-                               Map<String, List<String>> segments) {
+                               Map<String, List<String>> segments,
+                               @Positive @Max(1_000_000) @DefaultValue("10000") int maxCustomers) {
 
     public IncidentSettings {
         segments = segments == null ? Map.of() : Map.copyOf(segments);

@@ -112,7 +112,7 @@ public class NotificationTimeline {
                 continue;   // shown with the quarantine history
             }
             String channel = deliveries.stream().filter(d -> d.id() == action.targetId()).map(Delivery::channel).findFirst().orElse(null);
-            String who = action.target().equals("approval") ? "Approval: "   // approve, reject, expire (issue 16)
+            String who = action.target().equals("approval") || action.action().startsWith("RESEND_") ? "Approval: "   // approve, reject, expire (issue 16)
                     : action.target().equals("scheduled_send") && "Herald".equals(action.actor()) ? "Herald: "   // a superseding event cancelled it
                     : "Operator: ";
             timeline.add(new Entry(action.actedAt(), channel, who + action.action(), actionDetail(action, masked), action.actor()));

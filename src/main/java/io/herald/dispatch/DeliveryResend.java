@@ -6,13 +6,17 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.approval.Approvals;
+import io.herald.approval.ResendApprovals;
 import io.herald.config.DeliverySettings;
 import io.herald.digest.DigestMessages;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.notification.CanonicalNotification;
+import io.herald.notification.NotificationCatalog;
 import org.apache.camel.ProducerTemplate;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * An operator's deliberate resend of one delivery: the only way a second copy reaches a customer.
@@ -21,6 +25,8 @@ import org.springframework.stereotype.Component;
  * is parked and re-driven later) and its own claim, so it never changes the delivery's SENT record.
  * It is claimed atomically before anything is sent: two clicks or two operators give one resend
  * (one in progress at a time, and none again within herald.delivery.resend-guard of one sent).
+ * A resend of a notification whose type needs approval (catalog {@code approval:}, see Approvals) is not sent: it is
+ * held for an approver other than the operator who asked (ResendApprovals), and sent by {@link #sendApproved} once approved.
  */
 @Component
 public class DeliveryResend {
@@ -51,10 +57,17 @@ public class DeliveryResend {
     private final ObjectMapper json;
     private final Duration guard;
     private final DigestMessages digests;
+    private final NotificationCatalog catalog;
+    private final ResendApprovals approvals;
+    private final TransactionTemplate transaction;
 
     public DeliveryResend(JdbcTemplate jdbc, DeliveryLedger ledger, ProducerTemplate camel, ObjectMapper json,
-                          DeliverySettings delivery, DigestMessages digests) {
+                          DeliverySettings delivery, DigestMessages digests, NotificationCatalog catalog, ResendApprovals approvals,
+                          TransactionTemplate transaction) {
         this.digests = digests;
+        this.catalog = catalog;
+        this.approvals = approvals;
+        this.transaction = transaction;
         this.jdbc = jdbc;
         this.ledger = ledger;
         this.camel = camel;
@@ -64,7 +77,7 @@ public class DeliveryResend {
 
     public Result resend(long deliveryId, String requestedBy, String comment) throws IOException {
         List<Map<String, Object>> rows = jdbc.queryForList("""
-                SELECT d.notification_id, d.channel, d.state, herald_canonical(n.id, n.received_at, n.canonical)::text AS canonical
+                SELECT d.notification_id, d.channel, d.state, n.type, herald_canonical(n.id, n.received_at, n.canonical)::text AS canonical
                 FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE d.id = ?""", deliveryId);
         if (rows.isEmpty()) {
             throw new NotResendable("no delivery " + deliveryId, true);
@@ -73,23 +86,66 @@ public class DeliveryResend {
         if (IN_PROGRESS.contains(row.get("state"))) {
             throw new NotResendable("delivery " + deliveryId + " is " + row.get("state") + ", still in progress; only a settled delivery can be resent", false);
         }
+        long notificationId = ((Number) row.get("notification_id")).longValue();
+        String rule = approvalRule((String) row.get("type"), json.readValue(row.get("canonical").toString(), CanonicalNotification.class));
+        String asked = " requested by " + requestedBy + (comment == null || comment.isBlank() ? "" : ": " + comment);
+        if (rule != null) {
+            // Held like the original: the resend row (PENDING, which keeps a second resend out) and its approval stand together.
+            return transaction.execute(status -> {
+                long resendId = ledger.requestResend(deliveryId, requestedBy, comment, guard)
+                        .orElseThrow(() -> new NotResendable(alreadyResent(deliveryId), false));
+                java.time.Instant expires = approvals.hold(resendId, deliveryId, notificationId, rule, requestedBy);
+                ledger.attempt(deliveryId, "RESEND", null, "resend " + resendId + asked + "; held for approval (" + rule + ")");
+                return new Result(deliveryId, resendId, requestedBy, "AWAITING_APPROVAL", "held for approval: " + rule + "; an approver"
+                        + " other than " + requestedBy + " approves or rejects it (/console/approvals, POST /api/approvals/resends/"
+                        + resendId + "/approve); not decided by " + expires + ", it expires unsent");
+            });
+        }
         long resendId = ledger.requestResend(deliveryId, requestedBy, comment, guard)
                 .orElseThrow(() -> new NotResendable(alreadyResent(deliveryId), false));
-        ledger.attempt(deliveryId, "RESEND", null, "resend " + resendId + " requested by " + requestedBy
-                + (comment == null || comment.isBlank() ? "" : ": " + comment));
-        CanonicalNotification notification = digests.carrying(((Number) row.get("notification_id")).longValue(),   // a digest's events
-                json.readValue(row.get("canonical").toString(), CanonicalNotification.class));
-        camel.send("direct:deliver-" + row.get("channel"), exchange -> {
+        ledger.attempt(deliveryId, "RESEND", null, "resend " + resendId + asked);
+        return send(deliveryId, resendId, requestedBy, notificationId, (String) row.get("channel"), row.get("canonical").toString());
+    }
+
+    /** Sends a held resend once ResendApprovals approved it, as {@link #resend} sends one that needs no approval. */
+    public Result sendApproved(long resendId) throws IOException {
+        Map<String, Object> row = jdbc.queryForMap("""
+                SELECT r.delivery_id, r.requested_by, d.notification_id, d.channel, herald_canonical(n.id, n.received_at, n.canonical)::text AS canonical
+                FROM delivery_resend r JOIN delivery d ON d.id = r.delivery_id JOIN notification n ON n.id = d.notification_id
+                WHERE r.id = ?""", resendId);
+        return send(((Number) row.get("delivery_id")).longValue(), resendId, (String) row.get("requested_by"),
+                ((Number) row.get("notification_id")).longValue(), (String) row.get("channel"), row.get("canonical").toString());
+    }
+
+    private Result send(long deliveryId, long resendId, String requestedBy, long notificationId, String channel, String canonical)
+            throws IOException {
+        CanonicalNotification notification = digests.carrying(notificationId,   // a digest's events
+                json.readValue(canonical, CanonicalNotification.class));
+        camel.send("direct:deliver-" + channel, exchange -> {
             exchange.setProperty(DispatchPlanner.NOTIFICATION, notification);
-            exchange.setProperty(DispatchPlanner.NOTIFICATION_ID, ((Number) row.get("notification_id")).longValue());
+            exchange.setProperty(DispatchPlanner.NOTIFICATION_ID, notificationId);
             exchange.setProperty(ChannelDelivery.RESEND, resendId);
         });
         Map<String, Object> after = jdbc.queryForMap("SELECT outcome, reason FROM delivery_resend WHERE id = ?", resendId);
         return new Result(deliveryId, resendId, requestedBy, (String) after.get("outcome"), (String) after.get("reason"));
     }
 
+    /** Why a resend of this notification needs an approver, as its catalog entry says (null: it is sent at once). */
+    private String approvalRule(String type, CanonicalNotification notification) {
+        if (!catalog.knows(type)) {
+            return null;   // no longer in the catalog: the send says why it cannot go out
+        }
+        String rule = Approvals.holdReason(catalog.entry(type), notification);
+        return rule == null ? null : "a resend of " + rule;
+    }
+
     /** Why a second resend was refused, in words: the one in progress or just sent, by whom and when. */
     private String alreadyResent(long deliveryId) {
+        Map<String, Object> held = approvals.awaitingOn(deliveryId).orElse(null);
+        if (held != null) {
+            return "delivery " + deliveryId + " already has a resend awaiting approval (resend " + held.get("resend_id") + " by "
+                    + held.get("requested_by") + "); it is sent once an approver approves it, so a second one is not made";
+        }
         return jdbc.query("""
                 SELECT id, requested_by, requested_at, outcome FROM delivery_resend WHERE delivery_id = ?
                 ORDER BY id DESC LIMIT 1""", (r, n) -> "delivery " + deliveryId + " was just resent (resend " + r.getLong("id")

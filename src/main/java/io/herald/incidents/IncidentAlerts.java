@@ -41,9 +41,11 @@ public class IncidentAlerts {
     private final ObjectMapper json;
     private final AuditTrail audit;
     private final String console;
+    private final IncidentNotices notices;
 
-    public IncidentAlerts(JdbcTemplate jdbc, ObjectMapper json, AuditTrail audit,
+    public IncidentAlerts(JdbcTemplate jdbc, ObjectMapper json, AuditTrail audit, IncidentNotices notices,
                           @Value("${herald.console.base-url:http://localhost:8080}") String consoleBaseUrl) {
+        this.notices = notices;
         this.jdbc = jdbc;
         this.json = json;
         this.audit = audit;
@@ -133,6 +135,10 @@ public class IncidentAlerts {
             text.append("\n\n…and ").append(more).append(more == 1 ? " more alert" : " more alerts").append(" (see Alertmanager)");
         }
         text.append("\n");
+        String overCap = notices.capExceeded(notice);
+        if (overCap != null) {
+            text.append("\n:warning: ").append(Character.toUpperCase(overCap.charAt(0))).append(overCap.substring(1)).append(".\n");
+        }
         if (notice.externalUrl() != null) {
             text.append("\nAlertmanager: ").append(notice.externalUrl());
         }

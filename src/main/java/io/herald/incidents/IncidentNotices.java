@@ -155,15 +155,21 @@ public class IncidentNotices {
                     incident.id(), catalogFile, settings.noticeType());
             return;
         }
-        Set<String> named = new LinkedHashSet<>(affected.customers());
+        String overCap = capExceeded(notice);
+        if (overCap != null) {
+            summary(exchange, overCap);
+            if (firstTime(incident, overCap)) {
+                audit.record(Instant.now(), "alertmanager", "INCIDENT_NOTICES", "incident", incident.id(), null, null, overCap);
+            }
+            log.warn("Incident {}: {}", incident.id(), overCap);
+            return;
+        }
+        Set<String> named = named(affected, settings);
         List<String> problems = new ArrayList<>();
         for (String segment : affected.segments()) {
-            List<String> members = settings.segments().get(segment);
-            if (members == null) {
+            if (!settings.segments().containsKey(segment)) {
                 problems.add("segment '" + StoredText.label(segment, 80) + "' is not defined (herald.incidents.notices.segments."
                         + StoredText.label(segment, 80) + "): nobody in it was notified");
-            } else {
-                named.addAll(members);
             }
         }
         Set<String> unusable = new LinkedHashSet<>();
@@ -209,6 +215,36 @@ public class IncidentNotices {
             log.warn("Incident {}: {}", incident.id(), Masking.mask(String.join("; ", problems)));
         }
         exchange.getMessage().setBody(notices);
+    }
+
+    /** Every customer id the alerts name: their customers annotations and the members of the defined segments they name. */
+    static Set<String> named(AlertmanagerNotice.Affected affected, IncidentSettings settings) {
+        Set<String> named = new LinkedHashSet<>(affected.customers());
+        for (String segment : affected.segments()) {
+            named.addAll(settings.segments().getOrDefault(segment, List.of()));
+        }
+        return named;
+    }
+
+    /**
+     * Null, or (when notices are on and the firing alerts name more customers than herald.incidents.notices.max-customers)
+     * why no customer notice is made, in words: how many were named, the cap, and what to do. Nobody is notified rather than
+     * some: a cut list would tell some customers and silently not others. Said in the ops post, the answer to Alertmanager,
+     * the incident's audit trail and the log.
+     */
+    public String capExceeded(AlertmanagerNotice notice) {
+        if (!enabled || !notice.firing() || !notice.affected().any()) {
+            return null;
+        }
+        int count = named(notice.affected(), settings).size();
+        if (count <= settings.maxCustomers()) {
+            return null;
+        }
+        return "customer notices NOT created: the alerts name " + count + " customers (customers annotations and segments together),"
+                + " more than herald.incidents.notices.max-customers (" + settings.maxCustomers() + "); nobody was notified, and the list"
+                + " was not cut. Split the segment into smaller ones (herald.incidents.notices.segments) and name those in separate"
+                + " alerts, or raise herald.incidents.notices.max-customers if this many notices should go to approvers; Alertmanager's"
+                + " next repeat of this group then queues them";
     }
 
     /** The same problems are audited once per episode, not at every repeat of the firing group. */

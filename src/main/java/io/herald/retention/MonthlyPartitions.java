@@ -91,7 +91,8 @@ public class MonthlyPartitions {
      * partitions (the month no longer has a partition), where retention removes them row by row once they are settled.
      * Detaching waits at most herald.retention.lock-timeout-ms for its locks (both parents and their default partitions)
      * and holds them for the few statements of that transaction. The month is recorded in
-     * payload_month_dropped, so a notification without its payload reads "payload removed by retention on ...".
+     * payload_month_dropped, so a notification without its payload reads "payload removed by retention on ...". Two instances
+     * at once: a transaction-scoped advisory lock per month lets one drop it; the other skips that month (not counted, no warning).
      */
     public List<YearMonth> dropPayloadsBefore(Instant cutoff, String openOfMonth) {
         List<YearMonth> dropped = new ArrayList<>();
@@ -101,8 +102,17 @@ public class MonthlyPartitions {
                 continue;
             }
             try {
-                int kept = transaction.execute(status -> {
+                Integer kept = transaction.execute(status -> {
                     lockTimeout();
+                    // One instance drops a month: another one at the same moment finds the lock taken and leaves it, instead
+                    // of queueing behind the detach and failing on a partition that is gone. The winner checks the month is
+                    // still there (an instance that finished just before it dropped it).
+                    if (!jdbc.queryForObject("SELECT pg_try_advisory_xact_lock(hashtext('herald.payload-month'), ?)", Boolean.class,
+                            month.getYear() * 100 + month.getMonthValue())
+                            || PAYLOAD_TABLES.stream().noneMatch(table -> jdbc.queryForObject("SELECT to_regclass(?) IS NOT NULL",
+                                    Boolean.class, nameOf(table, month)))) {
+                        return null;
+                    }
                     List<String> detached = new ArrayList<>();
                     for (String table : PAYLOAD_TABLES) {
                         String monthly = nameOf(table, month);
@@ -130,6 +140,10 @@ public class MonthlyPartitions {
                             java.sql.Date.valueOf(month.atDay(1)));
                     return open.size();
                 });
+                if (kept == null) {
+                    log.info("The payloads of {} are being dropped, or were just dropped, by another instance", month);
+                    continue;
+                }
                 dropped.add(month);
                 log.info("Retention dropped the payloads of {} (older than {}), {} notification(s) in progress kept", month, cutoff, kept);
             } catch (RuntimeException e) {

@@ -44,7 +44,7 @@ public class RetentionJob {
      * their payloads outlive their month's partitions. Found from the few open rows (indexes on delivery's state and on
      * notifications not routed), not by reading the month.
      */
-    private static final String OPEN_OF_MONTH = """
+    static final String OPEN_OF_MONTH = """
             WITH month AS (SELECT CAST(? AS TIMESTAMPTZ) AS starts, CAST(? AS TIMESTAMPTZ) AS ends)
             SELECT n.id FROM notification n, month WHERE n.state = 'RECEIVED' AND n.received_at >= month.starts AND n.received_at < month.ends
             UNION
@@ -124,7 +124,10 @@ public class RetentionJob {
                                             ORDER BY received_at LIMIT ? FOR UPDATE SKIP LOCKED)""", cutoff, settings.batchSize())));
     }
 
-    /** Ledger rows past herald.retention.ledger: notifications with their deliveries, and the tables that grow beside them. */
+    /**
+     * Ledger rows past herald.retention.ledger: notifications with their deliveries, and the tables that grow beside them,
+     * including the incidents (a resolved alert group not heard of since, and who was named in its past firings).
+     */
     public void deleteLedgerRows(Exchange run) {
         Timestamp cutoff = cutoff(settings.ledger());
         note(run, "notifications deleted", batches(run, () -> transaction.execute(status -> {
@@ -157,6 +160,17 @@ public class RetentionJob {
         note(run, "posted ops digests deleted", batches(run, () -> jdbc.update("""
                 DELETE FROM ops_digest WHERE id IN (SELECT id FROM ops_digest WHERE posted_at < ?
                   AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.digest_id = ops_digest.id) ORDER BY posted_at LIMIT ? FOR UPDATE SKIP LOCKED)""",
+                cutoff, settings.batchSize())));
+        // Incidents: who was named in a firing that is over (the group resolved, or firing again since), then resolved groups
+        // with nothing named left. The notices themselves are notifications, deleted above with the rest of the ledger.
+        note(run, "incident notice records deleted", batches(run, () -> jdbc.update("""
+                DELETE FROM incident_notice WHERE (incident_id, episode, customer_id) IN (
+                  SELECT n.incident_id, n.episode, n.customer_id FROM incident_notice n WHERE n.updated_at < ?
+                    AND NOT EXISTS (SELECT 1 FROM incident i WHERE i.id = n.incident_id AND i.status = 'firing' AND i.fired_at = n.episode)
+                  ORDER BY n.updated_at LIMIT ? FOR UPDATE SKIP LOCKED)""", cutoff, settings.batchSize())));
+        note(run, "resolved incidents deleted", batches(run, () -> jdbc.update("""
+                DELETE FROM incident WHERE id IN (SELECT i.id FROM incident i WHERE i.status = 'resolved' AND i.updated_at < ?
+                  AND NOT EXISTS (SELECT 1 FROM incident_notice n WHERE n.incident_id = i.id) ORDER BY i.updated_at LIMIT ? FOR UPDATE SKIP LOCKED)""",
                 cutoff, settings.batchSize())));
         note(run, "monthly partitions dropped", partitions.dropBefore(cutoff.toInstant()).size());
     }

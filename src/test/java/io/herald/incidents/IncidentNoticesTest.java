@@ -75,6 +75,41 @@ class IncidentNoticesTest {
     static void ownHeraldWithASegment(DynamicPropertyRegistry registry) {
         OwnHerald.register(registry, infra, "incident-notices-test");
         registry.add("herald.incidents.notices.segments.eu-checkout", () -> SEGMENT_MEMBER + "," + SEGMENT_STRANGER);
+        registry.add("herald.incidents.notices.max-customers", () -> "3");   // the other tests name at most 3
+    }
+
+    @Test
+    void anIncidentNamingMoreCustomersThanTheCapNotifiesNobodyAndTheOpsPostSaysWhatToDo() throws Exception {
+        String ed = customer("ed");
+        String flo = customer("flo");
+        String service = "cart-" + run;
+        // Two customers by annotation and the two of segment eu-checkout: 4 named, over the cap of 3.
+        String firing = notification(service, "firing", ed + ", " + flo, "eu-checkout");
+        String said = "customer notices NOT created: the alerts name 4 customers (customers annotations and segments together),"
+                + " more than herald.incidents.notices.max-customers (3); nobody was notified, and the list was not cut."
+                + " Split the segment into smaller ones (herald.incidents.notices.segments) and name those in separate alerts,"
+                + " or raise herald.incidents.notices.max-customers if this many notices should go to approvers;"
+                + " Alertmanager's next repeat of this group then queues them";
+
+        HttpResponse<String> answer = postIncident(firing);
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(answer.body()).get("customerNotices").asText()).isEqualTo(said);
+        // The ops team reads it in the incident's post, with the count, the cap and what to do.
+        assertThat(io.herald.testsupport.OpsAlerts.accepted(infra.providers(), "Incident firing", "service=" + service))
+                .singleElement().asString()
+                .contains("Customer notices NOT created: the alerts name 4 customers", "herald.incidents.notices.max-customers (3)",
+                        "Split the segment into smaller ones");
+        // A repeat says it again to Alertmanager, but the incident's audit trail has it once.
+        assertThat(JSON.readTree(postIncident(firing).body()).get("customerNotices").asText()).isEqualTo(said);
+        long incident = jdbc.queryForObject("SELECT id FROM incident WHERE title LIKE ?", Long.class, "%service=" + service);
+        assertThat(jdbc.queryForList("SELECT outcome FROM operator_action WHERE target = 'incident' AND action = 'INCIDENT_NOTICES'"
+                + " AND target_id = ?", String.class, incident)).containsExactly(said);
+        // Nobody of them: no notification admitted, nobody recorded as named, nothing in the mailbox.
+        assertThat(notifications("incident.notice", service)).isEmpty();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE type = 'incident.notice' AND customer_id IN (?, ?)",
+                Integer.class, ed, flo)).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM incident_notice WHERE incident_id = ?", Integer.class, incident)).isZero();
+        assertThat(mails("incident.notice", ed)).isEmpty();
     }
 
     @Test
@@ -215,7 +250,7 @@ class IncidentNoticesTest {
                     window: P2D
                     approval: required
                 """);
-        IncidentSettings settings = new IncidentSettings("incident.notice", "incident.resolved", null);
+        IncidentSettings settings = new IncidentSettings("incident.notice", "incident.resolved", null, 10_000);
         assertThatThrownBy(() -> IncidentNotices.check(new NotificationCatalog(catalog.toString()), settings))
                 .hasMessage("Notification catalog " + catalog + ": key 'notifications.incident.notice.approval' must be 'required':"
                         + " customer-facing incident notices are always approved by a person before they are sent (issue 16)");

@@ -1,0 +1,183 @@
+package io.herald.approval;
+
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import io.herald.config.ApprovalSettings;
+import io.herald.console.AuditTrail;
+import io.herald.ledger.DeliveryLedger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpStatus;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Approval of resends (issue 16): an operator's resend of a delivery whose notification's type needs approval is held like
+ * the original notification was (DeliveryResend asks {@link #hold}). The owner of the resend_approval table's state machine:
+ * AWAITING, then APPROVED, REJECTED or EXPIRED, each decided by one conditional UPDATE, so a double click or two approvers at
+ * once decide once. Four eyes: the operator who asked for the resend may not approve it. Approved, the caller sends it
+ * (DeliveryResend.sendApproved); rejected or expired, the resend ends with that outcome and the reason, never sent. Every
+ * decision is audited on the delivery (RESEND_APPROVE, RESEND_REJECT, RESEND_EXPIRE) and shows in the notification's
+ * timeline; the resend itself stays PENDING while it waits, which also keeps a second resend of the delivery out.
+ */
+@Component
+public class ResendApprovals {
+
+    /** A resend awaiting approval, as the API lists it. */
+    public record Pending(long resendId, long deliveryId, long notificationId, String type, String customerId, String channel,
+                          String rule, String requestedBy, String reason, Instant requestedAt, Instant expiresAt) {
+    }
+
+    /** What a decision did (the send of an approved resend is reported by DeliveryResend). */
+    public record Decision(long resendId, long deliveryId, long notificationId, String state, String decidedBy, String comment) {
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(ResendApprovals.class);
+
+    private final JdbcTemplate jdbc;
+    private final TransactionTemplate transaction;
+    private final DeliveryLedger ledger;
+    private final AuditTrail audit;
+    private final ApprovalSettings settings;
+
+    public ResendApprovals(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger ledger, AuditTrail audit,
+                           ApprovalSettings settings) {
+        this.jdbc = jdbc;
+        this.transaction = transaction;
+        this.ledger = ledger;
+        this.audit = audit;
+        this.settings = settings;
+    }
+
+    /** Holds a just requested resend for an approver; it expires after herald.approvals.expire-after. Joins the caller's transaction. */
+    public Instant hold(long resendId, long deliveryId, long notificationId, String rule, String requestedBy) {
+        return jdbc.queryForObject("""
+                INSERT INTO resend_approval (resend_id, delivery_id, notification_id, rule, requested_by, expires_at)
+                VALUES (?, ?, ?, ?, ?, now() + make_interval(secs => ?)) RETURNING expires_at""", Timestamp.class,
+                resendId, deliveryId, notificationId, rule, requestedBy, settings.expireAfter().toSeconds()).toInstant();
+    }
+
+    /** The resend held for approval on this delivery now, if any: its id and who asked for it. */
+    public java.util.Optional<Map<String, Object>> awaitingOn(long deliveryId) {
+        return jdbc.queryForList("SELECT resend_id, requested_by, requested_at FROM resend_approval WHERE delivery_id = ? AND state = 'AWAITING'",
+                deliveryId).stream().findFirst();
+    }
+
+    /** The resends awaiting approval, the first to expire first. */
+    public List<Pending> awaiting(int limit) {
+        return jdbc.query("""
+                SELECT a.resend_id, a.delivery_id, a.notification_id, n.type, n.customer_id, d.channel, a.rule, a.requested_by,
+                       r.comment, a.requested_at, a.expires_at
+                FROM resend_approval a JOIN delivery_resend r ON r.id = a.resend_id JOIN delivery d ON d.id = a.delivery_id
+                     JOIN notification n ON n.id = a.notification_id
+                WHERE a.state = 'AWAITING' ORDER BY a.expires_at, a.resend_id LIMIT ?""", (row, n) -> new Pending(row.getLong("resend_id"),
+                row.getLong("delivery_id"), row.getLong("notification_id"), row.getString("type"), row.getString("customer_id"),
+                row.getString("channel"), row.getString("rule"), row.getString("requested_by"), row.getString("comment"),
+                row.getTimestamp("requested_at").toInstant(), row.getTimestamp("expires_at").toInstant()), limit);
+    }
+
+    /**
+     * Approved by {@code approver} with a comment; the caller then sends it. Refused without a comment, to the operator who
+     * asked for the resend (four eyes), and when it is no longer awaiting approval (decided meanwhile, or expired).
+     */
+    public Decision approve(long resendId, String approver, String comment) {
+        return transaction.execute(status -> {
+            Instant started = Instant.now();
+            String said = requireComment(comment, "an approval");
+            Map<String, Object> held = awaitingOrRefuse(resendId);
+            if (approver.equals(held.get("requested_by"))) {
+                throw new ApprovalRefused(HttpStatus.FORBIDDEN, approver + " may not approve resend " + resendId + ": they asked for it,"
+                        + " and four eyes means another approver decides");
+            }
+            decide(resendId, "APPROVED", approver, said);
+            Decision decision = decision(held, resendId, "APPROVED", approver, said);
+            audit.record(started, approver, "RESEND_APPROVE", "delivery", decision.deliveryId(), decision.notificationId(), said,
+                    "resend " + resendId + " (asked for by " + held.get("requested_by") + ") approved: sent now");
+            return decision;
+        });
+    }
+
+    /** Rejected by {@code approver} with a comment: the resend ends REJECTED with the approver's words, never sent. */
+    public Decision reject(long resendId, String approver, String comment) {
+        Decision decision = transaction.execute(status -> {
+            Instant started = Instant.now();
+            String said = requireComment(comment, "a rejection");
+            Map<String, Object> held = awaitingOrRefuse(resendId);
+            decide(resendId, "REJECTED", approver, said);
+            ledger.resendNotSent(resendId, "REJECTED", "resend rejected by " + approver + ": " + said + "; not sent");
+            Decision rejected = decision(held, resendId, "REJECTED", approver, said);
+            audit.record(started, approver, "RESEND_REJECT", "delivery", rejected.deliveryId(), rejected.notificationId(), said,
+                    "resend " + resendId + " (asked for by " + held.get("requested_by") + ") rejected: not sent");
+            return rejected;
+        });
+        log.info("Resend {} rejected by {}", resendId, approver);
+        return decision;
+    }
+
+    /**
+     * The expiry sweep (routes/approvals.camel.yaml, with the notifications'): resends awaiting approval past their expiry,
+     * at most herald.approvals.batch-size, expire in one UPDATE ... RETURNING; each resend ends EXPIRED with the reason, audited.
+     */
+    public int expireDue() {
+        String reason = "resend not approved or rejected within herald.approvals.expire-after (" + settings.expireAfter()
+                + "): expired, not sent. If the customer still needs a copy, resend it again";
+        Integer expired = transaction.execute(status -> {
+            List<Map<String, Object>> rows = jdbc.queryForList("""
+                    UPDATE resend_approval SET state = 'EXPIRED', decided_by = 'Herald', decided_at = now(), comment = ?
+                    WHERE resend_id IN (SELECT resend_id FROM resend_approval WHERE state = 'AWAITING' AND expires_at <= now()
+                                        ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED)
+                    RETURNING resend_id, delivery_id, notification_id, requested_by""", reason, settings.batchSize());
+            Instant now = Instant.now();
+            for (Map<String, Object> row : rows) {
+                long resendId = ((Number) row.get("resend_id")).longValue();
+                ledger.resendNotSent(resendId, "EXPIRED", reason);
+                audit.record(now, "Herald", "RESEND_EXPIRE", "delivery", ((Number) row.get("delivery_id")).longValue(),
+                        ((Number) row.get("notification_id")).longValue(), null, "resend " + resendId + " (asked for by "
+                                + row.get("requested_by") + ") " + reason);
+            }
+            return rows.size();
+        });
+        if (expired != null && expired > 0) {
+            log.warn("{} resend(s) awaiting approval expired unapproved after {}; not sent", expired, settings.expireAfter());
+        }
+        return expired == null ? 0 : expired;
+    }
+
+    private Map<String, Object> awaitingOrRefuse(long resendId) {
+        Map<String, Object> row = jdbc.queryForList("""
+                SELECT delivery_id, notification_id, requested_by, state, decided_by, decided_at, expires_at, expires_at > now() AS open
+                FROM resend_approval WHERE resend_id = ? FOR UPDATE""", resendId).stream().findFirst()
+                .orElseThrow(() -> new ApprovalRefused(HttpStatus.NOT_FOUND, "resend " + resendId
+                        + " is not awaiting approval (no such resend, or its notification's type needs none)"));
+        if (!"AWAITING".equals(row.get("state"))) {
+            throw new ApprovalRefused(HttpStatus.CONFLICT, "resend " + resendId + " is already " + row.get("state") + " by "
+                    + row.get("decided_by") + " at " + ((Timestamp) row.get("decided_at")).toInstant() + ": nothing more to decide");
+        }
+        if (!Boolean.TRUE.equals(row.get("open"))) {
+            throw new ApprovalRefused(HttpStatus.CONFLICT, "resend " + resendId + " passed its approval deadline "
+                    + ((Timestamp) row.get("expires_at")).toInstant() + " and is expiring: it can no longer be approved");
+        }
+        return row;
+    }
+
+    private void decide(long resendId, String state, String approver, String comment) {
+        jdbc.update("UPDATE resend_approval SET state = ?, decided_by = ?, decided_at = now(), comment = ? WHERE resend_id = ? AND state = 'AWAITING'",
+                state, approver, comment, resendId);
+    }
+
+    private static Decision decision(Map<String, Object> held, long resendId, String state, String approver, String comment) {
+        return new Decision(resendId, ((Number) held.get("delivery_id")).longValue(), ((Number) held.get("notification_id")).longValue(),
+                state, approver, comment);
+    }
+
+    private static String requireComment(String comment, String what) {
+        if (comment == null || comment.isBlank()) {
+            throw new ApprovalRefused(HttpStatus.BAD_REQUEST, "say why: " + what + " needs a comment for the record");
+        }
+        return comment.strip();
+    }
+}
