@@ -165,6 +165,54 @@ class IntakeBatchTest extends HeraldIntegrationTest {
                 "billing:invoice.payment_failed:in_test" + run + "x%") == 0);
     }
 
+    /**
+     * A batch's identity lookup, quarantines and admission are one transaction: when the admission hits a database fault
+     * (a deadlock, raised once by a trigger), none of it stays, and the retried publish admits the good event and quarantines
+     * the event with an unknown customer again, each exactly once: nothing lost with the rollback, nothing written twice.
+     */
+    @Test
+    void aBatchWhoseAdmissionFailsOnceIsAdmittedAndQuarantinedOnceWhenTriedAgain() throws Exception {
+        String good = newTicketId();
+        String unknown = newTicketId();
+        String goodKey = Samples.paymentFailedKey(good);
+        // nextval is outside the transaction: the trigger fails the first admission of the good event only.
+        jdbc.execute("CREATE SEQUENCE IF NOT EXISTS intake_fault_once");
+        jdbc.execute("""
+                CREATE OR REPLACE FUNCTION intake_fault_once() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  IF NEW.idempotency_key = '%s' AND nextval('intake_fault_once') = 1 THEN
+                    RAISE EXCEPTION 'deadlock detected (raised once by IntakeBatchTest)' USING ERRCODE = '40P01';
+                  END IF;
+                  RETURN NEW;
+                END $$""".formatted(goodKey));
+        jdbc.execute("CREATE TRIGGER intake_fault_once BEFORE INSERT ON notification FOR EACH ROW EXECUTE FUNCTION intake_fault_once()");
+        try {
+            Properties config = new Properties();
+            config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafkaBrokers());
+            config.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(config, new StringSerializer(), new StringSerializer())) {
+                // One poll: the unknown customer's event first (quarantined at the lookup), then the good one.
+                producer.send(new ProducerRecord<>(TOPIC, CUSTOMER, Samples.paymentFailed(unknown)
+                        .replace(CUSTOMER, "cus_NotInDirectory" + unknown)));
+                producer.send(new ProducerRecord<>(TOPIC, CUSTOMER, Samples.paymentFailed(good)));
+                producer.flush();
+            }
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(mailsFor(goodKey)).hasSize(1));
+        } finally {
+            jdbc.execute("DROP TRIGGER IF EXISTS intake_fault_once ON notification");
+            jdbc.execute("DROP FUNCTION IF EXISTS intake_fault_once()");
+        }
+        // The fault happened, and the batch was tried again.
+        assertThat(jdbc.queryForObject("SELECT last_value FROM intake_fault_once", Long.class)).isGreaterThanOrEqualTo(2);
+        jdbc.execute("DROP SEQUENCE intake_fault_once");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key = ?", Integer.class, goodKey)).isOne();
+        // The unknown customer's event: quarantined once, with its reason, although its first quarantine was rolled back.
+        List<String> reasons = jdbc.queryForList("SELECT reason FROM unrouted_event WHERE outcome = 'QUARANTINED' AND raw_payload LIKE ?",
+                String.class, "%in_test" + unknown + "%");
+        assertThat(reasons).singleElement().asString().contains("cus_NotInDirectory" + unknown);
+        await().pollDelay(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).untilAsserted(() -> assertThat(mailsFor(goodKey)).hasSize(1));
+    }
+
     private long committedTransactions() {
         return jdbc.queryForObject("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()", Long.class);
     }
