@@ -88,6 +88,52 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
         assertThat(rows.get("ops_webhook")).containsEntry("state", "SENT");
     }
 
+    /**
+     * Dispatch's work for a batch is one transaction: while its last statement (the ROUTED mark) fails, no delivery of the
+     * batch is queued, so none goes out half-dispatched; once the database takes it, each channel is queued and sent once.
+     */
+    @Test
+    void aDispatchBatchThatFailsAtItsLastStatementQueuesNothingUntilItSucceedsThenEachChannelOnce() throws Exception {
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        jdbc.execute("CREATE TABLE IF NOT EXISTS dispatch_fault (idempotency_key TEXT PRIMARY KEY, failing BOOLEAN NOT NULL)");
+        jdbc.update("INSERT INTO dispatch_fault VALUES (?, true)", key);
+        jdbc.execute("CREATE SEQUENCE IF NOT EXISTS dispatch_fault_tries");
+        jdbc.execute("""
+                CREATE OR REPLACE FUNCTION dispatch_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  IF NEW.state = 'ROUTED' AND EXISTS (SELECT 1 FROM dispatch_fault WHERE idempotency_key = NEW.idempotency_key AND failing) THEN
+                    PERFORM nextval('dispatch_fault_tries');   -- counts this notification's tries only
+                    RAISE EXCEPTION 'deadlock detected (raised by DispatchChannelsTest)' USING ERRCODE = '40P01';
+                  END IF;
+                  RETURN NEW;
+                END $$""");
+        jdbc.execute("CREATE TRIGGER dispatch_fault BEFORE UPDATE ON notification FOR EACH ROW EXECUTE FUNCTION dispatch_fault()");
+        try {
+            assertThat(postSignedBilling(Samples.paymentFailed(unique)).statusCode()).isEqualTo(202);
+            // Dispatch has tried the batch three times, each failing at the ROUTED mark, its last statement...
+            await().atMost(Duration.ofSeconds(60)).until(() -> jdbc.queryForObject(
+                    "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM dispatch_fault_tries", Long.class) >= 3);
+            // ...and none of its deliveries stayed queued from those tries.
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                    + " WHERE n.idempotency_key = ?", Integer.class, key)).isZero();
+            assertThat(mailsFor(key)).isEmpty();
+            jdbc.update("UPDATE dispatch_fault SET failing = false WHERE idempotency_key = ?", key);
+
+            Map<String, Map<String, Object>> rows = awaitDeliveries(key, 3);
+            assertThat(rows.keySet()).containsExactlyInAnyOrder("email", "sms", "ops_webhook");
+            awaitMailFor(key);
+            awaitOne(SMS_PATH, key + ":sms");
+            assertThat(jdbc.queryForObject("SELECT state FROM notification WHERE idempotency_key = ?", String.class, key)).isEqualTo("ROUTED");
+            assertThat(mailsFor(key)).hasSize(1);
+        } finally {
+            jdbc.execute("DROP TRIGGER IF EXISTS dispatch_fault ON notification");
+            jdbc.execute("DROP FUNCTION IF EXISTS dispatch_fault()");
+            jdbc.execute("DROP TABLE IF EXISTS dispatch_fault");
+            jdbc.execute("DROP SEQUENCE IF EXISTS dispatch_fault_tries");
+        }
+    }
+
     @Test
     void aBurstReachesTheSmsProviderAtTheConfiguredRateWithoutHoldingTheOtherChannels() throws Exception {
         int smsRate = environment.getRequiredProperty("herald.sms.rate-per-second", Integer.class);
