@@ -10,9 +10,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.LockSupport;
 
+import io.herald.ledger.ClaimedForSending;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * The rate-limit step of every channel route, just before the provider call: waits, on the channel's
@@ -21,15 +24,16 @@ import org.springframework.stereotype.Component;
  * all instances together. Taken right before the call (not when the delivery was claimed), so the time
  * from grant to request stays short and a burst at the provider cannot build up on the way.
  *
- * <p>Permits are reserved, not just taken: when a sender finds no permit reserved and unused, it reserves as
- * many as sender threads wait or are on their way to this step (at most a quarter second of the rate) in one transaction
- * ({@link ProviderRateLimits#reserve}); the bucket lends them ahead of its refill and says when each becomes
- * usable, and each sender waits on its own thread until its permit's instant. So the provider sees the bucket's
- * spacing while one database round trip serves many sends (before, a take granted only what the bucket held,
- * about one permit per transaction at these rates). A reserved permit nobody used within {@link #USE_WITHIN_MS}
+ * <p>Permits are reserved ahead, in the transaction that claims deliveries for sending ({@link #claimed}, called by
+ * DeliveryLedger's group commit): one permit per claimed delivery, so the permits of a group of deliveries cost no
+ * transaction of their own. A sender that finds no permit reserved and unused (its group's reservation found the
+ * bucket's row busy, or the rate reserved far ahead) reserves as many as sender threads wait in this step (at most a
+ * quarter second of the rate) in a transaction of its own ({@link ProviderRateLimits#reserve}). Either way the bucket
+ * lends them ahead of its refill and says when each becomes usable, and each sender waits on its own thread until its
+ * permit's instant, so the provider sees the bucket's spacing. A reserved permit nobody used within {@link #USE_WITHIN_MS}
  * of its instant is dropped, not handed back: the bucket is in debt for the permits it lent, and one handed back
- * would move later reservations onto permits other senders hold (a test saw 21 in a second at a rate of 20). The database unreachable: the exception propagates and the step is retried
- * like any other infrastructure fault.
+ * would move later reservations onto permits other senders hold (a test saw 21 in a second at a rate of 20). The
+ * database unreachable: the exception propagates and the step is retried like any other infrastructure fault.
  *
  * <p>An HTTP channel's permit is checked once more where the request is written ({@link #confirmAtWire},
  * called by {@link PermitAtTheWire} inside the HTTP client, after the connection was leased): a thread
@@ -39,7 +43,7 @@ import org.springframework.stereotype.Component;
  * dropped (see below) and a fresh one taken, so what the provider receives keeps the bucket's spacing.
  */
 @Component
-public class ProviderPermits {
+public class ProviderPermits implements ClaimedForSending {
 
     private static final Logger log = LoggerFactory.getLogger(ProviderPermits.class);
 
@@ -58,14 +62,6 @@ public class ProviderPermits {
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
     /** Sender threads in the rate-limit step, per channel: a reservation asks for as many (up to a quarter second of the rate). */
     private final Map<String, AtomicInteger> waiting = new ConcurrentHashMap<>();
-    /**
-     * Deliveries a sender thread has begun ({@link #onItsWay}) and that have not reached the rate-limit step yet, per
-     * channel: they want a permit in a moment (a claimed group's deliveries arrive together, once their group commit is
-     * back), so a reservation is for them too, not only for those already waiting.
-     */
-    private final Map<String, AtomicInteger> coming = new ConcurrentHashMap<>();
-    /** The channel of the delivery this thread has begun and not yet brought to the rate-limit step (counted in coming). */
-    private final ThreadLocal<String> onItsWay = new ThreadLocal<>();
     /** The permit this thread took last and has not yet sent on: checked again where the HTTP request is written. */
     private final ThreadLocal<Grant> taken = new ThreadLocal<>();
     private final AtomicLong retakenAtWire = new AtomicLong();
@@ -81,28 +77,47 @@ public class ProviderPermits {
     }
 
     /**
-     * This sender thread has begun a delivery of the channel (ChannelSenders.resume): it will want a permit shortly,
-     * so the next reservation counts it. Ends at its {@link #acquire}, or at {@link #leave} if it never gets there
-     * (suppressed, failed before the call).
+     * In the transaction that claims deliveries for sending (DeliveryLedger's group commit): reserves a permit for each
+     * claimed delivery of a rate-limited channel, as many as come within {@link #RESERVE_AHEAD}, so the deliveries find
+     * them at their rate-limit step and no reservation needs a transaction of its own (issue 17). The permits are given
+     * out only once the claims have committed (a rolled-back group reserved nothing); what could not be reserved here
+     * (another instance holding the bucket's row, the rate reserved further ahead) the deliveries reserve themselves.
      */
-    public void onItsWay(String channel) {
-        leave();
-        coming.computeIfAbsent(channel, c -> new AtomicInteger()).incrementAndGet();
-        onItsWay.set(channel);
+    @Override
+    public void claimed(Map<String, Integer> claimedPerChannel) {
+        claimedPerChannel.forEach((channel, count) -> {
+            if (!rateLimits.limits(channel)) {
+                return;
+            }
+            ProviderRateLimits.Reserved reserved = rateLimits.reserveInTransaction(channel, Math.min(count, maxPerReservation(channel)), RESERVE_AHEAD);
+            if (reserved.count() == 0) {
+                return;
+            }
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void afterCommit() {
+                    give(channel, reserved.asOf(nowNanos()));
+                }
+            });
+        });
     }
 
-    /** The delivery this thread began is finished or at the rate-limit step: no longer counted as on its way. */
-    public void leave() {
-        String channel = onItsWay.get();
-        if (channel != null) {
-            onItsWay.remove();
-            coming.get(channel).decrementAndGet();
+    /** Reserved permits, committed, for this instance's senders of the channel to use in order. */
+    private void give(String channel, long[] instants) {
+        Deque<Long> permits = granted.computeIfAbsent(channel, c -> new ArrayDeque<>());
+        ReentrantLock lock = locks.computeIfAbsent(channel, c -> new ReentrantLock());
+        lock.lock();
+        try {
+            for (long instant : instants) {
+                permits.addLast(instant);
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
     /** Returns once this call may go to the channel's provider: at the instant of the permit it was given. */
     public void acquire(String channel) {
-        leave();
         AtomicInteger waiters = waiting.computeIfAbsent(channel, c -> new AtomicInteger());
         waiters.incrementAndGet();
         try {
@@ -153,8 +168,8 @@ public class ProviderPermits {
      * The instant (wall-clock epoch nanos) at which this thread may use its permit: the next one reserved and not
      * yet given out, or, when there is none, the first of a new reservation for as many as wait (one transaction).
      * Reserved permits whose instant passed more than {@link #USE_WITHIN_MS} ago without a taker are dropped. A reservation is for every sender thread in the rate-limit step, including those
-     * already waiting for their permit's instant (each of them will want the next one as soon as its call is made), and
-     * for the deliveries on their way to it ({@link #onItsWay}). When the bucket is in debt the permits it lends are
+     * already waiting for their permit's instant (each of them will want the next one as soon as its call is made); the
+     * deliveries on their way to it bring their own, reserved with their claims ({@link #claimed}). When the bucket is in debt the permits it lends are
      * spread one refill interval apart, so one on its way that comes late finds a later permit, not a dropped one; the
      * permits of a full bucket are all usable at once, and those not taken within {@link #USE_WITHIN_MS} are dropped
      * (the rate was not binding then).
@@ -173,8 +188,7 @@ public class ProviderPermits {
                     dropped.incrementAndGet();
                 }
                 if (permits.isEmpty()) {
-                    AtomicInteger onTheirWay = coming.get(channel);
-                    int wanted = Math.min(maxPerReservation(channel), Math.max(1, waiters.get() + (onTheirWay == null ? 0 : onTheirWay.get())));
+                    int wanted = Math.min(maxPerReservation(channel), Math.max(1, waiters.get()));
                     for (long instant : rateLimits.reserve(channel, wanted, RESERVE_AHEAD)) {
                         permits.addLast(instant);
                     }
@@ -196,6 +210,6 @@ public class ProviderPermits {
     }
 
     private static long nowNanos() {
-        return ProviderRateLimits.WALL_CLOCK.currentTimeNanos();
+        return ProviderRateLimits.wallClockNanos();
     }
 }

@@ -119,9 +119,13 @@ public class DeliveryLedger {
     private final GroupCommit.Kind<ToClaim, Optional<Claim>> claims = this::claimAll;
     private final GroupCommit.Kind<Sent, Boolean> sents = this::sentAll;
 
-    public DeliveryLedger(JdbcTemplate jdbc, TransactionTemplate tx) {
+    /** What else is done in a group of claims' transaction (the rate-limit permits of the claimed deliveries); none in some tests. */
+    private final List<ClaimedForSending> alsoOnClaim;
+
+    public DeliveryLedger(JdbcTemplate jdbc, TransactionTemplate tx, List<ClaimedForSending> alsoOnClaim) {
         this.jdbc = jdbc;
         this.grouped = new GroupCommit(tx, 256);
+        this.alsoOnClaim = List.copyOf(alsoOnClaim);
     }
 
     /**
@@ -146,7 +150,10 @@ public class DeliveryLedger {
         return grouped.write(claims, new ToClaim(notificationId, channel, recipientMasked, subject, renderedBody, newClaimToken()));
     }
 
-    /** Claims a group's deliveries in one statement; a claim whose row is settled comes back empty. */
+    /**
+     * Claims a group's deliveries in one statement; a claim whose row is settled comes back empty. Then, in the same
+     * transaction, what else the claimed deliveries need (ClaimedForSending: their rate-limit permits).
+     */
     private List<Optional<Claim>> claimAll(List<ToClaim> group) {
         Map<UUID, Long> claimed = new java.util.HashMap<>();
         jdbc.query(con -> {
@@ -161,6 +168,11 @@ public class DeliveryLedger {
         }, row -> {
             claimed.put(row.getObject("claim_token", UUID.class), row.getLong("id"));
         });
+        if (!claimed.isEmpty() && !alsoOnClaim.isEmpty()) {
+            Map<String, Integer> perChannel = new java.util.TreeMap<>();
+            group.stream().filter(c -> claimed.containsKey(c.token())).forEach(c -> perChannel.merge(c.channel(), 1, Integer::sum));
+            alsoOnClaim.forEach(also -> also.claimed(perChannel));
+        }
         return group.stream().map(c -> Optional.ofNullable(claimed.get(c.token())).map(id -> new Claim(id, null, c.token()))).toList();
     }
 

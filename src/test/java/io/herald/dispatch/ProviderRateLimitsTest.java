@@ -17,6 +17,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import com.zaxxer.hikari.HikariDataSource;
+import java.time.Duration;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 import io.herald.kafka.InfrastructureFaults;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.flywaydb.core.Flyway;
@@ -123,7 +126,7 @@ class ProviderRateLimitsTest {
         // The bucket lent permits ahead of its refill: start the other tests that use in_app from a fresh bucket.
         try (HikariDataSource pool = pool(); java.sql.Connection connection = pool.getConnection();
              java.sql.Statement statement = connection.createStatement()) {
-            statement.executeUpdate("DELETE FROM rate_limit_bucket WHERE id = 'in_app'");
+            statement.executeUpdate("DELETE FROM rate_limit_gcra WHERE channel = 'in_app'");
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException(e);
         }
@@ -160,7 +163,7 @@ class ProviderRateLimitsTest {
     }
 
     @Test
-    void permitsHandedBackCanBeTakenAtOnceByAnotherInstance() {
+    void aPermitTakenIsGoneForEveryInstanceUntilTheRefill() {
         ProviderRateLimits first = new ProviderRateLimits(pool(), rates(Map.of("ops_webhook", 1, "in_app", 200)));
         ProviderRateLimits second = new ProviderRateLimits(pool(), rates(Map.of("ops_webhook", 1, "in_app", 200)));
 
@@ -177,14 +180,70 @@ class ProviderRateLimitsTest {
         assertThat(first.millisUntilNext("ops_webhook")).as("the next permit, 1.1 s after the first, without asking the database")
                 .isBetween(refillMillis - elapsedMillis - 2, refillMillis);
 
-        first.giveBack("ops_webhook", 1);
-        assertThat(first.millisUntilNext("ops_webhook")).isZero();
-        assertThat(second.take("ops_webhook", 1)).as("the handed-back permit, taken by the other instance").isEqualTo(1);
-        assertThat(System.nanoTime() - start).as("well before the bucket would have refilled").isLessThan(SECOND);
-
         // A take grants at most a twentieth of the rate at once (200/s: 10), so a second's worth is never spent in one go.
         assertThat(first.maxPerTake("in_app")).isEqualTo(10);
-        assertThat(first.take("in_app", 50)).isBetween(9, 10);
+        assertThat(first.take("in_app", 50)).isBetween(8, 10);
+    }
+
+    @Test
+    void permitsReservedInsideAnotherTransactionCountOnlyOnceItCommitsAndNeverWaitForTheRow() throws Exception {
+        HikariDataSource firstPool = pool();
+        ProviderRateLimits first = new ProviderRateLimits(firstPool, rates(Map.of("sms", 2)));   // capacity 1, one permit every 1.1 s / 2
+        ProviderRateLimits second = new ProviderRateLimits(pool(), rates(Map.of("sms", 2)));
+        TransactionTemplate claims = new TransactionTemplate(new DataSourceTransactionManager(firstPool));
+        Duration ahead = Duration.ofSeconds(2);
+        second.take("sms", 0);
+
+        // A transaction that reserves and then rolls back (its claims failed) leaves the bucket as it was.
+        claims.executeWithoutResult(status -> {
+            assertThat(first.reserveInTransaction("sms", 3, ahead).count()).as("1 now, 2 more within 2 s at 0.55 s apart").isEqualTo(3);
+            status.setRollbackOnly();
+        });
+        assertThat(second.take("sms", 1)).as("the rolled-back reservation took nothing: the bucket's one permit is there").isEqualTo(1);
+
+        // Committed, the reservation is the bucket's debt for every instance: nothing is usable now, and what is left within
+        // 2 s is what the reservation did not take.
+        ProviderRateLimits.Reserved reserved = claims.execute(status -> first.reserveInTransaction("sms", 2, ahead));
+        assertThat(reserved.count()).isEqualTo(2);
+        long[] instants = reserved.asOf(ProviderRateLimits.wallClockNanos());
+        assertThat(instants[1] - instants[0]).as("one refill interval apart").isGreaterThanOrEqualTo(first.refillPeriod().toNanos() / 2);
+        assertThat(second.take("sms", 1)).as("the committed reservation holds the next permits").isZero();
+        assertThat(second.reserve("sms", 3, ahead)).as("three more do not fit within 2 s").isEmpty();
+
+        // While another instance holds the row (its own reservation not committed yet), a reservation in a claim's
+        // transaction does not wait: it reserves nothing and the claim's transaction goes on.
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try {
+            other.submit(() -> new TransactionTemplate(new DataSourceTransactionManager(pools.get(pools.size() - 1))).executeWithoutResult(status -> {
+                second.reserveInTransaction("sms", 1, Duration.ofSeconds(10));
+                holding.countDown();
+                await(release);
+            }));
+            assertThat(holding.await(10, TimeUnit.SECONDS)).isTrue();
+            long start = System.nanoTime();
+            Integer inTheClaims = claims.execute(status -> {
+                int count = first.reserveInTransaction("sms", 1, Duration.ofSeconds(10)).count();
+                return count + new org.springframework.jdbc.core.JdbcTemplate(firstPool).queryForObject("SELECT 1", Integer.class);
+            });
+            assertThat(inTheClaims).as("nothing reserved, and the transaction still usable (1 + 0)").isEqualTo(1);
+            assertThat(System.nanoTime() - start).as("no wait for the row").isLessThan(TimeUnit.SECONDS.toNanos(1));
+        } finally {
+            release.countDown();
+            other.shutdown();
+            assertThat(other.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThatThrownBy(() -> first.reserveInTransaction("sms", 1, ahead)).as("outside a transaction")
+                .isInstanceOf(IllegalStateException.class);
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            assertThat(latch.await(10, TimeUnit.SECONDS)).isTrue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Test
