@@ -86,12 +86,14 @@ public class ChannelSenders {
     private final Duration lease;
     private final DigestMessages digests;
     private final TransactionTemplate transaction;
+    private final ProviderPermits permits;
     /** A savepoint inside the claim's transaction: a suppression query that fails does not undo the claims. */
     private final TransactionTemplate savepoint;
 
     public ChannelSenders(DeliveryLedger ledger, CustomerDirectory directory, NotificationCatalog catalog,
                           ObjectMapper json, HeraldMetrics metrics, DeliverySettings settings, PerChannelSettings channels,
-                          Suppressions suppressions, DigestMessages digests, TransactionTemplate transaction) {
+                          Suppressions suppressions, DigestMessages digests, TransactionTemplate transaction, ProviderPermits permits) {
+        this.permits = permits;
         this.transaction = transaction;
         this.savepoint = new TransactionTemplate(transaction.getTransactionManager());
         this.savepoint.setPropagationBehavior(TransactionDefinition.PROPAGATION_NESTED);
@@ -228,6 +230,7 @@ public class ChannelSenders {
     /** Sets up a claimed delivery's exchange as its channel route expects it (the notification, its ledger id, the customer). */
     public void resume(Exchange exchange) throws IOException {
         Due due = exchange.getMessage().getBody(Due.class);
+        permits.onItsWay(due.channel());   // counted until its rate-limit step (a sender reserving on its own takes for it too)
         exchange.setProperty(DispatchPlanner.NOTIFICATION, digests.carrying(due.notificationId(),   // a digest's events (io.herald.digest)
                 json.readValue(due.canonical(), CanonicalNotification.class)));
         exchange.setProperty(DispatchPlanner.NOTIFICATION_ID, due.notificationId());
@@ -288,6 +291,7 @@ public class ChannelSenders {
 
     /** The delivery has finished (whatever its outcome): its slot is free, and the sender looks again. */
     public void done(String channel) {
+        permits.leave();
         Lane lane = lane(channel);
         if (lane.inFlight.decrementAndGet() < 0) {
             lane.inFlight.set(0);

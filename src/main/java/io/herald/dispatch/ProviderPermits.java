@@ -62,6 +62,15 @@ public class ProviderPermits implements ClaimedForSending {
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
     /** Sender threads in the rate-limit step, per channel: a reservation asks for as many (up to a quarter second of the rate). */
     private final Map<String, AtomicInteger> waiting = new ConcurrentHashMap<>();
+    /**
+     * Deliveries a sender thread has begun ({@link #onItsWay}) and that have not reached the rate-limit step yet, per
+     * channel: they want a permit in a moment. Their permits are normally reserved with their claims; when a sender
+     * reserves on its own (those were used up or too old by the time it came), it also takes, for them, what the bucket
+     * holds now, so the next ones find a permit instead of a transaction each.
+     */
+    private final Map<String, AtomicInteger> coming = new ConcurrentHashMap<>();
+    /** The channel of the delivery this thread has begun and not yet brought to the rate-limit step (counted in coming). */
+    private final ThreadLocal<String> onItsWay = new ThreadLocal<>();
     /** The permit this thread took last and has not yet sent on: checked again where the HTTP request is written. */
     private final ThreadLocal<Grant> taken = new ThreadLocal<>();
     private final AtomicLong retakenAtWire = new AtomicLong();
@@ -77,8 +86,8 @@ public class ProviderPermits implements ClaimedForSending {
     }
 
     /**
-     * In the transaction that claims deliveries for sending (DeliveryLedger's group commit): reserves a permit for each
-     * claimed delivery of a rate-limited channel, as many as come within {@link #RESERVE_AHEAD}, so the deliveries find
+     * In the transaction that claims deliveries for sending (DeliveryLedger's group commit), just before it commits:
+     * reserves a permit for each claimed delivery of a rate-limited channel, as many as come within {@link #RESERVE_AHEAD}, so the deliveries find
      * them at their rate-limit step and no reservation needs a transaction of its own (issue 17). The permits are given
      * out only once the claims have committed (a rolled-back group reserved nothing); what could not be reserved here
      * (another instance holding the bucket's row, the rate reserved further ahead) the deliveries reserve themselves.
@@ -89,14 +98,22 @@ public class ProviderPermits implements ClaimedForSending {
             if (!rateLimits.limits(channel)) {
                 return;
             }
-            ProviderRateLimits.Reserved reserved = rateLimits.reserveInTransaction(channel, Math.min(count, maxPerReservation(channel)), RESERVE_AHEAD);
-            if (reserved.count() == 0) {
-                return;
-            }
+            // Reserved just before the commit, not now: the bucket's row stays locked from the reservation to the commit
+            // (another instance's reservation waits meanwhile), and the permits' instants come as close as they can to
+            // the moment the senders get them.
             TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                private ProviderRateLimits.Reserved reserved = ProviderRateLimits.Reserved.NONE;
+
+                @Override
+                public void beforeCommit(boolean readOnly) {
+                    reserved = rateLimits.reserveInTransaction(channel, Math.min(count, maxPerReservation(channel)), RESERVE_AHEAD);
+                }
+
                 @Override
                 public void afterCommit() {
-                    give(channel, reserved.asOf(nowNanos()));
+                    if (reserved.count() > 0) {
+                        give(channel, reserved.asOf(nowNanos()));
+                    }
                 }
             });
         });
@@ -116,8 +133,28 @@ public class ProviderPermits implements ClaimedForSending {
         }
     }
 
+    /**
+     * This sender thread has begun a delivery of the channel (ChannelSenders.resume): it will want a permit shortly.
+     * Ends at its {@link #acquire}, or at {@link #leave} if it never gets there (suppressed, failed before the call).
+     */
+    public void onItsWay(String channel) {
+        leave();
+        coming.computeIfAbsent(channel, c -> new AtomicInteger()).incrementAndGet();
+        onItsWay.set(channel);
+    }
+
+    /** The delivery this thread began is finished or at the rate-limit step: no longer counted as on its way. */
+    public void leave() {
+        String channel = onItsWay.get();
+        if (channel != null) {
+            onItsWay.remove();
+            coming.get(channel).decrementAndGet();
+        }
+    }
+
     /** Returns once this call may go to the channel's provider: at the instant of the permit it was given. */
     public void acquire(String channel) {
+        leave();
         AtomicInteger waiters = waiting.computeIfAbsent(channel, c -> new AtomicInteger());
         waiters.incrementAndGet();
         try {
@@ -168,8 +205,9 @@ public class ProviderPermits implements ClaimedForSending {
      * The instant (wall-clock epoch nanos) at which this thread may use its permit: the next one reserved and not
      * yet given out, or, when there is none, the first of a new reservation for as many as wait (one transaction).
      * Reserved permits whose instant passed more than {@link #USE_WITHIN_MS} ago without a taker are dropped. A reservation is for every sender thread in the rate-limit step, including those
-     * already waiting for their permit's instant (each of them will want the next one as soon as its call is made); the
-     * deliveries on their way to it bring their own, reserved with their claims ({@link #claimed}). When the bucket is in debt the permits it lends are
+     * already waiting for their permit's instant (each of them will want the next one as soon as its call is made), and
+     * takes what the bucket holds now for the deliveries on their way to it ({@link #onItsWay}; their own permits,
+     * reserved with their claims ({@link #claimed}), may be used up or too old by the time they come). When the bucket is in debt the permits it lends are
      * spread one refill interval apart, so one on its way that comes late finds a later permit, not a dropped one; the
      * permits of a full bucket are all usable at once, and those not taken within {@link #USE_WITHIN_MS} are dropped
      * (the rate was not binding then).
@@ -189,7 +227,9 @@ public class ProviderPermits implements ClaimedForSending {
                 }
                 if (permits.isEmpty()) {
                     int wanted = Math.min(maxPerReservation(channel), Math.max(1, waiters.get()));
-                    for (long instant : rateLimits.reserve(channel, wanted, RESERVE_AHEAD)) {
+                    AtomicInteger onTheirWay = coming.get(channel);
+                    int extra = Math.min(maxPerReservation(channel) - wanted, onTheirWay == null ? 0 : onTheirWay.get());
+                    for (long instant : rateLimits.reserve(channel, wanted, extra, RESERVE_AHEAD)) {
                         permits.addLast(instant);
                     }
                 }

@@ -170,7 +170,7 @@ public class ProviderRateLimits {
         if (wanted == 0) {
             return 0;
         }
-        return ofItsOwn(limit, () -> reserve(limit, wanted, 0, true, false)).count();
+        return ofItsOwn(limit, () -> reserve(limit, wanted, 0, 0, true, false)).count();
     }
 
     /**
@@ -188,11 +188,20 @@ public class ProviderRateLimits {
      * @throws DataAccessResourceFailureException when the shared bucket cannot be used
      */
     public long[] reserve(String channel, int wanted, Duration maxWait) {
+        return reserve(channel, wanted, 0, maxWait);
+    }
+
+    /**
+     * {@link #reserve(String, int, Duration)}, and with it up to {@code extra} more permits if the bucket holds them now
+     * (none lent ahead): for senders that will want one in a moment. When the rate binds, the bucket holds none and
+     * nothing is reserved that could go unused; when it does not, they cost nothing and spare a transaction each.
+     */
+    public long[] reserve(String channel, int wanted, int extra, Duration maxWait) {
         Limit limit = limit(channel);
-        if (wanted < 1) {
-            throw new IllegalArgumentException("cannot reserve " + wanted + " permits");
+        if (wanted < 1 || extra < 0) {
+            throw new IllegalArgumentException("cannot reserve " + wanted + " permits and " + extra + " more");
         }
-        Reserved reserved = ofItsOwn(limit, () -> reserve(limit, wanted, maxWait.toNanos(), false, false));
+        Reserved reserved = ofItsOwn(limit, () -> reserve(limit, wanted, extra, maxWait.toNanos(), false, false));
         // Counted from the answer, not from the instant the reservation was computed (somewhere between the call and its
         // answer: a wait for the row lock, a busy machine): every permit at or after the instant the bucket meant.
         return reserved.asOf(wallClockNanos());
@@ -219,7 +228,7 @@ public class ProviderRateLimits {
         return jdbc.execute((Connection con) -> {
             Savepoint savepoint = con.setSavepoint();
             try {
-                Reserved reserved = reserve(con, limit, wanted, maxWait.toNanos(), true, true);
+                Reserved reserved = reserve(con, limit, wanted, 0, maxWait.toNanos(), true, true);
                 con.releaseSavepoint(savepoint);
                 return reserved;
             } catch (SQLException | RuntimeException failed) {
@@ -233,11 +242,12 @@ public class ProviderRateLimits {
     }
 
     /** One reservation in the current transaction (see the class comment for the arithmetic). */
-    private Reserved reserve(Limit limit, int wanted, long maxWaitNanos, boolean partial, boolean noWait) {
-        return jdbc.execute((Connection con) -> reserve(con, limit, wanted, maxWaitNanos, partial, noWait));
+    private Reserved reserve(Limit limit, int wanted, int extraNow, long maxWaitNanos, boolean partial, boolean noWait) {
+        return jdbc.execute((Connection con) -> reserve(con, limit, wanted, extraNow, maxWaitNanos, partial, noWait));
     }
 
-    private Reserved reserve(Connection con, Limit limit, int wanted, long maxWaitNanos, boolean partial, boolean noWait) throws SQLException {
+    private Reserved reserve(Connection con, Limit limit, int wanted, int extraNow, long maxWaitNanos, boolean partial, boolean noWait)
+            throws SQLException {
         makeRow(con, limit);
         if (!noWait) {
             try (PreparedStatement lockWait = con.prepareStatement(LOCK_WAIT)) {
@@ -270,6 +280,10 @@ public class ProviderRateLimits {
         long latest = now + maxWaitNanos;
         long fit = latest < base ? 0 : (latest - base) / interval + 1;
         int granted = (int) (partial ? Math.min(wanted, fit) : (fit >= wanted ? wanted : 0));
+        if (granted == wanted && extraNow > 0 && now >= base) {
+            long heldNow = (now - base) / interval + 1;   // permits whose instant is now or past: what the bucket holds
+            granted += (int) Math.min(extraNow, Math.max(0, heldNow - granted));
+        }
         long[] instants = new long[granted];
         for (int k = 0; k < granted; k++) {
             instants[k] = Math.max(now, base + k * interval);

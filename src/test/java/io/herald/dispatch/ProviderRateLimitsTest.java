@@ -186,6 +186,26 @@ class ProviderRateLimitsTest {
     }
 
     @Test
+    void permitsForSendersOnTheirWayAreTakenOnlyFromWhatTheBucketHoldsNow() {
+        HikariDataSource pool = pool();
+        new org.springframework.jdbc.core.JdbcTemplate(pool).update("DELETE FROM rate_limit_gcra WHERE channel = 'email'");   // a full bucket
+        ProviderRateLimits limits = new ProviderRateLimits(pool, rates(Map.of("email", 200)));   // capacity 10
+        Duration ahead = Duration.ofSeconds(2);
+
+        assertThat(limits.reserve("email", 2, 5, ahead)).as("a full bucket: the 2 wanted and 5 more, all usable now").hasSize(7);
+        long[] whatIsLeft = limits.reserve("email", 2, 50, ahead);
+        assertThat(whatIsLeft.length).as("the 2 wanted and what the bucket still held (3, and what refilled meanwhile), not 50 more")
+                .isBetween(3, 10);
+        assertThat(whatIsLeft).as("none of them lent ahead: all usable at once").containsOnly(whatIsLeft[0]);
+
+        assertThat(limits.reserve("email", 100, ahead)).as("a reservation that puts the bucket half a second in debt").hasSize(100);
+        long[] inDebt = limits.reserve("email", 2, 50, ahead);
+        assertThat(inDebt).as("an empty bucket lends the 2 wanted ahead and nothing for the others").hasSize(2);
+        assertThat(inDebt[1]).as("lent ahead: later than now").isGreaterThan(ProviderRateLimits.wallClockNanos());
+        new org.springframework.jdbc.core.JdbcTemplate(pool).update("DELETE FROM rate_limit_gcra WHERE channel = 'email'");   // for the other tests
+    }
+
+    @Test
     void permitsReservedInsideAnotherTransactionCountOnlyOnceItCommitsAndNeverWaitForTheRow() throws Exception {
         HikariDataSource firstPool = pool();
         ProviderRateLimits first = new ProviderRateLimits(firstPool, rates(Map.of("sms", 2)));   // capacity 1, one permit every 1.1 s / 2
