@@ -95,8 +95,6 @@ public class ProviderRateLimits {
     /** Longest wait for another instance's reservation on the same row; past it a reservation of its own fails as an infrastructure fault. */
     private static final String LOCK_WAIT = "SET LOCAL lock_timeout = '5s'";
     private static final long MAX_RATE = 1_000_000;
-    /** PostgreSQL's "lock not available" (a row lock asked for with NOWAIT that another transaction holds). */
-    private static final String LOCK_NOT_AVAILABLE = "55P03";
 
     private final Map<String, Limit> limits = new TreeMap<>();
     /** r + 1 permits are spread over at least this long (one second plus the margin), so that r per second holds at the provider. */
@@ -211,8 +209,8 @@ public class ProviderRateLimits {
      * Reserves up to {@code wanted} permits of the channel inside the transaction the caller is in (the group commit
      * that claims deliveries for sending), as many as come within {@code maxWait}; the caller uses the instants
      * ({@link Reserved#asOf} its commit) only once that transaction has committed. In a savepoint, without waiting for
-     * the row's lock: when another instance holds it, or the statement fails, nothing is reserved (and the caller's
-     * transaction goes on): the deliveries then reserve at their rate-limit step, as without this. Not counted in
+     * the row's lock (SKIP LOCKED): when another transaction holds it, or a statement fails, nothing is reserved (and the
+     * caller's transaction goes on): the deliveries then reserve at their rate-limit step, as without this. Not counted in
      * {@link #databaseRoundTrips} (no transaction of its own).
      *
      * @throws IllegalStateException when called outside a transaction
@@ -233,23 +231,21 @@ public class ProviderRateLimits {
                 return reserved;
             } catch (SQLException | RuntimeException failed) {
                 con.rollback(savepoint);
-                if (!(failed instanceof SQLException sql && LOCK_NOT_AVAILABLE.equals(sql.getSQLState()))) {
-                    LOG.debug("Channel {}: permits not reserved with the claims ({}); the deliveries reserve their own", channel, failed.toString());
-                }
+                LOG.debug("Channel {}: permits not reserved with the claims ({}); the deliveries reserve their own", channel, failed.toString());
                 return Reserved.NONE;
             }
         });
     }
 
     /** One reservation in the current transaction (see the class comment for the arithmetic). */
-    private Reserved reserve(Limit limit, int wanted, int extraNow, long maxWaitNanos, boolean partial, boolean noWait) {
-        return jdbc.execute((Connection con) -> reserve(con, limit, wanted, extraNow, maxWaitNanos, partial, noWait));
+    private Reserved reserve(Limit limit, int wanted, int extraNow, long maxWaitNanos, boolean partial, boolean skipIfLocked) {
+        return jdbc.execute((Connection con) -> reserve(con, limit, wanted, extraNow, maxWaitNanos, partial, skipIfLocked));
     }
 
-    private Reserved reserve(Connection con, Limit limit, int wanted, int extraNow, long maxWaitNanos, boolean partial, boolean noWait)
+    private Reserved reserve(Connection con, Limit limit, int wanted, int extraNow, long maxWaitNanos, boolean partial, boolean skipIfLocked)
             throws SQLException {
         makeRow(con, limit);
-        if (!noWait) {
+        if (!skipIfLocked) {
             try (PreparedStatement lockWait = con.prepareStatement(LOCK_WAIT)) {
                 lockWait.execute();
             }
@@ -259,10 +255,12 @@ public class ProviderRateLimits {
         int burst;
         long version;
         try (PreparedStatement read = con.prepareStatement("SELECT tat_nanos, interval_nanos, burst, config_version FROM rate_limit_gcra"
-                + " WHERE channel = ? FOR UPDATE" + (noWait ? " NOWAIT" : ""))) {
+                + " WHERE channel = ? FOR UPDATE" + (skipIfLocked ? " SKIP LOCKED" : ""))) {
             read.setString(1, limit.channel());
             try (ResultSet row = read.executeQuery()) {
-                row.next();
+                if (!row.next()) {
+                    return Reserved.NONE;   // locked by another transaction (skipIfLocked): nothing reserved, nothing waited for
+                }
                 tat = row.getLong(1);
                 interval = row.getLong(2);
                 burst = row.getInt(3);
