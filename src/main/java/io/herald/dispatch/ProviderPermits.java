@@ -73,6 +73,12 @@ public class ProviderPermits implements ClaimedForSending {
     private final ThreadLocal<String> onItsWay = new ThreadLocal<>();
     /** The permit this thread took last and has not yet sent on: checked again where the HTTP request is written. */
     private final ThreadLocal<Grant> taken = new ThreadLocal<>();
+    /**
+     * Sender threads holding a permit they have not sent on yet, per channel (between the rate-limit step and the wire):
+     * on a busy machine their permits may be too old by the time they write, so a sender that must take a fresh one at
+     * the wire also takes, for them, what the bucket holds now.
+     */
+    private final Map<String, AtomicInteger> holding = new ConcurrentHashMap<>();
     private final AtomicLong retakenAtWire = new AtomicLong();
     /** Reserved permits whose instant passed with no sender to use them (lost throughput, never a breach). */
     private final AtomicLong dropped = new AtomicLong();
@@ -150,11 +156,33 @@ public class ProviderPermits implements ClaimedForSending {
             onItsWay.remove();
             coming.get(channel).decrementAndGet();
         }
+        release();
+    }
+
+    /** This thread's permit, noted until it is sent on or dropped (counted in holding). */
+    private void hold(Grant grant) {
+        release();
+        holding.computeIfAbsent(grant.channel(), c -> new AtomicInteger()).incrementAndGet();
+        taken.set(grant);
+    }
+
+    /** This thread's permit, if it holds one: no longer held (sent on, found too old, or the delivery is done). */
+    private Grant release() {
+        Grant grant = taken.get();
+        if (grant != null) {
+            taken.remove();
+            holding.get(grant.channel()).decrementAndGet();
+        }
+        return grant;
     }
 
     /** Returns once this call may go to the channel's provider: at the instant of the permit it was given. */
     public void acquire(String channel) {
-        leave();
+        String begun = onItsWay.get();
+        if (begun != null) {
+            onItsWay.remove();
+            coming.get(begun).decrementAndGet();
+        }
         AtomicInteger waiters = waiting.computeIfAbsent(channel, c -> new AtomicInteger());
         waiters.incrementAndGet();
         try {
@@ -162,7 +190,7 @@ public class ProviderPermits implements ClaimedForSending {
             for (long delay = usableAt - nowNanos(); delay > 0 && !Thread.currentThread().isInterrupted(); delay = usableAt - nowNanos()) {
                 LockSupport.parkNanos(delay);
             }
-            taken.set(new Grant(channel, TimeUnit.NANOSECONDS.toMillis(usableAt)));
+            hold(new Grant(channel, TimeUnit.NANOSECONDS.toMillis(usableAt)));
         } finally {
             waiters.decrementAndGet();
         }
@@ -175,8 +203,7 @@ public class ProviderPermits implements ClaimedForSending {
      * took no permit.
      */
     public void confirmAtWire() {
-        Grant grant = taken.get();
-        taken.remove();
+        Grant grant = release();
         if (grant == null || System.currentTimeMillis() - grant.grantedAt() <= USE_WITHIN_MS) {
             return;
         }
@@ -188,7 +215,7 @@ public class ProviderPermits implements ClaimedForSending {
                     System.currentTimeMillis() - grant.grantedAt(), USE_WITHIN_MS, retaken);
         }
         acquire(grant.channel());
-        taken.remove();
+        release();
     }
 
     /** Reserved permits dropped unused since start: their instant passed with no sender ready (lost throughput only). */
@@ -207,7 +234,8 @@ public class ProviderPermits implements ClaimedForSending {
      * Reserved permits whose instant passed more than {@link #USE_WITHIN_MS} ago without a taker are dropped. A reservation is for every sender thread in the rate-limit step, including those
      * already waiting for their permit's instant (each of them will want the next one as soon as its call is made), and
      * takes what the bucket holds now for the deliveries on their way to it ({@link #onItsWay}; their own permits,
-     * reserved with their claims ({@link #claimed}), may be used up or too old by the time they come). When the bucket is in debt the permits it lends are
+     * reserved with their claims ({@link #claimed}), may be used up or too old by the time they come) and for the
+     * senders holding a permit not yet sent on (it may be too old at the wire). When the bucket is in debt the permits it lends are
      * spread one refill interval apart, so one on its way that comes late finds a later permit, not a dropped one; the
      * permits of a full bucket are all usable at once, and those not taken within {@link #USE_WITHIN_MS} are dropped
      * (the rate was not binding then).
@@ -227,8 +255,7 @@ public class ProviderPermits implements ClaimedForSending {
                 }
                 if (permits.isEmpty()) {
                     int wanted = Math.min(maxPerReservation(channel), Math.max(1, waiters.get()));
-                    AtomicInteger onTheirWay = coming.get(channel);
-                    int extra = Math.min(maxPerReservation(channel) - wanted, onTheirWay == null ? 0 : onTheirWay.get());
+                    int extra = Math.min(maxPerReservation(channel) - wanted, count(coming, channel) + count(holding, channel));
                     for (long instant : rateLimits.reserve(channel, wanted, extra, RESERVE_AHEAD)) {
                         permits.addLast(instant);
                     }
@@ -242,6 +269,11 @@ public class ProviderPermits implements ClaimedForSending {
             // Others (senders here or other instances) have reserved more than RESERVE_AHEAD: ask again shortly.
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(RESERVED_OUT_WAIT_MS));
         }
+    }
+
+    private static int count(Map<String, AtomicInteger> counts, String channel) {
+        AtomicInteger count = counts.get(channel);
+        return count == null ? 0 : Math.max(0, count.get());
     }
 
     /** At most a quarter of a second of the channel's rate per reservation, at least what the bucket holds. */
