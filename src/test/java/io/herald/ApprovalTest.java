@@ -337,6 +337,10 @@ class ApprovalTest {
                 .startsWith("resend not approved or rejected within herald.approvals.expire-after (PT24H): expired, not sent");
         assertThat(herald.as(APPROVER, "POST", "/api/approvals/resends/" + expired + "/approve", "{\"comment\": \"late\"}").statusCode())
                 .isEqualTo(409);
+        await().atMost(Duration.ofSeconds(30)).until(() -> !OpsAlerts.accepted(infra.providers(), "billing.charge_refunded resent by Email"
+                + " not sent - nobody approved or rejected the operator's resend in time").isEmpty());
+        assertThat(jdbc.queryForObject("SELECT alerted_at IS NOT NULL FROM delivery_resend WHERE id = ?", Boolean.class, expired))
+                .as("alerted once").isTrue();
 
         assertThat(herald.mailsForKeysStartingWith(rejectedKey + ":email")).hasSize(1);
         assertThat(herald.mailsForKeysStartingWith(expiredKey + ":email")).hasSize(1);

@@ -55,7 +55,7 @@ public class FailureAlerts {
     private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
 
     /** What the poll decided, applied by {@link #record} in the same transaction. */
-    record Plan(List<Long> deliveries, List<Long> unrouted, List<Long> deadLetters, List<FailureGroup> announced,
+    record Plan(List<Long> deliveries, List<Long> unrouted, List<Long> deadLetters, List<Long> resends, List<FailureGroup> announced,
                 List<FailureGroup> counted, List<String> reminded, Instant now) {
     }
 
@@ -97,6 +97,7 @@ public class FailureAlerts {
         rows.addAll(deliveries());
         rows.addAll(quarantined());
         rows.addAll(deadLetters());
+        rows.addAll(expiredResends());
         Map<String, FailureGroup> found = groups.group(rows);
         Map<String, Known> known = known(found.keySet());
         Instant quietSince = now.minus(repeatAfter);
@@ -122,7 +123,7 @@ public class FailureAlerts {
             reminded.add(due.key());
         }
         exchange.setProperty(PLAN, new Plan(ids(rows, "delivery"), ids(rows, "unrouted_event"), ids(rows, "dead_letter"),
-                announced, counted, reminded, now));
+                ids(rows, "delivery_resend"), announced, counted, reminded, now));
         if (announced.isEmpty() && reminders.isEmpty()) {
             return;
         }
@@ -142,6 +143,7 @@ public class FailureAlerts {
         mark("delivery", plan.deliveries());
         mark("unrouted_event", plan.unrouted());
         mark("dead_letter", plan.deadLetters());
+        mark("delivery_resend", plan.resends());
         Timestamp now = Timestamp.from(plan.now());
         for (FailureGroup group : plan.announced()) {
             jdbc.update("""
@@ -235,6 +237,18 @@ public class FailureAlerts {
                 WHERE alerted_at IS NULL AND outcome = 'QUARANTINED' ORDER BY id LIMIT ?""",
                 (row, n) -> new FailureRow("unrouted_event", row.getLong("id"), "QUARANTINED", row.getString("source"),
                         row.getString("step"), null, row.getString("reason"), row.getTimestamp("created_at").toInstant(), null, false),
+                BATCH);
+    }
+
+    /** Operators' resends held for approval that nobody approved or rejected in time (ResendApprovals.expireDue). */
+    private List<FailureRow> expiredResends() {
+        return jdbc.query("""
+                SELECT r.id, r.reason, r.updated_at, d.channel, d.notification_id, n.type
+                FROM delivery_resend r JOIN delivery d ON d.id = r.delivery_id JOIN notification n ON n.id = d.notification_id
+                WHERE r.outcome = 'EXPIRED' AND r.alerted_at IS NULL ORDER BY r.id LIMIT ?""",
+                (row, n) -> new FailureRow("delivery_resend", row.getLong("id"), "RESEND_EXPIRED", row.getString("channel"),
+                        row.getString("type"), row.getLong("notification_id"), row.getString("reason"),
+                        row.getTimestamp("updated_at").toInstant(), null, false),
                 BATCH);
     }
 

@@ -67,6 +67,10 @@ public class FailureGroups {
                     + " not sent - nobody approved or rejected it in time (herald.approvals.expire-after); issue it again at the source if"
                     + " it must still go out", "delivery", example, links.notification(row.notificationId()),
                     links.notification(row.notificationId()), 1, row.at(), row.at());
+            case "RESEND_EXPIRED" -> new FailureGroup(keyOf(row), row.detail() + " resent by " + channel(row.where())
+                    + " not sent - nobody approved or rejected the operator's resend in time (herald.approvals.expire-after);"
+                    + " resend it again if the customer still needs a copy", "resend", example, links.notification(row.notificationId()),
+                    links.notification(row.notificationId()), 1, row.at(), row.at());
             case "LATE_DROPPED" -> new FailureGroup(keyOf(row), row.detail() + " by " + channel(row.where())
                     + " not sent - too late to be worth sending (config/catalog.yaml late: drop); nothing to do unless it must still"
                     + " go out: then issue it again at the source", "delivery", example, links.notification(row.notificationId()),
@@ -89,7 +93,7 @@ public class FailureGroups {
         String key = switch (row.kind()) {
             case "FAILED" -> "FAILED|" + row.where() + "|" + status(row.reason()) + "|" + reasonClass(row.reason());
             case "UNCERTAIN" -> "UNCERTAIN|" + row.where();
-            case "EXPIRED" -> "EXPIRED|" + row.detail() + "|" + row.where();
+            case "EXPIRED", "RESEND_EXPIRED" -> row.kind() + "|" + row.detail() + "|" + row.where();
             case "LATE_DROPPED", "LATE_HELD" -> row.kind() + "|" + row.detail() + "|" + row.where();
             case "WINDOW" -> "WINDOW|" + row.detail() + "|" + row.where() + "|" + (row.sentLate() ? "late" : "unsent");
             case "QUARANTINED" -> "QUARANTINED|" + row.where() + "|" + row.detail() + "|" + reasonClass(row.reason());
