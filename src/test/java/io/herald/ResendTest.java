@@ -34,6 +34,9 @@ import org.junit.jupiter.api.Test;
  */
 class ResendTest extends HeraldIntegrationTest {
 
+    @org.springframework.beans.factory.annotation.Autowired
+    io.herald.dispatch.StaleSendings staleSendings;
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SMS_PATH = "/2010-04-01/Accounts/ACdemo/Messages.json";
 
@@ -111,6 +114,44 @@ class ResendTest extends HeraldIntegrationTest {
         assertThat(delivery(key, "sms")).containsEntry("state", "SENT");
         assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(key + ":sms"))))
                 .hasSize(1);
+    }
+
+    @Test
+    void aResendRecordedButNeverStartedBecauseHeraldStoppedIsSentOnceByTheSweep() throws Exception {
+        String phone = "+4477014" + (10000 + Integer.parseInt(newTicketId()) % 89999);
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customerWithPhone(phone)));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivery(key, "sms")).containsEntry("state", "SENT"));
+        long smsId = ((Number) delivery(key, "sms").get("id")).longValue();
+        // What a kill -9 between recording an operator's resend (or its approval) and claiming it leaves behind.
+        long resendId = jdbc.queryForObject("""
+                INSERT INTO delivery_resend (delivery_id, requested_by, comment, outcome, updated_at)
+                VALUES (?, 'operator', 'copy please', 'PENDING', now() - interval '10 minutes') RETURNING id""", Long.class, smsId);
+
+        staleSendings.sweep();
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(jdbc.queryForObject("SELECT outcome FROM delivery_resend WHERE id = ?", String.class, resendId)).isEqualTo("SENT"));
+        // One held for an approver is waiting on purpose, however long: the sweep leaves it to the approver (or its expiry).
+        long awaiting = jdbc.queryForObject("""
+                INSERT INTO delivery_resend (delivery_id, requested_by, outcome, updated_at)
+                VALUES (?, 'operator', 'PENDING', now() - interval '10 minutes') RETURNING id""", Long.class, smsId);
+        jdbc.update("""
+                INSERT INTO resend_approval (resend_id, delivery_id, notification_id, rule, requested_by, expires_at)
+                SELECT ?, id, notification_id, 'a test rule', 'operator', now() + interval '1 day' FROM delivery WHERE id = ?""", awaiting, smsId);
+        staleSendings.sweep();
+        assertThat(jdbc.queryForObject("SELECT outcome FROM delivery_resend WHERE id = ?", String.class, awaiting)).isEqualTo("PENDING");
+        jdbc.update("DELETE FROM delivery_resend WHERE id = ?", awaiting);
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH))
+                .withHeader("Idempotency-Key", equalTo(key + ":sms:resend-" + resendId)))).as("the resend, sent once with its own key").hasSize(1);
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(key + ":sms"))))
+                .as("the original, not again").hasSize(1);
+        assertThat(jdbc.queryForList("SELECT reason FROM delivery_attempt WHERE delivery_id = ? AND outcome = 'PARKED'", String.class, smsId))
+                .contains("resend " + resendId + ": the resend was recorded but never started (Herald stopped before sending it); sent now");
+        staleSendings.sweep();
+        assertThat(jdbc.queryForObject("SELECT outcome FROM delivery_resend WHERE id = ?", String.class, resendId))
+                .as("a sent resend is not taken again").isEqualTo("SENT");
     }
 
     private CompletableFuture<HttpResponse<String>> resendAsync(long deliveryId, String account, String body) {

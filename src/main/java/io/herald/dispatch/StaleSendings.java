@@ -18,7 +18,9 @@ import org.springframework.stereotype.Component;
  * most once). In-app (the inbox table deduplicates) and an HTTP channel configured to re-send are
  * PARKED for an immediate re-drive with the same key. Resends are
  * settled the same way, on their own rows. The claim of the cut-off attempt is withdrawn, so an
- * answer still arriving for it changes nothing (DeliveryLedger.settleStale).
+ * answer still arriving for it changes nothing (DeliveryLedger.settleStale). A resend recorded (or approved) and never
+ * started, because Herald stopped before claiming it, is PARKED and due at once (DeliveryLedger.driveStrandedResends):
+ * nothing was sent for it, so it is sent, as that resend, with its own key.
  */
 @Component
 public class StaleSendings {
@@ -41,6 +43,10 @@ public class StaleSendings {
         for (Map<String, Object> row : ledger.settleStale(timeout, cutOffCalls.resentChannels())) {
             metrics.delivery((String) row.get("channel"), (String) row.get("state"));
             log.warn("Delivery {} was left SENDING: now {}", row.get("id"), row.get("state"));
+        }
+        for (Map<String, Object> row : ledger.driveStrandedResends(timeout)) {
+            log.warn("Resend {} of delivery {} was recorded but never started (Herald stopped before sending it): parked, due now",
+                    row.get("id"), row.get("delivery_id"));
         }
     }
 }

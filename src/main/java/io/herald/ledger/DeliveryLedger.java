@@ -434,6 +434,25 @@ public class DeliveryLedger {
     }
 
     /**
+     * Resends asked for (or approved) and never started: PENDING longer than {@code timeout} and not awaiting an
+     * approver, because Herald stopped between recording the resend (or its approval) and claiming it. Nothing was
+     * sent for them, so they are PARKED and due now: the parked deliveries' poll re-drives each as that resend, with
+     * its own provider key. Each is kept as an attempt; the rows come back.
+     */
+    public List<Map<String, Object>> driveStrandedResends(Duration timeout) {
+        String reason = "the resend was recorded but never started (Herald stopped before sending it); sent now";
+        return jdbc.queryForList("""
+                WITH stranded AS (
+                  UPDATE delivery_resend r SET outcome = 'PARKED', next_attempt_at = now(), reason = ?, updated_at = now()
+                  WHERE r.outcome = 'PENDING' AND r.updated_at < now() - make_interval(secs => ?)
+                    AND NOT EXISTS (SELECT 1 FROM resend_approval a WHERE a.resend_id = r.id AND a.state = 'AWAITING')
+                  RETURNING r.id, r.delivery_id),
+                attempts AS (INSERT INTO delivery_attempt (delivery_id, outcome, reason)
+                             SELECT delivery_id, 'PARKED', 'resend ' || id || ': ' || ? FROM stranded)
+                SELECT id, delivery_id FROM stranded""", reason, timeout.toSeconds(), reason);
+    }
+
+    /**
      * Deliveries and resends left SENDING longer than {@code timeout} (a crash cut them off): on a channel
      * in {@code resentChannels} (its provider, or the inbox table, recognises the repeat by its key) PARKED
      * for a re-drive now with the same provider idempotency key; on any other (email, an HTTP channel
