@@ -259,7 +259,11 @@ public class ProviderRateLimits {
             read.setString(1, limit.channel());
             try (ResultSet row = read.executeQuery()) {
                 if (!row.next()) {
-                    return Reserved.NONE;   // locked by another transaction (skipIfLocked): nothing reserved, nothing waited for
+                    if (skipIfLocked || !rowsMade.remove(limit.channel())) {
+                        return Reserved.NONE;   // locked by another transaction (skipIfLocked): nothing reserved, nothing waited for
+                    }
+                    // The row is gone (deleted by hand since this instance made it): made again, as on first use.
+                    return reserve(con, limit, wanted, extraNow, maxWaitNanos, partial, false);
                 }
                 tat = row.getLong(1);
                 interval = row.getLong(2);

@@ -202,6 +202,9 @@ class ProviderRateLimitsTest {
         long[] inDebt = limits.reserve("email", 2, 50, ahead);
         assertThat(inDebt).as("an empty bucket lends the 2 wanted ahead and nothing for the others").hasSize(2);
         assertThat(inDebt[1]).as("lent ahead: later than now").isGreaterThan(ProviderRateLimits.wallClockNanos());
+        // The row deleted by hand while the instance runs: made again at the next reservation (a full bucket).
+        new org.springframework.jdbc.core.JdbcTemplate(pool).update("DELETE FROM rate_limit_gcra WHERE channel = 'email'");
+        assertThat(limits.reserve("email", 1, 4, ahead)).as("a bucket made again, full").hasSize(5);
         new org.springframework.jdbc.core.JdbcTemplate(pool).update("DELETE FROM rate_limit_gcra WHERE channel = 'email'");   // for the other tests
     }
 
