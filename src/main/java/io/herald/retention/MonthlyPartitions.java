@@ -60,7 +60,10 @@ public class MonthlyPartitions {
         return created;
     }
 
-    /** Drops the monthly partitions that end at or before the cutoff; returns the names dropped. */
+    /**
+     * Drops the monthly partitions that end at or before the cutoff; returns the names dropped. Two instances at once: a
+     * transaction-scoped advisory lock per partition lets one drop it; the other skips it (not counted, no warning).
+     */
     public List<String> dropBefore(Instant cutoff) {
         List<String> dropped = new ArrayList<>();
         for (String table : TABLES) {
@@ -69,10 +72,23 @@ public class MonthlyPartitions {
                 // A month ends at the start of the next: it is past retention once that start is at or before the cutoff.
                 if (month != null && !month.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC).isAfter(cutoff)) {
                     try {
-                        transaction.executeWithoutResult(status -> {
+                        boolean mine = transaction.execute(status -> {
                             lockTimeout();
+                            // One instance drops a partition: another one at the same moment finds the lock taken and
+                            // leaves it, instead of queueing behind the drop and failing on a table that is gone. The
+                            // winner checks it is still there (an instance that finished just before dropped it).
+                            if (!jdbc.queryForObject("SELECT pg_try_advisory_xact_lock(hashtext('herald.ledger-month'), hashtext(?))",
+                                    Boolean.class, partition)
+                                    || !jdbc.queryForObject("SELECT to_regclass(?) IS NOT NULL", Boolean.class, partition)) {
+                                return false;
+                            }
                             jdbc.execute("DROP TABLE " + partition);
+                            return true;
                         });
+                        if (!mine) {
+                            log.info("Partition {} is being dropped, or was just dropped, by another instance", partition);
+                            continue;
+                        }
                         dropped.add(partition);
                         log.info("Retention dropped partition {} (older than {})", partition, cutoff);
                     } catch (RuntimeException e) {
