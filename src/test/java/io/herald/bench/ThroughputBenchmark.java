@@ -84,6 +84,7 @@ class ThroughputBenchmark extends BenchmarkHerald {
         resetPeakHeap();
         CpuByStage cpuBefore = CpuByStage.now(databasePort());
         long transactionsBefore = databaseTransactions();
+        int connectionsBefore = providers.connectionsAccepted();
         resetStatements();
 
         Map<String, Long> accepted = post(events, 0, i -> agentReply(tag, i, customers));
@@ -137,6 +138,7 @@ class ThroughputBenchmark extends BenchmarkHerald {
         perChannel.forEach((channel, l) -> System.out.printf("  %-6s                       p50 %d ms, p99 %d ms (%d requests)%n",
                 channel, percentile(l, 0.5), percentile(l, 0.99), l.size()));
         System.out.printf("provider calls open at once    at most %d (HTTP sink; SMS + push)%n", result.peakInFlight());
+        System.out.printf("HTTP connections opened        %d (to the HTTP sink, during the burst)%n", providers.connectionsAccepted() - connectionsBefore);
         System.out.printf("PostgreSQL transactions        %.1f per notification (pg_stat_database commits + rollbacks, incl. Herald's background polls, less the benchmark's own queries)%n",
                 result.transactions());
         System.out.println("PostgreSQL statements run most often, calls per notification (incl. the benchmark's own count every 0.5 s):");
