@@ -19,7 +19,6 @@ import javax.sql.DataSource;
 
 import io.herald.testsupport.HeraldIntegrationTest;
 import org.apache.camel.CamelContext;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -45,17 +44,14 @@ class LedgerMonthDropRaceTest extends HeraldIntegrationTest {
     CamelContext camel;
 
     /**
-     * The shared Herald's own retention run (a minute after its start, then hourly) would be a third instance dropping
-     * the same month, and sometimes is: its timer is stopped for the race and started again after it.
+     * The shared Herald's own retention run (its timer fires a minute after the start, then hourly) would be a third
+     * instance dropping the same month: the race starts once that first run is over.
      */
     @BeforeEach
-    void noRetentionRunMeanwhile() throws Exception {
-        camel.getRouteController().stopRoute("retention-timer");
-    }
-
-    @AfterEach
-    void retentionRunsAgain() throws Exception {
-        camel.getRouteController().startRoute("retention-timer");
+    void afterTheFirstRetentionRun() {
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() ->
+                camel.getUptime().toSeconds() > 65 && camel.getInflightRepository().size("retention-timer") == 0
+                        && camel.getInflightRepository().size("retention") == 0);
     }
 
     @Test
