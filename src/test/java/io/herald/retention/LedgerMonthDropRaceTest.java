@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 import javax.sql.DataSource;
 
 import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Polls;
 import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,15 +44,10 @@ class LedgerMonthDropRaceTest extends HeraldIntegrationTest {
     @Autowired
     CamelContext camel;
 
-    /**
-     * The shared Herald's own retention run (its timer fires a minute after the start, then hourly) would be a third
-     * instance dropping the same month: the race starts once that first run is over.
-     */
+    /** The shared Herald's own first retention run would be a third instance dropping the same month. */
     @BeforeEach
     void afterTheFirstRetentionRun() {
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() ->
-                camel.getUptime().toSeconds() > 65 && camel.getInflightRepository().size("retention-timer") == 0
-                        && camel.getInflightRepository().size("retention") == 0);
+        Polls.afterFirstRetentionRun(camel);
     }
 
     @Test
