@@ -21,8 +21,9 @@ import org.springframework.beans.factory.annotation.Autowired;
  * payloads (notification_payload, delivery_content) whose month is past herald.retention.payloads (30 days) while the
  * ledger rows stay, carries the payload of a notification of that month still being delivered to the default partition,
  * removes payloads in the default partition past the period row by row, clears refused-request excerpts past 7 days,
- * deletes ledger rows past 400 days and drops the attempts' monthly partitions past it; and the console, the proof of
- * delivery, a re-drive and a retry say "payload removed by retention".
+ * deletes ledger rows past 400 days and drops the attempts' monthly partitions past it, drops the receipts' months past
+ * herald.retention.receipts keeping the receipts a suppression names; and the console, the proof of delivery, a re-drive
+ * and a retry say "payload removed by retention".
  */
 class RetentionTest extends HeraldIntegrationTest {
 
@@ -178,6 +179,62 @@ class RetentionTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForList("SELECT customer_id FROM incident_notice WHERE incident_id = ?", String.class, recent))
                 .containsExactly("cus_ret_recent");
         // The audit trail of an incident stays (operator_action is kept always).
+    }
+
+    @Test
+    void receiptMonthsPastTheirPeriodAreDroppedWholeAndTheReceiptASuppressionNamesIsKept() {
+        String run = newTicketId();
+        // Receipts of 500 days ago live in their own month (past herald.retention.receipts, 400 days), as a year and more of
+        // production would have them (that month only: other tests' receipts moved back in time are in the default
+        // partition, and a partition for their month could not be created); those of 600 days ago in the default partition.
+        YearMonth month = YearMonth.from(LocalDate.now(ZoneOffset.UTC).minusDays(500));
+        String oldMonth = MonthlyPartitions.nameOf(MonthlyPartitions.RECEIPTS, month);
+        jdbc.execute("CREATE TABLE IF NOT EXISTS " + oldMonth + " PARTITION OF delivery_receipt FOR VALUES FROM ('" + month.atDay(1)
+                + " 00:00Z') TO ('" + month.plusMonths(1).atDay(1) + " 00:00Z')");
+        long old = receipt("old-" + run, "500 days");
+        long named = receipt("named-" + run, "500 days");
+        long recent = receipt("recent-" + run, "1 day");
+        long defaulted = receipt("default-" + run, "600 days");
+        long defaultedNamed = receipt("default-named-" + run, "600 days");
+        suppression(named, run + "a");
+        suppression(defaultedNamed, run + "b");
+        assertThat(partitionsOf(MonthlyPartitions.RECEIPTS)).contains(oldMonth);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM " + oldMonth + " WHERE id IN (?, ?)", Integer.class, old, named)).isEqualTo(2);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt_default WHERE id IN (?, ?)", Integer.class,
+                defaulted, defaultedNamed)).isEqualTo(2);
+
+        camel.sendBody("direct:retention", null);
+
+        // The month of 500 days ago is gone whole, the coming months are there; the receipt a suppression names is kept,
+        // unchanged, in the default partition, and the suppression still finds its cause.
+        assertThat(partitionsOf(MonthlyPartitions.RECEIPTS)).doesNotContain(oldMonth)
+                .contains(MonthlyPartitions.nameOf(MonthlyPartitions.RECEIPTS, YearMonth.now(ZoneOffset.UTC).plusMonths(3)));
+        assertThat(jdbc.queryForObject("SELECT to_regclass(?) IS NULL", Boolean.class, oldMonth)).isTrue();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE id = ?", Integer.class, old)).isZero();
+        assertThat(jdbc.queryForMap("SELECT r.status, r.reason, r.provider_message_id FROM suppression s"
+                + " JOIN delivery_receipt_default r ON r.id = s.receipt_id WHERE s.receipt_id = ?", named))
+                .containsEntry("status", "undelivered").containsEntry("provider_message_id", "SM-named-" + run)
+                .containsEntry("reason", "the number cannot receive SMS (30006)");
+        // In the default partition: past the period and named by no suppression, deleted; named, kept. Recent: untouched.
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE id = ?", Integer.class, defaulted)).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE id = ?", Integer.class, defaultedNamed)).isOne();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE id = ?", Integer.class, recent)).isOne();
+    }
+
+    /** A provider receipt (an SMS status callback that matched nothing) received that long ago. */
+    private long receipt(String name, String age) {
+        return jdbc.queryForObject("""
+                INSERT INTO delivery_receipt (channel, provider_message_id, provider_event_id, status, error_code, outcome, reason, received_at)
+                VALUES ('sms', ?, ?, 'undelivered', '30006', 'UNMATCHED', 'the number cannot receive SMS (30006)', now() - CAST(? AS INTERVAL))
+                RETURNING id""", Long.class, "SM-" + name, "evt-" + name, age);
+    }
+
+    /** A suppression (lifted since, so it suppresses nothing in the shared Herald) whose cause is the receipt. */
+    private void suppression(long receipt, String address) {
+        jdbc.update("""
+                INSERT INTO suppression (channel, address_hash, address_masked, reason, receipt_id, lifted_at, lifted_by, lift_comment)
+                VALUES ('sms', encode(sha256(convert_to(?, 'UTF8')), 'hex'), '+1555***0000', 'the number cannot receive SMS', ?,
+                        now(), 'admin', 'test')""", address, receipt);
     }
 
     /** An alert group as IncidentAlerts records it: its current (or last) firing began {@code firedAge} ago, last changed {@code updatedAge} ago. */

@@ -21,7 +21,7 @@ import org.springframework.validation.annotation.Validated;
  *                         requests and the dedup keys are deleted this long after they arrived (attempts and refused requests by
  *                         whole months); the audit trail and erasure records stay
  * @param rejectedExcerpts the excerpt of a refused webhook request's body is cleared this long after it arrived
- * @param receipts         provider delivery receipts are deleted this long after they arrived (a receipt a suppression points to stays)
+ * @param receipts         provider delivery receipts go with their month once the whole month is older than this (a receipt a suppression points to stays)
  * @param batchSize        rows one statement removes at most; each batch is its own short transaction
  * @param intervalMs       how often the job runs
  * @param runLimit         one run stops starting new batches after this long (the next run goes on)

@@ -48,21 +48,24 @@ public class DeliveryReceipts {
     /** The outcome kept with the receipt: APPLIED, KEPT, UNMATCHED or DUPLICATE (not kept again). */
     public String record(Receipt receipt) {
         String kept = tx.execute(status -> {
-            Long receiptId = jdbc.query("""
+            String eventId = text(receipt.eventId(), 200);
+            lockEvent(receipt.channel(), eventId);
+            java.util.Map<String, Object> row = jdbc.queryForList("""
                     INSERT INTO delivery_receipt (channel, provider_message_id, provider_event_id, status, error_code, outcome, reason,
                                                   final_state)
-                    VALUES (?, ?, ?, ?, ?, 'UNMATCHED', ?, ?)
-                    ON CONFLICT (channel, provider_event_id) WHERE provider_event_id IS NOT NULL DO NOTHING RETURNING id""",
-                    (row, n) -> row.getLong(1), receipt.channel(), text(receipt.providerMessageId(), 300), text(receipt.eventId(), 200),
-                    text(receipt.status(), 40), text(receipt.errorCode(), 40), text(receipt.reason(), 2000), receipt.finalState())
+                    SELECT ?, ?, CAST(? AS VARCHAR), ?, ?, 'UNMATCHED', ?, ?\s""" + NOT_KEPT_YET + " RETURNING id, received_at",
+                    receipt.channel(), text(receipt.providerMessageId(), 300), eventId, text(receipt.status(), 40),
+                    text(receipt.errorCode(), 40), text(receipt.reason(), 2000), receipt.finalState(), eventId, receipt.channel(), eventId)
                     .stream().findFirst().orElse(null);
-            if (receiptId == null) {
+            if (row == null) {
                 return "DUPLICATE";
             }
+            long receiptId = ((Number) row.get("id")).longValue();
             DeliveryLedger.ReceiptMatch match = ledger.receipt(receipt.channel(), receipt.providerMessageId(), receipt.finalState(),
                     attemptOutcome(receipt), receipt.reason());
             String outcome = !match.matched() ? "UNMATCHED" : match.applied() ? "APPLIED" : "KEPT";
-            jdbc.update("UPDATE delivery_receipt SET delivery_id = ?, outcome = ? WHERE id = ?", match.deliveryId(), outcome, receiptId);
+            jdbc.update("UPDATE delivery_receipt SET delivery_id = ?, outcome = ? WHERE id = ? AND received_at = ?", match.deliveryId(),
+                    outcome, receiptId, row.get("received_at"));
             if (match.matched() && receipt.suppressReason() != null && receipt.address() != null && !receipt.address().isBlank()) {
                 suppressions.add(receipt.channel(), receipt.address(), receipt.suppressReason(), receiptId);
             }
@@ -105,15 +108,36 @@ public class DeliveryReceipts {
      * transaction, with the token's removal from the directory.
      */
     public void tokenRemoved(long deliveryId, String maskedToken, String providerCode, int httpStatus, String reason) {
+        String eventId = text("token-removed:" + deliveryId + ":" + maskedToken, 200);
+        lockEvent("push", eventId);
         int kept = jdbc.update("""
                 INSERT INTO delivery_receipt (channel, provider_message_id, provider_event_id, status, error_code, delivery_id, outcome, reason)
-                VALUES ('push', ?, ?, ?, ?, ?, 'TOKEN_REMOVED', ?)
-                ON CONFLICT (channel, provider_event_id) WHERE provider_event_id IS NOT NULL DO NOTHING""",
-                text(maskedToken, 300), text("token-removed:" + deliveryId + ":" + maskedToken, 200), text(providerCode, 40),
-                String.valueOf(httpStatus), deliveryId, text(reason, 2000));
+                SELECT 'push', ?, CAST(? AS VARCHAR), ?, ?, ?, 'TOKEN_REMOVED', ?\s""" + NOT_KEPT_YET,
+                text(maskedToken, 300), eventId, text(providerCode, 40), String.valueOf(httpStatus), deliveryId, text(reason, 2000),
+                eventId, "push", eventId);
         if (kept == 1) {
             Counter.builder("herald.receipts").description("Delivery receipts from the providers, per channel and what they report")
                     .tag("channel", "push").tag("outcome", "token_removed").register(meters).increment();
+        }
+    }
+
+    /**
+     * Kept once per provider event: the table is partitioned by month (V43), so no unique index can span the months a
+     * provider's retry may cross. The caller first takes {@link #lockEvent}; then this condition (parameters: the event id,
+     * the channel, the event id again) finds an earlier copy in any month. A receipt without an event id is always kept.
+     */
+    private static final String NOT_KEPT_YET = """
+            WHERE CAST(? AS VARCHAR) IS NULL OR NOT EXISTS (
+              SELECT 1 FROM delivery_receipt r WHERE r.channel = ? AND r.provider_event_id = ?)""";
+
+    /**
+     * Serialises the receipts of one provider event until the transaction ends (a transaction-scoped advisory lock): a
+     * provider's retry racing the original waits for it, then its own statement sees it kept. Nothing to lock without an id.
+     */
+    private void lockEvent(String channel, String eventId) {
+        if (eventId != null) {
+            jdbc.query("SELECT pg_advisory_xact_lock(hashtext('herald.receipt-event'), hashtext(? || ':' || ?))", row -> null,
+                    channel, eventId);
         }
     }
 

@@ -16,8 +16,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The tables partitioned by month, partitions named &lt;table&gt;_pYYYY_MM: the append-only ledger tables (V26: delivery_attempt
- * by attempted_at, inbound_rejection by received_at), dropped with herald.retention.ledger, and the payload tables (V38:
- * notification_payload and delivery_content by the notification's received_at), dropped with herald.retention.payloads.
+ * by attempted_at, inbound_rejection by received_at), dropped with herald.retention.ledger, the payload tables (V38:
+ * notification_payload and delivery_content by the notification's received_at), dropped with herald.retention.payloads,
+ * and the provider receipts (V43: delivery_receipt by received_at), dropped with herald.retention.receipts.
  * Creates the coming months ahead and drops whole months past retention. Each
  * create or drop is a transaction of its own that waits at most herald.retention.lock-timeout-ms for its lock: a busy
  * table makes it wait for the next run, never makes inserts queue behind it.
@@ -29,6 +30,10 @@ public class MonthlyPartitions {
     public static final List<String> TABLES = List.of("delivery_attempt", "inbound_rejection");
     /** The partitioned payload tables (herald.retention.payloads), a month of both dropped together. */
     public static final List<String> PAYLOAD_TABLES = List.of("notification_payload", "delivery_content");
+    /** The partitioned provider receipts (V43, by received_at; herald.retention.receipts). */
+    public static final String RECEIPTS = "delivery_receipt";
+    /** The receipts a month's drop carries to the default partition: those a suppression names as its cause. */
+    private static final String RECEIPTS_KEPT = "id IN (SELECT receipt_id FROM suppression WHERE receipt_id IS NOT NULL)";
 
     private static final Logger log = LoggerFactory.getLogger(MonthlyPartitions.class);
     private static final DateTimeFormatter SUFFIX = DateTimeFormatter.ofPattern("'_p'yyyy_MM");
@@ -46,7 +51,7 @@ public class MonthlyPartitions {
     /** Creates the partitions from this month to herald.retention.months-ahead months ahead that are missing; returns how many. */
     public int createAhead() {
         int created = 0;
-        for (String table : java.util.stream.Stream.concat(TABLES.stream(), PAYLOAD_TABLES.stream()).toList()) {
+        for (String table : java.util.stream.Stream.of(TABLES, PAYLOAD_TABLES, List.of(RECEIPTS)).flatMap(List::stream).toList()) {
             try {
                 created += transaction.execute(status -> {
                     lockTimeout();
@@ -61,40 +66,70 @@ public class MonthlyPartitions {
     }
 
     /**
-     * Drops the monthly partitions that end at or before the cutoff; returns the names dropped. Two instances at once: a
-     * transaction-scoped advisory lock per partition lets one drop it; the other skips it (not counted, no warning).
+     * Drops the monthly partitions of the ledger tables (attempts, refused requests) that end at or before the cutoff;
+     * returns the names dropped.
      */
     public List<String> dropBefore(Instant cutoff) {
         List<String> dropped = new ArrayList<>();
         for (String table : TABLES) {
-            for (String partition : partitions(table)) {
-                YearMonth month = monthOf(table, partition);
-                // A month ends at the start of the next: it is past retention once that start is at or before the cutoff.
-                if (month != null && !month.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC).isAfter(cutoff)) {
-                    try {
-                        boolean mine = transaction.execute(status -> {
-                            lockTimeout();
-                            // One instance drops a partition: another one at the same moment finds the lock taken and
-                            // leaves it, instead of queueing behind the drop and failing on a table that is gone. The
-                            // winner checks it is still there (an instance that finished just before dropped it).
-                            if (!jdbc.queryForObject("SELECT pg_try_advisory_xact_lock(hashtext('herald.ledger-month'), hashtext(?))",
-                                    Boolean.class, partition)
-                                    || !jdbc.queryForObject("SELECT to_regclass(?) IS NOT NULL", Boolean.class, partition)) {
-                                return false;
-                            }
-                            jdbc.execute("DROP TABLE " + partition);
-                            return true;
-                        });
-                        if (!mine) {
-                            log.info("Partition {} is being dropped, or was just dropped, by another instance", partition);
-                            continue;
-                        }
-                        dropped.add(partition);
-                        log.info("Retention dropped partition {} (older than {})", partition, cutoff);
-                    } catch (RuntimeException e) {
-                        log.warn("Could not drop partition {} now (tried again at the next run): {}", partition, e.getMessage());
+            dropped.addAll(dropMonthsBefore(table, cutoff, null));
+        }
+        return dropped;
+    }
+
+    /**
+     * Drops the monthly partitions of provider receipts that end at or before the cutoff; returns the names dropped. The
+     * receipts a suppression names are carried to the default partition in the same transaction (deleted there once no
+     * suppression names them).
+     */
+    public List<String> dropReceiptsBefore(Instant cutoff) {
+        return dropMonthsBefore(RECEIPTS, cutoff, RECEIPTS_KEPT);
+    }
+
+    /**
+     * Drops the table's monthly partitions that end at or before the cutoff; returns the names dropped. {@code kept}: which
+     * of the month's rows outlive it (a condition on the partition's rows; null: none), copied to the default partition
+     * in the dropping transaction. Two instances at once: a transaction-scoped advisory lock per partition lets one drop
+     * it; the other skips it (not counted, no warning).
+     */
+    private List<String> dropMonthsBefore(String table, Instant cutoff, String kept) {
+        List<String> dropped = new ArrayList<>();
+        for (String partition : partitions(table)) {
+            YearMonth month = monthOf(table, partition);
+            // A month ends at the start of the next: it is past retention once that start is at or before the cutoff.
+            if (month == null || startOf(month.plusMonths(1)).isAfter(cutoff)) {
+                continue;
+            }
+            try {
+                Integer carried = transaction.execute(status -> {
+                    lockTimeout();
+                    // One instance drops a partition: another one at the same moment finds the lock taken and leaves it,
+                    // instead of queueing behind the drop and failing on a table that is gone. The winner checks it is
+                    // still there (an instance that finished just before dropped it).
+                    if (!jdbc.queryForObject("SELECT pg_try_advisory_xact_lock(hashtext('herald.ledger-month'), hashtext(?))",
+                            Boolean.class, partition)
+                            || !jdbc.queryForObject("SELECT to_regclass(?) IS NOT NULL", Boolean.class, partition)) {
+                        return null;
                     }
+                    if (kept == null) {
+                        jdbc.execute("DROP TABLE " + partition);
+                        return 0;
+                    }
+                    // The rows that outlive the month, read before the drop and written back after it: the month no
+                    // longer has a partition, so they land in the default one.
+                    jdbc.execute("CREATE TEMPORARY TABLE herald_month_kept ON COMMIT DROP AS SELECT * FROM " + partition + " WHERE " + kept);
+                    jdbc.execute("DROP TABLE " + partition);
+                    return jdbc.update("INSERT INTO " + table + " SELECT * FROM herald_month_kept");
+                });
+                if (carried == null) {
+                    log.info("Partition {} is being dropped, or was just dropped, by another instance", partition);
+                    continue;
                 }
+                dropped.add(partition);
+                log.info("Retention dropped partition {} (older than {}){}", partition, cutoff,
+                        carried > 0 ? ", " + carried + " row(s) kept in the default partition" : "");
+            } catch (RuntimeException e) {
+                log.warn("Could not drop partition {} now (tried again at the next run): {}", partition, e.getMessage());
             }
         }
         return dropped;

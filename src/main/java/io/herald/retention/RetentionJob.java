@@ -175,11 +175,16 @@ public class RetentionJob {
         note(run, "monthly partitions dropped", partitions.dropBefore(cutoff.toInstant()).size());
     }
 
-    /** Provider receipts past herald.retention.receipts (one a suppression points to stays). */
+    /**
+     * Provider receipts past herald.retention.receipts (one a suppression points to stays): a month goes as a whole partition
+     * once the month's end is past the period, those a suppression names moving to the default partition; receipts in the
+     * default partition go in batches.
+     */
     public void deleteReceipts(Exchange run) {
         Timestamp cutoff = cutoff(settings.receipts());
+        note(run, "months of receipts dropped", partitions.dropReceiptsBefore(cutoff.toInstant()).size());
         note(run, "receipts deleted", batches(run, () -> jdbc.update("""
-                DELETE FROM delivery_receipt WHERE id IN (SELECT r.id FROM delivery_receipt r WHERE r.received_at < ?
+                DELETE FROM delivery_receipt_default WHERE id IN (SELECT r.id FROM delivery_receipt_default r WHERE r.received_at < ?
                   AND NOT EXISTS (SELECT 1 FROM suppression s WHERE s.receipt_id = r.id) ORDER BY r.received_at LIMIT ? FOR UPDATE SKIP LOCKED)""",
                 cutoff, settings.batchSize())));
     }

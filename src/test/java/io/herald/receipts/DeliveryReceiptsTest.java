@@ -37,6 +37,8 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
 
     @Autowired
     DeliveryLedger ledger;
+    @Autowired
+    DeliveryReceipts receipts;
     private static final String SMS_TOKEN = "local-demo-sms-token";
     /** The private half of the DEMO verification key in config/application-local.yaml (herald.email-events.verification-key). Test code only. */
     private static final String DEMO_PRIVATE_KEY = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgzZA3G1HE9+rptSmeBrWQWaNpRsDrCRMougfbyoaJgoGhRANCAARNo4oDp9x7+mtjPBVYLOuOYzJy8rkNs+kQ0wee2O9tXxE6sNyXrhW6sR19tvWv6+CEFVQH65yvY6CLrvxiS5/g";
@@ -184,6 +186,14 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
         assertThat(replay.statusCode()).isEqualTo(200);
         assertThat(JSON.readTree(replay.body()).get("DUPLICATE").asInt()).isEqualTo(2);
         assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE provider_message_id = ?", Integer.class, messageId)).isEqualTo(2);
+        // And a retry in another month: the receipts are partitioned by month (V43), and the retry still finds the events
+        // kept (here moved 40 days back, out of this month's partition).
+        jdbc.update("UPDATE delivery_receipt SET received_at = received_at - interval '40 days' WHERE provider_message_id = ?", messageId);
+        assertThat(jdbc.queryForList("SELECT DISTINCT CAST(tableoid AS regclass)::text FROM delivery_receipt WHERE provider_message_id = ?",
+                String.class, messageId)).doesNotContain(io.herald.retention.MonthlyPartitions.nameOf("delivery_receipt",
+                java.time.YearMonth.now(java.time.ZoneOffset.UTC)));
+        assertThat(JSON.readTree(postEmailEvents(events, DEMO_PRIVATE_KEY).body()).get("DUPLICATE").asInt()).isEqualTo(2);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE provider_message_id = ?", Integer.class, messageId)).isEqualTo(2);
 
         // A spam report after delivery: COMPLAINED, and the address is suppressed.
         String spam = "[{\"email\": \"" + sent.email() + "\", \"timestamp\": 1763720900, \"smtp-id\": \"" + messageId + "\","
@@ -193,6 +203,34 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
                 .containsEntry("reason", "the customer reported the email as spam; no more email is sent to this address");
         assertThat(jdbc.queryForList("SELECT reason FROM suppression WHERE lifted_at IS NULL AND address_masked = ?",
                 io.herald.logging.Masking.email(sent.email()))).containsExactly(Map.of("reason", "the customer reported an email as spam"));
+    }
+
+    @Test
+    void aProviderRetryRacingTheOriginalIsKeptOnce() throws Exception {
+        // Two copies of each event recorded at the same moment (a provider retrying before the first answer came back):
+        // with no unique index across the months, the event's advisory lock makes the second wait and find the first.
+        String run = newTicketId();
+        java.util.concurrent.ExecutorService two = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 30; i++) {
+                DeliveryReceipts.Receipt copy = new DeliveryReceipts.Receipt("email", "<race-" + run + "@herald>", "race-" + run + "-" + i,
+                        "delivered", null, "DELIVERED", "the customer's mail server accepted the email (250 OK)", null, null);
+                java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
+                java.util.concurrent.Callable<String> record = () -> {
+                    together.await();
+                    return receipts.record(copy);
+                };
+                java.util.List<String> outcomes = new java.util.ArrayList<>();
+                for (java.util.concurrent.Future<String> outcome : two.invokeAll(java.util.List.of(record, record))) {
+                    outcomes.add(outcome.get());
+                }
+                assertThat(outcomes).as("event %d", i).containsExactlyInAnyOrder("UNMATCHED", "DUPLICATE");
+            }
+        } finally {
+            two.shutdownNow();
+        }
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE provider_message_id = ?", Integer.class,
+                "<race-" + run + "@herald>")).isEqualTo(30);
     }
 
     @Test
