@@ -17,9 +17,9 @@ import org.springframework.validation.annotation.Validated;
  * @param payloads         raw source events, canonical notifications' data, rendered subjects and bodies (notifications, quarantined
  *                         events, dead letters) are removed this long after they arrived; the rows (state, reason, counts) stay.
  *                         A notification with a delivery still in progress keeps its payload until that delivery settles
- * @param ledger           notifications, deliveries, attempts, resends, inbox messages, quarantined events, dead letters, refused
- *                         requests and the dedup keys are deleted this long after they arrived (attempts and refused requests by
- *                         whole months); the audit trail and erasure records stay
+ * @param ledger           notifications, deliveries, attempts, resends, inbox messages, quarantined events, dead letters and refused
+ *                         requests are deleted this long after they arrived (attempts and refused requests by whole months); the
+ *                         audit trail and erasure records stay
  * @param rejectedExcerpts the excerpt of a refused webhook request's body is cleared this long after it arrived
  * @param receipts         provider delivery receipts go with their month once the whole month is older than this (a receipt a suppression points to stays)
  * @param batchSize        rows one statement removes at most; each batch is its own short transaction

@@ -147,10 +147,6 @@ public class RetentionJob {
             deliveries.forget(ids);
             return jdbc.update("DELETE FROM notification WHERE id = ANY(CAST(? AS BIGINT[]))", array);
         })));
-        note(run, "dedup keys deleted", batches(run, () -> jdbc.update("""
-                DELETE FROM camel_messageprocessed WHERE (processorName, messageId) IN (
-                  SELECT processorName, messageId FROM camel_messageprocessed WHERE createdAt < ? ORDER BY createdAt LIMIT ?)""",
-                cutoff, settings.batchSize())));
         note(run, "quarantined and ignored events deleted", batches(run, () -> jdbc.update("""
                 DELETE FROM unrouted_event WHERE id IN (SELECT id FROM unrouted_event WHERE created_at < ?
                                                         ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED)""", cutoff, settings.batchSize())));
