@@ -166,8 +166,8 @@ class CrmSourceTest extends HeraldIntegrationTest {
         String original = Files.readString(mapping);
         try {
             // The integration engineer decides orders without a currency are in euros, and reloads the CRM routes.
-            String fixed = original.replace("herald.required(wrapped, ['payload', 'currency'], what + ' has no currency')",
-                    "(local c = herald.get(payload, ['currency']); if c == null then 'EUR' else c)");
+            String fixed = original.replace("herald.required(c.wrapped, ['payload', 'currency'], c.what + ' has no currency')",
+                    "(local given = herald.get(c.payload, ['currency']); if given == null then 'EUR' else given)");
             assertThat(fixed).isNotEqualTo(original);
             reloadCrmRoutesWith(mapping, fixed);
 
