@@ -178,7 +178,8 @@ class IndexesTest {
         RetentionSettings settings = new RetentionSettings(true, Duration.ofDays(30), Duration.ofDays(400), Duration.ofDays(7),
                 Duration.ofDays(400), 1000, 3_600_000, Duration.ofMinutes(5), 3, 2000);
         MonthlyPartitions partitions = new MonthlyPartitions(jdbc, transaction, settings);
-        RetentionJob job = new RetentionJob(jdbc, transaction, new DeliveryLedger(jdbc, transaction, List.of()), partitions, settings);
+        RetentionJob job = new RetentionJob(jdbc, transaction, new DeliveryLedger(jdbc, transaction, List.of()), partitions,
+                new io.herald.retention.LedgerMonthRows(jdbc), settings);
         // Payloads in months that ended before the cutoff (now - 30 days) are dropped with their partitions; the rest stay.
         String droppable = "received_at < CAST(date_trunc('month', (now() - interval '30 days') AT TIME ZONE 'UTC') AS TIMESTAMP) AT TIME ZONE 'UTC'";
         int toRemove = jdbc.queryForObject("SELECT count(*) FROM notification_payload WHERE " + droppable, Integer.class);
