@@ -61,11 +61,11 @@ public class RetentionJob {
 
     public RetentionJob(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger deliveries, MonthlyPartitions partitions,
                         LedgerMonthRows ledgerMonth, RetentionSettings settings) {
-        this.ledgerMonth = ledgerMonth;
         this.jdbc = jdbc;
         this.transaction = transaction;
         this.deliveries = deliveries;
         this.partitions = partitions;
+        this.ledgerMonth = ledgerMonth;
         this.settings = settings;
     }
 
