@@ -323,11 +323,15 @@ abstract class BenchmarkHerald {
         jdbc.queryForList("SELECT pg_stat_statements_reset()");
     }
 
-    /** The statements PostgreSQL ran most often since {@link #resetStatements}: calls per notification and the statement's start. */
+    /**
+     * The statements PostgreSQL spent most time executing since {@link #resetStatements}: per notification, the calls and the
+     * execution time (µs, pg_stat_statements' total_exec_time), and the statement's start.
+     */
     List<String> statementsPerNotification(long notifications, int top) {
-        return jdbc.query("SELECT s.calls, regexp_replace(s.query, '\\s+', ' ', 'g') AS query FROM pg_stat_statements s"
-                        + " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database() ORDER BY s.calls DESC LIMIT ?",
-                (row, n) -> String.format("%7.2f  %s", row.getLong("calls") / (double) notifications,
+        return jdbc.query("SELECT s.calls, s.total_exec_time, regexp_replace(s.query, '\\s+', ' ', 'g') AS query FROM pg_stat_statements s"
+                        + " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database() ORDER BY s.total_exec_time DESC LIMIT ?",
+                (row, n) -> String.format("%7.2f %7.0f µs  %s", row.getLong("calls") / (double) notifications,
+                        row.getDouble("total_exec_time") * 1000 / notifications,
                         row.getString("query").length() > 110 ? row.getString("query").substring(0, 110) + "..." : row.getString("query")),
                 top);
     }
