@@ -221,83 +221,6 @@ class RetentionTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE id = ?", Integer.class, recent)).isOne();
     }
 
-    @Test
-    void ledgerMonthsPastTheirPeriodAreDroppedWholeWithWhatRefersToThemUnlessOneIsInProgress() {
-        String run = newTicketId();
-        // Two months past herald.retention.ledger (400 days), with their partitions as the retention job made them then: of
-        // 500 days ago, all settled; of 440 days ago, one notification's delivery still parked.
-        YearMonth gone = YearMonth.from(LocalDate.now(ZoneOffset.UTC).minusDays(500));
-        YearMonth held = YearMonth.from(LocalDate.now(ZoneOffset.UTC).minusDays(440));
-        for (YearMonth month : java.util.List.of(gone, held)) {
-            for (String table : MonthlyPartitions.LEDGER_TABLES) {
-                jdbc.execute("CREATE TABLE IF NOT EXISTS " + MonthlyPartitions.nameOf(table, month) + " PARTITION OF " + table
-                        + " FOR VALUES FROM (" + monthId(month) + ") TO (" + monthId(month.plusMonths(1)) + ")");
-            }
-        }
-        long settled = notification("ledger-gone-" + run, "500 days", "SENT", idIn(gone));
-        long email = jdbc.queryForObject("SELECT id FROM delivery WHERE notification_id = ?", Long.class, settled);
-        long inapp = jdbc.queryForObject("""
-                INSERT INTO delivery (notification_id, channel, state, recipient_masked, created_at, updated_at)
-                VALUES (?, 'inapp', 'SENT', 'cus_RkT4aB7cD9eF1g', now() - interval '500 days', now() - interval '500 days') RETURNING id""",
-                Long.class, settled);
-        jdbc.update("""
-                INSERT INTO inbox_message (delivery_id, customer_id, type, title, body, created_at)
-                VALUES (?, 'cus_RkT4aB7cD9eF1g', 'billing.payment_failed', 'Payment failed', 'Please update your card', now() - interval '500 days')""",
-                inapp);
-        jdbc.update("INSERT INTO approval (notification_id, state, rule, expires_at) VALUES (?, 'APPROVED', 'always', now() - interval '499 days')",
-                settled);
-        jdbc.update("INSERT INTO delivery_resend (delivery_id, requested_by, comment, outcome) VALUES (?, 'operator', 'customer asked', 'SENT')",
-                email);
-        long receiptGone = receipt("ledger-gone-" + run, "1 day");
-        long receiptNamed = receipt("ledger-named-" + run, "1 day");
-        jdbc.update("UPDATE delivery_receipt SET delivery_id = ? WHERE id IN (?, ?)", email, receiptGone, receiptNamed);
-        suppression(receiptNamed, run + "c");
-        long settledToo = notification("ledger-held-" + run, "440 days", "SENT", idIn(held));
-        long inProgress = notification("ledger-parked-" + run, "440 days", "PARKED", idIn(held));
-        assertThat(jdbc.queryForObject("SELECT tableoid::regclass::text FROM notification WHERE id = ?", String.class, settled))
-                .isEqualTo(MonthlyPartitions.nameOf("notification", gone));
-        assertThat(jdbc.queryForObject("SELECT count(*) FROM " + MonthlyPartitions.nameOf("delivery", gone), Integer.class)).isEqualTo(2);
-        try {
-            camel.sendBody("direct:retention", null);
-
-            // The month of 500 days ago: both partitions dropped whole, and what referred to its rows deleted before them;
-            // the receipt a suppression names stays, without its delivery.
-            for (String table : MonthlyPartitions.LEDGER_TABLES) {
-                assertThat(partitionsOf(table)).doesNotContain(MonthlyPartitions.nameOf(table, gone))
-                        .contains(MonthlyPartitions.nameOf(table, held), MonthlyPartitions.nameOf(table, YearMonth.now(ZoneOffset.UTC).plusMonths(3)));
-            }
-            assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE id = ?", Integer.class, settled)).isZero();
-            assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery WHERE id IN (?, ?)", Integer.class, email, inapp)).isZero();
-            assertThat(jdbc.queryForObject("SELECT count(*) FROM inbox_message WHERE delivery_id = ?", Integer.class, inapp)).isZero();
-            assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_resend WHERE delivery_id = ?", Integer.class, email)).isZero();
-            assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_content WHERE delivery_id = ?", Integer.class, email)).isZero();
-            assertThat(jdbc.queryForObject("SELECT count(*) FROM approval WHERE notification_id = ?", Integer.class, settled)).isZero();
-            assertThat(jdbc.queryForObject("SELECT count(*) FROM notification_payload WHERE notification_id = ?", Integer.class, settled)).isZero();
-            assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE id = ?", Integer.class, receiptGone)).isZero();
-            assertThat(jdbc.queryForMap("SELECT r.delivery_id, r.status FROM suppression s JOIN delivery_receipt r ON r.id = s.receipt_id"
-                    + " WHERE s.receipt_id = ?", receiptNamed)).containsEntry("delivery_id", null).containsEntry("status", "undelivered");
-            // The month of 440 days ago stays while one of its deliveries is parked: that one is kept, its settled neighbour
-            // goes row by row as before.
-            assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE id = ?", Integer.class, settledToo)).isZero();
-            assertThat(jdbc.queryForObject("SELECT d.state FROM delivery d WHERE d.notification_id = ?", String.class, inProgress))
-                    .isEqualTo("PARKED");
-        } finally {
-            // Settled afterwards, so the shared Herald's later tests (Quiescence) see nothing in flight.
-            jdbc.update("UPDATE delivery SET state = 'SENT', next_attempt_at = NULL WHERE notification_id = ?", inProgress);
-        }
-    }
-
-    /** The first notification id of a month (V45: months since 2000-01 in the bits above 40). */
-    private long monthId(YearMonth month) {
-        return jdbc.queryForObject("SELECT herald_month_id(CAST(? AS DATE))", Long.class, month.atDay(1).toString());
-    }
-
-    /** A new notification id of that month, as admission gave them then. */
-    private long idIn(YearMonth month) {
-        return jdbc.queryForObject("SELECT herald_month_id(CAST(? AS DATE)) | (nextval('notification_id_seq') & 1099511627775)", Long.class,
-                month.atDay(1).toString());
-    }
-
     /** A provider receipt (an SMS status callback that matched nothing) received that long ago. */
     private long receipt(String name, String age) {
         return jdbc.queryForObject("""
@@ -339,18 +262,12 @@ class RetentionTest extends HeraldIntegrationTest {
      * rows, the raw event and canonical data (notification_payload) and the rendered message (delivery_content).
      */
     private long notification(String key, String age, String state) {
-        return notification(key, age, state, null);
-    }
-
-    /** The same with the id it had then (null: one of this month). */
-    private long notification(String key, String age, String state, Long given) {
         long id = jdbc.queryForObject("""
-                INSERT INTO notification (id, idempotency_key, source, source_event_id, type, customer_id, state, canonical,
+                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical,
                                           received_at, occurred_at, updated_at)
-                VALUES (coalesce(CAST(? AS BIGINT), herald_notification_id()), ?, 'billing', ?, 'billing.payment_failed', 'cus_RkT4aB7cD9eF1g',
-                        'ROUTED', CAST(? AS JSONB), now() - CAST(? AS INTERVAL), now() - CAST(? AS INTERVAL), now() - CAST(? AS INTERVAL))
-                RETURNING id""", Long.class,
-                given, key, "evt_" + key, "{\"idempotencyKey\": \"" + key + "\", \"data\": {}}", age, age, age);
+                VALUES (?, 'billing', ?, 'billing.payment_failed', 'cus_RkT4aB7cD9eF1g', 'ROUTED', CAST(? AS JSONB),
+                        now() - CAST(? AS INTERVAL), now() - CAST(? AS INTERVAL), now() - CAST(? AS INTERVAL)) RETURNING id""", Long.class,
+                key, "evt_" + key, "{\"idempotencyKey\": \"" + key + "\", \"data\": {}}", age, age, age);
         jdbc.update("""
                 INSERT INTO notification_payload (notification_id, received_at, raw_payload, data)
                 SELECT id, received_at, '{"id": "evt", "customer_email": "jenny.rosen@example.com"}', '{"customerName": "jenny rosen"}'

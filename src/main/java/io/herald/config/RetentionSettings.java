@@ -25,7 +25,7 @@ import org.springframework.validation.annotation.Validated;
  * @param batchSize        rows one statement removes at most; each batch is its own short transaction
  * @param intervalMs       how often the job runs
  * @param runLimit         one run stops starting new batches after this long (the next run goes on)
- * @param monthsAhead      monthly partitions created ahead of time (notifications and deliveries, payloads, attempts, receipts, refused requests)
+ * @param monthsAhead      monthly partitions created ahead of time for attempts and refused requests
  * @param lockTimeoutMs    creating or dropping a partition waits at most this long for its lock, then waits for the next run
  */
 @Validated

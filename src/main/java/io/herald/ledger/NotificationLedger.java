@@ -13,14 +13,11 @@ import java.util.Set;
 import io.herald.notification.CanonicalNotification;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * The notification rows of the ledger. Admission is the first dedup guard: a notification is kept once per idempotency
- * key, so a repeated source event finds its row and is counted as suppressed. A row that was admitted but never forwarded
- * (crash in between) is forwarded again rather than lost. The table is partitioned by month (V45), so no unique index can
- * hold the key: each admission takes a transaction-scoped advisory lock per key first (a copy racing it waits, then its
- * own statement sees it kept) and inserts only if no month holds the key.
+ * The notification rows of the ledger. Admission is the first dedup guard: the idempotency key
+ * is unique, so a repeated source event finds its row and is counted as suppressed. A row that
+ * was admitted but never forwarded (crash in between) is forwarded again rather than lost.
  */
 @Component
 public class NotificationLedger {
@@ -33,31 +30,10 @@ public class NotificationLedger {
      */
     private static final String INSERT_PAYLOAD = "INSERT INTO notification_payload (notification_id, received_at, raw_payload, data)\n";
 
-    /**
-     * Serialises the admissions of these keys (a text array) until the transaction ends, taken in one order (by hash) so
-     * two batches sharing keys never wait for each other in a cycle.
-     */
-    private static final String LOCK_KEYS = """
-            SELECT count(pg_advisory_xact_lock(hashtext('herald.notification-key'), h))
-            FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest(CAST(? AS VARCHAR[])) k ORDER BY h) keys""";
-
-    /** Kept only if no month holds the key yet (parameter: the key); run after {@link #LOCK_KEYS}. */
-    private static final String NOT_KEPT_YET = "WHERE NOT EXISTS (SELECT 1 FROM notification n WHERE n.idempotency_key = CAST(? AS VARCHAR))";
-
     private final JdbcTemplate jdbc;
-    private final TransactionTemplate transaction;
 
-    public NotificationLedger(JdbcTemplate jdbc, TransactionTemplate transaction) {
+    public NotificationLedger(JdbcTemplate jdbc) {
         this.jdbc = jdbc;
-        this.transaction = transaction;
-    }
-
-    private void lockKeys(java.util.Collection<String> keys) {
-        jdbc.query(con -> {
-            PreparedStatement statement = con.prepareStatement(LOCK_KEYS);
-            statement.setArray(1, con.createArrayOf("varchar", keys.toArray()));
-            return statement;
-        }, row -> null);
     }
 
     /**
@@ -67,24 +43,19 @@ public class NotificationLedger {
      * payload is kept as received, NUL as a visible escape ({@link StoredText#kept}).
      */
     public Admission admit(CanonicalNotification n, String canonicalJson, String rawPayload, Instant windowDeadline) {
-        return transaction.execute(status -> admitLocked(n, canonicalJson, rawPayload, windowDeadline));
-    }
-
-    private Admission admitLocked(CanonicalNotification n, String canonicalJson, String rawPayload, Instant windowDeadline) {
-        lockKeys(List.of(n.idempotencyKey()));
         List<Long> inserted = jdbc.queryForList("""
                 WITH inserted AS (
                   INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at,
                                             window_deadline, traceparent)
-                  SELECT ?, ?, ?, ?, ?, 'RECEIVED', jsonb_set(CAST(? AS JSONB), '{data}', '{}'), ?, ?, ?\s""" + NOT_KEPT_YET + """
-                  RETURNING id, received_at),
+                  VALUES (?, ?, ?, ?, ?, 'RECEIVED', jsonb_set(CAST(? AS JSONB), '{data}', '{}'), ?, ?, ?)
+                  ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, received_at),
                      payload AS (""" + INSERT_PAYLOAD + """
                                  SELECT id, received_at, ?, CAST(? AS JSONB) -> 'data' FROM inserted)
                 SELECT id FROM inserted""", Long.class,
                 n.idempotencyKey(), n.source(), n.sourceEventId(), n.type(), n.customerId(), canonicalJson,
                 Timestamp.from(n.occurredAt()), Timestamp.from(windowDeadline),
                 io.herald.tracing.TraceParent.current(),   // tracing (issue 15): the senders continue this trace
-                n.idempotencyKey(), StoredText.kept(rawPayload), canonicalJson);
+                StoredText.kept(rawPayload), canonicalJson);
         if (!inserted.isEmpty()) {
             return Admission.NEW;
         }
@@ -112,9 +83,8 @@ public class NotificationLedger {
                                              window_deadline, traceparent)
                    SELECT idempotency_key, source, source_event_id, type, customer_id, 'RECEIVED',
                           jsonb_set(CAST(canonical AS JSONB), '{data}', '{}'), occurred_at, window_deadline, traceparent
-                   FROM incoming i WHERE NOT EXISTS (SELECT 1 FROM notification k WHERE k.idempotency_key = i.idempotency_key)
-                   ORDER BY n
-                   RETURNING id, received_at, idempotency_key),
+                   FROM incoming ORDER BY n
+                   ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, received_at, idempotency_key),
                  payload AS (""" + INSERT_PAYLOAD + """
                    SELECT inserted.id, inserted.received_at, incoming.raw_payload, CAST(incoming.canonical AS JSONB) -> 'data'
                    FROM inserted JOIN incoming USING (idempotency_key)),
@@ -134,15 +104,10 @@ public class NotificationLedger {
      * consumer forwards it).
      */
     public List<Admission> admitAll(List<ToAdmit> batch) {
-        return transaction.execute(status -> admitAllLocked(batch));
-    }
-
-    private List<Admission> admitAllLocked(List<ToAdmit> batch) {
         Set<String> keys = new HashSet<>();
         List<ToAdmit> distinct = batch.stream().filter(admit -> keys.add(admit.notification().idempotencyKey())).toList();
         Map<String, String> outcome = new HashMap<>();
         if (!distinct.isEmpty()) {
-            lockKeys(keys);
             jdbc.query(con -> {
                 PreparedStatement statement = con.prepareStatement(ADMIT_ALL);
                 statement.setArray(1, con.createArrayOf("varchar", distinct.stream().map(a -> a.notification().idempotencyKey()).toArray()));
@@ -183,21 +148,17 @@ public class NotificationLedger {
      * history. Its idempotency key makes it once however often that is repeated. Returns its id, new or not.
      */
     public long admitDerived(CanonicalNotification n, String canonicalJson, String fromCanonical, Instant windowDeadline) {
-        return transaction.execute(status -> {
-            lockKeys(List.of(n.idempotencyKey()));
-            jdbc.update("""
-                    WITH inserted AS (
-                      INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at,
-                                                window_deadline)
-                      SELECT ?, ?, ?, ?, ?, 'ROUTED', jsonb_set(CAST(? AS JSONB), '{data}', '{}'), ?, ?\s""" + NOT_KEPT_YET + """
-                      RETURNING id, received_at)
-                    """ + INSERT_PAYLOAD + """
-                    SELECT id, received_at, ?, CAST(? AS JSONB) -> 'data' FROM inserted""",
-                    n.idempotencyKey(), n.source(), n.sourceEventId(), n.type(), n.customerId(), canonicalJson,
-                    Timestamp.from(n.occurredAt()), Timestamp.from(windowDeadline), n.idempotencyKey(), StoredText.kept(fromCanonical),
-                    canonicalJson);
-            return jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, n.idempotencyKey());
-        });
+        jdbc.update("""
+                WITH inserted AS (
+                  INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at,
+                                            window_deadline)
+                  VALUES (?, ?, ?, ?, ?, 'ROUTED', jsonb_set(CAST(? AS JSONB), '{data}', '{}'), ?, ?)
+                  ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, received_at)
+                """ + INSERT_PAYLOAD + """
+                SELECT id, received_at, ?, CAST(? AS JSONB) -> 'data' FROM inserted""",
+                n.idempotencyKey(), n.source(), n.sourceEventId(), n.type(), n.customerId(), canonicalJson,
+                Timestamp.from(n.occurredAt()), Timestamp.from(windowDeadline), StoredText.kept(fromCanonical), canonicalJson);
+        return jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, n.idempotencyKey());
     }
 
     /** The canonical form of a notification as dispatch stored it (what its deliveries render), or null. */

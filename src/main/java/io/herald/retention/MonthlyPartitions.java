@@ -18,9 +18,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * The tables partitioned by month, partitions named &lt;table&gt;_pYYYY_MM: the append-only ledger tables (V26: delivery_attempt
  * by attempted_at, inbound_rejection by received_at), dropped with herald.retention.ledger, the payload tables (V38:
  * notification_payload and delivery_content by the notification's received_at), dropped with herald.retention.payloads,
- * the provider receipts (V43: delivery_receipt by received_at), dropped with herald.retention.receipts, and the ledger's
- * notifications and deliveries (V45: by notification id, whose high bits are its month), dropped together with
- * herald.retention.ledger once none of the month's notifications is in progress.
+ * and the provider receipts (V43: delivery_receipt by received_at), dropped with herald.retention.receipts.
  * Creates the coming months ahead and drops whole months past retention. Each
  * create or drop is a transaction of its own that waits at most herald.retention.lock-timeout-ms for its lock: a busy
  * table makes it wait for the next run, never makes inserts queue behind it.
@@ -34,8 +32,6 @@ public class MonthlyPartitions {
     public static final List<String> PAYLOAD_TABLES = List.of("notification_payload", "delivery_content");
     /** The partitioned provider receipts (V43, by received_at; herald.retention.receipts). */
     public static final String RECEIPTS = "delivery_receipt";
-    /** The ledger's state tables, partitioned by notification id (V45; herald.retention.ledger), a month of both dropped together. */
-    public static final List<String> LEDGER_TABLES = List.of("notification", "delivery");
     /** The receipts a month's drop carries to the default partition: those a suppression names as its cause. */
     private static final String RECEIPTS_KEPT = "id IN (SELECT receipt_id FROM suppression WHERE receipt_id IS NOT NULL)";
 
@@ -66,113 +62,7 @@ public class MonthlyPartitions {
                 log.warn("Could not create the coming monthly partitions of {} (tried again at the next run): {}", table, e.getMessage());
             }
         }
-        return created + createLedgerMonthsAhead();
-    }
-
-    /**
-     * The coming months of notification and delivery, when one is missing (usually once a month). Creating a partition of
-     * a table others refer to also locks them; the engine's tables are locked first, in the engine's order, as a drop
-     * does ({@link #lockInTheEnginesOrder}), so a cycle can only end this transaction (tried again at the next run).
-     */
-    private int createLedgerMonthsAhead() {
-        YearMonth now = YearMonth.now(ZoneOffset.UTC);
-        boolean missing = false;
-        for (int ahead = 0; ahead <= settings.monthsAhead() && !missing; ahead++) {
-            for (String table : LEDGER_TABLES) {
-                missing |= !jdbc.queryForObject("SELECT to_regclass(?) IS NOT NULL", Boolean.class, nameOf(table, now.plusMonths(ahead)));
-            }
-        }
-        if (!missing) {
-            return 0;
-        }
-        try {
-            return transaction.execute(status -> {
-                lockTimeout();
-                jdbc.execute("LOCK TABLE notification, delivery IN SHARE ROW EXCLUSIVE MODE");
-                int created = 0;
-                for (String table : LEDGER_TABLES) {
-                    created += jdbc.queryForObject("SELECT herald_id_month_partitions(?, CAST(now() AS DATE), ?)", Integer.class,
-                            table, settings.monthsAhead());
-                }
-                return created;
-            });
-        } catch (RuntimeException e) {
-            log.warn("Could not create the coming monthly partitions of notification and delivery (tried again at the next run): {}",
-                    e.getMessage());
-            return 0;
-        }
-    }
-
-    /** What retention does to a month of the ledger before it is dropped: see {@link #dropLedgerMonthsBefore}. */
-    public interface LedgerMonth {
-        /** Whether one of the month's notifications is in progress or held (parameters: the month's partition names). */
-        boolean open(String notifications, String deliveries);
-
-        /** Deletes the rows that refer to the month's notifications and deliveries; returns how many. */
-        int clear(String notifications, String deliveries);
-    }
-
-    /**
-     * Drops the months of notifications and deliveries that end at or before the cutoff, both partitions of a month at once;
-     * returns the months dropped. A month with a notification in progress or held stays (its settled rows go in batches
-     * meanwhile, RetentionJob). One transaction per month: the rows that refer to the month's rows (approvals, scheduled
-     * sends, digests, inbox messages, resends, ticket notes, contents, receipts) are deleted first, holding only their row
-     * locks; then the engine's tables are locked in the engine's order, the month is checked again (an operator may have
-     * retried one of its deliveries meanwhile), and the two partitions are detached and dropped. Writers of notification and
-     * delivery wait behind that last step (milliseconds, monthly). Two instances at once: a transaction-scoped advisory lock
-     * per month lets one drop it; the other skips it (not counted, no warning).
-     */
-    public List<YearMonth> dropLedgerMonthsBefore(Instant cutoff, LedgerMonth ledger) {
-        List<YearMonth> dropped = new ArrayList<>();
-        for (String partition : partitions(LEDGER_TABLES.get(0))) {
-            YearMonth month = monthOf(LEDGER_TABLES.get(0), partition);
-            if (month == null || startOf(month.plusMonths(1)).isAfter(cutoff)) {
-                continue;
-            }
-            String notifications = nameOf("notification", month);
-            String deliveries = nameOf("delivery", month);
-            try {
-                String outcome = transaction.execute(status -> {
-                    lockTimeout();
-                    if (!jdbc.queryForObject("SELECT pg_try_advisory_xact_lock(hashtext('herald.ledger-month'), hashtext(?))",
-                            Boolean.class, partition)
-                            || !jdbc.queryForObject("SELECT to_regclass(?) IS NOT NULL", Boolean.class, notifications)) {
-                        return "elsewhere";
-                    }
-                    boolean withDeliveries = jdbc.queryForObject("SELECT to_regclass(?) IS NOT NULL", Boolean.class, deliveries);
-                    if (withDeliveries && ledger.open(notifications, deliveries)) {
-                        return "open";
-                    }
-                    if (withDeliveries) {
-                        ledger.clear(notifications, deliveries);
-                    }
-                    lockInTheEnginesOrder();
-                    if (withDeliveries && ledger.open(notifications, deliveries)) {
-                        status.setRollbackOnly();   // retried meanwhile: nothing of the month is deleted now
-                        return "open";
-                    }
-                    if (withDeliveries) {
-                        jdbc.execute("ALTER TABLE delivery DETACH PARTITION " + deliveries);
-                        jdbc.execute("DROP TABLE " + deliveries);
-                    }
-                    jdbc.execute("ALTER TABLE notification DETACH PARTITION " + notifications);
-                    jdbc.execute("DROP TABLE " + notifications);
-                    return "dropped";
-                });
-                switch (outcome) {
-                    case "dropped" -> {
-                        dropped.add(month);
-                        log.info("Retention dropped the notifications and deliveries of {} (older than {})", month, cutoff);
-                    }
-                    case "open" -> log.info("Retention keeps {} for now: one of its notifications is in progress or held", partition);
-                    default -> log.info("The ledger month {} is being dropped, or was just dropped, by another instance", month);
-                }
-            } catch (RuntimeException e) {
-                log.warn("Could not drop the notifications and deliveries of {} now (tried again at the next run): {}", month,
-                        e.getMessage());
-            }
-        }
-        return dropped;
+        return created;
     }
 
     /**

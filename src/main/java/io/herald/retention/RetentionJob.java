@@ -56,16 +56,14 @@ public class RetentionJob {
     private final TransactionTemplate transaction;
     private final DeliveryLedger deliveries;
     private final MonthlyPartitions partitions;
-    private final LedgerMonthRows ledgerMonth;
     private final RetentionSettings settings;
 
     public RetentionJob(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger deliveries, MonthlyPartitions partitions,
-                        LedgerMonthRows ledgerMonth, RetentionSettings settings) {
+                        RetentionSettings settings) {
         this.jdbc = jdbc;
         this.transaction = transaction;
         this.deliveries = deliveries;
         this.partitions = partitions;
-        this.ledgerMonth = ledgerMonth;
         this.settings = settings;
     }
 
@@ -132,7 +130,6 @@ public class RetentionJob {
      */
     public void deleteLedgerRows(Exchange run) {
         Timestamp cutoff = cutoff(settings.ledger());
-        note(run, "months of notifications and deliveries dropped", partitions.dropLedgerMonthsBefore(cutoff.toInstant(), ledgerMonth).size());
         note(run, "notifications deleted", batches(run, () -> transaction.execute(status -> {
             List<Long> ids = jdbc.queryForList("SELECT n.id FROM notification n WHERE n.received_at < ? AND " + SETTLED_NOTIFICATION
                     + " ORDER BY n.received_at LIMIT ? FOR UPDATE SKIP LOCKED", Long.class, cutoff, settings.batchSize());
@@ -143,8 +140,6 @@ public class RetentionJob {
             String ofThese = "delivery_id IN (SELECT id FROM delivery WHERE notification_id = ANY(CAST(? AS BIGINT[])))";
             jdbc.update("DELETE FROM inbox_message WHERE " + ofThese, array);
             jdbc.update("DELETE FROM delivery_resend WHERE " + ofThese, array);
-            jdbc.update("DELETE FROM ticket_note WHERE " + ofThese, array);
-            jdbc.update("DELETE FROM delivery_content WHERE " + ofThese, array);
             // A receipt a suppression points to stays (the suppression says why an address is not sent to), without its delivery.
             jdbc.update("DELETE FROM delivery_receipt r WHERE " + ofThese
                     + " AND NOT EXISTS (SELECT 1 FROM suppression s WHERE s.receipt_id = r.id)", array);

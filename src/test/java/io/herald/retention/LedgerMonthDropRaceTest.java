@@ -28,7 +28,7 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 
 /**
- * Two Herald instances dropping the same month of attempts, or of notifications and deliveries, at the same moment (issue 16, retention): both find the month
+ * Two Herald instances dropping the same month of attempts at the same moment (issue 16, retention): both find the month
  * past herald.retention.ledger, and a third session reads the month's partition so that the first drop waits inside its
  * transaction while the second arrives. Shown: the partition is dropped once (one of the two reports it, the other skips
  * it quietly) and no warning is logged. Before, the second queued behind the first's DROP TABLE and failed on a table that
@@ -39,8 +39,6 @@ class LedgerMonthDropRaceTest extends HeraldIntegrationTest {
 
     @Autowired
     MonthlyPartitions partitions;
-    @Autowired
-    LedgerMonthRows rows;
     @Autowired
     DataSource dataSource;
     @Autowired
@@ -83,48 +81,5 @@ class LedgerMonthDropRaceTest extends HeraldIntegrationTest {
             assertThat(jdbc.queryForObject("SELECT to_regclass(?) IS NULL", Boolean.class, partition)).isTrue();
             assertThat(output.getAll()).doesNotContain("Could not drop partition " + partition);
         }
-    }
-
-    @Test
-    void twoInstancesDroppingTheSameLedgerMonthDropItOnceWithoutAWarning(CapturedOutput output) throws Exception {
-        // A month of its own, long past (V45: notification and delivery partitioned by the month a notification id carries).
-        YearMonth month = YearMonth.of(2001 + ThreadLocalRandom.current().nextInt(18), 1 + ThreadLocalRandom.current().nextInt(12));
-        String notifications = MonthlyPartitions.nameOf("notification", month);
-        for (String table : MonthlyPartitions.LEDGER_TABLES) {
-            jdbc.execute("CREATE TABLE " + MonthlyPartitions.nameOf(table, month) + " PARTITION OF " + table + " FOR VALUES FROM ("
-                    + monthId(month) + ") TO (" + monthId(month.plusMonths(1)) + ")");
-        }
-        long id = monthId(month) + 1;
-        jdbc.update("""
-                INSERT INTO notification (id, idempotency_key, source, source_event_id, type, customer_id, state, canonical, received_at)
-                VALUES (?, ?, 'billing', 'evt_race', 'billing.invoice_paid', 'cus_1', 'ROUTED', '{"data": {}}', ?)""",
-                id, "race-" + month, Timestamp.from(month.atDay(10).atTime(12, 0).toInstant(ZoneOffset.UTC)));
-        jdbc.update("INSERT INTO delivery (notification_id, channel, state) VALUES (?, 'email', 'SENT')", id);
-        Instant cutoff = month.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC);
-        try (Connection reader = dataSource.getConnection()) {
-            reader.setAutoCommit(false);
-            reader.createStatement().execute("LOCK TABLE " + notifications + " IN ACCESS SHARE MODE");
-            CompletableFuture<List<YearMonth>> first = CompletableFuture.supplyAsync(() -> partitions.dropLedgerMonthsBefore(cutoff, rows));
-            CompletableFuture<List<YearMonth>> second = CompletableFuture.supplyAsync(() -> partitions.dropLedgerMonthsBefore(cutoff, rows));
-            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
-                int waiting = jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                        + " AND query = 'ALTER TABLE notification DETACH PARTITION " + notifications + "'", Integer.class);
-                long done = Stream.of(first, second).filter(CompletableFuture::isDone).count();
-                return waiting >= 1 && waiting + done == 2;
-            });
-            reader.commit();
-            List<YearMonth> a = first.get(30, TimeUnit.SECONDS);
-            List<YearMonth> b = second.get(30, TimeUnit.SECONDS);
-
-            assertThat(Stream.concat(a.stream(), b.stream()).filter(month::equals).toList()).containsExactly(month);
-            for (String table : MonthlyPartitions.LEDGER_TABLES) {
-                assertThat(jdbc.queryForObject("SELECT to_regclass(?) IS NULL", Boolean.class, MonthlyPartitions.nameOf(table, month))).isTrue();
-            }
-            assertThat(output.getAll()).doesNotContain("Could not drop the notifications and deliveries of " + month);
-        }
-    }
-
-    private long monthId(YearMonth month) {
-        return jdbc.queryForObject("SELECT herald_month_id(CAST(? AS DATE))", Long.class, month.atDay(1).toString());
     }
 }
