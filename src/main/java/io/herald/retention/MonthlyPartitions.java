@@ -239,10 +239,8 @@ public class MonthlyPartitions {
      * the drop has waited longest, so PostgreSQL's deadlock check (after deadlock_timeout) ends the drop, tried again at
      * the next run, not the engine's transaction. Each wait is bounded by herald.retention.lock-timeout-ms. Writers of
      * those tables wait behind the drop while it runs (a detach, the in-progress rows copied, a drop: milliseconds).
-     * Not covered (measured on PostgreSQL 14, 2026-12-03): DROP TABLE of a detached partition also takes ACCESS EXCLUSIVE
-     * on the table its foreign key refers to (notification, delivery), after the locks above, so a reader holding one of
-     * them and wanting the other can still close a cycle in which the reader is ended (seen once: the ops-digest poll,
-     * tried again at its next poll). See README, "Measured: the ledger partitioned by month".
+     * Seen once under a burst (2026-12-03) nonetheless: deadlocks whose victim was the ops-digest poll, cause not pinned
+     * down; see README, "Measured: the ledger partitioned by month".
      */
     private void lockInTheEnginesOrder() {
         jdbc.execute("LOCK TABLE notification, delivery IN SHARE ROW EXCLUSIVE MODE");
