@@ -37,8 +37,9 @@ import org.springframework.test.context.DynamicPropertySource;
  *
  * <p>Its own Herald (OwnHerald: database, topics, consumer group) whose outage poll runs every 200 ms and whose database
  * calls give up after 1 s, so "not announced again" is checked after several polls that provably ran (Polls) in about a
- * second rather than after a fixed wait of a few 2 s polls. It posts to an ops webhook path of its own: the shared test
- * Herald, when it runs in the same JVM, sees the same PostgreSQL outage and announces it on the usual path.
+ * second rather than after a fixed wait of a few 2 s polls. It posts to an ops webhook path of its own and sends SMS to
+ * an account path of its own, whose outage the shared test Herald in the same JVM never sees (it once parked that
+ * Herald's SMS too); the shared Herald does see the same PostgreSQL outage and announces it on the usual path.
  */
 @SpringBootTest(classes = HeraldApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @ActiveProfiles("local")
@@ -46,7 +47,8 @@ import org.springframework.test.context.DynamicPropertySource;
 class OutageAlertsTest {
 
     private static final EmbeddedInfrastructure infra = EmbeddedInfrastructure.start();
-    private static final String SMS_PATH = "/2010-04-01/Accounts/ACdemo/Messages.json";
+    /** An SMS account of its own: the outage must not reach the shared test Herald's SMS (same provider sandbox, same JVM). */
+    private static final String SMS_PATH = "/2010-04-01/Accounts/ACoutage/Messages.json";
     private static final String OPS_PATH = "/services/T0OUTAGE/B0OUTAGE/outage-alerts-test";
     private static final String DOWN = "SMS provider unreachable since ";
     private static final String BACK = "SMS provider back since ";
@@ -70,6 +72,7 @@ class OutageAlertsTest {
         registry.add("herald.alerts.poll-interval-ms", () -> "200");
         registry.add("herald.infrastructure.db-connect-timeout-ms", () -> "1000");
         registry.add("herald.ops-webhook.url", () -> infra.providers().baseUrl() + OPS_PATH);
+        registry.add("herald.sms.url", () -> infra.providers().baseUrl() + SMS_PATH);
     }
 
     @Test

@@ -66,10 +66,12 @@ public class ChannelDelivery {
     private final SendWindows sendWindows;
     private final Suppressions suppressions;
     private final LateMessages lateMessages;
+    private final OutcomeWrites outcomes;
 
     public ChannelDelivery(DeliveryLedger ledger, CustomerDirectory directory, NotificationCatalog catalog,
                            TemplateRenderer templates, ObjectMapper json, HeraldMetrics metrics, SendWindows sendWindows,
-                           Suppressions suppressions, LateMessages lateMessages) {
+                           Suppressions suppressions, LateMessages lateMessages, OutcomeWrites outcomes) {
+        this.outcomes = outcomes;
         this.lateMessages = lateMessages;
         this.ledger = ledger;
         this.directory = directory;
@@ -244,6 +246,10 @@ public class ChannelDelivery {
     }
 
     public void failed(Exchange exchange) {
+        outcomes.untilWritten("The failure of delivery " + exchange.getProperty(DELIVERY_ID), () -> failedNow(exchange));
+    }
+
+    private void failedNow(Exchange exchange) {
         Long deliveryId = exchange.getProperty(DELIVERY_ID, Long.class);
         String channel = exchange.getProperty(CHANNEL, "delivery", String.class);
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
@@ -274,6 +280,10 @@ public class ChannelDelivery {
      * reached the customer. UNCERTAIN, as after a crash: flagged for a person, never retried or parked.
      */
     public void uncertain(Exchange exchange) {
+        outcomes.untilWritten("The uncertain outcome of delivery " + exchange.getProperty(DELIVERY_ID), () -> uncertainNow(exchange));
+    }
+
+    private void uncertainNow(Exchange exchange) {
         String channel = exchange.getProperty(CHANNEL, "delivery", String.class);
         DeliveryLedger.Claim claim = exchange.getProperty(CLAIM, DeliveryLedger.Claim.class);
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);

@@ -89,10 +89,13 @@ public class ChannelSenders {
     private final ProviderPermits permits;
     /** A savepoint inside the claim's transaction: a suppression query that fails does not undo the claims. */
     private final TransactionTemplate savepoint;
+    private final OutcomeWrites outcomes;
 
     public ChannelSenders(DeliveryLedger ledger, CustomerDirectory directory, NotificationCatalog catalog,
                           ObjectMapper json, HeraldMetrics metrics, DeliverySettings settings, PerChannelSettings channels,
-                          Suppressions suppressions, DigestMessages digests, TransactionTemplate transaction, ProviderPermits permits) {
+                          Suppressions suppressions, DigestMessages digests, TransactionTemplate transaction, ProviderPermits permits,
+                          OutcomeWrites outcomes) {
+        this.outcomes = outcomes;
         this.permits = permits;
         this.transaction = transaction;
         this.savepoint = new TransactionTemplate(transaction.getTransactionManager());
@@ -250,10 +253,14 @@ public class ChannelSenders {
         }
     }
 
-    /** The delivery is finished, whatever its outcome: first-success moves on if needed, and the slot is freed. */
+    /**
+     * The delivery is finished, whatever its outcome: first-success moves on if needed (even through a database outage:
+     * OutcomeWrites), and the slot is freed.
+     */
     public void finished(Exchange exchange, String channel) {
         try {
-            afterAttempt(exchange);
+            outcomes.untilWritten("The next channel after delivery " + exchange.getProperty(ChannelDelivery.DELIVERY_ID),
+                    () -> afterAttempt(exchange));
         } finally {
             done(channel);
         }

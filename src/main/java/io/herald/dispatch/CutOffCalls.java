@@ -42,8 +42,10 @@ public class CutOffCalls {
     private final Map<String, Boolean> resends = new LinkedHashMap<>();
     private final DeliveryLedger ledger;
     private final HeraldMetrics metrics;
+    private final OutcomeWrites outcomes;
 
-    public CutOffCalls(Environment env, DeliveryLedger ledger, HeraldMetrics metrics) {
+    public CutOffCalls(Environment env, DeliveryLedger ledger, HeraldMetrics metrics, OutcomeWrites outcomes) {
+        this.outcomes = outcomes;
         this.ledger = ledger;
         this.metrics = metrics;
         for (String channel : List.of("sms", "push", "ops_webhook")) {
@@ -94,6 +96,11 @@ public class CutOffCalls {
      * crash, with the reason a person needs; never retried or parked.
      */
     public void uncertain(Exchange exchange) {
+        outcomes.untilWritten("The uncertain outcome of delivery " + exchange.getProperty(ChannelDelivery.DELIVERY_ID),
+                () -> uncertainNow(exchange));
+    }
+
+    private void uncertainNow(Exchange exchange) {
         String channel = exchange.getProperty(ChannelDelivery.CHANNEL, "delivery", String.class);
         DeliveryLedger.Claim claim = exchange.getProperty(ChannelDelivery.CLAIM, DeliveryLedger.Claim.class);
         ProviderAnswerLost lost = answerLost(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));

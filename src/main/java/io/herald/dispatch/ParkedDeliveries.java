@@ -50,9 +50,11 @@ public class ParkedDeliveries {
     private final DigestMessages digests;
     private final Duration breakerOpen;
     private final int batchSize;
+    private final OutcomeWrites outcomes;
 
     public ParkedDeliveries(DeliveryLedger ledger, NotificationCatalog catalog, JdbcTemplate jdbc, ObjectMapper json,
-                            DeliverySettings settings, HeraldMetrics metrics, DigestMessages digests) {
+                            DeliverySettings settings, HeraldMetrics metrics, DigestMessages digests, OutcomeWrites outcomes) {
+        this.outcomes = outcomes;
         this.digests = digests;
         // herald.delivery.park-delays, .breaker.open-seconds and .parked-batch-size, checked when bound (DeliverySettings)
         this.metrics = metrics;
@@ -67,9 +69,14 @@ public class ParkedDeliveries {
 
     /**
      * The route configuration's last step for transient trouble: park for later, or fail for good.
-     * Written with this attempt's claim: if the attempt was given up meanwhile, nothing changes.
+     * Written with this attempt's claim: if the attempt was given up meanwhile, nothing changes. Written even through a
+     * database outage (OutcomeWrites).
      */
     public void parkOrFail(Exchange exchange) {
+        outcomes.untilWritten("The park of delivery " + exchange.getProperty(ChannelDelivery.DELIVERY_ID), () -> parkOrFailNow(exchange));
+    }
+
+    private void parkOrFailNow(Exchange exchange) {
         DeliveryLedger.Claim claim = exchange.getProperty(ChannelDelivery.CLAIM, DeliveryLedger.Claim.class);
         CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
         String channel = exchange.getProperty(ChannelDelivery.CHANNEL, "delivery", String.class);

@@ -14,6 +14,7 @@ import org.springframework.dao.RecoverableDataAccessException;
 import org.springframework.dao.TransientDataAccessException;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.CannotCreateTransactionException;
+import org.springframework.transaction.TransactionSystemException;
 
 /**
  * Tells a fault of Herald's own infrastructure (PostgreSQL or Kafka unreachable, a connection
@@ -45,6 +46,12 @@ public class InfrastructureFaults {
         Map<Throwable, Boolean> seen = new IdentityHashMap<>();
         for (Throwable cause = failure; cause != null && seen.put(cause, true) == null; cause = cause.getCause()) {
             if (isDatabaseUnreachable(cause) || cause instanceof RetriableException) {
+                return true;
+            }
+            // A rollback that failed too (its connection already closed, a plain SQLException without a state) replaces the
+            // statement's own error, which Spring keeps aside: that one says what happened.
+            if (cause instanceof TransactionSystemException rollback && rollback.getApplicationException() != null
+                    && seen.put(rollback.getApplicationException(), true) == null && isInfrastructure(rollback.getApplicationException())) {
                 return true;
             }
         }

@@ -70,6 +70,12 @@ public class HeraldMetrics {
                 .tag("channel", String.valueOf(channel)).register(registry).increment();
     }
 
+    /** An outcome write from the channels' error handling met a database outage and is tried again (dispatch.OutcomeWrites). */
+    public void outcomeWriteRetried() {
+        Counter.builder("herald.outcome.write.retries").description("Delivery outcomes written again after the database could not be reached")
+                .register(registry).increment();
+    }
+
     /** A delivery missed its send window (herald_window_missed_total{type, channel}); counted once per delivery. */
     public void windowMissed(String type, String channel) {
         Counter.builder("herald.window.missed").description("Deliveries that missed their send window, per type and channel")

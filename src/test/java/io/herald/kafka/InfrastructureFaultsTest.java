@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.jdbc.CannotGetJdbcConnectionException;
 import org.springframework.jdbc.UncategorizedSQLException;
+import org.springframework.transaction.TransactionSystemException;
 
 /** What pauses a pipeline (the database or broker is down) and what is the data's fault (quarantined as before). */
 class InfrastructureFaultsTest {
@@ -32,6 +33,21 @@ class InfrastructureFaultsTest {
                 new SQLException("terminating connection due to administrator command", "57P01")))).isTrue();
         assertThat(InfrastructureFaults.isInfrastructure(new IllegalStateException("wrapped",
                 new SQLException("An I/O error occurred while sending to the backend", "08006", new EOFException())))).isTrue();
+    }
+
+    @Test
+    void aRollbackThatFailedOnAClosedConnectionIsJudgedByTheErrorItReplaced() {
+        // As a full test run saw: the intake transaction's statement lost its connection, the rollback found it closed
+        // (HikariCP's "Connection is closed" carries no SQLSTATE), and Spring threw the rollback's exception instead.
+        TransactionSystemException rollbackFailed = new TransactionSystemException("JDBC rollback failed", new SQLException("Connection is closed"));
+        rollbackFailed.initApplicationException(new UncategorizedSQLException("insert", "INSERT ...",
+                new SQLException("An I/O error occurred while sending to the backend", "08006", new EOFException())));
+        assertThat(InfrastructureFaults.isInfrastructure(rollbackFailed)).isTrue();
+
+        TransactionSystemException afterBadData = new TransactionSystemException("JDBC rollback failed", new SQLException("Connection is closed"));
+        afterBadData.initApplicationException(new DataIntegrityViolationException("value too long for type character varying(200)",
+                new SQLException("value too long for type character varying(200)", "22001")));
+        assertThat(InfrastructureFaults.isInfrastructure(afterBadData)).isFalse();
     }
 
     @Test
