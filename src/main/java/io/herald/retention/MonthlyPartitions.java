@@ -6,12 +6,15 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import io.herald.config.RetentionSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.dao.PessimisticLockingFailureException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.TransactionStatus;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -40,6 +43,8 @@ public class MonthlyPartitions {
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate transaction;
+    /** How long one try of a payload month's drop waits for its locks, well under PostgreSQL's deadlock_timeout (1 s). */
+    static final long LOCK_TRY_MS = 100;
     private final RetentionSettings settings;
 
     public MonthlyPartitions(JdbcTemplate jdbc, TransactionTemplate transaction, RetentionSettings settings) {
@@ -164,7 +169,7 @@ public class MonthlyPartitions {
                                     Boolean.class, nameOf(table, month)))) {
                         return null;
                     }
-                    lockInTheEnginesOrder();
+                    lockEverythingTheDropNeeds(status);
                     List<String> detached = new ArrayList<>();
                     for (String table : PAYLOAD_TABLES) {
                         String monthly = nameOf(table, month);
@@ -230,21 +235,37 @@ public class MonthlyPartitions {
     }
 
     /**
-     * Every lock a payload month's drop needs, taken before it starts, in the order the engine takes them (a notification
-     * or delivery row first, then its payload or rendered content). Detaching and dropping a partition also locks the
-     * table its foreign key refers to; taken last, as the statements themselves would, that lock made a cycle with an
-     * admission, a claim or a poll holding a row of notification or delivery and waiting for the payload table, and
-     * PostgreSQL aborted one of them ("deadlock detected", seen in RetentionTest). Taken first, a cycle can only close on
-     * the drop's last wait (for the payload tables, behind a reader that then wants to write a notification or delivery):
-     * the drop has waited longest, so PostgreSQL's deadlock check (after deadlock_timeout) ends the drop, tried again at
-     * the next run, not the engine's transaction. Each wait is bounded by herald.retention.lock-timeout-ms. Writers of
-     * those tables wait behind the drop while it runs (a detach, the in-progress rows copied, a drop: milliseconds).
-     * Seen once under a burst (2026-12-03) nonetheless: deadlocks whose victim was the ops-digest poll, cause not pinned
-     * down; see README, "Measured: the ledger partitioned by month".
+     * Every lock a payload month's drop needs, taken before it starts and all at once: ACCESS EXCLUSIVE on notification
+     * and delivery (dropping a partition whose foreign key refers to one of them takes that lock on it) and on the two
+     * payload tables. Taken one after the other, as the statements themselves would, a drop held one of them while it
+     * waited for the next, and an engine query that held the next and wanted the one held closed a cycle: under a burst
+     * (PayloadMonthsDroppedUnderBurstTest, 2026-12-03) PostgreSQL ended the ops-digest poll, dispatch and other pollers
+     * with "deadlock detected", up to 29 times while a year of months was dropped (each tried again, nothing lost). PostgreSQL
+     * looks for a cycle once, when a wait passes deadlock_timeout (1 s), and the one that looks is ended: the drop had
+     * looked before the cycle closed, the engine's query looked after. So the drop never waits long holding a lock: each
+     * try waits at most {@link #LOCK_TRY_MS} for all four, gives back what it got (a savepoint) and tries again, for up to
+     * herald.retention.lock-timeout-ms; a cycle an engine query joins is broken by the drop's own timeout before the
+     * query's deadlock check. Not had in time: the month waits for the next run. While the drop holds the locks (a detach,
+     * the in-progress rows copied, a drop: milliseconds) the engine's reads and writes of those tables wait behind it.
      */
-    private void lockInTheEnginesOrder() {
-        jdbc.execute("LOCK TABLE notification, delivery IN SHARE ROW EXCLUSIVE MODE");
-        jdbc.execute("LOCK TABLE " + String.join(", ", PAYLOAD_TABLES) + " IN ACCESS EXCLUSIVE MODE");
+    private void lockEverythingTheDropNeeds(TransactionStatus status) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.lockTimeoutMs());
+        while (true) {
+            Object savepoint = status.createSavepoint();
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            try {
+                jdbc.execute("SET LOCAL lock_timeout = " + Math.max(1, Math.min(LOCK_TRY_MS, left)));
+                jdbc.execute("LOCK TABLE notification, delivery, " + String.join(", ", PAYLOAD_TABLES) + " IN ACCESS EXCLUSIVE MODE");
+                status.releaseSavepoint(savepoint);
+                lockTimeout();
+                return;
+            } catch (PessimisticLockingFailureException busy) {
+                status.rollbackToSavepoint(savepoint);
+                if (left <= LOCK_TRY_MS) {
+                    throw busy;
+                }
+            }
+        }
     }
 
     private void lockTimeout() {
