@@ -128,6 +128,9 @@ class ConsoleRoughEdgesTest extends HeraldIntegrationTest {
         assertThat(browser.findElements(By.id("became"))).isEmpty();
         browser.findElement(By.cssSelector("form.redrive input[name=comment]")).sendKeys("customer created in the CRM");
         browser.findElement(By.cssSelector("form.redrive button")).click();
+        // The click returns before the redirected page has loaded: wait for its flash, whichever it is.
+        await().atMost(Duration.ofSeconds(10)).until(() -> !browser.findElements(By.cssSelector("#message, #error")).isEmpty());
+        assertThat(browser.findElements(By.id("error"))).as("the console's error flash").extracting(WebElement::getText).isEmpty();
         assertThat(browser.findElement(By.id("message")).getText()).startsWith("event " + quarantined + " re-driven");
         long became = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList("SELECT id FROM notification WHERE idempotency_key = ?",
                 Long.class, Samples.paymentFailedKey(quarantinedUnique)), ids -> ids.size() == 1).get(0);

@@ -331,9 +331,12 @@ class QuietHoursTest {
         WebDriver browser = Browser.start();
         try {
             Browser.logIn(browser, "http://localhost:" + port, OPERATOR);
-            browser.findElement(By.linkText("Scheduled")).click();
-            browser.findElement(By.name("customer")).sendKeys(customer);
+            new WebDriverWait(browser, Duration.ofSeconds(10)).until(visibilityOfElementLocated(By.linkText("Scheduled"))).click();
+            new WebDriverWait(browser, Duration.ofSeconds(10)).until(visibilityOfElementLocated(By.name("customer"))).sendKeys(customer);
             browser.findElement(By.id("search")).click();
+            // The click returns before the searched page has loaded: wait for its one row.
+            new WebDriverWait(browser, Duration.ofSeconds(10)).until(b -> b.getCurrentUrl().contains("customer=")
+                    && b.findElements(By.cssSelector("#scheduled tr[data-id]")).size() == 1);
             List<WebElement> rows = browser.findElements(By.cssSelector("#scheduled tr[data-id]"));
             assertThat(rows).hasSize(1);
             WebElement row = rows.get(0);
