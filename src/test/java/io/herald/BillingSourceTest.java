@@ -138,10 +138,12 @@ class BillingSourceTest extends HeraldIntegrationTest {
 
         awaitMailFor(Samples.paymentFailedKey(first));
         awaitMailFor(Samples.paymentFailedKey(second));
-        assertThat(jdbc.queryForList("SELECT n.idempotency_key FROM notification n JOIN delivery d ON d.notification_id = n.id"
+        // The mail can reach the inbox a moment before the sender's outcome is committed: wait for the ledger too.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(jdbc.queryForList(
+                "SELECT n.idempotency_key FROM notification n JOIN delivery d ON d.notification_id = n.id"
                         + " WHERE d.state = 'SENT' AND d.channel = 'email' AND n.idempotency_key IN (?, ?)", String.class,
                 Samples.paymentFailedKey(first),
-                Samples.paymentFailedKey(second))).hasSize(2);
+                Samples.paymentFailedKey(second))).hasSize(2));
 
         Map<String, Object> missingCustomer = unrouted("%evt_test" + noCustomer + "%");
         assertThat(missingCustomer).containsEntry("outcome", "QUARANTINED").containsEntry("step", "mapping");

@@ -14,23 +14,32 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.herald.ops.SkippedPolls;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Redeliveries;
 import io.herald.testsupport.Samples;
 import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 
 /**
  * PostgreSQL stopped and started again under a stream of accepted webhooks: the webhooks keep
  * answering 202 (they only need Kafka), readiness says the database is down, the consumers wait
  * instead of skipping or quarantining, and once the database is back every event ends in exactly
- * one notification, none quarantined or dead-lettered for the outage, each message sent once.
+ * one notification, none quarantined or dead-lettered for the outage, each message sent once. The
+ * pollers say in one line each that they skip their runs and, once it is back, that they run again,
+ * with no error and no stack trace from Camel at every tick.
  */
 class DatabaseOutageTest extends HeraldIntegrationTest {
 
     private static final int PAID = 120;          // invoice.paid: one email each
     private static final int PAYMENT_FAILED = 10; // invoice.payment_failed: email, SMS and an ops post each
+    private static final Logger ROOT = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     private static final String SMS_PATH = "/2010-04-01/Accounts/ACdemo/Messages.json";
 
     @Autowired
@@ -69,6 +78,9 @@ class DatabaseOutageTest extends HeraldIntegrationTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> notificationsOf(keys) > 0);
 
         Redeliveries redeliveries = Redeliveries.of(camel, "billing-ingest");
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        ROOT.addAppender(log);
         infra.stopPostgres();
         try {
             // While PostgreSQL is down the webhooks still accept (Kafka is all they need)...
@@ -93,6 +105,25 @@ class DatabaseOutageTest extends HeraldIntegrationTest {
         await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(() ->
                 sentDeliveriesOf(keys) == PAID + 3 * PAYMENT_FAILED);
 
+        // The pollers said the outage in words, once each, and that they run again; no error with a stack trace per tick.
+        try {
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(messages(log, Level.INFO, SkippedPolls.class))
+                    .anyMatch(line -> line.startsWith("crm-outbox-poll: running again after"))
+                    .anyMatch(line -> line.startsWith("ticket-notes: running again after"))
+                    .anyMatch(line -> line.startsWith("send-windows: running again after")));
+        } finally {
+            ROOT.detachAppender(log);
+        }
+        assertThat(messages(log, Level.WARN, SkippedPolls.class))
+                .containsOnlyOnce("crm-outbox-poll: this run is skipped, PostgreSQL cannot be reached; nothing is lost (its work"
+                        + " waits for the next run), it tries again at every run and says here when it runs again")
+                .anyMatch(line -> line.startsWith("ticket-notes: this run is skipped, PostgreSQL cannot be reached"))
+                .anyMatch(line -> line.startsWith("send-windows: this run is skipped, PostgreSQL cannot be reached"));
+        assertThat(log.list).as("Camel's error and timer logs on the pollers' threads")
+                .filteredOn(event -> event.getThreadName().contains("timer://") && event.getLoggerName().startsWith("org.apache.camel"))
+                .filteredOn(event -> event.getLevel() == Level.ERROR || event.getThrowableProxy() != null)
+                .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
+
         // Every event ends in exactly one notification, routed; nothing quarantined or dead-lettered for the outage.
         assertThat(notificationsOf(keys)).isEqualTo(PAID + PAYMENT_FAILED);
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key LIKE ? AND state <> 'ROUTED'",
@@ -113,6 +144,11 @@ class DatabaseOutageTest extends HeraldIntegrationTest {
             assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching("/services/.*"))
                     .withHeader("Idempotency-Key", equalTo(key + ":ops_webhook")))).as("ops posts for %s", key).hasSize(1);
         }
+    }
+
+    private static List<String> messages(ListAppender<ILoggingEvent> log, Level level, Class<?> logger) {
+        return log.list.stream().filter(event -> event.getLevel() == level && event.getLoggerName().equals(logger.getName()))
+                .map(ILoggingEvent::getFormattedMessage).toList();
     }
 
     private int notificationsOf(List<String> keys) {

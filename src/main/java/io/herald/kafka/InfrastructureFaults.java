@@ -8,6 +8,8 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 
 import org.apache.camel.Exchange;
+import org.apache.camel.Predicate;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.RecoverableDataAccessException;
@@ -30,9 +32,10 @@ import org.springframework.transaction.TransactionSystemException;
  * access error is the database; under a Kafka error it is the broker.
  */
 @Component
-public class InfrastructureFaults {
+public class InfrastructureFaults implements Predicate {
 
-    /** Predicate for onWhen: the exception on the exchange is an infrastructure fault. */
+    /** Predicate for onWhen (onException, doCatch): the exception on the exchange is an infrastructure fault. */
+    @Override
     public boolean matches(Exchange exchange) {
         Throwable failure = exchange.getException();
         if (failure == null) {
@@ -54,8 +57,26 @@ public class InfrastructureFaults {
                     && seen.put(rollback.getApplicationException(), true) == null && isInfrastructure(rollback.getApplicationException())) {
                 return true;
             }
+            // A commit or rollback that JDBC itself refused, with no statement's error behind it (a commit cut off by the
+            // server's shutdown, then a rollback on the connection already closed): only the connection can cause that.
+            // Bad data is a statement's error (or a constraint at commit, which Spring translates into one), never this.
+            if (cause instanceof TransactionSystemException commitOrRollback && commitOrRollback.getApplicationException() == null
+                    && commitOrRollback.getCause() instanceof SQLException) {
+                return true;
+            }
         }
         return false;
+    }
+
+    /** Which dependency an infrastructure fault is about, in words: the broker when Kafka said so, the database otherwise. */
+    public static String systemOf(Throwable failure) {
+        Map<Throwable, Boolean> seen = new IdentityHashMap<>();
+        for (Throwable cause = failure; cause != null && seen.put(cause, true) == null; cause = cause.getCause()) {
+            if (cause instanceof KafkaException) {
+                return "Kafka";
+            }
+        }
+        return "PostgreSQL";
     }
 
     private static boolean isDatabaseUnreachable(Throwable cause) {

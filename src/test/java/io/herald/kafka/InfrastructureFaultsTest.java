@@ -48,6 +48,14 @@ class InfrastructureFaultsTest {
         afterBadData.initApplicationException(new DataIntegrityViolationException("value too long for type character varying(200)",
                 new SQLException("value too long for type character varying(200)", "22001")));
         assertThat(InfrastructureFaults.isInfrastructure(afterBadData)).isFalse();
+
+        // As DatabaseOutageTest saw: an SMS had gone out, the commit of its SENT was cut off by the server's shutdown, and
+        // the rollback after it found the connection closed; Spring throws the rollback's exception with nothing behind it.
+        // Read as the provider's fault, the delivery was recorded FAILED though the customer had the message.
+        TransactionSystemException commitThenRollbackFailed = new TransactionSystemException("JDBC rollback failed",
+                new SQLException("Connection is closed"));
+        assertThat(InfrastructureFaults.isInfrastructure(commitThenRollbackFailed)).isTrue();
+        assertThat(InfrastructureFaults.isInfrastructure(new IllegalStateException("wrapped", commitThenRollbackFailed))).isTrue();
     }
 
     @Test
