@@ -269,7 +269,11 @@ public class ChannelDelivery {
         }
         if (recorded) {
             metrics.delivery(channel, "FAILED");
-            log.warn("Delivery {} FAILED: {}", deliveryId, reason);
+            if (ProviderErrors.unexpected(cause)) {
+                log.warn("Delivery {} FAILED: {}", deliveryId, reason, cause);   // the details the reason leaves out
+            } else {
+                log.warn("Delivery {} FAILED: {}", deliveryId, reason);
+            }
         } else {
             log.warn("Delivery {} not recorded as FAILED (settled, or another attempt holds it): {}", deliveryId, reason);
         }
@@ -292,7 +296,11 @@ public class ChannelDelivery {
         if (claim != null && ledger.uncertain(claim, reason)) {
             metrics.delivery(channel, "UNCERTAIN");
         }
-        log.warn("Delivery {} UNCERTAIN: {}", exchange.getProperty(DELIVERY_ID), reason);
+        if (ProviderErrors.unexpected(cause)) {
+            log.warn("Delivery {} UNCERTAIN: {}", exchange.getProperty(DELIVERY_ID), reason, cause);
+        } else {
+            log.warn("Delivery {} UNCERTAIN: {}", exchange.getProperty(DELIVERY_ID), reason);
+        }
     }
 
     /** The row of a delivery that failed before it was claimed (its template does not render). */

@@ -107,6 +107,13 @@ public class ProviderErrors {
         return null;
     }
 
+    /**
+     * What an error that is neither the provider's answer nor a known condition says in the ledger: not its raw text (that
+     * goes to the log, with the delivery's id), only that Herald failed and where to look.
+     */
+    static final String UNEXPECTED = "an unexpected error inside Herald, not an answer from the provider; Herald's log has its"
+            + " details on the line with this delivery's id; retry the delivery once the cause is fixed";
+
     static String readable(Throwable cause) {
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof HttpOperationFailedException http) {
@@ -143,7 +150,12 @@ public class ProviderErrors {
                 return t.getMessage();
             }
         }
-        return cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+        return cause == null ? "unknown error" : UNEXPECTED;
+    }
+
+    /** True when {@link #readable} has nothing better than {@link #UNEXPECTED}: the log line must then carry the error itself. */
+    static boolean unexpected(Throwable cause) {
+        return cause != null && readable(cause).equals(UNEXPECTED);
     }
 
     private static String nullToEmpty(String s) {

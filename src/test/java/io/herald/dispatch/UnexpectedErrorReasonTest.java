@@ -1,0 +1,33 @@
+package io.herald.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.ConnectException;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * A delivery that failed for a reason Herald cannot explain (a bug, an error nobody foresaw) says so in words in the
+ * ledger and the console, without the error's name or raw text (it can hold SQL, addresses or a provider's internals):
+ * only that it was not the provider's answer, where its details are, and what to do.
+ */
+class UnexpectedErrorReasonTest {
+
+    @Test
+    void anUnforeseenErrorIsNamedAndPointedToNotCopied() {
+        IllegalStateException bug = new IllegalStateException("SELECT * FROM customer WHERE email = 'jenny.rosen@example.com' failed");
+        String reason = ProviderErrors.readable(bug);
+        assertThat(reason).isEqualTo("an unexpected error inside Herald, not an answer from the provider; Herald's log has its"
+                + " details on the line with this delivery's id; retry the delivery once the cause is fixed");
+        assertThat(reason).doesNotContain("SELECT", "jenny", "example.com", "Exception");
+        assertThat(ProviderErrors.unexpected(bug)).isTrue();
+    }
+
+    @Test
+    void aKnownConditionKeepsItsOwnWordsAndIsNotLoggedAsUnexpected() {
+        ConnectException refused = new ConnectException("Connection refused");
+        assertThat(ProviderErrors.readable(refused)).startsWith("provider unreachable (connection refused)");
+        assertThat(ProviderErrors.unexpected(refused)).isFalse();
+        assertThat(ProviderErrors.unexpected(null)).isFalse();
+    }
+}
