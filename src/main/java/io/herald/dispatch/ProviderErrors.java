@@ -1,13 +1,20 @@
 package io.herald.dispatch;
 
 import java.net.ConnectException;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
 import java.util.Map;
+import java.util.regex.Pattern;
+
+import javax.net.ssl.SSLException;
 
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import jakarta.mail.MessagingException;
 import org.apache.hc.client5.http.ConnectTimeoutException;
 import org.apache.camel.Exchange;
 import org.apache.camel.http.base.HttpOperationFailedException;
+import org.apache.hc.core5.http.NoHttpResponseException;
 import org.springframework.stereotype.Component;
 
 /**
@@ -111,6 +118,9 @@ public class ProviderErrors {
      * What an error that is neither the provider's answer nor a known condition says in the ledger: not its raw text (that
      * goes to the log, with the delivery's id), only that Herald failed and where to look.
      */
+    /** An SMTP reply: a 4xx or 5xx code at the start of a line (Angus Mail puts the server's reply in the message). */
+    private static final Pattern SMTP_REPLY = Pattern.compile("(?m)^[45]\\d\\d[ -]");
+
     static final String UNEXPECTED = "an unexpected error inside Herald, not an answer from the provider; Herald's log has its"
             + " details on the line with this delivery's id; retry the delivery once the cause is fixed";
 
@@ -145,6 +155,23 @@ public class ProviderErrors {
             if (t instanceof SocketTimeoutException) {
                 return "provider did not answer within the response timeout (herald.<channel>.response-timeout-ms); the call may have"
                         + " reached it, so it is tried again with the same idempotency key";
+            }
+            if (t instanceof MessagingException && t.getMessage() != null && SMTP_REPLY.matcher(t.getMessage()).find()) {
+                // The mail server's own answer (a refusal at RCPT, after DATA, or of Herald's login): its reply line says why.
+                return "the mail server answered " + t.getMessage().strip().lines().findFirst().orElse("");
+            }
+            if (t instanceof UnknownHostException) {
+                return "provider unreachable: its host name " + t.getMessage() + " does not resolve (check herald.<channel>.url or DNS)";
+            }
+            if (t instanceof SSLException) {
+                return "provider unreachable: the TLS handshake failed (" + t.getMessage() + "); check its certificate and herald.<channel>.url";
+            }
+            if (t instanceof NoHttpResponseException) {
+                return "provider closed the connection without an answer; the call may have reached it, so it is tried again with the"
+                        + " same idempotency key";
+            }
+            if (t instanceof SocketException) {
+                return "the connection to the provider failed (" + t.getMessage() + ")";
             }
             if (t instanceof TemplateMissing || t instanceof io.herald.receipts.PushTokenUnregistered) {
                 return t.getMessage();
