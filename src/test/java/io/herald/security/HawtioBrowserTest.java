@@ -75,7 +75,7 @@ class HawtioBrowserTest extends HeraldIntegrationTest {
 
             waitUntil(ExpectedConditions.numberOfElementsToBeMoreThan(By.cssSelector(".react-flow__node .camel-node-content .camel-node-id"), 3));
             List<String> nodeIds = browser.findElements(By.cssSelector(".react-flow__node .camel-node-content .camel-node-id")).stream()
-                    .map(WebElement::getText).map(text -> text.replace("(ID:", "").replace(")", "").strip()).toList();
+                    .map(HawtioBrowserTest::text).map(text -> text.replace("(ID:", "").replace(")", "").strip()).toList();
             assertThat(nodeIds).contains("verify-zendesk-signature", "check-support-body", "queue-support-event", "answer-accepted");
             // Live counts: each step shows the exchanges it completed; the event above went through it. The diagram can be
             // drawn before its first statistics arrive from Jolokia (a 0 on each node): wait for them.
@@ -152,9 +152,14 @@ class HawtioBrowserTest extends HeraldIntegrationTest {
     /** The count the diagram shows on a step's node: exchanges completed (and in flight) there. */
     private int completed(String stepId) {
         WebElement node = browser.findElements(By.cssSelector(".camel-node-content")).stream()
-                .filter(candidate -> candidate.findElement(By.className("camel-node-id")).getText().contains("ID: " + stepId + ")"))
+                .filter(candidate -> text(candidate.findElement(By.className("camel-node-id"))).contains("ID: " + stepId + ")"))
                 .findFirst().orElseThrow();
-        return Integer.parseInt(node.findElement(By.className("number")).getText().strip());
+        return Integer.parseInt(text(node.findElement(By.className("number"))).strip());
+    }
+
+    /** The element's text whether or not it is scrolled into view (getText() answers "" for a node below the fold). */
+    private static String text(WebElement element) {
+        return element.getDomProperty("textContent");
     }
 
     private void click(By by) {
