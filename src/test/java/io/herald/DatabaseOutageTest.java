@@ -21,6 +21,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.herald.ops.SkippedPolls;
 import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Polls;
 import io.herald.testsupport.Redeliveries;
 import io.herald.testsupport.Samples;
 import org.apache.camel.CamelContext;
@@ -154,14 +155,19 @@ class DatabaseOutageTest extends HeraldIntegrationTest {
         log.start();
         ROOT.addAppender(log);
         try (Connection locker = jdbc.getDataSource().getConnection()) {
-            // The CRM poller's next claim waits inside its transaction, behind a lock on the outbox table...
+            // The CRM poller runs (a context just started, or one another test left behind, can hold off its first polls)...
+            Polls.awaitWhole(camel, "crm-outbox-poll", 2, Duration.ofSeconds(60));
+            // ...its next claim waits inside its transaction, behind a lock on the outbox table...
             locker.setAutoCommit(false);
             locker.createStatement().execute("LOCK TABLE crm_outbox IN ACCESS EXCLUSIVE MODE");
-            int claim = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList("SELECT pid FROM pg_stat_activity"
-                    + " WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT id, event_type, payload, created_at FROM crm_outbox%'",
-                    Integer.class), pids -> pids.size() == 1).get(0);
+            String waiting = "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    + " AND query LIKE 'SELECT id, event_type, payload, created_at FROM crm_outbox%'";
+            List<Integer> claims = await().atMost(Duration.ofSeconds(60)).until(() -> jdbc.queryForList(waiting, Integer.class),
+                    pids -> !pids.isEmpty());
             // ...and its connection is cut there, as a server shutdown cuts it ("terminating connection due to administrator command").
-            assertThat(jdbc.queryForObject("SELECT pg_terminate_backend(?)", Boolean.class, claim)).isTrue();
+            for (int claim : claims) {
+                assertThat(jdbc.queryForObject("SELECT pg_terminate_backend(?)", Boolean.class, claim)).isTrue();
+            }
             locker.rollback();
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(messages(log, Level.INFO, SkippedPolls.class))
                     .anyMatch(line -> line.startsWith("crm-outbox-poll: running again after")));
