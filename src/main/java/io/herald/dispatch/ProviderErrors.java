@@ -114,13 +114,13 @@ public class ProviderErrors {
         return null;
     }
 
+    /** An SMTP reply: a 4xx or 5xx code at the start of a line (Angus Mail puts the server's reply in the message). */
+    private static final Pattern SMTP_REPLY = Pattern.compile("(?m)^[45]\\d\\d[ -]");
+
     /**
      * What an error that is neither the provider's answer nor a known condition says in the ledger: not its raw text (that
      * goes to the log, with the delivery's id), only that Herald failed and where to look.
      */
-    /** An SMTP reply: a 4xx or 5xx code at the start of a line (Angus Mail puts the server's reply in the message). */
-    private static final Pattern SMTP_REPLY = Pattern.compile("(?m)^[45]\\d\\d[ -]");
-
     static final String UNEXPECTED = "an unexpected error inside Herald, not an answer from the provider; Herald's log has its"
             + " details on the line with this delivery's id; retry the delivery once the cause is fixed";
 
