@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
-import java.sql.Connection;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -21,7 +20,6 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.herald.ops.SkippedPolls;
 import io.herald.testsupport.HeraldIntegrationTest;
-import io.herald.testsupport.Polls;
 import io.herald.testsupport.Redeliveries;
 import io.herald.testsupport.Samples;
 import org.apache.camel.CamelContext;
@@ -35,8 +33,7 @@ import org.springframework.beans.factory.annotation.Autowired;
  * instead of skipping or quarantining, and once the database is back every event ends in exactly
  * one notification, none quarantined or dead-lettered for the outage, each message sent once. The
  * pollers say in one line each that they skip their runs and, once it is back, that they run again,
- * with no error and no stack trace from Camel at every tick; so does the CRM poller whose connection is cut in the
- * middle of its transaction (where Camel's transaction error handler, not the poller, first sees the failure).
+ * with no error and no stack trace from Camel at every tick.
  */
 class DatabaseOutageTest extends HeraldIntegrationTest {
 
@@ -147,39 +144,6 @@ class DatabaseOutageTest extends HeraldIntegrationTest {
             assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching("/services/.*"))
                     .withHeader("Idempotency-Key", equalTo(key + ":ops_webhook")))).as("ops posts for %s", key).hasSize(1);
         }
-    }
-
-    @Test
-    void aPollersConnectionKilledInTheMiddleOfItsTransactionIsSaidOnceNotLoggedAsAnErrorWithAStackTrace() throws Exception {
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        log.start();
-        ROOT.addAppender(log);
-        try (Connection locker = jdbc.getDataSource().getConnection()) {
-            // The CRM poller runs (a context just started, or one another test left behind, can hold off its first polls)...
-            Polls.awaitWhole(camel, "crm-outbox-poll", 2, Duration.ofSeconds(60));
-            // ...its next claim waits inside its transaction, behind a lock on the outbox table...
-            locker.setAutoCommit(false);
-            locker.createStatement().execute("LOCK TABLE crm_outbox IN ACCESS EXCLUSIVE MODE");
-            String waiting = "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                    + " AND query LIKE 'SELECT id, event_type, payload, created_at FROM crm_outbox%'";
-            List<Integer> claims = await().atMost(Duration.ofSeconds(60)).until(() -> jdbc.queryForList(waiting, Integer.class),
-                    pids -> !pids.isEmpty());
-            // ...and its connection is cut there, as a server shutdown cuts it ("terminating connection due to administrator command").
-            for (int claim : claims) {
-                assertThat(jdbc.queryForObject("SELECT pg_terminate_backend(?)", Boolean.class, claim)).isTrue();
-            }
-            locker.rollback();
-            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(messages(log, Level.INFO, SkippedPolls.class))
-                    .anyMatch(line -> line.startsWith("crm-outbox-poll: running again after")));
-        } finally {
-            ROOT.detachAppender(log);
-        }
-        assertThat(messages(log, Level.WARN, SkippedPolls.class)).contains("crm-outbox-poll: this run is skipped, PostgreSQL cannot be"
-                + " reached; nothing is lost (its work waits for the next run), it tries again at every run and says here when it runs again");
-        assertThat(log.list).as("Camel's error and timer logs on the CRM poller's thread")
-                .filteredOn(event -> event.getThreadName().contains("timer://crm-outbox") && event.getLoggerName().startsWith("org.apache.camel"))
-                .filteredOn(event -> event.getLevel() == Level.ERROR || event.getThrowableProxy() != null)
-                .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
     }
 
     private static List<String> messages(ListAppender<ILoggingEvent> log, Level level, Class<?> logger) {
