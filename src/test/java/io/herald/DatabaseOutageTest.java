@@ -114,8 +114,9 @@ class DatabaseOutageTest extends HeraldIntegrationTest {
         } finally {
             ROOT.detachAppender(log);
         }
+        // (Once per outage and route is SkippedPollsTest's; another test's Herald left running in this JVM may say the same.)
         assertThat(messages(log, Level.WARN, SkippedPolls.class))
-                .containsOnlyOnce("crm-outbox-poll: this run is skipped, PostgreSQL cannot be reached; nothing is lost (its work"
+                .contains("crm-outbox-poll: this run is skipped, PostgreSQL cannot be reached; nothing is lost (its work"
                         + " waits for the next run), it tries again at every run and says here when it runs again")
                 .anyMatch(line -> line.startsWith("ticket-notes: this run is skipped, PostgreSQL cannot be reached"))
                 .anyMatch(line -> line.startsWith("send-windows: this run is skipped, PostgreSQL cannot be reached"));
