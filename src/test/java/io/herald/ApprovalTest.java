@@ -339,8 +339,9 @@ class ApprovalTest {
                 .isEqualTo(409);
         await().atMost(Duration.ofSeconds(30)).until(() -> !OpsAlerts.accepted(infra.providers(), "billing.charge_refunded resent by Email"
                 + " not sent - nobody approved or rejected the operator's resend in time").isEmpty());
-        assertThat(jdbc.queryForObject("SELECT alerted_at IS NOT NULL FROM delivery_resend WHERE id = ?", Boolean.class, expired))
-                .as("alerted once").isTrue();
+        // Marked once the post's transaction commits, just after the webhook answered.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(jdbc.queryForObject(
+                "SELECT alerted_at IS NOT NULL FROM delivery_resend WHERE id = ?", Boolean.class, expired)).as("alerted once").isTrue());
 
         assertThat(herald.mailsForKeysStartingWith(rejectedKey + ":email")).hasSize(1);
         assertThat(herald.mailsForKeysStartingWith(expiredKey + ":email")).hasSize(1);
