@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.util.Date;
 import java.util.Deque;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 import io.herald.config.MailSettings;
 import jakarta.mail.MessagingException;
@@ -29,14 +30,17 @@ import org.springframework.stereotype.Component;
  * the whole dispatch; a kept connection sends the next message in well under a millisecond.
  *
  * <p>A connection sends at most {@code herald.mail.messages-per-connection} messages, then quits
- * (servers limit that, and it spreads load). One idle for a while is checked with a NOOP before
- * use, and one idle longer than {@link #IDLE_CLOSE_MS} is closed rather than trusted. A connection
+ * (servers limit that, and it spreads load). As many are kept idle as may send at once
+ * ({@code herald.mail.max-in-flight}), so a busy channel does not close and open one per message. One
+ * idle for a while is checked with a NOOP before use, and one idle longer than {@link #IDLE_CLOSE_MS}
+ * is closed rather than trusted. A connection
  * that fails in any way is closed and never reused; the failure goes to the route's error handling
  * exactly as before (connection trouble is retried, a rejection fails the delivery). Nothing is
  * re-sent here, so the at-most-once rules of the email channel are unchanged.
  *
  * <p>Every connect, read and write has a timeout (herald.mail.connect-timeout-ms, read-timeout-ms,
- * write-timeout-ms), so a hanging server never holds a delivery. Once the server has accepted the
+ * write-timeout-ms), so a hanging server never holds a delivery. The write timeouts of all connections
+ * share one timer thread; left to itself, Angus Mail starts a thread of its own for every connection. Once the server has accepted the
  * DATA command the message is being handed over: a failure without an answer from then on (a read
  * timeout waiting for the final 250, a dropped connection) may have left the message delivered, so
  * it is raised as {@link EmailOutcomeUnknown} and the delivery becomes UNCERTAIN, never retried.
@@ -66,11 +70,11 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
     static final long CHECK_AFTER_IDLE_MS = 1_000;
     /** Idle longer than this: close it instead (servers drop idle SMTP sessions after a few minutes or less). */
     static final long IDLE_CLOSE_MS = 30_000;
-    /** Idle connections kept; more concurrent sends open more, and close them afterwards. */
-    static final int MAX_IDLE = 8;
 
     /** Timeouts when none are configured (the package-private constructor, for tests). */
     static final int DEFAULT_TIMEOUT_MS = 10_000;
+    /** Idle connections kept when not configured (the package-private constructors, for tests). */
+    static final int DEFAULT_MAX_IDLE = 8;
 
     private static final class Connection {
         final DataPhaseTransport transport;
@@ -83,6 +87,9 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
     }
 
     private final Deque<Connection> idle = new ConcurrentLinkedDeque<>();
+    /** Idle connections kept: as many as may send at once (herald.mail.max-in-flight). */
+    private final int maxIdle;
+    private final ScheduledThreadPoolExecutor writeTimeouts;
     private final int readTimeoutMs;
     private final int messagesPerConnection;
     /** How long a connection has been idle is read from this clock (a test moves it instead of waiting). */
@@ -90,7 +97,7 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
 
     @Autowired
     public SmtpConnections(MailSettings mail) {
-        this(mail.host(), mail.port(), mail.username(), mail.password(), mail.messagesPerConnection(), Clock.systemUTC(),
+        this(mail.host(), mail.port(), mail.username(), mail.password(), mail.messagesPerConnection(), mail.maxInFlight(), Clock.systemUTC(),
                 mail.connectTimeoutMs(), mail.readTimeoutMs(), mail.writeTimeoutMs());
     }
 
@@ -100,7 +107,19 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
 
     SmtpConnections(String host, int port, String username, String password, int messagesPerConnection, Clock clock,
                     int connectTimeoutMs, int readTimeoutMs, int writeTimeoutMs) {
+        this(host, port, username, password, messagesPerConnection, DEFAULT_MAX_IDLE, clock, connectTimeoutMs, readTimeoutMs, writeTimeoutMs);
+    }
+
+    SmtpConnections(String host, int port, String username, String password, int messagesPerConnection, int maxIdle, Clock clock,
+                    int connectTimeoutMs, int readTimeoutMs, int writeTimeoutMs) {
         this.clock = clock;
+        this.maxIdle = Math.max(1, maxIdle);
+        this.writeTimeouts = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread thread = new Thread(runnable, "smtp-write-timeouts");
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.writeTimeouts.setRemoveOnCancelPolicy(true);   // a timeout is scheduled and cancelled for every write
         this.readTimeoutMs = readTimeoutMs;
         this.messagesPerConnection = Math.max(1, messagesPerConnection);
         setProtocol("smtp");
@@ -109,6 +128,7 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
         getJavaMailProperties().put("mail.smtp.connectiontimeout", String.valueOf(connectTimeoutMs));
         getJavaMailProperties().put("mail.smtp.timeout", String.valueOf(readTimeoutMs));
         getJavaMailProperties().put("mail.smtp.writetimeout", String.valueOf(writeTimeoutMs));
+        getJavaMailProperties().put("mail.smtp.executor.writetimeout", writeTimeouts);
         if (!username.isBlank()) {
             setUsername(username);
             setPassword(password);
@@ -142,7 +162,7 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
         }
         connection.sent++;
         connection.lastUsed = clock.millis();
-        if (connection.sent >= messagesPerConnection || idle.size() >= MAX_IDLE) {
+        if (connection.sent >= messagesPerConnection || idle.size() >= maxIdle) {
             close(connection);
         } else {
             idle.offerFirst(connection);
@@ -207,5 +227,6 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
         for (Connection kept = idle.pollFirst(); kept != null; kept = idle.pollFirst()) {
             close(kept);
         }
+        writeTimeouts.shutdownNow();
     }
 }

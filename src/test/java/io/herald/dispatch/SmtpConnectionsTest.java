@@ -2,12 +2,21 @@ package io.herald.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.net.SocketTimeoutException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import com.icegreen.greenmail.util.GreenMail;
@@ -106,6 +115,55 @@ class SmtpConnectionsTest {
                 scripted.finalReply("250 2.0.0 queued");
                 timed.send(mail("accepted"));
                 assertThat(scripted.messages()).isEqualTo(3);
+            } finally {
+                timed.destroy();
+            }
+        }
+    }
+
+    @Test
+    void asManyConnectionsAreKeptAsMaySendAtOnceSoABusyChannelDoesNotReconnectPerMessage() throws Exception {
+        int inFlight = 16;
+        try (ScriptedSmtpServer scripted = new ScriptedSmtpServer()) {
+            SmtpConnections busy = new SmtpConnections("127.0.0.1", scripted.port(), "", "", 100, inFlight, clock, 2000, 2000, 2000);
+            ExecutorService senders = Executors.newFixedThreadPool(inFlight);
+            try {
+                CyclicBarrier together = new CyclicBarrier(inFlight);
+                List<Future<?>> sent = new ArrayList<>();
+                for (int s = 0; s < inFlight; s++) {
+                    int sender = s;
+                    sent.add(senders.submit(() -> {
+                        for (int round = 0; round < 4; round++) {
+                            together.await();   // all of them send at the same moment, four times
+                            busy.send(mail("sender " + sender + " round " + round));
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> each : sent) {
+                    each.get(60, TimeUnit.SECONDS);
+                }
+                assertThat(scripted.messages()).isEqualTo(4 * inFlight);
+                assertThat(scripted.sessions()).as("connections opened for 4 rounds of %d mails at once", inFlight)
+                        .isLessThanOrEqualTo(inFlight);
+            } finally {
+                senders.shutdownNow();
+                busy.destroy();
+            }
+        }
+    }
+
+    @Test
+    void aServerThatStopsReadingMidMessageIsGivenUpOnWithinTheWriteTimeout() throws Exception {
+        try (ScriptedSmtpServer scripted = new ScriptedSmtpServer()) {
+            scripted.deafAtData();
+            SmtpConnections timed = new SmtpConnections("127.0.0.1", scripted.port(), "", "", 100, clock, 2000, 2000, 500);
+            try {
+                MimeMessage large = mail("larger than the socket buffers");
+                large.setText("x".repeat(64 * 1024 * 1024));
+                // The server took DATA and then nothing: the message may have been handed over in part, so UNCERTAIN.
+                assertTimeoutPreemptively(Duration.ofSeconds(30), () -> assertThatThrownBy(() -> timed.send(large))
+                        .isInstanceOf(EmailOutcomeUnknown.class));
             } finally {
                 timed.destroy();
             }

@@ -10,6 +10,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -24,6 +25,8 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     private final AtomicInteger sessions = new AtomicInteger();
     private volatile String finalReply = "250 2.0.0 queued";
     private volatile String silentAt;
+    private volatile boolean deafAtData;
+    private final CountDownLatch closed = new CountDownLatch(1);
 
     public ScriptedSmtpServer() throws IOException {
         Thread accept = new Thread(this::accept, "scripted-smtp");
@@ -39,6 +42,16 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     /** A command (e.g. "RCPT") at which the server stops answering. */
     public void silentAt(String command) {
         silentAt = command;
+    }
+
+    /** After answering DATA, the server reads nothing more: the client's writes fill the socket and block. */
+    public void deafAtData() {
+        deafAtData = true;
+    }
+
+    /** How many connections the server has accepted. */
+    public int sessions() {
+        return sessions.get();
     }
 
     /** How many messages the server has taken in full (up to the final dot). */
@@ -84,6 +97,10 @@ public final class ScriptedSmtpServer implements AutoCloseable {
                     reply(out, "250 scripted");
                 } else if (command.startsWith("DATA")) {
                     reply(out, "354 go ahead");
+                    if (deafAtData) {
+                        closed.await();   // reads nothing more until the server is closed
+                        return;
+                    }
                     StringBuilder message = new StringBuilder();
                     for (String data = in.readLine(); data != null && !data.equals("."); data = in.readLine()) {
                         message.append(data).append('\n');
@@ -103,6 +120,8 @@ public final class ScriptedSmtpServer implements AutoCloseable {
             }
         } catch (IOException gone) {
             // the client closed the connection
+        } catch (InterruptedException stopped) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -113,6 +132,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        closed.countDown();
         socket.close();
         for (Socket client : clients) {
             client.close();
