@@ -363,6 +363,18 @@ abstract class BenchmarkHerald {
         return jdbc.queryForObject("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()", Long.class) - own;
     }
 
+    /**
+     * The delivery table's row versions and vacuums (pg_stat_user_tables): the senders' claim walks its partial indexes,
+     * whose entries of rows that left the queue stay until a vacuum removes them.
+     */
+    String deliveryTable() {
+        ownTransactions.incrementAndGet();
+        return jdbc.queryForObject("""
+                SELECT n_live_tup || ' live, ' || n_dead_tup || ' dead row versions; vacuumed ' || autovacuum_count || ' times, analyzed '
+                       || autoanalyze_count || ' times by autovacuum so far'
+                FROM pg_stat_user_tables WHERE relname = 'delivery'""", String.class);
+    }
+
     /** The benchmark's own autocommitted queries on Herald's database, left out of {@link #databaseTransactions}. */
     private final java.util.concurrent.atomic.AtomicLong ownTransactions = new java.util.concurrent.atomic.AtomicLong();
 

@@ -146,6 +146,7 @@ class ThroughputBenchmark extends BenchmarkHerald {
         System.out.printf("HTTP connections opened        %d (to the HTTP sink, during the burst)%n", providers.connectionsAccepted() - connectionsBefore);
         System.out.printf("PostgreSQL transactions        %.1f per notification (pg_stat_database commits + rollbacks, incl. Herald's background polls, less the benchmark's own queries)%n",
                 result.transactions());
+        System.out.printf("delivery table at the end      %s%n", deliveryTable());
         System.out.println("PostgreSQL statements by execution time, calls and µs per notification (incl. the benchmark's own count every 0.5 s):");
         statementsPerNotification(events, 14).forEach(line -> System.out.println("  " + line));
         System.out.printf("peak heap                      %d MiB (whole JVM: Herald, Kafka broker, sinks)%n", heap);
