@@ -33,17 +33,17 @@ import org.springframework.stereotype.Component;
  * (servers limit that, and it spreads load). As many are kept idle as may send at once
  * ({@code herald.mail.max-in-flight}), so a busy channel does not close and open one per message. One
  * idle for a while is checked with a NOOP before use, and one idle longer than {@link #IDLE_CLOSE_MS}
- * is closed rather than trusted. A connection
- * that fails in any way is closed and never reused; the failure goes to the route's error handling
- * exactly as before (connection trouble is retried, a rejection fails the delivery). Nothing is
- * re-sent here, so the at-most-once rules of the email channel are unchanged.
+ * is closed rather than trusted. A connection that fails in any way is closed and never reused; the
+ * failure goes to the route's error handling exactly as before (connection trouble is retried, a
+ * rejection fails the delivery). Nothing is re-sent here, so the at-most-once rules of the email
+ * channel are unchanged.
  *
  * <p>Every connect, read and write has a timeout (herald.mail.connect-timeout-ms, read-timeout-ms,
  * write-timeout-ms), so a hanging server never holds a delivery. The write timeouts of all connections
- * share one timer thread; left to itself, Angus Mail starts a thread of its own for every connection. Once the server has accepted the
- * DATA command the message is being handed over: a failure without an answer from then on (a read
- * timeout waiting for the final 250, a dropped connection) may have left the message delivered, so
- * it is raised as {@link EmailOutcomeUnknown} and the delivery becomes UNCERTAIN, never retried.
+ * share one timer thread (left to itself, Angus Mail starts a thread for every connection). Once the
+ * server has accepted the DATA command the message is being handed over: a failure without an answer
+ * from then on (a read timeout waiting for the final 250, a dropped connection) may have left the
+ * message delivered, so it is raised as {@link EmailOutcomeUnknown} and the delivery becomes UNCERTAIN, never retried.
  * A failure before DATA, or an explicit refusal after it, is reported as before.
  *
  * <p>Credentials are applied only when {@code herald.mail.username} is set: with a username, even an
