@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * An SMTP server on a raw socket, for the replies a real one cannot be made to give: it answers
  * every command, takes the message after DATA, then gives the final reply it was told (none: it
- * never answers); or it goes silent at a given command (e.g. "RCPT"), before DATA.
+ * never answers); or it goes silent at a given command (e.g. "RCPT"), before DATA; or it stops reading
+ * once it has answered DATA.
  */
 public final class ScriptedSmtpServer implements AutoCloseable {
     private final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
