@@ -44,7 +44,7 @@ class UncertainEmailTest extends HeraldIntegrationTest {
         smtp.setHost("127.0.0.1");
         smtp.setPort(server.port());
         smtp.setSession(null);
-        smtp.destroy();   // connections kept to the usual server are closed, new ones go to this one
+        smtp.closeIdle();   // connections kept to the usual server are closed, new ones go to this one
     }
 
     @AfterEach
@@ -53,7 +53,7 @@ class UncertainEmailTest extends HeraldIntegrationTest {
         smtp.setHost(originalHost);
         smtp.setPort(originalPort);
         smtp.setSession(null);
-        smtp.destroy();
+        smtp.closeIdle();
         server.close();
     }
 

@@ -222,11 +222,17 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
         }
     }
 
-    @Override
-    public void destroy() {
+    /** Closes the connections kept idle; the next message opens a new one (to the host and port set by then). */
+    public void closeIdle() {
         for (Connection kept = idle.pollFirst(); kept != null; kept = idle.pollFirst()) {
             close(kept);
         }
+    }
+
+    /** Herald stops: the kept connections are closed and the write-timeout timer ends (no more sends after this). */
+    @Override
+    public void destroy() {
+        closeIdle();
         writeTimeouts.shutdownNow();
     }
 }
