@@ -22,10 +22,14 @@ import java.util.stream.Stream;
  * and the rest of Herald's threads (the five busiest named). The stand-ins for the outside world
  * that share this JVM (Kafka broker, HTTP and SMTP sinks, the benchmark's own webhook client,
  * GreenMail and WireMock idling) are counted apart and not charged to Herald; GC, JIT and threads that
- * ended meanwhile are charged to Herald, so its figure is not flattered. PostgreSQL runs as its own
- * processes, found by its port.
+ * ended meanwhile are charged to Herald, so its figure is not flattered. The JVM's own threads (the JIT's
+ * compiler threads, the garbage collector's, the VM thread), which ThreadMXBean does not list, are read from
+ * Linux's per-thread accounts ({@code /proc/self/task/<tid>/stat}), so the line for them says how much of
+ * it was compiling (a cost that fades as a long-running Herald warms up) and how much collecting. PostgreSQL
+ * runs as its own processes, found by its port.
  */
-record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, long jvmNanos, long postgresNanos, long gcMillis, long jitMillis) {
+record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, long jvmNanos, long postgresNanos,
+                  long gcNanos, long jitNanos, long vmNanos) {
 
     static final String WEBHOOK = "webhook (HTTP threads)";
     static final String INTAKE = "intake (source topic consumers)";
@@ -34,8 +38,13 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, lo
     static final String KAFKA_IO = "Kafka client I/O";
     static final String OTHER = "other Herald threads";
     static final String GC_JIT = "GC, JIT, ended threads";
-    static final String GC = "  GC: collectors' elapsed time";
-    static final String JIT = "  JIT: compilers' elapsed time (not CPU)";
+    static final String JIT = "  JIT: compiler threads' CPU";
+    static final String GC = "  GC: collector threads' CPU";
+    static final String VM = "  VM thread, other JVM threads";
+    static final String ENDED = "  threads that ended";
+
+    /** Linux reports per-thread CPU in clock ticks of 1/100 s (USER_HZ, 100 on every Linux a JVM runs on). */
+    private static final long NANOS_PER_TICK = 10_000_000;
 
     private static final Map<String, Pattern> HERALD = new LinkedHashMap<>();
     private static final Map<String, Pattern> SERVICES = new LinkedHashMap<>();
@@ -70,9 +79,46 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, lo
                 .filter(p -> p.info().commandLine().map(c -> c.contains("postgres") && c.contains("-p " + databasePort + " ")).orElse(false))
                 .flatMap(p -> Stream.concat(Stream.of(p), p.descendants()))
                 .mapToLong(p -> p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L)).sum();
-        long gc = ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(c -> Math.max(0, c.getCollectionTime())).sum();
-        long jit = ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
-        return new CpuByStage(names, nanos, jvm, postgres, gc, jit);
+        long[] jvmThreads = jvmOwnThreads();
+        return new CpuByStage(names, nanos, jvm, postgres, jvmThreads[0], jvmThreads[1], jvmThreads[2]);
+    }
+
+    /**
+     * CPU of the JVM's own threads, which are not Java threads: {GC, JIT, the rest (VM thread, periodic tasks, ...)}, in
+     * nanoseconds, from /proc/self/task (zeros where there is no /proc). A Java thread's entry is told apart by its
+     * name not being one of these.
+     */
+    private static long[] jvmOwnThreads() {
+        long[] used = new long[3];
+        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+        if (tasks == null) {
+            return used;
+        }
+        for (java.io.File task : tasks) {
+            String stat;
+            try {
+                stat = java.nio.file.Files.readString(task.toPath().resolve("stat"));
+            } catch (java.io.IOException | RuntimeException gone) {
+                continue;   // the thread ended meanwhile
+            }
+            int open = stat.indexOf('(');
+            int close = stat.lastIndexOf(')');
+            if (open < 0 || close < open) {
+                continue;
+            }
+            String name = stat.substring(open + 1, close);
+            String[] fields = stat.substring(close + 2).split(" ");   // fields 3.. of proc(5): state is fields[0]
+            long nanos = (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * NANOS_PER_TICK;   // utime, stime
+            if (name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre")) {
+                used[1] += nanos;
+            } else if (name.startsWith("GC Thread") || name.startsWith("G1 ")) {
+                used[0] += nanos;
+            } else if (name.equals("VM Thread") || name.equals("VM Periodic Tas") || name.startsWith("Service Thread")
+                    || name.startsWith("Sweeper") || name.startsWith("Monitor Deflati")) {
+                used[2] += nanos;
+            }
+        }
+        return used;
     }
 
     /** CPU per notification, ms, by stage ("Herald", "JVM total" and "PostgreSQL" are totals), and each stage's busiest threads. */
@@ -101,11 +147,15 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, lo
             counted += ns;
         }
         long jvm = jvmNanos - before.jvmNanos;
-        used.put(GC_JIT, Math.max(0, jvm - counted));
-        // Collectors' and compilers' own times as the MXBeans report them: elapsed, not CPU (a compiler thread waiting for a
-        // core on a loaded machine counts), so they show where the line above comes from, not how much of it.
-        used.put(GC, (gcMillis - before.gcMillis) * 1_000_000);
-        used.put(JIT, (jitMillis - before.jitMillis) * 1_000_000);
+        long uncounted = Math.max(0, jvm - counted);
+        used.put(GC_JIT, uncounted);
+        long jit = jitNanos - before.jitNanos;
+        long gc = gcNanos - before.gcNanos;
+        long vm = vmNanos - before.vmNanos;
+        used.put(JIT, jit);
+        used.put(GC, gc);
+        used.put(VM, vm);
+        used.put(ENDED, Math.max(0, uncounted - jit - gc - vm));   // what is left: threads that ended between the snapshots
         long services = SERVICES.keySet().stream().mapToLong(used::get).sum();
         Map<String, Double> perStage = new LinkedHashMap<>();
         used.forEach((stage, ns) -> perStage.put(stage, ns / 1e6 / notifications));
@@ -121,7 +171,7 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, lo
 
     /** Herald's stages, in print order. */
     static List<String> heraldStages() {
-        return Stream.concat(HERALD.keySet().stream(), Stream.of(OTHER, GC_JIT, GC, JIT)).toList();
+        return Stream.concat(HERALD.keySet().stream(), Stream.of(OTHER, GC_JIT, JIT, GC, VM, ENDED)).toList();
     }
 
     static List<String> serviceStages() {
