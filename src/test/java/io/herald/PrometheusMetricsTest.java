@@ -64,6 +64,11 @@ class PrometheusMetricsTest extends HeraldIntegrationTest {
 
         Prometheus after = scrape();
         assertThat(delta(before, after, "herald_events_in_total", "source", "billing")).isEqualTo(4);
+        // The webhook's requests are counted and timed (http.server.requests), without a long task timer registered for
+        // each request (management.observations.long-task-timer.enabled false in config/application.yaml)
+        assertThat(after.sum("http_server_requests_seconds_count", "method", "POST", "status", "202")
+                - before.sum("http_server_requests_seconds_count", "method", "POST", "status", "202")).isGreaterThanOrEqualTo(4);
+        assertThat(after.hasAny("http_server_requests_active")).as("a long task timer per request").isFalse();
         assertThat(delta(before, after, "herald_notifications_total", "type", TYPE)).isEqualTo(3);
         assertThat(delta(before, after, "herald_quarantined_total", "source", "billing", "step", "identity")).isEqualTo(1);
         for (String channel : List.of("email", "sms", "ops_webhook")) {

@@ -42,6 +42,18 @@ public final class Prometheus {
                 .findFirst().orElse(0.0);
     }
 
+    /** The sum of the samples of this name whose labels include these (name, value, name, value...); 0 when there are none. */
+    public double sum(String name, String... labels) {
+        Map<String, String> wanted = labels(labels);
+        return samples.stream().filter(s -> s.name().equals(name) && s.labels().entrySet().containsAll(wanted.entrySet()))
+                .mapToDouble(Sample::value).sum();
+    }
+
+    /** Whether any sample's name starts with this. */
+    public boolean hasAny(String namePrefix) {
+        return samples.stream().anyMatch(s -> s.name().startsWith(namePrefix));
+    }
+
     /** A histogram's cumulative buckets for these labels: upper bound (le, +Inf as infinity) to count. */
     public TreeMap<Double, Double> buckets(String name, String... labels) {
         Map<String, String> wanted = labels(labels);
