@@ -55,6 +55,8 @@ class TwoInstancesIT {
     private static final String TRIAL = "sub_pairtrial";
     /** The SMS rate both instances share (issue 17 point 3): low enough that the pair runs into it. */
     private static final int SMS_RATE = 20;
+    /** When the trial notices' quiet hours end, in their customers' time zone. */
+    private static final LocalTime QUIET_END = LocalTime.of(12, 0);
     private static EmbeddedInfrastructure infra;
     private final List<Process> processes = new ArrayList<>();
     private final List<Path> logs = new ArrayList<>();
@@ -89,15 +91,18 @@ class TwoInstancesIT {
         smsSink = sms;
         int portA = PackagedHerald.freePort();
         int portB = PackagedHerald.freePort();
-        // Scheduled sends (issue 14): trial-ending notices held by quiet hours that end some minutes from now (whole minutes,
-        // 4 to 5 from now: starting the two instances took 30 s on a quiet machine, over 4 minutes on one running other
-        // builds), so they are scheduled before the kill and fired after it, by whichever instance's timer picks them.
-        Instant quietEndsAt = Instant.now().plus(Duration.ofMinutes(5)).truncatedTo(ChronoUnit.MINUTES);
-        LocalTime quietEnds = LocalTime.ofInstant(quietEndsAt, ZoneOffset.UTC);
-        Path catalog = quietTrials(quietEnds);
+        Path catalog = quietTrials();
         Process a = start(environment(stream, portA, catalog, sms, "a"), portA, "a");
         start(environment(stream, portB, catalog, sms, "b"), portB, "b");
         stream.seedCustomers();
+        // Scheduled sends (issue 14): trial-ending notices held by quiet hours, judged in the customer's time zone, that end
+        // 1.5 to 2.5 minutes from now, once both instances are up (starting them took 30 s on a quiet machine, over 4
+        // minutes on one running other builds), so they are scheduled before the kill and fired after it, by whichever
+        // instance's timer picks them. The trial customers' zone is the offset that makes that moment QUIET_END locally.
+        Instant quietEndsAt = Instant.now().plusSeconds(150).truncatedTo(ChronoUnit.MINUTES);
+        ZoneOffset trialZone = zoneWhereItIs(QUIET_END, quietEndsAt);
+        String quietEnds = QUIET_END + " at " + trialZone + " (" + LocalTime.ofInstant(quietEndsAt, ZoneOffset.UTC) + " UTC)";
+        setTrialCustomersZone(trialZone);
         publishTrials();   // first, so they are dispatched, and held, soon after the start
         stream.publish(EVENTS);
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
@@ -111,7 +116,7 @@ class TwoInstancesIT {
         long killedAt = System.currentTimeMillis();
         a.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         Map<String, Integer> atKill = stream.deliveryStates();
-        assertThat(trialStates()).as("the trial notices at the kill: still waiting for the end of the quiet hours at %s UTC",
+        assertThat(trialStates()).as("the trial notices at the kill: still waiting for the end of the quiet hours at %s",
                 quietEnds).containsOnlyKeys("SCHEDULED");
         start(environment(stream, portA, catalog, sms, "a"), portA, "a-again");
 
@@ -205,12 +210,13 @@ class TwoInstancesIT {
                 assertThat(rows.next()).as("one state for all").isFalse();
             }
         }
-        System.out.printf("scheduled sends across the kill: %d trial notices held by quiet hours until %s UTC, each fired and mailed once%n",
+        System.out.printf("scheduled sends across the kill: %d trial notices held by quiet hours until %s, each fired and mailed once%n",
                 TRIALS, quietEnds);
     }
 
-    /** The stream's catalog (ops: each) with billing.trial_will_end in a category of its own whose quiet hours end at {@code end}. */
-    private static Path quietTrials(LocalTime end) throws Exception {
+    /** The stream's catalog (ops: each) with billing.trial_will_end in a category of its own whose quiet hours end at QUIET_END. */
+    private static Path quietTrials() throws Exception {
+        LocalTime end = QUIET_END;
         String catalog = Files.readString(OpsEachCatalog.file());
         String entry = "  billing.trial_will_end:\n    category: billing\n";
         assertThat(catalog).contains(entry).doesNotContain("\ncategories:");
@@ -219,6 +225,27 @@ class TwoInstancesIT {
         Files.writeString(file, catalog.replace(entry, "  billing.trial_will_end:\n    category: trials\n")
                 .replace("\nnotifications:\n", "\n" + quiet + "notifications:\n"));
         return file;
+    }
+
+    /** The fixed offset whose local time at {@code moment} is {@code local} (within the ±12 hours of the world's zones). */
+    static ZoneOffset zoneWhereItIs(LocalTime local, Instant moment) {
+        int seconds = local.toSecondOfDay() - LocalTime.ofInstant(moment, ZoneOffset.UTC).toSecondOfDay();
+        int day = 24 * 3600;
+        seconds = Math.floorMod(seconds + day / 2, day) - day / 2;
+        return ZoneOffset.ofTotalSeconds(seconds);
+    }
+
+    /** The trial notices' customers (the stream's first TRIALS) live in {@code zone}. */
+    private static void setTrialCustomersZone(ZoneOffset zone) throws Exception {
+        try (Connection db = PackagedHerald.connect(infra);
+             PreparedStatement update = db.prepareStatement("UPDATE customer SET time_zone = ? WHERE customer_id = ?")) {
+            for (int i = 0; i < TRIALS; i++) {
+                update.setString(1, zone.getId());
+                update.setString(2, "cus_pair_" + i);
+                update.addBatch();
+            }
+            assertThat(update.executeBatch()).as("trial customers in the directory").hasSize(TRIALS).containsOnly(1);
+        }
     }
 
     /** The stream's settings for one instance, with the catalog of the quiet trial notices and the shared SMS rate. */
