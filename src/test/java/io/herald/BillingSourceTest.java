@@ -159,6 +159,35 @@ class BillingSourceTest extends HeraldIntegrationTest {
         assertThat(ignored.get("reason").toString()).contains("billing event type invoice.finalized is not a customer notification");
     }
 
+    @Test
+    void aRefundOfAGuestChargeReachesTheOneCustomerWithItsBillingEmailAndOtherwiseSaysWhoIsMissing() throws Exception {
+        String known = newTicketId();
+        String unknown = newTicketId();
+        // Real Stripe: a guest charge has no customer; the buyer's email is in billing_details.email.
+        publish(TOPIC, "jenny.rosen@example.org", guestRefund(known, "Jenny.Rosen@Example.org"));
+        publish(TOPIC, "guest.buyer@example.net", guestRefund(unknown, "Guest.Buyer@example.net"));
+
+        // One directory entry has that email (case aside): the refund notice goes to her, in her name.
+        MimeMessage mail = awaitMailFor("billing:charge.refunded:ch_guest" + known + ":12999");
+        assertThat(mail.getAllRecipients()).extracting(Object::toString).containsExactly("jenny.rosen@example.org");
+        assertThat(mail.getSubject()).isEqualTo("We refunded £129.99");
+        // None has the other: quarantined at identity, saying so in words, the email masked.
+        Map<String, Object> nobody = unrouted("%evt_guest" + unknown + "%");
+        assertThat(nobody).containsEntry("outcome", "QUARANTINED").containsEntry("step", "identity");
+        assertThat(nobody.get("reason").toString()).contains("billing event evt_guest" + unknown
+                + " carries no customer id, only the email G***@example.net, and no customer in Herald's directory has that email")
+                .doesNotContain("Guest.Buyer");
+    }
+
+    /** Stripe's charge.refunded for a guest charge: no customer, the buyer's email in billing_details, no receipt email. */
+    private static String guestRefund(String unique, String email) {
+        return Samples.text("billing/charge.refunded.json")
+                .replace("evt_3QxU2bLkdIwHu7ix1a2S3d4F", "evt_guest" + unique)
+                .replace("ch_3QxU1aLkdIwHu7ix0p9O8i7U", "ch_guest" + unique)
+                .replace("\"customer\": \"cus_RkT4aB7cD9eF1g\"", "\"customer\": null, \"billing_details\": {\"email\": \"" + email + "\"}")
+                .replace("\"receipt_email\": \"jenny.rosen@example.com\"", "\"receipt_email\": null");
+    }
+
     private Map<String, Object> unrouted(String rawLike) {
         return await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
                 "SELECT outcome, step, reason FROM unrouted_event WHERE source = 'billing' AND raw_payload LIKE ?", rawLike),

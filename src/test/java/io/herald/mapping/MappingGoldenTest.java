@@ -114,6 +114,17 @@ class MappingGoldenTest {
         cases.add(new Case("billing event with only an email leaves identity to the directory", BILLING,
                 edit(sample("billing/invoice.payment_failed.json"), e -> data(e).putNull("customer")),
                 "billing/email-only.canonical.json"));
+        // Real Stripe: a guest charge has no customer; the buyer's email is in billing_details.email (or receipt_email).
+        cases.add(new Case("billing refund of a guest charge leaves identity to the directory by its billing email", BILLING,
+                edit(sample("billing/charge.refunded.json"), e -> {
+                    data(e).putNull("customer");
+                    data(e).putNull("receipt_email");
+                    data(e).putObject("billing_details").put("email", "Guest.Buyer@Example.org");
+                }),
+                "billing/guest-charge.canonical.json"));
+        cases.add(new Case("billing refund of a guest charge with only a receipt email", BILLING,
+                edit(sample("billing/charge.refunded.json"), e -> data(e).putNull("customer")),
+                "billing/guest-charge-receipt.canonical.json"));
 
         // every CRM sample, wrapped as the outbox route wraps a row
         cases.add(new Case("crm order.confirmed", CRM, outbox(17, "order.confirmed", sample("crm/order.confirmed.json")),
