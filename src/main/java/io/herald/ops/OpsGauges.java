@@ -1,26 +1,18 @@
 package io.herald.ops;
 
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import io.herald.config.AlertSettings;
 import io.herald.config.KafkaSettings;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import jakarta.annotation.PreDestroy;
 import org.apache.camel.CamelContext;
-import org.apache.camel.Processor;
-import org.apache.camel.Route;
-import org.apache.camel.component.resilience4j.ResilienceProcessor;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -56,28 +48,27 @@ public class OpsGauges {
     private final MeterRegistry registry;
     private final CamelContext camel;
     private final JdbcTemplate jdbc;
-    private final String brokers;
+    private final ProviderBreakers breakers;
+    private final OpsKafkaAdmin kafkaAdmin;
     private final String groupPrefix;
-    private final Duration timeout;
     private final Map<String, AtomicLong> values = new ConcurrentHashMap<>();
-    private Admin kafka;
 
-    public OpsGauges(MeterRegistry registry, CamelContext camel, JdbcTemplate jdbc,
-                     KafkaSettings kafka, AlertSettings alerts) {
+    public OpsGauges(MeterRegistry registry, CamelContext camel, JdbcTemplate jdbc, ProviderBreakers breakers,
+                     OpsKafkaAdmin kafkaAdmin, KafkaSettings kafka) {
         this.registry = registry;
         this.camel = camel;
         this.jdbc = jdbc;
-        this.brokers = kafka.brokers();
+        this.breakers = breakers;
+        this.kafkaAdmin = kafkaAdmin;
         this.groupPrefix = kafka.groupId();
-        this.timeout = Duration.ofMillis(alerts.outageCheckTimeoutMs());
     }
 
     /** Called by the ops-gauges route. */
     public void refresh() {
-        Map<String, String> breakers = breakers();
-        breakers.forEach((channel, state) -> set("herald.breaker.open", "Circuit breaker of a provider open (1) or closed (0), on this instance",
-                !"CLOSED".equals(state) && !"DISABLED".equals(state) ? 1 : 0, "channel", channel));
-        refreshParked(breakers.keySet());
+        Map<String, String> states = breakers.states();
+        states.forEach((channel, state) -> set("herald.breaker.open", "Circuit breaker of a provider open (1) or closed (0), on this instance",
+                ProviderBreakers.isOpen(state) ? 1 : 0, "channel", channel));
+        refreshParked(states.keySet());
         refreshLag();
     }
 
@@ -101,7 +92,8 @@ public class OpsGauges {
 
     private void refreshLag() {
         try {
-            Admin admin = admin();
+            Admin admin = kafkaAdmin.admin();
+            long timeout = kafkaAdmin.timeout().toMillis();
             for (Map.Entry<String, String> entry : GROUPS.entrySet()) {
                 String group = groupPrefix + "." + entry.getKey();
                 String topic = camel.getPropertiesComponent().resolveProperty(entry.getValue()).orElse(null);
@@ -109,12 +101,12 @@ public class OpsGauges {
                     continue;
                 }
                 Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
-                        .partitionsToOffsetAndMetadata().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                        .partitionsToOffsetAndMetadata().get(timeout, TimeUnit.MILLISECONDS);
                 Map<TopicPartition, OffsetSpec> ends = new LinkedHashMap<>();
-                admin.describeTopics(List.of(topic)).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                admin.describeTopics(List.of(topic)).allTopicNames().get(timeout, TimeUnit.MILLISECONDS)
                         .get(topic).partitions().forEach(p -> ends.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
                 Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> latest = admin.listOffsets(ends).all()
-                        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                        .get(timeout, TimeUnit.MILLISECONDS);
                 long lag = 0;
                 for (Map.Entry<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> end : latest.entrySet()) {
                     OffsetAndMetadata done = committed.get(end.getKey());
@@ -141,40 +133,5 @@ public class OpsGauges {
             Gauge.builder(name, holder, AtomicLong::doubleValue).description(description).tags(tags).register(registry);
             return holder;
         }).set(value);
-    }
-
-    /** Circuit breaker state per channel route (deliver-sms -> sms), read from Camel's resilience4j processors. */
-    private Map<String, String> breakers() {
-        Map<String, String> states = new LinkedHashMap<>();
-        for (Route route : camel.getRoutes()) {
-            if (!route.getRouteId().startsWith("deliver-")) {
-                continue;
-            }
-            for (Processor processor : route.filter("*")) {
-                if (processor instanceof ResilienceProcessor breaker) {
-                    states.put(route.getRouteId().substring("deliver-".length()).replace('-', '_'), breaker.getCircuitBreakerState());
-                }
-            }
-        }
-        return states;
-    }
-
-    private synchronized Admin admin() {
-        if (kafka == null) {
-            Properties config = new Properties();
-            config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
-            config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
-            config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
-            config.put(AdminClientConfig.CLIENT_ID_CONFIG, "herald-lag-check");
-            kafka = Admin.create(config);
-        }
-        return kafka;
-    }
-
-    @PreDestroy
-    synchronized void close() {
-        if (kafka != null) {
-            kafka.close(Duration.ofSeconds(1));
-        }
     }
 }

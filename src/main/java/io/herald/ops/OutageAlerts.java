@@ -1,6 +1,5 @@
 package io.herald.ops;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -8,21 +7,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.config.AlertSettings;
-import io.herald.config.KafkaSettings;
-import jakarta.annotation.PreDestroy;
-import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
-import org.apache.camel.Processor;
-import org.apache.camel.Route;
-import org.apache.camel.component.resilience4j.ResilienceProcessor;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,28 +52,24 @@ public class OutageAlerts {
         }
     }
 
-    private final CamelContext camel;
     private final JdbcTemplate jdbc;
     private final ObjectMapper json;
     private final int parkedThreshold;
-    private final String brokers;
-    private final Duration checkTimeout;
+    private final ProviderBreakers breakers;
+    private final OpsKafkaAdmin kafka;
     private final Map<String, Outage> outages = new LinkedHashMap<>();
-    private Admin kafka;
 
-    public OutageAlerts(CamelContext camel, JdbcTemplate jdbc, ObjectMapper json,
-                        AlertSettings alerts, KafkaSettings kafka) {
+    public OutageAlerts(JdbcTemplate jdbc, ObjectMapper json, AlertSettings alerts, ProviderBreakers breakers, OpsKafkaAdmin kafka) {
         int parkedThreshold = alerts.parkedThreshold();
         if (parkedThreshold < 1) {
             throw new IllegalStateException("herald.alerts.parked-threshold (config/application.yaml, HERALD_ALERTS_PARKED_THRESHOLD)"
                     + " must be at least 1, not " + parkedThreshold);
         }
-        this.camel = camel;
         this.jdbc = jdbc;
         this.json = json;
         this.parkedThreshold = parkedThreshold;
-        this.brokers = kafka.brokers();
-        this.checkTimeout = Duration.ofMillis(alerts.outageCheckTimeoutMs());
+        this.breakers = breakers;
+        this.kafka = kafka;
     }
 
     /**
@@ -96,8 +82,8 @@ public class OutageAlerts {
         Instant now = Instant.now();
         Map<String, String> seen = new LinkedHashMap<>();
         Map<String, Long> parked = parkedByChannel(seen);
-        breakers().forEach((channel, state) -> {
-            if (!"CLOSED".equals(state) && !"DISABLED".equals(state)) {
+        breakers.states().forEach((channel, state) -> {
+            if (ProviderBreakers.isOpen(state)) {
                 long waiting = parked == null ? -1 : parked.getOrDefault(channel, 0L);
                 seen.put("provider:" + channel, name(channel) + " unreachable since %s" + (waiting < 0 ? "" : ": " + waiting
                         + (waiting == 1 ? " delivery" : " deliveries") + " parked"));
@@ -205,34 +191,11 @@ public class OutageAlerts {
         }
     }
 
-    /** Circuit breaker state per channel route (deliver-sms -> sms), read from Camel's resilience4j processors. */
-    private Map<String, String> breakers() {
-        Map<String, String> states = new LinkedHashMap<>();
-        for (Route route : camel.getRoutes()) {
-            if (!route.getRouteId().startsWith("deliver-")) {
-                continue;
-            }
-            for (Processor processor : route.filter("*")) {
-                if (processor instanceof ResilienceProcessor breaker) {
-                    states.put(route.getRouteId().substring("deliver-".length()).replace('-', '_'), breaker.getCircuitBreakerState());
-                }
-            }
-        }
-        return states;
-    }
-
     private boolean kafkaReachable() {
         try {
-            if (kafka == null) {
-                Properties config = new Properties();
-                config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
-                config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) checkTimeout.toMillis());
-                config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) checkTimeout.toMillis());
-                config.put(AdminClientConfig.CLIENT_ID_CONFIG, "herald-outage-check");
-                kafka = Admin.create(config);
-            }
-            kafka.describeCluster(new DescribeClusterOptions().timeoutMs((int) checkTimeout.toMillis()))
-                    .nodes().get(checkTimeout.toMillis() + 500, TimeUnit.MILLISECONDS);
+            long timeout = kafka.timeout().toMillis();
+            kafka.admin().describeCluster(new DescribeClusterOptions().timeoutMs((int) timeout))
+                    .nodes().get(timeout + 500, TimeUnit.MILLISECONDS);
             return true;
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
@@ -240,13 +203,6 @@ public class OutageAlerts {
             }
             log.debug("Kafka did not answer the outage check", e);
             return false;
-        }
-    }
-
-    @PreDestroy
-    synchronized void close() {
-        if (kafka != null) {
-            kafka.close(Duration.ofSeconds(1));
         }
     }
 }
