@@ -25,8 +25,9 @@ import org.springframework.stereotype.Component;
  * its language (de) and the default locale in which every part the channel needs exists (email: subject and text).
  * Every part comes from that locale, so a German text never sits beside an English subject or HTML part; the
  * optional email.html is taken only from that locale (without it, the sender writes the HTML from the text).
- * A compiled template is kept until its file changes (modification time or size), so an edited
- * template applies to the next message while an unchanged one is not read and compiled each time.
+ * A compiled template is kept until its file changes (modification time or size), and a locale choice until a file is
+ * added to or removed from the type's folder, so an edited, added or removed template applies to the next message while
+ * unchanged ones are not looked for, read and compiled each time.
  * Mustache is strict for variables: a missing one is an error, never a blank in a customer's message;
  * a section ({{#x}}...{{/x}}) on a missing value is simply left out, which is what sections are for.
  */
@@ -39,8 +40,18 @@ public class TemplateRenderer {
     private final Mustache.Compiler htmlCompiler = Mustache.compiler().escapeHTML(true);
     private final Map<Path, Compiled> compiled = new ConcurrentHashMap<>();
 
+    /** Locale choices kept at most (customers' locales are data: a flood of odd ones empties the map, it does not grow it). */
+    private static final int CHOICES_KEPT = 10_000;
+    private final Map<String, Choice> choices = new ConcurrentHashMap<>();
+    /** How long a folder must be unchanged before a locale chosen in it is kept. */
+    private static final long SETTLED_MS = 2_000;
+
     /** A compiled template and the version of the file it came from. */
     private record Compiled(FileTime modified, long size, Template template) {
+    }
+
+    /** A locale chosen for a type, channel and customer locale, and the version of the type's folder it was chosen in. */
+    private record Choice(FileTime folderModified, String locale) {
     }
 
     @Autowired
@@ -94,6 +105,27 @@ public class TemplateRenderer {
      * when none has (its missing part then fails the delivery, naming the file; the startup check prevents that).
      */
     public String localeFor(String type, String channel, String locale) {
+        // Adding, removing or renaming a template changes its folder's modification time: one look at the folder instead
+        // of one per candidate and part (several per message), and a new or removed locale still applies to the next one.
+        FileTime folder = modified(root.resolve(type));
+        String key = type + '\u0000' + channel + '\u0000' + locale;
+        Choice kept = folder == null ? null : choices.get(key);
+        if (kept != null && kept.folderModified().equals(folder)) {
+            return kept.locale();
+        }
+        String chosen = choose(type, channel, locale);
+        // Kept only once the folder has been still for a while: a file system that keeps times in whole seconds would
+        // otherwise give a template added in the same second as this choice the folder's old time.
+        if (folder != null && folder.toMillis() < System.currentTimeMillis() - SETTLED_MS) {
+            if (choices.size() >= CHOICES_KEPT) {
+                choices.clear();
+            }
+            choices.put(key, new Choice(folder, chosen));
+        }
+        return chosen;
+    }
+
+    private String choose(String type, String channel, String locale) {
         List<String> parts = ChannelDelivery.PARTS_BY_CHANNEL.getOrDefault(channel, List.of());
         for (String candidate : candidates(locale)) {
             if (!parts.isEmpty() && parts.stream().allMatch(part -> exists(type, channel, part, candidate))) {
@@ -101,6 +133,14 @@ public class TemplateRenderer {
             }
         }
         return defaultLocale;
+    }
+
+    private static FileTime modified(Path folder) {
+        try {
+            return Files.getLastModifiedTime(folder);
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** Whether the template exists for exactly this locale (no fallback): the startup check uses it. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -129,6 +130,8 @@ class TemplatesLocalisedTest {
         Files.writeString(folder.resolve("email.subject.de.mustache"), "Zahlung von {{amountDueLocal}} fehlgeschlagen");
         Files.writeString(folder.resolve("email.text.de.mustache"), "Wir konnten {{amountDueLocal}} nicht einziehen.");
         Files.writeString(folder.resolve("sms.text.en.mustache"), "Payment of {{amountDueLocal}} failed");
+        // The folder unchanged for a minute, as in a running Herald: the locale chosen in it is kept until a file comes or goes.
+        Files.setLastModifiedTime(folder, FileTime.from(Instant.now().minusSeconds(60)));
         TemplateRenderer renderer = new TemplateRenderer(root.toString(), "en");
         CanonicalNotification failed = notification("billing.payment_failed", Map.of("amountDue", "49.00 USD"));
         Map<String, Object> german = MessageContext.of(failed, LUKAS, renderer.writingLocale("billing.payment_failed", "email", "de-DE"));
@@ -145,6 +148,10 @@ class TemplatesLocalisedTest {
         assertThat(renderer.render("billing.payment_failed", "sms", "text", "de-DE",
                 MessageContext.of(failed, LUKAS, renderer.writingLocale("billing.payment_failed", "sms", "de-DE"))))
                 .isEqualTo("Payment of $49.00 failed");
+        // A German SMS added while Herald runs: the next German customer's SMS is German.
+        Files.writeString(folder.resolve("sms.text.de.mustache"), "Zahlung von {{amountDueLocal}} fehlgeschlagen");
+        assertThat(renderer.localeFor("billing.payment_failed", "sms", "de-DE")).isEqualTo("de");
+        assertThat(renderer.render("billing.payment_failed", "sms", "text", "de-DE", german)).isEqualTo("Zahlung von 49,00\u00a0$ fehlgeschlagen");
 
         // A German subject without its text: German customers get the whole email in English, and startup says why.
         Files.delete(folder.resolve("email.text.de.mustache"));
