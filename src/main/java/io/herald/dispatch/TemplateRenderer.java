@@ -34,17 +34,18 @@ import org.springframework.stereotype.Component;
 @Component
 public class TemplateRenderer {
 
+    /** Locale choices kept at most (customers' locales are data: a flood of odd ones empties the map, it does not grow it). */
+    private static final int CHOICES_KEPT = 10_000;
+    /** How long a folder must be unchanged before a locale chosen in it is kept. */
+    private static final long SETTLED_MS = 2_000;
+
     private final Path root;
     private final String defaultLocale;
     private final Mustache.Compiler compiler = Mustache.compiler().escapeHTML(false);
     private final Mustache.Compiler htmlCompiler = Mustache.compiler().escapeHTML(true);
     private final Map<Path, Compiled> compiled = new ConcurrentHashMap<>();
 
-    /** Locale choices kept at most (customers' locales are data: a flood of odd ones empties the map, it does not grow it). */
-    private static final int CHOICES_KEPT = 10_000;
     private final Map<String, Choice> choices = new ConcurrentHashMap<>();
-    /** How long a folder must be unchanged before a locale chosen in it is kept. */
-    private static final long SETTLED_MS = 2_000;
 
     /** A compiled template and the version of the file it came from. */
     private record Compiled(FileTime modified, long size, Template template) {
