@@ -6,9 +6,12 @@ import java.time.Duration;
 
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * Headless Chromium driven by ChromeDriver, both from Debian (packages chromium and chromium-driver;
@@ -38,12 +41,17 @@ public final class Browser {
         return browser;
     }
 
-    /** Logs in through the console's login form. */
+    /**
+     * Logs in through the console's login form, and returns once the answer's page has replaced the form (a click does not
+     * wait for the page it leads to: a look for the next page's elements right after it could still see the form).
+     */
     public static void logIn(WebDriver browser, String baseUrl, String account) {
         String[] userAndPassword = account.split(":", 2);
         browser.get(baseUrl + "/console");
         browser.findElement(By.id("username")).sendKeys(userAndPassword[0]);
         browser.findElement(By.id("password")).sendKeys(userAndPassword[1]);
-        browser.findElement(By.cssSelector("button[type=submit]")).click();
+        WebElement submit = browser.findElement(By.cssSelector("button[type=submit]"));
+        submit.click();
+        new WebDriverWait(browser, Duration.ofSeconds(30)).until(ExpectedConditions.stalenessOf(submit));
     }
 }
