@@ -6,10 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.apache.camel.CamelContext;
-import org.apache.camel.Processor;
-import org.apache.camel.Route;
-import org.apache.camel.component.resilience4j.ResilienceProcessor;
+import io.herald.ops.ProviderBreakers;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -24,7 +21,7 @@ public class ChannelStatus {
     /** One channel's line. breaker is CLOSED, OPEN, HALF_OPEN… or null when the channel calls no provider. */
     public record Channel(String channel, String breaker, long parked, String lastError, Instant lastErrorAt) {
         public boolean breakerOpen() {
-            return breaker != null && !breaker.equals("CLOSED");
+            return breaker != null && ProviderBreakers.isOpen(breaker);
         }
     }
 
@@ -32,16 +29,16 @@ public class ChannelStatus {
     /** Newest open failures looked at for the last provider error (the partial index delivery_open_failures serves them). */
     private static final int RECENT_FAILURES = 500;
 
-    private final CamelContext camel;
+    private final ProviderBreakers breakers;
     private final JdbcTemplate jdbc;
 
-    public ChannelStatus(CamelContext camel, JdbcTemplate jdbc) {
-        this.camel = camel;
+    public ChannelStatus(ProviderBreakers breakers, JdbcTemplate jdbc) {
+        this.breakers = breakers;
         this.jdbc = jdbc;
     }
 
     public List<Channel> channels() {
-        Map<String, String> breakers = breakers();
+        Map<String, String> breakers = this.breakers.states();
         Map<String, Long> parked = new LinkedHashMap<>();
         jdbc.query("SELECT channel, count(*) AS parked FROM delivery WHERE state = 'PARKED' GROUP BY channel",
                 row -> {
@@ -65,21 +62,5 @@ public class ChannelStatus {
             return new Channel(channel, breakers.get(channel), parked.getOrDefault(channel, 0L),
                     last == null ? null : (String) last[0], last == null ? null : ((Timestamp) last[1]).toInstant());
         }).toList();
-    }
-
-    /** Circuit breaker state per channel route (deliver-ops-webhook -> ops_webhook), read from Camel's resilience4j processors. */
-    private Map<String, String> breakers() {
-        Map<String, String> states = new LinkedHashMap<>();
-        for (Route route : camel.getRoutes()) {
-            if (!route.getRouteId().startsWith("deliver-")) {
-                continue;
-            }
-            for (Processor processor : route.filter("*")) {
-                if (processor instanceof ResilienceProcessor breaker) {
-                    states.put(route.getRouteId().substring("deliver-".length()).replace('-', '_'), breaker.getCircuitBreakerState());
-                }
-            }
-        }
-        return states;
     }
 }
