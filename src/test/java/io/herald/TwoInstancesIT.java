@@ -216,11 +216,10 @@ class TwoInstancesIT {
 
     /** The stream's catalog (ops: each) with billing.trial_will_end in a category of its own whose quiet hours end at QUIET_END. */
     private static Path quietTrials() throws Exception {
-        LocalTime end = QUIET_END;
         String catalog = Files.readString(OpsEachCatalog.file());
         String entry = "  billing.trial_will_end:\n    category: billing\n";
         assertThat(catalog).contains(entry).doesNotContain("\ncategories:");
-        String quiet = "categories:\n  trials:\n    quiet-hours: \"" + end.minusMinutes(30) + "-" + end + "\"\n";
+        String quiet = "categories:\n  trials:\n    quiet-hours: \"" + QUIET_END.minusMinutes(30) + "-" + QUIET_END + "\"\n";
         Path file = Files.createTempFile("herald-pair-catalog-", ".yaml");
         Files.writeString(file, catalog.replace(entry, "  billing.trial_will_end:\n    category: trials\n")
                 .replace("\nnotifications:\n", "\n" + quiet + "notifications:\n"));
@@ -228,7 +227,7 @@ class TwoInstancesIT {
     }
 
     /** The fixed offset whose local time at {@code moment} is {@code local} (within the ±12 hours of the world's zones). */
-    static ZoneOffset zoneWhereItIs(LocalTime local, Instant moment) {
+    private static ZoneOffset zoneWhereItIs(LocalTime local, Instant moment) {
         int seconds = local.toSecondOfDay() - LocalTime.ofInstant(moment, ZoneOffset.UTC).toSecondOfDay();
         int day = 24 * 3600;
         seconds = Math.floorMod(seconds + day / 2, day) - day / 2;
