@@ -17,10 +17,25 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
   required(o, path, what)::
     {
       v:: $.get(o, path),
-      checked:: if self.v == null then error (what + ': ' + std.join('.', path) + ' is null')
+      checked:: if self.v == null then error (what + ': ' + $.whyMissing(o, path))
                 else if std.isString(self.v) && std.length(std.stripChars(self.v, ' ')) == 0 then error (what + ': ' + std.join('.', path) + ' is empty')
                 else self.v,
     }.checked,
+
+  // Why a path has no value, in words: "data.object.customer is null", or where the path broke because a step
+  // is not an object: "detail is a list, expected an object" ("the event is a list, ..." for the whole input).
+  // Only called for an error, so its cost does not matter.
+  whyMissing(o, path)::
+    local broken = std.foldl(function(acc, name)
+                               if acc.why != null then acc
+                               else if acc.v == null then { v: null, seen: acc.seen + [name], why: null }
+                               else if std.isObject(acc.v) then { v: if std.objectHas(acc.v, name) then acc.v[name] else null,
+                                                                  seen: acc.seen + [name], why: null }
+                               else { v: null, seen: acc.seen,
+                                      why: (if std.length(acc.seen) == 0 then 'the event' else std.join('.', acc.seen))
+                                           + ' is ' + $.describe(acc.v) + ', expected an object' },
+                             path, { v: o, seen: [], why: null });
+    if broken.why != null then broken.why else std.join('.', path) + ' is null',
 
   // What a value is, in words, for a reason: "the number 12", "a list", "an object", "the text 'abc'".
   describe(v)::
@@ -92,6 +107,24 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
                             + (if std.isNumber(self.v) then ', larger than any real amount' else ', expected a number')),
     }.checked,
 
+  // Required amount in a currency's smallest unit (Stripe's cents), a whole number: "billing event evt_1 has no usable
+  // amount_due: data.object.amount_due is the number 49.5, not a whole number of the currency's smallest unit (...)".
+  minorUnits(o, path, what)::
+    {
+      v:: $.number(o, path, what),
+      checked:: if std.floor(self.v) == self.v then self.v
+                else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v) + ', ' + $.notWhole),
+    }.checked,
+
+  optionalMinorUnits(o, path, what)::
+    {
+      v:: $.optionalNumber(o, path, what),
+      checked:: if self.v == null || std.floor(self.v) == self.v then self.v
+                else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v) + ', ' + $.notWhole),
+    }.checked,
+
+  notWhole:: "not a whole number of the currency's smallest unit (cents: 4900 for 49.00)",
+
   // Unix seconds (optional, null when missing); a mapping error when it is not a whole number of seconds between
   // the years 1 and 9999 (ds.datetime, which the mapping converts it with, is not available in a library).
   // Whether the time is plausible (not 0001 or 9999) is a rule of config/rules.yaml, checked after mapping.
@@ -112,11 +145,11 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
   // A currency that is not text or an amount that is not a plausible number is a mapping error that says so.
   money(minor, currency)::
     {
-      minor:: if $.isAmount(minor) then minor else error ('amount ' + $.describe(minor) + ' is not an amount'),
+      minor:: if !$.isAmount(minor) then error ('amount ' + $.describe(minor) + ' is not an amount')
+              else if std.floor(minor) != minor then error ('amount ' + $.describe(minor) + ' is ' + $.notWhole)
+              else minor,
       code:: if std.isString(currency) then std.asciiUpper(currency) else error ('currency ' + $.describe(currency) + ' is not a currency code'),
-      digits:: if std.length(std.find(self.code, zeroDecimal)) > 0 then 0
-               else if std.length(std.find(self.code, threeDecimal)) > 0 then 3
-               else 2,
+      digits:: $.exponent(self.code),
       negative:: self.minor < 0,
       units:: if self.negative then -self.minor else self.minor,
       scale:: std.pow(10, self.digits),
@@ -127,9 +160,16 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
              + ' ' + self.code,
     }.text,
 
+  // The currency's exponent (ISO 4217 minor unit): 2 for most, 0 for JPY, 3 for KWD.
+  exponent(code):: if std.length(std.find(code, zeroDecimal)) > 0 then 0
+                   else if std.length(std.find(code, threeDecimal)) > 0 then 3
+                   else 2,
+
   // A decimal major-unit amount (CRM sends 129.9) to the same display form: '129.90 EUR'.
+  // Major units are scaled by the currency's own exponent: 1200 JPY is 1200 yen, 12.345 KWD is 12345 fils.
   moneyMajor(amount, currency)::
-    self.money(if $.isAmount(amount) then std.round(amount * 100) else amount, currency),
+    self.money(if $.isAmount(amount) && std.isString(currency) then std.round(amount * std.pow(10, $.exponent(std.asciiUpper(currency))))
+               else amount, currency),
 
   // The shape a mapping returns for an event that is understood but is not a notification.
   ignored(eventId, reason):: { ignored: reason, sourceEventId: eventId },

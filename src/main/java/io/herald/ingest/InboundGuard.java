@@ -104,10 +104,15 @@ public class InboundGuard {
         }
         String mediaType = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
         if (!mediaType.equals("application/json") && !(mediaType.startsWith("application/") && mediaType.endsWith("+json"))) {
-            String shown = contentType.length() <= SHOWN_CONTENT_TYPE_CHARS ? contentType
-                    : contentType.substring(0, SHOWN_CONTENT_TYPE_CHARS) + "… (" + contentType.length() + " characters)";
-            throw new InboundRejected(415, "content type is '" + shown + "'; expected application/json");
+            throw new InboundRejected(415, notJson(contentType));
         }
+    }
+
+    /** The refusal of a body that is not sent as JSON, naming its content type (cut after 80 characters). */
+    static String notJson(String contentType) {
+        String shown = contentType.length() <= SHOWN_CONTENT_TYPE_CHARS ? contentType
+                : contentType.substring(0, SHOWN_CONTENT_TYPE_CHARS) + "… (" + contentType.length() + " characters)";
+        return "content type is '" + shown + "'; expected application/json";
     }
 
     private static void checkUtf8(byte[] body) {

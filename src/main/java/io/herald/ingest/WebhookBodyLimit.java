@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.Set;
 
 import io.herald.config.IngestSettings;
@@ -31,15 +32,21 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * herald.ingest.max-body-bytes by its Content-Length is refused with 413 without reading it, and a
  * body without Content-Length (chunked) is read only up to one byte past the limit. Either way the
  * refusal is recorded in inbound_rejection with what was read. A body within the limit is handed on
- * in memory, so the route reads it as usual.
+ * in memory, so the route reads it as usual, unless Camel's HTTP binding would fail on it before
+ * any route ran (a 500, recorded nowhere): a form-encoded body on a webhook that takes JSON is
+ * refused with 415, and a form-encoded body that is not name=value pairs with 400 ({@link FormBodies}).
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 1)   // after WebhookReadiness: nothing is read while the webhooks are not running
 public class WebhookBodyLimit extends OncePerRequestFilter {
 
     private static final Logger log = LoggerFactory.getLogger(WebhookBodyLimit.class);
-    private static final String PREFIX = "/webhooks/";
-    private static final Set<String> SOURCES = Set.of("billing", "support", "incidents");
+    /** Every webhook, by path, with the source its refusals are recorded under (as its route records them). */
+    private static final Map<String, String> SOURCES = Map.of(
+            "/webhooks/billing", "billing", "/webhooks/support", "support", "/webhooks/incidents", "incidents",
+            "/webhooks/email/events", "email-events", "/webhooks/sms/status", "sms-status", "/webhooks/sms/inbound", "sms-inbound");
+    /** The webhooks whose senders post forms (Twilio-style); every other one takes JSON. */
+    private static final Set<String> FORM_SOURCES = Set.of("sms-status", "sms-inbound");
     /** Room for the record's key, headers and batch framing the producer counts on top of the body. */
     static final long PRODUCER_OVERHEAD_BYTES = 64 * 1024;
 
@@ -101,6 +108,13 @@ public class WebhookBodyLimit extends OncePerRequestFilter {
                     + " bytes (herald.ingest.max-body-bytes); reading stopped after " + body.length + " bytes", body.length, body);
             return;
         }
+        if (FormBodies.isForm(request.getContentType())) {
+            String malformed = FORM_SOURCES.contains(source) ? FormBodies.malformed(body) : InboundGuard.notJson(request.getContentType());
+            if (malformed != null) {
+                refuse(request, response, source, FORM_SOURCES.contains(source) ? 400 : 415, malformed, body.length, body);
+                return;
+            }
+        }
         chain.doFilter(new ReadBody(request, body), response);
     }
 
@@ -120,13 +134,7 @@ public class WebhookBodyLimit extends OncePerRequestFilter {
 
     private static String source(HttpServletRequest request) {
         String path = request.getRequestURI();
-        if (path == null || !path.startsWith(PREFIX)) {
-            return null;
-        }
-        String rest = path.substring(PREFIX.length());
-        int slash = rest.indexOf('/');
-        String source = slash < 0 ? rest : rest.substring(0, slash);
-        return SOURCES.contains(source) ? source : null;
+        return path == null ? null : SOURCES.get(path.endsWith("/") ? path.substring(0, path.length() - 1) : path);
     }
 
     /** The request with its body already read (within the limit), served from memory. */

@@ -291,6 +291,32 @@ class MappingGoldenTest {
     }
 
     @Test
+    void aPathThroughSomethingThatIsNotAnObjectSaysWhereItBroke() throws IOException {
+        assertRejected(SUPPORT, edit(sample("support/ticket.status_changed.json"), e -> e.putArray("detail").add(1).add(2)),
+                "support event 01JD4S7K9Q2W3E4R5T6Y7U8I9O has no ticket: detail is a list, expected an object");
+        assertRejected(BILLING, edit(sample("billing/invoice.payment_failed.json"), e -> e.put("data", "invoice")),
+                "billing event evt_1QxR2mLkdIwHu7ixA1b2C3d4 has no object: data is the text 'invoice', expected an object");
+    }
+
+    @Test
+    void anAmountInMinorUnitsThatIsNotWholeIsRefusedNamingTheField() throws IOException {
+        assertRejected(BILLING, edit(sample("billing/invoice.payment_failed.json"), e -> data(e).put("amount_due", 49.5)),
+                "billing event evt_1QxR2mLkdIwHu7ixA1b2C3d4 has no usable amount_due: data.object.amount_due is the number 49.5,"
+                        + " not a whole number of the currency's smallest unit (cents: 4900 for 49.00)");
+        assertRejected(BILLING, edit(sample("billing/charge.refunded.json"), e -> data(e).put("amount", 12999.5)),
+                "billing event evt_3QxU2bLkdIwHu7ix1a2S3d4F has an unusable amount: data.object.amount is the number 12999.5,"
+                        + " not a whole number of the currency's smallest unit (cents: 4900 for 49.00)");
+    }
+
+    @Test
+    void aCrmPayloadThatIsTextButNotAnObjectSaysWhatItIs() {
+        assertRejected(CRM, outboxWithTextPayload(23, "order.confirmed", "just text"),
+                "crm event crm-outbox-23 has a payload that is the text 'just text', expected an object");
+        assertRejected(CRM, outboxWithTextPayload(24, "order.confirmed", "[1, 2]"),
+                "crm event crm-outbox-24 has a payload that is the text '[1, 2]', expected an object");
+    }
+
+    @Test
     void aWronglyTypedFieldIsNamedWithWhatWasExpected() {
         assertRejected(BILLING, edit(sample("billing/invoice.payment_failed.json"), e -> data(e).put("customer", 12345)),
                 "billing event evt_1QxR2mLkdIwHu7ixA1b2C3d4 has no usable customer: data.object.customer is the number 12345, expected text");
@@ -331,12 +357,12 @@ class MappingGoldenTest {
                 """;
         String input = """
                 {"minor": [[4900, "usd"], [12999, "gbp"], [500, "jpy"], [-250, "eur"], [5, "usd"], [0, "usd"], [1234, "kwd"]],
-                 "major": [[129.90, "EUR"], [119.9, "EUR"], [10, "EUR"]]}
+                 "major": [[129.90, "EUR"], [119.9, "EUR"], [10, "EUR"], [1200, "jpy"], [12.345, "KWD"]]}
                 """;
         JsonNode actual = JSON.readTree(evaluate(script, input));
         JsonNode expected = JSON.readTree("""
                 ["49.00 USD", "129.99 GBP", "500 JPY", "-2.50 EUR", "0.05 USD", "0.00 USD", "1.234 KWD",
-                 "129.90 EUR", "119.90 EUR", "10.00 EUR"]
+                 "129.90 EUR", "119.90 EUR", "10.00 EUR", "1200 JPY", "12.345 KWD"]
                 """);
         assertJsonEquals(expected, actual, "herald.money / herald.moneyMajor");
     }
