@@ -148,6 +148,42 @@ class ConsoleApiTest extends HeraldIntegrationTest {
                 .containsSubsequence("Quarantined at identity", "Operator: REDRIVE", "Received and mapped");
     }
 
+    /**
+     * A request the API cannot use is refused with 400 naming the parameter and what it must be. A NUL character in a
+     * filter or a comment ended in a 500 from PostgreSQL (text cannot hold one); a path id that is not a number and a
+     * body that is not JSON got Spring's "Bad Request", naming nothing; a filter that is not a date got 409.
+     */
+    @Test
+    void aRequestTheApiCannotUseIsRefusedNamingWhatToFix() throws Exception {
+        String nobody = "cus_nul" + newTicketId();
+        RefusedPushOrders unknown = new RefusedPushOrders(jdbc, infra.providers(), nobody);
+        jdbc.update("DELETE FROM customer WHERE customer_id = ?", nobody);
+        long event = awaitQuarantined(unknown.order(newTicketId()));
+
+        HttpResponse<String> nulComment = apiJson("POST", "/api/quarantine/" + event + "/dismiss", "{\"comment\": \"bad\\u0000one\"}");
+        HttpResponse<String> nulFilter = api("GET", "/api/failures?channel=%00");
+        HttpResponse<String> notADate = api("GET", "/api/failures?from=yesterday");
+        HttpResponse<String> notAnId = api("GET", "/api/notifications/abc");
+        HttpResponse<String> notJson = apiJson("POST", "/api/quarantine/" + event + "/dismiss", "{\"comment\":");
+        HttpResponse<String> consoleNul = apiAs(OPERATOR, "GET", "/console?channel=%00", null);
+
+        assertThat(List.of(nulComment.statusCode(), nulFilter.statusCode(), notADate.statusCode(), notAnId.statusCode(),
+                notJson.statusCode(), consoleNul.statusCode())).containsOnly(400);
+        assertThat(json(nulComment).get("error").asText()).isEqualTo("the request body contains a NUL character (\\u0000), which"
+                + " Herald cannot store; remove it and send the request again");
+        assertThat(json(nulFilter).get("error").asText()).isEqualTo("the parameter 'channel' contains a NUL character (%00), which"
+                + " Herald cannot store or search for; remove it and send the request again");
+        assertThat(json(notADate).get("error").asText()).isEqualTo("from must be a date (2026-11-22) or a UTC time (2026-11-22T10:30);"
+                + " was 'yesterday'");
+        assertThat(json(notAnId).get("error").asText()).isEqualTo("id must be a whole number; was 'abc'");
+        assertThat(json(notJson).get("error").asText()).isEqualTo("the request body is not a JSON object Herald can read;"
+                + " send one like {\"comment\": \"why\"}, or no body where none is needed");
+        assertThat(consoleNul.body()).contains("the parameter 'channel' contains a NUL character");
+        // Nothing was done: the event is still open, and the same dismissal without the NUL works.
+        assertThat(jdbc.queryForObject("SELECT status FROM unrouted_event WHERE id = ?", String.class, event)).isEqualTo("OPEN");
+        assertThat(apiJson("POST", "/api/quarantine/" + event + "/dismiss", "{\"comment\": \"bad one\"}").statusCode()).isEqualTo(200);
+    }
+
     @Test
     void eachRoleGetsWhatItMayAndNoMore() throws Exception {
         assertThat(apiAs(VIEWER, "GET", "/console", null).statusCode()).isEqualTo(200);
@@ -219,7 +255,7 @@ class ConsoleApiTest extends HeraldIntegrationTest {
             assertThat(lines).anyMatch(l -> l.startsWith("failures by type,crm.order_confirmed,"))
                     .anyMatch(l -> l.startsWith("duplicates suppressed,total,"))
                     .anyMatch(l -> l.startsWith("delivery," + openPush + ","));
-            assertThat(api("GET", "/api/reports/weekly?week=last-week").statusCode()).isEqualTo(409);
+            assertThat(api("GET", "/api/reports/weekly?week=last-week").statusCode()).isEqualTo(400);
         } finally {
             scene.tokenFixed();
         }

@@ -66,7 +66,8 @@ public class OperatorActionsApi {
     }
 
     @Operation(summary = "Open and past failures, newest first, filtered (blank filters match all; times UTC)",
-            responses = @ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", array = @ArraySchema(schema = @Schema(implementation = FailureSearch.Failure.class)), examples = @ExampleObject(value = ApiExamples.FAILURES))))
+            responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", array = @ArraySchema(schema = @Schema(implementation = FailureSearch.Failure.class)), examples = @ExampleObject(value = ApiExamples.FAILURES))),
+                    @ApiResponse(responseCode = "400", description = "A filter that cannot be read", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = "{\"error\": \"from must be a date (2026-11-22) or a UTC time (2026-11-22T10:30); was 'yesterday'\"}")))})
     @GetMapping("/failures")
     public List<FailureSearch.Failure> failures(@org.springdoc.core.annotations.ParameterObject FailureSearch.Filter filter,
                                                 @Parameter(description = "at most this many rows") @RequestParam(defaultValue = "200") int limit) {
@@ -127,14 +128,16 @@ public class OperatorActionsApi {
     }
 
     @Operation(summary = "The weekly exception review (ISO week, e.g. 2026-W47; default this week)",
-            responses = @ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", schema = @Schema(implementation = WeeklyReport.Report.class), examples = @ExampleObject(value = ApiExamples.WEEKLY))))
+            responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", schema = @Schema(implementation = WeeklyReport.Report.class), examples = @ExampleObject(value = ApiExamples.WEEKLY))),
+                    @ApiResponse(responseCode = "400", description = "A week that cannot be read", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = "{\"error\": \"week must be written like 2026-W47 (ISO week); was '47'\"}")))})
     @GetMapping("/reports/weekly")
     public WeeklyReport.Report weekly(@Parameter(description = "ISO week, e.g. 2026-W47", example = "2026-W47") @RequestParam(required = false) String week) {
         return report.of(week);
     }
 
     @Operation(summary = "The weekly exception review as CSV",
-            responses = @ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "text/csv", schema = @Schema(type = "string"), examples = @ExampleObject(value = ApiExamples.WEEKLY_CSV))))
+            responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "text/csv", schema = @Schema(type = "string"), examples = @ExampleObject(value = ApiExamples.WEEKLY_CSV))),
+                    @ApiResponse(responseCode = "400", description = "A week that cannot be read", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = "{\"error\": \"week must be written like 2026-W47 (ISO week); was '47'\"}")))})
     @GetMapping("/reports/weekly.csv")
     public ResponseEntity<String> weeklyCsv(@Parameter(description = "ISO week, e.g. 2026-W47", example = "2026-W47") @RequestParam(required = false) String week) {
         return csv.download(report.of(week));
@@ -142,7 +145,9 @@ public class OperatorActionsApi {
 
     @ExceptionHandler(ActionRefused.class)
     public ResponseEntity<Map<String, String>> refused(ActionRefused e) {
-        return ResponseEntity.status(e.unknown() ? HttpStatus.NOT_FOUND : HttpStatus.CONFLICT).body(Map.of("error", e.getMessage()));
+        HttpStatus status = e instanceof ActionRefused.InvalidInput ? HttpStatus.BAD_REQUEST
+                : e.unknown() ? HttpStatus.NOT_FOUND : HttpStatus.CONFLICT;
+        return ResponseEntity.status(status).body(Map.of("error", e.getMessage()));
     }
 
     private static String comment(ActionRequest request) {

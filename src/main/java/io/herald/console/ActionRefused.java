@@ -14,4 +14,11 @@ public class ActionRefused extends RuntimeException {
     public boolean unknown() {
         return unknown;
     }
+
+    /** What was sent cannot be used as it is (a filter that is not a date, a missing comment): 400, whatever the target's state. */
+    public static class InvalidInput extends ActionRefused {
+        public InvalidInput(String reason) {
+            super(reason, false);
+        }
+    }
 }

@@ -90,8 +90,8 @@ public class FailureSearch {
         String state = f.getOrDefault("state", "").toUpperCase();
         if (!state.isEmpty() && !state.equals("QUARANTINED") && !state.equals("DEAD_LETTER") && !state.equals("RETRYABLE")
                 && !DELIVERY_STATES.contains(state)) {
-            throw new ActionRefused("unknown state '" + f.get("state")
-                    + "'; use FAILED, PARKED, UNCERTAIN, QUARANTINED, DEAD_LETTER, DISMISSED or WINDOW_MISSED", false);
+            throw new ActionRefused.InvalidInput("unknown state '" + f.get("state")
+                    + "'; use FAILED, PARKED, UNCERTAIN, QUARANTINED, DEAD_LETTER, DISMISSED or WINDOW_MISSED");
         }
         Timestamp from = time(f.get("from"), "from");
         Timestamp to = time(f.get("to"), "to");
@@ -233,7 +233,7 @@ public class FailureSearch {
             }
             return Timestamp.from(LocalDateTime.parse(text).toInstant(ZoneOffset.UTC));
         } catch (RuntimeException e) {
-            throw new ActionRefused(name + " must be a date (2026-11-22) or a UTC time (2026-11-22T10:30); was '" + text + "'", false);
+            throw new ActionRefused.InvalidInput(name + " must be a date (2026-11-22) or a UTC time (2026-11-22T10:30); was '" + text + "'");
         }
     }
 }

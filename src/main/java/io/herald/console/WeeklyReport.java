@@ -81,7 +81,7 @@ public class WeeklyReport {
         String week = weekOf(weekText);
         Matcher m = WEEK.matcher(week);
         if (!m.matches()) {
-            throw new ActionRefused("week must be written like 2026-W47 (ISO week); was '" + week + "'", false);
+            throw new ActionRefused.InvalidInput("week must be written like 2026-W47 (ISO week); was '" + week + "'");
         }
         LocalDate monday;
         try {

@@ -1,22 +1,15 @@
 package io.herald.ingest;
 
-import java.io.BufferedReader;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
 
 import io.herald.config.IngestSettings;
+import io.herald.web.BufferedRequest;
 import jakarta.servlet.FilterChain;
-import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletException;
-import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -115,7 +108,7 @@ public class WebhookBodyLimit extends OncePerRequestFilter {
                 return;
             }
         }
-        chain.doFilter(new ReadBody(request, body), response);
+        chain.doFilter(new BufferedRequest(request, body), response);
     }
 
     private void refuse(HttpServletRequest request, HttpServletResponse response, String source, int status, String reason,
@@ -135,74 +128,5 @@ public class WebhookBodyLimit extends OncePerRequestFilter {
     private static String source(HttpServletRequest request) {
         String path = request.getRequestURI();
         return path == null ? null : SOURCES.get(path.endsWith("/") ? path.substring(0, path.length() - 1) : path);
-    }
-
-    /** The request with its body already read (within the limit), served from memory. */
-    private static final class ReadBody extends HttpServletRequestWrapper {
-
-        private final byte[] body;
-
-        ReadBody(HttpServletRequest request, byte[] body) {
-            super(request);
-            this.body = body;
-        }
-
-        @Override
-        public ServletInputStream getInputStream() {
-            InputStream bytes = new ByteArrayInputStream(body);
-            return new ServletInputStream() {
-                @Override
-                public int read() throws IOException {
-                    return bytes.read();
-                }
-
-                @Override
-                public int read(byte[] buffer, int offset, int length) throws IOException {
-                    return bytes.read(buffer, offset, length);
-                }
-
-                @Override
-                public boolean isFinished() {
-                    try {
-                        return bytes.available() == 0;
-                    } catch (IOException e) {
-                        return true;
-                    }
-                }
-
-                @Override
-                public boolean isReady() {
-                    return true;
-                }
-
-                @Override
-                public void setReadListener(ReadListener listener) {
-                    throw new UnsupportedOperationException("the body is already read");
-                }
-            };
-        }
-
-        @Override
-        public BufferedReader getReader() {
-            return new BufferedReader(new InputStreamReader(getInputStream(), charset(getCharacterEncoding())));
-        }
-
-        private static Charset charset(String encoding) {
-            try {
-                return encoding != null && Charset.isSupported(encoding) ? Charset.forName(encoding) : StandardCharsets.UTF_8;
-            } catch (IllegalArgumentException e) {
-                return StandardCharsets.UTF_8;
-            }
-        }
-
-        @Override
-        public int getContentLength() {
-            return body.length;
-        }
-
-        @Override
-        public long getContentLengthLong() {
-            return body.length;
-        }
     }
 }

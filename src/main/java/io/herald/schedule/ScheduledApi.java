@@ -109,7 +109,7 @@ public class ScheduledApi {
 
     @ExceptionHandler(ActionRefused.class)
     public ResponseEntity<Map<String, String>> refused(ActionRefused e) {
-        HttpStatus status = e instanceof WaitingNotifications.NoComment ? HttpStatus.BAD_REQUEST
+        HttpStatus status = e instanceof ActionRefused.InvalidInput ? HttpStatus.BAD_REQUEST
                 : e.unknown() ? HttpStatus.NOT_FOUND : HttpStatus.CONFLICT;
         return ResponseEntity.status(status).body(Map.of("error", e.getMessage()));
     }

@@ -62,9 +62,9 @@ public class WaitingNotifications {
     }
 
     /** No comment: refused before anything is decided (the API answers 400). */
-    public static final class NoComment extends ActionRefused {
+    public static final class NoComment extends ActionRefused.InvalidInput {
         NoComment(String what) {
-            super("say why: " + what + " needs a comment for the record", false);
+            super("say why: " + what + " needs a comment for the record");
         }
     }
 

@@ -1,0 +1,71 @@
+package io.herald.api;
+
+import java.util.Map;
+
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.HttpMediaTypeNotSupportedException;
+import org.springframework.web.bind.MissingServletRequestParameterException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+
+/**
+ * The operator API's answer to a request it cannot read, in words and in the API's error shape
+ * ({@code {"error": "..."}}): which parameter, what it must be, what was sent. Without it Spring
+ * answered {@code "error": "Bad Request"}, naming nothing.
+ */
+@RestControllerAdvice(annotations = RestController.class)
+public class ApiInputErrors {
+
+    private static final int SHOWN_CHARS = 40;
+
+    @ExceptionHandler(MethodArgumentTypeMismatchException.class)
+    public ResponseEntity<Map<String, String>> wrongType(MethodArgumentTypeMismatchException e) {
+        return answer(HttpStatus.BAD_REQUEST, e.getName() + " must be " + kind(e.getRequiredType()) + "; was '" + shown(e.getValue()) + "'");
+    }
+
+    @ExceptionHandler(MissingServletRequestParameterException.class)
+    public ResponseEntity<Map<String, String>> missing(MissingServletRequestParameterException e) {
+        return answer(HttpStatus.BAD_REQUEST, e.getParameterName() + " is missing: add ?" + e.getParameterName() + "=… to the request");
+    }
+
+    @ExceptionHandler(HttpMessageNotReadableException.class)
+    public ResponseEntity<Map<String, String>> unreadableBody(HttpMessageNotReadableException e) {
+        return answer(HttpStatus.BAD_REQUEST, "the request body is not a JSON object Herald can read;"
+                + " send one like {\"comment\": \"why\"}, or no body where none is needed");
+    }
+
+    @ExceptionHandler(HttpMediaTypeNotSupportedException.class)
+    public ResponseEntity<Map<String, String>> wrongContentType(HttpMediaTypeNotSupportedException e) {
+        return answer(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "content type is '" + shown(e.getContentType())
+                + "'; send the body as application/json");
+    }
+
+    private static String kind(Class<?> type) {
+        if (type == null) {
+            return "something else";
+        }
+        if (type == long.class || type == Long.class || type == int.class || type == Integer.class) {
+            return "a whole number";
+        }
+        if (type == boolean.class || type == Boolean.class) {
+            return "true or false";
+        }
+        if (type.isEnum()) {
+            return "one of " + java.util.Arrays.toString(type.getEnumConstants());
+        }
+        return "a " + type.getSimpleName();
+    }
+
+    private static String shown(Object value) {
+        String text = String.valueOf(value).replace('\u0000', ' ');
+        return text.length() <= SHOWN_CHARS ? text : text.substring(0, SHOWN_CHARS) + "…";
+    }
+
+    private static ResponseEntity<Map<String, String>> answer(HttpStatus status, String error) {
+        return ResponseEntity.status(status).body(Map.of("error", error));
+    }
+}

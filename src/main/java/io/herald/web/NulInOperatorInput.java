@@ -1,0 +1,96 @@
+package io.herald.web;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import org.springframework.core.annotation.Order;
+import org.springframework.stereotype.Component;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+/**
+ * Refuses, with 400 and in words, an operator request (API or console, once logged in) whose
+ * parameters or JSON body carry a NUL character: PostgreSQL cannot store one in text, so a filter
+ * value or a comment with {@code %00} or {@code \u0000} in it used to end in a 500 from the database.
+ * A JSON body is read here (operator requests are small: at most {@link #MAX_BODY_BYTES}, else 413)
+ * and handed on from memory. Webhooks are not operator input: their bodies are kept as sent.
+ */
+@Component
+@Order(0)   // after Spring Security (-100): an unauthenticated request is answered 401 before anything is read
+public class NulInOperatorInput extends OncePerRequestFilter {
+
+    static final int MAX_BODY_BYTES = 64 * 1024;
+
+    @Override
+    protected boolean shouldNotFilter(HttpServletRequest request) {
+        String path = request.getRequestURI();
+        return path == null || !(path.startsWith("/api/") || path.startsWith("/console"));
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        boolean api = request.getRequestURI().startsWith("/api/");
+        HttpServletRequest next = request;
+        if (api && isJson(request.getContentType())) {
+            byte[] body = request.getInputStream().readNBytes(MAX_BODY_BYTES + 1);
+            if (body.length > MAX_BODY_BYTES) {
+                refuse(response, api, 413, "the request body is larger than " + MAX_BODY_BYTES / 1024
+                        + " KiB; an operator request is a short JSON object such as {\"comment\": \"why\"}");
+                return;
+            }
+            if (hasNul(new String(body, StandardCharsets.UTF_8))) {
+                refuse(response, api, 400, "the request body contains a NUL character (\\u0000), which Herald cannot store;"
+                        + " remove it and send the request again");
+                return;
+            }
+            next = new BufferedRequest(request, body);
+        }
+        for (Map.Entry<String, String[]> parameter : next.getParameterMap().entrySet()) {
+            boolean nul = parameter.getKey().indexOf('\u0000') >= 0;
+            for (String value : parameter.getValue()) {
+                nul |= value != null && value.indexOf('\u0000') >= 0;
+            }
+            if (nul) {
+                refuse(response, api, 400, "the parameter '" + parameter.getKey().replace('\u0000', ' ')
+                        + "' contains a NUL character (%00), which Herald cannot store or search for; remove it and send the request again");
+                return;
+            }
+        }
+        chain.doFilter(next, response);
+    }
+
+    private static boolean isJson(String contentType) {
+        return contentType != null && contentType.toLowerCase(java.util.Locale.ROOT).contains("json");
+    }
+
+    /** A raw NUL, or the JSON escape {@code \u0000} (not itself escaped: an even number of backslashes before it). */
+    static boolean hasNul(String json) {
+        if (json.indexOf('\u0000') >= 0) {
+            return true;
+        }
+        for (int at = json.indexOf("u0000"); at >= 0; at = json.indexOf("u0000", at + 1)) {
+            int backslashes = 0;
+            for (int i = at - 1; i >= 0 && json.charAt(i) == '\\'; i--) {
+                backslashes++;
+            }
+            if (backslashes % 2 == 1) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void refuse(HttpServletResponse response, boolean api, int status, String reason) throws IOException {
+        byte[] answer = (api ? "{\"error\": \"" + reason.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}" : reason)
+                .getBytes(StandardCharsets.UTF_8);
+        response.setStatus(status);
+        response.setContentType(api ? "application/json" : "text/plain;charset=UTF-8");
+        response.setContentLength(answer.length);
+        response.getOutputStream().write(answer);
+    }
+}
