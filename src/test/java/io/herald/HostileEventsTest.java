@@ -117,6 +117,13 @@ class HostileEventsTest extends HeraldIntegrationTest {
                 .replace("\"firstName\"", "\"marker\": \"" + marker(run, "crm-long-email") + "\", \"firstName\"");
         long contactRow = jdbc.queryForObject("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('contact', 'contact.updated', ?)"
                 + " RETURNING id", Long.class, contact);
+        // A CRM contact change with a time zone and a locale no one has (every time in its messages read as UTC).
+        String contactZone = Samples.text("crm/contact.updated.json")
+                .replace("Europe/London", "Mars/Olympus_Mons").replace("\"en-GB\"", "\"english please\"")
+                .replace("cus_RkT4aB7cD9eF1g", "cus_zone" + run)
+                .replace("\"firstName\"", "\"marker\": \"" + marker(run, "crm-unknown-zone") + "\", \"firstName\"");
+        long zoneRow = jdbc.queryForObject("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('contact', 'contact.updated', ?)"
+                + " RETURNING id", Long.class, contactZone);
         // A message on the notifications topic that is not a notification: a dead letter.
         String garbage = "{\"idempotencyKey\": \"" + marker(run, "dead-letter") + "\", \"type\": 42";
         publish("herald.notifications", "hostile-" + run, garbage);
@@ -145,6 +152,7 @@ class HostileEventsTest extends HeraldIntegrationTest {
         expected.put("invalid-utf8", "QUARANTINED mapping");
         expected.put("webhook-nul-in-id", "QUARANTINED validation");
         expected.put("crm-long-email", "QUARANTINED validation");
+        expected.put("crm-unknown-zone", "QUARANTINED validation");
         expected.put("dead-letter", "DEAD_LETTER dispatch");
 
         for (Map.Entry<String, String> each : expected.entrySet()) {
@@ -154,6 +162,11 @@ class HostileEventsTest extends HeraldIntegrationTest {
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> jdbc.queryForObject(
                 "SELECT processed_at IS NOT NULL FROM crm_outbox WHERE id = ?", Boolean.class, contactRow));
+        assertThat(reason(marker(run, "crm-unknown-zone"))).contains("the time zone 'Mars/Olympus_Mons' is not a time zone Herald knows"
+                + " (an IANA id such as Europe/Berlin)").contains("the locale 'english please' is not a language tag (such as de-DE or en)")
+                .endsWith("The directory was not changed; correct the contact in the CRM");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM customer WHERE customer_id = ?", Long.class, "cus_zone" + run)).isZero();
+        assertThat(zoneRow).isPositive();
 
         // The raw payload is kept as received; NUL (refused by PostgreSQL) as a visible escape.
         assertThat(raw(marker(run, "literal-nul"))).isEqualTo(literalNul.replace("\u0000", "\\u0000"));

@@ -47,8 +47,17 @@ public class CustomerDirectory {
 
     /** Why an event naming this customer cannot be admitted: the customer is not in the directory. */
     public static UnknownCustomer unknown(String source, String sourceEventId, String customerId) {
-        return new UnknownCustomer(source + " event " + sourceEventId + " names customer " + customerId
+        return new UnknownCustomer(source + " event " + sourceEventId + " names customer " + shown(customerId)
                 + ", who is not in Herald's customer directory");
+    }
+
+    /**
+     * A customer id as a reason shows it: as it is, unless spaces around it would hide why it did not match
+     * (ids are matched exactly, never trimmed or guessed): "' cus_1 ' (with spaces around it)".
+     */
+    static String shown(String customerId) {
+        return customerId == null || customerId.equals(customerId.strip()) ? customerId
+                : "'" + customerId + "' (with spaces around it; customer ids are matched exactly, correct it at the source)";
     }
 
     /** The customer for an event, or UnknownCustomer with a reason an operator can act on. */

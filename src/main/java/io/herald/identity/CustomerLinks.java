@@ -97,7 +97,7 @@ public class CustomerLinks {
         }
         String event = source + " event " + sourceEventId;
         String carried = claim.customerId() == null ? event
-                : event + " names customer " + claim.customerId() + ", who is not in Herald's customer directory";
+                : event + " names customer " + CustomerDirectory.shown(claim.customerId()) + ", who is not in Herald's customer directory";
         return new UnknownCustomer(claim.link().describe() + " is not linked to any customer: link it from this page"
                 + " (" + carried + ")");
     }

@@ -1,11 +1,15 @@
 package io.herald.notification;
 
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.ZoneId;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -133,6 +137,14 @@ public class NotificationValidator {
         String phone = field(update, "phone", "mobile phone", 32, false, problems);
         String locale = field(update, "locale", "locale", 16, false, problems);
         String timeZone = field(update, "timeZone", "time zone", 64, false, problems);
+        if (timeZone != null && timeZone.length() <= 64 && !StoredText.unsafe(timeZone) && !knownZone(timeZone)) {
+            // Stored, it would make every time in the customer's messages read in UTC, and their quiet hours the default's.
+            problems.add("the time zone '" + StoredText.label(timeZone, 64) + "' is not a time zone Herald knows (an IANA id such as"
+                    + " Europe/Berlin)");
+        }
+        if (locale != null && locale.length() <= 16 && !StoredText.unsafe(locale) && !languageTag(locale)) {
+            problems.add("the locale '" + StoredText.label(locale, 16) + "' is not a language tag (such as de-DE or en)");
+        }
         JsonNode name = update.get("displayName");
         String displayName = name != null && name.isTextual() ? StoredText.truncate(StoredText.content(name.asText()), 200) : null;
         List<String> tokens = new ArrayList<>();
@@ -202,6 +214,22 @@ public class NotificationValidator {
             problems.add("the " + words + " contains a control or broken character (shown as '" + StoredText.label(text, 80) + "')");
         }
         return text;
+    }
+
+    private static boolean knownZone(String id) {
+        try {
+            ZoneId.of(id.strip());
+            return true;
+        } catch (DateTimeException e) {
+            return false;
+        }
+    }
+
+    /** A BCP 47 tag whose language is an ISO 639 code ("en", "de-DE", "pt_BR" as the CRM may write it). */
+    private static boolean languageTag(String tag) {
+        Locale locale = Locale.forLanguageTag(tag.strip().replace('_', '-'));
+        return !locale.getLanguage().isEmpty() && (locale.getLanguage().length() == 3
+                || Arrays.asList(Locale.getISOLanguages()).contains(locale.getLanguage()));
     }
 
     private static String eventOf(JsonNode mapped) {
