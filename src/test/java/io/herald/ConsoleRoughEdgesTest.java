@@ -109,6 +109,10 @@ class ConsoleRoughEdgesTest extends HeraldIntegrationTest {
         }
         browser.get(base() + "/console/notifications/999999999");
         assertThat(browser.findElement(By.tagName("h1")).getText()).isEqualTo("Nothing here");
+        // An address with a part that cannot be read says so (it said "Something went wrong ... Herald's log").
+        browser.get(base() + "/console/notifications/abc");
+        assertThat(browser.findElement(By.tagName("h1")).getText()).isEqualTo("This address cannot be read");
+        assertThat(browser.findElement(By.id("problem")).getText()).contains("/console/notifications/abc").contains("an id is a whole number");
 
         // The long reason is shown whole (wrapped, not cut), in the row and in the channel panel.
         browser.get(base() + "/console?customerId=" + customer);

@@ -49,28 +49,32 @@ public class DeliveryReceipts {
     public String record(Receipt receipt) {
         String kept = tx.execute(status -> {
             String eventId = text(receipt.eventId(), 200);
+            // What the provider sent, as it can be stored and looked up (a NUL in a message id ended the receipt in a database
+            // error, answered 503: the provider would have retried it for ever).
+            String messageId = text(receipt.providerMessageId(), 300);
+            String address = text(receipt.address(), 320);
             lockEvent(receipt.channel(), eventId);
             java.util.Map<String, Object> row = jdbc.queryForList("""
                     INSERT INTO delivery_receipt (channel, provider_message_id, provider_event_id, status, error_code, outcome, reason,
                                                   final_state)
                     SELECT ?, ?, CAST(? AS VARCHAR), ?, ?, 'UNMATCHED', ?, ?\s""" + NOT_KEPT_YET + " RETURNING id, received_at",
-                    receipt.channel(), text(receipt.providerMessageId(), 300), eventId, text(receipt.status(), 40),
+                    receipt.channel(), messageId, eventId, text(receipt.status(), 40),
                     text(receipt.errorCode(), 40), text(receipt.reason(), 2000), receipt.finalState(), eventId, receipt.channel(), eventId)
                     .stream().findFirst().orElse(null);
             if (row == null) {
                 return "DUPLICATE";
             }
             long receiptId = ((Number) row.get("id")).longValue();
-            DeliveryLedger.ReceiptMatch match = ledger.receipt(receipt.channel(), receipt.providerMessageId(), receipt.finalState(),
+            DeliveryLedger.ReceiptMatch match = ledger.receipt(receipt.channel(), messageId, receipt.finalState(),
                     attemptOutcome(receipt), receipt.reason());
             String outcome = !match.matched() ? "UNMATCHED" : match.applied() ? "APPLIED" : "KEPT";
             jdbc.update("UPDATE delivery_receipt SET delivery_id = ?, outcome = ? WHERE id = ? AND received_at = ?", match.deliveryId(),
                     outcome, receiptId, row.get("received_at"));
-            if (match.matched() && receipt.suppressReason() != null && receipt.address() != null && !receipt.address().isBlank()) {
-                suppressions.add(receipt.channel(), receipt.address(), receipt.suppressReason(), receiptId);
+            if (match.matched() && receipt.suppressReason() != null && address != null && !address.isBlank()) {
+                suppressions.add(receipt.channel(), address, receipt.suppressReason(), receiptId);
             }
             log.info("{} receipt '{}' for {}: {} (delivery {}, was {})", receipt.channel(), receipt.status(),
-                    Masking.mask(receipt.providerMessageId()), outcome, match.deliveryId(), match.stateBefore());
+                    Masking.mask(messageId), outcome, match.deliveryId(), match.stateBefore());
             return outcome;
         });
         if (!"DUPLICATE".equals(kept)) {

@@ -104,6 +104,16 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
                 });
     }
 
+    /** A NUL in the sid (PostgreSQL cannot take one) was a database error answered 503, which the provider retries for ever. */
+    @Test
+    void aCallbackWithANulInItsSidIsKeptUnmatchedNotRetriedForEver() throws Exception {
+        String sid = "SM" + newTicketId();
+        HttpResponse<String> answer = postSmsStatus(form("MessageSid", sid + "\u0000x", "MessageStatus", "delivered"), null);
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(jdbc.queryForList("SELECT delivery_id, outcome FROM delivery_receipt WHERE provider_message_id = ?", sid + "x"))
+                .hasSize(1).first().satisfies(row -> assertThat(row.get("outcome")).isEqualTo("UNMATCHED"));
+    }
+
     @Test
     void aForgedOrUnsignedCallbackIsRefusedWith401AndRecorded() throws Exception {
         Sent sent = sendPaymentFailed("forged");
