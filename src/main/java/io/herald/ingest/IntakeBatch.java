@@ -1,7 +1,9 @@
 package io.herald.ingest;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 import io.herald.config.TopicSettings;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -10,7 +12,9 @@ import io.herald.identity.CustomerLinks;
 import io.herald.identity.ExternalId;
 import io.herald.kafka.InfrastructureFaults;
 import io.herald.ledger.NotificationLedger;
+import io.herald.ledger.StoredText;
 import io.herald.notification.CanonicalNotification;
+import io.herald.notification.InvalidNotification;
 import io.herald.ops.HeraldMetrics;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
@@ -19,6 +23,7 @@ import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.support.DefaultExchange;
 import org.apache.camel.support.DefaultMessage;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.transaction.TransactionDefinition;
@@ -169,7 +174,7 @@ public class IntakeBatch {
                     throw one.getException();
                 }
                 if (one.getException() != null) {
-                    quarantine(notification, one.getException());
+                    quarantine(notification, tooLarge(notification, one.getException()));
                 }
             }
         }
@@ -261,6 +266,24 @@ public class IntakeBatch {
         }
         message.setBody(notification.notification().canonicalJson());
         return message;
+    }
+
+    /**
+     * A notification the broker refuses for its size, in words (the producer's own message names neither the event nor
+     * what to do); any other refusal as it is.
+     */
+    static Exception tooLarge(Admitted notification, Exception failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof RecordTooLargeException) {
+                CanonicalNotification n = notification.notification().notification();
+                int bytes = notification.notification().canonicalJson().getBytes(StandardCharsets.UTF_8).length;
+                return new InvalidNotification(n.source() + " event " + StoredText.label(n.sourceEventId(), 120) + " makes a notification of "
+                        + String.format(Locale.ROOT, "%,d", bytes) + " bytes, more than Kafka takes as one record"
+                        + " (herald.ingest.kafka-max-request-size, and the notifications topic's max.message.bytes); nothing was sent."
+                        + " Shorten the event at its source (fewer order lines, shorter texts), then re-drive it");
+            }
+        }
+        return failure;
     }
 
     private void quarantine(Admitted notification, Exception failure) {

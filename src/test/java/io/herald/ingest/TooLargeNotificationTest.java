@@ -1,0 +1,43 @@
+package io.herald.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import java.util.Map;
+
+import io.herald.ledger.NotificationLedger;
+import io.herald.notification.CanonicalNotification;
+import io.herald.notification.InvalidNotification;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A notification the broker refuses for its size (a topic created with a smaller max.message.bytes than Herald's) is
+ * quarantined with its size and what to do, not "because of an unexpected problem".
+ */
+class TooLargeNotificationTest {
+
+    private static final CanonicalNotification ORDER = new CanonicalNotification("crm:order.confirmed:ORD-1", "crm", "crm-outbox-17",
+            "crm.order_confirmed", "cus_1", Instant.parse("2026-12-01T10:00:00Z"), Map.of(), Map.of(), "normal");
+    private static final IntakeBatch.Admitted ADMITTED = new IntakeBatch.Admitted(
+            new NotificationLedger.ToAdmit(ORDER, "{\"lines\": \"" + "x".repeat(1_100_000) + "\"}", "{}", null, null),
+            "crm", "{}", "intake", null, null);
+
+    @Test
+    void aRecordTooLargeForKafkaSaysHowLargeAndWhatToDo() {
+        Exception reason = IntakeBatch.tooLarge(ADMITTED, new KafkaException("send failed",
+                new RecordTooLargeException("The message is 1100015 bytes when serialized which is larger than 1048576")));
+
+        assertThat(reason).isInstanceOf(InvalidNotification.class).hasMessage("crm event crm-outbox-17 makes a notification of 1,100,013 bytes,"
+                + " more than Kafka takes as one record (herald.ingest.kafka-max-request-size, and the notifications topic's"
+                + " max.message.bytes); nothing was sent. Shorten the event at its source (fewer order lines, shorter texts), then re-drive it");
+        assertThat(MappingErrors.readable(reason, "intake", "crm", "crm-outbox-17", null)).isEqualTo(reason.getMessage());
+    }
+
+    @Test
+    void anyOtherRefusalIsLeftAsItIs() {
+        KafkaException other = new KafkaException("something else");
+        assertThat(IntakeBatch.tooLarge(ADMITTED, other)).isSameAs(other);
+    }
+}
