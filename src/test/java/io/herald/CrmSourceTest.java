@@ -21,6 +21,12 @@ import io.herald.testsupport.Samples;
 import jakarta.mail.Multipart;
 import jakarta.mail.internet.MimeMessage;
 import org.apache.camel.CamelContext;
+import org.apache.kafka.clients.admin.AdminClient;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.Route;
 import org.junit.jupiter.api.Test;
@@ -148,6 +154,52 @@ class CrmSourceTest extends HeraldIntegrationTest {
         assertThat(mail.getSubject()).contains("ORD-" + unique);
         assertThat(jdbc.queryForObject("SELECT count(*) FROM unrouted_event WHERE source = 'crm' AND source_event_id = ?", Long.class,
                 "crm-outbox-" + row)).isZero();
+    }
+
+    /**
+     * A topic created elsewhere with a smaller max.message.bytes refuses a large notification for good. It used to end in
+     * two rows, a quarantine "because of an unexpected problem" and a notification RECEIVED for ever (whose payload retention
+     * kept for ever); now one quarantine that says how large it is, and a re-drive once the topic takes it mails it once.
+     */
+    @Test
+    void anOrderTheBrokerRefusesForItsSizeEndsInOneQuarantineAndIsMailedOnceReDriven() throws Exception {
+        String unique = newTicketId();
+        String key = "crm:order.confirmed:ORD-" + unique;
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 400; i++) {
+            lines.append(i == 0 ? "" : ",").append("{\"sku\":\"SKU-").append(i).append("\",\"name\":\"Item ").append(i)
+                    .append("\",\"qty\":1,\"unitPrice\":1.5}");
+        }
+        String payload = order(unique, "cus_RkT4aB7cD9eF1g").replaceAll("(?s)\"lines\": \\[.*?\\],", "\"lines\": [" + lines + "],");
+        long row;
+        notificationsTopicTakes("20000");
+        try {
+            row = outbox("order", "order.confirmed", payload);
+            Map<String, Object> held = unrouted("crm-outbox-" + row);
+            assertThat(held).containsEntry("outcome", "QUARANTINED").containsEntry("step", "validation");
+            assertThat(held.get("reason").toString()).startsWith("crm event crm-outbox-" + row + " makes a notification of ")
+                    .endsWith(" bytes, more than Kafka takes as one record (herald.ingest.kafka-max-request-size, and the notifications"
+                            + " topic's max.message.bytes); nothing was sent. Shorten the event at its source (fewer order lines, shorter"
+                            + " texts), then re-drive it");
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key = ?", Long.class, key)).isZero();
+        } finally {
+            notificationsTopicTakes(null);
+        }
+        HttpResponse<String> redriven = api("POST", "/api/quarantine/" + unrouted("crm-outbox-" + row).get("id") + "/redrive");
+        assertThat(redriven.statusCode()).isEqualTo(200);
+        awaitMailFor(key);
+        assertThat(mailsFor(key)).hasSize(1);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key = ?", Long.class, key)).isOne();
+    }
+
+    /** Sets (or, with null, removes) the notifications topic's own max.message.bytes, as an operator of the broker would. */
+    private void notificationsTopicTakes(String maxMessageBytes) throws Exception {
+        try (AdminClient admin = AdminClient.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafkaBrokers()))) {
+            ConfigEntry entry = new ConfigEntry(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, maxMessageBytes == null ? "" : maxMessageBytes);
+            AlterConfigOp op = new AlterConfigOp(entry, maxMessageBytes == null ? AlterConfigOp.OpType.DELETE : AlterConfigOp.OpType.SET);
+            admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, "herald.notifications"), List.of(op)))
+                    .all().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
     }
 
     @Test

@@ -174,7 +174,13 @@ public class IntakeBatch {
                     throw one.getException();
                 }
                 if (one.getException() != null) {
-                    quarantine(notification, tooLarge(notification, one.getException()));
+                    // Refused for good (not an outage): the event ends in one row, its quarantine, not also in a notification
+                    // that would stay RECEIVED for ever; a re-drive admits it again.
+                    Exception refusal = tooLarge(notification, one.getException());
+                    transaction.executeWithoutResult(status -> {
+                        ledger.withdraw(notification.notification().notification().idempotencyKey());
+                        quarantine(notification, refusal);
+                    });
                 }
             }
         }

@@ -183,6 +183,15 @@ public class NotificationLedger {
     }
 
     /**
+     * An admitted notification the broker refused for good (it is quarantined instead): removed with its payload while
+     * still RECEIVED (no delivery exists before dispatch reads it), so that its event ends in one row and a re-drive
+     * admits it again.
+     */
+    public void withdraw(String idempotencyKey) {
+        jdbc.update("DELETE FROM notification WHERE idempotency_key = ? AND state = 'RECEIVED'", idempotencyKey);
+    }
+
+    /**
      * Dispatch has read these notifications off the topic and queued their deliveries: ROUTED, in one
      * statement per batch (a notification still RECEIVED is forwarded again by intake if its source
      * event comes again, since it may never have reached the topic).
