@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import com.samskivert.mustache.Mustache;
 import com.samskivert.mustache.MustacheException;
+import com.samskivert.mustache.MustacheParseException;
 import com.samskivert.mustache.Template;
 import io.herald.config.HeraldSettings;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -75,11 +76,26 @@ public class TemplateRenderer {
         }
         try {
             return template(file, part).execute(context).strip();
+        } catch (MustacheParseException e) {
+            throw new TemplateMissing("template " + file + " is not valid Mustache (" + e.getMessage()
+                    + "): correct the template; the next message uses the corrected file");
+        } catch (MustacheException.Context e) {
+            throw new TemplateMissing(unfilled(file, e));
         } catch (MustacheException e) {
-            throw new TemplateMissing("template " + file + " cannot be filled: " + e.getMessage());
+            throw new TemplateMissing("template " + file + " cannot be filled (" + e.getMessage()
+                    + "): correct the template; the next message uses the corrected file");
         } catch (IOException e) {
-            throw new TemplateMissing("template " + file + " cannot be read: " + e.getMessage());
+            throw new TemplateMissing("template " + file + " cannot be read (" + e.getClass().getSimpleName()
+                    + "): check that the file exists and Herald may read it");
         }
+    }
+
+    /** A variable the notification does not have, in words: which one, where, and the three ways to fix it. */
+    private static String unfilled(Path file, MustacheException.Context e) {
+        String variable = e.key == null || e.key.isBlank() ? "a variable" : "{{" + e.key + "}}";
+        return "template " + file + " cannot be filled: line " + e.lineNo + " uses " + variable
+                + ", which this notification does not have or leaves empty: correct the name, add it to the source's mapping, or put"
+                + " it inside a section ({{#" + e.key + "}}...{{/" + e.key + "}}) so that it is left out when missing";
     }
 
     /** The compiled template, compiled again only when the file changed since (checked on every render). */

@@ -1,0 +1,55 @@
+package io.herald.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A template that cannot be filled fails its delivery with a reason an operator can act on: which file, which line,
+ * which variable, and what to change; never the template engine's own message alone.
+ */
+class TemplateFailureReasonTest {
+
+    @TempDir
+    Path templates;
+
+    @Test
+    void aVariableTheNotificationDoesNotHaveIsNamedWithItsLineAndTheWaysToFixIt() throws Exception {
+        write("email.text.en.mustache", "Hello {{customer.name}},\n\npay here: {{hostedInvoiceUrl}}\n");
+        TemplateRenderer renderer = new TemplateRenderer(templates.toString(), "en");
+
+        assertThatThrownBy(() -> renderer.render("billing.payment_failed", "email", "text", "en",
+                Map.of("customer", Map.of("name", "Jenny"))))
+                .isInstanceOf(TemplateMissing.class)
+                .hasMessage("template " + templates.resolve("billing.payment_failed/email.text.en.mustache")
+                        + " cannot be filled: line 3 uses {{hostedInvoiceUrl}}, which this notification does not have or leaves"
+                        + " empty: correct the name, add it to the source's mapping, or put it inside a section"
+                        + " ({{#hostedInvoiceUrl}}...{{/hostedInvoiceUrl}}) so that it is left out when missing")
+                .message().doesNotContain("No method or field");
+    }
+
+    @Test
+    void aTemplateThatIsNotMustacheSaysSoAndThatTheCorrectedFileApplies() throws Exception {
+        write("email.text.en.mustache", "Hello {{#customer}}{{name}}\n");
+        TemplateRenderer renderer = new TemplateRenderer(templates.toString(), "en");
+
+        assertThatThrownBy(() -> renderer.render("billing.payment_failed", "email", "text", "en",
+                Map.of("customer", Map.of("name", "Jenny"))))
+                .isInstanceOf(TemplateMissing.class)
+                .hasMessageStartingWith("template " + templates.resolve("billing.payment_failed/email.text.en.mustache")
+                        + " is not valid Mustache (")
+                .hasMessageContaining("customer")
+                .hasMessageEndingWith("): correct the template; the next message uses the corrected file");
+    }
+
+    private void write(String name, String text) throws Exception {
+        Path folder = Files.createDirectories(templates.resolve("billing.payment_failed"));
+        Files.writeString(folder.resolve(name), text);
+        Files.writeString(folder.resolve("email.subject.en.mustache"), "Payment failed");
+    }
+}
