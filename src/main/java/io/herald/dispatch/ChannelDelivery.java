@@ -227,12 +227,17 @@ public class ChannelDelivery {
     private void sentWithId(Exchange exchange, String providerId) {
         long deliveryId = exchange.getProperty(DELIVERY_ID, Long.class);
         DeliveryLedger.Claim claim = exchange.getProperty(CLAIM, DeliveryLedger.Claim.class);
-        if (!ledger.sent(claim, providerId, exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class))) {
+        CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
+        DeliveryLedger.SentRecord record = ledger.sent(claim, providerId, exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE,
+                Integer.class), sendWindows.mayBeLate(notification));
+        if (!record.written()) {
             return;   // a late answer: kept as a LATE attempt, the newer state stays
         }
-        CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
-        metrics.sent(notification.type(), exchange.getProperty(CHANNEL, String.class), notification.occurredAt());
-        sendWindows.checkSent(deliveryId, notification, exchange.getProperty(CHANNEL, String.class));
+        String channel = exchange.getProperty(CHANNEL, String.class);
+        metrics.sent(notification.type(), channel, notification.occurredAt());
+        if (record == DeliveryLedger.SentRecord.SENT_AFTER_WINDOW) {
+            sendWindows.sentAfterWindow(deliveryId, notification, channel);
+        }
     }
 
     /**

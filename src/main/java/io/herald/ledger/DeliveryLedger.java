@@ -71,22 +71,51 @@ public class DeliveryLedger {
                    FROM claimed JOIN c ON c.claim_token = claimed.claim_token JOIN notification n ON n.id = claimed.notification_id
                    %s)
             SELECT id, claim_token FROM claimed""".formatted(SETTLED_LIST, DeliveryContent.INSERT, DeliveryContent.REPLACE);
-    /** SENT with the provider's id, and the attempt, for every claim still holding its token; returns the deliveries written. */
+    /**
+     * A SENT delivery sent after its notification's window deadline is flagged as missing it, at the time it was sent, in
+     * the statement that records it SENT (unless it was flagged already while waiting): the flag cannot be lost between
+     * two statements. {@code %s}: whether to look at the deadline at all (almost every send is on time, known in memory).
+     */
+    private static final String FLAG_IF_LATE = """
+            window_missed_at = CASE WHEN %s AND d.window_missed_at IS NULL
+                                         AND now() > (SELECT n.window_deadline FROM notification n WHERE n.id = d.notification_id)
+                                    THEN now() ELSE d.window_missed_at END""";
+    /** Whether the row just written SENT was flagged by {@link #FLAG_IF_LATE} in that statement (flagged earlier: not now()). */
+    private static final String FLAGGED_NOW = "d.window_missed_at IS NOT DISTINCT FROM d.sent_at AS flagged_now";
+    /**
+     * SENT with the provider's id, and the attempt, for every claim still holding its token; returns the deliveries
+     * written and whether each was flagged as sent after its window.
+     */
     private static final String SENT = """
-            WITH v AS (SELECT * FROM unnest(?::bigint[], ?::uuid[], ?::text[], ?::int[]) AS v(id, token, provider_message_id, provider_status)),
+            WITH v AS (SELECT * FROM unnest(?::bigint[], ?::uuid[], ?::text[], ?::int[], ?::boolean[])
+                       AS v(id, token, provider_message_id, provider_status, may_be_late)),
                  sent AS (UPDATE delivery d SET state = 'SENT', provider_message_id = v.provider_message_id, reason = NULL,
-                                 next_attempt_at = NULL, claim_token = NULL, sent_at = now(), updated_at = now()
+                                 next_attempt_at = NULL, claim_token = NULL, sent_at = now(), updated_at = now(), %s
                           FROM v WHERE d.id = v.id AND d.claim_token = v.token
-                          RETURNING d.id, v.provider_status, v.provider_message_id)
-            INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason)
-            SELECT id, 'SENT', provider_status, provider_message_id FROM sent RETURNING delivery_id""";
+                          RETURNING d.id, v.provider_status, v.provider_message_id, %s),
+                 attempt AS (INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason)
+                             SELECT id, 'SENT', provider_status, provider_message_id FROM sent)
+            SELECT id, flagged_now FROM sent""".formatted(FLAG_IF_LATE.formatted("v.may_be_late"), FLAGGED_NOW);
 
     /** One delivery to claim for sending, with what it is about to send. */
     private record ToClaim(long notificationId, String channel, String recipientMasked, String subject, String renderedBody, UUID token) {
     }
 
-    /** One claim's SENT outcome. */
-    private record Sent(Claim claim, String providerMessageId, Integer providerStatus) {
+    /** One claim's SENT outcome; {@code mayBeLate}: sent at or after its window's deadline as known in memory. */
+    private record Sent(Claim claim, String providerMessageId, Integer providerStatus, boolean mayBeLate) {
+    }
+
+    /** What recording a SENT outcome did. */
+    public enum SentRecord {
+        /** A late answer: the claim no longer held the row (kept as a LATE attempt; the newer state stays). */
+        NOT_WRITTEN,
+        SENT,
+        /** SENT, and flagged in the same statement as sent after its window (the first time it is flagged). */
+        SENT_AFTER_WINDOW;
+
+        public boolean written() {
+            return this != NOT_WRITTEN;
+        }
     }
 
     public record Delivery(long id, String state) {
@@ -117,7 +146,7 @@ public class DeliveryLedger {
     /** The claims before and the SENT outcomes after provider calls, committed many deliveries at a time when busy. */
     private final GroupCommit grouped;
     private final GroupCommit.Kind<ToClaim, Optional<Claim>> claims = this::claimAll;
-    private final GroupCommit.Kind<Sent, Boolean> sents = this::sentAll;
+    private final GroupCommit.Kind<Sent, SentRecord> sents = this::sentAll;
 
     /** What else is done in a group of claims' transaction (the rate-limit permits of the claimed deliveries); none in some tests. */
     private final List<ClaimedForSending> alsoOnClaim;
@@ -176,17 +205,21 @@ public class DeliveryLedger {
         return group.stream().map(c -> Optional.ofNullable(claimed.get(c.token())).map(id -> new Claim(id, null, c.token()))).toList();
     }
 
-    /** Writes a group's SENT outcomes in one statement; false for a claim whose token the row no longer holds. */
-    private List<Boolean> sentAll(List<Sent> group) {
-        java.util.Set<Long> written = new java.util.HashSet<>(jdbc.query(con -> {
+    /** Writes a group's SENT outcomes in one statement; NOT_WRITTEN for a claim whose token the row no longer holds. */
+    private List<SentRecord> sentAll(List<Sent> group) {
+        Map<Long, SentRecord> written = new java.util.HashMap<>();
+        jdbc.query(con -> {
             PreparedStatement statement = con.prepareStatement(SENT);
             statement.setArray(1, con.createArrayOf("bigint", group.stream().map(s -> s.claim().deliveryId()).toArray()));
             statement.setArray(2, con.createArrayOf("uuid", group.stream().map(s -> s.claim().token()).toArray()));
             statement.setArray(3, con.createArrayOf("text", group.stream().map(Sent::providerMessageId).toArray()));
             statement.setArray(4, con.createArrayOf("int4", group.stream().map(Sent::providerStatus).toArray()));
+            statement.setArray(5, con.createArrayOf("boolean", group.stream().map(Sent::mayBeLate).toArray()));
             return statement;
-        }, (row, n) -> row.getLong(1)));
-        return group.stream().map(s -> written.contains(s.claim().deliveryId())).toList();
+        }, row -> {
+            written.put(row.getLong(1), row.getBoolean(2) ? SentRecord.SENT_AFTER_WINDOW : SentRecord.SENT);
+        });
+        return group.stream().map(s -> written.getOrDefault(s.claim().deliveryId(), SentRecord.NOT_WRITTEN)).toList();
     }
 
     /**
@@ -233,7 +266,16 @@ public class DeliveryLedger {
      * the customer had not received it (failed, uncertain, dismissed...): a SENT record is never changed.
      */
     public boolean sent(Claim claim, String providerMessageId, Integer providerStatus) {
-        int written = claim.resend()
+        return sent(claim, providerMessageId, providerStatus, false).written();
+    }
+
+    /**
+     * The provider accepted the message: SENT, and flagged as sent after its window in the same statement when it was
+     * (looked at only when {@code mayBeLate}). An operator's resend is kept on its resend row, and sets the delivery SENT
+     * only when the provider had not received it; a resend is a deliberate late send and is never flagged.
+     */
+    public SentRecord sent(Claim claim, String providerMessageId, Integer providerStatus, boolean mayBeLate) {
+        SentRecord record = claim.resend()
                 ? jdbc.update("""
                         WITH sent AS (UPDATE delivery_resend SET outcome = 'SENT', provider_message_id = ?, reason = NULL,
                                              next_attempt_at = NULL, claim_token = NULL, updated_at = now()
@@ -244,10 +286,11 @@ public class DeliveryLedger {
                         INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason)
                         SELECT delivery_id, 'SENT', ?, ? FROM sent""".formatted(NOT_RECEIVED),
                         providerMessageId, claim.resendId(), claim.token(), providerMessageId, "sent by resend " + claim.resendId(),
-                        providerStatus, claim.label() + providerMessageId)
-                : grouped.write(sents, new Sent(claim, providerMessageId, providerStatus)) ? 1 : 0;
-        return writtenOrLate(claim, written, "the provider accepted it" + (providerMessageId == null ? "" : " as " + providerMessageId),
+                        providerStatus, claim.label() + providerMessageId) > 0 ? SentRecord.SENT : SentRecord.NOT_WRITTEN
+                : grouped.write(sents, new Sent(claim, providerMessageId, providerStatus, mayBeLate));
+        writtenOrLate(claim, record.written() ? 1 : 0, "the provider accepted it" + (providerMessageId == null ? "" : " as " + providerMessageId),
                 providerStatus);
+        return record;
     }
 
     /** Not sent (opted out, no address...): the delivery, unless settled, keeps the reason. */

@@ -16,7 +16,7 @@ import org.springframework.stereotype.Component;
  * Send windows (config/catalog.yaml, window per type): a message is worth sending until the event's
  * occurrence plus its window. The deadline is stored with the notification when it is created;
  * a delivery that misses it is flagged (delivery.window_missed_at) and counted once, whether it
- * was sent late ({@link #checkSent}) or was still not sent when the deadline passed
+ * was sent late (flagged by the statement that records it SENT, {@link #mayBeLate}) or was still not sent when the deadline passed
  * ({@link #flagMissed}, run by the send-windows route). Flagged deliveries are alerted like failures. Whether a late
  * message goes out at all is its type's late policy ({@link LateMessages}: the send-windows route runs its sweep first); only
  * those sent late (late: send) or still waiting for another reason are flagged here.
@@ -42,27 +42,17 @@ public class SendWindows {
     }
 
     /**
-     * Called once a delivery was sent. Almost every send is on time, which is known without the
-     * database; only a late-looking one is checked against the stored deadline and flagged. Never
-     * throws: the message is already with the provider, and a flag must not turn it into a failure
-     * (a late send missed here is still visible by sent_at > window_deadline).
+     * Whether a send now may be after the notification's window: almost every send is on time, which is known without the
+     * database; only then does the SENT statement compare the stored deadline and flag it (DeliveryLedger#sent).
      */
-    public void checkSent(long deliveryId, CanonicalNotification notification, String channel) {
-        try {
-            if (notification.occurredAt() == null || Instant.now().isBefore(deadlineOf(notification))) {
-                return;
-            }
-            int flagged = jdbc.update("""
-                    UPDATE delivery d SET window_missed_at = d.sent_at FROM notification n
-                    WHERE d.id = ? AND n.id = d.notification_id AND d.window_missed_at IS NULL AND d.sent_at > n.window_deadline""",
-                    deliveryId);
-            if (flagged > 0) {
-                metrics.windowMissed(notification.type(), channel);
-                log.debug("Delivery {} ({} by {}) was sent after its window", deliveryId, notification.type(), channel);
-            }
-        } catch (RuntimeException e) {
-            log.warn("Delivery {} was sent, but whether it missed its window could not be recorded: {}", deliveryId, e.getMessage());
-        }
+    public boolean mayBeLate(CanonicalNotification notification) {
+        return notification.occurredAt() != null && !Instant.now().isBefore(deadlineOf(notification));
+    }
+
+    /** A delivery was recorded SENT and flagged as sent after its window, in that statement: counted once. */
+    public void sentAfterWindow(long deliveryId, CanonicalNotification notification, String channel) {
+        metrics.windowMissed(notification.type(), channel);
+        log.debug("Delivery {} ({} by {}) was sent after its window", deliveryId, notification.type(), channel);
     }
 
     /**
