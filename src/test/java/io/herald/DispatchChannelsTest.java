@@ -247,6 +247,37 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
     }
 
     @Test
+    void anAddressInTheDirectoryThatIsNotOneAddressFailsItsDeliveryAndNothingIsSentToIt() throws Exception {
+        // Written before contact changes were checked (or by hand): two addresses in the email field, a national phone number.
+        String customer = "cus_twoaddr" + newTicketId();
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Two Addresses', ?, '07700 900123')",
+                customer, customer + "@example.net, someone.else@example.org");
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        assertThat(postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer)).statusCode()).isEqualTo(202);
+
+        Map<String, Map<String, Object>> rows = awaitDeliveries(key, 3);
+        assertThat(rows.get("email")).containsEntry("state", "FAILED");
+        assertThat(rows.get("email").get("reason")).isEqualTo("email not sent: customer " + customer + "'s email address in the directory"
+                + " cannot be sent to: it lists several addresses; Herald sends a customer's messages to exactly one; correct the contact"
+                + " in the CRM (its contact change updates Herald's directory), then retry this delivery");
+        assertThat(rows.get("sms")).containsEntry("state", "FAILED");
+        assertThat(rows.get("sms").get("reason").toString()).contains("customer " + customer + "'s mobile phone in the directory cannot be"
+                + " sent to: it is not an international number");
+        assertThat(rows.get("ops_webhook")).containsEntry("state", "SENT");
+        assertThat(mailsFor(key)).isEmpty();
+        assertThat(Arrays.stream(infra.mail().getReceivedMessages()).flatMap(m -> {
+            try {
+                return Arrays.stream(m.getAllRecipients()).map(Object::toString);
+            } catch (jakarta.mail.MessagingException e) {
+                throw new IllegalStateException(e);
+            }
+        })).noneMatch(to -> to.contains(customer) || to.contains("someone.else@example.org"));
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH))
+                .withHeader("Idempotency-Key", equalTo(key + ":sms")))).isEmpty();
+    }
+
+    @Test
     void theInAppMessageIsListedByTheApiAndCanBeMarkedRead() throws Exception {
         String ticket = newTicketId();
         assertThat(postSignedSupport(Samples.supportEvent("ticket.status_changed.json", ticket)).statusCode()).isEqualTo(202);

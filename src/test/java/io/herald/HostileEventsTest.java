@@ -124,6 +124,19 @@ class HostileEventsTest extends HeraldIntegrationTest {
                 .replace("\"firstName\"", "\"marker\": \"" + marker(run, "crm-unknown-zone") + "\", \"firstName\"");
         long zoneRow = jdbc.queryForObject("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('contact', 'contact.updated', ?)"
                 + " RETURNING id", Long.class, contactZone);
+        // A CRM contact whose email field lists two addresses (the customer's messages would go to both) and whose phone
+        // is a national number; and one whose email carries a name in angle brackets.
+        String contactList = Samples.text("crm/contact.updated.json")
+                .replace("jenny.rosen@example.org", "jenny.rosen@example.org, someone.else@example.net")
+                .replace("+44 7700 900123", "07700 900123")
+                .replace("cus_RkT4aB7cD9eF1g", "cus_list" + run)
+                .replace("\"firstName\"", "\"marker\": \"" + marker(run, "crm-address-list") + "\", \"firstName\"");
+        jdbc.update("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('contact', 'contact.updated', ?)", contactList);
+        String contactNamed = Samples.text("crm/contact.updated.json")
+                .replace("\"jenny.rosen@example.org\"", "\"Jenny Rosen <jenny.rosen@example.org>\"")
+                .replace("cus_RkT4aB7cD9eF1g", "cus_named" + run)
+                .replace("\"firstName\"", "\"marker\": \"" + marker(run, "crm-named-address") + "\", \"firstName\"");
+        jdbc.update("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('contact', 'contact.updated', ?)", contactNamed);
         // A message on the notifications topic that is not a notification: a dead letter.
         String garbage = "{\"idempotencyKey\": \"" + marker(run, "dead-letter") + "\", \"type\": 42";
         publish("herald.notifications", "hostile-" + run, garbage);
@@ -153,6 +166,8 @@ class HostileEventsTest extends HeraldIntegrationTest {
         expected.put("webhook-nul-in-id", "QUARANTINED validation");
         expected.put("crm-long-email", "QUARANTINED validation");
         expected.put("crm-unknown-zone", "QUARANTINED validation");
+        expected.put("crm-address-list", "QUARANTINED validation");
+        expected.put("crm-named-address", "QUARANTINED validation");
         expected.put("dead-letter", "DEAD_LETTER dispatch");
 
         for (Map.Entry<String, String> each : expected.entrySet()) {
@@ -167,6 +182,16 @@ class HostileEventsTest extends HeraldIntegrationTest {
                 .endsWith("The directory was not changed; correct the contact in the CRM");
         assertThat(jdbc.queryForObject("SELECT count(*) FROM customer WHERE customer_id = ?", Long.class, "cus_zone" + run)).isZero();
         assertThat(zoneRow).isPositive();
+        assertThat(reason(marker(run, "crm-address-list")))
+                .contains("the email cannot be sent to: it lists several addresses; Herald sends a customer's messages to exactly one")
+                .contains("the mobile phone cannot be sent to: it is not an international number (a plus, the country code, then the"
+                        + " number, such as +44 7700 900123)")
+                .doesNotContain("someone.else@example.net")
+                .endsWith("The directory was not changed; correct the contact in the CRM");
+        assertThat(reason(marker(run, "crm-named-address"))).contains("the email cannot be sent to: it has a name, quotes or angle"
+                + " brackets around the address; keep only the address, such as jenny@example.org");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM customer WHERE customer_id IN (?, ?)", Long.class,
+                "cus_list" + run, "cus_named" + run)).isZero();
 
         // The raw payload is kept as received; NUL (refused by PostgreSQL) as a visible escape.
         assertThat(raw(marker(run, "literal-nul"))).isEqualTo(literalNul.replace("\u0000", "\\u0000"));

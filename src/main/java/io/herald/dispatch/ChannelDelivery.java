@@ -117,6 +117,10 @@ public class ChannelDelivery {
             return;
         }
         Recipients.Address address = Recipients.of(channel, customer);
+        if (address.unusable() != null) {
+            throw new UnusableAddress("customer " + customer.customerId() + "'s " + address.unusable()
+                    + "; correct the contact in the CRM (its contact change updates Herald's directory), then retry this delivery");
+        }
         Map<String, Object> context = MessageContext.of(notification, customer,
                 templates.writingLocale(entry.templates(), channel, customer.locale()));
         Map<String, String> parts = new LinkedHashMap<>();

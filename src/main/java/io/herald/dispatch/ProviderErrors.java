@@ -173,7 +173,7 @@ public class ProviderErrors {
             if (t instanceof SocketException) {
                 return "the connection to the provider failed (" + t.getMessage() + ")";
             }
-            if (t instanceof TemplateMissing || t instanceof io.herald.receipts.PushTokenUnregistered) {
+            if (t instanceof TemplateMissing || t instanceof UnusableAddress || t instanceof io.herald.receipts.PushTokenUnregistered) {
                 return t.getMessage();
             }
         }

@@ -3,6 +3,7 @@ package io.herald.dispatch;
 import java.util.List;
 import java.util.Map;
 
+import io.herald.identity.ContactAddresses;
 import io.herald.identity.Customer;
 import io.herald.logging.Masking;
 
@@ -12,8 +13,8 @@ import io.herald.logging.Masking;
  */
 final class Recipients {
 
-    /** The address, or why there is none. */
-    record Address(String value, String masked, String missing) {
+    /** The address, or why there is none; {@code unusable}: why the one there cannot be sent to (null: it can). */
+    record Address(String value, String masked, String missing, String unusable) {
         boolean present() {
             return value != null;
         }
@@ -24,15 +25,17 @@ final class Recipients {
 
     static Address of(String channel, Customer customer) {
         return switch (channel) {
-            case "email" -> present(customer.email(), Masking.email(customer.email()), "no email address");
-            case "sms" -> present(customer.phone(), Masking.phone(customer.phone()), "no phone number");
+            case "email" -> present(customer.email(), Masking.email(customer.email()), "no email address",
+                    unusable("email address", ContactAddresses.emailProblem(customer.email())));
+            case "sms" -> present(customer.phone(), Masking.phone(customer.phone()), "no phone number",
+                    unusable("mobile phone", ContactAddresses.phoneProblem(customer.phone())));
             case "push" -> {
                 List<String> tokens = customer.pushTokens() == null ? List.of() : customer.pushTokens();
                 String token = tokens.isEmpty() ? null : tokens.get(0).replaceFirst("^fcm:", "");
-                yield present(token, token == null ? null : token.substring(0, Math.min(8, token.length())) + "…", "no push token");
+                yield present(token, token == null ? null : token.substring(0, Math.min(8, token.length())) + "…", "no push token", null);
             }
-            case "in_app" -> present(customer.customerId(), customer.customerId(), "no customer id");
-            case "ops_webhook" -> new Address("ops-webhook", "ops webhook", null);
+            case "in_app" -> present(customer.customerId(), customer.customerId(), "no customer id", null);
+            case "ops_webhook" -> new Address("ops-webhook", "ops webhook", null, null);
             default -> throw new IllegalArgumentException("unknown channel " + channel);
         };
     }
@@ -50,7 +53,11 @@ final class Recipients {
         return channels != null && channels.contains(channel);
     }
 
-    private static Address present(String value, String masked, String missing) {
-        return value == null || value.isBlank() ? new Address(null, null, missing) : new Address(value, masked, null);
+    private static Address present(String value, String masked, String missing, String unusable) {
+        return value == null || value.isBlank() ? new Address(null, null, missing, null) : new Address(value, masked, null, unusable);
+    }
+
+    private static String unusable(String what, String problem) {
+        return problem == null ? null : what + " in the directory cannot be sent to: " + problem;
     }
 }

@@ -14,6 +14,7 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.identity.ContactAddresses;
 import io.herald.identity.ContactUpdate;
 import io.herald.ledger.StoredText;
 import org.springframework.stereotype.Component;
@@ -135,6 +136,12 @@ public class NotificationValidator {
         String customerId = field(update, "customerId", "customer id", 64, true, problems);
         String email = field(update, "email", "email", 320, false, problems);
         String phone = field(update, "phone", "mobile phone", 32, false, problems);
+        if (email != null && email.length() <= 320 && !StoredText.unsafe(email) && ContactAddresses.emailProblem(email) != null) {
+            problems.add("the email cannot be sent to: " + ContactAddresses.emailProblem(email));
+        }
+        if (phone != null && phone.length() <= 32 && !StoredText.unsafe(phone) && ContactAddresses.phoneProblem(phone) != null) {
+            problems.add("the mobile phone cannot be sent to: " + ContactAddresses.phoneProblem(phone));
+        }
         String locale = field(update, "locale", "locale", 16, false, problems);
         String timeZone = field(update, "timeZone", "time zone", 64, false, problems);
         if (timeZone != null && timeZone.length() <= 64 && !StoredText.unsafe(timeZone) && !knownZone(timeZone)) {

@@ -1,0 +1,56 @@
+package io.herald.identity;
+
+import java.util.regex.Pattern;
+
+import jakarta.mail.internet.AddressException;
+import jakarta.mail.internet.InternetAddress;
+
+/**
+ * Whether a customer's email address or mobile phone can be sent to as it is: exactly one bare address
+ * (jenny@example.org), one international number (+447700900123). A list of addresses would send the customer's message
+ * to every address on it, so it is refused, never split or guessed from. The problem is said in words without repeating
+ * the address (reasons are shown to operators and logged).
+ */
+public final class ContactAddresses {
+
+    /** E.164: a plus, a country code that does not start with 0, at most 15 digits in all. */
+    private static final Pattern INTERNATIONAL_NUMBER = Pattern.compile("\\+[1-9]\\d{6,14}");
+
+    private ContactAddresses() {
+    }
+
+    /** Why this email address cannot be sent to as it is, or null when it can (or there is none). */
+    public static String emailProblem(String email) {
+        if (email == null || email.isBlank()) {
+            return null;
+        }
+        if (email.contains(",") || email.contains(";")) {
+            return "it lists several addresses; Herald sends a customer's messages to exactly one";
+        }
+        if (email.contains("<") || email.contains(">") || email.contains("\"")) {
+            return "it has a name, quotes or angle brackets around the address; keep only the address, such as jenny@example.org";
+        }
+        if (email.chars().anyMatch(Character::isWhitespace)) {
+            return "it contains a space";
+        }
+        int at = email.indexOf('@');
+        if (at <= 0 || at != email.lastIndexOf('@') || at == email.length() - 1) {
+            return "it is not an address of the form name@example.org";
+        }
+        try {
+            InternetAddress parsed = new InternetAddress(email, true);
+            return parsed.getPersonal() == null && email.equals(parsed.getAddress()) ? null
+                    : "it is not an address of the form name@example.org";
+        } catch (AddressException e) {
+            return "it is not an address of the form name@example.org";
+        }
+    }
+
+    /** Why this mobile phone cannot be sent to as it is, or null when it can (or there is none). */
+    public static String phoneProblem(String phone) {
+        if (phone == null || phone.isBlank() || INTERNATIONAL_NUMBER.matcher(phone).matches()) {
+            return null;
+        }
+        return "it is not an international number (a plus, the country code, then the number, such as +44 7700 900123)";
+    }
+}
