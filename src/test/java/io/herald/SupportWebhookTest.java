@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
 import java.util.Map;
 
 import com.icegreen.greenmail.util.GreenMailUtil;
@@ -51,6 +52,28 @@ class SupportWebhookTest extends HeraldIntegrationTest {
                 .containsEntry("reason", null);
         assertThat(row.get("created_at")).isNotNull();
         assertThat(row.get("sent_at")).isNotNull();
+    }
+
+    @Test
+    void aTicketSubjectWithLineBreaksStaysInTheSubjectLineAndAddsNoHeaderOrRecipient() throws Exception {
+        String ticket = newTicketId();
+        String reply = Samples.supportEvent("ticket.comment_added.json", ticket)
+                .replace("01JD4T1A2S3D4F5G6H7J8K9L0Z", "01CRLF" + ticket)
+                .replace("\"Printer error E-42 after update\"", "\"Printer\\r\\nBcc: thief@evil.test\\r\\nX-Injected: yes\"");
+        assertThat(postSignedSupport(reply).statusCode()).isEqualTo(202);
+
+        jakarta.mail.internet.MimeMessage mail = awaitMailFor("support:agent_replied:" + ticket + ":41000000000555");
+        assertThat(mail.getSubject()).isEqualTo("New reply on your request #" + ticket + ": Printer Bcc: thief@evil.test X-Injected: yes");
+        assertThat(mail.getHeader("X-Injected")).isNull();
+        assertThat(mail.getHeader("Bcc")).isNull();
+        assertThat(mail.getAllRecipients()).extracting(Object::toString).containsExactly("jenny.rosen@example.org");
+        assertThat(Arrays.stream(infra.mail().getReceivedMessages()).filter(m -> {
+            try {
+                return m.getSubject().contains("#" + ticket + ":");
+            } catch (jakarta.mail.MessagingException e) {
+                throw new IllegalStateException(e);
+            }
+        })).as("one message, to one recipient").hasSize(1);
     }
 
     @Test

@@ -38,6 +38,8 @@ public class ChannelDelivery {
     public static final String CHANNEL = "heraldChannel";
     public static final String SKIP = "heraldSkip";
     public static final String RECIPIENT = "heraldRecipient";
+    /** Parts shown as one line (an email's Subject header, a push title). */
+    private static final java.util.Set<String> ONE_LINE_PARTS = java.util.Set.of("subject", "title");
     public static final String PARTS = "heraldParts";
     public static final String TYPE = "heraldType";
     /** Set by an operator resend (its delivery_resend id): bypasses dedup on purpose, with its own provider key. */
@@ -127,6 +129,8 @@ public class ChannelDelivery {
         for (String part : PARTS_BY_CHANNEL.get(channel)) {
             parts.put(part, templates.render(entry.templates(), channel, part, customer.locale(), context));
         }
+        // A subject or a title is one line: a line break from the data (a ticket subject with CR LF) becomes a space.
+        parts.replaceAll((part, text) -> ONE_LINE_PARTS.contains(part) ? text.replaceAll("\\s*\\R\\s*", " ") : text);
         if ("email".equals(channel)) {
             String writtenIn = templates.localeFor(entry.templates(), channel, customer.locale());
             parts.put("html", templates.renderOptional(entry.templates(), channel, "html", customer.locale(), context)
