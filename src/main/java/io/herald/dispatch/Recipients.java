@@ -27,7 +27,7 @@ final class Recipients {
         return switch (channel) {
             case "email" -> present(customer.email(), Masking.email(customer.email()), "no email address",
                     unusable("email address", ContactAddresses.emailProblem(customer.email())));
-            case "sms" -> present(customer.phone(), Masking.phone(customer.phone()), "no phone number",
+            case "sms" -> present(ContactAddresses.dialable(customer.phone()), Masking.phone(customer.phone()), "no phone number",
                     unusable("mobile phone", ContactAddresses.phoneProblem(customer.phone())));
             case "push" -> {
                 List<String> tokens = customer.pushTokens() == null ? List.of() : customer.pushTokens();

@@ -46,9 +46,23 @@ public final class ContactAddresses {
         }
     }
 
-    /** Why this mobile phone cannot be sent to as it is, or null when it can (or there is none). */
+    /**
+     * The number as a provider takes it: without the spaces, hyphens, dots and parentheses people write numbers with
+     * (+1 (556) 123-4567 is +15561234567); null for none.
+     */
+    public static String dialable(String phone) {
+        return phone == null ? null : phone.strip().replaceAll("[\\s().-]", "");
+    }
+
+    /** Why this mobile phone cannot be sent to (once {@link #dialable}), or null when it can (or there is none). */
     public static String phoneProblem(String phone) {
-        if (phone == null || phone.isBlank() || INTERNATIONAL_NUMBER.matcher(phone).matches()) {
+        if (phone == null || phone.isBlank()) {
+            return null;
+        }
+        if (phone.replaceAll("\\s", "").contains("(0)")) {
+            return "it has the national trunk prefix (0) in it; write the number without it, such as +44 7700 900123";
+        }
+        if (INTERNATIONAL_NUMBER.matcher(dialable(phone)).matches()) {
             return null;
         }
         return "it is not an international number (a plus, the country code, then the number, such as +44 7700 900123)";

@@ -28,7 +28,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * END or QUIT switch the customer's SMS consent off, START or UNSTOP back on, HELP is answered with
  * herald.sms.inbound.help-text; anything else is kept and changes nothing. A message the provider classified itself
  * (Twilio's OptOutType STOP, START or HELP, for keywords configured in its Advanced Opt-Out) counts as that keyword. The sender is matched by number to exactly
- * one customer of the directory; none or several: kept with the reason, nothing changed (never guessed).
+ * one customer of the directory for the history (none or several: no customer is named, never guessed); STOP and START act on
+ * the number itself either way, since whoever holds it said so: a STOP from a number no customer has, or several share,
+ * still stops every SMS to it.
  *
  * <p>Consent off is a suppression of the customer's number (the source: an OPT_OUT receipt), so the SMS senders'
  * existing check skips their messages with "customer opted out of SMS by replying STOP on ..."; consent on lifts it,
@@ -120,48 +122,51 @@ public class InboundSms {
         }
         List<Customer> matches = directory.findByPhone(from, 3);
         Customer customer = matches.size() == 1 ? matches.get(0) : null;
+        // STOP and START are the number's: whoever holds it said so, whether the directory has it for no customer, one or
+        // several. The numbers acted on: the sender's, and each matching customer's as the directory writes it.
+        List<String> numbers = java.util.stream.Stream.concat(java.util.stream.Stream.of(from), matches.stream().map(Customer::phone))
+                .filter(n -> n != null && !n.isBlank())
+                .collect(Collectors.toMap(n -> Suppressions.normalised("sms", n), n -> n, (a, b) -> a, java.util.LinkedHashMap::new))
+                .values().stream().toList();
+        String who = customer != null ? "customer " + customer.customerId()
+                : matches.isEmpty() ? "the number " + masked + " (no customer in Herald's directory has it)"
+                : "the number " + masked + " (" + (matches.size() > 2 ? "3 or more customers" : "2 customers") + " in Herald's directory share it: "
+                        + matches.stream().map(Customer::customerId).collect(Collectors.joining(", ")) + (matches.size() > 2 ? ", ..." : "")
+                        + "; give it to one customer only in the CRM)";
         String outcome;
         String reason;
-        if (matches.isEmpty() && !"HELP".equals(action)) {
-            outcome = "UNMATCHED";
-            reason = "no customer in Herald's directory has the number " + masked + "; nothing changed"
-                    + ("NONE".equals(action) ? "" : " (add the number to the customer in the CRM, then ask them to reply " + keyword + " again)");
-        } else if (matches.size() > 1 && !"HELP".equals(action)) {
-            outcome = "AMBIGUOUS";
-            reason = (matches.size() > 2 ? "3 or more customers" : "2 customers") + " in Herald's directory have the number " + masked + " ("
-                    + matches.stream().map(Customer::customerId).collect(Collectors.joining(", ")) + (matches.size() > 2 ? ", ..." : "")
-                    + "); not guessed, nothing changed" + ("NONE".equals(action) ? ""
-                    : ": give the number to one customer only in the CRM, then ask them to reply " + keyword + " again");
-        } else {
-            switch (action) {
-                case "OPT_OUT" -> {
-                    String already = suppressions.reasonFor("sms", customer.phone());
-                    if (already != null) {
-                        outcome = "UNCHANGED";
-                        reason = "customer " + customer.customerId() + " replied " + keyword + "; SMS was already off: " + already;
-                    } else {
-                        receipts.optOut("sms", sid == null ? "" : sid, customer.phone(),
-                                "customer opted out of SMS by replying " + keyword + " on " + DAY.format(Instant.now()));
-                        outcome = "CONSENT_OFF";
-                        reason = "SMS consent off: customer " + customer.customerId() + " replied " + keyword
-                                + "; their SMS notifications are skipped until they reply START";
-                    }
+        switch (action) {
+            case "OPT_OUT" -> {
+                List<String> toSuppress = numbers.stream().filter(n -> suppressions.reasonFor("sms", n) == null).toList();
+                if (toSuppress.isEmpty()) {
+                    outcome = "UNCHANGED";
+                    reason = who + " replied " + keyword + "; SMS was already off: " + suppressions.reasonFor("sms", numbers.get(0));
+                } else {
+                    String why = (customer != null ? "customer" : "the number's holder") + " opted out of SMS by replying " + keyword
+                            + " on " + DAY.format(Instant.now());
+                    toSuppress.forEach(n -> receipts.optOut("sms", sid == null ? "" : sid, n, why));
+                    outcome = "CONSENT_OFF";
+                    reason = "SMS consent off: " + who + " replied " + keyword + (customer != null
+                            ? "; their SMS notifications are skipped until they reply START"
+                            : "; SMS notifications to that number are skipped until it replies START");
                 }
-                case "OPT_IN" -> {
-                    int lifted = suppressions.liftAll("sms", customer.phone(), CUSTOMER_ACTOR, "the customer replied " + keyword + " by SMS");
-                    outcome = lifted > 0 ? "CONSENT_ON" : "UNCHANGED";
-                    reason = lifted > 0 ? "SMS consent on: customer " + customer.customerId() + " replied " + keyword + "; SMS notifications are sent again"
-                            : "customer " + customer.customerId() + " replied " + keyword + "; SMS was already on (the number was not suppressed)";
-                }
-                case "HELP" -> {
-                    outcome = "ANSWERED";
-                    reason = "answered with the help text (herald.sms.inbound.help-text)"
-                            + (customer == null ? "; the number is " + (matches.isEmpty() ? "no customer's" : "several customers'") + " in the directory" : "");
-                }
-                default -> {
-                    outcome = "RECORDED";
-                    reason = "no keyword (STOP, START or HELP) as the first word; kept, nothing changed";
-                }
+            }
+            case "OPT_IN" -> {
+                int lifted = numbers.stream().mapToInt(n -> suppressions.liftAll("sms", n, CUSTOMER_ACTOR,
+                        "the customer replied " + keyword + " by SMS")).sum();
+                outcome = lifted > 0 ? "CONSENT_ON" : "UNCHANGED";
+                reason = lifted > 0 ? "SMS consent on: " + who + " replied " + keyword + "; SMS notifications are sent again"
+                        : who + " replied " + keyword + "; SMS was already on (the number was not suppressed)";
+            }
+            case "HELP" -> {
+                outcome = "ANSWERED";
+                reason = "answered with the help text (herald.sms.inbound.help-text)"
+                        + (customer == null ? "; the number is " + (matches.isEmpty() ? "no customer's" : "several customers'") + " in the directory" : "");
+            }
+            default -> {
+                outcome = "RECORDED";
+                reason = "no keyword (STOP, START or HELP) as the first word; kept, nothing changed"
+                        + (customer == null ? " (" + who + ")" : "");
             }
         }
         jdbc.update("UPDATE inbound_sms SET customer_id = ?, outcome = ?, reason = ? WHERE id = ?",

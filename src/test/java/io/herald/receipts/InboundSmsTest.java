@@ -122,31 +122,41 @@ class InboundSmsTest extends HeraldIntegrationTest {
     }
 
     @Test
-    void aStopFromAnUnknownOrSharedNumberIsRecordedWithTheReasonAndChangesNothing() throws Exception {
+    void aStopFromANumberNoCustomerHasOrSeveralShareStopsEverySmsToThatNumberAndNamesNoCustomer() throws Exception {
+        // No customer has the number yet: it is suppressed all the same, so a customer later given it is not texted.
         String unknown = "+1559" + String.format("%07d", Integer.parseInt(newTicketId()) % 10_000_000);
         String sid = "SMin" + newTicketId();
         assertThat(inbound(unknown, "STOP", sid).statusCode()).isEqualTo(200);
         assertThat(jdbc.queryForMap("SELECT customer_id, from_masked, outcome, reason FROM inbound_sms WHERE message_sid = ?", sid))
-                .containsEntry("customer_id", null).containsEntry("from_masked", Masking.phone(unknown)).containsEntry("outcome", "UNMATCHED")
-                .containsEntry("reason", "no customer in Herald's directory has the number " + Masking.phone(unknown) + "; nothing changed"
-                        + " (add the number to the customer in the CRM, then ask them to reply STOP again)");
+                .containsEntry("customer_id", null).containsEntry("from_masked", Masking.phone(unknown)).containsEntry("outcome", "CONSENT_OFF")
+                .containsEntry("reason", "SMS consent off: the number " + Masking.phone(unknown) + " (no customer in Herald's directory has it)"
+                        + " replied STOP; SMS notifications to that number are skipped until it replies START");
+        String later = "cus_in_later_" + newTicketId();
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Inbound Test', ?, ?)",
+                later, later.replace('_', '.') + "@inbound.example.net", unknown);
+        String laterKey = notify(later, "later", "SKIPPED");
+        assertThat(delivery(laterKey, "sms").get("reason").toString()).contains("the number's holder opted out of SMS by replying STOP on ");
 
+        // Two customers share a number (written two ways): a QUIT from it names neither, and stops the SMS of both.
         String first = newCustomer("shared", "+1560%s%s");
         String second = "cus_in_shared2_" + newTicketId();
         jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Inbound Test', ?, ?)",
-                second, second.replace('_', '.') + "@inbound.example.net", "00" + phoneOf(first).substring(1));
+                second, second.replace('_', '.') + "@inbound.example.net", phoneOf(first));
         String shared = "SMin" + newTicketId();
         assertThat(inbound(phoneOf(first), "quit", shared).statusCode()).isEqualTo(200);
         String[] ids = {first, second};
         java.util.Arrays.sort(ids);
         assertThat(jdbc.queryForMap("SELECT customer_id, outcome, reason FROM inbound_sms WHERE message_sid = ?", shared))
-                .containsEntry("customer_id", null).containsEntry("outcome", "AMBIGUOUS")
-                .containsEntry("reason", "2 customers in Herald's directory have the number " + Masking.phone(phoneOf(first)) + " (" + ids[0]
-                        + ", " + ids[1] + "); not guessed, nothing changed: give the number to one customer only in the CRM, then ask them"
-                        + " to reply QUIT again");
-        assertThat(jdbc.queryForObject("SELECT count(*) FROM suppression WHERE address_masked = ?", Integer.class,
-                Masking.phone(phoneOf(first)))).isZero();
-        assertThat(notify(first, "shared", "SENT")).isNotNull();
+                .containsEntry("customer_id", null).containsEntry("outcome", "CONSENT_OFF")
+                .containsEntry("reason", "SMS consent off: the number " + Masking.phone(phoneOf(first)) + " (2 customers in Herald's directory"
+                        + " share it: " + ids[0] + ", " + ids[1] + "; give it to one customer only in the CRM) replied QUIT; SMS notifications"
+                        + " to that number are skipped until it replies START");
+        notify(first, "shared", "SKIPPED");
+        notify(second, "shared2", "SKIPPED");
+
+        // START from the shared number: SMS to it again, for both.
+        assertThat(inbound(phoneOf(first), "START", "SMin" + newTicketId()).statusCode()).isEqualTo(200);
+        notify(second, "restarted", "SENT");
     }
 
     /** A customer of this test alone, with a phone of this test alone (pattern: prefix and two 3/4-digit groups). */
