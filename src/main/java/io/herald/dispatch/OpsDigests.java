@@ -3,7 +3,6 @@ package io.herald.dispatch;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,6 +12,7 @@ import io.herald.ledger.DeliveryLedger.DigestLine;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.logging.Masking;
 import io.herald.ops.ConsoleLinks;
+import io.herald.ops.OpsPost;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.http.HttpMethods;
 import org.slf4j.Logger;
@@ -97,7 +97,7 @@ public class OpsDigests {
         exchange.getMessage().setHeader(Exchange.HTTP_METHOD, HttpMethods.POST);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json; charset=UTF-8");
         exchange.getMessage().setHeader("Idempotency-Key", digest.key());
-        exchange.getMessage().setBody(json.writeValueAsString(Map.of("text", text.toString())));
+        exchange.getMessage().setBody(OpsPost.body(json, text.toString()));
     }
 
     /** Posted: every delivery of the digest is SENT with the digest's key as its provider id. */

@@ -4,6 +4,7 @@ import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.ops.OpsPost;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.http.HttpMethods;
 import org.springframework.stereotype.Component;
@@ -25,6 +26,6 @@ public class OpsWebhookRequest {
         exchange.getMessage().setHeader(Exchange.HTTP_METHOD, HttpMethods.POST);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json; charset=UTF-8");
         exchange.getMessage().setHeader("Idempotency-Key", ChannelDelivery.providerKey(exchange, "ops_webhook"));
-        exchange.getMessage().setBody(json.writeValueAsString(Map.of("text", parts.get("text"))));
+        exchange.getMessage().setBody(OpsPost.body(json, parts.get("text")));
     }
 }

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.console.AuditTrail;
 import io.herald.ingest.InboundRejected;
 import io.herald.logging.Masking;
+import io.herald.ops.OpsPost;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -98,8 +99,8 @@ public class IncidentAlerts {
         exchange.getMessage().setHeader(Exchange.HTTP_METHOD, "POST");
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json; charset=UTF-8");
         exchange.getMessage().setHeader("Idempotency-Key", "herald-alert:incident:" + id + ":" + notice.status() + ":" + posts);
-        exchange.getMessage().setBody(json.writeValueAsString(Map.of("text",
-                text(notice, firedAt == null ? null : firedAt.toInstant()))));
+        exchange.getMessage().setBody(OpsPost.body(json,
+                text(notice, firedAt == null ? null : firedAt.toInstant())));
     }
 
     /** The ops post: what fires (or is resolved), how many alerts, each one's summary and description, and links. */

@@ -131,7 +131,7 @@ public class FailureAlerts {
         exchange.getMessage().setHeader(Exchange.HTTP_METHOD, "POST");
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json; charset=UTF-8");
         exchange.getMessage().setHeader("Idempotency-Key", "herald-alert:" + fingerprint(rows, reminded));
-        exchange.getMessage().setBody(json.writeValueAsString(Map.of("text", text)));
+        exchange.getMessage().setBody(OpsPost.body(json, text));
     }
 
     /** The webhook took the message (or there was none to send): mark the rows alerted and remember the groups. */

@@ -124,7 +124,7 @@ public class OutageAlerts {
         exchange.getMessage().setHeader(Exchange.HTTP_METHOD, "POST");
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json; charset=UTF-8");
         exchange.getMessage().setHeader("Idempotency-Key", "herald-alert:outage:" + String.join(",", keys) + ":" + now.toEpochMilli());
-        exchange.getMessage().setBody(json.writeValueAsString(Map.of("text", String.join("\n", lines))));
+        exchange.getMessage().setBody(OpsPost.body(json, String.join("\n", lines)));
     }
 
     /** The webhook took the post: what it announced is not announced again. */

@@ -109,8 +109,8 @@ public class SignatureFailureBursts {
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json; charset=UTF-8");
         exchange.getMessage().setHeader("Idempotency-Key", "herald-alert:signature-burst:" + String.join(",", announced)
                 + ":" + Instant.now().toEpochMilli());
-        exchange.getMessage().setBody(json.writeValueAsString(Map.of("text",
-                ":rotating_light: Herald: webhook requests refused for a bad signature\n\n" + String.join("\n\n", lines))));
+        exchange.getMessage().setBody(OpsPost.body(json,
+                ":rotating_light: Herald: webhook requests refused for a bad signature\n\n" + String.join("\n\n", lines)));
     }
 
     /** The setting that holds what a source's signatures are checked with (its secret, token or verification key). */

@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.config.ConsoleSettings;
 import io.herald.config.ReceiptSettings;
 import io.herald.logging.Masking;
+import io.herald.ops.OpsPost;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -112,7 +113,7 @@ public class ReceiptSpikes {
         exchange.getMessage().setHeader(Exchange.HTTP_METHOD, "POST");
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json; charset=UTF-8");
         exchange.getMessage().setHeader("Idempotency-Key", "herald-alert:receipt-spike:" + String.join(",", announced) + ":" + now.toEpochMilli());
-        exchange.getMessage().setBody(json.writeValueAsString(Map.of("text", "Herald: delivery receipts\n\n" + String.join("\n\n", lines))));
+        exchange.getMessage().setBody(OpsPost.body(json, "Herald: delivery receipts\n\n" + String.join("\n\n", lines)));
     }
 
     /** The webhook took the post. */

@@ -52,6 +52,9 @@ public final class Browser {
         browser.findElement(By.id("password")).sendKeys(userAndPassword[1]);
         WebElement submit = browser.findElement(By.cssSelector("button[type=submit]"));
         submit.click();
-        new WebDriverWait(browser, Duration.ofSeconds(30)).until(ExpectedConditions.stalenessOf(submit));
+        // Gone from the page: stale, or (asked while the page was being replaced) "Node with given id does not belong to
+        // the document", which Chrome reports as a plain WebDriverException that stalenessOf does not count as stale.
+        new WebDriverWait(browser, Duration.ofSeconds(30)).ignoring(org.openqa.selenium.WebDriverException.class)
+                .until(ignored -> !browser.getCurrentUrl().contains("/login") && ExpectedConditions.stalenessOf(submit).apply(browser));
     }
 }
