@@ -65,12 +65,15 @@ public class WeeklyReportCsv {
         csv.append(cell(section)).append(',').append(cell(key)).append(',').append(cell(count)).append('\n');
     }
 
-    /** RFC 4180 quoting, and no leading =, +, - or @ that a spreadsheet would run as a formula. */
+    /**
+     * RFC 4180 quoting, and no leading =, +, -, @, tab or carriage return that a spreadsheet would run as a formula (reasons
+     * quote what events carried): such a cell starts with an apostrophe, which spreadsheets show as text.
+     */
     static String cell(String value) {
         if (value == null) {
             return "";
         }
-        String safe = !value.isEmpty() && "=+-@".indexOf(value.charAt(0)) >= 0 ? "'" + value : value;
+        String safe = !value.isEmpty() && "=+-@\t\r".indexOf(value.charAt(0)) >= 0 ? "'" + value : value;
         boolean quote = safe.chars().anyMatch(c -> c == '"' || c == ',' || c == '\n' || c == '\r');
         return quote ? "\"" + safe.replace("\"", "\"\"") + "\"" : safe;
     }
