@@ -10,7 +10,6 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
-import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -54,7 +53,20 @@ public final class Browser {
         submit.click();
         // Gone from the page: stale, or (asked while the page was being replaced) "Node with given id does not belong to
         // the document", which Chrome reports as a plain WebDriverException that stalenessOf does not count as stale.
-        new WebDriverWait(browser, Duration.ofSeconds(30)).ignoring(org.openqa.selenium.WebDriverException.class)
-                .until(ignored -> !browser.getCurrentUrl().contains("/login") && ExpectedConditions.stalenessOf(submit).apply(browser));
+        new WebDriverWait(browser, Duration.ofSeconds(30)).until(ignored -> gone(submit));
+    }
+
+    private static boolean gone(WebElement element) {
+        try {
+            element.isEnabled();
+            return false;
+        } catch (org.openqa.selenium.StaleElementReferenceException e) {
+            return true;
+        } catch (org.openqa.selenium.WebDriverException e) {
+            if (String.valueOf(e.getMessage()).contains("does not belong to the document")) {
+                return true;
+            }
+            throw e;
+        }
     }
 }
