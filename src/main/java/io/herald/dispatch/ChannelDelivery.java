@@ -237,7 +237,7 @@ public class ChannelDelivery {
         DeliveryLedger.Claim claim = exchange.getProperty(CLAIM, DeliveryLedger.Claim.class);
         CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
         DeliveryLedger.SentRecord record = ledger.sent(claim, providerId, exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE,
-                Integer.class), sendWindows.mayBeLate(notification));
+                Integer.class), sendWindows.lateCheckAt(notification));
         if (!record.written()) {
             return;   // a late answer: kept as a LATE attempt, the newer state stays
         }

@@ -74,11 +74,13 @@ public class DeliveryLedger {
     /**
      * A SENT delivery sent after its notification's window deadline is flagged as missing it, at the time it was sent, in
      * the statement that records it SENT (unless it was flagged already while waiting): the flag cannot be lost between
-     * two statements. {@code %s}: whether to look at the deadline at all (almost every send is on time, known in memory).
+     * two statements. {@code %1$s}: the time of the send by Herald's clock, null when it is known in memory to be on time
+     * (almost every send): the deadline is then not looked at. Herald's clock, not the database's, judges it, as it judged
+     * the deadline and the quiet hours that moved it.
      */
     private static final String FLAG_IF_LATE = """
-            window_missed_at = CASE WHEN %s AND d.window_missed_at IS NULL
-                                         AND now() > (SELECT n.window_deadline FROM notification n WHERE n.id = d.notification_id)
+            window_missed_at = CASE WHEN %1$s IS NOT NULL AND d.window_missed_at IS NULL
+                                         AND %1$s > (SELECT n.window_deadline FROM notification n WHERE n.id = d.notification_id)
                                     THEN now() ELSE d.window_missed_at END""";
     /** Whether the row just written SENT was flagged by {@link #FLAG_IF_LATE} in that statement (flagged earlier: not now()). */
     private static final String FLAGGED_NOW = "d.window_missed_at IS NOT DISTINCT FROM d.sent_at AS flagged_now";
@@ -87,22 +89,22 @@ public class DeliveryLedger {
      * written and whether each was flagged as sent after its window.
      */
     private static final String SENT = """
-            WITH v AS (SELECT * FROM unnest(?::bigint[], ?::uuid[], ?::text[], ?::int[], ?::boolean[])
-                       AS v(id, token, provider_message_id, provider_status, may_be_late)),
+            WITH v AS (SELECT * FROM unnest(?::bigint[], ?::uuid[], ?::text[], ?::int[], ?::timestamptz[])
+                       AS v(id, token, provider_message_id, provider_status, late_check_at)),
                  sent AS (UPDATE delivery d SET state = 'SENT', provider_message_id = v.provider_message_id, reason = NULL,
                                  next_attempt_at = NULL, claim_token = NULL, sent_at = now(), updated_at = now(), %s
                           FROM v WHERE d.id = v.id AND d.claim_token = v.token
                           RETURNING d.id, v.provider_status, v.provider_message_id, %s),
                  attempt AS (INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason)
                              SELECT id, 'SENT', provider_status, provider_message_id FROM sent)
-            SELECT id, flagged_now FROM sent""".formatted(FLAG_IF_LATE.formatted("v.may_be_late"), FLAGGED_NOW);
+            SELECT id, flagged_now FROM sent""".formatted(FLAG_IF_LATE.formatted("v.late_check_at"), FLAGGED_NOW);
 
     /** One delivery to claim for sending, with what it is about to send. */
     private record ToClaim(long notificationId, String channel, String recipientMasked, String subject, String renderedBody, UUID token) {
     }
 
-    /** One claim's SENT outcome; {@code mayBeLate}: sent at or after its window's deadline as known in memory. */
-    private record Sent(Claim claim, String providerMessageId, Integer providerStatus, boolean mayBeLate) {
+    /** One claim's SENT outcome; {@code lateCheckAt}: when it was sent by Herald's clock, if it may be after its window. */
+    private record Sent(Claim claim, String providerMessageId, Integer providerStatus, Instant lateCheckAt) {
     }
 
     /** What recording a SENT outcome did. */
@@ -214,7 +216,8 @@ public class DeliveryLedger {
             statement.setArray(2, con.createArrayOf("uuid", group.stream().map(s -> s.claim().token()).toArray()));
             statement.setArray(3, con.createArrayOf("text", group.stream().map(Sent::providerMessageId).toArray()));
             statement.setArray(4, con.createArrayOf("int4", group.stream().map(Sent::providerStatus).toArray()));
-            statement.setArray(5, con.createArrayOf("boolean", group.stream().map(Sent::mayBeLate).toArray()));
+            statement.setArray(5, con.createArrayOf("timestamptz", group.stream()
+                    .map(s -> s.lateCheckAt() == null ? null : s.lateCheckAt().toString()).toArray()));
             return statement;
         }, row -> {
             written.put(row.getLong(1), row.getBoolean(2) ? SentRecord.SENT_AFTER_WINDOW : SentRecord.SENT);
@@ -266,15 +269,15 @@ public class DeliveryLedger {
      * the customer had not received it (failed, uncertain, dismissed...): a SENT record is never changed.
      */
     public boolean sent(Claim claim, String providerMessageId, Integer providerStatus) {
-        return sent(claim, providerMessageId, providerStatus, false).written();
+        return sent(claim, providerMessageId, providerStatus, null).written();
     }
 
     /**
      * The provider accepted the message: SENT, and flagged as sent after its window in the same statement when it was
-     * (looked at only when {@code mayBeLate}). An operator's resend is kept on its resend row, and sets the delivery SENT
+     * (looked at only when {@code lateCheckAt}, the send's time by Herald's clock, is given). An operator's resend is kept on its resend row, and sets the delivery SENT
      * only when the provider had not received it; a resend is a deliberate late send and is never flagged.
      */
-    public SentRecord sent(Claim claim, String providerMessageId, Integer providerStatus, boolean mayBeLate) {
+    public SentRecord sent(Claim claim, String providerMessageId, Integer providerStatus, Instant lateCheckAt) {
         SentRecord record = claim.resend()
                 ? jdbc.update("""
                         WITH sent AS (UPDATE delivery_resend SET outcome = 'SENT', provider_message_id = ?, reason = NULL,
@@ -287,7 +290,7 @@ public class DeliveryLedger {
                         SELECT delivery_id, 'SENT', ?, ? FROM sent""".formatted(NOT_RECEIVED),
                         providerMessageId, claim.resendId(), claim.token(), providerMessageId, "sent by resend " + claim.resendId(),
                         providerStatus, claim.label() + providerMessageId) > 0 ? SentRecord.SENT : SentRecord.NOT_WRITTEN
-                : grouped.write(sents, new Sent(claim, providerMessageId, providerStatus, mayBeLate));
+                : grouped.write(sents, new Sent(claim, providerMessageId, providerStatus, lateCheckAt));
         writtenOrLate(claim, record.written() ? 1 : 0, "the provider accepted it" + (providerMessageId == null ? "" : " as " + providerMessageId),
                 providerStatus);
         return record;

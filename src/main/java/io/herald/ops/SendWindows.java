@@ -1,5 +1,6 @@
 package io.herald.ops;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +17,7 @@ import org.springframework.stereotype.Component;
  * Send windows (config/catalog.yaml, window per type): a message is worth sending until the event's
  * occurrence plus its window. The deadline is stored with the notification when it is created;
  * a delivery that misses it is flagged (delivery.window_missed_at) and counted once, whether it
- * was sent late (flagged by the statement that records it SENT, {@link #mayBeLate}) or was still not sent when the deadline passed
+ * was sent late (flagged by the statement that records it SENT, {@link #lateCheckAt}) or was still not sent when the deadline passed
  * ({@link #flagMissed}, run by the send-windows route). Flagged deliveries are alerted like failures. Whether a late
  * message goes out at all is its type's late policy ({@link LateMessages}: the send-windows route runs its sweep first); only
  * those sent late (late: send) or still waiting for another reason are flagged here.
@@ -30,8 +31,11 @@ public class SendWindows {
     private final JdbcTemplate jdbc;
     private final HeraldMetrics metrics;
 
-    public SendWindows(NotificationCatalog catalog, JdbcTemplate jdbc, HeraldMetrics metrics) {
+    private final Clock clock;
+
+    public SendWindows(NotificationCatalog catalog, JdbcTemplate jdbc, HeraldMetrics metrics, Clock clock) {
         this.catalog = catalog;
+        this.clock = clock;
         this.jdbc = jdbc;
         this.metrics = metrics;
     }
@@ -42,11 +46,13 @@ public class SendWindows {
     }
 
     /**
-     * Whether a send now may be after the notification's window: almost every send is on time, which is known without the
-     * database; only then does the SENT statement compare the stored deadline and flag it (DeliveryLedger#sent).
+     * Now by Herald's clock if a send now may be after the notification's window, else null: almost every send is on time,
+     * which is known without the database; only for the others does the SENT statement compare the stored deadline (which
+     * quiet hours may have moved later) and flag it (DeliveryLedger#sent).
      */
-    public boolean mayBeLate(CanonicalNotification notification) {
-        return notification.occurredAt() != null && !Instant.now().isBefore(deadlineOf(notification));
+    public Instant lateCheckAt(CanonicalNotification notification) {
+        Instant now = clock.instant();
+        return notification.occurredAt() != null && !now.isBefore(deadlineOf(notification)) ? now : null;
     }
 
     /** A delivery was recorded SENT and flagged as sent after its window, in that statement: counted once. */
@@ -56,7 +62,7 @@ public class SendWindows {
     }
 
     /**
-     * Flags deliveries still not sent when their deadline passed, up to a batch per poll. Rows
+     * Flags deliveries still not sent when their deadline passed by Herald's clock, up to a batch per poll. Rows
      * another instance (or a delivery in progress) holds are skipped, not waited for, and taken at
      * a later poll; each row is flagged (and counted) once.
      */
@@ -67,9 +73,9 @@ public class SendWindows {
                 WHERE n.id = d.notification_id
                   AND d.id IN (SELECT w.id FROM delivery w JOIN notification wn ON wn.id = w.notification_id
                                WHERE w.window_missed_at IS NULL AND w.state IN ('PENDING', 'RETRYING', 'PARKED', 'FAILED', 'UNCERTAIN')
-                                 AND wn.window_deadline < now()
+                                 AND wn.window_deadline < ?
                                LIMIT 5000 FOR UPDATE OF w SKIP LOCKED)
-                RETURNING d.id, d.state, d.channel, n.type""");
+                RETURNING d.id, d.state, d.channel, n.type""", java.sql.Timestamp.from(clock.instant()));
         Map<String, Long> byKind = new TreeMap<>();
         for (Map<String, Object> row : missed) {
             metrics.windowMissed((String) row.get("type"), (String) row.get("channel"));
