@@ -278,6 +278,31 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
     }
 
     @Test
+    void anEmailDomainInOtherLettersIsMailedInItsAsciiFormWhileANamePartInThemFailsInWords() throws Exception {
+        String customer = "cus_idn" + newTicketId();
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Jürgen Bücher', ?, '+447700900123')",
+                customer, customer + "@bücher.example");
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        assertThat(postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer)).statusCode()).isEqualTo(202);
+        assertThat(awaitDeliveries(key, 3).get("email")).containsEntry("state", "SENT");
+        assertThat(mailsFor(key)).hasSize(1);
+        assertThat(mailsFor(key).get(0).getAllRecipients()[0].toString()).isEqualTo(customer + "@xn--bcher-kva.example");
+
+        String accented = "cus_idnname" + newTicketId();
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Jöhn', ?, '+447700900123')",
+                accented, "jöhn." + accented + "@example.org");
+        String other = newTicketId();
+        String failedKey = Samples.paymentFailedKey(other);
+        assertThat(postSignedBilling(Samples.paymentFailed(other).replace("cus_RkT4aB7cD9eF1g", accented)).statusCode()).isEqualTo(202);
+        Map<String, Object> email = awaitDeliveries(failedKey, 3).get("email");
+        assertThat(email).containsEntry("state", "FAILED");
+        assertThat(email.get("reason").toString()).contains("customer " + accented + "'s email address in the directory cannot be sent to:"
+                + " the part before the @ has letters outside plain ASCII");
+        assertThat(mailsFor(failedKey)).isEmpty();
+    }
+
+    @Test
     void theInAppMessageIsListedByTheApiAndCanBeMarkedRead() throws Exception {
         String ticket = newTicketId();
         assertThat(postSignedSupport(Samples.supportEvent("ticket.status_changed.json", ticket)).statusCode()).isEqualTo(202);

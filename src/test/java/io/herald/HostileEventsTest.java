@@ -137,6 +137,12 @@ class HostileEventsTest extends HeraldIntegrationTest {
                 .replace("cus_RkT4aB7cD9eF1g", "cus_named" + run)
                 .replace("\"firstName\"", "\"marker\": \"" + marker(run, "crm-named-address") + "\", \"firstName\"");
         jdbc.update("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('contact', 'contact.updated', ?)", contactNamed);
+        // One whose address has a letter outside ASCII before the @ (it would need SMTPUTF8).
+        String contactAccented = Samples.text("crm/contact.updated.json")
+                .replace("\"jenny.rosen@example.org\"", "\"jöhn.rosen@example.org\"")
+                .replace("cus_RkT4aB7cD9eF1g", "cus_accented" + run)
+                .replace("\"firstName\"", "\"marker\": \"" + marker(run, "crm-accented-address") + "\", \"firstName\"");
+        jdbc.update("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('contact', 'contact.updated', ?)", contactAccented);
         // A message on the notifications topic that is not a notification: a dead letter.
         String garbage = "{\"idempotencyKey\": \"" + marker(run, "dead-letter") + "\", \"type\": 42";
         publish("herald.notifications", "hostile-" + run, garbage);
@@ -168,6 +174,7 @@ class HostileEventsTest extends HeraldIntegrationTest {
         expected.put("crm-unknown-zone", "QUARANTINED validation");
         expected.put("crm-address-list", "QUARANTINED validation");
         expected.put("crm-named-address", "QUARANTINED validation");
+        expected.put("crm-accented-address", "QUARANTINED validation");
         expected.put("dead-letter", "DEAD_LETTER dispatch");
 
         for (Map.Entry<String, String> each : expected.entrySet()) {
@@ -190,8 +197,10 @@ class HostileEventsTest extends HeraldIntegrationTest {
                 .endsWith("The directory was not changed; correct the contact in the CRM");
         assertThat(reason(marker(run, "crm-named-address"))).contains("the email cannot be sent to: it has a name, quotes or angle"
                 + " brackets around the address; keep only the address, such as jenny@example.org");
-        assertThat(jdbc.queryForObject("SELECT count(*) FROM customer WHERE customer_id IN (?, ?)", Long.class,
-                "cus_list" + run, "cus_named" + run)).isZero();
+        assertThat(reason(marker(run, "crm-accented-address"))).contains("the email cannot be sent to: the part before the @ has letters"
+                + " outside plain ASCII (such as ö), which Herald's mail sending cannot address; ask the customer for an address without them");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM customer WHERE customer_id IN (?, ?, ?)", Long.class,
+                "cus_list" + run, "cus_named" + run, "cus_accented" + run)).isZero();
 
         // The raw payload is kept as received; NUL (refused by PostgreSQL) as a visible escape.
         assertThat(raw(marker(run, "literal-nul"))).isEqualTo(literalNul.replace("\u0000", "\\u0000"));

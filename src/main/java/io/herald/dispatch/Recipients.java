@@ -25,8 +25,11 @@ final class Recipients {
 
     static Address of(String channel, Customer customer) {
         return switch (channel) {
-            case "email" -> present(customer.email(), Masking.email(customer.email()), "no email address",
-                    unusable("email address", ContactAddresses.emailProblem(customer.email())));
+            case "email" -> {
+                String problem = ContactAddresses.emailProblem(customer.email());
+                yield present(problem == null ? ContactAddresses.sendableEmail(customer.email()) : customer.email(),
+                        Masking.email(customer.email()), "no email address", unusable("email address", problem));
+            }
             case "sms" -> present(ContactAddresses.dialable(customer.phone()), Masking.phone(customer.phone()), "no phone number",
                     unusable("mobile phone", ContactAddresses.phoneProblem(customer.phone())));
             case "push" -> {

@@ -1,5 +1,6 @@
 package io.herald.identity;
 
+import java.net.IDN;
 import java.util.regex.Pattern;
 
 import jakarta.mail.internet.AddressException;
@@ -10,6 +11,10 @@ import jakarta.mail.internet.InternetAddress;
  * (jenny@example.org), one international number (+447700900123). A list of addresses would send the customer's message
  * to every address on it, so it is refused, never split or guessed from. The problem is said in words without repeating
  * the address (reasons are shown to operators and logged).
+ *
+ * <p>A domain in letters beyond ASCII (jenny@bücher.de) is sent to in its ASCII form (jenny@xn--bcher-kva.de), which
+ * every mail server takes; a name part in such letters (jöhn@example.org) needs SMTPUTF8, which Herald's mail sending
+ * does not use, so it is refused in words rather than sent as bytes a server would reject or misread.
  */
 public final class ContactAddresses {
 
@@ -37,12 +42,43 @@ public final class ContactAddresses {
         if (at <= 0 || at != email.lastIndexOf('@') || at == email.length() - 1) {
             return "it is not an address of the form name@example.org";
         }
+        if (!email.substring(0, at).chars().allMatch(c -> c < 128)) {
+            return "the part before the @ has letters outside plain ASCII (such as ö), which Herald's mail sending cannot address;"
+                    + " ask the customer for an address without them";
+        }
+        String sendable = sendableEmail(email);
+        if (sendable == null) {
+            return "its domain (after the @) is not a valid internet domain name";
+        }
         try {
-            InternetAddress parsed = new InternetAddress(email, true);
-            return parsed.getPersonal() == null && email.equals(parsed.getAddress()) ? null
+            InternetAddress parsed = new InternetAddress(sendable, true);
+            return parsed.getPersonal() == null && sendable.equals(parsed.getAddress()) ? null
                     : "it is not an address of the form name@example.org";
         } catch (AddressException e) {
             return "it is not an address of the form name@example.org";
+        }
+    }
+
+    /**
+     * The address as it is sent: its domain in ASCII (bücher.de is xn--bcher-kva.de; an ASCII domain is unchanged); null
+     * for none, or when the domain cannot be written so (a label too long, an empty label).
+     */
+    public static String sendableEmail(String email) {
+        if (email == null) {
+            return null;
+        }
+        int at = email.lastIndexOf('@');
+        if (at < 0) {
+            return email;
+        }
+        String domain = email.substring(at + 1);
+        if (domain.chars().allMatch(c -> c < 128)) {
+            return email;
+        }
+        try {
+            return email.substring(0, at + 1) + IDN.toASCII(domain, IDN.USE_STD3_ASCII_RULES);
+        } catch (IllegalArgumentException e) {
+            return null;
         }
     }
 

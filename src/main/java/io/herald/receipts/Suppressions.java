@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import io.herald.console.AuditTrail;
+import io.herald.identity.ContactAddresses;
 import io.herald.logging.Masking;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
@@ -134,9 +135,14 @@ public class Suppressions {
         return lifted;
     }
 
+    /** The address as it is sent (an email's domain in ASCII, a number without spaces, dots or parentheses), email lower-cased. */
     static String normalised(String channel, String address) {
         String trimmed = address.trim();
-        return "email".equals(channel) ? trimmed.toLowerCase(Locale.ROOT) : trimmed.replaceAll("[\\s()-]", "");
+        if ("email".equals(channel)) {
+            String sendable = ContactAddresses.sendableEmail(trimmed);
+            return (sendable == null ? trimmed : sendable).toLowerCase(Locale.ROOT);
+        }
+        return ContactAddresses.dialable(trimmed);
     }
 
     private static String hash(String channel, String address) {

@@ -25,6 +25,21 @@ class ContactAddressesTest {
     }
 
     @Test
+    void aDomainInOtherLettersIsSentToInItsAsciiFormAndANamePartInThemIsRefusedInWords() {
+        assertThat(ContactAddresses.emailProblem("jenny@bücher.de")).isNull();
+        assertThat(ContactAddresses.sendableEmail("jenny@bücher.de")).isEqualTo("jenny@xn--bcher-kva.de");
+        assertThat(ContactAddresses.sendableEmail("jenny@münchen.example.org")).isEqualTo("jenny@xn--mnchen-3ya.example.org");
+        assertThat(ContactAddresses.sendableEmail("jenny@example.org")).isEqualTo("jenny@example.org");
+        assertThat(ContactAddresses.sendableEmail("jenny@xn--bcher-kva.de")).isEqualTo("jenny@xn--bcher-kva.de");
+
+        assertThat(ContactAddresses.emailProblem("jöhn@example.org")).isEqualTo("the part before the @ has letters outside plain ASCII"
+                + " (such as ö), which Herald's mail sending cannot address; ask the customer for an address without them");
+        assertThat(ContactAddresses.emailProblem("jenny@bü_cher.de")).isEqualTo("its domain (after the @) is not a valid internet domain name");
+        assertThat(ContactAddresses.emailProblem("jenny@" + "ü".repeat(70) + ".de"))
+                .isEqualTo("its domain (after the @) is not a valid internet domain name");
+    }
+
+    @Test
     void aMobilePhoneIsAnInternationalNumberWrittenAsPeopleWriteIt() {
         assertThat(ContactAddresses.phoneProblem("+447700900123")).isNull();
         assertThat(ContactAddresses.phoneProblem("+44 7700 900123")).isNull();
