@@ -150,6 +150,41 @@ class ConsoleBrowserTest extends HeraldIntegrationTest {
         }
     }
 
+    @Test
+    void markupInAnEventIsShownAsTextAndTheConsoleRunsOnlyItsOwnScripts() throws Exception {
+        String ticket = newTicketId();
+        String hostile = Samples.supportEvent("ticket.comment_added.json", ticket)
+                .replace("Printer error E-42 after update", "<img src=x onerror=alert(1)> &amp; <b>bold</b>")
+                .replace("\"Support Team\"", "\"<script>alert(2)</script>\"");
+        assertThat(postSignedSupport(hostile).statusCode()).isEqualTo(202);
+        String key = "support:agent_replied:" + ticket + ":41000000000555";
+        long notification = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT id FROM notification WHERE idempotency_key = ?", Long.class, key), ids -> ids.size() == 1).get(0);
+        awaitDeliveryState(key, "email", "SENT");
+
+        // Pages carry the content policy (only Herald's scripts); the API and Hawtio are not pages of the console.
+        for (String page : List.of("/console", "/console/notifications/" + notification, "/console/notifications/" + notification + "/proof")) {
+            assertThat(apiAs(OPERATOR, "GET", page, null).headers().firstValue("Content-Security-Policy")).as(page)
+                    .hasValueSatisfying(policy -> assertThat(policy).contains("script-src 'self'").doesNotContain("unsafe-eval"));
+        }
+        assertThat(apiAs(OPERATOR, "GET", "/login", null).headers().firstValue("Content-Security-Policy")).isPresent();
+        assertThat(apiAs(OPERATOR, "GET", "/api/notifications/" + notification + "/proof", null).headers()
+                .firstValue("Content-Security-Policy")).isEmpty();
+
+        Browser.logIn(browser, base(), OPERATOR);
+        waitForUrl("/console");
+        browser.get(base() + "/console/notifications/" + notification + "/proof");
+        String page = browser.findElement(By.tagName("main")).getText();
+        assertThat(page).contains("<script>alert(2)</script> replied to your support request #" + ticket
+                + " \"<img src=x onerror=alert(1)> &amp; <b>bold</b>\"");
+        // Text, not elements (an alert opened by one would also fail the next command).
+        assertThat(browser.findElements(By.cssSelector("main script, main img, main b"))).isEmpty();
+        // The Print button is the console's own script: it runs under the policy.
+        ((JavascriptExecutor) browser).executeScript("window.printed = false; window.print = () => { window.printed = true; };");
+        browser.findElement(By.id("print")).click();
+        assertThat(((JavascriptExecutor) browser).executeScript("return window.printed")).isEqualTo(true);
+    }
+
     /** Clicks start a navigation; wait for it before reading the page. */
     private void waitForUrl(String part) {
         new WebDriverWait(browser, Duration.ofSeconds(10)).until(urlContains(part));
