@@ -125,6 +125,26 @@ class HostileWebhookTest extends HeraldIntegrationTest {
         });
     }
 
+    @Test
+    void aPostToAWebhookPathHeraldDoesNotHaveIsAnswered404InWordsAndKept() throws Exception {
+        String marker = marker();
+        byte[] body = ("{\"id\": \"evt_" + marker + "\", \"type\": \"invoice.paid\"}").getBytes(StandardCharsets.UTF_8);
+
+        HttpResponse<String> wrong = post("/webhooks/stripe", "application/json", body, Map.of());
+
+        assertThat(wrong.statusCode()).isEqualTo(404);
+        String reason = "Herald has no webhook at /webhooks/stripe; its webhooks are /webhooks/billing, /webhooks/email/events,"
+                + " /webhooks/incidents, /webhooks/sms/inbound, /webhooks/sms/status, /webhooks/support: correct the URL configured at the sender";
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(wrong.body()).get("reason").asText()).isEqualTo(reason);
+        List<Map<String, Object>> rows = newRejections();
+        assertThat(rows).hasSize(1);
+        assertThat(rows.get(0)).containsEntry("source", "unknown").containsEntry("http_status", 404).containsEntry("reason", reason)
+                .containsEntry("body_excerpt", new String(body, StandardCharsets.UTF_8));
+        assertThat(apiAs(OPERATOR, "GET", "/console/rejected?kind=unknown_path", null).body()).contains(reason);
+        // The webhooks Herald has are not affected.
+        assertThat(signedBilling("application/json", body).statusCode()).isEqualTo(202);
+    }
+
     /**
      * Camel's HTTP binding reads a form-encoded body into headers before any route runs, and answered 500, recorded
      * nowhere, for one that is not name=value pairs ("{}", as curl sends JSON without a Content-Type) or has a broken

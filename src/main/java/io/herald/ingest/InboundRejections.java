@@ -74,7 +74,7 @@ public class InboundRejections {
 
     /** HTTP status -> kind of refusal: the signature (a wrong or rotated secret), the body, its size, its content type, Kafka. */
     private static final Map<Integer, String> KINDS = new TreeMap<>(Map.of(
-            401, "signature", 400, "malformed", 413, "too_large", 415, "content_type", 503, "not_queued"));
+            401, "signature", 400, "malformed", 404, "unknown_path", 413, "too_large", 415, "content_type", 503, "not_queued"));
 
     /** The HTTP answer to a refused or failed request. */
     public record Answer(int status, String reason) {

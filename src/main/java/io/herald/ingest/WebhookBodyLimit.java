@@ -125,8 +125,13 @@ public class WebhookBodyLimit extends OncePerRequestFilter {
         response.flushBuffer();
     }
 
-    private static String source(HttpServletRequest request) {
+    static String source(HttpServletRequest request) {
         String path = request.getRequestURI();
         return path == null ? null : SOURCES.get(path.endsWith("/") ? path.substring(0, path.length() - 1) : path);
+    }
+
+    /** The webhooks' paths, in a stable order, for a refusal that names them. */
+    static String paths() {
+        return String.join(", ", new java.util.TreeSet<>(SOURCES.keySet()));
     }
 }
