@@ -56,6 +56,10 @@ class ErasureTest extends HeraldIntegrationTest {
         assertThat(noComment.body()).contains("needs a comment");
         assertThat(jdbc.queryForObject("SELECT count(*) FROM customer WHERE customer_id = ?", Integer.class, customer)).isEqualTo(1);
         assertThat(apiAs(ADMIN, "DELETE", "/api/customers/cus_nobody" + unique + "?comment=request", null).statusCode()).isEqualTo(404);
+        // An id nobody has, however long, is named in the answer cut to a readable length, not echoed whole.
+        HttpResponse<String> longId = apiAs(ADMIN, "DELETE", "/api/customers/cus_" + "x".repeat(5000) + "?comment=request", null);
+        assertThat(longId.statusCode()).isEqualTo(404);
+        assertThat(longId.body()).contains("no customer cus_xxx").hasSizeLessThan(300);
 
         // Before: the raw event and the rendered message are kept beside the ledger rows (V38: notification_payload, delivery_content).
         assertThat(jdbc.queryForObject("SELECT raw_payload FROM notification_payload WHERE notification_id = ?", String.class, notification))

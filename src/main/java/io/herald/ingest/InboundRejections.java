@@ -1,5 +1,6 @@
 package io.herald.ingest;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.TreeMap;
@@ -8,6 +9,8 @@ import io.herald.logging.Masking;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import org.apache.camel.Exchange;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.slf4j.Logger;
@@ -138,6 +141,23 @@ public class InboundRejections {
             log.warn("Refused {} webhook ({} bytes) with HTTP {}: {}", source, bodyBytes, status, Masking.mask(keptReason));
         }
         return new Answer(status, keptReason);
+    }
+
+    /**
+     * Records a request refused before it reached a route and writes its JSON answer. The connection is closed
+     * after the answer: the rest of a body Herald did not read is not wanted.
+     */
+    public void refuse(HttpServletRequest request, HttpServletResponse response, String source, int status, String reason,
+                       long bodyBytes, byte[] bodyRead) throws IOException {
+        Answer answer = record(source, status, reason, request.getRemoteAddr(), request.getContentType(), bodyBytes,
+                bodyRead, bodyRead == null ? 0 : bodyRead.length);
+        byte[] json = answer.json().getBytes(StandardCharsets.UTF_8);
+        response.setStatus(answer.status());
+        response.setHeader("Connection", "close");
+        response.setContentType("application/json");
+        response.setContentLength(json.length);
+        response.getOutputStream().write(json);
+        response.flushBuffer();
     }
 
     private static InboundRejected refusal(Throwable cause) {

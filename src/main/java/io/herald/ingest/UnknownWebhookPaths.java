@@ -1,7 +1,6 @@
 package io.herald.ingest;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -46,14 +45,6 @@ public class UnknownWebhookPaths extends OncePerRequestFilter {
         long bytes = Math.max(request.getContentLengthLong(), excerpt.length);
         String reason = "Herald has no webhook at " + InboundRejections.text(request.getRequestURI(), PATH_CHARS)
                 + "; its webhooks are " + WebhookBodyLimit.paths() + ": correct the URL configured at the sender";
-        InboundRejections.Answer answer = rejections.record("unknown", 404, reason, request.getRemoteAddr(), request.getContentType(),
-                bytes, excerpt, excerpt.length);
-        byte[] json = answer.json().getBytes(StandardCharsets.UTF_8);
-        response.setStatus(answer.status());
-        response.setHeader("Connection", "close");   // the rest of a large body is not wanted
-        response.setContentType("application/json");
-        response.setContentLength(json.length);
-        response.getOutputStream().write(json);
-        response.flushBuffer();
+        rejections.refuse(request, response, "unknown", 404, reason, bytes, excerpt);
     }
 }

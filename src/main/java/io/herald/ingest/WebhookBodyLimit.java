@@ -1,7 +1,6 @@
 package io.herald.ingest;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
 
@@ -78,12 +77,12 @@ public class WebhookBodyLimit extends OncePerRequestFilter {
         String encoding = request.getHeader("Content-Encoding");
         if (encoding != null && !encoding.isBlank() && !encoding.trim().equalsIgnoreCase("identity")) {
             // A compressed body would be inflated past the limit after it was checked; senders do not compress webhooks.
-            refuse(request, response, source, 415, "body is sent with Content-Encoding '" + InboundRejections.text(encoding, 40)
+            rejections.refuse(request, response, source, 415, "body is sent with Content-Encoding '" + InboundRejections.text(encoding, 40)
                     + "'; Herald accepts webhook bodies uncompressed only", Math.max(announced, 0), null);
             return;
         }
         if (announced > maxBodyBytes) {
-            refuse(request, response, source, 413, "body is " + announced + " bytes (Content-Length); the limit is " + maxBodyBytes
+            rejections.refuse(request, response, source, 413, "body is " + announced + " bytes (Content-Length); the limit is " + maxBodyBytes
                     + " bytes (herald.ingest.max-body-bytes), so it was refused without being read", announced, null);
             return;
         }
@@ -92,37 +91,23 @@ public class WebhookBodyLimit extends OncePerRequestFilter {
             body = request.getInputStream().readNBytes(maxBodyBytes + 1);
         } catch (IOException e) {
             log.info("A {} webhook body could not be read to its end", source, e);
-            refuse(request, response, source, 400, "the body could not be read to its end (the sender closed or stalled the connection);"
+            rejections.refuse(request, response, source, 400, "the body could not be read to its end (the sender closed or stalled the connection);"
                     + " nothing was accepted", Math.max(announced, 0), null);
             return;
         }
         if (body.length > maxBodyBytes) {
-            refuse(request, response, source, 413, "body is larger than the limit of " + maxBodyBytes
+            rejections.refuse(request, response, source, 413, "body is larger than the limit of " + maxBodyBytes
                     + " bytes (herald.ingest.max-body-bytes); reading stopped after " + body.length + " bytes", body.length, body);
             return;
         }
         if (FormBodies.isForm(request.getContentType())) {
             String malformed = FORM_SOURCES.contains(source) ? FormBodies.malformed(body) : InboundGuard.notJson(request.getContentType());
             if (malformed != null) {
-                refuse(request, response, source, FORM_SOURCES.contains(source) ? 400 : 415, malformed, body.length, body);
+                rejections.refuse(request, response, source, FORM_SOURCES.contains(source) ? 400 : 415, malformed, body.length, body);
                 return;
             }
         }
         chain.doFilter(new BufferedRequest(request, body), response);
-    }
-
-    private void refuse(HttpServletRequest request, HttpServletResponse response, String source, int status, String reason,
-                        long bodyBytes, byte[] bodyRead) throws IOException {
-        InboundRejections.Answer answer = rejections.record(source, status, reason, request.getRemoteAddr(),
-                request.getContentType(), bodyBytes, bodyRead, bodyRead == null ? 0 : bodyRead.length);
-        byte[] json = answer.json().getBytes(StandardCharsets.UTF_8);
-        response.setStatus(answer.status());
-        // The rest of the body is not wanted: close the connection rather than wait for it.
-        response.setHeader("Connection", "close");
-        response.setContentType("application/json");
-        response.setContentLength(json.length);
-        response.getOutputStream().write(json);
-        response.flushBuffer();
     }
 
     static String source(HttpServletRequest request) {

@@ -8,6 +8,7 @@ import java.util.stream.Collectors;
 import io.herald.console.ActionRefused;
 import io.herald.console.AuditTrail;
 import io.herald.ledger.DeliveryLedger;
+import io.herald.ledger.StoredText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -68,7 +69,7 @@ public class CustomerErasure {
         boolean known = !jdbc.queryForList("SELECT 1 FROM customer WHERE customer_id = ? UNION ALL"
                 + " (SELECT 1 FROM notification WHERE customer_id = ? LIMIT 1)", customerId, customerId).isEmpty();
         if (!known) {
-            throw new ActionRefused("no customer " + customerId + " in Herald's directory or ledger", true);
+            throw new ActionRefused("no customer " + StoredText.label(customerId, 64) + " in Herald's directory or ledger", true);
         }
         long id = jdbc.queryForObject("INSERT INTO customer_erasure (customer_id, requested_by, comment, counts) VALUES (?, ?, ?, '')"
                 + " RETURNING id", Long.class, customerId, actor, comment);
