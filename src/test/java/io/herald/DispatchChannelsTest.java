@@ -302,6 +302,22 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
         assertThat(mailsFor(failedKey)).isEmpty();
     }
 
+    /** A CRM contact may come without a name: the customer is still greeted ("Hello,"), not left without the message. */
+    @Test
+    void aCustomerTheDirectoryHasNoNameForIsGreetedWithoutOneAndStillGetsTheMail() throws Exception {
+        String customer = "cus_noname" + newTicketId();
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, NULL, ?, '+447700900123')",
+                customer, customer + "@example.org");
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        assertThat(postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer)).statusCode()).isEqualTo(202);
+        MimeMessage mail = awaitMailFor(key);
+        Multipart parts = (Multipart) mail.getContent();
+        assertThat(parts.getBodyPart(0).getContent().toString()).startsWith("Hello,").contains("We could not collect $49.00 for invoice A1B2C3D4-0007");
+        assertThat(parts.getBodyPart(1).getContent().toString()).contains("<p>Hello,</p>");
+        assertThat(awaitDeliveries(key, 3).get("email")).containsEntry("state", "SENT");
+    }
+
     @Test
     void theInAppMessageIsListedByTheApiAndCanBeMarkedRead() throws Exception {
         String ticket = newTicketId();
