@@ -63,33 +63,35 @@ class TemplatesLocalisedTest {
 
     @Test
     void everyTemplateOfEveryTypeChannelPartAndLocalePrintsOnlyWrittenTimesAndAmounts() throws IOException {
-        Map<String, Map<String, Object>> examples = representativeData();
+        Map<String, List<Map<String, Object>>> examples = representativeData();
         List<String> problems = new ArrayList<>();
         int rendered = 0;
         for (NotificationCatalog.Entry entry : catalog.entries()) {
-            Map<String, Object> data = examples.get(entry.type());
-            if (data == null) {
+            List<Map<String, Object>> examplesOfType = examples.get(entry.type());
+            if (examplesOfType == null) {
                 problems.add(entry.type() + ": no representative data; add a golden mapping output under " + GOLDEN
                         + " or, for a type built in Java, an entry in TemplatesLocalisedTest.PRODUCED_IN_JAVA");
                 continue;
             }
-            CanonicalNotification notification = notification(entry.type(), data);
-            for (String channel : entry.channels()) {
-                for (Customer customer : customersFor(entry.templates(), channel)) {
-                    String locale = templates.localeFor(entry.templates(), channel, customer.locale());
-                    Map<String, Object> context = MessageContext.of(notification, customer,
-                            templates.writingLocale(entry.templates(), channel, customer.locale()));
-                    Map<String, String> parts = new LinkedHashMap<>();
-                    for (String part : ChannelDelivery.PARTS_BY_CHANNEL.get(channel)) {
-                        parts.put(part, templates.render(entry.templates(), channel, part, customer.locale(), context));
+            for (Map<String, Object> data : examplesOfType) {
+                CanonicalNotification notification = notification(entry.type(), data);
+                for (String channel : entry.channels()) {
+                    for (Customer customer : customersFor(entry.templates(), channel)) {
+                        String locale = templates.localeFor(entry.templates(), channel, customer.locale());
+                        Map<String, Object> context = MessageContext.of(notification, customer,
+                                templates.writingLocale(entry.templates(), channel, customer.locale()));
+                        Map<String, String> parts = new LinkedHashMap<>();
+                        for (String part : ChannelDelivery.PARTS_BY_CHANNEL.get(channel)) {
+                            parts.put(part, templates.render(entry.templates(), channel, part, customer.locale(), context));
+                        }
+                        if ("email".equals(channel)) {
+                            parts.put("html", templates.renderOptional(entry.templates(), channel, "html", customer.locale(), context)
+                                    .orElseGet(() -> HtmlFromText.of(parts.get("text"), locale)));
+                        }
+                        rendered += parts.size();
+                        parts.forEach((part, text) -> problems.addAll(rawValues(text,
+                                entry.templates() + "/" + channel + "." + part + "." + locale + " for a " + customer.locale() + " customer")));
                     }
-                    if ("email".equals(channel)) {
-                        parts.put("html", templates.renderOptional(entry.templates(), channel, "html", customer.locale(), context)
-                                .orElseGet(() -> HtmlFromText.of(parts.get("text"), locale)));
-                    }
-                    rendered += parts.size();
-                    parts.forEach((part, text) -> problems.addAll(rawValues(text,
-                            entry.templates() + "/" + channel + "." + part + "." + locale + " for a " + customer.locale() + " customer")));
                 }
             }
         }
@@ -228,9 +230,13 @@ class TemplatesLocalisedTest {
         return customers;
     }
 
-    /** Type -> data: every golden canonical notification (the mappings' outputs for the samples) and the Java-built types. */
-    private static Map<String, Map<String, Object>> representativeData() throws IOException {
-        Map<String, Map<String, Object>> data = new LinkedHashMap<>(PRODUCED_IN_JAVA);
+    /**
+     * Type -> data: every golden canonical notification (the mappings' outputs for the samples and their variants, such as a
+     * ticket without a subject or an order line without a quantity) and the Java-built types.
+     */
+    private static Map<String, List<Map<String, Object>>> representativeData() throws IOException {
+        Map<String, List<Map<String, Object>>> data = new LinkedHashMap<>();
+        PRODUCED_IN_JAVA.forEach((type, fields) -> data.put(type, new ArrayList<>(List.of(fields))));
         try (Stream<Path> files = Files.walk(GOLDEN)) {
             for (Path file : files.filter(f -> f.toString().endsWith(".canonical.json")).sorted().toList()) {
                 JsonNode canonical = JSON.readTree(file.toFile());
@@ -238,13 +244,13 @@ class TemplatesLocalisedTest {
                 Map<String, Object> refs = JSON.convertValue(canonical.get("refs"), new TypeReference<>() { });
                 Map<String, Object> both = new LinkedHashMap<>(refs);
                 both.putAll(fields);
-                data.putIfAbsent(canonical.get("type").asText(), both);
+                data.computeIfAbsent(canonical.get("type").asText(), type -> new ArrayList<>()).add(both);
             }
         }
         // A reminder is built by io.herald.schedule.AppointmentReminders from its booking: the booking's data plus remindBefore.
-        Map<String, Object> reminder = new LinkedHashMap<>(data.get("crm.appointment_scheduled"));
+        Map<String, Object> reminder = new LinkedHashMap<>(data.get("crm.appointment_scheduled").get(0));
         reminder.put("remindBefore", "PT24H");
-        data.putIfAbsent("crm.appointment_reminder", reminder);
+        data.putIfAbsent("crm.appointment_reminder", new ArrayList<>(List.of(reminder)));
         return data;
     }
 

@@ -171,6 +171,35 @@ class MappingGoldenTest {
                 edit(sample("support/ticket.comment_added.json"),
                         e -> ((ObjectNode) e.at("/event/comment/author")).put("is_staff", false)),
                 "support/customer-comment.ignored.json"));
+        // Fields real sources may leave out: the message still goes out (TemplatesLocalisedTest renders each of these too).
+        cases.add(new Case("crm order lines without a quantity, or a name, count one and show the SKU", CRM,
+                outbox(17, "order.confirmed", edit(sample("crm/order.confirmed.json"), p -> {
+                    ((ObjectNode) p.at("/lines/0")).remove("qty");
+                    ((ObjectNode) p.at("/lines/1")).remove("name");
+                })),
+                "crm/order.confirmed.lines-without-qty-or-name.canonical.json"));
+        cases.add(new Case("support reply on a ticket without a subject, by an agent without a name", SUPPORT,
+                edit(sample("support/ticket.comment_added.json"), e -> {
+                    ((ObjectNode) e.get("detail")).putNull("subject");
+                    ((ObjectNode) e.at("/event/comment/author")).remove("name");
+                }),
+                "support/ticket.comment_added.without-subject-or-agent.canonical.json"));
+        cases.add(new Case("support status change without a subject or a previous status", SUPPORT,
+                edit(sample("support/ticket.status_changed.json"), e -> {
+                    ((ObjectNode) e.get("detail")).remove("subject");
+                    ((ObjectNode) e.get("event")).remove("previous");
+                }),
+                "support/ticket.status_changed.without-subject-or-previous.canonical.json"));
+        // On-hold is internal to Zendesk: its requester sees the ticket as open.
+        cases.add(new Case("support ticket put on hold is ignored", SUPPORT,
+                edit(sample("support/ticket.status_changed.json"), e -> ((ObjectNode) e.get("event")).put("current", "HOLD")),
+                "support/on-hold.ignored.json"));
+        cases.add(new Case("support ticket back from hold to open is ignored", SUPPORT,
+                edit(sample("support/ticket.status_changed.json"), e -> ((ObjectNode) e.get("event")).put("current", "OPEN").put("previous", "HOLD")),
+                "support/hold-to-open.ignored.json"));
+        cases.add(new Case("support ticket solved after being on hold changed from open, as its requester saw it", SUPPORT,
+                edit(sample("support/ticket.status_changed.json"), e -> ((ObjectNode) e.get("event")).put("previous", "HOLD")),
+                "support/ticket.status_changed.from-hold.canonical.json"));
         return cases;
     }
 
