@@ -261,7 +261,7 @@ class ApprovalTest {
 
         // The admin resends it: held like the original, nothing more in the mailbox.
         HttpResponse<String> resent = herald.as(ADMIN, "POST", "/api/deliveries/" + email + "/resend",
-                "{\"confirm\": true, \"comment\": \"customer lost the mail\"}");
+                "{\"confirm\": true, \"comment\": \"customer lost the mail, asked from jenny.rosen@example.org\"}");
         assertThat(resent.statusCode()).as(resent.body()).isEqualTo(200);
         JsonNode held = JSON.readTree(resent.body());
         assertThat(held.get("state").asText()).isEqualTo("AWAITING_APPROVAL");
@@ -283,6 +283,10 @@ class ApprovalTest {
         assertThat(mine).as(listed.toString()).isNotNull();
         assertThat(mine.get("requestedBy").asText()).isEqualTo("admin");
         assertThat(mine.get("channel").asText()).isEqualTo("email");
+        // A viewer reads the operator's comment with the address in it masked.
+        assertThat(mine.get("reason").asText()).isEqualTo("customer lost the mail, asked from j***@example.org");
+        assertThat(herald.as(VIEWER, "GET", "/console/approvals", null).body()).contains("asked from j***@example.org")
+                .doesNotContain("jenny.rosen@example.org");
         assertThat(herald.as(APPROVER, "GET", "/console/approvals", null).body())
                 .contains("/console/approvals/resends/" + resendId + "/approve", "customer lost the mail");
         assertThat(herald.mailsForKeysStartingWith(key + ":email")).hasSize(1);

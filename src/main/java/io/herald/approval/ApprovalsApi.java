@@ -84,8 +84,8 @@ public class ApprovalsApi {
             responses = @ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json",
                     array = @ArraySchema(schema = @Schema(implementation = ResendApprovals.Pending.class)), examples = @ExampleObject(value = RESEND_LIST))))
     @GetMapping("/resends")
-    public List<ResendApprovals.Pending> awaitingResends() {
-        return resends.awaiting(PAGE_SIZE);
+    public List<ResendApprovals.Pending> awaitingResends(Principal who) {
+        return resends.awaiting(Approver.of(who).masked(), PAGE_SIZE);
     }
 
     /** An approved resend: the decision, and what its send did (SENT, PARKED, FAILED... with the reason). */

@@ -35,7 +35,7 @@ public class ApprovalsPage {
         model.addAttribute("user", user);
         model.addAttribute("approvals", approvals.awaiting(user.masked(), ApprovalsApi.PAGE_SIZE));
         model.addAttribute("pageSize", ApprovalsApi.PAGE_SIZE);
-        model.addAttribute("resends", resends.awaiting(ApprovalsApi.PAGE_SIZE));
+        model.addAttribute("resends", resends.awaiting(user.masked(), ApprovalsApi.PAGE_SIZE));
         return "approvals";
     }
 

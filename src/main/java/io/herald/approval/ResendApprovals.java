@@ -8,6 +8,7 @@ import java.util.Map;
 import io.herald.config.ApprovalSettings;
 import io.herald.console.AuditTrail;
 import io.herald.ledger.DeliveryLedger;
+import io.herald.logging.Masking;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
@@ -67,8 +68,8 @@ public class ResendApprovals {
                 deliveryId).stream().findFirst();
     }
 
-    /** The resends awaiting approval, the first to expire first. */
-    public List<Pending> awaiting(int limit) {
+    /** The resends awaiting approval, the first to expire first; {@code masked}: emails and phone numbers in the comment masked (viewers). */
+    public List<Pending> awaiting(boolean masked, int limit) {
         return jdbc.query("""
                 SELECT a.resend_id, a.delivery_id, a.notification_id, n.type, n.customer_id, d.channel, a.rule, a.requested_by,
                        r.comment, a.requested_at, a.expires_at
@@ -76,7 +77,8 @@ public class ResendApprovals {
                      JOIN notification n ON n.id = a.notification_id
                 WHERE a.state = 'AWAITING' ORDER BY a.expires_at, a.resend_id LIMIT ?""", (row, n) -> new Pending(row.getLong("resend_id"),
                 row.getLong("delivery_id"), row.getLong("notification_id"), row.getString("type"), row.getString("customer_id"),
-                row.getString("channel"), row.getString("rule"), row.getString("requested_by"), row.getString("comment"),
+                row.getString("channel"), row.getString("rule"), row.getString("requested_by"),
+                masked ? Masking.mask(row.getString("comment")) : row.getString("comment"),
                 row.getTimestamp("requested_at").toInstant(), row.getTimestamp("expires_at").toInstant()), limit);
     }
 

@@ -127,7 +127,8 @@ public class CustomerView {
                 c.pushTokens() == null ? List.of() : c.pushTokens().stream().map(t -> masked ? token(t) : t).toList(),
                 c.locale(), c.timeZone(), c.preferences(),
                 suppressed.stream().map(s -> new SuppressedAddress(s.channel(), text.apply(s.reason()))).toList(),
-                links.of(c.customerId()));
+                links.of(c.customerId()).stream().map(l -> masked ? new CustomerLinks.Link(l.system(), l.externalId(), l.customerId(),
+                        text.apply(l.origin()), l.linkedAt()) : l).toList());
     }
 
     private void addSuppression(List<SuppressedAddress> suppressed, String channel, String address) {

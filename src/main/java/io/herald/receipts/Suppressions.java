@@ -109,7 +109,7 @@ public class Suppressions {
         return new Suppression(row.getLong("id"), row.getString("channel"), row.getString("address_masked"), row.getString("reason"),
                 row.getObject("receipt_id", Long.class), row.getTimestamp("since").toInstant(),
                 row.getTimestamp("lifted_at") == null ? null : row.getTimestamp("lifted_at").toInstant(),
-                row.getString("lifted_by"), row.getString("lift_comment"));
+                row.getString("lifted_by"), Masking.mask(row.getString("lift_comment")));   // the address is kept masked only: so is a comment naming it
     }
 
     /** Lifts an active entry with who and why, audited in operator_action; false when it is not active (lifted already, or no such id). */

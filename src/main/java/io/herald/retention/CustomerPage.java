@@ -43,7 +43,9 @@ public class CustomerPage {
         model.addAttribute("entry", null);
         model.addAttribute("notifications", jdbc.queryForObject("SELECT count(*) FROM notification WHERE customer_id = ?", Long.class,
                 customerId));
-        model.addAttribute("erasure", erasure.find(customerId).orElseThrow());
+        CustomerErasure.Erasure erased = erasure.find(customerId).orElseThrow();
+        model.addAttribute("erasure", user.masked() ? new CustomerErasure.Erasure(erased.id(), erased.customerId(), erased.erasedAt(),
+                erased.requestedBy(), Masking.mask(erased.comment()), erased.removed()) : erased);
         return "customer-erased";
     }
 

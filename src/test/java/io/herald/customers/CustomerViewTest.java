@@ -174,6 +174,9 @@ class CustomerViewTest extends HeraldIntegrationTest {
         assertThat(hit.get("phone").asText()).isEqualTo(phone.substring(0, 4) + "…" + phone.substring(phone.length() - 4));
         assertThat(hit.get("displayName").asText()).isEqualTo("V•••");
 
+        // An operator's link comment that names the customer's address and number is masked for a viewer too.
+        jdbc.update("UPDATE customer_link SET origin = ? WHERE system = 'zendesk' AND external_id = ?",
+                "linked by operator: requester " + email + ", " + phone, requester);
         HttpResponse<String> profile = apiAs(VIEWER, "GET", "/api/customers/" + customer, null);
         assertThat(profile.statusCode()).isEqualTo(200);
         assertThat(profile.body()).doesNotContain(email).doesNotContain(phone).doesNotContain("Vera View");
@@ -181,7 +184,8 @@ class CustomerViewTest extends HeraldIntegrationTest {
 
         String page = console(VIEWER, "/console/customers/" + customer).body();
         assertThat(page).contains(customer).contains("V***@Example.com").doesNotContain(email).doesNotContain(phone);
-        assertThat(console(OPERATOR, "/console/customers/" + customer).body()).contains(email).contains(phone);
+        assertThat(console(OPERATOR, "/console/customers/" + customer).body()).contains(email).contains(phone)
+                .contains("linked by operator: requester " + email);
         // Viewers read; acting stays with operators.
         assertThat(apiAs(VIEWER, "GET", "/api/customers/" + customer + "/notifications", null).statusCode()).isEqualTo(200);
         assertThat(apiAs(VIEWER, "POST", "/api/quarantine/1/link", "{\"customerId\": \"" + customer + "\", \"comment\": \"x\"}").statusCode())
