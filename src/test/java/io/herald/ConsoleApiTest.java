@@ -179,6 +179,19 @@ class ConsoleApiTest extends HeraldIntegrationTest {
         assertThat(json(notJson).get("error").asText()).isEqualTo("the request body is not a JSON object Herald can read;"
                 + " send one like {\"comment\": \"why\"}, or no body where none is needed");
         assertThat(consoleNul.body()).contains("the parameter 'channel' contains a NUL character");
+        // A time Java reads but PostgreSQL cannot compare with is refused in words, in the API and on the console's pages.
+        List<HttpResponse<String>> farOff = List.of(api("GET", "/api/failures?from=%2B300000-01-01T00:00"),
+                apiAs(VIEWER, "GET", "/console?to=%2B300000-01-01T00:00", null),
+                api("GET", "/api/scheduled?from=%2B300000-01-01T00:00:00Z"),
+                apiAs(VIEWER, "GET", "/console/scheduled?from=%2B300000-01-01T00:00", null));
+        assertThat(farOff).allSatisfy(answer -> {
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(400);
+            assertThat(answer.body()).containsPattern("(from|to) must be a time between the years 1 and 9999");
+        });
+        // Retry all, from the console, with braces in a filter: the list it came from again, the braces kept as text.
+        HttpResponse<String> braces = consoleFormAs(OPERATOR, "/console/failures/retry", "customerId=%7Bx%7D&confirm=true");
+        assertThat(braces.statusCode()).as(braces.body()).isEqualTo(302);
+        assertThat(braces.headers().firstValue("Location").orElse("")).endsWith("/console?customerId=%7Bx%7D");
         // Nothing was done: the event is still open, and the same dismissal without the NUL works.
         assertThat(jdbc.queryForObject("SELECT status FROM unrouted_event WHERE id = ?", String.class, event)).isEqualTo("OPEN");
         assertThat(apiJson("POST", "/api/quarantine/" + event + "/dismiss", "{\"comment\": \"bad one\"}").statusCode()).isEqualTo(200);

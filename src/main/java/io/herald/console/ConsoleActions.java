@@ -81,7 +81,8 @@ public class ConsoleActions {
         });
         UriComponentsBuilder back = UriComponentsBuilder.fromPath("/console");
         filter.asMap().forEach(back::queryParam);
-        return "redirect:" + back.encode().build().toUriString();
+        // Encoded after building: a filter value with braces ({x}) is text, not a template variable for the redirect to expand.
+        return "redirect:" + back.build().encode().toUriString();
     }
 
     private interface Action {

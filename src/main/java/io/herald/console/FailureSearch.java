@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import io.herald.ledger.StoredText;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -26,6 +27,10 @@ import org.springframework.stereotype.Component;
  */
 @Component
 public class FailureSearch {
+
+    /** The times a filter can search for: years 1 to 9999. */
+    private static final Instant FIRST = Instant.parse("0001-01-01T00:00:00Z");
+    private static final Instant AFTER_LAST = Instant.parse("+10000-01-01T00:00:00Z");
 
     static final Set<String> DELIVERY_STATES = Set.of("FAILED", "PARKED", "UNCERTAIN", "DISMISSED", "WINDOW_MISSED");
     static final List<String> OPEN_DELIVERY_STATES = List.of("FAILED", "PARKED", "UNCERTAIN");
@@ -224,16 +229,28 @@ public class FailureSearch {
         if (text == null) {
             return null;
         }
+        Instant at;
         try {
             if (text.length() == 10) {
-                return Timestamp.from(LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant());
+                at = LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant();
+            } else if (text.endsWith("Z")) {
+                at = Instant.parse(text);
+            } else {
+                at = LocalDateTime.parse(text).toInstant(ZoneOffset.UTC);
             }
-            if (text.endsWith("Z")) {
-                return Timestamp.from(Instant.parse(text));
-            }
-            return Timestamp.from(LocalDateTime.parse(text).toInstant(ZoneOffset.UTC));
         } catch (RuntimeException e) {
-            throw new ActionRefused.InvalidInput(name + " must be a date (2026-11-22) or a UTC time (2026-11-22T10:30); was '" + text + "'");
+            throw new ActionRefused.InvalidInput(name + " must be a date (2026-11-22) or a UTC time (2026-11-22T10:30); was '"
+                    + StoredText.label(text, 40) + "'");
         }
+        return Timestamp.from(searchable(at, name));
     }
+
+    /** A time a filter can search for: years 1 to 9999 (Java reads +300000-01-01, which PostgreSQL cannot compare with). */
+    public static Instant searchable(Instant at, String name) {
+        if (at != null && (at.isBefore(FIRST) || !at.isBefore(AFTER_LAST))) {
+            throw new ActionRefused.InvalidInput(name + " must be a time between the years 1 and 9999; was " + at);
+        }
+        return at;
+    }
+
 }

@@ -7,8 +7,11 @@ import java.time.ZoneOffset;
 import io.herald.console.ActionRefused;
 import io.herald.console.ConsoleUser;
 import org.springframework.format.annotation.DateTimeFormat;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
+import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -57,5 +60,11 @@ public class ScheduledPage {
             flash.addFlashAttribute("error", e.getMessage());
         }
         return "redirect:/console/scheduled";
+    }
+
+    /** A filter Herald cannot use (a time outside the years 1 to 9999) is answered 400 in words, as on the failures list. */
+    @ExceptionHandler(ActionRefused.InvalidInput.class)
+    public ResponseEntity<String> badFilter(ActionRefused.InvalidInput e) {
+        return ResponseEntity.badRequest().contentType(MediaType.TEXT_PLAIN).body(e.getMessage());
     }
 }

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.List;
 
 import io.herald.console.ActionRefused;
+import io.herald.console.FailureSearch;
 import io.herald.console.ViewerMasking;
 import org.springframework.stereotype.Component;
 
@@ -27,6 +28,8 @@ public class WaitingNotifications {
         public Filter {
             type = blankToNull(type);
             customer = blankToNull(customer);
+            FailureSearch.searchable(from, "from");
+            FailureSearch.searchable(to, "to");
         }
     }
 

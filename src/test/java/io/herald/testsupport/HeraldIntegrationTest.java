@@ -211,6 +211,14 @@ public abstract class HeraldIntegrationTest {
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** A console form post with Basic credentials (no CSRF form token needed), as a script would; redirects are not followed. */
+    protected HttpResponse<String> consoleFormAs(String account, String path, String form) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(account.getBytes(StandardCharsets.UTF_8)))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     protected HttpResponse<String> postSupport(String body, String timestamp, String signature) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/webhooks/support"))
                 .header("Content-Type", "application/json")
