@@ -99,6 +99,20 @@ class TemplatesLocalisedTest {
         assertThat(rendered).as("parts rendered").isGreaterThan(60);
     }
 
+    /** A subscription cancelled at the trial's end: the notice says it ends and nothing is charged, never that it goes on. */
+    @Test
+    void aTrialThatEndsTheSubscriptionIsNotToldThePlanGoesOn() throws IOException {
+        JsonNode canonical = JSON.readTree(GOLDEN.resolve("billing/customer.subscription.trial_will_end.ends-with-trial.canonical.json").toFile());
+        CanonicalNotification ending = notification("billing.trial_will_end", JSON.convertValue(canonical.get("data"), new TypeReference<>() { }));
+        String english = templates.render("billing.trial_will_end", "email", "text", "en-GB",
+                MessageContext.of(ending, JENNY, templates.writingLocale("billing.trial_will_end", "email", "en-GB")));
+        assertThat(english).contains("Your trial ends on Monday, 24 November 2025. Your subscription is set to end with it, so nothing"
+                + " will be charged.").doesNotContain("continues automatically");
+        String german = templates.render("billing.trial_will_end", "email", "text", "de-DE",
+                MessageContext.of(ending, LUKAS, templates.writingLocale("billing.trial_will_end", "email", "de-DE")));
+        assertThat(german).contains("Ihr Abonnement endet damit, es wird nichts berechnet.").doesNotContain("automatisch weiter");
+    }
+
     @Test
     void timesAndAmountsAreWrittenInTheCustomersZoneAndLanguage() {
         CanonicalNotification renewal = notification("billing.renewal_upcoming", Map.of(

@@ -171,6 +171,14 @@ class MappingGoldenTest {
                 edit(sample("support/ticket.comment_added.json"),
                         e -> ((ObjectNode) e.at("/event/comment/author")).put("is_staff", false)),
                 "support/customer-comment.ignored.json"));
+        // A subscription set to end with its trial: the notice must not say the plan goes on.
+        cases.add(new Case("billing trial ending of a subscription cancelled at period end", BILLING,
+                edit(sample("billing/customer.subscription.trial_will_end.json"), e -> data(e).put("cancel_at_period_end", true)),
+                "billing/customer.subscription.trial_will_end.ends-with-trial.canonical.json"));
+        // Stripe's first invoice of a free trial is paid at 0: no receipt for nothing.
+        cases.add(new Case("billing invoice paid at 0 is ignored", BILLING,
+                edit(sample("billing/invoice.paid.json"), e -> data(e).put("amount_due", 0).put("amount_paid", 0).put("total", 0)),
+                "billing/invoice.paid-zero.ignored.json"));
         // Fields real sources may leave out: the message still goes out (TemplatesLocalisedTest renders each of these too).
         cases.add(new Case("crm order lines without a quantity, or a name, count one and show the SKU", CRM,
                 outbox(17, "order.confirmed", edit(sample("crm/order.confirmed.json"), p -> {
