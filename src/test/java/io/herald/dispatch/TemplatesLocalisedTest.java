@@ -113,6 +113,18 @@ class TemplatesLocalisedTest {
         assertThat(german).contains("Ihr Abonnement endet damit, es wird nichts berechnet.").doesNotContain("automatisch weiter");
     }
 
+    /** Stripe's amount_refunded is the charge's running total: a partial refund is told as the total so far, of the payment. */
+    @Test
+    void aPartialRefundIsToldAsTheTotalRefundedSoFarOfThePayment() throws IOException {
+        JsonNode canonical = JSON.readTree(GOLDEN.resolve("billing/charge.refunded.partial.canonical.json").toFile());
+        CanonicalNotification partial = notification("billing.charge_refunded", JSON.convertValue(canonical.get("data"), new TypeReference<>() { }));
+        Map<String, Object> context = MessageContext.of(partial, JENNY, templates.writingLocale("billing.charge_refunded", "email", "en-GB"));
+        assertThat(templates.render("billing.charge_refunded", "email", "subject", "en-GB", context))
+                .isEqualTo("We have refunded £80.00 of your £129.99 payment");
+        assertThat(templates.render("billing.charge_refunded", "email", "text", "en-GB", context))
+                .contains("We have now refunded £80.00 in total of your £129.99 payment to your original payment method.");
+    }
+
     @Test
     void timesAndAmountsAreWrittenInTheCustomersZoneAndLanguage() {
         CanonicalNotification renewal = notification("billing.renewal_upcoming", Map.of(

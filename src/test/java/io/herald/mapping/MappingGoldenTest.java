@@ -179,6 +179,13 @@ class MappingGoldenTest {
         cases.add(new Case("billing invoice paid at 0 is ignored", BILLING,
                 edit(sample("billing/invoice.paid.json"), e -> data(e).put("amount_due", 0).put("amount_paid", 0).put("total", 0)),
                 "billing/invoice.paid-zero.ignored.json"));
+        // A second partial refund: amount_refunded is the running total (8000 of 12999), told as such.
+        cases.add(new Case("billing second partial refund is told as the total refunded so far", BILLING,
+                edit(sample("billing/charge.refunded.json"), e -> {
+                    data(e).put("amount_refunded", 8000).put("refunded", false);
+                    data(e).remove("refunds");
+                }),
+                "billing/charge.refunded.partial.canonical.json"));
         // Fields real sources may leave out: the message still goes out (TemplatesLocalisedTest renders each of these too).
         cases.add(new Case("crm order lines without a quantity, or a name, count one and show the SKU", CRM,
                 outbox(17, "order.confirmed", edit(sample("crm/order.confirmed.json"), p -> {
