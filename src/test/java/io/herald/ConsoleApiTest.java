@@ -192,6 +192,13 @@ class ConsoleApiTest extends HeraldIntegrationTest {
         HttpResponse<String> braces = consoleFormAs(OPERATOR, "/console/failures/retry", "customerId=%7Bx%7D&confirm=true");
         assertThat(braces.statusCode()).as(braces.body()).isEqualTo(302);
         assertThat(braces.headers().firstValue("Location").orElse("")).endsWith("/console?customerId=%7Bx%7D");
+        // A console form is held to the operator request limit (64 KiB) too: nothing of it is stored.
+        String huge = "x".repeat(100 * 1024);
+        HttpResponse<String> bigForm = consoleFormAs(OPERATOR, "/console/quarantine/" + event + "/dismiss", "comment=" + huge);
+        assertThat(bigForm.statusCode()).isEqualTo(413);
+        assertThat(bigForm.body()).contains("an operator request is at most 64 KiB");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM operator_action WHERE target_id = ? AND comment LIKE 'xxx%'", Integer.class, event))
+                .isZero();
         // Nothing was done: the event is still open, and the same dismissal without the NUL works.
         assertThat(jdbc.queryForObject("SELECT status FROM unrouted_event WHERE id = ?", String.class, event)).isEqualTo("OPEN");
         assertThat(apiJson("POST", "/api/quarantine/" + event + "/dismiss", "{\"comment\": \"bad one\"}").statusCode()).isEqualTo(200);

@@ -17,7 +17,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * parameters or JSON body carry a NUL character: PostgreSQL cannot store one in text, so a filter
  * value or a comment with {@code %00} or {@code \u0000} in it used to end in a 500 from the database.
  * A JSON body is read here (operator requests are small: at most {@link #MAX_BODY_BYTES}, else 413)
- * and handed on from memory. Webhooks are not operator input: their bodies are kept as sent.
+ * and handed on from memory; a console form larger than that by its Content-Length is refused with 413 too. Webhooks are not operator input: their bodies are kept as sent.
  */
 @Component
 @Order(0)   // after Spring Security (-100): an unauthenticated request is answered 401 before anything is read
@@ -49,6 +49,11 @@ public class NulInOperatorInput extends OncePerRequestFilter {
                 return;
             }
             next = new BufferedRequest(request, body);
+        } else if (request.getContentLengthLong() > MAX_BODY_BYTES) {
+            // A console form (or any other body) is held to the same limit before its parameters are read.
+            refuse(response, api, 413, "the request body is " + request.getContentLengthLong() + " bytes; an operator request is at most "
+                    + MAX_BODY_BYTES / 1024 + " KiB (a comment of a few lines)");
+            return;
         }
         for (Map.Entry<String, String[]> parameter : next.getParameterMap().entrySet()) {
             boolean nul = parameter.getKey().indexOf('\u0000') >= 0;
