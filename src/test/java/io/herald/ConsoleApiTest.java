@@ -276,6 +276,15 @@ class ConsoleApiTest extends HeraldIntegrationTest {
                     .anyMatch(l -> l.startsWith("duplicates suppressed,total,"))
                     .anyMatch(l -> l.startsWith("delivery," + openPush + ","));
             assertThat(api("GET", "/api/reports/weekly?week=last-week").statusCode()).isEqualTo(400);
+            // A week that does not exist is refused, not rolled over into another one (2025 has 52 ISO weeks).
+            for (String week : List.of("2026-W00", "2026-W54", "2025-W53")) {
+                HttpResponse<String> none = api("GET", "/api/reports/weekly?week=" + week);
+                assertThat(none.statusCode()).as(week).isEqualTo(400);
+                assertThat(json(none).get("error").asText()).as(week).startsWith("no such week: " + week);
+            }
+            assertThat(json(api("GET", "/api/reports/weekly?week=2025-W53")).get("error").asText())
+                    .isEqualTo("no such week: 2025-W53 (2025 has 52 ISO weeks)");
+            assertThat(api("GET", "/api/reports/weekly?week=2026-W53").statusCode()).isEqualTo(200);
         } finally {
             scene.tokenFixed();
         }

@@ -6,6 +6,7 @@ import java.util.Map;
 
 import io.herald.config.ApiExamples;
 import io.herald.config.HeraldOpenApi;
+import io.herald.ledger.StoredText;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
@@ -60,6 +61,6 @@ public class InboxApi {
         int updated = jdbc.update("UPDATE inbox_message SET read_at = COALESCE(read_at, now()) WHERE id = ? AND customer_id = ?",
                 messageId, customerId);
         return updated == 1 ? ResponseEntity.noContent().build()
-                : ResponseEntity.status(HttpStatus.NOT_FOUND).body(Map.of("error", "customer " + customerId + " has no inbox message " + messageId));
+                : ResponseEntity.status(HttpStatus.NOT_FOUND).body(Map.of("error", "customer " + StoredText.label(customerId, 64) + " has no inbox message " + messageId));
     }
 }

@@ -95,7 +95,7 @@ public class FailureSearch {
         String state = f.getOrDefault("state", "").toUpperCase();
         if (!state.isEmpty() && !state.equals("QUARANTINED") && !state.equals("DEAD_LETTER") && !state.equals("RETRYABLE")
                 && !DELIVERY_STATES.contains(state)) {
-            throw new ActionRefused.InvalidInput("unknown state '" + f.get("state")
+            throw new ActionRefused.InvalidInput("unknown state '" + StoredText.label(f.get("state"), 40)
                     + "'; use FAILED, PARKED, UNCERTAIN, QUARANTINED, DEAD_LETTER, DISMISSED or WINDOW_MISSED");
         }
         Timestamp from = time(f.get("from"), "from");

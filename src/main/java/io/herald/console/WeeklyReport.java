@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.herald.ledger.StoredText;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -81,15 +82,22 @@ public class WeeklyReport {
         String week = weekOf(weekText);
         Matcher m = WEEK.matcher(week);
         if (!m.matches()) {
-            throw new ActionRefused.InvalidInput("week must be written like 2026-W47 (ISO week); was '" + week + "'");
+            throw new ActionRefused.InvalidInput("week must be written like 2026-W47 (ISO week); was '" + StoredText.label(week, 40) + "'");
         }
         LocalDate monday;
         try {
-            monday = LocalDate.of(Integer.parseInt(m.group(1)), 6, 1)
-                    .with(IsoFields.WEEK_OF_WEEK_BASED_YEAR, Integer.parseInt(m.group(2)))
-                    .with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY));
+            LocalDate midYear = LocalDate.of(Integer.parseInt(m.group(1)), 6, 1);
+            int number = Integer.parseInt(m.group(2));
+            // 2025 has 52 ISO weeks: 2025-W53 is no week of it (LocalDate would roll it over into 2026-W01).
+            if (!midYear.range(IsoFields.WEEK_OF_WEEK_BASED_YEAR).isValidIntValue(number)) {
+                throw new ActionRefused.InvalidInput("no such week: " + week + " (" + m.group(1) + " has "
+                        + midYear.range(IsoFields.WEEK_OF_WEEK_BASED_YEAR).getMaximum() + " ISO weeks)");
+            }
+            monday = midYear.with(IsoFields.WEEK_OF_WEEK_BASED_YEAR, number).with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY));
+        } catch (ActionRefused e) {
+            throw e;
         } catch (RuntimeException e) {
-            throw new ActionRefused("no such week: '" + week + "'", false);
+            throw new ActionRefused.InvalidInput("no such week: '" + week + "'");
         }
         Instant from = monday.atStartOfDay(ZoneOffset.UTC).toInstant();
         Instant to = monday.plusWeeks(1).atStartOfDay(ZoneOffset.UTC).toInstant();

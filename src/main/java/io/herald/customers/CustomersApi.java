@@ -6,6 +6,7 @@ import java.util.Map;
 
 import io.herald.config.HeraldOpenApi;
 import io.herald.console.ConsoleUser;
+import io.herald.ledger.StoredText;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
@@ -113,6 +114,6 @@ public class CustomersApi {
     }
 
     private static ResponseEntity<?> notFound(String id) {
-        return ResponseEntity.status(HttpStatus.NOT_FOUND).body(Map.of("error", "no customer " + id + " in Herald's customer directory"));
+        return ResponseEntity.status(HttpStatus.NOT_FOUND).body(Map.of("error", "no customer " + StoredText.label(id, 64) + " in Herald's customer directory"));
     }
 }

@@ -6,6 +6,7 @@ import io.herald.console.ActionRefused;
 import io.herald.console.AuditTrail;
 import io.herald.identity.CustomerDirectory;
 import io.herald.ingest.QuarantineRedrive;
+import io.herald.ledger.StoredText;
 import io.herald.ledger.UnroutedEvents;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
@@ -50,7 +51,7 @@ public class QuarantineLinking {
         }
         String customer = customerId.strip();
         if (directory.find(customer).isEmpty()) {
-            throw new BadLink("customer " + customer + " is not in Herald's customer directory; link to an existing customer");
+            throw new BadLink("customer " + StoredText.label(customer, 64) + " is not in Herald's customer directory; link to an existing customer");
         }
         QuarantineRedrive.Linked done;
         try {

@@ -162,6 +162,10 @@ class CustomerViewTest extends HeraldIntegrationTest {
 
         assertThat(api("GET", "/api/customers/cus_nobody" + unique).statusCode()).isEqualTo(404);
         assertThat(api("GET", "/api/customers/cus_nobody" + unique + "/notifications").statusCode()).isEqualTo(404);
+        // An id nobody has, however long, is named cut to a readable length, not echoed whole.
+        HttpResponse<String> longId = api("GET", "/api/customers/cus_" + "y".repeat(5000));
+        assertThat(longId.statusCode()).isEqualTo(404);
+        assertThat(longId.body()).contains("no customer cus_yyy").hasSizeLessThan(300);
     }
 
     @Test
