@@ -192,6 +192,9 @@ class ConsoleApiTest extends HeraldIntegrationTest {
         HttpResponse<String> braces = consoleFormAs(OPERATOR, "/console/failures/retry", "customerId=%7Bx%7D&confirm=true");
         assertThat(braces.statusCode()).as(braces.body()).isEqualTo(302);
         assertThat(braces.headers().firstValue("Location").orElse("")).endsWith("/console?customerId=%7Bx%7D");
+        HttpResponse<String> unknownStatus = api("GET", "/api/quarantine?status=foo");
+        assertThat(unknownStatus.statusCode()).isEqualTo(400);
+        assertThat(json(unknownStatus).get("error").asText()).isEqualTo("status must be OPEN, REDRIVEN, DISMISSED or ANY; was 'foo'");
         // A console form is held to the operator request limit (64 KiB) too: nothing of it is stored.
         String huge = "x".repeat(100 * 1024);
         HttpResponse<String> bigForm = consoleFormAs(OPERATOR, "/console/quarantine/" + event + "/dismiss", "comment=" + huge);

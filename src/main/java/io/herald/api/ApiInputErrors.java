@@ -2,6 +2,7 @@ package io.herald.api;
 
 import java.util.Map;
 
+import io.herald.console.ActionRefused;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
@@ -42,6 +43,12 @@ public class ApiInputErrors {
     public ResponseEntity<Map<String, String>> wrongContentType(HttpMediaTypeNotSupportedException e) {
         return answer(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "content type is '" + shown(e.getContentType())
                 + "'; send the body as application/json");
+    }
+
+    /** A parameter Herald read but cannot use (an unknown status, a time out of range), where no controller answers it itself. */
+    @ExceptionHandler(ActionRefused.InvalidInput.class)
+    public ResponseEntity<Map<String, String>> invalid(ActionRefused.InvalidInput e) {
+        return answer(HttpStatus.BAD_REQUEST, e.getMessage());
     }
 
     private static String kind(Class<?> type) {

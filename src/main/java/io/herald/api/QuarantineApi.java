@@ -9,6 +9,7 @@ import java.security.Principal;
 import io.herald.console.ActionRefused;
 import io.herald.console.ConsoleUser;
 import io.herald.console.OperatorActions;
+import io.herald.ledger.StoredText;
 import io.herald.ledger.UnroutedEvents;
 import io.herald.ledger.UnroutedEvents.Unrouted;
 import io.herald.config.ApiExamples;
@@ -65,7 +66,11 @@ public class QuarantineApi {
     public List<Summary> quarantined(@Parameter(description = "billing, support or crm; blank for all") @RequestParam(required = false) String source,
                                       @RequestParam(defaultValue = "OPEN") String status,
                                       @RequestParam(defaultValue = "100") int limit) {
-        return unrouted.list("QUARANTINED", source, "ANY".equalsIgnoreCase(status) ? null : status.toUpperCase(), bounded(limit)).stream().map(Summary::of).toList();
+        String wanted = status.strip().toUpperCase(java.util.Locale.ROOT);
+        if (!STATUSES.contains(wanted)) {
+            throw new ActionRefused.InvalidInput("status must be OPEN, REDRIVEN, DISMISSED or ANY; was '" + StoredText.label(status, 40) + "'");
+        }
+        return unrouted.list("QUARANTINED", source, "ANY".equals(wanted) ? null : wanted, bounded(limit)).stream().map(Summary::of).toList();
     }
 
     @Operation(summary = "Events understood but not for customers, newest first",
@@ -100,6 +105,8 @@ public class QuarantineApi {
     /** Which customer the event's unknown source id is, and why the operator knows (issue 13: identity links). */
     public record LinkRequest(String customerId, String comment) {
     }
+
+    private static final java.util.Set<String> STATUSES = java.util.Set.of("OPEN", "REDRIVEN", "DISMISSED", "ANY");
 
     static final String LINK_REQUEST = "{\"customerId\": \"cus_RkT4aB7cD9eF1g\", \"comment\": \"Zendesk user 9000000123456 is Jenny Rosen (checked in Zendesk)\"}";
     static final String LINK_RESULT = """

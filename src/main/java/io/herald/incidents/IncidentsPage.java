@@ -57,7 +57,7 @@ public class IncidentsPage {
                         text(a.comment(), masked), text(a.outcome(), masked)))
                 .toList();
         return new Incident(id, text(row.getString("title"), masked), row.getString("status"), row.getInt("alert_count"),
-                text(row.getString("summary"), masked), row.getString("link"), text(row.getString("group_key"), masked),
+                text(row.getString("summary"), masked), webLink(row.getString("link")), text(row.getString("group_key"), masked),
                 row.getString("receiver"), instant(row, "fired_at"), instant(row, "resolved_at"), row.getInt("posts"),
                 row.getInt("repeats"), instant(row, "updated_at"), actions);
     }
@@ -69,5 +69,14 @@ public class IncidentsPage {
     private static Instant instant(ResultSet row, String column) throws SQLException {
         java.sql.Timestamp at = row.getTimestamp(column);
         return at == null ? null : at.toInstant();
+    }
+
+    /** Alertmanager's link as sent: shown only when it is a web address (http or https), never as a script or data link. */
+    static String webLink(String link) {
+        if (link == null) {
+            return null;
+        }
+        String lower = link.strip().toLowerCase(java.util.Locale.ROOT);
+        return lower.startsWith("https://") || lower.startsWith("http://") ? link.strip() : null;
     }
 }

@@ -79,6 +79,20 @@ class IncidentsWebhookTest extends HeraldIntegrationTest {
         assertThat(page.body()).contains("alertname=HighErrorRate, service=" + service).contains("INCIDENT_RESOLVED");
     }
 
+    /** Alertmanager's link is shown as a link only when it is a web address: never as a script the page would run on a click. */
+    @Test
+    void aLinkThatIsNotAWebAddressIsNotShownAsALink() throws Exception {
+        String web = "web-" + UUID.randomUUID().toString().substring(0, 8);
+        String script = "script-" + UUID.randomUUID().toString().substring(0, 8);
+        assertThat(postIncident(notification(web, "firing", "w1"), TOKEN).statusCode()).isEqualTo(200);
+        assertThat(postIncident(notification(script, "firing", "s1").replace("http://alertmanager.example:9093", "javascript:alert(1)"),
+                TOKEN).statusCode()).isEqualTo(200);
+        awaitPosts(script, 1);
+        String page = apiAs(VIEWER, "GET", "/console/incidents", null).body();
+        assertThat(page).contains("service=" + web, "service=" + script, "href=\"http://alertmanager.example:9093")
+                .doesNotContain("javascript:alert");
+    }
+
     @Test
     void anotherAlertJoiningAFiringGroupIsPostedAgain() throws Exception {
         String service = "search-" + UUID.randomUUID().toString().substring(0, 8);
