@@ -293,6 +293,29 @@ class ConsoleApiTest extends HeraldIntegrationTest {
         }
     }
 
+    /** After an outage tens of thousands may be open: the review lists the oldest 500 and counts them all, in one page. */
+    @Test
+    void theWeeklyReviewListsTheOldestOpenItemsAndCountsEveryOne() throws Exception {
+        String marker = "open-flood-" + newTicketId();
+        // Already alerted, so the failure alerts leave them alone; dismissed at the end, so no other test sees them open.
+        jdbc.update("""
+                INSERT INTO unrouted_event (source, source_event_id, outcome, step, reason, raw_payload, status, created_at, alerted_at)
+                SELECT 'billing', ? || '-' || i, 'QUARANTINED', 'validation', 'amount_due is missing', '{}', 'OPEN',
+                       now() - interval '2 days', now()
+                FROM generate_series(1, 520) AS i""", marker);
+        try {
+            JsonNode review = json(api("GET", "/api/reports/weekly"));
+            assertThat(review.get("openItems").asLong()).isGreaterThanOrEqualTo(520);
+            assertThat(review.get("open")).hasSize(500);
+            String page = apiAs(VIEWER, "GET", "/console/report", null).body();
+            assertThat(page).containsPattern("The oldest 500 of \\d+ open items are listed");
+            assertThat(api("GET", "/api/reports/weekly.csv").body().lines().filter(l -> l.startsWith("quarantine,") || l.startsWith("delivery,")))
+                    .hasSizeLessThanOrEqualTo(500);
+        } finally {
+            jdbc.update("UPDATE unrouted_event SET status = 'DISMISSED' WHERE source_event_id LIKE ?", marker + "-%");
+        }
+    }
+
     @Test
     void aDeadLetterIsListedAndReadableWhereTheAlertLinksTo() throws Exception {
         String marker = "garbage-" + newTicketId();

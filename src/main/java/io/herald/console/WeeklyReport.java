@@ -32,6 +32,14 @@ import org.springframework.stereotype.Component;
 public class WeeklyReport {
 
     private static final Pattern WEEK = Pattern.compile("(\\d{4})-W(\\d{2})");
+    /** Open items listed at most (oldest first); the count is of all of them. An outage can leave tens of thousands parked. */
+    static final int OPEN_LISTED = 500;
+    private static final String OPEN_ITEMS = """
+            SELECT 'delivery' AS kind, d.id, d.notification_id, d.state, d.reason, coalesce(d.failed_at, d.updated_at) AS since
+            FROM delivery d WHERE d.state IN ('FAILED', 'PARKED', 'UNCERTAIN') AND coalesce(d.failed_at, d.updated_at) < ?
+            UNION ALL
+            SELECT 'quarantine', u.id, NULL, 'QUARANTINED', 'quarantined at ' || u.step || ': ' || u.reason, u.created_at
+            FROM unrouted_event u WHERE u.outcome = 'QUARANTINED' AND u.status = 'OPEN' AND u.created_at < ?""";
 
     public record Count(String key, long count) {
     }
@@ -144,21 +152,17 @@ public class WeeklyReport {
                 WHERE d.late_at >= ? AND d.late_at < ? AND d.state <> 'EXPIRED' GROUP BY 1 ORDER BY 2 DESC, 1""", f, t);
         long duplicates = jdbc.queryForObject("SELECT coalesce(sum(duplicates_suppressed), 0) FROM notification"
                 + " WHERE received_at >= ? AND received_at < ?", Long.class, f, t);
-        List<OpenItem> open = jdbc.query("""
-                SELECT 'delivery' AS kind, d.id, d.notification_id, d.state, d.reason, coalesce(d.failed_at, d.updated_at) AS since
-                FROM delivery d WHERE d.state IN ('FAILED', 'PARKED', 'UNCERTAIN') AND coalesce(d.failed_at, d.updated_at) < ?
-                UNION ALL
-                SELECT 'quarantine', u.id, NULL, 'QUARANTINED', 'quarantined at ' || u.step || ': ' || u.reason, u.created_at
-                FROM unrouted_event u WHERE u.outcome = 'QUARANTINED' AND u.status = 'OPEN' AND u.created_at < ?
-                ORDER BY since""", (row, n) -> new OpenItem(row.getString("kind"), row.getLong("id"),
-                row.getObject("notification_id", Long.class), row.getString("state"), row.getString("reason"),
+        List<OpenItem> open = jdbc.query(OPEN_ITEMS + " ORDER BY since LIMIT " + OPEN_LISTED, (row, n) -> new OpenItem(row.getString("kind"),
+                row.getLong("id"), row.getObject("notification_id", Long.class), row.getString("state"), row.getString("reason"),
                 row.getTimestamp("since").toInstant()), t, t);
+        long openItems = open.size() < OPEN_LISTED ? open.size()
+                : jdbc.queryForObject("SELECT count(*) FROM (" + OPEN_ITEMS + ") o", Long.class, t, t);
 
         return new Report(week, from, to, failures.size(), group(failures, "reason"), group(failures, "source"),
                 group(failures, "channel"), group(failures, "type"), resolutions.size(), resolvedBy(failures, "delivered"),
                 resolvedBy(failures, "redriven"), resolvedBy(failures, "dismissed"), percentile(resolutions, 50),
                 percentile(resolutions, 90), resolutions.isEmpty() ? "–" : human(resolutions.get(resolutions.size() - 1)),
-                windowMisses.stream().mapToLong(Count::count).sum(), windowMisses, duplicates, open.size(), open, receipts(f, t),
+                windowMisses.stream().mapToLong(Count::count).sum(), windowMisses, duplicates, openItems, open, receipts(f, t),
                 lateDropped.stream().mapToLong(Count::count).sum(), lateDropped, lateHeld.stream().mapToLong(Count::count).sum(), lateHeld);
     }
 
