@@ -297,13 +297,13 @@ class TicketDigestTest {
 
         MimeMessage mail = awaitOneMailForTicket(ticket);
         assertThat(mail.getAllRecipients()).extracting(Object::toString).containsExactly("lukas.mueller@example.de");
-        assertThat(mail.getSubject()).isEqualTo("Ihre Anfrage #" + ticket + ": 2 Änderungen, jetzt „Solved“");
+        assertThat(mail.getSubject()).isEqualTo("Ihre Anfrage #" + ticket + ": 2 Änderungen, jetzt „Gelöst“");
         String body = textOf(mail);
         ZoneId berlin = ZoneId.of("Europe/Berlin");
         Locale german = Locale.forLanguageTag("de-DE");
         String firstTime = DateTimeFormatter.ofLocalizedDate(FormatStyle.FULL).withLocale(german).format(first.atZone(berlin)) + ", "
                 + DateTimeFormatter.ofPattern("HH:mm zzz", german).format(first.atZone(berlin));
-        assertThat(body).contains("wurde 2-mal geändert:").contains("1. " + firstTime + ": Status „Open“").contains("Der Status ist jetzt „Solved“.");
+        assertThat(body).contains("wurde 2-mal geändert:").contains("1. " + firstTime + ": Status „Offen“").contains("Der Status ist jetzt „Gelöst“.");
     }
 
     // --- helpers ---

@@ -125,6 +125,18 @@ class TemplatesLocalisedTest {
                 .contains("We have now refunded £80.00 in total of your £129.99 payment to your original payment method.");
     }
 
+    /** A German customer reads Zendesk's statuses in German ("Gelöst"), not as Zendesk's English codes. */
+    @Test
+    void aTicketsStatusIsWrittenInTheCustomersLanguage() throws IOException {
+        JsonNode canonical = JSON.readTree(GOLDEN.resolve("support/ticket.status_changed.canonical.json").toFile());
+        CanonicalNotification changed = notification("support.ticket_status_changed", JSON.convertValue(canonical.get("data"), new TypeReference<>() { }));
+        String type = "support.ticket_status_changed";
+        assertThat(templates.render(type, "email", "text", "de-DE", MessageContext.of(changed, LUKAS, templates.writingLocale(type, "email", "de-DE"))))
+                .contains("hat sich von „Offen“ in „Gelöst“ geändert.");
+        assertThat(templates.render(type, "email", "text", "en-GB", MessageContext.of(changed, JENNY, templates.writingLocale(type, "email", "en-GB"))))
+                .contains("changed from Open to Solved.");
+    }
+
     @Test
     void timesAndAmountsAreWrittenInTheCustomersZoneAndLanguage() {
         CanonicalNotification renewal = notification("billing.renewal_upcoming", Map.of(
