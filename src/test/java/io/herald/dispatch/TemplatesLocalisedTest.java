@@ -137,6 +137,18 @@ class TemplatesLocalisedTest {
                 .contains("changed from Open to Solved.");
     }
 
+    /** A reply too long for a message is sent shortened, and the customer is told where to read the rest. */
+    @Test
+    void aShortenedReplySaysWhereToReadTheRest() throws IOException {
+        JsonNode canonical = JSON.readTree(GOLDEN.resolve("support/ticket.comment_added.long-reply.canonical.json").toFile());
+        Map<String, Object> data = JSON.convertValue(canonical.get("data"), new TypeReference<>() { });
+        String type = "support.agent_replied";
+        String text = templates.render(type, "email", "text", "en-GB", MessageContext.of(notification(type, data), JENNY,
+                templates.writingLocale(type, "email", "en-GB")));
+        assertThat(text).contains("a".repeat(3999) + " […]\n\nThe reply is longer than an email from us carries: read all of it in your"
+                + " request #35436.").doesNotContain("bbb");
+    }
+
     @Test
     void timesAndAmountsAreWrittenInTheCustomersZoneAndLanguage() {
         CanonicalNotification renewal = notification("billing.renewal_upcoming", Map.of(

@@ -186,6 +186,11 @@ class MappingGoldenTest {
                     data(e).remove("refunds");
                 }),
                 "billing/charge.refunded.partial.canonical.json"));
+        // A reply longer than a message carries (12,000 characters, ending in an emoji split at the cut) is sent shortened, saying so.
+        cases.add(new Case("support very long agent reply is sent shortened", SUPPORT,
+                edit(sample("support/ticket.comment_added.json"),
+                        e -> ((ObjectNode) e.at("/event/comment")).put("body", "a".repeat(3999) + "\uD83D\uDE00" + "b".repeat(8000))),
+                "support/ticket.comment_added.long-reply.canonical.json"));
         // Fields real sources may leave out: the message still goes out (TemplatesLocalisedTest renders each of these too).
         cases.add(new Case("crm order lines without a quantity, or a name, count one and show the SKU", CRM,
                 outbox(17, "order.confirmed", edit(sample("crm/order.confirmed.json"), p -> {
