@@ -10,25 +10,36 @@ import org.apache.camel.Exchange;
 import org.apache.camel.component.http.HttpMethods;
 import org.springframework.stereotype.Component;
 
-/** A Twilio-style Messages API request: form-encoded To, From, Body, with basic auth (account SID, auth token). */
+/**
+ * A Twilio-style Messages API request: form-encoded To, From, Body, with basic auth (account SID, auth token). With
+ * herald.sms.webhook-base-url set, each message also names Herald's status callback (StatusCallback): Twilio reports a
+ * message's delivery only to a callback given with it (or set on a Messaging Service), never by the sending number alone.
+ */
 @Component
 public class SmsRequest {
+
+    /** Where Herald takes SMS status callbacks (routes/delivery-receipts.camel.yaml). */
+    static final String STATUS_PATH = "/webhooks/sms/status";
 
     private final String accountSid;
     private final String authToken;
     private final String from;
+    /** "&StatusCallback=<Herald's public base URL>/webhooks/sms/status", or "" when the base URL is not configured. */
+    private final String statusCallback;
 
     public SmsRequest(SmsSettings sms) {
         this.accountSid = sms.accountSid();
         this.authToken = sms.authToken();
         this.from = sms.from();
+        String base = sms.webhookBaseUrl().strip().replaceAll("/+$", "");
+        this.statusCallback = base.isEmpty() ? "" : "&StatusCallback=" + encode(base + STATUS_PATH);
     }
 
     public void build(Exchange exchange) {
         @SuppressWarnings("unchecked")
         Map<String, String> parts = exchange.getProperty(ChannelDelivery.PARTS, Map.class);
         String form = "To=" + encode(exchange.getProperty(ChannelDelivery.RECIPIENT, String.class))
-                + "&From=" + encode(from) + "&Body=" + encode(parts.get("text"));
+                + "&From=" + encode(from) + "&Body=" + encode(parts.get("text")) + statusCallback;
         // The enum, not the text "POST": camel-http converts a String header on every call (~6% of dispatch CPU).
         exchange.getMessage().setHeader(Exchange.HTTP_METHOD, HttpMethods.POST);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/x-www-form-urlencoded; charset=UTF-8");
