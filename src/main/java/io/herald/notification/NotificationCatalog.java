@@ -31,6 +31,11 @@ import org.yaml.snakeyaml.Yaml;
 @Component
 public class NotificationCatalog {
 
+    /** The catalog's top-level keys and a type's settings (the header of config/catalog.yaml describes each). */
+    private static final Set<String> TOP_KEYS = Set.of("categories", "notifications");
+    private static final Set<String> ENTRY_KEYS = Set.of("category", "priority", "channels", "strategy", "templates", "window", "late",
+            "valid-until", "ops", "approval", "ticket-notes", "reminders", "digest", "cancelled-by");
+
     public static final Set<String> CHANNELS = Set.of("email", "sms", "push", "in_app", "ops_webhook");
     private static final Set<String> PRIORITIES = Set.of("low", "normal", "high");
     private static final Set<String> STRATEGIES = Set.of("all", "first-success");
@@ -438,7 +443,7 @@ public class NotificationCatalog {
                 + ", e.g. [sent, bounced, failed]";
         Object root;
         try (InputStream in = Files.newInputStream(file)) {
-            root = new Yaml().load(in);
+            root = strictYaml().load(in);
         } catch (IOException e) {
             throw new IllegalStateException("Notification catalog " + file + " cannot be read: " + e.getMessage(), e);
         }
@@ -488,7 +493,7 @@ public class NotificationCatalog {
     private static Map<String, Entry> load(Path file) {
         Object root;
         try (InputStream in = Files.newInputStream(file)) {
-            root = new Yaml().load(in);
+            root = strictYaml().load(in);
         } catch (IOException e) {
             throw new IllegalStateException("Notification catalog " + file + " cannot be read: " + e.getMessage(), e);
         } catch (RuntimeException e) {
@@ -497,12 +502,14 @@ public class NotificationCatalog {
         if (!(root instanceof Map<?, ?> top) || !(top.get("notifications") instanceof Map<?, ?> types) || types.isEmpty()) {
             throw invalid(file, "notifications", "must be a map of notification type to its settings");
         }
+        onlyKnownKeys(file, "", top, TOP_KEYS);
         Map<String, Entry> entries = new LinkedHashMap<>();
         types.forEach((name, value) -> {
             String key = "notifications." + name;
             if (!(value instanceof Map<?, ?> settings)) {
                 throw invalid(file, key, "must be a map with category, priority, channels and window");
             }
+            onlyKnownKeys(file, key, settings, ENTRY_KEYS);
             String category = text(settings.get("category"));
             if (category == null) {
                 throw invalid(file, key + ".category", "is required (e.g. billing, orders, support)");
@@ -597,9 +604,26 @@ public class NotificationCatalog {
     /** The file, already checked by {@link #load}, for the passes that read one key each. */
     private static Object readYaml(Path file) {
         try (InputStream in = Files.newInputStream(file)) {
-            return new Yaml().load(in);
+            return strictYaml().load(in);
         } catch (IOException e) {
             throw new IllegalStateException("Notification catalog " + file + " cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /** A YAML reader that refuses a key written twice (the later one used to win without a word: a type defined twice). */
+    static Yaml strictYaml() {
+        org.yaml.snakeyaml.LoaderOptions options = new org.yaml.snakeyaml.LoaderOptions();
+        options.setAllowDuplicateKeys(false);
+        return new Yaml(options);
+    }
+
+    /** Refuses a key the catalog does not know (a typo such as 'aproval' would have switched its setting off without a word). */
+    static void onlyKnownKeys(Path file, String at, Map<?, ?> settings, Set<String> known) {
+        for (Object name : settings.keySet()) {
+            if (!known.contains(String.valueOf(name))) {
+                throw invalid(file, at.isEmpty() ? String.valueOf(name) : at + "." + name,
+                        "is not a catalog setting; known: " + new java.util.TreeSet<>(known));
+            }
         }
     }
 

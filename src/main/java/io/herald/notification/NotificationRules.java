@@ -64,9 +64,11 @@ public class NotificationRules {
         this.file = Path.of(file);
         Map<?, ?> root = read(this.file);
         Map<?, ?> dates = root.get("dates") == null ? Map.of() : map(root.get("dates"), "dates");
+        known(dates, "dates", Set.of("past", "future"));
         this.past = duration(dates.get("past"), "dates.past", Duration.ofDays(3650));
         this.future = duration(dates.get("future"), "dates.future", Duration.ofDays(3650));
         Map<?, ?> texts = root.get("texts") == null ? Map.of() : map(root.get("texts"), "texts");
+        known(texts, "texts", Set.of("max-length"));
         this.maxText = positive(texts.get("max-length"), "texts.max-length", 10_000);
         this.rules = load(root, catalog);
     }
@@ -213,7 +215,7 @@ public class NotificationRules {
     private Map<?, ?> read(Path path) {
         Object root;
         try (InputStream in = Files.newInputStream(path)) {
-            root = new Yaml().load(in);
+            root = NotificationCatalog.strictYaml().load(in);
         } catch (IOException e) {
             throw new IllegalStateException("Notification rules " + path + " cannot be read: " + e.getMessage(), e);
         } catch (RuntimeException e) {
@@ -222,6 +224,7 @@ public class NotificationRules {
         if (!(root instanceof Map<?, ?> top)) {
             throw invalid("rules", "must be a map with 'dates' and 'rules'");
         }
+        known(top, "", Set.of("dates", "texts", "rules"));
         return top;
     }
 
@@ -252,6 +255,15 @@ public class NotificationRules {
             loaded.put(String.valueOf(type), List.copyOf(checked));
         });
         return Map.copyOf(loaded);
+    }
+
+    /** A key these rules do not know is refused (a typo such as 'rule:' would have switched every rule off without a word). */
+    private void known(Map<?, ?> settings, String at, Set<String> names) {
+        for (Object name : settings.keySet()) {
+            if (!names.contains(String.valueOf(name))) {
+                throw invalid(at.isEmpty() ? String.valueOf(name) : at + "." + name, "is not a rules setting; known: " + new java.util.TreeSet<>(names));
+            }
+        }
     }
 
     private Field field(String key, String path, Map<?, ?> spec) {

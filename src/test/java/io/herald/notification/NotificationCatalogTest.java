@@ -32,6 +32,34 @@ class NotificationCatalogTest {
         new CatalogTemplatesCheck(catalog, new TemplateRenderer("templates", "en"), "en").afterPropertiesSet();
     }
 
+    /** A misspelt setting (approval, late) would have been switched off without a word; a type written twice kept the later one. */
+    @Test
+    void aMisspeltKeyOrATypeWrittenTwiceStopsStartup() throws IOException {
+        assertRefused("""
+                notifications:
+                  billing.refund_issued:
+                    category: billing
+                    priority: normal
+                    channels: [email]
+                    window: PT24H
+                    aproval: {field: amountRefunded, above: 1000}
+                """, "key 'notifications.billing.refund_issued.aproval' is not a catalog setting; known: [approval,");
+        assertRefused("""
+                notification:
+                  billing.refund_issued: {category: billing, priority: normal, channels: [email], window: PT24H}
+                """, "key 'notifications' must be a map");
+        assertRefused("""
+                notifications:
+                  billing.refund_issued: {category: billing, priority: normal, channels: [email], window: PT24H}
+                categoreis: {}
+                """, "key 'categoreis' is not a catalog setting; known: [categories, notifications]");
+        assertRefused("""
+                notifications:
+                  billing.refund_issued: {category: billing, priority: normal, channels: [email], window: PT24H}
+                  billing.refund_issued: {category: billing, priority: normal, channels: [sms], window: PT24H}
+                """, "found duplicate key billing.refund_issued");
+    }
+
     @Test
     void aBrokenEntryNamesTheFileAndTheKey() throws IOException {
         assertRefused("""

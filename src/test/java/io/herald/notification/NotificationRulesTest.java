@@ -92,6 +92,22 @@ class NotificationRulesTest {
                   billing.payment_failed:
                     data.amountDue: {kind: money}
                 """, "key 'rules.billing.payment_failed.data.amountDue.label' is required");
+        // A misspelt key would have switched every rule (or a limit) off without a word; a key written twice kept the later one.
+        assertRefused("""
+                rule:
+                  billing.payment_failed:
+                    data.amountDue: {label: amount due, kind: money, required: true}
+                """, "key 'rule' is not a rules setting; known: [dates, rules, texts]");
+        assertRefused("""
+                texts: {max-lenght: 500}
+                """, "key 'texts.max-lenght' is not a rules setting; known: [max-length]");
+        assertRefused("""
+                rules:
+                  billing.payment_failed:
+                    data.amountDue: {label: amount due, kind: money}
+                  billing.payment_failed:
+                    data.invoiceNumber: {label: invoice number, kind: text}
+                """, "found duplicate key billing.payment_failed");
     }
 
     @Test
