@@ -128,6 +128,22 @@ class ComposeAndKubernetesTest {
         });
     }
 
+    /**
+     * Kubernetes starts a container under runAsNonRoot only when it can tell the user is not root: a numeric USER in the
+     * image (a name cannot be checked) or runAsUser in the pod. Without either, every pod failed CreateContainerConfigError.
+     */
+    @Test
+    void theDeploymentCanTellTheImagesUserIsNotRoot() throws IOException {
+        Map<String, Object> pod = map(map(map(kubernetes().get("Deployment").get("spec")).get("template")).get("spec"));
+        Map<String, Object> securityContext = pod.get("securityContext") == null ? Map.of() : map(pod.get("securityContext"));
+        String user = Files.readAllLines(Path.of("docker/Dockerfile")).stream().filter(line -> line.startsWith("USER "))
+                .reduce((first, last) -> last).orElseThrow().substring("USER ".length()).strip();
+        assertThat(user).as("the image's last USER").matches("[1-9]\\d*(:\\d+)?");
+        if (Boolean.TRUE.equals(securityContext.get("runAsNonRoot"))) {
+            assertThat(securityContext.get("runAsUser")).as("runAsUser beside runAsNonRoot").isEqualTo(Integer.parseInt(user.split(":")[0]));
+        }
+    }
+
     /** herald.required-settings of the prod profile, as RequiredSettings reads it. */
     @SuppressWarnings("unchecked")
     static List<String> prodRequiredSettings() throws IOException {
