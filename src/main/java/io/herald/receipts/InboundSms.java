@@ -24,9 +24,11 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Messages customers text to Herald's number (POST /webhooks/sms/inbound, Twilio-style, verified like the status
- * callbacks), owner of the inbound_sms table. The first word decides, in any case: STOP, STOPALL, UNSUBSCRIBE, CANCEL,
- * END or QUIT switch the customer's SMS consent off, START or UNSTOP back on, HELP is answered with
- * herald.sms.inbound.help-text; anything else is kept and changes nothing. A message the provider classified itself
+ * callbacks), owner of the inbound_sms table. In any case and without punctuation: STOP, STOPALL or UNSUBSCRIBE as the
+ * first word ("Stop sending me these") switch the customer's SMS consent off, and so do CANCEL, END or QUIT as the whole
+ * message ("Cancel." but not "Cancel my appointment", an ordinary reply to a reminder); START, UNSTOP or YES as the whole
+ * message switch it back on and HELP or INFO is answered with herald.sms.inbound.help-text, as Twilio reads them
+ * (a sentence starting "Yes" or "Start" is a reply, not a keyword); anything else is kept and changes nothing. A message the provider classified itself
  * (Twilio's OptOutType STOP, START or HELP, for keywords configured in its Advanced Opt-Out) counts as that keyword. The sender is matched by number to exactly
  * one customer of the directory for the history (none or several: no customer is named, never guessed); STOP and START act on
  * the number itself either way, since whoever holds it said so: a STOP from a number no customer has, or several share,
@@ -44,8 +46,11 @@ public class InboundSms {
     private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(ZoneOffset.UTC);
 
     static final Set<String> STOP_WORDS = Set.of("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT");
-    static final Set<String> START_WORDS = Set.of("START", "UNSTOP");
+    /** Stop words that count as the first word of a sentence; the others only as the whole message. */
+    static final Set<String> STOP_FIRST_WORDS = Set.of("STOP", "STOPALL", "UNSUBSCRIBE");
+    static final Set<String> START_WORDS = Set.of("START", "UNSTOP", "YES");
     static final String HELP = "HELP";
+    static final Set<String> HELP_WORDS = Set.of(HELP, "INFO");
     /** Who lifts a suppression when the customer texts START (the audit trail's actor). */
     static final String CUSTOMER_ACTOR = "customer by SMS";
 
@@ -101,11 +106,18 @@ public class InboundSms {
                 InboundSms::row, customerId, limit);
     }
 
-    /** The first word, upper-case, without punctuation ("Stop." is STOP); null when it is no keyword. */
+    /**
+     * The keyword, upper-case, without punctuation ("Stop." is STOP, "info?" is HELP): a stop word of {@link #STOP_FIRST_WORDS}
+     * as the first word, any other keyword only as the whole message; null when there is none.
+     */
     static String keyword(String body) {
         String[] words = body == null ? new String[0] : body.strip().split("\\s+", 2);
         String first = words.length == 0 ? "" : words[0].replaceAll("[^\\p{L}]", "").toUpperCase(Locale.ROOT);
-        return STOP_WORDS.contains(first) || START_WORDS.contains(first) || HELP.equals(first) ? first : null;
+        boolean whole = words.length < 2 || words[1].replaceAll("[^\\p{L}\\p{N}]", "").isEmpty();
+        if (STOP_FIRST_WORDS.contains(first) || (whole && (STOP_WORDS.contains(first) || START_WORDS.contains(first)))) {
+            return first;
+        }
+        return whole && HELP_WORDS.contains(first) ? HELP : null;
     }
 
     private void record(String from, String sid, String keyword, String body) {
@@ -165,7 +177,7 @@ public class InboundSms {
             }
             default -> {
                 outcome = "RECORDED";
-                reason = "no keyword (STOP, START or HELP) as the first word; kept, nothing changed"
+                reason = "no keyword (STOP first, or STOP, START or HELP as the whole message); kept, nothing changed"
                         + (customer == null ? " (" + who + ")" : "");
             }
         }

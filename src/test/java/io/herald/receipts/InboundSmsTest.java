@@ -76,6 +76,27 @@ class InboundSmsTest extends HeraldIntegrationTest {
         assertThat(apiAs(OPERATOR, "GET", "/console/notifications/" + later, null).body()).contains("SMS consent on (customer texted UNSTOP)");
     }
 
+    /**
+     * Keywords as Twilio reads them: "Cancel my appointment" is a reply to a reminder, not an opt-out (Twilio opts out on a
+     * single-word CANCEL only); "Cancel." is; "Yes" alone opts back in and "info" is answered like HELP, while a sentence
+     * starting with "Yes" changes nothing.
+     */
+    @Test
+    void aReplyThatStartsWithAKeywordIsNotOneUnlessItIsStopButTheWholeWordsAre() throws Exception {
+        String customer = newCustomer("kw", "+1558%s%s");
+        String phone = phoneOf(customer);
+        inbound(phone, "Cancel my appointment please, I am ill", "SMin" + newTicketId());
+        inbound(phone, "Yes I will be there", "SMin" + newTicketId());
+        inbound(phone, "Cancel.", "SMin" + newTicketId());
+        inbound(phone, " yes! ", "SMin" + newTicketId());
+        assertThat(inbound(phone, "info?", "SMin" + newTicketId()).body()).contains("<Message>Herald account notifications.");
+        assertThat(history(customer)).extracting(row -> row.get("action") + " " + row.get("outcome") + " " + row.get("keyword"))
+                .containsExactly("NONE RECORDED null", "NONE RECORDED null", "OPT_OUT CONSENT_OFF CANCEL", "OPT_IN CONSENT_ON YES",
+                        "HELP ANSWERED HELP");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM suppression WHERE address_masked = ? AND lifted_at IS NULL", Integer.class,
+                Masking.phone(phone))).isZero();
+    }
+
     @Test
     void helpIsAnsweredWithTheConfiguredTextOnceEvenWhenTwilioRetries() throws Exception {
         String customer = newCustomer("help", "+1557%s%s");
@@ -97,7 +118,7 @@ class InboundSmsTest extends HeraldIntegrationTest {
         assertThat(inbound(phoneOf(customer), "Thanks, stop by tomorrow?", "SMin" + newTicketId()).body()).endsWith("<Response/>");
         assertThat(jdbc.queryForList("SELECT action, outcome, reason FROM inbound_sms WHERE customer_id = ? AND action = 'NONE'", customer))
                 .containsExactly(Map.of("action", "NONE", "outcome", "RECORDED",
-                        "reason", "no keyword (STOP, START or HELP) as the first word; kept, nothing changed"));
+                        "reason", "no keyword (STOP first, or STOP, START or HELP as the whole message); kept, nothing changed"));
         assertThat(jdbc.queryForObject("SELECT count(*) FROM suppression WHERE address_masked = ?", Integer.class,
                 Masking.phone(phoneOf(customer)))).isZero();
     }
