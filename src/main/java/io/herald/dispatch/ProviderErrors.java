@@ -110,6 +110,9 @@ public class ProviderErrors {
             if (t instanceof io.herald.receipts.PushTokenUnregistered gone) {
                 return gone.status();
             }
+            if (t instanceof io.herald.receipts.SmsNumberUnsubscribed gone) {
+                return gone.status();
+            }
         }
         return null;
     }
@@ -173,7 +176,8 @@ public class ProviderErrors {
             if (t instanceof SocketException) {
                 return "the connection to the provider failed (" + t.getMessage() + ")";
             }
-            if (t instanceof TemplateMissing || t instanceof UnusableAddress || t instanceof io.herald.receipts.PushTokenUnregistered) {
+            if (t instanceof TemplateMissing || t instanceof UnusableAddress || t instanceof io.herald.receipts.PushTokenUnregistered
+                    || t instanceof io.herald.receipts.SmsNumberUnsubscribed) {
                 return t.getMessage();
             }
         }

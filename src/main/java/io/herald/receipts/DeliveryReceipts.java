@@ -106,6 +106,22 @@ public class DeliveryReceipts {
     }
 
     /**
+     * The SMS provider refused a delivery because its number opted out there (Twilio 21610): kept as a receipt of that
+     * delivery (outcome OPT_OUT, status the provider's code, provider_message_id the masked number) and the number suppressed with it as source, in one transaction.
+     */
+    public void unsubscribedAtProvider(long deliveryId, String number, String providerCode, int httpStatus, String reason) {
+        tx.executeWithoutResult(status -> {
+            long receiptId = jdbc.queryForObject("""
+                    INSERT INTO delivery_receipt (channel, provider_message_id, status, error_code, delivery_id, outcome, reason)
+                    VALUES ('sms', ?, ?, ?, ?, 'OPT_OUT', ?) RETURNING id""", Long.class, text(Masking.phone(number), 300),
+                    text(providerCode, 40), String.valueOf(httpStatus), deliveryId, text(reason, 2000));
+            suppressions.add("sms", number, reason, receiptId);
+        });
+        Counter.builder("herald.receipts").description("Delivery receipts from the providers, per channel and what they report")
+                .tag("channel", "sms").tag("outcome", "opt_out").register(meters).increment();
+    }
+
+    /**
      * The push provider answered that a token is no longer registered (or is no token at all): kept as a receipt of the delivery
      * whose call got that answer (outcome TOKEN_REMOVED, status the provider's error code, provider_message_id the masked token),
      * once per delivery and token; counted as herald_receipts_total{channel="push", outcome="token_removed"}. Runs in the caller's

@@ -1,5 +1,6 @@
 package io.herald.receipts;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
@@ -18,6 +19,8 @@ import java.util.Base64;
 import java.util.Map;
 import java.util.regex.Pattern;
 
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import io.herald.logging.Masking;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
@@ -95,6 +98,36 @@ class InboundSmsTest extends HeraldIntegrationTest {
                         "HELP ANSWERED HELP");
         assertThat(jdbc.queryForObject("SELECT count(*) FROM suppression WHERE address_masked = ? AND lifted_at IS NULL", Integer.class,
                 Masking.phone(phone))).isZero();
+    }
+
+    /**
+     * A number that opted out at Twilio (its STOP never reached Herald) is refused with 21610: that SMS fails saying so, the
+     * number is suppressed with the refusal as its receipt, and the next SMS to it is SKIPPED, never offered to be refused again.
+     */
+    @Test
+    void aNumberTheProviderSaysOptedOutIsSuppressedSoTheNextSmsIsSkippedNotRefusedAgain() throws Exception {
+        String customer = newCustomer("unsub", "+1559%s%s");
+        String phone = phoneOf(customer);
+        StubMapping refusing = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH))
+                .withRequestBody(containing(phone.substring(1))).atPriority(1)
+                .willReturn(WireMock.aResponse().withStatus(400).withHeader("Content-Type", "application/json")
+                        .withBody("{\"code\": 21610, \"message\": \"Attempt to send to unsubscribed recipient\","
+                                + " \"more_info\": \"https://www.twilio.com/docs/errors/21610\", \"status\": 400}")));
+        try {
+            String first = notify(customer, "refused", "FAILED");
+            assertThat((String) delivery(first, "sms").get("reason")).isEqualTo("sms not sent: the SMS provider refused the message: the number "
+                    + Masking.phone(phone) + " has opted out at the provider (it replied STOP to the sending number; Twilio error 21610);"
+                    + " it is suppressed for SMS in Herald too, so later SMS to it are skipped until the customer replies START");
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM suppression WHERE channel = 'sms' AND address_masked = ? AND lifted_at IS NULL",
+                    Integer.class, Masking.phone(phone))).isEqualTo(1);
+
+            String next = notify(customer, "after-refusal", "SKIPPED");
+            assertThat((String) delivery(next, "sms").get("reason")).contains("is suppressed since").contains("Twilio error 21610");
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(next + ":sms"))))
+                    .isEmpty();
+        } finally {
+            infra.providers().removeStub(refusing);
+        }
     }
 
     @Test
