@@ -5,6 +5,7 @@ import java.time.Duration;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Positive;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -34,7 +35,7 @@ import org.springframework.validation.annotation.Validated;
 public record HelpdeskSettings(@DefaultValue("false") boolean enabled,
                                @NotNull @DefaultValue("") String url,
                                @NotNull @DefaultValue("") String email,
-                               @NotNull @DefaultValue("") String apiToken,
+                               @NotNull @DefaultValue("") @Pattern(regexp = Secrets.NO_EDGE_SPACE, message = Secrets.EDGE_SPACE) String apiToken,
                                @Positive @DefaultValue("5000") long pollIntervalMs,
                                @NotNull @DefaultValue("PT15M") Duration lookback,
                                @Positive @Max(1000) @DefaultValue("50") int batchSize,

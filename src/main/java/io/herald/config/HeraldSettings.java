@@ -7,6 +7,7 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
@@ -49,6 +50,6 @@ public record HeraldSettings(@Valid @DefaultValue Http http,
      */
     public record Db(@NotNull @DefaultValue("") String url,
                      @NotNull @DefaultValue("herald") String user,
-                     @NotNull @DefaultValue("") String password) {
+                     @NotNull @DefaultValue("") @Pattern(regexp = Secrets.NO_EDGE_SPACE, message = Secrets.EDGE_SPACE) String password) {
     }
 }

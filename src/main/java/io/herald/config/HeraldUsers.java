@@ -60,6 +60,10 @@ public record HeraldUsers(Account admin, Account operator, Account viewer, Secur
         if (account == null || blank(account.username()) || blank(account.password())) {
             return;
         }
+        if (Secrets.hasEdgeSpace(account.password()) || Secrets.hasEdgeSpace(account.username())) {
+            throw new IllegalStateException(key + (Secrets.hasEdgeSpace(account.password()) ? ".password " : ".username ")
+                    + Secrets.EDGE_SPACE);
+        }
         if (accounts.stream().anyMatch(existing -> existing.getUsername().equals(account.username()))) {
             throw new IllegalStateException(key + ".username '" + account.username() + "' is defined twice");
         }

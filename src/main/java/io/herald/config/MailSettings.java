@@ -3,6 +3,7 @@ package io.herald.config;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Positive;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -31,7 +32,7 @@ import org.springframework.validation.annotation.Validated;
 public record MailSettings(@NotNull @DefaultValue("localhost") String host,
                            @Min(1) @Max(65535) @DefaultValue("25") int port,
                            @NotNull @DefaultValue("") String username,
-                           @NotNull @DefaultValue("") String password,
+                           @NotNull @DefaultValue("") @Pattern(regexp = Secrets.NO_EDGE_SPACE, message = Secrets.EDGE_SPACE) String password,
                            @NotNull @DefaultValue("Herald <notifications@herald.local>") String from,
                            @Min(1) @Max(1_000_000) @DefaultValue("20") int ratePerSecond,
                            @Positive @DefaultValue("8") int maxInFlight,

@@ -3,6 +3,7 @@ package io.herald.config;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Positive;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -26,7 +27,7 @@ import org.springframework.validation.annotation.Validated;
 @Validated
 @ConfigurationProperties("herald.push")
 public record PushSettings(@NotNull @DefaultValue("") String url,
-                           @NotNull @DefaultValue("") String accessToken,
+                           @NotNull @DefaultValue("") @Pattern(regexp = Secrets.NO_EDGE_SPACE, message = Secrets.EDGE_SPACE) String accessToken,
                            @Min(1) @Max(1_000_000) @DefaultValue("50") int ratePerSecond,
                            @Positive @DefaultValue("16") int maxInFlight,
                            @Positive Long connectTimeoutMs,

@@ -60,6 +60,8 @@ public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
         return new FailureAnalysis("Herald's settings are not usable:\n" + description, action, failure);
     }
 
+    private static final java.util.regex.Pattern SECRET_KEY = java.util.regex.Pattern.compile("(?i)(secret|password|token|account-sid)");
+
     private static boolean ours(String name) {
         return name.startsWith("herald.") || name.startsWith("management.health");
     }
@@ -67,7 +69,9 @@ public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
     private static void describe(StringBuilder description, String key, ConfigurationProperty property, String reason) {
         description.append("\n    Property: ").append(key);
         if (property != null) {
-            description.append("\n    Value: \"").append(property.getValue()).append('"');
+            // A secret's value is never printed, not even a wrong one: the log would carry it.
+            description.append("\n    Value: ").append(SECRET_KEY.matcher(key).find() ? "(hidden, as it is a secret)"
+                    : "\"" + property.getValue() + '"');
             if (property.getOrigin() != null) {
                 description.append("\n    Origin: ").append(property.getOrigin());
             }

@@ -3,6 +3,7 @@ package io.herald.config;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Positive;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -31,8 +32,8 @@ import org.springframework.validation.annotation.Validated;
 @Validated
 @ConfigurationProperties("herald.sms")
 public record SmsSettings(@NotNull @DefaultValue("") String url,
-                          @NotNull @DefaultValue("") String accountSid,
-                          @NotNull @DefaultValue("") String authToken,
+                          @NotNull @DefaultValue("") @Pattern(regexp = Secrets.NO_EDGE_SPACE, message = Secrets.EDGE_SPACE) String accountSid,
+                          @NotNull @DefaultValue("") @Pattern(regexp = Secrets.NO_EDGE_SPACE, message = Secrets.EDGE_SPACE) String authToken,
                           @NotNull @DefaultValue("") String from,
                           @Min(1) @Max(1_000_000) @DefaultValue("10") int ratePerSecond,
                           @Positive @DefaultValue("16") int maxInFlight,

@@ -2,6 +2,7 @@ package io.herald.config;
 
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Positive;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -38,7 +39,7 @@ public record WebhookSettings(@Valid @DefaultValue Source support, @Valid @Defau
      * @param webhookSecret             the shared secret the requests are signed with (billing: Stripe's whsec_...)
      * @param signatureToleranceSeconds older or future-dated signatures are refused
      */
-    public record Source(@NotNull @DefaultValue("") String webhookSecret,
+    public record Source(@NotNull @DefaultValue("") @Pattern(regexp = Secrets.NO_EDGE_SPACE, message = Secrets.EDGE_SPACE) String webhookSecret,
                          @Positive @DefaultValue("300") long signatureToleranceSeconds) {
     }
 }

@@ -61,6 +61,19 @@ class BadSettingStartupTest {
                 .contains("Reason: must be 0 or 1: an in-process retry holds its consumer thread");
     }
 
+    /** A secret read from a file or written with echo keeps its newline: refused at startup naming the key, its value never shown. */
+    @Test
+    void aSecretWithALineBreakAtItsEndIsRefusedWithoutShowingIt(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.sms.auth-token=tok3n-value-1234\n")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.sms.auth-token")
+                .contains("Value: (hidden, as it is a secret)")
+                .contains("Reason: starts or ends with a space or line break (a secret written with echo, or read from a file with its"
+                        + " newline); remove it where it is set")
+                .contains("HERALD_SMS_AUTH_TOKEN")
+                .doesNotContain("tok3n-value-1234");
+    }
+
     @Test
     void aCommandLineValueIsNamedAsSuch(CapturedOutput output) {
         assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
