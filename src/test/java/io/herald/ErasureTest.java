@@ -37,6 +37,10 @@ class ErasureTest extends HeraldIntegrationTest {
         String email = "erase.me" + unique + "@example.com";
         jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Erin Erased', ?, '+15550104477')",
                 customer, email);
+        jdbc.update("""
+                INSERT INTO inbound_sms (message_sid, from_masked, customer_id, keyword, action, outcome, reason, excerpt)
+                VALUES (?, '+155…4477', ?, 'STOP', 'OPT_OUT', 'CONSENT_OFF', 'SMS consent off', 'STOP texting me, Erin')""",
+                "SMer" + unique, customer);
         assertThat(postSignedBilling(eventFor(unique, customer, email)).statusCode()).isEqualTo(202);
         assertThat(awaitMailFor(Samples.paymentFailedKey(unique)).getAllRecipients()).extracting(Object::toString).containsExactly(email);
         long notification = jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class,
@@ -90,6 +94,9 @@ class ErasureTest extends HeraldIntegrationTest {
             assertThat(d.get("recipient_masked")).isNull();
         });
         assertThat(jdbc.queryForObject("SELECT count(*) FROM inbox_message WHERE customer_id = ?", Integer.class, customer)).isZero();
+        // What they texted to Herald's number stays as the number's consent history, without them or their words.
+        assertThat(jdbc.queryForMap("SELECT customer_id, excerpt, action FROM inbound_sms WHERE message_sid = ?", "SMer" + unique))
+                .containsEntry("action", "OPT_OUT").containsEntry("customer_id", null).containsEntry("excerpt", null);
         assertThat(jdbc.queryForObject("SELECT raw_payload FROM unrouted_event WHERE id = ?", String.class, quarantined))
                 .isEqualTo("payload removed by erasure of the customer on " + today);
         // Kept: the notification, its deliveries' states and attempts (the counts), and the audit trail.

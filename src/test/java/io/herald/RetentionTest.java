@@ -153,6 +153,22 @@ class RetentionTest extends HeraldIntegrationTest {
         assertThat(timeline.body()).contains("payload removed by retention on " + today);
     }
 
+    /** What customers texted to Herald's number goes after the ledger period, like the rest of the ledger. */
+    @Test
+    void textsToHeraldsNumberGoAfterTheLedgerPeriod() {
+        String run = newTicketId();
+        jdbc.update("""
+                INSERT INTO inbound_sms (message_sid, from_masked, customer_id, keyword, action, outcome, reason, excerpt, received_at)
+                VALUES (?, '+447…0123', 'cus_ret_sms', NULL, 'NONE', 'RECORDED', 'kept', 'see you at 10', now() - interval '500 days'),
+                       (?, '+447…0123', 'cus_ret_sms', 'STOP', 'OPT_OUT', 'CONSENT_OFF', 'off', 'STOP', now() - interval '3 days')""",
+                "SMold" + run, "SMnew" + run);
+
+        camel.sendBody("direct:retention", null);
+
+        assertThat(jdbc.queryForList("SELECT message_sid FROM inbound_sms WHERE message_sid IN (?, ?)", String.class, "SMold" + run,
+                "SMnew" + run)).containsExactly("SMnew" + run);
+    }
+
     @Test
     void incidentsAndWhoTheyNamedGoAfterTheLedgerPeriodUnlessStillFiring() {
         String run = newTicketId();

@@ -92,9 +92,12 @@ public class CustomerErasure {
         int letters = jdbc.update("UPDATE dead_letter SET payload = ?, payload_removed_at = now(), payload_removed_by = 'erasure'"
                 + " WHERE payload ~ ?", removed, named);
         int refused = jdbc.update("UPDATE inbound_rejection SET body_excerpt = NULL WHERE body_excerpt ~ ?", named);
+        // What they texted to Herald's number: the rows stay (the number's consent history), without the customer or the text.
+        int texted = jdbc.update("UPDATE inbound_sms SET customer_id = NULL, excerpt = NULL WHERE customer_id = ?", customerId);
         String counts = String.format("directory entry %s, %d notification payloads and %d rendered messages removed, %d inbox messages"
-                + " deleted, %d quarantined or ignored events, %d dead letters and %d refused request excerpts cleared",
-                directory == 1 ? "deleted" : "not present", notifications.size(), messages, inbox, events, letters, refused);
+                + " deleted, %d quarantined or ignored events, %d dead letters, %d refused request excerpts and %d texts to Herald's"
+                + " number cleared", directory == 1 ? "deleted" : "not present", notifications.size(), messages, inbox, events, letters,
+                refused, texted);
         jdbc.update("UPDATE customer_erasure SET counts = ? WHERE id = ?", counts, id);
         audit.record(now, actor, "ERASE", "customer", id, null, comment, "customer " + customerId + " erased: " + counts);
         log.info("Customer {} erased by {}: {}", customerId, actor, counts);

@@ -153,6 +153,9 @@ public class RetentionJob {
         note(run, "dead letters deleted", batches(run, () -> jdbc.update("""
                 DELETE FROM dead_letter WHERE id IN (SELECT id FROM dead_letter WHERE created_at < ?
                                                      ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED)""", cutoff, settings.batchSize())));
+        note(run, "texts to Herald's number deleted", batches(run, () -> jdbc.update("""
+                DELETE FROM inbound_sms WHERE id IN (SELECT id FROM inbound_sms WHERE received_at < ?
+                                                     ORDER BY received_at LIMIT ? FOR UPDATE SKIP LOCKED)""", cutoff, settings.batchSize())));
         note(run, "posted ops digests deleted", batches(run, () -> jdbc.update("""
                 DELETE FROM ops_digest WHERE id IN (SELECT id FROM ops_digest WHERE posted_at < ?
                   AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.digest_id = ops_digest.id) ORDER BY posted_at LIMIT ? FOR UPDATE SKIP LOCKED)""",
