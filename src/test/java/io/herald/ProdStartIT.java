@@ -128,6 +128,7 @@ class ProdStartIT {
         Map<String, String> env = prodEnvironment(PackagedHerald.freePort());
         env.remove("HERALD_SUPPORT_WEBHOOK_SECRET");
         env.remove("HERALD_DB_URL");
+        env.put("HERALD_ADMIN_PASSWORD", "change-me");   // deploy/kubernetes/secret.yaml applied unedited
         herald = start(env);
 
         assertThat(herald.waitFor(2, TimeUnit.MINUTES)).isTrue();
@@ -135,7 +136,9 @@ class ProdStartIT {
         assertThat(Files.readString(output))
                 .contains("missing required settings")
                 .contains("herald.db.url (environment variable HERALD_DB_URL)")
-                .contains("herald.support.webhook-secret (environment variable HERALD_SUPPORT_WEBHOOK_SECRET)");
+                .contains("herald.support.webhook-secret (environment variable HERALD_SUPPORT_WEBHOOK_SECRET)")
+                .contains("herald.admin.password (environment variable HERALD_ADMIN_PASSWORD, still the placeholder 'change-me' of"
+                        + " deploy/kubernetes/secret.yaml)");
     }
 
     private Process start(Map<String, String> env) throws IOException {
