@@ -4,6 +4,7 @@ import java.time.Duration;
 
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
+import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
@@ -18,13 +19,7 @@ import org.springframework.validation.annotation.Validated;
  */
 @Validated
 @ConfigurationProperties("herald.approvals")
-public record ApprovalSettings(@NotNull @DefaultValue("PT24H") Duration expireAfter,
+public record ApprovalSettings(@NotNull @DurationMin(minutes = 1, message = "must be at least PT1M (a bare number is read as milliseconds: write an ISO-8601 duration such as PT24H)") @DefaultValue("PT24H") Duration expireAfter,
                                @Positive @DefaultValue("30000") long pollIntervalMs,
                                @Positive @DefaultValue("500") int batchSize) {
-
-    public ApprovalSettings {
-        if (expireAfter != null && (expireAfter.isNegative() || expireAfter.isZero())) {
-            throw new IllegalArgumentException("herald.approvals.expire-after must be a positive duration (e.g. PT24H), was " + expireAfter);
-        }
-    }
 }

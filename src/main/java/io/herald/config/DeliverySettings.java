@@ -9,6 +9,7 @@ import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
+import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
@@ -47,13 +48,13 @@ public record DeliverySettings(@Min(0) @Max(value = 1, message = ONE_RETRY) @Def
                                @Positive @DefaultValue("10") long senderPollMs,
                                @Positive @DefaultValue("200") long claimIntervalMs,
                                @Positive @DefaultValue("1000") long dueCheckMs,
-                               @NotNull @DefaultValue("PT2M") Duration claimLease,
+                               @NotNull @DurationMin(seconds = 10, message = "must be at least PT10S (a bare number is read as milliseconds: write an ISO-8601 duration such as PT2M)") @DefaultValue("PT2M") Duration claimLease,
                                @Positive @DefaultValue("10000") long parkedPollMs,
                                @Positive @DefaultValue("50") int parkedBatchSize,
-                               @NotNull @DefaultValue("PT5M") Duration sendingTimeout,
+                               @NotNull @DurationMin(seconds = 10, message = "must be at least PT10S (a bare number is read as milliseconds: write an ISO-8601 duration such as PT5M)") @DefaultValue("PT5M") Duration sendingTimeout,
                                @Positive @DefaultValue("60000") long stalePollMs,
                                @Valid @DefaultValue Timeouts timeouts,
-                               @NotNull @DefaultValue("PT1M") Duration resendGuard,
+                               @NotNull @DurationMin(seconds = 1, message = "must be at least PT1S (a bare number is read as milliseconds: write an ISO-8601 duration such as PT1M)") @DefaultValue("PT1M") Duration resendGuard,
                                @Valid @DefaultValue Breaker breaker,
                                @Min(0) @Max(1000) @DefaultValue("100") long rateLimitMarginMs) {
 

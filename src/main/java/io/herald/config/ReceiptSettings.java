@@ -5,6 +5,7 @@ import java.time.Duration;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
+import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
@@ -25,6 +26,6 @@ public record ReceiptSettings(@Valid @DefaultValue Spike spike) {
      *                  threshold
      */
     public record Spike(@Positive @DefaultValue("20") int threshold,
-                        @NotNull @DefaultValue("PT15M") Duration window) {
+                        @NotNull @DurationMin(minutes = 1, message = "must be at least PT1M (a bare number is read as milliseconds: write an ISO-8601 duration such as PT15M)") @DefaultValue("PT15M") Duration window) {
     }
 }

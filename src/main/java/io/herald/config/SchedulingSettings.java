@@ -6,6 +6,7 @@ import java.time.ZoneId;
 
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
+import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
@@ -25,7 +26,7 @@ import org.springframework.validation.annotation.Validated;
 @ConfigurationProperties("herald.scheduling")
 public record SchedulingSettings(@NotNull @DefaultValue("PT2S") Duration pollInterval,
                                  @Positive @DefaultValue("2") int threads,
-                                 @NotNull @DefaultValue("PT30S") Duration heartbeatInterval,
+                                 @NotNull @DurationMin(seconds = 1, message = "must be at least PT1S (a bare number is read as milliseconds: write an ISO-8601 duration such as PT30S)") @DefaultValue("PT30S") Duration heartbeatInterval,
                                  @NotNull @DefaultValue("UTC") String defaultTimeZone) {
 
     public SchedulingSettings {

@@ -21,7 +21,8 @@ class BadSettingStartupTest {
 
     /** Only the settings, bound and validated as in Herald (no database, broker or routes needed to see the failure). */
     @Configuration(proxyBeanMethods = false)
-    @EnableConfigurationProperties({DeliverySettings.class, SmsSettings.class, CrmSettings.class})
+    @EnableConfigurationProperties({DeliverySettings.class, SmsSettings.class, CrmSettings.class, ApprovalSettings.class,
+            RetentionSettings.class})
     static class OnlySettings {
     }
 
@@ -72,6 +73,19 @@ class BadSettingStartupTest {
                         + " newline); remove it where it is set")
                 .contains("HERALD_SMS_AUTH_TOKEN")
                 .doesNotContain("tok3n-value-1234");
+    }
+
+    /** A bare number in a duration is milliseconds to Spring: "24" for herald.approvals.expire-after would expire every approval at once. */
+    @Test
+    void aDurationWrittenAsABareNumberIsRefusedNamingTheKey(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.approvals.expire-after=24")).isNotNull();
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.retention.payloads=30")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.approvals.expire-after")
+                .contains("Reason: must be at least PT1M (a bare number is read as milliseconds: write an ISO-8601 duration such as PT24H)")
+                .contains("Property: herald.retention.payloads")
+                .contains("Reason: must be at least P1D (a bare number is read as milliseconds: write an ISO-8601 duration such as P30D)");
     }
 
     @Test
