@@ -70,7 +70,11 @@ public class DeliveryReceipts {
             String outcome = !match.matched() ? "UNMATCHED" : match.applied() ? "APPLIED" : "KEPT";
             jdbc.update("UPDATE delivery_receipt SET delivery_id = ?, outcome = ? WHERE id = ? AND received_at = ?", match.deliveryId(),
                     outcome, receiptId, row.get("received_at"));
-            if (match.matched() && receipt.suppressReason() != null && address != null && !address.isBlank()) {
+            // An email event is signed by the provider and names the address it is about: a spam report, hard bounce or
+            // unsubscribe suppresses that address even when it names no message Herald knows (SendGrid sends spam reports and
+            // unsubscribes without the message's smtp-id). SMS callbacks suppress only for a message of Herald's.
+            if ((match.matched() || "email".equals(receipt.channel())) && receipt.suppressReason() != null && address != null
+                    && !address.isBlank()) {
                 suppressions.add(receipt.channel(), address, receipt.suppressReason(), receiptId);
             }
             log.info("{} receipt '{}' for {}: {} (delivery {}, was {})", receipt.channel(), receipt.status(),

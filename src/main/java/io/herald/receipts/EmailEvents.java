@@ -114,6 +114,10 @@ public class EmailEvents {
         exchange.getMessage().setBody(answer.append('}').toString());
     }
 
+    /** SendGrid's reasons for dropping a mail to an address on one of its suppression lists ("Bounced Address", …). */
+    private static final java.util.List<String> PROVIDER_LISTS = java.util.List.of("bounced address", "spam reporting address",
+            "unsubscribed address");
+
     /** One event as a receipt: the state it stands for, a reason in words, and whether its address is to be suppressed. */
     static DeliveryReceipts.Receipt receipt(JsonNode event) {
         String kind = text(event, "event", "unknown").toLowerCase(Locale.ROOT);
@@ -148,6 +152,15 @@ public class EmailEvents {
             case "dropped" -> {
                 finalState = "UNDELIVERED";
                 reason = "the email provider dropped the email without sending it" + (why.isEmpty() ? "" : ": " + why);
+                // The provider drops every later mail to an address on its own lists: Herald stops sending to it too.
+                String dropped = text(event, "reason", "");
+                if (PROVIDER_LISTS.stream().anyMatch(list -> dropped.toLowerCase(Locale.ROOT).contains(list))) {
+                    suppress = "the email provider drops mail to this address (" + Masking.mask(dropped) + ")";
+                }
+            }
+            case "unsubscribe" -> {
+                reason = "the customer unsubscribed from all email at the email provider; no more email is sent to this address";
+                suppress = "the customer unsubscribed from all email at the email provider";
             }
             case "spamreport" -> {
                 finalState = "COMPLAINED";

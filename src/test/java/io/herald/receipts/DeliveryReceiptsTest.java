@@ -221,6 +221,43 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
                 io.herald.logging.Masking.email(sent.email()))).containsExactly(Map.of("reason", "the customer reported an email as spam"));
     }
 
+    /**
+     * SendGrid sends spam reports and unsubscribes without the message's smtp-id (its event table lists smtp-id for delivery
+     * events only): the signed event still names the address, which is suppressed, so the customer's next email is SKIPPED. A
+     * mail dropped because the address is on the provider's own lists suppresses it too; a group unsubscribe (a SendGrid
+     * group Herald does not use) is only kept.
+     */
+    @Test
+    void aSpamReportOrUnsubscribeWithoutTheMessagesIdStillSuppressesTheAddress() throws Exception {
+        String run = newTicketId();
+        // Addresses of their own (masked, they share no form with another test's: the suppression list keeps them masked).
+        String customer = "cus_rcpt_nosmtp" + run;
+        String email = "zed" + run + "@nosmtp.example.org";
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Receipt Test', ?, ?)", customer, email,
+                "+1554" + String.format("%07d", Math.abs(customer.hashCode()) % 10_000_000));
+        String dropped = "dropped" + run + "@nosmtp.example.org";
+        String grouped = "grouped" + run + "@nosmtp.example.org";
+        String unsubscribed = "unsub" + run + "@nosmtp.example.org";
+        String events = "[{\"email\": \"" + email + "\", \"timestamp\": 1513299569, \"event\": \"spamreport\","
+                + " \"sg_event_id\": \"spm-" + run + "\", \"sg_message_id\": \"14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0\"},"
+                + " {\"email\": \"" + unsubscribed + "\", \"timestamp\": 1513299569, \"event\": \"unsubscribe\", \"sg_event_id\": \"uns-" + run + "\"},"
+                + " {\"email\": \"" + dropped + "\", \"timestamp\": 1513299569, \"event\": \"dropped\", \"reason\": \"Bounced Address\","
+                + " \"sg_event_id\": \"drp-" + run + "\"},"
+                + " {\"email\": \"" + grouped + "\", \"timestamp\": 1513299569, \"event\": \"group_unsubscribe\", \"asm_group_id\": 10,"
+                + " \"sg_event_id\": \"grp-" + run + "\"}]";
+        HttpResponse<String> answer = postEmailEvents(events, DEMO_PRIVATE_KEY);
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(answer.body()).get("UNMATCHED").asInt()).isEqualTo(4);
+        for (String address : java.util.List.of(email, unsubscribed, dropped)) {
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM suppression WHERE channel = 'email' AND lifted_at IS NULL AND address_masked = ?",
+                    Integer.class, io.herald.logging.Masking.email(address))).as(address).isEqualTo(1);
+        }
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM suppression WHERE address_masked = ?", Integer.class,
+                io.herald.logging.Masking.email(grouped))).isZero();
+        assertThat((String) delivery(notify(customer, "after-spam", "SKIPPED").key(), "email").get("reason"))
+                .contains("the customer reported an email as spam");
+    }
+
     @Test
     void aProviderRetryRacingTheOriginalIsKeptOnce() throws Exception {
         // Two copies of each event recorded at the same moment (a provider retrying before the first answer came back):
