@@ -104,7 +104,10 @@ public class EmailEvents {
         }
         Map<String, Integer> outcomes = new LinkedHashMap<>();
         for (JsonNode event : events) {
-            outcomes.merge(receipts.record(receipt(event)), 1, Integer::sum);
+            // Opens and clicks say nothing about delivery and come for every mail of the account: counted, not kept (each
+            // would be a receipt and an attempt row, and a log line).
+            boolean engagement = event != null && ENGAGEMENT.contains(text(event, "event", "").toLowerCase(Locale.ROOT));
+            outcomes.merge(engagement ? "IGNORED" : receipts.record(receipt(event)), 1, Integer::sum);
         }
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
@@ -113,6 +116,9 @@ public class EmailEvents {
         outcomes.forEach((outcome, count) -> answer.append(",\"").append(outcome).append("\":").append(count));
         exchange.getMessage().setBody(answer.append('}').toString());
     }
+
+    /** Engagement events (SendGrid's open, click and group_resubscribe): not about delivery, so not kept as receipts. */
+    private static final java.util.Set<String> ENGAGEMENT = java.util.Set.of("open", "click", "group_resubscribe");
 
     /** SendGrid's reasons for dropping a mail to an address on one of its suppression lists ("Bounced Address", …). */
     private static final java.util.List<String> PROVIDER_LISTS = java.util.List.of("bounced address", "spam reporting address",

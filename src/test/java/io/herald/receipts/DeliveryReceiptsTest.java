@@ -244,10 +244,17 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
                 + " {\"email\": \"" + dropped + "\", \"timestamp\": 1513299569, \"event\": \"dropped\", \"reason\": \"Bounced Address\","
                 + " \"sg_event_id\": \"drp-" + run + "\"},"
                 + " {\"email\": \"" + grouped + "\", \"timestamp\": 1513299569, \"event\": \"group_unsubscribe\", \"asm_group_id\": 10,"
-                + " \"sg_event_id\": \"grp-" + run + "\"}]";
+                + " \"sg_event_id\": \"grp-" + run + "\"},"
+                + " {\"email\": \"" + email + "\", \"timestamp\": 1513299569, \"event\": \"open\", \"sg_event_id\": \"opn-" + run + "\"},"
+                + " {\"email\": \"" + email + "\", \"timestamp\": 1513299569, \"event\": \"click\", \"url\": \"https://x.example\","
+                + " \"sg_event_id\": \"clk-" + run + "\"}]";
         HttpResponse<String> answer = postEmailEvents(events, DEMO_PRIVATE_KEY);
         assertThat(answer.statusCode()).isEqualTo(200);
         assertThat(JSON.readTree(answer.body()).get("UNMATCHED").asInt()).isEqualTo(4);
+        // Opens and clicks are counted in the answer, never kept.
+        assertThat(JSON.readTree(answer.body()).get("IGNORED").asInt()).isEqualTo(2);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE provider_event_id IN (?, ?)", Integer.class,
+                "opn-" + run, "clk-" + run)).isZero();
         for (String address : java.util.List.of(email, unsubscribed, dropped)) {
             assertThat(jdbc.queryForObject("SELECT count(*) FROM suppression WHERE channel = 'email' AND lifted_at IS NULL AND address_masked = ?",
                     Integer.class, io.herald.logging.Masking.email(address))).as(address).isEqualTo(1);
