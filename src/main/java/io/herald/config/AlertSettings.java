@@ -27,7 +27,7 @@ import org.springframework.validation.annotation.Validated;
 @ConfigurationProperties("herald.alerts")
 public record AlertSettings(@DefaultValue("true") boolean enabled,
                             @Positive @DefaultValue("15000") long pollIntervalMs,
-                            @NotNull @DurationMin(minutes = 1, message = "must be at least PT1M (a bare number is read as milliseconds: write an ISO-8601 duration such as PT30M)") @DefaultValue("PT30M") Duration repeatAfter,
+                            @NotNull @DurationMin(minutes = 1, message = Durations.AT_LEAST_A_MINUTE) @DefaultValue("PT30M") Duration repeatAfter,
                             @Positive @DefaultValue("100") int parkedThreshold,
                             @Positive @DefaultValue("3000") long outageCheckTimeoutMs,
                             @Valid @DefaultValue SignatureBurst signatureBurst,

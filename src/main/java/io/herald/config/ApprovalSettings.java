@@ -19,7 +19,7 @@ import org.springframework.validation.annotation.Validated;
  */
 @Validated
 @ConfigurationProperties("herald.approvals")
-public record ApprovalSettings(@NotNull @DurationMin(minutes = 1, message = "must be at least PT1M (a bare number is read as milliseconds: write an ISO-8601 duration such as PT24H)") @DefaultValue("PT24H") Duration expireAfter,
+public record ApprovalSettings(@NotNull @DurationMin(minutes = 1, message = Durations.AT_LEAST_A_MINUTE) @DefaultValue("PT24H") Duration expireAfter,
                                @Positive @DefaultValue("30000") long pollIntervalMs,
                                @Positive @DefaultValue("500") int batchSize) {
 }

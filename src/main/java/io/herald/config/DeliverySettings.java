@@ -48,13 +48,13 @@ public record DeliverySettings(@Min(0) @Max(value = 1, message = ONE_RETRY) @Def
                                @Positive @DefaultValue("10") long senderPollMs,
                                @Positive @DefaultValue("200") long claimIntervalMs,
                                @Positive @DefaultValue("1000") long dueCheckMs,
-                               @NotNull @DurationMin(seconds = 10, message = "must be at least PT10S (a bare number is read as milliseconds: write an ISO-8601 duration such as PT2M)") @DefaultValue("PT2M") Duration claimLease,
+                               @NotNull @DurationMin(seconds = 10, message = Durations.AT_LEAST_TEN_SECONDS) @DefaultValue("PT2M") Duration claimLease,
                                @Positive @DefaultValue("10000") long parkedPollMs,
                                @Positive @DefaultValue("50") int parkedBatchSize,
-                               @NotNull @DurationMin(seconds = 10, message = "must be at least PT10S (a bare number is read as milliseconds: write an ISO-8601 duration such as PT5M)") @DefaultValue("PT5M") Duration sendingTimeout,
+                               @NotNull @DurationMin(seconds = 10, message = Durations.AT_LEAST_TEN_SECONDS) @DefaultValue("PT5M") Duration sendingTimeout,
                                @Positive @DefaultValue("60000") long stalePollMs,
                                @Valid @DefaultValue Timeouts timeouts,
-                               @NotNull @DurationMin(seconds = 1, message = "must be at least PT1S (a bare number is read as milliseconds: write an ISO-8601 duration such as PT1M)") @DefaultValue("PT1M") Duration resendGuard,
+                               @NotNull @DurationMin(seconds = 1, message = Durations.AT_LEAST_A_SECOND) @DefaultValue("PT1M") Duration resendGuard,
                                @Valid @DefaultValue Breaker breaker,
                                @Min(0) @Max(1000) @DefaultValue("100") long rateLimitMarginMs) {
 

@@ -38,7 +38,7 @@ public record HelpdeskSettings(@DefaultValue("false") boolean enabled,
                                @NotNull @DefaultValue("") String email,
                                @NotNull @DefaultValue("") @Pattern(regexp = Secrets.NO_EDGE_SPACE, message = Secrets.EDGE_SPACE) String apiToken,
                                @Positive @DefaultValue("5000") long pollIntervalMs,
-                               @NotNull @DurationMin(minutes = 1, message = "must be at least PT1M (a bare number is read as milliseconds: write an ISO-8601 duration such as PT15M)") @DefaultValue("PT15M") Duration lookback,
+                               @NotNull @DurationMin(minutes = 1, message = Durations.AT_LEAST_A_MINUTE) @DefaultValue("PT15M") Duration lookback,
                                @Positive @Max(1000) @DefaultValue("50") int batchSize,
                                @Min(value = 10000, message = "must be at least 10000 ms: a note being posted must not be taken over")
                                @DefaultValue("60000") long leaseMs,

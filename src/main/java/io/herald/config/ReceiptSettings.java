@@ -26,6 +26,6 @@ public record ReceiptSettings(@Valid @DefaultValue Spike spike) {
      *                  threshold
      */
     public record Spike(@Positive @DefaultValue("20") int threshold,
-                        @NotNull @DurationMin(minutes = 1, message = "must be at least PT1M (a bare number is read as milliseconds: write an ISO-8601 duration such as PT15M)") @DefaultValue("PT15M") Duration window) {
+                        @NotNull @DurationMin(minutes = 1, message = Durations.AT_LEAST_A_MINUTE) @DefaultValue("PT15M") Duration window) {
     }
 }

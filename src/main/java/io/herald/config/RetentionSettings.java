@@ -32,13 +32,13 @@ import org.springframework.validation.annotation.Validated;
 @Validated
 @ConfigurationProperties("herald.retention")
 public record RetentionSettings(@DefaultValue("true") boolean enabled,
-                                @NotNull @DurationMin(days = 1, message = "must be at least P1D (a bare number is read as milliseconds: write an ISO-8601 duration such as P30D)") @DefaultValue("P30D") Duration payloads,
-                                @NotNull @DurationMin(days = 1, message = "must be at least P1D (a bare number is read as milliseconds: write an ISO-8601 duration such as P400D)") @DefaultValue("P400D") Duration ledger,
-                                @NotNull @DurationMin(days = 1, message = "must be at least P1D (a bare number is read as milliseconds: write an ISO-8601 duration such as P7D)") @DefaultValue("P7D") Duration rejectedExcerpts,
-                                @NotNull @DurationMin(days = 1, message = "must be at least P1D (a bare number is read as milliseconds: write an ISO-8601 duration such as P400D)") @DefaultValue("P400D") Duration receipts,
+                                @NotNull @DurationMin(days = 1, message = Durations.AT_LEAST_A_DAY) @DefaultValue("P30D") Duration payloads,
+                                @NotNull @DurationMin(days = 1, message = Durations.AT_LEAST_A_DAY) @DefaultValue("P400D") Duration ledger,
+                                @NotNull @DurationMin(days = 1, message = Durations.AT_LEAST_A_DAY) @DefaultValue("P7D") Duration rejectedExcerpts,
+                                @NotNull @DurationMin(days = 1, message = Durations.AT_LEAST_A_DAY) @DefaultValue("P400D") Duration receipts,
                                 @Positive @Max(100_000) @DefaultValue("1000") int batchSize,
                                 @Positive @DefaultValue("3600000") long intervalMs,
-                                @NotNull @DurationMin(seconds = 10, message = "must be at least PT10S (a bare number is read as milliseconds: write an ISO-8601 duration such as PT5M)") @DefaultValue("PT5M") Duration runLimit,
+                                @NotNull @DurationMin(seconds = 10, message = Durations.AT_LEAST_TEN_SECONDS) @DefaultValue("PT5M") Duration runLimit,
                                 @Positive @Max(24) @DefaultValue("3") int monthsAhead,
                                 @Positive @DefaultValue("2000") long lockTimeoutMs) {
 

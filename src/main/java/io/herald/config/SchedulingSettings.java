@@ -26,7 +26,7 @@ import org.springframework.validation.annotation.Validated;
 @ConfigurationProperties("herald.scheduling")
 public record SchedulingSettings(@NotNull @DefaultValue("PT2S") Duration pollInterval,
                                  @Positive @DefaultValue("2") int threads,
-                                 @NotNull @DurationMin(seconds = 1, message = "must be at least PT1S (a bare number is read as milliseconds: write an ISO-8601 duration such as PT30S)") @DefaultValue("PT30S") Duration heartbeatInterval,
+                                 @NotNull @DurationMin(seconds = 1, message = Durations.AT_LEAST_A_SECOND) @DefaultValue("PT30S") Duration heartbeatInterval,
                                  @NotNull @DefaultValue("UTC") String defaultTimeZone) {
 
     public SchedulingSettings {

@@ -83,9 +83,9 @@ class BadSettingStartupTest {
         assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
                 "--herald.retention.payloads=30")).isNotNull();
         assertThat(output.getOut() + output.getErr()).contains("Property: herald.approvals.expire-after")
-                .contains("Reason: must be at least PT1M (a bare number is read as milliseconds: write an ISO-8601 duration such as PT24H)")
+                .contains("Reason: " + Durations.AT_LEAST_A_MINUTE)
                 .contains("Property: herald.retention.payloads")
-                .contains("Reason: must be at least P1D (a bare number is read as milliseconds: write an ISO-8601 duration such as P30D)");
+                .contains("Reason: " + Durations.AT_LEAST_A_DAY);
     }
 
     @Test
