@@ -107,10 +107,7 @@ public class ProviderErrors {
             if (t instanceof HttpOperationFailedException http) {
                 return http.getStatusCode();
             }
-            if (t instanceof io.herald.receipts.PushTokenUnregistered gone) {
-                return gone.status();
-            }
-            if (t instanceof io.herald.receipts.SmsNumberUnsubscribed gone) {
+            if (t instanceof io.herald.receipts.AddressGone gone) {
                 return gone.status();
             }
         }
@@ -176,8 +173,7 @@ public class ProviderErrors {
             if (t instanceof SocketException) {
                 return "the connection to the provider failed (" + t.getMessage() + ")";
             }
-            if (t instanceof TemplateMissing || t instanceof UnusableAddress || t instanceof io.herald.receipts.PushTokenUnregistered
-                    || t instanceof io.herald.receipts.SmsNumberUnsubscribed) {
+            if (t instanceof TemplateMissing || t instanceof UnusableAddress || t instanceof io.herald.receipts.AddressGone) {
                 return t.getMessage();
             }
         }

@@ -22,7 +22,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * FcmError detail errorCode UNREGISTERED (the app was uninstalled or the token expired), or 400 INVALID_ARGUMENT about the
  * token itself (a google.rpc.BadRequest field violation on message.token, or the message "The registration token is not a
  * valid FCM registration token"). Such a token is removed from the customer's directory entry and the removal kept as a
- * receipt of the delivery, in one transaction; then the delivery fails with a reason saying so (PushTokenUnregistered), and a
+ * receipt of the delivery, in one transaction; then the delivery fails with a reason saying so (AddressGone), and a
  * first-success notification goes on to its next channel. Any other refusal (a 400 about another field) is left to
  * refused-by-provider as an ordinary one. Called by routes/deliver-push.camel.yaml as the HTTP template's refusalCheck.
  */
@@ -80,7 +80,7 @@ public class UnregisteredPushTokens {
         }));
         log.info("push token {} of customer {} refused by the provider ({}): {}", masked, customer, code,
                 removed ? "removed from the directory" : "already gone from the directory");
-        throw new PushTokenUnregistered("push token " + masked + " " + said + ": "
+        throw new AddressGone("push token " + masked + " " + said + ": "
                 + (removed ? "removed from the customer's directory entry on " + today : "no longer in the customer's directory entry")
                 + nextChannel(notification), status);
     }

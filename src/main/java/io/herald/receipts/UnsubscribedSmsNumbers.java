@@ -47,7 +47,7 @@ public class UnsubscribedSmsNumbers {
                 + " skipped until the customer replies START";
         receipts.unsubscribedAtProvider(deliveryId, number, String.valueOf(UNSUBSCRIBED), status, reason);
         log.info("SMS number {} opted out at the provider (21610): suppressed", masked);
-        throw new SmsNumberUnsubscribed(reason, status);
+        throw new AddressGone(reason, status);
     }
 
     /** Twilio's error code in the answer, or -1 when it is not Twilio's JSON. */
