@@ -46,6 +46,12 @@ public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
                 describe(description, key, property, error.getDefaultMessage());
                 keys.add(key);
             }
+        } else if (ownCheck(failure) != null) {
+            // A check the settings record makes itself says "herald.x.y must be ...": that key, and the rest as the reason.
+            String message = ownCheck(failure);
+            String key = message.substring(0, message.indexOf(' '));
+            describe(description, key, null, message.substring(key.length() + 1));
+            keys.add(key);
         } else {
             String key = failure.getName().toString();
             describe(description, key, failure.getProperty(), reason(failure));
@@ -82,6 +88,13 @@ public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
     private static ConfigurationProperty bound(ValidationErrors errors, String key) {
         ConfigurationPropertyName name = ConfigurationPropertyName.adapt(key, '.');
         return errors.getBoundProperties().stream().filter(property -> property.getName().equals(name)).findFirst().orElse(null);
+    }
+
+    /** The message of a settings record's own check ("herald.scheduling.default-time-zone must be ..."), or null. */
+    private static String ownCheck(BindException failure) {
+        Throwable specific = org.springframework.core.NestedExceptionUtils.getMostSpecificCause(failure);
+        String message = specific instanceof IllegalArgumentException ? specific.getMessage() : null;
+        return message != null && message.startsWith("herald.") && message.indexOf(' ') > 0 ? message : null;
     }
 
     /** Why a value could not be read, in words (the Java conversion detail stays in the stack trace). */

@@ -22,7 +22,7 @@ class BadSettingStartupTest {
     /** Only the settings, bound and validated as in Herald (no database, broker or routes needed to see the failure). */
     @Configuration(proxyBeanMethods = false)
     @EnableConfigurationProperties({DeliverySettings.class, SmsSettings.class, CrmSettings.class, ApprovalSettings.class,
-            RetentionSettings.class})
+            RetentionSettings.class, SchedulingSettings.class})
     static class OnlySettings {
     }
 
@@ -86,6 +86,16 @@ class BadSettingStartupTest {
                 .contains("Reason: " + Durations.AT_LEAST_A_MINUTE)
                 .contains("Property: herald.retention.payloads")
                 .contains("Reason: " + Durations.AT_LEAST_A_DAY);
+    }
+
+    /** A check a settings record makes itself (a time zone Java does not know) still names the key and says what it takes. */
+    @Test
+    void aTimeZoneJavaDoesNotKnowNamesTheKey(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.scheduling.default-time-zone=Europe/Londres")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.scheduling.default-time-zone")
+                .contains("Reason: must be a time zone id such as Europe/London or UTC, was 'Europe/Londres'")
+                .contains("HERALD_SCHEDULING_DEFAULT_TIME_ZONE");
     }
 
     @Test
