@@ -41,4 +41,19 @@ public record IncidentSettings(@NotBlank @DefaultValue("incident.notice") String
             }
         });
     }
+
+    /**
+     * The customers of the segment an alert names, or null when none is defined. Names compare by their letters and digits,
+     * in any case: a segment set from the environment (HERALD_INCIDENTS_NOTICES_SEGMENTS_EU_CHECKOUT) binds as "eu.checkout",
+     * and an alert naming "eu-checkout" or "EU_Checkout" finds it.
+     */
+    public List<String> segment(String name) {
+        String wanted = comparable(name);
+        return segments.entrySet().stream().filter(e -> comparable(e.getKey()).equals(wanted)).map(Map.Entry::getValue)
+                .findFirst().orElse(null);
+    }
+
+    private static String comparable(String name) {
+        return name == null ? "" : name.replaceAll("[^\\p{L}\\p{N}]", "").toLowerCase(java.util.Locale.ROOT);
+    }
 }

@@ -167,7 +167,7 @@ public class IncidentNotices {
         Set<String> named = named(affected, settings);
         List<String> problems = new ArrayList<>();
         for (String segment : affected.segments()) {
-            if (!settings.segments().containsKey(segment)) {
+            if (settings.segment(segment) == null) {
                 problems.add("segment '" + StoredText.label(segment, 80) + "' is not defined (herald.incidents.notices.segments."
                         + StoredText.label(segment, 80) + "): nobody in it was notified");
             }
@@ -221,7 +221,8 @@ public class IncidentNotices {
     static Set<String> named(AlertmanagerNotice.Affected affected, IncidentSettings settings) {
         Set<String> named = new LinkedHashSet<>(affected.customers());
         for (String segment : affected.segments()) {
-            named.addAll(settings.segments().getOrDefault(segment, List.of()));
+            List<String> members = settings.segment(segment);
+            named.addAll(members == null ? List.of() : members);
         }
         return named;
     }
