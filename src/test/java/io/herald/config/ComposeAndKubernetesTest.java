@@ -144,6 +144,15 @@ class ComposeAndKubernetesTest {
         }
     }
 
+    /** JAVA_OPTS adds to the image's memory flags: set to "-Xss1m" it used to drop the heap limit and the exit on OutOfMemoryError. */
+    @Test
+    void theImagesMemoryFlagsStayWhatEverJavaOptsSays() throws IOException {
+        String start = Files.readAllLines(Path.of("docker/entrypoint.sh")).stream().filter(line -> line.startsWith("exec java"))
+                .findFirst().orElseThrow();
+        assertThat(start).containsSubsequence("-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "${JAVA_OPTS:-}");
+        assertThat(Files.readString(Path.of("docker/Dockerfile"))).doesNotContain("JAVA_OPTS");
+    }
+
     /** herald.required-settings of the prod profile, as RequiredSettings reads it. */
     @SuppressWarnings("unchecked")
     static List<String> prodRequiredSettings() throws IOException {
