@@ -10,7 +10,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 type="${1:-order.confirmed}"
 payload="${2:-$here/src/test/resources/samples/crm/$type.json}"
-crm="${HERALD_LOCAL_CRM:-http://localhost:8091}"
+crm="${LOCAL_CRM_URL:-http://localhost:8091}"
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -r "$1" +%Y-%m-%dT%H:%M:%SZ; }
 now="$(date -u +%s)"
 stamp_now="$(iso "$now")"

@@ -36,7 +36,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * Growth (issue 16 point 5), on a database of its own on the embedded PostgreSQL, migrated by Flyway as Herald would:
  * a year of ledger at a stated, scaled-down rate (NOTIFICATIONS a year: 300,000 by default, about 820 a day; below some 200,000 a year PostgreSQL rightly prefers reading
- * the whole of notification for a type filter, so the volume is not lower; {@code -Dherald.growth.notifications=1000000}
+ * the whole of notification for a type filter, so the volume is not lower; {@code -Dherald-test.growth-notifications=1000000}
  * for about 2,700 a day, one delivery and one attempt
  * each: 2% FAILED, 1% DISMISSED, 0.2% UNCERTAIN, 0.1% PARKED, 0.5% missed their send window; 10 quarantined events a day),
  * in the steady state the retention job keeps (payloads older than 100 days already removed), plus the months of payloads
@@ -53,7 +53,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class IndexesTest {
 
-    static final int NOTIFICATIONS = Integer.getInteger("herald.growth.notifications", 300_000);
+    static final int NOTIFICATIONS = Integer.getInteger("herald-test.growth-notifications", 300_000);
     static final Duration QUERY_BOUND = Duration.ofSeconds(3);
     static final Duration RETENTION_BOUND = Duration.ofSeconds(30);
     private static final Pattern SEQ_SCAN = Pattern.compile("Seq Scan on (delivery|notification)( |$)");

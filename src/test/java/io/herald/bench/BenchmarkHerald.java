@@ -67,7 +67,7 @@ import org.springframework.test.context.DynamicPropertySource;
 abstract class BenchmarkHerald {
 
     static {
-        System.setProperty("herald.pg-statements", "true");   // PostgreSQL counts statements for statementsPerNotification
+        System.setProperty("herald-test.pg-statements", "true");   // PostgreSQL counts statements for statementsPerNotification
     }
 
     protected static final EmbeddedInfrastructure infra = EmbeddedInfrastructure.start();

@@ -34,7 +34,7 @@ import org.springframework.test.context.TestPropertySource;
  */
 @TestPropertySource(properties = {
         "herald.mail.rate-per-second=5000", "herald.sms.rate-per-second=5000", "herald.push.rate-per-second=5000",
-        "herald.mail.max-in-flight=64", "herald.email.max-in-flight=64", "herald.sms.max-in-flight=64", "herald.push.max-in-flight=64",
+        "herald.mail.max-in-flight=64", "herald.sms.max-in-flight=64", "herald.push.max-in-flight=64",
         "herald.mail.messages-per-connection=1000000"})
 class SmsOutageBenchmark extends BenchmarkHerald {
 

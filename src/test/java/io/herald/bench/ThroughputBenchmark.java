@@ -32,7 +32,7 @@ import org.springframework.test.context.TestPropertySource;
         "herald.ops-webhook.rate-per-second=5000",
         // The rewritten engine's bound on provider calls in flight per channel (ignored by an engine without it):
         // with 150 ms answers, 64 in flight allow ~400 calls/s per channel.
-        "herald.mail.max-in-flight=64", "herald.email.max-in-flight=64", "herald.sms.max-in-flight=64", "herald.push.max-in-flight=64",
+        "herald.mail.max-in-flight=64", "herald.sms.max-in-flight=64", "herald.push.max-in-flight=64",
         // Kept SMTP connections through the run, as a relay allows
         "herald.mail.messages-per-connection=1000000",
         // The year of monthly partitions created before the run stays through it (retention would drop its old months

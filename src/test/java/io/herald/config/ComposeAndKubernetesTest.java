@@ -73,6 +73,22 @@ class ComposeAndKubernetesTest {
         assertThat(Integer.parseInt(environment.get("HERALD_TOPICS_PARTITIONS"))).isGreaterThanOrEqualTo(3);
     }
 
+    /** A misspelt variable would stop Herald at startup (UnknownSettings): none is in the shipped deployments. */
+    @Test
+    void everyHeraldVariableTheDeploymentsSetIsASettingHeraldHas() throws IOException {
+        UnknownSettings settings = new UnknownSettings();
+        Map<String, Map<String, Object>> byKind = kubernetes();
+        List<String> variables = new ArrayList<>(composeHeraldEnvironment().keySet());
+        variables.addAll(map(byKind.get("ConfigMap").get("data")).keySet());
+        variables.addAll(map(byKind.get("Secret").get("stringData")).keySet());
+        assertThat(variables).filteredOn(variable -> variable.startsWith("HERALD_")).hasSizeGreaterThan(10)
+                .allSatisfy(variable -> assertThat(settings.known(variable)).as(variable + " is a setting").isTrue());
+        // Kubernetes would add HERALD_SERVICE_HOST, HERALD_PORT_8080_TCP… for the Service named herald; the pod asks for none.
+        assertThat(map(map(byKind.get("Deployment").get("spec")).get("template")).get("spec"))
+                .extracting(spec -> map(spec).get("enableServiceLinks")).isEqualTo(false);
+        assertThat(map(byKind.get("Service").get("metadata")).get("name").toString()).startsWith("herald");
+    }
+
     @Test
     void theKubernetesManifestsProvideEverySettingProdRequiresFromTheConfigMapAndSecret() throws IOException {
         Map<String, Map<String, Object>> byKind = kubernetes();

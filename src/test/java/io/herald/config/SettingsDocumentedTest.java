@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
 class SettingsDocumentedTest {
 
     static final Path METADATA = Path.of("target", "classes", SettingsMetadata.RESOURCE);
-    /** The README to check; -Dherald.readme=... checks another copy (e.g. one with rows about to be pasted). */
-    static final Path README = Path.of(System.getProperty("herald.readme", "README.md"));
+    /** The README to check; -Dherald-test.readme=... checks another copy (e.g. one with rows about to be pasted). */
+    static final Path README = Path.of(System.getProperty("herald-test.readme", "README.md"));
     private static final Pattern CODE = Pattern.compile("`([^`]+)`");
 
     private static List<SettingsMetadata.Setting> settings;

@@ -76,7 +76,7 @@ public final class EmbeddedInfrastructure {
 
     private EmbeddedPostgres postgresOn(int port) throws IOException {
         EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder().setDataDirectory(postgresData).setCleanDataDirectory(false).setPort(port);
-        if (Boolean.getBoolean("herald.pg-statements")) {   // the benchmark's statement counts (pg_stat_statements)
+        if (Boolean.getBoolean("herald-test.pg-statements")) {   // the benchmark's statement counts (pg_stat_statements)
             builder.setServerConfig("shared_preload_libraries", "pg_stat_statements");
         }
         return builder.start();

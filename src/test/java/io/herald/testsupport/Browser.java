@@ -14,7 +14,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * Headless Chromium driven by ChromeDriver, both from Debian (packages chromium and chromium-driver;
- * .ci/run installs them). Paths can be moved with -Dherald.test.chromium / -Dherald.test.chromedriver.
+ * .ci/run installs them). Paths can be moved with -Dherald-test.chromium / -Dherald-test.chromedriver.
  * The flags keep Chromium off the network it cannot reach here (updates, sync, Google lookups).
  */
 public final class Browser {
@@ -23,8 +23,8 @@ public final class Browser {
     }
 
     public static WebDriver start() throws Exception {
-        String chromium = System.getProperty("herald.test.chromium", "/usr/bin/chromium");
-        String chromedriver = System.getProperty("herald.test.chromedriver", "/usr/bin/chromedriver");
+        String chromium = System.getProperty("herald-test.chromium", "/usr/bin/chromium");
+        String chromedriver = System.getProperty("herald-test.chromedriver", "/usr/bin/chromedriver");
         if (!new File(chromium).canExecute() || !new File(chromedriver).canExecute()) {
             throw new IllegalStateException("the console tests need Chromium and ChromeDriver: apt-get install chromium chromium-driver"
                     + " (looked for " + chromium + " and " + chromedriver + ")");
