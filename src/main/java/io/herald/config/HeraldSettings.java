@@ -18,7 +18,8 @@ import org.springframework.validation.annotation.Validated;
  * @param http              the HTTP server
  * @param db                the PostgreSQL database
  * @param routes            where the Camel YAML routes are loaded from (a Camel resource pattern)
- * @param mappingsDir       folder of the DataSonnet mappings (*.ds), read when a route starts
+ * @param mappingsDir       folder of the DataSonnet mappings (*.ds, read when a route starts) and the libraries they import
+ *                          (*.libsonnet, read when Herald starts)
  * @param templatesDir      folder of the message templates; a changed file applies to the next render
  * @param defaultLocale     locale of the templates used when a customer's own locale has none
  * @param catalog           the notification catalog file (types, channels, timing, templates)

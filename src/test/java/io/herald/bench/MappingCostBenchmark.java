@@ -18,6 +18,8 @@ import org.apache.camel.language.datasonnet.DatasonnetExpression;
 import org.apache.camel.support.DefaultExchange;
 import org.junit.jupiter.api.Test;
 
+import io.herald.ingest.MappingLibraries;
+
 /**
  * What one event's DataSonnet mapping costs once the JIT has compiled it (not a test: {@code mvn -Pbenchmark test
  * -Dbenchmark.scenarios=MappingCostBenchmark}). The mapping is most of intake's CPU in ThroughputBenchmark's profile; this
@@ -39,6 +41,7 @@ class MappingCostBenchmark {
         long thread = Thread.currentThread().getId();
         try (CamelContext camel = new DefaultCamelContext()) {
             camel.start();
+            MappingLibraries.addTo(camel, Path.of("datasonnet"));
             for (Map.Entry<String, String> mapping : SAMPLES_OF.entrySet()) {
                 DatasonnetExpression expression = (DatasonnetExpression) camel.resolveLanguage("datasonnet")
                         .createExpression("resource:file:datasonnet/" + mapping.getKey());

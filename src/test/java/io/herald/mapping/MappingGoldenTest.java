@@ -37,6 +37,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import io.herald.ingest.MappingLibraries;
+
 /**
  * Runs the real DataSonnet mappings (datasonnet/*.ds, read from disk exactly as the routes do with
  * {@code resource:file:...}) through camel-datasonnet, without Spring, and compares the output with
@@ -62,6 +64,7 @@ class MappingGoldenTest {
     static void startCamel() {
         camel = new DefaultCamelContext();
         camel.start();
+        MappingLibraries.addTo(camel, Path.of("datasonnet"));   // herald.libsonnet, as Herald reads it
     }
 
     @AfterAll

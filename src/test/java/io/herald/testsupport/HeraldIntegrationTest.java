@@ -64,8 +64,8 @@ public abstract class HeraldIntegrationTest {
     /** A copy of routes/ that tests may edit (the reload test does); the real folder is never touched. */
     protected static final Path ROUTES = copyOf(Path.of("routes"), Path.of("target", "test-routes"), ".camel.yaml");
 
-    /** A copy of datasonnet/*.ds that tests may edit (the mapping-fix test does). */
-    protected static final Path MAPPINGS = copyOf(Path.of("datasonnet"), Path.of("target", "test-mappings"), ".ds");
+    /** A copy of datasonnet/*.ds and *.libsonnet that tests may edit (the mapping-fix test does). */
+    protected static final Path MAPPINGS = copyOf(Path.of("datasonnet"), Path.of("target", "test-mappings"), ".ds", ".libsonnet");
 
     /** A copy of templates/ that tests may edit (the live template edit test does). */
     protected static final Path TEMPLATES = copyOfTree(Path.of("templates"), Path.of("target", "test-templates"));
@@ -94,12 +94,12 @@ public abstract class HeraldIntegrationTest {
         }
     }
 
-    private static Path copyOf(Path folder, Path copy, String suffix) {
+    private static Path copyOf(Path folder, Path copy, String... suffixes) {
         try {
             FileSystemUtils.deleteRecursively(copy);
             Files.createDirectories(copy);
             try (Stream<Path> files = Files.list(folder)) {
-                for (Path file : files.filter(f -> f.toString().endsWith(suffix)).toList()) {
+                for (Path file : files.filter(f -> Stream.of(suffixes).anyMatch(f.toString()::endsWith)).toList()) {
                     Files.copy(file, copy.resolve(file.getFileName()));
                 }
             }

@@ -1,0 +1,94 @@
+package io.herald.ingest;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.language.datasonnet.DatasonnetLanguage;
+import org.apache.camel.spring.boot.CamelContextConfiguration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+import io.herald.config.HeraldSettings;
+
+/**
+ * The DataSonnet libraries the mappings import ({@code import 'herald.libsonnet'}), read from herald.mappings-dir beside
+ * the mappings: camel-datasonnet only looks for them on the classpath, so an edited or mounted copy (the image's
+ * /app/datasonnet) would not be the one that runs. Read when Camel starts; an import no file in the folder answers stops
+ * startup naming the mapping and the import (else every event of that source would be quarantined at its first use).
+ */
+@Component
+public class MappingLibraries implements CamelContextConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(MappingLibraries.class);
+    private static final Pattern IMPORT = Pattern.compile("\\bimport(?:str)?\\s+['\"]([^'\"]+)['\"]");
+
+    private final Path folder;
+
+    public MappingLibraries(HeraldSettings settings) {
+        this.folder = Path.of(settings.mappingsDir());
+    }
+
+    @Override
+    public void beforeApplicationStart(CamelContext camel) {
+        Map<String, String> libraries = addTo(camel, folder);
+        log.info("DataSonnet libraries read from {}: {}", folder.toAbsolutePath().normalize(), libraries.keySet());
+    }
+
+    @Override
+    public void afterApplicationStart(CamelContext camel) {
+        // Nothing: the libraries are in place before the first mapping runs.
+    }
+
+    /** Makes the folder's *.libsonnet files the ones the folder's mappings import (by file name); returns them. */
+    public static Map<String, String> addTo(CamelContext camel, Path folder) {
+        Map<String, String> libraries = read(folder);
+        DatasonnetLanguage language = (DatasonnetLanguage) camel.resolveLanguage("datasonnet");
+        language.getClasspathImports().putAll(libraries);
+        return libraries;
+    }
+
+    static Map<String, String> read(Path folder) {
+        Map<String, String> libraries = new TreeMap<>();
+        List<String> missing = new ArrayList<>();
+        try (Stream<Path> files = Files.list(folder)) {
+            List<Path> all = files.filter(Files::isRegularFile).sorted().toList();
+            for (Path file : all) {
+                if (file.getFileName().toString().endsWith(".libsonnet")) {
+                    libraries.put(file.getFileName().toString(), Files.readString(file, StandardCharsets.UTF_8));
+                }
+            }
+            for (Path file : all) {
+                String name = file.getFileName().toString();
+                if (name.endsWith(".ds") || name.endsWith(".libsonnet")) {
+                    Matcher imports = IMPORT.matcher(Files.readString(file, StandardCharsets.UTF_8));
+                    while (imports.find()) {
+                        if (!libraries.containsKey(imports.group(1))) {
+                            missing.add(file + " imports '" + imports.group(1) + "'");
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("herald.mappings-dir: the mappings folder " + folder.toAbsolutePath().normalize()
+                    + " cannot be read (" + e.getClass().getSimpleName() + ")", e);
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException("herald.mappings-dir: " + String.join("; ", missing) + ", which is not a file in "
+                    + folder.toAbsolutePath().normalize() + ". Put the library beside the mappings (Herald ships"
+                    + " datasonnet/herald.libsonnet) or correct the import.");
+        }
+        return libraries;
+    }
+}
