@@ -1,6 +1,6 @@
 // Shared helpers for Herald's mappings. Imported as: local herald = import 'herald.libsonnet';
-// It is on the classpath (the pom packs datasonnet/*.libsonnet), because camel-datasonnet
-// finds libraries by scanning the classpath; the *.ds mappings themselves are read from disk.
+// Read from herald.mappings-dir beside the *.ds mappings when Herald starts (io.herald.ingest.MappingLibraries):
+// after editing it, restart Herald.
 local zeroDecimal = ['BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF', 'UGX', 'VND', 'VUV', 'XAF', 'XOF', 'XPF'];
 local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
 
@@ -37,9 +37,14 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
                              path, { v: o, seen: [], why: null });
     if broken.why != null then broken.why else std.join('.', path) + ' is null',
 
+  // DataSonnet reads a whole number above 2^53 (a 64-bit id: 12345678901234567890) as the text "__LARGE_INT__<digits>".
+  isLargeInt(v):: std.isString(v) && std.startsWith(v, '__LARGE_INT__'),
+  largeIntDigits(v):: std.substr(v, 13, std.length(v) - 13),
+
   // What a value is, in words, for a reason: "the number 12", "a list", "an object", "the text 'abc'".
   describe(v)::
     if v == null then 'empty'
+    else if $.isLargeInt(v) then 'the number ' + $.largeIntDigits(v)
     else if std.isString(v) then "the text '" + (if std.length(v) > 40 then v[0:40] + '…' else v) + "'"
     else if std.isBoolean(v) then 'the value ' + std.toString(v)
     else if std.isNumber(v) then 'the number ' + std.toString(v)
@@ -52,7 +57,7 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
   text(o, path, what)::
     {
       v:: $.required(o, path, what),
-      checked:: if std.isString(self.v) then self.v
+      checked:: if std.isString(self.v) && !$.isLargeInt(self.v) then self.v
                 else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v) + ', expected text'),
     }.checked,
 
@@ -60,7 +65,8 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
   id(o, path, what)::
     {
       v:: $.required(o, path, what),
-      checked:: if std.isString(self.v) || (std.isNumber(self.v) && std.floor(self.v) == self.v && std.abs(self.v) < 1e15) then self.v
+      checked:: if $.isLargeInt(self.v) then $.largeIntDigits(self.v)
+                else if std.isString(self.v) || (std.isNumber(self.v) && std.floor(self.v) == self.v && std.abs(self.v) < 1e15) then self.v
                 else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v) + ', expected an id (text or a whole number)'),
     }.checked,
 
@@ -70,6 +76,7 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
     {
       v:: $.get(o, path),
       checked:: if self.v == null then null
+                else if $.isLargeInt(self.v) then $.largeIntDigits(self.v)
                 else if std.isString(self.v) then (if std.length(std.stripChars(self.v, ' ')) == 0 then null else self.v)
                 else if std.isNumber(self.v) && std.floor(self.v) == self.v && std.abs(self.v) < 1e15 then std.toString(self.v)
                 else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v) + ', expected an id (text or a whole number)'),
@@ -83,7 +90,7 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
   optionalText(o, path, what)::
     {
       v:: $.get(o, path),
-      checked:: if self.v == null || std.isString(self.v) then self.v
+      checked:: if self.v == null || (std.isString(self.v) && !$.isLargeInt(self.v)) then self.v
                 else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v) + ', expected text'),
     }.checked,
 
@@ -96,7 +103,7 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
       v:: $.required(o, path, what),
       checked:: if $.isAmount(self.v) then self.v
                 else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v)
-                            + (if std.isNumber(self.v) then ', larger than any real amount' else ', expected a number')),
+                            + (if std.isNumber(self.v) || $.isLargeInt(self.v) then ', larger than any real amount' else ', expected a number')),
     }.checked,
 
   optionalNumber(o, path, what)::
@@ -104,7 +111,7 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
       v:: $.get(o, path),
       checked:: if self.v == null || $.isAmount(self.v) then self.v
                 else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v)
-                            + (if std.isNumber(self.v) then ', larger than any real amount' else ', expected a number')),
+                            + (if std.isNumber(self.v) || $.isLargeInt(self.v) then ', larger than any real amount' else ', expected a number')),
     }.checked,
 
   // Required amount in a currency's smallest unit (Stripe's cents), a whole number: "billing event evt_1 has no usable

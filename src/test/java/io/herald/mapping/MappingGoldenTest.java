@@ -382,6 +382,21 @@ class MappingGoldenTest {
                 "support event 01JD4S7K9Q2W3E4R5T6Y7U8I9O has an unusable external id: detail.external_id is the number 99, expected text");
     }
 
+    /** DataSonnet reads a whole number above 2^53 as the text "__LARGE_INT__<digits>": an id keeps its digits, text and amounts refuse it in words. */
+    @Test
+    void aWholeNumberBeyondTwoToThe53IsAnIdOrANumberNeverTheEnginesMarker() throws IOException {
+        String order = map(CRM, outbox(25, "order.confirmed", edit(sample("crm/order.confirmed.json"),
+                p -> p.put("orderNumber", new java.math.BigInteger("12345678901234567890")))));
+        assertTrue(order.contains("\"12345678901234567890\""), order);
+        assertTrue(!order.contains("__LARGE_INT__"), order);
+        assertRejected(BILLING, edit(sample("billing/invoice.payment_failed.json"),
+                        e -> data(e).put("amount_due", new java.math.BigInteger("18446744073709551616"))),
+                "has no usable amount_due: data.object.amount_due is the number 18446744073709551616, larger than any real amount");
+        assertRejected(BILLING, edit(sample("billing/invoice.payment_failed.json"),
+                        e -> data(e).put("customer", new java.math.BigInteger("9007199254740993"))),
+                "has no usable customer: data.object.customer is the number 9007199254740993, expected text");
+    }
+
     @Test
     void numbersAndTimesOutOfAnyRangeAreNamedNotLeftToTheEngine() {
         assertRejected(BILLING, edit(sample("billing/invoice.payment_failed.json"), e -> data(e).put("amount_due", 1e300)),
