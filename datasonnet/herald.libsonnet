@@ -163,7 +163,9 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
       major:: std.floor(self.units / self.scale),
       fractionText:: std.toString(self.units - self.major * self.scale),
       padded:: std.join('', std.makeArray(self.digits - std.length(self.fractionText), function(i) '0')) + self.fractionText,
-      text:: (if self.negative then '-' else '') + std.toString(self.major) + (if self.digits > 0 then '.' + self.padded else '')
+      // Stripe counts ISK in hundredths (500 is 5 kr), but the krona has no minor unit: whole krónur are shown without decimals.
+      shown:: if self.code == 'ISK' && self.units % self.scale == 0 then 0 else self.digits,
+      text:: (if self.negative then '-' else '') + std.toString(self.major) + (if self.shown > 0 then '.' + self.padded else '')
              + ' ' + self.code,
     }.text,
 
@@ -175,8 +177,12 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
   // A decimal major-unit amount (CRM sends 129.9) to the same display form: '129.90 EUR'.
   // Major units are scaled by the currency's own exponent: 1200 JPY is 1200 yen, 12.345 KWD is 12345 fils.
   moneyMajor(amount, currency)::
-    self.money(if $.isAmount(amount) && std.isString(currency) then std.round(amount * std.pow(10, $.exponent(std.asciiUpper(currency))))
+    self.money(if $.isAmount(amount) && std.isString(currency) then $.roundHalfAway(amount * std.pow(10, $.exponent(std.asciiUpper(currency))))
                else amount, currency),
+
+  // The nearest whole number, halves away from zero. (Not std.round: in this DataSonnet version it wraps above 2^31,
+  // so 50,000,000.00 IDR came out as 7,050,327.04.)
+  roundHalfAway(x):: if x < 0 then -std.floor(-x + 0.5) else std.floor(x + 0.5),
 
   // The shape a mapping returns for an event that is understood but is not a notification.
   ignored(eventId, reason):: { ignored: reason, sourceEventId: eventId },

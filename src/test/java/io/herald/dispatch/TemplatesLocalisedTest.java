@@ -125,6 +125,31 @@ class TemplatesLocalisedTest {
                 .contains("We have now refunded £80.00 in total of your £129.99 payment to your original payment method.");
     }
 
+    /** An appointment the CRM names no service or length for is "your appointment", with no "(0 minutes)", in every notice about it. */
+    @Test
+    void anAppointmentWithoutAServiceIsYourAppointmentInEveryNotice() throws IOException {
+        JsonNode canonical = JSON.readTree(GOLDEN.resolve("crm/appointment.scheduled.without-service-or-length.canonical.json").toFile());
+        Map<String, Object> data = JSON.convertValue(canonical.get("data"), new TypeReference<>() { });
+        data.put("previousStartsAt", "2026-11-23T14:30:00-05:00");
+        data.put("remindBefore", "PT24H");
+        for (String type : List.of("crm.appointment_scheduled", "crm.appointment_rescheduled", "crm.appointment_reminder", "crm.appointment_cancelled")) {
+            for (String channel : List.of("email", "sms")) {
+                String english = templates.render(type, channel, channel.equals("sms") ? "text" : "subject", "en-GB",
+                        MessageContext.of(notification(type, data), JENNY, templates.writingLocale(type, channel, "en-GB")));
+                String german = templates.render(type, channel, channel.equals("sms") ? "text" : "subject", "de-DE",
+                        MessageContext.of(notification(type, data), LUKAS, templates.writingLocale(type, channel, "de-DE")));
+                assertThat(english).as(type + " " + channel).containsIgnoringCase("appointment").doesNotContain("„");
+                assertThat(german).as(type + " " + channel).contains("Termin").doesNotContain("„");
+            }
+            String text = templates.render(type, "email", "text", "en-GB",
+                    MessageContext.of(notification(type, data), JENNY, templates.writingLocale(type, "email", "en-GB")));
+            assertThat(text).as(type).doesNotContain("minutes").doesNotContain("  ");
+        }
+        assertThat(templates.render("crm.appointment_scheduled", "email", "subject", "en-GB",
+                MessageContext.of(notification("crm.appointment_scheduled", data), JENNY, templates.writingLocale("crm.appointment_scheduled", "email", "en-GB"))))
+                .startsWith("Your appointment is booked for ");
+    }
+
     /** A German customer reads Zendesk's statuses in German ("Gelöst"), not as Zendesk's English codes. */
     @Test
     void aTicketsStatusIsWrittenInTheCustomersLanguage() throws IOException {

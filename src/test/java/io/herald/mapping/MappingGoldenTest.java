@@ -201,6 +201,12 @@ class MappingGoldenTest {
                     ((ObjectNode) p.at("/lines/1")).remove("name");
                 })),
                 "crm/order.confirmed.lines-without-qty-or-name.canonical.json"));
+        cases.add(new Case("crm appointment without a service (or a blank one) and with a length of 0 leaves both out", CRM,
+                outbox(26, "appointment.scheduled", edit(sample("crm/appointment.scheduled.json"), p -> {
+                    p.put("service", "  ");
+                    p.put("durationMinutes", 0);
+                })),
+                "crm/appointment.scheduled.without-service-or-length.canonical.json"));
         cases.add(new Case("support reply on a ticket without a subject, by an agent without a name", SUPPORT,
                 edit(sample("support/ticket.comment_added.json"), e -> {
                     ((ObjectNode) e.get("detail")).putNull("subject");
@@ -423,13 +429,17 @@ class MappingGoldenTest {
                 [herald.money(c[0], c[1]) for c in body.minor] + [herald.moneyMajor(c[0], c[1]) for c in body.major]
                 """;
         String input = """
-                {"minor": [[4900, "usd"], [12999, "gbp"], [500, "jpy"], [-250, "eur"], [5, "usd"], [0, "usd"], [1234, "kwd"]],
-                 "major": [[129.90, "EUR"], [119.9, "EUR"], [10, "EUR"], [1200, "jpy"], [12.345, "KWD"]]}
+                {"minor": [[4900, "usd"], [12999, "gbp"], [500, "jpy"], [-250, "eur"], [5, "usd"], [0, "usd"], [1234, "kwd"],
+                           [50000, "isk"], [12345, "isk"], [5000000000, "idr"]],
+                 "major": [[129.90, "EUR"], [119.9, "EUR"], [10, "EUR"], [1200, "jpy"], [12.345, "KWD"],
+                           [50000000, "IDR"], [30000000, "idr"], [-12.5, "EUR"], [85000000000, "VND"], [1500, "ISK"]]}
                 """;
         JsonNode actual = JSON.readTree(evaluate(script, input));
         JsonNode expected = JSON.readTree("""
                 ["49.00 USD", "129.99 GBP", "500 JPY", "-2.50 EUR", "0.05 USD", "0.00 USD", "1.234 KWD",
-                 "129.90 EUR", "119.90 EUR", "10.00 EUR", "1200 JPY", "12.345 KWD"]
+                 "500 ISK", "123.45 ISK", "50000000.00 IDR",
+                 "129.90 EUR", "119.90 EUR", "10.00 EUR", "1200 JPY", "12.345 KWD",
+                 "50000000.00 IDR", "30000000.00 IDR", "-12.50 EUR", "85000000000 VND", "1500 ISK"]
                 """);
         assertJsonEquals(expected, actual, "herald.money / herald.moneyMajor");
     }
