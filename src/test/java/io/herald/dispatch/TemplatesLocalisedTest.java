@@ -150,6 +150,25 @@ class TemplatesLocalisedTest {
                 .startsWith("Your appointment is booked for ");
     }
 
+    /** Nothing due at renewal: the credit balance is named only when there is one (not for a 100% discount). */
+    @Test
+    void aRenewalWithNothingDueNamesTheCreditBalanceOnlyWhenThereIsOne() throws IOException {
+        String type = "billing.renewal_upcoming";
+        for (String golden : List.of("credit-covers", "nothing-due")) {
+            JsonNode canonical = JSON.readTree(GOLDEN.resolve("billing/invoice.upcoming." + golden + ".canonical.json").toFile());
+            CanonicalNotification renewal = notification(type, JSON.convertValue(canonical.get("data"), new TypeReference<>() { }));
+            String english = templates.render(type, "email", "text", "en-GB", MessageContext.of(renewal, JENNY, templates.writingLocale(type, "email", "en-GB")));
+            String german = templates.render(type, "email", "text", "de-DE", MessageContext.of(renewal, LUKAS, templates.writingLocale(type, "email", "de-DE")));
+            if (golden.equals("credit-covers")) {
+                assertThat(english).contains("Your credit balance covers it: nothing will be charged.");
+                assertThat(german).contains("Ihr Guthaben deckt den Betrag: Es wird nichts abgebucht.");
+            } else {
+                assertThat(english).contains("Nothing will be charged.").doesNotContain("credit balance");
+                assertThat(german).contains("Es wird nichts abgebucht.").doesNotContain("Guthaben");
+            }
+        }
+    }
+
     /** A German customer reads Zendesk's statuses in German ("Gelöst"), not as Zendesk's English codes. */
     @Test
     void aTicketsStatusIsWrittenInTheCustomersLanguage() throws IOException {

@@ -182,6 +182,23 @@ class MappingGoldenTest {
         cases.add(new Case("billing invoice paid at 0 is ignored", BILLING,
                 edit(sample("billing/invoice.paid.json"), e -> data(e).put("amount_due", 0).put("amount_paid", 0).put("total", 0)),
                 "billing/invoice.paid-zero.ignored.json"));
+        // Paid from the credit balance: amount_paid 0 of a total of 49.00; no "we received $0.00".
+        cases.add(new Case("billing invoice paid from the credit balance is ignored", BILLING,
+                edit(sample("billing/invoice.paid.json"), e -> data(e).put("amount_paid", 0).put("starting_balance", -4900)),
+                "billing/invoice.paid-from-credit.ignored.json"));
+        // A renewal with nothing due: the credit balance covers it only when there is one (not a 100% discount).
+        cases.add(new Case("billing renewal covered by the credit balance", BILLING,
+                edit(sample("billing/invoice.upcoming.json"), e -> data(e).put("amount_due", 0).put("starting_balance", -125000)),
+                "billing/invoice.upcoming.credit-covers.canonical.json"));
+        cases.add(new Case("billing renewal with nothing due and no credit balance (a 100% discount)", BILLING,
+                edit(sample("billing/invoice.upcoming.json"), e -> data(e).put("amount_due", 0).put("total", 0)),
+                "billing/invoice.upcoming.nothing-due.canonical.json"));
+        // A charge captured for 80.00 of 100.00 authorised and refunded whole: the customer paid 80.00 and got it all back.
+        cases.add(new Case("billing refund of a partially captured charge is a full refund of what was paid", BILLING,
+                edit(sample("billing/charge.refunded.json"), e -> {
+                    data(e).put("amount", 10000).put("amount_captured", 8000).put("amount_refunded", 8000).put("refunded", true);
+                }),
+                "billing/charge.refunded.partially-captured.canonical.json"));
         // A second partial refund: amount_refunded is the running total (8000 of 12999), told as such.
         cases.add(new Case("billing second partial refund is told as the total refunded so far", BILLING,
                 edit(sample("billing/charge.refunded.json"), e -> {
