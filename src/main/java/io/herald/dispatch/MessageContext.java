@@ -35,8 +35,10 @@ import io.herald.notification.CanonicalNotification;
  * <li>an amount in the mappings' form ("1250.00 EUR", herald.libsonnet money) comes as {@code <field>Local},
  * written the customer's way ("1.250,00 €", "€1,250.00").</li>
  * </ul>
- * They are written in the customer's time zone (UTC when it has none or an unknown one) and in the locale the
- * message is written in (the customer's own when the template is in the customer's language).
+ * They are written in the customer's time zone and in the locale the message is written in (the customer's own when
+ * the template is in the customer's language). A customer whose zone is UTC (the directory's value when the source
+ * gave none) or one Java does not know reads a time in the offset it came with ("14:30 UTC-05:00" for a CRM appointment
+ * at 14:30-05:00; "10:00 UTC" for Stripe's times), never at an hour the source did not mean.
  * The same applies inside lists of objects ({@code {{#lines}}{{priceLocal}}{{/lines}}}). The raw values stay
  * (rules and approvals read them, sections test them); templates/README.md states the rule and
  * TemplatesLocalisedTest checks every template against it.
@@ -82,7 +84,7 @@ final class MessageContext {
             if (v instanceof String text) {
                 Optional<OffsetDateTime> time = time(text);
                 if (time.isPresent()) {
-                    ZonedDateTime at = time.get().atZoneSameInstant(zone);
+                    ZonedDateTime at = zone != null ? time.get().atZoneSameInstant(zone) : asGiven(time.get());
                     out.put(k + "Local", dateTime(at, locale));
                     out.put(k + "LocalDate", date(at.toLocalDate(), locale));
                 } else {
@@ -107,12 +109,19 @@ final class MessageContext {
         return value;
     }
 
+    /** The customer's own zone; null when it is UTC (the directory's default when none was given) or not a zone Java knows. */
     private static ZoneId zoneOf(Customer customer) {
         try {
-            return ZoneId.of(customer.timeZone());
+            ZoneId zone = ZoneId.of(customer.timeZone().strip());
+            return zone.normalized().equals(ZoneOffset.UTC) ? null : zone;
         } catch (RuntimeException e) {
-            return ZoneOffset.UTC;
+            return null;
         }
+    }
+
+    /** A time at the offset it was written with, named "UTC" or "UTC-05:00" (a bare offset would print as "Z" or "-05:00"). */
+    private static ZonedDateTime asGiven(OffsetDateTime time) {
+        return time.atZoneSameInstant(ZoneId.ofOffset("UTC", time.getOffset()));
     }
 
     private static Optional<OffsetDateTime> time(String text) {

@@ -193,6 +193,24 @@ class TemplatesLocalisedTest {
                 + " request #35436.").doesNotContain("bbb");
     }
 
+    /**
+     * A customer with no zone of their own (the directory's UTC) or one Java does not know reads a time at the offset it
+     * came with, labelled; never "Z", never an hour the source did not mean.
+     */
+    @Test
+    void aCustomerWithoutAKnownZoneReadsTimesAtTheOffsetTheyCameWith() {
+        CanonicalNotification booked = notification("crm.appointment_scheduled", Map.of(
+                "startsAt", "2026-11-24T14:30:00-05:00", "renewsAt", "2025-11-26T23:30:00Z"));
+        for (String zone : List.of("UTC", "Europe/Londres", "PST", " ")) {
+            assertThat(MessageContext.of(booked, customer("en-GB", zone, "Jenny Rosen"), Locale.UK)).as(zone)
+                    .containsEntry("startsAtLocal", "Tuesday, 24 November 2026, 14:30 UTC-05:00")
+                    .containsEntry("renewsAtLocal", "Wednesday, 26 November 2025, 23:30 UTC");
+        }
+        assertThat(MessageContext.of(booked, customer("en-GB", "America/New_York", "Jenny Rosen"), Locale.UK))
+                .containsEntry("startsAtLocal", "Tuesday, 24 November 2026, 14:30 GMT-05:00")
+                .containsEntry("renewsAtLocal", "Wednesday, 26 November 2025, 18:30 GMT-05:00");
+    }
+
     @Test
     void timesAndAmountsAreWrittenInTheCustomersZoneAndLanguage() {
         CanonicalNotification renewal = notification("billing.renewal_upcoming", Map.of(
