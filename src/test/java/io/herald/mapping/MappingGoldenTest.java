@@ -230,6 +230,9 @@ class MappingGoldenTest {
                     ((ObjectNode) e.at("/event/comment/author")).remove("name");
                 }),
                 "support/ticket.comment_added.without-subject-or-agent.canonical.json"));
+        cases.add(new Case("support status change to a custom status reads as words", SUPPORT,
+                edit(sample("support/ticket.status_changed.json"), e -> ((ObjectNode) e.get("event")).put("current", "awaiting_customer")),
+                "support/ticket.status_changed.custom-status.canonical.json"));
         cases.add(new Case("support status change without a subject or a previous status", SUPPORT,
                 edit(sample("support/ticket.status_changed.json"), e -> {
                     ((ObjectNode) e.get("detail")).remove("subject");
