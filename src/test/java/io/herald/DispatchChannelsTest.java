@@ -174,6 +174,15 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
         }
         assertThat(camel.getRoute("deliver-email").isCreatedByRouteTemplate()).isFalse();
         assertBreakerFromNamedConfiguration("email-provider-breaker");
+        // Hawtio tells the routes one template made apart by their descriptions: the channel and its provider.
+        assertThat(camel.getRoute("deliver-sms").getDescription()).startsWith("Send one sms delivery: templates/<type>/sms.text")
+                .contains("Twilio-style Messages API");
+        assertThat(camel.getRoute("deliver-ops-webhook").getDescription()).contains("ops_webhook delivery").contains("Slack-style");
+        assertThat(camel.getRoute("send-push").getDescription()).startsWith("Send the push deliveries claimed from the ledger")
+                .contains("herald.push.max-in-flight");
+        assertThat(camel.getRoute("billing-ingest").getDescription()).contains("billing events").doesNotContain("{{source}}");
+        assertThat(camel.getRoutes()).allSatisfy(route -> assertThat(route.getDescription()).as(route.getRouteId())
+                .doesNotContain("{{channel}}", "{{provider}}", "{{settings}}", "{{source}}", "{{events}}", "{{name}}", "{{what}}"));
     }
 
     /** camel.resilience4j.configurations.provider-breaker, i.e. herald.delivery.breaker.*, and not Resilience4j's defaults. */
