@@ -42,6 +42,32 @@ class BillingSourceTest extends HeraldIntegrationTest {
                 "SENT"::equals);
     }
 
+    /**
+     * A body that starts with a UTF-8 byte order mark (EF BB BF), signed as sent, from the webhook or written straight to the
+     * topic: an ordinary notification (it was answered 202 and then quarantined as "not valid JSON (line 1, column 1)").
+     */
+    @Test
+    void anEventStartingWithAByteOrderMarkIsAnOrdinaryNotification() throws Exception {
+        String viaWebhook = newTicketId();
+        String viaTopic = newTicketId();
+        byte[] bom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+        byte[] event = Samples.paymentFailed(viaWebhook).getBytes(StandardCharsets.UTF_8);
+        byte[] signed = new byte[bom.length + event.length];
+        System.arraycopy(bom, 0, signed, 0, bom.length);
+        System.arraycopy(event, 0, signed, bom.length, event.length);
+        HttpResponse<String> answer = post("/webhooks/billing", "application/json", signed,
+                Map.of("Stripe-Signature", Signatures.stripe(Instant.now().getEpochSecond(), signed, BILLING_SECRET)));
+        assertThat(answer.statusCode()).isEqualTo(202);
+        publish(TOPIC, "cus_RkT4aB7cD9eF1g", "\uFEFF" + Samples.paymentFailed(viaTopic));
+
+        for (String unique : List.of(viaWebhook, viaTopic)) {
+            assertThat(awaitMailFor(Samples.paymentFailedKey(unique)).getAllRecipients()).extracting(Object::toString)
+                    .containsExactly("jenny.rosen@example.org");
+            assertThat(jdbc.queryForObject("SELECT source_event_id FROM notification WHERE idempotency_key = ?", String.class,
+                    Samples.paymentFailedKey(unique))).isEqualTo("evt_test" + unique);
+        }
+    }
+
     @Test
     void theSignedWebhookAcceptsAnyCurrentV1SignatureDuringRotationAndRefusesStaleOnes() throws Exception {
         String unique = newTicketId();

@@ -66,4 +66,26 @@ class HealthAndStartTest extends HeraldIntegrationTest {
         // Running again: the same request is answered by the route (an unsigned request is refused 401, and recorded).
         await().atMost(Duration.ofSeconds(10)).until(() -> postSupport("{\"type\": \"ticket.created\"}", "1", "unsigned").statusCode() == 401);
     }
+
+    /** The receipt webhooks' paths have a slash inside (sms/status); their routes are named sms-status-webhook and so on. */
+    @Test
+    void aStoppedReceiptWebhookAnswers503WithRetryAfterWithOrWithoutATrailingSlash() throws Exception {
+        long rejectionsBefore = jdbc.queryForObject("SELECT count(*) FROM inbound_rejection", Long.class);
+        byte[] form = "MessageSid=SM1&MessageStatus=delivered".getBytes();
+        camel.getRouteController().stopRoute("sms-status-webhook");
+        try {
+            for (String path : new String[] {"/webhooks/sms/status", "/webhooks/sms/status/"}) {
+                HttpResponse<String> answer = post(path, "application/x-www-form-urlencoded", form, java.util.Map.of());
+                assertThat(answer.statusCode()).as(path + " " + answer.body()).isEqualTo(503);
+                assertThat(answer.headers().firstValue("Retry-After")).hasValue("10");
+                assertThat(answer.body()).contains("\"status\":\"retry\"", "sms-status webhook is not running just now", "please retry later");
+            }
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM inbound_rejection", Long.class)).isEqualTo(rejectionsBefore);
+        } finally {
+            camel.getRouteController().startRoute("sms-status-webhook");
+        }
+        // Running again: an unsigned callback is refused 401 by the route.
+        await().atMost(Duration.ofSeconds(10)).until(() -> post("/webhooks/sms/status", "application/x-www-form-urlencoded", form,
+                java.util.Map.of()).statusCode() == 401);
+    }
 }

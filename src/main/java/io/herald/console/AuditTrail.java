@@ -3,6 +3,7 @@ package io.herald.console;
 import java.time.Instant;
 import java.util.List;
 
+import io.herald.ledger.StoredText;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -20,13 +21,19 @@ public class AuditTrail {
         this.jdbc = jdbc;
     }
 
-    /** Kept once the outcome is known, dated when the action started (so the timeline shows it before its effects). */
+    /** operator_action.actor's length. */
+    private static final int ACTOR_CHARS = 200;
+
+    /**
+     * Kept once the outcome is known, dated when the action started (so the timeline shows it before its effects). The actor is
+     * cut to its column (an Alertmanager receiver's name can be longer): an audit entry never fails the action it records.
+     */
     public long record(Instant actedAt, String actor, String action, String target, long targetId, Long notificationId, String comment,
                        String outcome) {
         return jdbc.queryForObject("""
                 INSERT INTO operator_action (acted_at, actor, action, target, target_id, notification_id, comment, outcome)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""", Long.class,
-                java.sql.Timestamp.from(actedAt), actor, action, target, targetId, notificationId, blankToNull(comment), outcome);
+                java.sql.Timestamp.from(actedAt), StoredText.label(actor, ACTOR_CHARS), action, target, targetId, notificationId, blankToNull(comment), outcome);
     }
 
     public List<Action> forNotification(long notificationId) {

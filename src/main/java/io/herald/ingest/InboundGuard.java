@@ -94,7 +94,8 @@ public class InboundGuard {
         if (event == null || !event.isObject()) {
             throw new InboundRejected(400, "body is JSON but not an object; expected a JSON event");
         }
-        exchange.getMessage().setBody(body);
+        // Queued without a leading byte order mark (its signature was checked on the bytes as sent).
+        exchange.getMessage().setBody(ByteOrderMark.strip(body));
         return event;
     }
 

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.TreeMap;
 
+import io.herald.kafka.InfrastructureFaults;
 import io.herald.logging.Masking;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -26,7 +27,7 @@ import org.springframework.stereotype.Component;
  *
  * What is kept comes from a sender Herald does not trust, so it is normalised before it is
  * stored (NUL removed, invalid UTF-8 and lone surrogates replaced, every text cut to its
- * column, the body kept only as a bounded excerpt): recording a rejection cannot fail
+ * column, the body kept only as a bounded excerpt, whole for a request Herald failed on): recording a rejection cannot fail
  * because of what the request contained. If it fails anyway (the database is down), the
  * sender is answered 503 so that it retries once Herald can record the answer.
  *
@@ -75,14 +76,18 @@ public class InboundRejections {
         return sql.append(" ELSE 'http_' || http_status END").toString();
     }
 
-    /** HTTP status -> kind of refusal: the signature (a wrong or rotated secret), the body, its size, its content type, Kafka. */
+    /**
+     * HTTP status -> kind of refusal: the signature (a wrong or rotated secret), the body, its size, its content type, a fault
+     * of Herald's own (failed), an outage of its database or broker (not_queued).
+     */
     private static final Map<Integer, String> KINDS = new TreeMap<>(Map.of(
-            401, "signature", 400, "malformed", 404, "unknown_path", 413, "too_large", 415, "content_type", 503, "not_queued"));
+            401, "signature", 400, "malformed", 404, "unknown_path", 413, "too_large", 415, "content_type", 500, "failed",
+            503, "not_queued"));
 
     /** The HTTP answer to a refused or failed request. */
     public record Answer(int status, String reason) {
         public String json() {
-            return "{\"status\":\"" + (status == 503 ? "retry" : "rejected") + "\",\"reason\":" + JsonText.quote(reason) + "}";
+            return "{\"status\":\"" + (status == 503 ? "retry" : status == 500 ? "failed" : "rejected") + "\",\"reason\":" + JsonText.quote(reason) + "}";
         }
     }
 
@@ -95,12 +100,24 @@ public class InboundRejections {
         if (refused != null) {
             status = refused.httpStatus();
             reason = refused.getMessage();
-        } else {
-            // Not the request's fault (the broker did not take the event in time...): 503 tells the
-            // sender to retry later; nothing was accepted. The technical detail goes to the log only.
+        } else if (InfrastructureFaults.isInfrastructure(cause)) {
+            // An outage of Herald's own database or event broker: 503 tells the sender to retry later; nothing was
+            // accepted. The technical detail goes to the log only.
             status = 503;
-            reason = "Herald could not queue the event on its event broker just now; nothing was accepted, please retry later";
-            log.warn("{} webhook not queued, answered 503", source, cause);
+            reason = "Kafka".equals(InfrastructureFaults.systemOf(cause))
+                    ? "Herald could not queue the event on its event broker just now; nothing was accepted, please retry later"
+                    : "Herald could not reach its database just now; nothing was accepted, please retry later";
+            log.warn("{} webhook not taken ({} unavailable), answered 503", source, InfrastructureFaults.systemOf(cause), cause);
+        } else {
+            // Neither the request's fault as far as Herald can tell nor an outage (a value its database refuses, a bug): it
+            // fails the same way each time, so no "retry later". Answered 500 and kept whole for an operator; the detail is
+            // in the log under the reference the reason gives.
+            status = 500;
+            String reference = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() & 0xffffffffL);
+            reason = "Herald failed on this request because of a fault of its own (not an outage); nothing was accepted, and sending it"
+                    + " again fails the same way until Herald is fixed. The request is kept for Herald's operators (reference "
+                    + reference + ")";
+            log.error("{} webhook failed, answered 500 (reference {})", source, reference, cause);
         }
         byte[] body = bodyOf(exchange);
         Answer answer = record(source, status, reason,
@@ -122,11 +139,13 @@ public class InboundRejections {
     public Answer record(String source, int status, String reason, String remoteAddress, String contentType,
                          long bodyBytes, byte[] body, int bodyLength) {
         String keptSource = text(source == null ? "unknown" : source, SOURCE_CHARS);
-        Counter.builder("herald.webhook.rejected").description("Webhook requests refused, per source and kind of refusal (signature, malformed, too_large, content_type, not_queued)")
+        Counter.builder("herald.webhook.rejected").description("Webhook requests refused, per source and kind of refusal (signature, malformed, too_large, content_type, failed, not_queued)")
                 .tag("source", keptSource).tag("reason", reasonLabel(status)).register(metrics).increment();
         String keptReason = text(reason, REASON_CHARS);
+        // A request Herald failed on (500) passed its checks and may have to be sent again by an operator: kept whole.
+        int kept = status == 500 ? bodyLength : Math.min(bodyLength, EXCERPT_BYTES);
         String excerpt = body == null || bodyLength == 0 ? null
-                : text(new String(body, 0, Math.min(bodyLength, EXCERPT_BYTES), StandardCharsets.UTF_8), EXCERPT_BYTES);
+                : text(new String(body, 0, kept, StandardCharsets.UTF_8), kept);
         try {
             jdbc.update("INSERT INTO inbound_rejection (source, http_status, reason, remote_addr, content_type, body_bytes, body_excerpt)"
                             + " VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -109,10 +109,15 @@ public class IntakeBatch {
         batch.setProperty(ADMITTED, new ArrayList<Admitted>());
     }
 
-    /** One record of the batch (the split's body is the record's exchange): its value, the raw source event, becomes the body. */
+    /**
+     * One record of the batch (the split's body is the record's exchange): its value, the raw source event, becomes the body,
+     * without a leading byte order mark (a producer writing straight to the topic may put one there).
+     */
     public void recordValue(Exchange record) {
         Object value = record.getMessage().getBody();
-        record.getMessage().setBody(value instanceof Exchange polled ? polled.getMessage().getBody() : value);
+        Object event = value instanceof Exchange polled ? polled.getMessage().getBody() : value;
+        record.getMessage().setBody(event instanceof String text ? ByteOrderMark.strip(text)
+                : event instanceof byte[] bytes ? ByteOrderMark.strip(bytes) : event);
         if (value instanceof Exchange polled) {
             io.herald.tracing.TraceParent.continueRecord(polled, record);   // tracing (issue 15): the record's trace goes on
         }

@@ -46,9 +46,13 @@ public class WebhookReadiness extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        String source = request.getRequestURI().substring(PREFIX.length());
-        String route = source + "-webhook";
-        boolean running = camel.getRoute(route) != null && camel.getRouteController().getRouteStatus(route) == ServiceStatus.Started;
+        // The route is named after the webhook's source (/webhooks/sms/status/ is sms-status, route sms-status-webhook); a path
+        // Herald does not have has no route.
+        String known = WebhookBodyLimit.source(request);
+        String source = known != null ? known : request.getRequestURI().substring(PREFIX.length());
+        String route = known == null ? null : known + "-webhook";
+        boolean running = route != null && camel.getRoute(route) != null
+                && camel.getRouteController().getRouteStatus(route) == ServiceStatus.Started;
         if (camel.isStopping() || camel.isStopped()) {
             unavailable(response, source, "Herald is shutting down and takes no more " + source + " webhooks; nothing was accepted, please retry later");
             return;
@@ -57,7 +61,7 @@ public class WebhookReadiness extends OncePerRequestFilter {
             unavailable(response, source, "Herald is starting and does not take " + source + " webhooks yet; nothing was accepted, please retry later");
             return;
         }
-        if (!running && camel.getRoute(route) != null) {
+        if (!running && route != null && camel.getRoute(route) != null) {
             unavailable(response, source, "Herald's " + source + " webhook is not running just now; nothing was accepted, please retry later");
             return;
         }

@@ -1,6 +1,7 @@
 package io.herald.receipts;
 
 import io.herald.ledger.DeliveryLedger;
+import io.herald.ledger.StoredText;
 import io.herald.logging.Masking;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -53,29 +54,33 @@ public class DeliveryReceipts {
             // error, answered 503: the provider would have retried it for ever).
             String messageId = text(receipt.providerMessageId(), 300);
             String address = text(receipt.address(), 320);
+            // The provider's words in the reasons (SendGrid's reason and response, Twilio's error code), cleaned once and used
+            // for every row: a NUL left in the delivery's or the suppression's reason failed the whole batch with a 503.
+            String reason = reason(receipt.reason());
+            String suppressReason = reason(receipt.suppressReason());
             lockEvent(receipt.channel(), eventId);
             java.util.Map<String, Object> row = jdbc.queryForList("""
                     INSERT INTO delivery_receipt (channel, provider_message_id, provider_event_id, status, error_code, outcome, reason,
                                                   final_state)
                     SELECT ?, ?, CAST(? AS VARCHAR), ?, ?, 'UNMATCHED', ?, ?\s""" + NOT_KEPT_YET + " RETURNING id, received_at",
                     receipt.channel(), messageId, eventId, text(receipt.status(), 40),
-                    text(receipt.errorCode(), 40), text(receipt.reason(), 2000), receipt.finalState(), eventId, receipt.channel(), eventId)
+                    text(receipt.errorCode(), 40), reason, receipt.finalState(), eventId, receipt.channel(), eventId)
                     .stream().findFirst().orElse(null);
             if (row == null) {
                 return "DUPLICATE";
             }
             long receiptId = ((Number) row.get("id")).longValue();
             DeliveryLedger.ReceiptMatch match = ledger.receipt(receipt.channel(), messageId, receipt.finalState(),
-                    attemptOutcome(receipt), receipt.reason());
+                    attemptOutcome(receipt), reason);
             String outcome = !match.matched() ? "UNMATCHED" : match.applied() ? "APPLIED" : "KEPT";
             jdbc.update("UPDATE delivery_receipt SET delivery_id = ?, outcome = ? WHERE id = ? AND received_at = ?", match.deliveryId(),
                     outcome, receiptId, row.get("received_at"));
             // An email event is signed by the provider and names the address it is about: a spam report, hard bounce or
             // unsubscribe suppresses that address even when it names no message Herald knows (SendGrid sends spam reports and
             // unsubscribes without the message's smtp-id). SMS callbacks suppress only for a message of Herald's.
-            if ((match.matched() || "email".equals(receipt.channel())) && receipt.suppressReason() != null && address != null
+            if ((match.matched() || "email".equals(receipt.channel())) && suppressReason != null && address != null
                     && !address.isBlank()) {
-                suppressions.add(receipt.channel(), address, receipt.suppressReason(), receiptId);
+                suppressions.add(receipt.channel(), address, suppressReason, receiptId);
             }
             log.info("{} receipt '{}' for {}: {} (delivery {}, was {})", receipt.channel(), receipt.status(),
                     Masking.mask(messageId), outcome, match.deliveryId(), match.stateBefore());
@@ -101,11 +106,12 @@ public class DeliveryReceipts {
 
     /** An opt-out the customer sent (an SMS STOP): kept as a receipt (outcome OPT_OUT) and the sender's address suppressed with it as source. */
     public void optOut(String channel, String providerMessageId, String address, String reason) {
+        String kept = reason(reason);
         tx.executeWithoutResult(status -> {
             long receiptId = jdbc.queryForObject("""
                     INSERT INTO delivery_receipt (channel, provider_message_id, status, outcome, reason)
-                    VALUES (?, ?, 'inbound', 'OPT_OUT', ?) RETURNING id""", Long.class, channel, text(providerMessageId, 300), text(reason, 2000));
-            suppressions.add(channel, address, reason, receiptId);
+                    VALUES (?, ?, 'inbound', 'OPT_OUT', ?) RETURNING id""", Long.class, channel, text(providerMessageId, 300), kept);
+            suppressions.add(channel, address, kept, receiptId);
         });
     }
 
@@ -118,8 +124,8 @@ public class DeliveryReceipts {
             long receiptId = jdbc.queryForObject("""
                     INSERT INTO delivery_receipt (channel, provider_message_id, status, error_code, delivery_id, outcome, reason)
                     VALUES ('sms', ?, ?, ?, ?, 'OPT_OUT', ?) RETURNING id""", Long.class, text(Masking.phone(number), 300),
-                    text(providerCode, 40), String.valueOf(httpStatus), deliveryId, text(reason, 2000));
-            suppressions.add("sms", number, reason, receiptId);
+                    text(providerCode, 40), String.valueOf(httpStatus), deliveryId, reason(reason));
+            suppressions.add("sms", number, reason(reason), receiptId);
         });
         Counter.builder("herald.receipts").description("Delivery receipts from the providers, per channel and what they report")
                 .tag("channel", "sms").tag("outcome", "opt_out").register(meters).increment();
@@ -170,6 +176,11 @@ public class DeliveryReceipts {
         String word = receipt.status() == null ? "UNKNOWN" : receipt.status().toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z]", "");
         String outcome = receipt.finalState() != null ? receipt.finalState() : word;
         return outcome.length() > 20 ? outcome.substring(0, 20) : outcome;
+    }
+
+    /** A reason as people read it and PostgreSQL stores it: control characters (NUL) dropped, lone surrogates replaced, cut to 2000. */
+    private static String reason(String value) {
+        return StoredText.truncate(StoredText.content(value), 2000);
     }
 
     private static String text(String value, int max) {

@@ -87,9 +87,10 @@ public class InboundSms {
         String sid = SmsStatusCallbacks.first(form, "MessageSid", SmsStatusCallbacks.first(form, "SmsSid", null));
         String body = SmsStatusCallbacks.first(form, "Body", "");
         String keyword = keyword(body);
-        String optOutType = SmsStatusCallbacks.first(form, "OptOutType", "").strip().toUpperCase(Locale.ROOT);
-        if (keyword == null && keyword(optOutType) != null) {
-            keyword = optOutType;   // a keyword configured at the provider (Twilio Advanced Opt-Out), classified by it
+        if (keyword == null) {
+            // A keyword configured at the provider (Twilio Advanced Opt-Out), classified by it: read as Herald reads a
+            // keyword ("Stop." is STOP), never kept as sent.
+            keyword = keyword(SmsStatusCallbacks.first(form, "OptOutType", ""));
         }
         String word = keyword;
         tx.executeWithoutResult(status -> record(from.strip(), sid == null || sid.isBlank() ? null : text(sid.strip(), 64), word, body));

@@ -79,6 +79,23 @@ class IncidentsWebhookTest extends HeraldIntegrationTest {
         assertThat(page.body()).contains("alertname=HighErrorRate, service=" + service).contains("INCIDENT_RESOLVED");
     }
 
+    /**
+     * The audit entry names Alertmanager's receiver, which may be long: a receiver of 186 characters or more made the actor
+     * overflow its column and every post of that receiver fail with 503, for ever. The actor is cut to fit; the post goes out.
+     */
+    @Test
+    void aLongReceiverNameIsPostedAndAuditedWithItsNameCut() throws Exception {
+        String service = "longrecv-" + UUID.randomUUID().toString().substring(0, 8);
+        String receiver = "ops-" + "r".repeat(240);
+        HttpResponse<String> answer = postIncident(notification(service, "firing", "l1")
+                .replace("\"receiver\":\"herald-ops\"", "\"receiver\":\"" + receiver + "\""), TOKEN);
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        awaitPosts(service, 1);
+        String actor = jdbc.queryForObject("SELECT a.actor FROM operator_action a JOIN incident i ON i.id = a.target_id"
+                + " WHERE a.target = 'incident' AND i.title LIKE ?", String.class, "%service=" + service);
+        assertThat(actor).startsWith("alertmanager (ops-rrr").hasSize(200).endsWith("…");
+    }
+
     /** Alertmanager's link is shown as a link only when it is a web address: never as a script the page would run on a click. */
     @Test
     void aLinkThatIsNotAWebAddressIsNotShownAsALink() throws Exception {

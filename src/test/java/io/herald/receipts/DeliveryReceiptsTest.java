@@ -114,6 +114,99 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
                 .hasSize(1).first().satisfies(row -> assertThat(row.get("outcome")).isEqualTo("UNMATCHED"));
     }
 
+    /**
+     * A NUL in what the provider says about a mail (SendGrid's reason or response) or an SMS (Twilio's ErrorCode) made PostgreSQL
+     * refuse the whole transaction: answered 503, the batch sent again, the events after the bad one never recorded. Every
+     * event of the batch is recorded; the bad one's reason is kept without the NUL, on the receipt, the delivery and its suppression.
+     */
+    @Test
+    void aNulInAProvidersReasonIsCleanedAndTheEventsAroundItAreRecorded() throws Exception {
+        // An address of its own (the suppression list keeps addresses masked: another test's would share its masked form).
+        String customer = "cus_rcpt_nulrsn" + newTicketId();
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Receipt Test', ?, ?)", customer,
+                "b" + customer.substring(9) + "@nulreason.example.org", "+1554" + String.format("%07d", Math.abs(customer.hashCode()) % 10_000_000));
+        Sent first = notify(customer, "nulrsn", "SENT");
+        Sent second = sendPaymentFailed("nulrsn2");
+        String firstId = awaitMailFor(first.key()).getMessageID();
+        String secondId = awaitMailFor(second.key()).getMessageID();
+        String events = "[{\"email\": \"" + first.email() + "\", \"timestamp\": 1763720000, \"smtp-id\": \"" + firstId + "\","
+                + " \"event\": \"deferred\", \"response\": \"451 try later\", \"sg_event_id\": \"nul-a-" + first.key() + "\"},"
+                + " {\"email\": \"" + first.email() + "\", \"timestamp\": 1763720060, \"smtp-id\": \"" + firstId + "\","
+                + " \"event\": \"bounce\", \"type\": \"bounce\", \"reason\": \"550 mailbox\\u0000 unavailable\","
+                + " \"sg_event_id\": \"nul-b-" + first.key() + "\"},"
+                + " {\"email\": \"" + second.email() + "\", \"timestamp\": 1763720120, \"smtp-id\": \"" + secondId + "\","
+                + " \"event\": \"delivered\", \"response\": \"250 OK\", \"sg_event_id\": \"nul-c-" + first.key() + "\"}]";
+        HttpResponse<String> answer = postEmailEvents(events, DEMO_PRIVATE_KEY);
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        assertThat(jdbc.queryForList("SELECT provider_event_id FROM delivery_receipt WHERE provider_event_id LIKE ? ORDER BY provider_event_id",
+                String.class, "nul-_-" + first.key())).containsExactly("nul-a-" + first.key(), "nul-b-" + first.key(), "nul-c-" + first.key());
+        String bounced = "the email bounced: the customer's mail server says the address cannot receive mail (550 mailbox unavailable);"
+                + " update the customer's email address";
+        assertThat(delivery(first.key(), "email")).containsEntry("state", "BOUNCED").containsEntry("reason", bounced);
+        assertThat(attempts(first.key(), "email")).extracting(row -> row.get("reason")).contains(bounced);
+        assertThat(jdbc.queryForObject("SELECT reason FROM delivery_receipt WHERE provider_event_id = ?", String.class, "nul-b-" + first.key()))
+                .isEqualTo(bounced);
+        assertThat(jdbc.queryForList("SELECT reason FROM suppression WHERE lifted_at IS NULL AND address_masked = ?", String.class,
+                io.herald.logging.Masking.email(first.email()))).containsExactly("hard bounce: 550 mailbox unavailable");
+        assertThat(delivery(second.key(), "email")).containsEntry("state", "DELIVERED");
+
+        // Twilio: a NUL in ErrorCode.
+        HttpResponse<String> sms = postSmsStatus(form("MessageSid", first.sms(), "MessageStatus", "undelivered", "ErrorCode", "99\u000099",
+                "To", first.phone()), null);
+        assertThat(sms.statusCode()).as(sms.body()).isEqualTo(200);
+        assertThat(delivery(first.key(), "sms")).containsEntry("state", "UNDELIVERED")
+                .containsEntry("reason", "SMS not delivered: the carrier reported error 9999");
+    }
+
+    /**
+     * A failure that is not an outage (here PostgreSQL refusing a value, as one too long for its column is refused) would fail
+     * the same way every time: answered 500 in words, never 503 "retry" (and never blamed on the event broker, which these
+     * webhooks do not use), the request kept whole for an operator. A real outage (the database's disk full) is 503 naming the database.
+     */
+    @Test
+    void aFailureThatWouldRepeatIsAnswered500AndKeptAndADatabaseOutageIs503NamingIt() throws Exception {
+        String run = newTicketId();
+        String failing = "SMfail" + run;
+        String outage = "<outage-" + run + "@herald>";
+        long before = jdbc.queryForObject("SELECT coalesce(max(id), 0) FROM inbound_rejection", Long.class);
+        String trigger = "herald_test_refuse_" + run;
+        jdbc.execute("CREATE FUNCTION " + trigger + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                + " IF NEW.provider_message_id = '" + failing + "' THEN"
+                + "   RAISE EXCEPTION 'value too long for type character varying(40)' USING ERRCODE = '22001'; END IF;"
+                + " IF NEW.provider_message_id = '" + outage + "' THEN"
+                + "   RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = '53100'; END IF;"
+                + " RETURN NEW; END $$");
+        jdbc.execute("CREATE TRIGGER " + trigger + " BEFORE INSERT ON delivery_receipt FOR EACH ROW EXECUTE FUNCTION " + trigger + "()");
+        HttpResponse<String> failed;
+        HttpResponse<String> down;
+        try {
+            failed = postSmsStatus(form("MessageSid", failing, "MessageStatus", "delivered"), null);
+            down = postEmailEvents("[{\"email\": \"x" + run + "@outage.example.org\", \"smtp-id\": \"" + outage + "\","
+                    + " \"event\": \"delivered\", \"sg_event_id\": \"outage-" + run + "\"}]", DEMO_PRIVATE_KEY);
+        } finally {
+            jdbc.execute("DROP TRIGGER " + trigger + " ON delivery_receipt");
+            jdbc.execute("DROP FUNCTION " + trigger + "()");
+        }
+        assertThat(failed.statusCode()).as(failed.body()).isEqualTo(500);
+        assertThat(failed.body()).startsWith("{\"status\":\"failed\"").contains("fails the same way", "reference ")
+                .doesNotContain("varying", "22001", "Exception", "broker");
+        assertThat(down.statusCode()).as(down.body()).isEqualTo(503);
+        assertThat(down.body()).startsWith("{\"status\":\"retry\"").contains("database", "please retry later")
+                .doesNotContain("No space", "broker");
+        assertThat(jdbc.queryForList("SELECT source, http_status, reason, body_excerpt FROM inbound_rejection WHERE id > ?"
+                + " AND (body_excerpt LIKE ? OR body_excerpt LIKE ?) ORDER BY id", before, "%" + failing + "%", "%" + outage + "%"))
+                .satisfiesExactly(row -> {
+                    assertThat(row).containsEntry("source", "sms-status").containsEntry("http_status", 500)
+                            .containsEntry("body_excerpt", form("MessageSid", failing, "MessageStatus", "delivered"));
+                    assertThat((String) row.get("reason")).isEqualTo(JSON.readTree(failed.body()).get("reason").asText());
+                }, row -> {
+                    assertThat(row).containsEntry("source", "email-events").containsEntry("http_status", 503);
+                    assertThat((String) row.get("reason")).isEqualTo(JSON.readTree(down.body()).get("reason").asText());
+                });
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE provider_message_id IN (?, ?)", Integer.class,
+                failing, outage)).isZero();
+    }
+
     @Test
     void aForgedOrUnsignedCallbackIsRefusedWith401AndRecorded() throws Exception {
         Sent sent = sendPaymentFailed("forged");

@@ -156,6 +156,27 @@ class InboundSmsTest extends HeraldIntegrationTest {
                 Masking.phone(phoneOf(customer)))).isZero();
     }
 
+    /**
+     * A keyword Twilio classified (OptOutType) counts as Herald reads keywords: "Stop." and "STOP now" are STOP, kept as STOP
+     * (not as the raw text, which made "Stop." a HELP and overflowed the keyword column past 20 characters).
+     */
+    @Test
+    void aProviderClassifiedStopIsKeptAsTheStopKeyword() throws Exception {
+        String customer = newCustomer("optout", "+1553%s%s");
+        String phone = phoneOf(customer);
+        for (String type : new String[] {"Stop.", "STOP now, this is far more than twenty characters"}) {
+            String message = form("MessageSid", "SMin" + newTicketId(), "From", phone, "To", HERALD_NUMBER, "Body", "Arrete", "OptOutType", type);
+            HttpResponse<String> answer = post("/webhooks/sms/inbound", "application/x-www-form-urlencoded", message.getBytes(StandardCharsets.UTF_8),
+                    Map.of("X-Twilio-Signature", twilioSignature(url(), message)));
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+            assertThat(answer.body()).as(type).endsWith("<Response/>");
+        }
+        assertThat(history(customer)).extracting(row -> row.get("action") + " " + row.get("outcome") + " " + row.get("keyword"))
+                .containsExactly("OPT_OUT CONSENT_OFF STOP", "OPT_OUT UNCHANGED STOP");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM suppression WHERE channel = 'sms' AND address_masked = ? AND lifted_at IS NULL",
+                Integer.class, Masking.phone(phone))).isEqualTo(1);
+    }
+
     @Test
     void aForgedOrUnsignedInboundMessageIsRefusedWith401AndRecordedAndChangesNothing() throws Exception {
         String customer = newCustomer("forged", "+1558%s%s");
