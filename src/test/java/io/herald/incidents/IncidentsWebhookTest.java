@@ -222,6 +222,34 @@ class IncidentsWebhookTest extends HeraldIntegrationTest {
         assertThat(OpsAlerts.accepted(infra.providers(), service)).hasSize(1);
     }
 
+    /** A failure inside the incident's transaction that is no outage is answered 500 in words and the request kept, never an empty 500. */
+    @Test
+    void aFailureOfHeraldsOwnIsAnswered500InWordsAndTheRequestKept() throws Exception {
+        String service = "own-fault-" + UUID.randomUUID().toString().substring(0, 8);
+        String trigger = "refuse_incident_" + UUID.randomUUID().toString().substring(0, 8).replace('-', '_');
+        jdbc.execute("CREATE FUNCTION " + trigger + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                + " IF NEW.title LIKE '%" + service + "' THEN"
+                + "   RAISE EXCEPTION 'value too long for type character varying(200)' USING ERRCODE = '22001'; END IF;"
+                + " RETURN NEW; END $$");
+        jdbc.execute("CREATE TRIGGER " + trigger + " BEFORE INSERT ON incident FOR EACH ROW EXECUTE FUNCTION " + trigger + "()");
+        HttpResponse<String> failed;
+        try {
+            failed = postIncident(notification(service, "firing", "f1"), TOKEN);
+        } finally {
+            jdbc.execute("DROP TRIGGER " + trigger + " ON incident");
+            jdbc.execute("DROP FUNCTION " + trigger + "()");
+        }
+        assertThat(failed.statusCode()).as(failed.body()).isEqualTo(500);
+        assertThat(failed.body()).startsWith("{\"status\":\"failed\"").contains("fails the same way", "reference ")
+                .doesNotContain("varying", "22001", "Exception");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM inbound_rejection WHERE source = 'incidents' AND http_status = 500"
+                + " AND body_excerpt LIKE ?", Integer.class, "%" + service + "%")).isEqualTo(1);
+        assertThat(OpsAlerts.accepted(infra.providers(), service)).isEmpty();
+        // Once Herald is fixed, Alertmanager's next send is posted.
+        assertThat(postIncident(notification(service, "firing", "f1"), TOKEN).statusCode()).isEqualTo(200);
+        awaitPosts(service, 1);
+    }
+
     private List<String> awaitPosts(String service, int count) {
         return await().atMost(Duration.ofSeconds(10)).until(() -> OpsAlerts.accepted(infra.providers(), service),
                 posts -> posts.size() >= count);
