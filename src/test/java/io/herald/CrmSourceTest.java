@@ -16,6 +16,9 @@ import java.util.Map;
 import javax.sql.DataSource;
 
 import com.icegreen.greenmail.util.GreenMailUtil;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.ingest.CrmOutboxRows;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
 import jakarta.mail.Multipart;
@@ -44,6 +47,9 @@ class CrmSourceTest extends HeraldIntegrationTest {
     @Autowired
     DataSource dataSource;
 
+    @Autowired
+    CrmOutboxRows outboxRows;
+
     @Test
     void anOrderAndAnAppointmentFromTheOutboxReachTheirCustomers() throws Exception {
         String unique = newTicketId();
@@ -67,6 +73,24 @@ class CrmSourceTest extends HeraldIntegrationTest {
         assertThat(GreenMailUtil.getBody(appointmentMail)).contains("(45 minutes) with Sam Okafor", "https://meet.example.com/apt-55812");
 
         await().atMost(Duration.ofSeconds(10)).until(() -> processed(order) && processed(appointment));
+    }
+
+    /** An outbox whose payload column is bytea, json or jsonb (not text) is read as its JSON, exactly as written. */
+    @Test
+    void aPayloadColumnOfAnotherSqlTypeIsReadAsItsJsonExactly() throws Exception {
+        String json = "{\"orderNumber\": \"A-1\", \"totalAmount\": 129.90, \"tiny\": 1e-400, \"huge\": 1e400}";
+        for (String column : List.of("convert_to(?, 'UTF8')", "CAST(? AS json)", "CAST(? AS jsonb)", "?")) {
+            Map<String, Object> row = new java.util.HashMap<>(jdbc.queryForMap("SELECT 7 AS id, 'order.confirmed' AS event_type, "
+                    + column + " AS payload, now() AS created_at", json));
+            org.apache.camel.Exchange exchange = new org.apache.camel.support.DefaultExchange(camel);
+            exchange.getMessage().setBody(row);
+            outboxRows.prepare(exchange);
+            JsonNode queued = new ObjectMapper().readTree(exchange.getMessage().getBody(String.class));
+            assertThat(exchange.getProperty(CrmOutboxRows.REFUSAL)).as(column).isNull();
+            assertThat(queued.path("payload").path("orderNumber").asText()).as(column).isEqualTo("A-1");
+            assertThat(queued.path("payload").path("totalAmount").decimalValue()).as(column).isEqualByComparingTo("129.90");
+            assertThat(queued.path("payload").path("huge").isTextual()).as(column + ": 1e400 stays a number").isFalse();
+        }
     }
 
     @Test

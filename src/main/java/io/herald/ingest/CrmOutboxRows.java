@@ -1,6 +1,8 @@
 package io.herald.ingest;
 
 import java.nio.charset.StandardCharsets;
+import java.sql.Clob;
+import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
@@ -9,6 +11,7 @@ import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.config.CrmSettings;
@@ -70,11 +73,13 @@ public class CrmOutboxRows {
         Map<String, Object> event = new LinkedHashMap<>();
         event.put("outboxId", id);
         event.put("eventType", row.get("event_type"));
-        String payloadText = row.get("payload") == null ? null : row.get("payload").toString();
+        String payloadText = payloadText(row.get("payload"));
         JsonNode payload = null;
         String refusal = null;
         try {
-            payload = payloadText == null ? null : json.readTree(payloadText);
+            // Decimals read exactly: a payload is queued as the CRM wrote it, not rounded to a double (1e400 is not "Infinity").
+            payload = payloadText == null ? null
+                    : json.reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).readTree(payloadText);
             event.put("payload", payload);
         } catch (JsonProcessingException e) {
             String where = unreadableWhere(e);
@@ -95,6 +100,27 @@ public class CrmOutboxRows {
         exchange.getMessage().setBody(text);
         exchange.getMessage().setHeader("kafka.KEY", customerKey(id, payload));
         exchange.setProperty(REFUSAL, refusal);
+    }
+
+    /**
+     * The payload column's text, whatever its SQL type: text, json and jsonb (PGobject) as they read, bytea as UTF-8 (a
+     * byte array's toString would be "[B@1a2b…"), a CLOB read whole.
+     */
+    static String payloadText(Object column) {
+        if (column == null) {
+            return null;
+        }
+        if (column instanceof byte[] bytes) {
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
+        if (column instanceof Clob clob) {
+            try {
+                return clob.getSubString(1, (int) Math.min(clob.length(), Integer.MAX_VALUE));
+            } catch (SQLException e) {
+                throw new IllegalStateException("the payload column (a CLOB) could not be read", e);
+            }
+        }
+        return column.toString();
     }
 
     /** The Kafka topic refused the row (larger than its max.message.bytes, or the producer's max.request.size). */
