@@ -16,7 +16,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 /**
  * /actuator/health answers fast whatever Camel's checks cost (they run in the background, the endpoint
  * gives their last result), and a webhook whose route is not running answers 503 with Retry-After and a
- * reason, never 404.
+ * reason, never 404. Health's details (its components) are the admin's alone.
  */
 class HealthAndStartTest extends HeraldIntegrationTest {
 
@@ -43,6 +43,20 @@ class HealthAndStartTest extends HeraldIntegrationTest {
         // Camel's own checks are still reported (from their last background run), with the details for the admin.
         HttpResponse<String> details = apiAs(ADMIN, "GET", "/actuator/health", null);
         assertThat(details.body()).contains("\"camelHealth\"", "\"db\"");
+    }
+
+    @Test
+    void healthDetailsAreShownToTheAdminOnly() throws Exception {
+        await().atMost(Duration.ofSeconds(30)).until(() -> apiAs(null, "GET", "/actuator/health", null).statusCode() == 200);
+        // Anonymous (the probes), a viewer and an operator see the status alone: no components, no database or Kafka details.
+        for (String account : new String[] {null, VIEWER, OPERATOR}) {
+            HttpResponse<String> health = apiAs(account, "GET", "/actuator/health", null);
+            assertThat(health.statusCode()).as(account).isEqualTo(200);
+            assertThat(health.body()).as(account).contains("\"status\":\"UP\"")
+                    .doesNotContain("\"components\"", "\"details\"", "\"db\"", "\"kafka\"", "\"camelHealth\"");
+        }
+        HttpResponse<String> admin = apiAs(ADMIN, "GET", "/actuator/health", null);
+        assertThat(admin.body()).contains("\"components\"", "\"db\"", "\"kafka\"", "\"camelHealth\"");
     }
 
     @Test

@@ -6,30 +6,52 @@ import java.util.regex.Pattern;
 /** Masks personal contact data (emails, phone numbers) in anything written to logs or shown masked. */
 public final class Masking {
 
+    /**
+     * What a local part is written with: letters and digits of any script (jöhn@…), dots, dashes and the marks people
+     * use in names and mailboxes (mary.o'connor@…, first/last@…, jenny+tag@…). Not = ? { } | ` " or ':', so
+     * "email=jenny@…" or "mailto:jenny@…" keeps its label readable.
+     */
+    private static final String LOCAL = "[\\p{L}\\p{M}\\p{N}._%+'/!#$*~^-]";
     // Starts only where a local part can start (not inside a run of its characters), so a long run of
-    // letters without an @ is scanned once, not once per position (which was quadratic).
+    // letters without an @ is scanned once, not once per position (which was quadratic). The domain may be
+    // internationalised (bücher.de, or its xn-- form).
     private static final Pattern EMAIL = Pattern.compile(
-            "(?<![A-Za-z0-9._%+-])([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\\.[A-Za-z]{2,})");
-    // Numbers written as phone numbers: international (+44 7700 900123, +15555550100) or grouped
-    // national ((555) 555-0100, 555-555-0100). Bare digit runs (ids, offsets, temp file names) are left alone.
-    private static final Pattern PHONE = Pattern.compile(
-            "(?<![\\w+])(\\+\\d[\\d ().-]{7,}\\d|\\(\\d{3}\\) ?\\d{3}[ -]\\d{4}|\\d{3}[ -]\\d{3}[ -]\\d{4})(?![\\w])");
+            "(?<!" + LOCAL + ")(" + LOCAL + ")" + LOCAL + "*@([\\p{L}\\p{M}\\p{N}.-]+\\.(?:[\\p{L}\\p{M}]{2,}|xn--[A-Za-z0-9-]+))");
+    /**
+     * A number as a phone number is written: after +, %2B (a URL-encoded +, as in form bodies) or nothing, digit groups
+     * with at most one space, dash or dot between them, a group perhaps in parentheses: +44 7700 900123, 0044 7700 900123,
+     * 07700 900123, (555) 555-0100, +44 (0)20 7946 0958, 447700900123. A + may follow anything (a JSON-escaped \n+44…);
+     * a bare number must not continue a word or an id (evt_1QxR…, a UUID's last group, kafka-1224…) nor be labelled an
+     * id (Kafka's "(id: 2147483647 rack: null)", "sessionId=987655611"). At most 16 groups (a phone number has at most
+     * 15 digits): Java's regex engine recurses once per repetition, so a long list of numbers overflowed the stack.
+     * Whether it is a phone number is {@link #isPhone}'s decision.
+     */
+    private static final Pattern NUMBER = Pattern.compile(
+            "(?:\\+|%2[Bb]|(?<![\\w+])(?<!\\w[-.])(?<!(?i:id)[:=] ?))"
+                    + "(?:\\(\\d+\\)|\\d+)(?:[ .-](?:\\(\\d+\\)|\\d+)|(?<=\\))\\d+|\\(\\d+\\)){0,15}(?!\\w)");
+    private static final Pattern DATE = Pattern.compile("\\d{4}([-.])\\d{2}\\1\\d{2}|\\d{2}([-.])\\d{2}\\2\\d{4}");
+    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
     private Masking() {
     }
 
+    /** jenny.rosen@example.org -> j***@example.org; the whole text masked if it is not an address alone. */
     public static String email(String email) {
         return email == null ? null : mask(email);
     }
 
-    /** +447700900123 -> +447…0123: enough to recognise, not enough to use. */
+    /** +447700900123 -> +447…0123: enough to recognise, not enough to use (at least four digits are always hidden). */
     public static String phone(String phone) {
         if (phone == null) {
             return null;
         }
-        String digits = phone.replaceAll("[^+\\d]", "");
-        return digits.length() <= 8 ? "…" + digits.substring(Math.max(0, digits.length() - 2))
-                : digits.substring(0, 4) + "…" + digits.substring(digits.length() - 4);
+        String written = phone.strip().replaceFirst("^%2[Bb]", "+");
+        String plus = written.startsWith("+") ? "+" : "";
+        String digits = written.replaceAll("\\D", "");
+        if (digits.length() <= 8) {
+            return "…" + digits.substring(Math.max(0, digits.length() - 2));
+        }
+        return plus + digits.substring(0, Math.min(3, digits.length() - 8)) + "…" + digits.substring(digits.length() - 4);
     }
 
     public static String mask(String text) {
@@ -37,16 +59,28 @@ public final class Masking {
             return text;
         }
         String masked = EMAIL.matcher(text).replaceAll("$1***@$2");
-        Matcher phones = PHONE.matcher(masked);
+        Matcher numbers = NUMBER.matcher(masked);
         StringBuilder out = new StringBuilder();
-        while (phones.find()) {
-            String candidate = phones.group(1);
-            long digits = candidate.chars().filter(Character::isDigit).count();
-            // ISO dates and times also match the shape; a phone number has 9+ digits and no colon or T.
-            boolean looksLikePhone = digits >= 9 && !candidate.matches(".*\\d{4}-\\d{2}-\\d{2}.*");
-            phones.appendReplacement(out, Matcher.quoteReplacement(looksLikePhone ? phone(candidate) : candidate));
+        while (numbers.find()) {
+            String number = numbers.group();
+            numbers.appendReplacement(out, Matcher.quoteReplacement(isPhone(number) ? phone(number) : number));
         }
-        phones.appendTail(out);
+        numbers.appendTail(out);
         return out.toString();
+    }
+
+    /**
+     * 9 to 15 digits (E.164's longest), written as above, and not a date, a time's date part or an IPv4 address.
+     * A bare number starting with 1 counts only with 11 digits (North America's 1 and ten digits, 15555550100):
+     * Unix seconds (1764000000, ten digits until 2033) and epoch milliseconds (1764000000000) stay readable.
+     * One starting with 0 (07700900123, 0201234567, 0044…) or written with + is a phone number.
+     */
+    static boolean isPhone(String number) {
+        boolean international = number.startsWith("+") || number.startsWith("%");
+        String digits = (number.startsWith("%") ? number.substring(3) : number).replaceAll("\\D", "");
+        if (digits.length() < 9 || digits.length() > 15 || DATE.matcher(number).find() || IPV4.matcher(number).matches()) {
+            return false;
+        }
+        return international || !digits.startsWith("1") || digits.length() == 11;
     }
 }

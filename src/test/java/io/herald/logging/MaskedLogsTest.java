@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -31,6 +32,13 @@ class MaskedLogsTest {
     private static final String PHONE = "+15555550100";
     private static final String SPACED_PHONE = "+44 7700 900123";
     private static final String CONFIGURED_SECRET = "local-billing-signing-key-42";
+    /** Secret settings LogSecrets once missed (its list was written by hand), and the ops webhook's URL. */
+    private static final Map<String, String> MORE_SECRETS = Map.of(
+            "herald.incidents.token", "incidents-token-7f3a9c",
+            "herald.security.app.api-key", "app-client-key-0123456789abcdef0123456789",
+            "herald.security.oidc.client-secret", "oidc-client-secret-9d8c7b",
+            "herald.security.users[0].password", "listed-user-password-55",
+            "herald.ops-webhook.url", "https://hooks.example.com/services/T000/B000/XyZsecretPath");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Logger log = LoggerFactory.getLogger("io.herald.test.MaskedLogs");
@@ -96,6 +104,23 @@ class MaskedLogsTest {
                 .doesNotContain(CONFIGURED_SECRET, "0123456789abcdef", "ya29.a0AfH6SMBx3Kq9", "hunter2hunter2", EMAIL);
     }
 
+    @Test
+    void everySecretSettingAndKeyValueShapedSecretIsMasked(CapturedOutput output) {
+        for (String format : List.of("text", "json")) {
+            configureLogging(format, "ecs");
+            MORE_SECRETS.forEach((setting, value) -> log.warn("{} is {}", setting, value));
+            log.warn("token request client_secret=s3cr3t-Value&grant_type=client_credentials, webhook_secret: wh-value-1,"
+                    + " body {\"clientSecret\":\"json-secret-2\",\"token\":\"json-token-3\"}"
+                    + " escaped {\\\"token\\\":\\\"esc-token-4\\\"}");
+            log.warn("helpdesk refused Authorization: Token abc", new IOException("sent authorization=\"Token zd-5\""));
+        }
+        assertThat(output.getOut()).contains("client_secret=***&grant_type=client_credentials", "webhook_secret: ***,",
+                "{\"clientSecret\":\"***\",\"token\":\"***\"}", "{\\\"token\\\":\\\"***\\\"}",
+                "Authorization: Token ***", "herald.security.users[0].password is ***")
+                .doesNotContain("s3cr3t-Value", "wh-value-1", "json-secret-2", "json-token-3", "esc-token-4", "Token abc", "zd-5")
+                .doesNotContain(MORE_SECRETS.values().toArray(String[]::new));
+    }
+
     private void logTheFailure() {
         IOException cause = new IOException("number " + SPACED_PHONE + " unknown for " + EMAIL);
         IllegalStateException failure = new IllegalStateException("provider refused " + PHONE + " of " + EMAIL, cause);
@@ -126,6 +151,7 @@ class MaskedLogsTest {
                 .withProperty("herald.logging.format", format)
                 .withProperty("herald.logging.json-format", jsonFormat)
                 .withProperty("herald.billing.webhook-secret", CONFIGURED_SECRET);
+        MORE_SECRETS.forEach(environment::setProperty);
         LoggingSystem logging = LoggingSystem.get(MaskedLogsTest.class.getClassLoader());
         logging.cleanUp();
         logging.beforeInitialize();

@@ -1,6 +1,10 @@
 package io.herald.logging;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import java.time.Duration;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
@@ -11,12 +15,58 @@ class MaskingTest {
         assertThat(Masking.mask("sent to jenny.rosen@example.org and +44 7700 900123"))
                 .isEqualTo("sent to j***@example.org and +447…0123");
         assertThat(Masking.mask("SMS to +15555550100 failed")).isEqualTo("SMS to +155…0100 failed");
-        assertThat(Masking.mask("call (555) 555-0100")).isEqualTo("call 5555…0100");
+        assertThat(Masking.mask("call (555) 555-0100")).isEqualTo("call 55…0100");
+    }
+
+    @Test
+    void masksPhoneNumbersHoweverTheyAreWritten() {
+        // A CRM mobilePhone sent as a JSON number, in the quarantine reason that is logged, posted and shown.
+        assertThat(Masking.mask("payload.mobilePhone is the number 447700900123, expected text"))
+                .isEqualTo("payload.mobilePhone is the number 447…0123, expected text");
+        assertThat(Masking.mask("to 0044 7700 900123")).isEqualTo("to 004…0123");
+        assertThat(Masking.mask("to 07700 900123.")).isEqualTo("to 077…0123.");
+        assertThat(Masking.mask("to +44 7700 900123")).isEqualTo("to +447…0123");
+        assertThat(Masking.mask("Body=Hi&To=%2B447700900123&From=x")).isEqualTo("Body=Hi&To=+447…0123&From=x");
+        assertThat(Masking.mask("{\"text\":\"call me\\n+447700900123\"}")).isEqualTo("{\"text\":\"call me\\n+447…0123\"}");
+        assertThat(Masking.mask("office 0201234567")).isEqualTo("office 02…4567");
+        assertThat(Masking.mask("+44 (0)20 7946 0958 or 555.555.0100 or 15555550100"))
+                .isEqualTo("+440…0958 or 55…0100 or 155…0100");
+        assertThat(Masking.mask("sms 612345678")).isEqualTo("sms 6…5678");
+        // Four digits or more are always hidden, however short the number.
+        assertThat(Masking.phone("447700900")).isEqualTo("4…0900");
+    }
+
+    @Test
+    void masksWholeAddressesWhateverTheirCharacters() {
+        assertThat(Masking.mask("to jenny@bücher.de, mary.o'connor@example.ie, first/last@example.com and jöhn@example.com"))
+                .isEqualTo("to j***@bücher.de, m***@example.ie, f***@example.com and j***@example.com");
+        assertThat(Masking.mask("to jenny@xn--bcher-kva.de")).isEqualTo("to j***@xn--bcher-kva.de");
+        assertThat(Masking.mask("email=jenny@example.org mailto:jenny@example.org 'jenny@example.org'"))
+                .isEqualTo("email=j***@example.org mailto:j***@example.org '***@example.org'");
+        assertThat(Masking.email("mary.o'connor@example.ie")).isEqualTo("m***@example.ie");
     }
 
     @Test
     void leavesIdsDatesAndFileNamesAlone() {
         String text = "ticket 35436 at 2026-11-21T10:12:44Z offset 1763719200 file /tmp/kafka-12241655760221037745/x";
         assertThat(Masking.mask(text)).isEqualTo(text);
+    }
+
+    @Test
+    void leavesWhatOperatorsReadAlone() {
+        String text = "event evt_1QxR2mLkdIwHu7ixA1b2C3d4 at 2026-11-24T14:30:00Z (2026-11-24 14:30, 24.11.2026 14:30), id"
+                + " 123e4567-e89b-12d3-a456-426614174000, ticket 12345678, amount 12999 (129.99), created 1764000000,"
+                + " key digest-12-1764000000000, created_ms 1764000000000, from 203.0.113.195, sub_1Pr2TeamLkdIwHu7ix:1764151200,"
+                + " Kafka's coordinator (id: 2147483647 rack: null)"
+                + " and sessionId=987655611";
+        assertThat(Masking.mask(text)).isEqualTo(text);
+    }
+
+    /** Each run of characters is scanned once: a 100,000-character link or list of numbers is masked at once. */
+    @Test
+    void longHostileTextIsMaskedInLinearTime() {
+        List<String> hostile = List.of("https://x.example/" + "a/b'".repeat(25_000), "1 ".repeat(50_000) + "x",
+                "12".repeat(50_000) + "x", "(1".repeat(50_000), "a-token.".repeat(12_500) + "x", "%2B1".repeat(25_000) + "x");
+        assertTimeoutPreemptively(Duration.ofSeconds(5), () -> hostile.forEach(text -> LogSecrets.none().mask(text)));
     }
 }
