@@ -428,9 +428,9 @@ class TicketDigestTest {
         }
     }
 
-    /** As the support mapping labels a status: SOLVED is "Solved", ON_HOLD "On_hold". */
+    /** As the support mapping labels a status: SOLVED is "Solved", ON_HOLD "On hold". */
     private static String label(String status) {
-        return status.charAt(0) + status.substring(1).toLowerCase(Locale.ROOT);
+        return status.charAt(0) + status.substring(1).toLowerCase(Locale.ROOT).replace('_', ' ');
     }
 
     /** An event's time as the en-GB customer in Europe/London reads it. */

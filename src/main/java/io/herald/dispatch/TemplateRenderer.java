@@ -168,13 +168,20 @@ public class TemplateRenderer {
     /**
      * The locale times and amounts of that message are written in: the customer's own (en-GB, de-DE) when the message
      * is in the customer's language, else the message's locale (a de-DE customer reading the English fallback gets
-     * English dates and amounts, not German ones inside English sentences).
+     * English dates and amounts, not German ones inside English sentences). An English fallback is written in
+     * international English (en-001: "Wednesday, 25 November 2026"), not in the United States' ("November 25, 2026"),
+     * which bare "en" means to Java.
      */
     public Locale writingLocale(String type, String channel, String locale) {
         Locale customer = Locale.forLanguageTag(locale == null || locale.isBlank() ? defaultLocale : locale.replace('_', '-'));
         Locale message = Locale.forLanguageTag(localeFor(type, channel, locale));
-        return customer.getLanguage().equals(message.getLanguage()) ? customer : message;
+        if (customer.getLanguage().equals(message.getLanguage())) {
+            return customer;
+        }
+        return message.getLanguage().equals("en") && message.getCountry().isEmpty() ? INTERNATIONAL_ENGLISH : message;
     }
+
+    private static final Locale INTERNATIONAL_ENGLISH = Locale.forLanguageTag("en-001");
 
     /** The locales that have any template of this type on this channel (from the file names), sorted. */
     public List<String> localesOf(String type, String channel) {

@@ -169,6 +169,23 @@ class TemplatesLocalisedTest {
         }
     }
 
+    /** A customer reading an English fallback (no template in their language) reads international English dates, not US ones. */
+    @Test
+    void anEnglishFallbackIsWrittenInInternationalEnglish() {
+        String type = "support.agent_replied";
+        assertThat(templates.localeFor(type, "email", "de-DE")).isEqualTo("en");
+        Locale writing = templates.writingLocale(type, "email", "de-DE");
+        assertThat(writing.toLanguageTag()).isEqualTo("en-001");
+        Map<String, Object> context = MessageContext.of(notification(type, Map.of("promisedBy", "2026-11-25",
+                "renewsAt", "2025-11-26T23:30:00Z", "amountDue", "1250.00 EUR")), LUKAS, writing);
+        assertThat(context).containsEntry("promisedByLocal", "Wednesday, 25 November 2026")
+                .containsEntry("renewsAtLocal", "Thursday, 27 November 2025, 00:30 CET")
+                .containsEntry("amountDueLocal", "€1,250.00");
+        // In the customer's own language nothing changes.
+        assertThat(templates.writingLocale("billing.payment_failed", "email", "de-DE").toLanguageTag()).isEqualTo("de-DE");
+        assertThat(templates.writingLocale(type, "email", "en-US").toLanguageTag()).isEqualTo("en-US");
+    }
+
     /** A German customer reads Zendesk's statuses in German ("Gelöst"), not as Zendesk's English codes. */
     @Test
     void aTicketsStatusIsWrittenInTheCustomersLanguage() throws IOException {
@@ -257,11 +274,12 @@ class TemplatesLocalisedTest {
         assertThat(HtmlFromText.of(renderer.render("billing.payment_failed", "email", "text", "de-DE", german),
                 renderer.localeFor("billing.payment_failed", "email", "de-DE")))
                 .contains("<html lang=\"de\">", "<p>Wir konnten 49,00&nbsp;$ nicht einziehen.</p>").doesNotContain("We could not");
-        // No German SMS: the English one, with English amounts (not "49,00 $" inside an English sentence).
+        // No German SMS: the English one, with English amounts (not "49,00 $" inside an English sentence), in international
+        // English: the dollar named as the United States' (a German reader's "$" is not obviously US).
         assertThat(renderer.localeFor("billing.payment_failed", "sms", "de-DE")).isEqualTo("en");
         assertThat(renderer.render("billing.payment_failed", "sms", "text", "de-DE",
                 MessageContext.of(failed, LUKAS, renderer.writingLocale("billing.payment_failed", "sms", "de-DE"))))
-                .isEqualTo("Payment of $49.00 failed");
+                .isEqualTo("Payment of US$49.00 failed");
         // A German SMS added while Herald runs: the next German customer's SMS is German.
         Files.writeString(folder.resolve("sms.text.de.mustache"), "Zahlung von {{amountDueLocal}} fehlgeschlagen");
         assertThat(renderer.localeFor("billing.payment_failed", "sms", "de-DE")).isEqualTo("de");
