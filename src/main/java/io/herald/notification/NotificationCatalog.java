@@ -67,14 +67,16 @@ public class NotificationCatalog {
 
     /**
      * approval: required (every notification of the type), or {field: amountRefunded, above: 1000}: only when the
-     * number at the start of data.&lt;field&gt; ("1250.00 GBP" reads 1250.00) is above the threshold. A notification whose
-     * field is missing or not a number is held too: when in doubt, a person decides.
+     * number at the start of data.&lt;field&gt; ("1250.00 GBP" reads 1250.00) is above the threshold. The threshold may be
+     * per currency, {@code above: {GBP: 1000, JPY: 150000}}: an amount is compared with its own currency's, and one in a
+     * currency not listed is held (1000 means little in yen, much in dinars). A notification whose field is missing or
+     * not a number is held too: when in doubt, a person decides.
      */
-    public record Approval(String field, BigDecimal above) {
-        private static final Pattern LEADING_NUMBER = Pattern.compile("^\\s*(-?\\d+(?:\\.\\d+)?)");
+    public record Approval(String field, BigDecimal above, Map<String, BigDecimal> abovePerCurrency) {
+        private static final Pattern AMOUNT = Pattern.compile("^\\s*(-?\\d+(?:\\.\\d+)?)(?:\\s+([A-Za-z]{3}))?");
 
         public static Approval always() {
-            return new Approval(null, null);
+            return new Approval(null, null, Map.of());
         }
 
         /** Why this notification must be approved before it is sent, in words; null when it need not be. */
@@ -83,17 +85,31 @@ public class NotificationCatalog {
                 return "every " + notification.type() + " notification needs an approver (config/catalog.yaml: approval: required)";
             }
             Object value = notification.data() == null ? null : notification.data().get(field);
-            Matcher number = LEADING_NUMBER.matcher(value == null ? "" : String.valueOf(value));
-            if (!number.find()) {
-                return notification.type() + " needs an approver above " + above.toPlainString() + " in data." + field
+            Matcher amount = AMOUNT.matcher(value == null ? "" : String.valueOf(value));
+            if (!amount.find()) {
+                return notification.type() + " needs an approver above " + threshold() + " in data." + field
                         + ", and this one's " + field + " is " + (value == null ? "missing" : "not a number (" + value + ")")
                         + ": held for a person to decide";
             }
-            BigDecimal amount = new BigDecimal(number.group(1));
-            return amount.compareTo(above) > 0
-                    ? notification.type() + " with " + field + " " + value + " is above the approval threshold " + above.toPlainString()
-                    + " (config/catalog.yaml)"
+            BigDecimal limit = above;
+            String currency = amount.group(2) == null ? null : amount.group(2).toUpperCase(java.util.Locale.ROOT);
+            if (!abovePerCurrency.isEmpty()) {
+                limit = currency == null ? null : abovePerCurrency.get(currency);
+                if (limit == null) {
+                    return notification.type() + " with " + field + " " + value + " has no approval threshold for "
+                            + (currency == null ? "an amount without a currency" : currency) + " (config/catalog.yaml lists "
+                            + String.join(", ", abovePerCurrency.keySet()) + "): held for a person to decide";
+                }
+            }
+            return new BigDecimal(amount.group(1)).compareTo(limit) > 0
+                    ? notification.type() + " with " + field + " " + value + " is above the approval threshold " + limit.toPlainString()
+                    + (abovePerCurrency.isEmpty() ? "" : " " + currency) + " (config/catalog.yaml)"
                     : null;
+        }
+
+        private String threshold() {
+            return abovePerCurrency.isEmpty() ? above.toPlainString()
+                    : String.join(", ", abovePerCurrency.entrySet().stream().map(e -> e.getValue().toPlainString() + " " + e.getKey()).toList());
         }
     }
 
@@ -552,7 +568,8 @@ public class NotificationCatalog {
 
     /** approval: absent (none), "required", or {field: &lt;data field&gt;, above: &lt;number&gt;}. */
     private static Approval approval(Path file, String key, Object value) {
-        String usage = "must be 'required' or a threshold {field: <data field>, above: <number>}, e.g. {field: amountRefunded, above: 1000}";
+        String usage = "must be 'required' or a threshold {field: <data field>, above: <number, or one per currency>}, e.g."
+                + " {field: amountRefunded, above: 1000} or {field: amountRefunded, above: {GBP: 1000, JPY: 150000}}";
         if (value == null) {
             return null;
         }
@@ -574,10 +591,28 @@ public class NotificationCatalog {
         if (field == null) {
             throw invalid(file, key + ".field", "is required: the data field whose amount is compared (e.g. amountRefunded)");
         }
+        if (threshold.get("above") instanceof Map<?, ?> perCurrency) {
+            Map<String, BigDecimal> limits = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> limit : perCurrency.entrySet()) {
+                String currency = String.valueOf(limit.getKey()).strip();
+                if (!currency.matches("[A-Z]{3}")) {
+                    throw invalid(file, key + ".above." + currency, "must be an ISO currency code in capitals (e.g. GBP, JPY)");
+                }
+                limits.put(currency, number(file, key + ".above." + currency, limit.getValue()));
+            }
+            if (limits.isEmpty()) {
+                throw invalid(file, key + ".above", "lists no currency; " + usage);
+            }
+            return new Approval(field, null, java.util.Collections.unmodifiableMap(limits));
+        }
+        return new Approval(field, number(file, key + ".above", threshold.get("above")), Map.of());
+    }
+
+    private static BigDecimal number(Path file, String key, Object value) {
         try {
-            return new Approval(field, new BigDecimal(String.valueOf(threshold.get("above")).strip()));
+            return new BigDecimal(String.valueOf(value).strip());
         } catch (NumberFormatException e) {
-            throw invalid(file, key + ".above", "must be a number (e.g. 1000), was '" + threshold.get("above") + "'");
+            throw invalid(file, key, "must be a number (e.g. 1000), was '" + value + "'");
         }
     }
 

@@ -27,13 +27,19 @@ class ApprovalCatalogTest {
         NotificationCatalog catalog = new NotificationCatalog("config/catalog.yaml");
         NotificationCatalog.Entry refunds = catalog.entry("billing.refund_issued");
         assertThat(Approvals.holdReason(refunds, refund("1250.00 GBP")))
-                .isEqualTo("billing.refund_issued with amountRefunded 1250.00 GBP is above the approval threshold 1000 (config/catalog.yaml)");
+                .isEqualTo("billing.refund_issued with amountRefunded 1250.00 GBP is above the approval threshold 1000 GBP (config/catalog.yaml)");
         assertThat(Approvals.holdReason(refunds, refund("1000.00 GBP"))).isNull();
         assertThat(Approvals.holdReason(refunds, refund("49.99 GBP"))).isNull();
+        assertThat(Approvals.holdReason(refunds, refund("1000.01 EUR"))).contains("above the approval threshold 1000 EUR");
+        // 1000 means little in yen and much in dinars: a currency the catalog gives no threshold is held, saying so.
+        assertThat(Approvals.holdReason(refunds, refund("5000 JPY")))
+                .isEqualTo("billing.refund_issued with amountRefunded 5000 JPY has no approval threshold for JPY (config/catalog.yaml"
+                        + " lists GBP, EUR, USD): held for a person to decide");
+        assertThat(Approvals.holdReason(refunds, refund("999.000 KWD"))).contains("no approval threshold for KWD");
         // When in doubt, a person decides.
         assertThat(Approvals.holdReason(refunds, refund("about a thousand")))
-                .isEqualTo("billing.refund_issued needs an approver above 1000 in data.amountRefunded, and this one's amountRefunded is"
-                        + " not a number (about a thousand): held for a person to decide");
+                .isEqualTo("billing.refund_issued needs an approver above 1000 GBP, 1000 EUR, 1000 USD in data.amountRefunded, and this"
+                        + " one's amountRefunded is not a number (about a thousand): held for a person to decide");
         assertThat(Approvals.holdReason(refunds, refund(null))).contains("this one's amountRefunded is missing");
         // The other shipped types need no approval.
         assertThat(Approvals.holdReason(catalog.entry("billing.charge_refunded"), refund("99999.00 GBP"))).isNull();
@@ -49,7 +55,12 @@ class ApprovalCatalogTest {
     @Test
     void aWrongApprovalStopsStartupNamingTheFileAndTheKey() throws IOException {
         assertRefused("approval: yes please", "key 'notifications.legal.terms_changed.approval' must be 'required' or a threshold"
-                + " {field: <data field>, above: <number>}, e.g. {field: amountRefunded, above: 1000}; was 'yes please'");
+                + " {field: <data field>, above: <number, or one per currency>}, e.g. {field: amountRefunded, above: 1000} or"
+                + " {field: amountRefunded, above: {GBP: 1000, JPY: 150000}}; was 'yes please'");
+        assertRefused("approval: {field: amount, above: {gbp: 1000}}",
+                "key 'notifications.legal.terms_changed.approval.above.gbp' must be an ISO currency code in capitals");
+        assertRefused("approval: {field: amount, above: {GBP: lots}}",
+                "key 'notifications.legal.terms_changed.approval.above.GBP' must be a number (e.g. 1000), was 'lots'");
         assertRefused("approval: {above: 1000}", "key 'notifications.legal.terms_changed.approval.field' is required");
         assertRefused("approval: {field: amount, above: lots}", "key 'notifications.legal.terms_changed.approval.above' must be a number"
                 + " (e.g. 1000), was 'lots'");
