@@ -100,11 +100,26 @@ public class UnknownSettings implements EnvironmentPostProcessor, Ordered {
     }
 
     private String describe(PropertySource<?> source, String name, boolean variable) {
-        Origin origin = OriginLookup.getOrigin(source, name);
-        String where = variable ? "environment variable" : origin != null ? origin.toString() : source.getName();
+        String where = where(source, name);
         String nearest = nearest(name);
         return name + " (" + where + ")" + (nearest == null ? "" : ", did you mean " + (variable
                 ? RequiredSettings.environmentVariable(nearest) : nearest) + "?");
+    }
+
+    /** Where a property is set, in words: a file and line, "environment variable", "command line", "system property". */
+    public static String where(PropertySource<?> source, String name) {
+        if (source instanceof SystemEnvironmentPropertySource) {
+            return "environment variable";
+        }
+        Origin origin = OriginLookup.getOrigin(source, name);
+        if (origin != null && !origin.toString().startsWith("\"")) {
+            return origin.toString();
+        }
+        return switch (source.getName()) {
+            case "commandLineArgs" -> "command line";
+            case "systemProperties" -> "system property";
+            default -> origin != null ? origin.toString() : source.getName();
+        };
     }
 
     /** The real setting closest to a wrong one, if it is close enough to be the one meant. */

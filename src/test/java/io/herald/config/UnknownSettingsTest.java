@@ -43,6 +43,18 @@ class UnknownSettingsTest {
                 + " herald.email.rate-per-second").contains("Correct or remove it where it is set");
     }
 
+    /** Spring Boot's stack-trace printer cannot print Herald's masked exceptions: every line with one would be dropped. */
+    @Test
+    void springBootsStructuredStackTraceSettingsAreRefusedNamingWhereTheyAreSet(CapturedOutput output) {
+        SpringApplication application = new SpringApplication(BadSettingStartupTest.OnlySettings.class);
+        application.setWebApplicationType(WebApplicationType.NONE);
+        assertThatThrownBy(() -> application.run("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--logging.structured.json.stacktrace.max-length=2000"))
+                .hasMessageContaining("logging.structured.json.stacktrace.max-length (command line) configures Spring Boot's structured")
+                .hasMessageContaining("every log line with an exception would be dropped. Remove it");
+        assertThat(output.getErr()).contains("Herald cannot start: logging.structured.json.stacktrace.max-length");
+    }
+
     @Test
     void aMisspeltEnvironmentVariableIsNamedAsOneAndKubernetesServiceLinksAreNotSettings() {
         Map<String, Object> variables = new LinkedHashMap<>();
