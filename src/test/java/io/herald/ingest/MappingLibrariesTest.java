@@ -7,14 +7,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import com.datasonnet.document.MediaTypes;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.camel.Exchange;
 import org.apache.camel.impl.DefaultCamelContext;
-import org.apache.camel.language.datasonnet.DatasonnetExpression;
-import org.apache.camel.support.DefaultExchange;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import io.herald.testsupport.DataSonnetRun;
 
 /**
  * The mappings import the libraries beside them in herald.mappings-dir (the copy an engineer edits or mounts), through
@@ -68,15 +66,8 @@ class MappingLibrariesTest {
         try (DefaultCamelContext camel = new DefaultCamelContext()) {
             camel.start();
             MappingLibraries.addTo(camel, folder);
-            DatasonnetExpression expression = (DatasonnetExpression) camel.resolveLanguage("datasonnet")
-                    .createExpression("resource:file:" + folder.resolve(mapping));
-            expression.setBodyMediaType(MediaTypes.APPLICATION_JSON);
-            expression.setOutputMediaType(MediaTypes.APPLICATION_JSON);
-            expression.setResultType(String.class);
-            expression.init(camel);
-            Exchange exchange = new DefaultExchange(camel);
-            exchange.getMessage().setBody(input);
-            return new ObjectMapper().readTree(expression.evaluate(exchange, String.class)).path("amount").asText();
+            String output = DataSonnetRun.evaluate(camel, "resource:file:" + folder.resolve(mapping), input);
+            return new ObjectMapper().readTree(output).path("amount").asText();
         }
     }
 }

@@ -20,16 +20,12 @@ import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-import com.datasonnet.document.MediaTypes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.apache.camel.Exchange;
 import org.apache.camel.impl.DefaultCamelContext;
-import org.apache.camel.language.datasonnet.DatasonnetExpression;
-import org.apache.camel.support.DefaultExchange;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,6 +34,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import io.herald.ingest.MappingLibraries;
+import io.herald.testsupport.DataSonnetRun;
 
 /**
  * Runs the real DataSonnet mappings (datasonnet/*.ds, read from disk exactly as the routes do with
@@ -472,15 +469,7 @@ class MappingGoldenTest {
     }
 
     static String evaluate(String expressionText, String input) {
-        DatasonnetExpression expression =
-                (DatasonnetExpression) camel.resolveLanguage("datasonnet").createExpression(expressionText);
-        expression.setBodyMediaType(MediaTypes.APPLICATION_JSON);
-        expression.setOutputMediaType(MediaTypes.APPLICATION_JSON);
-        expression.setResultType(String.class);
-        expression.init(camel);
-        Exchange exchange = new DefaultExchange(camel);
-        exchange.getMessage().setBody(input);
-        return expression.evaluate(exchange, String.class);
+        return DataSonnetRun.evaluate(camel, expressionText, input);
     }
 
     static void assertRejected(String mapping, String input, String expectedReason) {
