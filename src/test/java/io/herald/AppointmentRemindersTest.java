@@ -21,6 +21,8 @@ import java.util.Map;
 import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.icegreen.greenmail.util.GreenMailUtil;
 import io.herald.local.EmbeddedInfrastructure;
@@ -235,6 +237,45 @@ class AppointmentRemindersTest {
             assertThat(sms(key)).isEmpty();
             assertThat(herald.delivery(key, "email")).containsEntry("state", "CANCELLED");
         }
+    }
+
+    /**
+     * A reminder that fired while its SMS provider refused it waits (parked) to be sent again; the appointment is cancelled
+     * meanwhile: the waiting SMS is withdrawn with the reason, never sent naming a cancelled appointment.
+     */
+    @Test
+    void aFiredReminderStillWaitingForItsProviderIsNotSentAfterTheAppointmentIsCancelled() throws Exception {
+        Instant now = clock.instant();
+        String mia = customer("mia", "de-DE", BERLIN);
+        ZonedDateTime startsAt = now.plus(Duration.ofDays(2)).truncatedTo(ChronoUnit.HOURS).atZone(BERLIN);
+        String appointment = "APT-W" + run;
+        String booking = book(mia, appointment, iso(startsAt), "Kontrolle");
+        herald.awaitMailFor(booking);
+        String key = awaitScheduledKey(booking + ":reminder:PT24H");
+        StubMapping refused = infra.providers().stubFor(WireMock.post(urlPathMatching("/2010-04-01/Accounts/[^/]+/Messages.json"))
+                .atPriority(1).withHeader("Idempotency-Key", equalTo(key + ":sms")).willReturn(WireMock.aResponse().withStatus(503)));
+        try {
+            clock.set(startsAt.toInstant().minus(Duration.ofHours(24)));
+            herald.awaitMailFor(key);
+            await().atMost(Duration.ofSeconds(30)).until(() -> "PARKED".equals(herald.delivery(key, "sms").get("state")));
+
+            outbox("appointment.cancelled", Samples.text("crm/appointment.cancelled.json").replace("APT-55812", appointment)
+                    .replace("cus_QwE5rT6yU7iO8p", mia).replace("Onboarding call", "Kontrolle")
+                    .replace("2026-11-24T14:30:00-05:00", iso(startsAt)));
+            await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(herald.delivery(key, "sms").get("state")));
+        } finally {
+            infra.providers().removeStub(refused);
+        }
+        assertThat(herald.delivery(key, "sms").get("reason").toString())
+                .startsWith("appointment " + appointment + " was cancelled at the source (crm event crm-outbox-")
+                .endsWith(") while this reminder waited for its provider: not sent");
+        assertThat(herald.delivery(key, "email")).containsEntry("state", "SENT");   // it had gone out before: kept as it was
+        int refusedCalls = sms(key).size();
+        assertThat(refusedCalls).isPositive();
+        // Past its park delay, with the provider back: nothing more is sent for it.
+        clock.set(clock.instant().plus(Duration.ofHours(1)));
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> sms(key).size() == refusedCalls);
+        assertThat(herald.delivery(key, "sms")).containsEntry("state", "CANCELLED");
     }
 
     @Test

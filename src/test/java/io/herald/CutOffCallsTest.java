@@ -201,6 +201,19 @@ class CutOffCallsTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "sms").get("state")));
     }
 
+    /** An answer whose status said accepted and whose body was cut off: the provider took it, so it is never sent again. */
+    @Test
+    void aPushAcceptedWhoseAnswerIsCutOffIsUncertainAndNotSentAgain() throws Exception {
+        push.acceptRequestsThenCutTheAnswer();
+        String key = supportReplyWithPush();
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> "UNCERTAIN".equals(delivery(key, "push").get("state")));
+        assertThat(delivery(key, "push").get("reason").toString()).startsWith("push outcome unknown: the provider accepted the request"
+                + " (HTTP 200) but its answer was cut off before Herald read it");
+        assertThat(attempts(key, "push")).extracting(a -> a.get("outcome")).containsExactly("UNCERTAIN");
+        assertThat(push.requestKeys().stream().filter(k -> k.startsWith(key)).toList()).containsExactly(key + ":push");
+    }
+
     @Test
     void aPushProviderThatRefusesTheConnectionGotNothingSoThePushIsRetriedThenParked() throws Exception {
         push.refuseConnections();

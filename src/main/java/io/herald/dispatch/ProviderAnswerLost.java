@@ -20,16 +20,31 @@ import java.net.SocketTimeoutException;
 public class ProviderAnswerLost extends IOException {
 
     private final boolean timedOut;
+    private final int acceptedStatus;
 
     public ProviderAnswerLost(IOException lost) {
-        super(lost instanceof SocketTimeoutException ? "provider did not answer within the response timeout after it was sent the request"
-                : "the connection to the provider was lost after the request was sent, before its answer came");
+        this(lost instanceof SocketTimeoutException ? "provider did not answer within the response timeout after it was sent the request"
+                : "the connection to the provider was lost after the request was sent, before its answer came", lost, 0);
+    }
+
+    private ProviderAnswerLost(String message, IOException lost, int acceptedStatus) {
+        super(message);
         this.timedOut = lost instanceof SocketTimeoutException;
+        this.acceptedStatus = acceptedStatus;
         addSuppressed(lost);
+    }
+
+    /** The provider answered that it accepted the request (a 2xx status), and the rest of its answer was lost. */
+    static ProviderAnswerLost afterAccepted(int status, IOException lost) {
+        return new ProviderAnswerLost("the provider accepted the request (HTTP " + status + ") but its answer was cut off before Herald"
+                + " read it", lost, status);
     }
 
     /** What happened, for people, naming the channel's setting (prefix herald.sms, herald.push...). */
     public String what(String settings) {
+        if (acceptedStatus > 0) {
+            return getMessage();
+        }
         return timedOut
                 ? "provider did not answer within the response timeout (" + settings + ".response-timeout-ms) after it was sent the request"
                 : "the connection to the provider was lost after the request was sent, before its answer came";

@@ -830,6 +830,27 @@ public class DeliveryLedger {
     }
 
     /**
+     * Deliveries of released notifications that have not gone out and are not going out right now (PENDING, RETRYING,
+     * PARKED) end CANCELLED with the reason, never sent: a reminder that fired and waited for its provider while its
+     * appointment was cancelled or moved. A delivery being sent (SENDING) is left to its outcome. Returns how many ended.
+     */
+    public int cancelUnsent(Collection<Long> notificationIds, String reason) {
+        if (notificationIds.isEmpty()) {
+            return 0;
+        }
+        return jdbc.update(con -> {
+            PreparedStatement statement = con.prepareStatement("""
+                    WITH ended AS (UPDATE delivery SET state = 'CANCELLED', reason = ?, next_attempt_at = NULL, updated_at = now()
+                                   WHERE notification_id = ANY(?) AND state IN ('PENDING', 'RETRYING', 'PARKED') RETURNING id)
+                    INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, 'CANCELLED', ? FROM ended""");
+            statement.setString(1, reason);
+            statement.setArray(2, con.createArrayOf("bigint", notificationIds.toArray()));
+            statement.setString(3, reason);
+            return statement;
+        });
+    }
+
+    /**
      * Customer digests (io.herald.digest): the deliveries dispatch would have queued are recorded DIGESTED instead, final:
      * another notification's message carries them, which the reason names. A row already there (the notification read
      * again) stays as it is. Returns the rows added.

@@ -91,17 +91,29 @@ public class AppointmentReminders {
                 yield notSentIfStarted(notification, queued, startsAt, appointment, now, "booking confirmation");
             }
             case Reminders.MOVE -> {
+                withdrawFired(plan, matchKey, appointment + " moved to " + WHEN.format(startsAt) + " (" + notification.source() + " event "
+                        + notification.sourceEventId() + ") while this reminder of the old time waited for its provider: not sent, as it"
+                        + " would name a time that no longer holds");
                 move(plan, notification, startsAt, matchKey, appointment, now);
                 yield notSentIfStarted(notification, queued, startsAt, appointment, now, "notice that it moved");
             }
             default -> {
-                List<Long> cancelled = scheduled.cancelMatching(matchKey, List.of(plan.type()), appointment + " was cancelled at the source ("
-                        + notification.source() + " event " + notification.sourceEventId() + (notification.occurredAt() == null ? ""
-                        : ", " + WHEN.format(notification.occurredAt())) + "): its reminder is cancelled, not sent");
+                String why = appointment + " was cancelled at the source (" + notification.source() + " event " + notification.sourceEventId()
+                        + (notification.occurredAt() == null ? "" : ", " + WHEN.format(notification.occurredAt())) + ")";
+                withdrawFired(plan, matchKey, why + " while this reminder waited for its provider: not sent");
+                List<Long> cancelled = scheduled.cancelMatching(matchKey, List.of(plan.type()), why + ": its reminder is cancelled, not sent");
                 log.info("{} cancelled: {} pending reminder(s) cancelled", appointment, cancelled.size());
                 yield false;
             }
         }));
+    }
+
+    /** A reminder that fired but still waits for its provider is not sent after its appointment was cancelled or moved. */
+    private void withdrawFired(Reminders plan, String matchKey, String reason) {
+        List<Long> withdrawn = scheduled.withdrawFired(matchKey, List.of(plan.type()), reason);
+        if (!withdrawn.isEmpty()) {
+            log.info("{}: {} fired reminder(s) still waiting for a provider withdrawn", matchKey, withdrawn.size());
+        }
     }
 
     /** Each reminder of the booking: a notification of its own, scheduled, or SKIPPED when its time has passed. */

@@ -209,6 +209,29 @@ public class ScheduledSends {
     }
 
     /**
+     * Fired ones of the match key whose deliveries still wait for their provider (parked, retrying, not claimed yet) are
+     * withdrawn: those deliveries end CANCELLED with the reason, audited as Herald. For a reminder that fired and could not
+     * go out before its appointment was cancelled or moved: sent later it would name a time that no longer holds. Returns
+     * the notifications with deliveries withdrawn.
+     */
+    public List<Long> withdrawFired(String matchKey, Collection<String> types, String reason) {
+        if (matchKey == null || types.isEmpty()) {
+            return List.of();
+        }
+        return transaction.execute(status -> {
+            List<Long> ids = jdbc.queryForList("""
+                    SELECT DISTINCT s.notification_id FROM scheduled_send s JOIN notification n ON n.id = s.notification_id
+                    JOIN delivery d ON d.notification_id = s.notification_id AND d.state IN ('PENDING', 'RETRYING', 'PARKED')
+                    WHERE s.match_key = ? AND s.state = 'FIRED' AND n.type = ANY(?)""", Long.class, matchKey, types.toArray(String[]::new));
+            if (!ids.isEmpty() && ledger.cancelUnsent(ids, reason) > 0) {
+                Instant now = clock.instant();
+                ids.forEach(id -> audit.record(now, HERALD, "CANCEL", "scheduled_send", id, id, null, reason));
+            }
+            return ids;
+        });
+    }
+
+    /**
      * A scheduled one goes out at another time (an appointment rescheduled): the row, its timer and its deliveries' record
      * say so. False when it is no longer scheduled.
      */

@@ -16,7 +16,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * An HTTP provider on a raw socket, on a fixed port, for what WireMock cannot be made to do: take the
- * whole request and close the connection without an answer; refuse connections (nothing listening);
+ * whole request and close the connection without an answer, or after the first bytes of an accepting one; refuse connections (nothing listening);
  * or take no connection at all, so a client's connect times out (a listening socket whose accept queue
  * is full). Every request it took in full is kept (its Idempotency-Key header).
  */
@@ -63,6 +63,33 @@ public final class ScriptedHttpProvider implements AutoCloseable {
         accept.start();
     }
 
+    /**
+     * Takes each request in full and answers 200 with a Content-Length of 100, then closes the connection after a few bytes
+     * of the body: the provider accepted it, and its answer was cut off before it was read.
+     */
+    public synchronized void acceptRequestsThenCutTheAnswer() throws IOException {
+        stop();
+        socket = listen(50);
+        ServerSocket listening = socket;
+        Thread accept = new Thread(() -> {
+            while (!listening.isClosed()) {
+                try (Socket client = listening.accept()) {
+                    String key = readRequest(client.getInputStream());
+                    if (key != null) {
+                        keys.add(key);
+                        client.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+                                + "{\"name\": \"projects/herald-local/mess").getBytes(StandardCharsets.ISO_8859_1));
+                        client.getOutputStream().flush();
+                    }
+                } catch (IOException e) {
+                    // a client that went away: nothing more to say
+                }
+            }
+        }, "scripted-http-provider");
+        accept.setDaemon(true);
+        accept.start();
+    }
+
     /** Nothing listens on the port: every connection is refused. */
     public synchronized void refuseConnections() throws IOException {
         stop();
@@ -88,11 +115,26 @@ public final class ScriptedHttpProvider implements AutoCloseable {
         throw new IllegalStateException("the accept queue of port " + port + " never filled up");
     }
 
+    /**
+     * Listens on the port again. Connections of the previous script may hold it for a moment after they were closed (the
+     * kernel lets them finish): binding is tried again for up to 10 s.
+     */
     private ServerSocket listen(int backlog) throws IOException {
-        ServerSocket server = new ServerSocket();
-        server.setReuseAddress(true);
-        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), backlog);
-        return server;
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            ServerSocket server = new ServerSocket();
+            server.setReuseAddress(true);
+            try {
+                server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), backlog);
+                return server;
+            } catch (java.net.BindException busy) {
+                server.close();
+                if (System.nanoTime() > deadline) {
+                    throw busy;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100));
+            }
+        }
     }
 
     private void stop() throws IOException {
