@@ -201,6 +201,31 @@ class CutOffCallsTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "sms").get("state")));
     }
 
+    /** A provider id PostgreSQL cannot store as given (a NUL, longer than its column) is stored cleaned: the SMS is SENT, once. */
+    @Test
+    void anSmsAcceptedUnderAnIdThatCannotBeStoredAsGivenIsSentOnceWithItsIdCleaned() throws Exception {
+        String phone = "+4477015" + (10000 + TICKETS.incrementAndGet() % 89999);
+        String sid = "SM" + "7".repeat(400);
+        StubMapping odd = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))
+                .atPriority(1).willReturn(aResponse().withStatus(201).withHeader("Content-Type", "application/json")
+                        .withBody("{\"sid\": \"" + sid + "\\u0000\"}")));
+        String customer = customer("Ida Id", phone, null);
+        String unique = String.valueOf(TICKETS.incrementAndGet());
+        String key = Samples.paymentFailedKey(unique);
+        String event = Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer);
+        try {
+            assertThat(postSigned("/webhooks/billing", event, billingSignature(event))).isEqualTo(202);
+            await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "sms").get("state")));
+        } finally {
+            infra.providers().removeStub(odd);
+        }
+        assertThat(delivery(key, "sms").get("provider_message_id").toString()).startsWith("SM777").hasSizeLessThanOrEqualTo(300)
+                .doesNotContain("\u0000");
+        assertThat(attempts(key, "sms")).extracting(a -> a.get("outcome")).containsExactly("SENT");
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))))
+                .hasSize(1);
+    }
+
     /** An answer whose status said accepted and whose body was cut off: the provider took it, so it is never sent again. */
     @Test
     void aPushAcceptedWhoseAnswerIsCutOffIsUncertainAndNotSentAgain() throws Exception {

@@ -277,7 +277,10 @@ public class DeliveryLedger {
      * (looked at only when {@code lateCheckAt}, the send's time by Herald's clock, is given). An operator's resend is kept on its resend row, and sets the delivery SENT
      * only when the provider had not received it; a resend is a deliberate late send and is never flagged.
      */
-    public SentRecord sent(Claim claim, String providerMessageId, Integer providerStatus, Instant lateCheckAt) {
+    public SentRecord sent(Claim claim, String answeredId, Integer providerStatus, Instant lateCheckAt) {
+        // The provider's id as it can be stored (no control characters, at most the column's 300): an id PostgreSQL refused
+        // made the SENT write fail and the delivery FAILED, which an operator's retry would then send again.
+        String providerMessageId = StoredText.label(answeredId, 300);
         SentRecord record = claim.resend()
                 ? jdbc.update("""
                         WITH sent AS (UPDATE delivery_resend SET outcome = 'SENT', provider_message_id = ?, reason = NULL,
@@ -296,9 +299,10 @@ public class DeliveryLedger {
         return record;
     }
 
-    /** Not sent (opted out, no address...): the delivery, unless settled, keeps the reason. */
+    /** Not sent (opted out, no address...): the delivery, unless settled or claimed by a sender meanwhile, keeps the reason. */
     public void skipped(long deliveryId, String reason) {
-        jdbc.update("UPDATE delivery SET state = 'SKIPPED', reason = ?, updated_at = now() WHERE id = ?", reason, deliveryId);
+        jdbc.update("UPDATE delivery SET state = 'SKIPPED', reason = ?, updated_at = now() WHERE id = ? AND state NOT IN (%s)"
+                .formatted(SETTLED_LIST), reason, deliveryId);
     }
 
     /**

@@ -16,6 +16,7 @@ import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.console.ActionRefused;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.ledger.NotificationLedger;
 import io.herald.notification.CanonicalNotification;
@@ -148,9 +149,14 @@ public class AppointmentReminders {
             Duration before = Duration.parse(String.valueOf(reminder.data().get(BEFORE)));
             Instant fireAt = startsAt.minus(before);
             if (!fireAt.isAfter(now)) {
-                scheduled.cancel(waiting.notificationId(), ScheduledSends.HERALD, appointment + " moved to " + WHEN.format(startsAt)
-                        + " (" + moved.source() + " event " + moved.sourceEventId() + "), and its " + words(before) + " reminder's new time "
-                        + WHEN.format(fireAt) + " had already passed at " + WHEN.format(now));
+                try {
+                    scheduled.cancel(waiting.notificationId(), ScheduledSends.HERALD, appointment + " moved to " + WHEN.format(startsAt)
+                            + " (" + moved.source() + " event " + moved.sourceEventId() + "), and its " + words(before) + " reminder's new"
+                            + " time " + WHEN.format(fireAt) + " had already passed at " + WHEN.format(now));
+                } catch (ActionRefused firedMeanwhile) {
+                    // It fired between the look-up and now: nothing to cancel, and no reason to fail the batch this move came in.
+                    log.info("{}: a reminder fired while it was being moved ({})", appointment, firedMeanwhile.getMessage());
+                }
                 continue;
             }
             if (fireAt.equals(waiting.fireAt())) {

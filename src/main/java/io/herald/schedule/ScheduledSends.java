@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import com.github.kagkarlsson.scheduler.SchedulerClient;
+import com.github.kagkarlsson.scheduler.exceptions.TaskInstanceException;
 import com.github.kagkarlsson.scheduler.task.TaskInstance;
 import io.herald.console.ActionRefused;
 import io.herald.console.AuditTrail;
@@ -242,7 +243,17 @@ public class ScheduledSends {
                 return false;
             }
             ledger.noteHeld(notificationId, "SCHEDULED", "MOVED", "moved to " + fireAt + ": " + reason);
-            if (!scheduler.reschedule(timer(notificationId), fireAt)) {
+            boolean moved;
+            try {
+                moved = scheduler.reschedule(timer(notificationId), fireAt);
+            } catch (TaskInstanceException firingOrGone) {
+                // Its timer is firing right now (it reads the new time and waits), or is gone: never a reason to fail the
+                // dispatch batch this reschedule came in (it would dead-letter other customers' notifications with it).
+                log.info("The timer of notification {} could not be moved ({}); a new one is set for {}", notificationId,
+                        firingOrGone.getClass().getSimpleName(), fireAt);
+                moved = false;
+            }
+            if (!moved) {
                 scheduler.scheduleIfNotExists(timer(notificationId), fireAt);   // its timer was firing: a new one for the new time
             }
             return true;
