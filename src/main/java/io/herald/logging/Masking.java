@@ -31,6 +31,8 @@ public final class Masking {
                     + "(?:\\(\\d+\\)|\\d+)(?:[ .-](?:\\(\\d+\\)|\\d+)|(?<=\\))\\d+|\\(\\d+\\)){0,15}(?!\\w)");
     private static final Pattern DATE = Pattern.compile("\\d{4}([-.])\\d{2}\\1\\d{2}|\\d{2}([-.])\\d{2}\\2\\d{4}");
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+    /** A one-digit group before a dot: SMTP's enhanced status codes (550 5.1.1), version numbers (1.2.3); never a phone number. */
+    private static final Pattern DOTTED_DIGIT = Pattern.compile("(?<!\\d)\\d\\.\\d");
 
     private Masking() {
     }
@@ -70,7 +72,8 @@ public final class Masking {
     }
 
     /**
-     * 9 to 15 digits (E.164's longest), written as above, and not a date, a time's date part or an IPv4 address.
+     * 9 to 15 digits (E.164's longest), written as above, and not a date, a time's date part, an IPv4 address or a
+     * dotted code (SMTP's 550 5.1.1).
      * A bare number starting with 1 counts only with 11 digits (North America's 1 and ten digits, 15555550100):
      * Unix seconds (1764000000, ten digits until 2033) and epoch milliseconds (1764000000000) stay readable.
      * One starting with 0 (07700900123, 0201234567, 0044…) or written with + is a phone number.
@@ -78,7 +81,8 @@ public final class Masking {
     static boolean isPhone(String number) {
         boolean international = number.startsWith("+") || number.startsWith("%");
         String digits = (number.startsWith("%") ? number.substring(3) : number).replaceAll("\\D", "");
-        if (digits.length() < 9 || digits.length() > 15 || DATE.matcher(number).find() || IPV4.matcher(number).matches()) {
+        if (digits.length() < 9 || digits.length() > 15 || DATE.matcher(number).find() || IPV4.matcher(number).matches()
+                || DOTTED_DIGIT.matcher(number).find()) {
             return false;
         }
         return international || !digits.startsWith("1") || digits.length() == 11;

@@ -145,7 +145,8 @@ public class Suppressions {
         return ContactAddresses.dialable(trimmed);
     }
 
-    private static String hash(String channel, String address) {
+    /** The key a suppression is kept under: SHA-256 of the address as it is normalised for the channel. */
+    static String hash(String channel, String address) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                     .digest(normalised(channel, address).getBytes(StandardCharsets.UTF_8)));

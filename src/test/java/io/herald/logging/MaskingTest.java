@@ -58,7 +58,8 @@ class MaskingTest {
                 + " 123e4567-e89b-12d3-a456-426614174000, ticket 12345678, amount 12999 (129.99), created 1764000000,"
                 + " key digest-12-1764000000000, created_ms 1764000000000, from 203.0.113.195, sub_1Pr2TeamLkdIwHu7ix:1764151200,"
                 + " Kafka's coordinator (id: 2147483647 rack: null)"
-                + " and sessionId=987655611";
+                + " and sessionId=987655611, bounce 5.1.1 550 5.1.1 The email account does not exist, deferred 421 4.7.0 try again,"
+                + " Camel 4.17.0 / 3.5.16";
         assertThat(Masking.mask(text)).isEqualTo(text);
     }
 

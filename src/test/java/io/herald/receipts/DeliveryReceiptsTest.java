@@ -146,8 +146,8 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
         assertThat(attempts(first.key(), "email")).extracting(row -> row.get("reason")).contains(bounced);
         assertThat(jdbc.queryForObject("SELECT reason FROM delivery_receipt WHERE provider_event_id = ?", String.class, "nul-b-" + first.key()))
                 .isEqualTo(bounced);
-        assertThat(jdbc.queryForList("SELECT reason FROM suppression WHERE lifted_at IS NULL AND address_masked = ?", String.class,
-                io.herald.logging.Masking.email(first.email()))).containsExactly("hard bounce: 550 mailbox unavailable");
+        assertThat(jdbc.queryForList("SELECT reason FROM suppression WHERE lifted_at IS NULL AND address_hash = ?", String.class,
+                Suppressions.hash("email", first.email()))).containsExactly("hard bounce: 550 mailbox unavailable");
         assertThat(delivery(second.key(), "email")).containsEntry("state", "DELIVERED");
 
         // Twilio: a NUL in ErrorCode.
@@ -310,8 +310,8 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
         assertThat(postEmailEvents(spam, DEMO_PRIVATE_KEY).statusCode()).isEqualTo(200);
         assertThat(delivery(sent.key(), "email")).containsEntry("state", "COMPLAINED")
                 .containsEntry("reason", "the customer reported the email as spam; no more email is sent to this address");
-        assertThat(jdbc.queryForList("SELECT reason FROM suppression WHERE lifted_at IS NULL AND address_masked = ?",
-                io.herald.logging.Masking.email(sent.email()))).containsExactly(Map.of("reason", "the customer reported an email as spam"));
+        assertThat(jdbc.queryForList("SELECT reason FROM suppression WHERE lifted_at IS NULL AND address_hash = ?",
+                Suppressions.hash("email", sent.email()))).containsExactly(Map.of("reason", "the customer reported an email as spam"));
     }
 
     /**
@@ -349,11 +349,11 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE provider_event_id IN (?, ?)", Integer.class,
                 "opn-" + run, "clk-" + run)).isZero();
         for (String address : java.util.List.of(email, unsubscribed, dropped)) {
-            assertThat(jdbc.queryForObject("SELECT count(*) FROM suppression WHERE channel = 'email' AND lifted_at IS NULL AND address_masked = ?",
-                    Integer.class, io.herald.logging.Masking.email(address))).as(address).isEqualTo(1);
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM suppression WHERE channel = 'email' AND lifted_at IS NULL AND address_hash = ?",
+                    Integer.class, Suppressions.hash("email", address))).as(address).isEqualTo(1);
         }
-        assertThat(jdbc.queryForObject("SELECT count(*) FROM suppression WHERE address_masked = ?", Integer.class,
-                io.herald.logging.Masking.email(grouped))).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM suppression WHERE address_hash = ?", Integer.class,
+                Suppressions.hash("email", grouped))).isZero();
         assertThat((String) delivery(notify(customer, "after-spam", "SKIPPED").key(), "email").get("reason"))
                 .contains("the customer reported an email as spam");
     }
