@@ -293,6 +293,38 @@ class GuaranteesTest extends HeraldIntegrationTest {
         assertThat(attempts(key, "sms")).extracting(a -> a.get("outcome")).containsExactly("SENT", "UNCERTAIN");
     }
 
+    /**
+     * First-success: a push a crash left SENDING is settled UNCERTAIN by the sweep, and the notification moves on to its
+     * next channel at once, as the push's sender would have (here the push call still hangs, as a dead instance's would:
+     * the mail goes out before anything comes back from it).
+     */
+    @Test
+    void afterACrashMidSendAFirstSuccessNotificationMovesOnToItsNextChannel() throws Exception {
+        String customer = "cus_crashchain" + newTicketId();
+        String token = "tok-" + customer;
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, push_tokens, preferences) VALUES (?, 'Cora Crash', ?, ?::jsonb,"
+                + " '{\"support\": [\"push\", \"email\"]}'::jsonb)", customer, customer + "@example.net", "[\"" + token + "\"]");
+        StubMapping hanging = infra.providers().stubFor(WireMock.post(urlPathMatching(PUSH_PATH)).withRequestBody(containing(token))
+                .atPriority(1).willReturn(aResponse().withStatus(200).withFixedDelay(30_000).withBody("{\"name\": \"late\"}")));
+        try {
+            String ticket = newTicketId();
+            postSignedSupport(Samples.supportEvent("ticket.comment_added.json", ticket).replace("cus_RkT4aB7cD9eF1g", customer));
+            String key = "support:agent_replied:" + ticket + ":41000000000555";
+            await().atMost(Duration.ofSeconds(30)).until(() -> "SENDING".equals(delivery(key, "push").get("state")));
+            // What a kill -9 mid-call leaves: the row SENDING long ago, and no sender to move on from it.
+            jdbc.update("UPDATE delivery SET updated_at = now() - interval '10 minutes' WHERE channel = 'push'"
+                    + " AND notification_id = (SELECT id FROM notification WHERE idempotency_key = ?)", key);
+
+            staleSendings.sweep();
+
+            awaitStates(key, Map.of("push", "UNCERTAIN", "email", "SENT"));
+            assertThat(attempts(key, "push")).extracting(a -> a.get("outcome")).as("the hanging call has not ended yet").containsExactly("UNCERTAIN");
+            assertThat(mailsFor(key)).hasSize(1);
+        } finally {
+            infra.providers().removeStub(hanging);
+        }
+    }
+
     @Test
     void aNotificationThatCannotBeDispatchedBecomesADeadLetterInTheTableAndOnTheTopic() throws Exception {
         String garbage = "{\"idempotencyKey\": \"broken-" + UUID.randomUUID() + "\", \"type\": 42";

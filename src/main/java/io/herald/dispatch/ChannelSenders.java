@@ -279,19 +279,26 @@ public class ChannelSenders {
         if (notification == null || deliveryId == null || channel == null || !catalog.knows(notification.type())) {
             return;
         }
-        NotificationCatalog.Entry entry = catalog.entry(notification.type());
-        if (!entry.firstSuccess()) {
+        if (!catalog.entry(notification.type()).firstSuccess()) {
             return;
         }
-        String state = ledger.state(deliveryId);
-        if (!CHAIN_MOVES_ON.contains(state)) {
-            return;   // still in progress (a resend's delivery), or PARKED (first-success never parks a delivery)
+        moveOn(exchange.getProperty(DispatchPlanner.NOTIFICATION_ID, Long.class), notification.type(), notification.customerId(), channel,
+                ledger.state(deliveryId));
+    }
+
+    /**
+     * With strategy first-success, a channel that ended in {@code state} queues the next channel in catalog order (the
+     * ledger keeps one row per channel, so queueing it twice changes nothing). Also called for a delivery a crash left
+     * SENDING once it is settled UNCERTAIN (StaleSendings): no sender is there to move on from it.
+     */
+    public void moveOn(long notificationId, String type, String customerId, String channel, String state) {
+        if (type == null || !catalog.knows(type) || !catalog.entry(type).firstSuccess() || !CHAIN_MOVES_ON.contains(state)) {
+            return;   // not first-success; still in progress (a resend's delivery), or PARKED (first-success never parks a delivery)
         }
-        List<String> channels = entry.channels();
+        List<String> channels = catalog.entry(type).channels();
         int next = channels.indexOf(channel) + 1;
         if (next > 0 && next < channels.size()) {
-            long notificationId = exchange.getProperty(DispatchPlanner.NOTIFICATION_ID, Long.class);
-            ledger.queue(List.of(new DeliveryLedger.Queued(notificationId, channels.get(next), notification.customerId())));
+            ledger.queue(List.of(new DeliveryLedger.Queued(notificationId, channels.get(next), customerId)));
             wake(List.of(channels.get(next)));
         }
     }

@@ -20,7 +20,8 @@ import org.springframework.stereotype.Component;
  * settled the same way, on their own rows. The claim of the cut-off attempt is withdrawn, so an
  * answer still arriving for it changes nothing (DeliveryLedger.settleStale). A resend recorded (or approved) and never
  * started, because Herald stopped before claiming it, is PARKED and due at once (DeliveryLedger.driveStrandedResends):
- * nothing was sent for it, so it is sent, as that resend, with its own key.
+ * nothing was sent for it, so it is sent, as that resend, with its own key. With strategy first-success, a channel settled
+ * UNCERTAIN moves the notification on to its next channel, as its sender would have.
  */
 @Component
 public class StaleSendings {
@@ -31,8 +32,11 @@ public class StaleSendings {
     private final Duration timeout;
     private final HeraldMetrics metrics;
     private final CutOffCalls cutOffCalls;
+    private final ChannelSenders senders;
 
-    public StaleSendings(DeliveryLedger ledger, DeliverySettings delivery, HeraldMetrics metrics, CutOffCalls cutOffCalls) {
+    public StaleSendings(DeliveryLedger ledger, DeliverySettings delivery, HeraldMetrics metrics, CutOffCalls cutOffCalls,
+                         ChannelSenders senders) {
+        this.senders = senders;
         this.metrics = metrics;
         this.cutOffCalls = cutOffCalls;
         this.ledger = ledger;
@@ -43,6 +47,11 @@ public class StaleSendings {
         for (Map<String, Object> row : ledger.settleStale(timeout, cutOffCalls.resentChannels())) {
             metrics.delivery((String) row.get("channel"), (String) row.get("state"));
             log.warn("Delivery {} was left SENDING: now {}", row.get("id"), row.get("state"));
+            if (row.get("notification_id") != null) {
+                // First-success: an UNCERTAIN channel does not count as sent, so the next one is tried (its sender is gone).
+                senders.moveOn(((Number) row.get("notification_id")).longValue(), (String) row.get("type"), (String) row.get("customer_id"),
+                        (String) row.get("channel"), (String) row.get("state"));
+            }
         }
         for (Map<String, Object> row : ledger.driveStrandedResends(timeout)) {
             log.warn("Resend {} of delivery {} was recorded but never started (Herald stopped before sending it): parked, due now",

@@ -540,7 +540,8 @@ public class DeliveryLedger {
                 FROM (SELECT string_to_array(?, ',') AS channels) resent
                 WHERE id IN (SELECT id FROM delivery WHERE state = 'SENDING' AND updated_at < now() - make_interval(secs => ?)
                              FOR UPDATE SKIP LOCKED)
-                RETURNING id, channel, state, reason""", channels, timeout.toSeconds()));
+                RETURNING id, channel, state, reason, notification_id, customer_id,
+                          (SELECT n.type FROM notification n WHERE n.id = delivery.notification_id) AS type""", channels, timeout.toSeconds()));
         settled.addAll(jdbc.queryForList("""
                 UPDATE delivery_resend r SET
                   outcome = CASE WHEN d.channel = ANY(resent.channels) THEN 'PARKED' ELSE 'UNCERTAIN' END,
