@@ -193,6 +193,33 @@ class OpsDigestTest {
         assertThat(opsPosts(cutOff.key())).hasSize(1);
     }
 
+    /**
+     * A digest this instance claimed but had not posted yet (its posts wait behind the webhook's rate limit) whose lease ran
+     * out, and which another instance then took: this instance does not post it as well, right before its post.
+     */
+    @Test
+    void aDigestTakenOverAfterItsLeaseRanOutIsNotPostedByTheFirstClaimerToo() throws Exception {
+        camel.getRouteController().stopRoute("ops-digest");
+        List<String> keys;
+        try {
+            keys = postPaymentFailures(2);
+            await().atMost(Duration.ofSeconds(60)).until(() -> states(keys, "ops_webhook", "DIGEST_WAITING") == 2);
+            DeliveryLedger.Digest mine = ledger.claimDigests(1000, Duration.ofSeconds(1), tx).get(0);
+            await().atMost(Duration.ofSeconds(10)).until(() -> jdbc.queryForObject(
+                    "SELECT next_attempt_at < now() FROM ops_digest WHERE id = ?", Boolean.class, mine.id()));
+            DeliveryLedger.Digest theirs = ledger.claimDigests(1000, Duration.ofSeconds(60), tx).stream()
+                    .filter(d -> d.id() == mine.id()).findFirst().orElseThrow();
+
+            assertThat(ledger.renewDigestLease(mine, Duration.ofSeconds(60))).as("the first claimer, right before its post").isNull();
+            assertThat(ledger.renewDigestLease(theirs, Duration.ofSeconds(60))).as("the instance that holds it now").isNotNull();
+        } finally {
+            jdbc.update("UPDATE ops_digest SET next_attempt_at = now() WHERE posted_at IS NULL");
+            camel.getRouteController().startRoute("ops-digest");
+        }
+        // Herald's own route posts it once, when its lease is its own.
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> states(keys, "ops_webhook", "SENT") == 2);
+    }
+
     private List<String> postPaymentFailures(int count) throws Exception {
         List<String> keys = new ArrayList<>();
         for (int i = 0; i < count; i++) {

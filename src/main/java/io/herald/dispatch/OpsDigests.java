@@ -100,6 +100,21 @@ public class OpsDigests {
         exchange.getMessage().setBody(OpsPost.body(json, text.toString()));
     }
 
+    /**
+     * Whether this instance still holds the digest, right before its post (renewing the lease for it): one taken over by
+     * another instance after its lease ran out, while this one's posts waited behind the rate limit, is not posted twice.
+     */
+    public boolean stillOurs(Exchange exchange) {
+        Digest digest = exchange.getProperty(DIGEST, Digest.class);
+        Digest renewed = ledger.renewDigestLease(digest, lease);
+        if (renewed == null) {
+            log.info("Ops digest {} was taken over by another instance while this one waited to post it: not posted again", digest.id());
+            return false;
+        }
+        exchange.setProperty(DIGEST, renewed);
+        return true;
+    }
+
     /** Posted: every delivery of the digest is SENT with the digest's key as its provider id. */
     public void posted(Exchange exchange) {
         Digest digest = exchange.getProperty(DIGEST, Digest.class);

@@ -623,7 +623,7 @@ public class DeliveryLedger {
      * it is posted: a failed post waits for a later interval, and a post cut off by a crash is made again
      * with the same key and the same deliveries.
      */
-    public record Digest(long id, String type, int attempts, long createdAtMillis) {
+    public record Digest(long id, String type, int attempts, long createdAtMillis, Timestamp leasedUntil) {
         /**
          * digest-&lt;id&gt;-&lt;created, epoch ms&gt;: the same for every post of the digest, and not the same as another
          * Herald deployment's digest of the same id (staging and production posting to one webhook, each with its
@@ -632,6 +632,21 @@ public class DeliveryLedger {
         public String key() {
             return "digest-" + id + "-" + createdAtMillis;
         }
+    }
+
+    /**
+     * Right before its post: whether the digest is still this instance's (its lease is the one the claim set: another
+     * instance takes a digest only once that lease ran out, and sets its own), renewing the lease for the post. The posts of
+     * one claim go out one after the other behind the webhook's rate limit, so a digest late in the line may have been
+     * taken over; it is then not posted a second time.
+     */
+    public Digest renewDigestLease(Digest digest, Duration lease) {
+        List<Timestamp> renewed = jdbc.queryForList("""
+                UPDATE ops_digest SET next_attempt_at = now() + make_interval(secs => ?)
+                WHERE id = ? AND posted_at IS NULL AND next_attempt_at = ? RETURNING next_attempt_at""", Timestamp.class,
+                lease.toMillis() / 1000.0, digest.id(), digest.leasedUntil());
+        return renewed.isEmpty() ? null
+                : new Digest(digest.id(), digest.type(), digest.attempts(), digest.createdAtMillis(), renewed.get(0));
     }
 
     /** One waiting line of a digest: its notification and the (masked) ops text rendered at dispatch. */
@@ -669,8 +684,8 @@ public class DeliveryLedger {
                 UPDATE ops_digest SET next_attempt_at = now() + make_interval(secs => ?)
                 WHERE id IN (SELECT id FROM ops_digest WHERE posted_at IS NULL AND next_attempt_at <= now()
                              ORDER BY id FOR UPDATE SKIP LOCKED)
-                RETURNING id, type, attempts, created_at""", (row, n) -> new Digest(row.getLong("id"), row.getString("type"), row.getInt("attempts"),
-                        row.getTimestamp("created_at").getTime()),
+                RETURNING id, type, attempts, created_at, next_attempt_at""", (row, n) -> new Digest(row.getLong("id"), row.getString("type"),
+                        row.getInt("attempts"), row.getTimestamp("created_at").getTime(), row.getTimestamp("next_attempt_at")),
                 lease.toMillis() / 1000.0));
         List<String> types = jdbc.queryForList("""
                 SELECT DISTINCT n.type FROM delivery d JOIN notification n ON n.id = d.notification_id
@@ -678,7 +693,7 @@ public class DeliveryLedger {
         for (String type : types) {
             Digest digest = tx.execute(status -> {
                 Map<String, Object> created = jdbc.queryForMap("INSERT INTO ops_digest (type, next_attempt_at) VALUES (?, now() + make_interval(secs => ?))"
-                        + " RETURNING id, created_at", type, lease.toMillis() / 1000.0);
+                        + " RETURNING id, created_at, next_attempt_at", type, lease.toMillis() / 1000.0);
                 long id = ((Number) created.get("id")).longValue();
                 long createdAtMillis = ((java.sql.Timestamp) created.get("created_at")).getTime();
                 int items = jdbc.update("""
@@ -690,7 +705,7 @@ public class DeliveryLedger {
                     status.setRollbackOnly();   // another instance took them all
                     return null;
                 }
-                return new Digest(id, type, 0, createdAtMillis);
+                return new Digest(id, type, 0, createdAtMillis, (Timestamp) created.get("next_attempt_at"));
             });
             if (digest != null) {
                 digests.add(digest);
