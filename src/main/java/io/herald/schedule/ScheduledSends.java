@@ -134,6 +134,7 @@ public class ScheduledSends {
      */
     public boolean fire(long notificationId) {
         Instant now = clock.instant();
+        Instant[] movedTo = new Instant[1];
         List<String> channels = transaction.execute(status -> {
             Map<String, Object> row = jdbc.queryForList("SELECT state, fire_at, reason FROM scheduled_send WHERE notification_id = ? FOR UPDATE",
                     notificationId).stream().findFirst().orElse(null);
@@ -142,7 +143,11 @@ public class ScheduledSends {
             }
             Instant fireAt = ((Timestamp) row.get("fire_at")).toInstant();
             if (fireAt.isAfter(now.plusSeconds(1))) {
-                scheduler.scheduleIfNotExists(timer(notificationId), fireAt);   // moved meanwhile: wait for the new time
+                // Moved meanwhile: wait for the new time. A timer cannot be set while this one runs (a move that came while it
+                // was being picked); then this firing ends in FireLater, and the timer is set again for the new time.
+                if (!scheduler.scheduleIfNotExists(timer(notificationId), fireAt)) {
+                    movedTo[0] = fireAt;
+                }
                 return List.<String>of();
             }
             jdbc.update("UPDATE scheduled_send SET state = 'FIRED', decided_by = ?, decided_at = ? WHERE notification_id = ? AND state = 'SCHEDULED'",
@@ -150,6 +155,9 @@ public class ScheduledSends {
             return ledger.releaseHeld(notificationId, "SCHEDULED", "FIRED", "its scheduled time " + fireAt + " came (" + row.get("reason")
                     + "): queued for sending");
         });
+        if (movedTo[0] != null) {
+            throw new FireLater(notificationId, movedTo[0]);
+        }
         senders.wake(channels);
         return !channels.isEmpty();
     }

@@ -2,6 +2,7 @@ package io.herald.schedule;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 
 import javax.sql.DataSource;
@@ -55,9 +56,17 @@ public class SchedulerSetup {
         return Tasks.oneTime(TASK, Void.class)
                 // The database or the route failed: fired again after 10 s, doubling up to 5 min (an outage of the database
                 // is waited out; a firing that already happened is a no-op).
-                .onFailure((FailureHandler<Void>) (complete, operations) -> operations.reschedule(complete,
-                        complete.getTimeDone().plus(retryAfter(complete.getExecution().consecutiveFailures))))
-                .execute((instance, context) -> producer.requestBody("direct:fire-scheduled-send", Long.parseLong(instance.getId())));
+                .onFailure((FailureHandler<Void>) (complete, operations) -> {
+                    // A send moved while its timer fired (FireLater): the same timer, for the new time.
+                    Instant later = FireLater.in(complete.getCause().orElse(null));
+                    operations.reschedule(complete, later != null ? later
+                            : complete.getTimeDone().plus(retryAfter(complete.getExecution().consecutiveFailures)));
+                })
+                .execute((instance, context) -> {
+                    if (producer.requestBody("direct:fire-scheduled-send", Long.parseLong(instance.getId())) instanceof FireLater later) {
+                        throw later;   // to the failure handler above, which sets this timer for the new time
+                    }
+                });
     }
 
     static Duration retryAfter(int consecutiveFailures) {

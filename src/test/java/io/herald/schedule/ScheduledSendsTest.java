@@ -57,6 +57,25 @@ class ScheduledSendsTest extends HeraldIntegrationTest {
         assertThat(deliveryState(id)).isEqualTo("SENT");
     }
 
+    /**
+     * A send moved to a later time while its timer was firing (the timer could not be moved then, nor a new one set): the
+     * firing sees the new time and the timer is set again for it, so it is sent then. (It used to stay SCHEDULED with no
+     * timer, never sent.)
+     */
+    @Test
+    void aSendMovedWhileItsTimerFiresIsSentAtItsNewTime() throws Exception {
+        long id = admit("moved-while-firing");
+        scheduled.schedule(List.of(schedule(id, Instant.now().plusSeconds(1), "a test's scheduled time")));
+        // The move as it lands while the timer is being picked: the row has the new time, the timer still the old one.
+        Instant later = Instant.now().plusSeconds(4);
+        jdbc.update("UPDATE scheduled_send SET fire_at = ? WHERE notification_id = ?", java.sql.Timestamp.from(later), id);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> mails("moved-while-firing") == 1);
+        assertThat(sendState(id)).isEqualTo("FIRED");
+        assertThat(jdbc.queryForObject("SELECT decided_at FROM scheduled_send WHERE notification_id = ?", java.sql.Timestamp.class, id)
+                .toInstant()).isAfterOrEqualTo(later.minusSeconds(1));
+    }
+
     @Test
     void aCancelledSendIsNeverSentAndTheOperatorsWordsAreKept() throws Exception {
         long id = admit("cancelled");
