@@ -41,6 +41,8 @@ class GuaranteesTest extends HeraldIntegrationTest {
 
     @Autowired
     StaleSendings staleSendings;
+    @Autowired
+    org.apache.camel.CamelContext camel;
     private static final String SMS_PATH = "/2010-04-01/Accounts/ACdemo/Messages.json";
     private static final String PUSH_PATH = "/v1/projects/herald-local/messages:send";
 
@@ -351,6 +353,56 @@ class GuaranteesTest extends HeraldIntegrationTest {
         String unique = newTicketId();
         postSignedBilling(Samples.paymentFailed(unique));
         awaitMailFor(Samples.paymentFailedKey(unique));
+    }
+
+    /**
+     * One notification whose dispatch fails for a reason of its own (here PostgreSQL refuses its delivery rows, as it would
+     * a value too long) stops its whole batch's transaction: the batch is dispatched again one at a time, so only that one
+     * becomes a dead letter and the other customers of its batch get their mail.
+     */
+    @Test
+    void aNotificationThatFailsItsDispatchBatchIsTheOnlyDeadLetterOfIt() throws Exception {
+        String bad = "cus_badbatch" + newTicketId();
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email) VALUES (?, 'Bad Batch', ?)", bad, bad + "@example.net");
+        String trigger = "refuse_delivery_" + UUID.randomUUID().toString().substring(0, 8);
+        jdbc.execute("CREATE FUNCTION " + trigger + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                + " IF NEW.customer_id = '" + bad + "' THEN"
+                + "   RAISE EXCEPTION 'value too long for type character varying(20)' USING ERRCODE = '22001'; END IF;"
+                + " RETURN NEW; END $$");
+        jdbc.execute("CREATE TRIGGER " + trigger + " BEFORE INSERT ON delivery FOR EACH ROW EXECUTE FUNCTION " + trigger + "()");
+        List<String> good = new java.util.ArrayList<>();
+        String badKey;
+        try {
+            // Dispatch waits while the batch is made, so the five are read in one poll.
+            camel.getRouteController().stopRoute("dispatch");
+            try {
+                for (int i = 0; i < 4; i++) {
+                    String unique = newTicketId();
+                    postSignedBilling(Samples.paymentFailed(unique));
+                    good.add(Samples.paymentFailedKey(unique));
+                }
+                String unique = newTicketId();
+                postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", bad));
+                badKey = Samples.paymentFailedKey(unique);
+                List<String> all = new java.util.ArrayList<>(good);
+                all.add(badKey);
+                await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key"
+                        + " = ANY(?)", Integer.class, (Object) all.toArray(String[]::new)) == 5);
+            } finally {
+                camel.getRouteController().startRoute("dispatch");
+            }
+            String deadKey = badKey;
+            await().atMost(Duration.ofSeconds(60)).until(() -> jdbc.queryForObject("SELECT count(*) FROM dead_letter WHERE payload LIKE ?",
+                    Integer.class, "%" + deadKey + "%") == 1);
+            for (String key : good) {
+                awaitMailFor(key);
+                assertThat(jdbc.queryForObject("SELECT count(*) FROM dead_letter WHERE payload LIKE ?", Integer.class, "%" + key + "%"))
+                        .as(key).isZero();
+            }
+        } finally {
+            jdbc.execute("DROP TRIGGER " + trigger + " ON delivery");
+            jdbc.execute("DROP FUNCTION " + trigger + "()");
+        }
     }
 
     @Test

@@ -15,6 +15,7 @@ import io.herald.approval.Approvals;
 import io.herald.digest.CustomerDigests;
 import io.herald.identity.Customer;
 import io.herald.identity.CustomerDirectory;
+import io.herald.kafka.InfrastructureFaults;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.ledger.NotificationLedger;
 import io.herald.notification.CanonicalNotification;
@@ -219,13 +220,21 @@ public class DispatchPlanner {
     }
 
     /**
-     * Something unexpected stopped the whole batch (not the database or the broker: those are waited
-     * for): each of its notifications becomes a dead letter with the reason, so the consumer goes on.
+     * Something unexpected stopped the whole batch (not the database or the broker: those are waited for). Nothing of it
+     * was kept (one transaction), so its notifications are dispatched again one at a time, each in its own transaction:
+     * only one that fails again becomes a dead letter with its reason, and the others go out (one bad notification never
+     * takes the other customers' of its batch with it). An outage met meanwhile fails the batch, to be read again.
      */
-    public void deadLetterEach(Exchange batch) throws Exception {
-        Exception cause = batch.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+    public void dispatchOneByOne(Exchange batch) throws Exception {
         for (Exchange record : records(batch)) {
-            deadLetter(record.getMessage().getBody(String.class), cause);
+            try {
+                dispatch(record);
+            } catch (Exception e) {
+                if (InfrastructureFaults.isInfrastructure(e)) {
+                    throw e;
+                }
+                deadLetter(record.getMessage().getBody(String.class), e);
+            }
         }
     }
 
