@@ -44,23 +44,7 @@ public final class ScriptedHttpProvider implements AutoCloseable {
 
     /** Takes each request in full, then closes the connection without a word. */
     public synchronized void takeRequestsAndCloseWithoutAnswer() throws IOException {
-        stop();
-        socket = listen(50);
-        ServerSocket listening = socket;
-        Thread accept = new Thread(() -> {
-            while (!listening.isClosed()) {
-                try (Socket client = listening.accept()) {
-                    String key = readRequest(client.getInputStream());
-                    if (key != null) {
-                        keys.add(key);
-                    }
-                } catch (IOException e) {
-                    // closed, or a client that went away: nothing to answer anyway
-                }
-            }
-        }, "scripted-http-provider");
-        accept.setDaemon(true);
-        accept.start();
+        serve(null);
     }
 
     /**
@@ -68,6 +52,12 @@ public final class ScriptedHttpProvider implements AutoCloseable {
      * of the body: the provider accepted it, and its answer was cut off before it was read.
      */
     public synchronized void acceptRequestsThenCutTheAnswer() throws IOException {
+        serve(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+                + "{\"name\": \"projects/herald-local/mess").getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    /** Takes each request in full, writes {@code answer} (nothing when null), then closes the connection. */
+    private void serve(byte[] answer) throws IOException {
         stop();
         socket = listen(50);
         ServerSocket listening = socket;
@@ -77,12 +67,13 @@ public final class ScriptedHttpProvider implements AutoCloseable {
                     String key = readRequest(client.getInputStream());
                     if (key != null) {
                         keys.add(key);
-                        client.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
-                                + "{\"name\": \"projects/herald-local/mess").getBytes(StandardCharsets.ISO_8859_1));
-                        client.getOutputStream().flush();
+                        if (answer != null) {
+                            client.getOutputStream().write(answer);
+                            client.getOutputStream().flush();
+                        }
                     }
                 } catch (IOException e) {
-                    // a client that went away: nothing more to say
+                    // closed, or a client that went away: nothing more to say
                 }
             }
         }, "scripted-http-provider");
