@@ -394,6 +394,8 @@ class GuaranteesTest extends HeraldIntegrationTest {
             String deadKey = badKey;
             await().atMost(Duration.ofSeconds(60)).until(() -> jdbc.queryForObject("SELECT count(*) FROM dead_letter WHERE payload LIKE ?",
                     Integer.class, "%" + deadKey + "%") == 1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> jdbc.queryForObject("SELECT state FROM notification WHERE idempotency_key = ?",
+                    String.class, deadKey), "DEAD_LETTER"::equals);   // no longer in flight
             for (String key : good) {
                 awaitMailFor(key);
                 assertThat(jdbc.queryForObject("SELECT count(*) FROM dead_letter WHERE payload LIKE ?", Integer.class, "%" + key + "%"))

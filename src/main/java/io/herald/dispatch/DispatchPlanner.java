@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.approval.Approvals;
 import io.herald.digest.CustomerDigests;
@@ -285,6 +286,19 @@ public class DispatchPlanner {
         producer.send("direct:dispatch-dead-letter", letter);
         if (letter.getException() != null) {
             throw letter.getException();
+        }
+        String key = idempotencyKeyOf(raw);
+        if (key != null) {
+            notifications.deadLettered(key);   // in the ledger (it came through intake): its state says so
+        }
+    }
+
+    private String idempotencyKeyOf(String raw) {
+        try {
+            JsonNode key = raw == null ? null : json.readTree(raw).get("idempotencyKey");
+            return key != null && key.isTextual() ? key.asText() : null;
+        } catch (JsonProcessingException unreadable) {
+            return null;
         }
     }
 }

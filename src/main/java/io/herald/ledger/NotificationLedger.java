@@ -209,6 +209,16 @@ public class NotificationLedger {
     }
 
     /**
+     * Dispatch could not handle it and kept it as a dead letter (dead_letter, with the reason): DEAD_LETTER, no longer in
+     * flight and never sent (it stayed RECEIVED, kept for ever by retention as in progress, and forwarded again by intake
+     * whenever its source event came again, to fail the same way).
+     */
+    public void deadLettered(String idempotencyKey) {
+        jdbc.update("UPDATE notification SET state = 'DEAD_LETTER', updated_at = now() WHERE idempotency_key = ? AND state = 'RECEIVED'",
+                idempotencyKey);
+    }
+
+    /**
      * Herald itself made the notification wait (quiet hours): its send window counts from the end of the wait, so the
      * deadline moves to {@code deadline} if that is later. Never earlier; safe to run again.
      */
