@@ -130,11 +130,9 @@ class CutOffCallsTest {
         StubMapping hanging = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))
                 .atPriority(1).willReturn(aResponse().withStatus(201).withFixedDelay(20_000).withBody("{\"sid\": \"SMlate\"}")));
         String customer = customer("Hal Hang", phone, null);
-        String unique = String.valueOf(TICKETS.incrementAndGet());
-        String key = Samples.paymentFailedKey(unique);
-        String event = Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer);
+        String key;
         try {
-            assertThat(postSigned("/webhooks/billing", event, billingSignature(event))).isEqualTo(202);
+            key = paymentFailedTo(customer);
             // Each try is given up after the response timeout (3 s here), retried once with the same key, then parked.
             await().atMost(Duration.ofSeconds(60)).until(() -> "PARKED".equals(delivery(key, "sms").get("state")));
             List<Map<String, Object>> attempts = attempts(key, "sms");
@@ -166,11 +164,8 @@ class CutOffCallsTest {
                 .atPriority(1).inScenario(scenario).whenScenarioStateIs("answering")
                 .willReturn(aResponse().withStatus(201).withHeader("Content-Type", "application/json").withBody("{\"sid\": \"SMretried\"}")));
         String customer = customer("Rita Retry", phone, null);
-        String unique = String.valueOf(TICKETS.incrementAndGet());
-        String key = Samples.paymentFailedKey(unique);
-        String event = Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer);
         try {
-            assertThat(postSigned("/webhooks/billing", event, billingSignature(event))).isEqualTo(202);
+            String key = paymentFailedTo(customer);
             await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "sms").get("state")));
             assertThat(attempts(key, "sms")).extracting(a -> a.get("outcome")).containsExactly("RETRYING", "SENT");
             List<Long> arrivals = infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1))))
@@ -210,11 +205,9 @@ class CutOffCallsTest {
                 .atPriority(1).willReturn(aResponse().withStatus(201).withHeader("Content-Type", "application/json")
                         .withBody("{\"sid\": \"" + sid + "\\u0000\"}")));
         String customer = customer("Ida Id", phone, null);
-        String unique = String.valueOf(TICKETS.incrementAndGet());
-        String key = Samples.paymentFailedKey(unique);
-        String event = Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer);
+        String key;
         try {
-            assertThat(postSigned("/webhooks/billing", event, billingSignature(event))).isEqualTo(202);
+            key = paymentFailedTo(customer);
             await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "sms").get("state")));
         } finally {
             infra.providers().removeStub(odd);
@@ -284,6 +277,14 @@ class CutOffCallsTest {
         jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone, push_tokens) VALUES (?, ?, ?, ?, ?::jsonb)",
                 customer, name, customer + "@example.net", phone, pushToken == null ? "[]" : "[\"fcm:" + pushToken + "\"]");
         return customer;
+    }
+
+    /** A Stripe-signed payment failure for this customer, taken (202); its notification key. */
+    private String paymentFailedTo(String customer) throws Exception {
+        String unique = String.valueOf(TICKETS.incrementAndGet());
+        String event = Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer);
+        assertThat(postSigned("/webhooks/billing", event, billingSignature(event))).isEqualTo(202);
+        return Samples.paymentFailedKey(unique);
     }
 
     private int postSigned(String path, String body, String signature) throws Exception {
