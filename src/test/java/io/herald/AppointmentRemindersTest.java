@@ -111,7 +111,7 @@ class AppointmentRemindersTest {
 
         // The confirmations go out at once, in each customer's language and zone.
         assertThat(herald.awaitMailFor(berlinBooking).getSubject()).isEqualTo("Ihr Termin „Beratung“ ist gebucht: Sonntag, 28. März 2027, 10:00 MESZ");
-        assertThat(herald.awaitMailFor(newYorkBooking).getSubject()).isEqualTo("Your Onboarding call is booked for Sunday, March 28, 2027, 14:30 EDT");
+        assertThat(herald.awaitMailFor(newYorkBooking).getSubject()).isEqualTo("Your Onboarding call is booked for Sunday, March 28, 2027, 2:30 PM EDT");
 
         // Each reminder is a notification of its own, SCHEDULED at startsAt minus its offset as an instant: Berlin's 24-hour
         // reminder is at 09:00 local on Saturday (still winter time), not 10:00, because the clocks move in between.
@@ -136,12 +136,12 @@ class AppointmentRemindersTest {
         // In time order: a minute before its instant it still waits; at its instant it goes out, by mail and SMS.
         fires(berlinBooking + ":reminder:PT24H", berlin24, "Erinnerung: Beratung am Sonntag, 28. März 2027, 10:00 MESZ",
                 "Erinnerung: Beratung am Sonntag, 28. März 2027, 10:00 MESZ");
-        fires(newYorkBooking + ":reminder:PT24H", newYork24, "Reminder: your Onboarding call is on Sunday, March 28, 2027, 14:30 EDT",
-                "Reminder: Onboarding call on Sunday, March 28, 2027, 14:30 EDT");
+        fires(newYorkBooking + ":reminder:PT24H", newYork24, "Reminder: your Onboarding call is on Sunday, March 28, 2027, 2:30 PM EDT",
+                "Reminder: Onboarding call on Sunday, March 28, 2027, 2:30 PM EDT");
         fires(berlinBooking + ":reminder:PT2H", berlin2, "Erinnerung: Beratung am Sonntag, 28. März 2027, 10:00 MESZ",
                 "Erinnerung: Beratung am Sonntag, 28. März 2027, 10:00 MESZ");
-        fires(newYorkBooking + ":reminder:PT2H", newYork2, "Reminder: your Onboarding call is on Sunday, March 28, 2027, 14:30 EDT",
-                "Reminder: Onboarding call on Sunday, March 28, 2027, 14:30 EDT");
+        fires(newYorkBooking + ":reminder:PT2H", newYork2, "Reminder: your Onboarding call is on Sunday, March 28, 2027, 2:30 PM EDT",
+                "Reminder: Onboarding call on Sunday, March 28, 2027, 2:30 PM EDT");
 
         MimeMessage german = herald.mailsFor(berlinBooking + ":reminder:PT24H").get(0);
         assertThat(GreenMailUtil.getBody(german)).contains("Hallo Lukas,");

@@ -69,7 +69,7 @@ class CrmSourceTest extends HeraldIntegrationTest {
         // 14:30-05:00 for a customer in America/New_York with locale en-US, written in their time and language.
         MimeMessage appointmentMail = awaitMailFor("crm:appointment.scheduled:APT-" + unique + ":2030-11-26T14:30:00-05:00");
         assertThat(appointmentMail.getAllRecipients()).extracting(Object::toString).containsExactly("amara.okafor@example.com");
-        assertThat(appointmentMail.getSubject()).isEqualTo("Your Onboarding call is booked for Tuesday, November 26, 2030, 14:30 EST");
+        assertThat(appointmentMail.getSubject()).isEqualTo("Your Onboarding call is booked for Tuesday, November 26, 2030, 2:30 PM EST");
         assertThat(GreenMailUtil.getBody(appointmentMail)).contains("(45 minutes) with Sam Okafor", "https://meet.example.com/apt-55812");
 
         await().atMost(Duration.ofSeconds(10)).until(() -> processed(order) && processed(appointment));

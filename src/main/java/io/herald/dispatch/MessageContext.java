@@ -7,7 +7,9 @@ import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
+import java.time.chrono.IsoChronology;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
 import java.time.format.FormatStyle;
 import java.util.ArrayList;
@@ -33,7 +35,9 @@ import io.herald.notification.CanonicalNotification;
  * day alone in that zone ("Montag, 24. November 2025");</li>
  * <li>a date ("2026-11-25") comes as {@code <field>Local} ("Wednesday, 25 November 2026");</li>
  * <li>an amount in the mappings' form ("1250.00 EUR", herald.libsonnet money) comes as {@code <field>Local},
- * written the customer's way ("1.250,00 €", "€1,250.00").</li>
+ * written the customer's way ("1.250,00 €", "€1,250.00");</li>
+ * <li>a number of minutes in a field named {@code …Minutes} comes as {@code <field>Local}: "1 minute", "45 minutes",
+ * "45 Minuten" (languages without words here: "45 min").</li>
  * </ul>
  * They are written in the customer's time zone and in the locale the message is written in (the customer's own when
  * the template is in the customer's language). A customer whose zone is UTC (the directory's value when the source
@@ -60,8 +64,7 @@ final class MessageContext {
                 context.put(k, v);
             }
         });
-        ZoneId zone = zoneOf(customer);
-        context.putAll(localised(notification.data(), zone, locale));
+        context.putAll(localised(notification.data(), new Writing(zoneOf(customer), locale, clockOf(customer, locale))));
         Map<String, Object> who = new HashMap<>();
         who.put("id", customer.customerId());
         if (customer.displayName() != null) {
@@ -73,19 +76,27 @@ final class MessageContext {
         return context;
     }
 
+    /** How one message writes: the customer's zone (null: at the offset a time came with), its locale, the clock's pattern. */
+    private record Writing(ZoneId zone, Locale locale, DateTimeFormatter clock) {
+    }
+
     /** The fields without nulls, each time, date and amount joined by its written forms; objects in lists likewise. */
-    static Map<String, Object> localised(Map<String, ?> fields, ZoneId zone, Locale locale) {
+    private static Map<String, Object> localised(Map<String, ?> fields, Writing writing) {
+        ZoneId zone = writing.zone();
+        Locale locale = writing.locale();
         Map<String, Object> out = new LinkedHashMap<>();
         fields.forEach((k, v) -> {
             if (v == null) {
                 return;
             }
-            out.put(k, nested(v, zone, locale));
-            if (v instanceof String text) {
+            out.put(k, nested(v, writing));
+            if (k.endsWith("Minutes") && (v instanceof Number || v instanceof String)) {
+                minutes(v, locale).ifPresent(written -> out.put(k + "Local", written));
+            } else if (v instanceof String text) {
                 Optional<OffsetDateTime> time = time(text);
                 if (time.isPresent()) {
                     ZonedDateTime at = zone != null ? time.get().atZoneSameInstant(zone) : asGiven(time.get());
-                    out.put(k + "Local", dateTime(at, locale));
+                    out.put(k + "Local", date(at.toLocalDate(), locale) + ", " + writing.clock().format(at));
                     out.put(k + "LocalDate", date(at.toLocalDate(), locale));
                 } else {
                     day(text).map(d -> date(d, locale)).or(() -> money(text, locale))
@@ -97,13 +108,13 @@ final class MessageContext {
     }
 
     @SuppressWarnings("unchecked")
-    private static Object nested(Object value, ZoneId zone, Locale locale) {
+    private static Object nested(Object value, Writing writing) {
         if (value instanceof Map<?, ?> map) {
-            return localised((Map<String, ?>) map, zone, locale);
+            return localised((Map<String, ?>) map, writing);
         }
         if (value instanceof List<?> list) {
             List<Object> out = new ArrayList<>(list.size());
-            list.forEach(item -> out.add(item == null ? null : nested(item, zone, locale)));
+            list.forEach(item -> out.add(item == null ? null : nested(item, writing)));
             return out;
         }
         return value;
@@ -146,12 +157,37 @@ final class MessageContext {
         }
     }
 
-    private static String dateTime(ZonedDateTime at, Locale locale) {
-        return date(at.toLocalDate(), locale) + ", " + DateTimeFormatter.ofPattern("HH:mm zzz", locale).format(at);
+    /**
+     * The time and zone on the clock the customer's own locale keeps ("14:30 MEZ"; "2:30 PM EST" for en-US, a 12-hour
+     * clock), the zone named in the message's locale; a German customer reading an English fallback keeps the 24-hour
+     * clock ("00:30 CET"). A customer locale Java cannot read: the message's.
+     */
+    private static DateTimeFormatter clockOf(Customer customer, Locale writing) {
+        Locale own = customer.locale() == null ? writing : Locale.forLanguageTag(customer.locale().strip().replace('_', '-'));
+        Locale clock = own.getLanguage().isEmpty() ? writing : own;
+        String pattern = DateTimeFormatterBuilder.getLocalizedDateTimePattern(null, FormatStyle.SHORT, IsoChronology.INSTANCE, clock);
+        return DateTimeFormatter.ofPattern(pattern + " zzz", writing);
     }
 
     private static String date(LocalDate day, Locale locale) {
         return DateTimeFormatter.ofLocalizedDate(FormatStyle.FULL).withLocale(locale).format(day);
+    }
+
+    /** "1 minute", "45 minutes", "22,5 Minuten" in the locale's language; empty when it is not a number. */
+    static Optional<String> minutes(Object value, Locale locale) {
+        BigDecimal count;
+        try {
+            count = new BigDecimal(value.toString().strip());
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+        String written = NumberFormat.getNumberInstance(locale).format(count);
+        boolean one = count.compareTo(BigDecimal.ONE) == 0;
+        return Optional.of(switch (locale.getLanguage()) {
+            case "en" -> written + (one ? " minute" : " minutes");
+            case "de" -> written + (one ? " Minute" : " Minuten");
+            default -> written + " min";
+        });
     }
 
     /** "1250.00 EUR" written for the locale: "1.250,00 €" (de-DE), "€1,250.00" (en-GB); empty when it is not an amount. */

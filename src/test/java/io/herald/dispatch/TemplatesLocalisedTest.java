@@ -186,6 +186,46 @@ class TemplatesLocalisedTest {
         assertThat(templates.writingLocale(type, "email", "en-US").toLanguageTag()).isEqualTo("en-US");
     }
 
+    /** A time is read on the customer's own clock: 12-hour in the US, 24-hour for a German reading an English fallback. */
+    @Test
+    void aTimeIsWrittenOnTheClockTheCustomerKeeps() {
+        CanonicalNotification booked = notification("crm.appointment_scheduled", Map.of("startsAt", "2026-11-24T14:30:00-05:00",
+                "renewsAt", "2025-11-26T23:30:00Z"));
+        Customer american = customer("en-US", "America/New_York", "Ann Lee");
+        assertThat(MessageContext.of(booked, american, templates.writingLocale("crm.appointment_scheduled", "email", "en-US")))
+                .containsEntry("startsAtLocal", "Tuesday, November 24, 2026, 2:30 PM EST")
+                .containsEntry("renewsAtLocal", "Wednesday, November 26, 2025, 6:30 PM EST");
+        assertThat(MessageContext.of(booked, JENNY, Locale.UK)).containsEntry("renewsAtLocal", "Wednesday, 26 November 2025, 23:30 GMT");
+        Locale fallback = templates.writingLocale("support.agent_replied", "email", "de-DE");
+        assertThat(MessageContext.of(booked, LUKAS, fallback)).containsEntry("renewsAtLocal", "Thursday, 27 November 2025, 00:30 CET");
+        // A locale the directory holds that names no language: the message's own clock.
+        assertThat(MessageContext.of(booked, customer("??", "Europe/London", "X"), Locale.UK))
+                .containsEntry("renewsAtLocal", "Wednesday, 26 November 2025, 23:30 GMT");
+    }
+
+    /** Minutes are counted in words: "1 minute", never "1 minutes"; German "Minuten"; a length that is no number is left out. */
+    @Test
+    void minutesAreCountedInWords() {
+        String type = "crm.appointment_scheduled";
+        Map<String, Object> data = new java.util.HashMap<>(Map.of("startsAt", "2026-11-24T14:30:00Z", "service", "Onboarding call",
+                "durationMinutes", 1));
+        assertThat(templates.render(type, "email", "text", "en-GB", MessageContext.of(notification(type, data), JENNY, Locale.UK)))
+                .contains("(1 minute)").doesNotContain("minutes");
+        data.put("durationMinutes", 45);
+        assertThat(templates.render(type, "email", "text", "en-GB", MessageContext.of(notification(type, data), JENNY, Locale.UK)))
+                .contains("(45 minutes)");
+        assertThat(templates.render(type, "email", "text", "de-DE", MessageContext.of(notification(type, data), LUKAS, Locale.GERMANY)))
+                .contains("(45 Minuten)");
+        data.put("durationMinutes", 22.5);
+        assertThat(templates.render(type, "email", "text", "de-DE", MessageContext.of(notification(type, data), LUKAS, Locale.GERMANY)))
+                .contains("(22,5 Minuten)");
+        data.put("durationMinutes", "about an hour");
+        assertThat(templates.render(type, "email", "text", "en-GB", MessageContext.of(notification(type, data), JENNY, Locale.UK)))
+                .doesNotContain("minute").doesNotContain("()").doesNotContain("about an hour");
+        assertThat(MessageContext.of(notification(type, Map.of("durationMinutes", 90)), JENNY, Locale.FRANCE))
+                .containsEntry("durationMinutesLocal", "90 min");
+    }
+
     /** A German customer reads Zendesk's statuses in German ("Gelöst"), not as Zendesk's English codes. */
     @Test
     void aTicketsStatusIsWrittenInTheCustomersLanguage() throws IOException {
