@@ -1,16 +1,22 @@
 package io.herald;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.net.URLDecoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import com.icegreen.greenmail.util.GreenMailUtil;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
@@ -74,6 +80,30 @@ class SupportWebhookTest extends HeraldIntegrationTest {
                 throw new IllegalStateException(e);
             }
         })).as("one message, to one recipient").hasSize(1);
+    }
+
+    /** A 3,000-character ticket subject: the SMS is cut to Twilio's 1,600 characters in the subject, its own words kept whole. */
+    @Test
+    void aTicketSubjectTooLongForAnSmsIsShortenedAndTheSmsStillGoesOut() throws Exception {
+        String customer = "cus_longsms" + newTicketId();
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone, preferences) VALUES (?, 'Long Subject', ?, '+447700900555',"
+                + " '{\"support\": [\"sms\"]}'::jsonb)", customer, customer + "@example.net");
+        String ticket = newTicketId();
+        String subject = "Printer error E-42 " + "after the update the tray jams again ".repeat(80);
+        String reply = Samples.supportEvent("ticket.comment_added.json", ticket).replace("cus_RkT4aB7cD9eF1g", customer)
+                .replace("\"Printer error E-42 after update\"", "\"" + subject.strip() + "\"");
+        assertThat(postSignedSupport(reply).statusCode()).isEqualTo(202);
+
+        String key = "support:agent_replied:" + ticket + ":41000000000555";
+        await().atMost(Duration.ofSeconds(45)).untilAsserted(() -> assertThat(delivery(key, "sms")).containsEntry("state", "SENT"));
+        List<LoggedRequest> sent = infra.providers().findAll(postRequestedFor(urlPathMatching("/2010-04-01/Accounts/[^/]+/Messages.json"))
+                .withHeader("Idempotency-Key", equalTo(key + ":sms")));
+        assertThat(sent).hasSize(1);
+        String body = URLDecoder.decode(sent.get(0).getBodyAsString().replaceAll(".*(?:^|&)Body=([^&]*).*", "$1"), StandardCharsets.UTF_8);
+        assertThat(body.length()).isLessThanOrEqualTo(1600);
+        assertThat(body).contains("replied to your request #" + ticket + " \"Printer error E-42 after the update")
+                .endsWith("…\". Open the ticket to read it.");
+        assertThat(delivery(key, "sms")).containsEntry("reason", null);
     }
 
     @Test

@@ -23,6 +23,8 @@ import org.springframework.validation.annotation.Validated;
  * @param maxRetries            in-process retries of push after the first attempt, 0 or 1 (default: herald.delivery.max-retries)
  * @param retryDelayMs          the push retry's delay (default: herald.delivery.retry-delay-ms)
  * @param maxRetryDelayMs       the longest a push waits in-process for its retry (default: herald.delivery.max-retry-delay-ms)
+ * @param maxLength             the longest title and body together, in characters (FCM and APNs take at most 4 KB per
+ *                              message, token and data included); a longer push is sent with the data's longest texts shortened
  */
 @Validated
 @ConfigurationProperties("herald.push")
@@ -36,5 +38,6 @@ public record PushSettings(@NotNull @DefaultValue("") String url,
                            Boolean resendCutOffCalls,
                            @Min(0) @Max(value = 1, message = DeliverySettings.ONE_RETRY) Integer maxRetries,
                            @Positive Long retryDelayMs,
-                           @Positive Long maxRetryDelayMs) {
+                           @Positive Long maxRetryDelayMs,
+                           @Min(20) @Max(4_000) @DefaultValue("1000") int maxLength) {
 }

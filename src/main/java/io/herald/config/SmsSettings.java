@@ -28,6 +28,8 @@ import org.springframework.validation.annotation.Validated;
  * @param maxRetryDelayMs       the longest an SMS waits in-process for its retry (default: herald.delivery.max-retry-delay-ms)
  * @param webhookBaseUrl        Herald's public base URL as the SMS provider calls it (status callbacks and inbound SMS are signed
  *                              over the full URL); blank: the URL of the request as Herald received it
+ * @param maxLength             the longest SMS text the provider takes, in characters (Twilio: 1600); a longer message is
+ *                              sent with the data's longest texts shortened (io.herald.dispatch.MessageParts)
  */
 @Validated
 @ConfigurationProperties("herald.sms")
@@ -44,5 +46,6 @@ public record SmsSettings(@NotNull @DefaultValue("") String url,
                           @Min(0) @Max(value = 1, message = DeliverySettings.ONE_RETRY) Integer maxRetries,
                           @Positive Long retryDelayMs,
                           @Positive Long maxRetryDelayMs,
-                          @NotNull @DefaultValue("") String webhookBaseUrl) {
+                          @NotNull @DefaultValue("") String webhookBaseUrl,
+                          @Min(70) @Max(100_000) @DefaultValue("1600") int maxLength) {
 }

@@ -39,7 +39,6 @@ public class ChannelDelivery {
     public static final String SKIP = "heraldSkip";
     public static final String RECIPIENT = "heraldRecipient";
     /** Parts shown as one line (an email's Subject header, a push title). */
-    private static final java.util.Set<String> ONE_LINE_PARTS = java.util.Set.of("subject", "title");
     public static final String PARTS = "heraldParts";
     public static final String TYPE = "heraldType";
     /** Set by an operator resend (its delivery_resend id): bypasses dedup on purpose, with its own provider key. */
@@ -62,7 +61,7 @@ public class ChannelDelivery {
     private final DeliveryLedger ledger;
     private final CustomerDirectory directory;
     private final NotificationCatalog catalog;
-    private final TemplateRenderer templates;
+    private final MessageParts messageParts;
     private final ObjectMapper json;
     private final HeraldMetrics metrics;
     private final SendWindows sendWindows;
@@ -71,14 +70,14 @@ public class ChannelDelivery {
     private final OutcomeWrites outcomes;
 
     public ChannelDelivery(DeliveryLedger ledger, CustomerDirectory directory, NotificationCatalog catalog,
-                           TemplateRenderer templates, ObjectMapper json, HeraldMetrics metrics, SendWindows sendWindows,
+                           MessageParts messageParts, ObjectMapper json, HeraldMetrics metrics, SendWindows sendWindows,
                            Suppressions suppressions, LateMessages lateMessages, OutcomeWrites outcomes) {
         this.outcomes = outcomes;
         this.lateMessages = lateMessages;
         this.ledger = ledger;
         this.directory = directory;
         this.catalog = catalog;
-        this.templates = templates;
+        this.messageParts = messageParts;
         this.json = json;
         this.metrics = metrics;
         this.sendWindows = sendWindows;
@@ -123,19 +122,7 @@ public class ChannelDelivery {
             throw new UnusableAddress("customer " + customer.customerId() + "'s " + address.unusable()
                     + "; correct the contact in the CRM (its contact change updates Herald's directory), then retry this delivery");
         }
-        Map<String, Object> context = MessageContext.of(notification, customer,
-                templates.writingLocale(entry.templates(), channel, customer.locale()));
-        Map<String, String> parts = new LinkedHashMap<>();
-        for (String part : PARTS_BY_CHANNEL.get(channel)) {
-            parts.put(part, templates.render(entry.templates(), channel, part, customer.locale(), context));
-        }
-        // A subject or a title is one line: a line break from the data (a ticket subject with CR LF) becomes a space.
-        parts.replaceAll((part, text) -> ONE_LINE_PARTS.contains(part) ? text.replaceAll("\\s*\\R\\s*", " ") : text);
-        if ("email".equals(channel)) {
-            String writtenIn = templates.localeFor(entry.templates(), channel, customer.locale());
-            parts.put("html", templates.renderOptional(entry.templates(), channel, "html", customer.locale(), context)
-                    .orElseGet(() -> HtmlFromText.of(parts.get("text"), writtenIn)));
-        }
+        Map<String, String> parts = messageParts.render(notification, entry.templates(), channel, customer);
         String headline = parts.getOrDefault("subject", parts.get("title"));
         String text = parts.getOrDefault("text", parts.get("body"));
         // A resend is its own attempt on its own row: the delivery's record (what was sent, SENT) stays as it is.

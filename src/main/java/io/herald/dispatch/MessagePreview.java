@@ -22,10 +22,10 @@ public class MessagePreview {
     public record Channel(String channel, String recipient, String recipientMasked, String headline, String text, String problem) {
     }
 
-    private final TemplateRenderer templates;
+    private final MessageParts messageParts;
 
-    public MessagePreview(TemplateRenderer templates) {
-        this.templates = templates;
+    public MessagePreview(MessageParts messageParts) {
+        this.messageParts = messageParts;
     }
 
     public List<Channel> of(CanonicalNotification notification, NotificationCatalog.Entry entry, List<String> channels, Customer customer) {
@@ -43,17 +43,13 @@ public class MessagePreview {
             }
             String problem = Recipients.allowed(channel, entry.category(), customer) ? null
                     : "customer opted out of " + channel + " for " + entry.category() + ": it would be skipped";
-            Map<String, Object> context = MessageContext.of(notification, customer,
-                    templates.writingLocale(entry.templates(), channel, customer.locale()));
             try {
-                List<String> parts = ChannelDelivery.PARTS_BY_CHANNEL.get(channel);
-                String first = templates.render(entry.templates(), channel, parts.get(0), customer.locale(), context);
-                String second = parts.size() > 1 ? templates.render(entry.templates(), channel, parts.get(1), customer.locale(), context) : null;
-                previews.add(new Channel(channel, address.value(), address.masked(), second == null ? null : first,
-                        second == null ? first : second, problem));
-            } catch (TemplateMissing e) {
+                Map<String, String> parts = messageParts.render(notification, entry.templates(), channel, customer);
+                previews.add(new Channel(channel, address.value(), address.masked(), parts.getOrDefault("subject", parts.get("title")),
+                        parts.getOrDefault("text", parts.get("body")), problem));
+            } catch (TemplateMissing | MessageTooLong e) {
                 previews.add(new Channel(channel, address.value(), address.masked(), null, null,
-                        "its template does not render (" + e.getMessage() + "): it would fail; fix the template before approving"));
+                        "its message cannot be written (" + e.getMessage() + "): it would fail; fix the template before approving"));
             }
         }
         return previews;

@@ -1,0 +1,120 @@
+package io.herald.dispatch;
+
+import java.text.NumberFormat;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import io.herald.config.PushSettings;
+import io.herald.config.SmsSettings;
+import io.herald.identity.Customer;
+import io.herald.notification.CanonicalNotification;
+import org.springframework.stereotype.Component;
+
+/**
+ * One channel's message for one customer, its parts rendered from the templates (ChannelDelivery.PARTS_BY_CHANNEL; email
+ * also its html part, or html written from its text), as the sender sends it and the approver previews it.
+ * <p>
+ * SMS and push are fitted to what their provider takes (herald.sms.max-length, herald.push.max-length: title and body
+ * together): a message over it is rendered again with the longest text of the data that it shows shortened ("…", at a word
+ * where one is near), until it fits. So the template's own words (what happened, where to read the rest) stay whole and a
+ * 5,000-character ticket subject is what gets cut, instead of the provider refusing the message. A message that does not
+ * fit even so (its template's own text is too long) fails with the reason, before any provider call.
+ */
+@Component
+public class MessageParts {
+
+    private static final Set<String> ONE_LINE_PARTS = Set.of("subject", "title");
+    /** A shortened text keeps at least this much: a shorter one says nothing. */
+    private static final int KEEP_AT_LEAST = 20;
+    private static final int MAX_ROUNDS = 8;
+
+    private final TemplateRenderer templates;
+    private final Map<String, Integer> limits;
+
+    public MessageParts(TemplateRenderer templates, SmsSettings sms, PushSettings push) {
+        this.templates = templates;
+        this.limits = Map.of("sms", sms.maxLength(), "push", push.maxLength());
+    }
+
+    /** The parts by name ("subject", "text", "html"; "title", "body"), fitted to the channel's limit. */
+    public Map<String, String> render(CanonicalNotification notification, String type, String channel, Customer customer) {
+        Map<String, Object> context = MessageContext.of(notification, customer, templates.writingLocale(type, channel, customer.locale()));
+        Map<String, String> parts = renderParts(type, channel, customer, context);
+        Integer limit = limits.get(channel);
+        if (limit != null) {
+            for (int round = 0; round < MAX_ROUNDS && length(parts) > limit; round++) {
+                String longest = longestShown(context, parts);
+                if (longest == null) {
+                    break;
+                }
+                String value = (String) context.get(longest);
+                context = new HashMap<>(context);
+                context.put(longest, shortened(value, value.length() - (length(parts) - limit) - 1));
+                parts = renderParts(type, channel, customer, context);
+            }
+            if (length(parts) > limit) {
+                throw new MessageTooLong(tooLong(type, channel, customer, length(parts), limit));
+            }
+        }
+        // A subject or a title is one line: a line break from the data (a ticket subject with CR LF) becomes a space.
+        parts.replaceAll((part, text) -> ONE_LINE_PARTS.contains(part) ? text.replaceAll("\\s*\\R\\s*", " ") : text);
+        if ("email".equals(channel)) {
+            String writtenIn = templates.localeFor(type, channel, customer.locale());
+            String text = parts.get("text");
+            parts.put("html", templates.renderOptional(type, channel, "html", customer.locale(), context)
+                    .orElseGet(() -> HtmlFromText.of(text, writtenIn)));
+        }
+        return parts;
+    }
+
+    private Map<String, String> renderParts(String type, String channel, Customer customer, Map<String, Object> context) {
+        Map<String, String> parts = new LinkedHashMap<>();
+        for (String part : ChannelDelivery.PARTS_BY_CHANNEL.get(channel)) {
+            parts.put(part, templates.render(type, channel, part, customer.locale(), context));
+        }
+        return parts;
+    }
+
+    private static int length(Map<String, String> parts) {
+        return parts.values().stream().mapToInt(String::length).sum();
+    }
+
+    /** The field of the data with the longest text the message shows that can still be shortened; null when none. */
+    private static String longestShown(Map<String, Object> context, Map<String, String> parts) {
+        String longest = null;
+        int length = KEEP_AT_LEAST + 1;
+        for (Map.Entry<String, Object> field : context.entrySet()) {
+            if (field.getValue() instanceof String text && text.length() > length
+                    && parts.values().stream().anyMatch(part -> part.contains(text))) {
+                longest = field.getKey();
+                length = text.length();
+            }
+        }
+        return longest;
+    }
+
+    /** At most {@code keep} characters of the text and "…", cut after a word when one ends in the last fifth. */
+    static String shortened(String text, int keep) {
+        int end = Math.max(KEEP_AT_LEAST, keep);
+        if (Character.isLowSurrogate(text.charAt(end))) {
+            end--;
+        }
+        int space = text.lastIndexOf(' ', end);
+        if (space > end - end / 5) {
+            end = space;
+        }
+        return text.substring(0, end).stripTrailing() + "…";
+    }
+
+    private String tooLong(String type, String channel, Customer customer, int length, int limit) {
+        NumberFormat count = NumberFormat.getIntegerInstance(Locale.UK);
+        String what = channel.equals("sms") ? "SMS text" : "push title and body";
+        return "the " + what + " is " + count.format(length) + " characters with the data's texts shortened, and the provider takes at"
+                + " most " + count.format(limit) + " (herald." + channel + ".max-length): shorten the " + channel + " templates of " + type
+                + " in locale " + templates.localeFor(type, channel, customer.locale()) + " (templates/" + type + "/" + channel
+                + ".*.mustache), then retry this delivery";
+    }
+}

@@ -1,0 +1,83 @@
+package io.herald.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import io.herald.config.PushSettings;
+import io.herald.config.SmsSettings;
+import io.herald.identity.Customer;
+import io.herald.notification.CanonicalNotification;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** SMS and push fitted to what their providers take: the data's long texts shortened, the template's own words kept. */
+class MessagePartsTest {
+
+    private static final Customer JENNY = new Customer("cus_jenny", "Jenny Rosen", "jenny@example.org", "+447700900123",
+            List.of("tok"), "en-GB", "Europe/London", Map.of());
+    private static final String SUBJECT = "Printer error E-42 " + "after the update the tray jams again ".repeat(80);
+
+    @Test
+    void anSmsOverTheProvidersLimitIsSentWithTheLongestTextOfTheDataShortened() {
+        MessageParts parts = parts("templates", 1600, 1000);
+        Map<String, String> sms = parts.render(reply(SUBJECT), "support.agent_replied", "sms", JENNY);
+        assertThat(sms.get("text").length()).isLessThanOrEqualTo(1600).isGreaterThan(1500);
+        assertThat(sms.get("text")).startsWith("Sam Agent replied to your request #35436 \"Printer error E-42 after the update")
+                .endsWith("…\". Open the ticket to read it.");
+        // Cut after a word, not inside one.
+        assertThat(sms.get("text")).containsPattern("(again|after|the|update|tray|jams)…\"");
+
+        Map<String, String> push = parts.render(reply(SUBJECT), "support.agent_replied", "push", JENNY);
+        assertThat(push.get("title").length() + push.get("body").length()).isLessThanOrEqualTo(1000);
+        assertThat(push.get("title")).isEqualTo("New reply on request #35436");
+        assertThat(push.get("body")).startsWith("Sam Agent replied to \"Printer error E-42").endsWith("…\"");
+
+        // Email has no such limit: the whole subject.
+        assertThat(parts.render(reply(SUBJECT), "support.agent_replied", "email", JENNY).get("text")).contains(SUBJECT.strip());
+        // A message that fits is left as it is.
+        assertThat(parts.render(reply("Printer error"), "support.agent_replied", "sms", JENNY).get("text"))
+                .isEqualTo("Sam Agent replied to your request #35436 \"Printer error\". Open the ticket to read it.");
+    }
+
+    @Test
+    void aTemplateWhoseOwnWordsAreTooLongFailsWithTheReasonBeforeAnyProviderCall(@TempDir Path root) throws IOException {
+        Path folder = Files.createDirectories(root.resolve("support.agent_replied"));
+        Files.writeString(folder.resolve("sms.text.en.mustache"), "Reply on #{{ticketId}}: {{ticketSubject}}. " + "Please read. ".repeat(10));
+        MessageParts parts = parts(root.toString(), 200, 1000);
+        assertThat(parts.render(reply(SUBJECT), "support.agent_replied", "sms", JENNY).get("text")).hasSizeLessThanOrEqualTo(200);
+        Files.writeString(folder.resolve("sms.text.en.mustache"), "Reply on #{{ticketId}}: {{ticketSubject}}. " + "Please read. ".repeat(40));
+        assertThatThrownBy(() -> parts.render(reply(SUBJECT), "support.agent_replied", "sms", JENNY))
+                .isInstanceOf(MessageTooLong.class)
+                .hasMessageStartingWith("the SMS text is 5")
+                .hasMessageContaining("characters with the data's texts shortened, and the provider takes at most 200 (herald.sms.max-length):"
+                        + " shorten the sms templates of support.agent_replied in locale en (templates/support.agent_replied/sms.*.mustache),"
+                        + " then retry this delivery");
+    }
+
+    @Test
+    void aCutNeverSplitsACharacterOutsideTheBasicPlane() {
+        String text = "ab " + "\uD83D\uDE00".repeat(30);
+        String cut = MessageParts.shortened(text, 24);
+        assertThat(cut).endsWith("…");
+        assertThat(Character.isHighSurrogate(cut.charAt(cut.length() - 2))).isFalse();
+    }
+
+    private static MessageParts parts(String root, int smsLimit, int pushLimit) {
+        SmsSettings sms = new SmsSettings("", "", "", "", 10, 16, null, null, false, null, null, null, null, "", smsLimit);
+        PushSettings push = new PushSettings("", "", 50, 16, null, null, false, null, null, null, null, pushLimit);
+        return new MessageParts(new TemplateRenderer(root, "en"), sms, push);
+    }
+
+    private static CanonicalNotification reply(String subject) {
+        return new CanonicalNotification("support:agent_replied:35436:1", "support", "1", "support.agent_replied", "cus_jenny",
+                Instant.parse("2026-11-21T10:00:00Z"), Map.of("ticketId", "35436"),
+                Map.of("agentName", "Sam Agent", "ticketSubject", subject.strip(), "commentBody", "Please try the new driver."), "normal");
+    }
+}
