@@ -1,9 +1,12 @@
 package io.herald.dispatch;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import io.herald.config.DeliverySettings;
+import io.herald.config.InfrastructureSettings;
+import io.herald.kafka.InfrastructureFaults;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.ops.HeraldMetrics;
 import org.slf4j.Logger;
@@ -22,6 +25,14 @@ import org.springframework.stereotype.Component;
  * started, because Herald stopped before claiming it, is PARKED and due at once (DeliveryLedger.driveStrandedResends):
  * nothing was sent for it, so it is sent, as that resend, with its own key. With strategy first-success, a channel settled
  * UNCERTAIN moves the notification on to its next channel, as its sender would have.
+ * <p>
+ * A database outage stops every sender's writes as well: a sender that handed its message to the provider waits to write
+ * SENT, one that had not yet called waits for its rate-limit permit, and none of them changes its row meanwhile. So after
+ * a run that could not reach PostgreSQL, the sweep settles nothing until the database has been reachable again for three of
+ * the senders' longest pauses between tries (3 × herald.infrastructure.max-retry-delay-ms): the live senders write their
+ * outcome or renew their claim first (ClaimKept), and only the rows of senders that are gone are left for it. Before, an
+ * outage longer than herald.delivery.sending-timeout made it settle live sends UNCERTAIN (and first-success then sent the
+ * next channel too).
  */
 @Component
 public class StaleSendings {
@@ -33,10 +44,15 @@ public class StaleSendings {
     private final HeraldMetrics metrics;
     private final CutOffCalls cutOffCalls;
     private final ChannelSenders senders;
+    private final Duration afterOutage;
+    /** Since when (System.nanoTime) the database answers again after a run that could not reach it; null: no outage to wait out. */
+    private volatile Long reachableSince;
+    private volatile boolean unreachable;
 
-    public StaleSendings(DeliveryLedger ledger, DeliverySettings delivery, HeraldMetrics metrics, CutOffCalls cutOffCalls,
-                         ChannelSenders senders) {
+    public StaleSendings(DeliveryLedger ledger, DeliverySettings delivery, InfrastructureSettings infrastructure, HeraldMetrics metrics,
+                         CutOffCalls cutOffCalls, ChannelSenders senders) {
         this.senders = senders;
+        this.afterOutage = Duration.ofMillis(3 * infrastructure.maxRetryDelayMs());
         this.metrics = metrics;
         this.cutOffCalls = cutOffCalls;
         this.ledger = ledger;
@@ -44,7 +60,19 @@ public class StaleSendings {
     }
 
     public void sweep() {
-        for (Map<String, Object> row : ledger.settleStale(timeout, cutOffCalls.resentChannels())) {
+        if (waitingAfterOutage()) {
+            return;
+        }
+        List<Map<String, Object>> settled;
+        try {
+            settled = ledger.settleStale(timeout, cutOffCalls.resentChannels());
+        } catch (RuntimeException e) {
+            if (InfrastructureFaults.isInfrastructure(e)) {
+                unreachable = true;
+            }
+            throw e;
+        }
+        for (Map<String, Object> row : settled) {
             metrics.delivery((String) row.get("channel"), (String) row.get("state"));
             log.warn("Delivery {} was left SENDING: now {}", row.get("id"), row.get("state"));
             if (row.get("notification_id") != null) {
@@ -57,5 +85,22 @@ public class StaleSendings {
             log.warn("Resend {} of delivery {} was recorded but never started (Herald stopped before sending it): parked, due now",
                     row.get("id"), row.get("delivery_id"));
         }
+    }
+
+    /** True while the database has answered again for less than {@link #afterOutage} after a run that could not reach it. */
+    private boolean waitingAfterOutage() {
+        long now = System.nanoTime();
+        if (unreachable) {
+            unreachable = false;
+            reachableSince = now;
+            log.info("Stale sendings: PostgreSQL answers again; deliveries left SENDING are settled again in {} s, once live senders"
+                    + " have written what they were waiting to write", afterOutage.toSeconds());
+            return true;
+        }
+        if (reachableSince != null && now - reachableSince < afterOutage.toNanos()) {
+            return true;
+        }
+        reachableSince = null;
+        return false;
     }
 }

@@ -132,7 +132,13 @@ public class DeliveryLedger {
      * and the token the claim stored. An outcome written with a token that is no longer the row's
      * (the attempt was given up meanwhile) changes nothing and is kept as a LATE attempt.
      */
-    public record Claim(long deliveryId, Long resendId, UUID token) {
+    public record Claim(long deliveryId, Long resendId, UUID token, long claimedAtNanos) {
+
+        /** A claim made now (System.nanoTime: how long its sender has held it, see ClaimKept). */
+        public Claim(long deliveryId, Long resendId, UUID token) {
+            this(deliveryId, resendId, token, System.nanoTime());
+        }
+
         public boolean resend() {
             return resendId != null;
         }
@@ -249,6 +255,42 @@ public class DeliveryLedger {
                 UPDATE delivery_resend SET outcome = 'SENDING', claim_token = ?, next_attempt_at = NULL, updated_at = now()
                 WHERE id = ? AND outcome IN ('PENDING', 'PARKED') RETURNING delivery_id""", Long.class, token, resendId)
                 .stream().findFirst().map(deliveryId -> new Claim(deliveryId, resendId, token));
+    }
+
+    /**
+     * Whether this sender still holds its claim (its row SENDING with its token); if so, the claim is renewed (updated_at now)
+     * so that the stale sweep (settleStale), which takes SENDING rows not changed for herald.delivery.sending-timeout, leaves it
+     * to its sender. False: the sweep has settled it meanwhile. The row lock orders the two: one of them wins, never both.
+     */
+    public boolean renewClaim(Claim claim) {
+        return claim.resend()
+                ? jdbc.update("UPDATE delivery_resend SET updated_at = now() WHERE id = ? AND claim_token = ? AND outcome = 'SENDING'",
+                        claim.resendId(), claim.token()) == 1
+                : jdbc.update("UPDATE delivery SET updated_at = now() WHERE id = ? AND claim_token = ? AND state = 'SENDING'",
+                        claim.deliveryId(), claim.token()) == 1;
+    }
+
+    /**
+     * This claim's sender found it withdrawn before calling the provider (ClaimKept): the stale sweep settled it while the
+     * sender waited. Nothing was sent, so a delivery the sweep made UNCERTAIN ("check whether the customer received it") is
+     * FAILED instead, saying so, for an operator to retry if the customer still needs it; one it PARKED is sent by its re-drive
+     * as it is. Returns the reason, in words.
+     */
+    public String notSentAfterWithdrawal(Claim claim, Duration waited) {
+        String reason = claim.label() + "not sent: its sender waited " + waited.toSeconds() + " s (for the database), longer than"
+                + " herald.delivery.sending-timeout, and the delivery was settled meanwhile as cut off; nothing reached the provider,"
+                + " so it is FAILED, not UNCERTAIN: retry it if the customer still needs it";
+        String failedAt = claim.resend() ? "" : ", failed_at = COALESCE(failed_at, now())";
+        int corrected = jdbc.update("""
+                WITH ended AS (UPDATE %s SET %s = 'FAILED', reason = ?, updated_at = now()%s
+                               WHERE id = ? AND %s = 'UNCERTAIN' AND claim_token IS NULL RETURNING %s)
+                INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT delivery_id, 'FAILED', ? FROM ended"""
+                        .formatted(table(claim), stateColumn(claim), failedAt, stateColumn(claim),
+                                claim.resend() ? "delivery_id" : "id AS delivery_id"),
+                reason, rowId(claim), reason);
+        return corrected == 1 ? reason : claim.label() + "not sent: its sender waited " + waited.toSeconds()
+                + " s (for the database) and the delivery was settled meanwhile (now " + (claim.resend() ? resendState(claim.resendId())
+                : jdbc.queryForObject("SELECT state FROM delivery WHERE id = ?", String.class, claim.deliveryId())) + "); it goes on from there";
     }
 
     /** A resend's state (its outcome column), or "unknown". */

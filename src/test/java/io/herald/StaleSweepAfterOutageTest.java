@@ -1,0 +1,111 @@
+package io.herald;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.stubbing.StubMapping;
+import io.herald.local.EmbeddedInfrastructure;
+import io.herald.testsupport.OpsEachCatalog;
+import io.herald.testsupport.OwnHerald;
+import io.herald.testsupport.ParkedSms;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.ActiveProfiles;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * PostgreSQL stopped, longer than herald.delivery.sending-timeout, while SMS are at the provider: their senders wait to write
+ * SENT. Once the database is back the stale sweep must leave them to their senders (they are alive, not cut off by a crash),
+ * so each SMS is SENT once, never settled UNCERTAIN with its real outcome kept only as a LATE attempt.
+ *
+ * <p>Its own Herald (OwnHerald): a sending timeout of 12 s, a sweep every 500 ms and senders that pause up to 4 s between
+ * their tries of a write, so without the sweep's wait after an outage it reaches the rows first.
+ */
+@SpringBootTest(classes = HeraldApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ActiveProfiles("local")
+@DirtiesContext
+class StaleSweepAfterOutageTest {
+
+    private static final EmbeddedInfrastructure infra = EmbeddedInfrastructure.start();
+    /** An SMS account of its own, answering after 4 s: the shared test Herald in the same JVM never sends here. */
+    private static final String SMS_PATH = "/2010-04-01/Accounts/ACstalesweep/Messages.json";
+    private static final int SMS = 4;
+
+    @Autowired
+    JdbcTemplate jdbc;
+
+    @DynamicPropertySource
+    static void ownHeraldWithAQuickSweep(DynamicPropertyRegistry registry) {
+        OwnHerald.register(registry, infra, "stale-sweep-test");
+        registry.add("herald.catalog", () -> OpsEachCatalog.file().toString());
+        registry.add("herald.sms.url", () -> infra.providers().baseUrl() + SMS_PATH);
+        registry.add("herald.delivery.sending-timeout", () -> "PT12S");
+        registry.add("herald.delivery.stale-poll-ms", () -> "500");
+        registry.add("herald.delivery.max-retries", () -> "0");
+        registry.add("herald.delivery.timeouts.connect-ms", () -> "1000");
+        registry.add("herald.delivery.timeouts.response-ms", () -> "7000");
+        // Every channel's tries must fit inside the short sending timeout (ProviderTimeouts checks it at startup).
+        registry.add("herald.push.max-retries", () -> "0");
+        registry.add("herald.mail.connect-timeout-ms", () -> "1000");
+        registry.add("herald.mail.read-timeout-ms", () -> "3000");
+        registry.add("herald.mail.write-timeout-ms", () -> "3000");
+        registry.add("herald.alerts.connect-timeout-ms", () -> "1000");
+        registry.add("herald.alerts.response-timeout-ms", () -> "4000");
+        registry.add("herald.infrastructure.max-retry-delay-ms", () -> "4000");
+        registry.add("herald.infrastructure.db-connect-timeout-ms", () -> "1000");
+    }
+
+    @Test
+    void smsAtTheProviderDuringALongDatabaseOutageAreSentOnceAndRecordedSent() {
+        String run = "stale" + System.nanoTime() % 1_000_000_000;
+        String customer = "cus_" + run;
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Sal Stale', ?, '+447700900777')",
+                customer, customer + "@example.net");
+        StubMapping slow = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).atPriority(1)
+                .willReturn(aResponse().withStatus(201).withHeader("Content-Type", "application/json").withFixedDelay(4000)
+                        .withBody("{\"sid\": \"SM{{randomValue length=32 type='HEXADECIMAL'}}\", \"status\": \"queued\"}")
+                        .withTransformers("response-template")));
+        try {
+            List<String> keys = ParkedSms.insert(jdbc, run, customer, SMS, 0, "now()");
+            await().atMost(Duration.ofSeconds(30)).until(() -> requests() == SMS);
+            infra.stopPostgres();
+            try {
+                // Longer than the sending timeout: every SENDING row is older than it when the database comes back.
+                await().pollDelay(Duration.ofSeconds(16)).atMost(Duration.ofSeconds(17)).until(() -> true);
+            } finally {
+                infra.startPostgres();
+            }
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> jdbc.queryForObject(
+                    "SELECT count(*) FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ANY (?)"
+                            + " AND d.state <> 'SENDING'", Integer.class, (Object) keys.toArray(String[]::new)) == SMS);
+            List<Map<String, Object>> rows = jdbc.queryForList("SELECT d.state, d.reason, d.provider_message_id,"
+                    + " (SELECT count(*) FROM delivery_attempt a WHERE a.delivery_id = d.id AND a.outcome = 'LATE') AS late"
+                    + " FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ANY (?)",
+                    (Object) keys.toArray(String[]::new));
+            assertThat(rows).hasSize(SMS).allSatisfy(row -> {
+                assertThat(row.get("state")).as("state (reason: %s)", row.get("reason")).isEqualTo("SENT");
+                assertThat(row.get("provider_message_id").toString()).startsWith("SM");
+                assertThat(((Number) row.get("late")).intValue()).isZero();
+            });
+            assertThat(requests()).as("one SMS per delivery at the provider").isEqualTo(SMS);
+        } finally {
+            infra.providers().removeStub(slow);
+        }
+    }
+
+    private int requests() {
+        return infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH))).size();
+    }
+}
