@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.net.URLDecoder;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.time.Duration;
@@ -344,6 +345,152 @@ class AppointmentRemindersTest {
         assertThat(sms(booking)).isEmpty();
     }
 
+    /**
+     * The CRM moves an appointment A to B, back to A, and to B again: three real moves, three notices, the reminders at B.
+     * The idempotency key is the CRM event (its outbox row), not the new time: the same row read again (the poller's commit
+     * lost, say) is one notice still.
+     */
+    @Test
+    void aMoveBackAndForthIsToldEveryTimeAndTheSameRowReadAgainOnce() throws Exception {
+        Instant now = clock.instant();
+        String amara = customer("amara", "en-US", NEW_YORK);
+        ZonedDateTime a = now.plus(Duration.ofDays(3)).truncatedTo(ChronoUnit.HOURS).atZone(NEW_YORK);
+        ZonedDateTime b = a.plusDays(1);
+        String appointment = "APT-M" + run;
+        String booking = book(amara, appointment, iso(a), "Onboarding call");
+        herald.awaitMailFor(booking);
+        herald.awaitScheduled(booking + ":reminder:PT24H");
+
+        rescheduleRow(amara, appointment, iso(b), iso(a));
+        rescheduleRow(amara, appointment, iso(a), iso(b));
+        long last = rescheduleRow(amara, appointment, iso(b), iso(a));
+        String notices = "crm:appointment.rescheduled:" + appointment + ":";
+        String toB = "Your Onboarding call has moved to " + local(b, "en-US");
+        String toA = "Your Onboarding call has moved to " + local(a, "en-US");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(subjects(notices)).containsExactly(toB, toA, toB));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(jdbc.queryForList("""
+                SELECT d.state FROM delivery d JOIN notification n ON n.id = d.notification_id
+                WHERE n.type = 'crm.appointment_rescheduled' AND n.idempotency_key LIKE ?""", String.class, notices + "%"))
+                .containsExactly("SENT", "SENT", "SENT", "SENT", "SENT", "SENT"));   // mail and SMS of each
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(waitingReminders(appointment))
+                .containsExactly(b.toInstant().minus(Duration.ofHours(24)), b.toInstant().minus(Duration.ofHours(2))));
+
+        // The last row is read again: counted as a duplicate, told once.
+        jdbc.update("UPDATE crm_outbox SET processed_at = NULL WHERE id = ?", last);
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject(
+                "SELECT duplicates_suppressed FROM notification WHERE source_event_id = ?", Integer.class, "crm-outbox-" + last) == 1);
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> subjects(notices).size() == 3);
+        assertThat(herald.mailsFor(notices + "crm-outbox-" + last)).hasSize(1);
+    }
+
+    /** An appointment id the CRM uses again: booked, cancelled, booked for another day, cancelled again. Both are told. */
+    @Test
+    void anAppointmentIdBookedAgainAndCancelledAgainIsToldBothTimes() throws Exception {
+        Instant now = clock.instant();
+        String lukas = customer("lukas", "de-DE", BERLIN);
+        ZonedDateTime first = now.plus(Duration.ofDays(2)).truncatedTo(ChronoUnit.HOURS).atZone(BERLIN);
+        ZonedDateTime second = first.plusDays(5);
+        String appointment = "APT-U" + run;
+        String cancellations = "crm:appointment.cancelled:" + appointment + ":";
+        String booking = book(lukas, appointment, iso(first), "Beratung");
+        herald.awaitMailFor(booking);
+        herald.awaitScheduled(booking + ":reminder:PT24H");
+        cancelRow(lukas, appointment, iso(first), "Beratung");
+        await().atMost(Duration.ofSeconds(30)).until(() -> subjects(cancellations).size() == 1);
+
+        String again = book(lukas, appointment, iso(second), "Beratung");
+        herald.awaitMailFor(again);
+        String reminder = awaitScheduledKey(again + ":reminder:PT24H");
+        long cancelledAgain = cancelRow(lukas, appointment, iso(second), "Beratung");
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(subjects(cancellations)).containsExactly(
+                "Ihr Termin „Beratung“ am " + local(first, "de-DE") + " wurde abgesagt",
+                "Ihr Termin „Beratung“ am " + local(second, "de-DE") + " wurde abgesagt"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(herald.delivery(reminder, "email").get("state")));
+        assertThat(herald.delivery(reminder, "sms").get("reason").toString()).isEqualTo("appointment " + appointment
+                + " was cancelled at the source (crm event crm-outbox-" + cancelledAgain + ", " + utc(createdAt(cancelledAgain))
+                + "): its reminder is cancelled, not sent");
+    }
+
+    /**
+     * A booking quarantined (its customer was not in the directory yet), then the appointment's cancellation handled, then
+     * the booking re-driven by an operator: no confirmation and no reminders for a cancelled appointment, each delivery
+     * SKIPPED naming the cancellation.
+     */
+    @Test
+    void aBookingReDrivenAfterItsCancellationSendsNoConfirmationAndNoReminders() throws Exception {
+        Instant now = clock.instant();
+        String mia = "cus_mia_" + run + "_" + UUID.randomUUID().toString().substring(0, 4);
+        ZonedDateTime startsAt = now.plus(Duration.ofDays(2)).truncatedTo(ChronoUnit.HOURS).atZone(BERLIN);
+        String appointment = "APT-Q" + run;
+        long bookingRow = outboxRow("appointment.scheduled", bookingPayload(mia, appointment, iso(startsAt), "Kontrolle"));
+        long quarantined = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT id FROM unrouted_event WHERE source = 'crm' AND source_event_id = ?", Long.class, "crm-outbox-" + bookingRow),
+                ids -> !ids.isEmpty()).get(0);
+
+        herald.insertCustomer(mia, "Mia Tester", "+15550001" + String.format("%03d", Math.abs(mia.hashCode()) % 1000), "de-DE", BERLIN.getId());
+        long cancellation = cancelRow(mia, appointment, iso(startsAt), "Kontrolle");
+        await().atMost(Duration.ofSeconds(30)).until(() -> subjects("crm:appointment.cancelled:" + appointment + ":").size() == 1);
+
+        HttpResponse<String> redriven = herald.as(OwnHeraldClient.OPERATOR, "POST", "/api/quarantine/" + quarantined + "/redrive", null);
+        assertThat(redriven.statusCode()).as(redriven.body()).isEqualTo(200);
+        assertThat(OwnHeraldClient.json(redriven).get("status").asText()).isEqualTo("REDRIVEN");
+
+        String booking = key(appointment, startsAt);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SKIPPED".equals(herald.delivery(booking, "email").get("state")));
+        long cancellationId = jdbc.queryForObject("SELECT id FROM notification WHERE source_event_id = ?", Long.class, "crm-outbox-" + cancellation);
+        String cancelledBy = "appointment " + appointment + " was cancelled by crm event crm-outbox-" + cancellation + " (notification "
+                + cancellationId + ", " + utc(createdAt(cancellation)) + ") before this booking was handled";
+        for (String channel : List.of("email", "sms")) {
+            assertThat(herald.delivery(booking, channel)).containsEntry("state", "SKIPPED");
+            assertThat(herald.delivery(booking, channel).get("reason").toString()).isEqualTo("not sent: " + cancelledBy
+                    + "; a confirmation would tell the customer of an appointment that does not stand. If it does, book it again in the CRM");
+            for (String reminder : List.of(booking + ":reminder:PT24H", booking + ":reminder:PT2H")) {
+                assertThat(herald.delivery(reminder, channel)).containsEntry("state", "SKIPPED");
+                assertThat(herald.delivery(reminder, channel).get("reason").toString()).isEqualTo("not scheduled: " + cancelledBy);
+                assertThat(herald.scheduled(reminder)).isEmpty();
+            }
+        }
+        JsonNode timeline = herald.timeline(herald.notificationId(booking));
+        assertThat(timeline.findValues("detail").stream().map(JsonNode::asText)).anyMatch(detail -> detail.contains(cancelledBy));
+        assertThat(waitingReminders(appointment)).isEmpty();
+        assertThat(herald.mailsFor(booking)).isEmpty();
+        assertThat(sms(booking)).isEmpty();
+    }
+
+    /**
+     * The appointment is tomorrow, its 24-hour reminder goes out, then it moves to next week: the 24-hour reminder is made
+     * again for the new time (a notification of its own) and goes out then; the 2-hour one, still pending, moves.
+     */
+    @Test
+    void aMoveAfterItsReminderWentOutMakesThatReminderAgainForTheNewTime() throws Exception {
+        Instant now = clock.instant();
+        String amara = customer("amara", "en-US", NEW_YORK);
+        ZonedDateTime first = now.plus(Duration.ofDays(2)).truncatedTo(ChronoUnit.HOURS).atZone(NEW_YORK);
+        ZonedDateTime later = first.plusDays(7);
+        String appointment = "APT-F" + run;
+        String booking = book(amara, appointment, iso(first), "Onboarding call");
+        herald.awaitMailFor(booking);
+        String fired = awaitScheduledKey(booking + ":reminder:PT24H");
+        fires(fired, first.toInstant().minus(Duration.ofHours(24)), "Reminder: your Onboarding call is on " + local(first, "en-US"),
+                "Reminder: Onboarding call on " + local(first, "en-US"));
+
+        long move = rescheduleRow(amara, appointment, iso(later), iso(first));
+        Instant new24 = later.toInstant().minus(Duration.ofHours(24));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(waitingReminders(appointment))
+                .containsExactly(new24, later.toInstant().minus(Duration.ofHours(2))));
+        String again = "crm:appointment.rescheduled:" + appointment + ":crm-outbox-" + move + ":reminder:PT24H";
+        assertThat(instant(herald.scheduled(again).get("fire_at"))).isEqualTo(new24);
+        assertThat(herald.scheduled(again).get("reason").toString()).isEqualTo("the 24-hour reminder of appointment " + appointment
+                + " (starts " + utc(later.toInstant()) + "), made again for the new time: the one for the old time had fired (crm event crm-outbox-"
+                + move + " moved it)");
+        assertThat(herald.delivery(again, "email")).containsEntry("state", "SCHEDULED");
+
+        fires(again, new24, "Reminder: your Onboarding call is on " + local(later, "en-US"), "Reminder: Onboarding call on " + local(later, "en-US"));
+        assertThat(herald.mailsFor(fired)).hasSize(1);   // the old one is not sent again
+        assertThat(herald.scheduled(fired)).containsEntry("state", "FIRED");
+    }
+
     // ---------------------------------------------------------------- steps
 
     /** A minute before {@code at} the reminder still waits; at {@code at} its mail and SMS go out with these texts. */
@@ -385,7 +532,7 @@ class AppointmentRemindersTest {
 
     /** Inserts the row into this Herald's CRM outbox; returns the notification key the mapping gives it. */
     private String outbox(String eventType, String payload) {
-        outboxRow(eventType, payload);
+        long row = outboxRow(eventType, payload);
         JsonNode event;
         try {
             event = JSON.readTree(payload);
@@ -394,8 +541,8 @@ class AppointmentRemindersTest {
         }
         String id = event.get("appointmentId").asText();
         return switch (eventType) {
-            case "appointment.cancelled" -> "crm:appointment.cancelled:" + id;
-            case "appointment.rescheduled" -> "crm:appointment.rescheduled:" + id + ":" + event.get("startsAt").asText();
+            case "appointment.cancelled" -> "crm:appointment.cancelled:" + id + ":crm-outbox-" + row;
+            case "appointment.rescheduled" -> "crm:appointment.rescheduled:" + id + ":crm-outbox-" + row;
             default -> "crm:appointment.scheduled:" + id + ":" + event.get("startsAt").asText();
         };
     }
@@ -403,6 +550,21 @@ class AppointmentRemindersTest {
     private long outboxRow(String eventType, String payload) {
         return jdbc.queryForObject("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('appointment', ?, ?) RETURNING id",
                 Long.class, eventType, payload);
+    }
+
+    private long rescheduleRow(String customer, String appointment, String startsAt, String previous) {
+        return outboxRow("appointment.rescheduled", Samples.text("crm/appointment.rescheduled.json").replace("APT-55812", appointment)
+                .replace("cus_QwE5rT6yU7iO8p", customer).replace("2026-11-26T10:00:00-05:00", startsAt)
+                .replace("2026-11-24T14:30:00-05:00", previous));
+    }
+
+    private long cancelRow(String customer, String appointment, String startsAt, String service) {
+        return outboxRow("appointment.cancelled", Samples.text("crm/appointment.cancelled.json").replace("APT-55812", appointment)
+                .replace("cus_QwE5rT6yU7iO8p", customer).replace("2026-11-24T14:30:00-05:00", startsAt).replace("Onboarding call", service));
+    }
+
+    private Instant createdAt(long outboxRow) {
+        return jdbc.queryForObject("SELECT created_at FROM crm_outbox WHERE id = ?", Timestamp.class, outboxRow).toInstant();
     }
 
     private String customer(String firstName, String locale, ZoneId zone) {
@@ -424,6 +586,23 @@ class AppointmentRemindersTest {
                     }
                     return "";
                 }).toList();
+    }
+
+    /** The subjects of the mails whose notification key starts with this, in the order they arrived. */
+    private List<String> subjects(String keyPrefix) {
+        return herald.mailsForKeysStartingWith(keyPrefix).stream().map(mail -> {
+            try {
+                return mail.getSubject();
+            } catch (jakarta.mail.MessagingException e) {
+                throw new IllegalStateException(e);
+            }
+        }).toList();
+    }
+
+    /** When the appointment's reminders still waiting go out, soonest first (what the console's Scheduled page lists). */
+    private List<Instant> waitingReminders(String appointment) {
+        return jdbc.queryForList("SELECT fire_at FROM scheduled_send WHERE match_key = ? AND state = 'SCHEDULED' ORDER BY fire_at",
+                Timestamp.class, "appointment:" + appointment).stream().map(Timestamp::toInstant).toList();
     }
 
     private String awaitScheduledKey(String key) {

@@ -233,6 +233,12 @@ public class NotificationCatalog {
         return reminders.get(type);
     }
 
+    /** The types that cancel this booking type's appointments ({@code reminders: {cancel: <booking type>}}), in no order. */
+    public List<String> cancellationsOf(String bookingType) {
+        return reminders.entrySet().stream().filter(type -> Reminders.CANCEL.equals(type.getValue().action())
+                && type.getValue().booking().equals(bookingType)).map(Map.Entry::getKey).toList();
+    }
+
     /**
      * reminders per type (see {@link Reminders}), checked: the booking form needs type (another catalog type, not itself
      * a booking), before (positive ISO-8601 durations, none twice), of and for (data fields); move and cancel name a

@@ -34,9 +34,13 @@ import org.springframework.transaction.support.TransactionTemplate;
  *   <li>a booking: each reminder becomes a notification of its own in the ledger (key {@code <booking key>:reminder:PT24H},
  *   so a repeat or a restart makes it once), SCHEDULED at the appointment's time minus its offset, under the match key
  *   "appointment:&lt;id&gt;"; a reminder whose time has already passed is not scheduled but SKIPPED with the reason; and a
- *   booking confirmation for an appointment that has already started is not sent (SKIPPED, with the reason);</li>
+ *   booking confirmation for an appointment that has already started is not sent (SKIPPED, with the reason); a booking
+ *   handled after its appointment's cancellation (CancelledAppointments: one that occurred at or after it at the source)
+ *   sends nothing: its confirmation and its reminders are SKIPPED, naming the cancellation;</li>
  *   <li>a reschedule: the appointment's pending reminders move to the new time minus their offsets (and will say the new
- *   time); one whose new time has passed is cancelled with the reason; the "moved" notice itself goes out as usual;</li>
+ *   time); one whose new time has passed is cancelled with the reason; one that already fired for the old time is made
+ *   again for the new time (key {@code <move key>:reminder:PT24H}); the "moved" notice itself goes out as usual, unless
+ *   the appointment's cancellation came at or after the move (then nothing moves and the notice is SKIPPED);</li>
  *   <li>a cancellation: the appointment's pending reminders are cancelled (never sent); the notice goes out as usual.</li>
  * </ul>
  * Times are instants: a reminder 24 hours before is 24 hours before as the clock runs, whatever a daylight-saving change
@@ -56,16 +60,19 @@ public class AppointmentReminders {
     private final NotificationLedger notifications;
     private final DeliveryLedger deliveries;
     private final ScheduledSends scheduled;
+    private final CancelledAppointments cancellations;
     private final ObjectMapper json;
     private final TransactionTemplate transaction;
     private final Clock clock;
 
     public AppointmentReminders(NotificationCatalog catalog, NotificationLedger notifications, DeliveryLedger deliveries,
-                                ScheduledSends scheduled, ObjectMapper json, TransactionTemplate transaction, Clock clock) {
+                                ScheduledSends scheduled, CancelledAppointments cancellations, ObjectMapper json,
+                                TransactionTemplate transaction, Clock clock) {
         this.catalog = catalog;
         this.notifications = notifications;
         this.deliveries = deliveries;
         this.scheduled = scheduled;
+        this.cancellations = cancellations;
         this.json = json;
         this.transaction = transaction;
         this.clock = clock;
@@ -88,14 +95,25 @@ public class AppointmentReminders {
         Instant now = clock.instant();
         return Boolean.TRUE.equals(transaction.execute(status -> switch (plan.action()) {
             case Reminders.BOOK -> {
-                book(plan, notification, startsAt, matchKey, appointment, now);
+                String cancelled = cancelledBefore(plan, notification, appointment, "booking");
+                book(plan, notification, startsAt, matchKey, appointment, now, cancelled);
+                if (cancelled != null) {
+                    yield notSent(notification, queued, cancelled, "a confirmation would tell the customer of an appointment that does"
+                            + " not stand. If it does, book it again in the CRM");
+                }
                 yield notSentIfStarted(notification, queued, startsAt, appointment, now, "booking confirmation");
             }
             case Reminders.MOVE -> {
+                String cancelled = cancelledBefore(plan, notification, appointment, "move");
+                if (cancelled != null) {   // nothing of it moves: the reminders it would move belong to a later booking, if any
+                    yield notSent(notification, queued, cancelled, "a notice that it moved would tell the customer of an appointment"
+                            + " that does not stand");
+                }
                 withdrawFired(plan, matchKey, appointment + " moved to " + WHEN.format(startsAt) + " (" + notification.source() + " event "
                         + notification.sourceEventId() + ") while this reminder of the old time waited for its provider: not sent, as it"
                         + " would name a time that no longer holds");
                 move(plan, notification, startsAt, matchKey, appointment, now);
+                makeAgain(plan, notification, startsAt, matchKey, appointment, now);
                 yield notSentIfStarted(notification, queued, startsAt, appointment, now, "notice that it moved");
             }
             default -> {
@@ -117,8 +135,12 @@ public class AppointmentReminders {
         }
     }
 
-    /** Each reminder of the booking: a notification of its own, scheduled, or SKIPPED when its time has passed. */
-    private void book(Reminders plan, CanonicalNotification booking, Instant startsAt, String matchKey, String appointment, Instant now) {
+    /**
+     * Each reminder of the booking: a notification of its own, scheduled, or SKIPPED when its time has passed or the
+     * appointment was cancelled before the booking was handled ({@code cancelled}: why, in words; null when it was not).
+     */
+    private void book(Reminders plan, CanonicalNotification booking, Instant startsAt, String matchKey, String appointment, Instant now,
+                      String cancelled) {
         NotificationCatalog.Entry reminderType = catalog.entry(plan.type());
         String from = write(booking);
         List<ScheduledSends.Schedule> schedules = new ArrayList<>();
@@ -127,7 +149,9 @@ public class AppointmentReminders {
             CanonicalNotification reminder = reminder(plan, booking, before, fireAt);
             long id = notifications.admitDerived(reminder, write(reminder), from, fireAt.plus(reminderType.window()));
             List<DeliveryLedger.Queued> channels = queued(reminderType, id, reminder.customerId());
-            if (fireAt.isAfter(now)) {
+            if (cancelled != null) {
+                deliveries.skip(channels, "not scheduled: " + cancelled);
+            } else if (fireAt.isAfter(now)) {
                 schedules.add(new ScheduledSends.Schedule(id, fireAt, "the " + words(before) + " reminder of " + appointment + " (starts "
                         + WHEN.format(startsAt) + ")", matchKey, channels));
             } else {
@@ -176,6 +200,51 @@ public class AppointmentReminders {
         }
     }
 
+    /**
+     * A reminder of the old time that no longer waits because of time, not because someone decided against it, is made
+     * again for the new time when that is still ahead: one that went out (FIRED, or sent now by an operator) or that Herald
+     * cancelled (an earlier move put its time in the past; or the appointment was cancelled, which this move, later at the
+     * source, overrides). A notification of its own, keyed by this move ({@code <move key>:reminder:PT24H}), so the one
+     * that went out keeps its record and a repeat of the move makes it once. Per offset only the newest reminder counts: one
+     * still waiting was moved above; one an operator cancelled or dismissed stays so.
+     */
+    private void makeAgain(Reminders plan, CanonicalNotification moved, Instant startsAt, String matchKey, String appointment, Instant now) {
+        List<ScheduledSends.Past> history = scheduled.history(matchKey, List.of(plan.type()));
+        NotificationCatalog.Entry reminderType = catalog.entry(plan.type());
+        List<ScheduledSends.Schedule> schedules = new ArrayList<>();
+        for (Duration before : plan.before()) {
+            Instant fireAt = startsAt.minus(before);
+            ScheduledSends.Past last = history.stream().filter(past -> past.idempotencyKey().endsWith(":reminder:" + before)).findFirst().orElse(null);
+            String ended = last == null ? null : switch (last.state()) {
+                case "FIRED" -> "had fired";
+                case "SENT_NOW" -> "had been sent early by an operator";
+                case "CANCELLED" -> ScheduledSends.HERALD.equals(last.decidedBy()) ? "had been cancelled by Herald" : null;
+                default -> null;
+            };
+            if (ended == null || !fireAt.isAfter(now)) {
+                continue;
+            }
+            CanonicalNotification reminder = reminder(plan, moved, before, fireAt);
+            long id = notifications.admitDerived(reminder, write(reminder), write(moved), fireAt.plus(reminderType.window()));
+            schedules.add(new ScheduledSends.Schedule(id, fireAt, "the " + words(before) + " reminder of " + appointment + " (starts "
+                    + WHEN.format(startsAt) + "), made again for the new time: the one for the old time " + ended + " (" + moved.source()
+                    + " event " + moved.sourceEventId() + " moved it)", matchKey, queued(reminderType, id, reminder.customerId())));
+        }
+        scheduled.schedule(schedules);
+    }
+
+    /** Why this booking or move comes too late, in words, when Herald already has its appointment's cancellation; else null. */
+    private String cancelledBefore(Reminders plan, CanonicalNotification notification, String appointment, String what) {
+        return cancellations.atOrAfter(plan, notification).map(cancellation -> appointment + " was cancelled by " + cancellation.words()
+                + " before this " + what + " was handled").orElse(null);
+    }
+
+    private boolean notSent(CanonicalNotification notification, List<DeliveryLedger.Queued> queued, String cancelled, String why) {
+        deliveries.skip(queued, "not sent: " + cancelled + "; " + why);
+        log.info("{} not sent: {}", notification.type(), cancelled);
+        return true;
+    }
+
     private boolean notSentIfStarted(CanonicalNotification notification, List<DeliveryLedger.Queued> queued, Instant startsAt,
                                      String appointment, Instant now, String what) {
         if (startsAt.isAfter(now)) {
@@ -190,6 +259,7 @@ public class AppointmentReminders {
     /** The reminder as a notification of its own: the booking's data and who it is for, due at its time. */
     private CanonicalNotification reminder(Reminders plan, CanonicalNotification booking, Duration before, Instant fireAt) {
         Map<String, Object> data = new LinkedHashMap<>(booking.data());
+        data.keySet().removeIf(field -> field.startsWith("previous"));   // made from a move: the reminder names its new time only
         data.put(BEFORE, before.toString());
         return new CanonicalNotification(reminderKey(booking.idempotencyKey(), before), booking.source(), booking.sourceEventId(),
                 plan.type(), booking.customerId(), fireAt, booking.refs(), data, booking.priority());

@@ -302,6 +302,20 @@ public class ScheduledSends {
         return waiting;
     }
 
+    /** What became of a notification that waited under a match key: its key, its state now and who decided it. */
+    public record Past(long notificationId, String idempotencyKey, String state, String decidedBy) {
+    }
+
+    /** Every notification of {@code types} that waited under {@code matchKey}, whatever its state now, newest first. */
+    public List<Past> history(String matchKey, Collection<String> types) {
+        return jdbc.query("""
+                SELECT s.notification_id, n.idempotency_key, s.state, s.decided_by FROM scheduled_send s
+                JOIN notification n ON n.id = s.notification_id
+                WHERE s.match_key = ? AND n.type = ANY(?) ORDER BY s.notification_id DESC""",
+                (row, i) -> new Past(row.getLong(1), row.getString(2), row.getString(3), row.getString(4)),
+                matchKey, types.toArray(String[]::new));
+    }
+
     /** One notification's wait, whatever its state now (empty: it never waited). */
     public Optional<Waiting> find(long notificationId) {
         return jdbc.queryForList("""

@@ -1,0 +1,62 @@
+package io.herald.schedule;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Optional;
+
+import io.herald.notification.CanonicalNotification;
+import io.herald.notification.NotificationCatalog;
+import io.herald.notification.NotificationCatalog.Reminders;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * Whether an appointment was cancelled at the source before an event about it (a booking, a move) is handled: a booking
+ * quarantined and re-driven by an operator after the cancellation was handled, or read after it, must neither confirm nor
+ * remind of an appointment that no longer stands. A cancellation counts when Herald has it in its ledger for the same
+ * customer and appointment and it occurred at the source at or after the event; one that occurred before it does not (a
+ * booking made after a cancellation books the appointment id again, and stands).
+ */
+@Component
+public class CancelledAppointments {
+
+    private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(ZoneOffset.UTC);
+
+    /** The cancellation in Herald's ledger that makes an event about its appointment pointless. */
+    public record Cancellation(long notificationId, String source, String sourceEventId, Instant occurredAt) {
+
+        /** "crm event crm-outbox-42 (notification 123, 2026-12-03 10:05 UTC)": what an operator looks up. */
+        public String words() {
+            return source + " event " + sourceEventId + " (notification " + notificationId
+                    + (occurredAt == null ? "" : ", " + WHEN.format(occurredAt)) + ")";
+        }
+    }
+
+    private final NotificationCatalog catalog;
+    private final JdbcTemplate jdbc;
+
+    public CancelledAppointments(NotificationCatalog catalog, JdbcTemplate jdbc) {
+        this.catalog = catalog;
+        this.jdbc = jdbc;
+    }
+
+    /** The first cancellation of the appointment {@code event} names that occurred at or after it, if Herald has one. */
+    public Optional<Cancellation> atOrAfter(Reminders plan, CanonicalNotification event) {
+        List<String> cancelling = catalog.cancellationsOf(plan.booking());
+        Object appointment = event.data() == null ? null : event.data().get(plan.appointment());
+        if (cancelling.isEmpty() || appointment == null || event.customerId() == null || event.occurredAt() == null) {
+            return Optional.empty();
+        }
+        // The customer's notifications (an index) of the cancelling types; the appointment is in the payload row's data.
+        return jdbc.query("""
+                SELECT n.id, n.source, n.source_event_id, n.occurred_at FROM notification n
+                JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
+                WHERE n.customer_id = ? AND n.type = ANY(?) AND n.occurred_at >= ? AND p.data ->> ? = ?
+                ORDER BY n.occurred_at, n.id LIMIT 1""",
+                (row, i) -> new Cancellation(row.getLong(1), row.getString(2), row.getString(3), row.getTimestamp(4).toInstant()),
+                event.customerId(), cancelling.toArray(String[]::new), java.sql.Timestamp.from(event.occurredAt()), plan.appointment(),
+                String.valueOf(appointment)).stream().findFirst();
+    }
+}
