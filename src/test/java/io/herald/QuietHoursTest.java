@@ -1,5 +1,8 @@
 package io.herald;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static io.herald.testsupport.OwnHeraldClient.OPERATOR;
 import static io.herald.testsupport.OwnHeraldClient.VIEWER;
 import static io.herald.testsupport.OwnHeraldClient.entry;
@@ -19,6 +22,8 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.local.EmbeddedInfrastructure;
 import io.herald.schedule.ScheduledSends;
@@ -357,7 +362,130 @@ class QuietHoursTest {
         assertThat(herald.delivery(key, "email")).containsEntry("state", "CANCELLED");
     }
 
+    @Test
+    @Order(6)
+    void aParkedSmsWhoseRetryComesDueInsideQuietHoursWaitsUntilTheyEndAndGoesOutOnceWhileTheOpsWebhookIsPostedAtOnce() throws Exception {
+        clock.set(Instant.parse("2027-11-16T19:55:00Z"));   // 20:55 in Berlin: before the quiet hours, sent at once
+        String customer = herald.insertCustomer("cus_qh_parked_" + run, "Test parked", "+15550104242", null, "Europe/Berlin");
+        String key = "billing:invoice.payment_failed:in_qhpk" + run + ":attempt-2";
+        StubMapping refused = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).atPriority(1)
+                .withHeader("Idempotency-Key", equalTo(key + ":sms")).willReturn(WireMock.aResponse().withStatus(503)));
+        int calls;
+        try {
+            assertThat(paymentFailed(customer, "in_qhpk" + run)).isEqualTo(key);
+            awaitMailFor(key);   // the email went out before 21:00; the SMS provider is down
+            await().atMost(Duration.ofSeconds(30)).until(() -> "PARKED".equals(herald.delivery(key, "sms").get("state")));
+            calls = smsCalls(key);
+        } finally {
+            infra.providers().removeStub(refused);
+        }
+        // The team's webhook post of a notice, parked by an outage of the webhook (the ops webhook of a type posted each time).
+        String opsKey = parkedOpsPost(key);
+
+        // 21:30 in Berlin, the providers are back and both parked deliveries come due: the customer's SMS waits for 08:00,
+        // the team's post goes now.
+        clock.set(Instant.parse("2027-11-16T20:30:00Z"));
+        comeDue(key, "sms");
+        String waits = "sms waits for quiet hours 21:00-08:00 in Europe/Berlin for billing notifications, high priority included"
+                + " (high-priority: hold): its retry came due at 21:30 local time, inside them; not sent until 08:00 local time on"
+                + " 2027-11-17 (2027-11-17 07:00 UTC)";
+        await().atMost(Duration.ofSeconds(30)).until(() -> waits.equals(herald.delivery(key, "sms").get("reason")));
+        Map<String, Object> sms = herald.delivery(key, "sms");
+        assertThat(sms).containsEntry("state", "PARKED").containsEntry("parked_count", 1);   // not a park: never offered to the provider
+        assertThat(jdbc.queryForObject("SELECT next_attempt_at > now() + interval '10 hours' FROM delivery WHERE id = ?", Boolean.class,
+                sms.get("id"))).isTrue();
+        assertThat(herald.attempts(key, "sms")).extracting(a -> a.get("outcome")).containsSubsequence("PARKED", "QUIET_HOURS");
+        // Herald chose the wait: the notice's send window (PT1H) counts from 08:00, so its late policy (drop) does not take it.
+        assertThat(instant(jdbc.queryForObject("SELECT window_deadline FROM notification WHERE idempotency_key = ?", Timestamp.class, key)))
+                .isEqualTo(Instant.parse("2027-11-17T08:00:00Z"));
+        awaitOpsPost(opsKey);
+        assertThat(herald.delivery(opsKey, "ops_webhook")).containsEntry("state", "SENT");
+        assertThat(smsCalls(key)).isEqualTo(calls);
+
+        // At 07:59 it is due again (the database's clock does not move with the test's): still nothing.
+        clock.set(Instant.parse("2027-11-17T06:59:00Z"));
+        comeDue(key, "sms");
+        await().atMost(Duration.ofSeconds(30)).until(() -> ((String) herald.delivery(key, "sms").get("reason")).contains("came due at 07:59"));
+        assertThat(herald.delivery(key, "sms")).containsEntry("state", "PARKED");
+        assertThat(smsCalls(key)).isEqualTo(calls);
+
+        // 08:00: sent, once.
+        clock.set(Instant.parse("2027-11-17T07:00:00Z"));
+        comeDue(key, "sms");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(key, "sms").get("state")));
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> smsCalls(key) == calls + 1);
+        assertThat(herald.mailsFor(key)).hasSize(1);
+    }
+
+    @Test
+    @Order(7)
+    void aScheduledSendFiringInsideTheQuietHoursOfTheCustomersNewZoneWaitsUntilTheyEndThere() throws Exception {
+        clock.set(Instant.parse("2027-11-23T21:30:00Z"));   // 22:30 in Berlin: held until 08:00 Berlin time (07:00 UTC)
+        String customer = customer("mover", "Europe/Berlin");
+        String key = invoicePaid(customer, "in_qhmv" + run);
+        assertThat(instant(herald.awaitScheduled(key).get("fire_at"))).isEqualTo(Instant.parse("2027-11-24T07:00:00Z"));
+        // Overnight the customer moves to New York: the directory has their new zone.
+        jdbc.update("UPDATE customer SET time_zone = 'America/New_York' WHERE customer_id = ?", customer);
+
+        // 08:00 in Berlin is 02:00 in New York: the timer fires, the email waits until 08:00 there.
+        clock.set(Instant.parse("2027-11-24T07:00:00Z"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "FIRED".equals(herald.scheduled(key).get("state"))
+                && "PARKED".equals(herald.delivery(key, "email").get("state")));
+        assertThat(herald.delivery(key, "email")).containsEntry("reason", "email waits for quiet hours 21:00-08:00 in America/New_York for"
+                + " billing notifications: its scheduled time came at 02:00 local time, inside them; not sent until 08:00 local time on"
+                + " 2027-11-24 (2027-11-24 13:00 UTC)");
+        assertThat(instant(jdbc.queryForObject("SELECT window_deadline FROM notification WHERE idempotency_key = ?", Timestamp.class, key)))
+                .isEqualTo(Instant.parse("2027-11-25T13:00:00Z"));
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(key).isEmpty());
+
+        // 08:00 in New York: sent, once.
+        clock.set(Instant.parse("2027-11-24T13:00:00Z"));
+        comeDue(key, "email");
+        awaitMailFor(key);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(key, "email").get("state")));
+        assertThat(herald.attempts(key, "email")).extracting(a -> a.get("outcome")).containsSubsequence("SCHEDULED", "FIRED", "QUIET_HOURS", "SENT");
+        assertThat(herald.delivery(key, "email").get("window_missed_at")).isNull();
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(key).size() == 1);
+    }
+
     // --- helpers ---
+
+    private static final String SMS_PATH = "/2010-04-01/Accounts/[^/]+/Messages.json";
+    private static final String OPS_PATH = "/services/T0LOCAL/B0LOCAL/local-demo-ops";
+
+    /** The calls the SMS provider sandbox received for this notification (refused ones included). */
+    private int smsCalls(String key) {
+        return infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(key + ":sms"))).size();
+    }
+
+    private void awaitOpsPost(String key) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> infra.providers().findAll(postRequestedFor(urlPathMatching(OPS_PATH))
+                .withHeader("Idempotency-Key", equalTo(key + ":ops_webhook"))).size() == 1);
+    }
+
+    /**
+     * A parked delivery's next attempt has come: the ledger's due check runs on the database's clock, which does not move
+     * with the test's, so the test moves the row's time to the database's now, as the hours passing would.
+     */
+    private void comeDue(String key, String channel) {
+        assertThat(jdbc.update("""
+                UPDATE delivery SET next_attempt_at = now() WHERE channel = ? AND state = 'PARKED'
+                AND notification_id = (SELECT id FROM notification WHERE idempotency_key = ?)""", channel, key)).isEqualTo(1);
+    }
+
+    /** A copy of this notification whose ops webhook post was parked by an outage of the team's webhook and is due now; its key. */
+    private String parkedOpsPost(String from) {
+        String key = from + ":ops-copy";
+        long id = jdbc.queryForObject("""
+                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical)
+                SELECT ?, source, source_event_id || '-ops', type, customer_id, 'ROUTED',
+                       jsonb_set(herald_canonical(id, received_at, canonical), '{idempotencyKey}', to_jsonb(CAST(? AS TEXT)))
+                FROM notification WHERE idempotency_key = ? RETURNING id""", Long.class, key, key, from);
+        jdbc.update("INSERT INTO delivery (notification_id, channel, state, reason, parked_count, next_attempt_at, attempts)"
+                + " VALUES (?, 'ops_webhook', 'PARKED', 'ops_webhook provider unavailable: provider answered HTTP 503; parked', 1, now(), 1)", id);
+        return key;
+    }
+
 
     /** A customer in the directory with an email address and a time zone: "cus_qh_<name>_<run>" at example.com. */
     private String customer(String name, String zone) {

@@ -47,12 +47,15 @@ public class ChannelSenders {
 
     private static final Logger log = LoggerFactory.getLogger(ChannelSenders.class);
 
-    /** The claimed ledger row a sender's exchange carries as its body. */
+    /**
+     * The claimed ledger row a sender's exchange carries as its body. traceparent: tracing (issue 15); suppression: see
+     * ChannelDelivery.SUPPRESSION; firedSend: PENDING because its scheduled send's timer released it (QuietHoursBeforeSend).
+     */
     public record Due(long deliveryId, long notificationId, String channel, String state, String canonical, Customer customer,
-                      String traceparent, String suppression) {   // traceparent: tracing (issue 15); suppression: see ChannelDelivery.SUPPRESSION
+                      String traceparent, String suppression, boolean firedSend) {
 
         Due withSuppression(String reason) {
-            return new Due(deliveryId, notificationId, channel, state, canonical, customer, traceparent, reason);
+            return new Due(deliveryId, notificationId, channel, state, canonical, customer, traceparent, reason, firedSend);
         }
     }
 
@@ -90,12 +93,14 @@ public class ChannelSenders {
     /** A savepoint inside the claim's transaction: a suppression query that fails does not undo the claims. */
     private final TransactionTemplate savepoint;
     private final OutcomeWrites outcomes;
+    private final QuietHoursBeforeSend quietHours;
 
     public ChannelSenders(DeliveryLedger ledger, CustomerDirectory directory, NotificationCatalog catalog,
                           ObjectMapper json, HeraldMetrics metrics, DeliverySettings settings, PerChannelSettings channels,
                           Suppressions suppressions, DigestMessages digests, TransactionTemplate transaction, ProviderPermits permits,
-                          OutcomeWrites outcomes) {
+                          OutcomeWrites outcomes, QuietHoursBeforeSend quietHours) {
         this.outcomes = outcomes;
+        this.quietHours = quietHours;
         this.permits = permits;
         this.transaction = transaction;
         this.savepoint = new TransactionTemplate(transaction.getTransactionManager());
@@ -120,7 +125,10 @@ public class ChannelSenders {
      * channel's sender route: for each channel, as many as it has room for, and nothing (without asking the database)
      * while its sender is full or has nothing new to look for. Every channel that looks is claimed in one transaction,
      * with the suppression checks of email and SMS (dispatch wakes all of a notification's channels at once, so one
-     * transaction serves them all). The rate limit is kept right before each provider call (ProviderPermits), not here.
+     * transaction serves them all). A parked retry or a fired scheduled send that came due inside its customer's quiet hours
+     * is parked again until they end, in the same transaction, and not handed over (QuietHoursBeforeSend: judged in memory
+     * from the claimed rows, written only for those). The rate limit is kept right before each provider call
+     * (ProviderPermits), not here.
      * While the database cannot be reached the senders that looked pause a second (a WARN line every 10 s) and try
      * again; nothing is lost, the rows stay in the ledger.
      */
@@ -137,10 +145,15 @@ public class ChannelSenders {
             return List.of();
         }
         Map<String, List<Due>> claimed;
+        Map<String, Integer> counted = new LinkedHashMap<>();
         try {
             claimed = transaction.execute(status -> {
                 Map<String, List<Due>> rows = new LinkedHashMap<>();
-                looking.forEach((channel, room) -> rows.put(channel, checkSuppressions(channel, ledger.claimDue(channel, room, lease, this::due))));
+                looking.forEach((channel, room) -> {
+                    List<Due> due = ledger.claimDue(channel, room, lease, this::due);
+                    counted.put(channel, due.size());
+                    rows.put(channel, checkSuppressions(channel, quietHours.sendable(due)));
+                });
                 return rows;
             });
         } catch (RuntimeException e) {
@@ -150,7 +163,7 @@ public class ChannelSenders {
         List<Due> due = new ArrayList<>();
         claimed.forEach((channel, rows) -> {
             Lane lane = lanes.get(channel);
-            lane.backlog = rows.size() == looking.get(channel);   // a full batch: there may be more
+            lane.backlog = counted.get(channel).equals(looking.get(channel));   // a full batch: there may be more
             lane.inFlight.addAndGet(rows.size());
             due.addAll(rows);
         });
@@ -227,7 +240,7 @@ public class ChannelSenders {
         Customer customer = row.getString("customer_id") == null ? null : directory.toCustomer(row, n);
         return new Due(row.getLong("delivery_id"), row.getLong("notification_id"), row.getString("channel"),
                 row.getString("delivery_state"), row.getString("canonical"), customer,
-                row.getString("traceparent"), null);   // tracing (issue 15)
+                row.getString("traceparent"), null, row.getBoolean("fired_send"));   // tracing (issue 15)
     }
 
     /** Sets up a claimed delivery's exchange as its channel route expects it (the notification, its ledger id, the customer). */

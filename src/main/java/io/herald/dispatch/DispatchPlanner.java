@@ -24,6 +24,7 @@ import io.herald.notification.InvalidNotification;
 import io.herald.notification.NotificationCatalog;
 import io.herald.schedule.AppointmentReminders;
 import io.herald.schedule.QuietHours;
+import io.herald.schedule.ScheduledSends;
 import io.herald.schedule.SupersedingEvents;
 import io.herald.ops.LateMessages;
 import org.apache.camel.CamelContext;
@@ -68,6 +69,7 @@ public class DispatchPlanner {
     private final AppointmentReminders reminders;
     private final CustomerDigests digests;
     private final QuietHours quietHours;
+    private final ScheduledSends scheduled;
     private final SupersedingEvents superseding;
     private final LateMessages lateMessages;
     private final TransactionTemplate transaction;
@@ -75,12 +77,13 @@ public class DispatchPlanner {
     public DispatchPlanner(ObjectMapper json, NotificationCatalog catalog, JdbcTemplate jdbc, CustomerDirectory directory,
                            DeliveryLedger ledger, NotificationLedger notifications, ChannelSenders senders, CamelContext camel, ProducerTemplate producer,
                            Approvals approvals, AppointmentReminders reminders, CustomerDigests digests, QuietHours quietHours,
-                           SupersedingEvents superseding, LateMessages lateMessages, TransactionTemplate transaction) {
+                           ScheduledSends scheduled, SupersedingEvents superseding, LateMessages lateMessages, TransactionTemplate transaction) {
         this.transaction = transaction;
         this.digests = digests;
         this.approvals = approvals;
         this.reminders = reminders;
         this.quietHours = quietHours;
+        this.scheduled = scheduled;
         this.superseding = superseding;
         this.lateMessages = lateMessages;
         this.json = json;
@@ -214,10 +217,19 @@ public class DispatchPlanner {
         ledger.queue(queued);
         approvals.hold(held);
         digests.place(digested);
-        quietHours.hold(quiet);
+        holdForQuietHours(quiet);
         superseding.cancelSuperseded(routed);   // after the holds: a batch with the notice and what supersedes it cancels it
         notifications.markRouted(known.values().stream().map(Known::notificationId).toList());
         return new Planned(digestWaits, woken);
+    }
+
+    /** Held for their quiet hours: their customer deliveries wait SCHEDULED until they end, their send windows counted from then. */
+    private void holdForQuietHours(List<QuietHours.Held> held) {
+        if (held.isEmpty()) {
+            return;
+        }
+        scheduled.schedule(held.stream().map(QuietHours.Held::send).toList());
+        held.forEach(h -> notifications.postponeDeadline(h.send().notificationId(), h.deadline()));   // Herald chose the delay
     }
 
     /**

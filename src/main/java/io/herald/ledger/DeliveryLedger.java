@@ -489,6 +489,8 @@ public class DeliveryLedger {
                            ORDER BY q.next_attempt_at, q.id LIMIT ? FOR UPDATE SKIP LOCKED)
               RETURNING id, notification_id, channel, state)
             SELECT claimed.id AS delivery_id, claimed.notification_id, claimed.channel, claimed.state AS delivery_state,
+                   CASE WHEN claimed.state = 'PENDING' THEN EXISTS (SELECT 1 FROM scheduled_send s
+                        WHERE s.notification_id = claimed.notification_id AND s.state = 'FIRED') ELSE false END AS fired_send,
                    herald_canonical(n.id, n.received_at, n.canonical)::text AS canonical, n.traceparent, c.*   -- traceparent: tracing (issue 15)
             FROM claimed JOIN notification n ON n.id = claimed.notification_id
             LEFT JOIN customer c ON c.customer_id = n.customer_id
@@ -501,8 +503,9 @@ public class DeliveryLedger {
      * behind by an instance that stopped is claimed again when its lease ends. A delivery waits while
      * an earlier one of the same customer on the same channel is still PENDING or SENDING, so one
      * customer's messages go out in order whichever instance sends them. Each row comes with its
-     * notification (canonical JSON) and the customer's directory entry (customer columns null if the
-     * customer is not in the directory), for {@code rows} to map.
+     * notification (canonical JSON), the customer's directory entry (customer columns null if the
+     * customer is not in the directory) and {@code fired_send} (a PENDING delivery its scheduled send's timer released:
+     * quiet hours are judged again for it, io.herald.dispatch.QuietHoursBeforeSend), for {@code rows} to map.
      *
      * <p>The earlier-delivery check is a lookup per candidate ({@code OFFSET 0} keeps PostgreSQL from turning it
      * into a join): planned as a join while the table's statistics still say no delivery is in flight (a burst
@@ -512,6 +515,36 @@ public class DeliveryLedger {
      */
     public <T> List<T> claimDue(String channel, int limit, Duration lease, RowMapper<T> rows) {
         return jdbc.query(CLAIM_DUE, rows, lease.toMillis() / 1000.0, channel, limit);
+    }
+
+    /** A claimed delivery that must wait for its customer's quiet hours: until when (the time left from now), and why. */
+    public record QuietWait(long deliveryId, Duration remaining, String reason) {
+    }
+
+    /**
+     * Deliveries the sender claimed (a parked retry, a fired scheduled send) that came due inside their customer's quiet
+     * hours: PARKED again until they end, not offered to the provider and not counted as a park (as one the open breaker
+     * turned away), with the reason and an attempt (QUIET_HOURS) each, in one statement. The end is written as the wait
+     * from the database's now, which decides when a parked row is due. A row no longer waiting for a sender (settled, or
+     * claimed for a send meanwhile) is left as it is. Returns the deliveries parked.
+     */
+    public int waitForQuietHours(List<QuietWait> waits) {
+        if (waits.isEmpty()) {
+            return 0;
+        }
+        return jdbc.update(con -> {
+            PreparedStatement statement = con.prepareStatement("""
+                    WITH v AS (SELECT * FROM unnest(?::bigint[], ?::float8[], ?::text[]) AS v(id, wait_secs, reason)),
+                         waiting AS (UPDATE delivery d SET state = 'PARKED', reason = v.reason,
+                                            next_attempt_at = now() + make_interval(secs => v.wait_secs), updated_at = now()
+                                     FROM v WHERE d.id = v.id AND d.state IN ('PENDING', 'PARKED') AND d.claim_token IS NULL
+                                     RETURNING d.id, v.reason)
+                    INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, 'QUIET_HOURS', reason FROM waiting""");
+            statement.setArray(1, con.createArrayOf("bigint", waits.stream().map(QuietWait::deliveryId).toArray()));
+            statement.setArray(2, con.createArrayOf("float8", waits.stream().map(w -> w.remaining().toMillis() / 1000.0).toArray()));
+            statement.setArray(3, con.createArrayOf("text", waits.stream().map(QuietWait::reason).toArray()));
+            return statement;
+        });
     }
 
     /** A delivery's state (null if there is no such row). */

@@ -225,4 +225,25 @@ public class NotificationLedger {
     public void postponeDeadline(long notificationId, Instant deadline) {
         jdbc.update("UPDATE notification SET window_deadline = GREATEST(window_deadline, ?) WHERE id = ?", Timestamp.from(deadline), notificationId);
     }
+
+    /**
+     * {@link #postponeDeadline} for several notifications in one statement (deliveries a sender's claim parked for quiet
+     * hours), except those whose window had already passed at {@code now} (Herald's clock): a wait Herald chose later does
+     * not make a late message timely again; its late policy applies when it is sent.
+     */
+    public void postponeDeadlines(Map<Long, Instant> deadlines, Instant now) {
+        if (deadlines.isEmpty()) {
+            return;
+        }
+        jdbc.update(con -> {
+            PreparedStatement statement = con.prepareStatement("""
+                    UPDATE notification n SET window_deadline = GREATEST(n.window_deadline, v.deadline)
+                    FROM unnest(?::bigint[], ?::timestamptz[]) AS v(id, deadline)
+                    WHERE n.id = v.id AND (n.window_deadline IS NULL OR n.window_deadline > ?)""");
+            statement.setArray(1, con.createArrayOf("bigint", deadlines.keySet().toArray()));
+            statement.setArray(2, con.createArrayOf("timestamptz", deadlines.values().stream().map(Timestamp::from).toArray()));
+            statement.setTimestamp(3, Timestamp.from(now));
+            return statement;
+        });
+    }
 }

@@ -9,13 +9,13 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
 
 import io.herald.config.SchedulingSettings;
 import io.herald.identity.Customer;
 import io.herald.ledger.DeliveryLedger;
-import io.herald.ledger.NotificationLedger;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.Category;
 import io.herald.notification.NotificationCatalog;
@@ -28,6 +28,11 @@ import org.springframework.stereotype.Component;
  * unless its category says {@code high-priority: hold}. The customer channels wait SCHEDULED (ScheduledSends) until the
  * quiet hours end, which is that local time on the day they end, whatever the clocks did overnight; the ops webhook (the
  * internal team) is not held. Herald chose the delay, so the type's send window counts from the end of the wait.
+ *
+ * <p>Judged twice: at dispatch ({@link #waitFor}: DispatchPlanner holds the notification SCHEDULED) and again right before
+ * a delivery that waited goes to its provider, a parked retry or a fired scheduled send ({@link #waitBeforeSend}:
+ * io.herald.dispatch.QuietHoursBeforeSend parks it until they end), in the customer's zone as the directory has it then.
+ * This class only judges (it writes nothing), so the channels' senders can ask it.
  */
 @Component
 public class QuietHours {
@@ -49,21 +54,48 @@ public class QuietHours {
 
     private final NotificationCatalog catalog;
     private final SchedulingSettings settings;
-    private final ScheduledSends scheduled;
-    private final NotificationLedger notifications;
     private final Clock clock;
 
-    public QuietHours(NotificationCatalog catalog, SchedulingSettings settings, ScheduledSends scheduled, NotificationLedger notifications,
-                      Clock clock) {
+    public QuietHours(NotificationCatalog catalog, SchedulingSettings settings, Clock clock) {
         this.catalog = catalog;
         this.settings = settings;
-        this.scheduled = scheduled;
-        this.notifications = notifications;
         this.clock = clock;
+    }
+
+    /** The quiet hours a notification is in now for its customer: which, in which zone, and their end there. */
+    private record Inside(String hours, ZoneId zone, String zoneProblem, String category, boolean high, LocalTime until,
+                          ZonedDateTime now, ZonedDateTime end) {
+
+        /** "quiet hours 21:00-08:00 in Europe/Berlin for billing notifications, high priority included (high-priority: hold)" */
+        String which() {
+            return "quiet hours " + hours + " in " + zone.getId() + (zoneProblem == null ? "" : " (" + zoneProblem + ")")
+                    + " for " + category + " notifications" + (high ? ", high priority included (high-priority: hold)" : "");
+        }
+
+        /** "08:00 local time on 2026-12-03 (2026-12-03 07:00 UTC)" */
+        String endsAt() {
+            return until + " local time on " + end.toLocalDate() + " (" + UTC_TIME.format(end.toInstant()) + ")";
+        }
     }
 
     /** When this notification, dispatched now, falls in its category's quiet hours for this customer (null: not in the directory). */
     public Optional<Wait> waitFor(NotificationCatalog.Entry entry, CanonicalNotification notification, Customer customer) {
+        return inside(entry, notification, customer).map(in -> wait(entry, notification, in, in.which() + ": held until " + in.endsAt()));
+    }
+
+    /**
+     * When a delivery about to go to its provider now, after it waited (a parked retry, a fired scheduled send: {@code
+     * why}, e.g. "its retry came due"), falls in its category's quiet hours for this customer as the directory has them
+     * now: the reason says which, in words, and until when it waits.
+     */
+    public Optional<Wait> waitBeforeSend(NotificationCatalog.Entry entry, CanonicalNotification notification, Customer customer,
+                                         String channel, String why) {
+        return inside(entry, notification, customer).map(in -> wait(entry, notification, in, channel + " waits for " + in.which()
+                + ": " + why + " at " + in.now().toLocalTime().truncatedTo(ChronoUnit.MINUTES) + " local time, inside them; not sent until "
+                + in.endsAt()));
+    }
+
+    private Optional<Inside> inside(NotificationCatalog.Entry entry, CanonicalNotification notification, Customer customer) {
         Optional<Category> category = catalog.category(entry.category()).filter(Category::hasQuietHours);
         if (category.isEmpty()) {
             return Optional.empty();
@@ -76,26 +108,15 @@ public class QuietHours {
         }
         String zoneProblem = zoneProblem(customer);
         ZoneId zone = zoneProblem == null ? ZoneId.of(customer.timeZone().strip()) : settings.defaultZone();
-        Instant now = clock.instant();
-        Optional<ZonedDateTime> end = end(quiet.quietFrom(), quiet.quietUntil(), now.atZone(zone));
-        if (end.isEmpty()) {
-            return Optional.empty();
-        }
-        Instant until = end.get().toInstant();
-        String reason = "quiet hours " + quiet.quietHours() + " in " + zone.getId() + (zoneProblem == null ? "" : " (" + zoneProblem + ")")
-                + " for " + entry.category() + " notifications" + (high ? ", high priority included (high-priority: hold)" : "")
-                + ": held until " + quiet.quietUntil() + " local time on " + end.get().toLocalDate() + " (" + UTC_TIME.format(until) + ")";
-        String matchKey = catalog.cancelledBy(notification.type()).map(rule -> rule.matchKey(notification)).orElse(null);
-        return Optional.of(new Wait(until, reason, matchKey, until.plus(entry.window())));
+        ZonedDateTime now = clock.instant().atZone(zone);
+        return end(quiet.quietFrom(), quiet.quietUntil(), now)
+                .map(end -> new Inside(quiet.quietHours(), zone, zoneProblem, entry.category(), high, quiet.quietUntil(), now, end));
     }
 
-    /** Holds them: their customer deliveries wait SCHEDULED until the quiet hours end, their send windows counted from then. */
-    public void hold(List<Held> held) {
-        if (held.isEmpty()) {
-            return;
-        }
-        scheduled.schedule(held.stream().map(Held::send).toList());
-        held.forEach(h -> notifications.postponeDeadline(h.send().notificationId(), h.deadline()));
+    private Wait wait(NotificationCatalog.Entry entry, CanonicalNotification notification, Inside in, String reason) {
+        Instant until = in.end().toInstant();
+        String matchKey = catalog.cancelledBy(notification.type()).map(rule -> rule.matchKey(notification)).orElse(null);
+        return new Wait(until, reason, matchKey, until.plus(entry.window()));
     }
 
     /**

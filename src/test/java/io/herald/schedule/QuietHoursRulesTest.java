@@ -99,7 +99,7 @@ class QuietHoursRulesTest {
                     high-priority: hold
                 """).toString());
         MovableClock clock = new MovableClock(Instant.parse("2026-12-02T21:30:00Z"));   // 22:30 in Berlin, 16:30 in New York, 21:30 in London
-        QuietHours quiet = new QuietHours(catalog, settings("Europe/London"), null, null, clock);
+        QuietHours quiet = new QuietHours(catalog, settings("Europe/London"), clock);
         NotificationCatalog.Entry support = catalog.entry("support.ticket_status_changed");
 
         Optional<QuietHours.Wait> berlin = quiet.waitFor(support, notification(support.type(), "normal", Map.of()), customer("Europe/Berlin"));
@@ -108,6 +108,11 @@ class QuietHoursRulesTest {
         assertThat(berlin.get().reason()).isEqualTo("quiet hours 21:00-08:00 in Europe/Berlin for support notifications: held until 08:00"
                 + " local time on 2026-12-03 (2026-12-03 07:00 UTC)");
         assertThat(berlin.get().deadline()).isEqualTo(Instant.parse("2026-12-03T07:00:00Z").plus(support.window()));
+        // Judged again right before a send that waited (a parked retry, a fired scheduled send): the same wait, said for that delivery.
+        assertThat(quiet.waitBeforeSend(support, notification(support.type(), "normal", Map.of()), customer("Europe/Berlin"), "email",
+                "its retry came due")).map(QuietHours.Wait::reason).contains("email waits for quiet hours 21:00-08:00 in Europe/Berlin for"
+                + " support notifications: its retry came due at 22:30 local time, inside them; not sent until 08:00 local time on 2026-12-03"
+                + " (2026-12-03 07:00 UTC)");
         assertThat(berlin.get().matchKey()).isNull();
         // High priority goes at once unless the category holds it too.
         assertThat(quiet.waitFor(support, notification(support.type(), "high", Map.of()), customer("Europe/Berlin"))).isEmpty();

@@ -1,0 +1,112 @@
+package io.herald.dispatch;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.ledger.DeliveryLedger;
+import io.herald.ledger.NotificationLedger;
+import io.herald.notification.CanonicalNotification;
+import io.herald.notification.NotificationCatalog;
+import io.herald.ops.HeraldMetrics;
+import io.herald.schedule.QuietHours;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+/**
+ * Quiet hours judged again right before a delivery that waited goes to its provider. Dispatch judges a notification once,
+ * when it takes it; a delivery parked by a provider outage at 20:55 and due again at 23:30, or a scheduled send (a
+ * reminder, a digest, a quiet-hours hold whose end was reckoned in the customer's old zone) whose timer fires in the
+ * night, would otherwise reach the customer inside their quiet hours.
+ *
+ * <p>Both pass through one place on their way to the provider: their channel's sender claims them from the ledger
+ * (ChannelSenders, DeliveryLedger.claimDue), with the notification and the customer's directory entry as it is now, so
+ * the judgment needs no query of its own. Judged: the customer channels (never the ops webhook, which goes to the
+ * internal team) of a PARKED delivery, or of a PENDING one its scheduled send's timer released (FIRED). Not judged: a
+ * first send queued by dispatch (dispatch judged it), one an operator released (send now, approval), an operator's
+ * resend. One inside the quiet hours is PARKED again until they end (DeliveryLedger.waitForQuietHours: not offered to
+ * the provider, not counted as a park), and its send window counts from then, as at dispatch, unless it had already
+ * passed (a late message stays late). A claim's waits are written in one statement, in the claim's transaction. When the
+ * quiet hours end it is claimed, judged and sent like any parked delivery.
+ */
+@Component
+public class QuietHoursBeforeSend {
+
+    private static final Logger log = LoggerFactory.getLogger(QuietHoursBeforeSend.class);
+    private static final String OPS_WEBHOOK = "ops_webhook";
+
+    private final QuietHours quietHours;
+    private final NotificationCatalog catalog;
+    private final DeliveryLedger ledger;
+    private final NotificationLedger notifications;
+    private final ObjectMapper json;
+    private final HeraldMetrics metrics;
+    private final Clock clock;
+
+    public QuietHoursBeforeSend(QuietHours quietHours, NotificationCatalog catalog, DeliveryLedger ledger, NotificationLedger notifications,
+                                ObjectMapper json, HeraldMetrics metrics, Clock clock) {
+        this.quietHours = quietHours;
+        this.catalog = catalog;
+        this.ledger = ledger;
+        this.notifications = notifications;
+        this.json = json;
+        this.metrics = metrics;
+        this.clock = clock;
+    }
+
+    /**
+     * The claimed deliveries that may go to their provider now; the others (inside their customer's quiet hours) are parked
+     * until the quiet hours end. Called in the claim's transaction; writes only when one has to wait.
+     */
+    public List<ChannelSenders.Due> sendable(List<ChannelSenders.Due> claimed) {
+        List<ChannelSenders.Due> sendable = new ArrayList<>(claimed.size());
+        Instant now = clock.instant();
+        List<ChannelSenders.Due> waiting = new ArrayList<>();
+        List<DeliveryLedger.QuietWait> waits = new ArrayList<>();
+        Map<Long, Instant> deadlines = new LinkedHashMap<>();
+        for (ChannelSenders.Due due : claimed) {
+            Optional<QuietHours.Wait> wait = judged(due) ? waitFor(due) : Optional.empty();
+            if (wait.isEmpty()) {
+                sendable.add(due);
+                continue;
+            }
+            waiting.add(due);
+            waits.add(new DeliveryLedger.QuietWait(due.deliveryId(), Duration.between(now, wait.get().until()), wait.get().reason()));
+            deadlines.merge(due.notificationId(), wait.get().deadline(), (a, b) -> a.isAfter(b) ? a : b);
+        }
+        if (!waits.isEmpty()) {
+            ledger.waitForQuietHours(waits);
+            notifications.postponeDeadlines(deadlines, now);   // Herald chose the delay: the send window counts from its end
+            waiting.forEach(due -> metrics.delivery(due.channel(), "QUIET_HOURS"));
+            waits.forEach(w -> log.info("Delivery {} PARKED: {}", w.deliveryId(), w.reason()));
+        }
+        return sendable;
+    }
+
+    /** A customer channel's delivery that waited: a parked retry, or a scheduled send whose timer released it. */
+    private static boolean judged(ChannelSenders.Due due) {
+        return !OPS_WEBHOOK.equals(due.channel()) && ("PARKED".equals(due.state()) || due.firedSend());
+    }
+
+    private Optional<QuietHours.Wait> waitFor(ChannelSenders.Due due) {
+        CanonicalNotification notification;
+        try {
+            notification = json.readValue(due.canonical(), CanonicalNotification.class);
+        } catch (IOException e) {
+            return Optional.empty();   // its channel route reports it, with the reason
+        }
+        if (notification.type() == null || !catalog.knows(notification.type())) {
+            return Optional.empty();
+        }
+        String why = "PARKED".equals(due.state()) ? "its retry came due" : "its scheduled time came";
+        return quietHours.waitBeforeSend(catalog.entry(notification.type()), notification, due.customer(), due.channel(), why);
+    }
+}
