@@ -453,6 +453,43 @@ class QuietHoursTest {
     private static final String SMS_PATH = "/2010-04-01/Accounts/[^/]+/Messages.json";
     private static final String OPS_PATH = "/services/T0LOCAL/B0LOCAL/local-demo-ops";
 
+    /** A payment-failed SMS parked overnight (outage, then quiet hours) is cancelled when the invoice is paid, never sent at 08:00. */
+    @Test
+    @Order(8)
+    void aParkedPaymentFailedSmsWaitingForTheMorningIsCancelledWhenTheInvoiceIsPaid() throws Exception {
+        clock.set(Instant.parse("2027-12-07T19:55:00Z"));   // 20:55 in Berlin: before the quiet hours, sent at once
+        String customer = herald.insertCustomer("cus_qh_paidpark_" + run, "Test paidpark", "+15550104343", null, "Europe/Berlin");
+        String invoice = "in_qhpp" + run;
+        String key = "billing:invoice.payment_failed:" + invoice + ":attempt-2";
+        StubMapping refused = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).atPriority(1)
+                .withHeader("Idempotency-Key", equalTo(key + ":sms")).willReturn(WireMock.aResponse().withStatus(503)));
+        int calls;
+        try {
+            assertThat(paymentFailed(customer, invoice)).isEqualTo(key);
+            await().atMost(Duration.ofSeconds(30)).until(() -> "PARKED".equals(herald.delivery(key, "sms").get("state")));
+            calls = smsCalls(key);
+        } finally {
+            infra.providers().removeStub(refused);
+        }
+        // 21:30: its retry waits for 08:00.
+        clock.set(Instant.parse("2027-12-07T20:30:00Z"));
+        comeDue(key, "sms");
+        await().atMost(Duration.ofSeconds(30)).until(() -> ((String) herald.delivery(key, "sms").get("reason")).startsWith("sms waits for quiet hours"));
+
+        // 23:10: the invoice is paid. The waiting SMS is cancelled with the reason, never sent.
+        clock.set(Instant.parse("2027-12-07T22:10:00Z"));
+        invoicePaid(customer, invoice);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(herald.delivery(key, "sms").get("state")));
+        assertThat((String) herald.delivery(key, "sms").get("reason")).startsWith("superseded: billing.invoice_paid for invoice " + invoice)
+                .endsWith("makes the waiting billing.payment_failed pointless: cancelled, not sent (config/catalog.yaml:"
+                        + " notifications.billing.payment_failed.cancelled-by)");
+        assertThat(herald.attempts(key, "sms")).extracting(a -> a.get("outcome")).endsWith("CANCELLED");
+        // 08:00: nothing goes out for it.
+        clock.set(Instant.parse("2027-12-08T07:00:00Z"));
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> smsCalls(key) == calls);
+        assertThat(herald.delivery(key, "sms")).containsEntry("state", "CANCELLED");
+    }
+
     /** The calls the SMS provider sandbox received for this notification (refused ones included). */
     private int smsCalls(String key) {
         return infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(key + ":sms"))).size();

@@ -9,7 +9,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * Right before a provider call, after the rate-limit step (where a sender waits out a database outage): a sender that has
- * held its claim for more than half of herald.delivery.sending-timeout renews it, so the stale sweep (StaleSendings), which
+ * held its claim for more than a quarter of herald.delivery.sending-timeout renews it, so the stale sweep (StaleSendings), which
  * takes deliveries left SENDING that long, leaves it alone while it calls. If the sweep has settled it meanwhile (UNCERTAIN,
  * or PARKED to be sent again with its key; first-success may already have moved on to the next channel), the provider is
  * not called: that would be a second copy. The delivery is then recorded as not sent (DeliveryLedger.notSentAfterWithdrawal)
@@ -23,7 +23,9 @@ public class ClaimKept {
 
     public ClaimKept(DeliveryLedger ledger, DeliverySettings delivery) {
         this.ledger = ledger;
-        this.renewAfter = delivery.sendingTimeout().dividedBy(2);
+        // A quarter: what is left of the timeout must still hold the call itself (its tries and timeouts, checked at startup
+        // to fit inside the whole timeout, usually well inside: 55 s of the default 5 minutes).
+        this.renewAfter = delivery.sendingTimeout().dividedBy(4);
     }
 
     public void beforeCall(Exchange exchange) {

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 import io.herald.config.PushSettings;
 import io.herald.config.SmsSettings;
@@ -20,7 +21,8 @@ import org.springframework.stereotype.Component;
  * SMS and push are fitted to what their provider takes (herald.sms.max-length, herald.push.max-length: title and body
  * together): a message over it is rendered again with the longest text of the data that it shows shortened ("…", at a word
  * where one is near), until it fits. So the template's own words (what happened, where to read the rest) stay whole and a
- * 5,000-character ticket subject is what gets cut, instead of the provider refusing the message. A message that does not
+ * 5,000-character ticket subject is what gets cut, instead of the provider refusing the message. Links, ids and written
+ * times, dates and amounts are never cut. A message that does not
  * fit even so (its template's own text is too long) fails with the reason, before any provider call.
  */
 @Component
@@ -30,6 +32,8 @@ public class MessageParts {
     /** A shortened text keeps at least this much: a shorter one says nothing. */
     private static final int KEEP_AT_LEAST = 20;
     private static final int MAX_ROUNDS = 8;
+    /** Fields whose value is cut never: links, ids, written times, dates and amounts. */
+    private static final Pattern WHOLE_FIELD = Pattern.compile("(Url|Link|Id|Local|LocalDate)$");
 
     private final TemplateRenderer templates;
     private final Map<String, Integer> limits;
@@ -82,13 +86,17 @@ public class MessageParts {
         return parts.values().stream().mapToInt(String::length).sum();
     }
 
-    /** The field of the data with the longest text the message shows that can still be shortened; null when none. */
+    /**
+     * The field of the data with the longest free text the message shows that can still be shortened; null when none. A
+     * link (a value with "://", a field named …Url or …Link), an id (…Id) and a written time, date or amount (…Local,
+     * …LocalDate) are never cut: cut, they would mislead or lead nowhere, so such a message fails instead.
+     */
     private static String longestShown(Map<String, Object> context, Map<String, String> parts) {
         String longest = null;
         int length = KEEP_AT_LEAST + 1;
         for (Map.Entry<String, Object> field : context.entrySet()) {
-            if (field.getValue() instanceof String text && text.length() > length
-                    && parts.values().stream().anyMatch(part -> part.contains(text))) {
+            if (field.getValue() instanceof String text && text.length() > length && !WHOLE_FIELD.matcher(field.getKey()).find()
+                    && !text.contains("://") && parts.values().stream().anyMatch(part -> part.contains(text))) {
                 longest = field.getKey();
                 length = text.length();
             }

@@ -28,8 +28,9 @@ import org.springframework.stereotype.Component;
  * <p>
  * A database outage stops every sender's writes as well: a sender that handed its message to the provider waits to write
  * SENT, one that had not yet called waits for its rate-limit permit, and none of them changes its row meanwhile. So after
- * a run that could not reach PostgreSQL, the sweep settles nothing until the database has been reachable again for three of
- * the senders' longest pauses between tries (3 × herald.infrastructure.max-retry-delay-ms): the live senders write their
+ * a run that could not reach PostgreSQL, the sweep settles nothing until the database has been answering again (a run
+ * checks it) for at least one run's interval and three of the senders' longest pauses between tries (3 ×
+ * herald.infrastructure.max-retry-delay-ms): the live senders write their
  * outcome or renew their claim first (ClaimKept), and only the rows of senders that are gone are left for it. Before, an
  * outage longer than herald.delivery.sending-timeout made it settle live sends UNCERTAIN (and first-success then sent the
  * next channel too).
@@ -60,11 +61,11 @@ public class StaleSendings {
     }
 
     public void sweep() {
-        if (waitingAfterOutage()) {
-            return;
-        }
         List<Map<String, Object>> settled;
         try {
+            if (waitingAfterOutage()) {
+                return;
+            }
             settled = ledger.settleStale(timeout, cutOffCalls.resentChannels());
         } catch (RuntimeException e) {
             if (InfrastructureFaults.isInfrastructure(e)) {
@@ -87,17 +88,21 @@ public class StaleSendings {
         }
     }
 
-    /** True while the database has answered again for less than {@link #afterOutage} after a run that could not reach it. */
+    /**
+     * True while the database has answered again for less than {@link #afterOutage} after a run that could not reach it.
+     * The first run after such a run only asks PostgreSQL whether it answers (a failure propagates: still down) and settles
+     * nothing, so the wait is counted from a moment it is known to answer and always lasts at least one run's interval.
+     */
     private boolean waitingAfterOutage() {
-        long now = System.nanoTime();
         if (unreachable) {
+            ledger.ping();
             unreachable = false;
-            reachableSince = now;
-            log.info("Stale sendings: PostgreSQL answers again; deliveries left SENDING are settled again in {} s, once live senders"
-                    + " have written what they were waiting to write", afterOutage.toSeconds());
+            reachableSince = System.nanoTime();
+            log.info("Stale sendings: PostgreSQL answers again; deliveries left SENDING are settled again in {} s at the earliest, once"
+                    + " live senders have written what they were waiting to write", afterOutage.toSeconds());
             return true;
         }
-        if (reachableSince != null && now - reachableSince < afterOutage.toNanos()) {
+        if (reachableSince != null && System.nanoTime() - reachableSince < afterOutage.toNanos()) {
             return true;
         }
         reachableSince = null;

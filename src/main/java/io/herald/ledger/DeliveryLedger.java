@@ -277,7 +277,8 @@ public class DeliveryLedger {
      * as it is. Returns the reason, in words.
      */
     public String notSentAfterWithdrawal(Claim claim, Duration waited) {
-        String reason = claim.label() + "not sent: its sender waited " + waited.toSeconds() + " s (for the database), longer than"
+        String reason = claim.label() + "not sent: its sender waited " + waited.toSeconds() + " s (for the database or a rate-limit"
+                + " permit), longer than"
                 + " herald.delivery.sending-timeout, and the delivery was settled meanwhile as cut off; nothing reached the provider,"
                 + " so it is FAILED, not UNCERTAIN: retry it if the customer still needs it";
         String failedAt = claim.resend() ? "" : ", failed_at = COALESCE(failed_at, now())";
@@ -289,8 +290,30 @@ public class DeliveryLedger {
                                 claim.resend() ? "delivery_id" : "id AS delivery_id"),
                 reason, rowId(claim), reason);
         return corrected == 1 ? reason : claim.label() + "not sent: its sender waited " + waited.toSeconds()
-                + " s (for the database) and the delivery was settled meanwhile (now " + (claim.resend() ? resendState(claim.resendId())
+                + " s (for the database or a rate-limit permit) and the delivery was settled meanwhile (now " + (claim.resend() ? resendState(claim.resendId())
                 : jdbc.queryForObject("SELECT state FROM delivery WHERE id = ?", String.class, claim.deliveryId())) + "); it goes on from there";
+    }
+
+    /** Asks PostgreSQL whether it answers; throws (an infrastructure fault) when it does not. */
+    public void ping() {
+        jdbc.queryForObject("SELECT 1", Integer.class);
+    }
+
+    /**
+     * A newer event made a notice pointless (SupersedingEvents, catalog cancelled-by): this customer's PARKED deliveries of
+     * notifications of {@code type} naming {@code value} in {@code field} (refs, then data) are CANCELLED with the reason,
+     * never sent (a parked retry, perhaps waiting for quiet hours). Returns their notifications.
+     */
+    public List<Long> cancelParkedNaming(String customerId, String type, String field, String value, String reason) {
+        return jdbc.queryForList("""
+                WITH ended AS (
+                  UPDATE delivery d SET state = 'CANCELLED', reason = ?, next_attempt_at = NULL, updated_at = now()
+                  FROM notification n
+                  WHERE n.id = d.notification_id AND n.customer_id = ? AND n.type = ? AND d.state = 'PARKED' AND d.claim_token IS NULL
+                    AND COALESCE(n.canonical -> 'refs' ->> ?, herald_canonical(n.id, n.received_at, n.canonical) -> 'data' ->> ?) = ?
+                  RETURNING d.id, d.notification_id),
+                 kept AS (INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, 'CANCELLED', ? FROM ended)
+                SELECT DISTINCT notification_id FROM ended""", Long.class, reason, customerId, type, field, field, value, reason);
     }
 
     /** A resend's state (its outcome column), or "unknown". */

@@ -237,11 +237,12 @@ public class NotificationLedger {
         }
         jdbc.update(con -> {
             PreparedStatement statement = con.prepareStatement("""
-                    UPDATE notification n SET window_deadline = GREATEST(n.window_deadline, v.deadline)
-                    FROM unnest(?::bigint[], ?::timestamptz[]) AS v(id, deadline)
+                    UPDATE notification n SET window_deadline = GREATEST(n.window_deadline, t.deadline)
+                    FROM unnest(?::bigint[], ?::text[]) AS v(id, deadline_text), LATERAL (SELECT v.deadline_text::timestamptz AS deadline) t
                     WHERE n.id = v.id AND (n.window_deadline IS NULL OR n.window_deadline > ?)""");
             statement.setArray(1, con.createArrayOf("bigint", deadlines.keySet().toArray()));
-            statement.setArray(2, con.createArrayOf("timestamptz", deadlines.values().stream().map(Timestamp::from).toArray()));
+            // ISO-8601 instants ("…Z"), not java.sql.Timestamp, whose text form is a local time without its zone.
+            statement.setArray(2, con.createArrayOf("text", deadlines.values().stream().map(Instant::toString).toArray()));
             statement.setTimestamp(3, Timestamp.from(now));
             return statement;
         });

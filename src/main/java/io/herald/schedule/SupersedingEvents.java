@@ -5,6 +5,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 
+import io.herald.ledger.DeliveryLedger;
 import io.herald.notification.CancelledBy;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
@@ -16,7 +17,10 @@ import org.springframework.stereotype.Component;
  * A newer event that makes a waiting notification pointless (issue 14 point 4; catalog key cancelled-by): when a
  * notification of a cancelling type is dispatched (e.g. billing.invoice_paid), the SCHEDULED notifications of the types
  * it cancels (billing.payment_failed held for quiet hours) that name the same thing (invoice:in_123) are cancelled with
- * the reason, never sent (ScheduledSends.cancelMatching, audited as Herald). Safe to run again: a cancelled one stays so.
+ * the reason, never sent (ScheduledSends.cancelMatching, audited as Herald). So are the customer's deliveries of such a
+ * notification that are no longer scheduled but not sent either: a fired hold's (ScheduledSends.withdrawFired) and parked
+ * retries (DeliveryLedger.cancelParkedNaming: a provider outage, or quiet hours judged again before the send, can keep one
+ * parked until the morning). Safe to run again: a cancelled one stays so.
  */
 @Component
 public class SupersedingEvents {
@@ -26,10 +30,12 @@ public class SupersedingEvents {
 
     private final NotificationCatalog catalog;
     private final ScheduledSends scheduled;
+    private final DeliveryLedger deliveries;
 
-    public SupersedingEvents(NotificationCatalog catalog, ScheduledSends scheduled) {
+    public SupersedingEvents(NotificationCatalog catalog, ScheduledSends scheduled, DeliveryLedger deliveries) {
         this.catalog = catalog;
         this.scheduled = scheduled;
+        this.deliveries = deliveries;
     }
 
     /** Cancels what these dispatched notifications supersede; returns the notifications cancelled. */
@@ -46,7 +52,15 @@ public class SupersedingEvents {
                         + (newer.occurredAt() == null ? "" : " (occurred " + UTC_TIME.format(newer.occurredAt()) + ", " + newer.source()
                         + " event " + newer.sourceEventId() + ")") + " makes the waiting " + waitingType + " pointless: cancelled, not sent"
                         + " (config/catalog.yaml: notifications." + waitingType + ".cancelled-by)";
-                List<Long> ids = scheduled.cancelMatching(matchKey, List.of(waitingType), reason);
+                List<Long> ids = new java.util.ArrayList<>(scheduled.cancelMatching(matchKey, List.of(waitingType), reason));
+                // Those no longer SCHEDULED but not sent yet: a fired hold whose deliveries wait for a sender, and parked
+                // retries (a provider outage; quiet hours judged again before the send), which may wait until the morning.
+                ids.addAll(scheduled.withdrawFired(matchKey, List.of(waitingType), reason));
+                if (newer.customerId() != null) {
+                    ids.addAll(deliveries.cancelParkedNaming(newer.customerId(), waitingType, rule.getValue().match(),
+                            matchKey.substring(matchKey.indexOf(':') + 1), reason));
+                }
+                ids = ids.stream().distinct().toList();
                 if (!ids.isEmpty()) {
                     log.info("{} {} cancelled the waiting {} {}", newer.type(), matchKey, waitingType, ids);
                 }

@@ -55,11 +55,11 @@ class ClaimKeptTest extends HeraldIntegrationTest {
         assertThat(ledger.settleStale(Duration.ofHours(12), Set.of())).extracting(r -> r.get("id")).contains(claim.deliveryId());
 
         assertThatThrownBy(() -> claimKept.beforeCall(exchangeWith(claim))).isInstanceOf(ClaimWithdrawn.class)
-                .hasMessageStartingWith("not sent: its sender waited 600 s (for the database)");
+                .hasMessageStartingWith("not sent: its sender waited 600 s (for the database or a rate-limit permit)");
 
         Map<String, Object> row = jdbc.queryForMap("SELECT state, reason FROM delivery WHERE id = ?", claim.deliveryId());
         assertThat(row).containsEntry("state", "FAILED");
-        assertThat(row.get("reason").toString()).isEqualTo("not sent: its sender waited 600 s (for the database), longer than"
+        assertThat(row.get("reason").toString()).isEqualTo("not sent: its sender waited 600 s (for the database or a rate-limit permit), longer than"
                 + " herald.delivery.sending-timeout, and the delivery was settled meanwhile as cut off; nothing reached the provider,"
                 + " so it is FAILED, not UNCERTAIN: retry it if the customer still needs it");
         List<String> outcomes = jdbc.queryForList("SELECT outcome FROM delivery_attempt WHERE delivery_id = ? ORDER BY id", String.class,

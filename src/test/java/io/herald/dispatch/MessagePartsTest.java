@@ -61,6 +61,21 @@ class MessagePartsTest {
                         + " then retry this delivery");
     }
 
+    /** A link, an id or a written time is never cut: a message that only fits by cutting one fails instead. */
+    @Test
+    void aLinkIsNeverCut(@TempDir Path root) throws IOException {
+        Path folder = Files.createDirectories(root.resolve("support.agent_replied"));
+        Files.writeString(folder.resolve("sms.text.en.mustache"), "Reply on #{{ticketId}}: {{ticketSubject}}. Read it: {{ticketUrl}}");
+        String link = "https://support.example.com/hc/requests/35436?token=" + "x".repeat(120);
+        CanonicalNotification reply = new CanonicalNotification("support:agent_replied:35436:1", "support", "1", "support.agent_replied",
+                "cus_jenny", Instant.parse("2026-11-21T10:00:00Z"), Map.of("ticketId", "35436"),
+                Map.of("ticketSubject", SUBJECT.strip(), "ticketUrl", link), "normal");
+        String text = parts(root.toString(), 250, 1000).render(reply, "support.agent_replied", "sms", JENNY).get("text");
+        assertThat(text).hasSizeLessThanOrEqualTo(250).endsWith("Read it: " + link).contains("…");
+        assertThatThrownBy(() -> parts(root.toString(), 120, 1000).render(reply, "support.agent_replied", "sms", JENNY))
+                .isInstanceOf(MessageTooLong.class);
+    }
+
     @Test
     void aCutNeverSplitsACharacterOutsideTheBasicPlane() {
         String text = "ab " + "\uD83D\uDE00".repeat(30);
