@@ -625,11 +625,13 @@ class AppointmentRemindersTest {
         return at.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
     }
 
-    /** How Herald writes a time for the customer today (MessageContext's startsAtLocal): full date, then 24-hour time and zone. */
+    /** How Herald writes a time for the customer (MessageContext's startsAtLocal): full date, then the locale's clock and zone. */
     private static String local(ZonedDateTime at, String locale) {
         java.util.Locale language = java.util.Locale.forLanguageTag(locale);
+        String clock = java.time.format.DateTimeFormatterBuilder.getLocalizedDateTimePattern(null, java.time.format.FormatStyle.SHORT,
+                java.time.chrono.IsoChronology.INSTANCE, language);
         return DateTimeFormatter.ofLocalizedDate(java.time.format.FormatStyle.FULL).withLocale(language).format(at) + ", "
-                + DateTimeFormatter.ofPattern("HH:mm zzz", language).format(at);
+                + DateTimeFormatter.ofPattern(clock + " zzz", language).format(at);
     }
 
     private static String utc(Instant at) {
