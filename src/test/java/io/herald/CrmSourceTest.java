@@ -117,6 +117,29 @@ class CrmSourceTest extends HeraldIntegrationTest {
                 .isEqualTo(customer + "@example.net");
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE customer_id = ?", Integer.class, customer)).isZero();
 
+        // A change that names only the new mobile number changes only that: the opt-out of marketing, the zone, the
+        // language and the push tokens stay (they used to be cleared: every channel allowed again, UTC, English).
+        long partial = outbox("contact", "contact.updated", """
+                {"account": {"externalId": "%s", "crmId": "0015g00000XyZ1AAA"}, "mobilePhone": "+44 7700 900999",
+                 "updatedAt": "2026-11-22T09:00:00Z"}""".formatted(customer));
+        await().atMost(Duration.ofSeconds(30)).until(() -> processed(partial) && "+447700900999".equals(
+                jdbc.queryForObject("SELECT phone FROM customer WHERE customer_id = ?", String.class, customer)));
+        assertThat(jdbc.queryForMap("SELECT phone, email, display_name, locale, time_zone, preferences->>'marketing' AS marketing,"
+                + " preferences->>'orders' AS orders, push_tokens::text AS push FROM customer WHERE customer_id = ?", customer))
+                .containsEntry("phone", "+447700900999").containsEntry("email", customer + "@example.net")
+                .containsEntry("display_name", "Jenny Rosen").containsEntry("locale", "en-GB").containsEntry("time_zone", "Europe/London")
+                .containsEntry("marketing", "[]").containsEntry("orders", "[\"email\", \"push\"]")
+                .hasEntrySatisfying("push", push -> assertThat(push.toString()).contains("fcm:dQw4w9WgXcQ"));
+
+        // A change dated hours ahead (a local time written with Z) would stop every later change until then: quarantined.
+        long ahead = outbox("contact", "contact.updated", contact.replace("2026-11-21T08:15:00Z",
+                java.time.Instant.now().plus(Duration.ofHours(10)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()));
+        String reason = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT reason FROM unrouted_event WHERE source_event_id = ?", String.class, "crm-outbox-" + ahead), r -> r.size() == 1).get(0);
+        assertThat(reason).contains("is in the future (more than 15 minutes ahead of Herald's clock): the CRM's clock or its time"
+                + " zone is wrong");
+        assertThat(jdbc.queryForObject("SELECT phone FROM customer WHERE customer_id = ?", String.class, customer)).isEqualTo("+447700900999");
+
         // The next order for this customer goes to the address the CRM just gave.
         String unique = newTicketId();
         outbox("order", "order.confirmed", order(unique, customer));

@@ -3,8 +3,13 @@ package io.herald.identity;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
-/** A CRM contact change (contact.updated) as the crm-outbox mapping emits it: a directory record, not a message. */
+/**
+ * A CRM contact change (contact.updated) as the crm-outbox mapping emits it: a directory record, not a message.
+ * {@code given}: the fields the change carries (displayName, email, phone, pushTokens, locale, timeZone, preferences); the
+ * others keep the directory's values (a change that does not mention preferences leaves the customer's opt-outs alone).
+ */
 public record ContactUpdate(
         String customerId,
         String displayName,
@@ -14,5 +19,11 @@ public record ContactUpdate(
         String locale,
         String timeZone,
         Map<String, List<String>> preferences,
-        Instant updatedAt) {
+        Instant updatedAt,
+        Set<String> given) {
+
+    /** Whether the change carries this field (null or empty counts: it clears it). */
+    public boolean gives(String field) {
+        return given.contains(field);
+    }
 }

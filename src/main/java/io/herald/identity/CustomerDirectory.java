@@ -121,9 +121,10 @@ public class CustomerDirectory {
     }
 
     /**
-     * Applies a CRM contact change to the directory: creates the customer or replaces their
-     * record. A change older than the one already applied is skipped (returns false), so an
-     * out-of-order or replayed contact.updated never rolls a customer back.
+     * Applies a CRM contact change to the directory: creates the customer, or changes the fields the change carries
+     * (ContactUpdate.given; a field it leaves out keeps its value: an update that does not mention preferences never undoes
+     * an opt-out). A change older than the one already applied is skipped (returns false), so an out-of-order or replayed
+     * contact.updated never rolls a customer back.
      */
     public boolean apply(ContactUpdate update) {
         Optional<String> erased = erasure(update.customerId());
@@ -136,15 +137,22 @@ public class CustomerDirectory {
                     INSERT INTO customer (customer_id, display_name, email, phone, push_tokens, locale, time_zone, preferences, updated_at)
                     VALUES (?, ?, ?, ?, CAST(? AS JSONB), COALESCE(?, 'en'), COALESCE(?, 'UTC'), CAST(? AS JSONB), ?)
                     ON CONFLICT (customer_id) DO UPDATE SET
-                      display_name = EXCLUDED.display_name, email = EXCLUDED.email, phone = EXCLUDED.phone,
-                      push_tokens = EXCLUDED.push_tokens, locale = EXCLUDED.locale, time_zone = EXCLUDED.time_zone,
-                      preferences = EXCLUDED.preferences, updated_at = EXCLUDED.updated_at
+                      display_name = CASE WHEN ? THEN EXCLUDED.display_name ELSE customer.display_name END,
+                      email = CASE WHEN ? THEN EXCLUDED.email ELSE customer.email END,
+                      phone = CASE WHEN ? THEN EXCLUDED.phone ELSE customer.phone END,
+                      push_tokens = CASE WHEN ? THEN EXCLUDED.push_tokens ELSE customer.push_tokens END,
+                      locale = CASE WHEN ? THEN EXCLUDED.locale ELSE customer.locale END,
+                      time_zone = CASE WHEN ? THEN EXCLUDED.time_zone ELSE customer.time_zone END,
+                      preferences = CASE WHEN ? THEN EXCLUDED.preferences ELSE customer.preferences END,
+                      updated_at = EXCLUDED.updated_at
                     WHERE customer.updated_at <= EXCLUDED.updated_at""",
                     update.customerId(), update.displayName(), update.email(), update.phone(),
                     json.writeValueAsString(update.pushTokens() == null ? List.of() : update.pushTokens()),
                     update.locale(), update.timeZone(),
                     json.writeValueAsString(update.preferences() == null ? Map.of() : update.preferences()),
-                    java.sql.Timestamp.from(update.updatedAt())) == 1;
+                    java.sql.Timestamp.from(update.updatedAt()),
+                    update.gives("displayName"), update.gives("email"), update.gives("phone"), update.gives("pushTokens"),
+                    update.gives("locale"), update.gives("timeZone"), update.gives("preferences")) == 1;
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("contact update for " + update.customerId() + " cannot be written", e);
         }
@@ -153,7 +161,7 @@ public class CustomerDirectory {
     /**
      * Removes one push token the push provider no longer accepts from the customer's entry, written with or without the
      * "fcm:" prefix; the other tokens stay, in their order. One statement; false when the entry does not hold it (any more).
-     * updated_at is left alone: the CRM's next contact.updated still replaces the entry as a whole.
+     * updated_at is left alone: the CRM's next contact.updated that lists push tokens still replaces them.
      */
     public boolean removePushToken(String customerId, String token) {
         String bare = token.replaceFirst("^fcm:", "");

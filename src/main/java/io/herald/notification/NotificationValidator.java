@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -28,6 +29,9 @@ import org.springframework.stereotype.Component;
  */
 @Component
 public class NotificationValidator {
+
+    /** How far ahead of Herald's clock a contact change's update time may be (clocks differ a little, never by hours). */
+    private static final java.time.Duration FUTURE_UPDATE_TOLERANCE = java.time.Duration.ofMinutes(15);
 
     private static final List<String> REQUIRED_TEXT = List.of("idempotencyKey", "source", "sourceEventId", "type", "occurredAt");
 
@@ -192,14 +196,26 @@ public class NotificationValidator {
         if (updatedAt == null) {
             problems.add("the update time '" + (updated == null ? "" : StoredText.label(updated.asText(), 60))
                     + "' is not an ISO-8601 date and time with offset");
-        } else if (updatedAt.isAfter(Instant.now().plusSeconds(86_400 * 366L)) || updatedAt.getEpochSecond() < 0) {
+        } else if (updatedAt.getEpochSecond() < 0) {
             problems.add("the update time " + updated.asText() + " is not plausible");
+        } else if (updatedAt.isAfter(Instant.now().plus(FUTURE_UPDATE_TOLERANCE))) {
+            // Kept, it would stop every later change of this contact (an update older than the entry is skipped) until then.
+            problems.add("the update time " + updated.asText() + " is in the future (more than "
+                    + FUTURE_UPDATE_TOLERANCE.toMinutes() + " minutes ahead of Herald's clock): the CRM's clock or its time zone is"
+                    + " wrong (a local time written with Z?)");
         }
         if (!problems.isEmpty()) {
             throw new InvalidNotification(source + " event " + StoredText.label(eventId, 120) + " is not a usable contact change: "
                     + String.join("; ", problems) + ". The directory was not changed; correct the contact in the CRM");
         }
-        return new ContactUpdate(customerId, displayName, email, phone, tokens, locale, timeZone, preferences, updatedAt);
+        Set<String> given = new java.util.HashSet<>();
+        for (String field : List.of("displayName", "email", "phone", "pushTokens", "locale", "timeZone", "preferences")) {
+            if (update.has(field)) {
+                given.add(field);
+            }
+        }
+        return new ContactUpdate(customerId, displayName, email, phone, tokens, locale == null ? null : locale.strip(),
+                timeZone == null ? null : timeZone.strip(), preferences, updatedAt, given);
     }
 
     private static String field(JsonNode update, String name, String words, int limit, boolean required, List<String> problems) {
