@@ -186,6 +186,47 @@ class ApprovalTest {
         assertThat(herald.mailsFor(key)).hasSize(1);
     }
 
+    /** Linking a quarantined event to a customer re-drives it: the admin who linked it may not approve it either. */
+    @Test
+    void theAdminWhoLinkedItToACustomerMayNotApproveIt() throws Exception {
+        String unknown = "cus_ap_unlinked_" + run;
+        String key = refund(unknown, 250_000);
+        long event = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT id FROM unrouted_event WHERE source = 'billing' AND outcome = 'QUARANTINED' AND raw_payload LIKE ?", Long.class,
+                "%" + key.split(":")[2] + "%"), ids -> !ids.isEmpty()).get(0);
+        String customer = "cus_ap_linked_" + run;
+        insertCustomer(customer, "Lin");
+        HttpResponse<String> linked = herald.as(ADMIN, "POST", "/api/quarantine/" + event + "/link",
+                "{\"customerId\": \"" + customer + "\", \"comment\": \"same person, old Stripe account\"}");
+        assertThat(linked.statusCode()).as(linked.body()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
+        long id = herald.notificationId(key);
+        assertThat(pending(APPROVER, id).get("triggeredBy").toString()).isEqualTo("[\"admin\"]");
+
+        HttpResponse<String> refused = herald.as(ADMIN, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"linked it, sending\"}");
+        assertThat(refused.statusCode()).isEqualTo(403);
+        assertThat(delivery(key).get("state")).isEqualTo("AWAITING_APPROVAL");
+    }
+
+    /** An erased customer's refund awaiting approval is withdrawn: approvers are not asked about them any more. */
+    @Test
+    void erasingACustomerWithdrawsTheirNoticeAwaitingApproval() throws Exception {
+        String customer = customer("erin");
+        String key = refund(customer, 400_000);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
+        long id = herald.notificationId(key);
+        assertThat(pendingIds(APPROVER)).contains(id);
+
+        HttpResponse<String> erased = herald.as(ADMIN, "DELETE", "/api/customers/" + customer + "?comment=GDPR%20request%20123", null);
+        assertThat(erased.statusCode()).as(erased.body()).isEqualTo(200);
+        assertThat(pendingIds(APPROVER)).doesNotContain(id);
+        assertThat(jdbc.queryForMap("SELECT state, decided_by, comment FROM approval WHERE notification_id = ?", id))
+                .containsEntry("state", "REJECTED").containsEntry("decided_by", "Herald")
+                .hasEntrySatisfying("comment", c -> assertThat(c.toString()).startsWith("not sent: the customer was erased on "));
+        assertThat(delivery(key).get("state")).isEqualTo("REJECTED");
+        assertThat(herald.mailsFor(key)).isEmpty();
+    }
+
     @Test
     void aRejectedRefundEndsRejectedWithTheApproversWordsAndIsNeverSent() throws Exception {
         String customer = customer("rita");

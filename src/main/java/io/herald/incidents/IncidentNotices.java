@@ -228,14 +228,20 @@ public class IncidentNotices {
     }
 
     /**
-     * Null, or (when notices are on and the firing alerts name more customers than herald.incidents.notices.max-customers)
-     * why no customer notice is made, in words: how many were named, the cap, and what to do. Nobody is notified rather than
+     * Null, or (when notices are on and the firing alerts name more customers than herald.incidents.notices.max-customers,
+     * or Alertmanager left some of the group's alerts out: truncatedAlerts) why no customer notice is made, in words: how many were named, the cap, and what to do. Nobody is notified rather than
      * some: a cut list would tell some customers and silently not others. Said in the ops post, the answer to Alertmanager,
      * the incident's audit trail and the log.
      */
     public String capExceeded(AlertmanagerNotice notice) {
         if (!enabled || !notice.firing() || !notice.affected().any()) {
             return null;
+        }
+        if (notice.truncatedAlerts() > 0) {
+            return "customer notices NOT created: Alertmanager left " + notice.truncatedAlerts() + " alert(s) of this group out of its"
+                    + " notification (the receiver's max_alerts), so the customers they name are not known; nobody was notified"
+                    + " rather than some. Raise or remove max_alerts on Herald's receiver in Alertmanager; its next repeat of this"
+                    + " group then queues them";
         }
         int count = named(notice.affected(), settings).size();
         if (count <= settings.maxCustomers()) {
@@ -246,6 +252,15 @@ public class IncidentNotices {
                 + " was not cut. Split the segment into smaller ones (herald.incidents.notices.segments) and name those in separate"
                 + " alerts, or raise herald.incidents.notices.max-customers if this many notices should go to approvers; Alertmanager's"
                 + " next repeat of this group then queues them";
+    }
+
+    /**
+     * Whether an approver approved the notice while the resolution was being handled (the withdrawal then finds it decided):
+     * it went out, so it gets its follow-up rather than being recorded as withdrawn.
+     */
+    private boolean approvedMeanwhile(long notification) {
+        return "APPROVED".equals(jdbc.query(
+                "SELECT state FROM approval WHERE notification_id = ?", (r, n) -> r.getString(1), notification).stream().findFirst().orElse(null));
     }
 
     /** The same problems are audited once per episode, not at every repeat of the firing group. */
@@ -277,13 +292,21 @@ public class IncidentNotices {
             long notification = ((Number) row.get("notification_id")).longValue();
             if (approval == null) {
                 pending.add(customer);
-            } else if (approval.equals("AWAITING")) {
+                continue;
+            }
+            boolean approved = approval.equals("APPROVED");
+            if (approval.equals("AWAITING")) {
                 if (approvals.withdraw(notification, WITHDRAWN)) {
                     withdrawn.add(customer);
+                } else {
+                    approved = approvedMeanwhile(notification);
                 }
-                jdbc.update("UPDATE incident_notice SET outcome = 'WITHDRAWN', reason = ?, updated_at = now() WHERE incident_id = ? AND episode = ?"
-                        + " AND customer_id = ?", WITHDRAWN, incident.id(), Timestamp.from(incident.firedAt()), customer);
-            } else if (approval.equals("APPROVED")) {
+                if (!approved) {
+                    jdbc.update("UPDATE incident_notice SET outcome = 'WITHDRAWN', reason = ?, updated_at = now() WHERE incident_id = ?"
+                            + " AND episode = ? AND customer_id = ?", WITHDRAWN, incident.id(), Timestamp.from(incident.firedAt()), customer);
+                }
+            }
+            if (approved) {
                 String key = incident.key("resolved", customer);
                 followUps.add(json.writeValueAsString(canonical(key, settings.resolvedType(), "normal", incident, customer,
                         Map.of("summary", incident.summary(), "startedAt", iso(incident.firedAt()),

@@ -6,7 +6,9 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 import io.herald.console.ActionRefused;
+import io.herald.approval.Approvals;
 import io.herald.console.AuditTrail;
+import io.herald.schedule.ScheduledSends;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.ledger.StoredText;
 import org.slf4j.Logger;
@@ -38,8 +40,13 @@ public class CustomerErasure {
     private final TransactionTemplate transaction;
     private final DeliveryLedger deliveries;
     private final AuditTrail audit;
+    private final Approvals approvals;
+    private final ScheduledSends scheduled;
 
-    public CustomerErasure(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger deliveries, AuditTrail audit) {
+    public CustomerErasure(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger deliveries, AuditTrail audit,
+                           Approvals approvals, ScheduledSends scheduled) {
+        this.approvals = approvals;
+        this.scheduled = scheduled;
         this.jdbc = jdbc;
         this.transaction = transaction;
         this.deliveries = deliveries;
@@ -83,8 +90,9 @@ public class CustomerErasure {
                      payloads AS (
                   DELETE FROM notification_payload p USING erased WHERE p.notification_id = erased.id AND p.received_at = erased.received_at)
                 SELECT id FROM erased""", Long.class, customerId);
-        int messages = notifications.isEmpty() ? 0 : deliveries.eraseRecipients(notifications,
-                "not sent: the customer was erased on " + now.atZone(java.time.ZoneOffset.UTC).toLocalDate() + " by " + actor);
+        String notSent = "not sent: the customer was erased on " + now.atZone(java.time.ZoneOffset.UTC).toLocalDate() + " by " + actor;
+        int waiting = notifications.isEmpty() ? 0 : endWaiting(notifications, notSent);
+        int messages = notifications.isEmpty() ? 0 : deliveries.eraseRecipients(notifications, notSent);
         int inbox = jdbc.update("DELETE FROM inbox_message WHERE customer_id = ?", customerId);
         String named = namedIn(customerId);
         int events = jdbc.update("UPDATE unrouted_event SET raw_payload = ?, payload_removed_at = now(), payload_removed_by = 'erasure'"
@@ -97,11 +105,31 @@ public class CustomerErasure {
         String counts = String.format("directory entry %s, %d notification payloads and %d rendered messages removed, %d inbox messages"
                 + " deleted, %d quarantined or ignored events, %d dead letters, %d refused request excerpts and %d texts to Herald's"
                 + " number cleared", directory == 1 ? "deleted" : "not present", notifications.size(), messages, inbox, events, letters,
-                refused, texted);
+                refused, texted) + (waiting == 0 ? "" : ", " + waiting + " notifications awaiting approval or a time ended");
         jdbc.update("UPDATE customer_erasure SET counts = ? WHERE id = ?", counts, id);
         audit.record(now, actor, "ERASE", "customer", id, null, comment, "customer " + customerId + " erased: " + counts);
         log.info("Customer {} erased by {}: {}", customerId, actor, counts);
         return new Erasure(id, customerId, now, actor, comment, counts);
+    }
+
+    /**
+     * What of theirs still waits for a person or a time ends with the erasure, never sent: a notification awaiting approval
+     * is withdrawn (approvers are no longer asked about an erased customer, and no expiry alert follows), a scheduled or held
+     * one is cancelled (no timer releases it). Each audited as Herald's. Returns how many.
+     */
+    private int endWaiting(List<Long> notifications, String reason) {
+        Long[] ids = notifications.toArray(Long[]::new);
+        int ended = 0;
+        for (Long id : jdbc.queryForList("SELECT notification_id FROM approval WHERE state = 'AWAITING' AND notification_id = ANY(?)",
+                Long.class, (Object) ids)) {
+            ended += approvals.withdraw(id, reason) ? 1 : 0;
+        }
+        for (Long id : jdbc.queryForList("SELECT notification_id FROM scheduled_send WHERE state IN ('SCHEDULED', 'HELD')"
+                + " AND notification_id = ANY(?)", Long.class, (Object) ids)) {
+            scheduled.cancel(id, ScheduledSends.HERALD, reason);
+            ended++;
+        }
+        return ended;
     }
 
     /**

@@ -112,6 +112,22 @@ class IncidentNoticesTest {
         assertThat(mails("incident.notice", ed)).isEmpty();
     }
 
+    /** Alertmanager left alerts out (max_alerts): the customers they name are unknown, so nobody is notified rather than some. */
+    @Test
+    void anIncidentWhoseAlertsAlertmanagerTruncatedNotifiesNobodyAndSaysWhy() throws Exception {
+        String gus = customer("gus");
+        String service = "search-" + run;
+        String firing = notification(service, "firing", gus, null).replace("\"truncatedAlerts\":0", "\"truncatedAlerts\":7");
+
+        HttpResponse<String> answer = postIncident(firing);
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(answer.body()).get("customerNotices").asText())
+                .startsWith("customer notices NOT created: Alertmanager left 7 alert(s) of this group out of its notification"
+                        + " (the receiver's max_alerts), so the customers they name are not known; nobody was notified rather than some.");
+        assertThat(notifications("incident.notice", service)).isEmpty();
+        assertThat(mails("incident.notice", gus)).isEmpty();
+    }
+
     @Test
     void eachNamedCustomerGetsOneNoticeOnceApprovedAndOneFollowUpOnceResolvedAndApproved() throws Exception {
         String ada = customer("ada");
