@@ -8,7 +8,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * Fails startup, naming the setting, when the CRM poller is on but its outbox table cannot be
- * read, rather than starting a poller that fails every half second.
+ * read, or its processed_at cannot be set, rather than starting a poller that fails every half second.
  */
 @Component
 public class CrmOutboxCheck implements InitializingBean {
@@ -37,6 +37,14 @@ public class CrmOutboxCheck implements InitializingBean {
             throw new IllegalStateException("herald.crm.outbox-table (HERALD_CRM_OUTBOX_TABLE): the CRM outbox table '" + table
                     + "' cannot be read from Herald's database (" + e.getMostSpecificCause().getMessage().lines().findFirst().orElse("")
                     + "). Expose the CRM outbox there, or set HERALD_CRM_ENABLED=false where there is no CRM.", e);
+        }
+        // Herald marks each queued row processed: without the right to, the first row would be queued again every poll and
+        // nothing after it ever (the failed UPDATE undoes the claim, and it is no outage to wait out).
+        Boolean mayMark = jdbc.queryForObject("SELECT has_column_privilege(?, 'processed_at', 'UPDATE')", Boolean.class, table);
+        if (!Boolean.TRUE.equals(mayMark)) {
+            throw new IllegalStateException("herald.crm.outbox-table (HERALD_CRM_OUTBOX_TABLE): Herald's database user may read the CRM"
+                    + " outbox table '" + table + "' but not set its processed_at, which marks a row queued: GRANT UPDATE (processed_at)"
+                    + " ON " + table + " to Herald's user, or set HERALD_CRM_ENABLED=false where there is no CRM.");
         }
     }
 }

@@ -98,7 +98,7 @@ public class CrmOutboxRows {
                     + " Shorten the payload in the CRM and insert the row again";
         }
         exchange.getMessage().setBody(text);
-        exchange.getMessage().setHeader("kafka.KEY", customerKey(id, payload));
+        exchange.getMessage().setHeader("kafka.KEY", customerKey(id, inner(json, payload)));
         exchange.setProperty(REFUSAL, refusal);
     }
 
@@ -143,14 +143,27 @@ public class CrmOutboxRows {
         log.warn("Quarantined CRM outbox row {} at step {}: {}", id, STEP, reason);
     }
 
+    /** A payload the CRM encoded twice (a JSON string holding the object, which the mapping accepts): the object inside. */
+    static JsonNode inner(ObjectMapper json, JsonNode payload) {
+        if (payload != null && payload.isTextual() && payload.asText().strip().startsWith("{")) {
+            try {
+                return json.readTree(payload.asText());
+            } catch (JsonProcessingException e) {
+                return payload;
+            }
+        }
+        return payload;
+    }
+
     /**
-     * The customer's account: the id Herald knows the customer by (payload.account.externalId),
-     * else the CRM's own account id; a row naming no account is keyed by itself (it is quarantined
-     * at identity anyway, so it has nothing to keep in order with).
+     * The customer's account, so that one customer's rows keep their order on one partition: the CRM's own account id
+     * (payload.account.crmId), which the CRM knows on every row, else the id Herald knows the customer by
+     * (payload.account.externalId), which some rows leave out; a row naming no account is keyed by itself (it is
+     * quarantined at identity anyway, so it has nothing to keep in order with).
      */
     static String customerKey(Object id, JsonNode payload) {
         JsonNode account = payload == null ? null : payload.path("account");
-        for (String field : new String[] {"externalId", "crmId"}) {
+        for (String field : new String[] {"crmId", "externalId"}) {
             JsonNode value = account == null ? null : account.get(field);
             if (value != null && value.isValueNode() && !value.isNull() && !value.asText().isBlank()) {
                 return value.asText();
