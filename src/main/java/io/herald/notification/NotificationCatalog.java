@@ -199,6 +199,14 @@ public class NotificationCatalog {
         this.entries = load(this.file);
         this.ticketNotes = ticketNotes(this.file);
         this.reminders = reminders(this.file, this.entries.keySet());
+        this.reminders.forEach((booking, plan) -> {
+            if (Reminders.BOOK.equals(plan.action()) && entries.get(plan.type()).approval() != null) {
+                // Reminders are made and scheduled when their booking is dispatched, and fire by themselves.
+                throw invalid(this.file, "notifications." + plan.type() + ".approval", "cannot be set on " + plan.type() + ", the"
+                        + " reminder type of " + booking + ": its reminders fire by themselves, with no approver; require approval on "
+                        + booking + " instead");
+            }
+        });
         this.digests = digests(this.file, this.entries);
         Map<?, ?> root = (Map<?, ?>) readYaml(this.file);
         this.categories = Category.load(this.file, root, entries.values().stream().map(Entry::category).collect(java.util.stream.Collectors.toSet()));
@@ -432,6 +440,11 @@ public class NotificationCatalog {
                     && !"each".equals(text(settings.get("ops")))) {
                 throw invalid(file, key + ".ops", "must be 'each' for a type with late: hold: a digest would post the ops webhook"
                         + " before the operator decided");
+            }
+            if ("hold".equals(late) && settings.get("approval") != null) {
+                // An operator's send-now releases a held message at once: it would go out with no approver's decision.
+                throw invalid(file, key + ".late", "cannot be 'hold' for a type that requires approval: releasing the held message"
+                        + " would send it without an approver; use late: drop, or send");
             }
             if (!"send".equals(late) || validUntil != null) {
                 policies.put(String.valueOf(name), new LatePolicy(late, validUntil == null ? null : validUntil.strip()));

@@ -111,6 +111,16 @@ class NotificationCatalogTest {
                     ops: grouped
                     window: PT1H
                 """, "key 'notifications.billing.payment_failed.ops' must be one of");
+        assertRefused("""
+                notifications:
+                  billing.refund_issued:
+                    category: billing
+                    priority: normal
+                    channels: [email]
+                    window: PT1H
+                    approval: required
+                    late: hold
+                """, "key 'notifications.billing.refund_issued.late' cannot be 'hold' for a type that requires approval");
         assertRefused("notifications: [1, 2", "is not valid YAML");
     }
 

@@ -78,6 +78,31 @@ class ReminderCatalogTest {
         assertRefused("reminders: {cancel: reminder}", "key 'notifications.booking.reminders.cancel' must name a booking type with reminders");
     }
 
+    /** A reminder fires by itself: a reminder type that requires approval would go out unapproved, so startup refuses it. */
+    @Test
+    void aReminderTypeThatRequiresApprovalStopsStartup() throws IOException {
+        Path file = dir.resolve("catalog.yaml");
+        Files.writeString(file, """
+                notifications:
+                  booking:
+                    category: appointments
+                    priority: normal
+                    channels: [email]
+                    window: PT1H
+                    reminders: {type: reminder, before: [PT2H], of: startsAt, for: appointmentId}
+                  reminder:
+                    category: appointments
+                    priority: normal
+                    channels: [email]
+                    window: PT1H
+                    approval: required
+                """);
+        assertThatThrownBy(() -> new NotificationCatalog(file.toString()))
+                .hasMessageContaining("Notification catalog " + file)
+                .hasMessageContaining("key 'notifications.reminder.approval' cannot be set on reminder, the reminder type of booking: its"
+                        + " reminders fire by themselves, with no approver; require approval on booking instead");
+    }
+
     @Test
     void theOffsetIsSaidInWords() {
         assertThat(AppointmentReminders.words(Duration.ofHours(24))).isEqualTo("24-hour");
