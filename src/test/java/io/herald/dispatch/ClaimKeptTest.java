@@ -47,6 +47,8 @@ class ClaimKeptTest extends HeraldIntegrationTest {
         DeliveryLedger.Claim renewed = exchange.getProperty(ChannelDelivery.CLAIM, DeliveryLedger.Claim.class);
         assertThat(renewed.token()).isEqualTo(claim.token());
         assertThat(System.nanoTime() - renewed.claimedAtNanos()).isLessThan(TEN_MINUTES_NANOS);
+        // Its sender would now call and record the outcome; this test stands in for it, so the shared Herald has nothing in flight.
+        assertThat(ledger.failed(renewed, "test: the call this claim was kept for", null)).isTrue();
     }
 
     @Test
