@@ -47,12 +47,14 @@ class CustomerOrderTest extends HeraldIntegrationTest {
         String otherCustomersOrder = newTicketId();
         String secondOrder = newTicketId();
         // The contact that creates the customer, their order, another customer's order, an address change, a second order.
+        // The customer's account in the CRM: its own id, which the rows are keyed by (the sample's is another customer's).
+        String account = "0015g" + customer.replaceAll("\\D", "");
         List<Long> rows = outboxTogether(
-                new String[] {"contact", "contact.updated", contact(customer, "first", "2026-11-21T08:15:00Z")},
-                new String[] {"order", "order.confirmed", order(firstOrder, customer)},
+                new String[] {"contact", "contact.updated", ofAccount(contact(customer, "first", "2026-11-21T08:15:00Z"), account)},
+                new String[] {"order", "order.confirmed", ofAccount(order(firstOrder, customer), account)},
                 new String[] {"order", "order.confirmed", order(otherCustomersOrder, "cus_RkT4aB7cD9eF1g")},
-                new String[] {"contact", "contact.updated", contact(customer, "second", "2026-11-21T09:00:00Z")},
-                new String[] {"order", "order.confirmed", order(secondOrder, customer)});
+                new String[] {"contact", "contact.updated", ofAccount(contact(customer, "second", "2026-11-21T09:00:00Z"), account)},
+                new String[] {"order", "order.confirmed", ofAccount(order(secondOrder, customer), account)});
 
         // The first order found the customer the contact had just created; the second went to the changed address.
         awaitMailFor("crm:order.confirmed:ORD-" + firstOrder);
@@ -66,8 +68,8 @@ class CustomerOrderTest extends HeraldIntegrationTest {
         Map<Long, ConsumerRecord<String, String>> queued = await().atMost(Duration.ofSeconds(10))
                 .until(() -> queuedByRow(rows), records -> records.size() == rows.size());
         List<Long> customersRows = List.of(rows.get(0), rows.get(1), rows.get(3), rows.get(4));
-        assertThat(customersRows).allSatisfy(row -> assertThat(queued.get(row).key()).isEqualTo(customer));
-        assertThat(queued.get(rows.get(2)).key()).isEqualTo("cus_RkT4aB7cD9eF1g");
+        assertThat(customersRows).allSatisfy(row -> assertThat(queued.get(row).key()).isEqualTo(account));
+        assertThat(queued.get(rows.get(2)).key()).isEqualTo("0015g00000XyZ1AAA");
         assertThat(customersRows.stream().map(row -> queued.get(row).partition()).distinct()).hasSize(1);
         assertThat(customersRows.stream().map(row -> queued.get(row).offset()).toList()).isSorted();
     }
@@ -121,6 +123,10 @@ class CustomerOrderTest extends HeraldIntegrationTest {
         return Samples.text("crm/contact.updated.json").replace("cus_RkT4aB7cD9eF1g", customer)
                 .replace("jenny.rosen@example.org", customer + "." + address + "@example.net")
                 .replace("2026-11-21T08:15:00Z", updatedAt);
+    }
+
+    private static String ofAccount(String row, String crmId) {
+        return row.replace("0015g00000XyZ1AAA", crmId);
     }
 
     private static String order(String unique, String customer) {
