@@ -81,26 +81,9 @@ class ReminderCatalogTest {
     /** A reminder fires by itself: a reminder type that requires approval would go out unapproved, so startup refuses it. */
     @Test
     void aReminderTypeThatRequiresApprovalStopsStartup() throws IOException {
-        Path file = dir.resolve("catalog.yaml");
-        Files.writeString(file, """
-                notifications:
-                  booking:
-                    category: appointments
-                    priority: normal
-                    channels: [email]
-                    window: PT1H
-                    reminders: {type: reminder, before: [PT2H], of: startsAt, for: appointmentId}
-                  reminder:
-                    category: appointments
-                    priority: normal
-                    channels: [email]
-                    window: PT1H
-                    approval: required
-                """);
-        assertThatThrownBy(() -> new NotificationCatalog(file.toString()))
-                .hasMessageContaining("Notification catalog " + file)
-                .hasMessageContaining("key 'notifications.reminder.approval' cannot be set on reminder, the reminder type of booking: its"
-                        + " reminders fire by themselves, with no approver; require approval on booking instead");
+        assertRefused("reminders: {type: reminder, before: [PT2H], of: startsAt, for: appointmentId}", "approval: required",
+                "key 'notifications.reminder.approval' cannot be set on reminder, the reminder type of booking: its reminders fire by"
+                        + " themselves, with no approver; require approval on booking instead");
     }
 
     @Test
@@ -122,6 +105,11 @@ class ReminderCatalogTest {
     }
 
     private void assertRefused(String reminders, String expected) throws IOException {
+        assertRefused(reminders, "", expected);
+    }
+
+    /** A catalog of a booking type with {@code reminders} and a reminder type with {@code reminderSettings}, refused. */
+    private void assertRefused(String reminders, String reminderSettings, String expected) throws IOException {
         Path file = dir.resolve("catalog.yaml");
         Files.writeString(file, """
                 notifications:
@@ -136,7 +124,8 @@ class ReminderCatalogTest {
                     priority: normal
                     channels: [email]
                     window: PT1H
-                """.formatted(reminders));
+                    %s
+                """.formatted(reminders, reminderSettings));
         assertThatThrownBy(() -> new NotificationCatalog(file.toString()))
                 .hasMessageContaining("Notification catalog " + file)
                 .hasMessageContaining(expected);
