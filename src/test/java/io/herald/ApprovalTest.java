@@ -32,6 +32,8 @@ import io.herald.testsupport.OpsAlerts;
 import io.herald.testsupport.Samples;
 import io.herald.testsupport.WithoutQuietHours;
 import jakarta.mail.internet.MimeMessage;
+import no.nav.security.mock.oauth2.MockOAuth2Server;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -62,6 +64,9 @@ class ApprovalTest {
 
     private static final EmbeddedInfrastructure infra = EmbeddedInfrastructure.start();
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final MockOAuth2Server provider = startedProvider();
+    private static final String ISSUER = "herald";
+    private static final String CLIENT_ID = "herald-console";
 
     private final String run = UUID.randomUUID().toString().substring(0, 8);
 
@@ -81,6 +86,24 @@ class ApprovalTest {
         OwnHerald.register(registry, infra, "approval-test");
         registry.add("herald.catalog", () -> catalogWithApprovedRefunds().toString());
         registry.add("herald.approvals.poll-interval-ms", () -> "1000");
+        // Single sign-on beside the demo accounts (mock-oauth2-server, roles from "groups").
+        registry.add("herald.security.oidc.issuer-uri", () -> provider.issuerUrl(ISSUER).toString());
+        registry.add("herald.security.oidc.client-id", () -> CLIENT_ID);
+        registry.add("herald.security.oidc.client-secret", () -> "provider-issued-secret");
+        registry.add("herald.security.oidc.roles-claim", () -> "groups");
+        registry.add("herald.security.oidc.role-mapping[herald-admins]", () -> "ADMIN");
+        registry.add("herald.security.oidc.role-mapping[herald-approvers]", () -> "APPROVER");
+    }
+
+    private static MockOAuth2Server startedProvider() {
+        MockOAuth2Server server = new MockOAuth2Server();
+        server.start();
+        return server;
+    }
+
+    @AfterAll
+    static void stopProvider() {
+        provider.shutdown();
     }
 
     /** The shipped catalog, with billing.charge_refunded held for an approver above 1000 (amountRefunded "1250.00 GBP"). */
@@ -225,6 +248,50 @@ class ApprovalTest {
                 .hasEntrySatisfying("comment", c -> assertThat(c.toString()).startsWith("not sent: the customer was erased on "));
         assertThat(delivery(key).get("state")).isEqualTo("REJECTED");
         assertThat(herald.mailsFor(key)).isEmpty();
+    }
+
+    /**
+     * Single sign-on: the console login's ID token names its user, while an API client's access token may carry only the
+     * subject. Both are one person, and so is the same name in other letters' case: none of them may approve what the
+     * person re-drove.
+     */
+    @Test
+    void anApproverWhoReDroveItUnderTheirNameMayNotApproveItUnderTheirTokensSubject() throws Exception {
+        String customer = "cus_ap_sso_" + run;
+        String key = refund(customer, 300_000);
+        long event = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT id FROM unrouted_event WHERE source = 'billing' AND outcome = 'QUARANTINED' AND raw_payload LIKE ?", Long.class,
+                "%" + key.split(":")[2] + "%"), ids -> !ids.isEmpty()).get(0);
+        insertCustomer(customer, "Kim");
+        String ada = "ada-" + run;
+        String adaSubject = "5c0e91d2-" + run;
+        String named = token(adaSubject, Map.of("groups", List.of("herald-admins"), "preferred_username", ada));
+        assertThat(herald.bearer(named, "POST", "/api/quarantine/" + event + "/redrive", null).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
+        long id = herald.notificationId(key);
+        assertThat(pending(APPROVER, id).get("triggeredBy").toString()).isEqualTo("[\"" + ada + "\"]");
+
+        // Her API client's token carries only her subject: she acts under the name last seen for it, and is refused.
+        String bare = token(adaSubject, Map.of("groups", List.of("herald-approvers")));
+        HttpResponse<String> refused = herald.bearer(bare, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"fine\"}");
+        assertThat(refused.statusCode()).isEqualTo(403);
+        assertThat(error(refused)).isEqualTo(ada + " may not approve notification " + id
+                + ": they triggered or edited it (see its timeline), and four eyes means another approver decides");
+        // The same name in capitals (another account at the provider, or a local one) is not told apart from her either.
+        String shouting = token("77aa-" + run, Map.of("groups", List.of("herald-approvers"), "preferred_username", ada.toUpperCase()));
+        HttpResponse<String> alsoRefused = herald.bearer(shouting, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"fine\"}");
+        assertThat(alsoRefused.statusCode()).isEqualTo(403);
+        assertThat(error(alsoRefused)).isEqualTo(ada.toUpperCase() + " may not approve notification " + id
+                + ": they triggered or edited it (as " + ada + ") (see its timeline), and four eyes means another approver decides");
+        assertThat(delivery(key).get("state")).isEqualTo("AWAITING_APPROVAL");
+
+        // Another person at the provider may.
+        String bo = token("b0b0-" + run, Map.of("groups", List.of("herald-approvers"), "preferred_username", "bo-" + run));
+        assertThat(herald.bearer(bo, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"checked the re-drive\"}").statusCode())
+                .isEqualTo(200);
+        herald.awaitMailFor(key);
+        assertThat(herald.mailsFor(key)).hasSize(1);
+        assertThat(entry(herald.timeline(id), "Approval: APPROVE").get("actor").asText()).isEqualTo("bo-" + run);
     }
 
     @Test
@@ -394,6 +461,11 @@ class ApprovalTest {
                 .contains("Approval: RESEND_REJECT", "already refunded twice");
         assertThat(herald.as(OPERATOR, "GET", "/api/notifications/" + herald.notificationId(expiredKey), null).body())
                 .contains("Approval: RESEND_EXPIRE");
+    }
+
+    /** An access token from the provider for this subject with these claims. */
+    private static String token(String subject, Map<String, Object> claims) {
+        return provider.issueToken(ISSUER, subject, CLIENT_ID, claims, 3600).serialize();
     }
 
     private static String keyOf(MimeMessage mail) {

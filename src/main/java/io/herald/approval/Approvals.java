@@ -6,8 +6,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.config.ApprovalSettings;
@@ -20,6 +22,7 @@ import io.herald.ledger.DeliveryLedger;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.InvalidNotification;
 import io.herald.notification.NotificationCatalog;
+import io.herald.security.OidcNames;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
@@ -59,6 +62,7 @@ public class Approvals {
     private static final Logger log = LoggerFactory.getLogger(Approvals.class);
 
     private final JdbcTemplate jdbc;
+    private final OidcNames names;
     private final TransactionTemplate transaction;
     private final DeliveryLedger ledger;
     private final AuditTrail audit;
@@ -72,8 +76,9 @@ public class Approvals {
 
     public Approvals(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger ledger, AuditTrail audit,
                      NotificationCatalog catalog, CustomerDirectory directory, MessagePreview preview, ViewerMasking masking,
-                     ChannelSenders senders, ObjectMapper json, ApprovalSettings settings) {
+                     ChannelSenders senders, ObjectMapper json, ApprovalSettings settings, OidcNames names) {
         this.jdbc = jdbc;
+        this.names = names;
         this.transaction = transaction;
         this.ledger = ledger;
         this.audit = audit;
@@ -161,9 +166,11 @@ public class Approvals {
             Instant started = Instant.now();
             String said = requireComment(comment, "an approval");
             requireAwaiting(notificationId);
-            List<String> triggered = triggeredBy(notificationId);
-            if (triggered.contains(approver)) {
+            Set<String> approverIs = names.aliases(approver);
+            Optional<String> triggered = triggeredBy(notificationId).stream().filter(name -> approverIs.contains(name.toLowerCase(Locale.ROOT))).findFirst();
+            if (triggered.isPresent()) {
                 throw new ApprovalRefused(HttpStatus.FORBIDDEN, approver + " may not approve notification " + notificationId + ": they triggered or edited it"
+                        + (triggered.get().equals(approver) ? "" : " (as " + triggered.get() + ")")
                         + " (see its timeline), and four eyes means another approver decides");
             }
             decide(notificationId, "APPROVED", approver, said);

@@ -9,6 +9,7 @@ import io.herald.config.ApprovalSettings;
 import io.herald.console.AuditTrail;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.logging.Masking;
+import io.herald.security.OidcNames;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
@@ -40,14 +41,16 @@ public class ResendApprovals {
     private static final Logger log = LoggerFactory.getLogger(ResendApprovals.class);
 
     private final JdbcTemplate jdbc;
+    private final OidcNames names;
     private final TransactionTemplate transaction;
     private final DeliveryLedger ledger;
     private final AuditTrail audit;
     private final ApprovalSettings settings;
 
     public ResendApprovals(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger ledger, AuditTrail audit,
-                           ApprovalSettings settings) {
+                           ApprovalSettings settings, OidcNames names) {
         this.jdbc = jdbc;
+        this.names = names;
         this.transaction = transaction;
         this.ledger = ledger;
         this.audit = audit;
@@ -91,8 +94,10 @@ public class ResendApprovals {
             Instant started = Instant.now();
             String said = requireComment(comment, "an approval");
             Map<String, Object> held = awaitingOrRefuse(resendId);
-            if (approver.equals(held.get("requested_by"))) {
-                throw new ApprovalRefused(HttpStatus.FORBIDDEN, approver + " may not approve resend " + resendId + ": they asked for it,"
+            String requestedBy = (String) held.get("requested_by");
+            if (names.samePerson(approver, requestedBy)) {
+                throw new ApprovalRefused(HttpStatus.FORBIDDEN, approver + " may not approve resend " + resendId + ": they asked for it"
+                        + (requestedBy.equals(approver) ? "" : " (as " + requestedBy + ")") + ","
                         + " and four eyes means another approver decides");
             }
             decide(resendId, "APPROVED", approver, said);

@@ -4,6 +4,7 @@ import io.herald.security.AppClient;
 import io.herald.security.BearerTokens;
 import io.herald.security.BrowserCsrf;
 import io.herald.security.OidcLogin;
+import io.herald.security.OidcNames;
 import io.herald.security.OidcRoles;
 import io.herald.security.OidcSettings;
 import jakarta.servlet.http.HttpServletRequest;
@@ -60,9 +61,9 @@ public class HeraldSecurity {
     private final AppClient app;
     private final OidcLogin oidcLogin;
 
-    public HeraldSecurity(OidcSettings oidc, AppClient app) {
+    public HeraldSecurity(OidcSettings oidc, AppClient app, OidcNames names) {
         this.app = app.validated();
-        this.oidcLogin = oidc.validated().enabled() ? new OidcLogin(oidc, new OidcRoles(oidc)) : null;
+        this.oidcLogin = oidc.validated().enabled() ? new OidcLogin(oidc, new OidcRoles(oidc), names) : null;
     }
 
     @Bean

@@ -14,7 +14,6 @@ import org.springframework.security.oauth2.client.registration.InMemoryClientReg
 import org.springframework.security.oauth2.client.userinfo.OAuth2UserService;
 import org.springframework.security.oauth2.core.DelegatingOAuth2TokenValidator;
 import org.springframework.security.oauth2.core.OAuth2TokenValidator;
-import org.springframework.security.oauth2.core.oidc.user.DefaultOidcUser;
 import org.springframework.security.oauth2.core.oidc.user.OidcUser;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.JwtClaimNames;
@@ -35,10 +34,12 @@ public class OidcLogin {
 
     private final OidcSettings settings;
     private final OidcRoles roles;
+    private final OidcNames names;
 
-    public OidcLogin(OidcSettings settings, OidcRoles roles) {
+    public OidcLogin(OidcSettings settings, OidcRoles roles, OidcNames names) {
         this.settings = settings;
         this.roles = roles;
+        this.names = names;
     }
 
     /** Read from the provider's discovery document at startup; a provider that cannot be read stops startup, naming the key. */
@@ -59,13 +60,17 @@ public class OidcLogin {
                 .build());
     }
 
-    /** The ID token's (and user info's) claims give the roles and the name the console shows. */
+    /**
+     * The ID token's (and user info's) claims give the roles and the name the console shows: the username claim, else the
+     * name last seen for the subject, else the subject (OidcNames).
+     */
     public OAuth2UserService<OidcUserRequest, OidcUser> userService() {
         OidcUserService standard = new OidcUserService();
         return request -> {
             OidcUser user = standard.loadUser(request);
             Set<GrantedAuthority> authorities = new LinkedHashSet<>(roles.authorities(user.getClaims()));
-            return new DefaultOidcUser(authorities, user.getIdToken(), user.getUserInfo(), roles.usernameClaim(user.getClaims()));
+            String name = names.nameOf(user.getSubject(), roles.claimedName(user.getClaims()));
+            return new NamedOidcUser(authorities, user, name);
         };
     }
 
@@ -85,6 +90,6 @@ public class OidcLogin {
     }
 
     public JwtAuthenticationToken authentication(Jwt jwt) {
-        return new JwtAuthenticationToken(jwt, roles.authorities(jwt.getClaims()), roles.username(jwt.getClaims()));
+        return new JwtAuthenticationToken(jwt, roles.authorities(jwt.getClaims()), names.nameOf(jwt.getSubject(), roles.claimedName(jwt.getClaims())));
     }
 }

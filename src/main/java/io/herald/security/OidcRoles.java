@@ -34,16 +34,10 @@ public class OidcRoles {
         return roles;
     }
 
-    /** The name the console and the audit trail show: the username claim, else the subject. */
-    public String username(Map<String, Object> claims) {
+    /** The name the token's username claim gives, or null when it has none (OidcNames then finds one). */
+    public String claimedName(Map<String, Object> claims) {
         Object name = claims.get(settings.usernameClaim());
-        return name == null || name.toString().isBlank() ? String.valueOf(claims.get("sub")) : name.toString();
-    }
-
-    /** The claim the console shows by name: the username claim where the token has it, else sub. */
-    public String usernameClaim(Map<String, Object> claims) {
-        Object name = claims.get(settings.usernameClaim());
-        return name == null || name.toString().isBlank() ? "sub" : settings.usernameClaim();
+        return name == null || name.toString().isBlank() ? null : name.toString();
     }
 
     private String mapped(String value) {

@@ -27,8 +27,9 @@ class OidcRolesTest {
         OidcRoles roles = new OidcRoles(settings("roles", Map.of()));
         assertThat(names(roles.authorities(Map.of("roles", "operator app")))).containsExactly("ROLE_OPERATOR", "ROLE_APP");
         assertThat(names(roles.authorities(Map.of("roles", List.of("viewer", "superuser"))))).containsExactly("ROLE_VIEWER");
-        assertThat(roles.username(Map.of("sub", "8f2c", "preferred_username", "olivia"))).isEqualTo("olivia");
-        assertThat(roles.username(Map.of("sub", "8f2c"))).isEqualTo("8f2c");
+        assertThat(roles.claimedName(Map.of("sub", "8f2c", "preferred_username", "olivia"))).isEqualTo("olivia");
+        assertThat(roles.claimedName(Map.of("sub", "8f2c", "preferred_username", " "))).isNull();
+        assertThat(roles.claimedName(Map.of("sub", "8f2c"))).isNull();
     }
 
     @Test

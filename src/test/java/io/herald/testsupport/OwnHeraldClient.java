@@ -133,6 +133,15 @@ public final class OwnHeraldClient {
      * HTML, the API as JSON, CSV reports and actuator endpoints as they come.
      */
     public HttpResponse<String> as(String account, String method, String path, String json) {
+        return authorized(account == null ? null : basic(account), method, path, json);
+    }
+
+    /** The same call with a Bearer token (an OIDC access token) instead of a demo account. */
+    public HttpResponse<String> bearer(String token, String method, String path, String json) {
+        return authorized("Bearer " + token, method, path, json);
+    }
+
+    private HttpResponse<String> authorized(String authorization, String method, String path, String json) {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri(path))
                 .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
         if (method.equals("GET") && path.startsWith("/console")) {
@@ -143,8 +152,8 @@ public final class OwnHeraldClient {
         if (json != null) {
             request.header("Content-Type", "application/json");
         }
-        if (account != null) {
-            request.header("Authorization", basic(account));
+        if (authorization != null) {
+            request.header("Authorization", authorization);
         }
         return send(request);
     }
