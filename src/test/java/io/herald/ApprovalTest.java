@@ -294,6 +294,48 @@ class ApprovalTest {
         assertThat(entry(herald.timeline(id), "Approval: APPROVE").get("actor").asText()).isEqualTo("bo-" + run);
     }
 
+    /**
+     * The approval is pinned to what the approver read: the customer's address changed after the page was loaded, so the
+     * approval carrying the digest of the old preview is refused, and approving what is shown now sends to the new address.
+     */
+    @Test
+    void anApprovalOfAMessageThatChangedSinceItWasShownIsRefusedUntilItIsReadAgain() throws Exception {
+        String customer = customer("nell");
+        String key = refund(customer, 180_000);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
+        long id = herald.notificationId(key);
+        JsonNode shown = pending(APPROVER, id);
+        String seen = shown.get("previewDigest").asText();
+        assertThat(seen).matches("[0-9a-f]{64}");
+        assertThat(pending(VIEWER, id).get("previewDigest").isNull()).isTrue();
+        // The console's approve form carries it too.
+        assertThat(herald.as(APPROVER, "GET", "/console/approvals", null).body())
+                .contains("name=\"previewDigest\" value=\"" + seen + "\"");
+
+        // Meanwhile the customer's address changes (a CRM contact change).
+        jdbc.update("UPDATE customer SET email = ? WHERE customer_id = ?", "nell.new." + run + "@example.com", customer);
+        HttpResponse<String> stale = herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve",
+                "{\"comment\": \"refund checked\", \"previewDigest\": \"" + seen + "\"}");
+        assertThat(stale.statusCode()).isEqualTo(409);
+        assertThat(error(stale)).isEqualTo("notification " + id + " would not go out as you were shown it: its message or recipient"
+                + " changed since (a template, the catalog or the customer's details were edited). Review it again and approve what is shown now");
+        // The form on the page says the same.
+        HttpResponse<String> staleForm = herald.postForm(APPROVER, "/console/approvals/" + id + "/approve",
+                "comment=checked&previewDigest=" + seen);
+        assertThat(staleForm.statusCode()).isEqualTo(302);
+        assertThat(delivery(key).get("state")).isEqualTo("AWAITING_APPROVAL");
+
+        JsonNode again = pending(APPROVER, id);
+        assertThat(again.get("channels").get(0).get("recipient").asText()).isEqualTo("nell.new." + run + "@example.com");
+        String now = again.get("previewDigest").asText();
+        assertThat(now).isNotEqualTo(seen);
+        assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve",
+                "{\"comment\": \"refund checked, new address\", \"previewDigest\": \"" + now + "\"}").statusCode()).isEqualTo(200);
+        MimeMessage mail = herald.awaitMailFor(key);
+        assertThat(mail.getAllRecipients()[0].toString()).isEqualTo("nell.new." + run + "@example.com");
+        assertThat(herald.mailsFor(key)).hasSize(1);
+    }
+
     @Test
     void aRejectedRefundEndsRejectedWithTheApproversWordsAndIsNeverSent() throws Exception {
         String customer = customer("rita");

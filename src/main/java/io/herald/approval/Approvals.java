@@ -52,7 +52,7 @@ public class Approvals {
 
     /** A notification awaiting approval as the console and the API show it. */
     public record Pending(long notificationId, String type, String customerId, String rule, Instant requestedAt, Instant expiresAt,
-                          List<String> triggeredBy, List<MessagePreview.Channel> channels) {
+                          List<String> triggeredBy, List<MessagePreview.Channel> channels, String previewDigest) {
     }
 
     /** What a decision did. */
@@ -148,24 +148,27 @@ public class Approvals {
             previews = channels.stream().map(c -> new MessagePreview.Channel(c, null, null, null, null,
                     "its stored notification cannot be read, so the message cannot be shown; reject it")).toList();
         }
+        String digest = masked ? null : PreviewDigest.of(previews);   // viewers cannot approve; a digest of the unmasked text is not theirs
         if (masked) {
             previews = previews.stream().map(p -> new MessagePreview.Channel(p.channel(), p.recipientMasked(), p.recipientMasked(),
                     masking.text(p.headline()), masking.text(p.text()), masking.text(p.problem()))).toList();
         }
         return new Pending(id, type, (String) row.get("customer_id"), (String) row.get("rule"), instant(row.get("requested_at")),
-                instant(row.get("expires_at")), triggeredBy(id), previews);
+                instant(row.get("expires_at")), triggeredBy(id), previews, digest);
     }
 
     /**
      * Approved by {@code approver} with a comment: its deliveries are queued now, as dispatch would have queued them,
      * and the channels' senders woken. Refused (with the reason) without a comment, for the person who triggered it,
-     * and when it is no longer awaiting approval (decided by someone else meanwhile, or expired).
+     * when it is no longer awaiting approval (decided by someone else meanwhile, or expired), and when {@code seenDigest}
+     * (the preview's digest the approver was shown; null: not pinned) is not what the message would be now.
      */
-    public Decision approve(long notificationId, String approver, String comment) {
+    public Decision approve(long notificationId, String approver, String comment, String seenDigest) {
         Decision decision = transaction.execute(status -> {
             Instant started = Instant.now();
             String said = requireComment(comment, "an approval");
             requireAwaiting(notificationId);
+            requireUnchanged(notificationId, seenDigest);
             Set<String> approverIs = names.aliases(approver);
             Optional<String> triggered = triggeredBy(notificationId).stream().filter(name -> approverIs.contains(name.toLowerCase(Locale.ROOT))).findFirst();
             if (triggered.isPresent()) {
@@ -256,6 +259,19 @@ public class Approvals {
                 WHERE notification_id = ? AND state = 'AWAITING' AND expires_at > now()""", state, approver, comment, notificationId);
         if (decided == 0) {
             throw notAwaiting(notificationId);
+        }
+    }
+
+    /** The message the approver saw is the one that would go out now (a template, the catalog or the customer may have changed). */
+    private void requireUnchanged(long notificationId, String seenDigest) {
+        if (seenDigest == null || seenDigest.isBlank()) {
+            return;
+        }
+        String now = find(notificationId, false).map(Pending::previewDigest).orElse(null);
+        if (!seenDigest.strip().equals(now)) {
+            throw new ApprovalRefused(HttpStatus.CONFLICT, "notification " + notificationId + " would not go out as you were shown it:"
+                    + " its message or recipient changed since (a template, the catalog or the customer's details were edited)."
+                    + " Review it again and approve what is shown now");
         }
     }
 

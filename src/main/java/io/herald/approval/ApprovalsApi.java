@@ -39,8 +39,12 @@ public class ApprovalsApi {
               "rule": "billing.refund_issued with amountRefunded 1250.00 GBP is above the approval threshold 1000 (config/catalog.yaml)",
               "requestedAt": "2026-11-21T10:00:02Z", "expiresAt": "2026-11-22T10:00:02Z", "triggeredBy": [],
               "channels": [{"channel": "email", "recipient": "o***@example.com", "recipientMasked": "o***@example.com",
-                            "headline": "Your refund of 1250.00 GBP", "text": "Hello Olivia, we refunded 1250.00 GBP ...", "problem": null}]}]""";
-    static final String DECISION_REQUEST = "{\"comment\": \"refund agreed with the customer by phone, ticket 5521\"}";
+                            "headline": "Your refund of 1250.00 GBP", "text": "Hello Olivia, we refunded 1250.00 GBP ...", "problem": null}],
+              "previewDigest": "9f2c4e0b7a1d3c5e8f6a2b4d0c9e7f1a3b5d7c9e1f3a5b7d9c1e3f5a7b9d1c3e"}]""";
+    static final String DECISION_REQUEST = "{\"comment\": \"refund agreed with the customer by phone, ticket 5521\","
+            + " \"previewDigest\": \"9f2c4e0b7a1d3c5e8f6a2b4d0c9e7f1a3b5d7c9e1f3a5b7d9c1e3f5a7b9d1c3e\"}";
+    static final String CHANGED = "{\"error\": \"notification 4211 would not go out as you were shown it: its message or recipient changed"
+            + " since (a template, the catalog or the customer's details were edited). Review it again and approve what is shown now\"}";
     static final String APPROVED = """
             {"notificationId": 4211, "state": "APPROVED", "decidedBy": "approver", "comment": "refund agreed with the customer by phone",
              "channels": ["email"], "message": "notification 4211 approved: 1 delivery queued (email)"}""";
@@ -50,8 +54,12 @@ public class ApprovalsApi {
     static final String REFUSED = "{\"error\": \"notification 4211 is already APPROVED by approver at 2026-11-21T10:05:00Z: nothing more to decide\"}";
     static final String FOUR_EYES = "{\"error\": \"operator may not approve notification 4211: they triggered or edited it (see its timeline), and four eyes means another approver decides\"}";
 
-    /** {"comment": "why"}: required. */
-    public record DecisionRequest(String comment) {
+    /**
+     * {"comment": "why"}: required. previewDigest: to approve a notification, the previewDigest of the listing the approver
+     * read; the approval is refused (409) when the message would no longer go out as shown. Without it, the approval is not
+     * pinned to what was read.
+     */
+    public record DecisionRequest(String comment, String previewDigest) {
     }
 
     private final Approvals approvals;
@@ -141,10 +149,11 @@ public class ApprovalsApi {
                     @ApiResponse(responseCode = "400", description = "No comment given", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = "{\"error\": \"say why: an approval needs a comment for the record\"}"))),
                     @ApiResponse(responseCode = "403", description = "Four eyes: the caller triggered or edited it", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = FOUR_EYES))),
                     @ApiResponse(responseCode = "404", description = "Not awaiting approval", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = "{\"error\": \"notification 4211 is not awaiting approval (no such notification, or its type needs none)\"}"))),
-                    @ApiResponse(responseCode = "409", description = "Already decided or expired", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = REFUSED)))})
+                    @ApiResponse(responseCode = "409", description = "Already decided or expired, or the message changed since the approver read it (previewDigest)", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = {@ExampleObject(name = "decided", value = REFUSED), @ExampleObject(name = "changed", value = CHANGED)}))})
     @PostMapping("/{notificationId}/approve")
     public Approvals.Decision approve(@PathVariable long notificationId, @RequestBody(required = false) DecisionRequest request, Principal who) {
-        return approvals.approve(notificationId, Approver.of(who).name(), request == null ? null : request.comment());
+        return approvals.approve(notificationId, Approver.of(who).name(), request == null ? null : request.comment(),
+                request == null ? null : request.previewDigest());
     }
 
     @Operation(summary = "Reject with a comment (approver; audited): the deliveries end REJECTED with the approver's words, nothing is sent",

@@ -41,10 +41,10 @@ public class ApprovalsPage {
 
     @PostMapping("/console/approvals/{id}/{decision:approve|reject}")
     public String decide(@PathVariable long id, @PathVariable String decision, @RequestParam(required = false) String comment,
-                         Principal who, RedirectAttributes flash) {
+                         @RequestParam(required = false) String previewDigest, Principal who, RedirectAttributes flash) {
         Approver user = Approver.of(who);
         try {
-            Approvals.Decision done = decision.equals("approve") ? approvals.approve(id, user.name(), comment)
+            Approvals.Decision done = decision.equals("approve") ? approvals.approve(id, user.name(), comment, previewDigest)
                     : approvals.reject(id, user.name(), comment);
             flash.addFlashAttribute("message", done.message());
         } catch (ApprovalRefused e) {

@@ -1,0 +1,37 @@
+package io.herald.approval;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+
+import io.herald.dispatch.MessagePreview;
+
+/**
+ * SHA-256 of what an approver is shown, unmasked: per channel the recipient, headline, text and problem. The approver's
+ * decision carries it back, so a message that changed after it was shown (a template, the catalog or the customer's
+ * details edited) is not approved unseen.
+ */
+final class PreviewDigest {
+
+    private PreviewDigest() {
+    }
+
+    static String of(List<MessagePreview.Channel> previews) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            for (MessagePreview.Channel preview : previews) {
+                for (String part : new String[] {preview.channel(), preview.recipient(), preview.headline(), preview.text(), preview.problem()}) {
+                    // Each part's length first, so no two different previews give the same bytes.
+                    byte[] bytes = part == null ? new byte[0] : part.getBytes(StandardCharsets.UTF_8);
+                    sha.update((part == null ? "-1:" : bytes.length + ":").getBytes(StandardCharsets.US_ASCII));
+                    sha.update(bytes);
+                }
+            }
+            return HexFormat.of().formatHex(sha.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this Java has no SHA-256", e);
+        }
+    }
+}
