@@ -327,6 +327,55 @@ class GuaranteesTest extends HeraldIntegrationTest {
         }
     }
 
+    /**
+     * First-success: a channel ended and its sender stopped before queueing the next channel (here an error in that very
+     * write; a kill -9 at that moment leaves the same rows). The stale-sendings sweep queues the email, as the sender
+     * would have, and it is mailed once.
+     */
+    @Test
+    void aFirstSuccessChainCutAfterAFailedChannelIsFollowedByTheSweep() throws Exception {
+        String customer = "cus_chaincut" + newTicketId();
+        String token = "tok-" + customer;
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, push_tokens, preferences) VALUES (?, 'Cato Cut', ?, ?::jsonb,"
+                + " '{\"support\": [\"push\", \"email\"]}'::jsonb)", customer, customer + "@example.net", "[\"" + token + "\"]");
+        StubMapping refused = infra.providers().stubFor(WireMock.post(urlPathMatching(PUSH_PATH)).withRequestBody(containing(token))
+                .atPriority(1).willReturn(aResponse().withStatus(403).withHeader("Content-Type", "application/json")
+                        .withBody("{\"error\": {\"code\": 403, \"message\": \"The caller does not have permission\", \"status\": \"PERMISSION_DENIED\"}}")));
+        // The sender's move to the next channel fails, as if Herald stopped right after writing the push's outcome.
+        // A sequence counts the cut moves (nextval outlives the rolled-back insert).
+        String trigger = "cut_chain_" + customer.toLowerCase();
+        jdbc.execute("CREATE SEQUENCE " + trigger);
+        jdbc.execute("CREATE FUNCTION " + trigger + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM nextval('" + trigger + "');"
+                + " RAISE EXCEPTION 'test: the move to the next channel is cut'; END $$");
+        jdbc.execute("CREATE TRIGGER " + trigger + " BEFORE INSERT ON delivery FOR EACH ROW WHEN (NEW.customer_id = '" + customer
+                + "' AND NEW.channel = 'email') EXECUTE FUNCTION " + trigger + "()");
+        String key;
+        try {
+            String ticket = newTicketId();
+            postSignedSupport(Samples.supportEvent("ticket.comment_added.json", ticket).replace("cus_RkT4aB7cD9eF1g", customer));
+            key = "support:agent_replied:" + ticket + ":41000000000555";
+            await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject("SELECT is_called FROM " + trigger, Boolean.class));
+        } finally {
+            jdbc.execute("DROP TRIGGER IF EXISTS " + trigger + " ON delivery");
+            jdbc.execute("DROP FUNCTION IF EXISTS " + trigger + "()");
+            jdbc.execute("DROP SEQUENCE IF EXISTS " + trigger);
+            infra.providers().removeStub(refused);
+        }
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery WHERE channel = 'email' AND notification_id ="
+                + " (SELECT id FROM notification WHERE idempotency_key = ?)", Integer.class, key)).as("the chain is cut").isZero();
+        // The SMS between them was skipped (the customer takes support messages by push and email only), and its sender's
+        // move to the email is the one cut. A minute on (the sweep leaves a step this recent to its own sender), the sweep finds it.
+        assertThat(delivery(key, "push").get("state")).isEqualTo("FAILED");
+        assertThat(delivery(key, "sms").get("state")).isEqualTo("SKIPPED");
+        jdbc.update("UPDATE delivery SET updated_at = now() - interval '65 seconds'"
+                + " WHERE notification_id = (SELECT id FROM notification WHERE idempotency_key = ?)", key);
+
+        staleSendings.sweep();
+
+        awaitStates(key, Map.of("push", "FAILED", "sms", "SKIPPED", "email", "SENT"));
+        assertThat(mailsFor(key)).hasSize(1);
+    }
+
     @Test
     void aNotificationThatCannotBeDispatchedBecomesADeadLetterInTheTableAndOnTheTopic() throws Exception {
         String garbage = "{\"idempotencyKey\": \"broken-" + UUID.randomUUID() + "\", \"type\": 42";

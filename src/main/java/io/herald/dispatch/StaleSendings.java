@@ -24,7 +24,8 @@ import org.springframework.stereotype.Component;
  * answer still arriving for it changes nothing (DeliveryLedger.settleStale). A resend recorded (or approved) and never
  * started, because Herald stopped before claiming it, is PARKED and due at once (DeliveryLedger.driveStrandedResends):
  * nothing was sent for it, so it is sent, as that resend, with its own key. With strategy first-success, a channel settled
- * UNCERTAIN moves the notification on to its next channel, as its sender would have.
+ * UNCERTAIN moves the notification on to its next channel, as its sender would have, and so does a channel whose sender
+ * wrote its outcome and stopped before moving on (ChainsCutOff).
  * <p>
  * A database outage stops every sender's writes as well: a sender that handed its message to the provider waits to write
  * SENT, one that had not yet called waits for its rate-limit permit, and none of them changes its row meanwhile. So after
@@ -45,14 +46,16 @@ public class StaleSendings {
     private final HeraldMetrics metrics;
     private final CutOffCalls cutOffCalls;
     private final ChannelSenders senders;
+    private final ChainsCutOff chainsCutOff;
     private final Duration afterOutage;
     /** Since when (System.nanoTime) the database answers again after a run that could not reach it; null: no outage to wait out. */
     private volatile Long reachableSince;
     private volatile boolean unreachable;
 
     public StaleSendings(DeliveryLedger ledger, DeliverySettings delivery, InfrastructureSettings infrastructure, HeraldMetrics metrics,
-                         CutOffCalls cutOffCalls, ChannelSenders senders) {
+                         CutOffCalls cutOffCalls, ChannelSenders senders, ChainsCutOff chainsCutOff) {
         this.senders = senders;
+        this.chainsCutOff = chainsCutOff;
         this.afterOutage = Duration.ofMillis(3 * infrastructure.maxRetryDelayMs());
         this.metrics = metrics;
         this.cutOffCalls = cutOffCalls;
@@ -86,6 +89,7 @@ public class StaleSendings {
             log.warn("Resend {} of delivery {} was recorded but never started (Herald stopped before sending it): parked, due now",
                     row.get("id"), row.get("delivery_id"));
         }
+        chainsCutOff.follow();
     }
 
     /**

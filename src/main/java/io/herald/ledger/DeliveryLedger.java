@@ -501,6 +501,43 @@ public class DeliveryLedger {
         });
     }
 
+    /** A first-success step whose next channel was never queued (ChainsCutOff). */
+    public record UnfollowedStep(long notificationId, String type, String customerId, String channel, String state, Instant endedAt) {
+    }
+
+    /**
+     * First-success steps that ended (FAILED, UNCERTAIN, or SKIPPED for a reason other than "not needed") after {@code after}
+     * and at least {@code grace} ago, whose next channel ({@code steps}: type, channel and the channel after it in the
+     * catalog) has no row: the sender stopped between writing the outcome and queueing the next channel. Oldest first.
+     */
+    public List<UnfollowedStep> unfollowedSteps(List<String[]> steps, Instant after, Duration grace, int limit) {
+        if (steps.isEmpty()) {
+            return List.of();
+        }
+        String[] types = steps.stream().map(step -> step[0]).toArray(String[]::new);
+        String[] channels = steps.stream().map(step -> step[1]).toArray(String[]::new);
+        String[] nexts = steps.stream().map(step -> step[2]).toArray(String[]::new);
+        return jdbc.query(con -> {
+            PreparedStatement statement = con.prepareStatement("""
+                    SELECT d.notification_id, n.type, n.customer_id, d.channel, d.state, d.updated_at
+                    FROM delivery d
+                    JOIN unnest(?::varchar[], ?::varchar[], ?::varchar[]) AS c(type, channel, next_channel) ON c.channel = d.channel
+                    JOIN notification n ON n.id = d.notification_id AND n.type = c.type
+                    WHERE (d.state IN ('FAILED', 'UNCERTAIN') OR (d.state = 'SKIPPED' AND d.reason NOT LIKE 'not needed:%'))
+                      AND d.updated_at > ? AND d.updated_at <= now() - make_interval(secs => ?)
+                      AND NOT EXISTS (SELECT 1 FROM delivery x WHERE x.notification_id = d.notification_id AND x.channel = c.next_channel)
+                    ORDER BY d.updated_at LIMIT ?""");
+            statement.setArray(1, con.createArrayOf("varchar", types));
+            statement.setArray(2, con.createArrayOf("varchar", channels));
+            statement.setArray(3, con.createArrayOf("varchar", nexts));
+            statement.setTimestamp(4, Timestamp.from(after));
+            statement.setLong(5, grace.toSeconds());
+            statement.setInt(6, limit);
+            return statement;
+        }, (row, n) -> new UnfollowedStep(row.getLong("notification_id"), row.getString("type"), row.getString("customer_id"),
+                row.getString("channel"), row.getString("state"), row.getTimestamp("updated_at").toInstant()));
+    }
+
     /** The claim of due deliveries ({@link #claimDue}): lease in seconds, channel, limit. */
     static final String CLAIM_DUE = """
             WITH claimed AS (
