@@ -158,6 +158,12 @@ public class CustomerDirectory {
         }
     }
 
+    /** The time of the contact change the customer's entry holds (updated_at), if the customer is in the directory. */
+    public Optional<java.time.Instant> updatedAt(String customerId) {
+        return jdbc.query("SELECT updated_at FROM customer WHERE customer_id = ?", (row, n) -> row.getTimestamp("updated_at").toInstant(),
+                customerId).stream().findFirst();
+    }
+
     /**
      * Removes one push token the push provider no longer accepts from the customer's entry, written with or without the
      * "fcm:" prefix; the other tokens stay, in their order. One statement; false when the entry does not hold it (any more).
