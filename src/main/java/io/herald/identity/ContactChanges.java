@@ -7,8 +7,11 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Applies a CRM contact change (contact.updated) in one transaction: the directory entry (an older change than the
- * entry's is skipped) and the links of the ids the change lists (a link newer than the change is not moved).
+ * Applies a CRM contact change (contact.updated) in one transaction, under the customer's lock (CustomerLock), which an
+ * erasure of the customer takes too: the tombstone is read inside the lock, so a change that waited for an erasure is
+ * refused with the erasure as its reason (UnknownCustomer) and never re-creates the customer. Then the directory entry
+ * (an older change than the entry's is skipped) and the links of the ids the change lists (a link newer than the change
+ * is not moved).
  */
 @Component
 public class ContactChanges {
@@ -20,11 +23,13 @@ public class ContactChanges {
     public record Outcome(boolean applied, List<String> skipped) {
     }
 
+    private final CustomerLock lock;
     private final CustomerDirectory directory;
     private final CustomerLinks links;
     private final TransactionTemplate transaction;
 
-    public ContactChanges(CustomerDirectory directory, CustomerLinks links, TransactionTemplate transaction) {
+    public ContactChanges(CustomerLock lock, CustomerDirectory directory, CustomerLinks links, TransactionTemplate transaction) {
+        this.lock = lock;
         this.directory = directory;
         this.links = links;
         this.transaction = transaction;
@@ -33,6 +38,7 @@ public class ContactChanges {
     /** The change (its directory record, the ids it lists, and what it is called: "crm contact.updated crm-outbox-42"). */
     public Outcome apply(ContactUpdate update, JsonNode externalIds, String change) {
         return transaction.execute(status -> {
+            lock.hold(update.customerId());
             if (!directory.apply(update)) {
                 return new Outcome(false, List.of(change + " (changed " + update.updatedAt() + ") was not applied: customer "
                         + update.customerId() + "'s directory entry holds a newer change (changed "
