@@ -116,6 +116,13 @@ class CrmSourceTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForObject("SELECT email FROM customer WHERE customer_id = ?", String.class, customer))
                 .isEqualTo(customer + "@example.net");
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE customer_id = ?", Integer.class, customer)).isZero();
+        // The operator sees why it changed nothing: kept as IGNORED, with both times.
+        Map<String, Object> skipped = unrouted("crm-outbox-" + stale);
+        assertThat(skipped).containsEntry("outcome", "IGNORED").containsEntry("step", "directory");
+        assertThat(skipped.get("reason")).isEqualTo("crm contact.updated crm-outbox-" + stale + " (changed 2026-10-01T08:00:00Z) was not"
+                + " applied: customer " + customer + "'s directory entry holds a newer change (changed 2026-11-21T08:15:00Z), and an"
+                + " older change never rolls a customer back; the ids it lists were not linked either. Nothing to do unless the"
+                + " newer change is wrong: then correct the contact in the CRM");
 
         // A change that names only the new mobile number changes only that: the opt-out of marketing, the zone, the
         // language and the push tokens stay (they used to be cleared: every channel allowed again, UTC, English).

@@ -8,18 +8,25 @@ import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import javax.sql.DataSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 /**
  * Erasure of one customer on request (issue 16 point 3): admin only, audited; the directory entry, payloads and rendered
@@ -29,6 +36,9 @@ import org.junit.jupiter.api.Test;
 class ErasureTest extends HeraldIntegrationTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Autowired
+    DataSource dataSource;
 
     @Test
     void erasureRemovesTheCustomerKeepsTheCountsAndQuarantinesTheirNextEvent() throws Exception {
@@ -131,6 +141,64 @@ class ErasureTest extends HeraldIntegrationTest {
         assertThat(page.body()).contains("Erased on", "GDPR request " + unique + " via d***@example.org").doesNotContain("id=\"erase\"")
                 .doesNotContain("dpo" + unique + "@example.org");
         assertThat(apiAs(ADMIN, "GET", "/console/customers/" + customer, null).body()).contains(comment);
+    }
+
+    /**
+     * An erasure and a CRM contact change of the same customer at the same moment. The erasure is held once it has written
+     * its tombstone, not yet committed (a test connection holds the customer's directory row, which the erasure deletes next),
+     * and the contact change arrives meanwhile. It used to read no tombstone, wait for the row and re-create the customer once
+     * the erasure committed; now it waits for the customer's lock, which the erasure holds, then finds the tombstone.
+     */
+    @Test
+    void aContactChangeAppliedWhileTheCustomerIsErasedDoesNotBringThemBack() throws Exception {
+        String unique = newTicketId();
+        String customer = "cus_race" + unique;
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, updated_at) VALUES (?, 'Rae Race', ?, '2026-11-01T00:00:00Z')",
+                customer, "rae" + unique + "@example.com");
+        String contact = Samples.text("crm/contact.updated.json").replace("cus_RkT4aB7cD9eF1g", customer)
+                .replace("0015g00000XyZ1AAA", "0015g" + unique + "RRR").replace("jenny.rosen@example.org", "rae" + unique + "@example.net");
+        long row;
+        HttpResponse<String> erased;
+        try (Connection test = dataSource.getConnection()) {
+            test.setAutoCommit(false);
+            try (PreparedStatement hold = test.prepareStatement("SELECT 1 FROM customer WHERE customer_id = ? FOR UPDATE")) {
+                hold.setString(1, customer);
+                hold.executeQuery().close();
+            }
+            CompletableFuture<HttpResponse<String>> erasure = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return apiAs(ADMIN, "DELETE", "/api/customers/" + customer + "?comment=race", null);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> waiting("DELETE FROM customer WHERE%") == 1);
+
+            row = jdbc.queryForObject("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('contact', 'contact.updated', ?)"
+                    + " RETURNING id", Long.class, contact);
+            // The contact change is in and waits: for the customer's lock (or, before the fix, for the row the test holds).
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() ->
+                    waiting("%pg_advisory_xact_lock(hashtext('herald.customer')%") + waiting("INSERT INTO customer %") == 1);
+            test.commit();
+            erased = erasure.get(30, TimeUnit.SECONDS);
+        }
+
+        assertThat(erased.statusCode()).isEqualTo(200);
+        String today = LocalDate.now(ZoneOffset.UTC).toString();
+        Map<String, Object> refused = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT outcome, step, reason FROM unrouted_event WHERE source = 'crm' AND source_event_id = ?", "crm-outbox-" + row),
+                rows -> rows.size() == 1).get(0);
+        assertThat(refused).containsEntry("outcome", "QUARANTINED").containsEntry("step", "identity");
+        assertThat(refused.get("reason").toString()).contains("contact update for customer " + customer
+                + " refused: the customer was erased from Herald on " + today + " by admin (comment: \"race\")");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM customer WHERE customer_id = ?", Integer.class, customer)).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM customer_link WHERE customer_id = ?", Integer.class, customer)).isZero();
+    }
+
+    /** Sessions waiting for a lock in a statement like this (pg_stat_activity). */
+    private int waiting(String statement) {
+        return jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE ?",
+                Integer.class, statement);
     }
 
     @Test

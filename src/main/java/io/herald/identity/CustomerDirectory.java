@@ -124,7 +124,9 @@ public class CustomerDirectory {
      * Applies a CRM contact change to the directory: creates the customer, or changes the fields the change carries
      * (ContactUpdate.given; a field it leaves out keeps its value: an update that does not mention preferences never undoes
      * an opt-out). A change older than the one already applied is skipped (returns false), so an out-of-order or replayed
-     * contact.updated never rolls a customer back.
+     * contact.updated never rolls a customer back. An erased customer is refused (UnknownCustomer, the erasure as its
+     * reason): call it under the customer's lock (ContactChanges), which an erasure takes too, so the tombstone read here is
+     * never one an erasure is about to write.
      */
     public boolean apply(ContactUpdate update) {
         Optional<String> erased = erasure(update.customerId());
@@ -156,6 +158,12 @@ public class CustomerDirectory {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("contact update for " + update.customerId() + " cannot be written", e);
         }
+    }
+
+    /** The time of the contact change the customer's entry holds (updated_at), if the customer is in the directory. */
+    public Optional<java.time.Instant> updatedAt(String customerId) {
+        return jdbc.query("SELECT updated_at FROM customer WHERE customer_id = ?", (row, n) -> row.getTimestamp("updated_at").toInstant(),
+                customerId).stream().findFirst();
     }
 
     /**

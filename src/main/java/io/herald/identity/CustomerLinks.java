@@ -1,12 +1,14 @@
 package io.herald.identity;
 
 import java.sql.Array;
+import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.herald.ledger.StoredText;
@@ -22,6 +24,12 @@ import org.springframework.stereotype.Component;
  * it is quarantined with a reason naming the system and the id, never matched by email. Links are
  * written by contact.updated (the CRM's account and the ids it lists), by an operator from a
  * quarantined event (audited by the caller) and by the V28 seeds.
+ * <p>
+ * A link keeps the time of what it says (changed_at, V47): the updatedAt of the newest contact change that wrote or
+ * confirmed it, or the moment an operator linked it. A contact change moves a link only when it is at least as new, so a
+ * late, older change never undoes a newer one nor an operator's later decision; an operator's link always applies (it is
+ * the operator's explicit choice, audited). Seeded links and those written before V47 have no time: any contact change
+ * that lists the id may move them.
  */
 @Component
 public class CustomerLinks {
@@ -127,13 +135,16 @@ public class CustomerLinks {
         return new ExternalId(system, externalId);
     }
 
-    /** Links the id to the customer (moving it if it named another); returns the customer it named before, if any. */
+    /**
+     * An operator links the id to the customer (moving it if it named another); returns the customer it named before, if any.
+     * The link keeps the moment it was made (changed_at): a CRM contact change older than that does not move it.
+     */
     public Optional<String> link(ExternalId id, String customerId, String origin) {
         Optional<String> before = find(id).map(Link::customerId);
         jdbc.update("""
-                INSERT INTO customer_link (system, external_id, customer_id, origin) VALUES (?, ?, ?, ?)
+                INSERT INTO customer_link (system, external_id, customer_id, origin, changed_at) VALUES (?, ?, ?, ?, now())
                 ON CONFLICT (system, external_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, origin = EXCLUDED.origin,
-                  linked_at = now()
+                  linked_at = now(), changed_at = now()
                 WHERE customer_link.customer_id <> EXCLUDED.customer_id""",
                 id.system(), id.externalId(), customerId, StoredText.truncate(origin, 200));
         return before.filter(previous -> !previous.equals(customerId));
@@ -141,15 +152,21 @@ public class CustomerLinks {
 
     /**
      * A contact.updated's ids (contactUpdate.externalIds: {"crm": "0015g…", "zendesk": "9000000123456"}) linked to its
-     * customer: new ids are added and an id that named someone else moves to them. Unknown systems and unusable ids
-     * are left out, with a log line; the directory change itself stands.
+     * customer, as of the change's time (its updatedAt): new ids are added, an id that named someone else moves to them,
+     * and a link already naming them keeps its origin and takes the newer time. A link whose time is newer than the change
+     * (a later contact change, or an operator's link made after it) is not moved: the returned reasons say which, for the
+     * operator. Unknown systems and unusable ids are left out, with a log line; the directory change itself stands.
+     * Ids are taken in a fixed order, so two changes listing the same ids never wait for each other's links in a cycle.
      */
-    public void maintain(String customerId, JsonNode externalIds, String origin) {
+    public List<String> maintain(String customerId, Instant changedAt, JsonNode externalIds, String origin) {
         if (externalIds == null || !externalIds.isObject()) {
-            return;
+            return List.of();
         }
         List<String> skipped = new ArrayList<>();
-        for (Map.Entry<String, JsonNode> entry : (Iterable<Map.Entry<String, JsonNode>>) externalIds::fields) {
+        List<String> refused = new ArrayList<>();
+        Map<String, JsonNode> ids = new TreeMap<>();
+        externalIds.fields().forEachRemaining(entry -> ids.put(entry.getKey(), entry.getValue()));
+        for (Map.Entry<String, JsonNode> entry : ids.entrySet()) {
             JsonNode value = entry.getValue();
             if (value.isNull()) {
                 continue;
@@ -159,12 +176,45 @@ public class CustomerLinks {
                 skipped.add(entry.getKey());
                 continue;
             }
-            link(id, customerId, origin).ifPresent(previous ->
-                    log.info("{} moved from customer {} to {} ({})", id.describe(), previous, customerId, origin));
+            linkAsOf(id, customerId, changedAt, origin).ifPresent(refused::add);
         }
         if (!skipped.isEmpty()) {
             log.warn("{}: ids of unknown systems or unusable were not linked to {}: {}", origin, customerId, skipped);
         }
+        return refused;
+    }
+
+    /** One id linked by a contact change of this time, unless its link is newer: then why it stays where it is. */
+    private Optional<String> linkAsOf(ExternalId id, String customerId, Instant changedAt, String origin) {
+        Optional<Link> before = find(id);
+        int written = jdbc.update("""
+                INSERT INTO customer_link (system, external_id, customer_id, origin, changed_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (system, external_id) DO UPDATE SET customer_id = EXCLUDED.customer_id,
+                  origin = CASE WHEN customer_link.customer_id = EXCLUDED.customer_id THEN customer_link.origin ELSE EXCLUDED.origin END,
+                  linked_at = CASE WHEN customer_link.customer_id = EXCLUDED.customer_id THEN customer_link.linked_at ELSE now() END,
+                  changed_at = EXCLUDED.changed_at
+                WHERE customer_link.changed_at IS NULL OR customer_link.changed_at <= EXCLUDED.changed_at""",
+                id.system(), id.externalId(), customerId, StoredText.truncate(origin, 200), Timestamp.from(changedAt));
+        if (written == 1) {
+            before.filter(previous -> !previous.customerId().equals(customerId)).ifPresent(previous ->
+                    log.info("{} moved from customer {} to {} ({})", id.describe(), previous.customerId(), customerId, origin));
+            return Optional.empty();
+        }
+        // Not written: the link is newer than this change (the statement locked it; read as it stands).
+        return jdbc.query("SELECT customer_id, origin, changed_at FROM customer_link WHERE system = ? AND external_id = ?",
+                (row, n) -> new Held(row.getString("customer_id"), row.getString("origin"), row.getTimestamp("changed_at").toInstant()),
+                id.system(), id.externalId()).stream().findFirst().filter(held -> !held.customerId().equals(customerId)).map(held -> {
+                    String reason = origin + " (changed " + changedAt + ") did not move " + id.describe() + " to customer " + customerId
+                            + ": its link to customer " + held.customerId() + " is newer (" + held.origin() + ", as of "
+                            + held.changedAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + "), and an older change never moves a link. If " + customerId + " is right,"
+                            + " correct the contact in the CRM so that it sends a newer change";
+                    log.info("{}", reason);
+                    return reason;
+                });
+    }
+
+    /** A link newer than a contact change: whom it names, who wrote it and as of when. */
+    private record Held(String customerId, String origin, Instant changedAt) {
     }
 
     public Optional<Link> find(ExternalId id) {

@@ -3,6 +3,7 @@ package io.herald.ingest;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.identity.ContactChanges;
 import io.herald.identity.ContactUpdate;
 import io.herald.identity.Customer;
 import io.herald.identity.CustomerDirectory;
@@ -22,7 +23,8 @@ import org.springframework.stereotype.Component;
  * resolved to a known customer and admitted to the ledger. It sets the exchange property
  * {@value #OUTCOME} to IGNORED, DUPLICATE or ROUTE so the route decides what to forward.
  * A CRM contact change is applied to the customer directory instead (DIRECTORY_UPDATED, or
- * STALE_CONTACT_UPDATE when a newer change is already there).
+ * STALE_CONTACT_UPDATE when a newer change is already there); what of it was older than what Herald holds (the entry, or
+ * a link a newer change or an operator wrote) is recorded as IGNORED with the reason.
  */
 @Component
 public class NotificationIntake {
@@ -50,11 +52,13 @@ public class NotificationIntake {
     private final SendWindows sendWindows;
     private final HeraldMetrics metrics;
     private final CustomerLinks links;
+    private final ContactChanges contactChanges;
 
     public NotificationIntake(ObjectMapper json, NotificationValidator validator, CustomerDirectory directory,
                               NotificationLedger ledger, UnroutedEvents unrouted, SendWindows sendWindows, HeraldMetrics metrics,
-                              CustomerLinks links) {
+                              CustomerLinks links, ContactChanges contactChanges) {
         this.links = links;
+        this.contactChanges = contactChanges;
         this.json = json;
         this.validator = validator;
         this.directory = directory;
@@ -74,13 +78,16 @@ public class NotificationIntake {
             return;
         }
         if (mapped.hasNonNull("contactUpdate")) {
-            ContactUpdate update = validator.contactUpdate(mapped.get("contactUpdate"), source, mapped.path("sourceEventId").asText("?"));
-            boolean applied = directory.apply(update);
-            if (applied) {
-                links.maintain(update.customerId(), mapped.get("contactUpdate").get("externalIds"),
-                        source + " contact.updated " + mapped.path("sourceEventId").asText("?"));
+            String sourceEventId = mapped.path("sourceEventId").asText("?");
+            ContactUpdate update = validator.contactUpdate(mapped.get("contactUpdate"), source, sourceEventId);
+            ContactChanges.Outcome outcome = contactChanges.apply(update, mapped.get("contactUpdate").get("externalIds"),
+                    source + " contact.updated " + sourceEventId);
+            if (!outcome.skipped().isEmpty()) {
+                // Older than what Herald holds: kept as IGNORED with the reason, the directory's step or the links'.
+                unrouted.skipped(source, mapped.path("sourceEventId").asText(null), outcome.applied() ? "identity" : "directory",
+                        String.join("; ", outcome.skipped()), raw);
             }
-            exchange.setProperty(OUTCOME, applied ? "DIRECTORY_UPDATED" : "STALE_CONTACT_UPDATE");
+            exchange.setProperty(OUTCOME, outcome.applied() ? "DIRECTORY_UPDATED" : "STALE_CONTACT_UPDATE");
             return;
         }
         CanonicalNotification notification = validator.validate(mapped);

@@ -44,6 +44,11 @@ public class UnroutedEvents {
         insert(source, sourceEventId, "IGNORED", "mapping", reason, rawPayload);
     }
 
+    /** Understood, and left alone at this step (e.g. a contact change older than the directory's entry or a link). */
+    public void skipped(String source, String sourceEventId, String step, String reason, String rawPayload) {
+        insert(source, sourceEventId, "IGNORED", step, reason, rawPayload);
+    }
+
     /** Newest first; source and status are optional filters (null = any). */
     public List<Unrouted> list(String outcome, String source, String status, int limit) {
         StringBuilder sql = new StringBuilder("SELECT * FROM unrouted_event WHERE outcome = ?");

@@ -8,6 +8,7 @@ import java.util.stream.Collectors;
 import io.herald.console.ActionRefused;
 import io.herald.approval.Approvals;
 import io.herald.console.AuditTrail;
+import io.herald.identity.CustomerLock;
 import io.herald.schedule.ScheduledSends;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.ledger.StoredText;
@@ -26,6 +27,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * (states, reasons, counts) and the audit trail stay. A tombstone (customer_erasure) keeps the date, who and why, so a later
  * event for the customer is quarantined with that reason (CustomerDirectory.notAdmitted). Events are matched by the customer id
  * as a JSON value; an event that names the customer only by email is not found (its payload goes with retention).
+ * The erasure holds the customer's lock (CustomerLock) for its transaction, as a CRM contact change of the customer does,
+ * so a contact change applied at the same moment either lands before the erasure (and is erased with the rest) or waits
+ * and finds the tombstone; it never re-creates the customer.
  */
 @Component
 public class CustomerErasure {
@@ -42,9 +46,11 @@ public class CustomerErasure {
     private final AuditTrail audit;
     private final Approvals approvals;
     private final ScheduledSends scheduled;
+    private final CustomerLock lock;
 
     public CustomerErasure(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger deliveries, AuditTrail audit,
-                           Approvals approvals, ScheduledSends scheduled) {
+                           Approvals approvals, ScheduledSends scheduled, CustomerLock lock) {
+        this.lock = lock;
         this.approvals = approvals;
         this.scheduled = scheduled;
         this.jdbc = jdbc;
@@ -68,6 +74,8 @@ public class CustomerErasure {
     }
 
     private Erasure eraseNow(String customerId, String actor, String comment) {
+        // First, as a contact change of the customer does: one waits for the other, and a change that waited finds the tombstone.
+        lock.hold(customerId);
         Instant now = Instant.now();
         find(customerId).ifPresent(done -> {
             throw new ActionRefused("customer " + customerId + " was already erased on "

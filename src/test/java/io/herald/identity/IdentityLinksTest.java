@@ -174,6 +174,73 @@ class IdentityLinksTest extends HeraldIntegrationTest {
                 .containsExactly(first + "@example.net");
     }
 
+    /**
+     * Contact changes arrive out of order (a backlog, a replay): a link is moved only by a change at least as new as the one
+     * that wrote it. The older one is kept as IGNORED saying which id stayed where, and both times; its own directory entry
+     * and the ids nobody newer holds still go in.
+     */
+    @Test
+    void anOlderContactChangeDoesNotMoveALinkANewerOneWrote() throws Exception {
+        String unique = newTicketId();
+        String newer = "cus_cn1" + unique;
+        String older = "cus_cn2" + unique;
+        String requester = "42" + unique;
+
+        long first = outbox(contact(newer, "0015g" + unique + "AAA", requester, "2026-11-21T09:00:00Z"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> links(newer).size() == 2);
+
+        // Written by the CRM at 08:00, handled after the 09:00 change: the Zendesk user stays with the newer change's customer.
+        long late = outbox(contact(older, "0015g" + unique + "BBB", requester, "2026-11-21T08:00:00Z"));
+        Map<String, Object> skipped = unrouted("crm-outbox-" + late);
+        assertThat(skipped).containsEntry("outcome", "IGNORED").containsEntry("step", "identity");
+        assertThat(skipped.get("reason")).isEqualTo("crm contact.updated crm-outbox-" + late + " (changed 2026-11-21T08:00:00Z)"
+                + " did not move Zendesk user " + requester + " to customer " + older + ": its link to customer " + newer
+                + " is newer (crm contact.updated crm-outbox-" + first + ", as of 2026-11-21T09:00:00Z), and an older change never"
+                + " moves a link. If " + older + " is right, correct the contact in the CRM so that it sends a newer change");
+        assertThat(link(requester)).containsEntry("customer_id", newer).containsEntry("origin", "crm contact.updated crm-outbox-" + first);
+        assertThat(links(older)).containsExactly("crm 0015g" + unique + "BBB");
+        assertThat(jdbc.queryForObject("SELECT email FROM customer WHERE customer_id = ?", String.class, older)).isEqualTo(older + "@example.net");
+
+        // A change as new as the link's moves it (at least as new: the same time is enough).
+        long same = outbox(contact(older, "0015g" + unique + "BBB", requester, "2026-11-21T09:00:00Z"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> older.equals(link(requester).get("customer_id")));
+        assertThat(link(requester)).containsEntry("origin", "crm contact.updated crm-outbox-" + same);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM unrouted_event WHERE source_event_id = ?", Integer.class,
+                "crm-outbox-" + same)).isZero();
+    }
+
+    /** An operator's explicit link is not overturned by a contact change written before it; one written after it moves it. */
+    @Test
+    void anOperatorsLinkIsMovedOnlyByAContactChangeNewerThanIt() throws Exception {
+        String unique = newTicketId();
+        String customer = customer(unique, "Otto Operator");
+        String other = "cus_co" + unique;
+        String requester = "43" + unique;
+        assertThat(postSignedSupport(realZendesk(unique, requester)).statusCode()).isEqualTo(202);
+        long held = ((Number) quarantined(unique).get("id")).longValue();
+        assertThat(apiJson("POST", "/api/quarantine/" + held + "/link",
+                "{\"customerId\": \"" + customer + "\", \"comment\": \"checked in Zendesk\"}").statusCode()).isEqualTo(200);
+        awaitMailFor(statusKey(unique));
+        java.time.Instant linkedAt = jdbc.queryForObject("SELECT changed_at FROM customer_link WHERE system = 'zendesk' AND external_id = ?",
+                java.sql.Timestamp.class, requester).toInstant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+
+        // The CRM's change of last month, handled now, does not undo what the operator decided since.
+        long before = outbox(contact(other, "0015g" + unique + "CCC", requester, "2026-11-21T08:15:00Z"));
+        Map<String, Object> skipped = unrouted("crm-outbox-" + before);
+        assertThat(skipped).containsEntry("outcome", "IGNORED").containsEntry("step", "identity");
+        assertThat(skipped.get("reason")).isEqualTo("crm contact.updated crm-outbox-" + before + " (changed 2026-11-21T08:15:00Z)"
+                + " did not move Zendesk user " + requester + " to customer " + other + ": its link to customer " + customer
+                + " is newer (linked by operator: checked in Zendesk, as of " + linkedAt + "), and an older change never moves a link."
+                + " If " + other + " is right, correct the contact in the CRM so that it sends a newer change");
+        assertThat(link(requester)).containsEntry("customer_id", customer).containsEntry("origin", "linked by operator: checked in Zendesk");
+
+        // A change the CRM wrote after the operator's link is newer knowledge: it moves the link.
+        String after = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).plusSeconds(1).toString();
+        long later = outbox(contact(other, "0015g" + unique + "CCC", requester, after));
+        await().atMost(Duration.ofSeconds(30)).until(() -> other.equals(link(requester).get("customer_id")));
+        assertThat(link(requester)).containsEntry("origin", "crm contact.updated crm-outbox-" + later);
+    }
+
     @Test
     void aStripeCustomerResolvesThroughItsLinkToAHeraldCustomerWithAnotherId() throws Exception {
         String unique = newTicketId();
@@ -242,6 +309,17 @@ class IdentityLinksTest extends HeraldIntegrationTest {
     private long outbox(String contact) {
         return jdbc.queryForObject("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('contact', 'contact.updated', ?) RETURNING id",
                 Long.class, contact);
+    }
+
+    private Map<String, Object> link(String zendeskUser) {
+        return jdbc.queryForMap("SELECT customer_id, origin FROM customer_link WHERE system = 'zendesk' AND external_id = ?", zendeskUser);
+    }
+
+    /** A contact change's record among the unrouted events, once intake has written it. */
+    private Map<String, Object> unrouted(String sourceEventId) {
+        return await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT outcome, step, reason FROM unrouted_event WHERE source = 'crm' AND source_event_id = ?", sourceEventId),
+                rows -> rows.size() == 1).get(0);
     }
 
     private List<String> links(String customer) {
