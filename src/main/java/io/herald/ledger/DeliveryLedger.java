@@ -508,7 +508,8 @@ public class DeliveryLedger {
     /**
      * First-success steps that ended (FAILED, UNCERTAIN, or SKIPPED for a reason other than "not needed") after {@code after}
      * and at least {@code grace} ago, whose next channel ({@code steps}: type, channel and the channel after it in the
-     * catalog) has no row: the sender stopped between writing the outcome and queueing the next channel. Oldest first.
+     * catalog) has no row: the sender stopped between writing the outcome and queueing the next channel. Oldest first. An
+     * erased customer's (their unsent deliveries were SKIPPED by the erasure) are not chains to follow.
      */
     public List<UnfollowedStep> unfollowedSteps(List<String[]> steps, Instant after, Duration grace, int limit) {
         if (steps.isEmpty()) {
@@ -526,6 +527,7 @@ public class DeliveryLedger {
                     WHERE (d.state IN ('FAILED', 'UNCERTAIN') OR (d.state = 'SKIPPED' AND d.reason NOT LIKE 'not needed:%'))
                       AND d.updated_at > ? AND d.updated_at <= now() - make_interval(secs => ?)
                       AND NOT EXISTS (SELECT 1 FROM delivery x WHERE x.notification_id = d.notification_id AND x.channel = c.next_channel)
+                      AND NOT EXISTS (SELECT 1 FROM customer_erasure e WHERE e.customer_id = n.customer_id)
                     ORDER BY d.updated_at LIMIT ?""");
             statement.setArray(1, con.createArrayOf("varchar", types));
             statement.setArray(2, con.createArrayOf("varchar", channels));
