@@ -6,7 +6,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -163,17 +162,19 @@ public class Approvals {
      * when it is no longer awaiting approval (decided by someone else meanwhile, or expired), and when {@code seenDigest}
      * (the preview's digest the approver was shown; null: not pinned) is not what the message would be now.
      */
-    public Decision approve(long notificationId, String approver, String comment, String seenDigest) {
+    public Decision approve(long notificationId, Approver who, String comment, String seenDigest) {
+        String approver = who.name();
         Decision decision = transaction.execute(status -> {
             Instant started = Instant.now();
             String said = requireComment(comment, "an approval");
             requireAwaiting(notificationId);
             requireUnchanged(notificationId, seenDigest);
-            Set<String> approverIs = names.aliases(approver);
-            Optional<String> triggered = triggeredBy(notificationId).stream().filter(name -> approverIs.contains(name.toLowerCase(Locale.ROOT))).findFirst();
+            Set<String> approverIs = names.aliases(approver, who.subject());
+            Optional<String> triggered = triggeredBy(notificationId).stream().filter(name -> approverIs.contains(OidcNames.key(name))).findFirst();
             if (triggered.isPresent()) {
                 throw new ApprovalRefused(HttpStatus.FORBIDDEN, approver + " may not approve notification " + notificationId + ": they triggered or edited it"
-                        + (triggered.get().equals(approver) ? "" : " (as " + triggered.get() + ")")
+                        + (OidcNames.key(triggered.get()).equals(OidcNames.key(approver)) && triggered.get().equals(approver) ? ""
+                                : " (as " + triggered.get() + ")")
                         + " (see its timeline), and four eyes means another approver decides");
             }
             decide(notificationId, "APPROVED", approver, said);

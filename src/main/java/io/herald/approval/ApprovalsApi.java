@@ -113,7 +113,7 @@ public class ApprovalsApi {
     @PostMapping("/resends/{resendId}/approve")
     public ResendApproved approveResend(@PathVariable long resendId, @RequestBody(required = false) DecisionRequest request, Principal who)
             throws IOException {
-        ResendApprovals.Decision decision = resends.approve(resendId, Approver.of(who).name(), request == null ? null : request.comment());
+        ResendApprovals.Decision decision = resends.approve(resendId, Approver.of(who), request == null ? null : request.comment());
         return new ResendApproved(decision, resend.sendApproved(resendId));
     }
 
@@ -152,7 +152,7 @@ public class ApprovalsApi {
                     @ApiResponse(responseCode = "409", description = "Already decided or expired, or the message changed since the approver read it (previewDigest)", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = {@ExampleObject(name = "decided", value = REFUSED), @ExampleObject(name = "changed", value = CHANGED)}))})
     @PostMapping("/{notificationId}/approve")
     public Approvals.Decision approve(@PathVariable long notificationId, @RequestBody(required = false) DecisionRequest request, Principal who) {
-        return approvals.approve(notificationId, Approver.of(who).name(), request == null ? null : request.comment(),
+        return approvals.approve(notificationId, Approver.of(who), request == null ? null : request.comment(),
                 request == null ? null : request.previewDigest());
     }
 

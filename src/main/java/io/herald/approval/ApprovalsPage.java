@@ -44,7 +44,7 @@ public class ApprovalsPage {
                          @RequestParam(required = false) String previewDigest, Principal who, RedirectAttributes flash) {
         Approver user = Approver.of(who);
         try {
-            Approvals.Decision done = decision.equals("approve") ? approvals.approve(id, user.name(), comment, previewDigest)
+            Approvals.Decision done = decision.equals("approve") ? approvals.approve(id, user, comment, previewDigest)
                     : approvals.reject(id, user.name(), comment);
             flash.addFlashAttribute("message", done.message());
         } catch (ApprovalRefused e) {
@@ -59,7 +59,7 @@ public class ApprovalsPage {
         Approver user = Approver.of(who);
         try {
             if (decision.equals("approve")) {
-                resends.approve(id, user.name(), comment);
+                resends.approve(id, user, comment);
                 DeliveryResend.Result sent = resend.sendApproved(id);
                 flash.addFlashAttribute("message", "resend " + id + " approved: " + sent.state()
                         + (sent.reason() == null ? "" : " (" + sent.reason() + ")"));

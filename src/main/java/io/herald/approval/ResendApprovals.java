@@ -89,13 +89,14 @@ public class ResendApprovals {
      * Approved by {@code approver} with a comment; the caller then sends it. Refused without a comment, to the operator who
      * asked for the resend (four eyes), and when it is no longer awaiting approval (decided meanwhile, or expired).
      */
-    public Decision approve(long resendId, String approver, String comment) {
+    public Decision approve(long resendId, Approver who, String comment) {
+        String approver = who.name();
         return transaction.execute(status -> {
             Instant started = Instant.now();
             String said = requireComment(comment, "an approval");
             Map<String, Object> held = awaitingOrRefuse(resendId);
             String requestedBy = (String) held.get("requested_by");
-            if (names.samePerson(approver, requestedBy)) {
+            if (names.aliases(approver, who.subject()).contains(OidcNames.key(requestedBy))) {
                 throw new ApprovalRefused(HttpStatus.FORBIDDEN, approver + " may not approve resend " + resendId + ": they asked for it"
                         + (requestedBy.equals(approver) ? "" : " (as " + requestedBy + ")") + ","
                         + " and four eyes means another approver decides");

@@ -2,23 +2,23 @@ package io.herald.dispatch;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 
 import io.herald.ledger.DeliveryLedger;
 import io.herald.ledger.DeliveryLedger.UnfollowedStep;
-import io.herald.notification.NotificationCatalog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * First-success notifications whose chain a crash cut: a channel ended FAILED, UNCERTAIN or SKIPPED and its sender stopped
- * (kill -9, or an error) before queueing the next channel, so the customer would get nothing although the catalog names
- * another channel. Each run of the stale-sendings sweep looks at the steps that ended since its last look (at startup, the
- * last 24 hours) and at least a minute ago (the sender's own move comes first), and queues the next channel of each one
- * that has no row, as its sender would have. Queueing is idempotent (one row per notification and channel), so several
- * instances may look at once.
+ * First-success notifications whose chain a crash cut: a channel's sender wrote FAILED, UNCERTAIN or SKIPPED and stopped
+ * (kill -9, or an error) before queueing the next channel, so the customer would get nothing although another channel was
+ * to be tried. The next channel is the one recorded on the delivery when it was queued (delivery.next_channel), not
+ * today's catalog, so a channel added to a type later is never sent for older notifications. Each run of the
+ * stale-sendings sweep looks at the steps that ended since its last look (after a start, the last 24 hours) and at least a
+ * minute ago (the sender's own move comes first), by the database's clock, and queues each missing next channel as the
+ * sender would have. Queueing is idempotent (one row per notification and channel), so several instances may look at once.
+ * Not followed: deliveries queued by an approval, quiet hours or a digest (they record no next channel).
  */
 @Component
 public class ChainsCutOff {
@@ -27,7 +27,7 @@ public class ChainsCutOff {
     static final Duration LOOKBACK = Duration.ofHours(24);
     /** A step this recent is left to its own sender. */
     static final Duration GRACE = Duration.ofMinutes(1);
-    /** Each look starts this much before where the last one ended (clocks, transactions that committed late). */
+    /** Each look starts this much before where the last one ended (transactions that committed late). */
     private static final Duration OVERLAP = Duration.ofSeconds(30);
     private static final int BATCH = 500;
     private static final int MAX_BATCHES = 20;
@@ -35,50 +35,35 @@ public class ChainsCutOff {
     private static final Logger log = LoggerFactory.getLogger(ChainsCutOff.class);
 
     private final DeliveryLedger ledger;
-    private final NotificationCatalog catalog;
     private final ChannelSenders senders;
-    private volatile Instant lookedUntil = Instant.now().minus(LOOKBACK);
+    /** Where the last complete look ended, by the database's clock; null: not looked yet since the start. */
+    private volatile Instant lookedUntil;
 
-    public ChainsCutOff(DeliveryLedger ledger, NotificationCatalog catalog, ChannelSenders senders) {
+    public ChainsCutOff(DeliveryLedger ledger, ChannelSenders senders) {
         this.ledger = ledger;
-        this.catalog = catalog;
         this.senders = senders;
     }
 
     /** Queues the next channel of every cut chain found; returns how many. */
     public int follow() {
-        Instant lookingUntil = Instant.now().minus(GRACE);
-        List<String[]> steps = steps();
+        Instant lookingUntil = ledger.databaseNowLess(GRACE);
+        Instant from = lookedUntil == null ? ledger.databaseNowLess(LOOKBACK) : lookedUntil.minus(OVERLAP);
         int followed = 0;
         for (int batch = 0; batch < MAX_BATCHES; batch++) {
-            List<UnfollowedStep> found = ledger.unfollowedSteps(steps, lookedUntil.minus(OVERLAP), GRACE, BATCH);
+            List<UnfollowedStep> found = ledger.unfollowedSteps(from, GRACE, BATCH);
             for (UnfollowedStep step : found) {
-                log.warn("Notification {} ({}, strategy first-success): its {} delivery ended {} at {} but its next channel was never"
-                        + " queued (Herald stopped or failed in between): queued now", step.notificationId(), step.type(), step.channel(), step.state(),
-                        step.endedAt());
-                senders.moveOn(step.notificationId(), step.type(), step.customerId(), step.channel(), step.state());
+                log.warn("Notification {} ({}, strategy first-success): its {} delivery ended {} at {} but its next channel ({}) was"
+                        + " never queued (Herald stopped or failed in between): queued now", step.notificationId(), step.type(), step.channel(),
+                        step.state(), step.endedAt(), step.nextChannel());
+                senders.queueNext(step.notificationId(), step.type(), step.customerId(), step.nextChannel());
                 followed++;
             }
             if (found.size() < BATCH) {
-                // Queued steps no longer match, so a full batch is followed by the next ones; a short one was the last.
+                // A followed step no longer matches, so a full batch is followed by the next ones; a short one was the last.
                 lookedUntil = lookingUntil;
                 break;
             }
         }
         return followed;
-    }
-
-    /** Every first-success type's channel that has a next one in the catalog: {type, channel, next channel}. */
-    private List<String[]> steps() {
-        List<String[]> steps = new ArrayList<>();
-        for (NotificationCatalog.Entry entry : catalog.entries()) {
-            if (entry.firstSuccess()) {
-                List<String> channels = entry.channels();
-                for (int i = 0; i + 1 < channels.size(); i++) {
-                    steps.add(new String[] {entry.type(), channels.get(i), channels.get(i + 1)});
-                }
-            }
-        }
-        return steps;
     }
 }

@@ -311,9 +311,27 @@ public class ChannelSenders {
         List<String> channels = catalog.entry(type).channels();
         int next = channels.indexOf(channel) + 1;
         if (next > 0 && next < channels.size()) {
-            ledger.queue(List.of(new DeliveryLedger.Queued(notificationId, channels.get(next), customerId)));
-            wake(List.of(channels.get(next)));
+            queueNext(notificationId, type, customerId, channels.get(next));
         }
+    }
+
+    /**
+     * Queues a first-success notification's next channel, recording the channel after it (the catalog's, now) for its own
+     * sender to move on to, or ChainsCutOff if that sender stops first; its sender is woken.
+     */
+    public void queueNext(long notificationId, String type, String customerId, String channel) {
+        ledger.queue(List.of(new DeliveryLedger.Queued(notificationId, channel, customerId, nextAfter(type, channel))));
+        wake(List.of(channel));
+    }
+
+    /** The channel after this one in a first-success type's catalog entry, or null (the last one, or not first-success). */
+    public String nextAfter(String type, String channel) {
+        if (type == null || !catalog.knows(type) || !catalog.entry(type).firstSuccess()) {
+            return null;
+        }
+        List<String> channels = catalog.entry(type).channels();
+        int next = channels.indexOf(channel) + 1;
+        return next > 0 && next < channels.size() ? channels.get(next) : null;
     }
 
     /** The delivery has finished (whatever its outcome): its slot is free, and the sender looks again. */

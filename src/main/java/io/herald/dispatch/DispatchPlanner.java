@@ -208,7 +208,7 @@ public class DispatchPlanner {
                 } else {
                     // The ops webhook goes to the internal team, not the customer: no per-customer order to keep there.
                     queued.add(new DeliveryLedger.Queued(ledgerRow.notificationId(), channel,
-                            OPS_WEBHOOK.equals(channel) ? null : notification.customerId()));
+                            OPS_WEBHOOK.equals(channel) ? null : notification.customerId(), senders.nextAfter(notification.type(), channel)));
                     woken.add(channel);
                 }
             }

@@ -70,6 +70,7 @@ public class StaleSendings {
                 return;
             }
             settled = ledger.settleStale(timeout, cutOffCalls.resentChannels());
+            chainsCutOff.follow();
         } catch (RuntimeException e) {
             if (InfrastructureFaults.isInfrastructure(e)) {
                 unreachable = true;
@@ -89,7 +90,6 @@ public class StaleSendings {
             log.warn("Resend {} of delivery {} was recorded but never started (Herald stopped before sending it): parked, due now",
                     row.get("id"), row.get("delivery_id"));
         }
-        chainsCutOff.follow();
     }
 
     /**

@@ -471,7 +471,11 @@ public class DeliveryLedger {
     }
 
     /** A delivery dispatch hands to its channel's sender: the notification, the channel, the customer it is for. */
-    public record Queued(long notificationId, String channel, String customerId) {
+    public record Queued(long notificationId, String channel, String customerId, String nextChannel) {
+        /** A delivery that queues no channel after it (strategy all, or the last channel of a first-success chain). */
+        public Queued(long notificationId, String channel, String customerId) {
+            this(notificationId, channel, customerId, null);
+        }
     }
 
     /**
@@ -487,57 +491,52 @@ public class DeliveryLedger {
         Long[] notifications = deliveries.stream().map(Queued::notificationId).toArray(Long[]::new);
         String[] channels = deliveries.stream().map(Queued::channel).toArray(String[]::new);
         String[] customers = deliveries.stream().map(Queued::customerId).toArray(String[]::new);
+        String[] nexts = deliveries.stream().map(Queued::nextChannel).toArray(String[]::new);
         return jdbc.update(con -> {
             PreparedStatement statement = con.prepareStatement("""
-                    INSERT INTO delivery (notification_id, channel, state, customer_id, next_attempt_at)
-                    SELECT q.notification_id, q.channel, 'PENDING', q.customer_id, now()
-                    FROM unnest(?::bigint[], ?::varchar[], ?::varchar[]) WITH ORDINALITY AS q(notification_id, channel, customer_id, n)
+                    INSERT INTO delivery (notification_id, channel, state, customer_id, next_attempt_at, next_channel)
+                    SELECT q.notification_id, q.channel, 'PENDING', q.customer_id, now(), q.next_channel
+                    FROM unnest(?::bigint[], ?::varchar[], ?::varchar[], ?::varchar[]) WITH ORDINALITY
+                         AS q(notification_id, channel, customer_id, next_channel, n)
                     ORDER BY q.n
                     ON CONFLICT (notification_id, channel) DO NOTHING""");
             statement.setArray(1, con.createArrayOf("bigint", notifications));
             statement.setArray(2, con.createArrayOf("varchar", channels));
             statement.setArray(3, con.createArrayOf("varchar", customers));
+            statement.setArray(4, con.createArrayOf("varchar", nexts));
             return statement;
         });
     }
 
     /** A first-success step whose next channel was never queued (ChainsCutOff). */
-    public record UnfollowedStep(long notificationId, String type, String customerId, String channel, String state, Instant endedAt) {
+    public record UnfollowedStep(long notificationId, String type, String customerId, String channel, String state, String nextChannel,
+                                 Instant endedAt) {
     }
 
     /**
-     * First-success steps that ended (FAILED, UNCERTAIN, or SKIPPED for a reason other than "not needed") after {@code after}
-     * and at least {@code grace} ago, whose next channel ({@code steps}: type, channel and the channel after it in the
-     * catalog) has no row: the sender stopped between writing the outcome and queueing the next channel. Oldest first. An
-     * erased customer's (their unsent deliveries were SKIPPED by the erasure) are not chains to follow.
+     * First-success steps a sender ended (FAILED, UNCERTAIN, or SKIPPED for a reason other than "not needed") after
+     * {@code after} and at least {@code grace} before the database's now, whose next channel (next_channel, recorded when
+     * the step was queued) has no row: the sender stopped between writing the outcome and queueing the next channel.
+     * Oldest first. An erased customer's (their unsent deliveries were SKIPPED by the erasure) are not chains to follow.
      */
-    public List<UnfollowedStep> unfollowedSteps(List<String[]> steps, Instant after, Duration grace, int limit) {
-        if (steps.isEmpty()) {
-            return List.of();
-        }
-        String[] types = steps.stream().map(step -> step[0]).toArray(String[]::new);
-        String[] channels = steps.stream().map(step -> step[1]).toArray(String[]::new);
-        String[] nexts = steps.stream().map(step -> step[2]).toArray(String[]::new);
-        return jdbc.query(con -> {
-            PreparedStatement statement = con.prepareStatement("""
-                    SELECT d.notification_id, n.type, n.customer_id, d.channel, d.state, d.updated_at
-                    FROM delivery d
-                    JOIN unnest(?::varchar[], ?::varchar[], ?::varchar[]) AS c(type, channel, next_channel) ON c.channel = d.channel
-                    JOIN notification n ON n.id = d.notification_id AND n.type = c.type
-                    WHERE (d.state IN ('FAILED', 'UNCERTAIN') OR (d.state = 'SKIPPED' AND d.reason NOT LIKE 'not needed:%'))
-                      AND d.updated_at > ? AND d.updated_at <= now() - make_interval(secs => ?)
-                      AND NOT EXISTS (SELECT 1 FROM delivery x WHERE x.notification_id = d.notification_id AND x.channel = c.next_channel)
-                      AND NOT EXISTS (SELECT 1 FROM customer_erasure e WHERE e.customer_id = n.customer_id)
-                    ORDER BY d.updated_at LIMIT ?""");
-            statement.setArray(1, con.createArrayOf("varchar", types));
-            statement.setArray(2, con.createArrayOf("varchar", channels));
-            statement.setArray(3, con.createArrayOf("varchar", nexts));
-            statement.setTimestamp(4, Timestamp.from(after));
-            statement.setLong(5, grace.toSeconds());
-            statement.setInt(6, limit);
-            return statement;
-        }, (row, n) -> new UnfollowedStep(row.getLong("notification_id"), row.getString("type"), row.getString("customer_id"),
-                row.getString("channel"), row.getString("state"), row.getTimestamp("updated_at").toInstant()));
+    public List<UnfollowedStep> unfollowedSteps(Instant after, Duration grace, int limit) {
+        return jdbc.query("""
+                SELECT d.notification_id, n.type, n.customer_id, d.channel, d.state, d.next_channel, d.updated_at
+                FROM delivery d JOIN notification n ON n.id = d.notification_id
+                WHERE (d.state IN ('FAILED', 'UNCERTAIN') OR (d.state = 'SKIPPED' AND d.reason NOT LIKE 'not needed:%'))
+                  AND d.next_channel IS NOT NULL
+                  AND d.updated_at > ? AND d.updated_at <= now() - make_interval(secs => ?)
+                  AND NOT EXISTS (SELECT 1 FROM delivery x WHERE x.notification_id = d.notification_id AND x.channel = d.next_channel)
+                  AND NOT EXISTS (SELECT 1 FROM customer_erasure e WHERE e.customer_id = n.customer_id)
+                ORDER BY d.updated_at LIMIT ?""",
+                (row, n) -> new UnfollowedStep(row.getLong("notification_id"), row.getString("type"), row.getString("customer_id"),
+                        row.getString("channel"), row.getString("state"), row.getString("next_channel"), row.getTimestamp("updated_at").toInstant()),
+                Timestamp.from(after), grace.toSeconds(), limit);
+    }
+
+    /** The database's clock, less {@code before}: where a look at recent rows ends. */
+    public Instant databaseNowLess(Duration before) {
+        return jdbc.queryForObject("SELECT now() - make_interval(secs => ?)", Timestamp.class, before.toSeconds()).toInstant();
     }
 
     /** The claim of due deliveries ({@link #claimDue}): lease in seconds, channel, limit. */

@@ -6,6 +6,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
+import io.herald.ledger.StoredText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataAccessException;
@@ -59,24 +60,24 @@ public class OidcNames {
     }
 
     /**
-     * Everyone {@code name} may be, lower-cased: the name itself, and, when it is a single-sign-on subject or a name one
-     * was seen under, that subject and every name it was seen under.
+     * Every name the person acting as {@code name} may have acted under, as four eyes compares them ({@link #key}): the name,
+     * and for a single-sign-on user ({@code subject}: the token's sub; null for a local account) the subject itself and
+     * every name that subject was seen under. Only the acting person's own subject counts, so someone who signs in under
+     * another's name can make themselves that person's alias, never make two others one.
      */
-    public Set<String> aliases(String name) {
+    public Set<String> aliases(String name, String subject) {
         Set<String> aliases = new TreeSet<>();
-        aliases.add(name.toLowerCase(Locale.ROOT));
-        jdbc.query("""
-                SELECT o.subject, o.name FROM oidc_name o
-                WHERE o.subject IN (SELECT subject FROM oidc_name WHERE lower(name) = lower(?) OR subject = ?)""", row -> {
-            aliases.add(row.getString("subject").toLowerCase(Locale.ROOT));
-            aliases.add(row.getString("name").toLowerCase(Locale.ROOT));
-        }, name, name);
+        aliases.add(key(name));
+        if (subject != null && !subject.isBlank()) {
+            aliases.add(key(subject));
+            jdbc.queryForList("SELECT name FROM oidc_name WHERE subject = ?", String.class, subject).forEach(seen -> aliases.add(key(seen)));
+        }
         return aliases;
     }
 
-    /** Whether {@code one} and {@code other} may be one person (same name whatever the case, or names of one subject). */
-    public boolean samePerson(String one, String other) {
-        return aliases(one).contains(other.toLowerCase(Locale.ROOT));
+    /** A name as four eyes compares it: as the audit trail stores it (StoredText.label), whatever the letters' case. */
+    public static String key(String name) {
+        return StoredText.label(name, 200).toLowerCase(Locale.ROOT);
     }
 
     private void record(String subject, String name) {
