@@ -45,11 +45,22 @@ class CrmPoisonRowTest extends HeraldIntegrationTest {
     ObjectMapper json;
 
     @Test
-    void aTwoMegabyteRowIsQuarantinedAloneAndEveryOtherRowIsQueuedOnce() {
+    void aTwoMegabyteRowIsQuarantinedAloneUnreadAndEveryOtherRowIsQueuedOnce() throws Exception {
+        // What the claim query hands Herald for each row: the payload column's length (null: not fetched) and payload_start's.
+        Map<Long, List<Integer>> fetched = new ConcurrentHashMap<>();
+        AdviceWith.adviceWith(camel, "crm-outbox-claim", route -> route.weaveById("claim-unprocessed-rows").after()
+                .process(exchange -> {
+                    for (Object row : exchange.getMessage().getBody(List.class)) {
+                        Map<?, ?> columns = (Map<?, ?>) row;
+                        fetched.put(((Number) columns.get("id")).longValue(), java.util.Arrays.asList(length(columns.get("payload")),
+                                length(columns.get("payload_start"))));
+                    }
+                }));
         String first = newTicketId();
         String second = newTicketId();
         String later = newTicketId();
-        String huge = order(newTicketId()).replace("Laser printer 4410", "x".repeat(2 * 1024 * 1024));
+        String bigOrder = newTicketId();
+        String huge = order(bigOrder).replace("Laser printer 4410", "x".repeat(2 * 1024 * 1024));
         List<Long> batch = outboxTogether(order(first), huge, order(second));
         long big = batch.get(1);
         long newer = outboxTogether(order(later)).get(0);
@@ -61,10 +72,19 @@ class CrmPoisonRowTest extends HeraldIntegrationTest {
 
         Map<String, Object> held = unrouted("crm-outbox-" + big);
         assertThat(held).containsEntry("outcome", "QUARANTINED").containsEntry("step", "outbox");
-        assertThat(held.get("reason").toString()).startsWith("CRM outbox row " + big + " is 2.1 MB (2,09")
-                .endsWith(" bytes as queued); Herald queues rows up to 1 MB (herald.crm.max-row-bytes)."
-                        + " Shorten the payload in the CRM and insert the row again");
-        assertThat(held.get("raw_payload").toString()).contains("\"outboxId\":" + big, "xxxxxxxxxx");
+        int hugeBytes = huge.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        String payloadBytes = String.format(java.util.Locale.ROOT, "%,d", hugeBytes);
+        assertThat(held.get("reason")).isEqualTo("CRM outbox row " + big + "'s payload is 2.1 MB (" + payloadBytes + " bytes);"
+                + " Herald queues rows up to 1 MB (herald.crm.max-row-bytes): only its first 1,000 characters were read, kept with"
+                + " this row. Shorten the payload in the CRM and insert the row again");
+        // The claim never fetched the big payload, only its size and beginning; the rows around it came whole.
+        assertThat(fetched.get(big)).containsExactly(null, 1000);
+        assertThat(fetched.get(batch.get(0))).containsExactly(order(first).length(), null);
+        assertThat(fetched.get(newer)).containsExactly(order(later).length(), null);
+        String raw = held.get("raw_payload").toString();
+        assertThat(raw).contains("\"outboxId\":" + big, "\"payloadBytes\":" + hugeBytes, "ORD-" + bigOrder, "x".repeat(500))
+                .doesNotContain("x".repeat(1000));
+        assertThat(raw.length()).isLessThan(2_000);
 
         // Several poll intervals later nothing has been queued or quarantined again.
         everyRowOnceOverSeveralPolls(batch, Set.of(big));
@@ -160,6 +180,10 @@ class CrmPoisonRowTest extends HeraldIntegrationTest {
                 && mailsFor("crm:order.confirmed:ORD-" + first).size() == 1
                 && mailsFor("crm:order.confirmed:ORD-" + blocked).size() == 1
                 && mailsFor("crm:order.confirmed:ORD-" + third).size() == 1);
+    }
+
+    private static Integer length(Object column) {
+        return column == null ? null : column.toString().length();
     }
 
     /** Each row queued once (the set-aside rows never) and quarantined at most once, for two seconds of polls. */

@@ -93,6 +93,22 @@ class CrmSourceTest extends HeraldIntegrationTest {
         }
     }
 
+    /** The claim reads a payload's size and beginning in SQL, whatever the column's type, without fetching the payload. */
+    @Test
+    void aPayloadsSizeAndBeginningAreReadInSqlForEveryColumnType() {
+        String json = "{\"note\": \"Grüße\"}";
+        for (String column : List.of("convert_to(?, 'UTF8')", "CAST(? AS json)", "CAST(? AS text)")) {
+            Map<String, Object> read = jdbc.queryForMap("SELECT herald_crm_payload_bytes(p) AS bytes, herald_crm_payload_start(p, 11)"
+                    + " AS start FROM (SELECT " + column + " AS p) AS t", json);
+            Object start = read.get("start");
+            assertThat(read.get("bytes")).as(column).isEqualTo(19L);
+            assertThat(start instanceof byte[] bytes ? new String(bytes, java.nio.charset.StandardCharsets.UTF_8) : start)
+                    .as(column).isEqualTo("{\"note\": \"G");
+        }
+        // jsonb is read as PostgreSQL prints it (what Herald queues): its size is that text's.
+        assertThat(jdbc.queryForObject("SELECT herald_crm_payload_bytes(CAST(? AS jsonb))", Long.class, json)).isEqualTo(19L);
+    }
+
     @Test
     void aContactUpdateChangesTheDirectoryAndSendsNothing() throws Exception {
         String customer = "cus_crm" + newTicketId();

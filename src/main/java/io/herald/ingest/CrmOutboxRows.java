@@ -31,7 +31,8 @@ import org.springframework.stereotype.Component;
  * A row that can never be queued, whatever the retries (a payload that is not JSON, an event
  * larger than herald.crm.max-row-bytes or than the topic accepts), is quarantined alone at step
  * "outbox" and then marked processed in the claim's transaction, so it neither rolls back the rows
- * claimed with it nor holds back the rows after it.
+ * claimed with it nor holds back the rows after it. The claim reads each payload's size in SQL and does not fetch a
+ * payload over the limit (routes/crm-outbox.camel.yaml): such a row arrives with payload_bytes and payload_start only.
  */
 @Component
 public class CrmOutboxRows {
@@ -73,6 +74,10 @@ public class CrmOutboxRows {
         Map<String, Object> event = new LinkedHashMap<>();
         event.put("outboxId", id);
         event.put("eventType", row.get("event_type"));
+        if (row.get("payload_start") != null) {
+            refuseUnread(exchange, row, event);
+            return;
+        }
         String payloadText = payloadText(row.get("payload"));
         JsonNode payload = null;
         String refusal = null;
@@ -100,6 +105,25 @@ public class CrmOutboxRows {
         exchange.getMessage().setBody(text);
         exchange.getMessage().setHeader("kafka.KEY", customerKey(id, inner(json, payload)));
         exchange.setProperty(REFUSAL, refusal);
+    }
+
+    /**
+     * A payload over herald.crm.max-row-bytes, which the claim did not fetch (its size and first characters only): the row
+     * is refused with its size, and what is kept of it for people to see is bounded.
+     */
+    private void refuseUnread(Exchange exchange, Map<String, Object> row, Map<String, Object> event) throws JsonProcessingException {
+        Object id = row.get("id");
+        long bytes = ((Number) row.get("payload_bytes")).longValue();
+        String start = payloadText(row.get("payload_start"));
+        event.put("payloadBytes", bytes);
+        event.put("payloadStart", start);
+        event.put("createdAt", instant(row.get("created_at")));
+        exchange.getMessage().setBody(json.writeValueAsString(event));
+        exchange.getMessage().setHeader("kafka.KEY", "crm-outbox-" + id);
+        exchange.setProperty(REFUSAL, "CRM outbox row " + id + "'s payload is " + size(bytes) + " (" + String.format(Locale.ROOT, "%,d", bytes)
+                + " bytes); Herald queues rows up to " + size(maxRowBytes) + " (herald.crm.max-row-bytes): only its first "
+                + String.format(Locale.ROOT, "%,d", start.length()) + " characters were read, kept with this row."
+                + " Shorten the payload in the CRM and insert the row again");
     }
 
     /**

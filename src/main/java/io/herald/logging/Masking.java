@@ -31,6 +31,15 @@ public final class Masking {
                     + "(?:\\(\\d+\\)|\\d+)(?:[ .-](?:\\(\\d+\\)|\\d+)|(?<=\\))\\d+|\\(\\d+\\)){0,15}(?!\\w)");
     private static final Pattern DATE = Pattern.compile("\\d{4}([-.])\\d{2}\\1\\d{2}|\\d{2}([-.])\\d{2}\\2\\d{4}");
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+    /**
+     * What labels a number as an id (a Zendesk user 9000000123456, ticket 21823417), read in the text right before it: a
+     * key ending in id, JSON (escaped too) or not ("requester_id": 9000000123456, "requesterId" : "9000000123456", user_id=…), or the
+     * words user, ticket, requester, assignee, submitter, organization or request, perhaps followed by "id" or "#".
+     */
+    private static final Pattern ID_LABEL = Pattern.compile(
+            "(?:(?:_id|Id|ID|\\bid)s?\\\\?\"?\\s*[:=]\\s*\\\\?\"?"
+                    + "|(?i:\\b(?:user|ticket|requester|assignee|submitter|organization|request|id)(?:\\s+id)?)\\s*#?\\s*)$");
+    private static final int LABEL_WINDOW = 40;
     /** A one-digit group before a dot: SMTP's enhanced status codes (550 5.1.1), version numbers (1.2.3); never a phone number. */
     private static final Pattern DOTTED_DIGIT = Pattern.compile("(?<!\\d)\\d\\.\\d");
 
@@ -65,10 +74,23 @@ public final class Masking {
         StringBuilder out = new StringBuilder();
         while (numbers.find()) {
             String number = numbers.group();
-            numbers.appendReplacement(out, Matcher.quoteReplacement(isPhone(number) ? phone(number) : number));
+            boolean phone = isPhone(number) && !labelledId(masked, numbers.start(), number);
+            numbers.appendReplacement(out, Matcher.quoteReplacement(phone ? phone(number) : number));
         }
         numbers.appendTail(out);
         return out.toString();
+    }
+
+    /**
+     * A bare run of digits (no +, no spaces, dashes or dots in it) labelled as an id by what comes right before it: a
+     * Zendesk user or ticket id is kept readable so operators can find it. A number written with + is always a phone number.
+     */
+    static boolean labelledId(String text, int start, String number) {
+        if (!number.chars().allMatch(Character::isDigit)) {
+            return false;
+        }
+        // Transparent bounds: a word cut by the window's start ("paid" as "id") is still seen whole.
+        return ID_LABEL.matcher(text).region(Math.max(0, start - LABEL_WINDOW), start).useTransparentBounds(true).find();
     }
 
     /**

@@ -28,6 +28,18 @@ class ViewerMaskingTest {
         assertThat(viewer).contains("Laser printer 4410", "\"id\" : 7").doesNotContain("Sam Okafor", "fcm:abc", "7700 900123", "sam@example.org");
     }
 
+    /** A viewer reads the Zendesk ids that find the user and the ticket, in the payload and in a reason; never the phone. */
+    @Test
+    void zendeskIdsStayReadableToAViewerAndPhoneNumbersAreMasked() {
+        String viewer = masking.payload(Samples.text("support/ticket.status_changed.json")
+                .replace("\"requester_id\": \"9000000123456\"", "\"requester_id\": 9000000123456, \"note\": \"call 07700900123\""), true);
+        assertThat(viewer).contains("\"requester_id\" : 9000000123456", "\"assignee_id\" : \"9000000000001\"", "\"id\" : \"35436\"",
+                "call 077…0123").doesNotContain("07700900123");
+        assertThat(masking.text("Zendesk user 9000000123456 is not linked to any customer: link it from this page (ticket 902183417,"
+                + " requester phone +447700900123)")).isEqualTo("Zendesk user 9000000123456 is not linked to any customer: link it"
+                + " from this page (ticket 902183417, requester phone +447…0123)");
+    }
+
     @Test
     void aPayloadThatIsNotJsonIsMaskedAsText() {
         assertThat(masking.payload("{\"orderNumber\": \"ORD-broken, mail jo@example.net", true))

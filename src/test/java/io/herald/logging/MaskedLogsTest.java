@@ -121,6 +121,21 @@ class MaskedLogsTest {
                 .doesNotContain(MORE_SECRETS.values().toArray(String[]::new));
     }
 
+    /** A Zendesk user id and ticket id stay readable in a logged line and its exception; the phone numbers beside them do not. */
+    @Test
+    void zendeskIdsStayReadableAndPhoneNumbersBesideThemAreMasked(CapturedOutput output) {
+        for (String format : List.of("text", "json")) {
+            configureLogging(format, "ecs");
+            log.warn("Quarantined support event for Zendesk user {} (ticket {}): requester phone {} or {}", "9000000123456",
+                    "21823417", PHONE, "07700900123", new IllegalStateException(
+                            "{\"requester_id\":9000000123456,\"ticket_id\":\"902183417\",\"phone\":\"" + SPACED_PHONE + "\"}"));
+        }
+        assertThat(output.getOut()).contains(
+                        "Quarantined support event for Zendesk user 9000000123456 (ticket 21823417): requester phone +155…0100 or 077…0123",
+                        "requester_id\":9000000123456", "ticket_id\":\"902183417\"", "+447…0123")
+                .doesNotContain(PHONE, "5555550100", "07700900123", SPACED_PHONE, "7700 900123");
+    }
+
     private void logTheFailure() {
         IOException cause = new IOException("number " + SPACED_PHONE + " unknown for " + EMAIL);
         IllegalStateException failure = new IllegalStateException("provider refused " + PHONE + " of " + EMAIL, cause);

@@ -63,6 +63,32 @@ class MaskingTest {
         assertThat(Masking.mask(text)).isEqualTo(text);
     }
 
+    /**
+     * Zendesk user ids (13 digits) and ticket ids are how operators find the user and the ticket: labelled as ids, by a key
+     * ending in id or the word before them, they stay readable; phone numbers in the same line are still masked.
+     */
+    @Test
+    void zendeskUserAndTicketIdsStayReadableNextToMaskedPhoneNumbers() {
+        assertThat(Masking.mask("Zendesk user 9000000123456 is not linked to any customer (ticket 21823417); requester calls"
+                + " +44 7700 900123 or 07700900123"))
+                .isEqualTo("Zendesk user 9000000123456 is not linked to any customer (ticket 21823417); requester calls"
+                        + " +447…0123 or 077…0123");
+        assertThat(Masking.mask("{\"requester_id\":9000000123456,\"assignee_id\": \"9000000000001\",\"id\":\"902183417\","
+                + "\"phone\":\"+15555550100\",\"note\":\"call 447700900123\"}"))
+                .isEqualTo("{\"requester_id\":9000000123456,\"assignee_id\": \"9000000000001\",\"id\":\"902183417\","
+                        + "\"phone\":\"+155…0100\",\"note\":\"call 447…0123\"}");
+        // Pretty-printed (the console's payload view), escaped inside a logged JSON string, and key=value.
+        assertThat(Masking.mask("\"requesterId\" : 9000000123456, {\\\"requester_id\\\":\\\"9000000123456\\\"}, user_id=9000000123456,"
+                + " request #902183417, ticket id: 902183417"))
+                .isEqualTo("\"requesterId\" : 9000000123456, {\\\"requester_id\\\":\\\"9000000123456\\\"}, user_id=9000000123456,"
+                        + " request #902183417, ticket id: 902183417");
+        // A label does not unmask a number written as a phone number: with +, or in groups.
+        assertThat(Masking.mask("user +447700900123, requester_id: +447700900123, ticket 07700 900123"))
+                .isEqualTo("user +447…0123, requester_id: +447…0123, ticket 077…0123");
+        // Only a whole word labels: "paid" is not "id", "users" is not "user".
+        assertThat(Masking.mask("paid 447700900123, users 447700900123")).isEqualTo("paid 447…0123, users 447…0123");
+    }
+
     /** Each run of characters is scanned once: a 100,000-character link or list of numbers is masked at once. */
     @Test
     void longHostileTextIsMaskedInLinearTime() {
