@@ -336,6 +336,43 @@ class ApprovalTest {
         assertThat(herald.mailsFor(key)).hasSize(1);
     }
 
+    /**
+     * The other way round: a script re-drives with a token that carries only its user's subject, and the same person later
+     * approves from the console under their name. Someone else who once signed in under that name makes only themselves
+     * that person's alias: another approver still decides.
+     */
+    @Test
+    void whatASubjectOnlyTokenReDroveItsPersonMayNotApproveUnderTheirName() throws Exception {
+        String customer = "cus_ap_script_" + run;
+        String key = refund(customer, 320_000);
+        long event = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT id FROM unrouted_event WHERE source = 'billing' AND outcome = 'QUARANTINED' AND raw_payload LIKE ?", Long.class,
+                "%" + key.split(":")[2] + "%"), ids -> !ids.isEmpty()).get(0);
+        insertCustomer(customer, "Ivo");
+        String subject = "9d41aa07-" + run;
+        assertThat(herald.bearer(token(subject, Map.of("groups", List.of("herald-admins"))), "POST", "/api/quarantine/" + event + "/redrive", null)
+                .statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
+        long id = herald.notificationId(key);
+        assertThat(pending(APPROVER, id).get("triggeredBy").toString()).isEqualTo("[\"" + subject + "\"]");
+
+        String named = token(subject, Map.of("groups", List.of("herald-approvers"), "preferred_username", "ivo-" + run));
+        HttpResponse<String> refused = herald.bearer(named, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"fine\"}");
+        assertThat(refused.statusCode()).isEqualTo(403);
+        assertThat(error(refused)).isEqualTo("ivo-" + run + " may not approve notification " + id + ": they triggered or edited it (as "
+                + subject + ") (see its timeline), and four eyes means another approver decides");
+
+        // Mallory signs in once under the name the script acted as and once under Una's: Una is not made Ivo by it.
+        String mallory = "ma11-" + run;
+        herald.bearer(token(mallory, Map.of("groups", List.of("herald-approvers"), "preferred_username", subject)), "GET", "/api/approvals", null);
+        herald.bearer(token(mallory, Map.of("groups", List.of("herald-approvers"), "preferred_username", "una-" + run)), "GET", "/api/approvals", null);
+        String una = token("04aa-una-" + run, Map.of("groups", List.of("herald-approvers"), "preferred_username", "una-" + run));
+        assertThat(herald.bearer(una, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"checked the script's re-drive\"}")
+                .statusCode()).isEqualTo(200);
+        herald.awaitMailFor(key);
+        assertThat(herald.mailsFor(key)).hasSize(1);
+    }
+
     @Test
     void aRejectedRefundEndsRejectedWithTheApproversWordsAndIsNeverSent() throws Exception {
         String customer = customer("rita");

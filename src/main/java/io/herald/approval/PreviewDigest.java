@@ -9,7 +9,8 @@ import java.util.List;
 import io.herald.dispatch.MessagePreview;
 
 /**
- * SHA-256 of what an approver is shown, unmasked: per channel the recipient, headline, text and problem. The approver's
+ * SHA-256 of what an approver is shown, unmasked: per channel the recipient, headline, text and problem, and every part
+ * that would be sent (MessagePreview's partsDigest: an email's HTML too). The approver's
  * decision carries it back, so a message that changed after it was shown (a template, the catalog or the customer's
  * details edited) is not approved unseen.
  */
@@ -22,7 +23,8 @@ final class PreviewDigest {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             for (MessagePreview.Channel preview : previews) {
-                for (String part : new String[] {preview.channel(), preview.recipient(), preview.headline(), preview.text(), preview.problem()}) {
+                for (String part : new String[] {preview.channel(), preview.recipient(), preview.headline(), preview.text(), preview.problem(),
+                        preview.partsDigest()}) {
                     // Each part's length first, so no two different previews give the same bytes.
                     byte[] bytes = part == null ? new byte[0] : part.getBytes(StandardCharsets.UTF_8);
                     sha.update((part == null ? "-1:" : bytes.length + ":").getBytes(StandardCharsets.US_ASCII));

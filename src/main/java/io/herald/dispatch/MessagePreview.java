@@ -1,9 +1,15 @@
 package io.herald.dispatch;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import io.herald.identity.Customer;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
@@ -19,7 +25,12 @@ import org.springframework.stereotype.Component;
 public class MessagePreview {
 
     /** One channel: the recipient (and masked), the headline (subject or title) and the text, or why it would not be sent. */
-    public record Channel(String channel, String recipient, String recipientMasked, String headline, String text, String problem) {
+    public record Channel(String channel, String recipient, String recipientMasked, String headline, String text, String problem,
+                          @JsonIgnore String partsDigest) {
+        /** A channel with nothing rendered (no recipient, no template): nothing more to pin than what is shown. */
+        public Channel(String channel, String recipient, String recipientMasked, String headline, String text, String problem) {
+            this(channel, recipient, recipientMasked, headline, text, problem, null);
+        }
     }
 
     private final MessageParts messageParts;
@@ -46,12 +57,29 @@ public class MessagePreview {
             try {
                 Map<String, String> parts = messageParts.render(notification, entry.templates(), channel, customer);
                 previews.add(new Channel(channel, address.value(), address.masked(), parts.getOrDefault("subject", parts.get("title")),
-                        parts.getOrDefault("text", parts.get("body")), problem));
+                        parts.getOrDefault("text", parts.get("body")), problem, digest(parts)));
             } catch (TemplateMissing | MessageTooLong e) {
                 previews.add(new Channel(channel, address.value(), address.masked(), null, null,
                         "its message cannot be written (" + e.getMessage() + "): it would fail; fix the template before approving"));
             }
         }
         return previews;
+    }
+
+    /** SHA-256 of every part that would be sent (an email's HTML too, which the preview does not show), in the parts' order. */
+    private static String digest(Map<String, String> parts) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            for (Map.Entry<String, String> part : new TreeMap<>(parts).entrySet()) {
+                for (String text : new String[] {part.getKey(), part.getValue()}) {
+                    byte[] bytes = text == null ? new byte[0] : text.getBytes(StandardCharsets.UTF_8);
+                    sha.update((bytes.length + ":").getBytes(StandardCharsets.US_ASCII));
+                    sha.update(bytes);
+                }
+            }
+            return HexFormat.of().formatHex(sha.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this Java has no SHA-256", e);
+        }
     }
 }
