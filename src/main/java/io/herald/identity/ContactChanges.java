@@ -1,6 +1,7 @@
 package io.herald.identity;
 
 import java.util.List;
+import java.util.function.BiConsumer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.springframework.stereotype.Component;
@@ -35,18 +36,27 @@ public class ContactChanges {
         this.transaction = transaction;
     }
 
-    /** The change (its directory record, the ids it lists, and what it is called: "crm contact.updated crm-outbox-42"). */
-    public Outcome apply(ContactUpdate update, JsonNode externalIds, String change) {
+    /**
+     * The change (its directory record, the ids it lists, and what it is called: "crm contact.updated crm-outbox-42"); what
+     * of it was skipped is handed to {@code skipped} (step "directory" or "identity", reason) inside the transaction.
+     */
+    public Outcome apply(ContactUpdate update, JsonNode externalIds, String change, BiConsumer<String, String> skipped) {
         return transaction.execute(status -> {
             lock.hold(update.customerId());
+            Outcome outcome;
             if (!directory.apply(update)) {
-                return new Outcome(false, List.of(change + " (changed " + update.updatedAt() + ") was not applied: customer "
+                outcome = new Outcome(false, List.of(change + " (changed " + update.updatedAt() + ") was not applied: customer "
                         + update.customerId() + "'s directory entry holds a newer change (changed "
                         + directory.updatedAt(update.customerId()).map(String::valueOf).orElse("at an unknown time")
                         + "), and an older change never rolls a customer back; the ids it lists were not linked either."
                         + " Nothing to do unless the newer change is wrong: then correct the contact in the CRM"));
+            } else {
+                outcome = new Outcome(true, links.maintain(update.customerId(), update.updatedAt(), externalIds, change));
             }
-            return new Outcome(true, links.maintain(update.customerId(), update.updatedAt(), externalIds, change));
+            if (!outcome.skipped().isEmpty()) {
+                skipped.accept(outcome.applied() ? "identity" : "directory", String.join("; ", outcome.skipped()));
+            }
+            return outcome;
         });
     }
 }

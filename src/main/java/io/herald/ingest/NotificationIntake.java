@@ -80,13 +80,11 @@ public class NotificationIntake {
         if (mapped.hasNonNull("contactUpdate")) {
             String sourceEventId = mapped.path("sourceEventId").asText("?");
             ContactUpdate update = validator.contactUpdate(mapped.get("contactUpdate"), source, sourceEventId);
+            // What of it is older than what Herald holds is kept as IGNORED with the reason, in the change's transaction (under
+            // the customer's lock, so an erasure that follows finds the copy and clears it).
             ContactChanges.Outcome outcome = contactChanges.apply(update, mapped.get("contactUpdate").get("externalIds"),
-                    source + " contact.updated " + sourceEventId);
-            if (!outcome.skipped().isEmpty()) {
-                // Older than what Herald holds: kept as IGNORED with the reason, the directory's step or the links'.
-                unrouted.skipped(source, mapped.path("sourceEventId").asText(null), outcome.applied() ? "identity" : "directory",
-                        String.join("; ", outcome.skipped()), raw);
-            }
+                    source + " contact.updated " + sourceEventId, (step, reason) ->
+                            unrouted.skipped(source, mapped.path("sourceEventId").asText(null), step, reason, raw));
             exchange.setProperty(OUTCOME, outcome.applied() ? "DIRECTORY_UPDATED" : "STALE_CONTACT_UPDATE");
             return;
         }
