@@ -26,7 +26,7 @@ public record TracingSettings(String otlpEndpoint, String serviceName,
                     + samplingRatio + ": give a share between 0 and 1 (1: every trace)");
         }
         excludePatterns = excludePatterns == null
-                ? "timer:*,seda:*,direct:crm-outbox-claim,direct:failure-alert,direct:signature-failure-alert,sql:SELECT*,sql:UPDATE*" : excludePatterns;
+                ? "timer:*,seda:*,direct:crm-outbox-claim,direct:failure-alert,direct:signature-failure-alert,direct:receipt-spike-alert,sql:SELECT*,sql:UPDATE*" : excludePatterns;
         if (!otlpEndpoint.isEmpty()) {
             URI uri;
             try {
