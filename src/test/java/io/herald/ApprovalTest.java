@@ -251,6 +251,38 @@ class ApprovalTest {
     }
 
     /**
+     * An erased customer's resend awaiting approval is withdrawn with the erasure: approvers no longer see it, approving it
+     * is refused, the resend ends REJECTED by Herald with the reason and is never sent.
+     */
+    @Test
+    void erasingACustomerWithdrawsTheirResendAwaitingApproval() throws Exception {
+        String customer = customer("wendy");
+        String key = approvedAndSent(customer, 190_000);
+        long id = herald.notificationId(key);
+        long resendId = resendHeld(key);
+        assertThat(resendIds(APPROVER)).contains(resendId);
+
+        HttpResponse<String> erased = herald.as(ADMIN, "DELETE", "/api/customers/" + customer + "?comment=GDPR%20request%20124", null);
+        assertThat(erased.statusCode()).as(erased.body()).isEqualTo(200);
+        assertThat(JSON.readTree(erased.body()).get("removed").asText()).contains("1 resends awaiting approval withdrawn");
+
+        assertThat(resendIds(APPROVER)).doesNotContain(resendId);
+        HttpResponse<String> late = herald.as(APPROVER, "POST", "/api/approvals/resends/" + resendId + "/approve", "{\"comment\": \"ok\"}");
+        assertThat(late.statusCode()).isEqualTo(409);
+        assertThat(error(late)).startsWith("resend " + resendId + " is already REJECTED by Herald at ");
+        String reason = "withdrawn: customer " + customer + " was erased on " + java.time.LocalDate.now(java.time.ZoneOffset.UTC)
+                + " by admin; not sent";
+        assertThat(jdbc.queryForMap("SELECT state, decided_by, comment FROM resend_approval WHERE resend_id = ?", resendId))
+                .containsEntry("state", "REJECTED").containsEntry("decided_by", "Herald").containsEntry("comment", reason);
+        assertThat(jdbc.queryForMap("SELECT outcome, reason FROM delivery_resend WHERE id = ?", resendId))
+                .containsEntry("outcome", "REJECTED").containsEntry("reason", reason);
+        JsonNode withdrawn = entry(herald.timeline(id), "Approval: RESEND_WITHDRAW");
+        assertThat(withdrawn.get("actor").asText()).isEqualTo("Herald");
+        assertThat(withdrawn.get("detail").asText()).contains("resend " + resendId + " (asked for by operator) " + reason);
+        assertThat(herald.mailsForKeysStartingWith(key + ":email")).hasSize(1);
+    }
+
+    /**
      * Single sign-on: the console login's ID token names its user, while an API client's access token may carry only the
      * subject. Both are one person, and so is the same name in other letters' case: none of them may approve what the
      * person re-drove.
@@ -614,6 +646,12 @@ class ApprovalTest {
             }
         }
         throw new AssertionError("notification " + id + " is not in the approvals list: " + listed.body());
+    }
+
+    private List<Long> resendIds(String account) throws Exception {
+        List<Long> ids = new ArrayList<>();
+        JSON.readTree(herald.as(account, "GET", "/api/approvals/resends", null).body()).forEach(item -> ids.add(item.get("resendId").asLong()));
+        return ids;
     }
 
     private List<Long> pendingIds(String account) throws Exception {

@@ -1,5 +1,8 @@
 package io.herald;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.put;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -10,6 +13,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -23,6 +30,7 @@ import javax.sql.DataSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
 import org.junit.jupiter.api.Test;
@@ -36,6 +44,8 @@ import org.springframework.beans.factory.annotation.Autowired;
 class ErasureTest extends HeraldIntegrationTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The private half of the DEMO verification key in config/application-local.yaml (as in DeliveryReceiptsTest). Test code only. */
+    private static final String DEMO_PRIVATE_KEY = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgzZA3G1HE9+rptSmeBrWQWaNpRsDrCRMougfbyoaJgoGhRANCAARNo4oDp9x7+mtjPBVYLOuOYzJy8rkNs+kQ0wee2O9tXxE6sNyXrhW6sR19tvWv6+CEFVQH65yvY6CLrvxiS5/g";
 
     @Autowired
     DataSource dataSource;
@@ -141,6 +151,98 @@ class ErasureTest extends HeraldIntegrationTest {
         assertThat(page.body()).contains("Erased on", "GDPR request " + unique + " via d***@example.org").doesNotContain("id=\"erase\"")
                 .doesNotContain("dpo" + unique + "@example.org");
         assertThat(apiAs(ADMIN, "GET", "/console/customers/" + customer, null).body()).contains(comment);
+    }
+
+    /**
+     * The helpdesk ticket notes on an erased customer's deliveries and the reasons that quote their address. An agent's reply
+     * is mailed (its SENT note posted to the helpdesk) and then blocked by the customer's mail server, quoting the address
+     * (its UNDELIVERED note waits: the helpdesk is busy). After the erasure, each note keeps its row without its text, the
+     * waiting one is never posted, and the reasons no longer show the masked address.
+     */
+    @Test
+    void erasureRemovesTicketNoteTextsStopsUnpostedNotesAndTheAddressInReasons() throws Exception {
+        String ticket = newTicketId();
+        String customer = "cus_note" + ticket;
+        String email = "olive.note" + ticket + "@example.org";
+        String masked = "o***@example.org";
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email) VALUES (?, 'Olive Note', ?)", customer, email);
+        // The helpdesk takes the first note, then is busy for ten minutes.
+        String path = "/api/v2/tickets/" + ticket + ".json";
+        infra.providers().stubFor(put(urlPathEqualTo(path)).atPriority(1).inScenario("erase-" + ticket)
+                .whenScenarioStateIs(Scenario.STARTED).willSetStateTo("busy")
+                .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json").withBody("{\"ticket\": {}}")));
+        infra.providers().stubFor(put(urlPathEqualTo(path)).atPriority(1).inScenario("erase-" + ticket)
+                .whenScenarioStateIs("busy")
+                .willReturn(aResponse().withStatus(503).withHeader("Retry-After", "600").withBody("{\"error\": \"unavailable\"}")));
+        String event = Samples.supportEvent("ticket.comment_added.json", ticket).replace("01JD4T1A2S3D4F5G6H7J8K9L0Z", "01ERASE" + ticket)
+                .replace("cus_RkT4aB7cD9eF1g", customer).replace("9000000123456", "77" + ticket);
+        assertThat(postSignedSupport(event).statusCode()).isEqualTo(202);
+        String key = "support:agent_replied:" + ticket + ":41000000000555";
+        String messageId = awaitMailFor(key).getMessageID();
+        await().atMost(Duration.ofSeconds(30)).until(() -> notes(key).stream().anyMatch(n -> "POSTED".equals(n.get("state"))));
+
+        String blocked = "[{\"email\": \"" + email + "\", \"timestamp\": 1763720060, \"smtp-id\": \"" + messageId + "\","
+                + " \"event\": \"bounce\", \"type\": \"blocked\", \"status\": \"5.7.1\", \"reason\": \"550 5.7.1 <" + email
+                + ">: mailbox full\", \"sg_event_id\": \"blk-" + ticket + "\"}]";
+        assertThat(postEmailEvents(blocked).statusCode()).isEqualTo(200);
+        assertThat(delivery(key, "email")).containsEntry("state", "UNDELIVERED");
+        assertThat((String) delivery(key, "email").get("reason")).contains(masked);
+        await().atMost(Duration.ofSeconds(30)).until(() -> notes(key).stream().anyMatch(n -> "UNDELIVERED".equals(n.get("outcome"))
+                && "PENDING".equals(n.get("state")) && ((Number) n.get("attempts")).intValue() == 1));
+        assertThat(notes(key)).extracting(n -> (String) n.get("body")).anySatisfy(body -> assertThat(body).contains(masked));
+
+        HttpResponse<String> erased = apiAs(ADMIN, "DELETE", "/api/customers/" + customer + "?comment=asked", null);
+        assertThat(erased.statusCode()).as(erased.body()).isEqualTo(200);
+        assertThat(JSON.readTree(erased.body()).get("removed").asText()).contains("2 ticket note texts removed (1 not posted)");
+
+        String today = LocalDate.now(ZoneOffset.UTC).toString();
+        List<Map<String, Object>> notes = notes(key);
+        assertThat(notes).hasSize(2).allSatisfy(note -> assertThat(note).containsEntry("ticket_id", ticket)
+                .containsEntry("body", "note text removed by erasure of the customer on " + today));
+        assertThat(notes.get(0)).containsEntry("outcome", "SENT").containsEntry("state", "POSTED")
+                .hasEntrySatisfying("posted_at", at -> assertThat(at).isNotNull());
+        assertThat(notes.get(1)).containsEntry("outcome", "UNDELIVERED").containsEntry("state", "CANCELLED")
+                .containsEntry("reason", "not posted: the customer was erased on " + today + " by admin");
+        // Its retry comes due: nothing more reaches the helpdesk, and nothing is queued for the erased customer again.
+        jdbc.update("UPDATE ticket_note t SET next_attempt_at = now() FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                + " WHERE d.id = t.delivery_id AND n.idempotency_key = ?", key);
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> helpdeskPuts(path) == 2);
+        assertThat(notes(key)).hasSize(2);
+        assertThat(apiAs(OPERATOR, "GET", "/console/ticket-notes?open=true", null).body()).doesNotContain(">" + ticket + "<");
+        long notification = jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, key);
+        assertThat(apiAs(OPERATOR, "GET", "/console/notifications/" + notification, null).body())
+                .contains("Ticket note for ticket " + ticket + " not posted (UNDELIVERED)", "not posted: the customer was erased on " + today);
+
+        // The reasons keep their words, without the address.
+        assertThat((String) delivery(key, "email").get("reason")).doesNotContain(masked).contains("(erased)", "blocked the email");
+        assertThat(attempts(key, "email")).extracting(a -> String.valueOf(a.get("reason")))
+                .noneSatisfy(reason -> assertThat(reason).contains(masked))
+                .anySatisfy(reason -> assertThat(reason).contains("(erased)"));
+    }
+
+    /** The ticket notes of a notification's deliveries, oldest first. */
+    private List<Map<String, Object>> notes(String key) {
+        return jdbc.queryForList("""
+                SELECT t.outcome, t.ticket_id, t.state, t.attempts, t.body, t.reason, t.posted_at FROM ticket_note t
+                JOIN delivery d ON d.id = t.delivery_id JOIN notification n ON n.id = d.notification_id
+                WHERE n.idempotency_key = ? ORDER BY t.id""", key);
+    }
+
+    private int helpdeskPuts(String path) {
+        return (int) infra.providers().getAllServeEvents().stream()
+                .filter(e -> e.getRequest().getMethod().getName().equals("PUT") && e.getRequest().getUrl().equals(path)).count();
+    }
+
+    /** Posts an event batch signed as SendGrid signs it (as DeliveryReceiptsTest and TicketNotesTest do). */
+    private HttpResponse<String> postEmailEvents(String body) throws Exception {
+        String timestamp = String.valueOf(java.time.Instant.now().getEpochSecond());
+        PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(DEMO_PRIVATE_KEY)));
+        Signature ecdsa = Signature.getInstance("SHA256withECDSA");
+        ecdsa.initSign(key);
+        ecdsa.update((timestamp + body).getBytes(StandardCharsets.UTF_8));
+        return post("/webhooks/email/events", "application/json", body.getBytes(StandardCharsets.UTF_8), Map.of(
+                "X-Twilio-Email-Event-Webhook-Signature", Base64.getEncoder().encodeToString(ecdsa.sign()),
+                "X-Twilio-Email-Event-Webhook-Timestamp", timestamp));
     }
 
     /**

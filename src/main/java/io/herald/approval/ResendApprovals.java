@@ -2,8 +2,10 @@ package io.herald.approval;
 
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 import io.herald.config.ApprovalSettings;
 import io.herald.console.AuditTrail;
@@ -23,8 +25,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * AWAITING, then APPROVED, REJECTED or EXPIRED, each decided by one conditional UPDATE, so a double click or two approvers at
  * once decide once. Four eyes: the operator who asked for the resend may not approve it. Approved, the caller sends it
  * (DeliveryResend.sendApproved); rejected or expired, the resend ends with that outcome and the reason, never sent. Every
- * decision is audited on the delivery (RESEND_APPROVE, RESEND_REJECT, RESEND_EXPIRE) and shows in the notification's
- * timeline; the resend itself stays PENDING while it waits, which also keeps a second resend of the delivery out.
+ * decision is audited on the delivery (RESEND_APPROVE, RESEND_REJECT, RESEND_EXPIRE; RESEND_WITHDRAW when the customer is
+ * erased) and shows in the notification's timeline; the resend itself stays PENDING while it waits, which also keeps a
+ * second resend of the delivery out.
  */
 @Component
 public class ResendApprovals {
@@ -124,6 +127,31 @@ public class ResendApprovals {
         });
         log.info("Resend {} rejected by {}", resendId, approver);
         return decision;
+    }
+
+    /**
+     * Herald withdraws the resends awaiting approval of these notifications (their customer was erased): each ends REJECTED
+     * by Herald with the reason, the held resend ends REJECTED with it, never sent, audited as RESEND_WITHDRAW. Approvers are
+     * no longer asked about them, and no expiry alert follows. Joins the caller's transaction. Returns how many.
+     */
+    public int withdrawFor(Collection<Long> notificationIds, String reason) {
+        if (notificationIds.isEmpty()) {
+            return 0;
+        }
+        List<Map<String, Object>> rows = jdbc.queryForList("""
+                UPDATE resend_approval SET state = 'REJECTED', decided_by = 'Herald', decided_at = now(), comment = ?
+                WHERE notification_id = ANY(CAST(? AS BIGINT[])) AND state = 'AWAITING'
+                RETURNING resend_id, delivery_id, notification_id, requested_by""", reason,
+                notificationIds.stream().map(String::valueOf).collect(Collectors.joining(",", "{", "}")));
+        Instant now = Instant.now();
+        for (Map<String, Object> row : rows) {
+            long resendId = ((Number) row.get("resend_id")).longValue();
+            ledger.resendNotSent(resendId, "REJECTED", reason);
+            audit.record(now, "Herald", "RESEND_WITHDRAW", "delivery", ((Number) row.get("delivery_id")).longValue(),
+                    ((Number) row.get("notification_id")).longValue(), null, "resend " + resendId + " (asked for by "
+                            + row.get("requested_by") + ") " + reason);
+        }
+        return rows.size();
     }
 
     /**

@@ -152,6 +152,7 @@ public class NotificationTimeline {
             String what = "Ticket note " + switch (state) {
                 case "POSTED" -> "added to ticket " + row.getString("ticket_id");
                 case "FAILED" -> "for ticket " + row.getString("ticket_id") + " FAILED";
+                case "CANCELLED" -> "for ticket " + row.getString("ticket_id") + " not posted";
                 default -> "for ticket " + row.getString("ticket_id") + " waiting";
             } + " (" + row.getString("outcome") + ")";
             String detail = state.equals("POSTED") ? row.getString("body")

@@ -12,10 +12,12 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -36,6 +38,8 @@ import org.springframework.stereotype.Component;
  * (a scan of recent outcomes; the unique (delivery, outcome) keeps it to one whatever repeats), claims due notes with a
  * lease, builds each Zendesk-style post and records what came of it: POSTED, PENDING again later (the helpdesk was busy or
  * away), or FAILED with a reason an operator can act on (the helpdesk refused it, or it was tried herald.helpdesk.max-attempts times).
+ * The erasure of a customer removes the text of the notes on their deliveries and CANCELs those not posted yet ({@link #erase});
+ * no note is queued for an erased customer's deliveries after it.
  */
 @Component
 public class TicketNotes {
@@ -119,6 +123,7 @@ public class TicketNotes {
                 LEFT JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
                 LEFT JOIN delivery_content c ON c.delivery_id = d.id
                 WHERE d.state IN (%s) AND d.updated_at > now() - make_interval(secs => ?)
+                  AND n.payload_removed_by IS DISTINCT FROM 'erasure'
                   AND coalesce(p.data ->> 'ticketId', n.canonical -> 'refs' ->> 'ticketId') IS NOT NULL
                   AND ((n.type || ':' || d.state = ANY(string_to_array(?, ','))
                         AND NOT EXISTS (SELECT 1 FROM ticket_note t WHERE t.delivery_id = d.id AND t.outcome = d.state))
@@ -229,12 +234,38 @@ public class TicketNotes {
         log.warn("Ticket note {} FAILED: {}", note.id(), reason, cause);
     }
 
+    /** What an erasure did to the notes of the customer's deliveries: texts removed, and of those, notes never to be posted. */
+    public record Erased(int texts, int cancelled) {
+    }
+
+    /**
+     * Erasure of a customer: every note on their deliveries keeps its row (ticket, outcome, state, times) with its text
+     * replaced by {@code removed}; a note not posted yet ends CANCELLED with {@code reason} and is not posted any more.
+     * A POSTED note is in the helpdesk already, where Herald cannot remove it (the operator does, in the helpdesk). A note
+     * being posted at this very moment (claimed, its request on the way) may still reach the helpdesk; its row says
+     * CANCELLED. Joins the caller's transaction.
+     */
+    public Erased erase(Collection<Long> notificationIds, String removed, String reason) {
+        if (notificationIds.isEmpty()) {
+            return new Erased(0, 0);
+        }
+        List<String> states = jdbc.queryForList("""
+                UPDATE ticket_note t SET body = ?,
+                       state = CASE WHEN t.state = 'PENDING' THEN 'CANCELLED' ELSE t.state END,
+                       reason = CASE WHEN t.state = 'PENDING' THEN ? ELSE t.reason END,
+                       updated_at = CASE WHEN t.state = 'PENDING' THEN now() ELSE t.updated_at END
+                FROM delivery d WHERE d.id = t.delivery_id AND d.notification_id = ANY(CAST(? AS BIGINT[]))
+                RETURNING t.state""", String.class, removed, reason,
+                notificationIds.stream().map(String::valueOf).collect(Collectors.joining(",", "{", "}")));
+        return new Erased(states.size(), (int) states.stream().filter("CANCELLED"::equals).count());
+    }
+
     /** The latest notes, newest first, for the console (failed and pending ones first when onlyOpen). */
     public List<Listed> recent(boolean onlyOpen, int limit) {
         return jdbc.query("""
                 SELECT t.id, d.notification_id, d.channel, t.outcome, t.ticket_id, t.state, t.attempts, t.reason, t.updated_at, t.posted_at
                 FROM ticket_note t JOIN delivery d ON d.id = t.delivery_id
-                WHERE (? = false OR t.state <> 'POSTED') ORDER BY t.updated_at DESC, t.id DESC LIMIT ?""",
+                WHERE (? = false OR t.state IN ('PENDING', 'FAILED')) ORDER BY t.updated_at DESC, t.id DESC LIMIT ?""",
                 (row, n) -> new Listed(row.getLong("id"), row.getLong("notification_id"), row.getString("channel"), row.getString("outcome"),
                         row.getString("ticket_id"), row.getString("state"), row.getInt("attempts"), row.getString("reason"),
                         instant(row.getTimestamp("updated_at")), instant(row.getTimestamp("posted_at"))), onlyOpen, limit);

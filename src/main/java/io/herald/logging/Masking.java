@@ -43,6 +43,13 @@ public final class Masking {
     /** A one-digit group before a dot: SMTP's enhanced status codes (550 5.1.1), version numbers (1.2.3); never a phone number. */
     private static final Pattern DOTTED_DIGIT = Pattern.compile("(?<!\\d)\\d\\.\\d");
 
+    /**
+     * What {@link #mask} and {@link #phone} write for an address: an email's first character, *** and its domain
+     * (j***@example.org); a phone number's first digits, … and its last four (+447…0123), or … and its last two (…23).
+     */
+    private static final Pattern MASKED = Pattern.compile(LOCAL + "\\*\\*\\*@[\\p{L}\\p{M}\\p{N}.-]+\\.(?:[\\p{L}\\p{M}]{2,}|xn--[A-Za-z0-9-]+)"
+            + "|(?<![\\w+])\\+?\\d{1,3}…\\d{4}(?!\\d)|(?<![\\w…])…\\d{2}(?!\\d)");
+
     private Masking() {
     }
 
@@ -63,6 +70,17 @@ public final class Masking {
             return "…" + digits.substring(Math.max(0, digits.length() - 2));
         }
         return plus + digits.substring(0, Math.min(3, digits.length() - 8)) + "…" + digits.substring(digits.length() - 4);
+    }
+
+    /**
+     * The text with every email address and phone number in it, written out or masked, replaced by {@code replacement}:
+     * an erased customer's address quoted in a reason ("550 5.1.1 j***@example.org: no such user").
+     */
+    public static String withoutAddresses(String text, String replacement) {
+        if (text == null || text.isEmpty()) {
+            return text;
+        }
+        return MASKED.matcher(mask(text)).replaceAll(Matcher.quoteReplacement(replacement));
     }
 
     public static String mask(String text) {

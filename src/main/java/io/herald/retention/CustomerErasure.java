@@ -1,13 +1,17 @@
 package io.herald.retention;
 
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
 import io.herald.console.ActionRefused;
 import io.herald.approval.Approvals;
+import io.herald.approval.ResendApprovals;
 import io.herald.console.AuditTrail;
+import io.herald.helpdesk.TicketNotes;
 import io.herald.identity.CustomerLock;
 import io.herald.schedule.ScheduledSends;
 import io.herald.ledger.DeliveryLedger;
@@ -23,7 +27,10 @@ import org.springframework.transaction.support.TransactionTemplate;
  * their directory entry (name, email, phone, push tokens, preferences) and in-app inbox go; the payloads (notification_payload)
  * and rendered messages (delivery_content) of their notifications are deleted, the notifications marked so they read "payload
  * removed by erasure of the customer on &lt;date&gt;", and the raw payloads of quarantined events, dead letters and refused
- * requests that name them are replaced by that sentence; deliveries not yet sent are SKIPPED. The rows
+ * requests that name them are replaced by that sentence; deliveries not yet sent are SKIPPED; an address quoted in their
+ * deliveries', resends' and attempts' reasons reads "(erased)"; resends awaiting approval are withdrawn (ResendApprovals);
+ * the text of the helpdesk ticket notes on their deliveries is removed and a note not posted yet is not posted (TicketNotes;
+ * one already posted stays in the helpdesk, where the operator removes it). The rows
  * (states, reasons, counts) and the audit trail stay. A tombstone (customer_erasure) keeps the date, who and why, so a later
  * event for the customer is quarantined with that reason (CustomerDirectory.notAdmitted). Events are matched by the customer id
  * as a JSON value; an event that names the customer only by email is not found (its payload goes with retention).
@@ -47,10 +54,15 @@ public class CustomerErasure {
     private final Approvals approvals;
     private final ScheduledSends scheduled;
     private final CustomerLock lock;
+    private final ResendApprovals resendApprovals;
+    private final TicketNotes ticketNotes;
 
     public CustomerErasure(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger deliveries, AuditTrail audit,
-                           Approvals approvals, ScheduledSends scheduled, CustomerLock lock) {
+                           Approvals approvals, ScheduledSends scheduled, CustomerLock lock, ResendApprovals resendApprovals,
+                           TicketNotes ticketNotes) {
         this.lock = lock;
+        this.resendApprovals = resendApprovals;
+        this.ticketNotes = ticketNotes;
         this.approvals = approvals;
         this.scheduled = scheduled;
         this.jdbc = jdbc;
@@ -98,9 +110,17 @@ public class CustomerErasure {
                      payloads AS (
                   DELETE FROM notification_payload p USING erased WHERE p.notification_id = erased.id AND p.received_at = erased.received_at)
                 SELECT id FROM erased""", Long.class, customerId);
-        String notSent = "not sent: the customer was erased on " + now.atZone(java.time.ZoneOffset.UTC).toLocalDate() + " by " + actor;
+        LocalDate today = now.atZone(ZoneOffset.UTC).toLocalDate();
+        String notSent = "not sent: the customer was erased on " + today + " by " + actor;
+        // Before the reasons the erasure writes: they name the customer id and the admin, which may look like a phone
+        // number (9912345678) or be an email address (a single-sign-on login).
+        int reasons = notifications.isEmpty() ? 0 : deliveries.eraseAddressesInReasons(notifications);
         int waiting = notifications.isEmpty() ? 0 : endWaiting(notifications, notSent);
+        int resends = resendApprovals.withdrawFor(notifications, "withdrawn: customer " + customerId + " was erased on " + today
+                + " by " + actor + "; not sent");
         int messages = notifications.isEmpty() ? 0 : deliveries.eraseRecipients(notifications, notSent);
+        TicketNotes.Erased notes = ticketNotes.erase(notifications, "note text removed by erasure of the customer on " + today,
+                "not posted: the customer was erased on " + today + " by " + actor);
         int inbox = jdbc.update("DELETE FROM inbox_message WHERE customer_id = ?", customerId);
         String named = namedIn(customerId);
         int events = jdbc.update("UPDATE unrouted_event SET raw_payload = ?, payload_removed_at = now(), payload_removed_by = 'erasure'"
@@ -113,7 +133,10 @@ public class CustomerErasure {
         String counts = String.format("directory entry %s, %d notification payloads and %d rendered messages removed, %d inbox messages"
                 + " deleted, %d quarantined or ignored events, %d dead letters, %d refused request excerpts and %d texts to Herald's"
                 + " number cleared", directory == 1 ? "deleted" : "not present", notifications.size(), messages, inbox, events, letters,
-                refused, texted) + (waiting == 0 ? "" : ", " + waiting + " notifications awaiting approval or a time ended");
+                refused, texted) + (waiting == 0 ? "" : ", " + waiting + " notifications awaiting approval or a time ended")
+                + (resends == 0 ? "" : ", " + resends + " resends awaiting approval withdrawn")
+                + (notes.texts() == 0 ? "" : ", " + notes.texts() + " ticket note texts removed (" + notes.cancelled() + " not posted)")
+                + (reasons == 0 ? "" : ", an address removed from " + reasons + " reasons");
         jdbc.update("UPDATE customer_erasure SET counts = ? WHERE id = ?", counts, id);
         audit.record(now, actor, "ERASE", "customer", id, null, comment, "customer " + customerId + " erased: " + counts);
         log.info("Customer {} erased by {}: {}", customerId, actor, counts);

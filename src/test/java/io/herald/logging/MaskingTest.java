@@ -89,6 +89,20 @@ class MaskingTest {
         assertThat(Masking.mask("paid 447700900123, users 447700900123")).isEqualTo("paid 447…0123, users 447…0123");
     }
 
+    /** An erased customer's address leaves a reason, whether Herald kept it masked or a provider wrote it out. */
+    @Test
+    void removesAddressesMaskedOrWrittenOut() {
+        assertThat(Masking.withoutAddresses("the email bounced (bounce 550 5.1.1 <o***@example.com>: no such user); update the"
+                + " customer's email address", "(erased)")).isEqualTo("the email bounced (bounce 550 5.1.1 <(erased)>: no such user);"
+                + " update the customer's email address");
+        assertThat(Masking.withoutAddresses("SMS to +447…0777 undelivered, also 55…0100, short …77, and jenny.rosen@example.org or"
+                + " +44 7700 900123", "(erased)")).isEqualTo("SMS to (erased) undelivered, also (erased), short (erased), and (erased)"
+                + " or (erased)");
+        String words = "bounce 5.1.1 550 5.1.1 at 2026-11-24 14:30, ticket 12345678, order in_test…, evt_1Qx…1234, 30 seconds…";
+        assertThat(Masking.withoutAddresses(words, "(erased)")).isEqualTo(words);
+        assertThat(Masking.withoutAddresses(null, "(erased)")).isNull();
+    }
+
     /** Each run of characters is scanned once: a 100,000-character link or list of numbers is masked at once. */
     @Test
     void longHostileTextIsMaskedInLinearTime() {
