@@ -297,6 +297,57 @@ class ErasureTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForObject("SELECT count(*) FROM customer_link WHERE customer_id = ?", Integer.class, customer)).isZero();
     }
 
+    /**
+     * An admin links a quarantined event to a customer whose erasure is committing at that moment: the link waits for the
+     * customer's lock, then finds the erasure; the event stays quarantined saying so, and no link to the customer is left.
+     */
+    @Test
+    void aLinkMadeWhileTheCustomerIsErasedLeavesNoLinkToThem() throws Exception {
+        String unique = newTicketId();
+        String customer = "cus_linkrace" + unique;
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email) VALUES (?, 'Lin Race', ?)", customer, "lin" + unique + "@example.com");
+        String stranger = "cus_stranger" + unique;   // not in the directory: its event is quarantined, to be linked
+        assertThat(postSignedBilling(Samples.paymentFailedNow(unique).replace("cus_RkT4aB7cD9eF1g", stranger)).statusCode()).isEqualTo(202);
+        long event = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList("SELECT id FROM unrouted_event WHERE source = 'billing'"
+                + " AND outcome = 'QUARANTINED' AND raw_payload LIKE ?", Long.class, "%in_test" + unique + "%"), ids -> !ids.isEmpty()).get(0);
+        HttpResponse<String> erased;
+        HttpResponse<String> linked;
+        try (Connection test = dataSource.getConnection()) {
+            test.setAutoCommit(false);
+            try (PreparedStatement hold = test.prepareStatement("SELECT 1 FROM customer WHERE customer_id = ? FOR UPDATE")) {
+                hold.setString(1, customer);
+                hold.executeQuery().close();
+            }
+            CompletableFuture<HttpResponse<String>> erasure = CompletableFuture.supplyAsync(() -> call(() ->
+                    apiAs(ADMIN, "DELETE", "/api/customers/" + customer + "?comment=race", null)));
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> waiting("DELETE FROM customer WHERE%") == 1);
+            CompletableFuture<HttpResponse<String>> link = CompletableFuture.supplyAsync(() -> call(() -> apiAs(ADMIN, "POST",
+                    "/api/quarantine/" + event + "/link", "{\"customerId\": \"" + customer + "\", \"comment\": \"same person\"}")));
+            // The link waits for the customer's lock, which the erasure holds.
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> waiting("%pg_advisory_xact_lock(hashtext('herald.customer')%") == 1);
+            test.commit();
+            erased = erasure.get(30, TimeUnit.SECONDS);
+            linked = link.get(30, TimeUnit.SECONDS);
+        }
+
+        assertThat(erased.statusCode()).isEqualTo(200);
+        assertThat(linked.statusCode()).as(linked.body()).isEqualTo(200);
+        assertThat(JSON.readTree(linked.body()).get("status").asText()).isEqualTo("OPEN");
+        assertThat(jdbc.queryForObject("SELECT reason FROM unrouted_event WHERE id = ?", String.class, event))
+                .contains("names customer " + customer + ", who was erased from Herald on " + LocalDate.now(ZoneOffset.UTC));
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM customer_link WHERE customer_id = ? OR external_id = ?", Integer.class,
+                customer, stranger)).isZero();
+    }
+
+    private static <T> T call(java.util.concurrent.Callable<T> request) {
+        try {
+            return request.call();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Sessions waiting for a lock in a statement like this (pg_stat_activity). */
     private int waiting(String statement) {
         return jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE ?",

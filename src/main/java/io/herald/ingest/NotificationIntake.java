@@ -9,6 +9,7 @@ import io.herald.identity.Customer;
 import io.herald.identity.CustomerDirectory;
 import io.herald.identity.CustomerLinks;
 import io.herald.identity.ExternalId;
+import io.herald.identity.OperatorLinks;
 import io.herald.ledger.NotificationLedger;
 import io.herald.ledger.UnroutedEvents;
 import io.herald.notification.CanonicalNotification;
@@ -53,11 +54,13 @@ public class NotificationIntake {
     private final HeraldMetrics metrics;
     private final CustomerLinks links;
     private final ContactChanges contactChanges;
+    private final OperatorLinks operatorLinks;
 
     public NotificationIntake(ObjectMapper json, NotificationValidator validator, CustomerDirectory directory,
                               NotificationLedger ledger, UnroutedEvents unrouted, SendWindows sendWindows, HeraldMetrics metrics,
-                              CustomerLinks links, ContactChanges contactChanges) {
+                              CustomerLinks links, ContactChanges contactChanges, OperatorLinks operatorLinks) {
         this.links = links;
+        this.operatorLinks = operatorLinks;
         this.contactChanges = contactChanges;
         this.json = json;
         this.validator = validator;
@@ -93,7 +96,8 @@ public class NotificationIntake {
         String linkTo = exchange.getProperty(LINK_TO, String.class);
         if (linkTo != null && link != null) {
             // An operator links the event's unknown source id from its quarantine page, then this re-drive resolves through it.
-            links.link(link, linkTo, exchange.getProperty(LINK_BY, "an operator", String.class));
+            operatorLinks.link(link, linkTo, exchange.getProperty(LINK_BY, "an operator", String.class), notification.source(),
+                    notification.sourceEventId());
             exchange.setProperty(LINKED, link);
         }
         boolean inBatch = exchange.getProperty(IntakeBatch.ADMITTED) != null;
