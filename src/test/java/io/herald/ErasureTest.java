@@ -13,10 +13,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.security.KeyFactory;
-import java.security.PrivateKey;
-import java.security.Signature;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -44,8 +40,6 @@ import org.springframework.beans.factory.annotation.Autowired;
 class ErasureTest extends HeraldIntegrationTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** The private half of the DEMO verification key in config/application-local.yaml (as in DeliveryReceiptsTest). Test code only. */
-    private static final String DEMO_PRIVATE_KEY = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgzZA3G1HE9+rptSmeBrWQWaNpRsDrCRMougfbyoaJgoGhRANCAARNo4oDp9x7+mtjPBVYLOuOYzJy8rkNs+kQ0wee2O9tXxE6sNyXrhW6sR19tvWv6+CEFVQH65yvY6CLrvxiS5/g";
 
     @Autowired
     DataSource dataSource;
@@ -233,17 +227,6 @@ class ErasureTest extends HeraldIntegrationTest {
                 .filter(e -> e.getRequest().getMethod().getName().equals("PUT") && e.getRequest().getUrl().equals(path)).count();
     }
 
-    /** Posts an event batch signed as SendGrid signs it (as DeliveryReceiptsTest and TicketNotesTest do). */
-    private HttpResponse<String> postEmailEvents(String body) throws Exception {
-        String timestamp = String.valueOf(java.time.Instant.now().getEpochSecond());
-        PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(DEMO_PRIVATE_KEY)));
-        Signature ecdsa = Signature.getInstance("SHA256withECDSA");
-        ecdsa.initSign(key);
-        ecdsa.update((timestamp + body).getBytes(StandardCharsets.UTF_8));
-        return post("/webhooks/email/events", "application/json", body.getBytes(StandardCharsets.UTF_8), Map.of(
-                "X-Twilio-Email-Event-Webhook-Signature", Base64.getEncoder().encodeToString(ecdsa.sign()),
-                "X-Twilio-Email-Event-Webhook-Timestamp", timestamp));
-    }
 
     /**
      * An erasure and a CRM contact change of the same customer at the same moment. The erasure is held once it has written

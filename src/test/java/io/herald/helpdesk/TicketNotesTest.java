@@ -8,10 +8,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyFactory;
-import java.security.PrivateKey;
-import java.security.Signature;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
@@ -33,8 +29,6 @@ import org.springframework.beans.factory.annotation.Autowired;
 class TicketNotesTest extends HeraldIntegrationTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** The private half of the DEMO verification key in config/application-local.yaml (as in DeliveryReceiptsTest). Test code only. */
-    private static final String DEMO_PRIVATE_KEY = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgzZA3G1HE9+rptSmeBrWQWaNpRsDrCRMougfbyoaJgoGhRANCAARNo4oDp9x7+mtjPBVYLOuOYzJy8rkNs+kQ0wee2O9tXxE6sNyXrhW6sR19tvWv6+CEFVQH65yvY6CLrvxiS5/g";
     /** Zendesk API token auth as the local profile configures it: {email}/token and the token. */
     private static final String AUTHORIZATION = "Basic " + Base64.getEncoder().encodeToString(
             "helpdesk@herald.local/token:local-demo-helpdesk-token".getBytes(StandardCharsets.UTF_8));
@@ -173,15 +167,4 @@ class TicketNotesTest extends HeraldIntegrationTest {
         return jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, key);
     }
 
-    /** Posts an event batch signed as SendGrid signs it: ECDSA P-256 (SHA-256) over timestamp + body, base64 DER. */
-    private HttpResponse<String> postEmailEvents(String body) throws Exception {
-        String timestamp = String.valueOf(java.time.Instant.now().getEpochSecond());
-        PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(DEMO_PRIVATE_KEY)));
-        Signature ecdsa = Signature.getInstance("SHA256withECDSA");
-        ecdsa.initSign(key);
-        ecdsa.update((timestamp + body).getBytes(StandardCharsets.UTF_8));
-        return post("/webhooks/email/events", "application/json", body.getBytes(StandardCharsets.UTF_8), Map.of(
-                "X-Twilio-Email-Event-Webhook-Signature", Base64.getEncoder().encodeToString(ecdsa.sign()),
-                "X-Twilio-Email-Event-Webhook-Timestamp", timestamp));
-    }
 }

@@ -11,10 +11,15 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -53,6 +58,8 @@ public abstract class HeraldIntegrationTest {
     private static final AtomicInteger TICKETS = new AtomicInteger((int) (System.currentTimeMillis() % 100_000) * 10);
 
     protected static final EmbeddedInfrastructure infra = EmbeddedInfrastructure.start();
+    /** The private half of the DEMO email-events verification key in config/application-local.yaml. Test code only. */
+    protected static final String EMAIL_EVENTS_DEMO_KEY = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgzZA3G1HE9+rptSmeBrWQWaNpRsDrCRMougfbyoaJgoGhRANCAARNo4oDp9x7+mtjPBVYLOuOYzJy8rkNs+kQ0wee2O9tXxE6sNyXrhW6sR19tvWv6+CEFVQH65yvY6CLrvxiS5/g";
     protected final HttpClient http = HttpClient.newHttpClient();
 
     @LocalServerPort
@@ -152,6 +159,21 @@ public abstract class HeraldIntegrationTest {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         return post("/webhooks/billing", "application/json", bytes,
                 Map.of("Stripe-Signature", Signatures.stripe(Instant.now().getEpochSecond(), bytes, BILLING_SECRET)));
+    }
+
+    /**
+     * Posts an email event batch signed as SendGrid signs it (ECDSA P-256, SHA-256, over timestamp + body, base64 DER) with
+     * the private half of the DEMO verification key in config/application-local.yaml (test code only).
+     */
+    protected HttpResponse<String> postEmailEvents(String body) throws Exception {
+        String timestamp = String.valueOf(Instant.now().getEpochSecond());
+        PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(EMAIL_EVENTS_DEMO_KEY)));
+        Signature ecdsa = Signature.getInstance("SHA256withECDSA");
+        ecdsa.initSign(key);
+        ecdsa.update((timestamp + body).getBytes(StandardCharsets.UTF_8));
+        return post("/webhooks/email/events", "application/json", body.getBytes(StandardCharsets.UTF_8), Map.of(
+                "X-Twilio-Email-Event-Webhook-Signature", Base64.getEncoder().encodeToString(ecdsa.sign()),
+                "X-Twilio-Email-Event-Webhook-Timestamp", timestamp));
     }
 
     /** Publishes raw events to a topic the way the billing system's own producer would. */
