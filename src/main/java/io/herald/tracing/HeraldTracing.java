@@ -3,6 +3,7 @@ package io.herald.tracing;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.herald.config.OpsWebhookSettings;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
@@ -41,7 +42,8 @@ public class HeraldTracing {
     private static final Logger log = LoggerFactory.getLogger(HeraldTracing.class);
 
     @Bean
-    OpenTelemetry heraldOpenTelemetry(TracingSettings settings, ObjectProvider<SpanExporter> exporters) {
+    OpenTelemetry heraldOpenTelemetry(TracingSettings settings, ObjectProvider<SpanExporter> exporters, OpsWebhookSettings opsWebhook) {
+        List<SecretsOutOfSpans.Secret> secrets = List.of(new SecretsOutOfSpans.Secret(opsWebhook.url(), "(the ops webhook URL, herald.ops-webhook.url)"));
         List<SpanExporter> local = new ArrayList<>(exporters.orderedStream().toList());
         if (settings.otlpEndpoint().isEmpty() && local.isEmpty()) {
             log.info("Tracing is off (herald.tracing.otlp-endpoint / OTEL_EXPORTER_OTLP_ENDPOINT not set)");
@@ -52,11 +54,11 @@ public class HeraldTracing {
                         Attributes.of(AttributeKey.stringKey("service.name"), settings.serviceName()))))
                 .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(settings.samplingRatio())));
         if (!settings.otlpEndpoint().isEmpty()) {
-            provider.addSpanProcessor(BatchSpanProcessor.builder(
-                    OtlpHttpSpanExporter.builder().setEndpoint(settings.tracesUrl()).build()).build());
+            provider.addSpanProcessor(BatchSpanProcessor.builder(new SecretsOutOfSpans(
+                    OtlpHttpSpanExporter.builder().setEndpoint(settings.tracesUrl()).build(), secrets)).build());
             log.info("Tracing: spans exported by OTLP/HTTP to {}", settings.tracesUrl());
         }
-        local.forEach(exporter -> provider.addSpanProcessor(SimpleSpanProcessor.create(exporter)));
+        local.forEach(exporter -> provider.addSpanProcessor(SimpleSpanProcessor.create(new SecretsOutOfSpans(exporter, secrets))));
         return OpenTelemetrySdk.builder().setTracerProvider(provider.build())
                 .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
                 .build();
