@@ -6,6 +6,9 @@ import static io.herald.testsupport.OwnHeraldClient.OPERATOR;
 import static io.herald.testsupport.OwnHeraldClient.VIEWER;
 import static io.herald.testsupport.OwnHeraldClient.entry;
 import static io.herald.testsupport.OwnHeraldClient.error;
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -24,8 +27,12 @@ import java.util.concurrent.CompletableFuture;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.stubbing.StubMapping;
+import io.herald.dispatch.StaleSendings;
 import io.herald.local.EmbeddedInfrastructure;
 import io.herald.logging.Masking;
+import io.herald.testsupport.ChainCut;
 import io.herald.testsupport.OwnHerald;
 import io.herald.testsupport.OwnHeraldClient;
 import io.herald.testsupport.OpsAlerts;
@@ -74,6 +81,8 @@ class ApprovalTest {
     int port;
     @Autowired
     JdbcTemplate jdbc;
+    @Autowired
+    StaleSendings staleSendings;
     OwnHeraldClient herald;
 
     @BeforeEach
@@ -106,7 +115,10 @@ class ApprovalTest {
         provider.shutdown();
     }
 
-    /** The shipped catalog, with billing.charge_refunded held for an approver above 1000 (amountRefunded "1250.00 GBP"). */
+    /**
+     * The shipped catalog, with billing.charge_refunded held for an approver above 1000 (amountRefunded "1250.00 GBP"), and
+     * support.agent_replied (first-success: push, then SMS, then email) held for one always.
+     */
     private static Path catalogWithApprovedRefunds() {
         try {
             String shipped = WithoutQuietHours.of(Files.readString(Path.of("config", "catalog.yaml")));   // sent at once, at any hour
@@ -114,7 +126,10 @@ class ApprovalTest {
             assertThat(shipped).contains(entry);
             Path copy = Path.of("target", "test-catalog-approvals.yaml").toAbsolutePath();
             Files.createDirectories(copy.getParent());
-            Files.writeString(copy, shipped.replace(entry, entry + "    approval: {field: amountRefunded, above: 1000}\n"));
+            String replies = "    strategy: first-success\n    channels: [push, sms, email]\n    window: PT4H\n";
+            assertThat(shipped).contains(replies);
+            Files.writeString(copy, shipped.replace(entry, entry + "    approval: {field: amountRefunded, above: 1000}\n")
+                    .replace(replies, replies + "    approval: required\n"));
             return copy;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -206,6 +221,48 @@ class ApprovalTest {
         assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"checked the re-drive\"}").statusCode())
                 .isEqualTo(200);
         herald.awaitMailFor(key);
+        assertThat(herald.mailsFor(key)).hasSize(1);
+    }
+
+    /**
+     * A first-success notification released by its approval is a chain like any other: when the push fails and Herald stops
+     * before queueing the next channel (the insert refused in PostgreSQL, as a kill -9 at that moment would leave it), the
+     * stale-sendings sweep follows the chain from the step the approval released, and the customer gets the email once.
+     * (The step's next channel is recorded when it is held; before, only a step queued at once had it.)
+     */
+    @Test
+    void anApprovedFirstSuccessChainCutAfterItsFailedPushIsFollowedByTheSweep() throws Exception {
+        String customer = "cus_ap_chain_" + run;
+        String token = "tok-" + customer;
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, push_tokens, preferences) VALUES (?, 'Cleo Chain', ?, ?::jsonb,"
+                + " '{\"support\": [\"push\", \"email\"]}'::jsonb)", customer, customer + "@example.com", "[\"" + token + "\"]");
+        String ticket = String.valueOf(90_000_000L + Math.abs(UUID.randomUUID().getMostSignificantBits() % 9_000_000L));
+        String key = "support:agent_replied:" + ticket + ":41000000000555";
+        herald.postSupport(Samples.supportEvent("ticket.comment_added.json", ticket).replace("cus_RkT4aB7cD9eF1g", customer));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(herald.delivery(key, "push").get("state")));
+        long id = herald.notificationId(key);
+
+        StubMapping refused = infra.providers().stubFor(WireMock.post(urlPathMatching("/v1/projects/herald-local/messages:send"))
+                .withRequestBody(containing(token)).atPriority(1).willReturn(aResponse().withStatus(403).withHeader("Content-Type", "application/json")
+                        .withBody("{\"error\": {\"code\": 403, \"message\": \"The caller does not have permission\", \"status\": \"PERMISSION_DENIED\"}}")));
+        try (ChainCut cut = ChainCut.before(jdbc, customer, "sms")) {
+            assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"reply checked\"}").statusCode())
+                    .isEqualTo(200);
+            await().atMost(Duration.ofSeconds(30)).until(cut::happened);
+        } finally {
+            infra.providers().removeStub(refused);
+        }
+        assertThat(herald.delivery(key, "push").get("state")).isEqualTo("FAILED");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery WHERE channel <> 'push' AND notification_id = ?", Integer.class, id))
+                .as("the chain is cut").isZero();
+        // A minute on (the sweep leaves a step this recent to its own sender), the sweep finds it.
+        jdbc.update("UPDATE delivery SET updated_at = now() - interval '65 seconds' WHERE notification_id = ?", id);
+
+        staleSendings.sweep();
+
+        herald.awaitMailFor(key);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(key, "email").get("state")));
+        assertThat(herald.delivery(key, "sms").get("state")).as("the customer takes support messages by push and email").isEqualTo("SKIPPED");
         assertThat(herald.mailsFor(key)).hasSize(1);
     }
 

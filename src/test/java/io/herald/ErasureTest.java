@@ -212,6 +212,11 @@ class ErasureTest extends HeraldIntegrationTest {
         assertThat(attempts(key, "email")).extracting(a -> String.valueOf(a.get("reason")))
                 .noneSatisfy(reason -> assertThat(reason).contains(masked))
                 .anySatisfy(reason -> assertThat(reason).contains("(erased)"));
+        assertThat(jdbc.queryForList("SELECT r.reason FROM delivery_receipt r JOIN delivery d ON d.id = r.delivery_id"
+                + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ?", String.class, key))
+                .as("the bounce's receipt").isNotEmpty()
+                .allSatisfy(reason -> assertThat(reason).doesNotContain(masked))
+                .anySatisfy(reason -> assertThat(reason).contains("(erased)", "mailbox full"));
     }
 
     /** The ticket notes of a notification's deliveries, oldest first. */

@@ -25,6 +25,7 @@ import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import io.herald.dispatch.StaleSendings;
+import io.herald.testsupport.ChainCut;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -342,23 +343,13 @@ class GuaranteesTest extends HeraldIntegrationTest {
                 .atPriority(1).willReturn(aResponse().withStatus(403).withHeader("Content-Type", "application/json")
                         .withBody("{\"error\": {\"code\": 403, \"message\": \"The caller does not have permission\", \"status\": \"PERMISSION_DENIED\"}}")));
         // The sender's move to the next channel fails, as if Herald stopped right after writing the push's outcome.
-        // A sequence counts the cut moves (nextval outlives the rolled-back insert).
-        String trigger = "cut_chain_" + customer.toLowerCase();
-        jdbc.execute("CREATE SEQUENCE " + trigger);
-        jdbc.execute("CREATE FUNCTION " + trigger + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM nextval('" + trigger + "');"
-                + " RAISE EXCEPTION 'test: the move to the next channel is cut'; END $$");
-        jdbc.execute("CREATE TRIGGER " + trigger + " BEFORE INSERT ON delivery FOR EACH ROW WHEN (NEW.customer_id = '" + customer
-                + "' AND NEW.channel = 'email') EXECUTE FUNCTION " + trigger + "()");
         String key;
-        try {
+        try (ChainCut cut = ChainCut.before(jdbc, customer, "email")) {
             String ticket = newTicketId();
             postSignedSupport(Samples.supportEvent("ticket.comment_added.json", ticket).replace("cus_RkT4aB7cD9eF1g", customer));
             key = "support:agent_replied:" + ticket + ":41000000000555";
-            await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject("SELECT is_called FROM " + trigger, Boolean.class));
+            await().atMost(Duration.ofSeconds(30)).until(cut::happened);
         } finally {
-            jdbc.execute("DROP TRIGGER IF EXISTS " + trigger + " ON delivery");
-            jdbc.execute("DROP FUNCTION IF EXISTS " + trigger + "()");
-            jdbc.execute("DROP SEQUENCE IF EXISTS " + trigger);
             infra.providers().removeStub(refused);
         }
         assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery WHERE channel = 'email' AND notification_id ="

@@ -326,12 +326,7 @@ public class ChannelSenders {
 
     /** The channel after this one in a first-success type's catalog entry, or null (the last one, or not first-success). */
     public String nextAfter(String type, String channel) {
-        if (type == null || !catalog.knows(type) || !catalog.entry(type).firstSuccess()) {
-            return null;
-        }
-        List<String> channels = catalog.entry(type).channels();
-        int next = channels.indexOf(channel) + 1;
-        return next > 0 && next < channels.size() ? channels.get(next) : null;
+        return type == null || !catalog.knows(type) ? null : catalog.entry(type).nextAfter(channel);
     }
 
     /** The delivery has finished (whatever its outcome): its slot is free, and the sender looks again. */

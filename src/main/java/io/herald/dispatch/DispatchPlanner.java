@@ -174,27 +174,26 @@ public class DispatchPlanner {
             }
             routed.add(notification);   // what it supersedes is cancelled even while it awaits approval itself
             List<String> channels = entry.firstSuccess() ? entry.channels().subList(0, 1) : entry.channels();
+            List<DeliveryLedger.Queued> deliveries = channels.stream().map(channel -> queued(entry, ledgerRow, channel, notification)).toList();
             try {   // appointment reminders booked, moved or cancelled; a confirmation for a started appointment is not sent (io.herald.schedule)
-                if (reminders.dispatch(notification, ledgerRow.notificationId(), channels.stream().map(channel -> new DeliveryLedger.Queued(
-                        ledgerRow.notificationId(), channel, OPS_WEBHOOK.equals(channel) ? null : notification.customerId())).toList())) {
+                if (reminders.dispatch(notification, ledgerRow.notificationId(), deliveries)) {
                     continue;
                 }
             } catch (InvalidNotification e) {
                 deadLetters.add(new DeadLetter(read.raw(), e));
                 continue;
             }
-            if (lateMessages.stoppedAtDispatch(notification, ledgerRow.notificationId(), channels)) {
+            if (lateMessages.stoppedAtDispatch(notification, ledgerRow.notificationId(), deliveries)) {
                 continue;   // already late: dropped (EXPIRED) or held for an operator, per its type's late policy
             }
             String approvalRule = Approvals.holdReason(entry, notification);
             if (approvalRule != null) {   // held AWAITING_APPROVAL: the same deliveries, queued only once approved (io.herald.approval)
-                held.add(new Approvals.Hold(ledgerRow.notificationId(), approvalRule, channels.stream().map(channel -> new DeliveryLedger.Queued(
-                        ledgerRow.notificationId(), channel, OPS_WEBHOOK.equals(channel) ? null : notification.customerId())).toList()));
+                held.add(new Approvals.Hold(ledgerRow.notificationId(), approvalRule, deliveries));
                 continue;
             }
             if (catalog.digest(notification.type()) != null) {   // its customer channels go in its digest (io.herald.digest)
-                digested.add(new CustomerDigests.Event(ledgerRow.notificationId(), notification, channels.stream().filter(c -> !OPS_WEBHOOK.equals(c))
-                        .map(c -> new DeliveryLedger.Queued(ledgerRow.notificationId(), c, notification.customerId())).toList()));
+                digested.add(new CustomerDigests.Event(ledgerRow.notificationId(), notification,
+                        deliveries.stream().filter(d -> !OPS_WEBHOOK.equals(d.channel())).toList()));
                 channels = channels.contains(OPS_WEBHOOK) ? List.of(OPS_WEBHOOK) : List.of();
             }
             // Inside its category's quiet hours for this customer: the customer channels wait until they end (io.herald.schedule).
@@ -202,13 +201,11 @@ public class DispatchPlanner {
             List<DeliveryLedger.Queued> waiting = new ArrayList<>();
             for (String channel : channels) {
                 if (wait.isPresent() && !OPS_WEBHOOK.equals(channel)) {
-                    waiting.add(new DeliveryLedger.Queued(ledgerRow.notificationId(), channel, notification.customerId()));
+                    waiting.add(queued(entry, ledgerRow, channel, notification));
                 } else if (OPS_WEBHOOK.equals(channel) && !entry.opsEach()) {
                     digestWaits.add(digestWait(notification, ledgerRow));
                 } else {
-                    // The ops webhook goes to the internal team, not the customer: no per-customer order to keep there.
-                    queued.add(new DeliveryLedger.Queued(ledgerRow.notificationId(), channel,
-                            OPS_WEBHOOK.equals(channel) ? null : notification.customerId(), senders.nextAfter(notification.type(), channel)));
+                    queued.add(queued(entry, ledgerRow, channel, notification));
                     woken.add(channel);
                 }
             }
@@ -221,6 +218,16 @@ public class DispatchPlanner {
         superseding.cancelSuperseded(routed);   // after the holds: a batch with the notice and what supersedes it cancels it
         notifications.markRouted(known.values().stream().map(Known::notificationId).toList());
         return new Planned(digestWaits, woken);
+    }
+
+    /**
+     * A delivery as dispatch queues it (or holds, schedules or digests it instead), recording the channel a first-success
+     * chain tries after it, so a chain a crash cuts after this step is followed (ChainsCutOff) however the step was released.
+     * The ops webhook goes to the internal team, not the customer: no per-customer order to keep there.
+     */
+    private static DeliveryLedger.Queued queued(NotificationCatalog.Entry entry, Known ledgerRow, String channel, CanonicalNotification notification) {
+        return new DeliveryLedger.Queued(ledgerRow.notificationId(), channel, OPS_WEBHOOK.equals(channel) ? null : notification.customerId(),
+                entry.nextAfter(channel));
     }
 
     /** Held for their quiet hours: their customer deliveries wait SCHEDULED until they end, their send windows counted from then. */

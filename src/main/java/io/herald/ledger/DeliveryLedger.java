@@ -744,8 +744,8 @@ public class DeliveryLedger {
 
     /**
      * Erasure of a customer: an email address or phone number quoted in the reasons of these notifications' deliveries,
-     * their resends and their attempts (a provider's words, "550 5.1.1 j***@example.org: no such user", kept masked) reads
-     * "(erased)" instead. Masking finds them, masked or written out. Only the reasons that change are written. Returns how many.
+     * their resends, their attempts and their receipts (a provider's words, "550 5.1.1 j***@example.org: no such user", kept
+     * masked) reads "(erased)" instead. Masking finds them, masked or written out. Only the reasons that change are written. Returns how many.
      */
     public int eraseAddressesInReasons(Collection<Long> notificationIds) {
         String ids = idArray(notificationIds);
@@ -754,6 +754,9 @@ public class DeliveryLedger {
                 + withoutAddresses("SELECT r.id, r.reason FROM delivery_resend r JOIN delivery d ON d.id = r.delivery_id"
                         + " WHERE d.notification_id = ANY(CAST(? AS BIGINT[])) AND r.reason IS NOT NULL",
                 "UPDATE delivery_resend SET reason = ? WHERE id = ?", ids)
+                + withoutAddresses("SELECT r.id, r.reason FROM delivery_receipt r JOIN delivery d ON d.id = r.delivery_id"
+                        + " WHERE d.notification_id = ANY(CAST(? AS BIGINT[])) AND r.reason IS NOT NULL",
+                "UPDATE delivery_receipt SET reason = ? WHERE id = ?", ids)
                 // Partitioned by month: an attempt is found by (delivery_id, id), indexed in each month.
                 + withoutAddresses("SELECT a.id, a.reason, a.delivery_id FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id"
                         + " WHERE d.notification_id = ANY(CAST(? AS BIGINT[])) AND a.reason IS NOT NULL",
@@ -972,7 +975,7 @@ public class DeliveryLedger {
      */
     public int hold(List<Queued> deliveries, String heldState, String reason) {
         requireHeldState(heldState);
-        return recordInstead(deliveries, heldState, reason, false).size();
+        return recordInstead(deliveries, heldState, reason, false, true).size();
     }
 
     /**
@@ -982,7 +985,7 @@ public class DeliveryLedger {
      * Returns the rows added.
      */
     public int skip(List<Queued> deliveries, String reason) {
-        return recordInstead(deliveries, "SKIPPED", reason, false).size();
+        return recordInstead(deliveries, "SKIPPED", reason, false, false).size();
     }
 
     /**
@@ -1051,7 +1054,7 @@ public class DeliveryLedger {
      * again) stays as it is. Returns the rows added.
      */
     public int carriedByDigest(List<Queued> deliveries, String reason) {
-        return recordInstead(deliveries, "DIGESTED", reason, false).size();
+        return recordInstead(deliveries, "DIGESTED", reason, false, false).size();
     }
 
     /**
@@ -1060,24 +1063,26 @@ public class DeliveryLedger {
      * the reason and an attempt each. A row already there stays as it is. Returns the channels it ended.
      */
     public List<String> expireBeforeQueued(List<Queued> deliveries, String reason) {
-        return recordInstead(deliveries, "EXPIRED", reason, true);
+        return recordInstead(deliveries, "EXPIRED", reason, true, false);
     }
 
     /**
      * Dispatch's alternative to queueing: the deliveries it would have queued are inserted directly in {@code state} (held,
      * skipped, digested, expired), not due, with the reason, {@code late_at} when the late policy decided it, and an attempt
-     * each with the state as its outcome. A row already there (the notification read again) stays as it is. Returns the
-     * channels of the rows added.
+     * each with the state as its outcome. A held row keeps its first-success next channel for when it is released
+     * ({@code released}); a row that ends here does not, as its chain ends with it. A row already there (the notification
+     * read again) stays as it is. Returns the channels of the rows added.
      */
-    private List<String> recordInstead(List<Queued> deliveries, String state, String reason, boolean late) {
+    private List<String> recordInstead(List<Queued> deliveries, String state, String reason, boolean late, boolean released) {
         if (deliveries.isEmpty()) {
             return List.of();
         }
         return jdbc.query(con -> {
             PreparedStatement statement = con.prepareStatement("""
-                    WITH added AS (INSERT INTO delivery (notification_id, channel, state, customer_id, reason, late_at)
-                                   SELECT q.notification_id, q.channel, ?, q.customer_id, ?, CASE WHEN ? THEN now() END
-                                   FROM unnest(?::bigint[], ?::varchar[], ?::varchar[]) WITH ORDINALITY AS q(notification_id, channel, customer_id, n)
+                    WITH added AS (INSERT INTO delivery (notification_id, channel, state, customer_id, reason, late_at, next_channel)
+                                   SELECT q.notification_id, q.channel, ?, q.customer_id, ?, CASE WHEN ? THEN now() END, q.next_channel
+                                   FROM unnest(?::bigint[], ?::varchar[], ?::varchar[], ?::varchar[]) WITH ORDINALITY
+                                        AS q(notification_id, channel, customer_id, next_channel, n)
                                    ORDER BY q.n
                                    ON CONFLICT (notification_id, channel) DO NOTHING RETURNING id, channel),
                          noted AS (INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, ?, ? FROM added)
@@ -1088,8 +1093,9 @@ public class DeliveryLedger {
             statement.setArray(4, con.createArrayOf("bigint", deliveries.stream().map(Queued::notificationId).toArray()));
             statement.setArray(5, con.createArrayOf("varchar", deliveries.stream().map(Queued::channel).toArray()));
             statement.setArray(6, con.createArrayOf("varchar", deliveries.stream().map(Queued::customerId).toArray()));
-            statement.setString(7, state);
-            statement.setString(8, reason);
+            statement.setArray(7, con.createArrayOf("varchar", deliveries.stream().map(q -> released ? q.nextChannel() : null).toArray()));
+            statement.setString(8, state);
+            statement.setString(9, reason);
             return statement;
         }, (row, n) -> row.getString(1));
     }

@@ -59,6 +59,15 @@ public class NotificationCatalog {
             return "first-success".equals(strategy);
         }
 
+        /** The channel a first-success chain tries after {@code channel}, or null (the last one, or not first-success). */
+        public String nextAfter(String channel) {
+            if (!firstSuccess()) {
+                return null;
+            }
+            int next = channels.indexOf(channel) + 1;
+            return next > 0 && next < channels.size() ? channels.get(next) : null;
+        }
+
         /** Its ops webhook posts go out one per notification rather than grouped in a digest. */
         public boolean opsEach() {
             return "each".equals(ops);

@@ -98,17 +98,16 @@ public class LateMessages {
     }
 
     /**
-     * Dispatch, for a notification about to be queued on {@code channels}: when it is already late and its type drops or holds
-     * late messages, its deliveries are recorded EXPIRED (drop) or HELD for an operator (hold) instead, and true says there is
-     * nothing to queue. False (the usual case, decided without the database): queue it.
+     * Dispatch, for a notification about to be queued as {@code deliveries}: when it is already late and its type drops or
+     * holds late messages, its deliveries are recorded EXPIRED (drop) or HELD for an operator (hold) instead, and true says
+     * there is nothing to queue. False (the usual case, decided without the database): queue it.
      */
-    public boolean stoppedAtDispatch(CanonicalNotification notification, long notificationId, List<String> channels) {
+    public boolean stoppedAtDispatch(CanonicalNotification notification, long notificationId, List<DeliveryLedger.Queued> deliveries) {
         String lateness = lateness(notification, clock.instant());
         if (lateness == null) {
             return false;
         }
-        List<DeliveryLedger.Queued> deliveries = channels.stream().map(channel -> new DeliveryLedger.Queued(notificationId, channel,
-                OPS_WEBHOOK.equals(channel) ? null : notification.customerId())).toList();
+        List<String> channels = deliveries.stream().map(DeliveryLedger.Queued::channel).toList();
         String policy = catalog.latePolicy(notification.type()).late();
         if ("drop".equals(policy)) {
             for (String channel : ledger.expireBeforeQueued(deliveries, dropped(lateness))) {

@@ -281,7 +281,8 @@ public class AppointmentReminders {
 
     private static List<DeliveryLedger.Queued> queued(NotificationCatalog.Entry entry, long id, String customerId) {
         List<String> channels = entry.firstSuccess() ? entry.channels().subList(0, 1) : entry.channels();
-        return channels.stream().map(channel -> new DeliveryLedger.Queued(id, channel, "ops_webhook".equals(channel) ? null : customerId)).toList();
+        return channels.stream().map(channel -> new DeliveryLedger.Queued(id, channel, "ops_webhook".equals(channel) ? null : customerId,
+                entry.nextAfter(channel))).toList();
     }
 
     /** "24-hour", "2-hour", "30-minute", "1-day" (whole days beyond a day): how a person says the offset. */
