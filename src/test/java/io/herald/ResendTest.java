@@ -36,6 +36,8 @@ class ResendTest extends HeraldIntegrationTest {
 
     @org.springframework.beans.factory.annotation.Autowired
     io.herald.dispatch.StaleSendings staleSendings;
+    @org.springframework.beans.factory.annotation.Autowired
+    io.herald.ledger.DeliveryLedger ledger;
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SMS_PATH = "/2010-04-01/Accounts/ACdemo/Messages.json";
@@ -152,6 +154,41 @@ class ResendTest extends HeraldIntegrationTest {
         staleSendings.sweep();
         assertThat(jdbc.queryForObject("SELECT outcome FROM delivery_resend WHERE id = ?", String.class, resendId))
                 .as("a sent resend is not taken again").isEqualTo("SENT");
+    }
+
+    /**
+     * A resend's claim whose COMMIT reached PostgreSQL while the connection was lost before its acknowledgement: the resend is
+     * SENDING under the attempt's token and nothing was sent. The attempt tries its claim again with the same token once the
+     * database answers (ChannelDelivery keeps it over the retries) and takes it; before, the retry found it "already
+     * SENDING", and the resend waited for the stale sweep to settle it UNCERTAIN, never sent. Another attempt's token finds
+     * it taken, so two attempts never both send it.
+     */
+    @Test
+    void aResendClaimRetriedAfterItsCommitAcknowledgementWasLostTakesItsOwnClaimAgainAndNoOtherAttemptDoes() throws Exception {
+        String phone = "+4477015" + (10000 + Integer.parseInt(newTicketId()) % 89999);
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customerWithPhone(phone)));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivery(key, "sms")).containsEntry("state", "SENT"));
+        long smsId = ((Number) delivery(key, "sms").get("id")).longValue();
+        long resendId = jdbc.queryForObject("""
+                INSERT INTO delivery_resend (delivery_id, requested_by, comment, outcome) VALUES (?, 'operator', 'copy please', 'PENDING')
+                RETURNING id""", Long.class, smsId);
+        java.util.UUID attempt = io.herald.ledger.DeliveryLedger.newClaimToken();
+
+        assertThat(ledger.claimResend(resendId, attempt)).as("the claim, committed; its answer is what was lost").isPresent();
+        assertThat(jdbc.queryForObject("SELECT outcome FROM delivery_resend WHERE id = ?", String.class, resendId)).isEqualTo("SENDING");
+
+        assertThat(ledger.claimResend(resendId, io.herald.ledger.DeliveryLedger.newClaimToken())).as("another attempt").isEmpty();
+        java.util.Optional<io.herald.ledger.DeliveryLedger.Claim> retried = ledger.claimResend(resendId, attempt);
+        assertThat(retried).as("the same attempt, retrying its claim").hasValueSatisfying(claim -> {
+            assertThat(claim.deliveryId()).isEqualTo(smsId);
+            assertThat(claim.resendId()).isEqualTo(resendId);
+        });
+        // The attempt goes on and records its outcome with its claim: nothing is left in flight.
+        assertThat(ledger.sent(retried.get(), "SM-lost-ack-" + unique, 201)).isTrue();
+        assertThat(jdbc.queryForObject("SELECT outcome FROM delivery_resend WHERE id = ?", String.class, resendId)).isEqualTo("SENT");
+        assertThat(ledger.claimResend(resendId, attempt)).as("a sent resend is not taken again, whoever asks").isEmpty();
     }
 
     private CompletableFuture<HttpResponse<String>> resendAsync(long deliveryId, String account, String body) {

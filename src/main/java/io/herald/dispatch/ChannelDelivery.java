@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -45,6 +46,8 @@ public class ChannelDelivery {
     public static final String RESEND = "heraldResend";
     /** The claim of this attempt (DeliveryLedger.Claim): only it may write the outcome. */
     public static final String CLAIM = "heraldClaim";
+    /** A resend attempt's claim token, kept over the retries of its claim (a retry after a lost COMMIT acknowledgement takes it again). */
+    public static final String CLAIM_TOKEN = "heraldClaimToken";
     /** The sender's check of its claimed batch against the suppression list: "" not suppressed, else the reason (absent: not checked). */
     public static final String SUPPRESSION = "heraldSuppression";
     /** The Message-ID EmailMessage gave the mail: the email's provider id, what email events name it by. */
@@ -127,7 +130,7 @@ public class ChannelDelivery {
         String text = parts.getOrDefault("text", parts.get("body"));
         // A resend is its own attempt on its own row: the delivery's record (what was sent, SENT) stays as it is.
         Optional<DeliveryLedger.Claim> claimed = resend
-                ? ledger.claimResend(exchange.getProperty(RESEND, Long.class))
+                ? ledger.claimResend(exchange.getProperty(RESEND, Long.class), resendClaimToken(exchange))
                 : ledger.claimForSending(notificationId, channel, address.masked(), headline, Masking.mask(text));
         if (claimed.isEmpty()) {
             if (resend) {
@@ -146,6 +149,16 @@ public class ChannelDelivery {
         exchange.setProperty(PARTS, parts);
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setBody(null);
+    }
+
+    /** This resend attempt's claim token: made once, and the same when the failed claim is tried again (error-handling). */
+    private static UUID resendClaimToken(Exchange exchange) {
+        UUID token = exchange.getProperty(CLAIM_TOKEN, UUID.class);
+        if (token == null) {
+            token = DeliveryLedger.newClaimToken();
+            exchange.setProperty(CLAIM_TOKEN, token);
+        }
+        return token;
     }
 
     /** Why this channel is not to be sent (null: send it): not needed, no customer, opted out, no address. */

@@ -249,12 +249,17 @@ public class DeliveryLedger {
                 .stream().findFirst();
     }
 
-    /** Claims a resend (just requested, or parked and due) for its send, with a fresh token. */
-    public Optional<Claim> claimResend(long resendId) {
-        UUID token = newClaimToken();
+    /**
+     * Claims a resend (just requested, or parked and due) for its send with {@code token} (one per attempt,
+     * {@link #newClaimToken}). The same token takes it again while it is SENDING: a claim whose COMMIT reached PostgreSQL
+     * but whose acknowledgement was lost with the connection is retried by its attempt once the database answers, finds
+     * the resend SENDING under its own token, and nothing was sent for it yet. Any other token finds it taken.
+     */
+    public Optional<Claim> claimResend(long resendId, UUID token) {
         return jdbc.queryForList("""
                 UPDATE delivery_resend SET outcome = 'SENDING', claim_token = ?, next_attempt_at = NULL, updated_at = now()
-                WHERE id = ? AND outcome IN ('PENDING', 'PARKED') RETURNING delivery_id""", Long.class, token, resendId)
+                WHERE id = ? AND (outcome IN ('PENDING', 'PARKED') OR (outcome = 'SENDING' AND claim_token = ?))
+                RETURNING delivery_id""", Long.class, token, resendId, token)
                 .stream().findFirst().map(deliveryId -> new Claim(deliveryId, resendId, token));
     }
 
@@ -1141,7 +1146,8 @@ public class DeliveryLedger {
      * A claim token: unique, not secret (it only tells this claim from another). From ThreadLocalRandom rather than
      * UUID.randomUUID, whose SecureRandom is one lock and a read of /dev/urandom for every delivery's claim.
      */
-    private static UUID newClaimToken() {
+    /** A claim token: random, not secret (it tells one attempt's claim from another's). */
+    public static UUID newClaimToken() {
         java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
         return new UUID(random.nextLong(), random.nextLong());
     }
