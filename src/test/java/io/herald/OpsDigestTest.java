@@ -88,6 +88,9 @@ class OpsDigestTest {
         registry.add("herald.ops-webhook.digest-interval-ms", () -> "5000");
         registry.add("herald.ops-webhook.digest-max-retry-delay-ms", () -> "5000");
         registry.add("herald.ops-webhook.digest-lease-ms", () -> "10000");
+        // A lease must outlast the longest post (connect + response timeouts, plus 5 s to record it): checked at startup.
+        registry.add("herald.ops-webhook.connect-timeout-ms", () -> "2000");
+        registry.add("herald.ops-webhook.response-timeout-ms", () -> "2500");
         // Only the ops webhook is slow here: the customer channels may go as fast as they can.
         registry.add("herald.mail.rate-per-second", () -> "1000");
         registry.add("herald.sms.rate-per-second", () -> "1000");

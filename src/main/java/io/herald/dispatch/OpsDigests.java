@@ -7,6 +7,7 @@ import java.util.List;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.config.OpsWebhookSettings;
+import io.herald.config.PerChannelSettings;
 import io.herald.ledger.DeliveryLedger.Digest;
 import io.herald.ledger.DeliveryLedger.DigestLine;
 import io.herald.ledger.DeliveryLedger;
@@ -32,6 +33,8 @@ public class OpsDigests {
     private static final Logger log = LoggerFactory.getLogger(OpsDigests.class);
     static final String DIGEST = "heraldDigest";
     static final String SIZE = "heraldDigestSize";
+    private static final String OPS_WEBHOOK = "ops_webhook";
+    private static final long POST_MARGIN_MS = 5_000;
 
     private final DeliveryLedger ledger;
     private final TransactionTemplate tx;
@@ -43,7 +46,8 @@ public class OpsDigests {
     private final long intervalMs;
     private final long maxRetryDelayMs;
 
-    public OpsDigests(DeliveryLedger ledger, TransactionTemplate tx, ConsoleLinks links, ObjectMapper json, OpsWebhookSettings settings) {
+    public OpsDigests(DeliveryLedger ledger, TransactionTemplate tx, ConsoleLinks links, ObjectMapper json, OpsWebhookSettings settings,
+                      PerChannelSettings channels) {
         int maxItems = settings.digestMaxItems();
         int lines = settings.digestLines();
         long leaseMs = settings.digestLeaseMs();
@@ -53,6 +57,12 @@ public class OpsDigests {
         check(lines > 0, "herald.ops-webhook.digest-lines", "must be at least 1, was " + lines);
         check(intervalMs > 0, "herald.ops-webhook.digest-interval-ms", "must be at least 1, was " + intervalMs);
         check(leaseMs >= 10_000, "herald.ops-webhook.digest-lease-ms", "must be at least 10000 (longer than a post takes), was " + leaseMs);
+        // The lease is renewed right before the post (stillOurs); a post that may outlast it could be taken over by another
+        // instance's claim and posted twice.
+        long postMs = channels.connectTimeoutMs(OPS_WEBHOOK) + channels.responseTimeoutMs(OPS_WEBHOOK);
+        check(leaseMs > postMs + POST_MARGIN_MS, "herald.ops-webhook.digest-lease-ms", "must be more than the longest post,"
+                + " herald.ops-webhook.connect-timeout-ms + response-timeout-ms (" + postMs + " ms), plus " + POST_MARGIN_MS
+                + " ms to record it, or another instance may take a digest over while it is being posted and post it again; was " + leaseMs);
         check(maxRetryDelayMs >= intervalMs, "herald.ops-webhook.digest-max-retry-delay-ms",
                 "must be at least herald.ops-webhook.digest-interval-ms (" + intervalMs + "), was " + maxRetryDelayMs);
         this.ledger = ledger;
