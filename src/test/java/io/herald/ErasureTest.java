@@ -219,6 +219,57 @@ class ErasureTest extends HeraldIntegrationTest {
                 .anySatisfy(reason -> assertThat(reason).contains("(erased)", "mailbox full"));
     }
 
+    /**
+     * A note claimed in the same batch as a slow one waits for its post; its customer is erased meanwhile. The erasure
+     * cancels it and removes its text, and the poster reads it again right before its post: it never reaches the helpdesk.
+     */
+    @Test
+    void aNoteWaitingBehindASlowPostWhenItsCustomerIsErasedIsNotPosted() throws Exception {
+        String slowTicket = newTicketId();
+        String erasedTicket = newTicketId();
+        String slowPath = "/api/v2/tickets/" + slowTicket + ".json";
+        String erasedPath = "/api/v2/tickets/" + erasedTicket + ".json";
+        // The helpdesk is busy at first: both notes wait (Retry-After 600 s), the slow ticket's first.
+        var busy = List.of(slowPath, erasedPath).stream().map(path -> infra.providers().stubFor(put(urlPathEqualTo(path)).atPriority(1)
+                .willReturn(aResponse().withStatus(503).withHeader("Retry-After", "600").withBody("{\"error\": \"unavailable\"}")))).toList();
+        String slowKey = replied(slowTicket, "cus_slow" + slowTicket, "Sol Slow");
+        await().atMost(Duration.ofSeconds(30)).until(() -> notes(slowKey).stream().anyMatch(n -> ((Number) n.get("attempts")).intValue() == 1));
+        String customer = "cus_gone" + erasedTicket;
+        String erasedKey = replied(erasedTicket, customer, "Gil Gone");
+        await().atMost(Duration.ofSeconds(30)).until(() -> notes(erasedKey).stream().anyMatch(n -> ((Number) n.get("attempts")).intValue() == 1));
+        busy.forEach(infra.providers()::removeStub);
+        // Then it takes notes, the slow ticket's after 4 s; both notes come due together and are claimed in one batch.
+        infra.providers().stubFor(put(urlPathEqualTo(slowPath)).atPriority(1).willReturn(aResponse().withStatus(200).withFixedDelay(4000)
+                .withHeader("Content-Type", "application/json").withBody("{\"ticket\": {}}")));
+        infra.providers().stubFor(put(urlPathEqualTo(erasedPath)).atPriority(1).willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "application/json").withBody("{\"ticket\": {}}")));
+        String both = "SELECT t.id FROM ticket_note t JOIN delivery d ON d.id = t.delivery_id JOIN notification n ON n.id = d.notification_id"
+                + " WHERE n.idempotency_key IN (?, ?)";
+        jdbc.update("UPDATE ticket_note SET next_attempt_at = now() WHERE id IN (" + both + ")", slowKey, erasedKey);
+        await().atMost(Duration.ofSeconds(10)).until(() -> jdbc.queryForObject("SELECT count(*) FROM ticket_note WHERE id IN (" + both
+                + ") AND next_attempt_at > now() + interval '20 seconds'", Integer.class, slowKey, erasedKey) == 2);   // leased: claimed
+        assertThat(notes(slowKey)).extracting(n -> n.get("state")).containsExactly("PENDING");
+
+        HttpResponse<String> erased = apiAs(ADMIN, "DELETE", "/api/customers/" + customer + "?comment=asked", null);
+        assertThat(erased.statusCode()).as(erased.body()).isEqualTo(200);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> "POSTED".equals(notes(slowKey).get(0).get("state")));
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)).until(() -> helpdeskPuts(erasedPath) == 1);   // the busy answer only
+        assertThat(notes(erasedKey)).singleElement().satisfies(note -> assertThat(note).containsEntry("state", "CANCELLED")
+                .containsEntry("body", "note text removed by erasure of the customer on " + LocalDate.now(ZoneOffset.UTC)));
+    }
+
+    /** An agent's reply on the ticket for a new customer, mailed; returns its notification's key. */
+    private String replied(String ticket, String customer, String name) throws Exception {
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email) VALUES (?, ?, ?)", customer, name, customer + "@example.org");
+        String event = Samples.supportEvent("ticket.comment_added.json", ticket).replace("01JD4T1A2S3D4F5G6H7J8K9L0Z", "01NOTE" + ticket)
+                .replace("cus_RkT4aB7cD9eF1g", customer).replace("9000000123456", "78" + ticket);
+        assertThat(postSignedSupport(event).statusCode()).isEqualTo(202);
+        String key = "support:agent_replied:" + ticket + ":41000000000555";
+        awaitMailFor(key);
+        return key;
+    }
+
     /** The ticket notes of a notification's deliveries, oldest first. */
     private List<Map<String, Object>> notes(String key) {
         return jdbc.queryForList("""

@@ -175,6 +175,25 @@ public class TicketNotes {
         return notes;
     }
 
+    /**
+     * Right before its post, whether the claimed note is still PENDING, read again with its text: a note waits behind the
+     * other posts of its batch, and an erasure of its customer meanwhile cancelled it and removed its text (erase), so it
+     * is not posted. The body becomes the note as it stands now.
+     */
+    public boolean stillPending(Exchange exchange) {
+        Note claimed = exchange.getMessage().getBody(Note.class);
+        Note now = jdbc.query("SELECT body FROM ticket_note WHERE id = ? AND state = 'PENDING'", (row, n) -> new Note(claimed.id(),
+                claimed.deliveryId(), claimed.outcome(), claimed.ticketId(), row.getString("body"), claimed.attempts()), claimed.id())
+                .stream().findFirst().orElse(null);
+        if (now == null) {
+            log.info("Ticket note {} ({} of delivery {}) is no longer pending (cancelled while it waited to be posted): not posted",
+                    claimed.id(), claimed.outcome(), claimed.deliveryId());
+            return false;
+        }
+        exchange.getMessage().setBody(now);
+        return true;
+    }
+
     /** The post: PUT {url}/api/v2/tickets/{id}.json, {"ticket":{"comment":{"body":…,"public":false}}}, API token basic auth. */
     public void build(Exchange exchange) throws JsonProcessingException {
         Note note = exchange.getMessage().getBody(Note.class);
