@@ -77,6 +77,10 @@ class AppointmentRemindersTest {
     int port;
     @Autowired
     JdbcTemplate jdbc;
+    @Autowired
+    io.herald.dispatch.StaleSendings staleSendings;
+    @Autowired
+    io.herald.ledger.DeliveryLedger ledger;
     OwnHeraldClient herald;
 
     @BeforeEach
@@ -238,6 +242,40 @@ class AppointmentRemindersTest {
             assertThat(sms(key)).isEmpty();
             assertThat(herald.delivery(key, "email")).containsEntry("state", "CANCELLED");
         }
+    }
+
+    /**
+     * A fired reminder whose first-success chain was cut after a failed step (here the rows such a cut leaves, made by hand:
+     * the shipped reminder type sends on all its channels) is not followed by the stale sweep once its appointment is
+     * cancelled: the cancellation ends the chain with the waiting deliveries, and no channel is queued for it afterwards.
+     */
+    @Test
+    void aFiredReminderWhoseChainWasCutIsNotFollowedAfterTheAppointmentIsCancelled() throws Exception {
+        Instant now = clock.instant();
+        String noor = customer("noor", "de-DE", BERLIN);
+        ZonedDateTime startsAt = now.plus(Duration.ofDays(2)).truncatedTo(ChronoUnit.HOURS).atZone(BERLIN);
+        String appointment = "APT-C" + run;
+        String booking = book(noor, appointment, iso(startsAt), "Kontrolle");
+        herald.awaitMailFor(booking);
+        String key = awaitScheduledKey(booking + ":reminder:PT24H");
+        clock.set(startsAt.toInstant().minus(Duration.ofHours(24)));
+        herald.awaitMailFor(key);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(key, "sms").get("state")));
+        long id = herald.notificationId(key);
+        jdbc.update("UPDATE delivery SET state = 'FAILED', next_channel = 'push', updated_at = now() - interval '65 seconds'"
+                + " WHERE notification_id = ? AND channel = 'sms'", id);
+        assertThat(ledger.unfollowedSteps(Instant.now().minus(Duration.ofHours(1)), Duration.ofMinutes(1), 1000))
+                .as("the sweep would follow it").anySatisfy(step -> assertThat(step.notificationId()).isEqualTo(id));
+
+        outbox("appointment.cancelled", Samples.text("crm/appointment.cancelled.json").replace("APT-55812", appointment)
+                .replace("cus_QwE5rT6yU7iO8p", noor).replace("Onboarding call", "Kontrolle")
+                .replace("2026-11-24T14:30:00-05:00", iso(startsAt)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> herald.delivery(key, "sms").get("next_channel") == null);
+
+        staleSendings.sweep();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery WHERE notification_id = ? AND channel = 'push'", Integer.class, id))
+                .as("no channel queued for a cancelled appointment's reminder").isZero();
+        assertThat(herald.delivery(key, "sms")).containsEntry("state", "FAILED");
     }
 
     /**

@@ -42,7 +42,7 @@ class HealthAndStartTest extends HeraldIntegrationTest {
                     // that is rejoining its group) makes it OUT_OF_SERVICE for a few seconds, truly. Here only the answer's
                     // speed and shape are the point; UP was awaited above.
                     assertThat(health.statusCode()).as(path + " " + health.body()).isIn(200, 503);
-                    assertThat(health.body()).as(path).containsPattern("\"status\":\"(UP|OUT_OF_SERVICE|DOWN)\"");
+                    assertThat(health.body()).as(path).containsPattern("\"status\":\"(UP|OUT_OF_SERVICE)\"");
                 }
                 // The image's healthcheck allows 5 s; before, an idle Herald took 4-6.5 s here.
                 assertThat(took).as(path + " took " + took.toMillis() + " ms").isLessThan(Duration.ofMillis(1500));
@@ -59,8 +59,9 @@ class HealthAndStartTest extends HeraldIntegrationTest {
         // Anonymous (the probes), a viewer and an operator see the status alone: no components, no database or Kafka details.
         for (String account : new String[] {null, VIEWER, OPERATOR}) {
             HttpResponse<String> health = apiAs(account, "GET", "/actuator/health", null);
-            assertThat(health.statusCode()).as(account).isEqualTo(200);
-            assertThat(health.body()).as(account).contains("\"status\":\"UP\"")
+            // UP was awaited above; a Kafka consumer rejoining after an earlier test class may make it OUT_OF_SERVICE for a moment.
+            assertThat(health.statusCode()).as(account).isIn(200, 503);
+            assertThat(health.body()).as(account).containsPattern("\"status\":\"(UP|OUT_OF_SERVICE)\"")
                     .doesNotContain("\"components\"", "\"details\"", "\"db\"", "\"kafka\"", "\"camelHealth\"");
         }
         HttpResponse<String> admin = apiAs(ADMIN, "GET", "/actuator/health", null);

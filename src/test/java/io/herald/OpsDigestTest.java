@@ -87,10 +87,10 @@ class OpsDigestTest {
         registry.add("herald.ops-webhook.rate-per-second", () -> "1");
         registry.add("herald.ops-webhook.digest-interval-ms", () -> "5000");
         registry.add("herald.ops-webhook.digest-max-retry-delay-ms", () -> "5000");
-        registry.add("herald.ops-webhook.digest-lease-ms", () -> "10000");
-        // A lease must outlast the longest post (connect + response timeouts, plus 5 s to record it): checked at startup.
+        // A lease must outlast the longest post (2 x connect + response timeouts, plus 5 s to record it): checked at startup.
+        registry.add("herald.ops-webhook.digest-lease-ms", () -> "20000");
         registry.add("herald.ops-webhook.connect-timeout-ms", () -> "2000");
-        registry.add("herald.ops-webhook.response-timeout-ms", () -> "2500");
+        registry.add("herald.ops-webhook.response-timeout-ms", () -> "8000");
         // Only the ops webhook is slow here: the customer channels may go as fast as they can.
         registry.add("herald.mail.rate-per-second", () -> "1000");
         registry.add("herald.sms.rate-per-second", () -> "1000");

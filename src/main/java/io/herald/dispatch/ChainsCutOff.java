@@ -13,12 +13,13 @@ import org.springframework.stereotype.Component;
 /**
  * First-success notifications whose chain a crash cut: a channel's sender wrote FAILED, UNCERTAIN or SKIPPED and stopped
  * (kill -9, or an error) before queueing the next channel, so the customer would get nothing although another channel was
- * to be tried. The next channel is the one recorded on the delivery when it was queued (delivery.next_channel), not
+ * to be tried. The next channel is the one recorded on the delivery when it was queued or held (delivery.next_channel), not
  * today's catalog, so a channel added to a type later is never sent for older notifications. Each run of the
  * stale-sendings sweep looks at the steps that ended since its last look (after a start, the last 24 hours) and at least a
  * minute ago (the sender's own move comes first), by the database's clock, and queues each missing next channel as the
  * sender would have. Queueing is idempotent (one row per notification and channel), so several instances may look at once.
- * Not followed: deliveries queued by an approval, quiet hours or a digest (they record no next channel).
+ * A delivery held for an approval, quiet hours, an appointment's schedule or an operator keeps the next channel it had
+ * when it was held; a reminder withdrawn with its appointment no longer names one (ScheduledSends.withdrawFired).
  */
 @Component
 public class ChainsCutOff {

@@ -58,10 +58,11 @@ public class OpsDigests {
         check(intervalMs > 0, "herald.ops-webhook.digest-interval-ms", "must be at least 1, was " + intervalMs);
         check(leaseMs >= 10_000, "herald.ops-webhook.digest-lease-ms", "must be at least 10000 (longer than a post takes), was " + leaseMs);
         // The lease is renewed right before the post (stillOurs); a post that may outlast it could be taken over by another
-        // instance's claim and posted twice.
-        long postMs = channels.connectTimeoutMs(OPS_WEBHOOK) + channels.responseTimeoutMs(OPS_WEBHOOK);
+        // instance's claim and posted twice. The longest post waits connect-timeout-ms for a pooled connection
+        // (connectionRequestTimeout, routes/ops-digest.camel.yaml), as long again to connect, then response-timeout-ms.
+        long postMs = 2 * channels.connectTimeoutMs(OPS_WEBHOOK) + channels.responseTimeoutMs(OPS_WEBHOOK);
         check(leaseMs > postMs + POST_MARGIN_MS, "herald.ops-webhook.digest-lease-ms", "must be more than the longest post,"
-                + " herald.ops-webhook.connect-timeout-ms + response-timeout-ms (" + postMs + " ms), plus " + POST_MARGIN_MS
+                + " 2 x herald.ops-webhook.connect-timeout-ms + response-timeout-ms (" + postMs + " ms), plus " + POST_MARGIN_MS
                 + " ms to record it, or another instance may take a digest over while it is being posted and post it again; was " + leaseMs);
         check(maxRetryDelayMs >= intervalMs, "herald.ops-webhook.digest-max-retry-delay-ms",
                 "must be at least herald.ops-webhook.digest-interval-ms (" + intervalMs + "), was " + maxRetryDelayMs);

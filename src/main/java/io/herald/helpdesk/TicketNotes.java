@@ -49,8 +49,8 @@ public class TicketNotes {
     static final String URL = "heraldTicketNoteUrl";
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC);
 
-    /** One note claimed for posting. */
-    public record Note(long id, long deliveryId, String outcome, String ticketId, String body, int attempts) {
+    /** One note claimed for posting, until {@code leasedUntil} (its next_attempt_at as the claim set it). */
+    public record Note(long id, long deliveryId, String outcome, String ticketId, String body, int attempts, java.sql.Timestamp leasedUntil) {
     }
 
     /** One note as the console lists it. */
@@ -167,27 +167,32 @@ public class TicketNotes {
                 UPDATE ticket_note SET next_attempt_at = now() + make_interval(secs => ?), updated_at = now()
                 WHERE id IN (SELECT id FROM ticket_note WHERE state = 'PENDING' AND next_attempt_at <= now()
                              ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED)
-                RETURNING id, delivery_id, outcome, ticket_id, body, attempts""",
+                RETURNING id, delivery_id, outcome, ticket_id, body, attempts, next_attempt_at""",
                 (row, n) -> new Note(row.getLong("id"), row.getLong("delivery_id"), row.getString("outcome"), row.getString("ticket_id"),
-                        row.getString("body"), row.getInt("attempts")),
+                        row.getString("body"), row.getInt("attempts"), row.getTimestamp("next_attempt_at")),
                 settings.leaseMs() / 1000.0, settings.batchSize()));
         notes.sort(Comparator.comparingLong(Note::id));
         return notes;
     }
 
     /**
-     * Right before its post, whether the claimed note is still PENDING, read again with its text: a note waits behind the
-     * other posts of its batch, and an erasure of its customer meanwhile cancelled it and removed its text (erase), so it
-     * is not posted. The body becomes the note as it stands now.
+     * Right before its post, whether the claimed note is still this instance's to post, read again with its text (its lease
+     * renewed for the post): a note waits behind the other posts of its batch, and meanwhile an erasure of its customer may
+     * have cancelled it and removed its text (erase), or its lease may have run out and another instance claimed it. Either
+     * way it is not posted here. The body becomes the note as it stands now.
      */
     public boolean stillPending(Exchange exchange) {
         Note claimed = exchange.getMessage().getBody(Note.class);
-        Note now = jdbc.query("SELECT body FROM ticket_note WHERE id = ? AND state = 'PENDING'", (row, n) -> new Note(claimed.id(),
-                claimed.deliveryId(), claimed.outcome(), claimed.ticketId(), row.getString("body"), claimed.attempts()), claimed.id())
-                .stream().findFirst().orElse(null);
+        Note now = jdbc.query("""
+                UPDATE ticket_note SET next_attempt_at = now() + make_interval(secs => ?)
+                WHERE id = ? AND state = 'PENDING' AND next_attempt_at = ? RETURNING body, next_attempt_at""",
+                (row, n) -> new Note(claimed.id(), claimed.deliveryId(), claimed.outcome(), claimed.ticketId(), row.getString("body"),
+                        claimed.attempts(), row.getTimestamp("next_attempt_at")),
+                settings.leaseMs() / 1000.0, claimed.id(), claimed.leasedUntil()).stream().findFirst().orElse(null);
         if (now == null) {
-            log.info("Ticket note {} ({} of delivery {}) is no longer pending (cancelled while it waited to be posted): not posted",
-                    claimed.id(), claimed.outcome(), claimed.deliveryId());
+            log.info("Ticket note {} ({} of delivery {}) is no longer this instance's to post (cancelled by an erasure while it waited,"
+                    + " or claimed by another instance after its lease ran out): not posted here", claimed.id(), claimed.outcome(),
+                    claimed.deliveryId());
             return false;
         }
         exchange.getMessage().setBody(now);

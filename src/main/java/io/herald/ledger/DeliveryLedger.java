@@ -1008,6 +1008,32 @@ public class DeliveryLedger {
     }
 
     /**
+     * Approval: what was approved on each channel ({@code channel → MessagePreview.sendDigest}), on the notification's
+     * deliveries still awaiting approval, in the approval's transaction before they are released. A channel without an
+     * entry (nothing would have been sent on it) is not pinned.
+     */
+    public void pinApproved(long notificationId, Map<String, String> approvedByChannel) {
+        if (approvedByChannel.isEmpty()) {
+            return;
+        }
+        jdbc.update(con -> {
+            PreparedStatement statement = con.prepareStatement("""
+                    UPDATE delivery d SET approved_digest = v.digest FROM unnest(?::varchar[], ?::char(64)[]) AS v(channel, digest)
+                    WHERE d.notification_id = ? AND d.channel = v.channel AND d.state = 'AWAITING_APPROVAL'""");
+            statement.setArray(1, con.createArrayOf("varchar", approvedByChannel.keySet().toArray()));
+            statement.setArray(2, con.createArrayOf("bpchar", approvedByChannel.values().toArray()));
+            statement.setLong(3, notificationId);
+            return statement;
+        });
+    }
+
+    /** What was approved on this delivery (pinApproved), or null: not approved content, or approved before it was kept. */
+    public String approvedDigest(long notificationId, String channel) {
+        return jdbc.query("SELECT approved_digest FROM delivery WHERE notification_id = ? AND channel = ?", (row, n) -> row.getString(1),
+                notificationId, channel).stream().filter(java.util.Objects::nonNull).findFirst().orElse(null);
+    }
+
+    /**
      * Rejected, expired, cancelled or dismissed: the deliveries of these notifications held in {@code heldState} end
      * {@code state} ({@link #HELD_ENDINGS}), final, never sent, with the reason and an attempt each. Returns how many
      * deliveries it ended.
@@ -1051,6 +1077,18 @@ public class DeliveryLedger {
             statement.setString(3, reason);
             return statement;
         });
+    }
+
+    /**
+     * Withdrawn notifications (a reminder whose appointment was cancelled or moved): a first-success step whose next channel
+     * was never queued (its sender stopped in between) no longer names one, so the stale sweep does not queue it
+     * (unfollowedSteps). Returns how many chains it ended.
+     */
+    public int endCutChains(Collection<Long> notificationIds) {
+        return jdbc.update("""
+                UPDATE delivery d SET next_channel = NULL WHERE d.notification_id = ANY(CAST(? AS BIGINT[])) AND d.next_channel IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM delivery x WHERE x.notification_id = d.notification_id AND x.channel = d.next_channel)""",
+                idArray(notificationIds));
     }
 
     /**
@@ -1146,7 +1184,6 @@ public class DeliveryLedger {
      * A claim token: unique, not secret (it only tells this claim from another). From ThreadLocalRandom rather than
      * UUID.randomUUID, whose SecureRandom is one lock and a read of /dev/urandom for every delivery's claim.
      */
-    /** A claim token: random, not secret (it tells one attempt's claim from another's). */
     public static UUID newClaimToken() {
         java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
         return new UUID(random.nextLong(), random.nextLong());

@@ -220,8 +220,9 @@ public class ScheduledSends {
     /**
      * Fired ones of the match key whose deliveries still wait for their provider (parked, retrying, not claimed yet) are
      * withdrawn: those deliveries end CANCELLED with the reason, audited as Herald. For a reminder that fired and could not
-     * go out before its appointment was cancelled or moved: sent later it would name a time that no longer holds. Returns
-     * the notifications with deliveries withdrawn.
+     * go out before its appointment was cancelled or moved: sent later it would name a time that no longer holds. A
+     * first-success chain of theirs cut after a failed step (its next channel never queued) is ended too, so the stale
+     * sweep does not queue that channel later (ChainsCutOff). Returns the notifications with deliveries withdrawn.
      */
     public List<Long> withdrawFired(String matchKey, Collection<String> types, String reason) {
         if (matchKey == null || types.isEmpty()) {
@@ -230,9 +231,11 @@ public class ScheduledSends {
         return transaction.execute(status -> {
             List<Long> ids = jdbc.queryForList("""
                     SELECT DISTINCT s.notification_id FROM scheduled_send s JOIN notification n ON n.id = s.notification_id
-                    JOIN delivery d ON d.notification_id = s.notification_id AND d.state IN ('PENDING', 'RETRYING', 'PARKED')
+                    JOIN delivery d ON d.notification_id = s.notification_id
+                     AND (d.state IN ('PENDING', 'RETRYING', 'PARKED') OR (d.next_channel IS NOT NULL AND NOT EXISTS (
+                          SELECT 1 FROM delivery x WHERE x.notification_id = d.notification_id AND x.channel = d.next_channel)))
                     WHERE s.match_key = ? AND s.state = 'FIRED' AND n.type = ANY(?)""", Long.class, matchKey, types.toArray(String[]::new));
-            if (!ids.isEmpty() && ledger.cancelUnsent(ids, reason) > 0) {
+            if (!ids.isEmpty() && ledger.cancelUnsent(ids, reason) + ledger.endCutChains(ids) > 0) {
                 Instant now = clock.instant();
                 ids.forEach(id -> audit.record(now, HERALD, "CANCEL", "scheduled_send", id, id, null, reason));
             }

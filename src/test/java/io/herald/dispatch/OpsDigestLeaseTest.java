@@ -26,19 +26,19 @@ class OpsDigestLeaseTest {
 
     @Test
     void aLeaseShorterThanTheLongestPostIsRefusedNamingTheKeys() {
-        assertThatThrownBy(() -> opsDigests(Map.of("herald.ops-webhook.digest-lease-ms", "20000")))
+        assertThatThrownBy(() -> opsDigests(Map.of("herald.ops-webhook.digest-lease-ms", "30000")))
                 .hasMessage("Setting herald.ops-webhook.digest-lease-ms (config/application.yaml) must be more than the longest post,"
-                        + " herald.ops-webhook.connect-timeout-ms + response-timeout-ms (25000 ms), plus 5000 ms to record it, or another"
-                        + " instance may take a digest over while it is being posted and post it again; was 20000");
+                        + " 2 x herald.ops-webhook.connect-timeout-ms + response-timeout-ms (30000 ms), plus 5000 ms to record it, or another"
+                        + " instance may take a digest over while it is being posted and post it again; was 30000");
         assertThatThrownBy(() -> opsDigests(Map.of("herald.ops-webhook.response-timeout-ms", "60000")))
-                .hasMessageContaining("(65000 ms)").hasMessageEndingWith("was 60000");
+                .hasMessageContaining("(70000 ms)").hasMessageEndingWith("was 60000");
     }
 
     @Test
     void theShippedTimeoutsAndLeaseFitAndShorterTimeoutsAllowAShorterLease() {
         assertThatCode(() -> opsDigests(Map.of())).doesNotThrowAnyException();
-        assertThatCode(() -> opsDigests(Map.of("herald.ops-webhook.digest-lease-ms", "10000", "herald.ops-webhook.connect-timeout-ms", "2000",
-                "herald.ops-webhook.response-timeout-ms", "2500"))).doesNotThrowAnyException();
+        assertThatCode(() -> opsDigests(Map.of("herald.ops-webhook.digest-lease-ms", "20000", "herald.ops-webhook.connect-timeout-ms", "2000",
+                "herald.ops-webhook.response-timeout-ms", "8000"))).doesNotThrowAnyException();
     }
 
     private static OpsDigests opsDigests(Map<String, String> settings) {

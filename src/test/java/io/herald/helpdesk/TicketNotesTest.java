@@ -35,6 +35,8 @@ class TicketNotesTest extends HeraldIntegrationTest {
 
     @Autowired
     TicketNotes ticketNotes;
+    @Autowired
+    org.apache.camel.CamelContext camel;
 
     @Test
     void anAgentReplyGetsOnePrivateNotePerOutcomeWhateverRepeats() throws Exception {
@@ -138,6 +140,46 @@ class TicketNotesTest extends HeraldIntegrationTest {
         ticketNotes.queue();
         await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> notesOn(ticket).isEmpty());
         assertThat(notes(key)).isEmpty();
+    }
+
+    /**
+     * A note this instance claimed but had not posted yet (it waited behind its batch's other posts) whose lease ran out,
+     * and which another instance then claimed: right before its post, this instance finds it is no longer its own and does
+     * not post it; the instance that holds it does, once.
+     */
+    @Test
+    void aNoteClaimedByAnotherInstanceAfterItsLeaseRanOutIsPostedByThatOneOnly() throws Exception {
+        String ticket = newTicketId();
+        camel.getRouteController().stopRoute("ticket-notes");
+        String key;
+        try {
+            key = reply(ticket);
+            awaitMailFor(key);
+            await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "email").get("state")));
+            ticketNotes.queue();
+            TicketNotes.Note mine = ours(ticketNotes.claim(), key);
+            jdbc.update("UPDATE ticket_note SET next_attempt_at = now() WHERE id = ?", mine.id());   // its lease ran out
+            TicketNotes.Note theirs = ours(ticketNotes.claim(), key);
+
+            assertThat(ticketNotes.stillPending(exchangeWith(mine))).as("the first claimer, right before its post").isFalse();
+            assertThat(ticketNotes.stillPending(exchangeWith(theirs))).as("the instance that holds it now").isTrue();
+        } finally {
+            jdbc.update("UPDATE ticket_note SET next_attempt_at = now() WHERE state = 'PENDING' AND ticket_id = ?", ticket);
+            camel.getRouteController().startRoute("ticket-notes");
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> notes(key).equals(List.of(Map.of("outcome", "SENT", "state", "POSTED", "attempts", 1))));
+        assertThat(notesOn(ticket)).hasSize(1);
+    }
+
+    private TicketNotes.Note ours(List<TicketNotes.Note> claimed, String key) {
+        long delivery = ((Number) delivery(key, "email").get("id")).longValue();
+        return claimed.stream().filter(note -> note.deliveryId() == delivery).findFirst().orElseThrow();
+    }
+
+    private org.apache.camel.Exchange exchangeWith(TicketNotes.Note note) {
+        org.apache.camel.Exchange exchange = new org.apache.camel.support.DefaultExchange(camel);
+        exchange.getMessage().setBody(note);
+        return exchange;
     }
 
     /** An agent's public reply on the ticket, from the helpdesk's webhook (notes on); its notification key. */
