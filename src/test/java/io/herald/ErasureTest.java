@@ -217,6 +217,17 @@ class ErasureTest extends HeraldIntegrationTest {
                 .as("the bounce's receipt").isNotEmpty()
                 .allSatisfy(reason -> assertThat(reason).doesNotContain(masked))
                 .anySatisfy(reason -> assertThat(reason).contains("(erased)", "mailbox full"));
+
+        // A provider's late word about the mail (a deferral days later) quoting the address: kept without it.
+        String deferred = "[{\"email\": \"" + email + "\", \"timestamp\": 1763720090, \"smtp-id\": \"" + messageId + "\","
+                + " \"event\": \"deferred\", \"response\": \"451 4.2.0 <" + email + ">: try again later\", \"sg_event_id\": \"def-"
+                + ticket + "\"}]";
+        assertThat(postEmailEvents(deferred).statusCode()).isEqualTo(200);
+        assertThat(jdbc.queryForObject("SELECT reason FROM delivery_receipt WHERE provider_event_id = ?", String.class, "def-" + ticket))
+                .doesNotContain(masked, email).contains("(erased)", "try again later");
+        assertThat(attempts(key, "email")).extracting(a -> String.valueOf(a.get("reason")))
+                .noneSatisfy(reason -> assertThat(reason).contains(masked))
+                .anySatisfy(reason -> assertThat(reason).contains("(erased)", "try again later"));
     }
 
     /**

@@ -949,9 +949,11 @@ public class DeliveryLedger {
      * moves only forward: a SENT (or UNCERTAIN: the receipt proves it went out) delivery takes the
      * receipt's final state, a DELIVERED one only COMPLAINED (a spam report comes after delivery); any
      * other receipt (a duplicate, a late "sent" or "queued", a second final word) changes nothing. Every
-     * receipt is kept as an attempt of its delivery with its outcome and reason, so the timeline shows it.
+     * receipt is kept as an attempt of its delivery with its outcome and reason, so the timeline shows it. A receipt for a
+     * notification whose customer was erased (a late bounce) is kept with any address in its reason read "(erased)":
+     * {@code reason} is the reason as written, for the receipt's own row.
      */
-    public record ReceiptMatch(Long deliveryId, String stateBefore, boolean applied) {
+    public record ReceiptMatch(Long deliveryId, String stateBefore, boolean applied, String reason) {
         public boolean matched() {
             return deliveryId != null;
         }
@@ -959,18 +961,22 @@ public class DeliveryLedger {
 
     /** {@code finalState} null: an intermediate status (kept as an attempt only, e.g. a deferred email). */
     public ReceiptMatch receipt(String channel, String providerMessageId, String finalState, String attemptOutcome, String reason) {
-        List<Delivery> found = jdbc.query("SELECT id, state FROM delivery WHERE channel = ? AND provider_message_id = ? ORDER BY id LIMIT 1",
-                (row, n) -> new Delivery(row.getLong("id"), row.getString("state")), channel, providerMessageId);
+        List<Map<String, Object>> found = jdbc.queryForList("""
+                SELECT d.id, d.state, n.payload_removed_by = 'erasure' AS erased FROM delivery d JOIN notification n ON n.id = d.notification_id
+                WHERE d.channel = ? AND d.provider_message_id = ? ORDER BY d.id LIMIT 1""", channel, providerMessageId);
         if (found.isEmpty()) {
-            return new ReceiptMatch(null, null, false);
+            return new ReceiptMatch(null, null, false, reason);
         }
-        Delivery delivery = found.get(0);
+        Delivery delivery = new Delivery(((Number) found.get(0).get("id")).longValue(), (String) found.get(0).get("state"));
+        if (Boolean.TRUE.equals(found.get(0).get("erased"))) {
+            reason = Masking.withoutAddresses(reason, "(erased)");
+        }
         boolean applied = finalState != null && jdbc.update("""
                 UPDATE delivery SET state = ?, reason = ?, updated_at = now()
                 WHERE id = ? AND (state IN ('SENT', 'UNCERTAIN') OR (state = 'DELIVERED' AND ? = 'COMPLAINED'))""",
                 finalState, reason, delivery.id(), finalState) == 1;
         attempt(delivery.id(), attemptOutcome, null, reason);
-        return new ReceiptMatch(delivery.id(), delivery.state(), applied);
+        return new ReceiptMatch(delivery.id(), delivery.state(), applied, reason);
     }
 
     /**

@@ -73,8 +73,8 @@ public class DeliveryReceipts {
             DeliveryLedger.ReceiptMatch match = ledger.receipt(receipt.channel(), messageId, receipt.finalState(),
                     attemptOutcome(receipt), reason);
             String outcome = !match.matched() ? "UNMATCHED" : match.applied() ? "APPLIED" : "KEPT";
-            jdbc.update("UPDATE delivery_receipt SET delivery_id = ?, outcome = ? WHERE id = ? AND received_at = ?", match.deliveryId(),
-                    outcome, receiptId, row.get("received_at"));
+            jdbc.update("UPDATE delivery_receipt SET delivery_id = ?, outcome = ?, reason = ? WHERE id = ? AND received_at = ?",
+                    match.deliveryId(), outcome, match.reason(), receiptId, row.get("received_at"));
             // An email event is signed by the provider and names the address it is about: a spam report, hard bounce or
             // unsubscribe suppresses that address even when it names no message Herald knows (SendGrid sends spam reports and
             // unsubscribes without the message's smtp-id). SMS callbacks suppress only for a message of Herald's.
