@@ -11,6 +11,11 @@ import org.springframework.stereotype.Component;
 @Component
 public class EmailMessage {
 
+    /** SendGrid's SMTP API header (X-SMTPAPI): a JSON object of per-message settings. */
+    public static final String SMTP_API = "X-SMTPAPI";
+    /** The unique arg naming the mail's Message-ID; SendGrid puts it at the top level of every event about the mail. */
+    public static final String EVENT_MESSAGE_ID = "herald_message_id";
+
     private final String from;
 
     public EmailMessage(MailSettings mail) {
@@ -28,6 +33,10 @@ public class EmailMessage {
         String messageId = messageId(exchange);
         exchange.setProperty(ChannelDelivery.MESSAGE_ID, messageId);
         exchange.getMessage().setHeader("Message-ID", messageId);
+        // SendGrid's SMTP API: unique args come back on every event of the mail, also the spam reports, unsubscribes, opens
+        // and clicks that carry no smtp-id (EmailEvents matches them by it). SendGrid removes the header; it holds only the
+        // Message-ID, which the mail carries anyway, and no personal data.
+        exchange.getMessage().setHeader(SMTP_API, "{\"unique_args\": {\"" + EVENT_MESSAGE_ID + "\": \"" + messageId + "\"}}");
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "text/html; charset=UTF-8");
         exchange.getMessage().setHeader("CamelMailAlternativeBody", parts.get("text"));
         exchange.getMessage().setBody(parts.get("html"));

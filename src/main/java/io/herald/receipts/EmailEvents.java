@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.config.WebhookSettings;
 import io.herald.ingest.InboundRejected;
+import io.herald.dispatch.EmailMessage;
 import io.herald.logging.Masking;
 import org.apache.camel.Exchange;
 import org.springframework.stereotype.Component;
@@ -25,7 +26,8 @@ import org.springframework.stereotype.Component;
  * SendGrid signs its Event Webhook: X-Twilio-Email-Event-Webhook-Signature is a base64 DER ECDSA P-256
  * signature (SHA-256) over the X-Twilio-Email-Event-Webhook-Timestamp value followed by the raw body,
  * checked with the public key SendGrid shows (herald.email-events.verification-key, base64 DER). Each event
- * is matched by its smtp-id to the Message-ID Herald gave the mail. A replayed body changes nothing: each
+ * is matched by its smtp-id to the Message-ID Herald gave the mail, or, for the events SendGrid sends without one (spam
+ * reports, unsubscribes), by the herald_message_id unique arg the mail's X-SMTPAPI header set to that Message-ID. A replayed body changes nothing: each
  * event is kept once by its sg_event_id, and states only move forward.
  */
 @Component
@@ -128,6 +130,9 @@ public class EmailEvents {
     static DeliveryReceipts.Receipt receipt(JsonNode event) {
         String kind = text(event, "event", "unknown").toLowerCase(Locale.ROOT);
         String smtpId = text(event, "smtp-id", "").trim();
+        if (smtpId.isEmpty()) {   // spam reports, unsubscribes: the Message-ID comes back as the unique arg Herald set
+            smtpId = text(event, EmailMessage.EVENT_MESSAGE_ID, "").trim();
+        }
         if (!smtpId.isEmpty() && !smtpId.startsWith("<")) {
             smtpId = "<" + smtpId + ">";
         }

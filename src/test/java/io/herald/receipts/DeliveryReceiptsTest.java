@@ -315,6 +315,28 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
     }
 
     /**
+     * A mail carries SendGrid's SMTP API header with its Message-ID as a unique arg, which SendGrid puts on every event of
+     * the mail: a spam report without smtp-id (as SendGrid sends it) is matched by it, and the delivery becomes COMPLAINED.
+     */
+    @Test
+    void aSpamReportWithoutSmtpIdIsMatchedByTheUniqueArgTheMailCarries() throws Exception {
+        Sent sent = sendPaymentFailed("uarg");
+        jakarta.mail.internet.MimeMessage mail = awaitMailFor(sent.key());
+        String messageId = mail.getMessageID();
+        assertThat(mail.getHeader("X-SMTPAPI", null)).isEqualTo("{\"unique_args\": {\"herald_message_id\": \"" + messageId + "\"}}");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(sent.key(), "email").get("state")));
+
+        String spam = "[{\"email\": \"" + sent.email() + "\", \"timestamp\": 1763720900, \"event\": \"spamreport\","
+                + " \"sg_event_id\": \"spm-u-" + sent.key() + "\", \"sg_message_id\": \"14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0\","
+                + " \"herald_message_id\": \"" + messageId + "\"}]";
+        HttpResponse<String> answer = postEmailEvents(spam, DEMO_PRIVATE_KEY);
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(answer.body()).get("APPLIED").asInt()).isEqualTo(1);
+        assertThat(delivery(sent.key(), "email")).containsEntry("state", "COMPLAINED")
+                .containsEntry("reason", "the customer reported the email as spam; no more email is sent to this address");
+    }
+
+    /**
      * SendGrid sends spam reports and unsubscribes without the message's smtp-id (its event table lists smtp-id for delivery
      * events only): the signed event still names the address, which is suppressed, so the customer's next email is SKIPPED. A
      * mail dropped because the address is on the provider's own lists suppresses it too; a group unsubscribe (a SendGrid
