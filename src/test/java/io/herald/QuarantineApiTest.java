@@ -15,9 +15,12 @@ import java.util.Base64;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.ingest.QuarantineRedrive;
+import io.herald.ledger.UnroutedEvents;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 /**
  * Identity by stable id only: an event that carries only an email is quarantined (herald.identity.match-by-email is off by
@@ -27,6 +30,11 @@ import org.junit.jupiter.api.Test;
 class QuarantineApiTest extends HeraldIntegrationTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Autowired
+    QuarantineRedrive redrive;
+    @Autowired
+    UnroutedEvents unrouted;
 
     @Test
     void anEventWithOnlyAnEmailIsQuarantinedEvenWhenExactlyOneCustomerHasIt() throws Exception {
@@ -107,6 +115,33 @@ class QuarantineApiTest extends HeraldIntegrationTest {
                 "{\"customerId\": \"" + customer + "\", \"comment\": \"again\"}").statusCode()).isEqualTo(409);
         Thread.sleep(1000);   // a second copy would have been sent by now
         assertThat(mailsFor(key)).hasSize(1);
+    }
+
+    /**
+     * The link API refuses an erased customer before it re-drives (above); a customer erased between that check and the
+     * re-drive is found by the re-drive itself (under the customer's lock): the event stays quarantined saying so, nothing sent.
+     */
+    @Test
+    void anAssignmentToACustomerErasedMeanwhileLeavesTheEventQuarantinedSayingSo() throws Exception {
+        String unique = newTicketId();
+        String customer = "cus_late" + unique;
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email) VALUES (?, 'Lee Late', ?)", customer, "lee" + unique + "@example.com");
+        assertThat(postSignedBilling(emailOnly(unique, "guest" + unique + "@example.com")).statusCode()).isEqualTo(202);
+        long id = awaitQuarantined("evt_test" + unique).get("id").asLong();
+        assertThat(apiAs(ADMIN, "DELETE", "/api/customers/" + customer + "?comment=left-" + unique, null).statusCode()).isEqualTo(200);
+
+        QuarantineRedrive.Linked done = redrive.redrive(unrouted.find(id).orElseThrow(), customer, "assigned by operator: race");
+
+        String reason = "billing event evt_test" + unique + " cannot be assigned to customer " + customer + ": they were erased from Herald on "
+                + LocalDate.now(ZoneOffset.UTC) + " by admin (comment: \"left-" + unique + "\"); Herald no longer notifies or records this"
+                + " customer: dismiss the event";
+        assertThat(done.result().status()).isEqualTo("OPEN");
+        assertThat(done.result().reason()).isEqualTo(reason);
+        assertThat(done.assigned()).isEqualTo(customer);
+        assertThat(jdbc.queryForMap("SELECT status, reason FROM unrouted_event WHERE id = ?", id))
+                .containsEntry("status", "OPEN").containsEntry("reason", reason);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE source_event_id = ?", Integer.class,
+                "evt_test" + unique)).isZero();
     }
 
     @Test
