@@ -320,6 +320,27 @@ class ApprovalTest {
         assertThat(delivery(key).get("state")).isEqualTo("AWAITING_APPROVAL");
     }
 
+    /** Assigning a quarantined event that names its customer only by email re-drives it too: whoever assigned it may not approve it. */
+    @Test
+    void theAdminWhoAssignedAnEmailOnlyEventToACustomerMayNotApproveIt() throws Exception {
+        String key = refundWith("\"customer\": null, \"billing_details\": {\"email\": \"guest" + run + "@example.com\"}", 260_000);
+        long event = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT id FROM unrouted_event WHERE source = 'billing' AND outcome = 'QUARANTINED' AND raw_payload LIKE ?", Long.class,
+                "%" + key.split(":")[2] + "%"), ids -> !ids.isEmpty()).get(0);
+        String customer = insertCustomer("cus_ap_assigned_" + run, "Asa");
+        HttpResponse<String> assigned = herald.as(ADMIN, "POST", "/api/quarantine/" + event + "/link",
+                "{\"customerId\": \"" + customer + "\", \"comment\": \"the guest is Asa (checked with billing)\"}");
+        assertThat(assigned.statusCode()).as(assigned.body()).isEqualTo(200);
+        assertThat(OwnHeraldClient.json(assigned).get("action").asText()).isEqualTo("ASSIGN");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
+        long id = herald.notificationId(key);
+        assertThat(pending(APPROVER, id).get("triggeredBy").toString()).isEqualTo("[\"admin\"]");
+
+        HttpResponse<String> refused = herald.as(ADMIN, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"assigned it, sending\"}");
+        assertThat(refused.statusCode()).isEqualTo(403);
+        assertThat(delivery(key).get("state")).isEqualTo("AWAITING_APPROVAL");
+    }
+
     /** An erased customer's refund awaiting approval is withdrawn: approvers are not asked about them any more. */
     @Test
     void erasingACustomerWithdrawsTheirNoticeAwaitingApproval() throws Exception {
@@ -710,11 +731,16 @@ class ApprovalTest {
 
     /** A Stripe-style charge.refunded for the customer (amount in pence, GBP), posted signed; returns its idempotency key. */
     private String refund(String customer, int pence) throws Exception {
+        return refundWith("\"customer\": \"" + customer + "\"", pence);
+    }
+
+    /** The same with the charge's customer field as given: "\"customer\": null, ..." for a guest charge. */
+    private String refundWith(String customerField, int pence) throws Exception {
         String charge = "ch_ap" + run + UUID.randomUUID().toString().substring(0, 8);
         String body = Samples.text("billing/charge.refunded.json")
                 .replace("evt_3QxU2bLkdIwHu7ix1a2S3d4F", "evt_ap" + UUID.randomUUID().toString().replace("-", ""))
                 .replace("ch_3QxU1aLkdIwHu7ix0p9O8i7U", charge)
-                .replace("cus_RkT4aB7cD9eF1g", customer)
+                .replace("\"customer\": \"cus_RkT4aB7cD9eF1g\"", customerField)
                 .replace("12999", String.valueOf(pence))
                 .replace("\"created\": 1763730000", "\"created\": " + Instant.now().getEpochSecond());
         herald.postBilling(body);

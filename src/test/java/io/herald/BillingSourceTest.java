@@ -186,27 +186,30 @@ class BillingSourceTest extends HeraldIntegrationTest {
     }
 
     @Test
-    void aRefundOfAGuestChargeReachesTheOneCustomerWithItsBillingEmailAndOtherwiseSaysWhoIsMissing() throws Exception {
+    void aRefundOfAGuestChargeIsQuarantinedSayingItCarriesOnlyAnEmailEvenWhenOneCustomerHasIt() throws Exception {
         String known = newTicketId();
         String unknown = newTicketId();
-        // Real Stripe: a guest charge has no customer; the buyer's email is in billing_details.email.
+        // Real Stripe: a guest charge has no customer; the buyer's email is in billing_details.email. Anyone can type
+        // another person's email at a checkout, so Herald does not match by it (herald.identity.match-by-email: false).
         publish(TOPIC, "jenny.rosen@example.org", guestRefund(known, "Jenny.Rosen@Example.org"));
         publish(TOPIC, "guest.buyer@example.net", guestRefund(unknown, "Guest.Buyer@example.net"));
 
-        // One directory entry has that email (case aside): the refund notice goes to her, in her name.
-        MimeMessage mail = awaitMailFor("billing:charge.refunded:ch_guest" + known + ":12999");
-        assertThat(mail.getAllRecipients()).extracting(Object::toString).containsExactly("jenny.rosen@example.org");
-        assertThat(mail.getSubject()).isEqualTo("We refunded £129.99");
-        // None has the other: quarantined at identity, saying so in words, the email masked.
-        Map<String, Object> nobody = unrouted("%evt_guest" + unknown + "%");
-        assertThat(nobody).containsEntry("outcome", "QUARANTINED").containsEntry("step", "identity");
-        assertThat(nobody.get("reason").toString()).contains("billing event evt_guest" + unknown
-                + " carries no customer id, only the email G***@example.net, and no customer in Herald's directory has that email")
-                .doesNotContain("Guest.Buyer");
+        // One directory entry has the first email (case aside), none the second: both are quarantined at identity, saying
+        // so in words, the email masked, for an operator to assign (QuarantineApiTest) or dismiss.
+        for (String[] guest : new String[][] {{known, "J***@Example.org"}, {unknown, "G***@example.net"}}) {
+            Map<String, Object> held = unrouted("%evt_guest" + guest[0] + "%");
+            assertThat(held).containsEntry("outcome", "QUARANTINED").containsEntry("step", "identity");
+            assertThat(held.get("reason").toString()).isEqualTo("billing event evt_guest" + guest[0] + " carries no customer id, only the email "
+                    + guest[1] + "; Herald matches customers by stable ids only. If you know whose it is, assign it to the customer"
+                    + " from this page (it is sent to them once; nothing is linked), or dismiss it");
+        }
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE source_event_id IN (?, ?)", Integer.class,
+                "evt_guest" + known, "evt_guest" + unknown)).isZero();
+        assertThat(mailsFor("billing:charge.refunded:ch_guest" + known + ":12999")).isEmpty();
     }
 
     /** Stripe's charge.refunded for a guest charge: no customer, the buyer's email in billing_details, no receipt email. */
-    private static String guestRefund(String unique, String email) {
+    static String guestRefund(String unique, String email) {
         return Samples.text("billing/charge.refunded.json")
                 .replace("evt_3QxU2bLkdIwHu7ix1a2S3d4F", "evt_guest" + unique)
                 .replace("ch_3QxU1aLkdIwHu7ix0p9O8i7U", "ch_guest" + unique)

@@ -72,7 +72,7 @@ class ConsoleRoughEdgesTest extends HeraldIntegrationTest {
         String key = Samples.paymentFailedKey(unique);
         long notification = awaitDelivery(key, "sms", "FAILED");
 
-        // An event quarantined for an unknown (long) email, re-driven from the console once the customer exists.
+        // An event quarantined because it carries only an (unknown, long) email, assigned from the console once the customer exists.
         String quarantinedUnique = newTicketId();
         String unknown = "somebody.with.an.exceptionally.long.address." + quarantinedUnique + "@no-such-customer.long-company-name.example.com";
         postSignedBilling(Samples.paymentFailed(quarantinedUnique).replace("\"customer\": \"cus_RkT4aB7cD9eF1g\"", "\"customer\": null")
@@ -126,16 +126,20 @@ class ConsoleRoughEdgesTest extends HeraldIntegrationTest {
         browser.get(base() + "/console/report?week=2020-W02");
         assertThat(browser.findElement(By.id("nothing-open")).getText()).startsWith("Nothing open");
 
-        // The operator re-drives the quarantined event once the customer exists; the event links to the notification it became.
+        // The operator assigns the quarantined event to the customer once they exist (Herald never matches it by the email);
+        // the event links to the notification it became.
         jdbc.update("INSERT INTO customer (customer_id, display_name, email) VALUES (?, 'Robin New', ?)", "cus_new" + quarantinedUnique, unknown);
         browser.get(base() + "/console/quarantine/" + quarantined);
         assertThat(browser.findElements(By.id("became"))).isEmpty();
-        browser.findElement(By.cssSelector("form.redrive input[name=comment]")).sendKeys("customer created in the CRM");
-        browser.findElement(By.cssSelector("form.redrive button")).click();
+        assertThat(browser.findElement(By.cssSelector("form.link button")).getText()).isEqualTo("Assign this event to the customer and re-drive");
+        browser.findElement(By.cssSelector("form.link input[name=customerId]")).sendKeys("cus_new" + quarantinedUnique);
+        browser.findElement(By.cssSelector("form.link input[name=comment]")).sendKeys("customer created in the CRM");
+        browser.findElement(By.cssSelector("form.link button")).click();
         // The click returns before the redirected page has loaded: wait for its flash, whichever it is.
         await().atMost(Duration.ofSeconds(10)).until(() -> !browser.findElements(By.cssSelector("#message, #error")).isEmpty());
         assertThat(browser.findElements(By.id("error"))).as("the console's error flash").extracting(WebElement::getText).isEmpty();
-        assertThat(browser.findElement(By.id("message")).getText()).startsWith("event " + quarantined + " re-driven");
+        assertThat(browser.findElement(By.id("message")).getText()).startsWith("event " + quarantined + ": assigned to customer cus_new"
+                + quarantinedUnique + " (the event names its customer only by email; nothing linked); re-driven: ROUTE");
         long became = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList("SELECT id FROM notification WHERE idempotency_key = ?",
                 Long.class, Samples.paymentFailedKey(quarantinedUnique)), ids -> ids.size() == 1).get(0);
         browser.navigate().refresh();
@@ -143,7 +147,7 @@ class ConsoleRoughEdgesTest extends HeraldIntegrationTest {
         assertFits("a re-driven event");
         browser.findElement(By.id("became")).click();
         await().atMost(Duration.ofSeconds(10)).until(() -> browser.getCurrentUrl().endsWith("/console/notifications/" + became));
-        assertThat(browser.findElement(By.id("timeline")).getText()).contains("Quarantined at identity", "Operator: REDRIVE");
+        assertThat(browser.findElement(By.id("timeline")).getText()).contains("Quarantined at identity", "Operator: ASSIGN");
         // The new customer has no phone: the SMS was SKIPPED, nothing reached them, so no Resend (and the server refuses one).
         long skipped = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
                 "SELECT id FROM delivery WHERE notification_id = ? AND channel = 'sms' AND state = 'SKIPPED'", Long.class, became),

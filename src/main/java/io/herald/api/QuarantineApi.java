@@ -102,7 +102,10 @@ public class QuarantineApi {
         }
     }
 
-    /** Which customer the event's unknown source id is, and why the operator knows (issue 13: identity links). */
+    /**
+     * Which customer the event's unknown source id is (issue 13: identity links), or, for an event that names its customer
+     * only by email, which customer it is for; and why the operator knows.
+     */
     public record LinkRequest(String customerId, String comment) {
     }
 
@@ -112,14 +115,15 @@ public class QuarantineApi {
     static final String LINK_RESULT = """
             {"id": 93, "status": "REDRIVEN", "outcome": "ROUTE", "reason": null, "notificationKey": "support:ticket_status_changed:35436:SOLVED:2026-11-21T10:12:44Z",
              "notificationId": 812, "linkedSystem": "zendesk", "linkedExternalId": "9000000123456", "customerId": "cus_RkT4aB7cD9eF1g",
-             "message": "linked Zendesk user 9000000123456 to customer cus_RkT4aB7cD9eF1g; re-driven: ROUTE"}""";
-    static final String LINK_REFUSED = "{\"error\": \"customer cus_unknown is not in Herald's customer directory; link to an existing customer\"}";
+             "message": "linked Zendesk user 9000000123456 to customer cus_RkT4aB7cD9eF1g; re-driven: ROUTE", "action": "LINK"}""";
+    static final String LINK_REFUSED = "{\"error\": \"customer cus_unknown is not in Herald's customer directory; choose an existing customer (find them under Customers)\"}";
 
-    @Operation(summary = "Link the event's unknown source id (Zendesk requester, Stripe customer, CRM account) to an existing customer and re-drive it, in one audited step",
+    @Operation(summary = "Link the event's unknown source id (Zendesk requester, Stripe customer, CRM account) to an existing customer and re-drive it, in one audited step;"
+            + " an event that names its customer only by email is assigned to the customer instead (sent to them once, nothing linked, action ASSIGN)",
             requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(mediaType = "application/json",
                     schema = @Schema(implementation = LinkRequest.class), examples = @ExampleObject(value = LINK_REQUEST))),
             responses = {@ApiResponse(responseCode = "200", description = "Linked and re-driven (or still quarantined, with the reason)", content = @Content(mediaType = "application/json", schema = @Schema(implementation = io.herald.customers.QuarantineLinking.Result.class), examples = @ExampleObject(value = LINK_RESULT))),
-                    @ApiResponse(responseCode = "400", description = "No customer id or comment, or a customer not in the directory", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = LINK_REFUSED))),
+                    @ApiResponse(responseCode = "400", description = "No customer id or comment, or a customer not in the directory (unknown or erased)", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = LINK_REFUSED))),
                     @ApiResponse(responseCode = "404", description = "No such event", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.QUARANTINE_NOT_FOUND))),
                     @ApiResponse(responseCode = "409", description = "Not an open quarantined event", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.CONFLICT)))})
     @PostMapping("/quarantine/{id}/link")

@@ -303,12 +303,12 @@ public class Approvals {
     }
 
     /**
-     * Who triggered or edited it (re-drove its event, linked its quarantined event to a customer, which re-drives it, resent
-     * it): they may not approve it.
+     * Who triggered or edited it (re-drove its event, linked or assigned its quarantined event to a customer, which re-drives
+     * it, resent it): they may not approve it.
      */
     List<String> triggeredBy(long notificationId) {
         return new ArrayList<>(new LinkedHashSet<>(jdbc.queryForList("""
-                SELECT actor FROM operator_action WHERE notification_id = ? AND action IN ('REDRIVE', 'LINK', 'RESEND', 'EDIT') ORDER BY id""",
+                SELECT actor FROM operator_action WHERE notification_id = ? AND action IN ('REDRIVE', 'LINK', 'ASSIGN', 'RESEND', 'EDIT') ORDER BY id""",
                 String.class, notificationId)));
     }
 

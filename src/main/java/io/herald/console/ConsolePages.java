@@ -83,6 +83,8 @@ public class ConsolePages {
         model.addAttribute("user", user);
         model.addAttribute("event", event);
         model.addAttribute("reason", user.masked() ? masking.text(event.reason()) : event.reason());
+        // An event that names its customer only by email has no id to link: the page offers to assign it instead.
+        model.addAttribute("assignOnly", io.herald.identity.EmailOnlyEvents.isAbout(event.reason()));
         model.addAttribute("payload", masking.payload(event.rawPayload(), user.masked()));
         List<AuditTrail.Action> actions = audit.forTarget("quarantine", id);
         model.addAttribute("actions", user.masked() ? actions.stream().map(this::maskedAction).toList() : actions);

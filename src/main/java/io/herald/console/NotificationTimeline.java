@@ -208,7 +208,7 @@ public class NotificationTimeline {
         }, customerId, customerId, Timestamp.from(received));
     }
 
-    /** When this notification came out of a re-drive: the quarantine it came from, and who re-drove it. */
+    /** When this notification came out of a re-drive: the quarantine it came from, and who re-drove (linked, assigned) it. */
     private void quarantineHistory(long notificationId, List<Entry> timeline, boolean masked) {
         for (AuditTrail.Action action : audit.forNotification(notificationId)) {
             if (!action.target().equals("quarantine")) {
@@ -218,7 +218,7 @@ public class NotificationTimeline {
                 timeline.add(new Entry(row.getTimestamp("created_at").toInstant(), null, "Quarantined at " + row.getString("step"),
                         "event " + action.targetId() + ": " + masked(row.getString("reason"), masked), null));
             }, action.targetId());
-            timeline.add(new Entry(action.actedAt(), null, "Operator: REDRIVE", actionDetail(action, masked), action.actor()));
+            timeline.add(new Entry(action.actedAt(), null, "Operator: " + action.action(), actionDetail(action, masked), action.actor()));
         }
     }
 

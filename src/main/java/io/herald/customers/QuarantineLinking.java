@@ -15,13 +15,18 @@ import org.springframework.stereotype.Component;
  * An operator links a quarantined event's unknown source id (a Zendesk requester, a Stripe customer, a CRM account)
  * to an existing customer and re-drives the event in the same step (issue 13 point 4), audited as LINK on the event:
  * who, when, the comment, what was linked and what the re-drive did. Later events with that id resolve through the link.
+ * An event that names its customer only by email has no id to link: it is assigned to the customer instead (this event
+ * goes to them, nothing is linked, the email still matches no one later), audited as ASSIGN the same way.
  */
 @Component
 public class QuarantineLinking {
 
-    /** What the link did, for the operator: the re-drive's result and the id now linked (null when nothing was). */
+    /**
+     * What the link did, for the operator: the re-drive's result, the id now linked (null when nothing was) and the action
+     * recorded: LINK, or ASSIGN for an event that names its customer only by email (assigned to the customer, nothing linked).
+     */
     public record Result(long id, String status, String outcome, String reason, String notificationKey, Long notificationId,
-                         String linkedSystem, String linkedExternalId, String customerId, String message) {
+                         String linkedSystem, String linkedExternalId, String customerId, String message, String action) {
     }
 
     private final UnroutedEvents unrouted;
@@ -47,11 +52,13 @@ public class QuarantineLinking {
             throw new BadLink("say which customer: customerId is required");
         }
         if (comment == null || comment.isBlank()) {
-            throw new BadLink("say why: linking an id to a customer needs a comment for the record");
+            throw new BadLink("say why: linking an id or assigning an event to a customer needs a comment for the record");
         }
         String customer = customerId.strip();
         if (directory.find(customer).isEmpty()) {
-            throw new BadLink("customer " + StoredText.label(customer, 64) + " is not in Herald's customer directory; link to an existing customer");
+            throw new BadLink(directory.erasedOn(customer).map(erased -> "customer " + customer + " was erased from Herald on " + erased)
+                    .orElse("customer " + StoredText.label(customer, 64) + " is not in Herald's customer directory; choose an existing"
+                            + " customer (find them under Customers)"));
         }
         QuarantineRedrive.Linked done;
         try {
@@ -63,14 +70,26 @@ public class QuarantineLinking {
         Long notificationId = result.notificationKey() == null ? null : jdbc.query(
                 "SELECT id FROM notification WHERE idempotency_key = ?", (row, n) -> row.getLong(1), result.notificationKey())
                 .stream().findFirst().orElse(null);
-        String linked = done.linked() == null ? null : done.linked().describe();
-        String outcome = (linked == null ? "nothing linked (the event names no source id to link)"
-                : "linked " + linked + " to customer " + customer)
-                + ("REDRIVEN".equals(result.status()) ? "; re-driven: " + result.outcome() : "; still quarantined: " + result.reason());
-        audit.record(started, actor, "LINK", "quarantine", eventId, notificationId, comment, outcome);
+        boolean redriven = "REDRIVEN".equals(result.status());
+        String action = done.assigned() == null ? "LINK" : "ASSIGN";
+        String outcome = what(done, customer, redriven)
+                + (redriven ? "; re-driven: " + result.outcome() : "; still quarantined: " + result.reason());
+        audit.record(started, actor, action, "quarantine", eventId, notificationId, comment, outcome);
         return new Result(result.id(), result.status(), result.outcome(), result.reason(), result.notificationKey(), notificationId,
                 done.linked() == null ? null : done.linked().system(), done.linked() == null ? null : done.linked().externalId(),
-                customer, outcome);
+                customer, outcome, action);
+    }
+
+    /** What was linked or assigned, in words, for the record and the operator. */
+    private static String what(QuarantineRedrive.Linked done, String customer, boolean redriven) {
+        if (done.linked() != null) {
+            return "linked " + done.linked().describe() + " to customer " + customer;
+        }
+        if (done.assigned() != null) {
+            return redriven ? "assigned to customer " + customer + " (the event names its customer only by email; nothing linked)"
+                    : "not assigned to customer " + customer;
+        }
+        return "nothing linked (the event names no source id to link)";
     }
 
     /** The link request cannot be acted on as sent (400): no customer, no comment, a customer not in the directory. */

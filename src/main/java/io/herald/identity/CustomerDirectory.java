@@ -79,6 +79,11 @@ public class CustomerDirectory {
                 + sourceEventId + " names customer " + customerId + ", who was erased from Herald on " + erased));
     }
 
+    /** When, by whom and why the customer was erased, as erasure() says it, if they were (the customer_erasure tombstone). */
+    public Optional<String> erasedOn(String customerId) {
+        return customerId == null ? Optional.empty() : erasure(customerId);
+    }
+
     /** "2026-12-02 by admin (comment: ...); Herald no longer notifies them", if the customer was erased. */
     private Optional<String> erasure(String customerId) {
         return jdbc.query("SELECT erased_at, requested_by, comment FROM customer_erasure WHERE customer_id = ?",
@@ -90,11 +95,12 @@ public class CustomerDirectory {
     /**
      * The customer for an event that carries only an email: exactly one directory entry with that
      * email (case-insensitive), otherwise UnknownCustomer saying none or how many. Never guessed.
+     * Only with herald.identity.match-by-email (EmailOnlyEvents decides).
      */
     public Customer resolveByEmail(String source, String sourceEventId, String email) {
         List<Customer> matches = jdbc.query("SELECT * FROM customer WHERE lower(email) = lower(?) ORDER BY customer_id LIMIT 3",
                 this::toCustomer, email);
-        String event = source + " event " + sourceEventId + " carries no customer id, only the email " + Masking.email(email);
+        String event = source + " event " + sourceEventId + EmailOnlyEvents.ONLY_THE_EMAIL + Masking.email(email);
         if (matches.isEmpty()) {
             throw new UnknownCustomer(event + ", and no customer in Herald's directory has that email");
         }

@@ -6,9 +6,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.identity.ContactChanges;
 import io.herald.identity.ContactUpdate;
 import io.herald.identity.Customer;
-import io.herald.identity.CustomerDirectory;
 import io.herald.identity.CustomerLinks;
+import io.herald.identity.EmailOnlyEvents;
 import io.herald.identity.ExternalId;
+import io.herald.identity.OperatorAssignments;
 import io.herald.identity.OperatorLinks;
 import io.herald.ledger.NotificationLedger;
 import io.herald.ledger.UnroutedEvents;
@@ -38,16 +39,20 @@ public class NotificationIntake {
     public static final String TO_ADMIT = "heraldToAdmit";
     /** Exchange property: in a batch, the source system's id the notification names its customer by (identity links). */
     public static final String LINK = "heraldCustomerLink";
-    /** Exchange property set by a link-and-re-drive: link the event's source id to this customer before resolving it. */
+    /**
+     * Exchange property set by a link-and-re-drive: link the event's source id to this customer before resolving it, or,
+     * when the event names its customer only by email (no source id to link), assign it to this customer.
+     */
     public static final String LINK_TO = "heraldLinkTo";
     /** Exchange property with LINK_TO: who links, kept as the link's origin. */
     public static final String LINK_BY = "heraldLinkBy";
     /** Exchange property set when LINK_TO linked an id: the ExternalId linked. */
     public static final String LINKED = "heraldLinked";
+    /** Exchange property set when LINK_TO was taken as an assignment (an email-only event): the customer id it names. */
+    public static final String ASSIGNED = "heraldAssigned";
 
     private final ObjectMapper json;
     private final NotificationValidator validator;
-    private final CustomerDirectory directory;
     private final NotificationLedger ledger;
     private final UnroutedEvents unrouted;
     private final SendWindows sendWindows;
@@ -55,16 +60,20 @@ public class NotificationIntake {
     private final CustomerLinks links;
     private final ContactChanges contactChanges;
     private final OperatorLinks operatorLinks;
+    private final EmailOnlyEvents emailOnly;
+    private final OperatorAssignments assignments;
 
-    public NotificationIntake(ObjectMapper json, NotificationValidator validator, CustomerDirectory directory,
+    public NotificationIntake(ObjectMapper json, NotificationValidator validator,
                               NotificationLedger ledger, UnroutedEvents unrouted, SendWindows sendWindows, HeraldMetrics metrics,
-                              CustomerLinks links, ContactChanges contactChanges, OperatorLinks operatorLinks) {
+                              CustomerLinks links, ContactChanges contactChanges, OperatorLinks operatorLinks,
+                              EmailOnlyEvents emailOnly, OperatorAssignments assignments) {
         this.links = links;
         this.operatorLinks = operatorLinks;
+        this.emailOnly = emailOnly;
+        this.assignments = assignments;
         this.contactChanges = contactChanges;
         this.json = json;
         this.validator = validator;
-        this.directory = directory;
         this.ledger = ledger;
         this.unrouted = unrouted;
         this.sendWindows = sendWindows;
@@ -109,7 +118,14 @@ public class NotificationIntake {
             if (mapped.path("customerLink").isObject()) {
                 throw CustomerLinks.unusable(notification.source(), notification.sourceEventId(), mapped.get("customerLink"));
             }
-            Customer customer = directory.resolveByEmail(notification.source(), notification.sourceEventId(), mapped.path("customerEmail").asText());
+            Customer customer;
+            if (linkTo != null) {
+                // An operator assigns the event from its quarantine page: it goes to that customer; nothing is linked.
+                exchange.setProperty(ASSIGNED, linkTo);
+                customer = assignments.assign(linkTo, notification.source(), notification.sourceEventId());
+            } else {
+                customer = emailOnly.resolve(notification.source(), notification.sourceEventId(), mapped.path("customerEmail").asText());
+            }
             notification = notification.forCustomer(customer.customerId());
         }
         String canonical = json.writeValueAsString(notification);

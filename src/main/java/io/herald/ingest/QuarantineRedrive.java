@@ -45,14 +45,18 @@ public class QuarantineRedrive {
         return redrive(event, null, null).result();
     }
 
-    /** A re-drive that links the event's source id (e.g. its Zendesk requester) to a customer first; linked: what was linked, or null. */
-    public record Linked(Result result, io.herald.identity.ExternalId linked) {
+    /**
+     * A re-drive that links the event's source id (e.g. its Zendesk requester) to a customer first; linked: what was linked,
+     * or null; assigned: the customer an event naming its customer only by email was to go to (no id to link), or null.
+     */
+    public record Linked(Result result, io.herald.identity.ExternalId linked, String assigned) {
     }
 
     /**
      * Links the event's unknown source id to the customer and re-drives it, in one step: the mapping says which id
      * (customerLink), notification-intake writes the link before it resolves the customer. Nothing is linked when
-     * the event does not get that far (a mapping failure) or names no source id.
+     * the event does not get that far (a mapping failure) or names no source id; one that names its customer only by
+     * email is assigned to the customer instead (this event goes to them; nothing is linked).
      */
     public Linked redrive(Unrouted event, String linkToCustomer, String linkedBy) {
         if (!"QUARANTINED".equals(event.outcome()) || !"OPEN".equals(event.status())) {
@@ -76,14 +80,15 @@ public class QuarantineRedrive {
         });
         String outcome = done.getProperty(NotificationIntake.OUTCOME, "UNKNOWN", String.class);
         io.herald.identity.ExternalId linked = done.getProperty(NotificationIntake.LINKED, io.herald.identity.ExternalId.class);
+        String assigned = done.getProperty(NotificationIntake.ASSIGNED, String.class);
         if ("QUARANTINED".equals(outcome)) {
-            return new Linked(new Result(event.id(), "OPEN", outcome, done.getProperty(Quarantine.REASON, String.class), null), linked);
+            return new Linked(new Result(event.id(), "OPEN", outcome, done.getProperty(Quarantine.REASON, String.class), null), linked, assigned);
         }
         if (done.getException() != null) {
             throw new IllegalStateException("re-drive of event " + event.id() + " failed: " + done.getException().getMessage(),
                     done.getException());
         }
         unrouted.redriven(event.id(), outcome);
-        return new Linked(new Result(event.id(), "REDRIVEN", outcome, null, done.getProperty(NotificationIntake.KEY, String.class)), linked);
+        return new Linked(new Result(event.id(), "REDRIVEN", outcome, null, done.getProperty(NotificationIntake.KEY, String.class)), linked, assigned);
     }
 }

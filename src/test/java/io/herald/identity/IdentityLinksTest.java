@@ -65,7 +65,7 @@ class IdentityLinksTest extends HeraldIntegrationTest {
                 "{\"customerId\": \"cus_nobody" + unique + "\", \"comment\": \"checked\"}");
         assertThat(noSuchCustomer.statusCode()).isEqualTo(400);
         assertThat(JSON.readTree(noSuchCustomer.body()).get("error").asText())
-                .isEqualTo("customer cus_nobody" + unique + " is not in Herald's customer directory; link to an existing customer");
+                .isEqualTo("customer cus_nobody" + unique + " is not in Herald's customer directory; choose an existing customer (find them under Customers)");
         assertThat(apiJson("POST", "/api/quarantine/999999999/link", "{\"customerId\": \"" + customer + "\", \"comment\": \"x\"}").statusCode())
                 .isEqualTo(404);
         assertThat(jdbc.queryForObject("SELECT count(*) FROM customer_link WHERE external_id = ?", Integer.class, requester)).isZero();
