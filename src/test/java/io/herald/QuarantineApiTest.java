@@ -113,8 +113,8 @@ class QuarantineApiTest extends HeraldIntegrationTest {
         assertThat(api("POST", "/api/quarantine/" + id + "/redrive").statusCode()).isEqualTo(409);
         assertThat(apiJson("POST", "/api/quarantine/" + id + "/link",
                 "{\"customerId\": \"" + customer + "\", \"comment\": \"again\"}").statusCode()).isEqualTo(409);
-        Thread.sleep(1000);   // a second copy would have been sent by now
-        assertThat(mailsFor(key)).hasSize(1);
+        // A second copy would have been sent by now.
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> mailsFor(key).size() == 1);
     }
 
     /**
