@@ -168,8 +168,7 @@ public class Approvals {
             Instant started = Instant.now();
             String said = requireComment(comment, "an approval");
             requireAwaiting(notificationId);
-            Pending shown = find(notificationId, false).orElseThrow(() -> notAwaiting(notificationId));
-            requireUnchanged(notificationId, shown, seenDigest);
+            requireUnchanged(notificationId, seenDigest);
             Set<String> approverIs = names.aliases(approver, who.subject());
             Optional<String> triggered = triggeredBy(notificationId).stream().filter(name -> approverIs.contains(OidcNames.key(name))).findFirst();
             if (triggered.isPresent()) {
@@ -179,10 +178,6 @@ public class Approvals {
                         + " (see its timeline), and four eyes means another approver decides");
             }
             decide(notificationId, "APPROVED", approver, said);
-            // What is approved is the message as rendered now: its sender sends it only if it renders the same (ChannelDelivery).
-            Map<String, String> approved = new java.util.HashMap<>();
-            shown.channels().stream().filter(c -> c.approvedContent() != null).forEach(c -> approved.put(c.channel(), c.approvedContent()));
-            ledger.pinApproved(notificationId, approved);
             List<String> channels = ledger.releaseHeld(notificationId, AWAITING, "APPROVED", "approved by " + approver + ": " + said);
             String message = "notification " + notificationId + " approved: " + channels.size() + " deliver" + (channels.size() == 1 ? "y" : "ies")
                     + " queued" + (channels.isEmpty() ? "" : " (" + String.join(", ", channels) + ")");
@@ -269,11 +264,12 @@ public class Approvals {
     }
 
     /** The message the approver saw is the one that would go out now (a template, the catalog or the customer may have changed). */
-    private void requireUnchanged(long notificationId, Pending now, String seenDigest) {
+    private void requireUnchanged(long notificationId, String seenDigest) {
         if (seenDigest == null || seenDigest.isBlank()) {
             return;
         }
-        if (!seenDigest.strip().equals(now.previewDigest())) {
+        String now = find(notificationId, false).map(Pending::previewDigest).orElse(null);
+        if (!seenDigest.strip().equals(now)) {
             throw new ApprovalRefused(HttpStatus.CONFLICT, "notification " + notificationId + " would not go out as you were shown it:"
                     + " its message or recipient changed since (a template, the catalog or the customer's details were edited)."
                     + " Review it again and approve what is shown now");

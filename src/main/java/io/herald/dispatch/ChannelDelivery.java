@@ -126,9 +126,6 @@ public class ChannelDelivery {
                     + "; correct the contact in the CRM (its contact change updates Herald's directory), then retry this delivery");
         }
         Map<String, String> parts = messageParts.render(notification, entry.templates(), channel, customer);
-        if (!resend && entry.approval() != null) {
-            notAsApproved(notificationId, channel, address.value(), parts);
-        }
         String headline = parts.getOrDefault("subject", parts.get("title"));
         String text = parts.getOrDefault("text", parts.get("body"));
         // A resend is its own attempt on its own row: the delivery's record (what was sent, SENT) stays as it is.
@@ -152,21 +149,6 @@ public class ChannelDelivery {
         exchange.setProperty(PARTS, parts);
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setBody(null);
-    }
-
-    /**
-     * An approved notification goes out only as it was approved: rendered now, its recipient and parts must be what the
-     * approver was shown (DeliveryLedger.pinApproved). A template, the catalog or the customer's address edited after the
-     * approval (or while the delivery was parked) fails the delivery, saying so, and nothing is sent; a resend is approved
-     * again. Not pinned (approved before V53): sent as before.
-     */
-    private void notAsApproved(long notificationId, String channel, String recipient, Map<String, String> parts) {
-        String approved = ledger.approvedDigest(notificationId, channel);
-        if (approved != null && !approved.equals(MessagePreview.sendDigest(recipient, parts))) {
-            throw new ChangedSinceApproval("the " + channel + " message or its recipient changed after notification " + notificationId
-                    + " was approved (a template, the notification catalog or the customer's address was edited since), so it is"
-                    + " not what the approver approved. Check the message, then resend it; the resend is approved again");
-        }
     }
 
     /** This resend attempt's claim token: made once, and the same when the failed claim is tried again (error-handling). */

@@ -31,12 +31,6 @@ public class MessagePreview {
         public Channel(String channel, String recipient, String recipientMasked, String headline, String text, String problem) {
             this(channel, recipient, recipientMasked, headline, text, problem, null);
         }
-
-        /** What its sender must find at send time to send it as shown ({@link #sendDigest}); null when nothing would be sent. */
-        @JsonIgnore
-        public String approvedContent() {
-            return recipient == null || partsDigest == null ? null : pin(recipient, partsDigest);
-        }
     }
 
     private final MessageParts messageParts;
@@ -72,36 +66,16 @@ public class MessagePreview {
         return previews;
     }
 
-    /**
-     * SHA-256 of the recipient and every part a sender is about to send: equal to the approved channel's
-     * {@link Channel#approvedContent} exactly when the message goes out as the approver was shown it.
-     */
-    public static String sendDigest(String recipient, Map<String, String> parts) {
-        return pin(recipient, digest(parts));
-    }
-
-    private static String pin(String recipient, String partsDigest) {
-        return sha256(List.of(recipient, partsDigest));
-    }
-
     /** SHA-256 of every part that would be sent (an email's HTML too, which the preview does not show), in the parts' order. */
     private static String digest(Map<String, String> parts) {
-        List<String> texts = new ArrayList<>();
-        new TreeMap<>(parts).forEach((name, text) -> {
-            texts.add(name);
-            texts.add(text);
-        });
-        return sha256(texts);
-    }
-
-    /** Each text's length first, so no two different lists give the same bytes. */
-    private static String sha256(List<String> texts) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            for (String text : texts) {
-                byte[] bytes = text == null ? new byte[0] : text.getBytes(StandardCharsets.UTF_8);
-                sha.update((bytes.length + ":").getBytes(StandardCharsets.US_ASCII));
-                sha.update(bytes);
+            for (Map.Entry<String, String> part : new TreeMap<>(parts).entrySet()) {
+                for (String text : new String[] {part.getKey(), part.getValue()}) {
+                    byte[] bytes = text == null ? new byte[0] : text.getBytes(StandardCharsets.UTF_8);
+                    sha.update((bytes.length + ":").getBytes(StandardCharsets.US_ASCII));
+                    sha.update(bytes);
+                }
             }
             return HexFormat.of().formatHex(sha.digest());
         } catch (NoSuchAlgorithmException e) {

@@ -173,8 +173,7 @@ public class ProviderErrors {
             if (t instanceof SocketException) {
                 return "the connection to the provider failed (" + t.getMessage() + ")";
             }
-            if (t instanceof TemplateMissing || t instanceof MessageTooLong || t instanceof UnusableAddress || t instanceof ChangedSinceApproval
-                    || t instanceof io.herald.receipts.AddressGone) {
+            if (t instanceof TemplateMissing || t instanceof MessageTooLong || t instanceof UnusableAddress || t instanceof io.herald.receipts.AddressGone) {
                 return t.getMessage();
             }
         }

@@ -963,7 +963,7 @@ public class DeliveryLedger {
     public ReceiptMatch receipt(String channel, String providerMessageId, String finalState, String attemptOutcome, String reason) {
         List<Map<String, Object>> found = jdbc.queryForList("""
                 SELECT d.id, d.state, n.payload_removed_by = 'erasure' AS erased FROM delivery d JOIN notification n ON n.id = d.notification_id
-                WHERE d.channel = ? AND d.provider_message_id = ? ORDER BY d.id LIMIT 1""", channel, providerMessageId);
+                WHERE d.channel = ? AND d.provider_message_id = ? ORDER BY d.id LIMIT 1 FOR SHARE OF n""", channel, providerMessageId);
         if (found.isEmpty()) {
             return new ReceiptMatch(null, null, false, reason);
         }
@@ -1011,32 +1011,6 @@ public class DeliveryLedger {
                                   WHERE notification_id = ? AND state = ? RETURNING id, channel),
                      noted AS (INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, ?, ? FROM released)
                 SELECT channel FROM released""", String.class, notificationId, heldState, outcome, reason);
-    }
-
-    /**
-     * Approval: what was approved on each channel ({@code channel → MessagePreview.sendDigest}), on the notification's
-     * deliveries still awaiting approval, in the approval's transaction before they are released. A channel without an
-     * entry (nothing would have been sent on it) is not pinned.
-     */
-    public void pinApproved(long notificationId, Map<String, String> approvedByChannel) {
-        if (approvedByChannel.isEmpty()) {
-            return;
-        }
-        jdbc.update(con -> {
-            PreparedStatement statement = con.prepareStatement("""
-                    UPDATE delivery d SET approved_digest = v.digest FROM unnest(?::varchar[], ?::char(64)[]) AS v(channel, digest)
-                    WHERE d.notification_id = ? AND d.channel = v.channel AND d.state = 'AWAITING_APPROVAL'""");
-            statement.setArray(1, con.createArrayOf("varchar", approvedByChannel.keySet().toArray()));
-            statement.setArray(2, con.createArrayOf("bpchar", approvedByChannel.values().toArray()));
-            statement.setLong(3, notificationId);
-            return statement;
-        });
-    }
-
-    /** What was approved on this delivery (pinApproved), or null: not approved content, or approved before it was kept. */
-    public String approvedDigest(long notificationId, String channel) {
-        return jdbc.query("SELECT approved_digest FROM delivery WHERE notification_id = ? AND channel = ?", (row, n) -> row.getString(1),
-                notificationId, channel).stream().filter(java.util.Objects::nonNull).findFirst().orElse(null);
     }
 
     /**
