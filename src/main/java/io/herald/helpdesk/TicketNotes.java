@@ -82,6 +82,15 @@ public class TicketNotes {
                     "is required when herald.helpdesk.enabled is true: the helpdesk's API token (HERALD_HELPDESK_API_TOKEN)");
             check(settings.maxRetryDelayMs() >= settings.retryDelayMs(), "herald.helpdesk.max-retry-delay-ms",
                     "must be at least herald.helpdesk.retry-delay-ms (" + settings.retryDelayMs() + "), was " + settings.maxRetryDelayMs());
+            // The lease is renewed right before each post (stillPending); a post that may outlast it could be taken over by
+            // another instance's claim and posted twice. The longest post waits connect-timeout-ms for a pooled connection, as
+            // long again to connect, then response-timeout-ms.
+            if (settings.connectTimeoutMs() != null && settings.responseTimeoutMs() != null) {
+                long postMs = 2 * settings.connectTimeoutMs() + settings.responseTimeoutMs();
+                check(settings.leaseMs() > postMs + 5_000, "herald.helpdesk.lease-ms", "must be more than the longest post, 2 x"
+                        + " herald.helpdesk.connect-timeout-ms + response-timeout-ms (" + postMs + " ms), plus 5000 ms to record it, or"
+                        + " another instance may take a note over while it is being posted and post it again; was " + settings.leaseMs());
+            }
             if (catalog.ticketNotes().isEmpty()) {
                 log.info("herald.helpdesk.enabled is true but no type in {} has ticket-notes: no ticket notes are written", catalog.source());
             }
