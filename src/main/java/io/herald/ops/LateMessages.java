@@ -36,7 +36,6 @@ public class LateMessages {
 
     private static final Logger log = LoggerFactory.getLogger(LateMessages.class);
     private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(ZoneOffset.UTC);
-    private static final String OPS_WEBHOOK = "ops_webhook";
     private static final int SWEEP_BATCH = 500;
 
     private final NotificationCatalog catalog;
