@@ -142,6 +142,9 @@ class QuarantineApiTest extends HeraldIntegrationTest {
                 .containsEntry("status", "OPEN").containsEntry("reason", reason);
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE source_event_id = ?", Integer.class,
                 "evt_test" + unique)).isZero();
+        // Its page still offers to assign it (to another customer), not to link an id it does not have.
+        assertThat(page(OPERATOR, "/console/quarantine/" + id)).contains("Assign this event to the customer and re-drive")
+                .doesNotContain("Link this id to the customer");
     }
 
     @Test

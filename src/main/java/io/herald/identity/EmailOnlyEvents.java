@@ -16,6 +16,8 @@ public class EmailOnlyEvents {
 
     /** What every reason about such an event says, after "&lt;source&gt; event &lt;id&gt;": the console offers to assign it. */
     static final String ONLY_THE_EMAIL = " carries no customer id, only the email ";
+    /** What the reason of such an event says after an assignment that could not be made (OperatorAssignments). */
+    static final String NOT_ASSIGNED = " cannot be assigned to customer ";
 
     private final CustomerDirectory directory;
     private final boolean matchByEmail;
@@ -37,6 +39,6 @@ public class EmailOnlyEvents {
 
     /** Whether a quarantine reason is about an event that names its customer only by email (it can be assigned, not linked). */
     public static boolean isAbout(String reason) {
-        return reason != null && reason.contains(ONLY_THE_EMAIL);
+        return reason != null && (reason.contains(ONLY_THE_EMAIL) || reason.contains(NOT_ASSIGNED));
     }
 }

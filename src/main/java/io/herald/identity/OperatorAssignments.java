@@ -29,7 +29,7 @@ public class OperatorAssignments {
             // its tombstone is found here rather than the entry it is deleting.
             lock.hold(customerId);
             return directory.find(customerId).orElseThrow(() -> new UnknownCustomer(source + " event " + sourceEventId
-                    + " cannot be assigned to customer " + CustomerDirectory.shown(customerId) + directory.erasedOn(customerId)
+                    + EmailOnlyEvents.NOT_ASSIGNED + CustomerDirectory.shown(customerId) + directory.erasedOn(customerId)
                     .map(erased -> ": they were erased from Herald on " + erased)
                     .orElse(", who is not in Herald's customer directory: assign it to an existing customer, or dismiss it")));
         });
