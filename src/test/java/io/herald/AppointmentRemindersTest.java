@@ -271,9 +271,7 @@ class AppointmentRemindersTest {
             assertThat(ledger.unfollowedSteps(Instant.now().minus(Duration.ofHours(1)), Duration.ofMinutes(1), 1000))
                     .as("the sweep would follow it").anySatisfy(step -> assertThat(step.notificationId()).isEqualTo(id));
 
-            outbox("appointment.cancelled", Samples.text("crm/appointment.cancelled.json").replace("APT-55812", appointment)
-                    .replace("cus_QwE5rT6yU7iO8p", noor).replace("Onboarding call", "Kontrolle")
-                    .replace("2026-11-24T14:30:00-05:00", iso(startsAt)));
+            cancel(noor, appointment, iso(startsAt), "Kontrolle");
             await().atMost(Duration.ofSeconds(30)).until(() -> herald.delivery(key, "sms").get("next_channel") == null);
         } finally {
             camel.getRouteController().startRoute("stale-sendings");
@@ -305,9 +303,7 @@ class AppointmentRemindersTest {
             herald.awaitMailFor(key);
             await().atMost(Duration.ofSeconds(30)).until(() -> "PARKED".equals(herald.delivery(key, "sms").get("state")));
 
-            outbox("appointment.cancelled", Samples.text("crm/appointment.cancelled.json").replace("APT-55812", appointment)
-                    .replace("cus_QwE5rT6yU7iO8p", mia).replace("Onboarding call", "Kontrolle")
-                    .replace("2026-11-24T14:30:00-05:00", iso(startsAt)));
+            cancel(mia, appointment, iso(startsAt), "Kontrolle");
             await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(herald.delivery(key, "sms").get("state")));
         } finally {
             infra.providers().removeStub(refused);
@@ -601,6 +597,12 @@ class AppointmentRemindersTest {
         return outboxRow("appointment.rescheduled", Samples.text("crm/appointment.rescheduled.json").replace("APT-55812", appointment)
                 .replace("cus_QwE5rT6yU7iO8p", customer).replace("2026-11-26T10:00:00-05:00", startsAt)
                 .replace("2026-11-24T14:30:00-05:00", previous));
+    }
+
+    /** The CRM cancels the appointment; returns the cancellation notice's key. */
+    private String cancel(String customer, String appointment, String startsAt, String service) throws Exception {
+        return outbox("appointment.cancelled", Samples.text("crm/appointment.cancelled.json").replace("APT-55812", appointment)
+                .replace("cus_QwE5rT6yU7iO8p", customer).replace("2026-11-24T14:30:00-05:00", startsAt).replace("Onboarding call", service));
     }
 
     private long cancelRow(String customer, String appointment, String startsAt, String service) {

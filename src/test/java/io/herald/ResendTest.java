@@ -44,11 +44,10 @@ class ResendTest extends HeraldIntegrationTest {
 
     @Test
     void aDoubleClickedResendSendsOneCopyAndLeavesTheSentRecordAsItWas() throws Exception {
-        String phone = "+4477012" + (10000 + Integer.parseInt(newTicketId()) % 89999);
-        String unique = newTicketId();
-        String key = Samples.paymentFailedKey(unique);
-        postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customerWithPhone(phone)));
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivery(key, "sms")).containsEntry("state", "SENT"));
+        SmsSent sent = paymentFailedSentBySms("+4477012");
+        String phone = sent.phone();
+        String unique = sent.unique();
+        String key = sent.key();
         Map<String, Object> before = delivery(key, "sms");
         long smsId = ((Number) before.get("id")).longValue();
 
@@ -83,11 +82,10 @@ class ResendTest extends HeraldIntegrationTest {
 
     @Test
     void aParkedResendGoesOutAgainWithItsOwnKeyNeverTheOriginals() throws Exception {
-        String phone = "+4477013" + (10000 + Integer.parseInt(newTicketId()) % 89999);
-        String unique = newTicketId();
-        String key = Samples.paymentFailedKey(unique);
-        postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customerWithPhone(phone)));
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivery(key, "sms")).containsEntry("state", "SENT"));
+        SmsSent sent = paymentFailedSentBySms("+4477013");
+        String phone = sent.phone();
+        String unique = sent.unique();
+        String key = sent.key();
         long smsId = ((Number) delivery(key, "sms").get("id")).longValue();
 
         StubMapping down = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))
@@ -120,11 +118,10 @@ class ResendTest extends HeraldIntegrationTest {
 
     @Test
     void aResendRecordedButNeverStartedBecauseHeraldStoppedIsSentOnceByTheSweep() throws Exception {
-        String phone = "+4477014" + (10000 + Integer.parseInt(newTicketId()) % 89999);
-        String unique = newTicketId();
-        String key = Samples.paymentFailedKey(unique);
-        postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customerWithPhone(phone)));
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivery(key, "sms")).containsEntry("state", "SENT"));
+        SmsSent sent = paymentFailedSentBySms("+4477014");
+        String phone = sent.phone();
+        String unique = sent.unique();
+        String key = sent.key();
         long smsId = ((Number) delivery(key, "sms").get("id")).longValue();
         // What a kill -9 between recording an operator's resend (or its approval) and claiming it leaves behind.
         long resendId = jdbc.queryForObject("""
@@ -165,11 +162,10 @@ class ResendTest extends HeraldIntegrationTest {
      */
     @Test
     void aResendClaimRetriedAfterItsCommitAcknowledgementWasLostTakesItsOwnClaimAgainAndNoOtherAttemptDoes() throws Exception {
-        String phone = "+4477015" + (10000 + Integer.parseInt(newTicketId()) % 89999);
-        String unique = newTicketId();
-        String key = Samples.paymentFailedKey(unique);
-        postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customerWithPhone(phone)));
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivery(key, "sms")).containsEntry("state", "SENT"));
+        SmsSent sent = paymentFailedSentBySms("+4477015");
+        String phone = sent.phone();
+        String unique = sent.unique();
+        String key = sent.key();
         long smsId = ((Number) delivery(key, "sms").get("id")).longValue();
         long resendId = jdbc.queryForObject("""
                 INSERT INTO delivery_resend (delivery_id, requested_by, comment, outcome) VALUES (?, 'operator', 'copy please', 'PENDING')
@@ -196,6 +192,19 @@ class ResendTest extends HeraldIntegrationTest {
                 .header("Content-Type", "application/json").header("Accept", "application/json")
                 .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(account.getBytes(StandardCharsets.UTF_8)))
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A payment failure of its own, whose SMS was sent to a new customer's number starting {@code phonePrefix}. */
+    private SmsSent paymentFailedSentBySms(String phonePrefix) throws Exception {
+        String phone = phonePrefix + (10000 + Integer.parseInt(newTicketId()) % 89999);
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customerWithPhone(phone)));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivery(key, "sms")).containsEntry("state", "SENT"));
+        return new SmsSent(phone, unique, key);
+    }
+
+    private record SmsSent(String phone, String unique, String key) {
     }
 
     private String customerWithPhone(String phone) {
