@@ -227,7 +227,8 @@ class ApprovalTest {
     /**
      * A first-success notification released by its approval is a chain like any other: when the push fails and Herald stops
      * before queueing the next channel (the insert refused in PostgreSQL, as a kill -9 at that moment would leave it), the
-     * stale-sendings sweep follows the chain from the step the approval released, and the customer gets the email once.
+     * stale-sendings sweep follows the chain from the step the approval released. The email it comes to was never shown to
+     * the approver (only the push was held), so it waits for an approver again; approved, the customer gets it once.
      * (The step's next channel is recorded when it is held; before, only a step queued at once had it.)
      */
     @Test
@@ -260,10 +261,70 @@ class ApprovalTest {
 
         staleSendings.sweep();
 
+        // The email is a message the approver was never shown (only the push was held): it waits for an approver again.
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(herald.delivery(key, "email").get("state")));
+        assertThat(herald.delivery(key, "sms").get("state")).as("the customer takes support messages by push and email").isEqualTo("SKIPPED");
+        assertThat(herald.mailsFor(key)).isEmpty();
+        JsonNode again = pending(APPROVER, id);
+        assertThat(again.get("reopenedBecause").asText()).isEqualTo("its email message was never shown to an approver (a channel tried"
+                + " after an approved one failed, or one the approved preview did not include)");
+        assertThat(again.get("channels")).hasSize(1);
+        assertThat(again.get("channels").get(0).get("channel").asText()).isEqualTo("email");
+        assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"email fallback read\", \"previewDigest\": \""
+                + again.get("previewDigest").asText() + "\"}").statusCode()).isEqualTo(200);
+
         herald.awaitMailFor(key);
         await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(key, "email").get("state")));
-        assertThat(herald.delivery(key, "sms").get("state")).as("the customer takes support messages by push and email").isEqualTo("SKIPPED");
         assertThat(herald.mailsFor(key)).hasSize(1);
+    }
+
+    /**
+     * What is approved is what is sent, also after the approval: the approved refund's email fails (the address in the
+     * directory is not an address), an operator corrects the address and retries, and the mail to the corrected address is
+     * not sent unseen: the delivery awaits approval again, the approvals list says why and shows the new recipient, the
+     * operator who retried may not approve it, another approver does, and the corrected address gets the mail once.
+     */
+    @Test
+    void aRetryThatWouldSendAChangedMessageWaitsForAnApproverAgain() throws Exception {
+        String customer = customer("rita");
+        jdbc.update("UPDATE customer SET email = ? WHERE customer_id = ?", "rita.at.example.com", customer);
+        String key = refund(customer, 150_000);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
+        long id = herald.notificationId(key);
+        JsonNode shown = pending(APPROVER, id);
+        assertThat(shown.get("reopenedBecause").isNull()).isTrue();
+        assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"refund checked\", \"previewDigest\": \""
+                + shown.get("previewDigest").asText() + "\"}").statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "FAILED".equals(delivery(key).get("state")));
+        assertThat((String) delivery(key).get("reason")).contains("correct the contact in the CRM", "then retry this delivery");
+
+        String corrected = "rita." + run + "@example.com";
+        jdbc.update("UPDATE customer SET email = ? WHERE customer_id = ?", corrected, customer);
+        assertThat(herald.as(ADMIN, "POST", "/api/deliveries/" + delivery(key).get("id") + "/retry", "{\"comment\": \"address corrected\"}")
+                .statusCode()).isEqualTo(200);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
+        String because = "its email message or recipient changed after approver approved it (a template, the catalog or the"
+                + " customer's details were edited since)";
+        assertThat((String) delivery(key).get("reason")).isEqualTo("awaiting approval again: " + because
+                + "; not sent until an approver approves the message as it is now");
+        assertThat(herald.mailsFor(key)).isEmpty();
+        JsonNode again = pending(APPROVER, id);
+        assertThat(again.get("reopenedBecause").asText()).isEqualTo(because);
+        assertThat(again.get("channels").get(0).get("recipient").asText()).isEqualTo(corrected);
+        assertThat(again.get("triggeredBy").toString()).isEqualTo("[\"admin\"]");
+        assertThat(herald.as(APPROVER, "GET", "/console/approvals", null).body()).contains("awaiting approval again", corrected);
+        HttpResponse<String> ownChange = herald.as(ADMIN, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"my fix\"}");
+        assertThat(ownChange.statusCode()).isEqualTo(403);
+
+        assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"new address checked\", \"previewDigest\": \""
+                + again.get("previewDigest").asText() + "\"}").statusCode()).isEqualTo(200);
+        MimeMessage mail = herald.awaitMailFor(key);
+        assertThat(mail.getAllRecipients()[0].toString()).isEqualTo(corrected);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key).get("state")));
+        assertThat(herald.mailsFor(key)).hasSize(1);
+        JsonNode timeline = herald.timeline(id);
+        assertThat(entry(timeline, "Approval: REOPEN").get("actor").asText()).isEqualTo("Herald");
     }
 
     /** Linking a quarantined event to a customer re-drives it: the admin who linked it may not approve it either. */

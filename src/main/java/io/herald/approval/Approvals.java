@@ -32,7 +32,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * Approval before send (issue 16). The owner of the approval table's state machine: AWAITING, then APPROVED,
  * REJECTED or EXPIRED, each decided by one conditional UPDATE, so a double click or two approvers at once decide
- * once. Dispatch holds a notification whose catalog type requires it ({@link #hold}); an approver approves it (its
+ * once; AWAITING again when a delivery about to be sent would not send what was approved ({@link #beforeSending}). Dispatch holds a notification whose catalog type requires it ({@link #hold}); an approver approves it (its
  * deliveries are queued as dispatch would have) or rejects it (they end REJECTED with the approver's words), with a
  * comment, audited; four eyes: the person who triggered it (re-drove its event, resent it) may not approve it. One
  * not decided within herald.approvals.expire-after expires: its deliveries end EXPIRED and are alerted as failures.
@@ -51,7 +51,7 @@ public class Approvals {
 
     /** A notification awaiting approval as the console and the API show it. */
     public record Pending(long notificationId, String type, String customerId, String rule, Instant requestedAt, Instant expiresAt,
-                          List<String> triggeredBy, List<MessagePreview.Channel> channels, String previewDigest) {
+                          List<String> triggeredBy, List<MessagePreview.Channel> channels, String previewDigest, String reopenedBecause) {
     }
 
     /** What a decision did. */
@@ -111,7 +111,7 @@ public class Approvals {
     /** The notifications awaiting approval, oldest first, with what each channel would send (masked for viewers). */
     public List<Pending> awaiting(boolean masked, int limit) {
         List<Map<String, Object>> rows = jdbc.queryForList("""
-                SELECT a.notification_id, a.rule, a.requested_at, a.expires_at, n.type, n.customer_id,
+                SELECT a.notification_id, a.rule, a.requested_at, a.expires_at, a.reopened_because, n.type, n.customer_id,
                        herald_canonical(n.id, n.received_at, n.canonical)::text AS canonical
                 FROM approval a JOIN notification n ON n.id = a.notification_id
                 WHERE a.state = 'AWAITING' ORDER BY a.expires_at, a.notification_id LIMIT ?""", limit);
@@ -124,7 +124,7 @@ public class Approvals {
 
     public Optional<Pending> find(long notificationId, boolean masked) {
         return jdbc.queryForList("""
-                SELECT a.notification_id, a.rule, a.requested_at, a.expires_at, n.type, n.customer_id,
+                SELECT a.notification_id, a.rule, a.requested_at, a.expires_at, a.reopened_because, n.type, n.customer_id,
                        herald_canonical(n.id, n.received_at, n.canonical)::text AS canonical
                 FROM approval a JOIN notification n ON n.id = a.notification_id
                 WHERE a.notification_id = ? AND a.state = 'AWAITING'""", notificationId).stream().findFirst().map(row -> pending(row, masked));
@@ -153,7 +153,7 @@ public class Approvals {
                     masking.text(p.headline()), masking.text(p.text()), masking.text(p.problem()))).toList();
         }
         return new Pending(id, type, (String) row.get("customer_id"), (String) row.get("rule"), instant(row.get("requested_at")),
-                instant(row.get("expires_at")), triggeredBy(id), previews, digest);
+                instant(row.get("expires_at")), triggeredBy(id), previews, digest, (String) row.get("reopened_because"));
     }
 
     /**
@@ -168,7 +168,8 @@ public class Approvals {
             Instant started = Instant.now();
             String said = requireComment(comment, "an approval");
             requireAwaiting(notificationId);
-            requireUnchanged(notificationId, seenDigest);
+            Pending shown = find(notificationId, false).orElseThrow(() -> notAwaiting(notificationId));
+            requireUnchanged(notificationId, seenDigest, shown);
             Set<String> approverIs = names.aliases(approver, who.subject());
             Optional<String> triggered = triggeredBy(notificationId).stream().filter(name -> approverIs.contains(OidcNames.key(name))).findFirst();
             if (triggered.isPresent()) {
@@ -177,7 +178,7 @@ public class Approvals {
                                 : " (as " + triggered.get() + ")")
                         + " (see its timeline), and four eyes means another approver decides");
             }
-            decide(notificationId, "APPROVED", approver, said);
+            decide(notificationId, "APPROVED", approver, said, channelDigests(shown));
             List<String> channels = ledger.releaseHeld(notificationId, AWAITING, "APPROVED", "approved by " + approver + ": " + said);
             String message = "notification " + notificationId + " approved: " + channels.size() + " deliver" + (channels.size() == 1 ? "y" : "ies")
                     + " queued" + (channels.isEmpty() ? "" : " (" + String.join(", ", channels) + ")");
@@ -189,13 +190,74 @@ public class Approvals {
         return decision;
     }
 
+    /**
+     * Right before a delivery of this notification is claimed for sending (ChannelDelivery, not for a resend, which has its
+     * own approval): null when it may go out, that is when the notification was never held for approval, when this
+     * channel's message ({@code sending}, rendered as the approver's preview renders it) is exactly one an approver approved,
+     * or when it was approved before approvals recorded what they approved (V53). Otherwise it is not sent: the delivery
+     * waits for approval again and the approval is reopened (AWAITING, with why and a fresh expiry, audited REOPEN), so an
+     * approver reads the message that would go out now. Returns why it was not sent.
+     */
+    public String beforeSending(long notificationId, String channel, MessagePreview.Channel sending) {
+        Map<String, Object> row = jdbc.queryForList("""
+                SELECT state, decided_by, approved_digests IS NULL AS unpinned, approved_digests ->> ? AS approved
+                FROM approval WHERE notification_id = ?""", channel, notificationId).stream().findFirst().orElse(null);
+        if (row == null) {
+            return null;
+        }
+        String state = (String) row.get("state");
+        String approved = (String) row.get("approved");
+        if (PreviewDigest.of(List.of(sending)).equals(approved) || ("APPROVED".equals(state) && Boolean.TRUE.equals(row.get("unpinned")))) {
+            return null;
+        }
+        String because = approved != null
+                ? "its " + channel + " message or recipient changed after " + row.get("decided_by") + " approved it (a template, the catalog"
+                        + " or the customer's details were edited since)"
+                : "its " + channel + " message was never shown to an approver (a channel tried after an approved one failed, or one"
+                        + " the approved preview did not include)";
+        return reopen(notificationId, channel, because);
+    }
+
+    /** The delivery held again and the approval reopened (AWAITING again, unless it already is), in one transaction. */
+    private String reopen(long notificationId, String channel, String because) {
+        String reason = "awaiting approval again: " + because + "; not sent until an approver approves the message as it is now";
+        boolean held = Boolean.TRUE.equals(transaction.execute(status -> {
+            if (!ledger.holdAgain(notificationId, channel, AWAITING, reason)) {
+                return false;   // no longer waiting for a sender (settled, or claimed meanwhile): nothing to hold
+            }
+            jdbc.update("""
+                    UPDATE approval SET expires_at = CASE WHEN state = 'AWAITING' THEN expires_at ELSE now() + make_interval(secs => ?) END,
+                           reopened_because = CASE WHEN state = 'AWAITING' AND reopened_because IS NOT NULL THEN reopened_because || '; ' || ?
+                                                   ELSE ? END,
+                           state = 'AWAITING', decided_by = NULL, decided_at = NULL, comment = NULL
+                    WHERE notification_id = ?""", settings.expireAfter().toSeconds(), because, because, notificationId);
+            audit.record(Instant.now(), HERALD, "REOPEN", "approval", notificationId, notificationId, null, reason);
+            return true;
+        }));
+        if (held) {
+            log.warn("Notification {}: its {} delivery awaits approval again: {}", notificationId, channel, because);
+        }
+        return reason;
+    }
+
+    /** What each channel of the preview an approver approves would send, as a JSON object: channel to digest. */
+    private String channelDigests(Pending shown) {
+        Map<String, String> digests = new java.util.TreeMap<>();
+        shown.channels().forEach(channel -> digests.put(channel.channel(), PreviewDigest.of(List.of(channel))));
+        try {
+            return json.writeValueAsString(digests);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("the approved digests could not be written as JSON", e);
+        }
+    }
+
     /** Rejected by {@code approver} with a comment: its deliveries end REJECTED with "rejected by X: comment", never sent. */
     public Decision reject(long notificationId, String approver, String comment) {
         return transaction.execute(status -> {
             Instant started = Instant.now();
             String said = requireComment(comment, "a rejection");
             requireAwaiting(notificationId);
-            decide(notificationId, "REJECTED", approver, said);
+            decide(notificationId, "REJECTED", approver, said, null);
             int ended = ledger.endHeld(List.of(notificationId), AWAITING, "REJECTED", "rejected by " + approver + ": " + said + "; not sent");
             String message = "notification " + notificationId + " rejected: " + ended + " deliver" + (ended == 1 ? "y" : "ies")
                     + " REJECTED, nothing sent";
@@ -253,23 +315,28 @@ public class Approvals {
         return expired == null ? 0 : expired;
     }
 
-    /** The conditional UPDATE that decides once: refused if someone else decided (or it expired) meanwhile. */
-    private void decide(long notificationId, String state, String approver, String comment) {
+    /**
+     * The conditional UPDATE that decides once: refused if someone else decided (or it expired) meanwhile. An approval
+     * records what was approved, per channel ({@code digests}, merged with what an earlier approval of it recorded).
+     */
+    private void decide(long notificationId, String state, String approver, String comment, String digests) {
         int decided = jdbc.update("""
-                UPDATE approval SET state = ?, decided_by = ?, decided_at = now(), comment = ?
-                WHERE notification_id = ? AND state = 'AWAITING' AND expires_at > now()""", state, approver, comment, notificationId);
+                UPDATE approval SET state = ?, decided_by = ?, decided_at = now(), comment = ?, reopened_because = NULL,
+                       approved_digests = CASE WHEN CAST(? AS jsonb) IS NULL THEN approved_digests
+                                               ELSE coalesce(approved_digests, '{}'::jsonb) || CAST(? AS jsonb) END
+                WHERE notification_id = ? AND state = 'AWAITING' AND expires_at > now()""", state, approver, comment, digests, digests,
+                notificationId);
         if (decided == 0) {
             throw notAwaiting(notificationId);
         }
     }
 
     /** The message the approver saw is the one that would go out now (a template, the catalog or the customer may have changed). */
-    private void requireUnchanged(long notificationId, String seenDigest) {
+    private static void requireUnchanged(long notificationId, String seenDigest, Pending now) {
         if (seenDigest == null || seenDigest.isBlank()) {
             return;
         }
-        String now = find(notificationId, false).map(Pending::previewDigest).orElse(null);
-        if (!seenDigest.strip().equals(now)) {
+        if (!seenDigest.strip().equals(now.previewDigest())) {
             throw new ApprovalRefused(HttpStatus.CONFLICT, "notification " + notificationId + " would not go out as you were shown it:"
                     + " its message or recipient changed since (a template, the catalog or the customer's details were edited)."
                     + " Review it again and approve what is shown now");
@@ -300,11 +367,11 @@ public class Approvals {
 
     /**
      * Who triggered or edited it (re-drove its event, linked or assigned its quarantined event to a customer, which re-drives
-     * it, resent it): they may not approve it.
+     * it, resent it, retried a delivery of it, which may bring it back for approval): they may not approve it.
      */
     List<String> triggeredBy(long notificationId) {
         return new ArrayList<>(new LinkedHashSet<>(jdbc.queryForList("""
-                SELECT actor FROM operator_action WHERE notification_id = ? AND action IN ('REDRIVE', 'LINK', 'ASSIGN', 'RESEND', 'EDIT') ORDER BY id""",
+                SELECT actor FROM operator_action WHERE notification_id = ? AND action IN ('REDRIVE', 'LINK', 'ASSIGN', 'RESEND', 'EDIT', 'RETRY') ORDER BY id""",
                 String.class, notificationId)));
     }
 

@@ -8,6 +8,7 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.approval.Approvals;
 import io.herald.identity.Customer;
 import io.herald.identity.CustomerDirectory;
 import io.herald.ledger.DeliveryLedger;
@@ -28,7 +29,8 @@ import org.springframework.stereotype.Component;
  * customer's preferences and consent, find the address in the directory, render the channel's
  * templates, claim the ledger row for the send (a settled one is never sent again), and record the
  * outcome with the provider's message id. A delivery that became late while it waited is stopped by its type's late
- * policy (LateMessages) before anything is rendered. Skips are recorded with their reason, not as failures.
+ * policy (LateMessages) before anything is rendered; one of a notification held for approval goes out only as approved
+ * (Approvals.beforeSending), else it waits for an approver again. Skips are recorded with their reason, not as failures.
  */
 @Component
 public class ChannelDelivery {
@@ -71,11 +73,13 @@ public class ChannelDelivery {
     private final Suppressions suppressions;
     private final LateMessages lateMessages;
     private final OutcomeWrites outcomes;
+    private final Approvals approvals;
 
     public ChannelDelivery(DeliveryLedger ledger, CustomerDirectory directory, NotificationCatalog catalog,
                            MessageParts messageParts, ObjectMapper json, HeraldMetrics metrics, SendWindows sendWindows,
-                           Suppressions suppressions, LateMessages lateMessages, OutcomeWrites outcomes) {
+                           Suppressions suppressions, LateMessages lateMessages, OutcomeWrites outcomes, Approvals approvals) {
         this.outcomes = outcomes;
+        this.approvals = approvals;
         this.lateMessages = lateMessages;
         this.ledger = ledger;
         this.directory = directory;
@@ -126,6 +130,14 @@ public class ChannelDelivery {
                     + "; correct the contact in the CRM (its contact change updates Herald's directory), then retry this delivery");
         }
         Map<String, String> parts = messageParts.render(notification, entry.templates(), channel, customer);
+        // Held for approval: what goes out is what an approver approved, or it waits for one again (not for a resend: it has its own).
+        String heldAgain = resend || entry.approval() == null ? null
+                : approvals.beforeSending(notificationId, channel, MessagePreview.rendered(channel, address, parts, null));
+        if (heldAgain != null) {
+            exchange.setProperty(DELIVERY_ID, ledger.open(notificationId, channel).id());
+            exchange.setProperty(SKIP, heldAgain);
+            return;
+        }
         String headline = parts.getOrDefault("subject", parts.get("title"));
         String text = parts.getOrDefault("text", parts.get("body"));
         // A resend is its own attempt on its own row: the delivery's record (what was sent, SENT) stays as it is.

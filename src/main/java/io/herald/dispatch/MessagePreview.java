@@ -55,15 +55,22 @@ public class MessagePreview {
             String problem = Recipients.allowed(channel, entry.category(), customer) ? null
                     : "customer opted out of " + channel + " for " + entry.category() + ": it would be skipped";
             try {
-                Map<String, String> parts = messageParts.render(notification, entry.templates(), channel, customer);
-                previews.add(new Channel(channel, address.value(), address.masked(), parts.getOrDefault("subject", parts.get("title")),
-                        parts.getOrDefault("text", parts.get("body")), problem, digest(parts)));
+                previews.add(rendered(channel, address, messageParts.render(notification, entry.templates(), channel, customer), problem));
             } catch (TemplateMissing | MessageTooLong e) {
                 previews.add(new Channel(channel, address.value(), address.masked(), null, null,
                         "its message cannot be written (" + e.getMessage() + "): it would fail; fix the template before approving"));
             }
         }
         return previews;
+    }
+
+    /**
+     * One channel's message as rendered for {@code address}: what the approver is shown and, with no problem, what its
+     * sender is about to send (ChannelDelivery compares the two through the approval's digests before claiming it).
+     */
+    static Channel rendered(String channel, Recipients.Address address, Map<String, String> parts, String problem) {
+        return new Channel(channel, address.value(), address.masked(), parts.getOrDefault("subject", parts.get("title")),
+                parts.getOrDefault("text", parts.get("body")), problem, digest(parts));
     }
 
     /** SHA-256 of every part that would be sent (an email's HTML too, which the preview does not show), in the parts' order. */

@@ -1014,6 +1014,21 @@ public class DeliveryLedger {
     }
 
     /**
+     * Held again right before its send (its approved message changed, or was never approved: io.herald.approval.Approvals):
+     * the delivery, if it is still waiting for a sender (PENDING, PARKED), is moved to {@code heldState}, not due, with the
+     * reason and an attempt saying so; its first-success next channel stays for when it is released. False when it is no
+     * longer waiting (settled, or claimed for a send meanwhile).
+     */
+    public boolean holdAgain(long notificationId, String channel, String heldState, String reason) {
+        requireHeldState(heldState);
+        return jdbc.update("""
+                WITH held AS (UPDATE delivery SET state = ?, reason = ?, next_attempt_at = NULL, updated_at = now()
+                              WHERE notification_id = ? AND channel = ? AND state NOT IN (%s) RETURNING id)
+                INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, ?, ? FROM held""".formatted(SETTLED_LIST),
+                heldState, reason, notificationId, channel, heldState, reason) == 1;
+    }
+
+    /**
      * Rejected, expired, cancelled or dismissed: the deliveries of these notifications held in {@code heldState} end
      * {@code state} ({@link #HELD_ENDINGS}), final, never sent, with the reason and an attempt each. Returns how many
      * deliveries it ended.
