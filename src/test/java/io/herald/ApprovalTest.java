@@ -641,8 +641,11 @@ class ApprovalTest {
         assertThat(mine).as(listed.toString()).isNotNull();
         assertThat(mine.get("requestedBy").asText()).isEqualTo("admin");
         assertThat(mine.get("channel").asText()).isEqualTo("email");
-        // A viewer reads the operator's comment with the address in it masked.
+        // A viewer reads the operator's comment with the address in it masked, and the message the resend would send.
         assertThat(mine.get("reason").asText()).isEqualTo("customer lost the mail, asked from j***@example.org");
+        assertThat(mine.get("message").get("recipient").asText()).isEqualTo(Masking.email(customer + "@example.com"));
+        assertThat(mine.get("message").get("headline").asText()).isEqualTo("We refunded £1,600.00");
+        assertThat(mine.get("previewDigest").isNull()).isTrue();
         assertThat(herald.as(VIEWER, "GET", "/console/approvals", null).body()).contains("asked from j***@example.org")
                 .doesNotContain("jenny.rosen@example.org");
         assertThat(herald.as(APPROVER, "GET", "/console/approvals", null).body())
@@ -657,9 +660,24 @@ class ApprovalTest {
                 .isEqualTo(403);
         assertThat(herald.mailsForKeysStartingWith(key + ":email")).hasSize(1);
 
+        // The approver reads the message it would send, unmasked; an approval of something else than what is shown now is refused.
+        JsonNode shown = null;
+        for (JsonNode item : JSON.readTree(herald.as(APPROVER, "GET", "/api/approvals/resends", null).body())) {
+            shown = item.get("resendId").asLong() == resendId ? item : shown;
+        }
+        assertThat(shown.get("message").get("recipient").asText()).isEqualTo(customer + "@example.com");
+        assertThat(shown.get("message").get("text").asText()).contains("We refunded £1,600.00");
+        assertThat(herald.as(APPROVER, "GET", "/console/approvals", null).body()).contains("We refunded £1,600.00",
+                "name=\"previewDigest\" value=\"" + shown.get("previewDigest").asText() + "\"");
+        HttpResponse<String> stale = herald.as(APPROVER, "POST", "/api/approvals/resends/" + resendId + "/approve",
+                "{\"comment\": \"confirmed\", \"previewDigest\": \"" + "0".repeat(64) + "\"}");
+        assertThat(stale.statusCode()).isEqualTo(409);
+        assertThat(error(stale)).startsWith("resend " + resendId + " would not go out as you were shown it");
+        assertThat(herald.mailsForKeysStartingWith(key + ":email")).hasSize(1);
+
         // Another approver approves: exactly one more copy, with the resend's own key; the delivery's record unchanged.
         HttpResponse<String> approved = herald.as(APPROVER, "POST", "/api/approvals/resends/" + resendId + "/approve",
-                "{\"comment\": \"confirmed with the customer\"}");
+                "{\"comment\": \"confirmed with the customer\", \"previewDigest\": \"" + shown.get("previewDigest").asText() + "\"}");
         assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
         assertThat(JSON.readTree(approved.body()).get("resend").get("state").asText()).isEqualTo("SENT");
         await().atMost(Duration.ofSeconds(30)).until(() -> herald.mailsForKeysStartingWith(key + ":email").size() == 2);

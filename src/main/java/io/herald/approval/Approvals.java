@@ -13,13 +13,10 @@ import java.util.Set;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.config.ApprovalSettings;
 import io.herald.console.AuditTrail;
-import io.herald.console.ViewerMasking;
 import io.herald.dispatch.ChannelSenders;
 import io.herald.dispatch.MessagePreview;
-import io.herald.identity.CustomerDirectory;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.notification.CanonicalNotification;
-import io.herald.notification.InvalidNotification;
 import io.herald.notification.NotificationCatalog;
 import io.herald.security.OidcNames;
 import org.slf4j.Logger;
@@ -65,26 +62,19 @@ public class Approvals {
     private final TransactionTemplate transaction;
     private final DeliveryLedger ledger;
     private final AuditTrail audit;
-    private final NotificationCatalog catalog;
-    private final CustomerDirectory directory;
-    private final MessagePreview preview;
-    private final ViewerMasking masking;
+    private final ApprovalPreviews previews;
     private final ChannelSenders senders;
     private final ObjectMapper json;
     private final ApprovalSettings settings;
 
-    public Approvals(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger ledger, AuditTrail audit,
-                     NotificationCatalog catalog, CustomerDirectory directory, MessagePreview preview, ViewerMasking masking,
-                     ChannelSenders senders, ObjectMapper json, ApprovalSettings settings, OidcNames names) {
+    Approvals(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger ledger, AuditTrail audit, ApprovalPreviews previews,
+              ChannelSenders senders, ObjectMapper json, ApprovalSettings settings, OidcNames names) {
         this.jdbc = jdbc;
         this.names = names;
         this.transaction = transaction;
         this.ledger = ledger;
         this.audit = audit;
-        this.catalog = catalog;
-        this.directory = directory;
-        this.preview = preview;
-        this.masking = masking;
+        this.previews = previews;
         this.senders = senders;
         this.json = json;
         this.settings = settings;
@@ -135,25 +125,9 @@ public class Approvals {
         String type = (String) row.get("type");
         List<String> channels = jdbc.queryForList("SELECT channel FROM delivery WHERE notification_id = ? AND state = 'AWAITING_APPROVAL'"
                 + " ORDER BY id", String.class, id);
-        List<MessagePreview.Channel> previews;
-        try {
-            CanonicalNotification notification = json.readValue((String) row.get("canonical"), CanonicalNotification.class);
-            previews = preview.of(notification, catalog.entry(type), channels, directory.find(notification.customerId()).orElse(null));
-        } catch (InvalidNotification e) {
-            previews = channels.stream().map(c -> new MessagePreview.Channel(c, null, null, null, null,
-                    "type " + type + " is no longer in the notification catalog: it cannot be sent; reject it")).toList();
-        } catch (Exception e) {
-            log.warn("Notification {}: its stored canonical form could not be read for the approval preview", id, e);
-            previews = channels.stream().map(c -> new MessagePreview.Channel(c, null, null, null, null,
-                    "its stored notification cannot be read, so the message cannot be shown; reject it")).toList();
-        }
-        String digest = masked ? null : PreviewDigest.of(previews);   // viewers cannot approve; a digest of the unmasked text is not theirs
-        if (masked) {
-            previews = previews.stream().map(p -> new MessagePreview.Channel(p.channel(), p.recipientMasked(), p.recipientMasked(),
-                    masking.text(p.headline()), masking.text(p.text()), masking.text(p.problem()))).toList();
-        }
+        ApprovalPreviews.Shown shown = previews.of(id, type, (String) row.get("canonical"), channels, masked);
         return new Pending(id, type, (String) row.get("customer_id"), (String) row.get("rule"), instant(row.get("requested_at")),
-                instant(row.get("expires_at")), triggeredBy(id), previews, digest, (String) row.get("reopened_because"));
+                instant(row.get("expires_at")), triggeredBy(id), shown.channels(), shown.digest(), (String) row.get("reopened_because"));
     }
 
     /**

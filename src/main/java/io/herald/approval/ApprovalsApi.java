@@ -75,7 +75,10 @@ public class ApprovalsApi {
     static final String RESEND_LIST = """
             [{"resendId": 77, "deliveryId": 9120, "notificationId": 4211, "type": "billing.refund_issued", "customerId": "cus_RkT4aB7cD9eF1g",
               "channel": "email", "rule": "a resend of billing.refund_issued with amountRefunded 1250.00 GBP is above the approval threshold 1000 (config/catalog.yaml)",
-              "requestedBy": "operator", "reason": "customer lost the mail", "requestedAt": "2026-11-22T09:00:00Z", "expiresAt": "2026-11-23T09:00:00Z"}]""";
+              "requestedBy": "operator", "reason": "customer lost the mail", "requestedAt": "2026-11-22T09:00:00Z", "expiresAt": "2026-11-23T09:00:00Z",
+              "message": {"channel": "email", "recipient": "o***@example.com", "recipientMasked": "o***@example.com",
+                          "headline": "Your refund of 1250.00 GBP", "text": "Hello Olivia, we refunded 1250.00 GBP ...", "problem": null},
+              "previewDigest": "4b1d3c5e8f6a2b4d0c9e7f1a3b5d7c9e1f3a5b7d9c1e3f5a7b9d1c3e9f2c4e0b"}]""";
     static final String RESEND_APPROVED = """
             {"decision": {"resendId": 77, "deliveryId": 9120, "notificationId": 4211, "state": "APPROVED", "decidedBy": "approver",
                           "comment": "confirmed with the customer"},
@@ -113,7 +116,8 @@ public class ApprovalsApi {
     @PostMapping("/resends/{resendId}/approve")
     public ResendApproved approveResend(@PathVariable long resendId, @RequestBody(required = false) DecisionRequest request, Principal who)
             throws IOException {
-        ResendApprovals.Decision decision = resends.approve(resendId, Approver.of(who), request == null ? null : request.comment());
+        ResendApprovals.Decision decision = resends.approve(resendId, Approver.of(who), request == null ? null : request.comment(),
+                request == null ? null : request.previewDigest());
         return new ResendApproved(decision, resend.sendApproved(resendId));
     }
 

@@ -55,11 +55,12 @@ public class ApprovalsPage {
 
     @PostMapping("/console/approvals/resends/{id}/{decision:approve|reject}")
     public String decideResend(@PathVariable long id, @PathVariable String decision, @RequestParam(required = false) String comment,
-                               Principal who, RedirectAttributes flash) throws java.io.IOException {
+                               @RequestParam(required = false) String previewDigest, Principal who, RedirectAttributes flash)
+            throws java.io.IOException {
         Approver user = Approver.of(who);
         try {
             if (decision.equals("approve")) {
-                resends.approve(id, user, comment);
+                resends.approve(id, user, comment, previewDigest);
                 DeliveryResend.Result sent = resend.sendApproved(id);
                 flash.addFlashAttribute("message", "resend " + id + " approved: " + sent.state()
                         + (sent.reason() == null ? "" : " (" + sent.reason() + ")"));

@@ -9,6 +9,7 @@ import java.util.stream.Collectors;
 
 import io.herald.config.ApprovalSettings;
 import io.herald.console.AuditTrail;
+import io.herald.dispatch.MessagePreview;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.logging.Masking;
 import io.herald.security.OidcNames;
@@ -32,9 +33,13 @@ import org.springframework.transaction.support.TransactionTemplate;
 @Component
 public class ResendApprovals {
 
-    /** A resend awaiting approval, as the API lists it. */
+    /**
+     * A resend awaiting approval, as the API lists it, with the message the resend would send now (recipient masked for
+     * viewers) and its digest (not for viewers), which an approval pins like a notification's.
+     */
     public record Pending(long resendId, long deliveryId, long notificationId, String type, String customerId, String channel,
-                          String rule, String requestedBy, String reason, Instant requestedAt, Instant expiresAt) {
+                          String rule, String requestedBy, String reason, Instant requestedAt, Instant expiresAt,
+                          MessagePreview.Channel message, String previewDigest) {
     }
 
     /** What a decision did (the send of an approved resend is reported by DeliveryResend). */
@@ -49,10 +54,12 @@ public class ResendApprovals {
     private final DeliveryLedger ledger;
     private final AuditTrail audit;
     private final ApprovalSettings settings;
+    private final ApprovalPreviews previews;
 
-    public ResendApprovals(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger ledger, AuditTrail audit,
-                           ApprovalSettings settings, OidcNames names) {
+    ResendApprovals(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger ledger, AuditTrail audit,
+                    ApprovalSettings settings, OidcNames names, ApprovalPreviews previews) {
         this.jdbc = jdbc;
+        this.previews = previews;
         this.names = names;
         this.transaction = transaction;
         this.ledger = ledger;
@@ -76,28 +83,48 @@ public class ResendApprovals {
 
     /** The resends awaiting approval, the first to expire first; {@code masked}: emails and phone numbers in the comment masked (viewers). */
     public List<Pending> awaiting(boolean masked, int limit) {
+        return awaiting(masked, "a.state = 'AWAITING'", limit);
+    }
+
+    /** One resend awaiting approval, as an approver is shown it now. */
+    private java.util.Optional<Pending> find(long resendId) {
+        return awaiting(false, "a.state = 'AWAITING' AND a.resend_id = " + resendId, 1).stream().findFirst();
+    }
+
+    private List<Pending> awaiting(boolean masked, String which, int limit) {
         return jdbc.query("""
                 SELECT a.resend_id, a.delivery_id, a.notification_id, n.type, n.customer_id, d.channel, a.rule, a.requested_by,
-                       r.comment, a.requested_at, a.expires_at
+                       r.comment, a.requested_at, a.expires_at, herald_canonical(n.id, n.received_at, n.canonical)::text AS canonical
                 FROM resend_approval a JOIN delivery_resend r ON r.id = a.resend_id JOIN delivery d ON d.id = a.delivery_id
                      JOIN notification n ON n.id = a.notification_id
-                WHERE a.state = 'AWAITING' ORDER BY a.expires_at, a.resend_id LIMIT ?""", (row, n) -> new Pending(row.getLong("resend_id"),
-                row.getLong("delivery_id"), row.getLong("notification_id"), row.getString("type"), row.getString("customer_id"),
-                row.getString("channel"), row.getString("rule"), row.getString("requested_by"),
-                masked ? Masking.mask(row.getString("comment")) : row.getString("comment"),
-                row.getTimestamp("requested_at").toInstant(), row.getTimestamp("expires_at").toInstant()), limit);
+                WHERE %s ORDER BY a.expires_at, a.resend_id LIMIT ?""".formatted(which), (row, n) -> {
+            ApprovalPreviews.Shown shown = previews.of(row.getLong("notification_id"), row.getString("type"), row.getString("canonical"),
+                    List.of(row.getString("channel")), masked);
+            return new Pending(row.getLong("resend_id"), row.getLong("delivery_id"), row.getLong("notification_id"), row.getString("type"),
+                    row.getString("customer_id"), row.getString("channel"), row.getString("rule"), row.getString("requested_by"),
+                    masked ? Masking.mask(row.getString("comment")) : row.getString("comment"),
+                    row.getTimestamp("requested_at").toInstant(), row.getTimestamp("expires_at").toInstant(), shown.channels().get(0),
+                    shown.digest());
+        }, limit);
     }
 
     /**
      * Approved by {@code approver} with a comment; the caller then sends it. Refused without a comment, to the operator who
-     * asked for the resend (four eyes), and when it is no longer awaiting approval (decided meanwhile, or expired).
+     * asked for the resend (four eyes), when it is no longer awaiting approval (decided meanwhile, or expired), and when
+     * {@code seenDigest} (the previewDigest the approver was shown; null: not pinned) is not what the resend would send now.
      */
-    public Decision approve(long resendId, Approver who, String comment) {
+    public Decision approve(long resendId, Approver who, String comment, String seenDigest) {
         String approver = who.name();
         return transaction.execute(status -> {
             Instant started = Instant.now();
             String said = requireComment(comment, "an approval");
             Map<String, Object> held = awaitingOrRefuse(resendId);
+            if (seenDigest != null && !seenDigest.isBlank()
+                    && !seenDigest.strip().equals(find(resendId).map(Pending::previewDigest).orElse(null))) {
+                throw new ApprovalRefused(HttpStatus.CONFLICT, "resend " + resendId + " would not go out as you were shown it: its message"
+                        + " or recipient changed since (a template, the catalog or the customer's details were edited)."
+                        + " Review it again and approve what is shown now");
+            }
             String requestedBy = (String) held.get("requested_by");
             if (names.aliases(approver, who.subject()).contains(OidcNames.key(requestedBy))) {
                 throw new ApprovalRefused(HttpStatus.FORBIDDEN, approver + " may not approve resend " + resendId + ": they asked for it"

@@ -1,0 +1,64 @@
+package io.herald.approval;
+
+import java.util.List;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.console.ViewerMasking;
+import io.herald.dispatch.MessagePreview;
+import io.herald.identity.CustomerDirectory;
+import io.herald.notification.CanonicalNotification;
+import io.herald.notification.InvalidNotification;
+import io.herald.notification.NotificationCatalog;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+/**
+ * What an approver is shown, for a held notification (Approvals) and a held resend (ResendApprovals) alike: per channel
+ * the recipient and the message as it would be sent now, or why it cannot be; masked for viewers, with the digest of the
+ * unmasked text an approval pins (null for viewers, who cannot approve).
+ */
+@Component
+class ApprovalPreviews {
+
+    /** The previews of the channels asked for, and the digest of what they show (null when masked). */
+    record Shown(List<MessagePreview.Channel> channels, String digest) {
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(ApprovalPreviews.class);
+
+    private final NotificationCatalog catalog;
+    private final CustomerDirectory directory;
+    private final MessagePreview preview;
+    private final ViewerMasking masking;
+    private final ObjectMapper json;
+
+    ApprovalPreviews(NotificationCatalog catalog, CustomerDirectory directory, MessagePreview preview, ViewerMasking masking, ObjectMapper json) {
+        this.catalog = catalog;
+        this.directory = directory;
+        this.preview = preview;
+        this.masking = masking;
+        this.json = json;
+    }
+
+    /** {@code canonical}: the notification's stored canonical form (herald_canonical), as text. */
+    Shown of(long notificationId, String type, String canonical, List<String> channels, boolean masked) {
+        List<MessagePreview.Channel> previews;
+        try {
+            CanonicalNotification notification = json.readValue(canonical, CanonicalNotification.class);
+            previews = preview.of(notification, catalog.entry(type), channels, directory.find(notification.customerId()).orElse(null));
+        } catch (InvalidNotification e) {
+            previews = channels.stream().map(c -> new MessagePreview.Channel(c, null, null, null, null,
+                    "type " + type + " is no longer in the notification catalog: it cannot be sent; reject it")).toList();
+        } catch (Exception e) {
+            log.warn("Notification {}: its stored canonical form could not be read for the approval preview", notificationId, e);
+            previews = channels.stream().map(c -> new MessagePreview.Channel(c, null, null, null, null,
+                    "its stored notification cannot be read, so the message cannot be shown; reject it")).toList();
+        }
+        if (!masked) {
+            return new Shown(previews, PreviewDigest.of(previews));
+        }
+        return new Shown(previews.stream().map(p -> new MessagePreview.Channel(p.channel(), p.recipientMasked(), p.recipientMasked(),
+                masking.text(p.headline()), masking.text(p.text()), masking.text(p.problem()))).toList(), null);
+    }
+}
