@@ -1,5 +1,7 @@
 package io.herald.ingest;
 
+import java.util.Set;
+
 import io.herald.config.CrmSettings;
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.dao.DataAccessException;
@@ -8,10 +10,14 @@ import org.springframework.stereotype.Component;
 
 /**
  * Fails startup, naming the setting, when the CRM poller is on but its outbox table cannot be
- * read, or its processed_at cannot be set, rather than starting a poller that fails every half second.
+ * read, its payload column is of a type the poller cannot read, or its processed_at cannot be set, rather than starting a
+ * poller that fails every half second.
  */
 @Component
 public class CrmOutboxCheck implements InitializingBean {
+
+    /** The payload column types the poller reads (V52's size and start functions take text, json, jsonb and bytea). */
+    static final Set<String> READABLE_PAYLOADS = Set.of("text", "character varying", "character", "json", "jsonb", "bytea");
 
     private final JdbcTemplate jdbc;
     private final boolean enabled;
@@ -37,6 +43,16 @@ public class CrmOutboxCheck implements InitializingBean {
             throw new IllegalStateException("herald.crm.outbox-table (HERALD_CRM_OUTBOX_TABLE): the CRM outbox table '" + table
                     + "' cannot be read from Herald's database (" + e.getMostSpecificCause().getMessage().lines().findFirst().orElse("")
                     + "). Expose the CRM outbox there, or set HERALD_CRM_ENABLED=false where there is no CRM.", e);
+        }
+        // A payload of another type (xml, an array, a number) would fail every poll: PostgreSQL has no size function for it.
+        String payloadType = jdbc.queryForObject("""
+                SELECT format_type(coalesce(nullif(t.typbasetype, 0), t.oid), NULL) FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+                WHERE a.attrelid = CAST(? AS regclass) AND a.attname = 'payload' AND NOT a.attisdropped""", String.class, table);
+        if (!READABLE_PAYLOADS.contains(payloadType)) {
+            throw new IllegalStateException("herald.crm.outbox-table (HERALD_CRM_OUTBOX_TABLE): the CRM outbox table '" + table
+                    + "' has a payload column of type " + payloadType + "; Herald reads the event's JSON from a payload of type text,"
+                    + " varchar, json, jsonb or bytea (UTF-8). Expose the outbox through a view whose payload is one of those"
+                    + " (e.g. payload::text), or set HERALD_CRM_ENABLED=false where there is no CRM.");
         }
         // Herald marks each queued row processed: without the right to, the first row would be queued again every poll and
         // nothing after it ever (the failed UPDATE undoes the claim, and it is no outage to wait out).

@@ -39,4 +39,22 @@ class CrmOutboxCheckTest {
         new CrmOutboxCheck(reader, crm).afterPropertiesSet();
         assertThat(reader.queryForObject("SELECT has_column_privilege('crm_outbox', 'processed_at', 'UPDATE')", Boolean.class)).isTrue();
     }
+
+    /** An outbox whose payload the poller cannot read (here XML) stops startup naming the setting and the type, not every poll. */
+    @Test
+    void anOutboxWhosePayloadIsNotTextJsonOrBytesStopsStartupNamingTheType() {
+        JdbcTemplate owner = new JdbcTemplate(new DriverManagerDataSource(infra.database("crm_outbox_check"), "postgres", "postgres"));
+        owner.execute("CREATE TABLE IF NOT EXISTS crm_outbox_xml (id BIGSERIAL PRIMARY KEY, event_type TEXT, payload XML,"
+                + " created_at TIMESTAMPTZ DEFAULT now(), processed_at TIMESTAMPTZ)");
+        owner.execute("CREATE TABLE IF NOT EXISTS crm_outbox_jsonb (id BIGSERIAL PRIMARY KEY, event_type TEXT, payload JSONB,"
+                + " created_at TIMESTAMPTZ DEFAULT now(), processed_at TIMESTAMPTZ)");
+
+        assertThatThrownBy(() -> new CrmOutboxCheck(owner, new CrmSettings(true, "crm_outbox_xml", 500, 200, 1_000_000)).afterPropertiesSet())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("herald.crm.outbox-table (HERALD_CRM_OUTBOX_TABLE): the CRM outbox table 'crm_outbox_xml' has a payload column"
+                        + " of type xml; Herald reads the event's JSON from a payload of type text, varchar, json, jsonb or bytea (UTF-8)."
+                        + " Expose the outbox through a view whose payload is one of those (e.g. payload::text), or set"
+                        + " HERALD_CRM_ENABLED=false where there is no CRM.");
+        new CrmOutboxCheck(owner, new CrmSettings(true, "crm_outbox_jsonb", 500, 200, 1_000_000)).afterPropertiesSet();
+    }
 }
