@@ -1,6 +1,7 @@
 package io.herald;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
 import static com.github.tomakehurst.wiremock.client.WireMock.put;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -268,6 +269,43 @@ class ErasureTest extends HeraldIntegrationTest {
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)).until(() -> helpdeskPuts(erasedPath) == 1);   // the busy answer only
         assertThat(notes(erasedKey)).singleElement().satisfies(note -> assertThat(note).containsEntry("state", "CANCELLED")
                 .containsEntry("body", "note text removed by erasure of the customer on " + LocalDate.now(ZoneOffset.UTC)));
+    }
+
+    /**
+     * An SMS on its way to the provider when its customer is erased: the provider's refusal, quoting the number, arrives
+     * after the erasure scrubbed the reasons there were. It is written with the number read "(erased)", on the delivery and
+     * its attempt: nothing in the ledger names the erased customer's number.
+     */
+    @Test
+    void anOutcomeArrivingAfterTheErasureQuotesNoAddress() throws Exception {
+        String unique = newTicketId();
+        String phone = "+1500556" + (1000 + Integer.parseInt(unique) % 8999);
+        String customer = "cus_late" + unique;
+        var refused = infra.providers().stubFor(com.github.tomakehurst.wiremock.client.WireMock.post(urlPathEqualTo("/2010-04-01/Accounts/ACdemo/Messages.json"))
+                .withRequestBody(containing(phone.substring(1))).atPriority(1).willReturn(aResponse().withStatus(400).withFixedDelay(4000)
+                        .withHeader("Content-Type", "application/json")
+                        .withBody("{\"code\": 21211, \"message\": \"The 'To' number " + phone + " is not a valid phone number.\"}")));
+        try {
+            jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Lee Late', ?, ?)", customer,
+                    customer + "@example.com", phone);
+            String key = Samples.paymentFailedKey(unique);
+            assertThat(postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer)).statusCode()).isEqualTo(202);
+            await().atMost(Duration.ofSeconds(30)).until(() -> "SENDING".equals(delivery(key, "sms").get("state")));
+
+            HttpResponse<String> erased = apiAs(ADMIN, "DELETE", "/api/customers/" + customer + "?comment=asked", null);
+            assertThat(erased.statusCode()).as(erased.body()).isEqualTo(200);
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> "FAILED".equals(delivery(key, "sms").get("state")));
+            String digits = phone.substring(phone.length() - 4);
+            assertThat((String) delivery(key, "sms").get("reason")).isEqualTo("sms not sent: provider answered HTTP 400 Bad Request:"
+                    + " {\"code\": 21211, \"message\": \"The 'To' number (erased) is not a valid phone number.\"}");
+            assertThat(jdbc.queryForList("SELECT a.reason FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id"
+                    + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = 'sms'", String.class, key))
+                    .anySatisfy(reason -> assertThat(reason).contains("The 'To' number (erased) is not"))
+                    .allSatisfy(reason -> assertThat(String.valueOf(reason)).doesNotContain(digits));
+        } finally {
+            infra.providers().removeStub(refused);
+        }
     }
 
     /** An agent's reply on the ticket for a new customer, mailed; returns its notification's key. */

@@ -406,12 +406,15 @@ public class DeliveryLedger {
      * it away), so it must not bring the delivery closer to FAILED.
      */
     public boolean parked(Claim claim, String reason, Instant nextAttemptAt, Integer providerStatus, boolean countsAsPark) {
+        ErasableReason why = ErasableReason.of(claim, reason);
         int written = jdbc.update("""
-                WITH parked AS (UPDATE %s SET %s = 'PARKED', reason = ?, next_attempt_at = ?, parked_count = parked_count + %d,
+                %s parked AS (UPDATE %s SET %s = 'PARKED', reason = %s, next_attempt_at = ?, parked_count = parked_count + %d,
                                        claim_token = NULL, updated_at = now() WHERE id = ? AND claim_token = ? RETURNING %s)
-                INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) SELECT delivery_id, 'PARKED', ?, ? FROM parked"""
-                        .formatted(table(claim), stateColumn(claim), countsAsPark ? 1 : 0, claim.resend() ? "delivery_id" : "id AS delivery_id"),
-                reason, Timestamp.from(nextAttemptAt), rowId(claim), claim.token(), providerStatus, claim.label() + reason);
+                INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) SELECT delivery_id, 'PARKED', ?, %s FROM parked"""
+                        .formatted(why.with(), table(claim), stateColumn(claim), why.choice(), countsAsPark ? 1 : 0,
+                                claim.resend() ? "delivery_id" : "id AS delivery_id", why.choice()),
+                why.values(why.checked(), why.reasons(reason), Timestamp.from(nextAttemptAt), rowId(claim), claim.token(), providerStatus,
+                        why.reasons(claim.label() + reason)));
         return writtenOrLate(claim, written, "it would have been parked: " + reason, providerStatus);
     }
 
@@ -430,12 +433,15 @@ public class DeliveryLedger {
 
     private boolean ended(Claim claim, String state, String reason, Integer providerStatus) {
         String failedAt = claim.resend() ? "" : ", failed_at = COALESCE(failed_at, now())";
+        ErasableReason why = ErasableReason.of(claim, reason);
         int written = jdbc.update("""
-                WITH ended AS (UPDATE %s SET %s = ?, reason = ?, next_attempt_at = NULL, claim_token = NULL, updated_at = now()%s
+                %s ended AS (UPDATE %s SET %s = ?, reason = %s, next_attempt_at = NULL, claim_token = NULL, updated_at = now()%s
                                WHERE id = ? AND claim_token = ? RETURNING %s)
-                INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) SELECT delivery_id, ?, ?, ? FROM ended"""
-                        .formatted(table(claim), stateColumn(claim), failedAt, claim.resend() ? "delivery_id" : "id AS delivery_id"),
-                state, reason, rowId(claim), claim.token(), state, providerStatus, claim.label() + reason);
+                INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) SELECT delivery_id, ?, ?, %s FROM ended"""
+                        .formatted(why.with(), table(claim), stateColumn(claim), why.choice(), failedAt,
+                                claim.resend() ? "delivery_id" : "id AS delivery_id", why.choice()),
+                why.values(why.checked(), state, why.reasons(reason), rowId(claim), claim.token(), state, providerStatus,
+                        why.reasons(claim.label() + reason)));
         return writtenOrLate(claim, written, "it would have been " + state + ": " + reason, providerStatus);
     }
 
