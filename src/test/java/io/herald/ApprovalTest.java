@@ -83,6 +83,8 @@ class ApprovalTest {
     JdbcTemplate jdbc;
     @Autowired
     StaleSendings staleSendings;
+    @Autowired
+    io.herald.approval.Approvals approvals;
     OwnHeraldClient herald;
 
     @BeforeEach
@@ -287,24 +289,10 @@ class ApprovalTest {
     @Test
     void aRetryThatWouldSendAChangedMessageWaitsForAnApproverAgain() throws Exception {
         String customer = customer("rita");
-        jdbc.update("UPDATE customer SET email = ? WHERE customer_id = ?", "rita.at.example.com", customer);
-        String key = refund(customer, 150_000);
-        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
+        String key = approvedThenRetriedWithANewAddress(customer);
         long id = herald.notificationId(key);
-        JsonNode shown = pending(APPROVER, id);
-        assertThat(shown.get("reopenedBecause").isNull()).isTrue();
-        assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"refund checked\", \"previewDigest\": \""
-                + shown.get("previewDigest").asText() + "\"}").statusCode()).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(30)).until(() -> "FAILED".equals(delivery(key).get("state")));
-        assertThat((String) delivery(key).get("reason")).contains("correct the contact in the CRM", "then retry this delivery");
-
         String corrected = "rita." + run + "@example.com";
-        jdbc.update("UPDATE customer SET email = ? WHERE customer_id = ?", corrected, customer);
-        assertThat(herald.as(ADMIN, "POST", "/api/deliveries/" + delivery(key).get("id") + "/retry", "{\"comment\": \"address corrected\"}")
-                .statusCode()).isEqualTo(200);
-
-        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
-        String because = "its email message or recipient changed after approver approved it (a template, the catalog or the"
+        String because = "its email message or recipient changed after it was approved (a template, the catalog or the"
                 + " customer's details were edited since)";
         assertThat((String) delivery(key).get("reason")).isEqualTo("awaiting approval again: " + because
                 + "; not sent until an approver approves the message as it is now");
@@ -316,6 +304,7 @@ class ApprovalTest {
         assertThat(herald.as(APPROVER, "GET", "/console/approvals", null).body()).contains("awaiting approval again", corrected);
         HttpResponse<String> ownChange = herald.as(ADMIN, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"my fix\"}");
         assertThat(ownChange.statusCode()).isEqualTo(403);
+        assertThat(error(ownChange)).startsWith("admin may not approve notification " + id + ": they triggered or edited it");
 
         assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"new address checked\", \"previewDigest\": \""
                 + again.get("previewDigest").asText() + "\"}").statusCode()).isEqualTo(200);
@@ -742,6 +731,70 @@ class ApprovalTest {
         } catch (jakarta.mail.MessagingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * A reopened approval nobody decides in time expires like any other, and is alerted although the delivery's earlier
+     * failure was: the reopening makes its alert owed again.
+     */
+    @Test
+    void aReopenedApprovalThatNobodyDecidesExpiresAndIsAlertedAgain() throws Exception {
+        String key = approvedThenRetriedWithANewAddress(customer("ray"));
+        long id = herald.notificationId(key);
+        assertThat(delivery(key).get("alerted_at")).as("the earlier failure's alert is owed again").isNull();
+
+        jdbc.update("UPDATE approval SET expires_at = now() WHERE notification_id = ?", id);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "EXPIRED".equals(delivery(key).get("state")));
+        assertThat((String) delivery(key).get("reason")).startsWith("not approved or rejected within 24 hours");
+        await().atMost(Duration.ofSeconds(30)).until(() -> delivery(key).get("alerted_at") != null);
+        assertThat(herald.mailsFor(key)).isEmpty();
+    }
+
+    /**
+     * A delivery whose message changed, of a notification rejected meanwhile (here: its approval reopened and then
+     * rejected, while another of its deliveries still waited for a sender), is not reopened: it ends REJECTED, not sent.
+     */
+    @Test
+    void aChangedMessageOfANotificationRejectedMeanwhileEndsRejected() throws Exception {
+        String customer = customer("remy");
+        String key = approvedAndSent(customer, 190_000);
+        long id = herald.notificationId(key);
+        jdbc.update("UPDATE approval SET state = 'REJECTED', decided_by = 'approver', decided_at = now() WHERE notification_id = ?", id);
+        jdbc.update("UPDATE delivery SET state = 'PARKED', next_attempt_at = now() + interval '1 hour' WHERE notification_id = ?", id);
+
+        String said = approvals.beforeSending(id, "email", new io.herald.dispatch.MessagePreview.Channel("email", "remy.new@example.com",
+                "r***@example.com", "We refunded £1,900.00", "changed since", null));
+
+        assertThat(said).isEqualTo("not sent: its email message or recipient changed after it was approved (a template, the catalog or"
+                + " the customer's details were edited since), and the notification was since REJECTED by approver");
+        assertThat(delivery(key)).containsEntry("state", "REJECTED").containsEntry("reason", said);
+        assertThat(jdbc.queryForObject("SELECT state FROM approval WHERE notification_id = ?", String.class, id)).isEqualTo("REJECTED");
+        assertThat(herald.mailsFor(key)).hasSize(1);
+    }
+
+    /**
+     * A large refund to an address that is not one: approved, its email FAILED; the address corrected and the delivery
+     * retried by the admin, it waits for an approver again. Returns its key.
+     */
+    private String approvedThenRetriedWithANewAddress(String customer) throws Exception {
+        String name = customer.split("_")[2];
+        jdbc.update("UPDATE customer SET email = ? WHERE customer_id = ?", name + ".at.example.com", customer);
+        String key = refund(customer, 150_000);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
+        long id = herald.notificationId(key);
+        JsonNode shown = pending(APPROVER, id);
+        assertThat(shown.get("reopenedBecause").isNull()).isTrue();
+        assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"refund checked\", \"previewDigest\": \""
+                + shown.get("previewDigest").asText() + "\"}").statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "FAILED".equals(delivery(key).get("state")));
+        assertThat((String) delivery(key).get("reason")).contains("correct the contact in the CRM", "then retry this delivery");
+        await().atMost(Duration.ofSeconds(30)).until(() -> delivery(key).get("alerted_at") != null);
+
+        jdbc.update("UPDATE customer SET email = ? WHERE customer_id = ?", name + "." + run + "@example.com", customer);
+        assertThat(herald.as(ADMIN, "POST", "/api/deliveries/" + delivery(key).get("id") + "/retry", "{\"comment\": \"address corrected\"}")
+                .statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
+        return key;
     }
 
     /** A large refund, approved by the approver and mailed once; returns its key. */

@@ -41,6 +41,8 @@ public class Approvals {
     static final String HERALD = "Herald";
     /** The delivery state a notification's deliveries wait in until it is decided. */
     private static final String AWAITING = "AWAITING_APPROVAL";
+    /** The approval's state until it is decided. */
+    private static final String AWAITING_STATE = "AWAITING";
 
     /** One notification held by dispatch: its ledger id, why it needs approval, and the deliveries dispatch would have queued. */
     public record Hold(long notificationId, String rule, List<DeliveryLedger.Queued> deliveries) {
@@ -185,19 +187,32 @@ public class Approvals {
             return null;
         }
         String because = approved != null
-                ? "its " + channel + " message or recipient changed after " + row.get("decided_by") + " approved it (a template, the catalog"
-                        + " or the customer's details were edited since)"
+                ? "its " + channel + " message or recipient changed after it was approved (a template, the catalog or the customer's"
+                        + " details were edited since)"
                 : "its " + channel + " message was never shown to an approver (a channel tried after an approved one failed, or one"
                         + " the approved preview did not include)";
         return reopen(notificationId, channel, because);
     }
 
-    /** The delivery held again and the approval reopened (AWAITING again, unless it already is), in one transaction. */
+    /**
+     * The delivery held again and the approval reopened, in one transaction that takes the approval row first (as an
+     * approval, a rejection, a withdrawal and an expiry do), so a decision and a reopening are one after the other: an
+     * approval never releases a channel it did not show. A notification rejected, withdrawn or expired meanwhile is not
+     * reopened: the delivery ends as its approval did, not sent. An approval already awaiting again keeps its expiry.
+     */
     private String reopen(long notificationId, String channel, String because) {
-        String reason = "awaiting approval again: " + because + "; not sent until an approver approves the message as it is now";
-        boolean held = Boolean.TRUE.equals(transaction.execute(status -> {
+        return transaction.execute(status -> {
+            Map<String, Object> approval = jdbc.queryForMap("SELECT state, decided_by FROM approval WHERE notification_id = ? FOR UPDATE",
+                    notificationId);
+            String state = (String) approval.get("state");
+            if (!"APPROVED".equals(state) && !AWAITING_STATE.equals(state)) {
+                String ended = "not sent: " + because + ", and the notification was since " + state + " by " + approval.get("decided_by");
+                ledger.endWaiting(notificationId, channel, state, ended);
+                return ended;
+            }
+            String reason = "awaiting approval again: " + because + "; not sent until an approver approves the message as it is now";
             if (!ledger.holdAgain(notificationId, channel, AWAITING, reason)) {
-                return false;   // no longer waiting for a sender (settled, or claimed meanwhile): nothing to hold
+                return reason;   // no longer waiting for a sender (settled, or claimed meanwhile): nothing to hold
             }
             jdbc.update("""
                     UPDATE approval SET expires_at = CASE WHEN state = 'AWAITING' THEN expires_at ELSE now() + make_interval(secs => ?) END,
@@ -206,12 +221,9 @@ public class Approvals {
                            state = 'AWAITING', decided_by = NULL, decided_at = NULL, comment = NULL
                     WHERE notification_id = ?""", settings.expireAfter().toSeconds(), because, because, notificationId);
             audit.record(Instant.now(), HERALD, "REOPEN", "approval", notificationId, notificationId, null, reason);
-            return true;
-        }));
-        if (held) {
             log.warn("Notification {}: its {} delivery awaits approval again: {}", notificationId, channel, because);
-        }
-        return reason;
+            return reason;
+        });
     }
 
     /** What each channel of the preview an approver approves would send, as a JSON object: channel to digest. */
@@ -317,8 +329,9 @@ public class Approvals {
         }
     }
 
+    /** Taken FOR UPDATE: a reopening of the notification (beforeSending) waits for the decision, or the decision for it. */
     private void requireAwaiting(long notificationId) {
-        Map<String, Object> row = jdbc.queryForList("SELECT state, expires_at FROM approval WHERE notification_id = ?", notificationId)
+        Map<String, Object> row = jdbc.queryForList("SELECT state, expires_at FROM approval WHERE notification_id = ? FOR UPDATE", notificationId)
                 .stream().findFirst().orElseThrow(() -> new ApprovalRefused(HttpStatus.NOT_FOUND, "notification " + notificationId
                         + " is not awaiting approval (no such notification, or its type needs none)"));
         if (!"AWAITING".equals(row.get("state")) || !instant(row.get("expires_at")).isAfter(Instant.now())) {

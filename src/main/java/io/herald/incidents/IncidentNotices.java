@@ -271,7 +271,8 @@ public class IncidentNotices {
 
     private void resolved(Exchange exchange, Incident incident) throws JsonProcessingException {
         List<Map<String, Object>> named = jdbc.queryForList("""
-                SELECT i.customer_id, i.outcome, n.id AS notification_id, n.state AS notification_state, a.state AS approval
+                SELECT i.customer_id, i.outcome, n.id AS notification_id, n.state AS notification_state, a.state AS approval,
+                       a.approved_digests IS NOT NULL AS approved_before
                 FROM incident_notice i LEFT JOIN notification n ON n.idempotency_key = i.notice_key
                                        LEFT JOIN approval a ON a.notification_id = n.id
                 WHERE i.incident_id = ? AND i.episode = ? AND i.outcome IN ('NOTICE', 'FOLLOWED_UP') ORDER BY i.named_at, i.customer_id""",
@@ -294,11 +295,14 @@ public class IncidentNotices {
                 pending.add(customer);
                 continue;
             }
-            boolean approved = approval.equals("APPROVED");
+            // Awaiting approval again after it was approved (a channel's message changed before it went out): what was approved
+            // may have reached the customer, so the waiting rest is withdrawn and the customer gets the follow-up.
+            boolean approvedBefore = Boolean.TRUE.equals(row.get("approved_before"));
+            boolean approved = approval.equals("APPROVED") || approvedBefore;
             if (approval.equals("AWAITING")) {
-                if (approvals.withdraw(notification, WITHDRAWN)) {
+                if (approvals.withdraw(notification, WITHDRAWN) && !approvedBefore) {
                     withdrawn.add(customer);
-                } else {
+                } else if (!approvedBefore) {
                     approved = approvedMeanwhile(notification);
                 }
                 if (!approved) {

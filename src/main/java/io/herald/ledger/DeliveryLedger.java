@@ -1027,11 +1027,27 @@ public class DeliveryLedger {
      */
     public boolean holdAgain(long notificationId, String channel, String heldState, String reason) {
         requireHeldState(heldState);
+        return waitingEnds(notificationId, channel, heldState, reason);
+    }
+
+    /**
+     * Ended while it waited for a sender (its approval was rejected or expired before its changed message could be approved
+     * again): {@link #HELD_ENDINGS}, final, never sent, with the reason and an attempt. False when it was no longer waiting.
+     */
+    public boolean endWaiting(long notificationId, String channel, String state, String reason) {
+        if (!HELD_ENDINGS.contains(state)) {
+            throw new IllegalArgumentException("a waiting delivery ends " + HELD_ENDINGS + ", not " + state);
+        }
+        return waitingEnds(notificationId, channel, state, reason);
+    }
+
+    /** A delivery waiting for a sender moves to {@code state}, not due; its failure alert (alerted_at) is owed again. */
+    private boolean waitingEnds(long notificationId, String channel, String state, String reason) {
         return jdbc.update("""
-                WITH held AS (UPDATE delivery SET state = ?, reason = ?, next_attempt_at = NULL, updated_at = now()
-                              WHERE notification_id = ? AND channel = ? AND state NOT IN (%s) RETURNING id)
-                INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, ?, ? FROM held""".formatted(SETTLED_LIST),
-                heldState, reason, notificationId, channel, heldState, reason) == 1;
+                WITH moved AS (UPDATE delivery SET state = ?, reason = ?, next_attempt_at = NULL, alerted_at = NULL, updated_at = now()
+                               WHERE notification_id = ? AND channel = ? AND state NOT IN (%s) RETURNING id)
+                INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, ?, ? FROM moved""".formatted(SETTLED_LIST),
+                state, reason, notificationId, channel, state, reason) == 1;
     }
 
     /**
