@@ -272,6 +272,14 @@ class ApprovalTest {
                 + " after an approved one failed, or one the approved preview did not include)");
         assertThat(again.get("channels")).hasSize(1);
         assertThat(again.get("channels").get(0).get("channel").asText()).isEqualTo("email");
+        // Retrying the failed push now could reach the customer twice (push and the email once approved): refused.
+        HttpResponse<String> retried = herald.as(ADMIN, "POST", "/api/deliveries/" + herald.delivery(key, "push").get("id") + "/retry",
+                "{\"comment\": \"push again\"}");
+        assertThat(retried.statusCode()).isEqualTo(409);
+        assertThat(error(retried)).isEqualTo("delivery " + herald.delivery(key, "push").get("id") + " is a step of a first-success chain"
+                + " that has moved on: email (AWAITING_APPROVAL) is on its way to the customer, and retrying push as well could reach them"
+                + " twice. Let it finish (or dismiss it), then retry this one if the customer still needs it");
+        assertThat(herald.delivery(key, "push").get("state")).isEqualTo("FAILED");
         assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"email fallback read\", \"previewDigest\": \""
                 + again.get("previewDigest").asText() + "\"}").statusCode()).isEqualTo(200);
 

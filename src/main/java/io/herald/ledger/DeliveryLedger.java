@@ -335,6 +335,21 @@ public class DeliveryLedger {
     }
 
     /**
+     * For a step of a first-success chain the chain has moved on from (its next channel has a delivery): a later step of the
+     * same notification still on its way, as "channel (STATE)", or null. Retrying the earlier step then could reach the
+     * customer on two channels, as neither has been sent yet.
+     */
+    public String chainMovedOnFrom(long deliveryId) {
+        return jdbc.query("""
+                SELECT o.channel || ' (' || o.state || ')' FROM delivery d
+                JOIN delivery o ON o.notification_id = d.notification_id AND o.id <> d.id
+                WHERE d.id = ? AND d.next_channel IS NOT NULL
+                  AND EXISTS (SELECT 1 FROM delivery x WHERE x.notification_id = d.notification_id AND x.channel = d.next_channel)
+                  AND o.state IN (%s, 'AWAITING_APPROVAL', 'SCHEDULED', 'HELD')
+                ORDER BY o.id LIMIT 1""".formatted(IN_PROGRESS), (row, n) -> row.getString(1), deliveryId).stream().findFirst().orElse(null);
+    }
+
+    /**
      * Sent: the state, the provider's id, and the attempt (with the provider's status, if it gave one),
      * in one statement. A resend's success is kept on its own row; the delivery moves to SENT only if
      * the customer had not received it (failed, uncertain, dismissed...): a SENT record is never changed.
