@@ -48,7 +48,7 @@ public class ChannelDelivery {
     public static final String RESEND = "heraldResend";
     /** The claim of this attempt (DeliveryLedger.Claim): only it may write the outcome. */
     public static final String CLAIM = "heraldClaim";
-    /** A resend attempt's claim token, kept over the retries of its claim (a retry after a lost COMMIT acknowledgement takes it again). */
+    /** An attempt's claim token, kept over the retries of its claim (a retry after a lost COMMIT acknowledgement takes it again). */
     public static final String CLAIM_TOKEN = "heraldClaimToken";
     /** The sender's check of its claimed batch against the suppression list: "" not suppressed, else the reason (absent: not checked). */
     public static final String SUPPRESSION = "heraldSuppression";
@@ -142,8 +142,8 @@ public class ChannelDelivery {
         String text = parts.getOrDefault("text", parts.get("body"));
         // A resend is its own attempt on its own row: the delivery's record (what was sent, SENT) stays as it is.
         Optional<DeliveryLedger.Claim> claimed = resend
-                ? ledger.claimResend(exchange.getProperty(RESEND, Long.class), resendClaimToken(exchange))
-                : ledger.claimForSending(notificationId, channel, address.masked(), headline, Masking.mask(text));
+                ? ledger.claimResend(exchange.getProperty(RESEND, Long.class), claimToken(exchange))
+                : ledger.claimForSending(notificationId, channel, address.masked(), headline, Masking.mask(text), claimToken(exchange));
         if (claimed.isEmpty()) {
             if (resend) {
                 exchange.setProperty(DELIVERY_ID, ledger.open(notificationId, channel).id());
@@ -163,8 +163,8 @@ public class ChannelDelivery {
         exchange.getMessage().setBody(null);
     }
 
-    /** This resend attempt's claim token: made once, and the same when the failed claim is tried again (error-handling). */
-    private static UUID resendClaimToken(Exchange exchange) {
+    /** This attempt's claim token: made once, and the same when the failed claim is tried again (error-handling). */
+    private static UUID claimToken(Exchange exchange) {
         UUID token = exchange.getProperty(CLAIM_TOKEN, UUID.class);
         if (token == null) {
             token = DeliveryLedger.newClaimToken();

@@ -65,7 +65,7 @@ public class DeliveryLedger {
                    SELECT c.notification_id, c.channel, 'SENDING', c.recipient_masked, 1, c.claim_token FROM c ORDER BY c.n
                    ON CONFLICT (notification_id, channel) DO UPDATE SET state = 'SENDING', recipient_masked = EXCLUDED.recipient_masked,
                           attempts = delivery.attempts + 1, claim_token = EXCLUDED.claim_token, updated_at = now()
-                   WHERE delivery.state NOT IN (%s)
+                   WHERE delivery.state NOT IN (%s) OR (delivery.state = 'SENDING' AND delivery.claim_token = EXCLUDED.claim_token)
                    RETURNING id, notification_id, claim_token),
                  content AS (%s
                    SELECT claimed.id, n.received_at, c.subject, c.rendered_body
@@ -185,7 +185,18 @@ public class DeliveryLedger {
      */
     public Optional<Claim> claimForSending(long notificationId, String channel, String recipientMasked, String subject,
                                            String renderedBody) {
-        return grouped.write(claims, new ToClaim(notificationId, channel, recipientMasked, subject, renderedBody, newClaimToken()));
+        return claimForSending(notificationId, channel, recipientMasked, subject, renderedBody, newClaimToken());
+    }
+
+    /**
+     * The same with the attempt's own {@code token}, which takes the row again while it is SENDING under it: a claim whose
+     * COMMIT reached PostgreSQL but whose acknowledgement was lost with the connection is retried by its attempt (Camel's
+     * redelivery of the step, with the same token) once the database answers, finds the row SENDING under its own token, and
+     * nothing was sent for it yet. Any other token finds it taken, as before.
+     */
+    public Optional<Claim> claimForSending(long notificationId, String channel, String recipientMasked, String subject,
+                                           String renderedBody, UUID token) {
+        return grouped.write(claims, new ToClaim(notificationId, channel, recipientMasked, subject, renderedBody, token));
     }
 
     /**
