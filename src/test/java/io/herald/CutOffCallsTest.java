@@ -28,7 +28,9 @@ import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import io.herald.dispatch.StaleSendings;
 import io.herald.local.EmbeddedInfrastructure;
+import io.herald.testsupport.CommitAckCutter;
 import io.herald.testsupport.OwnHerald;
+import io.herald.testsupport.OwnHeraldClient;
 import io.herald.testsupport.Samples;
 import io.herald.testsupport.ScriptedHttpProvider;
 import io.herald.testsupport.Signatures;
@@ -52,6 +54,10 @@ import org.springframework.test.context.DynamicPropertySource;
  * socket provider: a request taken without an answer is UNCERTAIN, never sent again; a call that sent
  * nothing (connection refused, connect timeout) is retried and parked as always.
  *
+ * <p>Cut off on the database side too: Herald's own connection to PostgreSQL goes through {@link CommitAckCutter}, which,
+ * armed, lets the claim of a delivery for sending commit and then cuts the connection before Herald hears of it (a lost
+ * COMMIT acknowledgement). Unarmed it passes everything through.
+ *
  * <p>Its own Herald (own topics and consumer group, its catalog sends support replies on every channel,
  * a breaker that does not open over these few failures), so the shared context keeps the defaults.
  */
@@ -62,6 +68,9 @@ class CutOffCallsTest {
 
     private static final EmbeddedInfrastructure infra = EmbeddedInfrastructure.start();
     private static final ScriptedHttpProvider push = scriptedPushProvider();
+    private static final CommitAckCutter cutter = startedCutter();
+    /** The claim of deliveries for sending (DeliveryLedger.CLAIM_FOR_SENDING). */
+    private static final String CLAIM = "INSERT INTO delivery (notification_id, channel, state, recipient_masked, attempts, claim_token)";
     private static final String SMS_PATH = "/2010-04-01/Accounts/ACdemo/Messages.json";
     private static final String SUPPORT_SECRET = "local-demo-webhook-secret";
     private static final String BILLING_SECRET = "local-demo-billing-secret";
@@ -79,6 +88,7 @@ class CutOffCallsTest {
     @DynamicPropertySource
     static void ownHeraldWhoseSmsProviderHonoursTheKey(DynamicPropertyRegistry registry) {
         OwnHerald.register(registry, infra, "cut-off-test");
+        registry.add("herald.db.url", () -> cutter.through(infra.database("cut_off_test")));
         registry.add("herald.catalog", () -> everyChannelCatalog().toString());
         registry.add("herald.sms.honours-idempotency-key", () -> "true");
         // One SMS per 1.1 s across instances (1 s plus herald.delivery.rate-limit-margin-ms), well above the local profile's 200 ms retry delay (aRetriedSmsWaitsForAFreshPermit...).
@@ -99,6 +109,37 @@ class CutOffCallsTest {
     @AfterAll
     static void stopProvider() throws IOException {
         push.close();
+        cutter.close();
+    }
+
+    /**
+     * A lost COMMIT acknowledgement at the claim: the claim of a refund's email commits in PostgreSQL and the connection is
+     * cut before Herald hears of it. Camel tries the claim again once the database answers, with the attempt's claim
+     * token; the row is SENDING under that token, so the claim is taken again and the mail goes out once, SENT. (With a
+     * fresh token each try, the retry found the row "already SENDING", sent nothing, and the row waited for the stale sweep
+     * to call the email UNCERTAIN.)
+     */
+    @Test
+    void aClaimWhoseCommitAcknowledgementIsLostIsTakenAgainAndMailedOnce() throws Exception {
+        OwnHeraldClient herald = new OwnHeraldClient(infra, port, jdbc);
+        String customer = herald.insertCustomer("cus_cut_" + TICKETS.incrementAndGet(), "Cora Cut", null, null, null);
+        String charge = "ch_cut" + TICKETS.incrementAndGet();
+        String key = "billing:charge.refunded:" + charge + ":4200";
+
+        cutter.armFor(sql -> sql.contains(CLAIM));
+        herald.postBilling(Samples.text("billing/charge.refunded.json")
+                .replace("evt_3QxU2bLkdIwHu7ix1a2S3d4F", "evt_cut" + charge)
+                .replace("ch_3QxU1aLkdIwHu7ix0p9O8i7U", charge)
+                .replace("cus_RkT4aB7cD9eF1g", customer)
+                .replace("12999", "4200")
+                .replace("\"created\": 1763730000", "\"created\": " + Instant.now().getEpochSecond()));
+
+        assertThat(herald.awaitMailFor(key).getAllRecipients()[0].toString()).isEqualTo(customer + "@example.com");
+        assertThat(cutter.cuts()).as("the claim's COMMIT acknowledgement was cut").isEqualTo(1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "email").get("state")));
+        assertThat(((Number) delivery(key, "email").get("attempts")).intValue()).as("the claim, and its retry under the same token")
+                .isEqualTo(2);
+        assertThat(herald.mailsFor(key)).hasSize(1);
     }
 
     @Test
@@ -306,6 +347,14 @@ class CutOffCallsTest {
     private List<Map<String, Object>> attempts(String key, String channel) {
         return jdbc.queryForList("SELECT a.outcome, a.reason FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id"
                 + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = ? ORDER BY a.id", key, channel);
+    }
+
+    private static CommitAckCutter startedCutter() {
+        try {
+            return CommitAckCutter.inFrontOf(infra.database("cut_off_test"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static ScriptedHttpProvider scriptedPushProvider() {
