@@ -277,8 +277,8 @@ class ApprovalTest {
                 "{\"comment\": \"push again\"}");
         assertThat(retried.statusCode()).isEqualTo(409);
         assertThat(error(retried)).isEqualTo("delivery " + herald.delivery(key, "push").get("id") + " is a step of a first-success chain"
-                + " that has moved on: email (AWAITING_APPROVAL) is on its way to the customer, and retrying push as well could reach them"
-                + " twice. Let it finish (or dismiss it), then retry this one if the customer still needs it");
+                + " whose email (AWAITING_APPROVAL) is on its way to the customer or may have reached them, and retrying push as well could"
+                + " reach them twice. Let it finish (or dismiss it), then retry this one if the customer still needs it");
         assertThat(herald.delivery(key, "push").get("state")).isEqualTo("FAILED");
         assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"email fallback read\", \"previewDigest\": \""
                 + again.get("previewDigest").asText() + "\"}").statusCode()).isEqualTo(200);

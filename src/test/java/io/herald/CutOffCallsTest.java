@@ -108,8 +108,7 @@ class CutOffCallsTest {
 
     @AfterAll
     static void stopProvider() throws IOException {
-        push.close();
-        cutter.close();
+        push.close();   // the cutter stays until the JVM ends: Herald's connections go through it until its context closes
     }
 
     /**
@@ -122,11 +121,11 @@ class CutOffCallsTest {
     @Test
     void aClaimWhoseCommitAcknowledgementIsLostIsTakenAgainAndMailedOnce() throws Exception {
         OwnHeraldClient herald = new OwnHeraldClient(infra, port, jdbc);
-        String customer = herald.insertCustomer("cus_cut_" + TICKETS.incrementAndGet(), "Cora Cut", null, null, null);
+        String customer = herald.insertCustomer("cus_cut_" + TICKETS.incrementAndGet(), "Corazon Cut", null, null, null);
         String charge = "ch_cut" + TICKETS.incrementAndGet();
         String key = "billing:charge.refunded:" + charge + ":4200";
 
-        cutter.armFor(sql -> sql.contains(CLAIM));
+        cutter.armFor(sql -> sql.contains(CLAIM), "Hello Corazon");   // this refund's claim: its rendered body among the parameters
         herald.postBilling(Samples.text("billing/charge.refunded.json")
                 .replace("evt_3QxU2bLkdIwHu7ix1a2S3d4F", "evt_cut" + charge)
                 .replace("ch_3QxU1aLkdIwHu7ix0p9O8i7U", charge)

@@ -272,17 +272,26 @@ class ErasureTest extends HeraldIntegrationTest {
     }
 
     /**
-     * An SMS on its way to the provider when its customer is erased: the provider's refusal, quoting the number, arrives
-     * after the erasure scrubbed the reasons there were. It is written with the number read "(erased)", on the delivery and
-     * its attempt: nothing in the ledger names the erased customer's number.
+     * An SMS on its way to the provider when its customer is erased: the provider's answers, quoting the number (an
+     * "unavailable", retried at once, then a refusal), arrive after the erasure scrubbed the reasons there were. They are
+     * written with the number read "(erased)", on the delivery and its attempts: nothing in the ledger names the erased
+     * customer's number.
      */
     @Test
     void anOutcomeArrivingAfterTheErasureQuotesNoAddress() throws Exception {
         String unique = newTicketId();
         String phone = "+1500556" + (1000 + Integer.parseInt(unique) % 8999);
         String customer = "cus_late" + unique;
-        var refused = infra.providers().stubFor(com.github.tomakehurst.wiremock.client.WireMock.post(urlPathEqualTo("/2010-04-01/Accounts/ACdemo/Messages.json"))
-                .withRequestBody(containing(phone.substring(1))).atPriority(1).willReturn(aResponse().withStatus(400).withFixedDelay(4000)
+        // First a slow "unavailable" quoting the number (an in-process retry follows), then a refusal quoting it.
+        String scenario = "late-outcome-" + unique;
+        var unavailable = infra.providers().stubFor(com.github.tomakehurst.wiremock.client.WireMock.post(urlPathEqualTo(
+                        "/2010-04-01/Accounts/ACdemo/Messages.json")).inScenario(scenario).whenScenarioStateIs(Scenario.STARTED)
+                .withRequestBody(containing(phone.substring(1))).atPriority(1).willSetStateTo("refuse").willReturn(aResponse().withStatus(503)
+                        .withFixedDelay(4000).withHeader("Content-Type", "application/json")
+                        .withBody("{\"code\": 20503, \"message\": \"Cannot reach " + phone + " right now.\"}")));
+        var refused = infra.providers().stubFor(com.github.tomakehurst.wiremock.client.WireMock.post(urlPathEqualTo(
+                        "/2010-04-01/Accounts/ACdemo/Messages.json")).inScenario(scenario).whenScenarioStateIs("refuse")
+                .withRequestBody(containing(phone.substring(1))).atPriority(1).willReturn(aResponse().withStatus(400)
                         .withHeader("Content-Type", "application/json")
                         .withBody("{\"code\": 21211, \"message\": \"The 'To' number " + phone + " is not a valid phone number.\"}")));
         try {
@@ -302,8 +311,10 @@ class ErasureTest extends HeraldIntegrationTest {
             assertThat(jdbc.queryForList("SELECT a.reason FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id"
                     + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = 'sms'", String.class, key))
                     .anySatisfy(reason -> assertThat(reason).contains("The 'To' number (erased) is not"))
+                    .anySatisfy(reason -> assertThat(reason).contains("Cannot reach (erased) right now"))
                     .allSatisfy(reason -> assertThat(String.valueOf(reason)).doesNotContain(digits));
         } finally {
+            infra.providers().removeStub(unavailable);
             infra.providers().removeStub(refused);
         }
     }

@@ -76,11 +76,11 @@ public class OperatorActions {
             throw new ActionRefused("delivery " + deliveryId + " is UNCERTAIN: it may already have reached the customer."
                     + " Check with them; if it did not arrive, use resend (explicit and confirmed), or dismiss it.", false);
         }
-        String movedOn = deliveries.chainMovedOnFrom(deliveryId);
-        if (movedOn != null) {
-            throw new ActionRefused("delivery " + deliveryId + " is a step of a first-success chain that has moved on: " + movedOn
-                    + " is on its way to the customer, and retrying " + delivery.get("channel") + " as well could reach them twice."
-                    + " Let it finish (or dismiss it), then retry this one if the customer still needs it", false);
+        String onItsWay = "FAILED".equals(state) || "PARKED".equals(state) ? deliveries.chainStepOnItsWay(deliveryId) : null;
+        if (onItsWay != null) {
+            throw new ActionRefused("delivery " + deliveryId + " is a step of a first-success chain whose " + onItsWay + " is on its way"
+                    + " to the customer or may have reached them, and retrying " + delivery.get("channel") + " as well could reach them"
+                    + " twice. Let it finish (or dismiss it), then retry this one if the customer still needs it", false);
         }
         payloadKept(delivery, deliveryId, "retried");   // retention, erasure (issue 16)
         String reason = "retry requested by " + actor + (comment == null || comment.isBlank() ? "" : ": " + comment.strip());

@@ -346,17 +346,20 @@ public class DeliveryLedger {
     }
 
     /**
-     * For a step of a first-success chain the chain has moved on from (its next channel has a delivery): a later step of the
-     * same notification still on its way, as "channel (STATE)", or null. Retrying the earlier step then could reach the
-     * customer on two channels, as neither has been sent yet.
+     * For a delivery of a first-success chain (a notification with a step that names its next channel): another step of
+     * the chain still on its way to the customer, or that may have reached them (UNCERTAIN), as "channel (STATE)", or
+     * null. Retrying this step as well could then reach the customer on two channels. The notification's deliveries are
+     * locked first (the caller's transaction), so two retries of two steps at once are decided one after the other.
      */
-    public String chainMovedOnFrom(long deliveryId) {
+    public String chainStepOnItsWay(long deliveryId) {
+        jdbc.query("SELECT o.id FROM delivery d JOIN delivery o ON o.notification_id = d.notification_id WHERE d.id = ? ORDER BY o.id"
+                + " FOR UPDATE OF o", row -> { }, deliveryId);
         return jdbc.query("""
                 SELECT o.channel || ' (' || o.state || ')' FROM delivery d
                 JOIN delivery o ON o.notification_id = d.notification_id AND o.id <> d.id
-                WHERE d.id = ? AND d.next_channel IS NOT NULL
-                  AND EXISTS (SELECT 1 FROM delivery x WHERE x.notification_id = d.notification_id AND x.channel = d.next_channel)
-                  AND o.state IN (%s, 'AWAITING_APPROVAL', 'SCHEDULED', 'HELD')
+                WHERE d.id = ?
+                  AND EXISTS (SELECT 1 FROM delivery c WHERE c.notification_id = d.notification_id AND c.next_channel IS NOT NULL)
+                  AND o.state IN (%s, 'AWAITING_APPROVAL', 'SCHEDULED', 'HELD', 'UNCERTAIN')
                 ORDER BY o.id LIMIT 1""".formatted(IN_PROGRESS), (row, n) -> row.getString(1), deliveryId).stream().findFirst().orElse(null);
     }
 
@@ -743,8 +746,10 @@ public class DeliveryLedger {
 
     /** One attempt of a delivery, kept with its outcome, the provider's status and the reason. */
     public void attempt(long deliveryId, String outcome, Integer providerStatus, String reason) {
-        jdbc.update("INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) VALUES (?, ?, ?, ?)",
-                deliveryId, outcome, providerStatus, reason);
+        ErasableReason why = ErasableReason.of(deliveryId, reason);
+        jdbc.update("%s INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) SELECT ?, ?, ?, %s"
+                        .formatted(why.check(), why.choice()),
+                why.values(why.checked(), deliveryId, outcome, providerStatus, why.reasons(reason)));
     }
 
     /**

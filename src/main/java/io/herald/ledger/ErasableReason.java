@@ -15,14 +15,23 @@ import io.herald.logging.Masking;
  */
 record ErasableReason(long deliveryId, boolean quotesAddress) {
     static ErasableReason of(DeliveryLedger.Claim claim, String reason) {
-        return new ErasableReason(claim.deliveryId(), reason != null && !Masking.withoutAddresses(reason, "(erased)").equals(reason));
+        return of(claim.deliveryId(), reason);
     }
 
-    /** The statement's first words: the erasure check when needed, and WITH. */
+    static ErasableReason of(long deliveryId, String reason) {
+        return new ErasableReason(deliveryId, reason != null && !Masking.withoutAddresses(reason, "(erased)").equals(reason));
+    }
+
+    /** The statement's first words before more common table expressions: the erasure check when needed, and WITH. */
     String with() {
+        return quotesAddress ? check() + "," : "WITH";
+    }
+
+    /** The erasure check alone, before a plain statement ("" when not needed). */
+    String check() {
         return quotesAddress ? """
                 WITH erased AS (SELECT n.payload_removed_by IS NOT DISTINCT FROM 'erasure' AS yes FROM delivery d
-                                JOIN notification n ON n.id = d.notification_id WHERE d.id = ? FOR SHARE OF n),""" : "WITH";
+                                JOIN notification n ON n.id = d.notification_id WHERE d.id = ? FOR SHARE OF n)""" : "";
     }
 
     /** Where a reason goes: the erased or the plain one when it quotes an address, else the reason. */

@@ -22,9 +22,9 @@ import java.util.function.Predicate;
  * committed in the database, and the client only sees its connection drop (an I/O error on COMMIT). That is the lost
  * COMMIT acknowledgement a crash of the network, a proxy or a failover can cause, which stopping the database cannot.
  *
- * <p>Statements are recognised by their SQL text: a Parse names it (and a Bind of a named statement reuses it), a simple
- * Query carries it. Everything else is passed through unchanged. Not for production: no TLS (answers the client's SSL and
- * GSS encryption requests by passing the server's "N" through).
+ * <p>Statements are recognised when they are bound (a Bind message): by their SQL text, which the Parse of their statement
+ * named, and a value among their parameters. Everything else is passed through unchanged. Not for production: no TLS
+ * ({@link #through} turns encryption requests off).
  */
 public final class CommitAckCutter implements Closeable {
 
@@ -37,6 +37,7 @@ public final class CommitAckCutter implements Closeable {
     private final AtomicBoolean armed = new AtomicBoolean();
     private final AtomicInteger cuts = new AtomicInteger();
     private volatile Predicate<String> statement = sql -> false;
+    private volatile byte[] parameters = new byte[0];
 
     private CommitAckCutter(int serverPort) throws IOException {
         this.serverPort = serverPort;
@@ -55,14 +56,19 @@ public final class CommitAckCutter implements Closeable {
         return new CommitAckCutter(Integer.parseInt(port.group(1)));
     }
 
-    /** The JDBC URL {@code url} (jdbc:postgresql://localhost:PORT/db) through this cutter. */
+    /** The JDBC URL {@code url} (jdbc:postgresql://localhost:PORT/db) through this cutter, without encryption requests. */
     public String through(String url) {
-        return url.replace("localhost:" + serverPort + "/", "localhost:" + listener.getLocalPort() + "/");
+        return url.replace("localhost:" + serverPort + "/", "localhost:" + listener.getLocalPort() + "/")
+                + (url.contains("?") ? "&" : "?") + "sslmode=disable&gssEncMode=disable";
     }
 
-    /** Cuts the COMMIT acknowledgement of the next transaction that runs a statement whose SQL matches, once. */
-    public void armFor(Predicate<String> sql) {
+    /**
+     * Cuts, once, the COMMIT acknowledgement of the next transaction that runs a statement whose SQL matches with a
+     * parameter that contains {@code inParameters} (as UTF-8 bytes of its Bind message: a text or a text array).
+     */
+    public void armFor(Predicate<String> sql, String inParameters) {
         statement = sql;
+        parameters = inParameters.getBytes(StandardCharsets.UTF_8);
         armed.set(true);
     }
 
@@ -148,7 +154,7 @@ public final class CommitAckCutter implements Closeable {
                         }
                         default -> null;
                     };
-                    if (sql != null && armed.get() && statement.test(sql)) {
+                    if (type == 'B' && sql != null && armed.get() && statement.test(sql) && contains(body, parameters)) {
                         marked = true;
                     }
                     write(out, (byte) type, length, body);
@@ -176,8 +182,8 @@ public final class CommitAckCutter implements Closeable {
                         closeBoth();
                         return;
                     }
-                    if (tag.equals("COMMIT") || tag.equals("ROLLBACK")) {
-                        marked = false;   // its transaction ended without a cut
+                    if (type == 'Z' && body.length == 1 && body[0] == 'I') {
+                        marked = false;   // idle: its transaction ended without a cut (a savepoint's ROLLBACK TO is not its end)
                     }
                     write(out, (byte) type, length, body);
                 }
@@ -209,6 +215,19 @@ public final class CommitAckCutter implements Closeable {
         System.arraycopy(body, 0, message, at, body.length);
         out.write(message);
         out.flush();
+    }
+
+    private static boolean contains(byte[] body, byte[] part) {
+        outer:
+        for (int at = 0; at + part.length <= body.length; at++) {
+            for (int i = 0; i < part.length; i++) {
+                if (body[at + i] != part[i]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
     }
 
     /** The zero-terminated string at {@code from}. */
