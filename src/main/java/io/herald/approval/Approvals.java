@@ -29,7 +29,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * Approval before send (issue 16). The owner of the approval table's state machine: AWAITING, then APPROVED,
  * REJECTED or EXPIRED, each decided by one conditional UPDATE, so a double click or two approvers at once decide
- * once; AWAITING again when a delivery about to be sent would not send what was approved ({@link #beforeSending}). Dispatch holds a notification whose catalog type requires it ({@link #hold}); an approver approves it (its
+ * once; AWAITING again when a delivery about to be sent would not send what was approved ({@link #beforeSending}).
+ * Dispatch holds a notification whose catalog type requires it ({@link #hold}); an approver approves it (its
  * deliveries are queued as dispatch would have) or rejects it (they end REJECTED with the approver's words), with a
  * comment, audited; four eyes: the person who triggered it (re-drove its event, resent it) may not approve it. One
  * not decided within herald.approvals.expire-after expires: its deliveries end EXPIRED and are alerted as failures.

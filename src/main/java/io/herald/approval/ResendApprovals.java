@@ -88,10 +88,11 @@ public class ResendApprovals {
 
     /** One resend awaiting approval, as an approver is shown it now. */
     private java.util.Optional<Pending> find(long resendId) {
-        return awaiting(false, "a.state = 'AWAITING' AND a.resend_id = " + resendId, 1).stream().findFirst();
+        return awaiting(false, "a.state = 'AWAITING' AND a.resend_id = ?", resendId, 1).stream().findFirst();
     }
 
-    private List<Pending> awaiting(boolean masked, String which, int limit) {
+    /** {@code which}: the condition, its parameters first in {@code values}, then the limit. */
+    private List<Pending> awaiting(boolean masked, String which, Object... values) {
         return jdbc.query("""
                 SELECT a.resend_id, a.delivery_id, a.notification_id, n.type, n.customer_id, d.channel, a.rule, a.requested_by,
                        r.comment, a.requested_at, a.expires_at, herald_canonical(n.id, n.received_at, n.canonical)::text AS canonical
@@ -105,7 +106,7 @@ public class ResendApprovals {
                     masked ? Masking.mask(row.getString("comment")) : row.getString("comment"),
                     row.getTimestamp("requested_at").toInstant(), row.getTimestamp("expires_at").toInstant(), shown.channels().get(0),
                     shown.digest());
-        }, limit);
+        }, values);
     }
 
     /**

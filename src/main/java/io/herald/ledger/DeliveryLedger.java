@@ -747,7 +747,12 @@ public class DeliveryLedger {
     /** One attempt of a delivery, kept with its outcome, the provider's status and the reason. */
     public void attempt(long deliveryId, String outcome, Integer providerStatus, String reason) {
         ErasableReason why = ErasableReason.of(deliveryId, reason);
-        jdbc.update("%s INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) SELECT ?, ?, ?, %s"
+        if (!why.quotesAddress()) {
+            jdbc.update("INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) VALUES (?, ?, ?, ?)",
+                    deliveryId, outcome, providerStatus, reason);
+            return;
+        }
+        jdbc.update("%s INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) SELECT ?, ?, CAST(? AS INTEGER), %s"
                         .formatted(why.check(), why.choice()),
                 why.values(why.checked(), deliveryId, outcome, providerStatus, why.reasons(reason)));
     }
