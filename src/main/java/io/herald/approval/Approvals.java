@@ -199,7 +199,8 @@ public class Approvals {
      * The delivery held again and the approval reopened, in one transaction that takes the approval row first (as an
      * approval, a rejection, a withdrawal and an expiry do), so a decision and a reopening are one after the other: an
      * approval never releases a channel it did not show. A notification rejected, withdrawn or expired meanwhile is not
-     * reopened: the delivery ends as its approval did, not sent. An approval already awaiting again keeps its expiry.
+     * reopened: the delivery ends as its approval did, not sent. Approvers get a fresh expiry (one already awaiting keeps its
+     * own if that is later).
      */
     private String reopen(long notificationId, String channel, String because) {
         return transaction.execute(status -> {
@@ -216,7 +217,7 @@ public class Approvals {
                 return reason;   // no longer waiting for a sender (settled, or claimed meanwhile): nothing to hold
             }
             jdbc.update("""
-                    UPDATE approval SET expires_at = CASE WHEN state = 'AWAITING' THEN expires_at ELSE now() + make_interval(secs => ?) END,
+                    UPDATE approval SET expires_at = greatest(CASE WHEN state = 'AWAITING' THEN expires_at END, now() + make_interval(secs => ?)),
                            reopened_because = CASE WHEN state = 'AWAITING' AND reopened_because IS NOT NULL THEN reopened_because || '; ' || ?
                                                    ELSE ? END,
                            state = 'AWAITING', decided_by = NULL, decided_at = NULL, comment = NULL
