@@ -40,7 +40,7 @@ public class ApprovalsApi {
               "requestedAt": "2026-11-21T10:00:02Z", "expiresAt": "2026-11-22T10:00:02Z", "triggeredBy": [],
               "channels": [{"channel": "email", "recipient": "o***@example.com", "recipientMasked": "o***@example.com",
                             "headline": "Your refund of 1250.00 GBP", "text": "Hello Olivia, we refunded 1250.00 GBP ...", "problem": null}],
-              "previewDigest": "9f2c4e0b7a1d3c5e8f6a2b4d0c9e7f1a3b5d7c9e1f3a5b7d9c1e3f5a7b9d1c3e"}]""";
+              "previewDigest": "9f2c4e0b7a1d3c5e8f6a2b4d0c9e7f1a3b5d7c9e1f3a5b7d9c1e3f5a7b9d1c3e", "reopenedBecause": null}]""";
     static final String DECISION_REQUEST = "{\"comment\": \"refund agreed with the customer by phone, ticket 5521\","
             + " \"previewDigest\": \"9f2c4e0b7a1d3c5e8f6a2b4d0c9e7f1a3b5d7c9e1f3a5b7d9c1e3f5a7b9d1c3e\"}";
     static final String CHANGED = "{\"error\": \"notification 4211 would not go out as you were shown it: its message or recipient changed"
@@ -136,7 +136,7 @@ public class ApprovalsApi {
     }
 
     @Operation(summary = "Notifications awaiting approval, the first to expire first, with each channel's rendered message and recipient"
-            + " (masked for viewers)",
+            + " (masked for viewers); reopenedBecause says why one approved before awaits approval again (its message changed)",
             responses = @ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json",
                     array = @ArraySchema(schema = @Schema(implementation = Approvals.Pending.class)), examples = @ExampleObject(value = LIST_EXAMPLE))))
     @GetMapping
