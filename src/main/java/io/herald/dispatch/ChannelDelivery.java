@@ -105,6 +105,12 @@ public class ChannelDelivery {
         exchange.removeProperty(SKIP);
         exchange.removeProperty(CLAIM);
         boolean resend = exchange.getProperty(RESEND) != null;
+        UUID retried = exchange.getProperty(CLAIM_TOKEN, UUID.class);
+        if (retried != null) {
+            // A retry of this attempt's claim (its acknowledgement may have been lost with the connection): a row that claim
+            // left SENDING under the token waits again, so whatever is decided now (send, skip, stop as late) is recorded.
+            ledger.giveBack(notificationId, channel, resend ? exchange.getProperty(RESEND, Long.class) : null, retried);
+        }
         // Read once by dispatch for all channels; a parked re-drive or a resend reads it here.
         Customer customer = exchange.getProperty(DispatchPlanner.CUSTOMER, Customer.class);
         if (customer == null) {

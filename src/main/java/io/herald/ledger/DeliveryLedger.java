@@ -244,6 +244,21 @@ public class DeliveryLedger {
     }
 
     /**
+     * Gives back a claim whose acknowledgement may have been lost: the delivery (or the resend {@code resendId}) SENDING
+     * under {@code token} waits again (PENDING; its lease keeps other senders off), for its attempt to decide afresh.
+     * Nothing happens when the claim never committed, or the row is no longer its own.
+     */
+    public void giveBack(long notificationId, String channel, Long resendId, UUID token) {
+        if (resendId != null) {
+            jdbc.update("UPDATE delivery_resend SET outcome = 'PENDING', claim_token = NULL, updated_at = now()"
+                    + " WHERE id = ? AND outcome = 'SENDING' AND claim_token = ?", resendId, token);
+        } else {
+            jdbc.update("UPDATE delivery SET state = 'PENDING', claim_token = NULL, updated_at = now()"
+                    + " WHERE notification_id = ? AND channel = ? AND state = 'SENDING' AND claim_token = ?", notificationId, channel, token);
+        }
+    }
+
+    /**
      * An operator's resend, recorded PENDING, unless one of this delivery is already in progress or
      * was sent (or is still unsure) within {@code guard}: two clicks or two operators give one resend.
      * Atomic: a unique index allows one open resend per delivery, and the recent one is checked in the
