@@ -40,6 +40,11 @@ public class ResendApprovals {
     public record Pending(long resendId, long deliveryId, long notificationId, String type, String customerId, String channel,
                           String rule, String requestedBy, String reason, Instant requestedAt, Instant expiresAt,
                           MessagePreview.Channel message, String previewDigest) {
+        /** The message as a list of one, as the console shows a notification's channels. */
+        @com.fasterxml.jackson.annotation.JsonIgnore
+        public List<MessagePreview.Channel> messages() {
+            return List.of(message);
+        }
     }
 
     /** What a decision did (the send of an approved resend is reported by DeliveryResend). */
