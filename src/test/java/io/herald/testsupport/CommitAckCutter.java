@@ -90,6 +90,10 @@ public final class CommitAckCutter implements Closeable {
             try {
                 Socket client = listener.accept();
                 Socket server = new Socket(InetAddress.getLoopbackAddress(), serverPort);
+                // Each message is written as it is read: without TCP_NODELAY, Nagle's algorithm and delayed ACKs made every
+                // round trip wait ~40 ms (Flyway's migrations took 80 s through the cutter instead of under one).
+                client.setTcpNoDelay(true);
+                server.setTcpNoDelay(true);
                 sockets.add(client);
                 sockets.add(server);
                 Connection connection = new Connection(client, server);
