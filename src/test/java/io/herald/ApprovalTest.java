@@ -37,6 +37,7 @@ import io.herald.testsupport.OwnHerald;
 import io.herald.testsupport.OwnHeraldClient;
 import io.herald.testsupport.OpsAlerts;
 import io.herald.testsupport.Samples;
+import io.herald.testsupport.TestFiles;
 import io.herald.testsupport.WithoutQuietHours;
 import jakarta.mail.internet.MimeMessage;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
@@ -126,7 +127,7 @@ class ApprovalTest {
             String shipped = WithoutQuietHours.of(Files.readString(Path.of("config", "catalog.yaml")));   // sent at once, at any hour
             String entry = "  billing.charge_refunded:\n    category: billing\n    priority: normal\n    channels: [email]\n    window: PT24H\n";
             assertThat(shipped).contains(entry);
-            Path copy = Path.of("target", "test-catalog-approvals.yaml").toAbsolutePath();
+            Path copy = TestFiles.file("test-catalog-approvals.yaml");
             Files.createDirectories(copy.getParent());
             String replies = "    strategy: first-success\n    channels: [push, sms, email]\n    window: PT4H\n";
             assertThat(shipped).contains(replies);

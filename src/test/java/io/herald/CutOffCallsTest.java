@@ -372,7 +372,7 @@ class CutOffCallsTest {
             if (!shipped.contains(firstSuccess)) {
                 throw new IllegalStateException("config/catalog.yaml no longer has support.agent_replied as first-success");
             }
-            Path copy = Path.of("target", "test-catalog-every-channel.yaml").toAbsolutePath();
+            Path copy = io.herald.testsupport.TestFiles.file("test-catalog-every-channel.yaml");
             Files.createDirectories(copy.getParent());
             // Its events are the 2025-dated samples: sent late, as before the late-message policy (LateSentCatalog).
             Files.writeString(copy, io.herald.testsupport.LateSentCatalog.of(shipped.replace(firstSuccess,

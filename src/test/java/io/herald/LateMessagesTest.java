@@ -33,6 +33,7 @@ import io.herald.testsupport.OpsAlerts;
 import io.herald.testsupport.OwnHerald;
 import io.herald.testsupport.OwnHeraldClient;
 import io.herald.testsupport.Prometheus;
+import io.herald.testsupport.TestFiles;
 import io.herald.testsupport.Samples;
 import io.herald.testsupport.WithoutQuietHours;
 import org.apache.camel.CamelContext;
@@ -104,7 +105,7 @@ class LateMessagesTest {
             String shipped = WithoutQuietHours.of(Files.readString(Path.of("config", "catalog.yaml")));
             String entry = "  billing.charge_refunded:\n    category: billing\n    priority: normal\n    channels: [email]\n    window: PT24H\n";
             assertThat(shipped).contains(entry).contains("late: drop");
-            Path copy = Path.of("target", "test-catalog-late-hold.yaml").toAbsolutePath();
+            Path copy = TestFiles.file("test-catalog-late-hold.yaml");
             Files.createDirectories(copy.getParent());
             Files.writeString(copy, shipped.replace(entry, entry + "    late: hold\n"));
             return copy;

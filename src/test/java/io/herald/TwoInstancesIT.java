@@ -96,10 +96,11 @@ class TwoInstancesIT {
         start(environment(stream, portB, catalog, sms, "b"), portB, "b");
         stream.seedCustomers();
         // Scheduled sends (issue 14): trial-ending notices held by quiet hours, judged in the customer's time zone, that end
-        // 1.5 to 2.5 minutes from now, once both instances are up (starting them took 30 s on a quiet machine, over 4
-        // minutes on one running other builds), so they are scheduled before the kill and fired after it, by whichever
-        // instance's timer picks them. The trial customers' zone is the offset that makes that moment QUIET_END locally.
-        Instant quietEndsAt = Instant.now().plusSeconds(150).truncatedTo(ChronoUnit.MINUTES);
+        // 75 s from now, once both instances are up (starting them took 30 s on a quiet machine, over 4 minutes on one
+        // running other builds), so they are scheduled before the kill and fired after it, by whichever instance's timer
+        // picks them. The trial customers' zone is the offset, to the second, that makes that moment QUIET_END locally
+        // (e.g. +06:29:17: a valid zone id, and no need to wait for the next whole minute).
+        Instant quietEndsAt = Instant.now().plusSeconds(75).truncatedTo(ChronoUnit.SECONDS);
         ZoneOffset trialZone = zoneWhereItIs(QUIET_END, quietEndsAt);
         String quietEnds = QUIET_END + " at " + trialZone + " (" + LocalTime.ofInstant(quietEndsAt, ZoneOffset.UTC) + " UTC)";
         setTrialCustomersZone(trialZone);

@@ -12,6 +12,7 @@ import java.util.Map;
 import io.herald.testsupport.Browser;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
+import io.herald.testsupport.TestFiles;
 import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -175,7 +176,7 @@ class HawtioBrowserTest extends HeraldIntegrationTest {
     /** What the browser showed when a step failed (target/browser), for the person reading the failure; best effort. */
     private void snapshot(String name) {
         try {
-            Path dir = Files.createDirectories(Path.of("target", "browser"));
+            Path dir = Files.createDirectories(TestFiles.file("browser"));
             Files.write(dir.resolve(name + ".png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
             Files.writeString(dir.resolve(name + ".html"), browser.getPageSource());
         } catch (Exception | AssertionError e) {

@@ -69,13 +69,13 @@ public abstract class HeraldIntegrationTest {
     protected JdbcTemplate jdbc;
 
     /** A copy of routes/ that tests may edit (the reload test does); the real folder is never touched. */
-    protected static final Path ROUTES = copyOf(Path.of("routes"), Path.of("target", "test-routes"), ".camel.yaml");
+    protected static final Path ROUTES = copyOf(Path.of("routes"), TestFiles.file("test-routes"), ".camel.yaml");
 
     /** A copy of datasonnet/*.ds and *.libsonnet that tests may edit (the mapping-fix test does). */
-    protected static final Path MAPPINGS = copyOf(Path.of("datasonnet"), Path.of("target", "test-mappings"), ".ds", ".libsonnet");
+    protected static final Path MAPPINGS = copyOf(Path.of("datasonnet"), TestFiles.file("test-mappings"), ".ds", ".libsonnet");
 
     /** A copy of templates/ that tests may edit (the live template edit test does). */
-    protected static final Path TEMPLATES = copyOfTree(Path.of("templates"), Path.of("target", "test-templates"));
+    protected static final Path TEMPLATES = copyOfTree(Path.of("templates"), TestFiles.file("test-templates"));
 
     @DynamicPropertySource
     static void pointAtEmbeddedInfrastructure(DynamicPropertyRegistry registry) {

@@ -24,7 +24,7 @@ public final class OpsEachCatalog {
             if (!shipped.contains("ops: digest")) {
                 throw new IllegalStateException("config/catalog.yaml has no 'ops: digest' entry to turn into 'ops: each'");
             }
-            Path copy = Path.of("target", "test-catalog-ops-each.yaml").toAbsolutePath();
+            Path copy = TestFiles.file("test-catalog-ops-each.yaml");
             Files.createDirectories(copy.getParent());
             // Without customer digests too: the shared tests expect a ticket's status mail at once (TicketDigestTest runs them).
             Files.writeString(copy, LateSentCatalog.of(shipped.replace("ops: digest", "ops: each").replaceAll("(?m)^    digest: .*\n", "")));

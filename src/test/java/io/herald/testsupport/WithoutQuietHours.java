@@ -28,7 +28,7 @@ public final class WithoutQuietHours {
     /** config/catalog.yaml without quiet hours, written to target/. */
     public static Path shipped() {
         try {
-            Path copy = Path.of("target", "test-catalog-without-quiet-hours.yaml").toAbsolutePath();
+            Path copy = TestFiles.file("test-catalog-without-quiet-hours.yaml");
             Files.createDirectories(copy.getParent());
             Files.writeString(copy, of(Files.readString(Path.of("config", "catalog.yaml"))));
             return copy;
