@@ -11,7 +11,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.openqa.selenium.support.ui.ExpectedConditions.visibilityOfElementLocated;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,6 +36,7 @@ import io.herald.testsupport.MovableClock;
 import io.herald.testsupport.OwnHerald;
 import io.herald.testsupport.OwnHeraldClient;
 import io.herald.testsupport.Samples;
+import io.herald.testsupport.TestFiles;
 import jakarta.mail.internet.MimeMessage;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
@@ -106,6 +111,7 @@ class QuietHoursTest {
     @DynamicPropertySource
     static void shippedCatalogOnItsOwnHerald(DynamicPropertyRegistry registry) {
         OwnHerald.register(registry, infra, "quiet-hours-test");
+        registry.add("herald.catalog", () -> shippedWithApprovedRefunds().toString());
         registry.add("herald.scheduling.poll-interval", () -> "PT0.2S");
         registry.add("herald.scheduling.default-time-zone", () -> "Europe/London");
     }
@@ -490,6 +496,55 @@ class QuietHoursTest {
         assertThat(herald.delivery(key, "sms")).containsEntry("state", "CANCELLED");
     }
 
+    @Test
+    @Order(9)
+    void aRefundApprovedAt2240InBerlinWaitsForTheEndOfTheQuietHoursAndIsMailedOnceAt0800() throws Exception {
+        clock.set(Instant.parse("2027-12-14T21:40:00Z"));   // 22:40 in Berlin
+        String customer = customer("approved", "Europe/Berlin");
+        String key = chargeRefunded(customer, "ch_qhap" + run, 125000);   // 1,250.00 GBP: held for an approver at dispatch
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(herald.delivery(key, "email").get("state")));
+        long id = herald.notificationId(key);
+
+        // The approver decides at 22:40: what is sent, not that the customer gets it in the night.
+        HttpResponse<String> approved = herald.as(OwnHeraldClient.APPROVER, "POST", "/api/approvals/" + id + "/approve",
+                "{\"comment\": \"refund agreed with the customer\"}");
+        assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
+        String waits = "email waits for quiet hours 21:00-08:00 in Europe/Berlin for billing notifications: it was approved at 22:40"
+                + " local time, inside them; not sent until 08:00 local time on 2027-12-15 (2027-12-15 07:00 UTC)";
+        await().atMost(Duration.ofSeconds(30)).until(() -> waits.equals(herald.delivery(key, "email").get("reason")));
+        assertThat(herald.delivery(key, "email")).containsEntry("state", "PARKED").containsEntry("parked_count", 0);
+        assertThat(herald.attempts(key, "email")).extracting(a -> a.get("outcome")).containsSubsequence("APPROVED", "QUIET_HOURS");
+        assertThat(herald.mailsFor(key)).isEmpty();
+
+        // 08:00 in Berlin: mailed, once.
+        clock.set(Instant.parse("2027-12-15T07:00:00Z"));
+        comeDue(key, "email");
+        MimeMessage mail = awaitMailFor(key);
+        assertThat(mail.getAllRecipients()[0].toString()).isEqualTo(customer + "@example.com");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(key, "email").get("state")));
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(key).size() == 1);
+    }
+
+    /**
+     * The shipped catalog with billing.charge_refunded held for an approver above 1000 (as billing.refund_issued is there):
+     * an approved notice meets the quiet hours of its category.
+     */
+    private static Path shippedWithApprovedRefunds() {
+        try {
+            String shipped = Files.readString(Path.of("config", "catalog.yaml"));
+            String entry = "  billing.charge_refunded:\n    category: billing\n    priority: normal\n    channels: [email]\n    window: PT24H\n";
+            if (!shipped.contains(entry)) {
+                throw new IllegalStateException("config/catalog.yaml's billing.charge_refunded entry changed");
+            }
+            Path copy = TestFiles.file("test-catalog-quiet-approvals.yaml");
+            Files.createDirectories(copy.getParent());
+            Files.writeString(copy, shipped.replace(entry, entry + "    approval: {field: amountRefunded, above: 1000}\n"));
+            return copy;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The calls the SMS provider sandbox received for this notification (refused ones included). */
     private int smsCalls(String key) {
         return infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(key + ":sms"))).size();
@@ -547,10 +602,15 @@ class QuietHoursTest {
     }
 
     private String chargeRefunded(String customer, String charge) throws Exception {
-        herald.postBilling(Samples.text("billing/charge.refunded.json").replace("ch_3QxU1aLkdIwHu7ix0p9O8i7U", charge)
+        return chargeRefunded(customer, charge, 12999);
+    }
+
+    /** A Stripe-style charge.refunded of {@code pence} (GBP) for the customer, posted signed; its idempotency key. */
+    private String chargeRefunded(String customer, String charge, int pence) throws Exception {
+        herald.postBilling(Samples.text("billing/charge.refunded.json").replace("ch_3QxU1aLkdIwHu7ix0p9O8i7U", charge).replace("12999", String.valueOf(pence))
                 .replace("evt_3QxU2bLkdIwHu7ix1a2S3d4F", "evt_qh" + UUID.randomUUID().toString().replace("-", ""))
                 .replace("cus_RkT4aB7cD9eF1g", customer).replace("\"created\": 1763730000", "\"created\": " + clock.instant().getEpochSecond()));
-        return "billing:charge.refunded:" + charge + ":12999";
+        return "billing:charge.refunded:" + charge + ":" + pence;
     }
 
     /** About five of the timer's polls (every 0.2 s) leave it waiting and unsent. */

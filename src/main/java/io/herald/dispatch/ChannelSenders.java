@@ -49,13 +49,14 @@ public class ChannelSenders {
 
     /**
      * The claimed ledger row a sender's exchange carries as its body. traceparent: tracing (issue 15); suppression: see
-     * ChannelDelivery.SUPPRESSION; firedSend: PENDING because its scheduled send's timer released it (QuietHoursBeforeSend).
+     * ChannelDelivery.SUPPRESSION; releasedBy: PENDING because its scheduled send's timer (FIRED) or an approver (APPROVED)
+     * released it, null otherwise (QuietHoursBeforeSend).
      */
     public record Due(long deliveryId, long notificationId, String channel, String state, String canonical, Customer customer,
-                      String traceparent, String suppression, boolean firedSend) {
+                      String traceparent, String suppression, String releasedBy) {
 
         Due withSuppression(String reason) {
-            return new Due(deliveryId, notificationId, channel, state, canonical, customer, traceparent, reason, firedSend);
+            return new Due(deliveryId, notificationId, channel, state, canonical, customer, traceparent, reason, releasedBy);
         }
     }
 
@@ -240,7 +241,7 @@ public class ChannelSenders {
         Customer customer = row.getString("customer_id") == null ? null : directory.toCustomer(row, n);
         return new Due(row.getLong("delivery_id"), row.getLong("notification_id"), row.getString("channel"),
                 row.getString("delivery_state"), row.getString("canonical"), customer,
-                row.getString("traceparent"), null, row.getBoolean("fired_send"));   // tracing (issue 15)
+                row.getString("traceparent"), null, row.getString("released_by"));   // tracing (issue 15)
     }
 
     /** Sets up a claimed delivery's exchange as its channel route expects it (the notification, its ledger id, the customer). */
