@@ -525,6 +525,35 @@ class QuietHoursTest {
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(key).size() == 1);
     }
 
+    @Test
+    @Order(10)
+    void aPaymentFailureWhoseInvoiceWasPaidLaterButArrivedFirstIsNeverSentToTheCustomer() throws Exception {
+        Instant eleven = Instant.parse("2027-12-21T10:00:00Z");   // 11:00 in Berlin: no quiet hours, sent at once if sent
+        clock.set(eleven);
+        String customer = herald.insertCustomer("cus_qh_outoforder_" + run, "Test outoforder", "+15550104545", null, "Europe/Berlin");
+        // Stripe does not promise order: the invoice's payment at 10:59 arrives before the failure of 10:58 that it settles.
+        String invoice = "in_qhoo" + run;
+        String paid = invoicePaid(customer, invoice, eleven.minusSeconds(60));
+        herald.awaitMailFor(paid);
+        String failed = paymentFailed(customer, invoice, eleven.minusSeconds(120));
+        String reason = "superseded: billing.invoice_paid for invoice " + invoice + " (occurred 2027-12-21 09:59 UTC, billing event evt_qh";
+        String pointless = "), received first, makes this billing.payment_failed (occurred 2027-12-21 09:58 UTC) pointless: cancelled,"
+                + " not sent (config/catalog.yaml: notifications.billing.payment_failed.cancelled-by)";
+        for (String channel : List.of("email", "sms")) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(herald.delivery(failed, channel).get("state")));
+            assertThat((String) herald.delivery(failed, channel).get("reason")).startsWith(reason).endsWith(pointless);
+            assertThat(herald.attempts(failed, channel)).extracting(a -> a.get("outcome")).containsExactly("CANCELLED");
+        }
+        // A failure that occurred after the payment it names (received in that order too) is news: it is sent.
+        String otherInvoice = "in_qhon" + run;
+        herald.awaitMailFor(invoicePaid(customer, otherInvoice, eleven.minusSeconds(120)));
+        String newer = paymentFailed(customer, otherInvoice, eleven.minusSeconds(60));
+        herald.awaitMailFor(newer);
+        await().atMost(Duration.ofSeconds(30)).until(() -> smsCalls(newer) == 1);
+        // Nothing of the superseded one reached the customer.
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(failed).isEmpty() && smsCalls(failed) == 0);
+    }
+
     /**
      * The shipped catalog with billing.charge_refunded held for an approver above 1000 (as billing.refund_issued is there):
      * an approved notice meets the quiet hours of its category.
@@ -586,16 +615,26 @@ class QuietHoursTest {
     }
 
     private String invoicePaid(String customer, String invoice) throws Exception {
+        return invoicePaid(customer, invoice, clock.instant());
+    }
+
+    /** Stripe's invoice.paid for the customer's invoice, created (occurred) at {@code created}; its idempotency key. */
+    private String invoicePaid(String customer, String invoice, Instant created) throws Exception {
         herald.postBilling(Samples.text("billing/invoice.paid.json").replace("in_1QxR1zLkdIwHu7ixQ9w8E7r6", invoice)
                 .replace("evt_1QxS9kLkdIwHu7ixZ5y4X3w2", "evt_qh" + UUID.randomUUID().toString().replace("-", ""))
-                .replace("cus_RkT4aB7cD9eF1g", customer).replace("\"created\": 1763722800", "\"created\": " + clock.instant().getEpochSecond()));
+                .replace("cus_RkT4aB7cD9eF1g", customer).replace("\"created\": 1763722800", "\"created\": " + created.getEpochSecond()));
         return "billing:invoice.paid:" + invoice;
     }
 
     private String paymentFailed(String customer, String invoice) throws Exception {
+        return paymentFailed(customer, invoice, clock.instant());
+    }
+
+    /** Stripe's invoice.payment_failed (second attempt) for the customer's invoice, created at {@code created}; its key. */
+    private String paymentFailed(String customer, String invoice, Instant created) throws Exception {
         herald.postBilling(Samples.text("billing/invoice.payment_failed.json").replace("in_1QxR1zLkdIwHu7ixQ9w8E7r6", invoice)
                 .replace("evt_1QxR2mLkdIwHu7ixA1b2C3d4", "evt_qh" + UUID.randomUUID().toString().replace("-", ""))
-                .replace("cus_RkT4aB7cD9eF1g", customer).replace("\"created\": 1763719200", "\"created\": " + clock.instant().getEpochSecond())
+                .replace("cus_RkT4aB7cD9eF1g", customer).replace("\"created\": 1763719200", "\"created\": " + created.getEpochSecond())
                 // Stripe's next attempt three days on: the shipped catalog drops a notice whose next attempt is past (valid-until).
                 .replace("\"next_payment_attempt\": 1763978400", "\"next_payment_attempt\": " + clock.instant().plus(Duration.ofDays(3)).getEpochSecond()));
         return "billing:invoice.payment_failed:" + invoice + ":attempt-2";

@@ -150,6 +150,10 @@ public class DispatchPlanner {
      */
     private Planned queue(List<Read> readable, List<DeadLetter> deadLetters) {
         Map<String, Known> known = known(readable);
+        Map<Long, CanonicalNotification> dispatching = new java.util.HashMap<>();
+        readable.forEach(read -> Optional.ofNullable(known.get(read.notification().idempotencyKey()))
+                .ifPresent(row -> dispatching.put(row.notificationId(), read.notification())));
+        Map<Long, String> superseded = superseding.alreadySuperseded(dispatching);   // received first: events out of order
         List<DeliveryLedger.Queued> queued = new ArrayList<>();
         List<Exchange> digestWaits = new ArrayList<>();
         List<Approvals.Hold> held = new ArrayList<>();
@@ -186,12 +190,15 @@ public class DispatchPlanner {
             if (lateMessages.stoppedAtDispatch(notification, ledgerRow.notificationId(), deliveries)) {
                 continue;   // already late: dropped (EXPIRED) or held for an operator, per its type's late policy
             }
+            String supersededBecause = superseded.get(ledgerRow.notificationId());
             String approvalRule = Approvals.holdReason(entry, notification);
-            if (approvalRule != null) {   // held AWAITING_APPROVAL: the same deliveries, queued only once approved (io.herald.approval)
+            if (supersededBecause != null) {   // made pointless by one received before it: nothing for the customer; the team's post goes
+                ledger.cancelAtDispatch(deliveries.stream().filter(d -> !OPS_WEBHOOK.equals(d.channel())).toList(), supersededBecause);
+                channels = channels.contains(OPS_WEBHOOK) ? List.of(OPS_WEBHOOK) : List.of();
+            } else if (approvalRule != null) {   // held AWAITING_APPROVAL: the same deliveries, queued only once approved (io.herald.approval)
                 held.add(new Approvals.Hold(ledgerRow.notificationId(), approvalRule, deliveries));
                 continue;
-            }
-            if (catalog.digest(notification.type()) != null) {   // its customer channels go in its digest (io.herald.digest)
+            } else if (catalog.digest(notification.type()) != null) {   // its customer channels go in its digest (io.herald.digest)
                 digested.add(new CustomerDigests.Event(ledgerRow.notificationId(), notification,
                         deliveries.stream().filter(d -> !OPS_WEBHOOK.equals(d.channel())).toList()));
                 channels = channels.contains(OPS_WEBHOOK) ? List.of(OPS_WEBHOOK) : List.of();

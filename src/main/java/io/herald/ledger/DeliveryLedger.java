@@ -1061,6 +1061,15 @@ public class DeliveryLedger {
     }
 
     /**
+     * Not sent, decided at dispatch: a notification already received made these deliveries pointless (catalog cancelled-by,
+     * io.herald.schedule.SupersedingEvents): recorded CANCELLED, final, with the reason and an attempt each; a first-success
+     * chain does not go on. A row already there stays as it is. Returns the rows added.
+     */
+    public int cancelAtDispatch(List<Queued> deliveries, String reason) {
+        return recordInstead(deliveries, "CANCELLED", reason, false, false).size();
+    }
+
+    /**
      * Released (approved, its scheduled time came, sent now by an operator): the notification's deliveries held in
      * {@code heldState} are queued PENDING and due now, exactly as dispatch queues them (the channels' senders take them
      * from here), each with an attempt {@code outcome} (APPROVED, FIRED, RELEASED) saying why. Returns their channels.

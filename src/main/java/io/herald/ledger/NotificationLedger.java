@@ -208,6 +208,48 @@ public class NotificationLedger {
         });
     }
 
+    /** A notification that may have been made pointless by one received before it: whose, which types, which field and value. */
+    public record SupersededQuestion(long notificationId, String customerId, List<String> types, String field, String value) {
+    }
+
+    /** The notification that answers a {@link SupersededQuestion}: its type, when it occurred, and its source event. */
+    public record Superseding(String type, Instant occurredAt, String source, String sourceEventId) {
+    }
+
+    /**
+     * For each question, the earliest notification of the same customer, of one of its types, naming the same value in the
+     * field (refs, then data) that occurred at or after the asking notification: already received, it makes that one
+     * pointless (catalog cancelled-by; events arrive out of order: Stripe does not promise order). One statement for all
+     * of them; a question without such a notification (or without occurrence times to compare) has no entry.
+     */
+    public Map<Long, Superseding> supersedingAlreadyReceived(List<SupersededQuestion> questions) {
+        Map<Long, Superseding> found = new HashMap<>();
+        if (questions.isEmpty()) {
+            return found;
+        }
+        jdbc.query(con -> {
+            PreparedStatement statement = con.prepareStatement("""
+                    SELECT q.id, s.type, s.occurred_at, s.source, s.source_event_id
+                    FROM unnest(?::bigint[], ?::varchar[], ?::text[], ?::text[], ?::text[]) AS q(id, customer_id, types, field, value)
+                    JOIN notification me ON me.id = q.id
+                    CROSS JOIN LATERAL (
+                      SELECT n.type, n.occurred_at, n.source, n.source_event_id FROM notification n
+                      WHERE n.customer_id = q.customer_id AND n.type = ANY(string_to_array(q.types, ' ')) AND n.id <> q.id
+                        AND n.occurred_at >= me.occurred_at
+                        AND COALESCE(n.canonical -> 'refs' ->> q.field, herald_canonical(n.id, n.received_at, n.canonical) -> 'data' ->> q.field) = q.value
+                      ORDER BY n.occurred_at, n.id LIMIT 1) s""");
+            statement.setArray(1, con.createArrayOf("bigint", questions.stream().map(SupersededQuestion::notificationId).toArray()));
+            statement.setArray(2, con.createArrayOf("varchar", questions.stream().map(SupersededQuestion::customerId).toArray()));
+            statement.setArray(3, con.createArrayOf("text", questions.stream().map(q -> String.join(" ", q.types())).toArray()));
+            statement.setArray(4, con.createArrayOf("text", questions.stream().map(SupersededQuestion::field).toArray()));
+            statement.setArray(5, con.createArrayOf("text", questions.stream().map(SupersededQuestion::value).toArray()));
+            return statement;
+        }, row -> {
+            found.put(row.getLong(1), new Superseding(row.getString(2), row.getTimestamp(3).toInstant(), row.getString(4), row.getString(5)));
+        });
+        return found;
+    }
+
     /**
      * Dispatch could not handle it and kept it as a dead letter (dead_letter, with the reason): DEAD_LETTER, no longer in
      * flight and never sent (it stayed RECEIVED, kept for ever by retention as in progress, and forwarded again by intake

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.herald.ledger.DeliveryLedger;
+import io.herald.ledger.NotificationLedger;
 import io.herald.notification.CancelledBy;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
@@ -31,11 +32,42 @@ public class SupersedingEvents {
     private final NotificationCatalog catalog;
     private final ScheduledSends scheduled;
     private final DeliveryLedger deliveries;
+    private final NotificationLedger notifications;
 
-    public SupersedingEvents(NotificationCatalog catalog, ScheduledSends scheduled, DeliveryLedger deliveries) {
+    public SupersedingEvents(NotificationCatalog catalog, ScheduledSends scheduled, DeliveryLedger deliveries, NotificationLedger notifications) {
         this.catalog = catalog;
         this.scheduled = scheduled;
         this.deliveries = deliveries;
+        this.notifications = notifications;
+    }
+
+    /**
+     * The other order (events arrive out of order; Stripe does not promise order): of the notifications dispatch is about to
+     * send (by id), those that a notification already received makes pointless, an invoice.paid that occurred at or after
+     * this payment failure, each with the reason its customer deliveries are cancelled with, never sent. One query for the
+     * batch, asked only for types with a cancelled-by rule whose notification names a customer and a value.
+     */
+    public Map<Long, String> alreadySuperseded(Map<Long, CanonicalNotification> dispatching) {
+        List<NotificationLedger.SupersededQuestion> questions = new java.util.ArrayList<>();
+        dispatching.forEach((id, notification) -> catalog.cancelledBy(notification.type()).ifPresent(rule -> {
+            String matchKey = rule.matchKey(notification);
+            if (matchKey != null && notification.customerId() != null && notification.occurredAt() != null) {
+                questions.add(new NotificationLedger.SupersededQuestion(id, notification.customerId(), rule.types(), rule.match(),
+                        matchKey.substring(matchKey.indexOf(':') + 1)));
+            }
+        }));
+        Map<Long, String> reasons = new java.util.HashMap<>();
+        notifications.supersedingAlreadyReceived(questions).forEach((id, newer) -> {
+            CanonicalNotification notice = dispatching.get(id);
+            CancelledBy rule = catalog.cancelledBy(notice.type()).orElseThrow();
+            String reason = "superseded: " + newer.type() + " for " + rule.what() + " " + rule.matchKey(notice).substring(rule.what().length() + 1)
+                    + " (occurred " + UTC_TIME.format(newer.occurredAt()) + ", " + newer.source() + " event " + newer.sourceEventId()
+                    + "), received first, makes this " + notice.type() + " (occurred " + UTC_TIME.format(notice.occurredAt())
+                    + ") pointless: cancelled, not sent (config/catalog.yaml: notifications." + notice.type() + ".cancelled-by)";
+            reasons.put(id, reason);
+            log.info("Notification {} cancelled at dispatch: {}", id, reason);
+        });
+        return reasons;
     }
 
     /** Cancels what these dispatched notifications supersede; returns the notifications cancelled. */
