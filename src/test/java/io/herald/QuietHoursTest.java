@@ -509,8 +509,8 @@ class QuietHoursTest {
         HttpResponse<String> approved = herald.as(OwnHeraldClient.APPROVER, "POST", "/api/approvals/" + id + "/approve",
                 "{\"comment\": \"refund agreed with the customer\"}");
         assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
-        String waits = "email waits for quiet hours 21:00-08:00 in Europe/Berlin for billing notifications: it was approved at 22:40"
-                + " local time, inside them; not sent until 08:00 local time on 2027-12-15 (2027-12-15 07:00 UTC)";
+        String waits = "email waits for quiet hours 21:00-08:00 in Europe/Berlin for billing notifications: released by its approval, it"
+                + " came due at 22:40 local time, inside them; not sent until 08:00 local time on 2027-12-15 (2027-12-15 07:00 UTC)";
         await().atMost(Duration.ofSeconds(30)).until(() -> waits.equals(herald.delivery(key, "email").get("reason")));
         assertThat(herald.delivery(key, "email")).containsEntry("state", "PARKED").containsEntry("parked_count", 0);
         assertThat(herald.attempts(key, "email")).extracting(a -> a.get("outcome")).containsSubsequence("APPROVED", "QUIET_HOURS");
@@ -531,19 +531,22 @@ class QuietHoursTest {
         Instant eleven = Instant.parse("2027-12-21T10:00:00Z");   // 11:00 in Berlin: no quiet hours, sent at once if sent
         clock.set(eleven);
         String customer = herald.insertCustomer("cus_qh_outoforder_" + run, "Test outoforder", "+15550104545", null, "Europe/Berlin");
-        // Stripe does not promise order: the invoice's payment at 10:59 arrives before the failure of 10:58 that it settles.
+        // Stripe does not promise order: the invoice's payment at 10:59 arrives before the failure of 09:00 that it settles, a
+        // webhook Stripe retried two hours late (late for its PT1H window too: cancelled, not dropped as late).
         String invoice = "in_qhoo" + run;
         String paid = invoicePaid(customer, invoice, eleven.minusSeconds(60));
         herald.awaitMailFor(paid);
-        String failed = paymentFailed(customer, invoice, eleven.minusSeconds(120));
+        String failed = paymentFailed(customer, invoice, eleven.minus(Duration.ofHours(2)));
         String reason = "superseded: billing.invoice_paid for invoice " + invoice + " (occurred 2027-12-21 09:59 UTC, billing event evt_qh";
-        String pointless = "), received first, makes this billing.payment_failed (occurred 2027-12-21 09:58 UTC) pointless: cancelled,"
-                + " not sent (config/catalog.yaml: notifications.billing.payment_failed.cancelled-by)";
+        String pointless = "), already received when this billing.payment_failed (occurred 2027-12-21 08:00 UTC) was dispatched, makes it"
+                + " pointless: cancelled, not sent (config/catalog.yaml: notifications.billing.payment_failed.cancelled-by)";
         for (String channel : List.of("email", "sms")) {
             await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(herald.delivery(failed, channel).get("state")));
             assertThat((String) herald.delivery(failed, channel).get("reason")).startsWith(reason).endsWith(pointless);
             assertThat(herald.attempts(failed, channel)).extracting(a -> a.get("outcome")).containsExactly("CANCELLED");
         }
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM operator_action WHERE notification_id = ? AND actor = 'Herald' AND action = 'CANCEL'",
+                Integer.class, herald.notificationId(failed))).as("audited as Herald").isEqualTo(1);
         // A failure that occurred after the payment it names (received in that order too) is news: it is sent.
         String otherInvoice = "in_qhon" + run;
         herald.awaitMailFor(invoicePaid(customer, otherInvoice, eleven.minusSeconds(120)));

@@ -187,14 +187,22 @@ public class DispatchPlanner {
                 deadLetters.add(new DeadLetter(read.raw(), e));
                 continue;
             }
+            String approvalRule = Approvals.holdReason(entry, notification);
+            String supersededBecause = superseded.get(ledgerRow.notificationId());
+            if (supersededBecause != null) {
+                // Made pointless by one already received (events out of order), before the late policy looks at it: nothing for
+                // the customer; the team's post goes as usual, unless the type needs approval (nothing is left to approve).
+                deliveries = superseding.cancelAtDispatch(ledgerRow.notificationId(), deliveries, approvalRule != null, supersededBecause);
+                channels = deliveries.stream().map(DeliveryLedger.Queued::channel).toList();
+                if (deliveries.isEmpty()) {
+                    continue;
+                }
+            }
             if (lateMessages.stoppedAtDispatch(notification, ledgerRow.notificationId(), deliveries)) {
                 continue;   // already late: dropped (EXPIRED) or held for an operator, per its type's late policy
             }
-            String supersededBecause = superseded.get(ledgerRow.notificationId());
-            String approvalRule = Approvals.holdReason(entry, notification);
-            if (supersededBecause != null) {   // made pointless by one received before it: nothing for the customer; the team's post goes
-                ledger.cancelAtDispatch(deliveries.stream().filter(d -> !OPS_WEBHOOK.equals(d.channel())).toList(), supersededBecause);
-                channels = channels.contains(OPS_WEBHOOK) ? List.of(OPS_WEBHOOK) : List.of();
+            if (supersededBecause != null) {
+                // its team's post, queued below
             } else if (approvalRule != null) {   // held AWAITING_APPROVAL: the same deliveries, queued only once approved (io.herald.approval)
                 held.add(new Approvals.Hold(ledgerRow.notificationId(), approvalRule, deliveries));
                 continue;

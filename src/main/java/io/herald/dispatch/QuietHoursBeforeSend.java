@@ -30,10 +30,11 @@ import org.springframework.stereotype.Component;
  * <p>Both pass through one place on their way to the provider: their channel's sender claims them from the ledger
  * (ChannelSenders, DeliveryLedger.claimDue), with the notification and the customer's directory entry as it is now, so
  * the judgment needs no query of its own. Judged: the customer channels (never the ops webhook, which goes to the
- * internal team) of a PARKED delivery, or of a PENDING one its scheduled send's timer released (FIRED), or of an approved
- * notification (dispatch held it for approval before judging its quiet hours: an approval given at 3 a.m. decides what
- * is sent, not that the customer gets it at 3 a.m.; its first-success chain's next channel too). Not judged: a first
- * send queued by dispatch (dispatch judged it), one an operator sent now, an operator's resend. One inside the quiet hours is PARKED again until they end (DeliveryLedger.waitForQuietHours: not offered to
+ * internal team) of a PARKED delivery, or of a PENDING one its scheduled send's timer released (FIRED), or a channel an
+ * approver approved (dispatch held the notification for approval before judging its quiet hours: an approval given at
+ * 3 a.m. decides what is sent, not that the customer gets it at 3 a.m.). A channel never approved (a first-success
+ * chain's next one) is not judged here: its approval check holds it for an approver at once, and once approved it is
+ * judged. Not judged: a first send queued by dispatch (dispatch judged it), one an operator sent now, an operator's resend. One inside the quiet hours is PARKED again until they end (DeliveryLedger.waitForQuietHours: not offered to
  * the provider, not counted as a park), and its send window counts from then, as at dispatch, unless it had already
  * passed (a late message stays late). A claim's waits are written in one statement, in the claim's transaction. When the
  * quiet hours end it is claimed, judged and sent like any parked delivery.
@@ -108,7 +109,7 @@ public class QuietHoursBeforeSend {
             return Optional.empty();
         }
         String why = "PARKED".equals(due.state()) ? "its retry came due"
-                : "APPROVED".equals(due.releasedBy()) ? "it was approved" : "its scheduled time came";
+                : "APPROVED".equals(due.releasedBy()) ? "released by its approval, it came due" : "its scheduled time came";
         return quietHours.waitBeforeSend(catalog.entry(notification.type()), notification, due.customer(), due.channel(), why);
     }
 }

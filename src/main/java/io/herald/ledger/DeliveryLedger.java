@@ -608,7 +608,8 @@ public class DeliveryLedger {
             SELECT claimed.id AS delivery_id, claimed.notification_id, claimed.channel, claimed.state AS delivery_state,
                    CASE WHEN claimed.state <> 'PENDING' THEN NULL
                         WHEN EXISTS (SELECT 1 FROM scheduled_send s WHERE s.notification_id = claimed.notification_id AND s.state = 'FIRED') THEN 'FIRED'
-                        WHEN EXISTS (SELECT 1 FROM approval a WHERE a.notification_id = claimed.notification_id AND a.state = 'APPROVED') THEN 'APPROVED'
+                        WHEN EXISTS (SELECT 1 FROM approval a WHERE a.notification_id = claimed.notification_id
+                                     AND (a.approved_digests IS NULL OR a.approved_digests ->> claimed.channel IS NOT NULL)) THEN 'APPROVED'
                    END AS released_by,
                    herald_canonical(n.id, n.received_at, n.canonical)::text AS canonical, n.traceparent, c.*   -- traceparent: tracing (issue 15)
             FROM claimed JOIN notification n ON n.id = claimed.notification_id
@@ -624,9 +625,10 @@ public class DeliveryLedger {
      * customer's messages go out in order whichever instance sends them. Each row comes with its
      * notification (canonical JSON), the customer's directory entry (customer columns null if the
      * customer is not in the directory) and {@code released_by} (a PENDING delivery dispatch did not judge for quiet hours:
-     * FIRED, its scheduled send's timer released it; APPROVED, an approver released it, or it is the next channel of an
-     * approved first-success chain: quiet hours are judged for it, io.herald.dispatch.QuietHoursBeforeSend), for
-     * {@code rows} to map.
+     * FIRED, its scheduled send's timer released it; APPROVED, a channel of a notification held for approval whose message
+     * an approver approved, in whatever state the approval is now: quiet hours are judged for it,
+     * io.herald.dispatch.QuietHoursBeforeSend; a channel never approved, a first-success chain's next one, is not judged
+     * here but goes on to its approval check, which holds it for an approver at once), for {@code rows} to map.
      *
      * <p>The earlier-delivery check is a lookup per candidate ({@code OFFSET 0} keeps PostgreSQL from turning it
      * into a join): planned as a join while the table's statistics still say no delivery is in flight (a burst

@@ -1,10 +1,12 @@
 package io.herald.schedule;
 
+import java.time.Clock;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 
+import io.herald.console.AuditTrail;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.ledger.NotificationLedger;
 import io.herald.notification.CancelledBy;
@@ -27,18 +29,24 @@ import org.springframework.stereotype.Component;
 public class SupersedingEvents {
 
     private static final Logger log = LoggerFactory.getLogger(SupersedingEvents.class);
+    private static final String OPS_WEBHOOK = "ops_webhook";
     private static final DateTimeFormatter UTC_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(ZoneOffset.UTC);
 
     private final NotificationCatalog catalog;
     private final ScheduledSends scheduled;
     private final DeliveryLedger deliveries;
     private final NotificationLedger notifications;
+    private final AuditTrail audit;
+    private final Clock clock;
 
-    public SupersedingEvents(NotificationCatalog catalog, ScheduledSends scheduled, DeliveryLedger deliveries, NotificationLedger notifications) {
+    public SupersedingEvents(NotificationCatalog catalog, ScheduledSends scheduled, DeliveryLedger deliveries, NotificationLedger notifications,
+                             AuditTrail audit, Clock clock) {
         this.catalog = catalog;
         this.scheduled = scheduled;
         this.deliveries = deliveries;
         this.notifications = notifications;
+        this.audit = audit;
+        this.clock = clock;
     }
 
     /**
@@ -60,14 +68,29 @@ public class SupersedingEvents {
         notifications.supersedingAlreadyReceived(questions).forEach((id, newer) -> {
             CanonicalNotification notice = dispatching.get(id);
             CancelledBy rule = catalog.cancelledBy(notice.type()).orElseThrow();
-            String reason = "superseded: " + newer.type() + " for " + rule.what() + " " + rule.matchKey(notice).substring(rule.what().length() + 1)
+            reasons.put(id, "superseded: " + newer.type() + " for " + rule.what() + " " + rule.matchKey(notice).substring(rule.what().length() + 1)
                     + " (occurred " + UTC_TIME.format(newer.occurredAt()) + ", " + newer.source() + " event " + newer.sourceEventId()
-                    + "), received first, makes this " + notice.type() + " (occurred " + UTC_TIME.format(notice.occurredAt())
-                    + ") pointless: cancelled, not sent (config/catalog.yaml: notifications." + notice.type() + ".cancelled-by)";
-            reasons.put(id, reason);
-            log.info("Notification {} cancelled at dispatch: {}", id, reason);
+                    + "), already received when this " + notice.type() + " (occurred " + UTC_TIME.format(notice.occurredAt())
+                    + ") was dispatched, makes it pointless: cancelled, not sent (config/catalog.yaml: notifications." + notice.type()
+                    + ".cancelled-by)");
         });
         return reasons;
+    }
+
+    /**
+     * A superseded notice ({@link #alreadySuperseded}) at dispatch: its customer deliveries, and its ops webhook post too when
+     * {@code withTeamPost} (a type that needs approval: nothing is left to approve), are recorded CANCELLED with the reason,
+     * never sent, audited as Herald. A notification read again (its rows there already) keeps its rows and is not audited
+     * again. Returns the deliveries left to queue (the team's post, or none).
+     */
+    public List<DeliveryLedger.Queued> cancelAtDispatch(long notificationId, List<DeliveryLedger.Queued> dispatched, boolean withTeamPost,
+                                                        String reason) {
+        List<DeliveryLedger.Queued> cancelled = dispatched.stream().filter(d -> withTeamPost || !OPS_WEBHOOK.equals(d.channel())).toList();
+        if (deliveries.cancelAtDispatch(cancelled, reason) > 0) {
+            audit.record(clock.instant(), ScheduledSends.HERALD, "CANCEL", "notification", notificationId, notificationId, null, reason);
+            log.info("Notification {} cancelled at dispatch: {}", notificationId, reason);
+        }
+        return dispatched.stream().filter(d -> !cancelled.contains(d)).toList();
     }
 
     /** Cancels what these dispatched notifications supersede; returns the notifications cancelled. */
