@@ -201,12 +201,11 @@ public class DispatchPlanner {
             if (lateMessages.stoppedAtDispatch(notification, ledgerRow.notificationId(), deliveries)) {
                 continue;   // already late: dropped (EXPIRED) or held for an operator, per its type's late policy
             }
-            if (supersededBecause != null) {
-                // its team's post, queued below
-            } else if (approvalRule != null) {   // held AWAITING_APPROVAL: the same deliveries, queued only once approved (io.herald.approval)
+            if (approvalRule != null && supersededBecause == null) {   // held AWAITING_APPROVAL: queued only once approved (io.herald.approval)
                 held.add(new Approvals.Hold(ledgerRow.notificationId(), approvalRule, deliveries));
                 continue;
-            } else if (catalog.digest(notification.type()) != null) {   // its customer channels go in its digest (io.herald.digest)
+            }
+            if (supersededBecause == null && catalog.digest(notification.type()) != null) {   // customer channels in its digest (io.herald.digest)
                 digested.add(new CustomerDigests.Event(ledgerRow.notificationId(), notification,
                         deliveries.stream().filter(d -> !OPS_WEBHOOK.equals(d.channel())).toList()));
                 channels = channels.contains(OPS_WEBHOOK) ? List.of(OPS_WEBHOOK) : List.of();

@@ -34,8 +34,9 @@ import org.springframework.stereotype.Component;
  * approver approved (dispatch held the notification for approval before judging its quiet hours: an approval given at
  * 3 a.m. decides what is sent, not that the customer gets it at 3 a.m.). A channel never approved (a first-success
  * chain's next one) is not judged here: its approval check holds it for an approver at once, and once approved it is
- * judged. Not judged: a first send queued by dispatch (dispatch judged it), one an operator sent now, an operator's resend. One inside the quiet hours is PARKED again until they end (DeliveryLedger.waitForQuietHours: not offered to
- * the provider, not counted as a park), and its send window counts from then, as at dispatch, unless it had already
+ * judged. Not judged: a first send queued by dispatch (dispatch judged it), one an operator sent now, an operator's resend.
+ * One inside the quiet hours is PARKED again until they end (DeliveryLedger.waitForQuietHours: not offered to the
+ * provider, not counted as a park), and its send window counts from then, as at dispatch, unless it had already
  * passed (a late message stays late). A claim's waits are written in one statement, in the claim's transaction. When the
  * quiet hours end it is claimed, judged and sent like any parked delivery.
  */
