@@ -505,23 +505,30 @@ class QuietHoursTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(herald.delivery(key, "email").get("state")));
         long id = herald.notificationId(key);
 
-        // The approver decides at 22:40: what is sent, not that the customer gets it in the night.
+        // The approver decides at 22:40: what is sent, not that the customer gets it in the night. It waits for 08:00 on the
+        // Scheduled page, like a notice held for quiet hours at dispatch.
         HttpResponse<String> approved = herald.as(OwnHeraldClient.APPROVER, "POST", "/api/approvals/" + id + "/approve",
                 "{\"comment\": \"refund agreed with the customer\"}");
         assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
-        String waits = "email waits for quiet hours 21:00-08:00 in Europe/Berlin for billing notifications: released by its approval, it"
-                + " came due at 22:40 local time, inside them; not sent until 08:00 local time on 2027-12-15 (2027-12-15 07:00 UTC)";
-        await().atMost(Duration.ofSeconds(30)).until(() -> waits.equals(herald.delivery(key, "email").get("reason")));
-        assertThat(herald.delivery(key, "email")).containsEntry("state", "PARKED").containsEntry("parked_count", 0);
-        assertThat(herald.attempts(key, "email")).extracting(a -> a.get("outcome")).containsSubsequence("APPROVED", "QUIET_HOURS");
-        assertThat(herald.mailsFor(key)).isEmpty();
+        Instant eight = Instant.parse("2027-12-15T07:00:00Z");
+        assertThat(OwnHeraldClient.json(approved).get("message").asText()).isEqualTo("notification " + id + " approved: 0 deliveries queued;"
+                + " email scheduled for " + eight + ", the end of the customer's quiet hours (the Scheduled page sends it now or cancels it)");
+        Map<String, Object> waiting = herald.awaitScheduled(key);
+        assertThat(waiting).containsEntry("state", "SCHEDULED").containsEntry("reason", "quiet hours 21:00-08:00 in Europe/Berlin for"
+                + " billing notifications: held until 08:00 local time on 2027-12-15 (2027-12-15 07:00 UTC)");
+        assertThat(instant(waiting.get("fire_at"))).isEqualTo(eight);
+        assertThat(herald.delivery(key, "email")).containsEntry("state", "SCHEDULED");
+        assertThat(ids(list(OPERATOR, "customer=" + customer))).containsExactly(id);
+        assertThat(herald.attempts(key, "email")).extracting(a -> a.get("outcome")).containsExactly("AWAITING_APPROVAL", "SCHEDULED");
 
-        // 08:00 in Berlin: mailed, once.
-        clock.set(Instant.parse("2027-12-15T07:00:00Z"));
-        comeDue(key, "email");
+        // A minute before 08:00 it still waits; at 08:00 in Berlin it is mailed, once.
+        clock.set(eight.minus(Duration.ofMinutes(1)));
+        stillWaiting(key);
+        clock.set(eight);
         MimeMessage mail = awaitMailFor(key);
         assertThat(mail.getAllRecipients()[0].toString()).isEqualTo(customer + "@example.com");
         await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(key, "email").get("state")));
+        assertThat(herald.attempts(key, "email")).extracting(a -> a.get("outcome")).containsSubsequence("SCHEDULED", "FIRED", "SENT");
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(key).size() == 1);
     }
 

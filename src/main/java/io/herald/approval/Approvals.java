@@ -16,6 +16,7 @@ import io.herald.console.AuditTrail;
 import io.herald.dispatch.ChannelSenders;
 import io.herald.dispatch.MessagePreview;
 import io.herald.ledger.DeliveryLedger;
+import io.herald.schedule.QuietHoursAfterApproval;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
 import io.herald.security.OidcNames;
@@ -69,9 +70,11 @@ public class Approvals {
     private final ChannelSenders senders;
     private final ObjectMapper json;
     private final ApprovalSettings settings;
+    private final QuietHoursAfterApproval quietHours;
 
     Approvals(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger ledger, AuditTrail audit, ApprovalPreviews previews,
-              ChannelSenders senders, ObjectMapper json, ApprovalSettings settings, OidcNames names) {
+              ChannelSenders senders, ObjectMapper json, ApprovalSettings settings, OidcNames names, QuietHoursAfterApproval quietHours) {
+        this.quietHours = quietHours;
         this.jdbc = jdbc;
         this.names = names;
         this.transaction = transaction;
@@ -156,9 +159,12 @@ public class Approvals {
                         + " (see its timeline), and four eyes means another approver decides");
             }
             decide(notificationId, "APPROVED", approver, said, channelDigests(shown));
+            Optional<QuietHoursAfterApproval.Waiting> quiet = quietHours.schedule(notificationId);   // inside the customer's quiet hours
             List<String> channels = ledger.releaseHeld(notificationId, AWAITING, "APPROVED", "approved by " + approver + ": " + said);
             String message = "notification " + notificationId + " approved: " + channels.size() + " deliver" + (channels.size() == 1 ? "y" : "ies")
-                    + " queued" + (channels.isEmpty() ? "" : " (" + String.join(", ", channels) + ")");
+                    + " queued" + (channels.isEmpty() ? "" : " (" + String.join(", ", channels) + ")")
+                    + quiet.map(q -> "; " + String.join(", ", q.channels()) + " scheduled for " + q.until() + ", the end of the customer's"
+                            + " quiet hours (the Scheduled page sends it now or cancels it)").orElse("");
             audit.record(started, approver, "APPROVE", "approval", notificationId, notificationId, said, message);
             return new Decision(notificationId, "APPROVED", approver, said, channels, message);
         });

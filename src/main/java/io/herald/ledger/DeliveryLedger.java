@@ -1086,6 +1086,31 @@ public class DeliveryLedger {
     }
 
     /**
+     * Moved from one hold to another (approved inside the customer's quiet hours: from AWAITING_APPROVAL to SCHEDULED, see
+     * io.herald.schedule.QuietHoursAfterApproval): the notification's deliveries of {@code channels} held in {@code fromState}
+     * wait in {@code toState}, not due, with the reason and an attempt ({@code toState}) each. Returns their channels.
+     */
+    public List<String> moveHeld(long notificationId, String fromState, String toState, Collection<String> channels, String reason) {
+        requireHeldState(fromState);
+        requireHeldState(toState);
+        return jdbc.query(con -> {
+            PreparedStatement statement = con.prepareStatement("""
+                    WITH moved AS (UPDATE delivery SET state = ?, reason = ?, next_attempt_at = NULL, updated_at = now()
+                                   WHERE notification_id = ? AND state = ? AND channel = ANY(?) RETURNING id, channel),
+                         noted AS (INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, ?, ? FROM moved)
+                    SELECT channel FROM moved""");
+            statement.setString(1, toState);
+            statement.setString(2, reason);
+            statement.setLong(3, notificationId);
+            statement.setString(4, fromState);
+            statement.setArray(5, con.createArrayOf("varchar", channels.toArray()));
+            statement.setString(6, toState);
+            statement.setString(7, reason);
+            return statement;
+        }, (row, n) -> row.getString(1));
+    }
+
+    /**
      * Held again right before its send (its approved message changed, or was never approved: io.herald.approval.Approvals):
      * the delivery, if it is still waiting for a sender (PENDING, PARKED), is moved to {@code heldState}, not due, with the
      * reason and an attempt saying so; its first-success next channel stays for when it is released. False when it is no

@@ -105,6 +105,25 @@ public class ScheduledSends {
     }
 
     /**
+     * Deliveries already held in {@code fromState} (an approval given inside the customer's quiet hours) wait SCHEDULED
+     * until {@code fireAt} instead: the notification gets its scheduled_send row (listed on the Scheduled page, sent now or
+     * cancelled there, cancelled by a superseding event through {@code matchKey}) and its timer, in the caller's transaction.
+     * False, and nothing changes, when the notification already has a scheduled send.
+     */
+    public boolean scheduleHeld(long notificationId, Instant fireAt, String reason, String matchKey, String fromState, Collection<String> channels) {
+        return Boolean.TRUE.equals(transaction.execute(status -> {
+            if (jdbc.update("""
+                    INSERT INTO scheduled_send (notification_id, state, fire_at, reason, match_key) VALUES (?, 'SCHEDULED', ?, ?, ?)
+                    ON CONFLICT (notification_id) DO NOTHING""", notificationId, timestamp(fireAt), reason, matchKey) == 0) {
+                return false;
+            }
+            ledger.moveHeld(notificationId, fromState, "SCHEDULED", channels, "scheduled for " + fireAt + ": " + reason);
+            scheduler.scheduleIfNotExists(timer(notificationId), fireAt);
+            return true;
+        }));
+    }
+
+    /**
      * A delivery that became late while it waited to be sent (queued, parked, or queued when its scheduled time came) and
      * whose type's policy is hold (io.herald.ops.LateMessages): the notification is HELD for an operator (a row added, or a
      * FIRED one held again: it fired, then waited too long) and this delivery waits HELD with it. Returns the notification's
