@@ -521,6 +521,19 @@ class QuietHoursTest {
         assertThat(ids(list(OPERATOR, "customer=" + customer))).containsExactly(id);
         assertThat(herald.attempts(key, "email")).extracting(a -> a.get("outcome")).containsExactly("AWAITING_APPROVAL", "SCHEDULED");
 
+        // Another refund approved that night: an operator sends it now from the Scheduled page, and it goes out now.
+        String urgent = chargeRefunded(customer, "ch_qhau" + run, 150000);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(herald.delivery(urgent, "email").get("state")));
+        long urgentId = herald.notificationId(urgent);
+        assertThat(herald.as(OwnHeraldClient.APPROVER, "POST", "/api/approvals/" + urgentId + "/approve",
+                "{\"comment\": \"agreed\"}").statusCode()).isEqualTo(200);
+        assertThat(herald.awaitScheduled(urgent)).containsEntry("state", "SCHEDULED");
+        HttpResponse<String> sentNow = herald.as(OPERATOR, "POST", "/api/scheduled/" + urgentId + "/send-now",
+                "{\"comment\": \"the customer is waiting on the phone\"}");
+        assertThat(sentNow.statusCode()).as(sentNow.body()).isEqualTo(200);
+        awaitMailFor(urgent);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(urgent, "email").get("state")));
+
         // A minute before 08:00 it still waits; at 08:00 in Berlin it is mailed, once.
         clock.set(eight.minus(Duration.ofMinutes(1)));
         stillWaiting(key);
