@@ -169,7 +169,7 @@ public class Approvals {
             return new Decision(notificationId, "APPROVED", approver, said, channels, message);
         });
         senders.wake(decision.channels());
-        log.info("Notification {} approved by {}: {} queued", notificationId, approver, decision.channels());
+        log.info("{} (by {})", decision.message(), approver);
         return decision;
     }
 

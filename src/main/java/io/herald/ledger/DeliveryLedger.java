@@ -608,7 +608,9 @@ public class DeliveryLedger {
             SELECT claimed.id AS delivery_id, claimed.notification_id, claimed.channel, claimed.state AS delivery_state,
                    CASE WHEN claimed.state <> 'PENDING' THEN NULL
                         WHEN EXISTS (SELECT 1 FROM scheduled_send s WHERE s.notification_id = claimed.notification_id AND s.state = 'FIRED') THEN 'FIRED'
-                        WHEN EXISTS (SELECT 1 FROM scheduled_send s WHERE s.notification_id = claimed.notification_id AND s.state = 'SENT_NOW') THEN NULL
+                        WHEN EXISTS (SELECT 1 FROM scheduled_send s WHERE s.notification_id = claimed.notification_id AND s.state = 'SENT_NOW'
+                                     AND NOT EXISTS (SELECT 1 FROM approval r WHERE r.notification_id = s.notification_id
+                                                     AND r.decided_at > s.decided_at)) THEN NULL
                         WHEN EXISTS (SELECT 1 FROM approval a WHERE a.notification_id = claimed.notification_id
                                      AND (a.approved_digests IS NULL OR a.approved_digests ->> claimed.channel IS NOT NULL)) THEN 'APPROVED'
                    END AS released_by,
@@ -628,7 +630,7 @@ public class DeliveryLedger {
      * customer is not in the directory) and {@code released_by} (a PENDING delivery dispatch did not judge for quiet hours:
      * FIRED, its scheduled send's timer released it; APPROVED, a channel of a notification held for approval whose message
      * an approver approved, in whatever state the approval is now, unless an operator sent it now from the Scheduled page
-     * (SENT_NOW): quiet hours are judged for it,
+     * (SENT_NOW) after its last approval: quiet hours are judged for it,
      * io.herald.dispatch.QuietHoursBeforeSend; a channel never approved, a first-success chain's next one, is not judged
      * here but goes on to its approval check, which holds it for an approver at once), for {@code rows} to map.
      *

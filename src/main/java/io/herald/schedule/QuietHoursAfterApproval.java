@@ -1,6 +1,7 @@
 package io.herald.schedule;
 
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +19,9 @@ import org.springframework.stereotype.Component;
  * An approval given inside the customer's quiet hours (issue 14 with issue 16): dispatch held the notification for its
  * approver before it looked at quiet hours, so the approval is where they are judged. Its customer channels wait
  * SCHEDULED until the quiet hours end, exactly as a quiet-hours hold at dispatch: on the Scheduled page, where an
- * operator can send it now or cancel it, cancelled by a superseding event, its send window counted from the end. The team's
+ * operator can send it now or cancel it, cancelled by a superseding event, its send window counted from the end (unless it
+ * had passed already while it waited for approval: a late message stays late). A notification that already has a scheduled
+ * send (a reopened approval approved again) is released instead, and the senders park it if need be. The team's
  * ops webhook post is released at once. The senders judge quiet hours again before any send (QuietHoursBeforeSend).
  */
 @Component
@@ -37,9 +40,11 @@ public class QuietHoursAfterApproval {
     private final QuietHours quietHours;
     private final ScheduledSends scheduled;
     private final NotificationLedger notifications;
+    private final Clock clock;
 
     public QuietHoursAfterApproval(JdbcTemplate jdbc, ObjectMapper json, NotificationCatalog catalog, CustomerDirectory directory,
-                                   QuietHours quietHours, ScheduledSends scheduled, NotificationLedger notifications) {
+                                   QuietHours quietHours, ScheduledSends scheduled, NotificationLedger notifications, Clock clock) {
+        this.clock = clock;
         this.jdbc = jdbc;
         this.json = json;
         this.catalog = catalog;
@@ -79,7 +84,8 @@ public class QuietHoursAfterApproval {
                 "AWAITING_APPROVAL", channels)) {
             return Optional.empty();
         }
-        notifications.postponeDeadline(notificationId, wait.get().deadline());   // Herald chose the delay, as at dispatch
+        // Herald chose the delay: the window counts from its end, unless it had passed already while it waited for approval.
+        notifications.postponeDeadlines(Map.of(notificationId, wait.get().deadline()), clock.instant());
         return Optional.of(new Waiting(channels, wait.get().until()));
     }
 }
