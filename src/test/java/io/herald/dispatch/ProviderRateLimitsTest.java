@@ -58,13 +58,13 @@ class ProviderRateLimitsTest {
         ProviderRateLimits first = new ProviderRateLimits(pool(), rates(Map.of("sms", 20)));
         ProviderRateLimits second = new ProviderRateLimits(pool(), rates(Map.of("sms", 20)));
 
-        Queue<Long> firstGrants = new ConcurrentLinkedQueue<>();
-        Queue<Long> secondGrants = new ConcurrentLinkedQueue<>();
+        Queue<Grant> firstGrants = new ConcurrentLinkedQueue<>();
+        Queue<Grant> secondGrants = new ConcurrentLinkedQueue<>();
         long start = System.nanoTime();
         run(5, List.of(new Sender(first, "sms", firstGrants), new Sender(second, "sms", secondGrants)));
         double seconds = (System.nanoTime() - start) / (double) SECOND;
 
-        List<Long> all = new ArrayList<>(firstGrants);
+        List<Grant> all = new ArrayList<>(firstGrants);
         all.addAll(secondGrants);
         int busiest = busiestSecond(all);
         System.out.printf("Rate 20/s, two instances x 3 senders, %.1f s: %d + %d = %d permits (%.1f/s), at most %d in any 1-second window,"
@@ -83,8 +83,8 @@ class ProviderRateLimitsTest {
         ProviderRateLimits secondLimits = new ProviderRateLimits(pool(), rates(Map.of("in_app", 20)));
         ProviderPermits first = new ProviderPermits(firstLimits);
         ProviderPermits second = new ProviderPermits(secondLimits);
-        Queue<Long> firstSends = new ConcurrentLinkedQueue<>();
-        Queue<Long> secondSends = new ConcurrentLinkedQueue<>();
+        Queue<Grant> firstSends = new ConcurrentLinkedQueue<>();
+        Queue<Grant> secondSends = new ConcurrentLinkedQueue<>();
         long deadline = System.nanoTime() + 5 * SECOND;
         long start = System.nanoTime();
         ExecutorService threads = Executors.newFixedThreadPool(12);
@@ -92,12 +92,13 @@ class ProviderRateLimitsTest {
         try {
             for (int thread = 0; thread < 12; thread++) {
                 ProviderPermits permits = thread % 2 == 0 ? first : second;
-                Queue<Long> sends = thread % 2 == 0 ? firstSends : secondSends;
+                Queue<Grant> sends = thread % 2 == 0 ? firstSends : secondSends;
                 threads.execute(() -> {
                     try {
                         while (System.nanoTime() < deadline) {
                             permits.acquire("in_app");          // a sender thread's rate-limit step: returns at its permit's instant
-                            sends.add(System.nanoTime());
+                            long sent = System.nanoTime();
+                            sends.add(new Grant(sent, sent));
                         }
                     } catch (RuntimeException failure) {
                         failures.add(failure);
@@ -111,7 +112,7 @@ class ProviderRateLimitsTest {
         }
         assertThat(failures).as("sender failures").isEmpty();
         double seconds = (System.nanoTime() - start) / (double) SECOND;
-        List<Long> all = new ArrayList<>(firstSends);
+        List<Grant> all = new ArrayList<>(firstSends);
         all.addAll(secondSends);
         long roundTrips = firstLimits.databaseRoundTrips() + secondLimits.databaseRoundTrips();
         int busiest = busiestSecond(all);
@@ -135,27 +136,27 @@ class ProviderRateLimitsTest {
     @Test
     void aRateChangedAtRestartReplacesTheStoredOneForEveryInstance() throws InterruptedException {
         ProviderRateLimits before = new ProviderRateLimits(pool(), rates(Map.of("email", 20)));
-        Queue<Long> at20 = new ConcurrentLinkedQueue<>();
+        Queue<Grant> at20 = new ConcurrentLinkedQueue<>();
         run(1, List.of(new Sender(before, "email", at20)));
 
         // A second instance starts with email lowered to 5/s; its first take replaces the stored configuration.
         ProviderRateLimits restarted = new ProviderRateLimits(pool(), rates(Map.of("email", 5)));
-        Queue<Long> at5 = new ConcurrentLinkedQueue<>();
+        Queue<Grant> at5 = new ConcurrentLinkedQueue<>();
         long start = System.nanoTime();
         if (restarted.take("email", 1) == 1) {
-            at5.add(System.nanoTime());
+            at5.add(new Grant(start, System.nanoTime()));
         }
         // The instance started earlier keeps running with 20 in its configuration: the stored bucket (5/s) decides for it too.
-        Queue<Long> olderInstance = new ConcurrentLinkedQueue<>();
+        Queue<Grant> olderInstance = new ConcurrentLinkedQueue<>();
         run(3, List.of(new Sender(before, "email", olderInstance), new Sender(restarted, "email", at5)));
         double seconds = (System.nanoTime() - start) / (double) SECOND;
 
-        List<Long> after = new ArrayList<>(at5);
+        List<Grant> after = new ArrayList<>(at5);
         after.addAll(olderInstance);
         int busiest = busiestSecond(after);
         System.out.printf("Email at 20/s for 1 s: %d permits; restarted at 5/s, %.1f s: %d (restarted instance) + %d (older instance),"
                 + " at most %d in any 1-second window%n", at20.size(), seconds, at5.size(), olderInstance.size(), busiest);
-        assertThat(at20.size()).as("permits in the second at 20/s: more than the new rate allows").isGreaterThan(2 * 5);
+        assertThat(busiestSecond(new ArrayList<>(at20))).as("permits in one second at 20/s: more than the new rate allows").isGreaterThan(5);
         assertThat(busiest).as("permits in the busiest second after the restart at 5/s").isLessThanOrEqualTo(5);
         // At most 1 + 5 / 1.1 per second; a loaded machine wakes the senders late, so the sanity bound is lower here.
         assertThat(after.size()).as("permits in %.1f s at 5/s", seconds).isGreaterThanOrEqualTo((int) (0.6 * 5 * seconds));
@@ -331,7 +332,7 @@ class ProviderRateLimitsTest {
     }
 
     /** One sender thread's loop, as the engine's would be: take, "send" what was granted, wait on a scheduler when none. */
-    private record Sender(ProviderRateLimits limits, String channel, Queue<Long> grants) {
+    private record Sender(ProviderRateLimits limits, String channel, Queue<Grant> grants) {
     }
 
     /** Runs three sender threads per sender for about the given seconds and waits for them to stop. */
@@ -351,10 +352,11 @@ class ProviderRateLimitsTest {
                                     stopped.countDown();
                                     return;
                                 }
+                                long asked = System.nanoTime();
                                 int granted = sender.limits().take(sender.channel(), 5);
-                                long now = System.nanoTime();
+                                long answered = System.nanoTime();
                                 for (int i = 0; i < granted; i++) {
-                                    sender.grants().add(now);
+                                    sender.grants().add(new Grant(asked, answered));
                                 }
                                 threads.schedule(this, granted > 0 ? 0 : sender.limits().millisUntilNext(sender.channel()), TimeUnit.MILLISECONDS);
                             } catch (RuntimeException failure) {
@@ -372,22 +374,36 @@ class ProviderRateLimitsTest {
         assertThat(failures).as("sender failures").isEmpty();
     }
 
-    /** The most grants in any window [t, t + 1 s) that starts at a grant. */
-    private static int busiestSecond(List<Long> grants) {
-        List<Long> times = grants.stream().sorted().toList();
+    /**
+     * A permit granted somewhere between {@code asked} and {@code answered} (System.nanoTime): the database decided it
+     * during that round trip. A permit taken at its instant (ProviderPermits.acquire) has both the same.
+     */
+    private record Grant(long asked, long answered) {
+    }
+
+    /**
+     * The most grants certainly inside one window of 1 s: grants whose round trips all lie within less than a second
+     * (the earliest asked to the latest answered). A loaded machine that answers one round trip late cannot make
+     * grants a second apart look closer; a limiter that lets more than its rate through still shows (per-JVM buckets
+     * at 20/s, for instance, grant about 40 in such a second).
+     */
+    private static int busiestSecond(List<Grant> grants) {
         int most = 0;
-        for (int first = 0, last = 0; first < times.size(); first++) {
-            while (last < times.size() && times.get(last) < times.get(first) + SECOND) {
-                last++;
+        for (Grant first : grants) {
+            int inside = 0;
+            for (Grant other : grants) {
+                if (other.asked() >= first.asked() && other.answered() < first.asked() + SECOND) {
+                    inside++;
+                }
             }
-            most = Math.max(most, last - first);
+            most = Math.max(most, inside);
         }
         return most;
     }
 
-    /** The shortest time covered by {@code count} consecutive grants (Long.MAX_VALUE if there are fewer). */
-    private static long shortestSpan(List<Long> grants, int count) {
-        List<Long> times = grants.stream().sorted().toList();
+    /** The shortest time covered by {@code count} consecutive grants, by when they were answered (Long.MAX_VALUE if fewer). */
+    private static long shortestSpan(List<Grant> grants, int count) {
+        List<Long> times = grants.stream().map(Grant::answered).sorted().toList();
         long shortest = Long.MAX_VALUE;
         for (int first = 0; first + count - 1 < times.size(); first++) {
             shortest = Math.min(shortest, times.get(first + count - 1) - times.get(first));
