@@ -388,18 +388,24 @@ class QuietHoursTest {
         // The team's webhook post of a notice, parked by an outage of the webhook (the ops webhook of a type posted each time).
         String opsKey = parkedOpsPost(key);
 
-        // 21:30 in Berlin, the providers are back and both parked deliveries come due: the customer's SMS waits for 08:00,
-        // the team's post goes now.
+        // 21:30 in Berlin, the providers are back and both parked deliveries come due: the customer's SMS waits for 08:00
+        // on the Scheduled page (sent now or cancelled there, like a notice held at dispatch), the team's post goes now.
         clock.set(Instant.parse("2027-11-16T20:30:00Z"));
         comeDue(key, "sms");
+        Instant eight = Instant.parse("2027-11-17T07:00:00Z");
         String waits = "sms waits for quiet hours 21:00-08:00 in Europe/Berlin for billing notifications, high priority included"
                 + " (high-priority: hold): its retry came due at 21:30 local time, inside them; not sent until 08:00 local time on"
                 + " 2027-11-17 (2027-11-17 07:00 UTC)";
         await().atMost(Duration.ofSeconds(30)).until(() -> waits.equals(herald.delivery(key, "sms").get("reason")));
         Map<String, Object> sms = herald.delivery(key, "sms");
-        assertThat(sms).containsEntry("state", "PARKED").containsEntry("parked_count", 1);   // not a park: never offered to the provider
-        assertThat(jdbc.queryForObject("SELECT next_attempt_at > now() + interval '10 hours' FROM delivery WHERE id = ?", Boolean.class,
-                sms.get("id"))).isTrue();
+        assertThat(sms).containsEntry("state", "SCHEDULED").containsEntry("parked_count", 1);   // not a park: never offered to the provider
+        assertThat(herald.scheduled(key)).containsEntry("state", "SCHEDULED").containsEntry("reason", waits)
+                .containsEntry("match_key", "invoice:in_qhpk" + run);
+        assertThat(instant(herald.scheduled(key).get("fire_at"))).isEqualTo(eight);
+        assertThat(herald.timerAt(key)).isEqualTo(eight);
+        JsonNode listed = only(list(OPERATOR, "customer=" + customer));
+        assertThat(listed.get("notificationId").asLong()).isEqualTo(herald.notificationId(key));
+        assertThat(listed.get("channels").toString()).isEqualTo("[\"sms\"]");
         assertThat(herald.attempts(key, "sms")).extracting(a -> a.get("outcome")).containsSubsequence("PARKED", "QUIET_HOURS");
         // Herald chose the wait: the notice's send window (PT1H) counts from 08:00, so its late policy (drop) does not take it.
         assertThat(instant(jdbc.queryForObject("SELECT window_deadline FROM notification WHERE idempotency_key = ?", Timestamp.class, key)))
@@ -408,24 +414,23 @@ class QuietHoursTest {
         assertThat(herald.delivery(opsKey, "ops_webhook")).containsEntry("state", "SENT");
         assertThat(smsCalls(key)).isEqualTo(calls);
 
-        // At 07:59 it is due again (the database's clock does not move with the test's): still nothing.
-        clock.set(Instant.parse("2027-11-17T06:59:00Z"));
-        comeDue(key, "sms");
-        await().atMost(Duration.ofSeconds(30)).until(() -> ((String) herald.delivery(key, "sms").get("reason")).contains("came due at 07:59"));
-        assertThat(herald.delivery(key, "sms")).containsEntry("state", "PARKED");
-        assertThat(smsCalls(key)).isEqualTo(calls);
+        // At 07:59 it still waits.
+        clock.set(eight.minus(Duration.ofMinutes(1)));
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5))
+                .until(() -> "SCHEDULED".equals(herald.delivery(key, "sms").get("state")) && smsCalls(key) == calls);
 
-        // 08:00: sent, once.
-        clock.set(Instant.parse("2027-11-17T07:00:00Z"));
-        comeDue(key, "sms");
+        // 08:00: its timer fires and it is sent, once.
+        clock.set(eight);
         await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(key, "sms").get("state")));
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> smsCalls(key) == calls + 1);
+        assertThat(herald.scheduled(key)).containsEntry("state", "FIRED");
+        assertThat(herald.attempts(key, "sms")).extracting(a -> a.get("outcome")).containsSubsequence("PARKED", "QUIET_HOURS", "FIRED", "SENT");
         assertThat(herald.mailsFor(key)).hasSize(1);
     }
 
     @Test
     @Order(7)
-    void aScheduledSendFiringInsideTheQuietHoursOfTheCustomersNewZoneWaitsUntilTheyEndThere() throws Exception {
+    void aScheduledSendFiringInsideTheQuietHoursOfTheCustomersNewZoneIsScheduledForTheirEndThereAndAnOperatorCanSendItNow() throws Exception {
         clock.set(Instant.parse("2027-11-23T21:30:00Z"));   // 22:30 in Berlin: held until 08:00 Berlin time (07:00 UTC)
         String customer = customer("mover", "Europe/Berlin");
         String key = invoicePaid(customer, "in_qhmv" + run);
@@ -433,24 +438,36 @@ class QuietHoursTest {
         // Overnight the customer moves to New York: the directory has their new zone.
         jdbc.update("UPDATE customer SET time_zone = 'America/New_York' WHERE customer_id = ?", customer);
 
-        // 08:00 in Berlin is 02:00 in New York: the timer fires, the email waits until 08:00 there.
+        // 08:00 in Berlin is 02:00 in New York: the timer fires, the email waits until 08:00 there, scheduled again.
         clock.set(Instant.parse("2027-11-24T07:00:00Z"));
-        await().atMost(Duration.ofSeconds(30)).until(() -> "FIRED".equals(herald.scheduled(key).get("state"))
-                && "PARKED".equals(herald.delivery(key, "email").get("state")));
-        assertThat(herald.delivery(key, "email")).containsEntry("reason", "email waits for quiet hours 21:00-08:00 in America/New_York for"
-                + " billing notifications: its scheduled time came at 02:00 local time, inside them; not sent until 08:00 local time on"
-                + " 2027-11-24 (2027-11-24 13:00 UTC)");
+        Instant eightInNewYork = Instant.parse("2027-11-24T13:00:00Z");
+        String waits = "email waits for quiet hours 21:00-08:00 in America/New_York for billing notifications: its scheduled time came"
+                + " at 02:00 local time, inside them; not sent until 08:00 local time on 2027-11-24 (2027-11-24 13:00 UTC)";
+        await().atMost(Duration.ofSeconds(30)).until(() -> waits.equals(herald.delivery(key, "email").get("reason")));
+        assertThat(herald.delivery(key, "email")).containsEntry("state", "SCHEDULED");
+        assertThat(herald.scheduled(key)).containsEntry("state", "SCHEDULED").containsEntry("reason", waits);
+        assertThat(instant(herald.scheduled(key).get("fire_at"))).isEqualTo(eightInNewYork);
+        assertThat(herald.timerAt(key)).isEqualTo(eightInNewYork);
         assertThat(instant(jdbc.queryForObject("SELECT window_deadline FROM notification WHERE idempotency_key = ?", Timestamp.class, key)))
                 .isEqualTo(Instant.parse("2027-11-25T13:00:00Z"));
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(key).isEmpty());
 
-        // 08:00 in New York: sent, once.
-        clock.set(Instant.parse("2027-11-24T13:00:00Z"));
-        comeDue(key, "email");
+        // At 02:10 in New York the customer calls, awake: an operator sends it now from the Scheduled page, and it goes, once.
+        clock.set(Instant.parse("2027-11-24T07:10:00Z"));
+        long id = herald.notificationId(key);
+        assertThat(ids(list(OPERATOR, "customer=" + customer))).containsExactly(id);
+        HttpResponse<String> sentNow = herald.as(OPERATOR, "POST", "/api/scheduled/" + id + "/send-now",
+                "{\"comment\": \"the customer asked for it on the phone\"}");
+        assertThat(sentNow.statusCode()).as(sentNow.body()).isEqualTo(200);
         awaitMailFor(key);
         await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(key, "email").get("state")));
-        assertThat(herald.attempts(key, "email")).extracting(a -> a.get("outcome")).containsSubsequence("SCHEDULED", "FIRED", "QUIET_HOURS", "SENT");
+        assertThat(herald.scheduled(key)).containsEntry("state", "SENT_NOW").containsEntry("decided_by", "operator");
+        assertThat(herald.attempts(key, "email")).extracting(a -> a.get("outcome"))
+                .containsSubsequence("SCHEDULED", "FIRED", "QUIET_HOURS", "RELEASED", "SENT");
         assertThat(herald.delivery(key, "email").get("window_missed_at")).isNull();
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(key).size() == 1);
+        // 08:00 in New York: nothing more goes out.
+        clock.set(eightInNewYork);
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(key).size() == 1);
     }
 
@@ -481,6 +498,7 @@ class QuietHoursTest {
         clock.set(Instant.parse("2027-12-07T20:30:00Z"));
         comeDue(key, "sms");
         await().atMost(Duration.ofSeconds(30)).until(() -> ((String) herald.delivery(key, "sms").get("reason")).startsWith("sms waits for quiet hours"));
+        assertThat(herald.delivery(key, "sms")).containsEntry("state", "SCHEDULED");
 
         // 23:10: the invoice is paid. The waiting SMS is cancelled with the reason, never sent.
         clock.set(Instant.parse("2027-12-07T22:10:00Z"));
@@ -490,6 +508,7 @@ class QuietHoursTest {
                 .endsWith("makes the waiting billing.payment_failed pointless: cancelled, not sent (config/catalog.yaml:"
                         + " notifications.billing.payment_failed.cancelled-by)");
         assertThat(herald.attempts(key, "sms")).extracting(a -> a.get("outcome")).endsWith("CANCELLED");
+        assertThat(herald.scheduled(key)).containsEntry("state", "CANCELLED").containsEntry("decided_by", "Herald");
         // 08:00: nothing goes out for it.
         clock.set(Instant.parse("2027-12-08T07:00:00Z"));
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> smsCalls(key) == calls);

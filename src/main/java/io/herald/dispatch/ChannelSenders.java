@@ -127,8 +127,8 @@ public class ChannelSenders {
      * while its sender is full or has nothing new to look for. Every channel that looks is claimed in one transaction,
      * with the suppression checks of email and SMS (dispatch wakes all of a notification's channels at once, so one
      * transaction serves them all). A parked retry or a fired scheduled send that came due inside its customer's quiet hours
-     * is parked again until they end, in the same transaction, and not handed over (QuietHoursBeforeSend: judged in memory
-     * from the claimed rows, written only for those). The rate limit is kept right before each provider call
+     * waits SCHEDULED (or PARKED) until they end, in the same transaction, and not handed over (QuietHoursBeforeSend:
+     * judged in memory from the claimed rows, written only for those). The rate limit is kept right before each provider call
      * (ProviderPermits), not here.
      * While the database cannot be reached the senders that looked pause a second (a WARN line every 10 s) and try
      * again; nothing is lost, the rows stay in the ledger.

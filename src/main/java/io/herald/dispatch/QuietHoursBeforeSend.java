@@ -17,8 +17,10 @@ import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
 import io.herald.ops.HeraldMetrics;
 import io.herald.schedule.QuietHours;
+import io.herald.schedule.ScheduledSends;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.context.annotation.Lazy;
 import org.springframework.stereotype.Component;
 
 /**
@@ -35,10 +37,13 @@ import org.springframework.stereotype.Component;
  * 3 a.m. decides what is sent, not that the customer gets it at 3 a.m.). A channel never approved (a first-success
  * chain's next one) is not judged here: its approval check holds it for an approver at once, and once approved it is
  * judged. Not judged: a first send queued by dispatch (dispatch judged it), one an operator sent now, an operator's resend.
- * One inside the quiet hours is PARKED again until they end (DeliveryLedger.waitForQuietHours: not offered to the
- * provider, not counted as a park), and its send window counts from then, as at dispatch, unless it had already
- * passed (a late message stays late). A claim's waits are written in one statement, in the claim's transaction. When the
- * quiet hours end it is claimed, judged and sent like any parked delivery.
+ * One inside the quiet hours waits SCHEDULED until they end, like a quiet-hours hold at dispatch
+ * (ScheduledSends.scheduleAfterClaim): its notification is on the Scheduled page, where an operator can send it now or
+ * cancel it, a superseding event cancels it, and its timer releases it when they end. Its send window counts from then,
+ * as at dispatch, unless it had already passed (a late message stays late). Not offered to the provider, not counted as a
+ * park. When its notification cannot wait SCHEDULED (HELD for an operator, or its timer is firing right now) it is PARKED
+ * until the quiet hours end instead, and then claimed, judged and sent like any parked delivery. A claim's waits are
+ * written in one statement, in the claim's transaction (DeliveryLedger.waitForQuietHours).
  */
 @Component
 public class QuietHoursBeforeSend {
@@ -47,6 +52,7 @@ public class QuietHoursBeforeSend {
     private static final String OPS_WEBHOOK = "ops_webhook";
 
     private final QuietHours quietHours;
+    private final ScheduledSends scheduled;
     private final NotificationCatalog catalog;
     private final DeliveryLedger ledger;
     private final NotificationLedger notifications;
@@ -54,9 +60,11 @@ public class QuietHoursBeforeSend {
     private final HeraldMetrics metrics;
     private final Clock clock;
 
-    public QuietHoursBeforeSend(QuietHours quietHours, NotificationCatalog catalog, DeliveryLedger ledger, NotificationLedger notifications,
+    /** {@code scheduled} is lazy: it wakes the senders (ChannelSenders), which ask this class. */
+    public QuietHoursBeforeSend(QuietHours quietHours, @Lazy ScheduledSends scheduled, NotificationCatalog catalog, DeliveryLedger ledger, NotificationLedger notifications,
                                 ObjectMapper json, HeraldMetrics metrics, Clock clock) {
         this.quietHours = quietHours;
+        this.scheduled = scheduled;
         this.catalog = catalog;
         this.ledger = ledger;
         this.notifications = notifications;
@@ -66,32 +74,47 @@ public class QuietHoursBeforeSend {
     }
 
     /**
-     * The claimed deliveries that may go to their provider now; the others (inside their customer's quiet hours) are parked
-     * until the quiet hours end. Called in the claim's transaction; writes only when one has to wait.
+     * The claimed deliveries that may go to their provider now; the others (inside their customer's quiet hours) wait
+     * SCHEDULED, or PARKED, until the quiet hours end. Called in the claim's transaction; writes only when one has to wait.
      */
     public List<ChannelSenders.Due> sendable(List<ChannelSenders.Due> claimed) {
         List<ChannelSenders.Due> sendable = new ArrayList<>(claimed.size());
         Instant now = clock.instant();
-        List<ChannelSenders.Due> waiting = new ArrayList<>();
-        List<DeliveryLedger.QuietWait> waits = new ArrayList<>();
-        Map<Long, Instant> deadlines = new LinkedHashMap<>();
+        Map<Long, List<Waiting>> waiting = new LinkedHashMap<>();
         for (ChannelSenders.Due due : claimed) {
             Optional<QuietHours.Wait> wait = judged(due) ? waitFor(due) : Optional.empty();
             if (wait.isEmpty()) {
                 sendable.add(due);
-                continue;
+            } else {
+                waiting.computeIfAbsent(due.notificationId(), id -> new ArrayList<>()).add(new Waiting(due, wait.get()));
             }
-            waiting.add(due);
-            waits.add(new DeliveryLedger.QuietWait(due.deliveryId(), Duration.between(now, wait.get().until()), wait.get().reason()));
-            deadlines.merge(due.notificationId(), wait.get().deadline(), (a, b) -> a.isAfter(b) ? a : b);
         }
-        if (!waits.isEmpty()) {
-            ledger.waitForQuietHours(waits);
-            notifications.postponeDeadlines(deadlines, now);   // Herald chose the delay: the send window counts from its end
-            waiting.forEach(due -> metrics.delivery(due.channel(), "QUIET_HOURS"));
-            waits.forEach(w -> log.info("Delivery {} PARKED: {}", w.deliveryId(), w.reason()));
+        if (waiting.isEmpty()) {
+            return sendable;
         }
+        List<DeliveryLedger.QuietWait> waits = new ArrayList<>();
+        Map<Long, Instant> deadlines = new LinkedHashMap<>();
+        waiting.forEach((notificationId, deliveries) -> {
+            // Quiet hours are the category's, so a notification's channels wait until the same end: one scheduled send.
+            QuietHours.Wait wait = deliveries.get(0).quiet();
+            Optional<Instant> fires = scheduled.scheduleAfterClaim(notificationId, wait.until(), wait.reason(), wait.matchKey());
+            for (Waiting one : deliveries) {
+                String reason = one.quiet().reason() + fires.filter(at -> !at.equals(wait.until()))
+                        .map(at -> "; it goes with its notification's other channels, scheduled for " + at).orElse("");
+                waits.add(new DeliveryLedger.QuietWait(one.due().deliveryId(), Duration.between(now, one.quiet().until()), reason,
+                        fires.isPresent()));
+            }
+            deadlines.put(notificationId, wait.deadline());
+        });
+        ledger.waitForQuietHours(waits);
+        notifications.postponeDeadlines(deadlines, now);   // Herald chose the delay: the send window counts from its end
+        waiting.values().forEach(deliveries -> deliveries.forEach(one -> metrics.delivery(one.due().channel(), "QUIET_HOURS")));
+        waits.forEach(w -> log.info("Delivery {} {}: {}", w.deliveryId(), w.scheduled() ? "SCHEDULED" : "PARKED", w.reason()));
         return sendable;
+    }
+
+    /** A claimed delivery inside its customer's quiet hours, and its wait. */
+    private record Waiting(ChannelSenders.Due due, QuietHours.Wait quiet) {
     }
 
     /** A customer channel's delivery that waited: a parked retry, a scheduled send whose timer released it, an approved one. */

@@ -644,16 +644,21 @@ public class DeliveryLedger {
         return jdbc.query(CLAIM_DUE, rows, lease.toMillis() / 1000.0, channel, limit);
     }
 
-    /** A claimed delivery that must wait for its customer's quiet hours: until when (the time left from now), and why. */
-    public record QuietWait(long deliveryId, Duration remaining, String reason) {
+    /**
+     * A claimed delivery that must wait for its customer's quiet hours: until when (the time left from now), why, and whether
+     * it waits SCHEDULED with its notification's scheduled send (io.herald.schedule.ScheduledSends.scheduleAfterClaim) or,
+     * when that cannot take it, PARKED until then.
+     */
+    public record QuietWait(long deliveryId, Duration remaining, String reason, boolean scheduled) {
     }
 
     /**
-     * Deliveries the sender claimed (a parked retry, a fired scheduled send) that came due inside their customer's quiet
-     * hours: PARKED again until they end, not offered to the provider and not counted as a park (as one the open breaker
-     * turned away), with the reason and an attempt (QUIET_HOURS) each, in one statement. The end is written as the wait
-     * from the database's now, which decides when a parked row is due. A row no longer waiting for a sender (settled, or
-     * claimed for a send meanwhile) is left as it is. Returns the deliveries parked.
+     * Deliveries the sender claimed (a parked retry, a fired scheduled send, an approved one) that came due inside their
+     * customer's quiet hours, in one statement: SCHEDULED (not due: their notification's timer releases them) or else
+     * PARKED until the quiet hours end, not offered to the provider and not counted as a park (as one the open breaker
+     * turned away), with the reason and an attempt (QUIET_HOURS) each. A parked one's end is written as the wait from the
+     * database's now, which decides when a parked row is due. A row no longer waiting for a sender (settled, or claimed for
+     * a send meanwhile) is left as it is. Returns the deliveries that wait.
      */
     public int waitForQuietHours(List<QuietWait> waits) {
         if (waits.isEmpty()) {
@@ -661,15 +666,17 @@ public class DeliveryLedger {
         }
         return jdbc.update(con -> {
             PreparedStatement statement = con.prepareStatement("""
-                    WITH v AS (SELECT * FROM unnest(?::bigint[], ?::float8[], ?::text[]) AS v(id, wait_secs, reason)),
-                         waiting AS (UPDATE delivery d SET state = 'PARKED', reason = v.reason,
-                                            next_attempt_at = now() + make_interval(secs => v.wait_secs), updated_at = now()
+                    WITH v AS (SELECT * FROM unnest(?::bigint[], ?::float8[], ?::text[], ?::boolean[]) AS v(id, wait_secs, reason, scheduled)),
+                         waiting AS (UPDATE delivery d SET state = CASE WHEN v.scheduled THEN 'SCHEDULED' ELSE 'PARKED' END, reason = v.reason,
+                                            next_attempt_at = CASE WHEN v.scheduled THEN NULL ELSE now() + make_interval(secs => v.wait_secs) END,
+                                            updated_at = now()
                                      FROM v WHERE d.id = v.id AND d.state IN ('PENDING', 'PARKED') AND d.claim_token IS NULL
                                      RETURNING d.id, v.reason)
                     INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, 'QUIET_HOURS', reason FROM waiting""");
             statement.setArray(1, con.createArrayOf("bigint", waits.stream().map(QuietWait::deliveryId).toArray()));
             statement.setArray(2, con.createArrayOf("float8", waits.stream().map(w -> w.remaining().toMillis() / 1000.0).toArray()));
             statement.setArray(3, con.createArrayOf("text", waits.stream().map(QuietWait::reason).toArray()));
+            statement.setArray(4, con.createArrayOf("boolean", waits.stream().map(QuietWait::scheduled).toArray()));
             return statement;
         });
     }

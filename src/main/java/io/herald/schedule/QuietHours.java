@@ -31,7 +31,7 @@ import org.springframework.stereotype.Component;
  *
  * <p>Judged twice: at dispatch ({@link #waitFor}: DispatchPlanner holds the notification SCHEDULED) and again right before
  * a delivery that waited goes to its provider, a parked retry or a fired scheduled send ({@link #waitBeforeSend}:
- * io.herald.dispatch.QuietHoursBeforeSend parks it until they end), in the customer's zone as the directory has it then.
+ * io.herald.dispatch.QuietHoursBeforeSend schedules it for their end), in the customer's zone as the directory has it then.
  * This class only judges (it writes nothing), so the channels' senders can ask it.
  */
 @Component

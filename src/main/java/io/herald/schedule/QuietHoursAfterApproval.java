@@ -21,8 +21,8 @@ import org.springframework.stereotype.Component;
  * SCHEDULED until the quiet hours end, exactly as a quiet-hours hold at dispatch: on the Scheduled page, where an
  * operator can send it now or cancel it, cancelled by a superseding event, its send window counted from the end (unless it
  * had passed already while it waited for approval: a late message stays late). A notification that already has a scheduled
- * send (a reopened approval approved again) is released instead, and the senders park it if need be. The team's
- * ops webhook post is released at once. The senders judge quiet hours again before any send (QuietHoursBeforeSend).
+ * send (a reopened approval approved again) is released instead, and the senders schedule it the same way when they claim
+ * it. The team's ops webhook post is released at once. The senders judge quiet hours again before any send (QuietHoursBeforeSend).
  */
 @Component
 public class QuietHoursAfterApproval {

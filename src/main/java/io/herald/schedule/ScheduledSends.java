@@ -124,6 +124,39 @@ public class ScheduledSends {
     }
 
     /**
+     * A claimed delivery that came due inside its customer's quiet hours (a parked retry, a fired scheduled send, an approved
+     * one: io.herald.dispatch.QuietHoursBeforeSend) waits SCHEDULED until they end, like a quiet-hours hold at dispatch: its
+     * notification is on the Scheduled page, sent now or cancelled there, cancelled by a superseding event through
+     * {@code matchKey}. The notification's scheduled send is made, or made again once it had fired or been sent now (the
+     * audit trail keeps that decision; a match key it had stays), with its timer, in the caller's transaction (the senders'
+     * claim); one still SCHEDULED keeps its time, and the delivery goes with it (judged again when it fires). Returns when
+     * it fires; empty, writing nothing, when the notification cannot wait SCHEDULED: HELD for an operator, decided for good
+     * (cancelled, dismissed), or its timer is still there, firing right now, and cannot be set again (it would be removed
+     * when that firing ends). The caller parks the delivery until the quiet hours end instead.
+     */
+    public Optional<Instant> scheduleAfterClaim(long notificationId, Instant fireAt, String reason, String matchKey) {
+        return transaction.execute(status -> {
+            Map<String, Object> row = jdbc.queryForList("SELECT state, fire_at FROM scheduled_send WHERE notification_id = ? FOR UPDATE",
+                    notificationId).stream().findFirst().orElse(null);
+            String state = row == null ? null : (String) row.get("state");
+            if ("SCHEDULED".equals(state)) {
+                return Optional.of(instant(row.get("fire_at")));
+            }
+            if ((state != null && !"FIRED".equals(state) && !"SENT_NOW".equals(state))
+                    || scheduler.getScheduledExecution(timer(notificationId)).isPresent()) {
+                return Optional.<Instant>empty();
+            }
+            jdbc.update("""
+                    INSERT INTO scheduled_send (notification_id, state, fire_at, reason, match_key) VALUES (?, 'SCHEDULED', ?, ?, ?)
+                    ON CONFLICT (notification_id) DO UPDATE SET state = 'SCHEDULED', fire_at = EXCLUDED.fire_at, reason = EXCLUDED.reason,
+                           match_key = COALESCE(scheduled_send.match_key, EXCLUDED.match_key), decided_by = NULL, decided_at = NULL,
+                           comment = NULL""", notificationId, timestamp(fireAt), reason, matchKey);
+            scheduler.scheduleIfNotExists(timer(notificationId), fireAt);
+            return Optional.of(fireAt);
+        });
+    }
+
+    /**
      * A delivery that became late while it waited to be sent (queued, parked, or queued when its scheduled time came) and
      * whose type's policy is hold (io.herald.ops.LateMessages): the notification is HELD for an operator (a row added, or a
      * FIRED one held again: it fired, then waited too long) and this delivery waits HELD with it. Returns the notification's
