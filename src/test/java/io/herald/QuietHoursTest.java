@@ -432,43 +432,53 @@ class QuietHoursTest {
     @Order(7)
     void aScheduledSendFiringInsideTheQuietHoursOfTheCustomersNewZoneIsScheduledForTheirEndThereAndAnOperatorCanSendItNow() throws Exception {
         clock.set(Instant.parse("2027-11-23T21:30:00Z"));   // 22:30 in Berlin: held until 08:00 Berlin time (07:00 UTC)
-        String customer = customer("mover", "Europe/Berlin");
-        String key = invoicePaid(customer, "in_qhmv" + run);
+        String customer = herald.insertCustomer("cus_qh_mover_" + run, "Test mover", "+15550104747", null, "Europe/Berlin");
+        String key = paymentFailed(customer, "in_qhmv" + run);   // email and SMS (billing holds high priority too)
         assertThat(instant(herald.awaitScheduled(key).get("fire_at"))).isEqualTo(Instant.parse("2027-11-24T07:00:00Z"));
+        long id = herald.notificationId(key);
         // Overnight the customer moves to New York: the directory has their new zone.
         jdbc.update("UPDATE customer SET time_zone = 'America/New_York' WHERE customer_id = ?", customer);
 
-        // 08:00 in Berlin is 02:00 in New York: the timer fires, the email waits until 08:00 there, scheduled again.
+        // 08:00 in Berlin is 02:00 in New York: the timer fires, and both channels wait until 08:00 there, scheduled again
+        // with a timer of their own (the one that fired is still running while they are claimed).
         clock.set(Instant.parse("2027-11-24T07:00:00Z"));
         Instant eightInNewYork = Instant.parse("2027-11-24T13:00:00Z");
-        String waits = "email waits for quiet hours 21:00-08:00 in America/New_York for billing notifications: its scheduled time came"
-                + " at 02:00 local time, inside them; not sent until 08:00 local time on 2027-11-24 (2027-11-24 13:00 UTC)";
-        await().atMost(Duration.ofSeconds(30)).until(() -> waits.equals(herald.delivery(key, "email").get("reason")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> ((String) herald.scheduled(key).get("reason")).contains("America/New_York"));
         assertThat(herald.delivery(key, "email")).containsEntry("state", "SCHEDULED");
-        assertThat(herald.scheduled(key)).containsEntry("state", "SCHEDULED").containsEntry("reason", waits);
-        assertThat(instant(herald.scheduled(key).get("fire_at"))).isEqualTo(eightInNewYork);
+        assertThat(herald.delivery(key, "sms")).containsEntry("state", "SCHEDULED");
+        String waits = " waits for quiet hours 21:00-08:00 in America/New_York for billing notifications, high priority included"
+                + " (high-priority: hold): its scheduled time came at 02:00 local time, inside them; not sent until 08:00 local time on"
+                + " 2027-11-24 (2027-11-24 13:00 UTC)";
+        Map<String, Object> again = herald.scheduled(key);
+        assertThat((String) again.get("reason")).endsWith(waits);
+        assertThat(instant(again.get("fire_at"))).isEqualTo(eightInNewYork);
+        assertThat(again).containsEntry("timer", 1);
         assertThat(herald.timerAt(key)).isEqualTo(eightInNewYork);
+        // The channel judged first waits for the quiet hours; the other, released by the same firing, waits with it.
+        List<String> reasons = List.of((String) herald.delivery(key, "email").get("reason"), (String) herald.delivery(key, "sms").get("reason"));
+        assertThat(reasons).anySatisfy(reason -> assertThat(reason).isEqualTo(again.get("reason")));
+        assertThat(reasons).anySatisfy(reason -> assertThat(reason).matches("(email|sms) waits with its notification, scheduled for "
+                + eightInNewYork + ": (email|sms)" + java.util.regex.Pattern.quote(waits)));
+        assertThat(ids(list(OPERATOR, "customer=" + customer))).containsExactly(id);
         assertThat(instant(jdbc.queryForObject("SELECT window_deadline FROM notification WHERE idempotency_key = ?", Timestamp.class, key)))
-                .isEqualTo(Instant.parse("2027-11-25T13:00:00Z"));
-        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(key).isEmpty());
+                .isEqualTo(Instant.parse("2027-11-24T14:00:00Z"));
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(key).isEmpty() && smsCalls(key) == 0);
 
         // At 02:10 in New York the customer calls, awake: an operator sends it now from the Scheduled page, and it goes, once.
         clock.set(Instant.parse("2027-11-24T07:10:00Z"));
-        long id = herald.notificationId(key);
-        assertThat(ids(list(OPERATOR, "customer=" + customer))).containsExactly(id);
         HttpResponse<String> sentNow = herald.as(OPERATOR, "POST", "/api/scheduled/" + id + "/send-now",
                 "{\"comment\": \"the customer asked for it on the phone\"}");
         assertThat(sentNow.statusCode()).as(sentNow.body()).isEqualTo(200);
         awaitMailFor(key);
-        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(key, "email").get("state")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(key, "email").get("state"))
+                && "SENT".equals(herald.delivery(key, "sms").get("state")));
         assertThat(herald.scheduled(key)).containsEntry("state", "SENT_NOW").containsEntry("decided_by", "operator");
         assertThat(herald.attempts(key, "email")).extracting(a -> a.get("outcome"))
                 .containsSubsequence("SCHEDULED", "FIRED", "QUIET_HOURS", "RELEASED", "SENT");
         assertThat(herald.delivery(key, "email").get("window_missed_at")).isNull();
-        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(key).size() == 1);
         // 08:00 in New York: nothing more goes out.
         clock.set(eightInNewYork);
-        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(key).size() == 1);
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(key).size() == 1 && smsCalls(key) == 1);
     }
 
     // --- helpers ---
@@ -531,7 +541,8 @@ class QuietHoursTest {
         assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
         Instant eight = Instant.parse("2027-12-15T07:00:00Z");
         assertThat(OwnHeraldClient.json(approved).get("message").asText()).isEqualTo("notification " + id + " approved: 0 deliveries queued;"
-                + " email scheduled for " + eight + ", the end of the customer's quiet hours (the Scheduled page sends it now or cancels it)");
+                + " email scheduled for 08:00 local time on 2027-12-15 in Europe/Berlin (2027-12-15 07:00 UTC), the end of the customer's"
+                + " quiet hours (the Scheduled page sends it now or cancels it)");
         Map<String, Object> waiting = herald.awaitScheduled(key);
         assertThat(waiting).containsEntry("state", "SCHEDULED").containsEntry("reason", "quiet hours 21:00-08:00 in Europe/Berlin for"
                 + " billing notifications: held until 08:00 local time on 2027-12-15 (2027-12-15 07:00 UTC)");
@@ -596,9 +607,44 @@ class QuietHoursTest {
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(failed).isEmpty() && smsCalls(failed) == 0);
     }
 
+    @Test
+    @Order(11)
+    void aPaymentFailureAwaitingItsApproverIsWithdrawnWhenTheInvoiceIsPaid() throws Exception {
+        Instant eleven = Instant.parse("2027-12-28T10:00:00Z");   // 11:00 in Berlin: no quiet hours
+        clock.set(eleven);
+        String customer = herald.insertCustomer("cus_qh_dunning_" + run, "Test dunning", "+15550104646", null, "Europe/Berlin");
+        String invoice = "in_qhdu" + run;
+        String failed = paymentFailed(customer, invoice, eleven.minusSeconds(600), 600000);   // 6,000.00: held for an approver
+        for (String channel : List.of("email", "sms", "ops_webhook")) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(herald.delivery(failed, channel).get("state")));
+        }
+        long id = herald.notificationId(failed);
+        assertThat(ids(awaitingApproval())).contains(id);
+
+        // The customer pays before anyone approved the notice: nothing is left to approve, and nothing goes out.
+        herald.awaitMailFor(invoicePaid(customer, invoice, eleven.minusSeconds(60)));
+        String reason = "superseded: billing.invoice_paid for invoice " + invoice + " (occurred 2027-12-28 09:59 UTC, billing event evt_qh";
+        String pointless = ") makes the waiting billing.payment_failed pointless: cancelled, not sent (config/catalog.yaml:"
+                + " notifications.billing.payment_failed.cancelled-by)";
+        for (String channel : List.of("email", "sms", "ops_webhook")) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(herald.delivery(failed, channel).get("state")));
+            assertThat((String) herald.delivery(failed, channel).get("reason")).startsWith(reason).endsWith(pointless);
+            assertThat(herald.attempts(failed, channel)).extracting(a -> a.get("outcome")).containsExactly("AWAITING_APPROVAL", "CANCELLED");
+        }
+        Map<String, Object> approval = jdbc.queryForMap("SELECT state, decided_by, comment FROM approval WHERE notification_id = ?", id);
+        assertThat(approval).containsEntry("state", "REJECTED").containsEntry("decided_by", "Herald");
+        assertThat((String) approval.get("comment")).startsWith(reason);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM operator_action WHERE notification_id = ? AND actor = 'Herald' AND action = 'WITHDRAW'",
+                Integer.class, id)).as("audited as Herald").isEqualTo(1);
+        assertThat(ids(awaitingApproval())).doesNotContain(id);
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(failed).isEmpty() && smsCalls(failed) == 0);
+    }
+
     /**
      * The shipped catalog with billing.charge_refunded held for an approver above 1000 (as billing.refund_issued is there):
-     * an approved notice meets the quiet hours of its category.
+     * an approved notice meets the quiet hours of its category; and billing.payment_failed above 5000 (a large account's
+     * dunning notice, its team post one each, as approval requires), which billing.invoice_paid still cancels while it
+     * awaits its approver.
      */
     private static Path shippedWithApprovedRefunds() {
         try {
@@ -609,7 +655,12 @@ class QuietHoursTest {
             }
             Path copy = TestFiles.file("test-catalog-quiet-approvals.yaml");
             Files.createDirectories(copy.getParent());
-            Files.writeString(copy, shipped.replace(entry, entry + "    approval: {field: amountRefunded, above: 1000}\n"));
+            String dunning = "    ops: digest\n    window: PT1H\n    cancelled-by: {types: [billing.invoice_paid], match: invoiceId}\n";
+            if (!shipped.contains(dunning)) {
+                throw new IllegalStateException("config/catalog.yaml's billing.payment_failed cancelled-by changed");
+            }
+            Files.writeString(copy, shipped.replace(entry, entry + "    approval: {field: amountRefunded, above: 1000}\n")
+                    .replace(dunning, dunning.replace("ops: digest", "ops: each") + "    approval: {field: amountDue, above: 5000}\n"));
             return copy;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -672,9 +723,14 @@ class QuietHoursTest {
         return paymentFailed(customer, invoice, clock.instant());
     }
 
-    /** Stripe's invoice.payment_failed (second attempt) for the customer's invoice, created at {@code created}; its key. */
     private String paymentFailed(String customer, String invoice, Instant created) throws Exception {
+        return paymentFailed(customer, invoice, created, 4900);
+    }
+
+    /** Stripe's invoice.payment_failed (second attempt) for the customer's invoice of {@code pence}, created at {@code created}; its key. */
+    private String paymentFailed(String customer, String invoice, Instant created, int pence) throws Exception {
         herald.postBilling(Samples.text("billing/invoice.payment_failed.json").replace("in_1QxR1zLkdIwHu7ixQ9w8E7r6", invoice)
+                .replace("\"amount_due\": 4900", "\"amount_due\": " + pence)
                 .replace("evt_1QxR2mLkdIwHu7ixA1b2C3d4", "evt_qh" + UUID.randomUUID().toString().replace("-", ""))
                 .replace("cus_RkT4aB7cD9eF1g", customer).replace("\"created\": 1763719200", "\"created\": " + created.getEpochSecond())
                 // Stripe's next attempt three days on: the shipped catalog drops a notice whose next attempt is past (valid-until).
@@ -698,6 +754,13 @@ class QuietHoursTest {
     private void stillWaiting(String key) {
         await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
                 .until(() -> "SCHEDULED".equals(herald.scheduled(key).get("state")) && herald.mailsFor(key).isEmpty());
+    }
+
+    /** GET /api/approvals as an approver: what awaits a decision. */
+    private JsonNode awaitingApproval() throws Exception {
+        HttpResponse<String> listed = herald.as(OwnHeraldClient.APPROVER, "GET", "/api/approvals", null);
+        assertThat(listed.statusCode()).as(listed.body()).isEqualTo(200);
+        return JSON.readTree(listed.body());
     }
 
     private JsonNode list(String account, String query) throws Exception {

@@ -163,7 +163,7 @@ public class Approvals {
             List<String> channels = ledger.releaseHeld(notificationId, AWAITING, "APPROVED", "approved by " + approver + ": " + said);
             String message = "notification " + notificationId + " approved: " + channels.size() + " deliver" + (channels.size() == 1 ? "y" : "ies")
                     + " queued" + (channels.isEmpty() ? "" : " (" + String.join(", ", channels) + ")")
-                    + quiet.map(q -> "; " + String.join(", ", q.channels()) + " scheduled for " + q.until() + ", the end of the customer's"
+                    + quiet.map(q -> "; " + String.join(", ", q.channels()) + " scheduled for " + q.ends() + ", the end of the customer's"
                             + " quiet hours (the Scheduled page sends it now or cancels it)").orElse("");
             audit.record(started, approver, "APPROVE", "approval", notificationId, notificationId, said, message);
             return new Decision(notificationId, "APPROVED", approver, said, channels, message);
@@ -262,16 +262,35 @@ public class Approvals {
     }
 
     /**
-     * Withdrawn by Herald while it awaits approval (an incident notice whose incident was resolved first): its deliveries
-     * end REJECTED with the reason, never sent, audited as WITHDRAW. False when it was no longer awaiting approval.
+     * Withdrawn by Herald while it awaits approval (an incident notice whose incident was resolved first, an erased
+     * customer's): its deliveries end REJECTED with the reason, never sent, audited as WITHDRAW. False when it was no
+     * longer awaiting approval.
      */
     public boolean withdraw(long notificationId, String reason) {
+        return withdraw(notificationId, reason, "REJECTED");
+    }
+
+    /**
+     * A newer event made these notices pointless while they await approval (SupersedingEvents, catalog cancelled-by): this
+     * customer's notifications of {@code type} naming {@code value} in {@code field} (refs, then data) are withdrawn, their
+     * deliveries CANCELLED with the reason as any superseded notice's, never sent, audited as WITHDRAW. Returns them.
+     */
+    public List<Long> withdrawSuperseded(String customerId, String type, String field, String value, String reason) {
+        return jdbc.queryForList("""
+                SELECT a.notification_id FROM approval a JOIN notification n ON n.id = a.notification_id
+                WHERE a.state = 'AWAITING' AND n.customer_id = ? AND n.type = ?
+                  AND COALESCE(n.canonical -> 'refs' ->> ?, herald_canonical(n.id, n.received_at, n.canonical) -> 'data' ->> ?) = ?
+                ORDER BY a.notification_id""", Long.class, customerId, type, field, field, value)
+                .stream().filter(id -> withdraw(id, reason, "CANCELLED")).toList();
+    }
+
+    private boolean withdraw(long notificationId, String reason, String ending) {
         return Boolean.TRUE.equals(transaction.execute(status -> {
             if (jdbc.update("UPDATE approval SET state = 'REJECTED', decided_by = ?, decided_at = now(), comment = ?"
                     + " WHERE notification_id = ? AND state = 'AWAITING'", HERALD, reason, notificationId) == 0) {
                 return false;
             }
-            ledger.endHeld(List.of(notificationId), AWAITING, "REJECTED", reason);
+            ledger.endHeld(List.of(notificationId), AWAITING, ending, reason);
             audit.record(Instant.now(), HERALD, "WITHDRAW", "approval", notificationId, notificationId, null, reason);
             return true;
         }));

@@ -41,8 +41,8 @@ import org.springframework.stereotype.Component;
  * (ScheduledSends.scheduleAfterClaim): its notification is on the Scheduled page, where an operator can send it now or
  * cancel it, a superseding event cancels it, and its timer releases it when they end. Its send window counts from then,
  * as at dispatch, unless it had already passed (a late message stays late). Not offered to the provider, not counted as a
- * park. When its notification cannot wait SCHEDULED (HELD for an operator, or its timer is firing right now) it is PARKED
- * until the quiet hours end instead, and then claimed, judged and sent like any parked delivery. A claim's waits are
+ * park. When its notification cannot wait SCHEDULED (sent now by an operator, whose decision the late policy reads from
+ * its scheduled send; HELD for an operator; cancelled or dismissed) it is PARKED until the quiet hours end instead, and then claimed, judged and sent like any parked delivery. A claim's waits are
  * written in one statement, in the claim's transaction (DeliveryLedger.waitForQuietHours).
  */
 @Component
@@ -97,7 +97,8 @@ public class QuietHoursBeforeSend {
         waiting.forEach((notificationId, deliveries) -> {
             // Quiet hours are the category's, so a notification's channels wait until the same end: one scheduled send.
             QuietHours.Wait wait = deliveries.get(0).quiet();
-            Optional<Instant> fires = scheduled.scheduleAfterClaim(notificationId, wait.until(), wait.reason(), wait.matchKey());
+            Optional<Instant> fires = scheduled.scheduleAfterClaim(notificationId, wait.until(), wait.reason(), wait.matchKey(),
+                    deliveries.stream().map(one -> one.due().deliveryId()).toList());
             for (Waiting one : deliveries) {
                 String reason = one.quiet().reason() + fires.filter(at -> !at.equals(wait.until()))
                         .map(at -> "; it goes with its notification's other channels, scheduled for " + at).orElse("");

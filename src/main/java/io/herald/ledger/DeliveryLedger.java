@@ -681,6 +681,27 @@ public class DeliveryLedger {
         });
     }
 
+    /**
+     * A notification's scheduled send was made again for the end of its customer's quiet hours
+     * (io.herald.schedule.ScheduledSends.scheduleAfterClaim): its other customer deliveries still waiting for a sender
+     * (PENDING or PARKED, not claimed for a send, not among {@code except}) wait SCHEDULED with it, with the reason
+     * ("sms " + {@code reason}) and an attempt (QUIET_HOURS) each. The ops webhook (the internal team) is not held. Returns how many.
+     */
+    public int scheduleOthers(long notificationId, Collection<Long> except, String reason) {
+        return jdbc.update(con -> {
+            PreparedStatement statement = con.prepareStatement("""
+                    WITH waiting AS (UPDATE delivery SET state = 'SCHEDULED', reason = channel || ' ' || ?, next_attempt_at = NULL,
+                                            updated_at = now()
+                                     WHERE notification_id = ? AND state IN ('PENDING', 'PARKED') AND claim_token IS NULL
+                                       AND channel <> 'ops_webhook' AND NOT id = ANY(?) RETURNING id, reason)
+                    INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, 'QUIET_HOURS', reason FROM waiting""");
+            statement.setString(1, reason);
+            statement.setLong(2, notificationId);
+            statement.setArray(3, con.createArrayOf("bigint", except.toArray()));
+            return statement;
+        });
+    }
+
     /** A delivery's state (null if there is no such row). */
     public String state(long deliveryId) {
         return jdbc.query("SELECT state FROM delivery WHERE id = ?", (row, n) -> row.getString(1), deliveryId).stream().findFirst().orElse(null);
@@ -810,12 +831,14 @@ public class DeliveryLedger {
 
     /**
      * Erasure of a customer: their deliveries not yet sent are SKIPPED with the reason (SENDING ones finish their call), and
-     * every one loses its rendered message and masked recipient. State, reason and counts stay.
+     * every one loses its rendered message and masked recipient. State, reason and counts stay. SCHEDULED too: the erasure
+     * cancelled its waiting notifications first, but a sender's claim that was deciding a quiet-hours wait meanwhile
+     * (io.herald.schedule.ScheduledSends.scheduleAfterClaim) can commit one after that; its timer then finds nothing to send.
      */
     public int eraseRecipients(Collection<Long> notificationIds, String reason) {
         String ids = idArray(notificationIds);
         jdbc.update("UPDATE delivery SET state = 'SKIPPED', reason = ?, next_attempt_at = NULL, claim_token = NULL, updated_at = now()"
-                + " WHERE notification_id = ANY(CAST(? AS BIGINT[])) AND state IN ('PENDING', 'RETRYING', 'PARKED', 'DIGEST_WAITING')",
+                + " WHERE notification_id = ANY(CAST(? AS BIGINT[])) AND state IN ('PENDING', 'RETRYING', 'PARKED', 'DIGEST_WAITING', 'SCHEDULED')",
                 reason, ids);
         removeBodies(notificationIds);
         return jdbc.update("UPDATE delivery SET recipient_masked = NULL WHERE notification_id = ANY(CAST(? AS BIGINT[]))", ids);

@@ -39,8 +39,11 @@ public class QuietHours {
 
     private static final DateTimeFormatter UTC_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(ZoneOffset.UTC);
 
-    /** Why and until when a notification waits: the end of the quiet hours, the reason in words, what a cancelling event names. */
-    public record Wait(Instant until, String reason, String matchKey, Instant deadline) {
+    /**
+     * Why and until when a notification waits: the end of the quiet hours (and in words: "08:00 local time on 2026-12-03 in
+     * Europe/Berlin (2026-12-03 07:00 UTC)"), the reason in words, what a cancelling event names, its send window's new end.
+     */
+    public record Wait(Instant until, String ends, String reason, String matchKey, Instant deadline) {
 
         /** The wait of one notification's customer deliveries. */
         public Held of(long notificationId, List<DeliveryLedger.Queued> deliveries) {
@@ -116,7 +119,8 @@ public class QuietHours {
     private Wait wait(NotificationCatalog.Entry entry, CanonicalNotification notification, Inside in, String reason) {
         Instant until = in.end().toInstant();
         String matchKey = catalog.cancelledBy(notification.type()).map(rule -> rule.matchKey(notification)).orElse(null);
-        return new Wait(until, reason, matchKey, until.plus(entry.window()));
+        return new Wait(until, in.until() + " local time on " + in.end().toLocalDate() + " in " + in.zone().getId() + " ("
+                + UTC_TIME.format(until) + ")", reason, matchKey, until.plus(entry.window()));
     }
 
     /**

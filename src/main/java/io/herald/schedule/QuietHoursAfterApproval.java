@@ -29,8 +29,8 @@ public class QuietHoursAfterApproval {
 
     private static final String OPS_WEBHOOK = "ops_webhook";
 
-    /** The channels that wait, and until when. */
-    public record Waiting(List<String> channels, Instant until) {
+    /** The channels that wait, and until when (and in words, in the customer's zone). */
+    public record Waiting(List<String> channels, Instant until, String ends) {
     }
 
     private final JdbcTemplate jdbc;
@@ -86,6 +86,6 @@ public class QuietHoursAfterApproval {
         }
         // Herald chose the delay: the window counts from its end, unless it had passed already while it waited for approval.
         notifications.postponeDeadlines(Map.of(notificationId, wait.get().deadline()), clock.instant());
-        return Optional.of(new Waiting(channels, wait.get().until()));
+        return Optional.of(new Waiting(channels, wait.get().until(), wait.get().ends()));
     }
 }

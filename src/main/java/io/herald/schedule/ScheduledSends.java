@@ -98,7 +98,7 @@ public class ScheduledSends {
                 ledger.hold(send.deliveries(), state, send.fireAt() == null ? send.reason()
                         : "scheduled for " + send.fireAt() + ": " + send.reason());
                 if (send.fireAt() != null) {
-                    scheduler.scheduleIfNotExists(timer(send.notificationId()), send.fireAt());
+                    scheduler.scheduleIfNotExists(timer(send.notificationId(), 0), send.fireAt());
                 }
             }
         });
@@ -118,7 +118,7 @@ public class ScheduledSends {
                 return false;
             }
             ledger.moveHeld(notificationId, fromState, "SCHEDULED", channels, "scheduled for " + fireAt + ": " + reason);
-            scheduler.scheduleIfNotExists(timer(notificationId), fireAt);
+            scheduler.scheduleIfNotExists(timer(notificationId, 0), fireAt);
             return true;
         }));
     }
@@ -127,31 +127,46 @@ public class ScheduledSends {
      * A claimed delivery that came due inside its customer's quiet hours (a parked retry, a fired scheduled send, an approved
      * one: io.herald.dispatch.QuietHoursBeforeSend) waits SCHEDULED until they end, like a quiet-hours hold at dispatch: its
      * notification is on the Scheduled page, sent now or cancelled there, cancelled by a superseding event through
-     * {@code matchKey}. The notification's scheduled send is made, or made again once it had fired or been sent now (the
-     * audit trail keeps that decision; a match key it had stays), with its timer, in the caller's transaction (the senders'
-     * claim); one still SCHEDULED keeps its time, and the delivery goes with it (judged again when it fires). Returns when
-     * it fires; empty, writing nothing, when the notification cannot wait SCHEDULED: HELD for an operator, decided for good
-     * (cancelled, dismissed), or its timer is still there, firing right now, and cannot be set again (it would be removed
-     * when that firing ends). The caller parks the delivery until the quiet hours end instead.
+     * {@code matchKey}. In the caller's transaction (the senders' claim), the notification's scheduled send is:
+     * <ul>
+     *   <li>made, with its timer, when it has none;</li>
+     *   <li>made again when it FIRED, with a timer of the next generation (the one that fired may still be running, and
+     *   db-scheduler removes it when it ends), a match key it had kept; the notification's other customer deliveries still
+     *   waiting for a sender (PENDING or PARKED, released by that firing, not among {@code claimedDeliveries}, which the
+     *   caller writes) wait SCHEDULED with it, since once it is no longer FIRED the senders would take them for first
+     *   sends and not judge them;</li>
+     *   <li>joined when it is SCHEDULED: the delivery goes at its time (judged again then).</li>
+     * </ul>
+     * Returns when it fires; empty, writing nothing, when it was sent now by an operator (the row is what tells the late
+     * policy an operator overrode it), is HELD for an operator or decided for good: the caller parks the delivery until the
+     * quiet hours end instead.
      */
-    public Optional<Instant> scheduleAfterClaim(long notificationId, Instant fireAt, String reason, String matchKey) {
+    public Optional<Instant> scheduleAfterClaim(long notificationId, Instant fireAt, String reason, String matchKey,
+                                                Collection<Long> claimedDeliveries) {
         return transaction.execute(status -> {
             Map<String, Object> row = jdbc.queryForList("SELECT state, fire_at FROM scheduled_send WHERE notification_id = ? FOR UPDATE",
                     notificationId).stream().findFirst().orElse(null);
-            String state = row == null ? null : (String) row.get("state");
-            if ("SCHEDULED".equals(state)) {
+            if (row == null && jdbc.update("""
+                    INSERT INTO scheduled_send (notification_id, state, fire_at, reason, match_key) VALUES (?, 'SCHEDULED', ?, ?, ?)
+                    ON CONFLICT (notification_id) DO NOTHING""", notificationId, timestamp(fireAt), reason, matchKey) == 1) {
+                scheduler.scheduleIfNotExists(timer(notificationId, 0), fireAt);
+                return Optional.of(fireAt);
+            }
+            if (row == null) {   // made meanwhile by another instance's claim: as it is now
+                row = jdbc.queryForMap("SELECT state, fire_at FROM scheduled_send WHERE notification_id = ? FOR UPDATE", notificationId);
+            }
+            if ("SCHEDULED".equals(row.get("state"))) {
                 return Optional.of(instant(row.get("fire_at")));
             }
-            if ((state != null && !"FIRED".equals(state) && !"SENT_NOW".equals(state))
-                    || scheduler.getScheduledExecution(timer(notificationId)).isPresent()) {
+            if (!"FIRED".equals(row.get("state"))) {
                 return Optional.<Instant>empty();
             }
-            jdbc.update("""
-                    INSERT INTO scheduled_send (notification_id, state, fire_at, reason, match_key) VALUES (?, 'SCHEDULED', ?, ?, ?)
-                    ON CONFLICT (notification_id) DO UPDATE SET state = 'SCHEDULED', fire_at = EXCLUDED.fire_at, reason = EXCLUDED.reason,
-                           match_key = COALESCE(scheduled_send.match_key, EXCLUDED.match_key), decided_by = NULL, decided_at = NULL,
-                           comment = NULL""", notificationId, timestamp(fireAt), reason, matchKey);
-            scheduler.scheduleIfNotExists(timer(notificationId), fireAt);
+            int generation = jdbc.queryForObject("""
+                    UPDATE scheduled_send SET state = 'SCHEDULED', fire_at = ?, reason = ?, match_key = COALESCE(match_key, ?),
+                           decided_by = NULL, decided_at = NULL, comment = NULL, timer = timer + 1
+                    WHERE notification_id = ? RETURNING timer""", Integer.class, timestamp(fireAt), reason, matchKey, notificationId);
+            ledger.scheduleOthers(notificationId, claimedDeliveries, "waits with its notification, scheduled for " + fireAt + ": " + reason);
+            scheduler.scheduleIfNotExists(timer(notificationId, generation), fireAt);
             return Optional.of(fireAt);
         });
     }
@@ -180,24 +195,39 @@ public class ScheduledSends {
     }
 
     /**
-     * Its time came (the route direct:fire-scheduled-send, called by the timer): SCHEDULED becomes FIRED and its deliveries
-     * are queued now. False, doing nothing, when it is no longer scheduled (sent, cancelled, or fired by another instance
-     * after a crash) or was moved to a later time (its timer is moved with it).
+     * A timer fired (the route direct:fire-scheduled-send, called by db-scheduler with its task instance id: the
+     * notification id, and its generation after a dot when it was scheduled again after it fired): {@link #fire}.
      */
+    public boolean fireTimer(String timerId) {
+        int dot = timerId.indexOf('.');
+        return dot < 0 ? fire(Long.parseLong(timerId), 0)
+                : fire(Long.parseLong(timerId.substring(0, dot)), Integer.parseInt(timerId.substring(dot + 1)));
+    }
+
+    /** {@link #fire(long, int)} by its first timer. */
     public boolean fire(long notificationId) {
+        return fire(notificationId, 0);
+    }
+
+    /**
+     * Its time came: SCHEDULED becomes FIRED and its deliveries are queued now. False, doing nothing, when it is no longer
+     * scheduled (sent, cancelled, or fired by another instance after a crash), was moved to a later time (its timer is
+     * moved with it), or the timer is of an earlier generation than the one its scheduled send has now.
+     */
+    public boolean fire(long notificationId, int generation) {
         Instant now = clock.instant();
         Instant[] movedTo = new Instant[1];
         List<String> channels = transaction.execute(status -> {
-            Map<String, Object> row = jdbc.queryForList("SELECT state, fire_at, reason FROM scheduled_send WHERE notification_id = ? FOR UPDATE",
+            Map<String, Object> row = jdbc.queryForList("SELECT state, fire_at, reason, timer FROM scheduled_send WHERE notification_id = ? FOR UPDATE",
                     notificationId).stream().findFirst().orElse(null);
-            if (row == null || !"SCHEDULED".equals(row.get("state"))) {
+            if (row == null || !"SCHEDULED".equals(row.get("state")) || ((Number) row.get("timer")).intValue() != generation) {
                 return List.<String>of();
             }
             Instant fireAt = ((Timestamp) row.get("fire_at")).toInstant();
             if (fireAt.isAfter(now.plusSeconds(1))) {
                 // Moved meanwhile: wait for the new time. A timer cannot be set while this one runs (a move that came while it
                 // was being picked); then this firing ends in FireLater, and the timer is set again for the new time.
-                if (!scheduler.scheduleIfNotExists(timer(notificationId), fireAt)) {
+                if (!scheduler.scheduleIfNotExists(timer(notificationId, generation), fireAt)) {
                     movedTo[0] = fireAt;
                 }
                 return List.<String>of();
@@ -301,14 +331,15 @@ public class ScheduledSends {
      */
     public boolean move(long notificationId, Instant fireAt, String reason) {
         return Boolean.TRUE.equals(transaction.execute(status -> {
-            if (jdbc.update("UPDATE scheduled_send SET fire_at = ?, reason = ? WHERE notification_id = ? AND state = 'SCHEDULED'",
-                    Timestamp.from(fireAt), reason, notificationId) == 0) {
+            Integer generation = jdbc.queryForList("UPDATE scheduled_send SET fire_at = ?, reason = ? WHERE notification_id = ? AND state = 'SCHEDULED'"
+                    + " RETURNING timer", Integer.class, Timestamp.from(fireAt), reason, notificationId).stream().findFirst().orElse(null);
+            if (generation == null) {
                 return false;
             }
             ledger.noteHeld(notificationId, "SCHEDULED", "MOVED", "moved to " + fireAt + ": " + reason);
             boolean moved;
             try {
-                moved = scheduler.reschedule(timer(notificationId), fireAt);
+                moved = scheduler.reschedule(timer(notificationId, generation), fireAt);
             } catch (TaskInstanceException firingOrGone) {
                 // Its timer is firing right now (it reads the new time and waits), or is gone: never a reason to fail the
                 // dispatch batch this reschedule came in (it would dead-letter other customers' notifications with it).
@@ -317,7 +348,7 @@ public class ScheduledSends {
                 moved = false;
             }
             if (!moved) {
-                scheduler.scheduleIfNotExists(timer(notificationId), fireAt);   // its timer was firing: a new one for the new time
+                scheduler.scheduleIfNotExists(timer(notificationId, generation), fireAt);   // its timer was firing: a new one for the new time
             }
             return true;
         }));
@@ -419,8 +450,9 @@ public class ScheduledSends {
         return state;
     }
 
-    private static TaskInstance<Void> timer(long notificationId) {
-        return new TaskInstance<>(SchedulerSetup.TASK, Long.toString(notificationId));
+    /** A scheduled send's db-scheduler timer: "4711" for its first, "4711.1" once it was scheduled again after it fired. */
+    private static TaskInstance<Void> timer(long notificationId, int generation) {
+        return new TaskInstance<>(SchedulerSetup.TASK, generation == 0 ? Long.toString(notificationId) : notificationId + "." + generation);
     }
 
     private static String requireComment(String comment, String what) {

@@ -63,7 +63,7 @@ public class SchedulerSetup {
                             : complete.getTimeDone().plus(retryAfter(complete.getExecution().consecutiveFailures)));
                 })
                 .execute((instance, context) -> {
-                    if (producer.requestBody("direct:fire-scheduled-send", Long.parseLong(instance.getId())) instanceof FireLater later) {
+                    if (producer.requestBody("direct:fire-scheduled-send", instance.getId()) instanceof FireLater later) {
                         throw later;   // to the failure handler above, which sets this timer for the new time
                     }
                 });

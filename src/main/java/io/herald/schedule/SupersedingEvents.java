@@ -6,6 +6,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 
+import io.herald.approval.Approvals;
 import io.herald.console.AuditTrail;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.ledger.NotificationLedger;
@@ -22,8 +23,9 @@ import org.springframework.stereotype.Component;
  * it cancels (billing.payment_failed held for quiet hours) that name the same thing (invoice:in_123) are cancelled with
  * the reason, never sent (ScheduledSends.cancelMatching, audited as Herald). So are the customer's deliveries of such a
  * notification that are no longer scheduled but not sent either: a fired hold's (ScheduledSends.withdrawFired) and parked
- * retries (DeliveryLedger.cancelParkedNaming: a provider outage, or quiet hours judged again before the send, can keep one
- * parked until the morning). Safe to run again: a cancelled one stays so.
+ * retries (DeliveryLedger.cancelParkedNaming: a provider outage can keep one parked until the morning), and one still
+ * awaiting its approver (Approvals.withdrawSuperseded: nothing is left to approve). Safe to run again: a cancelled one
+ * stays so.
  */
 @Component
 public class SupersedingEvents {
@@ -37,15 +39,17 @@ public class SupersedingEvents {
     private final DeliveryLedger deliveries;
     private final NotificationLedger notifications;
     private final AuditTrail audit;
+    private final Approvals approvals;
     private final Clock clock;
 
     public SupersedingEvents(NotificationCatalog catalog, ScheduledSends scheduled, DeliveryLedger deliveries, NotificationLedger notifications,
-                             AuditTrail audit, Clock clock) {
+                             AuditTrail audit, Approvals approvals, Clock clock) {
         this.catalog = catalog;
         this.scheduled = scheduled;
         this.deliveries = deliveries;
         this.notifications = notifications;
         this.audit = audit;
+        this.approvals = approvals;
         this.clock = clock;
     }
 
@@ -112,8 +116,9 @@ public class SupersedingEvents {
                 // retries (a provider outage; quiet hours judged again before the send), which may wait until the morning.
                 ids.addAll(scheduled.withdrawFired(matchKey, List.of(waitingType), reason));
                 if (newer.customerId() != null) {
-                    ids.addAll(deliveries.cancelParkedNaming(newer.customerId(), waitingType, rule.getValue().match(),
-                            matchKey.substring(matchKey.indexOf(':') + 1), reason));
+                    String value = matchKey.substring(matchKey.indexOf(':') + 1);
+                    ids.addAll(deliveries.cancelParkedNaming(newer.customerId(), waitingType, rule.getValue().match(), value, reason));
+                    ids.addAll(approvals.withdrawSuperseded(newer.customerId(), waitingType, rule.getValue().match(), value, reason));
                 }
                 ids = ids.stream().distinct().toList();
                 if (!ids.isEmpty()) {

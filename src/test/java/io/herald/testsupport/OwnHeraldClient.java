@@ -225,10 +225,17 @@ public final class OwnHeraldClient {
         return await().atMost(Duration.ofSeconds(30)).until(() -> scheduled(key), row -> !row.isEmpty());
     }
 
-    /** When db-scheduler's durable timer for this notification is due. */
+    /**
+     * When db-scheduler's durable timer for this notification is due: its current one ("4711", or "4711.1" once it was
+     * scheduled again after it fired, ScheduledSends.scheduleAfterClaim).
+     */
     public Instant timerAt(String key) {
-        return jdbc.queryForObject("SELECT execution_time FROM scheduled_tasks WHERE task_name = 'herald-scheduled-send'"
-                + " AND task_instance = ?", Timestamp.class, String.valueOf(notificationId(key))).toInstant();
+        long id = notificationId(key);
+        return jdbc.queryForObject("""
+                SELECT t.execution_time FROM scheduled_tasks t JOIN scheduled_send s ON s.notification_id = ?
+                WHERE t.task_name = 'herald-scheduled-send'
+                  AND t.task_instance = CASE WHEN s.timer = 0 THEN CAST(s.notification_id AS TEXT) ELSE s.notification_id || '.' || s.timer END""",
+                Timestamp.class, id).toInstant();
     }
 
     // ----------------------------------------------------------------
