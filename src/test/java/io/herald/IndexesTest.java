@@ -176,7 +176,7 @@ class IndexesTest {
     @Test
     void oneRetentionRunOnAYearOfLedgerStaysWithinItsBound() {
         RetentionSettings settings = new RetentionSettings(true, Duration.ofDays(30), Duration.ofDays(400), Duration.ofDays(7),
-                Duration.ofDays(400), 1000, 3_600_000, Duration.ofMinutes(5), 3, 2000);
+                Duration.ofDays(400), 1000, 3_600_000, 60_000, Duration.ofMinutes(5), 3, 2000);
         MonthlyPartitions partitions = new MonthlyPartitions(jdbc, transaction, settings);
         RetentionJob job = new RetentionJob(jdbc, transaction, new DeliveryLedger(jdbc, transaction, List.of()), partitions, settings);
         // Payloads in months that ended before the cutoff (now - 30 days) are dropped with their partitions; the rest stay.

@@ -6,6 +6,7 @@ import jakarta.validation.constraints.AssertTrue;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
+import jakarta.validation.constraints.PositiveOrZero;
 import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -25,6 +26,7 @@ import org.springframework.validation.annotation.Validated;
  * @param receipts         provider delivery receipts go with their month once the whole month is older than this (a receipt a suppression points to stays)
  * @param batchSize        rows one statement removes at most; each batch is its own short transaction
  * @param intervalMs       how often the job runs
+ * @param firstRunDelayMs  the first run, this long after startup (routes/retention.camel.yaml)
  * @param runLimit         one run stops starting new batches after this long (the next run goes on)
  * @param monthsAhead      monthly partitions created ahead of time for attempts and refused requests
  * @param lockTimeoutMs    creating or dropping a partition waits at most this long for its lock, then waits for the next run
@@ -38,6 +40,7 @@ public record RetentionSettings(@DefaultValue("true") boolean enabled,
                                 @NotNull @DurationMin(days = 1, message = Durations.AT_LEAST_A_DAY) @DefaultValue("P400D") Duration receipts,
                                 @Positive @Max(100_000) @DefaultValue("1000") int batchSize,
                                 @Positive @DefaultValue("3600000") long intervalMs,
+                                @PositiveOrZero @DefaultValue("60000") long firstRunDelayMs,
                                 @NotNull @DurationMin(seconds = 10, message = Durations.AT_LEAST_TEN_SECONDS) @DefaultValue("PT5M") Duration runLimit,
                                 @Positive @Max(24) @DefaultValue("3") int monthsAhead,
                                 @Positive @DefaultValue("2000") long lockTimeoutMs) {

@@ -89,6 +89,8 @@ public abstract class HeraldIntegrationTest {
         // With one ops post per notification, the shipped 1/s would leave a test's burst posting for minutes into the
         // next tests (IntakeBatchTest sends 250); OpsDigestTest keeps the shipped 1/s for its digests.
         registry.add("herald.ops-webhook.rate-per-second", () -> "50");
+        // The retention tests that drop partitions themselves wait for the first run (Polls.afterFirstRetentionRun): soon.
+        registry.add("herald.retention.first-run-delay-ms", () -> "5000");
     }
 
     private static Path copyOfTree(Path folder, Path copy) {

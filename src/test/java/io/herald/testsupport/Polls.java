@@ -49,12 +49,14 @@ public final class Polls {
     }
 
     /**
-     * Waits until the Herald's first retention run is over (its timer fires a minute after the start, then hourly): a
-     * test that drops partitions itself would otherwise meet that run as a third instance dropping the same month.
+     * Waits until the Herald's first retention run is over (its timer fires herald.retention.first-run-delay-ms after the
+     * start, then hourly): a test that drops partitions itself would otherwise meet that run as a third instance dropping
+     * the same month.
      */
     public static void afterFirstRetentionRun(CamelContext camel) {
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() ->
-                camel.getUptime().toSeconds() > 65 && camel.getInflightRepository().size("retention-timer") == 0
+        long firstRun = Long.parseLong(camel.getPropertiesComponent().resolveProperty("herald.retention.first-run-delay-ms").orElse("60000"));
+        org.awaitility.Awaitility.await().atMost(Duration.ofMillis(firstRun).plusSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
+                camel.getUptime().toMillis() > firstRun + 5000 && camel.getInflightRepository().size("retention-timer") == 0
                         && camel.getInflightRepository().size("retention") == 0);
     }
 }
