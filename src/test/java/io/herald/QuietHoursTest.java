@@ -370,7 +370,7 @@ class QuietHoursTest {
 
     @Test
     @Order(6)
-    void aParkedSmsWhoseRetryComesDueInsideQuietHoursWaitsUntilTheyEndAndGoesOutOnceWhileTheOpsWebhookIsPostedAtOnce() throws Exception {
+    void aParkedSmsWhoseRetryComesDueInsideQuietHoursWaitsOnTheScheduledPageAndGoesOutOnceWhenSentNowWhileTheOpsWebhookIsPostedAtOnce() throws Exception {
         clock.set(Instant.parse("2027-11-16T19:55:00Z"));   // 20:55 in Berlin: before the quiet hours, sent at once
         String customer = herald.insertCustomer("cus_qh_parked_" + run, "Test parked", "+15550104242", null, "Europe/Berlin");
         String key = "billing:invoice.payment_failed:in_qhpk" + run + ":attempt-2";
@@ -419,18 +419,23 @@ class QuietHoursTest {
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5))
                 .until(() -> "SCHEDULED".equals(herald.delivery(key, "sms").get("state")) && smsCalls(key) == calls);
 
-        // 08:00: its timer fires and it is sent, once.
-        clock.set(eight);
+        // Still at 07:59 the customer calls about the failed payment: an operator sends the SMS now from the Scheduled page.
+        HttpResponse<String> sentNow = herald.as(OPERATOR, "POST", "/api/scheduled/" + herald.notificationId(key) + "/send-now",
+                "{\"comment\": \"the customer is on the phone\"}");
+        assertThat(sentNow.statusCode()).as(sentNow.body()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(key, "sms").get("state")));
-        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> smsCalls(key) == calls + 1);
-        assertThat(herald.scheduled(key)).containsEntry("state", "FIRED");
-        assertThat(herald.attempts(key, "sms")).extracting(a -> a.get("outcome")).containsSubsequence("PARKED", "QUIET_HOURS", "FIRED", "SENT");
+        assertThat(herald.scheduled(key)).containsEntry("state", "SENT_NOW").containsEntry("decided_by", "operator");
+        assertThat(herald.attempts(key, "sms")).extracting(a -> a.get("outcome")).containsSubsequence("PARKED", "QUIET_HOURS", "RELEASED", "SENT");
+
+        // 08:00: its timer finds it sent; nothing more goes out.
+        clock.set(eight);
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(6)).until(() -> smsCalls(key) == calls + 1);
         assertThat(herald.mailsFor(key)).hasSize(1);
     }
 
     @Test
     @Order(7)
-    void aScheduledSendFiringInsideTheQuietHoursOfTheCustomersNewZoneIsScheduledForTheirEndThereAndAnOperatorCanSendItNow() throws Exception {
+    void aScheduledSendFiringInsideTheQuietHoursOfTheCustomersNewZoneIsScheduledAgainForTheirEndThereAndSentOnceThen() throws Exception {
         clock.set(Instant.parse("2027-11-23T21:30:00Z"));   // 22:30 in Berlin: held until 08:00 Berlin time (07:00 UTC)
         String customer = herald.insertCustomer("cus_qh_mover_" + run, "Test mover", "+15550104747", null, "Europe/Berlin");
         String key = paymentFailed(customer, "in_qhmv" + run);   // email and SMS (billing holds high priority too)
@@ -464,20 +469,18 @@ class QuietHoursTest {
                 .isEqualTo(Instant.parse("2027-11-24T14:00:00Z"));
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(key).isEmpty() && smsCalls(key) == 0);
 
-        // At 02:10 in New York the customer calls, awake: an operator sends it now from the Scheduled page, and it goes, once.
-        clock.set(Instant.parse("2027-11-24T07:10:00Z"));
-        HttpResponse<String> sentNow = herald.as(OPERATOR, "POST", "/api/scheduled/" + id + "/send-now",
-                "{\"comment\": \"the customer asked for it on the phone\"}");
-        assertThat(sentNow.statusCode()).as(sentNow.body()).isEqualTo(200);
+        // At 07:59 in New York it still waits; at 08:00 its second timer fires and both go out, once, judged again (outside
+        // the quiet hours now).
+        clock.set(eightInNewYork.minus(Duration.ofMinutes(1)));
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(key).isEmpty() && smsCalls(key) == 0);
+        clock.set(eightInNewYork);
         awaitMailFor(key);
         await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(key, "email").get("state"))
                 && "SENT".equals(herald.delivery(key, "sms").get("state")));
-        assertThat(herald.scheduled(key)).containsEntry("state", "SENT_NOW").containsEntry("decided_by", "operator");
+        assertThat(herald.scheduled(key)).containsEntry("state", "FIRED").containsEntry("timer", 1);
         assertThat(herald.attempts(key, "email")).extracting(a -> a.get("outcome"))
-                .containsSubsequence("SCHEDULED", "FIRED", "QUIET_HOURS", "RELEASED", "SENT");
+                .containsSubsequence("SCHEDULED", "FIRED", "QUIET_HOURS", "FIRED", "SENT");
         assertThat(herald.delivery(key, "email").get("window_missed_at")).isNull();
-        // 08:00 in New York: nothing more goes out.
-        clock.set(eightInNewYork);
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(key).size() == 1 && smsCalls(key) == 1);
     }
 

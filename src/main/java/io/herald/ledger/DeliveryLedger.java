@@ -607,7 +607,8 @@ public class DeliveryLedger {
               RETURNING id, notification_id, channel, state)
             SELECT claimed.id AS delivery_id, claimed.notification_id, claimed.channel, claimed.state AS delivery_state,
                    CASE WHEN claimed.state <> 'PENDING' THEN NULL
-                        WHEN EXISTS (SELECT 1 FROM scheduled_send s WHERE s.notification_id = claimed.notification_id AND s.state = 'FIRED') THEN 'FIRED'
+                        WHEN EXISTS (SELECT 1 FROM scheduled_send s WHERE s.notification_id = claimed.notification_id
+                                     AND s.state IN ('FIRED', 'SCHEDULED')) THEN 'FIRED'
                         WHEN EXISTS (SELECT 1 FROM scheduled_send s WHERE s.notification_id = claimed.notification_id AND s.state = 'SENT_NOW'
                                      AND NOT EXISTS (SELECT 1 FROM approval r WHERE r.notification_id = s.notification_id
                                                      AND r.decided_at > s.decided_at)) THEN NULL
@@ -628,7 +629,8 @@ public class DeliveryLedger {
      * customer's messages go out in order whichever instance sends them. Each row comes with its
      * notification (canonical JSON), the customer's directory entry (customer columns null if the
      * customer is not in the directory) and {@code released_by} (a PENDING delivery dispatch did not judge for quiet hours:
-     * FIRED, its scheduled send's timer released it; APPROVED, a channel of a notification held for approval whose message
+     * FIRED, its scheduled send's timer released it, or it waits SCHEDULED again for quiet hours (a delivery of it that
+     * came back to PENDING meanwhile, one a claim gave back or a first-success chain's next channel, is judged); APPROVED, a channel of a notification held for approval whose message
      * an approver approved, in whatever state the approval is now, unless an operator sent it now from the Scheduled page
      * (SENT_NOW) after its last approval: quiet hours are judged for it,
      * io.herald.dispatch.QuietHoursBeforeSend; a channel never approved, a first-success chain's next one, is not judged
@@ -685,15 +687,19 @@ public class DeliveryLedger {
      * A notification's scheduled send was made again for the end of its customer's quiet hours
      * (io.herald.schedule.ScheduledSends.scheduleAfterClaim): its other customer deliveries still waiting for a sender
      * (PENDING or PARKED, not claimed for a send, not among {@code except}) wait SCHEDULED with it, with the reason
-     * ("sms " + {@code reason}) and an attempt (QUIET_HOURS) each. The ops webhook (the internal team) is not held. Returns how many.
+     * ("sms " + {@code reason}) and an attempt (QUIET_HOURS) each. One another instance's claim holds right now is skipped
+     * (waiting for it could close a lock cycle): that claim judges it, with the scheduled send's state as the claim saw it,
+     * and a PENDING delivery of a SCHEDULED notification is judged anyway (CLAIM_DUE). The ops webhook (the internal team) is not held. Returns how many.
      */
     public int scheduleOthers(long notificationId, Collection<Long> except, String reason) {
         return jdbc.update(con -> {
             PreparedStatement statement = con.prepareStatement("""
                     WITH waiting AS (UPDATE delivery SET state = 'SCHEDULED', reason = channel || ' ' || ?, next_attempt_at = NULL,
                                             updated_at = now()
-                                     WHERE notification_id = ? AND state IN ('PENDING', 'PARKED') AND claim_token IS NULL
-                                       AND channel <> 'ops_webhook' AND NOT id = ANY(?) RETURNING id, reason)
+                                     WHERE id IN (SELECT id FROM delivery WHERE notification_id = ? AND state IN ('PENDING', 'PARKED')
+                                                    AND claim_token IS NULL AND channel <> 'ops_webhook' AND NOT id = ANY(?)
+                                                  FOR UPDATE SKIP LOCKED)
+                                     RETURNING id, reason)
                     INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, 'QUIET_HOURS', reason FROM waiting""");
             statement.setString(1, reason);
             statement.setLong(2, notificationId);

@@ -18,8 +18,10 @@ import io.herald.dispatch.ChannelSenders;
 import io.herald.ledger.DeliveryLedger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.dao.PessimisticLockingFailureException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -64,6 +66,8 @@ public class ScheduledSends {
     private final ChannelSenders senders;
     private final SchedulerClient scheduler;
     private final Clock clock;
+    /** Savepoints inside the caller's transaction (the senders' claim). */
+    private final TransactionTemplate nested;
 
     public ScheduledSends(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger ledger, AuditTrail audit,
                           ChannelSenders senders, SchedulerClient scheduler, Clock clock) {
@@ -74,6 +78,8 @@ public class ScheduledSends {
         this.senders = senders;
         this.scheduler = scheduler;
         this.clock = clock;
+        this.nested = new TransactionTemplate(transaction.getTransactionManager());
+        this.nested.setPropagationBehavior(TransactionDefinition.PROPAGATION_NESTED);
     }
 
     /**
@@ -138,22 +144,24 @@ public class ScheduledSends {
      *   <li>joined when it is SCHEDULED: the delivery goes at its time (judged again then).</li>
      * </ul>
      * Returns when it fires; empty, writing nothing, when it was sent now by an operator (the row is what tells the late
-     * policy an operator overrode it), is HELD for an operator or decided for good: the caller parks the delivery until the
-     * quiet hours end instead.
+     * policy an operator overrode it), is HELD for an operator or decided for good, or its row is locked by another
+     * transaction right now: the caller parks the delivery until the quiet hours end instead (judged again then).
      */
     public Optional<Instant> scheduleAfterClaim(long notificationId, Instant fireAt, String reason, String matchKey,
                                                 Collection<Long> claimedDeliveries) {
         return transaction.execute(status -> {
-            Map<String, Object> row = jdbc.queryForList("SELECT state, fire_at FROM scheduled_send WHERE notification_id = ? FOR UPDATE",
-                    notificationId).stream().findFirst().orElse(null);
-            if (row == null && jdbc.update("""
+            Map<String, Object> row = lockedNow(notificationId);
+            if (row != null && row.isEmpty() && jdbc.update("""
                     INSERT INTO scheduled_send (notification_id, state, fire_at, reason, match_key) VALUES (?, 'SCHEDULED', ?, ?, ?)
                     ON CONFLICT (notification_id) DO NOTHING""", notificationId, timestamp(fireAt), reason, matchKey) == 1) {
                 scheduler.scheduleIfNotExists(timer(notificationId, 0), fireAt);
                 return Optional.of(fireAt);
             }
-            if (row == null) {   // made meanwhile by another instance's claim: as it is now
-                row = jdbc.queryForMap("SELECT state, fire_at FROM scheduled_send WHERE notification_id = ? FOR UPDATE", notificationId);
+            if (row != null && row.isEmpty()) {   // made meanwhile by another instance's claim: as it is now
+                row = lockedNow(notificationId);
+            }
+            if (row == null || row.isEmpty()) {
+                return Optional.<Instant>empty();
             }
             if ("SCHEDULED".equals(row.get("state"))) {
                 return Optional.of(instant(row.get("fire_at")));
@@ -169,6 +177,21 @@ public class ScheduledSends {
             scheduler.scheduleIfNotExists(timer(notificationId, generation), fireAt);
             return Optional.of(fireAt);
         });
+    }
+
+    /**
+     * The notification's scheduled_send row (state, fire_at), locked for the caller's transaction; empty when it has none;
+     * null when another transaction holds it right now (another instance's claim of a sibling, the late sweep, a firing).
+     * NOWAIT, in a savepoint: a claim holds its deliveries' rows, and the others lock this row before a delivery's, so
+     * waiting here could close a cycle that PostgreSQL would break by ending the claim.
+     */
+    private Map<String, Object> lockedNow(long notificationId) {
+        try {
+            return nested.execute(status -> jdbc.queryForList("SELECT state, fire_at FROM scheduled_send WHERE notification_id = ? FOR UPDATE NOWAIT",
+                    notificationId).stream().findFirst().orElse(Map.of()));
+        } catch (PessimisticLockingFailureException busy) {
+            return null;
+        }
     }
 
     /**

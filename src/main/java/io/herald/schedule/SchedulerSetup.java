@@ -26,7 +26,8 @@ import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
 
 /**
  * The durable, cluster-safe timer behind scheduled sends: db-scheduler on Herald's PostgreSQL (table scheduled_tasks).
- * One execution per waiting notification (task {@value #TASK}, instance = the notification id); when it is due, one
+ * One execution per waiting notification (task {@value #TASK}, instance = the notification id, "4711.1" for one
+ * scheduled again after it fired: ScheduledSends.scheduleAfterClaim); when it is due, one
  * instance picks it and hands it to the route direct:fire-scheduled-send (routes/scheduled-sends.camel.yaml), which
  * queues the notification's deliveries. An instance killed while firing stops heart-beating, and another instance fires
  * the notification again: ScheduledSends.fire is a conditional update, so it is queued once.
