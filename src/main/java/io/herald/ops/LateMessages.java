@@ -185,8 +185,11 @@ public class LateMessages {
                 metrics.lateMessage(notification.type(), channel, policy);
                 return held(lateness);
             }
-            // Dismissed or cancelled by an operator while this channel still waited: it is not sent either.
-            lateness = lateness + "; the notification was already " + state.toLowerCase() + " by an operator";
+            // Dismissed or cancelled by an operator while this channel still waited: it is not sent either. Scheduled (its other
+            // channels wait for a time, quiet hours say): it cannot be held apart from them.
+            lateness = lateness + ("SCHEDULED".equals(state)
+                    ? "; its notification waits scheduled for a later time, so it cannot be held for an operator"
+                    : "; the notification was already " + state.toLowerCase() + " by an operator");
         }
         String reason = dropped(lateness);
         if (ledger.stopLate(notificationId, channel, "EXPIRED", reason)) {
