@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -344,6 +346,33 @@ class HostileWebhookTest extends HeraldIntegrationTest {
         assertThat(answer.statusCode()).isEqualTo(415);
         assertThat(newRejections()).extracting(r -> r.get("http_status") + " " + r.get("reason")).containsExactly(
                 "415 body is sent with Content-Encoding 'gzip'; Herald accepts webhook bodies uncompressed only");
+    }
+
+    /**
+     * Twilio's console offers HTTP GET for "a message comes in" and for status callbacks: Spring MVC used to answer 405 before
+     * any route ran, and a customer's STOP vanished without a row. A multipart body failed in Camel's binding (a 500,
+     * recorded nowhere). Both are refused in words and kept, under the webhook's source.
+     */
+    @Test
+    void aGetOrPutOrMultipartRequestIsRefusedInWordsAndKept() throws Exception {
+        String marker = marker();
+        HttpResponse<String> get = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port
+                + "/webhooks/sms/inbound?From=%2B447700900123&Body=STOP&MessageSid=SM" + marker)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/webhooks/billing"))
+                .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString("{\"id\": \"evt_" + marker + "\"}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> multipart = post("/webhooks/support", "multipart/form-data; boundary=x",
+                ("--x\r\nContent-Disposition: form-data; name=\"id\"\r\n\r\n" + marker + "\r\n--x--\r\n").getBytes(StandardCharsets.UTF_8), Map.of());
+
+        assertThat(get.statusCode()).as(get.body()).isEqualTo(405);
+        assertThat(get.headers().firstValue("Allow")).hasValue("POST");
+        assertThat(put.statusCode()).as(put.body()).isEqualTo(405);
+        assertThat(multipart.statusCode()).as(multipart.body()).isEqualTo(415);
+        assertThat(newRejections()).extracting(r -> r.get("source") + " " + r.get("http_status") + " " + r.get("reason")).containsExactly(
+                "sms-inbound 405 the request used HTTP GET; Herald's webhooks take POST only: set the sender's webhook method to HTTP POST",
+                "billing 405 the request used HTTP PUT; Herald's webhooks take POST only: set the sender's webhook method to HTTP POST",
+                "support 415 content type is 'multipart/form-data; boundary=x'; Herald's webhooks take application/json, not multipart");
+        assertThat(get.body()).contains("POST only");
     }
 
     @Test

@@ -26,7 +26,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * refusal is recorded in inbound_rejection with what was read. A body within the limit is handed on
  * in memory, so the route reads it as usual, unless Camel's HTTP binding would fail on it before
  * any route ran (a 500, recorded nowhere): a form-encoded body on a webhook that takes JSON is
- * refused with 415, and a form-encoded body that is not name=value pairs with 400 ({@link FormBodies}).
+ * refused with 415, and a form-encoded body that is not name=value pairs with 400 ({@link FormBodies}). So is anything Spring
+ * MVC or Camel would refuse before a route ran: a method other than POST (405) and a multipart body (415).
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 1)   // after WebhookReadiness: nothing is read while the webhooks are not running
@@ -74,6 +75,22 @@ public class WebhookBodyLimit extends OncePerRequestFilter {
             throws ServletException, IOException {
         String source = source(request);
         long announced = request.getContentLengthLong();
+        if (!"POST".equals(request.getMethod())) {
+            // Spring MVC would answer 405 before any route ran, recorded nowhere: a Twilio number whose "a message comes in"
+            // is set to HTTP GET would lose its customers' STOPs without a trace.
+            response.setHeader("Allow", "POST");
+            rejections.refuse(request, response, source, 405, "the request used HTTP " + InboundRejections.text(request.getMethod(), 20)
+                    + "; Herald's webhooks take POST only: set the sender's webhook method to HTTP POST", Math.max(announced, 0), null);
+            return;
+        }
+        String type = request.getContentType();
+        if (type != null && type.strip().toLowerCase(java.util.Locale.ROOT).startsWith("multipart/")) {
+            // Camel's HTTP binding would parse it as parts from a stream this filter has read: a 500, recorded nowhere.
+            rejections.refuse(request, response, source, 415, "content type is '" + InboundRejections.text(type, 80) + "'; Herald's webhooks"
+                    + " take " + (FORM_SOURCES.contains(source) ? "application/x-www-form-urlencoded" : "application/json") + ", not multipart",
+                    Math.max(announced, 0), null);
+            return;
+        }
         String encoding = request.getHeader("Content-Encoding");
         if (encoding != null && !encoding.isBlank() && !encoding.trim().equalsIgnoreCase("identity")) {
             // A compressed body would be inflated past the limit after it was checked; senders do not compress webhooks.
