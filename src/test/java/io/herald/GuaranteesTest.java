@@ -273,9 +273,14 @@ class GuaranteesTest extends HeraldIntegrationTest {
         String key = Samples.paymentFailedKey(unique);
         postSignedBilling(Samples.paymentFailed(unique));
         awaitStates(key, Map.of("email", "SENT", "sms", "SENT"));
-        // What a kill -9 between handing the message over and recording the answer leaves behind.
-        jdbc.update("UPDATE delivery SET state = 'SENDING', updated_at = now() - interval '10 minutes' WHERE channel IN ('email', 'sms')"
-                + " AND notification_id = (SELECT id FROM notification WHERE idempotency_key = ?)", key);
+        // What a kill -9 between handing the message over and recording the answer leaves behind: SENDING under the
+        // attempt's claim token (the one in the mail's Message-ID), no provider id.
+        String messageId = mailsFor(key).get(0).getMessageID();
+        String hex = messageId.substring(messageId.indexOf('.') + 1, messageId.indexOf('@'));
+        String token = hex.replaceFirst("(.{8})(.{4})(.{4})(.{4})(.{12})", "$1-$2-$3-$4-$5");
+        jdbc.update("UPDATE delivery SET state = 'SENDING', updated_at = now() - interval '10 minutes', provider_message_id = NULL,"
+                + " claim_token = CAST(? AS UUID) WHERE channel IN ('email', 'sms')"
+                + " AND notification_id = (SELECT id FROM notification WHERE idempotency_key = ?)", token, key);
 
         staleSendings.sweep();
 
@@ -284,6 +289,8 @@ class GuaranteesTest extends HeraldIntegrationTest {
                 .startsWith("email outcome unknown: Herald stopped while handing it to the SMTP server at ")
                 .endsWith("check whether the customer received it, and resend if not");
         assertThat(mailsFor(key)).hasSize(1);
+        // The email keeps the Message-ID the mail was given, so the provider's receipt naming it settles the delivery.
+        assertThat(delivery(key, "email")).containsEntry("provider_message_id", messageId);
         // The SMS provider (like Twilio) does not honour an Idempotency-Key (herald.sms.honours-idempotency-key false, the
         // default): a second call could send a second SMS, so it is flagged for a person, never sent again by itself.
         assertThat(delivery(key, "sms").get("reason").toString())

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -77,6 +78,17 @@ class UncertainEmailTest extends HeraldIntegrationTest {
         });
         // The other channels went out as usual.
         assertThat(delivery(key, "sms")).containsEntry("state", "SENT");
+
+        // The email provider reports it delivered, naming the mail by the Message-ID Herald gave it: the receipt settles what
+        // a person would otherwise check (it used to be kept UNMATCHED, and the delivery stayed UNCERTAIN: "resend if not").
+        String messageId = server.messageIdFor(key);
+        assertThat(messageId).startsWith("<" + delivery(key, "email").get("id") + ".").endsWith("@herald>");
+        HttpResponse<String> answer = postEmailEvents("[{\"email\": \"customer@example.org\", \"timestamp\": 1763720000, \"smtp-id\": \""
+                + messageId + "\", \"event\": \"delivered\", \"response\": \"250 OK\", \"sg_event_id\": \"uncertain-" + key + "\"}]");
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivery(key, "email")).containsEntry("state", "DELIVERED"));
+        assertThat(jdbc.queryForObject("SELECT outcome FROM delivery_receipt WHERE provider_event_id = ?", String.class, "uncertain-" + key))
+                .isEqualTo("APPLIED");
     }
 
     @Test

@@ -324,7 +324,9 @@ public class ChannelDelivery {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String reason = channel + " outcome unknown: " + ProviderErrors.readable(cause) + "; check whether the customer received it"
                 + (claim != null && claim.resend() ? "" : ", and resend if not");
-        if (claim != null && ledger.uncertain(claim, reason)) {
+        // The mail's Message-ID (email: Herald gave it): a receipt that names it (SendGrid's delivered, bounce) still finds the
+        // delivery and settles what a person would otherwise have to check.
+        if (claim != null && ledger.uncertain(claim, reason, exchange.getProperty(MESSAGE_ID, String.class))) {
             metrics.delivery(channel, "UNCERTAIN");
         }
         if (ProviderErrors.unexpected(cause)) {

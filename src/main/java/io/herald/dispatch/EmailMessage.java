@@ -43,6 +43,7 @@ public class EmailMessage {
     }
 
     /** &lt;delivery-id.claim-token@herald&gt;: unique per attempt, and not guessable from the delivery id alone. */
+    /** Also written by the stale sweep in SQL for an email a crash cut off (DeliveryLedger.settleStale): keep both alike. */
     static String messageId(Exchange exchange) {
         DeliveryLedger.Claim claim = exchange.getProperty(ChannelDelivery.CLAIM, DeliveryLedger.Claim.class);
         return "<" + claim.deliveryId() + "." + claim.token().toString().replace("-", "") + "@herald>";

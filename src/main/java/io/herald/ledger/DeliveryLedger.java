@@ -472,6 +472,18 @@ public class DeliveryLedger {
      * again by Herald itself, as after a crash.
      */
     public boolean uncertain(Claim claim, String reason) {
+        return uncertain(claim, reason, null);
+    }
+
+    /**
+     * The same, keeping the id the provider would know the message by when Herald gave it one (an email's Message-ID), so a
+     * receipt that names it later (delivered, bounced) settles the UNCERTAIN delivery (receipt). A resend keeps its own.
+     */
+    public boolean uncertain(Claim claim, String reason, String providerMessageId) {
+        if (providerMessageId != null && !claim.resend()) {
+            jdbc.update("UPDATE delivery SET provider_message_id = ? WHERE id = ? AND claim_token = ? AND provider_message_id IS NULL",
+                    providerMessageId, claim.deliveryId(), claim.token());
+        }
         return ended(claim, "UNCERTAIN", reason, null);
     }
 
@@ -771,6 +783,9 @@ public class DeliveryLedger {
                          || '; the provider does not honour the idempotency key, so it is not sent again by itself;'
                          || ' check whether the customer received it, and resend if not' END,
                   failed_at = CASE WHEN channel = ANY(resent.channels) THEN failed_at ELSE COALESCE(failed_at, now()) END,
+                  -- the Message-ID the mail was given (io.herald.dispatch.EmailMessage): a receipt naming it settles the delivery
+                  provider_message_id = CASE WHEN channel = 'email' AND provider_message_id IS NULL AND claim_token IS NOT NULL
+                    THEN '<' || id || '.' || replace(CAST(claim_token AS TEXT), '-', '') || '@herald>' ELSE provider_message_id END,
                   claim_token = NULL,
                   updated_at = now()
                 FROM (SELECT string_to_array(?, ',') AS channels) resent

@@ -64,6 +64,14 @@ public final class ScriptedSmtpServer implements AutoCloseable {
         return socket.getLocalPort();
     }
 
+    /** The Message-ID header of the message this server took for the notification's email (null if none). */
+    public String messageIdFor(String idempotencyKey) {
+        return messages.stream().map(m -> m.replace("\n ", " ").replace("\n\t", " "))
+                .filter(m -> m.contains(idempotencyKey + ":email\n")).flatMap(m -> m.lines())
+                .filter(line -> line.regionMatches(true, 0, "Message-ID:", 0, 11)).map(line -> line.substring(11).strip())
+                .findFirst().orElse(null);
+    }
+
     public long messagesFor(String idempotencyKey) {
         return messages.stream().map(m -> m.replace("\n ", " ").replace("\n\t", " "))
                 .filter(m -> m.contains(idempotencyKey + ":email\n")).count();
