@@ -41,7 +41,9 @@ public class InboundGuard {
     /**
      * A Stripe-style event, keyed by its customer id (data.object.customer, or the customer object's
      * id); a guest payment without one is keyed by the email it carries, so that it stays in order
-     * with the customer's other events once identity resolves it.
+     * with the same guest's other events: by a digest of it ("guest:" and the SHA-256 of the address,
+     * lower-cased), never the address itself, which the broker keeps with the record and tracing
+     * copies into its spans (kafka.key), where nothing masks it.
      */
     public void acceptBilling(Exchange exchange) {
         JsonNode event = accept(exchange);
@@ -51,9 +53,20 @@ public class InboundGuard {
         if (key == null) {
             String email = firstText(object.path("customer_email"), object.path("billing_details").path("email"),
                     object.path("receipt_email"), object.path("email"));
-            key = email == null ? null : email.trim().toLowerCase(Locale.ROOT);
+            key = email == null ? null : guestKey(email);
         }
         exchange.getMessage().setHeader("kafka.KEY", key);
+    }
+
+    /** A guest payer's partition key: "guest:" and the hex SHA-256 of the trimmed, lower-cased address. */
+    static String guestKey(String email) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(email.trim().toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8));
+            return "guest:" + java.util.HexFormat.of().formatHex(digest);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+        }
     }
 
     /**
