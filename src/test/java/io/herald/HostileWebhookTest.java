@@ -373,10 +373,16 @@ class HostileWebhookTest extends HeraldIntegrationTest {
         assertThat(get.headers().firstValue("Allow")).hasValue("POST");
         assertThat(put.statusCode()).as(put.body()).isEqualTo(405);
         assertThat(multipart.statusCode()).as(multipart.body()).isEqualTo(415);
-        assertThat(newRejections()).extracting(r -> r.get("source") + " " + r.get("http_status") + " " + r.get("reason")).containsExactly(
-                "sms-inbound 405 the request used HTTP GET; Herald's webhooks take POST only: set the sender's webhook method to HTTP POST",
-                "billing 405 the request used HTTP PUT; Herald's webhooks take POST only: set the sender's webhook method to HTTP POST",
+        String method = "; Herald's webhooks take POST only: set the sender's webhook method to HTTP POST (the excerpt is its query string)";
+        List<Map<String, Object>> rows = newRejections();
+        assertThat(rows).extracting(r -> r.get("source") + " " + r.get("http_status") + " " + r.get("reason")).containsExactly(
+                "sms-inbound 405 the request used HTTP GET" + method,
+                "billing 405 the request used HTTP PUT" + method,
                 "support 415 content type is 'multipart/form-data; boundary=x'; Herald's webhooks take application/json, not multipart");
+        // Who texted STOP, kept for an operator (a GET's message is its query string).
+        assertThat(rows.get(0).get("body_excerpt").toString()).contains("Body=STOP", "MessageSid=SM" + marker);
+        assertThat(jdbc.queryForList("SELECT " + io.herald.ingest.InboundRejections.reasonLabelSql() + " FROM inbound_rejection WHERE id > ?"
+                + " ORDER BY id", String.class, before)).containsExactly("method", "method", "content_type");
         assertThat(get.body()).contains("POST only");
     }
 

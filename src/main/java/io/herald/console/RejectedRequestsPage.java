@@ -76,7 +76,7 @@ public class RejectedRequestsPage {
         model.addAttribute("rejected", latest);
         model.addAttribute("source", source);
         model.addAttribute("kind", kind);
-        model.addAttribute("kinds", List.of("signature", "malformed", "unknown_path", "too_large", "content_type", "failed", "not_queued"));
+        model.addAttribute("kinds", List.of("signature", "malformed", "unknown_path", "method", "too_large", "content_type", "failed", "not_queued"));
         model.addAttribute("pageSize", PAGE_SIZE);
         return "rejected";
     }

@@ -77,12 +77,12 @@ public class InboundRejections {
     }
 
     /**
-     * HTTP status -> kind of refusal: the signature (a wrong or rotated secret), the body, its size, its content type, a fault
+     * HTTP status -> kind of refusal: the signature (a wrong or rotated secret), the method (not POST), the body, its size, its content type, a fault
      * of Herald's own (failed), an outage of its database or broker (not_queued).
      */
     private static final Map<Integer, String> KINDS = new TreeMap<>(Map.of(
-            401, "signature", 400, "malformed", 404, "unknown_path", 413, "too_large", 415, "content_type", 500, "failed",
-            503, "not_queued"));
+            401, "signature", 400, "malformed", 404, "unknown_path", 405, "method", 413, "too_large", 415, "content_type",
+            500, "failed", 503, "not_queued"));
 
     /** The HTTP answer to a refused or failed request. */
     public record Answer(int status, String reason) {

@@ -78,9 +78,13 @@ public class WebhookBodyLimit extends OncePerRequestFilter {
         if (!"POST".equals(request.getMethod())) {
             // Spring MVC would answer 405 before any route ran, recorded nowhere: a Twilio number whose "a message comes in"
             // is set to HTTP GET would lose its customers' STOPs without a trace.
+            // What such a sender sends is in its query string (Twilio's From, Body=STOP): kept as the excerpt, so an operator
+            // can see who wrote what.
             response.setHeader("Allow", "POST");
+            byte[] query = request.getQueryString() == null ? null : request.getQueryString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
             rejections.refuse(request, response, source, 405, "the request used HTTP " + InboundRejections.text(request.getMethod(), 20)
-                    + "; Herald's webhooks take POST only: set the sender's webhook method to HTTP POST", Math.max(announced, 0), null);
+                    + "; Herald's webhooks take POST only: set the sender's webhook method to HTTP POST (the excerpt is its query string)",
+                    query == null ? 0 : query.length, query);
             return;
         }
         String type = request.getContentType();

@@ -315,11 +315,12 @@ public class DeliveryLedger {
                 + " so it is FAILED, not UNCERTAIN: retry it if the customer still needs it";
         String failedAt = claim.resend() ? "" : ", failed_at = COALESCE(failed_at, now())";
         int corrected = jdbc.update("""
-                WITH ended AS (UPDATE %s SET %s = 'FAILED', reason = ?, updated_at = now()%s
+                WITH ended AS (UPDATE %s SET %s = 'FAILED', reason = ?, updated_at = now()%s%s
                                WHERE id = ? AND %s = 'UNCERTAIN' AND claim_token IS NULL RETURNING %s)
                 INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT delivery_id, 'FAILED', ? FROM ended"""
-                        .formatted(table(claim), stateColumn(claim), failedAt, stateColumn(claim),
-                                claim.resend() ? "delivery_id" : "id AS delivery_id"),
+                        .formatted(table(claim), stateColumn(claim), failedAt,
+                                claim.resend() ? "" : ", provider_message_id = NULL",   // the sweep's Message-ID named a mail never sent
+                                stateColumn(claim), claim.resend() ? "delivery_id" : "id AS delivery_id"),
                 reason, rowId(claim), reason);
         return corrected == 1 ? reason : claim.label() + "not sent: its sender waited " + waited.toSeconds()
                 + " s (for the database or a rate-limit permit) and the delivery was settled meanwhile (now " + (claim.resend() ? resendState(claim.resendId())
@@ -476,12 +477,13 @@ public class DeliveryLedger {
     }
 
     /**
-     * The same, keeping the id the provider would know the message by when Herald gave it one (an email's Message-ID), so a
-     * receipt that names it later (delivered, bounced) settles the UNCERTAIN delivery (receipt). A resend keeps its own.
+     * The same, keeping the id the provider would know the message by when Herald gave it one (an email's Message-ID: this
+     * attempt's, replacing an earlier attempt's), so a receipt that names it later (delivered, bounced) settles the
+     * UNCERTAIN delivery (receipt). A resend's is not kept (receipts for resends are not matched).
      */
     public boolean uncertain(Claim claim, String reason, String providerMessageId) {
         if (providerMessageId != null && !claim.resend()) {
-            jdbc.update("UPDATE delivery SET provider_message_id = ? WHERE id = ? AND claim_token = ? AND provider_message_id IS NULL",
+            jdbc.update("UPDATE delivery SET provider_message_id = ? WHERE id = ? AND claim_token = ?",   // this attempt's, not an earlier one's
                     providerMessageId, claim.deliveryId(), claim.token());
         }
         return ended(claim, "UNCERTAIN", reason, null);
@@ -784,7 +786,7 @@ public class DeliveryLedger {
                          || ' check whether the customer received it, and resend if not' END,
                   failed_at = CASE WHEN channel = ANY(resent.channels) THEN failed_at ELSE COALESCE(failed_at, now()) END,
                   -- the Message-ID the mail was given (io.herald.dispatch.EmailMessage): a receipt naming it settles the delivery
-                  provider_message_id = CASE WHEN channel = 'email' AND provider_message_id IS NULL AND claim_token IS NOT NULL
+                  provider_message_id = CASE WHEN channel = 'email' AND claim_token IS NOT NULL
                     THEN '<' || id || '.' || replace(CAST(claim_token AS TEXT), '-', '') || '@herald>' ELSE provider_message_id END,
                   claim_token = NULL,
                   updated_at = now()
