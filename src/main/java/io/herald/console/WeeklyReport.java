@@ -116,7 +116,7 @@ public class WeeklyReport {
                 SELECT n.source, n.type, d.channel, d.failed_at AS failed,
                        coalesce((SELECT a.reason FROM delivery_attempt a WHERE a.delivery_id = d.id AND a.outcome = 'FAILED'
                                  ORDER BY a.id LIMIT 1), d.reason) AS reason,
-                       CASE WHEN d.state IN ('SENT', 'DELIVERED') THEN d.sent_at
+                       CASE WHEN d.state IN ('SENT', 'DELIVERED') THEN coalesce(d.sent_at, d.updated_at)   -- an UNCERTAIN email a receipt settled: then
                             WHEN d.state = 'DISMISSED' THEN (SELECT max(acted_at) FROM operator_action a
                                                             WHERE a.target = 'delivery' AND a.target_id = d.id) END AS resolved,
                        CASE WHEN d.state IN ('SENT', 'DELIVERED') THEN 'delivered' WHEN d.state = 'DISMISSED' THEN 'dismissed' END

@@ -856,7 +856,8 @@ public class DeliveryLedger {
      * Erasure of a customer: their deliveries not yet sent are SKIPPED with the reason (SENDING ones finish their call), and
      * every one loses its rendered message and masked recipient. State, reason and counts stay. SCHEDULED too: the erasure
      * cancelled its waiting notifications first, but a sender's claim that was deciding a quiet-hours wait meanwhile
-     * (io.herald.schedule.ScheduledSends.scheduleAfterClaim) can commit one after that; its timer then finds nothing to send.
+     * (io.herald.schedule.ScheduledSends.scheduleAfterClaim) can commit one after that (the erasure then ends its scheduled
+     * send too).
      */
     public int eraseRecipients(Collection<Long> notificationIds, String reason) {
         String ids = idArray(notificationIds);

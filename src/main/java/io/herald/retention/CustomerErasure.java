@@ -119,6 +119,9 @@ public class CustomerErasure {
         int resends = resendApprovals.withdrawFor(notifications, "withdrawn: customer " + customerId + " was erased on " + today
                 + " by " + actor + "; not sent");
         int messages = notifications.isEmpty() ? 0 : deliveries.eraseRecipients(notifications, notSent);
+        // A sender's claim that scheduled one of theirs for the end of quiet hours while the erasure ran (its delivery is
+        // SKIPPED just above) left its scheduled send waiting: ended too, so the Scheduled page does not list it.
+        waiting += notifications.isEmpty() ? 0 : endWaiting(notifications, notSent);
         TicketNotes.Erased notes = ticketNotes.erase(notifications, "note text removed by erasure of the customer on " + today,
                 "not posted: the customer was erased on " + today + " by " + actor);
         int inbox = jdbc.update("DELETE FROM inbox_message WHERE customer_id = ?", customerId);
