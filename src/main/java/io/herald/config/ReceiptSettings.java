@@ -15,10 +15,20 @@ import org.springframework.validation.annotation.Validated;
  *
  * @param spike a spike of bounced or undelivered messages on one channel, alerted on the ops webhook once when it starts and once
  *              when it ends (with herald.alerts.enabled, every herald.alerts.poll-interval-ms)
+ * @param early a receipt that arrived before its send was recorded (kept UNMATCHED), applied once the send is
  */
 @Validated
 @ConfigurationProperties("herald.receipts")
-public record ReceiptSettings(@Valid @DefaultValue Spike spike) {
+public record ReceiptSettings(@Valid @DefaultValue Spike spike, @Valid @DefaultValue Early early) {
+
+    /**
+     * @param window         how long after its arrival an unmatched receipt is still looked at: a send recorded later than this
+     *                       (a database outage longer than it) leaves the receipt UNMATCHED
+     * @param pollIntervalMs how often unmatched receipts of the window are matched again (each run one transaction)
+     */
+    public record Early(@NotNull @DurationMin(minutes = 1, message = Durations.AT_LEAST_A_MINUTE) @DefaultValue("PT1H") Duration window,
+                        @Positive @DefaultValue("5000") long pollIntervalMs) {
+    }
 
     /**
      * @param threshold messages of one channel reported bounced or undelivered within the window that make a spike

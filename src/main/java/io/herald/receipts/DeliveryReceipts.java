@@ -17,7 +17,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * then matched to its delivery by the provider's message id and applied through the ledger (which
  * decides whether the state may move), then, if it says the address can never receive, the address is
  * suppressed with the receipt as its source. A receipt for a message Herald does not know is kept as
- * UNMATCHED and answered like any other: the provider is not asked to retry what cannot match.
+ * UNMATCHED and answered like any other: the provider is not asked to retry what cannot match (one that
+ * only came before its send was recorded is applied later, {@link EarlyReceipts}).
  */
 @Component
 public class DeliveryReceipts {
@@ -71,10 +72,19 @@ public class DeliveryReceipts {
             }
             long receiptId = ((Number) row.get("id")).longValue();
             DeliveryLedger.ReceiptMatch match = ledger.receipt(receipt.channel(), messageId, receipt.finalState(),
-                    attemptOutcome(receipt), reason);
+                    attemptOutcome(receipt.status(), receipt.finalState()), reason);
             String outcome = !match.matched() ? "UNMATCHED" : match.applied() ? "APPLIED" : "KEPT";
-            jdbc.update("UPDATE delivery_receipt SET delivery_id = ?, outcome = ?, reason = ? WHERE id = ? AND received_at = ?",
-                    match.deliveryId(), outcome, match.reason(), receiptId, row.get("received_at"));
+            // An SMS receipt that names no send yet may be early (EarlyReceipts applies it once the send is recorded): the number it
+            // says can never receive is kept as the suppression list would keep it, for then.
+            boolean suppressLater = !match.matched() && !"email".equals(receipt.channel()) && suppressReason != null
+                    && address != null && !address.isBlank();
+            jdbc.update("""
+                    UPDATE delivery_receipt SET delivery_id = ?, outcome = ?, reason = ?, suppress_address_hash = ?,
+                                                suppress_address_masked = ?, suppress_reason = ?
+                    WHERE id = ? AND received_at = ?""",
+                    match.deliveryId(), outcome, match.reason(), suppressLater ? Suppressions.hash(receipt.channel(), address) : null,
+                    suppressLater ? Suppressions.masked(receipt.channel(), address) : null, suppressLater ? suppressReason : null,
+                    receiptId, row.get("received_at"));
             // An email event is signed by the provider and names the address it is about: a spam report, hard bounce or
             // unsubscribe suppresses that address even when it names no message Herald knows (SendGrid sends spam reports and
             // unsubscribes without the message's smtp-id). SMS callbacks suppress only for a message of Herald's.
@@ -172,9 +182,9 @@ public class DeliveryReceipts {
     }
 
     /** The attempt row's outcome: RECEIPT_<STATUS> in at most 20 characters (e.g. RECEIPT_DELIVERED). */
-    private static String attemptOutcome(Receipt receipt) {
-        String word = receipt.status() == null ? "UNKNOWN" : receipt.status().toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z]", "");
-        String outcome = receipt.finalState() != null ? receipt.finalState() : word;
+    static String attemptOutcome(String status, String finalState) {
+        String word = status == null ? "UNKNOWN" : status.toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z]", "");
+        String outcome = finalState != null ? finalState : word;
         return outcome.length() > 20 ? outcome.substring(0, 20) : outcome;
     }
 

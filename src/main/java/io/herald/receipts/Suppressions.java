@@ -47,10 +47,15 @@ public class Suppressions {
 
     /** Puts the address on the list unless it is already there (the first reason and receipt stay). */
     public void add(String channel, String address, String reason, Long receiptId) {
+        addHashed(channel, hash(channel, address), masked(channel, address), reason, receiptId);
+    }
+
+    /** {@link #add} for an address kept only as its key and masked copy (an early receipt's, see EarlyReceipts). */
+    public void addHashed(String channel, String addressHash, String addressMasked, String reason, Long receiptId) {
         jdbc.update("""
                 INSERT INTO suppression (channel, address_hash, address_masked, reason, receipt_id) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (channel, address_hash) WHERE lifted_at IS NULL DO NOTHING""",
-                channel, hash(channel, address), masked(channel, address), reason, receiptId);
+                channel, addressHash, addressMasked, reason, receiptId);
     }
 
     /** Why this address is not to be sent to (null: it may be): "address … is suppressed since …: reason". */
@@ -155,7 +160,7 @@ public class Suppressions {
         }
     }
 
-    private static String masked(String channel, String address) {
+    static String masked(String channel, String address) {
         String value = normalised(channel, address);
         return "email".equals(channel) ? Masking.email(value) : Masking.phone(value);
     }

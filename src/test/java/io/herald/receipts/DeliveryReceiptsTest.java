@@ -1,5 +1,9 @@
 package io.herald.receipts;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -23,6 +27,8 @@ import javax.crypto.spec.SecretKeySpec;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
@@ -102,6 +108,58 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
                     assertThat(row.get("delivery_id")).isNull();
                     assertThat(row.get("outcome")).isEqualTo("UNMATCHED");
                 });
+    }
+
+    /**
+     * Twilio may post a message's status before Herald has written its SENT (its callback faster than its own answer reaches
+     * Herald, or a slow database): the callbacks were kept UNMATCHED for good, and a landline's SMS stayed SENT and was sent
+     * to again. Here the provider answers this customer's SMS after 4 s, and both callbacks arrive while Herald waits for that
+     * answer.
+     */
+    @Test
+    void callbacksThatComeBeforeTheirSendIsRecordedAreAppliedOnceItIs() throws Exception {
+        String customer = "cus_rcpt_early" + newTicketId();
+        String phone = "+1555" + String.format("%07d", Math.abs(customer.hashCode()) % 10_000_000);
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Early Receipt', ?, ?)",
+                customer, customer.replace('_', '.') + "@receipts.example.net", phone);
+        String sid = "SMearly" + newTicketId();
+        StubMapping slow = infra.providers().stubFor(WireMock.post(urlPathMatching("/2010-04-01/Accounts/[^/]+/Messages.json")).atPriority(1)
+                .withRequestBody(containing(phone.substring(1))).willReturn(aResponse().withStatus(201).withFixedDelay(4_000)
+                        .withHeader("Content-Type", "application/json").withBody("{\"sid\": \"" + sid + "\", \"status\": \"queued\"}")));
+        try {
+            String unique = "early" + newTicketId();
+            assertThat(postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer)).statusCode()).isEqualTo(202);
+            String key = Samples.paymentFailedKey(unique);
+            await().atMost(Duration.ofSeconds(30)).until(() -> !infra.providers().findAll(postRequestedFor(
+                    urlPathMatching("/2010-04-01/Accounts/[^/]+/Messages.json")).withRequestBody(containing(phone.substring(1)))).isEmpty());
+
+            assertThat(postSmsStatus(form("MessageSid", sid, "MessageStatus", "sent", "To", phone), null).body()).contains("UNMATCHED");
+            assertThat(postSmsStatus(form("MessageSid", sid, "MessageStatus", "undelivered", "ErrorCode", "30006", "To", phone), null).body())
+                    .contains("UNMATCHED");
+            assertThat(delivery(key, "sms")).as("the provider has not answered yet").containsEntry("state", "SENDING");
+
+            // Once the answer is recorded, the callbacks are applied in the order they came.
+            await().atMost(Duration.ofSeconds(30)).until(() -> "UNDELIVERED".equals(delivery(key, "sms").get("state")));
+            Map<String, Object> sms = delivery(key, "sms");
+            assertThat(sms).containsEntry("provider_message_id", sid)
+                    .containsEntry("reason", "SMS not delivered: the number is a landline or cannot receive SMS (carrier error 30006)");
+            assertThat(jdbc.queryForList("SELECT status, outcome, delivery_id FROM delivery_receipt WHERE provider_message_id = ? ORDER BY id", sid))
+                    .containsExactly(Map.of("status", "sent", "outcome", "KEPT", "delivery_id", sms.get("id")),
+                            Map.of("status", "undelivered", "outcome", "APPLIED", "delivery_id", sms.get("id")));
+            assertThat(jdbc.queryForList("SELECT outcome FROM delivery_attempt WHERE delivery_id = ? ORDER BY id", String.class, sms.get("id")))
+                    .endsWith("SENT", "SENT", "UNDELIVERED");
+            // The landline is suppressed as if the callback had come after the send: the next SMS to it is not sent.
+            assertThat(jdbc.queryForList("SELECT address_masked, reason FROM suppression WHERE lifted_at IS NULL AND receipt_id ="
+                    + " (SELECT id FROM delivery_receipt WHERE provider_message_id = ? AND status = 'undelivered')", sid))
+                    .containsExactly(Map.of("address_masked", io.herald.logging.Masking.phone(phone),
+                            "reason", "the number is a landline or cannot receive SMS (carrier error 30006)"));
+            assertThat(jdbc.queryForList("SELECT count(*) FROM delivery_receipt WHERE provider_message_id = ? AND suppress_address_hash IS NOT NULL",
+                    Long.class, sid)).containsExactly(0L);
+        } finally {
+            infra.providers().removeStub(slow);
+        }
+        Sent next = notify(customer, "early-next", "SENT", "SKIPPED");
+        assertThat(delivery(next.key(), "sms").get("reason").toString()).contains("is suppressed since");
     }
 
     /** A NUL in the sid (PostgreSQL cannot take one) was a database error answered 503, which the provider retries for ever. */

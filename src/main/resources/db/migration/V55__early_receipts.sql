@@ -1,0 +1,9 @@
+-- A receipt that arrives before Herald has recorded its send (an SMS status callback racing the provider's own answer, a
+-- slow database) is kept UNMATCHED and applied once the send is recorded, within herald.receipts.early.window
+-- (io.herald.receipts.EarlyReceipts). The index finds the recent unmatched receipts; a number such a receipt says can never
+-- receive is kept as the suppression list keeps it (SHA-256 of the normalised number, a masked copy) until the receipt
+-- finds its delivery, since SMS callbacks suppress only for a message of Herald's.
+ALTER TABLE delivery_receipt ADD COLUMN suppress_address_hash CHAR(64),
+                             ADD COLUMN suppress_address_masked VARCHAR(320),
+                             ADD COLUMN suppress_reason TEXT;
+CREATE INDEX delivery_receipt_unmatched ON delivery_receipt (received_at) WHERE outcome = 'UNMATCHED';
