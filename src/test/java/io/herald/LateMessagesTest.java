@@ -2,6 +2,7 @@ package io.herald;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static io.herald.testsupport.OwnHeraldClient.OPERATOR;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -98,7 +99,10 @@ class LateMessagesTest {
         registry.add("herald.delivery.park-delays", () -> "PT10M");
     }
 
-    /** The shipped catalog without quiet hours, with billing.charge_refunded held for an operator when late (its window is PT24H). */
+    /**
+     * The shipped catalog without quiet hours, with billing.charge_refunded (window PT24H) and billing.refund_issued (email and
+     * SMS, window P3D, here without its approval) held for an operator when late.
+     */
     private static Path catalogWithHeldRefunds() {
         try {
             // Without the billing quiet hours (21:00-08:00): run at night, every mail of this test would wait for 08:00.
@@ -107,7 +111,11 @@ class LateMessagesTest {
             assertThat(shipped).contains(entry).contains("late: drop");
             Path copy = TestFiles.file("test-catalog-late-hold.yaml");
             Files.createDirectories(copy.getParent());
-            Files.writeString(copy, shipped.replace(entry, entry + "    late: hold\n"));
+            // A type that requires approval cannot hold late messages (releasing one would skip the approver): refunds without it here.
+            String refund = "  billing.refund_issued:\n    category: billing\n    priority: normal\n    channels: [email, sms]\n    window: P3D\n";
+            String approval = "    approval: {field: amountRefunded, above: {GBP: 1000, EUR: 1000, USD: 1000}}   # another currency: held\n";
+            assertThat(shipped).contains(refund + approval);
+            Files.writeString(copy, shipped.replace(entry, entry + "    late: hold\n").replace(refund + approval, refund + "    late: hold\n"));
             return copy;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -303,6 +311,61 @@ class LateMessagesTest {
         assertThat(herald.mailsFor(toDismiss)).isEmpty();
         JsonNode week = weekly();
         assertThat(count(week, "lateHeldByType", "billing.charge_refunded / email")).isGreaterThanOrEqualTo(2);
+    }
+
+    /**
+     * A notification waits SCHEDULED for a time (quiet hours that began after its claim) while its other channel, parked by an
+     * SMS outage, was not moved with it (another instance held that row then), and then it becomes late. Its type holds late
+     * messages: the whole notification waits HELD for an operator. The parked SMS was dropped ("cannot be held"), and the email
+     * was left to its timer.
+     */
+    @Test
+    void aLateDeliveryOfAHoldTypeWhoseNotificationWaitsScheduledHoldsTheWholeNotificationForAnOperator() throws Exception {
+        String phone = "+4477011" + String.format("%05d", PHONES.incrementAndGet() % 100_000);
+        String customer = customer("waiting", phone);
+        String key = "billing:refund:wait" + run;
+        Instant occurred = Instant.now().minus(Duration.ofDays(1)).truncatedTo(ChronoUnit.SECONDS);
+        String canonical = Files.readString(Path.of("src/test/resources/golden/billing/charge.refunded.canonical.json"))
+                .replace("billing:charge.refunded:ch_3QxU1aLkdIwHu7ix0p9O8i7U:12999", key)
+                .replace("\"billing.charge_refunded\"", "\"billing.refund_issued\"")
+                .replace("cus_RkT4aB7cD9eF1g", customer)
+                .replace("2025-11-21T13:00:00Z", occurred.toString());
+        assertThat(canonical).contains(key, "billing.refund_issued", occurred.toString());
+        long id = jdbc.queryForObject("""
+                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at,
+                                          window_deadline)
+                VALUES (?, 'billing', ?, 'billing.refund_issued', ?, 'ROUTED', ?::jsonb, ?, ?) RETURNING id""", Long.class,
+                key, "evt_wait" + run, customer, canonical, java.sql.Timestamp.from(occurred),
+                java.sql.Timestamp.from(occurred.plus(Duration.ofDays(3))));
+        scheduledSends.schedule(List.of(new ScheduledSends.Schedule(id, Instant.now().plus(Duration.ofHours(8)), "quiet hours (test)", null,
+                List.of(new DeliveryLedger.Queued(id, "email", customer)))));
+        jdbc.update("""
+                INSERT INTO delivery (notification_id, channel, state, customer_id, reason, parked_count, next_attempt_at, attempts)
+                VALUES (?, 'sms', 'PARKED', ?, 'the SMS provider answered 503', 1, now() + interval '10 minutes', 1)""", id, customer);
+
+        // The refund's window closes (brought to now, as the parked-SMS test does): the send-window sweep finds the parked SMS.
+        jdbc.update("UPDATE notification SET window_deadline = now() WHERE id = ?", id);
+        Map<String, Object> sms = await().atMost(Duration.ofSeconds(60)).until(() -> herald.delivery(key, "sms"),
+                row -> !"PARKED".equals(row.get("state")));
+        assertThat(sms).containsEntry("state", "HELD");
+        String reason = (String) sms.get("reason");
+        assertThat(reason).startsWith("held for an operator: billing.refund_issued is only worth sending within 3 days of the event"
+                + " (window PT72H, late: hold)").endsWith("; send it or dismiss it");
+        assertThat(herald.delivery(key, "email")).containsEntry("state", "HELD").containsEntry("reason", reason)
+                .hasEntrySatisfying("late_at", at -> assertThat(at).isNotNull());
+        assertThat(herald.attempts(key, "email")).extracting(a -> a.get("outcome")).containsExactly("SCHEDULED", "HELD");
+        ScheduledSends.Waiting waiting = scheduledSends.find(id).orElseThrow();
+        assertThat(waiting.state()).isEqualTo("HELD");
+        assertThat(waiting.reason()).isEqualTo(reason);
+
+        // Sent by an operator: both channels go out, each once.
+        assertThat(scheduledSends.sendNow(id, "operator", "the customer is waiting for it")).containsExactlyInAnyOrder("email", "sms");
+        assertThat(herald.awaitMailFor(key).getSubject()).contains("refund");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(key, "sms").get("state"))
+                && "SENT".equals(herald.delivery(key, "email").get("state")));
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))))
+                .hasSize(1);
+        assertThat(herald.mailsFor(key)).hasSize(1);
     }
 
     @Test

@@ -1327,6 +1327,18 @@ public class DeliveryLedger {
                 state, reason, notificationId, channel, state, reason) == 1;
     }
 
+    /**
+     * A notification waiting SCHEDULED became late, and its type holds late messages for an operator: its deliveries waiting
+     * SCHEDULED are HELD with it, late (late_at), with the reason and an attempt HELD each. Returns their channels.
+     */
+    public List<String> holdScheduledLate(long notificationId, String reason) {
+        return jdbc.queryForList("""
+                WITH held AS (UPDATE delivery SET state = 'HELD', reason = ?, late_at = now(), next_attempt_at = NULL, updated_at = now()
+                              WHERE notification_id = ? AND state = 'SCHEDULED' RETURNING id, channel),
+                     noted AS (INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, 'HELD', ? FROM held)
+                SELECT channel FROM held""", String.class, reason, notificationId, reason);
+    }
+
     /** The notification's HELD deliveries were held because they were late (dispatch's hold creates them HELD): late_at. */
     public int markLate(long notificationId) {
         return jdbc.update("UPDATE delivery SET late_at = now() WHERE notification_id = ? AND state = 'HELD' AND late_at IS NULL", notificationId);

@@ -177,19 +177,17 @@ public class LateMessages {
     private String stop(CanonicalNotification notification, long notificationId, String channel, String lateness) {
         String policy = catalog.latePolicy(notification.type()).late();
         if ("hold".equals(policy)) {
-            String state = scheduledSends.holdLate(notificationId, channel, held(lateness));
-            if ("SENT_NOW".equals(state)) {
+            ScheduledSends.LateHold hold = scheduledSends.holdLate(notificationId, channel, held(lateness));
+            if ("SENT_NOW".equals(hold.state())) {
                 return null;   // an operator already said send it
             }
-            if ("HELD".equals(state)) {
+            if ("HELD".equals(hold.state())) {
                 metrics.lateMessage(notification.type(), channel, policy);
+                hold.heldWith().forEach(waiting -> metrics.lateMessage(notification.type(), waiting, policy));
                 return held(lateness);
             }
-            // Dismissed or cancelled by an operator while this channel still waited: it is not sent either. Scheduled (its other
-            // channels wait for a time, quiet hours say): it cannot be held apart from them.
-            lateness = lateness + ("SCHEDULED".equals(state)
-                    ? "; its notification waits scheduled for a later time, so it cannot be held for an operator"
-                    : "; the notification was already " + state.toLowerCase() + " by an operator");
+            // Dismissed or cancelled by an operator while this channel still waited: it is not sent either.
+            lateness = lateness + "; the notification was already " + hold.state().toLowerCase() + " by an operator";
         }
         String reason = dropped(lateness);
         if (ledger.stopLate(notificationId, channel, "EXPIRED", reason)) {

@@ -194,26 +194,35 @@ public class ScheduledSends {
         }
     }
 
+    /** What {@link #holdLate} did: the notification's state after it, and the channels that waited SCHEDULED and are HELD with it. */
+    public record LateHold(String state, List<String> heldWith) {
+    }
+
     /**
      * A delivery that became late while it waited to be sent (queued, parked, or queued when its scheduled time came) and
-     * whose type's policy is hold (io.herald.ops.LateMessages): the notification is HELD for an operator (a row added, or a
-     * FIRED one held again: it fired, then waited too long) and this delivery waits HELD with it. Returns the notification's
-     * state after the step: HELD (held now), or the decision already taken (SENT_NOW: an operator said send it, so it is sent;
-     * DISMISSED, CANCELLED), which this step leaves as it is.
+     * whose type's policy is hold (io.herald.ops.LateMessages): the notification is HELD for an operator (a row added, a
+     * FIRED one held again: it fired, then waited too long, or a SCHEDULED one: it waits for a time, quiet hours after a
+     * claim, and its deliveries waiting for that time are as late as this one, so they are HELD with it, and its timer finds
+     * nothing to fire) and this delivery waits HELD with it. Returns the notification's state after the step: HELD (held
+     * now), or the decision already taken (SENT_NOW: an operator said send it, so it is sent; DISMISSED, CANCELLED), which
+     * this step leaves as it is.
      */
-    public String holdLate(long notificationId, String channel, String reason) {
+    public LateHold holdLate(long notificationId, String channel, String reason) {
         return transaction.execute(status -> {
             jdbc.update("""
                     INSERT INTO scheduled_send (notification_id, state, fire_at, reason) VALUES (?, 'HELD', NULL, ?)
                     ON CONFLICT (notification_id) DO UPDATE SET state = 'HELD', fire_at = NULL, reason = EXCLUDED.reason,
                            decided_by = NULL, decided_at = NULL, comment = NULL
-                    WHERE scheduled_send.state = 'FIRED'""", notificationId, reason);
+                    WHERE scheduled_send.state IN ('FIRED', 'SCHEDULED')""", notificationId, reason);
             String state = jdbc.queryForObject("SELECT state FROM scheduled_send WHERE notification_id = ? FOR UPDATE", String.class,
                     notificationId);
-            if ("HELD".equals(state)) {
-                ledger.stopLate(notificationId, channel, "HELD", reason);
+            if (!"HELD".equals(state)) {
+                return new LateHold(state, List.of());
             }
-            return state;
+            // No timer releases a HELD notification's SCHEDULED deliveries: they wait for the operator with it.
+            List<String> heldWith = ledger.holdScheduledLate(notificationId, reason);
+            ledger.stopLate(notificationId, channel, "HELD", reason);
+            return new LateHold(state, heldWith);
         });
     }
 
