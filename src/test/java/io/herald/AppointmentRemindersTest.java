@@ -70,6 +70,8 @@ class AppointmentRemindersTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final ZoneId BERLIN = ZoneId.of("Europe/Berlin");
     private static final ZoneId NEW_YORK = ZoneId.of("America/New_York");
+    /** The video call's link in the CRM samples (booking and move). */
+    private static final String VIDEO_LINK = "https://meet.example.com/apt-55812";
 
     private final String run = UUID.randomUUID().toString().substring(0, 8);
 
@@ -174,7 +176,10 @@ class AppointmentRemindersTest {
         herald.awaitScheduled(booking + ":reminder:PT24H");
         herald.awaitScheduled(booking + ":reminder:PT2H");
 
-        String moved = reschedule(amara, appointment, iso(second), iso(first));
+        // Moved, and from the video call to the office: the CRM's move gives the location without a link.
+        assertThat(canonical(booking + ":reminder:PT24H")).contains(VIDEO_LINK);
+        String moved = outbox("appointment.rescheduled", reschedulePayload(amara, appointment, iso(second), iso(first))
+                .replace("{\"kind\": \"video\", \"url\": \"" + VIDEO_LINK + "\"}", "{\"kind\": \"in_person\"}"));
         MimeMessage notice = herald.awaitMailFor(moved);
         assertThat(notice.getSubject()).isEqualTo("Your Onboarding call has moved to " + local(second, "en-US"));
         assertThat(GreenMailUtil.getBody(notice)).contains("on " + local(first, "en-US") + " has moved to " + local(second, "en-US"));
@@ -194,6 +199,8 @@ class AppointmentRemindersTest {
         stillWaiting(booking + ":reminder:PT24H");
         fires(booking + ":reminder:PT24H", new24, "Reminder: your Onboarding call is on " + local(second, "en-US"),
                 "Reminder: Onboarding call on " + local(second, "en-US"));
+        assertThat(GreenMailUtil.getBody(herald.mailsFor(booking + ":reminder:PT24H").get(0))).as("the reminder of a meeting moved to the office")
+                .doesNotContain(VIDEO_LINK).doesNotContain("Join here");
 
         // Moved again, to 90 minutes from now: the 2-hour reminder's new time has passed, so it is cancelled with the reason.
         ZonedDateTime third = clock.instant().plus(Duration.ofMinutes(90)).atZone(NEW_YORK);
@@ -550,6 +557,12 @@ class AppointmentRemindersTest {
         assertThat(herald.scheduled(key)).containsEntry("state", "FIRED");
     }
 
+    /** The notification as Herald keeps it (its canonical form with its data). */
+    private String canonical(String key) {
+        return jdbc.queryForObject("SELECT herald_canonical(n.id, n.received_at, n.canonical)::text FROM notification n WHERE n.idempotency_key = ?",
+                String.class, key);
+    }
+
     /** About five of the timer's polls (every 0.2 s) leave it waiting and unsent. */
     private void stillWaiting(String key) {
         await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> "SCHEDULED".equals(herald.scheduled(key).get("state"))
@@ -561,9 +574,15 @@ class AppointmentRemindersTest {
     }
 
     private String reschedule(String customer, String appointment, String startsAt, String previous) {
-        return outbox("appointment.rescheduled", Samples.text("crm/appointment.rescheduled.json").replace("APT-55812", appointment)
+        return outbox("appointment.rescheduled", reschedulePayload(customer, appointment, startsAt, previous));
+    }
+
+    private static String reschedulePayload(String customer, String appointment, String startsAt, String previous) {
+        String payload = Samples.text("crm/appointment.rescheduled.json").replace("APT-55812", appointment)
                 .replace("cus_QwE5rT6yU7iO8p", customer).replace("2026-11-26T10:00:00-05:00", startsAt)
-                .replace("2026-11-24T14:30:00-05:00", previous));
+                .replace("2026-11-24T14:30:00-05:00", previous);
+        assertThat(payload).contains(VIDEO_LINK);
+        return payload;
     }
 
     private static String bookingPayload(String customer, String appointment, String startsAt, String service) {

@@ -165,7 +165,7 @@ public class AppointmentReminders {
 
     /**
      * The appointment's pending reminders go to the new time minus their offsets and will say the new time (their data
-     * takes the reschedule's); one whose new time has passed is cancelled with the reason. Repeating it changes nothing.
+     * takes the reschedule's, a field it leaves empty cleared); one whose new time has passed is cancelled with the reason. Repeating it changes nothing.
      */
     private void move(Reminders plan, CanonicalNotification moved, Instant startsAt, String matchKey, String appointment, Instant now) {
         for (ScheduledSends.Waiting waiting : scheduled.scheduledFor(matchKey, List.of(plan.type()))) {
@@ -186,9 +186,12 @@ public class AppointmentReminders {
             if (fireAt.equals(waiting.fireAt())) {
                 continue;   // moved already (the reschedule read again)
             }
+            // The move describes the appointment as it now is (the mapping gives every field of the booking, null when the CRM
+            // sent none): a field it has no value for is cleared, so a reminder of a meeting moved from video to the office does
+            // not still give the old link. Only the offset (and nothing of the old time) is kept from the reminder.
             Map<String, Object> data = new LinkedHashMap<>(reminder.data());
             moved.data().forEach((field, value) -> {
-                if (value != null && !field.startsWith("previous")) {
+                if (!field.startsWith("previous")) {
                     data.put(field, value);
                 }
             });
