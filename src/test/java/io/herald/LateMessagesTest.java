@@ -101,7 +101,7 @@ class LateMessagesTest {
 
     /**
      * The shipped catalog without quiet hours, with billing.charge_refunded (window PT24H) and billing.refund_issued (email and
-     * SMS, window P3D, here without its approval) held for an operator when late.
+     * SMS, window P3D, here without its approval, and cancelled by a charge_refunded of its order) held for an operator when late.
      */
     private static Path catalogWithHeldRefunds() {
         try {
@@ -115,7 +115,8 @@ class LateMessagesTest {
             String refund = "  billing.refund_issued:\n    category: billing\n    priority: normal\n    channels: [email, sms]\n    window: P3D\n";
             String approval = "    approval: {field: amountRefunded, above: {GBP: 1000, EUR: 1000, USD: 1000}}   # another currency: held\n";
             assertThat(shipped).contains(refund + approval);
-            Files.writeString(copy, shipped.replace(entry, entry + "    late: hold\n").replace(refund + approval, refund + "    late: hold\n"));
+            Files.writeString(copy, shipped.replace(entry, entry + "    late: hold\n").replace(refund + approval, refund + "    late: hold\n"
+                    + "    cancelled-by: {types: [billing.charge_refunded], match: orderId}\n"));
             return copy;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -324,18 +325,61 @@ class LateMessagesTest {
         String phone = "+4477011" + String.format("%05d", PHONES.incrementAndGet() % 100_000);
         String customer = customer("waiting", phone);
         String key = "billing:refund:wait" + run;
+        long id = heldRefund(customer, key, "ORD-W" + run);
+
+        // Sent by an operator: both channels go out, each once.
+        assertThat(scheduledSends.sendNow(id, "operator", "the customer is waiting for it")).containsExactlyInAnyOrder("email", "sms");
+        assertThat(herald.awaitMailFor(key).getSubject()).contains("refund");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(key, "sms").get("state"))
+                && "SENT".equals(herald.delivery(key, "email").get("state")));
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))))
+                .hasSize(1);
+        assertThat(herald.mailsFor(key)).hasSize(1);
+    }
+
+    /**
+     * A late refund notice held for an operator after the hold above (test catalog: billing.refund_issued is cancelled by a
+     * billing.charge_refunded of the same order) is still cancelled by that event: the held row keeps what a newer event
+     * cancels it by, and cancelling takes held rows as it takes scheduled ones.
+     */
+    @Test
+    void aLateMessageHeldForAnOperatorIsCancelledByTheEventThatMakesItPointless() throws Exception {
+        String customer = customer("superseded");
+        String key = "billing:refund:superseded" + run;
+        String order = "ORD-S" + run;
+        long id = heldRefund(customer, key, order);
+
+        String refunded = refund(customer, Instant.now().truncatedTo(ChronoUnit.SECONDS), order);
+        herald.awaitMailFor(refunded);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(scheduledSends.find(id).orElseThrow().state()));
+        for (String channel : List.of("email", "sms")) {
+            assertThat(herald.delivery(key, channel)).containsEntry("state", "CANCELLED").hasEntrySatisfying("reason", reason ->
+                    assertThat((String) reason).startsWith("superseded: billing.charge_refunded for order " + order)
+                            .contains("makes the waiting billing.refund_issued pointless: cancelled, not sent"));
+        }
+        assertThat(herald.mailsFor(key)).isEmpty();
+    }
+
+    /**
+     * A refund notice (billing.refund_issued, email and SMS, for this order) whose email waits SCHEDULED for a time (quiet hours
+     * that began after its claim) while its SMS, parked by an SMS outage, was not moved with it (another instance held that row
+     * then); then its window closes (brought to now, as the parked-SMS test does) and the send-window sweep finds the parked
+     * SMS: the whole notification waits HELD for an operator. Returns its id.
+     */
+    private long heldRefund(String customer, String key, String order) throws Exception {
         Instant occurred = Instant.now().minus(Duration.ofDays(1)).truncatedTo(ChronoUnit.SECONDS);
         String canonical = Files.readString(Path.of("src/test/resources/golden/billing/charge.refunded.canonical.json"))
                 .replace("billing:charge.refunded:ch_3QxU1aLkdIwHu7ix0p9O8i7U:12999", key)
                 .replace("\"billing.charge_refunded\"", "\"billing.refund_issued\"")
                 .replace("cus_RkT4aB7cD9eF1g", customer)
+                .replace("ORD-100311", order)
                 .replace("2025-11-21T13:00:00Z", occurred.toString());
-        assertThat(canonical).contains(key, "billing.refund_issued", occurred.toString());
+        assertThat(canonical).contains(key, "billing.refund_issued", order, occurred.toString());
         long id = jdbc.queryForObject("""
                 INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at,
                                           window_deadline)
                 VALUES (?, 'billing', ?, 'billing.refund_issued', ?, 'ROUTED', ?::jsonb, ?, ?) RETURNING id""", Long.class,
-                key, "evt_wait" + run, customer, canonical, java.sql.Timestamp.from(occurred),
+                key, "evt_" + key.replace(':', '_'), customer, canonical, java.sql.Timestamp.from(occurred),
                 java.sql.Timestamp.from(occurred.plus(Duration.ofDays(3))));
         scheduledSends.schedule(List.of(new ScheduledSends.Schedule(id, Instant.now().plus(Duration.ofHours(8)), "quiet hours (test)", null,
                 List.of(new DeliveryLedger.Queued(id, "email", customer)))));
@@ -343,7 +387,6 @@ class LateMessagesTest {
                 INSERT INTO delivery (notification_id, channel, state, customer_id, reason, parked_count, next_attempt_at, attempts)
                 VALUES (?, 'sms', 'PARKED', ?, 'the SMS provider answered 503', 1, now() + interval '10 minutes', 1)""", id, customer);
 
-        // The refund's window closes (brought to now, as the parked-SMS test does): the send-window sweep finds the parked SMS.
         jdbc.update("UPDATE notification SET window_deadline = now() WHERE id = ?", id);
         Map<String, Object> sms = await().atMost(Duration.ofSeconds(60)).until(() -> herald.delivery(key, "sms"),
                 row -> !"PARKED".equals(row.get("state")));
@@ -357,15 +400,7 @@ class LateMessagesTest {
         ScheduledSends.Waiting waiting = scheduledSends.find(id).orElseThrow();
         assertThat(waiting.state()).isEqualTo("HELD");
         assertThat(waiting.reason()).isEqualTo(reason);
-
-        // Sent by an operator: both channels go out, each once.
-        assertThat(scheduledSends.sendNow(id, "operator", "the customer is waiting for it")).containsExactlyInAnyOrder("email", "sms");
-        assertThat(herald.awaitMailFor(key).getSubject()).contains("refund");
-        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(key, "sms").get("state"))
-                && "SENT".equals(herald.delivery(key, "email").get("state")));
-        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))))
-                .hasSize(1);
-        assertThat(herald.mailsFor(key)).hasSize(1);
+        return id;
     }
 
     @Test
@@ -420,8 +455,12 @@ class LateMessagesTest {
 
     /** A Stripe-style charge.refunded for the customer that happened at {@code created}; its key. */
     private String refund(String customer, Instant created) throws Exception {
+        return refund(customer, created, "ORD-100311");
+    }
+
+    private String refund(String customer, Instant created, String order) throws Exception {
         String charge = "ch_late" + run + UUID.randomUUID().toString().substring(0, 6);
-        herald.postBilling(Samples.text("billing/charge.refunded.json")
+        herald.postBilling(Samples.text("billing/charge.refunded.json").replace("ORD-100311", order)
                 .replace("evt_3QxU2bLkdIwHu7ix1a2S3d4F", "evt_late" + UUID.randomUUID().toString().replace("-", ""))
                 .replace("ch_3QxU1aLkdIwHu7ix0p9O8i7U", charge)
                 .replace("cus_RkT4aB7cD9eF1g", customer)

@@ -3,8 +3,10 @@ package io.herald.config;
 import java.time.Duration;
 
 import jakarta.validation.Valid;
+import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
+import org.hibernate.validator.constraints.time.DurationMax;
 import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -22,12 +24,13 @@ import org.springframework.validation.annotation.Validated;
 public record ReceiptSettings(@Valid @DefaultValue Spike spike, @Valid @DefaultValue Early early) {
 
     /**
-     * @param window         how long after its arrival an unmatched receipt is still looked at: a send recorded later than this
-     *                       (a database outage longer than it) leaves the receipt UNMATCHED
+     * @param window         how long after its arrival an unmatched receipt is still looked at (at most a day): a send recorded
+     *                       later than this leaves the receipt UNMATCHED
      * @param pollIntervalMs how often unmatched receipts of the window are matched again (each run one transaction)
      */
-    public record Early(@NotNull @DurationMin(minutes = 1, message = Durations.AT_LEAST_A_MINUTE) @DefaultValue("PT1H") Duration window,
-                        @Positive @DefaultValue("5000") long pollIntervalMs) {
+    public record Early(@NotNull @DurationMin(minutes = 1, message = Durations.AT_LEAST_A_MINUTE)
+                        @DurationMax(hours = 24, message = "must be at most a day (PT24H)") @DefaultValue("PT15M") Duration window,
+                        @Min(value = 1000, message = "must be at least 1000 (a second)") @DefaultValue("5000") long pollIntervalMs) {
     }
 
     /**

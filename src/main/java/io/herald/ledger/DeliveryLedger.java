@@ -1086,7 +1086,7 @@ public class DeliveryLedger {
                 SELECT d.id, d.state, n.payload_removed_by = 'erasure' AS erased FROM delivery d JOIN notification n ON n.id = d.notification_id
                 WHERE d.channel = ? AND d.provider_message_id = ? ORDER BY d.id LIMIT 1 FOR SHARE OF n""", channel, providerMessageId);
         if (found.isEmpty()) {
-            return new ReceiptMatch(null, null, false, reason);
+            return resendReceipt(channel, providerMessageId, attemptOutcome, reason);
         }
         Delivery delivery = new Delivery(((Number) found.get(0).get("id")).longValue(), (String) found.get(0).get("state"));
         if (Boolean.TRUE.equals(found.get(0).get("erased"))) {
@@ -1098,6 +1098,29 @@ public class DeliveryLedger {
                 finalState, reason, delivery.id(), finalState) == 1;
         attempt(delivery.id(), attemptOutcome, null, reason);
         return new ReceiptMatch(delivery.id(), delivery.state(), applied, reason);
+    }
+
+    /**
+     * A receipt for the message of an operator's resend of a delivery the customer had received (the delivery keeps its own
+     * message id; a resend of one not received takes the resend's, and its receipts match the delivery above): kept with the
+     * delivery, whose state stays that of its own message, as an attempt RESEND_&lt;STATE&gt; saying "resend N: …" in the
+     * timeline. Not matched: no resend has this id either.
+     */
+    private ReceiptMatch resendReceipt(String channel, String providerMessageId, String attemptOutcome, String reason) {
+        List<Map<String, Object>> found = jdbc.queryForList("""
+                SELECT r.id, r.delivery_id, d.state, n.payload_removed_by = 'erasure' AS erased
+                FROM delivery_resend r JOIN delivery d ON d.id = r.delivery_id JOIN notification n ON n.id = d.notification_id
+                WHERE r.provider_message_id = ? AND d.channel = ? ORDER BY r.id LIMIT 1 FOR SHARE OF n""", providerMessageId, channel);
+        if (found.isEmpty()) {
+            return new ReceiptMatch(null, null, false, reason);
+        }
+        Map<String, Object> resend = found.get(0);
+        long deliveryId = ((Number) resend.get("delivery_id")).longValue();
+        String said = "resend " + resend.get("id") + ": " + (Boolean.TRUE.equals(resend.get("erased"))
+                ? Masking.withoutAddresses(reason, "(erased)") : reason);
+        String outcome = "RESEND_" + attemptOutcome;
+        attempt(deliveryId, outcome.length() > 20 ? outcome.substring(0, 20) : outcome, null, said);
+        return new ReceiptMatch(deliveryId, (String) resend.get("state"), false, said);
     }
 
     /**

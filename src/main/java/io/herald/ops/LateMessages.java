@@ -177,9 +177,11 @@ public class LateMessages {
     private String stop(CanonicalNotification notification, long notificationId, String channel, String lateness) {
         String policy = catalog.latePolicy(notification.type()).late();
         if ("hold".equals(policy)) {
-            ScheduledSends.LateHold hold = scheduledSends.holdLate(notificationId, channel, held(lateness));
-            if ("SENT_NOW".equals(hold.state())) {
-                return null;   // an operator already said send it
+            // Held, it can still be cancelled by the event that makes it pointless (an invoice paid), as while it waited.
+            String matchKey = catalog.cancelledBy(notification.type()).map(rule -> rule.matchKey(notification)).orElse(null);
+            ScheduledSends.LateHold hold = scheduledSends.holdLate(notificationId, channel, held(lateness), matchKey);
+            if ("SENT_NOW".equals(hold.state()) || ScheduledSends.NOT_WAITING.equals(hold.state())) {
+                return null;   // an operator already said send it; or it no longer waits (being sent, or settled): nothing to stop
             }
             if ("HELD".equals(hold.state())) {
                 metrics.lateMessage(notification.type(), channel, policy);

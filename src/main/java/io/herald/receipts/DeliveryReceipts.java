@@ -97,7 +97,7 @@ public class DeliveryReceipts {
             return outcome;
         });
         if (!"DUPLICATE".equals(kept)) {
-            count(receipt, kept);
+            count(receipt.channel(), receipt.finalState(), kept);
         }
         return kept;
     }
@@ -105,13 +105,14 @@ public class DeliveryReceipts {
     /**
      * herald_receipts_total{channel, outcome}: every receipt kept (a provider's retry of the same event not counted again), by what
      * it reports: delivered, bounced, undelivered, complained; interim for a status on the way (sent, queued, deferred); unmatched
-     * for a receipt about a message Herald does not know (many of them: a provider webhook pointed at the wrong Herald).
+     * for a receipt about a message Herald does not know when it arrives (many of them: a provider webhook pointed at the wrong
+     * Herald); one that only came before its send was recorded is counted again under what it reports once applied (EarlyReceipts).
      */
-    private void count(Receipt receipt, String outcome) {
+    void count(String channel, String finalState, String outcome) {
         String label = "UNMATCHED".equals(outcome) ? "unmatched"
-                : receipt.finalState() == null ? "interim" : receipt.finalState().toLowerCase(java.util.Locale.ROOT);
+                : finalState == null ? "interim" : finalState.toLowerCase(java.util.Locale.ROOT);
         Counter.builder("herald.receipts").description("Delivery receipts from the providers, per channel and what they report")
-                .tag("channel", receipt.channel()).tag("outcome", label).register(meters).increment();
+                .tag("channel", channel).tag("outcome", label).register(meters).increment();
     }
 
     /** An opt-out the customer sent (an SMS STOP): kept as a receipt (outcome OPT_OUT) and the sender's address suppressed with it as source. */

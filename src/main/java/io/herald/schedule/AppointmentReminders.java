@@ -201,6 +201,11 @@ public class AppointmentReminders {
             scheduled.move(waiting.notificationId(), fireAt, "the " + words(before) + " reminder of " + appointment + ", which moved to "
                     + WHEN.format(startsAt) + " (" + moved.source() + " event " + moved.sourceEventId() + ")");
         }
+        // A reminder that became late and waits for an operator (late: hold) names the old time: cancelled, so no operator sends
+        // it; made again for the new time below, when that is still ahead.
+        scheduled.cancelHeldMatching(matchKey, List.of(plan.type()), appointment + " moved to " + WHEN.format(startsAt) + " ("
+                + moved.source() + " event " + moved.sourceEventId() + "), and this reminder, held for an operator, named the old"
+                + " time: cancelled by Herald, not sent");
     }
 
     /**

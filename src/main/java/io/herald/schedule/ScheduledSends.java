@@ -194,35 +194,47 @@ public class ScheduledSends {
         }
     }
 
-    /** What {@link #holdLate} did: the notification's state after it, and the channels that waited SCHEDULED and are HELD with it. */
+    /**
+     * What {@link #holdLate} did: the notification's state after it ({@link #NOT_WAITING}: nothing done, the delivery no longer
+     * waited), and the channels that waited SCHEDULED and are HELD with it.
+     */
     public record LateHold(String state, List<String> heldWith) {
     }
+
+    /** {@link #holdLate}: the delivery was no longer waiting to be sent, so nothing was held. */
+    public static final String NOT_WAITING = "NOT_WAITING";
 
     /**
      * A delivery that became late while it waited to be sent (queued, parked, or queued when its scheduled time came) and
      * whose type's policy is hold (io.herald.ops.LateMessages): the notification is HELD for an operator (a row added, a
      * FIRED one held again: it fired, then waited too long, or a SCHEDULED one: it waits for a time, quiet hours after a
      * claim, and its deliveries waiting for that time are as late as this one, so they are HELD with it, and its timer finds
-     * nothing to fire) and this delivery waits HELD with it. Returns the notification's state after the step: HELD (held
-     * now), or the decision already taken (SENT_NOW: an operator said send it, so it is sent; DISMISSED, CANCELLED), which
-     * this step leaves as it is.
+     * nothing to do when it fires) and this delivery waits HELD with it. Returns the notification's state after the step:
+     * HELD (held now), the decision already taken (SENT_NOW: an operator said send it, so it is sent; DISMISSED, CANCELLED),
+     * which this step leaves as it is, or NOT_WAITING (the delivery was claimed for sending or settled meanwhile: nothing held).
+     * {@code matchKey}: what a newer event cancels it by (catalog cancelled-by; null: none), kept with a row that had none.
      */
-    public LateHold holdLate(long notificationId, String channel, String reason) {
+    public LateHold holdLate(long notificationId, String channel, String reason, String matchKey) {
         return transaction.execute(status -> {
             jdbc.update("""
-                    INSERT INTO scheduled_send (notification_id, state, fire_at, reason) VALUES (?, 'HELD', NULL, ?)
+                    INSERT INTO scheduled_send (notification_id, state, fire_at, reason, match_key) VALUES (?, 'HELD', NULL, ?, ?)
                     ON CONFLICT (notification_id) DO UPDATE SET state = 'HELD', fire_at = NULL, reason = EXCLUDED.reason,
-                           decided_by = NULL, decided_at = NULL, comment = NULL
-                    WHERE scheduled_send.state IN ('FIRED', 'SCHEDULED')""", notificationId, reason);
+                           decided_by = NULL, decided_at = NULL, comment = NULL,
+                           match_key = coalesce(scheduled_send.match_key, EXCLUDED.match_key)
+                    WHERE scheduled_send.state IN ('FIRED', 'SCHEDULED')""", notificationId, reason, matchKey);
             String state = jdbc.queryForObject("SELECT state FROM scheduled_send WHERE notification_id = ? FOR UPDATE", String.class,
                     notificationId);
             if (!"HELD".equals(state)) {
                 return new LateHold(state, List.of());
             }
+            if (!ledger.stopLate(notificationId, channel, "HELD", reason)) {
+                // Not waiting any more (a sender claimed it after this check began, or it settled): it is not held, nor is its
+                // notification because of it.
+                status.setRollbackOnly();
+                return new LateHold(NOT_WAITING, List.of());
+            }
             // No timer releases a HELD notification's SCHEDULED deliveries: they wait for the operator with it.
-            List<String> heldWith = ledger.holdScheduledLate(notificationId, reason);
-            ledger.stopLate(notificationId, channel, "HELD", reason);
-            return new LateHold(state, heldWith);
+            return new LateHold(state, ledger.holdScheduledLate(notificationId, reason));
         });
     }
 
@@ -308,11 +320,23 @@ public class ScheduledSends {
     }
 
     /**
-     * Herald cancels what waits for {@code matchKey} among {@code types} (an appointment cancelled at the source, an invoice
-     * paid after its payment-failed notice was held): each ends CANCELLED with the reason, audited as Herald. Returns the
-     * notifications cancelled.
+     * Herald cancels what waits for {@code matchKey} among {@code types}, for a time (SCHEDULED) or for an operator (HELD: late,
+     * its type holds late messages) (an appointment cancelled at the source, an invoice paid after its payment-failed notice
+     * was held): each ends CANCELLED with the reason, audited as Herald. Returns the notifications cancelled.
      */
     public List<Long> cancelMatching(String matchKey, Collection<String> types, String reason) {
+        return cancelMatching(matchKey, types, reason, List.of("SCHEDULED", "HELD"));
+    }
+
+    /**
+     * {@link #cancelMatching} of those an operator was to decide on (HELD: late, its type holds late messages) only: a reminder of
+     * an appointment's old time that waits for an operator, cancelled when the appointment moves (it would name the old time).
+     */
+    public List<Long> cancelHeldMatching(String matchKey, Collection<String> types, String reason) {
+        return cancelMatching(matchKey, types, reason, List.of("HELD"));
+    }
+
+    private List<Long> cancelMatching(String matchKey, Collection<String> types, String reason, List<String> states) {
         if (matchKey == null || types.isEmpty()) {
             return List.of();
         }
@@ -320,10 +344,11 @@ public class ScheduledSends {
             List<Long> ids = jdbc.queryForList("""
                     UPDATE scheduled_send s SET state = 'CANCELLED', decided_by = ?, decided_at = now(), comment = ?
                     FROM notification n
-                    WHERE n.id = s.notification_id AND s.match_key = ? AND s.state = 'SCHEDULED' AND n.type = ANY(?)
-                    RETURNING s.notification_id""", Long.class, HERALD, reason, matchKey, types.toArray(String[]::new));
+                    WHERE n.id = s.notification_id AND s.match_key = ? AND s.state = ANY(?) AND n.type = ANY(?)
+                    RETURNING s.notification_id""", Long.class, HERALD, reason, matchKey, states.toArray(String[]::new),
+                    types.toArray(String[]::new));
             if (!ids.isEmpty()) {
-                ledger.endHeld(ids, "SCHEDULED", "CANCELLED", reason);
+                states.forEach(waiting -> ledger.endHeld(ids, waiting, "CANCELLED", reason));
                 Instant now = clock.instant();
                 ids.forEach(id -> audit.record(now, HERALD, "CANCEL", "scheduled_send", id, id, null, reason));
             }

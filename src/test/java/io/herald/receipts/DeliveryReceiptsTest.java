@@ -113,7 +113,7 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
     /**
      * Twilio may post a message's status before Herald has written its SENT (its callback faster than its own answer reaches
      * Herald, or a slow database): the callbacks were kept UNMATCHED for good, and a landline's SMS stayed SENT and was sent
-     * to again. Here the provider answers this customer's SMS after 4 s, and both callbacks arrive while Herald waits for that
+     * to again. Here the provider answers this customer's SMS after 6 s, and both callbacks arrive while Herald waits for that
      * answer.
      */
     @Test
@@ -124,7 +124,7 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
                 customer, customer.replace('_', '.') + "@receipts.example.net", phone);
         String sid = "SMearly" + newTicketId();
         StubMapping slow = infra.providers().stubFor(WireMock.post(urlPathMatching("/2010-04-01/Accounts/[^/]+/Messages.json")).atPriority(1)
-                .withRequestBody(containing(phone.substring(1))).willReturn(aResponse().withStatus(201).withFixedDelay(4_000)
+                .withRequestBody(containing(phone.substring(1))).willReturn(aResponse().withStatus(201).withFixedDelay(6_000)
                         .withHeader("Content-Type", "application/json").withBody("{\"sid\": \"" + sid + "\", \"status\": \"queued\"}")));
         try {
             String unique = "early" + newTicketId();
@@ -160,6 +160,42 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
         }
         Sent next = notify(customer, "early-next", "SENT", "SKIPPED");
         assertThat(delivery(next.key(), "sms").get("reason").toString()).contains("is suppressed since");
+    }
+
+    /**
+     * An operator resends an SMS the customer had (SENT), and the carrier reports the resend undelivered: the delivery keeps
+     * its own message id and state, so the receipt used to be kept UNMATCHED, the dead number never suppressed.
+     */
+    @Test
+    void aReceiptForAnOperatorsResendOfAReceivedSmsIsKeptWithItsDeliveryAndSuppressesADeadNumber() throws Exception {
+        Sent sent = sendPaymentFailed("rsnd");
+        Map<String, Object> before = delivery(sent.key(), "sms");
+        long smsId = ((Number) before.get("id")).longValue();
+        HttpResponse<String> resent = apiAs(OPERATOR, "POST", "/api/deliveries/" + smsId + "/resend",
+                "{\"confirm\": true, \"comment\": \"customer lost the first text\"}");
+        assertThat(resent.statusCode()).as(resent.body()).isEqualTo(200);
+        long resendId = JSON.readTree(resent.body()).get("resendId").asLong();
+        String resendSid = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject(
+                "SELECT provider_message_id FROM delivery_resend WHERE id = ?", String.class, resendId), java.util.Objects::nonNull);
+        assertThat(resendSid).isNotEqualTo(sent.sms());
+
+        HttpResponse<String> answer = postSmsStatus(form("MessageSid", resendSid, "MessageStatus", "undelivered", "ErrorCode", "30005",
+                "To", sent.phone()), null);
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(answer.body()).contains("KEPT");
+        String reason = "resend " + resendId + ": SMS not delivered: the number is unknown or no longer exists (carrier error 30005)";
+        assertThat(jdbc.queryForList("SELECT delivery_id, outcome, reason FROM delivery_receipt WHERE provider_message_id = ?", resendSid))
+                .containsExactly(Map.of("delivery_id", smsId, "outcome", "KEPT", "reason", reason));
+        // The delivery's own message was received: its record stays as it was; the timeline says what became of the resend.
+        assertThat(delivery(sent.key(), "sms")).containsEntry("state", "SENT").containsEntry("provider_message_id", sent.sms());
+        assertThat(jdbc.queryForList("SELECT outcome, reason FROM delivery_attempt WHERE delivery_id = ? ORDER BY id DESC LIMIT 1", smsId))
+                .containsExactly(Map.of("outcome", "RESEND_UNDELIVERED", "reason", reason));
+        long notification = ((Number) before.get("notification_id")).longValue();
+        assertThat(apiAs(OPERATOR, "GET", "/console/notifications/" + notification, null).body()).contains("RESEND_UNDELIVERED");
+        // The number does not exist: suppressed, as for the delivery's own message.
+        assertThat(jdbc.queryForList("SELECT address_masked FROM suppression WHERE lifted_at IS NULL AND receipt_id ="
+                + " (SELECT id FROM delivery_receipt WHERE provider_message_id = ?)", String.class, resendSid))
+                .containsExactly(io.herald.logging.Masking.phone(sent.phone()));
     }
 
     /** A NUL in the sid (PostgreSQL cannot take one) was a database error answered 503, which the provider retries for ever. */
