@@ -213,6 +213,36 @@ class AppointmentRemindersTest {
         assertThat(herald.mailsFor(booking + ":reminder:PT24H")).hasSize(1);
     }
 
+    /**
+     * A move whose new time carries no offset (a CRM that changed how it writes times): Herald cannot know which hour it means.
+     * It is quarantined at intake, naming the field, for an operator to fix at the source and re-drive, and the reminders stay
+     * as they were. It used to pass intake, fail at dispatch into the dead letters, and leave the reminders to go out.
+     */
+    @Test
+    void aMoveWhoseNewTimeHasNoOffsetIsQuarantinedNamingTheFieldAndTheRemindersStay() throws Exception {
+        Instant now = clock.instant();
+        String nadia = customer("nadia", "en-US", NEW_YORK);
+        ZonedDateTime first = now.plus(Duration.ofDays(3)).truncatedTo(ChronoUnit.HOURS).atZone(NEW_YORK);
+        String appointment = "APT-O" + run;
+        String booking = book(nadia, appointment, iso(first), "Onboarding call");
+        herald.awaitScheduled(booking + ":reminder:PT24H");
+        Instant old24 = first.toInstant().minus(Duration.ofHours(24));
+
+        String local = first.plusDays(1).toLocalDateTime().toString();   // "2026-12-09T10:00": no offset
+        long row = outboxRow("appointment.rescheduled", reschedulePayload(nadia, appointment, iso(first.plusDays(1)), iso(first))
+                .replace(iso(first.plusDays(1)), local));
+        Map<String, Object> held = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT outcome, step, reason FROM unrouted_event WHERE source = 'crm' AND source_event_id = ?", "crm-outbox-" + row),
+                rows -> rows.size() == 1).get(0);
+        assertThat(held).containsEntry("outcome", "QUARANTINED").containsEntry("step", "validation");
+        assertThat(held.get("reason").toString()).contains("the appointment's time (data.startsAt) '" + local + "' is not a date and time"
+                + " with an offset (e.g. 2026-11-24T14:30:00-05:00); its reminders are timed by it");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key = ?", Long.class,
+                "crm:appointment.rescheduled:" + appointment + ":crm-outbox-" + row)).isZero();
+        assertThat(herald.scheduled(booking + ":reminder:PT24H")).containsEntry("state", "SCHEDULED");
+        assertThat(instant(herald.scheduled(booking + ":reminder:PT24H").get("fire_at"))).isEqualTo(old24);
+    }
+
     @Test
     void aCancellationMakesTheRemindersVanishAndSendsTheCancellationNotice() throws Exception {
         Instant now = clock.instant();

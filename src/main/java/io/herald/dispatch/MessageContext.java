@@ -50,7 +50,7 @@ import io.herald.notification.CanonicalNotification;
 final class MessageContext {
 
     /** The mappings' display form of an amount: "49.00 USD", "-2.50 EUR", "500 JPY". */
-    private static final Pattern MONEY = Pattern.compile("(-?\\d{1,15}(?:\\.\\d{1,3})?) ([A-Z]{3})");
+    private static final Pattern MONEY = Pattern.compile("(-?\\d{1,15}(?:\\.\\d{1,3})?) ([A-Za-z]{3})");
     private static final Pattern DATE = Pattern.compile("\\d{4}-\\d{2}-\\d{2}");
 
     private MessageContext() {
@@ -67,9 +67,10 @@ final class MessageContext {
         context.putAll(localised(notification.data(), new Writing(zoneOf(customer), locale, clockOf(customer, locale))));
         Map<String, Object> who = new HashMap<>();
         who.put("id", customer.customerId());
-        if (customer.displayName() != null) {
-            who.put("name", customer.displayName());
-            who.put("firstName", customer.displayName().split(" ")[0]);
+        String name = customer.displayName() == null ? "" : customer.displayName().strip();
+        if (!name.isEmpty()) {   // a name of spaces (or of control characters, dropped when stored) is no name
+            who.put("name", name);
+            who.put("firstName", name.split("\\s+")[0]);
         }
         context.put("customer", who);
         context.put("type", notification.type());
@@ -136,7 +137,9 @@ final class MessageContext {
     }
 
     private static Optional<OffsetDateTime> time(String text) {
-        if (text.length() < 20 || text.length() > 40 || text.charAt(4) != '-' || text.charAt(10) != 'T') {
+        // Any ISO-8601 date-time with an offset the rules accept (NotificationRules): "2026-12-07T10:00Z" (no seconds, as Java's
+        // OffsetDateTime.toString() writes a whole minute) and a lower-case t or z too.
+        if (text.length() < 17 || text.length() > 40 || text.charAt(4) != '-' || Character.toUpperCase(text.charAt(10)) != 'T') {
             return Optional.empty();
         }
         try {
@@ -192,13 +195,13 @@ final class MessageContext {
 
     /** "1250.00 EUR" written for the locale: "1.250,00 €" (de-DE), "€1,250.00" (en-GB); empty when it is not an amount. */
     static Optional<String> money(String text, Locale locale) {
-        Matcher m = MONEY.matcher(text);
+        Matcher m = MONEY.matcher(text.strip());   // as config/rules.yaml reads it (NotificationRules): "49.00 usd " too
         if (!m.matches()) {
             return Optional.empty();
         }
         Currency currency;
         try {
-            currency = Currency.getInstance(m.group(2));
+            currency = Currency.getInstance(m.group(2).toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             return Optional.empty();
         }

@@ -39,7 +39,7 @@ import org.yaml.snakeyaml.Yaml;
 public class NotificationRules {
 
     /** A catalog money value: amount, space, ISO code ("49.00 USD", "-2.50 EUR"). */
-    private static final Pattern MONEY = Pattern.compile("(-?\\d+(?:\\.\\d+)?) ([A-Za-z]{3})");
+    private static final Pattern MONEY = Pattern.compile("(-?\\d{1,15}(?:\\.\\d{1,3})?) ([A-Za-z]{3})");   // what a message can write
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{([A-Za-z0-9_.]+)}");
     private static final Set<String> KINDS = Set.of("money", "date", "text");
     private static final Set<String> FIELD_KEYS = Set.of("label", "kind", "required", "missing", "non-negative", "past", "future");
@@ -54,6 +54,7 @@ public class NotificationRules {
     private final Duration future;
     private final int maxText;
     private final Map<String, List<Field>> rules;
+    private final NotificationCatalog catalog;
 
     @Autowired
     public NotificationRules(HeraldSettings settings, NotificationCatalog catalog) {
@@ -71,6 +72,7 @@ public class NotificationRules {
         known(texts, "texts", Set.of("max-length"));
         this.maxText = positive(texts.get("max-length"), "texts.max-length", 10_000);
         this.rules = load(root, catalog);
+        this.catalog = catalog;
     }
 
     /**
@@ -107,7 +109,37 @@ public class NotificationRules {
                 }
             }
         }
+        checkReminderTime(type, mapped, problems);
         return problems;
+    }
+
+    /**
+     * A type that books or moves reminders (catalog reminders) times them by data.&lt;of&gt;: an instant, so a date-time with
+     * its offset, never a plain date or a local time (whose instant Herald would have to guess). Checked here, at intake, so
+     * such an event is quarantined for an operator to fix and re-drive; at dispatch it could only fail, and a move that failed
+     * there left the reminders of the old time to go out.
+     */
+    private void checkReminderTime(String type, JsonNode mapped, List<String> problems) {
+        NotificationCatalog.Reminders plan = catalog.reminders(type);
+        if (plan == null || NotificationCatalog.Reminders.CANCEL.equals(plan.action()) || plan.of() == null) {
+            return;
+        }
+        JsonNode value = at(mapped, "data." + plan.of());
+        if (value == null || value.isNull() || value.isMissingNode() || (value.isTextual() && value.asText().isBlank())) {
+            String label = rules.getOrDefault(type, List.of()).stream().filter(f -> f.path().equals("data." + plan.of()) && f.required())
+                    .map(Field::label).findFirst().orElse(null);
+            if (label == null) {   // a required rule of the field has said it already
+                problems.add("the appointment's time (data." + plan.of() + ") is missing; its reminders are timed by it");
+            }
+            return;
+        }
+        try {
+            OffsetDateTime.parse(value.asText());
+        } catch (DateTimeParseException | ArithmeticException e) {
+            problems.add("the appointment's time (data." + plan.of() + ") '" + StoredText.label(value.asText(), 60) + "' is not a date and"
+                    + " time with an offset (e.g. 2026-11-24T14:30:00-05:00); its reminders are timed by it, and without the offset"
+                    + " the hour it means is unknown");
+        }
     }
 
     /** Every text longer than texts.max-length: no message needs one, and rendering or masking one costs without bound. */

@@ -150,6 +150,31 @@ class TemplatesLocalisedTest {
                 .startsWith("Your appointment is booked for ");
     }
 
+    /**
+     * What config/rules.yaml lets through is written for the customer: a time without seconds (how Java's OffsetDateTime writes
+     * a whole minute) or with a lower-case t and z, and an amount with a lower-case currency or a trailing space. Each used to
+     * leave its *Local value out, so the message failed as if its template named a field the mapping does not give. A name
+     * that is blank once its control characters are dropped is no name (it ended every message in an unexpected error).
+     */
+    @Test
+    void timesWithoutSecondsLowerCaseCurrenciesAndBlankNamesAreWrittenAsTheRulesAcceptThem() throws IOException {
+        Map<String, Object> data = new java.util.HashMap<>(Map.of("appointmentId", "APT-1", "service", "Onboarding call",
+                "startsAt", "2026-12-07T10:00Z", "remindBefore", "PT24H"));
+        for (String startsAt : List.of("2026-12-07T10:00Z", "2026-12-07t10:00:00z")) {
+            data.put("startsAt", startsAt);
+            Map<String, Object> context = MessageContext.of(notification("crm.appointment_reminder", data), JENNY,
+                    templates.writingLocale("crm.appointment_reminder", "email", "en-GB"));
+            assertThat(context).as(startsAt).containsEntry("startsAtLocal", "Monday, 7 December 2026, 10:00 GMT");
+        }
+        Map<String, Object> order = MessageContext.of(notification("crm.order_confirmed", Map.of("total", "49.90 eur ")), JENNY,
+                templates.writingLocale("crm.order_confirmed", "email", "en-GB"));
+        assertThat(order).containsEntry("totalLocal", "€49.90");
+        Customer blank = customer("en-GB", "Europe/London", " ");
+        Map<String, Object> unnamed = MessageContext.of(notification("crm.appointment_reminder", data), blank,
+                templates.writingLocale("crm.appointment_reminder", "email", "en-GB"));
+        assertThat(templates.render("crm.appointment_reminder", "email", "text", "en-GB", unnamed)).startsWith("Hello,");
+    }
+
     /** Nothing due at renewal: the credit balance is named only when there is one (not for a 100% discount). */
     @Test
     void aRenewalWithNothingDueNamesTheCreditBalanceOnlyWhenThereIsOne() throws IOException {

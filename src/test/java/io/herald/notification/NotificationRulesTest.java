@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.util.List;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -42,6 +43,34 @@ class NotificationRulesTest {
                 .containsExactly("the currency ABC of the amount due is not an ISO 4217 currency code");
         assertThat(rules.problems("billing.payment_failed", paymentFailed("Infinity", "A1", "2026-11-30T10:00:00Z"), NOW))
                 .containsExactly("the amount due 'Infinity' is not an amount with a currency");
+    }
+
+    /** An amount a message could not write (more than 3 decimals, more than 15 digits) is refused here, not failed at the send. */
+    @Test
+    void amountsNoMessageCouldWriteAreRefusedAndALowerCaseCurrencyPasses() throws IOException {
+        for (String amount : List.of("49.0001 USD", "1234567890123456 USD")) {
+            assertThat(rules.problems("billing.payment_failed", paymentFailed(amount, "A1", "2026-11-30T10:00:00Z"), NOW))
+                    .containsExactly("the amount due '" + amount + "' is not an amount with a currency");
+        }
+        assertThat(rules.problems("billing.payment_failed", paymentFailed("49.00 usd", "A1", "2026-11-30T10:00:00Z"), NOW)).isEmpty();
+    }
+
+    /** A booking's or a move's time is what its reminders are timed by: an instant, so with its offset. */
+    @Test
+    void anAppointmentTimeWithoutAnOffsetIsRefusedForTheTypesThatTimeReminders() throws IOException {
+        for (String type : List.of("crm.appointment_scheduled", "crm.appointment_rescheduled")) {
+            JsonNode local = JSON.readTree("""
+                    {"occurredAt": "2026-11-30T10:00:00Z", "data": {"appointmentId": "APT-1", "startsAt": "2026-12-09T10:00"}}""");
+            assertThat(rules.problems(type, local, NOW)).as(type).contains("the appointment's time (data.startsAt) '2026-12-09T10:00' is not"
+                    + " a date and time with an offset (e.g. 2026-11-24T14:30:00-05:00); its reminders are timed by it, and without the"
+                    + " offset the hour it means is unknown");
+            JsonNode given = JSON.readTree("""
+                    {"occurredAt": "2026-11-30T10:00:00Z", "data": {"appointmentId": "APT-1", "startsAt": "2026-12-09T10:00Z"}}""");
+            assertThat(rules.problems(type, given, NOW)).as(type).isEmpty();
+        }
+        JsonNode cancelled = JSON.readTree("""
+                {"occurredAt": "2026-11-30T10:00:00Z", "data": {"appointmentId": "APT-1"}}""");
+        assertThat(rules.problems("crm.appointment_cancelled", cancelled, NOW)).isEmpty();
     }
 
     @Test
