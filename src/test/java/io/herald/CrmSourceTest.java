@@ -163,6 +163,21 @@ class CrmSourceTest extends HeraldIntegrationTest {
                 + " zone is wrong");
         assertThat(jdbc.queryForObject("SELECT phone FROM customer WHERE customer_id = ?", String.class, customer)).isEqualTo("+447700900999");
 
+        // A channel Herald does not know in the preferences would quietly opt the customer out of every billing message:
+        // quarantined naming it. One written in capitals is the channel it names.
+        long typo = outbox("contact", "contact.updated", """
+                {"account": {"externalId": "%s"}, "preferences": {"billing": ["emial"]}, "updatedAt": "2026-11-22T10:00:00Z"}"""
+                .formatted(customer));
+        String refused = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT reason FROM unrouted_event WHERE source_event_id = ?", String.class, "crm-outbox-" + typo), r -> r.size() == 1).get(0);
+        assertThat(refused).contains("the preferences for 'billing' name the channel 'emial', not one of email, sms, push, in_app");
+        long capitals = outbox("contact", "contact.updated", """
+                {"account": {"externalId": "%s"}, "preferences": {"billing": ["Email", " SMS"]}, "updatedAt": "2026-11-22T10:05:00Z"}"""
+                .formatted(customer));
+        await().atMost(Duration.ofSeconds(30)).until(() -> processed(capitals));
+        assertThat(jdbc.queryForObject("SELECT preferences->>'billing' FROM customer WHERE customer_id = ?", String.class, customer))
+                .isEqualTo("[\"email\", \"sms\"]");
+
         // The next order for this customer goes to the address the CRM just gave.
         String unique = newTicketId();
         outbox("order", "order.confirmed", order(unique, customer));

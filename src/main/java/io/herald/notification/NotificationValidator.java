@@ -44,6 +44,9 @@ public class NotificationValidator {
             new Id("sourceEventId", "event id", 200),
             new Id("customerId", "customer id", 64));
 
+    /** The channels a customer's preferences may name (in the order the refusal lists them). */
+    private static final List<String> CUSTOMER_CHANNELS = List.of("email", "sms", "push", "in_app");
+
     private final NotificationCatalog catalog;
     private final NotificationRules rules;
     private final ObjectMapper json;
@@ -185,7 +188,17 @@ public class NotificationValidator {
                         problems.add("the preferences for '" + StoredText.label(entry.getKey(), 40) + "' are " + describe(entry.getValue())
                                 + ", expected a list of channels");
                     } else {
-                        entry.getValue().forEach(c -> channels.add(StoredText.label(c.asText(), 40)));
+                        // A channel Herald does not know would quietly opt the customer out of the category ("emial"): refused.
+                        entry.getValue().forEach(c -> {
+                            String channel = c.isTextual() ? c.asText().strip().toLowerCase(java.util.Locale.ROOT).replace('-', '_') : null;
+                            if (channel == null || !CUSTOMER_CHANNELS.contains(channel)) {
+                                problems.add("the preferences for '" + StoredText.label(entry.getKey(), 40) + "' name "
+                                        + (c.isTextual() ? "the channel '" + StoredText.label(c.asText(), 40) + "'" : describe(c))
+                                        + ", not one of " + String.join(", ", CUSTOMER_CHANNELS));
+                            } else {
+                                channels.add(channel);
+                            }
+                        });
                     }
                     preferences.put(StoredText.label(entry.getKey(), 80), channels);
                 });
