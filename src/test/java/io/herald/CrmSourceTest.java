@@ -178,6 +178,16 @@ class CrmSourceTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForObject("SELECT preferences->>'billing' FROM customer WHERE customer_id = ?", String.class, customer))
                 .isEqualTo("[\"email\", \"sms\"]");
 
+        // A customer id with a slash could never be named in the console's or the API's addresses (its erasure refused by the
+        // web server): quarantined naming the character, nobody created.
+        String slashed = "ACME/" + newTicketId();
+        long unaddressable = outbox("contact", "contact.updated", contact.replace(customer, slashed));
+        String why = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT reason FROM unrouted_event WHERE source_event_id = ?", String.class, "crm-outbox-" + unaddressable), r -> r.size() == 1).get(0);
+        assertThat(why).contains("the customer id '" + slashed + "' contains '/', which Herald's console and API cannot take in a"
+                + " customer's address");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM customer WHERE customer_id = ?", Long.class, slashed)).isZero();
+
         // The next order for this customer goes to the address the CRM just gave.
         String unique = newTicketId();
         outbox("order", "order.confirmed", order(unique, customer));

@@ -91,6 +91,8 @@ public class NotificationValidator {
             } else if (StoredText.unsafe(text)) {
                 problems.add("the " + id.words() + " contains a control or broken character (shown as '"
                         + StoredText.label(text, 80) + "'); an id must be printable text. Correct it at the source");
+            } else if ("customerId".equals(id.field()) && unaddressable(text) != null) {
+                problems.add(unaddressable(text));
             }
         }
         Instant occurredAt = null;
@@ -141,6 +143,9 @@ public class NotificationValidator {
     public ContactUpdate contactUpdate(JsonNode update, String source, String eventId) {
         List<String> problems = new ArrayList<>();
         String customerId = field(update, "customerId", "customer id", 64, true, problems);
+        if (customerId != null && customerId.length() <= 64 && !StoredText.unsafe(customerId) && unaddressable(customerId) != null) {
+            problems.add(unaddressable(customerId));
+        }
         String email = field(update, "email", "email", 320, false, problems);
         String phone = field(update, "phone", "mobile phone", 32, false, problems);
         if (email != null && email.length() <= 320 && !StoredText.unsafe(email) && ContactAddresses.emailProblem(email) != null) {
@@ -229,6 +234,25 @@ public class NotificationValidator {
         }
         return new ContactUpdate(customerId, displayName, email, phone, tokens, locale == null ? null : locale.strip(),
                 timeZone == null ? null : timeZone.strip(), preferences, updatedAt, given);
+    }
+
+    /**
+     * Why a customer id could not be named in a URL of Herald's (null: it can). The console's customer page, the erasure
+     * (DELETE /api/customers/{id}) and the in-app inbox take it in their path, where the web server refuses an encoded / \ % or
+     * ; and treats . and .. as path steps: a customer with such an id could never be erased.
+     */
+    static String unaddressable(String customerId) {
+        String id = customerId.strip();
+        if (id.equals(".") || id.equals("..")) {
+            return "the customer id '" + id + "' is not an id Herald can name in its console and API; correct it at the source";
+        }
+        for (char c : new char[] {'/', '\\', '%', ';'}) {
+            if (id.indexOf(c) >= 0) {
+                return "the customer id '" + StoredText.label(id, 80) + "' contains '" + c + "', which Herald's console and API cannot take"
+                        + " in a customer's address (its page, its erasure, its in-app inbox); use an id without / \\ % or ; at the source";
+            }
+        }
+        return null;
     }
 
     private static String field(JsonNode update, String name, String words, int limit, boolean required, List<String> problems) {
