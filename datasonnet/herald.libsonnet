@@ -94,6 +94,17 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
                 else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v) + ', expected text'),
     }.checked,
 
+  // Optional text a message prints (a name, a method, a reason): null when missing; a number is written as text (a product
+  // named 1984); anything else (an object such as {"en": "Printer"}, a list, true) is a mapping error naming the field: a
+  // message would show it as {en=Printer}.
+  optionalLabel(o, path, what)::
+    {
+      v:: $.get(o, path),
+      checked:: if self.v == null || std.isString(self.v) then self.v
+                else if $.isAmount(self.v) then std.toString(self.v)
+                else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v) + ', expected text'),
+    }.checked,
+
   // A number in a range real amounts and counts fit in (not Infinity, not 1e300).
   isAmount(v):: std.isNumber(v) && v > -1e15 && v < 1e15,
 

@@ -405,6 +405,25 @@ class MappingGoldenTest {
                 "support event 01JD4S7K9Q2W3E4R5T6Y7U8I9O has an unusable external id: detail.external_id is the number 99, expected text");
     }
 
+    /**
+     * A field a message prints that is not text (a localised catalogue's {"en": "Printer"}, an owner object) is refused naming
+     * it: taken as it was, the order mail read "1 x {en=Printer}" and the SMS "{first=Ann} replied". A number is written as text.
+     */
+    @Test
+    void aPrintedFieldThatIsNotTextIsRefusedNamingItAndANumberIsWrittenAsText() throws IOException {
+        String order = edit(sample("crm/order.confirmed.json"), p -> ((ObjectNode) p.get("lines").get(0)).putObject("name").put("en", "Printer"));
+        assertRejected(CRM, outbox(17, "order.confirmed", order),
+                "crm event crm-outbox-17 has an order line with an unusable name: line.name is an object, expected text");
+        String booking = edit(sample("crm/appointment.scheduled.json"), p -> ((ObjectNode) p.get("owner")).putObject("name").put("first", "Sam"));
+        assertRejected(CRM, outbox(18, "appointment.scheduled", booking),
+                "crm event crm-outbox-18 has an unusable owner name: payload.owner.name is an object, expected text");
+        String reply = edit(sample("support/ticket.comment_added.json"),
+                e -> ((ObjectNode) e.get("event").get("comment").get("author")).putObject("name").put("first", "Ann"));
+        assertRejected(SUPPORT, reply, "has an unusable agent name: author.name is an object, expected text");
+        String numbered = edit(sample("crm/order.confirmed.json"), p -> ((ObjectNode) p.get("lines").get(0)).put("name", 1984));
+        assertTrue(map(CRM, outbox(19, "order.confirmed", numbered)).replace(" ", "").contains("\"name\":\"1984\""), "a number is written as text");
+    }
+
     /** DataSonnet reads a whole number above 2^53 as the text "__LARGE_INT__<digits>": an id keeps its digits, text and amounts refuse it in words. */
     @Test
     void aWholeNumberBeyondTwoToThe53IsAnIdOrANumberNeverTheEnginesMarker() throws IOException {
