@@ -175,6 +175,17 @@ class TemplatesLocalisedTest {
         assertThat(templates.render("crm.appointment_reminder", "email", "text", "en-GB", unnamed)).startsWith("Hello,");
     }
 
+    /** A discount line of an order is told as the amount taken off, never as a negative price. */
+    @Test
+    void aDiscountLineOfAnOrderIsToldAsTheAmountTakenOff() throws IOException {
+        Map<String, Object> data = Map.of("orderNumber", "ORD-1", "total", "109.90 EUR", "lines", List.of(
+                Map.of("name", "Laser printer", "qty", 1, "price", "119.90 EUR", "lineTotal", "119.90 EUR"),
+                Map.of("name", "Loyalty discount", "qty", 1, "discount", "10.00 EUR")));
+        String text = templates.render("crm.order_confirmed", "email", "text", "en-GB", MessageContext.of(
+                notification("crm.order_confirmed", data), JENNY, templates.writingLocale("crm.order_confirmed", "email", "en-GB")));
+        assertThat(text).contains("- 1 x Laser printer at €119.90: €119.90", "- Loyalty discount: €10.00 off").doesNotContain("-€");
+    }
+
     /** Nothing due at renewal: the credit balance is named only when there is one (not for a 100% discount). */
     @Test
     void aRenewalWithNothingDueNamesTheCreditBalanceOnlyWhenThereIsOne() throws IOException {

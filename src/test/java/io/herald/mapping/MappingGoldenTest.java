@@ -424,6 +424,17 @@ class MappingGoldenTest {
         assertTrue(map(CRM, outbox(19, "order.confirmed", numbered)).replace(" ", "").contains("\"name\":\"1984\""), "a number is written as text");
     }
 
+    /** An order line below zero is a discount: told as the amount taken off ("10.00 EUR"), never as a negative price. */
+    @Test
+    void anOrderLineBelowZeroIsADiscountNotANegativePrice() throws IOException {
+        String order = edit(sample("crm/order.confirmed.json"), p -> ((com.fasterxml.jackson.databind.node.ArrayNode) p.get("lines"))
+                .addObject().put("name", "Loyalty discount").put("unitPrice", -10));
+        JsonNode line = JSON.readTree(map(CRM, outbox(20, "order.confirmed", order))).findValue("lines").get(2);
+        assertEquals("Loyalty discount", line.get("name").asText());
+        assertEquals("10.00 EUR", line.get("discount").asText());
+        assertTrue(line.get("price") == null && line.get("lineTotal") == null, "no negative price: " + line);
+    }
+
     /** DataSonnet reads a whole number above 2^53 as the text "__LARGE_INT__<digits>": an id keeps its digits, text and amounts refuse it in words. */
     @Test
     void aWholeNumberBeyondTwoToThe53IsAnIdOrANumberNeverTheEnginesMarker() throws IOException {
