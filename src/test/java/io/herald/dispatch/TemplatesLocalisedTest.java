@@ -175,6 +175,22 @@ class TemplatesLocalisedTest {
         assertThat(templates.render("crm.appointment_reminder", "email", "text", "en-GB", unnamed)).startsWith("Hello,");
     }
 
+    /**
+     * A customer whose language has no templates reads the English ones with their own clock's 12- or 24-hour choice, in
+     * English order: a zh-Hant-TW customer read "pm8:06 JST", a my-MM one "in the evening 20:06 JST".
+     */
+    @Test
+    void aCustomerReadingTheEnglishFallbackKeepsTheirClockInEnglishOrder() throws IOException {
+        Map<String, Object> data = Map.of("appointmentId", "APT-1", "startsAt", "2026-12-06T20:06:00+09:00", "remindBefore", "PT24H");
+        for (Map.Entry<String, String> expected : Map.of("zh-Hant-TW", "Sunday, 6 December 2026, 8:06 pm JST",
+                "my-MM", "Sunday, 6 December 2026, 20:06 JST", "en-US", "Sunday, December 6, 2026, 8:06 PM JST").entrySet()) {
+            Customer customer = customer(expected.getKey(), "Asia/Tokyo", "Mei Lin");
+            Map<String, Object> context = MessageContext.of(notification("crm.appointment_reminder", data), customer,
+                    templates.writingLocale("crm.appointment_reminder", "email", expected.getKey()));
+            assertThat((String) context.get("startsAtLocal")).as(expected.getKey()).isEqualTo(expected.getValue());
+        }
+    }
+
     /** A discount line of an order is told as the amount taken off, never as a negative price. */
     @Test
     void aDiscountLineOfAnOrderIsToldAsTheAmountTakenOff() throws IOException {
