@@ -100,10 +100,19 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
   optionalLabel(o, path, what)::
     {
       v:: $.get(o, path),
-      checked:: if self.v == null || std.isString(self.v) then self.v
-                else if $.isAmount(self.v) then std.toString(self.v)
-                else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v) + ', expected text'),
+      checked:: $.label(self.v, error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v) + ', expected text')),
     }.checked,
+
+  // Optional text a notice only adds to (an appointment's owner, its location): as optionalLabel, but anything that is not
+  // text or a number is left out (null) rather than failing the event.
+  labelOrNull(o, path):: $.label($.get(o, path), null),
+
+  // A value as text a message prints: text as it is, a number (also one beyond 2^53) as its digits, null as null, else otherwise.
+  label(v, otherwise):: if v == null then null
+                        else if $.isLargeInt(v) then $.largeIntDigits(v)
+                        else if std.isString(v) then v
+                        else if std.isNumber(v) then std.toString(v)
+                        else otherwise,
 
   // A number in a range real amounts and counts fit in (not Infinity, not 1e300).
   isAmount(v):: std.isNumber(v) && v > -1e15 && v < 1e15,

@@ -163,20 +163,23 @@ class CrmSourceTest extends HeraldIntegrationTest {
                 + " zone is wrong");
         assertThat(jdbc.queryForObject("SELECT phone FROM customer WHERE customer_id = ?", String.class, customer)).isEqualTo("+447700900999");
 
-        // A channel Herald does not know in the preferences would quietly opt the customer out of every billing message:
-        // quarantined naming it. One written in capitals is the channel it names.
+        // Preferences that name no channel Herald sends for a category it sends would quietly opt the customer out of every
+        // billing message: quarantined naming them. Categories and channels in capitals are the ones they name; a channel
+        // Herald does not have next to one it has, and any channel of a category Herald does not send, are kept.
         long typo = outbox("contact", "contact.updated", """
                 {"account": {"externalId": "%s"}, "preferences": {"billing": ["emial"]}, "updatedAt": "2026-11-22T10:00:00Z"}"""
                 .formatted(customer));
         String refused = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
                 "SELECT reason FROM unrouted_event WHERE source_event_id = ?", String.class, "crm-outbox-" + typo), r -> r.size() == 1).get(0);
-        assertThat(refused).contains("the preferences for 'billing' name the channel 'emial', not one of email, sms, push, in_app");
+        assertThat(refused).contains("the preferences for 'billing' name no channel Herald sends ([\"emial\"]), not one of email, sms,"
+                + " push, in_app; kept, they would opt the customer out of every billing message");
         long capitals = outbox("contact", "contact.updated", """
-                {"account": {"externalId": "%s"}, "preferences": {"billing": ["Email", " SMS"]}, "updatedAt": "2026-11-22T10:05:00Z"}"""
-                .formatted(customer));
-        await().atMost(Duration.ofSeconds(30)).until(() -> processed(capitals));
+                {"account": {"externalId": "%s"}, "preferences": {"Billing": ["Email", " SMS", "whatsapp"], "marketing": ["fax"]},
+                 "updatedAt": "2026-11-22T10:05:00Z"}""".formatted(customer));
+        await().atMost(Duration.ofSeconds(30)).until(() -> processed(capitals) && "[\"fax\"]".equals(jdbc.queryForObject(
+                "SELECT preferences->>'marketing' FROM customer WHERE customer_id = ?", String.class, customer)));
         assertThat(jdbc.queryForObject("SELECT preferences->>'billing' FROM customer WHERE customer_id = ?", String.class, customer))
-                .isEqualTo("[\"email\", \"sms\"]");
+                .isEqualTo("[\"email\", \"sms\", \"whatsapp\"]");
 
         // A customer id with a slash could never be named in the console's or the API's addresses (its erasure refused by the
         // web server): quarantined naming the character, nobody created.

@@ -172,7 +172,8 @@ final class MessageContext {
         if (!clock.getLanguage().equals(writing.getLanguage())) {
             // Written in another language than the customer's own (an English fallback): only its 12- or 24-hour choice is
             // kept, in the message's order ("8:06 PM", "20:06"); the own pattern read "pm8:06" (zh-TW) or "in the evening 20:06" (my).
-            pattern = pattern.indexOf('h') >= 0 || pattern.indexOf('K') >= 0 ? "h:mm a" : "HH:mm";
+            String letters = pattern.replaceAll("'[^']*'", "");   // fr-CA writes "HH 'h' mm": a quoted h is text
+            pattern = letters.indexOf('h') >= 0 || letters.indexOf('K') >= 0 ? "h:mm a" : "HH:mm";
         }
         return DateTimeFormatter.ofPattern(pattern + " zzz", writing);
     }

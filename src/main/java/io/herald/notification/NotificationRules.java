@@ -125,13 +125,15 @@ public class NotificationRules {
             return;
         }
         JsonNode value = at(mapped, "data." + plan.of());
+        List<Field> own = rules.getOrDefault(type, List.of()).stream().filter(f -> f.path().equals("data." + plan.of())).toList();
         if (value == null || value.isNull() || value.isMissingNode() || (value.isTextual() && value.asText().isBlank())) {
-            String label = rules.getOrDefault(type, List.of()).stream().filter(f -> f.path().equals("data." + plan.of()) && f.required())
-                    .map(Field::label).findFirst().orElse(null);
-            if (label == null) {   // a required rule of the field has said it already
+            if (own.stream().noneMatch(f -> f.required() || f.missing() != null)) {   // else a rule of the field has said it already
                 problems.add("the appointment's time (data." + plan.of() + ") is missing; its reminders are timed by it");
             }
             return;
+        }
+        if (own.stream().anyMatch(f -> f.kind().equals("date")) && instant(value.asText()) == null) {
+            return;   // its date rule has said it is no date and time at all
         }
         try {
             OffsetDateTime.parse(value.asText());

@@ -91,8 +91,6 @@ public class NotificationValidator {
             } else if (StoredText.unsafe(text)) {
                 problems.add("the " + id.words() + " contains a control or broken character (shown as '"
                         + StoredText.label(text, 80) + "'); an id must be printable text. Correct it at the source");
-            } else if ("customerId".equals(id.field()) && unaddressable(text) != null) {
-                problems.add(unaddressable(text));
             }
         }
         Instant occurredAt = null;
@@ -187,25 +185,31 @@ public class NotificationValidator {
             if (!prefs.isObject()) {
                 problems.add("the preferences are " + describe(prefs) + ", expected categories with their channels");
             } else {
+                Set<String> used = catalog.entries().stream().map(NotificationCatalog.Entry::category).collect(java.util.stream.Collectors.toSet());
                 prefs.fields().forEachRemaining(entry -> {
+                    // Categories and channels are read in any case ("Billing", "Email", "in-app"): as written, they matched nothing.
+                    String category = StoredText.label(entry.getKey().strip().toLowerCase(java.util.Locale.ROOT), 80);
                     List<String> channels = new ArrayList<>();
                     if (!entry.getValue().isArray()) {
                         problems.add("the preferences for '" + StoredText.label(entry.getKey(), 40) + "' are " + describe(entry.getValue())
                                 + ", expected a list of channels");
                     } else {
-                        // A channel Herald does not know would quietly opt the customer out of the category ("emial"): refused.
                         entry.getValue().forEach(c -> {
                             String channel = c.isTextual() ? c.asText().strip().toLowerCase(java.util.Locale.ROOT).replace('-', '_') : null;
-                            if (channel == null || !CUSTOMER_CHANNELS.contains(channel)) {
-                                problems.add("the preferences for '" + StoredText.label(entry.getKey(), 40) + "' name "
-                                        + (c.isTextual() ? "the channel '" + StoredText.label(c.asText(), 40) + "'" : describe(c))
-                                        + ", not one of " + String.join(", ", CUSTOMER_CHANNELS));
-                            } else {
-                                channels.add(channel);
+                            if (channel != null) {
+                                channels.add(StoredText.label(channel, 40));
                             }
                         });
+                        // A list that names none of Herald's channels for a category Herald sends (a typo: "emial") would
+                        // quietly opt the customer out of all of it: refused. A channel Herald does not have next to one it
+                        // has ("email", "whatsapp") is kept as the CRM gave it, and changes nothing.
+                        if (used.contains(category) && entry.getValue().size() > 0 && channels.stream().noneMatch(CUSTOMER_CHANNELS::contains)) {
+                            problems.add("the preferences for '" + StoredText.label(entry.getKey(), 40) + "' name no channel Herald sends"
+                                    + " (" + StoredText.label(entry.getValue().toString(), 80) + "), not one of " + String.join(", ", CUSTOMER_CHANNELS)
+                                    + "; kept, they would opt the customer out of every " + category + " message. For none, send an empty list");
+                        }
                     }
-                    preferences.put(StoredText.label(entry.getKey(), 80), channels);
+                    preferences.put(category, channels);
                 });
             }
         }
@@ -237,7 +241,8 @@ public class NotificationValidator {
     }
 
     /**
-     * Why a customer id could not be named in a URL of Herald's (null: it can). The console's customer page, the erasure
+     * Why a customer id could not be named in a URL of Herald's (null: it can); checked where customers are made (a CRM contact
+     * change: an event only names one the directory has, or one a link resolves). The console's customer page, the erasure
      * (DELETE /api/customers/{id}) and the in-app inbox take it in their path, where the web server refuses an encoded / \ % or
      * ; and treats . and .. as path steps: a customer with such an id could never be erased.
      */
@@ -246,10 +251,11 @@ public class NotificationValidator {
         if (id.equals(".") || id.equals("..")) {
             return "the customer id '" + id + "' is not an id Herald can name in its console and API; correct it at the source";
         }
-        for (char c : new char[] {'/', '\\', '%', ';'}) {
+        for (char c : new char[] {'/', '\\', '%', ';', '\u2028', '\u2029'}) {
             if (id.indexOf(c) >= 0) {
-                return "the customer id '" + StoredText.label(id, 80) + "' contains '" + c + "', which Herald's console and API cannot take"
-                        + " in a customer's address (its page, its erasure, its in-app inbox); use an id without / \\ % or ; at the source";
+                String shown = c == '\u2028' || c == '\u2029' ? "a line or paragraph separator" : "'" + c + "'";
+                return "the customer id '" + StoredText.label(id, 80) + "' contains " + shown + ", which Herald's console and API cannot"
+                        + " take in a customer's address (its page, its erasure, its in-app inbox); use an id without / \\ % or ; at the source";
             }
         }
         return null;

@@ -213,7 +213,7 @@ public class LateMessages {
                 FROM delivery d JOIN notification n ON n.id = d.notification_id
                 WHERE d.state IN ('PENDING', 'RETRYING', 'PARKED') AND d.claim_token IS NULL AND n.type = ?
                   AND (n.window_deadline <= ?
-                       OR CASE WHEN herald_canonical(n.id, n.received_at, n.canonical)->'data'->>CAST(? AS TEXT) ~ '^\\d{4}-\\d{2}-\\d{2}T'
+                       OR CASE WHEN herald_canonical(n.id, n.received_at, n.canonical)->'data'->>CAST(? AS TEXT) ~ '^\\d{4}-\\d{2}-\\d{2}[Tt]'
                                THEN CAST(herald_canonical(n.id, n.received_at, n.canonical)->'data'->>CAST(? AS TEXT) AS TIMESTAMPTZ) END <= ?)
                   AND NOT EXISTS (SELECT 1 FROM scheduled_send s WHERE s.notification_id = d.notification_id AND s.state = 'SENT_NOW')
                 ORDER BY d.id LIMIT ?""", type, at, policy.validUntil(), policy.validUntil(), at, SWEEP_BATCH);

@@ -129,9 +129,12 @@ public class EmailEvents {
     /** One event as a receipt: the state it stands for, a reason in words, and whether its address is to be suppressed. */
     static DeliveryReceipts.Receipt receipt(JsonNode event) {
         String kind = text(event, "event", "unknown").toLowerCase(Locale.ROOT);
-        String smtpId = text(event, "smtp-id", "").trim();
-        if (smtpId.isEmpty()) {   // spam reports, unsubscribes: the Message-ID comes back as the unique arg Herald set
-            smtpId = text(event, EmailMessage.EVENT_MESSAGE_ID, "").trim();
+        // The unique arg Herald set on every mail comes back on every event: SendGrid's smtp-id does not reliably carry the
+        // mail's own Message-ID (it may be one SendGrid made, <…@ismtpd…sendgrid.net>), and is absent from spam reports and
+        // unsubscribes. smtp-id only for an event without the arg (a mail sent before Herald set it).
+        String smtpId = text(event, EmailMessage.EVENT_MESSAGE_ID, "").trim();
+        if (smtpId.isEmpty()) {
+            smtpId = text(event, "smtp-id", "").trim();
         }
         if (!smtpId.isEmpty() && !smtpId.startsWith("<")) {
             smtpId = "<" + smtpId + ">";

@@ -45,7 +45,8 @@ public class InboundSms {
     private static final Logger log = LoggerFactory.getLogger(InboundSms.class);
     private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(ZoneOffset.UTC);
 
-    static final Set<String> STOP_WORDS = Set.of("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT");
+    /** Twilio's default opt-out keywords for long codes (REVOKE and OPTOUT since the 2025 FCC consent rules). */
+    static final Set<String> STOP_WORDS = Set.of("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT");
     /** Stop words that count as the first word of a sentence; the others only as the whole message. */
     static final Set<String> STOP_FIRST_WORDS = Set.of("STOP", "STOPALL", "UNSUBSCRIBE");
     static final Set<String> START_WORDS = Set.of("START", "UNSTOP", "YES");

@@ -183,7 +183,8 @@ class TemplatesLocalisedTest {
     void aCustomerReadingTheEnglishFallbackKeepsTheirClockInEnglishOrder() throws IOException {
         Map<String, Object> data = Map.of("appointmentId", "APT-1", "startsAt", "2026-12-06T20:06:00+09:00", "remindBefore", "PT24H");
         for (Map.Entry<String, String> expected : Map.of("zh-Hant-TW", "Sunday, 6 December 2026, 8:06 pm JST",
-                "my-MM", "Sunday, 6 December 2026, 20:06 JST", "en-US", "Sunday, December 6, 2026, 8:06 PM JST").entrySet()) {
+                "my-MM", "Sunday, 6 December 2026, 20:06 JST", "fr-CA", "Sunday, 6 December 2026, 20:06 JST",
+                "en-US", "Sunday, December 6, 2026, 8:06 PM JST").entrySet()) {
             Customer customer = customer(expected.getKey(), "Asia/Tokyo", "Mei Lin");
             Map<String, Object> context = MessageContext.of(notification("crm.appointment_reminder", data), customer,
                     templates.writingLocale("crm.appointment_reminder", "email", expected.getKey()));

@@ -414,9 +414,10 @@ class MappingGoldenTest {
         String order = edit(sample("crm/order.confirmed.json"), p -> ((ObjectNode) p.get("lines").get(0)).putObject("name").put("en", "Printer"));
         assertRejected(CRM, outbox(17, "order.confirmed", order),
                 "crm event crm-outbox-17 has an order line with an unusable name: line.name is an object, expected text");
-        String booking = edit(sample("crm/appointment.scheduled.json"), p -> ((ObjectNode) p.get("owner")).putObject("name").put("first", "Sam"));
-        assertRejected(CRM, outbox(18, "appointment.scheduled", booking),
-                "crm event crm-outbox-18 has an unusable owner name: payload.owner.name is an object, expected text");
+        // What a notice only adds about an appointment is left out instead: a move or a cancellation must reach its reminders.
+        String move = edit(sample("crm/appointment.rescheduled.json"), p -> ((ObjectNode) p.get("owner")).putObject("name").put("first", "Sam"));
+        String moved = map(CRM, outbox(18, "appointment.rescheduled", move));
+        assertTrue(moved.contains("APT-55812") && !moved.contains("Sam") && !moved.contains("first"), "owner name left out: " + moved);
         String reply = edit(sample("support/ticket.comment_added.json"),
                 e -> ((ObjectNode) e.get("event").get("comment").get("author")).putObject("name").put("first", "Ann"));
         assertRejected(SUPPORT, reply, "has an unusable agent name: author.name is an object, expected text");
@@ -433,6 +434,13 @@ class MappingGoldenTest {
         assertEquals("Loyalty discount", line.get("name").asText());
         assertEquals("10.00 EUR", line.get("discount").asText());
         assertTrue(line.get("price") == null && line.get("lineTotal") == null, "no negative price: " + line);
+    }
+
+    /** A negative quantity is no order line: refused naming it (it would print as a negative discount). */
+    @Test
+    void anOrderLineWithANegativeQuantityIsRefused() throws IOException {
+        String order = edit(sample("crm/order.confirmed.json"), p -> ((ObjectNode) p.get("lines").get(0)).put("qty", -2));
+        assertRejected(CRM, outbox(21, "order.confirmed", order), "crm event crm-outbox-21 has an order line with a negative quantity (-2)");
     }
 
     /** DataSonnet reads a whole number above 2^53 as the text "__LARGE_INT__<digits>": an id keeps its digits, text and amounts refuse it in words. */

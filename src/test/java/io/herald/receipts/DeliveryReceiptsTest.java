@@ -409,6 +409,25 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
     }
 
     /**
+     * SendGrid's smtp-id does not reliably carry the mail's own Message-ID (it may be one SendGrid made): the unique arg Herald
+     * set, which comes back on every event, is read first, so a delivered event with SendGrid's own smtp-id settles the mail.
+     */
+    @Test
+    void anEventWhoseSmtpIdIsSendGridsOwnIsMatchedByTheUniqueArg() throws Exception {
+        Sent sent = sendPaymentFailed("sgid");
+        String messageId = awaitMailFor(sent.key()).getMessageID();
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(sent.key(), "email").get("state")));
+        String delivered = "[{\"email\": \"" + sent.email() + "\", \"timestamp\": 1763720900, \"event\": \"delivered\","
+                + " \"smtp-id\": \"<14c5d75ce93.dfd.64b469@ismtpd-555>\", \"sg_event_id\": \"dlv-sg-" + sent.key() + "\","
+                + " \"sg_message_id\": \"14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0\", \"response\": \"250 OK\","
+                + " \"herald_message_id\": \"" + messageId + "\"}]";
+        HttpResponse<String> answer = postEmailEvents(delivered, DEMO_PRIVATE_KEY);
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(answer.body()).get("APPLIED").asInt()).isEqualTo(1);
+        assertThat(delivery(sent.key(), "email")).containsEntry("state", "DELIVERED");
+    }
+
+    /**
      * A mail carries SendGrid's SMTP API header with its Message-ID as a unique arg, which SendGrid puts on every event of
      * the mail: a spam report without smtp-id (as SendGrid sends it) is matched by it, and the delivery becomes COMPLAINED.
      */

@@ -100,6 +100,20 @@ class InboundSmsTest extends HeraldIntegrationTest {
                 Masking.phone(phone))).isZero();
     }
 
+    /** REVOKE and OPTOUT are Twilio's default opt-out words too: Twilio blocks the number, so Herald's consent follows. */
+    @Test
+    void revokeAndOptoutOptOutAsTwilioDoes() throws Exception {
+        for (String word : java.util.List.of("REVOKE", "optout")) {
+            String customer = newCustomer("rv", "+1558%s%s");
+            String phone = phoneOf(customer);
+            inbound(phone, word, "SMin" + newTicketId());
+            assertThat(history(customer)).extracting(row -> row.get("action") + " " + row.get("outcome") + " " + row.get("keyword"))
+                    .containsExactly("OPT_OUT CONSENT_OFF " + word.toUpperCase(java.util.Locale.ROOT));
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM suppression WHERE address_masked = ? AND lifted_at IS NULL", Integer.class,
+                    Masking.phone(phone))).isEqualTo(1);
+        }
+    }
+
     /**
      * A number that opted out at Twilio (its STOP never reached Herald) is refused with 21610: that SMS fails saying so, the
      * number is suppressed with the refusal as its receipt, and the next SMS to it is SKIPPED, never offered to be refused again.
