@@ -13,7 +13,9 @@ import org.springframework.validation.annotation.Validated;
  * herald.push.*: the push channel, an FCM HTTP v1-style API.
  *
  * @param url                   the send endpoint, e.g. https://fcm.googleapis.com/v1/projects/my-project/messages:send
- * @param accessToken           the bearer token of the calls
+ * @param accessToken           a fixed bearer token of the calls (a sandbox; FCM's own tokens last an hour: use serviceAccountFile)
+ * @param serviceAccountFile    the Firebase service account's JSON key file: Herald mints FCM's short-lived access tokens from
+ *                              it and renews them before they expire (io.herald.dispatch.PushAccessTokens); takes precedence
  * @param ratePerSecond         pushes per second of all instances together
  * @param maxInFlight           calls in flight at once, per instance
  * @param connectTimeoutMs      until the connection is open (default: herald.delivery.timeouts.connect-ms)
@@ -39,5 +41,6 @@ public record PushSettings(@NotNull @DefaultValue("") String url,
                            @Min(0) @Max(value = 1, message = DeliverySettings.ONE_RETRY) Integer maxRetries,
                            @Positive Long retryDelayMs,
                            @Positive Long maxRetryDelayMs,
-                           @Min(20) @Max(4_000) @DefaultValue("1000") int maxLength) {
+                           @Min(20) @Max(4_000) @DefaultValue("1000") int maxLength,
+                           @NotNull @DefaultValue("") String serviceAccountFile) {
 }

@@ -26,15 +26,15 @@ public class RequiredSettings implements EnvironmentPostProcessor, Ordered {
     public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
         List<String> required = Binder.get(environment).bind(KEY, Bindable.listOf(String.class)).orElse(List.of());
         List<String> missing = new ArrayList<>();
-        for (String property : required) {
-            String value;
-            try {
-                value = environment.getProperty(property);
-            } catch (IllegalArgumentException unresolvable) {
-                value = null;
-            }
-            if (value == null || value.isBlank()) {
-                missing.add(property + " (environment variable " + environmentVariable(property) + ")");
+        for (String entry : required) {
+            // "a|b": either will do (herald.push.service-account-file|herald.push.access-token); the first one set is checked.
+            List<String> either = List.of(entry.split("\\|"));
+            String property = either.stream().map(String::strip).filter(p -> !value(environment, p).isBlank()).findFirst()
+                    .orElse(either.get(0).strip());
+            String value = value(environment, property);
+            if (value.isBlank()) {
+                missing.add(either.stream().map(p -> p.strip() + " (environment variable " + environmentVariable(p.strip()) + ")")
+                        .collect(java.util.stream.Collectors.joining(" or ")));
             } else if (PLACEHOLDER.matcher(value).find()) {
                 missing.add(property + " (environment variable " + environmentVariable(property) + ", still the placeholder 'change-me'"
                         + " of deploy/kubernetes/secret.yaml)");
@@ -48,6 +48,15 @@ public class RequiredSettings implements EnvironmentPostProcessor, Ordered {
             // Logging is not initialised yet at this point: make sure the operator sees it.
             System.err.println(message);
             throw new IllegalStateException(message);
+        }
+    }
+
+    private static String value(ConfigurableEnvironment environment, String property) {
+        try {
+            String value = environment.getProperty(property);
+            return value == null ? "" : value;
+        } catch (IllegalArgumentException unresolvable) {
+            return "";
         }
     }
 

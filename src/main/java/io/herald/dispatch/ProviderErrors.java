@@ -34,6 +34,12 @@ public class ProviderErrors {
      */
     private static final Map<String, String> LAST_ANSWER = new java.util.concurrent.ConcurrentHashMap<>();
 
+    private final PushAccessTokens pushTokens;
+
+    public ProviderErrors(PushAccessTokens pushTokens) {
+        this.pushTokens = pushTokens;
+    }
+
     /**
      * Used as onWhen in routes/error-handling.camel.yaml: a 5xx, 408 or 429 is worth retrying. It
      * also notes a Retry-After (seconds) for RetryPolicies, which sets the next retry's delay. Never throws.
@@ -51,8 +57,14 @@ public class ProviderErrors {
                 if (retryAfter != null) {
                     exchange.setProperty(RETRY_AFTER_MS, retryAfter);
                 }
-                boolean transientTrouble = status >= 500 || status == 408 || status == 429;
+                // 401: the provider refuses Herald's credentials, for every message alike (a rotated SMS auth token, an expired
+                // push token): retried, parked and counted towards the breaker, so the backlog goes out once they are fixed,
+                // rather than each message failing for good with an alert of its own.
+                boolean transientTrouble = status >= 500 || status == 408 || status == 429 || status == 401;
                 String channel = exchange.getProperty(ChannelDelivery.CHANNEL, String.class);
+                if (status == 401 && "push".equals(channel)) {
+                    pushTokens.refused();   // the retry takes a new token from the service account
+                }
                 if (transientTrouble && channel != null) {   // a refusal of one message (4xx) never opens the breaker
                     LAST_ANSWER.put(channel, readable(http) + " (at " + java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ")");
                 }
@@ -131,7 +143,9 @@ public class ProviderErrors {
                 Long retryAfter = retryAfterMillis(http);
                 return "provider answered HTTP " + http.getStatusCode() + " " + nullToEmpty(http.getStatusText())
                         + (retryAfter == null ? "" : " (Retry-After " + retryAfter / 1000 + "s)")
-                        + (body.isEmpty() ? "" : ": " + (body.length() > 300 ? body.substring(0, 300) + "…" : body));
+                        + (body.isEmpty() ? "" : ": " + (body.length() > 300 ? body.substring(0, 300) + "…" : body))
+                        + (http.getStatusCode() == 401 ? " (the provider refuses Herald's credentials: check herald.<channel>'s token or"
+                        + " account settings; the message waits parked and is sent once they are taken)" : "");
             }
             if (t instanceof CallNotPermittedException open) {
                 String last = LAST_ANSWER.get(open.getCausingCircuitBreakerName().replace("-provider-breaker", "").replace('-', '_'));

@@ -5,22 +5,19 @@ import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.herald.config.PushSettings;
 import io.herald.notification.CanonicalNotification;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.http.HttpMethods;
 import org.springframework.stereotype.Component;
 
-/** An FCM HTTP v1-style send: {"message": {"token", "notification": {"title", "body"}, "data": {...}}}, bearer token. */
+/** An FCM HTTP v1-style send: {"message": {"token", "notification": {"title", "body"}, "data": {...}}}, bearer token set on each try (ProviderAddress). */
 @Component
 public class PushRequest {
 
     private final ObjectMapper json;
-    private final String accessToken;
 
-    public PushRequest(ObjectMapper json, PushSettings push) {
+    public PushRequest(ObjectMapper json) {
         this.json = json;
-        this.accessToken = push.accessToken();
     }
 
     public void build(Exchange exchange) throws JsonProcessingException {
@@ -43,7 +40,6 @@ public class PushRequest {
         // The enum, not the text "POST": camel-http converts a String header on every call (~6% of dispatch CPU).
         exchange.getMessage().setHeader(Exchange.HTTP_METHOD, HttpMethods.POST);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json; charset=UTF-8");
-        exchange.getMessage().setHeader("Authorization", "Bearer " + accessToken);
         exchange.getMessage().setHeader("Idempotency-Key", ChannelDelivery.providerKey(exchange, "push"));
         exchange.getMessage().setBody(json.writeValueAsString(message));
     }

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 /** Once a channel's breaker is open, the reason of a call it turned away still says what that channel's provider answered. */
 class BreakerOpenReasonTest {
 
-    private final ProviderErrors errors = new ProviderErrors();
+    private final ProviderErrors errors = new ProviderErrors(new PushAccessTokens(new io.herald.config.PushSettings("", "", 50, 16, null,
+            null, false, null, null, null, null, 1000, "")));
 
     @Test
     void theReasonAfterTheBreakerOpenedKeepsTheProvidersLastAnswerForThatChannel() {

@@ -86,7 +86,7 @@ class MessagePartsTest {
 
     private static MessageParts parts(String root, int smsLimit, int pushLimit) {
         SmsSettings sms = new SmsSettings("", "", "", "", 10, 16, null, null, false, null, null, null, null, "", smsLimit);
-        PushSettings push = new PushSettings("", "", 50, 16, null, null, false, null, null, null, null, pushLimit);
+        PushSettings push = new PushSettings("", "", 50, 16, null, null, false, null, null, null, null, pushLimit, "");
         return new MessageParts(new TemplateRenderer(root, "en"), sms, push);
     }
 
