@@ -126,9 +126,13 @@ record AlertmanagerNotice(String groupKey, String groupDigest, String status, St
         return firing.isEmpty() ? alerts : firing;
     }
 
-    /** Which alerts are announced: a repeat with the same alerts has the same digest and is not posted again. */
+    /**
+     * Which alerts are announced: a repeat with the same alerts has the same digest and is not posted again. The alerts
+     * Alertmanager left out (truncatedAlerts) count too: a group that grows behind max_alerts is news.
+     */
     String alertsDigest() {
-        return sha256(String.join("\n", announced().stream().map(Alert::fingerprint).sorted().toList()));
+        return sha256(String.join("\n", announced().stream().map(Alert::fingerprint).sorted().toList())
+                + (firing() && truncatedAlerts > 0 ? "\ntruncated:" + truncatedAlerts : ""));
     }
 
     /** The group's labels ("alertname=DiskFull, cluster=eu-1"), else the common alert name, else the first alert's. */

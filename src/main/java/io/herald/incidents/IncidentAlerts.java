@@ -106,10 +106,12 @@ public class IncidentAlerts {
     /** The ops post: what fires (or is resolved), how many alerts, each one's summary and description, and links. */
     String text(AlertmanagerNotice notice, Instant firedAt) {
         List<AlertmanagerNotice.Alert> alerts = notice.announced();
+        // Alertmanager sends at most max_alerts of a group and counts the rest in truncatedAlerts: they fire too.
+        int total = alerts.size() + (notice.firing() ? notice.truncatedAlerts() : 0);
         StringBuilder text = new StringBuilder();
         if (notice.firing()) {
             text.append(":rotating_light: Incident firing: ").append(notice.title()).append(" (")
-                    .append(alerts.size()).append(alerts.size() == 1 ? " alert firing)" : " alerts firing)");
+                    .append(total).append(total == 1 ? " alert firing)" : " alerts firing)");
         } else {
             text.append(":white_check_mark: Incident resolved: ").append(notice.title()).append(" (")
                     .append(alerts.size()).append(alerts.size() == 1 ? " alert resolved" : " alerts resolved")
@@ -131,7 +133,7 @@ public class IncidentAlerts {
                 text.append("\n   Source: ").append(alert.link());
             }
         });
-        int more = alerts.size() - MAX_LISTED + notice.truncatedAlerts();
+        int more = Math.max(0, alerts.size() - MAX_LISTED) + notice.truncatedAlerts();
         if (more > 0) {
             text.append("\n\n…and ").append(more).append(more == 1 ? " more alert" : " more alerts").append(" (see Alertmanager)");
         }

@@ -119,6 +119,23 @@ class IncidentsWebhookTest extends HeraldIntegrationTest {
         assertThat(awaitPosts(service, 2).get(1)).contains("(2 alerts firing)");
     }
 
+    /**
+     * Alertmanager sends at most max_alerts of a group and counts the rest in truncatedAlerts: the post counts them ("3 shown
+     * of 10" read "3 alerts firing" with nothing more), and a group that grows behind the cut is posted again.
+     */
+    @Test
+    void alertsAlertmanagerLeftOutAreCountedAndTheirGrowthIsPostedAgain() throws Exception {
+        String service = "ledger-" + UUID.randomUUID().toString().substring(0, 8);
+        String three = notification(service, "firing", "t1", "t2", "t3");
+        assertThat(postIncident(three.replace("\"truncatedAlerts\":0", "\"truncatedAlerts\":7"), TOKEN).statusCode()).isEqualTo(200);
+        assertThat(awaitPosts(service, 1).get(0)).contains("(10 alerts firing)", "…and 7 more alerts (see Alertmanager)");
+        assertThat(postIncident(three.replace("\"truncatedAlerts\":0", "\"truncatedAlerts\":40"), TOKEN).statusCode()).isEqualTo(200);
+        assertThat(awaitPosts(service, 2).get(1)).contains("(43 alerts firing)", "…and 40 more alerts (see Alertmanager)");
+        // The same again is a repeat: not posted.
+        assertThat(postIncident(three.replace("\"truncatedAlerts\":0", "\"truncatedAlerts\":40"), TOKEN).statusCode()).isEqualTo(200);
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> OpsAlerts.accepted(infra.providers(), service).size() == 2);
+    }
+
     @Test
     void aWrongOrMissingTokenIsRefusedWith401AndRecorded() throws Exception {
         String service = "billing-" + UUID.randomUUID().toString().substring(0, 8);
