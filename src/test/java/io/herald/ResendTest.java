@@ -128,10 +128,12 @@ class ResendTest extends HeraldIntegrationTest {
                 INSERT INTO delivery_resend (delivery_id, requested_by, comment, outcome, updated_at)
                 VALUES (?, 'operator', 'copy please', 'PENDING', now() - interval '10 minutes') RETURNING id""", Long.class, smsId);
 
-        staleSendings.sweep();
-
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-                assertThat(jdbc.queryForObject("SELECT outcome FROM delivery_resend WHERE id = ?", String.class, resendId)).isEqualTo("SENT"));
+        // Swept until it is sent: right after another test's database outage the sweep waits 30 s before it settles anything
+        // (StaleSendings, waitingAfterOutage), and one sweep alone then did nothing.
+        await().atMost(Duration.ofSeconds(75)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+            staleSendings.sweep();
+            assertThat(jdbc.queryForObject("SELECT outcome FROM delivery_resend WHERE id = ?", String.class, resendId)).isEqualTo("SENT");
+        });
         // One held for an approver is waiting on purpose, however long: the sweep leaves it to the approver (or its expiry).
         long awaiting = jdbc.queryForObject("""
                 INSERT INTO delivery_resend (delivery_id, requested_by, outcome, updated_at)

@@ -18,7 +18,7 @@ import org.apache.hc.core5.http.NoHttpResponseException;
 import org.springframework.stereotype.Component;
 
 /**
- * What a failed provider call means: whether it is worth retrying (5xx, 408, 429; the route
+ * What a failed provider call means: whether it is worth retrying (5xx, 408, 429, 401; the route
  * configuration also retries refused connections, and parks a call the open circuit breaker
  * refused), and one sentence an operator can act on. The HTTP error may arrive wrapped (the circuit breaker wraps it).
  */
@@ -41,7 +41,7 @@ public class ProviderErrors {
     }
 
     /**
-     * Used as onWhen in routes/error-handling.camel.yaml: a 5xx, 408 or 429 is worth retrying. It
+     * Used as onWhen in routes/error-handling.camel.yaml: a 5xx, 408 or 429, or a 401 refusing Herald's credentials, is worth retrying. It
      * also notes a Retry-After (seconds) for RetryPolicies, which sets the next retry's delay. Never throws.
      */
     public boolean retryable(Exchange exchange) {
@@ -60,10 +60,15 @@ public class ProviderErrors {
                 // 401: the provider refuses Herald's credentials, for every message alike (a rotated SMS auth token, an expired
                 // push token): retried, parked and counted towards the breaker, so the backlog goes out once they are fixed,
                 // rather than each message failing for good with an alert of its own.
-                boolean transientTrouble = status >= 500 || status == 408 || status == 429 || status == 401;
                 String channel = exchange.getProperty(ChannelDelivery.CHANNEL, String.class);
-                if (status == 401 && "push".equals(channel)) {
-                    pushTokens.refused();   // the retry takes a new token from the service account
+                // FCM's 401 THIRD_PARTY_AUTH_ERROR is about the project's APNs or web push keys, for this message's device:
+                // a refusal of the message (FAILED, a first-success chain goes on), not of Herald's token.
+                boolean credentialsRefused = status == 401 && (http.getResponseBody() == null
+                        || !http.getResponseBody().contains("THIRD_PARTY_AUTH_ERROR"));
+                boolean transientTrouble = status >= 500 || status == 408 || status == 429 || credentialsRefused;
+                if (credentialsRefused && "push".equals(channel)) {
+                    // the retry takes a new token from the service account
+                    pushTokens.refused();
                 }
                 if (transientTrouble && channel != null) {   // a refusal of one message (4xx) never opens the breaker
                     LAST_ANSWER.put(channel, readable(http) + " (at " + java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ")");
@@ -144,8 +149,8 @@ public class ProviderErrors {
                 return "provider answered HTTP " + http.getStatusCode() + " " + nullToEmpty(http.getStatusText())
                         + (retryAfter == null ? "" : " (Retry-After " + retryAfter / 1000 + "s)")
                         + (body.isEmpty() ? "" : ": " + (body.length() > 300 ? body.substring(0, 300) + "…" : body))
-                        + (http.getStatusCode() == 401 ? " (the provider refuses Herald's credentials: check herald.<channel>'s token or"
-                        + " account settings; the message waits parked and is sent once they are taken)" : "");
+                        + (http.getStatusCode() == 401 && !body.contains("THIRD_PARTY_AUTH_ERROR") ? " (the provider refuses Herald's"
+                        + " credentials: check herald.<channel>'s token, service account or account settings)" : "");
             }
             if (t instanceof CallNotPermittedException open) {
                 String last = LAST_ANSWER.get(open.getCausingCircuitBreakerName().replace("-provider-breaker", "").replace('-', '_'));
@@ -158,6 +163,9 @@ public class ProviderErrors {
             if (t instanceof ProviderAnswerLost lost) {
                 // Only on a channel that re-sends cut-off calls (elsewhere CutOffCalls makes it UNCERTAIN).
                 return lost.what("herald.<channel>") + "; the call may have reached it, so it is tried again with the same idempotency key";
+            }
+            if (t instanceof PushAccessTokens.PushTokenUnavailable) {
+                return t.getMessage() + "; FCM was not called";
             }
             if (t instanceof ConnectException) {
                 return "provider unreachable (connection refused): " + t.getMessage();

@@ -26,8 +26,9 @@ import org.springframework.stereotype.Component;
  * SendGrid signs its Event Webhook: X-Twilio-Email-Event-Webhook-Signature is a base64 DER ECDSA P-256
  * signature (SHA-256) over the X-Twilio-Email-Event-Webhook-Timestamp value followed by the raw body,
  * checked with the public key SendGrid shows (herald.email-events.verification-key, base64 DER). Each event
- * is matched by its smtp-id to the Message-ID Herald gave the mail, or, for the events SendGrid sends without one (spam
- * reports, unsubscribes), by the herald_message_id unique arg the mail's X-SMTPAPI header set to that Message-ID. A replayed body changes nothing: each
+ * is matched to the Message-ID Herald gave the mail by the herald_message_id unique arg the mail's X-SMTPAPI header set to it
+ * (SendGrid puts it on every event; its smtp-id may be a Message-ID of its own, and spam reports and unsubscribes have none),
+ * or by its smtp-id when the arg is absent. A replayed body changes nothing: each
  * event is kept once by its sg_event_id, and states only move forward.
  */
 @Component

@@ -25,7 +25,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * Messages customers text to Herald's number (POST /webhooks/sms/inbound, Twilio-style, verified like the status
  * callbacks), owner of the inbound_sms table. In any case and without punctuation: STOP, STOPALL or UNSUBSCRIBE as the
- * first word ("Stop sending me these") switch the customer's SMS consent off, and so do CANCEL, END or QUIT as the whole
+ * first word ("Stop sending me these") switch the customer's SMS consent off, and so do CANCEL, END, QUIT, REVOKE or OPTOUT as the whole
  * message ("Cancel." but not "Cancel my appointment", an ordinary reply to a reminder); START, UNSTOP or YES as the whole
  * message switch it back on and HELP or INFO is answered with herald.sms.inbound.help-text, as Twilio reads them
  * (a sentence starting "Yes" or "Start" is a reply, not a keyword); anything else is kept and changes nothing. A message the provider classified itself

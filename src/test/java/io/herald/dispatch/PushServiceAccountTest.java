@@ -118,14 +118,18 @@ class PushServiceAccountTest {
         assertThat(herald.attempts(second, "push")).extracting(a -> a.get("outcome")).containsExactly("RETRYING", "SENT");
         assertThat(herald.attempts(second, "push").get(0).get("reason").toString())
                 .contains("provider answered HTTP 401", "the provider refuses Herald's credentials");
-        assertThat(herald.delivery(second, "sms").get("state")).as("first-success: the push went out, no SMS").isNotEqualTo("SENT");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SKIPPED".equals(herald.delivery(second, "sms").get("state")));
+        assertThat(herald.delivery(second, "sms").get("reason").toString()).as("first-success: the push went out, no SMS")
+                .contains("already sent by push");
     }
 
     /** A file that is no service account key stops startup (this bean's construction) naming the setting, not at the first push. */
     @Test
     void aFileThatIsNoServiceAccountKeyIsRefusedNamingTheSetting() throws IOException {
         Path notAKey = TestFiles.file("not-a-service-account.json");
-        Files.writeString(notAKey, "{\"type\": \"authorized_user\"}");
+        // A complete key of another kind (a user's, as gcloud writes it): not a service account.
+        Files.writeString(notAKey, "{\"type\": \"authorized_user\", \"client_id\": \"1.apps.googleusercontent.com\","
+                + " \"client_secret\": \"d-test\", \"refresh_token\": \"1//test\"}");
         io.herald.config.PushSettings settings = new io.herald.config.PushSettings("", "", 50, 16, null, null, false, null, null, null,
                 null, 1000, notAKey.toString());
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new PushAccessTokens(settings))
