@@ -108,11 +108,7 @@ public class ProviderErrors {
         }
         for (Map.Entry<String, String> header : headers.entrySet()) {
             if ("Retry-After".equalsIgnoreCase(header.getKey()) && header.getValue() != null) {
-                try {
-                    return Math.max(0, Long.parseLong(header.getValue().strip())) * 1000;
-                } catch (NumberFormatException e) {
-                    return null;   // an HTTP date: fall back to the exponential delay
-                }
+                return RetryAfter.millis(header.getValue(), java.time.Instant.now());   // seconds or an HTTP date
             }
         }
         return null;

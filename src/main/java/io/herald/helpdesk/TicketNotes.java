@@ -337,11 +337,7 @@ public class TicketNotes {
         }
         for (Map.Entry<String, String> header : http.getResponseHeaders().entrySet()) {
             if ("Retry-After".equalsIgnoreCase(header.getKey()) && header.getValue() != null) {
-                try {
-                    return Math.max(0, Long.parseLong(header.getValue().strip())) * 1000;
-                } catch (NumberFormatException e) {
-                    return null;   // an HTTP date: the doubling delay instead
-                }
+                return io.herald.dispatch.RetryAfter.millis(header.getValue(), java.time.Instant.now());   // seconds or an HTTP date
             }
         }
         return null;
