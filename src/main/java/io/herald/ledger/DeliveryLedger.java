@@ -1101,6 +1101,24 @@ public class DeliveryLedger {
     }
 
     /**
+     * The provider's own report on a message names this delivery (an SMS status callback's signed ?ref=), and no delivery has
+     * the message's id: if the delivery is UNCERTAIN for want of the provider's answer (it has no id), the provider did take
+     * the message. SENT with that id, and an attempt saying how Herald learnt it, so the report (and any later one) applies
+     * as to any SENT. False, changing nothing, for any other delivery (one with an id of its own, SENDING, settled otherwise).
+     */
+    public boolean sentAsReported(long deliveryId, String channel, String providerMessageId) {
+        String reason = "sent: the " + channel + " provider's own report names this message (" + providerMessageId
+                + "); its answer to Herald's call had been lost";
+        return jdbc.update("""
+                WITH reported AS (UPDATE delivery SET state = 'SENT', provider_message_id = ?, reason = ?, sent_at = COALESCE(sent_at, now()),
+                                                      updated_at = now()
+                                  WHERE id = ? AND channel = ? AND state = 'UNCERTAIN' AND provider_message_id IS NULL AND claim_token IS NULL
+                                  RETURNING id)
+                INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, 'SENT', ? FROM reported""",
+                providerMessageId, reason, deliveryId, channel, reason) == 1;
+    }
+
+    /**
      * A receipt for the message of an operator's resend of a delivery the customer had received (the delivery keeps its own
      * message id; a resend of one not received takes the resend's, and its receipts match the delivery above): kept with the
      * delivery, whose state stays that of its own message, as an attempt RESEND_&lt;STATE&gt; saying "resend N: …" in the

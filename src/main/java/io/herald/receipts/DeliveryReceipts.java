@@ -49,6 +49,16 @@ public class DeliveryReceipts {
 
     /** The outcome kept with the receipt: APPLIED, KEPT, UNMATCHED or DUPLICATE (not kept again). */
     public String record(Receipt receipt) {
+        return record(receipt, null);
+    }
+
+    /**
+     * The same for a receipt that also names the delivery it is about ({@code sentFor}: an SMS status callback's ?ref=, signed
+     * by the provider): when no delivery has its message id, an UNCERTAIN delivery of that id without one (the provider's
+     * answer to Herald's call was lost) takes it, as SENT, and the receipt applies to it. One that comes while that delivery is
+     * still SENDING is kept with the id named, for {@link EarlyReceipts}.
+     */
+    public String record(Receipt receipt, Long sentFor) {
         String kept = tx.execute(status -> {
             String eventId = text(receipt.eventId(), 200);
             // What the provider sent, as it can be stored and looked up (a NUL in a message id ended the receipt in a database
@@ -73,6 +83,10 @@ public class DeliveryReceipts {
             long receiptId = ((Number) row.get("id")).longValue();
             DeliveryLedger.ReceiptMatch match = ledger.receipt(receipt.channel(), messageId, receipt.finalState(),
                     attemptOutcome(receipt.status(), receipt.finalState()), reason);
+            if (!match.matched() && sentFor != null && messageId != null && ledger.sentAsReported(sentFor, receipt.channel(), messageId)) {
+                match = ledger.receipt(receipt.channel(), messageId, receipt.finalState(), attemptOutcome(receipt.status(), receipt.finalState()),
+                        reason);
+            }
             String outcome = !match.matched() ? "UNMATCHED" : match.applied() ? "APPLIED" : "KEPT";
             // An SMS receipt that names no send yet may be early (EarlyReceipts applies it once the send is recorded): the number it
             // says can never receive is kept as the suppression list would keep it, for then.
@@ -80,11 +94,11 @@ public class DeliveryReceipts {
                     && address != null && !address.isBlank();
             jdbc.update("""
                     UPDATE delivery_receipt SET delivery_id = ?, outcome = ?, reason = ?, suppress_address_hash = ?,
-                                                suppress_address_masked = ?, suppress_reason = ?
+                                                suppress_address_masked = ?, suppress_reason = ?, sent_for = ?
                     WHERE id = ? AND received_at = ?""",
                     match.deliveryId(), outcome, match.reason(), suppressLater ? Suppressions.hash(receipt.channel(), address) : null,
                     suppressLater ? Suppressions.masked(receipt.channel(), address) : null, suppressLater ? suppressReason : null,
-                    receiptId, row.get("received_at"));
+                    match.matched() ? null : sentFor, receiptId, row.get("received_at"));
             // An email event is signed by the provider and names the address it is about: a spam report, hard bounce or
             // unsubscribe suppresses that address even when it names no message Herald knows (SendGrid sends spam reports and
             // unsubscribes without the message's smtp-id). SMS callbacks suppress only for a message of Herald's.

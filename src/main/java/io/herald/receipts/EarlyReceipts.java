@@ -23,8 +23,10 @@ import org.springframework.transaction.support.TransactionTemplate;
  * (which decides whether the state may move), with an attempt in the timeline, and the number suppressed if the receipt said
  * it can never receive. Each receipt is applied in a transaction of its own (it locks one notification and one delivery,
  * never several at once), its row locked SKIP LOCKED and moved off UNMATCHED in that transaction, so it is applied once,
- * also with several instances. A receipt whose send is never recorded (a message of another system) stays UNMATCHED; once it
- * is older than the window, the suppression key kept for it is cleared.
+ * also with several instances. An SMS receipt that names its delivery (sent_for, the callback's ?ref=) is applied also once
+ * that delivery ended UNCERTAIN without the provider's answer (a call cut off, a crash): the delivery takes the receipt's
+ * message id, as SENT ({@link DeliveryLedger#sentAsReported}). A receipt whose send is never recorded (a message of another
+ * system) stays UNMATCHED; once it is older than the window, the suppression key kept for it is cleared.
  */
 @Component
 public class EarlyReceipts {
@@ -36,7 +38,7 @@ public class EarlyReceipts {
     private static final String MAY_BE_EARLY = "r.outcome = 'UNMATCHED' AND (r.channel = 'sms' OR r.provider_message_id LIKE '%@herald>') ";
 
     private record Early(long id, Timestamp receivedAt, String channel, String messageId, String status, String finalState,
-                         String reason, String suppressHash, String suppressMasked, String suppressReason) {
+                         String reason, String suppressHash, String suppressMasked, String suppressReason, Long sentFor) {
     }
 
     private final JdbcTemplate jdbc;
@@ -64,7 +66,9 @@ public class EarlyReceipts {
                   AND r.received_at > now() - CAST(? AS INTERVAL)
                   AND (EXISTS (SELECT 1 FROM delivery d WHERE d.provider_message_id = r.provider_message_id AND d.channel = r.channel
                                                           AND d.state <> 'SENDING')
-                       OR EXISTS (SELECT 1 FROM delivery_resend rs WHERE rs.provider_message_id = r.provider_message_id))
+                       OR EXISTS (SELECT 1 FROM delivery_resend rs WHERE rs.provider_message_id = r.provider_message_id)
+                       OR EXISTS (SELECT 1 FROM delivery d WHERE d.id = r.sent_for AND d.channel = r.channel AND d.state = 'UNCERTAIN'
+                                                          AND d.provider_message_id IS NULL))
                 ORDER BY r.received_at, r.id LIMIT ?""", Long.class, window, BATCH);
         int applied = 0;
         for (long id : due) {
@@ -80,14 +84,17 @@ public class EarlyReceipts {
     private boolean apply(long receiptId) {
         Early receipt = jdbc.query("""
                 SELECT r.id, r.received_at, r.channel, r.provider_message_id, r.status, r.final_state, r.reason,
-                       r.suppress_address_hash, r.suppress_address_masked, r.suppress_reason
+                       r.suppress_address_hash, r.suppress_address_masked, r.suppress_reason, r.sent_for
                 FROM delivery_receipt r WHERE r.id = ? AND r.outcome = 'UNMATCHED' FOR UPDATE OF r SKIP LOCKED""",
                 (row, n) -> new Early(row.getLong("id"), row.getTimestamp("received_at"), row.getString("channel"),
                         row.getString("provider_message_id"), row.getString("status"), row.getString("final_state"),
                         row.getString("reason"), row.getString("suppress_address_hash"), row.getString("suppress_address_masked"),
-                        row.getString("suppress_reason")), receiptId).stream().findFirst().orElse(null);
+                        row.getString("suppress_reason"), (Long) row.getObject("sent_for")), receiptId).stream().findFirst().orElse(null);
         if (receipt == null) {
             return false;
+        }
+        if (receipt.sentFor() != null && receipt.messageId() != null) {
+            ledger.sentAsReported(receipt.sentFor(), receipt.channel(), receipt.messageId());   // false: it has its id, or is not UNCERTAIN
         }
         DeliveryLedger.ReceiptMatch match = ledger.receipt(receipt.channel(), receipt.messageId(), receipt.finalState(),
                 DeliveryReceipts.attemptOutcome(receipt.status(), receipt.finalState()), receipt.reason());
@@ -97,7 +104,7 @@ public class EarlyReceipts {
         String outcome = match.applied() ? "APPLIED" : "KEPT";
         jdbc.update("""
                 UPDATE delivery_receipt SET delivery_id = ?, outcome = ?, reason = ?, suppress_address_hash = NULL,
-                                            suppress_address_masked = NULL, suppress_reason = NULL
+                                            suppress_address_masked = NULL, suppress_reason = NULL, sent_for = NULL
                 WHERE id = ? AND received_at = ?""", match.deliveryId(), outcome, match.reason(), receipt.id(), receipt.receivedAt());
         if (receipt.suppressHash() != null) {
             suppressions.addHashed(receipt.channel(), receipt.suppressHash(), receipt.suppressMasked(), receipt.suppressReason(),

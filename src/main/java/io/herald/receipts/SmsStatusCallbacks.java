@@ -16,6 +16,7 @@ import javax.crypto.spec.SecretKeySpec;
 
 import io.herald.config.SmsSettings;
 import io.herald.ingest.InboundRejected;
+import io.herald.dispatch.SmsRequest;
 import org.apache.camel.Exchange;
 import org.springframework.stereotype.Component;
 
@@ -24,7 +25,9 @@ import org.springframework.stereotype.Component;
  * signs them: X-Twilio-Signature is base64(HMAC-SHA1(auth token, full URL + each POST parameter's name
  * and value, sorted by name)). The URL is the one Twilio called: under herald.sms.webhook-base-url when Herald
  * sits behind a proxy (its public address), otherwise the request's own. Matched by MessageSid to the sid
- * the Messages API returned when Herald sent it (delivery.provider_message_id).
+ * the Messages API returned when Herald sent it (delivery.provider_message_id), or, for an SMS whose answer never came
+ * (UNCERTAIN, no sid), by the delivery its callback URL names (?ref=&lt;delivery id&gt;, {@link SmsRequest}; covered by the
+ * signature, which is over the whole URL).
  */
 @Component
 public class SmsStatusCallbacks {
@@ -96,11 +99,27 @@ public class SmsStatusCallbacks {
             default -> "the SMS provider reported status '" + status + "'";
         };
         String suppress = errorCode == null || finalState == null ? null : NEVER_RECEIVES.get(errorCode.trim());
-        String outcome = receipts.record(new DeliveryReceipts.Receipt("sms", sid.trim(), null, status, errorCode, finalState, reason, to, suppress));
+        String outcome = receipts.record(new DeliveryReceipts.Receipt("sms", sid.trim(), null, status, errorCode, finalState, reason, to, suppress),
+                deliveryNamed(exchange));
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
         exchange.getMessage().setBody("{\"status\":\"recorded\",\"outcome\":\"" + outcome + "\"}");
+    }
+
+    /** The delivery the signed callback URL names (?ref=&lt;delivery id&gt;), or null when it names none (or not as Herald writes it). */
+    static Long deliveryNamed(Exchange exchange) {
+        String query = exchange.getMessage().getHeader(Exchange.HTTP_QUERY, String.class);
+        if (query == null) {
+            return null;
+        }
+        for (String pair : query.split("&")) {
+            String value = pair.startsWith(SmsRequest.REF + "=") ? pair.substring(SmsRequest.REF.length() + 1) : null;
+            if (value != null) {
+                return value.matches("[1-9][0-9]{0,17}") ? Long.valueOf(value) : null;
+            }
+        }
+        return null;
     }
 
     /** A carrier error code in words. */

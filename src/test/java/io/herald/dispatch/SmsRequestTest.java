@@ -29,7 +29,18 @@ class SmsRequestTest {
         Map<String, String> form = form(new SmsRequest(settings("https://herald.example.com/")));
         assertThat(form).containsEntry("To", "+447700900123").containsEntry("From", "+15005550006")
                 .containsEntry("Body", "Your payment of US$49.00 did not go through.")
-                .containsEntry("StatusCallback", "https://herald.example.com/webhooks/sms/status");
+                .containsEntry("StatusCallback", "https://herald.example.com/webhooks/sms/status?ref=4711");
+    }
+
+    /**
+     * The callback URL names the delivery, so a callback for an SMS whose answer was lost still finds it; an operator's resend
+     * names none (its delivery's own message is the one in doubt).
+     */
+    @Test
+    void theCallbackNamesTheDeliveryButNotForAResend() {
+        SmsRequest request = new SmsRequest(settings("https://herald.example.com"));
+        assertThat(form(request, null)).containsEntry("StatusCallback", "https://herald.example.com/webhooks/sms/status?ref=4711");
+        assertThat(form(request, 12L)).containsEntry("StatusCallback", "https://herald.example.com/webhooks/sms/status");
     }
 
     @Test
@@ -38,7 +49,13 @@ class SmsRequestTest {
     }
 
     private static Map<String, String> form(SmsRequest request) {
+        return form(request, null);
+    }
+
+    private static Map<String, String> form(SmsRequest request, Long resend) {
         Exchange exchange = new DefaultExchange(new DefaultCamelContext());
+        exchange.setProperty(ChannelDelivery.DELIVERY_ID, 4711L);
+        exchange.setProperty(ChannelDelivery.RESEND, resend);
         exchange.setProperty(DispatchPlanner.NOTIFICATION, new CanonicalNotification("billing:invoice.payment_failed:evt_1", "billing",
                 "evt_1", "billing.payment_failed", "cus_1", Instant.parse("2026-12-04T10:00:00Z"), Map.of(), Map.of(), "high"));
         exchange.setProperty(ChannelDelivery.RECIPIENT, "+447700900123");

@@ -45,6 +45,8 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
     DeliveryLedger ledger;
     @Autowired
     DeliveryReceipts receipts;
+    @Autowired
+    EarlyReceipts earlyReceipts;
     private static final String SMS_TOKEN = "local-demo-sms-token";
     /** The private half of the DEMO verification key in config/application-local.yaml (herald.email-events.verification-key). Test code only. */
     private static final String DEMO_PRIVATE_KEY = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgzZA3G1HE9+rptSmeBrWQWaNpRsDrCRMougfbyoaJgoGhRANCAARNo4oDp9x7+mtjPBVYLOuOYzJy8rkNs+kQ0wee2O9tXxE6sNyXrhW6sR19tvWv6+CEFVQH65yvY6CLrvxiS5/g";
@@ -160,6 +162,78 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
         }
         Sent next = notify(customer, "early-next", "SENT", "SKIPPED");
         assertThat(delivery(next.key(), "sms").get("reason").toString()).contains("is suppressed since");
+    }
+
+    /**
+     * An SMS whose provider answer was lost (the call cut off by the response timeout, or by a crash) is UNCERTAIN and has no
+     * message id, so Twilio's callbacks for it stayed UNMATCHED and an operator had to find out by hand whether it went out.
+     * The callback URL Herald gives names the delivery (?ref=, covered by Twilio's signature over the whole URL): the callback
+     * settles it. One that comes while the SMS is still SENDING is applied once it is UNCERTAIN; a ref added to a signed URL
+     * fails the signature; a ref naming a delivery with a message id of its own changes nothing.
+     */
+    @Test
+    void callbacksForAnSmsWhoseAnswerWasLostSettleItThroughTheDeliveryTheirUrlNames() throws Exception {
+        DeliveryLedger.Claim lost = claimSms("lost");
+        assertThat(ledger.uncertain(lost, "sms outcome unknown: provider did not answer within the response timeout")).isTrue();
+        String sid = "SMlost" + newTicketId();
+        HttpResponse<String> delivered = postSmsStatus("?ref=" + lost.deliveryId(),
+                form("MessageSid", sid, "MessageStatus", "delivered", "To", "+15550001111"), null);
+        assertThat(delivered.statusCode()).isEqualTo(200);
+        assertThat(delivered.body()).contains("APPLIED");
+        assertThat(jdbc.queryForMap("SELECT state, provider_message_id, reason FROM delivery WHERE id = ?", lost.deliveryId()))
+                .containsEntry("state", "DELIVERED").containsEntry("provider_message_id", sid)
+                .containsEntry("reason", "the carrier reported the SMS delivered to the handset");
+        assertThat(jdbc.queryForList("SELECT outcome, reason FROM delivery_attempt WHERE delivery_id = ? ORDER BY id", lost.deliveryId()))
+                .extracting(a -> a.get("outcome") + ": " + a.get("reason")).containsExactly(
+                        "UNCERTAIN: sms outcome unknown: provider did not answer within the response timeout",
+                        "SENT: sent: the sms provider's own report names this message (" + sid + "); its answer to Herald's call had been lost",
+                        "DELIVERED: the carrier reported the SMS delivered to the handset");
+
+        // A callback while the call is still out (its answer later lost): kept, and applied once the SMS is UNCERTAIN.
+        DeliveryLedger.Claim sending = claimSms("sending");
+        String early = "SMearlyref" + newTicketId();
+        assertThat(postSmsStatus("?ref=" + sending.deliveryId(), form("MessageSid", early, "MessageStatus", "sent"), null).body())
+                .contains("UNMATCHED");
+        assertThat(ledger.uncertain(sending, "sms outcome unknown: the call was cut off")).isTrue();
+        earlyReceipts.run();   // or the early-receipts route's own run, which may hold the receipt meanwhile
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(jdbc.queryForMap(
+                "SELECT state, provider_message_id FROM delivery WHERE id = ?", sending.deliveryId()))
+                .containsEntry("state", "SENT").containsEntry("provider_message_id", early));
+        assertThat(jdbc.queryForList("SELECT outcome, delivery_id, sent_for FROM delivery_receipt WHERE provider_message_id = ?", early))
+                .containsExactly(row("KEPT", sending.deliveryId()));
+
+        // The ref is part of what Twilio signs: one added to a URL signed without it is refused.
+        DeliveryLedger.Claim other = claimSms("forged");
+        assertThat(ledger.uncertain(other, "sms outcome unknown: the call was cut off")).isTrue();
+        String forged = form("MessageSid", "SMforged" + newTicketId(), "MessageStatus", "delivered");
+        assertThat(post("/webhooks/sms/status?ref=" + other.deliveryId(), "application/x-www-form-urlencoded",
+                forged.getBytes(StandardCharsets.UTF_8), Map.of("X-Twilio-Signature", twilioSignature(url(), forged))).statusCode()).isEqualTo(401);
+        assertThat(jdbc.queryForObject("SELECT state FROM delivery WHERE id = ?", String.class, other.deliveryId())).isEqualTo("UNCERTAIN");
+
+        // A delivery with a message id of its own does not take another one's report.
+        Sent sent = sendPaymentFailed("refsent");
+        long smsId = ((Number) delivery(sent.key(), "sms").get("id")).longValue();
+        String stranger = "SMstranger" + newTicketId();
+        assertThat(postSmsStatus("?ref=" + smsId, form("MessageSid", stranger, "MessageStatus", "undelivered", "ErrorCode", "30005"), null)
+                .body()).contains("UNMATCHED");
+        assertThat(delivery(sent.key(), "sms")).containsEntry("state", "SENT").containsEntry("provider_message_id", sent.sms());
+    }
+
+    private static Map<String, Object> row(String outcome, long deliveryId) {
+        Map<String, Object> row = new java.util.HashMap<>();
+        row.put("outcome", outcome);
+        row.put("delivery_id", deliveryId);
+        row.put("sent_for", null);
+        return row;
+    }
+
+    /** An SMS delivery of a notification of its own, claimed for sending (SENDING), as a sender holds it while the call is out. */
+    private DeliveryLedger.Claim claimSms(String label) {
+        long notificationId = jdbc.queryForObject("""
+                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical)
+                VALUES (?, 'billing', ?, 'billing.payment_failed', 'cus_ref', 'ROUTED', '{}'::jsonb) RETURNING id""",
+                Long.class, "test:sms-ref:" + label + newTicketId(), "evt_ref_" + label);
+        return ledger.claimForSending(notificationId, "sms", "+1555…1111", null, "Your payment did not go through.").orElseThrow();
     }
 
     /**
@@ -623,13 +697,18 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
 
     /** Posts a status callback signed as Twilio signs it (signature null), or with the signature given. */
     private HttpResponse<String> postSmsStatus(String body, String signature) throws Exception {
+        return postSmsStatus("", body, signature);
+    }
+
+    /** The same, to the callback URL with {@code query} ("?ref=…", or ""), signed as Twilio signs the URL it was given. */
+    private HttpResponse<String> postSmsStatus(String query, String body, String signature) throws Exception {
         Map<String, String> headers = new TreeMap<>();
         if (signature == null) {
-            headers.put("X-Twilio-Signature", twilioSignature(url(), body));
+            headers.put("X-Twilio-Signature", twilioSignature(url() + query, body));
         } else if (!signature.isEmpty()) {
             headers.put("X-Twilio-Signature", signature);
         }
-        return post("/webhooks/sms/status", "application/x-www-form-urlencoded", body.getBytes(StandardCharsets.UTF_8), headers);
+        return post("/webhooks/sms/status" + query, "application/x-www-form-urlencoded", body.getBytes(StandardCharsets.UTF_8), headers);
     }
 
     /** Twilio's algorithm: base64(HMAC-SHA1(auth token, URL + name1 + value1 + name2 + value2 ..., names sorted)). */
