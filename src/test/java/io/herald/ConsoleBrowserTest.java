@@ -63,6 +63,12 @@ class ConsoleBrowserTest extends HeraldIntegrationTest {
             assertThat(rows.get(0).findElement(By.className("reason")).getText())
                     .isEqualTo("push not sent: provider answered HTTP 400 Bad Request: "
                             + "{\"error\": {\"status\": \"INVALID_ARGUMENT\", \"message\": \"The registration token is not valid\"}}");
+            // "Retry all" posts with the page's CSRF token (it had none, and every bulk retry from the page was refused 403);
+            // without the confirmation ticked it is refused in words, and nothing is retried.
+            browser.findElement(By.cssSelector("#bulk-retry button")).click();
+            assertThat(new WebDriverWait(browser, Duration.ofSeconds(10)).until(visibilityOfElementLocated(By.id("error"))).getText())
+                    .isEqualTo("tick the confirmation to retry every failed or parked delivery in this list");
+            rows = browser.findElements(By.cssSelector("#failures tr[data-kind]"));
             rows.get(0).findElement(By.linkText("Open")).click();
             waitForUrl("/console/notifications/");
 

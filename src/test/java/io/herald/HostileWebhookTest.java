@@ -296,6 +296,43 @@ class HostileWebhookTest extends HeraldIntegrationTest {
         assertThat(rows.get(0).get("body_excerpt").toString()).startsWith("{\"id\": \"" + marker).hasSize(16 * 1024);
     }
 
+    /**
+     * Spring routes /webhook%73/billing to the billing webhook by its decoded path, while the body limit (and every other
+     * guard) read the path as sent: an endless chunked body there was read into memory whole. Such a path is refused with 400
+     * before anything is read, and kept; the console's paths are refused the same way.
+     */
+    @Test
+    void aPathThatEncodesPlainLettersIsRefusedBeforeTheBodyIsRead() throws Exception {
+        String marker = marker();
+        try (Socket socket = new Socket("localhost", port)) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /webhook%73/billing HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            CompletableFuture<Long> sent = CompletableFuture.supplyAsync(() -> sendChunks(out, marker, 50L * 1024 * 1024));
+
+            String answer = readAnswer(socket.getInputStream());
+
+            assertThat(answer).startsWith("HTTP/1.1 400").contains("the path percent-encodes letters, digits or - . _ ~, which never need it;"
+                    + " send it as /webhooks/billing");
+            socket.close();
+            assertThat(sent.get()).isLessThan(50L * 1024 * 1024);
+        }
+        List<Map<String, Object>> rows = newRejections();
+        assertThat(rows).hasSize(1);
+        assertThat(rows.get(0)).containsEntry("source", "unknown").containsEntry("http_status", 400)
+                .containsEntry("reason", "the path percent-encodes letters, digits or - . _ ~, which never need it; send it as /webhooks/billing");
+
+        HttpResponse<String> console = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + port
+                + "/%63onsole/notifications")).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(console.statusCode()).isEqualTo(400);
+        assertThat(console.body()).contains("send it as /console/notifications");
+        // An escape that is needed (a space in a customer id) is not touched: the request goes on to the login.
+        HttpResponse<String> escaped = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + port
+                + "/console/customers/cus%20x")).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(escaped.statusCode()).isNotEqualTo(400);
+    }
+
     @Test
     void anEventWithAnOverlongIdAndNulInIdAndTypeIsAcceptedAndQueued() throws Exception {
         String marker = marker();

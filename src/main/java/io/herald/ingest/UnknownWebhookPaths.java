@@ -19,7 +19,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * webhook path answers 503 and nothing is recorded).
  */
 @Component
-@Order(Ordered.HIGHEST_PRECEDENCE + 1)
+@Order(Ordered.HIGHEST_PRECEDENCE + 2)
 public class UnknownWebhookPaths extends OncePerRequestFilter {
 
     private static final String PREFIX = "/webhooks/";

@@ -30,7 +30,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * MVC or Camel would refuse before a route ran: a method other than POST (405) and a multipart body (415).
  */
 @Component
-@Order(Ordered.HIGHEST_PRECEDENCE + 1)   // after WebhookReadiness: nothing is read while the webhooks are not running
+@Order(Ordered.HIGHEST_PRECEDENCE + 2)   // after WebhookReadiness: nothing is read while the webhooks are not running
 public class WebhookBodyLimit extends OncePerRequestFilter {
 
     private static final Logger log = LoggerFactory.getLogger(WebhookBodyLimit.class);

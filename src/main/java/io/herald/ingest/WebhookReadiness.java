@@ -24,7 +24,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * Herald's own, the request is not at fault, and the database may not be reachable yet.
  */
 @Component
-@Order(Ordered.HIGHEST_PRECEDENCE)
+@Order(Ordered.HIGHEST_PRECEDENCE + 1)   // after NeedlessPathEncoding
 public class WebhookReadiness extends OncePerRequestFilter {
 
     private static final Logger log = LoggerFactory.getLogger(WebhookReadiness.class);
