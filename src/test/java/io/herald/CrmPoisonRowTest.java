@@ -112,6 +112,35 @@ class CrmPoisonRowTest extends HeraldIntegrationTest {
         everyRowOnceOverSeveralPolls(batch, Set.of(broken));
     }
 
+    /**
+     * A payload nested exactly 1,000 levels deep was read, but its event (one level more) could not be written: the batch
+     * rolled back at every poll, and no CRM row behind it was ever queued. Deeply nested payloads are quarantined alone now,
+     * at 201 levels as at 5,000.
+     */
+    @Test
+    void aRowNestedDeeperThanHeraldReadsIsQuarantinedAloneAndTheRowsAroundItAreQueued() {
+        String first = newTicketId();
+        String second = newTicketId();
+        String thousand = "[".repeat(1000) + "]".repeat(1000);
+        String deeper = "{\"orderNumber\": \"ORD-deep\", \"x\": " + "[".repeat(5000) + "]".repeat(5000) + "}";
+        String justOver = "[".repeat(io.herald.ingest.CrmOutboxRows.MAX_NESTING + 1) + "]".repeat(io.herald.ingest.CrmOutboxRows.MAX_NESTING + 1);
+        List<Long> batch = outboxTogether(order(first), thousand, deeper, justOver, order(second));
+
+        awaitMailFor("crm:order.confirmed:ORD-" + first);
+        awaitMailFor("crm:order.confirmed:ORD-" + second);
+        await().atMost(Duration.ofSeconds(10)).until(() -> processed(batch));
+
+        for (long deep : List.of(batch.get(1), batch.get(2), batch.get(3))) {
+            Map<String, Object> held = unrouted("crm-outbox-" + deep);
+            assertThat(held).containsEntry("outcome", "QUARANTINED").containsEntry("step", "outbox");
+            assertThat(held.get("reason")).isEqualTo("CRM outbox row " + deep + " has a payload that nests objects or arrays more than 200"
+                    + " levels deep, which Herald does not read (a CRM's event is a few levels deep). Correct the payload in the CRM and"
+                    + " insert the row again");
+            assertThat(held.get("raw_payload").toString()).contains("[[[[");
+        }
+        everyRowOnceOverSeveralPolls(batch, Set.of(batch.get(1), batch.get(2), batch.get(3)));
+    }
+
     @Test
     void aRowTheTopicRefusesAsTooLargeIsQuarantinedAloneInsteadOfRollingTheBatchBack() throws Exception {
         // The CRM topic's own limit is below herald.crm.max-row-bytes: Herald sends the row and Kafka refuses it.

@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -43,6 +44,10 @@ public class CrmOutboxRows {
     static final String STEP = "outbox";
 
     private static final Logger log = LoggerFactory.getLogger(CrmOutboxRows.class);
+    /** The deepest a payload may nest objects and arrays: well below what Jackson writes (1,000) and the mapping reads. */
+    public static final int MAX_NESTING = 200;
+    private static final com.fasterxml.jackson.core.JsonFactory READING = com.fasterxml.jackson.core.JsonFactory.builder()
+            .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING).build()).build();
 
     private final ObjectMapper json;
     private final UnroutedEvents unrouted;
@@ -70,6 +75,16 @@ public class CrmOutboxRows {
     public void prepare(Exchange exchange) throws JsonProcessingException {
         @SuppressWarnings("unchecked")
         Map<String, Object> row = exchange.getMessage().getBody(Map.class);
+        try {
+            prepare(exchange, row);
+        } catch (JsonProcessingException | RuntimeException e) {
+            // Nothing here reads the database or Kafka: whatever fails is the row's own content, which would fail again at
+            // every poll and hold back every row behind it. The row is quarantined alone, with its start kept.
+            refuseUnprepared(exchange, row, e);
+        }
+    }
+
+    private void prepare(Exchange exchange, Map<String, Object> row) throws JsonProcessingException {
         Object id = row.get("id");
         Map<String, Object> event = new LinkedHashMap<>();
         event.put("outboxId", id);
@@ -83,9 +98,15 @@ public class CrmOutboxRows {
         String refusal = null;
         try {
             // Decimals read exactly: a payload is queued as the CRM wrote it, not rounded to a double (1e400 is not "Infinity").
-            payload = payloadText == null ? null
-                    : json.reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).readTree(payloadText);
+            payload = payloadText == null ? null : readPayload(payloadText);
             event.put("payload", payload);
+        } catch (StreamConstraintsException e) {
+            event.put("payload", null);
+            event.put("payloadStart", start(payloadText));
+            event.put("payloadError", "the payload nests objects or arrays deeper than Herald reads");
+            refusal = "CRM outbox row " + id + " has a payload that nests objects or arrays more than " + MAX_NESTING
+                    + " levels deep, which Herald does not read (a CRM's event is a few levels deep). Correct the payload in the CRM"
+                    + " and insert the row again";
         } catch (JsonProcessingException e) {
             String where = unreadableWhere(e);
             event.put("payload", payloadText);
@@ -105,6 +126,45 @@ public class CrmOutboxRows {
         exchange.getMessage().setBody(text);
         exchange.getMessage().setHeader("kafka.KEY", customerKey(id, inner(json, payload)));
         exchange.setProperty(REFUSAL, refusal);
+    }
+
+    /**
+     * The payload as a tree, decimals read exactly (a payload is queued as the CRM wrote it, not rounded to a double: 1e400 is
+     * not "Infinity"), nested at most {@link #MAX_NESTING} levels: the event that wraps it must still be written (Jackson
+     * writes 1,000 levels at most, and a payload of exactly 1,000 failed there, at every poll), and mapped.
+     */
+    private JsonNode readPayload(String payloadText) throws JsonProcessingException {
+        try (com.fasterxml.jackson.core.JsonParser parser = READING.createParser(payloadText)) {
+            return json.reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).readTree(parser);
+        } catch (java.io.IOException e) {
+            if (e instanceof JsonProcessingException processing) {
+                throw processing;
+            }
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * A row whose event could not be written at all (a reason in words, the error itself in the log): quarantined alone, with
+     * its event type and the start of its payload kept for people to see.
+     */
+    private void refuseUnprepared(Exchange exchange, Map<String, Object> row, Exception e) throws JsonProcessingException {
+        Object id = row.get("id");
+        log.warn("CRM outbox row {} could not be prepared for queueing", id, e);
+        Map<String, Object> event = new LinkedHashMap<>();
+        event.put("outboxId", id == null ? null : id.toString());
+        event.put("eventType", row.get("event_type") == null ? null : row.get("event_type").toString());
+        event.put("payloadStart", start(payloadText(row.get("payload"))));
+        event.put("createdAt", instant(row.get("created_at")));
+        exchange.getMessage().setBody(json.writeValueAsString(event));
+        exchange.getMessage().setHeader("kafka.KEY", "crm-outbox-" + id);
+        exchange.setProperty(REFUSAL, "CRM outbox row " + id + " could not be read as an event (an unexpected problem with its content;"
+                + " Herald's log has the details on the line with this row's id). Correct the row in the CRM and insert it again");
+    }
+
+    /** The first 1,000 characters of a payload, kept for people to see with a row that is not queued. */
+    private static String start(String payloadText) {
+        return payloadText == null || payloadText.length() <= 1000 ? payloadText : payloadText.substring(0, 1000);
     }
 
     /**
