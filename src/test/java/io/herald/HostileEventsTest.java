@@ -6,6 +6,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -100,6 +101,8 @@ class HostileEventsTest extends HeraldIntegrationTest {
             data(e).put("hosted_invoice_url", "https://invoice.example/" + "z".repeat(900));
             data(e).put("customer_name", "n".repeat(100_000));
         }));
+        // nested far deeper than any event (JSON readers stop at 1,000 levels): it was quarantined as "empty or unreadable"
+        events.put("nested-5000", paymentFailed(run, "nested-5000", e -> { }).replaceFirst("\\{", "{\"deep\": " + "[".repeat(5000) + "]".repeat(5000) + ", "));
         publish(TOPIC, "hostile-" + run, events.values().toArray(String[]::new));
         // Not JSON at all: a literal NUL byte and invalid UTF-8.
         String literalNul = "{\"id\": \"evt_raw\u0000" + run + "\", \"marker\": \"" + marker(run, "literal-nul") + "\"";
@@ -110,6 +113,12 @@ class HostileEventsTest extends HeraldIntegrationTest {
         // Through the signed webhook: a NUL in the id (answered 202, then quarantined, not lost).
         String viaWebhook = paymentFailed(run, "webhook-nul-in-id", e -> e.put("id", "evt_hook\u0000" + run));
         assertThat(postSignedBilling(viaWebhook).statusCode()).isEqualTo(202);
+        String deepViaWebhook = paymentFailed(run, "webhook-nested-5000", e -> { })
+                .replaceFirst("\\{", "{\"deep\": " + "[".repeat(5000) + "]".repeat(5000) + ", ");
+        HttpResponse<String> deepRefused = postSignedBilling(deepViaWebhook);
+        assertThat(deepRefused.statusCode()).isEqualTo(400);
+        assertThat(deepRefused.body()).contains("body nests objects or arrays more than 1,000 levels deep, or has a number or text longer"
+                + " than any event's; an event is a few levels deep");
         // A CRM contact change with an email longer than any address (was "value too long for type character varying(320)").
         String contact = Samples.text("crm/contact.updated.json")
                 .replace("jenny.rosen@example.org", "j".repeat(400) + "@example.org")
@@ -176,6 +185,7 @@ class HostileEventsTest extends HeraldIntegrationTest {
         expected.put("crm-named-address", "QUARANTINED validation");
         expected.put("crm-accented-address", "QUARANTINED validation");
         expected.put("dead-letter", "DEAD_LETTER dispatch");
+        expected.put("nested-5000", "QUARANTINED mapping");
 
         for (Map.Entry<String, String> each : expected.entrySet()) {
             String marker = marker(run, each.getKey());
@@ -224,6 +234,9 @@ class HostileEventsTest extends HeraldIntegrationTest {
         assertThat(reason(marker(run, "amount-is-text"))).contains("data.object.amount_due is the text '49.00', expected a number");
         assertThat(reason(marker(run, "refund-amount-is-text"))).contains("data.object.amount_refunded is the text '12999', expected a number");
         assertThat(reason(marker(run, "literal-nul"))).contains("is not valid JSON");
+        assertThat(reason(marker(run, "nested-5000"))).isEqualTo("billing event cannot be read: it nests objects or arrays more than 1,000"
+                + " levels deep, or has a number or text longer than any event's (an event is a few levels deep); the raw event is kept"
+                + " as received. Ask the sender to fix it");
         assertThat(reason(marker(run, "text-100k"))).contains("the text at data.hostedInvoiceUrl is 100024 characters long;"
                 + " Herald sends texts of at most 10000 characters");
         assertThat(reason(marker(run, "crm-long-email"))).contains("the email is 412 characters long; Herald keeps at most 320");

@@ -99,6 +99,9 @@ public class InboundGuard {
         JsonNode event;
         try {
             event = json.readTree(body);
+        } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+            throw new InboundRejected(400, "body nests objects or arrays more than 1,000 levels deep, or has a number or text longer than"
+                    + " any event's; an event is a few levels deep");
         } catch (JsonProcessingException e) {
             throw new InboundRejected(400, "body is not valid JSON" + where(e.getLocation()) + "; expected one JSON object (the event)");
         } catch (IOException e) {

@@ -30,14 +30,12 @@ final class MappingErrors {
      * @param step    mapping, validation, identity or intake
      * @param source  billing, crm or support
      * @param eventId the source's event id when the raw event could be read, else null
-     * @param notJson where the raw event stops being JSON, when it is not JSON at all; else null
+     * @param notJson why the raw event cannot be read as JSON ({@link #notJson}: "is not valid JSON (…)"), when it cannot; else null
      */
-    static String readable(Throwable cause, String step, String source, String eventId, JsonLocation notJson) {
+    static String readable(Throwable cause, String step, String source, String eventId, String notJson) {
         String event = (source == null ? "source" : source) + " event" + (eventId == null ? "" : " " + eventId);
         if (notJson != null) {
-            String where = notJson.getLineNr() < 1 ? "it is empty or unreadable"
-                    : "it breaks off or has a syntax error at line " + notJson.getLineNr() + ", column " + notJson.getColumnNr();
-            return event + " is not valid JSON (" + where + "); the raw event is kept as received. Ask the sender to fix it";
+            return event + " " + notJson + "; the raw event is kept as received. Ask the sender to fix it";
         }
         for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof InvalidNotification || t instanceof UnknownCustomer) {
@@ -92,13 +90,21 @@ final class MappingErrors {
         return text.lines().map(String::strip).filter(l -> !l.isEmpty()).findFirst().orElse("");
     }
 
-    /** Where the text stops being JSON, or null when it is JSON. */
-    static JsonLocation notJsonAt(com.fasterxml.jackson.databind.ObjectMapper json, String raw) {
+    /** Why the text cannot be read as JSON, in words ("is not valid JSON (where it stops being JSON)"), or null when it can. */
+    static String notJson(com.fasterxml.jackson.databind.ObjectMapper json, String raw) {
+        if (raw == null || raw.isBlank()) {
+            return "is not valid JSON (it is empty)";
+        }
         try {
-            json.readTree(raw == null ? "" : raw);
-            return raw == null || raw.isBlank() ? JsonLocation.NA : null;
+            json.readTree(raw);
+            return null;
+        } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+            return "cannot be read: it nests objects or arrays more than 1,000 levels deep, or has a number or text longer than any"
+                    + " event's (an event is a few levels deep)";
         } catch (JsonProcessingException e) {
-            return e.getLocation() == null ? JsonLocation.NA : e.getLocation();
+            JsonLocation at = e.getLocation();
+            return "is not valid JSON (" + (at == null || at.getLineNr() < 1 ? "it is unreadable"
+                    : "it breaks off or has a syntax error at line " + at.getLineNr() + ", column " + at.getColumnNr()) + ")";
         }
     }
 }

@@ -1,6 +1,5 @@
 package io.herald.ingest;
 
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -45,7 +44,7 @@ public class Quarantine {
         String source = exchange.getProperty(NotificationIntake.SOURCE, String.class);
         String raw = exchange.getProperty(NotificationIntake.RAW, String.class);
         String step = stepOf(cause, exchange.getProperty(STEP, "processing", String.class));
-        JsonLocation notJson = MappingErrors.notJsonAt(json, raw);
+        String notJson = MappingErrors.notJson(json, raw);
         String eventId = notJson == null ? eventIdOf(source, raw) : null;
         String reason = MappingErrors.readable(cause, step, source, eventId == null ? null : StoredText.label(eventId, 120), notJson);
         Long redriveOf = exchange.getProperty(REDRIVE_OF, Long.class);
