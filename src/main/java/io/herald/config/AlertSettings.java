@@ -36,9 +36,10 @@ public record AlertSettings(@DefaultValue("true") boolean enabled,
 
     /**
      * @param threshold requests refused for their signature (HTTP 401) from one source that make a burst, alerted once
-     * @param window    the period they are counted in; a new burst is alerted after the count fell below the threshold
+     * @param window    the period they are counted in, at least PT1M; a new burst is alerted after the count fell below the
+     *                  threshold
      */
     public record SignatureBurst(@Positive @DefaultValue("20") int threshold,
-                                 @NotNull @DefaultValue("PT5M") Duration window) {
+                                 @NotNull @DurationMin(minutes = 1, message = Durations.AT_LEAST_A_MINUTE) @DefaultValue("PT5M") Duration window) {
     }
 }

@@ -15,7 +15,7 @@ import org.springframework.validation.annotation.Validated;
  * @param pollIntervalMs how often the outbox is polled
  * @param batchSize      rows claimed per transaction
  * @param maxRowBytes    a larger row is quarantined (step outbox), not sent; keep it below the CRM topic's
- *                       max.message.bytes and the producer's max.request.size (1 MB)
+ *                       max.message.bytes and the producers' max.request.size (herald.ingest.kafka-max-request-size, 2 MiB)
  */
 @Validated
 @ConfigurationProperties("herald.crm")

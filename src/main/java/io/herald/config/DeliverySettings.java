@@ -23,7 +23,8 @@ import org.springframework.validation.annotation.Validated;
  * @param retryDelayMs    the in-process retry's delay, with +-20% jitter
  * @param maxRetryDelayMs the longest a delivery waits in-process for its retry (it holds its sender slot meanwhile); a
  *                        longer Retry-After parks it until then instead
- * @param parkDelays      the waits of a parked delivery before each new attempt, then FAILED; each gets +-20% jitter
+ * @param parkDelays      the waits of a parked delivery before each new attempt, then FAILED; each gets +-20% jitter and
+ *                        is at least PT1S (a bare number, milliseconds, would use them all up within a second)
  * @param senderPollMs    how often each channel's sender checks for work, room (max-in-flight) and permits (rate-per-second)
  * @param claimIntervalMs a sender woken while it is sending claims at most this often (an idle one claims at once)
  * @param dueCheckMs      how often a sender with nothing new looks for deliveries coming due (parked, or left by a stopped instance)
@@ -44,7 +45,7 @@ public record DeliverySettings(@Min(0) @Max(value = 1, message = ONE_RETRY) @Def
                                @Positive @DefaultValue("1000") long retryDelayMs,
                                @Positive @DefaultValue("5000") long maxRetryDelayMs,
                                @NotEmpty @DefaultValue({"PT1M", "PT5M", "PT15M", "PT30M", "PT1H", "PT2H", "PT4H", "PT8H"})
-                               List<@NotNull Duration> parkDelays,
+                               List<@NotNull @DurationMin(seconds = 1, message = Durations.AT_LEAST_A_SECOND) Duration> parkDelays,
                                @Positive @DefaultValue("10") long senderPollMs,
                                @Positive @DefaultValue("200") long claimIntervalMs,
                                @Positive @DefaultValue("1000") long dueCheckMs,

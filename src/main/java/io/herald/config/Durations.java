@@ -7,6 +7,7 @@ package io.herald.config;
 public final class Durations {
 
     private static final String HOW = " (a bare number is read as milliseconds: write an ISO-8601 duration such as PT30S, PT15M, PT24H or P30D)";
+    public static final String AT_LEAST_A_TENTH_OF_A_SECOND = "must be at least PT0.1S" + HOW;
     public static final String AT_LEAST_A_SECOND = "must be at least PT1S" + HOW;
     public static final String AT_LEAST_TEN_SECONDS = "must be at least PT10S" + HOW;
     public static final String AT_LEAST_A_MINUTE = "must be at least PT1M" + HOW;

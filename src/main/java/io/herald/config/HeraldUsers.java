@@ -18,12 +18,18 @@ import org.springframework.security.crypto.password.PasswordEncoder;
  * (io.herald.security.OidcSettings) adds the provider's users beside these. Two sources:
  * herald.security.users (a list; the local profile's demo users) and one account per role from
  * the environment (HERALD_ADMIN_USERNAME / _PASSWORD, HERALD_OPERATOR_…, HERALD_VIEWER_…).
- * An account whose username or password is blank is not created.
+ * An account whose username or password is blank is not created. A password written as {id}… with an id Spring Security's
+ * DelegatingPasswordEncoder knows ({bcrypt}$2a$…, {noop}…) is taken as encoded; any other value, even one starting with
+ * "{", is a plain password and is encoded here.
  */
 @ConfigurationProperties("herald")
 public record HeraldUsers(Account admin, Account operator, Account viewer, Security security) {
 
     static final Set<String> ROLES = Set.of("VIEWER", "OPERATOR", "ADMIN", "APP", "APPROVER");
+
+    /** The ids PasswordEncoderFactories.createDelegatingPasswordEncoder() maps to an encoder. */
+    static final Set<String> ENCODER_IDS = Set.of("bcrypt", "ldap", "MD4", "MD5", "noop", "pbkdf2", "pbkdf2@SpringSecurity_v5_8",
+            "scrypt", "scrypt@SpringSecurity_v5_8", "SHA-1", "SHA-256", "sha256", "argon2", "argon2@SpringSecurity_v5_8");
 
     public record Account(String username, String password) {
     }
@@ -67,9 +73,16 @@ public record HeraldUsers(Account admin, Account operator, Account viewer, Secur
         if (accounts.stream().anyMatch(existing -> existing.getUsername().equals(account.username()))) {
             throw new IllegalStateException(key + ".username '" + account.username() + "' is defined twice");
         }
-        // A password written as {bcrypt}… is already encoded; anything else is a plain value from the environment.
-        String password = account.password().startsWith("{") ? account.password() : encoder.encode(account.password());
+        // A password written as {bcrypt}… is already encoded; anything else is a plain value from the environment. A plain
+        // password that merely starts with "{" ("{Winter}2024") was taken as encoded: startup passed, every login then failed.
+        String password = encoded(account.password()) ? account.password() : encoder.encode(account.password());
         accounts.add(User.withUsername(account.username()).password(password).roles(role).build());
+    }
+
+    /** Whether the password is {id}… with an id the delegating encoder knows, i.e. already encoded. */
+    static boolean encoded(String password) {
+        int end = password.indexOf('}');
+        return password.startsWith("{") && end > 1 && ENCODER_IDS.contains(password.substring(1, end));
     }
 
     private static boolean blank(String value) {

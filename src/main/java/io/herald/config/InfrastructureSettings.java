@@ -1,5 +1,6 @@
 package io.herald.config;
 
+import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.Positive;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -11,12 +12,24 @@ import org.springframework.validation.annotation.Validated;
  * @param retryDelayMs       first pause after a database or broker fault; doubles on each try
  * @param maxRetryDelayMs    the longest pause between tries, for as long as the outage lasts
  * @param dbConnectTimeoutMs how long a database call (and the readiness check) waits for a connection
- * @param kafkaSendTimeoutMs how long a send to Kafka may take before it counts as a fault (webhooks then answer 503)
+ * @param kafkaSendTimeoutMs how long a send to Kafka may take before it counts as a fault and is tried again: every producer
+ *                           but the billing and support webhooks' (herald.ingest.kafka-*), i.e. notification intake, the CRM
+ *                           outbox poller, dead letters and the incidents webhook (their delivery.timeout.ms and max.block.ms);
+ *                           at least 5000, their request.timeout.ms
  */
 @Validated
 @ConfigurationProperties("herald.infrastructure")
 public record InfrastructureSettings(@Positive @DefaultValue("500") long retryDelayMs,
                                      @Positive @DefaultValue("10000") long maxRetryDelayMs,
                                      @Positive @DefaultValue("5000") long dbConnectTimeoutMs,
-                                     @Positive @DefaultValue("6000") long kafkaSendTimeoutMs) {
+                                     @Min(value = REQUEST_TIMEOUT_MS, message = AT_LEAST_THE_REQUEST_TIMEOUT)
+                                     @DefaultValue("6000") long kafkaSendTimeoutMs) {
+
+    /** camel.component.kafka.request-timeout-ms in config/application.yaml: one request to the broker. */
+    static final long REQUEST_TIMEOUT_MS = 5000;
+
+    /** Kafka refuses, when a route starts, a producer whose delivery.timeout.ms is below linger.ms (0) + request.timeout.ms. */
+    static final String AT_LEAST_THE_REQUEST_TIMEOUT = "must be at least 5000 (milliseconds): it is the Kafka producers'"
+            + " delivery.timeout.ms, which Kafka requires to be at least their request.timeout.ms (5000,"
+            + " camel.component.kafka.request-timeout-ms in config/application.yaml); a lower value stops the routes that send to Kafka";
 }

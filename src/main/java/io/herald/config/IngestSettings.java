@@ -12,11 +12,12 @@ import org.springframework.validation.annotation.Validated;
  * @param batchIntervalMs        a partial batch is handed over after this long at the latest
  * @param pollTimeoutMs          how long one poll waits for records
  * @param maxBodyBytes           larger webhook bodies get 413 and are recorded (refused from Content-Length, unread)
- * @param kafkaMaxRequestSize    the webhook producers' max.request.size and the created topics' max.message.bytes: at least
- *                               max-body-bytes + 64 KiB (record overhead)
+ * @param kafkaMaxRequestSize    every producer's max.request.size (the webhooks', intake's, the CRM poller's) and the created
+ *                               topics' max.message.bytes: at least max-body-bytes + 64 KiB (record overhead)
  * @param kafkaMaxBlockMs        with Kafka unreachable, a webhook answers 503 after about this long (max.block.ms)
  * @param kafkaRequestTimeoutMs  the webhook producers' request.timeout.ms
- * @param kafkaDeliveryTimeoutMs the webhook producers' delivery.timeout.ms: at least the request timeout; not retried past it
+ * @param kafkaDeliveryTimeoutMs the webhook producers' delivery.timeout.ms: at least the request timeout (checked at startup);
+ *                               not retried past it
  */
 @Validated
 @ConfigurationProperties("herald.ingest")
@@ -28,4 +29,14 @@ public record IngestSettings(@Positive @DefaultValue("500") int batchSize,
                              @Positive @DefaultValue("3000") long kafkaMaxBlockMs,
                              @Positive @DefaultValue("2000") long kafkaRequestTimeoutMs,
                              @Positive @DefaultValue("4000") long kafkaDeliveryTimeoutMs) {
+
+    public IngestSettings {
+        // Kafka refuses a producer whose delivery.timeout.ms is below linger.ms (0 here) + request.timeout.ms, and only when
+        // the webhook route starts, naming no Herald setting: said here, at startup, naming both.
+        if (kafkaRequestTimeoutMs > 0 && kafkaDeliveryTimeoutMs > 0 && kafkaDeliveryTimeoutMs < kafkaRequestTimeoutMs) {
+            throw new IllegalArgumentException("herald.ingest.kafka-delivery-timeout-ms must be at least herald.ingest.kafka-request-timeout-ms"
+                    + " (" + kafkaRequestTimeoutMs + "), was " + kafkaDeliveryTimeoutMs + ": Kafka refuses a producer whose"
+                    + " delivery.timeout.ms is below its request.timeout.ms; raise the first or lower the second");
+        }
+    }
 }

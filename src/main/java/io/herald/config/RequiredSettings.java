@@ -12,15 +12,18 @@ import org.springframework.core.env.ConfigurableEnvironment;
 
 /**
  * Fails startup, before anything connects, when a setting the active profile lists under
- * {@code herald.required-settings} is blank, or still the placeholder of deploy/kubernetes/secret.yaml ("change-me"),
+ * {@code herald.required-settings} is blank, or still the placeholder of deploy/kubernetes ("change-me"),
  * naming the property and its environment variable. Without it a missing broker address would surface minutes later as a
  * connection retry loop, and a Secret applied unedited would start Herald with an admin password anyone can read.
  */
 public class RequiredSettings implements EnvironmentPostProcessor, Ordered {
 
     static final String KEY = "herald.required-settings";
-    /** The placeholder deploy/kubernetes/secret.yaml ships in every secret (change-me, whsec_change_me, …/change-me). */
-    private static final java.util.regex.Pattern PLACEHOLDER = java.util.regex.Pattern.compile("(?i)change[-_]me");
+    /**
+     * The placeholder deploy/kubernetes/secret.yaml ships in every secret (change-me, whsec_change_me, …/change-me), and
+     * configmap.yaml in the values that name an account (the SMS account in its URL, the sender number, the FCM project).
+     */
+    static final java.util.regex.Pattern PLACEHOLDER = java.util.regex.Pattern.compile("(?i)change[-_]me");
 
     @Override
     public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
@@ -37,7 +40,7 @@ public class RequiredSettings implements EnvironmentPostProcessor, Ordered {
                         .collect(java.util.stream.Collectors.joining(" or ")));
             } else if (PLACEHOLDER.matcher(value).find()) {
                 missing.add(property + " (environment variable " + environmentVariable(property) + ", still the placeholder 'change-me'"
-                        + " of deploy/kubernetes/secret.yaml)");
+                        + " of deploy/kubernetes/secret.yaml or configmap.yaml)");
             }
         }
         if (!missing.isEmpty()) {

@@ -15,7 +15,7 @@ import org.springframework.validation.annotation.Validated;
  * herald.scheduling.*: the durable timer behind scheduled sends (io.herald.schedule), db-scheduler on Herald's PostgreSQL.
  *
  * @param pollInterval      how often each instance looks for scheduled sends that are due: one goes out within about this
- *                          after its time
+ *                          after its time; at least PT0.1S
  * @param threads           scheduled sends fired at once per instance (a firing only queues the deliveries)
  * @param heartbeatInterval how often an instance marks the sends it is firing as alive; one that stopped (kill -9) for four
  *                          intervals has its sends fired again by another instance (once: the firing is a conditional update)
@@ -24,14 +24,12 @@ import org.springframework.validation.annotation.Validated;
  */
 @Validated
 @ConfigurationProperties("herald.scheduling")
-public record SchedulingSettings(@NotNull @DefaultValue("PT2S") Duration pollInterval,
+public record SchedulingSettings(@NotNull @DurationMin(millis = 100, message = Durations.AT_LEAST_A_TENTH_OF_A_SECOND) @DefaultValue("PT2S") Duration pollInterval,
                                  @Positive @DefaultValue("2") int threads,
                                  @NotNull @DurationMin(seconds = 1, message = Durations.AT_LEAST_A_SECOND) @DefaultValue("PT30S") Duration heartbeatInterval,
                                  @NotNull @DefaultValue("UTC") String defaultTimeZone) {
 
     public SchedulingSettings {
-        positive(pollInterval, "herald.scheduling.poll-interval", "PT2S");
-        positive(heartbeatInterval, "herald.scheduling.heartbeat-interval", "PT30S");
         zone(defaultTimeZone);
     }
 
@@ -46,12 +44,6 @@ public record SchedulingSettings(@NotNull @DefaultValue("PT2S") Duration pollInt
         } catch (DateTimeException e) {
             throw new IllegalArgumentException("herald.scheduling.default-time-zone must be a time zone id such as Europe/London or UTC,"
                     + " was '" + id + "'");
-        }
-    }
-
-    private static void positive(Duration value, String key, String example) {
-        if (value != null && (value.isNegative() || value.isZero())) {
-            throw new IllegalArgumentException(key + " must be a positive duration (e.g. " + example + "), was " + value);
         }
     }
 }

@@ -43,8 +43,18 @@ public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
             for (ObjectError error : errors) {
                 String key = error instanceof FieldError field ? errors.getName() + "." + kebab(field.getField()) : errors.getName().toString();
                 ConfigurationProperty property = bound(errors, key);
-                describe(description, key, property, error.getDefaultMessage());
-                keys.add(key);
+                String reason = error.getDefaultMessage();
+                java.util.regex.Matcher item = ITEM.matcher(key);
+                if (property == null && item.matches() && bound(errors, item.group(1)) != null) {
+                    // One item of a list written on one line (park-delays: 60,300,900): the key as written, the item by number.
+                    key = item.group(1);
+                    property = bound(errors, key);
+                    reason = "item " + (Integer.parseInt(item.group(2)) + 1) + " (" + ((FieldError) error).getRejectedValue() + ") " + reason;
+                }
+                describe(description, key, property, reason);
+                if (!keys.contains(key)) {
+                    keys.add(key);
+                }
             }
         } else if (ownCheck(failure) != null) {
             // A check the settings record makes itself says "herald.x.y must be ...": that key, and the rest as the reason.
@@ -65,6 +75,9 @@ public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
                 + "). The README's configuration reference says what each setting takes.";
         return new FailureAnalysis("Herald's settings are not usable:\n" + description, action, failure);
     }
+
+    /** A list's item as a validation error names it: herald.delivery.park-delays[0]. */
+    private static final java.util.regex.Pattern ITEM = java.util.regex.Pattern.compile("(.+)\\[(\\d+)]");
 
     private static final java.util.regex.Pattern SECRET_KEY = java.util.regex.Pattern.compile("(?i)(secret|password|token|account-sid)");
 

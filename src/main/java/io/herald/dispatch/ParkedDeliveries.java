@@ -56,7 +56,8 @@ public class ParkedDeliveries {
                             DeliverySettings settings, HeraldMetrics metrics, DigestMessages digests, OutcomeWrites outcomes) {
         this.outcomes = outcomes;
         this.digests = digests;
-        // herald.delivery.park-delays, .breaker.open-seconds and .parked-batch-size, checked when bound (DeliverySettings)
+        // herald.delivery.park-delays (each at least PT1S), .breaker.open-seconds and .parked-batch-size, checked when bound
+        // (DeliverySettings; BadSettingStartupTest)
         this.metrics = metrics;
         this.breakerOpen = Duration.ofSeconds(Math.max(1, settings.breaker().openSeconds()));
         this.batchSize = settings.parkedBatchSize();

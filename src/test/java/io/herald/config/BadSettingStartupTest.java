@@ -10,6 +10,7 @@ import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Configuration;
 
 /**
@@ -22,14 +23,14 @@ class BadSettingStartupTest {
     /** Only the settings, bound and validated as in Herald (no database, broker or routes needed to see the failure). */
     @Configuration(proxyBeanMethods = false)
     @EnableConfigurationProperties({DeliverySettings.class, SmsSettings.class, CrmSettings.class, ApprovalSettings.class,
-            RetentionSettings.class, SchedulingSettings.class})
+            RetentionSettings.class, SchedulingSettings.class, AlertSettings.class, IngestSettings.class, InfrastructureSettings.class})
     static class OnlySettings {
     }
 
-    private static void start(String... args) {
+    private static ConfigurableApplicationContext start(String... args) {
         SpringApplication application = new SpringApplication(OnlySettings.class);
         application.setWebApplicationType(WebApplicationType.NONE);
-        application.run(args);
+        return application.run(args);
     }
 
     @Test
@@ -86,6 +87,82 @@ class BadSettingStartupTest {
                 .contains("Reason: " + Durations.AT_LEAST_A_MINUTE)
                 .contains("Property: herald.retention.payloads")
                 .contains("Reason: " + Durations.AT_LEAST_A_DAY);
+    }
+
+    /**
+     * Park delays written as bare numbers ("60,300,900", meant as seconds) are milliseconds: an outage would use every park
+     * within a second and fail its deliveries for good. Each delay is at least PT1S, named with the list's key.
+     */
+    @Test
+    void aParkDelayBelowASecondIsRefusedNamingTheKey(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.delivery.park-delays=60,300,900")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
+                .contains("Property: herald.delivery.park-delays")
+                .contains("Value: \"60,300,900\"")
+                .contains("Reason: item 1 (PT0.06S) " + Durations.AT_LEAST_A_SECOND)
+                .contains("Reason: item 3 (PT0.9S) " + Durations.AT_LEAST_A_SECOND)
+                .contains("Correct herald.delivery.park-delays where it is set")
+                .contains("HERALD_DELIVERY_PARK_DELAYS)");
+    }
+
+    @Test
+    void aZeroOrNegativeParkDelayIsRefused(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.delivery.park-delays=PT1M,PT-1M,PT0S")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.delivery.park-delays")
+                .contains("Reason: item 2 (PT-1M) " + Durations.AT_LEAST_A_SECOND)
+                .contains("Reason: item 3 (PT0S) " + Durations.AT_LEAST_A_SECOND)
+                .doesNotContain("item 1 (");
+    }
+
+    @Test
+    void aSchedulingPollIntervalWrittenAsABareNumberIsRefused(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.scheduling.poll-interval=2")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.scheduling.poll-interval")
+                .contains("Value: \"2\"")
+                .contains("Reason: " + Durations.AT_LEAST_A_TENTH_OF_A_SECOND)
+                .contains("HERALD_SCHEDULING_POLL_INTERVAL");
+    }
+
+    @Test
+    void aSignatureBurstWindowBelowAMinuteIsRefused(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.alerts.signature-burst.window=5")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.alerts.signature-burst.window")
+                .contains("Value: \"5\"")
+                .contains("Reason: " + Durations.AT_LEAST_A_MINUTE)
+                .contains("HERALD_ALERTS_SIGNATURE_BURST_WINDOW");
+    }
+
+    /** Below the producers' request.timeout.ms (5000) Kafka refuses them when their routes start, naming no Herald setting. */
+    @Test
+    void aKafkaSendTimeoutBelowTheRequestTimeoutIsRefusedNamingTheKey(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.infrastructure.kafka-send-timeout-ms=3000")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.infrastructure.kafka-send-timeout-ms")
+                .contains("Value: \"3000\"")
+                .contains("Reason: must be at least 5000 (milliseconds): it is the Kafka producers' delivery.timeout.ms, which Kafka"
+                        + " requires to be at least their request.timeout.ms")
+                .contains("HERALD_INFRASTRUCTURE_KAFKA_SEND_TIMEOUT_MS");
+    }
+
+    @Test
+    void aWebhookDeliveryTimeoutBelowItsRequestTimeoutIsRefusedNamingBothKeys(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.ingest.kafka-delivery-timeout-ms=1500")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.ingest.kafka-delivery-timeout-ms")
+                .contains("Reason: must be at least herald.ingest.kafka-request-timeout-ms (2000), was 1500: Kafka refuses a"
+                        + " producer whose delivery.timeout.ms is below its request.timeout.ms")
+                .contains("HERALD_INGEST_KAFKA_DELIVERY_TIMEOUT_MS");
+    }
+
+    /** The shipped values pass: the checks above refuse only what Kafka or Herald cannot use. */
+    @Test
+    void theShippedTimeoutsAndDurationsStart() {
+        start("--spring.config.location=classpath:bad-settings/valid.yaml,file:./config/application.yaml,file:./config/application-local.yaml",
+                "--herald.scheduling.poll-interval=PT0.2S").close();
     }
 
     /** A check a settings record makes itself (a time zone Java does not know) still names the key and says what it takes. */

@@ -124,6 +124,37 @@ class ComposeAndKubernetesTest {
         assertThat(map(map(byKind.get("Service").get("spec")).get("selector"))).isEqualTo(selector);
     }
 
+    /**
+     * The Secret applied unedited, and the ConfigMap's values that name a provider account, stop startup (RequiredSettings:
+     * a required setting still reading change-me): an SMS account SID shipped as AC000… passed it, and every SMS then failed.
+     */
+    @Test
+    void theKubernetesPlaceholdersAreOnesStartupRefuses() throws IOException {
+        Map<String, Map<String, Object>> byKind = kubernetes();
+        List<String> required = prodRequiredSettings().stream().flatMap(entry -> java.util.Arrays.stream(entry.split("\\|")))
+                .map(String::strip).map(RequiredSettings::environmentVariable).toList();
+        Map<String, Object> placeholders = new HashMap<>(map(byKind.get("Secret").get("stringData")));
+        placeholders.remove("HERALD_ADMIN_USERNAME");   // a name, not a secret: "admin" may stay
+        Map<String, Object> configMap = map(byKind.get("ConfigMap").get("data"));
+        for (String account : List.of("HERALD_SMS_URL", "HERALD_SMS_FROM", "HERALD_PUSH_URL")) {
+            placeholders.put(account, configMap.get(account));
+        }
+        assertThat(placeholders).hasSizeGreaterThan(10).allSatisfy((variable, value) -> {
+            assertThat(required).as(variable + " is a required setting of the prod profile").contains(variable);
+            assertThat(RequiredSettings.PLACEHOLDER.matcher(String.valueOf(value)).find())
+                    .as(variable + " = " + value + " is a placeholder RequiredSettings refuses (change-me)").isTrue();
+        });
+    }
+
+    /** Behind the ingress Twilio signs the public https URL: without the base URL every SMS status callback and STOP was 401. */
+    @Test
+    void theKubernetesConfigMapGivesTheSmsWebhooksTheirPublicAddress() throws IOException {
+        Map<String, Object> configMap = map(kubernetes().get("ConfigMap").get("data"));
+        URI base = URI.create(String.valueOf(configMap.get("HERALD_SMS_WEBHOOK_BASE_URL")));
+        assertThat(base.getScheme()).isEqualTo("https");
+        assertThat(base.getHost()).isEqualTo(host(String.valueOf(configMap.get("HERALD_CONSOLE_BASE_URL"))));
+    }
+
     @Test
     void theProbesUseHeraldsHealthGroupsAndReadinessCoversPostgresqlAndKafka() throws IOException {
         Map<String, Object> application = new Yaml().load(Files.readString(Path.of("config/application.yaml")));
