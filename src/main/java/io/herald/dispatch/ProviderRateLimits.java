@@ -134,6 +134,7 @@ public class ProviderRateLimits {
         Map<String, Long> rates = rates(env);
         refillPeriod = Duration.ofMillis(1000 + margin(env));
         jdbc = new JdbcTemplate(dataSource);
+        jdbc.setExceptionTranslator(io.herald.config.PostgresErrorCodes.TRANSLATOR);
         ownTransaction = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
         ownTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
         rates.forEach((channel, rate) -> {
