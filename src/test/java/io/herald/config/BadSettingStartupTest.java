@@ -175,6 +175,26 @@ class BadSettingStartupTest {
                 .contains("HERALD_SCHEDULING_DEFAULT_TIME_ZONE");
     }
 
+    /**
+     * The prod profile blanks herald.mail.from and herald.mail.port: left unset, application.yaml's defaults (a herald.local
+     * sender, port 25) would have passed the required check and mail would have gone out from @herald.local.
+     */
+    @Test
+    void theProdProfileWithoutTheMailSenderAndPortNamesBoth() throws Exception {
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--spring.profiles.active=prod"));
+        for (String required : ComposeAndKubernetesTest.prodRequiredSettings()) {
+            String property = required.split("\\|")[0].strip();
+            if (!property.equals("herald.mail.from") && !property.equals("herald.mail.port")) {
+                args.add("--" + property + "=set-by-the-test");
+            }
+        }
+        // config/application.yaml and config/application-prod.yaml, read from the working directory as in the container
+        assertThatThrownBy(() -> start(args.toArray(String[]::new))).isInstanceOf(IllegalStateException.class)
+                .hasMessage("Herald cannot start: missing required settings herald.mail.port (environment variable HERALD_MAIL_PORT),"
+                        + " herald.mail.from (environment variable HERALD_MAIL_FROM). They are listed under 'herald.required-settings' in"
+                        + " config/application-prod.yaml; set them in the environment.");
+    }
+
     @Test
     void aCommandLineValueIsNamedAsSuch(CapturedOutput output) {
         assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
