@@ -22,7 +22,8 @@ import org.springframework.beans.factory.annotation.Autowired;
  * Email is never sent twice by Herald itself. An SMTP server that takes the whole message after
  * DATA and then never gives its final answer may have delivered it: the delivery is UNCERTAIN with
  * a reason a person can act on, and it is not retried or parked (the server sees one message). A
- * server that refuses the message after DATA gave a definite answer: that is a plain failure.
+ * server that refuses the message after DATA gave a definite answer: that is a plain failure. One that refuses for now
+ * (4xx) did not take it: the email is parked and goes out once the server takes it.
  * The email channel's real sender is pointed at a tiny SMTP server in this test for its duration.
  */
 class UncertainEmailTest extends HeraldIntegrationTest {
@@ -100,6 +101,25 @@ class UncertainEmailTest extends HeraldIntegrationTest {
 
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivery(key, "email")).containsEntry("state", "FAILED"));
         assertThat(delivery(key, "email").get("reason").toString()).contains("554 5.7.1 Message rejected as spam");
+        assertThat(server.messagesFor(key)).isEqualTo(1);
+    }
+
+    /** A 4xx ("try again later", here a greylisting relay at RCPT) means the message was not taken: parked, and sent once it is taken. */
+    @Test
+    void aTemporaryRefusalParksTheEmailAndItGoesOutOnceTheServerTakesIt() throws Exception {
+        server.replyAt("RCPT", "451 4.7.1 Greylisted, try again later");
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        postSignedBilling(Samples.paymentFailed(unique));
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivery(key, "email")).containsEntry("state", "PARKED"));
+        assertThat(delivery(key, "email").get("reason").toString())
+                .startsWith("email provider unavailable: the mail server refused for now: 451 4.7.1 Greylisted, try again later;"
+                        + " nothing was taken, so it is tried again; parked, next attempt at ");
+        assertThat(server.messagesFor(key)).isZero();
+
+        server.replyAt("RCPT", null);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivery(key, "email")).containsEntry("state", "SENT"));
         assertThat(server.messagesFor(key)).isEqualTo(1);
     }
 

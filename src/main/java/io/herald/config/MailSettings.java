@@ -14,6 +14,9 @@ import org.springframework.validation.annotation.Validated;
  *
  * @param host                  the SMTP server
  * @param port                  its port
+ * @param tls                   how the connection is encrypted: starttls (upgraded before login and message, refused if the
+ *                              server does not offer it; port 587), ssl (TLS from the start; port 465), or none (in clear;
+ *                              a mail catcher or a relay on a trusted network)
  * @param username              SMTP AUTH user; blank: no AUTH
  * @param password              SMTP AUTH password
  * @param from                  the sender of every email: a name and address, as in a From header
@@ -31,6 +34,7 @@ import org.springframework.validation.annotation.Validated;
 @ConfigurationProperties("herald.mail")
 public record MailSettings(@NotNull @DefaultValue("localhost") String host,
                            @Min(1) @Max(65535) @DefaultValue("25") int port,
+                           @NotNull @DefaultValue("starttls") Tls tls,
                            @NotNull @DefaultValue("") String username,
                            @NotNull @DefaultValue("") @Pattern(regexp = Secrets.NO_EDGE_SPACE, message = Secrets.EDGE_SPACE) String password,
                            @NotNull @DefaultValue("Herald <notifications@herald.local>") String from,
@@ -43,4 +47,14 @@ public record MailSettings(@NotNull @DefaultValue("localhost") String host,
                            @Min(0) @Max(value = 1, message = DeliverySettings.ONE_RETRY) Integer maxRetries,
                            @Positive Long retryDelayMs,
                            @Positive Long maxRetryDelayMs) {
+
+    /** herald.mail.tls: how the SMTP connection is encrypted (written in any case: starttls, STARTTLS). */
+    public enum Tls {
+        /** In clear: only for a mail catcher or a relay on a trusted network. */
+        NONE,
+        /** Connects in clear and upgrades with STARTTLS before anything else is sent; a server without STARTTLS is refused. */
+        STARTTLS,
+        /** TLS from the first byte (SMTPS, "implicit TLS"). */
+        SSL
+    }
 }

@@ -127,8 +127,11 @@ public class ProviderErrors {
         return null;
     }
 
-    /** An SMTP reply: a 4xx or 5xx code at the start of a line (Angus Mail puts the server's reply in the message). */
-    private static final Pattern SMTP_REPLY = Pattern.compile("(?m)^[45]\\d\\d[ -]");
+    /**
+     * An SMTP reply: a 4xx or 5xx code at the start of a line (Angus Mail puts the server's reply in the message), or after
+     * "response:" in the greeting Angus Mail refused ("Got bad greeting from SMTP host: …, response: 554 …").
+     */
+    private static final Pattern SMTP_REPLY = Pattern.compile("(?m)(?:^|^Got bad greeting .*response: *)([45]\\d\\d[ -].*)$");
 
     /**
      * What an error that is neither the provider's answer nor a known condition says in the ledger: not its raw text (that
@@ -156,6 +159,14 @@ public class ProviderErrors {
             if (t instanceof EmailOutcomeUnknown) {
                 return t.getMessage();
             }
+            if (t instanceof MailServerBusy) {
+                return "the mail server refused for now: " + t.getMessage() + "; nothing was taken, so it is tried again";
+            }
+            if (t instanceof StartTlsNotOffered) {
+                return t.getMessage() + ", and herald.mail.tls is starttls: Herald sends neither its login nor the email unencrypted, so"
+                        + " nothing was sent. Set herald.mail.port to the server's STARTTLS port (usually 587), or herald.mail.tls to ssl"
+                        + " with its TLS port (usually 465), or to none only for a relay on a trusted network; the parked emails then go out";
+            }
             if (t instanceof ProviderAnswerLost lost) {
                 // Only on a channel that re-sends cut-off calls (elsewhere CutOffCalls makes it UNCERTAIN).
                 return lost.what("herald.<channel>") + "; the call may have reached it, so it is tried again with the same idempotency key";
@@ -174,9 +185,13 @@ public class ProviderErrors {
                 return "provider did not answer within the response timeout (herald.<channel>.response-timeout-ms); the call may have"
                         + " reached it, so it is tried again with the same idempotency key";
             }
-            if (t instanceof MessagingException && t.getMessage() != null && SMTP_REPLY.matcher(t.getMessage()).find()) {
-                // The mail server's own answer (a refusal at RCPT, after DATA, or of Herald's login): its reply line says why.
-                return "the mail server answered " + t.getMessage().strip().lines().findFirst().orElse("");
+            if (t instanceof MessagingException && t.getMessage() != null) {
+                java.util.regex.Matcher reply = SMTP_REPLY.matcher(t.getMessage().strip());
+                if (reply.find()) {
+                    // The mail server's own answer (a refusal at its greeting, at RCPT, after DATA, or of Herald's login): its reply
+                    // line says why.
+                    return "the mail server answered " + reply.group(1).strip();
+                }
             }
             if (t instanceof UnknownHostException) {
                 return "provider unreachable: its host name " + t.getMessage() + " does not resolve (check herald.<channel>.url or DNS)";

@@ -6,6 +6,8 @@ import java.util.Date;
 import java.util.Deque;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import io.herald.config.MailSettings;
 import jakarta.mail.MessagingException;
@@ -14,7 +16,9 @@ import jakarta.mail.URLName;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.util.StreamProvider;
 import org.apache.camel.component.mail.DefaultJavaMailSender;
+import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
 import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
+import org.eclipse.angus.mail.smtp.SMTPSenderFailedException;
 import org.eclipse.angus.mail.smtp.SMTPTransport;
 import org.eclipse.angus.mail.util.MailStreamProvider;
 import org.slf4j.Logger;
@@ -45,6 +49,15 @@ import org.springframework.stereotype.Component;
  * from then on (a read timeout waiting for the final 250, a dropped connection) may have left the
  * message delivered, so it is raised as {@link EmailOutcomeUnknown} and the delivery becomes UNCERTAIN, never retried.
  * A failure before DATA, or an explicit refusal after it, is reported as before.
+ *
+ * <p>A 4xx reply, at any point (421 at the greeting, 450/451/452 at MAIL FROM or RCPT, 451 after the message, 454 at
+ * login), means the server did not take the message and asks to be tried later: it is raised as {@link MailServerBusy},
+ * which the route retries and then parks like an unreachable provider. A 5xx reply is a refusal and fails the delivery.
+ *
+ * <p>herald.mail.tls chooses the encryption: starttls (the default) upgrades the connection before login and message and
+ * refuses a server that does not offer it ({@link StartTlsNotOffered}, parked: nothing was sent in clear); ssl speaks TLS
+ * from the start (protocol smtps, whose settings Angus Mail reads under mail.smtps.*); none sends in clear. The server's
+ * certificate and host name are checked in both TLS modes.
  *
  * <p>Credentials are applied only when {@code herald.mail.username} is set: with a username, even an
  * empty one, JavaMail attempts AUTH, and an open relay or mail catcher then refuses the message.
@@ -97,8 +110,8 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
 
     @Autowired
     public SmtpConnections(MailSettings mail) {
-        this(mail.host(), mail.port(), mail.username(), mail.password(), mail.messagesPerConnection(), mail.maxInFlight(), Clock.systemUTC(),
-                mail.connectTimeoutMs(), mail.readTimeoutMs(), mail.writeTimeoutMs());
+        this(mail.host(), mail.port(), mail.tls(), mail.username(), mail.password(), mail.messagesPerConnection(), mail.maxInFlight(),
+                Clock.systemUTC(), mail.connectTimeoutMs(), mail.readTimeoutMs(), mail.writeTimeoutMs());
     }
 
     SmtpConnections(String host, int port, String username, String password, int messagesPerConnection, Clock clock) {
@@ -112,6 +125,12 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
 
     SmtpConnections(String host, int port, String username, String password, int messagesPerConnection, int maxIdle, Clock clock,
                     int connectTimeoutMs, int readTimeoutMs, int writeTimeoutMs) {
+        this(host, port, MailSettings.Tls.NONE, username, password, messagesPerConnection, maxIdle, clock, connectTimeoutMs, readTimeoutMs,
+                writeTimeoutMs);
+    }
+
+    SmtpConnections(String host, int port, MailSettings.Tls tls, String username, String password, int messagesPerConnection, int maxIdle,
+                    Clock clock, int connectTimeoutMs, int readTimeoutMs, int writeTimeoutMs) {
         this.clock = clock;
         this.maxIdle = Math.max(1, maxIdle);
         this.writeTimeouts = new ScheduledThreadPoolExecutor(1, runnable -> {
@@ -122,17 +141,28 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
         this.writeTimeouts.setRemoveOnCancelPolicy(true);   // a timeout is scheduled and cancelled for every write
         this.readTimeoutMs = readTimeoutMs;
         this.messagesPerConnection = Math.max(1, messagesPerConnection);
-        setProtocol("smtp");
+        // Angus Mail reads each setting under its protocol's name: mail.smtp.* for smtp, mail.smtps.* for smtps.
+        String protocol = tls == MailSettings.Tls.SSL ? "smtps" : "smtp";
+        String prefix = "mail." + protocol + ".";
+        setProtocol(protocol);
         setHost(host);
         setPort(port);
-        getJavaMailProperties().put("mail.smtp.connectiontimeout", String.valueOf(connectTimeoutMs));
-        getJavaMailProperties().put("mail.smtp.timeout", String.valueOf(readTimeoutMs));
-        getJavaMailProperties().put("mail.smtp.writetimeout", String.valueOf(writeTimeoutMs));
-        getJavaMailProperties().put("mail.smtp.executor.writetimeout", writeTimeouts);
+        getJavaMailProperties().put(prefix + "connectiontimeout", String.valueOf(connectTimeoutMs));
+        getJavaMailProperties().put(prefix + "timeout", String.valueOf(readTimeoutMs));
+        getJavaMailProperties().put(prefix + "writetimeout", String.valueOf(writeTimeoutMs));
+        getJavaMailProperties().put(prefix + "executor.writetimeout", writeTimeouts);
+        if (tls == MailSettings.Tls.STARTTLS) {
+            // required: a server that does not offer STARTTLS gets neither the login nor the message in clear
+            getJavaMailProperties().put(prefix + "starttls.enable", "true");
+            getJavaMailProperties().put(prefix + "starttls.required", "true");
+        }
+        if (tls != MailSettings.Tls.NONE) {
+            getJavaMailProperties().put(prefix + "ssl.checkserveridentity", "true");
+        }
         if (!username.isBlank()) {
             setUsername(username);
             setPassword(password);
-            getJavaMailProperties().put("mail.smtp.auth", "true");
+            getJavaMailProperties().put(prefix + "auth", "true");
         }
     }
 
@@ -158,6 +188,9 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
                 throw new EmailOutcomeUnknown("the SMTP server took the message (DATA) but gave no final answer (waited up to "
                         + readTimeoutMs + " ms, herald.mail.read-timeout-ms), so it may have been delivered");
             }
+            if (e instanceof MessagingException refused) {
+                throwIfBusy(refused);
+            }
             throw e;
         }
         connection.sent++;
@@ -181,9 +214,67 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
             }
         }
         DataPhaseTransport transport = new DataPhaseTransport(getSession(), new URLName(getProtocol(), getHost(), getPort(), null,
-                getUsername(), getPassword()));
-        transport.connect(getHost(), getPort(), getUsername(), getPassword());
+                getUsername(), getPassword()), getProtocol());
+        try {
+            transport.connect(getHost(), getPort(), getUsername(), getPassword());
+        } catch (MessagingException e) {
+            if (e.getMessage() != null && e.getMessage().contains(STARTTLS_REQUIRED)) {
+                log.warn("SMTP server {}:{} does not offer STARTTLS (herald.mail.tls starttls): nothing sent", getHost(), getPort(), e);
+                throw new StartTlsNotOffered("the mail server " + getHost() + ":" + getPort() + " does not offer STARTTLS");
+            }
+            throwIfBusy(e);
+            throw e;
+        }
         return new Connection(transport);
+    }
+
+    /** Angus Mail's words when mail.smtp.starttls.required is set and the server's EHLO lists no STARTTLS. */
+    private static final String STARTTLS_REQUIRED = "STARTTLS is required but host does not support STARTTLS";
+
+    /** The greeting Angus Mail refuses: "Got bad greeting from SMTP host: h, port: p, response: 421 ...". */
+    private static final Pattern BAD_GREETING = Pattern.compile("Got bad greeting .*response: *(\\d{3}.*)", Pattern.DOTALL);
+    /** A reply line as Angus Mail puts it in an exception's message: the code first. */
+    private static final Pattern REPLY_LINE = Pattern.compile("^(\\d{3})[ -]");
+
+    /**
+     * A refusal whose SMTP replies are all 4xx is thrown as {@link MailServerBusy} (logged here: it carries no cause); anything
+     * else, a 5xx among them or no reply at all, is left to the caller to throw as it is.
+     */
+    private void throwIfBusy(MessagingException e) {
+        String firstReply = null;
+        boolean onlyTemporary = true;
+        for (Exception t = e; t != null; t = t instanceof MessagingException m ? m.getNextException() : null) {
+            String reply = replyOf(t);
+            if (reply != null) {
+                firstReply = firstReply == null ? reply : firstReply;
+                onlyTemporary &= reply.startsWith("4");
+            }
+        }
+        if (firstReply == null || !onlyTemporary) {
+            return;
+        }
+        // An expected answer (a greylisting relay gives it to every new sender): its words, without a stack trace per email.
+        log.warn("SMTP server {}:{} refused for now ({}): the message was not taken", getHost(), getPort(), firstReply);
+        log.debug("The refusal in full", e);
+        throw new MailServerBusy(firstReply);
+    }
+
+    /** The server's reply line an exception carries (its first line, code first), or null if it carries none. */
+    private static String replyOf(Exception t) {
+        String message = t.getMessage() == null ? "" : t.getMessage().strip();
+        Matcher greeting = BAD_GREETING.matcher(message);
+        if (greeting.find()) {
+            message = greeting.group(1).strip();
+        }
+        String line = message.lines().findFirst().orElse("").strip();
+        int code = t instanceof SMTPSendFailedException sent ? sent.getReturnCode()
+                : t instanceof SMTPAddressFailedException address ? address.getReturnCode()
+                : t instanceof SMTPSenderFailedException sender ? sender.getReturnCode()
+                : REPLY_LINE.matcher(line).find() ? Integer.parseInt(line.substring(0, 3)) : -1;
+        if (code < 400 || code > 599) {
+            return null;
+        }
+        return line.startsWith(String.valueOf(code)) ? line : code + " " + line;
     }
 
     /** The server answered with a reply code (4xx/5xx): a definite refusal, the message was not taken. */
@@ -195,8 +286,9 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
     static final class DataPhaseTransport extends SMTPTransport {
         volatile boolean dataAccepted;
 
-        DataPhaseTransport(Session session, URLName url) {
-            super(session, url);
+        /** protocol: smtp, or smtps for TLS from the start (herald.mail.tls ssl); Angus Mail reads mail.&lt;protocol&gt;.* */
+        DataPhaseTransport(Session session, URLName url, String protocol) {
+            super(session, url, protocol, "smtps".equals(protocol));
         }
 
         @Override

@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
+import io.herald.config.MailSettings;
 import io.herald.testsupport.ScriptedSmtpServer;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
@@ -30,7 +31,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The kept SMTP connections: every mail arrives, and a connection the server dropped while idle is not used. */
+/**
+ * The kept SMTP connections: every mail arrives, and a connection the server dropped while idle is not used. A server's 4xx
+ * ("try again later") is MailServerBusy, retried and parked by the route, where a 5xx is a refusal; herald.mail.tls ssl
+ * sends over TLS, and starttls sends nothing to a server that does not offer STARTTLS.
+ */
 class SmtpConnectionsTest {
 
     private GreenMail server;
@@ -166,6 +171,111 @@ class SmtpConnectionsTest {
                         .isInstanceOf(EmailOutcomeUnknown.class));
             } finally {
                 timed.destroy();
+            }
+        }
+    }
+
+    @Test
+    void aServerThatRefusesForNowWithA4xxIsBusyAndNothingWasTaken() throws Exception {
+        try (ScriptedSmtpServer scripted = new ScriptedSmtpServer()) {
+            SmtpConnections relay = new SmtpConnections("127.0.0.1", scripted.port(), "", "", 100, clock, 2000, 2000, 2000);
+            try {
+                // 421 at the greeting: Angus Mail's plain MessagingException "Got bad greeting ... response: 421 ..."
+                scripted.greeting("421 4.3.2 Service not available, closing transmission channel");
+                assertThatThrownBy(() -> relay.send(mail("greeting"))).isInstanceOf(MailServerBusy.class).hasNoCause()
+                        .satisfies(busy -> assertThat(ProviderErrors.readable(busy)).isEqualTo("the mail server refused for now: 421 4.3.2"
+                                + " Service not available, closing transmission channel; nothing was taken, so it is tried again"));
+                scripted.greeting("220 scripted ESMTP");
+
+                // 451 at RCPT (a greylisting relay), 452 at MAIL FROM, 451 after the message: all "not taken, try later".
+                scripted.replyAt("RCPT", "451 4.7.1 Try again later");
+                assertThatThrownBy(() -> relay.send(mail("rcpt"))).isInstanceOf(MailServerBusy.class).hasNoCause()
+                        .hasMessage("451 4.7.1 Try again later");
+                scripted.replyAt("RCPT", null);
+                scripted.replyAt("MAIL", "452 4.3.1 Insufficient system storage");
+                assertThatThrownBy(() -> relay.send(mail("mail from"))).isInstanceOf(MailServerBusy.class)
+                        .hasMessage("452 4.3.1 Insufficient system storage");
+                scripted.replyAt("MAIL", null);
+                assertThat(scripted.messages()).isZero();
+                scripted.finalReply("451 4.3.0 Temporary queue failure");
+                assertThatThrownBy(() -> relay.send(mail("after data"))).isInstanceOf(MailServerBusy.class)
+                        .hasMessage("451 4.3.0 Temporary queue failure");
+
+                // A 5xx is a refusal: not busy, and its reason is the server's answer (the greeting's too).
+                scripted.finalReply("250 2.0.0 queued");
+                scripted.replyAt("RCPT", "550 5.1.1 No such user");
+                assertThatThrownBy(() -> relay.send(mail("unknown user"))).isInstanceOf(MessagingException.class)
+                        .satisfies(refused -> assertThat(ProviderErrors.readable(refused)).isEqualTo("the mail server answered 550 5.1.1 No such user"));
+                scripted.replyAt("RCPT", null);
+                scripted.greeting("554 5.7.1 No SMTP service for you");
+                assertThatThrownBy(() -> relay.send(mail("refused greeting"))).isInstanceOf(MessagingException.class)
+                        .satisfies(refused -> assertThat(ProviderErrors.readable(refused))
+                                .isEqualTo("the mail server answered 554 5.7.1 No SMTP service for you"));
+                scripted.greeting("220 scripted ESMTP");
+
+                relay.send(mail("accepted"));
+                assertThat(scripted.messages()).isEqualTo(2);   // the one refused for now after DATA, and this one
+            } finally {
+                relay.destroy();
+            }
+        }
+    }
+
+    @Test
+    void withTlsSslTheMailGoesOverSmtps() throws Exception {
+        GreenMail smtps = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTPS).dynamicPort());
+        smtps.start();
+        SmtpConnections tls = new SmtpConnections("127.0.0.1", smtps.getSmtps().getPort(), MailSettings.Tls.SSL, "", "", 100, 8, clock,
+                5000, 5000, 5000);
+        try {
+            assertThat(tls.getProtocol()).isEqualTo("smtps");
+            // Angus Mail reads the smtps protocol's settings under mail.smtps.*
+            assertThat(tls.getJavaMailProperties()).containsEntry("mail.smtps.timeout", "5000")
+                    .containsEntry("mail.smtps.ssl.checkserveridentity", "true").doesNotContainKey("mail.smtp.timeout");
+            tls.getJavaMailProperties().put("mail.smtps.ssl.trust", "127.0.0.1");   // GreenMail's self-signed certificate
+            // It names no host ("GreenMail selfsigned Test Certificate"): the host name check refuses it, as it would a real
+            // server's certificate issued for another name. Nothing is sent.
+            assertThatThrownBy(() -> tls.send(mail("to the wrong name"))).isInstanceOf(MessagingException.class)
+                    .hasRootCauseMessage("No subject alternative names present");
+            assertThat(smtps.getReceivedMessages()).isEmpty();
+
+            tls.getJavaMailProperties().put("mail.smtps.ssl.checkserveridentity", "false");   // this test's server only
+            tls.setSession(null);
+            tls.send(mail("over tls"));
+            tls.send(mail("over tls, kept connection"));
+            assertThat(smtps.getReceivedMessages()).extracting(MimeMessage::getSubject)
+                    .containsExactly("over tls", "over tls, kept connection");
+        } finally {
+            tls.destroy();
+            smtps.stop();
+        }
+    }
+
+    @Test
+    void withTlsStarttlsAServerWithoutStarttlsGetsNothingAndTheReasonSaysWhatToSet() throws Exception {
+        SmtpConnections starttls = new SmtpConnections("127.0.0.1", server.getSmtp().getPort(), MailSettings.Tls.STARTTLS, "", "", 100, 8,
+                clock, 5000, 5000, 5000);
+        try {
+            assertThat(starttls.getJavaMailProperties()).containsEntry("mail.smtp.starttls.enable", "true")
+                    .containsEntry("mail.smtp.starttls.required", "true").containsEntry("mail.smtp.ssl.checkserveridentity", "true");
+            assertThatThrownBy(() -> starttls.send(mail("in clear?"))).isInstanceOf(StartTlsNotOffered.class).hasNoCause()
+                    .satisfies(refused -> assertThat(ProviderErrors.readable(refused))
+                            .startsWith("the mail server 127.0.0.1:" + server.getSmtp().getPort() + " does not offer STARTTLS")
+                            .contains("nothing was sent", "herald.mail.port", "587", "herald.mail.tls to ssl", "465", "to none"));
+            assertThat(server.getReceivedMessages()).isEmpty();
+        } finally {
+            starttls.destroy();
+        }
+        // With a login: neither the login nor the message is sent in clear; the server sees only EHLO.
+        try (ScriptedSmtpServer scripted = new ScriptedSmtpServer()) {
+            SmtpConnections withLogin = new SmtpConnections("127.0.0.1", scripted.port(), MailSettings.Tls.STARTTLS, "herald", "secret",
+                    100, 8, clock, 2000, 2000, 2000);
+            try {
+                assertThatThrownBy(() -> withLogin.send(mail("in clear?"))).isInstanceOf(StartTlsNotOffered.class);
+                assertThat(scripted.commands()).noneMatch(command -> command.toUpperCase().matches("(AUTH|MAIL|RCPT|DATA).*"));
+                assertThat(scripted.messages()).isZero();
+            } finally {
+                withLogin.destroy();
             }
         }
     }

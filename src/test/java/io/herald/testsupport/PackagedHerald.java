@@ -85,6 +85,7 @@ public final class PackagedHerald {
         env.put("HERALD_MAIL_HOST", settings.get("herald.mail.host"));
         env.put("HERALD_MAIL_PORT", settings.get("herald.mail.port"));
         env.put("HERALD_MAIL_FROM", "Herald <notifications@herald.example>");
+        env.put("HERALD_MAIL_TLS", "none");   // the embedded GreenMail speaks no TLS
         env.put("HERALD_SUPPORT_WEBHOOK_SECRET", SUPPORT_SECRET);
         env.put("HERALD_BILLING_WEBHOOK_SECRET", BILLING_SECRET);
         env.put("HERALD_INCIDENTS_TOKEN", "packaged-test-incidents-token");

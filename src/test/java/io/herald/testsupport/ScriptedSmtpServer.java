@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * An SMTP server on a raw socket, for the replies a real one cannot be made to give: it answers
  * every command, takes the message after DATA, then gives the final reply it was told (none: it
  * never answers); or it goes silent at a given command (e.g. "RCPT"), before DATA; or it stops reading
- * once it has answered DATA.
+ * once it has answered DATA. Its greeting, and its reply to a given command, can be set (e.g. "421 …" or "451 …").
  */
 public final class ScriptedSmtpServer implements AutoCloseable {
     private final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -26,6 +26,9 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     private final AtomicInteger sessions = new AtomicInteger();
     private volatile String finalReply = "250 2.0.0 queued";
     private volatile String silentAt;
+    private volatile String greeting = "220 scripted ESMTP";
+    private final java.util.Map<String, String> replies = new java.util.concurrent.ConcurrentHashMap<>();
+    private final List<String> commands = new CopyOnWriteArrayList<>();
     private volatile boolean deafAtData;
     private final CountDownLatch closed = new CountDownLatch(1);
 
@@ -38,6 +41,25 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     /** The reply after the message (null: none, ever). */
     public void finalReply(String reply) {
         finalReply = reply;
+    }
+
+    /** The server's first line to every new connection (a 421 turns the client away). */
+    public void greeting(String line) {
+        greeting = line;
+    }
+
+    /** The reply to a command (e.g. "RCPT", "MAIL") instead of its usual one; null: the usual one again. */
+    public void replyAt(String command, String reply) {
+        if (reply == null) {
+            replies.remove(command);
+        } else {
+            replies.put(command, reply);
+        }
+    }
+
+    /** Every command the server received, in order (the message's lines after DATA are not commands). */
+    public List<String> commands() {
+        return List.copyOf(commands);
     }
 
     /** A command (e.g. "RCPT") at which the server stops answering. */
@@ -95,14 +117,23 @@ public final class ScriptedSmtpServer implements AutoCloseable {
         try (client) {
             BufferedReader in = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.ISO_8859_1));
             OutputStream out = client.getOutputStream();
-            reply(out, "220 scripted ESMTP");
+            String hello = greeting;
+            reply(out, hello);
+            if (!hello.startsWith("220")) {
+                return;   // turned away: the connection is closed, as a real server does
+            }
             for (String line = in.readLine(); line != null; line = in.readLine()) {
                 String command = line.toUpperCase();
+                commands.add(line);
                 if (silentAt != null && command.startsWith(silentAt)) {
                     in.readLine();   // never answers
                     return;
                 }
-                if (command.startsWith("EHLO")) {
+                String scripted = replies.entrySet().stream().filter(r -> command.startsWith(r.getKey())).map(java.util.Map.Entry::getValue)
+                        .findFirst().orElse(null);
+                if (scripted != null) {
+                    reply(out, scripted);
+                } else if (command.startsWith("EHLO")) {
                     reply(out, "250 scripted");
                 } else if (command.startsWith("DATA")) {
                     reply(out, "354 go ahead");
