@@ -43,6 +43,16 @@ public class RequiredSettings implements EnvironmentPostProcessor, Ordered {
                         + " of deploy/kubernetes/secret.yaml or configmap.yaml)");
             }
         }
+        // Any other setting still the placeholder (the Secret's optional mail login applied unedited): the relay would refuse it
+        // and every email fail, found only once customers miss their mail.
+        if (!required.isEmpty()) {
+            for (String variable : placeholders(environment)) {
+                if (missing.stream().noneMatch(reported -> reported.contains("environment variable " + variable + ","))) {
+                    missing.add("environment variable " + variable + " (still the placeholder 'change-me' of deploy/kubernetes/secret.yaml"
+                            + " or configmap.yaml)");
+                }
+            }
+        }
         if (!missing.isEmpty()) {
             String profiles = String.join(",", environment.getActiveProfiles());
             String message = "Herald cannot start: missing required setting" + (missing.size() > 1 ? "s" : "") + " "
@@ -52,6 +62,24 @@ public class RequiredSettings implements EnvironmentPostProcessor, Ordered {
             System.err.println(message);
             throw new IllegalStateException(message);
         }
+    }
+
+    /** Herald's settings whose value in effect is the placeholder, by their environment variable (HERALD_MAIL_PASSWORD). */
+    private static java.util.Set<String> placeholders(ConfigurableEnvironment environment) {
+        java.util.Set<String> found = new java.util.TreeSet<>();
+        for (org.springframework.core.env.PropertySource<?> source : environment.getPropertySources()) {
+            if (source instanceof org.springframework.core.env.EnumerablePropertySource<?> names) {
+                for (String name : names.getPropertyNames()) {
+                    // An environment variable's own value is the one in effect; a property's is looked up (a file may be overridden).
+                    String value = name.startsWith("HERALD_") ? String.valueOf(names.getProperty(name))
+                            : name.startsWith("herald.") ? value(environment, name) : null;
+                    if (value != null && PLACEHOLDER.matcher(value).find()) {
+                        found.add(name.startsWith("HERALD_") ? name : environmentVariable(name));
+                    }
+                }
+            }
+        }
+        return found;
     }
 
     private static String value(ConfigurableEnvironment environment, String property) {

@@ -195,6 +195,24 @@ class BadSettingStartupTest {
                         + " config/application-prod.yaml; set them in the environment.");
     }
 
+    /**
+     * A setting no profile requires but the Secret ships as a placeholder (the mail relay's login) stops startup too: applied
+     * unedited, the relay would refuse the login and every email would fail.
+     */
+    @Test
+    void anOptionalSettingLeftAsThePlaceholderStopsTheProdProfile() throws Exception {
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--spring.profiles.active=prod",
+                "--herald.mail.username=change-me", "--herald.mail.password=change-me"));
+        for (String required : ComposeAndKubernetesTest.prodRequiredSettings()) {
+            args.add("--" + required.split("\\|")[0].strip() + "=set-by-the-test");
+        }
+        assertThatThrownBy(() -> start(args.toArray(String[]::new))).isInstanceOf(IllegalStateException.class)
+                .hasMessage("Herald cannot start: missing required settings environment variable HERALD_MAIL_PASSWORD (still the placeholder"
+                        + " 'change-me' of deploy/kubernetes/secret.yaml or configmap.yaml), environment variable HERALD_MAIL_USERNAME (still"
+                        + " the placeholder 'change-me' of deploy/kubernetes/secret.yaml or configmap.yaml). They are listed under"
+                        + " 'herald.required-settings' in config/application-prod.yaml; set them in the environment.");
+    }
+
     @Test
     void aCommandLineValueIsNamedAsSuch(CapturedOutput output) {
         assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
