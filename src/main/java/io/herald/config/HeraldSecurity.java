@@ -34,7 +34,6 @@ import org.springframework.security.web.context.RequestAttributeSecurityContextR
 import org.springframework.security.web.header.HeaderWriter;
 import org.springframework.security.web.header.writers.DelegatingRequestMatcherHeaderWriter;
 import org.springframework.security.web.header.writers.StaticHeadersWriter;
-import org.springframework.security.web.util.matcher.AnyRequestMatcher;
 
 /**
  * Who may see and do what. Roles: VIEWER reads the console (sensitive values masked),
@@ -86,9 +85,11 @@ public class HeraldSecurity {
         http.securityContext(context -> context.securityContextRepository(new RequestAttributeSecurityContextRepository()));
         http.sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS));
         http.requestCache(AbstractHttpConfigurer::disable);
-        // No CSRF check: another site cannot make a browser send these headers. The token is still issued,
-        // so console pages fetched with Basic credentials render their forms.
-        http.csrf(csrf -> csrf.csrfTokenRepository(BrowserCsrf.repository()).ignoringRequestMatchers(AnyRequestMatcher.INSTANCE));
+        // No CSRF check for a script or a tool; a browser that sends Basic credentials it remembered with another site's form
+        // must show the token (BrowserCsrf.startedByAnotherSite). The token is still issued, so console pages fetched with Basic
+        // credentials render their forms.
+        http.csrf(csrf -> csrf.csrfTokenRepository(BrowserCsrf.repository()).csrfTokenRequestHandler(BrowserCsrf.requestHandler())
+                .requireCsrfProtectionMatcher(BrowserCsrf::startedByAnotherSite));
         authorize(http);
         http.headers(headers -> headers.addHeaderWriter(CONSOLE_CONTENT_POLICY));
         http.httpBasic(Customizer.withDefaults());

@@ -37,6 +37,34 @@ public final class BrowserCsrf {
         return new HeaderOrFormField();
     }
 
+    /**
+     * A request with Basic or Bearer credentials needs the CSRF token only when a browser says another site started it. A
+     * browser that once answered Herald's Basic prompt sends those credentials again by itself, also with a form another
+     * site submits (an erasure, a bulk retry, a Jolokia exec): such a request carries Sec-Fetch-Site cross-site or same-site,
+     * or an Origin other than Herald's own. A script or a tool (curl, an app with its token) sends neither and is not asked
+     * for a token; Herald's own pages send their token anyway.
+     */
+    public static boolean startedByAnotherSite(HttpServletRequest request) {
+        String method = request.getMethod();
+        if (method == null || java.util.Set.of("GET", "HEAD", "OPTIONS", "TRACE").contains(method.toUpperCase(java.util.Locale.ROOT))) {
+            return false;
+        }
+        String fetchSite = request.getHeader("Sec-Fetch-Site");
+        if (fetchSite != null && !fetchSite.equalsIgnoreCase("same-origin") && !fetchSite.equalsIgnoreCase("none")) {
+            return true;
+        }
+        String origin = request.getHeader("Origin");
+        return origin != null && !origin.equalsIgnoreCase(ownOrigin(request));
+    }
+
+    /** The origin the request was sent to, as a browser writes it: scheme://host[:port] (the default port left out). */
+    private static String ownOrigin(HttpServletRequest request) {
+        String scheme = request.getScheme();
+        int port = request.getServerPort();
+        boolean defaultPort = "http".equalsIgnoreCase(scheme) && port == 80 || "https".equalsIgnoreCase(scheme) && port == 443;
+        return scheme + "://" + request.getServerName() + (defaultPort || port <= 0 ? "" : ":" + port);
+    }
+
     /** Writes the cookie on every page, so Hawtio (which renders no form) has a token before its first POST. */
     public static OncePerRequestFilter cookieOnEveryResponse() {
         return new OncePerRequestFilter() {
