@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
@@ -53,5 +54,29 @@ class DispatchPoisonTest extends HeraldIntegrationTest {
         }).findFirst().orElseThrow();
         assertThat(goodRecord.partition()).isEqualTo(poisonRecord.partition());
         assertThat(goodRecord.offset()).isGreaterThan(poisonRecord.offset());
+    }
+
+    /**
+     * An undispatchable notification near the topic's size limit, full of characters JSON escapes: its dead-letter record (the
+     * payload written out inside it) was over the limit, the broker refused it at every try, and the batch was read again for
+     * ever, a dead_letter row more each time and nothing behind it dispatched. The topic now gets the payload's start; the table
+     * keeps it whole, once.
+     */
+    @Test
+    void anUndispatchableNotificationTooLargeToRepublishIsKeptOnceAndTheOneBehindItIsDelivered() throws Exception {
+        String poison = "{\"idempotencyKey\": \"poison-large-" + UUID.randomUUID() + "\", \"customerId\": \"" + CUSTOMER
+                + "\", \"note\": \"" + "\u0001".repeat(400_000) + "\", \"type\": [";
+        publish("herald.notifications", CUSTOMER, poison);
+        String unique = newTicketId();
+        jdbc.update("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('order', 'order.confirmed', ?)",
+                Samples.text("crm/order.confirmed.json").replace("ORD-100234", "ORD-" + unique));
+
+        assertThat(awaitMailFor("crm:order.confirmed:ORD-" + unique)).isNotNull();
+        assertThat(jdbc.queryForList("SELECT stage FROM dead_letter WHERE payload = ?", String.class, poison)).containsExactly("dispatch");
+        String published = TopicRecords.all(infra.kafkaBrokers(), "herald.dead-letters").stream().map(ConsumerRecord::value)
+                .filter(value -> value.contains("poison-large-")).findFirst().orElseThrow();
+        JsonNode record = json.readTree(published);
+        assertThat(record.get("payload").asText()).hasSize(64 * 1024);
+        assertThat(record.get("payloadCut").asText()).startsWith("the payload is " + poison.length() + " characters; its first 65536 are here");
     }
 }
