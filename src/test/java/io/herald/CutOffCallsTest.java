@@ -178,7 +178,7 @@ class CutOffCallsTest {
             List<Map<String, Object>> attempts = attempts(key, "sms");
             assertThat(attempts).extracting(a -> a.get("outcome")).containsExactly("RETRYING", "PARKED");
             assertThat(attempts).allSatisfy(a -> assertThat(a.get("reason").toString()).contains("provider did not answer within the"
-                    + " response timeout (herald.<channel>.response-timeout-ms) after it was sent the request; the call may have reached it,"
+                    + " response timeout (herald.sms.response-timeout-ms) after it was sent the request; the call may have reached it,"
                     + " so it is tried again with the same idempotency key"));
             assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))))
                     .hasSize(2).allSatisfy(request -> assertThat(request.getHeader("Idempotency-Key")).isEqualTo(key + ":sms"));
@@ -280,7 +280,8 @@ class CutOffCallsTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> "PARKED".equals(delivery(key, "push").get("state")));
         List<Map<String, Object>> attempts = attempts(key, "push");
         assertThat(attempts).extracting(a -> a.get("outcome")).containsExactly("RETRYING", "PARKED");
-        assertThat(attempts).allSatisfy(a -> assertThat(a.get("reason").toString()).contains("provider unreachable (connection refused)"));
+        assertThat(attempts).allSatisfy(a -> assertThat(a.get("reason").toString()).contains("provider unreachable (connection refused):"
+                + " nothing answers at the host and port of herald.push.url (or a firewall refuses Herald); nothing was sent"));
         assertThat(delivery(key, "push").get("reason").toString()).startsWith("push provider unavailable: provider unreachable (connection refused)");
         assertThat(push.requestKeys()).noneMatch(k -> k.startsWith(key));
     }
@@ -294,7 +295,7 @@ class CutOffCallsTest {
         List<Map<String, Object>> attempts = attempts(key, "push");
         assertThat(attempts).extracting(a -> a.get("outcome")).containsExactly("RETRYING", "PARKED");
         assertThat(attempts).allSatisfy(a -> assertThat(a.get("reason").toString())
-                .contains("provider unreachable: no connection within the connect timeout (herald.<channel>.connect-timeout-ms); nothing was sent"));
+                .contains("provider unreachable: no connection within the connect timeout (herald.push.connect-timeout-ms); nothing was sent"));
         assertThat(push.requestKeys()).noneMatch(k -> k.startsWith(key));
     }
 

@@ -284,7 +284,7 @@ public class ChannelDelivery {
         Long deliveryId = exchange.getProperty(DELIVERY_ID, Long.class);
         String channel = exchange.getProperty(CHANNEL, "delivery", String.class);
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        String reason = channel + " not sent: " + ProviderErrors.readable(cause);
+        String reason = channel + " not sent: " + ProviderErrors.readable(cause, channel);
         DeliveryLedger.Claim claim = exchange.getProperty(CLAIM, DeliveryLedger.Claim.class);
         Long resendId = exchange.getProperty(RESEND, Long.class);
         boolean recorded;
@@ -322,7 +322,7 @@ public class ChannelDelivery {
         String channel = exchange.getProperty(CHANNEL, "delivery", String.class);
         DeliveryLedger.Claim claim = exchange.getProperty(CLAIM, DeliveryLedger.Claim.class);
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        String reason = channel + " outcome unknown: " + ProviderErrors.readable(cause) + "; check whether the customer received it"
+        String reason = channel + " outcome unknown: " + ProviderErrors.readable(cause, channel) + "; check whether the customer received it"
                 + (claim != null && claim.resend() ? "" : ", and resend if not");
         // The mail's Message-ID (email: Herald gave it): a receipt that names it (SendGrid's delivered, bounce) still finds the
         // delivery and settles what a person would otherwise have to check.

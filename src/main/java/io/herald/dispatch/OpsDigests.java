@@ -139,7 +139,7 @@ public class OpsDigests {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         long delay = Math.min(maxRetryDelayMs, intervalMs << Math.min(digest.attempts(), 20));
         Instant next = Instant.now().plusMillis(delay);
-        String reason = "ops webhook digest " + digest.id() + " not posted: " + ProviderErrors.readable(cause)
+        String reason = "ops webhook digest " + digest.id() + " not posted: " + ProviderErrors.readable(cause, "ops_webhook")
                 + "; posted again with the same key in " + Math.max(1, delay / 1000) + " s";
         int waiting = ledger.digestFailed(digest, reason, next, ProviderErrors.statusOf(cause));
         log.warn("{} ({} notification(s) waiting)", reason, waiting, cause);

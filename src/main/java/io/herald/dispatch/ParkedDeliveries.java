@@ -82,7 +82,7 @@ public class ParkedDeliveries {
         CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
         String channel = exchange.getProperty(ChannelDelivery.CHANNEL, "delivery", String.class);
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        String problem = ProviderErrors.readable(cause);
+        String problem = ProviderErrors.readable(cause, channel);
         if (claim == null || notification == null) {
             log.warn("{} failed before its delivery was claimed for sending: {}", channel, problem);
             return;

@@ -141,6 +141,19 @@ public class ProviderErrors {
             + " details on the line with this delivery's id; retry the delivery once the cause is fixed";
 
     static String readable(Throwable cause) {
+        return readable(cause, null);
+    }
+
+    /**
+     * The same, naming the channel's own settings (herald.sms.url, herald.mail.port…) where it points to one; {@code channel}
+     * null leaves "herald.&lt;channel&gt;".
+     */
+    static String readable(Throwable cause, String channel) {
+        String settings = channel == null ? "herald.<channel>" : "herald." + ("email".equals(channel) ? "mail" : channel.replace('_', '-'));
+        return reason(cause).replace("herald.<channel>", settings);
+    }
+
+    private static String reason(Throwable cause) {
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof HttpOperationFailedException http) {
                 String body = http.getResponseBody() == null ? "" : http.getResponseBody().strip();
@@ -175,7 +188,8 @@ public class ProviderErrors {
                 return t.getMessage() + "; FCM was not called";
             }
             if (t instanceof ConnectException) {
-                return "provider unreachable (connection refused): " + t.getMessage();
+                return "provider unreachable (connection refused): nothing answers at the host and port of herald.<channel>.url"
+                        + " (or a firewall refuses Herald); nothing was sent";
             }
             if (t instanceof ConnectTimeoutException || t instanceof SocketTimeoutException && t.getMessage() != null
                     && t.getMessage().toLowerCase(java.util.Locale.ROOT).contains("connect")) {
@@ -196,21 +210,47 @@ public class ProviderErrors {
             if (t instanceof UnknownHostException) {
                 return "provider unreachable: its host name " + t.getMessage() + " does not resolve (check herald.<channel>.url or DNS)";
             }
-            if (t instanceof SSLException) {
-                return "provider unreachable: the TLS handshake failed (" + t.getMessage() + "); check its certificate and herald.<channel>.url";
+            if (t instanceof SSLException || t instanceof java.security.cert.CertificateException
+                    || t instanceof java.security.cert.CertPathBuilderException || t instanceof java.security.cert.CertPathValidatorException) {
+                return "provider unreachable: " + tls(cause) + "; nothing was sent. Check the provider's address (herald.<channel>.url or"
+                        + " .host) and its certificate";
             }
             if (t instanceof NoHttpResponseException) {
                 return "provider closed the connection without an answer; the call may have reached it, so it is tried again with the"
                         + " same idempotency key";
             }
             if (t instanceof SocketException) {
-                return "the connection to the provider failed (" + t.getMessage() + ")";
+                String said = t.getMessage() == null ? "" : t.getMessage().toLowerCase(java.util.Locale.ROOT);
+                return said.contains("reset") ? "the provider closed the connection abruptly (connection reset)"
+                        : said.contains("broken pipe") ? "the connection to the provider broke while Herald was sending (broken pipe)"
+                        : "the connection to the provider failed (a network error, not the provider's answer)";
             }
             if (t instanceof TemplateMissing || t instanceof MessageTooLong || t instanceof UnusableAddress || t instanceof io.herald.receipts.AddressGone) {
                 return t.getMessage();
             }
         }
         return cause == null ? "unknown error" : UNEXPECTED;
+    }
+
+    /** What went wrong in a TLS handshake, in words: whose certificate, and why Herald does not trust it (never the JDK's text). */
+    private static String tls(Throwable cause) {
+        boolean untrustedIssuer = false;
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof java.security.cert.CertificateExpiredException) {
+                return "its TLS certificate has expired";
+            }
+            if (t instanceof java.security.cert.CertificateNotYetValidException) {
+                return "its TLS certificate is not valid yet (or this machine's clock is wrong)";
+            }
+            String said = t.getMessage() == null ? "" : t.getMessage().toLowerCase(java.util.Locale.ROOT);
+            if (said.contains("subject alternative") || said.contains("doesn't match") || said.contains("does not match")) {
+                return "its TLS certificate is for another host name than the one Herald called";
+            }
+            untrustedIssuer |= t instanceof java.security.cert.CertPathBuilderException || said.contains("pkix");
+        }
+        return untrustedIssuer ? "its TLS certificate is not signed by an authority Herald's Java trusts (self-signed, or an"
+                + " unknown issuer)" : "the TLS handshake failed (the provider and Herald agree on no protocol or cipher, or the"
+                + " connection was cut during it)";
     }
 
     /** True when {@link #readable} has nothing better than {@link #UNEXPECTED}: the log line must then carry the error itself. */

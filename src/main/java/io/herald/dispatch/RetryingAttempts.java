@@ -37,9 +37,10 @@ public class RetryingAttempts implements Processor {
         if (deliveryId != null) {
             int retry = exchange.getMessage().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class);
             Object resend = exchange.getProperty(ChannelDelivery.RESEND);
-            String reason = (resend == null ? "" : "resend " + resend + ": ") + ProviderErrors.readable(cause) + "; retry " + retry + " follows";
-            outcomes.untilWritten("The retry of delivery " + deliveryId, () -> ledger.attempt(deliveryId, "RETRYING", ProviderErrors.statusOf(cause), reason));
             String channel = exchange.getProperty(ChannelDelivery.CHANNEL, String.class);
+            String reason = (resend == null ? "" : "resend " + resend + ": ") + ProviderErrors.readable(cause, channel) + "; retry " + retry
+                    + " follows";
+            outcomes.untilWritten("The retry of delivery " + deliveryId, () -> ledger.attempt(deliveryId, "RETRYING", ProviderErrors.statusOf(cause), reason));
             metrics.retry(channel);
             if (channel != null) {
                 outcomes.untilWritten("The retry's rate-limit permit of delivery " + deliveryId, () -> permits.acquire(channel));
