@@ -62,11 +62,14 @@ public class TicketNotes {
     private final NotificationCatalog catalog;
     private final ObjectMapper json;
     private final HelpdeskSettings settings;
+    private final io.herald.dispatch.OutcomeWrites outcomes;
     private final String base;
     private final String authorization;
 
-    public TicketNotes(JdbcTemplate jdbc, NotificationCatalog catalog, ObjectMapper json, HelpdeskSettings settings) {
+    public TicketNotes(JdbcTemplate jdbc, NotificationCatalog catalog, ObjectMapper json, HelpdeskSettings settings,
+                       io.herald.dispatch.OutcomeWrites outcomes) {
         this.jdbc = jdbc;
+        this.outcomes = outcomes;
         this.catalog = catalog;
         this.json = json;
         this.settings = settings;
@@ -221,13 +224,16 @@ public class TicketNotes {
                 Map.of("ticket", Map.of("comment", Map.of("body", note.body(), "public", false)))));
     }
 
-    /** The helpdesk took it (2xx): POSTED. */
+    /**
+     * The helpdesk took it (2xx): POSTED, written until the database takes it. A write that met a database blip used to count
+     * as a failed post: the note was posted again, a second copy on the ticket, with a reason saying the helpdesk had not taken it.
+     */
     public void posted(Exchange exchange) {
         Note note = exchange.getProperty(NOTE, Note.class);
         Integer status = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
-        jdbc.update("""
+        outcomes.untilWritten("The post of ticket note " + note.id(), () -> jdbc.update("""
                 UPDATE ticket_note SET state = 'POSTED', attempts = attempts + 1, provider_status = ?, reason = NULL, posted_at = now(),
-                                       updated_at = now() WHERE id = ? AND state = 'PENDING'""", status, note.id());
+                                       updated_at = now() WHERE id = ? AND state = 'PENDING'""", status, note.id()));
         log.info("Ticket note {} ({} of delivery {}) posted to ticket {}", note.id(), note.outcome(), note.deliveryId(), note.ticketId());
     }
 

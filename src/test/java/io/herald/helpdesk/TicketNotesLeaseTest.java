@@ -23,7 +23,7 @@ class TicketNotesLeaseTest {
                 "herald.helpdesk.email", "agent@acme.example", "herald.helpdesk.api-token", "t0ken",
                 "herald.helpdesk.connect-timeout-ms", "5000", "herald.helpdesk.response-timeout-ms", "20000",
                 "herald.helpdesk.lease-ms", "30000"))).bindOrCreate("herald.helpdesk", HelpdeskSettings.class);
-        assertThatThrownBy(() -> new TicketNotes(null, null, null, settings))
+        assertThatThrownBy(() -> new TicketNotes(null, null, null, settings, null))
                 .hasMessage("Setting herald.helpdesk.lease-ms (config/application.yaml) must be more than the longest post, 2 x"
                         + " herald.helpdesk.connect-timeout-ms + response-timeout-ms (30000 ms), plus 5000 ms to record it, or another"
                         + " instance may take a note over while it is being posted and post it again; was 30000");
