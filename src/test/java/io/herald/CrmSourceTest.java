@@ -280,6 +280,14 @@ class CrmSourceTest extends HeraldIntegrationTest {
                             + " topic's max.message.bytes); nothing was sent. Shorten the event at its source (fewer order lines, shorter"
                             + " texts), then re-drive it");
             assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key = ?", Long.class, key)).isZero();
+            // Re-driven while the topic still refuses it: still quarantined, saying so, and no notification left RECEIVED for
+            // ever (the re-drive admitted it, and only the batch path withdrew what it could not publish).
+            HttpResponse<String> tooEarly = api("POST", "/api/quarantine/" + held.get("id") + "/redrive");
+            assertThat(tooEarly.body()).contains("larger than Kafka takes as one record");
+            assertThat(unrouted("crm-outbox-" + row).get("reason").toString()).contains("makes a notification larger than Kafka takes as"
+                    + " one record (herald.ingest.kafka-max-request-size, and the notifications topic's max.message.bytes); nothing was"
+                    + " sent. Shorten the event at its source (fewer order lines, shorter texts), then re-drive it");
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key = ?", Long.class, key)).isZero();
         } finally {
             notificationsTopicTakes(null);
         }

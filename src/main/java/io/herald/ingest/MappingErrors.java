@@ -42,6 +42,13 @@ final class MappingErrors {
                 return t.getMessage();
             }
         }
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.apache.kafka.common.errors.RecordTooLargeException) {
+                return event + " makes a notification larger than Kafka takes as one record (herald.ingest.kafka-max-request-size, and"
+                        + " the notifications topic's max.message.bytes); nothing was sent. Shorten the event at its source (fewer order"
+                        + " lines, shorter texts), then re-drive it";
+            }
+        }
         if ("mapping".equals(step)) {
             String own = mappingsOwnMessage(cause, source);
             if (own != null) {

@@ -32,8 +32,10 @@ public class Quarantine {
     private final UnroutedEvents unrouted;
     private final ObjectMapper json;
     private final HeraldMetrics metrics;
+    private final io.herald.ledger.NotificationLedger ledger;
 
-    public Quarantine(UnroutedEvents unrouted, ObjectMapper json, HeraldMetrics metrics) {
+    public Quarantine(UnroutedEvents unrouted, ObjectMapper json, HeraldMetrics metrics, io.herald.ledger.NotificationLedger ledger) {
+        this.ledger = ledger;
         this.unrouted = unrouted;
         this.json = json;
         this.metrics = metrics;
@@ -49,6 +51,12 @@ public class Quarantine {
         String reason = MappingErrors.readable(cause, step, source, eventId == null ? null : StoredText.label(eventId, 120), notJson);
         Long redriveOf = exchange.getProperty(REDRIVE_OF, Long.class);
         if (redriveOf != null) {
+            // A re-drive admitted its notification and then could not publish it (the broker refuses it for its size): the
+            // event ends in its quarantine alone, not also in a notification that would stay RECEIVED for ever.
+            String admitted = exchange.getProperty(NotificationIntake.KEY, String.class);
+            if (admitted != null && "ROUTE".equals(exchange.getProperty(NotificationIntake.OUTCOME, String.class))) {
+                ledger.withdraw(admitted);
+            }
             unrouted.stillQuarantined(redriveOf, step, reason);
         } else {
             unrouted.quarantined(source, eventId, step, reason, raw);
