@@ -12,9 +12,12 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 
 /**
- * Spans leave Herald without a configured secret URL in their attributes: Camel's HTTP client spans carry the URL called
- * (http.url), and the ops webhook's URL is a secret (a Slack-style incoming webhook's path is its key). Each such value is
- * replaced by a name for it before the spans reach an exporter (the OTLP collector, or one the application defines).
+ * Spans leave Herald without a configured secret URL and without a customer's email address or phone number. Camel's HTTP
+ * client spans carry the URL called (http.url), and the ops webhook's URL is a secret (a Slack-style incoming webhook's path
+ * is its key): each such value is replaced by a name for it. A failed exchange's span carries the exception's message and
+ * stack trace as an event ("550 5.1.1 &lt;jenny@example.org&gt;: Recipient address rejected"): every text of a span and of its
+ * events is masked as Herald's logs are (j***@example.org). Done before the spans reach an exporter (the OTLP collector, or
+ * one the application defines).
  */
 final class SecretsOutOfSpans implements SpanExporter {
 
@@ -32,36 +35,58 @@ final class SecretsOutOfSpans implements SpanExporter {
 
     @Override
     public CompletableResultCode export(Collection<SpanData> spans) {
-        return delegate.export(secrets.isEmpty() ? spans : spans.stream().map(this::withoutSecrets).toList());
+        return delegate.export(spans.stream().map(this::cleaned).toList());
     }
 
-    private SpanData withoutSecrets(SpanData span) {
-        boolean found = span.getAttributes().asMap().values().stream()
-                .anyMatch(value -> value instanceof String text && secrets.stream().anyMatch(secret -> text.contains(secret.value())));
-        if (!found) {
+    private SpanData cleaned(SpanData span) {
+        Attributes attributes = cleaned(span.getAttributes());
+        List<io.opentelemetry.sdk.trace.data.EventData> events = span.getEvents().stream()
+                .map(event -> {
+                    Attributes kept = cleaned(event.getAttributes());
+                    return kept.equals(event.getAttributes()) ? event
+                            : io.opentelemetry.sdk.trace.data.EventData.create(event.getEpochNanos(), event.getName(), kept,
+                                    event.getTotalAttributeCount());
+                }).toList();
+        if (attributes.equals(span.getAttributes()) && events.equals(span.getEvents())) {
             return span;
         }
-        AttributesBuilder cleaned = Attributes.builder();
-        span.getAttributes().forEach((key, value) -> put(cleaned, key, value));
-        Attributes attributes = cleaned.build();
         return new DelegatingSpanData(span) {
             @Override
             public Attributes getAttributes() {
                 return attributes;
             }
+
+            @Override
+            public List<io.opentelemetry.sdk.trace.data.EventData> getEvents() {
+                return events;
+            }
         };
+    }
+
+    private Attributes cleaned(Attributes attributes) {
+        boolean changes = attributes.asMap().values().stream().anyMatch(value -> value instanceof String text && !cleaned(text).equals(text));
+        if (!changes) {
+            return attributes;
+        }
+        AttributesBuilder cleaned = Attributes.builder();
+        attributes.forEach((key, value) -> put(cleaned, key, value));
+        return cleaned.build();
     }
 
     @SuppressWarnings("unchecked")
     private void put(AttributesBuilder builder, AttributeKey<?> key, Object value) {
         if (value instanceof String text) {
-            for (Secret secret : secrets) {
-                text = text.replace(secret.value(), secret.shownAs());
-            }
-            builder.put((AttributeKey<String>) key, text);
+            builder.put((AttributeKey<String>) key, cleaned(text));
         } else {
             builder.put((AttributeKey<Object>) key, value);
         }
+    }
+
+    private String cleaned(String text) {
+        for (Secret secret : secrets) {
+            text = text.replace(secret.value(), secret.shownAs());
+        }
+        return io.herald.logging.Masking.mask(text);
     }
 
     @Override

@@ -38,6 +38,32 @@ class SecretsOutOfSpansTest {
         assertThat(spans.get(1).getAttributes().get(AttributeKey.stringKey("http.url"))).endsWith("/Accounts/ACdemo/Messages.json");
     }
 
+    /**
+     * A failed exchange's span carries the exception as an event, with the mail server's reply naming the customer's address:
+     * masked as in Herald's logs, in the event as in the span's attributes.
+     */
+    @Test
+    void emailAddressesAndPhoneNumbersInASpanAndItsEventsAreMasked() {
+        InMemorySpanExporter exported = InMemorySpanExporter.create();
+        SecretsOutOfSpans exporter = new SecretsOutOfSpans(exported, List.of());
+        String reply = "550 5.1.1 <jenny.rosen@example.org>: Recipient address rejected; SMS to +447700900123 failed";
+        SpanData failed = TestSpanData.builder().setName("deliver-email").setKind(SpanKind.INTERNAL).setStartEpochNanos(1)
+                .setEndEpochNanos(2).setHasEnded(true).setStatus(StatusData.error())
+                .setAttributes(Attributes.of(AttributeKey.stringKey("camel.exception"), reply))
+                .setEvents(List.of(io.opentelemetry.sdk.trace.data.EventData.create(1, "exception",
+                        Attributes.of(AttributeKey.stringKey("exception.message"), reply, AttributeKey.stringKey("exception.stacktrace"),
+                                "jakarta.mail.SendFailedException: " + reply + "\n\tat org.eclipse.angus.mail.smtp.SMTPTransport"))))
+                .setTotalRecordedEvents(1).build();
+
+        exporter.export(List.of(failed));
+
+        SpanData span = exported.getFinishedSpanItems().get(0);
+        String everything = span.getAttributes().toString() + span.getEvents();
+        assertThat(everything).doesNotContain("jenny.rosen@example.org", "+447700900123", "7700900123")
+                .contains("j***@example.org", "Recipient address rejected");
+        assertThat(span.getEvents()).singleElement().satisfies(event -> assertThat(event.getName()).isEqualTo("exception"));
+    }
+
     private static SpanData span(String name, Attributes attributes) {
         return TestSpanData.builder().setName(name).setKind(SpanKind.CLIENT).setStartEpochNanos(1).setEndEpochNanos(2).setHasEnded(true)
                 .setStatus(StatusData.unset()).setAttributes(attributes).build();
