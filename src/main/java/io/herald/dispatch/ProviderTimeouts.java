@@ -37,6 +37,9 @@ public class ProviderTimeouts {
             for (String name : channel.getValue()) {
                 attempt += positive(env, prefix + "." + name, problems);
             }
+            if (prefix.equals("herald.push") && !env.getProperty("herald.push.service-account-file", "").isBlank()) {
+                attempt *= 2;   // a try may first wait as long for a new access token (PushAccessTokens)
+            }
             long retries = setting(env, prefix, "max-retries");
             long delay = setting(env, prefix, "max-retry-delay-ms");
             long worst = (retries + 1) * attempt + retries * delay;

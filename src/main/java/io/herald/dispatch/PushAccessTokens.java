@@ -7,9 +7,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import com.google.auth.oauth2.AccessToken;
 import com.google.auth.oauth2.GoogleCredentials;
 import com.google.auth.oauth2.ServiceAccountCredentials;
 import io.herald.config.PushSettings;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
@@ -30,14 +33,36 @@ public class PushAccessTokens {
      */
     private static final ThreadLocal<String> TAKEN = new ThreadLocal<>();
 
+    /** A token this close to its expiry is renewed before the next call (the library's own margin is about as long). */
+    private static final long RENEW_BEFORE_MS = 5 * 60_000;
+
     private final GoogleCredentials credentials;
     private final String fixed;
+    /** How long a call waits for a token fetch: the push call's own connect and response timeouts. */
+    private final long fetchWaitMs;
+    /**
+     * Fetches run here, one at a time: a caller waits at most {@link #fetchWaitMs} for one, while the library, whose own
+     * timeouts and retries add up to minutes against a token endpoint that does not answer, goes on in the background.
+     */
+    private final java.util.concurrent.ExecutorService fetches = java.util.concurrent.Executors.newSingleThreadExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "push-token-fetch");
+        thread.setDaemon(true);
+        return thread;
+    });
     /** The token FCM last refused (401): while it is the current one, the next call fetches a new one. */
     private volatile String refused;
 
-    public PushAccessTokens(PushSettings push) {
+    @Autowired
+    public PushAccessTokens(PushSettings push, @Value("${herald.push.connect-timeout-ms}") long connectMs,
+                            @Value("${herald.push.response-timeout-ms}") long responseMs) {
+        this.fetchWaitMs = connectMs + responseMs;
         this.fixed = push.accessToken();
         this.credentials = push.serviceAccountFile().isBlank() ? null : load(push.serviceAccountFile().strip());
+    }
+
+    /** With the shipped push timeouts (5 s to connect, 20 s for the answer). */
+    public PushAccessTokens(PushSettings push) {
+        this(push, 5_000, 20_000);
     }
 
     private static GoogleCredentials load(String file) {
@@ -51,26 +76,43 @@ public class PushAccessTokens {
     }
 
     /**
-     * The token for the next call: fetched or renewed when it is missing or about to expire. The library fetches once for all
-     * the callers that need it (they wait for that fetch; others go on with the token they have).
+     * The token for the next call: the one in hand while it has more than five minutes left and FCM has not refused it;
+     * otherwise fetched (one fetch for all the callers that need it), each caller waiting at most the push call's connect and
+     * response timeouts for it: a token endpoint that does not answer parks the push (PushTokenUnavailable, transient) instead
+     * of holding a push sender for the library's own timeouts and retries, minutes in all.
      */
     public String current() {
         if (credentials == null) {
             return fixed;
         }
-        try {
-            String refusedToken = refused;
-            if (refusedToken != null && credentials.getAccessToken() != null
-                    && refusedToken.equals(credentials.getAccessToken().getTokenValue())) {
+        AccessToken held = credentials.getAccessToken();
+        String token = held != null && !held.getTokenValue().equals(refused) && held.getExpirationTime() != null
+                && held.getExpirationTime().getTime() - System.currentTimeMillis() > RENEW_BEFORE_MS
+                ? held.getTokenValue() : fetched();
+        TAKEN.set(token);
+        return token;
+    }
+
+    private String fetched() {
+        java.util.concurrent.Future<String> fetch = fetches.submit(() -> {
+            AccessToken now = credentials.getAccessToken();
+            if (now != null && now.getTokenValue().equals(refused)) {
                 credentials.refresh();
             } else {
                 credentials.refreshIfExpired();
             }
-            String token = credentials.getAccessToken().getTokenValue();
-            TAKEN.set(token);
-            return token;
-        } catch (IOException e) {
-            throw new PushTokenUnavailable(e);
+            return credentials.getAccessToken().getTokenValue();
+        });
+        try {
+            return fetch.get(fetchWaitMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException late) {
+            throw new PushTokenUnavailable("the token endpoint did not answer within " + fetchWaitMs
+                    + " ms (herald.push.connect-timeout-ms + response-timeout-ms)");
+        } catch (java.util.concurrent.ExecutionException failed) {
+            throw new PushTokenUnavailable(failed.getCause() instanceof IOException io ? io : new IOException(failed.getCause()));
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            throw new PushTokenUnavailable("Herald stopped while waiting for the token endpoint");
         }
     }
 
@@ -91,6 +133,11 @@ public class PushAccessTokens {
         PushTokenUnavailable(IOException cause) {
             super("the push provider's access token could not be fetched from the service account's token endpoint"
                     + " (herald.push.service-account-file)", cause);
+        }
+
+        PushTokenUnavailable(String why) {
+            super("the push provider's access token could not be fetched from the service account's token endpoint"
+                    + " (herald.push.service-account-file): " + why, new IOException(why));
         }
     }
 }

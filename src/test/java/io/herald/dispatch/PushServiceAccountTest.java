@@ -137,6 +137,25 @@ class PushServiceAccountTest {
                         + "' is not a readable Firebase service account key");
     }
 
+    /**
+     * A token endpoint that takes the request and never answers: google-auth alone waits 20 s per try and tries again, holding
+     * a push sender for a minute or more. The call now waits the push call's own timeouts at most, and the push is parked.
+     */
+    @Test
+    void aTokenEndpointThatDoesNotAnswerIsGivenUpWithinThePushTimeouts() {
+        infra.providers().stubFor(WireMock.post(urlPathEqualTo("/hanging-token")).willReturn(token("ya29.late").withFixedDelay(30_000)));
+        io.herald.config.PushSettings settings = new io.herald.config.PushSettings("", "", 50, 16, null, null, false, null, null, null,
+                null, 1000, keyFile("/hanging-token", "push-hanging-token.json").toString());
+        PushAccessTokens tokens = new PushAccessTokens(settings, 500, 1000);
+        long start = System.nanoTime();
+        org.assertj.core.api.Assertions.assertThatThrownBy(tokens::current).isInstanceOf(PushAccessTokens.PushTokenUnavailable.class)
+                .hasMessage("the push provider's access token could not be fetched from the service account's token endpoint"
+                        + " (herald.push.service-account-file): the token endpoint did not answer within 1500 ms"
+                        + " (herald.push.connect-timeout-ms + response-timeout-ms)");
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - start)).isLessThan(java.time.Duration.ofSeconds(10));
+        assertThat(ProviderErrors.readable(new RuntimeException(new PushAccessTokens.PushTokenUnavailable("x")), "push")).endsWith("x; FCM was not called");
+    }
+
     /** An agent's reply to a new customer with a push token (first-success: push first); its idempotency key. */
     private String reply(String customer) {
         String id = customer + UUID.randomUUID().toString().substring(0, 6);
@@ -180,13 +199,17 @@ class PushServiceAccountTest {
 
     /** A Firebase-style service account key file for a key made for this test, its token endpoint the WireMock sandbox. */
     private static Path keyFile() {
+        return keyFile(TOKEN_PATH, "push-service-account.json");
+    }
+
+    private static Path keyFile(String tokenPath, String name) {
         String pem = "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
                 .encodeToString(KEY.getPrivate().getEncoded()) + "\n-----END PRIVATE KEY-----\n";
         Map<String, String> account = Map.of("type", "service_account", "project_id", "herald-test", "private_key_id", "test-key-1",
                 "private_key", pem, "client_email", CLIENT, "client_id", "1234567890",
-                "token_uri", "http://127.0.0.1:" + infra.providers().port() + TOKEN_PATH);
+                "token_uri", "http://127.0.0.1:" + infra.providers().port() + tokenPath);
         try {
-            Path file = TestFiles.file("push-service-account.json");
+            Path file = TestFiles.file(name);
             Files.createDirectories(file.getParent());
             Files.writeString(file, JSON.writeValueAsString(account));
             return file;
