@@ -13,7 +13,8 @@ import org.springframework.stereotype.Component;
  * Fails startup when the catalog sends a type on a channel that has no template in the default
  * locale, naming the catalog key and the file to add, rather than failing every such delivery; and
  * when a locale has some parts of a channel's message but not all (a message is written in one locale,
- * TemplateRenderer.localeFor, so such a translation would never be used), naming the file missing.
+ * TemplateRenderer.localeFor, so such a translation would never be used), naming the file missing; and when a template
+ * does not compile (an unclosed section), naming the file and line: it would fail every message of its type.
  */
 @Component
 public class CatalogTemplatesCheck implements InitializingBean {
@@ -45,12 +46,32 @@ public class CatalogTemplatesCheck implements InitializingBean {
                     }
                 }
                 missing.addAll(incompleteLocales(entry.templates(), channel));
+                missing.addAll(unreadable(entry.templates(), channel));
             }
         }
         if (!missing.isEmpty()) {
             throw new IllegalStateException("Notification catalog " + catalog.source() + ": " + String.join("; ", missing));
         }
     }
+
+    /** Every template of the channel, in every locale, that does not compile (an unclosed section, a stray tag), in words. */
+    private List<String> unreadable(String folder, String channel) {
+        List<String> problems = new ArrayList<>();
+        for (String locale : templates.localesOf(folder, channel)) {
+            for (String part : PARTS_AND_OPTIONAL.getOrDefault(channel, ChannelDelivery.PARTS_BY_CHANNEL.get(channel))) {
+                String problem = templates.unreadable(folder, channel, part, locale);
+                if (problem != null) {
+                    problems.add(problem);
+                }
+            }
+        }
+        return problems;
+    }
+
+    /** The parts a channel's message may have: the required ones and, for email, its optional HTML. */
+    private static final java.util.Map<String, List<String>> PARTS_AND_OPTIONAL = java.util.Map.of(
+            "email", java.util.stream.Stream.concat(ChannelDelivery.PARTS_BY_CHANNEL.get("email").stream(), java.util.stream.Stream.of("html"))
+                    .distinct().toList());
 
     /** A locale other than the default with some of the channel's parts: each part it lacks, in words. */
     private List<String> incompleteLocales(String folder, String channel) {

@@ -160,6 +160,26 @@ public class TemplateRenderer {
         }
     }
 
+    /**
+     * Why the template of exactly this locale cannot be compiled, in words naming the file and line ("... line 3: Section
+     * close tag with no open tag 'lines'"), or null when it compiles (or does not exist): the startup check uses it, so a
+     * broken template stops Herald instead of failing every message of its type.
+     */
+    public String unreadable(String type, String channel, String part, String locale) {
+        Path file = pathOf(type, channel, part, locale);
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
+        try {
+            (part.equals("html") ? htmlCompiler : compiler).compile(Files.readString(file));
+            return null;
+        } catch (com.samskivert.mustache.MustacheParseException e) {
+            return file + " is not a template Herald can read: " + e.getMessage().replace(" @ line ", " (line ") + ")";
+        } catch (IOException | RuntimeException e) {
+            return file + " cannot be read (" + e.getClass().getSimpleName() + ")";
+        }
+    }
+
     /** Whether the template exists for exactly this locale (no fallback): the startup check uses it. */
     public boolean exists(String type, String channel, String part, String locale) {
         return Files.isRegularFile(pathOf(type, channel, part, locale));

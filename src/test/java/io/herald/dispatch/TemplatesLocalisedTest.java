@@ -392,6 +392,17 @@ class TemplatesLocalisedTest {
                 """);
         assertThatThrownBy(() -> new CatalogTemplatesCheck(new NotificationCatalog(catalogFile.toString()), renderer, "en").afterPropertiesSet())
                 .hasMessageContaining(folder.resolve("email.text.de.mustache") + " does not exist, though other email parts in locale de do");
+
+        // A template that does not compile (an unclosed section in the German SMS, a stray closing tag in the HTML) stops
+        // startup naming the file and line: it passed, and every message of its type then FAILED.
+        Files.writeString(folder.resolve("email.text.de.mustache"), "Wir konnten {{amountDueLocal}} nicht einziehen.");
+        Files.writeString(folder.resolve("sms.text.de.mustache"), "Zahlung {{#nextPaymentAttempt}}am {{nextPaymentAttemptLocal}}\nfehlgeschlagen");
+        Files.writeString(folder.resolve("email.html.en.mustache"), "<p>{{amountDueLocal}}</p>{{/lines}}");
+        assertThatThrownBy(() -> new CatalogTemplatesCheck(new NotificationCatalog(catalogFile.toString()), renderer, "en").afterPropertiesSet())
+                .hasMessageContaining(folder.resolve("sms.text.de.mustache") + " is not a template Herald can read: ")
+                .hasMessageContaining("nextPaymentAttempt")
+                .hasMessageContaining(folder.resolve("email.html.en.mustache") + " is not a template Herald can read: ")
+                .hasMessageContaining("(line ");
     }
 
     @Test
