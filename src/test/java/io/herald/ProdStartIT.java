@@ -138,7 +138,7 @@ class ProdStartIT {
                 .contains("herald.db.url (environment variable HERALD_DB_URL)")
                 .contains("herald.support.webhook-secret (environment variable HERALD_SUPPORT_WEBHOOK_SECRET)")
                 .contains("herald.admin.password (environment variable HERALD_ADMIN_PASSWORD, still the placeholder 'change-me' of"
-                        + " deploy/kubernetes/secret.yaml)");
+                        + " deploy/kubernetes/secret.yaml or configmap.yaml)");
     }
 
     private Process start(Map<String, String> env) throws IOException {
