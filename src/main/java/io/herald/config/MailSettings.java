@@ -14,9 +14,10 @@ import org.springframework.validation.annotation.Validated;
  *
  * @param host                  the SMTP server
  * @param port                  its port
- * @param tls                   how the connection is encrypted: starttls (upgraded before login and message, refused if the
- *                              server does not offer it; port 587), ssl (TLS from the start; port 465), or none (in clear;
- *                              a mail catcher or a relay on a trusted network)
+ * @param tls                   how the connection is encrypted: opportunistic (the default: STARTTLS when the server offers
+ *                              it, any certificate taken, else in clear, as Herald always sent before), starttls (required,
+ *                              before login and message, the certificate checked; port 587), ssl (TLS from the start; port
+ *                              465), or none (in clear; a mail catcher or a relay on a trusted network)
  * @param username              SMTP AUTH user; blank: no AUTH
  * @param password              SMTP AUTH password
  * @param from                  the sender of every email: a name and address, as in a From header
@@ -34,7 +35,7 @@ import org.springframework.validation.annotation.Validated;
 @ConfigurationProperties("herald.mail")
 public record MailSettings(@NotNull @DefaultValue("localhost") String host,
                            @Min(1) @Max(65535) @DefaultValue("25") int port,
-                           @NotNull @DefaultValue("starttls") Tls tls,
+                           @NotNull @DefaultValue("opportunistic") Tls tls,
                            @NotNull @DefaultValue("") String username,
                            @NotNull @DefaultValue("") @Pattern(regexp = Secrets.NO_EDGE_SPACE, message = Secrets.EDGE_SPACE) String password,
                            @NotNull @DefaultValue("Herald <notifications@herald.local>") String from,
@@ -52,6 +53,11 @@ public record MailSettings(@NotNull @DefaultValue("localhost") String host,
     public enum Tls {
         /** In clear: only for a mail catcher or a relay on a trusted network. */
         NONE,
+        /**
+         * STARTTLS when the server offers it, its certificate not checked (encryption against a listener on the way, not an
+         * impostor); in clear when it does not: what a relay that always worked keeps working with.
+         */
+        OPPORTUNISTIC,
         /** Connects in clear and upgrades with STARTTLS before anything else is sent; a server without STARTTLS is refused. */
         STARTTLS,
         /** TLS from the first byte (SMTPS, "implicit TLS"). */

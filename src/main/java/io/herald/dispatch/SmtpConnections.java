@@ -54,10 +54,12 @@ import org.springframework.stereotype.Component;
  * login), means the server did not take the message and asks to be tried later: it is raised as {@link MailServerBusy},
  * which the route retries and then parks like an unreachable provider. A 5xx reply is a refusal and fails the delivery.
  *
- * <p>herald.mail.tls chooses the encryption: starttls (the default) upgrades the connection before login and message and
- * refuses a server that does not offer it ({@link StartTlsNotOffered}, parked: nothing was sent in clear); ssl speaks TLS
- * from the start (protocol smtps, whose settings Angus Mail reads under mail.smtps.*); none sends in clear. The server's
- * certificate and host name are checked in both TLS modes.
+ * <p>herald.mail.tls chooses the encryption: opportunistic (the default) upgrades with STARTTLS when the server offers it,
+ * taking any certificate, and sends in clear when it does not (as before the setting existed: an upgrade never stops a relay
+ * that worked); starttls upgrades the connection before login and message and refuses a server that does not offer it
+ * ({@link StartTlsNotOffered}, parked: nothing was sent in clear); ssl speaks TLS from the start (protocol smtps, whose
+ * settings Angus Mail reads under mail.smtps.*); none sends in clear. The server's certificate and host name are checked
+ * with starttls and ssl.
  *
  * <p>Credentials are applied only when {@code herald.mail.username} is set: with a username, even an
  * empty one, JavaMail attempts AUTH, and an open relay or mail catcher then refuses the message.
@@ -156,7 +158,12 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
             getJavaMailProperties().put(prefix + "starttls.enable", "true");
             getJavaMailProperties().put(prefix + "starttls.required", "true");
         }
-        if (tls != MailSettings.Tls.NONE) {
+        if (tls == MailSettings.Tls.OPPORTUNISTIC) {
+            getJavaMailProperties().put(prefix + "starttls.enable", "true");
+            getJavaMailProperties().put(prefix + "ssl.trust", "*");
+            getJavaMailProperties().put(prefix + "ssl.checkserveridentity", "false");
+        }
+        if (tls == MailSettings.Tls.STARTTLS || tls == MailSettings.Tls.SSL) {
             getJavaMailProperties().put(prefix + "ssl.checkserveridentity", "true");
         }
         if (!username.isBlank()) {

@@ -280,6 +280,24 @@ class SmtpConnectionsTest {
         }
     }
 
+    /**
+     * The default, opportunistic: a relay without STARTTLS (as Herald always sent to before herald.mail.tls) still gets the
+     * mail, in clear; one that offers it would be asked to upgrade, its certificate taken as it is.
+     */
+    @Test
+    void withTlsOpportunisticARelayWithoutStarttlsStillGetsTheMail() throws Exception {
+        SmtpConnections opportunistic = new SmtpConnections("127.0.0.1", server.getSmtp().getPort(), MailSettings.Tls.OPPORTUNISTIC, "", "",
+                100, 8, clock, 5000, 5000, 5000);
+        try {
+            assertThat(opportunistic.getJavaMailProperties()).containsEntry("mail.smtp.starttls.enable", "true")
+                    .containsEntry("mail.smtp.ssl.trust", "*").doesNotContainKey("mail.smtp.starttls.required");
+            opportunistic.send(mail("as before"));
+            assertThat(server.getReceivedMessages()).extracting(MimeMessage::getSubject).containsExactly("as before");
+        } finally {
+            opportunistic.destroy();
+        }
+    }
+
     private MimeMessage mail(String subject) throws Exception {
         MimeMessage message = new MimeMessage(sender.getSession());
         message.setFrom(new InternetAddress("notifications@herald.local"));

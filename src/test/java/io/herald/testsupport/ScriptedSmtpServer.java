@@ -134,7 +134,10 @@ public final class ScriptedSmtpServer implements AutoCloseable {
                 if (scripted != null) {
                     reply(out, scripted);
                 } else if (command.startsWith("EHLO")) {
-                    reply(out, "250 scripted");
+                    // AUTH offered, as a submission server does: a client that would log in in clear would do it here.
+                    reply(out, "250-scripted\r\n250 AUTH PLAIN LOGIN");
+                } else if (command.startsWith("AUTH")) {
+                    reply(out, "235 2.7.0 authenticated");
                 } else if (command.startsWith("DATA")) {
                     reply(out, "354 go ahead");
                     if (deafAtData) {
