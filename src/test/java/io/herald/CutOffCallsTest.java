@@ -281,7 +281,7 @@ class CutOffCallsTest {
         List<Map<String, Object>> attempts = attempts(key, "push");
         assertThat(attempts).extracting(a -> a.get("outcome")).containsExactly("RETRYING", "PARKED");
         assertThat(attempts).allSatisfy(a -> assertThat(a.get("reason").toString()).contains("provider unreachable (connection refused):"
-                + " nothing answers at the host and port of herald.push.url (or a firewall refuses Herald); nothing was sent"));
+                + " nothing answers at the address of herald.push.url (or a firewall refuses Herald); nothing was sent"));
         assertThat(delivery(key, "push").get("reason").toString()).startsWith("push provider unavailable: provider unreachable (connection refused)");
         assertThat(push.requestKeys()).noneMatch(k -> k.startsWith(key));
     }

@@ -70,8 +70,9 @@ public class RequiredSettings implements EnvironmentPostProcessor, Ordered {
         for (org.springframework.core.env.PropertySource<?> source : environment.getPropertySources()) {
             if (source instanceof org.springframework.core.env.EnumerablePropertySource<?> names) {
                 for (String name : names.getPropertyNames()) {
-                    // An environment variable's own value is the one in effect; a property's is looked up (a file may be overridden).
-                    String value = name.startsWith("HERALD_") ? String.valueOf(names.getProperty(name))
+                    // The value in effect (Spring reads HERALD_MAIL_USERNAME as herald.mail.username): one a command-line argument
+                    // overrides is not the placeholder any more.
+                    String value = name.startsWith("HERALD_") ? value(environment, name.toLowerCase(java.util.Locale.ROOT).replace('_', '.'))
                             : name.startsWith("herald.") ? value(environment, name) : null;
                     if (value != null && PLACEHOLDER.matcher(value).find()) {
                         found.add(name.startsWith("HERALD_") ? name : environmentVariable(name));

@@ -150,7 +150,9 @@ public class ProviderErrors {
      */
     static String readable(Throwable cause, String channel) {
         String settings = channel == null ? "herald.<channel>" : "herald." + ("email".equals(channel) ? "mail" : channel.replace('_', '-'));
-        return reason(cause).replace("herald.<channel>", settings);
+        // The mail server has a host and a port, not a URL.
+        String reason = "email".equals(channel) ? reason(cause).replace("herald.<channel>.url", "herald.mail.host and .port") : reason(cause);
+        return reason.replace("herald.<channel>", settings);
     }
 
     private static String reason(Throwable cause) {
@@ -188,7 +190,7 @@ public class ProviderErrors {
                 return t.getMessage() + "; FCM was not called";
             }
             if (t instanceof ConnectException) {
-                return "provider unreachable (connection refused): nothing answers at the host and port of herald.<channel>.url"
+                return "provider unreachable (connection refused): nothing answers at the address of herald.<channel>.url"
                         + " (or a firewall refuses Herald); nothing was sent";
             }
             if (t instanceof ConnectTimeoutException || t instanceof SocketTimeoutException && t.getMessage() != null
@@ -212,8 +214,7 @@ public class ProviderErrors {
             }
             if (t instanceof SSLException || t instanceof java.security.cert.CertificateException
                     || t instanceof java.security.cert.CertPathBuilderException || t instanceof java.security.cert.CertPathValidatorException) {
-                return "provider unreachable: " + tls(cause) + "; nothing was sent. Check the provider's address (herald.<channel>.url or"
-                        + " .host) and its certificate";
+                return "provider unreachable: " + tls(cause) + "; nothing was sent. Check the provider's address (herald.<channel>.url) and its certificate";
             }
             if (t instanceof NoHttpResponseException) {
                 return "provider closed the connection without an answer; the call may have reached it, so it is tried again with the"

@@ -24,7 +24,7 @@ import org.springframework.stereotype.Component;
  * naming the setting.
  */
 @Component
-public class PushAccessTokens {
+public class PushAccessTokens implements org.springframework.beans.factory.DisposableBean {
 
     static final String SCOPE = "https://www.googleapis.com/auth/firebase.messaging";
     /**
@@ -93,16 +93,29 @@ public class PushAccessTokens {
         return token;
     }
 
+    /** The fetch under way, shared by every caller that needs a token meanwhile (null: none). */
+    private final java.util.concurrent.atomic.AtomicReference<java.util.concurrent.Future<String>> underWay =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
     private String fetched() {
-        java.util.concurrent.Future<String> fetch = fetches.submit(() -> {
-            AccessToken now = credentials.getAccessToken();
-            if (now != null && now.getTokenValue().equals(refused)) {
-                credentials.refresh();
-            } else {
-                credentials.refreshIfExpired();
+        java.util.concurrent.FutureTask<String> mine = new java.util.concurrent.FutureTask<>(() -> {
+            try {
+                AccessToken now = credentials.getAccessToken();
+                if (now != null && now.getTokenValue().equals(refused)) {
+                    credentials.refresh();
+                } else {
+                    credentials.refreshIfExpired();
+                }
+                return credentials.getAccessToken().getTokenValue();
+            } finally {
+                underWay.set(null);
             }
-            return credentials.getAccessToken().getTokenValue();
         });
+        java.util.concurrent.Future<String> fetch = underWay.compareAndExchange(null, mine);
+        if (fetch == null) {
+            fetch = mine;
+            fetches.execute(mine);
+        }
         try {
             return fetch.get(fetchWaitMs, java.util.concurrent.TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.TimeoutException late) {
@@ -114,6 +127,12 @@ public class PushAccessTokens {
             Thread.currentThread().interrupt();
             throw new PushTokenUnavailable("Herald stopped while waiting for the token endpoint");
         }
+    }
+
+    /** Herald stops: a fetch under way is abandoned, and the fetch thread ends. */
+    @Override
+    public void destroy() {
+        fetches.shutdownNow();
     }
 
     /**

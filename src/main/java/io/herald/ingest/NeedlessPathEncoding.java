@@ -13,7 +13,7 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * A path that percent-encodes a character that never needs it (a letter, a digit, - . _ ~: {@code /webhook%73/billing}) is
+ * A path that percent-encodes a character that never needs it (a letter, a digit, - . _: {@code /webhook%73/billing}) is
  * refused with 400 before anything else looks at it. Spring routes such a request by its decoded path (the billing
  * webhook), while Herald's guards read the path as sent: the body limit, the refusal of compressed and multipart bodies,
  * the content policy of the console's pages and the checks on operator input would all have let it by (an endless
@@ -40,7 +40,7 @@ public class NeedlessPathEncoding extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         String decoded = decodeUnreserved(request.getRequestURI());
-        String reason = "the path percent-encodes letters, digits or - . _ ~, which never need it; send it as "
+        String reason = "the path percent-encodes letters, digits or - . _, which never need it; send it as "
                 + InboundRejections.text(decoded, 120);
         if (decoded.startsWith("/webhooks/")) {
             rejections.refuse(request, response, "unknown", 400, reason, Math.max(request.getContentLengthLong(), 0), new byte[0]);
@@ -55,12 +55,15 @@ public class NeedlessPathEncoding extends OncePerRequestFilter {
         response.flushBuffer();
     }
 
-    /** True when some %XX in the path stands for an unreserved character (RFC 3986: A-Z a-z 0-9 - . _ ~). */
+    /**
+     * True when some %XX in the path stands for an unreserved character (RFC 3986: A-Z a-z 0-9 - . _ ~), except ~ (%7E): Java's
+     * URLEncoder writes it so, and no path a guard reads contains it.
+     */
     static boolean encodesUnreserved(String path) {
         return !decodeUnreserved(path).equals(path);
     }
 
-    /** The path with every %XX that stands for an unreserved character written as that character; other escapes kept. */
+    /** The path with every %XX that stands for an unreserved character (but ~) written as that character; other escapes kept. */
     static String decodeUnreserved(String path) {
         StringBuilder out = new StringBuilder(path.length());
         for (int i = 0; i < path.length(); i++) {
@@ -83,6 +86,6 @@ public class NeedlessPathEncoding extends OncePerRequestFilter {
     }
 
     private static boolean unreserved(char c) {
-        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~';
+        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_';
     }
 }

@@ -35,6 +35,8 @@ public class NotificationIntake {
     public static final String SOURCE = "heraldSource";
     public static final String RAW = "heraldRaw";
     public static final String KEY = "heraldIdempotencyKey";
+    /** Set when this exchange (a re-drive) admitted its notification as new: the row is its own to withdraw. */
+    public static final String ADMITTED_NOW = "heraldAdmittedNow";
     /** Exchange property: in a batch, the notification to admit with the rest of the batch (NotificationLedger.ToAdmit). */
     public static final String TO_ADMIT = "heraldToAdmit";
     /** Exchange property: in a batch, the source system's id the notification names its customer by (identity links). */
@@ -145,6 +147,7 @@ public class NotificationIntake {
         NotificationLedger.Admission admission = ledger.admit(notification, canonical, raw, admit.windowDeadline());
         if (admission == NotificationLedger.Admission.NEW) {
             metrics.notification(notification.type());
+            exchange.setProperty(ADMITTED_NOW, true);   // this re-drive made the ledger row: withdrawn if it cannot be published
         }
         exchange.setProperty(OUTCOME, admission == NotificationLedger.Admission.DUPLICATE ? "DUPLICATE" : "ROUTE");
     }

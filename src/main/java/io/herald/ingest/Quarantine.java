@@ -53,8 +53,9 @@ public class Quarantine {
         if (redriveOf != null) {
             // A re-drive admitted its notification and then could not publish it (the broker refuses it for its size): the
             // event ends in its quarantine alone, not also in a notification that would stay RECEIVED for ever.
+            // Only a row this re-drive made: one admitted before (by a smaller version of the event, say) may be on the topic already.
             String admitted = exchange.getProperty(NotificationIntake.KEY, String.class);
-            if (admitted != null && "ROUTE".equals(exchange.getProperty(NotificationIntake.OUTCOME, String.class))) {
+            if (admitted != null && Boolean.TRUE.equals(exchange.getProperty(NotificationIntake.ADMITTED_NOW, Boolean.class))) {
                 ledger.withdraw(admitted);
             }
             unrouted.stillQuarantined(redriveOf, step, reason);

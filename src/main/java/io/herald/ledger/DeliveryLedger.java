@@ -1109,6 +1109,9 @@ public class DeliveryLedger {
     public boolean sentAsReported(long deliveryId, String channel, String providerMessageId) {
         String reason = "sent: the " + channel + " provider's own report names this message (" + providerMessageId
                 + "); its answer to Herald's call had been lost";
+        // The notification first, as receipt() and erasure lock it (the delivery's row after it): the other order could deadlock.
+        jdbc.query("SELECT n.id FROM notification n JOIN delivery d ON d.notification_id = n.id WHERE d.id = ? FOR SHARE OF n",
+                (java.sql.ResultSet row) -> { }, deliveryId);
         return jdbc.update("""
                 WITH reported AS (UPDATE delivery SET state = 'SENT', provider_message_id = ?, reason = ?, sent_at = COALESCE(sent_at, now()),
                                                       updated_at = now()

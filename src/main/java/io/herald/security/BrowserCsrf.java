@@ -50,8 +50,9 @@ public final class BrowserCsrf {
             return false;
         }
         String fetchSite = request.getHeader("Sec-Fetch-Site");
-        if (fetchSite != null && !fetchSite.equalsIgnoreCase("same-origin") && !fetchSite.equalsIgnoreCase("none")) {
-            return true;
+        if (fetchSite != null) {
+            // The browser's own word, whatever a proxy in front of Herald did to the scheme and host Herald sees.
+            return !fetchSite.equalsIgnoreCase("same-origin") && !fetchSite.equalsIgnoreCase("none");
         }
         String origin = request.getHeader("Origin");
         return origin != null && !origin.equalsIgnoreCase(ownOrigin(request));

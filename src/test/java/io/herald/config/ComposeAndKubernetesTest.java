@@ -135,7 +135,8 @@ class ComposeAndKubernetesTest {
         Map<String, Object> placeholders = new HashMap<>(map(byKind.get("Secret").get("stringData")));
         placeholders.remove("HERALD_ADMIN_USERNAME");   // a name, not a secret: "admin" may stay
         Map<String, Object> configMap = map(byKind.get("ConfigMap").get("data"));
-        for (String account : List.of("HERALD_SMS_URL", "HERALD_SMS_FROM", "HERALD_PUSH_URL")) {
+        for (String account : List.of("HERALD_SMS_URL", "HERALD_SMS_FROM", "HERALD_PUSH_URL", "HERALD_SMS_WEBHOOK_BASE_URL",
+                "HERALD_CONSOLE_BASE_URL")) {
             placeholders.put(account, configMap.get(account));
         }
         assertThat(placeholders).hasSizeGreaterThan(10).allSatisfy((variable, value) -> {

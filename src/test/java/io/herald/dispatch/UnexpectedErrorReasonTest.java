@@ -60,18 +60,18 @@ class UnexpectedErrorReasonTest {
         untrusted.initCause(new java.security.cert.CertPathBuilderException("unable to find valid certification path"));
         assertThat(ProviderErrors.readable(untrusted, "sms")).isEqualTo("provider unreachable: its TLS certificate is not signed by an"
                 + " authority Herald's Java trusts (self-signed, or an unknown issuer); nothing was sent. Check the provider's address"
-                + " (herald.sms.url or .host) and its certificate");
+                + " (herald.sms.url) and its certificate");
         javax.net.ssl.SSLHandshakeException otherHost = new javax.net.ssl.SSLHandshakeException("No subject alternative DNS name matching"
                 + " push.example found.");
         assertThat(ProviderErrors.readable(new MessagingException("Could not convert socket to TLS", otherHost), "email"))
                 .startsWith("provider unreachable: its TLS certificate is for another host name than the one Herald called")
-                .endsWith("(herald.mail.url or .host) and its certificate");
+                .endsWith("(herald.mail.host and .port) and its certificate");
         assertThat(ProviderErrors.readable(new javax.net.ssl.SSLException("x", new java.security.cert.CertificateExpiredException("NotAfter: ...")),
                 "push")).startsWith("provider unreachable: its TLS certificate has expired;");
         assertThat(ProviderErrors.readable(new java.net.SocketException("Connection reset by peer 10.0.0.7:443"), "ops_webhook"))
                 .isEqualTo("the provider closed the connection abruptly (connection reset)");
         assertThat(ProviderErrors.readable(new ConnectException("Connection refused: sms.internal/10.1.2.3:8443"), "sms"))
-                .isEqualTo("provider unreachable (connection refused): nothing answers at the host and port of herald.sms.url (or a"
+                .isEqualTo("provider unreachable (connection refused): nothing answers at the address of herald.sms.url (or a"
                         + " firewall refuses Herald); nothing was sent");
         for (Throwable t : List.of(untrusted, otherHost, new java.net.SocketException("Connection reset by peer 10.0.0.7:443"))) {
             assertThat(ProviderErrors.readable(t, "sms")).doesNotContain("sun.", "PKIX", "10.0.0.7", "Exception");
