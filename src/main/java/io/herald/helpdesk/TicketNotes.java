@@ -173,8 +173,21 @@ public class TicketNotes {
         return queued;
     }
 
-    /** The notes to post now, oldest first, each this instance's for herald.helpdesk.lease-ms (FOR UPDATE SKIP LOCKED). */
+    /**
+     * The notes to post now, oldest first, each this instance's for herald.helpdesk.lease-ms (FOR UPDATE SKIP LOCKED). A note
+     * whose post went out and whose lease ran out with nothing recorded (its instance stopped, or lost the database for longer
+     * than the lease) is not among them: the helpdesk may have it, so it is FAILED saying so instead of posted again.
+     */
     public List<Note> claim() {
+        int stranded = jdbc.update("""
+                UPDATE ticket_note SET state = 'FAILED', updated_at = now(),
+                       reason = 'Herald was posting this note to ticket ' || ticket_id || ' when it stopped (or lost its database) and did'
+                                || ' not learn whether the helpdesk took it; it is not posted again, which could put a second copy on the'
+                                || ' ticket. Check the ticket and add the note by hand if it is missing'
+                WHERE state = 'PENDING' AND post_started_at IS NOT NULL AND next_attempt_at <= now()""");
+        if (stranded > 0) {
+            log.warn("{} ticket note(s) whose post was cut off are FAILED for a person to check, not posted again", stranded);
+        }
         List<Note> notes = new ArrayList<>(jdbc.query("""
                 UPDATE ticket_note SET next_attempt_at = now() + make_interval(secs => ?), updated_at = now()
                 WHERE id IN (SELECT id FROM ticket_note WHERE state = 'PENDING' AND next_attempt_at <= now()
@@ -196,7 +209,7 @@ public class TicketNotes {
     public boolean stillPending(Exchange exchange) {
         Note claimed = exchange.getMessage().getBody(Note.class);
         Note now = jdbc.query("""
-                UPDATE ticket_note SET next_attempt_at = now() + make_interval(secs => ?)
+                UPDATE ticket_note SET next_attempt_at = now() + make_interval(secs => ?), post_started_at = now()
                 WHERE id = ? AND state = 'PENDING' AND next_attempt_at = ? RETURNING body, next_attempt_at""",
                 (row, n) -> new Note(claimed.id(), claimed.deliveryId(), claimed.outcome(), claimed.ticketId(), row.getString("body"),
                         claimed.attempts(), row.getTimestamp("next_attempt_at")),
@@ -233,7 +246,8 @@ public class TicketNotes {
         Integer status = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
         outcomes.untilWritten("The post of ticket note " + note.id(), () -> jdbc.update("""
                 UPDATE ticket_note SET state = 'POSTED', attempts = attempts + 1, provider_status = ?, reason = NULL, posted_at = now(),
-                                       updated_at = now() WHERE id = ? AND state = 'PENDING'""", status, note.id()));
+                                       updated_at = now()
+                WHERE id = ? AND (state = 'PENDING' OR state = 'FAILED' AND post_started_at IS NOT NULL)""", status, note.id()));
         log.info("Ticket note {} ({} of delivery {}) posted to ticket {}", note.id(), note.outcome(), note.deliveryId(), note.ticketId());
     }
 
@@ -261,14 +275,15 @@ public class TicketNotes {
             reason = "The helpdesk did not take the note for ticket " + note.ticketId() + ": " + trouble(http, cause)
                     + "; posted again at " + CLOCK.format(next) + " (attempt " + attempt + " of " + settings.maxAttempts() + ")";
             jdbc.update("""
-                    UPDATE ticket_note SET attempts = attempts + 1, provider_status = ?, reason = ?,
+                    UPDATE ticket_note SET attempts = attempts + 1, provider_status = ?, reason = ?, post_started_at = NULL,
                                            next_attempt_at = now() + make_interval(secs => ?), updated_at = now()
                     WHERE id = ? AND state = 'PENDING'""", status, reason, delay / 1000.0, note.id());
             log.warn("Ticket note {}: {}", note.id(), reason, cause);
             return;
         }
         jdbc.update("""
-                UPDATE ticket_note SET state = 'FAILED', attempts = attempts + 1, provider_status = ?, reason = ?, updated_at = now()
+                UPDATE ticket_note SET state = 'FAILED', attempts = attempts + 1, provider_status = ?, reason = ?, post_started_at = NULL,
+                                       updated_at = now()
                 WHERE id = ? AND state = 'PENDING'""", status, reason, note.id());
         log.warn("Ticket note {} FAILED: {}", note.id(), reason, cause);
     }

@@ -169,8 +169,10 @@ class TicketNotesTest extends HeraldIntegrationTest {
             assertThat(ticketNotes.stillPending(exchangeWith(mine))).as("the first claimer, right before its post").isFalse();
             assertThat(ticketNotes.stillPending(exchangeWith(theirs))).as("the instance that holds it now").isTrue();
         } finally {
+            // Given back unposted (this test posts nothing itself): the route then posts it.
             jdbc.update(con -> {
-                var statement = con.prepareStatement("UPDATE ticket_note SET next_attempt_at = now() WHERE state = 'PENDING' AND id = ANY(?)");
+                var statement = con.prepareStatement("UPDATE ticket_note SET next_attempt_at = now(), post_started_at = NULL"
+                        + " WHERE state = 'PENDING' AND id = ANY(?)");
                 statement.setArray(1, con.createArrayOf("bigint", claimedHere.toArray()));
                 return statement;
             });
@@ -178,6 +180,47 @@ class TicketNotesTest extends HeraldIntegrationTest {
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> notes(key).equals(List.of(Map.of("outcome", "SENT", "state", "POSTED", "attempts", 1))));
         assertThat(notesOn(ticket)).hasSize(1);
+    }
+
+    /**
+     * A note whose post went out and whose outcome was never recorded (its instance stopped right after the PUT, or lost the
+     * database for longer than the lease): another instance used to claim it when the lease ran out and post it again, a
+     * second copy on the ticket. It is FAILED for a person to check instead, and not posted.
+     */
+    @Test
+    void aNoteWhosePostWasCutOffIsFailedForAPersonNotPostedAgain() throws Exception {
+        String ticket = newTicketId();
+        camel.getRouteController().stopRoute("ticket-notes");
+        String key;
+        List<Long> claimedHere = new java.util.ArrayList<>();
+        try {
+            key = reply(ticket);
+            awaitMailFor(key);
+            await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "email").get("state")));
+            ticketNotes.queue();
+            List<TicketNotes.Note> claimed = ticketNotes.claim();
+            claimed.forEach(note -> claimedHere.add(note.id()));
+            TicketNotes.Note mine = ours(claimed, key);
+            assertThat(ticketNotes.stillPending(exchangeWith(mine))).as("right before the PUT").isTrue();
+            // The PUT went out; the instance stopped before it recorded the answer. Its lease runs out.
+            jdbc.update("UPDATE ticket_note SET next_attempt_at = now() WHERE id = ?", mine.id());
+            claimedHere.remove(mine.id());
+        } finally {
+            jdbc.update(con -> {
+                var statement = con.prepareStatement("UPDATE ticket_note SET next_attempt_at = now() WHERE state = 'PENDING' AND id = ANY(?)");
+                statement.setArray(1, con.createArrayOf("bigint", claimedHere.toArray()));
+                return statement;
+            });
+            camel.getRouteController().startRoute("ticket-notes");
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> notes(key).equals(List.of(Map.of("outcome", "SENT", "state", "FAILED", "attempts", 0))));
+        assertThat(jdbc.queryForObject("""
+                SELECT t.reason FROM ticket_note t JOIN delivery d ON d.id = t.delivery_id JOIN notification n ON n.id = d.notification_id
+                WHERE n.idempotency_key = ?""", String.class, key))
+                .isEqualTo("Herald was posting this note to ticket " + ticket + " when it stopped (or lost its database) and did not learn"
+                        + " whether the helpdesk took it; it is not posted again, which could put a second copy on the ticket. Check the"
+                        + " ticket and add the note by hand if it is missing");
+        assertThat(notesOn(ticket)).as("not posted again").isEmpty();
     }
 
     private TicketNotes.Note ours(List<TicketNotes.Note> claimed, String key) {
