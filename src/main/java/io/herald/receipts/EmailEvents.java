@@ -88,7 +88,25 @@ public class EmailEvents {
             throw new InboundRejected(401, "signature does not match the body (wrong verification key " + KEY_SETTING
                     + ", or the body was altered)");
         }
+        // Signed, but when? SendGrid documents no tolerance and retries a batch for up to a day or more, perhaps signed as
+        // first sent: a batch signed more than three days ago (or more than an hour ahead) is a replay, refused. Within that,
+        // a replay is kept once by its sg_event_id.
+        long signedAt;
+        try {
+            signedAt = Long.parseLong(timestamp.strip());
+        } catch (NumberFormatException e) {
+            throw new InboundRejected(401, TIMESTAMP_HEADER + " is not a time in Unix seconds");
+        }
+        long now = java.time.Instant.now().getEpochSecond();
+        if (signedAt < now - MAX_AGE.toSeconds() || signedAt > now + 3600) {
+            throw new InboundRejected(401, "the batch was signed at " + java.time.Instant.ofEpochSecond(Math.max(-31557014167219200L,
+                    Math.min(31556889864403199L, signedAt))) + ", not within the last " + MAX_AGE.toDays() + " days: a replayed"
+                    + " request, refused");
+        }
     }
+
+    /** The oldest signature accepted: longer than SendGrid retries a batch, so a retry signed as first sent still passes. */
+    static final java.time.Duration MAX_AGE = java.time.Duration.ofDays(3);
 
     /** Records every event of the verified array; answered 200 with what each came to. */
     public void record(Exchange exchange) {

@@ -679,9 +679,30 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
         return new Sent(key, (String) delivery(key, "sms").get("provider_message_id"), customer, (String) row.get("phone"), (String) row.get("email"));
     }
 
+    /**
+     * A signed batch captured and posted again days later is refused: the timestamp is signed but was never checked, and
+     * events without sg_event_id (never de-duplicated) were applied again.
+     */
+    @Test
+    void anEmailEventBatchSignedDaysAgoIsRefusedAsAReplay() throws Exception {
+        String body = "[{\"email\": \"zed.replayed@replay.example.org\", \"event\": \"spamreport\", \"timestamp\": 1700000000}]";
+        HttpResponse<String> replayed = postEmailEvents(body, DEMO_PRIVATE_KEY,
+                String.valueOf(java.time.Instant.now().minus(java.time.Duration.ofDays(4)).getEpochSecond()));
+        assertThat(replayed.statusCode()).isEqualTo(401);
+        assertThat(replayed.body()).contains("not within the last 3 days: a replayed request, refused");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM suppression WHERE address_masked LIKE '%@replay.example.org'", Long.class))
+                .isZero();
+        // A day old (a SendGrid retry, perhaps signed as first sent) is taken.
+        assertThat(postEmailEvents(body.replace("zed.replayed@", "zed.retried@"), DEMO_PRIVATE_KEY,
+                String.valueOf(java.time.Instant.now().minus(java.time.Duration.ofDays(1)).getEpochSecond())).statusCode()).isEqualTo(200);
+    }
+
     /** Posts an event batch signed as SendGrid signs it: ECDSA P-256 (SHA-256) over timestamp + body, base64 DER. */
     private HttpResponse<String> postEmailEvents(String body, String privateKeyBase64) throws Exception {
-        String timestamp = String.valueOf(java.time.Instant.now().getEpochSecond());
+        return postEmailEvents(body, privateKeyBase64, String.valueOf(java.time.Instant.now().getEpochSecond()));
+    }
+
+    private HttpResponse<String> postEmailEvents(String body, String privateKeyBase64, String timestamp) throws Exception {
         PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(privateKeyBase64)));
         Signature ecdsa = Signature.getInstance("SHA256withECDSA");
         ecdsa.initSign(key);
