@@ -31,6 +31,9 @@ public record HeraldUsers(Account admin, Account operator, Account viewer, Secur
     static final Set<String> ENCODER_IDS = Set.of("bcrypt", "ldap", "MD4", "MD5", "noop", "pbkdf2", "pbkdf2@SpringSecurity_v5_8",
             "scrypt", "scrypt@SpringSecurity_v5_8", "SHA-1", "SHA-256", "sha256", "argon2", "argon2@SpringSecurity_v5_8");
 
+    /** A BCrypt hash as Spring's BCryptPasswordEncoder reads it: $2a$10$ and 53 characters of its alphabet. */
+    private static final java.util.regex.Pattern BCRYPT = java.util.regex.Pattern.compile("\\$2[aby]?\\$\\d\\d\\$[./0-9A-Za-z]{53}");
+
     public record Account(String username, String password) {
     }
 
@@ -76,6 +79,11 @@ public record HeraldUsers(Account admin, Account operator, Account viewer, Secur
         // A password written as {bcrypt}… is already encoded; anything else is a plain value from the environment. A plain
         // password that merely starts with "{" ("{Winter}2024") was taken as encoded: startup passed, every login then failed.
         String password = encoded(account.password()) ? account.password() : encoder.encode(account.password());
+        if (password.startsWith("{bcrypt}") && !BCRYPT.matcher(password.substring("{bcrypt}".length())).matches()) {
+            // Spring would start with it and refuse every login with this password ("Encoded password does not look like BCrypt").
+            throw new IllegalStateException(key + ".password is written as {bcrypt}… but what follows is no BCrypt hash ($2a$, $2b$ or"
+                    + " $2y$, a cost of two digits, $ and 53 characters): paste the whole hash, or give the password in plain");
+        }
         accounts.add(User.withUsername(account.username()).password(password).roles(role).build());
     }
 

@@ -56,6 +56,20 @@ class HeraldUsersTest {
         assertThat(login.matches("plain-one", only(admin("{noop}plain-one")).getPassword())).isTrue();
     }
 
+    /**
+     * A {bcrypt} value that is no BCrypt hash (cut when pasted, say) stops startup naming the setting: it started, and every
+     * login with it was refused.
+     */
+    @Test
+    void aBrokenBcryptHashStopsStartupNamingTheSetting() {
+        String hash = login.encode("s3cret-Pass");
+        for (String broken : List.of("{bcrypt}junk", hash.substring(0, hash.length() - 1))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> admin(broken).accounts()).as(broken)
+                    .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("herald.admin.password is written as {bcrypt}… but"
+                            + " what follows is no BCrypt hash");
+        }
+    }
+
     /** Every id the login's encoder knows is taken as encoded: the list in HeraldUsers is not missing one. */
     @Test
     void theEncodedIdsAreTheOnesTheLoginKnows() {
