@@ -275,20 +275,7 @@ class HostileWebhookTest extends HeraldIntegrationTest {
     @Test
     void aChunkedBodyOverTheLimitIsCutAtTheLimitAndRefusedWith413() throws Exception {
         String marker = marker();
-        try (Socket socket = new Socket("localhost", port)) {
-            socket.setSoTimeout(10_000);
-            OutputStream out = socket.getOutputStream();
-            out.write(("POST /webhooks/support HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                    + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            // The sender would go on for 50 MB; Herald must answer long before.
-            CompletableFuture<Long> sent = CompletableFuture.supplyAsync(() -> sendChunks(out, marker, 50L * 1024 * 1024));
-
-            String answer = readAnswer(socket.getInputStream());
-
-            assertThat(answer).startsWith("HTTP/1.1 413").contains("reading stopped after 1048577 bytes");
-            socket.close();
-            assertThat(sent.get()).isLessThan(50L * 1024 * 1024);
-        }
+        assertThat(endlessChunkedPost("/webhooks/support", marker)).startsWith("HTTP/1.1 413").contains("reading stopped after 1048577 bytes");
         List<Map<String, Object>> rows = newRejections();
         assertThat(rows).hasSize(1);
         assertThat(rows.get(0)).containsEntry("source", "support").containsEntry("http_status", 413)
@@ -303,21 +290,8 @@ class HostileWebhookTest extends HeraldIntegrationTest {
      */
     @Test
     void aPathThatEncodesPlainLettersIsRefusedBeforeTheBodyIsRead() throws Exception {
-        String marker = marker();
-        try (Socket socket = new Socket("localhost", port)) {
-            socket.setSoTimeout(10_000);
-            OutputStream out = socket.getOutputStream();
-            out.write(("POST /webhook%73/billing HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                    + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            CompletableFuture<Long> sent = CompletableFuture.supplyAsync(() -> sendChunks(out, marker, 50L * 1024 * 1024));
-
-            String answer = readAnswer(socket.getInputStream());
-
-            assertThat(answer).startsWith("HTTP/1.1 400").contains("the path percent-encodes letters, digits or - . _, which never need it;"
-                    + " send it as /webhooks/billing");
-            socket.close();
-            assertThat(sent.get()).isLessThan(50L * 1024 * 1024);
-        }
+        assertThat(endlessChunkedPost("/webhook%73/billing", marker())).startsWith("HTTP/1.1 400")
+                .contains("the path percent-encodes letters, digits or - . _, which never need it; send it as /webhooks/billing");
         List<Map<String, Object>> rows = newRejections();
         assertThat(rows).hasSize(1);
         assertThat(rows.get(0)).containsEntry("source", "unknown").containsEntry("http_status", 400)
@@ -331,6 +305,24 @@ class HostileWebhookTest extends HeraldIntegrationTest {
         HttpResponse<String> escaped = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + port
                 + "/console/customers/cus%20x")).GET().build(), HttpResponse.BodyHandlers.ofString());
         assertThat(escaped.statusCode()).isNotEqualTo(400);
+    }
+
+    /**
+     * POSTs a chunked JSON body to {@code path} that would go on for 50 MB, and returns Herald's answer, which must come long
+     * before: the sender has sent less than all of it when the answer is read.
+     */
+    private String endlessChunkedPost(String path, String marker) throws Exception {
+        try (Socket socket = new Socket("localhost", port)) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            CompletableFuture<Long> sent = CompletableFuture.supplyAsync(() -> sendChunks(out, marker, 50L * 1024 * 1024));
+            String answer = readAnswer(socket.getInputStream());
+            socket.close();
+            assertThat(sent.get()).isLessThan(50L * 1024 * 1024);
+            return answer;
+        }
     }
 
     @Test
