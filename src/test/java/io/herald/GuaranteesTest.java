@@ -473,6 +473,32 @@ class GuaranteesTest extends HeraldIntegrationTest {
         assertThat(mailsFor("billing:invoice.payment_failed:" + unique + ":attempt-1")).isEmpty();
     }
 
+    /**
+     * A notification intake admitted whose type the catalog no longer knows when dispatch reads it (the catalog changed in
+     * between) is a dead letter, and its ledger row says DEAD_LETTER: it was marked ROUTED with no delivery, so the console
+     * showed nothing wrong and its source event, sent again, was taken for a duplicate.
+     */
+    @Test
+    void aNotificationDispatchCannotRouteEndsDeadLetterNotRouted() throws Exception {
+        String unique = "type-gone-" + UUID.randomUUID();
+        String key = "billing:invoice.payment_failed:" + unique + ":attempt-1";
+        String canonical = JSON.createObjectNode()
+                .put("idempotencyKey", key).put("source", "billing").put("sourceEventId", "evt_" + unique)
+                .put("type", "billing.type_removed_since").put("customerId", "cus_RkT4aB7cD9eF1g")
+                .put("occurredAt", Instant.now().toString()).put("priority", "high").toString();
+        jdbc.update("""
+                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical)
+                VALUES (?, 'billing', ?, 'billing.type_removed_since', 'cus_RkT4aB7cD9eF1g', 'RECEIVED', '{}'::jsonb)""",
+                key, "evt_" + unique);
+        publish("herald.notifications", "cus_RkT4aB7cD9eF1g", canonical);
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject("SELECT count(*) FROM dead_letter WHERE payload = ?",
+                Integer.class, canonical) == 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> jdbc.queryForObject("SELECT state FROM notification WHERE idempotency_key = ?",
+                String.class, key), "DEAD_LETTER"::equals);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                + " WHERE n.idempotency_key = ?", Integer.class, key)).isZero();
+    }
+
     /** Duplicates the dispatch route's idempotent consumer skipped, read from its Camel MBean (what Hawtio shows). */
     private KafkaConsumer<String, String> deadLetterConsumer() {
         Properties config = new Properties();

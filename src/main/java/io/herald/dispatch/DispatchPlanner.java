@@ -160,6 +160,7 @@ public class DispatchPlanner {
         List<CustomerDigests.Event> digested = new ArrayList<>();
         List<QuietHours.Held> quiet = new ArrayList<>();
         List<CanonicalNotification> routed = new ArrayList<>();
+        Set<Long> deadLettered = new java.util.HashSet<>();   // stay RECEIVED here; deadLetter() marks them DEAD_LETTER
         Set<String> woken = new LinkedHashSet<>();
         for (Read read : readable) {
             CanonicalNotification notification = read.notification();
@@ -174,6 +175,7 @@ public class DispatchPlanner {
                 entry = catalog.entry(notification.type());
             } catch (InvalidNotification e) {
                 deadLetters.add(new DeadLetter(read.raw(), e));
+                deadLettered.add(ledgerRow.notificationId());
                 continue;
             }
             routed.add(notification);   // what it supersedes is cancelled even while it awaits approval itself
@@ -185,6 +187,7 @@ public class DispatchPlanner {
                 }
             } catch (InvalidNotification e) {
                 deadLetters.add(new DeadLetter(read.raw(), e));
+                deadLettered.add(ledgerRow.notificationId());
                 continue;
             }
             String approvalRule = Approvals.holdReason(entry, notification);
@@ -230,7 +233,7 @@ public class DispatchPlanner {
         digests.place(digested);
         holdForQuietHours(quiet);
         superseding.cancelSuperseded(routed);   // after the holds: a batch with the notice and what supersedes it cancels it
-        notifications.markRouted(known.values().stream().map(Known::notificationId).toList());
+        notifications.markRouted(known.values().stream().map(Known::notificationId).filter(id -> !deadLettered.contains(id)).toList());
         return new Planned(digestWaits, woken);
     }
 
