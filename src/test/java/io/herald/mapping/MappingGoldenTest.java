@@ -191,11 +191,32 @@ class MappingGoldenTest {
                 edit(sample("billing/invoice.upcoming.json"), e -> data(e).put("amount_due", 0).put("total", 0)),
                 "billing/invoice.upcoming.nothing-due.canonical.json"));
         // A charge captured for 80.00 of 100.00 authorised and refunded whole: the customer paid 80.00 and got it all back.
+        // Stripe's amount_refunded (100.00) counts the 20.00 never captured too.
         cases.add(new Case("billing refund of a partially captured charge is a full refund of what was paid", BILLING,
                 edit(sample("billing/charge.refunded.json"), e -> {
-                    data(e).put("amount", 10000).put("amount_captured", 8000).put("amount_refunded", 8000).put("refunded", true);
+                    data(e).put("amount", 10000).put("amount_captured", 8000).put("amount_refunded", 10000).put("refunded", true);
                 }),
                 "billing/charge.refunded.partially-captured.canonical.json"));
+        // The same charge refunded 30.00 of the 80.00 paid: amount_refunded is 50.00, 20.00 of it the hold never captured.
+        cases.add(new Case("billing partial refund of a partially captured charge tells only what was paid back", BILLING,
+                edit(sample("billing/charge.refunded.json"), e -> {
+                    data(e).put("amount", 10000).put("amount_captured", 8000).put("amount_refunded", 5000).put("refunded", false);
+                    data(e).remove("refunds");
+                }),
+                "billing/charge.refunded.partially-captured-partial.canonical.json"));
+        // Captured 80.00 of 100.00: Stripe sends charge.refunded for the 20.00 it released. Nothing paid came back.
+        cases.add(new Case("billing release of a hold's uncaptured part is not a refund", BILLING,
+                edit(sample("billing/charge.refunded.json"), e -> {
+                    data(e).put("amount", 10000).put("amount_captured", 8000).put("amount_refunded", 2000).put("refunded", false);
+                    data(e).remove("refunds");
+                }),
+                "billing/charge.refunded.uncaptured-part.ignored.json"));
+        // An authorisation cancelled or expired before capture: Stripe marks the charge refunded; no money was ever taken.
+        cases.add(new Case("billing hold released without capture is not a refund", BILLING,
+                edit(sample("billing/charge.refunded.json"), e -> {
+                    data(e).put("captured", false).put("amount_captured", 0).put("amount_refunded", 12999).put("refunded", true);
+                }),
+                "billing/charge.refunded.never-captured.ignored.json"));
         // A second partial refund: amount_refunded is the running total (8000 of 12999), told as such.
         cases.add(new Case("billing second partial refund is told as the total refunded so far", BILLING,
                 edit(sample("billing/charge.refunded.json"), e -> {
