@@ -125,6 +125,22 @@ class TemplatesLocalisedTest {
                 .contains("We have now refunded £80.00 in total of your £129.99 payment to your original payment method.");
     }
 
+    /** A payment failure whose invoice link was left out (not https) points to the account, with no empty button or link. */
+    @Test
+    void aPaymentFailureWithoutItsInvoiceLinkPointsToTheAccount() throws IOException {
+        JsonNode canonical = JSON.readTree(GOLDEN.resolve("billing/invoice.payment_failed.unsafe-link.canonical.json").toFile());
+        CanonicalNotification failed = notification("billing.payment_failed", JSON.convertValue(canonical.get("data"), new TypeReference<>() { }));
+        Map<String, Object> english = MessageContext.of(failed, JENNY, templates.writingLocale("billing.payment_failed", "email", "en-GB"));
+        assertThat(templates.render("billing.payment_failed", "email", "html", "en-GB", english))
+                .contains("You can update your payment method in your account.").doesNotContain("href").doesNotContain("javascript");
+        assertThat(templates.render("billing.payment_failed", "email", "text", "en-GB", english))
+                .contains("You can update your payment method in your account.").doesNotContain("here:");
+        assertThat(templates.render("billing.payment_failed", "sms", "text", "en-GB", english)).doesNotContain("Update your card");
+        Map<String, Object> german = MessageContext.of(failed, LUKAS, templates.writingLocale("billing.payment_failed", "email", "de-DE"));
+        assertThat(templates.render("billing.payment_failed", "email", "html", "de-DE", german))
+                .contains("Sie können Ihre Zahlungsmethode in Ihrem Kundenkonto ändern.").doesNotContain("href");
+    }
+
     /** An appointment the CRM names no service or length for is "your appointment", with no "(0 minutes)", in every notice about it. */
     @Test
     void anAppointmentWithoutAServiceIsYourAppointmentInEveryNotice() throws IOException {

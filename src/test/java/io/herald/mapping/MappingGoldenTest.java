@@ -217,6 +217,10 @@ class MappingGoldenTest {
                     data(e).put("captured", false).put("amount_captured", 0).put("amount_refunded", 12999).put("refunded", true);
                 }),
                 "billing/charge.refunded.never-captured.ignored.json"));
+        // A link from the event that is not a plain https address (an unsigned topic can carry anything) is left out.
+        cases.add(new Case("billing payment failed with an invoice link that is not https leaves the link out", BILLING,
+                edit(sample("billing/invoice.payment_failed.json"), e -> data(e).put("hosted_invoice_url", "javascript:alert(document.cookie)")),
+                "billing/invoice.payment_failed.unsafe-link.canonical.json"));
         // A second partial refund: amount_refunded is the running total (8000 of 12999), told as such.
         cases.add(new Case("billing second partial refund is told as the total refunded so far", BILLING,
                 edit(sample("billing/charge.refunded.json"), e -> {
