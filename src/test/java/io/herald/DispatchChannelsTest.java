@@ -349,7 +349,7 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
     }
 
     @Test
-    void theCustomersLanguageIsUsedAndAMissingVariableFailsTheDeliveryInsteadOfSendingAHalfFilledMessage() throws Exception {
+    void theCustomersLanguageIsUsedAndAnInvoiceWithoutItsLinkIsStillToldPointingToTheAccount() throws Exception {
         // Lukas has locale de-DE: templates fall back from de-DE to de.
         String lukas = newTicketId();
         assertThat(postSignedBilling(Samples.paymentFailed(lukas).replace("cus_RkT4aB7cD9eF1g", "cus_NffrFeUfNV2Hib")).statusCode()).isEqualTo(202);
@@ -362,19 +362,20 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
         assertThat(germanParts.getBodyPart(1).getContent().toString()).contains("lang=\"de\"", "Zahlungsmethode ändern")
                 .doesNotContain("Update your payment method");
 
-        // An invoice without a payment link: the templates use {{hostedInvoiceUrl}}, so nothing half-filled goes out.
-        // (An invoice without a number never gets here: config/rules.yaml quarantines it as a draft.)
+        // An invoice without a payment link: the customer is still told, and pointed to their account; the SMS has no link.
+        // (An invoice without a number never gets here: config/rules.yaml quarantines it as a draft. A variable a template
+        // uses outside a section and the notification lacks fails the delivery: TemplateFailureReasonTest, FailureAlertsTest.)
         String unique = newTicketId();
         assertThat(postSignedBilling(Samples.paymentFailed(unique).replace("\"hosted_invoice_url\": \"https://invoice.stripe.com/i/acct_1M2JTkLkdIwHu7ix/test_YWNjdF8x\"",
                 "\"hosted_invoice_url\": null")).statusCode())
                 .isEqualTo(202);
-        Map<String, Map<String, Object>> rows = awaitDeliveries(Samples.paymentFailedKey(unique), 3);
-        assertThat(rows.get("email")).containsEntry("state", "FAILED");
-        assertThat(rows.get("email").get("reason").toString())
-                .startsWith("email not sent: template " + TEMPLATES.resolve("billing.payment_failed/email.text.en.mustache") + " cannot be filled")
-                .contains("hostedInvoiceUrl");
-        assertThat(rows.get("sms")).containsEntry("state", "FAILED");
-        assertThat(mailsFor(Samples.paymentFailedKey(unique))).isEmpty();
+        MimeMessage unlinked = awaitMailFor(Samples.paymentFailedKey(unique));
+        Multipart unlinkedParts = (Multipart) unlinked.getContent();
+        assertThat(unlinkedParts.getBodyPart(0).getContent().toString()).contains("You can update your payment method in your account.");
+        assertThat(unlinkedParts.getBodyPart(1).getContent().toString()).doesNotContain("href");
+        Map<String, Object> sms = awaitDeliveries(Samples.paymentFailedKey(unique), 3).get("sms");
+        assertThat(sms).containsEntry("state", "SENT");
+        assertThat(sms.get("rendered_body").toString()).endsWith("did not go through.");
     }
 
     @Test

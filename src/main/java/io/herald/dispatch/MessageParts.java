@@ -45,7 +45,8 @@ public class MessageParts {
 
     /** The parts by name ("subject", "text", "html"; "title", "body"), fitted to the channel's limit. */
     public Map<String, String> render(CanonicalNotification notification, String type, String channel, Customer customer) {
-        Map<String, Object> context = MessageContext.of(notification, customer, templates.writingLocale(type, channel, customer.locale()));
+        Map<String, Object> context = inAlphabet(channel,
+                MessageContext.of(notification, customer, templates.writingLocale(type, channel, customer.locale())));
         Map<String, String> parts = renderParts(type, channel, customer, context);
         Integer limit = limits.get(channel);
         if (limit != null) {
@@ -56,7 +57,8 @@ public class MessageParts {
                 }
                 String value = (String) context.get(longest);
                 context = new HashMap<>(context);
-                context.put(longest, shortened(value, value.length() - (length(parts) - limit) - 1));
+                String ellipsis = inAlphabet(channel, "…");
+                context.put(longest, inAlphabet(channel, shortened(value, value.length() - (length(parts) - limit) - ellipsis.length())));
                 parts = renderParts(type, channel, customer, context);
             }
             if (length(parts) > limit) {
@@ -77,9 +79,25 @@ public class MessageParts {
     private Map<String, String> renderParts(String type, String channel, Customer customer, Map<String, Object> context) {
         Map<String, String> parts = new LinkedHashMap<>();
         for (String part : ChannelDelivery.PARTS_BY_CHANNEL.get(channel)) {
-            parts.put(part, templates.render(type, channel, part, customer.locale(), context));
+            String text = templates.render(type, channel, part, customer.locale(), context);
+            parts.put(part, inAlphabet(channel, text));
         }
         return parts;
+    }
+
+    /** An SMS's text in GSM-7 where a typographic character would make it UCS-2 (SmsText); other channels' as it is. */
+    private static String inAlphabet(String channel, String text) {
+        return "sms".equals(channel) ? SmsText.plain(text) : text;
+    }
+
+    /** The context's texts as an SMS writes them, so the texts the message shows are found in it when it must be shortened. */
+    private static Map<String, Object> inAlphabet(String channel, Map<String, Object> context) {
+        if (!"sms".equals(channel)) {
+            return context;
+        }
+        Map<String, Object> plain = new HashMap<>(context);
+        plain.replaceAll((field, value) -> value instanceof String text ? SmsText.plain(text) : value);
+        return plain;
     }
 
     private static int length(Map<String, String> parts) {

@@ -30,9 +30,9 @@ class MessagePartsTest {
         Map<String, String> sms = parts.render(reply(SUBJECT), "support.agent_replied", "sms", JENNY);
         assertThat(sms.get("text").length()).isLessThanOrEqualTo(1600).isGreaterThan(1500);
         assertThat(sms.get("text")).startsWith("Sam Agent replied to your request #35436 \"Printer error E-42 after the update")
-                .endsWith("…\". Open the ticket to read it.");
+                .endsWith("...\". Open the ticket to read it.");   // GSM-7 has no "…"
         // Cut after a word, not inside one.
-        assertThat(sms.get("text")).containsPattern("(again|after|the|update|tray|jams)…\"");
+        assertThat(sms.get("text")).containsPattern("(again|after|the|update|tray|jams)\\.\\.\\.\"");
 
         Map<String, String> push = parts.render(reply(SUBJECT), "support.agent_replied", "push", JENNY);
         assertThat(push.get("title").length() + push.get("body").length()).isLessThanOrEqualTo(1000);
@@ -71,10 +71,40 @@ class MessagePartsTest {
                 "cus_jenny", Instant.parse("2026-11-21T10:00:00Z"), Map.of("ticketId", "35436"),
                 Map.of("ticketSubject", SUBJECT.strip(), "ticketUrl", link), "normal");
         String text = parts(root.toString(), 250, 1000).render(reply, "support.agent_replied", "sms", JENNY).get("text");
-        assertThat(text).hasSizeLessThanOrEqualTo(250).endsWith("Read it: " + link).contains("…");
+        assertThat(text).hasSizeLessThanOrEqualTo(250).endsWith("Read it: " + link).contains("...");
         assertThatThrownBy(() -> parts(root.toString(), 120, 1000).render(reply, "support.agent_replied", "sms", JENNY))
                 .isInstanceOf(MessageTooLong.class);
     }
+
+    /**
+     * A German SMS is written in GSM-7 (160 characters a segment), not UCS-2 (70): the no-break space Java's German currency
+     * format puts before the symbol and the template's „…“ become their plain forms; the customer's own letters stay.
+     */
+    @Test
+    void aGermanSmsKeepsToTheGsmAlphabet() {
+        Customer lukas = new Customer("cus_lukas", "Lukas Müller", "lukas@example.org", "+4915112345678", List.of(), "de-DE",
+                "Europe/Berlin", Map.of());
+        MessageParts parts = parts("templates", 1600, 1000);
+        CanonicalNotification failed = new CanonicalNotification("billing:invoice.payment_failed:in_1:attempt-1", "billing", "evt_1",
+                "billing.payment_failed", "cus_lukas", Instant.parse("2026-11-21T10:00:00Z"), Map.of("invoiceId", "in_1"),
+                Map.of("amountDue", "49.00 USD", "invoiceNumber", "A1B2-0007", "attemptCount", 1,
+                        "hostedInvoiceUrl", "https://invoice.stripe.com/i/acct_1/test_YWNjdF8x"), "high");
+        String payment = parts.render(failed, "billing.payment_failed", "sms", lukas).get("text");
+        assertThat(payment).contains("49,00 $").matches(GSM_7);
+        CanonicalNotification cancelled = new CanonicalNotification("crm:appointment.cancelled:apt_1:9", "crm", "9",
+                "crm.appointment_cancelled", "cus_lukas", Instant.parse("2026-11-21T10:00:00Z"), Map.of(),
+                Map.of("appointmentId", "apt_1", "service", "Beratung", "startsAt", "2026-12-10T10:00:00+01:00"), "normal");
+        String notice = parts.render(cancelled, "crm.appointment_cancelled", "sms", lukas).get("text");
+        assertThat(notice).contains("\"Beratung\"").matches(GSM_7);
+        // A long text from the data with typographic characters is still found, written plain, and shortened to fit.
+        String shortened = parts.render(reply("It\u2019s \u201Cbroken\u201D \u2013 " + SUBJECT), "support.agent_replied", "sms", JENNY).get("text");
+        assertThat(shortened).hasSizeLessThanOrEqualTo(1600).contains("\"It's \"broken\" - Printer error").endsWith("...\". Open the ticket to read it.");
+        assertThat(SmsText.plain("Grüße – „Jörg“ … Привет")).isEqualTo("Grüße - \"Jörg\" ... Привет");
+    }
+
+    /** GSM 03.38's basic alphabet and the extension table's characters (which count twice). */
+    private static final String GSM_7 = "[@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,\\-./0-9:;<=>?¡A-ZÄÖÑÜ§¿a-zäöñüà"
+            + "\\^{}\\\\\\[~\\]|€]*";
 
     @Test
     void aCutNeverSplitsACharacterOutsideTheBasicPlane() {
