@@ -403,6 +403,47 @@ class LateMessagesTest {
         return id;
     }
 
+    /**
+     * A notice that announces a date which has passed by the time it is sent ("your trial ends on", "renews on") is not sent:
+     * a trial notice whose trial ended and a renewal notice whose renewal happened, both stamped now (a replayed or delayed
+     * event), end EXPIRED naming the field, while a trial notice for a trial still running goes out.
+     */
+    @Test
+    void aTrialOrRenewalNoticeWhoseDateHasPassedIsNotSent() throws Exception {
+        String customer = customer("trial");
+        long now = Instant.now().getEpochSecond();
+        String ended = billingEvent("customer.subscription.trial_will_end.json", customer, "evt_trialover" + run, now,
+                "\"trial_end\": 1763985600", "\"trial_end\": " + (now - 3600));
+        String running = billingEvent("customer.subscription.trial_will_end.json", customer, "evt_trialon" + run, now,
+                "\"trial_end\": 1763985600", "\"trial_end\": " + (now + 3 * 86400));
+        String renewed = billingEvent("invoice.upcoming.json", customer, "evt_renewed" + run, now,
+                "\"period_end\": 1764151200", "\"period_end\": " + (now - 3600));
+        for (String[] notice : new String[][] {{ended, "trialEnd"}, {renewed, "renewsAt"}}) {
+            Map<String, Object> email = await().atMost(Duration.ofSeconds(30)).until(() -> herald.delivery(notice[0], "email"),
+                    row -> "EXPIRED".equals(row.get("state")));
+            assertThat((String) email.get("reason")).as(notice[0]).contains("names a time that has passed (data." + notice[1] + " ")
+                    .contains("valid-until, late: drop");
+        }
+        assertThat(herald.awaitMailFor(running)).isNotNull();
+        assertThat(herald.mailsFor(ended)).isEmpty();
+        assertThat(herald.mailsFor(renewed)).isEmpty();
+    }
+
+    /** A sample billing event for the customer, created at {@code created}, with one more text replaced; its notification's key. */
+    private String billingEvent(String sample, String customer, String eventId, long created, String from, String to) throws Exception {
+        String body = Samples.text("billing/" + sample);
+        String sampleCustomer = JSON.readTree(body).at("/data/object/customer").asText();
+        String subscription = JSON.readTree(body).at("/data/object/id").asText();
+        body = body.replace(JSON.readTree(body).get("id").asText(), eventId).replaceFirst("\"created\": \\d+", "\"created\": " + created)
+                .replace(sampleCustomer, customer).replace(from, to);
+        if (subscription.startsWith("sub_")) {
+            body = body.replace(subscription, subscription + eventId);   // a subscription of its own: the key is subscription and time
+        }
+        herald.postBilling(body);
+        return await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT idempotency_key FROM notification WHERE source_event_id = ?", String.class, eventId), keys -> !keys.isEmpty()).get(0);
+    }
+
     @Test
     void aLateMessageOfATypeWithoutAPolicyIsStillSentAndFlagged() throws Exception {
         String customer = customer("sendlate");
