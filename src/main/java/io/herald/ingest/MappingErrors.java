@@ -15,7 +15,7 @@ import io.herald.notification.InvalidNotification;
  * "Unknown binary operation", a driver or database text) is not shown: it becomes a generic sentence that
  * names the step and the source event, and the technical detail goes to the log only.
  */
-final class MappingErrors {
+public final class MappingErrors {
 
     /** How DataSonnet prefixes a mapping's own {@code error} message. */
     private static final String DATASONNET_ERROR = "com.datasonnet.jsonnet.Error: ";
@@ -32,7 +32,7 @@ final class MappingErrors {
      * @param eventId the source's event id when the raw event could be read, else null
      * @param notJson why the raw event cannot be read as JSON ({@link #notJson}: "is not valid JSON (…)"), when it cannot; else null
      */
-    static String readable(Throwable cause, String step, String source, String eventId, String notJson) {
+    public static String readable(Throwable cause, String step, String source, String eventId, String notJson) {
         String event = (source == null ? "source" : source) + " event" + (eventId == null ? "" : " " + eventId);
         if (notJson != null) {
             return event + " " + notJson + "; the raw event is kept as received. Ask the sender to fix it";
@@ -51,6 +51,11 @@ final class MappingErrors {
         }
         if ("mapping".equals(step)) {
             String own = mappingsOwnMessage(cause, source);
+            if (own != null && (own.startsWith("amount ") || own.startsWith("currency "))) {
+                // herald.money in datasonnet/herald.libsonnet, which does not know the event: "amount the number 1e16 is not an amount"
+                return "mapping failed: " + event + " has an amount Herald cannot write for a customer (" + own + "). Correct the"
+                        + " event at its source, then re-drive it";
+            }
             if (own != null) {
                 return "mapping failed: " + own;
             }
@@ -73,7 +78,8 @@ final class MappingErrors {
             String text = firstLine(message.substring(marker + DATASONNET_ERROR.length()));
             // Herald's mappings start every error with the event it is about ("billing event evt_1 has no ...");
             // anything else comes from the engine ("Internal Error", "Unknown binary operation: ...").
-            if (source != null && text.toLowerCase(Locale.ROOT).startsWith(source.toLowerCase(Locale.ROOT) + " event")) {
+            if (source != null && text.toLowerCase(Locale.ROOT).startsWith(source.toLowerCase(Locale.ROOT) + " event")
+                    || text.startsWith("amount ") || text.startsWith("currency ")) {
                 return text;
             }
             return null;

@@ -1,5 +1,6 @@
 package io.herald.mapping;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -376,6 +377,26 @@ class MappingGoldenTest {
                 """.formatted(CRM_CREATED_AT);
         assertRejected(CRM, row,
                 "crm event crm-outbox-21 has an unreadable payload: the payload column is not valid JSON (Unexpected end-of-input)");
+    }
+
+    @Test
+    void aRefundAboveItsChargeIsRejectedAndNothingRefundedOrNothingDueIsIgnored() throws IOException {
+        assertRejected(BILLING, edit(sample("billing/charge.refunded.json"), e -> data(e).put("amount", 1000).put("amount_refunded", 1500)),
+                "billing event evt_3QxU2bLkdIwHu7ix1a2S3d4F refunds 15.00 GBP, more than the charge of 10.00 GBP");
+        assertThat(map(BILLING, edit(sample("billing/charge.refunded.json"), e -> data(e).put("amount_refunded", 0).put("refunded", false))))
+                .contains("\"ignored\"", "reports nothing refunded (amount_refunded 0)");
+        assertThat(map(BILLING, edit(sample("billing/invoice.payment_failed.json"), e -> data(e).put("amount_due", 0))))
+                .contains("\"ignored\"", "failed with nothing due (amount_due 0)");
+    }
+
+    /** An amount no customer could be told (beyond what a number holds exactly) is quarantined saying so, not as "a field". */
+    @Test
+    void anAmountHeraldCannotWriteIsQuarantinedNamingIt() throws IOException {
+        String input = outbox(34, "order.confirmed", sample("crm/order.confirmed.json").replace("\"totalAmount\": 129.90", "\"totalAmount\": 99999999999999"));
+        RuntimeException e = assertThrows(RuntimeException.class, () -> map(CRM, input));
+        assertThat(io.herald.ingest.MappingErrors.readable(e, "mapping", "crm", "crm-outbox-34", null))
+                .startsWith("mapping failed: crm event crm-outbox-34 has an amount Herald cannot write for a customer (amount the number ")
+                .endsWith(" is not an amount). Correct the event at its source, then re-drive it");
     }
 
     @Test
