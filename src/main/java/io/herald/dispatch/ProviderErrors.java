@@ -144,6 +144,37 @@ public class ProviderErrors {
         return readable(cause, null);
     }
 
+    /** A run of letters, digits and {@code _-:} long enough to be a device token, an API key or a signature. */
+    private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_:-]{40,}");
+    private static final Pattern HTML = Pattern.compile("(?is)^\\s*(<!doctype html|<html|<head|<body|<\\?xml|<h1|<title)");
+
+    /**
+     * What the provider's answer says, for a person: its API's JSON (what Twilio, FCM or Slack explain) up to 300 characters;
+     * an HTML page (a proxy's or a server's error page, often with a stack trace) named as such, not copied; any other text,
+     * its first line. Token-shaped runs (a device token or key a provider echoes back) are hidden.
+     */
+    static String answerBody(String body) {
+        String text = body == null ? "" : body.strip();
+        if (text.isEmpty()) {
+            return "";
+        }
+        if (HTML.matcher(text).find()) {
+            return "an HTML error page, not the provider's API answer (a proxy or load balancer in front of it, or the provider's server"
+                    + " itself failing); its text is not kept";
+        }
+        if (!text.startsWith("{") && !text.startsWith("[")) {
+            text = text.lines().findFirst().orElse("").strip();
+        }
+        text = TOKEN.matcher(text).replaceAll(match -> hasMixedCharacters(match.group()) ? "[token hidden]" : match.group());
+        return text.length() > 300 ? text.substring(0, 300) + "…" : text;
+    }
+
+    /** Upper and lower case letters and digits together: a token, not a word or a repeated id. */
+    private static boolean hasMixedCharacters(String run) {
+        return run.chars().anyMatch(Character::isUpperCase) && run.chars().anyMatch(Character::isLowerCase)
+                && run.chars().anyMatch(Character::isDigit);
+    }
+
     /**
      * The same, naming the channel's own settings (herald.sms.url, herald.mail.port…) where it points to one; {@code channel}
      * null leaves "herald.&lt;channel&gt;".
@@ -158,11 +189,11 @@ public class ProviderErrors {
     private static String reason(Throwable cause) {
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof HttpOperationFailedException http) {
-                String body = http.getResponseBody() == null ? "" : http.getResponseBody().strip();
+                String body = answerBody(http.getResponseBody());
                 Long retryAfter = retryAfterMillis(http);
                 return "provider answered HTTP " + http.getStatusCode() + " " + nullToEmpty(http.getStatusText())
                         + (retryAfter == null ? "" : " (Retry-After " + retryAfter / 1000 + "s)")
-                        + (body.isEmpty() ? "" : ": " + (body.length() > 300 ? body.substring(0, 300) + "…" : body))
+                        + (body.isEmpty() ? "" : ": " + body)
                         + (http.getStatusCode() == 401 && !body.contains("THIRD_PARTY_AUTH_ERROR") ? " (the provider refuses Herald's"
                         + " credentials: check herald.<channel>'s token, service account or account settings)" : "");
             }

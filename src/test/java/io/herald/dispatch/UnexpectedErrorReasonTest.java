@@ -17,6 +17,29 @@ import org.junit.jupiter.api.Test;
  */
 class UnexpectedErrorReasonTest {
 
+    /**
+     * A provider's error page (HTML, here with a stack trace and the push token it was sent) is named, not copied into the
+     * ledger and the console; a JSON answer is kept (it is what the provider's API says) with a token it echoes hidden; other
+     * text keeps its first line.
+     */
+    @Test
+    void aProvidersErrorPageIsNamedNotCopiedAndATokenItEchoesIsHidden() {
+        String token = "dQw4w9WgXcQ:APA91bHun4MxP5egoKMwt2KZFBaFUH-1RYqx";
+        String page = "<html><body><h1>500</h1><pre>java.lang.NullPointerException\n\tat com.google.fcm.Foo.bar(Foo.java:42)\n token "
+                + token + "</pre></body></html>";
+        String html = ProviderErrors.readable(new org.apache.camel.http.base.HttpOperationFailedException("https://fcm.example/send", 500,
+                "Server Error", null, null, page), "push");
+        assertThat(html).isEqualTo("provider answered HTTP 500 Server Error: an HTML error page, not the provider's API answer (a proxy or"
+                + " load balancer in front of it, or the provider's server itself failing); its text is not kept");
+        String json = ProviderErrors.readable(new org.apache.camel.http.base.HttpOperationFailedException("https://fcm.example/send", 400,
+                "Bad Request", null, null, "{\"error\":{\"message\":\"token " + token + " is not valid\",\"status\":\"INVALID_ARGUMENT\"}}"), "push");
+        assertThat(json).isEqualTo("provider answered HTTP 400 Bad Request: {\"error\":{\"message\":\"token [token hidden] is not valid\","
+                + "\"status\":\"INVALID_ARGUMENT\"}}");
+        String text = ProviderErrors.readable(new org.apache.camel.http.base.HttpOperationFailedException("https://sms.example/send", 502,
+                "Bad Gateway", null, null, "upstream connect error\njava.io.IOException: reset\n\tat x.y.Z"), "sms");
+        assertThat(text).isEqualTo("provider answered HTTP 502 Bad Gateway: upstream connect error");
+    }
+
     @Test
     void anUnforeseenErrorIsNamedAndPointedToNotCopied() {
         IllegalStateException bug = new IllegalStateException("SELECT * FROM customer WHERE email = 'jenny.rosen@example.com' failed");
