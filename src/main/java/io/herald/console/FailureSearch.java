@@ -226,9 +226,16 @@ public class FailureSearch {
 
     /** 2026-11-22, 2026-11-22T10:30 (a browser's datetime-local) or 2026-11-22T10:30:00Z, all UTC. */
     static Timestamp time(String text, String name) {
-        if (text == null) {
+        Instant at = instant(text, name);
+        return at == null ? null : Timestamp.from(at);
+    }
+
+    /** A filter's time as the API takes it ({@link #time}); null when not given; refused in words when it cannot be read. */
+    public static Instant instant(String text, String name) {
+        if (text == null || text.isBlank()) {
             return null;
         }
+        text = text.strip();
         Instant at;
         try {
             if (text.length() == 10) {
@@ -242,7 +249,7 @@ public class FailureSearch {
             throw new ActionRefused.InvalidInput(name + " must be a date (2026-11-22) or a UTC time (2026-11-22T10:30); was '"
                     + StoredText.label(text, 40) + "'");
         }
-        return Timestamp.from(searchable(at, name));
+        return searchable(at, name);
     }
 
     /** A time a filter can search for: years 1 to 9999 (Java reads +300000-01-01, which PostgreSQL cannot compare with). */

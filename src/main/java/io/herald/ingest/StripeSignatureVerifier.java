@@ -65,9 +65,10 @@ public class StripeSignatureVerifier {
         } catch (NumberFormatException e) {
             throw new InboundRejected(401, HEADER + " timestamp '" + timestamp + "' is not unix seconds");
         }
-        long age = Math.abs(clock.instant().getEpochSecond() - signedAt);
-        if (age > tolerance.toSeconds()) {
-            throw new InboundRejected(401, "stale signature: signed " + age + " s from now, tolerance is " + tolerance.toSeconds() + " s");
+        long age = clock.instant().getEpochSecond() - signedAt;
+        if (Math.abs(age) > tolerance.toSeconds()) {
+            throw new InboundRejected(401, "stale signature: signed " + (age >= 0 ? age + " s ago" : -age + " s ahead of Herald's clock")
+                    + ", tolerance is " + tolerance.toSeconds() + " s (a replayed request, or the sender's or Herald's clock is wrong)");
         }
         byte[] expected = HexFormat.of().formatHex(Hmac.sha256(secret, (timestamp + ".").getBytes(StandardCharsets.UTF_8),
                 rawBody == null ? new byte[0] : rawBody)).getBytes(StandardCharsets.US_ASCII);

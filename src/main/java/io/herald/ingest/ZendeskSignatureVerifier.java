@@ -58,10 +58,11 @@ public class ZendeskSignatureVerifier {
         } catch (DateTimeParseException e) {
             throw new InboundRejected(401, "signature timestamp '" + timestamp + "' is not an ISO-8601 instant");
         }
-        Duration age = Duration.between(signedAt, clock.instant()).abs();
-        if (age.compareTo(tolerance) > 0) {
-            throw new InboundRejected(401, "stale signature: signed at " + signedAt + ", " + age.toSeconds()
-                    + " s from now, tolerance is " + tolerance.toSeconds() + " s");
+        Duration age = Duration.between(signedAt, clock.instant());
+        if (age.abs().compareTo(tolerance) > 0) {
+            throw new InboundRejected(401, "stale signature: signed at " + signedAt + ", " + (age.isNegative()
+                    ? age.abs().toSeconds() + " s ahead of Herald's clock" : age.toSeconds() + " s ago") + ", tolerance is "
+                    + tolerance.toSeconds() + " s (a replayed request, or the sender's or Herald's clock is wrong)");
         }
         byte[] expected = Base64.getEncoder().encode(
                 Hmac.sha256(secret, timestamp.getBytes(StandardCharsets.UTF_8), rawBody == null ? new byte[0] : rawBody));

@@ -1,13 +1,13 @@
 package io.herald.schedule;
 
 import java.security.Principal;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
 import io.herald.config.HeraldOpenApi;
 import io.herald.console.ActionRefused;
 import io.herald.console.ConsoleUser;
+import io.herald.console.FailureSearch;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
@@ -16,7 +16,6 @@ import io.swagger.v3.oas.annotations.media.ExampleObject;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
-import org.springframework.format.annotation.DateTimeFormat;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -71,12 +70,13 @@ public class ScheduledApi {
     @GetMapping
     public List<ScheduledSends.Waiting> list(@Parameter(description = "notification type, e.g. billing.payment_failed") @RequestParam(required = false) String type,
                                              @Parameter(description = "customer id") @RequestParam(required = false) String customer,
-                                             @Parameter(description = "fires at or after this instant (ISO-8601, e.g. 2026-12-03T00:00:00Z)")
-                                             @RequestParam(required = false) @DateTimeFormat(iso = DateTimeFormat.ISO.DATE_TIME) Instant from,
-                                             @Parameter(description = "fires before this instant (ISO-8601)")
-                                             @RequestParam(required = false) @DateTimeFormat(iso = DateTimeFormat.ISO.DATE_TIME) Instant to,
+                                             @Parameter(description = "fires at or after this date or UTC time (2026-12-03, 2026-12-03T10:30 or 2026-12-03T10:30:00Z)")
+                                             @RequestParam(required = false) String from,
+                                             @Parameter(description = "fires before this date or UTC time (same forms)")
+                                             @RequestParam(required = false) String to,
                                              Principal who) {
-        return waiting.list(new WaitingNotifications.Filter(type, customer, from, to), ConsoleUser.of(who).masked());
+        return waiting.list(new WaitingNotifications.Filter(type, customer, FailureSearch.instant(from, "from"), FailureSearch.instant(to, "to")),
+                ConsoleUser.of(who).masked());
     }
 
     @Operation(summary = "Cancel a scheduled notification (CANCELLED) or dismiss a held one (DISMISSED) with a comment (operator; audited):"
