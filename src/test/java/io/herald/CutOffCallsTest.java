@@ -104,6 +104,8 @@ class CutOffCallsTest {
         registry.add("herald.delivery.breaker.window", () -> "100");
         // Below the shared test context's 5 minutes: its sweep never takes this test's rows for a crash.
         registry.add("herald.delivery.sending-timeout", () -> "PT2M");
+        // A connection left without an answer fails after 10 s (aConnectionLeftWithoutAnAnswer...), not the shipped 60.
+        registry.add("herald.infrastructure.db-read-timeout-s", () -> "10");
     }
 
     @AfterAll
@@ -139,6 +141,42 @@ class CutOffCallsTest {
         assertThat(((Number) delivery(key, "email").get("attempts")).intValue()).as("the claim, and its retry under the same token")
                 .isEqualTo(2);
         assertThat(herald.mailsFor(key)).hasSize(1);
+    }
+
+    /**
+     * A database connection that stops answering without being closed (a failover, a network path that drops it): the
+     * group commit that wrote a refund's claim on it waited for ever, holding every channel's claims and outcomes behind it.
+     * With the driver's read timeout it fails after herald.infrastructure.db-read-timeout-s like an outage, is written again
+     * on a fresh connection, and the mail goes out once; the refund posted behind it goes out too.
+     */
+    @Test
+    void aConnectionLeftWithoutAnAnswerFailsAfterTheReadTimeoutAndNothingWaitsForEver() throws Exception {
+        OwnHeraldClient herald = new OwnHeraldClient(infra, port, jdbc);
+        String customer = herald.insertCustomer("cus_hang_" + TICKETS.incrementAndGet(), "Ottilie Hang", null, null, null);
+        String after = herald.insertCustomer("cus_hang_" + TICKETS.incrementAndGet(), "Bertram After", null, null, null);
+        String charge = "ch_hang" + TICKETS.incrementAndGet();
+        String next = "ch_hang" + TICKETS.incrementAndGet();
+
+        cutter.hangAt(sql -> sql.contains(CLAIM), "Hello Ottilie");   // this refund's claim: its rendered body among the parameters
+        herald.postBilling(refund(charge, customer));
+        await().atMost(Duration.ofSeconds(30)).until(() -> cutter.hangs() == 1);
+        herald.postBilling(refund(next, after));
+
+        String key = "billing:charge.refunded:" + charge + ":4200";
+        assertThat(herald.awaitMailFor(key).getAllRecipients()[0].toString()).isEqualTo(customer + "@example.com");
+        assertThat(herald.awaitMailFor("billing:charge.refunded:" + next + ":4200").getAllRecipients()[0].toString())
+                .isEqualTo(after + "@example.com");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "email").get("state")));
+        assertThat(herald.mailsFor(key)).hasSize(1);
+    }
+
+    private static String refund(String charge, String customer) {
+        return Samples.text("billing/charge.refunded.json")
+                .replace("evt_3QxU2bLkdIwHu7ix1a2S3d4F", "evt_" + charge)
+                .replace("ch_3QxU1aLkdIwHu7ix0p9O8i7U", charge)
+                .replace("cus_RkT4aB7cD9eF1g", customer)
+                .replace("12999", "4200")
+                .replace("\"created\": 1763730000", "\"created\": " + Instant.now().getEpochSecond());
     }
 
     @Test

@@ -12,6 +12,9 @@ import org.springframework.validation.annotation.Validated;
  * @param retryDelayMs       first pause after a database or broker fault; doubles on each try
  * @param maxRetryDelayMs    the longest pause between tries, for as long as the outage lasts
  * @param dbConnectTimeoutMs how long a database call (and the readiness check) waits for a connection
+ * @param dbReadTimeoutS     how long a database call waits for PostgreSQL's answer (the JDBC driver's socketTimeout): a
+ *                           connection a failover or the network dropped without closing answers nothing, and the call
+ *                           (the group commit holding every channel's writes) would otherwise wait for ever
  * @param kafkaSendTimeoutMs how long a send to Kafka may take before it counts as a fault and is tried again: every producer
  *                           but the billing and support webhooks' (herald.ingest.kafka-*), i.e. notification intake, the CRM
  *                           outbox poller, dead letters and the incidents webhook (their delivery.timeout.ms and max.block.ms);
@@ -22,6 +25,10 @@ import org.springframework.validation.annotation.Validated;
 public record InfrastructureSettings(@Positive @DefaultValue("500") long retryDelayMs,
                                      @Positive @DefaultValue("10000") long maxRetryDelayMs,
                                      @Positive @DefaultValue("5000") long dbConnectTimeoutMs,
+                                     @Min(value = 10, message = "must be at least 10 (seconds): above the longest statement Herald runs")
+                                     @jakarta.validation.constraints.Max(value = 3600, message = "must be at most 3600 (seconds): a hung"
+                                             + " connection would hold every channel's writes that long")
+                                     @DefaultValue("60") long dbReadTimeoutS,
                                      @Min(value = REQUEST_TIMEOUT_MS, message = AT_LEAST_THE_REQUEST_TIMEOUT)
                                      @DefaultValue("6000") long kafkaSendTimeoutMs) {
 

@@ -22,6 +22,9 @@ import java.util.function.Predicate;
  * committed in the database, and the client only sees its connection drop (an I/O error on COMMIT). That is the lost
  * COMMIT acknowledgement a crash of the network, a proxy or a failover can cause, which stopping the database cannot.
  *
+ * <p>Or, with {@link #hangAt}, it leaves the next such statement without an answer: the connection stays open and
+ * PostgreSQL's answer never reaches the client, as when a failover or a network path drops a connection without closing it.
+ *
  * <p>Statements are recognised when they are bound (a Bind message): by their SQL text, which the Parse of their statement
  * named, and a value among their parameters. Everything else is passed through unchanged. Not for production: no TLS
  * ({@link #through} turns encryption requests off).
@@ -36,6 +39,9 @@ public final class CommitAckCutter implements Closeable {
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private final AtomicBoolean armed = new AtomicBoolean();
     private final AtomicInteger cuts = new AtomicInteger();
+    private final AtomicInteger hangs = new AtomicInteger();
+    /** Armed to leave the statement's connection without an answer, not to cut its COMMIT acknowledgement. */
+    private volatile boolean hang;
     private volatile Predicate<String> statement = sql -> false;
     private volatile byte[] parameters = new byte[0];
 
@@ -67,9 +73,26 @@ public final class CommitAckCutter implements Closeable {
      * parameter that contains {@code inParameters} (as UTF-8 bytes of its Bind message: a text or a text array).
      */
     public void armFor(Predicate<String> sql, String inParameters) {
+        hang = false;
         statement = sql;
         parameters = inParameters.getBytes(StandardCharsets.UTF_8);
         armed.set(true);
+    }
+
+    /**
+     * Leaves, once, the connection that binds the next statement whose SQL matches with a parameter that contains
+     * {@code inParameters} without any answer from then on: open, silent, until the client closes it.
+     */
+    public void hangAt(Predicate<String> sql, String inParameters) {
+        statement = sql;
+        parameters = inParameters.getBytes(StandardCharsets.UTF_8);
+        hang = true;
+        armed.set(true);
+    }
+
+    /** How many connections it left without an answer. */
+    public int hangs() {
+        return hangs.get();
     }
 
     /** How many COMMIT acknowledgements it cut. */
@@ -120,6 +143,8 @@ public final class CommitAckCutter implements Closeable {
         private final AtomicInteger owedBytes = new AtomicInteger();
         /** This connection ran the statement in its current transaction: its next COMMIT acknowledgement is cut. */
         private volatile boolean marked;
+        /** Left without an answer ({@link #hangAt}): nothing from PostgreSQL reaches the client any more. */
+        private volatile boolean silent;
 
         Connection(Socket client, Socket server) {
             this.client = client;
@@ -159,7 +184,12 @@ public final class CommitAckCutter implements Closeable {
                         default -> null;
                     };
                     if (type == 'B' && sql != null && armed.get() && statement.test(sql) && contains(body, parameters)) {
-                        marked = true;
+                        if (hang && armed.compareAndSet(true, false)) {
+                            hangs.incrementAndGet();
+                            silent = true;   // PostgreSQL runs it; its answer, and every later one, is dropped
+                        } else if (!hang) {
+                            marked = true;
+                        }
                     }
                     write(out, (byte) type, length, body);
                 }
@@ -180,6 +210,9 @@ public final class CommitAckCutter implements Closeable {
                     int type = in.readUnsignedByte();
                     int length = in.readInt();
                     byte[] body = in.readNBytes(length - 4);
+                    if (silent) {
+                        continue;
+                    }
                     String tag = type == 'C' ? cString(body, 0) : "";
                     if (marked && tag.equals("COMMIT") && armed.compareAndSet(true, false)) {
                         cuts.incrementAndGet();   // committed in PostgreSQL; the client never hears of it

@@ -1,0 +1,25 @@
+package io.herald.config;
+
+import org.springframework.boot.autoconfigure.flyway.FlywayConfigurationCustomizer;
+import org.springframework.boot.autoconfigure.jdbc.DataSourceProperties;
+import org.springframework.stereotype.Component;
+
+/**
+ * Flyway's migrations run on a connection of their own, without the read timeout Herald's pool sets
+ * (herald.infrastructure.db-read-timeout-s, the driver's socketTimeout): a migration may rewrite a large table (V38 moves
+ * every payload) for longer than any statement of the running engine, and must not be cut off halfway through.
+ */
+@Component
+public class DatabaseMigrations implements FlywayConfigurationCustomizer {
+
+    private final DataSourceProperties database;
+
+    public DatabaseMigrations(DataSourceProperties database) {
+        this.database = database;
+    }
+
+    @Override
+    public void customize(org.flywaydb.core.api.configuration.FluentConfiguration configuration) {
+        configuration.dataSource(database.determineUrl(), database.determineUsername(), database.determinePassword());
+    }
+}
