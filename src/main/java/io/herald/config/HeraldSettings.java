@@ -49,7 +49,8 @@ public record HeraldSettings(@Valid @DefaultValue Http http,
      * @param user     its user
      * @param password its password
      */
-    public record Db(@NotNull @DefaultValue("") String url,
+    public record Db(@NotNull @DefaultValue("") @Pattern(regexp = "|jdbc:postgresql:.*", message = "must be a PostgreSQL JDBC URL such as"
+                             + " jdbc:postgresql://db.example.internal:5432/herald (not postgres://…)") String url,
                      @NotNull @DefaultValue("herald") String user,
                      @NotNull @DefaultValue("") @Pattern(regexp = Secrets.NO_EDGE_SPACE, message = Secrets.EDGE_SPACE) String password) {
     }

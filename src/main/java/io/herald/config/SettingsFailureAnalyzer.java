@@ -81,8 +81,9 @@ public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
 
     private static final java.util.regex.Pattern SECRET_KEY = java.util.regex.Pattern.compile("(?i)(secret|password|token|account-sid)");
 
+    /** Herald's settings: herald.* (HeraldSettings and WebhookSettings are bound at "herald" itself) and management.health.*. */
     private static boolean ours(String name) {
-        return name.startsWith("herald.") || name.startsWith("management.health");
+        return name.equals("herald") || name.startsWith("herald.") || name.startsWith("management.health");
     }
 
     private static void describe(StringBuilder description, String key, ConfigurationProperty property, String reason) {
@@ -126,6 +127,10 @@ public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
             }
             if (type == Duration.class) {
                 return "not a duration: give one such as PT5M, 30s or 500ms";
+            }
+            if (type.isEnum()) {
+                return "must be one of " + String.join(", ", java.util.Arrays.stream(type.getEnumConstants())
+                        .map(constant -> ((Enum<?>) constant).name().toLowerCase(Locale.ROOT).replace('_', '-')).toList());
             }
             return "cannot be read as " + type.getSimpleName();
         }

@@ -23,7 +23,8 @@ class BadSettingStartupTest {
     /** Only the settings, bound and validated as in Herald (no database, broker or routes needed to see the failure). */
     @Configuration(proxyBeanMethods = false)
     @EnableConfigurationProperties({DeliverySettings.class, SmsSettings.class, CrmSettings.class, ApprovalSettings.class,
-            RetentionSettings.class, SchedulingSettings.class, AlertSettings.class, IngestSettings.class, InfrastructureSettings.class})
+            RetentionSettings.class, SchedulingSettings.class, AlertSettings.class, IngestSettings.class, InfrastructureSettings.class,
+            MailSettings.class, HeraldSettings.class})
     static class OnlySettings {
     }
 
@@ -156,6 +157,56 @@ class BadSettingStartupTest {
                 .contains("Reason: must be at least herald.ingest.kafka-request-timeout-ms (2000), was 1500: Kafka refuses a"
                         + " producer whose delivery.timeout.ms is below its request.timeout.ms")
                 .contains("HERALD_INGEST_KAFKA_DELIVERY_TIMEOUT_MS");
+    }
+
+    /** A value that is not one of a setting's choices lists them (it said "cannot be read as Tls"). */
+    @Test
+    void aChoiceSettingListsItsChoices(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.mail.tls=tls")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.mail.tls")
+                .contains("Reason: must be one of none, opportunistic, starttls, ssl").contains("HERALD_MAIL_TLS");
+    }
+
+    /**
+     * The settings bound at herald itself (herald.db.*, herald.http.*, the files) are named like the others: they were left to
+     * Spring Boot's own analysis (camelCase, no environment variable), and a URL that is not JDBC failed later, in the pool.
+     */
+    @Test
+    void aDatabaseUrlThatIsNotJdbcNamesTheKey(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.db.url=postgres://herald@db.example.internal:5432/herald")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.db.url")
+                .contains("Reason: must be a PostgreSQL JDBC URL such as jdbc:postgresql://db.example.internal:5432/herald")
+                .contains("HERALD_DB_URL");
+    }
+
+    /** Herald's own startup checks (here the catalog's) are shown in the failure box, not one "Caused by" deep in a trace. */
+    @Test
+    void aStartupCheckIsShownInTheFailureBox(CapturedOutput output, @org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
+        java.nio.file.Path catalog = java.nio.file.Files.writeString(folder.resolve("catalog.yaml"), """
+                notifications:
+                  billing.payment_failed:
+                    category: billing
+                    priority: high
+                    channels: [email, fax]
+                    window: PT1H
+                """);
+        SpringApplication application = new SpringApplication(OnlySettings.class, WithCatalog.class);
+        application.setWebApplicationType(WebApplicationType.NONE);
+        assertThatThrownBy(() -> application.run("--spring.config.location=classpath:bad-settings/valid.yaml", "--test.catalog=" + catalog))
+                .isNotNull();
+        String printed = output.getOut() + output.getErr();
+        assertThat(printed).contains("APPLICATION FAILED TO START").contains("Herald cannot start:").contains("fax");
+        String box = printed.substring(printed.indexOf("APPLICATION FAILED TO START"));
+        assertThat(box).contains(catalog.toString()).contains("Correct what it names");
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class WithCatalog {
+        @org.springframework.context.annotation.Bean
+        io.herald.notification.NotificationCatalog catalog(org.springframework.core.env.Environment environment) {
+            return new io.herald.notification.NotificationCatalog(environment.getProperty("test.catalog"));
+        }
     }
 
     /** The shipped values pass: the checks above refuse only what Kafka or Herald cannot use. */
