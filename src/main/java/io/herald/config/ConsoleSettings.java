@@ -12,5 +12,5 @@ import org.springframework.validation.annotation.Validated;
  */
 @Validated
 @ConfigurationProperties("herald.console")
-public record ConsoleSettings(@NotNull @DefaultValue("http://localhost:8080") String baseUrl) {
+public record ConsoleSettings(@NotNull @DefaultValue("http://localhost:8080") @jakarta.validation.constraints.Pattern(regexp = WebAddresses.HTTP, message = WebAddresses.NOT_HTTP) String baseUrl) {
 }

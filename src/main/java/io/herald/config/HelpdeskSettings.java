@@ -34,7 +34,7 @@ import org.springframework.validation.annotation.Validated;
 @Validated
 @ConfigurationProperties("herald.helpdesk")
 public record HelpdeskSettings(@DefaultValue("false") boolean enabled,
-                               @NotNull @DefaultValue("") String url,
+                               @NotNull @DefaultValue("") @jakarta.validation.constraints.Pattern(regexp = WebAddresses.HTTP, message = WebAddresses.NOT_HTTP) String url,
                                @NotNull @DefaultValue("") String email,
                                @NotNull @DefaultValue("") @Pattern(regexp = Secrets.NO_EDGE_SPACE, message = Secrets.EDGE_SPACE) String apiToken,
                                @Positive @DefaultValue("5000") long pollIntervalMs,

@@ -29,7 +29,7 @@ import org.springframework.validation.annotation.Validated;
  */
 @Validated
 @ConfigurationProperties("herald.ops-webhook")
-public record OpsWebhookSettings(@NotNull @DefaultValue("") String url,
+public record OpsWebhookSettings(@NotNull @DefaultValue("") @jakarta.validation.constraints.Pattern(regexp = WebAddresses.HTTP, message = WebAddresses.NOT_HTTP) String url,
                                  @Min(1) @Max(1_000_000) @DefaultValue("1") int ratePerSecond,
                                  @Positive @DefaultValue("2") int maxInFlight,
                                  @Positive Long connectTimeoutMs,

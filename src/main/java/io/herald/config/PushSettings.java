@@ -30,7 +30,7 @@ import org.springframework.validation.annotation.Validated;
  */
 @Validated
 @ConfigurationProperties("herald.push")
-public record PushSettings(@NotNull @DefaultValue("") String url,
+public record PushSettings(@NotNull @DefaultValue("") @jakarta.validation.constraints.Pattern(regexp = WebAddresses.HTTP, message = WebAddresses.NOT_HTTP) String url,
                            @NotNull @DefaultValue("") @Pattern(regexp = Secrets.NO_EDGE_SPACE, message = Secrets.EDGE_SPACE) String accessToken,
                            @Min(1) @Max(1_000_000) @DefaultValue("50") int ratePerSecond,
                            @Positive @DefaultValue("16") int maxInFlight,

@@ -33,7 +33,7 @@ import org.springframework.validation.annotation.Validated;
  */
 @Validated
 @ConfigurationProperties("herald.sms")
-public record SmsSettings(@NotNull @DefaultValue("") String url,
+public record SmsSettings(@NotNull @DefaultValue("") @jakarta.validation.constraints.Pattern(regexp = WebAddresses.HTTP, message = WebAddresses.NOT_HTTP) String url,
                           @NotNull @DefaultValue("") @Pattern(regexp = Secrets.NO_EDGE_SPACE, message = Secrets.EDGE_SPACE) String accountSid,
                           @NotNull @DefaultValue("") @Pattern(regexp = Secrets.NO_EDGE_SPACE, message = Secrets.EDGE_SPACE) String authToken,
                           @NotNull @DefaultValue("") String from,
@@ -46,6 +46,6 @@ public record SmsSettings(@NotNull @DefaultValue("") String url,
                           @Min(0) @Max(value = 1, message = DeliverySettings.ONE_RETRY) Integer maxRetries,
                           @Positive Long retryDelayMs,
                           @Positive Long maxRetryDelayMs,
-                          @NotNull @DefaultValue("") String webhookBaseUrl,
+                          @NotNull @DefaultValue("") @jakarta.validation.constraints.Pattern(regexp = WebAddresses.HTTP, message = WebAddresses.NOT_HTTP) String webhookBaseUrl,
                           @Min(70) @Max(100_000) @DefaultValue("1600") int maxLength) {
 }

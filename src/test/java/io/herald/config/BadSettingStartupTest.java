@@ -24,7 +24,7 @@ class BadSettingStartupTest {
     @Configuration(proxyBeanMethods = false)
     @EnableConfigurationProperties({DeliverySettings.class, SmsSettings.class, CrmSettings.class, ApprovalSettings.class,
             RetentionSettings.class, SchedulingSettings.class, AlertSettings.class, IngestSettings.class, InfrastructureSettings.class,
-            MailSettings.class, HeraldSettings.class})
+            MailSettings.class, HeraldSettings.class, ConsoleSettings.class})
     static class OnlySettings {
     }
 
@@ -180,6 +180,17 @@ class BadSettingStartupTest {
                 .contains("HERALD_DB_URL");
     }
 
+    /** A provider's or the console's address without its scheme started, and every SMS failed or every alert link was broken. */
+    @Test
+    void anAddressThatIsNotAWebAddressIsRefusedNamingTheKey(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.sms.url=not-a-url")).isNotNull();
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.console.base-url=herald.example.org")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.sms.url", "Value: \"not-a-url\"",
+                "Property: herald.console.base-url", "Value: \"herald.example.org\"",
+                "Reason: must be an http:// or https:// address with a host").contains("HERALD_CONSOLE_BASE_URL");
+    }
+
     /** Herald's own startup checks (here the catalog's) are shown in the failure box, not one "Caused by" deep in a trace. */
     @Test
     void aStartupCheckIsShownInTheFailureBox(CapturedOutput output, @org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
@@ -213,7 +224,8 @@ class BadSettingStartupTest {
     @Test
     void theShippedTimeoutsAndDurationsStart() {
         start("--spring.config.location=classpath:bad-settings/valid.yaml,file:./config/application.yaml,file:./config/application-local.yaml",
-                "--herald.scheduling.poll-interval=PT0.2S").close();
+                "--herald.scheduling.poll-interval=PT0.2S",
+                "--herald.providers.base-url=http://localhost:8089").close();   // as LocalHerald sets it, for the sandbox's addresses
     }
 
     /** A check a settings record makes itself (a time zone Java does not know) still names the key and says what it takes. */
