@@ -136,7 +136,12 @@ public class NotificationRules {
             return;   // its date rule has said it is no date and time at all
         }
         try {
-            OffsetDateTime.parse(value.asText());
+            int offset = OffsetDateTime.parse(value.asText()).getOffset().getTotalSeconds();
+            if (offset < -12 * 3600 || offset > 14 * 3600) {
+                problems.add("the appointment's time (data." + plan.of() + ") '" + StoredText.label(value.asText(), 60) + "' has an offset"
+                        + " no time zone has (offsets run from -12:00 to +14:00); its reminders are timed by it: correct the time at"
+                        + " its source");
+            }
         } catch (DateTimeParseException | ArithmeticException e) {
             problems.add("the appointment's time (data." + plan.of() + ") '" + StoredText.label(value.asText(), 60) + "' is not a date and"
                     + " time with an offset (e.g. 2026-11-24T14:30:00-05:00); its reminders are timed by it, and without the offset"

@@ -154,7 +154,20 @@ public class LateMessages {
             if (policy.sendsLate()) {
                 continue;
             }
-            for (Map<String, Object> row : candidates(entry.type(), policy, now)) {
+            List<Map<String, Object>> candidates;
+            try {
+                candidates = candidates(entry.type(), policy, now);
+            } catch (org.springframework.dao.DataAccessException e) {
+                if (io.herald.kafka.InfrastructureFaults.isInfrastructure(e)) {
+                    throw e;   // PostgreSQL is away: the sweep is tried again, as a whole
+                }
+                // A value PostgreSQL cannot read as a time in one notification's valid-until field stops this type's query,
+                // never the other types' sweep and the missed-window flags after it.
+                log.warn("The late-message sweep skipped {} this time: its waiting notifications could not be checked ({})",
+                        entry.type(), e.getMostSpecificCause().getMessage());
+                continue;
+            }
+            for (Map<String, Object> row : candidates) {
                 CanonicalNotification notification = read((String) row.get("canonical"));
                 if (notification == null) {
                     continue;

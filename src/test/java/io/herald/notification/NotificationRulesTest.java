@@ -70,6 +70,13 @@ class NotificationRulesTest {
                 .containsExactly(noOffset.formatted("2026-12-09"));
         for (String type : List.of("crm.appointment_scheduled", "crm.appointment_rescheduled")) {
             assertThat(rules.problems(type, appointment("2026-12-09T10:00Z"), NOW)).as(type).isEmpty();
+            // Java reads offsets up to 18 hours; PostgreSQL refuses beyond 15:59, and that one notification stopped the
+            // late-message sweep of every type. No zone is outside -12:00 to +14:00.
+            assertThat(rules.problems(type, appointment("2026-12-09T10:00+16:00"), NOW)).as(type).containsExactly("the appointment's"
+                    + " time (data.startsAt) '2026-12-09T10:00+16:00' has an offset no time zone has (offsets run from -12:00 to +14:00);"
+                    + " its reminders are timed by it: correct the time at its source");
+            assertThat(rules.problems(type, appointment("2026-12-09T10:00+14:00"), NOW)).as(type).isEmpty();
+            assertThat(rules.problems(type, appointment("2026-12-09T10:00-12:00"), NOW)).as(type).isEmpty();
         }
         assertThat(rules.problems("crm.appointment_cancelled", JSON.readTree("""
                 {"occurredAt": "2026-11-30T10:00:00Z", "data": {"appointmentId": "APT-1"}}"""), NOW)).isEmpty();
