@@ -577,6 +577,12 @@ public class NotificationCatalog {
             if (!STRATEGIES.contains(strategy)) {
                 throw invalid(file, key + ".strategy", "must be one of " + STRATEGIES + ", was " + strategy);
             }
+            if ("first-success".equals(strategy) && channels.contains("ops_webhook")) {
+                // The team's post would count as reaching the customer: the customer channels after it were skipped.
+                throw invalid(file, key + ".channels", "cannot list ops_webhook with strategy first-success: the chain is for reaching"
+                        + " the customer, and a post to the internal team would end it as if the customer had been reached; list the"
+                        + " customer channels only (the team's post is then not sent for this type)");
+            }
             String templates = text(settings.get("templates")) == null ? String.valueOf(name) : text(settings.get("templates"));
             Duration window = window(file, key + ".window", settings.get("window"));
             String ops = text(settings.get("ops")) == null ? "digest" : text(settings.get("ops"));

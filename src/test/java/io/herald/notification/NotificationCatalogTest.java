@@ -84,6 +84,15 @@ class NotificationCatalogTest {
                   crm.order_confirmed:
                     category: orders
                     priority: normal
+                    channels: [push, ops_webhook, sms]
+                    strategy: first-success
+                    window: PT15M
+                """, "key 'notifications.crm.order_confirmed.channels' cannot list ops_webhook with strategy first-success");
+        assertRefused("""
+                notifications:
+                  crm.order_confirmed:
+                    category: orders
+                    priority: normal
                     channels: [email]
                     window: fifteen minutes
                 """, "key 'notifications.crm.order_confirmed.window' must be an ISO-8601 duration such as PT15M or PT24H, was 'fifteen minutes'");
