@@ -346,6 +346,23 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
         assertThat(api("POST", "/api/customers/cus_RkT4aB7cD9eF1g/inbox/" + message.get("id").asLong() + "/read").statusCode()).isEqualTo(204);
         assertThat(api("GET", "/api/customers/cus_RkT4aB7cD9eF1g/inbox?unreadOnly=true").body()).doesNotContain("Request #" + ticket + " ");
         assertThat(api("POST", "/api/customers/cus_QwE5rT6yU7iO8p/inbox/" + message.get("id").asLong() + "/read").statusCode()).isEqualTo(404);
+
+        // An operator resends it: a second, unread message in the inbox (the resend found the first row, read, and was recorded
+        // SENT with nothing new for the customer).
+        long delivery = jdbc.queryForObject("SELECT delivery_id FROM inbox_message WHERE id = ?", Long.class, message.get("id").asLong());
+        java.net.http.HttpResponse<String> resent = apiAs(OPERATOR, "POST", "/api/deliveries/" + delivery + "/resend", "{\"confirm\": true, \"comment\": \"customer asked for it again\"}");
+        assertThat(resent.statusCode()).as(resent.body()).isEqualTo(200);
+        List<JsonNode> unread = await().atMost(Duration.ofSeconds(30)).until(() -> {
+            List<JsonNode> found = new java.util.ArrayList<>();
+            JSON.readTree(api("GET", "/api/customers/cus_RkT4aB7cD9eF1g/inbox?unreadOnly=true").body()).forEach(m -> {
+                if (m.get("title").asText().equals("Request #" + ticket + " is now Solved")) {
+                    found.add(m);
+                }
+            });
+            return found;
+        }, found -> !found.isEmpty());
+        assertThat(unread).singleElement().satisfies(m -> assertThat(m.get("id").asLong()).isNotEqualTo(message.get("id").asLong()));
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM inbox_message WHERE delivery_id = ?", Integer.class, delivery)).isEqualTo(2);
     }
 
     @Test
