@@ -37,6 +37,7 @@ public class OpsDigests {
     private static final long POST_MARGIN_MS = 5_000;
 
     private final DeliveryLedger ledger;
+    private final OutcomeWrites outcomes;
     private final TransactionTemplate tx;
     private final ConsoleLinks links;
     private final ObjectMapper json;
@@ -47,7 +48,8 @@ public class OpsDigests {
     private final long maxRetryDelayMs;
 
     public OpsDigests(DeliveryLedger ledger, TransactionTemplate tx, ConsoleLinks links, ObjectMapper json, OpsWebhookSettings settings,
-                      PerChannelSettings channels) {
+                      PerChannelSettings channels, OutcomeWrites outcomes) {
+        this.outcomes = outcomes;
         int maxItems = settings.digestMaxItems();
         int lines = settings.digestLines();
         long leaseMs = settings.digestLeaseMs();
@@ -129,8 +131,11 @@ public class OpsDigests {
     /** Posted: every delivery of the digest is SENT with the digest's key as its provider id. */
     public void posted(Exchange exchange) {
         Digest digest = exchange.getProperty(DIGEST, Digest.class);
-        int sent = ledger.digestPosted(digest, exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class));
-        log.info("Ops digest {} posted: {} {} notification(s) SENT", digest.id(), sent, digest.type());
+        Integer status = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
+        // Written until the database takes it: a database error here is not a failed post (the digest was posted again).
+        int[] sent = new int[1];
+        outcomes.untilWritten("The post of ops digest " + digest.id(), () -> sent[0] = ledger.digestPosted(digest, status));
+        log.info("Ops digest {} posted: {} {} notification(s) SENT", digest.id(), sent[0], digest.type());
     }
 
     /** Not posted: its deliveries keep waiting in it, for a later interval (longer after each failure). */
