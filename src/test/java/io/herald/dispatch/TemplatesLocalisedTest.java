@@ -113,6 +113,19 @@ class TemplatesLocalisedTest {
         assertThat(german).contains("Ihr Abonnement endet damit, es wird nichts berechnet.").doesNotContain("automatisch weiter");
     }
 
+    /** A trial Stripe ends without a payment method asks for one, in both languages, never "nothing to do". */
+    @Test
+    void aTrialWithoutAPaymentMethodIsAskedForOne() throws IOException {
+        JsonNode canonical = JSON.readTree(GOLDEN.resolve("billing/customer.subscription.trial_will_end.no-payment-method.canonical.json").toFile());
+        CanonicalNotification trial = notification("billing.trial_will_end", JSON.convertValue(canonical.get("data"), new TypeReference<>() { }));
+        assertThat(templates.render("billing.trial_will_end", "email", "text", "en-GB",
+                MessageContext.of(trial, JENNY, templates.writingLocale("billing.trial_will_end", "email", "en-GB"))))
+                .contains("If your account has no payment method yet, add one before then").doesNotContain("nothing to do");
+        assertThat(templates.render("billing.trial_will_end", "email", "text", "de-DE",
+                MessageContext.of(trial, LUKAS, templates.writingLocale("billing.trial_will_end", "email", "de-DE"))))
+                .contains("fügen Sie vorher eine hinzu").doesNotContain("müssen Sie nichts tun");
+    }
+
     /** Stripe's amount_refunded is the charge's running total: a partial refund is told as the total so far, of the payment. */
     @Test
     void aPartialRefundIsToldAsTheTotalRefundedSoFarOfThePayment() throws IOException {

@@ -176,6 +176,13 @@ class MappingGoldenTest {
         cases.add(new Case("billing trial ending of a subscription cancelled at period end", BILLING,
                 edit(sample("billing/customer.subscription.trial_will_end.json"), e -> data(e).put("cancel_at_period_end", true)),
                 "billing/customer.subscription.trial_will_end.ends-with-trial.canonical.json"));
+        // A trial without a payment method that Stripe cancels at its end when none is there: "nothing to do" would be wrong.
+        cases.add(new Case("billing trial without a payment method that ends without one asks for one", BILLING,
+                edit(sample("billing/customer.subscription.trial_will_end.json"), e -> {
+                    data(e).putObject("trial_settings").putObject("end_behavior").put("missing_payment_method", "cancel");
+                    data(e).putNull("default_payment_method");
+                }),
+                "billing/customer.subscription.trial_will_end.no-payment-method.canonical.json"));
         // Stripe's first invoice of a free trial is paid at 0: no receipt for nothing.
         cases.add(new Case("billing invoice paid at 0 is ignored", BILLING,
                 edit(sample("billing/invoice.paid.json"), e -> data(e).put("amount_due", 0).put("amount_paid", 0).put("total", 0)),
