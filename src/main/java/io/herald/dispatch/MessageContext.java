@@ -70,7 +70,12 @@ final class MessageContext {
         String name = customer.displayName() == null ? "" : customer.displayName().strip();
         if (!name.isEmpty()) {   // a name of spaces (or of control characters, dropped when stored) is no name
             who.put("name", name);
-            who.put("firstName", name.split("\\s+")[0]);
+        }
+        // The CRM's own first name, whole ("Ana María"); "" when the name has none (only a last name): no first name, never the
+        // last name. Not known (an entry from before, a seed): the display name's first word, as before.
+        String first = customer.firstName() != null ? customer.firstName().strip() : name.isEmpty() ? "" : name.split("\\s+")[0];
+        if (!first.isEmpty()) {
+            who.put("firstName", first);
         }
         context.put("customer", who);
         context.put("type", notification.type());

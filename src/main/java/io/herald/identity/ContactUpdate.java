@@ -7,12 +7,13 @@ import java.util.Set;
 
 /**
  * A CRM contact change (contact.updated) as the crm-outbox mapping emits it: a directory record, not a message.
- * {@code given}: the fields the change carries (displayName, email, phone, pushTokens, locale, timeZone, preferences); the
+ * {@code given}: the fields the change carries (displayName, firstName, email, phone, pushTokens, locale, timeZone, preferences); the
  * others keep the directory's values (a change that does not mention preferences leaves the customer's opt-outs alone).
  */
 public record ContactUpdate(
         String customerId,
         String displayName,
+        String firstName,
         String email,
         String phone,
         List<String> pushTokens,

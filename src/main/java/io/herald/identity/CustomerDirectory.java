@@ -142,10 +142,12 @@ public class CustomerDirectory {
         }
         try {
             return jdbc.update("""
-                    INSERT INTO customer (customer_id, display_name, email, phone, push_tokens, locale, time_zone, preferences, updated_at)
-                    VALUES (?, ?, ?, ?, CAST(? AS JSONB), COALESCE(?, 'en'), COALESCE(?, 'UTC'), CAST(? AS JSONB), ?)
+                    INSERT INTO customer (customer_id, display_name, first_name, email, phone, push_tokens, locale, time_zone, preferences,
+                                          updated_at)
+                    VALUES (?, ?, ?, ?, ?, CAST(? AS JSONB), COALESCE(?, 'en'), COALESCE(?, 'UTC'), CAST(? AS JSONB), ?)
                     ON CONFLICT (customer_id) DO UPDATE SET
                       display_name = CASE WHEN ? THEN EXCLUDED.display_name ELSE customer.display_name END,
+                      first_name = CASE WHEN ? THEN EXCLUDED.first_name ELSE customer.first_name END,
                       email = CASE WHEN ? THEN EXCLUDED.email ELSE customer.email END,
                       phone = CASE WHEN ? THEN EXCLUDED.phone ELSE customer.phone END,
                       push_tokens = CASE WHEN ? THEN EXCLUDED.push_tokens ELSE customer.push_tokens END,
@@ -154,12 +156,12 @@ public class CustomerDirectory {
                       preferences = CASE WHEN ? THEN EXCLUDED.preferences ELSE customer.preferences END,
                       updated_at = EXCLUDED.updated_at
                     WHERE customer.updated_at <= EXCLUDED.updated_at""",
-                    update.customerId(), update.displayName(), update.email(), update.phone(),
+                    update.customerId(), update.displayName(), update.firstName(), update.email(), update.phone(),
                     json.writeValueAsString(update.pushTokens() == null ? List.of() : update.pushTokens()),
                     update.locale(), update.timeZone(),
                     json.writeValueAsString(update.preferences() == null ? Map.of() : update.preferences()),
                     java.sql.Timestamp.from(update.updatedAt()),
-                    update.gives("displayName"), update.gives("email"), update.gives("phone"), update.gives("pushTokens"),
+                    update.gives("displayName"), update.gives("firstName"), update.gives("email"), update.gives("phone"), update.gives("pushTokens"),
                     update.gives("locale"), update.gives("timeZone"), update.gives("preferences")) == 1;
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("contact update for " + update.customerId() + " cannot be written", e);
@@ -200,7 +202,8 @@ public class CustomerDirectory {
                     json.readValue(row.getString("push_tokens"), new TypeReference<List<String>>() { }),
                     row.getString("locale"),
                     row.getString("time_zone"),
-                    json.readValue(row.getString("preferences"), new TypeReference<Map<String, List<String>>>() { }));
+                    json.readValue(row.getString("preferences"), new TypeReference<Map<String, List<String>>>() { }),
+                    row.getString("first_name"));
         } catch (JsonProcessingException e) {
             throw new SQLException("customer " + row.getString("customer_id") + " has unreadable JSON columns", e);
         }

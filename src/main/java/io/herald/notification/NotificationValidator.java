@@ -164,6 +164,8 @@ public class NotificationValidator {
         }
         JsonNode name = update.get("displayName");
         String displayName = name != null && name.isTextual() ? StoredText.truncate(StoredText.content(name.asText()), 200) : null;
+        JsonNode first = update.get("firstName");
+        String firstName = first != null && first.isTextual() ? StoredText.truncate(StoredText.content(first.asText()), 200).strip() : null;
         List<String> tokens = new ArrayList<>();
         JsonNode pushTokens = update.get("pushTokens");
         if (pushTokens != null && !pushTokens.isNull()) {
@@ -231,12 +233,12 @@ public class NotificationValidator {
                     + String.join("; ", problems) + ". The directory was not changed; correct the contact in the CRM");
         }
         Set<String> given = new java.util.HashSet<>();
-        for (String field : List.of("displayName", "email", "phone", "pushTokens", "locale", "timeZone", "preferences")) {
+        for (String field : List.of("displayName", "firstName", "email", "phone", "pushTokens", "locale", "timeZone", "preferences")) {
             if (update.has(field)) {
                 given.add(field);
             }
         }
-        return new ContactUpdate(customerId, displayName, email, phone, tokens, locale == null ? null : locale.strip(),
+        return new ContactUpdate(customerId, displayName, firstName, email, phone, tokens, locale == null ? null : locale.strip(),
                 timeZone == null ? null : timeZone.strip(), preferences, updatedAt, given);
     }
 

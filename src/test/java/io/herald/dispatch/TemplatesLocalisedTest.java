@@ -113,6 +113,28 @@ class TemplatesLocalisedTest {
         assertThat(german).contains("Ihr Abonnement endet damit, es wird nichts berechnet.").doesNotContain("automatisch weiter");
     }
 
+    /**
+     * The greeting uses the CRM's first name whole ("Ana María", not "Ana"), none for a name with only a last name ("Hello,",
+     * not "Hello Smith,"), and a directory entry whose first name is not known keeps the display name's first word.
+     */
+    @Test
+    void theGreetingUsesTheFirstNameTheCrmGaveAndNeverTheLastName() throws IOException {
+        JsonNode canonical = JSON.readTree(GOLDEN.resolve("billing/customer.subscription.trial_will_end.canonical.json").toFile());
+        CanonicalNotification trial = notification("billing.trial_will_end", JSON.convertValue(canonical.get("data"), new TypeReference<>() { }));
+        java.util.function.BiFunction<String, String, String> greeting = (display, first) -> {
+            Customer customer = new Customer("cus_g", display, "g@example.org", null, List.of(), "en-GB", "Europe/London", Map.of(), first);
+            try {
+                return templates.render("billing.trial_will_end", "email", "text", "en-GB",
+                        MessageContext.of(trial, customer, templates.writingLocale("billing.trial_will_end", "email", "en-GB"))).lines().findFirst().orElse("");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        assertThat(greeting.apply("Ana María López", "Ana María")).isEqualTo("Hello Ana María,");
+        assertThat(greeting.apply("Smith", "")).isEqualTo("Hello,");
+        assertThat(greeting.apply("Jenny Rosen", null)).isEqualTo("Hello Jenny,");
+    }
+
     /** A trial Stripe ends without a payment method asks for one, in both languages, never "nothing to do". */
     @Test
     void aTrialWithoutAPaymentMethodIsAskedForOne() throws IOException {

@@ -136,6 +136,10 @@ class MappingGoldenTest {
         cases.add(new Case("crm contact.updated is a directory change", CRM,
                 outbox(19, "contact.updated", sample("crm/contact.updated.json")),
                 "crm/contact.updated.contact-update.json"));
+        // Only a last name: no first name to greet by ("Hello,", never "Hello Smith,").
+        cases.add(new Case("crm contact.updated with only a last name has no first name", CRM,
+                outbox(19, "contact.updated", sample("crm/contact.updated.json").replace("\"firstName\": \"Jenny\",", "")),
+                "crm/contact.updated.last-name-only.contact-update.json"));
         cases.add(new Case("crm appointment.rescheduled", CRM,
                 outbox(23, "appointment.rescheduled", sample("crm/appointment.rescheduled.json")),
                 "crm/appointment.rescheduled.canonical.json"));
