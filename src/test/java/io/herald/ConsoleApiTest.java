@@ -186,6 +186,7 @@ class ConsoleApiTest extends HeraldIntegrationTest {
                 apiAs(VIEWER, "GET", "/console/scheduled?from=%2B300000-01-01T00:00", null));
         // The scheduled list takes the same dates and times as the failures list (it refused a date, "from must be a Instant").
         assertThat(api("GET", "/api/scheduled?from=2026-11-22&to=2026-11-23T10:30").statusCode()).isEqualTo(200);
+        assertThat(api("GET", "/api/scheduled?from=2026-11-22T10:30:00%2B01:00&to=2026-11-23T10:30:00Z").statusCode()).isEqualTo(200);
         HttpResponse<String> scheduledNotADate = api("GET", "/api/scheduled?from=yesterday");
         assertThat(scheduledNotADate.statusCode()).isEqualTo(400);
         assertThat(json(scheduledNotADate).get("error").asText()).isEqualTo("from must be a date (2026-11-22) or a UTC time"

@@ -35,7 +35,8 @@ public class StartupCheckFailureAnalyzer implements FailureAnalyzer, Ordered {
         if (check == null) {
             return null;
         }
-        return new FailureAnalysis("Herald cannot start:\n\n    " + check.strip().replace("\n", "\n    "),
+        String sentence = check.strip().replaceFirst("^Herald cannot start: *", "");
+        return new FailureAnalysis("Herald cannot start:\n\n    " + sentence.replace("\n", "\n    "),
                 "Correct what it names (a setting where it is set, a file under config/, templates/, datasonnet/ or routes/), then"
                         + " start Herald again. The README's configuration reference says what each setting takes.", failure);
     }

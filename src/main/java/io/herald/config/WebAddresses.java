@@ -7,8 +7,8 @@ package io.herald.config;
  */
 public final class WebAddresses {
 
-    /** Blank, or http(s)://host… with no space. */
-    public static final String HTTP = "|https?://[^\\s/?#@]+[^\\s]*";
+    /** Blank, or http(s)://host[:port][/…] with no space: a name or an IPv4 address, or an IPv6 address in brackets. */
+    public static final String HTTP = "|(?i)https?://([^\\s/?#@:\\[\\]]+|\\[[0-9a-f:.]+])(:\\d{1,5})?([/?#]\\S*)?";
     public static final String NOT_HTTP = "must be an http:// or https:// address with a host, such as https://api.example.com/v1"
             + " (written without its scheme, or with a space?)";
 

@@ -240,8 +240,10 @@ public class FailureSearch {
         try {
             if (text.length() == 10) {
                 at = LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant();
-            } else if (text.endsWith("Z")) {
-                at = Instant.parse(text);
+            } else if (text.endsWith("Z") || text.endsWith("z")) {
+                at = Instant.parse(text.toUpperCase(java.util.Locale.ROOT));
+            } else if (text.matches(".*T.*[+-]\\d{2}:?\\d{2}$")) {
+                at = java.time.OffsetDateTime.parse(text).toInstant();   // 2026-11-22T10:30:00+01:00
             } else {
                 at = LocalDateTime.parse(text).toInstant(ZoneOffset.UTC);
             }

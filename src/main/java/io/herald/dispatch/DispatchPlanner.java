@@ -178,7 +178,6 @@ public class DispatchPlanner {
                 deadLettered.add(ledgerRow.notificationId());
                 continue;
             }
-            routed.add(notification);   // what it supersedes is cancelled even while it awaits approval itself
             List<String> channels = entry.firstSuccess() ? entry.channels().subList(0, 1) : entry.channels();
             List<DeliveryLedger.Queued> deliveries = channels.stream().map(channel -> queued(entry, ledgerRow, channel, notification)).toList();
             try {   // appointment reminders booked, moved or cancelled; a confirmation for a started appointment is not sent (io.herald.schedule)
@@ -190,6 +189,7 @@ public class DispatchPlanner {
                 deadLettered.add(ledgerRow.notificationId());
                 continue;
             }
+            routed.add(notification);   // what it supersedes is cancelled even while it awaits approval itself
             String approvalRule = Approvals.holdReason(entry, notification);
             String supersededBecause = superseded.get(ledgerRow.notificationId());
             if (supersededBecause != null) {

@@ -146,7 +146,7 @@ public class ProviderErrors {
 
     /** A run of letters, digits and {@code _-:} long enough to be a device token, an API key or a signature. */
     private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_:-]{40,}");
-    private static final Pattern HTML = Pattern.compile("(?is)^\\s*(<!doctype html|<html|<head|<body|<\\?xml|<h1|<title)");
+    private static final Pattern HTML = Pattern.compile("(?is)^\\s*(<!doctype html|<html|<head|<body|<h1|<title)");
 
     /**
      * What the provider's answer says, for a person: its API's JSON (what Twilio, FCM or Slack explain) up to 300 characters;
@@ -194,7 +194,7 @@ public class ProviderErrors {
                 return "provider answered HTTP " + http.getStatusCode() + " " + nullToEmpty(http.getStatusText())
                         + (retryAfter == null ? "" : " (Retry-After " + retryAfter / 1000 + "s)")
                         + (body.isEmpty() ? "" : ": " + body)
-                        + (http.getStatusCode() == 401 && !body.contains("THIRD_PARTY_AUTH_ERROR") ? " (the provider refuses Herald's"
+                        + (http.getStatusCode() == 401 && !String.valueOf(http.getResponseBody()).contains("THIRD_PARTY_AUTH_ERROR") ? " (the provider refuses Herald's"
                         + " credentials: check herald.<channel>'s token, service account or account settings)" : "");
             }
             if (t instanceof CallNotPermittedException open) {

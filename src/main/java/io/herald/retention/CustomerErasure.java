@@ -86,6 +86,13 @@ public class CustomerErasure {
     }
 
     private Erasure eraseNow(String customerId, String actor, String comment) {
+        // Its scans of quarantined events, dead letters and refused requests for the customer id can outlast the read timeout
+        // that ends a hung connection (herald.infrastructure.db-read-timeout-s): this connection waits up to 30 minutes (the
+        // pool sets the timeout back when it is returned).
+        jdbc.execute((org.springframework.jdbc.core.ConnectionCallback<Void>) con -> {
+            con.setNetworkTimeout(Runnable::run, (int) java.time.Duration.ofMinutes(30).toMillis());
+            return null;
+        });
         // First, as a contact change of the customer does: one waits for the other, and a change that waited finds the tombstone.
         lock.hold(customerId);
         Instant now = Instant.now();

@@ -191,6 +191,17 @@ class BadSettingStartupTest {
                 "Reason: must be an http:// or https:// address with a host").contains("HERALD_CONSOLE_BASE_URL");
     }
 
+    /** What a web address setting takes: a name, an IPv4 or a bracketed IPv6 address, a port, any case of scheme; not a bare port. */
+    @Test
+    void aWebAddressNeedsASchemeAndAHost() {
+        assertThat(java.util.List.of("", "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json", "http://localhost:8089/x",
+                "HTTPS://Hooks.Example.com", "http://10.0.0.7:8080", "https://[::1]:8443/v1/send?x=1"))
+                .allSatisfy(url -> assertThat(url).matches(WebAddresses.HTTP));
+        assertThat(java.util.List.of("not-a-url", "herald.example.org", "https://:8080", "ftp://example.org", " https://example.org",
+                "https://user:secret@example.org", "https://exa mple.org"))
+                .allSatisfy(url -> assertThat(url).doesNotMatch(WebAddresses.HTTP));
+    }
+
     /** Herald's own startup checks (here the catalog's) are shown in the failure box, not one "Caused by" deep in a trace. */
     @Test
     void aStartupCheckIsShownInTheFailureBox(CapturedOutput output, @org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {

@@ -171,6 +171,15 @@ class TemplatesLocalisedTest {
         assertThat(templates.render("billing.payment_failed", "email", "text", "en-GB", english))
                 .contains("You can update your payment method in your account.").doesNotContain("here:");
         assertThat(templates.render("billing.payment_failed", "sms", "text", "en-GB", english)).doesNotContain("Update your card");
+        // The receipt without its link: no empty line left where it was; with it, the link on its own paragraph.
+        Map<String, Object> paid = new java.util.HashMap<>(english);
+        paid.put("amountPaidLocal", "$49.00");
+        assertThat(templates.render("billing.invoice_paid", "email", "text", "en-GB", paid)).doesNotContain("\n\n\n", "Your invoice")
+                .contains(".\n\n-- Billing");
+        Map<String, Object> linked = new java.util.HashMap<>(paid);
+        linked.put("hostedInvoiceUrl", "https://invoice.stripe.com/i/acct_1/test");
+        assertThat(templates.render("billing.invoice_paid", "email", "text", "en-GB", linked))
+                .contains(".\n\nYour invoice: https://invoice.stripe.com/i/acct_1/test\n\n-- Billing");
         Map<String, Object> german = MessageContext.of(failed, LUKAS, templates.writingLocale("billing.payment_failed", "email", "de-DE"));
         assertThat(templates.render("billing.payment_failed", "email", "html", "de-DE", german))
                 .contains("Sie können Ihre Zahlungsmethode in Ihrem Kundenkonto ändern.").doesNotContain("href");

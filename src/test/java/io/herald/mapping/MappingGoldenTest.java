@@ -223,6 +223,15 @@ class MappingGoldenTest {
                     data(e).remove("refunds");
                 }),
                 "billing/charge.refunded.uncaptured-part.ignored.json"));
+        // From API version 2025-03-31.basil a partial capture no longer counts the released part in amount_refunded: 30.00
+        // refunded of the 80.00 captured is 30.00.
+        cases.add(new Case("billing partial refund of a partially captured charge under the basil API version", BILLING,
+                edit(sample("billing/charge.refunded.json"), e -> {
+                    ((ObjectNode) e).put("api_version", "2025-03-31.basil");
+                    data(e).put("amount", 10000).put("amount_captured", 8000).put("amount_refunded", 3000).put("refunded", false);
+                    data(e).remove("refunds");
+                }),
+                "billing/charge.refunded.partially-captured-basil.canonical.json"));
         // An authorisation cancelled or expired before capture: Stripe marks the charge refunded; no money was ever taken.
         cases.add(new Case("billing hold released without capture is not a refund", BILLING,
                 edit(sample("billing/charge.refunded.json"), e -> {
