@@ -108,13 +108,14 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
   labelOrNull(o, path):: $.label($.get(o, path), null),
 
   // A link a message offers the customer ("Join the call"): an https address of one piece, else null (left out). A
-  // javascript: or data: address, a plain http one, or text with spaces or control characters never becomes a button.
+  // javascript: or data: address, a plain http one, or text with spaces, control or non-ASCII characters (a link is sent
+  // percent-encoded; an SMS writes typographic characters plainly, SmsText) never becomes a button.
   webLinkOrNull(o, path)::
     {
       v:: $.get(o, path),
       ok:: std.isString(self.v) && std.length(self.v) > 8 && std.length(self.v) <= 2000
            && std.asciiLower(std.substr(self.v, 0, 8)) == 'https://'
-           && std.length([c for c in std.stringChars(self.v) if std.codepoint(c) <= 32 || std.codepoint(c) == 127
+           && std.length([c for c in std.stringChars(self.v) if std.codepoint(c) <= 32 || std.codepoint(c) >= 127
                                                                 || c == '"' || c == '<' || c == '>' || c == '\\']) == 0,
       link:: if self.ok then self.v else null,
     }.link,

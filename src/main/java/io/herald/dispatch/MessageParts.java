@@ -96,9 +96,8 @@ public class MessageParts {
             return context;
         }
         Map<String, Object> plain = new HashMap<>(context);
-        // A link, an id or a written time stays as it is: folding a character inside a link would change where it points.
-        plain.replaceAll((field, value) -> value instanceof String text && !WHOLE_FIELD.matcher(field).find() && !text.contains("://")
-                ? SmsText.plain(text) : value);
+        // Links are not changed by it: those a customer is offered are plain ASCII (herald.webLinkOrNull).
+        plain.replaceAll((field, value) -> value instanceof String text ? SmsText.plain(text) : value);
         return plain;
     }
 
