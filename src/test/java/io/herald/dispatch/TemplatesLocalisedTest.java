@@ -102,14 +102,11 @@ class TemplatesLocalisedTest {
     /** A subscription cancelled at the trial's end: the notice says it ends and nothing is charged, never that it goes on. */
     @Test
     void aTrialThatEndsTheSubscriptionIsNotToldThePlanGoesOn() throws IOException {
-        JsonNode canonical = JSON.readTree(GOLDEN.resolve("billing/customer.subscription.trial_will_end.ends-with-trial.canonical.json").toFile());
-        CanonicalNotification ending = notification("billing.trial_will_end", JSON.convertValue(canonical.get("data"), new TypeReference<>() { }));
-        String english = templates.render("billing.trial_will_end", "email", "text", "en-GB",
-                MessageContext.of(ending, JENNY, templates.writingLocale("billing.trial_will_end", "email", "en-GB")));
+        CanonicalNotification ending = golden("billing.trial_will_end", "billing/customer.subscription.trial_will_end.ends-with-trial.canonical.json");
+        String english = emailText(ending, JENNY, "en-GB");
         assertThat(english).contains("Your trial ends on Monday, 24 November 2025. Your subscription is set to end with it, so nothing"
                 + " will be charged.").doesNotContain("continues automatically");
-        String german = templates.render("billing.trial_will_end", "email", "text", "de-DE",
-                MessageContext.of(ending, LUKAS, templates.writingLocale("billing.trial_will_end", "email", "de-DE")));
+        String german = emailText(ending, LUKAS, "de-DE");
         assertThat(german).contains("Ihr Abonnement endet damit, es wird nichts berechnet.").doesNotContain("automatisch weiter");
     }
 
@@ -119,16 +116,10 @@ class TemplatesLocalisedTest {
      */
     @Test
     void theGreetingUsesTheFirstNameTheCrmGaveAndNeverTheLastName() throws IOException {
-        JsonNode canonical = JSON.readTree(GOLDEN.resolve("billing/customer.subscription.trial_will_end.canonical.json").toFile());
-        CanonicalNotification trial = notification("billing.trial_will_end", JSON.convertValue(canonical.get("data"), new TypeReference<>() { }));
+        CanonicalNotification trial = golden("billing.trial_will_end", "billing/customer.subscription.trial_will_end.canonical.json");
         java.util.function.BiFunction<String, String, String> greeting = (display, first) -> {
             Customer customer = new Customer("cus_g", display, "g@example.org", null, List.of(), "en-GB", "Europe/London", Map.of(), first);
-            try {
-                return templates.render("billing.trial_will_end", "email", "text", "en-GB",
-                        MessageContext.of(trial, customer, templates.writingLocale("billing.trial_will_end", "email", "en-GB"))).lines().findFirst().orElse("");
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
+            return emailText(trial, customer, "en-GB").lines().findFirst().orElse("");
         };
         assertThat(greeting.apply("Ana María López", "Ana María")).isEqualTo("Hello Ana María,");
         assertThat(greeting.apply("Smith", "")).isEqualTo("Hello,");
@@ -138,21 +129,29 @@ class TemplatesLocalisedTest {
     /** A trial Stripe ends without a payment method asks for one, in both languages, never "nothing to do". */
     @Test
     void aTrialWithoutAPaymentMethodIsAskedForOne() throws IOException {
-        JsonNode canonical = JSON.readTree(GOLDEN.resolve("billing/customer.subscription.trial_will_end.no-payment-method.canonical.json").toFile());
-        CanonicalNotification trial = notification("billing.trial_will_end", JSON.convertValue(canonical.get("data"), new TypeReference<>() { }));
-        assertThat(templates.render("billing.trial_will_end", "email", "text", "en-GB",
-                MessageContext.of(trial, JENNY, templates.writingLocale("billing.trial_will_end", "email", "en-GB"))))
+        CanonicalNotification trial = golden("billing.trial_will_end", "billing/customer.subscription.trial_will_end.no-payment-method.canonical.json");
+        assertThat(emailText(trial, JENNY, "en-GB"))
                 .contains("If your account has no payment method yet, add one before then").doesNotContain("nothing to do");
-        assertThat(templates.render("billing.trial_will_end", "email", "text", "de-DE",
-                MessageContext.of(trial, LUKAS, templates.writingLocale("billing.trial_will_end", "email", "de-DE"))))
+        assertThat(emailText(trial, LUKAS, "de-DE"))
                 .contains("fügen Sie vorher eine hinzu").doesNotContain("müssen Sie nichts tun");
+    }
+
+    /** The notification of a golden file's canonical form (src/test/resources/golden/...), of this type. */
+    private static CanonicalNotification golden(String type, String file) throws IOException {
+        JsonNode canonical = JSON.readTree(GOLDEN.resolve(file).toFile());
+        return notification(type, JSON.convertValue(canonical.get("data"), new TypeReference<>() { }));
+    }
+
+    /** The email text of the notification for the customer, in the locale the templates write for {@code locale}. */
+    private String emailText(CanonicalNotification notification, Customer customer, String locale) {
+        String type = notification.type();
+        return templates.render(type, "email", "text", locale, MessageContext.of(notification, customer, templates.writingLocale(type, "email", locale)));
     }
 
     /** Stripe's amount_refunded is the charge's running total: a partial refund is told as the total so far, of the payment. */
     @Test
     void aPartialRefundIsToldAsTheTotalRefundedSoFarOfThePayment() throws IOException {
-        JsonNode canonical = JSON.readTree(GOLDEN.resolve("billing/charge.refunded.partial.canonical.json").toFile());
-        CanonicalNotification partial = notification("billing.charge_refunded", JSON.convertValue(canonical.get("data"), new TypeReference<>() { }));
+        CanonicalNotification partial = golden("billing.charge_refunded", "billing/charge.refunded.partial.canonical.json");
         Map<String, Object> context = MessageContext.of(partial, JENNY, templates.writingLocale("billing.charge_refunded", "email", "en-GB"));
         assertThat(templates.render("billing.charge_refunded", "email", "subject", "en-GB", context))
                 .isEqualTo("We have refunded £80.00 of your £129.99 payment");
@@ -163,8 +162,7 @@ class TemplatesLocalisedTest {
     /** A payment failure whose invoice link was left out (not https) points to the account, with no empty button or link. */
     @Test
     void aPaymentFailureWithoutItsInvoiceLinkPointsToTheAccount() throws IOException {
-        JsonNode canonical = JSON.readTree(GOLDEN.resolve("billing/invoice.payment_failed.unsafe-link.canonical.json").toFile());
-        CanonicalNotification failed = notification("billing.payment_failed", JSON.convertValue(canonical.get("data"), new TypeReference<>() { }));
+        CanonicalNotification failed = golden("billing.payment_failed", "billing/invoice.payment_failed.unsafe-link.canonical.json");
         Map<String, Object> english = MessageContext.of(failed, JENNY, templates.writingLocale("billing.payment_failed", "email", "en-GB"));
         assertThat(templates.render("billing.payment_failed", "email", "html", "en-GB", english))
                 .contains("You can update your payment method in your account.").doesNotContain("href").doesNotContain("javascript");
@@ -342,8 +340,7 @@ class TemplatesLocalisedTest {
     /** A German customer reads Zendesk's statuses in German ("Gelöst"), not as Zendesk's English codes. */
     @Test
     void aTicketsStatusIsWrittenInTheCustomersLanguage() throws IOException {
-        JsonNode canonical = JSON.readTree(GOLDEN.resolve("support/ticket.status_changed.canonical.json").toFile());
-        CanonicalNotification changed = notification("support.ticket_status_changed", JSON.convertValue(canonical.get("data"), new TypeReference<>() { }));
+        CanonicalNotification changed = golden("support.ticket_status_changed", "support/ticket.status_changed.canonical.json");
         String type = "support.ticket_status_changed";
         assertThat(templates.render(type, "email", "text", "de-DE", MessageContext.of(changed, LUKAS, templates.writingLocale(type, "email", "de-DE"))))
                 .contains("hat sich von „Offen“ in „Gelöst“ geändert.");
