@@ -643,6 +643,50 @@ class QuietHoursTest {
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(failed).isEmpty() && smsCalls(failed) == 0);
     }
 
+    @Test
+    @Order(12)
+    void anOlderRefundTotalReceivedAfterANewerOneIsNeverSentAndANewerOneCancelsAnOlderOneWaitingForTheMorning() throws Exception {
+        Instant eleven = Instant.parse("2028-01-04T10:00:00Z");   // 11:00 in Berlin: no quiet hours
+        clock.set(eleven);
+        String customer = customer("refunds", "Europe/Berlin");
+        // charge.refunded tells the charge's running total. Stripe does not promise order: the second refund's event (129.99 in
+        // total, 10:59) arrives before the first one's (50.00, 10:50). The customer must not be told 50.00 last.
+        String charge = "ch_qhrf" + run;
+        String newer = refund(customer, charge, 12999, eleven.minusSeconds(60));
+        herald.awaitMailFor(newer);
+        String older = refund(customer, charge, 5000, eleven.minusSeconds(600));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(herald.delivery(older, "email").get("state")));
+        assertThat((String) herald.delivery(older, "email").get("reason"))
+                .startsWith("superseded: a newer billing.charge_refunded for charge " + charge + " (occurred 2028-01-04 09:59 UTC, billing event evt_qh")
+                .endsWith("), already received when this billing.charge_refunded (occurred 2028-01-04 09:50 UTC) was dispatched, makes it pointless:"
+                        + " cancelled, not sent (config/catalog.yaml: notifications.billing.charge_refunded.cancelled-by)");
+        assertThat(herald.attempts(older, "email")).extracting(a -> a.get("outcome")).containsExactly("CANCELLED");
+
+        // In their order both are news: the customer hears of each total.
+        String inOrder = "ch_qhri" + run;
+        String first = refund(customer, inOrder, 5000, eleven.minusSeconds(600));
+        herald.awaitMailFor(first);
+        String second = refund(customer, inOrder, 12999, eleven.minusSeconds(60));
+        herald.awaitMailFor(second);
+
+        // 23:00 in Berlin: the first refund waits for the morning; the second one, newer, makes it pointless, and waits itself.
+        Instant night = Instant.parse("2028-01-04T22:00:00Z");
+        clock.set(night);
+        String overnight = "ch_qhrn" + run;
+        String waiting = refund(customer, overnight, 5000, night.minusSeconds(600));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SCHEDULED".equals(herald.scheduled(waiting).get("state")));
+        String latest = refund(customer, overnight, 12999, night.minusSeconds(300));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(herald.scheduled(waiting).get("state")));
+        assertThat(herald.delivery(waiting, "email")).containsEntry("state", "CANCELLED");
+        assertThat((String) herald.delivery(waiting, "email").get("reason")).isEqualTo("superseded: a newer billing.charge_refunded for charge "
+                + overnight + " (occurred 2028-01-04 21:55 UTC, billing event " + jdbc.queryForObject(
+                        "SELECT source_event_id FROM notification WHERE idempotency_key = ?", String.class, latest)
+                + ") makes the waiting older one pointless: cancelled, not sent (config/catalog.yaml: notifications.billing.charge_refunded.cancelled-by)");
+        assertThat(herald.scheduled(latest)).as("not cancelled by itself").containsEntry("state", "SCHEDULED");
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(older).isEmpty()
+                && herald.mailsFor(waiting).isEmpty() && herald.mailsFor(latest).isEmpty());
+    }
+
     /**
      * The shipped catalog with billing.charge_refunded held for an approver above 1000 (as billing.refund_issued is there):
      * an approved notice meets the quiet hours of its category; and billing.payment_failed above 5000 (a large account's
@@ -750,6 +794,15 @@ class QuietHoursTest {
         herald.postBilling(Samples.text("billing/charge.refunded.json").replace("ch_3QxU1aLkdIwHu7ix0p9O8i7U", charge).replace("12999", String.valueOf(pence))
                 .replace("evt_3QxU2bLkdIwHu7ix1a2S3d4F", "evt_qh" + UUID.randomUUID().toString().replace("-", ""))
                 .replace("cus_RkT4aB7cD9eF1g", customer).replace("\"created\": 1763730000", "\"created\": " + clock.instant().getEpochSecond()));
+        return "billing:charge.refunded:" + charge + ":" + pence;
+    }
+
+    /** Stripe's charge.refunded for a charge of 129.99 GBP with {@code pence} refunded in total, created at {@code created}; its key. */
+    private String refund(String customer, String charge, int pence, Instant created) throws Exception {
+        herald.postBilling(Samples.text("billing/charge.refunded.json").replace("ch_3QxU1aLkdIwHu7ix0p9O8i7U", charge)
+                .replace("\"amount_refunded\": 12999", "\"amount_refunded\": " + pence).replace("\"refunded\": true", "\"refunded\": " + (pence == 12999))
+                .replace("evt_3QxU2bLkdIwHu7ix1a2S3d4F", "evt_qh" + UUID.randomUUID().toString().replace("-", ""))
+                .replace("cus_RkT4aB7cD9eF1g", customer).replace("\"created\": 1763730000", "\"created\": " + created.getEpochSecond()));
         return "billing:charge.refunded:" + charge + ":" + pence;
     }
 

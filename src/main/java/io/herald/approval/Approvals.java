@@ -273,14 +273,17 @@ public class Approvals {
     /**
      * A newer event made these notices pointless while they await approval (SupersedingEvents, catalog cancelled-by): this
      * customer's notifications of {@code type} naming {@code value} in {@code field} (refs, then data) are withdrawn, their
-     * deliveries CANCELLED with the reason as any superseded notice's, never sent, audited as WITHDRAW. Returns them.
+     * deliveries CANCELLED with the reason as any superseded notice's, never sent, audited as WITHDRAW; only those that
+     * occurred before {@code occurredBefore} when given (a newer one of their own type). Returns them.
      */
-    public List<Long> withdrawSuperseded(String customerId, String type, String field, String value, String reason) {
+    public List<Long> withdrawSuperseded(String customerId, String type, String field, String value, String reason, Instant occurredBefore) {
         return jdbc.queryForList("""
                 SELECT a.notification_id FROM approval a JOIN notification n ON n.id = a.notification_id
                 WHERE a.state = 'AWAITING' AND n.customer_id = ? AND n.type = ?
                   AND COALESCE(n.canonical -> 'refs' ->> ?, herald_canonical(n.id, n.received_at, n.canonical) -> 'data' ->> ?) = ?
-                ORDER BY a.notification_id""", Long.class, customerId, type, field, field, value)
+                  AND COALESCE(n.occurred_at, '-infinity') < ?::timestamptz
+                ORDER BY a.notification_id""", Long.class, customerId, type, field, field, value,
+                occurredBefore == null ? "infinity" : occurredBefore.toString())
                 .stream().filter(id -> withdraw(id, reason, "CANCELLED")).toList();
     }
 

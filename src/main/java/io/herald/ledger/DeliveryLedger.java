@@ -335,18 +335,21 @@ public class DeliveryLedger {
     /**
      * A newer event made a notice pointless (SupersedingEvents, catalog cancelled-by): this customer's PARKED deliveries of
      * notifications of {@code type} naming {@code value} in {@code field} (refs, then data) are CANCELLED with the reason,
-     * never sent (a parked retry, perhaps waiting for quiet hours). Returns their notifications.
+     * never sent (a parked retry, perhaps waiting for quiet hours); only those that occurred before {@code occurredBefore}
+     * when given (a newer one of their own type). Returns their notifications.
      */
-    public List<Long> cancelParkedNaming(String customerId, String type, String field, String value, String reason) {
+    public List<Long> cancelParkedNaming(String customerId, String type, String field, String value, String reason, Instant occurredBefore) {
         return jdbc.queryForList("""
                 WITH ended AS (
                   UPDATE delivery d SET state = 'CANCELLED', reason = ?, next_attempt_at = NULL, updated_at = now()
                   FROM notification n
                   WHERE n.id = d.notification_id AND n.customer_id = ? AND n.type = ? AND d.state = 'PARKED' AND d.claim_token IS NULL
                     AND COALESCE(n.canonical -> 'refs' ->> ?, herald_canonical(n.id, n.received_at, n.canonical) -> 'data' ->> ?) = ?
+                    AND COALESCE(n.occurred_at, '-infinity') < ?::timestamptz
                   RETURNING d.id, d.notification_id),
                  kept AS (INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, 'CANCELLED', ? FROM ended)
-                SELECT DISTINCT notification_id FROM ended""", Long.class, reason, customerId, type, field, field, value, reason);
+                SELECT DISTINCT notification_id FROM ended""", Long.class, reason, customerId, type, field, field, value,
+                occurredBefore == null ? "infinity" : occurredBefore.toString(), reason);
     }
 
     /** A resend's state (its outcome column), or "unknown". */

@@ -14,6 +14,9 @@ import java.util.regex.Pattern;
  * When a notification of one of {@code types} is dispatched, the waiting (SCHEDULED) notifications of this type that
  * name the same {@code match} value are cancelled, never sent. The value is read from the notification's refs (then its
  * data); the match key both sides meet on is the field without its "Id" and the value: {@code invoice:in_123}.
+ * A type may name itself: then only a newer one of its kind cancels it, one that occurred strictly later at the source
+ * (a charge.refunded telling the running total: an older total received after a newer one is not sent). Two of the same
+ * second cancel neither.
  */
 public record CancelledBy(List<String> types, String match) {
 
@@ -31,6 +34,11 @@ public record CancelledBy(List<String> types, String match) {
             return null;
         }
         return what() + ":" + value;
+    }
+
+    /** Whether a newer notification of the type itself cancels it (the type names itself in {@code types}). */
+    public boolean byNewerOfItsKind(String type) {
+        return types.contains(type);
     }
 
     /** The thing both notifications are about, in words: "invoice" for invoiceId. */
@@ -62,9 +70,6 @@ public record CancelledBy(List<String> types, String match) {
                 if (!types.containsKey(String.valueOf(type))) {
                     throw NotificationCatalog.invalid(file, key + ".types", "names '" + type + "', which is not a notification type in the"
                             + " catalog; known: " + new TreeSet<>(types.keySet().stream().map(String::valueOf).toList()));
-                }
-                if (String.valueOf(type).equals(String.valueOf(name))) {
-                    throw NotificationCatalog.invalid(file, key + ".types", "names the type itself: a notification would cancel its own kind");
                 }
             }
             String match = rule.get("match") == null ? null : String.valueOf(rule.get("match")).strip();

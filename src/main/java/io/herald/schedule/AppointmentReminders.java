@@ -129,7 +129,7 @@ public class AppointmentReminders {
 
     /** A reminder that fired but still waits for its provider is not sent after its appointment was cancelled or moved. */
     private void withdrawFired(Reminders plan, String matchKey, String reason) {
-        List<Long> withdrawn = scheduled.withdrawFired(matchKey, List.of(plan.type()), reason);
+        List<Long> withdrawn = scheduled.withdrawFired(matchKey, List.of(plan.type()), reason, null);
         if (!withdrawn.isEmpty()) {
             log.info("{}: {} fired reminder(s) still waiting for a provider withdrawn", matchKey, withdrawn.size());
         }

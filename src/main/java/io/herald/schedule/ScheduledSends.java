@@ -325,7 +325,15 @@ public class ScheduledSends {
      * was held): each ends CANCELLED with the reason, audited as Herald. Returns the notifications cancelled.
      */
     public List<Long> cancelMatching(String matchKey, Collection<String> types, String reason) {
-        return cancelMatching(matchKey, types, reason, List.of("SCHEDULED", "HELD"));
+        return cancelMatching(matchKey, types, reason, List.of("SCHEDULED", "HELD"), null);
+    }
+
+    /**
+     * {@link #cancelMatching} of those that occurred at the source before {@code occurredBefore} only: a newer notification of
+     * their own type supersedes the older ones (catalog cancelled-by naming the type itself), never one of the same time.
+     */
+    public List<Long> cancelOlderMatching(String matchKey, Collection<String> types, String reason, Instant occurredBefore) {
+        return cancelMatching(matchKey, types, reason, List.of("SCHEDULED", "HELD"), java.util.Objects.requireNonNull(occurredBefore));
     }
 
     /**
@@ -333,10 +341,10 @@ public class ScheduledSends {
      * an appointment's old time that waits for an operator, cancelled when the appointment moves (it would name the old time).
      */
     public List<Long> cancelHeldMatching(String matchKey, Collection<String> types, String reason) {
-        return cancelMatching(matchKey, types, reason, List.of("HELD"));
+        return cancelMatching(matchKey, types, reason, List.of("HELD"), null);
     }
 
-    private List<Long> cancelMatching(String matchKey, Collection<String> types, String reason, List<String> states) {
+    private List<Long> cancelMatching(String matchKey, Collection<String> types, String reason, List<String> states, Instant occurredBefore) {
         if (matchKey == null || types.isEmpty()) {
             return List.of();
         }
@@ -345,8 +353,9 @@ public class ScheduledSends {
                     UPDATE scheduled_send s SET state = 'CANCELLED', decided_by = ?, decided_at = now(), comment = ?
                     FROM notification n
                     WHERE n.id = s.notification_id AND s.match_key = ? AND s.state = ANY(?) AND n.type = ANY(?)
+                      AND COALESCE(n.occurred_at, '-infinity') < ?::timestamptz
                     RETURNING s.notification_id""", Long.class, HERALD, reason, matchKey, states.toArray(String[]::new),
-                    types.toArray(String[]::new));
+                    types.toArray(String[]::new), before(occurredBefore));
             if (!ids.isEmpty()) {
                 states.forEach(waiting -> ledger.endHeld(ids, waiting, "CANCELLED", reason));
                 Instant now = clock.instant();
@@ -361,9 +370,10 @@ public class ScheduledSends {
      * withdrawn: those deliveries end CANCELLED with the reason, audited as Herald. For a reminder that fired and could not
      * go out before its appointment was cancelled or moved: sent later it would name a time that no longer holds. A
      * first-success chain of theirs cut after a failed step (its next channel never queued) is ended too, so the stale
-     * sweep does not queue that channel later (ChainsCutOff). Returns the notifications with deliveries withdrawn.
+     * sweep does not queue that channel later (ChainsCutOff). Only those that occurred before {@code occurredBefore} when
+     * given (superseded by a newer one of their own type). Returns the notifications with deliveries withdrawn.
      */
-    public List<Long> withdrawFired(String matchKey, Collection<String> types, String reason) {
+    public List<Long> withdrawFired(String matchKey, Collection<String> types, String reason, Instant occurredBefore) {
         if (matchKey == null || types.isEmpty()) {
             return List.of();
         }
@@ -373,13 +383,20 @@ public class ScheduledSends {
                     JOIN delivery d ON d.notification_id = s.notification_id
                      AND (d.state IN ('PENDING', 'RETRYING', 'PARKED') OR (d.next_channel IS NOT NULL AND NOT EXISTS (
                           SELECT 1 FROM delivery x WHERE x.notification_id = d.notification_id AND x.channel = d.next_channel)))
-                    WHERE s.match_key = ? AND s.state = 'FIRED' AND n.type = ANY(?)""", Long.class, matchKey, types.toArray(String[]::new));
+                    WHERE s.match_key = ? AND s.state = 'FIRED' AND n.type = ANY(?)
+                      AND COALESCE(n.occurred_at, '-infinity') < ?::timestamptz""", Long.class, matchKey, types.toArray(String[]::new),
+                    before(occurredBefore));
             if (!ids.isEmpty() && ledger.cancelUnsent(ids, reason) + ledger.endCutChains(ids) > 0) {
                 Instant now = clock.instant();
                 ids.forEach(id -> audit.record(now, HERALD, "CANCEL", "scheduled_send", id, id, null, reason));
             }
             return ids;
         });
+    }
+
+    /** An occurrence-time bound as SQL text: null is no bound. */
+    static String before(Instant occurredBefore) {
+        return occurredBefore == null ? "infinity" : occurredBefore.toString();
     }
 
     /**

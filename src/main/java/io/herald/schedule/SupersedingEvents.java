@@ -1,6 +1,7 @@
 package io.herald.schedule;
 
 import java.time.Clock;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
@@ -25,7 +26,8 @@ import org.springframework.stereotype.Component;
  * notification that are no longer scheduled but not sent either: a fired hold's (ScheduledSends.withdrawFired) and parked
  * retries (DeliveryLedger.cancelParkedNaming: a provider outage can keep one parked until the morning), and one still
  * awaiting its approver (Approvals.withdrawSuperseded: nothing is left to approve). Safe to run again: a cancelled one
- * stays so.
+ * stays so. A type whose cancelled-by names itself (billing.charge_refunded: the charge's running total) is superseded
+ * by a newer one of its kind only, one that occurred strictly later at the source.
  */
 @Component
 public class SupersedingEvents {
@@ -72,7 +74,7 @@ public class SupersedingEvents {
         notifications.supersedingAlreadyReceived(questions).forEach((id, newer) -> {
             CanonicalNotification notice = dispatching.get(id);
             CancelledBy rule = catalog.cancelledBy(notice.type()).orElseThrow();
-            reasons.put(id, "superseded: " + newer.type() + " for " + rule.what() + " " + rule.matchKey(notice).substring(rule.what().length() + 1)
+            reasons.put(id, "superseded: " + (newer.type().equals(notice.type()) ? "a newer " : "") + newer.type() + " for " + rule.what() + " " + rule.matchKey(notice).substring(rule.what().length() + 1)
                     + " (occurred " + UTC_TIME.format(newer.occurredAt()) + ", " + newer.source() + " event " + newer.sourceEventId()
                     + "), already received when this " + notice.type() + " (occurred " + UTC_TIME.format(notice.occurredAt())
                     + ") was dispatched, makes it pointless: cancelled, not sent (config/catalog.yaml: notifications." + notice.type()
@@ -107,18 +109,25 @@ public class SupersedingEvents {
                     continue;   // it names no invoice (appointment, ...): nothing to match
                 }
                 String waitingType = rule.getKey();
-                String reason = "superseded: " + newer.type() + " for " + rule.getValue().what() + " " + matchKey.substring(matchKey.indexOf(':') + 1)
+                boolean ofItsKind = waitingType.equals(newer.type());   // only the older ones of its own type
+                if (ofItsKind && newer.occurredAt() == null) {
+                    continue;
+                }
+                Instant before = ofItsKind ? newer.occurredAt() : null;
+                String reason = "superseded: " + (ofItsKind ? "a newer " : "") + newer.type() + " for " + rule.getValue().what() + " " + matchKey.substring(matchKey.indexOf(':') + 1)
                         + (newer.occurredAt() == null ? "" : " (occurred " + UTC_TIME.format(newer.occurredAt()) + ", " + newer.source()
-                        + " event " + newer.sourceEventId() + ")") + " makes the waiting " + waitingType + " pointless: cancelled, not sent"
+                        + " event " + newer.sourceEventId() + ")") + " makes the waiting " + (ofItsKind ? "older one" : waitingType)
+                        + " pointless: cancelled, not sent"
                         + " (config/catalog.yaml: notifications." + waitingType + ".cancelled-by)";
-                List<Long> ids = new java.util.ArrayList<>(scheduled.cancelMatching(matchKey, List.of(waitingType), reason));
+                List<Long> ids = new java.util.ArrayList<>(ofItsKind ? scheduled.cancelOlderMatching(matchKey, List.of(waitingType), reason, before)
+                        : scheduled.cancelMatching(matchKey, List.of(waitingType), reason));
                 // Those no longer SCHEDULED but not sent yet: a fired hold whose deliveries wait for a sender, and parked
                 // retries (a provider outage; quiet hours judged again before the send), which may wait until the morning.
-                ids.addAll(scheduled.withdrawFired(matchKey, List.of(waitingType), reason));
+                ids.addAll(scheduled.withdrawFired(matchKey, List.of(waitingType), reason, before));
                 if (newer.customerId() != null) {
                     String value = matchKey.substring(matchKey.indexOf(':') + 1);
-                    ids.addAll(deliveries.cancelParkedNaming(newer.customerId(), waitingType, rule.getValue().match(), value, reason));
-                    ids.addAll(approvals.withdrawSuperseded(newer.customerId(), waitingType, rule.getValue().match(), value, reason));
+                    ids.addAll(deliveries.cancelParkedNaming(newer.customerId(), waitingType, rule.getValue().match(), value, reason, before));
+                    ids.addAll(approvals.withdrawSuperseded(newer.customerId(), waitingType, rule.getValue().match(), value, reason, before));
                 }
                 ids = ids.stream().distinct().toList();
                 if (!ids.isEmpty()) {
