@@ -30,7 +30,7 @@ import org.springframework.stereotype.Component;
  * added to or removed from the type's folder, so an edited, added or removed template applies to the next message while
  * unchanged ones are not looked for, read and compiled each time.
  * Mustache is strict for variables: a missing one is an error, never a blank in a customer's message;
- * a section ({{#x}}...{{/x}}) on a missing value is simply left out, which is what sections are for.
+ * a section ({{#x}}...{{/x}}) on a missing value or an empty text is simply left out, which is what sections are for.
  */
 @Component
 public class TemplateRenderer {
@@ -42,8 +42,10 @@ public class TemplateRenderer {
 
     private final Path root;
     private final String defaultLocale;
-    private final Mustache.Compiler compiler = Mustache.compiler().escapeHTML(false);
-    private final Mustache.Compiler htmlCompiler = Mustache.compiler().escapeHTML(true);
+    // An empty text is no text: {{#ticketSubject}}...{{/ticketSubject}} is left out for "" as for a missing subject (jmustache
+    // takes "" as true: a customer read 'your request #35436 ""' and 'with .').
+    private final Mustache.Compiler compiler = Mustache.compiler().escapeHTML(false).emptyStringIsFalse(true);
+    private final Mustache.Compiler htmlCompiler = Mustache.compiler().escapeHTML(true).emptyStringIsFalse(true);
     private final Map<Path, Compiled> compiled = new ConcurrentHashMap<>();
 
     private final Map<String, Choice> choices = new ConcurrentHashMap<>();

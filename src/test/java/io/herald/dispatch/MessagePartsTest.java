@@ -46,6 +46,21 @@ class MessagePartsTest {
                 .isEqualTo("Sam Agent replied to your request #35436 \"Printer error\". Open the ticket to read it.");
     }
 
+    /** An empty text in the data reads as a missing one: the template's wording without it, never empty quotes. */
+    @Test
+    void anEmptySubjectOrAgentNameIsLeftOutLikeAMissingOne() {
+        MessageParts parts = parts("templates", 1600, 1000);
+        CanonicalNotification blank = new CanonicalNotification("support:agent_replied:35436:1", "support", "1", "support.agent_replied",
+                "cus_jenny", Instant.parse("2026-11-21T10:00:00Z"), Map.of("ticketId", "35436"),
+                Map.of("agentName", "", "ticketSubject", "", "commentBody", "Please try the new driver."), "normal");
+        assertThat(parts.render(blank, "support.agent_replied", "sms", JENNY).get("text"))
+                .isEqualTo("Our support team replied to your request #35436. Open the ticket to read it.");
+        assertThat(parts.render(blank, "support.agent_replied", "push", JENNY).get("body")).isEqualTo("Our support team replied to your request #35436");
+        Map<String, String> email = parts.render(blank, "support.agent_replied", "email", JENNY);
+        assertThat(email.get("subject")).isEqualTo("New reply on your request #35436");
+        assertThat(email.get("text")).contains("Our support team replied to your support request #35436:").doesNotContain("\"\"");
+    }
+
     @Test
     void aTemplateWhoseOwnWordsAreTooLongFailsWithTheReasonBeforeAnyProviderCall(@TempDir Path root) throws IOException {
         Path folder = Files.createDirectories(root.resolve("support.agent_replied"));
