@@ -407,6 +407,18 @@ class MappingGoldenTest {
                 .contains("\"ignored\"", "reports nothing refunded (amount_refunded 0)");
         assertThat(map(BILLING, edit(sample("billing/invoice.payment_failed.json"), e -> data(e).put("amount_due", 0))))
                 .contains("\"ignored\"", "failed with nothing due (amount_due 0)");
+        assertThat(map(BILLING, edit(sample("billing/invoice.payment_failed.json"), e -> data(e).put("amount_paid", 4900).put("amount_remaining", 0))))
+                .contains("\"ignored\"", "failed with nothing due (amount_remaining 0)");
+    }
+
+    /** A partly paid invoice whose payment failed: the customer is told what is still owed (amount_remaining), not the whole invoice. */
+    @Test
+    void aPartlyPaidInvoiceTellsWhatIsStillOwed() throws IOException {
+        String partly = map(BILLING, edit(sample("billing/invoice.payment_failed.json"),
+                e -> data(e).put("amount_due", 4900).put("amount_paid", 2000).put("amount_remaining", 2900)));
+        assertThat(partly).contains("\"amountDue\":\"29.00 USD\"").doesNotContain("49.00");
+        String unpaid = map(BILLING, edit(sample("billing/invoice.payment_failed.json"), e -> data(e).put("amount_remaining", 1)));
+        assertThat(unpaid).as("nothing paid: amount_due").contains("\"amountDue\":\"49.00 USD\"");
     }
 
     /** An amount no customer could be told (beyond what a number holds exactly) is quarantined saying so, not as "a field". */
