@@ -1,24 +1,53 @@
 package io.herald.dispatch;
 
 import java.util.Arrays;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import org.springframework.web.util.HtmlUtils;
 
 /**
  * The HTML part of an email whose message locale has no email.html template: that locale's text, escaped, in
- * paragraphs, marked with its language (never another locale's HTML template: TemplateRenderer.localeFor).
+ * paragraphs, marked with its language (never another locale's HTML template: TemplateRenderer.localeFor). An https://
+ * address in the text is a link the customer can click (their invoice, the ticket), as a mail client shows it in the
+ * text part; the punctuation that ends a sentence after it is not part of it.
  */
 final class HtmlFromText {
+
+    private static final Pattern WEB_ADDRESS = Pattern.compile("https://[^\\s<>\"'`]+");
+    private static final Pattern SENTENCE_END = Pattern.compile("[.,;:!?)\\]]+$");
 
     private HtmlFromText() {
     }
 
     static String of(String text, String locale) {
         String paragraphs = Arrays.stream(text.split("\\R\\s*\\R"))
-                .map(p -> "<p>" + HtmlUtils.htmlEscape(p.strip()).replaceAll("\\R", "<br>") + "</p>")
+                .map(p -> "<p>" + linked(p.strip()).replaceAll("\\R", "<br>") + "</p>")
                 .collect(Collectors.joining("\n"));
         return "<!DOCTYPE html>\n<html lang=\"" + HtmlUtils.htmlEscape(locale) + "\"><body style=\"font-family: sans-serif\">\n"
                 + paragraphs + "\n</body></html>";
+    }
+
+    /** The text escaped, its web addresses made links. */
+    private static String linked(String text) {
+        StringBuilder html = new StringBuilder();
+        Matcher address = WEB_ADDRESS.matcher(text);
+        int from = 0;
+        while (address.find()) {
+            String url = address.group();
+            Matcher end = SENTENCE_END.matcher(url);
+            if (end.find() && !(url.endsWith(")") && url.contains("("))) {
+                url = url.substring(0, end.start());
+            }
+            if (url.length() <= "https://".length()) {
+                continue;
+            }
+            String escaped = HtmlUtils.htmlEscape(url);
+            html.append(HtmlUtils.htmlEscape(text.substring(from, address.start())))
+                    .append("<a href=\"").append(escaped).append("\">").append(escaped).append("</a>");
+            from = address.start() + url.length();
+        }
+        return html.append(HtmlUtils.htmlEscape(text.substring(from))).toString();
     }
 }

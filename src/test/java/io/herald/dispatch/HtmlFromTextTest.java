@@ -1,0 +1,27 @@
+package io.herald.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** The HTML part written from an email's text: escaped, in paragraphs, its https:// addresses links the customer can click. */
+class HtmlFromTextTest {
+
+    @Test
+    void anInvoiceAddressInTheTextIsALinkWithoutTheFullStopAfterIt() {
+        String html = HtmlFromText.of("Hello Jenny,\n\nYour invoice: https://invoice.stripe.com/i/acct_1/test_YW?s=ap&x=1.\nThanks",
+                "en");
+        assertThat(html).contains("<html lang=\"en\">", "<p>Hello Jenny,</p>",
+                "<p>Your invoice: <a href=\"https://invoice.stripe.com/i/acct_1/test_YW?s=ap&amp;x=1\">"
+                        + "https://invoice.stripe.com/i/acct_1/test_YW?s=ap&amp;x=1</a>.<br>Thanks</p>");
+    }
+
+    @Test
+    void textAroundAndInsideAddressesStaysEscapedAndOnlyHttpsIsLinked() {
+        assertThat(HtmlFromText.of("See (https://example.com/a) and <b>http://plain.example.com</b> \"https://x.example/q\"", "en"))
+                .contains("<p>See (<a href=\"https://example.com/a\">https://example.com/a</a>) and &lt;b&gt;http://plain.example.com&lt;/b&gt;"
+                        + " &quot;<a href=\"https://x.example/q\">https://x.example/q</a>&quot;</p>")
+                .doesNotContain("<b>", "href=\"http://");
+        assertThat(HtmlFromText.of("https:// alone", "en")).contains("<p>https:// alone</p>").doesNotContain("<a ");
+    }
+}
