@@ -7,7 +7,9 @@ import java.util.Map;
  * ones: a no-break space (Java's German currency format writes "49,00&nbsp;$"), curly or low quotation marks („…“, ‘…’), dashes
  * and the ellipsis. A single character outside GSM-7 makes the provider send the whole message as UCS-2, 70 characters a
  * segment instead of 160 (67 instead of 153 when split), so each of these doubled what a German SMS cost. Letters outside
- * GSM-7 (Cyrillic, Greek beyond its capitals, emoji) are the customer's words and stay as they are.
+ * GSM-7 (Cyrillic, Greek beyond its capitals, emoji) are the customer's words and stay as they are. A currency sign outside
+ * GSM-7 (₩, ₹, ₪, ...) is written as its ISO code ("KRW 55,000"): an amount is not worth tripling an SMS's cost (GSM-7 has
+ * $, £, ¥ and €).
  */
 final class SmsText {
 
@@ -20,6 +22,14 @@ final class SmsText {
             Map.entry('\u2010', "-"), Map.entry('\u2011', "-"), Map.entry('\u2012', "-"), Map.entry('\u2013', "-"),
             Map.entry('\u2014', "-"), Map.entry('\u2212', "-"), Map.entry('\u2026', "..."));
 
+    private static final Map<Character, String> CURRENCY_CODE = Map.ofEntries(
+            Map.entry('\u20A9', "KRW"), Map.entry('\u20B9', "INR"), Map.entry('\u20AA', "ILS"), Map.entry('\u20B1', "PHP"),
+            Map.entry('\u20AB', "VND"), Map.entry('\u0E3F', "THB"), Map.entry('\u20A6', "NGN"), Map.entry('\u20B4', "UAH"),
+            Map.entry('\u20B8', "KZT"), Map.entry('\u20BA', "TRY"), Map.entry('\u20BC', "AZN"), Map.entry('\u20BE', "GEL"),
+            Map.entry('\u20BD', "RUB"), Map.entry('\u20A1', "CRC"), Map.entry('\u20B2', "PYG"), Map.entry('\u20B5', "GHS"),
+            Map.entry('\u20AD', "LAK"), Map.entry('\u20AE', "MNT"), Map.entry('\u20A8', "PKR"), Map.entry('\u17DB', "KHR"),
+            Map.entry('\u20BF', "BTC"));
+
     private SmsText() {
     }
 
@@ -30,6 +40,13 @@ final class SmsText {
         StringBuilder plain = new StringBuilder(text.length());
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
+            String code = CURRENCY_CODE.get(c);
+            if (code != null) {   // "₩55,000" -> "KRW 55,000", "55.000₩" -> "55.000 KRW"
+                boolean afterDigit = plain.length() > 0 && Character.isDigit(plain.charAt(plain.length() - 1));
+                boolean beforeDigit = i + 1 < text.length() && Character.isDigit(text.charAt(i + 1));
+                plain.append(afterDigit ? " " : "").append(code).append(beforeDigit ? " " : "");
+                continue;
+            }
             String replacement = PLAIN.get(c);
             plain.append(replacement == null ? String.valueOf(c) : replacement);
         }

@@ -117,6 +117,22 @@ class MessagePartsTest {
         assertThat(SmsText.plain("Grüße – „Jörg“ … Привет")).isEqualTo("Grüße - \"Jörg\" ... Привет");
     }
 
+    /** A currency sign outside GSM-7 is written as its code: a Korean won amount does not make an English SMS UCS-2. */
+    @Test
+    void aCurrencySignOutsideGsm7IsWrittenAsItsCode() {
+        MessageParts parts = parts("templates", 1600, 1000);
+        CanonicalNotification failed = new CanonicalNotification("billing:invoice.payment_failed:in_1:attempt-1", "billing", "evt_1",
+                "billing.payment_failed", "cus_jenny", Instant.parse("2026-11-21T10:00:00Z"), Map.of("invoiceId", "in_1"),
+                Map.of("amountDue", "55000 KRW", "invoiceNumber", "A1B2-0007", "attemptCount", 1,
+                        "hostedInvoiceUrl", "https://invoice.stripe.com/i/acct_1/test_YWNjdF8x"), "high");
+        Customer seoul = new Customer("cus_jenny", "Jenny Rosen", "jenny@example.org", "+447700900123", List.of(), "en-US", "Asia/Seoul", Map.of());
+        String sms = parts.render(failed, "billing.payment_failed", "sms", seoul).get("text");
+        assertThat(sms).contains("KRW 55,000").doesNotContain("\u20A9").matches(GSM_7);
+        // The email keeps the sign.
+        assertThat(parts.render(failed, "billing.payment_failed", "email", seoul).get("text")).contains("\u20A955,000");
+        assertThat(SmsText.plain("55.000\u00A0\u20A9 / \u20B9500 / 12\u0E3F")).isEqualTo("55.000 KRW / INR 500 / 12 THB");
+    }
+
     /** GSM 03.38's basic alphabet and the extension table's characters (which count twice). */
     private static final String GSM_7 = "[@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,\\-./0-9:;<=>?¡A-ZÄÖÑÜ§¿a-zäöñüà"
             + "\\^{}\\\\\\[~\\]|€]*";
