@@ -67,6 +67,10 @@ public record CancelledBy(List<String> types, String match) {
                 throw NotificationCatalog.invalid(file, key + ".types", "must be a non-empty list of the notification types that cancel it; " + USAGE);
             }
             for (Object type : cancelling) {
+                if (String.valueOf(type).equals(String.valueOf(name)) && ((Map<?, ?>) value).get("digest") != null) {
+                    throw NotificationCatalog.invalid(file, key + ".types", "names the type itself, which has a digest: its digest lists"
+                            + " every update within its window, and each newer one would cancel the ones before it; remove one of the two");
+                }
                 if (!types.containsKey(String.valueOf(type))) {
                     throw NotificationCatalog.invalid(file, key + ".types", "names '" + type + "', which is not a notification type in the"
                             + " catalog; known: " + new TreeSet<>(types.keySet().stream().map(String::valueOf).toList()));

@@ -52,6 +52,22 @@ class QuietHoursRulesTest {
         assertThat(catalog.cancelledWhen("billing.invoice_paid")).containsOnlyKeys("billing.payment_failed");
         assertThat(rule.matchKey(notification("billing.invoice_paid", "normal", Map.of("invoiceId", "in_123")))).isEqualTo("invoice:in_123");
         assertThat(rule.matchKey(notification("billing.invoice_paid", "normal", Map.of()))).isNull();
+        // A refund tells the charge's running total: a newer one of its own kind supersedes it.
+        CancelledBy refunds = catalog.cancelledBy("billing.charge_refunded").orElseThrow();
+        assertThat(refunds.types()).containsExactly("billing.charge_refunded");
+        assertThat(refunds.byNewerOfItsKind("billing.charge_refunded")).isTrue();
+        assertThat(catalog.cancelledWhen("billing.charge_refunded")).containsOnlyKeys("billing.charge_refunded");
+    }
+
+    @Test
+    void aTypeWithADigestCannotBeCancelledByItsOwnKind() throws IOException {
+        String shipped = Files.readString(Path.of("config/catalog.yaml"));
+        String digest = "    digest: {window: PT2M, key: ticketId}\n";
+        assertThat(shipped).contains(digest);
+        Path file = dir.resolve("catalog.yaml");
+        Files.writeString(file, shipped.replace(digest, digest + "    cancelled-by: {types: [support.ticket_status_changed], match: ticketId}\n"));
+        assertThatThrownBy(() -> new NotificationCatalog(file.toString()))
+                .hasMessageContaining("key 'notifications.support.ticket_status_changed.cancelled-by.types' names the type itself, which has a digest");
     }
 
     @Test
