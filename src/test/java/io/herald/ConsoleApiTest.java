@@ -99,6 +99,18 @@ class ConsoleApiTest extends HeraldIntegrationTest {
             }
             String filter = "\"customerId\": \"" + scene.customer + "\", \"channel\": \"push\"";
             assertThat(apiJson("POST", "/api/deliveries/retry", "{" + filter + "}").statusCode()).isEqualTo(409);
+            // A filter a retry cannot act on, or a misspelt one, is refused: it used to widen the retry to every open failure.
+            HttpResponse<String> quarantined = apiJson("POST", "/api/deliveries/retry", "{\"state\": \"QUARANTINED\", \"confirm\": true}");
+            assertThat(quarantined.statusCode()).isEqualTo(400);
+            assertThat(json(quarantined).get("error").asText()).startsWith("a bulk retry acts on FAILED and PARKED deliveries only;"
+                    + " state 'QUARANTINED' cannot be retried");
+            HttpResponse<String> misspelt = apiJson("POST", "/api/deliveries/retry", "{\"customerID\": \"" + scene.customer + "\", \"confirm\": true}");
+            assertThat(misspelt.statusCode()).isEqualTo(400);
+            assertThat(json(misspelt).get("error").asText()).startsWith("'customerID' is not a field of a bulk retry; known: [");
+            assertThat(json(apiJson("POST", "/api/deliveries/retry", "{\"confirm\": \"yes\"}")).get("error").asText())
+                    .isEqualTo("confirm must be true or false in a bulk retry");
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM operator_action WHERE action = 'RETRY' AND comment LIKE 'bulk retry%'", Integer.class))
+                    .as("nothing retried by the refused ones").isZero();
 
             scene.tokenFixed();
             HttpResponse<String> bulk = apiJson("POST", "/api/deliveries/retry", "{" + filter + ", \"confirm\": true, \"comment\": \"push fixed\"}");

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.herald.console.ActionRefused;
+import io.herald.ledger.StoredText;
 import io.herald.console.ConsoleUser;
 import io.herald.console.FailureSearch;
 import io.herald.console.NotificationTimeline;
@@ -108,12 +109,34 @@ public class OperatorActionsApi {
             responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.BULK_RETRY_RESULT), examples = @ExampleObject(value = ApiExamples.BULK_RETRY_RESULT))),
                     @ApiResponse(responseCode = "409", description = "Not confirmed", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.CONFLICT)))})
     @PostMapping("/deliveries/retry")
-    public Map<String, Object> bulkRetry(@RequestBody ActionRequest request, Principal who) {
+    public Map<String, Object> bulkRetry(@RequestBody Map<String, Object> body, Principal who) {
+        ActionRequest request = bulkRequest(body);
         if (!Boolean.TRUE.equals(request.confirm())) {
             throw new ActionRefused("a bulk retry acts on every matching failed or parked delivery; confirm it with \"confirm\": true", false);
         }
         List<OperatorActions.Outcome> retried = actions.bulkRetry(request.filter(), ConsoleUser.of(who).name(), request.comment());
         return Map.of("retried", retried.size(), "filter", request.filter().describe(), "deliveries", retried);
+    }
+
+    /**
+     * A bulk retry's request, its field names checked: a misspelt filter ("customerID") would otherwise be ignored and the retry
+     * act on every open failure.
+     */
+    private static ActionRequest bulkRequest(Map<String, Object> body) {
+        java.util.Set<String> known = java.util.Arrays.stream(ActionRequest.class.getRecordComponents())
+                .map(java.lang.reflect.RecordComponent::getName).collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
+        for (Map.Entry<String, Object> field : body.entrySet()) {
+            if (!known.contains(field.getKey())) {
+                throw new ActionRefused.InvalidInput("'" + StoredText.label(field.getKey(), 40) + "' is not a field of a bulk retry; known: " + known);
+            }
+            boolean confirm = field.getKey().equals("confirm");
+            if (field.getValue() != null && (confirm ? !(field.getValue() instanceof Boolean) : !(field.getValue() instanceof String))) {
+                throw new ActionRefused.InvalidInput(field.getKey() + (confirm ? " must be true or false" : " must be text") + " in a bulk retry");
+            }
+        }
+        return new ActionRequest((String) body.get("comment"), (Boolean) body.get("confirm"), (String) body.get("source"),
+                (String) body.get("type"), (String) body.get("channel"), (String) body.get("customerId"), (String) body.get("orderId"),
+                (String) body.get("ticketId"), (String) body.get("state"), (String) body.get("from"), (String) body.get("to"));
     }
 
     @Operation(summary = "Dismiss a quarantined event with a comment",

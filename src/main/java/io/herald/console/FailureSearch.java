@@ -43,9 +43,17 @@ public class FailureSearch {
             return new Filter(null, null, null, null, null, null, null, null, null);
         }
 
-        /** The same filter, narrowed to what a retry can act on. */
+        /**
+         * The same filter, narrowed to what a retry can act on; a state a retry cannot act on is refused (it used to widen the
+         * retry to every open failure: "state": "QUARANTINED" retried all failed and parked deliveries).
+         */
         Filter retryable() {
-            String onlyRetryable = "FAILED".equalsIgnoreCase(state) || "PARKED".equalsIgnoreCase(state) ? state : "RETRYABLE";
+            if (state != null && !state.isBlank() && !"FAILED".equalsIgnoreCase(state.strip()) && !"PARKED".equalsIgnoreCase(state.strip())) {
+                throw new ActionRefused.InvalidInput("a bulk retry acts on FAILED and PARKED deliveries only; state '" + StoredText.label(state, 40)
+                        + "' cannot be retried: leave state empty for both, or give FAILED or PARKED (quarantined events are re-driven"
+                        + " from the quarantine list)");
+            }
+            String onlyRetryable = state == null || state.isBlank() ? "RETRYABLE" : state.strip();
             return new Filter(source, type, channel, customerId, orderId, ticketId, onlyRetryable, from, to);
         }
 
