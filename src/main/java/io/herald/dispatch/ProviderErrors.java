@@ -147,11 +147,16 @@ public class ProviderErrors {
     /** A run of letters, digits and {@code _-:} long enough to be a device token, an API key or a signature. */
     private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_:-]{40,}");
     private static final Pattern HTML = Pattern.compile("(?is)^\\s*(<!doctype html|<html|<head|<body|<h1|<title)");
+    /** A program's error text (a Java, .NET or Python exception, a stack frame), not an API's answer. */
+    private static final Pattern EXCEPTION = Pattern.compile("(?:^|[\\s:(\\[])(?:[a-z][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?:Exception|Error)\\b"
+            + "|^\\s*at [\\w$.]+\\(|Traceback \\(most recent call last\\)|^\\s*(?:Unhandled )?[A-Z][A-Za-z]*Exception\\b");
 
     /**
      * What the provider's answer says, for a person: its API's JSON (what Twilio, FCM or Slack explain) up to 300 characters;
      * an HTML page (a proxy's or a server's error page, often with a stack trace) named as such, not copied; any other text,
-     * its first line. Token-shaped runs (a device token or key a provider echoes back) are hidden.
+     * its first line; a program's exception text (a stack trace's first line) named, not copied. Token-shaped runs (a device
+     * token or key a provider echoes back) are hidden, email addresses and phone numbers masked as in the logs (a provider
+     * quoting the recipient: "+4915123456789 is not a valid number").
      */
     static String answerBody(String body) {
         String text = body == null ? "" : body.strip();
@@ -165,7 +170,11 @@ public class ProviderErrors {
         if (!text.startsWith("{") && !text.startsWith("[")) {
             text = text.lines().findFirst().orElse("").strip();
         }
+        if (EXCEPTION.matcher(text).find()) {
+            return "an error from the provider's own software (an exception's text, not the provider's API answer); its text is not kept";
+        }
         text = TOKEN.matcher(text).replaceAll(match -> hasMixedCharacters(match.group()) ? "[token hidden]" : match.group());
+        text = io.herald.logging.Masking.mask(text);
         return text.length() > 300 ? text.substring(0, 300) + "…" : text;
     }
 

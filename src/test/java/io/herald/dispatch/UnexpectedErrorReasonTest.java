@@ -38,6 +38,15 @@ class UnexpectedErrorReasonTest {
         String text = ProviderErrors.readable(new org.apache.camel.http.base.HttpOperationFailedException("https://sms.example/send", 502,
                 "Bad Gateway", null, null, "upstream connect error\njava.io.IOException: reset\n\tat x.y.Z"), "sms");
         assertThat(text).isEqualTo("provider answered HTTP 502 Bad Gateway: upstream connect error");
+        // A program's exception as the answer is named too; a recipient the answer quotes is masked as in the logs.
+        String exception = ProviderErrors.readable(new org.apache.camel.http.base.HttpOperationFailedException("https://sms.example/send", 500,
+                "Server Error", null, null, "java.lang.NullPointerException: Cannot invoke \"String.length()\" because \"to\" is null"), "sms");
+        assertThat(exception).isEqualTo("provider answered HTTP 500 Server Error: an error from the provider's own software (an exception's"
+                + " text, not the provider's API answer); its text is not kept");
+        String quoted = ProviderErrors.readable(new org.apache.camel.http.base.HttpOperationFailedException("https://sms.example/send", 400,
+                "Bad Request", null, null, "{\"message\": \"+4915123456789 (lukas.mueller@example.de) is not a valid number\", \"code\": 21211}"), "sms");
+        assertThat(quoted).isEqualTo("provider answered HTTP 400 Bad Request: {\"message\": \"+491…6789 (l***@example.de) is not a valid number\","
+                + " \"code\": 21211}");
     }
 
     @Test
