@@ -78,6 +78,8 @@ class OpsDigestTest {
     TransactionTemplate tx;
     @Autowired
     CamelContext camel;
+    @Autowired
+    io.micrometer.core.instrument.MeterRegistry meters;
 
     @DynamicPropertySource
     static void shippedCatalogOnItsOwnTopics(DynamicPropertyRegistry registry) {
@@ -137,6 +139,8 @@ class OpsDigestTest {
             assertThat(text).contains(":warning: Payment failed: US$49.00").doesNotContain("+447700900123", "@example.org");
         }
         assertThat(accounted).isEqualTo(200);
+        // Counted in herald_deliveries_total as the ledger has them, each delivery once (the digests' posts counted none).
+        assertThat(meters.get("herald.deliveries").tag("channel", "ops_webhook").tag("state", "SENT").counter().count()).isGreaterThanOrEqualTo(200);
         List<Long> ours = ops.stream().map(r -> ((Number) r.get("notification_id")).longValue()).toList();
         assertThat(listed).doesNotHaveDuplicates().isSubsetOf(ours);
     }

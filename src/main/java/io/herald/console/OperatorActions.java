@@ -135,6 +135,7 @@ public class OperatorActions {
         if (!confirmed) {
             throw new ActionRefused("a resend sends the customer a second copy; confirm it explicitly", false);
         }
+        requireComment(comment, "resend");   // a deliberate second copy says why, as a dismissal does
         DeliveryResend.Result result;
         try {
             result = resend.resend(deliveryId, actor, comment);

@@ -38,6 +38,7 @@ public class OpsDigests {
 
     private final DeliveryLedger ledger;
     private final OutcomeWrites outcomes;
+    private final io.herald.ops.HeraldMetrics metrics;
     private final TransactionTemplate tx;
     private final ConsoleLinks links;
     private final ObjectMapper json;
@@ -48,8 +49,9 @@ public class OpsDigests {
     private final long maxRetryDelayMs;
 
     public OpsDigests(DeliveryLedger ledger, TransactionTemplate tx, ConsoleLinks links, ObjectMapper json, OpsWebhookSettings settings,
-                      PerChannelSettings channels, OutcomeWrites outcomes) {
+                      PerChannelSettings channels, OutcomeWrites outcomes, io.herald.ops.HeraldMetrics metrics) {
         this.outcomes = outcomes;
+        this.metrics = metrics;
         int maxItems = settings.digestMaxItems();
         int lines = settings.digestLines();
         long leaseMs = settings.digestLeaseMs();
@@ -135,6 +137,7 @@ public class OpsDigests {
         // Written until the database takes it: a database error here is not a failed post (the digest was posted again).
         int[] sent = new int[1];
         outcomes.untilWritten("The post of ops digest " + digest.id(), () -> sent[0] = ledger.digestPosted(digest, status));
+        metrics.deliveries("ops_webhook", "SENT", sent[0]);   // herald_deliveries_total counts each delivery the digest sent
         log.info("Ops digest {} posted: {} {} notification(s) SENT", digest.id(), sent[0], digest.type());
     }
 

@@ -44,8 +44,13 @@ public class HeraldMetrics {
 
     /** A delivery reached an outcome: SENT, FAILED, SKIPPED, UNCERTAIN, or PARKED each time it is parked. */
     public void delivery(String channel, String state) {
+        deliveries(channel, state, 1);
+    }
+
+    /** {@link #delivery} for several deliveries at once (an ops digest's post sends all it lists). */
+    public void deliveries(String channel, String state, int count) {
         Counter.builder("herald.deliveries").description("Delivery outcomes per channel and state (PARKED counted each time)")
-                .tag("channel", String.valueOf(channel)).tag("state", state).register(registry).increment();
+                .tag("channel", String.valueOf(channel)).tag("state", state).register(registry).increment(count);
     }
 
     /**

@@ -49,6 +49,6 @@ class OpsDigestLeaseTest {
                 binder.bindOrCreate("herald.sms", SmsSettings.class), binder.bindOrCreate("herald.push", PushSettings.class),
                 binder.bindOrCreate("herald.in-app", InAppSettings.class), opsWebhook,
                 binder.bindOrCreate("herald.delivery", DeliverySettings.class));
-        return new OpsDigests(null, null, null, null, opsWebhook, channels, null);
+        return new OpsDigests(null, null, null, null, opsWebhook, channels, null, null);
     }
 }
