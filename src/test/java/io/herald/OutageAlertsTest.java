@@ -50,7 +50,7 @@ class OutageAlertsTest {
     /** An SMS account of its own: the outage must not reach the shared test Herald's SMS (same provider sandbox, same JVM). */
     private static final String SMS_PATH = "/2010-04-01/Accounts/ACoutage/Messages.json";
     private static final String OPS_PATH = "/services/T0OUTAGE/B0OUTAGE/outage-alerts-test";
-    private static final String DOWN = "SMS provider unreachable since ";
+    private static final String DOWN = "SMS provider failing since ";
     private static final String BACK = "SMS provider back since ";
     /** Polls that must have run, each after the last alert, before "nothing more was posted" is believed. */
     private static final int POLLS = 3;
@@ -90,7 +90,7 @@ class OutageAlertsTest {
             // The breaker opens on the provider's 503s: one alert, naming the provider, the time and the parked deliveries.
             await().atMost(Duration.ofSeconds(40)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, DOWN).size() > downBefore);
             String alert = OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, DOWN).get(downBefore);
-            assertThat(alert).containsPattern("SMS provider unreachable since \\d\\d:\\d\\d UTC: \\d+ deliver(y|ies) parked");
+            assertThat(alert).containsPattern("SMS provider failing since \\d\\d:\\d\\d UTC \\(circuit breaker open\\): \\d+ deliver(y|ies) parked");
             // Not repeated while the outage lasts.
             Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
             assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, DOWN)).hasSize(downBefore + 1);

@@ -24,7 +24,7 @@ import org.springframework.stereotype.Component;
  * Outages, alerted on the ops webhook like failures (routes/failure-alerts.camel.yaml, outage-alerts):
  * a provider's circuit breaker open, a channel's parked backlog past herald.alerts.parked-threshold,
  * Kafka or PostgreSQL unreachable. Each outage is announced once when it is first seen ("SMS provider
- * unreachable since 21:04 UTC: 37 deliveries parked") and once when it is over ("SMS provider back since
+ * failing since 21:04 UTC (circuit breaker open): 37 deliveries parked") and once when it is over ("SMS provider back since
  * 21:09 UTC: parked deliveries are being sent"); an outage over before it could be announced is not.
  *
  * <p>The state is kept in memory, not in the database, because PostgreSQL being down is one of the
@@ -85,7 +85,7 @@ public class OutageAlerts {
         breakers.states().forEach((channel, state) -> {
             if (ProviderBreakers.isOpen(state)) {
                 long waiting = parked == null ? -1 : parked.getOrDefault(channel, 0L);
-                seen.put("provider:" + channel, name(channel) + " unreachable since %s" + (waiting < 0 ? "" : ": " + waiting
+                seen.put("provider:" + channel, name(channel) + " failing since %s (circuit breaker open)" + (waiting < 0 ? "" : ": " + waiting
                         + (waiting == 1 ? " delivery" : " deliveries") + " parked"));
             }
         });
