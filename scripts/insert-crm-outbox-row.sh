@@ -2,7 +2,8 @@
 # Inserts a sample row into the local CRM outbox (local run only: the CRM stand-in on :8091).
 #   scripts/insert-crm-outbox-row.sh [event_type] [payload.json]
 # event_type defaults to order.confirmed; the payload to the matching sample in src/test/resources/samples/crm.
-# The payload is stamped with the current time ("placedAt" and "updatedAt" become now, "startsAt" two days
+# The payload is stamped with the current time ("placedAt" and "updatedAt" become now, an order's "promisedBy"
+# four days from now, "startsAt" two days
 # from now; for appointment.rescheduled "previousStartsAt" two days and "startsAt" three days from now, so it moves
 # the reminders of the appointment.scheduled sample); the row itself is dated by the outbox table (now), which is
 # when Herald counts the event from.
@@ -17,7 +18,9 @@ stamp_now="$(iso "$now")"
 stamp_later="$(iso $((now + 2 * 24 * 3600)))"
 stamp_moved="$stamp_later"
 if [ "$type" = appointment.rescheduled ]; then stamp_moved="$(iso $((now + 3 * 24 * 3600)))"; fi
+promised="$(date -u -d "@$((now + 4 * 24 * 3600))" +%Y-%m-%d 2>/dev/null || date -u -r $((now + 4 * 24 * 3600)) +%Y-%m-%d)"
 sed -E -e "s/(\"(placedAt|updatedAt)\"[[:space:]]*:[[:space:]]*)\"[^\"]*\"/\1\"$stamp_now\"/g" \
+       -e "s/(\"promisedBy\"[[:space:]]*:[[:space:]]*)\"[^\"]*\"/\1\"$promised\"/g" \
        -e "s/(\"previousStartsAt\"[[:space:]]*:[[:space:]]*)\"[^\"]*\"/\1\"$stamp_later\"/g" \
        -e "s/(\"startsAt\"[[:space:]]*:[[:space:]]*)\"[^\"]*\"/\1\"$stamp_moved\"/g" "$payload" \
   | curl -sS -X POST "$crm/outbox/$type" -H 'Content-Type: application/json' --data-binary @-

@@ -22,6 +22,10 @@ public final class LocalHerald {
         int providerPort = Integer.getInteger("herald.local.sandbox-port", 8089);
         int mailboxPort = Integer.getInteger("herald.local.mailbox-port", 8025);
         int crmPort = Integer.getInteger("herald.local.crm-port", 8091);
+        // -Dserver.port moves Herald's HTTP port too; the banner, the alerts' console links and the scripts' hints follow it.
+        if (System.getProperty("server.port") != null && System.getProperty("herald.http.port") == null) {
+            System.setProperty("herald.http.port", System.getProperty("server.port"));
+        }
         EmbeddedInfrastructure infra = EmbeddedInfrastructure.start(smtpPort, providerPort);
         Map<String, String> settings = infra.heraldSettings();
         settings.forEach(System::setProperty);
@@ -32,7 +36,7 @@ public final class LocalHerald {
         herald.run(args);
         LocalCrm.serve(settings, crmPort);   // after Herald: Flyway has created the local crm_outbox
 
-        String port = System.getProperty("herald.http.port", "8080");
+        String port = System.getProperty("herald.http.port", "8080");   // set before Herald starts (server.port taken as it, above)
         System.out.println("""
 
                 ============================ Herald is running (local profile) ============================
@@ -40,7 +44,7 @@ public final class LocalHerald {
                   A Stripe-signed billing event:      scripts/post-billing-webhook.sh
                   A row in the CRM outbox:            scripts/insert-crm-outbox-row.sh [order.confirmed|contact.updated|...]
                   Operations console (failures):      http://localhost:%1$s/console
-                    DEMO logins: viewer/viewer-demo, operator/operator-demo, admin/admin-demo
+                    DEMO logins: viewer/viewer-demo, operator/operator-demo, admin/admin-demo, approver/approver-demo
                   Hawtio (routes, diagrams, counts):  http://localhost:%1$s/actuator/hawtio   (admin)
                   Mail Herald sent (SMTP on %2$s):      http://localhost:%3$d/
                   Provider sandbox requests:          %4$s/__admin/requests
