@@ -156,8 +156,8 @@ class ApprovalTest {
         JsonNode email = pending.get("channels").get(0);
         assertThat(email.get("channel").asText()).isEqualTo("email");
         assertThat(email.get("recipient").asText()).isEqualTo(customer + "@example.com");
-        assertThat(email.get("headline").asText()).isEqualTo("We refunded £1,250.00");
-        assertThat(email.get("text").asText()).contains("Hello Olivia,", "We refunded £1,250.00 to your original payment method");
+        assertThat(email.get("headline").asText()).isEqualTo("We refunded £1,250.00 for order ORD-100311");
+        assertThat(email.get("text").asText()).contains("Hello Olivia,", "We refunded £1,250.00 for order ORD-100311 to your original payment method");
         assertThat(email.get("problem").isNull()).isTrue();
         HttpResponse<String> page = herald.as(APPROVER, "GET", "/console/approvals", null);
         assertThat(page.statusCode()).isEqualTo(200);
@@ -187,7 +187,7 @@ class ApprovalTest {
         assertThat(error(lost)).startsWith("notification " + id + " is already APPROVED by " + approver + " at ");
 
         MimeMessage mail = herald.awaitMailFor(large);
-        assertThat(mail.getSubject()).isEqualTo("We refunded £1,250.00");
+        assertThat(mail.getSubject()).isEqualTo("We refunded £1,250.00 for order ORD-100311");
         await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(large).get("state")));
         assertThat(herald.mailsFor(large)).hasSize(1);
         assertThat(pendingIds(APPROVER)).doesNotContain(id);
@@ -642,7 +642,7 @@ class ApprovalTest {
         // A viewer reads the operator's comment with the address in it masked, and the message the resend would send.
         assertThat(mine.get("reason").asText()).isEqualTo("customer lost the mail, asked from j***@example.org");
         assertThat(mine.get("message").get("recipient").asText()).isEqualTo(Masking.email(customer + "@example.com"));
-        assertThat(mine.get("message").get("headline").asText()).isEqualTo("We refunded £1,600.00");
+        assertThat(mine.get("message").get("headline").asText()).isEqualTo("We refunded £1,600.00 for order ORD-100311");
         assertThat(mine.get("previewDigest").isNull()).isTrue();
         assertThat(herald.as(VIEWER, "GET", "/console/approvals", null).body()).contains("asked from j***@example.org")
                 .doesNotContain("jenny.rosen@example.org");

@@ -111,6 +111,10 @@ class MessagePartsTest {
                 Map.of("appointmentId", "apt_1", "service", "Beratung", "startsAt", "2026-12-10T10:00:00+01:00"), "normal");
         String notice = parts.render(cancelled, "crm.appointment_cancelled", "sms", lukas).get("text");
         assertThat(notice).contains("\"Beratung\"").matches(GSM_7);
+        // An agent's reply in German: the template's „…“ plain, short enough for one segment with a short subject.
+        String replied = parts.render(reply("Druckerfehler"), "support.agent_replied", "sms", lukas).get("text");
+        assertThat(replied).isEqualTo("Sam Agent hat auf Ihre Anfrage #35436 \"Druckerfehler\" geantwortet. Sie finden die Antwort im Ticket.")
+                .matches(GSM_7).hasSizeLessThanOrEqualTo(160);
         // A long text from the data with typographic characters is still found, written plain, and shortened to fit.
         String shortened = parts.render(reply("It\u2019s \u201Cbroken\u201D \u2013 " + SUBJECT), "support.agent_replied", "sms", JENNY).get("text");
         assertThat(shortened).hasSizeLessThanOrEqualTo(1600).contains("\"It's \"broken\" - Printer error").endsWith("...\". Open the ticket to read it.");

@@ -154,9 +154,42 @@ class TemplatesLocalisedTest {
         CanonicalNotification partial = golden("billing.charge_refunded", "billing/charge.refunded.partial.canonical.json");
         Map<String, Object> context = MessageContext.of(partial, JENNY, templates.writingLocale("billing.charge_refunded", "email", "en-GB"));
         assertThat(templates.render("billing.charge_refunded", "email", "subject", "en-GB", context))
-                .isEqualTo("We have refunded £80.00 of your £129.99 payment");
+                .isEqualTo("We have refunded £80.00 of your £129.99 payment for order ORD-100311");
         assertThat(templates.render("billing.charge_refunded", "email", "text", "en-GB", context))
-                .contains("We have now refunded £80.00 in total of your £129.99 payment to your original payment method.");
+                .contains("We have now refunded £80.00 in total of your £129.99 payment for order ORD-100311 to your original payment method.");
+    }
+
+    /** A refund says what it was for when the charge names its order ("for order ORD-100311"); without one, the words are as before. */
+    @Test
+    void aRefundWithAnOrderIdNamesTheOrder() throws IOException {
+        String type = "billing.charge_refunded";
+        CanonicalNotification full = golden(type, "billing/charge.refunded.canonical.json");
+        assertThat(full.data()).containsEntry("orderId", "ORD-100311");
+        Map<String, Object> english = MessageContext.of(full, JENNY, templates.writingLocale(type, "email", "en-GB"));
+        assertThat(templates.render(type, "email", "subject", "en-GB", english)).isEqualTo("We refunded £129.99 for order ORD-100311");
+        assertThat(emailText(full, JENNY, "en-GB")).contains("\n\nWe refunded £129.99 for order ORD-100311 to your original payment method."
+                + " It can take 5 to 10 business days to appear.\n\n-- Billing");
+        Map<String, Object> german = MessageContext.of(full, LUKAS, templates.writingLocale(type, "email", "de-DE"));
+        assertThat(templates.render(type, "email", "subject", "de-DE", german))
+                .isEqualTo("Wir haben Ihnen 129,99\u00a0£ für die Bestellung ORD-100311 erstattet");
+        assertThat(emailText(full, LUKAS, "de-DE")).contains("\n\nwir haben Ihnen 129,99\u00a0£ für die Bestellung ORD-100311 auf Ihre"
+                + " ursprüngliche Zahlungsmethode erstattet. Es kann 5 bis 10 Werktage dauern, bis der Betrag dort erscheint.");
+        CanonicalNotification partial = golden(type, "billing/charge.refunded.partial.canonical.json");
+        assertThat(emailText(partial, LUKAS, "de-DE")).contains("wir haben Ihnen von Ihrer Zahlung über 129,99\u00a0£ für die Bestellung"
+                + " ORD-100311 bisher insgesamt 80,00\u00a0£ auf Ihre ursprüngliche Zahlungsmethode erstattet.");
+
+        // A charge without an order (Stripe's metadata names none): the refund as before, no "for order".
+        Map<String, Object> data = new LinkedHashMap<>(full.data());
+        data.remove("orderId");
+        CanonicalNotification withoutOrder = notification(type, data);
+        assertThat(templates.render(type, "email", "subject", "en-GB",
+                MessageContext.of(withoutOrder, JENNY, templates.writingLocale(type, "email", "en-GB")))).isEqualTo("We refunded £129.99");
+        assertThat(emailText(withoutOrder, JENNY, "en-GB")).contains("\n\nWe refunded £129.99 to your original payment method. It can take")
+                .doesNotContain("order");
+        assertThat(templates.render(type, "email", "subject", "de-DE",
+                MessageContext.of(withoutOrder, LUKAS, templates.writingLocale(type, "email", "de-DE")))).isEqualTo("Wir haben Ihnen 129,99\u00a0£ erstattet");
+        assertThat(emailText(withoutOrder, LUKAS, "de-DE")).contains("wir haben Ihnen 129,99\u00a0£ auf Ihre ursprüngliche Zahlungsmethode erstattet.")
+                .doesNotContain("Bestellung");
     }
 
     /** A payment failure whose invoice link was left out (not https) points to the account, with no empty button or link. */
@@ -282,10 +315,11 @@ class TemplatesLocalisedTest {
 
     /** A customer reading an English fallback (no template in their language) reads international English dates, not US ones. */
     @Test
-    void anEnglishFallbackIsWrittenInInternationalEnglish() {
+    void anEnglishFallbackIsWrittenInInternationalEnglish(@TempDir Path root) throws IOException {
         String type = "support.agent_replied";
-        assertThat(templates.localeFor(type, "email", "de-DE")).isEqualTo("en");
-        Locale writing = templates.writingLocale(type, "email", "de-DE");
+        TemplateRenderer englishOnly = englishOnly(root, type);
+        assertThat(englishOnly.localeFor(type, "email", "de-DE")).isEqualTo("en");
+        Locale writing = englishOnly.writingLocale(type, "email", "de-DE");
         assertThat(writing.toLanguageTag()).isEqualTo("en-001");
         Map<String, Object> context = MessageContext.of(notification(type, Map.of("promisedBy", "2026-11-25",
                 "renewsAt", "2025-11-26T23:30:00Z", "amountDue", "1250.00 EUR")), LUKAS, writing);
@@ -294,12 +328,20 @@ class TemplatesLocalisedTest {
                 .containsEntry("amountDueLocal", "€1,250.00");
         // In the customer's own language nothing changes.
         assertThat(templates.writingLocale("billing.payment_failed", "email", "de-DE").toLanguageTag()).isEqualTo("de-DE");
-        assertThat(templates.writingLocale(type, "email", "en-US").toLanguageTag()).isEqualTo("en-US");
+        assertThat(englishOnly.writingLocale(type, "email", "en-US").toLanguageTag()).isEqualTo("en-US");
+    }
+
+    /** A templates folder whose type has English email templates only (every shipped type a customer receives has German ones). */
+    private static TemplateRenderer englishOnly(Path root, String type) throws IOException {
+        Path folder = Files.createDirectories(root.resolve(type));
+        Files.writeString(folder.resolve("email.subject.en.mustache"), "New reply on your request #{{ticketId}}");
+        Files.writeString(folder.resolve("email.text.en.mustache"), "{{commentBody}}");
+        return new TemplateRenderer(root.toString(), "en");
     }
 
     /** A time is read on the customer's own clock: 12-hour in the US, 24-hour for a German reading an English fallback. */
     @Test
-    void aTimeIsWrittenOnTheClockTheCustomerKeeps() {
+    void aTimeIsWrittenOnTheClockTheCustomerKeeps(@TempDir Path root) throws IOException {
         CanonicalNotification booked = notification("crm.appointment_scheduled", Map.of("startsAt", "2026-11-24T14:30:00-05:00",
                 "renewsAt", "2025-11-26T23:30:00Z"));
         Customer american = customer("en-US", "America/New_York", "Ann Lee");
@@ -307,7 +349,7 @@ class TemplatesLocalisedTest {
                 .containsEntry("startsAtLocal", "Tuesday, November 24, 2026, 2:30 PM EST")
                 .containsEntry("renewsAtLocal", "Wednesday, November 26, 2025, 6:30 PM EST");
         assertThat(MessageContext.of(booked, JENNY, Locale.UK)).containsEntry("renewsAtLocal", "Wednesday, 26 November 2025, 23:30 GMT");
-        Locale fallback = templates.writingLocale("support.agent_replied", "email", "de-DE");
+        Locale fallback = englishOnly(root, "support.agent_replied").writingLocale("support.agent_replied", "email", "de-DE");
         assertThat(MessageContext.of(booked, LUKAS, fallback)).containsEntry("renewsAtLocal", "Thursday, 27 November 2025, 00:30 CET");
         // A locale the directory holds that names no language: the message's own clock.
         assertThat(MessageContext.of(booked, customer("??", "Europe/London", "X"), Locale.UK))
@@ -346,6 +388,202 @@ class TemplatesLocalisedTest {
                 .contains("hat sich von „Offen“ in „Gelöst“ geändert.");
         assertThat(templates.render(type, "email", "text", "en-GB", MessageContext.of(changed, JENNY, templates.writingLocale(type, "email", "en-GB"))))
                 .contains("changed from Open to Solved.");
+    }
+
+    /**
+     * A ticket's email closes with what its new status asks of the customer: a pending ticket waits for their answer (given by
+     * replying to our last message about it, never to this email, which has no Reply-To to the helpdesk), an open one is
+     * worked on, a solved one can be picked up again; a custom status says neither. A digest closes by its newest status.
+     */
+    @Test
+    void aTicketsEmailClosesWithWhatItsStatusAsksOfTheCustomer() throws IOException {
+        String type = "support.ticket_status_changed";
+        Map<String, String[]> closings = new LinkedHashMap<>();
+        closings.put("support/ticket.status_changed.pending.canonical.json", new String[] {
+                "changed from Open to Pending.\n\nWe are waiting for your answer: please reply to our last message about this request,"
+                        + " and we will continue as soon as we hear from you.\n\n-- The Support Team",
+                "hat sich von „Offen“ in „Wartend“ geändert.\n\nWir warten auf Ihre Antwort: Bitte antworten Sie auf unsere letzte Nachricht"
+                        + " zu dieser Anfrage, damit wir weitermachen können.\n\n-- Ihr Support-Team"});
+        closings.put("support/ticket.status_changed.new-to-open.canonical.json", new String[] {
+                "changed from New to Open.\n\nOur team is working on it and will get back to you.\n\n-- The Support Team",
+                "hat sich von „Neu“ in „Offen“ geändert.\n\nUnser Team arbeitet daran und meldet sich bei Ihnen.\n\n-- Ihr Support-Team"});
+        closings.put("support/ticket.status_changed.canonical.json", new String[] {
+                "changed from Open to Solved.\n\nIf something is still not right, reply to our last message about this request and we will"
+                        + " pick it up again.\n\n-- The Support Team",
+                "hat sich von „Offen“ in „Gelöst“ geändert.\n\nWenn noch etwas nicht stimmt, antworten Sie auf unsere letzte Nachricht zu"
+                        + " dieser Anfrage, und wir kümmern uns erneut darum.\n\n-- Ihr Support-Team"});
+        closings.put("support/ticket.status_changed.custom-status.canonical.json", new String[] {
+                "changed from Open to Awaiting customer.\n\nIf you have a question about it, reply to our last message about this"
+                        + " request.\n\n-- The Support Team",
+                "hat sich von „Offen“ in „Awaiting customer“ geändert.\n\nWenn Sie Fragen dazu haben, antworten Sie auf unsere letzte"
+                        + " Nachricht zu dieser Anfrage.\n\n-- Ihr Support-Team"});
+        for (Map.Entry<String, String[]> expected : closings.entrySet()) {
+            CanonicalNotification changed = golden(type, expected.getKey());
+            assertThat(emailText(changed, JENNY, "en-GB")).as(expected.getKey()).endsWith(expected.getValue()[0])
+                    .doesNotContainIgnoringCase("reply to this").doesNotContain("reply to the ticket");
+            assertThat(emailText(changed, LUKAS, "de-DE")).as(expected.getKey()).endsWith(expected.getValue()[1])
+                    .doesNotContain("auf diese E-Mail").doesNotContain("auf das Ticket");
+        }
+
+        // A digest whose newest status is pending (it was solved before): waiting for the customer, not "pick it up again".
+        CanonicalNotification solved = golden(type, "support/ticket.status_changed.canonical.json");
+        CanonicalNotification pending = golden(type, "support/ticket.status_changed.pending.canonical.json");
+        Map<String, Object> first = new LinkedHashMap<>(solved.data());
+        first.put("number", 1);
+        first.put("occurredAt", "2026-11-21T10:12:44Z");
+        Map<String, Object> last = new LinkedHashMap<>(pending.data());
+        last.put("number", 2);
+        last.put("occurredAt", "2026-11-21T10:13:30Z");
+        Map<String, Object> data = new LinkedHashMap<>(solved.data());
+        data.put("digest", Map.of("count", 2, "items", List.of(first, last), "first", first, "last", last));
+        CanonicalNotification digest = notification(type, data);
+        assertThat(emailText(digest, JENNY, "en-GB")).contains("It is now Pending.\n\nWe are waiting for your answer: please reply to our last"
+                + " message about this request, and we will continue as soon as we hear from you.\n\n-- The Support Team")
+                .doesNotContain("pick it up again");
+        assertThat(emailText(digest, LUKAS, "de-DE")).contains("Der Status ist jetzt „Wartend“.\n\nWir warten auf Ihre Antwort: Bitte antworten"
+                + " Sie auf unsere letzte Nachricht zu dieser Anfrage, damit wir weitermachen können.\n\n-- Ihr Support-Team")
+                .doesNotContain("kümmern uns erneut");
+    }
+
+    /**
+     * A German customer reads an order confirmation, an agent's reply and an incident's notice and follow-up in German, on
+     * every channel of the type (they used to have English templates only).
+     */
+    @Test
+    void aGermanCustomerReadsOrdersRepliesAndIncidentsInGerman() throws IOException {
+        for (String type : List.of("crm.order_confirmed", "support.agent_replied", "incident.notice", "incident.resolved")) {
+            for (String channel : catalog.entry(type).channels()) {
+                assertThat(templates.localeFor(type, channel, "de-DE")).as(type + " " + channel).isEqualTo("de");
+                assertThat(templates.localeFor(type, channel, "en-GB")).as(type + " " + channel).isEqualTo("en");
+            }
+        }
+        CanonicalNotification order = golden("crm.order_confirmed", "crm/order.confirmed.canonical.json");
+        assertThat(emailText(order, LUKAS, "de-DE")).isEqualTo("""
+                Hallo Lukas,
+
+                vielen Dank für Ihre Bestellung ORD-100234. Sie haben Folgendes bestellt:
+                - 1 x Laser printer 4410 zu je 119,90\u00a0€: 119,90\u00a0€
+                - 1 x Standard shipping zu je 10,00\u00a0€: 10,00\u00a0€
+
+                Gesamtbetrag: 129,90\u00a0€
+                Sie erhalten Ihre Bestellung bis Mittwoch, 25. November 2026 (Versand: standard).
+
+                -- Bestellungen""");
+        Map<String, Object> orderContext = MessageContext.of(order, LUKAS, templates.writingLocale("crm.order_confirmed", "push", "de-DE"));
+        assertThat(templates.render("crm.order_confirmed", "email", "subject", "de-DE", orderContext)).isEqualTo("Bestellung ORD-100234 bestätigt: 129,90\u00a0€");
+        assertThat(templates.render("crm.order_confirmed", "push", "title", "de-DE", orderContext)).isEqualTo("Bestellung ORD-100234 bestätigt");
+        assertThat(templates.render("crm.order_confirmed", "push", "body", "de-DE", orderContext))
+                .isEqualTo("129,90\u00a0€, Lieferung bis Mittwoch, 25. November 2026");
+        Map<String, Object> discounted = Map.of("orderNumber", "ORD-1", "total", "109.90 EUR", "lines", List.of(
+                Map.of("name", "Laserdrucker", "qty", 1, "price", "119.90 EUR", "lineTotal", "119.90 EUR"),
+                Map.of("name", "Treuerabatt", "qty", 1, "discount", "10.00 EUR")));
+        assertThat(emailText(notification("crm.order_confirmed", discounted), LUKAS, "de-DE"))
+                .contains("- 1 x Laserdrucker zu je 119,90\u00a0€: 119,90\u00a0€\n- Treuerabatt: 10,00\u00a0€ Nachlass\n").doesNotContain("-10");
+
+        CanonicalNotification reply = golden("support.agent_replied", "support/ticket.comment_added.canonical.json");
+        assertThat(emailText(reply, LUKAS, "de-DE")).startsWith("Hallo Lukas,\n\nSupport Team hat auf Ihre Supportanfrage #35436"
+                + " „Printer error E-42 after update“ geantwortet:\n\nHi Jenny, firmware 4.2.1").endsWith("\n\n-- Ihr Support-Team");
+        Map<String, Object> replyContext = MessageContext.of(reply, LUKAS, templates.writingLocale("support.agent_replied", "email", "de-DE"));
+        assertThat(templates.render("support.agent_replied", "email", "subject", "de-DE", replyContext))
+                .isEqualTo("Neue Antwort auf Ihre Anfrage #35436: Printer error E-42 after update");
+        assertThat(templates.render("support.agent_replied", "push", "title", "de-DE", replyContext)).isEqualTo("Neue Antwort auf Anfrage #35436");
+        assertThat(templates.render("support.agent_replied", "push", "body", "de-DE", replyContext))
+                .isEqualTo("Support Team hat auf „Printer error E-42 after update“ geantwortet");
+        assertThat(templates.render("support.agent_replied", "sms", "text", "de-DE", replyContext))
+                .isEqualTo("Support Team hat auf Ihre Anfrage #35436 „Printer error E-42 after update“ geantwortet. Sie finden die Antwort im Ticket.");
+        CanonicalNotification unnamed = golden("support.agent_replied", "support/ticket.comment_added.without-subject-or-agent.canonical.json");
+        assertThat(emailText(unnamed, LUKAS, "de-DE")).startsWith("Hallo Lukas,\n\nunser Support-Team hat auf Ihre Supportanfrage #35436 geantwortet:");
+        CanonicalNotification shortened = golden("support.agent_replied", "support/ticket.comment_added.long-reply.canonical.json");
+        assertThat(emailText(shortened, LUKAS, "de-DE")).contains(" […]\n\nDie Antwort ist zu lang für eine E-Mail von uns: Sie können sie"
+                + " vollständig in Ihrer Anfrage #35436 lesen.\n\n-- Ihr Support-Team");
+
+        CanonicalNotification notice = notification("incident.notice", PRODUCED_IN_JAVA.get("incident.notice"));
+        assertThat(emailText(notice, LUKAS, "de-DE")).isEqualTo("""
+                Hallo Lukas,
+
+                wir kümmern uns gerade um ein Problem, das Ihren Dienst betrifft:
+
+                Card payments fail for some customers
+
+                Es begann am Dienstag, 24. November 2026, 11:00 MEZ. Unser Team arbeitet daran, und wir schreiben Ihnen wieder, sobald es behoben ist.
+
+                Bitte entschuldigen Sie die Unannehmlichkeiten.
+
+                -- Ihr Betriebsteam""");
+        Map<String, Object> noticeContext = MessageContext.of(notice, LUKAS, templates.writingLocale("incident.notice", "in_app", "de-DE"));
+        assertThat(templates.render("incident.notice", "email", "subject", "de-DE", noticeContext)).isEqualTo("Störung: Card payments fail for some customers");
+        assertThat(templates.render("incident.notice", "in_app", "title", "de-DE", noticeContext)).isEqualTo("Störung");
+        assertThat(templates.render("incident.notice", "in_app", "body", "de-DE", noticeContext)).isEqualTo("Am Dienstag, 24. November 2026, 11:00 MEZ"
+                + " ist ein Problem mit Ihrem Dienst aufgetreten. Wir arbeiten daran und informieren Sie, sobald es behoben ist. Das Problem:"
+                + " Card payments fail for some customers");
+        CanonicalNotification resolved = notification("incident.resolved", PRODUCED_IN_JAVA.get("incident.resolved"));
+        assertThat(emailText(resolved, LUKAS, "de-DE")).isEqualTo("""
+                Hallo Lukas,
+
+                das Problem, über das wir Ihnen geschrieben haben, ist behoben:
+
+                Card payments fail for some customers
+
+                Es begann am Dienstag, 24. November 2026, 11:00 MEZ und wurde am Dienstag, 24. November 2026, 14:45 MEZ behoben. Alles sollte wieder normal funktionieren; falls etwas noch nicht geht, wenden Sie sich bitte an uns.
+
+                Vielen Dank für Ihre Geduld.
+
+                -- Ihr Betriebsteam""");
+        Map<String, Object> resolvedContext = MessageContext.of(resolved, LUKAS, templates.writingLocale("incident.resolved", "in_app", "de-DE"));
+        assertThat(templates.render("incident.resolved", "email", "subject", "de-DE", resolvedContext)).isEqualTo("Behoben: Card payments fail for some customers");
+        assertThat(templates.render("incident.resolved", "in_app", "title", "de-DE", resolvedContext)).isEqualTo("Störung behoben");
+        assertThat(templates.render("incident.resolved", "in_app", "body", "de-DE", resolvedContext)).isEqualTo("Das Problem, das am Dienstag,"
+                + " 24. November 2026, 11:00 MEZ begann, wurde am Dienstag, 24. November 2026, 14:45 MEZ behoben: Card payments fail for some customers");
+    }
+
+    /**
+     * An incident's summary is the customer's reading of an alert, with or without its own full stop: the messages never add
+     * another ("customers.."), the follow-up says when the problem began and when it was resolved, and no sentence is broken
+     * across lines (a line break is a break in the HTML part too).
+     */
+    @Test
+    void anIncidentSummaryEndingInAFullStopIsFollowedByNoOther() throws IOException {
+        for (String summary : List.of("Card payments fail for some customers.", "Card payments fail for some customers")) {
+            Map<String, Object> firing = Map.of("summary", summary, "startedAt", "2026-11-24T10:00:00Z");
+            Map<String, Object> over = Map.of("summary", summary, "startedAt", "2026-11-24T10:00:00Z", "resolvedAt", "2026-11-24T13:45:00Z");
+            for (Map.Entry<String, Map<String, Object>> incident : Map.of("incident.notice", firing, "incident.resolved", over).entrySet()) {
+                CanonicalNotification notification = notification(incident.getKey(), incident.getValue());
+                for (Customer customer : List.of(JENNY, LUKAS)) {
+                    String locale = customer.locale();
+                    for (String channel : List.of("email", "in_app")) {
+                        Map<String, Object> context = MessageContext.of(notification, customer, templates.writingLocale(incident.getKey(), channel, locale));
+                        for (String part : ChannelDelivery.PARTS_BY_CHANNEL.get(channel)) {
+                            String text = templates.render(incident.getKey(), channel, part, locale, context);
+                            assertThat(text).as(incident.getKey() + " " + channel + "." + part + " " + locale + " for '" + summary + "'")
+                                    .doesNotContain("..").doesNotContain(".“.").doesNotContain(".\".").doesNotContain("since");
+                            if (!part.equals("title")) {
+                                assertThat(text).contains(summary);
+                            }
+                        }
+                        if (channel.equals("email")) {
+                            String html = HtmlFromText.of(templates.render(incident.getKey(), "email", "text", locale, context),
+                                    templates.localeFor(incident.getKey(), "email", locale));
+                            assertThat(html).doesNotContain("..").contains("<p>" + summary + "</p>").doesNotContain("<br");
+                        }
+                    }
+                }
+            }
+            CanonicalNotification notice = notification("incident.notice", firing);
+            assertThat(emailText(notice, JENNY, "en-GB")).contains("We are dealing with a problem that affects your service:\n\n" + summary
+                    + "\n\nIt started on Tuesday, 24 November 2026, 10:00 GMT. Our team is working on it, and we will write to you again as soon"
+                    + " as it is resolved.\n\n");
+            Map<String, Object> noticeContext = MessageContext.of(notice, JENNY, templates.writingLocale("incident.notice", "in_app", "en-GB"));
+            assertThat(templates.render("incident.notice", "in_app", "body", "en-GB", noticeContext)).isEqualTo("A problem with your service began"
+                    + " on Tuesday, 24 November 2026, 10:00 GMT. We are working on it and will let you know when it is resolved. The problem: " + summary);
+            CanonicalNotification resolved = notification("incident.resolved", over);
+            assertThat(emailText(resolved, JENNY, "en-GB")).contains("The problem we wrote to you about is resolved:\n\n" + summary
+                    + "\n\nIt started on Tuesday, 24 November 2026, 10:00 GMT and was resolved on Tuesday, 24 November 2026, 13:45 GMT. Everything"
+                    + " should work normally again; if something still does not, please get in touch with us.\n\n")
+                    .doesNotContain("reply to this");
+            Map<String, Object> resolvedContext = MessageContext.of(resolved, JENNY, templates.writingLocale("incident.resolved", "in_app", "en-GB"));
+            assertThat(templates.render("incident.resolved", "in_app", "body", "en-GB", resolvedContext)).isEqualTo("The problem that began on"
+                    + " Tuesday, 24 November 2026, 10:00 GMT was resolved on Tuesday, 24 November 2026, 13:45 GMT: " + summary);
+        }
     }
 
     /** A reply too long for a message is sent shortened, and the customer is told where to read the rest. */

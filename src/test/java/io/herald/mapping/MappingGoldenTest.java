@@ -276,6 +276,13 @@ class MappingGoldenTest {
         cases.add(new Case("support status change to a custom status reads as words", SUPPORT,
                 edit(sample("support/ticket.status_changed.json"), e -> ((ObjectNode) e.get("event")).put("current", "awaiting_customer")),
                 "support/ticket.status_changed.custom-status.canonical.json"));
+        // The status's meaning for the customer comes as flags (waitingForCustomer, inProgress, ...): the email's closing depends on it.
+        cases.add(new Case("support status change to pending waits for the customer", SUPPORT,
+                edit(sample("support/ticket.status_changed.json"), e -> ((ObjectNode) e.get("event")).put("current", "PENDING")),
+                "support/ticket.status_changed.pending.canonical.json"));
+        cases.add(new Case("support status change from new to open is in progress", SUPPORT,
+                edit(sample("support/ticket.status_changed.json"), e -> ((ObjectNode) e.get("event")).put("current", "OPEN").put("previous", "NEW")),
+                "support/ticket.status_changed.new-to-open.canonical.json"));
         cases.add(new Case("support status change without a subject or a previous status", SUPPORT,
                 edit(sample("support/ticket.status_changed.json"), e -> {
                     ((ObjectNode) e.get("detail")).remove("subject");
