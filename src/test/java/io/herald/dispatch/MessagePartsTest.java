@@ -46,6 +46,20 @@ class MessagePartsTest {
                 .isEqualTo("Sam Agent replied to your request #35436 \"Printer error\". Open the ticket to read it.");
     }
 
+    /** The reply's start is in the SMS and the push: with first-success they may be all the customer gets. */
+    @Test
+    void anAgentReplySmsAndPushCarryTheStartOfTheReply() {
+        MessageParts parts = parts("templates", 1600, 1000);
+        CanonicalNotification reply = new CanonicalNotification("support:agent_replied:35436:1", "support", "1", "support.agent_replied",
+                "cus_jenny", Instant.parse("2026-11-21T10:00:00Z"), Map.of("ticketId", "35436"),
+                Map.of("agentName", "Sam Agent", "ticketSubject", "Printer error", "commentBody", "Please try the new driver 4.2.1.",
+                        "commentExcerpt", "Please try the new driver 4.2.1."), "normal");
+        assertThat(parts.render(reply, "support.agent_replied", "sms", JENNY).get("text")).isEqualTo(
+                "Sam Agent replied to your request #35436 \"Printer error\": \"Please try the new driver 4.2.1.\" Read all of it in your request.");
+        assertThat(parts.render(reply, "support.agent_replied", "push", JENNY).get("body"))
+                .isEqualTo("Sam Agent replied to \"Printer error\": Please try the new driver 4.2.1.");
+    }
+
     /** An empty text in the data reads as a missing one: the template's wording without it, never empty quotes. */
     @Test
     void anEmptySubjectOrAgentNameIsLeftOutLikeAMissingOne() {

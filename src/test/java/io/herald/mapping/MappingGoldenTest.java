@@ -418,6 +418,17 @@ class MappingGoldenTest {
                 .contains("\"ignored\"", "failed with nothing due (amount_remaining 0)");
     }
 
+    /** An agent's reply starts on one line for an SMS or push, cut after a word: the message may be the only one the customer gets. */
+    @Test
+    void anAgentsReplyGivesAOneLineExcerptCutAfterAWord() throws IOException {
+        String reply = "Hi Jenny,\r\n\r\nfirmware 4.2.1 fixes E-42.\tCould you install it from the printer's menu (Settings > Update) and"
+                + " tell us whether the error is gone? Thanks, Sam";
+        String mapped = map(SUPPORT, edit(sample("support/ticket.comment_added.json"),
+                e -> ((ObjectNode) e.at("/event/comment")).put("body", reply)));
+        assertThat(mapped).contains("\"commentExcerpt\":\"Hi Jenny, firmware 4.2.1 fixes E-42. Could you install it from the printer's menu"
+                + " (Settings > Update) and tell us…\"");
+    }
+
     /** A partly paid invoice whose payment failed: the customer is told what is still owed (amount_remaining), not the whole invoice. */
     @Test
     void aPartlyPaidInvoiceTellsWhatIsStillOwed() throws IOException {
