@@ -211,6 +211,9 @@ class TemplatesLocalisedTest {
         linked.put("hostedInvoiceUrl", "https://invoice.stripe.com/i/acct_1/test");
         assertThat(templates.render("billing.invoice_paid", "email", "text", "en-GB", linked))
                 .contains(".\n\nYour invoice: https://invoice.stripe.com/i/acct_1/test\n\n-- Billing");
+        linked.put("invoicePdfUrl", "https://pay.stripe.com/invoice/acct_1/test/pdf");   // Stripe's PDF link, under the invoice's
+        assertThat(templates.render("billing.invoice_paid", "email", "text", "en-GB", linked))
+                .contains(".\n\nYour invoice: https://invoice.stripe.com/i/acct_1/test\nAs a PDF: https://pay.stripe.com/invoice/acct_1/test/pdf\n\n-- Billing");
         Map<String, Object> german = MessageContext.of(failed, LUKAS, templates.writingLocale("billing.payment_failed", "email", "de-DE"));
         assertThat(templates.render("billing.payment_failed", "email", "html", "de-DE", german))
                 .contains("Sie können Ihre Zahlungsmethode in Ihrem Kundenkonto ändern.").doesNotContain("href");

@@ -429,6 +429,22 @@ class MappingGoldenTest {
                 + " (Settings > Update) and tell us…\"");
     }
 
+    /** A "move" to the time an appointment already had says nothing moved; a renewal after a plan change names the new plan. */
+    @Test
+    void aMoveToTheSameTimeIsIgnoredAndARenewalIsNamedByItsPlanNotAProration() throws IOException {
+        String same = map(CRM, outbox(41, "appointment.rescheduled", sample("crm/appointment.rescheduled.json")
+                .replace("\"2026-11-24T14:30:00-05:00\"", "\"2026-11-26T10:00:00-05:00\"")));
+        assertThat(same).contains("\"ignored\"", "was rescheduled to the time it already had (2026-11-26T10:00:00-05:00): nothing moved");
+        String upgraded = map(BILLING, edit(sample("billing/invoice.upcoming.json"), e -> {
+            com.fasterxml.jackson.databind.node.ArrayNode lines = (com.fasterxml.jackson.databind.node.ArrayNode) data(e).at("/lines/data");
+            ObjectNode credit = lines.get(0).deepCopy();
+            credit.put("proration", true).put("amount", -2000);
+            ((ObjectNode) credit.get("price")).put("nickname", "Basic plan");
+            lines.insert(0, credit);
+        }));
+        assertThat(upgraded).contains("\"planName\":\"Team plan\"").doesNotContain("Basic plan");
+    }
+
     /** A partly paid invoice whose payment failed: the customer is told what is still owed (amount_remaining), not the whole invoice. */
     @Test
     void aPartlyPaidInvoiceTellsWhatIsStillOwed() throws IOException {
