@@ -89,6 +89,21 @@ class ConsoleApiTest extends HeraldIntegrationTest {
         }
     }
 
+    /** Where no controller answers (no login, a viewer acting, a method an address does not take), the API still answers in words. */
+    @Test
+    void refusalsBeforeAnyControllerAnswerInTheApisShapeAndInWords() throws Exception {
+        HttpResponse<String> noLogin = apiAs(null, "GET", "/api/failures", null);
+        assertThat(noLogin.statusCode()).isEqualTo(401);
+        assertThat(json(noLogin).get("error").asText()).isEqualTo("log in first: the API takes HTTP Basic or a bearer token (see Access in the README)");
+        HttpResponse<String> viewer = apiAs(VIEWER, "POST", "/api/deliveries/1/retry", "{\"comment\": \"x\"}");
+        assertThat(viewer.statusCode()).isEqualTo(403);
+        assertThat(json(viewer).get("error").asText()).startsWith("not allowed: your login's role may not do this");
+        HttpResponse<String> put = apiJson("PUT", "/api/failures", "{}");
+        assertThat(put.statusCode()).isEqualTo(405);
+        assertThat(json(put).get("error").asText()).startsWith("this address does not take that method: GET reads, POST acts");
+        assertThat(json(put).has("timestamp")).isFalse();
+    }
+
     @Test
     void aBulkRetryActsOnEveryFailureInTheFilterOnceConfirmed() throws Exception {
         RefusedPushOrders scene = new RefusedPushOrders(jdbc, infra.providers(), "cus_bulk" + newTicketId());

@@ -54,6 +54,10 @@ public class QuarantineLinking {
         if (comment == null || comment.isBlank()) {
             throw new BadLink("say why: linking an id or assigning an event to a customer needs a comment for the record");
         }
+        if (!"identity".equals(event.step())) {
+            throw new ActionRefused("event " + eventId + " was quarantined at step " + event.step() + ", not for a customer Herald could"
+                    + " not match: linking a customer does not help. Correct the event at its source or the mapping, then re-drive it", false);
+        }
         String customer = customerId.strip();
         if (directory.find(customer).isEmpty()) {
             throw new BadLink(directory.erasedOn(customer).map(erased -> "customer " + customer + " was erased from Herald on " + erased)

@@ -69,6 +69,19 @@ class IdentityLinksTest extends HeraldIntegrationTest {
         assertThat(apiJson("POST", "/api/quarantine/999999999/link", "{\"customerId\": \"" + customer + "\", \"comment\": \"x\"}").statusCode())
                 .isEqualTo(404);
         assertThat(jdbc.queryForObject("SELECT count(*) FROM customer_link WHERE external_id = ?", Integer.class, requester)).isZero();
+        // An event quarantined for another reason (its mapping refused it) is not linked to anyone: refused, nothing recorded.
+        String broken = newTicketId();
+        assertThat(postSignedSupport(realZendesk(broken, requester).replace("\"time\":\"", "\"time\":\"not a time")).statusCode()).isEqualTo(202);
+        long mappingId = ((Number) await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT id FROM unrouted_event WHERE source = 'support' AND source_event_id = ? AND outcome = 'QUARANTINED' AND step <> 'identity'",
+                "01ZD" + broken), rows -> rows.size() == 1).get(0).get("id")).longValue();
+        HttpResponse<String> notIdentity = apiJson("POST", "/api/quarantine/" + mappingId + "/link",
+                "{\"customerId\": \"" + customer + "\", \"comment\": \"checked\"}");
+        assertThat(notIdentity.statusCode()).isEqualTo(409);
+        assertThat(JSON.readTree(notIdentity.body()).get("error").asText()).startsWith("event " + mappingId + " was quarantined at step ")
+                .contains("linking a customer does not help");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM operator_action WHERE target_id = ? AND action IN ('LINK', 'ASSIGN')", Integer.class,
+                mappingId)).isZero();
 
         HttpResponse<String> linked = apiJson("POST", "/api/quarantine/" + id + "/link",
                 "{\"customerId\": \"" + customer + "\", \"comment\": \"requester checked in Zendesk\"}");
