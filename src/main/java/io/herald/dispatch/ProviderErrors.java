@@ -147,7 +147,7 @@ public class ProviderErrors {
     /** A run of letters, digits and {@code _-:} long enough to be a device token, an API key or a signature. */
     private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_:-]{40,}");
     private static final Pattern HTML = Pattern.compile("(?is)^\\s*(<!doctype html|<html|<head|<body|<h1|<title)");
-    /** A program's error text (a Java, .NET or Python exception, a stack frame), not an API's answer. */
+    /** A program's error text (a Java exception, a stack frame, a Python traceback), not an API's answer. */
     private static final Pattern EXCEPTION = Pattern.compile("(?:^|[\\s:(\\[])(?:[a-z][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?:Exception|Error)\\b"
             + "|^\\s*at [\\w$.]+\\(|Traceback \\(most recent call last\\)|^\\s*(?:Unhandled )?[A-Z][A-Za-z]*Exception\\b");
 
