@@ -91,6 +91,7 @@ public class HeraldSecurity {
         http.csrf(csrf -> csrf.csrfTokenRepository(BrowserCsrf.repository()).csrfTokenRequestHandler(BrowserCsrf.requestHandler())
                 .requireCsrfProtectionMatcher(BrowserCsrf::startedByAnotherSite));
         authorize(http);
+        http.exceptionHandling(refusals -> refusals.accessDeniedHandler(io.herald.web.ErrorsInWords::denied));
         http.headers(headers -> headers.addHeaderWriter(CONSOLE_CONTENT_POLICY));
         http.httpBasic(Customizer.withDefaults());
         AuthenticationManager jwts = oidcLogin == null ? null : new ProviderManager(jwtProvider());

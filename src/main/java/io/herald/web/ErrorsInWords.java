@@ -28,6 +28,17 @@ public class ErrorsInWords extends DefaultErrorAttributes {
         return answer;
     }
 
+    /**
+     * A script's or tool's request its login may not make (the credentials chain): 403 with the sentence, written at once (the
+     * error page's dispatch answered such a refusal with an empty body).
+     */
+    public static void denied(jakarta.servlet.http.HttpServletRequest request, jakarta.servlet.http.HttpServletResponse response,
+                              org.springframework.security.access.AccessDeniedException refused) throws java.io.IOException {
+        response.setStatus(403);
+        response.setContentType("application/json;charset=UTF-8");
+        response.getWriter().write("{\"error\": \"" + words(403, null) + "\"}");
+    }
+
     static String words(int status, Object path) {
         return switch (status) {
             case 400 -> "the request cannot be read: check the address and its parameters";
