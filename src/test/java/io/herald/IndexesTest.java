@@ -191,6 +191,17 @@ class IndexesTest {
         assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_attempt WHERE attempted_at < now() - interval '459 days'", Integer.class))
                 .isEqualTo(toDelete);
 
+        // The year just written wakes autovacuum, whose lock the payload drop does not wait for (it gives up within its lock
+        // timeout and tries again at the next run, as in production after a bulk load): the one run measured here runs
+        // without it, so that it is the run that is timed, not a race with the database's housekeeping.
+        jdbc.execute("""
+                DO $$ DECLARE t regclass; BEGIN
+                  FOR t IN SELECT c.oid::regclass FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+                           WHERE s.nspname = 'public' AND c.relkind = 'r' LOOP
+                    EXECUTE format('ALTER TABLE %s SET (autovacuum_enabled = false)', t);
+                  END LOOP; END $$""");
+        jdbc.queryForList("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+                + " AND datname = current_database()");
         Exchange run = new DefaultExchange(new DefaultCamelContext());
         jdbc.explained.clear();
         jdbc.explainNext("retention");
