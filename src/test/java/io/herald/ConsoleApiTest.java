@@ -203,6 +203,8 @@ class ConsoleApiTest extends HeraldIntegrationTest {
         assertThat(json(notADate).get("error").asText()).isEqualTo("from must be a date (2026-11-22) or a UTC time (2026-11-22T10:30);"
                 + " was 'yesterday'");
         assertThat(json(notAnId).get("error").asText()).isEqualTo("id must be a whole number; was 'abc'");
+        assertThat(json(api("GET", "/api/failures?limit=99999999999")).get("error").asText())
+                .isEqualTo("limit is too large: at most 2147483647; was '99999999999'");
         assertThat(json(notJson).get("error").asText()).isEqualTo("the request body is not a JSON object Herald can read;"
                 + " send one like {\"comment\": \"why\"}, or no body where none is needed");
         assertThat(consoleNul.body()).contains("the parameter 'channel' contains a NUL character");

@@ -100,7 +100,7 @@ class OutageAlertsTest {
         // The provider answers again: the parked SMS go out, the breaker closes, and its end is announced once.
         await().atMost(Duration.ofSeconds(60)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, BACK).size() > backBefore);
         List<String> back = OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, BACK);
-        assertThat(back.get(backBefore)).containsPattern("SMS provider back since \\d\\d:\\d\\d UTC: parked deliveries are being sent");
+        assertThat(back.get(backBefore)).containsPattern("SMS provider back since \\d\\d:\\d\\d UTC: its breaker closed, and any deliveries it parked are sent as they come due");
         Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
         assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, BACK)).hasSize(backBefore + 1);
         assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, DOWN)).hasSize(downBefore + 1);

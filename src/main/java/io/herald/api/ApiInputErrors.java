@@ -25,6 +25,11 @@ public class ApiInputErrors {
 
     @ExceptionHandler(MethodArgumentTypeMismatchException.class)
     public ResponseEntity<Map<String, String>> wrongType(MethodArgumentTypeMismatchException e) {
+        String value = String.valueOf(e.getValue());
+        if (value.matches("-?\\d{1,400}") && isWhole(e.getRequiredType())) {   // a whole number, only too large for it
+            long most = e.getRequiredType() == int.class || e.getRequiredType() == Integer.class ? Integer.MAX_VALUE : Long.MAX_VALUE;
+            return answer(HttpStatus.BAD_REQUEST, e.getName() + " is too large: at most " + most + "; was '" + shown(value) + "'");
+        }
         return answer(HttpStatus.BAD_REQUEST, e.getName() + " must be " + kind(e.getRequiredType()) + "; was '" + shown(e.getValue()) + "'");
     }
 
@@ -49,6 +54,10 @@ public class ApiInputErrors {
     @ExceptionHandler(ActionRefused.InvalidInput.class)
     public ResponseEntity<Map<String, String>> invalid(ActionRefused.InvalidInput e) {
         return answer(HttpStatus.BAD_REQUEST, e.getMessage());
+    }
+
+    private static boolean isWhole(Class<?> type) {
+        return type == long.class || type == Long.class || type == int.class || type == Integer.class;
     }
 
     private static String kind(Class<?> type) {

@@ -153,7 +153,7 @@ public class OutageAlerts {
     private static String back(String key, Instant over) {
         String since = TIME.format(over) + " UTC";
         if (key.startsWith("provider:")) {
-            return name(key.substring("provider:".length())) + " back since " + since + ": parked deliveries are being sent";
+            return name(key.substring("provider:".length())) + " back since " + since + ": its breaker closed, and any deliveries it parked are sent as they come due";
         }
         if (key.startsWith("parked:")) {
             return key.substring("parked:".length()).replace('_', ' ') + " parked deliveries below herald.alerts.parked-threshold again since " + since;
