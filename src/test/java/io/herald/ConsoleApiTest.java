@@ -204,7 +204,7 @@ class ConsoleApiTest extends HeraldIntegrationTest {
                 + " was 'yesterday'");
         assertThat(json(notAnId).get("error").asText()).isEqualTo("id must be a whole number; was 'abc'");
         assertThat(json(api("GET", "/api/failures?limit=99999999999")).get("error").asText())
-                .isEqualTo("limit is too large: at most 2147483647; was '99999999999'");
+                .isEqualTo("limit is out of range: from -2147483648 to 2147483647; was '99999999999'");
         assertThat(json(notJson).get("error").asText()).isEqualTo("the request body is not a JSON object Herald can read;"
                 + " send one like {\"comment\": \"why\"}, or no body where none is needed");
         assertThat(consoleNul.body()).contains("the parameter 'channel' contains a NUL character");

@@ -216,7 +216,7 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
             assertThat(form(sms.getBodyAsString())).containsEntry("To", "+447700900999")
                     .containsEntry("Body", "Support Team replied to your request #" + ticket
                             + " \"Printer error E-42 after update\": \"Hi Jenny, firmware 4.2.1 fixes E-42. Could you install it and tell us if"
-                            + " the error is gone?\" Read all of it in your request.");
+                            + " the error is gone?\"");
             Map<String, Map<String, Object>> rows = awaitDeliveries(key, 3);
             assertThat(rows.get("push")).containsEntry("state", "FAILED");
             assertThat(rows.get("push").get("reason").toString())

@@ -26,9 +26,10 @@ public class ApiInputErrors {
     @ExceptionHandler(MethodArgumentTypeMismatchException.class)
     public ResponseEntity<Map<String, String>> wrongType(MethodArgumentTypeMismatchException e) {
         String value = String.valueOf(e.getValue());
-        if (value.matches("-?\\d{1,400}") && isWhole(e.getRequiredType())) {   // a whole number, only too large for it
-            long most = e.getRequiredType() == int.class || e.getRequiredType() == Integer.class ? Integer.MAX_VALUE : Long.MAX_VALUE;
-            return answer(HttpStatus.BAD_REQUEST, e.getName() + " is too large: at most " + most + "; was '" + shown(value) + "'");
+        if (value.matches("-?\\d{1,400}") && isWhole(e.getRequiredType())) {   // a whole number, out of the parameter's range
+            boolean small = e.getRequiredType() == int.class || e.getRequiredType() == Integer.class;
+            return answer(HttpStatus.BAD_REQUEST, e.getName() + " is out of range: from " + (small ? Integer.MIN_VALUE : Long.MIN_VALUE)
+                    + " to " + (small ? Integer.MAX_VALUE : Long.MAX_VALUE) + "; was '" + shown(value) + "'");
         }
         return answer(HttpStatus.BAD_REQUEST, e.getName() + " must be " + kind(e.getRequiredType()) + "; was '" + shown(e.getValue()) + "'");
     }

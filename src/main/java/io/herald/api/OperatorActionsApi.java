@@ -130,13 +130,22 @@ public class OperatorActionsApi {
                 throw new ActionRefused.InvalidInput("'" + StoredText.label(field.getKey(), 40) + "' is not a field of a bulk retry; known: " + known);
             }
             boolean confirm = field.getKey().equals("confirm");
-            if (field.getValue() != null && (confirm ? !(field.getValue() instanceof Boolean) : !(field.getValue() instanceof String))) {
-                throw new ActionRefused.InvalidInput(field.getKey() + (confirm ? " must be true or false" : " must be text") + " in a bulk retry");
+            Object value = field.getValue();
+            boolean text = value instanceof String || value instanceof Integer || value instanceof Long || value instanceof java.math.BigInteger;
+            if (value != null && (confirm ? !(value instanceof Boolean) : !text)) {
+                throw new ActionRefused.InvalidInput(field.getKey() + (confirm ? " must be true or false" : " must be text or a whole number")
+                        + " in a bulk retry");
             }
         }
-        return new ActionRequest((String) body.get("comment"), (Boolean) body.get("confirm"), (String) body.get("source"),
-                (String) body.get("type"), (String) body.get("channel"), (String) body.get("customerId"), (String) body.get("orderId"),
-                (String) body.get("ticketId"), (String) body.get("state"), (String) body.get("from"), (String) body.get("to"));
+        return new ActionRequest(text(body, "comment"), (Boolean) body.get("confirm"), text(body, "source"), text(body, "type"),
+                text(body, "channel"), text(body, "customerId"), text(body, "orderId"), text(body, "ticketId"), text(body, "state"),
+                text(body, "from"), text(body, "to"));
+    }
+
+    /** A field as text: a ticket or order id sent as a JSON number ("ticketId": 35436) is that id. */
+    private static String text(Map<String, Object> body, String field) {
+        Object value = body.get(field);
+        return value == null ? null : value.toString();
     }
 
     @Operation(summary = "Dismiss a quarantined event with a comment",

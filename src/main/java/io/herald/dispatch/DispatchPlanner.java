@@ -162,6 +162,7 @@ public class DispatchPlanner {
         List<CanonicalNotification> routed = new ArrayList<>();
         Set<Long> deadLettered = new java.util.HashSet<>();   // stay RECEIVED here; deadLetter() marks them DEAD_LETTER
         Set<String> woken = new LinkedHashSet<>();
+        Set<String> notOnItsWay = new java.util.HashSet<>();   // superseded, late or awaiting an approver: supersedes none of its own kind
         for (Read read : readable) {
             CanonicalNotification notification = read.notification();
             Known ledgerRow = known.get(notification.idempotencyKey());
@@ -192,6 +193,9 @@ public class DispatchPlanner {
             routed.add(notification);   // what it supersedes is cancelled even while it awaits approval itself
             String approvalRule = Approvals.holdReason(entry, notification);
             String supersededBecause = superseded.get(ledgerRow.notificationId());
+            if (supersededBecause != null || approvalRule != null) {
+                notOnItsWay.add(notification.idempotencyKey());
+            }
             if (supersededBecause != null) {
                 // Made pointless by one already received (events out of order), before the late policy looks at it: nothing for
                 // the customer; the team's post goes as usual, unless the type needs approval (nothing is left to approve).
@@ -202,6 +206,7 @@ public class DispatchPlanner {
                 }
             }
             if (lateMessages.stoppedAtDispatch(notification, ledgerRow.notificationId(), deliveries)) {
+                notOnItsWay.add(notification.idempotencyKey());
                 continue;   // already late: dropped (EXPIRED) or held for an operator, per its type's late policy
             }
             if (approvalRule != null && supersededBecause == null) {   // held AWAITING_APPROVAL: queued only once approved (io.herald.approval)
@@ -232,7 +237,7 @@ public class DispatchPlanner {
         approvals.hold(held);
         digests.place(digested);
         holdForQuietHours(quiet);
-        superseding.cancelSuperseded(routed);   // after the holds: a batch with the notice and what supersedes it cancels it
+        superseding.cancelSuperseded(routed, notOnItsWay);   // after the holds: a batch with the notice and what supersedes it cancels it
         notifications.markRouted(known.values().stream().map(Known::notificationId).filter(id -> !deadLettered.contains(id)).toList());
         return new Planned(digestWaits, woken);
     }

@@ -15,8 +15,8 @@ import org.springframework.web.util.HtmlUtils;
  */
 final class HtmlFromText {
 
-    private static final Pattern WEB_ADDRESS = Pattern.compile("https://[^\\s<>\"'`]+");
-    private static final Pattern SENTENCE_END = Pattern.compile("[.,;:!?)\\]]+$");
+    /** Up to a space, a bracket or a quotation mark of any language („…“, «…», ’): a quoted address stops at its quote. */
+    private static final Pattern WEB_ADDRESS = Pattern.compile("https://[^\\s<>\"'`\u201C\u201D\u201E\u2018\u2019\u201A\u00AB\u00BB\u2039\u203A]+");
 
     private HtmlFromText() {
     }
@@ -36,9 +36,10 @@ final class HtmlFromText {
         int from = 0;
         while (address.find()) {
             String url = address.group();
-            Matcher end = SENTENCE_END.matcher(url);
-            if (end.find() && !(url.endsWith(")") && url.contains("("))) {
-                url = url.substring(0, end.start());
+            // Punctuation that ends the sentence is not the address's; a closing bracket only while it has no opening one in it.
+            while (!url.isEmpty() && ".,;:!?]".indexOf(url.charAt(url.length() - 1)) >= 0
+                    || url.endsWith(")") && url.chars().filter(c -> c == ')').count() > url.chars().filter(c -> c == '(').count()) {
+                url = url.substring(0, url.length() - 1);
             }
             if (url.length() <= "https://".length()) {
                 continue;

@@ -27,7 +27,7 @@ final class SmsText {
             Map.entry('\u20AB', "VND"), Map.entry('\u0E3F', "THB"), Map.entry('\u20A6', "NGN"), Map.entry('\u20B4', "UAH"),
             Map.entry('\u20B8', "KZT"), Map.entry('\u20BA', "TRY"), Map.entry('\u20BC', "AZN"), Map.entry('\u20BE', "GEL"),
             Map.entry('\u20BD', "RUB"), Map.entry('\u20A1', "CRC"), Map.entry('\u20B2', "PYG"), Map.entry('\u20B5', "GHS"),
-            Map.entry('\u20AD', "LAK"), Map.entry('\u20AE', "MNT"), Map.entry('\u20A8', "PKR"), Map.entry('\u17DB', "KHR"),
+            Map.entry('\u20AD', "LAK"), Map.entry('\u20AE', "MNT"), Map.entry('\u17DB', "KHR"),
             Map.entry('\u20BF', "BTC"));
 
     private SmsText() {

@@ -218,8 +218,9 @@ public class NotificationLedger {
 
     /**
      * For each question, the earliest notification of the same customer, of one of its types, naming the same value in the
-     * field (refs, then data) that occurred at or after the asking notification (strictly after for one of its own type:
-     * two of the same second cancel neither): already received, it makes that one pointless (catalog cancelled-by; events
+     * field (refs, then data) that occurred at or after the asking notification (strictly after for one of its own type,
+     * two of the same second cancel neither, and only one on its way to the customer or sent: not one awaiting an approver,
+     * cancelled, expired or dead-lettered): already received, it makes that one pointless (catalog cancelled-by; events
      * arrive out of order: Stripe does not promise order). One statement for all
      * of them; a question without such a notification (or without occurrence times to compare) has no entry.
      */
@@ -237,6 +238,8 @@ public class NotificationLedger {
                       SELECT n.type, n.occurred_at, n.source, n.source_event_id FROM notification n
                       WHERE n.customer_id = q.customer_id AND n.type = ANY(string_to_array(q.types, ' ')) AND n.id <> q.id
                         AND (n.occurred_at > me.occurred_at OR (n.occurred_at = me.occurred_at AND n.type <> me.type))
+                        AND (n.type <> me.type OR EXISTS (SELECT 1 FROM delivery d WHERE d.notification_id = n.id AND d.channel <> 'ops_webhook'
+                             AND d.state IN ('PENDING', 'SENDING', 'RETRYING', 'PARKED', 'DIGEST_WAITING', 'SCHEDULED', 'SENT', 'DELIVERED', 'UNCERTAIN')))
                         AND COALESCE(n.canonical -> 'refs' ->> q.field, herald_canonical(n.id, n.received_at, n.canonical) -> 'data' ->> q.field) = q.value
                       ORDER BY n.occurred_at, n.id LIMIT 1) s""");
             statement.setArray(1, con.createArrayOf("bigint", questions.stream().map(SupersededQuestion::notificationId).toArray()));

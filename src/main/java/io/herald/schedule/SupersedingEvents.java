@@ -99,8 +99,12 @@ public class SupersedingEvents {
         return dispatched.stream().filter(d -> !cancelled.contains(d)).toList();
     }
 
-    /** Cancels what these dispatched notifications supersede; returns the notifications cancelled. */
-    public List<Long> cancelSuperseded(List<CanonicalNotification> dispatched) {
+    /**
+     * Cancels what these dispatched notifications supersede; returns the notifications cancelled. One in {@code notOnItsWay}
+     * (by idempotency key: superseded itself, late, or awaiting an approver who may reject it) cancels no older one of its own
+     * kind: the customer would hear of neither.
+     */
+    public List<Long> cancelSuperseded(List<CanonicalNotification> dispatched, java.util.Set<String> notOnItsWay) {
         List<Long> cancelled = new java.util.ArrayList<>();
         for (CanonicalNotification newer : dispatched) {
             for (Map.Entry<String, CancelledBy> rule : catalog.cancelledWhen(newer.type()).entrySet()) {
@@ -110,7 +114,7 @@ public class SupersedingEvents {
                 }
                 String waitingType = rule.getKey();
                 boolean ofItsKind = waitingType.equals(newer.type());   // only the older ones of its own type
-                if (ofItsKind && newer.occurredAt() == null) {
+                if (ofItsKind && (newer.occurredAt() == null || notOnItsWay.contains(newer.idempotencyKey()))) {
                     continue;
                 }
                 Instant before = ofItsKind ? newer.occurredAt() : null;

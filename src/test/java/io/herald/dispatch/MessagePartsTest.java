@@ -53,9 +53,15 @@ class MessagePartsTest {
         CanonicalNotification reply = new CanonicalNotification("support:agent_replied:35436:1", "support", "1", "support.agent_replied",
                 "cus_jenny", Instant.parse("2026-11-21T10:00:00Z"), Map.of("ticketId", "35436"),
                 Map.of("agentName", "Sam Agent", "ticketSubject", "Printer error", "commentBody", "Please try the new driver 4.2.1.",
-                        "commentExcerpt", "Please try the new driver 4.2.1."), "normal");
+                        "commentExcerpt", "Please try the new driver 4.2.1.", "commentExcerptShortened", false), "normal");
         assertThat(parts.render(reply, "support.agent_replied", "sms", JENNY).get("text")).isEqualTo(
-                "Sam Agent replied to your request #35436 \"Printer error\": \"Please try the new driver 4.2.1.\" Read all of it in your request.");
+                "Sam Agent replied to your request #35436 \"Printer error\": \"Please try the new driver 4.2.1.\"");
+        CanonicalNotification longer = new CanonicalNotification("support:agent_replied:35436:2", "support", "2", "support.agent_replied",
+                "cus_jenny", Instant.parse("2026-11-21T10:00:00Z"), Map.of("ticketId", "35436"),
+                Map.of("agentName", "Sam Agent", "ticketSubject", "Printer error", "commentBody", "Please try the new driver 4.2.1. Then …",
+                        "commentExcerpt", "Please try the new driver 4.2.1. Then…", "commentExcerptShortened", true), "normal");
+        assertThat(parts.render(longer, "support.agent_replied", "sms", JENNY).get("text")).isEqualTo(
+                "Sam Agent replied to your request #35436 \"Printer error\": \"Please try the new driver 4.2.1. Then...\" Read all of it in your request.");
         assertThat(parts.render(reply, "support.agent_replied", "push", JENNY).get("body"))
                 .isEqualTo("Sam Agent replied to \"Printer error\": Please try the new driver 4.2.1.");
     }

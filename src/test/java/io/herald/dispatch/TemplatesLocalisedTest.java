@@ -495,7 +495,7 @@ class TemplatesLocalisedTest {
                         + " Could you install it and tell us if the error is gone?");
         assertThat(templates.render("support.agent_replied", "sms", "text", "de-DE", replyContext))
                 .isEqualTo("Support Team hat auf Ihre Anfrage #35436 „Printer error E-42 after update“ geantwortet: „Hi Jenny, firmware 4.2.1"
-                        + " fixes E-42. Could you install it and tell us if the error is gone?“ Die ganze Antwort finden Sie im Ticket.");
+                        + " fixes E-42. Could you install it and tell us if the error is gone?“");
         CanonicalNotification unnamed = golden("support.agent_replied", "support/ticket.comment_added.without-subject-or-agent.canonical.json");
         assertThat(emailText(unnamed, LUKAS, "de-DE")).startsWith("Hallo Lukas,\n\nunser Support-Team hat auf Ihre Supportanfrage #35436 geantwortet:");
         CanonicalNotification shortened = golden("support.agent_replied", "support/ticket.comment_added.long-reply.canonical.json");
