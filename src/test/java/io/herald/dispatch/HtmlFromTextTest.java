@@ -25,7 +25,7 @@ class HtmlFromTextTest {
         assertThat(HtmlFromText.of("https:// alone", "en")).contains("<p>https:// alone</p>").doesNotContain("<a ");
         // A German quote ends the address; a bracket the address opened stays in it.
         assertThat(HtmlFromText.of("Siehe \u201Ehttps://help.example.com/kb/42\u201C. (see https://en.wikipedia.org/wiki/A_(b))", "de"))
-                .contains("\u201E<a href=\"https://help.example.com/kb/42\">https://help.example.com/kb/42</a>\u201C.",
+                .contains("&bdquo;<a href=\"https://help.example.com/kb/42\">https://help.example.com/kb/42</a>&ldquo;.",
                         "(see <a href=\"https://en.wikipedia.org/wiki/A_(b)\">https://en.wikipedia.org/wiki/A_(b)</a>)</p>");
     }
 }
