@@ -50,16 +50,13 @@ class MessagePartsTest {
     @Test
     void anAgentReplySmsAndPushCarryTheStartOfTheReply() {
         MessageParts parts = parts("templates", 1600, 1000);
-        CanonicalNotification reply = new CanonicalNotification("support:agent_replied:35436:1", "support", "1", "support.agent_replied",
-                "cus_jenny", Instant.parse("2026-11-21T10:00:00Z"), Map.of("ticketId", "35436"),
-                Map.of("agentName", "Sam Agent", "ticketSubject", "Printer error", "commentBody", "Please try the new driver 4.2.1.",
-                        "commentExcerpt", "Please try the new driver 4.2.1.", "commentExcerptShortened", false), "normal");
+        CanonicalNotification reply = replyWith(Map.of("agentName", "Sam Agent", "ticketSubject", "Printer error",
+                "commentBody", "Please try the new driver 4.2.1.", "commentExcerpt", "Please try the new driver 4.2.1.", "commentExcerptShortened", false));
         assertThat(parts.render(reply, "support.agent_replied", "sms", JENNY).get("text")).isEqualTo(
                 "Sam Agent replied to your request #35436 \"Printer error\": \"Please try the new driver 4.2.1.\"");
-        CanonicalNotification longer = new CanonicalNotification("support:agent_replied:35436:2", "support", "2", "support.agent_replied",
-                "cus_jenny", Instant.parse("2026-11-21T10:00:00Z"), Map.of("ticketId", "35436"),
-                Map.of("agentName", "Sam Agent", "ticketSubject", "Printer error", "commentBody", "Please try the new driver 4.2.1. Then …",
-                        "commentExcerpt", "Please try the new driver 4.2.1. Then…", "commentExcerptShortened", true), "normal");
+        CanonicalNotification longer = replyWith(Map.of("agentName", "Sam Agent", "ticketSubject", "Printer error",
+                "commentBody", "Please try the new driver 4.2.1. Then …", "commentExcerpt", "Please try the new driver 4.2.1. Then…",
+                "commentExcerptShortened", true));
         assertThat(parts.render(longer, "support.agent_replied", "sms", JENNY).get("text")).isEqualTo(
                 "Sam Agent replied to your request #35436 \"Printer error\": \"Please try the new driver 4.2.1. Then...\" Read all of it in your request.");
         assertThat(parts.render(reply, "support.agent_replied", "push", JENNY).get("body"))
@@ -70,9 +67,7 @@ class MessagePartsTest {
     @Test
     void anEmptySubjectOrAgentNameIsLeftOutLikeAMissingOne() {
         MessageParts parts = parts("templates", 1600, 1000);
-        CanonicalNotification blank = new CanonicalNotification("support:agent_replied:35436:1", "support", "1", "support.agent_replied",
-                "cus_jenny", Instant.parse("2026-11-21T10:00:00Z"), Map.of("ticketId", "35436"),
-                Map.of("agentName", "", "ticketSubject", "", "commentBody", "Please try the new driver."), "normal");
+        CanonicalNotification blank = replyWith(Map.of("agentName", "", "ticketSubject", "", "commentBody", "Please try the new driver."));
         assertThat(parts.render(blank, "support.agent_replied", "sms", JENNY).get("text"))
                 .isEqualTo("Our support team replied to your request #35436. Open the ticket to read it.");
         assertThat(parts.render(blank, "support.agent_replied", "push", JENNY).get("body")).isEqualTo("Our support team replied to your request #35436");
@@ -173,6 +168,12 @@ class MessagePartsTest {
         SmsSettings sms = new SmsSettings("", "", "", "", 10, 16, null, null, false, null, null, null, null, "", smsLimit);
         PushSettings push = new PushSettings("", "", 50, 16, null, null, false, null, null, null, null, pushLimit, "");
         return new MessageParts(new TemplateRenderer(root, "en"), sms, push);
+    }
+
+    /** An agent's reply on ticket 35436 with this data. */
+    private static CanonicalNotification replyWith(Map<String, Object> data) {
+        return new CanonicalNotification("support:agent_replied:35436:1", "support", "1", "support.agent_replied", "cus_jenny",
+                Instant.parse("2026-11-21T10:00:00Z"), Map.of("ticketId", "35436"), data, "normal");
     }
 
     private static CanonicalNotification reply(String subject) {
