@@ -38,6 +38,9 @@ import io.herald.notification.CanonicalNotification;
  * written the customer's way ("1.250,00 €", "€1,250.00");</li>
  * <li>a number of minutes in a field named {@code …Minutes} comes as {@code <field>Local}: "1 minute", "45 minutes",
  * "45 Minuten" (languages without words here: "45 min").</li>
+ * <li>a time {@code previous<Field>} naming the same instant as {@code <field>} (however each was written) adds
+ * {@code <field>Unchanged} (true): an appointment "moved" to the time it already had, only its details changed, so
+ * the notice says so instead of "moved from 10:00 to 10:00".</li>
  * </ul>
  * They are written in the customer's time zone and in the locale the message is written in (the customer's own when
  * the template is in the customer's language). A customer whose zone is UTC (the directory's value when the source
@@ -65,6 +68,7 @@ final class MessageContext {
             }
         });
         context.putAll(localised(notification.data(), new Writing(zoneOf(customer), locale, clockOf(customer, locale))));
+        context.putAll(unchangedTimes(notification.data()));
         Map<String, Object> who = new HashMap<>();
         who.put("id", customer.customerId());
         String name = customer.displayName() == null ? "" : customer.displayName().strip();
@@ -107,6 +111,22 @@ final class MessageContext {
                 } else {
                     day(text).map(d -> date(d, locale)).or(() -> money(text, locale))
                             .ifPresent(written -> out.put(k + "Local", written));
+                }
+            }
+        });
+        return out;
+    }
+
+    /** {@code <field>Unchanged: true} for each {@code previous<Field>} at the same instant as {@code <field>} (top level). */
+    private static Map<String, Object> unchangedTimes(Map<String, ?> fields) {
+        Map<String, Object> out = new HashMap<>();
+        fields.forEach((k, v) -> {
+            if (k.length() > "previous".length() && k.startsWith("previous") && v instanceof String before) {
+                String field = Character.toLowerCase(k.charAt(8)) + k.substring(9);
+                Optional<OffsetDateTime> was = time(before);
+                Optional<OffsetDateTime> is = fields.get(field) instanceof String now ? time(now) : Optional.empty();
+                if (was.isPresent() && is.isPresent() && was.get().isEqual(is.get())) {
+                    out.put(field + "Unchanged", Boolean.TRUE);
                 }
             }
         });

@@ -44,8 +44,11 @@ public class TemplateRenderer {
     private final String defaultLocale;
     // An empty text is no text: {{#ticketSubject}}...{{/ticketSubject}} is left out for "" as for a missing subject (jmustache
     // takes "" as true: a customer read 'your request #35436 ""' and 'with .').
-    private final Mustache.Compiler compiler = Mustache.compiler().escapeHTML(false).emptyStringIsFalse(true);
-    private final Mustache.Compiler htmlCompiler = Mustache.compiler().escapeHTML(true).emptyStringIsFalse(true);
+    // A value's own full stop and the template's one after it make one (SentenceEnds): "with Sam Okafor Jr.", not "Jr..".
+    private final Mustache.Compiler compiler = Mustache.compiler().escapeHTML(false).emptyStringIsFalse(true)
+            .withFormatter(SentenceEnds.FORMATTER);
+    private final Mustache.Compiler htmlCompiler = Mustache.compiler().escapeHTML(true).emptyStringIsFalse(true)
+            .withFormatter(SentenceEnds.FORMATTER);
     private final Map<Path, Compiled> compiled = new ConcurrentHashMap<>();
 
     private final Map<String, Choice> choices = new ConcurrentHashMap<>();
@@ -77,7 +80,7 @@ public class TemplateRenderer {
                     + chosen + " (the message's locale for " + locale + "; looked for " + file + ")");
         }
         try {
-            return template(file, part).execute(context).strip();
+            return SentenceEnds.tidy(template(file, part).execute(context)).strip();
         } catch (MustacheParseException e) {
             throw new TemplateMissing("template " + file + " is not valid Mustache (" + e.getMessage()
                     + "): correct the template; the next message uses the corrected file");

@@ -63,6 +63,33 @@ class MessagePartsTest {
                 .isEqualTo("Sam Agent replied to \"Printer error\": Please try the new driver 4.2.1.");
     }
 
+    /**
+     * A value ending with its own full stop and the template's full stop after it make one: "Jr.", not "Jr..", and a quoted
+     * subject that ends a sentence is not followed by a second one. An ellipsis, and dots inside a value, stay as written.
+     */
+    @Test
+    void aValueEndingWithAFullStopIsNotFollowedByTheTemplatesOwn() {
+        MessageParts parts = parts("templates", 1600, 1000);
+        CanonicalNotification booking = new CanonicalNotification("crm:appointment.scheduled:APT-1", "crm", "crm-outbox-1",
+                "crm.appointment_scheduled", "cus_jenny", Instant.parse("2026-12-01T10:00:00Z"), Map.of(),
+                Map.of("appointmentId", "APT-1", "startsAt", "2026-12-07T10:00:00Z", "ownerName", "Sam Okafor Jr."), "normal");
+        assertThat(parts.render(booking, "crm.appointment_scheduled", "sms", JENNY).get("text"))
+                .isEqualTo("Booked: your appointment on Monday, 7 December 2026, 10:00 GMT with Sam Okafor Jr.");
+        assertThat(parts.render(booking, "crm.appointment_scheduled", "email", JENNY).get("html")).doesNotContain("Jr..").contains("Jr.");
+        CanonicalNotification subjectEndsASentence = replyWith(Map.of("agentName", "Sam Agent", "ticketSubject", "Printer broken.",
+                "commentBody", "Fixed."));
+        assertThat(parts.render(subjectEndsASentence, "support.agent_replied", "sms", JENNY).get("text"))
+                .isEqualTo("Sam Agent replied to your request #35436 \"Printer broken.\" Open the ticket to read it.");
+        CanonicalNotification dotsInside = replyWith(Map.of("agentName", "Sam Agent", "ticketSubject", "v1..2 fails... again",
+                "commentBody", "Fixed."));
+        assertThat(parts.render(dotsInside, "support.agent_replied", "sms", JENNY).get("text"))
+                .isEqualTo("Sam Agent replied to your request #35436 \"v1..2 fails... again\". Open the ticket to read it.");
+        CanonicalNotification ellipsis = replyWith(Map.of("agentName", "Sam Agent", "ticketSubject", "The tray jams...",
+                "commentBody", "Fixed."));
+        assertThat(parts.render(ellipsis, "support.agent_replied", "sms", JENNY).get("text"))
+                .isEqualTo("Sam Agent replied to your request #35436 \"The tray jams...\". Open the ticket to read it.");
+    }
+
     /** An empty text in the data reads as a missing one: the template's wording without it, never empty quotes. */
     @Test
     void anEmptySubjectOrAgentNameIsLeftOutLikeAMissingOne() {

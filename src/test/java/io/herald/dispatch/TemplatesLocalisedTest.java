@@ -245,6 +245,42 @@ class TemplatesLocalisedTest {
     }
 
     /**
+     * A "move" to the time the appointment already had (the CRM changed its owner, place or link) says the details
+     * changed and the time stays, in every part and both languages, also when the CRM wrote the same instant at another
+     * offset; a real move still says "moved". It used to read "moved to 10:00" for an appointment at 10:00.
+     */
+    @Test
+    void aMoveToTheSameTimeSaysTheDetailsChangedAndARealMoveSaysMoved() throws IOException {
+        Map<String, Object> data = new java.util.HashMap<>(Map.of("appointmentId", "APT-1", "service", "Onboarding call",
+                "startsAt", "2026-12-07T10:00:00Z", "ownerName", "Sam Okafor"));
+        String type = "crm.appointment_rescheduled";
+        for (String previous : List.of("2026-12-07T10:00:00Z", "2026-12-07T11:00:00+01:00")) {
+            data.put("previousStartsAt", previous);
+            for (String channel : List.of("email", "sms")) {
+                for (String part : channel.equals("sms") ? List.of("text") : List.of("subject", "text", "html")) {
+                    String english = templates.render(type, channel, part, "en-GB",
+                            MessageContext.of(notification(type, data), JENNY, templates.writingLocale(type, channel, "en-GB")));
+                    String german = templates.render(type, channel, part, "de-DE",
+                            MessageContext.of(notification(type, data), LUKAS, templates.writingLocale(type, channel, "de-DE")));
+                    assertThat(english).as(previous + " " + channel + " " + part).containsIgnoringCase("same time")
+                            .doesNotContainIgnoringCase("moved").contains("Monday, 7 December 2026");
+                    assertThat(german).as(previous + " " + channel + " " + part).containsIgnoringCase("gleich")
+                            .doesNotContain("verschoben").contains("Montag, 7. Dezember 2026");
+                }
+            }
+        }
+        assertThat(templates.render(type, "email", "text", "en-GB",
+                MessageContext.of(notification(type, data), JENNY, templates.writingLocale(type, "email", "en-GB"))))
+                .contains("The details of your Onboarding call on Monday, 7 December 2026, 10:00 GMT with Sam Okafor have changed;"
+                        + " it stays at the same time. Your reminders will have the new details.");
+        data.put("previousStartsAt", "2026-12-06T10:00:00Z");
+        assertThat(templates.render(type, "sms", "text", "en-GB",
+                MessageContext.of(notification(type, data), JENNY, templates.writingLocale(type, "sms", "en-GB"))))
+                .startsWith("Moved: your Onboarding call is now on Monday, 7 December 2026, 10:00 GMT with Sam Okafor.")
+                .doesNotContain("same time");
+    }
+
+    /**
      * What config/rules.yaml lets through is written for the customer: a time without seconds (how Java's OffsetDateTime writes
      * a whole minute) or with a lower-case t and z, and an amount with a lower-case currency or a trailing space. Each used to
      * leave its *Local value out, so the message failed as if its template named a field the mapping does not give. A name
