@@ -72,7 +72,7 @@ class ConsoleApiTest extends HeraldIntegrationTest {
             long push = awaitDelivery(RefusedPushOrders.key(order), "push", "FAILED");
 
             HttpResponse<String> noComment = apiJson("POST", "/api/deliveries/" + push + "/dismiss", "{}");
-            assertThat(noComment.statusCode()).isEqualTo(409);
+            assertThat(noComment.statusCode()).isEqualTo(400);
             assertThat(json(noComment).get("error").asText()).isEqualTo("say why: a dismiss needs a comment for the record");
 
             HttpResponse<String> dismissed = apiJson("POST", "/api/deliveries/" + push + "/dismiss", "{\"comment\": \"customer deleted the app\"}");
@@ -205,6 +205,17 @@ class ConsoleApiTest extends HeraldIntegrationTest {
         assertThat(json(notAnId).get("error").asText()).isEqualTo("id must be a whole number; was 'abc'");
         assertThat(json(api("GET", "/api/failures?limit=99999999999")).get("error").asText())
                 .isEqualTo("limit is out of range: from -2147483648 to 2147483647; was '99999999999'");
+        // A filter that can match nothing is refused in words, not answered with an empty list.
+        HttpResponse<String> fax = api("GET", "/api/failures?channel=fax");
+        HttpResponse<String> backwards = api("GET", "/api/failures?from=2026-12-05&to=2026-12-01");
+        HttpResponse<String> none = api("GET", "/api/failures?limit=0");
+        assertThat(List.of(fax.statusCode(), backwards.statusCode(), none.statusCode())).containsOnly(400);
+        assertThat(json(fax).get("error").asText()).isEqualTo("unknown channel 'fax'; use email, sms, push, in_app, ops_webhook");
+        assertThat(json(backwards).get("error").asText())
+                .isEqualTo("from (2026-12-05) is later than to (2026-12-01): no failure can match; swap them");
+        assertThat(json(none).get("error").asText()).isEqualTo("limit must be at least 1 (at most 1000 rows are returned); was 0");
+        assertThat(apiAs(VIEWER, "GET", "/console?channel=fax", null).body()).contains("unknown channel 'fax'");
+        assertThat(api("GET", "/api/failures?channel=sms&from=2026-12-01&to=2026-12-01&limit=1").statusCode()).isEqualTo(200);
         assertThat(json(notJson).get("error").asText()).isEqualTo("the request body is not a JSON object Herald can read;"
                 + " send one like {\"comment\": \"why\"}, or no body where none is needed");
         assertThat(consoleNul.body()).contains("the parameter 'channel' contains a NUL character");

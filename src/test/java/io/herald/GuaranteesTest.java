@@ -243,6 +243,7 @@ class GuaranteesTest extends HeraldIntegrationTest {
 
         assertThat(postJson("/api/deliveries/" + smsId + "/resend", "{}").statusCode()).isEqualTo(400);
         HttpResponse<String> why = postJson("/api/deliveries/" + smsId + "/resend", "{\"confirm\": true}");
+        assertThat(why.statusCode()).isEqualTo(400);
         assertThat(why.body()).as("a deliberate second copy says why").contains("say why: a resend needs a comment for the record");
         HttpResponse<String> resent = postJson("/api/deliveries/" + smsId + "/resend",
                 "{\"confirm\": true, \"comment\": \"customer lost the first text\"}");

@@ -70,7 +70,7 @@ public class DeliveryApi {
             + " approval the resend is held instead (state AWAITING_APPROVAL) until another approver approves it (/api/approvals/resends)",
             requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(implementation = ResendRequest.class), examples = @ExampleObject(value = ApiExamples.RESEND_REQUEST))),
             responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", schema = @Schema(implementation = io.herald.dispatch.DeliveryResend.Result.class), examples = @ExampleObject(value = ApiExamples.RESEND_RESULT))),
-                    @ApiResponse(responseCode = "400", description = "Not confirmed", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.RESEND_UNCONFIRMED))),
+                    @ApiResponse(responseCode = "400", description = "Not confirmed, or no comment", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.RESEND_UNCONFIRMED))),
                     @ApiResponse(responseCode = "404", description = "No such delivery", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.NOT_FOUND))),
                     @ApiResponse(responseCode = "409", description = "Cannot be resent now (in progress, never reached the customer, or just resent)", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.CONFLICT)))})
     @PostMapping("/{id}/resend")
@@ -83,7 +83,9 @@ public class DeliveryApi {
         try {
             return ResponseEntity.ok(actions.resend(id, true, ConsoleUser.of(who).name(), request.comment()));
         } catch (ActionRefused e) {
-            return ResponseEntity.status(e.unknown() ? HttpStatus.NOT_FOUND : HttpStatus.CONFLICT).body(Map.of("error", e.getMessage()));
+            HttpStatus status = e instanceof ActionRefused.InvalidInput ? HttpStatus.BAD_REQUEST   // no comment
+                    : e.unknown() ? HttpStatus.NOT_FOUND : HttpStatus.CONFLICT;
+            return ResponseEntity.status(status).body(Map.of("error", e.getMessage()));
         }
     }
 }

@@ -96,7 +96,8 @@ public class OperatorActionsApi {
 
     @Operation(summary = "Dismiss a delivery with a comment (it leaves the open failures)",
             requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false, content = @Content(mediaType = "application/json", schema = @Schema(implementation = ActionRequest.class), examples = @ExampleObject(value = ApiExamples.ACTION_REQUEST))),
-            responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", schema = @Schema(implementation = OperatorActions.Outcome.class), examples = @ExampleObject(value = ApiExamples.OUTCOME))),
+            responses = {@ApiResponse(responseCode = "400", description = "No comment given", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = "{\"error\": \"say why: a dismiss needs a comment for the record\"}"))),
+                    @ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", schema = @Schema(implementation = OperatorActions.Outcome.class), examples = @ExampleObject(value = ApiExamples.OUTCOME))),
                     @ApiResponse(responseCode = "404", description = "No such delivery", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.NOT_FOUND))),
                     @ApiResponse(responseCode = "409", description = "Not dismissable in its state", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.CONFLICT)))})
     @PostMapping("/deliveries/{id}/dismiss")
@@ -150,7 +151,8 @@ public class OperatorActionsApi {
 
     @Operation(summary = "Dismiss a quarantined event with a comment",
             requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false, content = @Content(mediaType = "application/json", schema = @Schema(implementation = ActionRequest.class), examples = @ExampleObject(value = ApiExamples.ACTION_REQUEST))),
-            responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", schema = @Schema(implementation = OperatorActions.Outcome.class), examples = @ExampleObject(value = ApiExamples.OUTCOME))),
+            responses = {@ApiResponse(responseCode = "400", description = "No comment given", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = "{\"error\": \"say why: a dismiss needs a comment for the record\"}"))),
+                    @ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", schema = @Schema(implementation = OperatorActions.Outcome.class), examples = @ExampleObject(value = ApiExamples.OUTCOME))),
                     @ApiResponse(responseCode = "404", description = "No such event", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.QUARANTINE_NOT_FOUND))),
                     @ApiResponse(responseCode = "409", description = "Already re-driven or dismissed", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.CONFLICT)))})
     @PostMapping("/quarantine/{id}/dismiss")

@@ -106,11 +106,23 @@ public class FailureSearch {
             throw new ActionRefused.InvalidInput("unknown state '" + StoredText.label(f.get("state"), 40)
                     + "'; use FAILED, PARKED, UNCERTAIN, QUARANTINED, DEAD_LETTER, DISMISSED or WINDOW_MISSED");
         }
+        String channel = f.get("channel");
+        if (channel != null && !ChannelStatus.CHANNELS.contains(channel)) {
+            throw new ActionRefused.InvalidInput("unknown channel '" + StoredText.label(channel, 40) + "'; use "
+                    + String.join(", ", ChannelStatus.CHANNELS));
+        }
         Timestamp from = time(f.get("from"), "from");
         Timestamp to = time(f.get("to"), "to");
+        if (from != null && to != null && from.after(to)) {
+            throw new ActionRefused.InvalidInput("from (" + f.get("from") + ") is later than to (" + f.get("to")
+                    + "): no failure can match; swap them");
+        }
+        if (limit < 1) {
+            throw new ActionRefused.InvalidInput("limit must be at least 1 (at most 1000 rows are returned); was " + limit);
+        }
         List<String> branches = new ArrayList<>();
         List<Object> args = new ArrayList<>();
-        int rows = Math.max(1, Math.min(limit, 1000));
+        int rows = Math.min(limit, 1000);
         if (state.equals("DEAD_LETTER")) {
             branches.add(newest(deadLetters(f, from, to, args), args, rows));
         } else {

@@ -88,7 +88,8 @@ public class OperatorActions {
             throw new ActionRefused("delivery " + deliveryId + " is " + state + "; only FAILED or PARKED deliveries can be retried", false);
         }
         String message = delivery.get("channel") + " delivery " + deliveryId + " queued for another attempt now"
-                + " (same idempotency key: the provider never sends it twice)";
+                + " (same idempotency key: the provider never sends it twice); its outcome follows on the notification's page:"
+                + " if the provider still refuses it, it is parked again with the reason";
         audit.record(started, actor, "RETRY", "delivery", deliveryId, notificationId(delivery), comment, "queued");
         return new Outcome("RETRY", "delivery", deliveryId, notificationId(delivery), "PARKED", message);
     }
@@ -212,7 +213,7 @@ public class OperatorActions {
 
     private static void requireComment(String comment, String action) {
         if (comment == null || comment.isBlank()) {
-            throw new ActionRefused("say why: a " + action + " needs a comment for the record", false);
+            throw new ActionRefused.InvalidInput("say why: a " + action + " needs a comment for the record");   // 400, whatever the state
         }
     }
 }
