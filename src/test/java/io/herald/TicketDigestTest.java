@@ -285,6 +285,49 @@ class TicketDigestTest {
         assertThat(awaitOneMailForTicket(ticket).getSubject()).isEqualTo("Your request #" + ticket + ": 2 updates, now Solved");
     }
 
+    /**
+     * Zendesk does not promise order: a status that occurred earlier may arrive later. Within the window it is listed in the
+     * digest in its place, which still ends with the newest; after the newest was told, it is cancelled, not sent (it would
+     * tell the customer an older status as the current one). A newer one afterwards opens a digest as usual.
+     */
+    @Test
+    void anOlderStatusArrivingLateIsListedInItsPlaceWithinTheWindowAndCancelledOnceTheNewerOneWasTold() throws Exception {
+        String ticket = newTicket();
+        Instant first = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(60);
+        String solved = postUpdate(ticket, "SOLVED", "PENDING", first.plusSeconds(30));
+        awaitPlaced(List.of(solved));
+        String open = postUpdate(ticket, "OPEN", "NEW", first);   // older, arrives second, within the window
+        awaitPlaced(List.of(solved, open));
+
+        clock.advance(PAST_THE_WINDOW);
+        MimeMessage mail = awaitOneMailForTicket(ticket);
+        assertThat(mail.getSubject()).isEqualTo("Your request #" + ticket + ": 2 updates, now Solved");
+        String body = textOf(mail);
+        assertThat(body).contains("1. " + londonTime(first) + ": Open").contains("2. " + londonTime(first.plusSeconds(30)) + ": Solved")
+                .contains("It is now Solved.");
+        long opener = openerOf(ticket);
+        await().atMost(Duration.ofSeconds(10)).until(() -> "SENT".equals(deliveryOf(opener, "email").get("state")));
+
+        // Older than Solved, arriving after Solved was told: cancelled with the reason, on email and in-app; nothing sent.
+        String pending = postUpdate(ticket, "PENDING", "OPEN", first.plusSeconds(10));
+        Map<String, Object> cancelled = await().atMost(Duration.ofSeconds(30)).until(() -> herald.delivery(pending, "email"),
+                d -> d != null && "CANCELLED".equals(d.get("state")));
+        assertThat((String) cancelled.get("reason")).startsWith("superseded: a newer support.ticket_status_changed for ticket " + ticket
+                + " (occurred ").contains("already told to the customer when this support.ticket_status_changed (occurred ")
+                .endsWith("makes it pointless: cancelled, not sent (config/catalog.yaml: notifications.support.ticket_status_changed.cancelled-by)");
+        assertThat(herald.delivery(pending, "in_app").get("state")).isEqualTo("CANCELLED");
+        clock.advance(PAST_THE_WINDOW);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM customer_digest WHERE digest_key = ?", Integer.class, ticket)).isEqualTo(1);
+
+        // Reopened later: newer than everything told, so it opens a new digest and reaches the customer.
+        String reopened = postUpdate(ticket, "OPEN", "SOLVED", first.plusSeconds(90));
+        awaitPlaced(List.of(reopened));
+        clock.advance(PAST_THE_WINDOW);
+        await().atMost(Duration.ofSeconds(30)).until(() -> mailsForTicket(ticket).size() == 2);
+        assertThat(mailsForTicket(ticket)).extracting(TicketDigestTest::subject)
+                .containsExactlyInAnyOrder("Your request #" + ticket + ": 2 updates, now Solved", "Your request #" + ticket + " is now Open");
+    }
+
     @Test
     void aGermanCustomersDigestIsInGermanWithTheTimesInBerlin() throws Exception {
         String ticket = newTicket();

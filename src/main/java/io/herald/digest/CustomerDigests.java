@@ -11,6 +11,7 @@ import io.herald.ledger.DeliveryLedger;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
 import io.herald.schedule.ScheduledSends;
+import io.herald.schedule.SupersedingEvents;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.ConcurrencyFailureException;
@@ -34,6 +35,10 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Herald's clock passes closes_at, whether or not the timer has fired yet. Two notifications opening a digest at once
  * (two instances) meet at the unique index customer_digest_one_open: one insert wins, the other notification joins it.
  * A notification already in a digest (read again after a crash, a batch dispatched twice) is left as it is.
+ * <p>A type whose cancelled-by names itself (the ticket's status): one that arrives after a newer one of its kind was
+ * told (the newer one's digest went out, or it is on its way) would open a new digest telling an older state; it is
+ * cancelled instead, with the reason (SupersedingEvents). One that finds a digest open joins it: the digest lists its
+ * updates in the order they occurred and ends with the newest.
  */
 @Component
 public class CustomerDigests {
@@ -52,16 +57,18 @@ public class CustomerDigests {
     private final ScheduledSends scheduledSends;
     private final NotificationCatalog catalog;
     private final ChannelSenders senders;
+    private final SupersedingEvents superseding;
     private final Clock clock;
 
     public CustomerDigests(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger ledger, ScheduledSends scheduledSends,
-                           NotificationCatalog catalog, ChannelSenders senders, Clock clock) {
+                           NotificationCatalog catalog, ChannelSenders senders, SupersedingEvents superseding, Clock clock) {
         this.jdbc = jdbc;
         this.transaction = transaction;
         this.ledger = ledger;
         this.scheduledSends = scheduledSends;
         this.catalog = catalog;
         this.senders = senders;
+        this.superseding = superseding;
         this.clock = clock;
     }
 
@@ -90,6 +97,7 @@ public class CustomerDigests {
                 return;   // placed before (read again)
             }
             Instant now = clock.instant();
+            java.util.Optional<String> superseded = null;   // asked once, only if it would open a digest
             for (int tries = 0; tries < TRIES; tries++) {
                 Map<String, Object> open = jdbc.queryForList("""
                         SELECT d.id, d.opened_by, d.closes_at, s.state FROM customer_digest d
@@ -105,6 +113,13 @@ public class CustomerDigests {
                     }
                     // Its window is over, or it was fired, sent now or cancelled: no longer open to newcomers.
                     jdbc.update("UPDATE customer_digest SET open = false WHERE id = ?", open.get("id"));
+                }
+                if (superseded == null) {
+                    superseded = java.util.Optional.ofNullable(superseding.supersededBeforeOpening(event.notificationId(), notification));
+                }
+                if (superseded.isPresent()) {   // a newer one of its kind was told already: this older one would contradict it
+                    superseding.cancelAtDispatch(event.notificationId(), event.deliveries(), false, superseded.get());
+                    return;
                 }
                 if (open(event, rule, key, now)) {
                     return;

@@ -16,7 +16,10 @@ import java.util.regex.Pattern;
  * data); the match key both sides meet on is the field without its "Id" and the value: {@code invoice:in_123}.
  * A type may name itself: then only a newer one of its kind cancels it, one that occurred strictly later at the source
  * (a charge.refunded telling the running total: an older total received after a newer one is not sent). Two of the same
- * second cancel neither.
+ * second cancel neither. A type with a digest may name itself too (support.ticket_status_changed: the ticket's status):
+ * its updates within a window are listed in the digest in the order they occurred, whatever order they arrived in, and only
+ * one that would open a new digest after a newer one of its kind was told (or is on its way) is cancelled
+ * (io.herald.digest.CustomerDigests); a newer one never cancels the older ones waiting in a digest.
  */
 public record CancelledBy(List<String> types, String match) {
 
@@ -67,10 +70,6 @@ public record CancelledBy(List<String> types, String match) {
                 throw NotificationCatalog.invalid(file, key + ".types", "must be a non-empty list of the notification types that cancel it; " + USAGE);
             }
             for (Object type : cancelling) {
-                if (String.valueOf(type).equals(String.valueOf(name)) && ((Map<?, ?>) value).get("digest") != null) {
-                    throw NotificationCatalog.invalid(file, key + ".types", "names the type itself, which has a digest: its digest lists"
-                            + " every update within its window, and each newer one would cancel the ones before it; remove one of the two");
-                }
                 if (!types.containsKey(String.valueOf(type))) {
                     throw NotificationCatalog.invalid(file, key + ".types", "names '" + type + "', which is not a notification type in the"
                             + " catalog; known: " + new TreeSet<>(types.keySet().stream().map(String::valueOf).toList()));

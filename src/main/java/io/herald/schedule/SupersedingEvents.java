@@ -27,7 +27,9 @@ import org.springframework.stereotype.Component;
  * retries (DeliveryLedger.cancelParkedNaming: a provider outage can keep one parked until the morning), and one still
  * awaiting its approver (Approvals.withdrawSuperseded: nothing is left to approve). Safe to run again: a cancelled one
  * stays so. A type whose cancelled-by names itself (billing.charge_refunded: the charge's running total) is superseded
- * by a newer one of its kind only, one that occurred strictly later at the source.
+ * by a newer one of its kind only, one that occurred strictly later at the source. For a type with a digest
+ * (support.ticket_status_changed) only the older one that would open a new digest after a newer one was told is cancelled
+ * ({@link #supersededBeforeOpening}); the updates within one window are all listed.
  */
 @Component
 public class SupersedingEvents {
@@ -62,25 +64,52 @@ public class SupersedingEvents {
      * batch, asked only for types with a cancelled-by rule whose notification names a customer and a value.
      */
     public Map<Long, String> alreadySuperseded(Map<Long, CanonicalNotification> dispatching) {
+        Map<Long, CanonicalNotification> asked = new java.util.HashMap<>(dispatching);
+        asked.values().removeIf(notification -> catalog.digest(notification.type()) != null);   // asked when it would open a digest
+        return supersededNow(asked);
+    }
+
+    /**
+     * For a notification of a digest type that would open a new digest (none open for its customer and key): the reason it
+     * is pointless (a newer one of its kind already told the customer, or on its way), or null. One that finds a digest open
+     * joins it instead, listed in the order the updates occurred (io.herald.digest.CustomerDigests).
+     */
+    public String supersededBeforeOpening(long notificationId, CanonicalNotification notification) {
+        NotificationLedger.SupersededQuestion question = question(notificationId, notification);
+        if (question == null || !catalog.cancelledBy(notification.type()).orElseThrow().byNewerOfItsKind(notification.type())) {
+            return null;
+        }
+        NotificationLedger.Superseding newer = notifications.newerOfItsKindTold(question);
+        return newer == null ? null : reason(notification, newer, "already told to the customer");
+    }
+
+    private Map<Long, String> supersededNow(Map<Long, CanonicalNotification> dispatching) {
         List<NotificationLedger.SupersededQuestion> questions = new java.util.ArrayList<>();
-        dispatching.forEach((id, notification) -> catalog.cancelledBy(notification.type()).ifPresent(rule -> {
-            String matchKey = rule.matchKey(notification);
-            if (matchKey != null && notification.customerId() != null && notification.occurredAt() != null) {
-                questions.add(new NotificationLedger.SupersededQuestion(id, notification.customerId(), rule.types(), rule.match(),
-                        matchKey.substring(matchKey.indexOf(':') + 1)));
-            }
-        }));
+        dispatching.forEach((id, notification) -> java.util.Optional.ofNullable(question(id, notification)).ifPresent(questions::add));
         Map<Long, String> reasons = new java.util.HashMap<>();
-        notifications.supersedingAlreadyReceived(questions).forEach((id, newer) -> {
-            CanonicalNotification notice = dispatching.get(id);
-            CancelledBy rule = catalog.cancelledBy(notice.type()).orElseThrow();
-            reasons.put(id, "superseded: " + (newer.type().equals(notice.type()) ? "a newer " : "") + newer.type() + " for " + rule.what() + " " + rule.matchKey(notice).substring(rule.what().length() + 1)
-                    + " (occurred " + UTC_TIME.format(newer.occurredAt()) + ", " + newer.source() + " event " + newer.sourceEventId()
-                    + "), already received when this " + notice.type() + " (occurred " + UTC_TIME.format(notice.occurredAt())
-                    + ") was dispatched, makes it pointless: cancelled, not sent (config/catalog.yaml: notifications." + notice.type()
-                    + ".cancelled-by)");
-        });
+        notifications.supersedingAlreadyReceived(questions).forEach((id, newer) -> reasons.put(id, reason(dispatching.get(id), newer, "already received")));
         return reasons;
+    }
+
+    /** What a notification with a cancelled-by rule asks the ledger; null when it names no customer, value or time. */
+    private NotificationLedger.SupersededQuestion question(long id, CanonicalNotification notification) {
+        CancelledBy rule = catalog.cancelledBy(notification.type()).orElse(null);
+        String matchKey = rule == null ? null : rule.matchKey(notification);
+        if (matchKey == null || notification.customerId() == null || notification.occurredAt() == null) {
+            return null;
+        }
+        return new NotificationLedger.SupersededQuestion(id, notification.customerId(), rule.types(), rule.match(),
+                matchKey.substring(matchKey.indexOf(':') + 1));
+    }
+
+    private String reason(CanonicalNotification notice, NotificationLedger.Superseding newer, String when) {
+        CancelledBy rule = catalog.cancelledBy(notice.type()).orElseThrow();
+        return "superseded: " + (newer.type().equals(notice.type()) ? "a newer " : "") + newer.type() + " for " + rule.what() + " "
+                + rule.matchKey(notice).substring(rule.what().length() + 1)
+                + " (occurred " + UTC_TIME.format(newer.occurredAt()) + ", " + newer.source() + " event " + newer.sourceEventId()
+                + "), " + when + " when this " + notice.type() + " (occurred " + UTC_TIME.format(notice.occurredAt())
+                + ") was dispatched, makes it pointless: cancelled, not sent (config/catalog.yaml: notifications." + notice.type()
+                + ".cancelled-by)";
     }
 
     /**
@@ -114,8 +143,9 @@ public class SupersedingEvents {
                 }
                 String waitingType = rule.getKey();
                 boolean ofItsKind = waitingType.equals(newer.type());   // only the older ones of its own type
-                if (ofItsKind && (newer.occurredAt() == null || notOnItsWay.contains(newer.idempotencyKey()))) {
-                    continue;
+                if (ofItsKind && (newer.occurredAt() == null || notOnItsWay.contains(newer.idempotencyKey())
+                        || catalog.digest(waitingType) != null)) {
+                    continue;   // a digest lists the older ones waiting in it, in the order they occurred
                 }
                 Instant before = ofItsKind ? newer.occurredAt() : null;
                 String reason = "superseded: " + (ofItsKind ? "a newer " : "") + newer.type() + " for " + rule.getValue().what() + " " + matchKey.substring(matchKey.indexOf(':') + 1)

@@ -60,14 +60,14 @@ class QuietHoursRulesTest {
     }
 
     @Test
-    void aTypeWithADigestCannotBeCancelledByItsOwnKind() throws IOException {
-        String shipped = Files.readString(Path.of("config/catalog.yaml"));
-        String digest = "    digest: {window: PT2M, key: ticketId}\n";
-        assertThat(shipped).contains(digest);
-        Path file = dir.resolve("catalog.yaml");
-        Files.writeString(file, shipped.replace(digest, digest + "    cancelled-by: {types: [support.ticket_status_changed], match: ticketId}\n"));
-        assertThatThrownBy(() -> new NotificationCatalog(file.toString()))
-                .hasMessageContaining("key 'notifications.support.ticket_status_changed.cancelled-by.types' names the type itself, which has a digest");
+    void aTicketsStatusIsCancelledByANewerOneOfItsKindAlongsideItsDigest() {
+        NotificationCatalog catalog = new NotificationCatalog("config/catalog.yaml");
+        String type = "support.ticket_status_changed";
+        assertThat(catalog.digest(type)).isNotNull();
+        CancelledBy statuses = catalog.cancelledBy(type).orElseThrow();
+        assertThat(statuses.types()).containsExactly(type);
+        assertThat(statuses.match()).isEqualTo("ticketId");
+        assertThat(statuses.byNewerOfItsKind(type)).isTrue();
     }
 
     @Test
