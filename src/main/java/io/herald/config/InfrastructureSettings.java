@@ -15,6 +15,11 @@ import org.springframework.validation.annotation.Validated;
  * @param dbReadTimeoutS     how long a database call waits for PostgreSQL's answer (the JDBC driver's socketTimeout): a
  *                           connection a failover or the network dropped without closing answers nothing, and the call
  *                           (the group commit holding every channel's writes) would otherwise wait for ever
+ * @param dbIdleInTransactionTimeoutS how long PostgreSQL keeps a session of Herald's that is in a transaction and sends
+ *                           nothing (PostgreSQL's idle_in_transaction_session_timeout, set on every connection of the pool):
+ *                           an instance that froze or lost its network in the middle of a transaction would otherwise hold
+ *                           its row and advisory locks (a claimed delivery, the CRM poller's turn) until the server's TCP
+ *                           keepalive notices, about two hours, and every instance needing them would wait
  * @param kafkaSendTimeoutMs how long a send to Kafka may take before it counts as a fault and is tried again: every producer
  *                           but the billing and support webhooks' (herald.ingest.kafka-*), i.e. notification intake, the CRM
  *                           outbox poller, dead letters and the incidents webhook (their delivery.timeout.ms and max.block.ms);
@@ -29,6 +34,11 @@ public record InfrastructureSettings(@Positive @DefaultValue("500") long retryDe
                                      @jakarta.validation.constraints.Max(value = 3600, message = "must be at most 3600 (seconds): a hung"
                                              + " connection would hold every channel's writes that long")
                                      @DefaultValue("60") long dbReadTimeoutS,
+                                     @Min(value = 5, message = "must be at least 5 (seconds): Herald's own transactions wait this long at most"
+                                             + " between two statements (a Kafka send, an alert post)")
+                                     @jakarta.validation.constraints.Max(value = 86400, message = "must be at most 86400 (seconds): a frozen"
+                                             + " instance's locks are held this long")
+                                     @DefaultValue("120") long dbIdleInTransactionTimeoutS,
                                      @Min(value = REQUEST_TIMEOUT_MS, message = AT_LEAST_THE_REQUEST_TIMEOUT)
                                      @DefaultValue("6000") long kafkaSendTimeoutMs) {
 

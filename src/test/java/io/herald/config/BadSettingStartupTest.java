@@ -64,6 +64,16 @@ class BadSettingStartupTest {
                 .contains("Reason: must be 0 or 1: an in-process retry holds its consumer thread");
     }
 
+    /** Too short a limit would end Herald's own transactions between two statements; refused naming the key. */
+    @Test
+    void anIdleInTransactionTimeoutBelowFiveSecondsSaysWhy(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.infrastructure.db-idle-in-transaction-timeout-s=1")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.infrastructure.db-idle-in-transaction-timeout-s")
+                .contains("Value: \"1\"")
+                .contains("Reason: must be at least 5 (seconds): Herald's own transactions wait this long at most between two statements");
+    }
+
     /** A secret read from a file or written with echo keeps its newline: refused at startup naming the key, its value never shown. */
     @Test
     void aSecretWithALineBreakAtItsEndIsRefusedWithoutShowingIt(CapturedOutput output) {
