@@ -30,6 +30,8 @@ import org.springframework.validation.annotation.Validated;
  *                              over the full URL); blank: the URL of the request as Herald received it
  * @param maxLength             the longest SMS text the provider takes, in characters (Twilio: 1600); a longer message is
  *                              sent with the data's longest texts shortened (io.herald.dispatch.MessageParts)
+ * @param maxSegments           the most segments one SMS may cost (each is billed: 153 GSM-7 characters, or 67 when one
+ *                              character is outside GSM-7, as Chinese or emoji are); a longer message is shortened the same way
  */
 @Validated
 @ConfigurationProperties("herald.sms")
@@ -47,5 +49,6 @@ public record SmsSettings(@NotNull @DefaultValue("") @jakarta.validation.constra
                           @Positive Long retryDelayMs,
                           @Positive Long maxRetryDelayMs,
                           @NotNull @DefaultValue("") @jakarta.validation.constraints.Pattern(regexp = WebAddresses.HTTP, message = WebAddresses.NOT_HTTP) String webhookBaseUrl,
-                          @Min(70) @Max(100_000) @DefaultValue("1600") int maxLength) {
+                          @Min(70) @Max(100_000) @DefaultValue("1600") int maxLength,
+                          @Min(1) @Max(1_000) @DefaultValue("10") int maxSegments) {
 }

@@ -19,7 +19,7 @@ import org.springframework.stereotype.Component;
  * also its html part, or html written from its text), as the sender sends it and the approver previews it.
  * <p>
  * SMS and push are fitted to what their provider takes (herald.sms.max-length, herald.push.max-length: title and body
- * together): a message over it is rendered again with the longest text of the data that it shows shortened ("…", at a word
+ * together), and an SMS to the segments it may cost (herald.sms.max-segments, SmsSegments): a message over it is rendered again with the longest text of the data that it shows shortened ("…", at a word
  * where one is near), until it fits. So the template's own words (what happened, where to read the rest) stay whole and a
  * 5,000-character ticket subject is what gets cut, instead of the provider refusing the message. Links, ids and written
  * times, dates and amounts are never cut. A message that does not
@@ -37,10 +37,12 @@ public class MessageParts {
 
     private final TemplateRenderer templates;
     private final Map<String, Integer> limits;
+    private final int smsSegments;
 
     public MessageParts(TemplateRenderer templates, SmsSettings sms, PushSettings push) {
         this.templates = templates;
         this.limits = Map.of("sms", sms.maxLength(), "push", push.maxLength());
+        this.smsSegments = sms.maxSegments();
     }
 
     /** The parts by name ("subject", "text", "html"; "title", "body"), fitted to the channel's limit. */
@@ -48,9 +50,9 @@ public class MessageParts {
         Map<String, Object> context = inAlphabet(channel,
                 MessageContext.of(notification, customer, templates.writingLocale(type, channel, customer.locale())));
         Map<String, String> parts = renderParts(type, channel, customer, context);
-        Integer limit = limits.get(channel);
-        if (limit != null) {
-            for (int round = 0; round < MAX_ROUNDS && length(parts) > limit; round++) {
+        if (limits.containsKey(channel)) {
+            for (int round = 0; round < MAX_ROUNDS && length(parts) > limit(channel, parts); round++) {
+                int limit = limit(channel, parts);
                 String longest = longestShown(context, parts);
                 if (longest == null) {
                     break;
@@ -61,8 +63,8 @@ public class MessageParts {
                 context.put(longest, inAlphabet(channel, shortened(value, value.length() - (length(parts) - limit) - ellipsis.length())));
                 parts = renderParts(type, channel, customer, context);
             }
-            if (length(parts) > limit) {
-                throw new MessageTooLong(tooLong(type, channel, customer, length(parts), limit));
+            if (length(parts) > limit(channel, parts)) {
+                throw new MessageTooLong(tooLong(type, channel, customer, parts));
             }
         }
         // A subject or a title is one line: a line break from the data (a ticket subject with CR LF) becomes a space.
@@ -101,6 +103,12 @@ public class MessageParts {
         return plain;
     }
 
+    /** The most characters the parts may have: the provider's limit, and for an SMS the segments it may cost in its alphabet. */
+    private int limit(String channel, Map<String, String> parts) {
+        int limit = limits.get(channel);
+        return "sms".equals(channel) ? Math.min(limit, SmsSegments.characters(parts.get("text"), smsSegments)) : limit;
+    }
+
     private static int length(Map<String, String> parts) {
         return parts.values().stream().mapToInt(String::length).sum();
     }
@@ -136,11 +144,15 @@ public class MessageParts {
         return text.substring(0, end).stripTrailing() + "…";
     }
 
-    private String tooLong(String type, String channel, Customer customer, int length, int limit) {
+    private String tooLong(String type, String channel, Customer customer, Map<String, String> parts) {
         NumberFormat count = NumberFormat.getIntegerInstance(Locale.UK);
         String what = channel.equals("sms") ? "SMS text" : "push title and body";
-        return "the " + what + " is " + count.format(length) + " characters with the data's texts shortened, and the provider takes at"
-                + " most " + count.format(limit) + " (herald." + channel + ".max-length): shorten the " + channel + " templates of " + type
+        int limit = limit(channel, parts);
+        String setting = limit < limits.get(channel)
+                ? "in " + smsSegments + (smsSegments == 1 ? " segment" : " segments") + ", the most one SMS may cost (herald.sms.max-segments)"
+                : "the provider takes at most " + count.format(limit) + " (herald." + channel + ".max-length)";
+        return "the " + what + " is " + count.format(length(parts)) + " characters with the data's texts shortened, and "
+                + (limit < limits.get(channel) ? count.format(limit) + " fit " + setting : setting) + ": shorten the " + channel + " templates of " + type
                 + " in locale " + templates.localeFor(type, channel, customer.locale()) + " (templates/" + type + "/" + channel
                 + ".*.mustache), then retry this delivery";
     }

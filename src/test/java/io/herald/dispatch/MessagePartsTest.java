@@ -46,6 +46,36 @@ class MessagePartsTest {
                 .isEqualTo("Sam Agent replied to your request #35436 \"Printer error\". Open the ticket to read it.");
     }
 
+    /**
+     * An SMS costs a segment per 153 GSM-7 characters, or per 67 once one character is outside GSM-7 (Chinese, emoji): it is
+     * fitted to herald.sms.max-segments as well as to the provider's length, so a long Chinese subject is cut to what 10
+     * segments hold instead of costing 24.
+     */
+    @Test
+    void anSmsIsFittedToTheSegmentsItMayCostInItsAlphabet() {
+        MessageParts parts = parts("templates", 1600, 1000, 10);
+        String chinese = "打印机在更新后无法打印，纸盒又卡住了，请帮忙看看。".repeat(60);   // 1,500 characters outside GSM-7
+        String text = parts.render(reply(chinese), "support.agent_replied", "sms", JENNY).get("text");
+        assertThat(SmsSegments.gsm7(text)).isFalse();
+        assertThat(text.length()).isLessThanOrEqualTo(670).isGreaterThan(600);
+        assertThat(SmsSegments.count(text)).isEqualTo(10);
+        assertThat(text).startsWith("Sam Agent replied to your request #35436 \"打印机在更新后").endsWith("...\". Open the ticket to read it.");
+        // The same subject in GSM-7 letters keeps 10 segments' worth of them: 1,530 characters.
+        String latin = parts.render(reply(SUBJECT), "support.agent_replied", "sms", JENNY).get("text");
+        assertThat(SmsSegments.gsm7(latin)).isTrue();
+        assertThat(latin.length()).isLessThanOrEqualTo(1530).isGreaterThan(1450);
+        assertThat(SmsSegments.count(latin)).isEqualTo(10);
+        // A template whose own words need more segments than allowed fails with the reason, naming the setting.
+        assertThatThrownBy(() -> parts("templates", 1600, 1000, 1).render(reply(chinese), "support.agent_replied", "sms", JENNY))
+                .isInstanceOf(MessageTooLong.class)
+                .hasMessageContaining("and 70 fit in 1 segment, the most one SMS may cost (herald.sms.max-segments)");
+        assertThat(SmsSegments.count("x".repeat(160))).isEqualTo(1);
+        assertThat(SmsSegments.count("x".repeat(161))).isEqualTo(2);
+        assertThat(SmsSegments.count("€".repeat(80))).isEqualTo(1);
+        assertThat(SmsSegments.count("€".repeat(81))).isEqualTo(2);
+        assertThat(SmsSegments.count("é".repeat(70) + "ł")).isEqualTo(2);
+    }
+
     /** The reply's start is in the SMS and the push: with first-success they may be all the customer gets. */
     @Test
     void anAgentReplySmsAndPushCarryTheStartOfTheReply() {
@@ -192,7 +222,11 @@ class MessagePartsTest {
     }
 
     private static MessageParts parts(String root, int smsLimit, int pushLimit) {
-        SmsSettings sms = new SmsSettings("", "", "", "", 10, 16, null, null, false, null, null, null, null, "", smsLimit);
+        return parts(root, smsLimit, pushLimit, 1000);   // segments not binding unless a test says so
+    }
+
+    private static MessageParts parts(String root, int smsLimit, int pushLimit, int smsSegments) {
+        SmsSettings sms = new SmsSettings("", "", "", "", 10, 16, null, null, false, null, null, null, null, "", smsLimit, smsSegments);
         PushSettings push = new PushSettings("", "", 50, 16, null, null, false, null, null, null, null, pushLimit, "");
         return new MessageParts(new TemplateRenderer(root, "en"), sms, push);
     }

@@ -67,6 +67,6 @@ class SmsRequestTest {
 
     private static SmsSettings settings(String webhookBaseUrl) {
         return new SmsSettings("http://sms.example/Messages.json", "ACdemo", "token", "+15005550006", 10, 16, null, null, false, null,
-                null, null, null, webhookBaseUrl, 1600);
+                null, null, null, webhookBaseUrl, 1600, 10);
     }
 }
