@@ -109,14 +109,19 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
 
   // A link a message offers the customer ("Join the call"): an https address of one piece, else null (left out). A
   // javascript: or data: address, a plain http one, or text with spaces, control or non-ASCII characters (a link is sent
-  // percent-encoded; an SMS writes typographic characters plainly, SmsText) never becomes a button.
+  // percent-encoded; an SMS writes typographic characters plainly, SmsText) never becomes a button. Nor does one with a
+  // user part before its host (https://meet.acme.com@evil.example/join goes to evil.example while it reads as acme's).
   webLinkOrNull(o, path)::
     {
       v:: $.get(o, path),
+      rest:: std.substr(self.v, 8, std.length(self.v) - 8),
+      hostEnds:: [i for i in std.range(0, std.length(self.rest) - 1) if std.member('/?#', self.rest[i])],
+      authority:: if std.length(self.hostEnds) == 0 then self.rest else std.substr(self.rest, 0, self.hostEnds[0]),
       ok:: std.isString(self.v) && std.length(self.v) > 8 && std.length(self.v) <= 2000
            && std.asciiLower(std.substr(self.v, 0, 8)) == 'https://'
            && std.length([c for c in std.stringChars(self.v) if std.codepoint(c) <= 32 || std.codepoint(c) >= 127
-                                                                || c == '"' || c == '<' || c == '>' || c == '\\']) == 0,
+                                                                || c == '"' || c == '<' || c == '>' || c == '\\']) == 0
+           && std.length(self.authority) > 0 && std.length(std.findSubstr('@', self.authority)) == 0,
       link:: if self.ok then self.v else null,
     }.link,
 

@@ -536,19 +536,22 @@ class MappingGoldenTest {
 
     /**
      * An appointment's link becomes the "Join the call" button of the customer's email: only an https address is offered; a
-     * javascript: or data: address, a plain http one, or one with spaces or quotes is left out (the notice reads without it).
+     * javascript: or data: address, a plain http one, one with spaces or quotes, or one with a user part before its host (it
+     * reads as one site and goes to another) is left out (the notice reads without it); an @ in its path is fine.
      */
     @Test
     void onlyAnHttpsLinkIsOfferedAsTheAppointmentsButton() throws IOException {
         for (String refused : List.of("javascript:alert(document.domain)", "data:text/html;base64,PHNjcmlwdD4=", "http://meet.example/abc",
-                "https://meet.example/a b", "https://meet.example/\"onmouseover=x", "JAVASCRIPT:x", "https://")) {
+                "https://meet.example/a b", "https://meet.example/\"onmouseover=x", "JAVASCRIPT:x", "https://",
+                "https://meet.acme.com@evil.example/join", "https://user:pass@evil.example", "https:///path")) {
             String booking = edit(sample("crm/appointment.scheduled.json"), p -> ((ObjectNode) p.get("location")).put("url", refused));
             JsonNode data = JSON.readTree(map(CRM, outbox(18, "appointment.scheduled", booking))).get("data");
             assertTrue(!data.has("locationUrl") || data.get("locationUrl").isNull(), refused + " was offered: " + data);
         }
-        String booking = edit(sample("crm/appointment.scheduled.json"), p -> ((ObjectNode) p.get("location")).put("url", "HTTPS://meet.example/abc-def?x=1"));
-        assertEquals("HTTPS://meet.example/abc-def?x=1",
-                JSON.readTree(map(CRM, outbox(18, "appointment.scheduled", booking))).get("data").get("locationUrl").asText());
+        for (String offered : List.of("HTTPS://meet.example/abc-def?x=1", "https://meet.example/u/jo@example.com?invite=a@b")) {
+            String booking = edit(sample("crm/appointment.scheduled.json"), p -> ((ObjectNode) p.get("location")).put("url", offered));
+            assertEquals(offered, JSON.readTree(map(CRM, outbox(18, "appointment.scheduled", booking))).get("data").get("locationUrl").asText());
+        }
     }
 
     /** An order line below zero is a discount: told as the amount taken off ("10.00 EUR"), never as a negative price. */
