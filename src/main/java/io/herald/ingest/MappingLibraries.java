@@ -13,7 +13,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import com.datasonnet.MapperBuilder;
 import org.apache.camel.CamelContext;
+import org.apache.camel.language.datasonnet.CML;
 import org.apache.camel.language.datasonnet.DatasonnetLanguage;
 import org.apache.camel.spring.boot.CamelContextConfiguration;
 import org.slf4j.Logger;
@@ -89,6 +91,35 @@ public class MappingLibraries implements CamelContextConfiguration {
                     + folder.toAbsolutePath().normalize() + ". Put the library beside the mappings (Herald ships"
                     + " datasonnet/herald.libsonnet) or correct the import.");
         }
+        compiles(folder, libraries);
         return libraries;
+    }
+
+    /** The engine's message without the mapping's source text it may carry after it (at most 300 characters). */
+    private static String firstLine(String message) {
+        String line = message == null ? "" : message.lines().map(String::strip).filter(l -> !l.isEmpty()).findFirst().orElse("");
+        return line.length() > 300 ? line.substring(0, 300) + "…" : line;
+    }
+
+    /**
+     * Each mapping compiles as the routes compile it (input body, the folder's libraries, Camel's cml library): a syntax error
+     * stops startup naming the file and the line, instead of the engine's message alone, which names neither.
+     */
+    private static void compiles(Path folder, Map<String, String> libraries) {
+        try (Stream<Path> files = Files.list(folder)) {
+            for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".ds")).sorted().toList()) {
+                try {
+                    new MapperBuilder(Files.readString(file, StandardCharsets.UTF_8)).withInputNames("body").withImports(libraries)
+                            .withLibrary(CML.getInstance()).build();
+                } catch (RuntimeException e) {
+                    throw new IllegalStateException("herald.mappings-dir: " + file + " is not a mapping DataSonnet can compile: "
+                            + firstLine(e.getMessage()) + ". Correct the file at that line (a line:column after a library's name"
+                            + " is in that library, e.g. herald.libsonnet), then start Herald again", e);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("herald.mappings-dir: the mappings folder " + folder.toAbsolutePath().normalize()
+                    + " cannot be read (" + e.getClass().getSimpleName() + ")", e);
+        }
     }
 }

@@ -51,6 +51,23 @@ class MappingLibrariesTest {
                 .hasMessageContaining("Put the library beside the mappings");
     }
 
+    /** A syntax error in a mapping, or in the library it imports, stops startup naming the mapping and where it is. */
+    @Test
+    void aMappingThatDoesNotCompileStopsStartupNamingTheFileAndTheLine(@TempDir Path folder) throws IOException {
+        Files.copy(Path.of("datasonnet", "herald.libsonnet"), folder.resolve("herald.libsonnet"));
+        Files.writeString(folder.resolve("billing.ds"), MAPPING.replace("body.currency) }", "body.currency +, }"));
+        assertThatThrownBy(() -> MappingLibraries.read(folder)).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("herald.mappings-dir: " + folder.resolve("billing.ds") + " is not a mapping DataSonnet can compile: ")
+                .hasMessageContaining("at line 7 column")
+                .hasMessageEndingWith("then start Herald again");
+
+        Files.writeString(folder.resolve("billing.ds"), MAPPING);
+        Files.writeString(folder.resolve("herald.libsonnet"), "{ money(minor, currency):: 'edited ' + , }");
+        assertThatThrownBy(() -> MappingLibraries.read(folder)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(folder.resolve("billing.ds") + " is not a mapping DataSonnet can compile: ")
+                .hasMessageContaining("herald.libsonnet");
+    }
+
     @Test
     void theShippedMappingsImportOnlyWhatTheirFolderHolds() {
         assertThat(MappingLibraries.read(Path.of("datasonnet"))).containsOnlyKeys("herald.libsonnet");

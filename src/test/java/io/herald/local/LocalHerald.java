@@ -33,7 +33,15 @@ public final class LocalHerald {
 
         SpringApplication herald = new SpringApplication(HeraldApplication.class);
         herald.setAdditionalProfiles("local");
-        herald.run(args);
+        try {
+            herald.run(args);
+        } catch (RuntimeException startFailed) {
+            // The reason is printed above (Spring Boot's failure analysis, or "Herald cannot start: ..."). The embedded
+            // infrastructure's threads would keep this process running with nothing to serve: stop it (the shutdown hook
+            // stops PostgreSQL, Kafka, the SMTP server and the sandbox) so that the command ends and says so.
+            System.err.println("\nHerald did not start (the reason is above); correct it and run mvn spring-boot:test-run again.");
+            System.exit(1);
+        }
         LocalCrm.serve(settings, crmPort);   // after Herald: Flyway has created the local crm_outbox
 
         String port = System.getProperty("herald.http.port", "8080");   // set before Herald starts (server.port taken as it, above)
