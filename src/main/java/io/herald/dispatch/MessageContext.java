@@ -161,6 +161,16 @@ final class MessageContext {
         return time.atZoneSameInstant(ZoneId.ofOffset("UTC", time.getOffset()));
     }
 
+    /** Whether the text is a time this class writes a {@code …Local} form for (ISO-8601 with an offset). */
+    static boolean isTime(String text) {
+        return time(text).isPresent();
+    }
+
+    /** Whether the text is an amount in the mappings' form ("49.00 USD") this class writes a {@code …Local} form for. */
+    static boolean isAmount(String text) {
+        return money(text, Locale.ROOT).isPresent();
+    }
+
     private static Optional<OffsetDateTime> time(String text) {
         // Any ISO-8601 date-time with an offset the rules accept (NotificationRules): "2026-12-07T10:00Z" (no seconds, as Java's
         // OffsetDateTime.toString() writes a whole minute) and a lower-case t or z too.

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
+import com.samskivert.mustache.Escapers;
 import com.samskivert.mustache.Mustache;
 import com.samskivert.mustache.MustacheException;
 import com.samskivert.mustache.MustacheParseException;
@@ -45,10 +46,19 @@ public class TemplateRenderer {
     // An empty text is no text: {{#ticketSubject}}...{{/ticketSubject}} is left out for "" as for a missing subject (jmustache
     // takes "" as true: a customer read 'your request #35436 ""' and 'with .').
     // A value's own full stop and the template's one after it make one (SentenceEnds): "with Sam Okafor Jr.", not "Jr..".
-    private final Mustache.Compiler compiler = Mustache.compiler().escapeHTML(false).emptyStringIsFalse(true)
-            .withFormatter(SentenceEnds.FORMATTER);
-    private final Mustache.Compiler htmlCompiler = Mustache.compiler().escapeHTML(true).emptyStringIsFalse(true)
-            .withFormatter(SentenceEnds.FORMATTER);
+    // A time or an amount printed as the data holds it stops the message (RawValuePrinted): the customer reads written forms.
+    // Checked where a variable is written out (the escaper), not in the formatter, which jmustache also asks whether a
+    // section's value is empty ({{#nextPaymentAttempt}} is fine).
+    private final Mustache.Compiler compiler = Mustache.compiler().emptyStringIsFalse(true).withFormatter(SentenceEnds.FORMATTER)
+            .withEscaper(text -> {
+                RawValuePrinted.check(text);
+                return text;
+            });
+    private final Mustache.Compiler htmlCompiler = Mustache.compiler().emptyStringIsFalse(true).withFormatter(SentenceEnds.FORMATTER)
+            .withEscaper(text -> {
+                RawValuePrinted.check(text);
+                return Escapers.HTML.escape(text);
+            });
     private final Map<Path, Compiled> compiled = new ConcurrentHashMap<>();
 
     private final Map<String, Choice> choices = new ConcurrentHashMap<>();
@@ -81,6 +91,12 @@ public class TemplateRenderer {
         }
         try {
             return SentenceEnds.tidy(template(file, part).execute(context)).strip();
+        } catch (RawValuePrinted e) {
+            String field = fieldHolding(context, e.value());
+            throw new TemplateMissing("template " + file + " prints " + (field == null ? e.kind() : "{{" + field + "}} (" + e.kind() + ")")
+                    + " as the data holds it (" + e.value() + "), not written for the customer: print "
+                    + (field == null ? "its …Local form" : "{{" + field + "Local}}") + " instead (templates/README.md); the next message"
+                    + " uses the corrected file");
         } catch (MustacheParseException e) {
             throw new TemplateMissing("template " + file + " is not valid Mustache (" + e.getMessage()
                     + "): correct the template; the next message uses the corrected file");
@@ -93,6 +109,27 @@ public class TemplateRenderer {
             throw new TemplateMissing("template " + file + " cannot be read (" + e.getClass().getSimpleName()
                     + "): check that the file exists and Herald may read it");
         }
+    }
+
+    /** The name of the field (at any depth: a digest's items, an order's lines) whose value this is; null when none is. */
+    private static String fieldHolding(Map<String, ?> context, String value) {
+        for (Map.Entry<String, ?> entry : context.entrySet()) {
+            if (value.equals(entry.getValue())) {
+                return entry.getKey();
+            }
+        }
+        for (Object nested : context.values()) {
+            for (Object map : nested instanceof List<?> list ? list : List.of(nested)) {
+                if (map instanceof Map<?, ?> inner) {
+                    @SuppressWarnings("unchecked")
+                    String found = fieldHolding((Map<String, ?>) inner, value);
+                    if (found != null) {
+                        return found;
+                    }
+                }
+            }
+        }
+        return null;
     }
 
     /** A variable the notification does not have, in words: which one, where, and the three ways to fix it. */

@@ -120,6 +120,32 @@ class MessagePartsTest {
                 .isEqualTo("Sam Agent replied to your request #35436 \"The tray jams...\". Open the ticket to read it.");
     }
 
+    /**
+     * A template edited while Herald runs, or one for a field config/rules.yaml does not declare (the startup check knows only
+     * those), that prints a time or an amount as the data holds it stops the message with the reason, naming the file and the
+     * written form to print; the customer never reads "2026-12-05T22:04:56Z". A date alone may be a customer's own words.
+     */
+    @Test
+    void aTemplatePrintingARawTimeOrAmountStopsTheMessageNamingTheFileAndTheField(@TempDir Path root) throws IOException {
+        Path folder = Files.createDirectories(root.resolve("billing.subscription_cancelled"));
+        Files.writeString(folder.resolve("sms.text.en.mustache"), "Your plan ({{planPrice}}) ended {{endedAt}}.");
+        CanonicalNotification cancelled = new CanonicalNotification("billing:customer.subscription.deleted:sub_1", "billing", "evt_1",
+                "billing.subscription_cancelled", "cus_jenny", Instant.parse("2026-12-05T22:05:00Z"), Map.of(),
+                Map.of("planPrice", "12.99 GBP", "endedAt", "2026-12-05T22:04:56Z", "note", "2026-12-05"), "normal");
+        MessageParts parts = parts(root.toString(), 1600, 1000);
+        assertThatThrownBy(() -> parts.render(cancelled, "billing.subscription_cancelled", "sms", JENNY)).isInstanceOf(TemplateMissing.class)
+                .hasMessage("template " + folder.resolve("sms.text.en.mustache") + " prints {{planPrice}} (an amount) as the data holds it"
+                        + " (12.99 GBP), not written for the customer: print {{planPriceLocal}} instead (templates/README.md); the next"
+                        + " message uses the corrected file");
+        Files.writeString(folder.resolve("sms.text.en.mustache"), "Your plan ({{planPriceLocal}}) ended {{endedAt}}.");
+        assertThatThrownBy(() -> parts.render(cancelled, "billing.subscription_cancelled", "sms", JENNY))
+                .hasMessageContaining("prints {{endedAt}} (a time) as the data holds it (2026-12-05T22:04:56Z)")
+                .hasMessageContaining("print {{endedAtLocal}} instead");
+        Files.writeString(folder.resolve("sms.text.en.mustache"), "Your plan ({{planPriceLocal}}) ended {{endedAtLocal}}. {{note}}");
+        assertThat(parts.render(cancelled, "billing.subscription_cancelled", "sms", JENNY).get("text"))
+                .isEqualTo("Your plan (£12.99) ended Saturday, 5 December 2026, 22:04 GMT. 2026-12-05");
+    }
+
     /** An empty text in the data reads as a missing one: the template's wording without it, never empty quotes. */
     @Test
     void anEmptySubjectOrAgentNameIsLeftOutLikeAMissingOne() {
