@@ -19,6 +19,8 @@ import org.springframework.stereotype.Component;
 @Component
 public class CatalogTemplatesCheck implements InitializingBean {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CatalogTemplatesCheck.class);
+
     private final NotificationCatalog catalog;
     private final TemplateRenderer templates;
     private final String defaultLocale;
@@ -52,6 +54,45 @@ public class CatalogTemplatesCheck implements InitializingBean {
         if (!missing.isEmpty()) {
             throw new IllegalStateException("Notification catalog " + catalog.source() + ": " + String.join("; ", missing));
         }
+        unused().forEach(log::warn);
+    }
+
+    /**
+     * A folder in templates/ that no type of the catalog uses, in words, with the folder a type does use when its name is
+     * one or two letters away (templates/billing.subscription_canceled beside the catalog's billing.subscription_cancelled):
+     * its templates are never read, and an edit there changes nothing. Logged, not refused: a test's or an environment's
+     * smaller catalog may leave shipped folders unused.
+     */
+    public List<String> unused() {
+        java.util.Set<String> used = new java.util.TreeSet<>();
+        catalog.entries().forEach(entry -> used.add(entry.templates()));
+        List<String> unused = new ArrayList<>();
+        for (String folder : templates.folders()) {
+            if (!used.contains(folder)) {
+                String near = used.stream().filter(u -> distance(u, folder) <= 2).findFirst().orElse(null);
+                unused.add("templates/" + folder + " is the template folder of no type in " + catalog.source()
+                        + ": its templates are never used" + (near == null ? "" : "; did you mean templates/" + near + "?"));
+            }
+        }
+        return unused;
+    }
+
+    /** Levenshtein distance: how many letters to add, remove or change to turn one name into the other. */
+    private static int distance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            int[] current = new int[b.length() + 1];
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int change = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(change, Math.min(previous[j] + 1, current[j - 1] + 1));
+            }
+            previous = current;
+        }
+        return previous[b.length()];
     }
 
     /** Every template of the channel, in every locale, that does not compile (an unclosed section, a stray tag), in words. */

@@ -111,6 +111,16 @@ public class TemplateRenderer {
         }
     }
 
+    /** The folders in the templates folder (one per type, or per a type's templates key), sorted; none when it cannot be read. */
+    public List<String> folders() {
+        try (var entries = Files.list(root)) {
+            return entries.filter(Files::isDirectory).map(p -> p.getFileName().toString()).filter(name -> !name.startsWith("."))
+                    .sorted().toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
     /** The name of the field (at any depth: a digest's items, an order's lines) whose value this is; null when none is. */
     private static String fieldHolding(Map<String, ?> context, String value) {
         for (Map.Entry<String, ?> entry : context.entrySet()) {

@@ -19,6 +19,21 @@ class NotificationCatalogTest {
     @TempDir
     Path dir;
 
+    /** A folder no type uses (a misspelt type) is named at startup, with the folder it was probably meant to be. */
+    @Test
+    void aTemplateFolderNoTypeUsesIsNamedWithTheTypeItWasProbablyMeantFor(@org.junit.jupiter.api.io.TempDir java.nio.file.Path root)
+            throws java.io.IOException {
+        java.nio.file.Files.createDirectories(root.resolve("billing.payment_failed"));
+        java.nio.file.Files.createDirectories(root.resolve("billing.payment_faild"));
+        java.nio.file.Files.createDirectories(root.resolve("marketing.newsletter"));
+        NotificationCatalog shipped = new NotificationCatalog("config/catalog.yaml");
+        assertThat(new CatalogTemplatesCheck(shipped, new TemplateRenderer(root.toString(), "en"), "en").unused()).containsExactly(
+                "templates/billing.payment_faild is the template folder of no type in " + shipped.source()
+                        + ": its templates are never used; did you mean templates/billing.payment_failed?",
+                "templates/marketing.newsletter is the template folder of no type in " + shipped.source() + ": its templates are never used");
+        assertThat(new CatalogTemplatesCheck(shipped, new TemplateRenderer("templates", "en"), "en").unused()).isEmpty();
+    }
+
     @Test
     void theShippedCatalogLoadsWithStrategiesTemplatesAndWindows() {
         NotificationCatalog catalog = new NotificationCatalog("config/catalog.yaml");
