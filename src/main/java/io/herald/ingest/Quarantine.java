@@ -71,8 +71,21 @@ public class Quarantine {
         if (cause instanceof InvalidNotification || cause instanceof UnknownCustomer || MappingErrors.mappingsOwnMessage(cause, source) != null) {
             log.warn("Quarantined {} event at step {}: {}", source, step, reason);
         } else {
-            log.warn("Quarantined {} event at step {}: {}", source, step, reason, cause);
+            log.warn("Quarantined {} event at step {}: {}", source, step, reason, detailOf(cause));
         }
+    }
+
+    /**
+     * What the log keeps of an unexpected failure: its deepest cause. Camel's wrapper of a mapping's failure quotes the whole
+     * mapping (some 270 lines, per event and per re-drive); the engine's own error under it says what failed and at which
+     * line and column of the mapping.
+     */
+    static Throwable detailOf(Throwable cause) {
+        Throwable root = cause;
+        while (root != null && root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root;
     }
 
     /** The source's own event id, read from the raw event when it is readable JSON; null otherwise. */
