@@ -64,9 +64,11 @@ public class SupersedingEvents {
      * batch, asked only for types with a cancelled-by rule whose notification names a customer and a value.
      */
     public Map<Long, String> alreadySuperseded(Map<Long, CanonicalNotification> dispatching) {
-        Map<Long, CanonicalNotification> asked = new java.util.HashMap<>(dispatching);
-        asked.values().removeIf(notification -> catalog.digest(notification.type()) != null);   // asked when it would open a digest
-        return supersededNow(asked);
+        List<NotificationLedger.SupersededQuestion> questions = new java.util.ArrayList<>();
+        dispatching.forEach((id, notification) -> java.util.Optional.ofNullable(question(id, notification, false)).ifPresent(questions::add));
+        Map<Long, String> reasons = new java.util.HashMap<>();
+        notifications.supersedingAlreadyReceived(questions).forEach((id, newer) -> reasons.put(id, reason(dispatching.get(id), newer, "already received")));
+        return reasons;
     }
 
     /**
@@ -75,30 +77,26 @@ public class SupersedingEvents {
      * joins it instead, listed in the order the updates occurred (io.herald.digest.CustomerDigests).
      */
     public String supersededBeforeOpening(long notificationId, CanonicalNotification notification) {
-        NotificationLedger.SupersededQuestion question = question(notificationId, notification);
-        if (question == null || !catalog.cancelledBy(notification.type()).orElseThrow().byNewerOfItsKind(notification.type())) {
-            return null;
-        }
-        NotificationLedger.Superseding newer = notifications.newerOfItsKindTold(question);
+        NotificationLedger.SupersededQuestion question = question(notificationId, notification, true);
+        NotificationLedger.Superseding newer = question == null ? null : notifications.newerOfItsKindTold(question);
         return newer == null ? null : reason(notification, newer, "already told to the customer");
     }
 
-    private Map<Long, String> supersededNow(Map<Long, CanonicalNotification> dispatching) {
-        List<NotificationLedger.SupersededQuestion> questions = new java.util.ArrayList<>();
-        dispatching.forEach((id, notification) -> java.util.Optional.ofNullable(question(id, notification)).ifPresent(questions::add));
-        Map<Long, String> reasons = new java.util.HashMap<>();
-        notifications.supersedingAlreadyReceived(questions).forEach((id, newer) -> reasons.put(id, reason(dispatching.get(id), newer, "already received")));
-        return reasons;
-    }
-
-    /** What a notification with a cancelled-by rule asks the ledger; null when it names no customer, value or time. */
-    private NotificationLedger.SupersededQuestion question(long id, CanonicalNotification notification) {
+    /**
+     * What a notification with a cancelled-by rule asks the ledger; null when it names no customer, value or time, or asks
+     * about no type. A type with a digest asks at dispatch about the other types of its rule only, and about its own kind
+     * when it would open a digest ({@code ofItsKind}: only that).
+     */
+    private NotificationLedger.SupersededQuestion question(long id, CanonicalNotification notification, boolean ofItsKind) {
         CancelledBy rule = catalog.cancelledBy(notification.type()).orElse(null);
         String matchKey = rule == null ? null : rule.matchKey(notification);
         if (matchKey == null || notification.customerId() == null || notification.occurredAt() == null) {
             return null;
         }
-        return new NotificationLedger.SupersededQuestion(id, notification.customerId(), rule.types(), rule.match(),
+        boolean digest = catalog.digest(notification.type()) != null;
+        List<String> types = ofItsKind ? rule.types().stream().filter(notification.type()::equals).toList()
+                : rule.types().stream().filter(type -> !digest || !type.equals(notification.type())).toList();
+        return types.isEmpty() ? null : new NotificationLedger.SupersededQuestion(id, notification.customerId(), types, rule.match(),
                 matchKey.substring(matchKey.indexOf(':') + 1));
     }
 
