@@ -50,10 +50,22 @@ final class LocalMailbox {
         return server;
     }
 
+    private static java.util.Date when(MimeMessage message) {
+        try {
+            java.util.Date received = message.getReceivedDate();
+            java.util.Date sent = message.getSentDate();
+            return received != null ? received : sent != null ? sent : new java.util.Date(0);
+        } catch (jakarta.mail.MessagingException e) {
+            return new java.util.Date(0);
+        }
+    }
+
     /** Every received mail, newest first. */
     static List<Mail> read(GreenMail mail) {
         List<MimeMessage> messages = new ArrayList<>(Arrays.asList(mail.getReceivedMessages()));
         java.util.Collections.reverse(messages);
+        // GreenMail lists the mail of one recipient after another: newest first across recipients, by when it came.
+        messages.sort(java.util.Comparator.comparing(LocalMailbox::when).reversed());
         SimpleDateFormat date = new SimpleDateFormat("yyyy-MM-dd HH:mm:ss 'UTC'");
         date.setTimeZone(TimeZone.getTimeZone("UTC"));
         List<Mail> mails = new ArrayList<>();

@@ -75,6 +75,33 @@ class LocalMailboxTest {
         }
     }
 
+    /** GreenMail keeps each recipient's mail together; the page lists all of it newest first, whoever it went to. */
+    @Test
+    void mailToSeveralRecipientsIsListedNewestFirstAcrossThem() throws Exception {
+        sendTo("ana@example.net", "first, to Ana", java.time.Instant.parse("2026-12-05T10:00:00Z"));
+        sendTo("ben@example.net", "second, to Ben", java.time.Instant.parse("2026-12-05T10:01:00Z"));
+        sendTo("ana@example.net", "third, to Ana", java.time.Instant.parse("2026-12-05T10:02:00Z"));
+        String base = "http://127.0.0.1:" + page.getAddress().getPort();
+        String text = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/?format=text")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(text).containsSubsequence("third, to Ana", "second, to Ben", "first, to Ana");
+    }
+
+    private void sendTo(String recipient, String subject, java.time.Instant sent) throws Exception {
+        Properties properties = new Properties();
+        properties.put("mail.smtp.host", "127.0.0.1");
+        properties.put("mail.smtp.port", String.valueOf(mail.getSmtp().getPort()));
+        MimeMessage message = new MimeMessage(Session.getInstance(properties));
+        message.setFrom(new InternetAddress("notifications@herald.local", "Herald"));
+        message.setRecipient(Message.RecipientType.TO, new InternetAddress(recipient));
+        message.setSubject(subject, "UTF-8");
+        message.setText("Hello\n", "UTF-8");
+        message.setSentDate(java.util.Date.from(sent));
+        int before = mail.getReceivedMessages().length;
+        Transport.send(message);
+        mail.waitForIncomingEmail(5000, before + 1);
+    }
+
     private void send() throws Exception {
         Properties properties = new Properties();
         properties.put("mail.smtp.host", "127.0.0.1");
