@@ -401,12 +401,12 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
         Path template = TEMPLATES.resolve("billing.payment_failed").resolve("ops_webhook.text.en.mustache");
         String original = Files.readString(template);
         try {
-            Files.writeString(template, "Payment failed for {{customer.id}}: {{amountDue}} (edited while running)");
+            Files.writeString(template, "Payment failed for {{customer.id}}: {{amountDueLocal}} (edited while running)");
             String unique = newTicketId();
             assertThat(postSignedBilling(Samples.paymentFailed(unique)).statusCode()).isEqualTo(202);
             LoggedRequest ops = awaitOne("/services/T0LOCAL/B0LOCAL/local-demo-ops", Samples.paymentFailedKey(unique) + ":ops_webhook");
             assertThat(JSON.readTree(ops.getBodyAsString()).get("text").asText())
-                    .isEqualTo("Payment failed for cus_RkT4aB7cD9eF1g: 49.00 USD (edited while running)");
+                    .isEqualTo("Payment failed for cus_RkT4aB7cD9eF1g: US$49.00 (edited while running)");
         } finally {
             Files.writeString(template, original);
         }
