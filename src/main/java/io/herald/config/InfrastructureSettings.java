@@ -34,8 +34,8 @@ public record InfrastructureSettings(@Positive @DefaultValue("500") long retryDe
                                      @jakarta.validation.constraints.Max(value = 3600, message = "must be at most 3600 (seconds): a hung"
                                              + " connection would hold every channel's writes that long")
                                      @DefaultValue("60") long dbReadTimeoutS,
-                                     @Min(value = 5, message = "must be at least 5 (seconds): Herald's own transactions wait this long at most"
-                                             + " between two statements (a Kafka send, an alert post)")
+                                     @Min(value = 5, message = "must be at least 5 (seconds), and above the longest wait inside one of Herald's"
+                                             + " transactions (an alert post, a Kafka send: checked at startup)")
                                      @jakarta.validation.constraints.Max(value = 86400, message = "must be at most 86400 (seconds): a frozen"
                                              + " instance's locks are held this long")
                                      @DefaultValue("120") long dbIdleInTransactionTimeoutS,

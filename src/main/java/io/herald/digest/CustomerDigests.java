@@ -97,7 +97,6 @@ public class CustomerDigests {
                 return;   // placed before (read again)
             }
             Instant now = clock.instant();
-            java.util.Optional<String> superseded = null;   // asked once, only if it would open a digest
             for (int tries = 0; tries < TRIES; tries++) {
                 Map<String, Object> open = jdbc.queryForList("""
                         SELECT d.id, d.opened_by, d.closes_at, s.state FROM customer_digest d
@@ -114,11 +113,10 @@ public class CustomerDigests {
                     // Its window is over, or it was fired, sent now or cancelled: no longer open to newcomers.
                     jdbc.update("UPDATE customer_digest SET open = false WHERE id = ?", open.get("id"));
                 }
-                if (superseded == null) {
-                    superseded = java.util.Optional.ofNullable(superseding.supersededBeforeOpening(event.notificationId(), notification));
-                }
-                if (superseded.isPresent()) {   // a newer one of its kind was told already: this older one would contradict it
-                    superseding.cancelAtDispatch(event.notificationId(), event.deliveries(), false, superseded.get());
+                // Only if it would open one (asked on each try: another instance may have told a newer one meanwhile).
+                String superseded = superseding.supersededBeforeOpening(event.notificationId(), notification, now);
+                if (superseded != null) {   // a newer one of its kind was told already: this older one would contradict it
+                    superseding.cancelAtDispatch(event.notificationId(), event.deliveries(), false, superseded);
                     return;
                 }
                 if (open(event, rule, key, now)) {

@@ -58,9 +58,27 @@ public class ProviderTimeouts {
             problems.add("herald.alerts.connect-timeout-ms + herald.alerts.response-timeout-ms (" + alert
                     + " ms) must be well below herald.delivery.sending-timeout (" + sending + "): at most half of it");
         }
+        // The alert post and the Kafka sends of the CRM poller wait inside a transaction: PostgreSQL must not end it meanwhile.
+        long idle = 1000 * number(env, "herald.infrastructure.db-idle-in-transaction-timeout-s", 120);
+        long kafkaSend = number(env, "herald.infrastructure.kafka-send-timeout-ms", 6000);
+        if (Math.max(alert, kafkaSend) >= idle) {
+            problems.add("herald.infrastructure.db-idle-in-transaction-timeout-s (" + idle / 1000 + " s) must be above the longest wait"
+                    + " inside one of Herald's transactions: herald.alerts.connect-timeout-ms + herald.alerts.response-timeout-ms ("
+                    + alert + " ms) and herald.infrastructure.kafka-send-timeout-ms (" + kafkaSend + " ms); PostgreSQL would end the"
+                    + " transaction mid-wait and the alert would be posted again: raise it, or lower those timeouts");
+        }
         if (!problems.isEmpty()) {
             throw new IllegalStateException("Herald cannot start: provider timeouts in config/application.yaml (or the environment"
                     + " variables of the same names) are not usable: " + String.join("; ", problems));
+        }
+    }
+
+    /** The setting as a number; the default when it is not one (its binding, InfrastructureSettings, says so with the key). */
+    private static long number(Environment env, String key, long otherwise) {
+        try {
+            return Long.parseLong(env.getProperty(key, String.valueOf(otherwise)).strip());
+        } catch (NumberFormatException notANumber) {
+            return otherwise;
         }
     }
 

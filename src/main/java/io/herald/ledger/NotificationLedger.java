@@ -257,10 +257,11 @@ public class NotificationLedger {
     /**
      * For a notification of a digest type about to open a new digest: the earliest newer one of its kind (same customer, same
      * value in the field, occurred strictly later) that the customer was told of or is being told of: one of its customer
-     * deliveries is on its way or sent, or it was carried by a digest whose message is (its opener's delivery). One still
-     * waiting in an open digest does not count: the asking one joins that digest instead. Null when there is none.
+     * deliveries is on its way or sent, or it was carried by a digest whose message is (its opener's delivery), or that
+     * digest's window has closed ({@code now} is past its closes_at) and its message only waits for its timer to fire. One
+     * still waiting in an open window does not count: the asking one joins that digest instead. Null when there is none.
      */
-    public Superseding newerOfItsKindTold(SupersededQuestion question) {
+    public Superseding newerOfItsKindTold(SupersededQuestion question, Instant now) {
         return jdbc.query("""
                 SELECT n.type, n.occurred_at, n.source, n.source_event_id
                 FROM notification me JOIN notification n ON n.customer_id = ? AND n.type = me.type AND n.id <> me.id
@@ -272,10 +273,11 @@ public class NotificationLedger {
                        OR EXISTS (SELECT 1 FROM customer_digest_member m JOIN customer_digest g ON g.id = m.digest_id
                                   JOIN delivery d ON d.notification_id = g.opened_by AND d.channel <> 'ops_webhook'
                                   WHERE m.notification_id = n.id
-                                    AND d.state IN ('PENDING', 'SENDING', 'RETRYING', 'PARKED', 'SENT', 'DELIVERED', 'UNCERTAIN')))
+                                    AND (d.state IN ('PENDING', 'SENDING', 'RETRYING', 'PARKED', 'SENT', 'DELIVERED', 'UNCERTAIN')
+                                         OR d.state = 'SCHEDULED' AND g.closes_at <= ?)))
                 ORDER BY n.occurred_at, n.id LIMIT 1""",
                 row -> row.next() ? new Superseding(row.getString(1), row.getTimestamp(2).toInstant(), row.getString(3), row.getString(4)) : null,
-                question.customerId(), question.notificationId(), question.field(), question.field(), question.value());
+                question.customerId(), question.notificationId(), question.field(), question.field(), question.value(), Timestamp.from(now));
     }
 
     /**

@@ -76,9 +76,9 @@ public class SupersedingEvents {
      * is pointless (a newer one of its kind already told the customer, or on its way), or null. One that finds a digest open
      * joins it instead, listed in the order the updates occurred (io.herald.digest.CustomerDigests).
      */
-    public String supersededBeforeOpening(long notificationId, CanonicalNotification notification) {
+    public String supersededBeforeOpening(long notificationId, CanonicalNotification notification, Instant now) {
         NotificationLedger.SupersededQuestion question = question(notificationId, notification, true);
-        NotificationLedger.Superseding newer = question == null ? null : notifications.newerOfItsKindTold(question);
+        NotificationLedger.Superseding newer = question == null ? null : notifications.newerOfItsKindTold(question, now);
         return newer == null ? null : reason(notification, newer, "already told to the customer");
     }
 
@@ -141,17 +141,20 @@ public class SupersedingEvents {
                 }
                 String waitingType = rule.getKey();
                 boolean ofItsKind = waitingType.equals(newer.type());   // only the older ones of its own type
-                if (ofItsKind && (newer.occurredAt() == null || notOnItsWay.contains(newer.idempotencyKey())
-                        || catalog.digest(waitingType) != null)) {
-                    continue;   // a digest lists the older ones waiting in it, in the order they occurred
+                if (ofItsKind && (newer.occurredAt() == null || notOnItsWay.contains(newer.idempotencyKey()))) {
+                    continue;
                 }
+                // A digest lists the older ones waiting in its window, in the order they occurred: they stay. An older digest's
+                // message parked by an outage is withdrawn like any older one of its kind (cancelParkedNaming).
+                boolean digest = ofItsKind && catalog.digest(waitingType) != null;
                 Instant before = ofItsKind ? newer.occurredAt() : null;
                 String reason = "superseded: " + (ofItsKind ? "a newer " : "") + newer.type() + " for " + rule.getValue().what() + " " + matchKey.substring(matchKey.indexOf(':') + 1)
                         + (newer.occurredAt() == null ? "" : " (occurred " + UTC_TIME.format(newer.occurredAt()) + ", " + newer.source()
                         + " event " + newer.sourceEventId() + ")") + " makes the waiting " + (ofItsKind ? "older one" : waitingType)
                         + " pointless: cancelled, not sent"
                         + " (config/catalog.yaml: notifications." + waitingType + ".cancelled-by)";
-                List<Long> ids = new java.util.ArrayList<>(ofItsKind ? scheduled.cancelOlderMatching(matchKey, List.of(waitingType), reason, before)
+                List<Long> ids = new java.util.ArrayList<>(digest ? List.of()
+                        : ofItsKind ? scheduled.cancelOlderMatching(matchKey, List.of(waitingType), reason, before)
                         : scheduled.cancelMatching(matchKey, List.of(waitingType), reason));
                 // Those no longer SCHEDULED but not sent yet: a fired hold whose deliveries wait for a sender, and parked
                 // retries (a provider outage; quiet hours judged again before the send), which may wait until the morning.

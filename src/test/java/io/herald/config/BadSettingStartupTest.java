@@ -71,7 +71,7 @@ class BadSettingStartupTest {
                 "--herald.infrastructure.db-idle-in-transaction-timeout-s=1")).isNotNull();
         assertThat(output.getOut() + output.getErr()).contains("Property: herald.infrastructure.db-idle-in-transaction-timeout-s")
                 .contains("Value: \"1\"")
-                .contains("Reason: must be at least 5 (seconds): Herald's own transactions wait this long at most between two statements");
+                .contains("Reason: must be at least 5 (seconds), and above the longest wait inside one of Herald's transactions");
     }
 
     /** A secret read from a file or written with echo keeps its newline: refused at startup naming the key, its value never shown. */

@@ -31,6 +31,17 @@ class ProviderTimeoutsTest {
         assertThatCode(() -> new ProviderTimeouts(defaults())).doesNotThrowAnyException();
     }
 
+    /** The alert post waits inside a transaction: PostgreSQL's idle-in-transaction limit must be above it, or the alert repeats. */
+    @Test
+    void anIdleInTransactionLimitBelowTheAlertPostStopsStartupNamingBoth() {
+        MockEnvironment tight = defaults().withProperty("herald.infrastructure.db-idle-in-transaction-timeout-s", "10");
+        assertThatThrownBy(() -> new ProviderTimeouts(tight))
+                .hasMessageContaining("herald.infrastructure.db-idle-in-transaction-timeout-s (10 s) must be above the longest wait inside"
+                        + " one of Herald's transactions: herald.alerts.connect-timeout-ms + herald.alerts.response-timeout-ms (25000 ms)");
+        assertThatCode(() -> new ProviderTimeouts(defaults().withProperty("herald.infrastructure.db-idle-in-transaction-timeout-s", "30")))
+                .doesNotThrowAnyException();
+    }
+
     @Test
     void aMissingOrZeroTimeoutStopsStartupNamingTheKeyAndItsVariable() {
         MockEnvironment zero = defaults().withProperty("herald.sms.response-timeout-ms", "0");
