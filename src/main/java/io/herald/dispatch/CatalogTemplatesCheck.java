@@ -69,7 +69,8 @@ public class CatalogTemplatesCheck implements InitializingBean {
         List<String> unused = new ArrayList<>();
         for (String folder : templates.folders()) {
             if (!used.contains(folder)) {
-                String near = used.stream().filter(u -> distance(u, folder) <= 2).findFirst().orElse(null);
+                String near = used.stream().filter(u -> distance(u, folder) <= 2)
+                        .min(java.util.Comparator.comparingInt(u -> distance(u, folder))).orElse(null);
                 unused.add("templates/" + folder + " is the template folder of no type in " + catalog.source()
                         + ": its templates are never used" + (near == null ? "" : "; did you mean templates/" + near + "?"));
             }

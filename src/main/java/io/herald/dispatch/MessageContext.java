@@ -166,9 +166,13 @@ final class MessageContext {
         return time(text).isPresent();
     }
 
-    /** Whether the text is an amount in the mappings' form ("49.00 USD") this class writes a {@code …Local} form for. */
+    /**
+     * Whether the text is an amount exactly as the mappings write it ("49.00 USD": an upper-case code, as herald.libsonnet's
+     * money writes it), which this class writes a {@code …Local} form for. "2 pen" is someone's words, not Peruvian soles.
+     */
     static boolean isAmount(String text) {
-        return money(text, Locale.ROOT).isPresent();
+        return text.equals(text.strip()) && text.length() > 4 && text.substring(text.length() - 3).chars().allMatch(c -> c >= 'A' && c <= 'Z')
+                && money(text, Locale.ROOT).isPresent();
     }
 
     private static Optional<OffsetDateTime> time(String text) {

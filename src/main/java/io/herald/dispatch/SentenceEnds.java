@@ -16,8 +16,13 @@ final class SentenceEnds {
 
     /** A private-use character: never meaningful in a message, so a value carrying one loses it. */
     private static final String MARK = "\uE000";
-    private static final Pattern DOUBLED = Pattern.compile("\\." + MARK + "\\.(?!\\.)");
-    private static final Pattern QUOTED = Pattern.compile("\\." + MARK + "([\"'\u201C\u201D\u2019\u00BB\u203A])\\.(?!\\.)");
+    /**
+     * The template's "." ends a sentence: it is followed by a space, a line break, a tag, a closing bracket or quotation mark,
+     * or the end ("{{n}}.com" reads "Jr..com", no sentence end).
+     */
+    private static final String SENTENCE_END = "(?=\\s|<|$|[)\"'\u201D\u2019\u00BB])";
+    private static final Pattern DOUBLED = Pattern.compile("\\." + MARK + "\\." + SENTENCE_END);
+    private static final Pattern QUOTED = Pattern.compile("\\." + MARK + "([\"'\u201C\u201D\u2019\u00BB\u203A])\\." + SENTENCE_END);
 
     /** Writes a value as jmustache does (String.valueOf), marked when it ends with a full stop. */
     static final Mustache.Formatter FORMATTER = value -> {

@@ -111,6 +111,22 @@ public class TemplateRenderer {
         }
     }
 
+    /**
+     * A variable written {{{x}}} or {{&x}}, in words with its line, or null: such a variable skips what every other one gets
+     * (HTML escaping in an email's HTML, the check for raw times and amounts), so templates may not use it.
+     */
+    static String unescaped(Path file, String text) {
+        int at = text.indexOf("{{{");
+        int amp = text.indexOf("{{&");
+        int first = at < 0 ? amp : amp < 0 ? at : Math.min(at, amp);
+        if (first < 0) {
+            return null;
+        }
+        long line = text.substring(0, first).chars().filter(c -> c == '\n').count() + 1;
+        return "template " + file + " line " + line + " writes a variable unescaped ({{{...}}} or {{&...}}), which skips HTML escaping and"
+                + " the check for raw times and amounts: write it {{...}}";
+    }
+
     /** The folders in the templates folder (one per type, or per a type's templates key), sorted; none when it cannot be read. */
     public List<String> folders() {
         try (var entries = Files.list(root)) {
@@ -156,7 +172,12 @@ public class TemplateRenderer {
         Compiled kept = compiled.get(file);
         if (kept == null || !kept.modified().equals(now.lastModifiedTime()) || kept.size() != now.size()) {
             Mustache.Compiler engine = part.equals("html") ? htmlCompiler : compiler;
-            kept = new Compiled(now.lastModifiedTime(), now.size(), engine.compile(Files.readString(file)));
+            String text = Files.readString(file);
+            String unescaped = unescaped(file, text);
+            if (unescaped != null) {
+                throw new TemplateMissing(unescaped + "; the next message uses the corrected file");
+            }
+            kept = new Compiled(now.lastModifiedTime(), now.size(), engine.compile(text));
             compiled.put(file, kept);
         }
         return kept.template();
@@ -223,8 +244,9 @@ public class TemplateRenderer {
             return null;
         }
         try {
-            (part.equals("html") ? htmlCompiler : compiler).compile(Files.readString(file));
-            return null;
+            String text = Files.readString(file);
+            (part.equals("html") ? htmlCompiler : compiler).compile(text);
+            return unescaped(file, text);
         } catch (com.samskivert.mustache.MustacheParseException e) {
             return file + " is not a template Herald can read: " + e.getMessage().replace(" @ line ", " (line ") + ")";
         } catch (IOException | RuntimeException e) {

@@ -81,8 +81,9 @@ public class Quarantine {
      * line and column of the mapping.
      */
     static Throwable detailOf(Throwable cause) {
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         Throwable root = cause;
-        while (root != null && root.getCause() != null && root.getCause() != root) {
+        while (root != null && root.getCause() != null && seen.add(root) && !seen.contains(root.getCause())) {
             root = root.getCause();
         }
         return root;

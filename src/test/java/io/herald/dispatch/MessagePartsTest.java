@@ -110,6 +110,9 @@ class MessagePartsTest {
                 "commentBody", "Fixed."));
         assertThat(parts.render(subjectEndsASentence, "support.agent_replied", "sms", JENNY).get("text"))
                 .isEqualTo("Sam Agent replied to your request #35436 \"Printer broken.\" Open the ticket to read it.");
+        // A "." that does not end a sentence stays: "Jr..com".
+        assertThat(SentenceEnds.tidy(SentenceEnds.FORMATTER.format("Sam Jr.") + ".com and " + SentenceEnds.FORMATTER.format("Jr.") + ".)"))
+                .isEqualTo("Sam Jr..com and Jr.)");
         CanonicalNotification dotsInside = replyWith(Map.of("agentName", "Sam Agent", "ticketSubject", "v1..2 fails... again",
                 "commentBody", "Fixed."));
         assertThat(parts.render(dotsInside, "support.agent_replied", "sms", JENNY).get("text"))
@@ -131,7 +134,7 @@ class MessagePartsTest {
         Files.writeString(folder.resolve("sms.text.en.mustache"), "Your plan ({{planPrice}}) ended {{endedAt}}.");
         CanonicalNotification cancelled = new CanonicalNotification("billing:customer.subscription.deleted:sub_1", "billing", "evt_1",
                 "billing.subscription_cancelled", "cus_jenny", Instant.parse("2026-12-05T22:05:00Z"), Map.of(),
-                Map.of("planPrice", "12.99 GBP", "endedAt", "2026-12-05T22:04:56Z", "note", "2026-12-05"), "normal");
+                Map.of("planPrice", "12.99 GBP", "endedAt", "2026-12-05T22:04:56Z", "note", "2026-12-05 2 pen"), "normal");
         MessageParts parts = parts(root.toString(), 1600, 1000);
         assertThatThrownBy(() -> parts.render(cancelled, "billing.subscription_cancelled", "sms", JENNY)).isInstanceOf(TemplateMissing.class)
                 .hasMessage("template " + folder.resolve("sms.text.en.mustache") + " prints {{planPrice}} (an amount) as the data holds it"
@@ -141,9 +144,14 @@ class MessagePartsTest {
         assertThatThrownBy(() -> parts.render(cancelled, "billing.subscription_cancelled", "sms", JENNY))
                 .hasMessageContaining("prints {{endedAt}} (a time) as the data holds it (2026-12-05T22:04:56Z)")
                 .hasMessageContaining("print {{endedAtLocal}} instead");
+        Files.writeString(folder.resolve("sms.text.en.mustache"), "Your plan ({{planPriceLocal}})\nended {{{endedAt}}}.");
+        assertThatThrownBy(() -> parts.render(cancelled, "billing.subscription_cancelled", "sms", JENNY))
+                .hasMessageContaining("sms.text.en.mustache line 2 writes a variable unescaped ({{{...}}} or {{&...}})");
         Files.writeString(folder.resolve("sms.text.en.mustache"), "Your plan ({{planPriceLocal}}) ended {{endedAtLocal}}. {{note}}");
         assertThat(parts.render(cancelled, "billing.subscription_cancelled", "sms", JENNY).get("text"))
-                .isEqualTo("Your plan (£12.99) ended Saturday, 5 December 2026, 22:04 GMT. 2026-12-05");
+                .isEqualTo("Your plan (£12.99) ended Saturday, 5 December 2026, 22:04 GMT. 2026-12-05 2 pen");
+        assertThat(MessageContext.isAmount("2 pen")).isFalse();
+        assertThat(MessageContext.isAmount("49.00 USD")).isTrue();
     }
 
     /** An empty text in the data reads as a missing one: the template's wording without it, never empty quotes. */
