@@ -599,7 +599,8 @@ class ApprovalTest {
         String masked = Masking.email(customer + "@example.com");
         assertThat(masked).doesNotContain(customer);
         assertThat(email.get("recipient").asText()).isEqualTo(masked).isEqualTo(email.get("recipientMasked").asText());
-        assertThat(email.get("text").asText()).contains("We refunded £1,500.00");
+        assertThat(email.get("text").asText()).contains("We refunded £1,500.00").startsWith("Hello V•••,").doesNotContain("Victor");
+        assertThat(pending(OPERATOR, id).get("channels").get(0).get("text").asText()).startsWith("Hello Victor,");
         HttpResponse<String> page = herald.as(VIEWER, "GET", "/console/approvals", null);
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.body()).contains(masked, "We refunded £1,500.00").doesNotContain(customer + "@example.com")

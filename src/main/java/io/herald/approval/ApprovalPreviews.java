@@ -44,9 +44,15 @@ class ApprovalPreviews {
     /** {@code canonical}: the notification's stored canonical form (herald_canonical), as text. */
     Shown of(long notificationId, String type, String canonical, List<String> channels, boolean masked) {
         List<MessagePreview.Channel> previews;
+        List<String> names = new java.util.ArrayList<>();
         try {
             CanonicalNotification notification = json.readValue(canonical, CanonicalNotification.class);
-            previews = preview.of(notification, catalog.entry(type), channels, directory.find(notification.customerId()).orElse(null));
+            io.herald.identity.Customer customer = directory.find(notification.customerId()).orElse(null);
+            if (customer != null) {
+                names.add(customer.displayName());
+                names.add(customer.firstName());
+            }
+            previews = preview.of(notification, catalog.entry(type), channels, customer);
         } catch (InvalidNotification e) {
             previews = channels.stream().map(c -> new MessagePreview.Channel(c, null, null, null, null,
                     "type " + type + " is no longer in the notification catalog: it cannot be sent; reject it")).toList();
@@ -59,6 +65,6 @@ class ApprovalPreviews {
             return new Shown(previews, PreviewDigest.of(previews));
         }
         return new Shown(previews.stream().map(p -> new MessagePreview.Channel(p.channel(), p.recipientMasked(), p.recipientMasked(),
-                masking.text(p.headline()), masking.text(p.text()), masking.text(p.problem()))).toList(), null);
+                masking.message(p.headline(), names), masking.message(p.text(), names), masking.text(p.problem()))).toList(), null);
     }
 }

@@ -46,6 +46,24 @@ public class ViewerMasking {
         return Masking.mask(text);
     }
 
+    /**
+     * A rendered message as a viewer sees it: emails and phone numbers masked as in {@link #text(String)}, and the customer's
+     * names ("Hello Jenny,") written as their first letter and dots ("Hello J•••,"), as the customer page shows the name.
+     */
+    public String message(String text, java.util.Collection<String> names) {
+        String masked = text(text);
+        if (masked == null) {
+            return null;
+        }
+        java.util.List<String> longestFirst = names.stream().filter(java.util.Objects::nonNull).map(String::strip)
+                .filter(name -> name.length() >= 2).distinct().sorted(java.util.Comparator.comparingInt(String::length).reversed()).toList();
+        for (String name : longestFirst) {
+            masked = masked.replaceAll("(?<![\\p{L}\\p{N}])" + Pattern.quote(name) + "(?![\\p{L}\\p{N}])",
+                    java.util.regex.Matcher.quoteReplacement(name.charAt(0) + "•••"));
+        }
+        return masked;
+    }
+
     /** A JSON payload pretty-printed, masked field by field; anything that is not JSON masked as text. */
     public String payload(String payload, boolean masked) {
         if (payload == null) {

@@ -111,10 +111,15 @@ public class DeliveryProof {
         Map<String, Object> n = rows.get(0);
         // Past herald.retention.payloads, or the customer erased: the rendered content is gone, the record of what happened stays.
         String removed = io.herald.retention.PayloadRemoved.of((String) n.get("payload_removed_by"), (Timestamp) n.get("payload_removed_at"));
+        // A viewer reads the rendered messages with the customer's names masked too ("Hello J•••,"), as on the customer page.
+        List<String> names = masked ? jdbc.query("SELECT display_name, first_name FROM customer WHERE customer_id = ?",
+                (c, i) -> java.util.Arrays.asList(c.getString(1), c.getString(2)), (String) n.get("customer_id")).stream()
+                .flatMap(List::stream).toList() : List.of();
         List<Delivery> deliveries = jdbc.query("""
                 SELECT d.id, channel, state, reason, recipient_masked, c.subject, c.rendered_body, provider_message_id,
                        created_at, sent_at, updated_at
-                FROM delivery d LEFT JOIN delivery_content c ON c.delivery_id = d.id WHERE d.notification_id = ? ORDER BY d.id""", (row, i) -> delivery(row, masked), notificationId);
+                FROM delivery d LEFT JOIN delivery_content c ON c.delivery_id = d.id WHERE d.notification_id = ? ORDER BY d.id""",
+                (row, i) -> delivery(row, masked, names), notificationId);
         List<Action> actions = audit.forNotification(notificationId).stream()
                 .map(a -> new Action(a.actedAt(), a.actor(), a.action(), a.target(), a.targetId(), text(a.comment(), masked),
                         text(a.outcome(), masked)))
@@ -125,7 +130,7 @@ public class DeliveryProof {
                 deliveries, actions, notes(removed), removed));
     }
 
-    private Delivery delivery(ResultSet row, boolean masked) throws SQLException {
+    private Delivery delivery(ResultSet row, boolean masked, List<String> names) throws SQLException {
         long id = row.getLong("id");
         String channel = row.getString("channel");
         String state = row.getString("state");
@@ -145,7 +150,7 @@ public class DeliveryProof {
         return new Delivery(id, channel, providers.getOrDefault(channel, channel), text(row.getString("recipient_masked"), masked),
                 state, text(row.getString("reason"), masked), instant(row.getTimestamp("created_at")),
                 instant(row.getTimestamp("sent_at")), updated, row.getString("provider_message_id"),
-                text(subject, masked), sha256(subject), text(body, masked), sha256(body), attempts, resends, receipt);
+                message(subject, masked, names), sha256(subject), message(body, masked, names), sha256(body), attempts, resends, receipt);
     }
 
     /** SHA-256 (hex) of the text's UTF-8 bytes; null when nothing is stored. */
@@ -158,6 +163,10 @@ public class DeliveryProof {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
         }
+    }
+
+    private String message(String text, boolean masked, List<String> names) {
+        return masked && text != null ? masking.message(text, names) : text;
     }
 
     private String text(String text, boolean masked) {

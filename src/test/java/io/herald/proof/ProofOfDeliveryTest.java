@@ -86,6 +86,9 @@ class ProofOfDeliveryTest extends HeraldIntegrationTest {
         assertThat(masked.path("operatorActions").get(0).path("comment").asText()).contains("asked for a copy")
                 .doesNotContain("jenny.rosen@example.org");
         assertThat(asViewer.body()).doesNotContain("jenny.rosen@example.org");
+        // ... and the customer's name in the message as on the customer page: "Hello J•••,", the digest still of what was sent.
+        assertThat(sent.path("renderedBody").asText()).startsWith("Hello Jenny,");
+        assertThat(masked.path("deliveries").get(0).path("renderedBody").asText()).startsWith("Hello J•••,").doesNotContain("Jenny");
 
         HttpResponse<String> page = apiAs(VIEWER, "GET", "/console/notifications/" + notification + "/proof", null);
         assertThat(page.statusCode()).isEqualTo(200);
@@ -94,7 +97,7 @@ class ProofOfDeliveryTest extends HeraldIntegrationTest {
                 .contains(sent.path("contentSha256").asText())
                 .contains("Your request #" + ticket + " is now Solved")
                 .contains("asked for a copy")
-                .doesNotContain("jenny.rosen@example.org");
+                .doesNotContain("jenny.rosen@example.org").doesNotContain("Hello Jenny");
         assertThat(apiAs(OPERATOR, "GET", "/console/notifications/" + notification + "/proof", null).body())
                 .contains("jenny.rosen@example.org asked for a copy");
 
