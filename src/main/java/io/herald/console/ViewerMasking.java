@@ -55,7 +55,10 @@ public class ViewerMasking {
         if (masked == null) {
             return null;
         }
+        // The whole name and each of its words: a template greets by the first name ("Hello Jenny,"), which the directory
+        // may not hold apart from the display name ("Jenny Rosen").
         java.util.List<String> longestFirst = names.stream().filter(java.util.Objects::nonNull).map(String::strip)
+                .flatMap(name -> java.util.stream.Stream.concat(java.util.stream.Stream.of(name), java.util.Arrays.stream(name.split("\\s+"))))
                 .filter(name -> name.length() >= 2).distinct().sorted(java.util.Comparator.comparingInt(String::length).reversed()).toList();
         for (String name : longestFirst) {
             masked = masked.replaceAll("(?<![\\p{L}\\p{N}])" + Pattern.quote(name) + "(?![\\p{L}\\p{N}])",
