@@ -328,6 +328,31 @@ class TicketDigestTest {
                 .containsExactlyInAnyOrder("Your request #" + ticket + ": 2 updates, now Solved", "Your request #" + ticket + " is now Open");
     }
 
+    /**
+     * An older digest's message that an email outage parked (its timer fired, the provider refused it) would reach the
+     * customer after a newer status is told: the newer status withdraws it, with the reason, as a newer refund total does.
+     */
+    @Test
+    void aNewerStatusWithdrawsAnOlderDigestMessageThatAnOutageParked() throws Exception {
+        String ticket = newTicket();
+        Instant first = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(60);
+        String pending = postUpdate(ticket, "PENDING", "OPEN", first);
+        awaitPlaced(List.of(pending));
+        long opener = openerOf(ticket);
+        // As an outage leaves it: the timer fired, and the email was parked for a later attempt (not yet due).
+        jdbc.update("UPDATE scheduled_send SET state = 'FIRED' WHERE notification_id = ?", opener);
+        jdbc.update("UPDATE delivery SET state = 'PARKED', reason = 'email provider unavailable; parked', next_attempt_at = now() + interval '1 hour'"
+                + " WHERE notification_id = ? AND channel = 'email'", opener);
+
+        String solved = postUpdate(ticket, "SOLVED", "PENDING", first.plusSeconds(30));
+        awaitPlaced(List.of(solved));
+        Map<String, Object> withdrawn = await().atMost(Duration.ofSeconds(30)).until(() -> deliveryOf(opener, "email"),
+                d -> "CANCELLED".equals(d.get("state")));
+        assertThat((String) withdrawn.get("reason")).startsWith("superseded: a newer support.ticket_status_changed for ticket " + ticket)
+                .contains("makes the waiting older one pointless");
+        assertThat(herald.delivery(solved, "email").get("state")).isEqualTo("SCHEDULED");
+    }
+
     @Test
     void aGermanCustomersDigestIsInGermanWithTheTimesInBerlin() throws Exception {
         String ticket = newTicket();
