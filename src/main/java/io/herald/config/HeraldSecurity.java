@@ -146,6 +146,7 @@ public class HeraldSecurity {
                 .requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/info", "/actuator/prometheus").permitAll()
                 .requestMatchers("/login", "/error", "/console.css", "/console-print.js").permitAll()
                 .requestMatchers(new io.herald.security.JolokiaReadsOnly()).denyAll()   // exec and write only by POST with the token
+                .requestMatchers(new io.herald.security.JolokiaOwnSiteOnly()).denyAll()   // no other site's page reads or drives Jolokia
                 .requestMatchers("/actuator/**", "/console/config").hasRole("ADMIN")
                 .requestMatchers(HttpMethod.POST, "/console/approvals/*/*", "/api/approvals/*/*", "/console/approvals/resends/*/*",
                         "/api/approvals/resends/*/*").hasRole("APPROVER")   // issue 16

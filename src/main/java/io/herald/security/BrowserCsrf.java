@@ -49,6 +49,14 @@ public final class BrowserCsrf {
         if (method == null || java.util.Set.of("GET", "HEAD", "OPTIONS", "TRACE").contains(method.toUpperCase(java.util.Locale.ROOT))) {
             return false;
         }
+        return fromAnotherSite(request);
+    }
+
+    /**
+     * Whatever the method: a browser says another site's page or link started the request (Sec-Fetch-Site cross-site or
+     * same-site, or an Origin other than Herald's own). A script or a tool sends neither.
+     */
+    public static boolean fromAnotherSite(HttpServletRequest request) {
         String fetchSite = request.getHeader("Sec-Fetch-Site");
         if (fetchSite != null) {
             // The browser's own word, whatever a proxy in front of Herald did to the scheme and host Herald sees.

@@ -14,7 +14,8 @@ import org.springframework.security.web.util.matcher.RequestMatcher;
  */
 public final class JolokiaReadsOnly implements RequestMatcher {
 
-    private static final List<String> JOLOKIA = List.of("/actuator/jolokia", "/actuator/hawtio/jolokia");
+    /** Both paths Jolokia answers on: Spring Boot's actuator and Hawtio's own. */
+    static final List<String> JOLOKIA = List.of("/actuator/jolokia", "/actuator/hawtio/jolokia");
     private static final List<String> READS = List.of("read", "search", "list", "version");
 
     @Override

@@ -135,13 +135,43 @@ class HawtioBrowserTest extends HeraldIntegrationTest {
         assertThat(camel.getRouteController().getRouteStatus("support-webhook").isStarted()).isTrue();
     }
 
+    /**
+     * A page of another site reading Jolokia through a browser that remembers the admin's Basic login (or holds a session):
+     * Jolokia would answer with that origin in Access-Control-Allow-Origin and credentials allowed, handing it the MBeans.
+     * Refused on both paths, for a read, a preflight and a POST alike; Herald's own pages and scripts still read.
+     */
+    @Test
+    void anotherSitesPageCannotReadJolokiaEvenWithTheAdminsCredentials() throws Exception {
+        String read = "/read/org.apache.camel:context=herald,type=routes,name=%22support-webhook%22/ExchangesTotal";
+        for (String jolokia : List.of(JOLOKIA, "/actuator/jolokia")) {
+            for (Map<String, String> anotherSite : List.of(Map.of("Origin", "http://attacker.example"),
+                    Map.of("Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "cors"))) {
+                java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(base() + jolokia + read))
+                        .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(ADMIN.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                anotherSite.forEach(request::header);
+                HttpResponse<String> answer = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(answer.statusCode()).as("%s %s", jolokia, anotherSite).isEqualTo(403);
+                assertThat(answer.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+                assertThat(answer.body()).doesNotContain("ExchangesTotal");
+                HttpResponse<String> preflight = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base() + jolokia))
+                        .method("OPTIONS", java.net.http.HttpRequest.BodyPublishers.noBody()).header("Origin", "http://attacker.example")
+                        .header("Access-Control-Request-Method", "POST").build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(preflight.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+            }
+            FormSession admin = FormSession.logIn(base(), "admin", "admin-demo");
+            assertThat(admin.get(jolokia + read, Map.of("Origin", "http://attacker.example")).statusCode()).isEqualTo(403);
+            assertThat(admin.get(jolokia + read, Map.of("Sec-Fetch-Site", "same-origin")).body()).contains("\"status\":200");
+            assertThat(apiAs(ADMIN, "GET", jolokia + read, null).body()).contains("\"status\":200");
+        }
+    }
+
     @Test
     void aPageOfAnotherSiteCannotDriveJolokiaWithTheAdminsBrowser() throws Exception {
         Browser.logIn(openBrowser(), base(), ADMIN);
         waitUntil(ExpectedConditions.urlContains("/console"));
         // 127.0.0.1 is another site than localhost for the browser: its page tries to stop a route through Jolokia. (A page
-        // without the console's content policy, which would refuse the cross-site call before it left: the CSRF check is
-        // what is shown here.)
+        // without the console's content policy, which would refuse the cross-site call before it left: Herald's own refusal
+        // is what is shown here.)
         browser.get("http://127.0.0.1:" + port + "/actuator/health");
         try {
             Object outcome = ((JavascriptExecutor) browser).executeAsyncScript("""
