@@ -1,0 +1,341 @@
+package io.herald.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.config.PushSettings;
+import io.herald.config.SmsSettings;
+import io.herald.digest.DigestMessages;
+import io.herald.identity.Customer;
+import io.herald.ingest.MappingLibraries;
+import io.herald.notification.CanonicalNotification;
+import io.herald.notification.NotificationCatalog;
+import io.herald.testsupport.DataSonnetRun;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * Audit probes (audit-messages): what customers read, per type and channel, rendered exactly as a sender renders it
+ * (MessageParts: TemplateRenderer, MessageContext, SmsText, HtmlFromText), from the mappings' own outputs where a source is
+ * involved. Each test asserts what a demanding customer or copy editor expects to read.
+ */
+class MessageCopyAuditTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule());
+    private static final Customer JENNY = new Customer("cus_jenny", "Jenny Rosen", "jenny@example.org", "+447700900123",
+            List.of("tok"), "en-GB", "Europe/London", Map.of());
+    private static final Customer LUKAS = new Customer("cus_lukas", "Lukas Müller", "lukas@example.org", "+4915112345678",
+            List.of("tok"), "de-DE", "Europe/Berlin", Map.of());
+
+    private static DefaultCamelContext camel;
+    private final MessageParts parts = parts();
+
+    @BeforeAll
+    static void startCamel() {
+        camel = new DefaultCamelContext();
+        camel.start();
+        MappingLibraries.addTo(camel, Path.of("datasonnet"));
+    }
+
+    @AfterAll
+    static void stopCamel() throws Exception {
+        if (camel != null) {
+            camel.close();
+        }
+    }
+
+    // ------------------------------------------------------------------ amounts
+
+    /**
+     * An amount in a currency whose English symbol is its ISO code (KWD, BHD, CHF, SEK...) is written with the code glued to the
+     * digits: "KWD12.345". CLDR's currency spacing (and every bank statement) separates them: "KWD 12.345".
+     */
+    @Test
+    void anAmountInACurrencyWrittenAsItsCodeIsSeparatedFromTheDigits() {
+        CanonicalNotification failed = notification("billing.payment_failed", Map.of(
+                "invoiceId", "in_1", "invoiceNumber", "INV-0042", "amountDue", "12.345 KWD", "attemptCount", 1,
+                "hostedInvoiceUrl", "https://invoice.stripe.com/i/acct_1/test_1"));
+        Map<String, String> email = parts.render(failed, "billing.payment_failed", "email", JENNY);
+        Map<String, String> sms = parts.render(failed, "billing.payment_failed", "sms", JENNY);
+        System.out.println("AUDIT KWD subject: " + email.get("subject"));
+        System.out.println("AUDIT KWD sms: " + sms.get("text"));
+        CanonicalNotification paid = notification("billing.invoice_paid", Map.of(
+                "invoiceId", "in_2", "invoiceNumber", "INV-0043", "amountPaid", "1250.000 BHD"));
+        String receipt = parts.render(paid, "billing.invoice_paid", "email", JENNY).get("subject");
+        System.out.println("AUDIT BHD subject: " + receipt);
+        CanonicalNotification refund = notification("billing.charge_refunded", Map.of(
+                "chargeId", "ch_1", "amountRefunded", "80.00 CHF", "chargeAmount", "129.90 CHF", "partialRefund", true));
+        String chf = parts.render(refund, "billing.charge_refunded", "email", JENNY).get("subject");
+        System.out.println("AUDIT CHF subject: " + chf);
+
+        assertThat(email.get("subject")).isEqualTo("Your payment of KWD\u00a012.345 did not go through");
+        assertThat(sms.get("text")).startsWith("Your payment of KWD 12.345 for invoice INV-0042 did not go through.");
+        assertThat(receipt).isEqualTo("Receipt: invoice INV-0043 paid (BHD\u00a01,250.000)");
+        assertThat(chf).isEqualTo("We have refunded CHF\u00a080.00 of your CHF\u00a0129.90 payment");
+    }
+
+    /** Held up: zero- and three-decimal currencies from Stripe's minor units, very large amounts, German forms. */
+    @Test
+    void zeroAndThreeDecimalAndVeryLargeAmountsKeepTheirValue() {
+        String jpy = map("billing-stripe.ds", stripeFailure(120000, "jpy"));
+        String kwd = map("billing-stripe.ds", stripeFailure(12345, "kwd"));
+        String big = map("billing-stripe.ds", stripeFailure(123456789012345L, "eur"));
+        System.out.println("AUDIT mapped: " + field(jpy, "amountDue") + " | " + field(kwd, "amountDue") + " | " + field(big, "amountDue"));
+        assertThat(field(jpy, "amountDue")).isEqualTo("120000 JPY");
+        assertThat(field(kwd, "amountDue")).isEqualTo("12.345 KWD");
+        assertThat(field(big, "amountDue")).isEqualTo("1234567890123.45 EUR");
+        Map<String, Object> de = MessageContext.of(notification("billing.payment_failed",
+                Map.of("a", "120000 JPY", "b", "12.345 KWD", "c", "1234567890123.45 EUR")), LUKAS, Locale.GERMANY);
+        System.out.println("AUDIT de amounts: " + de.get("aLocal") + " | " + de.get("bLocal") + " | " + de.get("cLocal"));
+        assertThat(de).containsEntry("aLocal", "120.000\u00a0¥").containsEntry("bLocal", "12,345\u00a0KWD")
+                .containsEntry("cLocal", "1.234.567.890.123,45\u00a0€");
+    }
+
+    // ------------------------------------------------------------------ times
+
+    /** Held up: the repeated hour of October's change is told apart, the date line is crossed, no zone is labelled. */
+    @Test
+    void repeatedHoursDateLineAndNoZoneAreWrittenUnambiguously() {
+        Map<String, Object> first = MessageContext.of(notification("crm.appointment_reminder",
+                Map.of("startsAt", "2026-10-25T02:30:00+02:00", "later", "2026-10-25T02:30:00+01:00")), LUKAS, Locale.GERMANY);
+        System.out.println("AUDIT repeated hour: " + first.get("startsAtLocal") + " / " + first.get("laterLocal"));
+        assertThat(first.get("startsAtLocal")).isEqualTo("Sonntag, 25. Oktober 2026, 02:30 MESZ");
+        assertThat(first.get("laterLocal")).isEqualTo("Sonntag, 25. Oktober 2026, 02:30 MEZ");
+        Customer auckland = new Customer("cus_nz", "Aroha", "a@example.org", null, List.of(), "en-NZ", "Pacific/Auckland", Map.of());
+        Map<String, Object> nz = MessageContext.of(notification("crm.appointment_reminder",
+                Map.of("startsAt", "2026-12-31T23:30:00-10:00")), auckland, Locale.forLanguageTag("en-NZ"));
+        System.out.println("AUDIT date line: " + nz.get("startsAtLocal"));
+        assertThat(nz.get("startsAtLocal")).isEqualTo("Friday, 1 January 2027, 10:30 pm NZDT");
+        Customer nozone = new Customer("cus_u", "Una", "u@example.org", null, List.of(), "en-GB", null, Map.of());
+        Map<String, Object> none = MessageContext.of(notification("crm.appointment_reminder",
+                Map.of("startsAt", "2026-11-24T14:30:00-05:00")), nozone, Locale.UK);
+        System.out.println("AUDIT no zone: " + none.get("startsAtLocal"));
+        assertThat(none.get("startsAtLocal")).isEqualTo("Tuesday, 24 November 2026, 14:30 UTC-05:00");
+    }
+
+    // ------------------------------------------------------------------ German copy
+
+    /**
+     * After "Hallo Lukas," a German letter goes on in lower case (as every other German template does: "wir konnten",
+     * "vielen Dank", "wir erinnern Sie"). The ticket status and the "details changed" notices start with a capital.
+     */
+    @Test
+    void germanTextAfterTheGreetingGoesOnInLowerCase() throws Exception {
+        CanonicalNotification status = golden("support/ticket.status_changed.canonical.json");
+        String ticket = parts.render(status, "support.ticket_status_changed", "email", LUKAS).get("text");
+        System.out.println("AUDIT de status:\n" + ticket);
+        Map<String, Object> data = new LinkedHashMap<>(golden("crm/appointment.rescheduled.canonical.json").data());
+        data.put("previousStartsAt", data.get("startsAt"));
+        CanonicalNotification details = notification("crm.appointment_rescheduled", data);
+        String moved = parts.render(details, "crm.appointment_rescheduled", "email", LUKAS).get("text");
+        System.out.println("AUDIT de details changed:\n" + moved);
+        CanonicalNotification trial = golden("billing/customer.subscription.trial_will_end.no-payment-method.canonical.json");
+        String trialText = parts.render(trial, "billing.trial_will_end", "email", LUKAS).get("text");
+        System.out.println("AUDIT de trial:\n" + trialText);
+
+        assertThat(ticket).startsWith("Hallo Lukas,\n\nder Status Ihrer Supportanfrage");
+        assertThat(moved).startsWith("Hallo Lukas,\n\ndie Angaben zu Ihrem Termin");
+        // After a colon a whole sentence starts with a capital in German (as the renewal notice writes "Betrag: Es wird").
+        assertThat(trialText).contains("fügen Sie vorher eine hinzu: Ohne sie läuft");
+    }
+
+    // ------------------------------------------------------------------ tickets
+
+    /**
+     * Zendesk: solved, then put on hold (an agent reopens it to wait for a third party; the mapping drops it, "the requester
+     * still sees it as open"), then solved again. The customer is never told it was reopened, and then reads "changed from
+     * Open to Solved", and inside one digest window "was updated 2 times: Solved, Solved".
+     */
+    @Test
+    void aTicketSolvedPutOnHoldAndSolvedAgainIsNotToldAsSolvedTwice() throws Exception {
+        String solved = map("support-ticket.ds", ticketEvent("01SOLVED", "2026-11-21T10:12:00Z", "OPEN", "SOLVED"));
+        String onHold = map("support-ticket.ds", ticketEvent("01HOLD", "2026-11-21T10:12:40Z", "SOLVED", "HOLD"));
+        String again = map("support-ticket.ds", ticketEvent("01AGAIN", "2026-11-21T10:13:20Z", "HOLD", "SOLVED"));
+        System.out.println("AUDIT hold mapped: " + JSON.readTree(onHold).path("ignored").asText());
+        CanonicalNotification first = canonical(solved);
+        CanonicalNotification third = canonical(again);
+
+        // Alone (the window of the first one had closed): the customer was last told "Solved".
+        String alone = parts.render(third, "support.ticket_status_changed", "email", JENNY).get("text");
+        System.out.println("AUDIT alone:\n" + alone);
+
+        // In one digest window (PT2M): the digest as DigestMessages builds it from its members.
+        DigestMessages digests = new DigestMessages(membersOf(first, third), new NotificationCatalog("config/catalog.yaml"), JSON);
+        CanonicalNotification digest = digests.carrying(1L, first);
+        Map<String, String> email = parts.render(digest, "support.ticket_status_changed", "email", JENNY);
+        Map<String, String> inApp = parts.render(digest, "support.ticket_status_changed", "in_app", JENNY);
+        Map<String, String> inAppDe = parts.render(digest, "support.ticket_status_changed", "in_app", LUKAS);
+        System.out.println("AUDIT digest subject: " + email.get("subject"));
+        System.out.println("AUDIT digest text:\n" + email.get("text"));
+        System.out.println("AUDIT digest in-app: " + inApp.get("title") + " | " + inApp.get("body"));
+        System.out.println("AUDIT digest in-app de: " + inAppDe.get("title") + " | " + inAppDe.get("body"));
+
+        assertThat(inApp.get("body")).doesNotContain("Solved, Solved");
+        assertThat(inAppDe.get("body")).doesNotContain("„Gelöst“, „Gelöst“");
+        assertThat(alone).doesNotContain("changed from Open to Solved");
+    }
+
+    // ------------------------------------------------------------------ subjects
+
+    /**
+     * An email subject is one line a mail client shows in part (Gmail about 70-130 characters): a 3,000-character ticket
+     * subject or incident summary makes a 3,000-character subject header. SMS and push are fitted; the subject is not.
+     */
+    @Test
+    void anEmailSubjectIsKeptToWhatAMailClientShows() {
+        String longSubject = "Printer error E-42 after the update the tray jams again ".repeat(55).strip();
+        CanonicalNotification reply = new CanonicalNotification("support:agent_replied:35436:1", "support", "1", "support.agent_replied",
+                "cus_jenny", Instant.parse("2026-11-21T10:00:00Z"), Map.of("ticketId", "35436"),
+                Map.of("ticketId", "35436", "agentName", "Sam Agent", "ticketSubject", longSubject, "commentBody", "Please try the new driver."),
+                "normal");
+        String subject = parts.render(reply, "support.agent_replied", "email", JENNY).get("subject");
+        CanonicalNotification incident = notification("incident.notice", Map.of("summary", longSubject, "startedAt", "2026-11-24T10:00:00Z"));
+        String incidentSubject = parts.render(incident, "incident.notice", "email", JENNY).get("subject");
+        System.out.println("AUDIT subject lengths: reply " + subject.length() + ", incident " + incidentSubject.length());
+        System.out.println("AUDIT subject starts: " + subject.substring(0, 90) + "…");
+        assertThat(subject.length()).isLessThanOrEqualTo(250);
+        assertThat(incidentSubject.length()).isLessThanOrEqualTo(250);
+    }
+
+    // ------------------------------------------------------------------ orders, SMS wording
+
+    /** A quantity that is not whole (1.5 kg of coffee) is written the German way in a German mail: "1,5 x", not "1.5 x". */
+    @Test
+    void aGermanOrderWritesAFractionalQuantityTheGermanWay() throws Exception {
+        String order = map("crm-outbox.ds", """
+                {"outboxId": 901, "eventType": "order.confirmed", "createdAt": "2026-11-21T09:58:13Z",
+                 "payload": {"account": {"externalId": "cus_lukas"}, "orderNumber": "100311", "currency": "EUR", "totalAmount": 36.75,
+                             "lines": [{"name": "Kaffeebohnen (kg)", "qty": 1.5, "unitPrice": 24.50}]}}""");
+        CanonicalNotification confirmed = canonical(order);
+        String german = parts.render(confirmed, "crm.order_confirmed", "email", LUKAS).get("text");
+        System.out.println("AUDIT de order:\n" + german);
+        assertThat(german).contains("- 1,5 x Kaffeebohnen (kg) zu je 24,50\u00a0€: 36,75\u00a0€");
+    }
+
+    /** The payment-failure SMS asks to "update your card" while the email (and the German SMS) say "payment method": an invoice may be paid by SEPA debit or bank transfer. */
+    @Test
+    void thePaymentFailureSmsDoesNotAssumeACard() {
+        CanonicalNotification failed = notification("billing.payment_failed", Map.of(
+                "invoiceId", "in_1", "invoiceNumber", "INV-0042", "amountDue", "49.00 EUR", "attemptCount", 1,
+                "hostedInvoiceUrl", "https://invoice.stripe.com/i/acct_1/test_1"));
+        String sms = parts.render(failed, "billing.payment_failed", "sms", JENNY).get("text");
+        String email = parts.render(failed, "billing.payment_failed", "email", JENNY).get("text");
+        System.out.println("AUDIT en sms: " + sms);
+        assertThat(email).contains("update your payment method");
+        assertThat(sms).doesNotContain("card");
+    }
+
+    /**
+     * A charge refunded in two steps (£80.00, then the remaining £49.99): the first mail says "£80.00 in total of your £129.99
+     * payment"; the second, for the rest, reads "We refunded £129.99", as if a new refund of the whole payment were on its way.
+     */
+    @Test
+    void theRefundThatCompletesEarlierPartialRefundsDoesNotReadAsANewRefundOfTheWholePayment() throws Exception {
+        String first = map("billing-stripe.ds", stripeRefund("evt_r1", 1763730000, 8000, false, "[{\"id\": \"re_1\", \"amount\": 8000}]"));
+        String second = map("billing-stripe.ds", stripeRefund("evt_r2", 1763816400, 12999, true,
+                "[{\"id\": \"re_2\", \"amount\": 4999}, {\"id\": \"re_1\", \"amount\": 8000}]"));
+        Map<String, String> partial = parts.render(canonical(first), "billing.charge_refunded", "email", JENNY);
+        Map<String, String> rest = parts.render(canonical(second), "billing.charge_refunded", "email", JENNY);
+        Map<String, String> restDe = parts.render(canonical(second), "billing.charge_refunded", "email", LUKAS);
+        System.out.println("AUDIT refund 1: " + partial.get("subject") + "\n" + partial.get("text"));
+        System.out.println("AUDIT refund 2: " + rest.get("subject") + "\n" + rest.get("text"));
+        System.out.println("AUDIT refund 2 de: " + restDe.get("subject") + "\n" + restDe.get("text"));
+        assertThat(partial.get("text")).contains("We have now refunded £80.00 in total of your £129.99 payment");
+        assertThat(rest.get("subject")).isNotEqualTo("We refunded £129.99 for order ORD-100311");
+        assertThat(rest.get("text")).doesNotContain("We refunded £129.99 for order ORD-100311 to your original payment method.");
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static String stripeRefund(String id, long created, long refunded, boolean whole, String refunds) {
+        return """
+                {"id": "%s", "type": "charge.refunded", "created": %d, "api_version": "2024-06-20",
+                 "data": {"object": {"id": "ch_3QxU2b", "object": "charge", "customer": "cus_jenny", "currency": "gbp",
+                                     "amount": 12999, "amount_refunded": %d, "refunded": %s, "captured": true,
+                                     "metadata": {"order_id": "ORD-100311"}, "refunds": {"object": "list", "data": %s}}}}"""
+                .formatted(id, created, refunded, whole, refunds);
+    }
+
+    private static JdbcTemplate membersOf(CanonicalNotification... members) {
+        return new JdbcTemplate() {
+            @Override
+            public List<Map<String, Object>> queryForList(String sql, Object... args) {
+                List<Map<String, Object>> rows = new ArrayList<>();
+                long id = 1;
+                for (CanonicalNotification member : members) {
+                    try {
+                        rows.add(Map.of("id", id++, "canonical", JSON.writeValueAsString(member)));
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+                return rows;
+            }
+        };
+    }
+
+    private static String ticketEvent(String id, String time, String previous, String current) {
+        return """
+                {"type": "zen:event-type:ticket.status_changed", "id": "%s", "time": "%s",
+                 "detail": {"id": "35436", "external_id": "cus_jenny", "requester_id": "9000000123456",
+                            "subject": "Printer error E-42 after update"},
+                 "event": {"current": "%s", "previous": "%s"}}""".formatted(id, time, current, previous);
+    }
+
+    private static String stripeFailure(long amount, String currency) {
+        return """
+                {"id": "evt_%s", "type": "invoice.payment_failed", "created": 1763719200,
+                 "data": {"object": {"id": "in_%s", "customer": "cus_jenny", "number": "INV-1", "currency": "%s",
+                                     "amount_due": %d, "amount_paid": 0, "attempt_count": 1}}}""".formatted(currency, currency, currency, amount);
+    }
+
+    private static String map(String mapping, String input) {
+        return DataSonnetRun.evaluate(camel, "resource:file:datasonnet/" + mapping, input);
+    }
+
+    private static String field(String mapped, String name) {
+        try {
+            return JSON.readTree(mapped).path("data").path(name).asText();
+        } catch (Exception e) {
+            throw new IllegalStateException(mapped, e);
+        }
+    }
+
+    private static CanonicalNotification canonical(String mapped) throws Exception {
+        JsonNode node = JSON.readTree(mapped);
+        Map<String, Object> refs = JSON.convertValue(node.get("refs"), new TypeReference<>() { });
+        Map<String, Object> data = JSON.convertValue(node.get("data"), new TypeReference<>() { });
+        return new CanonicalNotification(node.get("idempotencyKey").asText(), node.get("source").asText(), node.get("sourceEventId").asText(),
+                node.get("type").asText(), node.path("customerId").asText(null), Instant.parse(node.get("occurredAt").asText()), refs, data,
+                node.get("priority").asText());
+    }
+
+    private static CanonicalNotification golden(String file) throws Exception {
+        return canonical(java.nio.file.Files.readString(Path.of("src/test/resources/golden").resolve(file)));
+    }
+
+    private static CanonicalNotification notification(String type, Map<String, Object> data) {
+        return new CanonicalNotification("test:" + type, "test", "evt_test", type, "cus_test", Instant.parse("2026-11-21T10:00:00Z"),
+                Map.of(), data, "normal");
+    }
+
+    private static MessageParts parts() {
+        SmsSettings sms = new SmsSettings("", "", "", "", 10, 16, null, null, false, null, null, null, null, "", 1600, 10);
+        PushSettings push = new PushSettings("", "", 50, 16, null, null, false, null, null, null, null, 1000, "");
+        return new MessageParts(new TemplateRenderer("templates", "en"), sms, push);
+    }
+}
