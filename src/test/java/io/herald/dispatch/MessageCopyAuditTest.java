@@ -259,6 +259,45 @@ class MessageCopyAuditTest {
         assertThat(rest.get("text")).doesNotContain("We refunded £129.99 for order ORD-100311 to your original payment method.");
     }
 
+    /**
+     * An agent's reply that starts with a help-centre link longer than the excerpt's 120 characters: the SMS and the push (with
+     * first-success, possibly all the customer gets) carry the link cut in the middle, a broken address.
+     */
+    @Test
+    void anSmsOrPushNeverCarriesALinkCutInTheMiddle() throws Exception {
+        String link = "https://support.example.com/hc/en-us/articles/360001234567-How-to-reset-the-printer-tray-sensor-after-the-firmware-update";
+        String reply = map("support-ticket.ds", """
+                {"type": "zen:event-type:ticket.comment_added", "id": "01REPLY", "time": "2026-11-21T10:20:00Z",
+                 "detail": {"id": "35436", "external_id": "cus_jenny", "requester_id": "9000000123456", "subject": "Printer tray"},
+                 "event": {"comment": {"id": "777", "is_public": true, "body": "%s\\n\\nThis fixes it in two minutes.",
+                                       "author": {"id": "1", "is_staff": true, "name": "Sam Agent"}}}}""".formatted(link));
+        CanonicalNotification replied = canonical(reply);
+        String sms = parts.render(replied, "support.agent_replied", "sms", JENNY).get("text");
+        String push = parts.render(replied, "support.agent_replied", "push", JENNY).get("body");
+        System.out.println("AUDIT link " + link.length() + " chars; sms: " + sms);
+        System.out.println("AUDIT push body: " + push);
+        assertThat(sms).satisfiesAnyOf(text -> assertThat(text).contains(link), text -> assertThat(text).doesNotContain("https://"));
+        assertThat(push).satisfiesAnyOf(text -> assertThat(text).contains(link), text -> assertThat(text).doesNotContain("https://"));
+    }
+
+    /** Held up / note: no email says how to manage or stop it, though customers can opt out per category (preferences). */
+    @Test
+    void whatEveryEmailSaysAboutPreferences() throws Exception {
+        List<String> silent = new ArrayList<>();
+        for (String file : List.of("billing/customer.subscription.trial_will_end.canonical.json", "billing/invoice.upcoming.canonical.json",
+                "crm/order.confirmed.canonical.json", "support/ticket.status_changed.canonical.json")) {
+            CanonicalNotification n = golden(file);
+            String type = JSON.readTree(java.nio.file.Files.readString(Path.of("src/test/resources/golden").resolve(file))).get("type").asText();
+            Map<String, String> email = parts.render(n, type, "email", JENNY);
+            String all = (email.get("text") + email.get("html")).toLowerCase(Locale.ROOT);
+            if (!all.contains("preferences") && !all.contains("unsubscribe") && !all.contains("settings")) {
+                silent.add(type);
+            }
+        }
+        System.out.println("AUDIT emails without preference/unsubscribe words: " + silent);
+        assertThat(silent).isEmpty();
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private static String stripeRefund(String id, long created, long refunded, boolean whole, String refunds) {
