@@ -55,6 +55,8 @@ final class MessageContext {
     /** The mappings' display form of an amount: "49.00 USD", "-2.50 EUR", "500 JPY". */
     private static final Pattern MONEY = Pattern.compile("(-?\\d{1,15}(?:\\.\\d{1,3})?) ([A-Za-z]{3})");
     private static final Pattern DATE = Pattern.compile("\\d{4}-\\d{2}-\\d{2}");
+    /** A currency symbol ending in a letter right before the digits ("KWD12.345", "-CHF80.00"). */
+    private static final Pattern LETTERS_THEN_DIGIT = Pattern.compile("(\\p{L})(?=\\d)");
 
     private MessageContext() {
     }
@@ -255,6 +257,8 @@ final class MessageContext {
         format.setCurrency(currency);
         format.setMinimumFractionDigits(amount.scale());
         format.setMaximumFractionDigits(amount.scale());
-        return Optional.of(format.format(amount));
+        // Java does not apply CLDR's currency spacing: a code-like symbol touching the digits ("KWD12.345", "CHF80.00") is
+        // set apart by a no-break space ("KWD 12.345"), as CLDR and bank statements write it; "€49.00", "US$49.00" stay.
+        return Optional.of(LETTERS_THEN_DIGIT.matcher(format.format(amount)).replaceAll("$1\u00a0"));
     }
 }
