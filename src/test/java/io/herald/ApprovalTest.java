@@ -156,12 +156,12 @@ class ApprovalTest {
         JsonNode email = pending.get("channels").get(0);
         assertThat(email.get("channel").asText()).isEqualTo("email");
         assertThat(email.get("recipient").asText()).isEqualTo(customer + "@example.com");
-        assertThat(email.get("headline").asText()).isEqualTo("We refunded £1,250.00 for order ORD-100311");
-        assertThat(email.get("text").asText()).contains("Hello Olivia,", "We refunded £1,250.00 for order ORD-100311 to your original payment method");
+        assertThat(email.get("headline").asText()).isEqualTo("Your £1,250.00 payment for order ORD-100311 is refunded in full");
+        assertThat(email.get("text").asText()).contains("Hello Olivia,", "Your £1,250.00 payment for order ORD-100311 is now refunded in full to your original payment method");
         assertThat(email.get("problem").isNull()).isTrue();
         HttpResponse<String> page = herald.as(APPROVER, "GET", "/console/approvals", null);
         assertThat(page.statusCode()).isEqualTo(200);
-        assertThat(page.body()).contains("We refunded £1,250.00", customer + "@example.com", "/console/approvals/" + id + "/approve");
+        assertThat(page.body()).contains("Your £1,250.00 payment", customer + "@example.com", "/console/approvals/" + id + "/approve");
 
         // Only an approver decides, and only with a comment.
         assertThat(herald.as(OPERATOR, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"looks fine\"}").statusCode()).isEqualTo(403);
@@ -187,7 +187,7 @@ class ApprovalTest {
         assertThat(error(lost)).startsWith("notification " + id + " is already APPROVED by " + approver + " at ");
 
         MimeMessage mail = herald.awaitMailFor(large);
-        assertThat(mail.getSubject()).isEqualTo("We refunded £1,250.00 for order ORD-100311");
+        assertThat(mail.getSubject()).isEqualTo("Your £1,250.00 payment for order ORD-100311 is refunded in full");
         await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(large).get("state")));
         assertThat(herald.mailsFor(large)).hasSize(1);
         assertThat(pendingIds(APPROVER)).doesNotContain(id);
@@ -599,11 +599,11 @@ class ApprovalTest {
         String masked = Masking.email(customer + "@example.com");
         assertThat(masked).doesNotContain(customer);
         assertThat(email.get("recipient").asText()).isEqualTo(masked).isEqualTo(email.get("recipientMasked").asText());
-        assertThat(email.get("text").asText()).contains("We refunded £1,500.00").startsWith("Hello V•••,").doesNotContain("Victor");
+        assertThat(email.get("text").asText()).contains("Your £1,500.00 payment").startsWith("Hello V•••,").doesNotContain("Victor");
         assertThat(pending(OPERATOR, id).get("channels").get(0).get("text").asText()).startsWith("Hello Victor,");
         HttpResponse<String> page = herald.as(VIEWER, "GET", "/console/approvals", null);
         assertThat(page.statusCode()).isEqualTo(200);
-        assertThat(page.body()).contains(masked, "We refunded £1,500.00").doesNotContain(customer + "@example.com")
+        assertThat(page.body()).contains(masked, "Your £1,500.00 payment").doesNotContain(customer + "@example.com")
                 .doesNotContain("/console/approvals/" + id + "/approve");
         assertThat(herald.as(VIEWER, "POST", "/api/approvals/" + id + "/reject", "{\"comment\": \"no\"}").statusCode()).isEqualTo(403);
         assertThat(delivery(key).get("state")).isEqualTo("AWAITING_APPROVAL");
@@ -643,7 +643,7 @@ class ApprovalTest {
         // A viewer reads the operator's comment with the address in it masked, and the message the resend would send.
         assertThat(mine.get("reason").asText()).isEqualTo("customer lost the mail, asked from j***@example.org");
         assertThat(mine.get("message").get("recipient").asText()).isEqualTo(Masking.email(customer + "@example.com"));
-        assertThat(mine.get("message").get("headline").asText()).isEqualTo("We refunded £1,600.00 for order ORD-100311");
+        assertThat(mine.get("message").get("headline").asText()).isEqualTo("Your £1,600.00 payment for order ORD-100311 is refunded in full");
         assertThat(mine.get("previewDigest").isNull()).isTrue();
         assertThat(herald.as(VIEWER, "GET", "/console/approvals", null).body()).contains("asked from j***@example.org")
                 .doesNotContain("jenny.rosen@example.org");
@@ -665,8 +665,8 @@ class ApprovalTest {
             shown = item.get("resendId").asLong() == resendId ? item : shown;
         }
         assertThat(shown.get("message").get("recipient").asText()).isEqualTo(customer + "@example.com");
-        assertThat(shown.get("message").get("text").asText()).contains("We refunded £1,600.00");
-        assertThat(herald.as(APPROVER, "GET", "/console/approvals", null).body()).contains("We refunded £1,600.00",
+        assertThat(shown.get("message").get("text").asText()).contains("Your £1,600.00 payment");
+        assertThat(herald.as(APPROVER, "GET", "/console/approvals", null).body()).contains("Your £1,600.00 payment",
                 "name=\"previewDigest\" value=\"" + shown.get("previewDigest").asText() + "\"");
         HttpResponse<String> stale = herald.as(APPROVER, "POST", "/api/approvals/resends/" + resendId + "/approve",
                 "{\"comment\": \"confirmed\", \"previewDigest\": \"" + "0".repeat(64) + "\"}");

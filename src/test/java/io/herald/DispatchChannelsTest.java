@@ -68,7 +68,7 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
         assertThat(form(sms.getBodyAsString())).containsExactly(
                 Map.entry("To", "+447700900123"),
                 Map.entry("From", "+15005550006"),
-                Map.entry("Body", "Your payment of US$49.00 for invoice A1B2C3D4-0007 did not go through. Update your card: "
+                Map.entry("Body", "Your payment of US$49.00 for invoice A1B2C3D4-0007 did not go through. Update your payment method: "
                         + "https://invoice.stripe.com/i/acct_1M2JTkLkdIwHu7ix/test_YWNjdF8x"));
         assertThat(sms.getHeader("Authorization"))
                 .isEqualTo("Basic " + Base64.getEncoder().encodeToString("ACdemo:local-demo-sms-token".getBytes(StandardCharsets.UTF_8)));

@@ -38,6 +38,8 @@ import io.herald.notification.CanonicalNotification;
  * written the customer's way ("1.250,00 €", "€1,250.00");</li>
  * <li>a number of minutes in a field named {@code …Minutes} comes as {@code <field>Local}: "1 minute", "45 minutes",
  * "45 Minuten" (languages without words here: "45 min").</li>
+ * <li>any other number comes as {@code <field>Local}, written the locale's way: a quantity of 1.5 reads "1,5" in German,
+ * 1000 "1,000" in English.</li>
  * <li>a time {@code previous<Field>} naming the same instant as {@code <field>} (however each was written) adds
  * {@code <field>Unchanged} (true): an appointment "moved" to the time it already had, only its details changed, so
  * the notice says so instead of "moved from 10:00 to 10:00".</li>
@@ -104,6 +106,8 @@ final class MessageContext {
             out.put(k, nested(v, writing));
             if (k.endsWith("Minutes") && (v instanceof Number || v instanceof String)) {
                 minutes(v, locale).ifPresent(written -> out.put(k + "Local", written));
+            } else if (v instanceof Number number) {
+                out.put(k + "Local", java.text.NumberFormat.getNumberInstance(locale).format(number));
             } else if (v instanceof String text) {
                 Optional<OffsetDateTime> time = time(text);
                 if (time.isPresent()) {

@@ -23,7 +23,8 @@ import org.springframework.stereotype.Component;
  * where one is near), until it fits. So the template's own words (what happened, where to read the rest) stay whole and a
  * 5,000-character ticket subject is what gets cut, instead of the provider refusing the message. Links, ids and written
  * times, dates and amounts are never cut. A message that does not
- * fit even so (its template's own text is too long) fails with the reason, before any provider call.
+ * fit even so (its template's own text is too long) fails with the reason, before any provider call. An email's subject
+ * is kept to MAX_SUBJECT characters the same way (its body keeps the whole text).
  */
 @Component
 public class MessageParts {
@@ -33,6 +34,8 @@ public class MessageParts {
     private static final int KEEP_AT_LEAST = 20;
     private static final int MAX_ROUNDS = 8;
     /** Fields whose value is cut never: links, ids, written times, dates and amounts. */
+    /** An email subject's most characters: about what a mail client's list shows; a longer one is shortened like an SMS. */
+    static final int MAX_SUBJECT = 150;
     private static final Pattern WHOLE_FIELD = Pattern.compile("(Url|Link|Id|Local|LocalDate)$");
 
     private final TemplateRenderer templates;
@@ -67,6 +70,9 @@ public class MessageParts {
                 throw new MessageTooLong(tooLong(type, channel, customer, parts));
             }
         }
+        if ("email".equals(channel) && parts.get("subject").length() > MAX_SUBJECT) {
+            parts.put("subject", fittedSubject(type, channel, customer, context, parts.get("subject")));
+        }
         // A subject or a title is one line: a line break from the data (a ticket subject with CR LF) becomes a space.
         parts.replaceAll((part, text) -> ONE_LINE_PARTS.contains(part) ? text.replaceAll("\\s*\\R\\s*", " ") : text);
         if ("email".equals(channel)) {
@@ -76,6 +82,24 @@ public class MessageParts {
                     .orElseGet(() -> HtmlFromText.of(text, writtenIn)));
         }
         return parts;
+    }
+
+    /**
+     * An email's subject rendered again with the longest text it shows shortened until it has at most MAX_SUBJECT characters
+     * (the body keeps the whole text); one whose template's own words are longer is left as it is.
+     */
+    private String fittedSubject(String type, String channel, Customer customer, Map<String, Object> context, String subject) {
+        for (int round = 0; round < MAX_ROUNDS && subject.length() > MAX_SUBJECT; round++) {
+            String longest = longestShown(context, Map.of("subject", subject));
+            if (longest == null) {
+                break;
+            }
+            String value = (String) context.get(longest);
+            context = new HashMap<>(context);
+            context.put(longest, shortened(value, value.length() - (subject.length() - MAX_SUBJECT) - 1));
+            subject = templates.render(type, channel, "subject", customer.locale(), context);
+        }
+        return subject;
     }
 
     private Map<String, String> renderParts(String type, String channel, Customer customer, Map<String, Object> context) {

@@ -159,20 +159,24 @@ class TemplatesLocalisedTest {
                 .contains("We have now refunded £80.00 in total of your £129.99 payment for order ORD-100311 to your original payment method.");
     }
 
-    /** A refund says what it was for when the charge names its order ("for order ORD-100311"); without one, the words are as before. */
+    /**
+     * A refund says what it was for when the charge names its order ("for order ORD-100311"); without one, the words are as before.
+     * A whole refund says the payment is refunded in full rather than "we refunded £129.99": it may complete earlier partial
+     * refunds the customer was told of, and then only the rest is on its way.
+     */
     @Test
     void aRefundWithAnOrderIdNamesTheOrder() throws IOException {
         String type = "billing.charge_refunded";
         CanonicalNotification full = golden(type, "billing/charge.refunded.canonical.json");
         assertThat(full.data()).containsEntry("orderId", "ORD-100311");
         Map<String, Object> english = MessageContext.of(full, JENNY, templates.writingLocale(type, "email", "en-GB"));
-        assertThat(templates.render(type, "email", "subject", "en-GB", english)).isEqualTo("We refunded £129.99 for order ORD-100311");
-        assertThat(emailText(full, JENNY, "en-GB")).contains("\n\nWe refunded £129.99 for order ORD-100311 to your original payment method."
+        assertThat(templates.render(type, "email", "subject", "en-GB", english)).isEqualTo("Your £129.99 payment for order ORD-100311 is refunded in full");
+        assertThat(emailText(full, JENNY, "en-GB")).contains("\n\nYour £129.99 payment for order ORD-100311 is now refunded in full to your original payment method."
                 + " It can take 5 to 10 business days to appear.\n\n-- Billing");
         Map<String, Object> german = MessageContext.of(full, LUKAS, templates.writingLocale(type, "email", "de-DE"));
         assertThat(templates.render(type, "email", "subject", "de-DE", german))
-                .isEqualTo("Wir haben Ihnen 129,99\u00a0£ für die Bestellung ORD-100311 erstattet");
-        assertThat(emailText(full, LUKAS, "de-DE")).contains("\n\nwir haben Ihnen 129,99\u00a0£ für die Bestellung ORD-100311 auf Ihre"
+                .isEqualTo("Ihre Zahlung von 129,99\u00a0£ für die Bestellung ORD-100311 ist vollständig erstattet");
+        assertThat(emailText(full, LUKAS, "de-DE")).contains("\n\nwir haben Ihnen Ihre Zahlung über 129,99\u00a0£ für die Bestellung ORD-100311 vollständig auf Ihre"
                 + " ursprüngliche Zahlungsmethode erstattet. Es kann 5 bis 10 Werktage dauern, bis der Betrag dort erscheint.");
         CanonicalNotification partial = golden(type, "billing/charge.refunded.partial.canonical.json");
         assertThat(emailText(partial, LUKAS, "de-DE")).contains("wir haben Ihnen von Ihrer Zahlung über 129,99\u00a0£ für die Bestellung"
@@ -183,12 +187,12 @@ class TemplatesLocalisedTest {
         data.remove("orderId");
         CanonicalNotification withoutOrder = notification(type, data);
         assertThat(templates.render(type, "email", "subject", "en-GB",
-                MessageContext.of(withoutOrder, JENNY, templates.writingLocale(type, "email", "en-GB")))).isEqualTo("We refunded £129.99");
-        assertThat(emailText(withoutOrder, JENNY, "en-GB")).contains("\n\nWe refunded £129.99 to your original payment method. It can take")
+                MessageContext.of(withoutOrder, JENNY, templates.writingLocale(type, "email", "en-GB")))).isEqualTo("Your £129.99 payment is refunded in full");
+        assertThat(emailText(withoutOrder, JENNY, "en-GB")).contains("\n\nYour £129.99 payment is now refunded in full to your original payment method. It can take")
                 .doesNotContain("order");
         assertThat(templates.render(type, "email", "subject", "de-DE",
-                MessageContext.of(withoutOrder, LUKAS, templates.writingLocale(type, "email", "de-DE")))).isEqualTo("Wir haben Ihnen 129,99\u00a0£ erstattet");
-        assertThat(emailText(withoutOrder, LUKAS, "de-DE")).contains("wir haben Ihnen 129,99\u00a0£ auf Ihre ursprüngliche Zahlungsmethode erstattet.")
+                MessageContext.of(withoutOrder, LUKAS, templates.writingLocale(type, "email", "de-DE")))).isEqualTo("Ihre Zahlung von 129,99\u00a0£ ist vollständig erstattet");
+        assertThat(emailText(withoutOrder, LUKAS, "de-DE")).contains("wir haben Ihnen Ihre Zahlung über 129,99\u00a0£ vollständig auf Ihre ursprüngliche Zahlungsmethode erstattet.")
                 .doesNotContain("Bestellung");
     }
 
@@ -201,7 +205,7 @@ class TemplatesLocalisedTest {
                 .contains("You can update your payment method in your account.").doesNotContain("href").doesNotContain("javascript");
         assertThat(templates.render("billing.payment_failed", "email", "text", "en-GB", english))
                 .contains("You can update your payment method in your account.").doesNotContain("here:");
-        assertThat(templates.render("billing.payment_failed", "sms", "text", "en-GB", english)).doesNotContain("Update your card");
+        assertThat(templates.render("billing.payment_failed", "sms", "text", "en-GB", english)).doesNotContain("Update your payment method");
         // The receipt without its link: no empty line left where it was; with it, the link on its own paragraph.
         Map<String, Object> paid = new java.util.HashMap<>(english);
         paid.put("amountPaidLocal", "$49.00");

@@ -293,6 +293,9 @@ class MappingGoldenTest {
         cases.add(new Case("support ticket put on hold is ignored", SUPPORT,
                 edit(sample("support/ticket.status_changed.json"), e -> ((ObjectNode) e.get("event")).put("current", "HOLD")),
                 "support/on-hold.ignored.json"));
+        cases.add(new Case("support ticket solved then put on hold is told as open again, as its requester sees it", SUPPORT,
+                edit(sample("support/ticket.status_changed.json"), e -> ((ObjectNode) e.get("event")).put("current", "HOLD").put("previous", "SOLVED")),
+                "support/ticket.status_changed.solved-to-hold.canonical.json"));
         cases.add(new Case("support ticket back from hold to open is ignored", SUPPORT,
                 edit(sample("support/ticket.status_changed.json"), e -> ((ObjectNode) e.get("event")).put("current", "OPEN").put("previous", "HOLD")),
                 "support/hold-to-open.ignored.json"));
