@@ -14,9 +14,9 @@ public final class Masking {
     private static final String LOCAL = "[\\p{L}\\p{M}\\p{N}._%+'/!#$*~^-]";
     // Starts only where a local part can start (not inside a run of its characters), so a long run of
     // letters without an @ is scanned once, not once per position (which was quadratic). The domain may be
-    // internationalised (bücher.de, or its xn-- form).
+    // internationalised (bücher.de, or its xn-- form). The @ may be URL-encoded (%40, a provider echoing a form body).
     private static final Pattern EMAIL = Pattern.compile(
-            "(?<!" + LOCAL + ")(" + LOCAL + ")" + LOCAL + "*@([\\p{L}\\p{M}\\p{N}.-]+\\.(?:[\\p{L}\\p{M}]{2,}|xn--[A-Za-z0-9-]+))");
+            "(?<!" + LOCAL + ")(" + LOCAL + ")" + LOCAL + "*(?:@|%40)([\\p{L}\\p{M}\\p{N}.-]+\\.(?:[\\p{L}\\p{M}]{2,}|xn--[A-Za-z0-9-]+))");
     /**
      * A number as a phone number is written: after +, %2B (a URL-encoded +, as in form bodies) or nothing, digit groups
      * with at most one space, dash or dot between them, a group perhaps in parentheses: +44 7700 900123, 0044 7700 900123,

@@ -18,6 +18,13 @@ class MaskingTest {
         assertThat(Masking.mask("call (555) 555-0100")).isEqualTo("call 55…0100");
     }
 
+    /** A provider echoing a form body (To=%2B44…&Email=jenny.rosen%40example.org): the URL-encoded address too. */
+    @Test
+    void masksAUrlEncodedEmailLikeAPlainOne() {
+        assertThat(Masking.mask("provider answered HTTP 400: To=%2B447700900123 a=jenny.rosen%40example.org"))
+                .isEqualTo("provider answered HTTP 400: To=+447…0123 a=j***@example.org");
+    }
+
     @Test
     void masksPhoneNumbersHoweverTheyAreWritten() {
         // A CRM mobilePhone sent as a JSON number, in the quarantine reason that is logged, posted and shown.
@@ -111,7 +118,7 @@ class MaskingTest {
     @Test
     void longHostileTextIsMaskedInLinearTime() {
         List<String> hostile = List.of("https://x.example/" + "a/b'".repeat(25_000), "1 ".repeat(50_000) + "x",
-                "12".repeat(50_000) + "x", "(1".repeat(50_000), "a-token.".repeat(12_500) + "x", "%2B1".repeat(25_000) + "x");
+                "12".repeat(50_000) + "x", "(1".repeat(50_000), "a-token.".repeat(12_500) + "x", "%2B1".repeat(25_000) + "x", "a%40b".repeat(20_000) + "x");
         assertTimeoutPreemptively(Duration.ofSeconds(30), () -> hostile.forEach(text -> LogSecrets.none().mask(text)));
     }
 }
