@@ -112,7 +112,8 @@ public class FailureSearch {
                     + String.join(", ", ChannelStatus.CHANNELS));
         }
         Timestamp from = time(f.get("from"), "from");
-        Timestamp to = time(f.get("to"), "to");
+        Instant until = until(f.get("to"), "to");
+        Timestamp to = until == null ? null : Timestamp.from(until);
         if (from != null && to != null && from.after(to)) {
             throw new ActionRefused.InvalidInput("from (" + f.get("from") + ") is later than to (" + f.get("to")
                     + "): no failure can match; swap them");
@@ -272,6 +273,15 @@ public class FailureSearch {
                     + StoredText.label(text, 40) + "'");
         }
         return searchable(at, name);
+    }
+
+    /**
+     * A filter's "to", before which what it finds happened: a date means up to the end of that day (to=2026-12-06 finds the
+     * whole of the 6th, as an operator reading "from the 6th to the 6th" means); a time is that moment ({@link #instant}).
+     */
+    public static Instant until(String text, String name) {
+        Instant at = instant(text, name);
+        return at != null && text.strip().length() == 10 ? searchable(at.plus(java.time.Duration.ofDays(1)), name) : at;
     }
 
     /** A time a filter can search for: years 1 to 9999 (Java reads +300000-01-01, which PostgreSQL cannot compare with). */

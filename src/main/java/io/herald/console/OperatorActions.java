@@ -88,7 +88,8 @@ public class OperatorActions {
             throw new ActionRefused("delivery " + deliveryId + " is " + state + "; only FAILED or PARKED deliveries can be retried", false);
         }
         String message = delivery.get("channel") + " delivery " + deliveryId + " queued for another attempt now"
-                + " (same idempotency key: the provider never sends it twice); the customer's quiet hours and the provider's rate"
+                + " (no provider accepted it before, so the customer gets it once; one that may have reached them is UNCERTAIN and"
+                + " never retried); the customer's quiet hours and the provider's rate"
                 + " still apply, and its outcome follows on the notification's page: if it waits for the morning or the provider"
                 + " still refuses it, it is parked again with the reason";
         audit.record(started, actor, "RETRY", "delivery", deliveryId, notificationId(delivery), comment, "queued");

@@ -72,10 +72,10 @@ public class ScheduledApi {
                                              @Parameter(description = "customer id") @RequestParam(required = false) String customer,
                                              @Parameter(description = "fires at or after this date or UTC time (2026-12-03, 2026-12-03T10:30 or 2026-12-03T10:30:00Z)")
                                              @RequestParam(required = false) String from,
-                                             @Parameter(description = "fires before this date or UTC time (same forms)")
+                                             @Parameter(description = "fires before this UTC time, or on or before this date (same forms)")
                                              @RequestParam(required = false) String to,
                                              Principal who) {
-        return waiting.list(new WaitingNotifications.Filter(type, customer, FailureSearch.instant(from, "from"), FailureSearch.instant(to, "to")),
+        return waiting.list(new WaitingNotifications.Filter(type, customer, FailureSearch.instant(from, "from"), FailureSearch.until(to, "to")),
                 ConsoleUser.of(who).masked());
     }
 

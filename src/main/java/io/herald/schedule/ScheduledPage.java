@@ -1,12 +1,13 @@
 package io.herald.schedule;
 
 import java.security.Principal;
+import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 
 import io.herald.console.ActionRefused;
 import io.herald.console.ConsoleUser;
-import org.springframework.format.annotation.DateTimeFormat;
+import io.herald.console.FailureSearch;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.stereotype.Controller;
@@ -34,16 +35,17 @@ public class ScheduledPage {
 
     @GetMapping("/console/scheduled")
     public String list(@RequestParam(required = false) String type, @RequestParam(required = false) String customer,
-                       @RequestParam(required = false) @DateTimeFormat(iso = DateTimeFormat.ISO.DATE_TIME) LocalDateTime from,
-                       @RequestParam(required = false) @DateTimeFormat(iso = DateTimeFormat.ISO.DATE_TIME) LocalDateTime to,
+                       @RequestParam(required = false) String from, @RequestParam(required = false) String to,
                        Principal who, Model model) {
         ConsoleUser user = ConsoleUser.of(who);
-        WaitingNotifications.Filter filter = new WaitingNotifications.Filter(type, customer,
-                from == null ? null : from.toInstant(ZoneOffset.UTC), to == null ? null : to.toInstant(ZoneOffset.UTC));
+        // The same forms as /api/scheduled and the failures list: a date, a UTC time, or a time with its offset.
+        Instant since = FailureSearch.instant(from, "from");
+        Instant until = FailureSearch.until(to, "to");
+        WaitingNotifications.Filter filter = new WaitingNotifications.Filter(type, customer, since, until);
         model.addAttribute("user", user);
         model.addAttribute("filter", filter);
-        model.addAttribute("fromUtc", from);
-        model.addAttribute("toUtc", to);
+        model.addAttribute("fromUtc", since == null ? null : LocalDateTime.ofInstant(since, ZoneOffset.UTC));
+        model.addAttribute("toUtc", to == null || to.isBlank() ? null : LocalDateTime.ofInstant(FailureSearch.instant(to, "to"), ZoneOffset.UTC));
         model.addAttribute("waiting", waiting.list(filter, user.masked()));
         model.addAttribute("pageSize", WaitingNotifications.PAGE_SIZE);
         return "scheduled";
