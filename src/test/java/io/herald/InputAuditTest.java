@@ -1,0 +1,164 @@
+package io.herald;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import jakarta.mail.internet.MimeMessage;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Audit probes: odd or hostile input at Herald's inbound doors that the Hostile* tests do not cover. Each test states the
+ * behaviour Herald promises; a failure is a finding.
+ */
+class InputAuditTest extends HeraldIntegrationTest {
+
+    /** A customer of this test alone, email only. */
+    private String newCustomer(String label) {
+        String customer = "cus_audit_" + label + "_" + newTicketId();
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, locale, time_zone) VALUES (?, 'Audit Test', ?, 'en-GB', 'Europe/London')",
+                customer, customer.replace('_', '.') + "@audit.example.net");
+        return customer;
+    }
+
+    private long outboxRow(String eventType, String payload) {
+        return jdbc.queryForObject("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('appointment', ?, ?) RETURNING id",
+                Long.class, eventType, payload);
+    }
+
+    /** Every row the CRM row ended in: "NOTIFICATION <delivery states>", "QUARANTINED step: reason", "IGNORED step: reason". */
+    private List<String> outcomes(long row) {
+        String eventId = "crm-outbox-" + row;
+        List<String> rows = new ArrayList<>();
+        jdbc.queryForList("SELECT outcome, step, reason FROM unrouted_event WHERE source_event_id = ?", eventId)
+                .forEach(r -> rows.add(r.get("outcome") + " " + r.get("step") + ": " + r.get("reason")));
+        jdbc.queryForList("SELECT n.id, n.idempotency_key FROM notification n WHERE n.source_event_id = ?", eventId)
+                .forEach(r -> rows.add("NOTIFICATION " + r.get("idempotency_key") + " " + jdbc.queryForList(
+                        "SELECT channel || '=' || state || coalesce(' (' || reason || ')', '') FROM delivery WHERE notification_id = ?",
+                        String.class, r.get("id"))));
+        return rows;
+    }
+
+    private List<String> awaitOutcome(long row) {
+        return await().atMost(Duration.ofSeconds(60)).until(() -> outcomes(row),
+                r -> !r.isEmpty() && r.stream().noneMatch(s -> s.contains("PENDING") || s.contains("SENDING") || s.contains("[]")));
+    }
+
+    private static String reschedule(String customer, String appointment, String startsAt) {
+        return Samples.text("crm/appointment.rescheduled.json").replace("APT-55812", appointment)
+                .replace("cus_QwE5rT6yU7iO8p", customer).replace("2026-11-26T10:00:00-05:00", startsAt)
+                .replace("\"account\": {\"externalId\"", "\"account\": {\"externalId\"");
+    }
+
+    /**
+     * appointment.scheduled refuses a start time outside config/rules.yaml's dates (10 years either side); a move to such a time
+     * is the same nonsense and should be refused the same way, not told to the customer.
+     */
+    @Test
+    void aMoveToAnImplausibleYearIsQuarantinedLikeABookingIs() throws Exception {
+        String customer = newCustomer("year");
+        Map<String, Long> rows = new java.util.LinkedHashMap<>();
+        for (String startsAt : List.of("9999-12-31T10:00:00Z", "+10000-01-01T10:00:00Z", "0001-01-01T10:00:00Z")) {
+            rows.put(startsAt, outboxRow("appointment.rescheduled", reschedule(customer, "APT-Y" + newTicketId(), startsAt)));
+        }
+        // The same times as a booking: the reference behaviour.
+        String booking = Samples.text("crm/appointment.scheduled.json").replace("APT-55812", "APT-B" + newTicketId())
+                .replace("cus_QwE5rT6yU7iO8p", customer).replace("2026-11-24T14:30:00-05:00", "9999-12-31T10:00:00Z");
+        long bookingRow = outboxRow("appointment.scheduled", booking);
+
+        List<String> report = new ArrayList<>();
+        report.add("booking 9999 -> " + awaitOutcome(bookingRow));
+        for (Map.Entry<String, Long> each : rows.entrySet()) {
+            report.add("move to " + each.getKey() + " -> " + awaitOutcome(each.getValue()));
+        }
+        for (Map.Entry<String, Long> each : rows.entrySet()) {
+            String key = jdbc.queryForList("SELECT idempotency_key FROM notification WHERE source_event_id = ?", String.class,
+                    "crm-outbox-" + each.getValue()).stream().findFirst().orElse(null);
+            if (key != null && !mailsFor(key).isEmpty()) {
+                MimeMessage mail = mailsFor(key).get(0);
+                report.add("mail for move to " + each.getKey() + ": subject=" + mail.getSubject() + " | body="
+                        + com.icegreen.greenmail.util.GreenMailUtil.getBody(mail).replaceAll("\\s+", " ").substring(0, 400));
+            }
+        }
+        System.out.println("AUDIT implausible-year:\n  " + String.join("\n  ", report));
+        assertThat(report.get(0)).startsWith("booking 9999 -> [QUARANTINED validation");
+        for (Map.Entry<String, Long> each : rows.entrySet()) {
+            assertThat(outcomes(each.getValue())).as("move to %s", each.getKey()).singleElement().asString()
+                    .startsWith("QUARANTINED validation");
+        }
+    }
+
+    /**
+     * A CRM payload column written with a UTF-8 byte order mark (Windows tools do): the webhook and the Kafka doors take it
+     * off (ByteOrderMark); the CRM door should too, or the order confirmation is never sent.
+     */
+    @Test
+    void aCrmPayloadWithAByteOrderMarkIsReadLikeTheOtherDoorsReadIt() throws Exception {
+        String customer = newCustomer("bom");
+        String order = "ORD-BOM" + newTicketId();
+        String payload = "\uFEFF" + Samples.text("crm/order.confirmed.json").replace("ORD-100234", order)
+                .replace("cus_RkT4aB7cD9eF1g", customer).replace("0015g00000XyZ1AAA", "crm" + order);
+        long row = jdbc.queryForObject("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('order', 'order.confirmed', ?)"
+                + " RETURNING id", Long.class, payload);
+        List<String> outcome = awaitOutcome(row);
+        System.out.println("AUDIT crm-bom: " + outcome);
+        assertThat(outcome).singleElement().asString().startsWith("NOTIFICATION crm:order.confirmed:" + order);
+    }
+    /**
+     * The impact of the missing plausibility check on a move: a CRM row that moves a booked appointment to the year 1 (a
+     * default date the CRM wrote, a broken import) withdraws the real appointment's pending reminders, and the customer is told
+     * nothing (the notice is SKIPPED as "already started"). A booking with that time would have been quarantined.
+     */
+    @Test
+    void aMoveToTheYearOneKeepsTheRealAppointmentsRemindersWaiting() throws Exception {
+        String customer = newCustomer("remind");
+        String appointment = "APT-R" + newTicketId();
+        String startsAt = java.time.Instant.now().plus(Duration.ofDays(3)).truncatedTo(java.time.temporal.ChronoUnit.MINUTES).toString();
+        String booking = Samples.text("crm/appointment.scheduled.json").replace("APT-55812", appointment)
+                .replace("cus_QwE5rT6yU7iO8p", customer).replace("2026-11-24T14:30:00-05:00", startsAt);
+        long bookingRow = outboxRow("appointment.scheduled", booking);
+        System.out.println("AUDIT reminders booking -> " + awaitOutcome(bookingRow));
+        await().atMost(Duration.ofSeconds(60)).until(() -> waiting(appointment), n -> n == 2);
+
+        long move = outboxRow("appointment.rescheduled", reschedule(customer, appointment, "0001-01-01T10:00:00Z"));
+        System.out.println("AUDIT reminders move-to-0001 -> " + awaitOutcome(move));
+        Thread.sleep(3000);
+        System.out.println("AUDIT reminders after move: " + jdbc.queryForList(
+                "SELECT state, fire_at FROM scheduled_send WHERE match_key = ? ORDER BY id", "appointment:" + appointment));
+        assertThat(waiting(appointment)).as("reminders of the real appointment still waiting").isEqualTo(2);
+    }
+
+    private int waiting(String appointment) {
+        return jdbc.queryForObject("SELECT count(*) FROM scheduled_send WHERE match_key = ? AND state = 'SCHEDULED'", Integer.class,
+                "appointment:" + appointment);
+    }
+
+    /**
+     * A ticket subject with Unicode bidi controls (U+202E RIGHT-TO-LEFT OVERRIDE) and a zero-width space: the email's Subject
+     * header shows the text reversed ("Invoice exe.pdf" spoofing), and nothing in Herald removes them. CR/LF are removed from a
+     * subject (MessageParts); these are not.
+     */
+    @Test
+    void bidiOverridesInATicketSubjectDoNotReachTheCustomersMail() throws Exception {
+        String ticket = newTicketId();
+        String event = Samples.supportEvent("ticket.comment_added.json", ticket)
+                .replace("01JD4T1A2S3D4F5G6H7J8K9L0Z", "01JAUDIT" + ticket)
+                .replace("41000000000555", "41" + ticket)
+                .replace("Printer error E-42 after update", "Your refund \u202Efdp.exe\u202C is ready\u200B")
+                .replace("\"Support Team\"", "\"Support\u202E maeT\"");
+        assertThat(postSignedSupport(event).statusCode()).isEqualTo(202);
+        String key = "support:agent_replied:" + ticket + ":41" + ticket;
+        MimeMessage mail = awaitMailFor(key);
+        String subject = mail.getSubject();
+        String body = com.icegreen.greenmail.util.GreenMailUtil.getBody(mail);
+        System.out.println("AUDIT bidi subject=" + subject.codePoints().mapToObj(c -> c > 126 ? String.format("<U+%04X>", c)
+                : String.valueOf((char) c)).collect(java.util.stream.Collectors.joining()));
+        assertThat(subject).doesNotContain("\u202E").doesNotContain("\u200B");
+    }
+}
