@@ -130,7 +130,7 @@ class InputAuditTest extends HeraldIntegrationTest {
         System.out.println("AUDIT reminders move-to-0001 -> " + awaitOutcome(move));
         Thread.sleep(3000);
         System.out.println("AUDIT reminders after move: " + jdbc.queryForList(
-                "SELECT state, fire_at FROM scheduled_send WHERE match_key = ? ORDER BY id", "appointment:" + appointment));
+                "SELECT state, fire_at FROM scheduled_send WHERE match_key = ? ORDER BY fire_at", "appointment:" + appointment));
         assertThat(waiting(appointment)).as("reminders of the real appointment still waiting").isEqualTo(2);
     }
 
@@ -160,5 +160,47 @@ class InputAuditTest extends HeraldIntegrationTest {
         System.out.println("AUDIT bidi subject=" + subject.codePoints().mapToObj(c -> c > 126 ? String.format("<U+%04X>", c)
                 : String.valueOf((char) c)).collect(java.util.stream.Collectors.joining()));
         assertThat(subject).doesNotContain("\u202E").doesNotContain("\u200B");
+    }
+    /**
+     * A mobile phone copied from a web page or a spreadsheet carries no-break spaces (U+00A0) where it shows spaces. Herald
+     * removes spaces from a number before checking it, but not these: the whole contact change is quarantined saying the number
+     * "is not an international number (... such as +44 7700 900123)" while it reads exactly like one, and the rest of the
+     * change (a new email) is not applied.
+     */
+    @Test
+    void aPhoneWrittenWithNoBreakSpacesIsReadLikeOneWrittenWithSpaces() throws Exception {
+        String customer = "cus_audit_nbsp_" + newTicketId();
+        String contact = Samples.text("crm/contact.updated.json").replace("+44 7700 900123", "+44\u00A07700\u00A0900123")
+                .replace("cus_RkT4aB7cD9eF1g", customer).replace("0015g00000XyZ1AAA", "crm" + customer);
+        long row = jdbc.queryForObject("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('contact', 'contact.updated', ?)"
+                + " RETURNING id", Long.class, contact);
+        await().atMost(Duration.ofSeconds(60)).until(() -> jdbc.queryForObject(
+                "SELECT processed_at IS NOT NULL FROM crm_outbox WHERE id = ?", Boolean.class, row));
+        Thread.sleep(5000);
+        List<String> quarantined = outcomes(row);
+        List<String> phone = jdbc.queryForList("SELECT phone FROM customer WHERE customer_id = ?", String.class, customer);
+        System.out.println("AUDIT nbsp-phone: rows=" + quarantined + " directory phone=" + phone);
+        assertThat(quarantined).isEmpty();
+        assertThat(phone).containsExactly("+447700900123");
+    }
+
+    /**
+     * A signed billing webhook body in UTF-16 (no BOM): every byte is valid UTF-8 (NULs and ASCII), Jackson's byte reader
+     * detects UTF-16 and reads it, so Herald answers 202; the mapping then reads UTF-8 and quarantines it. The sender is told
+     * it was accepted. Expected: refused with 400 in words (send UTF-8), as an invalid UTF-8 body is.
+     */
+    @Test
+    void aUtf16BodyIsRefusedAtTheDoorNotAcceptedAndQuarantinedLater() throws Exception {
+        long before = jdbc.queryForObject("SELECT coalesce(max(id), 0) FROM unrouted_event", Long.class);
+        long rejectedBefore = jdbc.queryForObject("SELECT coalesce(max(id), 0) FROM inbound_rejection", Long.class);
+        String unique = "u16" + newTicketId();
+        byte[] body = Samples.paymentFailed(unique).replaceAll("[^\\x00-\\x7F]", "").getBytes(java.nio.charset.StandardCharsets.UTF_16BE);
+        java.net.http.HttpResponse<String> answer = post("/webhooks/billing", "application/json", body, Map.of("Stripe-Signature",
+                io.herald.testsupport.Signatures.stripe(java.time.Instant.now().getEpochSecond(), body, BILLING_SECRET)));
+        Thread.sleep(8000);
+        System.out.println("AUDIT utf16: answer " + answer.statusCode() + " " + answer.body() + " | rejections="
+                + jdbc.queryForList("SELECT http_status, reason FROM inbound_rejection WHERE id > ?", rejectedBefore)
+                + " | quarantined=" + jdbc.queryForList("SELECT outcome, step, reason FROM unrouted_event WHERE id > ? AND source = 'billing'", before));
+        assertThat(answer.statusCode()).isEqualTo(400);
     }
 }
