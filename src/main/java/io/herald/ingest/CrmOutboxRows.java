@@ -93,7 +93,8 @@ public class CrmOutboxRows {
             refuseUnread(exchange, row, event);
             return;
         }
-        String payloadText = payloadText(row.get("payload"));
+        // A leading byte order mark (U+FEFF, written by some Windows tools) is not part of the JSON: taken off, as at the other doors.
+        String payloadText = ByteOrderMark.strip(payloadText(row.get("payload")));
         JsonNode payload = null;
         String refusal = null;
         try {

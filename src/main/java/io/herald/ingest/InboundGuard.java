@@ -98,7 +98,9 @@ public class InboundGuard {
         checkUtf8(body);
         JsonNode event;
         try {
-            event = json.readTree(body);
+            // Read as the UTF-8 it was checked to be: from bytes, Jackson guesses UTF-16 or UTF-32 by the NULs (an ASCII event in
+            // UTF-16 is valid UTF-8 byte by byte), and such a body was answered 202, then quarantined by the mapping as not JSON.
+            event = json.readTree(ByteOrderMark.strip(new String(body, StandardCharsets.UTF_8)));
         } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
             throw new InboundRejected(400, "body nests objects or arrays more than 1,000 levels deep, or has a number or text longer than"
                     + " any event's; an event is a few levels deep");

@@ -109,7 +109,7 @@ public class NotificationRules {
                 }
             }
         }
-        checkReminderTime(type, mapped, problems);
+        checkReminderTime(type, mapped, problems, now);
         return problems;
     }
 
@@ -119,7 +119,7 @@ public class NotificationRules {
      * such an event is quarantined for an operator to fix and re-drive; at dispatch it could only fail, and a move that failed
      * there left the reminders of the old time to go out.
      */
-    private void checkReminderTime(String type, JsonNode mapped, List<String> problems) {
+    private void checkReminderTime(String type, JsonNode mapped, List<String> problems, Instant now) {
         NotificationCatalog.Reminders plan = catalog.reminders(type);
         if (plan == null || NotificationCatalog.Reminders.CANCEL.equals(plan.action()) || plan.of() == null) {
             return;
@@ -136,8 +136,15 @@ public class NotificationRules {
             return;   // its date rule has said it is no date and time at all
         }
         try {
-            int offset = OffsetDateTime.parse(value.asText()).getOffset().getTotalSeconds();
-            if (offset < -12 * 3600 || offset > 14 * 3600) {
+            OffsetDateTime time = OffsetDateTime.parse(value.asText());
+            int offset = time.getOffset().getTotalSeconds();
+            if (own.isEmpty() && (time.toInstant().isBefore(now.minus(past)) || time.toInstant().isAfter(now.plus(future)))) {
+                // A move has no date rule of its own: a time outside the plausible dates (a CRM's 0001-01-01) had cancelled the
+                // real appointment's reminders, and one in 9999 was told to the customer.
+                problems.add("the appointment's time (data." + plan.of() + ") " + StoredText.label(value.asText(), 60) + " is not plausible:"
+                        + " Herald accepts dates from " + days(past) + " days before to " + days(future) + " days after now (config/rules.yaml,"
+                        + " dates); its reminders are timed by it: correct the time at its source");
+            } else if (offset < -12 * 3600 || offset > 14 * 3600) {
                 problems.add("the appointment's time (data." + plan.of() + ") '" + StoredText.label(value.asText(), 60) + "' has an offset"
                         + " no time zone has (offsets run from -12:00 to +14:00); its reminders are timed by it: correct the time at"
                         + " its source");

@@ -63,6 +63,10 @@ class NotificationRulesTest {
         // The move has no rule of its own for the field: this check says it.
         assertThat(rules.problems("crm.appointment_rescheduled", appointment("2026-12-09T10:00"), NOW))
                 .containsExactly(noOffset.formatted("2026-12-09T10:00"));
+        // Nor a date outside the plausible ones: a move to the CRM's 0001-01-01 cancelled the real appointment's reminders.
+        assertThat(rules.problems("crm.appointment_rescheduled", appointment("0001-01-01T10:00:00Z"), NOW)).containsExactly(
+                "the appointment's time (data.startsAt) 0001-01-01T10:00:00Z is not plausible: Herald accepts dates from 3650 days before"
+                        + " to 3650 days after now (config/rules.yaml, dates); its reminders are timed by it: correct the time at its source");
         // The booking's date rule says a local time is no date and time; a plain date passes it, and this check says why not.
         assertThat(rules.problems("crm.appointment_scheduled", appointment("2026-12-09T10:00"), NOW))
                 .singleElement().asString().startsWith("the appointment start '2026-12-09T10:00' is not a date and time");
