@@ -57,6 +57,13 @@ final class MessageContext {
     /** The mappings' display form of an amount: "49.00 USD", "-2.50 EUR", "500 JPY". */
     private static final Pattern MONEY = Pattern.compile("(-?\\d{1,15}(?:\\.\\d{1,3})?) ([A-Za-z]{3})");
     private static final Pattern DATE = Pattern.compile("\\d{4}-\\d{2}-\\d{2}");
+    /**
+     * Unicode's bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): in text a source writes (a ticket's
+     * subject is whatever its requester mailed), "Your refund \u202Efdp.exe\u202C" shows as "Your refund exe.pdf", the
+     * disguise of a file name. Taken out of every value a template prints; the marks U+200E/U+200F, which right-to-left text
+     * uses, stay.
+     */
+    private static final Pattern BIDI_CONTROLS = Pattern.compile("[\u202A-\u202E\u2066-\u2069]");
     /** A currency symbol ending in a letter right before the digits ("KWD12.345", "-CHF80.00"). */
     private static final Pattern LETTERS_THEN_DIGIT = Pattern.compile("(\\p{L})(?=\\d)");
 
@@ -75,13 +82,13 @@ final class MessageContext {
         context.putAll(unchangedTimes(notification.data()));
         Map<String, Object> who = new HashMap<>();
         who.put("id", customer.customerId());
-        String name = customer.displayName() == null ? "" : customer.displayName().strip();
+        String name = customer.displayName() == null ? "" : BIDI_CONTROLS.matcher(customer.displayName()).replaceAll("").strip();
         if (!name.isEmpty()) {   // a name of spaces (or of control characters, dropped when stored) is no name
             who.put("name", name);
         }
         // The CRM's own first name, whole ("Ana María"); "" when the name has none (only a last name): no first name, never the
         // last name. Not known (an entry from before, a seed): the display name's first word, as before.
-        String first = customer.firstName() != null ? customer.firstName().strip() : name.isEmpty() ? "" : name.split("\\s+")[0];
+        String first = customer.firstName() != null ? BIDI_CONTROLS.matcher(customer.firstName()).replaceAll("").strip() : name.isEmpty() ? "" : name.split("\\s+")[0];
         if (!first.isEmpty()) {
             who.put("firstName", first);
         }
@@ -148,6 +155,9 @@ final class MessageContext {
             List<Object> out = new ArrayList<>(list.size());
             list.forEach(item -> out.add(item == null ? null : nested(item, writing)));
             return out;
+        }
+        if (value instanceof String text) {
+            return BIDI_CONTROLS.matcher(text).replaceAll("");
         }
         return value;
     }

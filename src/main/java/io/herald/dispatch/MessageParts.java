@@ -73,8 +73,10 @@ public class MessageParts {
         if ("email".equals(channel) && parts.get("subject").length() > MAX_SUBJECT) {
             parts.put("subject", fittedSubject(type, channel, customer, context, parts.get("subject")));
         }
-        // A subject or a title is one line: a line break from the data (a ticket subject with CR LF) becomes a space.
-        parts.replaceAll((part, text) -> ONE_LINE_PARTS.contains(part) ? text.replaceAll("\\s*\\R\\s*", " ") : text);
+        // A subject or a title is one line: a line break from the data (a ticket subject with CR LF) becomes a space, and
+        // invisible zero-width characters (U+200B, U+2060, U+FEFF) are taken out.
+        parts.replaceAll((part, text) -> ONE_LINE_PARTS.contains(part)
+                ? text.replaceAll("\\s*\\R\\s*", " ").replaceAll("[\\u200B\\u2060\\uFEFF]", "") : text);
         if ("email".equals(channel)) {
             String writtenIn = templates.localeFor(type, channel, customer.locale());
             String text = parts.get("text");

@@ -84,10 +84,10 @@ public final class ContactAddresses {
 
     /**
      * The number as a provider takes it: without the spaces, hyphens, dots and parentheses people write numbers with
-     * (+1 (556) 123-4567 is +15561234567); null for none.
+     * (+1 (556) 123-4567 is +15561234567), no-break and narrow spaces included; null for none.
      */
     public static String dialable(String phone) {
-        return phone == null ? null : phone.strip().replaceAll("[\\s().-]", "");
+        return phone == null ? null : phone.strip().replaceAll("[\\s\\p{Zs}().-]", "");
     }
 
     /** Why this mobile phone cannot be sent to (once {@link #dialable}), or null when it can (or there is none). */
@@ -95,7 +95,7 @@ public final class ContactAddresses {
         if (phone == null || phone.isBlank()) {
             return null;
         }
-        if (phone.replaceAll("\\s", "").contains("(0)")) {
+        if (phone.replaceAll("[\\s\\p{Zs}]", "").contains("(0)")) {
             return "it has the national trunk prefix (0) in it; write the number without it, such as +44 7700 900123";
         }
         if (INTERNATIONAL_NUMBER.matcher(dialable(phone)).matches()) {
