@@ -63,6 +63,9 @@ class ConsoleBrowserTest extends HeraldIntegrationTest {
             assertThat(rows.get(0).findElement(By.className("reason")).getText())
                     .isEqualTo("push not sent: provider answered HTTP 400 Bad Request: "
                             + "{\"error\": {\"status\": \"INVALID_ARGUMENT\", \"message\": \"The registration token is not valid\"}}");
+            // The count is what the button takes (its own search, not the rows shown above it).
+            assertThat(browser.findElement(By.id("bulk-retry")).getText())
+                    .contains("retry all 1 failed or parked deliveries matching this filter, shown above or not");
             // "Retry all" posts with the page's CSRF token (it had none, and every bulk retry from the page was refused 403);
             // without the confirmation ticked it is refused in words, and nothing is retried.
             browser.findElement(By.cssSelector("#bulk-retry button")).click();

@@ -96,6 +96,7 @@ class OperatorFiltersTest extends HeraldIntegrationTest {
         assertThat(typo.body()).contains("unknown parameter 'customerID'", "customerId", "limit");
         assertThat(api("GET", "/api/failures?customerId=cus_nobody_has_this_id&limit=5").statusCode()).isEqualTo(200);
         assertThat(api("GET", "/api/customers/" + CUSTOMER + "/inbox?unreadOnly=true&limit=5").statusCode()).isEqualTo(200);
+        assertThat(api("GET", "/api/quarantine?limit=0").statusCode()).isEqualTo(400);
         HttpResponse<String> none = api("GET", "/api/deliveries/1?verbose=true");
         assertThat(none.statusCode()).isEqualTo(400);
         assertThat(none.body()).contains("unknown parameter 'verbose': this address takes no parameters");

@@ -139,7 +139,7 @@ class QuietHoursTest {
         assertThat(instant(waiting.get("fire_at"))).isEqualTo(eight);
         assertThat(herald.timerAt(berlinKey)).isEqualTo(eight);
         assertThat(herald.delivery(berlinKey, "email")).containsEntry("state", "SCHEDULED");
-        assertThat((String) herald.delivery(berlinKey, "email").get("reason")).startsWith("scheduled for 2026-12-03T07:00:00Z: quiet hours 21:00-08:00");
+        assertThat((String) herald.delivery(berlinKey, "email").get("reason")).startsWith("scheduled for 2026-12-03 07:00 UTC: quiet hours 21:00-08:00");
         // Herald chose the delay: the send window (PT24H) counts from 08:00.
         assertThat(instant(jdbc.queryForObject("SELECT window_deadline FROM notification WHERE idempotency_key = ?", Timestamp.class, berlinKey)))
                 .isEqualTo(eight.plus(Duration.ofHours(24)));
@@ -463,7 +463,8 @@ class QuietHoursTest {
         List<String> reasons = List.of((String) herald.delivery(key, "email").get("reason"), (String) herald.delivery(key, "sms").get("reason"));
         assertThat(reasons).anySatisfy(reason -> assertThat(reason).isEqualTo(again.get("reason")));
         assertThat(reasons).anySatisfy(reason -> assertThat(reason).matches("(email|sms) waits with its notification, scheduled for "
-                + eightInNewYork + ": (email|sms)" + java.util.regex.Pattern.quote(waits)));
+                + java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(java.time.ZoneOffset.UTC).format(eightInNewYork)
+                + ": (email|sms)" + java.util.regex.Pattern.quote(waits)));
         assertThat(ids(list(OPERATOR, "customer=" + customer))).containsExactly(id);
         assertThat(instant(jdbc.queryForObject("SELECT window_deadline FROM notification WHERE idempotency_key = ?", Timestamp.class, key)))
                 .isEqualTo(Instant.parse("2027-11-24T14:00:00Z"));

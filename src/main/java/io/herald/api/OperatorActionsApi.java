@@ -108,12 +108,12 @@ public class OperatorActionsApi {
     @Operation(summary = "Retry every failed or parked delivery matching the filter (confirm: true required)",
             requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(implementation = ActionRequest.class), examples = @ExampleObject(value = ApiExamples.BULK_RETRY_REQUEST))),
             responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.BULK_RETRY_RESULT), examples = @ExampleObject(value = ApiExamples.BULK_RETRY_RESULT))),
-                    @ApiResponse(responseCode = "409", description = "Not confirmed", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.CONFLICT)))})
+                    @ApiResponse(responseCode = "400", description = "Not confirmed, or a filter a retry cannot act on", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR)))})
     @PostMapping("/deliveries/retry")
     public Map<String, Object> bulkRetry(@RequestBody Map<String, Object> body, Principal who) {
         ActionRequest request = bulkRequest(body);
         if (!Boolean.TRUE.equals(request.confirm())) {
-            throw new ActionRefused("a bulk retry acts on every matching failed or parked delivery; confirm it with \"confirm\": true", false);
+            throw new ActionRefused.InvalidInput("a bulk retry acts on every matching failed or parked delivery; confirm it with \"confirm\": true");
         }
         List<OperatorActions.Outcome> retried = actions.bulkRetry(request.filter(), ConsoleUser.of(who).name(), request.comment());
         return Map.of("retried", retried.size(), "filter", request.filter().describe(), "deliveries", retried);

@@ -138,7 +138,10 @@ public class QuarantineApi {
     }
 
     private static int bounded(int limit) {
-        return Math.max(1, Math.min(limit, 1000));
+        if (limit < 1) {
+            throw new ActionRefused.InvalidInput("limit must be at least 1 (at most 1000 rows are returned); was " + limit);
+        }
+        return Math.min(limit, 1000);
     }
 
     private static ResponseEntity<?> notFound(long id) {

@@ -32,9 +32,12 @@ public class ConsolePages {
     private final WeeklyReportCsv csv;
     private final JdbcTemplate jdbc;
     private final ChannelStatus channels;
+    private final OperatorActions actions;
 
     public ConsolePages(FailureSearch failures, NotificationTimeline timeline, UnroutedEvents unrouted, AuditTrail audit,
-                        ViewerMasking masking, WeeklyReport report, WeeklyReportCsv csv, JdbcTemplate jdbc, ChannelStatus channels) {
+                        ViewerMasking masking, WeeklyReport report, WeeklyReportCsv csv, JdbcTemplate jdbc, ChannelStatus channels,
+                        OperatorActions actions) {
+        this.actions = actions;
         this.jdbc = jdbc;
         this.channels = channels;
         this.failures = failures;
@@ -59,7 +62,9 @@ public class ConsolePages {
         model.addAttribute("user", user);
         model.addAttribute("filter", filter);
         model.addAttribute("failures", found);
-        model.addAttribute("retryable", found.stream().filter(f -> f.state().equals("FAILED") || f.state().equals("PARKED")).count());
+        int retryable = user.canAct() ? actions.bulkRetryWouldTake(filter) : 0;
+        model.addAttribute("retryable", retryable);
+        model.addAttribute("retryCapped", retryable >= OperatorActions.BULK_LIMIT);
         model.addAttribute("pageSize", PAGE_SIZE);
         model.addAttribute("channels", channels.channels().stream().map(c -> user.masked()
                 ? new ChannelStatus.Channel(c.channel(), c.breaker(), c.parked(), masking.text(c.lastError()), c.lastErrorAt()) : c).toList());

@@ -96,6 +96,19 @@ public class OperatorActions {
         return new Outcome("RETRY", "delivery", deliveryId, notificationId(delivery), "PARKED", message);
     }
 
+    /**
+     * How many deliveries a bulk retry of this filter would take now: its own search, so the console's "retry all N" names
+     * what the button does, not the rows shown (a page of newer quarantined events hid older failures it would retry too).
+     * BULK_LIMIT when there are that many or more; 0 for a filter a retry cannot act on.
+     */
+    public int bulkRetryWouldTake(FailureSearch.Filter filter) {
+        try {
+            return search.find(filter.retryable(), BULK_LIMIT).size();
+        } catch (ActionRefused.InvalidInput notRetryable) {
+            return 0;
+        }
+    }
+
     /** Retries every FAILED or PARKED delivery matching the filter (at most BULK_LIMIT), each audited. */
     public List<Outcome> bulkRetry(FailureSearch.Filter filter, String actor, String comment) {
         List<Outcome> outcomes = new ArrayList<>();

@@ -39,6 +39,10 @@ import org.springframework.stereotype.Component;
 @Component
 public class ParkedDeliveries {
 
+    /** When a parked delivery is tried next, as its reason says it to a person: "2026-12-06 01:02:47 UTC". */
+    private static final java.time.format.DateTimeFormatter WHEN = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'")
+            .withZone(java.time.ZoneOffset.UTC);
+
     private static final Logger log = LoggerFactory.getLogger(ParkedDeliveries.class);
 
     private final DeliveryLedger ledger;
@@ -108,7 +112,7 @@ public class ParkedDeliveries {
         if (retryAfter != null && next.isBefore(now.plusMillis(retryAfter))) {
             next = now.plusMillis(retryAfter);   // never sooner than the provider asked
         }
-        if (ledger.parked(claim, channel + " provider unavailable: " + problem + "; parked, next attempt at " + next
+        if (ledger.parked(claim, channel + " provider unavailable: " + problem + "; parked, next attempt at " + WHEN.format(next)
                 + " (" + (parked + 1) + " of " + delays.size() + ")", next, ProviderErrors.statusOf(cause))) {
             metrics.delivery(channel, "PARKED");
             log.warn("Delivery {} PARKED until {}: {}", deliveryId, next, problem);
@@ -119,7 +123,7 @@ public class ParkedDeliveries {
     private void keepSlotWhileBreakerOpen(DeliveryLedger.Claim claim, String channel, String problem, int parked) {
         Instant next = Instant.now().plus(jittered(breakerOpen));
         String slot = parked == 0 ? "" : " (still " + parked + " of " + delays.size() + ": not counted, it was not offered to the provider)";
-        if (ledger.parked(claim, channel + " provider unavailable: " + problem + "; parked, next attempt at " + next + slot, next, null, false)) {
+        if (ledger.parked(claim, channel + " provider unavailable: " + problem + "; parked, next attempt at " + WHEN.format(next) + slot, next, null, false)) {
             metrics.delivery(channel, "PARKED");
             log.warn("Delivery {} PARKED until {} (breaker open, not counted as a park): {}", claim.deliveryId(), next, problem);
         }

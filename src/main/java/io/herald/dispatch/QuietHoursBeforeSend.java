@@ -101,7 +101,8 @@ public class QuietHoursBeforeSend {
                     deliveries.stream().map(one -> one.due().deliveryId()).toList());
             for (Waiting one : deliveries) {
                 String reason = one.quiet().reason() + fires.filter(at -> !at.equals(wait.until()))
-                        .map(at -> "; it goes with its notification's other channels, scheduled for " + at).orElse("");
+                        .map(at -> "; it goes with its notification's other channels, scheduled for " + java.time.format.DateTimeFormatter
+                                .ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(java.time.ZoneOffset.UTC).format(at)).orElse("");
                 waits.add(new DeliveryLedger.QuietWait(one.due().deliveryId(), Duration.between(now, one.quiet().until()), reason,
                         fires.isPresent()));
             }

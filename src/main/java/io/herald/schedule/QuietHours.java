@@ -37,7 +37,7 @@ import org.springframework.stereotype.Component;
 @Component
 public class QuietHours {
 
-    private static final DateTimeFormatter UTC_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(ZoneOffset.UTC);
+    static final DateTimeFormatter UTC_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(ZoneOffset.UTC);
 
     /**
      * Why and until when a notification waits: the end of the quiet hours (and in words: "08:00 local time on 2026-12-03 in

@@ -102,7 +102,7 @@ public class ScheduledSends {
                     continue;
                 }
                 ledger.hold(send.deliveries(), state, send.fireAt() == null ? send.reason()
-                        : "scheduled for " + send.fireAt() + ": " + send.reason());
+                        : "scheduled for " + QuietHours.UTC_TIME.format(send.fireAt()) + ": " + send.reason());
                 if (send.fireAt() != null) {
                     scheduler.scheduleIfNotExists(timer(send.notificationId(), 0), send.fireAt());
                 }
@@ -123,7 +123,7 @@ public class ScheduledSends {
                     ON CONFLICT (notification_id) DO NOTHING""", notificationId, timestamp(fireAt), reason, matchKey) == 0) {
                 return false;
             }
-            ledger.moveHeld(notificationId, fromState, "SCHEDULED", channels, "scheduled for " + fireAt + ": " + reason);
+            ledger.moveHeld(notificationId, fromState, "SCHEDULED", channels, "scheduled for " + QuietHours.UTC_TIME.format(fireAt) + ": " + reason);
             scheduler.scheduleIfNotExists(timer(notificationId, 0), fireAt);
             return true;
         }));
@@ -173,7 +173,7 @@ public class ScheduledSends {
                     UPDATE scheduled_send SET state = 'SCHEDULED', fire_at = ?, reason = ?, match_key = COALESCE(match_key, ?),
                            decided_by = NULL, decided_at = NULL, comment = NULL, timer = timer + 1
                     WHERE notification_id = ? RETURNING timer""", Integer.class, timestamp(fireAt), reason, matchKey, notificationId);
-            ledger.scheduleOthers(notificationId, claimedDeliveries, "waits with its notification, scheduled for " + fireAt + ": " + reason);
+            ledger.scheduleOthers(notificationId, claimedDeliveries, "waits with its notification, scheduled for " + QuietHours.UTC_TIME.format(fireAt) + ": " + reason);
             scheduler.scheduleIfNotExists(timer(notificationId, generation), fireAt);
             return Optional.of(fireAt);
         });
