@@ -82,13 +82,19 @@ public class CustomerView {
         this.masking = masking;
     }
 
-    /** Customers whose id, source-system id, email (any case) or phone (spaces and dashes ignored) is the query. */
+    /**
+     * Customers whose id, source-system id, email (any case) or phone (spaces and dashes ignored; 00 or no + before the country
+     * code taken as +) is the query.
+     */
     public List<Found> search(String query, boolean masked) {
         if (blank(query)) {
             return List.of();
         }
         String q = query.strip();
-        String phone = q.replaceAll("[\\s\\-().]", "");
+        // As the directory keeps numbers: dialable, international. "0044 7700 900123" and "447700900123" are +447700900123 (a
+        // national number, 07700 900123, names no country and is matched only as written).
+        String phone = io.herald.identity.ContactAddresses.dialable(q);
+        String international = phone.startsWith("00") ? "+" + phone.substring(2) : phone.matches("[1-9]\\d{7,14}") ? "+" + phone : phone;
         List<Found> hits = jdbc.query("""
                 SELECT c.customer_id, c.display_name, c.email, c.phone, 'customer id' AS matched_by FROM customer c WHERE c.customer_id = ?
                 UNION ALL
@@ -97,10 +103,10 @@ public class CustomerView {
                 UNION ALL
                 SELECT c.customer_id, c.display_name, c.email, c.phone, 'email' FROM customer c WHERE lower(c.email) = lower(?)
                 UNION ALL
-                SELECT c.customer_id, c.display_name, c.email, c.phone, 'phone' FROM customer c WHERE c.phone = ?
+                SELECT c.customer_id, c.display_name, c.email, c.phone, 'phone' FROM customer c WHERE c.phone IN (?, ?)
                 LIMIT 50""",
                 (row, n) -> new Found(row.getString(1), row.getString(2), row.getString(3), row.getString(4), row.getString(5)),
-                q, q, q, phone);
+                q, q, q, phone, international);
         Map<String, Found> unique = new LinkedHashMap<>();
         for (Found hit : hits) {
             unique.merge(hit.customerId(), hit, (first, again) -> new Found(first.customerId(), first.displayName(), first.email(),

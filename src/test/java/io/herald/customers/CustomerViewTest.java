@@ -63,6 +63,9 @@ class CustomerViewTest extends HeraldIntegrationTest {
         assertThat(found(requester)).containsExactly(customer + " by zendesk id");
         assertThat(found(email.toUpperCase())).containsExactly(customer + " by email");
         assertThat(found(phone.substring(0, 3) + " " + phone.substring(3, 7) + " " + phone.substring(7))).containsExactly(customer + " by phone");
+        // Without the + or with 00 before the country code, as people type numbers.
+        assertThat(found(phone.substring(1))).containsExactly(customer + " by phone");
+        assertThat(found("00" + phone.substring(1, 3) + " " + phone.substring(3))).containsExactly(customer + " by phone");
         assertThat(found("nobody" + unique + "@example.com")).isEmpty();
 
         String page = console(OPERATOR, "/console/customers?q=" + URLEncoder.encode(requester, StandardCharsets.UTF_8)).body();
