@@ -120,6 +120,7 @@ public class ConsolePages {
                 .stream().findFirst().orElseThrow(() -> new ResponseStatusException(HttpStatus.NOT_FOUND, "no dead letter " + id));
         model.addAttribute("user", user);
         model.addAttribute("letter", letter);
+        model.addAttribute("keptAt", ((java.sql.Timestamp) letter.get("created_at")).toInstant());   // shown in UTC, whatever the JVM's zone
         model.addAttribute("reason", user.masked() ? masking.text((String) letter.get("reason")) : letter.get("reason"));
         model.addAttribute("payload", masking.payload((String) letter.get("payload"), user.masked()));
         return "deadletter";
