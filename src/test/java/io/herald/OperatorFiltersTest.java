@@ -102,6 +102,29 @@ class OperatorFiltersTest extends HeraldIntegrationTest {
         assertThat(none.body()).contains("unknown parameter 'verbose': this address takes no parameters");
     }
 
+    /**
+     * A provider's answer that echoes the customer's name (found by the operator audit): a viewer reads it masked, on the
+     * failures list and on the notification's page, as the customer page masks the name; an operator reads it whole.
+     */
+    @Test
+    void aViewerReadsTheCustomersNameMaskedInAFailuresReason() throws Exception {
+        String run = newTicketId();
+        String customer = "cus_named" + run;
+        jdbc.update("INSERT INTO customer (customer_id, display_name, first_name, email, locale, time_zone) VALUES (?, 'Rosalind Okafor',"
+                + " 'Rosalind', ?, 'en-GB', 'Europe/London')", customer, customer + "@example.org");
+        long id = jdbc.queryForObject("""
+                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical)
+                VALUES (?, 'billing', ?, 'billing.invoice_paid', ?, 'ROUTED', '{}'::jsonb) RETURNING id""", Long.class,
+                "billing:invoice.paid:in_named" + run, "evt_named" + run, customer);
+        jdbc.update("INSERT INTO delivery (notification_id, channel, state, reason, attempts) VALUES (?, 'sms', 'FAILED', ?, 1)", id,
+                "sms not sent: provider answered HTTP 400 Bad Request: {\"message\": \"Rosalind Okafor has blocked this sender\"}");
+        String list = apiAs(VIEWER, "GET", "/console?customerId=" + customer, null).body();
+        assertThat(list).contains("R••• has blocked this sender").doesNotContain("Rosalind").doesNotContain("Okafor");
+        String page = apiAs(VIEWER, "GET", "/console/notifications/" + id, null).body();
+        assertThat(page).contains("R••• has blocked this sender").doesNotContain("Rosalind").doesNotContain("Okafor");
+        assertThat(apiAs(OPERATOR, "GET", "/console?customerId=" + customer, null).body()).contains("Rosalind Okafor has blocked this sender");
+    }
+
     private long waitingFor(String customer, String invoice) {
         String run = newTicketId();
         long id = jdbc.queryForObject("""

@@ -57,8 +57,10 @@ public class ConsolePages {
     @GetMapping({"/console", "/console/failures"})
     public String failures(FailureSearch.Filter filter, Principal who, Model model) {
         ConsoleUser user = ConsoleUser.of(who);
-        List<FailureSearch.Failure> found = failures.find(filter, PAGE_SIZE).stream()
-                .map(f -> user.masked() ? maskedFailure(f) : f).toList();
+        List<FailureSearch.Failure> rows = failures.find(filter, PAGE_SIZE);
+        Map<String, List<String>> names = user.masked() ? customerNames(rows) : Map.of();
+        List<FailureSearch.Failure> found = rows.stream()
+                .map(f -> user.masked() ? maskedFailure(f, names.getOrDefault(f.customerId(), List.of())) : f).toList();
         model.addAttribute("user", user);
         model.addAttribute("filter", filter);
         model.addAttribute("failures", found);
@@ -150,8 +152,22 @@ public class ConsolePages {
         return ResponseEntity.badRequest().contentType(MediaType.TEXT_PLAIN).body(e.getMessage());
     }
 
-    private FailureSearch.Failure maskedFailure(FailureSearch.Failure f) {
+    /** A failure as a viewer sees it: emails, phone numbers and its customer's names in the reason masked. */
+    private FailureSearch.Failure maskedFailure(FailureSearch.Failure f, List<String> names) {
         return new FailureSearch.Failure(f.kind(), f.id(), f.notificationId(), f.source(), f.type(), f.channel(), f.customerId(),
-                f.orderId(), f.ticketId(), f.state(), masking.text(f.reason()), f.at(), f.windowMissed());
+                f.orderId(), f.ticketId(), f.state(), masking.message(f.reason(), names), f.at(), f.windowMissed());
+    }
+
+    /** The display and first names of the customers these failures name, by customer id, in one statement. */
+    private Map<String, List<String>> customerNames(List<FailureSearch.Failure> rows) {
+        String[] ids = rows.stream().map(FailureSearch.Failure::customerId).filter(java.util.Objects::nonNull).distinct().toArray(String[]::new);
+        Map<String, List<String>> names = new java.util.HashMap<>();
+        if (ids.length > 0) {
+            jdbc.query("SELECT customer_id, display_name, first_name FROM customer WHERE customer_id = ANY(?)", row -> {
+                List<String> of = names.computeIfAbsent(row.getString(1), id -> new java.util.ArrayList<>());
+                java.util.stream.Stream.of(row.getString(2), row.getString(3)).filter(java.util.Objects::nonNull).forEach(of::add);
+            }, (Object) ids);
+        }
+        return names;
     }
 }

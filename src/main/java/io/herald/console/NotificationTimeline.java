@@ -52,7 +52,7 @@ public class NotificationTimeline {
         return removed != null ? removed : (String) n.get("raw_payload");
     }
 
-    public Optional<View> of(long notificationId, boolean masked) {
+    public Optional<View> of(long notificationId, boolean viewer) {
         List<Map<String, Object>> rows = jdbc.queryForList("""
                 SELECT n.id, idempotency_key, source, source_event_id, type, customer_id, state, occurred_at, n.received_at, window_deadline,
                        duplicates_suppressed, canonical -> 'refs' ->> 'orderId' AS order_id, canonical -> 'refs' ->> 'ticketId' AS ticket_id,
@@ -65,6 +65,8 @@ public class NotificationTimeline {
             return Optional.empty();
         }
         Map<String, Object> n = rows.get(0);
+        // For a viewer, the customer's names in free text (a provider's answer, a ticket's subject, a comment) are masked too.
+        Shown masked = new Shown(viewer, viewer ? customerNames((String) n.get("customer_id")) : List.of());
         List<Entry> timeline = new ArrayList<>();
         Instant occurred = instant(n.get("occurred_at"));
         Instant received = instant(n.get("received_at"));
@@ -122,8 +124,8 @@ public class NotificationTimeline {
                 (String) n.get("source_event_id"), (String) n.get("type"), (String) n.get("customer_id"),
                 (String) n.get("order_id"), (String) n.get("ticket_id"), (String) n.get("state"), occurred, received,
                 instant(n.get("window_deadline")), duplicates,
-                deliveries, timeline, masking.payload(rawPayload(n), masked),
-                masking.payload((String) n.get("canonical"), masked)));
+                deliveries, timeline, masking.payload(rawPayload(n), masked.on()),
+                masking.payload((String) n.get("canonical"), masked.on())));
     }
 
     /**
@@ -131,7 +133,7 @@ public class NotificationTimeline {
      * the wait is in its deliveries' attempts (FIRED, MOVED, RELEASED, CANCELLED, DISMISSED) and, for a person's or a
      * superseding event's decision, in the audit trail.
      */
-    private void scheduledSend(long notificationId, List<Entry> timeline, boolean masked) {
+    private void scheduledSend(long notificationId, List<Entry> timeline, Shown masked) {
         jdbc.query("SELECT created_at, fire_at, reason FROM scheduled_send WHERE notification_id = ?", row -> {
             Timestamp fireAt = row.getTimestamp("fire_at");
             timeline.add(new Entry(row.getTimestamp("created_at").toInstant(), null,
@@ -144,7 +146,7 @@ public class NotificationTimeline {
      * Issue 13 point 6: the private notes written (or waiting, or refused) on the helpdesk ticket for this notification's
      * delivery outcomes (io.herald.helpdesk.TicketNotes): a posted one shows its text, the others why.
      */
-    private void ticketNotes(long notificationId, List<Entry> timeline, boolean masked) {
+    private void ticketNotes(long notificationId, List<Entry> timeline, Shown masked) {
         jdbc.query("""
                 SELECT d.channel, t.outcome, t.ticket_id, t.state, t.attempts, t.body, t.reason, t.created_at, t.updated_at
                 FROM ticket_note t JOIN delivery d ON d.id = t.delivery_id WHERE d.notification_id = ? ORDER BY t.id""", row -> {
@@ -168,7 +170,7 @@ public class NotificationTimeline {
      * STOP / START (the one in force when the notification arrived, and later ones).
      * Receipts themselves are attempts of their delivery, shown above.
      */
-    private void receiptHistory(long notificationId, String customerId, Instant received, List<Entry> timeline, boolean masked) {
+    private void receiptHistory(long notificationId, String customerId, Instant received, List<Entry> timeline, Shown masked) {
         jdbc.query("""
                 SELECT s.since, s.channel, s.address_masked, s.reason, s.lifted_at, s.lifted_by, s.lift_comment
                 FROM suppression s JOIN delivery_receipt r ON r.id = s.receipt_id JOIN delivery d ON d.id = r.delivery_id
@@ -209,7 +211,7 @@ public class NotificationTimeline {
     }
 
     /** When this notification came out of a re-drive: the quarantine it came from, and who re-drove (linked, assigned) it. */
-    private void quarantineHistory(long notificationId, List<Entry> timeline, boolean masked) {
+    private void quarantineHistory(long notificationId, List<Entry> timeline, Shown masked) {
         for (AuditTrail.Action action : audit.forNotification(notificationId)) {
             if (!action.target().equals("quarantine")) {
                 continue;
@@ -223,12 +225,27 @@ public class NotificationTimeline {
     }
 
     /** An operator's comment and the outcome, as the timeline shows them (masked for viewers: comments are free text). */
-    private String actionDetail(AuditTrail.Action action, boolean masked) {
+    private String actionDetail(AuditTrail.Action action, Shown masked) {
         return masked((action.comment() == null ? "" : "\"" + action.comment() + "\" ") + "→ " + action.outcome(), masked);
     }
 
-    private String masked(String text, boolean masked) {
-        return masked ? masking.text(text) : text;
+    private String masked(String text, Shown masked) {
+        return masked.on() ? masking.message(text, masked.names()) : text;
+    }
+
+    /** Whether the reader is a viewer, and the customer's names to mask for them. */
+    private record Shown(boolean on, List<String> names) {
+    }
+
+    /** The customer's display and first name, as the directory holds them (none for a customer no longer there). */
+    private List<String> customerNames(String customerId) {
+        if (customerId == null) {
+            return List.of();
+        }
+        List<String> names = new ArrayList<>();
+        jdbc.queryForList("SELECT display_name, first_name FROM customer WHERE customer_id = ?", customerId)
+                .forEach(row -> row.values().stream().filter(java.util.Objects::nonNull).forEach(name -> names.add(name.toString())));
+        return names;
     }
 
     private static Instant instant(Object value) {
