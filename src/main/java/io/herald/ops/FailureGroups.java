@@ -25,6 +25,7 @@ import org.springframework.stereotype.Component;
 public class FailureGroups {
 
     private static final Pattern HTTP_STATUS = Pattern.compile("HTTP (\\d{3})");
+    private static final Pattern SMTP_REPLY = Pattern.compile("mail server answered ([45]\\d\\d)");
     private static final Pattern MASKED_EMAIL = Pattern.compile("\\S\\*\\*\\*@\\S+");
     // Any token holding a digit: ids, counts, times, masked phone numbers.
     private static final Pattern VARIABLE = Pattern.compile("[^\\s\"',;:()\\[\\]{}=]*\\d[^\\s\"',;:()\\[\\]{}=]*");
@@ -55,7 +56,7 @@ public class FailureGroups {
                     "delivery", example, links.notification(row.notificationId()),
                     links.failures("state", "FAILED", "channel", row.where()), 1, row.at(), row.at());
             case "UNCERTAIN" -> new FailureGroup(keyOf(row), channel(row.where())
-                    + " outcome unknown - Herald stopped while sending; check whether the customer got it, and resend if not",
+                    + " outcome unknown - " + uncertain(row.reason()) + "; check whether the customer got it, and resend if not",
                     "delivery", example, links.notification(row.notificationId()),
                     links.failures("state", "UNCERTAIN", "channel", row.where()), 1, row.at(), row.at());
             case "WINDOW" -> new FailureGroup(keyOf(row), row.detail() + " by " + channel(row.where())
@@ -92,7 +93,7 @@ public class FailureGroups {
     static String keyOf(FailureRow row) {
         String key = switch (row.kind()) {
             case "FAILED" -> "FAILED|" + row.where() + "|" + status(row.reason()) + "|" + reasonClass(row.reason());
-            case "UNCERTAIN" -> "UNCERTAIN|" + row.where();
+            case "UNCERTAIN" -> "UNCERTAIN|" + row.where() + "|" + uncertain(row.reason());
             case "EXPIRED", "RESEND_EXPIRED" -> row.kind() + "|" + row.detail() + "|" + row.where();
             case "LATE_DROPPED", "LATE_HELD" -> row.kind() + "|" + row.detail() + "|" + row.where();
             case "WINDOW" -> "WINDOW|" + row.detail() + "|" + row.where() + "|" + (row.sentLate() ? "late" : "unsent");
@@ -138,14 +139,49 @@ public class FailureGroups {
         if (r.contains("circuit breaker")) {
             return "the provider kept failing, so Herald stopped calling it for a while";
         }
+        if (r.contains("opted out at the provider")) {
+            return "the customer's number opted out (replied STOP); it is suppressed for SMS until they reply START";
+        }
+        if (r.contains("push token") && (r.contains("no longer registered") || r.contains("not a valid registration token"))) {
+            return "the device's push token is no longer valid; it was removed from the customer's directory entry";
+        }
+        if (r.contains("in the directory cannot be sent to")) {
+            return "the customer's address in the directory cannot be sent to; correct it in the CRM";
+        }
+        if (r.contains(" in the directory") && r.matches("(?s).*customer \\S+ has no .*")) {
+            return "the customer has no address for this channel in the directory";
+        }
+        Matcher smtp = SMTP_REPLY.matcher(r);
+        if (smtp.find()) {
+            return (smtp.group(1).startsWith("5") ? "the mail server refused the message" : "the mail server kept refusing it for now")
+                    + " (SMTP " + smtp.group(1) + ")";
+        }
         if (r.contains("unreachable")) {
             return "the provider could not be reached";
         }
-        if (r.contains("did not answer in time")) {
+        if (r.contains("did not answer within the response timeout") || r.contains("did not answer in time")) {
             return "the provider did not answer in time";
         }
         if (r.contains("template")) {
             return "a message template is missing or could not be filled";
+        }
+        return "an unexpected error";
+    }
+
+    /** Why a delivery's outcome is unknown: Herald stopped mid-call, or the provider's answer never came or was cut off. */
+    static String uncertain(String reason) {
+        String r = reason == null ? "" : reason;
+        if (r.contains("Herald stopped while")) {
+            return "Herald stopped while sending";
+        }
+        if (r.contains("did not answer within the response timeout")) {
+            return "the provider did not answer in time after it was sent the request";
+        }
+        if (r.contains("answer was cut off") || r.contains("connection to the provider was lost")) {
+            return "the connection to the provider broke after it was sent the request";
+        }
+        if (r.contains("gave no final answer")) {
+            return "the mail server took the message but gave no final answer";
         }
         return "an unexpected error";
     }

@@ -89,6 +89,46 @@ class FailureGroupsTest {
                    Console: https://herald.example.com/console/failures?state=FAILED&channel=sms""");
     }
 
+    @Test
+    void herald_s_own_known_reasons_are_headlined_by_their_cause_not_as_an_unexpected_error() {
+        assertThat(FailureGroups.explain("push not sent: push token dGhpc2lz… is no longer registered with the push provider (FCM UNREGISTERED):"
+                + " removed from the customer's directory entry on 2026-11-22")).isEqualTo(
+                "the device's push token is no longer valid; it was removed from the customer's directory entry");
+        assertThat(FailureGroups.explain("sms not sent: the SMS provider refused the message: the number +447…0123 has opted out at the"
+                + " provider (it replied STOP to the sending number; Twilio error 21610); it is suppressed for SMS in Herald too, so later"
+                + " SMS to it are skipped until the customer replies START")).isEqualTo(
+                "the customer's number opted out (replied STOP); it is suppressed for SMS until they reply START");
+        assertThat(FailureGroups.explain("email not sent: customer cus_1's email address in the directory cannot be sent to: it contains"
+                + " a space; correct the contact in the CRM (its contact change updates Herald's directory), then retry this delivery"))
+                .isEqualTo("the customer's address in the directory cannot be sent to; correct it in the CRM");
+        assertThat(FailureGroups.explain("sms not sent: customer cus_1 has no phone number in the directory"))
+                .isEqualTo("the customer has no address for this channel in the directory");
+        assertThat(FailureGroups.explain("email not sent: the mail server answered 550 5.1.1 <j***@example.org>: Recipient address rejected"))
+                .isEqualTo("the mail server refused the message (SMTP 550)");
+        assertThat(FailureGroups.explain("sms not sent: provider did not answer within the response timeout (herald.sms.response-timeout-ms);"
+                + " the call may have reached it, so it is tried again with the same idempotency key"))
+                .isEqualTo("the provider did not answer in time");
+        // The genuinely unknown stays unknown.
+        assertThat(FailureGroups.explain("sms not sent: an unexpected error inside Herald, not an answer from the provider; Herald's log"
+                + " has its details on the line with this delivery's id; retry the delivery once the cause is fixed"))
+                .isEqualTo("an unexpected error");
+    }
+
+    @Test
+    void an_uncertain_outcome_names_a_response_timeout_apart_from_herald_stopping_mid_call() {
+        Map<String, FailureGroup> found = groups.group(List.of(
+                new FailureRow("delivery", 1, "UNCERTAIN", "sms", "billing.payment_failed", 101L, "sms outcome unknown: Herald stopped while"
+                        + " calling the provider at 2026-11-22 09:59:01; check whether the customer received it, and resend if not", now, null, false),
+                new FailureRow("delivery", 2, "UNCERTAIN", "sms", "billing.payment_failed", 102L, "sms outcome unknown: provider did not"
+                        + " answer within the response timeout (herald.sms.response-timeout-ms) after it was sent the request; the provider"
+                        + " does not honour the idempotency key, so it is not sent again by itself; check whether the customer received it,"
+                        + " and resend if not", now, null, false)));
+        assertThat(found.values()).extracting(FailureGroup::summary).containsExactly(
+                "SMS outcome unknown - Herald stopped while sending; check whether the customer got it, and resend if not",
+                "SMS outcome unknown - the provider did not answer in time after it was sent the request; check whether the customer got"
+                        + " it, and resend if not");
+    }
+
     private FailureRow failed(long id, String channel, String reason) {
         return new FailureRow("delivery", id, "FAILED", channel, "billing.payment_failed", 100 + id, reason, now, null, false);
     }
