@@ -839,10 +839,12 @@ public class DeliveryLedger {
     /**
      * An operator's retry of a delivery that failed or is parked: queued for an attempt now through
      * the parked-deliveries route, with the same provider idempotency key and a fresh park schedule.
-     * Returns false when the delivery is not (or no longer) in a retryable state.
+     * Returns false when the delivery is not (or no longer) in a retryable state. Its earlier failure's alert is forgotten:
+     * should the retry fail again (another cause: the number fixed, the credentials now wrong), that is a new failure the team
+     * is told of.
      */
     public boolean queueRetry(long deliveryId, String reason) {
-        return jdbc.update("UPDATE delivery SET state = 'PARKED', reason = ?, next_attempt_at = now(), parked_count = 0,"
+        return jdbc.update("UPDATE delivery SET state = 'PARKED', reason = ?, next_attempt_at = now(), parked_count = 0, alerted_at = NULL,"
                 + " updated_at = now() WHERE id = ? AND state IN ('FAILED', 'PARKED')", reason, deliveryId) == 1;
     }
 

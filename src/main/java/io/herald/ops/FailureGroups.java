@@ -27,6 +27,9 @@ public class FailureGroups {
     private static final Pattern HTTP_STATUS = Pattern.compile("HTTP (\\d{3})");
     private static final Pattern SMTP_REPLY = Pattern.compile("mail server answered ([45]\\d\\d)");
     private static final Pattern MASKED_EMAIL = Pattern.compile("\\S\\*\\*\\*@\\S+");
+    /** A token's shown prefix ("push token dGhpcyBp…") and a customer's id: one kind of failure whoever's they are. */
+    private static final Pattern PUSH_TOKEN = Pattern.compile("push token \\S+");
+    private static final Pattern CUSTOMER_ID = Pattern.compile("customer \\S+");
     // Any token holding a digit: ids, counts, times, masked phone numbers.
     private static final Pattern VARIABLE = Pattern.compile("[^\\s\"',;:()\\[\\]{}=]*\\d[^\\s\"',;:()\\[\\]{}=]*");
     private static final int EXAMPLE_LENGTH = 300;
@@ -112,7 +115,8 @@ public class FailureGroups {
         if (reason == null) {
             return "";
         }
-        String blanked = VARIABLE.matcher(MASKED_EMAIL.matcher(reason).replaceAll("…@…")).replaceAll("#");
+        String blanked = VARIABLE.matcher(MASKED_EMAIL.matcher(PUSH_TOKEN.matcher(CUSTOMER_ID.matcher(reason).replaceAll("customer #"))
+                .replaceAll("push token #")).replaceAll("…@…")).replaceAll("#");
         return blanked.length() > 200 ? blanked.substring(0, 200) : blanked;
     }
 

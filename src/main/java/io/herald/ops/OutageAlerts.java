@@ -102,7 +102,19 @@ public class OutageAlerts {
         }
         List<String> lines = new ArrayList<>();
         List<String> keys = new ArrayList<>();
-        seen.forEach((key, detail) -> outages.computeIfAbsent(key, k -> new Outage(now, detail)).detail = detail);
+        if (parked == null) {
+            // PostgreSQL cannot be read: a parked backlog already announced is not over for that, it is not counted this time.
+            outages.forEach((key, outage) -> {
+                if (key.startsWith("parked:") && outage.over == null) {
+                    seen.put(key, outage.detail);
+                }
+            });
+        }
+        seen.forEach((key, detail) -> {
+            Outage outage = outages.computeIfAbsent(key, k -> new Outage(now, detail));
+            outage.detail = detail;
+            outage.over = null;   // seen again before its end was told (the post failed): it goes on, nothing to say
+        });
         for (Map.Entry<String, Outage> entry : outages.entrySet()) {
             Outage outage = entry.getValue();
             if (!seen.containsKey(entry.getKey()) && outage.over == null) {

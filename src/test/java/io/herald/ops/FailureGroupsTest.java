@@ -129,6 +129,19 @@ class FailureGroupsTest {
                         + " it, and resend if not");
     }
 
+    /** Dead push tokens of many customers are one kind of failure, whatever their shown prefix (one without a digit split off). */
+    @Test
+    void deadPushTokensOfManyCustomersAreOneGroup() {
+        List<FailureRow> rows = new java.util.ArrayList<>();
+        for (String token : List.of("dGhpcyBp", "eXLkQwPz", "cKq_TnRv")) {
+            rows.add(failed(rows.size() + 1, "push", "push not sent: push token " + token + "… is no longer registered with the push"
+                    + " provider (FCM UNREGISTERED): removed from the customer's directory entry on 2026-11-22"));
+        }
+        rows.add(failed(10, "sms", "sms not sent: customer cus_abcdef has no phone number in the directory"));
+        rows.add(failed(11, "sms", "sms not sent: customer cus_ghijkl has no phone number in the directory"));
+        assertThat(groups.group(rows)).hasSize(2);
+    }
+
     private FailureRow failed(long id, String channel, String reason) {
         return new FailureRow("delivery", id, "FAILED", channel, "billing.payment_failed", 100 + id, reason, now, null, false);
     }
