@@ -65,8 +65,8 @@ public class ConsolePages {
         model.addAttribute("filter", filter);
         model.addAttribute("failures", found);
         int retryable = user.canAct() ? actions.bulkRetryWouldTake(filter) : 0;
-        model.addAttribute("retryable", retryable);
-        model.addAttribute("retryCapped", retryable >= OperatorActions.BULK_LIMIT);
+        model.addAttribute("retryable", Math.min(retryable, OperatorActions.BULK_LIMIT));
+        model.addAttribute("retryCapped", retryable > OperatorActions.BULK_LIMIT);
         model.addAttribute("pageSize", PAGE_SIZE);
         model.addAttribute("channels", channels.channels().stream().map(c -> user.masked()
                 ? new ChannelStatus.Channel(c.channel(), c.breaker(), c.parked(), masking.text(c.lastError()), c.lastErrorAt()) : c).toList());

@@ -35,7 +35,7 @@ public class FailureSearch {
     static final Set<String> DELIVERY_STATES = Set.of("FAILED", "PARKED", "UNCERTAIN", "DISMISSED", "WINDOW_MISSED");
     static final List<String> OPEN_DELIVERY_STATES = List.of("FAILED", "PARKED", "UNCERTAIN");
 
-    /** What to look for; blank fields do not filter. Times are UTC (a date means from/to its start). */
+    /** What to look for; blank fields do not filter. Times are UTC (a date means from its start, to its end). */
     public record Filter(String source, String type, String channel, String customerId, String orderId, String ticketId,
                          String state, String from, String to) {
 
@@ -114,7 +114,7 @@ public class FailureSearch {
         Timestamp from = time(f.get("from"), "from");
         Instant until = until(f.get("to"), "to");
         Timestamp to = until == null ? null : Timestamp.from(until);
-        if (from != null && to != null && from.after(to)) {
+        if (from != null && to != null && from.after(time(f.get("to"), "to"))) {
             throw new ActionRefused.InvalidInput("from (" + f.get("from") + ") is later than to (" + f.get("to")
                     + "): no failure can match; swap them");
         }
@@ -281,7 +281,8 @@ public class FailureSearch {
      */
     public static Instant until(String text, String name) {
         Instant at = instant(text, name);
-        return at != null && text.strip().length() == 10 ? searchable(at.plus(java.time.Duration.ofDays(1)), name) : at;
+        // The day after 9999-12-31 is beyond what a filter takes as input, not beyond what PostgreSQL compares.
+        return at != null && text.strip().length() == 10 ? at.plus(java.time.Duration.ofDays(1)) : at;
     }
 
     /** A time a filter can search for: years 1 to 9999 (Java reads +300000-01-01, which PostgreSQL cannot compare with). */

@@ -88,8 +88,9 @@ public class OperatorActions {
             throw new ActionRefused("delivery " + deliveryId + " is " + state + "; only FAILED or PARKED deliveries can be retried", false);
         }
         String message = delivery.get("channel") + " delivery " + deliveryId + " queued for another attempt now"
-                + " (no provider accepted it before, so the customer gets it once; one that may have reached them is UNCERTAIN and"
-                + " never retried); the customer's quiet hours and the provider's rate"
+                + " with the same idempotency key (it was refused or never taken before, or its channel's provider honours that key,"
+                + " so the customer gets it once; one that may have reached them unannounced is UNCERTAIN and never retried); the"
+                + " customer's quiet hours and the provider's rate"
                 + " still apply, and its outcome follows on the notification's page: if it waits for the morning or the provider"
                 + " still refuses it, it is parked again with the reason";
         audit.record(started, actor, "RETRY", "delivery", deliveryId, notificationId(delivery), comment, "queued");
@@ -99,11 +100,11 @@ public class OperatorActions {
     /**
      * How many deliveries a bulk retry of this filter would take now: its own search, so the console's "retry all N" names
      * what the button does, not the rows shown (a page of newer quarantined events hid older failures it would retry too).
-     * BULK_LIMIT when there are that many or more; 0 for a filter a retry cannot act on.
+     * More than BULK_LIMIT when there are more than one retry takes; 0 for a filter a retry cannot act on.
      */
     public int bulkRetryWouldTake(FailureSearch.Filter filter) {
         try {
-            return search.find(filter.retryable(), BULK_LIMIT).size();
+            return search.find(filter.retryable(), BULK_LIMIT + 1).size();
         } catch (ActionRefused.InvalidInput notRetryable) {
             return 0;
         }

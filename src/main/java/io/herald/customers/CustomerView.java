@@ -91,10 +91,11 @@ public class CustomerView {
             return List.of();
         }
         String q = query.strip();
-        // As the directory keeps numbers: dialable, international. "0044 7700 900123" and "447700900123" are +447700900123 (a
-        // national number, 07700 900123, names no country and is matched only as written).
-        String phone = io.herald.identity.ContactAddresses.dialable(q);
-        String international = phone.startsWith("00") ? "+" + phone.substring(2) : phone.matches("[1-9]\\d{7,14}") ? "+" + phone : phone;
+        // By its digits, as inbound SMS find their customer (CustomerDirectory.findByPhone, V27's index): "+44 7700 900123",
+        // "0044 7700 900123" and "447700900123" find +447700900123, however the directory wrote it; a national number
+        // (07700 900123) names no country and finds only one stored the same way.
+        // Only a query written like a phone number: "cus_123" is no number whose digits are 123.
+        String digits = q.matches("[0-9+()./\\s\\p{Zs}-]{6,}") ? q.replaceAll("[^0-9]", "").replaceFirst("^00", "") : "not a phone";
         List<Found> hits = jdbc.query("""
                 SELECT c.customer_id, c.display_name, c.email, c.phone, 'customer id' AS matched_by FROM customer c WHERE c.customer_id = ?
                 UNION ALL
@@ -103,10 +104,11 @@ public class CustomerView {
                 UNION ALL
                 SELECT c.customer_id, c.display_name, c.email, c.phone, 'email' FROM customer c WHERE lower(c.email) = lower(?)
                 UNION ALL
-                SELECT c.customer_id, c.display_name, c.email, c.phone, 'phone' FROM customer c WHERE c.phone IN (?, ?)
+                SELECT c.customer_id, c.display_name, c.email, c.phone, 'phone' FROM customer c
+                  WHERE regexp_replace(regexp_replace(c.phone, '[^0-9]', '', 'g'), '^00', '') = ?
                 LIMIT 50""",
                 (row, n) -> new Found(row.getString(1), row.getString(2), row.getString(3), row.getString(4), row.getString(5)),
-                q, q, q, phone, international);
+                q, q, q, digits);
         Map<String, Found> unique = new LinkedHashMap<>();
         for (Found hit : hits) {
             unique.merge(hit.customerId(), hit, (first, again) -> new Found(first.customerId(), first.displayName(), first.email(),

@@ -156,7 +156,8 @@ public class CustomerDigests {
             return;   // placed meanwhile by another instance
         }
         ledger.carriedByDigest(event.deliveries(), "sent in the digest of notification " + openedBy + " (" + rule.key() + " " + key
-                + ", its window closes at " + closesAt + "): that notification's message lists this one; see it for what was sent");
+                + ", its window closes at " + java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'")
+                .withZone(java.time.ZoneOffset.UTC).format(closesAt) + "): that notification's message lists this one; see it for what was sent");
     }
 
     /** What the digest's scheduled send is known by: digest:&lt;type&gt;:&lt;customer&gt;:&lt;key&gt;. */

@@ -75,7 +75,7 @@ final class MessageContext {
         Map<String, Object> context = new HashMap<>();
         notification.refs().forEach((k, v) -> {
             if (v != null) {
-                context.put(k, v);
+                context.put(k, v instanceof String text ? BIDI_CONTROLS.matcher(text).replaceAll("") : v);
             }
         });
         context.putAll(localised(notification.data(), new Writing(zoneOf(customer), locale, clockOf(customer, locale))));
@@ -114,7 +114,9 @@ final class MessageContext {
             if (k.endsWith("Minutes") && (v instanceof Number || v instanceof String)) {
                 minutes(v, locale).ifPresent(written -> out.put(k + "Local", written));
             } else if (v instanceof Number number) {
-                out.put(k + "Local", java.text.NumberFormat.getNumberInstance(locale).format(number));
+                java.text.NumberFormat written = java.text.NumberFormat.getNumberInstance(locale);
+                written.setMaximumFractionDigits(10);   // a quantity of 1.2345 is not rounded to 1.234
+                out.put(k + "Local", written.format(number));
             } else if (v instanceof String text) {
                 Optional<OffsetDateTime> time = time(text);
                 if (time.isPresent()) {

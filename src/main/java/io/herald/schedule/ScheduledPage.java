@@ -45,7 +45,8 @@ public class ScheduledPage {
         model.addAttribute("user", user);
         model.addAttribute("filter", filter);
         model.addAttribute("fromUtc", since == null ? null : LocalDateTime.ofInstant(since, ZoneOffset.UTC));
-        model.addAttribute("toUtc", to == null || to.isBlank() ? null : LocalDateTime.ofInstant(FailureSearch.instant(to, "to"), ZoneOffset.UTC));
+        // The end the filter used: a date's next midnight, so searching again from the page's own field keeps the whole day.
+        model.addAttribute("toUtc", until == null ? null : LocalDateTime.ofInstant(until, ZoneOffset.UTC));
         model.addAttribute("waiting", waiting.list(filter, user.masked()));
         model.addAttribute("pageSize", WaitingNotifications.PAGE_SIZE);
         return "scheduled";

@@ -13,7 +13,7 @@ public final class JolokiaOwnSiteOnly implements RequestMatcher {
 
     @Override
     public boolean matches(HttpServletRequest request) {
-        String path = request.getRequestURI().substring(request.getContextPath().length());
+        String path = JolokiaReadsOnly.path(request);
         return JolokiaReadsOnly.JOLOKIA.stream().anyMatch(base -> path.equals(base) || path.startsWith(base + "/")) && BrowserCsrf.fromAnotherSite(request);
     }
 }

@@ -18,12 +18,20 @@ public final class JolokiaReadsOnly implements RequestMatcher {
     static final List<String> JOLOKIA = List.of("/actuator/jolokia", "/actuator/hawtio/jolokia");
     private static final List<String> READS = List.of("read", "search", "list", "version");
 
+    /**
+     * The path as the servlet that answers it reads it: decoded ("/actuator/%6Aolokia" is Jolokia too) and with repeated
+     * slashes as one, so no other spelling of the address gets past the matchers that guard it.
+     */
+    static String path(HttpServletRequest request) {
+        return org.springframework.web.util.UrlPathHelper.defaultInstance.getPathWithinApplication(request).replaceAll("/{2,}", "/");
+    }
+
     @Override
     public boolean matches(HttpServletRequest request) {
         if (!"GET".equalsIgnoreCase(request.getMethod()) && !"HEAD".equalsIgnoreCase(request.getMethod())) {
             return false;
         }
-        String path = request.getRequestURI().substring(request.getContextPath().length());
+        String path = path(request);
         for (String base : JOLOKIA) {
             if (path.equals(base) || path.startsWith(base + "/")) {
                 String rest = path.substring(base.length()).replaceFirst("^/+", "");

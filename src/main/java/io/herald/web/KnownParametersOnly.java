@@ -32,7 +32,8 @@ public final class KnownParametersOnly implements HandlerInterceptor {
 
     @Override
     public boolean preHandle(HttpServletRequest request, HttpServletResponse response, Object handler) throws Exception {
-        if (!"GET".equalsIgnoreCase(request.getMethod()) || !(handler instanceof HandlerMethod method)) {
+        boolean read = "GET".equalsIgnoreCase(request.getMethod()) || "HEAD".equalsIgnoreCase(request.getMethod());
+        if (!read || !(handler instanceof HandlerMethod method)) {
             return true;
         }
         Optional<Set<String>> names = taken.computeIfAbsent(method.getMethod(), m -> namesOf(method));

@@ -163,6 +163,9 @@ class WhatCustomersReadTest {
 
         String fromOpen = map("support-ticket.ds", ticketEvent("01HOLD2", "2026-11-21T10:12:40Z", "OPEN", "HOLD"));
         assertThat(JSON.readTree(fromOpen).path("ignored").asText()).contains("put on hold");
+        // New is shown to requesters as open as well.
+        String fromNew = map("support-ticket.ds", ticketEvent("01HOLD4", "2026-11-21T10:12:40Z", "NEW", "HOLD"));
+        assertThat(JSON.readTree(fromNew).path("ignored").asText()).contains("put on hold");
         String fromPending = map("support-ticket.ds", ticketEvent("01HOLD3", "2026-11-21T10:12:40Z", "PENDING", "HOLD"));
         assertThat(canonical(fromPending).data()).containsEntry("status", "Open").containsEntry("previousStatus", "Pending");
     }

@@ -11,8 +11,8 @@ import io.herald.identity.Customer;
 import io.herald.notification.CanonicalNotification;
 import org.junit.jupiter.api.Test;
 
-/** Review 39: README says bidi overrides are taken "out of every value a template prints"; refs ({{orderId}}) are printed too. */
-class Review39BidiTest {
+/** Bidi overrides are taken out of every value a template prints, the refs ({{orderId}}) too. */
+class RefsBidiTest {
 
     @Test
     void aRefPrintedByATemplateLosesItsBidiOverrideToo() {

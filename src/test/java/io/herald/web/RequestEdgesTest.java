@@ -1,4 +1,4 @@
-package io.herald.review;
+package io.herald.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
@@ -9,15 +9,17 @@ import java.time.Instant;
 import io.herald.console.ActionRefused;
 import io.herald.console.FailureSearch;
 import io.herald.security.JolokiaOwnSiteOnly;
-import io.herald.web.KnownParametersOnly;
 import org.junit.jupiter.api.Test;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.mock.web.MockHttpServletResponse;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.method.HandlerMethod;
 
-/** Review 39: defects found in the day's changes (each test states what should hold; a failing one shows the defect). */
-class Review39Test {
+/**
+ * Edges of the operator's filters and of the guarded paths, found by a review of the day's changes: the last day a "to" can
+ * be, "from" after a "to" date, Jolokia's path spelt with an escaped letter, HEAD with an unknown parameter.
+ */
+class RequestEdgesTest {
 
     /** A date 'to' of the last day the filters accept: the whole of 9999-12-31 is a valid range. */
     @Test
