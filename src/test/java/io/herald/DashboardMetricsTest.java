@@ -125,6 +125,22 @@ class DashboardMetricsTest extends HeraldIntegrationTest {
         assertThat(counts.find()).as("a support/signature row in the counts").isTrue();
         assertThat(Integer.parseInt(counts.group(1))).isEqualTo(25);
         assertThat(page.body()).contains("signature does not match the body (wrong secret, or the body was altered)");
+
+        // Hovering around the threshold (found by the alerts audit): older refusals leave the window, the count falls below 20,
+        // the sender goes on and it rises again. The same burst, not a new alert at each crossing.
+        jdbc.update("UPDATE inbound_rejection SET received_at = received_at - interval '6 minutes' WHERE id IN"
+                + " (SELECT id FROM inbound_rejection WHERE http_status = 401 AND source = 'support' ORDER BY id LIMIT 10)");
+        Polls.runNow(camel, "direct:signature-failure-alert", 1);
+        for (int i = 0; i < 5; i++) {
+            postWithRotatedSecret();
+        }
+        Polls.runNow(camel, "direct:signature-failure-alert", 2);
+        assertThat(burstAlerts()).hasSize(1);
+        // Over once the window holds no refusal at all.
+        jdbc.update("UPDATE inbound_rejection SET received_at = received_at - interval '6 minutes' WHERE http_status = 401 AND source = 'support'"
+                + " AND received_at > now() - interval '6 minutes'");
+        Polls.runNow(camel, "direct:signature-failure-alert", 1);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM rejection_burst WHERE source = 'support'", Integer.class)).isZero();
     }
 
     private void postWithRotatedSecret() throws Exception {

@@ -130,7 +130,7 @@ public class FailureAlerts {
         String text = AlertMessage.text(announced, reminders, repeatAfter, now, links.failures());
         exchange.getMessage().setHeader(Exchange.HTTP_METHOD, "POST");
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json; charset=UTF-8");
-        exchange.getMessage().setHeader("Idempotency-Key", "herald-alert:" + fingerprint(rows, reminded));
+        exchange.getMessage().setHeader("Idempotency-Key", "herald-alert:" + fingerprint(rows, reminded, reminders));
         exchange.getMessage().setBody(OpsPost.body(json, text));
     }
 
@@ -291,9 +291,13 @@ public class FailureAlerts {
         return rows.stream().filter(r -> r.table().equals(table)).map(FailureRow::id).toList();
     }
 
-    /** The same rows give the same key, so a post repeated after a failed commit is recognisable as the same alert. */
-    private static String fingerprint(List<FailureRow> rows, List<String> reminded) {
-        String content = rows.stream().map(r -> r.table() + ":" + r.id()).collect(Collectors.joining(",")) + "|" + String.join(",", reminded);
+    /**
+     * The same rows and reminders give the same key, so a post repeated after a failed commit is recognisable as the same
+     * alert; a later reminder of the same group (more failures since another time) is another post, with another key.
+     */
+    static String fingerprint(List<FailureRow> rows, List<String> reminded, List<AlertMessage.Reminder> reminders) {
+        String content = rows.stream().map(r -> r.table() + ":" + r.id()).collect(Collectors.joining(",")) + "|" + String.join(",", reminded)
+                + "|" + reminders.stream().map(r -> r.count() + "@" + r.since()).collect(Collectors.joining(","));
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content.getBytes(StandardCharsets.UTF_8)), 0, 16);
         } catch (NoSuchAlgorithmException e) {

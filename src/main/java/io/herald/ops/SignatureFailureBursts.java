@@ -74,13 +74,11 @@ public class SignatureFailureBursts {
                        (array_agg(reason ORDER BY id DESC))[1] AS last_reason
                 FROM inbound_rejection WHERE http_status = 401 AND received_at > ?
                 GROUP BY source HAVING count(*) >= ? ORDER BY source""", from, threshold);
-        List<String> sources = bursting.stream().map(row -> (String) row.get("source")).toList();
-        if (sources.isEmpty()) {
-            jdbc.update("DELETE FROM rejection_burst");
-        } else {
-            jdbc.update("DELETE FROM rejection_burst WHERE source NOT IN (" + String.join(",", sources.stream().map(s -> "?").toList()) + ")",
-                    sources.toArray());
-        }
+        // A burst is over once its source had no signature refusal at all in the window, not as soon as the count dips below
+        // the threshold: a sender retrying with the wrong secret hovers around it (20, 19, 20…), one burst, one alert.
+        jdbc.update("""
+                DELETE FROM rejection_burst b WHERE NOT EXISTS (SELECT 1 FROM inbound_rejection r
+                  WHERE r.http_status = 401 AND r.received_at > ? AND r.source = b.source)""", from);
         List<String> lines = new ArrayList<>();
         List<String> announced = new ArrayList<>();
         for (Map<String, Object> row : bursting) {
