@@ -281,6 +281,11 @@ class ApprovalTest {
                 + " whose email (AWAITING_APPROVAL) is on its way to the customer or may have reached them, and retrying push as well could"
                 + " reach them twice. Let it finish (or dismiss it), then retry this one if the customer still needs it");
         assertThat(herald.delivery(key, "push").get("state")).isEqualTo("FAILED");
+        // A digest that is no digest at all is refused as such (it was 409 "changed since"), and decides nothing.
+        HttpResponse<String> garbled = herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve",
+                "{\"comment\": \"email fallback read\", \"previewDigest\": \"deadbeef\"}");
+        assertThat(garbled.statusCode()).isEqualTo(400);
+        assertThat(error(garbled)).startsWith("previewDigest must be the 64 hexadecimal characters the preview shows");
         assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"email fallback read\", \"previewDigest\": \""
                 + again.get("previewDigest").asText() + "\"}").statusCode()).isEqualTo(200);
 

@@ -349,10 +349,11 @@ public class Approvals {
 
     /** The message the approver saw is the one that would go out now (a template, the catalog or the customer may have changed). */
     private static void requireUnchanged(long notificationId, String seenDigest, Pending now) {
+        PreviewDigest.requireShape(seenDigest);
         if (seenDigest == null || seenDigest.isBlank()) {
             return;
         }
-        if (!seenDigest.strip().equals(now.previewDigest())) {
+        if (!seenDigest.strip().equalsIgnoreCase(now.previewDigest())) {
             throw new ApprovalRefused(HttpStatus.CONFLICT, "notification " + notificationId + " would not go out as you were shown it:"
                     + " its message or recipient changed since (a template, the catalog or the customer's details were edited)."
                     + " Review it again and approve what is shown now");

@@ -19,6 +19,18 @@ final class PreviewDigest {
     private PreviewDigest() {
     }
 
+    /**
+     * A digest an approver sends back is what of() writes, 64 hexadecimal characters, or none; anything else is refused
+     * with 400 saying so (it was answered 409 "its message changed since", sending the approver to review a message that
+     * had not changed).
+     */
+    static void requireShape(String seen) {
+        if (seen != null && !seen.isBlank() && !seen.strip().matches("[0-9a-fA-F]{64}")) {
+            throw new ApprovalRefused(org.springframework.http.HttpStatus.BAD_REQUEST, "previewDigest must be the 64 hexadecimal"
+                    + " characters the preview shows (GET /api/approvals), or left out; was '" + io.herald.ledger.StoredText.label(seen, 20) + "'");
+        }
+    }
+
     static String of(List<MessagePreview.Channel> previews) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");

@@ -124,9 +124,10 @@ public class ResendApprovals {
         return transaction.execute(status -> {
             Instant started = Instant.now();
             String said = requireComment(comment, "an approval");
+            PreviewDigest.requireShape(seenDigest);
             Map<String, Object> held = awaitingOrRefuse(resendId);
             if (seenDigest != null && !seenDigest.isBlank()
-                    && !seenDigest.strip().equals(find(resendId).map(Pending::previewDigest).orElse(null))) {
+                    && !seenDigest.strip().equalsIgnoreCase(find(resendId).map(Pending::previewDigest).orElse(null))) {
                 throw new ApprovalRefused(HttpStatus.CONFLICT, "resend " + resendId + " would not go out as you were shown it: its message"
                         + " or recipient changed since (a template, the catalog or the customer's details were edited)."
                         + " Review it again and approve what is shown now");
