@@ -98,6 +98,20 @@ class InboundOddInputTest extends HeraldIntegrationTest {
         List<String> outcome = awaitOutcome(row);
         assertThat(outcome).singleElement().asString().startsWith("NOTIFICATION crm:order.confirmed:" + order);
     }
+    /** A CRM row's amounts are kept as the CRM wrote them: 10.00 is shown as 10.00 in its raw payload, not 1E+1. */
+    @Test
+    void aCrmRowsDecimalsAreKeptAsWritten() throws Exception {
+        String order = "ORD-DEC" + newTicketId();
+        String payload = Samples.text("crm/order.confirmed.json").replace("ORD-100234", order)
+                .replace("cus_RkT4aB7cD9eF1g", "cus_nobody_" + order).replace("0015g00000XyZ1AAA", "crm" + order);
+        long row = jdbc.queryForObject("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('order', 'order.confirmed', ?)"
+                + " RETURNING id", Long.class, payload);
+        assertThat(awaitOutcome(row)).singleElement().asString().startsWith("QUARANTINED identity");
+        long quarantined = jdbc.queryForObject("SELECT id FROM unrouted_event WHERE source_event_id = ?", Long.class, "crm-outbox-" + row);
+        String raw = api("GET", "/api/quarantine/" + quarantined).body();
+        assertThat(raw).contains("10.00").contains("119.90").doesNotContain("1E+1");
+    }
+
     /**
      * The impact of the missing plausibility check on a move: a CRM row that moves a booked appointment to the year 1 (a
      * default date the CRM wrote, a broken import) withdraws the real appointment's pending reminders, and the customer is told

@@ -78,7 +78,9 @@ final class MessageContext {
                 context.put(k, v instanceof String text ? BIDI_CONTROLS.matcher(text).replaceAll("") : v);
             }
         });
-        context.putAll(localised(notification.data(), new Writing(zoneOf(customer), locale, clockOf(customer, locale))));
+        java.text.NumberFormat numbers = java.text.NumberFormat.getNumberInstance(locale);
+        numbers.setMaximumFractionDigits(10);   // a quantity of 1.2345 is not rounded to 1.234
+        context.putAll(localised(notification.data(), new Writing(zoneOf(customer), locale, clockOf(customer, locale), numbers)));
         context.putAll(unchangedTimes(notification.data()));
         Map<String, Object> who = new HashMap<>();
         who.put("id", customer.customerId());
@@ -97,8 +99,8 @@ final class MessageContext {
         return context;
     }
 
-    /** How one message writes: the customer's zone (null: at the offset a time came with), its locale, the clock's pattern. */
-    private record Writing(ZoneId zone, Locale locale, DateTimeFormatter clock) {
+    /** How one message writes: the customer's zone (null: at the offset a time came with), its locale, the clock's pattern, its numbers (not shared between threads: one per message). */
+    private record Writing(ZoneId zone, Locale locale, DateTimeFormatter clock, java.text.NumberFormat numbers) {
     }
 
     /** The fields without nulls, each time, date and amount joined by its written forms; objects in lists likewise. */
@@ -114,9 +116,7 @@ final class MessageContext {
             if (k.endsWith("Minutes") && (v instanceof Number || v instanceof String)) {
                 minutes(v, locale).ifPresent(written -> out.put(k + "Local", written));
             } else if (v instanceof Number number) {
-                java.text.NumberFormat written = java.text.NumberFormat.getNumberInstance(locale);
-                written.setMaximumFractionDigits(10);   // a quantity of 1.2345 is not rounded to 1.234
-                out.put(k + "Local", written.format(number));
+                out.put(k + "Local", writing.numbers().format(number));   // one format per message: an order may have 14,000 lines
             } else if (v instanceof String text) {
                 Optional<OffsetDateTime> time = time(text);
                 if (time.isPresent()) {

@@ -136,7 +136,10 @@ public class CrmOutboxRows {
      */
     private JsonNode readPayload(String payloadText) throws JsonProcessingException {
         try (com.fasterxml.jackson.core.JsonParser parser = READING.createParser(payloadText)) {
-            return json.reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).readTree(parser);
+            // Exact decimals kept as written: the default node factory strips trailing zeros, and 10.00 was queued (and shown as
+            // the row's raw payload) as 1E+1.
+            return json.reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+                    .with(com.fasterxml.jackson.databind.node.JsonNodeFactory.withExactBigDecimals(true)).readTree(parser);
         } catch (java.io.IOException e) {
             if (e instanceof JsonProcessingException processing) {
                 throw processing;
