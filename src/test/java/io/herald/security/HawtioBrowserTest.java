@@ -160,9 +160,11 @@ class HawtioBrowserTest extends HeraldIntegrationTest {
             }
             FormSession admin = FormSession.logIn(base(), "admin", "admin-demo");
             assertThat(admin.get(jolokia + read, Map.of("Origin", "http://attacker.example")).statusCode()).isEqualTo(403);
-            // The same address with a letter escaped (Tomcat decodes it to Jolokia): refused all the same.
-            assertThat(admin.get(jolokia.replace("jolokia", "%6Aolokia") + read, Map.of("Origin", "http://attacker.example")).statusCode())
-                    .isEqualTo(403);
+            // The same address with a letter escaped: refused all the same (Herald answers 400 to a path that escapes what
+            // never needs it, before the guards; should one get through, the guards read the decoded path: RequestEdgesTest).
+            HttpResponse<String> escaped = admin.get(jolokia.replace("jolokia", "%6Aolokia") + read, Map.of("Origin", "http://attacker.example"));
+            assertThat(escaped.statusCode()).isIn(400, 403);
+            assertThat(escaped.body()).doesNotContain("\"status\":200");
             assertThat(admin.get(jolokia + read, Map.of("Sec-Fetch-Site", "same-origin")).body()).contains("\"status\":200");
             assertThat(apiAs(ADMIN, "GET", jolokia + read, null).body()).contains("\"status\":200");
         }
