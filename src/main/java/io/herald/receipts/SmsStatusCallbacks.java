@@ -66,10 +66,15 @@ public class SmsStatusCallbacks {
             throw new InboundRejected(401, "missing " + SIGNATURE_HEADER + " header");
         }
         Map<String, List<String>> form = form(exchange);
-        StringBuilder signed = new StringBuilder(url(exchange));
-        form.forEach((name, values) -> values.stream().sorted().forEach(value -> signed.append(name).append(value)));
-        byte[] expected = Base64.getEncoder().encode(hmacSha1(signed.toString().getBytes(StandardCharsets.UTF_8)));
-        if (!MessageDigest.isEqual(expected, signature.trim().getBytes(StandardCharsets.US_ASCII))) {
+        StringBuilder params = new StringBuilder();
+        form.forEach((name, values) -> values.stream().sorted().forEach(value -> params.append(name).append(value)));
+        // Twilio signs the URL with or without its port (its own validators try both: "sig generation on back end is inconsistent").
+        boolean valid = false;
+        for (String url : portSpellings(url(exchange))) {
+            byte[] expected = Base64.getEncoder().encode(hmacSha1((url + params).getBytes(StandardCharsets.UTF_8)));
+            valid |= MessageDigest.isEqual(expected, signature.trim().getBytes(StandardCharsets.US_ASCII));
+        }
+        if (!valid) {
             throw new InboundRejected(401, "signature does not match (wrong auth token herald.sms.auth-token, the body was altered, or the"
                     + " URL Twilio signed differs from " + url(exchange) + ": set herald.sms.webhook-base-url to Herald's public address)");
         }
@@ -139,6 +144,20 @@ public class SmsStatusCallbacks {
         }
         String query = exchange.getMessage().getHeader(Exchange.HTTP_QUERY, String.class);
         return (url == null ? "" : url) + (query == null || query.isBlank() ? "" : "?" + query);
+    }
+
+    /** The URL as written, without its port, and with the scheme's default port when it names none (as Twilio's SDKs validate). */
+    static List<String> portSpellings(String url) {
+        java.util.Set<String> spellings = new java.util.LinkedHashSet<>(List.of(url));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(https?)://([^/:?#]+)(:\\d+)?(.*)$", java.util.regex.Pattern.CASE_INSENSITIVE
+                | java.util.regex.Pattern.DOTALL).matcher(url);
+        if (m.matches()) {
+            spellings.add(m.group(1) + "://" + m.group(2) + m.group(4));
+            if (m.group(3) == null) {
+                spellings.add(m.group(1) + "://" + m.group(2) + ("https".equalsIgnoreCase(m.group(1)) ? ":443" : ":80") + m.group(4));
+            }
+        }
+        return List.copyOf(spellings);
     }
 
     private static Map<String, List<String>> form(Exchange exchange) {
