@@ -94,6 +94,22 @@ public class ProviderErrors {
     }
 
     /**
+     * Inside the circuit breaker, right after the call: a 401 (an accepted answer there, okStatusCodeRange) refusing Herald's
+     * credentials is raised as the HttpOperationFailedException camel-http would raise, so it counts towards the breaker and is
+     * retried; FCM's 401 THIRD_PARTY_AUTH_ERROR is one device's refusal and left to refused-by-provider.
+     */
+    public void failIfCredentialsRefused(Exchange exchange) throws HttpOperationFailedException {
+        Integer status = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
+        if (status != null && status == 401) {
+            String body = exchange.getMessage().getBody(String.class);
+            exchange.getMessage().setBody(body);   // read once: a stream would be empty for the reason
+            if (body == null || !body.contains("THIRD_PARTY_AUTH_ERROR")) {
+                failIfRefused(exchange);
+            }
+        }
+    }
+
+    /**
      * The HTTP channels' default refusalCheck (routes/deliver-http-template.camel.yaml): a refusal needs no reading of
      * the provider's own before refused-by-provider fails it. Push reads its dead tokens (receipts.UnregisteredPushTokens).
      */

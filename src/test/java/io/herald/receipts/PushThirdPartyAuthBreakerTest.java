@@ -21,7 +21,6 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.Processor;
 import org.apache.camel.Route;
 import org.apache.camel.component.resilience4j.ResilienceProcessor;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
@@ -42,7 +41,6 @@ class PushThirdPartyAuthBreakerTest extends HeraldIntegrationTest {
     @Autowired
     CamelContext camel;
 
-    @Disabled("defect: a 401 is outside okStatusCodeRange, so FCM's THIRD_PARTY_AUTH_ERROR is thrown inside the push breaker and counted as a provider failure (1 failed call)")
     @Test
     void aThirdPartyAuthErrorFailsThatPushWithoutCountingAgainstThePushBreaker() throws Exception {
         Breakers.resetAll(camel);
