@@ -97,7 +97,6 @@ class ErasureAuditTest extends HeraldIntegrationTest {
      * delivery showed it to an admin in the resend.
      */
     @Test
-    @org.junit.jupiter.api.Disabled("audit finding: the erasure leaves an address quoted in delivery_resend.comment (fixed in the next commit)")
     void aResendCommentNamingTheAddressIsErasedToo() throws Exception {
         Resent resent = resentWithACommentThenErased();
         String comment = jdbc.queryForObject("SELECT comment FROM delivery_resend WHERE delivery_id = ?", String.class, resent.delivery());
@@ -180,7 +179,6 @@ class ErasureAuditTest extends HeraldIntegrationTest {
      * notification again from its payload when it is re-driven. Retention removes the payload all the same.
      */
     @Test
-    @org.junit.jupiter.api.Disabled("audit finding: retention removes the payload of a notification whose resend is PARKED (fixed in the next commit)")
     void retentionKeepsThePayloadOfANotificationWithAResendInProgress() throws Exception {
         String key = "audit-parked-resend-" + newTicketId();
         long id = jdbc.queryForObject("""

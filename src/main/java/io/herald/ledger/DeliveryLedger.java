@@ -885,6 +885,10 @@ public class DeliveryLedger {
                 + withoutAddresses("SELECT r.id, r.reason FROM delivery_resend r JOIN delivery d ON d.id = r.delivery_id"
                         + " WHERE d.notification_id = ANY(CAST(? AS BIGINT[])) AND r.reason IS NOT NULL",
                 "UPDATE delivery_resend SET reason = ? WHERE id = ?", ids)
+                // An operator's comment on a resend may quote the address too ("jenny@… asked for a copy").
+                + withoutAddresses("SELECT r.id, r.comment FROM delivery_resend r JOIN delivery d ON d.id = r.delivery_id"
+                        + " WHERE d.notification_id = ANY(CAST(? AS BIGINT[])) AND r.comment IS NOT NULL",
+                "UPDATE delivery_resend SET comment = ? WHERE id = ?", ids)
                 + withoutAddresses("SELECT r.id, r.reason FROM delivery_receipt r JOIN delivery d ON d.id = r.delivery_id"
                         + " WHERE d.notification_id = ANY(CAST(? AS BIGINT[])) AND r.reason IS NOT NULL",
                 "UPDATE delivery_receipt SET reason = ? WHERE id = ?", ids)

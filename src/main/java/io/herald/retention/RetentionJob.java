@@ -37,7 +37,10 @@ public class RetentionJob {
      */
     private static final String SETTLED_NOTIFICATION = "n.state <> 'RECEIVED' AND NOT EXISTS"
             + " (SELECT 1 FROM delivery d WHERE d.notification_id = n.id AND d.state IN (" + DeliveryLedger.IN_PROGRESS
-            + ", 'AWAITING_APPROVAL', 'SCHEDULED', 'HELD'))";
+            + ", 'AWAITING_APPROVAL', 'SCHEDULED', 'HELD'))"
+            // An operator's resend in progress (awaiting approval, parked) renders the notification again when it is sent.
+            + " AND NOT EXISTS (SELECT 1 FROM delivery_resend r JOIN delivery d ON d.id = r.delivery_id WHERE d.notification_id = n.id"
+            + " AND r.outcome IN ('PENDING', 'SENDING', 'PARKED'))";
 
     /**
      * The notifications received in [?, ?) that are not settled (not routed yet, or with a delivery in progress or held):
@@ -50,7 +53,10 @@ public class RetentionJob {
             UNION
             SELECT n.id FROM delivery d JOIN notification n ON n.id = d.notification_id, month
             WHERE d.state IN (""" + DeliveryLedger.IN_PROGRESS + """
-            , 'AWAITING_APPROVAL', 'SCHEDULED', 'HELD') AND n.received_at >= month.starts AND n.received_at < month.ends""";
+            , 'AWAITING_APPROVAL', 'SCHEDULED', 'HELD') AND n.received_at >= month.starts AND n.received_at < month.ends
+            UNION
+            SELECT n.id FROM delivery_resend r JOIN delivery d ON d.id = r.delivery_id JOIN notification n ON n.id = d.notification_id, month
+            WHERE r.outcome IN ('PENDING', 'SENDING', 'PARKED') AND n.received_at >= month.starts AND n.received_at < month.ends""";
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate transaction;
