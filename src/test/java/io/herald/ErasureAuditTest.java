@@ -218,6 +218,38 @@ class ErasureAuditTest extends HeraldIntegrationTest {
         assertThat(((Number) after.get("payloads")).intValue()).as("payload of a notification whose resend is parked").isOne();
     }
 
+    /**
+     * A CRM outbox row for the customer whose payload is not valid JSON is quarantined (step outbox) with the payload kept as
+     * a JSON string inside the raw event: the customer id there reads \"cus_…\", which the erasure's pattern ("cus_…" as a
+     * JSON value) does not find, so the quarantined copy with the customer's address, name and phone stays.
+     */
+    @Test
+    @org.junit.jupiter.api.Disabled("audit finding: the erasure's pattern misses a customer id inside a JSON string (fixed in the next commit)")
+    void aQuarantinedCrmRowWhosePayloadIsNotJsonIsClearedByTheErasure() throws Exception {
+        String unique = newTicketId();
+        String customer = "cus_crmraw" + unique;
+        String email = "crm.raw" + unique + "@example.org";
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email) VALUES (?, 'Cora Crm', ?)", customer, email);
+        String broken = Samples.text("crm/contact.updated.json").replace("cus_RkT4aB7cD9eF1g", customer)
+                .replace("0015g00000XyZ1AAA", "0015g" + unique + "CCC").replace("jenny.rosen@example.org", email)
+                .replace("\"updatedAt\"", "\"updatedAt\" ");
+        broken = broken.substring(0, broken.lastIndexOf('}'));   // the closing brace lost: not JSON
+        long row = jdbc.queryForObject("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('contact', 'contact.updated', ?)"
+                + " RETURNING id", Long.class, broken);
+        long quarantined = await().atMost(Duration.ofSeconds(60)).until(() -> jdbc.queryForList(
+                "SELECT id FROM unrouted_event WHERE source = 'crm' AND source_event_id = ?", Long.class, "crm-outbox-" + row),
+                ids -> ids.size() == 1).get(0);
+        String before = jdbc.queryForObject("SELECT raw_payload FROM unrouted_event WHERE id = ?", String.class, quarantined);
+        System.out.println("AUDIT quarantined CRM row before erasure: " + before.substring(0, Math.min(300, before.length())));
+        assertThat(before).contains(email);
+
+        HttpResponse<String> erased = apiAs(ADMIN, "DELETE", "/api/customers/" + customer + "?comment=request", null);
+        assertThat(erased.statusCode()).isEqualTo(200);
+        String after = jdbc.queryForObject("SELECT raw_payload FROM unrouted_event WHERE id = ?", String.class, quarantined);
+        System.out.println("AUDIT quarantined CRM row after erasure: " + after.substring(0, Math.min(300, after.length())));
+        assertThat(after).as("unrouted_event.raw_payload of the quarantined CRM row after erasure").doesNotContain(email);
+    }
+
     @Autowired
     org.apache.camel.ProducerTemplate camel;
 
