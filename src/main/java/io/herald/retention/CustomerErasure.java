@@ -174,12 +174,13 @@ public class CustomerErasure {
     }
 
     /**
-     * A PostgreSQL regular expression that finds the customer id as a JSON value in a raw payload: quoted ("cus_1") or a
-     * bare number (requester_id: 9912), not as part of a longer id.
+     * A PostgreSQL regular expression that finds the customer id as a JSON value in a raw payload: quoted ("cus_1", or
+     * \"cus_1\" in a JSON string) or a bare number (requester_id: 9912), not as part of a longer id.
      */
     static String namedIn(String customerId) {
         String literal = customerId.chars().mapToObj(c -> Character.isLetterOrDigit(c) ? String.valueOf((char) c) : "\\" + (char) c)
                 .collect(Collectors.joining());
-        return "(\"" + literal + "\"|:[[:space:]]*" + literal + "[[:space:]]*[,}\\]])";
+        // Also inside a JSON string (\"cus_1\"): a payload kept as text because it was not JSON (a CRM outbox row, its start).
+        return "(\"" + literal + "\\\\?\"|:[[:space:]]*" + literal + "[[:space:]]*[,}\\]])";
     }
 }
