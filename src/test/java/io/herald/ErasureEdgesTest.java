@@ -19,8 +19,11 @@ import io.herald.testsupport.Samples;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
-/** Audit probes (erasure): what of an erased customer is left behind or comes back. */
-class ErasureAuditTest extends HeraldIntegrationTest {
+/**
+ * What of an erased customer could be left behind or come back, and what retention keeps (found by an audit on 2026-12-06).
+ * The disabled tests show gaps not closed yet, each named in the README's "Retention and erasure".
+ */
+class ErasureEdgesTest extends HeraldIntegrationTest {
 
     @Autowired
     DataSource dataSource;
@@ -76,12 +79,10 @@ class ErasureAuditTest extends HeraldIntegrationTest {
                 SELECT n.id, n.state, n.payload_removed_by, p.raw_payload IS NOT NULL AS payload_kept
                 FROM notification n LEFT JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
                 WHERE n.customer_id = ?""", customer);
-        System.out.println("AUDIT in-flight notifications of the erased customer: " + left);
         List<String> rendered = jdbc.queryForList("""
                 SELECT coalesce(d.recipient_masked, '') || ' | ' || coalesce(c.rendered_body, '') FROM delivery d
                 LEFT JOIN delivery_content c ON c.delivery_id = d.id JOIN notification n ON n.id = d.notification_id
                 WHERE n.customer_id = ?""", String.class, customer);
-        System.out.println("AUDIT in-flight deliveries of the erased customer: " + rendered);
         assertThat(jdbc.queryForList("""
                 SELECT p.raw_payload FROM notification_payload p JOIN notification n ON n.id = p.notification_id
                 WHERE n.customer_id = ?""", String.class, customer)).as("payloads of the erased customer").isEmpty();
@@ -100,7 +101,6 @@ class ErasureAuditTest extends HeraldIntegrationTest {
     void aResendCommentNamingTheAddressIsErasedToo() throws Exception {
         Resent resent = resentWithACommentThenErased();
         String comment = jdbc.queryForObject("SELECT comment FROM delivery_resend WHERE delivery_id = ?", String.class, resent.delivery());
-        System.out.println("AUDIT delivery_resend.comment after erasure: " + comment);
         assertThat(comment).as("delivery_resend.comment after erasure").doesNotContain(resent.email());
         com.fasterxml.jackson.databind.JsonNode proof = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
                 apiAs(ADMIN, "GET", "/api/notifications/" + resent.notification() + "/proof", null).body());
@@ -116,8 +116,6 @@ class ErasureAuditTest extends HeraldIntegrationTest {
             + " the proof's operatorActions; the audit trail is kept on purpose, so scrubbing addresses from its comments is a decision to make")
     void theProofAfterErasureQuotesNoAddressFromAnOperatorsComment() throws Exception {
         Resent resent = resentWithACommentThenErased();
-        System.out.println("AUDIT operator_action comments after erasure: " + jdbc.queryForList(
-                "SELECT action || ': ' || coalesce(comment, '') FROM operator_action WHERE target_id = ?", String.class, resent.delivery()));
         assertThat(apiAs(ADMIN, "GET", "/api/notifications/" + resent.notification() + "/proof", null).body())
                 .as("proof of delivery after erasure (admin)").doesNotContain(resent.email());
     }
@@ -164,12 +162,10 @@ class ErasureAuditTest extends HeraldIntegrationTest {
                 row -> "SENT".equals(row.get("state")));
         long notification = ((Number) sent.get("notification_id")).longValue();
         String before = apiAs(VIEWER, "GET", "/api/notifications/" + notification + "/proof", null).body();
-        System.out.println("AUDIT viewer proof before rename has Octavia: " + before.contains("Octavia"));
         // The CRM renames the customer (as a contact change writes the directory).
         jdbc.update("UPDATE customer SET display_name = 'Tavi After', first_name = 'Tavi' WHERE customer_id = ?", customer);
         String viewer = apiAs(VIEWER, "GET", "/api/notifications/" + notification + "/proof", null).body();
         String page = apiAs(VIEWER, "GET", "/console/notifications/" + notification + "/proof", null).body();
-        System.out.println("AUDIT viewer proof after rename has Octavia: json=" + viewer.contains("Octavia") + " page=" + page.contains("Octavia"));
         assertThat(viewer).as("viewer's proof after a rename").doesNotContain("Octavia");
     }
 
@@ -204,17 +200,7 @@ class ErasureAuditTest extends HeraldIntegrationTest {
 
         Map<String, Object> after = jdbc.queryForMap("SELECT payload_removed_by, (SELECT count(*) FROM notification_payload p"
                 + " WHERE p.notification_id = n.id) AS payloads FROM notification n WHERE id = ?", id);
-        System.out.println("AUDIT parked resend's notification after retention: " + after);
-        try {
-            jdbc.update("UPDATE delivery_resend SET next_attempt_at = now() WHERE id = ?", resend);
-            Map<String, Object> outcome = await().atMost(Duration.ofSeconds(60)).until(() -> jdbc.queryForMap(
-                    "SELECT outcome, reason FROM delivery_resend WHERE id = ?", resend), row -> !"PARKED".equals(row.get("outcome")));
-            System.out.println("AUDIT parked resend re-driven after retention: " + outcome);
-        } catch (Exception | AssertionError e) {
-            System.out.println("AUDIT parked resend not re-driven: " + e);
-        } finally {
-            jdbc.update("UPDATE delivery_resend SET outcome = 'FAILED', next_attempt_at = NULL WHERE id = ? AND outcome IN ('PARKED', 'PENDING')", resend);
-        }
+        jdbc.update("UPDATE delivery_resend SET outcome = 'FAILED', next_attempt_at = NULL WHERE id = ?", resend);   // settled: clean-up
         assertThat(((Number) after.get("payloads")).intValue()).as("payload of a notification whose resend is parked").isOne();
     }
 
@@ -239,13 +225,11 @@ class ErasureAuditTest extends HeraldIntegrationTest {
                 "SELECT id FROM unrouted_event WHERE source = 'crm' AND source_event_id = ?", Long.class, "crm-outbox-" + row),
                 ids -> ids.size() == 1).get(0);
         String before = jdbc.queryForObject("SELECT raw_payload FROM unrouted_event WHERE id = ?", String.class, quarantined);
-        System.out.println("AUDIT quarantined CRM row before erasure: " + before.substring(0, Math.min(300, before.length())));
         assertThat(before).contains(email);
 
         HttpResponse<String> erased = apiAs(ADMIN, "DELETE", "/api/customers/" + customer + "?comment=request", null);
         assertThat(erased.statusCode()).isEqualTo(200);
         String after = jdbc.queryForObject("SELECT raw_payload FROM unrouted_event WHERE id = ?", String.class, quarantined);
-        System.out.println("AUDIT quarantined CRM row after erasure: " + after.substring(0, Math.min(300, after.length())));
         assertThat(after).as("unrouted_event.raw_payload of the quarantined CRM row after erasure").doesNotContain(email);
     }
 
