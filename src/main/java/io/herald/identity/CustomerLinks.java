@@ -86,9 +86,27 @@ public class CustomerLinks {
         return Arrays.asList(resolved);
     }
 
+    /**
+     * {@link #resolveAll}, each resolved customer's directory row then held (FOR KEY SHARE) until the caller's transaction
+     * ends: an erasure, which deletes the row, waits for an admission in flight, and its clean-up then sees what was admitted;
+     * an admission after the erasure's delete waits for it and finds the customer gone (null, quarantined as erased). Before,
+     * an event admitted in that moment kept its payload and rendered message after the erasure (ErasureEdgesTest). The lock
+     * does not stop a contact change (a non-key update) nor another admission.
+     */
+    public List<String> resolveAllHeld(List<Claim> claims) {
+        List<String> resolved = resolveAll(claims);
+        String[] ids = resolved.stream().filter(java.util.Objects::nonNull).distinct().sorted().toArray(String[]::new);
+        if (ids.length == 0) {
+            return resolved;
+        }
+        java.util.Set<String> held = new java.util.HashSet<>(jdbc.queryForList(
+                "SELECT customer_id FROM customer WHERE customer_id = ANY(?) ORDER BY customer_id FOR KEY SHARE", String.class, (Object) ids));
+        return resolved.stream().map(id -> id != null && held.contains(id) ? id : null).toList();
+    }
+
     /** One event's customer, or UnknownCustomer with the reason (a re-drive, outside a batch). */
     public String resolve(String source, String sourceEventId, Claim claim) {
-        String customerId = resolveAll(List.of(claim)).get(0);
+        String customerId = resolveAllHeld(List.of(claim)).get(0);
         if (customerId == null) {
             throw unknown(source, sourceEventId, claim);
         }

@@ -217,7 +217,7 @@ public class IntakeBatch {
     private List<Admitted> admitInOneTransaction(List<Admitted> collected) throws JsonProcessingException {
         List<CustomerLinks.Claim> claims = collected.stream()
                 .map(a -> new CustomerLinks.Claim(a.link(), a.customerId())).toList();
-        List<String> customers = links.resolveAll(claims);
+        List<String> customers = links.resolveAllHeld(claims);   // held against an erasure until this transaction ends
         List<Admitted> resolved = new ArrayList<>();
         for (int i = 0; i < collected.size(); i++) {
             Admitted notification = collected.get(i);
