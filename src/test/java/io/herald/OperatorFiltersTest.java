@@ -39,15 +39,7 @@ class OperatorFiltersTest extends HeraldIntegrationTest {
 
     @Test
     void anOffsetIsNotDroppedOnTheConsolePage() throws Exception {
-        String run = newTicketId();
-        String key = "billing:invoice.paid:in_offset" + run;
-        long id = jdbc.queryForObject("""
-                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical)
-                VALUES (?, 'billing', ?, 'billing.invoice_paid', ?, 'ROUTED', '{}'::jsonb) RETURNING id""", Long.class,
-                key, "evt_offset" + run, CUSTOMER);
-        // Fires at 00:30 UTC, far ahead so the timer never fires during the suite.
-        scheduledSends.schedule(List.of(new ScheduledSends.Schedule(id, Instant.parse("2099-01-01T00:30:00Z"),
-                "waits for a time", null, List.of(new DeliveryLedger.Queued(id, "email", CUSTOMER)))));
+        long id = waitingFor(CUSTOMER, "in_offset");   // fires at 2099-01-01T00:30:00Z
         try {
             // 01:00+01:00 is 00:00 UTC: the notification fires after it.
             String from = "from=2099-01-01T01:00:00%2B01:00&customer=" + CUSTOMER + "&type=billing.invoice_paid";
@@ -125,6 +117,7 @@ class OperatorFiltersTest extends HeraldIntegrationTest {
         assertThat(apiAs(OPERATOR, "GET", "/console?customerId=" + customer, null).body()).contains("Rosalind Okafor has blocked this sender");
     }
 
+    /** A notification scheduled for 2099-01-01T00:30:00Z: far ahead, so its timer never fires during the suite. */
     private long waitingFor(String customer, String invoice) {
         String run = newTicketId();
         long id = jdbc.queryForObject("""
