@@ -250,8 +250,9 @@ class ErasureTest extends HeraldIntegrationTest {
         String erasedKey = replied(erasedTicket, customer, "Gil Gone");
         await().atMost(Duration.ofSeconds(30)).until(() -> notes(erasedKey).stream().anyMatch(n -> ((Number) n.get("attempts")).intValue() == 1));
         busy.forEach(infra.providers()::removeStub);
-        // Then it takes notes, the slow ticket's after 8 s; both notes come due together and are claimed in one batch.
-        infra.providers().stubFor(put(urlPathEqualTo(slowPath)).atPriority(1).willReturn(aResponse().withStatus(200).withFixedDelay(8000)
+        // Then it takes notes, the slow ticket's after 5 s (under the local profile's 8 s response timeout: at 8 s the answer
+        // raced the timeout, and the slow note was sometimes never taken); both notes come due together, claimed in one batch.
+        infra.providers().stubFor(put(urlPathEqualTo(slowPath)).atPriority(1).willReturn(aResponse().withStatus(200).withFixedDelay(5000)
                 .withHeader("Content-Type", "application/json").withBody("{\"ticket\": {}}")));
         infra.providers().stubFor(put(urlPathEqualTo(erasedPath)).atPriority(1).willReturn(aResponse().withStatus(200)
                 .withHeader("Content-Type", "application/json").withBody("{\"ticket\": {}}")));
