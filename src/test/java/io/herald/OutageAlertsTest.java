@@ -15,6 +15,7 @@ import java.util.List;
 import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import io.herald.local.EmbeddedInfrastructure;
+import io.herald.ops.ProviderBreakers;
 import io.herald.testsupport.OpsAlerts;
 import io.herald.testsupport.OpsEachCatalog;
 import io.herald.testsupport.OwnHerald;
@@ -63,6 +64,8 @@ class OutageAlertsTest {
     JdbcTemplate jdbc;
     @Autowired
     CamelContext camel;
+    @Autowired
+    ProviderBreakers breakers;
 
     @DynamicPropertySource
     static void ownHeraldWithAQuickOutagePoll(DynamicPropertyRegistry registry) {
@@ -70,6 +73,7 @@ class OutageAlertsTest {
         // The shared test Herald's catalog: the sample payment failures' 2025 dates are sent late, not stopped as late.
         registry.add("herald.catalog", () -> OpsEachCatalog.file().toString());
         registry.add("herald.alerts.poll-interval-ms", () -> "200");
+        registry.add("herald.alerts.outage-settle", () -> "PT15S");
         registry.add("herald.infrastructure.db-connect-timeout-ms", () -> "1000");
         registry.add("herald.ops-webhook.url", () -> infra.providers().baseUrl() + OPS_PATH);
         registry.add("herald.sms.url", () -> infra.providers().baseUrl() + SMS_PATH);
@@ -104,6 +108,48 @@ class OutageAlertsTest {
         Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
         assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, BACK)).hasSize(backBefore + 1);
         assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, DOWN)).hasSize(downBefore + 1);
+    }
+
+    /**
+     * A flapping provider: its breaker opens, closes once the provider answers again, and opens again a few seconds later
+     * (within herald.alerts.outage-settle, 15 s here). One outage: one "failing" post, and one "back" post once it has
+     * stayed back for the settle period. Before, each close and open posted its end and a new start.
+     */
+    @Test
+    void aFlappingProviderIsOneOutageWithOneStartAndOneEnd() {
+        int downBefore = OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, DOWN).size();
+        int backBefore = OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, BACK).size();
+        String run = "flap" + System.nanoTime() % 1_000_000_000;
+        String customer = "cus_" + run;
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Flora Flap', ?, ?)",
+                customer, customer + "@example.net", "+4477008" + (10000 + Integer.parseInt(run.replaceAll("\\D", "")) % 89999));
+        StubMapping down = failing();
+        ParkedSms.insert(jdbc, run + "a", customer, 8, 0, "now()");
+        await().atMost(Duration.ofSeconds(40)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, DOWN).size() > downBefore);
+        // The provider answers again for a moment: the breaker closes ...
+        infra.providers().removeStub(down);
+        await().atMost(Duration.ofSeconds(60)).until(() -> "CLOSED".equals(breakers.states().get("sms")));
+        // ... and it fails again: the breaker opens again before the settle period is over.
+        down = failing();
+        try {
+            ParkedSms.insert(jdbc, run + "b", customer, 8, 0, "now()");
+            await().atMost(Duration.ofSeconds(10)).until(() -> ProviderBreakers.isOpen(breakers.states().get("sms")));
+            Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
+            assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, BACK)).as("'back' posts while it flaps").hasSize(backBefore);
+            assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, DOWN)).as("'failing' posts while it flaps").hasSize(downBefore + 1);
+        } finally {
+            infra.providers().removeStub(down);
+        }
+        // Back for good: its end is posted once, after the settle period.
+        await().atMost(Duration.ofSeconds(90)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, BACK).size() > backBefore);
+        Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
+        assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, BACK)).hasSize(backBefore + 1);
+        assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, DOWN)).hasSize(downBefore + 1);
+    }
+
+    private StubMapping failing() {
+        return infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).atPriority(1)
+                .willReturn(aResponse().withStatus(503).withBody("{\"message\": \"Service unavailable\"}")));
     }
 
     @Test

@@ -19,6 +19,8 @@ import org.springframework.validation.annotation.Validated;
  *                             kind are summarised once per period
  * @param parkedThreshold      a channel with this many deliveries PARKED is announced as an outage (and when it is back below)
  * @param outageCheckTimeoutMs the outage check's wait for Kafka's answer
+ * @param outageSettle         an outage is over once it has not been seen for this long; seen again before, it goes on (a
+ *                             flapping provider is one outage, not a start and an end each time its breaker closes)
  * @param signatureBurst       a burst of webhook signature failures from one source (a secret rotated on one side only)
  * @param connectTimeoutMs     the alert post's connect timeout (default: herald.delivery.timeouts.connect-ms)
  * @param responseTimeoutMs    the alert post's response timeout (default: herald.delivery.timeouts.response-ms)
@@ -30,6 +32,7 @@ public record AlertSettings(@DefaultValue("true") boolean enabled,
                             @NotNull @DurationMin(minutes = 1, message = Durations.AT_LEAST_A_MINUTE) @DefaultValue("PT30M") Duration repeatAfter,
                             @Positive @DefaultValue("100") int parkedThreshold,
                             @Positive @DefaultValue("3000") long outageCheckTimeoutMs,
+                            @NotNull @DurationMin(seconds = 1, message = Durations.AT_LEAST_A_SECOND) @DefaultValue("PT2M") Duration outageSettle,
                             @Valid @DefaultValue SignatureBurst signatureBurst,
                             @Positive Long connectTimeoutMs,
                             @Positive Long responseTimeoutMs) {

@@ -1,5 +1,6 @@
 package io.herald.ops;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -25,7 +26,9 @@ import org.springframework.stereotype.Component;
  * a provider's circuit breaker open, a channel's parked backlog past herald.alerts.parked-threshold,
  * Kafka or PostgreSQL unreachable. Each outage is announced once when it is first seen ("SMS provider
  * failing since 21:04 UTC (circuit breaker open): 37 deliveries parked") and once when it is over ("SMS provider back since
- * 21:09 UTC: parked deliveries are being sent"); an outage over before it could be announced is not.
+ * 21:09 UTC: parked deliveries are being sent"); an outage over before it could be announced is not. It is over once it
+ * has not been seen for herald.alerts.outage-settle: seen again before that, it goes on, so a flapping provider (its
+ * breaker closing and opening again every minute) is one outage, with one start and one end.
  *
  * <p>The state is kept in memory, not in the database, because PostgreSQL being down is one of the
  * outages: each Herald instance announces what it sees (breakers are per instance). A post the webhook
@@ -55,6 +58,7 @@ public class OutageAlerts {
     private final JdbcTemplate jdbc;
     private final ObjectMapper json;
     private final int parkedThreshold;
+    private final Duration settle;
     private final ProviderBreakers breakers;
     private final OpsKafkaAdmin kafka;
     private final Map<String, Outage> outages = new LinkedHashMap<>();
@@ -68,6 +72,7 @@ public class OutageAlerts {
         this.jdbc = jdbc;
         this.json = json;
         this.parkedThreshold = parkedThreshold;
+        this.settle = alerts.outageSettle();
         this.breakers = breakers;
         this.kafka = kafka;
     }
@@ -113,7 +118,7 @@ public class OutageAlerts {
         seen.forEach((key, detail) -> {
             Outage outage = outages.computeIfAbsent(key, k -> new Outage(now, detail));
             outage.detail = detail;
-            outage.over = null;   // seen again before its end was told (the post failed): it goes on, nothing to say
+            outage.over = null;   // seen again before its end was told (within the settle period, or the post failed): it goes on
         });
         for (Map.Entry<String, Outage> entry : outages.entrySet()) {
             Outage outage = entry.getValue();
@@ -123,7 +128,7 @@ public class OutageAlerts {
             if (outage.over == null && !outage.announced) {
                 lines.add(":rotating_light: " + outage.detail.formatted(TIME.format(outage.since) + " UTC"));
                 keys.add(entry.getKey());
-            } else if (outage.over != null && outage.announced) {
+            } else if (outage.over != null && outage.announced && !now.isBefore(outage.over.plus(settle))) {
                 lines.add(":white_check_mark: " + back(entry.getKey(), outage.over));
                 keys.add(entry.getKey());
             }
