@@ -141,19 +141,20 @@ public class DeliveryReceipts {
     }
 
     /**
-     * The SMS provider refused a delivery because its number opted out there (Twilio 21610): kept as a receipt of that
-     * delivery (outcome OPT_OUT, status the provider's code, provider_message_id the masked number) and the number suppressed with it as source, in one transaction.
+     * The SMS provider refused a delivery because its number will refuse every message (Twilio 21610 opted out: outcome
+     * OPT_OUT; 21614 not a mobile number, 21211 invalid: UNDELIVERABLE): kept as a receipt of that delivery (status the
+     * provider's code, provider_message_id the masked number) and the number suppressed with it as source, in one transaction.
      */
-    public void unsubscribedAtProvider(long deliveryId, String number, String providerCode, int httpStatus, String reason) {
+    public void numberRefusedAtProvider(long deliveryId, String number, String providerCode, int httpStatus, String outcome, String reason) {
         tx.executeWithoutResult(status -> {
             long receiptId = jdbc.queryForObject("""
                     INSERT INTO delivery_receipt (channel, provider_message_id, status, error_code, delivery_id, outcome, reason)
-                    VALUES ('sms', ?, ?, ?, ?, 'OPT_OUT', ?) RETURNING id""", Long.class, text(Masking.phone(number), 300),
-                    text(providerCode, 40), String.valueOf(httpStatus), deliveryId, reason(reason));
+                    VALUES ('sms', ?, ?, ?, ?, ?, ?) RETURNING id""", Long.class, text(Masking.phone(number), 300),
+                    text(providerCode, 40), String.valueOf(httpStatus), deliveryId, outcome, reason(reason));
             suppressions.add("sms", number, reason(reason), receiptId);
         });
         Counter.builder("herald.receipts").description("Delivery receipts from the providers, per channel and what they report")
-                .tag("channel", "sms").tag("outcome", "opt_out").register(meters).increment();
+                .tag("channel", "sms").tag("outcome", outcome.toLowerCase(java.util.Locale.ROOT)).register(meters).increment();
     }
 
     /**

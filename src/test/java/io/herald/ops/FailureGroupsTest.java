@@ -98,6 +98,11 @@ class FailureGroupsTest {
                 + " provider (it replied STOP to the sending number; Twilio error 21610); it is suppressed for SMS in Herald too, so later"
                 + " SMS to it are skipped until the customer replies START")).isEqualTo(
                 "the customer's number opted out (replied STOP); it is suppressed for SMS until they reply START");
+        assertThat(FailureGroups.explain("sms not sent: the SMS provider refused the message: the number +441…0123 is not a mobile number"
+                + " (a landline, or not a valid mobile number; Twilio error 21614); it is suppressed for SMS, so later SMS to it are skipped:"
+                + " correct the customer's phone number in the CRM, or lift the suppression in the console if the number does take SMS"))
+                .isEqualTo("the customer's phone number cannot take SMS (a landline, or no mobile number); it is suppressed for SMS:"
+                        + " correct it in the CRM");
         assertThat(FailureGroups.explain("email not sent: customer cus_1's email address in the directory cannot be sent to: it contains"
                 + " a space; correct the contact in the CRM (its contact change updates Herald's directory), then retry this delivery"))
                 .isEqualTo("the customer's address in the directory cannot be sent to; correct it in the CRM");

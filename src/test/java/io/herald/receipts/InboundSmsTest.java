@@ -144,6 +144,38 @@ class InboundSmsTest extends HeraldIntegrationTest {
         }
     }
 
+    /**
+     * A landline in the directory is refused by Twilio with 21614 ("'To' number is not a valid mobile number"), for every
+     * message: that SMS fails saying what to do, the number is suppressed, and the next SMS to it is SKIPPED, not refused
+     * and alerted again one by one. Before, only 21610 was read so; 21614 failed each SMS as "rejected as invalid".
+     */
+    @Test
+    void aLandlineTheProviderRefusesIsSuppressedSoTheNextSmsIsSkippedNotRefusedAgain() throws Exception {
+        String customer = newCustomer("landline", "+1554%s%s");
+        String phone = phoneOf(customer);
+        StubMapping refusing = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH))
+                .withRequestBody(containing(phone.substring(1))).atPriority(1)
+                .willReturn(WireMock.aResponse().withStatus(400).withHeader("Content-Type", "application/json")
+                        .withBody("{\"code\": 21614, \"message\": \"'To' number is not a valid mobile number\","
+                                + " \"more_info\": \"https://www.twilio.com/docs/errors/21614\", \"status\": 400}")));
+        try {
+            String first = notify(customer, "landline", "FAILED");
+            assertThat((String) delivery(first, "sms").get("reason")).isEqualTo("sms not sent: the SMS provider refused the message: the number "
+                    + Masking.phone(phone) + " is not a mobile number (a landline, or not a valid mobile number; Twilio error 21614); it is"
+                    + " suppressed for SMS, so later SMS to it are skipped: correct the customer's phone number in the CRM, or lift the"
+                    + " suppression in the console if the number does take SMS");
+            assertThat(jdbc.queryForList("SELECT outcome, status FROM delivery_receipt WHERE channel = 'sms' AND provider_message_id = ?",
+                    Masking.phone(phone))).containsExactly(Map.of("outcome", "UNDELIVERABLE", "status", "21614"));
+
+            String next = notify(customer, "after-landline", "SKIPPED");
+            assertThat((String) delivery(next, "sms").get("reason")).contains("is suppressed since").contains("Twilio error 21614");
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(next + ":sms"))))
+                    .isEmpty();
+        } finally {
+            infra.providers().removeStub(refusing);
+        }
+    }
+
     @Test
     void helpIsAnsweredWithTheConfiguredTextOnceEvenWhenTwilioRetries() throws Exception {
         String customer = newCustomer("help", "+1557%s%s");
