@@ -123,7 +123,7 @@ class ConsoleBrowserTest extends HeraldIntegrationTest {
             assertThat(browser.findElement(By.id("who")).getText()).isEqualTo("viewer (viewer: personal data masked)");
             browser.get(base() + "/console?customerId=" + customer);
             WebElement row = browser.findElement(By.cssSelector("#failures tr[data-kind]"));
-            assertThat(row.findElement(By.className("reason")).getText()).contains("To number is not a mobile number");
+            assertThat(row.findElement(By.className("reason")).getText()).contains("is not a mobile number (a landline");
             assertThat(browser.findElements(By.id("bulk-retry"))).isEmpty();
             row.findElement(By.linkText("Open")).click();
             waitForUrl("/console/notifications/");

@@ -184,7 +184,7 @@ class GuaranteesTest extends HeraldIntegrationTest {
         String phone = "+1500556" + (1000 + Integer.parseInt(newTicketId()) % 8999);
         StubMapping refusal = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))
                 .atPriority(1).willReturn(aResponse().withStatus(400).withHeader("Content-Type", "application/json")
-                        .withBody("{\"code\": 21614, \"message\": \"To number is not a mobile number\"}")));
+                        .withBody("{\"code\": 21408, \"message\": \"Permission to send an SMS has not been enabled for the region\"}")));
         try {
             String refused = customerWithPhone(phone);
             List<String> keys = new java.util.ArrayList<>();

@@ -150,9 +150,6 @@ public class FailureGroups {
             return "the customer's phone number cannot take SMS (a landline, or no mobile number); it is suppressed for SMS:"
                     + " correct it in the CRM";
         }
-        if (r.contains("is not a valid phone number (Twilio")) {
-            return "the customer's phone number is not valid; it is suppressed for SMS: correct it in the CRM";
-        }
         if (r.contains("push token") && (r.contains("no longer registered") || r.contains("not a valid registration token"))) {
             return "the device's push token is no longer valid; it was removed from the customer's directory entry";
         }

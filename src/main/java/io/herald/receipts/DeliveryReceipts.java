@@ -142,7 +142,7 @@ public class DeliveryReceipts {
 
     /**
      * The SMS provider refused a delivery because its number will refuse every message (Twilio 21610 opted out: outcome
-     * OPT_OUT; 21614 not a mobile number, 21211 invalid: UNDELIVERABLE): kept as a receipt of that delivery (status the
+     * OPT_OUT; 21614 not a mobile number: UNDELIVERABLE): kept as a receipt of that delivery (status the
      * provider's code, provider_message_id the masked number) and the number suppressed with it as source, in one transaction.
      */
     public void numberRefusedAtProvider(long deliveryId, String number, String providerCode, int httpStatus, String outcome, String reason) {

@@ -14,10 +14,11 @@ import org.springframework.stereotype.Component;
 /**
  * SMS refusals that mean the number will refuse every message, read the way Twilio answers them: 400 with {"code": 21610,
  * "message": "Attempt to send to unsubscribed recipient"} (the number replied STOP, or another opt-out word, to the sending
- * number, also when that reply never reached Herald), 21614 ("'To' number is not a valid mobile number": a landline, or no
- * mobile number at all) or 21211 ("Invalid 'To' Phone Number"). The number is suppressed for SMS with the refusal kept as its
+ * number, also when that reply never reached Herald) or 21614 ("'To' number is not a valid mobile number": a landline, or
+ * no mobile number at all). The number is suppressed for SMS with the refusal kept as its
  * receipt, so later SMS to it are SKIPPED with the reason instead of failing and alerting one by one; this delivery fails
- * saying so. Any other refusal is left to refused-by-provider. Called by routes/deliver-sms.camel.yaml as the HTTP
+ * saying so. Any other refusal is left to refused-by-provider (21211, an invalid number, among them: its fix is
+ * a corrected number in the CRM, which is a new address anyway). Called by routes/deliver-sms.camel.yaml as the HTTP
  * template's refusalCheck.
  */
 @Component
@@ -28,8 +29,6 @@ public class SmsNumbersRefused {
     static final int UNSUBSCRIBED = 21610;
     /** Twilio: "'To' number is not a valid mobile number" (a landline, or an invalid number). */
     static final int NOT_MOBILE = 21614;
-    /** Twilio: "Invalid 'To' Phone Number". */
-    static final int INVALID = 21211;
 
     /** What each code says of the number, and how the suppression ends. */
     private static final Map<Integer, String> WHY = Map.of(
@@ -37,9 +36,7 @@ public class SmsNumbersRefused {
                     + " SMS in Herald too, so later SMS to it are skipped until the customer replies START",
             NOT_MOBILE, "is not a mobile number (a landline, or not a valid mobile number; Twilio error 21614); it is suppressed for SMS,"
                     + " so later SMS to it are skipped: correct the customer's phone number in the CRM, or lift the suppression in the"
-                    + " console if the number does take SMS",
-            INVALID, "is not a valid phone number (Twilio error 21211); it is suppressed for SMS, so later SMS to it are skipped:"
-                    + " correct the customer's phone number in the CRM");
+                    + " console if the number does take SMS");
 
     private final ObjectMapper json;
     private final DeliveryReceipts receipts;
