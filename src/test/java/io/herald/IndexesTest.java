@@ -18,6 +18,7 @@ import io.herald.console.FailureSearch;
 import io.herald.console.WeeklyReport;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.local.EmbeddedInfrastructure;
+import io.herald.ops.FailureAlerts;
 import io.herald.retention.MonthlyPartitions;
 import io.herald.retention.RetentionJob;
 import org.apache.camel.Exchange;
@@ -170,6 +171,22 @@ class IndexesTest {
             assertThat(SEQ_SCAN.matcher(plan.plan()).find()).as("%s: sequential scan of delivery or notification in%n%s%n%s",
                     plan.what(), plan.sql(), plan.plan()).isFalse();
             assertThat(plan.took()).as("%s took %s", plan.what(), plan.took()).isLessThan(QUERY_BOUND);
+        });
+    }
+
+    /**
+     * The failure alerts' poll of deliveries owing an alert (every 15 s) reads the index made for it, not the year of
+     * deliveries: its condition once named late-held deliveries the index did not cover.
+     */
+    @Test
+    void theFailureAlertsPollOfDeliveriesIsServedByItsIndex() {
+        jdbc.explained.clear();
+        jdbc.explainNext("failure alerts' poll of deliveries");
+        jdbc.query(FailureAlerts.UNALERTED_DELIVERIES, (row, n) -> row.getLong("id"), 200);
+        jdbc.explainNext(null);
+        assertThat(jdbc.explained).singleElement().satisfies(plan -> {
+            assertThat(plan.plan()).as(plan.plan()).contains("delivery_unalerted");
+            assertThat(SEQ_SCAN.matcher(plan.plan()).find()).as(plan.plan()).isFalse();
         });
     }
 

@@ -104,6 +104,54 @@ class SendWindowsTest extends HeraldIntegrationTest {
         }
     }
 
+    /**
+     * An SMS still parked when its window passes is alerted for that; when the provider then refuses it for good, its
+     * failure is alerted too. Before, the window alert marked the delivery alerted, and the failure that followed was never
+     * posted: the operator's last word on it was "still PARKED", though it had failed.
+     */
+    @Test
+    void anSmsAlertedForItsMissedWindowIsAlertedAgainWhenItThenFails() throws Exception {
+        OpsAlerts.quiet(camel, jdbc);
+        Quiescence.awaitNothingInFlight(camel, jdbc);
+        String phone = "+4477008" + (10000 + Integer.parseInt(newTicketId()) % 89999);
+        String customer = "cus_windowfail" + newTicketId();
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Win Fail', ?, ?)",
+                customer, customer + "@example.net", phone);
+        // A refusal worded for this test alone, so its kind of failure is new and announced at once (digits are blanked).
+        String region = newTicketId().chars().mapToObj(c -> String.valueOf((char) ('a' + c - '0'))).reduce("", String::concat);
+        StubMapping down = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))
+                .atPriority(1).willReturn(aResponse().withStatus(503).withBody("{\"message\": \"try later\"}")));
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        try {
+            long twoHoursAgo = Instant.now().minus(Duration.ofHours(2)).getEpochSecond();
+            assertThat(postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer)
+                    .replace("\"created\": 1763719200", "\"created\": " + twoHoursAgo)).statusCode()).isEqualTo(202);
+            long notificationId = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                    "SELECT id FROM notification WHERE idempotency_key = ?", Long.class, key), ids -> ids.size() == 1).get(0);
+            await().atMost(Duration.ofSeconds(30)).until(() -> alertsFor(notificationId),
+                    found -> found.stream().anyMatch(text -> text.contains("not sent within its send window")));
+
+            infra.providers().removeStub(down);
+            down = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))
+                    .atPriority(1).willReturn(aResponse().withStatus(400).withHeader("Content-Type", "application/json")
+                            .withBody("{\"code\": 21408, \"message\": \"Permission to send an SMS has not been enabled for the region "
+                                    + region + "\"}")));
+            await().atMost(Duration.ofSeconds(60)).until(() -> delivery(key, "sms"), row -> "FAILED".equals(row.get("state")));
+            String failure = await().atMost(Duration.ofSeconds(30)).until(() -> OpsAlerts.accepted(infra.providers(), region),
+                    found -> !found.isEmpty()).get(0);
+            assertThat(failure).contains("SMS not sent - the provider rejected the message as invalid (not retried) (HTTP 400): 1 delivery",
+                    "/console/notifications/" + notificationId);
+        } finally {
+            infra.providers().removeStub(down);
+        }
+    }
+
+    private java.util.List<String> alertsFor(long notificationId) {
+        return OpsAlerts.accepted(infra.providers(), "billing.payment_failed").stream()
+                .filter(text -> text.matches("(?s).*/console/notifications/" + notificationId + "(\\D.*)?")).toList();
+    }
+
     private Prometheus metrics() throws Exception {
         HttpResponse<String> scrape = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/prometheus"))
                 .GET().build(), HttpResponse.BodyHandlers.ofString());

@@ -55,7 +55,7 @@ public class FailureAlerts {
     private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
 
     /** What the poll decided, applied by {@link #record} in the same transaction. */
-    record Plan(List<Long> deliveries, List<Long> unrouted, List<Long> deadLetters, List<Long> resends, List<FailureGroup> announced,
+    record Plan(List<Long> deliveries, List<Long> windows, List<Long> unrouted, List<Long> deadLetters, List<Long> resends, List<FailureGroup> announced,
                 List<FailureGroup> counted, List<String> reminded, Instant now) {
     }
 
@@ -122,7 +122,7 @@ public class FailureAlerts {
             reminders.add(new AlertMessage.Reminder(due.summary(), due.unit(), due.unannounced(), due.unannouncedSince(), due.link()));
             reminded.add(due.key());
         }
-        exchange.setProperty(PLAN, new Plan(ids(rows, "delivery"), ids(rows, "unrouted_event"), ids(rows, "dead_letter"),
+        exchange.setProperty(PLAN, new Plan(ids(rows, "delivery"), windows(rows), ids(rows, "unrouted_event"), ids(rows, "dead_letter"),
                 ids(rows, "delivery_resend"), announced, counted, reminded, now));
         if (announced.isEmpty() && reminders.isEmpty()) {
             return;
@@ -141,6 +141,7 @@ public class FailureAlerts {
             return;
         }
         mark("delivery", plan.deliveries());
+        markWindows(plan.windows());
         mark("unrouted_event", plan.unrouted());
         mark("dead_letter", plan.deadLetters());
         mark("delivery_resend", plan.resends());
@@ -195,14 +196,21 @@ public class FailureAlerts {
         return false;
     }
 
+    /**
+     * Deliveries owing an alert: failed (alerted_at), or past their send window (window_alerted_at, then a failure after it
+     * is still owed), or held for being late; served by the index delivery_unalerted (V60), whose condition this is.
+     */
+    public static final String UNALERTED_DELIVERIES = """
+            SELECT d.id, d.notification_id, d.channel, d.state, d.reason, d.updated_at, d.window_missed_at, d.sent_at, d.late_at,
+                   n.type, n.occurred_at, n.window_deadline
+            FROM delivery d JOIN notification n ON n.id = d.notification_id
+            WHERE d.alerted_at IS NULL AND (d.state IN ('FAILED', 'UNCERTAIN', 'EXPIRED')
+                                            OR (d.window_missed_at IS NOT NULL AND d.window_alerted_at IS NULL)
+                                            OR (d.state = 'HELD' AND d.late_at IS NOT NULL))
+            ORDER BY d.id LIMIT ?""";
+
     private List<FailureRow> deliveries() {
-        return jdbc.query("""
-                SELECT d.id, d.notification_id, d.channel, d.state, d.reason, d.updated_at, d.window_missed_at, d.sent_at, d.late_at,
-                       n.type, n.occurred_at, n.window_deadline
-                FROM delivery d JOIN notification n ON n.id = d.notification_id
-                WHERE d.alerted_at IS NULL AND (d.state IN ('FAILED', 'UNCERTAIN', 'EXPIRED') OR d.window_missed_at IS NOT NULL
-                                                OR (d.state = 'HELD' AND d.late_at IS NOT NULL))
-                ORDER BY d.id LIMIT ?""", this::delivery, BATCH);
+        return jdbc.query(UNALERTED_DELIVERIES, this::delivery, BATCH);
     }
 
     private FailureRow delivery(ResultSet row, int n) throws SQLException {
@@ -287,16 +295,34 @@ public class FailureAlerts {
         }
     }
 
+    /** A missed send window alerted: its delivery still owes the alert of a failure that may follow. */
+    private void markWindows(List<Long> ids) {
+        if (!ids.isEmpty()) {
+            jdbc.update("UPDATE delivery SET window_alerted_at = now() WHERE id = ANY(?)",
+                    ps -> ps.setArray(1, ps.getConnection().createArrayOf("bigint", ids.toArray())));
+        }
+    }
+
     private static List<Long> ids(List<FailureRow> rows, String table) {
-        return rows.stream().filter(r -> r.table().equals(table)).map(FailureRow::id).toList();
+        return rows.stream().filter(r -> r.table().equals(table) && !isWindow(r)).map(FailureRow::id).toList();
+    }
+
+    private static List<Long> windows(List<FailureRow> rows) {
+        return rows.stream().filter(FailureAlerts::isWindow).map(FailureRow::id).toList();
+    }
+
+    private static boolean isWindow(FailureRow row) {
+        return row.table().equals("delivery") && row.kind().equals("WINDOW");
     }
 
     /**
-     * The same rows and reminders give the same key, so a post repeated after a failed commit is recognisable as the same
-     * alert; a later reminder of the same group (more failures since another time) is another post, with another key.
+     * The same rows (each with what it is alerted for, since when) and reminders give the same key, so a post repeated after a
+     * failed commit is recognisable as the same alert; a delivery alerted for its missed window, then for failing, is two posts,
+     * and a later reminder of the same group (more failures since another time) is another post, with another key.
      */
     static String fingerprint(List<FailureRow> rows, List<String> reminded, List<AlertMessage.Reminder> reminders) {
-        String content = rows.stream().map(r -> r.table() + ":" + r.id()).collect(Collectors.joining(",")) + "|" + String.join(",", reminded)
+        String content = rows.stream().map(r -> r.table() + ":" + r.id() + ":" + r.kind() + "@" + r.at()).collect(Collectors.joining(","))
+                + "|" + String.join(",", reminded)
                 + "|" + reminders.stream().map(r -> r.count() + "@" + r.since()).collect(Collectors.joining(","));
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content.getBytes(StandardCharsets.UTF_8)), 0, 16);

@@ -1,6 +1,7 @@
 package io.herald.ops;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,8 @@ import org.springframework.stereotype.Component;
 public class SendWindows {
 
     private static final Logger log = LoggerFactory.getLogger(SendWindows.class);
+    /** How long a delivery made after its deadline may take to go out before it is flagged as not sent in time. */
+    static final Duration ARRIVED_LATE_GRACE = Duration.ofSeconds(10);
 
     private final NotificationCatalog catalog;
     private final JdbcTemplate jdbc;
@@ -64,7 +67,9 @@ public class SendWindows {
     /**
      * Flags deliveries still not sent when their deadline passed by Herald's clock, up to a batch per poll. Rows
      * another instance (or a delivery in progress) holds are skipped, not waited for, and taken at
-     * a later poll; each row is flagged (and counted) once.
+     * a later poll; each row is flagged (and counted) once. A delivery made after its deadline (an event that arrived
+     * late) is given {@link #ARRIVED_LATE_GRACE} to go out first, when it is flagged as sent after its window: flagged here
+     * at once, it read "still PENDING at its deadline" a moment before it was sent.
      */
     public int flagMissed() {
         List<Map<String, Object>> missed = jdbc.queryForList("""
@@ -74,8 +79,10 @@ public class SendWindows {
                   AND d.id IN (SELECT w.id FROM delivery w JOIN notification wn ON wn.id = w.notification_id
                                WHERE w.window_missed_at IS NULL AND w.state IN ('PENDING', 'RETRYING', 'PARKED', 'FAILED', 'UNCERTAIN')
                                  AND wn.window_deadline < ?
+                                 AND (w.created_at < wn.window_deadline OR w.created_at < ?)
                                LIMIT 5000 FOR UPDATE OF w SKIP LOCKED)
-                RETURNING d.id, d.state, d.channel, n.type""", java.sql.Timestamp.from(clock.instant()));
+                RETURNING d.id, d.state, d.channel, n.type""", java.sql.Timestamp.from(clock.instant()),
+                java.sql.Timestamp.from(clock.instant().minus(ARRIVED_LATE_GRACE)));
         Map<String, Long> byKind = new TreeMap<>();
         for (Map<String, Object> row : missed) {
             metrics.windowMissed((String) row.get("type"), (String) row.get("channel"));

@@ -25,4 +25,16 @@ class AlertKeysTest {
         assertThat(repeated).isEqualTo(first);
         assertThat(later).isNotEqualTo(first);
     }
+
+    /** One delivery alerted for missing its send window, then for failing: two posts, two keys; each repeated keeps its key. */
+    @Test
+    void aDeliveryAlertedForItsWindowThenForFailingIsTwoPosts() {
+        Instant missed = Instant.parse("2026-11-22T09:20:00Z");
+        FailureRow window = new FailureRow("delivery", 7, "WINDOW", "sms", "billing.payment_failed", 3L, "sms still PARKED", missed, null, false);
+        FailureRow failed = new FailureRow("delivery", 7, "FAILED", "sms", "billing.payment_failed", 3L, "sms not sent", missed.plusSeconds(600),
+                null, false);
+        String windowKey = FailureAlerts.fingerprint(List.of(window), List.of(), List.of());
+        assertThat(FailureAlerts.fingerprint(List.of(window), List.of(), List.of())).isEqualTo(windowKey);
+        assertThat(FailureAlerts.fingerprint(List.of(failed), List.of(), List.of())).isNotEqualTo(windowKey);
+    }
 }
