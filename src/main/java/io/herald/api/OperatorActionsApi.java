@@ -177,6 +177,13 @@ public class OperatorActionsApi {
         return csv.download(report.of(week));
     }
 
+    /** A bulk retry the outage stopped midway: 503, with what it retried before (BulkRetryCut). */
+    @ExceptionHandler(io.herald.console.BulkRetryCut.class)
+    public ResponseEntity<Map<String, Object>> bulkRetryCut(io.herald.console.BulkRetryCut cut) {
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", io.herald.web.OutageInWords.RETRY_AFTER_SECONDS)
+                .body(Map.of("error", cut.getMessage(), "retried", cut.retried().size(), "deliveries", cut.retried()));
+    }
+
     @ExceptionHandler(ActionRefused.class)
     public ResponseEntity<Map<String, String>> refused(ActionRefused e) {
         HttpStatus status = e instanceof ActionRefused.InvalidInput ? HttpStatus.BAD_REQUEST

@@ -119,6 +119,11 @@ public class OperatorActions {
                 outcomes.add(retry(failure.id(), actor, bulkComment));
             } catch (ActionRefused changedMeanwhile) {
                 // Settled by someone or something else since the search; nothing to retry.
+            } catch (RuntimeException e) {
+                if (outcomes.isEmpty() || !io.herald.kafka.InfrastructureFaults.isInfrastructure(e)) {
+                    throw e;   // nothing done yet (an outage is answered 503 in words), or not an outage
+                }
+                throw new BulkRetryCut(outcomes, e);
             }
         }
         return outcomes;

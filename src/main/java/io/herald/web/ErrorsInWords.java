@@ -22,7 +22,9 @@ public class ErrorsInWords extends DefaultErrorAttributes {
         int status = spring.get("status") instanceof Integer code ? code : 500;
         Object path = spring.get("path");
         Map<String, Object> answer = new LinkedHashMap<>();
-        answer.put("error", words(status, path));
+        Throwable error = getError(request);
+        answer.put("error", status == 503 && io.herald.kafka.InfrastructureFaults.isInfrastructure(error)
+                ? OutageInWords.of(error) : words(status, path));
         answer.put("status", status);
         answer.put("path", path);
         return answer;

@@ -1,0 +1,112 @@
+package io.herald;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.testsupport.HeraldIntegrationTest;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An operator who acts while PostgreSQL is down (a bulk retry of the parked backlog, a single retry, a look at the failures)
+ * is told in words that the database cannot be reached and to try again, not "Herald could not answer (500)"; and a bulk
+ * retry that the outage cuts in the middle says how many it retried before, so the operator knows what was done.
+ */
+class OperatorActionsThroughOutageTest extends HeraldIntegrationTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void anOperatorActingWhileTheDatabaseIsDownIsToldSoInWords() throws Exception {
+        String run = "opout" + newTicketId();
+        String customer = "cus_" + run;
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Olga Outage', ?, '+447700900612')",
+                customer, customer + "@example.net");
+        List<String> keys = parkedSms(run, customer, 2, 1, "now() + interval '1 hour'");
+        long parked = deliveryId(keys.get(0));
+        infra.stopPostgres();
+        try {
+            for (HttpResponse<String> answer : List.of(
+                    apiJson("POST", "/api/deliveries/retry", "{\"customerId\": \"" + customer + "\", \"confirm\": true, \"comment\": \"sms back\"}"),
+                    apiJson("POST", "/api/deliveries/" + parked + "/retry", "{\"comment\": \"sms back\"}"),
+                    api("GET", "/api/failures?customerId=" + customer))) {
+                assertThat(answer.statusCode()).as(answer.uri() + " " + answer.body()).isEqualTo(503);
+                assertThat(answer.headers().firstValue("Retry-After")).as(answer.uri().toString()).isPresent();
+                assertThat(JSON.readTree(answer.body()).get("error").asText()).as(answer.uri().toString())
+                        .startsWith("PostgreSQL cannot be reached just now, so Herald could not finish this request.")
+                        .doesNotContain("Exception").doesNotContain("jdbc");
+            }
+        } finally {
+            infra.startPostgres();
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> api("GET", "/actuator/health/readiness").statusCode() == 200);
+        assertThat(jdbc.queryForList("SELECT state FROM delivery WHERE id = ?", String.class, parked)).containsExactly("PARKED");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM operator_action a JOIN delivery d ON d.id = a.target_id"
+                + " JOIN notification n ON n.id = d.notification_id WHERE a.action = 'RETRY' AND n.customer_id = ?", Integer.class, customer))
+                .as("nothing recorded as retried").isZero();
+    }
+
+    @Test
+    void aBulkRetryCutByTheOutageSaysWhatItRetriedBeforeIt() throws Exception {
+        String run = "bulkout" + newTicketId();
+        String customer = "cus_" + run;
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Bea Bulk', ?, '+447700900613')",
+                customer, customer + "@example.net");
+        List<String> keys = parkedSms(run, customer, 3, 1, "now() + interval '1 hour'");
+        // The bulk retry takes the newest first: the oldest is retried last. Hold its row, so the retry waits there.
+        long last = deliveryId(keys.get(0));
+        Connection holder = jdbc.getDataSource().getConnection();
+        CompletableFuture<HttpResponse<String>> bulk;
+        try {
+            holder.setAutoCommit(false);
+            holder.createStatement().execute("SELECT id FROM delivery WHERE id = " + last + " FOR UPDATE");
+            bulk = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return apiJson("POST", "/api/deliveries/retry", "{\"customerId\": \"" + customer + "\", \"confirm\": true}");
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity"
+                    + " WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT o.id FROM delivery d%'", Integer.class) > 0);
+            infra.stopPostgres();
+        } finally {
+            try {
+                holder.close();
+            } catch (Exception closedByTheOutage) {
+                // the outage cut it
+            }
+        }
+        HttpResponse<String> answer;
+        try {
+            answer = bulk.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            infra.startPostgres();
+        }
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(503);
+        JsonNode body = JSON.readTree(answer.body());
+        assertThat(answer.headers().firstValue("Retry-After")).isPresent();
+        assertThat(body.get("error").asText()).startsWith("PostgreSQL cannot be reached just now: 2 matching deliveries were retried"
+                + " before it went, the others are unchanged. Once it is back");
+        assertThat(body.get("retried").asInt()).isEqualTo(2);
+        assertThat(body.get("deliveries").findValuesAsText("targetId")).doesNotContain(String.valueOf(last)).hasSize(2);
+        await().atMost(Duration.ofSeconds(60)).until(() -> api("GET", "/actuator/health/readiness").statusCode() == 200);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM operator_action a JOIN delivery d ON d.id = a.target_id"
+                + " JOIN notification n ON n.id = d.notification_id WHERE a.action = 'RETRY' AND n.customer_id = ?", Integer.class, customer))
+                .as("the two retried are audited").isEqualTo(2);
+        jdbc.update("UPDATE delivery SET state = 'DISMISSED', next_attempt_at = NULL WHERE state IN ('PARKED', 'FAILED') AND notification_id IN"
+                + " (SELECT id FROM notification WHERE customer_id = ?)", customer);
+    }
+
+    private long deliveryId(String key) {
+        return jdbc.queryForObject("SELECT d.id FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                + " WHERE n.idempotency_key = ? AND d.channel = 'sms'", Long.class, key);
+    }
+}
