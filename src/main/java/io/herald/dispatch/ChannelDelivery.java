@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.approval.Approvals;
 import io.herald.identity.Customer;
@@ -227,35 +226,31 @@ public class ChannelDelivery {
 
     /** The provider accepted the message; its id is read from the JSON answer's field (none if the field is blank). */
     public void sent(Exchange exchange, String idField) {
-        String providerId = null;
-        String answer = exchange.getMessage().getBody(String.class);
-        if (idField != null && !idField.isBlank() && answer != null && !answer.isBlank()) {
-            try {
-                JsonNode node = json.readTree(answer).get(idField);
-                providerId = node == null || node.isNull() ? null : node.asText();
-            } catch (Exception e) {
-                log.debug("provider answer is not JSON: {}", e.getMessage());
-            }
+        ProviderAnswerRead answer = ProviderAnswerRead.of(json, exchange.getProperty(CHANNEL, "delivery", String.class),
+                exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class),
+                exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class), idField, exchange.getMessage().getBody(String.class));
+        if (answer.note() != null) {
+            log.warn("Delivery {} SENT without a provider id: {}", exchange.getProperty(DELIVERY_ID), answer.note());
         }
-        sentWithId(exchange, providerId);
+        sentWithId(exchange, answer.providerId(), answer.note());
     }
 
     /** SMTP gives no message id back; the ledger keeps the Message-ID Herald gave the mail (email events name it). */
     public void sentBySmtp(Exchange exchange) {
-        sentWithId(exchange, exchange.getProperty(MESSAGE_ID, String.class));
+        sentWithId(exchange, exchange.getProperty(MESSAGE_ID, String.class), null);
     }
 
     /** The in-app message is the inbox row whose id the insert returned. */
     public void sentToInbox(Exchange exchange) {
-        sentWithId(exchange, "inbox:" + exchange.getMessage().getBody(String.class));
+        sentWithId(exchange, "inbox:" + exchange.getMessage().getBody(String.class), null);
     }
 
-    private void sentWithId(Exchange exchange, String providerId) {
+    private void sentWithId(Exchange exchange, String providerId, String note) {
         long deliveryId = exchange.getProperty(DELIVERY_ID, Long.class);
         DeliveryLedger.Claim claim = exchange.getProperty(CLAIM, DeliveryLedger.Claim.class);
         CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
         DeliveryLedger.SentRecord record = ledger.sent(claim, providerId, exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE,
-                Integer.class), sendWindows.lateCheckAt(notification));
+                Integer.class), sendWindows.lateCheckAt(notification), note);
         if (!record.written()) {
             return;   // a late answer: kept as a LATE attempt, the newer state stays
         }

@@ -90,14 +90,14 @@ public class DeliveryLedger {
      * written and whether each was flagged as sent after its window.
      */
     private static final String SENT = """
-            WITH v AS (SELECT * FROM unnest(?::bigint[], ?::uuid[], ?::text[], ?::int[], ?::timestamptz[])
-                       AS v(id, token, provider_message_id, provider_status, late_check_at)),
-                 sent AS (UPDATE delivery d SET state = 'SENT', provider_message_id = v.provider_message_id, reason = NULL,
+            WITH v AS (SELECT * FROM unnest(?::bigint[], ?::uuid[], ?::text[], ?::int[], ?::timestamptz[], ?::text[])
+                       AS v(id, token, provider_message_id, provider_status, late_check_at, note)),
+                 sent AS (UPDATE delivery d SET state = 'SENT', provider_message_id = v.provider_message_id, reason = v.note,
                                  next_attempt_at = NULL, claim_token = NULL, sent_at = now(), updated_at = now(), %s
                           FROM v WHERE d.id = v.id AND d.claim_token = v.token
-                          RETURNING d.id, v.provider_status, v.provider_message_id, %s),
+                          RETURNING d.id, v.provider_status, v.provider_message_id, v.note, %s),
                  attempt AS (INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason)
-                             SELECT id, 'SENT', provider_status, provider_message_id FROM sent)
+                             SELECT id, 'SENT', provider_status, COALESCE(note, provider_message_id) FROM sent)
             SELECT id, flagged_now FROM sent""".formatted(FLAG_IF_LATE.formatted("v.late_check_at"), FLAGGED_NOW);
 
     /** One delivery to claim for sending, with what it is about to send. */
@@ -105,7 +105,7 @@ public class DeliveryLedger {
     }
 
     /** One claim's SENT outcome; {@code lateCheckAt}: when it was sent by Herald's clock, if it may be after its window. */
-    private record Sent(Claim claim, String providerMessageId, Integer providerStatus, Instant lateCheckAt) {
+    private record Sent(Claim claim, String providerMessageId, Integer providerStatus, Instant lateCheckAt, String note) {
     }
 
     /** What recording a SENT outcome did. */
@@ -236,6 +236,7 @@ public class DeliveryLedger {
             statement.setArray(4, con.createArrayOf("int4", group.stream().map(Sent::providerStatus).toArray()));
             statement.setArray(5, con.createArrayOf("timestamptz", group.stream()
                     .map(s -> s.lateCheckAt() == null ? null : s.lateCheckAt().toString()).toArray()));
+            statement.setArray(6, con.createArrayOf("text", group.stream().map(Sent::note).toArray()));
             return statement;
         }, row -> {
             written.put(row.getLong(1), row.getBoolean(2) ? SentRecord.SENT_AFTER_WINDOW : SentRecord.SENT);
@@ -397,12 +398,17 @@ public class DeliveryLedger {
      * only when the provider had not received it; a resend is a deliberate late send and is never flagged.
      */
     public SentRecord sent(Claim claim, String answeredId, Integer providerStatus, Instant lateCheckAt) {
+        return sent(claim, answeredId, providerStatus, lateCheckAt, null);
+    }
+
+    /** As above; {@code note}: why the provider's answer gave no id (ProviderAnswerRead), kept as the SENT record's reason. */
+    public SentRecord sent(Claim claim, String answeredId, Integer providerStatus, Instant lateCheckAt, String note) {
         // The provider's id as it can be stored (no control characters, at most the column's 300): an id PostgreSQL refused
         // made the SENT write fail and the delivery FAILED, which an operator's retry would then send again.
         String providerMessageId = StoredText.label(answeredId, 300);
         SentRecord record = claim.resend()
                 ? jdbc.update("""
-                        WITH sent AS (UPDATE delivery_resend SET outcome = 'SENT', provider_message_id = ?, reason = NULL,
+                        WITH sent AS (UPDATE delivery_resend SET outcome = 'SENT', provider_message_id = ?, reason = ?,
                                              next_attempt_at = NULL, claim_token = NULL, updated_at = now()
                                       WHERE id = ? AND claim_token = ? RETURNING delivery_id),
                              received AS (UPDATE delivery SET state = 'SENT', provider_message_id = ?, reason = ?, next_attempt_at = NULL,
@@ -410,9 +416,9 @@ public class DeliveryLedger {
                                           WHERE id IN (SELECT delivery_id FROM sent) AND state IN (%s) RETURNING id)
                         INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason)
                         SELECT delivery_id, 'SENT', ?, ? FROM sent""".formatted(NOT_RECEIVED),
-                        providerMessageId, claim.resendId(), claim.token(), providerMessageId, "sent by resend " + claim.resendId(),
-                        providerStatus, claim.label() + providerMessageId) > 0 ? SentRecord.SENT : SentRecord.NOT_WRITTEN
-                : grouped.write(sents, new Sent(claim, providerMessageId, providerStatus, lateCheckAt));
+                        providerMessageId, note, claim.resendId(), claim.token(), providerMessageId, "sent by resend " + claim.resendId(),
+                        providerStatus, claim.label() + (note != null ? note : providerMessageId)) > 0 ? SentRecord.SENT : SentRecord.NOT_WRITTEN
+                : grouped.write(sents, new Sent(claim, providerMessageId, providerStatus, lateCheckAt, note));
         writtenOrLate(claim, record.written() ? 1 : 0, "the provider accepted it" + (providerMessageId == null ? "" : " as " + providerMessageId),
                 providerStatus);
         return record;
