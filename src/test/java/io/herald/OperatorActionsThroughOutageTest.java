@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * An operator who acts while PostgreSQL is down (a bulk retry of the parked backlog, a single retry, a look at the failures)
  * is told in words that the database cannot be reached and to try again, not "Herald could not answer (500)"; and a bulk
- * retry that the outage cuts in the middle says how many it retried before, so the operator knows what was done.
+ * retry that the outage cuts in the middle says how many it retried before, so the operator knows what was done. The
+ * console's page says it on a page of its own.
  */
 class OperatorActionsThroughOutageTest extends HeraldIntegrationTest {
 
@@ -43,6 +44,14 @@ class OperatorActionsThroughOutageTest extends HeraldIntegrationTest {
                         .startsWith("PostgreSQL cannot be reached just now, so Herald could not finish this request.")
                         .doesNotContain("Exception").doesNotContain("jdbc");
             }
+            // The console's page says the same in its own page, not "Herald could not show this page (500)".
+            HttpResponse<String> page = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + port
+                            + "/console?customerId=" + customer)).header("Accept", "text/html").header("Authorization", "Basic "
+                            + java.util.Base64.getEncoder().encodeToString(OPERATOR.getBytes(java.nio.charset.StandardCharsets.UTF_8))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(page.statusCode()).as(page.body()).isEqualTo(503);
+            assertThat(page.body()).contains("Not available just now", "PostgreSQL cannot be reached just now, so Herald could not finish"
+                    + " this request.").doesNotContain("Herald could not show this page");
         } finally {
             infra.startPostgres();
         }
