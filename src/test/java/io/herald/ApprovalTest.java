@@ -735,6 +735,45 @@ class ApprovalTest {
                 .contains("Approval: RESEND_EXPIRE");
     }
 
+    /**
+     * A comment names the customer, as people write them ("Rosalind Tester rang"). A viewer reads it with the name masked on
+     * the approvals list (a held resend's comment) and on the customer's page (a rejection's words in the delivery's reason),
+     * as the notification's timeline already showed it; before, both pages wrote the name out.
+     */
+    @Test
+    void aViewerReadsNoCustomersNameInACommentOnTheApprovalsListOrTheCustomersPage() throws Exception {
+        String rosalind = customer("rosalind");
+        String sent = approvedAndSent(rosalind, 190_000);
+        HttpResponse<String> resent = herald.as(OPERATOR, "POST", "/api/deliveries/" + delivery(sent).get("id") + "/resend",
+                "{\"confirm\": true, \"comment\": \"Rosalind Tester rang: Rosalind lost the mail\"}");
+        assertThat(resent.statusCode()).as(resent.body()).isEqualTo(200);
+        long resendId = JSON.readTree(resent.body()).get("resendId").asLong();
+        JsonNode shown = null;
+        for (JsonNode item : JSON.readTree(herald.as(VIEWER, "GET", "/api/approvals/resends", null).body())) {
+            shown = item.get("resendId").asLong() == resendId ? item : shown;
+        }
+        assertThat(shown.get("reason").asText()).isEqualTo("R••• rang: R••• lost the mail");
+        assertThat(herald.as(VIEWER, "GET", "/console/approvals", null).body()).contains("R••• rang").doesNotContain("Rosalind");
+        JsonNode approverSees = null;
+        for (JsonNode item : JSON.readTree(herald.as(APPROVER, "GET", "/api/approvals/resends", null).body())) {
+            approverSees = item.get("resendId").asLong() == resendId ? item : approverSees;
+        }
+        assertThat(approverSees.get("reason").asText()).isEqualTo("Rosalind Tester rang: Rosalind lost the mail");
+
+        String victoria = customer("victoria");
+        String held = refund(victoria, 210_000);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(held).get("state")));
+        assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + herald.notificationId(held) + "/reject",
+                "{\"comment\": \"Victoria Tester disputes the amount, call +44 7700 900123\"}").statusCode()).isEqualTo(200);
+        JsonNode listed = JSON.readTree(herald.as(VIEWER, "GET", "/api/customers/" + victoria + "/notifications", null).body());
+        assertThat(listed.get("notifications").get(0).get("deliveries").get(0).get("reason").asText())
+                .isEqualTo("rejected by approver: V••• disputes the amount, call +447…0123; not sent");
+        assertThat(herald.as(VIEWER, "GET", "/console/customers/" + victoria, null).body()).contains("V••• disputes the amount")
+                .doesNotContain("Victoria");
+        assertThat(JSON.readTree(herald.as(OPERATOR, "GET", "/api/customers/" + victoria + "/notifications", null).body())
+                .get("notifications").get(0).get("deliveries").get(0).get("reason").asText()).contains("Victoria Tester disputes the amount");
+    }
+
     /** An access token from the provider for this subject with these claims. */
     private static String token(String subject, Map<String, Object> claims) {
         return provider.issueToken(ISSUER, subject, CLIENT_ID, claims, 3600).serialize();

@@ -41,6 +41,21 @@ class ApprovalPreviews {
         this.json = json;
     }
 
+    /**
+     * A person's free text about this customer's notification (the comment of a resend awaiting approval) as the reader sees
+     * it: for a viewer, emails, phone numbers and the customer's names masked ("R••• rang"), as the notification's timeline
+     * shows the same comment.
+     */
+    String comment(String text, String customerId, boolean masked) {
+        if (!masked || text == null) {
+            return text;
+        }
+        io.herald.identity.Customer customer = customerId == null ? null : directory.find(customerId).orElse(null);
+        List<String> names = customer == null ? List.of()
+                : java.util.stream.Stream.of(customer.displayName(), customer.firstName()).filter(java.util.Objects::nonNull).toList();
+        return masking.message(text, names);
+    }
+
     /** {@code canonical}: the notification's stored canonical form (herald_canonical), as text. */
     Shown of(long notificationId, String type, String canonical, List<String> channels, boolean masked) {
         List<MessagePreview.Channel> previews;

@@ -11,7 +11,6 @@ import io.herald.config.ApprovalSettings;
 import io.herald.console.AuditTrail;
 import io.herald.dispatch.MessagePreview;
 import io.herald.ledger.DeliveryLedger;
-import io.herald.logging.Masking;
 import io.herald.security.OidcNames;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,7 +85,10 @@ public class ResendApprovals {
                 deliveryId).stream().findFirst();
     }
 
-    /** The resends awaiting approval, the first to expire first; {@code masked}: emails and phone numbers in the comment masked (viewers). */
+    /**
+     * The resends awaiting approval, the first to expire first; {@code masked}: emails, phone numbers and the customer's names
+     * in the comment masked (viewers).
+     */
     public List<Pending> awaiting(boolean masked, int limit) {
         return awaiting(masked, "a.state = 'AWAITING'", limit);
     }
@@ -108,7 +110,7 @@ public class ResendApprovals {
                     List.of(row.getString("channel")), masked);
             return new Pending(row.getLong("resend_id"), row.getLong("delivery_id"), row.getLong("notification_id"), row.getString("type"),
                     row.getString("customer_id"), row.getString("channel"), row.getString("rule"), row.getString("requested_by"),
-                    masked ? Masking.mask(row.getString("comment")) : row.getString("comment"),
+                    previews.comment(row.getString("comment"), row.getString("customer_id"), masked),
                     row.getTimestamp("requested_at").toInstant(), row.getTimestamp("expires_at").toInstant(), shown.channels().get(0),
                     shown.digest());
         }, values);

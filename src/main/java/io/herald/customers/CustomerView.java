@@ -5,6 +5,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -186,16 +187,21 @@ public class CustomerView {
         List<Object> args = new ArrayList<>(whereArgs);
         args.add(size + 1);
         args.add((long) page * size);
+        Map<Long, String> customerOf = new HashMap<>();
+        Map<String, List<String>> names = new HashMap<>();
         List<Notification> notifications = jdbc.query("""
-                SELECT n.id, n.type, n.source, n.source_event_id, n.canonical ->> 'priority' AS priority, n.state, n.reason,
+                SELECT n.id, n.customer_id, n.type, n.source, n.source_event_id, n.canonical ->> 'priority' AS priority, n.state, n.reason,
                        n.canonical -> 'refs' ->> 'orderId' AS order_id, n.canonical -> 'refs' ->> 'ticketId' AS ticket_id,
                        n.occurred_at, n.received_at
                 FROM notification n WHERE\s""" + where + " ORDER BY n.received_at DESC, n.id DESC LIMIT ? OFFSET ?",
-                (row, n) -> new Notification(row.getLong("id"), row.getString("type"), row.getString("source"),
+                (row, n) -> {
+                    customerOf.put(row.getLong("id"), row.getString("customer_id"));
+                    return new Notification(row.getLong("id"), row.getString("type"), row.getString("source"),
                         row.getString("source_event_id"), row.getString("priority"), row.getString("state"),
-                        masked ? masking.text(row.getString("reason")) : row.getString("reason"),
+                        reason(row.getString("reason"), row.getString("customer_id"), masked, names),
                         row.getString("order_id"), row.getString("ticket_id"), instant(row, "occurred_at"),
-                        instant(row, "received_at"), new ArrayList<>()),
+                        instant(row, "received_at"), new ArrayList<>());
+                },
                 args.toArray());
         if (notifications.isEmpty()) {
             return notifications;
@@ -203,6 +209,7 @@ public class CustomerView {
         Map<Long, Notification> byId = new LinkedHashMap<>();
         notifications.forEach(n -> byId.put(n.id(), n));
         Map<Long, Delivery> deliveries = new LinkedHashMap<>();
+        Map<Long, String> customerOfDelivery = new HashMap<>();
         jdbc.query(con -> {
             var statement = con.prepareStatement("""
                     SELECT id, notification_id, channel, state, recipient_masked, reason, attempts, sent_at, updated_at
@@ -210,8 +217,10 @@ public class CustomerView {
             statement.setArray(1, con.createArrayOf("bigint", byId.keySet().toArray()));
             return statement;
         }, row -> {
+            String customerId = customerOf.get(row.getLong("notification_id"));
+            customerOfDelivery.put(row.getLong("id"), customerId);
             Delivery d = new Delivery(row.getLong("id"), row.getString("channel"), row.getString("state"),
-                    row.getString("recipient_masked"), masked ? masking.text(row.getString("reason")) : row.getString("reason"),
+                    row.getString("recipient_masked"), reason(row.getString("reason"), customerId, masked, names),
                     row.getInt("attempts"), instant(row, "sent_at"), instant(row, "updated_at"), new ArrayList<>());
             deliveries.put(d.id(), d);
             byId.get(row.getLong("notification_id")).deliveries().add(d);
@@ -226,10 +235,25 @@ public class CustomerView {
             }, row -> {
                 deliveries.get(row.getLong("delivery_id")).receipts().add(new Receipt(row.getString("status"),
                         row.getString("error_code"), row.getString("outcome"),
-                        masked ? masking.text(row.getString("reason")) : row.getString("reason"), instant(row, "received_at")));
+                        reason(row.getString("reason"), customerOfDelivery.get(row.getLong("delivery_id")), masked, names),
+                        instant(row, "received_at")));
             });
         }
         return notifications;
+    }
+
+    /**
+     * A reason as this reader sees it: for a viewer, emails, phone numbers and the customer's names masked, since reasons
+     * quote people's words ("rejected by approver: Jenny Rosen disputes the amount"), as the notification's page masks them.
+     * {@code names}: the customers' names read so far, by id.
+     */
+    private String reason(String reason, String customerId, boolean masked, Map<String, List<String>> names) {
+        if (!masked || reason == null) {
+            return reason;
+        }
+        return masking.message(reason, names.computeIfAbsent(customerId == null ? "" : customerId, id -> directory.find(id)
+                .map(c -> java.util.stream.Stream.of(c.displayName(), c.firstName()).filter(java.util.Objects::nonNull).toList())
+                .orElse(List.of())));
     }
 
     private static Instant instant(ResultSet row, String column) throws SQLException {
