@@ -774,6 +774,37 @@ class ApprovalTest {
                 .get("notifications").get(0).get("deliveries").get(0).get("reason").asText()).contains("Victoria Tester disputes the amount");
     }
 
+    /**
+     * A decision's comment is mandatory: one with nothing readable in it (a no-break space, a zero-width space, a bell
+     * character) is no comment, and is refused as an empty one is. Before, they were taken, and the record said nothing.
+     */
+    @Test
+    void aCommentWithNothingReadableInItIsRefusedAsNoComment() throws Exception {
+        String key = refund(customer("nora"), 220_000);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
+        long id = herald.notificationId(key);
+        for (String unreadable : List.of("\\u00a0", "\\u200b", "\\u0007", " \\u2028\\u00a0\\t")) {
+            HttpResponse<String> approve = herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"" + unreadable + "\"}");
+            assertThat(approve.statusCode()).as(unreadable).isEqualTo(400);
+            assertThat(error(approve)).isEqualTo("say why: an approval needs a comment for the record");
+            HttpResponse<String> reject = herald.as(APPROVER, "POST", "/api/approvals/" + id + "/reject", "{\"comment\": \"" + unreadable + "\"}");
+            assertThat(reject.statusCode()).as(unreadable).isEqualTo(400);
+            assertThat(error(reject)).isEqualTo("say why: a rejection needs a comment for the record");
+        }
+        HttpResponse<String> form = herald.postForm(APPROVER, "/console/approvals/" + id + "/reject", "comment=%C2%A0%E2%80%8B");
+        assertThat(form.statusCode()).isEqualTo(302);
+        assertThat(delivery(key).get("state")).isEqualTo("AWAITING_APPROVAL");
+        assertThat(jdbc.queryForObject("SELECT state FROM approval WHERE notification_id = ?", String.class, id)).isEqualTo("AWAITING");
+
+        long resendId = resendHeld(approvedAndSent(customer("nils"), 230_000));
+        HttpResponse<String> resend = herald.as(APPROVER, "POST", "/api/approvals/resends/" + resendId + "/reject", "{\"comment\": \"\\u00a0\"}");
+        assertThat(resend.statusCode()).isEqualTo(400);
+        assertThat(error(resend)).isEqualTo("say why: a rejection needs a comment for the record");
+        assertThat(resendIds(APPROVER)).contains(resendId);
+        // A short comment in any script is one.
+        assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"ok\"}").statusCode()).isEqualTo(200);
+    }
+
     /** An access token from the provider for this subject with these claims. */
     private static String token(String subject, Map<String, Object> claims) {
         return provider.issueToken(ISSUER, subject, CLIENT_ID, claims, 3600).serialize();

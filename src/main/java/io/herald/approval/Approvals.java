@@ -146,7 +146,7 @@ public class Approvals {
         String approver = who.name();
         Decision decision = transaction.execute(status -> {
             Instant started = Instant.now();
-            String said = requireComment(comment, "an approval");
+            String said = DecisionComment.required(comment, "an approval");
             requireAwaiting(notificationId);
             Pending shown = find(notificationId, false).orElseThrow(() -> notAwaiting(notificationId));
             requireUnchanged(notificationId, seenDigest, shown);
@@ -249,7 +249,7 @@ public class Approvals {
     public Decision reject(long notificationId, String approver, String comment) {
         return transaction.execute(status -> {
             Instant started = Instant.now();
-            String said = requireComment(comment, "a rejection");
+            String said = DecisionComment.required(comment, "a rejection");
             requireAwaiting(notificationId);
             decide(notificationId, "REJECTED", approver, said, null);
             int ended = ledger.endHeld(List.of(notificationId), AWAITING, "REJECTED", "rejected by " + approver + ": " + said + "; not sent");
@@ -391,13 +391,6 @@ public class Approvals {
         return new ArrayList<>(new LinkedHashSet<>(jdbc.queryForList("""
                 SELECT actor FROM operator_action WHERE notification_id = ? AND action IN ('REDRIVE', 'LINK', 'ASSIGN', 'RESEND', 'EDIT', 'RETRY') ORDER BY id""",
                 String.class, notificationId)));
-    }
-
-    private static String requireComment(String comment, String what) {
-        if (comment == null || comment.isBlank()) {
-            throw new ApprovalRefused(HttpStatus.BAD_REQUEST, "say why: " + what + " needs a comment for the record");
-        }
-        return comment.strip();
     }
 
     private static String human(Duration duration) {

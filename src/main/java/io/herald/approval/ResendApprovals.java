@@ -125,7 +125,7 @@ public class ResendApprovals {
         String approver = who.name();
         return transaction.execute(status -> {
             Instant started = Instant.now();
-            String said = requireComment(comment, "an approval");
+            String said = DecisionComment.required(comment, "an approval");
             PreviewDigest.requireShape(seenDigest);
             Map<String, Object> held = awaitingOrRefuse(resendId);
             if (seenDigest != null && !seenDigest.isBlank()
@@ -152,7 +152,7 @@ public class ResendApprovals {
     public Decision reject(long resendId, String approver, String comment) {
         Decision decision = transaction.execute(status -> {
             Instant started = Instant.now();
-            String said = requireComment(comment, "a rejection");
+            String said = DecisionComment.required(comment, "a rejection");
             Map<String, Object> held = awaitingOrRefuse(resendId);
             decide(resendId, "REJECTED", approver, said);
             ledger.resendNotSent(resendId, "REJECTED", "resend rejected by " + approver + ": " + said + "; not sent");
@@ -244,12 +244,5 @@ public class ResendApprovals {
     private static Decision decision(Map<String, Object> held, long resendId, String state, String approver, String comment) {
         return new Decision(resendId, ((Number) held.get("delivery_id")).longValue(), ((Number) held.get("notification_id")).longValue(),
                 state, approver, comment);
-    }
-
-    private static String requireComment(String comment, String what) {
-        if (comment == null || comment.isBlank()) {
-            throw new ApprovalRefused(HttpStatus.BAD_REQUEST, "say why: " + what + " needs a comment for the record");
-        }
-        return comment.strip();
     }
 }
