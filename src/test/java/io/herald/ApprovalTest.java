@@ -585,7 +585,8 @@ class ApprovalTest {
         jdbc.update("UPDATE approval SET requested_at = requested_at - interval '24 hours', expires_at = now() WHERE notification_id = ?", id);
         await().atMost(Duration.ofSeconds(30)).until(() -> "EXPIRED".equals(delivery(key).get("state")));
         assertThat((String) delivery(key).get("reason")).isEqualTo("not approved or rejected within 24 hours (herald.approvals.expire-after):"
-                + " expired, not sent. If it must still go out, have it issued again at the source");
+                + " expired, not sent, so the customer was not told. Herald will not send it later: the same event sent again is this"
+                + " notification, a duplicate; if the customer must still know, tell them another way");
         await().atMost(Duration.ofSeconds(30)).until(() -> !OpsAlerts.accepted(infra.providers(),
                 "billing.charge_refunded by Email not sent - nobody approved or rejected it in time").isEmpty());
         assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"too late?\"}").statusCode()).isEqualTo(409);
@@ -804,6 +805,49 @@ class ApprovalTest {
         // A short comment in any script is one.
         assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"ok\"}").statusCode()).isEqualTo(200);
     }
+
+    /**
+     * What an expiry tells the team must be something that works. The same event sent again by its source is recognised
+     * as the expired notification (its idempotency key) and nothing is sent; the reason and the alert said "have it issued
+     * again at the source", which brought nothing, so the customer was never told while the team thought it handled.
+     */
+    @Test
+    void anExpiredApprovalSaysTheSameEventAgainSendsNothingAndItDoesNot() throws Exception {
+        String customer = customer("edith");
+        String charge = "ch_ap" + run + "edith";
+        String event = Samples.text("billing/charge.refunded.json")
+                .replace("evt_3QxU2bLkdIwHu7ix1a2S3d4F", "evt_ap" + run + "edith")
+                .replace("ch_3QxU1aLkdIwHu7ix0p9O8i7U", charge)
+                .replace("\"customer\": \"cus_RkT4aB7cD9eF1g\"", "\"customer\": \"" + customer + "\"")
+                .replace("12999", "240000")
+                .replace("\"created\": 1763730000", "\"created\": " + Instant.now().getEpochSecond());
+        herald.postBilling(event);
+        String key = "billing:charge.refunded:" + charge + ":240000";
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
+        long id = herald.notificationId(key);
+        jdbc.update("UPDATE approval SET expires_at = now() WHERE notification_id = ?", id);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "EXPIRED".equals(delivery(key).get("state")));
+
+        String reason = (String) delivery(key).get("reason");
+        assertThat(reason).isEqualTo("not approved or rejected within 24 hours (herald.approvals.expire-after): expired, not sent, so the"
+                + " customer was not told. Herald will not send it later: the same event sent again is this notification, a duplicate;"
+                + " if the customer must still know, tell them another way");
+        await().atMost(Duration.ofSeconds(30)).until(() -> !OpsAlerts.accepted(infra.providers(), "billing.charge_refunded by Email not sent"
+                + " - nobody approved or rejected it in time (herald.approvals.expire-after); the customer was not told, and sending the event"
+                + " again sends nothing (it is the same notification): tell them another way if they must still know").isEmpty());
+        assertThat(OpsAlerts.accepted(infra.providers(), "issue it again at the source")).isEmpty();
+
+        // Doing what the old words said: the source sends the event again, and again under a new event id.
+        herald.postBilling(event);
+        herald.postBilling(event.replace("evt_ap" + run + "edith", "evt_ap" + run + "edith2"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject(
+                "SELECT duplicates_suppressed FROM notification WHERE id = ?", Integer.class, id) == 2);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key LIKE ?", Integer.class, "%" + charge + "%"))
+                .isEqualTo(1);
+        assertThat(delivery(key).get("state")).isEqualTo("EXPIRED");
+        assertThat(herald.mailsFor(key)).isEmpty();
+    }
+
 
     /** An access token from the provider for this subject with these claims. */
     private static String token(String subject, Map<String, Object> claims) {

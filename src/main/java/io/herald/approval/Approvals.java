@@ -307,8 +307,10 @@ public class Approvals {
      */
     public int expireDue() {
         Duration after = settings.expireAfter();
-        String reason = "not approved or rejected within " + human(after) + " (herald.approvals.expire-after): expired, not sent."
-                + " If it must still go out, have it issued again at the source";
+        // Not "issue it again at the source": the same event again has the same idempotency key, a duplicate that sends nothing.
+        String reason = "not approved or rejected within " + human(after) + " (herald.approvals.expire-after): expired, not sent, so the"
+                + " customer was not told. Herald will not send it later: the same event sent again is this notification, a duplicate;"
+                + " if the customer must still know, tell them another way";
         Integer expired = transaction.execute(status -> {
             List<Long> ids = jdbc.queryForList("""
                     UPDATE approval SET state = 'EXPIRED', decided_by = ?, decided_at = now(), comment = ?
