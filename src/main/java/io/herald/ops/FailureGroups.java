@@ -68,8 +68,10 @@ public class FailureGroups {
                     "delivery", example, links.notification(row.notificationId()),
                     links.failures("state", "WINDOW_MISSED", "type", row.detail(), "channel", row.where()), 1, row.at(), row.at());
             case "EXPIRED" -> new FailureGroup(keyOf(row), row.detail() + " by " + channel(row.where())
-                    + " not sent - nobody approved or rejected it in time (herald.approvals.expire-after); the customer was not told, and"
-                    + " sending the event again sends nothing (it is the same notification): tell them another way if they must still know",
+                    + " not sent - nobody approved or rejected it in time (herald.approvals.expire-after); " + (row.where().equals("ops_webhook")
+                    ? "the team was not told, and sending the event again sends nothing (it is the same notification)"
+                    : "the customer was not told, and sending the event again sends nothing (it is the same notification): tell them"
+                            + " another way if they must still know"),
                     "delivery", example, links.notification(row.notificationId()),
                     links.notification(row.notificationId()), 1, row.at(), row.at());
             case "RESEND_EXPIRED" -> new FailureGroup(keyOf(row), row.detail() + " resent by " + channel(row.where())

@@ -147,6 +147,16 @@ class FailureGroupsTest {
         assertThat(groups.group(rows)).hasSize(2);
     }
 
+    /** An expired approval's team post (ops_webhook) is not told as the customer's message. */
+    @Test
+    void anExpiredTeamPostSaysTheTeamWasNotTold() {
+        FailureGroup group = groups.group(List.of(new FailureRow("delivery", 9, "EXPIRED", "ops_webhook", "billing.charge_refunded", 109L,
+                "not approved or rejected within 24 hours", now, null, false))).values().iterator().next();
+        assertThat(group.summary()).isEqualTo("billing.charge_refunded by Ops webhook not sent - nobody approved or rejected it in time"
+                + " (herald.approvals.expire-after); the team was not told, and sending the event again sends nothing (it is the same"
+                + " notification)");
+    }
+
     private FailureRow failed(long id, String channel, String reason) {
         return new FailureRow("delivery", id, "FAILED", channel, "billing.payment_failed", 100 + id, reason, now, null, false);
     }
