@@ -1,6 +1,8 @@
 package io.herald.local;
 
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import io.herald.HeraldApplication;
 import org.springframework.boot.SpringApplication;
@@ -25,6 +27,17 @@ public final class LocalHerald {
         // -Dserver.port moves Herald's HTTP port too; the banner, the alerts' console links and the scripts' hints follow it.
         if (System.getProperty("server.port") != null && System.getProperty("herald.http.port") == null) {
             System.setProperty("herald.http.port", System.getProperty("server.port"));
+        }
+        int httpPort = Integer.parseInt(System.getProperty("herald.http.port", "8080"));
+        Optional<String> taken = LocalPorts.taken(List.of(
+                new LocalPorts.Port("Herald: console, API, webhooks", "herald.http.port", httpPort, "0.0.0.0"),
+                new LocalPorts.Port("the local SMTP server", "herald.local.smtp-port", smtpPort, "127.0.0.1"),
+                new LocalPorts.Port("the local mailbox page", "herald.local.mailbox-port", mailboxPort, "127.0.0.1"),
+                new LocalPorts.Port("the provider sandbox", "herald.local.sandbox-port", providerPort, "127.0.0.1"),
+                new LocalPorts.Port("the local CRM page", "herald.local.crm-port", crmPort, "127.0.0.1")));
+        if (taken.isPresent()) {
+            System.err.println("\n" + taken.get() + "\n");
+            System.exit(1);
         }
         EmbeddedInfrastructure infra = EmbeddedInfrastructure.start(smtpPort, providerPort);
         Map<String, String> settings = infra.heraldSettings();
