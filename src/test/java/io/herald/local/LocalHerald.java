@@ -58,21 +58,33 @@ public final class LocalHerald {
         LocalCrm.serve(settings, crmPort);   // after Herald: Flyway has created the local crm_outbox
 
         String port = System.getProperty("herald.http.port", "8080");   // set before Herald starts (server.port taken as it, above)
-        System.out.println("""
+        System.out.println(banner(port, settings.get("herald.mail.port"), mailboxPort, crmPort, settings.get("herald.providers.base-url"),
+                settings.get("herald.kafka.brokers"), settings.get("herald.db.url")));
+    }
+
+    /**
+     * What the run prints once Herald is up. With a moved port the script hints carry the moved address: the scripts
+     * default to 8080 and 8091, so a bare {@code scripts/post-sample-webhook.sh} would post to another run, or nowhere.
+     */
+    static String banner(String port, String smtpPort, int mailboxPort, int crmPort, String sandbox, String kafka, String db) {
+        String herald = "8080".equals(port) ? "" : " http://localhost:" + port;
+        String support = herald.isEmpty() ? "" : " src/test/resources/samples/support/ticket.status_changed.json" + herald;
+        String billing = herald.isEmpty() ? "" : " src/test/resources/samples/billing/invoice.payment_failed.json" + herald;
+        String crm = crmPort == 8091 ? "" : "LOCAL_CRM_URL=http://localhost:" + crmPort + " ";
+        return """
 
                 ============================ Herald is running (local profile) ============================
-                  Post a signed sample ticket event:  scripts/post-sample-webhook.sh
-                  A Stripe-signed billing event:      scripts/post-billing-webhook.sh
-                  A row in the CRM outbox:            scripts/insert-crm-outbox-row.sh [order.confirmed|contact.updated|...]
+                  Post a signed sample ticket event:  scripts/post-sample-webhook.sh%2$s
+                  A Stripe-signed billing event:      scripts/post-billing-webhook.sh%3$s
+                  A row in the CRM outbox:            %4$sscripts/insert-crm-outbox-row.sh [order.confirmed|contact.updated|...]
                   Operations console (failures):      http://localhost:%1$s/console
                     DEMO logins: viewer/viewer-demo, operator/operator-demo, admin/admin-demo, approver/approver-demo
                   Hawtio (routes, diagrams, counts):  http://localhost:%1$s/actuator/hawtio   (admin)
-                  Mail Herald sent (SMTP on %2$s):      http://localhost:%3$d/
-                  Provider sandbox requests:          %4$s/__admin/requests
+                  %5$-36shttp://localhost:%6$d/
+                  Provider sandbox requests:          %7$s/__admin/requests
                   Health:                             http://localhost:%1$s/actuator/health
-                  Kafka: %5$s    PostgreSQL: %6$s
+                  Kafka: %8$s    PostgreSQL: %9$s
                 ===========================================================================================
-                """.formatted(port, settings.get("herald.mail.port"), mailboxPort,
-                settings.get("herald.providers.base-url"), settings.get("herald.kafka.brokers"), settings.get("herald.db.url")));
+                """.formatted(port, support, billing, crm, "Mail Herald sent (SMTP on " + smtpPort + "):", mailboxPort, sandbox, kafka, db);
     }
 }
