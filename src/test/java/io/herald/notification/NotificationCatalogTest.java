@@ -165,6 +165,22 @@ class NotificationCatalogTest {
                 .hasMessageContaining("key 'notifications.crm.order_confirmed.channels' lists sms but templates/crm.order_confirmed/sms.text.en.mustache does not exist");
     }
 
+    /**
+     * HERALD_DEFAULT_LOCALE set to a locale the templates are not written in (fr, or en spelt EN or en_GB) names that
+     * setting; it used to blame every type's channels in the catalog, some forty template files to add.
+     */
+    @Test
+    void aDefaultLocaleNoTemplateIsWrittenInNamesTheSetting() {
+        NotificationCatalog shipped = new NotificationCatalog("config/catalog.yaml");
+        for (String locale : java.util.List.of("fr", "EN", "en_GB")) {
+            assertThatThrownBy(() -> new CatalogTemplatesCheck(shipped, new TemplateRenderer("templates", locale), locale).afterPropertiesSet())
+                    .hasMessageStartingWith("herald.default-locale is '" + locale + "', but no template of the types in " + shipped.source()
+                            + " is written in it (their locales: de, en).")
+                    .hasMessageContaining("set herald.default-locale (environment variable HERALD_DEFAULT_LOCALE) to one of those")
+                    .hasMessageNotContaining("does not exist");
+        }
+    }
+
     private void assertRefused(String yaml, String expected) throws IOException {
         Path file = Files.createTempFile(dir, "catalog", ".yaml");
         Files.writeString(file, yaml);
