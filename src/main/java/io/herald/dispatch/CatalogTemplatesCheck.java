@@ -38,6 +38,7 @@ public class CatalogTemplatesCheck implements InitializingBean {
 
     @Override
     public void afterPropertiesSet() {
+        templatesFolderReadable();
         defaultLocaleWritten();
         List<String> missing = new ArrayList<>();
         for (NotificationCatalog.Entry entry : catalog.entries()) {
@@ -56,6 +57,18 @@ public class CatalogTemplatesCheck implements InitializingBean {
             throw new IllegalStateException("Notification catalog " + catalog.source() + ": " + String.join("; ", missing));
         }
         unused().forEach(log::warn);
+    }
+
+    /**
+     * herald.templates-dir naming no folder (a typo, a volume not mounted) is named as the setting to correct; it used to
+     * be reported as every template file missing, blamed on config/catalog.yaml.
+     */
+    private void templatesFolderReadable() {
+        if (!java.nio.file.Files.isDirectory(templates.folder()) || !java.nio.file.Files.isReadable(templates.folder())) {
+            throw new IllegalStateException("herald.templates-dir is '" + templates.folder() + "', which is not a folder Herald can"
+                    + " read (" + templates.folder().toAbsolutePath() + "): set herald.templates-dir (environment variable"
+                    + " HERALD_TEMPLATES_DIR) to the folder of the message templates, templates/ in the image and the repository");
+        }
     }
 
     /**

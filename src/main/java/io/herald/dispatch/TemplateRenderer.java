@@ -127,6 +127,11 @@ public class TemplateRenderer {
                 + " the check for raw times and amounts: write it {{...}}";
     }
 
+    /** The templates folder, herald.templates-dir. */
+    public Path folder() {
+        return root;
+    }
+
     /** The folders in the templates folder (one per type, or per a type's templates key), sorted; none when it cannot be read. */
     public List<String> folders() {
         try (var entries = Files.list(root)) {

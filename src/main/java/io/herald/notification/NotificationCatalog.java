@@ -489,7 +489,7 @@ public class NotificationCatalog {
         try (InputStream in = Files.newInputStream(file)) {
             root = strictYaml().load(in);
         } catch (IOException e) {
-            throw new IllegalStateException("Notification catalog " + file + " cannot be read: " + e.getMessage(), e);
+            throw new IllegalStateException("Notification catalog " + file + " cannot be read" + because(e, "herald.catalog"), e);
         }
         ((Map<?, ?>) ((Map<?, ?>) root).get("notifications")).forEach((name, value) -> {
             String key = "notifications." + name + ".ticket-notes";
@@ -539,7 +539,7 @@ public class NotificationCatalog {
         try (InputStream in = Files.newInputStream(file)) {
             root = strictYaml().load(in);
         } catch (IOException e) {
-            throw new IllegalStateException("Notification catalog " + file + " cannot be read: " + e.getMessage(), e);
+            throw new IllegalStateException("Notification catalog " + file + " cannot be read" + because(e, "herald.catalog"), e);
         } catch (RuntimeException e) {
             throw new IllegalStateException("Notification catalog " + file + " is not valid YAML: " + e.getMessage(), e);
         }
@@ -675,11 +675,24 @@ public class NotificationCatalog {
         try (InputStream in = Files.newInputStream(file)) {
             return strictYaml().load(in);
         } catch (IOException e) {
-            throw new IllegalStateException("Notification catalog " + file + " cannot be read: " + e.getMessage(), e);
+            throw new IllegalStateException("Notification catalog " + file + " cannot be read" + because(e, "herald.catalog"), e);
         }
     }
 
     /** A YAML reader that refuses a key written twice (the later one used to win without a word: a type defined twice). */
+    /**
+     * Why a configuration file cannot be read, with the setting that names it: ": there is no such file (herald.catalog,
+     * environment variable HERALD_CATALOG, names it)". The bare exception message was the path again, so a misspelt
+     * HERALD_CATALOG read "cannot be read: /etc/herald/catalg.yaml" and never said which setting to correct.
+     */
+    static String because(IOException e, String setting) {
+        String why = e instanceof java.nio.file.NoSuchFileException ? "there is no such file"
+                : e instanceof java.nio.file.AccessDeniedException ? "Herald may not read it"
+                : e instanceof java.io.FileNotFoundException || e.getMessage() == null ? "it is not a readable file" : e.getMessage();
+        return ": " + why + " (" + setting + ", environment variable " + setting.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_')
+                + ", names it)";
+    }
+
     static Yaml strictYaml() {
         org.yaml.snakeyaml.LoaderOptions options = new org.yaml.snakeyaml.LoaderOptions();
         options.setAllowDuplicateKeys(false);

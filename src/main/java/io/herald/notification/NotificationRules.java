@@ -263,7 +263,7 @@ public class NotificationRules {
         try (InputStream in = Files.newInputStream(path)) {
             root = NotificationCatalog.strictYaml().load(in);
         } catch (IOException e) {
-            throw new IllegalStateException("Notification rules " + path + " cannot be read: " + e.getMessage(), e);
+            throw new IllegalStateException("Notification rules " + path + " cannot be read" + NotificationCatalog.because(e, "herald.rules"), e);
         } catch (RuntimeException e) {
             throw new IllegalStateException("Notification rules " + path + " is not valid YAML: " + e.getMessage(), e);
         }

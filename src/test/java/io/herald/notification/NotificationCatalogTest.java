@@ -181,6 +181,22 @@ class NotificationCatalogTest {
         }
     }
 
+    /**
+     * HERALD_CATALOG or HERALD_TEMPLATES_DIR naming nothing (a typo, a volume not mounted) names the setting to correct: the
+     * catalog's message was the path again, the templates' some forty missing files blamed on the catalog.
+     */
+    @Test
+    void aCatalogOrTemplatesFolderThatIsNotThereNamesTheSetting() {
+        assertThatThrownBy(() -> new NotificationCatalog("config/catalgo.yaml"))
+                .hasMessage("Notification catalog config/catalgo.yaml cannot be read: there is no such file (herald.catalog, environment"
+                        + " variable HERALD_CATALOG, names it)");
+        NotificationCatalog shipped = new NotificationCatalog("config/catalog.yaml");
+        assertThatThrownBy(() -> new CatalogTemplatesCheck(shipped, new TemplateRenderer("/etc/herald/templates", "en"), "en").afterPropertiesSet())
+                .hasMessageStartingWith("herald.templates-dir is '/etc/herald/templates', which is not a folder Herald can read")
+                .hasMessageContaining("set herald.templates-dir (environment variable HERALD_TEMPLATES_DIR)")
+                .hasMessageNotContaining("does not exist");
+    }
+
     private void assertRefused(String yaml, String expected) throws IOException {
         Path file = Files.createTempFile(dir, "catalog", ".yaml");
         Files.writeString(file, yaml);

@@ -119,6 +119,14 @@ class NotificationRulesTest {
                 "the agent's reply is 10001 characters long; Herald sends texts of at most 10000 characters (config/rules.yaml, texts.max-length)");
     }
 
+    /** HERALD_RULES naming no file says there is none and which setting names it (it said the path again, and no setting). */
+    @Test
+    void aRulesFileThatIsNotThereNamesTheSetting() {
+        assertThatThrownBy(() -> new NotificationRules("config/rulse.yaml", new NotificationCatalog("config/catalog.yaml")))
+                .hasMessage("Notification rules config/rulse.yaml cannot be read: there is no such file (herald.rules, environment"
+                        + " variable HERALD_RULES, names it)");
+    }
+
     @Test
     void aBrokenRulesFileNamesTheFileAndTheKey() throws IOException {
         assertRefused("""
