@@ -38,6 +38,12 @@ public record HeraldSettings(@Valid @DefaultValue Http http,
                              @NotBlank @DefaultValue("config/rules.yaml") String rules,
                              @NotNull @DefaultValue List<String> requiredSettings) {
 
+    public HeraldSettings {
+        if (routes != null && !routes.isBlank()) {
+            RouteFiles.check(routes);
+        }
+    }
+
     /**
      * @param port the port of the console, the API, the webhooks and the actuator
      */

@@ -297,6 +297,23 @@ class BadSettingStartupTest {
                         + " 'herald.required-settings' in config/application-prod.yaml; set them in the environment.");
     }
 
+    /**
+     * HERALD_ROUTES naming a folder that is not there, or files that are not in it, names the setting: it stopped with
+     * Camel's "NoSuchFileException: rotues" in a stack trace, after the database had been migrated.
+     */
+    @Test
+    void routeFilesThatAreNotThereNameTheSetting(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.routes=file:rotues/*.camel.yaml")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.routes")
+                .contains("Reason: names route files in the folder rotues, which is not there")
+                .contains("Correct herald.routes where it is set").contains("HERALD_ROUTES");
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.routes=file:routes/*.camel.yml")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Reason: matches no file in ")
+                .contains("(file:routes/*.camel.yml)");
+    }
+
     @Test
     void aCommandLineValueIsNamedAsSuch(CapturedOutput output) {
         assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
