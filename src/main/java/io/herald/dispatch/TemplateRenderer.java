@@ -86,8 +86,10 @@ public class TemplateRenderer {
         String chosen = localeFor(type, channel, locale);
         Path file = pathOf(type, channel, part, chosen);
         if (!Files.isRegularFile(file)) {
+            // Removed or renamed while messages of its type waited (queued, parked, held, awaiting approval): say how to recover.
             throw new TemplateMissing("no " + channel + " " + part + " template for " + type + " in locale "
-                    + chosen + " (the message's locale for " + locale + "; looked for " + file + ")");
+                    + chosen + " (the message's locale for " + locale + "; looked for " + file + "): add the template (or restore it),"
+                    + " then retry this delivery; the next attempt uses it");
         }
         try {
             return SentenceEnds.tidy(template(file, part).execute(context)).strip();
@@ -106,8 +108,8 @@ public class TemplateRenderer {
             throw new TemplateMissing("template " + file + " cannot be filled (" + e.getMessage()
                     + "): correct the template; the next message uses the corrected file");
         } catch (IOException e) {
-            throw new TemplateMissing("template " + file + " cannot be read (" + e.getClass().getSimpleName()
-                    + "): check that the file exists and Herald may read it");
+            throw new TemplateMissing("template " + file + " cannot be read (it was removed or renamed while being read, or Herald may"
+                    + " not read it): check that the file exists and Herald may read it, then retry this delivery");
         }
     }
 

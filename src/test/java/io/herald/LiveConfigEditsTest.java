@@ -1,0 +1,63 @@
+package io.herald;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+
+import io.herald.testsupport.HeraldIntegrationTest;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An integration engineer edits the templates and the catalog while notifications wait in the ledger (parked by an outage,
+ * queued before a restart): each such delivery ends in a final state whose reason names the file at fault and says what to
+ * do, and once it is corrected a retry sends it once.
+ */
+class LiveConfigEditsTest extends HeraldIntegrationTest {
+
+    private static final String CUSTOMER = "cus_RkT4aB7cD9eF1g";
+
+    @Test
+    void aTemplateRenamedWhileItsMessageWasParkedFailsItNamingTheFileAndTheRemedyAndARetryAfterRestoringItSendsOnce() throws Exception {
+        Path folder = TEMPLATES.resolve("billing.invoice_paid");
+        Path text = folder.resolve("email.text.en.mustache");
+        Path renamed = folder.resolve("email.text.en.mustache.old");
+        String key = "billing:invoice.paid:in_live_edit_" + System.nanoTime();
+        Files.move(text, renamed, StandardCopyOption.ATOMIC_MOVE);
+        try {
+            parkedEmail(key, "billing.invoice_paid");
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> "FAILED".equals(delivery(key, "email").get("state")));
+            String reason = (String) delivery(key, "email").get("reason");
+            assertThat(reason).startsWith("email not sent: ").contains(text.toString())
+                    .contains("add the template (or restore it), then retry this delivery");
+            assertThat(mailsFor(key)).isEmpty();
+        } finally {
+            Files.move(renamed, text, StandardCopyOption.ATOMIC_MOVE);
+        }
+
+        assertThat(apiJson("POST", "/api/deliveries/" + delivery(key, "email").get("id") + "/retry",
+                "{\"comment\": \"template restored\"}").statusCode()).isEqualTo(200);
+        awaitMailFor(key);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "email").get("state")));
+        assertThat(mailsFor(key)).hasSize(1);
+    }
+
+    /** A notification as dispatch stored it, of {@code type}, with its email parked by an outage and due now. */
+    private void parkedEmail(String key, String type) throws Exception {
+        String canonical = Files.readString(Path.of("src/test/resources/golden/billing/invoice.paid.canonical.json"))
+                .replace("billing:invoice.paid:in_1QxR1zLkdIwHu7ixQ9w8E7r6", key)
+                .replace("\"billing.invoice_paid\"", "\"" + type + "\"");
+        long notification = jdbc.queryForObject("""
+                INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical)
+                VALUES (?, 'billing', ?, ?, ?, 'ROUTED', ?::jsonb) RETURNING id""", Long.class,
+                key, "evt_" + key.hashCode(), type, CUSTOMER, canonical);
+        jdbc.update("INSERT INTO delivery (notification_id, channel, state, reason, parked_count, next_attempt_at, attempts)"
+                + " VALUES (?, 'email', 'PARKED', 'email provider unavailable: the mail server refused for now; parked', 1, now(), 1)",
+                notification);
+    }
+
+}
