@@ -46,6 +46,27 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
         assertThat(mailsFor(key)).hasSize(1);
     }
 
+    @Test
+    void aTypeTakenOutOfTheCatalogWhileItsMessageWasParkedFailsItNamingTheCatalogAndTheCustomersNextMessageStillGoesOut()
+            throws Exception {
+        // Parked under a catalog that had the type; Herald restarted since with the type taken out of config/catalog.yaml.
+        String removed = "billing.payment_reminder_" + System.nanoTime();
+        String gone = "billing:payment_reminder:in_live_edit_" + System.nanoTime();
+        String next = "billing:invoice.paid:in_live_edit_" + System.nanoTime();
+        parkedEmail(gone, removed);
+        parkedEmail(next, "billing.invoice_paid");
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> "FAILED".equals(delivery(gone, "email").get("state")));
+        String reason = (String) delivery(gone, "email").get("reason");
+        assertThat(reason).startsWith("email not sent: ").contains(removed, "is not in the notification catalog", "catalog")
+                .contains("retry this delivery", "or dismiss it")
+                .doesNotContain("unexpected error");
+        assertThat(mailsFor(gone)).isEmpty();
+        // The customer's next message is not held behind it.
+        awaitMailFor(next);
+        assertThat(mailsFor(next)).hasSize(1);
+    }
+
     /** A notification as dispatch stored it, of {@code type}, with its email parked by an outage and due now. */
     private void parkedEmail(String key, String type) throws Exception {
         String canonical = Files.readString(Path.of("src/test/resources/golden/billing/invoice.paid.canonical.json"))

@@ -98,9 +98,12 @@ public class ChannelDelivery {
     public void prepare(Exchange exchange, String channel) {
         CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
         long notificationId = exchange.getProperty(DispatchPlanner.NOTIFICATION_ID, Long.class);
-        NotificationCatalog.Entry entry = catalog.entry(notification.type());
         exchange.setProperty(CHANNEL, channel);
         exchange.setProperty(TYPE, notification.type());
+        if (!catalog.knows(notification.type())) {
+            throw new TypeNotInCatalog(notification.type(), catalog.source());
+        }
+        NotificationCatalog.Entry entry = catalog.entry(notification.type());
         exchange.removeProperty(SKIP);
         exchange.removeProperty(CLAIM);
         boolean resend = exchange.getProperty(RESEND) != null;

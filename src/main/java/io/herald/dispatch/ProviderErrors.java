@@ -282,7 +282,8 @@ public class ProviderErrors {
                         : said.contains("broken pipe") ? "the connection to the provider broke while Herald was sending (broken pipe)"
                         : "the connection to the provider failed (a network error, not the provider's answer)";
             }
-            if (t instanceof TemplateMissing || t instanceof MessageTooLong || t instanceof UnusableAddress || t instanceof io.herald.receipts.AddressGone) {
+            if (t instanceof TemplateMissing || t instanceof MessageTooLong || t instanceof UnusableAddress || t instanceof io.herald.receipts.AddressGone
+                    || t instanceof TypeNotInCatalog) {
                 return t.getMessage();
             }
         }
