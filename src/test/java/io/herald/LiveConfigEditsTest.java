@@ -7,9 +7,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.Map;
 
 import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Route;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 /**
  * An integration engineer edits the templates and the catalog while notifications wait in the ledger (parked by an outage,
@@ -19,6 +24,9 @@ import org.junit.jupiter.api.Test;
 class LiveConfigEditsTest extends HeraldIntegrationTest {
 
     private static final String CUSTOMER = "cus_RkT4aB7cD9eF1g";
+
+    @Autowired
+    CamelContext camel;
 
     @Test
     void aTemplateRenamedWhileItsMessageWasParkedFailsItNamingTheFileAndTheRemedyAndARetryAfterRestoringItSendsOnce() throws Exception {
@@ -65,6 +73,49 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
         // The customer's next message is not held behind it.
         awaitMailFor(next);
         assertThat(mailsFor(next)).hasSize(1);
+    }
+
+    @Test
+    void aMappingEditedToWriteAFieldOfTheWrongKindQuarantinesItsEventsNamingTheMappingAndARedriveAfterTheFixSendsOnce()
+            throws Exception {
+        Path mapping = MAPPINGS.resolve("crm-outbox.ds");
+        String original = Files.readString(mapping);
+        String order = "ORD-LIVE-" + System.nanoTime();
+        long row;
+        try {
+            // The engineer's edit writes the notification's data as a list, and the CRM's routes are reloaded with it.
+            String broken = original.replace("    data: data,\n", "    data: [data],\n");
+            assertThat(broken).isNotEqualTo(original);
+            reloadCrmRoutesWith(mapping, broken);
+            row = jdbc.queryForObject("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('order', 'order.confirmed', ?)"
+                    + " RETURNING id", Long.class, Samples.text("crm/order.confirmed.json").replace("ORD-100234", order));
+            Map<String, Object> held = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                    "SELECT id, reason FROM unrouted_event WHERE source = 'crm' AND source_event_id = ?", "crm-outbox-" + row),
+                    rows -> rows.size() == 1).get(0);
+            assertThat((String) held.get("reason")).contains("data must be an object", mapping.toString(), "correct the mapping",
+                    "re-drive the event");
+            assertThat(mailsFor("crm:order.confirmed:" + order)).isEmpty();
+
+            reloadCrmRoutesWith(mapping, original);
+            assertThat(api("POST", "/api/quarantine/" + held.get("id") + "/redrive").body()).contains("\"outcome\":\"ROUTE\"");
+            awaitMailFor("crm:order.confirmed:" + order);
+            assertThat(mailsFor("crm:order.confirmed:" + order)).hasSize(1);
+        } finally {
+            if (!Files.readString(mapping).equals(original)) {
+                reloadCrmRoutesWith(mapping, original);
+            }
+        }
+    }
+
+    /** Writes the mapping file, then touches routes/crm-outbox.camel.yaml and waits for Camel to reload it (CrmSourceTest). */
+    private void reloadCrmRoutesWith(Path mapping, String text) throws Exception {
+        Files.writeString(mapping, text);
+        Route before = camel.getRoute("crm-mapping");
+        Path routes = ROUTES.resolve("crm-outbox.camel.yaml");
+        Files.writeString(routes, Files.readString(routes));
+        await().atMost(Duration.ofSeconds(30)).until(() -> camel.getRoute("crm-mapping") != null
+                && camel.getRoute("crm-mapping") != before
+                && camel.getRouteController().getRouteStatus("crm-mapping").isStarted());
     }
 
     /** A notification as dispatch stored it, of {@code type}, with its email parked by an outage and due now. */

@@ -14,6 +14,8 @@ import io.herald.identity.OperatorLinks;
 import io.herald.ledger.NotificationLedger;
 import io.herald.ledger.UnroutedEvents;
 import io.herald.notification.CanonicalNotification;
+import io.herald.notification.InvalidNotification;
+import io.herald.notification.MappingOutputInvalid;
 import io.herald.notification.NotificationValidator;
 import io.herald.ops.HeraldMetrics;
 import io.herald.ops.SendWindows;
@@ -33,6 +35,8 @@ public class NotificationIntake {
 
     public static final String OUTCOME = "heraldOutcome";
     public static final String SOURCE = "heraldSource";
+    /** Exchange property the mapping routes set to the mapping file they run, for a reason that blames the mapping. */
+    public static final String MAPPING = "heraldMapping";
     public static final String RAW = "heraldRaw";
     public static final String KEY = "heraldIdempotencyKey";
     /** Set when this exchange (a re-drive) admitted its notification as new: the row is its own to withdraw. */
@@ -102,7 +106,14 @@ public class NotificationIntake {
             exchange.setProperty(OUTCOME, outcome.applied() ? "DIRECTORY_UPDATED" : "STALE_CONTACT_UPDATE");
             return;
         }
-        CanonicalNotification notification = validator.validate(mapped);
+        CanonicalNotification notification;
+        try {
+            notification = validator.validate(mapped);
+        } catch (MappingOutputInvalid e) {
+            throw new InvalidNotification(e.getMessage() + ". The mapping wrote these fields so (" + exchange.getProperty(MAPPING,
+                    "the " + source + " mapping in herald.mappings-dir", String.class) + "), not the source: correct the mapping (for a type,"
+                    + " or add it to the notification catalog) and restart Herald (or reload the CRM's routes, for the CRM mapping), then re-drive the event; it is kept");
+        }
         ExternalId link = CustomerLinks.linkOf(mapped);
         String linkTo = exchange.getProperty(LINK_TO, String.class);
         if (linkTo != null && link != null) {

@@ -112,7 +112,7 @@ public class NotificationValidator {
             }
         }
         if (!problems.isEmpty()) {
-            throw new InvalidNotification(eventOf(mapped) + " is not a valid notification: " + String.join("; ", problems));
+            throw new MappingOutputInvalid(eventOf(mapped) + " is not a valid notification: " + String.join("; ", problems));
         }
         List<String> broken = rules.problems(type, mapped, Instant.now());
         if (!broken.isEmpty()) {
