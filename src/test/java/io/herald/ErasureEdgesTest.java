@@ -103,16 +103,16 @@ class ErasureEdgesTest extends HeraldIntegrationTest {
     }
 
     /**
-     * The same resend's audit entry (operator_action.comment, RESEND) keeps the address after the erasure, and the proof
-     * of delivery's operatorActions show it to an operator or admin.
+     * The same resend's audit entry (operator_action.comment, RESEND) quoted the address: the erasure removes it from the
+     * comment, the action stays (who, when, what), and the proof of delivery's operatorActions no longer show it.
      */
     @Test
-    @org.junit.jupiter.api.Disabled("audit finding: the erasure leaves the customer's address in operator_action.comment (RESEND), shown in"
-            + " the proof's operatorActions; the audit trail is kept on purpose, so scrubbing addresses from its comments is a decision to make")
     void theProofAfterErasureQuotesNoAddressFromAnOperatorsComment() throws Exception {
         Resent resent = resentWithACommentThenErased();
         assertThat(apiAs(ADMIN, "GET", "/api/notifications/" + resent.notification() + "/proof", null).body())
                 .as("proof of delivery after erasure (admin)").doesNotContain(resent.email());
+        assertThat(jdbc.queryForList("SELECT comment FROM operator_action WHERE notification_id = ? AND action = 'RESEND'", String.class,
+                resent.notification())).as("the resend's audit entry stays, its address removed").containsExactly("(erased) asked for a copy");
     }
 
     private record Resent(long notification, long delivery, String email) {

@@ -121,7 +121,7 @@ public class CustomerErasure {
         String notSent = "not sent: the customer was erased on " + today + " by " + actor;
         // Before the reasons the erasure writes: they name the customer id and the admin, which may look like a phone
         // number (9912345678) or be an email address (a single-sign-on login).
-        int reasons = notifications.isEmpty() ? 0 : deliveries.eraseAddressesInReasons(notifications);
+        int reasons = notifications.isEmpty() ? 0 : deliveries.eraseAddressesInReasons(notifications) + audit.eraseAddresses(notifications);
         int waiting = notifications.isEmpty() ? 0 : endWaiting(notifications, notSent);
         int resends = resendApprovals.withdrawFor(notifications, "withdrawn: customer " + customerId + " was erased on " + today
                 + " by " + actor + "; not sent");
@@ -146,7 +146,7 @@ public class CustomerErasure {
                 refused, texted) + (waiting == 0 ? "" : ", " + waiting + " notifications awaiting approval or a time ended")
                 + (resends == 0 ? "" : ", " + resends + " resends awaiting approval withdrawn")
                 + (notes.texts() == 0 ? "" : ", " + notes.texts() + " ticket note texts removed (" + notes.cancelled() + " not posted)")
-                + (reasons == 0 ? "" : ", an address removed from " + reasons + " reasons");
+                + (reasons == 0 ? "" : ", an address removed from " + reasons + " reasons and operators' comments");
         jdbc.update("UPDATE customer_erasure SET counts = ? WHERE id = ?", counts, id);
         audit.record(now, actor, "ERASE", "customer", id, null, comment, "customer " + customerId + " erased: " + counts);
         log.info("Customer {} erased by {}: {}", customerId, actor, counts);
