@@ -60,6 +60,8 @@ class OperatorActionsThroughOutageTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForObject("SELECT count(*) FROM operator_action a JOIN delivery d ON d.id = a.target_id"
                 + " JOIN notification n ON n.id = d.notification_id WHERE a.action = 'RETRY' AND n.customer_id = ?", Integer.class, customer))
                 .as("nothing recorded as retried").isZero();
+        jdbc.update("UPDATE delivery SET state = 'DISMISSED', next_attempt_at = NULL WHERE state IN ('PARKED', 'FAILED') AND notification_id IN"
+                + " (SELECT id FROM notification WHERE customer_id = ?)", customer);   // not left waiting for later tests' quiescence
     }
 
     @Test

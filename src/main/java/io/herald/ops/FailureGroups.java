@@ -79,8 +79,8 @@ public class FailureGroups {
                     + " resend it again if the customer still needs a copy", "resend", example, links.notification(row.notificationId()),
                     links.notification(row.notificationId()), 1, row.at(), row.at());
             case "LATE_DROPPED" -> new FailureGroup(keyOf(row), row.detail() + " by " + channel(row.where())
-                    + " not sent - too late to be worth sending (config/catalog.yaml late: drop); nothing to do unless it must still"
-                    + " go out: then issue it again at the source", "delivery", example, links.notification(row.notificationId()),
+                    + " not sent - too late to be worth sending (config/catalog.yaml late: drop); sending the event again sends nothing"
+                    + " (it is the same notification): if the customer must still know, tell them another way", "delivery", example, links.notification(row.notificationId()),
                     links.notification(row.notificationId()), 1, row.at(), row.at());
             case "LATE_HELD" -> new FailureGroup(keyOf(row), row.detail() + " by " + channel(row.where())
                     + " held for an operator - too late to send by itself (config/catalog.yaml late: hold); send it or dismiss it"
