@@ -139,29 +139,40 @@ class ErasureEdgesTest extends HeraldIntegrationTest {
     }
 
     /**
-     * A viewer's proof masks the customer's names in the rendered message by the names the directory holds now. After a
-     * contact change renames the customer, the name the message was sent with is shown to a viewer in clear.
+     * A viewer's proof masks the customer's names in the rendered message. After a CRM contact change renames the customer,
+     * the name the message was sent with is masked too: the directory keeps the names a contact change replaced
+     * (customer.former_names). Before, only the current names were masked and "Hello Octavia" showed in clear.
      */
     @Test
-    @org.junit.jupiter.api.Disabled("audit finding: DeliveryProof masks names by the directory's current names; after a rename the name the"
-            + " message was sent with is shown to a viewer in clear")
     void aViewerReadsNoNameInTheProofAfterTheCustomerWasRenamed() throws Exception {
         String unique = newTicketId();
         String customer = "cus_renamed" + unique;
         String email = "renamed" + unique + "@example.com";
-        jdbc.update("INSERT INTO customer (customer_id, display_name, email) VALUES (?, 'Octavia Before', ?)", customer, email);
+        jdbc.update("INSERT INTO customer (customer_id, display_name, first_name, email) VALUES (?, 'Octavia Before', 'Octavia', ?)",
+                customer, email);
         assertThat(postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer)
                 .replace("jenny.rosen@example.com", email).replace("Jenny Rosen", "Octavia Before")).statusCode()).isEqualTo(202);
         awaitMailFor(Samples.paymentFailedKey(unique));
         Map<String, Object> sent = await().atMost(Duration.ofSeconds(30)).until(() -> delivery(Samples.paymentFailedKey(unique), "email"),
                 row -> "SENT".equals(row.get("state")));
         long notification = ((Number) sent.get("notification_id")).longValue();
-        String before = apiAs(VIEWER, "GET", "/api/notifications/" + notification + "/proof", null).body();
-        // The CRM renames the customer (as a contact change writes the directory).
-        jdbc.update("UPDATE customer SET display_name = 'Tavi After', first_name = 'Tavi' WHERE customer_id = ?", customer);
+        assertThat(apiAs(ADMIN, "GET", "/api/notifications/" + notification + "/proof", null).body()).as("what was sent").contains("Octavia");
+
+        // The CRM renames the customer: a contact change through the CRM outbox, as the CRM writes it.
+        String contact = Samples.text("crm/contact.updated.json").replace("cus_RkT4aB7cD9eF1g", customer)
+                .replace("0015g00000XyZ1AAA", "0015r" + unique + "NNN").replace("jenny.rosen@example.org", email)
+                .replace("\"firstName\": \"Jenny\"", "\"firstName\": \"Tavi\"").replace("\"lastName\": \"Rosen\"", "\"lastName\": \"After\"")
+                .replace("2026-11-21T08:15:00Z", java.time.Instant.now().toString());
+        jdbc.update("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('contact', 'contact.updated', ?)", contact);
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject("SELECT first_name FROM customer WHERE customer_id = ?",
+                String.class, customer), "Tavi"::equals);
+
         String viewer = apiAs(VIEWER, "GET", "/api/notifications/" + notification + "/proof", null).body();
         String page = apiAs(VIEWER, "GET", "/console/notifications/" + notification + "/proof", null).body();
         assertThat(viewer).as("viewer's proof after a rename").doesNotContain("Octavia");
+        assertThat(page).as("viewer's printable proof after a rename").doesNotContain("Octavia");
+        assertThat(jdbc.queryForObject("SELECT array_to_string(former_names, ',') FROM customer WHERE customer_id = ?", String.class, customer))
+                .isEqualTo("Octavia Before,Octavia");
     }
 
     /**

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.console.ViewerMasking;
 import io.herald.dispatch.MessagePreview;
 import io.herald.identity.CustomerDirectory;
+import io.herald.identity.CustomerNames;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.InvalidNotification;
 import io.herald.notification.NotificationCatalog;
@@ -29,11 +30,14 @@ class ApprovalPreviews {
 
     private final NotificationCatalog catalog;
     private final CustomerDirectory directory;
+    private final CustomerNames customerNames;
     private final MessagePreview preview;
     private final ViewerMasking masking;
     private final ObjectMapper json;
 
-    ApprovalPreviews(NotificationCatalog catalog, CustomerDirectory directory, MessagePreview preview, ViewerMasking masking, ObjectMapper json) {
+    ApprovalPreviews(NotificationCatalog catalog, CustomerDirectory directory, CustomerNames customerNames, MessagePreview preview,
+                     ViewerMasking masking, ObjectMapper json) {
+        this.customerNames = customerNames;
         this.catalog = catalog;
         this.directory = directory;
         this.preview = preview;
@@ -50,10 +54,7 @@ class ApprovalPreviews {
         if (!masked || text == null) {
             return text;
         }
-        io.herald.identity.Customer customer = customerId == null ? null : directory.find(customerId).orElse(null);
-        List<String> names = customer == null ? List.of()
-                : java.util.stream.Stream.of(customer.displayName(), customer.firstName()).filter(java.util.Objects::nonNull).toList();
-        return masking.message(text, names);
+        return masking.message(text, customerNames.of(customerId));
     }
 
     /** {@code canonical}: the notification's stored canonical form (herald_canonical), as text. */
@@ -63,10 +64,7 @@ class ApprovalPreviews {
         try {
             CanonicalNotification notification = json.readValue(canonical, CanonicalNotification.class);
             io.herald.identity.Customer customer = directory.find(notification.customerId()).orElse(null);
-            if (customer != null) {
-                names.add(customer.displayName());
-                names.add(customer.firstName());
-            }
+            names.addAll(customerNames.of(notification.customerId()));
             previews = preview.of(notification, catalog.entry(type), channels, customer);
         } catch (InvalidNotification e) {
             previews = channels.stream().map(c -> new MessagePreview.Channel(c, null, null, null, null,

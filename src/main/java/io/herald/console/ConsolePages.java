@@ -4,6 +4,7 @@ import java.security.Principal;
 import java.util.List;
 import java.util.Map;
 
+import io.herald.identity.CustomerNames;
 import io.herald.ledger.UnroutedEvents;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -33,11 +34,13 @@ public class ConsolePages {
     private final JdbcTemplate jdbc;
     private final ChannelStatus channels;
     private final OperatorActions actions;
+    private final CustomerNames customerNames;
 
     public ConsolePages(FailureSearch failures, NotificationTimeline timeline, UnroutedEvents unrouted, AuditTrail audit,
                         ViewerMasking masking, WeeklyReport report, WeeklyReportCsv csv, JdbcTemplate jdbc, ChannelStatus channels,
-                        OperatorActions actions) {
+                        OperatorActions actions, CustomerNames customerNames) {
         this.actions = actions;
+        this.customerNames = customerNames;
         this.jdbc = jdbc;
         this.channels = channels;
         this.failures = failures;
@@ -158,16 +161,8 @@ public class ConsolePages {
                 f.orderId(), f.ticketId(), f.state(), masking.message(f.reason(), names), f.at(), f.windowMissed());
     }
 
-    /** The display and first names of the customers these failures name, by customer id, in one statement. */
+    /** The names of the customers these failures name, by customer id, in one statement. */
     private Map<String, List<String>> customerNames(List<FailureSearch.Failure> rows) {
-        String[] ids = rows.stream().map(FailureSearch.Failure::customerId).filter(java.util.Objects::nonNull).distinct().toArray(String[]::new);
-        Map<String, List<String>> names = new java.util.HashMap<>();
-        if (ids.length > 0) {
-            jdbc.query("SELECT customer_id, display_name, first_name FROM customer WHERE customer_id = ANY(?)", row -> {
-                List<String> of = names.computeIfAbsent(row.getString(1), id -> new java.util.ArrayList<>());
-                java.util.stream.Stream.of(row.getString(2), row.getString(3)).filter(java.util.Objects::nonNull).forEach(of::add);
-            }, (Object) ids);
-        }
-        return names;
+        return customerNames.of(rows.stream().map(FailureSearch.Failure::customerId).toList());
     }
 }

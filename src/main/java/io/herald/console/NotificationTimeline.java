@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import io.herald.identity.CustomerNames;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -39,8 +40,10 @@ public class NotificationTimeline {
     private final JdbcTemplate jdbc;
     private final AuditTrail audit;
     private final ViewerMasking masking;
+    private final CustomerNames customerNames;
 
-    public NotificationTimeline(JdbcTemplate jdbc, AuditTrail audit, ViewerMasking masking) {
+    public NotificationTimeline(JdbcTemplate jdbc, AuditTrail audit, ViewerMasking masking, CustomerNames customerNames) {
+        this.customerNames = customerNames;
         this.jdbc = jdbc;
         this.audit = audit;
         this.masking = masking;
@@ -66,7 +69,7 @@ public class NotificationTimeline {
         }
         Map<String, Object> n = rows.get(0);
         // For a viewer, the customer's names in free text (a provider's answer, a ticket's subject, a comment) are masked too.
-        Shown masked = new Shown(viewer, viewer ? customerNames((String) n.get("customer_id")) : List.of());
+        Shown masked = new Shown(viewer, viewer ? customerNames.of((String) n.get("customer_id")) : List.of());
         List<Entry> timeline = new ArrayList<>();
         Instant occurred = instant(n.get("occurred_at"));
         Instant received = instant(n.get("received_at"));
@@ -235,17 +238,6 @@ public class NotificationTimeline {
 
     /** Whether the reader is a viewer, and the customer's names to mask for them. */
     private record Shown(boolean on, List<String> names) {
-    }
-
-    /** The customer's display and first name, as the directory holds them (none for a customer no longer there). */
-    private List<String> customerNames(String customerId) {
-        if (customerId == null) {
-            return List.of();
-        }
-        List<String> names = new ArrayList<>();
-        jdbc.queryForList("SELECT display_name, first_name FROM customer WHERE customer_id = ?", customerId)
-                .forEach(row -> row.values().stream().filter(java.util.Objects::nonNull).forEach(name -> names.add(name.toString())));
-        return names;
     }
 
     private static Instant instant(Object value) {

@@ -16,6 +16,7 @@ import io.herald.console.ViewerMasking;
 import io.herald.identity.Customer;
 import io.herald.identity.CustomerDirectory;
 import io.herald.identity.CustomerLinks;
+import io.herald.identity.CustomerNames;
 import io.herald.logging.Masking;
 import io.herald.receipts.Suppressions;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -73,10 +74,12 @@ public class CustomerView {
     private final CustomerLinks links;
     private final Suppressions suppressions;
     private final ViewerMasking masking;
+    private final CustomerNames customerNames;
 
     public CustomerView(JdbcTemplate jdbc, CustomerDirectory directory, CustomerLinks links, Suppressions suppressions,
-                        ViewerMasking masking) {
+                        ViewerMasking masking, CustomerNames customerNames) {
         this.jdbc = jdbc;
+        this.customerNames = customerNames;
         this.directory = directory;
         this.links = links;
         this.suppressions = suppressions;
@@ -251,9 +254,7 @@ public class CustomerView {
         if (!masked || reason == null) {
             return reason;
         }
-        return masking.message(reason, names.computeIfAbsent(customerId == null ? "" : customerId, id -> directory.find(id)
-                .map(c -> java.util.stream.Stream.of(c.displayName(), c.firstName()).filter(java.util.Objects::nonNull).toList())
-                .orElse(List.of())));
+        return masking.message(reason, names.computeIfAbsent(customerId == null ? "" : customerId, customerNames::of));
     }
 
     private static Instant instant(ResultSet row, String column) throws SQLException {

@@ -146,6 +146,11 @@ public class CustomerDirectory {
                                           updated_at)
                     VALUES (?, ?, ?, ?, ?, CAST(? AS JSONB), COALESCE(?, 'en'), COALESCE(?, 'UTC'), CAST(? AS JSONB), ?)
                     ON CONFLICT (customer_id) DO UPDATE SET
+                      former_names = array_remove(customer.former_names || ARRAY[
+                        CASE WHEN ? AND customer.display_name IS DISTINCT FROM EXCLUDED.display_name
+                             AND NOT customer.display_name = ANY(customer.former_names) THEN customer.display_name END,
+                        CASE WHEN ? AND customer.first_name IS DISTINCT FROM EXCLUDED.first_name
+                             AND NOT customer.first_name = ANY(customer.former_names) THEN customer.first_name END], NULL),
                       display_name = CASE WHEN ? THEN EXCLUDED.display_name ELSE customer.display_name END,
                       first_name = CASE WHEN ? THEN EXCLUDED.first_name ELSE customer.first_name END,
                       email = CASE WHEN ? THEN EXCLUDED.email ELSE customer.email END,
@@ -161,6 +166,7 @@ public class CustomerDirectory {
                     update.locale(), update.timeZone(),
                     json.writeValueAsString(update.preferences() == null ? Map.of() : update.preferences()),
                     java.sql.Timestamp.from(update.updatedAt()),
+                    update.gives("displayName"), update.gives("firstName"),   // the names they replace, kept (CustomerNames)
                     update.gives("displayName"), update.gives("firstName"), update.gives("email"), update.gives("phone"), update.gives("pushTokens"),
                     update.gives("locale"), update.gives("timeZone"), update.gives("preferences")) == 1;
         } catch (JsonProcessingException e) {

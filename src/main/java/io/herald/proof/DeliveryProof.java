@@ -19,6 +19,7 @@ import io.herald.config.MailSettings;
 import io.herald.config.OpsWebhookSettings;
 import io.herald.config.PushSettings;
 import io.herald.config.SmsSettings;
+import io.herald.identity.CustomerNames;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -81,9 +82,10 @@ public class DeliveryProof {
     private final JdbcTemplate jdbc;
     private final AuditTrail audit;
     private final ViewerMasking masking;
+    private final CustomerNames customerNames;
     private final Map<String, String> providers;
 
-    public DeliveryProof(JdbcTemplate jdbc, AuditTrail audit, ViewerMasking masking,
+    public DeliveryProof(JdbcTemplate jdbc, AuditTrail audit, ViewerMasking masking, CustomerNames customerNames,
                          MailSettings mail, SmsSettings sms, PushSettings push, OpsWebhookSettings ops) {
         String mailHost = mail.host();
         String smsUrl = sms.url();
@@ -92,6 +94,7 @@ public class DeliveryProof {
         this.jdbc = jdbc;
         this.audit = audit;
         this.masking = masking;
+        this.customerNames = customerNames;
         this.providers = Map.of(
                 "email", "SMTP server" + at(mailHost),
                 "sms", "SMS provider (Twilio-style Messages API)" + at(host(smsUrl)),
@@ -112,9 +115,7 @@ public class DeliveryProof {
         // Past herald.retention.payloads, or the customer erased: the rendered content is gone, the record of what happened stays.
         String removed = io.herald.retention.PayloadRemoved.of((String) n.get("payload_removed_by"), (Timestamp) n.get("payload_removed_at"));
         // A viewer reads the rendered messages with the customer's names masked too ("Hello J•••,"), as on the customer page.
-        List<String> names = masked ? jdbc.query("SELECT display_name, first_name FROM customer WHERE customer_id = ?",
-                (c, i) -> java.util.Arrays.asList(c.getString(1), c.getString(2)), (String) n.get("customer_id")).stream()
-                .flatMap(List::stream).toList() : List.of();
+        List<String> names = masked ? customerNames.of((String) n.get("customer_id")) : List.of();
         List<Delivery> deliveries = jdbc.query("""
                 SELECT d.id, channel, state, reason, recipient_masked, c.subject, c.rendered_body, provider_message_id,
                        created_at, sent_at, updated_at
