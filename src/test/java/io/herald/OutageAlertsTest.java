@@ -84,11 +84,8 @@ class OutageAlertsTest {
         int downBefore = OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, DOWN).size();
         int backBefore = OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, BACK).size();
         String run = "outage" + System.nanoTime() % 1_000_000_000;
-        String customer = "cus_" + run;
-        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Otto Outage', ?, ?)",
-                customer, customer + "@example.net", "+4477007" + (10000 + Integer.parseInt(run.replaceAll("\\D", "")) % 89999));
-        StubMapping down = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).atPriority(1)
-                .willReturn(aResponse().withStatus(503).withBody("{\"message\": \"Service unavailable\"}")));
+        String customer = customerWithAPhone(run, "Otto Outage", "+4477007");
+        StubMapping down = failing();
         try {
             ParkedSms.insert(jdbc, run, customer, 8, 0, "now()");
             // The breaker opens on the provider's 503s: one alert, naming the provider, the time and the parked deliveries.
@@ -120,9 +117,7 @@ class OutageAlertsTest {
         int downBefore = OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, DOWN).size();
         int backBefore = OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, BACK).size();
         String run = "flap" + System.nanoTime() % 1_000_000_000;
-        String customer = "cus_" + run;
-        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Flora Flap', ?, ?)",
-                customer, customer + "@example.net", "+4477008" + (10000 + Integer.parseInt(run.replaceAll("\\D", "")) % 89999));
+        String customer = customerWithAPhone(run, "Flora Flap", "+4477008");
         StubMapping down = failing();
         ParkedSms.insert(jdbc, run + "a", customer, 8, 0, "now()");
         await().atMost(Duration.ofSeconds(40)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, DOWN).size() > downBefore);
@@ -147,6 +142,15 @@ class OutageAlertsTest {
         assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, DOWN)).hasSize(downBefore + 1);
     }
 
+    /** A customer of this run, with a phone number of its own under {@code prefix}. */
+    private String customerWithAPhone(String run, String name, String prefix) {
+        String customer = "cus_" + run;
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, ?, ?, ?)", customer, name,
+                customer + "@example.net", prefix + (10000 + Integer.parseInt(run.replaceAll("\\D", "")) % 89999));
+        return customer;
+    }
+
+    /** The test's SMS account answers 503 until the stub is removed. */
     private StubMapping failing() {
         return infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).atPriority(1)
                 .willReturn(aResponse().withStatus(503).withBody("{\"message\": \"Service unavailable\"}")));

@@ -122,11 +122,7 @@ class InboundSmsTest extends HeraldIntegrationTest {
     void aNumberTheProviderSaysOptedOutIsSuppressedSoTheNextSmsIsSkippedNotRefusedAgain() throws Exception {
         String customer = newCustomer("unsub", "+1559%s%s");
         String phone = phoneOf(customer);
-        StubMapping refusing = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH))
-                .withRequestBody(containing(phone.substring(1))).atPriority(1)
-                .willReturn(WireMock.aResponse().withStatus(400).withHeader("Content-Type", "application/json")
-                        .withBody("{\"code\": 21610, \"message\": \"Attempt to send to unsubscribed recipient\","
-                                + " \"more_info\": \"https://www.twilio.com/docs/errors/21610\", \"status\": 400}")));
+        StubMapping refusing = twilioRefuses(phone, 21610, "Attempt to send to unsubscribed recipient");
         try {
             String first = notify(customer, "refused", "FAILED");
             assertThat((String) delivery(first, "sms").get("reason")).isEqualTo("sms not sent: the SMS provider refused the message: the number "
@@ -153,11 +149,7 @@ class InboundSmsTest extends HeraldIntegrationTest {
     void aLandlineTheProviderRefusesIsSuppressedSoTheNextSmsIsSkippedNotRefusedAgain() throws Exception {
         String customer = newCustomer("landline", "+1554%s%s");
         String phone = phoneOf(customer);
-        StubMapping refusing = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH))
-                .withRequestBody(containing(phone.substring(1))).atPriority(1)
-                .willReturn(WireMock.aResponse().withStatus(400).withHeader("Content-Type", "application/json")
-                        .withBody("{\"code\": 21614, \"message\": \"'To' number is not a valid mobile number\","
-                                + " \"more_info\": \"https://www.twilio.com/docs/errors/21614\", \"status\": 400}")));
+        StubMapping refusing = twilioRefuses(phone, 21614, "'To' number is not a valid mobile number");
         try {
             String first = notify(customer, "landline", "FAILED");
             assertThat((String) delivery(first, "sms").get("reason")).isEqualTo("sms not sent: the SMS provider refused the message: the number "
@@ -281,6 +273,14 @@ class InboundSmsTest extends HeraldIntegrationTest {
     }
 
     /** A customer of this test alone, with a phone of this test alone (pattern: prefix and two 3/4-digit groups). */
+    /** Twilio refuses every SMS to {@code phone} with this error, as its Messages API answers (400, JSON). */
+    private StubMapping twilioRefuses(String phone, int code, String message) {
+        return infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1))).atPriority(1)
+                .willReturn(WireMock.aResponse().withStatus(400).withHeader("Content-Type", "application/json")
+                        .withBody("{\"code\": " + code + ", \"message\": \"" + message + "\", \"more_info\":"
+                                + " \"https://www.twilio.com/docs/errors/" + code + "\", \"status\": 400}")));
+    }
+
     private String newCustomer(String label, String phonePattern) {
         String customer = "cus_in_" + label + "_" + newTicketId();
         int n = Math.abs(customer.hashCode()) % 10_000_000;
