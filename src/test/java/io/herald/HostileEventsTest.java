@@ -231,6 +231,11 @@ class HostileEventsTest extends HeraldIntegrationTest {
         assertThat(reason(marker(run, "long-event-id"))).contains("the event id is 304 characters long; Herald keeps at most 200");
         assertThat(reason(marker(run, "long-customer-id"))).contains("the customer id is 104 characters long; Herald keeps at most 64");
         assertThat(reason(marker(run, "nul-in-id"))).contains("the event id contains a control or broken character");
+        // What the source sent wrong is not blamed on the mapping (MappingOutputInvalid is for what the mapping wrote).
+        for (String fromSource : List.of("long-event-id", "long-customer-id", "nul-in-id")) {
+            assertThat(reason(marker(run, fromSource))).as(fromSource).contains("Correct it at the source")
+                    .doesNotContain("correct the mapping", "not the source");
+        }
         assertThat(reason(marker(run, "customer-is-a-number"))).contains("data.object.customer is the number 12345, expected text");
         assertThat(reason(marker(run, "amount-is-text"))).contains("data.object.amount_due is the text '49.00', expected a number");
         assertThat(reason(marker(run, "refund-amount-is-text"))).contains("data.object.amount_refunded is the text '12999', expected a number");

@@ -59,6 +59,8 @@ public class NotificationValidator {
 
     public CanonicalNotification validate(JsonNode mapped) {
         List<String> problems = new ArrayList<>();
+        // Problems with what the source sent (an id too long, no customer at all), not with how the mapping wrote it.
+        boolean fromSource = false;
         for (String field : REQUIRED_TEXT) {
             JsonNode value = mapped.get(field);
             if (value == null || value.isNull()) {
@@ -73,11 +75,13 @@ public class NotificationValidator {
             problems.add("the customer id (customerId) is " + describe(mapped.get("customerId")) + ", expected text");
         } else if (customerId == null && textOrNull(mapped, "customerEmail") == null && !mapped.path("customerLink").isObject()) {
             problems.add("customerId is missing (and there is no customerLink or customerEmail to resolve)");
+            fromSource = true;
         }
         String email = textOrNull(mapped, "customerEmail");
         if (customerId == null && email != null && (email.length() > 320 || StoredText.unsafe(email))) {
             problems.add("the customer email is not a usable address (" + (email.length() > 320
                     ? email.length() + " characters, an address has at most 320)" : "it contains a control character)"));
+            fromSource = true;
         }
         for (Id id : IDS) {
             JsonNode value = mapped.get(id.field());
@@ -88,9 +92,11 @@ public class NotificationValidator {
             if (text.length() > id.limit()) {
                 problems.add("the " + id.words() + " is " + text.length() + " characters long; Herald keeps at most " + id.limit()
                         + " and does not shorten ids, which would change what they identify. Correct it at the source");
+                fromSource = true;
             } else if (StoredText.unsafe(text)) {
                 problems.add("the " + id.words() + " contains a control or broken character (shown as '"
                         + StoredText.label(text, 80) + "'); an id must be printable text. Correct it at the source");
+                fromSource = true;
             }
         }
         Instant occurredAt = null;
@@ -112,7 +118,9 @@ public class NotificationValidator {
             }
         }
         if (!problems.isEmpty()) {
-            throw new MappingOutputInvalid(eventOf(mapped) + " is not a valid notification: " + String.join("; ", problems));
+            String said = eventOf(mapped) + " is not a valid notification: " + String.join("; ", problems);
+            // Blamed on the mapping only when all of it is the mapping's: an id the source sent too long is the source's to correct.
+            throw fromSource ? new InvalidNotification(said) : new MappingOutputInvalid(said);
         }
         List<String> broken = rules.problems(type, mapped, Instant.now());
         if (!broken.isEmpty()) {
