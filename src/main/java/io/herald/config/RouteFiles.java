@@ -1,17 +1,18 @@
 package io.herald.config;
 
 import java.io.IOException;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.PathMatcher;
 import java.util.stream.Stream;
+
+import org.apache.camel.util.AntPathMatcher;
 
 /**
  * herald.routes (HERALD_ROUTES) must name route files that are there: a misspelt folder used to stop startup with Camel's
  * "NoSuchFileException: rotues" deep in a stack trace, the setting never named. Checked when the settings are bound, so
  * the failure box names the key, the value and where it was set. Only file: entries are checked (classpath: ones are
- * Camel's to find).
+ * Camel's to find). A pattern is matched as Camel matches it, Ant style (a ** folder takes the files of the folder itself
+ * too, which a java.nio glob does not), so a pattern Camel loads is never refused here.
  */
 final class RouteFiles {
 
@@ -46,10 +47,10 @@ final class RouteFiles {
         return star < 0 ? question : question < 0 ? star : Math.min(star, question);
     }
 
-    private static boolean matchesAFile(Path folder, String glob) {
-        PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + glob);
+    private static boolean matchesAFile(Path folder, String pattern) {
         try (Stream<Path> files = Files.walk(folder)) {
-            return files.filter(Files::isRegularFile).map(folder::relativize).anyMatch(matcher::matches);
+            return files.filter(Files::isRegularFile).map(file -> folder.relativize(file).toString().replace('\\', '/'))
+                    .anyMatch(file -> AntPathMatcher.INSTANCE.match(pattern, file));
         } catch (IOException e) {
             return false;
         }
