@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.herald.console.ActionRefused;
+import io.herald.console.BulkRetryCut;
 import io.herald.ledger.StoredText;
 import io.herald.console.ConsoleUser;
 import io.herald.console.FailureSearch;
@@ -14,6 +15,7 @@ import io.herald.console.WeeklyReport;
 import io.herald.console.WeeklyReportCsv;
 import io.herald.config.ApiExamples;
 import io.herald.config.HeraldOpenApi;
+import io.herald.web.OutageInWords;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
@@ -178,9 +180,9 @@ public class OperatorActionsApi {
     }
 
     /** A bulk retry the outage stopped midway: 503, with what it retried before (BulkRetryCut). */
-    @ExceptionHandler(io.herald.console.BulkRetryCut.class)
-    public ResponseEntity<Map<String, Object>> bulkRetryCut(io.herald.console.BulkRetryCut cut) {
-        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", io.herald.web.OutageInWords.RETRY_AFTER_SECONDS)
+    @ExceptionHandler(BulkRetryCut.class)
+    public ResponseEntity<Map<String, Object>> bulkRetryCut(BulkRetryCut cut) {
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", OutageInWords.RETRY_AFTER_SECONDS)
                 .body(Map.of("error", cut.getMessage(), "retried", cut.retried().size(), "deliveries", cut.retried()));
     }
 

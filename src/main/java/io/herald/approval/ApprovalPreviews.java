@@ -1,10 +1,12 @@
 package io.herald.approval;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.console.ViewerMasking;
 import io.herald.dispatch.MessagePreview;
+import io.herald.identity.Customer;
 import io.herald.identity.CustomerDirectory;
 import io.herald.identity.CustomerNames;
 import io.herald.notification.CanonicalNotification;
@@ -60,10 +62,10 @@ class ApprovalPreviews {
     /** {@code canonical}: the notification's stored canonical form (herald_canonical), as text. */
     Shown of(long notificationId, String type, String canonical, List<String> channels, boolean masked) {
         List<MessagePreview.Channel> previews;
-        List<String> names = new java.util.ArrayList<>();
+        List<String> names = new ArrayList<>();
         try {
             CanonicalNotification notification = json.readValue(canonical, CanonicalNotification.class);
-            io.herald.identity.Customer customer = directory.find(notification.customerId()).orElse(null);
+            Customer customer = directory.find(notification.customerId()).orElse(null);
             names.addAll(customerNames.of(notification.customerId()));
             previews = preview.of(notification, catalog.entry(type), channels, customer);
         } catch (InvalidNotification e) {

@@ -8,6 +8,7 @@ import java.util.Map;
 
 import io.herald.dispatch.DeliveryResend;
 import io.herald.ingest.QuarantineRedrive;
+import io.herald.kafka.InfrastructureFaults;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.ledger.UnroutedEvents;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -120,7 +121,7 @@ public class OperatorActions {
             } catch (ActionRefused changedMeanwhile) {
                 // Settled by someone or something else since the search; nothing to retry.
             } catch (RuntimeException e) {
-                if (outcomes.isEmpty() || !io.herald.kafka.InfrastructureFaults.isInfrastructure(e)) {
+                if (outcomes.isEmpty() || !InfrastructureFaults.isInfrastructure(e)) {
                     throw e;   // nothing done yet (an outage is answered 503 in words), or not an outage
                 }
                 throw new BulkRetryCut(outcomes, e);

@@ -1,7 +1,10 @@
 package io.herald.dispatch;
 
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 import io.herald.config.HeraldSettings;
 import io.herald.notification.NotificationCatalog;
@@ -64,7 +67,7 @@ public class CatalogTemplatesCheck implements InitializingBean {
      * be reported as every template file missing, blamed on config/catalog.yaml.
      */
     private void templatesFolderReadable() {
-        if (!java.nio.file.Files.isDirectory(templates.folder()) || !java.nio.file.Files.isReadable(templates.folder())) {
+        if (!Files.isDirectory(templates.folder()) || !Files.isReadable(templates.folder())) {
             throw new IllegalStateException("herald.templates-dir is '" + templates.folder() + "', which is not a folder Herald can"
                     + " read (" + templates.folder().toAbsolutePath() + "): set herald.templates-dir (environment variable"
                     + " HERALD_TEMPLATES_DIR) to the folder of the message templates, templates/ in the image and the repository");
@@ -77,7 +80,7 @@ public class CatalogTemplatesCheck implements InitializingBean {
      * forty files blamed on config/catalog.yaml, and the setting itself never named.
      */
     private void defaultLocaleWritten() {
-        java.util.Set<String> written = new java.util.TreeSet<>();
+        Set<String> written = new TreeSet<>();
         for (NotificationCatalog.Entry entry : catalog.entries()) {
             for (String channel : entry.channels()) {
                 written.addAll(templates.localesOf(entry.templates(), channel));

@@ -1,9 +1,12 @@
 package io.herald.notification;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigDecimal;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -13,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -679,20 +683,20 @@ public class NotificationCatalog {
         }
     }
 
-    /** A YAML reader that refuses a key written twice (the later one used to win without a word: a type defined twice). */
     /**
      * Why a configuration file cannot be read, with the setting that names it: ": there is no such file (herald.catalog,
      * environment variable HERALD_CATALOG, names it)". The bare exception message was the path again, so a misspelt
      * HERALD_CATALOG read "cannot be read: /etc/herald/catalg.yaml" and never said which setting to correct.
      */
     static String because(IOException e, String setting) {
-        String why = e instanceof java.nio.file.NoSuchFileException ? "there is no such file"
-                : e instanceof java.nio.file.AccessDeniedException ? "Herald may not read it"
-                : e instanceof java.io.FileNotFoundException || e.getMessage() == null ? "it is not a readable file" : e.getMessage();
-        return ": " + why + " (" + setting + ", environment variable " + setting.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_')
+        String why = e instanceof NoSuchFileException ? "there is no such file"
+                : e instanceof AccessDeniedException ? "Herald may not read it"
+                : e instanceof FileNotFoundException || e.getMessage() == null ? "it is not a readable file" : e.getMessage();
+        return ": " + why + " (" + setting + ", environment variable " + setting.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_')
                 + ", names it)";
     }
 
+    /** A YAML reader that refuses a key written twice (the later one used to win without a word: a type defined twice). */
     static Yaml strictYaml() {
         org.yaml.snakeyaml.LoaderOptions options = new org.yaml.snakeyaml.LoaderOptions();
         options.setAllowDuplicateKeys(false);

@@ -1,5 +1,7 @@
 package io.herald.receipts;
 
+import java.util.Locale;
+
 import io.herald.ledger.DeliveryLedger;
 import io.herald.ledger.StoredText;
 import io.herald.logging.Masking;
@@ -154,7 +156,7 @@ public class DeliveryReceipts {
             suppressions.add("sms", number, reason(reason), receiptId);
         });
         Counter.builder("herald.receipts").description("Delivery receipts from the providers, per channel and what they report")
-                .tag("channel", "sms").tag("outcome", outcome.toLowerCase(java.util.Locale.ROOT)).register(meters).increment();
+                .tag("channel", "sms").tag("outcome", outcome.toLowerCase(Locale.ROOT)).register(meters).increment();
     }
 
     /**

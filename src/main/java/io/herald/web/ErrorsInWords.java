@@ -3,6 +3,7 @@ package io.herald.web;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import io.herald.kafka.InfrastructureFaults;
 import org.springframework.boot.web.error.ErrorAttributeOptions;
 import org.springframework.boot.web.servlet.error.DefaultErrorAttributes;
 import org.springframework.stereotype.Component;
@@ -23,7 +24,7 @@ public class ErrorsInWords extends DefaultErrorAttributes {
         Object path = spring.get("path");
         Map<String, Object> answer = new LinkedHashMap<>();
         Throwable error = getError(request);
-        answer.put("error", status == 503 && io.herald.kafka.InfrastructureFaults.isInfrastructure(error)
+        answer.put("error", status == 503 && InfrastructureFaults.isInfrastructure(error)
                 ? OutageInWords.of(error) : words(status, path));
         answer.put("status", status);
         answer.put("path", path);

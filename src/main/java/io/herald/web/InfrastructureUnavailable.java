@@ -1,5 +1,7 @@
 package io.herald.web;
 
+import java.io.IOException;
+
 import io.herald.kafka.InfrastructureFaults;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -31,7 +33,7 @@ public class InfrastructureUnavailable implements HandlerExceptionResolver, Orde
         try {
             response.setHeader("Retry-After", OutageInWords.RETRY_AFTER_SECONDS);
             response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
-        } catch (java.io.IOException clientGone) {
+        } catch (IOException clientGone) {
             return null;
         }
         return new ModelAndView();
