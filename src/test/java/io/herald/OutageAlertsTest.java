@@ -73,7 +73,7 @@ class OutageAlertsTest {
         // The shared test Herald's catalog: the sample payment failures' 2025 dates are sent late, not stopped as late.
         registry.add("herald.catalog", () -> OpsEachCatalog.file().toString());
         registry.add("herald.alerts.poll-interval-ms", () -> "200");
-        registry.add("herald.alerts.outage-settle", () -> "PT15S");
+        registry.add("herald.alerts.outage-settle", () -> "PT30S");
         registry.add("herald.infrastructure.db-connect-timeout-ms", () -> "1000");
         registry.add("herald.ops-webhook.url", () -> infra.providers().baseUrl() + OPS_PATH);
         registry.add("herald.sms.url", () -> infra.providers().baseUrl() + SMS_PATH);
@@ -99,7 +99,7 @@ class OutageAlertsTest {
             infra.providers().removeStub(down);
         }
         // The provider answers again: the parked SMS go out, the breaker closes, and its end is announced once.
-        await().atMost(Duration.ofSeconds(60)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, BACK).size() > backBefore);
+        await().atMost(Duration.ofSeconds(90)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, BACK).size() > backBefore);
         List<String> back = OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, BACK);
         assertThat(back.get(backBefore)).containsPattern("SMS provider back since \\d\\d:\\d\\d UTC: its breaker closed, and any deliveries it parked are sent as they come due");
         Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
@@ -109,7 +109,7 @@ class OutageAlertsTest {
 
     /**
      * A flapping provider: its breaker opens, closes once the provider answers again, and opens again a few seconds later
-     * (within herald.alerts.outage-settle, 15 s here). One outage: one "failing" post, and one "back" post once it has
+     * (within herald.alerts.outage-settle, 30 s here). One outage: one "failing" post, and one "back" post once it has
      * stayed back for the settle period. Before, each close and open posted its end and a new start.
      */
     @Test
@@ -128,7 +128,7 @@ class OutageAlertsTest {
         down = failing();
         try {
             ParkedSms.insert(jdbc, run + "b", customer, 8, 0, "now()");
-            await().atMost(Duration.ofSeconds(10)).until(() -> ProviderBreakers.isOpen(breakers.states().get("sms")));
+            await().atMost(Duration.ofSeconds(20)).until(() -> ProviderBreakers.isOpen(breakers.states().get("sms")));
             Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
             assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, BACK)).as("'back' posts while it flaps").hasSize(backBefore);
             assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, DOWN)).as("'failing' posts while it flaps").hasSize(downBefore + 1);
@@ -194,7 +194,7 @@ class OutageAlertsTest {
         } finally {
             infra.startPostgres();
         }
-        await().atMost(Duration.ofSeconds(60)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, back).size() > backBefore);
+        await().atMost(Duration.ofSeconds(90)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, back).size() > backBefore);
         assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, back).get(backBefore))
                 .containsPattern("PostgreSQL back since \\d\\d:\\d\\d UTC: events and deliveries are processed again");
         Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));

@@ -43,7 +43,7 @@ class ProviderAnswerUnreadTest extends HeraldIntegrationTest {
             assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1)))))
                     .hasSize(1);
             assertThat(sms.get("provider_message_id")).isNull();
-            String why = "the provider accepted it (HTTP 200) but its answer could not be read (text/html, 48 bytes, not JSON),"
+            String why = "the provider accepted it (HTTP 200) but its answer could not be read (text/html, 48 characters, not JSON),"
                     + " so it gave no message id (sid): its delivery receipts cannot be matched to it. If every sms says this,"
                     + " check that herald.sms.url is the provider's address";
             assertThat(sms.get("reason")).isEqualTo(why);

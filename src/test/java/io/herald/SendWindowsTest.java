@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 
 import com.github.tomakehurst.wiremock.client.WireMock;
@@ -147,7 +148,7 @@ class SendWindowsTest extends HeraldIntegrationTest {
         }
     }
 
-    private java.util.List<String> alertsFor(long notificationId) {
+    private List<String> alertsFor(long notificationId) {
         return OpsAlerts.accepted(infra.providers(), "billing.payment_failed").stream()
                 .filter(text -> text.matches("(?s).*/console/notifications/" + notificationId + "(\\D.*)?")).toList();
     }

@@ -33,7 +33,7 @@ public record ProviderAnswerRead(String providerId, String note) {
         if (read == null || !read.isObject()) {
             String type = contentType == null || contentType.isBlank() ? "no content type" : contentType.split(";")[0].strip();
             return new ProviderAnswerRead(null, accepted + "its answer could not be read (" + type + ", " + answer.length()
-                    + " bytes, not JSON), so it gave no message id (" + idField + ")" + hint);
+                    + " characters, not JSON), so it gave no message id (" + idField + ")" + hint);
         }
         JsonNode id = read.get(idField);
         if (id == null || id.isNull() || id.isContainerNode() || id.asText().isBlank()) {
