@@ -11,11 +11,13 @@ import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.classic.spi.LoggerContextVO;
 import org.slf4j.Marker;
 import org.slf4j.event.KeyValuePair;
+import org.slf4j.helpers.MessageFormatter;
 
 /**
  * A log event as every encoder should see it: its message, arguments, MDC and key-value pairs, and its
  * exception's message with every cause and suppressed exception, passed through {@link Masking} and {@link LogSecrets}. Text and
- * JSON output both render from this view, so neither can print a full email or phone number.
+ * JSON output both render from this view, so neither can print a full email or phone number. A logged value's line breaks
+ * are escaped ({@link LogLineBreaks}), so data cannot forge a log line.
  */
 final class MaskedLoggingEvent implements ILoggingEvent {
 
@@ -33,7 +35,10 @@ final class MaskedLoggingEvent implements ILoggingEvent {
     @Override
     public String getFormattedMessage() {
         if (formatted == null) {
-            formatted = secrets.mask(event.getFormattedMessage());
+            Object[] arguments = event.getArgumentArray();
+            // The values are put into the message with their line breaks escaped: a value never starts a log line of its own.
+            formatted = secrets.mask(arguments == null || arguments.length == 0 ? event.getFormattedMessage()
+                    : MessageFormatter.basicArrayFormat(event.getMessage(), LogLineBreaks.escaped(arguments, secrets::mask)));
         }
         return formatted;
     }
@@ -47,7 +52,7 @@ final class MaskedLoggingEvent implements ILoggingEvent {
     public Object[] getArgumentArray() {
         Object[] arguments = event.getArgumentArray();
         return arguments == null ? null
-                : Arrays.stream(arguments).map(a -> a == null ? null : secrets.mask(String.valueOf(a))).toArray();
+                : Arrays.stream(arguments).map(a -> a == null ? null : LogLineBreaks.escaped(secrets.mask(String.valueOf(a)))).toArray();
     }
 
     @Override
