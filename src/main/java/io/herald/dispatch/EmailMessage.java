@@ -1,6 +1,9 @@
 package io.herald.dispatch;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.Map;
+import java.util.StringJoiner;
 
 import io.herald.config.MailSettings;
 import io.herald.ledger.DeliveryLedger;
@@ -16,6 +19,9 @@ public class EmailMessage {
     /** The unique arg naming the mail's Message-ID; SendGrid puts it at the top level of every event about the mail. */
     public static final String EVENT_MESSAGE_ID = "herald_message_id";
 
+    /** The most bytes of text one RFC 2047 encoded word holds in base64 within its 75 characters. */
+    private static final int ENCODED_WORD_BYTES = 45;
+
     private final String from;
 
     public EmailMessage(MailSettings mail) {
@@ -27,7 +33,7 @@ public class EmailMessage {
         Map<String, String> parts = exchange.getProperty(ChannelDelivery.PARTS, Map.class);
         exchange.getMessage().setHeader("To", exchange.getProperty(ChannelDelivery.RECIPIENT, String.class));
         exchange.getMessage().setHeader("From", from);
-        exchange.getMessage().setHeader("Subject", parts.get("subject"));
+        exchange.getMessage().setHeader("Subject", subjectHeader(parts.get("subject")));
         exchange.getMessage().setHeader("X-Herald-Idempotency-Key", ChannelDelivery.providerKey(exchange, "email"));
         // The provider's email events name the mail by this Message-ID (smtp-id): kept as the delivery's provider id.
         String messageId = messageId(exchange);
@@ -40,6 +46,38 @@ public class EmailMessage {
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "text/html; charset=UTF-8");
         exchange.getMessage().setHeader("CamelMailAlternativeBody", parts.get("text"));
         exchange.getMessage().setBody(parts.get("html"));
+    }
+
+    /**
+     * The subject as the customer's mail client is to show it. Jakarta Mail sends a plain-ASCII subject as it is, so one that
+     * quotes an RFC 2047 encoded word from the data (a ticket subject "Re: =?UTF-8?B?WW91ciBhY2NvdW50…?=") would be decoded
+     * by the client into words Herald never wrote or kept; such a subject is sent as an encoded word of its own, which the
+     * client decodes once, back to the text Herald rendered and keeps (decoding is not applied again to what it gives).
+     */
+    static String subjectHeader(String subject) {
+        if (subject == null || !subject.contains("=?")) {
+            return subject;
+        }
+        // Jakarta Mail's own encoders leave plain ASCII as it is; the subject is cut between characters into encoded words.
+        StringJoiner words = new StringJoiner(" ");
+        StringBuilder word = new StringBuilder();
+        subject.codePoints().forEach(c -> {
+            String character = Character.toString(c);
+            if (utf8(word + character).length > ENCODED_WORD_BYTES) {
+                words.add(encodedWord(word.toString()));
+                word.setLength(0);
+            }
+            word.append(character);
+        });
+        return words.add(encodedWord(word.toString())).toString();
+    }
+
+    private static String encodedWord(String text) {
+        return "=?UTF-8?B?" + Base64.getEncoder().encodeToString(utf8(text)) + "?=";
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 
     /** &lt;delivery-id.claim-token@herald&gt;: unique per attempt, and not guessable from the delivery id alone. */

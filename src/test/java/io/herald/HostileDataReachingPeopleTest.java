@@ -1,0 +1,43 @@
+package io.herald;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import jakarta.mail.internet.MimeMessage;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Text customers and third parties control, where it reaches people and their tools (found by an audit of hostile data,
+ * 2026-12-06): what the customer's mail client shows is what Herald wrote and keeps.
+ */
+class HostileDataReachingPeopleTest extends HeraldIntegrationTest {
+
+    /**
+     * A ticket subject written as an RFC 2047 encoded word ("=?UTF-8?B?…?=") went into the Subject header as it was, since it
+     * is plain ASCII: the customer's mail client decoded it and showed words that appear nowhere in Herald (here "Your
+     * account is suspended: call +1 555 0100"), while the ledger, the console and the proof of delivery showed the code.
+     * The customer now reads the subject Herald rendered and keeps, letter for letter.
+     */
+    @Test
+    void anEncodedWordInATicketSubjectReachesTheCustomerAsTheTextHeraldKeeps() throws Exception {
+        String ticket = newTicketId();
+        String hidden = Base64.getEncoder().encodeToString("Your account is suspended: call +1 555 0100".getBytes(StandardCharsets.UTF_8));
+        String subject = "Re: =?UTF-8?B?" + hidden + "?=";
+        String event = Samples.supportEvent("ticket.comment_added.json", ticket)
+                .replace("01JD4T1A2S3D4F5G6H7J8K9L0Z", "01JENC" + ticket)
+                .replace("41000000000555", "41" + ticket)
+                .replace("Printer error E-42 after update", subject);
+        assertThat(postSignedSupport(event).statusCode()).isEqualTo(202);
+        String key = "support:agent_replied:" + ticket + ":41" + ticket;
+        MimeMessage mail = awaitMailFor(key);
+
+        String kept = jdbc.queryForObject("SELECT c.subject FROM delivery d JOIN notification n ON n.id = d.notification_id JOIN delivery_content c ON c.delivery_id = d.id"
+                + " WHERE n.idempotency_key = ? AND d.channel = 'email'", String.class, key);
+        assertThat(kept).isEqualTo("New reply on your request #" + ticket + ": " + subject);
+        assertThat(mail.getSubject()).isEqualTo(kept).doesNotContain("suspended");
+    }
+}
