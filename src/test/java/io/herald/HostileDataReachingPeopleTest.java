@@ -1,10 +1,14 @@
 package io.herald;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Base64;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
 import jakarta.mail.internet.MimeMessage;
@@ -15,6 +19,8 @@ import org.junit.jupiter.api.Test;
  * 2026-12-06): what the customer's mail client shows is what Herald wrote and keeps.
  */
 class HostileDataReachingPeopleTest extends HeraldIntegrationTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
      * A ticket subject written as an RFC 2047 encoded word ("=?UTF-8?B?…?=") went into the Subject header as it was, since it
@@ -39,5 +45,26 @@ class HostileDataReachingPeopleTest extends HeraldIntegrationTest {
                 + " WHERE n.idempotency_key = ? AND d.channel = 'email'", String.class, key);
         assertThat(kept).isEqualTo("New reply on your request #" + ticket + ": " + subject);
         assertThat(mail.getSubject()).isEqualTo(kept).doesNotContain("suspended");
+    }
+
+    /**
+     * A bad field is quoted in its quarantine reason ("amount_due is the text '…'"); one carrying U+202E RIGHT-TO-LEFT
+     * OVERRIDE made the rest of the reason read backwards wherever operators read it: the failures page, the API, the weekly
+     * review's CSV and the alert in the ops channel ("expected a number" showed as "rebmun a detcepxe"). Control characters
+     * were already shown as escapes; the override is now shown the same way, as a visible escape, and the reason reads in order.
+     */
+    @Test
+    void aBidiOverrideInAQuotedFieldIsShownAsAnEscapeInTheQuarantineReason() throws Exception {
+        String unique = "bidi" + newTicketId();
+        String event = Samples.paymentFailed(unique).replace("\"amount_due\": 4900", "\"amount_due\": \"\u202E00.94\"");
+        assertThat(postSignedBilling(event).statusCode()).isEqualTo(202);
+        Long id = await().atMost(Duration.ofSeconds(60)).until(() -> jdbc.queryForList(
+                "SELECT id FROM unrouted_event WHERE outcome = 'QUARANTINED' AND raw_payload LIKE ?", Long.class,
+                "%in_test" + unique + "%").stream().findFirst().orElse(null), java.util.Objects::nonNull);
+
+        HttpResponse<String> answer = api("GET", "/api/quarantine/" + id);
+        assertThat(answer.statusCode()).isEqualTo(200);
+        String reason = JSON.readTree(answer.body()).path("reason").asText();
+        assertThat(reason).contains("data.object.amount_due is the text '\\u202e00.94', expected a number").doesNotContain("\u202E");
     }
 }

@@ -42,17 +42,21 @@ public final class StoredText {
         return out.toString();
     }
 
-    /** A value for a column of {@code max} characters: control characters escaped, lone surrogates replaced, cut to fit. */
+    /**
+     * A value for a column of {@code max} characters: control characters escaped, lone surrogates replaced, cut to fit. Bidi
+     * controls are escaped too: a reason quoting a field that carries U+202E would show the rest of its line reversed wherever
+     * operators read it (the console, the CSV, the alert in the ops channel).
+     */
     public static String label(String text, int max) {
         if (text == null) {
             return null;
         }
         String safe = text;
-        if (!clean(text, true)) {
+        if (!clean(text, true) || text.chars().anyMatch(StoredText::bidiControl)) {
             StringBuilder out = new StringBuilder(text.length() + 16);
             for (int i = 0; i < text.length(); i++) {
                 char c = text.charAt(i);
-                if (Character.isISOControl(c)) {
+                if (Character.isISOControl(c) || bidiControl(c)) {
                     out.append(String.format("\\u%04x", (int) c));
                 } else if (Character.isSurrogate(c)) {
                     i = surrogate(text, i, out);
@@ -127,6 +131,11 @@ public final class StoredText {
             }
         }
         return true;
+    }
+
+    /** Unicode's bidi embeddings, overrides, isolates and marks (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069). */
+    private static boolean bidiControl(int c) {
+        return c == 0x061C || c == 0x200E || c == 0x200F || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
     }
 
     /** A high surrogate at i followed by a low one. */
