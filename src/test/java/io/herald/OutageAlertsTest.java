@@ -21,11 +21,16 @@ import io.herald.testsupport.OpsEachCatalog;
 import io.herald.testsupport.OwnHerald;
 import io.herald.testsupport.ParkedSms;
 import io.herald.testsupport.Polls;
+import io.herald.testsupport.SkippingClock;
 import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.context.annotation.Primary;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.ActiveProfiles;
@@ -41,10 +46,15 @@ import org.springframework.test.context.DynamicPropertySource;
  * second rather than after a fixed wait of a few 2 s polls. It posts to an ops webhook path of its own and sends SMS to
  * an account path of its own, whose outage the shared test Herald in the same JVM never sees (it once parked that
  * Herald's SMS too); the shared Herald does see the same PostgreSQL outage and announces it on the usual path.
+ *
+ * <p>An outage is over once it has not been seen for herald.alerts.outage-settle (here the shipped 2 minutes): the test
+ * shows its end is not posted while the settle period runs, then skips it on its Herald's clock ({@link SkippingClock})
+ * rather than waiting for it.
  */
 @SpringBootTest(classes = HeraldApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @ActiveProfiles("local")
 @DirtiesContext
+@Import(OutageAlertsTest.Time.class)
 class OutageAlertsTest {
 
     private static final EmbeddedInfrastructure infra = EmbeddedInfrastructure.start();
@@ -55,6 +65,8 @@ class OutageAlertsTest {
     private static final String BACK = "SMS provider back since ";
     /** Polls that must have run, each after the last alert, before "nothing more was posted" is believed. */
     private static final int POLLS = 3;
+    private static final Duration SETTLE = Duration.ofMinutes(2);
+    private static final SkippingClock clock = new SkippingClock();
 
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -67,13 +79,22 @@ class OutageAlertsTest {
     @Autowired
     ProviderBreakers breakers;
 
+    @TestConfiguration
+    static class Time {
+        @Bean
+        @Primary
+        SkippingClock skippingClock() {
+            return clock;
+        }
+    }
+
     @DynamicPropertySource
     static void ownHeraldWithAQuickOutagePoll(DynamicPropertyRegistry registry) {
         OwnHerald.register(registry, infra, "outage-alerts-test");
         // The shared test Herald's catalog: the sample payment failures' 2025 dates are sent late, not stopped as late.
         registry.add("herald.catalog", () -> OpsEachCatalog.file().toString());
         registry.add("herald.alerts.poll-interval-ms", () -> "200");
-        registry.add("herald.alerts.outage-settle", () -> "PT30S");
+        registry.add("herald.alerts.outage-settle", SETTLE::toString);
         registry.add("herald.infrastructure.db-connect-timeout-ms", () -> "1000");
         registry.add("herald.ops-webhook.url", () -> infra.providers().baseUrl() + OPS_PATH);
         registry.add("herald.sms.url", () -> infra.providers().baseUrl() + SMS_PATH);
@@ -98,8 +119,9 @@ class OutageAlertsTest {
         } finally {
             infra.providers().removeStub(down);
         }
-        // The provider answers again: the parked SMS go out, the breaker closes, and its end is announced once.
-        await().atMost(Duration.ofSeconds(90)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, BACK).size() > backBefore);
+        // The provider answers again: the parked SMS go out, the breaker closes, and its end is announced once, after the
+        // settle period.
+        backForTheSettlePeriod(backBefore);
         List<String> back = OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, BACK);
         assertThat(back.get(backBefore)).containsPattern("SMS provider back since \\d\\d:\\d\\d UTC: its breaker closed, and any deliveries it parked are sent as they come due");
         Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
@@ -109,7 +131,7 @@ class OutageAlertsTest {
 
     /**
      * A flapping provider: its breaker opens, closes once the provider answers again, and opens again a few seconds later
-     * (within herald.alerts.outage-settle, 30 s here). One outage: one "failing" post, and one "back" post once it has
+     * (within herald.alerts.outage-settle). One outage: one "failing" post, and one "back" post once it has
      * stayed back for the settle period. Before, each close and open posted its end and a new start.
      */
     @Test
@@ -136,10 +158,22 @@ class OutageAlertsTest {
             infra.providers().removeStub(down);
         }
         // Back for good: its end is posted once, after the settle period.
-        await().atMost(Duration.ofSeconds(90)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, BACK).size() > backBefore);
+        backForTheSettlePeriod(backBefore);
         Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
         assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, BACK)).hasSize(backBefore + 1);
         assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, DOWN)).hasSize(downBefore + 1);
+    }
+
+    /**
+     * The SMS provider answers again: once its breaker has closed and a poll has seen it closed, its end is not posted
+     * while the settle period runs; skipped on the clock, it is posted.
+     */
+    private void backForTheSettlePeriod(int backBefore) {
+        await().atMost(Duration.ofSeconds(90)).until(() -> "CLOSED".equals(breakers.states().get("sms")));
+        Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
+        assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, BACK)).as("'back' posts within the settle period").hasSize(backBefore);
+        clock.skip(SETTLE);
+        await().atMost(Duration.ofSeconds(20)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, BACK).size() > backBefore);
     }
 
     /** A customer of this run, with a phone number of its own under {@code prefix}. */
@@ -194,7 +228,12 @@ class OutageAlertsTest {
         } finally {
             infra.startPostgres();
         }
-        await().atMost(Duration.ofSeconds(90)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, back).size() > backBefore);
+        // Reachable again (readiness reads the same background check the poll does): not posted within the settle period.
+        await().atMost(Duration.ofSeconds(60)).until(() -> health("/actuator/health/readiness").statusCode() == 200);
+        Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
+        assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, back)).as("'back' posts within the settle period").hasSize(backBefore);
+        clock.skip(SETTLE);
+        await().atMost(Duration.ofSeconds(20)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, back).size() > backBefore);
         assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, back).get(backBefore))
                 .containsPattern("PostgreSQL back since \\d\\d:\\d\\d UTC: events and deliveries are processed again");
         Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));

@@ -1,5 +1,6 @@
 package io.herald.ops;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -61,9 +62,12 @@ public class OutageAlerts {
     private final Duration settle;
     private final ProviderBreakers breakers;
     private final OpsKafkaAdmin kafka;
+    /** Herald's clock (heraldClock): when an outage was seen and whether its settle period is over. */
+    private final Clock clock;
     private final Map<String, Outage> outages = new LinkedHashMap<>();
 
-    public OutageAlerts(JdbcTemplate jdbc, ObjectMapper json, AlertSettings alerts, ProviderBreakers breakers, OpsKafkaAdmin kafka) {
+    public OutageAlerts(JdbcTemplate jdbc, ObjectMapper json, AlertSettings alerts, ProviderBreakers breakers, OpsKafkaAdmin kafka,
+                        Clock clock) {
         int parkedThreshold = alerts.parkedThreshold();
         if (parkedThreshold < 1) {
             throw new IllegalStateException("herald.alerts.parked-threshold (config/application.yaml, HERALD_ALERTS_PARKED_THRESHOLD)"
@@ -75,6 +79,7 @@ public class OutageAlerts {
         this.settle = alerts.outageSettle();
         this.breakers = breakers;
         this.kafka = kafka;
+        this.clock = clock;
     }
 
     /**
@@ -84,7 +89,7 @@ public class OutageAlerts {
     public synchronized void compose(Exchange exchange) throws JsonProcessingException {
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setBody(null);
-        Instant now = Instant.now();
+        Instant now = clock.instant();
         Map<String, String> seen = new LinkedHashMap<>();
         Map<String, Long> parked = parkedByChannel(seen);
         breakers.states().forEach((channel, state) -> {
