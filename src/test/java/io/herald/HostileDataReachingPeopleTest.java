@@ -1,5 +1,8 @@
 package io.herald;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,7 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
 import jakarta.mail.internet.MimeMessage;
@@ -66,5 +72,39 @@ class HostileDataReachingPeopleTest extends HeraldIntegrationTest {
         assertThat(answer.statusCode()).isEqualTo(200);
         String reason = JSON.readTree(answer.body()).path("reason").asText();
         assertThat(reason).contains("data.object.amount_due is the text '\\u202e00.94', expected a number").doesNotContain("\u202E");
+    }
+
+    /**
+     * A provider's error answer is quoted in the delivery's reason ("provider answered HTTP 400 Bad Request: {…}"). It went into
+     * the ledger as the provider sent it: a U+202E RIGHT-TO-LEFT OVERRIDE in it made the rest of the reason read backwards on the
+     * failures page, in the API and the ops alert, and a line break split the reason over two lines. The quoted answer is now
+     * shown as quarantine reasons show quoted fields: the override as a visible escape, the answer on one line.
+     */
+    @Test
+    void aBidiOverrideAndALineBreakInAProviderAnswerAreShownEscapedInTheDeliveryReason() throws Exception {
+        String phone = "+1500558" + (1000 + Integer.parseInt(newTicketId()) % 8999);
+        StubMapping refusal = infra.providers().stubFor(WireMock.post(urlPathMatching("/2010-04-01/Accounts/[^/]+/Messages.json"))
+                .withRequestBody(containing(phone.substring(1))).atPriority(1)
+                .willReturn(aResponse().withStatus(400).withHeader("Content-Type", "application/json")
+                        .withBody("{\"code\": 21211,\n \"message\": \"\u202Erebmun enohp dilav a ton si 'oT' ehT\"}")));
+        try {
+            String customer = "cus_bidi" + newTicketId();
+            jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Pat Phone', ?, ?)",
+                    customer, customer + "@example.net", phone);
+            String unique = newTicketId();
+            assertThat(postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer)).statusCode()).isEqualTo(202);
+            String key = Samples.paymentFailedKey(unique);
+            await().atMost(Duration.ofSeconds(45)).untilAsserted(() -> assertThat(delivery(key, "sms")).containsEntry("state", "FAILED"));
+
+            HttpResponse<String> answer = api("GET", "/api/deliveries/" + delivery(key, "sms").get("id"));
+            assertThat(answer.statusCode()).isEqualTo(200);
+            JsonNode sms = JSON.readTree(answer.body());
+            String expected = "sms not sent: provider answered HTTP 400 Bad Request: {\"code\": 21211, \"message\": "
+                    + "\"\\u202erebmun enohp dilav a ton si 'oT' ehT\"}";
+            assertThat(sms.path("reason").asText()).isEqualTo(expected);
+            assertThat(sms.path("attempts_log").findValuesAsText("reason")).containsExactly(expected);
+        } finally {
+            infra.providers().removeStub(refusal);
+        }
     }
 }

@@ -10,6 +10,7 @@ import java.util.regex.Pattern;
 import javax.net.ssl.SSLException;
 
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.herald.ledger.StoredText;
 import jakarta.mail.MessagingException;
 import org.apache.hc.client5.http.ConnectTimeoutException;
 import org.apache.camel.Exchange;
@@ -191,8 +192,19 @@ public class ProviderErrors {
         }
         text = TOKEN.matcher(text).replaceAll(match -> hasMixedCharacters(match.group()) ? "[token hidden]" : match.group());
         text = io.herald.logging.Masking.mask(text);
-        return text.length() > 300 ? text.substring(0, 300) + "…" : text;
+        return quoted(text, 301);
     }
+
+    /**
+     * Text the provider sent, as a reason may quote it: on one line (a JSON answer's line breaks and indentation are one space),
+     * other control characters and bidi overrides shown as visible escapes (StoredText.label, as quarantine reasons quote fields),
+     * so the provider's text can neither reverse what an operator reads nor add a line of its own; cut to {@code max}.
+     */
+    static String quoted(String text, int max) {
+        return text == null ? "" : StoredText.label(LINE_BREAKS.matcher(text).replaceAll(" "), max);
+    }
+
+    private static final Pattern LINE_BREAKS = Pattern.compile("\\s*\\R\\s*");
 
     /** Upper and lower case letters and digits together: a token, not a word or a repeated id. */
     private static boolean hasMixedCharacters(String run) {
@@ -216,7 +228,7 @@ public class ProviderErrors {
             if (t instanceof HttpOperationFailedException http) {
                 String body = answerBody(http.getResponseBody());
                 Long retryAfter = retryAfterMillis(http);
-                return "provider answered HTTP " + http.getStatusCode() + " " + nullToEmpty(http.getStatusText())
+                return "provider answered HTTP " + http.getStatusCode() + " " + quoted(nullToEmpty(http.getStatusText()), 100)
                         + (retryAfter == null ? "" : " (Retry-After " + retryAfter / 1000 + "s)")
                         + (body.isEmpty() ? "" : ": " + body)
                         + (http.getStatusCode() == 401 && !String.valueOf(http.getResponseBody()).contains("THIRD_PARTY_AUTH_ERROR") ? " (the provider refuses Herald's"
@@ -231,7 +243,7 @@ public class ProviderErrors {
                 return t.getMessage();
             }
             if (t instanceof MailServerBusy) {
-                return "the mail server refused for now: " + t.getMessage() + "; nothing was taken, so it is tried again";
+                return "the mail server refused for now: " + quoted(t.getMessage(), 300) + "; nothing was taken, so it is tried again";
             }
             if (t instanceof StartTlsNotOffered) {
                 return t.getMessage() + ", and herald.mail.tls is starttls: Herald sends neither its login nor the email unencrypted, so"
@@ -262,7 +274,7 @@ public class ProviderErrors {
                 if (reply.find()) {
                     // The mail server's own answer (a refusal at its greeting, at RCPT, after DATA, or of Herald's login): its reply
                     // line says why.
-                    return "the mail server answered " + reply.group(1).strip();
+                    return "the mail server answered " + quoted(reply.group(1).strip(), 300);
                 }
             }
             if (t instanceof UnknownHostException) {
