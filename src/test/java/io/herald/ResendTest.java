@@ -189,6 +189,36 @@ class ResendTest extends HeraldIntegrationTest {
         assertThat(ledger.claimResend(resendId, attempt)).as("a sent resend is not taken again, whoever asks").isEmpty();
     }
 
+    /**
+     * The ops webhook's answer carries no message id (Slack answers "ok"), and a resend's SENT attempt was written as "resend "
+     * + id + ": " + the provider's id: an operator resending the ops post read "resend 12: null" in the notification's
+     * timeline. It now says what happened: "resend 12: sent".
+     */
+    @Test
+    void aResentOpsWebhookPostSaysSentInTheTimelineNotNull() throws Exception {
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customerWithPhone("+4477016" + (10000 + Integer.parseInt(unique) % 89999))));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivery(key, "ops_webhook")).containsEntry("state", "SENT"));
+        long opsId = ((Number) delivery(key, "ops_webhook").get("id")).longValue();
+
+        HttpResponse<String> resent = resendAsync(opsId, OPERATOR, "{\"confirm\": true, \"comment\": \"the team missed it\"}").get();
+        assertThat(resent.statusCode()).isEqualTo(200);
+        JsonNode result = JSON.readTree(resent.body());
+        assertThat(result.get("state").asText()).isEqualTo("SENT");
+        long resendId = result.get("resendId").asLong();
+
+        long notification = ((Number) delivery(key, "ops_webhook").get("notification_id")).longValue();
+        JsonNode timeline = JSON.readTree(api("GET", "/api/notifications/" + notification).body()).get("timeline");
+        List<String> sent = new java.util.ArrayList<>();
+        timeline.forEach(entry -> {
+            if ("ops_webhook".equals(entry.path("channel").asText()) && entry.path("what").asText().startsWith("SENT")) {
+                sent.add(entry.path("detail").asText(null));
+            }
+        });
+        assertThat(sent).contains("resend " + resendId + ": sent").noneMatch(detail -> detail != null && detail.contains("null"));
+    }
+
     private CompletableFuture<HttpResponse<String>> resendAsync(long deliveryId, String account, String body) {
         return http.sendAsync(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/deliveries/" + deliveryId + "/resend"))
                 .header("Content-Type", "application/json").header("Accept", "application/json")

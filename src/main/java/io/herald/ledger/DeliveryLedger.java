@@ -417,7 +417,9 @@ public class DeliveryLedger {
                         INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason)
                         SELECT delivery_id, 'SENT', ?, ? FROM sent""".formatted(NOT_RECEIVED),
                         providerMessageId, note, claim.resendId(), claim.token(), providerMessageId, "sent by resend " + claim.resendId(),
-                        providerStatus, claim.label() + (note != null ? note : providerMessageId)) > 0 ? SentRecord.SENT : SentRecord.NOT_WRITTEN
+                        // a channel whose provider gives no id (the ops webhook) and no note: "resend 12: sent", not "resend 12: null"
+                        providerStatus, claim.label() + (note != null ? note : providerMessageId != null ? providerMessageId : "sent"))
+                        > 0 ? SentRecord.SENT : SentRecord.NOT_WRITTEN
                 : grouped.write(sents, new Sent(claim, providerMessageId, providerStatus, lateCheckAt, note));
         writtenOrLate(claim, record.written() ? 1 : 0, "the provider accepted it" + (providerMessageId == null ? "" : " as " + providerMessageId),
                 providerStatus);
