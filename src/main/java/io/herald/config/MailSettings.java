@@ -15,7 +15,8 @@ import org.springframework.validation.annotation.Validated;
  * @param host                  the SMTP server
  * @param port                  its port
  * @param tls                   how the connection is encrypted: opportunistic (the default: STARTTLS when the server offers
- *                              it, any certificate taken, else in clear, as Herald always sent before), starttls (required,
+ *                              it, any certificate taken, else in clear, as Herald always sent before; refused with a
+ *                              username, whose password it would expose), starttls (required,
  *                              before login and message, the certificate checked; port 587), ssl (TLS from the start; port
  *                              465), or none (in clear; a mail catcher or a relay on a trusted network)
  * @param username              SMTP AUTH user; blank: no AUTH
@@ -48,6 +49,16 @@ public record MailSettings(@NotNull @DefaultValue("localhost") String host,
                            @Min(0) @Max(value = 1, message = DeliverySettings.ONE_RETRY) Integer maxRetries,
                            @Positive Long retryDelayMs,
                            @Positive Long maxRetryDelayMs) {
+
+    public MailSettings {
+        // With a login, opportunistic would hand the password to any server on the way: its certificate is not checked, and a
+        // listener that strips STARTTLS from the server's greeting gets it in clear. Said at startup, naming both keys.
+        if (tls == Tls.OPPORTUNISTIC && username != null && !username.isBlank()) {
+            throw new IllegalArgumentException("herald.mail.tls is opportunistic while herald.mail.username is set: the SMTP password"
+                    + " would go to a server whose certificate is not checked, or in clear if STARTTLS is stripped on the way; set"
+                    + " herald.mail.tls to starttls (port 587) or ssl (port 465), or to none only for a relay on a trusted network");
+        }
+    }
 
     /** herald.mail.tls: how the SMTP connection is encrypted (written in any case: starttls, STARTTLS). */
     public enum Tls {

@@ -178,6 +178,27 @@ class BadSettingStartupTest {
     }
 
     /**
+     * A relay login with the default opportunistic TLS is refused at startup: the password would go to a server whose
+     * certificate is not checked, or in clear once a listener strips STARTTLS. With starttls, ssl or none it starts.
+     */
+    @Test
+    void aMailLoginWithOpportunisticTlsIsRefusedNamingBothKeys(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.mail.username=relay-user",
+                "--herald.mail.password=relay-secret")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
+                .contains("Property: herald.mail.tls")
+                .contains("Reason: is opportunistic while herald.mail.username is set: the SMTP password would go to a server"
+                        + " whose certificate is not checked, or in clear if STARTTLS is stripped on the way")
+                .contains("set herald.mail.tls to starttls (port 587) or ssl (port 465)")
+                .contains("HERALD_MAIL_TLS")
+                .doesNotContain("relay-secret");
+        for (String tls : new String[] {"starttls", "ssl", "none"}) {
+            start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.mail.username=relay-user",
+                    "--herald.mail.password=relay-secret", "--herald.mail.tls=" + tls).close();
+        }
+    }
+
+    /**
      * The settings bound at herald itself (herald.db.*, herald.http.*, the files) are named like the others: they were left to
      * Spring Boot's own analysis (camelCase, no environment variable), and a URL that is not JDBC failed later, in the pool.
      */
@@ -286,7 +307,7 @@ class BadSettingStartupTest {
     @Test
     void anOptionalSettingLeftAsThePlaceholderStopsTheProdProfile() throws Exception {
         java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--spring.profiles.active=prod",
-                "--herald.mail.username=change-me", "--herald.mail.password=change-me"));
+                "--herald.mail.username=change-me", "--herald.mail.password=change-me", "--herald.mail.tls=starttls"));
         for (String required : ComposeAndKubernetesTest.prodRequiredSettings()) {
             args.add("--" + required.split("\\|")[0].strip() + "=set-by-the-test");
         }
