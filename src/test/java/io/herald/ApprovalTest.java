@@ -524,6 +524,9 @@ class ApprovalTest {
                 "%" + key.split(":")[2] + "%"), ids -> !ids.isEmpty()).get(0);
         insertCustomer(customer, "Ivo");
         String subject = "9d41aa07-" + run;
+        // herald.security.oidc.audience is not set here: a token the same provider issued to another application is refused.
+        String otherApplication = provider.issueToken(ISSUER, subject, "another-app", Map.of("groups", List.of("herald-admins")), 3600).serialize();
+        assertThat(herald.bearer(otherApplication, "POST", "/api/quarantine/" + event + "/redrive", null).statusCode()).isEqualTo(401);
         assertThat(herald.bearer(token(subject, Map.of("groups", List.of("herald-admins"))), "POST", "/api/quarantine/" + event + "/redrive", null)
                 .statusCode()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));

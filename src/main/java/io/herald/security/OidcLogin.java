@@ -74,16 +74,17 @@ public class OidcLogin {
         };
     }
 
-    /** Keys fetched on first use, so the API starts while the provider is briefly away. Issuer, expiry and audience are checked. */
+    /**
+     * Keys fetched on first use, so the API starts while the provider is briefly away. Issuer, expiry and audience are
+     * checked: the token's aud must name herald.security.oidc.audience or, when that is blank, Herald's client id, so a
+     * token the same provider issued to another application is not taken by Herald's API.
+     */
     public JwtDecoder jwtDecoder() {
         return new SupplierJwtDecoder(() -> {
             NimbusJwtDecoder decoder = NimbusJwtDecoder.withIssuerLocation(settings.issuerUri()).build();
-            OAuth2TokenValidator<Jwt> validator = JwtValidators.createDefaultWithIssuer(settings.issuerUri());
-            if (!OidcSettings.blank(settings.audience())) {
-                String audience = settings.audience().strip();
-                validator = new DelegatingOAuth2TokenValidator<>(validator,
-                        new JwtClaimValidator<List<String>>(JwtClaimNames.AUD, aud -> aud != null && aud.contains(audience)));
-            }
+            String audience = (OidcSettings.blank(settings.audience()) ? settings.clientId() : settings.audience()).strip();
+            OAuth2TokenValidator<Jwt> validator = new DelegatingOAuth2TokenValidator<>(JwtValidators.createDefaultWithIssuer(settings.issuerUri()),
+                    new JwtClaimValidator<List<String>>(JwtClaimNames.AUD, aud -> aud != null && aud.contains(audience)));
             decoder.setJwtValidator(validator);
             return decoder;
         });
