@@ -29,7 +29,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * message ("Cancel." but not "Cancel my appointment", an ordinary reply to a reminder); START, UNSTOP or YES as the whole
  * message switch it back on and HELP or INFO is answered with herald.sms.inbound.help-text, as Twilio reads them
  * (a sentence starting "Yes" or "Start" is a reply, not a keyword); anything else is kept and changes nothing. A message the provider classified itself
- * (Twilio's OptOutType STOP, START or HELP, for keywords configured in its Advanced Opt-Out) counts as that keyword. The sender is matched by number to exactly
+ * (Twilio's OptOutType STOP, START or HELP, for keywords configured in its Advanced Opt-Out) counts as that keyword; Twilio
+ * has answered it with the message configured there, so Herald does not answer such a HELP a second time. The sender is matched by number to exactly
  * one customer of the directory for the history (none or several: no customer is named, never guessed); STOP and START act on
  * the number itself either way, since whoever holds it said so: a STOP from a number no customer has, or several share,
  * still stops every SMS to it.
@@ -88,17 +89,20 @@ public class InboundSms {
         String sid = SmsStatusCallbacks.first(form, "MessageSid", SmsStatusCallbacks.first(form, "SmsSid", null));
         String body = SmsStatusCallbacks.first(form, "Body", "");
         String keyword = keyword(body);
-        if (keyword == null) {
-            // A keyword configured at the provider (Twilio Advanced Opt-Out), classified by it: read as Herald reads a
-            // keyword ("Stop." is STOP), never kept as sent.
+        // A keyword configured at the provider (Twilio Advanced Opt-Out), classified by it: read as Herald reads a keyword
+        // ("Stop." is STOP), never kept as sent. Twilio has answered it with the message configured there, so a HELP it
+        // classified gets no second answer from Herald.
+        boolean providerAnswered = keyword == null && keyword(SmsStatusCallbacks.first(form, "OptOutType", "")) != null;
+        if (providerAnswered) {
             keyword = keyword(SmsStatusCallbacks.first(form, "OptOutType", ""));
         }
         String word = keyword;
-        tx.executeWithoutResult(status -> record(from.strip(), sid == null || sid.isBlank() ? null : text(sid.strip(), 64), word, body));
+        tx.executeWithoutResult(status -> record(from.strip(), sid == null || sid.isBlank() ? null : text(sid.strip(), 64), word, body,
+                providerAnswered));
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "text/xml; charset=UTF-8");
-        exchange.getMessage().setBody("<?xml version=\"1.0\" encoding=\"UTF-8\"?>" + (HELP.equals(keyword)
+        exchange.getMessage().setBody("<?xml version=\"1.0\" encoding=\"UTF-8\"?>" + (HELP.equals(keyword) && !providerAnswered
                 ? "<Response><Message>" + xml(helpText) + "</Message></Response>" : "<Response/>"));
     }
 
@@ -122,7 +126,7 @@ public class InboundSms {
         return whole && HELP_WORDS.contains(first) ? HELP : null;
     }
 
-    private void record(String from, String sid, String keyword, String body) {
+    private void record(String from, String sid, String keyword, String body, boolean providerAnswered) {
         String action = keyword == null ? "NONE" : STOP_WORDS.contains(keyword) ? "OPT_OUT" : START_WORDS.contains(keyword) ? "OPT_IN" : "HELP";
         String masked = Masking.phone(from);
         Long id = jdbc.query("""
@@ -174,7 +178,8 @@ public class InboundSms {
             }
             case "HELP" -> {
                 outcome = "ANSWERED";
-                reason = "answered with the help text (herald.sms.inbound.help-text)"
+                reason = (providerAnswered ? "answered by Twilio with the help message of its Advanced Opt-Out (Herald sent none, so the"
+                        + " customer got one answer)" : "answered with the help text (herald.sms.inbound.help-text)")
                         + (customer == null ? "; the number is " + (matches.isEmpty() ? "no customer's" : "several customers'") + " in the directory" : "");
             }
             default -> {

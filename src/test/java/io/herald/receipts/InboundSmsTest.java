@@ -181,10 +181,14 @@ class InboundSmsTest extends HeraldIntegrationTest {
         assertThat(inbound(phoneOf(customer), "help", sid).body()).contains("<Message>Herald account notifications.");
         assertThat(history(customer)).containsExactly(Map.of("action", "HELP", "outcome", "ANSWERED", "keyword", "HELP",
                 "reason", "answered with the help text (herald.sms.inbound.help-text)"));
-        // A keyword configured at Twilio (Advanced Opt-Out) arrives classified by OptOutType.
+        // A keyword configured at Twilio (Advanced Opt-Out) arrives classified by OptOutType: Twilio has answered it with its
+        // own help message, so Herald answers nothing (the customer got two answers before).
         String aide = form("MessageSid", "SMin" + newTicketId(), "From", phoneOf(customer), "To", HERALD_NUMBER, "Body", "Aide", "OptOutType", "HELP");
         assertThat(post("/webhooks/sms/inbound", "application/x-www-form-urlencoded", aide.getBytes(StandardCharsets.UTF_8),
-                Map.of("X-Twilio-Signature", twilioSignature(url(), aide))).body()).contains("<Message>Herald account notifications.");
+                Map.of("X-Twilio-Signature", twilioSignature(url(), aide))).body()).isEqualTo("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>");
+        assertThat(jdbc.queryForList("SELECT outcome, reason FROM inbound_sms WHERE customer_id = ? AND action = 'HELP' AND excerpt = 'Aide'", customer))
+                .containsExactly(Map.of("outcome", "ANSWERED", "reason", "answered by Twilio with the help message of its Advanced Opt-Out"
+                        + " (Herald sent none, so the customer got one answer)"));
         // Any other text is kept and changes nothing.
         assertThat(inbound(phoneOf(customer), "Thanks, stop by tomorrow?", "SMin" + newTicketId()).body()).endsWith("<Response/>");
         assertThat(jdbc.queryForList("SELECT action, outcome, reason FROM inbound_sms WHERE customer_id = ? AND action = 'NONE'", customer))
