@@ -25,6 +25,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.local.EmbeddedInfrastructure;
 import jakarta.mail.internet.MimeMessage;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.common.ConsumerGroupState;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
@@ -95,6 +99,24 @@ public final class OwnHeraldClient {
                 .header("X-Zendesk-Webhook-Signature", Signatures.zendesk(SUPPORT_SECRET, timestamp, event.getBytes(StandardCharsets.UTF_8)))
                 .POST(HttpRequest.BodyPublishers.ofString(event)));
         assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
+    }
+
+    /**
+     * Waits until this Herald's consumer group {@code group} has all its {@code members} (herald.kafka.consumers) and is
+     * not rebalancing. Right after start-up the consumer threads may join one by one: the first takes every partition and
+     * reads; a later one makes the group rebalance, which the first learns of only at its next heartbeat (up to 3 s). A
+     * record it had polled into its batch by then (camel-kafka batching) is still handled by it, and read again by the
+     * partition's new owner from the last committed offset. The ledger absorbs that repeat (nothing is sent twice) but counts
+     * it as one more suppressed duplicate, so a test counting the duplicates of events it repeats waits for this first.
+     */
+    public void awaitConsumerGroupSettled(String group, int members) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafkaBrokers(),
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000))) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                ConsumerGroupDescription described = admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get();
+                return described.state() == ConsumerGroupState.STABLE && described.members().size() == members;
+            });
+        }
     }
 
     // ---------------------------------------------------------------- what the customer receives
