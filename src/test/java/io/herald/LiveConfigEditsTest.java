@@ -107,12 +107,88 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
         }
     }
 
+    /**
+     * An integration engineer's edit makes the CRM mapping recurse as deep as a field of the event says (exponential: each
+     * level calls itself twice). The event that asks for it is quarantined once its mapping has run for longer than the
+     * time limit (herald.ingest.mapping-time-limit, which the CRM route passes; 1 s in this test's copy of the route), with a
+     * reason naming the mapping and what to do; the customer's next order, queued right after it on the same partition, is
+     * mailed while the slow mapping is still running.
+     */
+    @Test
+    void anEventWhoseMappingRunsPastTheTimeLimitIsQuarantinedAndTheSourcesNextEventIsMailedWithoutWaitingForIt() throws Exception {
+        Path mapping = MAPPINGS.resolve("crm-outbox.ds");
+        String original = Files.readString(mapping);
+        Path routes = ROUTES.resolve("crm-outbox.camel.yaml");
+        String originalRoutes = Files.readString(routes);
+        String slowOrder = "ORD-SLOW-" + System.nanoTime();
+        String nextOrder = "ORD-NEXT-" + System.nanoTime();
+        int depth = depthRunningAbout(Duration.ofSeconds(6));
+        try {
+            String slow = original.replace("  result:: if c.kind == 'order.confirmed' then c.orderConfirmed\n",
+                    "  slowDepth:: local d = herald.get(c.payload, ['slowDepth']); if d == null then 0 else d,\n"
+                            + "  spin(n):: if n <= 0 then 0 else c.spin(n - 1) + c.spin(n - 1),\n"
+                            + "  result:: if c.spin(c.slowDepth) != 0 then error 'never' else if c.kind == 'order.confirmed' then c.orderConfirmed\n");
+            assertThat(slow).isNotEqualTo(original);
+            String limitOfOneSecond = originalRoutes.replace("'{{herald.ingest.mapping-time-limit}}'", "'PT1S'");
+            assertThat(limitOfOneSecond).isNotEqualTo(originalRoutes);
+            Files.writeString(mapping, slow);
+            reloadCrmRouteFile(routes, limitOfOneSecond);
+            String order = Samples.text("crm/order.confirmed.json");
+            long slowRow = jdbc.queryForObject("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('order', 'order.confirmed', ?)"
+                    + " RETURNING id", Long.class, order.replace("ORD-100234", slowOrder).replaceFirst("\\{", "{\"slowDepth\": " + depth + ", "));
+            jdbc.update("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('order', 'order.confirmed', ?)",
+                    order.replace("ORD-100234", nextOrder));
+
+            Map<String, Object> held = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                    "SELECT step, reason FROM unrouted_event WHERE source = 'crm' AND source_event_id = ?", "crm-outbox-" + slowRow),
+                    rows -> rows.size() == 1).get(0);
+            assertThat(held.get("step")).isEqualTo("mapping");
+            assertThat((String) held.get("reason")).contains("crm event crm-outbox-" + slowRow, mapping.toString(),
+                    "took longer than 1 s", "check the mapping for a loop", "re-drive");
+            HostileEventsTest.TECHNICAL.forEach(technical -> assertThat((String) held.get("reason")).doesNotContainPattern(technical));
+            // The next order did not wait for the slow mapping: it is mailed while that one still runs.
+            awaitMailFor("crm:order.confirmed:" + nextOrder);
+            assertThat(mappingStillRunning()).as("the slow event's mapping still runs when the next order is mailed").isTrue();
+            assertThat(mailsFor("crm:order.confirmed:" + slowOrder)).isEmpty();
+        } finally {
+            Files.writeString(mapping, original);
+            reloadCrmRouteFile(routes, originalRoutes);
+            // The stopped mapping ends by itself (about 6 s here, more on a busy machine); the next test does not share the CPU with it.
+            await().atMost(Duration.ofSeconds(90)).until(() -> !mappingStillRunning());
+        }
+    }
+
+    /** A thread is evaluating a DataSonnet mapping now. */
+    private static boolean mappingStillRunning() {
+        return Thread.getAllStackTraces().values().stream().anyMatch(stack -> java.util.Arrays.stream(stack)
+                .anyMatch(frame -> frame.getClassName().startsWith("com.datasonnet.jsonnet.")));
+    }
+
+    /** The recursion depth that takes about {@code target} on this machine now (2^depth calls, timed for a smaller depth). */
+    private int depthRunningAbout(Duration target) {
+        String program = "/** DataSonnet\nversion=2.0\noutput application/json\ninput body application/json\n*/\n"
+                + "{ local c = self, spin(n):: if n <= 0 then 0 else c.spin(n - 1) + c.spin(n - 1), result:: c.spin(body.d) }.result";
+        for (int i = 0; i < 3; i++) {
+            io.herald.testsupport.DataSonnetRun.evaluate(camel, program, "{\"d\": 14}");
+        }
+        long start = System.nanoTime();
+        io.herald.testsupport.DataSonnetRun.evaluate(camel, program, "{\"d\": 17}");
+        double seconds = Math.max(1e-3, (System.nanoTime() - start) / 1e9);
+        int depth = 17 + (int) Math.round(Math.log(target.toMillis() / 1000.0 / seconds) / Math.log(2));
+        return Math.max(19, Math.min(32, depth));
+    }
+
     /** Writes the mapping file, then touches routes/crm-outbox.camel.yaml and waits for Camel to reload it (CrmSourceTest). */
     private void reloadCrmRoutesWith(Path mapping, String text) throws Exception {
         Files.writeString(mapping, text);
-        Route before = camel.getRoute("crm-mapping");
         Path routes = ROUTES.resolve("crm-outbox.camel.yaml");
-        Files.writeString(routes, Files.readString(routes));
+        reloadCrmRouteFile(routes, Files.readString(routes));
+    }
+
+    /** Writes routes/crm-outbox.camel.yaml (this test's copy) and waits for Camel to reload it. */
+    private void reloadCrmRouteFile(Path routes, String routesText) throws Exception {
+        Route before = camel.getRoute("crm-mapping");
+        Files.writeString(routes, routesText);
         await().atMost(Duration.ofSeconds(30)).until(() -> camel.getRoute("crm-mapping") != null
                 && camel.getRoute("crm-mapping") != before
                 && camel.getRouteController().getRouteStatus("crm-mapping").isStarted());

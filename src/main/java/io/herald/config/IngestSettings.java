@@ -1,6 +1,10 @@
 package io.herald.config;
 
+import java.time.Duration;
+
+import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
+import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
@@ -18,6 +22,12 @@ import org.springframework.validation.annotation.Validated;
  * @param kafkaRequestTimeoutMs  the webhook producers' request.timeout.ms
  * @param kafkaDeliveryTimeoutMs the webhook producers' delivery.timeout.ms: at least the request timeout (checked at startup);
  *                               not retried past it
+ * @param mappingTimeLimit       how long one event's DataSonnet mapping may run: an event whose mapping takes longer is
+ *                               quarantined saying so, and its source's next events go on (MappingTimeLimit; the mapping
+ *                               routes pass it to it)
+ * @param mappingOverrunsMax     how many mappings stopped waiting for may still run at once (Java cannot stop them; each ends
+ *                               when its evaluation does): with that many running, every source's next mapping waits for one
+ *                               to end, and nothing is quarantined for it
  */
 @Validated
 @ConfigurationProperties("herald.ingest")
@@ -28,7 +38,9 @@ public record IngestSettings(@Positive @DefaultValue("500") int batchSize,
                              @Positive @DefaultValue("2097152") int kafkaMaxRequestSize,
                              @Positive @DefaultValue("3000") long kafkaMaxBlockMs,
                              @Positive @DefaultValue("2000") long kafkaRequestTimeoutMs,
-                             @Positive @DefaultValue("4000") long kafkaDeliveryTimeoutMs) {
+                             @Positive @DefaultValue("4000") long kafkaDeliveryTimeoutMs,
+                             @NotNull @DurationMin(seconds = 1, message = Durations.AT_LEAST_A_SECOND) @DefaultValue("PT30S") Duration mappingTimeLimit,
+                             @Positive @DefaultValue("4") int mappingOverrunsMax) {
 
     public IngestSettings {
         // Kafka refuses a producer whose delivery.timeout.ms is below linger.ms (0 here) + request.timeout.ms, and only when

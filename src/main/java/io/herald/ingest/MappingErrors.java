@@ -43,6 +43,14 @@ public final class MappingErrors {
             }
         }
         for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof MappingTimedOut timedOut) {
+                return "mapping failed: " + event + ": the mapping " + timedOut.mapping() + " took longer than "
+                        + MappingTimedOut.inWords(timedOut.limit()) + " for this event (herald.ingest.mapping-time-limit) and was"
+                        + " stopped waiting for, so the source's next events were not held up: check the mapping for a loop or a recursion"
+                        + " that depends on the event's data, then re-drive the event from the console";
+            }
+        }
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof org.apache.kafka.common.errors.RecordTooLargeException) {
                 return event + " makes a notification larger than Kafka takes as one record (herald.ingest.kafka-max-request-size, and"
                         + " the notifications topic's max.message.bytes); nothing was sent. Shorten the event at its source (fewer order"

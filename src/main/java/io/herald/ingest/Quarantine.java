@@ -68,7 +68,8 @@ public class Quarantine {
         // The reason is for people; the technical detail (engine, driver, parser messages) is for the log only. A known data
         // rule (the mapping's own error text) is said in full by the reason: the engine's trace would repeat the whole
         // mapping's source, some 270 lines per event and per re-drive.
-        if (cause instanceof InvalidNotification || cause instanceof UnknownCustomer || MappingErrors.mappingsOwnMessage(cause, source) != null) {
+        if (cause instanceof InvalidNotification || cause instanceof UnknownCustomer || cause instanceof MappingTimedOut
+                || MappingErrors.mappingsOwnMessage(cause, source) != null) {
             log.warn("Quarantined {} event at step {}: {}", source, step, reason);
         } else {
             log.warn("Quarantined {} event at step {}: {}", source, step, reason, detailOf(cause));

@@ -137,6 +137,19 @@ class BadSettingStartupTest {
                 .contains("HERALD_SCHEDULING_POLL_INTERVAL");
     }
 
+    /** "5" meant as seconds is 5 ms to Spring: every event's mapping would be stopped waiting for and quarantined. */
+    @Test
+    void aMappingTimeLimitWrittenAsABareNumberIsRefusedNamingTheKey(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.ingest.mapping-time-limit=5")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
+                .contains("Property: herald.ingest.mapping-time-limit")
+                .contains("Value: \"5\"")
+                .contains("Reason: " + Durations.AT_LEAST_A_SECOND)
+                .contains("Correct herald.ingest.mapping-time-limit where it is set")
+                .contains("HERALD_INGEST_MAPPING_TIME_LIMIT");
+    }
+
     @Test
     void aSignatureBurstWindowBelowAMinuteIsRefused(CapturedOutput output) {
         assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",

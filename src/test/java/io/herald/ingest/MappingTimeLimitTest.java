@@ -1,0 +1,115 @@
+package io.herald.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import io.herald.config.IngestSettings;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.DefaultExchange;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The time limit on one mapping, on a real Camel context: a mapping that runs past it fails its event at once while it
+ * goes on running; a mapping's own failure is thrown as it was; and mappings stopped waiting for never pile up beyond
+ * herald.ingest.mapping-overruns-max: the next event waits for one to end, and is then mapped, not quarantined.
+ */
+class MappingTimeLimitTest {
+
+    private final CountDownLatch release = new CountDownLatch(1);
+    private DefaultCamelContext camel;
+    private MappingTimeLimit limit;
+
+    @BeforeEach
+    void start() throws Exception {
+        camel = new DefaultCamelContext();
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                errorHandler(noErrorHandler());
+                // A mapping that runs until the test releases it (as a runaway recursion runs until it ends by itself).
+                from("direct:held").process(e -> {
+                    release.await(60, TimeUnit.SECONDS);
+                    e.getMessage().setBody("late " + e.getMessage().getBody());
+                });
+                from("direct:quick").process(e -> e.getMessage().setBody("mapped " + e.getMessage().getBody()));
+                from("direct:failing").process(e -> {
+                    throw new IllegalArgumentException("billing event evt_1 has no customer");
+                });
+            }
+        });
+        camel.start();
+        limit = new MappingTimeLimit(settings(1), camel.createProducerTemplate());
+    }
+
+    @AfterEach
+    void stop() {
+        release.countDown();
+        limit.stop();
+        camel.stop();
+    }
+
+    @Test
+    void aMappingPastTheLimitFailsItsEventAtOnceNamingTheMappingAndTheLimit() {
+        Exchange event = event("{\"id\": \"evt_slow\"}");
+        long started = System.nanoTime();
+        Throwable stopped = catchThrowable(() -> limit.map(event, "direct:held", "PT1S"));
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+        assertThat(stopped).isInstanceOf(MappingTimedOut.class);
+        assertThat(MappingErrors.readable(stopped, "mapping", "billing", "evt_slow", null))
+                .isEqualTo("mapping failed: billing event evt_slow: the mapping datasonnet/billing-stripe.ds took longer than 1 s for"
+                        + " this event (herald.ingest.mapping-time-limit) and was stopped waiting for, so the source's next events"
+                        + " were not held up: check the mapping for a loop or a recursion that depends on the event's data, then"
+                        + " re-drive the event from the console");
+    }
+
+    @Test
+    void aMappingWithinTheLimitGivesItsOutputAndAMappingsOwnFailureIsThrownAsItWas() throws Exception {
+        Exchange event = event("{}");
+        limit.map(event, "direct:quick", "PT1S");
+        assertThat(event.getMessage().getBody(String.class)).isEqualTo("mapped {}");
+        assertThatThrownBy(() -> limit.map(event("{}"), "direct:failing", "PT1S")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("billing event evt_1 has no customer");
+    }
+
+    @Test
+    void withAsManyStoppedMappingsRunningAsAllowedTheNextEventWaitsForOneToEndAndIsThenMapped() throws Exception {
+        assertThatThrownBy(() -> limit.map(event("{}"), "direct:held", "PT1S")).isInstanceOf(MappingTimedOut.class);
+        Exchange next = event("{\"id\": \"evt_next\"}");
+        CompletableFuture<Void> mapped = CompletableFuture.runAsync(() -> {
+            try {
+                limit.map(next, "direct:quick", "PT1S");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        // One stopped mapping runs, and one is the most allowed here: the next event waits (more than its own limit) ...
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> !mapped.isDone());
+        // ... until that one ends; then it is mapped, not failed.
+        release.countDown();
+        mapped.get(30, TimeUnit.SECONDS);
+        assertThat(next.getMessage().getBody(String.class)).isEqualTo("mapped {\"id\": \"evt_next\"}");
+    }
+
+    private Exchange event(String body) {
+        Exchange exchange = new DefaultExchange(camel);
+        exchange.getMessage().setBody(body);
+        exchange.setProperty(NotificationIntake.MAPPING, "datasonnet/billing-stripe.ds");
+        exchange.setProperty(NotificationIntake.SOURCE, "billing");
+        return exchange;
+    }
+
+    private static IngestSettings settings(int overrunsMax) {
+        return new IngestSettings(500, 50, 100, 1_048_576, 2_097_152, 3000, 2000, 4000, Duration.ofSeconds(30), overrunsMax);
+    }
+}
