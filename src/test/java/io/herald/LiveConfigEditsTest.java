@@ -122,7 +122,7 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
         String originalRoutes = Files.readString(routes);
         String slowOrder = "ORD-SLOW-" + System.nanoTime();
         String nextOrder = "ORD-NEXT-" + System.nanoTime();
-        int depth = depthRunningAbout(Duration.ofSeconds(6));
+        int depth = depthRunningAbout(Duration.ofSeconds(3));
         try {
             String slow = original.replace("  result:: if c.kind == 'order.confirmed' then c.orderConfirmed\n",
                     "  slowDepth:: local d = herald.get(c.payload, ['slowDepth']); if d == null then 0 else d,\n"
@@ -153,7 +153,7 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
         } finally {
             Files.writeString(mapping, original);
             reloadCrmRouteFile(routes, originalRoutes);
-            // The stopped mapping ends by itself (about 6 s here, more on a busy machine); the next test does not share the CPU with it.
+            // The stopped mapping ends by itself (about 3 s here, more on a busy machine); the next test does not share the CPU with it.
             await().atMost(Duration.ofSeconds(90)).until(() -> !mappingStillRunning());
         }
     }
