@@ -12,6 +12,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -37,7 +38,9 @@ import org.springframework.stereotype.Component;
  * announced; the others are only counted, and summarised in a reminder once the period has passed.
  * The rows are marked alerted only after the webhook accepted the message, in the same
  * transaction: if the post fails, nothing is marked and the next poll tries again with them.
- * Rows are read without row locks, so a slow webhook never holds up a delivery; the post has its own
+ * Rows are read without row locks, so a slow webhook never holds up a delivery; a delivery that changed
+ * while the post was on its way (retried by an operator and failed again) is therefore not marked: the
+ * message did not describe what it is now, and the next poll announces it. The post has its own
  * connect and response timeouts (herald.alerts.*-timeout-ms), so a hanging webhook delays one poll
  * (and is tried again at the next) instead of holding the alerting transaction for ever.
  */
@@ -54,8 +57,11 @@ public class FailureAlerts {
     private static final Logger log = LoggerFactory.getLogger(FailureAlerts.class);
     private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
 
-    /** What the poll decided, applied by {@link #record} in the same transaction. */
-    record Plan(List<Long> deliveries, List<Long> windows, List<Long> unrouted, List<Long> deadLetters, List<Long> resends, List<FailureGroup> announced,
+    /**
+     * What the poll decided, applied by {@link #record} in the same transaction. deliveries: each delivery alerted for
+     * failing (or being held late) with its updated_at as read, so a row that changed since is not marked.
+     */
+    record Plan(Map<Long, Instant> deliveries, List<Long> windows, List<Long> unrouted, List<Long> deadLetters, List<Long> resends, List<FailureGroup> announced,
                 List<FailureGroup> counted, List<String> reminded, Instant now) {
     }
 
@@ -94,7 +100,8 @@ public class FailureAlerts {
         }
         Instant now = Instant.now();
         List<FailureRow> rows = new ArrayList<>();
-        rows.addAll(deliveries());
+        Map<Long, Instant> deliveriesAsRead = new LinkedHashMap<>();
+        rows.addAll(deliveries(deliveriesAsRead));
         rows.addAll(quarantined());
         rows.addAll(deadLetters());
         rows.addAll(expiredResends());
@@ -122,8 +129,8 @@ public class FailureAlerts {
             reminders.add(new AlertMessage.Reminder(due.summary(), due.unit(), due.unannounced(), due.unannouncedSince(), due.link()));
             reminded.add(due.key());
         }
-        exchange.setProperty(PLAN, new Plan(ids(rows, "delivery"), windows(rows), ids(rows, "unrouted_event"), ids(rows, "dead_letter"),
-                ids(rows, "delivery_resend"), announced, counted, reminded, now));
+        exchange.setProperty(PLAN, new Plan(asRead(ids(rows, "delivery"), deliveriesAsRead), windows(rows), ids(rows, "unrouted_event"),
+                ids(rows, "dead_letter"), ids(rows, "delivery_resend"), announced, counted, reminded, now));
         if (announced.isEmpty() && reminders.isEmpty()) {
             return;
         }
@@ -140,7 +147,7 @@ public class FailureAlerts {
         if (plan == null) {
             return;
         }
-        mark("delivery", plan.deliveries());
+        markDeliveries(plan.deliveries());
         markWindows(plan.windows());
         mark("unrouted_event", plan.unrouted());
         mark("dead_letter", plan.deadLetters());
@@ -209,8 +216,12 @@ public class FailureAlerts {
                                             OR (d.state = 'HELD' AND d.late_at IS NOT NULL))
             ORDER BY d.id LIMIT ?""";
 
-    private List<FailureRow> deliveries() {
-        return jdbc.query(UNALERTED_DELIVERIES, this::delivery, BATCH);
+    /** The deliveries owing an alert; each one's updated_at as read goes into {@code asRead}. */
+    private List<FailureRow> deliveries(Map<Long, Instant> asRead) {
+        return jdbc.query(UNALERTED_DELIVERIES, (row, n) -> {
+            asRead.put(row.getLong("id"), row.getTimestamp("updated_at").toInstant());
+            return delivery(row, n);
+        }, BATCH);
     }
 
     private FailureRow delivery(ResultSet row, int n) throws SQLException {
@@ -295,6 +306,25 @@ public class FailureAlerts {
         }
     }
 
+    /**
+     * Deliveries alerted for failing (or held late): marked only if unchanged since they were read (same updated_at). Reads take
+     * no row locks, so during the post an operator may have retried one and it may have failed again, for another reason: that
+     * failure was not in the message, stays unalerted, and is announced at the next poll.
+     */
+    private void markDeliveries(Map<Long, Instant> asRead) {
+        if (!asRead.isEmpty()) {
+            jdbc.update("""
+                    UPDATE delivery d SET alerted_at = now()
+                    FROM unnest(?, ?) AS r(id, updated_at)
+                    WHERE d.id = r.id AND d.updated_at = r.updated_at""",
+                    ps -> {
+                        ps.setArray(1, ps.getConnection().createArrayOf("bigint", asRead.keySet().toArray()));
+                        ps.setArray(2, ps.getConnection().createArrayOf("timestamptz",
+                                asRead.values().stream().map(Instant::toString).toArray()));
+                    });
+        }
+    }
+
     /** A missed send window alerted: its delivery still owes the alert of a failure that may follow. */
     private void markWindows(List<Long> ids) {
         if (!ids.isEmpty()) {
@@ -305,6 +335,12 @@ public class FailureAlerts {
 
     private static List<Long> ids(List<FailureRow> rows, String table) {
         return rows.stream().filter(r -> r.table().equals(table) && !isWindow(r)).map(FailureRow::id).toList();
+    }
+
+    private static Map<Long, Instant> asRead(List<Long> ids, Map<Long, Instant> updatedAt) {
+        Map<Long, Instant> chosen = new LinkedHashMap<>();
+        ids.forEach(id -> chosen.put(id, updatedAt.get(id)));
+        return chosen;
     }
 
     private static List<Long> windows(List<FailureRow> rows) {
