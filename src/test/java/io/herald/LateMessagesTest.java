@@ -338,6 +338,34 @@ class LateMessagesTest {
     }
 
     /**
+     * A late message held for an operator was alerted as held; the operator sends it, and the provider refuses it: that failure
+     * is alerted too (found by an audit of the alerts: the release kept the held row's alerted mark, so the failure that
+     * followed was never posted).
+     */
+    @Test
+    void aHeldMessageAnOperatorSendsThatThenFailsIsAlerted() throws Exception {
+        quietAlerts();
+        String phone = "+4477012" + String.format("%05d", PHONES.incrementAndGet() % 100_000);
+        String customer = customer("refused", phone);
+        String key = "billing:refund:refused" + run;
+        long id = heldRefund(customer, key, "ORD-R" + run);
+        await().atMost(Duration.ofSeconds(30)).until(() -> herald.delivery(key, "sms").get("alerted_at") != null);   // told: held
+
+        StubMapping refused = infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).atPriority(1)
+                .withRequestBody(containing(phone.substring(1))).willReturn(aResponse().withStatus(400)
+                        .withHeader("Content-Type", "application/json").withBody("{\"code\": 21408, \"message\": \"Permission to send"
+                                + " an SMS has not been enabled for the region indicated by the 'To' number (case " + run + ").\"}")));
+        try {
+            assertThat(scheduledSends.sendNow(id, "operator", "the customer is waiting for it")).containsExactlyInAnyOrder("email", "sms");
+            await().atMost(Duration.ofSeconds(30)).until(() -> "FAILED".equals(herald.delivery(key, "sms").get("state")));
+            // Expected: alerted like any new failure within a poll or two (2 s locally).
+            await().atMost(Duration.ofSeconds(20)).until(() -> !OpsAlerts.accepted(infra.providers(), "SMS not sent", "case " + run).isEmpty());
+        } finally {
+            infra.providers().removeStub(refused);
+        }
+    }
+
+    /**
      * A late refund notice held for an operator after the hold above (test catalog: billing.refund_issued is cancelled by a
      * billing.charge_refunded of the same order) is still cancelled by that event: the held row keeps what a newer event
      * cancels it by, and cancelling takes held rows as it takes scheduled ones.

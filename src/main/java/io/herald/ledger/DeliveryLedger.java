@@ -1193,12 +1193,15 @@ public class DeliveryLedger {
     /**
      * Released (approved, its scheduled time came, sent now by an operator): the notification's deliveries held in
      * {@code heldState} are queued PENDING and due now, exactly as dispatch queues them (the channels' senders take them
-     * from here), each with an attempt {@code outcome} (APPROVED, FIRED, RELEASED) saying why. Returns their channels.
+     * from here), each with an attempt {@code outcome} (APPROVED, FIRED, RELEASED) saying why. Returns their channels. A held
+     * delivery's alert (alerted_at: held for an operator, being late) is forgotten: should it fail once sent, that is a new
+     * failure the team is told of.
      */
     public List<String> releaseHeld(long notificationId, String heldState, String outcome, String reason) {
         requireHeldState(heldState);
         return jdbc.queryForList("""
-                WITH released AS (UPDATE delivery SET state = 'PENDING', reason = NULL, next_attempt_at = now(), updated_at = now()
+                WITH released AS (UPDATE delivery SET state = 'PENDING', reason = NULL, next_attempt_at = now(), alerted_at = NULL,
+                                                      updated_at = now()
                                   WHERE notification_id = ? AND state = ? RETURNING id, channel),
                      noted AS (INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, ?, ? FROM released)
                 SELECT channel FROM released""", String.class, notificationId, heldState, outcome, reason);
