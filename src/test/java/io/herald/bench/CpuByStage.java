@@ -32,7 +32,7 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, lo
                   long gcNanos, long jitNanos, long vmNanos) {
 
     static final String WEBHOOK = "webhook (HTTP threads)";
-    static final String INTAKE = "intake (source topic consumers)";
+    static final String INTAKE = "intake (source topic consumers, mappings)";
     static final String DISPATCH = "dispatch (notifications consumers)";
     static final String SENDERS = "senders (channel threads)";
     static final String KAFKA_IO = "Kafka client I/O";
@@ -56,7 +56,7 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, lo
         SERVICES.put("provider sinks (HTTP, SMTP)", Pattern.compile("^(http-sink|smtp-sink|HTTP-Dispatcher)"));
         SERVICES.put("idle GreenMail/WireMock", Pattern.compile("^(smtp:|imap:|pop3:|qtp)"));
         HERALD.put(WEBHOOK, Pattern.compile("^http-nio-"));
-        HERALD.put(INTAKE, Pattern.compile("KafkaConsumer\\[herald\\.(support|billing|crm)|crm-outbox"));
+        HERALD.put(INTAKE, Pattern.compile("KafkaConsumer\\[herald\\.(support|billing|crm)|crm-outbox|^herald-mapping-"));   // the mappings run on their own threads (MappingTimeLimit)
         HERALD.put(DISPATCH, Pattern.compile("KafkaConsumer\\[herald\\.notifications"));
         HERALD.put(SENDERS, Pattern.compile("(?i)(deliver|sender|seda|sms|push|mail|email|ops-|digest|parked|throttl|split|bulkhead)"));
         HERALD.put(KAFKA_IO, Pattern.compile("^kafka-producer-network-thread|^kafka-coordinator-heartbeat"));
