@@ -91,10 +91,11 @@ public class InboundSms {
         String keyword = keyword(body);
         // A keyword configured at the provider (Twilio Advanced Opt-Out), classified by it: read as Herald reads a keyword
         // ("Stop." is STOP), never kept as sent. Twilio has answered it with the message configured there, so a HELP it
-        // classified gets no second answer from Herald.
-        boolean providerAnswered = keyword == null && keyword(SmsStatusCallbacks.first(form, "OptOutType", "")) != null;
-        if (providerAnswered) {
-            keyword = keyword(SmsStatusCallbacks.first(form, "OptOutType", ""));
+        // classified gets no second answer from Herald, also when it is a word Herald knows itself (Twilio's default HELP).
+        String classified = keyword(SmsStatusCallbacks.first(form, "OptOutType", ""));
+        boolean providerAnswered = classified != null;
+        if (keyword == null) {
+            keyword = classified;
         }
         String word = keyword;
         tx.executeWithoutResult(status -> record(from.strip(), sid == null || sid.isBlank() ? null : text(sid.strip(), 64), word, body,

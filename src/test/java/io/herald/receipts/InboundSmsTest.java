@@ -189,6 +189,16 @@ class InboundSmsTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForList("SELECT outcome, reason FROM inbound_sms WHERE customer_id = ? AND action = 'HELP' AND excerpt = 'Aide'", customer))
                 .containsExactly(Map.of("outcome", "ANSWERED", "reason", "answered by Twilio with the help message of its Advanced Opt-Out"
                         + " (Herald sent none, so the customer got one answer)"));
+        // With Advanced Opt-Out on, Twilio classifies (and answers) its default HELP keyword too: "HELP" itself, with OptOutType
+        // HELP, gets no second answer from Herald either.
+        String classifiedHelp = form("MessageSid", "SMin" + newTicketId(), "From", phoneOf(customer), "To", HERALD_NUMBER, "Body", "HELP",
+                "OptOutType", "HELP");
+        assertThat(post("/webhooks/sms/inbound", "application/x-www-form-urlencoded", classifiedHelp.getBytes(StandardCharsets.UTF_8),
+                Map.of("X-Twilio-Signature", twilioSignature(url(), classifiedHelp))).body())
+                .isEqualTo("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>");
+        assertThat(jdbc.queryForList("SELECT outcome, reason FROM inbound_sms WHERE customer_id = ? AND action = 'HELP' AND excerpt = 'HELP'", customer))
+                .containsExactly(Map.of("outcome", "ANSWERED", "reason", "answered by Twilio with the help message of its Advanced Opt-Out"
+                        + " (Herald sent none, so the customer got one answer)"));
         // Any other text is kept and changes nothing.
         assertThat(inbound(phoneOf(customer), "Thanks, stop by tomorrow?", "SMin" + newTicketId()).body()).endsWith("<Response/>");
         assertThat(jdbc.queryForList("SELECT action, outcome, reason FROM inbound_sms WHERE customer_id = ? AND action = 'NONE'", customer))
