@@ -28,7 +28,9 @@ import org.springframework.stereotype.Component;
  * Java cannot stop a running evaluation: the stopped one keeps its thread (and a CPU) until it ends by itself, and its
  * result is then discarded. At most herald.ingest.mapping-overruns-max of them run at once: with that many still running,
  * every source's next mapping waits for one to end (logged as an error naming the setting), so they never pile up, and no
- * event is quarantined for the wait. A mapping that never ends holds its thread until Herald restarts.
+ * event is quarantined for the wait; a mapping that passes its limit while they are that many (several sources' runaways at
+ * the same time) is waited for likewise, not stopped waiting for. A mapping that never ends holds its thread until Herald
+ * restarts.
  */
 @Component
 public class MappingTimeLimit {
@@ -98,6 +100,7 @@ public class MappingTimeLimit {
             throws Exception {
         long deadline = started + limit.toNanos();
         boolean interrupted = false;
+        boolean waitingForAPlace = false;
         try {
             while (true) {
                 try {
@@ -106,6 +109,24 @@ public class MappingTimeLimit {
                     interrupted = true;
                 } catch (TimeoutException e) {
                     synchronized (overrunsLock) {
+                        if (overruns >= overrunsMax) {
+                            // Another source's runaway took the last place meanwhile: stopping this one too would leave more
+                            // running than allowed, so this event waits, as the next one would, until a place frees or its own
+                            // evaluation ends (a short wait: this evaluation ending does not notify).
+                            if (!waitingForAPlace) {
+                                waitingForAPlace = true;
+                                log.error("A {} event's mapping {} ran longer than {} (herald.ingest.mapping-time-limit), but {} mappings"
+                                        + " stopped waiting for are still running (herald.ingest.mapping-overruns-max): it is waited for"
+                                        + " until one of them ends. Correct the mapping that runs too long, or restart Herald to stop them",
+                                        source, mapping, MappingTimedOut.inWords(limit), overruns);
+                            }
+                            try {
+                                overrunsLock.wait(100);
+                            } catch (InterruptedException stopping) {
+                                interrupted = true;
+                            }
+                            continue;
+                        }
                         if (state.compareAndSet(RUNNING, STOPPED_WAITING)) {
                             overruns++;
                             log.warn("A {} event's mapping {} ran longer than {} (herald.ingest.mapping-time-limit) and was stopped"

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 class MappingTimeLimitTest {
 
     private final CountDownLatch release = new CountDownLatch(1);
+    private final CountDownLatch releaseOther = new CountDownLatch(1);
     private DefaultCamelContext camel;
     private MappingTimeLimit limit;
 
@@ -42,6 +43,10 @@ class MappingTimeLimitTest {
                     release.await(60, TimeUnit.SECONDS);
                     e.getMessage().setBody("late " + e.getMessage().getBody());
                 });
+                from("direct:held-other").process(e -> {
+                    releaseOther.await(60, TimeUnit.SECONDS);
+                    e.getMessage().setBody("late " + e.getMessage().getBody());
+                });
                 from("direct:quick").process(e -> e.getMessage().setBody("mapped " + e.getMessage().getBody()));
                 from("direct:failing").process(e -> {
                     throw new IllegalArgumentException("billing event evt_1 has no customer");
@@ -55,6 +60,7 @@ class MappingTimeLimitTest {
     @AfterEach
     void stop() {
         release.countDown();
+        releaseOther.countDown();
         limit.stop();
         camel.stop();
     }
@@ -99,6 +105,37 @@ class MappingTimeLimitTest {
         release.countDown();
         mapped.get(30, TimeUnit.SECONDS);
         assertThat(next.getMessage().getBody(String.class)).isEqualTo("mapped {\"id\": \"evt_next\"}");
+    }
+
+    /**
+     * Two sources' consumers map at the same time, and both mappings run away. With one stopped mapping allowed
+     * (herald.ingest.mapping-overruns-max), only one of them is stopped waiting for; the other consumer waits, as if the
+     * allowance were used up already, rather than leaving a second runaway evaluation to take a CPU of its own.
+     */
+    @Test
+    void twoMappingsRunningAwayAtOnceNeverLeaveMoreStoppedMappingsRunningThanAllowed() throws Exception {
+        Exchange first = event("{\"id\": \"evt_a\"}");
+        Exchange second = event("{\"id\": \"evt_b\"}");
+        CompletableFuture<Void> a = CompletableFuture.runAsync(() -> mapOrFail(first, "direct:held"));
+        CompletableFuture<Void> b = CompletableFuture.runAsync(() -> mapOrFail(second, "direct:held-other"));
+        // One is stopped waiting for (its event failed) ...
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.isDone() || b.isDone());
+        // ... and the other is not, while that one still runs: one stopped mapping running, as allowed.
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> !(a.isDone() && b.isDone()));
+        boolean firstStopped = a.isDone();
+        assertThat(catchThrowable((firstStopped ? a : b)::join)).hasCauseInstanceOf(MappingTimedOut.class);
+        // The waiting one's evaluation ends (the stopped one still runs): its event has the mapping's output.
+        (firstStopped ? releaseOther : release).countDown();
+        (firstStopped ? b : a).get(30, TimeUnit.SECONDS);
+        assertThat((firstStopped ? second : first).getMessage().getBody(String.class)).startsWith("late {");
+    }
+
+    private void mapOrFail(Exchange event, String route) {
+        try {
+            limit.map(event, route, "PT1S");
+        } catch (Exception e) {
+            throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
+        }
     }
 
     private Exchange event(String body) {
