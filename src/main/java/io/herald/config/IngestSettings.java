@@ -39,7 +39,7 @@ public record IngestSettings(@Positive @DefaultValue("500") int batchSize,
                              @Positive @DefaultValue("3000") long kafkaMaxBlockMs,
                              @Positive @DefaultValue("2000") long kafkaRequestTimeoutMs,
                              @Positive @DefaultValue("4000") long kafkaDeliveryTimeoutMs,
-                             @NotNull @DurationMin(seconds = 1, message = Durations.AT_LEAST_A_SECOND) @DefaultValue("PT30S") Duration mappingTimeLimit,
+                             @NotNull @DurationMin(seconds = 1, message = Durations.AT_LEAST_A_SECOND) @DefaultValue("PT60S") Duration mappingTimeLimit,
                              @Positive @DefaultValue("4") int mappingOverrunsMax) {
 
     public IngestSettings {
