@@ -73,6 +73,28 @@ class RouteFilesTest {
         assertThat(comments).as("YAML comments inside routes (Kaoto drops them on save)").isEmpty();
     }
 
+    /**
+     * A route's error handling comes from a routeConfiguration (error-handling.camel.yaml), never from an errorHandler on the
+     * route itself: Hawtio's Camel plugin then showed no route diagram at all, for any route (found when the mapping routes
+     * had one; HawtioBrowserTest failed).
+     */
+    @Test
+    void noRouteHasAnErrorHandlerOfItsOwn() throws IOException {
+        List<String> found = new ArrayList<>();
+        for (Path file : routeFiles()) {
+            List<Map<String, Object>> top = new Yaml().load(Files.readString(file));
+            for (Map<String, Object> entry : top) {
+                entry.forEach((kind, body) -> {
+                    Map<String, Object> route = "routeTemplate".equals(kind) ? map(map(body).get("route")) : "route".equals(kind) ? map(body) : Map.of();
+                    if (route.containsKey("errorHandler")) {
+                        found.add(file.getFileName() + ": " + kind + " " + map(body).get("id"));
+                    }
+                });
+            }
+        }
+        assertThat(found).as("errorHandler on a route (use routeConfigurationId and a routeConfiguration)").isEmpty();
+    }
+
     private static List<Path> routeFiles() throws IOException {
         try (Stream<Path> files = Files.list(ROUTES)) {
             List<Path> found = files.filter(f -> f.getFileName().toString().endsWith(".camel.yaml")).sorted().toList();

@@ -74,9 +74,7 @@ class HawtioBrowserTest extends HeraldIntegrationTest {
             click(By.xpath("//*[contains(@class,'tree-view__node-text') and normalize-space()='support-webhook']"));
             click(By.xpath("//a[normalize-space()='Route Diagram']"));
 
-            // The diagram is laid out in the browser from the route's XML: on a busy machine it took over 30 s once.
-            new WebDriverWait(browser, Duration.ofSeconds(60)).until(ExpectedConditions.numberOfElementsToBeMoreThan(
-                    By.cssSelector(".react-flow__node .camel-node-content .camel-node-id"), 3));
+            waitUntil(ExpectedConditions.numberOfElementsToBeMoreThan(By.cssSelector(".react-flow__node .camel-node-content .camel-node-id"), 3));
             List<String> nodeIds = browser.findElements(By.cssSelector(".react-flow__node .camel-node-content .camel-node-id")).stream()
                     .map(HawtioBrowserTest::text).map(text -> text.replace("(ID:", "").replace(")", "").strip()).toList();
             assertThat(nodeIds).contains("verify-zendesk-signature", "check-support-body", "queue-support-event", "answer-accepted");
