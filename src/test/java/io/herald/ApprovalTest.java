@@ -76,6 +76,9 @@ class ApprovalTest {
     private static final String ISSUER = "herald";
     private static final String CLIENT_ID = "herald-console";
 
+    /** A copy of templates/ this class's Herald renders from, so a test may take a template away for a moment. */
+    private static final Path TEMPLATES = TestFiles.copyOfTree(Path.of("templates"), "approval-test-templates");
+
     private final String run = UUID.randomUUID().toString().substring(0, 8);
 
     @LocalServerPort
@@ -98,6 +101,7 @@ class ApprovalTest {
         OwnHerald.register(registry, infra, "approval-test");
         registry.add("herald.catalog", () -> catalogWithApprovedRefunds().toString());
         registry.add("herald.approvals.poll-interval-ms", () -> "1000");
+        registry.add("herald.templates-dir", TEMPLATES::toString);
         // Single sign-on beside the demo accounts (mock-oauth2-server, roles from "groups").
         registry.add("herald.security.oidc.issuer-uri", () -> provider.issuerUrl(ISSUER).toString());
         registry.add("herald.security.oidc.client-id", () -> CLIENT_ID);
@@ -573,6 +577,40 @@ class ApprovalTest {
         assertThat(herald.mailsFor(key)).isEmpty();
         assertThat(delivery(key).get("state")).isEqualTo("REJECTED");
         assertThat(herald.as(OPERATOR, "GET", "/api/notifications/" + id, null).body()).contains("Approval: REJECT", "wrong amount, billing reissues it");
+    }
+
+    /**
+     * The preview says a channel's message cannot be written (its template was removed while the notification waited): an
+     * approval would only release a send that fails, so it is refused with what the preview says; once the template is back,
+     * the same approval goes through and the customer gets the mail once.
+     */
+    @Test
+    void anApprovalOfAMessageThatCannotBeWrittenIsRefusedUntilItsTemplateIsBack() throws Exception {
+        String customer = customer("hana");
+        String key = refund(customer, 210_000);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
+        long id = herald.notificationId(key);
+        Path subject = TEMPLATES.resolve("billing.charge_refunded").resolve("email.subject.en.mustache");
+        Path aside = subject.resolveSibling("email.subject.en.mustache.aside");
+        Files.move(subject, aside);
+        try {
+            JsonNode email = pending(APPROVER, id).get("channels").get(0);
+            assertThat(email.get("problem").asText()).startsWith("its message cannot be written (no email subject template for"
+                    + " billing.charge_refunded in locale en").endsWith("it would fail; fix the template before approving");
+            HttpResponse<String> refused = herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"fine\"}");
+            assertThat(refused.statusCode()).isEqualTo(409);
+            assertThat(error(refused)).isEqualTo("notification " + id + " cannot be approved as it is: email: " + email.get("problem").asText()
+                    + ". Or reject it, and it is not sent");
+            assertThat(delivery(key).get("state")).isEqualTo("AWAITING_APPROVAL");
+            assertThat(pendingIds(APPROVER)).contains(id);
+        } finally {
+            Files.move(aside, subject);
+        }
+        assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"template restored, checked\"}")
+                .statusCode()).isEqualTo(200);
+        herald.awaitMailFor(key);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key).get("state")));
+        assertThat(herald.mailsFor(key)).hasSize(1);
     }
 
     @Test

@@ -69,17 +69,28 @@ class ApprovalPreviews {
             names.addAll(customerNames.of(notification.customerId()));
             previews = preview.of(notification, catalog.entry(type), channels, customer);
         } catch (InvalidNotification e) {
-            previews = channels.stream().map(c -> new MessagePreview.Channel(c, null, null, null, null,
+            previews = channels.stream().map(c -> MessagePreview.Channel.failing(c, null, null,
                     "type " + type + " is no longer in the notification catalog: it cannot be sent; reject it")).toList();
         } catch (Exception e) {
             log.warn("Notification {}: its stored canonical form could not be read for the approval preview", notificationId, e);
-            previews = channels.stream().map(c -> new MessagePreview.Channel(c, null, null, null, null,
+            previews = channels.stream().map(c -> MessagePreview.Channel.failing(c, null, null,
                     "its stored notification cannot be read, so the message cannot be shown; reject it")).toList();
         }
         if (!masked) {
             return new Shown(previews, PreviewDigest.of(previews));
         }
-        return new Shown(previews.stream().map(p -> new MessagePreview.Channel(p.channel(), p.recipientMasked(), p.recipientMasked(),
-                masking.message(p.headline(), names), masking.message(p.text(), names), masking.text(p.problem()))).toList(), null);
+        return new Shown(previews.stream().map(p -> p.shownAs(p.recipientMasked(), masking.message(p.headline(), names),
+                masking.message(p.text(), names), masking.text(p.problem()))).toList(), null);
+    }
+
+    /**
+     * Refuses an approval of {@code what} (e.g. "notification 12") when a channel it would release cannot be sent as things
+     * are: approved, it would only fail. The approver fixes what the preview names, or rejects it.
+     */
+    static void requireSendable(String what, List<MessagePreview.Channel> channels) {
+        channels.stream().filter(MessagePreview.Channel::wouldFail).findFirst().ifPresent(channel -> {
+            throw new ApprovalRefused(org.springframework.http.HttpStatus.CONFLICT, what + " cannot be approved as it is: "
+                    + channel.channel() + ": " + channel.problem() + ". Or reject it, and it is not sent");
+        });
     }
 }

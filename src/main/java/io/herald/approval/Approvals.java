@@ -150,6 +150,7 @@ public class Approvals {
             requireAwaiting(notificationId);
             Pending shown = find(notificationId, false).orElseThrow(() -> notAwaiting(notificationId));
             requireUnchanged(notificationId, seenDigest, shown);
+            ApprovalPreviews.requireSendable("notification " + notificationId, shown.channels());
             Set<String> approverIs = names.aliases(approver, who.subject());
             Optional<String> triggered = triggeredBy(notificationId).stream().filter(name -> approverIs.contains(OidcNames.key(name))).findFirst();
             if (triggered.isPresent()) {

@@ -128,12 +128,14 @@ public class ResendApprovals {
             String said = DecisionComment.required(comment, "an approval");
             PreviewDigest.requireShape(seenDigest);
             Map<String, Object> held = awaitingOrRefuse(resendId);
+            java.util.Optional<Pending> shown = find(resendId);
             if (seenDigest != null && !seenDigest.isBlank()
-                    && !seenDigest.strip().equalsIgnoreCase(find(resendId).map(Pending::previewDigest).orElse(null))) {
+                    && !seenDigest.strip().equalsIgnoreCase(shown.map(Pending::previewDigest).orElse(null))) {
                 throw new ApprovalRefused(HttpStatus.CONFLICT, "resend " + resendId + " would not go out as you were shown it: its message"
                         + " or recipient changed since (a template, the catalog or the customer's details were edited)."
                         + " Review it again and approve what is shown now");
             }
+            shown.ifPresent(pending -> ApprovalPreviews.requireSendable("resend " + resendId, pending.messages()));
             String requestedBy = (String) held.get("requested_by");
             if (names.aliases(approver, who.subject()).contains(OidcNames.key(requestedBy))) {
                 throw new ApprovalRefused(HttpStatus.FORBIDDEN, approver + " may not approve resend " + resendId + ": they asked for it"

@@ -24,12 +24,26 @@ import org.springframework.stereotype.Component;
 @Component
 public class MessagePreview {
 
-    /** One channel: the recipient (and masked), the headline (subject or title) and the text, or why it would not be sent. */
+    /**
+     * One channel: the recipient (and masked), the headline (subject or title) and the text, or why it would not be sent;
+     * {@code wouldFail}: its send would fail as things are (its message cannot be written, its type is gone), which an approval
+     * must not release (a channel that would only be skipped, no address or opted out, is a normal outcome).
+     */
     public record Channel(String channel, String recipient, String recipientMasked, String headline, String text, String problem,
-                          @JsonIgnore String partsDigest) {
+                          @JsonIgnore String partsDigest, @JsonIgnore boolean wouldFail) {
         /** A channel with nothing rendered (no recipient, no template): nothing more to pin than what is shown. */
         public Channel(String channel, String recipient, String recipientMasked, String headline, String text, String problem) {
-            this(channel, recipient, recipientMasked, headline, text, problem, null);
+            this(channel, recipient, recipientMasked, headline, text, problem, null, false);
+        }
+
+        /** A channel whose send would fail, with why and what to do. */
+        public static Channel failing(String channel, String recipient, String recipientMasked, String problem) {
+            return new Channel(channel, recipient, recipientMasked, null, null, problem, null, true);
+        }
+
+        /** As shown to a viewer: the same channel with these (masked) texts. */
+        public Channel shownAs(String recipient, String headline, String text, String problem) {
+            return new Channel(channel, recipient, recipientMasked, headline, text, problem, null, wouldFail);
         }
     }
 
@@ -57,7 +71,7 @@ public class MessagePreview {
             try {
                 previews.add(rendered(channel, address, messageParts.render(notification, entry.templates(), channel, customer), problem));
             } catch (TemplateMissing | MessageTooLong e) {
-                previews.add(new Channel(channel, address.value(), address.masked(), null, null,
+                previews.add(Channel.failing(channel, address.value(), address.masked(),
                         "its message cannot be written (" + e.getMessage() + "): it would fail; fix the template before approving"));
             }
         }
@@ -70,7 +84,7 @@ public class MessagePreview {
      */
     static Channel rendered(String channel, Recipients.Address address, Map<String, String> parts, String problem) {
         return new Channel(channel, address.value(), address.masked(), parts.getOrDefault("subject", parts.get("title")),
-                parts.getOrDefault("text", parts.get("body")), problem, digest(parts));
+                parts.getOrDefault("text", parts.get("body")), problem, digest(parts), false);
     }
 
     /** SHA-256 of every part that would be sent (an email's HTML too, which the preview does not show), in the parts' order. */

@@ -75,7 +75,7 @@ public abstract class HeraldIntegrationTest {
     protected static final Path MAPPINGS = copyOf(Path.of("datasonnet"), TestFiles.file("test-mappings"), ".ds", ".libsonnet");
 
     /** A copy of templates/ that tests may edit (the live template edit test does). */
-    protected static final Path TEMPLATES = copyOfTree(Path.of("templates"), TestFiles.file("test-templates"));
+    protected static final Path TEMPLATES = TestFiles.copyOfTree(Path.of("templates"), "test-templates");
 
     @DynamicPropertySource
     static void pointAtEmbeddedInfrastructure(DynamicPropertyRegistry registry) {
@@ -94,16 +94,6 @@ public abstract class HeraldIntegrationTest {
         // A 1 MB CRM order (CrmSourceTest) maps in 6-7 s on a busy machine, and took 38 s once beside a parallel fork: the
         // shipped 30 s would quarantine it there. LiveConfigEditsTest gives its slow mapping 1 s in its copy of the CRM route.
         registry.add("herald.ingest.mapping-time-limit", () -> "PT2M");
-    }
-
-    private static Path copyOfTree(Path folder, Path copy) {
-        try {
-            FileSystemUtils.deleteRecursively(copy);
-            FileSystemUtils.copyRecursively(folder, copy);
-            return copy;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private static Path copyOf(Path folder, Path copy, String... suffixes) {

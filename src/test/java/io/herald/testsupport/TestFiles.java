@@ -1,6 +1,10 @@
 package io.herald.testsupport;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
+
+import org.springframework.util.FileSystemUtils;
 
 /**
  * Where a test JVM writes its working copies (routes, mappings, templates, catalogs, browser snapshots). Surefire runs
@@ -15,5 +19,17 @@ public final class TestFiles {
     /** {@code name} inside this JVM's folder (absolute). */
     public static Path file(String name) {
         return Path.of(System.getProperty("herald-test.files", "target"), name).toAbsolutePath();
+    }
+
+    /** A fresh copy of {@code folder} (and everything in it) as {@code name} inside this JVM's folder, for a test to edit. */
+    public static Path copyOfTree(Path folder, String name) {
+        Path copy = file(name);
+        try {
+            FileSystemUtils.deleteRecursively(copy);
+            FileSystemUtils.copyRecursively(folder, copy);
+            return copy;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }
