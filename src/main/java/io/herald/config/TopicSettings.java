@@ -1,5 +1,7 @@
 package io.herald.config;
 
+import java.time.Duration;
+
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Positive;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -17,6 +19,10 @@ import org.springframework.validation.annotation.Validated;
  * @param partitions        partitions of the topics Herald creates (an existing topic is never changed): at most this many
  *                          consumer threads per topic work at once, across all instances
  * @param replicationFactor copies of each partition of the topics Herald creates; at most the number of brokers
+ * @param retention         how long the topics Herald creates keep each record (their retention.ms): the events, with the
+ *                          customers' addresses in them, stay in the broker that long whatever Herald's own retention and
+ *                          erasure remove; a record not read within it (Herald stopped that long) is deleted unread, so at
+ *                          least a day (checked in HeraldTopics)
  */
 @Validated
 @ConfigurationProperties("herald.topics")
@@ -26,5 +32,6 @@ public record TopicSettings(@NotBlank @DefaultValue("herald.support.events") Str
                             @NotBlank @DefaultValue("herald.notifications") String notifications,
                             @NotBlank @DefaultValue("herald.dead-letters") String deadLetters,
                             @Positive @DefaultValue("12") int partitions,
-                            @Positive @DefaultValue("3") int replicationFactor) {
+                            @Positive @DefaultValue("3") int replicationFactor,
+                            @DefaultValue("P7D") Duration retention) {
 }

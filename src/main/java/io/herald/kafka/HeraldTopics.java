@@ -1,6 +1,8 @@
 package io.herald.kafka;
 
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,9 +17,12 @@ import io.herald.config.KafkaSettings;
 import io.herald.config.TopicSettings;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.InvalidPartitionsException;
 import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 import org.apache.kafka.common.errors.PolicyViolationException;
@@ -36,7 +41,9 @@ import org.springframework.stereotype.Component;
  * herald.topics.partitions and herald.topics.replication-factor; an existing one is never changed.
  * Partitions are never added either: the events are keyed by customer, and adding partitions moves
  * customers to other partitions, so the events in flight could overtake each other. An existing
- * topic with fewer partitions than configured is logged with what it limits.
+ * topic with fewer partitions than configured is logged with what it limits. A created topic keeps its records for
+ * herald.topics.retention (retention.ms); an existing topic that keeps them for another time is logged with what that means
+ * (customers' events kept longer than configured, or deleted unread sooner) and the command that sets it.
  * <p>
  * Kafka unreachable at startup does not stop Herald (its consumers wait for the broker); the
  * declaration is tried again in the background until it succeeds. A configuration the broker
@@ -53,12 +60,13 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
     private final int partitions;
     private final int replicationFactor;
     private final int maxMessageBytes;
+    private final Duration retention;
     private ScheduledExecutorService retries;
 
     @Autowired
     public HeraldTopics(KafkaSettings kafka, TopicSettings topics, IngestSettings ingest) {
         this(kafka.brokers(), List.of(topics.supportEvents(), topics.billingEvents(), topics.crmEvents(), topics.notifications(),
-                topics.deadLetters()), topics.partitions(), topics.replicationFactor(), ingest.kafkaMaxRequestSize());
+                topics.deadLetters()), topics.partitions(), topics.replicationFactor(), ingest.kafkaMaxRequestSize(), topics.retention());
     }
 
     public HeraldTopics(String brokers, List<String> topics, int partitions, int replicationFactor) {
@@ -70,6 +78,17 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
      * body at the documented limit, plus record overhead, is taken by the broker whatever its default.
      */
     public HeraldTopics(String brokers, List<String> topics, int partitions, int replicationFactor, int maxMessageBytes) {
+        this(brokers, topics, partitions, replicationFactor, maxMessageBytes, null);
+    }
+
+    /** retention (when given) becomes each created topic's retention.ms, and an existing topic's is compared with it. */
+    public HeraldTopics(String brokers, List<String> topics, int partitions, int replicationFactor, int maxMessageBytes,
+                        Duration retention) {
+        if (retention != null && retention.compareTo(Duration.ofDays(1)) < 0) {
+            throw new IllegalStateException("config/application.yaml herald.topics.retention (HERALD_TOPICS_RETENTION) must be at"
+                    + " least a day (P1D): the broker deletes a record not read within it, so a Herald stopped for longer would lose"
+                    + " the events accepted meanwhile; was " + retention);
+        }
         if (partitions < 1) {
             throw new IllegalStateException("config/application.yaml herald.topics.partitions (HERALD_TOPICS_PARTITIONS) must be"
                     + " at least 1; was " + partitions);
@@ -84,6 +103,7 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
         this.partitions = partitions;
         this.replicationFactor = replicationFactor;
         this.maxMessageBytes = maxMessageBytes;
+        this.retention = retention;
     }
 
     @Override
@@ -133,15 +153,19 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
             List<NewTopic> missing = new ArrayList<>();
             for (String topic : topics) {
                 if (!existing.containsKey(topic)) {
-                    NewTopic created = new NewTopic(topic, partitions, (short) replicationFactor);
+                    Map<String, String> configs = new HashMap<>();
                     if (maxMessageBytes > 0) {
-                        created.configs(Map.of("max.message.bytes", String.valueOf(maxMessageBytes)));
+                        configs.put("max.message.bytes", String.valueOf(maxMessageBytes));
                     }
-                    missing.add(created);
+                    if (retention != null) {
+                        configs.put("retention.ms", String.valueOf(retention.toMillis()));
+                    }
+                    missing.add(new NewTopic(topic, partitions, (short) replicationFactor).configs(configs));
                 }
             }
             create(admin, missing);
             existing.forEach(this::report);
+            reportRetention(admin, existing.keySet());
             Map<String, Integer> now = new LinkedHashMap<>();
             topics.forEach(topic -> now.put(topic, existing.getOrDefault(topic, partitions)));
             return now;
@@ -205,6 +229,49 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
         } else {
             log.info("Kafka topic {} has {} partitions: up to {} consumer threads across all Herald instances", topic, count, count);
         }
+    }
+
+    /** An existing topic that keeps its records for another time than herald.topics.retention: logged, never changed. */
+    private void reportRetention(Admin admin, java.util.Collection<String> existing) {
+        if (retention == null || existing.isEmpty()) {
+            return;
+        }
+        List<ConfigResource> resources = existing.stream().map(topic -> new ConfigResource(ConfigResource.Type.TOPIC, topic)).toList();
+        Map<ConfigResource, Config> configs;
+        try {
+            configs = admin.describeConfigs(resources).all().get();
+        } catch (ExecutionException e) {
+            throw new KafkaUnreachable(String.valueOf(e.getCause().getMessage()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KafkaUnreachable("interrupted");
+        }
+        configs.forEach((resource, config) -> {
+            ConfigEntry entry = config.get("retention.ms");
+            long kept = entry == null || entry.value() == null ? -1 : Long.parseLong(entry.value());
+            String topic = resource.name();
+            String fix = " Herald never changes an existing topic; to keep records for herald.topics.retention, run kafka-configs.sh"
+                    + " --alter --entity-type topics --entity-name " + topic + " --add-config retention.ms=" + retention.toMillis();
+            if (kept < 0 || kept > retention.toMillis()) {
+                log.warn("Kafka topic {} keeps its records {}, longer than herald.topics.retention ({}): the events in it, with"
+                        + " customers' addresses, stay in the broker that long, whatever Herald's retention and erasure remove.{}",
+                        topic, kept < 0 ? "forever (retention.ms -1)" : "for " + inWords(Duration.ofMillis(kept)), inWords(retention), fix);
+            } else if (kept < retention.toMillis()) {
+                log.warn("Kafka topic {} keeps its records for {}, shorter than herald.topics.retention ({}): a record Herald has"
+                        + " not read within that time (Herald stopped that long) is deleted by the broker unread.{}",
+                        topic, inWords(Duration.ofMillis(kept)), inWords(retention), fix);
+            }
+        });
+    }
+
+    private static String inWords(Duration duration) {
+        if (duration.toMillis() % Duration.ofDays(1).toMillis() == 0) {
+            return duration.toDays() + (duration.toDays() == 1 ? " day" : " days");
+        }
+        if (duration.toMillis() % Duration.ofHours(1).toMillis() == 0) {
+            return duration.toHours() + (duration.toHours() == 1 ? " hour" : " hours");
+        }
+        return duration.toMinutes() + " minutes";
     }
 
     /** Kafka did not answer (or not in time): not a configuration error, try again later. */

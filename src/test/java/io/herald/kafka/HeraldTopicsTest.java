@@ -62,6 +62,67 @@ class HeraldTopicsTest {
         }
     }
 
+    /**
+     * The events in Herald's topics carry customers' addresses: a created topic keeps them for herald.topics.retention, and an
+     * existing topic that keeps them forever or for less (deleted unread if Herald is stopped that long) is logged with the
+     * command that sets it; it is not changed.
+     */
+    @Test
+    void createdTopicsKeepRecordsForTheConfiguredRetentionAndExistingOnesThatDoNotAreLogged() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        String missing = "herald.test." + run + ".kept";
+        String forever = "herald.test." + run + ".forever";
+        String shorter = "herald.test." + run + ".shorter";
+        String same = "herald.test." + run + ".same";
+        long threeDays = Duration.ofDays(3).toMillis();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafkaBrokers()))) {
+            admin.createTopics(List.of(new NewTopic(forever, 1, (short) 1).configs(Map.of("retention.ms", "-1")),
+                    new NewTopic(shorter, 1, (short) 1).configs(Map.of("retention.ms", String.valueOf(Duration.ofDays(1).toMillis()))),
+                    new NewTopic(same, 1, (short) 1).configs(Map.of("retention.ms", String.valueOf(threeDays))))).all().get();
+            await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                    .until(() -> admin.describeTopics(List.of(forever, shorter, same)).allTopicNames().get().size() == 3);
+
+            ListAppender<ILoggingEvent> log = new ListAppender<>();
+            log.start();
+            ((Logger) LoggerFactory.getLogger(HeraldTopics.class)).addAppender(log);
+            try {
+                new HeraldTopics(infra.kafkaBrokers(), List.of(missing, forever, shorter, same), 1, 1, 0, Duration.ofDays(3)).declare();
+            } finally {
+                ((Logger) LoggerFactory.getLogger(HeraldTopics.class)).detachAppender(log);
+            }
+
+            await().atMost(Duration.ofSeconds(10)).ignoreExceptions().untilAsserted(() -> {
+                ConfigResource created = new ConfigResource(ConfigResource.Type.TOPIC, missing);
+                assertThat(admin.describeConfigs(List.of(created)).all().get().get(created).get("retention.ms").value())
+                        .isEqualTo(String.valueOf(threeDays));
+            });
+            ConfigResource untouched = new ConfigResource(ConfigResource.Type.TOPIC, forever);
+            assertThat(admin.describeConfigs(List.of(untouched)).all().get().get(untouched).get("retention.ms").value()).isEqualTo("-1");
+            assertThat(log.list).filteredOn(event -> event.getFormattedMessage().startsWith("Kafka topic " + forever + " keeps"))
+                    .singleElement().satisfies(event -> assertThat(event.getFormattedMessage()).isEqualTo("Kafka topic " + forever
+                            + " keeps its records forever (retention.ms -1), longer than herald.topics.retention (3 days): the events in"
+                            + " it, with customers' addresses, stay in the broker that long, whatever Herald's retention and erasure"
+                            + " remove. Herald never changes an existing topic; to keep records for herald.topics.retention, run"
+                            + " kafka-configs.sh --alter --entity-type topics --entity-name " + forever
+                            + " --add-config retention.ms=259200000"));
+            assertThat(log.list).filteredOn(event -> event.getFormattedMessage().startsWith("Kafka topic " + shorter + " keeps"))
+                    .singleElement().satisfies(event -> assertThat(event.getFormattedMessage()).startsWith("Kafka topic " + shorter
+                            + " keeps its records for 1 day, shorter than herald.topics.retention (3 days): a record Herald has not read"
+                            + " within that time (Herald stopped that long) is deleted by the broker unread."));
+            assertThat(log.list).noneMatch(event -> event.getFormattedMessage().startsWith("Kafka topic " + same + " keeps"))
+                    .noneMatch(event -> event.getFormattedMessage().startsWith("Kafka topic " + missing + " keeps"));
+        }
+    }
+
+    @Test
+    void aRetentionUnderADayStopsStartupNamingTheKey() {
+        assertThatThrownBy(() -> new HeraldTopics(infra.kafkaBrokers(), List.of("herald.test.brief"), 1, 1, 0, Duration.ofHours(12)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("config/application.yaml herald.topics.retention (HERALD_TOPICS_RETENTION) must be at least a day (P1D):"
+                        + " the broker deletes a record not read within it, so a Herald stopped for longer would lose the events"
+                        + " accepted meanwhile; was PT12H");
+    }
+
     @Test
     void aReplicationFactorAboveTheBrokersStopsStartupNamingTheKey() {
         String topic = "herald.test." + UUID.randomUUID().toString().substring(0, 8) + ".replicated";
