@@ -14,17 +14,36 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.icegreen.greenmail.util.GreenMailUtil;
+import io.herald.ledger.NotificationLedger;
+import io.herald.ledger.NotificationLedger.Admission;
+import io.herald.notification.CanonicalNotification;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
 import io.herald.testsupport.Signatures;
+import io.herald.testsupport.TopicRecords;
 import jakarta.mail.internet.MimeMessage;
+import org.apache.camel.CamelContext;
+import org.apache.kafka.clients.admin.AdminClient;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 /** Billing events, from the billing Kafka topic and from the Stripe-signed webhook, to the customer's inbox. */
 class BillingSourceTest extends HeraldIntegrationTest {
 
     private static final String TOPIC = "herald.billing.events";
+
+    @Autowired
+    CamelContext camel;
+    @Autowired
+    NotificationLedger ledger;
 
     @Test
     void aBillingEventOnKafkaReachesTheCustomerMatchedByIdNotByEmail() throws Exception {
@@ -88,6 +107,96 @@ class BillingSourceTest extends HeraldIntegrationTest {
         assertThat(rotated.statusCode()).isEqualTo(202);
         MimeMessage mail = awaitMailFor(Samples.paymentFailedKey(unique));
         assertThat(mail.getAllRecipients()).extracting(Object::toString).containsExactly("jenny.rosen@example.org");
+    }
+
+    /**
+     * A consumer group rebalance (an instance starting or stopping) or a crash before the offset commit makes intake read
+     * again records it had already admitted: here the billing consumer is stopped and its group's committed offset set back
+     * to the event's record, as a rebalance leaves it. That is Herald reading the same record twice, not Stripe sending the
+     * event again: the operator is not told of a repeat for it, and nothing is sent again. Stripe retrying the webhook (a new
+     * record) is still a repeat, counted once.
+     */
+    @Test
+    void theSameRecordReadAgainIsNotARepeatButTheWebhookPostedAgainIs() throws Exception {
+        String unique = newTicketId();
+        String event = Samples.paymentFailed(unique);
+        String key = Samples.paymentFailedKey(unique);
+        assertThat(postSignedBilling(event).statusCode()).isEqualTo(202);
+        awaitMailFor(key);
+        ConsumerRecord<String, String> record = TopicRecords.all(infra.kafkaBrokers(), TOPIC).stream()
+                .filter(r -> r.value().contains("in_test" + unique)).findFirst().orElseThrow();
+        TopicPartition partition = new TopicPartition(TOPIC, record.partition());
+        try (AdminClient admin = AdminClient.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafkaBrokers()))) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> committed(admin, partition) > record.offset());
+            camel.getRouteController().stopRoute("billing-ingest");
+            try {
+                await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {   // once the stopped consumers have left the group
+                    admin.alterConsumerGroupOffsets("herald.billing-ingest", Map.of(partition, new OffsetAndMetadata(record.offset())))
+                            .all().get();
+                    return true;
+                });
+            } finally {
+                camel.getRouteController().startRoute("billing-ingest");
+            }
+            // Stripe retries the webhook: the same event, a new record after the one read again (one customer, one partition).
+            assertThat(postSignedBilling(event).statusCode()).isEqualTo(202);
+            long end = admin.listOffsets(Map.of(partition, OffsetSpec.latest())).partitionResult(partition).get().offset();
+            await().atMost(Duration.ofSeconds(60)).until(() -> committed(admin, partition) >= end);
+        }
+
+        long id = jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, key);
+        assertThat(repeatsShown(id)).isEqualTo(1);
+        assertThat(mailsFor(key)).hasSize(1);
+    }
+
+    /**
+     * The same at the ledger, for a batch holding the event twice (Stripe's retry arrived in the same poll): the batch read
+     * again after a rebalance counts neither copy again, while a later record of it (another retry) and one from another
+     * partition are repeats. A notification not yet routed is still forwarded again each time.
+     */
+    @Test
+    void aBatchReadAgainCountsNoRepeatOfItsOwnRecords() throws Exception {
+        String key = "billing:test.reread:" + newTicketId();
+        CanonicalNotification event = new CanonicalNotification(key, "billing", "evt_" + key, "billing.payment_failed",
+                "cus_RkT4aB7cD9eF1g", Instant.now(), Map.of(), Map.of(), "normal");
+        try {
+            List<NotificationLedger.ToAdmit> batch = List.of(read(event, TOPIC + "/0", 5), read(event, TOPIC + "/0", 9));
+            assertThat(ledger.admitAll(batch)).containsExactly(Admission.NEW, Admission.DUPLICATE);
+            long id = jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, key);
+            assertThat(repeatsShown(id)).isEqualTo(1);
+
+            assertThat(ledger.admitAll(batch)).containsExactly(Admission.NOT_YET_ROUTED, Admission.DUPLICATE);
+            assertThat(ledger.admitAll(List.of(read(event, TOPIC + "/0", 9)))).containsExactly(Admission.NOT_YET_ROUTED);
+            assertThat(repeatsShown(id)).isEqualTo(1);
+
+            assertThat(ledger.admitAll(List.of(read(event, TOPIC + "/0", 12)))).containsExactly(Admission.NOT_YET_ROUTED);
+            assertThat(ledger.admitAll(List.of(read(event, TOPIC + "/1", 3)))).containsExactly(Admission.NOT_YET_ROUTED);
+            assertThat(ledger.admitAll(List.of(read(event, TOPIC + "/1", 3)))).containsExactly(Admission.NOT_YET_ROUTED);
+            assertThat(repeatsShown(id)).isEqualTo(3);
+        } finally {
+            ledger.withdraw(key);   // still RECEIVED: nothing waits for it
+        }
+    }
+
+    /** The event as intake hands it to the ledger when read from this partition at this offset. */
+    private static NotificationLedger.ToAdmit read(CanonicalNotification event, String partition, long offset) {
+        return new NotificationLedger.ToAdmit(event, "{}", "{}", event.occurredAt().plus(Duration.ofDays(1)), null,
+                new NotificationLedger.SourceRecord(partition, offset));
+    }
+
+    /** What the console shows of a notification's repeats: the count, and the timeline's sentence saying so. */
+    private int repeatsShown(long id) throws Exception {
+        JsonNode view = new ObjectMapper().readTree(api("GET", "/api/notifications/" + id).body());
+        int repeats = view.get("duplicatesSuppressed").asInt();
+        assertThat(view.get("timeline").findValuesAsText("detail"))
+                .contains(repeats + " repeat(s) of this event arrived later and were not sent again");
+        return repeats;
+    }
+
+    private static long committed(AdminClient admin, TopicPartition partition) throws Exception {
+        OffsetAndMetadata offset = admin.listConsumerGroupOffsets("herald.billing-ingest").partitionsToOffsetAndMetadata().get()
+                .get(partition);
+        return offset == null ? -1 : offset.offset();
     }
 
     @Test

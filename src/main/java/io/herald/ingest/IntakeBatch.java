@@ -52,6 +52,8 @@ public class IntakeBatch {
 
     /** Exchange property: the batch's admitted notifications, in the order they were admitted. */
     public static final String ADMITTED = "heraldAdmitted";
+    /** Exchange property: the Kafka record a batch's event was read from (NotificationLedger.SourceRecord). */
+    public static final String SOURCE_RECORD = "heraldSourceRecord";
     /** Exchange property: the batch's notifications admitted to the ledger and not yet published. */
     private static final String READY = "heraldReadyToPublish";
 
@@ -69,7 +71,8 @@ public class IntakeBatch {
             }
             var n = notification.notification().forCustomer(resolved);
             return new Admitted(new NotificationLedger.ToAdmit(n, json.writeValueAsString(n), notification.rawPayload(),
-                    notification.windowDeadline(), notification.traceparent()), source, raw, step, traceparent, link);
+                    notification.windowDeadline(), notification.traceparent(), notification.sourceRecord()), source, raw, step, traceparent,
+                    link);
         }
     }
 
@@ -111,7 +114,9 @@ public class IntakeBatch {
 
     /**
      * One record of the batch (the split's body is the record's exchange): its value, the raw source event, becomes the body,
-     * without a leading byte order mark (a producer writing straight to the topic may put one there).
+     * without a leading byte order mark (a producer writing straight to the topic may put one there). Where it was read from
+     * (topic, partition, offset) goes with it to the ledger: the same record read again after a rebalance or a crash is
+     * not counted as a repeat of the event.
      */
     public void recordValue(Exchange record) {
         Object value = record.getMessage().getBody();
@@ -120,6 +125,13 @@ public class IntakeBatch {
                 : event instanceof byte[] bytes ? ByteOrderMark.strip(bytes) : event);
         if (value instanceof Exchange polled) {
             io.herald.tracing.TraceParent.continueRecord(polled, record);   // tracing (issue 15): the record's trace goes on
+            Message read = polled.getMessage();
+            String topic = read.getHeader(KafkaConstants.TOPIC, String.class);
+            Integer partition = read.getHeader(KafkaConstants.PARTITION, Integer.class);
+            Long offset = read.getHeader(KafkaConstants.OFFSET, Long.class);
+            if (topic != null && partition != null && offset != null) {
+                record.setProperty(SOURCE_RECORD, new NotificationLedger.SourceRecord(topic + "/" + partition, offset));
+            }
         }
     }
 

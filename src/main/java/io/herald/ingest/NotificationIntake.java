@@ -143,7 +143,8 @@ public class NotificationIntake {
         }
         String canonical = json.writeValueAsString(notification);
         NotificationLedger.ToAdmit admit = new NotificationLedger.ToAdmit(notification, canonical, raw, sendWindows.deadlineOf(notification),
-                io.herald.tracing.TraceParent.current());   // tracing (issue 15): the senders continue this trace
+                io.herald.tracing.TraceParent.current(),   // tracing (issue 15): the senders continue this trace
+                exchange.getProperty(IntakeBatch.SOURCE_RECORD, NotificationLedger.SourceRecord.class));   // null for a re-drive
         exchange.setProperty(KEY, notification.idempotencyKey());
         exchange.getMessage().setHeader("kafka.KEY", notification.customerId());
         exchange.getMessage().setBody(canonical);

@@ -16,7 +16,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * The notification rows of the ledger. Admission is the first dedup guard: the idempotency key
- * is unique, so a repeated source event finds its row and is counted as suppressed. A row that
+ * is unique, so a repeated source event finds its row and is counted as suppressed (not the same Kafka record read
+ * again: {@link SourceRecord}). A row that
  * was admitted but never forwarded (crash in between) is forwarded again rather than lost.
  */
 @Component
@@ -67,41 +68,68 @@ public class NotificationLedger {
         return "RECEIVED".equals(state) ? Admission.NOT_YET_ROUTED : Admission.DUPLICATE;
     }
 
-    /** A notification to admit with others of its batch ({@link #admitAll}). */
+    /**
+     * A notification to admit with others of its batch ({@link #admitAll}), with the Kafka record its source event was read
+     * from (null when there is none).
+     */
     public record ToAdmit(CanonicalNotification notification, String canonicalJson, String rawPayload, Instant windowDeadline,
-                          String traceparent) {
+                          String traceparent, SourceRecord sourceRecord) {
     }
+
+    /**
+     * Where a source event was read from: its topic and partition ("herald.billing.events/2") and its offset. The same
+     * record read again (a consumer group rebalance, a crash before the offset commit) is not the source sending it again.
+     */
+    public record SourceRecord(String partition, long offset) {
+    }
+
+    /**
+     * The incoming record i was read before for notification n: the same partition, at or before the record n keeps (a
+     * partition is read in order). Herald's own re-read (a rebalance, a crash before the offset commit), not a repeat.
+     */
+    private static final String READ_BEFORE = "(n.source_record_partition = i.source_record_partition"
+            + " AND i.source_record_offset <= n.source_record_offset)";
 
     private static final String ADMIT_ALL = """
             WITH incoming AS (
                    SELECT * FROM unnest(?::varchar[], ?::varchar[], ?::varchar[], ?::varchar[], ?::varchar[], ?::text[],
-                                        ?::timestamptz[], ?::text[], ?::timestamptz[], ?::varchar[]) WITH ORDINALITY
+                                        ?::timestamptz[], ?::text[], ?::timestamptz[], ?::varchar[], ?::varchar[], ?::bigint[])
+                     WITH ORDINALITY
                      AS i(idempotency_key, source, source_event_id, type, customer_id, canonical, occurred_at, raw_payload,
-                          window_deadline, traceparent, n)),
+                          window_deadline, traceparent, source_record_partition, source_record_offset, ord)),
                  inserted AS (
                    INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical, occurred_at,
-                                             window_deadline, traceparent)
+                                             window_deadline, traceparent, source_record_partition, source_record_offset)
                    SELECT idempotency_key, source, source_event_id, type, customer_id, 'RECEIVED',
-                          jsonb_set(CAST(canonical AS JSONB), '{data}', '{}'), occurred_at, window_deadline, traceparent
-                   FROM incoming ORDER BY n
+                          jsonb_set(CAST(canonical AS JSONB), '{data}', '{}'), occurred_at, window_deadline, traceparent,
+                          source_record_partition, source_record_offset
+                   FROM incoming ORDER BY ord
                    ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, received_at, idempotency_key),
                  payload AS (""" + INSERT_PAYLOAD + """
                    SELECT inserted.id, inserted.received_at, incoming.raw_payload, CAST(incoming.canonical AS JSONB) -> 'data'
                    FROM inserted JOIN incoming USING (idempotency_key)),
                  seen AS (
-                   UPDATE notification SET duplicates_suppressed = duplicates_suppressed + 1, updated_at = now()
-                   WHERE idempotency_key IN (SELECT idempotency_key FROM incoming)
-                     AND idempotency_key NOT IN (SELECT idempotency_key FROM inserted)
-                   RETURNING idempotency_key, state)
+                   UPDATE notification n SET
+                     duplicates_suppressed = n.duplicates_suppressed + CASE WHEN READ_BEFORE THEN 0 ELSE 1 END,
+                     updated_at = CASE WHEN READ_BEFORE THEN n.updated_at ELSE now() END,
+                     source_record_partition = COALESCE(i.source_record_partition, n.source_record_partition),
+                     source_record_offset = CASE WHEN READ_BEFORE THEN n.source_record_offset
+                                                 ELSE COALESCE(i.source_record_offset, n.source_record_offset) END
+                   FROM incoming i
+                   WHERE n.idempotency_key = i.idempotency_key
+                     AND n.idempotency_key NOT IN (SELECT idempotency_key FROM inserted)
+                   RETURNING n.idempotency_key, n.state)
             SELECT idempotency_key, 'NEW' AS admission FROM inserted
             UNION ALL
-            SELECT idempotency_key, state FROM seen""";
+            SELECT idempotency_key, state FROM seen""".replace("READ_BEFORE", READ_BEFORE);
 
     /**
      * Admits a batch's notifications in one statement, as {@link #admit} does each: one result per
      * notification, in order. A key that comes twice in the batch is admitted once, the later one is a
      * DUPLICATE; a key admitted by another consumer at the same moment is a DUPLICATE here (that
-     * consumer forwards it).
+     * consumer forwards it). A repeat is counted in duplicates_suppressed unless it is a record read before (its
+     * {@link SourceRecord} at or before the one the notification keeps): that is Herald reading it again, not the source
+     * sending it again; it is still forwarded again when not yet routed.
      */
     public List<Admission> admitAll(List<ToAdmit> batch) {
         Set<String> keys = new HashSet<>();
@@ -121,6 +149,10 @@ public class NotificationLedger {
                 statement.setArray(8, con.createArrayOf("text", distinct.stream().map(a -> StoredText.kept(a.rawPayload())).toArray()));
                 statement.setArray(9, con.createArrayOf("timestamptz", distinct.stream().map(a -> Timestamp.from(a.windowDeadline())).toArray()));
                 statement.setArray(10, con.createArrayOf("varchar", distinct.stream().map(ToAdmit::traceparent).toArray()));   // tracing (issue 15)
+                statement.setArray(11, con.createArrayOf("varchar", distinct.stream()
+                        .map(a -> a.sourceRecord() == null ? null : a.sourceRecord().partition()).toArray()));
+                statement.setArray(12, con.createArrayOf("bigint", distinct.stream()
+                        .map(a -> a.sourceRecord() == null ? null : a.sourceRecord().offset()).toArray()));
                 return statement;
             }, row -> {
                 outcome.put(row.getString(1), row.getString(2));
@@ -134,10 +166,21 @@ public class NotificationLedger {
             admissions.add("NEW".equals(result) ? Admission.NEW : "RECEIVED".equals(result) ? Admission.NOT_YET_ROUTED : Admission.DUPLICATE);
         }
         if (distinct.size() < batch.size()) {
-            List<String> repeated = new ArrayList<>(batch.stream().map(admit -> admit.notification().idempotencyKey()).toList());
-            distinct.forEach(admit -> repeated.remove(admit.notification().idempotencyKey()));
-            repeated.forEach(key -> jdbc.update("UPDATE notification SET duplicates_suppressed = duplicates_suppressed + 1, updated_at = now()"
-                    + " WHERE idempotency_key = ?", key));
+            // A later copy in the same batch is another record: counted, unless that record was read before (a re-read batch).
+            Set<String> first = new HashSet<>();
+            for (ToAdmit admit : batch) {
+                String key = admit.notification().idempotencyKey();
+                if (!first.add(key)) {
+                    String partition = admit.sourceRecord() == null ? null : admit.sourceRecord().partition();
+                    Long offset = admit.sourceRecord() == null ? null : admit.sourceRecord().offset();
+                    jdbc.update("""
+                            UPDATE notification n SET duplicates_suppressed = duplicates_suppressed + 1, updated_at = now(),
+                                   source_record_partition = COALESCE(i.source_record_partition, n.source_record_partition),
+                                   source_record_offset = COALESCE(i.source_record_offset, n.source_record_offset)
+                            FROM (SELECT CAST(? AS VARCHAR) AS source_record_partition, CAST(? AS BIGINT) AS source_record_offset) i
+                            WHERE n.idempotency_key = ? AND NOT COALESCE(""" + READ_BEFORE + ", false)", partition, offset, key);
+                }
+            }
         }
         return admissions;
     }

@@ -21,7 +21,7 @@ class TooLargeNotificationTest {
     private static final CanonicalNotification ORDER = new CanonicalNotification("crm:order.confirmed:ORD-1", "crm", "crm-outbox-17",
             "crm.order_confirmed", "cus_1", Instant.parse("2026-12-01T10:00:00Z"), Map.of(), Map.of(), "normal");
     private static final IntakeBatch.Admitted ADMITTED = new IntakeBatch.Admitted(
-            new NotificationLedger.ToAdmit(ORDER, "{\"lines\": \"" + "x".repeat(1_100_000) + "\"}", "{}", null, null),
+            new NotificationLedger.ToAdmit(ORDER, "{\"lines\": \"" + "x".repeat(1_100_000) + "\"}", "{}", null, null, null),
             "crm", "{}", "intake", null, null);
 
     @Test
