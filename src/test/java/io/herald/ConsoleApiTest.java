@@ -104,6 +104,27 @@ class ConsoleApiTest extends HeraldIntegrationTest {
         assertThat(json(put).has("timestamp")).isFalse();
     }
 
+    /**
+     * A mistyped password or a token Herald does not know: the answer says the credentials sent were refused. It used to say
+     * "log in first", as if none had been sent, and a refused bearer token got an empty body.
+     */
+    @Test
+    void refusedCredentialsAreSaidToBeRefusedNotMissing() throws Exception {
+        HttpResponse<String> wrongPassword = apiAs("operator:operator-dem0", "GET", "/api/failures", null);
+        assertThat(wrongPassword.statusCode()).isEqualTo(401);
+        assertThat(json(wrongPassword).get("error").asText())
+                .isEqualTo("the user name or password was not accepted: check both (see Access in the README)");
+        assertThat(wrongPassword.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(value -> assertThat(value).startsWith("Basic"));
+
+        HttpResponse<String> unknownToken = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + port + "/api/failures"))
+                .header("Accept", "application/json").header("Authorization", "Bearer not-a-token").GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(unknownToken.statusCode()).isEqualTo(401);
+        assertThat(unknownToken.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(value -> assertThat(value).contains("invalid_token"));
+        assertThat(json(unknownToken).get("error").asText())
+                .isEqualTo("the bearer token was not accepted (unknown, expired, or issued for another application): get a new one"
+                        + " (see Access in the README)");
+    }
+
     @Test
     void aBulkRetryActsOnEveryFailureInTheFilterOnceConfirmed() throws Exception {
         RefusedPushOrders scene = new RefusedPushOrders(jdbc, infra.providers(), "cus_bulk" + newTicketId());

@@ -8,6 +8,7 @@ import io.herald.security.OidcNames;
 import io.herald.security.OidcRoles;
 import io.herald.security.OidcSettings;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.web.servlet.server.CookieSameSiteSupplier;
 import org.springframework.context.annotation.Bean;
@@ -27,6 +28,7 @@ import org.springframework.security.core.userdetails.UserDetailsService;
 import org.springframework.security.oauth2.client.oidc.web.logout.OidcClientInitiatedLogoutSuccessHandler;
 import org.springframework.security.oauth2.client.registration.ClientRegistrationRepository;
 import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationProvider;
+import org.springframework.security.oauth2.server.resource.web.BearerTokenAuthenticationEntryPoint;
 import org.springframework.security.provisioning.InMemoryUserDetailsManager;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
@@ -96,7 +98,14 @@ public class HeraldSecurity {
         http.httpBasic(Customizer.withDefaults());
         AuthenticationManager jwts = oidcLogin == null ? null : new ProviderManager(jwtProvider());
         BearerTokens bearer = new BearerTokens(app, jwts);
-        http.oauth2ResourceServer(server -> server.authenticationManagerResolver(request -> bearer));
+        // The challenge header (invalid_token, why) as Spring writes it, then the error page, so the body says in words that the
+        // token was refused (ErrorsInWords); Spring's entry point alone answered with an empty body.
+        BearerTokenAuthenticationEntryPoint challenge = new BearerTokenAuthenticationEntryPoint();
+        http.oauth2ResourceServer(server -> server.authenticationManagerResolver(request -> bearer)
+                .authenticationEntryPoint((request, response, refused) -> {
+                    challenge.commence(request, response, refused);
+                    response.sendError(HttpServletResponse.SC_UNAUTHORIZED);
+                }));
         return http.build();
     }
 

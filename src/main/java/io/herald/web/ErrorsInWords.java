@@ -24,8 +24,9 @@ public class ErrorsInWords extends DefaultErrorAttributes {
         Object path = spring.get("path");
         Map<String, Object> answer = new LinkedHashMap<>();
         Throwable error = getError(request);
+        String refused = status == 401 ? refusedCredentials(request.getHeader("Authorization")) : null;
         answer.put("error", status == 503 && InfrastructureFaults.isInfrastructure(error)
-                ? OutageInWords.of(error) : words(status, path));
+                ? OutageInWords.of(error) : refused != null ? refused : words(status, path));
         answer.put("status", status);
         answer.put("path", path);
         return answer;
@@ -40,6 +41,22 @@ public class ErrorsInWords extends DefaultErrorAttributes {
         response.setStatus(403);
         response.setContentType("application/json;charset=UTF-8");
         response.getWriter().write("{\"error\": \"" + words(403, null) + "\"}");
+    }
+
+    /**
+     * A 401 to a request that did send credentials: they were refused, not missing (a mistyped password answered "log in
+     * first"). Null when the request sent none of the two kinds the API takes.
+     */
+    static String refusedCredentials(String authorization) {
+        String scheme = authorization == null ? "" : authorization.strip().split("\\s+", 2)[0];
+        if (scheme.equalsIgnoreCase("Basic")) {
+            return "the user name or password was not accepted: check both (see Access in the README)";
+        }
+        if (scheme.equalsIgnoreCase("Bearer")) {
+            return "the bearer token was not accepted (unknown, expired, or issued for another application): get a new one"
+                    + " (see Access in the README)";
+        }
+        return null;
     }
 
     static String words(int status, Object path) {
