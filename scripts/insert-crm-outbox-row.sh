@@ -12,6 +12,16 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 type="${1:-order.confirmed}"
 payload="${2:-$here/src/test/resources/samples/crm/$type.json}"
 crm="${LOCAL_CRM_URL:-http://localhost:8091}"
+if [ ! -r "$payload" ]; then
+  # Checked before anything is sent: the row used to be inserted with no payload after sed's "can't read".
+  samples="$(cd "$here/src/test/resources/samples/crm" && ls *.json | sed 's/\.json$//' | paste -sd, - | sed 's/,/, /g')"
+  if [ $# -ge 2 ]; then
+    echo "no payload file $payload: nothing inserted" >&2
+  else
+    echo "no sample payload for $type ($payload): nothing inserted. Samples: $samples; or give a payload file as the second argument" >&2
+  fi
+  exit 2
+fi
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -r "$1" +%Y-%m-%dT%H:%M:%SZ; }
 now="$(date -u +%s)"
 stamp_now="$(iso "$now")"

@@ -51,6 +51,36 @@ class SampleScriptsTest extends HeraldIntegrationTest {
         assertThat(((Timestamp) fresh.get(0).get("window_deadline")).toInstant()).isAfter(Instant.now());
     }
 
+    /**
+     * A type with no sample (a typo, or a type the CRM has but the samples do not) stops the CRM script before it inserts
+     * anything, naming the samples there are. It used to print "sed: can't read …" and then insert a row with no payload,
+     * reported as "crm_outbox row 4 (order.exploded)", which Herald quarantined as "has no payload".
+     */
+    @Test
+    void theCrmScriptRefusesATypeWithNoSampleAndInsertsNothing() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger inserts = new java.util.concurrent.atomic.AtomicInteger();
+        com.sun.net.httpserver.HttpServer crm = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("localhost", 0), 0);
+        crm.createContext("/", exchange -> {
+            inserts.incrementAndGet();
+            exchange.sendResponseHeaders(201, -1);
+            exchange.close();
+        });
+        crm.start();
+        try {
+            ProcessBuilder builder = new ProcessBuilder("bash", "scripts/insert-crm-outbox-row.sh", "order.confirmd").redirectErrorStream(true);
+            builder.environment().put("LOCAL_CRM_URL", "http://localhost:" + crm.getAddress().getPort());
+            Process process = builder.start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(process.waitFor()).as(output).isNotZero();
+            assertThat(output).contains("no sample payload for order.confirmd")
+                    .contains("appointment.scheduled, contact.updated, order.confirmed")
+                    .doesNotContain("crm_outbox row");
+            assertThat(inserts.get()).isZero();
+        } finally {
+            crm.stop(0);
+        }
+    }
+
     private String run(String script, String... arguments) throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of("bash", script));
         if (arguments.length == 0) {
