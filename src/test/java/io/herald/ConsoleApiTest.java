@@ -123,6 +123,16 @@ class ConsoleApiTest extends HeraldIntegrationTest {
         assertThat(json(unknownToken).get("error").asText())
                 .isEqualTo("the bearer token was not accepted (unknown, expired, or issued for another application): get a new one"
                         + " (see Access in the README)");
+
+        // A browser that sends a wrong user name and password it was given (http://operator:…@herald/console) gets a page that
+        // says so, not "Herald could not show this page (401). The details are in Herald's log".
+        HttpResponse<String> page = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + port + "/console"))
+                .header("Accept", "text/html").header("Authorization", "Basic " + java.util.Base64.getEncoder()
+                        .encodeToString("operator:operator-dem0".getBytes(java.nio.charset.StandardCharsets.UTF_8))).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(page.statusCode()).isEqualTo(401);
+        assertThat(page.body()).contains("Not signed in", "the user name or password was not accepted: check both", "href=\"/login\"")
+                .doesNotContain("Herald could not show this page");
     }
 
     @Test
