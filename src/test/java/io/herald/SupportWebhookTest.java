@@ -156,6 +156,11 @@ class SupportWebhookTest extends HeraldIntegrationTest {
                 String.class, "%\"id\": \"" + refusedTicket + "\"%"))
                 .hasSize(4)
                 .anySatisfy(reason -> assertThat(reason).contains("stale signature"));
+        // With where each came from, the "From" column of the console's Rejected webhooks page: it was empty for every
+        // refusal a webhook route made (signature, malformed JSON), as if the sender could not be told.
+        assertThat(jdbc.queryForList("SELECT remote_addr FROM inbound_rejection WHERE source = 'support' AND http_status = 401"
+                + " AND body_excerpt LIKE ?", String.class, "%\"id\": \"" + refusedTicket + "\"%"))
+                .hasSize(4).allSatisfy(from -> assertThat(from).isIn("127.0.0.1", "0:0:0:0:0:0:0:1"));
 
         // A good event sent afterwards is delivered; it is the only mail, and the refused ticket has no notification.
         String goodTicket = newTicketId();

@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.apache.camel.Exchange;
+import org.apache.camel.component.platform.http.springboot.PlatformHttpMessage;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -121,7 +122,7 @@ public class InboundRejections {
         }
         byte[] body = bodyOf(exchange);
         Answer answer = record(source, status, reason,
-                exchange.getMessage().getHeader("CamelHttpRemoteAddress", String.class),
+                remoteAddressOf(exchange),
                 exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class),
                 body == null ? 0 : body.length, body, body == null ? 0 : body.length);
 
@@ -129,6 +130,19 @@ public class InboundRejections {
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, answer.status());
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
         exchange.getMessage().setBody(answer.json());
+    }
+
+    /**
+     * Where a request a webhook route refused came from, for the Rejected webhooks page's "From": the servlet request behind the
+     * exchange (platform-http sets no remote-address header, so this read a header nobody wrote and was always empty).
+     */
+    static String remoteAddressOf(Exchange exchange) {
+        for (org.apache.camel.Message message : java.util.List.of(exchange.getMessage(), exchange.getIn())) {
+            if (message instanceof PlatformHttpMessage http && http.getRequest() != null) {
+                return http.getRequest().getRemoteAddr();
+            }
+        }
+        return null;
     }
 
     /**
