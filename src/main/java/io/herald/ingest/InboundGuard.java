@@ -1,6 +1,5 @@
 package io.herald.ingest;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
@@ -106,8 +105,6 @@ public class InboundGuard {
                     + " any event's; an event is a few levels deep");
         } catch (JsonProcessingException e) {
             throw new InboundRejected(400, "body is not valid JSON" + where(e.getLocation()) + "; expected one JSON object (the event)");
-        } catch (IOException e) {
-            throw new InboundRejected(400, "body is not valid JSON; expected one JSON object (the event)");
         }
         if (event == null || !event.isObject()) {
             throw new InboundRejected(400, "body is JSON but not an object; expected a JSON event");
