@@ -42,8 +42,12 @@ record AlertmanagerNotice(String groupKey, String groupDigest, String status, St
     static final String SEGMENT = "segment";
     static final String CUSTOMER_SUMMARY = "customer_summary";
 
-    /** One alert of the group: its name and where it fires, what it says, where it came from. */
-    record Alert(String status, String name, String where, String summary, String description, String link, String fingerprint) {
+    /**
+     * One alert of the group: its name and where it fires, what it says, where it came from; its fingerprint (its labels) and
+     * startsAt (when this firing of it began: an alert that ended and fires again has the same fingerprint, a new startsAt).
+     */
+    record Alert(String status, String name, String where, String summary, String description, String link, String fingerprint,
+                 String startsAt) {
     }
 
     static final int SHOWN_CHARS = 500;
@@ -79,7 +83,7 @@ record AlertmanagerNotice(String groupKey, String groupDigest, String status, St
                     shown(labels.path("instance").asText(labels.path("service").asText(null))),
                     shown(annotations.path("summary").asText(null)), shown(annotations.path("description").asText(null)),
                     shown(alert.path("generatorURL").asText(null)),
-                    alert.path("fingerprint").asText(labels.toString())));
+                    alert.path("fingerprint").asText(labels.toString()), alert.path("startsAt").asText("")));
         }
         String key = groupKey.asText();
         return new AlertmanagerNotice(StoredText.label(key, GROUP_KEY_CHARS), sha256(key), status,
@@ -127,11 +131,13 @@ record AlertmanagerNotice(String groupKey, String groupDigest, String status, St
     }
 
     /**
-     * Which alerts are announced: a repeat with the same alerts has the same digest and is not posted again. The alerts
-     * Alertmanager left out (truncatedAlerts) count too: a group that grows behind max_alerts is news.
+     * Which alerts are announced, each with the start of its firing: a repeat with the same alerts has the same digest and is
+     * not posted again, while an alert that ended and fires again (a new startsAt; with send_resolved: false Alertmanager sent
+     * no "resolved" in between) is news. The alerts Alertmanager left out (truncatedAlerts) count too: a group that grows behind
+     * max_alerts is news.
      */
     String alertsDigest() {
-        return sha256(String.join("\n", announced().stream().map(Alert::fingerprint).sorted().toList())
+        return sha256(String.join("\n", announced().stream().map(a -> a.fingerprint() + "@" + a.startsAt()).sorted().toList())
                 + (firing() && truncatedAlerts > 0 ? "\ntruncated:" + truncatedAlerts : ""));
     }
 

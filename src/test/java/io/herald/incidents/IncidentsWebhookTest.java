@@ -120,6 +120,26 @@ class IncidentsWebhookTest extends HeraldIntegrationTest {
     }
 
     /**
+     * An alert that ended and fires again keeps its fingerprint (its labels) but gets a new startsAt. With send_resolved: false
+     * Alertmanager never says "resolved" and announces the second firing like a first one; it used to be a "repeat" (same
+     * fingerprints), answered 200 and never posted: the team did not hear of the second outage. It is posted.
+     */
+    @Test
+    void anAlertFiringAgainWithANewStartIsPostedEvenWithoutAResolvedInBetween() throws Exception {
+        String service = "refire-" + UUID.randomUUID().toString().substring(0, 8);
+        String first = notification(service, "firing", "r1");
+        assertThat(postIncident(first, TOKEN).statusCode()).isEqualTo(200);
+        awaitPosts(service, 1);
+        // Four hours later the same alert fires again (a new startsAt), no "resolved" was sent in between.
+        HttpResponse<String> again = postIncident(first.replace("2026-12-02T05:00:00Z", "2026-12-02T09:00:00Z"), TOKEN);
+        assertThat(again.statusCode()).isEqualTo(200);
+        assertThat(again.body()).contains("\"status\":\"posted\"");
+        assertThat(awaitPosts(service, 2).get(1)).startsWith(":rotating_light: Incident firing:");
+        // Its repeats (repeat_interval) stay repeats.
+        assertThat(postIncident(first.replace("2026-12-02T05:00:00Z", "2026-12-02T09:00:00Z"), TOKEN).body()).contains("\"status\":\"repeat\"");
+    }
+
+    /**
      * Alertmanager sends at most max_alerts of a group and counts the rest in truncatedAlerts: the post counts them ("3 shown
      * of 10" read "3 alerts firing" with nothing more), and a group that grows behind the cut is posted again.
      */
