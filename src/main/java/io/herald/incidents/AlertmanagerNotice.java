@@ -131,6 +131,17 @@ record AlertmanagerNotice(String groupKey, String groupDigest, String status, St
     }
 
     /**
+     * While the group fires, its alerts that have ended since Alertmanager's last notification (send_resolved: true sends them
+     * with the firing ones); none once the whole group is resolved, when all are announced as resolved.
+     */
+    List<Alert> resolvedWhileFiring() {
+        if (!firing() || announced() == alerts) {
+            return List.of();
+        }
+        return alerts.stream().filter(a -> !a.status().equals("firing")).toList();
+    }
+
+    /**
      * Which alerts are announced, each with the start of its firing: a repeat with the same alerts has the same digest and is
      * not posted again, while an alert that ended and fires again (a new startsAt; with send_resolved: false Alertmanager sent
      * no "resolved" in between) is news. The alerts Alertmanager left out (truncatedAlerts) count too: a group that grows behind

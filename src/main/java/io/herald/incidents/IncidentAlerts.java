@@ -106,12 +106,16 @@ public class IncidentAlerts {
     /** The ops post: what fires (or is resolved), how many alerts, each one's summary and description, and links. */
     String text(AlertmanagerNotice notice, Instant firedAt) {
         List<AlertmanagerNotice.Alert> alerts = notice.announced();
+        // An alert of a group that still fires has ended: said, or its resolution is never posted (the group's "resolved" post
+        // comes only once all have ended).
+        List<AlertmanagerNotice.Alert> resolved = notice.resolvedWhileFiring();
         // Alertmanager sends at most max_alerts of a group and counts the rest in truncatedAlerts: they fire too.
         int total = alerts.size() + (notice.firing() ? notice.truncatedAlerts() : 0);
         StringBuilder text = new StringBuilder();
         if (notice.firing()) {
             text.append(":rotating_light: Incident firing: ").append(notice.title()).append(" (")
-                    .append(total).append(total == 1 ? " alert firing)" : " alerts firing)");
+                    .append(total).append(total == 1 ? " alert firing" : " alerts firing")
+                    .append(resolved.isEmpty() ? "" : ", " + resolved.size() + " resolved").append(')');
         } else {
             text.append(":white_check_mark: Incident resolved: ").append(notice.title()).append(" (")
                     .append(alerts.size()).append(alerts.size() == 1 ? " alert resolved" : " alerts resolved")
@@ -136,6 +140,14 @@ public class IncidentAlerts {
         int more = Math.max(0, alerts.size() - MAX_LISTED) + notice.truncatedAlerts();
         if (more > 0) {
             text.append("\n\n…and ").append(more).append(more == 1 ? " more alert" : " more alerts").append(" (see Alertmanager)");
+        }
+        if (!resolved.isEmpty()) {
+            text.append("\n\nResolved:");
+            resolved.stream().limit(MAX_LISTED).forEach(alert -> text.append("\n• ").append(alert.name())
+                    .append(alert.where() == null ? "" : " on " + alert.where()).append(alert.summary() == null ? "" : ": " + alert.summary()));
+            if (resolved.size() > MAX_LISTED) {
+                text.append("\n…and ").append(resolved.size() - MAX_LISTED).append(" more resolved");
+            }
         }
         text.append("\n");
         String overCap = notices.capExceeded(notice);

@@ -120,6 +120,26 @@ class IncidentsWebhookTest extends HeraldIntegrationTest {
     }
 
     /**
+     * One alert of a firing group ends while another still fires: Alertmanager (send_resolved: true) sends the group as
+     * "firing" with that alert "resolved". The post used to list only the one still firing, as if the group had just started
+     * firing with one alert: the resolution of the other was never said. It says which alert is resolved.
+     */
+    @Test
+    void anAlertResolvedWhileItsGroupStillFiresIsPostedAsResolved() throws Exception {
+        String service = "partial-" + UUID.randomUUID().toString().substring(0, 8);
+        assertThat(postIncident(notification(service, "firing", "p1", "p2"), TOKEN).statusCode()).isEqualTo(200);
+        awaitPosts(service, 1);
+        String oneResolved = notification(service, "firing", "p1", "p2").replaceFirst("\\{\"status\":\"firing\",\"labels\"",
+                "{\"status\":\"resolved\",\"labels\"");
+        assertThat(postIncident(oneResolved, TOKEN).statusCode()).isEqualTo(200);
+        String post = awaitPosts(service, 2).get(1);
+        assertThat(post).startsWith(":rotating_light: Incident firing: alertname=HighErrorRate, service=" + service
+                + " (1 alert firing, 1 resolved)").contains("• HighErrorRate on " + service + "-2:8080: 5xx above 5%");
+        assertThat(post.substring(post.indexOf("Resolved:"))).startsWith("Resolved:\n• HighErrorRate on " + service + "-1:8080")
+                .doesNotContain(service + "-2:8080");
+    }
+
+    /**
      * An alert that ended and fires again keeps its fingerprint (its labels) but gets a new startsAt. With send_resolved: false
      * Alertmanager never says "resolved" and announces the second firing like a first one; it used to be a "repeat" (same
      * fingerprints), answered 200 and never posted: the team did not hear of the second outage. It is posted.
