@@ -28,7 +28,8 @@ record AlertmanagerNotice(String groupKey, String groupDigest, String status, St
 
     /**
      * Who a customer-facing notice goes to and what it says: the customer ids of the annotation {@value #CUSTOMERS}
-     * ("cus_a,cus_b"), the segments named by the label or annotation {@value #SEGMENT}, over the group's alerts and
+     * ("cus_a,cus_b"), the segments named by the label or annotation {@value #SEGMENT}, over the group's alerts (while it
+     * fires, only those still firing: an alert that already ended affects nobody any more) and
      * its common labels and annotations, and the customer-facing text (annotation {@value #CUSTOMER_SUMMARY}, else
      * the group's summary). Ids as written: the directory decides which are customers.
      */
@@ -98,7 +99,11 @@ record AlertmanagerNotice(String groupKey, String groupDigest, String status, St
         Set<String> segments = new LinkedHashSet<>();
         String customerSummary = null;
         List<JsonNode> places = new ArrayList<>(List.of(body.path("commonAnnotations"), body.path("commonLabels"), body.path("groupLabels")));
+        boolean firing = body.path("status").asText("").equals("firing");
         for (JsonNode alert : body.path("alerts")) {
+            if (firing && alert.path("status").asText("firing").equals("resolved")) {
+                continue;   // ended since the last notification: who it names is no longer affected by it
+            }
             places.add(alert.path("annotations"));
             places.add(alert.path("labels"));
         }

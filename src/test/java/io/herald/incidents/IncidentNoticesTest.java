@@ -198,6 +198,39 @@ class IncidentNoticesTest {
                         "resolved: follow-ups of incident.resolved queued for approval: " + ada + ", " + bo);
     }
 
+    /**
+     * A firing group's notification also carries the alerts that ended since the last one (send_resolved: true). A customer named
+     * only by such an ended alert used to get an incident notice for a problem that was already over for them (and a follow-up
+     * when the whole group resolved): only the alerts still firing name who is affected.
+     */
+    @Test
+    void aCustomerNamedOnlyByAnAlertThatAlreadyEndedGetsNoNotice() throws Exception {
+        String eve = customer("eve");
+        String finn = customer("finn");
+        String service = "basket-" + run;
+        String ended = """
+                ,{"status":"resolved","labels":{"alertname":"CheckoutErrors","service":"%s","instance":"%s-2:8080"},
+                  "annotations":{"summary":"5xx above 5%%","customers":"%s"},"startsAt":"2026-12-02T05:01:00Z",
+                  "endsAt":"2026-12-02T05:03:00Z","generatorURL":"http://prometheus.example:9090/graph","fingerprint":"f2"}]}"""
+                .formatted(service, service, finn);
+        String firing = notification(service, "firing", eve, null);
+        firing = firing.substring(0, firing.lastIndexOf("]}")) + ended;
+
+        HttpResponse<String> answer = postIncident(firing);
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        assertThat(JSON.readTree(answer.body()).get("customerNotices").asText())
+                .isEqualTo("1 customer notice(s) of incident.notice held for approval");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(email("incident.notice", eve).get("state")));
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE customer_id = ?", Integer.class, finn)).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM incident_notice WHERE customer_id = ?", Integer.class, finn)).isZero();
+
+        // Resolved: eve's notice, never approved, is withdrawn; finn hears nothing either way.
+        assertThat(postIncident(notification(service, "resolved", eve, null)).statusCode()).isEqualTo(200);
+        assertThat(states("incident.notice", eve)).containsOnly("REJECTED");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE customer_id = ?", Integer.class, finn)).isZero();
+        assertThat(mails("incident.notice", finn)).isEmpty();
+    }
+
     @Test
     void aNoticeStillAwaitingApprovalWhenTheIncidentIsResolvedIsWithdrawnWithTheReasonAndNoFollowUp() throws Exception {
         String cy = customer("cy");
