@@ -135,6 +135,11 @@ record AlertmanagerNotice(String groupKey, String groupDigest, String status, St
         return firing.isEmpty() ? alerts : firing;
     }
 
+    /** Whether every alert says when its firing started (Alertmanager's always do): then a firing with other starts is a new one. */
+    boolean startsKnown() {
+        return alerts.stream().noneMatch(a -> a.startsAt().isBlank());
+    }
+
     /**
      * While the group fires, its alerts that have ended since Alertmanager's last notification (send_resolved: true sends them
      * with the firing ones); none once the whole group is resolved, when all are announced as resolved.

@@ -23,10 +23,11 @@ import org.springframework.stereotype.Component;
 /**
  * Turns Alertmanager notifications into posts on the ops webhook (routes/incidents-webhook.camel.yaml): one post
  * when a group starts firing (or fires with other alerts than announced), one when it is resolved, nothing for a
- * repeat. Which notification posts is decided by one conditional upsert of the group's incident row, inside the
- * route's transaction that also holds the post: the instance whose statement changed the row posts, a concurrent
- * one waits for the row and then finds nothing new. A post the webhook did not take rolls the row back and the
- * notification is answered 503, so Alertmanager sends it again.
+ * repeat (nor for a late copy of the firing it resolved: the same alerts with the same starts). Which notification
+ * posts is decided by one conditional upsert of the group's incident row, inside the route's transaction that also
+ * holds the post: the instance whose statement changed the row posts, a concurrent one waits for the row and then
+ * finds nothing new. A post the webhook did not take rolls the row back and the notification is answered 503, so
+ * Alertmanager sends it again.
  */
 @Component
 public class IncidentAlerts {
@@ -78,11 +79,18 @@ public class IncidentAlerts {
                        fired_at = CASE WHEN EXCLUDED.status = 'firing' AND incident.status = 'resolved' THEN now()
                                        ELSE coalesce(incident.fired_at, EXCLUDED.fired_at) END,
                        resolved_at = EXCLUDED.resolved_at, posts = incident.posts + 1, updated_at = now()
-                WHERE incident.status <> EXCLUDED.status
-                   OR (EXCLUDED.status = 'firing' AND incident.alerts_digest <> EXCLUDED.alerts_digest)
+                WHERE (incident.status <> EXCLUDED.status
+                       OR (EXCLUDED.status = 'firing' AND incident.alerts_digest <> EXCLUDED.alerts_digest))
+                  AND NOT (? AND incident.status = 'resolved' AND EXCLUDED.status = 'firing'
+                           AND incident.alerts_digest = EXCLUDED.alerts_digest AND incident.resolved_at > now() - interval '1 minute')
                 RETURNING id, fired_at, posts""",
                 notice.groupDigest(), notice.groupKey(), notice.receiver(), notice.status(), notice.title(), notice.summary(),
-                notice.externalUrl(), notice.alertsDigest(), notice.announced().size(), notice.firing(), notice.firing());
+                notice.externalUrl(), notice.alertsDigest(), notice.announced().size(), notice.firing(), notice.firing(),
+                // The very alerts (same starts) that were announced resolved less than a minute ago, "firing": a late copy from
+                // another replica of an Alertmanager cluster (prometheus/alertmanager#2447, #4008; it lags by its position times
+                // peer_timeout, 15 s), not a new incident. A new firing has new starts; later, the same starts firing (Alertmanager
+                // resolved them by resolve_timeout while Prometheus could not reach it) are posted as firing again.
+                notice.startsKnown());
         if (changed.isEmpty()) {
             jdbc.update("UPDATE incident SET repeats = repeats + 1, updated_at = now() WHERE group_digest = ?", notice.groupDigest());
             exchange.setProperty(OUTCOME, "repeat");

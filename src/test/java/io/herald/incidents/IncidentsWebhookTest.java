@@ -60,8 +60,9 @@ class IncidentsWebhookTest extends HeraldIntegrationTest {
                 + " (2 alerts resolved; firing since ");
         assertThat(postIncident(notification(service, "resolved", "a1", "b2"), TOKEN).body()).contains("\"status\":\"repeat\"");
 
-        // It fires again later: a new incident, posted again.
-        assertThat(postIncident(firing, TOKEN).statusCode()).isEqualTo(200);
+        // It fires again later (a new startsAt, as Alertmanager sends a new firing): a new incident, posted again.
+        String firingAgain = firing.replace("2026-12-02T05:00:00Z", "2026-12-02T07:00:00Z");
+        assertThat(postIncident(firingAgain, TOKEN).statusCode()).isEqualTo(200);
         assertThat(awaitPosts(service, 3).get(2)).startsWith(":rotating_light: Incident firing:");
         assertThat(OpsAlerts.posts(infra.providers()).stream().filter(p -> p.text().contains(service))).hasSize(3);
 
@@ -77,6 +78,43 @@ class IncidentsWebhookTest extends HeraldIntegrationTest {
         HttpResponse<String> page = apiAs(VIEWER, "GET", "/console/incidents", null);
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.body()).contains("alertname=HighErrorRate, service=" + service).contains("INCIDENT_RESOLVED");
+    }
+
+    /**
+     * Alertmanager run as a cluster (several replicas, as recommended for production) sometimes sends, after one replica's
+     * "resolved", another replica's late "firing" of the very same alerts (same startsAt), then its "resolved" again
+     * (prometheus/alertmanager#2447, #4008). That late copy used to be posted as a new incident firing, and a third post said
+     * it resolved: the team read of an outage that never happened. Within a minute of the resolution it is a repeat; a real new
+     * firing (new startsAt) is posted.
+     */
+    @Test
+    void aLateCopyOfTheFiringAfterItsResolutionIsNotANewIncident() throws Exception {
+        String service = "cluster-" + UUID.randomUUID().toString().substring(0, 8);
+        String firing = notification(service, "firing", "h1", "h2");
+        assertThat(postIncident(firing, TOKEN).statusCode()).isEqualTo(200);
+        assertThat(postIncident(notification(service, "resolved", "h1", "h2"), TOKEN).statusCode()).isEqualTo(200);
+        awaitPosts(service, 2);
+
+        HttpResponse<String> lateCopy = postIncident(firing, TOKEN);
+        assertThat(lateCopy.statusCode()).isEqualTo(200);
+        assertThat(lateCopy.body()).contains("\"status\":\"repeat\"");
+        assertThat(postIncident(notification(service, "resolved", "h1", "h2"), TOKEN).body()).contains("\"status\":\"repeat\"");
+        assertThat(jdbc.queryForObject("SELECT status FROM incident WHERE title LIKE ?", String.class, "%service=" + service))
+                .isEqualTo("resolved");
+
+        // The same alerts with the same starts firing a minute or more after the resolution are no late copy (Alertmanager resolved
+        // them by resolve_timeout while Prometheus could not reach it): posted as firing again.
+        jdbc.update("UPDATE incident SET resolved_at = now() - interval '61 seconds' WHERE title LIKE ?", "%service=" + service);
+        assertThat(postIncident(firing, TOKEN).body()).contains("\"status\":\"posted\"");
+        assertThat(postIncident(notification(service, "resolved", "h1", "h2"), TOKEN).body()).contains("\"status\":\"posted\"");
+        awaitPosts(service, 4);
+
+        // The same alerts firing again for real (a new startsAt) are a new incident.
+        assertThat(postIncident(firing.replace("2026-12-02T05:00:00Z", "2026-12-02T08:00:00Z"), TOKEN).body())
+                .contains("\"status\":\"posted\"");
+        List<String> posts = awaitPosts(service, 5);
+        assertThat(posts.get(4)).startsWith(":rotating_light: Incident firing:");
+        assertThat(OpsAlerts.accepted(infra.providers(), service)).hasSize(5);
     }
 
     /**
