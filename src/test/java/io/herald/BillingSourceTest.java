@@ -310,7 +310,7 @@ class BillingSourceTest extends HeraldIntegrationTest {
             assertThat(held).containsEntry("outcome", "QUARANTINED").containsEntry("step", "identity");
             assertThat(held.get("reason").toString()).isEqualTo("billing event evt_guest" + guest[0] + " carries no customer id, only the email "
                     + guest[1] + "; Herald matches customers by stable ids only. If you know whose it is, assign it to the customer"
-                    + " from this page (it is sent to them once; nothing is linked), or dismiss it");
+                    + " from the event page in the console (it is sent to them once; nothing is linked), or dismiss it");
         }
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE source_event_id IN (?, ?)", Integer.class,
                 "evt_guest" + known, "evt_guest" + unknown)).isZero();

@@ -84,7 +84,7 @@ class MatchByEmailTest {
         assertThat(ambiguous).containsEntry("step", "identity");
         assertThat(ambiguous.get("reason").toString()).isEqualTo("billing event evt_guest3" + run
                 + " carries no customer id, only the email s***@example.com, which is ambiguous: 2 customers in Herald's directory"
-                + " share it (cus_a" + run + ", cus_b" + run + "); not guessed. Assign it to the right customer from this page, or fix"
+                + " share it (cus_a" + run + ", cus_b" + run + "); not guessed. Assign it to the right customer from the event page in the console, or fix"
                 + " the directory and re-drive it");
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE source_event_id IN (?, ?)", Integer.class,
                 "evt_guest2" + run, "evt_guest3" + run)).isZero();

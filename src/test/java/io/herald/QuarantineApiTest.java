@@ -46,7 +46,7 @@ class QuarantineApiTest extends HeraldIntegrationTest {
         assertThat(held.get("step").asText()).isEqualTo("identity");
         assertThat(held.get("reason").asText()).isEqualTo("billing event evt_test" + unique
                 + " carries no customer id, only the email J***@example.org; Herald matches customers by stable ids only."
-                + " If you know whose it is, assign it to the customer from this page (it is sent to them once; nothing is linked),"
+                + " If you know whose it is, assign it to the customer from the event page in the console (it is sent to them once; nothing is linked),"
                 + " or dismiss it");
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE source_event_id = ?", Integer.class,
                 "evt_test" + unique)).isZero();
@@ -167,7 +167,7 @@ class QuarantineApiTest extends HeraldIntegrationTest {
         jdbc.update("INSERT INTO customer (customer_id, display_name, email) VALUES (?, 'Robin New', ?)", "cus_new" + unique, email);
         JsonNode redriven = JSON.readTree(api("POST", "/api/quarantine/" + id + "/redrive").body());
         assertThat(redriven.get("status").asText()).isEqualTo("OPEN");
-        assertThat(redriven.get("reason").asText()).contains("assign it to the customer from this page");
+        assertThat(redriven.get("reason").asText()).contains("assign it to the customer from the event page in the console");
         assertThat(jdbc.queryForObject("SELECT count(*) FROM unrouted_event WHERE source_event_id = ?", Integer.class,
                 "evt_test" + unique)).isEqualTo(1);
         assertThat(mailsFor(Samples.paymentFailedKey(unique))).isEmpty();

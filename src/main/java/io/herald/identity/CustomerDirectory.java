@@ -108,7 +108,7 @@ public class CustomerDirectory {
             String count = matches.size() > 2 ? "3 or more customers" : "2 customers";
             throw new UnknownCustomer(event + ", which is ambiguous: " + count + " in Herald's directory share it ("
                     + matches.get(0).customerId() + ", " + matches.get(1).customerId() + (matches.size() > 2 ? ", ..." : "")
-                    + "); not guessed. Assign it to the right customer from this page, or fix the directory and re-drive it");
+                    + "); not guessed. Assign it to the right customer from the event page in the console, or fix the directory and re-drive it");
         }
         return matches.get(0);
     }

@@ -115,7 +115,7 @@ public class CustomerLinks {
 
     /**
      * Why an event's customer is unknown, for the operator who can fix it:
-     * "Zendesk user 9000000123456 is not linked to any customer: link it from this page (support event …)".
+     * "Zendesk user 9000000123456 is not linked to any customer: link it from the event page in the console (support event …)".
      */
     public static UnknownCustomer unknown(String source, String sourceEventId, Claim claim) {
         if (claim.link() == null) {
@@ -124,7 +124,7 @@ public class CustomerLinks {
         String event = source + " event " + sourceEventId;
         String carried = claim.customerId() == null ? event
                 : event + " names customer " + CustomerDirectory.shown(claim.customerId()) + ", who is not in Herald's customer directory";
-        return new UnknownCustomer(claim.link().describe() + " is not linked to any customer: link it from this page"
+        return new UnknownCustomer(claim.link().describe() + " is not linked to any customer: link it from the event page in the console"
                 + " (" + carried + ")");
     }
 

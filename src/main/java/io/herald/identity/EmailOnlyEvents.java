@@ -33,8 +33,8 @@ public class EmailOnlyEvents {
             return directory.resolveByEmail(source, sourceEventId, email);
         }
         throw new UnknownCustomer(source + " event " + sourceEventId + ONLY_THE_EMAIL + Masking.email(email)
-                + "; Herald matches customers by stable ids only. If you know whose it is, assign it to the customer from this"
-                + " page (it is sent to them once; nothing is linked), or dismiss it");
+                + "; Herald matches customers by stable ids only. If you know whose it is, assign it to the customer from the"
+                + " event page in the console (it is sent to them once; nothing is linked), or dismiss it");
     }
 
     /** Whether a quarantine reason is about an event that names its customer only by email (it can be assigned, not linked). */

@@ -35,9 +35,9 @@ class ViewerMaskingTest {
                 .replace("\"requester_id\": \"9000000123456\"", "\"requester_id\": 9000000123456, \"note\": \"call 07700900123\""), true);
         assertThat(viewer).contains("\"requester_id\" : 9000000123456", "\"assignee_id\" : \"9000000000001\"", "\"id\" : \"35436\"",
                 "call 077…0123").doesNotContain("07700900123");
-        assertThat(masking.text("Zendesk user 9000000123456 is not linked to any customer: link it from this page (ticket 902183417,"
+        assertThat(masking.text("Zendesk user 9000000123456 is not linked to any customer: link it from the event page in the console (ticket 902183417,"
                 + " requester phone +447700900123)")).isEqualTo("Zendesk user 9000000123456 is not linked to any customer: link it"
-                + " from this page (ticket 902183417, requester phone +447…0123)");
+                + " from the event page in the console (ticket 902183417, requester phone +447…0123)");
     }
 
     @Test

@@ -53,7 +53,7 @@ class IdentityLinksTest extends HeraldIntegrationTest {
         Map<String, Object> held = quarantined(unique);
         assertThat(held.get("step")).isEqualTo("identity");
         assertThat(held.get("reason").toString())
-                .startsWith("Zendesk user " + requester + " is not linked to any customer: link it from this page")
+                .startsWith("Zendesk user " + requester + " is not linked to any customer: link it from the event page in the console")
                 .contains("support event ");
         long id = ((Number) held.get("id")).longValue();
 
@@ -125,7 +125,7 @@ class IdentityLinksTest extends HeraldIntegrationTest {
         long id = ((Number) quarantined(unique).get("id")).longValue();
 
         String page = console(OPERATOR, "GET", "/console/quarantine/" + id, null).body();
-        assertThat(page).contains("Zendesk user " + requester + " is not linked to any customer: link it from this page")
+        assertThat(page).contains("Zendesk user " + requester + " is not linked to any customer: link it from the event page in the console")
                 .contains("/console/quarantine/" + id + "/link").contains("Link this id to the customer and re-drive");
         // A viewer reads the page but gets no link button.
         assertThat(console(VIEWER, "GET", "/console/quarantine/" + id, null).body()).contains(requester)
@@ -275,7 +275,7 @@ class IdentityLinksTest extends HeraldIntegrationTest {
                 "SELECT step, reason FROM unrouted_event WHERE source_event_id = ?", "evt_test" + unknownEvent), rows -> rows.size() == 1).get(0);
         assertThat(held.get("step")).isEqualTo("identity");
         assertThat(held.get("reason")).isEqualTo("Stripe customer cus_Nobody" + unknownEvent
-                + " is not linked to any customer: link it from this page (billing event evt_test" + unknownEvent
+                + " is not linked to any customer: link it from the event page in the console (billing event evt_test" + unknownEvent
                 + " names customer cus_Nobody" + unknownEvent + ", who is not in Herald's customer directory)");
     }
 

@@ -13,7 +13,7 @@ class UnknownCustomerReasonTest {
                 + " customer ' cus_1 ' (with spaces around it; customer ids are matched exactly, correct it at the source),"
                 + " who is not in Herald's customer directory");
         assertThat(CustomerLinks.unknown("support", "evt-1", new CustomerLinks.Claim(new ExternalId("zendesk", "900"), "cus_2\t"))
-                .getMessage()).isEqualTo("Zendesk user 900 is not linked to any customer: link it from this page (support event evt-1"
+                .getMessage()).isEqualTo("Zendesk user 900 is not linked to any customer: link it from the event page in the console (support event evt-1"
                 + " names customer 'cus_2\t' (with spaces around it; customer ids are matched exactly, correct it at the source),"
                 + " who is not in Herald's customer directory)");
     }
