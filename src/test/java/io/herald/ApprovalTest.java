@@ -613,6 +613,36 @@ class ApprovalTest {
         assertThat(herald.mailsFor(key)).hasSize(1);
     }
 
+    /**
+     * A channel the customer opted out of is skipped before its message is written, so a template that cannot be written for
+     * it does not make the approval release a send that fails: the approval goes through and the channel is skipped for the
+     * opt-out, as the preview says. It used to be refused ("… it would fail; fix the template before approving"), which held
+     * back every other channel of the notification too.
+     */
+    @Test
+    void aChannelTheCustomerOptedOutOfDoesNotStopAnApprovalWhenItsTemplateCannotBeWritten() throws Exception {
+        String customer = "cus_ap_uma_" + run;
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, preferences) VALUES (?, 'Uma Tester', ?,"
+                + " '{\"billing\": []}'::jsonb)", customer, customer + "@example.com");
+        String key = refund(customer, 230_000);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
+        long id = herald.notificationId(key);
+        Path subject = TEMPLATES.resolve("billing.charge_refunded").resolve("email.subject.en.mustache");
+        Path aside = subject.resolveSibling("email.subject.en.mustache.aside");
+        Files.move(subject, aside);
+        try {
+            JsonNode email = pending(APPROVER, id).get("channels").get(0);
+            assertThat(email.get("problem").asText()).startsWith("customer opted out of email for billing: it would be skipped");
+            HttpResponse<String> approved = herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"fine\"}");
+            assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(30)).until(() -> "SKIPPED".equals(delivery(key).get("state")));
+        } finally {
+            Files.move(aside, subject);
+        }
+        assertThat(delivery(key).get("reason")).isEqualTo("customer " + customer + " opted out of email for billing");
+        assertThat(herald.mailsFor(key)).isEmpty();
+    }
+
     @Test
     void anUnapprovedRefundExpiresWithAReasonAndTheOpsWebhookIsAlerted() throws Exception {
         String customer = customer("erin");

@@ -71,8 +71,10 @@ public class MessagePreview {
             try {
                 previews.add(rendered(channel, address, messageParts.render(notification, entry.templates(), channel, customer), problem));
             } catch (TemplateMissing | MessageTooLong e) {
-                previews.add(Channel.failing(channel, address.value(), address.masked(),
-                        "its message cannot be written (" + e.getMessage() + "): it would fail; fix the template before approving"));
+                String unwritten = "its message cannot be written (" + e.getMessage() + ")";
+                // Opted out, the channel is skipped before its message is written (ChannelDelivery): no send that would fail.
+                previews.add(problem != null ? new Channel(channel, address.value(), address.masked(), null, null, problem + "; " + unwritten)
+                        : Channel.failing(channel, address.value(), address.masked(), unwritten + ": it would fail; fix the template before approving"));
             }
         }
         return previews;
