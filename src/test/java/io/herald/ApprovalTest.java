@@ -88,6 +88,8 @@ class ApprovalTest {
     @Autowired
     StaleSendings staleSendings;
     @Autowired
+    io.herald.receipts.Suppressions suppressions;
+    @Autowired
     io.herald.approval.Approvals approvals;
     OwnHeraldClient herald;
 
@@ -640,6 +642,35 @@ class ApprovalTest {
             Files.move(aside, subject);
         }
         assertThat(delivery(key).get("reason")).isEqualTo("customer " + customer + " opted out of email for billing");
+        assertThat(herald.mailsFor(key)).isEmpty();
+    }
+
+    /**
+     * The same for an address that is suppressed (a hard bounce): the send skips it before writing the message, so the
+     * preview says it would be skipped and a template that cannot be written does not refuse the approval. The preview used
+     * to show the message as going to that address, and the approval was refused as a send that would fail.
+     */
+    @Test
+    void aSuppressedAddressIsShownAsSkippedAndDoesNotStopAnApprovalWhenItsTemplateCannotBeWritten() throws Exception {
+        String customer = customer("vera");
+        suppressions.add("email", customer + "@example.com", "hard bounce: 550 mailbox does not exist", null);
+        String key = refund(customer, 240_000);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
+        long id = herald.notificationId(key);
+        Path subject = TEMPLATES.resolve("billing.charge_refunded").resolve("email.subject.en.mustache");
+        Path aside = subject.resolveSibling("email.subject.en.mustache.aside");
+        Files.move(subject, aside);
+        try {
+            JsonNode email = pending(APPROVER, id).get("channels").get(0);
+            assertThat(email.get("problem").asText()).startsWith("address c***@example.com is suppressed since ")
+                    .contains("hard bounce: 550 mailbox does not exist (an operator can lift it under Suppressions): it would be skipped");
+            HttpResponse<String> approved = herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"fine\"}");
+            assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(30)).until(() -> "SKIPPED".equals(delivery(key).get("state")));
+        } finally {
+            Files.move(aside, subject);
+        }
+        assertThat(delivery(key).get("reason").toString()).contains("is suppressed since", "hard bounce: 550 mailbox does not exist");
         assertThat(herald.mailsFor(key)).isEmpty();
     }
 

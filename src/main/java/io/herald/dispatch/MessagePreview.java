@@ -13,6 +13,7 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import io.herald.identity.Customer;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
+import io.herald.receipts.Suppressions;
 
 import org.springframework.stereotype.Component;
 
@@ -48,9 +49,11 @@ public class MessagePreview {
     }
 
     private final MessageParts messageParts;
+    private final Suppressions suppressions;
 
-    public MessagePreview(MessageParts messageParts) {
+    public MessagePreview(MessageParts messageParts, Suppressions suppressions) {
         this.messageParts = messageParts;
+        this.suppressions = suppressions;
     }
 
     public List<Channel> of(CanonicalNotification notification, NotificationCatalog.Entry entry, List<String> channels, Customer customer) {
@@ -66,18 +69,24 @@ public class MessagePreview {
                 previews.add(new Channel(channel, null, null, null, null, "customer has " + address.missing() + ": it would be skipped"));
                 continue;
             }
-            String problem = Recipients.allowed(channel, entry.category(), customer) ? null
+            String problem = Recipients.allowed(channel, entry.category(), customer) ? suppressed(channel, address.value())
                     : "customer opted out of " + channel + " for " + entry.category() + ": it would be skipped";
             try {
                 previews.add(rendered(channel, address, messageParts.render(notification, entry.templates(), channel, customer), problem));
             } catch (TemplateMissing | MessageTooLong e) {
                 String unwritten = "its message cannot be written (" + e.getMessage() + ")";
-                // Opted out, the channel is skipped before its message is written (ChannelDelivery): no send that would fail.
+                // Opted out or suppressed, the channel is skipped before its message is written (ChannelDelivery): no send that fails.
                 previews.add(problem != null ? new Channel(channel, address.value(), address.masked(), null, null, problem + "; " + unwritten)
                         : Channel.failing(channel, address.value(), address.masked(), unwritten + ": it would fail; fix the template before approving"));
             }
         }
         return previews;
+    }
+
+    /** Why the send would skip this address, as it checks it before writing the message (a hard bounce, a complaint, STOP). */
+    private String suppressed(String channel, String address) {
+        String reason = "email".equals(channel) || "sms".equals(channel) ? suppressions.reasonFor(channel, address) : null;
+        return reason == null ? null : reason + ": it would be skipped";
     }
 
     /**
