@@ -23,6 +23,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InvalidPartitionsException;
 import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 import org.apache.kafka.common.errors.PolicyViolationException;
@@ -237,31 +238,42 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
             return;
         }
         List<ConfigResource> resources = existing.stream().map(topic -> new ConfigResource(ConfigResource.Type.TOPIC, topic)).toList();
-        Map<ConfigResource, Config> configs;
-        try {
-            configs = admin.describeConfigs(resources).all().get();
-        } catch (ExecutionException e) {
-            throw new KafkaUnreachable(String.valueOf(e.getCause().getMessage()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new KafkaUnreachable("interrupted");
-        }
-        configs.forEach((resource, config) -> {
-            ConfigEntry entry = config.get("retention.ms");
-            long kept = entry == null || entry.value() == null ? -1 : Long.parseLong(entry.value());
-            String topic = resource.name();
-            String fix = " Herald never changes an existing topic; to keep records for herald.topics.retention, run kafka-configs.sh"
-                    + " --alter --entity-type topics --entity-name " + topic + " --add-config retention.ms=" + retention.toMillis();
-            if (kept < 0 || kept > retention.toMillis()) {
-                log.warn("Kafka topic {} keeps its records {}, longer than herald.topics.retention ({}): the events in it, with"
-                        + " customers' addresses, stay in the broker that long, whatever Herald's retention and erasure remove.{}",
-                        topic, kept < 0 ? "forever (retention.ms -1)" : "for " + inWords(Duration.ofMillis(kept)), inWords(retention), fix);
-            } else if (kept < retention.toMillis()) {
-                log.warn("Kafka topic {} keeps its records for {}, shorter than herald.topics.retention ({}): a record Herald has"
-                        + " not read within that time (Herald stopped that long) is deleted by the broker unread.{}",
-                        topic, inWords(Duration.ofMillis(kept)), inWords(retention), fix);
+        admin.describeConfigs(resources).values().forEach((resource, described) -> {
+            Config config;
+            try {
+                config = described.get();
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof AuthorizationException) {
+                    // A login that may use the topic but not read its settings: the check is skipped, the topic is declared.
+                    log.warn("Kafka topic {}'s retention could not be read (Herald's Kafka login may not read topic settings:"
+                            + " DescribeConfigs), so it is not compared with herald.topics.retention ({}). Check it with kafka-configs.sh"
+                            + " --describe --entity-type topics --entity-name {}, or allow Herald DescribeConfigs on the topic",
+                            resource.name(), inWords(retention), resource.name());
+                    return;
+                }
+                throw new KafkaUnreachable(String.valueOf(e.getCause().getMessage()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new KafkaUnreachable("interrupted");
             }
+            reportRetention(resource.name(), config);
         });
+    }
+
+    private void reportRetention(String topic, Config config) {
+        ConfigEntry entry = config.get("retention.ms");
+        long kept = entry == null || entry.value() == null ? -1 : Long.parseLong(entry.value());
+        String fix = " Herald never changes an existing topic; to keep records for herald.topics.retention, run kafka-configs.sh"
+                + " --alter --entity-type topics --entity-name " + topic + " --add-config retention.ms=" + retention.toMillis();
+        if (kept < 0 || kept > retention.toMillis()) {
+            log.warn("Kafka topic {} keeps its records {}, longer than herald.topics.retention ({}): the events in it, with"
+                    + " customers' addresses, stay in the broker that long, whatever Herald's retention and erasure remove.{}",
+                    topic, kept < 0 ? "forever (retention.ms -1)" : "for " + inWords(Duration.ofMillis(kept)), inWords(retention), fix);
+        } else if (kept < retention.toMillis()) {
+            log.warn("Kafka topic {} keeps its records for {}, shorter than herald.topics.retention ({}): a record Herald has"
+                    + " not read within that time (Herald stopped that long) is deleted by the broker unread.{}",
+                    topic, inWords(Duration.ofMillis(kept)), inWords(retention), fix);
+        }
     }
 
     private static String inWords(Duration duration) {

@@ -16,9 +16,17 @@ import io.herald.local.EmbeddedInfrastructure;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
+import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 /** Issue 12 point 9: Herald declares its topics with the configured partitions, and never changes an existing one. */
 class HeraldTopicsTest {
@@ -111,6 +119,52 @@ class HeraldTopicsTest {
                             + " within that time (Herald stopped that long) is deleted by the broker unread."));
             assertThat(log.list).noneMatch(event -> event.getFormattedMessage().startsWith("Kafka topic " + same + " keeps"))
                     .noneMatch(event -> event.getFormattedMessage().startsWith("Kafka topic " + missing + " keeps"));
+        }
+    }
+
+    /**
+     * A Kafka login that may create and use topics but not read their settings (no DescribeConfigs, as locked-down clusters
+     * grant it): the retention check cannot be made, which is said in a warning, and the topics are declared all the same.
+     * It used to fail the whole declaration as "Kafka ... did not answer (Authorization failed.)", trying again every 15 s
+     * for as long as Herald ran.
+     */
+    @Test
+    void aBrokerThatDoesNotShowTopicSettingsStillHasTheTopicsDeclared() throws Exception {
+        EmbeddedKafkaKraftBroker locked = new EmbeddedKafkaKraftBroker(1, 1);
+        locked.brokerProperties(Map.of("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                "allow.everyone.if.no.acl.found", "true"));
+        locked.afterPropertiesSet();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, locked.getBrokersAsString()))) {
+            String topic = "herald.test." + UUID.randomUUID().toString().substring(0, 8) + ".unreadable";
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+            ResourcePattern tests = new ResourcePattern(ResourceType.TOPIC, "herald.test.", PatternType.PREFIXED);
+            admin.createAcls(List.of(new AclBinding(tests, new AccessControlEntry("User:ANONYMOUS", "*", AclOperation.ALL, AclPermissionType.ALLOW)),
+                    new AclBinding(tests, new AccessControlEntry("User:ANONYMOUS", "*", AclOperation.DESCRIBE_CONFIGS, AclPermissionType.DENY))))
+                    .all().get();
+            await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
+                try {
+                    admin.describeConfigs(List.of(new ConfigResource(ConfigResource.Type.TOPIC, topic))).all().get();
+                    return false;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    return e.getCause() instanceof org.apache.kafka.common.errors.TopicAuthorizationException;
+                }
+            });
+
+            ListAppender<ILoggingEvent> log = new ListAppender<>();
+            log.start();
+            ((Logger) LoggerFactory.getLogger(HeraldTopics.class)).addAppender(log);
+            Map<String, Integer> declared;
+            try {
+                declared = new HeraldTopics(locked.getBrokersAsString(), List.of(topic), 1, 1, 0, Duration.ofDays(7)).declare();
+            } finally {
+                ((Logger) LoggerFactory.getLogger(HeraldTopics.class)).detachAppender(log);
+            }
+            assertThat(declared).containsEntry(topic, 1);
+            assertThat(log.list).filteredOn(event -> event.getFormattedMessage().startsWith("Kafka topic " + topic + "'s retention"))
+                    .singleElement().satisfies(event -> assertThat(event.getFormattedMessage()).startsWith("Kafka topic " + topic
+                            + "'s retention could not be read (Herald's Kafka login may not read topic settings: DescribeConfigs)"));
+        } finally {
+            locked.destroy();
         }
     }
 
