@@ -29,8 +29,9 @@ import org.springframework.stereotype.Component;
  * rendered content as the ledger stores it (delivery_content.subject and .rendered_body, the text a template
  * produced for that delivery), so a copy kept elsewhere can be checked against it later.
  *
- * <p>Masked per role as the console is: viewers see recipients, reasons, comments and the rendered text with
- * emails and phone numbers masked; the digests are always of the content as stored, never of the masked copy.
+ * <p>Masked per role as the console is: viewers see recipients with emails and phone numbers masked, and reasons, comments,
+ * provider answers and the rendered text with the customer's names masked too (as the timeline shows them); the digests
+ * are always of the content as stored, never of the masked copy.
  */
 @Component
 public class DeliveryProof {
@@ -122,8 +123,8 @@ public class DeliveryProof {
                 FROM delivery d LEFT JOIN delivery_content c ON c.delivery_id = d.id WHERE d.notification_id = ? ORDER BY d.id""",
                 (row, i) -> delivery(row, masked, names), notificationId);
         List<Action> actions = audit.forNotification(notificationId).stream()
-                .map(a -> new Action(a.actedAt(), a.actor(), a.action(), a.target(), a.targetId(), text(a.comment(), masked),
-                        text(a.outcome(), masked)))
+                .map(a -> new Action(a.actedAt(), a.actor(), a.action(), a.target(), a.targetId(), message(a.comment(), masked, names),
+                        message(a.outcome(), masked, names)))
                 .toList();
         return Optional.of(new Proof(notificationId, (String) n.get("idempotency_key"), (String) n.get("type"), (String) n.get("source"),
                 (String) n.get("source_event_id"), (String) n.get("customer_id"), (String) n.get("state"),
@@ -140,16 +141,16 @@ public class DeliveryProof {
         List<Attempt> attempts = jdbc.query("SELECT attempted_at, outcome, provider_status, reason FROM delivery_attempt"
                         + " WHERE delivery_id = ? ORDER BY id",
                 (a, i) -> new Attempt(instant(a.getTimestamp("attempted_at")), a.getString("outcome"),
-                        a.getObject("provider_status", Integer.class), text(a.getString("reason"), masked)), id);
+                        a.getObject("provider_status", Integer.class), message(a.getString("reason"), masked, names)), id);
         List<Resend> resends = jdbc.query("SELECT id, requested_by, requested_at, comment, outcome, provider_message_id, reason"
                         + " FROM delivery_resend WHERE delivery_id = ? ORDER BY id",
                 (r, i) -> new Resend(r.getLong("id"), r.getString("requested_by"), instant(r.getTimestamp("requested_at")),
-                        text(r.getString("comment"), masked), r.getString("outcome"), r.getString("provider_message_id"),
-                        text(r.getString("reason"), masked)), id);
+                        message(r.getString("comment"), masked, names), r.getString("outcome"), r.getString("provider_message_id"),
+                        message(r.getString("reason"), masked, names)), id);
         Instant updated = instant(row.getTimestamp("updated_at"));
         Receipt receipt = state.equals("DELIVERED") || state.equals("BOUNCED") ? new Receipt(state, updated) : null;
         return new Delivery(id, channel, providers.getOrDefault(channel, channel), text(row.getString("recipient_masked"), masked),
-                state, text(row.getString("reason"), masked), instant(row.getTimestamp("created_at")),
+                state, message(row.getString("reason"), masked, names), instant(row.getTimestamp("created_at")),
                 instant(row.getTimestamp("sent_at")), updated, row.getString("provider_message_id"),
                 message(subject, masked, names), sha256(subject), message(body, masked, names), sha256(body), attempts, resends, receipt);
     }

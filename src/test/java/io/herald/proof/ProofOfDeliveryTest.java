@@ -36,9 +36,9 @@ class ProofOfDeliveryTest extends HeraldIntegrationTest {
         long notification = ((Number) email.get("notification_id")).longValue();
         long deliveryId = ((Number) email.get("id")).longValue();
 
-        // The operator sends a copy, saying why in words that name the customer's address.
+        // The operator sends a copy, saying why in words that name the customer and her address.
         HttpResponse<String> resend = apiJson("POST", "/api/deliveries/" + deliveryId + "/resend",
-                "{\"confirm\": true, \"comment\": \"jenny.rosen@example.org asked for a copy\"}");
+                "{\"confirm\": true, \"comment\": \"Jenny Rosen asked for a copy at jenny.rosen@example.org\"}");
         assertThat(resend.statusCode()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject(
                 "SELECT outcome FROM delivery_resend WHERE delivery_id = ?", String.class, deliveryId), "SENT"::equals);
@@ -62,7 +62,7 @@ class ProofOfDeliveryTest extends HeraldIntegrationTest {
         assertThat(sent.path("attempts").get(0).path("outcome").asText()).isEqualTo("SENT");
         assertThat(sent.path("resends")).hasSize(1);
         assertThat(sent.path("resends").get(0).path("outcome").asText()).isEqualTo("SENT");
-        assertThat(sent.path("resends").get(0).path("comment").asText()).isEqualTo("jenny.rosen@example.org asked for a copy");
+        assertThat(sent.path("resends").get(0).path("comment").asText()).isEqualTo("Jenny Rosen asked for a copy at jenny.rosen@example.org");
         assertThat(sent.path("receipt").isNull()).isTrue();
         assertThat(proof.path("operatorActions")).hasSize(1);
         assertThat(proof.path("operatorActions").get(0).path("action").asText()).isEqualTo("RESEND");
@@ -83,9 +83,11 @@ class ProofOfDeliveryTest extends HeraldIntegrationTest {
         assertThat(masked.path("viewedAs").asText()).isEqualTo("viewer");
         assertThat(masked.path("deliveries").get(0).path("recipient").asText()).isEqualTo("j***@example.org");
         assertThat(masked.path("deliveries").get(0).path("contentSha256").asText()).isEqualTo(sent.path("contentSha256").asText());
-        assertThat(masked.path("operatorActions").get(0).path("comment").asText()).contains("asked for a copy")
-                .doesNotContain("jenny.rosen@example.org");
-        assertThat(asViewer.body()).doesNotContain("jenny.rosen@example.org");
+        // Free text too: the operator's comment names the customer, and a viewer reads it as the timeline shows it ("J•••").
+        assertThat(masked.path("operatorActions").get(0).path("comment").asText()).isEqualTo("J••• asked for a copy at j***@example.org");
+        assertThat(masked.path("deliveries").get(0).path("resends").get(0).path("comment").asText())
+                .isEqualTo("J••• asked for a copy at j***@example.org");
+        assertThat(asViewer.body()).doesNotContain("jenny.rosen@example.org").doesNotContain("Jenny").doesNotContain("Rosen");
         // ... and the customer's name in the message as on the customer page: "Hello J•••,", the digest still of what was sent.
         assertThat(sent.path("renderedBody").asText()).startsWith("Hello Jenny,");
         assertThat(masked.path("deliveries").get(0).path("renderedBody").asText()).startsWith("Hello J•••,").doesNotContain("Jenny");
@@ -96,14 +98,15 @@ class ProofOfDeliveryTest extends HeraldIntegrationTest {
                 .contains("j***@example.org")
                 .contains(sent.path("contentSha256").asText())
                 .contains("Your request #" + ticket + " is now Solved")
-                .contains("asked for a copy")
-                .doesNotContain("jenny.rosen@example.org").doesNotContain("Hello Jenny");
+                .contains("J••• asked for a copy at j***@example.org")
+                .doesNotContain("jenny.rosen@example.org").doesNotContain("Jenny").doesNotContain("Rosen");
         assertThat(apiAs(OPERATOR, "GET", "/console/notifications/" + notification + "/proof", null).body())
-                .contains("jenny.rosen@example.org asked for a copy");
+                .contains("Jenny Rosen asked for a copy at jenny.rosen@example.org");
 
         // The notification's timeline page links to its proof.
         assertThat(apiAs(VIEWER, "GET", "/console/notifications/" + notification, null).body())
                 .contains("href=\"/console/notifications/" + notification + "/proof\"");
+
     }
 
     @Test
