@@ -41,9 +41,14 @@ public class DeliveryProof {
             "contentSha256 and subjectSha256 are SHA-256 (hex) of the UTF-8 bytes of the rendered body and subject as the ledger"
                     + " stores them for each delivery; an email's HTML part is made from that text when it is sent and is not stored.",
             "recipient is the address as the ledger keeps it (masked when it was recorded); the full address is not stored per delivery.",
-            "receipt is the provider's delivery report when one moved the delivery to DELIVERED or BOUNCED; Herald does not yet take"
-                    + " delivery receipts from providers, so SENT means the provider accepted the message.",
+            "receipt is the provider's delivery report that settled the delivery (DELIVERED, BOUNCED, UNDELIVERED or COMPLAINED), dated"
+                    + " when Herald received it; every report a provider sent, settling or not, is also listed as an attempt with that state"
+                    + " or the provider's status as its outcome."
+                    + " No receipt means no such report came: SENT then means only that the provider accepted the message.",
             "provider names the provider Herald is configured with now; the provider message id is the one it answered then.");
+
+    /** The states only a provider's delivery report sets (DeliveryLedger.receipt). */
+    private static final List<String> RECEIPT_STATES = List.of("DELIVERED", "BOUNCED", "UNDELIVERED", "COMPLAINED");
 
     public record Proof(long notificationId, String idempotencyKey, String type, String source, String sourceEventId,
                         String customerId, String state, Instant occurredAt, Instant receivedAt, Instant generatedAt,
@@ -148,7 +153,10 @@ public class DeliveryProof {
                         message(r.getString("comment"), masked, names), r.getString("outcome"), r.getString("provider_message_id"),
                         message(r.getString("reason"), masked, names)), id);
         Instant updated = instant(row.getTimestamp("updated_at"));
-        Receipt receipt = state.equals("DELIVERED") || state.equals("BOUNCED") ? new Receipt(state, updated) : null;
+        // Only a provider's report sets these states (issue 13); it is dated by its attempt row, the delivery's own row may change later.
+        Instant reported = attempts.stream().filter(a -> state.equals(a.outcome()))
+                .map(Attempt::at).reduce((first, last) -> last).orElse(updated);
+        Receipt receipt = RECEIPT_STATES.contains(state) ? new Receipt(state, reported) : null;
         return new Delivery(id, channel, providers.getOrDefault(channel, channel), text(row.getString("recipient_masked"), masked),
                 state, message(row.getString("reason"), masked, names), instant(row.getTimestamp("created_at")),
                 instant(row.getTimestamp("sent_at")), updated, row.getString("provider_message_id"),

@@ -107,6 +107,26 @@ class ProofOfDeliveryTest extends HeraldIntegrationTest {
         assertThat(apiAs(VIEWER, "GET", "/console/notifications/" + notification, null).body())
                 .contains("href=\"/console/notifications/" + notification + "/proof\"");
 
+        // Later the customer's mail server refuses the first mail after all (a policy block, its words quoting her name and
+        // address): the proof shows that receipt, not "none received", and no longer says Herald takes no receipts.
+        String blocked = "[{\"email\": \"jenny.rosen@example.org\", \"timestamp\": 1763720042, \"smtp-id\": \""
+                + email.get("provider_message_id") + "\", \"event\": \"bounce\", \"type\": \"blocked\", \"status\": \"5.7.1\","
+                + " \"reason\": \"550 5.7.1 Jenny Rosen <jenny.rosen@example.org> blocked by policy\", \"sg_event_id\": \"blk-" + key + "\"}]";
+        assertThat(postEmailEvents(blocked).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).until(() -> delivery(key, "email"), row -> "UNDELIVERED".equals(row.get("state")));
+        JsonNode refused = JSON.readTree(apiAs(OPERATOR, "GET", "/api/notifications/" + notification + "/proof", null).body());
+        JsonNode receipt = refused.path("deliveries").get(0).path("receipt");
+        assertThat(receipt.path("state").asText()).isEqualTo("UNDELIVERED");
+        assertThat(receipt.path("at").asText()).isNotBlank();
+        JsonNode attempts = refused.path("deliveries").get(0).path("attempts");
+        assertThat(attempts.get(attempts.size() - 1).path("outcome").asText()).isEqualTo("UNDELIVERED");
+        assertThat(receipt.path("at").asText()).isEqualTo(attempts.get(attempts.size() - 1).path("at").asText());
+        assertThat(refused.path("notes").toString()).doesNotContain("does not yet take delivery receipts");
+        HttpResponse<String> refusedForViewer = apiAs(VIEWER, "GET", "/api/notifications/" + notification + "/proof", null);
+        assertThat(refusedForViewer.body()).contains("blocked by policy")
+                .doesNotContain("jenny.rosen@example.org").doesNotContain("Jenny").doesNotContain("Rosen");
+        assertThat(apiAs(VIEWER, "GET", "/console/notifications/" + notification + "/proof", null).body())
+                .contains("<td>UNDELIVERED at ").doesNotContain("Jenny");
     }
 
     @Test
