@@ -38,8 +38,13 @@ public class DeliveryProof {
 
     /** How the proof was read: every field is the ledger's, or a note of what it does not hold. */
     public static final List<String> NOTES = List.of(
-            "contentSha256 and subjectSha256 are SHA-256 (hex) of the UTF-8 bytes of the rendered body and subject as the ledger"
-                    + " stores them for each delivery; an email's HTML part is made from that text when it is sent and is not stored.",
+            "contentSha256 and subjectSha256 are SHA-256 (lower-case hex) of the UTF-8 bytes of renderedBody and subject exactly as an"
+                    + " operator's or admin's copy of this proof gives them (no byte-order mark, no newline added, line ends as in the text):"
+                    + " the text the ledger stores for each delivery, with emails and phone numbers masked as Herald keeps it, not the bytes"
+                    + " the provider received; an email's HTML part is made from that text when it is sent and is not stored.",
+            "The digests are of the text stored for the delivery: a retry stores what its latest attempt sent in place of the earlier"
+                    + " text; a resend renders the message again when it is sent (with the templates and customer details of that moment)"
+                    + " and its text is not stored, so no digest covers what a resend sent.",
             "recipient is the address as the ledger keeps it (masked when it was recorded); the full address is not stored per delivery.",
             "receipt is the provider's delivery report that settled the delivery (DELIVERED, BOUNCED, UNDELIVERED or COMPLAINED), dated"
                     + " when Herald received it; every report a provider sent, settling or not, is also listed as an attempt with that state"
@@ -56,11 +61,19 @@ public class DeliveryProof {
                         String payloadRemoved) {
     }
 
-    private static List<String> notes(String payloadRemoved) {
-        if (payloadRemoved == null) {
-            return NOTES;
-        }
+    /** Said on a viewer's copy, whose texts are masked: hashing them does not give the digests, which are of the stored text. */
+    static final String VIEWER_NOTE = "This copy was made for a viewer: its subject, renderedBody, reasons and comments are masked"
+            + " (names, emails, phone numbers), so the SHA-256 of the subject and renderedBody shown here does not equal subjectSha256"
+            + " and contentSha256; an operator's or admin's copy shows the stored text the digests can be checked against.";
+
+    private static List<String> notes(String payloadRemoved, boolean masked) {
         List<String> notes = new java.util.ArrayList<>(NOTES);
+        if (masked) {
+            notes.add(0, VIEWER_NOTE);
+        }
+        if (payloadRemoved == null) {
+            return List.copyOf(notes);
+        }
         notes.add(0, payloadRemoved + ": the rendered subjects and bodies are no longer stored, so they and their digests are not"
                 + " shown; who, when, through which provider, the provider message ids, attempts and operator actions are kept.");
         return List.copyOf(notes);
@@ -134,7 +147,7 @@ public class DeliveryProof {
         return Optional.of(new Proof(notificationId, (String) n.get("idempotency_key"), (String) n.get("type"), (String) n.get("source"),
                 (String) n.get("source_event_id"), (String) n.get("customer_id"), (String) n.get("state"),
                 instant((Timestamp) n.get("occurred_at")), instant((Timestamp) n.get("received_at")), Instant.now(), viewedAs, masked,
-                deliveries, actions, notes(removed), removed));
+                deliveries, actions, notes(removed, masked), removed));
     }
 
     private Delivery delivery(ResultSet row, boolean masked, List<String> names) throws SQLException {

@@ -83,6 +83,13 @@ class ProofOfDeliveryTest extends HeraldIntegrationTest {
         assertThat(masked.path("viewedAs").asText()).isEqualTo("viewer");
         assertThat(masked.path("deliveries").get(0).path("recipient").asText()).isEqualTo("j***@example.org");
         assertThat(masked.path("deliveries").get(0).path("contentSha256").asText()).isEqualTo(sent.path("contentSha256").asText());
+        // An auditor given the viewer's copy is told its texts are masked, so their SHA-256 is not the digest; the operator's
+        // copy, whose texts do hash to the digests, says no such thing. Both say a resend's text is not stored nor digested.
+        assertThat(sha256(masked.path("deliveries").get(0).path("renderedBody").asText()))
+                .isNotEqualTo(masked.path("deliveries").get(0).path("contentSha256").asText());
+        assertThat(masked.path("notes").toString()).contains("This copy was made for a viewer");
+        assertThat(proof.path("notes").toString()).doesNotContain("This copy was made for a viewer");
+        assertThat(proof.path("notes").toString()).contains("a resend renders the message again when it is sent");
         // Free text too: the operator's comment names the customer, and a viewer reads it as the timeline shows it ("J•••").
         assertThat(masked.path("operatorActions").get(0).path("comment").asText()).isEqualTo("J••• asked for a copy at j***@example.org");
         assertThat(masked.path("deliveries").get(0).path("resends").get(0).path("comment").asText())
