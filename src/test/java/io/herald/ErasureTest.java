@@ -125,6 +125,14 @@ class ErasureTest extends HeraldIntegrationTest {
         JsonNode proof = JSON.readTree(api("GET", "/api/notifications/" + notification + "/proof").body());
         assertThat(proof.get("payloadRemoved").asText()).isEqualTo("payload removed by erasure of the customer on " + today);
         assertThat(proof.toString()).doesNotContain(email);
+        // The proof says who erased the content it no longer holds, when and why: the admin's ERASE among its operator actions, last.
+        JsonNode actions = proof.get("operatorActions");
+        assertThat(actions).isNotEmpty();
+        JsonNode erase = actions.get(actions.size() - 1);
+        assertThat(erase.get("action").asText()).isEqualTo("ERASE");
+        assertThat(erase.get("actor").asText()).isEqualTo("admin");
+        assertThat(erase.get("comment").asText()).isEqualTo(comment);
+        assertThat(apiAs(OPERATOR, "GET", "/console/notifications/" + notification + "/proof", null).body()).contains("ERASE", comment);
 
         // The customer's next event is quarantined with the erasure as its reason; nothing is sent.
         String next = newTicketId();

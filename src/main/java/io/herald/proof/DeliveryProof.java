@@ -140,7 +140,15 @@ public class DeliveryProof {
                        created_at, sent_at, updated_at
                 FROM delivery d LEFT JOIN delivery_content c ON c.delivery_id = d.id WHERE d.notification_id = ? ORDER BY d.id""",
                 (row, i) -> delivery(row, masked, names), notificationId);
-        List<Action> actions = audit.forNotification(notificationId).stream()
+        // An erasure of the customer is recorded against the customer, not the notification; it removed this proof's content,
+        // so who did it, when and why are listed with the other actions, in time order.
+        List<AuditTrail.Action> recorded = new java.util.ArrayList<>(audit.forNotification(notificationId));
+        String customer = (String) n.get("customer_id");
+        (customer == null ? List.<Long>of() : jdbc.queryForList("SELECT id FROM customer_erasure WHERE customer_id = ?", Long.class, customer))
+                .forEach(erasure -> recorded.addAll(audit.forTarget("customer", erasure).stream()
+                        .filter(a -> a.action().equals("ERASE")).toList()));
+        recorded.sort(java.util.Comparator.comparing(AuditTrail.Action::actedAt).thenComparing(AuditTrail.Action::id));
+        List<Action> actions = recorded.stream()
                 .map(a -> new Action(a.actedAt(), a.actor(), a.action(), a.target(), a.targetId(), message(a.comment(), masked, names),
                         message(a.outcome(), masked, names)))
                 .toList();
