@@ -41,7 +41,9 @@ public class DeliveryProof {
             "contentSha256 and subjectSha256 are SHA-256 (lower-case hex) of the UTF-8 bytes of renderedBody and subject exactly as an"
                     + " operator's or admin's copy of this proof gives them (no byte-order mark, no newline added, line ends as in the text):"
                     + " the text the ledger stores for each delivery, with emails and phone numbers masked as Herald keeps it, not the bytes"
-                    + " the provider received; an email's HTML part is made from that text when it is sent and is not stored.",
+                    + " the provider received. An email's HTML part is not stored and no digest covers it: it is rendered when the mail is"
+                    + " sent, from the type's own HTML template when it has one (its words may differ from the text's), else from the"
+                    + " text before masking.",
             "The digests are of the text stored for the delivery: a retry stores what its latest attempt sent in place of the earlier"
                     + " text; a resend renders the message again when it is sent (with the templates and customer details of that moment)"
                     + " and its text is not stored, so no digest covers what a resend sent.",

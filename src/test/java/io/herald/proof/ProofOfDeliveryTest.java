@@ -90,6 +90,10 @@ class ProofOfDeliveryTest extends HeraldIntegrationTest {
         assertThat(masked.path("notes").toString()).contains("This copy was made for a viewer");
         assertThat(proof.path("notes").toString()).doesNotContain("This copy was made for a viewer");
         assertThat(proof.path("notes").toString()).contains("a resend renders the message again when it is sent");
+        // Nor is the email's HTML part covered: a type with an HTML template of its own (billing.payment_failed) sends words
+        // that are not made from the stored text, and the proof must not suggest they are.
+        assertThat(proof.path("notes").toString()).contains("An email's HTML part is not stored and no digest covers it")
+                .contains("from the type's own HTML template when it has one").doesNotContain("HTML part is made from that text");
         // Free text too: the operator's comment names the customer, and a viewer reads it as the timeline shows it ("J•••").
         assertThat(masked.path("operatorActions").get(0).path("comment").asText()).isEqualTo("J••• asked for a copy at j***@example.org");
         assertThat(masked.path("deliveries").get(0).path("resends").get(0).path("comment").asText())
