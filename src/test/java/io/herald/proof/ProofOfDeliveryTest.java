@@ -146,6 +146,24 @@ class ProofOfDeliveryTest extends HeraldIntegrationTest {
         assertThat(missing.statusCode()).isEqualTo(404);
         assertThat(missing.body()).contains("no notification 999999999");
         assertThat(apiAs(null, "GET", "/api/notifications/1/proof", null).statusCode()).isEqualTo(401);
+        // Not a number: 400 in words, in the API and on the printable page.
+        HttpResponse<String> notANumber = apiAs(VIEWER, "GET", "/api/notifications/abc/proof", null);
+        assertThat(notANumber.statusCode()).isEqualTo(400);
+        assertThat(notANumber.body()).contains("id must be a whole number; was 'abc'");
+        HttpResponse<String> page = pageAs(VIEWER, "/console/notifications/abc/proof");
+        assertThat(page.statusCode()).isEqualTo(400);
+        assertThat(page.body()).contains("This address cannot be read").doesNotContain("Exception");
+        HttpResponse<String> missingPage = pageAs(VIEWER, "/console/notifications/999999999/proof");
+        assertThat(missingPage.statusCode()).isEqualTo(404);
+        assertThat(missingPage.body()).contains("Nothing here").doesNotContain("Exception");
+    }
+
+    /** A console page as a browser asks for it (HTML), with Basic credentials. */
+    private HttpResponse<String> pageAs(String account, String path) throws Exception {
+        return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + port + path)).GET()
+                .header("Accept", "text/html")
+                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(account.getBytes(StandardCharsets.UTF_8)))
+                .build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static String sha256(String text) throws Exception {
