@@ -36,7 +36,9 @@ public class NotificationProofApi {
                "attempts": [{"at": "2026-11-21T10:00:02Z", "outcome": "SENT", "providerStatus": 201, "reason": null}],
                "resends": [], "receipt": null}],
              "operatorActions": [],
-             "notes": ["contentSha256 and subjectSha256 are SHA-256 (hex) of the UTF-8 bytes of the rendered body and subject as the ledger stores them"]}""";
+             "notes": ["This copy was made for a viewer: its subject, renderedBody, reasons and comments are masked …",
+               "contentSha256 and subjectSha256 are SHA-256 (lower-case hex) of the UTF-8 bytes of renderedBody and subject exactly as an operator's or admin's copy of this proof gives them …"],
+             "payloadRemoved": null}""";
 
     private final DeliveryProof proof;
 

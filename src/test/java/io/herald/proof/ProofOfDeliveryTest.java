@@ -68,6 +68,16 @@ class ProofOfDeliveryTest extends HeraldIntegrationTest {
         assertThat(proof.path("operatorActions").get(0).path("action").asText()).isEqualTo("RESEND");
         assertThat(proof.path("operatorActions").get(0).path("actor").asText()).isEqualTo("operator");
 
+        // The API document's example has the proof's shape: the same fields, at the top and in a delivery, as a real proof.
+        JsonNode media = JSON.readTree(apiAs(OPERATOR, "GET", "/v3/api-docs", null).body()).path("paths").path("/api/notifications/{id}/proof")
+                .path("get").path("responses").path("200").path("content").path("application/json");
+        JsonNode example = media.has("example") ? media.get("example") : media.path("examples").elements().next().path("value");
+        if (example.isTextual()) {
+            example = JSON.readTree(example.asText());
+        }
+        assertThat(fields(example)).containsExactlyInAnyOrderElementsOf(fields(proof));
+        assertThat(fields(example.path("deliveries").get(0))).containsExactlyInAnyOrderElementsOf(fields(sent));
+
         // The digests are SHA-256 of what the ledger stores, computed here independently; the content is what the customer read.
         Map<String, Object> stored = jdbc.queryForMap("SELECT subject, rendered_body FROM delivery_content WHERE delivery_id = ?", deliveryId);
         assertThat(sent.path("contentSha256").asText()).isEqualTo(sha256((String) stored.get("rendered_body")));
@@ -156,6 +166,12 @@ class ProofOfDeliveryTest extends HeraldIntegrationTest {
         HttpResponse<String> missingPage = pageAs(VIEWER, "/console/notifications/999999999/proof");
         assertThat(missingPage.statusCode()).isEqualTo(404);
         assertThat(missingPage.body()).contains("Nothing here").doesNotContain("Exception");
+    }
+
+    private static java.util.List<String> fields(JsonNode node) {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
     }
 
     /** A console page as a browser asks for it (HTML), with Basic credentials. */
