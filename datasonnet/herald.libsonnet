@@ -170,7 +170,8 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
 
   // Required text that reads as a date and time with its offset, as a source sends its event time (Zendesk's "time"): a
   // mapping error saying the source is to correct it when it does not, rather than the validator's later one, which can
-  // only blame the mapping. Checked as Java reads it (isoTimeShape); the validator reads the value itself afterwards.
+  // only blame the mapping. Only the shape is checked here (a date, T, hours and minutes, then Z or an offset such as +01:00 or +01,
+  // in Java's ISO reading); the validator reads the value itself afterwards.
   isoTime(o, path, missing, unusable)::
     {
       v:: $.text(o, path, missing),
@@ -179,24 +180,15 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
                             + ' its offset (ISO-8601, such as 2026-11-21T10:12:44Z). Correct the event at its source, then re-drive it'),
     }.checked,
 
-  // As Java reads it (OffsetDateTime.parse): a date that exists, T, hours (00-23) and minutes, optional seconds with an
-  // optional fraction (up to 9 digits), then Z or an offset: +01, +01:00 or +01:00:00.
   isoTimeShape(s)::
+    local digits(t) = std.length(t) > 0 && std.length(std.filter(function(c) c < '0' || c > '9', std.stringChars(t))) == 0;
     local n = std.length(s);
-    local isDigit(i) = i < n && s[i] >= '0' && s[i] <= '9';
-    local two(i, most) = isDigit(i) && isDigit(i + 1) && std.parseInt(s[i:i + 2]) <= most;
-    local leap(y) = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    local daysIn(y, m) = if m == 2 then (if leap(y) then 29 else 28) else if std.member([4, 6, 9, 11], m) then 30 else 31;
-    local digitsEnd(i) = if isDigit(i) then digitsEnd(i + 1) else i;
-    local offset(i) = (n == i + 1 && (s[i] == 'Z' || s[i] == 'z'))
-                      || (i < n && (s[i] == '+' || s[i] == '-') && two(i + 1, 18)
-                          && (n == i + 3 || (n > i + 3 && s[i + 3] == ':' && two(i + 4, 59)
-                                             && (n == i + 6 || (n == i + 9 && s[i + 6] == ':' && two(i + 7, 59))))));
-    local fraction(i) = if i < n && s[i] == '.' then digitsEnd(i + 1) - (i + 1) <= 9 && offset(digitsEnd(i + 1)) else offset(i);
-    local seconds(i) = if i < n && s[i] == ':' then two(i + 1, 59) && fraction(i + 3) else offset(i);
-    n >= 17 && isDigit(0) && isDigit(1) && isDigit(2) && isDigit(3) && s[4] == '-' && two(5, 12) && s[7] == '-' && two(8, 31)
-    && std.parseInt(s[5:7]) >= 1 && std.parseInt(s[8:10]) >= 1 && std.parseInt(s[8:10]) <= daysIn(std.parseInt(s[0:4]), std.parseInt(s[5:7]))
-    && (s[10] == 'T' || s[10] == 't') && two(11, 23) && s[13] == ':' && two(14, 59) && seconds(16),
+    // The offset's last k characters: +01 (whole hours, as ISO-8601 and Java allow), +01:00, or +01:00:00.
+    local offset(k) = n >= 16 + k && (s[n - k] == '+' || s[n - k] == '-') && digits(s[n - k + 1:n - k + 3])
+                      && (k == 3 || (s[n - k + 3] == ':' && digits(s[n - k + 4:n - k + 6]) && (k == 6 || (s[n - 3] == ':' && digits(s[n - 2:n])))));
+    n >= 17 && digits(s[0:4]) && s[4] == '-' && digits(s[5:7]) && s[7] == '-' && digits(s[8:10]) && (s[10] == 'T' || s[10] == 't')
+    && digits(s[11:13]) && s[13] == ':' && digits(s[14:16])
+    && (s[n - 1] == 'Z' || s[n - 1] == 'z' || offset(3) || offset(6) || offset(9)),
 
   notWhole:: "not a whole number of the currency's smallest unit (cents: 4900 for 49.00)",
 
