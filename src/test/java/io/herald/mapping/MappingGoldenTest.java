@@ -489,9 +489,8 @@ class MappingGoldenTest {
                     "support event 01JD4S7K9Q2W3E4R5T6Y7U8I9O has no usable time: time is the text '" + time + "', expected a date and"
                             + " time with its offset (ISO-8601, such as 2026-11-21T10:12:44Z). Correct the event at its source, then re-drive it");
         }
-        // What Java reads as a time with offset still maps, fractions and offsets included (whole hours too, +01, as ISO-8601 allows).
-        for (String time : List.of("2026-11-21T10:12:44Z", "2026-11-21T10:12:44.123456+01:00", "2026-11-21T10:12Z", "2026-11-21t10:12:44z",
-                "2026-11-21T10:12:44+01", "2026-11-21T10:12-05", "2026-11-21T10:12:44.5+05:30:00")) {
+        // What Java reads as a time with offset still maps, fractions and offsets included.
+        for (String time : List.of("2026-11-21T10:12:44Z", "2026-11-21T10:12:44.123456+01:00", "2026-11-21T10:12Z", "2026-11-21t10:12:44z")) {
             assertThat(map(SUPPORT, edit(sample("support/ticket.status_changed.json"), e -> e.put("time", time)))).contains(time);
         }
     }
