@@ -168,27 +168,6 @@ local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
                 else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v) + ', ' + $.notWhole),
     }.checked,
 
-  // Required text that reads as a date and time with its offset, as a source sends its event time (Zendesk's "time"): a
-  // mapping error saying the source is to correct it when it does not, rather than the validator's later one, which can
-  // only blame the mapping. Only the shape is checked here (a date, T, hours and minutes, then Z or an offset such as +01:00,
-  // in Java's ISO reading); the validator reads the value itself afterwards.
-  isoTime(o, path, missing, unusable)::
-    {
-      v:: $.text(o, path, missing),
-      checked:: if $.isoTimeShape(self.v) then self.v
-                else error (unusable + ': ' + std.join('.', path) + ' is ' + $.describe(self.v) + ', expected a date and time with'
-                            + ' its offset (ISO-8601, such as 2026-11-21T10:12:44Z). Correct the event at its source, then re-drive it'),
-    }.checked,
-
-  isoTimeShape(s)::
-    local digits(t) = std.length(t) > 0 && std.length(std.filter(function(c) c < '0' || c > '9', std.stringChars(t))) == 0;
-    local n = std.length(s);
-    local offset(k) = n >= 16 + k && (s[n - k] == '+' || s[n - k] == '-') && digits(s[n - k + 1:n - k + 3]) && s[n - k + 3] == ':'
-                      && digits(s[n - k + 4:n - k + 6]) && (k == 6 || (s[n - 3] == ':' && digits(s[n - 2:n])));
-    n >= 17 && digits(s[0:4]) && s[4] == '-' && digits(s[5:7]) && s[7] == '-' && digits(s[8:10]) && (s[10] == 'T' || s[10] == 't')
-    && digits(s[11:13]) && s[13] == ':' && digits(s[14:16])
-    && (s[n - 1] == 'Z' || s[n - 1] == 'z' || offset(6) || offset(9)),
-
   notWhole:: "not a whole number of the currency's smallest unit (cents: 4900 for 49.00)",
 
   // Unix seconds (optional, null when missing); a mapping error when it is not a whole number of seconds between

@@ -477,24 +477,6 @@ class MappingGoldenTest {
                 "support event 01JD4S7K9Q2W3E4R5T6Y7U8I9O has an unusable requester: detail.requester_id is a list, expected an id (text or a whole number)");
     }
 
-    /**
-     * A helpdesk event whose time is not a time is the source's to correct, and said so at mapping. It used to pass through
-     * the mapping and be quarantined at validation as "The mapping wrote these fields so (datasonnet/support-ticket.ds), not
-     * the source: correct the mapping … and restart Herald", sending the operator to a mapping that was right.
-     */
-    @Test
-    void aSupportEventTimeThatIsNotATimeIsTheSourcesToCorrect() throws IOException {
-        for (String time : List.of("yesterday", "2026-11-21 10:12:44", "2026-11-21T10:12:44", "21/11/2026 10:12")) {
-            assertRejected(SUPPORT, edit(sample("support/ticket.status_changed.json"), e -> e.put("time", time)),
-                    "support event 01JD4S7K9Q2W3E4R5T6Y7U8I9O has no usable time: time is the text '" + time + "', expected a date and"
-                            + " time with its offset (ISO-8601, such as 2026-11-21T10:12:44Z). Correct the event at its source, then re-drive it");
-        }
-        // What Java reads as a time with offset still maps, fractions and offsets included.
-        for (String time : List.of("2026-11-21T10:12:44Z", "2026-11-21T10:12:44.123456+01:00", "2026-11-21T10:12Z", "2026-11-21t10:12:44z")) {
-            assertThat(map(SUPPORT, edit(sample("support/ticket.status_changed.json"), e -> e.put("time", time)))).contains(time);
-        }
-    }
-
     @Test
     void aPathThroughSomethingThatIsNotAnObjectSaysWhereItBroke() throws IOException {
         assertRejected(SUPPORT, edit(sample("support/ticket.status_changed.json"), e -> e.putArray("detail").add(1).add(2)),
