@@ -130,6 +130,27 @@ class SupportWebhookTest extends HeraldIntegrationTest {
                 "01NOTE" + noteTicket)).isZero();
     }
 
+    /**
+     * An event whose time is not a time (as the helpdesk sent it, copied by the mapping) is quarantined as the source's to
+     * correct: not "correct the mapping and restart Herald", which sent operators to a mapping that was right.
+     */
+    @Test
+    void anEventTimeThatIsNotATimeIsTheSourcesToCorrect() throws Exception {
+        String ticket = newTicketId();
+        String event = Samples.supportEvent("ticket.comment_added.json", ticket)
+                .replace("\"time\": \"2026-11-21T10:20:03Z\"", "\"time\": \"yesterday\"")
+                .replace("01JD4T1A2S3D4F5G6H7J8K9L0Z", "01WHEN" + ticket);
+        assertThat(event).contains("\"time\": \"yesterday\"");
+        assertThat(postSignedSupport(event).statusCode()).isEqualTo(202);
+
+        Map<String, Object> held = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT outcome, step, reason FROM unrouted_event WHERE source_event_id = ?", "01WHEN" + ticket), rows -> rows.size() == 1).get(0);
+        assertThat(held).containsEntry("outcome", "QUARANTINED").containsEntry("step", "validation");
+        assertThat((String) held.get("reason")).contains("the event time 'yesterday', as the source sent it, is not a date and time with its"
+                + " offset (ISO-8601, such as 2026-11-21T10:12:44Z). Correct the event at its source, then re-drive it")
+                .doesNotContain("correct the mapping");
+    }
+
     @Test
     void wrongMissingOrStaleSignatureIsRefusedWith401AndNothingIsSent() throws Exception {
         String refusedTicket = newTicketId();

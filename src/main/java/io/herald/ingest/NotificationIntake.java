@@ -108,7 +108,7 @@ public class NotificationIntake {
         }
         CanonicalNotification notification;
         try {
-            notification = validator.validate(mapped);
+            notification = validator.validate(mapped, raw);
         } catch (MappingOutputInvalid e) {
             throw new InvalidNotification(e.getMessage() + ". The mapping wrote these fields so (" + exchange.getProperty(MAPPING,
                     "the " + source + " mapping in herald.mappings-dir", String.class) + "), not the source: correct the mapping (for a type,"

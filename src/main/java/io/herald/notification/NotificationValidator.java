@@ -58,6 +58,15 @@ public class NotificationValidator {
     }
 
     public CanonicalNotification validate(JsonNode mapped) {
+        return validate(mapped, null);
+    }
+
+    /**
+     * As {@link #validate(JsonNode)}, with the source event as it arrived ({@code rawEvent}, null when unknown): an event time
+     * that is not a time and stands in it as the source sent it (a mapping that copies the source's field, as the shipped ones
+     * do) is the source's to correct, not the mapping's.
+     */
+    public CanonicalNotification validate(JsonNode mapped, String rawEvent) {
         List<String> problems = new ArrayList<>();
         // Problems with what the source sent (an id too long, no customer at all), not with how the mapping wrote it.
         boolean fromSource = false;
@@ -103,8 +112,14 @@ public class NotificationValidator {
         if (mapped.hasNonNull("occurredAt")) {
             occurredAt = parseInstant(mapped.get("occurredAt").asText());
             if (occurredAt == null) {
-                problems.add("the event time '" + StoredText.label(mapped.get("occurredAt").asText(), 60)
-                        + "' is not an ISO-8601 date and time with offset");
+                String time = mapped.get("occurredAt").asText();
+                if (sentBySource(time, rawEvent)) {
+                    problems.add("the event time '" + StoredText.label(time, 60) + "', as the source sent it, is not a date and time"
+                            + " with its offset (ISO-8601, such as 2026-11-21T10:12:44Z). Correct the event at its source, then re-drive it");
+                    fromSource = true;
+                } else {
+                    problems.add("the event time '" + StoredText.label(time, 60) + "' is not an ISO-8601 date and time with offset");
+                }
             }
         }
         String type = mapped.path("type").asText("");
@@ -363,6 +378,18 @@ public class NotificationValidator {
             return list.stream().map(NotificationValidator::storable).toList();
         }
         return value;
+    }
+
+    /** The text stands in the source event as a JSON string value, exactly (the mapping copied it). */
+    private boolean sentBySource(String text, String rawEvent) {
+        if (rawEvent == null) {
+            return false;
+        }
+        try {
+            return rawEvent.contains(json.writeValueAsString(text));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return false;
+        }
     }
 
     private static Instant parseInstant(String text) {
