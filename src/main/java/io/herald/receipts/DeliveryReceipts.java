@@ -199,7 +199,10 @@ public class DeliveryReceipts {
         }
     }
 
-    /** The attempt row's outcome: RECEIPT_<STATUS> in at most 20 characters (e.g. RECEIPT_DELIVERED). */
+    /**
+     * The attempt row's outcome, in at most 20 characters: the final state the receipt settles (DELIVERED, BOUNCED,
+     * UNDELIVERED, COMPLAINED), else the provider's status in capitals, letters only (e.g. QUEUED, DEFERRED).
+     */
     static String attemptOutcome(String status, String finalState) {
         String word = status == null ? "UNKNOWN" : status.toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z]", "");
         String outcome = finalState != null ? finalState : word;
