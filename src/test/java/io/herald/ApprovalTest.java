@@ -592,10 +592,7 @@ class ApprovalTest {
         String key = refund(customer, 210_000);
         await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
         long id = herald.notificationId(key);
-        Path subject = TEMPLATES.resolve("billing.charge_refunded").resolve("email.subject.en.mustache");
-        Path aside = subject.resolveSibling("email.subject.en.mustache.aside");
-        Files.move(subject, aside);
-        try {
+        try (RefundSubjectAside away = new RefundSubjectAside()) {
             JsonNode email = pending(APPROVER, id).get("channels").get(0);
             assertThat(email.get("problem").asText()).startsWith("its message cannot be written (no email subject template for"
                     + " billing.charge_refunded in locale en").endsWith("it would fail; fix the template before approving");
@@ -605,8 +602,6 @@ class ApprovalTest {
                     + ". Or reject it, and it is not sent");
             assertThat(delivery(key).get("state")).isEqualTo("AWAITING_APPROVAL");
             assertThat(pendingIds(APPROVER)).contains(id);
-        } finally {
-            Files.move(aside, subject);
         }
         assertThat(herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"template restored, checked\"}")
                 .statusCode()).isEqualTo(200);
@@ -629,17 +624,12 @@ class ApprovalTest {
         String key = refund(customer, 230_000);
         await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
         long id = herald.notificationId(key);
-        Path subject = TEMPLATES.resolve("billing.charge_refunded").resolve("email.subject.en.mustache");
-        Path aside = subject.resolveSibling("email.subject.en.mustache.aside");
-        Files.move(subject, aside);
-        try {
+        try (RefundSubjectAside away = new RefundSubjectAside()) {
             JsonNode email = pending(APPROVER, id).get("channels").get(0);
             assertThat(email.get("problem").asText()).startsWith("customer opted out of email for billing: it would be skipped");
             HttpResponse<String> approved = herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"fine\"}");
             assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
             await().atMost(Duration.ofSeconds(30)).until(() -> "SKIPPED".equals(delivery(key).get("state")));
-        } finally {
-            Files.move(aside, subject);
         }
         assertThat(delivery(key).get("reason")).isEqualTo("customer " + customer + " opted out of email for billing");
         assertThat(herald.mailsFor(key)).isEmpty();
@@ -657,18 +647,13 @@ class ApprovalTest {
         String key = refund(customer, 240_000);
         await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(delivery(key).get("state")));
         long id = herald.notificationId(key);
-        Path subject = TEMPLATES.resolve("billing.charge_refunded").resolve("email.subject.en.mustache");
-        Path aside = subject.resolveSibling("email.subject.en.mustache.aside");
-        Files.move(subject, aside);
-        try {
+        try (RefundSubjectAside away = new RefundSubjectAside()) {
             JsonNode email = pending(APPROVER, id).get("channels").get(0);
             assertThat(email.get("problem").asText()).startsWith("address c***@example.com is suppressed since ")
                     .contains("hard bounce: 550 mailbox does not exist (an operator can lift it under Suppressions): it would be skipped");
             HttpResponse<String> approved = herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"fine\"}");
             assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
             await().atMost(Duration.ofSeconds(30)).until(() -> "SKIPPED".equals(delivery(key).get("state")));
-        } finally {
-            Files.move(aside, subject);
         }
         assertThat(delivery(key).get("reason").toString()).contains("is suppressed since", "hard bounce: 550 mailbox does not exist");
         assertThat(herald.mailsFor(key)).isEmpty();
@@ -1051,6 +1036,21 @@ class ApprovalTest {
     // --- helpers ---
 
     /** A customer in the directory with an email address: "cus_ap_<name>_<run>" at example.com. */
+    /** The refund's email subject template taken away while it is open (the message cannot be written), put back on close. */
+    private static final class RefundSubjectAside implements AutoCloseable {
+        private final Path subject = TEMPLATES.resolve("billing.charge_refunded").resolve("email.subject.en.mustache");
+        private final Path aside = subject.resolveSibling("email.subject.en.mustache.aside");
+
+        RefundSubjectAside() throws IOException {
+            Files.move(subject, aside);
+        }
+
+        @Override
+        public void close() throws IOException {
+            Files.move(aside, subject);
+        }
+    }
+
     private String customer(String firstName) {
         String id = "cus_ap_" + firstName + "_" + run;
         return insertCustomer(id, firstName.substring(0, 1).toUpperCase() + firstName.substring(1));
