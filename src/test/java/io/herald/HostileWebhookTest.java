@@ -26,6 +26,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 
 import io.herald.testsupport.HeraldIntegrationTest;
+import org.apache.catalina.connector.Connector;
+import org.apache.catalina.connector.Request;
+import org.apache.catalina.valves.RemoteIpValve;
+import org.apache.catalina.valves.ValveBase;
 import io.herald.testsupport.Signatures;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -36,6 +40,9 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.web.embedded.tomcat.TomcatWebServer;
+import org.springframework.boot.web.servlet.context.ServletWebServerApplicationContext;
 
 /**
  * Each class of hostile request the webhooks meet, as real senders produce it: every one ends in a 202 with the
@@ -145,6 +152,97 @@ class HostileWebhookTest extends HeraldIntegrationTest {
         assertThat(apiAs(OPERATOR, "GET", "/console/rejected?kind=unknown_path", null).body()).contains(reason);
         // The webhooks Herald has are not affected.
         assertThat(signedBilling("application/json", body).statusCode()).isEqualTo(202);
+    }
+
+    /**
+     * Behind a TLS-terminating proxy or ingress every request comes from the proxy's address; the caller's is in the
+     * X-Forwarded-For the proxy appends to. The Rejected webhooks page named the proxy (here 127.0.0.1) for every refusal.
+     * Now it names the caller, the last address before Herald's own proxies: one the caller wrote itself into the header
+     * (203.0.113.66) is not taken, nor is a private proxy address in the chain (10.0.0.7).
+     */
+    @Test
+    void aRefusedWebhookThroughAProxyIsShownFromTheCallerNotTheProxy() throws Exception {
+        String marker = marker();
+        byte[] body = ("{\"id\": \"evt_" + marker + "\", \"type\": \"invoice.paid\"}").getBytes(StandardCharsets.UTF_8);
+
+        assertThat(post("/webhooks/billing", "application/json", body, Map.of("X-Forwarded-For", "203.0.113.66, 198.51.100.23, 10.0.0.7",
+                "X-Forwarded-Proto", "https")).statusCode()).isEqualTo(401);
+
+        long id = jdbc.queryForObject("SELECT max(id) FROM inbound_rejection", Long.class);
+        assertThat(jdbc.queryForObject("SELECT remote_addr FROM inbound_rejection WHERE id = ?", String.class, id)).isEqualTo("198.51.100.23");
+        assertThat(fromColumn(ADMIN, id)).isEqualTo("198.51.100.23");
+        assertThat(fromColumn(OPERATOR, id)).isEqualTo("198.51.100.23");
+    }
+
+    /**
+     * Only a proxy at a private address is believed (server.forward-headers-strategy: native, Tomcat's RemoteIpValve with
+     * server.tomcat.remoteip.internal-proxies at its default, as the README says). The test's own requests come from
+     * 127.0.0.1, which is such an address, so what a caller on the internet gets is shown on the valve Herald runs with, given
+     * the request as Tomcat hands it over: a caller at 203.0.113.7 that sends its own X-Forwarded-For, X-Forwarded-Proto and
+     * X-Forwarded-Host stays 203.0.113.7 on plain http with its own Host; the same headers from the ingress at 10.42.0.12
+     * give the caller's address, https and the public host.
+     */
+    @Test
+    void forwardedHeadersAreBelievedFromAPrivateProxyOnly() throws Exception {
+        RemoteIpValve running = java.util.Arrays.stream(((TomcatWebServer) webServer.getWebServer()).getTomcat().getEngine().getPipeline().getValves())
+                .filter(RemoteIpValve.class::isInstance).map(RemoteIpValve.class::cast).findFirst()
+                .orElseThrow(() -> new AssertionError("Herald's Tomcat reads no forwarded headers (server.forward-headers-strategy is not native)"));
+        assertThat(running.getInternalProxies()).isEqualTo(new RemoteIpValve().getInternalProxies());   // Tomcat's default, as the README says
+        assertThat(running.getTrustedProxies()).isNull();
+
+        assertThat(asSeenBehind(running, "203.0.113.7")).isEqualTo("203.0.113.7 http herald-internal:8080");
+        assertThat(asSeenBehind(running, "10.42.0.12")).isEqualTo("198.51.100.23 https herald.example.com:443");
+        assertThat(asSeenBehind(running, "192.168.1.20")).isEqualTo("198.51.100.23 https herald.example.com:443");
+        assertThat(asSeenBehind(running, "172.32.0.1")).isEqualTo("172.32.0.1 http herald-internal:8080");
+    }
+
+    @Autowired
+    ServletWebServerApplicationContext webServer;
+
+    /** What Herald sees of a request from {@code peer} that says it forwards 198.51.100.23 over https for herald.example.com. */
+    private static String asSeenBehind(RemoteIpValve running, String peer) throws Exception {
+        RemoteIpValve valve = new RemoteIpValve();
+        valve.setInternalProxies(running.getInternalProxies());
+        valve.setTrustedProxies(running.getTrustedProxies());
+        valve.setRemoteIpHeader(running.getRemoteIpHeader());
+        valve.setProxiesHeader(running.getProxiesHeader());
+        valve.setProtocolHeader(running.getProtocolHeader());
+        valve.setProtocolHeaderHttpsValue(running.getProtocolHeaderHttpsValue());
+        valve.setHostHeader(running.getHostHeader());
+        valve.setPortHeader(running.getPortHeader());
+        StringBuilder seen = new StringBuilder();
+        valve.setNext(new ValveBase() {
+            @Override
+            public void invoke(Request request, org.apache.catalina.connector.Response response) {
+                seen.append(request.getRemoteAddr()).append(' ').append(request.getScheme()).append(' ')
+                        .append(request.getServerName()).append(':').append(request.getServerPort());
+            }
+        });
+        Request request = new Request(new Connector());
+        request.setCoyoteRequest(new org.apache.coyote.Request());
+        request.setRemoteAddr(peer);
+        request.setRemoteHost(peer);
+        request.getCoyoteRequest().scheme().setString("http");
+        request.getCoyoteRequest().serverName().setString("herald-internal");
+        request.getCoyoteRequest().setServerPort(8080);
+        request.getCoyoteRequest().getMimeHeaders().addValue("X-Forwarded-For").setString("198.51.100.23");
+        request.getCoyoteRequest().getMimeHeaders().addValue("X-Forwarded-Proto").setString("https");
+        request.getCoyoteRequest().getMimeHeaders().addValue("X-Forwarded-Host").setString("herald.example.com");
+        valve.invoke(request, null);
+        return seen.toString();
+    }
+
+    /** The Rejected webhooks page's "From" for one refusal, as {@code account} sees it. */
+    private String fromColumn(String account, long id) throws Exception {
+        String page = apiAs(account, "GET", "/console/rejected?source=billing", null).body();
+        java.util.regex.Matcher row = Pattern.compile("data-id=\"" + id + "\">(.*?)</tr>", Pattern.DOTALL).matcher(page);
+        assertThat(row.find()).as("refusal %s on the page", id).isTrue();
+        List<String> cells = new ArrayList<>();
+        java.util.regex.Matcher cell = Pattern.compile("<td[^>]*>(.*?)</td>", Pattern.DOTALL).matcher(row.group(1));
+        while (cell.find()) {
+            cells.add(cell.group(1));
+        }
+        return cells.get(5);
     }
 
     /**

@@ -113,6 +113,29 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
     }
 
     /**
+     * Behind a TLS-terminating proxy Twilio calls https://herald.example.com/webhooks/sms/status and signs that URL; Herald sees
+     * http://localhost:port/... with the proxy's X-Forwarded-Proto and X-Forwarded-Host. Without herald.sms.webhook-base-url
+     * (as here) the URL checked is the public one the proxy names, so the callback is taken; the same signature sent straight
+     * to Herald, with no proxy's headers, is refused. (Every callback was refused 401 behind a proxy unless the base URL was set.)
+     */
+    @Test
+    void aCallbackSignedOverThePublicUrlIsTakenThroughATlsProxy() throws Exception {
+        String sid = "SM" + "0".repeat(24) + newTicketId();
+        String body = form("MessageSid", sid, "MessageStatus", "delivered");
+        String signature = twilioSignature("https://herald.example.com/webhooks/sms/status", body);
+
+        HttpResponse<String> direct = postSmsStatus(body, signature);
+        assertThat(direct.statusCode()).isEqualTo(401);
+
+        HttpResponse<String> proxied = post("/webhooks/sms/status", "application/x-www-form-urlencoded", body.getBytes(StandardCharsets.UTF_8),
+                Map.of("X-Twilio-Signature", signature, "X-Forwarded-For", "54.172.60.1", "X-Forwarded-Proto", "https",
+                        "X-Forwarded-Host", "herald.example.com"));
+        assertThat(proxied.statusCode()).as(proxied.body()).isEqualTo(200);
+        assertThat(jdbc.queryForList("SELECT outcome FROM delivery_receipt WHERE provider_message_id = ?", String.class, sid))
+                .containsExactly("UNMATCHED");
+    }
+
+    /**
      * Twilio may post a message's status before Herald has written its SENT (its callback faster than its own answer reaches
      * Herald, or a slow database): the callbacks were kept UNMATCHED for good, and a landline's SMS stayed SENT and was sent
      * to again. Here the provider answers this customer's SMS after 6 s, and both callbacks arrive while Herald waits for that

@@ -173,6 +173,77 @@ class OidcLoginTest {
         }
     }
 
+    /**
+     * Behind a TLS-terminating proxy (https://herald.example.com outside, http on port 8080 inside) the single sign-on sent
+     * the provider redirect_uri=http://localhost:8080/login/oauth2/code/herald, which a provider refuses (it is not the
+     * registered https URI), and logging out asked to come back to http://…; the session cookie was not marked Secure. Now
+     * both name the public https address the proxy forwards, and the cookie is Secure.
+     */
+    @Test
+    void behindATlsProxyTheLoginAndLogoutSendThePublicHttpsAddress() throws Exception {
+        Map<String, String> proxy = Map.of("X-Forwarded-Proto", "https", "X-Forwarded-Host", "herald.example.com",
+                "X-Forwarded-Port", "443", "X-Forwarded-For", "198.51.100.23");
+        HttpResponse<String> start = proxied("GET", "/oauth2/authorization/herald", proxy, null, "");
+        assertThat(start.statusCode()).isEqualTo(302);
+        URI authorize = URI.create(start.headers().firstValue("Location").orElseThrow());
+        assertThat(query(authorize)).containsEntry("redirect_uri", "https://herald.example.com/login/oauth2/code/herald");
+        String session = cookie(start, "JSESSIONID");
+        assertThat(start.headers().allValues("Set-Cookie")).filteredOn(c -> c.startsWith("JSESSIONID="))
+                .singleElement().asString().contains("; Secure");
+
+        // The provider signs the user in and sends the browser back to the public address, which the proxy hands to Herald.
+        provider.enqueueCallback(new DefaultOAuth2TokenCallback(ISSUER, "f3b1c2d4-olivia", "JWT", List.of(CLIENT_ID),
+                Map.of("groups", List.of("herald-operators"), "preferred_username", "olivia"), 3600));
+        HttpResponse<String> atProvider = http.send(HttpRequest.newBuilder(authorize).GET().build(), HttpResponse.BodyHandlers.ofString());
+        URI back = URI.create(atProvider.headers().firstValue("Location").orElseThrow());
+        assertThat(back.getScheme() + "://" + back.getAuthority() + back.getPath()).isEqualTo("https://herald.example.com/login/oauth2/code/herald");
+        HttpResponse<String> loggedIn = proxied("GET", back.getRawPath() + "?" + back.getRawQuery(), proxy, "JSESSIONID=" + session, "");
+        assertThat(loggedIn.statusCode()).as(loggedIn.headers().toString()).isEqualTo(302);
+        assertThat(loggedIn.headers().firstValue("Location").orElseThrow()).matches("(https://herald\\.example\\.com)?/[^?]*");   // in, not /login?error
+        session = cookie(loggedIn, "JSESSIONID");
+
+        HttpResponse<String> console = proxied("GET", "/console", proxy, "JSESSIONID=" + session, "");
+        assertThat(console.statusCode()).isEqualTo(200);
+        String csrf = cookie(console, "XSRF-TOKEN");
+        assertThat(console.headers().allValues("Set-Cookie")).filteredOn(c -> c.startsWith("XSRF-TOKEN="))
+                .singleElement().asString().contains("; Secure");
+        HttpResponse<String> logout = proxied("POST", "/logout", Map.of("X-Forwarded-Proto", "https", "X-Forwarded-Host", "herald.example.com",
+                "X-Forwarded-Port", "443", "X-XSRF-TOKEN", csrf), "JSESSIONID=" + session + "; XSRF-TOKEN=" + csrf, "");
+        assertThat(logout.statusCode()).isEqualTo(302);
+        assertThat(query(URI.create(logout.headers().firstValue("Location").orElseThrow())))
+                .containsEntry("post_logout_redirect_uri", "https://herald.example.com/login?logout");
+    }
+
+    /** A request as the proxy passes it on: its forwarded headers, the browser's cookies, no redirect followed. */
+    private HttpResponse<String> proxied(String method, String path, Map<String, String> headers, String cookies, String form) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base() + path))
+                .method(method, "POST".equals(method) ? HttpRequest.BodyPublishers.ofString(form) : HttpRequest.BodyPublishers.noBody());
+        headers.forEach(request::header);
+        if (cookies != null) {
+            request.header("Cookie", cookies);
+        }
+        if ("POST".equals(method)) {
+            request.header("Content-Type", "application/x-www-form-urlencoded");
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String cookie(HttpResponse<?> response, String name) {
+        return response.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith(name + "="))
+                .map(c -> c.substring(name.length() + 1, c.indexOf(';') < 0 ? c.length() : c.indexOf(';')))
+                .findFirst().orElseThrow(() -> new AssertionError("no " + name + " cookie in " + response.headers().allValues("Set-Cookie")));
+    }
+
+    private static Map<String, String> query(URI uri) {
+        Map<String, String> query = new java.util.TreeMap<>();
+        for (String pair : uri.getRawQuery().split("&")) {
+            String[] nameValue = pair.split("=", 2);
+            query.put(java.net.URLDecoder.decode(nameValue[0], java.nio.charset.StandardCharsets.UTF_8),
+                    nameValue.length < 2 ? "" : java.net.URLDecoder.decode(nameValue[1], java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return query;
+    }
+
     @Test
     void onlyAnAuthorizationHeaderThatAuthenticatedSkipsCsrf() throws Exception {
         // A browser session (form login) whose POST carries some other Authorization header: still needs the CSRF token.
