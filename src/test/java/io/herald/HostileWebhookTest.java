@@ -158,7 +158,8 @@ class HostileWebhookTest extends HeraldIntegrationTest {
      * Behind a TLS-terminating proxy or ingress every request comes from the proxy's address; the caller's is in the
      * X-Forwarded-For the proxy appends to. The Rejected webhooks page named the proxy (here 127.0.0.1) for every refusal.
      * Now it names the caller, the last address before Herald's own proxies: one the caller wrote itself into the header
-     * (203.0.113.66) is not taken, nor is a private proxy address in the chain (10.0.0.7).
+     * (203.0.113.66) is not taken, nor is a private proxy address in the chain (10.0.0.7). A viewer sees the address
+     * masked (the last 8 bits of IPv4, the last 80 of IPv6); until now a viewer saw every caller's address whole.
      */
     @Test
     void aRefusedWebhookThroughAProxyIsShownFromTheCallerNotTheProxy() throws Exception {
@@ -172,6 +173,17 @@ class HostileWebhookTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForObject("SELECT remote_addr FROM inbound_rejection WHERE id = ?", String.class, id)).isEqualTo("198.51.100.23");
         assertThat(fromColumn(ADMIN, id)).isEqualTo("198.51.100.23");
         assertThat(fromColumn(OPERATOR, id)).isEqualTo("198.51.100.23");
+        // A caller's address is personal data, kept 400 days: a viewer sees the network, not the machine, as it sees
+        // "j•••@example.org" for an email; the whole page says it nowhere else either.
+        assertThat(fromColumn(VIEWER, id)).isEqualTo("198.51.100.•••");
+        assertThat(apiAs(VIEWER, "GET", "/console/rejected?source=billing", null).body()).doesNotContain("198.51.100.23");
+
+        assertThat(post("/webhooks/billing", "application/json", body, Map.of("X-Forwarded-For", "2001:db8:85a3::8a2e:370:7334"))
+                .statusCode()).isEqualTo(401);
+        long ipv6 = jdbc.queryForObject("SELECT max(id) FROM inbound_rejection", Long.class);
+        assertThat(fromColumn(ADMIN, ipv6)).isEqualTo("2001:db8:85a3::8a2e:370:7334");
+        assertThat(fromColumn(VIEWER, ipv6)).isEqualTo("2001:db8:85a3:•••");   // the first 48 bits: the network
+        assertThat(apiAs(VIEWER, "GET", "/console/rejected?source=billing", null).body()).doesNotContain("8a2e:370:7334");
     }
 
     /**

@@ -17,7 +17,8 @@ import org.springframework.web.bind.annotation.RequestParam;
 /**
  * Webhook requests refused at the door (inbound_rejection): counts per source and kind of refusal over the
  * last 24 hours and 7 days (a broken secret shows as a column of "signature" refusals), then the latest
- * refused requests, filtered by source and kind. Reasons are Herald's own words, masked for viewers.
+ * refused requests, filtered by source and kind. Reasons are Herald's own words, masked for viewers, and so is where a request
+ * came from (its network only).
  */
 @Controller
 public class RejectedRequestsPage {
@@ -69,7 +70,8 @@ public class RejectedRequestsPage {
                 (row, i) -> new Rejected(row.getLong("id"), row.getTimestamp("received_at").toInstant(), row.getString("source"),
                         row.getInt("http_status"), row.getString("kind"),
                         user.masked() ? masking.text(row.getString("reason")) : row.getString("reason"),
-                        row.getString("remote_addr"), row.getString("content_type"), row.getLong("body_bytes")),
+                        user.masked() ? masking.networkAddress(row.getString("remote_addr")) : row.getString("remote_addr"),
+                        row.getString("content_type"), row.getLong("body_bytes")),
                 args.toArray());
         model.addAttribute("user", user);
         model.addAttribute("counts", counts);

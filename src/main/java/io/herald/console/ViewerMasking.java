@@ -46,6 +46,41 @@ public class ViewerMasking {
         return Masking.mask(text);
     }
 
+    private static final Pattern IPV4_END = Pattern.compile("[0-9A-Fa-f:]*(\\d{1,3}\\.){3}\\d{1,3}");
+    private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:]*:[0-9A-Fa-f:]*");
+
+    /**
+     * A caller's network address as a viewer sees it: the network, not the machine. 198.51.100.23 -> 198.51.100.•••,
+     * 2001:db8:85a3::8a2e:370:7334 -> 2001:db8:85a3:••• (the first 48 bits); anything else -> •••. An address can name a
+     * person, and the Rejected webhooks page keeps them for the retention period; operators and admins, who block or
+     * chase a sender, see it whole.
+     */
+    public String networkAddress(String address) {
+        if (address == null || address.isBlank()) {
+            return address;
+        }
+        String written = address.strip().replaceFirst("%.*$", "");   // an IPv6 zone (fe80::1%eth0) names a local interface
+        if (IPV4_END.matcher(written).matches()) {
+            return written.substring(0, written.lastIndexOf('.') + 1) + "•••";
+        }
+        if (!IPV6.matcher(written).matches() || written.indexOf("::") != written.lastIndexOf("::")) {
+            return "•••";
+        }
+        String[] halves = written.split("::", -1);
+        java.util.List<String> head = groups(halves[0]);
+        java.util.List<String> tail = halves.length > 1 ? groups(halves[1]) : java.util.List.of();
+        java.util.List<String> all = new java.util.ArrayList<>(head);
+        for (int zero = head.size() + tail.size(); zero < 8; zero++) {
+            all.add("0");
+        }
+        all.addAll(tail);
+        return all.size() < 3 ? "•••" : String.join(":", all.subList(0, 3)) + ":•••";
+    }
+
+    private static java.util.List<String> groups(String part) {
+        return part.isEmpty() ? java.util.List.of() : java.util.Arrays.asList(part.split(":"));
+    }
+
     /**
      * A rendered message as a viewer sees it: emails and phone numbers masked as in {@link #text(String)}, and the customer's
      * names ("Hello Jenny,") written as their first letter and dots ("Hello J•••,"), as the customer page shows the name.

@@ -62,4 +62,18 @@ class ViewerMaskingTest {
                 .contains("\"name\" : \"J•••\"", "\"cardholderName\" : \"J•••\"", "\"customer_name\" : \"J•••\"",
                         "Pro plan (monthly)", "\"name\" : \"Gold\"", "Laser printer", "invoice.paid", "DHL", "visa");
     }
+
+    /** A caller's address on the Rejected webhooks page: its network only, however it is written; nothing readable if it is no address. */
+    @Test
+    void aCallersAddressShowsItsNetworkOnly() {
+        assertThat(masking.networkAddress("198.51.100.23")).isEqualTo("198.51.100.•••");
+        assertThat(masking.networkAddress("::ffff:198.51.100.23")).isEqualTo("::ffff:198.51.100.•••");
+        assertThat(masking.networkAddress("2001:db8:85a3:0:0:8a2e:370:7334")).isEqualTo("2001:db8:85a3:•••");
+        assertThat(masking.networkAddress("2001:db8::7334")).isEqualTo("2001:db8:0:•••");
+        assertThat(masking.networkAddress("fe80::1%eth0")).isEqualTo("fe80:0:0:•••");
+        assertThat(masking.networkAddress("::1")).isEqualTo("0:0:0:•••");
+        assertThat(masking.networkAddress("unknown")).isEqualTo("•••");
+        assertThat(masking.networkAddress("1::2::3")).isEqualTo("•••");
+        assertThat(masking.networkAddress(null)).isNull();
+    }
 }
