@@ -177,19 +177,25 @@ class OidcLoginTest {
      * Behind a TLS-terminating proxy (https://herald.example.com outside, http on port 8080 inside) the single sign-on sent
      * the provider redirect_uri=http://localhost:8080/login/oauth2/code/herald, which a provider refuses (it is not the
      * registered https URI), and logging out asked to come back to http://…; the session cookie was not marked Secure. Now
-     * both name the public https address the proxy forwards, and the cookie is Secure.
+     * each names the public https address the proxy forwards, the login lands on the page first asked for at that address,
+     * and the cookies are Secure.
      */
     @Test
     void behindATlsProxyTheLoginAndLogoutSendThePublicHttpsAddress() throws Exception {
         Map<String, String> proxy = Map.of("X-Forwarded-Proto", "https", "X-Forwarded-Host", "herald.example.com",
                 "X-Forwarded-Port", "443", "X-Forwarded-For", "198.51.100.23");
-        HttpResponse<String> start = proxied("GET", "/oauth2/authorization/herald", proxy, null, "");
+        // The browser opens the console, is sent to log in, and chooses single sign-on.
+        Map<String, String> page = new java.util.HashMap<>(proxy);
+        page.put("Accept", "text/html");
+        HttpResponse<String> first = proxied("GET", "/console", page, null, "");
+        assertThat(first.statusCode()).isEqualTo(302);
+        String session = cookie(first, "JSESSIONID");
+        assertThat(first.headers().allValues("Set-Cookie")).filteredOn(c -> c.startsWith("JSESSIONID="))
+                .singleElement().asString().contains("; Secure");
+        HttpResponse<String> start = proxied("GET", "/oauth2/authorization/herald", proxy, "JSESSIONID=" + session, "");
         assertThat(start.statusCode()).isEqualTo(302);
         URI authorize = URI.create(start.headers().firstValue("Location").orElseThrow());
         assertThat(query(authorize)).containsEntry("redirect_uri", "https://herald.example.com/login/oauth2/code/herald");
-        String session = cookie(start, "JSESSIONID");
-        assertThat(start.headers().allValues("Set-Cookie")).filteredOn(c -> c.startsWith("JSESSIONID="))
-                .singleElement().asString().contains("; Secure");
 
         // The provider signs the user in and sends the browser back to the public address, which the proxy hands to Herald.
         provider.enqueueCallback(new DefaultOAuth2TokenCallback(ISSUER, "f3b1c2d4-olivia", "JWT", List.of(CLIENT_ID),
@@ -199,7 +205,8 @@ class OidcLoginTest {
         assertThat(back.getScheme() + "://" + back.getAuthority() + back.getPath()).isEqualTo("https://herald.example.com/login/oauth2/code/herald");
         HttpResponse<String> loggedIn = proxied("GET", back.getRawPath() + "?" + back.getRawQuery(), proxy, "JSESSIONID=" + session, "");
         assertThat(loggedIn.statusCode()).as(loggedIn.headers().toString()).isEqualTo(302);
-        assertThat(loggedIn.headers().firstValue("Location").orElseThrow()).matches("(https://herald\\.example\\.com)?/[^?]*");   // in, not /login?error
+        // Back to the page first asked for, at the public address.
+        assertThat(loggedIn.headers().firstValue("Location").orElseThrow()).isEqualTo("https://herald.example.com/console?continue");
         session = cookie(loggedIn, "JSESSIONID");
 
         HttpResponse<String> console = proxied("GET", "/console", proxy, "JSESSIONID=" + session, "");
