@@ -595,7 +595,12 @@ class ApprovalTest {
         try (RefundSubjectAside away = new RefundSubjectAside()) {
             JsonNode email = pending(APPROVER, id).get("channels").get(0);
             assertThat(email.get("problem").asText()).startsWith("its message cannot be written (no email subject template for"
-                    + " billing.charge_refunded in locale en").endsWith("it would fail; fix the template before approving");
+                    + " billing.charge_refunded in locale en").endsWith("it would fail; fix the template before approving")
+                    .contains("looked for billing.charge_refunded/email.subject.en.mustache in the templates folder")
+                    .doesNotContain(TEMPLATES.toString());
+            assertThat(herald.as(APPROVER, "GET", "/console/approvals", null).body())
+                    .contains("looked for billing.charge_refunded/email.subject.en.mustache in the templates folder")
+                    .doesNotContain(TEMPLATES.toString());
             HttpResponse<String> refused = herald.as(APPROVER, "POST", "/api/approvals/" + id + "/approve", "{\"comment\": \"fine\"}");
             assertThat(refused.statusCode()).isEqualTo(409);
             assertThat(error(refused)).isEqualTo("notification " + id + " cannot be approved as it is: email: " + email.get("problem").asText()

@@ -40,7 +40,9 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
 
             await().atMost(Duration.ofSeconds(30)).until(() -> "FAILED".equals(delivery(key, "email").get("state")));
             String reason = (String) delivery(key, "email").get("reason");
-            assertThat(reason).startsWith("email not sent: ").contains(text.toString())
+            assertThat(reason).startsWith("email not sent: ")
+                    .contains("looked for billing.invoice_paid/email.text.en.mustache in the templates folder")
+                    .doesNotContain(TEMPLATES.toString())
                     .contains("add the template (or restore it), then retry this delivery");
             assertThat(mailsFor(key)).isEmpty();
         } finally {
@@ -66,7 +68,8 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
 
         await().atMost(Duration.ofSeconds(30)).until(() -> "FAILED".equals(delivery(gone, "email").get("state")));
         String reason = (String) delivery(gone, "email").get("reason");
-        assertThat(reason).startsWith("email not sent: ").contains(removed, "is not in the notification catalog", "catalog")
+        assertThat(reason).startsWith("email not sent: ").contains(removed, "is not in the notification catalog (test-catalog-ops-each.yaml, herald.catalog) any more")
+                .doesNotContain(io.herald.testsupport.TestFiles.file("test-catalog-ops-each.yaml").toString())
                 .contains("retry this delivery", "or dismiss it")
                 .doesNotContain("unexpected error");
         assertThat(mailsFor(gone)).isEmpty();

@@ -101,7 +101,7 @@ public class ChannelDelivery {
         exchange.setProperty(CHANNEL, channel);
         exchange.setProperty(TYPE, notification.type());
         if (!catalog.knows(notification.type())) {
-            throw new TypeNotInCatalog(notification.type(), catalog.source());
+            throw new TypeNotInCatalog(notification.type(), catalog.named());
         }
         NotificationCatalog.Entry entry = catalog.entry(notification.type());
         exchange.removeProperty(SKIP);

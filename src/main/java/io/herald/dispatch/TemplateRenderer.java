@@ -88,27 +88,27 @@ public class TemplateRenderer {
         if (!Files.isRegularFile(file)) {
             // Removed or renamed while messages of its type waited (queued, parked, held, awaiting approval): say how to recover.
             throw new TemplateMissing("no " + channel + " " + part + " template for " + type + " in locale "
-                    + chosen + " (the message's locale for " + locale + "; looked for " + file + "): add the template (or restore it),"
-                    + " then retry this delivery; the next attempt uses it");
+                    + chosen + " (the message's locale for " + locale + "; looked for " + name(file) + " in the templates folder):"
+                    + " add the template (or restore it), then retry this delivery; the next attempt uses it");
         }
         try {
             return SentenceEnds.tidy(template(file, part).execute(context)).strip();
         } catch (RawValuePrinted e) {
             String field = fieldHolding(context, e.value());
-            throw new TemplateMissing("template " + file + " prints " + (field == null ? e.kind() : "{{" + field + "}} (" + e.kind() + ")")
+            throw new TemplateMissing("template " + name(file) + " prints " + (field == null ? e.kind() : "{{" + field + "}} (" + e.kind() + ")")
                     + " as the data holds it (" + e.value() + "), not written for the customer: print "
                     + (field == null ? "its …Local form" : "{{" + field + "Local}}") + " instead (templates/README.md); the next message"
                     + " uses the corrected file");
         } catch (MustacheParseException e) {
-            throw new TemplateMissing("template " + file + " is not valid Mustache (" + e.getMessage()
+            throw new TemplateMissing("template " + name(file) + " is not valid Mustache (" + e.getMessage()
                     + "): correct the template; the next message uses the corrected file");
         } catch (MustacheException.Context e) {
-            throw new TemplateMissing(unfilled(file, e));
+            throw new TemplateMissing(unfilled(name(file), e));
         } catch (MustacheException e) {
-            throw new TemplateMissing("template " + file + " cannot be filled (" + e.getMessage()
+            throw new TemplateMissing("template " + name(file) + " cannot be filled (" + e.getMessage()
                     + "): correct the template; the next message uses the corrected file");
         } catch (IOException e) {
-            throw new TemplateMissing("template " + file + " cannot be read (it was removed or renamed while being read, or Herald may"
+            throw new TemplateMissing("template " + name(file) + " cannot be read (it was removed or renamed while being read, or Herald may"
                     + " not read it): check that the file exists and Herald may read it, then retry this delivery");
         }
     }
@@ -117,7 +117,7 @@ public class TemplateRenderer {
      * A variable written {{{x}}} or {{&x}}, in words with its line, or null: such a variable skips what every other one gets
      * (HTML escaping in an email's HTML, the check for raw times and amounts), so templates may not use it.
      */
-    static String unescaped(Path file, String text) {
+    static String unescaped(String file, String text) {
         int at = text.indexOf("{{{");
         int amp = text.indexOf("{{&");
         int first = at < 0 ? amp : amp < 0 ? at : Math.min(at, amp);
@@ -127,6 +127,16 @@ public class TemplateRenderer {
         long line = text.substring(0, first).chars().filter(c -> c == '\n').count() + 1;
         return "template " + file + " line " + line + " writes a variable unescaped ({{{...}}} or {{&...}}), which skips HTML escaping and"
                 + " the check for raw times and amounts: write it {{...}}";
+    }
+
+    /**
+     * A template as the reasons of deliveries and approval previews name it: its path inside the templates folder
+     * ("billing.charge_refunded/email.subject.en.mustache"), which an operator finds in the templates they ship, not where
+     * this server happens to keep the folder.
+     */
+    String name(Path file) {
+        Path inside = root.toAbsolutePath().normalize().relativize(file.toAbsolutePath().normalize());
+        return inside.toString().replace('\\', '/');
     }
 
     /** The templates folder, herald.templates-dir. */
@@ -166,7 +176,7 @@ public class TemplateRenderer {
     }
 
     /** A variable the notification does not have, in words: which one, where, and the three ways to fix it. */
-    private static String unfilled(Path file, MustacheException.Context e) {
+    private static String unfilled(String file, MustacheException.Context e) {
         String variable = e.key == null || e.key.isBlank() ? "a variable" : "{{" + e.key + "}}";
         return "template " + file + " cannot be filled: line " + e.lineNo + " uses " + variable
                 + ", which this notification does not have or leaves empty: correct the name, add it to the source's mapping, or put"
@@ -180,7 +190,7 @@ public class TemplateRenderer {
         if (kept == null || !kept.modified().equals(now.lastModifiedTime()) || kept.size() != now.size()) {
             Mustache.Compiler engine = part.equals("html") ? htmlCompiler : compiler;
             String text = Files.readString(file);
-            String unescaped = unescaped(file, text);
+            String unescaped = unescaped(name(file), text);
             if (unescaped != null) {
                 throw new TemplateMissing(unescaped + "; the next message uses the corrected file");
             }
@@ -253,7 +263,7 @@ public class TemplateRenderer {
         try {
             String text = Files.readString(file);
             (part.equals("html") ? htmlCompiler : compiler).compile(text);
-            return unescaped(file, text);
+            return unescaped(file.toString(), text);
         } catch (com.samskivert.mustache.MustacheParseException e) {
             return file + " is not a template Herald can read: " + e.getMessage().replace(" @ line ", " (line ") + ")";
         } catch (IOException | RuntimeException e) {

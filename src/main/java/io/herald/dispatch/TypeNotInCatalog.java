@@ -7,8 +7,9 @@ package io.herald.dispatch;
  */
 public class TypeNotInCatalog extends RuntimeException {
 
-    public TypeNotInCatalog(String type, String catalogFile) {
-        super(type + " is not in the notification catalog (" + catalogFile + ") any more: it was taken out after this message"
+    /** {@code catalog}: the catalog as reasons name it (NotificationCatalog.named). */
+    public TypeNotInCatalog(String type, String catalog) {
+        super(type + " is not in the notification catalog (" + catalog + ") any more: it was taken out after this message"
                 + " was queued, so Herald no longer knows how to write it. Add the type back and restart Herald, then retry this"
                 + " delivery; or dismiss it");
     }

@@ -67,7 +67,7 @@ public class IncidentNotices {
         this.approvals = approvals;
         this.audit = audit;
         this.settings = settings;
-        this.catalogFile = catalog.source();
+        this.catalogFile = "the notification catalog (" + catalog.named() + ")";
         this.enabled = check(catalog, settings);
     }
 

@@ -525,13 +525,21 @@ public class NotificationCatalog {
     public Entry entry(String type) {
         Entry entry = entries.get(type);
         if (entry == null) {
-            throw new InvalidNotification("type '" + type + "' is not in the notification catalog (" + file + ")");
+            throw new InvalidNotification("type '" + type + "' is not in the notification catalog (" + named() + ")");
         }
         return entry;
     }
 
     public Collection<Entry> entries() {
         return entries.values();
+    }
+
+    /**
+     * The catalog as reasons recorded for operators name it (a quarantined event, a failed delivery, an incident): the file's
+     * name and the setting that points at it ("catalog.yaml, herald.catalog"), not where this server keeps the file.
+     */
+    public String named() {
+        return file.getFileName() + ", herald.catalog";
     }
 
     public String source() {

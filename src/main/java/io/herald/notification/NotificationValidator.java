@@ -124,7 +124,7 @@ public class NotificationValidator {
         }
         String type = mapped.path("type").asText("");
         if (!type.isBlank() && !catalog.knows(type)) {
-            problems.add("type '" + StoredText.label(type, 80) + "' is not in the notification catalog (" + catalog.source() + ")");
+            problems.add("type '" + StoredText.label(type, 80) + "' is not in the notification catalog (" + catalog.named() + ")");
         }
         for (String objectField : List.of("refs", "data")) {
             JsonNode value = mapped.get(objectField);

@@ -137,7 +137,7 @@ class MessagePartsTest {
                 Map.of("planPrice", "12.99 GBP", "endedAt", "2026-12-05T22:04:56Z", "note", "2026-12-05 2 pen"), "normal");
         MessageParts parts = parts(root.toString(), 1600, 1000);
         assertThatThrownBy(() -> parts.render(cancelled, "billing.subscription_cancelled", "sms", JENNY)).isInstanceOf(TemplateMissing.class)
-                .hasMessage("template " + folder.resolve("sms.text.en.mustache") + " prints {{planPrice}} (an amount) as the data holds it"
+                .hasMessage("template billing.subscription_cancelled/sms.text.en.mustache prints {{planPrice}} (an amount) as the data holds it"
                         + " (12.99 GBP), not written for the customer: print {{planPriceLocal}} instead (templates/README.md); the next"
                         + " message uses the corrected file");
         Files.writeString(folder.resolve("sms.text.en.mustache"), "Your plan ({{planPriceLocal}}) ended {{endedAt}}.");

@@ -26,7 +26,7 @@ class TemplateFailureReasonTest {
         assertThatThrownBy(() -> renderer.render("billing.payment_failed", "email", "text", "en",
                 Map.of("customer", Map.of("name", "Jenny"))))
                 .isInstanceOf(TemplateMissing.class)
-                .hasMessage("template " + templates.resolve("billing.payment_failed/email.text.en.mustache")
+                .hasMessage("template billing.payment_failed/email.text.en.mustache"
                         + " cannot be filled: line 3 uses {{hostedInvoiceUrl}}, which this notification does not have or leaves"
                         + " empty: correct the name, add it to the source's mapping, or put it inside a section"
                         + " ({{#hostedInvoiceUrl}}...{{/hostedInvoiceUrl}}) so that it is left out when missing")
@@ -41,10 +41,27 @@ class TemplateFailureReasonTest {
         assertThatThrownBy(() -> renderer.render("billing.payment_failed", "email", "text", "en",
                 Map.of("customer", Map.of("name", "Jenny"))))
                 .isInstanceOf(TemplateMissing.class)
-                .hasMessageStartingWith("template " + templates.resolve("billing.payment_failed/email.text.en.mustache")
-                        + " is not valid Mustache (")
+                .hasMessageStartingWith("template billing.payment_failed/email.text.en.mustache is not valid Mustache (")
                 .hasMessageContaining("customer")
                 .hasMessageEndingWith("): correct the template; the next message uses the corrected file");
+    }
+
+    /**
+     * A template removed while its messages waited is named as the operator ships it, inside the templates folder, never by
+     * where this server keeps that folder (it read "looked for /app/templates/billing.payment_failed/...").
+     */
+    @Test
+    void aMissingTemplateIsNamedInsideTheTemplatesFolderNotByTheServersPath() throws Exception {
+        write("email.text.en.mustache", "Hello {{name}}");
+        Files.delete(templates.resolve("billing.payment_failed/email.subject.en.mustache"));
+        TemplateRenderer renderer = new TemplateRenderer(templates.toString(), "en");
+
+        assertThatThrownBy(() -> renderer.render("billing.payment_failed", "email", "subject", "de-DE", Map.of("name", "Jenny")))
+                .isInstanceOf(TemplateMissing.class)
+                .hasMessage("no email subject template for billing.payment_failed in locale en (the message's locale for de-DE; looked"
+                        + " for billing.payment_failed/email.subject.en.mustache in the templates folder): add the template (or restore"
+                        + " it), then retry this delivery; the next attempt uses it")
+                .message().doesNotContain(templates.toString());
     }
 
     private void write(String name, String text) throws Exception {
