@@ -105,6 +105,26 @@ class ConsoleApiTest extends HeraldIntegrationTest {
     }
 
     /**
+     * A viewer whose browser sends Basic credentials (the browser's own login prompt) and opens a page its role may not: the
+     * console's "Not allowed for your role" page, saying what the roles may do; it used to get the API's JSON refusal as a
+     * page of raw text. A script asking the same for JSON keeps the JSON.
+     */
+    @Test
+    void aBrowserWithBasicCredentialsRefusedAPageGetsTheConsolesPageAndAScriptKeepsJson() throws Exception {
+        HttpResponse<String> page = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + port + "/console/config"))
+                .header("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(VIEWER.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(page.statusCode()).isEqualTo(403);
+        assertThat(page.headers().firstValue("Content-Type").orElse("")).startsWith("text/html");
+        assertThat(page.body()).contains("Not allowed for your role", "/console/config",
+                "the configuration page, Hawtio and the actuator need an admin").doesNotContain("{\"error\"");
+        HttpResponse<String> script = apiAs(VIEWER, "GET", "/console/config", null);
+        assertThat(script.statusCode()).isEqualTo(403);
+        assertThat(json(script).get("error").asText()).startsWith("not allowed: your login's role may not do this");
+    }
+
+    /**
      * A mistyped password or a token Herald does not know: the answer says the credentials sent were refused. It used to say
      * "log in first", as if none had been sent, and a refused bearer token got an empty body.
      */

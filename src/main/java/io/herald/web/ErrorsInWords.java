@@ -33,14 +33,34 @@ public class ErrorsInWords extends DefaultErrorAttributes {
     }
 
     /**
-     * A script's or tool's request its login may not make (the credentials chain): 403 with the sentence, written at once (the
-     * error page's dispatch answered such a refusal with an empty body).
+     * A request with Basic or Bearer credentials its login may not make (the credentials chain): for a script or tool, 403 with
+     * the sentence, written at once (the error page's dispatch answered such a refusal with an empty body); for a browser that
+     * asks for a page (its own Basic login prompt), the console's 403 page, as a browser signed in by the form gets.
      */
     public static void denied(jakarta.servlet.http.HttpServletRequest request, jakarta.servlet.http.HttpServletResponse response,
                               org.springframework.security.access.AccessDeniedException refused) throws java.io.IOException {
+        if (asksForAPage(request)) {
+            response.sendError(403);
+            return;
+        }
         response.setStatus(403);
         response.setContentType("application/json;charset=UTF-8");
         response.getWriter().write("{\"error\": \"" + words(403, null) + "\"}");
+    }
+
+    /** A browser's request for a page (Accept names text/html), not the API's (whose answers are JSON whatever it asks). */
+    static boolean asksForAPage(jakarta.servlet.http.HttpServletRequest request) {
+        String accept = request.getHeader("Accept");
+        String path = request.getRequestURI().substring(request.getContextPath().length());
+        if (accept == null || path.startsWith("/api/")) {
+            return false;
+        }
+        try {
+            return org.springframework.http.MediaType.parseMediaTypes(accept).stream()
+                    .anyMatch(type -> type.getType().equals("text") && type.getSubtype().equals("html"));
+        } catch (IllegalArgumentException e) {   // an Accept header that is not one
+            return false;
+        }
     }
 
     /**
