@@ -192,7 +192,7 @@ class ResendTest extends HeraldIntegrationTest {
     /**
      * The ops webhook's answer carries no message id (Slack answers "ok"), and a resend's SENT attempt was written as "resend "
      * + id + ": " + the provider's id: an operator resending the ops post read "resend 12: null" in the notification's
-     * timeline. It now says what happened: "resend 12: sent".
+     * timeline. It now says what happened: "1st resend: sent".
      */
     @Test
     void aResentOpsWebhookPostSaysSentInTheTimelineNotNull() throws Exception {
@@ -216,7 +216,52 @@ class ResendTest extends HeraldIntegrationTest {
                 sent.add(entry.path("detail").asText(null));
             }
         });
-        assertThat(sent).contains("resend " + resendId + ": sent").noneMatch(detail -> detail != null && detail.contains("null"));
+        assertThat(sent).contains("1st resend: sent").noneMatch(detail -> detail != null && detail.contains("null"));
+    }
+
+    /**
+     * A delivery resent twice reads "1st resend" and "2nd resend" in its timeline, the console's answer and the operators' actions:
+     * the resend's place among that delivery's resends. It read "resend 4127: sent" (the id, which counts every delivery's
+     * resends), as if the customer had been sent thousands of copies.
+     */
+    @Test
+    void aDeliveryResentTwiceNamesItsResendsFirstAndSecondNotByTheirIds() throws Exception {
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customerWithPhone("+4477017" + (10000 + Integer.parseInt(unique) % 89999))));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivery(key, "ops_webhook")).containsEntry("state", "SENT"));
+        long opsId = ((Number) delivery(key, "ops_webhook").get("id")).longValue();
+        long notification = ((Number) delivery(key, "ops_webhook").get("notification_id")).longValue();
+
+        HttpResponse<String> first = apiJson("POST", "/api/deliveries/" + opsId + "/resend", "{\"confirm\": true, \"comment\": \"the team missed it\"}");
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        long firstId = JSON.readTree(first.body()).get("resendId").asLong();
+        // Past the resend guard, as if a while had passed: a second copy asked for deliberately, from the console.
+        jdbc.update("UPDATE delivery_resend SET requested_at = requested_at - interval '1 hour' WHERE id = ?", firstId);
+        HttpResponse<String> second = consoleFormAs(OPERATOR, "/console/deliveries/" + opsId + "/resend",
+                "notification=" + notification + "&confirm=true&comment=still+missed");
+        assertThat(second.statusCode()).isEqualTo(302);
+        // The page the console returns to, with what happened (its flash, kept in the session the form's answer opened).
+        String flashed = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/console/notifications/" + notification))
+                .header("Cookie", second.headers().firstValue("Set-Cookie").orElse("").split(";")[0])
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(OPERATOR.getBytes(StandardCharsets.UTF_8)))
+                .GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(flashed).contains("2nd resend of delivery " + opsId + ": ");
+        long secondId = jdbc.queryForObject("SELECT max(id) FROM delivery_resend WHERE delivery_id = ?", Long.class, opsId);
+        assertThat(secondId).isGreaterThan(firstId);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(
+                jdbc.queryForObject("SELECT outcome FROM delivery_resend WHERE id = ?", String.class, secondId)));
+
+        JsonNode timeline = JSON.readTree(api("GET", "/api/notifications/" + notification).body()).get("timeline");
+        List<String> details = new java.util.ArrayList<>();
+        timeline.forEach(entry -> details.add(entry.path("detail").asText("")));
+        assertThat(details).contains("1st resend: sent", "2nd resend: sent")
+                .anyMatch(d -> d.startsWith("1st resend requested by operator: the team missed it"))
+                .anyMatch(d -> d.startsWith("2nd resend requested by operator: still missed"))
+                .anyMatch(d -> d.endsWith("→ 2nd resend: SENT"))
+                .noneMatch(d -> d.contains("resend " + firstId) || d.contains("resend " + secondId));
+        String page = apiAs(OPERATOR, "GET", "/console/notifications/" + notification, null).body();
+        assertThat(page).contains("1st resend: sent", "2nd resend: sent").doesNotContain("resend " + secondId + ":");
     }
 
     private CompletableFuture<HttpResponse<String>> resendAsync(long deliveryId, String account, String body) {

@@ -41,9 +41,12 @@ public class NotificationTimeline {
     private final AuditTrail audit;
     private final ViewerMasking masking;
     private final CustomerNames customerNames;
+    private final ResendOrdinals resendOrdinals;
 
-    public NotificationTimeline(JdbcTemplate jdbc, AuditTrail audit, ViewerMasking masking, CustomerNames customerNames) {
+    public NotificationTimeline(JdbcTemplate jdbc, AuditTrail audit, ViewerMasking masking, CustomerNames customerNames,
+                                ResendOrdinals resendOrdinals) {
         this.customerNames = customerNames;
+        this.resendOrdinals = resendOrdinals;
         this.jdbc = jdbc;
         this.audit = audit;
         this.masking = masking;
@@ -123,11 +126,16 @@ public class NotificationTimeline {
             timeline.add(new Entry(action.actedAt(), channel, who + action.action(), actionDetail(action, masked), action.actor()));
         }
         timeline.sort(Comparator.comparing(Entry::at, Comparator.nullsFirst(Comparator.naturalOrder())));
+        // Resends by their place among their delivery's resends ("2nd resend: sent"), not by their ids, which count every delivery's.
+        Map<Long, Integer> resends = resendOrdinals.ofNotification(notificationId);
+        timeline.replaceAll(e -> new Entry(e.at(), e.channel(), e.what(), ResendOrdinals.named(e.detail(), resends), e.actor()));
+        List<Delivery> named = deliveries.stream().map(d -> new Delivery(d.id(), d.channel(), d.state(), ResendOrdinals.named(d.reason(), resends),
+                d.recipient(), d.attempts(), d.updatedAt(), d.windowMissedAt(), d.retryable(), d.dismissable(), d.resendable())).toList();
         return Optional.of(new View(notificationId, (String) n.get("idempotency_key"), (String) n.get("source"),
                 (String) n.get("source_event_id"), (String) n.get("type"), (String) n.get("customer_id"),
                 (String) n.get("order_id"), (String) n.get("ticket_id"), (String) n.get("state"), occurred, received,
                 instant(n.get("window_deadline")), duplicates,
-                deliveries, timeline, masking.payload(rawPayload(n), masked.on()),
+                named, timeline, masking.payload(rawPayload(n), masked.on()),
                 masking.payload((String) n.get("canonical"), masked.on())));
     }
 
