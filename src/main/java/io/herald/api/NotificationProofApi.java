@@ -36,6 +36,11 @@ public class NotificationProofApi {
                "attempts": [{"at": "2026-11-21T10:00:02Z", "outcome": "SENT", "providerStatus": 201, "reason": null}],
                "resends": [], "receipt": null}],
              "operatorActions": [],
+             "suppressions": [{"channel": "sms", "address": "+155…0123", "reason": "dead number: carrier error 21614 …",
+               "since": "2026-11-21T10:00:05Z", "liftedAt": null, "liftedBy": null, "liftComment": null}],
+             "ticketNotes": [{"channel": "email", "outcome": "SENT", "ticketId": "35436", "state": "POSTED",
+               "text": "Customer notified by email (j***@example.org) at 10:00 UTC on 2026-11-21: 'Your request #35436 …'.",
+               "reason": null, "createdAt": "2026-11-21T10:00:03Z", "postedAt": "2026-11-21T10:00:04Z"}],
              "notes": ["This copy was made for a viewer: its subject, renderedBody, reasons and comments are masked …",
                "contentSha256 and subjectSha256 are SHA-256 (lower-case hex) of the UTF-8 bytes of renderedBody and subject exactly as an operator's or admin's copy of this proof gives them …"],
              "payloadRemoved": null}""";
@@ -47,9 +52,12 @@ public class NotificationProofApi {
     }
 
     @Operation(summary = "Proof of delivery of one notification: deliveries, recipients (masked for viewers), provider message ids,"
-            + " every attempt and receipt, operator actions, and a SHA-256 digest of each rendered content",
+            + " every attempt and receipt, operator actions, the addresses its receipts suppressed, the notes on the customer's helpdesk"
+            + " ticket, and a SHA-256 digest of each rendered content",
             responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json",
                     schema = @Schema(implementation = DeliveryProof.Proof.class), examples = @ExampleObject(value = EXAMPLE))),
+                    @ApiResponse(responseCode = "400", description = "The id is not a whole number", content = @Content(mediaType = "application/json",
+                            schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = "{\"error\": \"id must be a whole number; was 'abc'\"}"))),
                     @ApiResponse(responseCode = "404", description = "No such notification", content = @Content(mediaType = "application/json",
                             schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = "{\"error\": \"no notification 812\"}")))})
     @GetMapping("/api/notifications/{id}/proof")

@@ -59,8 +59,8 @@ public class DeliveryProof {
 
     public record Proof(long notificationId, String idempotencyKey, String type, String source, String sourceEventId,
                         String customerId, String state, Instant occurredAt, Instant receivedAt, Instant generatedAt,
-                        String viewedAs, boolean masked, List<Delivery> deliveries, List<Action> operatorActions, List<String> notes,
-                        String payloadRemoved) {
+                        String viewedAs, boolean masked, List<Delivery> deliveries, List<Action> operatorActions,
+                        List<Suppression> suppressions, List<TicketNote> ticketNotes, List<String> notes, String payloadRemoved) {
     }
 
     /** Said on a viewer's copy, whose texts are masked: hashing them does not give the digests, which are of the stored text. */
@@ -98,6 +98,22 @@ public class DeliveryProof {
     }
 
     public record Action(Instant at, String actor, String action, String target, long targetId, String comment, String outcome) {
+    }
+
+    /**
+     * An address this notification's delivery reports put on the suppression list (a hard bounce, a spam complaint, a dead
+     * number): later messages of that channel to it are skipped until an admin lifts it (when, by whom, why).
+     */
+    public record Suppression(String channel, String address, String reason, Instant since, Instant liftedAt, String liftedBy,
+                              String liftComment) {
+    }
+
+    /**
+     * A private note on the customer's helpdesk ticket about an outcome of a delivery (Two-way support notes): its text once
+     * posted (state POSTED), else why it was not (PENDING, FAILED, CANCELLED).
+     */
+    public record TicketNote(String channel, String outcome, String ticketId, String state, String text, String reason,
+                             Instant createdAt, Instant postedAt) {
     }
 
     private final JdbcTemplate jdbc;
@@ -154,10 +170,24 @@ public class DeliveryProof {
                 .map(a -> new Action(a.actedAt(), a.actor(), a.action(), a.target(), a.targetId(), message(a.comment(), masked, names),
                         message(a.outcome(), masked, names)))
                 .toList();
+        // As the timeline shows them: the addresses its receipts suppressed, and the notes on the customer's ticket.
+        List<Suppression> suppressions = jdbc.query("""
+                SELECT s.channel, s.address_masked, s.reason, s.since, s.lifted_at, s.lifted_by, s.lift_comment
+                FROM suppression s JOIN delivery_receipt r ON r.id = s.receipt_id JOIN delivery d ON d.id = r.delivery_id
+                WHERE d.notification_id = ? ORDER BY s.id""", (s, i) -> new Suppression(s.getString("channel"),
+                text(s.getString("address_masked"), masked), message(s.getString("reason"), masked, names),
+                instant(s.getTimestamp("since")), instant(s.getTimestamp("lifted_at")), s.getString("lifted_by"),
+                message(s.getString("lift_comment"), masked, names)), notificationId);
+        List<TicketNote> ticketNotes = jdbc.query("""
+                SELECT d.channel, t.outcome, t.ticket_id, t.state, t.body, t.reason, t.created_at, t.posted_at
+                FROM ticket_note t JOIN delivery d ON d.id = t.delivery_id WHERE d.notification_id = ? ORDER BY t.id""",
+                (t, i) -> new TicketNote(t.getString("channel"), t.getString("outcome"), t.getString("ticket_id"), t.getString("state"),
+                        message(t.getString("body"), masked, names), message(t.getString("reason"), masked, names),
+                        instant(t.getTimestamp("created_at")), instant(t.getTimestamp("posted_at"))), notificationId);
         return Optional.of(new Proof(notificationId, (String) n.get("idempotency_key"), (String) n.get("type"), (String) n.get("source"),
                 (String) n.get("source_event_id"), (String) n.get("customer_id"), (String) n.get("state"),
                 instant((Timestamp) n.get("occurred_at")), instant((Timestamp) n.get("received_at")), Instant.now(), viewedAs, masked,
-                deliveries, actions, notes(removed, masked), removed));
+                deliveries, actions, suppressions, ticketNotes, notes(removed, masked), removed));
     }
 
     private Delivery delivery(ResultSet row, boolean masked, List<String> names) throws SQLException {

@@ -80,6 +80,24 @@ class TicketNotesTest extends HeraldIntegrationTest {
         // The notification's timeline shows the notes.
         String page = apiAs(OPERATOR, "GET", "/console/notifications/" + notificationId(key), null).body();
         assertThat(page).contains("Ticket note added to ticket " + ticket + " (SENT)", "Ticket note added to ticket " + ticket + " (DELIVERED)");
+        // And its proof of delivery, in the JSON and the printable page, for a viewer masked as the rest (it was in the timeline only).
+        JsonNode proofNotes = JSON.readTree(apiAs(OPERATOR, "GET", "/api/notifications/" + notificationId(key) + "/proof", null).body())
+                .path("ticketNotes");
+        assertThat(proofNotes).hasSize(2);
+        assertThat(proofNotes.get(0).path("ticketId").asText()).isEqualTo(ticket);
+        assertThat(proofNotes.get(0).path("outcome").asText()).isEqualTo("SENT");
+        assertThat(proofNotes.get(0).path("state").asText()).isEqualTo("POSTED");
+        assertThat(proofNotes.get(0).path("channel").asText()).isEqualTo("email");
+        assertThat(proofNotes.get(0).path("text").asText()).startsWith("Customer notified by email (j***@example.org) at ");
+        assertThat(proofNotes.get(0).path("postedAt").asText()).isNotBlank();
+        assertThat(proofNotes.get(1).path("outcome").asText()).isEqualTo("DELIVERED");
+        assertThat(proofNotes.get(1).path("text").asText()).startsWith("Delivered to the customer by email (j***@example.org) at ");
+        String viewerProof = apiAs(VIEWER, "GET", "/api/notifications/" + notificationId(key) + "/proof", null).body();
+        assertThat(viewerProof).contains("\"ticketNotes\":[{", "Customer notified by email (j***@example.org)")
+                .doesNotContain("jenny.rosen@example.org").doesNotContain("Jenny");
+        assertThat(apiAs(VIEWER, "GET", "/console/notifications/" + notificationId(key) + "/proof", null).body())
+                .contains("Notes on the helpdesk ticket", ">" + ticket + "<", "email, SENT", "email, DELIVERED",
+                        "Customer notified by email (j***@example.org)").doesNotContain("jenny.rosen@example.org");
         // And the customer's page lists the notes written about their notifications.
         String customer = jdbc.queryForObject("SELECT customer_id FROM notification WHERE idempotency_key = ?", String.class, key);
         String customerPage = apiAs(OPERATOR, "GET", "/console/customers/" + customer, null).body();

@@ -160,6 +160,12 @@ class ProofOfDeliveryTest extends HeraldIntegrationTest {
         HttpResponse<String> notANumber = apiAs(VIEWER, "GET", "/api/notifications/abc/proof", null);
         assertThat(notANumber.statusCode()).isEqualTo(400);
         assertThat(notANumber.body()).contains("id must be a whole number; was 'abc'");
+        // ... and the API's description says so, with the error's shape (it listed 200 and 404 only).
+        JsonNode refusal = JSON.readTree(apiAs(OPERATOR, "GET", "/v3/api-docs", null).body()).path("paths").path("/api/notifications/{id}/proof")
+                .path("get").path("responses").path("400");
+        assertThat(refusal.path("description").asText()).isEqualTo("The id is not a whole number");
+        assertThat(refusal.path("content").path("application/json").path("schema").path("$ref").asText()).endsWith("/Error");
+        assertThat(refusal.toString()).contains("id must be a whole number; was 'abc'");
         HttpResponse<String> page = pageAs(VIEWER, "/console/notifications/abc/proof");
         assertThat(page.statusCode()).isEqualTo(400);
         assertThat(page.body()).contains("This address cannot be read").doesNotContain("Exception");

@@ -461,6 +461,22 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
                 .doesNotContain(sent.email());
         assertThat(api("GET", "/api/suppressions?includeLifted=true").body()).contains("confirmed by phone with " + masked)
                 .doesNotContain(sent.email());
+        // The bounced notification's proof of delivery lists the suppression its bounce put in place, and its lifting, as the
+        // timeline does; masked for a viewer as the rest of the proof (it was in the timeline only).
+        long bounced = ((Number) delivery(sent.key(), "email").get("notification_id")).longValue();
+        JsonNode suppression = JSON.readTree(api("GET", "/api/notifications/" + bounced + "/proof").body()).path("suppressions");
+        assertThat(suppression).hasSize(1);
+        assertThat(suppression.get(0).path("channel").asText()).isEqualTo("email");
+        assertThat(suppression.get(0).path("address").asText()).isEqualTo(masked);
+        assertThat(suppression.get(0).path("reason").asText()).startsWith("hard bounce: 5.1.1 550 5.1.1 The email account");
+        assertThat(suppression.get(0).path("since").asText()).isNotBlank();
+        assertThat(suppression.get(0).path("liftedBy").asText()).isEqualTo("admin");
+        assertThat(suppression.get(0).path("liftComment").asText()).startsWith("mailbox restored, confirmed by phone with ");
+        assertThat(apiAs(VIEWER, "GET", "/api/notifications/" + bounced + "/proof", null).body())
+                .contains("\"suppressions\":[{", masked, "hard bounce: 5.1.1").doesNotContain(sent.email());
+        assertThat(apiAs(VIEWER, "GET", "/console/notifications/" + bounced + "/proof", null).body())
+                .contains("Addresses suppressed", masked, "hard bounce: 5.1.1 550 5.1.1", "mailbox restored, confirmed by phone with")
+                .doesNotContain(sent.email());
         Sent after = notify(sent.customer(), "bnc3", "SENT");
         assertThat(awaitMailFor(after.key()).getAllRecipients()[0].toString()).isEqualTo(sent.email());
     }
