@@ -66,6 +66,29 @@ class ErasureTest extends HeraldIntegrationTest {
                 VALUES ('billing', ?, 'QUARANTINED', 'validation', 'amount_due is missing',
                         ?) RETURNING id""", Long.class, "evt_q" + unique,
                 "{\"id\": \"evt_q" + unique + "\", \"data\": {\"object\": {\"customer\": \"" + customer + "\", \"customer_email\": \"" + email + "\"}}}");
+        // Their names and address in free text beside the ledger rows: operators' comments, a provider's answer, an approver's
+        // and a scheduler's comment, a quarantine reason. Known as the directory knows them: current (Erin Erased, Erin) and
+        // replaced by a contact change (former_names: Will Maiden). "will" alone is a word, not their name.
+        jdbc.update("UPDATE customer SET first_name = 'Erin', former_names = ARRAY['Will Maiden'] WHERE customer_id = ?", customer);
+        long emailDelivery = ((Number) delivery(Samples.paymentFailedKey(unique), "email").get("id")).longValue();
+        jdbc.update("UPDATE delivery SET reason = 'accepted for ERIN ERASED <' || ? || '>' WHERE id = ?", email, emailDelivery);
+        jdbc.update("UPDATE delivery_attempt SET reason = '250 ok: queued for Will Maiden, +1 555 010 4477' WHERE delivery_id = ?",
+                emailDelivery);
+        jdbc.update("""
+                INSERT INTO operator_action (acted_at, actor, action, target, target_id, notification_id, comment, outcome)
+                VALUES (now(), 'operator', 'RETRY', 'delivery', ?, ?, 'Erin called from +15550104477; we will retry', 'retried for Maiden')""",
+                emailDelivery, notification);
+        jdbc.update("""
+                INSERT INTO operator_action (acted_at, actor, action, target, target_id, notification_id, comment, outcome)
+                VALUES (now(), 'operator', 'DISMISS', 'quarantine', ?, NULL, 'Erin Erased asked us to drop it, ' || ?, 'kept open')""",
+                quarantined, email);
+        jdbc.update("UPDATE unrouted_event SET reason = 'amount_due is missing (customer_name \"Erin Erased\")' WHERE id = ?", quarantined);
+        jdbc.update("""
+                INSERT INTO approval (notification_id, state, rule, expires_at, decided_by, decided_at, comment)
+                VALUES (?, 'APPROVED', 'billing needs approval', now(), 'approver', now(), 'checked with Erin by phone')""", notification);
+        jdbc.update("""
+                INSERT INTO scheduled_send (notification_id, state, reason, decided_by, decided_at, comment)
+                VALUES (?, 'SENT_NOW', 'quiet hours', 'operator', now(), 'Will Maiden wants it now')""", notification);
 
         // Admin only, and never without a reason for the record.
         assertThat(apiAs(VIEWER, "DELETE", "/api/customers/" + customer + "?comment=x", null).statusCode()).isEqualTo(403);
@@ -100,7 +123,7 @@ class ErasureTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForMap("SELECT removed_by, CAST(removed_at AT TIME ZONE 'UTC' AS DATE)::text AS removed_on"
                 + " FROM notification_payload_removal WHERE notification_id = ?", notification))
                 .containsEntry("removed_by", "erasure").containsEntry("removed_on", today);
-        assertThat((String) row.get("canonical")).doesNotContain(email, "Jenny");
+        assertThat((String) row.get("canonical")).doesNotContain(email, "Jenny", "Erin");
         List<Map<String, Object>> deliveries = jdbc.queryForList("SELECT channel, state, recipient_masked, c.rendered_body, c.subject, attempts"
                 + " FROM delivery d LEFT JOIN delivery_content c ON c.delivery_id = d.id WHERE d.notification_id = ?", notification);
         assertThat(deliveries).isNotEmpty().allSatisfy(d -> {
@@ -114,6 +137,21 @@ class ErasureTest extends HeraldIntegrationTest {
                 .containsEntry("action", "OPT_OUT").containsEntry("customer_id", null).containsEntry("excerpt", null);
         assertThat(jdbc.queryForObject("SELECT raw_payload FROM unrouted_event WHERE id = ?", String.class, quarantined))
                 .isEqualTo("payload removed by erasure of the customer on " + today);
+        // Their names, address and phone are gone from the free text too; the rows stay, with (erased) in their place.
+        List<String> texts = jdbc.queryForList("""
+                SELECT reason FROM delivery WHERE id = ?
+                UNION ALL SELECT reason FROM delivery_attempt WHERE delivery_id = ?
+                UNION ALL SELECT comment || ' / ' || outcome FROM operator_action WHERE notification_id = ? AND action <> 'ERASE'
+                UNION ALL SELECT comment || ' / ' || outcome FROM operator_action WHERE target = 'quarantine' AND target_id = ?
+                UNION ALL SELECT reason FROM unrouted_event WHERE id = ?
+                UNION ALL SELECT comment FROM approval WHERE notification_id = ?
+                UNION ALL SELECT comment FROM scheduled_send WHERE notification_id = ?""", String.class,
+                emailDelivery, emailDelivery, notification, quarantined, quarantined, notification, notification);
+        assertThat(texts).as("free text of the erased customer's rows").hasSizeGreaterThanOrEqualTo(7).allSatisfy(text -> assertThat(text)
+                .doesNotContainIgnoringCase("Erin").doesNotContain("Maiden", email, "4477", "e***@"));
+        assertThat(texts).contains("accepted for (erased) <(erased)>", "(erased) called from (erased); we will retry / retried for (erased)",
+                "(erased) wants it now", "checked with (erased) by phone", "(erased) asked us to drop it, (erased) / kept open",
+                "amount_due is missing (customer_name \"(erased)\")", "250 ok: queued for (erased), (erased)");
         // Kept: the notification, its deliveries' states and attempts (the counts), and the audit trail.
         assertThat(row.get("state")).isEqualTo("ROUTED");
         assertThat(deliveries).anySatisfy(d -> assertThat(d).containsEntry("channel", "email").containsEntry("state", "SENT"));
@@ -124,7 +162,7 @@ class ErasureTest extends HeraldIntegrationTest {
         assertThat(audit).containsEntry("actor", "admin").containsEntry("comment", comment);
         JsonNode proof = JSON.readTree(api("GET", "/api/notifications/" + notification + "/proof").body());
         assertThat(proof.get("payloadRemoved").asText()).isEqualTo("payload removed by erasure of the customer on " + today);
-        assertThat(proof.toString()).doesNotContain(email);
+        assertThat(proof.toString()).doesNotContain(email).doesNotContain("Erin", "Maiden", "4477");
         // The proof says who erased the content it no longer holds, when and why: the admin's ERASE among its operator actions, last.
         JsonNode actions = proof.get("operatorActions");
         assertThat(actions).isNotEmpty();
@@ -133,6 +171,9 @@ class ErasureTest extends HeraldIntegrationTest {
         assertThat(erase.get("actor").asText()).isEqualTo("admin");
         assertThat(erase.get("comment").asText()).isEqualTo(comment);
         assertThat(apiAs(OPERATOR, "GET", "/console/notifications/" + notification + "/proof", null).body()).contains("ERASE", comment);
+        // A viewer's printable proof: no directory entry is left to mask their names by, and none is left to mask.
+        assertThat(apiAs(VIEWER, "GET", "/console/notifications/" + notification + "/proof", null).body())
+                .contains("payload removed by erasure of the customer on " + today).doesNotContain("Erin", "Maiden", "4477");
 
         // The customer's next event is quarantined with the erasure as its reason; nothing is sent.
         String next = newTicketId();

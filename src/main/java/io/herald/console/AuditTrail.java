@@ -1,12 +1,9 @@
 package io.herald.console;
 
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 
 import io.herald.ledger.StoredText;
-import io.herald.logging.Masking;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -37,29 +34,6 @@ public class AuditTrail {
                 INSERT INTO operator_action (acted_at, actor, action, target, target_id, notification_id, comment, outcome)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""", Long.class,
                 java.sql.Timestamp.from(actedAt), StoredText.label(actor, ACTOR_CHARS), action, target, targetId, notificationId, blankToNull(comment), outcome);
-    }
-
-    /**
-     * An erasure of the customer these notifications were for: an email address or phone number an operator quoted in an
-     * action's comment or outcome ("jenny@… asked for a copy") is removed; the actions stay, with who, when and what.
-     * Returns how many actions changed.
-     */
-    public int eraseAddresses(Collection<Long> notificationIds) {
-        List<Object[]> changed = new ArrayList<>();
-        jdbc.query("SELECT id, comment, outcome FROM operator_action WHERE notification_id = ANY(?)",
-                ps -> ps.setArray(1, ps.getConnection().createArrayOf("bigint", notificationIds.toArray())), row -> {
-            String comment = row.getString("comment");
-            String outcome = row.getString("outcome");
-            String erasedComment = comment == null ? null : Masking.withoutAddresses(comment, "(erased)");
-            String erasedOutcome = outcome == null ? null : Masking.withoutAddresses(outcome, "(erased)");
-            if (!java.util.Objects.equals(comment, erasedComment) || !java.util.Objects.equals(outcome, erasedOutcome)) {
-                changed.add(new Object[] {erasedComment, erasedOutcome, row.getLong("id")});
-            }
-        });
-        if (!changed.isEmpty()) {
-            jdbc.batchUpdate("UPDATE operator_action SET comment = ?, outcome = ? WHERE id = ?", changed);
-        }
-        return changed.size();
     }
 
     public List<Action> forNotification(long notificationId) {

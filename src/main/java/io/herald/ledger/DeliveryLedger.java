@@ -881,51 +881,6 @@ public class DeliveryLedger {
         return jdbc.update("UPDATE delivery SET recipient_masked = NULL WHERE notification_id = ANY(CAST(? AS BIGINT[]))", ids);
     }
 
-    /**
-     * Erasure of a customer: an email address or phone number quoted in the reasons of these notifications' deliveries,
-     * their resends, their attempts and their receipts (a provider's words, "550 5.1.1 j***@example.org: no such user", kept
-     * masked) reads "(erased)" instead. Masking finds them, masked or written out. Only the reasons that change are written. Returns how many.
-     */
-    public int eraseAddressesInReasons(Collection<Long> notificationIds) {
-        String ids = idArray(notificationIds);
-        return withoutAddresses("SELECT id, reason FROM delivery WHERE notification_id = ANY(CAST(? AS BIGINT[])) AND reason IS NOT NULL",
-                "UPDATE delivery SET reason = ? WHERE id = ?", ids)
-                + withoutAddresses("SELECT r.id, r.reason FROM delivery_resend r JOIN delivery d ON d.id = r.delivery_id"
-                        + " WHERE d.notification_id = ANY(CAST(? AS BIGINT[])) AND r.reason IS NOT NULL",
-                "UPDATE delivery_resend SET reason = ? WHERE id = ?", ids)
-                // An operator's comment on a resend may quote the address too ("jenny@… asked for a copy").
-                + withoutAddresses("SELECT r.id, r.comment FROM delivery_resend r JOIN delivery d ON d.id = r.delivery_id"
-                        + " WHERE d.notification_id = ANY(CAST(? AS BIGINT[])) AND r.comment IS NOT NULL",
-                "UPDATE delivery_resend SET comment = ? WHERE id = ?", ids)
-                + withoutAddresses("SELECT r.id, r.reason FROM delivery_receipt r JOIN delivery d ON d.id = r.delivery_id"
-                        + " WHERE d.notification_id = ANY(CAST(? AS BIGINT[])) AND r.reason IS NOT NULL",
-                "UPDATE delivery_receipt SET reason = ? WHERE id = ?", ids)
-                // Partitioned by month: an attempt is found by (delivery_id, id), indexed in each month.
-                + withoutAddresses("SELECT a.id, a.reason, a.delivery_id FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id"
-                        + " WHERE d.notification_id = ANY(CAST(? AS BIGINT[])) AND a.reason IS NOT NULL",
-                "UPDATE delivery_attempt SET reason = ? WHERE id = ? AND delivery_id = ?", ids);
-    }
-
-    /** Runs {@code select} (id, reason, then any more key columns) and writes back the reasons that quote an address. */
-    private int withoutAddresses(String select, String update, String ids) {
-        List<Object[]> changed = new ArrayList<>();
-        jdbc.query(select, row -> {
-            String reason = row.getString(2);
-            String erased = Masking.withoutAddresses(reason, "(erased)");
-            if (!erased.equals(reason)) {
-                List<Object> values = new ArrayList<>(List.of(erased, row.getLong(1)));
-                for (int column = 3; column <= row.getMetaData().getColumnCount(); column++) {
-                    values.add(row.getLong(column));
-                }
-                changed.add(values.toArray());
-            }
-        }, ids);
-        if (!changed.isEmpty()) {
-            jdbc.batchUpdate(update, changed);
-        }
-        return changed.size();
-    }
-
     /** Retention: the deliveries of these notifications (none in progress) are deleted, past herald.retention.ledger. */
     public int forget(Collection<Long> notificationIds) {
         return jdbc.update("DELETE FROM delivery WHERE notification_id = ANY(CAST(? AS BIGINT[])) AND state NOT IN (" + IN_PROGRESS + ")",

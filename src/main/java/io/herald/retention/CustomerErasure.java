@@ -13,6 +13,7 @@ import io.herald.approval.ResendApprovals;
 import io.herald.console.AuditTrail;
 import io.herald.helpdesk.TicketNotes;
 import io.herald.identity.CustomerLock;
+import io.herald.identity.CustomerNames;
 import io.herald.schedule.ScheduledSends;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.ledger.StoredText;
@@ -27,8 +28,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * their directory entry (name, email, phone, push tokens, preferences) and in-app inbox go; the payloads (notification_payload)
  * and rendered messages (delivery_content) of their notifications are deleted, the notifications marked so they read "payload
  * removed by erasure of the customer on &lt;date&gt;", and the raw payloads of quarantined events, dead letters and refused
- * requests that name them are replaced by that sentence; deliveries not yet sent are SKIPPED; an address quoted in their
- * deliveries', resends' and attempts' reasons reads "(erased)"; resends awaiting approval are withdrawn (ResendApprovals);
+ * requests that name them are replaced by that sentence; deliveries not yet sent are SKIPPED; their names (current and
+ * former), addresses and phone numbers quoted in the free text of the rows that stay (reasons, providers' answers, operators'
+ * and approvers' comments, the audit trail) read "(erased)" (FreeTextErasure); resends awaiting approval are withdrawn (ResendApprovals);
  * the text of the helpdesk ticket notes on their deliveries is removed and a note not posted yet is not posted (TicketNotes;
  * one already posted stays in the helpdesk, where the operator removes it). The rows
  * (states, reasons, counts) and the audit trail stay. A tombstone (customer_erasure) keeps the date, who and why, so a later
@@ -56,10 +58,14 @@ public class CustomerErasure {
     private final CustomerLock lock;
     private final ResendApprovals resendApprovals;
     private final TicketNotes ticketNotes;
+    private final FreeTextErasure freeText;
+    private final CustomerNames names;
 
     public CustomerErasure(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger deliveries, AuditTrail audit,
                            Approvals approvals, ScheduledSends scheduled, CustomerLock lock, ResendApprovals resendApprovals,
-                           TicketNotes ticketNotes) {
+                           TicketNotes ticketNotes, FreeTextErasure freeText, CustomerNames names) {
+        this.names = names;
+        this.freeText = freeText;
         this.lock = lock;
         this.resendApprovals = resendApprovals;
         this.ticketNotes = ticketNotes;
@@ -108,6 +114,8 @@ public class CustomerErasure {
         long id = jdbc.queryForObject("INSERT INTO customer_erasure (customer_id, requested_by, comment, counts) VALUES (?, ?, ?, '')"
                 + " RETURNING id", Long.class, customerId, actor, comment);
         String removed = PayloadRemoved.sentence(PayloadRemoved.ERASURE, now);
+        // Read before the directory entry goes: nothing else knows their names, addresses and tokens afterwards.
+        ErasedText erase = erasedText(customerId);
         jdbc.update("DELETE FROM customer_link WHERE customer_id = ?", customerId);   // their ids in source systems go with the entry
         int directory = jdbc.update("DELETE FROM customer WHERE customer_id = ?", customerId);
         List<Long> notifications = jdbc.queryForList("""
@@ -121,7 +129,7 @@ public class CustomerErasure {
         String notSent = "not sent: the customer was erased on " + today + " by " + actor;
         // Before the reasons the erasure writes: they name the customer id and the admin, which may look like a phone
         // number (9912345678) or be an email address (a single-sign-on login).
-        int reasons = notifications.isEmpty() ? 0 : deliveries.eraseAddressesInReasons(notifications) + audit.eraseAddresses(notifications);
+        int reasons = freeText.inNotifications(notifications, erase) + freeText.ofCustomer(customerId, erase);
         int waiting = notifications.isEmpty() ? 0 : endWaiting(notifications, notSent);
         int resends = resendApprovals.withdrawFor(notifications, "withdrawn: customer " + customerId + " was erased on " + today
                 + " by " + actor + "; not sent");
@@ -133,24 +141,43 @@ public class CustomerErasure {
                 "not posted: the customer was erased on " + today + " by " + actor);
         int inbox = jdbc.update("DELETE FROM inbox_message WHERE customer_id = ?", customerId);
         String named = namedIn(customerId);
-        int events = jdbc.update("UPDATE unrouted_event SET raw_payload = ?, payload_removed_at = now(), payload_removed_by = 'erasure'"
-                + " WHERE raw_payload ~ ?", removed, named);
-        int letters = jdbc.update("UPDATE dead_letter SET payload = ?, payload_removed_at = now(), payload_removed_by = 'erasure'"
-                + " WHERE payload ~ ?", removed, named);
-        int refused = jdbc.update("UPDATE inbound_rejection SET body_excerpt = NULL WHERE body_excerpt ~ ?", named);
+        List<Long> events = jdbc.queryForList("UPDATE unrouted_event SET raw_payload = ?, payload_removed_at = now(),"
+                + " payload_removed_by = 'erasure' WHERE raw_payload ~ ? RETURNING id", Long.class, removed, named);
+        List<Long> letters = jdbc.queryForList("UPDATE dead_letter SET payload = ?, payload_removed_at = now(),"
+                + " payload_removed_by = 'erasure' WHERE payload ~ ? RETURNING id", Long.class, removed, named);
+        List<Long> refused = jdbc.queryForList("UPDATE inbound_rejection SET body_excerpt = NULL WHERE body_excerpt ~ ? RETURNING id",
+                Long.class, named);
+        reasons += freeText.inEvents(events, erase) + freeText.inDeadLetters(letters, erase) + freeText.inRefused(refused, erase);
         // What they texted to Herald's number: the rows stay (the number's consent history), without the customer or the text.
         int texted = jdbc.update("UPDATE inbound_sms SET customer_id = NULL, excerpt = NULL WHERE customer_id = ?", customerId);
         String counts = String.format("directory entry %s, %d notification payloads and %d rendered messages removed, %d inbox messages"
                 + " deleted, %d quarantined or ignored events, %d dead letters, %d refused request excerpts and %d texts to Herald's"
-                + " number cleared", directory == 1 ? "deleted" : "not present", notifications.size(), messages, inbox, events, letters,
-                refused, texted) + (waiting == 0 ? "" : ", " + waiting + " notifications awaiting approval or a time ended")
+                + " number cleared", directory == 1 ? "deleted" : "not present", notifications.size(), messages, inbox, events.size(),
+                letters.size(), refused.size(), texted) + (waiting == 0 ? "" : ", " + waiting + " notifications awaiting approval or a time ended")
                 + (resends == 0 ? "" : ", " + resends + " resends awaiting approval withdrawn")
                 + (notes.texts() == 0 ? "" : ", " + notes.texts() + " ticket note texts removed (" + notes.cancelled() + " not posted)")
-                + (reasons == 0 ? "" : ", an address removed from " + reasons + " reasons and operators' comments");
+                + (reasons == 0 ? "" : ", their names and addresses removed from " + reasons + " reasons and comments");
         jdbc.update("UPDATE customer_erasure SET counts = ? WHERE id = ?", counts, id);
         audit.record(now, actor, "ERASE", "customer", id, null, comment, "customer " + customerId + " erased: " + counts);
         log.info("Customer {} erased by {}: {}", customerId, actor, counts);
         return new Erasure(id, customerId, now, actor, comment, counts);
+    }
+
+    /** The customer's names (CustomerNames: current and former), email, phone number and push tokens, as the directory holds them. */
+    private ErasedText erasedText(String customerId) {
+        List<String> addresses = new java.util.ArrayList<>();
+        jdbc.query("""
+                SELECT email, phone, CASE WHEN jsonb_typeof(push_tokens) = 'array'
+                                          THEN ARRAY(SELECT jsonb_array_elements_text(push_tokens)) END AS tokens
+                FROM customer WHERE customer_id = ?""", row -> {
+            addresses.add(row.getString("email"));
+            addresses.add(row.getString("phone"));
+            java.sql.Array tokens = row.getArray("tokens");
+            if (tokens != null) {
+                addresses.addAll(java.util.Arrays.asList((String[]) tokens.getArray()));
+            }
+        }, customerId);
+        return new ErasedText(names.of(customerId), addresses);
     }
 
     /**
