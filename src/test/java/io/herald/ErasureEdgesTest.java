@@ -239,6 +239,43 @@ class ErasureEdgesTest extends HeraldIntegrationTest {
         assertThat(after).as("unrouted_event.raw_payload of the quarantined CRM row after erasure").doesNotContain(email);
     }
 
+    /**
+     * A billing event that names its customer only by email (a guest checkout) is quarantined, and an operator assigns it to
+     * the customer, who gets it. The quarantined copy names no customer id, so the erasure did not find it: after the erasure
+     * an auditor still read the raw event with the guest's email and name, and its reason quoted the masked email. Now the
+     * erasure also clears the events an operator's action tied to one of the customer's notifications.
+     */
+    @Test
+    void anEventAnOperatorAssignedToTheCustomerIsClearedByTheirErasure() throws Exception {
+        String unique = newTicketId();
+        String customer = "cus_assigned" + unique;
+        String guest = "guest" + unique + "@example.com";
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email) VALUES (?, 'Asha Assigned', ?)", customer,
+                "asha" + unique + "@example.com");
+        String event = Samples.paymentFailed(unique).replace("\"customer\": \"cus_RkT4aB7cD9eF1g\"", "\"customer\": null")
+                .replace("jenny.rosen@example.com", guest).replace("Jenny Rosen", "Asha Assigned");
+        assertThat(postSignedBilling(event).statusCode()).isEqualTo(202);
+        long quarantined = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT id FROM unrouted_event WHERE source_event_id = ? AND outcome = 'QUARANTINED'", Long.class, "evt_test" + unique),
+                ids -> ids.size() == 1).get(0);
+        HttpResponse<String> assigned = apiJson("POST", "/api/quarantine/" + quarantined + "/link",
+                "{\"customerId\": \"" + customer + "\", \"comment\": \"the guest is Asha, she called support\"}");
+        assertThat(assigned.statusCode()).as(assigned.body()).isEqualTo(200);
+        awaitMailFor(Samples.paymentFailedKey(unique));
+        await().atMost(Duration.ofSeconds(30)).until(() -> delivery(Samples.paymentFailedKey(unique), "email"),
+                row -> "SENT".equals(row.get("state")));
+        assertThat(jdbc.queryForObject("SELECT raw_payload FROM unrouted_event WHERE id = ?", String.class, quarantined)).contains(guest);
+
+        assertThat(apiAs(ADMIN, "DELETE", "/api/customers/" + customer + "?comment=request", null).statusCode()).isEqualTo(200);
+        Map<String, Object> after = jdbc.queryForMap("SELECT raw_payload, reason, redrive_outcome FROM unrouted_event WHERE id = ?",
+                quarantined);
+        assertThat(after.get("raw_payload")).as("the assigned event's raw payload after the erasure")
+                .isEqualTo("payload removed by erasure of the customer on " + java.time.LocalDate.now(java.time.ZoneOffset.UTC));
+        assertThat(after.toString()).as("the assigned event after the erasure").doesNotContain(guest, "g***@", "Asha");
+        assertThat(jdbc.queryForObject("SELECT comment FROM operator_action WHERE target = 'quarantine' AND target_id = ?", String.class,
+                quarantined)).isEqualTo("the guest is (erased), she called support");
+    }
+
     @Autowired
     org.apache.camel.ProducerTemplate camel;
 

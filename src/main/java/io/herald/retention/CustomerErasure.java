@@ -141,8 +141,16 @@ public class CustomerErasure {
                 "not posted: the customer was erased on " + today + " by " + actor);
         int inbox = jdbc.update("DELETE FROM inbox_message WHERE customer_id = ?", customerId);
         String named = namedIn(customerId);
-        List<Long> events = jdbc.queryForList("UPDATE unrouted_event SET raw_payload = ?, payload_removed_at = now(),"
-                + " payload_removed_by = 'erasure' WHERE raw_payload ~ ? RETURNING id", Long.class, removed, named);
+        List<Long> events = new java.util.ArrayList<>(jdbc.queryForList("UPDATE unrouted_event SET raw_payload = ?, payload_removed_at = now(),"
+                + " payload_removed_by = 'erasure' WHERE raw_payload ~ ? RETURNING id", Long.class, removed, named));
+        // An event that names them otherwise (only by email, or by a source id whose link went with the entry) and that an
+        // operator assigned or linked to them: its action names the notification it became.
+        if (!notifications.isEmpty()) {
+            events.addAll(jdbc.queryForList("""
+                    UPDATE unrouted_event SET raw_payload = ?, payload_removed_at = now(), payload_removed_by = 'erasure'
+                    WHERE id IN (SELECT target_id FROM operator_action WHERE target = 'quarantine' AND notification_id = ANY(?))
+                      AND raw_payload IS DISTINCT FROM ? RETURNING id""", Long.class, removed, notifications.toArray(Long[]::new), removed));
+        }
         List<Long> letters = jdbc.queryForList("UPDATE dead_letter SET payload = ?, payload_removed_at = now(),"
                 + " payload_removed_by = 'erasure' WHERE payload ~ ? RETURNING id", Long.class, removed, named);
         List<Long> refused = jdbc.queryForList("UPDATE inbound_rejection SET body_excerpt = NULL WHERE body_excerpt ~ ? RETURNING id",
