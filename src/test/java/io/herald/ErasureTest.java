@@ -186,6 +186,14 @@ class ErasureTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key = ?", Integer.class,
                 Samples.paymentFailedKey(next))).isZero();
         assertThat(mailsFor(Samples.paymentFailedKey(next))).isEmpty();
+        // Nor is the event kept: its quarantined copy would hold their name and address again; a re-drive is refused.
+        Map<String, Object> held = jdbc.queryForMap("SELECT id, raw_payload FROM unrouted_event WHERE source_event_id = ?"
+                + " AND outcome = 'QUARANTINED'", "evt_test" + next);
+        assertThat((String) held.get("raw_payload")).as("the erased customer's next event, quarantined")
+                .isEqualTo("payload removed by erasure of the customer on " + today);
+        HttpResponse<String> redrive = api("POST", "/api/quarantine/" + held.get("id") + "/redrive");
+        assertThat(redrive.statusCode()).isEqualTo(409);
+        assertThat(redrive.body()).contains("payload removed by erasure of the customer on " + today);
 
         // Once is enough; the console's customer page says what happened.
         assertThat(apiAs(ADMIN, "DELETE", "/api/customers/" + customer + "?comment=again", null).statusCode()).isEqualTo(409);

@@ -75,7 +75,7 @@ public class CustomerDirectory {
 
     /** Why an event naming this customer cannot be admitted, if the customer was erased (the customer_erasure tombstone). */
     public Optional<UnknownCustomer> erased(String source, String sourceEventId, String customerId) {
-        return customerId == null ? Optional.empty() : erasure(customerId).map(erased -> new UnknownCustomer(source + " event "
+        return customerId == null ? Optional.empty() : erasure(customerId).map(erased -> new ErasedCustomer(source + " event "
                 + sourceEventId + " names customer " + customerId + ", who was erased from Herald on " + erased));
     }
 
@@ -137,7 +137,7 @@ public class CustomerDirectory {
     public boolean apply(ContactUpdate update) {
         Optional<String> erased = erasure(update.customerId());
         if (erased.isPresent()) {   // an erased customer is not re-created by a later contact change
-            throw new UnknownCustomer("contact update for customer " + update.customerId() + " refused: the customer was erased from Herald on "
+            throw new ErasedCustomer("contact update for customer " + update.customerId() + " refused: the customer was erased from Herald on "
                     + erased.get());
         }
         try {

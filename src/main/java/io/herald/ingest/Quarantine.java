@@ -60,7 +60,12 @@ public class Quarantine {
             }
             unrouted.stillQuarantined(redriveOf, step, reason);
         } else {
-            unrouted.quarantined(source, eventId, step, reason, raw);
+            if (erased(cause)) {
+                unrouted.quarantinedWithoutPayload(source, eventId, step, reason,
+                        io.herald.retention.PayloadRemoved.sentence(io.herald.retention.PayloadRemoved.ERASURE, java.time.Instant.now()));
+            } else {
+                unrouted.quarantined(source, eventId, step, reason, raw);
+            }
             metrics.quarantined(source, step);
         }
         exchange.setProperty(NotificationIntake.OUTCOME, "QUARANTINED");
@@ -101,6 +106,16 @@ public class Quarantine {
         } catch (JsonProcessingException e) {
             return null;
         }
+    }
+
+    /** Whether the event names a customer who was erased (its payload is then not kept). */
+    private static boolean erased(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof io.herald.identity.ErasedCustomer) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The failing step: from the exception when it says, otherwise the step the route was in. */

@@ -40,6 +40,14 @@ public class UnroutedEvents {
         insert(source, sourceEventId, "QUARANTINED", step, reason, rawPayload);
     }
 
+    /**
+     * Quarantined without its payload: the event names a customer who was erased, so what it carries of them is not kept;
+     * its row reads {@code removed} (io.herald.retention.PayloadRemoved) in the payload's place, and a re-drive is refused.
+     */
+    public void quarantinedWithoutPayload(String source, String sourceEventId, String step, String reason, String removed) {
+        insert(source, sourceEventId, "QUARANTINED", step, reason, removed, "erasure");
+    }
+
     public void ignored(String source, String sourceEventId, String reason, String rawPayload) {
         insert(source, sourceEventId, "IGNORED", "mapping", reason, rawPayload);
     }
@@ -88,14 +96,19 @@ public class UnroutedEvents {
      * rebalance, a poller's batch read again) finds its row and adds none, so an operator sees one row per event.
      */
     private void insert(String source, String sourceEventId, String outcome, String step, String reason, String rawPayload) {
+        insert(source, sourceEventId, outcome, step, reason, rawPayload, null);
+    }
+
+    private void insert(String source, String sourceEventId, String outcome, String step, String reason, String rawPayload,
+                        String removedBy) {
         String storedSource = StoredText.label(source, SOURCE_COLUMN);
         String storedEventId = StoredText.label(sourceEventId, EVENT_ID_COLUMN);
         jdbc.update("""
-                INSERT INTO unrouted_event (source, source_event_id, outcome, step, reason, raw_payload)
-                SELECT ?, ?, ?, ?, ?, ?
+                INSERT INTO unrouted_event (source, source_event_id, outcome, step, reason, raw_payload, payload_removed_at, payload_removed_by)
+                SELECT ?, ?, ?, ?, ?, ?, CASE WHEN CAST(? AS TEXT) IS NOT NULL THEN now() END, ?
                 WHERE NOT EXISTS (SELECT 1 FROM unrouted_event WHERE source = ? AND source_event_id = ? AND outcome = ? AND status = 'OPEN')""",
                 storedSource, storedEventId, outcome, StoredText.label(step, STEP_COLUMN), StoredText.label(reason, REASON_LIMIT),
-                rawPayload == null ? "" : StoredText.kept(rawPayload), storedSource, storedEventId, outcome);
+                rawPayload == null ? "" : StoredText.kept(rawPayload), removedBy, removedBy, storedSource, storedEventId, outcome);
     }
 
     private Unrouted toUnrouted(ResultSet row, int rowNum) throws SQLException {
