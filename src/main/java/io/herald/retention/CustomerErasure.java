@@ -34,8 +34,10 @@ import org.springframework.transaction.support.TransactionTemplate;
  * the text of the helpdesk ticket notes on their deliveries is removed and a note not posted yet is not posted (TicketNotes;
  * one already posted stays in the helpdesk, where the operator removes it). The rows
  * (states, reasons, counts) and the audit trail stay. A tombstone (customer_erasure) keeps the date, who and why, so a later
- * event for the customer is quarantined with that reason (CustomerDirectory.notAdmitted). Events are matched by the customer id
- * as a JSON value; an event that names the customer only by email is not found (its payload goes with retention).
+ * event for the customer is quarantined with that reason (CustomerDirectory.notAdmitted) and without its payload. Events are
+ * matched by the customer id as a JSON value, or by an operator's action that assigned or linked them to one of the
+ * customer's notifications; an event that names the customer only by email and was never assigned is not found (its payload
+ * goes with retention).
  * The erasure holds the customer's lock (CustomerLock) for its transaction, as a CRM contact change of the customer does,
  * so a contact change applied at the same moment either lands before the erasure (and is erased with the rest) or waits
  * and finds the tombstone; it never re-creates the customer.
