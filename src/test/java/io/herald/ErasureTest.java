@@ -89,6 +89,12 @@ class ErasureTest extends HeraldIntegrationTest {
         jdbc.update("""
                 INSERT INTO scheduled_send (notification_id, state, reason, decided_by, decided_at, comment)
                 VALUES (?, 'SENT_NOW', 'quiet hours', 'operator', now(), 'Will Maiden wants it now')""", notification);
+        // The ops alert for a kind of failure keeps one example reason and links to its notification: theirs.
+        String alertGroup = "erasure-test-" + unique;
+        jdbc.update("""
+                INSERT INTO alert_group (group_key, summary, unit, example, link, first_alerted_at, last_alerted_at)
+                VALUES (?, 'email deliveries bounced', 'delivery', '550 mailbox of Erin Erased is full', ?, now(), now())""",
+                alertGroup, "http://localhost/console/notifications/" + notification);
 
         // Admin only, and never without a reason for the record.
         assertThat(apiAs(VIEWER, "DELETE", "/api/customers/" + customer + "?comment=x", null).statusCode()).isEqualTo(403);
@@ -145,13 +151,16 @@ class ErasureTest extends HeraldIntegrationTest {
                 UNION ALL SELECT comment || ' / ' || outcome FROM operator_action WHERE target = 'quarantine' AND target_id = ?
                 UNION ALL SELECT reason FROM unrouted_event WHERE id = ?
                 UNION ALL SELECT comment FROM approval WHERE notification_id = ?
-                UNION ALL SELECT comment FROM scheduled_send WHERE notification_id = ?""", String.class,
-                emailDelivery, emailDelivery, notification, quarantined, quarantined, notification, notification);
-        assertThat(texts).as("free text of the erased customer's rows").hasSizeGreaterThanOrEqualTo(7).allSatisfy(text -> assertThat(text)
+                UNION ALL SELECT comment FROM scheduled_send WHERE notification_id = ?
+                UNION ALL SELECT example FROM alert_group WHERE group_key = ?""", String.class,
+                emailDelivery, emailDelivery, notification, quarantined, quarantined, notification, notification, alertGroup);
+        jdbc.update("DELETE FROM alert_group WHERE group_key = ?", alertGroup);
+        assertThat(texts).as("free text of the erased customer's rows").hasSizeGreaterThanOrEqualTo(8).allSatisfy(text -> assertThat(text)
                 .doesNotContainIgnoringCase("Erin").doesNotContain("Maiden", email, "4477", "e***@"));
         assertThat(texts).contains("accepted for (erased) <(erased)>", "(erased) called from (erased); we will retry / retried for (erased)",
                 "(erased) wants it now", "checked with (erased) by phone", "(erased) asked us to drop it, (erased) / kept open",
-                "amount_due is missing (customer_name \"(erased)\")", "250 ok: queued for (erased), (erased)");
+                "amount_due is missing (customer_name \"(erased)\")", "250 ok: queued for (erased), (erased)",
+                "550 mailbox of (erased) is full");
         // Kept: the notification, its deliveries' states and attempts (the counts), and the audit trail.
         assertThat(row.get("state")).isEqualTo("ROUTED");
         assertThat(deliveries).anySatisfy(d -> assertThat(d).containsEntry("channel", "email").containsEntry("state", "SENT"));

@@ -13,7 +13,8 @@ import org.springframework.stereotype.Component;
  * Erasure of a customer: the free text kept in the rows that stay (reasons, providers' answers, operators', approvers' and
  * schedulers' comments, the audit trail's comments and outcomes) loses their names, addresses and phone numbers (ErasedText).
  * Only rows that are the customer's are read: those of their notifications, of the quarantined events, dead letters and
- * refused requests that named them, and of their incident notices and texts to Herald's number. Only the texts that change
+ * refused requests that named them, of their incident notices and texts to Herald's number, and the ops alerts whose example
+ * is one of theirs. Only the texts that change
  * are written. The rows stay.
  */
 @Component
@@ -45,7 +46,8 @@ class FreeTextErasure {
                 + rewrite(erase, "resend_approval", 1, "SELECT x.resend_id, x.comment FROM resend_approval x WHERE x.notification_id = ANY(?)", ids)
                 + rewrite(erase, "scheduled_send", 1, "SELECT x.notification_id, x.reason, x.comment FROM scheduled_send x"
                         + " WHERE x.notification_id = ANY(?)", ids)
-                + rewrite(erase, "operator_action", 1, "SELECT x.id, x.comment, x.outcome FROM operator_action x WHERE x.notification_id = ANY(?)", ids);
+                + rewrite(erase, "operator_action", 1, "SELECT x.id, x.comment, x.outcome FROM operator_action x WHERE x.notification_id = ANY(?)", ids)
+                + alertExamples("notifications", ids, erase);
     }
 
     /** In the rows kept under the customer's id: who an incident named, what they texted to Herald's number. */
@@ -63,7 +65,18 @@ class FreeTextErasure {
         Object ids = events.toArray(Long[]::new);   // one parameter, a bigint[]
         return rewrite(erase, "unrouted_event", 1, "SELECT x.id, x.reason, x.redrive_outcome FROM unrouted_event x WHERE x.id = ANY(?)", ids)
                 + rewrite(erase, "operator_action", 1, "SELECT x.id, x.comment, x.outcome FROM operator_action x"
-                        + " WHERE x.target = 'quarantine' AND x.target_id = ANY(?)", ids);
+                        + " WHERE x.target = 'quarantine' AND x.target_id = ANY(?)", ids)
+                + alertExamples("quarantine", ids, erase);
+    }
+
+    /**
+     * The example reason an ops alert keeps for its kind of failure (alert_group), when its link is to one of these
+     * notifications or quarantined events (ConsoleLinks: .../console/notifications/&lt;id&gt;, .../console/quarantine/&lt;id&gt;).
+     * One row per kind of failure: read whole.
+     */
+    private int alertExamples(String page, Object ids, UnaryOperator<String> erase) {
+        return rewrite(erase, "alert_group", 1, "SELECT x.group_key, x.example FROM alert_group x"
+                + " WHERE CAST(substring(x.link from '/console/" + page + "/([0-9]+)$') AS BIGINT) = ANY(?)", ids);
     }
 
     /** In the dead letters that named the customer. */
