@@ -117,16 +117,18 @@ public class IncidentAlerts {
         // An alert of a group that still fires has ended: said, or its resolution is never posted (the group's "resolved" post
         // comes only once all have ended).
         List<AlertmanagerNotice.Alert> resolved = notice.resolvedWhileFiring();
-        // Alertmanager sends at most max_alerts of a group and counts the rest in truncatedAlerts: they fire too.
-        int total = alerts.size() + (notice.firing() ? notice.truncatedAlerts() : 0);
+        // Alertmanager sends at most max_alerts of a group and counts the rest in truncatedAlerts, firing or resolved alike
+        // (it cuts the list before it says the group's status): counted as not listed, never as firing.
+        int truncated = notice.truncatedAlerts();
+        String notListed = truncated == 0 ? "" : ", " + truncated + " more not listed";
         StringBuilder text = new StringBuilder();
         if (notice.firing()) {
             text.append(":rotating_light: Incident firing: ").append(notice.title()).append(" (")
-                    .append(total).append(total == 1 ? " alert firing" : " alerts firing")
-                    .append(resolved.isEmpty() ? "" : ", " + resolved.size() + " resolved").append(')');
+                    .append(alerts.size()).append(alerts.size() == 1 ? " alert firing" : " alerts firing")
+                    .append(resolved.isEmpty() ? "" : ", " + resolved.size() + " resolved").append(notListed).append(')');
         } else {
             text.append(":white_check_mark: Incident resolved: ").append(notice.title()).append(" (")
-                    .append(alerts.size()).append(alerts.size() == 1 ? " alert resolved" : " alerts resolved")
+                    .append(alerts.size()).append(alerts.size() == 1 ? " alert resolved" : " alerts resolved").append(notListed)
                     .append(firedAt == null ? "" : "; firing since " + TIME.format(firedAt) + " UTC").append(')');
         }
         if (notice.summary() != null) {
@@ -145,9 +147,15 @@ public class IncidentAlerts {
                 text.append("\n   Source: ").append(alert.link());
             }
         });
-        int more = Math.max(0, alerts.size() - MAX_LISTED) + notice.truncatedAlerts();
+        int more = Math.max(0, alerts.size() - MAX_LISTED);
         if (more > 0) {
             text.append("\n\n…and ").append(more).append(more == 1 ? " more alert" : " more alerts").append(" (see Alertmanager)");
+        }
+        if (truncated > 0) {
+            text.append("\n\n…and ").append(truncated).append(truncated == 1 ? " more alert" : " more alerts")
+                    .append(" not listed: Alertmanager left ").append(truncated == 1 ? "it" : "them")
+                    .append(" out of its notification (the receiver's max_alerts), so whether ").append(truncated == 1 ? "it fires" : "they fire")
+                    .append(" is not known here (see Alertmanager)");
         }
         if (!resolved.isEmpty()) {
             text.append("\n\nResolved:");
