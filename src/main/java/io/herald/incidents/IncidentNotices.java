@@ -121,7 +121,12 @@ public class IncidentNotices {
                 rows.get(0).get("resolved_at") == null ? null : ((Timestamp) rows.get(0).get("resolved_at")).toInstant(),
                 notice.affected().customerSummary() != null ? notice.affected().customerSummary()
                         : notice.summary() != null ? notice.summary() : notice.title());
+        // An earlier firing of the group that resolved while some of its notices were not yet held, or whose follow-ups were
+        // not admitted (Alertmanager answered 503), and that fired again before Alertmanager sent the resolution again: that
+        // resolution never comes back (the group fires now), so its customers are settled at this notification of the group.
+        List<Object> earlier = earlierFirings(exchange, incident);
         if (!incident.status().equals(notice.status())) {
+            exchange.getMessage().setBody(earlier);
             return;   // a late copy of an older state (the row moved on): the newer notification plans
         }
         if (notice.firing()) {
@@ -129,6 +134,39 @@ public class IncidentNotices {
         } else {
             resolved(exchange, incident);
         }
+        if (!earlier.isEmpty()) {
+            List<Object> all = new ArrayList<>(earlier);
+            all.addAll(exchange.getMessage().getBody(List.class));
+            exchange.getMessage().setBody(all);
+        }
+    }
+
+    /**
+     * The follow-ups (and withdrawals) still owed for the group's earlier firings: customers named in a firing before the current
+     * one whose notice is neither followed up nor withdrawn, or whose follow-up never reached the ledger. Each is settled as that
+     * firing's resolution would have: a notice awaiting approval is withdrawn, an approved one gets its follow-up (keyed by that
+     * firing, so exactly one), a notice not yet held by dispatch is answered 503 and settled when Alertmanager sends again.
+     */
+    private List<Object> earlierFirings(Exchange exchange, Incident incident) throws JsonProcessingException {
+        List<Timestamp> episodes = jdbc.queryForList("""
+                SELECT DISTINCT i.episode FROM incident_notice i
+                WHERE i.incident_id = ? AND i.episode < ?
+                  AND (i.outcome = 'NOTICE' OR (i.outcome = 'FOLLOWED_UP' AND NOT EXISTS (SELECT 1 FROM notification f
+                       WHERE f.idempotency_key = 'incidents:resolved:' || ? || ':' || floor(extract(epoch FROM i.episode))::bigint
+                                                 || ':' || i.customer_id)))
+                ORDER BY i.episode""", Timestamp.class, incident.id(), Timestamp.from(incident.firedAt()),
+                incident.groupDigest().substring(0, 32));
+        List<Object> followUps = new ArrayList<>();
+        for (Timestamp episode : episodes) {
+            // When that firing was announced resolved (its audit entry); else, at the latest, when the next one began.
+            Timestamp resolvedAt = jdbc.queryForObject("SELECT min(acted_at) FROM operator_action WHERE target = 'incident'"
+                    + " AND target_id = ? AND action = 'INCIDENT_RESOLVED' AND acted_at >= ? AND acted_at <= ?", Timestamp.class,
+                    incident.id(), episode, Timestamp.from(incident.firedAt()));
+            Incident earlier = new Incident(incident.id(), incident.groupDigest(), "resolved", episode.toInstant(),
+                    resolvedAt == null ? incident.firedAt() : resolvedAt.toInstant(), incident.summary());
+            followUps.addAll(settle(exchange, earlier, "earlier firing (since " + iso(earlier.firedAt()) + ") resolved: "));
+        }
+        return followUps;
     }
 
     /** The incident row as announced; its firing episode (fired_at) tells one firing of the group from the next. */
@@ -270,6 +308,14 @@ public class IncidentNotices {
     }
 
     private void resolved(Exchange exchange, Incident incident) throws JsonProcessingException {
+        exchange.getMessage().setBody(settle(exchange, incident, "resolved: "));
+    }
+
+    /**
+     * The resolution of one firing of the group for the customers named in it: withdraws the notices still awaiting approval,
+     * returns the follow-ups of those approved, marks the answer 503 (PENDING) when some were not yet held by dispatch.
+     */
+    private List<Object> settle(Exchange exchange, Incident incident, String audited) throws JsonProcessingException {
         List<Map<String, Object>> named = jdbc.queryForList("""
                 SELECT i.customer_id, i.outcome, n.id AS notification_id, n.state AS notification_state, a.state AS approval,
                        a.approved_digests IS NOT NULL AS approved_before
@@ -278,7 +324,7 @@ public class IncidentNotices {
                 WHERE i.incident_id = ? AND i.episode = ? AND i.outcome IN ('NOTICE', 'FOLLOWED_UP') ORDER BY i.named_at, i.customer_id""",
                 incident.id(), Timestamp.from(incident.firedAt()));
         if (named.isEmpty()) {
-            return;   // nobody was named while it fired
+            return List.of();   // nobody was named while it fired
         }
         List<String> withdrawn = new ArrayList<>();
         List<String> followedUp = new ArrayList<>();
@@ -330,16 +376,18 @@ public class IncidentNotices {
                 done.add("notices withdrawn (incident resolved before approval), no follow-up: " + String.join(", ", withdrawn));
             }
             audit.record(Instant.now(), "alertmanager", "INCIDENT_NOTICES", "incident", incident.id(), null, null,
-                    "resolved: " + String.join("; ", done));
+                    audited + String.join("; ", done));
         }
-        summary(exchange, followUps.size() + " follow-up(s) of " + settings.resolvedType() + " held for approval"
-                + (withdrawn.isEmpty() ? "" : "; " + withdrawn.size() + " notice(s) still awaiting approval withdrawn"));
-        exchange.getMessage().setBody(followUps);
+        if (incident.status().equals(exchange.getProperty(IncidentAlerts.NOTICE, AlertmanagerNotice.class).status())) {
+            summary(exchange, followUps.size() + " follow-up(s) of " + settings.resolvedType() + " held for approval"
+                    + (withdrawn.isEmpty() ? "" : "; " + withdrawn.size() + " notice(s) still awaiting approval withdrawn"));
+        }
         if (!pending.isEmpty()) {
             // Their notices are admitted but dispatch has not held them yet: withdrawing now would race it. The follow-ups
-            // planned so far still go out (their keys absorb the next round); Alertmanager sends the resolution again.
-            exchange.setProperty(PENDING, pending.size());
+            // planned so far still go out (their keys absorb the next round); Alertmanager sends the notification again.
+            exchange.setProperty(PENDING, pending.size() + exchange.getProperty(PENDING, 0, Integer.class));
         }
+        return followUps;
     }
 
     static final String PENDING = "heraldIncidentNoticesPending";
@@ -353,7 +401,7 @@ public class IncidentNotices {
         if (pending != null) {
             exchange.getMessage().setBody(exchange.getProperty(IncidentAlerts.RAW_BODY));   // the refusal keeps what Alertmanager sent
             throw new InboundRejected(503, pending + " customer notice(s) of this incident are still being queued for approval;"
-                    + " the resolution is applied to them when Alertmanager sends it again");
+                    + " the resolution is applied to them when Alertmanager sends this group's notification again");
         }
     }
 

@@ -68,6 +68,8 @@ class IncidentNoticesTest {
     int port;
     @Autowired
     JdbcTemplate jdbc;
+    @Autowired
+    org.apache.camel.CamelContext camel;
     @TempDir
     Path dir;
 
@@ -231,6 +233,85 @@ class IncidentNoticesTest {
         assertThat(mails("incident.notice", finn)).isEmpty();
     }
 
+    /**
+     * The group resolves while one customer's notice is not yet held by dispatch and the follow-up of another, whose notice was
+     * sent, is not admitted (the database was briefly unavailable): Alertmanager is answered 503 and would send the resolution
+     * again, but the group fires again first, and Alertmanager then only sends the new firing. That first firing's customers were
+     * left as they were: the notice still waiting stayed open for an approver to send about an incident long over, and the
+     * customer told of it never got its follow-up. They are settled at the group's next notification: exactly one follow-up for
+     * the customer told of the first firing, the waiting notice withdrawn.
+     */
+    @Test
+    void aGroupFiringAgainBeforeItsResolutionWasSettledStillFollowsUpTheFirstFiringsCustomers() throws Exception {
+        String jo = customer("jo");
+        String ida = customer("ida");
+        String service = "orders-" + run;
+        assertThat(postIncident(notification(service, "firing", jo, null)).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(email("incident.notice", jo).get("state")));
+        approve(notificationId("incident.notice", jo));
+        awaitMail("incident.notice", jo);
+
+        String trigger = "refuse_follow_up_" + run;
+        String firingAgain = notification(service, "firing", jo + ", " + ida, null).replace("2026-12-02T05:00:00Z", "2026-12-02T09:00:00Z");
+        camel.getRouteController().stopRoute("dispatch");
+        try {
+            // ida is named too (a repeat of the firing group): her notice is admitted, not yet held by dispatch.
+            assertThat(postIncident(notification(service, "firing", jo + ", " + ida, null)).statusCode()).isEqualTo(200);
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE type = 'incident.notice' AND customer_id = ?",
+                    Integer.class, ida)).isEqualTo(1);
+            // The resolution: posted to the ops webhook, but jo's follow-up is not admitted (database briefly unavailable).
+            jdbc.execute("CREATE FUNCTION " + trigger + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                    + " IF NEW.type = 'incident.resolved' AND NEW.customer_id = '" + jo + "' THEN"
+                    + "   RAISE EXCEPTION 'too many connections' USING ERRCODE = '53300'; END IF; RETURN NEW; END $$");
+            jdbc.execute("CREATE TRIGGER " + trigger + " BEFORE INSERT ON notification FOR EACH ROW EXECUTE FUNCTION " + trigger + "()");
+            try {
+                // Refused (5xx), so Alertmanager would send the resolution again.
+                assertThat(postIncident(notification(service, "resolved", jo + ", " + ida, null)).statusCode()).isBetween(500, 599);
+            } finally {
+                jdbc.execute("DROP TRIGGER " + trigger + " ON notification");
+                jdbc.execute("DROP FUNCTION " + trigger + "()");
+            }
+            assertThat(io.herald.testsupport.OpsAlerts.accepted(infra.providers(), "Incident resolved", "service=" + service)).hasSize(1);
+            // Before Alertmanager sends the resolution again, the group fires again (new starts): only the new firing is sent.
+            postIncident(firingAgain);
+            assertThat(io.herald.testsupport.OpsAlerts.accepted(infra.providers(), "Incident firing", "service=" + service)).hasSize(2);
+        } finally {
+            camel.getRouteController().startRoute("dispatch");
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> held("incident.notice", ida) == 2 && held("incident.notice", jo) == 1);
+        // Alertmanager's next send of the firing group.
+        HttpResponse<String> next = postIncident(firingAgain);
+        assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
+
+        // ida's notice of the first firing is withdrawn, never sent; jo gets one follow-up, of the first firing.
+        List<Long> idaNotices = jdbc.queryForList("SELECT id FROM notification WHERE type = 'incident.notice' AND customer_id = ? ORDER BY id",
+                Long.class, ida);
+        assertThat(jdbc.queryForList("SELECT state || ' ' || coalesce(reason, '') FROM delivery WHERE notification_id = ? AND channel = 'email'",
+                String.class, idaNotices.get(0))).containsExactly("REJECTED " + IncidentNotices.WITHDRAWN);
+        List<String> joNotices = jdbc.queryForList("SELECT idempotency_key FROM notification WHERE type = 'incident.notice' AND customer_id = ?"
+                + " ORDER BY id", String.class, jo);
+        String firstFiring = joNotices.get(0).substring(0, joNotices.get(0).lastIndexOf(':')).replace(":notice:", ":resolved:");
+        assertThat(jdbc.queryForList("SELECT idempotency_key FROM notification WHERE type = 'incident.resolved' AND customer_id = ?",
+                String.class, jo)).containsExactly(firstFiring + ":" + jo);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(email("incident.resolved", jo).get("state")));
+        approve(notificationId("incident.resolved", jo));
+        assertThat(awaitMail("incident.resolved", jo).getSubject()).isEqualTo("Resolved: Checkout is slow or failing for some customers");
+
+        // The second firing resolves before anyone approved its notices: withdrawn, and nothing more for either customer.
+        assertThat(postIncident(notification(service, "resolved", jo + ", " + ida, null).replace("2026-12-02T05:00:00Z", "2026-12-02T09:00:00Z"))
+                .statusCode()).isEqualTo(200);
+        assertThat(postIncident(firingAgain).statusCode()).isEqualTo(200);   // a late copy: a repeat, changes nothing
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(email("incident.resolved", jo).get("state")));
+        assertThat(mails("incident.notice", jo)).hasSize(1);
+        assertThat(mails("incident.resolved", jo)).hasSize(1);
+        assertThat(mails("incident.notice", ida)).isEmpty();
+        assertThat(mails("incident.resolved", ida)).isEmpty();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE type = 'incident.resolved' AND customer_id IN (?, ?)",
+                Integer.class, jo, ida)).isEqualTo(1);
+        assertThat(jdbc.queryForList("SELECT d.state FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE n.customer_id IN (?, ?)"
+                + " AND d.channel = 'email'", String.class, jo, ida)).containsExactlyInAnyOrder("SENT", "SENT", "REJECTED", "REJECTED", "REJECTED");
+    }
+
     @Test
     void aNoticeStillAwaitingApprovalWhenTheIncidentIsResolvedIsWithdrawnWithTheReasonAndNoFollowUp() throws Exception {
         String cy = customer("cy");
@@ -321,6 +402,12 @@ class IncidentNoticesTest {
         List<Map<String, Object>> rows = jdbc.queryForList("SELECT d.* FROM delivery d JOIN notification n ON n.id = d.notification_id"
                 + " WHERE n.type = ? AND n.customer_id = ? AND d.channel = 'email'", type, customer);
         return rows.isEmpty() ? Map.of() : rows.get(0);
+    }
+
+    /** How many of the customer's notifications of that type dispatch holds for approval (their email delivery). */
+    private int held(String type, String customer) {
+        return jdbc.queryForObject("SELECT count(*) FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE n.type = ?"
+                + " AND n.customer_id = ? AND d.channel = 'email' AND d.state = 'AWAITING_APPROVAL'", Integer.class, type, customer);
     }
 
     private List<String> states(String type, String customer) {
