@@ -5,6 +5,7 @@ import java.security.MessageDigest;
 
 import io.herald.config.WebhookSettings;
 import io.herald.ingest.InboundRejected;
+import io.herald.ingest.InboundRejections;
 import org.apache.camel.Exchange;
 import org.springframework.stereotype.Component;
 
@@ -46,5 +47,17 @@ public class IncidentToken {
             throw new InboundRejected(401, "the bearer token does not match herald.incidents.token; check Alertmanager's"
                     + " receiver credentials and HERALD_INCIDENTS_TOKEN");
         }
+        // Alertmanager's own notification: if its body is refused from here on, the team is told (failure alerts).
+        exchange.setProperty(InboundRejections.AUTHENTICATED, true);
+    }
+
+    /** Whether an Authorization header carries the configured token (checked in constant time); never for no token configured. */
+    public boolean matches(String authorization) {
+        if (token == null || authorization == null) {
+            return false;
+        }
+        String value = authorization.strip();
+        return value.length() >= BEARER.length() && value.substring(0, BEARER.length()).equalsIgnoreCase(BEARER)
+                && MessageDigest.isEqual(value.substring(BEARER.length()).strip().getBytes(StandardCharsets.UTF_8), token);
     }
 }

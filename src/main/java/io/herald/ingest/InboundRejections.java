@@ -39,6 +39,12 @@ import org.springframework.stereotype.Component;
 @Component
 public class InboundRejections {
 
+    /**
+     * Exchange property or servlet request attribute: the request carried the sender's valid credential (IncidentToken), so a
+     * refusal of its body is the sender's own notification lost, announced by the failure alerts (inbound_rejection.authenticated).
+     */
+    public static final String AUTHENTICATED = "heraldAuthenticated";
+
     /** How much of a refused body is kept, so that an operator can see what was sent. */
     public static final int EXCERPT_BYTES = 16 * 1024;
 
@@ -124,7 +130,8 @@ public class InboundRejections {
         Answer answer = record(source, status, reason,
                 remoteAddressOf(exchange),
                 exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class),
-                body == null ? 0 : body.length, body, body == null ? 0 : body.length);
+                body == null ? 0 : body.length, body, body == null ? 0 : body.length,
+                Boolean.TRUE.equals(exchange.getProperty(AUTHENTICATED, Boolean.class)));
 
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, answer.status());
@@ -152,6 +159,12 @@ public class InboundRejections {
      */
     public Answer record(String source, int status, String reason, String remoteAddress, String contentType,
                          long bodyBytes, byte[] body, int bodyLength) {
+        return record(source, status, reason, remoteAddress, contentType, bodyBytes, body, bodyLength, false);
+    }
+
+    /** As above; {@code authenticated}: the request carried the sender's valid credential (see {@link #AUTHENTICATED}). */
+    public Answer record(String source, int status, String reason, String remoteAddress, String contentType,
+                         long bodyBytes, byte[] body, int bodyLength, boolean authenticated) {
         String keptSource = text(source == null ? "unknown" : source, SOURCE_CHARS);
         Counter.builder("herald.webhook.rejected").description("Webhook requests refused, per source and kind of refusal (signature, malformed, too_large, content_type, failed, not_queued)")
                 .tag("source", keptSource).tag("reason", reasonLabel(status)).register(metrics).increment();
@@ -161,10 +174,10 @@ public class InboundRejections {
         String excerpt = body == null || bodyLength == 0 ? null
                 : text(new String(body, 0, kept, StandardCharsets.UTF_8), kept);
         try {
-            jdbc.update("INSERT INTO inbound_rejection (source, http_status, reason, remote_addr, content_type, body_bytes, body_excerpt)"
-                            + " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            jdbc.update("INSERT INTO inbound_rejection (source, http_status, reason, remote_addr, content_type, body_bytes, body_excerpt,"
+                            + " authenticated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     keptSource, status, keptReason,
-                    text(remoteAddress, REMOTE_CHARS), text(contentType, CONTENT_TYPE_CHARS), bodyBytes, excerpt);
+                    text(remoteAddress, REMOTE_CHARS), text(contentType, CONTENT_TYPE_CHARS), bodyBytes, excerpt, authenticated);
         } catch (DataAccessException e) {
             log.error("Could not record a refused {} webhook (HTTP {}: {}); answering 503 so the sender retries",
                     source, status, Masking.mask(keptReason), e);
@@ -183,7 +196,7 @@ public class InboundRejections {
     public void refuse(HttpServletRequest request, HttpServletResponse response, String source, int status, String reason,
                        long bodyBytes, byte[] bodyRead) throws IOException {
         Answer answer = record(source, status, reason, request.getRemoteAddr(), request.getContentType(), bodyBytes,
-                bodyRead, bodyRead == null ? 0 : bodyRead.length);
+                bodyRead, bodyRead == null ? 0 : bodyRead.length, Boolean.TRUE.equals(request.getAttribute(AUTHENTICATED)));
         byte[] json = answer.json().getBytes(StandardCharsets.UTF_8);
         response.setStatus(answer.status());
         response.setHeader("Connection", "close");

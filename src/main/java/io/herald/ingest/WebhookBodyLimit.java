@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Set;
 
 import io.herald.config.IngestSettings;
+import io.herald.incidents.IncidentToken;
 import io.herald.web.BufferedRequest;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -45,13 +46,18 @@ public class WebhookBodyLimit extends OncePerRequestFilter {
 
     private final int maxBodyBytes;
     private final InboundRejections rejections;
+    private final IncidentToken incidentToken;
 
     @Autowired
-    public WebhookBodyLimit(IngestSettings ingest, InboundRejections rejections) {
-        this(ingest.maxBodyBytes(), ingest.kafkaMaxRequestSize(), rejections);
+    public WebhookBodyLimit(IngestSettings ingest, InboundRejections rejections, IncidentToken incidentToken) {
+        this(ingest.maxBodyBytes(), ingest.kafkaMaxRequestSize(), rejections, incidentToken);
     }
 
     WebhookBodyLimit(long maxBodyBytes, long kafkaMaxRequestSize, InboundRejections rejections) {
+        this(maxBodyBytes, kafkaMaxRequestSize, rejections, null);
+    }
+
+    WebhookBodyLimit(long maxBodyBytes, long kafkaMaxRequestSize, InboundRejections rejections, IncidentToken incidentToken) {
         if (maxBodyBytes < 1 || maxBodyBytes > Integer.MAX_VALUE - 1) {
             throw new IllegalStateException("herald.ingest.max-body-bytes (config/application.yaml) must be between 1 and "
                     + (Integer.MAX_VALUE - 1) + " bytes, not " + maxBodyBytes);
@@ -63,6 +69,7 @@ public class WebhookBodyLimit extends OncePerRequestFilter {
         }
         this.maxBodyBytes = (int) maxBodyBytes;
         this.rejections = rejections;
+        this.incidentToken = incidentToken;
     }
 
     @Override
@@ -75,6 +82,10 @@ public class WebhookBodyLimit extends OncePerRequestFilter {
             throws ServletException, IOException {
         String source = source(request);
         long announced = request.getContentLengthLong();
+        if ("incidents".equals(source) && incidentToken != null && incidentToken.matches(request.getHeader("Authorization"))) {
+            // Alertmanager's own notification (its token): a refusal here (too large) loses an incident, so the team is told.
+            request.setAttribute(InboundRejections.AUTHENTICATED, true);
+        }
         if (!"POST".equals(request.getMethod())) {
             // Spring MVC would answer 405 before any route ran, recorded nowhere: a Twilio number whose "a message comes in"
             // is set to HTTP GET would lose its customers' STOPs without a trace.

@@ -46,6 +46,11 @@ public class ConsoleLinks {
         return base + "/console/notifications/" + notificationId;
     }
 
+    /** The Rejected webhooks page for one source. */
+    public String rejected(String source) {
+        return base + "/console/rejected?source=" + URLEncoder.encode(source, StandardCharsets.UTF_8);
+    }
+
     public String quarantined(long unroutedEventId) {
         return base + "/console/quarantine/" + unroutedEventId;
     }

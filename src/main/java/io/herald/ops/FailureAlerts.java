@@ -61,7 +61,8 @@ public class FailureAlerts {
      * What the poll decided, applied by {@link #record} in the same transaction. deliveries: each delivery alerted for
      * failing (or being held late) with its updated_at as read, so a row that changed since is not marked.
      */
-    record Plan(Map<Long, Instant> deliveries, List<Long> windows, List<Long> unrouted, List<Long> deadLetters, List<Long> resends, List<FailureGroup> announced,
+    record Plan(Map<Long, Instant> deliveries, List<Long> windows, List<Long> unrouted, List<Long> deadLetters, List<Long> resends,
+                List<Long> refusals, List<FailureGroup> announced,
                 List<FailureGroup> counted, List<String> reminded, Instant now) {
     }
 
@@ -105,6 +106,7 @@ public class FailureAlerts {
         rows.addAll(quarantined());
         rows.addAll(deadLetters());
         rows.addAll(expiredResends());
+        rows.addAll(refusedOwnRequests());
         Map<String, FailureGroup> found = groups.group(rows);
         Map<String, Known> known = known(found.keySet());
         Instant quietSince = now.minus(repeatAfter);
@@ -130,7 +132,7 @@ public class FailureAlerts {
             reminded.add(due.key());
         }
         exchange.setProperty(PLAN, new Plan(asRead(ids(rows, "delivery"), deliveriesAsRead), windows(rows), ids(rows, "unrouted_event"),
-                ids(rows, "dead_letter"), ids(rows, "delivery_resend"), announced, counted, reminded, now));
+                ids(rows, "dead_letter"), ids(rows, "delivery_resend"), ids(rows, "inbound_rejection"), announced, counted, reminded, now));
         if (announced.isEmpty() && reminders.isEmpty()) {
             return;
         }
@@ -152,6 +154,7 @@ public class FailureAlerts {
         mark("unrouted_event", plan.unrouted());
         mark("dead_letter", plan.deadLetters());
         mark("delivery_resend", plan.resends());
+        mark("inbound_rejection", plan.refusals());
         Timestamp now = Timestamp.from(plan.now());
         for (FailureGroup group : plan.announced()) {
             jdbc.update("""
@@ -268,6 +271,21 @@ public class FailureAlerts {
                 (row, n) -> new FailureRow("delivery_resend", row.getLong("id"), "RESEND_EXPIRED", row.getString("channel"),
                         row.getString("type"), row.getLong("notification_id"), row.getString("reason"),
                         row.getTimestamp("updated_at").toInstant(), null, false),
+                BATCH);
+    }
+
+    /**
+     * A sender's own request (its valid credential: Alertmanager's bearer token) whose body was refused as malformed (400),
+     * too large (413) or of the wrong type (415): the sender does not send it again, so what it said is lost unless the team
+     * hears of it. Refusals without the credential are never alerted (anyone can send them).
+     */
+    private List<FailureRow> refusedOwnRequests() {
+        return jdbc.query("""
+                SELECT id, source, http_status, reason, received_at FROM inbound_rejection
+                WHERE authenticated AND alerted_at IS NULL AND http_status IN (400, 413, 415) ORDER BY id LIMIT ?""",
+                (row, n) -> new FailureRow("inbound_rejection", row.getLong("id"), "REFUSED", row.getString("source"),
+                        String.valueOf(row.getInt("http_status")), null, row.getString("reason"),
+                        row.getTimestamp("received_at").toInstant(), null, false),
                 BATCH);
     }
 

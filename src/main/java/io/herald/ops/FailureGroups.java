@@ -90,6 +90,8 @@ public class FailureGroups {
                     + row.detail() + " - they did not become notifications; fix the cause, then re-drive them",
                     "event", example, links.quarantined(row.id()),
                     links.failures("state", "QUARANTINED", "source", row.where()), 1, row.at(), row.at());
+            case "REFUSED" -> new FailureGroup(keyOf(row), refused(row), "notification", example,
+                    links.rejected(row.where()), links.rejected(row.where()), 1, row.at(), row.at());
             default -> new FailureGroup(keyOf(row), "Messages Herald could not process at all (stage " + row.where()
                     + ") - kept as dead letters", "message", example, links.failures("state", "DEAD_LETTER"),
                     links.failures("state", "DEAD_LETTER"), 1, row.at(), row.at());
@@ -104,6 +106,7 @@ public class FailureGroups {
             case "LATE_DROPPED", "LATE_HELD" -> row.kind() + "|" + row.detail() + "|" + row.where();
             case "WINDOW" -> "WINDOW|" + row.detail() + "|" + row.where() + "|" + (row.sentLate() ? "late" : "unsent");
             case "QUARANTINED" -> "QUARANTINED|" + row.where() + "|" + row.detail() + "|" + reasonClass(row.reason());
+            case "REFUSED" -> "REFUSED|" + row.where() + "|" + row.detail();
             default -> row.kind() + "|" + row.where() + "|" + reasonClass(row.reason());
         };
         try {
@@ -195,6 +198,22 @@ public class FailureGroups {
             return "the mail server took the message but gave no final answer";
         }
         return "an unexpected error";
+    }
+
+    /** A sender's own request refused for its body (today only Alertmanager's, on the incident webhook), and what to do. */
+    private static String refused(FailureRow row) {
+        String sender = "incidents".equals(row.where()) ? "Alertmanager's incident notifications" : capitalised(row.where()) + " webhook requests";
+        String lost = "incidents".equals(row.where())
+                ? " - Alertmanager does not send a refused notification again, so these incidents were NOT posted here; look them up in"
+                  + " Alertmanager"
+                : " - the sender does not send them again";
+        return switch (row.detail()) {
+            case "413" -> sender + " refused as too large for herald.ingest.max-body-bytes" + lost
+                    + ("incidents".equals(row.where()) ? ", and set max_alerts on Herald's receiver (or raise herald.ingest.max-body-bytes)" : "");
+            case "415" -> sender + " refused for their content type" + lost + ", and check the sender's webhook settings";
+            default -> sender + " refused as not in the expected format (the example names the field)" + lost
+                    + ("incidents".equals(row.where()) ? ", and check what sends to Herald's incident webhook (webhook format version 4)" : "");
+        };
     }
 
     private static String example(String reason) {

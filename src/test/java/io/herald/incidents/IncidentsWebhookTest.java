@@ -31,6 +31,9 @@ class IncidentsWebhookTest extends HeraldIntegrationTest {
 
     static final String TOKEN = "local-demo-incidents-token";
 
+    @org.springframework.beans.factory.annotation.Autowired
+    org.apache.camel.CamelContext camel;
+
     @Test
     void aGroupIsPostedOnceWhenFiringNotForARepeatOnceWhenResolvedAndAgainWhenItFiresAgain() throws Exception {
         String service = "checkout-" + UUID.randomUUID().toString().substring(0, 8);
@@ -262,6 +265,49 @@ class IncidentsWebhookTest extends HeraldIntegrationTest {
         assertThat(tooLarge.body()).contains("the limit is 1048576 bytes (herald.ingest.max-body-bytes)");
         assertThat(jdbc.queryForObject("SELECT count(*) FROM inbound_rejection WHERE source = 'incidents' AND http_status = 413", Long.class))
                 .isEqualTo(before + 1);
+    }
+
+    /**
+     * Alertmanager does not send again a notification Herald refused with 400 or 413. One sent with Herald's token and refused
+     * for its body (too large, not its format) was only on the Rejected page and in a counter: the incident was lost and the
+     * team never heard of it. The failure alerts now say it, grouped (one post for a kind of refusal, more of it only counted
+     * within herald.alerts.repeat-after). A refusal without the token is anyone's and posts nothing.
+     */
+    @Test
+    void aNotificationWithTheTokenRefusedForItsBodyIsAnnouncedAndOneWithoutTheTokenNever() throws Exception {
+        OpsAlerts.quiet(camel, jdbc);
+        String marker = UUID.randomUUID().toString();
+        long since = jdbc.queryForObject("SELECT coalesce(max(id), 0) FROM inbound_rejection", Long.class);
+        String refused = "Alertmanager's incident notifications refused";
+        int postedBefore = OpsAlerts.accepted(infra.providers(), refused).size();   // other tests of this class refuse some too
+        // Without the token (anyone may send this): refused, recorded, never announced.
+        assertThat(post("/webhooks/incidents", "application/json", new byte[1048577], Map.of("Authorization", "Bearer not-the-token"))
+                .statusCode()).isEqualTo(413);
+        assertThat(postIncident("{\"groupKey\": \"" + marker + "\", ", "not-the-token").statusCode()).isEqualTo(401);
+        // With the token: Alertmanager's own notifications, lost.
+        assertThat(post("/webhooks/incidents", "application/json", new byte[1048577], Map.of("Authorization", "Bearer " + TOKEN))
+                .statusCode()).isEqualTo(413);
+        assertThat(postIncident("{\"groupKey\": \"" + marker + "\", ", TOKEN).statusCode()).isEqualTo(400);
+        assertThat(postIncident("{\"version\":\"4\",\"status\":\"firing\",\"alerts\":[{}],\"receiver\":\"" + marker + "\"}", TOKEN)
+                .statusCode()).isEqualTo(400);
+
+        String tooLarge = refused + " as too large for herald.ingest.max-body-bytes - Alertmanager does"
+                + " not send a refused notification again, so these incidents were NOT posted here; look them up in Alertmanager, and set"
+                + " max_alerts on Herald's receiver (or raise herald.ingest.max-body-bytes)";
+        String malformed = refused + " as not in the expected format (the example names the field)"
+                + " - Alertmanager does not send a refused notification again, so these incidents were NOT posted here";
+        await().atMost(Duration.ofSeconds(20)).until(() -> jdbc.queryForObject("SELECT count(*) FROM inbound_rejection WHERE id > ?"
+                + " AND source = 'incidents' AND authenticated AND alerted_at IS NOT NULL", Integer.class, since) == 3);
+        List<String> posts = OpsAlerts.accepted(infra.providers(), refused);
+        posts = posts.subList(postedBefore, posts.size());
+        assertThat(String.join("\n", posts)).contains(tooLarge + ": 1 notification (", malformed, "/console/rejected?source=incidents");
+        // Each kind once, however many of it came within herald.alerts.repeat-after.
+        assertThat(posts.stream().filter(p -> p.contains(tooLarge))).hasSize(1);
+        assertThat(posts.stream().filter(p -> p.contains(malformed))).hasSize(1);
+        // The refusals without the token are recorded as such and never announced.
+        assertThat(jdbc.queryForList("SELECT http_status || ' ' || authenticated || ' ' || (alerted_at IS NULL) FROM inbound_rejection"
+                + " WHERE id > ? AND source = 'incidents' ORDER BY id", String.class, since))
+                .containsExactly("413 false true", "401 false true", "413 true false", "400 true false", "400 true false");
     }
 
     @Test

@@ -61,6 +61,7 @@ public final class OpsAlerts {
                     + " AND (state IN ('FAILED', 'UNCERTAIN') OR window_missed_at IS NOT NULL)");
             jdbc.update("UPDATE unrouted_event SET alerted_at = now() WHERE alerted_at IS NULL AND outcome = 'QUARANTINED'");
             jdbc.update("UPDATE dead_letter SET alerted_at = now() WHERE alerted_at IS NULL");
+            jdbc.update("UPDATE inbound_rejection SET alerted_at = now() WHERE alerted_at IS NULL AND authenticated");
             jdbc.update("DELETE FROM alert_group");
         } finally {
             camel.getRouteController().startRoute("failure-alerts");
