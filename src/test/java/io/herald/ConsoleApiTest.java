@@ -107,7 +107,8 @@ class ConsoleApiTest extends HeraldIntegrationTest {
     /**
      * A viewer whose browser sends Basic credentials (the browser's own login prompt) and opens a page its role may not: the
      * console's "Not allowed for your role" page, saying what the roles may do; it used to get the API's JSON refusal as a
-     * page of raw text. A script asking the same for JSON keeps the JSON.
+     * page of raw text. The page says who is signed in and with which role (it did not). A script asking the same for JSON
+     * keeps the JSON.
      */
     @Test
     void aBrowserWithBasicCredentialsRefusedAPageGetsTheConsolesPageAndAScriptKeepsJson() throws Exception {
@@ -119,6 +120,8 @@ class ConsoleApiTest extends HeraldIntegrationTest {
         assertThat(page.headers().firstValue("Content-Type").orElse("")).startsWith("text/html");
         assertThat(page.body()).contains("Not allowed for your role", "/console/config",
                 "the configuration page, Hawtio and the actuator need an admin").doesNotContain("{\"error\"");
+        // ... and whose account it is, so a person signed in with the wrong one sees it at once.
+        assertThat(page.body()).contains("You are signed in as <strong>viewer</strong> (viewer)");
         HttpResponse<String> script = apiAs(VIEWER, "GET", "/console/config", null);
         assertThat(script.statusCode()).isEqualTo(403);
         assertThat(json(script).get("error").asText()).startsWith("not allowed: your login's role may not do this");

@@ -40,12 +40,28 @@ public class ErrorsInWords extends DefaultErrorAttributes {
     public static void denied(jakarta.servlet.http.HttpServletRequest request, jakarta.servlet.http.HttpServletResponse response,
                               org.springframework.security.access.AccessDeniedException refused) throws java.io.IOException {
         if (asksForAPage(request)) {
+            signedIn(request);
             response.sendError(403);
             return;
         }
         response.setStatus(403);
         response.setContentType("application/json;charset=UTF-8");
         response.getWriter().write("{\"error\": \"" + words(403, null) + "\"}");
+    }
+
+    /**
+     * Who the refused browser is signed in as, for the 403 page's "You are signed in as operator (operator)": someone signed in
+     * with the wrong account saw the roles listed but not which one was theirs.
+     */
+    private static void signedIn(jakarta.servlet.http.HttpServletRequest request) {
+        org.springframework.security.core.Authentication who =
+                org.springframework.security.core.context.SecurityContextHolder.getContext().getAuthentication();
+        if (who != null && who.isAuthenticated() && who.getName() != null
+                && !(who instanceof org.springframework.security.authentication.AnonymousAuthenticationToken)) {
+            io.herald.console.ConsoleUser user = io.herald.console.ConsoleUser.of(who);
+            request.setAttribute("signedInName", user.name());
+            request.setAttribute("signedInRole", user.role());
+        }
     }
 
     /** A browser's request for a page (Accept names text/html), not the API's (whose answers are JSON whatever it asks). */
