@@ -184,6 +184,18 @@ class HostileWebhookTest extends HeraldIntegrationTest {
         assertThat(fromColumn(ADMIN, ipv6)).isEqualTo("2001:db8:85a3::8a2e:370:7334");
         assertThat(fromColumn(VIEWER, ipv6)).isEqualTo("2001:db8:85a3:•••");   // the first 48 bits: the network
         assertThat(apiAs(VIEWER, "GET", "/console/rejected?source=billing", null).body()).doesNotContain("8a2e:370:7334");
+
+        // A proxy that writes the caller's port too (Tomcat's valve passes "address:port" through as the address): the
+        // address alone is kept, as for any other caller; the port was stored with it and a viewer saw it unmasked.
+        assertThat(post("/webhooks/billing", "application/json", body, Map.of("X-Forwarded-For", "198.51.100.7:5678"))
+                .statusCode()).isEqualTo(401);
+        long withPort = jdbc.queryForObject("SELECT max(id) FROM inbound_rejection", Long.class);
+        assertThat(jdbc.queryForObject("SELECT remote_addr FROM inbound_rejection WHERE id = ?", String.class, withPort)).isEqualTo("198.51.100.7");
+        assertThat(fromColumn(VIEWER, withPort)).isEqualTo("198.51.100.•••");
+        assertThat(post("/webhooks/billing", "application/json", body, Map.of("X-Forwarded-For", "[2001:db8::1]:443"))
+                .statusCode()).isEqualTo(401);
+        long ipv6WithPort = jdbc.queryForObject("SELECT max(id) FROM inbound_rejection", Long.class);
+        assertThat(jdbc.queryForObject("SELECT remote_addr FROM inbound_rejection WHERE id = ?", String.class, ipv6WithPort)).isEqualTo("2001:db8::1");
     }
 
     /**

@@ -177,7 +177,8 @@ public class InboundRejections {
             jdbc.update("INSERT INTO inbound_rejection (source, http_status, reason, remote_addr, content_type, body_bytes, body_excerpt,"
                             + " authenticated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     keptSource, status, keptReason,
-                    text(remoteAddress, REMOTE_CHARS), text(contentType, CONTENT_TYPE_CHARS), bodyBytes, excerpt, authenticated);
+                    text(CallerAddress.withoutPort(remoteAddress), REMOTE_CHARS), text(contentType, CONTENT_TYPE_CHARS), bodyBytes, excerpt,
+                    authenticated);
         } catch (DataAccessException e) {
             log.error("Could not record a refused {} webhook (HTTP {}: {}); answering 503 so the sender retries",
                     source, status, Masking.mask(keptReason), e);
