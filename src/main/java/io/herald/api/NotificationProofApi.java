@@ -56,8 +56,6 @@ public class NotificationProofApi {
             + " ticket, and a SHA-256 digest of each rendered content",
             responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json",
                     schema = @Schema(implementation = DeliveryProof.Proof.class), examples = @ExampleObject(value = EXAMPLE))),
-                    @ApiResponse(responseCode = "400", description = "The id is not a whole number", content = @Content(mediaType = "application/json",
-                            schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = "{\"error\": \"id must be a whole number; was 'abc'\"}"))),
                     @ApiResponse(responseCode = "404", description = "No such notification", content = @Content(mediaType = "application/json",
                             schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = "{\"error\": \"no notification 812\"}")))})
     @GetMapping("/api/notifications/{id}/proof")

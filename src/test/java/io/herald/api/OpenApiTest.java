@@ -104,6 +104,21 @@ class OpenApiTest extends HeraldIntegrationTest {
             }
         }
         assertThat(problems).isEmpty();
+        // Every operation whose address holds a whole-number id ({id}) answers 400 to "abc": the document says so, with the
+        // Error shape (only the proof's said it).
+        List<String> without400 = new ArrayList<>();
+        paths.fields().forEachRemaining(path -> path.getValue().fields().forEachRemaining(operation -> {
+            boolean numericId = false;
+            for (JsonNode parameter : operation.getValue().path("parameters")) {
+                numericId |= parameter.path("in").asText().equals("path") && parameter.path("schema").path("type").asText().equals("integer");
+            }
+            JsonNode refusal = operation.getValue().path("responses").path("400");
+            if (numericId && !(refusal.path("content").toString().contains("#/components/schemas/Error")
+                    && refusal.toString().contains("must be a whole number; was 'abc'"))) {
+                without400.add(operation.getKey() + " " + path.getKey());
+            }
+        }));
+        assertThat(without400).as("operations with a whole-number path id that do not list its 400").isEmpty();
         // Nothing but the API is in it (not the console's pages, not the actuator).
         paths.fieldNames().forEachRemaining(p -> assertThat(p).startsWith("/api/"));
     }
