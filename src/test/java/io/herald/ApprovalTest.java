@@ -417,7 +417,7 @@ class ApprovalTest {
         assertThat(resendIds(APPROVER)).doesNotContain(resendId);
         HttpResponse<String> late = herald.as(APPROVER, "POST", "/api/approvals/resends/" + resendId + "/approve", "{\"comment\": \"ok\"}");
         assertThat(late.statusCode()).isEqualTo(409);
-        assertThat(error(late)).startsWith("resend " + resendId + " is already REJECTED by Herald at ");
+        assertThat(error(late)).startsWith("the 1st resend of delivery " + delivery(key).get("id") + " is already REJECTED by Herald at ");
         String reason = "withdrawn: customer " + customer + " was erased on " + java.time.LocalDate.now(java.time.ZoneOffset.UTC)
                 + " by admin; not sent";
         assertThat(jdbc.queryForMap("SELECT state, decided_by, comment FROM resend_approval WHERE resend_id = ?", resendId))
@@ -728,7 +728,7 @@ class ApprovalTest {
         HttpResponse<String> again = herald.as(OPERATOR, "POST", "/api/deliveries/" + email + "/resend",
                 "{\"confirm\": true, \"comment\": \"copy please\"}");
         assertThat(again.statusCode()).isEqualTo(409);
-        assertThat(error(again)).isEqualTo("delivery " + email + " already has a resend awaiting approval (resend " + resendId
+        assertThat(error(again)).isEqualTo("delivery " + email + " already has a resend awaiting approval (its 1st resend, asked for"
                 + " by admin); it is sent once an approver approves it, so a second one is not made");
         JsonNode listed = JSON.readTree(herald.as(VIEWER, "GET", "/api/approvals/resends", null).body());
         JsonNode mine = null;
@@ -738,6 +738,8 @@ class ApprovalTest {
         assertThat(mine).as(listed.toString()).isNotNull();
         assertThat(mine.get("requestedBy").asText()).isEqualTo("admin");
         assertThat(mine.get("channel").asText()).isEqualTo("email");
+        // Named as people count a delivery's resends, not by the id that counts every delivery's ("resend 4127 on email").
+        assertThat(mine.get("resend").asText()).isEqualTo("1st resend of delivery " + email);
         // A viewer reads the operator's comment with the address in it masked, and the message the resend would send.
         assertThat(mine.get("reason").asText()).isEqualTo("customer lost the mail, asked from j***@example.org");
         assertThat(mine.get("message").get("recipient").asText()).isEqualTo(Masking.email(customer + "@example.com"));
@@ -746,13 +748,14 @@ class ApprovalTest {
         assertThat(herald.as(VIEWER, "GET", "/console/approvals", null).body()).contains("asked from j***@example.org")
                 .doesNotContain("jenny.rosen@example.org");
         assertThat(herald.as(APPROVER, "GET", "/console/approvals", null).body())
-                .contains("/console/approvals/resends/" + resendId + "/approve", "customer lost the mail");
+                .contains("/console/approvals/resends/" + resendId + "/approve", "customer lost the mail",
+                        "<span class=\"resend\">1st resend of delivery " + email + "</span> on <span>email</span>");
         assertThat(herald.mailsForKeysStartingWith(key + ":email")).hasSize(1);
 
         // Four eyes: the admin who asked may not approve it; an operator is no approver.
         HttpResponse<String> own = herald.as(ADMIN, "POST", "/api/approvals/resends/" + resendId + "/approve", "{\"comment\": \"sending\"}");
         assertThat(own.statusCode()).isEqualTo(403);
-        assertThat(error(own)).isEqualTo("admin may not approve resend " + resendId + ": they asked for it, and four eyes means another approver decides");
+        assertThat(error(own)).isEqualTo("admin may not approve the 1st resend of delivery " + email + ": they asked for it, and four eyes means another approver decides");
         assertThat(herald.as(OPERATOR, "POST", "/api/approvals/resends/" + resendId + "/approve", "{\"comment\": \"ok\"}").statusCode())
                 .isEqualTo(403);
         assertThat(herald.mailsForKeysStartingWith(key + ":email")).hasSize(1);
@@ -769,7 +772,7 @@ class ApprovalTest {
         HttpResponse<String> stale = herald.as(APPROVER, "POST", "/api/approvals/resends/" + resendId + "/approve",
                 "{\"comment\": \"confirmed\", \"previewDigest\": \"" + "0".repeat(64) + "\"}");
         assertThat(stale.statusCode()).isEqualTo(409);
-        assertThat(error(stale)).startsWith("resend " + resendId + " would not go out as you were shown it");
+        assertThat(error(stale)).startsWith("1st resend of delivery " + email + " would not go out as you were shown it");
         assertThat(herald.mailsForKeysStartingWith(key + ":email")).hasSize(1);
 
         // Another approver approves: exactly one more copy, with the resend's own key; the delivery's record unchanged.

@@ -262,6 +262,19 @@ class ResendTest extends HeraldIntegrationTest {
                 .noneMatch(d -> d.contains("resend " + firstId) || d.contains("resend " + secondId));
         String page = apiAs(OPERATOR, "GET", "/console/notifications/" + notification, null).body();
         assertThat(page).contains("1st resend: sent", "2nd resend: sent").doesNotContain("resend " + secondId + ":");
+        // The delivery as the API gives it: its attempts say which resend as the timeline does, its resends keep their ids.
+        JsonNode detail = JSON.readTree(api("GET", "/api/deliveries/" + opsId).body());
+        List<String> attempts = new java.util.ArrayList<>();
+        detail.get("attempts_log").forEach(attempt -> attempts.add(attempt.path("reason").asText("")));
+        assertThat(attempts).contains("1st resend: sent", "2nd resend: sent")
+                .noneMatch(reason -> reason.contains("resend " + firstId) || reason.contains("resend " + secondId));
+        assertThat(detail.get("resends").get(1).get("id").asLong()).isEqualTo(secondId);
+        assertThat(detail.get("resends").get(1).get("resend").asText()).isEqualTo("2nd resend");
+        // A third asked for at once is refused, naming the one just sent as the operator counts it.
+        HttpResponse<String> third = apiJson("POST", "/api/deliveries/" + opsId + "/resend", "{\"confirm\": true, \"comment\": \"again\"}");
+        assertThat(third.statusCode()).isEqualTo(409);
+        assertThat(JSON.readTree(third.body()).get("error").asText()).startsWith("delivery " + opsId + " was just resent (its 2nd resend, by operator at ")
+                .doesNotContain("resend " + secondId);
     }
 
     private CompletableFuture<HttpResponse<String>> resendAsync(long deliveryId, String account, String body) {

@@ -1,5 +1,6 @@
 package io.herald.api;
 
+import io.herald.console.ResendOrdinals;
 import java.io.IOException;
 import java.security.Principal;
 import java.util.List;
@@ -39,7 +40,10 @@ public class DeliveryApi {
     private final JdbcTemplate jdbc;
     private final OperatorActions actions;
 
-    public DeliveryApi(JdbcTemplate jdbc, OperatorActions actions) {
+    private final ResendOrdinals ordinals;
+
+    public DeliveryApi(JdbcTemplate jdbc, OperatorActions actions, ResendOrdinals ordinals) {
+        this.ordinals = ordinals;
         this.jdbc = jdbc;
         this.actions = actions;
     }
@@ -59,10 +63,23 @@ public class DeliveryApi {
             return ResponseEntity.status(HttpStatus.NOT_FOUND).body(Map.of("error", "no delivery " + id));
         }
         Map<String, Object> body = new java.util.LinkedHashMap<>(delivery.get(0));
-        body.put("attempts_log", jdbc.queryForList("SELECT attempted_at, outcome, provider_status, reason FROM delivery_attempt"
-                + " WHERE delivery_id = ? ORDER BY id", id));
-        body.put("resends", jdbc.queryForList("SELECT id, requested_by, comment, requested_at, outcome, reason FROM delivery_resend"
-                + " WHERE delivery_id = ? ORDER BY id", id));
+        // A resend is named by its place among this delivery's resends ("2nd resend: sent"), as the timeline names it; the
+        // ledger's texts say its id across every delivery ("resend 4127: sent"). Its id stays in resends[].id.
+        Map<Long, Integer> places = ordinals.placesOnDelivery(id);
+        List<Map<String, Object>> attempts = jdbc.queryForList("SELECT attempted_at, outcome, provider_status, reason FROM delivery_attempt"
+                + " WHERE delivery_id = ? ORDER BY id", id);
+        attempts.forEach(attempt -> attempt.put("reason", ResendOrdinals.named((String) attempt.get("reason"), places)));
+        body.put("attempts_log", attempts);
+        List<Map<String, Object>> resends = new java.util.ArrayList<>();
+        for (Map<String, Object> row : jdbc.queryForList("SELECT id, requested_by, comment, requested_at, outcome, reason FROM delivery_resend"
+                + " WHERE delivery_id = ? ORDER BY id", id)) {
+            Map<String, Object> resend = new java.util.LinkedHashMap<>();
+            resend.put("id", row.get("id"));
+            resend.put("resend", ResendOrdinals.ordinal(places.getOrDefault(((Number) row.get("id")).longValue(), resends.size() + 1)) + " resend");
+            row.forEach((key, value) -> resend.putIfAbsent(key, key.equals("reason") ? ResendOrdinals.named((String) value, places) : value));
+            resends.add(resend);
+        }
+        body.put("resends", resends);
         return ResponseEntity.ok(body);
     }
 

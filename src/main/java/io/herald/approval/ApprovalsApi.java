@@ -73,7 +73,7 @@ public class ApprovalsApi {
     }
 
     static final String RESEND_LIST = """
-            [{"resendId": 77, "deliveryId": 9120, "notificationId": 4211, "type": "billing.refund_issued", "customerId": "cus_RkT4aB7cD9eF1g",
+            [{"resendId": 77, "resend": "2nd resend of delivery 9120", "deliveryId": 9120, "notificationId": 4211, "type": "billing.refund_issued", "customerId": "cus_RkT4aB7cD9eF1g",
               "channel": "email", "rule": "a resend of billing.refund_issued with amountRefunded 1250.00 GBP is above the approval threshold 1000 (config/catalog.yaml)",
               "requestedBy": "operator", "reason": "customer lost the mail", "requestedAt": "2026-11-22T09:00:00Z", "expiresAt": "2026-11-23T09:00:00Z",
               "message": {"channel": "email", "recipient": "o***@example.com", "recipientMasked": "o***@example.com",
@@ -86,8 +86,8 @@ public class ApprovalsApi {
     static final String RESEND_REJECTED = """
             {"resendId": 77, "deliveryId": 9120, "notificationId": 4211, "state": "REJECTED", "decidedBy": "approver",
              "comment": "already refunded twice"}""";
-    static final String RESEND_FOUR_EYES = "{\"error\": \"operator may not approve resend 77: they asked for it, and four eyes means another approver decides\"}";
-    static final String RESEND_REFUSED = "{\"error\": \"resend 77 is already APPROVED by approver at 2026-11-22T09:05:00Z: nothing more to decide\"}";
+    static final String RESEND_FOUR_EYES = "{\"error\": \"operator may not approve the 2nd resend of delivery 9120: they asked for it, and four eyes means another approver decides\"}";
+    static final String RESEND_REFUSED = "{\"error\": \"the 2nd resend of delivery 9120 is already APPROVED by approver at 2026-11-22T09:05:00Z: nothing more to decide\"}";
     static final String RESEND_UNKNOWN = "{\"error\": \"resend 77 is not awaiting approval (no such resend, or its notification's type needs none)\"}";
 
     @Operation(summary = "Resends awaiting approval (an operator's resend of a notification whose type needs approval), the first to"

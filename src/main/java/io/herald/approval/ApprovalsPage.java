@@ -22,8 +22,10 @@ public class ApprovalsPage {
     private final Approvals approvals;
     private final ResendApprovals resends;
     private final DeliveryResend resend;
+    private final io.herald.console.ResendOrdinals ordinals;
 
-    public ApprovalsPage(Approvals approvals, ResendApprovals resends, DeliveryResend resend) {
+    public ApprovalsPage(Approvals approvals, ResendApprovals resends, DeliveryResend resend, io.herald.console.ResendOrdinals ordinals) {
+        this.ordinals = ordinals;
         this.approvals = approvals;
         this.resends = resends;
         this.resend = resend;
@@ -62,11 +64,11 @@ public class ApprovalsPage {
             if (decision.equals("approve")) {
                 resends.approve(id, user, comment, previewDigest);
                 DeliveryResend.Result sent = resend.sendApproved(id);
-                flash.addFlashAttribute("message", "resend " + id + " approved: " + sent.state()
+                flash.addFlashAttribute("message", ordinals.ofDelivery(id) + " approved: " + sent.state()
                         + (sent.reason() == null ? "" : " (" + sent.reason() + ")"));
             } else {
                 resends.reject(id, user.name(), comment);
-                flash.addFlashAttribute("message", "resend " + id + " rejected: not sent");
+                flash.addFlashAttribute("message", ordinals.ofDelivery(id) + " rejected: not sent");
             }
         } catch (ApprovalRefused e) {
             flash.addFlashAttribute("error", e.getMessage());

@@ -36,7 +36,7 @@ public class ResendApprovals {
      * A resend awaiting approval, as the API lists it, with the message the resend would send now (recipient masked for
      * viewers) and its digest (not for viewers), which an approval pins like a notification's.
      */
-    public record Pending(long resendId, long deliveryId, long notificationId, String type, String customerId, String channel,
+    public record Pending(long resendId, String resend, long deliveryId, long notificationId, String type, String customerId, String channel,
                           String rule, String requestedBy, String reason, Instant requestedAt, Instant expiresAt,
                           MessagePreview.Channel message, String previewDigest) {
         /** The message as a list of one, as the console shows a notification's channels. */
@@ -59,10 +59,13 @@ public class ResendApprovals {
     private final AuditTrail audit;
     private final ApprovalSettings settings;
     private final ApprovalPreviews previews;
+    /** Resends named as people count them ("2nd resend of delivery 9") in what the approvals say; the id stays in addresses. */
+    private final io.herald.console.ResendOrdinals ordinals;
 
     ResendApprovals(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger ledger, AuditTrail audit,
-                    ApprovalSettings settings, OidcNames names, ApprovalPreviews previews) {
+                    ApprovalSettings settings, OidcNames names, ApprovalPreviews previews, io.herald.console.ResendOrdinals ordinals) {
         this.jdbc = jdbc;
+        this.ordinals = ordinals;
         this.previews = previews;
         this.names = names;
         this.transaction = transaction;
@@ -101,14 +104,17 @@ public class ResendApprovals {
     /** {@code which}: the condition, its parameters first in {@code values}, then the limit. */
     private List<Pending> awaiting(boolean masked, String which, Object... values) {
         return jdbc.query("""
-                SELECT a.resend_id, a.delivery_id, a.notification_id, n.type, n.customer_id, d.channel, a.rule, a.requested_by,
+                SELECT a.resend_id, (SELECT count(*) FROM delivery_resend x WHERE x.delivery_id = a.delivery_id AND x.id <= a.resend_id)
+                       AS place, a.delivery_id, a.notification_id, n.type, n.customer_id, d.channel, a.rule, a.requested_by,
                        r.comment, a.requested_at, a.expires_at, herald_canonical(n.id, n.received_at, n.canonical)::text AS canonical
                 FROM resend_approval a JOIN delivery_resend r ON r.id = a.resend_id JOIN delivery d ON d.id = a.delivery_id
                      JOIN notification n ON n.id = a.notification_id
                 WHERE %s ORDER BY a.expires_at, a.resend_id LIMIT ?""".formatted(which), (row, n) -> {
             ApprovalPreviews.Shown shown = previews.of(row.getLong("notification_id"), row.getString("type"), row.getString("canonical"),
                     List.of(row.getString("channel")), masked);
-            return new Pending(row.getLong("resend_id"), row.getLong("delivery_id"), row.getLong("notification_id"), row.getString("type"),
+            return new Pending(row.getLong("resend_id"),
+                    io.herald.console.ResendOrdinals.ordinal(row.getInt("place")) + " resend of delivery " + row.getLong("delivery_id"),
+                    row.getLong("delivery_id"), row.getLong("notification_id"), row.getString("type"),
                     row.getString("customer_id"), row.getString("channel"), row.getString("rule"), row.getString("requested_by"),
                     previews.comment(row.getString("comment"), row.getString("customer_id"), masked),
                     row.getTimestamp("requested_at").toInstant(), row.getTimestamp("expires_at").toInstant(), shown.channels().get(0),
@@ -131,14 +137,14 @@ public class ResendApprovals {
             java.util.Optional<Pending> shown = find(resendId);
             if (seenDigest != null && !seenDigest.isBlank()
                     && !seenDigest.strip().equalsIgnoreCase(shown.map(Pending::previewDigest).orElse(null))) {
-                throw new ApprovalRefused(HttpStatus.CONFLICT, "resend " + resendId + " would not go out as you were shown it: its message"
+                throw new ApprovalRefused(HttpStatus.CONFLICT, ordinals.ofDelivery(resendId) + " would not go out as you were shown it: its message"
                         + " or recipient changed since (a template, the catalog or the customer's details were edited)."
                         + " Review it again and approve what is shown now");
             }
-            shown.ifPresent(pending -> ApprovalPreviews.requireSendable("resend " + resendId, pending.messages()));
+            shown.ifPresent(pending -> ApprovalPreviews.requireSendable(ordinals.ofDelivery(resendId), pending.messages()));
             String requestedBy = (String) held.get("requested_by");
             if (names.aliases(approver, who.subject()).contains(OidcNames.key(requestedBy))) {
-                throw new ApprovalRefused(HttpStatus.FORBIDDEN, approver + " may not approve resend " + resendId + ": they asked for it"
+                throw new ApprovalRefused(HttpStatus.FORBIDDEN, approver + " may not approve the " + ordinals.ofDelivery(resendId) + ": they asked for it"
                         + (requestedBy.equals(approver) ? "" : " (as " + requestedBy + ")") + ","
                         + " and four eyes means another approver decides");
             }
@@ -228,11 +234,11 @@ public class ResendApprovals {
                 .orElseThrow(() -> new ApprovalRefused(HttpStatus.NOT_FOUND, "resend " + resendId
                         + " is not awaiting approval (no such resend, or its notification's type needs none)"));
         if (!"AWAITING".equals(row.get("state"))) {
-            throw new ApprovalRefused(HttpStatus.CONFLICT, "resend " + resendId + " is already " + row.get("state") + " by "
+            throw new ApprovalRefused(HttpStatus.CONFLICT, "the " + ordinals.ofDelivery(resendId) + " is already " + row.get("state") + " by "
                     + row.get("decided_by") + " at " + ((Timestamp) row.get("decided_at")).toInstant() + ": nothing more to decide");
         }
         if (!Boolean.TRUE.equals(row.get("open"))) {
-            throw new ApprovalRefused(HttpStatus.CONFLICT, "resend " + resendId + " passed its approval deadline "
+            throw new ApprovalRefused(HttpStatus.CONFLICT, "the " + ordinals.ofDelivery(resendId) + " passed its approval deadline "
                     + ((Timestamp) row.get("expires_at")).toInstant() + " and is expiring: it can no longer be approved");
         }
         return row;

@@ -62,6 +62,7 @@ public class HeraldOpenApi {
                 .addProperty("reason", new StringSchema().example("sms provider unavailable: provider answered HTTP 503; parked"));
         Schema resend = new ObjectSchema()
                 .addProperty("id", new IntegerSchema().format("int64"))
+                .addProperty("resend", new StringSchema().example("2nd resend").description("Its place among this delivery's resends"))
                 .addProperty("requested_by", new StringSchema().example("operator"))
                 .addProperty("comment", new StringSchema().nullable(true).example("customer asked for a copy"))
                 .addProperty("requested_at", new StringSchema().format("date-time"))

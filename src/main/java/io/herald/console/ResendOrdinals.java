@@ -37,6 +37,16 @@ public class ResendOrdinals {
         return places;
     }
 
+    /** The resends of one delivery: each one's id, and its place among them (1, 2...). */
+    public Map<Long, Integer> placesOnDelivery(long deliveryId) {
+        Map<Long, Integer> places = new HashMap<>();
+        jdbc.query("SELECT id, row_number() OVER (ORDER BY id) AS place FROM delivery_resend WHERE delivery_id = ?",
+                row -> {
+                    places.put(row.getLong("id"), row.getInt("place"));
+                }, deliveryId);
+        return places;
+    }
+
     /** This resend's place among its delivery's resends ("2nd"). */
     public String of(long resendId) {
         Integer place = jdbc.queryForObject("""
@@ -60,8 +70,18 @@ public class ResendOrdinals {
         return out.toString();
     }
 
+    /**
+     * This resend as a person reads it where no delivery is named around it (the approvals, a refusal): "2nd resend of
+     * delivery 9". The resend's id stays in addresses and JSON id fields.
+     */
+    public String ofDelivery(long resendId) {
+        Long deliveryId = jdbc.query("SELECT delivery_id FROM delivery_resend WHERE id = ?", (row, n) -> row.getLong(1), resendId)
+                .stream().findFirst().orElse(null);
+        return deliveryId == null ? "resend " + resendId : of(resendId) + " resend of delivery " + deliveryId;
+    }
+
     /** 1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, 21st. */
-    static String ordinal(int n) {
+    public static String ordinal(int n) {
         int lastTwo = n % 100;
         String suffix = lastTwo >= 11 && lastTwo <= 13 ? "th" : switch (n % 10) {
             case 1 -> "st";

@@ -139,17 +139,25 @@ public class DeliveryResend {
         return rule == null ? null : "a resend of " + rule;
     }
 
+    /** The resend's place among this delivery's resends, as people count them ("2nd"), not its id across every delivery. */
+    private String place(long deliveryId, long resendId) {
+        Integer place = jdbc.queryForObject("SELECT count(*) FROM delivery_resend WHERE delivery_id = ? AND id <= ?", Integer.class,
+                deliveryId, resendId);
+        return io.herald.console.ResendOrdinals.ordinal(place == null ? 1 : place);
+    }
+
     /** Why a second resend was refused, in words: the one in progress or just sent, by whom and when. */
     private String alreadyResent(long deliveryId) {
         Map<String, Object> held = approvals.awaitingOn(deliveryId).orElse(null);
         if (held != null) {
-            return "delivery " + deliveryId + " already has a resend awaiting approval (resend " + held.get("resend_id") + " by "
+            return "delivery " + deliveryId + " already has a resend awaiting approval (its " + place(deliveryId, ((Number) held.get("resend_id")).longValue())
+                    + " resend, asked for by "
                     + held.get("requested_by") + "); it is sent once an approver approves it, so a second one is not made";
         }
         return jdbc.query("""
                 SELECT id, requested_by, requested_at, outcome FROM delivery_resend WHERE delivery_id = ?
-                ORDER BY id DESC LIMIT 1""", (r, n) -> "delivery " + deliveryId + " was just resent (resend " + r.getLong("id")
-                        + " by " + r.getString("requested_by") + " at " + r.getTimestamp("requested_at").toInstant()
+                ORDER BY id DESC LIMIT 1""", (r, n) -> "delivery " + deliveryId + " was just resent (its " + place(deliveryId, r.getLong("id"))
+                        + " resend, by " + r.getString("requested_by") + " at " + r.getTimestamp("requested_at").toInstant()
                         + ", now " + r.getString("outcome") + "); a second click or a second operator does not send another copy."
                         + " If the customer still needs one, resend again after " + guard.toSeconds() + " seconds", deliveryId)
                 .stream().findFirst().orElse("delivery " + deliveryId + " is being resent right now");
