@@ -123,6 +123,8 @@ public class WebhookBodyLimit extends OncePerRequestFilter {
             body = request.getInputStream().readNBytes(maxBodyBytes + 1);
         } catch (IOException e) {
             log.info("A {} webhook body could not be read to its end", source, e);
+            // The sender got no answer on a broken connection and sends again: nothing of its own was lost, nothing to announce.
+            request.removeAttribute(InboundRejections.AUTHENTICATED);
             rejections.refuse(request, response, source, 400, "the body could not be read to its end (the sender closed or stalled the connection);"
                     + " nothing was accepted", Math.max(announced, 0), null);
             return;

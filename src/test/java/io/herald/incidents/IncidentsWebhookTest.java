@@ -310,6 +310,41 @@ class IncidentsWebhookTest extends HeraldIntegrationTest {
                 .containsExactly("413 false true", "401 false true", "413 true false", "400 true false", "400 true false");
     }
 
+    /**
+     * A notification with Herald's token whose connection broke before its body was all sent: Alertmanager got no answer and
+     * sends it again, so nothing was lost. It was announced all the same, as "refused as not in the expected format ... these
+     * incidents were NOT posted here", sending the team to look for an incident that was posted at the next try. Such a
+     * refusal is kept on the Rejected page and not announced.
+     */
+    @Test
+    void aNotificationWhoseConnectionBrokeIsNotAnnouncedAsLost() throws Exception {
+        OpsAlerts.quiet(camel, jdbc);
+        String marker = UUID.randomUUID().toString();
+        long since = jdbc.queryForObject("SELECT coalesce(max(id), 0) FROM inbound_rejection", Long.class);
+        int postedBefore = OpsAlerts.accepted(infra.providers(), "Alertmanager's incident notifications refused").size();
+        try (java.net.Socket socket = new java.net.Socket("localhost", port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST /webhooks/incidents HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Authorization: Bearer " + TOKEN + "\r\nContent-Length: 5000\r\n\r\n{\"receiver\": \"" + marker + "\", ")
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            socket.shutdownOutput();   // the connection breaks with the body half sent
+            socket.getInputStream().readAllBytes();
+        }
+        long broken = await().atMost(Duration.ofSeconds(20)).until(() -> jdbc.queryForList("SELECT id FROM inbound_rejection WHERE id > ?"
+                + " AND source = 'incidents' AND http_status = 400", Long.class, since), ids -> ids.size() == 1).get(0);
+        // A body refused for its format afterwards is announced: the poll has run past the broken one.
+        assertThat(postIncident("{\"groupKey\": \"" + marker + "\", ", TOKEN).statusCode()).isEqualTo(400);
+        await().atMost(Duration.ofSeconds(20)).until(() -> jdbc.queryForObject("SELECT count(*) FROM inbound_rejection WHERE id > ?"
+                + " AND source = 'incidents' AND alerted_at IS NOT NULL", Integer.class, broken) == 1);
+
+        assertThat(jdbc.queryForObject("SELECT reason || ' ' || authenticated || ' ' || (alerted_at IS NULL) FROM inbound_rejection"
+                + " WHERE id = ?", String.class, broken)).startsWith("the body could not be read to its end").endsWith(" false true");
+        List<String> posts = OpsAlerts.accepted(infra.providers(), "Alertmanager's incident notifications refused");
+        assertThat(String.join("\n", posts.subList(postedBefore, posts.size()))).as("the ops posts since")
+                .contains(": 1 notification (").doesNotContain(": 2 notifications (", "could not be read");
+    }
+
     @Test
     void twoNotificationsForTheSameGroupAtOnceArePostedOnce() throws Exception {
         String service = "payments-" + UUID.randomUUID().toString().substring(0, 8);
