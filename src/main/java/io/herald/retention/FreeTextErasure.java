@@ -11,7 +11,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * Erasure of a customer: the free text kept in the rows that stay (reasons, providers' answers, operators', approvers' and
- * schedulers' comments, the audit trail's comments and outcomes) loses their names, addresses and phone numbers (ErasedText).
+ * schedulers' comments, the audit trail's comments and outcomes, the words of the suppressions their receipts caused) loses their names, addresses and phone numbers (ErasedText).
  * Only rows that are the customer's are read: those of their notifications, of the quarantined events, dead letters and
  * refused requests that named them, of their incident notices and texts to Herald's number, and the ops alerts whose example
  * is one of theirs. Only the texts that change
@@ -47,6 +47,13 @@ class FreeTextErasure {
                 + rewrite(erase, "scheduled_send", 1, "SELECT x.notification_id, x.reason, x.comment FROM scheduled_send x"
                         + " WHERE x.notification_id = ANY(?)", ids)
                 + rewrite(erase, "operator_action", 1, "SELECT x.id, x.comment, x.outcome FROM operator_action x WHERE x.notification_id = ANY(?)", ids)
+                // The suppressions their receipts put in place (the bounce's words, an admin's lift comment) and the lifts' audit
+                // entries, which name no notification: the suppression stays, its address masked.
+                + rewrite(erase, "operator_action", 1, "SELECT x.id, x.comment, x.outcome FROM operator_action x WHERE x.target = 'suppression'"
+                        + " AND x.target_id IN (SELECT s.id FROM suppression s JOIN delivery_receipt r ON r.id = s.receipt_id"
+                        + " JOIN delivery d ON d.id = r.delivery_id WHERE d.notification_id = ANY(?))", ids)
+                + rewrite(erase, "suppression", 1, "SELECT x.id, x.reason, x.lift_comment FROM suppression x"
+                        + " JOIN delivery_receipt r ON r.id = x.receipt_id JOIN delivery d ON d.id = r.delivery_id WHERE d.notification_id = ANY(?)", ids)
                 + alertExamples("notifications", ids, erase);
     }
 

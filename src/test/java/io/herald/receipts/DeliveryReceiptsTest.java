@@ -415,6 +415,39 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE provider_message_id = ?", Integer.class, sent.sms())).isZero();
     }
 
+    /**
+     * A customer whose bounced address was suppressed and lifted with a comment naming the address is erased. The proof of
+     * delivery of their bounced notification (kept after the erasure) still listed the suppression with the bounce's words and
+     * the lift comment quoting their address, and the audit trail's LIFT entry kept it too: the erasure read neither. Now both
+     * read "(erased)" there; the suppression itself stays, masked, as the list of addresses not sent to.
+     */
+    @Test
+    void anErasureTakesTheCustomersAddressOutOfTheirSuppressionsWords() throws Exception {
+        Sent sent = sendPaymentFailed("ers");
+        String messageId = awaitMailFor(sent.key()).getMessageID();
+        String bounce = "[{\"email\": \"" + sent.email() + "\", \"timestamp\": 1763720042, \"smtp-id\": \"" + messageId + "\","
+                + " \"event\": \"bounce\", \"type\": \"bounce\", \"status\": \"5.1.1\", \"reason\": \"550 5.1.1 <" + sent.email()
+                + ">: Recipient address rejected\", \"sg_event_id\": \"ers-" + sent.key() + "\"}]";
+        assertThat(postEmailEvents(bounce, DEMO_PRIVATE_KEY).statusCode()).isEqualTo(200);
+        long bounced = ((Number) delivery(sent.key(), "email").get("notification_id")).longValue();
+        long suppression = await().atMost(Duration.ofSeconds(20)).until(() -> jdbc.queryForList("SELECT s.id FROM suppression s"
+                + " JOIN delivery_receipt r ON r.id = s.receipt_id JOIN delivery d ON d.id = r.delivery_id WHERE d.notification_id = ?",
+                Long.class, bounced), ids -> ids.size() == 1).get(0);
+        String why = "mailbox restored, confirmed by phone with " + sent.email();
+        assertThat(apiAs(ADMIN, "POST", "/api/suppressions/" + suppression + "/lift", "{\"comment\": \"" + why + "\"}").statusCode())
+                .isEqualTo(200);
+
+        assertThat(apiAs(ADMIN, "DELETE", "/api/customers/" + sent.customer() + "?comment=request", null).statusCode()).isEqualTo(200);
+
+        String local = sent.email().substring(0, sent.email().indexOf('@'));
+        JsonNode listed = JSON.readTree(apiAs(ADMIN, "GET", "/api/notifications/" + bounced + "/proof", null).body()).path("suppressions");
+        assertThat(listed).hasSize(1);
+        assertThat(listed.get(0).path("liftComment").asText()).isEqualTo("mailbox restored, confirmed by phone with (erased)");
+        assertThat(listed.get(0).path("reason").asText()).startsWith("hard bounce: 5.1.1").doesNotContain(local, "@receipts.example.net");
+        assertThat(jdbc.queryForObject("SELECT comment FROM operator_action WHERE target = 'suppression' AND target_id = ? AND action = 'LIFT'",
+                String.class, suppression)).isEqualTo("mailbox restored, confirmed by phone with (erased)");
+    }
+
     @Test
     void aSendGridBounceMakesTheMailBouncedAndSuppressesTheAddressUntilAnAdminLiftsIt() throws Exception {
         Sent sent = sendPaymentFailed("bnc");
