@@ -7,6 +7,7 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.availability.ApplicationAvailability;
 import org.springframework.boot.availability.AvailabilityState;
+import org.springframework.boot.availability.LivenessState;
 import org.springframework.boot.availability.ReadinessState;
 import org.springframework.stereotype.Component;
 
@@ -16,8 +17,9 @@ import org.springframework.stereotype.Component;
  * down": every start logged, from both probes, WARN "Probe in group 'camel', with id 'context' failed with message 'Camel
  * Context 'herald' is shutting down. Status: 'Stopped', Phase: '1'. Please check the debug log'", then "is starting ...
  * Please wait", which read as something wrong. Until Camel has started, readiness refuses traffic (health answers 503, as
- * before) and liveness is Spring's own, without asking Camel and without a warning; from then on both are Camel's as they
- * were, so a context really stopping (or a consumer down) is still warned about.
+ * before) and liveness says broken, as Camel's did, so a start that hangs still fails the startup probe and is restarted
+ * (deploy/kubernetes, the image's HEALTHCHECK after its start period), both without asking Camel and without a warning;
+ * from then on both are Camel's as they were, so a context really stopping (or a consumer down) is still warned about.
  */
 @Component
 public class CamelProbesWhileStarting implements BeanPostProcessor {
@@ -64,7 +66,7 @@ public class CamelProbesWhileStarting implements BeanPostProcessor {
         }
     }
 
-    /** Liveness: Spring's own until Camel has started; then Camel's liveness checks. */
+    /** Liveness: broken, quietly, until Camel has started; then Camel's liveness checks. */
     static final class Liveness extends CamelLivenessStateHealthIndicator {
         private final CamelContext camel;
 
@@ -75,7 +77,7 @@ public class CamelProbesWhileStarting implements BeanPostProcessor {
 
         @Override
         protected AvailabilityState getState(ApplicationAvailability availability) {
-            return notStartedYet(camel) ? availability.getLivenessState() : super.getState(availability);
+            return notStartedYet(camel) ? LivenessState.BROKEN : super.getState(availability);
         }
     }
 }
