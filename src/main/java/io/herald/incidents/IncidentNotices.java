@@ -47,6 +47,9 @@ public class IncidentNotices {
     /** Exchange property: the notices' summary in words, for the answer to Alertmanager. */
     static final String SUMMARY = "heraldIncidentNotices";
     static final String WITHDRAWN = "incident resolved before approval; not sent, and no follow-up will be sent";
+    static final String NOT_APPROVED = "its notice was not approved (rejected, expired or withdrawn), so no follow-up will be sent";
+    static final String NEVER_HELD = "its notice never went out (dispatch did not hold it for approval; see the notification's"
+            + " timeline), so no follow-up will be sent";
     private static final String SOURCE = "incidents";
     private static final Logger log = LoggerFactory.getLogger(IncidentNotices.class);
 
@@ -318,7 +321,8 @@ public class IncidentNotices {
     private List<Object> settle(Exchange exchange, Incident incident, String audited) throws JsonProcessingException {
         List<Map<String, Object>> named = jdbc.queryForList("""
                 SELECT i.customer_id, i.outcome, n.id AS notification_id, n.state AS notification_state, a.state AS approval,
-                       a.approved_digests IS NOT NULL AS approved_before
+                       a.approved_digests IS NOT NULL AS approved_before,
+                       EXISTS (SELECT 1 FROM delivery d WHERE d.notification_id = n.id) AS dispatched
                 FROM incident_notice i LEFT JOIN notification n ON n.idempotency_key = i.notice_key
                                        LEFT JOIN approval a ON a.notification_id = n.id
                 WHERE i.incident_id = ? AND i.episode = ? AND i.outcome IN ('NOTICE', 'FOLLOWED_UP') ORDER BY i.named_at, i.customer_id""",
@@ -338,6 +342,14 @@ public class IncidentNotices {
             }
             long notification = ((Number) row.get("notification_id")).longValue();
             if (approval == null) {
+                if ("DEAD_LETTER".equals(row.get("notification_state")) || Boolean.TRUE.equals(row.get("dispatched"))) {
+                    // Dispatch has had it and did not hold it for approval (a dead letter, or stopped there): it never went out,
+                    // and it will never be held, so it is settled here rather than waited for at every later notification.
+                    jdbc.update("UPDATE incident_notice SET outcome = 'WITHDRAWN', reason = ?, updated_at = now() WHERE incident_id = ?"
+                            + " AND episode = ? AND customer_id = ? AND outcome = 'NOTICE'", NEVER_HELD, incident.id(),
+                            Timestamp.from(incident.firedAt()), customer);
+                    continue;
+                }
                 pending.add(customer);
                 continue;
             }
@@ -355,6 +367,12 @@ public class IncidentNotices {
                     jdbc.update("UPDATE incident_notice SET outcome = 'WITHDRAWN', reason = ?, updated_at = now() WHERE incident_id = ?"
                             + " AND episode = ? AND customer_id = ?", WITHDRAWN, incident.id(), Timestamp.from(incident.firedAt()), customer);
                 }
+            }
+            if (!approved && !approval.equals("AWAITING")) {
+                // Rejected, expired or withdrawn before anyone approved it: never sent, settled once (not at every later notification).
+                jdbc.update("UPDATE incident_notice SET outcome = 'WITHDRAWN', reason = ?, updated_at = now() WHERE incident_id = ?"
+                        + " AND episode = ? AND customer_id = ? AND outcome = 'NOTICE'", NOT_APPROVED, incident.id(),
+                        Timestamp.from(incident.firedAt()), customer);
             }
             if (approved) {
                 String key = incident.key("resolved", customer);
