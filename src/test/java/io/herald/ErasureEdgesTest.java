@@ -276,6 +276,64 @@ class ErasureEdgesTest extends HeraldIntegrationTest {
                 quarantined)).isEqualTo("the guest is (erased), she called support");
     }
 
+    /**
+     * A customer texted STOP to Herald's number (a suppression caused by no delivery of theirs) and an admin lifted it with a
+     * comment quoting their name and number. After their erasure the suppression row stays (its key, the number's hash, and
+     * masked copy: the record of the number's consent), but its lift comment and the LIFT's audit entry (comment, outcome) no
+     * longer name them. Before, only suppressions caused by a receipt of one of their deliveries were cleared: these kept
+     * "Sven Stoppard called from +1558..." for an auditor to read.
+     */
+    @Test
+    void aSuppressionFromTheirStopBySmsAndItsLiftKeepNoNameOrNumberAfterTheErasure() throws Exception {
+        String unique = newTicketId();
+        String customer = "cus_stopper" + unique;
+        int n = Math.abs(customer.hashCode()) % 10_000_000;
+        String phone = String.format("+1 558 %03d %04d", n / 10_000, n % 10_000);
+        String e164 = phone.replace(" ", "");
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Sven Stoppard', ?, ?)", customer,
+                "sven" + unique + "@example.com", phone);
+        String sid = "SMer" + unique;
+        assertThat(inboundSms(e164, "STOP", sid).statusCode()).isEqualTo(200);
+        long suppression = jdbc.queryForObject("SELECT s.id FROM suppression s JOIN delivery_receipt r ON r.id = s.receipt_id"
+                + " WHERE r.provider_message_id = ? AND s.lifted_at IS NULL", Long.class, sid);
+        String why = "Sven Stoppard called from " + e164 + ", wants reminders by text again";
+        assertThat(apiAs(ADMIN, "POST", "/api/suppressions/" + suppression + "/lift", "{\"comment\": \"" + why + "\"}").statusCode())
+                .isEqualTo(200);
+        String hash = jdbc.queryForObject("SELECT address_hash FROM suppression WHERE id = ?", String.class, suppression);
+
+        assertThat(apiAs(ADMIN, "DELETE", "/api/customers/" + customer + "?comment=request", null).statusCode()).isEqualTo(200);
+
+        String masked = io.herald.logging.Masking.phone(e164);
+        Map<String, Object> kept = jdbc.queryForMap("SELECT address_hash, address_masked, reason, lift_comment FROM suppression WHERE id = ?",
+                suppression);
+        assertThat(kept).as("the suppression stays, keyed by the number").containsEntry("address_hash", hash).containsEntry("address_masked", masked);
+        assertThat(kept.get("lift_comment")).as("the admin's lift comment after the erasure")
+                .isEqualTo("(erased) called from (erased), wants reminders by text again");
+        Map<String, Object> audit = jdbc.queryForMap("SELECT comment, outcome FROM operator_action WHERE target = 'suppression'"
+                + " AND target_id = ? AND action = 'LIFT'", suppression);
+        assertThat(audit.get("comment")).as("the LIFT's audit comment").isEqualTo("(erased) called from (erased), wants reminders by text again");
+        assertThat(audit.toString()).as("the LIFT's audit entry").doesNotContain(e164, masked, "Sven", "Stoppard");
+    }
+
+    /** A text to Herald's number as Twilio posts it, signed with the demo auth token (Twilio's algorithm, as DeliveryReceiptsTest). */
+    private HttpResponse<String> inboundSms(String from, String text, String sid) throws Exception {
+        Map<String, String> fields = new java.util.TreeMap<>(Map.of("MessageSid", sid, "SmsSid", sid, "AccountSid", "ACdemo",
+                "From", from, "To", "+15005550006", "Body", text));
+        StringBuilder signed = new StringBuilder("http://localhost:" + port + "/webhooks/sms/inbound");
+        StringBuilder body = new StringBuilder();
+        fields.forEach((name, value) -> {
+            signed.append(name).append(value);
+            body.append(body.isEmpty() ? "" : "&").append(name).append('=')
+                    .append(java.net.URLEncoder.encode(value, java.nio.charset.StandardCharsets.UTF_8));
+        });
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA1");
+        mac.init(new javax.crypto.spec.SecretKeySpec("local-demo-sms-token".getBytes(java.nio.charset.StandardCharsets.UTF_8), "HmacSHA1"));
+        String signature = java.util.Base64.getEncoder().encodeToString(mac.doFinal(signed.toString()
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        return post("/webhooks/sms/inbound", "application/x-www-form-urlencoded",
+                body.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), Map.of("X-Twilio-Signature", signature));
+    }
+
     @Autowired
     org.apache.camel.ProducerTemplate camel;
 

@@ -150,8 +150,8 @@ public class Suppressions {
         return ContactAddresses.dialable(trimmed);
     }
 
-    /** The key a suppression is kept under: SHA-256 of the address as it is normalised for the channel. */
-    static String hash(String channel, String address) {
+    /** The key a suppression is kept under: SHA-256 of the address as it is normalised for the channel (also the erasure's, to find them). */
+    public static String hash(String channel, String address) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                     .digest(normalised(channel, address).getBytes(StandardCharsets.UTF_8)));

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
@@ -118,6 +119,8 @@ public class CustomerErasure {
         String removed = PayloadRemoved.sentence(PayloadRemoved.ERASURE, now);
         // Read before the directory entry goes: nothing else knows their names, addresses and tokens afterwards.
         ErasedText erase = erasedText(customerId);
+        Map<String, Object> contact = jdbc.queryForList("SELECT email, phone FROM customer WHERE customer_id = ?", customerId).stream()
+                .findFirst().orElse(Map.of());
         jdbc.update("DELETE FROM customer_link WHERE customer_id = ?", customerId);   // their ids in source systems go with the entry
         int directory = jdbc.update("DELETE FROM customer WHERE customer_id = ?", customerId);
         List<Long> notifications = jdbc.queryForList("""
@@ -131,7 +134,8 @@ public class CustomerErasure {
         String notSent = "not sent: the customer was erased on " + today + " by " + actor;
         // Before the reasons the erasure writes: they name the customer id and the admin, which may look like a phone
         // number (9912345678) or be an email address (a single-sign-on login).
-        int reasons = freeText.inNotifications(notifications, erase) + freeText.ofCustomer(customerId, erase);
+        int reasons = freeText.inNotifications(notifications, erase) + freeText.ofCustomer(customerId, erase)
+                + freeText.ofAddresses((String) contact.get("email"), (String) contact.get("phone"), erase);
         int waiting = notifications.isEmpty() ? 0 : endWaiting(notifications, notSent);
         int resends = resendApprovals.withdrawFor(notifications, "withdrawn: customer " + customerId + " was erased on " + today
                 + " by " + actor + "; not sent");

@@ -6,12 +6,13 @@ import java.util.List;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
 
+import io.herald.receipts.Suppressions;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 /**
  * Erasure of a customer: the free text kept in the rows that stay (reasons, providers' answers, operators', approvers' and
- * schedulers' comments, the audit trail's comments and outcomes, the words of the suppressions their receipts caused) loses their names, addresses and phone numbers (ErasedText).
+ * schedulers' comments, the audit trail's comments and outcomes, the words of the suppressions of their addresses or caused by their receipts) loses their names, addresses and phone numbers (ErasedText).
  * Only rows that are the customer's are read: those of their notifications, of the quarantined events, dead letters and
  * refused requests that named them, of their incident notices and texts to Herald's number, and the ops alerts whose example
  * is one of theirs. Only the texts that change
@@ -64,6 +65,31 @@ class FreeTextErasure {
                 + rewrite(erase, "inbound_sms", 1, "SELECT x.id, x.reason FROM inbound_sms x WHERE x.customer_id = ?", customerId);
     }
 
+    /**
+     * In the suppressions of the customer's email address and phone number, whatever put them there (their STOP by SMS, a
+     * bounce of a message not in their ledger) and whoever lifted them (an admin, their START): the reason and lift comment,
+     * and the LIFT's audit entry (comment, outcome). Found by the key the list keeps (channel, address hash); the rows stay,
+     * keyed and masked, so Herald goes on honouring a STOP of that number. Call with the addresses read before the directory
+     * entry goes.
+     */
+    int ofAddresses(String email, String phone, UnaryOperator<String> erase) {
+        List<String> keys = new ArrayList<>();
+        if (email != null && !email.isBlank()) {
+            keys.add("email:" + Suppressions.hash("email", email));
+        }
+        if (phone != null && !phone.isBlank()) {
+            keys.add("sms:" + Suppressions.hash("sms", phone));
+        }
+        if (keys.isEmpty()) {
+            return 0;
+        }
+        Object[] key = {keys.stream().map(k -> k.substring(k.indexOf(':') + 1)).toArray(String[]::new), keys.toArray(String[]::new)};
+        String theirs = "SELECT s.id FROM suppression s WHERE s.address_hash = ANY(?) AND s.channel || ':' || s.address_hash = ANY(?)";
+        return rewrite(erase, "operator_action", 1, "SELECT x.id, x.comment, x.outcome FROM operator_action x WHERE x.target = 'suppression'"
+                        + " AND x.target_id IN (" + theirs + ")", key)
+                + rewrite(erase, "suppression", 1, "SELECT x.id, x.reason, x.lift_comment FROM suppression x WHERE x.id IN (" + theirs + ")", key);
+    }
+
     /** In the quarantined and ignored events that named the customer, and the operators' actions on them. */
     int inEvents(Collection<Long> events, UnaryOperator<String> erase) {
         if (events.isEmpty()) {
@@ -109,7 +135,8 @@ class FreeTextErasure {
             var statement = connection.prepareStatement(select);
             for (int i = 0; i < params.length; i++) {
                 Object param = params[i];
-                statement.setObject(i + 1, param instanceof Long[] ids ? connection.createArrayOf("bigint", ids) : param);
+                statement.setObject(i + 1, param instanceof Long[] ids ? connection.createArrayOf("bigint", ids)
+                        : param instanceof String[] texts ? connection.createArrayOf("varchar", texts) : param);
             }
             return statement;
         }, row -> {
