@@ -317,6 +317,40 @@ class BillingSourceTest extends HeraldIntegrationTest {
         assertThat(mailsFor("billing:charge.refunded:ch_guest" + known + ":12999")).isEmpty();
     }
 
+    /**
+     * Stripe's event destinations can send thin events (object v2.core.event): the type prefixed with "v1.", the object only
+     * named in related_object, no data.object. One for a payment failure used to be recorded as IGNORED "billing event type
+     * v1.invoice.payment_failed is not a customer notification": the customer was never told, and the operator was told there
+     * was nothing to tell. It is quarantined saying what to change at Stripe; a thin event of a type Herald does not send
+     * stays ignored. Shapes: stripe-python tests/test_v2_event.py and stripe-go webhook tests (v1.billing.meter.error_report_triggered,
+     * created as an ISO time), type names from stripe-ruby lib/stripe/events/v1_invoice_payment_failed_event.rb and
+     * v1_charge_refunded_event.rb; https://docs.stripe.com/event-destinations ("thin events for API v1 resources").
+     */
+    @Test
+    void aThinEventOfAHandledTypeIsQuarantinedSayingToSendSnapshotsNotIgnored() throws Exception {
+        String unique = newTicketId();
+        String thinPaymentFailed = "{\"id\": \"evt_thin" + unique + "\", \"object\": \"v2.core.event\", \"type\": \"v1.invoice.payment_failed\","
+                + " \"livemode\": false, \"created\": \"2026-12-06T09:12:45.330Z\", \"context\": null,"
+                + " \"related_object\": {\"id\": \"in_thin" + unique + "\", \"type\": \"invoice\", \"url\": \"/v1/invoices/in_thin" + unique + "\"},"
+                + " \"reason\": null}";
+        String thinMeter = "{\"id\": \"evt_thinmeter" + unique + "\", \"object\": \"v2.core.event\","
+                + " \"type\": \"v1.billing.meter.error_report_triggered\", \"livemode\": true, \"created\": \"2022-02-15T00:27:45.330Z\","
+                + " \"related_object\": {\"id\": \"mtr_123\", \"type\": \"billing.meter\", \"url\": \"/v1/billing/meters/mtr_123\"}}";
+
+        assertThat(postSignedBilling(thinPaymentFailed).statusCode()).isEqualTo(202);
+        assertThat(postSignedBilling(thinMeter).statusCode()).isEqualTo(202);
+
+        Map<String, Object> held = unrouted("%evt_thin" + unique + "\"%");
+        assertThat(held).containsEntry("outcome", "QUARANTINED").containsEntry("step", "mapping");
+        assertThat(held.get("reason").toString()).contains("billing event evt_thin" + unique + " is a Stripe thin event",
+                "v1.invoice.payment_failed", "in_thin" + unique, "no data.object", "snapshot");
+        Map<String, Object> meter = unrouted("%evt_thinmeter" + unique + "%");
+        assertThat(meter).containsEntry("outcome", "IGNORED");
+        assertThat(meter.get("reason").toString()).contains("v1.billing.meter.error_report_triggered is not a customer notification");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE source_event_id = ?", Integer.class,
+                "evt_thin" + unique)).isZero();
+    }
+
     /** Stripe's charge.refunded for a guest charge: no customer, the buyer's email in billing_details, no receipt email. */
     static String guestRefund(String unique, String email) {
         return Samples.text("billing/charge.refunded.json")
