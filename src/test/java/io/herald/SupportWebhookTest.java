@@ -131,6 +131,45 @@ class SupportWebhookTest extends HeraldIntegrationTest {
     }
 
     /**
+     * Zendesk closes every solved ticket on its own some days later (its standard automation "Close ticket 4 days after
+     * status is set to solved"): the customer, told when it was solved, was mailed again days later "changed from Solved
+     * to Closed". That change is recorded as IGNORED with the reason; a ticket closed without being solved is still told.
+     */
+    @Test
+    void aSolvedTicketClosedByZendeskDaysLaterIsNotToldAgainButOneClosedUnsolvedIs() throws Exception {
+        String solvedTicket = newTicketId();
+        String autoClosed = Samples.supportEvent("ticket.status_changed.json", solvedTicket)
+                .replace("01JD4S7K9Q2W3E4R5T6Y7U8I9O", "01AUTOCLOSE" + solvedTicket)
+                .replace("\"time\": \"2026-11-21T10:12:44Z\"", "\"time\": \"2026-11-25T10:13:02Z\"")
+                .replace("\"actor_id\": \"9000000000001\"", "\"actor_id\": \"-1\"")
+                .replace("\"status\": \"SOLVED\"", "\"status\": \"CLOSED\"")
+                .replace("{\"current\": \"SOLVED\", \"previous\": \"OPEN\"}", "{\"current\": \"CLOSED\", \"previous\": \"SOLVED\"}");
+        assertThat(autoClosed).contains("\"previous\": \"SOLVED\"");
+        String closedUnsolvedTicket = newTicketId();
+        String closedUnsolved = Samples.supportEvent("ticket.status_changed.json", closedUnsolvedTicket)
+                .replace("01JD4S7K9Q2W3E4R5T6Y7U8I9O", "01CLOSED" + closedUnsolvedTicket)
+                .replace("\"status\": \"SOLVED\"", "\"status\": \"CLOSED\"")
+                .replace("{\"current\": \"SOLVED\", \"previous\": \"OPEN\"}", "{\"current\": \"CLOSED\", \"previous\": \"PENDING\"}");
+        assertThat(closedUnsolved).contains("\"previous\": \"PENDING\"");
+
+        assertThat(postSignedSupport(autoClosed).statusCode()).isEqualTo(202);
+        assertThat(postSignedSupport(closedUnsolved).statusCode()).isEqualTo(202);
+
+        MimeMessage closed = awaitMailFor("support:ticket_status_changed:" + closedUnsolvedTicket + ":CLOSED:2026-11-21T10:12:44Z");
+        assertThat(closed.getSubject()).isEqualTo("Your request #" + closedUnsolvedTicket + " is now Closed");
+        assertThat(GreenMailUtil.getBody(closed)).contains("changed from Pending to Closed.");
+        Map<String, Object> ignored = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
+                "SELECT outcome, reason FROM unrouted_event WHERE source_event_id = ?", "01AUTOCLOSE" + solvedTicket), rows -> rows.size() == 1).get(0);
+        assertThat(ignored).containsEntry("outcome", "IGNORED")
+                .containsEntry("reason", "ticket " + solvedTicket + " was closed after it was solved, as Zendesk closes solved tickets"
+                        + " on its own some days later: the customer was told when it was solved, nothing new to tell them");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE source_event_id = ?", Integer.class,
+                "01AUTOCLOSE" + solvedTicket)).isZero();
+        assertThat(infra.mail().getReceivedMessages()).extracting(MimeMessage::getSubject)
+                .containsExactly("Your request #" + closedUnsolvedTicket + " is now Closed");
+    }
+
+    /**
      * An event whose time is not a time (as the helpdesk sent it, copied by the mapping) is quarantined as the source's to
      * correct: not "correct the mapping and restart Herald", which sent operators to a mapping that was right.
      */

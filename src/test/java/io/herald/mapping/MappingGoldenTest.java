@@ -302,6 +302,13 @@ class MappingGoldenTest {
         cases.add(new Case("support ticket solved after being on hold changed from open, as its requester saw it", SUPPORT,
                 edit(sample("support/ticket.status_changed.json"), e -> ((ObjectNode) e.get("event")).put("previous", "HOLD")),
                 "support/ticket.status_changed.from-hold.canonical.json"));
+        // Zendesk closes every solved ticket on its own days later: the customer was told when it was solved.
+        cases.add(new Case("support solved ticket closed by Zendesk later is ignored", SUPPORT,
+                edit(sample("support/ticket.status_changed.json"), e -> ((ObjectNode) e.get("event")).put("current", "CLOSED").put("previous", "SOLVED")),
+                "support/solved-to-closed.ignored.json"));
+        cases.add(new Case("support ticket closed without being solved is told", SUPPORT,
+                edit(sample("support/ticket.status_changed.json"), e -> ((ObjectNode) e.get("event")).put("current", "CLOSED").put("previous", "PENDING")),
+                "support/ticket.status_changed.pending-to-closed.canonical.json"));
         return cases;
     }
 
