@@ -62,6 +62,31 @@ class BillingSourceTest extends HeraldIntegrationTest {
     }
 
     /**
+     * A renewal whose bank asks the customer to confirm the payment (3-D Secure, SCA): Stripe sends
+     * invoice.payment_action_required and waits for the customer on the invoice's page. Herald ignored it, so the customer
+     * was never asked and the payment was never taken; now they are mailed the amount, the invoice and the link to confirm it.
+     */
+    @Test
+    void aPaymentTheCustomerMustConfirmIsMailedWithTheLinkToConfirmIt() throws Exception {
+        String unique = newTicketId();
+        String event = Samples.text("billing/invoice.payment_action_required.json")
+                .replace("in_1QxR1zLkdIwHu7ixQ9w8E7r6", "in_test" + unique)
+                .replace("evt_1QxR3aLkdIwHu7ixP7q8R9s0", "evt_sca" + unique);
+        assertThat(postSignedBilling(event).statusCode()).isEqualTo(202);
+
+        String key = "billing:invoice.payment_action_required:in_test" + unique + ":attempt-1";
+        MimeMessage mail = awaitMailFor(key);
+        assertThat(mail.getSubject()).isEqualTo("Please confirm your payment of US$49.00");
+        assertThat(mail.getAllRecipients()).extracting(Object::toString).containsExactly("jenny.rosen@example.org");
+        assertThat(GreenMailUtil.getBody(mail)).contains("Your bank asks you to confirm the payment of US$49.00 for invoice A1B2C3D4-0007",
+                "Confirm the payment here:", "https://invoice.stripe.com/i/acct_1M2JTkLkdIwHu7ix/test_YWNjdF8x");
+        await().atMost(Duration.ofSeconds(10)).until(() -> jdbc.queryForObject("SELECT d.state FROM delivery d"
+                + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = 'email'", String.class, key),
+                "SENT"::equals);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM unrouted_event WHERE source_event_id = ?", Integer.class, "evt_sca" + unique)).isZero();
+    }
+
+    /**
      * A body that starts with a UTF-8 byte order mark (EF BB BF), signed as sent, from the webhook or written straight to the
      * topic: an ordinary notification (it was answered 202 and then quarantined as "not valid JSON (line 1, column 1)").
      */

@@ -89,7 +89,7 @@ class MappingGoldenTest {
     static List<Case> allCases() {
         List<Case> cases = new ArrayList<>();
         // every billing sample
-        for (String type : List.of("invoice.payment_failed", "invoice.paid",
+        for (String type : List.of("invoice.payment_failed", "invoice.payment_action_required", "invoice.paid",
                 "customer.subscription.trial_will_end", "charge.refunded", "invoice.upcoming")) {
             cases.add(new Case("billing " + type, BILLING, sample("billing/" + type + ".json"),
                     "billing/" + type + ".canonical.json"));
