@@ -611,6 +611,47 @@ class QuietHoursTest {
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(failed).isEmpty() && smsCalls(failed) == 0);
     }
 
+    /**
+     * A renewal the bank wants the customer to confirm (3-D Secure): Stripe sends invoice.payment_failed and
+     * invoice.payment_action_required for the same attempt, in no promised order. "Update your payment method" would send
+     * the customer the wrong way: the request to confirm cancels the failure notice (catalog cancelled-by), whether the
+     * failure waits for the morning or arrives after the request.
+     */
+    @Test
+    @Order(13)
+    void aPaymentTheBankWantsConfirmedIsAskedForAndTheFailureNoticeStopped() throws Exception {
+        Instant night = Instant.parse("2028-01-11T22:30:00Z");   // 23:30 in Berlin: billing's quiet hours
+        clock.set(night);
+        String customer = herald.insertCustomer("cus_qh_sca_" + run, "Test sca", "+15550104747", null, "Europe/Berlin");
+        String invoice = "in_qhsca" + run;
+        String failed = paymentFailed(customer, invoice, night);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SCHEDULED".equals(herald.delivery(failed, "email").get("state")));
+        String confirm = actionRequired(customer, invoice, night);
+        String pointless = ") makes the waiting billing.payment_failed pointless: cancelled, not sent (config/catalog.yaml:"
+                + " notifications.billing.payment_failed.cancelled-by)";
+        for (String channel : List.of("email", "sms")) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(herald.delivery(failed, channel).get("state")));
+            assertThat((String) herald.delivery(failed, channel).get("reason"))
+                    .startsWith("superseded: billing.payment_action_required for invoice " + invoice).endsWith(pointless);
+        }
+        clock.set(Instant.parse("2028-01-12T07:00:30Z"));   // 08:00:30 in Berlin: the request goes out, alone
+        assertThat(herald.awaitMailFor(confirm).getSubject()).startsWith("Please confirm your payment");
+
+        // In the daytime, the request received first: the failure of the same attempt is never sent.
+        Instant eleven = Instant.parse("2028-01-12T10:00:00Z");
+        clock.set(eleven);
+        String otherInvoice = "in_qhsco" + run;
+        herald.awaitMailFor(actionRequired(customer, otherInvoice, eleven));
+        String later = paymentFailed(customer, otherInvoice, eleven);
+        for (String channel : List.of("email", "sms")) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(herald.delivery(later, channel).get("state")));
+            assertThat((String) herald.delivery(later, channel).get("reason"))
+                    .startsWith("superseded: billing.payment_action_required for invoice " + otherInvoice);
+        }
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() ->
+                herald.mailsFor(failed).isEmpty() && smsCalls(failed) == 0 && herald.mailsFor(later).isEmpty() && smsCalls(later) == 0);
+    }
+
     @Test
     @Order(11)
     void aPaymentFailureAwaitingItsApproverIsWithdrawnWhenTheInvoiceIsPaid() throws Exception {
@@ -709,7 +750,7 @@ class QuietHoursTest {
             }
             Path copy = TestFiles.file("test-catalog-quiet-approvals.yaml");
             Files.createDirectories(copy.getParent());
-            String dunning = "    ops: digest\n    window: PT1H\n    cancelled-by: {types: [billing.invoice_paid], match: invoiceId}\n";
+            String dunning = "    ops: digest\n    window: PT1H\n    cancelled-by: {types: [billing.invoice_paid, billing.payment_action_required], match: invoiceId}\n";
             if (!shipped.contains(dunning)) {
                 throw new IllegalStateException("config/catalog.yaml's billing.payment_failed cancelled-by changed");
             }
@@ -790,6 +831,14 @@ class QuietHoursTest {
                 // Stripe's next attempt three days on: the shipped catalog drops a notice whose next attempt is past (valid-until).
                 .replace("\"next_payment_attempt\": 1763978400", "\"next_payment_attempt\": " + clock.instant().plus(Duration.ofDays(3)).getEpochSecond()));
         return "billing:invoice.payment_failed:" + invoice + ":attempt-2";
+    }
+
+    /** Stripe's invoice.payment_action_required (the bank asks the customer to confirm) for the invoice, created at {@code created}; its key. */
+    private String actionRequired(String customer, String invoice, Instant created) throws Exception {
+        herald.postBilling(Samples.text("billing/invoice.payment_action_required.json").replace("in_1QxR1zLkdIwHu7ixQ9w8E7r6", invoice)
+                .replace("evt_1QxR3aLkdIwHu7ixP7q8R9s0", "evt_qh" + UUID.randomUUID().toString().replace("-", ""))
+                .replace("cus_RkT4aB7cD9eF1g", customer).replace("\"created\": 1763719200", "\"created\": " + created.getEpochSecond()));
+        return "billing:invoice.payment_action_required:" + invoice + ":attempt-1";
     }
 
     private String chargeRefunded(String customer, String charge) throws Exception {

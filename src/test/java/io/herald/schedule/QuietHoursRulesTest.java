@@ -203,7 +203,7 @@ class QuietHoursRulesTest {
 
     private String cancelledBy(String rule) throws IOException {
         String notifications = notificationsOnly();
-        String line = "    cancelled-by: {types: [billing.invoice_paid], match: invoiceId}\n";
+        String line = "    cancelled-by: {types: [billing.invoice_paid, billing.payment_action_required], match: invoiceId}\n";
         assertThat(notifications).contains(line);
         return notifications.replace(line, "    cancelled-by: " + rule + "\n");
     }
