@@ -6,10 +6,12 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import com.samskivert.mustache.Escapers;
@@ -49,14 +51,18 @@ public class TemplateRenderer {
     // A time or an amount printed as the data holds it stops the message (RawValuePrinted): the customer reads written forms.
     // Checked where a variable is written out (the escaper), not in the formatter, which jmustache also asks whether a
     // section's value is empty ({{#nextPaymentAttempt}} is fine).
+    // A written form (…Local, …LocalDate) is never raw, even where it reads like the raw form: a German SMS writes 55.000 ₩ as
+    // "55.000 KRW" (GSM-7 has no ₩), and German writes 49 ISK by its code. WRITTEN holds the message's written forms while
+    // it is filled on this thread.
+    private static final ThreadLocal<Set<String>> WRITTEN = ThreadLocal.withInitial(Set::of);
     private final Mustache.Compiler compiler = Mustache.compiler().emptyStringIsFalse(true).withFormatter(SentenceEnds.FORMATTER)
             .withEscaper(text -> {
-                RawValuePrinted.check(text);
+                checkRaw(text);
                 return text;
             });
     private final Mustache.Compiler htmlCompiler = Mustache.compiler().emptyStringIsFalse(true).withFormatter(SentenceEnds.FORMATTER)
             .withEscaper(text -> {
-                RawValuePrinted.check(text);
+                checkRaw(text);
                 return Escapers.HTML.escape(text);
             });
     private final Map<Path, Compiled> compiled = new ConcurrentHashMap<>();
@@ -92,6 +98,7 @@ public class TemplateRenderer {
                     + " add the template (or restore it), then retry this delivery; the next attempt uses it");
         }
         try {
+            WRITTEN.set(writtenForms(context, new HashSet<>()));
             return SentenceEnds.tidy(template(file, part).execute(context)).strip();
         } catch (RawValuePrinted e) {
             String field = fieldHolding(context, e.value());
@@ -110,7 +117,35 @@ public class TemplateRenderer {
         } catch (IOException e) {
             throw new TemplateMissing("template " + name(file) + " cannot be read (it was removed or renamed while being read, or Herald may"
                     + " not read it): check that the file exists and Herald may read it, then retry this delivery");
+        } finally {
+            WRITTEN.remove();
         }
+    }
+
+    /** A printed value that is a raw time or amount (RawValuePrinted), unless it is one of the message's written forms. */
+    private static void checkRaw(String text) {
+        if (!WRITTEN.get().contains(text)) {
+            RawValuePrinted.check(text);
+        }
+    }
+
+    /** The text of every …Local and …LocalDate field of the context, lists and nested objects included. */
+    private static Set<String> writtenForms(Map<?, ?> context, Set<String> into) {
+        context.forEach((key, value) -> {
+            if (value instanceof String text && key instanceof String name && (name.endsWith("Local") || name.endsWith("LocalDate"))) {
+                into.add(text);
+            }
+            if (value instanceof Map<?, ?> inner) {
+                writtenForms(inner, into);
+            } else if (value instanceof List<?> list) {
+                list.forEach(item -> {
+                    if (item instanceof Map<?, ?> inner) {
+                        writtenForms(inner, into);
+                    }
+                });
+            }
+        });
+        return into;
     }
 
     /**

@@ -99,6 +99,23 @@ class WhatCustomersReadTest {
                 .containsEntry("cLocal", "1.234.567.890.123,45\u00a0€");
     }
 
+    /**
+     * A German SMS writes 55.000 ₩ as "55.000 KRW" (GSM-7 has no ₩), and German writes CLP and ISK by their codes ("4.900 CLP",
+     * "49 ISK"): written amounts that read like the mappings' raw form ("55000 KRW"). They are what the customer should read, so
+     * the SMS goes out; the delivery used to fail saying the template printed a raw amount ("print {{amountDueLocalLocal}}").
+     */
+    @Test
+    void aGermanSmsOfAnAmountWrittenWithItsCurrencyCodeIsSent() {
+        Map<String, String> written = Map.of("55000 KRW", "55.000 KRW", "500 KRW", "500 KRW", "4900 CLP", "4.900 CLP",
+                "49 ISK", "49 ISK", "85000 VND", "85.000 VND");
+        written.forEach((raw, read) -> {
+            CanonicalNotification failed = notification("billing.payment_failed", Map.of(
+                    "invoiceId", "in_1", "invoiceNumber", "INV-0042", "amountDue", raw, "attemptCount", 1));
+            assertThat(parts.render(failed, "billing.payment_failed", "sms", LUKAS).get("text")).as(raw)
+                    .isEqualTo("Ihre Zahlung von " + read + " für die Rechnung INV-0042 ist fehlgeschlagen.");
+        });
+    }
+
     // ------------------------------------------------------------------ times
 
     /** Held up: the repeated hour of October's change is told apart, the date line is crossed, no zone is labelled. */
