@@ -42,11 +42,12 @@ public class NotificationRules {
     private static final Pattern MONEY = Pattern.compile("(-?\\d{1,15}(?:\\.\\d{1,3})?) ([A-Za-z]{3})");   // what a message can write
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{([A-Za-z0-9_.]+)}");
     private static final Set<String> KINDS = Set.of("money", "date", "text");
-    private static final Set<String> FIELD_KEYS = Set.of("label", "kind", "required", "missing", "non-negative", "past", "future");
+    private static final Set<String> FIELD_KEYS = Set.of("label", "kind", "required", "missing", "non-negative", "past", "future",
+            "implausible");
 
     /** One checked field of a type. */
     record Field(String path, String label, String kind, boolean required, String missing, boolean nonNegative,
-                 Duration past, Duration future) {
+                 Duration past, Duration future, boolean leaveOut) {
     }
 
     private final Path file;
@@ -98,6 +99,9 @@ public class NotificationRules {
                     problems.add("the " + field.label() + " is missing");
                 }
                 continue;
+            }
+            if (field.leaveOut()) {
+                continue;   // left out before these checks when it is no plausible date (leftOut)
             }
             switch (field.kind()) {
                 case "money" -> checkMoney(field, value, problems);
@@ -154,6 +158,33 @@ public class NotificationRules {
                     + " time with an offset (e.g. 2026-11-24T14:30:00-05:00); its reminders are timed by it, and without the offset"
                     + " the hour it means is unknown");
         }
+    }
+
+    /**
+     * The notification without its date fields marked {@code implausible: leave-out} that are no date or not plausible (a CRM's
+     * placeholder 0001-01-01, 1970-01-01 or 9999-12-31 for a time it has not got): such a field is set to null, so the message
+     * reads without it instead of telling the customer that date.
+     */
+    public JsonNode leftOut(String type, JsonNode mapped, Instant now) {
+        JsonNode copy = null;
+        for (Field field : rules.getOrDefault(type, List.of())) {
+            JsonNode value = at(mapped, field.path());
+            if (!field.leaveOut() || value == null || value.isNull() || value.isMissingNode()) {
+                continue;
+            }
+            List<String> problems = new ArrayList<>();
+            checkDate("the " + field.label(), value.asText(), field.past(), field.future(), now, problems);
+            if (problems.isEmpty()) {
+                continue;
+            }
+            copy = copy == null ? mapped.deepCopy() : copy;
+            String[] steps = field.path().split("\\.");
+            JsonNode parent = at(copy, String.join(".", java.util.Arrays.copyOf(steps, steps.length - 1)));
+            if (parent instanceof com.fasterxml.jackson.databind.node.ObjectNode object) {
+                object.putNull(steps[steps.length - 1]);
+            }
+        }
+        return copy == null ? mapped : copy;
     }
 
     /** Every text longer than texts.max-length: no message needs one, and rendering or masking one costs without bound. */
@@ -337,10 +368,15 @@ public class NotificationRules {
         if (nonNegative != null && (!(nonNegative instanceof Boolean) || !"money".equals(kind))) {
             throw invalid(key + ".non-negative", "must be true or false, and only for kind money");
         }
+        Object implausible = spec.get("implausible");
+        if (implausible != null && (!"leave-out".equals(implausible) || !"date".equals(kind) || Boolean.TRUE.equals(required)
+                || spec.get("missing") != null)) {
+            throw invalid(key + ".implausible", "must be leave-out, and only for an optional field of kind date");
+        }
         Duration fieldPast = duration(spec.get("past"), key + ".past", past);
         Duration fieldFuture = duration(spec.get("future"), key + ".future", future);
         return new Field(path, label, kind, Boolean.TRUE.equals(required), text(spec.get("missing")),
-                Boolean.TRUE.equals(nonNegative), fieldPast, fieldFuture);
+                Boolean.TRUE.equals(nonNegative), fieldPast, fieldFuture, implausible != null);
     }
 
     private int positive(Object value, String key, int fallback) {

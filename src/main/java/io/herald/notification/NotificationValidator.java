@@ -137,7 +137,9 @@ public class NotificationValidator {
             // Blamed on the mapping only when all of it is the mapping's: an id the source sent too long is the source's to correct.
             throw fromSource ? new InvalidNotification(said) : new MappingOutputInvalid(said);
         }
-        List<String> broken = rules.problems(type, mapped, Instant.now());
+        Instant now = Instant.now();
+        mapped = rules.leftOut(type, mapped, now);   // a placeholder date is not told (implausible: leave-out)
+        List<String> broken = rules.problems(type, mapped, now);
         if (!broken.isEmpty()) {
             throw new InvalidNotification(eventOf(mapped) + " (" + type + ") cannot be sent: " + String.join("; ", broken)
                     + ". Nothing was sent; correct the event at its source, then re-drive it");

@@ -135,6 +135,40 @@ class WhatCustomersReadTest {
         assertThat(none.get("startsAtLocal")).isEqualTo("Tuesday, 24 November 2026, 14:30 UTC-05:00");
     }
 
+    /**
+     * A CRM writes a placeholder for a time it has not got (0001-01-01, the Unix epoch, 9999-12-31): a cancellation's or a move's
+     * former time read "Your Call on Thursday, 1 January 1970, 01:00 GMT is cancelled", "on Sunday, 31 December 1, 23:58 GMT has
+     * moved to ..." and, in German, "am Samstag, 1. Januar 10000". Such a time is left out (config/rules.yaml, implausible:
+     * leave-out): the notice reads without it, and the cancellation and the move still reach the reminders.
+     */
+    @Test
+    void aPlaceholderTimeOfACancelledOrMovedAppointmentIsLeftOut() throws Exception {
+        NotificationCatalog catalog = new NotificationCatalog("config/catalog.yaml");
+        io.herald.notification.NotificationValidator validator = new io.herald.notification.NotificationValidator(catalog,
+                new io.herald.notification.NotificationRules("config/rules.yaml", catalog), JSON);
+        String now = Instant.now().toString();
+        String later = Instant.now().plus(java.time.Duration.ofDays(5)).truncatedTo(java.time.temporal.ChronoUnit.DAYS).plusSeconds(36_000).toString();
+        String laterRead = MessageContext.of(notification("x", Map.of("t", later)), JENNY, Locale.UK).get("tLocal").toString();
+        for (String placeholder : List.of("0001-01-01T00:00:00Z", "1970-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "1970-01-01")) {
+            String cancelledRow = """
+                    {"outboxId": 91, "eventType": "appointment.cancelled", "createdAt": "%s",
+                     "payload": {"appointmentId": "APT-9", "account": {"externalId": "cus_jenny"}, "service": "Call", "startsAt": "%s"}}"""
+                    .formatted(now, placeholder);
+            CanonicalNotification cancelled = validator.validate(JSON.readTree(map("crm-outbox.ds", cancelledRow)));
+            assertThat(parts.render(cancelled, "crm.appointment_cancelled", "sms", JENNY).get("text")).as(placeholder)
+                    .isEqualTo("Your Call is cancelled.");
+            assertThat(parts.render(cancelled, "crm.appointment_cancelled", "email", LUKAS).get("text")).as(placeholder)
+                    .contains("Ihr Termin „Call“ wurde abgesagt").doesNotContain("Januar");
+            String movedRow = """
+                    {"outboxId": 92, "eventType": "appointment.rescheduled", "createdAt": "%s",
+                     "payload": {"appointmentId": "APT-9", "account": {"externalId": "cus_jenny"}, "service": "Call",
+                                 "startsAt": "%s", "previousStartsAt": "%s"}}""".formatted(now, later, placeholder);
+            CanonicalNotification moved = validator.validate(JSON.readTree(map("crm-outbox.ds", movedRow)));
+            assertThat(parts.render(moved, "crm.appointment_rescheduled", "email", JENNY).get("text")).as(placeholder)
+                    .contains("Your Call has moved to " + laterRead + ". Your reminders move with it.");
+        }
+    }
+
     // ------------------------------------------------------------------ German copy
 
     /**
