@@ -2,7 +2,9 @@
 // Read from herald.mappings-dir beside the *.ds mappings when Herald starts (io.herald.ingest.MappingLibraries):
 // after editing it, restart Herald.
 local zeroDecimal = ['BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF', 'UGX', 'VND', 'VUV', 'XAF', 'XOF', 'XPF'];
-local threeDecimal = ['BHD', 'JOD', 'KWD', 'OMR', 'TND'];
+// ISO 4217's exponents, as Stripe counts them. IQD and LYD have three decimals in ISO 4217 (Stripe does not charge in them, so
+// only the CRM's decimal amounts name them): without them here 12.345 LYD was written 12.35 LYD.
+local threeDecimal = ['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND'];
 
 {
   // Value at a path of field names, or null when any step is missing or null.

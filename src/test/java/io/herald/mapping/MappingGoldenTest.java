@@ -626,14 +626,16 @@ class MappingGoldenTest {
                 {"minor": [[4900, "usd"], [12999, "gbp"], [500, "jpy"], [-250, "eur"], [5, "usd"], [0, "usd"], [1234, "kwd"],
                            [50000, "isk"], [12345, "isk"], [5000000000, "idr"]],
                  "major": [[129.90, "EUR"], [119.9, "EUR"], [10, "EUR"], [1200, "jpy"], [12.345, "KWD"],
-                           [50000000, "IDR"], [30000000, "idr"], [-12.5, "EUR"], [85000000000, "VND"], [1500, "ISK"]]}
+                           [50000000, "IDR"], [30000000, "idr"], [-12.5, "EUR"], [85000000000, "VND"], [1500, "ISK"],
+                           [12.345, "LYD"], [1250.5, "iqd"]]}
                 """;
         JsonNode actual = JSON.readTree(evaluate(script, input));
         JsonNode expected = JSON.readTree("""
                 ["49.00 USD", "129.99 GBP", "500 JPY", "-2.50 EUR", "0.05 USD", "0.00 USD", "1.234 KWD",
                  "500 ISK", "123.45 ISK", "50000000.00 IDR",
                  "129.90 EUR", "119.90 EUR", "10.00 EUR", "1200 JPY", "12.345 KWD",
-                 "50000000.00 IDR", "30000000.00 IDR", "-12.50 EUR", "85000000000 VND", "1500 ISK"]
+                 "50000000.00 IDR", "30000000.00 IDR", "-12.50 EUR", "85000000000 VND", "1500 ISK",
+                 "12.345 LYD", "1250.500 IQD"]
                 """);
         assertJsonEquals(expected, actual, "herald.money / herald.moneyMajor");
     }
