@@ -42,6 +42,13 @@ public final class Masking {
     private static final int LABEL_WINDOW = 40;
     /** A one-digit group before a dot: SMTP's enhanced status codes (550 5.1.1), version numbers (1.2.3); never a phone number. */
     private static final Pattern DOTTED_DIGIT = Pattern.compile("(?<!\\d)\\d\\.\\d");
+    /**
+     * An amount as some locales write it, in groups of three with dots or spaces ("250.000.000,00 IDR", "₫ 250.000.000" for an
+     * en-DE or en-NL reader), read by what is right next to it: a currency sign or ISO code before or after it, or its decimal
+     * comma (two or three digits, so a comma-separated list of phone numbers is not one).
+     */
+    private static final Pattern CURRENCY_BEFORE = Pattern.compile("(?:\\p{Sc}|\\b[A-Z]{3})[ \u00a0\u202f]?$");
+    private static final Pattern CURRENCY_AFTER = Pattern.compile(",\\d{2,3}(?!\\d)|[ \u00a0\u202f]?(?:\\p{Sc}|[A-Z]{3}\\b)");
 
     /**
      * What {@link #mask} and {@link #phone} write for an address: an email's first character, *** and its domain
@@ -92,11 +99,41 @@ public final class Masking {
         StringBuilder out = new StringBuilder();
         while (numbers.find()) {
             String number = numbers.group();
-            boolean phone = isPhone(number) && !labelledId(masked, numbers.start(), number);
+            boolean phone = isPhone(number) && !labelledId(masked, numbers.start(), number) && !amount(masked, numbers.start(), numbers.end(), number);
             numbers.appendReplacement(out, Matcher.quoteReplacement(phone ? phone(number) : number));
         }
         numbers.appendTail(out);
         return out.toString();
+    }
+
+    /**
+     * A number written without + right next to a real currency (a sign such as € or ₫, or an ISO 4217 code such as IDR: not
+     * "SMS" or "TEL"), or followed by a decimal comma: an amount, not a phone number.
+     */
+    static boolean amount(String text, int start, int end, String number) {
+        if (number.startsWith("+") || number.startsWith("%")) {
+            return false;
+        }
+        Matcher before = CURRENCY_BEFORE.matcher(text).region(Math.max(0, start - 5), start).useTransparentBounds(true);
+        if (before.find() && currency(before.group())) {
+            return true;
+        }
+        Matcher after = CURRENCY_AFTER.matcher(text).region(end, Math.min(text.length(), end + 5)).useTransparentBounds(true);
+        return after.lookingAt() && (after.group().startsWith(",") || currency(after.group()));
+    }
+
+    /** Whether the sign or code (with the space beside it) names a currency: a currency sign, or an ISO 4217 code. */
+    private static boolean currency(String signOrCode) {
+        String code = signOrCode.strip().replace("\u00a0", "").replace("\u202f", "");
+        if (code.codePoints().allMatch(c -> Character.getType(c) == Character.CURRENCY_SYMBOL)) {
+            return true;
+        }
+        try {
+            java.util.Currency.getInstance(code);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /**

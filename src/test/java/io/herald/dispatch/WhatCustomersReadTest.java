@@ -116,6 +116,26 @@ class WhatCustomersReadTest {
         });
     }
 
+    /**
+     * The ops webhook's digest line is the rendered text, masked (OpsDigestQueue), and so is every delivery's record the console
+     * shows. An English-speaking customer in Germany, the Netherlands or Austria (en-DE, en-NL, en-AT) has amounts written with
+     * dots ("250.000.000,00 IDR", "₫ 250.000.000"), which the masking took for phone numbers: the team read "Payment failed:
+     * 2…0000,00 IDR". An amount next to its currency, or with its decimal comma, is no phone number; phone numbers stay masked.
+     */
+    @Test
+    void theOpsWebhookShowsALargeAmountWrittenWithDotsAsAnAmount() {
+        Customer anna = new Customer("cus_anna", "Anna Berg", "anna@example.org", "+4915112345678", List.of(), "en-DE", "Europe/Berlin", Map.of());
+        Customer nils = new Customer("cus_nils", "Nils Dam", "nils@example.org", "+31612345678", List.of(), "en-NL", "Europe/Amsterdam", Map.of());
+        CanonicalNotification idr = notification("billing.payment_failed", Map.of(
+                "invoiceId", "in_1", "invoiceNumber", "INV-0042", "amountDue", "250000000.00 IDR", "attemptCount", 1));
+        CanonicalNotification vnd = notification("billing.payment_failed", Map.of(
+                "invoiceId", "in_2", "invoiceNumber", "INV-0043", "amountDue", "250000000 VND", "attemptCount", 1));
+        String idrLine = io.herald.logging.Masking.mask(parts.render(idr, "billing.payment_failed", "ops_webhook", anna).get("text"));
+        String vndLine = io.herald.logging.Masking.mask(parts.render(vnd, "billing.payment_failed", "ops_webhook", nils).get("text"));
+        assertThat(idrLine).startsWith(":warning: Payment failed: 250.000.000,00\u00a0IDR, invoice INV-0042");
+        assertThat(vndLine).startsWith(":warning: Payment failed: ₫\u00a0250.000.000, invoice INV-0043");
+    }
+
     // ------------------------------------------------------------------ times
 
     /** Held up: the repeated hour of October's change is told apart, the date line is crossed, no zone is labelled. */

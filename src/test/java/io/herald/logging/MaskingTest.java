@@ -92,6 +92,10 @@ class MaskingTest {
         // A label does not unmask a number written as a phone number: with +, or in groups.
         assertThat(Masking.mask("user +447700900123, requester_id: +447700900123, ticket 07700 900123"))
                 .isEqualTo("user +447…0123, requester_id: +447…0123, ticket 077…0123");
+        // An amount is read by its currency or decimal comma (MessageContext writes "250.000.000,00 IDR" for en-DE); a list of
+        // numbers separated by commas, or one after a word in capitals, is still masked.
+        assertThat(Masking.mask("due 250.000.000,00\u00a0IDR or ₫ 250.000.000, call 07700900123,07700900124 or SMS 07700 900123"))
+                .isEqualTo("due 250.000.000,00\u00a0IDR or ₫ 250.000.000, call 077…0123,077…0124 or SMS 077…0123");
         // Only a whole word labels: "paid" is not "id", "users" is not "user".
         assertThat(Masking.mask("paid 447700900123, users 447700900123")).isEqualTo("paid 447…0123, users 447…0123");
     }
