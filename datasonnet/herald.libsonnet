@@ -190,13 +190,14 @@ local threeDecimal = ['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND'];
   // which is what templates print (templates/README.md).
   // Each step is an object field, evaluated once (a local would be re-evaluated on every use).
   // A currency that is not text or an amount that is not a plausible number is a mapping error that says so.
-  money(minor, currency)::
+  // places: the decimals the minor units count (a unit price's own precision, unitPriceMajor); the currency's exponent when null.
+  money(minor, currency, places=null)::
     {
       minor:: if !$.isAmount(minor) then error ('amount ' + $.describe(minor) + ' is not an amount')
               else if std.floor(minor) != minor then error ('amount ' + $.describe(minor) + ' is ' + $.notWhole)
               else minor,
       code:: if std.isString(currency) then std.asciiUpper(currency) else error ('currency ' + $.describe(currency) + ' is not a currency code'),
-      digits:: $.exponent(self.code),
+      digits:: if places != null then places else $.exponent(self.code),
       negative:: self.minor < 0,
       units:: if self.negative then -self.minor else self.minor,
       scale:: std.pow(10, self.digits),
@@ -219,6 +220,20 @@ local threeDecimal = ['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND'];
   moneyMajor(amount, currency)::
     self.money(if $.isAmount(amount) && std.isString(currency) then $.roundHalfAway(amount * std.pow(10, $.exponent(std.asciiUpper(currency))))
                else amount, currency),
+
+  // A unit price in major units, written with the precision the source gave it, up to a thousandth: labels at 0.125 EUR each
+  // are '0.125 EUR' (rounded to a cent, '1,000 x Label at €0.13: €125.00' did not add up), 100.5 JPY is '100.5 JPY'. A total
+  // or a line total is money owed, rounded to the currency's unit by moneyMajor.
+  unitPriceMajor(amount, currency)::
+    {
+      base:: if std.isString(currency) then $.exponent(std.asciiUpper(currency)) else 2,
+      exact(d):: std.abs(amount * std.pow(10, d) - $.roundHalfAway(amount * std.pow(10, d))) < 1e-6,
+      places:: if !$.isAmount(amount) || self.base >= 3 || self.exact(self.base) then self.base
+               else if self.exact(self.base + 1) then self.base + 1
+               else 3,
+      text:: $.money(if $.isAmount(amount) && std.isString(currency) then $.roundHalfAway(amount * std.pow(10, self.places)) else amount,
+                     currency, self.places),
+    }.text,
 
   // The nearest whole number, halves away from zero. (Not std.round: in this DataSonnet version it wraps above 2^31,
   // so 50,000,000.00 IDR came out as 7,050,327.04.)

@@ -280,6 +280,27 @@ class WhatCustomersReadTest {
         assertThat(german).contains("- 1,5 x Kaffeebohnen (kg) zu je 24,50\u00a0€: 36,75\u00a0€");
     }
 
+    /**
+     * A unit price below the currency's smallest unit (labels at 0.125 EUR each, B2B) was rounded to a cent while its line total
+     * was not: "1,000 x Label at €0.13: €125.00", which does not add up (1,000 x €0.13 is €130.00). A unit price keeps the
+     * precision the CRM gave it, up to a thousandth; totals are rounded to the currency's unit as before.
+     */
+    @Test
+    void aUnitPriceBelowACentIsWrittenAsGivenSoTheLineAddsUp() throws Exception {
+        String order = map("crm-outbox.ds", """
+                {"outboxId": 902, "eventType": "order.confirmed", "createdAt": "2026-11-21T09:58:13Z",
+                 "payload": {"account": {"externalId": "cus_jenny"}, "orderNumber": "100312", "currency": "EUR", "totalAmount": 144.99,
+                             "lines": [{"name": "Label", "qty": 1000, "unitPrice": 0.125}, {"name": "Ink", "qty": 1, "unitPrice": 19.99}]}}""");
+        String text = parts.render(canonical(order), "crm.order_confirmed", "email", JENNY).get("text");
+        assertThat(text).contains("- 1,000 x Label at €0.125: €125.00\n- 1 x Ink at €19.99: €19.99\n\nTotal: €144.99");
+        String yen = map("crm-outbox.ds", """
+                {"outboxId": 903, "eventType": "order.confirmed", "createdAt": "2026-11-21T09:58:13Z",
+                 "payload": {"account": {"externalId": "cus_jenny"}, "orderNumber": "100313", "currency": "JPY", "totalAmount": 1005,
+                             "lines": [{"name": "Screw", "qty": 10, "unitPrice": 100.5}]}}""");
+        assertThat(parts.render(canonical(yen), "crm.order_confirmed", "email", JENNY).get("text"))
+                .contains("- 10 x Screw at JP¥100.5: JP¥1,005\n");
+    }
+
     /** The payment-failure SMS asks to "update your card" while the email (and the German SMS) say "payment method": an invoice may be paid by SEPA debit or bank transfer. */
     @Test
     void thePaymentFailureSmsDoesNotAssumeACard() {
