@@ -77,7 +77,7 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
         LoggedRequest ops = awaitOne("/services/T0LOCAL/B0LOCAL/local-demo-ops", key + ":ops_webhook");
         assertThat(JSON.readTree(ops.getBodyAsString()).get("text").asText()).isEqualTo(
                 ":warning: Payment failed: US$49.00, invoice A1B2C3D4-0007, customer cus_RkT4aB7cD9eF1g, order ORD-100234."
-                        + " Next attempt: Monday, 24 November 2025, 10:00 GMT.");
+                        + " Next attempt: Monday, 24 November 2025, 10:00 UTC.");
 
         Map<String, Map<String, Object>> rows = awaitDeliveries(key, 3);
         assertThat(rows.get("email")).containsEntry("state", "SENT").containsEntry("recipient_masked", "j***@example.org")

@@ -99,6 +99,19 @@ final class MessageContext {
         return context;
     }
 
+    /**
+     * Whom a message of this channel is written for: the customer, except on the ops webhook, read by the team in one channel
+     * for customers everywhere, where times are written in UTC ("01:30 UTC"), not in each customer's zone ("7:30 PM CST" for
+     * Chicago and "09:30 CST" for Shanghai, the same abbreviation 14 hours apart). Their language stays.
+     */
+    static Customer readerOf(String channel, Customer customer) {
+        if (!"ops_webhook".equals(channel)) {
+            return customer;
+        }
+        return new Customer(customer.customerId(), customer.displayName(), customer.email(), customer.phone(), customer.pushTokens(),
+                customer.locale(), "UTC", customer.preferences(), customer.firstName());
+    }
+
     /** How one message writes: the customer's zone (null: at the offset a time came with), its locale, the clock's pattern, its numbers (not shared between threads: one per message). */
     private record Writing(ZoneId zone, Locale locale, DateTimeFormatter clock, java.text.NumberFormat numbers) {
     }

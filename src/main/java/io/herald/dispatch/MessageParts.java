@@ -51,7 +51,7 @@ public class MessageParts {
     /** The parts by name ("subject", "text", "html"; "title", "body"), fitted to the channel's limit. */
     public Map<String, String> render(CanonicalNotification notification, String type, String channel, Customer customer) {
         Map<String, Object> context = inAlphabet(channel,
-                MessageContext.of(notification, customer, templates.writingLocale(type, channel, customer.locale())));
+                MessageContext.of(notification, MessageContext.readerOf(channel, customer), templates.writingLocale(type, channel, customer.locale())));
         Map<String, String> parts = renderParts(type, channel, customer, context);
         if (limits.containsKey(channel)) {
             for (int round = 0; round < MAX_ROUNDS && length(parts) > limit(channel, parts); round++) {

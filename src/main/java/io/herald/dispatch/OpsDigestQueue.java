@@ -50,7 +50,7 @@ public class OpsDigestQueue {
             return;
         }
         NotificationCatalog.Entry entry = catalog.entry(notification.type());
-        Map<String, Object> context = MessageContext.of(notification, customer,
+        Map<String, Object> context = MessageContext.of(notification, MessageContext.readerOf(CHANNEL, customer),
                 templates.writingLocale(entry.templates(), CHANNEL, customer.locale()));
         String text = templates.render(entry.templates(), CHANNEL, "text", customer.locale(), context);
         ledger.waitForDigest(notificationId, CHANNEL, Recipients.of(CHANNEL, customer).masked(), Masking.mask(text),

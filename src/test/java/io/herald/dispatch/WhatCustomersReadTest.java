@@ -136,6 +136,26 @@ class WhatCustomersReadTest {
         assertThat(vndLine).startsWith(":warning: Payment failed: ₫\u00a0250.000.000, invoice INV-0043");
     }
 
+    /**
+     * The ops webhook is read by the team, in one channel for customers everywhere: times written in each customer's zone read
+     * "7:30 PM CST" for a customer in Chicago and "09:30 CST" for one in Shanghai, the same abbreviation for zones 14 hours
+     * apart (IST is India, Israel or Ireland). The team's text writes times in UTC; the customer's own messages keep their zone.
+     */
+    @Test
+    void theOpsWebhookWritesTimesInUtcWhateverTheCustomersZone() {
+        Customer chicago = new Customer("cus_chi", "Cal Ito", "cal@example.org", null, List.of(), "en-US", "America/Chicago", Map.of());
+        Customer shanghai = new Customer("cus_sha", "Li Wei", "li@example.org", null, List.of(), "zh-CN", "Asia/Shanghai", Map.of());
+        CanonicalNotification failed = notification("billing.payment_failed", Map.of(
+                "invoiceId", "in_1", "invoiceNumber", "INV-0042", "amountDue", "49.00 USD", "attemptCount", 1,
+                "nextPaymentAttempt", "2027-01-15T01:30:00Z"));
+        assertThat(parts.render(failed, "billing.payment_failed", "ops_webhook", chicago).get("text"))
+                .endsWith("Next attempt: Friday, January 15, 2027, 1:30 AM UTC.");
+        assertThat(parts.render(failed, "billing.payment_failed", "ops_webhook", shanghai).get("text"))
+                .endsWith("Next attempt: Friday, 15 January 2027, 1:30 am UTC.");
+        assertThat(parts.render(failed, "billing.payment_failed", "email", chicago).get("text"))
+                .contains("We will try again on Thursday, January 14, 2027, 7:30 PM CST.");
+    }
+
     // ------------------------------------------------------------------ times
 
     /** Held up: the repeated hour of October's change is told apart, the date line is crossed, no zone is labelled. */
