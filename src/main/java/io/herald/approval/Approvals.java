@@ -88,7 +88,10 @@ public class Approvals {
 
     /** Why this notification must wait for an approver (null: it is sent at once), from its catalog entry. */
     public static String holdReason(NotificationCatalog.Entry entry, CanonicalNotification notification) {
-        return entry.approval() == null ? null : entry.approval().holdReason(notification);
+        String rule = entry.approval() == null ? null : entry.approval().holdReason(notification);
+        // An incident's follow-up made from a "resolved" Alertmanager cut short: the approver checks the alerts left out first.
+        String caution = rule == null ? null : io.herald.incidents.IncidentNotices.approverCaution(notification);
+        return caution == null ? rule : rule + "; " + caution;
     }
 
     /**

@@ -51,6 +51,9 @@ public class IncidentNotices {
     static final String NEVER_HELD = "its notice never went out (dispatch did not hold it for approval; see the notification's"
             + " timeline), so no follow-up will be sent";
     private static final String SOURCE = "incidents";
+    /** Follow-up data: how many alerts Alertmanager left out of the "resolved" notification (truncatedAlerts), and where to check them. */
+    static final String LEFT_OUT = "alertsLeftOut";
+    static final String ALERTMANAGER = "alertmanager";
     private static final Logger log = LoggerFactory.getLogger(IncidentNotices.class);
 
     private final JdbcTemplate jdbc;
@@ -135,7 +138,7 @@ public class IncidentNotices {
         if (notice.firing()) {
             firing(exchange, notice, incident);
         } else {
-            resolved(exchange, incident);
+            resolved(exchange, incident, notice);
         }
         if (!earlier.isEmpty()) {
             List<Object> all = new ArrayList<>(earlier);
@@ -167,7 +170,7 @@ public class IncidentNotices {
                     incident.id(), episode, Timestamp.from(incident.firedAt()));
             Incident earlier = new Incident(incident.id(), incident.groupDigest(), "resolved", episode.toInstant(),
                     resolvedAt == null ? incident.firedAt() : resolvedAt.toInstant(), incident.summary());
-            followUps.addAll(settle(exchange, earlier, "earlier firing (since " + iso(earlier.firedAt()) + ") resolved: "));
+            followUps.addAll(settle(exchange, earlier, "earlier firing (since " + iso(earlier.firedAt()) + ") resolved: ", Map.of()));
         }
         return followUps;
     }
@@ -310,15 +313,46 @@ public class IncidentNotices {
                 + " AND acted_at >= ? AND right(outcome, length(?)) = ?", Integer.class, incident.id(), Timestamp.from(incident.firedAt()), said, said) == 0;
     }
 
-    private void resolved(Exchange exchange, Incident incident) throws JsonProcessingException {
-        exchange.getMessage().setBody(settle(exchange, incident, "resolved: "));
+    /**
+     * Alertmanager works out "resolved" from the alerts it put in the notification, after cutting them to max_alerts: those it
+     * left out (truncatedAlerts) may still be firing, and Herald cannot see them. The follow-ups are made all the same (this is
+     * the group's last notification), held for approval like every follow-up, with the left-out alerts in their reason.
+     */
+    private void resolved(Exchange exchange, Incident incident, AlertmanagerNotice notice) throws JsonProcessingException {
+        Map<String, Object> leftOut = new LinkedHashMap<>();
+        if (notice.truncatedAlerts() > 0) {
+            leftOut.put(LEFT_OUT, notice.truncatedAlerts());
+            if (notice.externalUrl() != null) {
+                leftOut.put(ALERTMANAGER, notice.externalUrl());
+            }
+        }
+        exchange.getMessage().setBody(settle(exchange, incident, "resolved: ", leftOut));
+    }
+
+    /**
+     * Null, or (a follow-up made from a "resolved" notification Alertmanager cut to max_alerts) what its approver must check first,
+     * in words: the alerts left out may still be firing. Added to the reason the follow-up is held for approval (Approvals).
+     */
+    public static String approverCaution(io.herald.notification.CanonicalNotification notification) {
+        Object count = notification.data() == null ? null : notification.data().get(LEFT_OUT);
+        if (!SOURCE.equals(notification.source()) || count == null || !String.valueOf(count).matches("[1-9][0-9]{0,9}")) {
+            return null;
+        }
+        Object alertmanager = notification.data().get(ALERTMANAGER);
+        return caution(Long.parseLong(String.valueOf(count)), alertmanager == null ? null : String.valueOf(alertmanager));
+    }
+
+    private static String caution(long leftOut, String alertmanager) {
+        return "Alertmanager left " + leftOut + " alert(s) of this incident out of its \"resolved\" notification (the receiver's"
+                + " max_alerts), and they may still be firing: check the group in Alertmanager"
+                + (alertmanager == null ? "" : " (" + alertmanager + ")") + " before approving";
     }
 
     /**
      * The resolution of one firing of the group for the customers named in it: withdraws the notices still awaiting approval,
      * returns the follow-ups of those approved, marks the answer 503 (PENDING) when some were not yet held by dispatch.
      */
-    private List<Object> settle(Exchange exchange, Incident incident, String audited) throws JsonProcessingException {
+    private List<Object> settle(Exchange exchange, Incident incident, String audited, Map<String, Object> leftOut) throws JsonProcessingException {
         List<Map<String, Object>> named = jdbc.queryForList("""
                 SELECT i.customer_id, i.outcome, n.id AS notification_id, n.state AS notification_state, a.state AS approval,
                        a.approved_digests IS NOT NULL AS approved_before,
@@ -376,15 +410,18 @@ public class IncidentNotices {
             }
             if (approved) {
                 String key = incident.key("resolved", customer);
-                followUps.add(json.writeValueAsString(canonical(key, settings.resolvedType(), "normal", incident, customer,
-                        Map.of("summary", incident.summary(), "startedAt", iso(incident.firedAt()),
-                                "resolvedAt", iso(incident.resolvedAt() == null ? Instant.now() : incident.resolvedAt())))));
+                Map<String, Object> data = new LinkedHashMap<>(Map.of("summary", incident.summary(), "startedAt", iso(incident.firedAt()),
+                        "resolvedAt", iso(incident.resolvedAt() == null ? Instant.now() : incident.resolvedAt())));
+                data.putAll(leftOut);
+                followUps.add(json.writeValueAsString(canonical(key, settings.resolvedType(), "normal", incident, customer, data)));
                 if (jdbc.update("UPDATE incident_notice SET outcome = 'FOLLOWED_UP', updated_at = now() WHERE incident_id = ? AND episode = ?"
                         + " AND customer_id = ? AND outcome = 'NOTICE'", incident.id(), Timestamp.from(incident.firedAt()), customer) > 0) {
                     followedUp.add(customer);
                 }
             }
         }
+        String caution = leftOut.isEmpty() || followUps.isEmpty() ? null
+                : caution(((Number) leftOut.get(LEFT_OUT)).intValue(), (String) leftOut.get(ALERTMANAGER));
         if (!withdrawn.isEmpty() || !followedUp.isEmpty()) {
             List<String> done = new ArrayList<>();
             if (!followedUp.isEmpty()) {
@@ -393,12 +430,16 @@ public class IncidentNotices {
             if (!withdrawn.isEmpty()) {
                 done.add("notices withdrawn (incident resolved before approval), no follow-up: " + String.join(", ", withdrawn));
             }
+            if (caution != null && !followedUp.isEmpty()) {
+                done.add(caution);
+            }
             audit.record(Instant.now(), "alertmanager", "INCIDENT_NOTICES", "incident", incident.id(), null, null,
                     audited + String.join("; ", done));
         }
         if (incident.status().equals(exchange.getProperty(IncidentAlerts.NOTICE, AlertmanagerNotice.class).status())) {
             summary(exchange, followUps.size() + " follow-up(s) of " + settings.resolvedType() + " held for approval"
-                    + (withdrawn.isEmpty() ? "" : "; " + withdrawn.size() + " notice(s) still awaiting approval withdrawn"));
+                    + (withdrawn.isEmpty() ? "" : "; " + withdrawn.size() + " notice(s) still awaiting approval withdrawn")
+                    + (caution == null ? "" : "; " + caution));
         }
         if (!pending.isEmpty()) {
             // Their notices are admitted but dispatch has not held them yet: withdrawing now would race it. The follow-ups

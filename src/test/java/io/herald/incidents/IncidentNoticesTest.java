@@ -130,6 +130,57 @@ class IncidentNoticesTest {
         assertThat(mails("incident.notice", gus)).isEmpty();
     }
 
+    /**
+     * Alertmanager works out a group's status from the alerts it puts in the notification, after cutting them to max_alerts: a
+     * "resolved" with truncatedAlerts above 0 says nothing of the alerts left out, which may still be firing. The customers'
+     * follow-ups went to approvers as after any resolution, nothing saying the incident might not be over; they are held with the
+     * left-out alerts in the reason, for the approver to check Alertmanager first. A follow-up the approver then rejects is
+     * settled once: the group's later firings and resolutions never make it again.
+     */
+    @Test
+    void aResolutionAlertmanagerTruncatedHoldsTheFollowUpsSayingAlertsWereLeftOutAndARejectedOneIsSettledOnce() throws Exception {
+        String kit = customer("kit");
+        String service = "ledger-" + run;
+        assertThat(postIncident(notification(service, "firing", kit, null)).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(email("incident.notice", kit).get("state")));
+        approve(notificationId("incident.notice", kit));
+        awaitMail("incident.notice", kit);
+
+        HttpResponse<String> resolved = postIncident(notification(service, "resolved", kit, null)
+                .replace("\"truncatedAlerts\":0", "\"truncatedAlerts\":7"));
+        assertThat(resolved.statusCode()).as(resolved.body()).isEqualTo(200);
+        String leftOut = "Alertmanager left 7 alert(s) of this incident out of its \"resolved\" notification (the receiver's max_alerts),"
+                + " and they may still be firing: check the group in Alertmanager (http://alertmanager.example:9093) before approving";
+        assertThat(JSON.readTree(resolved.body()).get("customerNotices").asText())
+                .isEqualTo("1 follow-up(s) of incident.resolved held for approval; " + leftOut);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(email("incident.resolved", kit).get("state")));
+        long followUp = notificationId("incident.resolved", kit);
+        assertThat(pending(followUp).get("rule").asText())
+                .isEqualTo("every incident.resolved notification needs an approver (config/catalog.yaml: approval: required); " + leftOut);
+        assertThat(mails("incident.resolved", kit)).isEmpty();
+
+        // The approver finds the incident not over and rejects it: never sent, and never made again for that firing, neither when
+        // Alertmanager sends the resolution again nor at the group's next firing and resolution.
+        HttpResponse<String> rejected = as(APPROVER, "POST", "/api/approvals/" + followUp + "/reject", "{\"comment\": \"still firing in Alertmanager\"}");
+        assertThat(rejected.statusCode()).as(rejected.body()).isEqualTo(200);
+        assertThat(postIncident(notification(service, "resolved", kit, null).replace("\"truncatedAlerts\":0", "\"truncatedAlerts\":7"))
+                .statusCode()).isEqualTo(200);
+        // (A firing is told from the next by the second it began: the next one begins in a later second.)
+        long firstFiring = jdbc.queryForObject("SELECT extract(epoch FROM fired_at)::bigint FROM incident WHERE title LIKE ?", Long.class,
+                "%service=" + service);
+        await().atMost(Duration.ofSeconds(5)).until(() -> java.time.Instant.now().getEpochSecond() > firstFiring + 1);
+        String again = notification(service, "firing", kit, null).replace("2026-12-02T05:00:00Z", "2026-12-02T09:00:00Z");
+        assertThat(postIncident(again).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> held("incident.notice", kit) == 1);
+        HttpResponse<String> over = postIncident(notification(service, "resolved", kit, null).replace("2026-12-02T05:00:00Z", "2026-12-02T09:00:00Z"));
+        assertThat(over.statusCode()).as(over.body()).isEqualTo(200);
+        assertThat(jdbc.queryForList("SELECT idempotency_key FROM notification WHERE type = 'incident.resolved' AND customer_id = ?",
+                String.class, kit)).hasSize(1);
+        assertThat(held("incident.notice", kit)).isZero();   // the second firing's notice, withdrawn: nothing is left waiting
+        assertThat(mails("incident.resolved", kit)).isEmpty();
+        assertThat(mails("incident.notice", kit)).hasSize(1);
+    }
+
     @Test
     void eachNamedCustomerGetsOneNoticeOnceApprovedAndOneFollowUpOnceResolvedAndApproved() throws Exception {
         String ada = customer("ada");
