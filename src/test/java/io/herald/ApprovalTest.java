@@ -426,7 +426,7 @@ class ApprovalTest {
                 .containsEntry("outcome", "REJECTED").containsEntry("reason", reason);
         JsonNode withdrawn = entry(herald.timeline(id), "Approval: RESEND_WITHDRAW");
         assertThat(withdrawn.get("actor").asText()).isEqualTo("Herald");
-        assertThat(withdrawn.get("detail").asText()).contains("1st resend (asked for by operator) " + reason);
+        assertThat(withdrawn.get("detail").asText()).contains("1st resend of delivery " + delivery(key).get("id") + " (asked for by operator) " + reason);
         assertThat(herald.mailsForKeysStartingWith(key + ":email")).hasSize(1);
     }
 
@@ -790,10 +790,12 @@ class ApprovalTest {
 
         // Audited, and in the timeline: who asked, that it was held, who approved it and why.
         JsonNode timeline = herald.timeline(id);
-        assertThat(entry(timeline, "Operator: RESEND").get("detail").asText()).contains("1st resend: AWAITING_APPROVAL");
+        // As the console counts resends, not by the resend's id across every delivery ("resend 4127: AWAITING_APPROVAL").
+        assertThat(entry(timeline, "Operator: RESEND").get("detail").asText()).contains("1st resend of delivery " + email + ": awaiting approval");
+        assertThat(held.get("message").asText()).isEqualTo("1st resend of delivery " + email + ": awaiting approval");
         JsonNode decided = entry(timeline, "Approval: RESEND_APPROVE");
         assertThat(decided.get("actor").asText()).isEqualTo("approver");
-        assertThat(decided.get("detail").asText()).contains("confirmed with the customer", "1st resend (asked for by admin) approved");
+        assertThat(decided.get("detail").asText()).contains("confirmed with the customer", "1st resend of delivery " + email + " (asked for by admin) approved");
         assertThat(timeline.toString()).contains("held for approval (a resend of billing.charge_refunded");
     }
 

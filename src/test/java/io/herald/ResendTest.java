@@ -236,6 +236,9 @@ class ResendTest extends HeraldIntegrationTest {
         HttpResponse<String> first = apiJson("POST", "/api/deliveries/" + opsId + "/resend", "{\"confirm\": true, \"comment\": \"the team missed it\"}");
         assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
         long firstId = JSON.readTree(first.body()).get("resendId").asLong();
+        // The answer says in words what was done, as the console does (it carried only the id, which counts every delivery's).
+        assertThat(JSON.readTree(first.body()).path("message").asText()).matches("1st resend of delivery " + opsId + ": [a-z ]+")
+                .isEqualTo("1st resend of delivery " + opsId + ": " + JSON.readTree(first.body()).get("state").asText().toLowerCase());
         // Past the resend guard, as if a while had passed: a second copy asked for deliberately, from the console.
         jdbc.update("UPDATE delivery_resend SET requested_at = requested_at - interval '1 hour' WHERE id = ?", firstId);
         HttpResponse<String> second = consoleFormAs(OPERATOR, "/console/deliveries/" + opsId + "/resend",
@@ -258,7 +261,7 @@ class ResendTest extends HeraldIntegrationTest {
         assertThat(details).contains("1st resend: sent", "2nd resend: sent")
                 .anyMatch(d -> d.startsWith("1st resend requested by operator: the team missed it"))
                 .anyMatch(d -> d.startsWith("2nd resend requested by operator: still missed"))
-                .anyMatch(d -> d.endsWith("→ 2nd resend: SENT"))
+                .anyMatch(d -> d.endsWith("→ 2nd resend of delivery " + opsId + ": sent"))
                 .noneMatch(d -> d.contains("resend " + firstId) || d.contains("resend " + secondId));
         String page = apiAs(OPERATOR, "GET", "/console/notifications/" + notification, null).body();
         assertThat(page).contains("1st resend: sent", "2nd resend: sent").doesNotContain("resend " + secondId + ":");
@@ -270,6 +273,11 @@ class ResendTest extends HeraldIntegrationTest {
                 .noneMatch(reason -> reason.contains("resend " + firstId) || reason.contains("resend " + secondId));
         assertThat(detail.get("resends").get(1).get("id").asLong()).isEqualTo(secondId);
         assertThat(detail.get("resends").get(1).get("resend").asText()).isEqualTo("2nd resend");
+        // The operators' actions (the audit trail) name them so too; they read "resend 4127: SENT".
+        assertThat(jdbc.queryForList("SELECT outcome FROM operator_action WHERE action = 'RESEND' AND target = 'delivery' AND target_id = ?"
+                + " ORDER BY id", String.class, opsId)).satisfiesExactly(
+                        audited -> assertThat(audited).matches("1st resend of delivery " + opsId + ": [a-z ]+"),
+                        audited -> assertThat(audited).matches("2nd resend of delivery " + opsId + ": [a-z ]+"));
         // A third asked for at once is refused, naming the one just sent as the operator counts it.
         HttpResponse<String> third = apiJson("POST", "/api/deliveries/" + opsId + "/resend", "{\"confirm\": true, \"comment\": \"again\"}");
         assertThat(third.statusCode()).isEqualTo(409);

@@ -151,7 +151,7 @@ public class ResendApprovals {
             decide(resendId, "APPROVED", approver, said);
             Decision decision = decision(held, resendId, "APPROVED", approver, said);
             audit.record(started, approver, "RESEND_APPROVE", "delivery", decision.deliveryId(), decision.notificationId(), said,
-                    "resend " + resendId + " (asked for by " + held.get("requested_by") + ") approved: sent now");
+                    ordinals.ofDelivery(resendId) + " (asked for by " + held.get("requested_by") + ") approved: sent now");
             return decision;
         });
     }
@@ -166,7 +166,7 @@ public class ResendApprovals {
             ledger.resendNotSent(resendId, "REJECTED", "resend rejected by " + approver + ": " + said + "; not sent");
             Decision rejected = decision(held, resendId, "REJECTED", approver, said);
             audit.record(started, approver, "RESEND_REJECT", "delivery", rejected.deliveryId(), rejected.notificationId(), said,
-                    "resend " + resendId + " (asked for by " + held.get("requested_by") + ") rejected: not sent");
+                    ordinals.ofDelivery(resendId) + " (asked for by " + held.get("requested_by") + ") rejected: not sent");
             return rejected;
         });
         log.info("Resend {} rejected by {}", resendId, approver);
@@ -192,7 +192,7 @@ public class ResendApprovals {
             long resendId = ((Number) row.get("resend_id")).longValue();
             ledger.resendNotSent(resendId, "REJECTED", reason);
             audit.record(now, "Herald", "RESEND_WITHDRAW", "delivery", ((Number) row.get("delivery_id")).longValue(),
-                    ((Number) row.get("notification_id")).longValue(), null, "resend " + resendId + " (asked for by "
+                    ((Number) row.get("notification_id")).longValue(), null, ordinals.ofDelivery(resendId) + " (asked for by "
                             + row.get("requested_by") + ") " + reason);
         }
         return rows.size();
@@ -216,7 +216,7 @@ public class ResendApprovals {
                 long resendId = ((Number) row.get("resend_id")).longValue();
                 ledger.resendNotSent(resendId, "EXPIRED", reason);
                 audit.record(now, "Herald", "RESEND_EXPIRE", "delivery", ((Number) row.get("delivery_id")).longValue(),
-                        ((Number) row.get("notification_id")).longValue(), null, "resend " + resendId + " (asked for by "
+                        ((Number) row.get("notification_id")).longValue(), null, ordinals.ofDelivery(resendId) + " (asked for by "
                                 + row.get("requested_by") + ") " + reason);
             }
             return rows.size();

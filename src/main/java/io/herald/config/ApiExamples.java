@@ -25,7 +25,7 @@ public final class ApiExamples {
     public static final String RESEND_REQUEST = "{\"confirm\": true, \"comment\": \"customer asked for a copy\"}";
     public static final String RESEND_RESULT = """
             {"deliveryId": 4711, "resendId": 12, "requestedBy": "operator", "state": "SENT",
-             "reason": "resent on request: customer asked for a copy"}""";
+             "reason": "resent on request: customer asked for a copy", "message": "2nd resend of delivery 4711: sent"}""";
 
     public static final String ACTION_REQUEST = "{\"comment\": \"provider fixed the number format\"}";
     public static final String OUTCOME = """

@@ -21,11 +21,9 @@ import org.springframework.web.util.UriComponentsBuilder;
 public class ConsoleActions {
 
     private final OperatorActions actions;
-    private final ResendOrdinals resendOrdinals;
 
-    public ConsoleActions(OperatorActions actions, ResendOrdinals resendOrdinals) {
+    public ConsoleActions(OperatorActions actions) {
         this.actions = actions;
-        this.resendOrdinals = resendOrdinals;
     }
 
     @PostMapping("/console/deliveries/{id}/retry")
@@ -47,9 +45,8 @@ public class ConsoleActions {
                          @RequestParam(required = false) String comment, Principal who, RedirectAttributes flash) {
         run(flash, () -> {
             DeliveryResend.Result result = actions.resend(id, confirm, ConsoleUser.of(who).name(), comment);
-            // "2nd resend of delivery 9": its place among the delivery's resends, not its id, which counts every delivery's.
-            return resendOrdinals.of(result.resendId()) + " resend of delivery " + id + ": " + result.state()
-                    + (result.reason() == null ? "" : " (" + result.reason() + ")");
+            // "2nd resend of delivery 9: sent": its place among the delivery's resends, not its id, which counts every delivery's.
+            return result.message() + (result.reason() == null ? "" : " (" + result.reason() + ")");
         });
         return "redirect:/console/notifications/" + notification;
     }

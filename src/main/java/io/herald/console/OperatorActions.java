@@ -165,8 +165,7 @@ public class OperatorActions {
         } catch (DeliveryResend.NotResendable e) {
             throw new ActionRefused(e.getMessage(), e.unknown());
         }
-        audit.record(started, actor, "RESEND", "delivery", deliveryId, notificationId(delivery), comment,
-                "resend " + result.resendId() + ": " + result.state());
+        audit.record(started, actor, "RESEND", "delivery", deliveryId, notificationId(delivery), comment, result.message());
         return result;
     }
 

@@ -31,8 +31,11 @@ import org.springframework.transaction.support.TransactionTemplate;
 @Component
 public class DeliveryResend {
 
-    /** What the resend did: the resend's state afterwards and its reason. */
-    public record Result(long deliveryId, long resendId, String requestedBy, String state, String reason) {
+    /**
+     * What the resend did: the resend's state afterwards and its reason, and the same in words as an operator counts resends
+     * ("2nd resend of delivery 9: awaiting approval"; the id, which counts every delivery's resends, stays in resendId).
+     */
+    public record Result(long deliveryId, long resendId, String requestedBy, String state, String reason, String message) {
     }
 
     /** The delivery cannot be resent (unknown, still in progress, or just resent). */
@@ -98,7 +101,7 @@ public class DeliveryResend {
                 ledger.attempt(deliveryId, "RESEND", null, "resend " + resendId + asked + "; held for approval (" + rule + ")");
                 return new Result(deliveryId, resendId, requestedBy, "AWAITING_APPROVAL", "held for approval: " + rule + "; an approver"
                         + " other than " + requestedBy + " approves or rejects it (/console/approvals, POST /api/approvals/resends/"
-                        + resendId + "/approve); not decided by " + expires + ", it expires unsent");
+                        + resendId + "/approve); not decided by " + expires + ", it expires unsent", said(deliveryId, resendId, "AWAITING_APPROVAL"));
             });
         }
         long resendId = ledger.requestResend(deliveryId, requestedBy, comment, guard)
@@ -127,7 +130,8 @@ public class DeliveryResend {
             exchange.setProperty(ChannelDelivery.RESEND, resendId);
         });
         Map<String, Object> after = jdbc.queryForMap("SELECT outcome, reason FROM delivery_resend WHERE id = ?", resendId);
-        return new Result(deliveryId, resendId, requestedBy, (String) after.get("outcome"), (String) after.get("reason"));
+        String outcome = (String) after.get("outcome");
+        return new Result(deliveryId, resendId, requestedBy, outcome, (String) after.get("reason"), said(deliveryId, resendId, outcome));
     }
 
     /** Why a resend of this notification needs an approver, as its catalog entry says (null: it is sent at once). */
@@ -137,6 +141,12 @@ public class DeliveryResend {
         }
         String rule = Approvals.holdReason(catalog.entry(type), notification);
         return rule == null ? null : "a resend of " + rule;
+    }
+
+    /** "2nd resend of delivery 9: awaiting approval": the resend by its place among the delivery's resends, and its state in words. */
+    private String said(long deliveryId, long resendId, String state) {
+        return place(deliveryId, resendId) + " resend of delivery " + deliveryId + ": "
+                + (state == null ? "state unknown" : state.toLowerCase(java.util.Locale.ROOT).replace('_', ' '));
     }
 
     /** The resend's place among this delivery's resends, as people count them ("2nd"), not its id across every delivery. */
