@@ -50,6 +50,8 @@ public class IncidentNotices {
     static final String NOT_APPROVED = "its notice was not approved (rejected, expired or withdrawn), so no follow-up will be sent";
     static final String NEVER_HELD = "its notice never went out (dispatch did not hold it for approval; see the notification's"
             + " timeline), so no follow-up will be sent";
+    static final String ERASED = "the customer is no longer in Herald's customer directory (erased since their notice), so no follow-up"
+            + " will be sent";
     private static final String SOURCE = "incidents";
     /** Follow-up data: how many alerts Alertmanager left out of the "resolved" notification (truncatedAlerts), and where to check them. */
     static final String LEFT_OUT = "alertsLeftOut";
@@ -364,6 +366,9 @@ public class IncidentNotices {
         if (named.isEmpty()) {
             return List.of();   // nobody was named while it fired
         }
+        // A customer erased since their notice can never be sent a follow-up (the intake refuses them): settled here, once, rather
+        // than failing this notification and every later one of the group, and the other customers' follow-ups with it.
+        Set<String> inDirectory = directory.findAll(named.stream().map(row -> (String) row.get("customer_id")).toList()).keySet();
         List<String> withdrawn = new ArrayList<>();
         List<String> followedUp = new ArrayList<>();
         List<String> pending = new ArrayList<>();
@@ -407,6 +412,13 @@ public class IncidentNotices {
                 jdbc.update("UPDATE incident_notice SET outcome = 'WITHDRAWN', reason = ?, updated_at = now() WHERE incident_id = ?"
                         + " AND episode = ? AND customer_id = ? AND outcome = 'NOTICE'", NOT_APPROVED, incident.id(),
                         Timestamp.from(incident.firedAt()), customer);
+            }
+            if (approved && !inDirectory.contains(customer)) {
+                jdbc.update("UPDATE incident_notice SET outcome = 'WITHDRAWN', reason = ?, updated_at = now() WHERE incident_id = ? AND episode = ?"
+                        + " AND customer_id = ? AND (outcome = 'NOTICE' OR (outcome = 'FOLLOWED_UP' AND NOT EXISTS (SELECT 1 FROM notification"
+                        + " WHERE idempotency_key = ?)))", ERASED, incident.id(), Timestamp.from(incident.firedAt()), customer,
+                        incident.key("resolved", customer));
+                continue;
             }
             if (approved) {
                 String key = incident.key("resolved", customer);
