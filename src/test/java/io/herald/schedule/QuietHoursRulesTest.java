@@ -48,8 +48,9 @@ class QuietHoursRulesTest {
         assertThat(billing.holdsHighPriority()).isTrue();
         assertThat(catalog.category("support")).isEmpty();
         CancelledBy rule = catalog.cancelledBy("billing.payment_failed").orElseThrow();
-        assertThat(rule.types()).containsExactly("billing.invoice_paid");
-        assertThat(catalog.cancelledWhen("billing.invoice_paid")).containsOnlyKeys("billing.payment_failed");
+        assertThat(rule.types()).containsExactly("billing.invoice_paid", "billing.payment_action_required");
+        assertThat(catalog.cancelledWhen("billing.invoice_paid")).containsOnlyKeys("billing.payment_failed", "billing.payment_action_required");
+        assertThat(catalog.cancelledWhen("billing.payment_action_required")).containsOnlyKeys("billing.payment_failed");
         assertThat(rule.matchKey(notification("billing.invoice_paid", "normal", Map.of("invoiceId", "in_123")))).isEqualTo("invoice:in_123");
         assertThat(rule.matchKey(notification("billing.invoice_paid", "normal", Map.of()))).isNull();
         // A refund tells the charge's running total: a newer one of its own kind supersedes it.
