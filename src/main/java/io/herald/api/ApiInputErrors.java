@@ -78,7 +78,9 @@ public class ApiInputErrors {
     }
 
     private static String shown(Object value) {
-        String text = String.valueOf(value).replace('\u0000', ' ');
+        // A parameter given more than once arrives as an array: its values, not the array's Java name ([Ljava.lang.String;@…).
+        String text = (value instanceof Object[] many ? String.join(", ", java.util.Arrays.stream(many).map(String::valueOf).toList())
+                : String.valueOf(value)).replace('\u0000', ' ');
         return text.length() <= SHOWN_CHARS ? text : text.substring(0, SHOWN_CHARS) + "…";
     }
 
