@@ -5,6 +5,7 @@ import java.util.Map;
 import io.herald.console.ActionRefused;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageConversionException;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.web.HttpMediaTypeNotSupportedException;
 import org.springframework.web.bind.MissingServletRequestParameterException;
@@ -43,6 +44,19 @@ public class ApiInputErrors {
     public ResponseEntity<Map<String, String>> unreadableBody(HttpMessageNotReadableException e) {
         return answer(HttpStatus.BAD_REQUEST, "the request body is not a JSON object Herald can read;"
                 + " send one like {\"comment\": \"why\"}, or no body where none is needed");
+    }
+
+    /**
+     * A body Jackson read as JSON but could not turn into the request (a field given twice, {"comment": "x", "comment": "y"},
+     * ended in a "type definition error" and a 500). An answer Herald cannot write stays a fault of Herald's.
+     */
+    @ExceptionHandler(HttpMessageConversionException.class)
+    public ResponseEntity<Map<String, String>> unusableBody(HttpMessageConversionException e) {
+        if (e instanceof org.springframework.http.converter.HttpMessageNotWritableException) {
+            throw e;
+        }
+        return answer(HttpStatus.BAD_REQUEST, "the request body is not a JSON object Herald can use (is a field given twice?);"
+                + " send one like {\"comment\": \"why\"}, each field once");
     }
 
     @ExceptionHandler(HttpMediaTypeNotSupportedException.class)
