@@ -30,6 +30,11 @@ public class WaitingNotifications {
             customer = blankToNull(customer);
             FailureSearch.searchable(from, "from");
             FailureSearch.searchable(to, "to");
+            // As on the failures list: a reversed range is said to be one, not answered with an empty list.
+            if (from != null && to != null && from.isAfter(to)) {
+                throw new ActionRefused.InvalidInput("from is later than to: no waiting notification can match;"
+                        + " swap them (to is the last day, or the time before which one fires)");
+            }
         }
     }
 
