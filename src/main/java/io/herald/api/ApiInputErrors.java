@@ -20,24 +20,34 @@ import org.springframework.web.method.annotation.MethodArgumentTypeMismatchExcep
  * answered {@code "error": "Bad Request"}, naming nothing.
  */
 @RestControllerAdvice(annotations = RestController.class)
+@org.springframework.core.annotation.Order(org.springframework.core.Ordered.HIGHEST_PRECEDENCE)   // before the console's (ConsoleInputErrors)
 public class ApiInputErrors {
 
     private static final int SHOWN_CHARS = 40;
 
     @ExceptionHandler(MethodArgumentTypeMismatchException.class)
     public ResponseEntity<Map<String, String>> wrongType(MethodArgumentTypeMismatchException e) {
+        return answer(HttpStatus.BAD_REQUEST, wrongTypeWords(e));
+    }
+
+    /** Which parameter, what it must be, what was sent (the console's pages say the same: ConsoleInputErrors). */
+    public static String wrongTypeWords(MethodArgumentTypeMismatchException e) {
         String value = String.valueOf(e.getValue());
         if (value.matches("-?\\d{1,400}") && isWhole(e.getRequiredType())) {   // a whole number, out of the parameter's range
             boolean small = e.getRequiredType() == int.class || e.getRequiredType() == Integer.class;
-            return answer(HttpStatus.BAD_REQUEST, e.getName() + " is out of range: from " + (small ? Integer.MIN_VALUE : Long.MIN_VALUE)
-                    + " to " + (small ? Integer.MAX_VALUE : Long.MAX_VALUE) + "; was '" + shown(value) + "'");
+            return e.getName() + " is out of range: from " + (small ? Integer.MIN_VALUE : Long.MIN_VALUE)
+                    + " to " + (small ? Integer.MAX_VALUE : Long.MAX_VALUE) + "; was '" + shown(value) + "'";
         }
-        return answer(HttpStatus.BAD_REQUEST, e.getName() + " must be " + kind(e.getRequiredType()) + "; was '" + shown(e.getValue()) + "'");
+        return e.getName() + " must be " + kind(e.getRequiredType()) + "; was '" + shown(e.getValue()) + "'";
     }
 
     @ExceptionHandler(MissingServletRequestParameterException.class)
     public ResponseEntity<Map<String, String>> missing(MissingServletRequestParameterException e) {
-        return answer(HttpStatus.BAD_REQUEST, e.getParameterName() + " is missing: add ?" + e.getParameterName() + "=… to the request");
+        return answer(HttpStatus.BAD_REQUEST, missingWords(e));
+    }
+
+    public static String missingWords(MissingServletRequestParameterException e) {
+        return e.getParameterName() + " is missing: add ?" + e.getParameterName() + "=… to the request";
     }
 
     @ExceptionHandler(HttpMessageNotReadableException.class)

@@ -7,12 +7,10 @@ import java.util.Map;
 import io.herald.identity.CustomerNames;
 import io.herald.ledger.UnroutedEvents;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
-import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestParam;
@@ -150,10 +148,6 @@ public class ConsolePages {
         return user.masked() ? weekly.masked(masking::text) : weekly;
     }
 
-    @ExceptionHandler(ActionRefused.class)
-    public ResponseEntity<String> badFilter(ActionRefused e) {
-        return ResponseEntity.badRequest().contentType(MediaType.TEXT_PLAIN).body(e.getMessage());
-    }
 
     /** A failure as a viewer sees it: emails, phone numbers and its customer's names in the reason masked. */
     private FailureSearch.Failure maskedFailure(FailureSearch.Failure f, List<String> names) {

@@ -8,11 +8,8 @@ import java.time.ZoneOffset;
 import io.herald.console.ActionRefused;
 import io.herald.console.ConsoleUser;
 import io.herald.console.FailureSearch;
-import org.springframework.http.MediaType;
-import org.springframework.http.ResponseEntity;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
-import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -65,9 +62,4 @@ public class ScheduledPage {
         return "redirect:/console/scheduled";
     }
 
-    /** A filter Herald cannot use (a time outside the years 1 to 9999) is answered 400 in words, as on the failures list. */
-    @ExceptionHandler(ActionRefused.InvalidInput.class)
-    public ResponseEntity<String> badFilter(ActionRefused.InvalidInput e) {
-        return ResponseEntity.badRequest().contentType(MediaType.TEXT_PLAIN).body(e.getMessage());
-    }
 }

@@ -17,6 +17,9 @@ import org.springframework.web.context.request.WebRequest;
 @Component
 public class ErrorsInWords extends DefaultErrorAttributes {
 
+    /** A request attribute with the refusal's own words (which parameter, what it takes), shown instead of the status's. */
+    public static final String REASON = ErrorsInWords.class.getName() + ".reason";
+
     @Override
     public Map<String, Object> getErrorAttributes(WebRequest request, ErrorAttributeOptions options) {
         Map<String, Object> spring = super.getErrorAttributes(request, options);
@@ -25,8 +28,9 @@ public class ErrorsInWords extends DefaultErrorAttributes {
         Map<String, Object> answer = new LinkedHashMap<>();
         Throwable error = getError(request);
         String refused = status == 401 ? refusedCredentials(request.getHeader("Authorization")) : null;
+        Object reason = request.getAttribute(REASON, WebRequest.SCOPE_REQUEST);
         answer.put("error", status == 503 && InfrastructureFaults.isInfrastructure(error)
-                ? OutageInWords.of(error) : refused != null ? refused : words(status, path));
+                ? OutageInWords.of(error) : refused != null ? refused : reason instanceof String words ? words : words(status, path));
         answer.put("status", status);
         answer.put("path", path);
         return answer;

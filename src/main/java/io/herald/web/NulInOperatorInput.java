@@ -39,19 +39,19 @@ public class NulInOperatorInput extends OncePerRequestFilter {
         if (api && isJson(request.getContentType())) {
             byte[] body = request.getInputStream().readNBytes(MAX_BODY_BYTES + 1);
             if (body.length > MAX_BODY_BYTES) {
-                refuse(response, api, 413, "the request body is larger than " + MAX_BODY_BYTES / 1024
+                refuse(request, response, api, 413, "the request body is larger than " + MAX_BODY_BYTES / 1024
                         + " KiB; an operator request is a short JSON object such as {\"comment\": \"why\"}");
                 return;
             }
             if (hasNul(new String(body, StandardCharsets.UTF_8))) {
-                refuse(response, api, 400, "the request body contains a NUL character (\\u0000), which Herald cannot store;"
+                refuse(request, response, api, 400, "the request body contains a NUL character (\\u0000), which Herald cannot store;"
                         + " remove it and send the request again");
                 return;
             }
             next = new BufferedRequest(request, body);
         } else if (request.getContentLengthLong() > MAX_BODY_BYTES) {
             // A console form (or any other body) is held to the same limit before its parameters are read.
-            refuse(response, api, 413, "the request body is " + request.getContentLengthLong() + " bytes; an operator request is at most "
+            refuse(request, response, api, 413, "the request body is " + request.getContentLengthLong() + " bytes; an operator request is at most "
                     + MAX_BODY_BYTES / 1024 + " KiB (a comment of a few lines)");
             return;
         }
@@ -61,7 +61,7 @@ public class NulInOperatorInput extends OncePerRequestFilter {
                 nul |= value != null && value.indexOf('\u0000') >= 0;
             }
             if (nul) {
-                refuse(response, api, 400, "the parameter '" + parameter.getKey().replace('\u0000', ' ')
+                refuse(request, response, api, 400, "the parameter '" + parameter.getKey().replace('\u0000', ' ')
                         + "' contains a NUL character (%00), which Herald cannot store or search for; remove it and send the request again");
                 return;
             }
@@ -90,7 +90,13 @@ public class NulInOperatorInput extends OncePerRequestFilter {
         return false;
     }
 
-    private static void refuse(HttpServletResponse response, boolean api, int status, String reason) throws IOException {
+    private static void refuse(HttpServletRequest request, HttpServletResponse response, boolean api, int status, String reason)
+            throws IOException {
+        if (!api) {   // a console page: the console's error page, with these words (it was bare text in the browser)
+            request.setAttribute(ErrorsInWords.REASON, reason);
+            response.sendError(status);
+            return;
+        }
         byte[] answer = (api ? "{\"error\": \"" + reason.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}" : reason)
                 .getBytes(StandardCharsets.UTF_8);
         response.setStatus(status);
