@@ -49,6 +49,13 @@ public final class Masking {
      */
     private static final Pattern CURRENCY_BEFORE = Pattern.compile("(?:\\p{Sc}|\\b[A-Z]{3})[ \u00a0\u202f]?$");
     private static final Pattern CURRENCY_AFTER = Pattern.compile(",\\d{2,3}(?!\\d)|[ \u00a0\u202f]?(?:\\p{Sc}|[A-Z]{3}\\b)");
+    /**
+     * How such an amount is written: no leading 0 (a national phone number's prefix) and groups of three after the first, all
+     * with the same dot or space (250.000.000). A phone number is not written so (020 7946 0958, 0049 30 1234567, 07700 900123),
+     * so a comma after it (a dial string's pause before an extension, the next number of a list) or a word in capitals that
+     * happens to be a currency code (ALL, TOP) does not make it an amount.
+     */
+    private static final Pattern AMOUNT_FORM = Pattern.compile("[1-9]\\d{0,2}([. ])\\d{3}(?:\\1\\d{3})*");
 
     /**
      * What {@link #mask} and {@link #phone} write for an address: an email's first character, *** and its domain
@@ -107,12 +114,13 @@ public final class Masking {
     }
 
     /**
-     * A number written without + right next to a real currency (a sign such as € or ₫, or an ISO 4217 code such as IDR: not
-     * "SMS" or "TEL"), or followed by a decimal comma: an amount, not a phone number.
+     * A number written as an amount (AMOUNT_FORM: without +, no leading 0, in groups of three) right next to a real currency
+     * (a sign such as € or ₫, or an ISO 4217 code such as IDR: not "SMS" or "TEL"), or followed by a decimal comma: an amount,
+     * not a phone number.
      */
     static boolean amount(String text, int start, int end, String number) {
-        if (number.startsWith("+") || number.startsWith("%")) {
-            return false;
+        if (!AMOUNT_FORM.matcher(number).matches()) {
+            return false;   // a + or %2B, a leading 0 or other groups: written as a phone number is
         }
         Matcher before = CURRENCY_BEFORE.matcher(text).region(Math.max(0, start - 5), start).useTransparentBounds(true);
         if (before.find() && currency(before.group())) {

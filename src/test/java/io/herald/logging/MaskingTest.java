@@ -19,6 +19,23 @@ class MaskingTest {
     }
 
     /** A provider echoing a form body (To=%2B44…&Email=jenny.rosen%40example.org): the URL-encoded address too. */
+    /**
+     * A phone number is not an amount because of what is written next to it: a dial string's pause before an extension
+     * (0207 946 0958,123), the next number of a list, or a word in capitals that happens to be a currency code (ALL, TOP).
+     */
+    @Test
+    void aPhoneNumberNextToACommaOrACurrencyCodeIsStillMasked() {
+        assertThat(Masking.mask("dial 020 7946 0958,123 or 0049 30 1234567,00 for the desk"))
+                .isEqualTo("dial 020…0958,123 or 004…4567,00 for the desk");
+        assertThat(Masking.mask("numbers: 020 7946 0958,020 7946 0959"))
+                .isEqualTo("numbers: 020…0958,020…0959");
+        assertThat(Masking.mask("reachable on 07700 900123 ALL day, CUP 07700 900124, 0044 20 7946 0958, EUR"))
+                .isEqualTo("reachable on 077…0123 ALL day, CUP 077…0124, 004…0958, EUR");
+        // Amounts as MessageContext writes them stay readable.
+        assertThat(Masking.mask("due 250.000.000,00\u00a0IDR, ₫ 250.000.000 or 1.250.000.000 VND"))
+                .isEqualTo("due 250.000.000,00\u00a0IDR, ₫ 250.000.000 or 1.250.000.000 VND");
+    }
+
     @Test
     void masksAUrlEncodedEmailLikeAPlainOne() {
         assertThat(Masking.mask("provider answered HTTP 400: To=%2B447700900123 a=jenny.rosen%40example.org"))
