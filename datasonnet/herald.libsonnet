@@ -230,6 +230,7 @@ local threeDecimal = ['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND'];
       exact(d):: std.abs(amount * std.pow(10, d) - $.roundHalfAway(amount * std.pow(10, d))) < 1e-6,
       places:: if !$.isAmount(amount) || self.base >= 3 || self.exact(self.base) then self.base
                else if self.exact(self.base + 1) then self.base + 1
+               else if self.base + 2 < 3 && self.exact(self.base + 2) then self.base + 2   // 100.25 JPY: two places, not 100.250
                else 3,
       text:: $.money(if $.isAmount(amount) && std.isString(currency) then $.roundHalfAway(amount * std.pow(10, self.places)) else amount,
                      currency, self.places),

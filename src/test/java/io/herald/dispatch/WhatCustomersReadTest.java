@@ -319,6 +319,13 @@ class WhatCustomersReadTest {
                              "lines": [{"name": "Screw", "qty": 10, "unitPrice": 100.5}]}}""");
         assertThat(parts.render(canonical(yen), "crm.order_confirmed", "email", JENNY).get("text"))
                 .contains("- 10 x Screw at JP¥100.5: JP¥1,005\n");
+        // Two places where the currency has none are two places, not three ("JP¥100.250" read as three-decimal money).
+        String quarterYen = map("crm-outbox.ds", """
+                {"outboxId": 904, "eventType": "order.confirmed", "createdAt": "2026-11-21T09:58:13Z",
+                 "payload": {"account": {"externalId": "cus_jenny"}, "orderNumber": "100314", "currency": "JPY", "totalAmount": 401,
+                             "lines": [{"name": "Washer", "qty": 4, "unitPrice": 100.25}]}}""");
+        assertThat(parts.render(canonical(quarterYen), "crm.order_confirmed", "email", JENNY).get("text"))
+                .contains("- 4 x Washer at JP¥100.25: JP¥401\n");
     }
 
     /** The payment-failure SMS asks to "update your card" while the email (and the German SMS) say "payment method": an invoice may be paid by SEPA debit or bank transfer. */
