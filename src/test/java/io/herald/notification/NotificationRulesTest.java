@@ -110,6 +110,24 @@ class NotificationRulesTest {
                 "invoice in_1Draft has no invoice number yet (it is a draft); Stripe sends payment notices for finalised invoices");
     }
 
+    /**
+     * The request to confirm a payment (billing.payment_action_required) prints the amount due and the invoice number as the
+     * failure notice does: a negative amount or a draft's missing number is refused the same way, not mailed as "Please
+     * confirm your payment of -$0.01" or "for invoice , for example with a code".
+     */
+    @Test
+    void aRequestToConfirmAPaymentIsCheckedLikeThePaymentFailure() throws IOException {
+        assertThat(rules.problems("billing.payment_action_required", paymentFailed("49.00 USD", "A1B2-0007", "2026-11-30T10:00:00Z"), NOW))
+                .isEmpty();
+        assertThat(rules.problems("billing.payment_action_required", paymentFailed("-0.01 USD", "A1", "2026-11-30T10:00:00Z"), NOW))
+                .containsExactly("the amount due is negative (-0.01 USD); it must be zero or more");
+        assertThat(rules.problems("billing.payment_action_required", paymentFailed("49.00 USD", null, "2026-11-30T10:00:00Z"), NOW))
+                .containsExactly("invoice in_1Draft has no invoice number yet (it is a draft); Stripe sends payment notices for finalised invoices");
+        JsonNode noAmount = JSON.readTree("""
+                {"occurredAt": "2026-11-30T10:00:00Z", "data": {"invoiceId": "in_1", "invoiceNumber": "A1", "amountDue": null}}""");
+        assertThat(rules.problems("billing.payment_action_required", noAmount, NOW)).singleElement().asString().contains("amount due");
+    }
+
     @Test
     void aTextLongerThanAnyMessageNeedsIsRefusedNotCut() throws IOException {
         JsonNode reply = JSON.readTree("""
