@@ -45,10 +45,11 @@ public final class Masking {
     /**
      * An amount as some locales write it, in groups of three with dots or spaces ("250.000.000,00 IDR", "₫ 250.000.000" for an
      * en-DE or en-NL reader), read by what is right next to it: a currency sign or ISO code before or after it, or its decimal
-     * comma (two or three digits, so a comma-separated list of phone numbers is not one).
+     * comma (two or three digits and no further group, so a comma-separated list of phone numbers is not one:
+     * 612 345 678,612 345 679).
      */
     private static final Pattern CURRENCY_BEFORE = Pattern.compile("(?:\\p{Sc}|\\b[A-Z]{3})[ \u00a0\u202f]?$");
-    private static final Pattern CURRENCY_AFTER = Pattern.compile(",\\d{2,3}(?!\\d)|[ \u00a0\u202f]?(?:\\p{Sc}|[A-Z]{3}\\b)");
+    private static final Pattern CURRENCY_AFTER = Pattern.compile(",\\d{2,3}(?!\\d|[ .]\\d)|[ \u00a0\u202f]?(?:\\p{Sc}|[A-Z]{3}\\b)");
     /**
      * How such an amount is written: no leading 0 (a national phone number's prefix) and groups of three after the first, all
      * with the same dot or space (250.000.000). A phone number is not written so (020 7946 0958, 0049 30 1234567, 07700 900123),

@@ -31,6 +31,9 @@ class MaskingTest {
                 .isEqualTo("numbers: 020…0958,020…0959");
         assertThat(Masking.mask("reachable on 07700 900123 ALL day, CUP 07700 900124, 0044 20 7946 0958, EUR"))
                 .isEqualTo("reachable on 077…0123 ALL day, CUP 077…0124, 004…0958, EUR");
+        // A Spanish mobile is written in groups of three, like an amount: the next number of a list after its comma is no decimal part.
+        assertThat(Masking.mask("móviles 612 345 678,612 345 679 o 612.345.678,699.111.222"))
+                .isEqualTo("móviles 6…5678,6…5679 o 6…5678,6…1222");
         // Amounts as MessageContext writes them stay readable.
         assertThat(Masking.mask("due 250.000.000,00\u00a0IDR, ₫ 250.000.000 or 1.250.000.000 VND"))
                 .isEqualTo("due 250.000.000,00\u00a0IDR, ₫ 250.000.000 or 1.250.000.000 VND");
