@@ -87,6 +87,41 @@ class BillingSourceTest extends HeraldIntegrationTest {
     }
 
     /**
+     * The request to confirm a payment cancels the failure notice of the same invoice (email and SMS): a customer Herald can
+     * reach by text only (no email address) was told nothing at all, neither that the payment failed nor to confirm it. The
+     * request now goes by text too, like the notice it replaces.
+     */
+    @Test
+    void aCustomerReachedByTextOnlyIsAskedToConfirmThePaymentByText() throws Exception {
+        String unique = newTicketId();
+        String customer = "cus_smsonly" + unique;
+        jdbc.update("INSERT INTO customer (customer_id, display_name, phone) VALUES (?, 'Sam Textonly', '+15550108181')", customer);
+        long now = java.time.Instant.now().getEpochSecond();
+        String confirm = Samples.text("billing/invoice.payment_action_required.json")
+                .replace("in_1QxR1zLkdIwHu7ixQ9w8E7r6", "in_test" + unique).replace("evt_1QxR3aLkdIwHu7ixP7q8R9s0", "evt_scasms" + unique)
+                .replace("cus_RkT4aB7cD9eF1g", customer).replace("\"created\": 1763719200", "\"created\": " + now);
+        assertThat(postSignedBilling(confirm).statusCode()).isEqualTo(202);
+        String confirmKey = "billing:invoice.payment_action_required:in_test" + unique + ":attempt-1";
+        String failedKey = Samples.paymentFailedKey(unique);
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key = ?",
+                Integer.class, confirmKey) == 1);
+        assertThat(postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer)
+                .replace("\"created\": 1763719200", "\"created\": " + now)
+                .replace("\"next_payment_attempt\": 1763978400", "\"next_payment_attempt\": " + (now + 3 * 24 * 3600))).statusCode()).isEqualTo(202);
+
+        String sms = "SELECT d.state FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ?"
+                + " AND d.channel = 'sms'";
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList("SELECT d.channel || ' ' || d.state FROM delivery d"
+                + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel <> 'ops_webhook'", String.class,
+                failedKey), states -> !states.isEmpty() && states.stream().allMatch(state -> state.endsWith(" CANCELLED")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(sms, String.class, confirmKey), List.of("SENT")::equals);
+        assertThat(jdbc.queryForObject("SELECT c.rendered_body FROM delivery_content c JOIN delivery d ON d.id = c.delivery_id"
+                + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = 'sms'", String.class, confirmKey))
+                .isEqualTo("Your bank asks you to confirm the payment of $49.00 for invoice A1B2C3D4-0007; nothing is charged until you do."
+                        + " Confirm it here: https://invoice.stripe.com/i/acct_1M2JTkLkdIwHu7ix/test_YWNjdF8x");
+    }
+
+    /**
      * A body that starts with a UTF-8 byte order mark (EF BB BF), signed as sent, from the webhook or written straight to the
      * topic: an ordinary notification (it was answered 202 and then quarantined as "not valid JSON (line 1, column 1)").
      */
