@@ -157,6 +157,15 @@ class NotificationRulesTest {
                   billing.no_such_type:
                     data.amountDue: {label: amount due, kind: money}
                 """, "key 'rules.billing.no_such_type' names a type that is not in the notification catalog");
+        for (String spec : List.of("{label: start, kind: date, implausible: drop}", "{label: start, kind: text, implausible: leave-out}",
+                "{label: start, kind: date, required: true, implausible: leave-out}")) {
+            assertRefused("""
+                    rules:
+                      crm.appointment_cancelled:
+                        data.startsAt: %s
+                    """.formatted(spec), "key 'rules.crm.appointment_cancelled.data.startsAt.implausible' must be leave-out, and only for an"
+                    + " optional field of kind date");
+        }
         assertRefused("""
                 dates: {past: ten years}
                 """, "key 'dates.past' must be an ISO-8601 duration");
