@@ -615,7 +615,7 @@ class QuietHoursTest {
      * A renewal the bank wants the customer to confirm (3-D Secure): Stripe sends invoice.payment_failed and
      * invoice.payment_action_required for the same attempt, in no promised order. "Update your payment method" would send
      * the customer the wrong way: the request to confirm cancels the failure notice (catalog cancelled-by), whether the
-     * failure waits for the morning or arrives after the request.
+     * failure waits for the morning or arrives after the request; never a failure that occurred after the request.
      */
     @Test
     @Order(13)
@@ -634,8 +634,18 @@ class QuietHoursTest {
             assertThat((String) herald.delivery(failed, channel).get("reason"))
                     .startsWith("superseded: billing.payment_action_required for invoice " + invoice).endsWith(pointless);
         }
-        clock.set(Instant.parse("2028-01-12T07:00:30Z"));   // 08:00:30 in Berlin: the request goes out, alone
+        // A request about an earlier attempt, delivered late, leaves a failure notice that occurred after it: that is news.
+        String thirdInvoice = "in_qhscl" + run;
+        String afterIt = paymentFailed(customer, thirdInvoice, night);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SCHEDULED".equals(herald.delivery(afterIt, "email").get("state")));
+        String earlier = actionRequired(customer, thirdInvoice, night.minus(Duration.ofHours(2)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SCHEDULED".equals(herald.delivery(earlier, "email").get("state")));
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> "SCHEDULED".equals(herald.delivery(afterIt, "email").get("state")));
+
+        clock.set(Instant.parse("2028-01-12T07:00:30Z"));   // 08:00:30 in Berlin: the requests go out, and the failure that came after one
         assertThat(herald.awaitMailFor(confirm).getSubject()).startsWith("Please confirm your payment");
+        herald.awaitMailFor(earlier);
+        herald.awaitMailFor(afterIt);
 
         // In the daytime, the request received first: the failure of the same attempt is never sent.
         Instant eleven = Instant.parse("2028-01-12T10:00:00Z");

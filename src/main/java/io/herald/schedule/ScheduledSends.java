@@ -330,7 +330,8 @@ public class ScheduledSends {
 
     /**
      * {@link #cancelMatching} of those that occurred at the source before {@code occurredBefore} only: a newer notification of
-     * their own type supersedes the older ones (catalog cancelled-by naming the type itself), never one of the same time.
+     * their own type supersedes the older ones (catalog cancelled-by naming the type itself), never one of the same time;
+     * another type, those that occurred at or before it (the caller passes its time plus a microsecond).
      */
     public List<Long> cancelOlderMatching(String matchKey, Collection<String> types, String reason, Instant occurredBefore) {
         return cancelMatching(matchKey, types, reason, List.of("SCHEDULED", "HELD"), java.util.Objects.requireNonNull(occurredBefore));

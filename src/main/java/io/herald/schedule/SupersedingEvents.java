@@ -3,6 +3,7 @@ package io.herald.schedule;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +28,8 @@ import org.springframework.stereotype.Component;
  * retries (DeliveryLedger.cancelParkedNaming: a provider outage can keep one parked until the morning), and one still
  * awaiting its approver (Approvals.withdrawSuperseded: nothing is left to approve). Safe to run again: a cancelled one
  * stays so. A type whose cancelled-by names itself (billing.charge_refunded: the charge's running total) is superseded
- * by a newer one of its kind only, one that occurred strictly later at the source. For a type with a digest
+ * by a newer one of its kind only, one that occurred strictly later at the source; another type cancels only what occurred at
+ * or before it at the source (what occurred later is news it did not know of). For a type with a digest
  * (support.ticket_status_changed) only the older one that would open a new digest after a newer one was told is cancelled
  * ({@link #supersededBeforeOpening}); the updates within one window are all listed.
  */
@@ -147,14 +149,16 @@ public class SupersedingEvents {
                 // A digest lists the older ones waiting in its window, in the order they occurred: they stay. An older digest's
                 // message parked by an outage is withdrawn like any older one of its kind (cancelParkedNaming).
                 boolean digest = ofItsKind && catalog.digest(waitingType) != null;
-                Instant before = ofItsKind ? newer.occurredAt() : null;
+                // Of its own kind, only the strictly older ones; another type, what occurred at or before it: a request to
+                // confirm a first attempt's payment delivered late leaves the second attempt's failure notice waiting.
+                Instant before = ofItsKind ? newer.occurredAt() : newer.occurredAt() == null ? null : newer.occurredAt().plus(1, ChronoUnit.MICROS);
                 String reason = "superseded: " + (ofItsKind ? "a newer " : "") + newer.type() + " for " + rule.getValue().what() + " " + matchKey.substring(matchKey.indexOf(':') + 1)
                         + (newer.occurredAt() == null ? "" : " (occurred " + UTC_TIME.format(newer.occurredAt()) + ", " + newer.source()
                         + " event " + newer.sourceEventId() + ")") + " makes the waiting " + (ofItsKind ? "older one" : waitingType)
                         + " pointless: cancelled, not sent"
                         + " (config/catalog.yaml: notifications." + waitingType + ".cancelled-by)";
                 List<Long> ids = new java.util.ArrayList<>(digest ? List.of()
-                        : ofItsKind ? scheduled.cancelOlderMatching(matchKey, List.of(waitingType), reason, before)
+                        : before != null ? scheduled.cancelOlderMatching(matchKey, List.of(waitingType), reason, before)
                         : scheduled.cancelMatching(matchKey, List.of(waitingType), reason));
                 // Those no longer SCHEDULED but not sent yet: a fired hold whose deliveries wait for a sender, and parked
                 // retries (a provider outage; quiet hours judged again before the send), which may wait until the morning.
