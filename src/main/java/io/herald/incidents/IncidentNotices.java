@@ -22,6 +22,7 @@ import io.herald.ingest.NotificationIntake;
 import io.herald.ledger.StoredText;
 import io.herald.logging.Masking;
 import io.herald.notification.NotificationCatalog;
+import io.herald.notification.NotificationRules;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +53,7 @@ public class IncidentNotices {
             + " timeline), so no follow-up will be sent";
     static final String ERASED = "the customer is no longer in Herald's customer directory (erased since their notice), so no follow-up"
             + " will be sent";
+    static final String REFUSED = "its follow-up is refused by Herald's checks (%s), so no follow-up will be sent";
     private static final String SOURCE = "incidents";
     /** Follow-up data: how many alerts Alertmanager left out of the "resolved" notification (truncatedAlerts), and where to check them. */
     static final String LEFT_OUT = "alertsLeftOut";
@@ -66,9 +68,13 @@ public class IncidentNotices {
     private final IncidentSettings settings;
     private final boolean enabled;
     private final String catalogFile;
+    private final NotificationCatalog catalog;
+    private final NotificationRules rules;
 
     public IncidentNotices(JdbcTemplate jdbc, ObjectMapper json, CustomerDirectory directory, Approvals approvals, AuditTrail audit,
-                           NotificationCatalog catalog, IncidentSettings settings) {
+                           NotificationCatalog catalog, NotificationRules rules, IncidentSettings settings) {
+        this.catalog = catalog;
+        this.rules = rules;
         this.jdbc = jdbc;
         this.json = json;
         this.directory = directory;
@@ -370,6 +376,7 @@ public class IncidentNotices {
         // than failing this notification and every later one of the group, and the other customers' follow-ups with it.
         Set<String> inDirectory = directory.findAll(named.stream().map(row -> (String) row.get("customer_id")).toList()).keySet();
         List<String> withdrawn = new ArrayList<>();
+        Map<String, List<String>> notMade = new LinkedHashMap<>();   // reason -> customers settled without a follow-up, now
         List<String> followedUp = new ArrayList<>();
         List<String> pending = new ArrayList<>();
         List<Object> followUps = new ArrayList<>();
@@ -414,10 +421,7 @@ public class IncidentNotices {
                         Timestamp.from(incident.firedAt()), customer);
             }
             if (approved && !inDirectory.contains(customer)) {
-                jdbc.update("UPDATE incident_notice SET outcome = 'WITHDRAWN', reason = ?, updated_at = now() WHERE incident_id = ? AND episode = ?"
-                        + " AND customer_id = ? AND (outcome = 'NOTICE' OR (outcome = 'FOLLOWED_UP' AND NOT EXISTS (SELECT 1 FROM notification"
-                        + " WHERE idempotency_key = ?)))", ERASED, incident.id(), Timestamp.from(incident.firedAt()), customer,
-                        incident.key("resolved", customer));
+                notMade(incident, customer, ERASED, notMade);
                 continue;
             }
             if (approved) {
@@ -425,7 +429,15 @@ public class IncidentNotices {
                 Map<String, Object> data = new LinkedHashMap<>(Map.of("summary", incident.summary(), "startedAt", iso(incident.firedAt()),
                         "resolvedAt", iso(incident.resolvedAt() == null ? Instant.now() : incident.resolvedAt())));
                 data.putAll(leftOut);
-                followUps.add(json.writeValueAsString(canonical(key, settings.resolvedType(), "normal", incident, customer, data)));
+                Map<String, Object> followUp = canonical(key, settings.resolvedType(), "normal", incident, customer, data);
+                String refused = refusal(followUp);
+                if (refused != null) {
+                    // The intake would refuse it every time: settled here, once, with the reason, rather than failing this
+                    // notification and every later one of the group, and the other customers' follow-ups with it.
+                    notMade(incident, customer, REFUSED.formatted(refused), notMade);
+                    continue;
+                }
+                followUps.add(json.writeValueAsString(followUp));
                 if (jdbc.update("UPDATE incident_notice SET outcome = 'FOLLOWED_UP', updated_at = now() WHERE incident_id = ? AND episode = ?"
                         + " AND customer_id = ? AND outcome = 'NOTICE'", incident.id(), Timestamp.from(incident.firedAt()), customer) > 0) {
                     followedUp.add(customer);
@@ -434,7 +446,10 @@ public class IncidentNotices {
         }
         String caution = leftOut.isEmpty() || followUps.isEmpty() ? null
                 : caution(((Number) leftOut.get(LEFT_OUT)).intValue(), (String) leftOut.get(ALERTMANAGER));
-        if (!withdrawn.isEmpty() || !followedUp.isEmpty()) {
+        List<String> notMadeSaid = new ArrayList<>();
+        notMade.forEach((reason, customers) -> notMadeSaid.add("no follow-up for " + customers.size() + " customer(s), " + reason + ": "
+                + String.join(", ", customers)));
+        if (!withdrawn.isEmpty() || !followedUp.isEmpty() || !notMade.isEmpty()) {
             List<String> done = new ArrayList<>();
             if (!followedUp.isEmpty()) {
                 done.add("follow-ups of " + settings.resolvedType() + " queued for approval: " + String.join(", ", followedUp));
@@ -445,12 +460,14 @@ public class IncidentNotices {
             if (caution != null && !followedUp.isEmpty()) {
                 done.add(caution);
             }
+            done.addAll(notMadeSaid);
             audit.record(Instant.now(), "alertmanager", "INCIDENT_NOTICES", "incident", incident.id(), null, null,
                     audited + String.join("; ", done));
         }
         if (incident.status().equals(exchange.getProperty(IncidentAlerts.NOTICE, AlertmanagerNotice.class).status())) {
             summary(exchange, followUps.size() + " follow-up(s) of " + settings.resolvedType() + " held for approval"
                     + (withdrawn.isEmpty() ? "" : "; " + withdrawn.size() + " notice(s) still awaiting approval withdrawn")
+                    + notMadeSaid.stream().map(said -> "; " + said).reduce("", String::concat)
                     + (caution == null ? "" : "; " + caution));
         }
         if (!pending.isEmpty()) {
@@ -459,6 +476,35 @@ public class IncidentNotices {
             exchange.setProperty(PENDING, pending.size() + exchange.getProperty(PENDING, 0, Integer.class));
         }
         return followUps;
+    }
+
+    /**
+     * Settles a customer whose follow-up can never be admitted (erased, or refused by Herald's checks) once: WITHDRAWN with the
+     * reason; listed in the answer and the audit trail only when this notification settled them.
+     */
+    private void notMade(Incident incident, String customer, String reason, Map<String, List<String>> notMade) {
+        if (jdbc.update("UPDATE incident_notice SET outcome = 'WITHDRAWN', reason = ?, updated_at = now() WHERE incident_id = ? AND episode = ?"
+                + " AND customer_id = ? AND (outcome = 'NOTICE' OR (outcome = 'FOLLOWED_UP' AND NOT EXISTS (SELECT 1 FROM notification"
+                + " WHERE idempotency_key = ?)))", reason, incident.id(), Timestamp.from(incident.firedAt()), customer,
+                incident.key("resolved", customer)) > 0) {
+            notMade.computeIfAbsent(reason, r -> new ArrayList<>()).add(customer);
+        }
+    }
+
+    /**
+     * Null, or why the intake would refuse this follow-up, in words: its type left the catalog (customer notices turned off
+     * since the notice), or config/rules.yaml refuses it (a text longer than texts.max-length, a rule of the type). The same
+     * checks the intake makes (NotificationValidator), asked before, so that one customer's refusal is not the notification's.
+     */
+    private String refusal(Map<String, Object> followUp) {
+        String type = (String) followUp.get("type");
+        if (!catalog.knows(type)) {
+            return catalogFile + " no longer has the type " + type + " (customer notices were turned off)";
+        }
+        Instant now = Instant.now();
+        com.fasterxml.jackson.databind.JsonNode mapped = rules.leftOut(type, json.valueToTree(followUp), now);
+        List<String> problems = rules.problems(type, mapped, now);
+        return problems.isEmpty() ? null : String.join("; ", problems);
     }
 
     static final String PENDING = "heraldIncidentNoticesPending";

@@ -78,6 +78,21 @@ class IncidentNoticesTest {
         OwnHerald.register(registry, infra, "incident-notices-test");
         registry.add("herald.incidents.notices.segments.eu-checkout", () -> SEGMENT_MEMBER + "," + SEGMENT_STRANGER);
         registry.add("herald.incidents.notices.max-customers", () -> "3");   // the other tests name at most 3
+        registry.add("herald.rules", IncidentNoticesTest::rulesWithShortTexts);
+    }
+
+    /** The shipped config/rules.yaml with texts.max-length 300 (a deployment's choice): a longer customer summary is refused. */
+    private static String rulesWithShortTexts() {
+        try {
+            Path rules = Files.createTempFile("incident-notices-rules", ".yaml");
+            rules.toFile().deleteOnExit();
+            String shipped = Files.readString(Path.of("config/rules.yaml"));
+            assertThat(shipped).contains("  max-length: 10000\n");
+            Files.writeString(rules, shipped.replace("  max-length: 10000\n", "  max-length: 300\n"));
+            return rules.toString();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
@@ -203,7 +218,8 @@ class IncidentNoticesTest {
         String resolution = notification(service, "resolved", nia + ", " + ole, null);
         HttpResponse<String> resolved = postIncident(resolution);
         assertThat(resolved.statusCode()).as(resolved.body()).isEqualTo(200);
-        assertThat(JSON.readTree(resolved.body()).get("customerNotices").asText()).isEqualTo("1 follow-up(s) of incident.resolved held for approval");
+        assertThat(JSON.readTree(resolved.body()).get("customerNotices").asText()).isEqualTo("1 follow-up(s) of incident.resolved held"
+                + " for approval; no follow-up for 1 customer(s), " + IncidentNotices.ERASED + ": " + nia);
         await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(email("incident.resolved", ole).get("state")));
         assertThat(jdbc.queryForObject("SELECT outcome || ': ' || reason FROM incident_notice WHERE customer_id = ?", String.class, nia))
                 .isEqualTo("WITHDRAWN: " + IncidentNotices.ERASED);
@@ -213,6 +229,44 @@ class IncidentNoticesTest {
                 Integer.class, nia, ole)).isEqualTo(1);
         approve(notificationId("incident.resolved", ole));
         assertThat(awaitMail("incident.resolved", ole).getSubject()).isEqualTo("Resolved: Checkout is slow or failing for some customers");
+    }
+
+    /**
+     * A follow-up Herald's own checks refuse at admission (here config/rules.yaml's texts.max-length, 300: the alert's
+     * customer_summary grew to 400 characters by the time Alertmanager sent the resolution) made the whole resolution fail with a
+     * bare 'fault of its own' 500, and every later notification of the group the same way, Alertmanager sending it again for
+     * ever. Each such customer is now settled once, with the reason in words, and Alertmanager is answered 200 saying so.
+     */
+    @Test
+    void aFollowUpTheChecksRefuseIsSettledOnceWithTheReasonAndTheResolutionIsAnswered() throws Exception {
+        String pia = customer("pia");
+        String quin = customer("quin");
+        String service = "orders-" + run;
+        assertThat(postIncident(notification(service, "firing", pia + ", " + quin, null)).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> held("incident.notice", pia) == 1 && held("incident.notice", quin) == 1);
+        approve(notificationId("incident.notice", pia));
+        approve(notificationId("incident.notice", quin));
+        awaitMail("incident.notice", quin);
+
+        String longer = "Checkout is slow or failing for some customers. " + "x".repeat(352);
+        String resolution = notification(service, "resolved", pia + ", " + quin, null)
+                .replace("Checkout is slow or failing for some customers", longer);
+        HttpResponse<String> resolved = postIncident(resolution);
+        assertThat(resolved.statusCode()).as(resolved.body()).isEqualTo(200);
+        String refused = "its follow-up is refused by Herald's checks (the text at data.summary is 400 characters long; Herald sends texts"
+                + " of at most 300 characters (config/rules.yaml, texts.max-length)), so no follow-up will be sent";
+        assertThat(JSON.readTree(resolved.body()).get("customerNotices").asText())
+                .isEqualTo("0 follow-up(s) of incident.resolved held for approval; no follow-up for 2 customer(s), " + refused + ": "
+                        + pia + ", " + quin);
+        assertThat(jdbc.queryForList("SELECT outcome || ': ' || reason FROM incident_notice WHERE customer_id IN (?, ?)", String.class, pia, quin))
+                .containsExactly("WITHDRAWN: " + refused, "WITHDRAWN: " + refused);
+        // Settled once: Alertmanager's next send is answered without making or settling anything again.
+        HttpResponse<String> again = postIncident(resolution);
+        assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+        assertThat(jdbc.queryForList("SELECT outcome || ': ' || reason FROM incident_notice WHERE customer_id IN (?, ?)", String.class, pia, quin))
+                .containsExactly("WITHDRAWN: " + refused, "WITHDRAWN: " + refused);
+        assertThat(notifications("incident.resolved", service)).isEmpty();
+        assertThat(mails("incident.resolved", pia)).isEmpty();
     }
 
     @Test
