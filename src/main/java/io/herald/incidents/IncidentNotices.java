@@ -375,6 +375,12 @@ public class IncidentNotices {
         // A customer erased since their notice can never be sent a follow-up (the intake refuses them): settled here, once, rather
         // than failing this notification and every later one of the group, and the other customers' follow-ups with it.
         Set<String> inDirectory = directory.findAll(named.stream().map(row -> (String) row.get("customer_id")).toList()).keySet();
+        // Follow-ups an earlier notification of the group already made (a repeat or a retry of the resolution): the ledger's key
+        // absorbs them again, and the answer says they were not made again rather than counting them as held for approval now.
+        Set<String> madeBefore = new java.util.HashSet<>(jdbc.queryForList("SELECT idempotency_key FROM notification WHERE idempotency_key"
+                + " = ANY(?)", String.class, (Object) named.stream().map(row -> incident.key("resolved", (String) row.get("customer_id")))
+                .toArray(String[]::new)));
+        int again = 0;
         List<String> withdrawn = new ArrayList<>();
         Map<String, List<String>> notMade = new LinkedHashMap<>();   // reason -> customers settled without a follow-up, now
         List<String> followedUp = new ArrayList<>();
@@ -438,13 +444,17 @@ public class IncidentNotices {
                     continue;
                 }
                 followUps.add(json.writeValueAsString(followUp));
+                if (madeBefore.contains(key)) {
+                    again++;
+                }
                 if (jdbc.update("UPDATE incident_notice SET outcome = 'FOLLOWED_UP', updated_at = now() WHERE incident_id = ? AND episode = ?"
                         + " AND customer_id = ? AND outcome = 'NOTICE'", incident.id(), Timestamp.from(incident.firedAt()), customer) > 0) {
                     followedUp.add(customer);
                 }
             }
         }
-        String caution = leftOut.isEmpty() || followUps.isEmpty() ? null
+        int madeNow = followUps.size() - again;
+        String caution = leftOut.isEmpty() || madeNow == 0 ? null
                 : caution(((Number) leftOut.get(LEFT_OUT)).intValue(), (String) leftOut.get(ALERTMANAGER));
         List<String> notMadeSaid = new ArrayList<>();
         notMade.forEach((reason, customers) -> notMadeSaid.add("no follow-up for " + customers.size() + " customer(s), " + reason + ": "
@@ -465,7 +475,8 @@ public class IncidentNotices {
                     audited + String.join("; ", done));
         }
         if (incident.status().equals(exchange.getProperty(IncidentAlerts.NOTICE, AlertmanagerNotice.class).status())) {
-            summary(exchange, followUps.size() + " follow-up(s) of " + settings.resolvedType() + " held for approval"
+            summary(exchange, madeNow + " follow-up(s) of " + settings.resolvedType() + " held for approval"
+                    + (again == 0 ? "" : "; " + again + " follow-up(s) already made at an earlier notification of this group, not made again")
                     + (withdrawn.isEmpty() ? "" : "; " + withdrawn.size() + " notice(s) still awaiting approval withdrawn")
                     + notMadeSaid.stream().map(said -> "; " + said).reduce("", String::concat)
                     + (caution == null ? "" : "; " + caution));

@@ -178,8 +178,12 @@ class IncidentNoticesTest {
         // Alertmanager sends the resolution again nor at the group's next firing and resolution.
         HttpResponse<String> rejected = as(APPROVER, "POST", "/api/approvals/" + followUp + "/reject", "{\"comment\": \"still firing in Alertmanager\"}");
         assertThat(rejected.statusCode()).as(rejected.body()).isEqualTo(200);
-        assertThat(postIncident(notification(service, "resolved", kit, null).replace("\"truncatedAlerts\":0", "\"truncatedAlerts\":7"))
-                .statusCode()).isEqualTo(200);
+        HttpResponse<String> resent = postIncident(notification(service, "resolved", kit, null)
+                .replace("\"truncatedAlerts\":0", "\"truncatedAlerts\":7"));
+        assertThat(resent.statusCode()).isEqualTo(200);
+        // Alertmanager reads what happened: nothing new held for approval, the one made earlier (since rejected) not made again.
+        assertThat(JSON.readTree(resent.body()).get("customerNotices").asText()).isEqualTo("0 follow-up(s) of incident.resolved held"
+                + " for approval; 1 follow-up(s) already made at an earlier notification of this group, not made again");
         // (A firing is told from the next by the second it began: the next one begins in a later second.)
         long firstFiring = jdbc.queryForObject("SELECT extract(epoch FROM fired_at)::bigint FROM incident WHERE title LIKE ?", Long.class,
                 "%service=" + service);
@@ -319,7 +323,10 @@ class IncidentNoticesTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> "AWAITING_APPROVAL".equals(email("incident.resolved", ada).get("state"))
                 && "AWAITING_APPROVAL".equals(email("incident.resolved", bo).get("state")));
         assertThat(mails("incident.resolved", ada)).isEmpty();
-        assertThat(postIncident(notification(service, "resolved", ada + ", " + bo, null)).statusCode()).isEqualTo(200);   // a repeat
+        HttpResponse<String> repeated = postIncident(notification(service, "resolved", ada + ", " + bo, null));   // a repeat
+        assertThat(repeated.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(repeated.body()).get("customerNotices").asText()).isEqualTo("0 follow-up(s) of incident.resolved held"
+                + " for approval; 2 follow-up(s) already made at an earlier notification of this group, not made again");
         assertThat(notifications("incident.resolved", service)).hasSize(2);
 
         approve(notificationId("incident.resolved", ada));
