@@ -54,6 +54,7 @@ public class IncidentNotices {
     static final String ERASED = "the customer is no longer in Herald's customer directory (erased since their notice), so no follow-up"
             + " will be sent";
     static final String REFUSED = "its follow-up is refused by Herald's checks (%s), so no follow-up will be sent";
+    static final String NOTICE_REFUSED = "its notice is refused by Herald's checks (%s), so no notice will be sent";
     private static final String SOURCE = "incidents";
     /** Follow-up data: how many alerts Alertmanager left out of the "resolved" notification (truncatedAlerts), and where to check them. */
     static final String LEFT_OUT = "alertsLeftOut";
@@ -238,25 +239,46 @@ public class IncidentNotices {
         }
         List<String> noticed = new ArrayList<>();
         List<Object> notices = new ArrayList<>();
+        Map<String, List<String>> notMade = new LinkedHashMap<>();   // reason -> customers whose notice the intake would refuse
         for (String customer : named) {
             boolean isKnown = known.contains(customer);
             String key = incident.key("notice", customer);
+            Map<String, Object> made = isKnown ? canonical(key, settings.noticeType(), "high", incident, customer,
+                    Map.of("summary", incident.summary(), "startedAt", iso(incident.firedAt()))) : null;
+            String refused = made == null ? null : refusal(made);
+            if (refused != null && !madeBefore(key)) {
+                // The intake would refuse it every time: settled here, once, with the reason, rather than failing this
+                // notification and every later one of the group, and the other customers' notices with it.
+                String reason = NOTICE_REFUSED.formatted(refused);
+                jdbc.update("""
+                        INSERT INTO incident_notice (incident_id, episode, customer_id, outcome, reason) VALUES (?, ?, ?, 'WITHDRAWN', ?)
+                        ON CONFLICT (incident_id, episode, customer_id) DO UPDATE SET outcome = 'WITHDRAWN', notice_key = NULL,
+                               reason = EXCLUDED.reason, updated_at = now()
+                        WHERE incident_notice.outcome IN ('UNKNOWN', 'NOTICE')
+                           OR (incident_notice.outcome = 'WITHDRAWN' AND incident_notice.notice_key IS NULL)""",
+                        incident.id(), Timestamp.from(incident.firedAt()), customer, reason);
+                notMade.computeIfAbsent(reason, r -> new ArrayList<>()).add(customer);
+                continue;
+            }
             List<String> changed = jdbc.queryForList("""
                     INSERT INTO incident_notice (incident_id, episode, customer_id, outcome, notice_key, reason) VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT (incident_id, episode, customer_id) DO UPDATE SET outcome = 'NOTICE', notice_key = EXCLUDED.notice_key,
                            reason = NULL, updated_at = now()
-                    WHERE incident_notice.outcome = 'UNKNOWN' AND EXCLUDED.outcome = 'NOTICE'
+                    WHERE (incident_notice.outcome = 'UNKNOWN' OR (incident_notice.outcome = 'WITHDRAWN' AND incident_notice.notice_key IS NULL))
+                      AND EXCLUDED.outcome = 'NOTICE'
                     RETURNING outcome""", String.class, incident.id(), Timestamp.from(incident.firedAt()), customer,
                     isKnown ? "NOTICE" : "UNKNOWN", isKnown ? key : null, isKnown ? null : "not in the customer directory: not notified");
             if (!changed.isEmpty() && isKnown) {
                 noticed.add(customer);
             }
-            if (isKnown) {
-                notices.add(json.writeValueAsString(canonical(key, settings.noticeType(), "high", incident, customer,
-                        Map.of("summary", incident.summary(), "startedAt", iso(incident.firedAt())))));
+            if (isKnown && refused == null) {
+                notices.add(json.writeValueAsString(made));
             }
         }
-        String said = known.size() + " customer notice(s) of " + settings.noticeType() + " held for approval"
+        notMade.forEach((reason, customers) -> problems.add("no notice for " + customers.size() + " customer(s), " + reason + ": "
+                + String.join(", ", customers)));
+        int held = known.size() - notMade.values().stream().mapToInt(List::size).sum();
+        String said = held + " customer notice(s) of " + settings.noticeType() + " held for approval"
                 + (problems.isEmpty() ? "" : "; " + String.join("; ", problems));
         summary(exchange, said);
         if (!noticed.isEmpty() || (!problems.isEmpty() && firstTime(incident, said))) {
@@ -487,6 +509,11 @@ public class IncidentNotices {
             exchange.setProperty(PENDING, pending.size() + exchange.getProperty(PENDING, 0, Integer.class));
         }
         return followUps;
+    }
+
+    /** Whether the ledger already holds the notification of this idempotency key (made at an earlier notification). */
+    private boolean madeBefore(String key) {
+        return jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key = ?", Integer.class, key) > 0;
     }
 
     /**

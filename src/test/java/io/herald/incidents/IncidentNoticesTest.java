@@ -273,6 +273,52 @@ class IncidentNoticesTest {
         assertThat(mails("incident.resolved", pia)).isEmpty();
     }
 
+    /**
+     * The firing side of the same: a notice Herald's own checks refuse at admission (texts.max-length 300, the alert's
+     * customer_summary 400 characters) made the whole firing notification fail with a bare 'fault of its own' 500, the notices
+     * after it were not made, and Alertmanager sent it again for ever. Each such customer is now settled once, with the reason in
+     * words, Alertmanager is answered 200 counting them, the incident's audit trail says so once, and the resolution is answered
+     * without a follow-up for them.
+     */
+    @Test
+    void aNoticeTheChecksRefuseIsSettledOnceWithTheReasonAndTheFiringIsAnswered() throws Exception {
+        String rhea = customer("rhea");
+        String sol = customer("sol");
+        String service = "returns-" + run;
+        String longer = "Checkout is slow or failing for some customers. " + "x".repeat(352);
+        String firing = notification(service, "firing", rhea + ", " + sol, null)
+                .replace("Checkout is slow or failing for some customers", longer);
+        HttpResponse<String> answer = postIncident(firing);
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        String refused = "its notice is refused by Herald's checks (the text at data.summary is 400 characters long; Herald sends texts"
+                + " of at most 300 characters (config/rules.yaml, texts.max-length)), so no notice will be sent";
+        String said = "0 customer notice(s) of incident.notice held for approval; no notice for 2 customer(s), " + refused + ": "
+                + rhea + ", " + sol;
+        assertThat(JSON.readTree(answer.body()).get("customerNotices").asText()).isEqualTo(said);
+        assertThat(jdbc.queryForList("SELECT outcome || ': ' || reason FROM incident_notice WHERE customer_id IN (?, ?)", String.class, rhea, sol))
+                .containsExactly("WITHDRAWN: " + refused, "WITHDRAWN: " + refused);
+        // Alertmanager's repeat is answered the same, nothing made or audited again.
+        HttpResponse<String> repeat = postIncident(firing);
+        assertThat(repeat.statusCode()).as(repeat.body()).isEqualTo(200);
+        assertThat(JSON.readTree(repeat.body()).get("customerNotices").asText()).isEqualTo(said);
+        assertThat(jdbc.queryForList("SELECT outcome FROM operator_action WHERE target = 'incident' AND action = 'INCIDENT_NOTICES'"
+                + " AND target_id = (SELECT id FROM incident WHERE title LIKE ?)", String.class, "%service=" + service)).containsExactly(said);
+        assertThat(notifications("incident.notice", service)).isEmpty();
+        // The alert's summary shortened: Alertmanager's next repeat makes the notices after all, held for approval.
+        HttpResponse<String> shortened = postIncident(notification(service, "firing", rhea + ", " + sol, null));
+        assertThat(shortened.statusCode()).as(shortened.body()).isEqualTo(200);
+        assertThat(JSON.readTree(shortened.body()).get("customerNotices").asText())
+                .isEqualTo("2 customer notice(s) of incident.notice held for approval");
+        await().atMost(Duration.ofSeconds(30)).until(() -> held("incident.notice", rhea) == 1 && held("incident.notice", sol) == 1);
+        // The resolution withdraws them (still awaiting approval): no follow-up, nothing mailed.
+        HttpResponse<String> resolved = postIncident(notification(service, "resolved", rhea + ", " + sol, null));
+        assertThat(resolved.statusCode()).as(resolved.body()).isEqualTo(200);
+        assertThat(notifications("incident.resolved", service)).isEmpty();
+        assertThat(jdbc.queryForList("SELECT outcome FROM incident_notice WHERE customer_id IN (?, ?)", String.class, rhea, sol))
+                .containsExactly("WITHDRAWN", "WITHDRAWN");
+        assertThat(mails("incident.notice", rhea)).isEmpty();
+    }
+
     @Test
     void eachNamedCustomerGetsOneNoticeOnceApprovedAndOneFollowUpOnceResolvedAndApproved() throws Exception {
         String ada = customer("ada");
