@@ -26,6 +26,7 @@ import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import io.herald.dispatch.StaleSendings;
 import io.herald.testsupport.ChainCut;
+import io.herald.testsupport.DispatchHold;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -424,7 +425,7 @@ class GuaranteesTest extends HeraldIntegrationTest {
         String badKey;
         try {
             // Dispatch waits while the batch is made, so the five are read in one poll.
-            camel.getRouteController().stopRoute("dispatch");
+            DispatchHold.hold(camel);
             try {
                 for (int i = 0; i < 4; i++) {
                     String unique = newTicketId();
@@ -439,7 +440,7 @@ class GuaranteesTest extends HeraldIntegrationTest {
                 await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key"
                         + " = ANY(?)", Integer.class, (Object) all.toArray(String[]::new)) == 5);
             } finally {
-                camel.getRouteController().startRoute("dispatch");
+                DispatchHold.release(camel);
             }
             String deadKey = badKey;
             await().atMost(Duration.ofSeconds(60)).until(() -> jdbc.queryForObject("SELECT count(*) FROM dead_letter WHERE payload LIKE ?",

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Future;
 
+import io.herald.testsupport.DispatchHold;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
 import io.herald.testsupport.TopicRecords;
@@ -125,7 +126,7 @@ class IntakeBatchTest extends HeraldIntegrationTest {
         for (int i = 0; i < 200; i++) {
             events.add(Samples.paymentFailed(run + "x" + i));
         }
-        camel.getRouteController().stopRoute("dispatch");
+        DispatchHold.hold(camel);
         try {
             long idleStart = committedTransactions();
             long idleFrom = System.nanoTime();
@@ -156,7 +157,7 @@ class IntakeBatchTest extends HeraldIntegrationTest {
             // Fewer than before batching (2.7 per notification); PostgreSQL's counters may lag, so this bounds from above only.
             assertThat((xact - background) / 200.0).isLessThan(2.0);
         } finally {
-            camel.getRouteController().startRoute("dispatch");
+            DispatchHold.release(camel);
         }
         // Their 600 deliveries (one customer, so one after the other per channel) are done before the next test counts anything.
         await().atMost(Duration.ofSeconds(150)).until(() -> jdbc.queryForObject("""
