@@ -476,6 +476,49 @@ class AppointmentRemindersTest {
         assertThat(herald.mailsFor(notices + "crm-outbox-" + last)).hasSize(1);
     }
 
+    /**
+     * Two moves that reach Herald in the other order than they happened at the source (the older one re-driven or read late):
+     * the CRM moved the appointment from A to C, then from C to B. Herald handles the move to B first; the older move to C
+     * must neither take the reminders back to C nor tell the customer that the appointment is at C: it is SKIPPED, naming
+     * the newer move.
+     */
+    @Test
+    void anOlderMoveArrivingAfterANewerOneMovesNothingAndIsNotTold() throws Exception {
+        Instant now = clock.instant();
+        String amara = customer("amara", "en-US", NEW_YORK);
+        ZonedDateTime a = now.plus(Duration.ofDays(3)).truncatedTo(ChronoUnit.HOURS).atZone(NEW_YORK);
+        ZonedDateTime b = a.plusDays(1);
+        ZonedDateTime c = a.plusDays(2);
+        String appointment = "APT-O" + run;
+        String booking = book(amara, appointment, iso(a), "Onboarding call");
+        herald.awaitMailFor(booking);
+        herald.awaitScheduled(booking + ":reminder:PT24H");
+
+        long newer = rescheduleRow(amara, appointment, iso(b), iso(c));
+        String notices = "crm:appointment.rescheduled:" + appointment + ":";
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(waitingReminders(appointment))
+                .containsExactly(b.toInstant().minus(Duration.ofHours(24)), b.toInstant().minus(Duration.ofHours(2))));
+        long older = jdbc.queryForObject("""
+                INSERT INTO crm_outbox (aggregate, event_type, payload, created_at) VALUES ('appointment', 'appointment.rescheduled', ?, ?)
+                RETURNING id""", Long.class, reschedulePayload(amara, appointment, iso(c), iso(a)),
+                Timestamp.from(createdAt(newer).minus(Duration.ofMinutes(5))));
+        String stale = notices + "crm-outbox-" + older;
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(stale, "email").get("state"))
+                || "SKIPPED".equals(herald.delivery(stale, "email").get("state")));
+        long newerId = jdbc.queryForObject("SELECT id FROM notification WHERE source_event_id = ?", Long.class, "crm-outbox-" + newer);
+        for (String channel : List.of("email", "sms")) {
+            assertThat(herald.delivery(stale, channel)).containsEntry("state", "SKIPPED");
+            assertThat(herald.delivery(stale, channel).get("reason").toString()).isEqualTo("not sent: appointment " + appointment
+                    + " was moved again by crm event crm-outbox-" + newer + " (notification " + newerId + ", " + utc(createdAt(newer))
+                    + "), which happened after this move at the source; a notice of this move would name a time that no longer holds");
+        }
+        assertThat(waitingReminders(appointment))
+                .containsExactly(b.toInstant().minus(Duration.ofHours(24)), b.toInstant().minus(Duration.ofHours(2)));
+        assertThat(subjects(notices)).containsExactly("Your Onboarding call has moved to " + local(b, "en-US"));
+        assertThat(sms(stale)).isEmpty();
+    }
+
     /** An appointment id the CRM uses again: booked, cancelled, booked for another day, cancelled again. Both are told. */
     @Test
     void anAppointmentIdBookedAgainAndCancelledAgainIsToldBothTimes() throws Exception {

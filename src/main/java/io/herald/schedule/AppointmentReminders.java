@@ -40,7 +40,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  *   <li>a reschedule: the appointment's pending reminders move to the new time minus their offsets (and will say the new
  *   time); one whose new time has passed is cancelled with the reason; one that already fired for the old time is made
  *   again for the new time (key {@code <move key>:reminder:PT24H}); the "moved" notice itself goes out as usual, unless
- *   the appointment's cancellation came at or after the move (then nothing moves and the notice is SKIPPED);</li>
+ *   the appointment's cancellation came at or after the move, or a newer move of it is already in the ledger (NewerMoves:
+ *   events out of order), then nothing moves and the notice is SKIPPED;</li>
  *   <li>a cancellation: the appointment's pending reminders are cancelled (never sent); the notice goes out as usual.</li>
  * </ul>
  * Times are instants: a reminder 24 hours before is 24 hours before as the clock runs, whatever a daylight-saving change
@@ -61,18 +62,20 @@ public class AppointmentReminders {
     private final DeliveryLedger deliveries;
     private final ScheduledSends scheduled;
     private final CancelledAppointments cancellations;
+    private final NewerMoves newerMoves;
     private final ObjectMapper json;
     private final TransactionTemplate transaction;
     private final Clock clock;
 
     public AppointmentReminders(NotificationCatalog catalog, NotificationLedger notifications, DeliveryLedger deliveries,
-                                ScheduledSends scheduled, CancelledAppointments cancellations, ObjectMapper json,
+                                ScheduledSends scheduled, CancelledAppointments cancellations, NewerMoves newerMoves, ObjectMapper json,
                                 TransactionTemplate transaction, Clock clock) {
         this.catalog = catalog;
         this.notifications = notifications;
         this.deliveries = deliveries;
         this.scheduled = scheduled;
         this.cancellations = cancellations;
+        this.newerMoves = newerMoves;
         this.json = json;
         this.transaction = transaction;
         this.clock = clock;
@@ -108,6 +111,11 @@ public class AppointmentReminders {
                 if (cancelled != null) {   // nothing of it moves: the reminders it would move belong to a later booking, if any
                     yield notSent(notification, queued, cancelled, "a notice that it moved would tell the customer of an appointment"
                             + " that does not stand");
+                }
+                String newer = newerMoves.after(plan, notification).map(move -> appointment + " was moved again by " + move
+                        + ", which happened after this move at the source").orElse(null);
+                if (newer != null) {   // out of order: the reminders stay at the newer move's time
+                    yield notSent(notification, queued, newer, "a notice of this move would name a time that no longer holds");
                 }
                 withdrawFired(plan, matchKey, appointment + " moved to " + WHEN.format(startsAt) + " (" + notification.source() + " event "
                         + notification.sourceEventId() + ") while this reminder of the old time waited for its provider: not sent, as it"
