@@ -549,6 +549,47 @@ class AppointmentRemindersTest {
     }
 
     /**
+     * The CRM books an appointment, cancels it and books its id again for another day; the cancellation reaches Herald after
+     * the new booking (read late, or re-driven from quarantine). It cancels the first day's reminders, not the new booking's:
+     * the customer is still reminded of the appointment that stands.
+     */
+    @Test
+    void aCancellationArrivingAfterTheAppointmentIdWasBookedAgainKeepsTheNewBookingsReminders() throws Exception {
+        Instant now = clock.instant();
+        String lukas = customer("lukas", "de-DE", BERLIN);
+        ZonedDateTime first = now.plus(Duration.ofDays(2)).truncatedTo(ChronoUnit.HOURS).atZone(BERLIN);
+        ZonedDateTime second = first.plusDays(5);
+        String appointment = "APT-L" + run;
+        long firstRow = outboxRow("appointment.scheduled", bookingPayload(lukas, appointment, iso(first), "Beratung"));
+        String booking = key(appointment, first);
+        herald.awaitMailFor(booking);
+        herald.awaitScheduled(booking + ":reminder:PT24H");
+        long againRow = outboxRow("appointment.scheduled", bookingPayload(lukas, appointment, iso(second), "Beratung"));
+        String again = key(appointment, second);
+        herald.awaitMailFor(again);
+        herald.awaitScheduled(again + ":reminder:PT24H");
+
+        // At the source the cancellation came between the two bookings; Herald reads it last.
+        Instant between = createdAt(firstRow).plus(Duration.between(createdAt(firstRow), createdAt(againRow)).dividedBy(2));
+        long cancellation = jdbc.queryForObject("""
+                INSERT INTO crm_outbox (aggregate, event_type, payload, created_at) VALUES ('appointment', 'appointment.cancelled', ?, ?)
+                RETURNING id""", Long.class, Samples.text("crm/appointment.cancelled.json").replace("APT-55812", appointment)
+                .replace("cus_QwE5rT6yU7iO8p", lukas).replace("2026-11-24T14:30:00-05:00", iso(first)).replace("Onboarding call", "Beratung"),
+                Timestamp.from(between));
+        String notice = "crm:appointment.cancelled:" + appointment + ":crm-outbox-" + cancellation;
+        herald.awaitMailFor(notice);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(herald.delivery(booking + ":reminder:PT24H", "email").get("state")));
+        assertThat(herald.delivery(booking + ":reminder:PT2H", "sms")).containsEntry("state", "CANCELLED");
+        for (String reminder : List.of(again + ":reminder:PT24H", again + ":reminder:PT2H")) {
+            assertThat(herald.scheduled(reminder)).containsEntry("state", "SCHEDULED");
+            assertThat(herald.delivery(reminder, "email")).containsEntry("state", "SCHEDULED");
+            assertThat(herald.delivery(reminder, "sms")).containsEntry("state", "SCHEDULED");
+        }
+        assertThat(waitingReminders(appointment)).containsExactly(second.toInstant().minus(Duration.ofHours(24)),
+                second.toInstant().minus(Duration.ofHours(2)));
+    }
+
+    /**
      * A booking quarantined (its customer was not in the directory yet), then the appointment's cancellation handled, then
      * the booking re-driven by an operator: no confirmation and no reminders for a cancelled appointment, each delivery
      * SKIPPED naming the cancellation.

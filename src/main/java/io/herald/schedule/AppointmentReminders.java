@@ -128,7 +128,9 @@ public class AppointmentReminders {
                 String why = appointment + " was cancelled at the source (" + notification.source() + " event " + notification.sourceEventId()
                         + (notification.occurredAt() == null ? "" : ", " + WHEN.format(notification.occurredAt())) + ")";
                 withdrawFired(plan, matchKey, why + " while this reminder waited for its provider: not sent");
-                List<Long> cancelled = scheduled.cancelMatching(matchKey, List.of(plan.type()), why + ": its reminder is cancelled, not sent");
+                // Only the reminders of what it cancels: a booking of the appointment id made again after it keeps its own.
+                List<Long> cancelled = scheduled.cancelMadeAtOrBefore(matchKey, List.of(plan.type()), why + ": its reminder is cancelled, not sent",
+                        notification.occurredAt());
                 log.info("{} cancelled: {} pending reminder(s) cancelled", appointment, cancelled.size());
                 yield false;
             }

@@ -325,7 +325,17 @@ public class ScheduledSends {
      * was held): each ends CANCELLED with the reason, audited as Herald. Returns the notifications cancelled.
      */
     public List<Long> cancelMatching(String matchKey, Collection<String> types, String reason) {
-        return cancelMatching(matchKey, types, reason, List.of("SCHEDULED", "HELD"), null);
+        return cancelMatching(matchKey, types, reason, List.of("SCHEDULED", "HELD"), null, null);
+    }
+
+    /**
+     * {@link #cancelMatching} of the reminders made from an event (the booking or move whose key the reminder's key extends,
+     * {@code <key>:reminder:PT24H}) that occurred at the source at or before {@code occurredAt}: an appointment's
+     * cancellation read after the CRM booked the appointment id again leaves the new booking's reminders waiting. A null
+     * time, or a reminder whose event is not found: cancelled.
+     */
+    public List<Long> cancelMadeAtOrBefore(String matchKey, Collection<String> types, String reason, Instant occurredAt) {
+        return cancelMatching(matchKey, types, reason, List.of("SCHEDULED", "HELD"), null, occurredAt);
     }
 
     /**
@@ -334,7 +344,7 @@ public class ScheduledSends {
      * another type, those that occurred at or before it (the caller passes its time plus a microsecond).
      */
     public List<Long> cancelOlderMatching(String matchKey, Collection<String> types, String reason, Instant occurredBefore) {
-        return cancelMatching(matchKey, types, reason, List.of("SCHEDULED", "HELD"), java.util.Objects.requireNonNull(occurredBefore));
+        return cancelMatching(matchKey, types, reason, List.of("SCHEDULED", "HELD"), java.util.Objects.requireNonNull(occurredBefore), null);
     }
 
     /**
@@ -342,10 +352,11 @@ public class ScheduledSends {
      * an appointment's old time that waits for an operator, cancelled when the appointment moves (it would name the old time).
      */
     public List<Long> cancelHeldMatching(String matchKey, Collection<String> types, String reason) {
-        return cancelMatching(matchKey, types, reason, List.of("HELD"), null);
+        return cancelMatching(matchKey, types, reason, List.of("HELD"), null, null);
     }
 
-    private List<Long> cancelMatching(String matchKey, Collection<String> types, String reason, List<String> states, Instant occurredBefore) {
+    private List<Long> cancelMatching(String matchKey, Collection<String> types, String reason, List<String> states, Instant occurredBefore,
+                                      Instant madeAtOrBefore) {
         if (matchKey == null || types.isEmpty()) {
             return List.of();
         }
@@ -355,8 +366,11 @@ public class ScheduledSends {
                     FROM notification n
                     WHERE n.id = s.notification_id AND s.match_key = ? AND s.state = ANY(?) AND n.type = ANY(?)
                       AND COALESCE(n.occurred_at, '-infinity') < ?::timestamptz
+                      AND NOT EXISTS (SELECT 1 FROM notification o
+                                      WHERE o.idempotency_key = regexp_replace(n.idempotency_key, ':reminder:[^:]*$', '')
+                                        AND o.id <> n.id AND o.occurred_at > ?::timestamptz)
                     RETURNING s.notification_id""", Long.class, HERALD, reason, matchKey, states.toArray(String[]::new),
-                    types.toArray(String[]::new), before(occurredBefore));
+                    types.toArray(String[]::new), before(occurredBefore), before(madeAtOrBefore));
             if (!ids.isEmpty()) {
                 states.forEach(waiting -> ledger.endHeld(ids, waiting, "CANCELLED", reason));
                 Instant now = clock.instant();
