@@ -126,7 +126,8 @@ public class QuietHours {
     /**
      * The end of the quiet hours [from, until) that {@code now} is in, in now's zone; empty when it is not in them. A range
      * with from after until crosses midnight (21:00-08:00). The end is until's local time on its day: on a day the clocks
-     * change it is still 08:00 on the wall (a time the change skips moves forward by the gap, as the clocks do).
+     * change it is still 08:00 on the wall (a time the change skips moves forward by the gap, as the clocks do; a time the
+     * wall clock shows twice is its first pass, or its second when now is already past the first).
      */
     static Optional<ZonedDateTime> end(LocalTime from, LocalTime until, ZonedDateTime now) {
         LocalTime time = now.toLocalTime();
@@ -145,7 +146,10 @@ public class QuietHours {
         } else {
             return Optional.empty();
         }
-        return Optional.of(ZonedDateTime.of(endDay, until, now.getZone()));
+        ZonedDateTime end = ZonedDateTime.of(endDay, until, now.getZone());
+        // On the night the clocks go back, the wall clock shows an hour (Lord Howe: half an hour) twice, and until may be in it:
+        // once now is in the second pass, the first one is behind it, and the quiet hours end at the second one.
+        return Optional.of(end.isAfter(now) ? end : end.withLaterOffsetAtOverlap());
     }
 
     /** Why the customer's own time zone cannot be used, in words; null when it can. */

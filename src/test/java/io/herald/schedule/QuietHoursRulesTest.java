@@ -106,6 +106,27 @@ class QuietHoursRulesTest {
     }
 
     @Test
+    void quietHoursEndingInsideTheRepeatedHourEndAtItsSecondPassWhenNowIsInThatPass() {
+        // Quiet hours 23:00-02:30 in Berlin; on 31 October 2027 the wall clock shows 02:30 twice (00:30 UTC, CEST, and 01:30 UTC,
+        // CET). At 02:10 of the second pass (01:10 UTC) the wall clock is inside them again: they end at the second 02:30, not at
+        // the first one, which lies in the past.
+        LocalTime elevenPm = LocalTime.of(23, 0);
+        LocalTime halfPastTwo = LocalTime.of(2, 30);
+        ZonedDateTime secondPass = ZonedDateTime.ofInstant(Instant.parse("2027-10-31T01:10:00Z"), BERLIN);
+        assertThat(secondPass.toLocalTime()).isEqualTo(LocalTime.of(2, 10));
+        assertThat(QuietHours.end(elevenPm, halfPastTwo, secondPass).orElseThrow().toInstant()).isEqualTo(Instant.parse("2027-10-31T01:30:00Z"));
+        // In the first pass (02:10 CEST, 00:10 UTC) they end at the first 02:30, as before.
+        ZonedDateTime firstPass = ZonedDateTime.ofInstant(Instant.parse("2027-10-31T00:10:00Z"), BERLIN);
+        assertThat(QuietHours.end(elevenPm, halfPastTwo, firstPass).orElseThrow().toInstant()).isEqualTo(Instant.parse("2027-10-31T00:30:00Z"));
+        // Lord Howe Island sets its clocks back half an hour at 02:00 (to 01:30) on 4 April 2027: quiet hours 22:00-01:45 seen at
+        // 01:35 of the second pass (15:05 UTC, +10:30) end at the second 01:45 (15:15 UTC), not at the first (14:45 UTC).
+        ZonedDateTime lordHowe = ZonedDateTime.ofInstant(Instant.parse("2027-04-03T15:05:00Z"), ZoneId.of("Australia/Lord_Howe"));
+        assertThat(lordHowe.toLocalTime()).isEqualTo(LocalTime.of(1, 35));
+        assertThat(QuietHours.end(LocalTime.of(22, 0), LocalTime.of(1, 45), lordHowe).orElseThrow().toInstant())
+                .isEqualTo(Instant.parse("2027-04-03T15:15:00Z"));
+    }
+
+    @Test
     void theDecisionWeighsPriorityTheCustomersZoneAndTheDefaultZone() throws IOException {
         NotificationCatalog catalog = new NotificationCatalog(catalog("""
                 categories:
