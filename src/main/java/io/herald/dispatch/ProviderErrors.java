@@ -243,7 +243,11 @@ public class ProviderErrors {
                 return t.getMessage();
             }
             if (t instanceof MailServerBusy) {
-                return "the mail server refused for now: " + quoted(t.getMessage(), 300) + "; nothing was taken, so it is tried again";
+                return "the mail server refused for now: " + quoted(io.herald.logging.Masking.mask(t.getMessage()), 300)
+                        + "; nothing was taken, so it is tried again";
+            }
+            if (t instanceof RecipientRefused) {
+                return t.getMessage();
             }
             if (t instanceof StartTlsNotOffered) {
                 return t.getMessage() + ", and herald.mail.tls is starttls: Herald sends neither its login nor the email unencrypted, so"
@@ -273,8 +277,8 @@ public class ProviderErrors {
                 java.util.regex.Matcher reply = SMTP_REPLY.matcher(t.getMessage().strip());
                 if (reply.find()) {
                     // The mail server's own answer (a refusal at its greeting, at RCPT, after DATA, or of Herald's login): its reply
-                    // line says why.
-                    return "the mail server answered " + quoted(reply.group(1).strip(), 300);
+                    // line says why. An address it quotes (the recipient's, often) is masked, as in every reason.
+                    return "the mail server answered " + quoted(io.herald.logging.Masking.mask(reply.group(1).strip()), 300);
                 }
             }
             if (t instanceof UnknownHostException) {

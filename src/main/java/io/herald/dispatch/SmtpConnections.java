@@ -52,7 +52,8 @@ import org.springframework.stereotype.Component;
  *
  * <p>A 4xx reply, at any point (421 at the greeting, 450/451/452 at MAIL FROM or RCPT, 451 after the message, 454 at
  * login), means the server did not take the message and asks to be tried later: it is raised as {@link MailServerBusy},
- * which the route retries and then parks like an unreachable provider. A 5xx reply is a refusal and fails the delivery.
+ * which the route retries and then parks like an unreachable provider. A 5xx reply is a refusal and fails the delivery; one
+ * about the recipient's address at RCPT is raised as {@link RecipientRefused}, a refusal of this one email.
  *
  * <p>herald.mail.tls chooses the encryption: opportunistic (the default) upgrades with STARTTLS when the server offers it,
  * taking any certificate, and sends in clear when it does not (as before the setting existed: an upgrade never stops a relay
@@ -197,6 +198,11 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
             }
             if (e instanceof MessagingException refused) {
                 throwIfBusy(refused);
+                RecipientRefused recipient = RecipientRefused.in(refused);
+                if (recipient != null) {
+                    log.debug("The refusal in full", e);
+                    throw recipient;
+                }
             }
             throw e;
         }

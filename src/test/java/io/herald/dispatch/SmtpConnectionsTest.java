@@ -204,8 +204,9 @@ class SmtpConnectionsTest {
                 // A 5xx is a refusal: not busy, and its reason is the server's answer (the greeting's too).
                 scripted.finalReply("250 2.0.0 queued");
                 scripted.replyAt("RCPT", "550 5.1.1 No such user");
-                assertThatThrownBy(() -> relay.send(mail("unknown user"))).isInstanceOf(MessagingException.class)
-                        .satisfies(refused -> assertThat(ProviderErrors.readable(refused)).isEqualTo("the mail server answered 550 5.1.1 No such user"));
+                assertThatThrownBy(() -> relay.send(mail("unknown user"))).isInstanceOf(RecipientRefused.class)
+                        .satisfies(refused -> assertThat(ProviderErrors.readable(refused))
+                                .startsWith("the mail server refused the recipient s***@example.net (550 5.1.1 No such user), so nothing was sent."));
                 scripted.replyAt("RCPT", null);
                 scripted.greeting("554 5.7.1 No SMTP service for you");
                 assertThatThrownBy(() -> relay.send(mail("refused greeting"))).isInstanceOf(MessagingException.class)
@@ -215,6 +216,36 @@ class SmtpConnectionsTest {
 
                 relay.send(mail("accepted"));
                 assertThat(scripted.messages()).isEqualTo(2);   // the one refused for now after DATA, and this one
+            } finally {
+                relay.destroy();
+            }
+        }
+    }
+
+    /**
+     * A recipient the server refuses (5xx at RCPT: no such mailbox, a domain that takes no mail): a refusal of this one email,
+     * not of the server. Its reason names the address masked, as every reason does (the server's reply quotes it in full), and
+     * says what to do; a refusal after DATA that quotes the address is masked too.
+     */
+    @Test
+    void aRefusedRecipientIsNamedMaskedWithWhatToDo() throws Exception {
+        try (ScriptedSmtpServer scripted = new ScriptedSmtpServer()) {
+            SmtpConnections relay = new SmtpConnections("127.0.0.1", scripted.port(), "", "", 100, clock, 2000, 2000, 2000);
+            try {
+                scripted.replyAt("RCPT", "550 5.1.1 <someone@example.net>: Recipient address rejected: User unknown in virtual mailbox table");
+                assertThatThrownBy(() -> relay.send(mail("gone"))).isInstanceOf(RecipientRefused.class).hasNoCause()
+                        .satisfies(refused -> assertThat(ProviderErrors.readable(refused, "email")).isEqualTo("the mail server refused the"
+                                + " recipient s***@example.net (550 5.1.1 <s***@example.net>: Recipient address rejected: User unknown in"
+                                + " virtual mailbox table), so nothing was sent. Check the address with the customer (the server's words"
+                                + " say why: no such mailbox, or a full or disabled one) and correct it in the CRM if it is wrong (its"
+                                + " contact change updates Herald's directory), then retry this delivery"));
+                assertThat(scripted.messages()).isZero();
+
+                scripted.replyAt("RCPT", null);
+                scripted.finalReply("554 5.7.1 <someone@example.net>: message rejected as spam");
+                assertThatThrownBy(() -> relay.send(mail("spam?"))).isInstanceOf(MessagingException.class)
+                        .satisfies(refused -> assertThat(ProviderErrors.readable(refused, "email"))
+                                .isEqualTo("the mail server answered 554 5.7.1 <s***@example.net>: message rejected as spam"));
             } finally {
                 relay.destroy();
             }

@@ -110,6 +110,12 @@ class FailureGroupsTest {
                 .isEqualTo("the customer has no address for this channel in the directory");
         assertThat(FailureGroups.explain("email not sent: the mail server answered 550 5.1.1 <j***@example.org>: Recipient address rejected"))
                 .isEqualTo("the mail server refused the message (SMTP 550)");
+        // A refusal the email channel names in its own words: a recipient refused at RCPT.
+        assertThat(FailureGroups.explain("email not sent: the mail server refused the recipient j***@example.org (550 5.1.1 <j***@example.org>:"
+                + " Recipient address rejected: User unknown), so nothing was sent. Check the address with the customer (the server's"
+                + " words say why: no such mailbox, or a full or disabled one) and correct it in the CRM if it is wrong (its contact"
+                + " change updates Herald's directory), then retry this delivery"))
+                .isEqualTo("the mail server refused the customer's address (SMTP 550); check it with the customer and correct it in the CRM");
         assertThat(FailureGroups.explain("sms not sent: provider did not answer within the response timeout (herald.sms.response-timeout-ms);"
                 + " the call may have reached it, so it is tried again with the same idempotency key"))
                 .isEqualTo("the provider did not answer in time");
