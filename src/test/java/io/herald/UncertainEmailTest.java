@@ -9,10 +9,16 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.herald.dispatch.SmtpConnections;
+import io.herald.testsupport.Breakers;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
 import io.herald.testsupport.ScriptedSmtpServer;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Processor;
+import org.apache.camel.Route;
+import org.apache.camel.component.resilience4j.ResilienceProcessor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,6 +36,9 @@ class UncertainEmailTest extends HeraldIntegrationTest {
 
     @Autowired
     SmtpConnections smtp;
+
+    @Autowired
+    CamelContext camel;
 
     private ScriptedSmtpServer server;
     private String originalHost;
@@ -57,6 +66,7 @@ class UncertainEmailTest extends HeraldIntegrationTest {
         smtp.setSession(null);
         smtp.closeIdle();
         server.close();
+        Breakers.resetAll(camel);   // what this class's refusals counted is not left to the next test class
     }
 
     @Test
@@ -121,6 +131,52 @@ class UncertainEmailTest extends HeraldIntegrationTest {
         server.replyAt("RCPT", null);
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivery(key, "email")).containsEntry("state", "SENT"));
         assertThat(server.messagesFor(key)).isEqualTo(1);
+    }
+
+    /**
+     * A recipient the mail server refuses (550 5.1.1 at RCPT: no such mailbox) is a refusal of that one email, as an HTTP
+     * provider's 4xx is of one SMS: it fails with the address masked and what to do, and it does not count against the email
+     * breaker ("a refusal of one message never opens the breaker"). Five such customers in a row used to open it, and the next
+     * customer's email was parked as if the mail server were down.
+     */
+    @Test
+    void refusedRecipientsFailTheirOwnEmailsAndTheNextCustomersEmailGoesOut() throws Exception {
+        Breakers.resetAll(camel);
+        server.replyAt("RCPT TO:<GONE.", "550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown in virtual mailbox table");
+        for (int i = 0; i < 5; i++) {
+            String customer = "cus_gone" + newTicketId();
+            jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Gone Away', ?, '+447700900123')",
+                    customer, "gone." + customer + "@example.org");
+            String unique = newTicketId();
+            String key = Samples.paymentFailedKey(unique);
+            assertThat(postSignedBilling(Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer)).statusCode()).isEqualTo(202);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivery(key, "email")).containsEntry("state", "FAILED"));
+            assertThat(delivery(key, "email").get("reason")).isEqualTo("email not sent: the mail server refused the recipient g***@example.org"
+                    + " (550 5.1.1 <g***@example.org>: Recipient address rejected: User unknown in virtual mailbox table), so nothing was"
+                    + " sent. Check the address with the customer (the server's words say why: no such mailbox, or a full or disabled one)"
+                    + " and correct it in the CRM if it is wrong (its contact change updates Herald's directory), then retry this delivery");
+        }
+        assertThat(emailBreaker().getMetrics().getNumberOfFailedCalls()).as("failed calls counted by the email breaker").isZero();
+
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        postSignedBilling(Samples.paymentFailed(unique));
+        await().atMost(Duration.ofSeconds(30)).until(() -> delivery(key, "email").get("state"), state -> List.of("SENT", "PARKED", "FAILED").contains(state));
+        assertThat(delivery(key, "email")).as("the next customer's email").containsEntry("state", "SENT");
+        assertThat(server.messagesFor(key)).isEqualTo(1);
+    }
+
+    private CircuitBreaker emailBreaker() {
+        for (Route route : camel.getRoutes()) {
+            if (route.getRouteId().equals("deliver-email")) {
+                for (Processor processor : route.filter("*")) {
+                    if (processor instanceof ResilienceProcessor breaker) {
+                        return breaker.getCircuitBreaker();
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no breaker on deliver-email");
     }
 
     private List<Map<String, Object>> attempts(String key) {

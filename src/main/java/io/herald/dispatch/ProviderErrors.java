@@ -94,6 +94,21 @@ public class ProviderErrors {
         }
     }
 
+    /** Exchange property: the recipient refusal the email route kept inside its breaker (routes/deliver-email.camel.yaml). */
+    public static final String RECIPIENT_REFUSED = "heraldRecipientRefused";
+
+    /**
+     * After the email breaker: a recipient the SMTP server refused (RecipientRefused, kept inside the breaker so that it does not
+     * count against it, as an HTTP provider's refusal of one message does not) is raised again, so the delivery FAILS with its reason.
+     */
+    public void failIfRecipientRefused(Exchange exchange) {
+        RecipientRefused refused = exchange.getProperty(RECIPIENT_REFUSED, RecipientRefused.class);
+        if (refused != null) {
+            exchange.removeProperty(RECIPIENT_REFUSED);
+            throw refused;
+        }
+    }
+
     /**
      * Inside the circuit breaker, right after the call: a 401 (an accepted answer there, okStatusCodeRange) refusing Herald's
      * credentials is raised as the HttpOperationFailedException camel-http would raise, so it counts towards the breaker and is

@@ -9,8 +9,9 @@ import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
 /**
  * The SMTP server refused this email's recipient: a 5xx reply to RCPT TO about the address (RFC 3463 5.1.x: no such mailbox or
  * domain; 5.2.x: a full or disabled mailbox; or, with no enhanced code, RFC 5321's 550, 551 or 553). The server took nothing,
- * and it is a refusal of this one email, like an HTTP provider's 4xx: it fails the delivery. A 5xx at RCPT about Herald
- * itself (5.7.1 relaying denied) is not one of these.
+ * and it is a refusal of this one email, like an HTTP provider's 4xx: it fails the delivery, and the email route keeps it out
+ * of the email breaker (routes/deliver-email.camel.yaml), so a run of customers with dead addresses does not park everyone
+ * else's email as if the server were down. A 5xx at RCPT about Herald itself (5.7.1 relaying denied) is not one of these.
  * The message is the delivery's reason: the address and the server's words masked, and what to do. It carries no cause, for
  * the same reason as {@link MailServerBusy}.
  */
