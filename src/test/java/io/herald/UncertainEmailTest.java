@@ -166,6 +166,48 @@ class UncertainEmailTest extends HeraldIntegrationTest {
         assertThat(server.messagesFor(key)).isEqualTo(1);
     }
 
+    /**
+     * The mail server refuses Herald's login (535 5.7.8: a rotated or mistyped herald.mail.password) for every email alike, as
+     * an HTTP provider's 401 refuses Herald's credentials: the email is parked with a reason that names the settings, and goes
+     * out once the login is accepted. It used to fail for good, each email with an alert of its own, to be retried by hand.
+     */
+    @Test
+    void aRefusedLoginParksTheEmailAndItGoesOutOnceTheLoginIsAccepted() throws Exception {
+        Breakers.resetAll(camel);
+        Object auth = smtp.getJavaMailProperties().get("mail.smtp.auth");
+        smtp.setUsername("herald");
+        smtp.setPassword("rotated-yesterday");
+        smtp.getJavaMailProperties().put("mail.smtp.auth", "true");
+        smtp.setSession(null);
+        smtp.closeIdle();
+        server.replyAt("AUTH", "535 5.7.8 Authentication credentials invalid");
+        try {
+            String unique = newTicketId();
+            String key = Samples.paymentFailedKey(unique);
+            postSignedBilling(Samples.paymentFailed(unique));
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> delivery(key, "email").get("state"), state -> List.of("PARKED", "FAILED").contains(state));
+            assertThat(delivery(key, "email")).containsEntry("state", "PARKED");
+            assertThat(delivery(key, "email").get("reason").toString()).startsWith("email provider unavailable: the mail server refused"
+                    + " Herald's login (535 5.7.8 Authentication credentials invalid): check herald.mail.username and herald.mail.password");
+            assertThat(server.messagesFor(key)).isZero();
+
+            server.replyAt("AUTH", null);   // the password is fixed
+            await().atMost(Duration.ofSeconds(45)).untilAsserted(() -> assertThat(delivery(key, "email")).containsEntry("state", "SENT"));
+            assertThat(server.messagesFor(key)).isEqualTo(1);
+        } finally {
+            smtp.setUsername(null);
+            smtp.setPassword(null);
+            if (auth == null) {
+                smtp.getJavaMailProperties().remove("mail.smtp.auth");
+            } else {
+                smtp.getJavaMailProperties().put("mail.smtp.auth", auth);
+            }
+            smtp.setSession(null);
+            smtp.closeIdle();
+        }
+    }
+
     private CircuitBreaker emailBreaker() {
         for (Route route : camel.getRoutes()) {
             if (route.getRouteId().equals("deliver-email")) {

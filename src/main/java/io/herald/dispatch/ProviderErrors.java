@@ -261,7 +261,7 @@ public class ProviderErrors {
                 return "the mail server refused for now: " + quoted(io.herald.logging.Masking.mask(t.getMessage()), 300)
                         + "; nothing was taken, so it is tried again";
             }
-            if (t instanceof RecipientRefused) {
+            if (t instanceof RecipientRefused || t instanceof MailLoginRefused) {
                 return t.getMessage();
             }
             if (t instanceof StartTlsNotOffered) {

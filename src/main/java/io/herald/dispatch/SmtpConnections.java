@@ -10,6 +10,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.herald.config.MailSettings;
+import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.URLName;
@@ -53,7 +54,8 @@ import org.springframework.stereotype.Component;
  * <p>A 4xx reply, at any point (421 at the greeting, 450/451/452 at MAIL FROM or RCPT, 451 after the message, 454 at
  * login), means the server did not take the message and asks to be tried later: it is raised as {@link MailServerBusy},
  * which the route retries and then parks like an unreachable provider. A 5xx reply is a refusal and fails the delivery; one
- * about the recipient's address at RCPT is raised as {@link RecipientRefused}, a refusal of this one email.
+ * about the recipient's address at RCPT is raised as {@link RecipientRefused}, a refusal of this one email; a 5xx refusing
+ * Herald's login as {@link MailLoginRefused}, retried and parked like a busy server (it refuses every email alike).
  *
  * <p>herald.mail.tls chooses the encryption: opportunistic (the default) upgrades with STARTTLS when the server offers it,
  * taking any certificate, and sends in clear when it does not (as before the setting existed: an upgrade never stops a relay
@@ -236,6 +238,10 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
                 throw new StartTlsNotOffered("the mail server " + getHost() + ":" + getPort() + " does not offer STARTTLS");
             }
             throwIfBusy(e);
+            if (e instanceof AuthenticationFailedException) {
+                log.warn("SMTP server {}:{} refused Herald's login ({}): nothing sent", getHost(), getPort(), e.getMessage());
+                throw MailLoginRefused.of(e.getMessage());
+            }
             throw e;
         }
         return new Connection(transport);

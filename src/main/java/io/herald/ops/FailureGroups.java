@@ -26,8 +26,8 @@ public class FailureGroups {
 
     private static final Pattern HTTP_STATUS = Pattern.compile("HTTP (\\d{3})");
     private static final Pattern SMTP_REPLY = Pattern.compile("mail server answered ([45]\\d\\d)");
-    /** The email channel's own words for a refused recipient (RecipientRefused), the reply's code quoted. */
-    private static final Pattern SMTP_REFUSED = Pattern.compile("mail server refused (the recipient)(?:[^(]*\\((\\d{3})[ -])?");
+    /** The email channel's own words for a refused recipient (RecipientRefused) or login (MailLoginRefused), the reply's code quoted. */
+    private static final Pattern SMTP_REFUSED = Pattern.compile("mail server refused (the recipient|Herald's login)(?:[^(]*\\((\\d{3})[ -])?");
     private static final Pattern MASKED_EMAIL = Pattern.compile("\\S\\*\\*\\*@\\S+");
     /** A token's shown prefix ("push token dGhpcyBp…") and a customer's id: one kind of failure whoever's they are. */
     private static final Pattern PUSH_TOKEN = Pattern.compile("push token \\S+");
@@ -170,7 +170,9 @@ public class FailureGroups {
         Matcher refused = SMTP_REFUSED.matcher(r);
         if (refused.find()) {
             String code = refused.group(2) == null ? "" : " (SMTP " + refused.group(2) + ")";
-            return "the mail server refused the customer's address" + code + "; check it with the customer and correct it in the CRM";
+            return refused.group(1).equals("the recipient")
+                    ? "the mail server refused the customer's address" + code + "; check it with the customer and correct it in the CRM"
+                    : "the mail server refused Herald's login" + code + "; check herald.mail.username and herald.mail.password";
         }
         Matcher smtp = SMTP_REPLY.matcher(r);
         if (smtp.find()) {

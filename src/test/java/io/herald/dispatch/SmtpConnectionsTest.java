@@ -252,6 +252,30 @@ class SmtpConnectionsTest {
         }
     }
 
+    /**
+     * The server refuses Herald's login (535 5.7.8: a rotated or mistyped herald.mail.password): it refuses every email alike,
+     * like an HTTP provider's 401 refusing Herald's credentials. Nothing was taken; it is MailLoginRefused, which the route
+     * retries and parks, so the emails go out once the login is fixed, instead of each failing for good with an alert of its own.
+     */
+    @Test
+    void aLoginTheServerRefusesIsHeraldsCredentialsNotTheEmailAndTheReasonSaysWhatToSet() throws Exception {
+        try (ScriptedSmtpServer scripted = new ScriptedSmtpServer()) {
+            scripted.replyAt("AUTH", "535 5.7.8 Authentication credentials invalid");
+            SmtpConnections withLogin = new SmtpConnections("127.0.0.1", scripted.port(), MailSettings.Tls.NONE, "herald", "rotated",
+                    100, 8, clock, 2000, 2000, 2000);
+            try {
+                assertThatThrownBy(() -> withLogin.send(mail("login refused"))).isInstanceOf(MailLoginRefused.class).hasNoCause()
+                        .satisfies(refused -> assertThat(ProviderErrors.readable(refused, "email")).isEqualTo("the mail server refused"
+                                + " Herald's login (535 5.7.8 Authentication credentials invalid): check herald.mail.username and"
+                                + " herald.mail.password (HERALD_MAIL_USERNAME, HERALD_MAIL_PASSWORD); nothing was sent, and the parked"
+                                + " emails go out once the login is accepted"));
+                assertThat(scripted.messages()).isZero();
+            } finally {
+                withLogin.destroy();
+            }
+        }
+    }
+
     @Test
     void withTlsSslTheMailGoesOverSmtps() throws Exception {
         GreenMail smtps = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTPS).dynamicPort());

@@ -110,12 +110,16 @@ class FailureGroupsTest {
                 .isEqualTo("the customer has no address for this channel in the directory");
         assertThat(FailureGroups.explain("email not sent: the mail server answered 550 5.1.1 <j***@example.org>: Recipient address rejected"))
                 .isEqualTo("the mail server refused the message (SMTP 550)");
-        // A refusal the email channel names in its own words: a recipient refused at RCPT.
+        // The refusals the email channel names in its own words: a recipient refused at RCPT, Herald's login refused.
         assertThat(FailureGroups.explain("email not sent: the mail server refused the recipient j***@example.org (550 5.1.1 <j***@example.org>:"
                 + " Recipient address rejected: User unknown), so nothing was sent. Check the address with the customer (the server's"
                 + " words say why: no such mailbox, or a full or disabled one) and correct it in the CRM if it is wrong (its contact"
                 + " change updates Herald's directory), then retry this delivery"))
                 .isEqualTo("the mail server refused the customer's address (SMTP 550); check it with the customer and correct it in the CRM");
+        assertThat(FailureGroups.explain("email provider unavailable: the mail server refused Herald's login (535 5.7.8 Authentication"
+                + " credentials invalid): check herald.mail.username and herald.mail.password (HERALD_MAIL_USERNAME, HERALD_MAIL_PASSWORD);"
+                + " nothing was sent, and the parked emails go out once the login is accepted; parked, next attempt at 2026-11-22 10:05:00"))
+                .isEqualTo("the mail server refused Herald's login (SMTP 535); check herald.mail.username and herald.mail.password");
         assertThat(FailureGroups.explain("sms not sent: provider did not answer within the response timeout (herald.sms.response-timeout-ms);"
                 + " the call may have reached it, so it is tried again with the same idempotency key"))
                 .isEqualTo("the provider did not answer in time");
