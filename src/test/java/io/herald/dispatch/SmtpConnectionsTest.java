@@ -61,7 +61,7 @@ class SmtpConnectionsTest {
 
     @BeforeEach
     void start() {
-        server = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP).dynamicPort());
+        server = new GreenMail(patient(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP).dynamicPort()));
         server.start();
         sender = new SmtpConnections("127.0.0.1", server.getSmtp().getPort(), "", "", 2, clock);
     }
@@ -86,7 +86,7 @@ class SmtpConnectionsTest {
         sender.send(mail("before"));
         int port = server.getSmtp().getPort();
         server.stop();   // drops the kept connection
-        server = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+        server = new GreenMail(patient(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP)));
         server.start();
         now.addAndGet(SmtpConnections.CHECK_AFTER_IDLE_MS + 200);
 
@@ -278,7 +278,7 @@ class SmtpConnectionsTest {
 
     @Test
     void withTlsSslTheMailGoesOverSmtps() throws Exception {
-        GreenMail smtps = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTPS).dynamicPort());
+        GreenMail smtps = new GreenMail(patient(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTPS).dynamicPort()));
         smtps.start();
         SmtpConnections tls = new SmtpConnections("127.0.0.1", smtps.getSmtps().getPort(), MailSettings.Tls.SSL, "", "", 100, 8, clock,
                 5000, 5000, 5000);
@@ -360,5 +360,14 @@ class SmtpConnectionsTest {
         message.setSubject(subject);
         message.setText("text");
         return message;
+    }
+
+    /**
+     * GreenMail gives a server 2 s to start; its SMTPS server (a TLS context built first) took longer twice in four runs on
+     * a loaded machine and the test failed before reaching Herald's code.
+     */
+    private static ServerSetup patient(ServerSetup setup) {
+        setup.setServerStartupTimeout(30_000);
+        return setup;
     }
 }

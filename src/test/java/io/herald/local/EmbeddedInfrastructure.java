@@ -51,7 +51,9 @@ public final class EmbeddedInfrastructure {
         kafka.brokerProperties(Map.of("message.max.bytes", "2097152"));
         kafka.afterPropertiesSet();
         ServerSetup smtp = new ServerSetup(smtpPort, "127.0.0.1", ServerSetup.PROTOCOL_SMTP);
-        mail = new GreenMail(smtpPort == 0 ? smtp.dynamicPort() : smtp);
+        smtp = smtpPort == 0 ? smtp.dynamicPort() : smtp;
+        smtp.setServerStartupTimeout(30_000);   // GreenMail's default 2 s is short on a loaded machine
+        mail = new GreenMail(smtp);
         mail.start();
         providers = new WireMockServer(options().port(providerPort).bindAddress("127.0.0.1"));
         providers.start();
