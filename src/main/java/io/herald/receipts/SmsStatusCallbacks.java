@@ -40,9 +40,20 @@ public class SmsStatusCallbacks {
             "21610", "the recipient unsubscribed from this sender by replying STOP (carrier error 21610)",
             "30005", "the number is unknown or no longer exists (carrier error 30005)",
             "30006", "the number is a landline or cannot receive SMS (carrier error 30006)");
+    /** Twilio's other common undelivered codes (its error pages 30001 to 30008 and 30034), in words with what to do. */
     private static final Map<String, String> READABLE = Map.of(
             "30003", "the handset is unreachable (switched off or out of coverage; carrier error 30003)",
-            "30007", "the carrier filtered the message as spam (carrier error 30007)");
+            "30007", "the carrier filtered the message as spam (carrier error 30007)",
+            "30001", "the SMS provider's queue for the sending number overflowed, more was sent than it sends per second (carrier error"
+                    + " 30001); retry the delivery, and lower herald.sms.rate-per-second if it happens again",
+            "30002", "the SMS provider's account was suspended before the message went out (carrier error 30002); the account's owner"
+                    + " must settle it with the provider (billing or a policy notice), then retry the delivery",
+            "30004", "the message was blocked: the recipient blocked the sending number, or their carrier refuses messages from it"
+                    + " (carrier error 30004); ask the customer to unblock it or to use another channel",
+            "30008", "the carrier could not deliver it and gave no reason (carrier error 30008, unknown error); retry the delivery once,"
+                    + " and if it fails again ask the customer whether their phone receives SMS from other senders",
+            "30034", "the sending number is not registered for US business texting (A2P 10DLC), so US carriers refuse its messages"
+                    + " (carrier error 30034); register the number's brand and campaign with the provider, then retry the delivery");
 
     private final byte[] authToken;
 

@@ -100,6 +100,28 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
                 .containsEntry("reason", "SMS not delivered: the carrier reported error 30410");
     }
 
+    /**
+     * Twilio's other common undelivered codes, as an operator reads them in the delivery's reason: each says in words what
+     * happened and what to do. (30004 blocked, 30008 unknown, 30001 queue overflow, 30002 account suspended and 30034 an
+     * unregistered US number read "the carrier reported error 3000x": nothing to act on without Twilio's error pages.)
+     */
+    @Test
+    void undeliveredCallbacksWithTwiliosOtherCommonCodesSayWhatToDo() throws Exception {
+        Sent sent = sendPaymentFailed("u30008");
+        postSmsStatus(form("MessageSid", sent.sms(), "MessageStatus", "undelivered", "ErrorCode", "30008", "To", sent.phone()), null);
+        assertThat(delivery(sent.key(), "sms")).containsEntry("state", "UNDELIVERED");
+        assertThat((String) delivery(sent.key(), "sms").get("reason")).startsWith("SMS not delivered: ")
+                .doesNotContain("the carrier reported error").contains("30008", "retry");
+        // Not a number that can never receive: nothing suppressed.
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM suppression WHERE receipt_id IN"
+                + " (SELECT id FROM delivery_receipt WHERE provider_message_id = ?)", Long.class, sent.sms())).isZero();
+
+        assertThat(SmsStatusCallbacks.explain("30004")).contains("blocked", "30004").doesNotContain("the carrier reported error");
+        assertThat(SmsStatusCallbacks.explain("30001")).contains("queue", "30001").doesNotContain("the carrier reported error");
+        assertThat(SmsStatusCallbacks.explain("30002")).contains("suspended", "30002").doesNotContain("the carrier reported error");
+        assertThat(SmsStatusCallbacks.explain("30034")).contains("registered", "30034").doesNotContain("the carrier reported error");
+    }
+
     @Test
     void aCallbackForAnUnknownSidIsRecordedAndAnswered200() throws Exception {
         String sid = "SM" + "0".repeat(24) + newTicketId();
