@@ -364,6 +364,19 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
         }, found -> !found.isEmpty());
         assertThat(unread).singleElement().satisfies(m -> assertThat(m.get("id").asLong()).isNotEqualTo(message.get("id").asLong()));
         assertThat(jdbc.queryForObject("SELECT count(*) FROM inbox_message WHERE delivery_id = ?", Integer.class, delivery)).isEqualTo(2);
+
+        // The app pages back through the inbox: a page of one (the resend's copy, newest), then the messages before it (the
+        // first copy). Without "before" an app saw only the newest 500 messages at most: older ones could never be read.
+        JsonNode newest = JSON.readTree(api("GET", "/api/customers/cus_RkT4aB7cD9eF1g/inbox?limit=1").body());
+        assertThat(newest).hasSize(1);
+        assertThat(newest.get(0).get("id").asLong()).isEqualTo(unread.get(0).get("id").asLong());
+        java.net.http.HttpResponse<String> older = api("GET", "/api/customers/cus_RkT4aB7cD9eF1g/inbox?limit=1&before=" + newest.get(0).get("id").asLong());
+        assertThat(older.statusCode()).as(older.body()).isEqualTo(200);
+        assertThat(JSON.readTree(older.body())).singleElement().satisfies(m -> assertThat(m.get("id").asLong()).isEqualTo(message.get("id").asLong()));
+        // Another customer's message is no place to page from: 404, and nothing of theirs is listed.
+        java.net.http.HttpResponse<String> foreign = api("GET", "/api/customers/cus_QwE5rT6yU7iO8p/inbox?before=" + message.get("id").asLong());
+        assertThat(foreign.statusCode()).isEqualTo(404);
+        assertThat(foreign.body()).contains("has no inbox message " + message.get("id").asLong()).doesNotContain("Request #" + ticket);
     }
 
     @Test

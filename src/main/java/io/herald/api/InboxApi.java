@@ -1,7 +1,6 @@
 package io.herald.api;
 
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 
 import io.herald.config.ApiExamples;
@@ -40,17 +39,27 @@ public class InboxApi {
         this.jdbc = jdbc;
     }
 
-    @Operation(summary = "The customer's inbox messages, newest first",
-            responses = @ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", array = @ArraySchema(schema = @Schema(implementation = InboxMessage.class)), examples = @ExampleObject(value = ApiExamples.INBOX))))
+    @Operation(summary = "The customer's inbox messages, newest first; page back with before (the last message's id)",
+            responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", array = @ArraySchema(schema = @Schema(implementation = InboxMessage.class)), examples = @ExampleObject(value = ApiExamples.INBOX))),
+                    @ApiResponse(responseCode = "404", description = "before names no message of this customer", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.INBOX_NOT_FOUND)))})
     @GetMapping
-    public List<InboxMessage> list(@PathVariable String customerId, @RequestParam(defaultValue = "false") boolean unreadOnly,
-                                   @Parameter(description = "at most this many messages (1 to 500)") @RequestParam(defaultValue = "50") int limit) {
-        return jdbc.query("SELECT id, type, title, body, created_at, read_at FROM inbox_message WHERE customer_id = ?"
-                        + (unreadOnly ? " AND read_at IS NULL" : "") + " ORDER BY created_at DESC, id DESC LIMIT ?",
+    public ResponseEntity<?> list(@PathVariable String customerId, @RequestParam(defaultValue = "false") boolean unreadOnly,
+                                  @Parameter(description = "at most this many messages (1 to 500)") @RequestParam(defaultValue = "50") int limit,
+                                  @Parameter(description = "only messages older than this one of the customer's (the id of the last message"
+                                          + " of the page before): the next page") @RequestParam(required = false) Long before) {
+        if (before != null && jdbc.queryForList("SELECT 1 FROM inbox_message WHERE id = ? AND customer_id = ?", before, customerId).isEmpty()) {
+            return notFound(customerId, before);
+        }
+        // The page after message "before", in the list's own order (created_at, then id), so no message is skipped or listed twice.
+        return ResponseEntity.ok(jdbc.query("SELECT id, type, title, body, created_at, read_at FROM inbox_message WHERE customer_id = ?"
+                        + (unreadOnly ? " AND read_at IS NULL" : "")
+                        + (before == null ? "" : " AND (created_at, id) < (SELECT created_at, id FROM inbox_message WHERE id = ?)")
+                        + " ORDER BY created_at DESC, id DESC LIMIT ?",
                 (row, n) -> new InboxMessage(row.getLong("id"), row.getString("type"), row.getString("title"), row.getString("body"),
                         row.getTimestamp("created_at").toInstant(),
                         row.getTimestamp("read_at") == null ? null : row.getTimestamp("read_at").toInstant()),
-                customerId, Math.max(1, Math.min(limit, 500)));
+                before == null ? new Object[] {customerId, Math.max(1, Math.min(limit, 500))}
+                        : new Object[] {customerId, before, Math.max(1, Math.min(limit, 500))}));
     }
 
     @Operation(summary = "Mark one message read (reading it again changes nothing)",
@@ -60,7 +69,11 @@ public class InboxApi {
     public ResponseEntity<?> markRead(@PathVariable String customerId, @PathVariable long messageId) {
         int updated = jdbc.update("UPDATE inbox_message SET read_at = COALESCE(read_at, now()) WHERE id = ? AND customer_id = ?",
                 messageId, customerId);
-        return updated == 1 ? ResponseEntity.noContent().build()
-                : ResponseEntity.status(HttpStatus.NOT_FOUND).body(Map.of("error", "customer " + StoredText.label(customerId, 64) + " has no inbox message " + messageId));
+        return updated == 1 ? ResponseEntity.noContent().build() : notFound(customerId, messageId);
+    }
+
+    private static ResponseEntity<?> notFound(String customerId, long messageId) {
+        return ResponseEntity.status(HttpStatus.NOT_FOUND).body(Map.of("error", "customer " + StoredText.label(customerId, 64)
+                + " has no inbox message " + messageId));
     }
 }
