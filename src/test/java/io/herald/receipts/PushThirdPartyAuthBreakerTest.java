@@ -58,9 +58,41 @@ class PushThirdPartyAuthBreakerTest extends HeraldIntegrationTest {
             String key = "support:agent_replied:" + ticket + ":41000000000555";
             Map<String, Map<String, Object>> rows = awaitDeliveries(key);
             assertThat(rows.get("push")).containsEntry("state", "FAILED");
+            // What an operator reads: where the key is fixed (it said only "provider answered HTTP 401 Unauthorized: {…}").
+            assertThat((String) rows.get("push").get("reason")).contains("APNs", "Firebase console");
             assertThat(rows.get("sms")).containsEntry("state", "SENT");
             CircuitBreaker push = pushBreaker();
             assertThat(push.getMetrics().getNumberOfFailedCalls()).as("failed calls counted by the push breaker").isZero();
+        } finally {
+            infra.providers().removeStub(refused);
+        }
+    }
+
+    /**
+     * FCM's 403 SENDER_ID_MISMATCH: the device's token was registered for another Firebase project than the one Herald sends
+     * through. The push fails (not retried), the token stays in the directory (a wrong herald.push.url would otherwise empty every
+     * customer's tokens), the notification goes on to SMS, and the reason says what to check instead of only quoting the JSON.
+     */
+    @Test
+    void aSenderIdMismatchFailsThatPushSayingWhichProjectToCheckAndKeepsTheToken() throws Exception {
+        String customer = "cus_push_sndr" + newTicketId();
+        String token = "sNdR0k" + newTicketId() + "-registration-token-of-another-project";
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone, push_tokens) VALUES (?, 'Sam Sender', ?, ?, ?::jsonb)",
+                customer, customer + "@example.net", "+4477006" + String.format("%05d", Math.abs(customer.hashCode()) % 100_000),
+                "[\"fcm:" + token + "\"]");
+        StubMapping refused = infra.providers().stubFor(WireMock.post(urlPathMatching(PUSH_PATH)).withRequestBody(containing(token)).atPriority(1)
+                .willReturn(aResponse().withStatus(403).withHeader("Content-Type", "application/json; charset=UTF-8").withBody("""
+                        {"error":{"code":403,"message":"SenderId mismatch","status":"PERMISSION_DENIED","details":[{"@type":\
+                        "type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"SENDER_ID_MISMATCH"}]}}""")));
+        try {
+            String ticket = newTicketId();
+            assertThat(postSignedSupport(Samples.supportEvent("ticket.comment_added.json", ticket).replace("cus_RkT4aB7cD9eF1g", customer))
+                    .statusCode()).isEqualTo(202);
+            Map<String, Map<String, Object>> rows = awaitDeliveries("support:agent_replied:" + ticket + ":41000000000555");
+            assertThat(rows.get("push")).containsEntry("state", "FAILED");
+            assertThat((String) rows.get("push").get("reason")).contains("another Firebase project", "herald.push.url");
+            assertThat(rows.get("sms")).containsEntry("state", "SENT");
+            assertThat(jdbc.queryForObject("SELECT push_tokens::text FROM customer WHERE customer_id = ?", String.class, customer)).contains(token);
         } finally {
             infra.providers().removeStub(refused);
         }
