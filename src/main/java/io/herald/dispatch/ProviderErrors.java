@@ -246,6 +246,7 @@ public class ProviderErrors {
                 return "provider answered HTTP " + http.getStatusCode() + " " + quoted(nullToEmpty(http.getStatusText()), 100)
                         + (retryAfter == null ? "" : " (Retry-After " + retryAfter / 1000 + "s)")
                         + (body.isEmpty() ? "" : ": " + body) + FcmErrorCodes.whatToDo(http.getResponseBody())
+                        + TwilioErrorCodes.whatToDo(http.getResponseBody())
                         + (http.getStatusCode() == 401 && !String.valueOf(http.getResponseBody()).contains("THIRD_PARTY_AUTH_ERROR") ? " (the provider refuses Herald's"
                         + " credentials: check herald.<channel>'s token, service account or account settings)" : "");
             }

@@ -168,6 +168,36 @@ class InboundSmsTest extends HeraldIntegrationTest {
         }
     }
 
+    /**
+     * Twilio's refusals whose fix is outside Herald: 21211 (the directory's number is not a valid one: every SMS to it is refused
+     * until it is corrected) and 21408 (the account may not send SMS to that country at all). The SMS fails (not retried, the
+     * number not suppressed) and the reason says what to do and where, not only Twilio's JSON.
+     */
+    @Test
+    void anInvalidNumberOrACountryNotEnabledAtTwilioSaysWhatToDo() throws Exception {
+        String customer = newCustomer("invalid", "+1561%s%s");
+        String phone = phoneOf(customer);
+        StubMapping refusing = twilioRefuses(phone, 21211, "The 'To' number " + phone + " is not a valid phone number.");
+        try {
+            String key = notify(customer, "invalid", "FAILED");
+            assertThat((String) delivery(key, "sms").get("reason")).contains("21211", "correct the customer's phone number")
+                    .doesNotContain(phone);
+        } finally {
+            infra.providers().removeStub(refusing);
+        }
+        String abroad = newCustomer("region", "+1562%s%s");
+        refusing = twilioRefuses(phoneOf(abroad), 21408, "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: "
+                + phoneOf(abroad));
+        try {
+            String key = notify(abroad, "region", "FAILED");
+            assertThat((String) delivery(key, "sms").get("reason")).contains("21408", "Geo Permissions", "retry");
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM suppression WHERE lifted_at IS NULL AND address_masked = ?", Long.class,
+                    Masking.phone(phoneOf(abroad)))).isZero();
+        } finally {
+            infra.providers().removeStub(refusing);
+        }
+    }
+
     @Test
     void helpIsAnsweredWithTheConfiguredTextOnceEvenWhenTwilioRetries() throws Exception {
         String customer = newCustomer("help", "+1557%s%s");
