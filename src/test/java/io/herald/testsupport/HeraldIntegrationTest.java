@@ -92,7 +92,7 @@ public abstract class HeraldIntegrationTest {
         // The retention tests that drop partitions themselves wait for the first run (Polls.afterFirstRetentionRun): soon.
         registry.add("herald.retention.first-run-delay-ms", () -> "5000");
         // A 1 MB CRM order (CrmSourceTest) maps in 6-7 s on a busy machine, and took 38 s once beside a parallel fork: the
-        // shipped 30 s would quarantine it there. LiveConfigEditsTest gives its slow mapping 1 s in its copy of the CRM route.
+        // shipped 30 s would quarantine it there. LiveConfigEditsTest gives its slow mapping 3 s in its copy of the CRM route.
         registry.add("herald.ingest.mapping-time-limit", () -> "PT2M");
     }
 
