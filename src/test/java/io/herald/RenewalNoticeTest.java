@@ -21,8 +21,13 @@ import org.junit.jupiter.api.Test;
  */
 class RenewalNoticeTest extends HeraldIntegrationTest {
 
-    /** 2027-01-15T23:30:00Z: a Friday in UTC, already Saturday 16 January in Berlin. */
-    private static final long RENEWS_AT = 1_800_055_800L;
+    /**
+     * 2032-01-16T23:30:00Z: a Friday in UTC, already Saturday 17 January in Berlin. Years ahead on purpose: the notice is
+     * valid until the renewal (config/catalog.yaml valid-until: renewsAt), so once the wall clock passed a nearer renewal (it
+     * was 2027-01-15) the notice would be dropped as late and this test would fail. Not further: Herald refuses dates more
+     * than 3650 days ahead as implausible (config/rules.yaml), so a renewal in 2038 was quarantined.
+     */
+    private static final long RENEWS_AT = 1_957_908_600L;
 
     @Test
     void theSameUpcomingInvoiceSentThreeTimesGivesOneGermanNoticeWithTheAmountAndDateWrittenForTheCustomer() throws Exception {
@@ -34,15 +39,15 @@ class RenewalNoticeTest extends HeraldIntegrationTest {
 
         MimeMessage mail = awaitMailFor(key);
         assertThat(mail.getAllRecipients()).extracting(Object::toString).containsExactly("lukas.mueller@example.de");
-        assertThat(mail.getSubject()).isEqualTo("Ihr Abonnement „Team plan“ verlängert sich am Samstag, 16. Januar 2027");
+        assertThat(mail.getSubject()).isEqualTo("Ihr Abonnement „Team plan“ verlängert sich am Samstag, 17. Januar 2032");
         Multipart parts = (Multipart) mail.getContent();
         String text = parts.getBodyPart(0).getContent().toString();
         String html = parts.getBodyPart(1).getContent().toString();
         assertThat(text).contains("Hallo Lukas,",
-                "verlängert sich am Samstag, 16. Januar 2027.",
+                "verlängert sich am Samstag, 17. Januar 2032.",
                 "Wir buchen dann 1.250,00\u00a0€ über Ihre hinterlegte Zahlungsmethode ab.")
-                .doesNotContain("1250.00 EUR", "2027-01-15", "2027-01-16");
-        assertThat(html).contains("lang=\"de\"", "<strong>Samstag, 16. Januar 2027</strong>", "<strong>1.250,00\u00a0€</strong>")
+                .doesNotContain("1250.00 EUR", "2032-01-16", "2032-01-17");
+        assertThat(html).contains("lang=\"de\"", "<strong>Samstag, 17. Januar 2032</strong>", "<strong>1.250,00\u00a0€</strong>")
                 .doesNotContain("renews on", "1250.00 EUR");
 
         // The ledger: one notification, the two repeats counted as duplicates, one email sent.
