@@ -244,10 +244,19 @@ class CrmSourceTest extends HeraldIntegrationTest {
         assertThat(payload.length()).isBetween(800_000, 1_000_000);
         long row = outbox("order", "order.confirmed", payload);
 
-        MimeMessage mail = await().atMost(Duration.ofSeconds(60)).until(() -> mailsFor("crm:order.confirmed:ORD-" + unique),
-                m -> !m.isEmpty()).get(0);
+        // Mapping a 1 MB order is slow (6-7 s on a busy machine, 38 s once), and under heavy load the whole way took over the
+        // 60 s this test once gave it. Herald itself gives a mapping herald.ingest.mapping-time-limit (2 minutes in the tests)
+        // before it quarantines the event: the test waits that long for the notification (failing at once if the event was
+        // quarantined instead), then for its mail.
+        String key = "crm:order.confirmed:ORD-" + unique;
+        await().atMost(Duration.ofSeconds(150)).until(() -> {
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM unrouted_event WHERE source = 'crm' AND source_event_id = ?",
+                    Long.class, "crm-outbox-" + row)).as("quarantined instead of admitted").isZero();
+            return jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key = ?", Integer.class, key) == 1;
+        });
+        MimeMessage mail = await().atMost(Duration.ofSeconds(90)).until(() -> mailsFor(key), m -> !m.isEmpty()).get(0);
         assertThat(jdbc.queryForObject("SELECT octet_length(p.data::text) FROM notification n JOIN notification_payload p"
-                + " ON p.notification_id = n.id WHERE n.idempotency_key = ?", Integer.class, "crm:order.confirmed:ORD-" + unique))
+                + " ON p.notification_id = n.id WHERE n.idempotency_key = ?", Integer.class, key))
                 .isGreaterThan(1_048_576);
         assertThat(mail.getSubject()).contains("ORD-" + unique);
         assertThat(jdbc.queryForObject("SELECT count(*) FROM unrouted_event WHERE source = 'crm' AND source_event_id = ?", Long.class,
