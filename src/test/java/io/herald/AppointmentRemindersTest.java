@@ -590,6 +590,53 @@ class AppointmentRemindersTest {
     }
 
     /**
+     * The CRM books an appointment for Monday, cancels it and books its id again for tomorrow; tomorrow's 24-hour reminder
+     * fires while the SMS provider refuses for a moment (its SMS parked), and only then is the old cancellation read (late,
+     * or re-driven from quarantine). The parked SMS belongs to the booking that stands: it is not withdrawn, and goes out
+     * when the provider is back.
+     */
+    @Test
+    void aLateCancellationDoesNotWithdrawTheParkedReminderOfTheAppointmentIdBookedAgain() throws Exception {
+        Instant now = clock.instant();
+        String lukas = customer("lukas", "de-DE", BERLIN);
+        ZonedDateTime first = now.plus(Duration.ofDays(3)).truncatedTo(ChronoUnit.HOURS).atZone(BERLIN);
+        ZonedDateTime second = now.plus(Duration.ofHours(30)).truncatedTo(ChronoUnit.HOURS).atZone(BERLIN);
+        String appointment = "APT-X" + run;
+        long firstRow = outboxRow("appointment.scheduled", bookingPayload(lukas, appointment, iso(first), "Beratung"));
+        String booking = key(appointment, first);
+        herald.awaitMailFor(booking);
+        herald.awaitScheduled(booking + ":reminder:PT24H");
+        long againRow = outboxRow("appointment.scheduled", bookingPayload(lukas, appointment, iso(second), "Beratung"));
+        String again = key(appointment, second);
+        herald.awaitMailFor(again);
+        String key = awaitScheduledKey(again + ":reminder:PT24H");
+        StubMapping refused = infra.providers().stubFor(WireMock.post(urlPathMatching("/2010-04-01/Accounts/[^/]+/Messages.json"))
+                .atPriority(1).withHeader("Idempotency-Key", equalTo(key + ":sms")).willReturn(WireMock.aResponse().withStatus(503)));
+        try {
+            clock.set(second.toInstant().minus(Duration.ofHours(24)));
+            herald.awaitMailFor(key);
+            await().atMost(Duration.ofSeconds(30)).until(() -> "PARKED".equals(herald.delivery(key, "sms").get("state")));
+
+            // At the source the cancellation came between the two bookings; Herald reads it now.
+            Instant between = createdAt(firstRow).plus(Duration.between(createdAt(firstRow), createdAt(againRow)).dividedBy(2));
+            long cancellation = jdbc.queryForObject("""
+                    INSERT INTO crm_outbox (aggregate, event_type, payload, created_at) VALUES ('appointment', 'appointment.cancelled', ?, ?)
+                    RETURNING id""", Long.class, Samples.text("crm/appointment.cancelled.json").replace("APT-55812", appointment)
+                    .replace("cus_QwE5rT6yU7iO8p", lukas).replace("2026-11-24T14:30:00-05:00", iso(first)).replace("Onboarding call", "Beratung"),
+                    Timestamp.from(between));
+            herald.awaitMailFor("crm:appointment.cancelled:" + appointment + ":crm-outbox-" + cancellation);
+            await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(herald.delivery(booking + ":reminder:PT24H", "email").get("state")));
+            assertThat(herald.delivery(key, "sms")).as("the parked SMS of the booking that stands").containsEntry("state", "PARKED");
+        } finally {
+            infra.providers().removeStub(refused);
+        }
+        // Its park delay over (seconds, as the clock runs), with the provider back: the customer gets the reminder of the
+        // appointment that stands.
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(key, "sms").get("state")));
+        assertThat(herald.scheduled(again + ":reminder:PT2H")).containsEntry("state", "SCHEDULED");
+    }
+
+    /**
      * A booking quarantined (its customer was not in the directory yet), then the appointment's cancellation handled, then
      * the booking re-driven by an operator: no confirmation and no reminders for a cancelled appointment, each delivery
      * SKIPPED naming the cancellation.

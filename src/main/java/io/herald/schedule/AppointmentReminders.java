@@ -42,7 +42,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  *   again for the new time (key {@code <move key>:reminder:PT24H}); the "moved" notice itself goes out as usual, unless
  *   the appointment's cancellation came at or after the move, or a newer move of it is already in the ledger (NewerMoves:
  *   events out of order), then nothing moves and the notice is SKIPPED;</li>
- *   <li>a cancellation: the appointment's pending reminders are cancelled (never sent); the notice goes out as usual.</li>
+ *   <li>a cancellation: the appointment's pending reminders, and fired ones still waiting for their provider, are cancelled
+ *   (never sent), those made from a booking or move that occurred at or before it at the source (a booking of the
+ *   appointment id made again after it keeps its own); the notice goes out as usual.</li>
  * </ul>
  * Times are instants: a reminder 24 hours before is 24 hours before as the clock runs, whatever a daylight-saving change
  * in between does to the wall clock; templates write the appointment's time in the customer's zone (startsAtLocal).
@@ -119,7 +121,7 @@ public class AppointmentReminders {
                 }
                 withdrawFired(plan, matchKey, appointment + " moved to " + WHEN.format(startsAt) + " (" + notification.source() + " event "
                         + notification.sourceEventId() + ") while this reminder of the old time waited for its provider: not sent, as it"
-                        + " would name a time that no longer holds");
+                        + " would name a time that no longer holds", null);
                 move(plan, notification, startsAt, matchKey, appointment, now);
                 makeAgain(plan, notification, startsAt, matchKey, appointment, now);
                 yield notSentIfStarted(notification, queued, startsAt, appointment, now, "notice that it moved");
@@ -127,8 +129,9 @@ public class AppointmentReminders {
             default -> {
                 String why = appointment + " was cancelled at the source (" + notification.source() + " event " + notification.sourceEventId()
                         + (notification.occurredAt() == null ? "" : ", " + WHEN.format(notification.occurredAt())) + ")";
-                withdrawFired(plan, matchKey, why + " while this reminder waited for its provider: not sent");
-                // Only the reminders of what it cancels: a booking of the appointment id made again after it keeps its own.
+                // Only the reminders of what it cancels: a booking of the appointment id made again after it keeps its own,
+                // fired and waiting for their provider or still scheduled.
+                withdrawFired(plan, matchKey, why + " while this reminder waited for its provider: not sent", notification.occurredAt());
                 List<Long> cancelled = scheduled.cancelMadeAtOrBefore(matchKey, List.of(plan.type()), why + ": its reminder is cancelled, not sent",
                         notification.occurredAt());
                 log.info("{} cancelled: {} pending reminder(s) cancelled", appointment, cancelled.size());
@@ -137,9 +140,13 @@ public class AppointmentReminders {
         }));
     }
 
-    /** A reminder that fired but still waits for its provider is not sent after its appointment was cancelled or moved. */
-    private void withdrawFired(Reminders plan, String matchKey, String reason) {
-        List<Long> withdrawn = scheduled.withdrawFired(matchKey, List.of(plan.type()), reason, null);
+    /**
+     * A reminder that fired but still waits for its provider is not sent after its appointment was cancelled or moved; with
+     * {@code madeAtOrBefore} (a cancellation's time at the source), only one made from a booking or move that occurred at or
+     * before it.
+     */
+    private void withdrawFired(Reminders plan, String matchKey, String reason, Instant madeAtOrBefore) {
+        List<Long> withdrawn = scheduled.withdrawFiredMadeAtOrBefore(matchKey, List.of(plan.type()), reason, madeAtOrBefore);
         if (!withdrawn.isEmpty()) {
             log.info("{}: {} fired reminder(s) still waiting for a provider withdrawn", matchKey, withdrawn.size());
         }

@@ -389,6 +389,20 @@ public class ScheduledSends {
      * given (superseded by a newer one of their own type). Returns the notifications with deliveries withdrawn.
      */
     public List<Long> withdrawFired(String matchKey, Collection<String> types, String reason, Instant occurredBefore) {
+        return withdrawFired(matchKey, types, reason, occurredBefore, null);
+    }
+
+    /**
+     * {@link #withdrawFired} of the reminders made from an event (the booking or move whose key the reminder's key extends)
+     * that occurred at the source at or before {@code occurredAt}, as {@link #cancelMadeAtOrBefore}: an appointment's
+     * cancellation read after the CRM booked the appointment id again leaves the new booking's fired reminder to its
+     * provider. A null time, or a reminder whose event is not found: withdrawn.
+     */
+    public List<Long> withdrawFiredMadeAtOrBefore(String matchKey, Collection<String> types, String reason, Instant occurredAt) {
+        return withdrawFired(matchKey, types, reason, null, occurredAt);
+    }
+
+    private List<Long> withdrawFired(String matchKey, Collection<String> types, String reason, Instant occurredBefore, Instant madeAtOrBefore) {
         if (matchKey == null || types.isEmpty()) {
             return List.of();
         }
@@ -399,8 +413,11 @@ public class ScheduledSends {
                      AND (d.state IN ('PENDING', 'RETRYING', 'PARKED') OR (d.next_channel IS NOT NULL AND NOT EXISTS (
                           SELECT 1 FROM delivery x WHERE x.notification_id = d.notification_id AND x.channel = d.next_channel)))
                     WHERE s.match_key = ? AND s.state = 'FIRED' AND n.type = ANY(?)
-                      AND COALESCE(n.occurred_at, '-infinity') < ?::timestamptz""", Long.class, matchKey, types.toArray(String[]::new),
-                    before(occurredBefore));
+                      AND COALESCE(n.occurred_at, '-infinity') < ?::timestamptz
+                      AND NOT EXISTS (SELECT 1 FROM notification o
+                                      WHERE o.idempotency_key = regexp_replace(n.idempotency_key, ':reminder:[^:]*$', '')
+                                        AND o.id <> n.id AND o.occurred_at > ?::timestamptz)""", Long.class, matchKey,
+                    types.toArray(String[]::new), before(occurredBefore), before(madeAtOrBefore));
             if (!ids.isEmpty() && ledger.cancelUnsent(ids, reason) + ledger.endCutChains(ids) > 0) {
                 Instant now = clock.instant();
                 ids.forEach(id -> audit.record(now, HERALD, "CANCEL", "scheduled_send", id, id, null, reason));
