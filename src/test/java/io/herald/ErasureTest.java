@@ -374,7 +374,7 @@ class ErasureTest extends HeraldIntegrationTest {
             await().atMost(Duration.ofSeconds(30)).until(() -> "FAILED".equals(delivery(key, "sms").get("state")));
             String digits = phone.substring(phone.length() - 4);
             assertThat((String) delivery(key, "sms").get("reason")).isEqualTo("sms not sent: provider answered HTTP 400 Bad Request:"
-                    + " {\"code\": 21211, \"message\": \"The 'To' number (erased) is not a valid phone number.\"}");
+                    + " {\"code\": 21211, \"message\": \"The 'To' number (erased) is not a valid phone number.\"}" + Samples.TWILIO_21211_ADVICE);
             assertThat(jdbc.queryForList("SELECT a.reason FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id"
                     + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ? AND d.channel = 'sms'", String.class, key))
                     .anySatisfy(reason -> assertThat(reason).contains("The 'To' number (erased) is not"))

@@ -173,7 +173,7 @@ class GuaranteesTest extends HeraldIntegrationTest {
         awaitStates(Samples.paymentFailedKey(unique), Map.of("sms", "FAILED", "email", "SENT"));
         Map<String, Object> sms = delivery(Samples.paymentFailedKey(unique), "sms");
         assertThat(sms.get("reason").toString()).isEqualTo("sms not sent: provider answered HTTP 400 Bad Request: "
-                + "{\"code\": 21211, \"message\": \"The 'To' number is not a valid phone number.\"}");
+                + "{\"code\": 21211, \"message\": \"The 'To' number is not a valid phone number.\"}" + Samples.TWILIO_21211_ADVICE);
         assertThat(attempts(Samples.paymentFailedKey(unique), "sms")).extracting(a -> a.get("outcome")).containsExactly("FAILED");
         assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withRequestBody(containing(phone.substring(1))))).hasSize(1);
     }

@@ -100,7 +100,7 @@ class HostileDataReachingPeopleTest extends HeraldIntegrationTest {
             assertThat(answer.statusCode()).isEqualTo(200);
             JsonNode sms = JSON.readTree(answer.body());
             String expected = "sms not sent: provider answered HTTP 400 Bad Request: {\"code\": 21211, \"message\": "
-                    + "\"\\u202erebmun enohp dilav a ton si 'oT' ehT\"}";
+                    + "\"\\u202erebmun enohp dilav a ton si 'oT' ehT\"}" + Samples.TWILIO_21211_ADVICE;
             assertThat(sms.path("reason").asText()).isEqualTo(expected);
             assertThat(sms.path("attempts_log").findValuesAsText("reason")).containsExactly(expected);
         } finally {

@@ -70,7 +70,7 @@ class OutcomesThroughDatabaseOutageTest extends HeraldIntegrationTest {
             await().atMost(Duration.ofSeconds(60)).ignoreExceptionsInstanceOf(org.springframework.jdbc.CannotGetJdbcConnectionException.class)
                     .untilAsserted(() -> assertThat(delivery(refusedKey, "sms")).containsEntry("state", "FAILED"));
             assertThat(delivery(refusedKey, "sms").get("reason")).isEqualTo("sms not sent: provider answered HTTP 400 Bad Request: "
-                    + "{\"code\": 21211, \"message\": \"The 'To' number is not a valid phone number.\"}");
+                    + "{\"code\": 21211, \"message\": \"The 'To' number is not a valid phone number.\"}" + Samples.TWILIO_21211_ADVICE);
             assertThat(attempts(refusedKey, "sms")).extracting(a -> a.get("outcome")).containsExactly("FAILED");
             // The unavailable one: its retry kept, then parked for later.
             await().atMost(Duration.ofSeconds(60)).ignoreExceptionsInstanceOf(org.springframework.jdbc.CannotGetJdbcConnectionException.class)

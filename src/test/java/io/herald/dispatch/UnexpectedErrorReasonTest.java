@@ -46,7 +46,7 @@ class UnexpectedErrorReasonTest {
         String quoted = ProviderErrors.readable(new org.apache.camel.http.base.HttpOperationFailedException("https://sms.example/send", 400,
                 "Bad Request", null, null, "{\"message\": \"+4915123456789 (lukas.mueller@example.de) is not a valid number\", \"code\": 21211}"), "sms");
         assertThat(quoted).isEqualTo("provider answered HTTP 400 Bad Request: {\"message\": \"+491…6789 (l***@example.de) is not a valid number\","
-                + " \"code\": 21211}");
+                + " \"code\": 21211}" + io.herald.testsupport.Samples.TWILIO_21211_ADVICE);
     }
 
     @Test

@@ -7,6 +7,9 @@ import java.nio.charset.StandardCharsets;
 /** The real-shaped sample payloads (copied from shared/samples into src/test/resources/samples). */
 public final class Samples {
 
+    /** What Herald adds to the reason of Twilio's refusal 21211 (TwilioErrorCodes): what the operator does about it. */
+    public static final String TWILIO_21211_ADVICE = " (Twilio 21211: the customer's phone number in the directory is not a valid phone number, so every SMS to it is refused; correct the customer's phone number in the CRM, then retry the delivery)";
+
     private Samples() {
     }
 
