@@ -22,6 +22,9 @@ import org.springframework.validation.annotation.Validated;
  * @param username              SMTP AUTH user; blank: no AUTH
  * @param password              SMTP AUTH password
  * @param from                  the sender of every email: a name and address, as in a From header
+ * @param heloName              the name Herald gives the SMTP server in its EHLO/HELO greeting: this machine's fully qualified
+ *                              name (e.g. herald.example.com) for a relay that refuses a bare one such as localhost; blank:
+ *                              the host name Angus Mail finds (often localhost, or a pod's short name)
  * @param ratePerSecond         emails per second of all instances together (the permits are kept in PostgreSQL)
  * @param maxInFlight           emails handed to the SMTP server at once, per instance
  * @param messagesPerConnection an SMTP connection is kept open for up to this many emails
@@ -40,6 +43,7 @@ public record MailSettings(@NotNull @DefaultValue("localhost") String host,
                            @NotNull @DefaultValue("") String username,
                            @NotNull @DefaultValue("") @Pattern(regexp = Secrets.NO_EDGE_SPACE, message = Secrets.EDGE_SPACE) String password,
                            @NotNull @DefaultValue("Herald <notifications@herald.local>") String from,
+                           @NotNull @DefaultValue("") @Pattern(regexp = HELO_NAME, message = HELO_NAME_MESSAGE) String heloName,
                            @Min(1) @Max(1_000_000) @DefaultValue("20") int ratePerSecond,
                            @Positive @DefaultValue("8") int maxInFlight,
                            @Positive @DefaultValue("100") int messagesPerConnection,
@@ -49,6 +53,12 @@ public record MailSettings(@NotNull @DefaultValue("localhost") String host,
                            @Min(0) @Max(value = 1, message = DeliverySettings.ONE_RETRY) Integer maxRetries,
                            @Positive Long retryDelayMs,
                            @Positive Long maxRetryDelayMs) {
+
+    /** Blank, a host name (letters, digits and hyphens in dot-separated labels), or an address literal ([192.0.2.1], [IPv6:…]). */
+    static final String HELO_NAME = "|(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+            + "|\\[(?:IPv6:)?[0-9A-Fa-f:.]+\\]";
+    static final String HELO_NAME_MESSAGE = "must be a host name such as herald.example.com (letters, digits, hyphens and dots; no"
+            + " spaces), an address literal such as [192.0.2.1], or empty for the name Angus Mail finds";
 
     public MailSettings {
         // With a login, opportunistic would hand the password to any server on the way: its certificate is not checked, and a

@@ -64,6 +64,9 @@ import org.springframework.stereotype.Component;
  * settings Angus Mail reads under mail.smtps.*); none sends in clear. The server's certificate and host name are checked
  * with starttls and ssl.
  *
+ * <p>herald.mail.helo-name, when set, is the name Herald gives in EHLO/HELO (mail.smtp.localhost): relays that demand a fully
+ * qualified name (Postfix's reject_non_fqdn_helo_hostname) refuse Angus Mail's own choice, localhost or a pod's short name.
+ *
  * <p>Credentials are applied only when {@code herald.mail.username} is set: with a username, even an
  * empty one, JavaMail attempts AUTH, and an open relay or mail catcher then refuses the message.
  */
@@ -115,8 +118,8 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
 
     @Autowired
     public SmtpConnections(MailSettings mail) {
-        this(mail.host(), mail.port(), mail.tls(), mail.username(), mail.password(), mail.messagesPerConnection(), mail.maxInFlight(),
-                Clock.systemUTC(), mail.connectTimeoutMs(), mail.readTimeoutMs(), mail.writeTimeoutMs());
+        this(mail.host(), mail.port(), mail.tls(), mail.heloName(), mail.username(), mail.password(), mail.messagesPerConnection(),
+                mail.maxInFlight(), Clock.systemUTC(), mail.connectTimeoutMs(), mail.readTimeoutMs(), mail.writeTimeoutMs());
     }
 
     SmtpConnections(String host, int port, String username, String password, int messagesPerConnection, Clock clock) {
@@ -136,6 +139,11 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
 
     SmtpConnections(String host, int port, MailSettings.Tls tls, String username, String password, int messagesPerConnection, int maxIdle,
                     Clock clock, int connectTimeoutMs, int readTimeoutMs, int writeTimeoutMs) {
+        this(host, port, tls, "", username, password, messagesPerConnection, maxIdle, clock, connectTimeoutMs, readTimeoutMs, writeTimeoutMs);
+    }
+
+    SmtpConnections(String host, int port, MailSettings.Tls tls, String heloName, String username, String password, int messagesPerConnection,
+                    int maxIdle, Clock clock, int connectTimeoutMs, int readTimeoutMs, int writeTimeoutMs) {
         this.clock = clock;
         this.maxIdle = Math.max(1, maxIdle);
         this.writeTimeouts = new ScheduledThreadPoolExecutor(1, runnable -> {
@@ -156,6 +164,10 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
         getJavaMailProperties().put(prefix + "timeout", String.valueOf(readTimeoutMs));
         getJavaMailProperties().put(prefix + "writetimeout", String.valueOf(writeTimeoutMs));
         getJavaMailProperties().put(prefix + "executor.writetimeout", writeTimeouts);
+        if (!heloName.isBlank()) {
+            // the name in EHLO/HELO; left to itself Angus Mail says localhost or the pod's short name, which many relays refuse
+            getJavaMailProperties().put(prefix + "localhost", heloName.strip());
+        }
         if (tls == MailSettings.Tls.STARTTLS) {
             // required: a server that does not offer STARTTLS gets neither the login nor the message in clear
             getJavaMailProperties().put(prefix + "starttls.enable", "true");

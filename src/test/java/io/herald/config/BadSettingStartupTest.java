@@ -191,6 +191,24 @@ class BadSettingStartupTest {
     }
 
     /**
+     * herald.mail.helo-name is sent in EHLO as it is: a name with spaces or characters no host name has would make the relay
+     * refuse every email, so it is refused at startup naming the key and the file; a fully qualified name starts.
+     */
+    @Test
+    void aHeloNameNoHostCouldHaveIsRefusedNamingTheKeyAndTheFile(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/helo-name-with-spaces.yaml")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
+                .contains("Property: herald.mail.helo-name")
+                .contains("Value: \"herald pod 1\"")
+                .contains("Origin: class path resource [bad-settings/helo-name-with-spaces.yaml]")
+                .contains("Reason: must be a host name such as herald.example.com")
+                .contains("HERALD_MAIL_HELO_NAME");
+        for (String name : new String[] {"herald.example.com", "[192.0.2.1]", ""}) {
+            start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.mail.helo-name=" + name).close();
+        }
+    }
+
+    /**
      * A relay login with the default opportunistic TLS is refused at startup: the password would go to a server whose
      * certificate is not checked, or in clear once a listener strips STARTTLS. With starttls, ssl or none it starts.
      */

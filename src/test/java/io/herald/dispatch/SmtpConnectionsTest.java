@@ -276,6 +276,25 @@ class SmtpConnectionsTest {
         }
     }
 
+    /**
+     * herald.mail.helo-name is the name Herald gives in EHLO: relays that demand a fully qualified one (Postfix's
+     * reject_non_fqdn_helo_hostname) refused Angus Mail's own choice (localhost, a pod's short name), and with it every email.
+     */
+    @Test
+    void theEhloGreetingCarriesTheConfiguredHeloName() throws Exception {
+        try (ScriptedSmtpServer scripted = new ScriptedSmtpServer()) {
+            SmtpConnections named = new SmtpConnections("127.0.0.1", scripted.port(), MailSettings.Tls.NONE, "herald.example.com", "", "",
+                    100, 8, clock, 2000, 2000, 2000);
+            try {
+                named.send(mail("from a named host"));
+                assertThat(scripted.commands()).contains("EHLO herald.example.com");
+                assertThat(scripted.messages()).isEqualTo(1);
+            } finally {
+                named.destroy();
+            }
+        }
+    }
+
     @Test
     void withTlsSslTheMailGoesOverSmtps() throws Exception {
         GreenMail smtps = new GreenMail(patient(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTPS).dynamicPort()));
