@@ -208,6 +208,31 @@ class UncertainEmailTest extends HeraldIntegrationTest {
         }
     }
 
+    /**
+     * The relay refuses Herald's sender address (553 5.7.1 at MAIL FROM: herald.mail.from is not an address it lets Herald send
+     * as) for every email alike: the email is parked with a reason naming herald.mail.from, and goes out once the relay accepts
+     * it. It used to fail for good, each email with an alert of its own, to be retried by hand.
+     */
+    @Test
+    void aRefusedSenderAddressParksTheEmailAndItGoesOutOnceTheServerAcceptsIt() throws Exception {
+        Breakers.resetAll(camel);
+        server.replyAt("MAIL", "553 5.7.1 <notifications@herald.local>: Sender address rejected: not owned by user herald");
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        postSignedBilling(Samples.paymentFailed(unique));
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> delivery(key, "email").get("state"), state -> List.of("PARKED", "FAILED").contains(state));
+        assertThat(delivery(key, "email")).containsEntry("state", "PARKED");
+        assertThat(delivery(key, "email").get("reason").toString()).startsWith("email provider unavailable: the mail server refused"
+                + " Herald's sender address (553 5.7.1 <n***@herald.local>: Sender address rejected: not owned by user herald): check"
+                + " herald.mail.from (HERALD_MAIL_FROM)");
+        assertThat(server.messagesFor(key)).isZero();
+
+        server.replyAt("MAIL", null);   // herald.mail.from, or the relay's permitted senders, fixed
+        await().atMost(Duration.ofSeconds(45)).untilAsserted(() -> assertThat(delivery(key, "email")).containsEntry("state", "SENT"));
+        assertThat(server.messagesFor(key)).isEqualTo(1);
+    }
+
     private CircuitBreaker emailBreaker() {
         for (Route route : camel.getRoutes()) {
             if (route.getRouteId().equals("deliver-email")) {

@@ -262,7 +262,7 @@ public class ProviderErrors {
                 return "the mail server refused for now: " + quoted(io.herald.logging.Masking.mask(t.getMessage()), 300)
                         + "; nothing was taken, so it is tried again";
             }
-            if (t instanceof RecipientRefused || t instanceof MailLoginRefused) {
+            if (t instanceof RecipientRefused || t instanceof MailLoginRefused || t instanceof MailSetupRefused) {
                 return t.getMessage();
             }
             if (t instanceof StartTlsNotOffered) {

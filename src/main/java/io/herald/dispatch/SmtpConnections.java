@@ -55,7 +55,8 @@ import org.springframework.stereotype.Component;
  * login), means the server did not take the message and asks to be tried later: it is raised as {@link MailServerBusy},
  * which the route retries and then parks like an unreachable provider. A 5xx reply is a refusal and fails the delivery; one
  * about the recipient's address at RCPT is raised as {@link RecipientRefused}, a refusal of this one email; a 5xx refusing
- * Herald's login as {@link MailLoginRefused}, retried and parked like a busy server (it refuses every email alike).
+ * Herald's login as {@link MailLoginRefused}, retried and parked like a busy server (it refuses every email alike), and so is
+ * a 5xx refusing Herald's own setup, its sender address, mail without a login, relaying or its EHLO name ({@link MailSetupRefused}).
  *
  * <p>herald.mail.tls chooses the encryption: opportunistic (the default) upgrades with STARTTLS when the server offers it,
  * taking any certificate, and sends in clear when it does not (as before the setting existed: an upgrade never stops a relay
@@ -217,6 +218,7 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
                     log.debug("The refusal in full", e);
                     throw recipient;
                 }
+                throwIfSetupRefused(refused, false);
             }
             throw e;
         }
@@ -254,9 +256,21 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
                 log.warn("SMTP server {}:{} refused Herald's login ({}): nothing sent", getHost(), getPort(), e.getMessage());
                 throw MailLoginRefused.of(e.getMessage());
             }
+            throwIfSetupRefused(e, transport.greetingRefused);
             throw e;
         }
         return new Connection(transport);
+    }
+
+    /** A refusal of Herald's own setup (sender, login, relaying, EHLO name) is thrown as {@link MailSetupRefused}, logged here. */
+    private void throwIfSetupRefused(MessagingException e, boolean atGreeting) {
+        MailSetupRefused setup = MailSetupRefused.in(e, atGreeting);
+        if (setup != null) {
+            log.warn("SMTP server {}:{} refused Herald's setup, not this email ({}): nothing sent", getHost(), getPort(),
+                    io.herald.logging.Masking.mask(String.valueOf(e.getMessage()).strip()));
+            log.debug("The refusal in full", e);
+            throw setup;
+        }
     }
 
     /** Angus Mail's words when mail.smtp.starttls.required is set and the server's EHLO lists no STARTTLS. */
@@ -291,7 +305,7 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
     }
 
     /** The server's reply line an exception carries (its first line, code first), or null if it carries none. */
-    private static String replyOf(Exception t) {
+    static String replyOf(Exception t) {
         String message = t.getMessage() == null ? "" : t.getMessage().strip();
         Matcher greeting = BAD_GREETING.matcher(message);
         if (greeting.find()) {
@@ -316,10 +330,22 @@ public class SmtpConnections extends DefaultJavaMailSender implements Disposable
     /** An SMTP transport that notes when the server accepted DATA (354): from then on the message is being handed over. */
     static final class DataPhaseTransport extends SMTPTransport {
         volatile boolean dataAccepted;
+        /** The server refused Herald's HELO (after its EHLO): the name Herald greets it with, herald.mail.helo-name. */
+        volatile boolean greetingRefused;
 
         /** protocol: smtp, or smtps for TLS from the start (herald.mail.tls ssl); Angus Mail reads mail.&lt;protocol&gt;.* */
         DataPhaseTransport(Session session, URLName url, String protocol) {
             super(session, url, protocol, "smtps".equals(protocol));
+        }
+
+        @Override
+        protected void helo(String domain) throws MessagingException {
+            try {
+                super.helo(domain);
+            } catch (MessagingException e) {
+                greetingRefused = true;
+                throw e;
+            }
         }
 
         @Override

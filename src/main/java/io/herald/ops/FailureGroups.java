@@ -26,8 +26,13 @@ public class FailureGroups {
 
     private static final Pattern HTTP_STATUS = Pattern.compile("HTTP (\\d{3})");
     private static final Pattern SMTP_REPLY = Pattern.compile("mail server answered ([45]\\d\\d)");
-    /** The email channel's own words for a refused recipient (RecipientRefused) or login (MailLoginRefused), the reply's code quoted. */
-    private static final Pattern SMTP_REFUSED = Pattern.compile("mail server refused (the recipient|Herald's login)(?:[^(]*\\((\\d{3})[ -])?");
+    /**
+     * The email channel's own words for a refused recipient (RecipientRefused), login (MailLoginRefused) or setup
+     * (MailSetupRefused), the reply's code quoted.
+     */
+    private static final Pattern SMTP_REFUSED = Pattern.compile("mail server refused (the recipient|Herald's login|Herald's sender address"
+            + "|Herald's mail without a login|Herald's mail without encryption|to relay Herald's mail|Herald's greeting name)"
+            + "(?:[^(]*\\((\\d{3})[ -])?");
     private static final Pattern MASKED_EMAIL = Pattern.compile("\\S\\*\\*\\*@\\S+");
     /** A token's shown prefix ("push token dGhpcyBp…") and a customer's id: one kind of failure whoever's they are. */
     private static final Pattern PUSH_TOKEN = Pattern.compile("push token \\S+");
@@ -170,9 +175,19 @@ public class FailureGroups {
         Matcher refused = SMTP_REFUSED.matcher(r);
         if (refused.find()) {
             String code = refused.group(2) == null ? "" : " (SMTP " + refused.group(2) + ")";
-            return refused.group(1).equals("the recipient")
-                    ? "the mail server refused the customer's address" + code + "; check it with the customer and correct it in the CRM"
-                    : "the mail server refused Herald's login" + code + "; check herald.mail.username and herald.mail.password";
+            return switch (refused.group(1)) {
+                case "the recipient" -> "the mail server refused the customer's address" + code
+                        + "; check it with the customer and correct it in the CRM";
+                case "Herald's login" -> "the mail server refused Herald's login" + code + "; check herald.mail.username and herald.mail.password";
+                case "Herald's sender address" -> "the mail server refused Herald's sender address" + code + "; check herald.mail.from";
+                case "Herald's mail without a login" -> "the mail server requires a login" + code
+                        + "; set herald.mail.username and herald.mail.password";
+                case "Herald's mail without encryption" -> "the mail server requires encryption" + code
+                        + "; set herald.mail.tls to starttls or ssl";
+                case "to relay Herald's mail" -> "the mail server refused to relay Herald's mail" + code
+                        + "; allow Herald in the relay's permitted networks or set herald.mail.username and herald.mail.password";
+                default -> "the mail server refused Herald's greeting name" + code + "; set herald.mail.helo-name to a fully qualified name";
+            };
         }
         Matcher smtp = SMTP_REPLY.matcher(r);
         if (smtp.find()) {

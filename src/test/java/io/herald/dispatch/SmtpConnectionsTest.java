@@ -277,6 +277,70 @@ class SmtpConnectionsTest {
     }
 
     /**
+     * Refusals of Herald's own setup, not of the email: the sender (herald.mail.from), mail without a login, relaying for Herald,
+     * the EHLO name, at whichever command the server says it (Postfix delays its refusals to RCPT). Each refuses every email
+     * alike: MailSetupRefused, retried and parked by the route like a refused login, its reason naming what to fix. A recipient
+     * the server refuses and a refusal after DATA stay what they were.
+     */
+    @Test
+    void refusalsOfHeraldsOwnSetupAreNotTheEmailsAndTheReasonSaysWhatToSet() throws Exception {
+        try (ScriptedSmtpServer scripted = new ScriptedSmtpServer()) {
+            SmtpConnections relay = new SmtpConnections("127.0.0.1", scripted.port(), "", "", 100, clock, 2000, 2000, 2000);
+            try {
+                scripted.replyAt("MAIL", "553 5.7.1 <notifications@herald.local>: Sender address rejected: not owned by user herald");
+                assertSetupRefused(relay, "the mail server refused Herald's sender address (553 5.7.1 <n***@herald.local>: Sender address"
+                        + " rejected: not owned by user herald): check herald.mail.from (HERALD_MAIL_FROM): it must be an address the"
+                        + " relay lets Herald send as (with a login, one that login owns); nothing was sent, and the parked emails go out"
+                        + " once the server accepts them");
+                scripted.replyAt("MAIL", "550 5.7.1 Client does not have permissions to send as this sender");
+                assertSetupRefused(relay, "the mail server refused Herald's sender address (550 5.7.1 Client does not have permissions"
+                        + " to send as this sender): check herald.mail.from");
+                scripted.replyAt("MAIL", "530 5.7.0 Authentication required");
+                assertSetupRefused(relay, "the mail server refused Herald's mail without a login (530 5.7.0 Authentication required):"
+                        + " set herald.mail.username and herald.mail.password (HERALD_MAIL_USERNAME, HERALD_MAIL_PASSWORD)");
+                scripted.replyAt("MAIL", null);
+
+                scripted.replyAt("RCPT", "554 5.7.1 <someone@example.net>: Relay access denied");
+                assertSetupRefused(relay, "the mail server refused to relay Herald's mail (554 5.7.1 <s***@example.net>: Relay access"
+                        + " denied): the relay must let Herald send, by its permitted senders or networks (Postfix mynetworks: Herald's"
+                        + " address), or by a login it accepts (herald.mail.username and herald.mail.password)");
+                scripted.replyAt("RCPT", "553 5.7.1 <notifications@herald.local>: Sender address rejected: not owned by user herald");
+                assertSetupRefused(relay, "the mail server refused Herald's sender address (553 5.7.1");
+                scripted.replyAt("RCPT", "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname");
+                assertSetupRefused(relay, "the mail server refused Herald's greeting name (504 5.5.2 <localhost>: Helo command rejected:"
+                        + " need fully-qualified hostname): set herald.mail.helo-name (HERALD_MAIL_HELO_NAME) to this machine's fully"
+                        + " qualified name, e.g. herald.example.com");
+                scripted.replyAt("RCPT", null);
+
+                scripted.replyAt("EHLO", "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname");
+                scripted.replyAt("HELO", "501 5.5.2 Syntax: HELO hostname");
+                assertSetupRefused(relay, "the mail server refused Herald's greeting name (501 5.5.2 Syntax: HELO hostname): set"
+                        + " herald.mail.helo-name");
+                scripted.replyAt("EHLO", null);
+                scripted.replyAt("HELO", null);
+                assertThat(scripted.messages()).isZero();
+
+                // Still refusals of this one email: the recipient, and the message after DATA.
+                scripted.replyAt("RCPT", "550 5.1.1 No such user");
+                assertThatThrownBy(() -> relay.send(mail("unknown user"))).isInstanceOf(RecipientRefused.class);
+                scripted.replyAt("RCPT", null);
+                scripted.finalReply("554 5.7.1 message rejected as spam");
+                assertThatThrownBy(() -> relay.send(mail("spam?"))).isNotInstanceOf(MailSetupRefused.class)
+                        .isInstanceOf(MessagingException.class);
+                scripted.finalReply("250 2.0.0 queued");
+                relay.send(mail("accepted"));
+            } finally {
+                relay.destroy();
+            }
+        }
+    }
+
+    private void assertSetupRefused(SmtpConnections relay, String reason) {
+        assertThatThrownBy(() -> relay.send(mail("refused"))).isInstanceOf(MailSetupRefused.class).hasNoCause()
+                .satisfies(refused -> assertThat(ProviderErrors.readable(refused, "email")).startsWith(reason));
+    }
+
+    /**
      * herald.mail.helo-name is the name Herald gives in EHLO: relays that demand a fully qualified one (Postfix's
      * reject_non_fqdn_helo_hostname) refused Angus Mail's own choice (localhost, a pod's short name), and with it every email.
      */

@@ -120,6 +120,24 @@ class FailureGroupsTest {
                 + " credentials invalid): check herald.mail.username and herald.mail.password (HERALD_MAIL_USERNAME, HERALD_MAIL_PASSWORD);"
                 + " nothing was sent, and the parked emails go out once the login is accepted; parked, next attempt at 2026-11-22 10:05:00"))
                 .isEqualTo("the mail server refused Herald's login (SMTP 535); check herald.mail.username and herald.mail.password");
+        // Refusals of Herald's own setup (MailSetupRefused), each headlined with the setting to fix.
+        String parked = "; nothing was sent, and the parked emails go out once the server accepts them; parked, next attempt at 2026-11-22 10:05:00";
+        assertThat(FailureGroups.explain("email provider unavailable: the mail server refused Herald's sender address (553 5.7.1"
+                + " <n***@herald.local>: Sender address rejected: not owned by user herald): check herald.mail.from (HERALD_MAIL_FROM)" + parked))
+                .isEqualTo("the mail server refused Herald's sender address (SMTP 553); check herald.mail.from");
+        assertThat(FailureGroups.explain("email provider unavailable: the mail server refused Herald's mail without a login (530 5.7.0"
+                + " Authentication required): set herald.mail.username and herald.mail.password" + parked))
+                .isEqualTo("the mail server requires a login (SMTP 530); set herald.mail.username and herald.mail.password");
+        assertThat(FailureGroups.explain("email provider unavailable: the mail server refused to relay Herald's mail (554 5.7.1"
+                + " <s***@example.net>: Relay access denied): the relay must let Herald send" + parked))
+                .isEqualTo("the mail server refused to relay Herald's mail (SMTP 554); allow Herald in the relay's permitted networks or"
+                        + " set herald.mail.username and herald.mail.password");
+        assertThat(FailureGroups.explain("email not sent: the mail server refused Herald's greeting name (504 5.5.2 <localhost>: Helo"
+                + " command rejected: need fully-qualified hostname): set herald.mail.helo-name" + parked))
+                .isEqualTo("the mail server refused Herald's greeting name (SMTP 504); set herald.mail.helo-name to a fully qualified name");
+        assertThat(FailureGroups.explain("email provider unavailable: the mail server refused Herald's mail without encryption (530 5.7.0"
+                + " Must issue a STARTTLS command first): set herald.mail.tls to starttls (port 587) or ssl (port 465)" + parked))
+                .isEqualTo("the mail server requires encryption (SMTP 530); set herald.mail.tls to starttls or ssl");
         assertThat(FailureGroups.explain("sms not sent: provider did not answer within the response timeout (herald.sms.response-timeout-ms);"
                 + " the call may have reached it, so it is tried again with the same idempotency key"))
                 .isEqualTo("the provider did not answer in time");
