@@ -253,6 +253,30 @@ class SmtpConnectionsTest {
     }
 
     /**
+     * A 5xx at RCPT about Herald's own sender address (RFC 3463 X.1.7 and X.1.8: Postfix answers its sender checks at RCPT,
+     * "Sender address rejected: Domain not found" when herald.mail.from's domain has no DNS) is not the customer's address:
+     * every email is refused alike. It must not be read as a refused recipient, whose reason tells the operator to check the
+     * customer's address with the customer and which never counts against the email breaker.
+     */
+    @Test
+    void aSenderAddressRefusedAtRcptIsNotTheRecipientsFault() throws Exception {
+        try (ScriptedSmtpServer scripted = new ScriptedSmtpServer()) {
+            SmtpConnections relay = new SmtpConnections("127.0.0.1", scripted.port(), "", "", 100, clock, 2000, 2000, 2000);
+            try {
+                scripted.replyAt("RCPT", "550 5.1.8 <notifications@herald.local>: Sender address rejected: Domain not found");
+                assertThatThrownBy(() -> relay.send(mail("from a domain without DNS"))).isNotInstanceOf(RecipientRefused.class)
+                        .satisfies(refused -> assertThat(ProviderErrors.readable(refused, "email"))
+                                .isEqualTo("the mail server answered 550 5.1.8 <n***@herald.local>: Sender address rejected: Domain not found"));
+                scripted.replyAt("RCPT", "553 5.1.7 <notifications@herald.local>: the sender address is invalid");
+                assertThatThrownBy(() -> relay.send(mail("bad sender syntax"))).isNotInstanceOf(RecipientRefused.class);
+                assertThat(scripted.messages()).isZero();
+            } finally {
+                relay.destroy();
+            }
+        }
+    }
+
+    /**
      * The server refuses Herald's login (535 5.7.8: a rotated or mistyped herald.mail.password): it refuses every email alike,
      * like an HTTP provider's 401 refusing Herald's credentials. Nothing was taken; it is MailLoginRefused, which the route
      * retries and parks, so the emails go out once the login is fixed, instead of each failing for good with an alert of its own.
