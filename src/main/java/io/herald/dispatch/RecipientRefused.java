@@ -27,6 +27,11 @@ public class RecipientRefused extends RuntimeException {
     private static final Pattern ABOUT_THE_SENDER = Pattern.compile("^5\\d\\d[ -]5\\.1\\.[78](?!\\d)");
     /** A reply without an enhanced status code whose own code is about the mailbox. */
     private static final Pattern MAILBOX_CODE = Pattern.compile("^55[013](?![ -]\\d\\.\\d)");
+    /**
+     * Such a reply that refuses to relay for Herald, in words (Exim's "550 relay not permitted") or by qmail's trailing code
+     * ("553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)"): Herald's configuration, every email alike.
+     */
+    private static final Pattern RELAYING = Pattern.compile("(?i)relay|rcpthosts|#5\\.7\\.\\d");
 
     RecipientRefused(String reason) {
         super(reason);
@@ -39,7 +44,7 @@ public class RecipientRefused extends RuntimeException {
                 String message = refused.getMessage() == null ? "" : refused.getMessage();
                 int nested = message.indexOf(";\n  nested exception is:");
                 String reply = (nested < 0 ? message : message.substring(0, nested)).strip();
-                if ((ABOUT_THE_RECIPIENT.matcher(reply).find() && !ABOUT_THE_SENDER.matcher(reply).find()) || MAILBOX_CODE.matcher(reply).find()) {
+                if ((ABOUT_THE_RECIPIENT.matcher(reply).find() && !ABOUT_THE_SENDER.matcher(reply).find()) || (MAILBOX_CODE.matcher(reply).find() && !RELAYING.matcher(reply).find())) {
                     String address = refused.getAddress() == null ? "" : " " + Masking.mask(refused.getAddress().getAddress());
                     return new RecipientRefused("the mail server refused the recipient" + address + " ("
                             + ProviderErrors.quoted(Masking.mask(reply), 300) + "), so nothing was sent. Check the address with the"

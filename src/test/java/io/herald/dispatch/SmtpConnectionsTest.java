@@ -277,6 +277,31 @@ class SmtpConnectionsTest {
     }
 
     /**
+     * A relay that refuses to relay for Herald answers at RCPT too, and servers without enhanced status codes say so in words
+     * only (qmail: "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)"; Exim: "550 relay not permitted"):
+     * every email is refused alike, for Herald's configuration, not for the customer's address.
+     */
+    @Test
+    void aRelayRefusalWithoutEnhancedCodeIsNotTheRecipientsFault() throws Exception {
+        try (ScriptedSmtpServer scripted = new ScriptedSmtpServer()) {
+            SmtpConnections relay = new SmtpConnections("127.0.0.1", scripted.port(), "", "", 100, clock, 2000, 2000, 2000);
+            try {
+                scripted.replyAt("RCPT", "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)");
+                assertThatThrownBy(() -> relay.send(mail("qmail"))).isNotInstanceOf(RecipientRefused.class)
+                        .satisfies(refused -> assertThat(ProviderErrors.readable(refused, "email"))
+                                .isEqualTo("the mail server answered 553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)"));
+                scripted.replyAt("RCPT", "550 relay not permitted");
+                assertThatThrownBy(() -> relay.send(mail("exim"))).isNotInstanceOf(RecipientRefused.class);
+                scripted.replyAt("RCPT", "550 Requested action not taken: mailbox unavailable");
+                assertThatThrownBy(() -> relay.send(mail("no such mailbox"))).isInstanceOf(RecipientRefused.class);
+                assertThat(scripted.messages()).isZero();
+            } finally {
+                relay.destroy();
+            }
+        }
+    }
+
+    /**
      * The server refuses Herald's login (535 5.7.8: a rotated or mistyped herald.mail.password): it refuses every email alike,
      * like an HTTP provider's 401 refusing Herald's credentials. Nothing was taken; it is MailLoginRefused, which the route
      * retries and parks, so the emails go out once the login is fixed, instead of each failing for good with an alert of its own.
