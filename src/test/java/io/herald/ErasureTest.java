@@ -16,7 +16,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +29,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
+import io.herald.testsupport.UtcDays;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
@@ -47,6 +47,7 @@ class ErasureTest extends HeraldIntegrationTest {
 
     @Test
     void erasureRemovesTheCustomerKeepsTheCountsAndQuarantinesTheirNextEvent() throws Exception {
+        LocalDate started = UtcDays.today();   // the erasure is on this UTC date or, past midnight, a later one
         String unique = newTicketId();
         String customer = "cus_erase" + unique;
         String email = "erase.me" + unique + "@example.com";
@@ -120,15 +121,16 @@ class ErasureTest extends HeraldIntegrationTest {
         assertThat(erased.statusCode()).isEqualTo(200);
         assertThat(JSON.readTree(erased.body()).get("removed").asText()).contains("directory entry deleted", "1 notification payloads");
 
-        String today = LocalDate.now(ZoneOffset.UTC).toString();
         // Gone: the directory entry, the address in payloads and rendered messages, the quarantined event's copy.
         assertThat(jdbc.queryForObject("SELECT count(*) FROM customer WHERE customer_id = ?", Integer.class, customer)).isZero();
         Map<String, Object> row = jdbc.queryForMap("SELECT state, herald_canonical(id, received_at, canonical)::text AS canonical"
                 + " FROM notification WHERE id = ?", notification);
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification_payload WHERE notification_id = ?", Integer.class, notification)).isZero();
-        assertThat(jdbc.queryForMap("SELECT removed_by, CAST(removed_at AT TIME ZONE 'UTC' AS DATE)::text AS removed_on"
-                + " FROM notification_payload_removal WHERE notification_id = ?", notification))
-                .containsEntry("removed_by", "erasure").containsEntry("removed_on", today);
+        Map<String, Object> removal = jdbc.queryForMap("SELECT removed_by, CAST(removed_at AT TIME ZONE 'UTC' AS DATE)::text AS removed_on"
+                + " FROM notification_payload_removal WHERE notification_id = ?", notification);
+        assertThat(removal).containsEntry("removed_by", "erasure");
+        assertThat(removal.get("removed_on")).as("the erasure's UTC date").isIn(UtcDays.since(started));
+        String today = (String) removal.get("removed_on");   // every text below names this date
         assertThat((String) row.get("canonical")).doesNotContain(email, "Jenny", "Erin");
         List<Map<String, Object>> deliveries = jdbc.queryForList("SELECT channel, state, recipient_masked, c.rendered_body, c.subject, attempts"
                 + " FROM delivery d LEFT JOIN delivery_content c ON c.delivery_id = d.id WHERE d.notification_id = ?", notification);
@@ -222,6 +224,7 @@ class ErasureTest extends HeraldIntegrationTest {
      */
     @Test
     void erasureRemovesTicketNoteTextsStopsUnpostedNotesAndTheAddressInReasons() throws Exception {
+        LocalDate started = UtcDays.today();   // the erasure is on this UTC date or, past midnight, a later one
         String ticket = newTicketId();
         String customer = "cus_note" + ticket;
         String email = "olive.note" + ticket + "@example.org";
@@ -256,8 +259,8 @@ class ErasureTest extends HeraldIntegrationTest {
         assertThat(erased.statusCode()).as(erased.body()).isEqualTo(200);
         assertThat(JSON.readTree(erased.body()).get("removed").asText()).contains("2 ticket note texts removed (1 not posted)");
 
-        String today = LocalDate.now(ZoneOffset.UTC).toString();
         List<Map<String, Object>> notes = notes(key);
+        String today = UtcDays.dayNamedIn((String) notes.get(0).get("body"), "note text removed by erasure of the customer on ", "", started);
         assertThat(notes).hasSize(2).allSatisfy(note -> assertThat(note).containsEntry("ticket_id", ticket)
                 .containsEntry("body", "note text removed by erasure of the customer on " + today));
         assertThat(notes.get(0)).containsEntry("outcome", "SENT").containsEntry("state", "POSTED")
@@ -303,6 +306,7 @@ class ErasureTest extends HeraldIntegrationTest {
      */
     @Test
     void aNoteWaitingBehindASlowPostWhenItsCustomerIsErasedIsNotPosted() throws Exception {
+        LocalDate started = UtcDays.today();   // the erasure is on this UTC date or, past midnight, a later one
         String slowTicket = newTicketId();
         String erasedTicket = newTicketId();
         String slowPath = "/api/v2/tickets/" + slowTicket + ".json";
@@ -335,7 +339,7 @@ class ErasureTest extends HeraldIntegrationTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> "POSTED".equals(notes(slowKey).get(0).get("state")));
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)).until(() -> helpdeskPuts(erasedPath) == 1);   // the busy answer only
         assertThat(notes(erasedKey)).singleElement().satisfies(note -> assertThat(note).containsEntry("state", "CANCELLED")
-                .containsEntry("body", "note text removed by erasure of the customer on " + LocalDate.now(ZoneOffset.UTC)));
+                .hasEntrySatisfying("body", body -> assertThat(body).isIn(UtcDays.texts(started, "note text removed by erasure of the customer on ", ""))));
     }
 
     /**
@@ -419,6 +423,7 @@ class ErasureTest extends HeraldIntegrationTest {
      */
     @Test
     void aContactChangeAppliedWhileTheCustomerIsErasedDoesNotBringThemBack() throws Exception {
+        LocalDate started = UtcDays.today();   // the erasure is on this UTC date or, past midnight, a later one
         String unique = newTicketId();
         String customer = "cus_race" + unique;
         jdbc.update("INSERT INTO customer (customer_id, display_name, email, updated_at) VALUES (?, 'Rae Race', ?, '2026-11-01T00:00:00Z')",
@@ -452,13 +457,12 @@ class ErasureTest extends HeraldIntegrationTest {
         }
 
         assertThat(erased.statusCode()).isEqualTo(200);
-        String today = LocalDate.now(ZoneOffset.UTC).toString();
         Map<String, Object> refused = await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList(
                 "SELECT outcome, step, reason FROM unrouted_event WHERE source = 'crm' AND source_event_id = ?", "crm-outbox-" + row),
                 rows -> rows.size() == 1).get(0);
         assertThat(refused).containsEntry("outcome", "QUARANTINED").containsEntry("step", "identity");
-        assertThat(refused.get("reason").toString()).contains("contact update for customer " + customer
-                + " refused: the customer was erased from Herald on " + today + " by admin (comment: \"race\")");
+        assertThat(refused.get("reason").toString()).containsAnyOf(UtcDays.textArray(started, "contact update for customer " + customer
+                + " refused: the customer was erased from Herald on ", " by admin (comment: \"race\")"));
         assertThat(jdbc.queryForObject("SELECT count(*) FROM customer WHERE customer_id = ?", Integer.class, customer)).isZero();
         assertThat(jdbc.queryForObject("SELECT count(*) FROM customer_link WHERE customer_id = ?", Integer.class, customer)).isZero();
     }
@@ -469,6 +473,7 @@ class ErasureTest extends HeraldIntegrationTest {
      */
     @Test
     void aLinkMadeWhileTheCustomerIsErasedLeavesNoLinkToThem() throws Exception {
+        LocalDate started = UtcDays.today();   // the erasure is on this UTC date or, past midnight, a later one
         String unique = newTicketId();
         String customer = "cus_linkrace" + unique;
         jdbc.update("INSERT INTO customer (customer_id, display_name, email) VALUES (?, 'Lin Race', ?)", customer, "lin" + unique + "@example.com");
@@ -501,7 +506,7 @@ class ErasureTest extends HeraldIntegrationTest {
         assertThat(linked.statusCode()).as(linked.body()).isEqualTo(200);
         assertThat(JSON.readTree(linked.body()).get("status").asText()).isEqualTo("OPEN");
         assertThat(jdbc.queryForObject("SELECT reason FROM unrouted_event WHERE id = ?", String.class, event))
-                .contains("names customer " + customer + ", who was erased from Herald on " + LocalDate.now(ZoneOffset.UTC));
+                .containsAnyOf(UtcDays.textArray(started, "names customer " + customer + ", who was erased from Herald on ", ""));
         assertThat(jdbc.queryForObject("SELECT count(*) FROM customer_link WHERE customer_id = ? OR external_id = ?", Integer.class,
                 customer, stranger)).isZero();
     }

@@ -14,7 +14,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -24,6 +23,7 @@ import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import io.herald.logging.Masking;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
+import io.herald.testsupport.UtcDays;
 import org.junit.jupiter.api.Test;
 
 /** Customers texting Herald's number, as Twilio posts inbound messages (form-encoded, X-Twilio-Signature). */
@@ -34,6 +34,7 @@ class InboundSmsTest extends HeraldIntegrationTest {
 
     @Test
     void stopBySmsSkipsTheNextSmsWithTheReasonAndNothingReachesTheProviderThenStartSendsAgain() throws Exception {
+        LocalDate started = UtcDays.today();   // what Herald dates below is on this UTC date or, past midnight, a later one
         // The directory writes the number with spaces; Twilio sends E.164.
         String customer = newCustomer("stop", "+1 556 %s %s");
         String phone = phoneOf(customer);
@@ -51,7 +52,7 @@ class InboundSmsTest extends HeraldIntegrationTest {
         String next = notify(customer, "after-stop", "SKIPPED");
         assertThat((String) delivery(next, "sms").get("reason")).matches("address " + Pattern.quote(Masking.phone(e164))
                 + " is suppressed since \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} UTC: customer opted out of SMS by replying STOP on "
-                + LocalDate.now(ZoneOffset.UTC) + " \\(an operator can lift it under Suppressions\\)");
+                + UtcDays.pattern(started) + " \\(an operator can lift it under Suppressions\\)");
         assertThat(awaitMailFor(next)).isNotNull();
         assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(next + ":sms"))))
                 .isEmpty();

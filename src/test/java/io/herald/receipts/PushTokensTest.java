@@ -12,7 +12,6 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +20,7 @@ import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
+import io.herald.testsupport.UtcDays;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -51,6 +51,7 @@ class PushTokensTest extends HeraldIntegrationTest {
 
     @Test
     void anUnregisteredTokenIsRemovedWithTheReasonTheOtherTokenKeptAndTheSmsSentInstead() throws Exception {
+        LocalDate started = UtcDays.today();   // what Herald dates below is on this UTC date or, past midnight, a later one
         String customer = "cus_push_gone" + newTicketId();
         String dead = "dEaDt0k" + newTicketId() + "-registration-token-of-an-uninstalled-app";
         String live = "l1veT0k" + newTicketId() + "-registration-token-of-the-customers-tablet";
@@ -66,10 +67,10 @@ class PushTokensTest extends HeraldIntegrationTest {
             assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(key + ":sms")))
                     .get(0).getBodyAsString()).contains("To=" + URLEncoder.encode(phone, StandardCharsets.UTF_8));
             Map<String, Map<String, Object>> rows = awaitDeliveries(key);
-            String today = LocalDate.now(ZoneOffset.UTC).toString();
-            assertThat(rows.get("push")).containsEntry("state", "FAILED").containsEntry("reason", "push not sent: push token "
+            assertThat(rows.get("push")).containsEntry("state", "FAILED");
+            String today = UtcDays.dayNamedIn((String) rows.get("push").get("reason"), "push not sent: push token "
                     + dead.substring(0, 8) + "… is no longer registered with the push provider (FCM UNREGISTERED): removed from the customer's"
-                    + " directory entry on " + today + "; the next channel (sms) is tried");
+                    + " directory entry on ", "; the next channel (sms) is tried", started);   // the texts below name the same date
             assertThat(rows.get("sms")).containsEntry("state", "SENT");
             assertThat(rows.get("email")).containsEntry("state", "SKIPPED").containsEntry("reason", "not needed: already sent by sms (strategy first-success)");
             assertThat(mailsFor(key)).isEmpty();
@@ -105,6 +106,7 @@ class PushTokensTest extends HeraldIntegrationTest {
 
     @Test
     void aTokenThatIsNoFcmTokenIsRemovedTooAndTheNextReplySkipsPushForWantOfAToken() throws Exception {
+        LocalDate started = UtcDays.today();   // what Herald dates below is on this UTC date or, past midnight, a later one
         String customer = "cus_push_bad" + newTicketId();
         String bad = "n0tAt0k" + newTicketId();
         newCustomer(customer, "+4477008" + String.format("%05d", Math.abs(customer.hashCode()) % 100_000), "[\"" + bad + "\"]");
@@ -112,9 +114,10 @@ class PushTokensTest extends HeraldIntegrationTest {
         try {
             String key = reply(customer);
             Map<String, Map<String, Object>> rows = awaitDeliveries(key);
-            assertThat(rows.get("push")).containsEntry("state", "FAILED").containsEntry("reason", "push not sent: push token "
-                    + bad.substring(0, 8) + "… is not a valid registration token for the push provider (FCM INVALID_ARGUMENT on message.token):"
-                    + " removed from the customer's directory entry on " + LocalDate.now(ZoneOffset.UTC) + "; the next channel (sms) is tried");
+            assertThat(rows.get("push")).containsEntry("state", "FAILED").hasEntrySatisfying("reason", reason -> assertThat(reason).isIn(
+                    UtcDays.texts(started, "push not sent: push token " + bad.substring(0, 8) + "… is not a valid registration token for the push"
+                            + " provider (FCM INVALID_ARGUMENT on message.token): removed from the customer's directory entry on ",
+                            "; the next channel (sms) is tried")));
             assertThat(rows.get("sms")).containsEntry("state", "SENT");
             assertThat(tokens(customer)).isEqualTo("[]");
 
