@@ -199,7 +199,7 @@ class CrmPoisonRowTest extends HeraldIntegrationTest {
             // The poller really ran into the outage: the blocked row was claimed and refused at two polls, so the first of
             // them had finished (the second could claim the row again only once the first rolled back). Only then is
             // "nothing marked, nothing quarantined" a result and not the state before any poll.
-            await().atMost(Duration.ofSeconds(10)).until(() -> REFUSED_SENDS.get() >= refusedBefore + 2);
+            await().atMost(Duration.ofSeconds(30)).until(() -> REFUSED_SENDS.get() >= refusedBefore + 2);
             assertThat(anyProcessed(batch)).as("a row of the rolled-back batch marked processed").isFalse();
             assertThat(quarantined(batch)).as("rows of the rolled-back batch quarantined").isZero();
             assertThat(mailsFor("crm:order.confirmed:ORD-" + blocked)).isEmpty();
