@@ -571,12 +571,7 @@ class AppointmentRemindersTest {
         herald.awaitScheduled(again + ":reminder:PT24H");
 
         // At the source the cancellation came between the two bookings; Herald reads it last.
-        Instant between = createdAt(firstRow).plus(Duration.between(createdAt(firstRow), createdAt(againRow)).dividedBy(2));
-        long cancellation = jdbc.queryForObject("""
-                INSERT INTO crm_outbox (aggregate, event_type, payload, created_at) VALUES ('appointment', 'appointment.cancelled', ?, ?)
-                RETURNING id""", Long.class, Samples.text("crm/appointment.cancelled.json").replace("APT-55812", appointment)
-                .replace("cus_QwE5rT6yU7iO8p", lukas).replace("2026-11-24T14:30:00-05:00", iso(first)).replace("Onboarding call", "Beratung"),
-                Timestamp.from(between));
+        long cancellation = cancellationBetween(firstRow, againRow, lukas, appointment, first);
         String notice = "crm:appointment.cancelled:" + appointment + ":crm-outbox-" + cancellation;
         herald.awaitMailFor(notice);
         await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(herald.delivery(booking + ":reminder:PT24H", "email").get("state")));
@@ -619,12 +614,7 @@ class AppointmentRemindersTest {
             await().atMost(Duration.ofSeconds(30)).until(() -> "PARKED".equals(herald.delivery(key, "sms").get("state")));
 
             // At the source the cancellation came between the two bookings; Herald reads it now.
-            Instant between = createdAt(firstRow).plus(Duration.between(createdAt(firstRow), createdAt(againRow)).dividedBy(2));
-            long cancellation = jdbc.queryForObject("""
-                    INSERT INTO crm_outbox (aggregate, event_type, payload, created_at) VALUES ('appointment', 'appointment.cancelled', ?, ?)
-                    RETURNING id""", Long.class, Samples.text("crm/appointment.cancelled.json").replace("APT-55812", appointment)
-                    .replace("cus_QwE5rT6yU7iO8p", lukas).replace("2026-11-24T14:30:00-05:00", iso(first)).replace("Onboarding call", "Beratung"),
-                    Timestamp.from(between));
+            long cancellation = cancellationBetween(firstRow, againRow, lukas, appointment, first);
             herald.awaitMailFor("crm:appointment.cancelled:" + appointment + ":crm-outbox-" + cancellation);
             await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(herald.delivery(booking + ":reminder:PT24H", "email").get("state")));
             assertThat(herald.delivery(key, "sms")).as("the parked SMS of the booking that stands").containsEntry("state", "PARKED");
@@ -883,5 +873,18 @@ class AppointmentRemindersTest {
 
     private static Instant instant(Object timestamp) {
         return ((Timestamp) timestamp).toInstant();
+    }
+
+    /**
+     * An outbox row cancelling {@code appointment} (booked for {@code startsAt}) that the CRM wrote between the rows
+     * {@code before} and {@code after} (its created_at halfway), inserted now: a cancellation Herald reads late.
+     */
+    private long cancellationBetween(long before, long after, String customer, String appointment, ZonedDateTime startsAt) {
+        Instant between = createdAt(before).plus(Duration.between(createdAt(before), createdAt(after)).dividedBy(2));
+        return jdbc.queryForObject("""
+                INSERT INTO crm_outbox (aggregate, event_type, payload, created_at) VALUES ('appointment', 'appointment.cancelled', ?, ?)
+                RETURNING id""", Long.class, Samples.text("crm/appointment.cancelled.json").replace("APT-55812", appointment)
+                .replace("cus_QwE5rT6yU7iO8p", customer).replace("2026-11-24T14:30:00-05:00", iso(startsAt))
+                .replace("Onboarding call", "Beratung"), Timestamp.from(between));
     }
 }
