@@ -18,7 +18,6 @@ public class MailLoginRefused extends RuntimeException {
         String said = reply == null ? "" : reply.strip();
         String quoted = said.matches("(?s)5\\d\\d[ -].*") ? " (" + ProviderErrors.quoted(io.herald.logging.Masking.mask(said), 300) + ")" : "";
         return new MailLoginRefused("the mail server refused Herald's login" + quoted + ": check herald.mail.username and"
-                + " herald.mail.password (HERALD_MAIL_USERNAME, HERALD_MAIL_PASSWORD); nothing was sent, and the parked emails go out"
-                + " once the login is accepted");
+                + " herald.mail.password (HERALD_MAIL_USERNAME, HERALD_MAIL_PASSWORD); nothing was sent");
     }
 }

@@ -23,7 +23,8 @@ import org.eclipse.angus.mail.smtp.SMTPSenderFailedException;
  */
 public class MailSetupRefused extends RuntimeException {
 
-    private static final String NOTHING_SENT = "; nothing was sent, and the parked emails go out once the server accepts them";
+    /** Also the reason of a delivery FAILED after its last park: so it promises nothing about sending later. */
+    private static final String NOTHING_SENT = "; nothing was sent";
 
     private static final Pattern HELO = Pattern.compile("(?i)\\b(helo|ehlo)\\b");
     private static final Pattern SENDER = Pattern.compile("(?i)sender address rejected|not owned by user|sender .*not (allowed|permitted)");

@@ -318,8 +318,7 @@ class SmtpConnectionsTest {
                 assertThatThrownBy(() -> withLogin.send(mail("login refused"))).isInstanceOf(MailLoginRefused.class).hasNoCause()
                         .satisfies(refused -> assertThat(ProviderErrors.readable(refused, "email")).isEqualTo("the mail server refused"
                                 + " Herald's login (535 5.7.8 Authentication credentials invalid): check herald.mail.username and"
-                                + " herald.mail.password (HERALD_MAIL_USERNAME, HERALD_MAIL_PASSWORD); nothing was sent, and the parked"
-                                + " emails go out once the login is accepted"));
+                                + " herald.mail.password (HERALD_MAIL_USERNAME, HERALD_MAIL_PASSWORD); nothing was sent"));
                 assertThat(scripted.messages()).isZero();
             } finally {
                 withLogin.destroy();
@@ -341,8 +340,7 @@ class SmtpConnectionsTest {
                 scripted.replyAt("MAIL", "553 5.7.1 <notifications@herald.local>: Sender address rejected: not owned by user herald");
                 assertSetupRefused(relay, "the mail server refused Herald's sender address (553 5.7.1 <n***@herald.local>: Sender address"
                         + " rejected: not owned by user herald): check herald.mail.from (HERALD_MAIL_FROM): it must be an address the"
-                        + " relay lets Herald send as (with a login, one that login owns); nothing was sent, and the parked emails go out"
-                        + " once the server accepts them");
+                        + " relay lets Herald send as (with a login, one that login owns); nothing was sent");
                 scripted.replyAt("MAIL", "550 5.7.1 Client does not have permissions to send as this sender");
                 assertSetupRefused(relay, "the mail server refused Herald's sender address (550 5.7.1 Client does not have permissions"
                         + " to send as this sender): check herald.mail.from");

@@ -118,10 +118,10 @@ class FailureGroupsTest {
                 .isEqualTo("the mail server refused the customer's address (SMTP 550); check it with the customer and correct it in the CRM");
         assertThat(FailureGroups.explain("email provider unavailable: the mail server refused Herald's login (535 5.7.8 Authentication"
                 + " credentials invalid): check herald.mail.username and herald.mail.password (HERALD_MAIL_USERNAME, HERALD_MAIL_PASSWORD);"
-                + " nothing was sent, and the parked emails go out once the login is accepted; parked, next attempt at 2026-11-22 10:05:00"))
+                + " nothing was sent; parked, next attempt at 2026-11-22 10:05:00"))
                 .isEqualTo("the mail server refused Herald's login (SMTP 535); check herald.mail.username and herald.mail.password");
         // Refusals of Herald's own setup (MailSetupRefused), each headlined with the setting to fix.
-        String parked = "; nothing was sent, and the parked emails go out once the server accepts them; parked, next attempt at 2026-11-22 10:05:00";
+        String parked = "; nothing was sent; parked, next attempt at 2026-11-22 10:05:00";
         assertThat(FailureGroups.explain("email provider unavailable: the mail server refused Herald's sender address (553 5.7.1"
                 + " <n***@herald.local>: Sender address rejected: not owned by user herald): check herald.mail.from (HERALD_MAIL_FROM)" + parked))
                 .isEqualTo("the mail server refused Herald's sender address (SMTP 553); check herald.mail.from");
