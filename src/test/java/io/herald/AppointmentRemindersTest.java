@@ -561,14 +561,10 @@ class AppointmentRemindersTest {
         ZonedDateTime first = now.plus(Duration.ofDays(2)).truncatedTo(ChronoUnit.HOURS).atZone(BERLIN);
         ZonedDateTime second = first.plusDays(5);
         String appointment = "APT-L" + run;
-        long firstRow = outboxRow("appointment.scheduled", bookingPayload(lukas, appointment, iso(first), "Beratung"));
+        long firstRow = booked(lukas, appointment, first);
         String booking = key(appointment, first);
-        herald.awaitMailFor(booking);
-        herald.awaitScheduled(booking + ":reminder:PT24H");
-        long againRow = outboxRow("appointment.scheduled", bookingPayload(lukas, appointment, iso(second), "Beratung"));
+        long againRow = booked(lukas, appointment, second);
         String again = key(appointment, second);
-        herald.awaitMailFor(again);
-        herald.awaitScheduled(again + ":reminder:PT24H");
 
         // At the source the cancellation came between the two bookings; Herald reads it last.
         long cancellation = cancellationBetween(firstRow, againRow, lukas, appointment, first);
@@ -598,13 +594,10 @@ class AppointmentRemindersTest {
         ZonedDateTime first = now.plus(Duration.ofDays(3)).truncatedTo(ChronoUnit.HOURS).atZone(BERLIN);
         ZonedDateTime second = now.plus(Duration.ofHours(30)).truncatedTo(ChronoUnit.HOURS).atZone(BERLIN);
         String appointment = "APT-X" + run;
-        long firstRow = outboxRow("appointment.scheduled", bookingPayload(lukas, appointment, iso(first), "Beratung"));
+        long firstRow = booked(lukas, appointment, first);
         String booking = key(appointment, first);
-        herald.awaitMailFor(booking);
-        herald.awaitScheduled(booking + ":reminder:PT24H");
-        long againRow = outboxRow("appointment.scheduled", bookingPayload(lukas, appointment, iso(second), "Beratung"));
+        long againRow = booked(lukas, appointment, second);
         String again = key(appointment, second);
-        herald.awaitMailFor(again);
         String key = awaitScheduledKey(again + ":reminder:PT24H");
         StubMapping refused = infra.providers().stubFor(WireMock.post(urlPathMatching("/2010-04-01/Accounts/[^/]+/Messages.json"))
                 .atPriority(1).withHeader("Idempotency-Key", equalTo(key + ":sms")).willReturn(WireMock.aResponse().withStatus(503)));
@@ -886,5 +879,13 @@ class AppointmentRemindersTest {
                 RETURNING id""", Long.class, Samples.text("crm/appointment.cancelled.json").replace("APT-55812", appointment)
                 .replace("cus_QwE5rT6yU7iO8p", customer).replace("2026-11-24T14:30:00-05:00", iso(startsAt))
                 .replace("Onboarding call", "Beratung"), Timestamp.from(between));
+    }
+
+    /** The CRM books {@code appointment} for {@code startsAt} ("Beratung"): its outbox row, once confirmed and its 24-hour reminder scheduled. */
+    private long booked(String customer, String appointment, ZonedDateTime startsAt) {
+        long row = outboxRow("appointment.scheduled", bookingPayload(customer, appointment, iso(startsAt), "Beratung"));
+        herald.awaitMailFor(key(appointment, startsAt));
+        herald.awaitScheduled(key(appointment, startsAt) + ":reminder:PT24H");
+        return row;
     }
 }
