@@ -479,7 +479,9 @@ class IncidentNoticesTest {
             DispatchHold.release(camel);
         }
         // Dispatch, let go, takes the notices it was held from.
-        await().atMost(Duration.ofSeconds(60)).until(() -> held("incident.notice", ida) == 2 && held("incident.notice", jo) == 1);
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(List.of(held("incident.notice", ida), held("incident.notice", jo)))
+                .as("notices held for approval (ida, jo); ida's deliveries %s, jo's %s", states("incident.notice", ida),
+                        states("incident.notice", jo)).containsExactly(2, 1));
         // Alertmanager's next send of the firing group.
         HttpResponse<String> next = postIncident(firingAgain);
         assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
