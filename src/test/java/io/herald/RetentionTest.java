@@ -3,6 +3,9 @@ package io.herald;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
@@ -13,6 +16,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.retention.MonthlyPartitions;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Polls;
+import io.herald.testsupport.UtcDays;
 import org.apache.camel.ProducerTemplate;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -47,16 +51,21 @@ class RetentionTest extends HeraldIntegrationTest {
     @Test
     void oldPayloadsGoRowsStayAndOldMonthsAreDropped() throws Exception {
         String run = newTicketId();
+        // Every age below counts back from this one instant, and the months are those of these instants: rows written a
+        // moment apart, on either side of midnight at a month's end, would otherwise land in a month other than the one
+        // the test made partitions for or names.
+        Instant started = Instant.now();
         // 70 days old: in a month that ended more than 30 days ago, whatever today's date. Its payloads get their month's
         // partitions, as they would have had when they arrived.
         for (String table : MonthlyPartitions.PAYLOAD_TABLES) {
-            jdbc.queryForObject("SELECT herald_month_partitions(?, CAST(now() - interval '70 days' AS DATE), 0)", Integer.class, table);
+            jdbc.queryForObject("SELECT herald_month_partitions(?, ?, 0)", Integer.class, table,
+                    java.sql.Date.valueOf(monthOf(started, 70).atDay(1)));
         }
-        long old = notification("ret-old-" + run, "70 days", "SENT");
-        long oldFailed = notification("ret-failed-" + run, "70 days", "FAILED");
-        long oldParked = notification("ret-parked-" + run, "70 days", "PARKED");
+        long old = notification("ret-old-" + run, started, 70, "SENT");
+        long oldFailed = notification("ret-failed-" + run, started, 70, "FAILED");
+        long oldParked = notification("ret-parked-" + run, started, 70, "PARKED");
         try {
-            oldPayloadsGoRowsStayAndOldMonthsAreDropped(run, old, oldFailed, oldParked);
+            oldPayloadsGoRowsStayAndOldMonthsAreDropped(run, started, old, oldFailed, oldParked);
         } finally {
             // The stand-in for a delivery still in progress is settled afterwards, so the shared Herald's later tests
             // (Quiescence) see nothing in flight.
@@ -64,12 +73,13 @@ class RetentionTest extends HeraldIntegrationTest {
         }
     }
 
-    private void oldPayloadsGoRowsStayAndOldMonthsAreDropped(String run, long old, long oldFailed, long oldParked) throws Exception {
-        long recent = notification("ret-recent-" + run, "1 day", "SENT");
-        long ancient = notification("ret-ancient-" + run, "500 days", "SENT");
+    private void oldPayloadsGoRowsStayAndOldMonthsAreDropped(String run, Instant started, long old, long oldFailed, long oldParked)
+            throws Exception {
+        long recent = notification("ret-recent-" + run, started, 1, "SENT");
+        long ancient = notification("ret-ancient-" + run, started, 500, "SENT");
         // 200 days old, in a month without partitions: its payload is in the default partition.
-        long defaulted = notification("ret-default-" + run, "200 days", "SENT");
-        YearMonth oldMonth = YearMonth.from(LocalDate.now(ZoneOffset.UTC).minusDays(70));
+        long defaulted = notification("ret-default-" + run, started, 200, "SENT");
+        YearMonth oldMonth = monthOf(started, 70);
         String oldPayloads = MonthlyPartitions.nameOf("notification_payload", oldMonth);
         String oldContent = MonthlyPartitions.nameOf("delivery_content", oldMonth);
         assertThat(partitionsOf("notification_payload")).contains(oldPayloads);
@@ -85,26 +95,29 @@ class RetentionTest extends HeraldIntegrationTest {
         long oldExcerpt = rejection("8 days");
         long newExcerpt = rejection("1 day");
         // Attempts of 500 days ago live in their own month, as a year and more of production would have them.
-        YearMonth ancientMonth = YearMonth.from(LocalDate.now(ZoneOffset.UTC).minusDays(500));
-        jdbc.queryForObject("SELECT herald_month_partitions('delivery_attempt', CAST(now() - interval '500 days' AS DATE), 0)", Integer.class);
-        jdbc.update("INSERT INTO delivery_attempt (delivery_id, outcome, reason, attempted_at) SELECT id, 'SENT', 'accepted', now() - interval '500 days'"
-                + " FROM delivery WHERE notification_id = ?", ancient);
+        YearMonth ancientMonth = monthOf(started, 500);
+        jdbc.queryForObject("SELECT herald_month_partitions('delivery_attempt', ?, 0)", Integer.class,
+                java.sql.Date.valueOf(ancientMonth.atDay(1)));
+        jdbc.update("INSERT INTO delivery_attempt (delivery_id, outcome, reason, attempted_at) SELECT id, 'SENT', 'accepted', ?"
+                + " FROM delivery WHERE notification_id = ?", daysBefore(started, 500), ancient);
         String ancientPartition = MonthlyPartitions.nameOf("delivery_attempt", ancientMonth);
         assertThat(partitions()).contains(ancientPartition);
 
+        // The run's month and date: this one's or, past midnight, a later one.
+        YearMonth runMonth = YearMonth.now(ZoneOffset.UTC);
+        LocalDate runDay = UtcDays.today();
         camel.sendBody("direct:retention", null);
 
         // The month of 70 days ago: both its payload partitions dropped whole (the catalog no longer lists them), and the
         // month recorded; the ledger rows of that month stay.
         assertThat(partitionsOf("notification_payload")).doesNotContain(oldPayloads)
-                .contains(MonthlyPartitions.nameOf("notification_payload", YearMonth.now(ZoneOffset.UTC).plusMonths(3)));
+                .contains(MonthlyPartitions.nameOf("notification_payload", runMonth.plusMonths(3)));
         assertThat(partitionsOf("delivery_content")).doesNotContain(oldContent)
-                .contains(MonthlyPartitions.nameOf("delivery_content", YearMonth.now(ZoneOffset.UTC)));
+                .contains(MonthlyPartitions.nameOf("delivery_content", runMonth));
         assertThat(jdbc.queryForObject("SELECT to_regclass(?) IS NULL", Boolean.class, oldPayloads)).isTrue();
         assertThat(jdbc.queryForList("SELECT month FROM payload_month_dropped", java.sql.Date.class))
                 .extracting(java.sql.Date::toLocalDate).contains(oldMonth.atDay(1));
         // Settled: payloads gone, the record of what happened kept.
-        String today = LocalDate.now(ZoneOffset.UTC).toString();
         Map<String, Object> gone = jdbc.queryForMap("SELECT state, herald_canonical(id, received_at, canonical)::text AS canonical"
                 + " FROM notification WHERE id = ?", old);
         assertThat((String) gone.get("canonical")).doesNotContain("jenny").contains("\"data\": {}", "ret-old-" + run);
@@ -135,7 +148,7 @@ class RetentionTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE id = ?", Integer.class, ancient)).isZero();
         assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery WHERE notification_id = ?", Integer.class, ancient)).isZero();
         assertThat(partitions()).doesNotContain(ancientPartition)
-                .contains(MonthlyPartitions.nameOf("delivery_attempt", YearMonth.now(ZoneOffset.UTC).plusMonths(3)));
+                .contains(MonthlyPartitions.nameOf("delivery_attempt", runMonth.plusMonths(3)));
         assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_attempt WHERE attempted_at < now() - interval '450 days'", Integer.class))
                 .isZero();
         // Refused requests: the excerpt goes after 7 days, the row stays.
@@ -145,15 +158,17 @@ class RetentionTest extends HeraldIntegrationTest {
         // What an operator sees instead of a failure.
         HttpResponse<String> redrive = api("POST", "/api/quarantine/" + quarantined + "/redrive");
         assertThat(redrive.statusCode()).isEqualTo(409);
-        assertThat(redrive.body()).contains("payload removed by retention on " + today).doesNotContain("Exception");
+        assertThat(redrive.body()).containsAnyOf(UtcDays.textArray(runDay, "payload removed by retention on ", ""))
+                .doesNotContain("Exception");
+        // The date the run dropped the month of 70 days ago on, read once from the proof and then expected everywhere else.
+        JsonNode proof = JSON.readTree(api("GET", "/api/notifications/" + old + "/proof").body());
+        String today = UtcDays.dayNamedIn(proof.get("payloadRemoved").asText(), "payload removed by retention on ", "", runDay);
         long failedDelivery = jdbc.queryForObject("SELECT id FROM delivery WHERE notification_id = ?", Long.class, oldFailed);
         HttpResponse<String> retry = apiJson("POST", "/api/deliveries/" + failedDelivery + "/retry", "{\"comment\": \"customer asked\"}");
         assertThat(retry.statusCode()).isEqualTo(409);
         assertThat(retry.body()).contains("cannot be retried: its notification's payload removed by retention on " + today);
         assertThat(jdbc.queryForObject("SELECT state FROM delivery WHERE id = ?", String.class, failedDelivery)).isEqualTo("FAILED");
 
-        JsonNode proof = JSON.readTree(api("GET", "/api/notifications/" + old + "/proof").body());
-        assertThat(proof.get("payloadRemoved").asText()).isEqualTo("payload removed by retention on " + today);
         assertThat(proof.get("deliveries").get(0).get("state").asText()).isEqualTo("SENT");
         assertThat(proof.get("deliveries").get(0).get("providerMessageId").asText()).isEqualTo("msg-ret-old-" + run);
         assertThat(proof.get("notes").get(0).asText()).startsWith("payload removed by retention on " + today);
@@ -215,15 +230,17 @@ class RetentionTest extends HeraldIntegrationTest {
         // Receipts of 500 days ago live in their own month (past herald.retention.receipts, 400 days), as a year and more of
         // production would have them (that month only: other tests' receipts moved back in time are in the default
         // partition, and a partition for their month could not be created); those of 600 days ago in the default partition.
-        YearMonth month = YearMonth.from(LocalDate.now(ZoneOffset.UTC).minusDays(500));
+        // The ages count back from one instant, whose months these are (see oldPayloadsGoRowsStayAndOldMonthsAreDropped).
+        Instant started = Instant.now();
+        YearMonth month = monthOf(started, 500);
         String oldMonth = MonthlyPartitions.nameOf(MonthlyPartitions.RECEIPTS, month);
         jdbc.execute("CREATE TABLE IF NOT EXISTS " + oldMonth + " PARTITION OF delivery_receipt FOR VALUES FROM ('" + month.atDay(1)
                 + " 00:00Z') TO ('" + month.plusMonths(1).atDay(1) + " 00:00Z')");
-        long old = receipt("old-" + run, "500 days");
-        long named = receipt("named-" + run, "500 days");
-        long recent = receipt("recent-" + run, "1 day");
-        long defaulted = receipt("default-" + run, "600 days");
-        long defaultedNamed = receipt("default-named-" + run, "600 days");
+        long old = receipt("old-" + run, started, 500);
+        long named = receipt("named-" + run, started, 500);
+        long recent = receipt("recent-" + run, started, 1);
+        long defaulted = receipt("default-" + run, started, 600);
+        long defaultedNamed = receipt("default-named-" + run, started, 600);
         suppression(named, run + "a");
         suppression(defaultedNamed, run + "b");
         assertThat(partitionsOf(MonthlyPartitions.RECEIPTS)).contains(oldMonth);
@@ -231,12 +248,13 @@ class RetentionTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt_default WHERE id IN (?, ?)", Integer.class,
                 defaulted, defaultedNamed)).isEqualTo(2);
 
+        YearMonth runMonth = YearMonth.now(ZoneOffset.UTC);   // the run's month: this one or, past midnight, a later one
         camel.sendBody("direct:retention", null);
 
         // The month of 500 days ago is gone whole, the coming months are there; the receipt a suppression names is kept,
         // unchanged, in the default partition, and the suppression still finds its cause.
         assertThat(partitionsOf(MonthlyPartitions.RECEIPTS)).doesNotContain(oldMonth)
-                .contains(MonthlyPartitions.nameOf(MonthlyPartitions.RECEIPTS, YearMonth.now(ZoneOffset.UTC).plusMonths(3)));
+                .contains(MonthlyPartitions.nameOf(MonthlyPartitions.RECEIPTS, runMonth.plusMonths(3)));
         assertThat(jdbc.queryForObject("SELECT to_regclass(?) IS NULL", Boolean.class, oldMonth)).isTrue();
         assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE id = ?", Integer.class, old)).isZero();
         assertThat(jdbc.queryForMap("SELECT r.status, r.reason, r.provider_message_id FROM suppression s"
@@ -249,12 +267,22 @@ class RetentionTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_receipt WHERE id = ?", Integer.class, recent)).isOne();
     }
 
-    /** A provider receipt (an SMS status callback that matched nothing) received that long ago. */
-    private long receipt(String name, String age) {
+    /** A provider receipt (an SMS status callback that matched nothing) received {@code days} days before {@code from}. */
+    private long receipt(String name, Instant from, int days) {
         return jdbc.queryForObject("""
                 INSERT INTO delivery_receipt (channel, provider_message_id, provider_event_id, status, error_code, outcome, reason, received_at)
-                VALUES ('sms', ?, ?, 'undelivered', '30006', 'UNMATCHED', 'the number cannot receive SMS (30006)', now() - CAST(? AS INTERVAL))
-                RETURNING id""", Long.class, "SM-" + name, "evt-" + name, age);
+                VALUES ('sms', ?, ?, 'undelivered', '30006', 'UNMATCHED', 'the number cannot receive SMS (30006)', ?)
+                RETURNING id""", Long.class, "SM-" + name, "evt-" + name, daysBefore(from, days));
+    }
+
+    /** The instant {@code days} whole days (of 24 hours) before {@code from}. */
+    private static Timestamp daysBefore(Instant from, int days) {
+        return Timestamp.from(from.minus(Duration.ofDays(days)));
+    }
+
+    /** The UTC month of that instant, which is the month whose partition holds a row received then. */
+    private static YearMonth monthOf(Instant from, int daysBefore) {
+        return YearMonth.from(from.minus(Duration.ofDays(daysBefore)).atOffset(ZoneOffset.UTC));
     }
 
     /** A suppression (lifted since, so it suppresses nothing in the shared Herald) whose cause is the receipt. */
@@ -289,13 +317,13 @@ class RetentionTest extends HeraldIntegrationTest {
      * A notification received that long ago with one email delivery in that state, as the engine writes them: the ledger
      * rows, the raw event and canonical data (notification_payload) and the rendered message (delivery_content).
      */
-    private long notification(String key, String age, String state) {
+    private long notification(String key, Instant from, int days, String state) {
+        Timestamp at = daysBefore(from, days);
         long id = jdbc.queryForObject("""
                 INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical,
                                           received_at, occurred_at, updated_at)
-                VALUES (?, 'billing', ?, 'billing.payment_failed', 'cus_RkT4aB7cD9eF1g', 'ROUTED', CAST(? AS JSONB),
-                        now() - CAST(? AS INTERVAL), now() - CAST(? AS INTERVAL), now() - CAST(? AS INTERVAL)) RETURNING id""", Long.class,
-                key, "evt_" + key, "{\"idempotencyKey\": \"" + key + "\", \"data\": {}}", age, age, age);
+                VALUES (?, 'billing', ?, 'billing.payment_failed', 'cus_RkT4aB7cD9eF1g', 'ROUTED', CAST(? AS JSONB), ?, ?, ?) RETURNING id""",
+                Long.class, key, "evt_" + key, "{\"idempotencyKey\": \"" + key + "\", \"data\": {}}", at, at, at);
         jdbc.update("""
                 INSERT INTO notification_payload (notification_id, received_at, raw_payload, data)
                 SELECT id, received_at, '{"id": "evt", "customer_email": "jenny.rosen@example.com"}', '{"customerName": "jenny rosen"}'
@@ -303,10 +331,9 @@ class RetentionTest extends HeraldIntegrationTest {
         jdbc.update("""
                 INSERT INTO delivery (notification_id, channel, state, recipient_masked, provider_message_id,
                                       attempts, created_at, updated_at, failed_at, next_attempt_at)
-                VALUES (?, 'email', ?, 'j***@example.com', ?, 1,
-                        now() - CAST(? AS INTERVAL), now() - CAST(? AS INTERVAL), CASE WHEN ? = 'FAILED' THEN now() - CAST(? AS INTERVAL) END,
+                VALUES (?, 'email', ?, 'j***@example.com', ?, 1, ?, ?, CASE WHEN ? = 'FAILED' THEN CAST(? AS TIMESTAMPTZ) END,
                         CASE WHEN ? = 'PARKED' THEN now() + interval '1 hour' END)""",
-                id, state, "msg-" + key, age, age, state, age, state);
+                id, state, "msg-" + key, at, at, state, at, state);
         jdbc.update("""
                 INSERT INTO delivery_content (delivery_id, received_at, subject, rendered_body)
                 SELECT d.id, n.received_at, 'Payment failed', 'Dear Jenny Rosen, your payment failed.'
