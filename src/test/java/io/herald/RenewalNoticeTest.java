@@ -3,8 +3,13 @@ package io.herald;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.time.DayOfWeek;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.Year;
+import java.time.ZoneOffset;
+import java.time.temporal.TemporalAdjusters;
 import java.util.List;
 import java.util.Map;
 
@@ -22,12 +27,18 @@ import org.junit.jupiter.api.Test;
 class RenewalNoticeTest extends HeraldIntegrationTest {
 
     /**
-     * 2032-01-16T23:30:00Z: a Friday in UTC, already Saturday 17 January in Berlin. Years ahead on purpose: the notice is
-     * valid until the renewal (config/catalog.yaml valid-until: renewsAt), so once the wall clock passed a nearer renewal (it
-     * was 2027-01-15) the notice would be dropped as late and this test would fail. Not further: Herald refuses dates more
-     * than 3650 days ahead as implausible (config/rules.yaml), so a renewal in 2038 was quarantined.
+     * The third Friday of January the year after next (2028-01-21 when run in 2026), at 23:30 UTC: a Friday in UTC, already
+     * Saturday in Berlin (winter time, UTC+1). Taken from today's year, not written down: the notice is valid until the
+     * renewal (config/catalog.yaml valid-until: renewsAt), so once the wall clock passed a written renewal (it was
+     * 2027-01-15, then 2032-01-16) the notice would be dropped as late and this test would fail. Not much further: Herald
+     * refuses dates more than 3650 days ahead as implausible (config/rules.yaml). The third Friday, so that the Saturday's
+     * day of the month has two digits each year.
      */
-    private static final long RENEWS_AT = 1_957_908_600L;
+    private static final LocalDate FRIDAY = LocalDate.of(Year.now(ZoneOffset.UTC).getValue() + 2, 1, 1)
+            .with(TemporalAdjusters.dayOfWeekInMonth(3, DayOfWeek.FRIDAY));
+    private static final long RENEWS_AT = FRIDAY.atTime(23, 30).toEpochSecond(ZoneOffset.UTC);
+    /** The renewal's date as Lukas reads it: the Saturday, in German. */
+    private static final String SATURDAY = "Samstag, " + FRIDAY.plusDays(1).getDayOfMonth() + ". Januar " + FRIDAY.getYear();
 
     @Test
     void theSameUpcomingInvoiceSentThreeTimesGivesOneGermanNoticeWithTheAmountAndDateWrittenForTheCustomer() throws Exception {
@@ -39,15 +50,15 @@ class RenewalNoticeTest extends HeraldIntegrationTest {
 
         MimeMessage mail = awaitMailFor(key);
         assertThat(mail.getAllRecipients()).extracting(Object::toString).containsExactly("lukas.mueller@example.de");
-        assertThat(mail.getSubject()).isEqualTo("Ihr Abonnement „Team plan“ verlängert sich am Samstag, 17. Januar 2032");
+        assertThat(mail.getSubject()).isEqualTo("Ihr Abonnement „Team plan“ verlängert sich am " + SATURDAY);
         Multipart parts = (Multipart) mail.getContent();
         String text = parts.getBodyPart(0).getContent().toString();
         String html = parts.getBodyPart(1).getContent().toString();
         assertThat(text).contains("Hallo Lukas,",
-                "verlängert sich am Samstag, 17. Januar 2032.",
+                "verlängert sich am " + SATURDAY + ".",
                 "Wir buchen dann 1.250,00\u00a0€ über Ihre hinterlegte Zahlungsmethode ab.")
-                .doesNotContain("1250.00 EUR", "2032-01-16", "2032-01-17");
-        assertThat(html).contains("lang=\"de\"", "<strong>Samstag, 17. Januar 2032</strong>", "<strong>1.250,00\u00a0€</strong>")
+                .doesNotContain("1250.00 EUR", FRIDAY.toString(), FRIDAY.plusDays(1).toString());
+        assertThat(html).contains("lang=\"de\"", "<strong>" + SATURDAY + "</strong>", "<strong>1.250,00\u00a0€</strong>")
                 .doesNotContain("renews on", "1250.00 EUR");
 
         // The ledger: one notification, the two repeats counted as duplicates, one email sent.
