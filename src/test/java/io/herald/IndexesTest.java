@@ -3,10 +3,13 @@ package io.herald;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
+import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.time.temporal.IsoFields;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -197,10 +200,17 @@ class IndexesTest {
         MonthlyPartitions partitions = new MonthlyPartitions(jdbc, transaction, settings);
         RetentionJob job = new RetentionJob(jdbc, transaction, new DeliveryLedger(jdbc, transaction, List.of()), partitions, settings);
         // Payloads in months that ended before the cutoff (now - 30 days) are dropped with their partitions; the rest stay.
-        String droppable = "received_at < CAST(date_trunc('month', (now() - interval '30 days') AT TIME ZONE 'UTC') AS TIMESTAMP) AT TIME ZONE 'UTC'";
-        int toRemove = jdbc.queryForObject("SELECT count(*) FROM notification_payload WHERE " + droppable, Integer.class);
-        int toKeep = jdbc.queryForObject("SELECT count(*) FROM notification_payload WHERE NOT " + droppable, Integer.class);
-        int contentToKeep = jdbc.queryForObject("SELECT count(*) FROM delivery_content WHERE NOT " + droppable, Integer.class);
+        // The months dropped are those before the cutoff's month: the one of this moment, or the next one should the cutoff
+        // pass the start of a month before the run has taken it (the year written is dense, so a month more is thousands of
+        // payloads more). What is kept is counted for both, and the run's own cutoff decides which is expected.
+        YearMonth cutoffMonth = payloadCutoffMonth();
+        Map<YearMonth, List<Integer>> kept = new LinkedHashMap<>();
+        for (YearMonth month : List.of(cutoffMonth, cutoffMonth.plusMonths(1))) {
+            String droppable = droppable(month);
+            kept.put(month, List.of(jdbc.queryForObject("SELECT count(*) FROM notification_payload WHERE NOT " + droppable, Integer.class),
+                    jdbc.queryForObject("SELECT count(*) FROM delivery_content WHERE NOT " + droppable, Integer.class)));
+        }
+        int toRemove = jdbc.queryForObject("SELECT count(*) FROM notification_payload WHERE " + droppable(cutoffMonth), Integer.class);
         int toDelete = jdbc.queryForObject("SELECT count(*) FROM notification WHERE received_at < now() - interval '400 days'", Integer.class);
         assertThat(toRemove).isGreaterThan(NOTIFICATIONS / 400);
         assertThat(toDelete).isGreaterThan(NOTIFICATIONS / 400);
@@ -231,14 +241,21 @@ class IndexesTest {
         job.deleteReceipts(run);
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         jdbc.explainNext(null);
+        YearMonth cutoffMonthAfter = payloadCutoffMonth();
+        assertThat(cutoffMonthAfter).isIn(cutoffMonth, cutoffMonth.plusMonths(1));
 
         System.out.printf("growth: one retention run on a year of %d notifications (%d payloads to remove, %d notifications to delete)"
                 + " took %d ms%n", NOTIFICATIONS, toRemove, toDelete, took.toMillis());
         assertThat(took).as("one retention run on a year of ledger").isLessThan(RETENTION_BOUND);
-        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification_payload WHERE " + droppable, Integer.class)).isZero();
-        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_content WHERE " + droppable, Integer.class)).isZero();
-        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification_payload", Integer.class)).isEqualTo(toKeep);
-        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_content", Integer.class)).isEqualTo(contentToKeep);
+        // The payloads and contents kept are exactly those of one cutoff month the run can have used (the first one taken
+        // above, or the next one when the cutoff passed a month's start while the run went), and none before it is left.
+        List<Integer> left = List.of(jdbc.queryForObject("SELECT count(*) FROM notification_payload", Integer.class),
+                jdbc.queryForObject("SELECT count(*) FROM delivery_content", Integer.class));
+        YearMonth used = kept.entrySet().stream().filter(month -> !month.getKey().isAfter(cutoffMonthAfter))
+                .filter(month -> month.getValue().equals(left)).map(Map.Entry::getKey).findFirst().orElse(null);
+        assertThat(used).as("payloads and contents left %s; kept for each cutoff month the run can have used %s", left, kept).isNotNull();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification_payload WHERE " + droppable(used), Integer.class)).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_content WHERE " + droppable(used), Integer.class)).isZero();
         assertThat(partitions.partitions("notification_payload")).doesNotContain(MonthlyPartitions.nameOf("notification_payload",
                 java.time.YearMonth.from(LocalDate.now(ZoneOffset.UTC).minusDays(100))));
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification", Integer.class)).isEqualTo(before - toDelete);
@@ -250,6 +267,16 @@ class IndexesTest {
                 .isZero();
         assertThat(jdbc.explained).isNotEmpty().allSatisfy(plan -> assertThat(SEQ_SCAN.matcher(plan.plan()).find())
                 .as("retention: sequential scan of delivery or notification in%n%s%n%s", plan.sql(), plan.plan()).isFalse());
+    }
+
+    /** The month of the payload cutoff (now - 30 days, UTC): the months before it are the ones retention drops. */
+    private static YearMonth payloadCutoffMonth() {
+        return YearMonth.from(Instant.now().minus(Duration.ofDays(30)).atOffset(ZoneOffset.UTC));
+    }
+
+    /** The condition on received_at of payloads in the months before {@code cutoffMonth}. */
+    private static String droppable(YearMonth cutoffMonth) {
+        return "received_at < TIMESTAMPTZ '" + cutoffMonth.atDay(1) + " 00:00:00+00'";
     }
 
     private static FailureSearch.Filter filter(String field, String value) {
