@@ -10,12 +10,17 @@ import java.net.URLDecoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
+import java.time.DayOfWeek;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.Year;
 import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
+import java.time.temporal.TemporalAdjusters;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -126,24 +131,33 @@ class AppointmentRemindersTest {
 
     @Test
     void remindersGoOutAtTheirInstantInTwoTimeZonesAcrossADaylightSavingChange() throws Exception {
-        // Friday 26 March 2032 (years ahead of the real clock on purpose: the database's clock does not move with the test's; it was
-        // 2027, whose dates the real clock reaches). Berlin's clocks go forward on Sunday 28 March at 02:00 (01:00 UTC); New York's did on 14 March.
-        clock.set(Instant.parse("2032-03-26T09:00:00Z"));
+        // The Friday before the last Sunday of March the year after next (Friday 24 March 2028 when run in 2026): a year and
+        // more ahead of the real clock on purpose, since the database's clock does not move with the test's (it was 2027, then
+        // 2032: written down, a year the real clock reaches); taken from today's year, so it never does. Berlin's clocks go
+        // forward on that Sunday at 02:00 (01:00 UTC); New York's did on the second Sunday of March, two weeks or more before.
+        LocalDate sunday = LocalDate.of(Year.now(ZoneOffset.UTC).getValue() + 2, 3, 31).with(TemporalAdjusters.previousOrSame(DayOfWeek.SUNDAY));
+        assertThat(BERLIN.getRules().isDaylightSavings(sunday.atTime(0, 59).toInstant(ZoneOffset.UTC))).isFalse();
+        assertThat(BERLIN.getRules().isDaylightSavings(sunday.atTime(1, 0).toInstant(ZoneOffset.UTC))).isTrue();
+        assertThat(NEW_YORK.getRules().isDaylightSavings(sunday.minusDays(2).atStartOfDay(NEW_YORK).toInstant())).isTrue();
+        clock.set(sunday.minusDays(2).atTime(9, 0).toInstant(ZoneOffset.UTC));
         String lukas = customer("lukas", "de-DE", BERLIN);
         String amara = customer("amara", "en-US", NEW_YORK);
-        String berlinBooking = book(lukas, "APT-B" + run, "2032-03-28T10:00:00+02:00", "Beratung");
-        String newYorkBooking = book(amara, "APT-N" + run, "2032-03-28T14:30:00-04:00", "Onboarding call");
+        String berlinBooking = book(lukas, "APT-B" + run, sunday + "T10:00:00+02:00", "Beratung");
+        String newYorkBooking = book(amara, "APT-N" + run, sunday + "T14:30:00-04:00", "Onboarding call");
+        // That Sunday as each customer reads it.
+        String sonntag = "Sonntag, " + sunday.getDayOfMonth() + ". März " + sunday.getYear();
+        String sundayInEnglish = "Sunday, March " + sunday.getDayOfMonth() + ", " + sunday.getYear();
 
         // The confirmations go out at once, in each customer's language and zone.
-        assertThat(herald.awaitMailFor(berlinBooking).getSubject()).isEqualTo("Ihr Termin „Beratung“ ist gebucht: Sonntag, 28. März 2032, 10:00 MESZ");
-        assertThat(herald.awaitMailFor(newYorkBooking).getSubject()).isEqualTo("Your Onboarding call is booked for Sunday, March 28, 2032, 2:30 PM EDT");
+        assertThat(herald.awaitMailFor(berlinBooking).getSubject()).isEqualTo("Ihr Termin „Beratung“ ist gebucht: " + sonntag + ", 10:00 MESZ");
+        assertThat(herald.awaitMailFor(newYorkBooking).getSubject()).isEqualTo("Your Onboarding call is booked for " + sundayInEnglish + ", 2:30 PM EDT");
 
         // Each reminder is a notification of its own, SCHEDULED at startsAt minus its offset as an instant: Berlin's 24-hour
         // reminder is at 09:00 local on Saturday (still winter time), not 10:00, because the clocks move in between.
-        Instant berlin24 = Instant.parse("2032-03-27T08:00:00Z");
-        Instant berlin2 = Instant.parse("2032-03-28T06:00:00Z");
-        Instant newYork24 = Instant.parse("2032-03-27T18:30:00Z");
-        Instant newYork2 = Instant.parse("2032-03-28T16:30:00Z");
+        Instant berlin24 = sunday.minusDays(1).atTime(8, 0).toInstant(ZoneOffset.UTC);
+        Instant berlin2 = sunday.atTime(6, 0).toInstant(ZoneOffset.UTC);
+        Instant newYork24 = sunday.minusDays(1).atTime(18, 30).toInstant(ZoneOffset.UTC);
+        Instant newYork2 = sunday.atTime(16, 30).toInstant(ZoneOffset.UTC);
         assertThat(berlin24.atZone(BERLIN).toLocalTime()).hasToString("09:00");
         assertThat(berlin2.atZone(BERLIN).toLocalTime()).hasToString("08:00");
         Map<String, Instant> due = Map.of(berlinBooking + ":reminder:PT24H", berlin24, berlinBooking + ":reminder:PT2H", berlin2,
@@ -159,14 +173,14 @@ class AppointmentRemindersTest {
         }
 
         // In time order: a minute before its instant it still waits; at its instant it goes out, by mail and SMS.
-        fires(berlinBooking + ":reminder:PT24H", berlin24, "Erinnerung: Beratung am Sonntag, 28. März 2032, 10:00 MESZ",
-                "Erinnerung: Beratung am Sonntag, 28. März 2032, 10:00 MESZ");
-        fires(newYorkBooking + ":reminder:PT24H", newYork24, "Reminder: your Onboarding call is on Sunday, March 28, 2032, 2:30 PM EDT",
-                "Reminder: Onboarding call on Sunday, March 28, 2032, 2:30 PM EDT");
-        fires(berlinBooking + ":reminder:PT2H", berlin2, "Erinnerung: Beratung am Sonntag, 28. März 2032, 10:00 MESZ",
-                "Erinnerung: Beratung am Sonntag, 28. März 2032, 10:00 MESZ");
-        fires(newYorkBooking + ":reminder:PT2H", newYork2, "Reminder: your Onboarding call is on Sunday, March 28, 2032, 2:30 PM EDT",
-                "Reminder: Onboarding call on Sunday, March 28, 2032, 2:30 PM EDT");
+        fires(berlinBooking + ":reminder:PT24H", berlin24, "Erinnerung: Beratung am " + sonntag + ", 10:00 MESZ",
+                "Erinnerung: Beratung am " + sonntag + ", 10:00 MESZ");
+        fires(newYorkBooking + ":reminder:PT24H", newYork24, "Reminder: your Onboarding call is on " + sundayInEnglish + ", 2:30 PM EDT",
+                "Reminder: Onboarding call on " + sundayInEnglish + ", 2:30 PM EDT");
+        fires(berlinBooking + ":reminder:PT2H", berlin2, "Erinnerung: Beratung am " + sonntag + ", 10:00 MESZ",
+                "Erinnerung: Beratung am " + sonntag + ", 10:00 MESZ");
+        fires(newYorkBooking + ":reminder:PT2H", newYork2, "Reminder: your Onboarding call is on " + sundayInEnglish + ", 2:30 PM EDT",
+                "Reminder: Onboarding call on " + sundayInEnglish + ", 2:30 PM EDT");
 
         MimeMessage german = herald.mailsFor(berlinBooking + ":reminder:PT24H").get(0);
         assertThat(GreenMailUtil.getBody(german)).contains("Hallo Lukas,");
