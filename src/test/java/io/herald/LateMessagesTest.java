@@ -30,6 +30,7 @@ import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.local.EmbeddedInfrastructure;
 import io.herald.schedule.ScheduledSends;
+import io.herald.testsupport.IsoWeeks;
 import io.herald.testsupport.OpsAlerts;
 import io.herald.testsupport.OwnHerald;
 import io.herald.testsupport.OwnHeraldClient;
@@ -132,7 +133,9 @@ class LateMessagesTest {
         String customer = customer("late");
         double droppedEmailsBefore = metrics().value("herald_late_messages_total", "channel", "email", "policy", "drop",
                 "type", "billing.payment_failed");
-        JsonNode weekBefore = weekly();
+        // This week and the next: past midnight from Sunday to Monday, what is dropped below is counted in the next one.
+        List<String> weeks = IsoWeeks.thisAndNext();
+        List<JsonNode> weekBefore = weekly(weeks);
         // Two payment failures Stripe sent two hours ago (a backlog after an outage); their window is one hour. The next
         // payment attempt is still ahead: only the window makes them late.
         Instant occurred = Instant.now().minus(Duration.ofHours(2)).truncatedTo(ChronoUnit.SECONDS);
@@ -161,13 +164,15 @@ class LateMessagesTest {
         // Counted, and shown in the weekly review apart from failures (nothing failed: the catalog says not to send it late).
         assertThat(metrics().value("herald_late_messages_total", "channel", "email", "policy", "drop", "type", "billing.payment_failed")
                 - droppedEmailsBefore).isEqualTo(2.0);
-        JsonNode weekAfter = weekly();
-        assertThat(count(weekAfter, "lateDroppedByType", "billing.payment_failed / email")
+        List<JsonNode> weeksAfter = weekly(weeks);
+        assertThat(count(weeksAfter, "lateDroppedByType", "billing.payment_failed / email")
                 - count(weekBefore, "lateDroppedByType", "billing.payment_failed / email")).isEqualTo(2);
-        assertThat(count(weekAfter, "lateDroppedByType", "billing.payment_failed / sms")
+        assertThat(count(weeksAfter, "lateDroppedByType", "billing.payment_failed / sms")
                 - count(weekBefore, "lateDroppedByType", "billing.payment_failed / sms")).isEqualTo(2);
-        assertThat(weekAfter.get("lateDropped").asLong() - weekBefore.get("lateDropped").asLong()).isEqualTo(6);
-        assertThat(weekAfter.get("failures").asLong()).isEqualTo(weekBefore.get("failures").asLong());
+        assertThat(total(weeksAfter, "lateDropped") - total(weekBefore, "lateDropped")).isEqualTo(6);
+        assertThat(total(weeksAfter, "failures")).isEqualTo(total(weekBefore, "failures"));
+        // The CSV of the week the first email was dropped in says what that week's review says.
+        JsonNode weekAfter = weekly(List.of(IsoWeeks.of(((java.sql.Timestamp) herald.delivery(first, "email").get("late_at")).toInstant()))).get(0);
         HttpResponse<String> csv = herald.as(OPERATOR, "GET", "/api/reports/weekly.csv?week=" + weekAfter.get("week").asText(), null);
         assertThat(csv.body()).contains("late messages not sent (late: drop),total," + weekAfter.get("lateDropped").asLong(),
                 "late messages not sent by type / channel,billing.payment_failed / email," + count(weekAfter, "lateDroppedByType",
@@ -275,6 +280,7 @@ class LateMessagesTest {
     @Test
     void aLateMessageOfAHoldTypeWaitsForAnOperatorWhoSendsOneAndDismissesAnother() throws Exception {
         String customer = customer("held");
+        List<String> weeks = IsoWeeks.thisAndNext();   // the weeks the holds below can be counted in (past midnight on Sunday: the next)
         double heldBefore = metrics().value("herald_late_messages_total", "channel", "email", "policy", "hold", "type", "billing.charge_refunded");
         Instant occurred = Instant.now().minus(Duration.ofDays(2)).truncatedTo(ChronoUnit.SECONDS);
         String toSend = refund(customer, occurred);
@@ -310,8 +316,7 @@ class LateMessagesTest {
         assertThat(herald.delivery(toDismiss, "email").get("state")).isEqualTo("DISMISSED");
         assertThat(audit(dismissed)).containsEntry("action", "DISMISS").containsEntry("comment", "refunded a week ago, the customer knows");
         assertThat(herald.mailsFor(toDismiss)).isEmpty();
-        JsonNode week = weekly();
-        assertThat(count(week, "lateHeldByType", "billing.charge_refunded / email")).isGreaterThanOrEqualTo(2);
+        assertThat(count(weekly(weeks), "lateHeldByType", "billing.charge_refunded / email")).isGreaterThanOrEqualTo(2);
     }
 
     /**
@@ -554,10 +559,15 @@ class LateMessagesTest {
                 .filter(e -> e.getResponse().getStatus() / 100 == 2).toList();
     }
 
-    private JsonNode weekly() throws Exception {
-        HttpResponse<String> answer = herald.as(OPERATOR, "GET", "/api/reports/weekly", null);
-        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
-        return JSON.readTree(answer.body());
+    /** The weekly review of each of these weeks. */
+    private List<JsonNode> weekly(List<String> weeks) throws Exception {
+        List<JsonNode> reports = new java.util.ArrayList<>();
+        for (String week : weeks) {
+            HttpResponse<String> answer = herald.as(OPERATOR, "GET", "/api/reports/weekly?week=" + week, null);
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+            reports.add(JSON.readTree(answer.body()));
+        }
+        return reports;
     }
 
     private static long count(JsonNode report, String section, String key) {
@@ -567,6 +577,16 @@ class LateMessagesTest {
             }
         }
         return 0;
+    }
+
+    /** The count of {@code key} in a section of the weekly reviews, added up over the weeks. */
+    private static long count(List<JsonNode> reports, String section, String key) {
+        return reports.stream().mapToLong(report -> count(report, section, key)).sum();
+    }
+
+    /** A total of the weekly reviews added up over the weeks. */
+    private static long total(List<JsonNode> reports, String field) {
+        return reports.stream().mapToLong(report -> report.get(field).asLong()).sum();
     }
 
     private Prometheus metrics() throws Exception {
