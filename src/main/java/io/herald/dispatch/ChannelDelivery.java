@@ -54,6 +54,11 @@ public class ChannelDelivery {
     /** The Message-ID EmailMessage gave the mail: the email's provider id, what email events name it by. */
     public static final String MESSAGE_ID = "heraldMessageId";
 
+    /** Set by a refusal check that moved the delivery on to the customer's next address: call the provider again (the route's loop). */
+    public static final String CALL_AGAIN = "heraldCallAgain";
+    /** What a send to a next address says in its SENT record (push: which dead tokens were removed before it). */
+    public static final String ADDRESS_NOTE = "heraldAddressNote";
+
     /** Template parts per channel; email.html is optional (derived from the text when absent). */
     static final Map<String, List<String>> PARTS_BY_CHANNEL = Map.of(
             "email", List.of("subject", "text"),
@@ -106,6 +111,7 @@ public class ChannelDelivery {
         NotificationCatalog.Entry entry = catalog.entry(notification.type());
         exchange.removeProperty(SKIP);
         exchange.removeProperty(CLAIM);
+        exchange.removeProperty(ADDRESS_NOTE);
         boolean resend = exchange.getProperty(RESEND) != null;
         UUID retried = exchange.getProperty(CLAIM_TOKEN, UUID.class);
         if (retried != null) {
@@ -235,7 +241,9 @@ public class ChannelDelivery {
         if (answer.note() != null) {
             log.warn("Delivery {} SENT without a provider id: {}", exchange.getProperty(DELIVERY_ID), answer.note());
         }
-        sentWithId(exchange, answer.providerId(), answer.note());
+        String addressNote = exchange.getProperty(ADDRESS_NOTE, String.class);
+        String note = addressNote == null ? answer.note() : answer.note() == null ? addressNote : addressNote + "; " + answer.note();
+        sentWithId(exchange, answer.providerId(), note);
     }
 
     /** SMTP gives no message id back; the ledger keeps the Message-ID Herald gave the mail (email events name it). */

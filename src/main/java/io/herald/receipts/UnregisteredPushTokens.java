@@ -2,7 +2,10 @@ package io.herald.receipts;
 
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -22,8 +25,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * FcmError detail errorCode UNREGISTERED (the app was uninstalled or the token expired), or 400 INVALID_ARGUMENT about the
  * token itself (a google.rpc.BadRequest field violation on message.token, or the message "The registration token is not a
  * valid FCM registration token"). Such a token is removed from the customer's directory entry and the removal kept as a
- * receipt of the delivery, in one transaction; then the delivery fails with a reason saying so (AddressGone), and a
- * first-success notification goes on to its next channel. Any other refusal (a 400 about another field) is left to
+ * receipt of the delivery, in one transaction; then the same delivery goes on to the customer's next token not yet tried
+ * (the loop of routes/deliver-http-template.camel.yaml calls FCM again, and the SENT record says which tokens were removed),
+ * or, with none left, fails with a reason saying so (AddressGone), and a first-success notification goes on to its next channel. Any other refusal (a 400 about another field) is left to
  * refused-by-provider as an ordinary one. Called by routes/deliver-push.camel.yaml as the HTTP template's refusalCheck.
  */
 @Component
@@ -34,6 +38,9 @@ public class UnregisteredPushTokens {
     private static final String FCM_ERROR = "type.googleapis.com/google.firebase.fcm.v1.FcmError";
     private static final String BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest";
     private static final String NOT_A_TOKEN = "not a valid FCM registration token";
+    /** The tokens this delivery already called (without "fcm:"), and what was said of each one removed. */
+    private static final String TRIED = "heraldPushTokensTried";
+    private static final String REMOVED = "heraldPushTokensRemoved";
 
     private final ObjectMapper json;
     private final CustomerDirectory directory;
@@ -80,9 +87,48 @@ public class UnregisteredPushTokens {
         }));
         log.info("push token {} of customer {} refused by the provider ({}): {}", masked, customer, code,
                 removed ? "removed from the directory" : "already gone from the directory");
-        throw new AddressGone("push token " + masked + " " + said + ": "
-                + (removed ? "removed from the customer's directory entry on " + today : "no longer in the customer's directory entry")
-                + nextChannel(notification), status);
+        String what = "push token " + masked + " " + said + ": "
+                + (removed ? "removed from the customer's directory entry on " + today : "no longer in the customer's directory entry");
+        @SuppressWarnings("unchecked")
+        List<String> earlier = exchange.getProperty(REMOVED, List.class);
+        List<String> removals = new ArrayList<>(earlier == null ? List.of() : earlier);
+        removals.add(what);
+        exchange.setProperty(REMOVED, removals);
+        @SuppressWarnings("unchecked")
+        Set<String> tried = exchange.getProperty(TRIED, Set.class);
+        Set<String> triedNow = new HashSet<>(tried == null ? Set.of() : tried);
+        triedNow.add(bare(token));
+        exchange.setProperty(TRIED, triedNow);
+        String next = nextToken(customer, triedNow);
+        if (next != null) {
+            // The same delivery goes on to the customer's next device: the dead token never got the message, so this is no repeat.
+            exchange.setProperty(ChannelDelivery.RECIPIENT, next);
+            exchange.setProperty(ChannelDelivery.ADDRESS_NOTE, "sent to the customer's next push token " + mask(next) + "; "
+                    + String.join("; ", removals));
+            exchange.setProperty(ChannelDelivery.CALL_AGAIN, true);
+            exchange.getMessage().removeHeaders("*");
+            exchange.getMessage().setBody(null);
+            return;
+        }
+        throw new AddressGone(String.join("; ", removals) + nextChannel(notification), status);
+    }
+
+    /** The customer's first token in the directory not yet tried by this delivery (without its "fcm:" prefix); null if none. */
+    private String nextToken(String customer, Set<String> tried) {
+        List<String> tokens = directory.find(customer).map(c -> c.pushTokens()).orElse(null);
+        if (tokens == null) {
+            return null;
+        }
+        return tokens.stream().filter(t -> t != null && !t.isBlank()).map(UnregisteredPushTokens::bare)
+                .filter(t -> !tried.contains(t)).findFirst().orElse(null);
+    }
+
+    private static String bare(String token) {
+        return token.replaceFirst("^fcm:", "");
+    }
+
+    private static String mask(String token) {
+        return token.substring(0, Math.min(8, token.length())) + "…";
     }
 
     /** "; the next channel (sms) is tried" when the notification goes on to another channel after this one. */

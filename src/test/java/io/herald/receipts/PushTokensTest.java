@@ -50,7 +50,7 @@ class PushTokensTest extends HeraldIntegrationTest {
             "description":"Invalid value at 'message.data[0].value' (TYPE_STRING), 12"}]}]}}""";
 
     @Test
-    void anUnregisteredTokenIsRemovedWithTheReasonTheOtherTokenKeptAndTheSmsSentInstead() throws Exception {
+    void anUnregisteredTokenIsRemovedWithTheReasonAndTheSameDeliveryGoesOnToTheCustomersNextToken() throws Exception {
         LocalDate started = UtcDays.today();   // what Herald dates below is on this UTC date or, past midnight, a later one
         String customer = "cus_push_gone" + newTicketId();
         String dead = "dEaDt0k" + newTicketId() + "-registration-token-of-an-uninstalled-app";
@@ -61,27 +61,25 @@ class PushTokensTest extends HeraldIntegrationTest {
         try {
             String key = reply(customer);
 
-            // The customer gets the SMS instead, and no email: first-success goes on past the dead token.
-            await().atMost(Duration.ofSeconds(30)).until(() -> infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH))
-                    .withHeader("Idempotency-Key", equalTo(key + ":sms"))).size() == 1);
-            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(key + ":sms")))
-                    .get(0).getBodyAsString()).contains("To=" + URLEncoder.encode(phone, StandardCharsets.UTF_8));
+            // The customer's tablet gets the push: the dead token is removed and the same delivery goes on to the next token,
+            // so first-success needs neither the SMS nor the email.
             Map<String, Map<String, Object>> rows = awaitDeliveries(key);
-            assertThat(rows.get("push")).containsEntry("state", "FAILED");
-            String today = UtcDays.dayNamedIn((String) rows.get("push").get("reason"), "push not sent: push token "
-                    + dead.substring(0, 8) + "… is no longer registered with the push provider (FCM UNREGISTERED): removed from the customer's"
-                    + " directory entry on ", "; the next channel (sms) is tried", started);   // the texts below name the same date
-            assertThat(rows.get("sms")).containsEntry("state", "SENT");
-            assertThat(rows.get("email")).containsEntry("state", "SKIPPED").containsEntry("reason", "not needed: already sent by sms (strategy first-success)");
+            assertThat(rows.get("push")).containsEntry("state", "SENT");
+            String masked = dead.substring(0, 8) + "…";
+            String today = UtcDays.dayNamedIn((String) rows.get("push").get("reason"), "sent to the customer's next push token "
+                    + live.substring(0, 8) + "…; push token " + masked + " is no longer registered with the push provider (FCM UNREGISTERED):"
+                    + " removed from the customer's directory entry on ", "", started);   // the texts below name the same date
+            assertThat(rows.get("sms")).containsEntry("state", "SKIPPED").containsEntry("reason", "not needed: already sent by push (strategy first-success)");
+            assertThat(rows.get("email")).containsEntry("state", "SKIPPED").containsEntry("reason", "not needed: already sent by push (strategy first-success)");
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(key + ":sms")))).isEmpty();
             assertThat(mailsFor(key)).isEmpty();
-            // A refusal is not retried: FCM was asked once.
+            // Each token was asked once: the dead one (refused, not retried) and the live one.
             assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(dead)))).hasSize(1);
-            assertThat(attempts(key, "push")).containsExactly(Map.of("outcome", "FAILED", "provider_status", 404,
-                    "reason", rows.get("push").get("reason")));
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(live)))).hasSize(1);
+            assertThat(attempts(key, "push")).extracting(a -> a.get("outcome")).containsExactly("SENT");
 
             // The directory entry keeps the customer's other token only; the removal is kept as a receipt of the delivery.
             assertThat(tokens(customer)).isEqualTo("[\"fcm:" + live + "\"]");
-            String masked = dead.substring(0, 8) + "…";
             assertThat(jdbc.queryForList("SELECT r.provider_message_id, r.status, r.error_code, r.outcome, r.reason FROM delivery_receipt r"
                     + " JOIN delivery d ON d.id = r.delivery_id JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ?", key))
                     .containsExactly(Map.of("provider_message_id", masked, "status", "UNREGISTERED", "error_code", "404", "outcome", "TOKEN_REMOVED",
@@ -94,10 +92,10 @@ class PushTokensTest extends HeraldIntegrationTest {
             assertThat(page).contains("Push token removed", "is no longer registered with the push provider (FCM UNREGISTERED): removed"
                     + " from customer " + customer).doesNotContain(dead);
 
-            // The next reply goes to the token that is left, by push.
+            // The next reply goes to the token that is left, by push, and the dead one is not asked again.
             String next = reply(customer);
             assertThat(awaitDeliveries(next).get("push")).containsEntry("state", "SENT");
-            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(live)))).hasSize(1);
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(live)))).hasSize(2);
             assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(dead)))).hasSize(1);
         } finally {
             infra.providers().removeStub(gone);
