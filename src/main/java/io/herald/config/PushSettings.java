@@ -25,8 +25,9 @@ import org.springframework.validation.annotation.Validated;
  * @param maxRetries            in-process retries of push after the first attempt, 0 or 1 (default: herald.delivery.max-retries)
  * @param retryDelayMs          the push retry's delay (default: herald.delivery.retry-delay-ms)
  * @param maxRetryDelayMs       the longest a push waits in-process for its retry (default: herald.delivery.max-retry-delay-ms)
- * @param maxLength             the longest title and body together, in characters (FCM and APNs take at most 4 KB per
- *                              message, token and data included); a longer push is sent with the data's longest texts shortened
+ * @param maxLength             the longest title and body together, in bytes (UTF-8, as FCM counts its 4,096-byte payload, token
+ *                              and data included; a Chinese or emoji character is 3 or 4 bytes); a longer push is sent with the
+ *                              data's longest texts shortened
  */
 @Validated
 @ConfigurationProperties("herald.push")

@@ -1,5 +1,6 @@
 package io.herald.dispatch;
 
+import java.nio.charset.StandardCharsets;
 import java.text.NumberFormat;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -18,8 +19,8 @@ import org.springframework.stereotype.Component;
  * One channel's message for one customer, its parts rendered from the templates (ChannelDelivery.PARTS_BY_CHANNEL; email
  * also its html part, or html written from its text), as the sender sends it and the approver previews it.
  * <p>
- * SMS and push are fitted to what their provider takes (herald.sms.max-length, herald.push.max-length: title and body
- * together), and an SMS to the segments it may cost (herald.sms.max-segments, SmsSegments): a message over it is rendered again with the longest text of the data that it shows shortened ("…", at a word
+ * SMS and push are fitted to what their provider takes (herald.sms.max-length in characters, herald.push.max-length: title
+ * and body together in UTF-8 bytes, as FCM counts its payload), and an SMS to the segments it may cost (herald.sms.max-segments, SmsSegments): a message over it is rendered again with the longest text of the data that it shows shortened ("…", at a word
  * where one is near), until it fits. So the template's own words (what happened, where to read the rest) stay whole and a
  * 5,000-character ticket subject is what gets cut, instead of the provider refusing the message. Links, ids and written
  * times, dates and amounts are never cut. A message that does not
@@ -54,7 +55,7 @@ public class MessageParts {
                 MessageContext.of(notification, MessageContext.readerOf(channel, customer), templates.writingLocale(type, channel, customer.locale())));
         Map<String, String> parts = renderParts(type, channel, customer, context);
         if (limits.containsKey(channel)) {
-            for (int round = 0; round < MAX_ROUNDS && length(parts) > limit(channel, parts); round++) {
+            for (int round = 0; round < MAX_ROUNDS && length(channel, parts) > limit(channel, parts); round++) {
                 int limit = limit(channel, parts);
                 String longest = longestShown(context, parts);
                 if (longest == null) {
@@ -63,10 +64,10 @@ public class MessageParts {
                 String value = (String) context.get(longest);
                 context = new HashMap<>(context);
                 String ellipsis = inAlphabet(channel, "…");
-                context.put(longest, inAlphabet(channel, shortened(value, value.length() - (length(parts) - limit) - ellipsis.length())));
+                context.put(longest, inAlphabet(channel, shortened(value, kept(channel, value, length(channel, parts) - limit, ellipsis))));
                 parts = renderParts(type, channel, customer, context);
             }
-            if (length(parts) > limit(channel, parts)) {
+            if (length(channel, parts) > limit(channel, parts)) {
                 throw new MessageTooLong(tooLong(type, channel, customer, parts));
             }
         }
@@ -135,8 +136,33 @@ public class MessageParts {
         return "sms".equals(channel) ? Math.min(limit, SmsSegments.characters(parts.get("text"), smsSegments)) : limit;
     }
 
-    private static int length(Map<String, String> parts) {
-        return parts.values().stream().mapToInt(String::length).sum();
+    /** The parts' size as the provider counts it: an SMS in characters, a push in UTF-8 bytes (FCM takes 4,096 bytes of payload). */
+    private static int length(String channel, Map<String, String> parts) {
+        return "push".equals(channel) ? parts.values().stream().mapToInt(MessageParts::utf8Bytes).sum()
+                : parts.values().stream().mapToInt(String::length).sum();
+    }
+
+    private static int utf8Bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    /** How many characters of the value to keep so that the message loses {@code over} (in the channel's unit) and gains the ellipsis. */
+    private static int kept(String channel, String value, int over, String ellipsis) {
+        if (!"push".equals(channel)) {
+            return value.length() - over - ellipsis.length();
+        }
+        int budget = utf8Bytes(value) - over - utf8Bytes(ellipsis);
+        int keep = 0;
+        int bytes = 0;
+        while (keep < value.length()) {
+            int next = value.offsetByCodePoints(keep, 1);
+            bytes += utf8Bytes(value.substring(keep, next));
+            if (bytes > budget) {
+                break;
+            }
+            keep = next;
+        }
+        return keep;
     }
 
     /**
@@ -173,11 +199,12 @@ public class MessageParts {
     private String tooLong(String type, String channel, Customer customer, Map<String, String> parts) {
         NumberFormat count = NumberFormat.getIntegerInstance(Locale.UK);
         String what = channel.equals("sms") ? "SMS text" : "push title and body";
+        String unit = channel.equals("push") ? " bytes (UTF-8)" : " characters";
         int limit = limit(channel, parts);
         String setting = limit < limits.get(channel)
                 ? "in " + smsSegments + (smsSegments == 1 ? " segment" : " segments") + ", the most one SMS may cost (herald.sms.max-segments)"
-                : "the provider takes at most " + count.format(limit) + " (herald." + channel + ".max-length)";
-        return "the " + what + " is " + count.format(length(parts)) + " characters with the data's texts shortened, and "
+                : "the provider takes at most " + count.format(limit) + (channel.equals("push") ? " bytes" : "") + " (herald." + channel + ".max-length)";
+        return "the " + what + " is " + count.format(length(channel, parts)) + unit + " with the data's texts shortened, and "
                 + (limit < limits.get(channel) ? count.format(limit) + " fit " + setting : setting) + ": shorten the " + channel + " templates of " + type
                 + " in locale " + templates.localeFor(type, channel, customer.locale()) + " (templates/" + type + "/" + channel
                 + ".*.mustache), then retry this delivery";

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -241,6 +242,26 @@ class MessagePartsTest {
         // The email keeps the sign.
         assertThat(parts.render(failed, "billing.payment_failed", "email", seoul).get("text")).contains("\u20A955,000");
         assertThat(SmsText.plain("55.000\u00A0\u20A9 / \u20B9500 / 12\u0E3F")).isEqualTo("55.000 KRW / INR 500 / 12 THB");
+    }
+
+    /**
+     * FCM's limit is 4,096 bytes of payload, so herald.push.max-length counts UTF-8 bytes: a Chinese ticket subject of 600
+     * characters (1,800 bytes) fits 1,000 characters but not 1,000 bytes, and is shortened until the title and body do.
+     */
+    @Test
+    void aPushIsFittedToItsLimitInUtf8BytesNotCharacters() {
+        MessageParts parts = parts("templates", 1600, 1000);
+        String chinese = "打印机在更新后无法打印，纸盒又卡住了，请帮忙看看。".repeat(24);   // 600 characters, 3 bytes each
+        Map<String, String> push = parts.render(reply(chinese), "support.agent_replied", "push", JENNY);
+        int bytes = (push.get("title") + push.get("body")).getBytes(StandardCharsets.UTF_8).length;
+        assertThat(bytes).isLessThanOrEqualTo(1000).isGreaterThan(900);
+        assertThat(push.get("body")).startsWith("Sam Agent replied to \"打印机在更新后").endsWith("…\"");
+        // A template whose own words are over the limit fails, the reason counting bytes.
+        assertThatThrownBy(() -> parts("templates", 1600, 20).render(reply(chinese), "support.agent_replied", "push", JENNY))
+                .isInstanceOf(MessageTooLong.class)
+                .hasMessageStartingWith("the push title and body is ")
+                .hasMessageContaining(" bytes (UTF-8) with the data's texts shortened, and the provider takes at most 20 bytes"
+                        + " (herald.push.max-length): shorten the push templates of support.agent_replied");
     }
 
     /** GSM 03.38's basic alphabet and the extension table's characters (which count twice). */
