@@ -10,7 +10,10 @@ import org.apache.camel.Exchange;
 import org.apache.camel.component.http.HttpMethods;
 import org.springframework.stereotype.Component;
 
-/** An FCM HTTP v1-style send: {"message": {"token", "notification": {"title", "body"}, "data": {...}}}, bearer token set on each try (ProviderAddress). */
+/**
+ * An FCM HTTP v1-style send: {"message": {"token", "notification": {"title", "body"}, "data": {...}, "android": {"priority"},
+ * "apns": {"headers": {"apns-priority"}}}}, bearer token set on each try (ProviderAddress).
+ */
 @Component
 public class PushRequest {
 
@@ -33,10 +36,15 @@ public class PushRequest {
                 data.put(k, String.valueOf(v));
             }
         });
+        // The notification's priority as FCM HTTP v1 takes it: android.priority HIGH or NORMAL, and for Apple devices the APNs
+        // header apns-priority 10 (at once) or 5 (as the device's power allows). FCM knows no "low": it is sent as normal.
+        boolean high = "high".equals(notification.priority());
         Map<String, Object> message = Map.of("message", Map.of(
                 "token", exchange.getProperty(ChannelDelivery.RECIPIENT, String.class),
                 "notification", Map.of("title", parts.get("title"), "body", parts.get("body")),
-                "data", data));
+                "data", data,
+                "android", Map.of("priority", high ? "HIGH" : "NORMAL"),
+                "apns", Map.of("headers", Map.of("apns-priority", high ? "10" : "5"))));
         // The enum, not the text "POST": camel-http converts a String header on every call (~6% of dispatch CPU).
         exchange.getMessage().setHeader(Exchange.HTTP_METHOD, HttpMethods.POST);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json; charset=UTF-8");

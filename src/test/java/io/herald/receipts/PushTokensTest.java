@@ -77,6 +77,9 @@ class PushTokensTest extends HeraldIntegrationTest {
             assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(dead)))).hasSize(1);
             assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(live)))).hasSize(1);
             assertThat(attempts(key, "push")).extracting(a -> a.get("outcome")).containsExactly("SENT");
+            // FCM got the reply's priority (normal) in its own fields: android.priority NORMAL, APNs header apns-priority 5.
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(live))).get(0)
+                    .getBodyAsString()).contains("\"android\":{\"priority\":\"NORMAL\"}", "\"apns\":{\"headers\":{\"apns-priority\":\"5\"}}");
 
             // The directory entry keeps the customer's other token only; the removal is kept as a receipt of the delivery.
             assertThat(tokens(customer)).isEqualTo("[\"fcm:" + live + "\"]");
