@@ -93,7 +93,7 @@ class UncertainEmailTest extends HeraldIntegrationTest {
         // The email provider reports it delivered, naming the mail by the Message-ID Herald gave it: the receipt settles what
         // a person would otherwise check (it used to be kept UNMATCHED, and the delivery stayed UNCERTAIN: "resend if not").
         String messageId = server.messageIdFor(key);
-        assertThat(messageId).startsWith("<" + delivery(key, "email").get("id") + ".").endsWith("@herald>");
+        assertThat(messageId).startsWith("<" + delivery(key, "email").get("id") + ".").endsWith("@herald.local>");
         HttpResponse<String> answer = postEmailEvents("[{\"email\": \"customer@example.org\", \"timestamp\": 1763720000, \"smtp-id\": \""
                 + messageId + "\", \"event\": \"delivered\", \"response\": \"250 OK\", \"sg_event_id\": \"uncertain-" + key + "\"}]");
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);

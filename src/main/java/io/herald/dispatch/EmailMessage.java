@@ -7,6 +7,8 @@ import java.util.StringJoiner;
 
 import io.herald.config.MailSettings;
 import io.herald.ledger.DeliveryLedger;
+import jakarta.mail.internet.AddressException;
+import jakarta.mail.internet.InternetAddress;
 import org.apache.camel.Exchange;
 import org.springframework.stereotype.Component;
 
@@ -23,9 +25,28 @@ public class EmailMessage {
     private static final int ENCODED_WORD_BYTES = 45;
 
     private final String from;
+    /** The sender's domain (herald.mail.from), the Message-IDs' right-hand side. */
+    private final String domain;
 
     public EmailMessage(MailSettings mail) {
         this.from = mail.from();
+        this.domain = domainOf(mail.from());
+    }
+
+    /**
+     * The domain of the sender address (herald.mail.from: "Herald &lt;notifications@example.com&gt;" gives example.com): a
+     * Message-ID's right-hand side should be a full domain of the sender's (RFC 5322 3.6.4), as spam filters score a bare name
+     * such as "herald". An address that cannot be read gives "localhost".
+     */
+    public static String domainOf(String from) {
+        try {
+            String address = new InternetAddress(from, false).getAddress();
+            int at = address == null ? -1 : address.lastIndexOf('@');
+            String domain = at < 0 ? "" : address.substring(at + 1).strip();
+            return domain.isEmpty() || !domain.matches("[A-Za-z0-9.-]+") ? "localhost" : domain.toLowerCase(java.util.Locale.ROOT);
+        } catch (AddressException e) {
+            return "localhost";
+        }
     }
 
     public void build(Exchange exchange) {
@@ -36,7 +57,7 @@ public class EmailMessage {
         exchange.getMessage().setHeader("Subject", subjectHeader(parts.get("subject")));
         exchange.getMessage().setHeader("X-Herald-Idempotency-Key", ChannelDelivery.providerKey(exchange, "email"));
         // The provider's email events name the mail by this Message-ID (smtp-id): kept as the delivery's provider id.
-        String messageId = messageId(exchange);
+        String messageId = messageId(exchange, domain);
         exchange.setProperty(ChannelDelivery.MESSAGE_ID, messageId);
         exchange.getMessage().setHeader("Message-ID", messageId);
         // SendGrid's SMTP API: unique args come back on every event of the mail, also the spam reports, unsubscribes, opens
@@ -80,10 +101,13 @@ public class EmailMessage {
         return text.getBytes(StandardCharsets.UTF_8);
     }
 
-    /** &lt;delivery-id.claim-token@herald&gt;: unique per attempt, and not guessable from the delivery id alone. */
-    /** Also written by the stale sweep in SQL for an email a crash cut off (DeliveryLedger.settleStale): keep both alike. */
-    static String messageId(Exchange exchange) {
+    /**
+     * &lt;delivery-id.claim-token@sender-domain&gt;: unique per attempt, and not guessable from the delivery id alone. Also
+     * written by the stale sweep in SQL for an email a crash cut off (DeliveryLedger.settleStale), and recognised by its shape
+     * by EarlyReceipts: keep the three alike.
+     */
+    static String messageId(Exchange exchange, String domain) {
         DeliveryLedger.Claim claim = exchange.getProperty(ChannelDelivery.CLAIM, DeliveryLedger.Claim.class);
-        return "<" + claim.deliveryId() + "." + claim.token().toString().replace("-", "") + "@herald>";
+        return "<" + claim.deliveryId() + "." + claim.token().toString().replace("-", "") + "@" + domain + ">";
     }
 }

@@ -6,6 +6,7 @@ import java.util.Map;
 
 import io.herald.config.DeliverySettings;
 import io.herald.config.InfrastructureSettings;
+import io.herald.config.MailSettings;
 import io.herald.kafka.InfrastructureFaults;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.ops.HeraldMetrics;
@@ -48,12 +49,15 @@ public class StaleSendings {
     private final ChannelSenders senders;
     private final ChainsCutOff chainsCutOff;
     private final Duration afterOutage;
+    /** The domain of the Message-ID an email cut off by a crash was given (EmailMessage). */
+    private final String messageIdDomain;
     /** Since when (System.nanoTime) the database answers again after a run that could not reach it; null: no outage to wait out. */
     private volatile Long reachableSince;
     private volatile boolean unreachable;
 
     public StaleSendings(DeliveryLedger ledger, DeliverySettings delivery, InfrastructureSettings infrastructure, HeraldMetrics metrics,
-                         CutOffCalls cutOffCalls, ChannelSenders senders, ChainsCutOff chainsCutOff) {
+                         CutOffCalls cutOffCalls, ChannelSenders senders, ChainsCutOff chainsCutOff, MailSettings mail) {
+        this.messageIdDomain = EmailMessage.domainOf(mail.from());
         this.senders = senders;
         this.chainsCutOff = chainsCutOff;
         this.afterOutage = Duration.ofMillis(3 * infrastructure.maxRetryDelayMs());
@@ -69,7 +73,7 @@ public class StaleSendings {
             if (waitingAfterOutage()) {
                 return;
             }
-            settled = ledger.settleStale(timeout, cutOffCalls.resentChannels());
+            settled = ledger.settleStale(timeout, cutOffCalls.resentChannels(), messageIdDomain);
             chainsCutOff.follow();
         } catch (RuntimeException e) {
             if (InfrastructureFaults.isInfrastructure(e)) {

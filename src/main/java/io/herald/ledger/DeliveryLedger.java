@@ -778,9 +778,10 @@ public class DeliveryLedger {
      * for a re-drive now with the same provider idempotency key; on any other (email, an HTTP channel
      * whose provider does not honour the key) UNCERTAIN: it may have been delivered, so it is flagged for
      * a person, never re-sent by itself. Their claim is withdrawn, so an answer still arriving for them
-     * changes nothing. Each is kept as an attempt; the rows come back.
+     * changes nothing. Each is kept as an attempt; the rows come back. {@code messageIdDomain}: the right-hand side of the
+     * Message-IDs Herald gives its mail (EmailMessage.domainOf herald.mail.from).
      */
-    public List<Map<String, Object>> settleStale(Duration timeout, Collection<String> resentChannels) {
+    public List<Map<String, Object>> settleStale(Duration timeout, Collection<String> resentChannels, String messageIdDomain) {
         String channels = String.join(",", resentChannels);
         List<Map<String, Object>> settled = new ArrayList<>(jdbc.queryForList("""
                 UPDATE delivery SET
@@ -798,14 +799,15 @@ public class DeliveryLedger {
                   failed_at = CASE WHEN channel = ANY(resent.channels) THEN failed_at ELSE COALESCE(failed_at, now()) END,
                   -- the Message-ID the mail was given (io.herald.dispatch.EmailMessage): a receipt naming it settles the delivery
                   provider_message_id = CASE WHEN channel = 'email' AND claim_token IS NOT NULL
-                    THEN '<' || id || '.' || replace(CAST(claim_token AS TEXT), '-', '') || '@herald>' ELSE provider_message_id END,
+                    THEN '<' || id || '.' || replace(CAST(claim_token AS TEXT), '-', '') || '@' || ? || '>' ELSE provider_message_id END,
                   claim_token = NULL,
                   updated_at = now()
                 FROM (SELECT string_to_array(?, ',') AS channels) resent
                 WHERE id IN (SELECT id FROM delivery WHERE state = 'SENDING' AND updated_at < now() - make_interval(secs => ?)
                              FOR UPDATE SKIP LOCKED)
                 RETURNING id, channel, state, reason, notification_id, customer_id,
-                          (SELECT n.type FROM notification n WHERE n.id = delivery.notification_id) AS type""", channels, timeout.toSeconds()));
+                          (SELECT n.type FROM notification n WHERE n.id = delivery.notification_id) AS type""", messageIdDomain, channels,
+                timeout.toSeconds()));
         settled.addAll(jdbc.queryForList("""
                 UPDATE delivery_resend r SET
                   outcome = CASE WHEN d.channel = ANY(resent.channels) THEN 'PARKED' ELSE 'UNCERTAIN' END,

@@ -18,7 +18,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * own answer; a slow database delays the write). Such a receipt is kept UNMATCHED by {@link DeliveryReceipts}; every
  * herald.receipts.early.poll-interval-ms (routes/delivery-receipts.camel.yaml, early-receipts), the UNMATCHED receipts of the
  * last herald.receipts.early.window that may name a message of Herald's (any SMS; an email whose Message-ID is Herald's,
- * &lt;…@herald&gt;: the email provider's webhook also reports the account's other mail) and whose message id a delivery or an
+ * &lt;delivery-id.claim-token@sender's domain&gt;, or &lt;…@herald&gt; as Herald gave them before V65: the email provider's webhook also reports the account's other mail) and whose message id a delivery or an
  * operator's resend now carries are applied, oldest first, exactly as they would have been on arrival: through the ledger
  * (which decides whether the state may move), with an attempt in the timeline, and the number suppressed if the receipt said
  * it can never receive. Each receipt is applied in a transaction of its own (it locks one notification and one delivery,
@@ -35,7 +35,8 @@ public class EarlyReceipts {
     /** Receipts looked at per run; more wait for the next run. */
     private static final int BATCH = 500;
     /** The receipts worth looking at again, as the partial index delivery_receipt_early (V55) says it. */
-    private static final String MAY_BE_EARLY = "r.outcome = 'UNMATCHED' AND (r.channel = 'sms' OR r.provider_message_id LIKE '%@herald>') ";
+    private static final String MAY_BE_EARLY = "r.outcome = 'UNMATCHED' AND (r.channel = 'sms' OR r.provider_message_id LIKE '%@herald>'"
+            + " OR r.provider_message_id ~ '^<[0-9]+[.][0-9a-f]{32}@') ";
 
     private record Early(long id, Timestamp receivedAt, String channel, String messageId, String status, String finalState,
                          String reason, String suppressHash, String suppressMasked, String suppressReason, Long sentFor) {

@@ -43,7 +43,7 @@ class ClaimKeptTest extends HeraldIntegrationTest {
                 + " FROM delivery WHERE id = ?", claim.deliveryId());
         assertThat(row).containsEntry("state", "SENDING").containsEntry("claim_token", claim.token()).containsEntry("renewed", true);
         // The sweep, which takes rows not changed for the sending timeout, leaves it to its sender now.
-        assertThat(ledger.settleStale(Duration.ofMinutes(5), Set.of())).extracting(r -> r.get("id")).doesNotContain(claim.deliveryId());
+        assertThat(ledger.settleStale(Duration.ofMinutes(5), Set.of(), "herald.local")).extracting(r -> r.get("id")).doesNotContain(claim.deliveryId());
         DeliveryLedger.Claim renewed = exchange.getProperty(ChannelDelivery.CLAIM, DeliveryLedger.Claim.class);
         assertThat(renewed.token()).isEqualTo(claim.token());
         assertThat(System.nanoTime() - renewed.claimedAtNanos()).isLessThan(TEN_MINUTES_NANOS);
@@ -54,7 +54,7 @@ class ClaimKeptTest extends HeraldIntegrationTest {
     @Test
     void aClaimTheSweepSettledMeanwhileIsNotSentAndTheLedgerSaysSo() {
         DeliveryLedger.Claim claim = claimedLongAgo("withdrawn");
-        assertThat(ledger.settleStale(Duration.ofHours(12), Set.of())).extracting(r -> r.get("id")).contains(claim.deliveryId());
+        assertThat(ledger.settleStale(Duration.ofHours(12), Set.of(), "herald.local")).extracting(r -> r.get("id")).contains(claim.deliveryId());
 
         assertThatThrownBy(() -> claimKept.beforeCall(exchangeWith(claim))).isInstanceOf(ClaimWithdrawn.class)
                 .hasMessageStartingWith("not sent: its sender waited 600 s (for the database or a rate-limit permit)");

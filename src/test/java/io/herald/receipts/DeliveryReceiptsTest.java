@@ -478,7 +478,7 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
         Sent sent = sendPaymentFailed("bnc");
         MimeMessage mail = awaitMailFor(sent.key());
         String messageId = mail.getMessageID();
-        assertThat(messageId).matches("<\\d+\\.[0-9a-f]{32}@herald>").isEqualTo(delivery(sent.key(), "email").get("provider_message_id"));
+        assertThat(messageId).matches("<\\d+\\.[0-9a-f]{32}@herald\\.local>").isEqualTo(delivery(sent.key(), "email").get("provider_message_id"));
 
         String bounce = "[{\"email\": \"" + sent.email() + "\", \"timestamp\": 1763720042, \"smtp-id\": \"" + messageId + "\","
                 + " \"event\": \"bounce\", \"type\": \"bounce\", \"status\": \"5.1.1\", \"reason\": \"550 5.1.1 The email account that"
