@@ -159,6 +159,32 @@ public class ProviderErrors {
         return null;
     }
 
+    /** A 552 reply's RFC 3463 code: 5.2.2 a full mailbox; 5.3.4 or 5.2.3 a message over the server's (or mailbox's) size limit. */
+    private static final Pattern SMTP_552 = Pattern.compile("^552(?:[ -](5\\.\\d\\.\\d{1,3})(?!\\d))?");
+
+    /**
+     * What to do about SMTP 552 (RFC 5321: exceeded storage allocation), by its enhanced code: a full mailbox is the customer's
+     * to empty, a message too large is the templates' (or the server's limit); without a code, both are said. "" for any other reply.
+     */
+    private static String tooLargeOrFull(String reply) {
+        java.util.regex.Matcher code = SMTP_552.matcher(reply);
+        if (!code.find()) {
+            return "";
+        }
+        String enhanced = code.group(1);
+        if ("5.2.2".equals(enhanced)) {
+            return ": the customer's mailbox is full, so it was not delivered. Ask the customer to make room in it (or reach them on"
+                    + " another channel), then retry this delivery";
+        }
+        if ("5.3.4".equals(enhanced) || "5.2.3".equals(enhanced)) {
+            return ": the email is larger than the mail server accepts, so it was not delivered. Shorten this type's email templates"
+                    + " (or raise the mail server's message size limit), then retry this delivery";
+        }
+        return ": the email is larger than the mail server accepts, or the customer's mailbox is full, so it was not delivered."
+                + " If the server's words speak of the size, shorten this type's email templates (or raise the mail server's message"
+                + " size limit); if of the mailbox, ask the customer to make room in it; then retry this delivery";
+    }
+
     /**
      * An SMTP reply: a 4xx or 5xx code at the start of a line (Angus Mail puts the server's reply in the message), or after
      * "response:" in the greeting Angus Mail refused ("Got bad greeting from SMTP host: …, response: 554 …").
@@ -294,7 +320,8 @@ public class ProviderErrors {
                 if (reply.find()) {
                     // The mail server's own answer (a refusal at its greeting, at RCPT, after DATA, or of Herald's login): its reply
                     // line says why. An address it quotes (the recipient's, often) is masked, as in every reason.
-                    return "the mail server answered " + quoted(io.herald.logging.Masking.mask(reply.group(1).strip()), 300);
+                    String said = reply.group(1).strip();
+                    return "the mail server answered " + quoted(io.herald.logging.Masking.mask(said), 300) + tooLargeOrFull(said);
                 }
             }
             if (t instanceof UnknownHostException) {

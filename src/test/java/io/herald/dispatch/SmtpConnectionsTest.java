@@ -253,6 +253,44 @@ class SmtpConnectionsTest {
     }
 
     /**
+     * SMTP 552 (RFC 5321: exceeded storage allocation): the email is larger than the server takes (RFC 3463 5.3.4, 5.2.3), or
+     * the customer's mailbox is full (5.2.2). Its reason says what to do, as the other SMTP refusals do, with the server's words
+     * masked; a 552 at RCPT without an enhanced code says both.
+     */
+    @Test
+    void a552SaysWhatToDoForAMessageTooLargeOrAFullMailbox() throws Exception {
+        try (ScriptedSmtpServer scripted = new ScriptedSmtpServer()) {
+            SmtpConnections relay = new SmtpConnections("127.0.0.1", scripted.port(), "", "", 100, clock, 2000, 2000, 2000);
+            try {
+                scripted.finalReply("552 5.3.4 Message size exceeds fixed maximum message size");
+                assertThatThrownBy(() -> relay.send(mail("too large"))).isInstanceOf(MessagingException.class)
+                        .satisfies(refused -> assertThat(ProviderErrors.readable(refused, "email")).isEqualTo("the mail server answered"
+                                + " 552 5.3.4 Message size exceeds fixed maximum message size: the email is larger than the mail server"
+                                + " accepts, so it was not delivered. Shorten this type's email templates (or raise the mail server's"
+                                + " message size limit), then retry this delivery"));
+
+                scripted.finalReply("552 5.2.2 <someone@example.net>: Recipient address rejected: mailbox full");
+                assertThatThrownBy(() -> relay.send(mail("full"))).isInstanceOf(MessagingException.class)
+                        .satisfies(refused -> assertThat(ProviderErrors.readable(refused, "email")).isEqualTo("the mail server answered"
+                                + " 552 5.2.2 <s***@example.net>: Recipient address rejected: mailbox full: the customer's mailbox is full,"
+                                + " so it was not delivered. Ask the customer to make room in it (or reach them on another channel),"
+                                + " then retry this delivery"));
+
+                scripted.finalReply("250 2.0.0 queued");
+                scripted.replyAt("RCPT", "552 Requested mail action aborted: exceeded storage allocation");
+                assertThatThrownBy(() -> relay.send(mail("storage"))).isNotInstanceOf(RecipientRefused.class)
+                        .satisfies(refused -> assertThat(ProviderErrors.readable(refused, "email")).isEqualTo("the mail server answered"
+                                + " 552 Requested mail action aborted: exceeded storage allocation: the email is larger than the mail"
+                                + " server accepts, or the customer's mailbox is full, so it was not delivered. If the server's words"
+                                + " speak of the size, shorten this type's email templates (or raise the mail server's message size"
+                                + " limit); if of the mailbox, ask the customer to make room in it; then retry this delivery"));
+            } finally {
+                relay.destroy();
+            }
+        }
+    }
+
+    /**
      * A 5xx at RCPT about Herald's own sender address (RFC 3463 X.1.7 and X.1.8: Postfix answers its sender checks at RCPT,
      * "Sender address rejected: Domain not found" when herald.mail.from's domain has no DNS) is not the customer's address:
      * every email is refused alike. It must not be read as a refused recipient, whose reason tells the operator to check the
