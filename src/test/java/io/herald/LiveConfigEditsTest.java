@@ -56,6 +56,40 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
         assertThat(mailsFor(key)).hasSize(1);
     }
 
+    /**
+     * An editor that saves in two steps empties the file first, and a message that is sent in between used to go out blank:
+     * an email with no text, SENT, never to be sent again. It now fails naming the file, and a retry once the file is
+     * written again sends the message once, with its text.
+     */
+    @Test
+    void aTemplateEmptiedMidSaveFailsItsMessageNamingTheFileInsteadOfSendingABlankOneAndARetrySendsOnce() throws Exception {
+        Path text = TEMPLATES.resolve("billing.invoice_paid").resolve("email.text.en.mustache");
+        String original = Files.readString(text);
+        String key = "billing:invoice.paid:in_live_empty_" + System.nanoTime();
+        Files.writeString(text, "");
+        try {
+            parkedEmail(key, "billing.invoice_paid");
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> java.util.List.of("FAILED", "SENT").contains(delivery(key, "email").get("state")));
+            assertThat(mailsFor(key)).as("a blank email went out").isEmpty();
+            assertThat(delivery(key, "email").get("state")).isEqualTo("FAILED");
+            assertThat((String) delivery(key, "email").get("reason")).startsWith("email not sent: ")
+                    .contains("template billing.invoice_paid/email.text.en.mustache wrote nothing", "retry this delivery")
+                    .doesNotContain(TEMPLATES.toString());
+            assertThat(mailsFor(key)).isEmpty();
+        } finally {
+            Files.writeString(text, original);
+        }
+
+        assertThat(apiJson("POST", "/api/deliveries/" + delivery(key, "email").get("id") + "/retry",
+                "{\"comment\": \"template saved again\"}").statusCode()).isEqualTo(200);
+        awaitMailFor(key);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "email").get("state")));
+        assertThat(mailsFor(key)).hasSize(1);
+        Object content = mailsFor(key).get(0).getContent();
+        assertThat(((jakarta.mail.Multipart) content).getBodyPart(0).getContent().toString()).contains("Thank you: we received");
+    }
+
     @Test
     void aTypeTakenOutOfTheCatalogWhileItsMessageWasParkedFailsItNamingTheCatalogAndTheCustomersNextMessageStillGoesOut()
             throws Exception {

@@ -99,7 +99,14 @@ public class TemplateRenderer {
         }
         try {
             WRITTEN.set(writtenForms(context, new HashSet<>()));
-            return SentenceEnds.tidy(template(file, part).execute(context)).strip();
+            String text = SentenceEnds.tidy(template(file, part).execute(context)).strip();
+            if (text.isEmpty()) {
+                // An editor that saves in two steps empties the file first: a message sent in between went out blank.
+                throw new TemplateMissing("template " + name(file) + " wrote nothing for this message (the file is empty, perhaps"
+                        + " caught while being saved, or all of it is inside sections this notification leaves out): correct the"
+                        + " template, then retry this delivery; the next attempt uses the file as it is then");
+            }
+            return text;
         } catch (RawValuePrinted e) {
             String field = fieldHolding(context, e.value());
             throw new TemplateMissing("template " + name(file) + " prints " + (field == null ? e.kind() : "{{" + field + "}} (" + e.kind() + ")")
@@ -297,6 +304,9 @@ public class TemplateRenderer {
         }
         try {
             String text = Files.readString(file);
+            if (text.isBlank()) {
+                return file + " is empty: write the message in it (every message of its type would fail), or remove it";
+            }
             (part.equals("html") ? htmlCompiler : compiler).compile(text);
             return unescaped(file.toString(), text);
         } catch (com.samskivert.mustache.MustacheParseException e) {

@@ -1,5 +1,6 @@
 package io.herald.dispatch;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
@@ -62,6 +63,19 @@ class TemplateFailureReasonTest {
                         + " for billing.payment_failed/email.subject.en.mustache in the templates folder): add the template (or restore"
                         + " it), then retry this delivery; the next attempt uses it")
                 .message().doesNotContain(templates.toString());
+    }
+
+    /** An empty template (an editor's save caught half-way) never writes a blank message part, and startup refuses it. */
+    @Test
+    void anEmptyTemplateFailsItsMessageNamingTheFileAndIsRefusedAtStartup() throws Exception {
+        write("email.text.en.mustache", "\n");
+        TemplateRenderer renderer = new TemplateRenderer(templates.toString(), "en");
+
+        assertThatThrownBy(() -> renderer.render("billing.payment_failed", "email", "text", "en", Map.of("name", "Jenny")))
+                .isInstanceOf(TemplateMissing.class)
+                .hasMessageStartingWith("template billing.payment_failed/email.text.en.mustache wrote nothing for this message");
+        assertThat(renderer.unreadable("billing.payment_failed", "email", "text", "en"))
+                .endsWith("email.text.en.mustache is empty: write the message in it (every message of its type would fail), or remove it");
     }
 
     private void write(String name, String text) throws Exception {
