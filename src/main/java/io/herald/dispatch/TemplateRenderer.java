@@ -236,10 +236,23 @@ public class TemplateRenderer {
             if (unescaped != null) {
                 throw new TemplateMissing(unescaped + "; the next message uses the corrected file");
             }
-            kept = new Compiled(now.lastModifiedTime(), now.size(), engine.compile(text));
+            kept = new Compiled(now.lastModifiedTime(), now.size(), compile(engine, text));
             compiled.put(file, kept);
         }
         return kept.template();
+    }
+
+    /**
+     * The template compiled, refusing one with a {{ that is never closed: the engine takes it for text, so a file cut off
+     * inside a tag (a save stopped half-way, "your invoice {{invoiceNumb") sent the braces to the customer.
+     */
+    private static Template compile(Mustache.Compiler engine, String text) {
+        int open = text.lastIndexOf("{{");
+        if (open >= 0 && text.indexOf("}}", open + 2) < 0) {
+            long line = text.substring(0, open).chars().filter(c -> c == '\n').count() + 1;
+            throw new MustacheParseException("it has a {{ that is never closed, as in a file cut off while being saved", (int) line);
+        }
+        return engine.compile(text);
     }
 
     /** Like render, for an optional part (email.html): empty when the message's locale has no such template (never another locale's). */
@@ -307,7 +320,7 @@ public class TemplateRenderer {
             if (text.isBlank()) {
                 return file + " is empty: write the message in it (every message of its type would fail), or remove it";
             }
-            (part.equals("html") ? htmlCompiler : compiler).compile(text);
+            compile(part.equals("html") ? htmlCompiler : compiler, text);
             return unescaped(file.toString(), text);
         } catch (com.samskivert.mustache.MustacheParseException e) {
             return file + " is not a template Herald can read: " + e.getMessage().replace(" @ line ", " (line ") + ")";

@@ -78,6 +78,26 @@ class TemplateFailureReasonTest {
                 .endsWith("email.text.en.mustache is empty: write the message in it (every message of its type would fail), or remove it");
     }
 
+    /**
+     * A file cut off in the middle of a tag (an editor's save that stopped half-way, a truncated copy): the template engine
+     * took the unclosed "{{invoiceNumb" for text, and the customer read it. It is refused, live and at startup, naming the
+     * file and the line.
+     */
+    @Test
+    void aTemplateCutOffInsideATagIsRefusedNamingItsLineNotSentWithTheBracesInIt() throws Exception {
+        write("email.text.en.mustache", "Hello {{name}},\n\nyour invoice {{invoiceNumb");
+        TemplateRenderer renderer = new TemplateRenderer(templates.toString(), "en");
+
+        assertThatThrownBy(() -> renderer.render("billing.payment_failed", "email", "text", "en",
+                Map.of("name", "Jenny", "invoiceNumber", "INV-1")))
+                .isInstanceOf(TemplateMissing.class)
+                .hasMessageStartingWith("template billing.payment_failed/email.text.en.mustache is not valid Mustache (")
+                .hasMessageContaining("line 3", "{{ that is never closed")
+                .hasMessageEndingWith("): correct the template; the next message uses the corrected file");
+        assertThat(renderer.unreadable("billing.payment_failed", "email", "text", "en"))
+                .contains("email.text.en.mustache is not a template Herald can read", "line 3", "{{ that is never closed");
+    }
+
     private void write(String name, String text) throws Exception {
         Path folder = Files.createDirectories(templates.resolve("billing.payment_failed"));
         Files.writeString(folder.resolve(name), text);
