@@ -121,6 +121,9 @@ public class TemplateRenderer {
         } catch (MustacheException e) {
             throw new TemplateMissing("template " + name(file) + " cannot be filled (" + e.getMessage()
                     + "): correct the template; the next message uses the corrected file");
+        } catch (io.herald.config.Utf8Text.NotUtf8 e) {
+            throw new TemplateMissing("template " + name(file) + " " + e.getMessage() + ": save the file as UTF-8; the next message uses"
+                    + " the corrected file");
         } catch (IOException e) {
             throw new TemplateMissing("template " + name(file) + " cannot be read (it was removed or renamed while being read, or Herald may"
                     + " not read it): check that the file exists and Herald may read it, then retry this delivery");
@@ -231,7 +234,7 @@ public class TemplateRenderer {
         Compiled kept = compiled.get(file);
         if (kept == null || !kept.modified().equals(now.lastModifiedTime()) || kept.size() != now.size()) {
             Mustache.Compiler engine = part.equals("html") ? htmlCompiler : compiler;
-            String text = Files.readString(file);
+            String text = io.herald.config.Utf8Text.read(file);
             String unescaped = unescaped(name(file), text);
             if (unescaped != null) {
                 throw new TemplateMissing(unescaped + "; the next message uses the corrected file");
@@ -316,7 +319,7 @@ public class TemplateRenderer {
             return null;
         }
         try {
-            String text = Files.readString(file);
+            String text = io.herald.config.Utf8Text.read(file);
             if (text.isBlank()) {
                 return file + " is empty: write the message in it (every message of its type would fail), or remove it";
             }
@@ -324,6 +327,8 @@ public class TemplateRenderer {
             return unescaped(file.toString(), text);
         } catch (com.samskivert.mustache.MustacheParseException e) {
             return file + " is not a template Herald can read: " + e.getMessage().replace(" @ line ", " (line ") + ")";
+        } catch (io.herald.config.Utf8Text.NotUtf8 e) {
+            return file + " " + e.getMessage() + ": save the file as UTF-8";
         } catch (IOException | RuntimeException e) {
             return file + " cannot be read (" + e.getClass().getSimpleName() + ")";
         }

@@ -98,6 +98,29 @@ class TemplateFailureReasonTest {
                 .contains("email.text.en.mustache is not a template Herald can read", "line 3", "{{ that is never closed");
     }
 
+    /**
+     * A template saved in Windows-1252 or Latin-1 (a German "Grüße" typed in an old editor) is not UTF-8: its reason said it had
+     * been removed or renamed, or that Herald may not read it, and startup named only "MalformedInputException". Both now
+     * say what it is and what to do.
+     */
+    @Test
+    void aTemplateNotSavedAsUtf8IsNamedAsSuchLiveAndAtStartup() throws Exception {
+        write("email.text.de.mustache", "");
+        Path file = templates.resolve("billing.payment_failed/email.text.de.mustache");
+        Files.write(file, "Hallo {{name}},\nviele Grüße".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        Files.writeString(templates.resolve("billing.payment_failed/email.subject.de.mustache"), "Zahlung fehlgeschlagen");
+        TemplateRenderer renderer = new TemplateRenderer(templates.toString(), "en");
+
+        assertThatThrownBy(() -> renderer.render("billing.payment_failed", "email", "text", "de", Map.of("name", "Jenny")))
+                .isInstanceOf(TemplateMissing.class)
+                .hasMessage("template billing.payment_failed/email.text.de.mustache is not UTF-8 text (line 2 has a character saved in"
+                        + " another encoding, such as Windows-1252 or Latin-1): save the file as UTF-8; the next message uses the"
+                        + " corrected file");
+        assertThat(renderer.unreadable("billing.payment_failed", "email", "text", "de"))
+                .isEqualTo(file + " is not UTF-8 text (line 2 has a character saved in another encoding, such as Windows-1252 or"
+                        + " Latin-1): save the file as UTF-8");
+    }
+
     private void write(String name, String text) throws Exception {
         Path folder = Files.createDirectories(templates.resolve("billing.payment_failed"));
         Files.writeString(folder.resolve(name), text);
