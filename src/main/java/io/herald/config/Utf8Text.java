@@ -27,6 +27,25 @@ public final class Utf8Text {
         }
     }
 
+    /**
+     * Why a YAML reader failed on the file in words, when it failed because the file is not UTF-8 ("is not UTF-8 text (line
+     * 3 ...): save the file as UTF-8"); null when it failed for another reason (the reader's own message says which).
+     */
+    public static String notUtf8(Path file, RuntimeException readFailure) {
+        for (Throwable cause = readFailure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof java.nio.charset.CharacterCodingException) {
+                try {
+                    decode(Files.readAllBytes(file));
+                } catch (NotUtf8 e) {
+                    return e.getMessage() + ": save the file as UTF-8";
+                } catch (IOException e) {
+                    return null;
+                }
+            }
+        }
+        return null;
+    }
+
     /** The file's text. */
     public static String read(Path file) throws IOException {
         return decode(Files.readAllBytes(file));

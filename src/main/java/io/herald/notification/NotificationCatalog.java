@@ -553,7 +553,8 @@ public class NotificationCatalog {
         } catch (IOException e) {
             throw new IllegalStateException("Notification catalog " + file + " cannot be read" + because(e, "herald.catalog"), e);
         } catch (RuntimeException e) {
-            throw new IllegalStateException("Notification catalog " + file + " is not valid YAML: " + e.getMessage(), e);
+            String notUtf8 = io.herald.config.Utf8Text.notUtf8(file, e);
+            throw new IllegalStateException("Notification catalog " + file + (notUtf8 != null ? " " + notUtf8 : " is not valid YAML: " + e.getMessage()), e);
         }
         if (!(root instanceof Map<?, ?> top) || !(top.get("notifications") instanceof Map<?, ?> types) || types.isEmpty()) {
             throw invalid(file, "notifications", "must be a map of notification type to its settings");

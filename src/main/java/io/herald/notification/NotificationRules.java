@@ -296,7 +296,8 @@ public class NotificationRules {
         } catch (IOException e) {
             throw new IllegalStateException("Notification rules " + path + " cannot be read" + NotificationCatalog.because(e, "herald.rules"), e);
         } catch (RuntimeException e) {
-            throw new IllegalStateException("Notification rules " + path + " is not valid YAML: " + e.getMessage(), e);
+            String notUtf8 = io.herald.config.Utf8Text.notUtf8(path, e);
+            throw new IllegalStateException("Notification rules " + path + (notUtf8 != null ? " " + notUtf8 : " is not valid YAML: " + e.getMessage()), e);
         }
         if (!(root instanceof Map<?, ?> top)) {
             throw invalid("rules", "must be a map with 'dates' and 'rules'");

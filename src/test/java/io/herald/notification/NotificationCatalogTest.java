@@ -197,6 +197,20 @@ class NotificationCatalogTest {
                 .hasMessageNotContaining("does not exist");
     }
 
+    /**
+     * A catalog saved in Windows-1252 or Latin-1 (a comment with "Grüße" from an old editor) stopped startup with Java's
+     * "is not valid YAML: java.nio.charset.MalformedInputException: Input length = 1": no line, and words for engineers.
+     */
+    @Test
+    void aCatalogNotSavedAsUtf8StopsStartupNamingTheLineAndTheRemedy() throws IOException {
+        Path file = dir.resolve("catalog.yaml");
+        Files.write(file, ("# Grüße from the billing team\n" + Files.readString(Path.of("config/catalog.yaml")))
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertThatThrownBy(() -> new NotificationCatalog(file.toString()))
+                .hasMessage("Notification catalog " + file + " is not UTF-8 text (line 1 has a character saved in another encoding,"
+                        + " such as Windows-1252 or Latin-1): save the file as UTF-8");
+    }
+
     private void assertRefused(String yaml, String expected) throws IOException {
         Path file = Files.createTempFile(dir, "catalog", ".yaml");
         Files.writeString(file, yaml);

@@ -204,6 +204,18 @@ class NotificationRulesTest {
         assertThat(StoredText.unsafe("cus_1")).isFalse();
     }
 
+    /** Rules saved in Windows-1252 or Latin-1 stop startup naming the line and the remedy, not Java's MalformedInputException. */
+    @Test
+    void rulesNotSavedAsUtf8StopStartupNamingTheLineAndTheRemedy() throws IOException {
+        Path file = dir.resolve("rules.yaml");
+        Files.write(file, (Files.readString(Path.of("config/rules.yaml")) + "\n# Grüße\n")
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        long line = Files.readString(Path.of("config/rules.yaml")).chars().filter(c -> c == '\n').count() + 2;
+        assertThatThrownBy(() -> new NotificationRules(file.toString(), catalog))
+                .hasMessage("Notification rules " + file + " is not UTF-8 text (line " + line + " has a character saved in another"
+                        + " encoding, such as Windows-1252 or Latin-1): save the file as UTF-8");
+    }
+
     private void assertRefused(String yaml, String expected) throws IOException {
         Path file = dir.resolve("rules.yaml");
         Files.writeString(file, yaml);
