@@ -2,7 +2,6 @@ package io.herald.ingest;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,13 +67,13 @@ public class MappingLibraries implements CamelContextConfiguration {
             List<Path> all = files.filter(Files::isRegularFile).sorted().toList();
             for (Path file : all) {
                 if (file.getFileName().toString().endsWith(".libsonnet")) {
-                    libraries.put(file.getFileName().toString(), Files.readString(file, StandardCharsets.UTF_8));
+                    libraries.put(file.getFileName().toString(), text(file));
                 }
             }
             for (Path file : all) {
                 String name = file.getFileName().toString();
                 if (name.endsWith(".ds") || name.endsWith(".libsonnet")) {
-                    Matcher imports = IMPORT.matcher(Files.readString(file, StandardCharsets.UTF_8));
+                    Matcher imports = IMPORT.matcher(text(file));
                     while (imports.find()) {
                         if (!libraries.containsKey(imports.group(1))) {
                             missing.add(file + " imports '" + imports.group(1) + "'");
@@ -95,6 +94,21 @@ public class MappingLibraries implements CamelContextConfiguration {
         return libraries;
     }
 
+    /**
+     * A mapping's or library's text; one not saved as UTF-8 (Windows-1252, Latin-1) stops startup naming the file, the line
+     * and what to do (it read "the mappings folder cannot be read (MalformedInputException)").
+     */
+    private static String text(Path file) throws IOException {
+        String text;
+        try {
+            text = io.herald.config.Utf8Text.read(file);
+        } catch (io.herald.config.Utf8Text.NotUtf8 e) {
+            throw new IllegalStateException("herald.mappings-dir: " + file + " " + e.getMessage()
+                    + ": save the file as UTF-8, then start Herald again", e);
+        }
+        return text;
+    }
+
     /** The engine's message without the mapping's source text it may carry after it (at most 300 characters). */
     private static String firstLine(String message) {
         String line = message == null ? "" : message.lines().map(String::strip).filter(l -> !l.isEmpty()).findFirst().orElse("");
@@ -109,7 +123,7 @@ public class MappingLibraries implements CamelContextConfiguration {
         try (Stream<Path> files = Files.list(folder)) {
             for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".ds")).sorted().toList()) {
                 try {
-                    new MapperBuilder(Files.readString(file, StandardCharsets.UTF_8)).withInputNames("body").withImports(libraries)
+                    new MapperBuilder(text(file)).withInputNames("body").withImports(libraries)
                             .withLibrary(CML.getInstance()).build();
                 } catch (RuntimeException e) {
                     throw new IllegalStateException("herald.mappings-dir: " + file + " is not a mapping DataSonnet can compile: "

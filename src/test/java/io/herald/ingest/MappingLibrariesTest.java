@@ -68,6 +68,20 @@ class MappingLibrariesTest {
                 .hasMessageContaining("herald.libsonnet");
     }
 
+    /**
+     * A mapping saved in Windows-1252 or Latin-1 (a comment with "Grüße") stopped startup saying the mappings folder could not
+     * be read (MalformedInputException), naming neither the file nor the line.
+     */
+    @Test
+    void aMappingNotSavedAsUtf8StopsStartupNamingTheFileAndTheLine(@TempDir Path folder) throws IOException {
+        Files.copy(Path.of("datasonnet", "herald.libsonnet"), folder.resolve("herald.libsonnet"));
+        Files.write(folder.resolve("billing.ds"), MAPPING.replace("local herald", "// Grüße\nlocal herald")
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertThatThrownBy(() -> MappingLibraries.read(folder)).isInstanceOf(IllegalStateException.class)
+                .hasMessage("herald.mappings-dir: " + folder.resolve("billing.ds") + " is not UTF-8 text (line 6 has a character saved"
+                        + " in another encoding, such as Windows-1252 or Latin-1): save the file as UTF-8, then start Herald again");
+    }
+
     @Test
     void theShippedMappingsImportOnlyWhatTheirFolderHolds() {
         assertThat(MappingLibraries.read(Path.of("datasonnet"))).containsOnlyKeys("herald.libsonnet");
