@@ -95,8 +95,9 @@ public class MappingLibraries implements CamelContextConfiguration {
     }
 
     /**
-     * A mapping's or library's text; one not saved as UTF-8 (Windows-1252, Latin-1) stops startup naming the file, the line
-     * and what to do (it read "the mappings folder cannot be read (MalformedInputException)").
+     * A mapping's or library's text; one not saved as UTF-8 (Windows-1252, Latin-1) or starting with a byte order mark, which
+     * DataSonnet cannot read, stops startup naming the file and what to do (they read "the mappings folder cannot be read
+     * (MalformedInputException)" and 'Expected fail at line 1 column 2').
      */
     private static String text(Path file) throws IOException {
         String text;
@@ -105,6 +106,11 @@ public class MappingLibraries implements CamelContextConfiguration {
         } catch (io.herald.config.Utf8Text.NotUtf8 e) {
             throw new IllegalStateException("herald.mappings-dir: " + file + " " + e.getMessage()
                     + ": save the file as UTF-8, then start Herald again", e);
+        }
+        if (text.startsWith("\uFEFF")) {
+            throw new IllegalStateException("herald.mappings-dir: " + file + " starts with a byte order mark (an invisible character"
+                    + " some Windows editors write first), which DataSonnet cannot read: save the file as UTF-8 without a byte"
+                    + " order mark, then start Herald again");
         }
         return text;
     }

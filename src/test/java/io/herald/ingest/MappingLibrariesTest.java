@@ -82,6 +82,25 @@ class MappingLibrariesTest {
                         + " in another encoding, such as Windows-1252 or Latin-1): save the file as UTF-8, then start Herald again");
     }
 
+    /**
+     * A mapping saved by a Windows editor with a byte order mark stopped startup with DataSonnet's 'Expected fail at line 1
+     * column 2, found "/** DataSo"', which says nothing of the invisible mark; it is now named with what to do. CR LF line
+     * ends alone map as written.
+     */
+    @Test
+    void aMappingWithAByteOrderMarkIsNamedAtStartupAndOneWithCrLfLineEndsMapsAsWritten(@TempDir Path folder) throws Exception {
+        Files.copy(Path.of("datasonnet", "herald.libsonnet"), folder.resolve("herald.libsonnet"));
+        Files.writeString(folder.resolve("billing.ds"), "\uFEFF" + MAPPING.replace("\n", "\r\n"));
+        assertThatThrownBy(() -> MappingLibraries.read(folder)).isInstanceOf(IllegalStateException.class)
+                .hasMessage("herald.mappings-dir: " + folder.resolve("billing.ds") + " starts with a byte order mark (an invisible"
+                        + " character some Windows editors write first), which DataSonnet cannot read: save the file as UTF-8 without"
+                        + " a byte order mark, then start Herald again");
+
+        Files.writeString(folder.resolve("billing.ds"), MAPPING.replace("\n", "\r\n"));
+        MappingLibraries.read(folder);
+        assertThat(map(folder, "billing.ds", "{\"amount\": 12999, \"currency\": \"gbp\"}")).isEqualTo("129.99 GBP");
+    }
+
     @Test
     void theShippedMappingsImportOnlyWhatTheirFolderHolds() {
         assertThat(MappingLibraries.read(Path.of("datasonnet"))).containsOnlyKeys("herald.libsonnet");
