@@ -239,6 +239,45 @@ class CrmSourceTest extends HeraldIntegrationTest {
     }
 
     /**
+     * The CRM wrote one cancellation twice (two outbox rows: a retry after a timeout, a job run twice). Each row was a
+     * notification of its own, keyed by its outbox id, and the customer was told twice by email and SMS that the same
+     * appointment was cancelled. The repeat is now recorded SKIPPED naming the first; a cancellation after the appointment
+     * was booked again is still told.
+     */
+    @Test
+    void theSameCancellationWrittenTwiceIsToldOnceAndOneAfterARebookingAgain() throws Exception {
+        String apt = "APT-" + newTicketId();
+        String cancel = Samples.text("crm/appointment.cancelled.json").replace("APT-55812", apt)
+                .replace("2026-11-24T14:30:00-05:00", "2030-11-26T14:30:00-05:00");
+        outbox("appointment", "appointment.scheduled", Samples.text("crm/appointment.scheduled.json").replace("APT-55812", apt)
+                .replace("2026-11-24T14:30:00-05:00", "2030-11-26T14:30:00-05:00"));
+        awaitMailFor("crm:appointment.scheduled:" + apt + ":2030-11-26T14:30:00-05:00");
+        List<Long> twice = jdbc.queryForList("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES"
+                + " ('appointment', 'appointment.cancelled', ?), ('appointment', 'appointment.cancelled', ?) RETURNING id",
+                Long.class, cancel, cancel).stream().sorted().toList();
+        String told = "crm:appointment.cancelled:" + apt + ":crm-outbox-" + twice.get(0);
+        String repeat = "crm:appointment.cancelled:" + apt + ":crm-outbox-" + twice.get(1);
+        awaitMailFor(told);
+        for (String channel : List.of("email", "sms")) {
+            Map<String, Object> skipped = await().atMost(Duration.ofSeconds(30)).until(() -> delivery(repeat, channel),
+                    d -> "SKIPPED".equals(d.get("state")) || "SENT".equals(d.get("state")));
+            assertThat(skipped).as(channel).containsEntry("state", "SKIPPED");
+            assertThat(skipped.get("reason").toString()).as(channel).startsWith("not sent: appointment " + apt + " was already"
+                    + " cancelled by crm event crm-outbox-" + twice.get(0) + " (notification ").endsWith("); nothing booked or moved it"
+                    + " since, so this is a repeat of that cancellation, told by that notification");
+        }
+        assertThat(mailsFor(repeat)).isEmpty();
+        assertThat(mailsFor(told)).hasSize(1);
+
+        // Booked again (another time), then cancelled again: that cancellation is news.
+        outbox("appointment", "appointment.scheduled", Samples.text("crm/appointment.scheduled.json").replace("APT-55812", apt)
+                .replace("2026-11-24T14:30:00-05:00", "2030-11-27T10:00:00-05:00"));
+        awaitMailFor("crm:appointment.scheduled:" + apt + ":2030-11-27T10:00:00-05:00");
+        long again = outbox("appointment", "appointment.cancelled", cancel.replace("2030-11-26T14:30:00-05:00", "2030-11-27T10:00:00-05:00"));
+        awaitMailFor("crm:appointment.cancelled:" + apt + ":crm-outbox-" + again);
+    }
+
+    /**
      * A row under the CRM limit whose notification is larger than a megabyte (each line gains its price and total as text):
      * the notifications producer kept Kafka's default max.request.size of 1 MiB and the order was quarantined "because of an
      * unexpected problem"; every producer now takes what the topics Herald creates take.

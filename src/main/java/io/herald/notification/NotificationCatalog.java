@@ -260,6 +260,12 @@ public class NotificationCatalog {
                 && type.getValue().booking().equals(bookingType)).map(Map.Entry::getKey).toList();
     }
 
+    /** The types that move this booking type's appointments ({@code reminders: {move: <booking type>}}), in no order. */
+    public List<String> movesOf(String bookingType) {
+        return reminders.entrySet().stream().filter(type -> Reminders.MOVE.equals(type.getValue().action())
+                && type.getValue().booking().equals(bookingType)).map(Map.Entry::getKey).toList();
+    }
+
     /**
      * reminders per type (see {@link Reminders}), checked: the booking form needs type (another catalog type, not itself
      * a booking), before (positive ISO-8601 durations, none twice), of and for (data fields); move and cancel name a

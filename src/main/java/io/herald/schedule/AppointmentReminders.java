@@ -44,7 +44,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  *   events out of order), then nothing moves and the notice is SKIPPED;</li>
  *   <li>a cancellation: the appointment's pending reminders, and fired ones still waiting for their provider, are cancelled
  *   (never sent), those made from a booking or move that occurred at or before it at the source (a booking of the
- *   appointment id made again after it keeps its own); the notice goes out as usual.</li>
+ *   appointment id made again after it keeps its own); the notice goes out as usual, unless it repeats an earlier
+ *   cancellation of the appointment with no booking or move between them (CancelledAppointments.repeated: the source wrote
+ *   it twice), then it is SKIPPED naming the first.</li>
  * </ul>
  * Times are instants: a reminder 24 hours before is 24 hours before as the clock runs, whatever a daylight-saving change
  * in between does to the wall clock; templates write the appointment's time in the customer's zone (startsAtLocal).
@@ -135,6 +137,13 @@ public class AppointmentReminders {
                 List<Long> cancelled = scheduled.cancelMadeAtOrBefore(matchKey, List.of(plan.type()), why + ": its reminder is cancelled, not sent",
                         notification.occurredAt());
                 log.info("{} cancelled: {} pending reminder(s) cancelled", appointment, cancelled.size());
+                // The same cancellation written twice by the source (two outbox rows): its notice went out with the first.
+                String repeat = cancellations.repeated(plan, notification, notificationId).map(first -> appointment
+                        + " was already cancelled by " + first.words()).orElse(null);
+                if (repeat != null) {
+                    yield notSent(notification, queued, repeat, "nothing booked or moved it since, so this is a repeat of that"
+                            + " cancellation, told by that notification");
+                }
                 yield false;
             }
         }));

@@ -42,6 +42,41 @@ public class CancelledAppointments {
         this.jdbc = jdbc;
     }
 
+    /**
+     * The cancellation {@code cancellation} repeats, if it is one: the customer's latest earlier cancellation of the same
+     * appointment in Herald's ledger (occurred before it at the source, or at the same instant and admitted before it), with
+     * no booking or move of the appointment between the two. A CRM that writes one cancellation twice (two outbox rows) told
+     * the customer twice; a cancellation after the appointment was booked or moved again is news, and is not a repeat.
+     */
+    public Optional<Cancellation> repeated(Reminders plan, CanonicalNotification cancellation, long notificationId) {
+        Object appointment = cancellation.data() == null ? null : cancellation.data().get(plan.appointment());
+        if (appointment == null || cancellation.customerId() == null || cancellation.occurredAt() == null) {
+            return Optional.empty();
+        }
+        java.sql.Timestamp at = java.sql.Timestamp.from(cancellation.occurredAt());
+        Optional<Cancellation> earlier = jdbc.query("""
+                SELECT n.id, n.source, n.source_event_id, n.occurred_at FROM notification n
+                JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
+                WHERE n.customer_id = ? AND n.type = ANY(?) AND n.id <> ? AND (n.occurred_at < ? OR (n.occurred_at = ? AND n.id < ?))
+                  AND p.data ->> ? = ?
+                ORDER BY n.occurred_at DESC, n.id DESC LIMIT 1""",
+                (row, i) -> new Cancellation(row.getLong(1), row.getString(2), row.getString(3), row.getTimestamp(4).toInstant()),
+                cancellation.customerId(), catalog.cancellationsOf(plan.booking()).toArray(String[]::new), notificationId, at, at,
+                notificationId, plan.appointment(), String.valueOf(appointment)).stream().findFirst();
+        if (earlier.isEmpty()) {
+            return earlier;
+        }
+        List<String> booking = new java.util.ArrayList<>(catalog.movesOf(plan.booking()));
+        booking.add(plan.booking());
+        Long bookedSince = jdbc.queryForObject("""
+                SELECT count(*) FROM notification n
+                JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
+                WHERE n.customer_id = ? AND n.type = ANY(?) AND n.occurred_at > ? AND n.occurred_at <= ? AND p.data ->> ? = ?""",
+                Long.class, cancellation.customerId(), booking.toArray(String[]::new), java.sql.Timestamp.from(earlier.get().occurredAt()),
+                at, plan.appointment(), String.valueOf(appointment));
+        return bookedSince != null && bookedSince > 0 ? Optional.empty() : earlier;
+    }
+
     /** The first cancellation of the appointment {@code event} names that occurred at or after it, if Herald has one. */
     public Optional<Cancellation> atOrAfter(Reminders plan, CanonicalNotification event) {
         List<String> cancelling = catalog.cancellationsOf(plan.booking());
