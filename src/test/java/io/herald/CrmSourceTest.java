@@ -278,6 +278,20 @@ class CrmSourceTest extends HeraldIntegrationTest {
     }
 
     /**
+     * An event type the CRM's column pads with spaces (a CHAR(40) column) or writes in capitals ("Order.Confirmed") is the type
+     * Herald knows: such an order confirmation was IGNORED as "not a customer notification" and never sent.
+     */
+    @Test
+    void anEventTypePaddedWithSpacesOrInCapitalsIsTheTypeHeraldKnows() {
+        String padded = newTicketId();
+        String capitals = newTicketId();
+        outbox("order", "order.confirmed                         ", order(padded, "cus_RkT4aB7cD9eF1g"));
+        outbox("order", " ORDER.Confirmed", order(capitals, "cus_RkT4aB7cD9eF1g"));
+        awaitMailFor("crm:order.confirmed:ORD-" + padded);
+        awaitMailFor("crm:order.confirmed:ORD-" + capitals);
+    }
+
+    /**
      * A row under the CRM limit whose notification is larger than a megabyte (each line gains its price and total as text):
      * the notifications producer kept Kafka's default max.request.size of 1 MiB and the order was quarantined "because of an
      * unexpected problem"; every producer now takes what the topics Herald creates take.
