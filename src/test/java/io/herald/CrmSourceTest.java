@@ -292,6 +292,25 @@ class CrmSourceTest extends HeraldIntegrationTest {
     }
 
     /**
+     * A contact change whose customer id has spaces around it ("cus_RkT4aB7cD9eF1g ", a CRM form field kept as typed) created a
+     * second customer "cus_RkT4aB7cD9eF1g " beside the real one, and the real customer's new email was never applied: events
+     * match customer ids exactly, so the real one kept the old address. Now quarantined naming the spaces, nobody created.
+     */
+    @Test
+    void aContactChangeWhoseCustomerIdHasSpacesAroundItIsQuarantinedNotMadeASecondCustomer() {
+        String customer = "cus_sp" + newTicketId();
+        String spaced = customer + " ";
+        long row = outbox("contact", "contact.updated", Samples.text("crm/contact.updated.json")
+                .replace("\"cus_RkT4aB7cD9eF1g\"", "\"" + spaced + "\"").replace("0015g00000XyZ1AAA", "0015g" + customer));
+        Map<String, Object> held = unrouted("crm-outbox-" + row);
+        assertThat(held).containsEntry("outcome", "QUARANTINED").containsEntry("step", "validation");
+        assertThat(held.get("reason").toString()).contains("the customer id '" + spaced + "' has spaces around it; Herald matches"
+                + " customer ids exactly, so it would be a customer of its own beside '" + customer + "'. The directory was not changed; correct the contact in the"
+                + " CRM");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM customer WHERE customer_id IN (?, ?)", Long.class, spaced, customer)).isZero();
+    }
+
+    /**
      * A row under the CRM limit whose notification is larger than a megabyte (each line gains its price and total as text):
      * the notifications producer kept Kafka's default max.request.size of 1 MiB and the order was quarantined "because of an
      * unexpected problem"; every producer now takes what the topics Herald creates take.
