@@ -235,7 +235,11 @@ class CrmSourceTest extends HeraldIntegrationTest {
         assertThat(noSuchCustomer.get("reason").toString()).contains(nobody + ", who is not in Herald's customer directory");
         Map<String, Object> ignored = unrouted("crm-outbox-" + cancelled);
         assertThat(ignored).containsEntry("outcome", "IGNORED");
-        assertThat(ignored.get("reason").toString()).isEqualTo("crm event type appointment.no_show is not a customer notification");
+        // The reason says what Herald takes and what to do: a type the CRM misspelt ("order.confimred") is told apart at once.
+        assertThat(ignored.get("reason").toString()).isEqualTo("crm event type 'appointment.no_show' is not one Herald sends a"
+                + " message for (it sends order.confirmed, appointment.scheduled, appointment.rescheduled and appointment.cancelled,"
+                + " and applies contact.updated to its customer directory); nothing was sent and the event is kept here. Nothing to"
+                + " do, unless it was meant as one of those: then correct the event type in the CRM and insert the row again");
     }
 
     /**
