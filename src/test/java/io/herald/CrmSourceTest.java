@@ -282,6 +282,34 @@ class CrmSourceTest extends HeraldIntegrationTest {
     }
 
     /**
+     * The CRM wrote one booking twice, the second time with its start in UTC ("2030-11-26T19:30:00Z" for "14:30:00-05:00"):
+     * the booking is keyed by its start as written, so the customer got two confirmations and two sets of reminders for one
+     * appointment. The repeat is now SKIPPED naming the first, and makes no reminders.
+     */
+    @Test
+    void theSameBookingWrittenAgainWithItsStartInAnotherOffsetIsConfirmedOnce() throws Exception {
+        String apt = "APT-" + newTicketId();
+        String booking = Samples.text("crm/appointment.scheduled.json").replace("APT-55812", apt);
+        long first = outbox("appointment", "appointment.scheduled", booking.replace("2026-11-24T14:30:00-05:00", "2030-11-26T14:30:00-05:00"));
+        awaitMailFor("crm:appointment.scheduled:" + apt + ":2030-11-26T14:30:00-05:00");
+        outbox("appointment", "appointment.scheduled", booking.replace("2026-11-24T14:30:00-05:00", "2030-11-26T19:30:00Z"));
+        String repeat = "crm:appointment.scheduled:" + apt + ":2030-11-26T19:30:00Z";
+        for (String channel : List.of("email", "sms")) {
+            Map<String, Object> skipped = await().atMost(Duration.ofSeconds(30)).until(() -> delivery(repeat, channel),
+                    d -> "SKIPPED".equals(d.get("state")) || "SENT".equals(d.get("state")));
+            assertThat(skipped).as(channel).containsEntry("state", "SKIPPED");
+            assertThat(skipped.get("reason").toString()).as(channel).startsWith("not sent: appointment " + apt + " was already booked"
+                    + " for 2030-11-26 19:30 UTC by crm event crm-outbox-" + first + " (notification ").endsWith("); nothing cancelled or"
+                    + " moved it since, so this is a repeat of that booking, confirmed by that notification");
+        }
+        assertThat(mailsFor(repeat)).isEmpty();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key LIKE ?", Long.class,
+                repeat + ":reminder:%")).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key LIKE ?", Long.class,
+                "crm:appointment.scheduled:" + apt + ":2030-11-26T14:30:00-05:00:reminder:%")).isEqualTo(2);
+    }
+
+    /**
      * An event type the CRM's column pads with spaces (a CHAR(40) column) or writes in capitals ("Order.Confirmed") is the type
      * Herald knows: such an order confirmation was IGNORED as "not a customer notification" and never sent.
      */

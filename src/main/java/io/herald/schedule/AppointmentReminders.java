@@ -36,7 +36,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  *   "appointment:&lt;id&gt;"; a reminder whose time has already passed is not scheduled but SKIPPED with the reason; and a
  *   booking confirmation for an appointment that has already started is not sent (SKIPPED, with the reason); a booking
  *   handled after its appointment's cancellation (CancelledAppointments: one that occurred at or after it at the source)
- *   sends nothing: its confirmation and its reminders are SKIPPED, naming the cancellation;</li>
+ *   sends nothing: its confirmation and its reminders are SKIPPED, naming the cancellation; a booking that repeats the
+ *   appointment's previous booking at the same instant, its start written in another offset, with nothing cancelled or
+ *   moved between them (RepeatedBookings), is SKIPPED naming the first and makes no reminders;</li>
  *   <li>a reschedule: the appointment's pending reminders move to the new time minus their offsets (and will say the new
  *   time); one whose new time has passed is cancelled with the reason; one that already fired for the old time is made
  *   again for the new time (key {@code <move key>:reminder:PT24H}); the "moved" notice itself goes out as usual, unless
@@ -67,19 +69,21 @@ public class AppointmentReminders {
     private final ScheduledSends scheduled;
     private final CancelledAppointments cancellations;
     private final NewerMoves newerMoves;
+    private final RepeatedBookings repeatedBookings;
     private final ObjectMapper json;
     private final TransactionTemplate transaction;
     private final Clock clock;
 
     public AppointmentReminders(NotificationCatalog catalog, NotificationLedger notifications, DeliveryLedger deliveries,
-                                ScheduledSends scheduled, CancelledAppointments cancellations, NewerMoves newerMoves, ObjectMapper json,
-                                TransactionTemplate transaction, Clock clock) {
+                                ScheduledSends scheduled, CancelledAppointments cancellations, NewerMoves newerMoves,
+                                RepeatedBookings repeatedBookings, ObjectMapper json, TransactionTemplate transaction, Clock clock) {
         this.catalog = catalog;
         this.notifications = notifications;
         this.deliveries = deliveries;
         this.scheduled = scheduled;
         this.cancellations = cancellations;
         this.newerMoves = newerMoves;
+        this.repeatedBookings = repeatedBookings;
         this.json = json;
         this.transaction = transaction;
         this.clock = clock;
@@ -102,6 +106,13 @@ public class AppointmentReminders {
         Instant now = clock.instant();
         return Boolean.TRUE.equals(transaction.execute(status -> switch (plan.action()) {
             case Reminders.BOOK -> {
+                // The same booking written again, its start in another offset: confirmed and reminded with the first.
+                String repeat = repeatedBookings.earlier(plan, notification, notificationId, startsAt).map(first -> appointment
+                        + " was already booked for " + WHEN.format(startsAt) + " by " + first.words()).orElse(null);
+                if (repeat != null) {
+                    yield notSent(notification, queued, repeat, "nothing cancelled or moved it since, so this is a repeat of that"
+                            + " booking, confirmed by that notification");
+                }
                 String cancelled = cancelledBefore(plan, notification, appointment, "booking");
                 book(plan, notification, startsAt, matchKey, appointment, now, cancelled);
                 if (cancelled != null) {
