@@ -310,6 +310,36 @@ class CrmSourceTest extends HeraldIntegrationTest {
     }
 
     /**
+     * The CRM wrote one move twice (two outbox rows). A move is keyed by its outbox row, so the customer was told twice that
+     * the appointment moved. The repeat is now SKIPPED naming the first; a move back and forth is still told each time.
+     */
+    @Test
+    void theSameMoveWrittenTwiceIsToldOnce() throws Exception {
+        String apt = "APT-" + newTicketId();
+        outbox("appointment", "appointment.scheduled", Samples.text("crm/appointment.scheduled.json").replace("APT-55812", apt)
+                .replace("2026-11-24T14:30:00-05:00", "2030-11-26T14:30:00-05:00"));
+        awaitMailFor("crm:appointment.scheduled:" + apt + ":2030-11-26T14:30:00-05:00");
+        String move = Samples.text("crm/appointment.rescheduled.json").replace("APT-55812", apt)
+                .replace("2026-11-26T10:00:00-05:00", "2030-11-28T10:00:00-05:00").replace("2026-11-24T14:30:00-05:00", "2030-11-26T14:30:00-05:00");
+        List<Long> twice = jdbc.queryForList("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES"
+                + " ('appointment', 'appointment.rescheduled', ?), ('appointment', 'appointment.rescheduled', ?) RETURNING id",
+                Long.class, move, move).stream().sorted().toList();
+        String told = "crm:appointment.rescheduled:" + apt + ":crm-outbox-" + twice.get(0);
+        String repeat = "crm:appointment.rescheduled:" + apt + ":crm-outbox-" + twice.get(1);
+        awaitMailFor(told);
+        for (String channel : List.of("email", "sms")) {
+            Map<String, Object> skipped = await().atMost(Duration.ofSeconds(30)).until(() -> delivery(repeat, channel),
+                    d -> "SKIPPED".equals(d.get("state")) || "SENT".equals(d.get("state")));
+            assertThat(skipped).as(channel).containsEntry("state", "SKIPPED");
+            assertThat(skipped.get("reason").toString()).as(channel).startsWith("not sent: appointment " + apt + " was already moved"
+                    + " to 2030-11-28 15:00 UTC by crm event crm-outbox-" + twice.get(0) + " (notification ").endsWith("); nothing"
+                    + " cancelled or moved it since, so this is a repeat of that move, told by that notification");
+        }
+        assertThat(mailsFor(repeat)).isEmpty();
+        assertThat(mailsFor(told)).hasSize(1);
+    }
+
+    /**
      * An event type the CRM's column pads with spaces (a CHAR(40) column) or writes in capitals ("Order.Confirmed") is the type
      * Herald knows: such an order confirmation was IGNORED as "not a customer notification" and never sent.
      */

@@ -43,7 +43,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  *   time); one whose new time has passed is cancelled with the reason; one that already fired for the old time is made
  *   again for the new time (key {@code <move key>:reminder:PT24H}); the "moved" notice itself goes out as usual, unless
  *   the appointment's cancellation came at or after the move, or a newer move of it is already in the ledger (NewerMoves:
- *   events out of order), then nothing moves and the notice is SKIPPED;</li>
+ *   events out of order), then nothing moves and the notice is SKIPPED; so is one that repeats the appointment's latest
+ *   move, to the same instant with nothing cancelled since (RepeatedBookings: the source wrote it twice);</li>
  *   <li>a cancellation: the appointment's pending reminders, and fired ones still waiting for their provider, are cancelled
  *   (never sent), those made from a booking or move that occurred at or before it at the source (a booking of the
  *   appointment id made again after it keeps its own); the notice goes out as usual, unless it repeats an earlier
@@ -131,6 +132,13 @@ public class AppointmentReminders {
                         + ", which happened after this move at the source").orElse(null);
                 if (newer != null) {   // out of order: the reminders stay at the newer move's time
                     yield notSent(notification, queued, newer, "a notice of this move would name a time that no longer holds");
+                }
+                // The same move written twice by the source (two outbox rows): moved and told with the first.
+                String repeat = repeatedBookings.earlier(plan, notification, notificationId, startsAt).map(first -> appointment
+                        + " was already moved to " + WHEN.format(startsAt) + " by " + first.words()).orElse(null);
+                if (repeat != null) {
+                    yield notSent(notification, queued, repeat, "nothing cancelled or moved it since, so this is a repeat of that"
+                            + " move, told by that notification");
                 }
                 withdrawFired(plan, matchKey, appointment + " moved to " + WHEN.format(startsAt) + " (" + notification.source() + " event "
                         + notification.sourceEventId() + ") while this reminder of the old time waited for its provider: not sent, as it"

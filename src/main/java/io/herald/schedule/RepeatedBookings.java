@@ -16,11 +16,12 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 /**
- * Whether a booking repeats one Herald already has: a booking is keyed by its start as the source wrote it
+ * Whether a booking or a move repeats one Herald already has. A booking is keyed by its start as the source wrote it
  * ({@code crm:appointment.scheduled:<id>:<startsAt>}), so the same booking written again with its start in another offset
- * ("19:30:00Z" for "14:30:00-05:00") was a second confirmation and a second set of reminders. It is a repeat when the
- * customer's latest booking of the appointment admitted before it starts at the same instant and nothing cancelled or
- * moved the appointment between the two at the source.
+ * ("19:30:00Z" for "14:30:00-05:00") was a second confirmation and a second set of reminders; a move is keyed by its outbox
+ * row, so the same move written twice was told twice. It is a repeat when the customer's latest booking or move of the
+ * appointment admitted before it is of the same type, starts at the same instant, and nothing cancelled the appointment
+ * since at the source (a move back and forth, A to B to A to B, is told each time: the latest before each is another time).
  */
 @Component
 public class RepeatedBookings {
@@ -33,35 +34,40 @@ public class RepeatedBookings {
         this.jdbc = jdbc;
     }
 
-    /** The earlier booking {@code booking} (admitted as {@code notificationId}, starting at {@code startsAt}) repeats, if any. */
-    public Optional<Cancellation> earlier(Reminders plan, CanonicalNotification booking, long notificationId, Instant startsAt) {
-        Object appointment = booking.data() == null ? null : booking.data().get(plan.appointment());
-        if (appointment == null || booking.customerId() == null || booking.occurredAt() == null) {
+    /**
+     * The earlier booking or move {@code event} (admitted as {@code notificationId}, starting at {@code startsAt}) repeats, if
+     * any. {@code plan}: the event's type's reminders (a booking's, or a move's naming its booking type).
+     */
+    public Optional<Cancellation> earlier(Reminders plan, CanonicalNotification event, long notificationId, Instant startsAt) {
+        Object appointment = event.data() == null ? null : event.data().get(plan.appointment());
+        if (appointment == null || event.customerId() == null || event.occurredAt() == null) {
             return Optional.empty();
         }
-        record Booked(Cancellation booking, String startsAt) {
+        String bookingType = Reminders.BOOK.equals(plan.action()) ? event.type() : plan.booking();
+        String of = Reminders.BOOK.equals(plan.action()) ? plan.of() : catalog.reminders(bookingType).of();
+        List<String> bookingOrMove = new ArrayList<>(catalog.movesOf(bookingType));
+        bookingOrMove.add(bookingType);
+        record Booked(Cancellation event, String type, String startsAt) {
         }
         Optional<Booked> latest = jdbc.query("""
-                SELECT n.id, n.source, n.source_event_id, n.occurred_at, p.data ->> ? FROM notification n
+                SELECT n.id, n.source, n.source_event_id, n.occurred_at, n.type, p.data ->> ? FROM notification n
                 JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
-                WHERE n.customer_id = ? AND n.type = ? AND n.id < ? AND p.data ->> ? = ?
+                WHERE n.customer_id = ? AND n.type = ANY(?) AND n.id < ? AND p.data ->> ? = ?
                 ORDER BY n.id DESC LIMIT 1""",
                 (row, i) -> new Booked(new Cancellation(row.getLong(1), row.getString(2), row.getString(3),
-                        row.getTimestamp(4).toInstant()), row.getString(5)),
-                plan.of(), booking.customerId(), booking.type(), notificationId, plan.appointment(), String.valueOf(appointment))
+                        row.getTimestamp(4).toInstant()), row.getString(5), row.getString(6)),
+                of, event.customerId(), bookingOrMove.toArray(String[]::new), notificationId, plan.appointment(), String.valueOf(appointment))
                 .stream().findFirst();
-        if (latest.isEmpty() || !startsAt.equals(instant(latest.get().startsAt()))) {
+        if (latest.isEmpty() || !event.type().equals(latest.get().type()) || !startsAt.equals(instant(latest.get().startsAt()))) {
             return Optional.empty();
         }
-        List<String> changes = new ArrayList<>(catalog.movesOf(booking.type()));
-        changes.addAll(catalog.cancellationsOf(booking.type()));
-        Long changedSince = jdbc.queryForObject("""
+        Long cancelledSince = jdbc.queryForObject("""
                 SELECT count(*) FROM notification n
                 JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
                 WHERE n.customer_id = ? AND n.type = ANY(?) AND n.occurred_at >= ? AND p.data ->> ? = ?""",
-                Long.class, booking.customerId(), changes.toArray(String[]::new), Timestamp.from(latest.get().booking().occurredAt()),
-                plan.appointment(), String.valueOf(appointment));
-        return changedSince != null && changedSince > 0 ? Optional.empty() : Optional.of(latest.get().booking());
+                Long.class, event.customerId(), catalog.cancellationsOf(bookingType).toArray(String[]::new),
+                Timestamp.from(latest.get().event().occurredAt()), plan.appointment(), String.valueOf(appointment));
+        return cancelledSince != null && cancelledSince > 0 ? Optional.empty() : Optional.of(latest.get().event());
     }
 
     private static Instant instant(String text) {
