@@ -164,7 +164,8 @@ public class ProviderErrors {
 
     /**
      * What to do about SMTP 552 (RFC 5321: exceeded storage allocation), by its enhanced code: a full mailbox is the customer's
-     * to empty, a message too large is the templates' (or the server's limit); without a code, both are said. "" for any other reply.
+     * to empty, a message too large is the templates' (or the server's limit); without a code, both are said. "" for any other reply,
+     * and for a 552 with another enhanced code (Gmail's 5.7.0 blocks the content), which is neither.
      */
     private static String tooLargeOrFull(String reply) {
         java.util.regex.Matcher code = SMTP_552.matcher(reply);
@@ -179,6 +180,10 @@ public class ProviderErrors {
         if ("5.3.4".equals(enhanced) || "5.2.3".equals(enhanced)) {
             return ": the email is larger than the mail server accepts, so it was not delivered. Shorten this type's email templates"
                     + " (or raise the mail server's message size limit), then retry this delivery";
+        }
+        if (enhanced != null) {
+            // Another enhanced code (Gmail's 552 5.7.0: the content was blocked): neither size nor mailbox; the server's words say why.
+            return "";
         }
         return ": the email is larger than the mail server accepts, or the customer's mailbox is full, so it was not delivered."
                 + " If the server's words speak of the size, shorten this type's email templates (or raise the mail server's message"

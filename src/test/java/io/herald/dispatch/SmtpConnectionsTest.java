@@ -276,6 +276,13 @@ class SmtpConnectionsTest {
                                 + " so it was not delivered. Ask the customer to make room in it (or reach them on another channel),"
                                 + " then retry this delivery"));
 
+                // Gmail's 552 5.7.0 blocks the email for its content (a link or attachment it distrusts): neither its size nor
+                // a full mailbox, so the reason gives neither advice, only the server's words.
+                scripted.finalReply("552 5.7.0 This message was blocked because its content presents a potential security issue");
+                assertThatThrownBy(() -> relay.send(mail("blocked"))).isInstanceOf(MessagingException.class)
+                        .satisfies(refused -> assertThat(ProviderErrors.readable(refused, "email")).isEqualTo("the mail server answered"
+                                + " 552 5.7.0 This message was blocked because its content presents a potential security issue"));
+
                 scripted.finalReply("250 2.0.0 queued");
                 scripted.replyAt("RCPT", "552 Requested mail action aborted: exceeded storage allocation");
                 assertThatThrownBy(() -> relay.send(mail("storage"))).isNotInstanceOf(RecipientRefused.class)
