@@ -36,15 +36,17 @@ public class EmailMessage {
     /**
      * The domain of the sender address (herald.mail.from: "Herald &lt;notifications@example.com&gt;" gives example.com): a
      * Message-ID's right-hand side should be a full domain of the sender's (RFC 5322 3.6.4), as spam filters score a bare name
-     * such as "herald". An address that cannot be read gives "localhost".
+     * such as "herald". An internationalised domain is given in its ASCII form (xn--…). An address that cannot be read gives
+     * "localhost".
      */
     public static String domainOf(String from) {
         try {
             String address = new InternetAddress(from, false).getAddress();
             int at = address == null ? -1 : address.lastIndexOf('@');
-            String domain = at < 0 ? "" : address.substring(at + 1).strip();
+            // An internationalised domain (bücher.de) in its ASCII form (xn--bcher-kva.de): a Message-ID is ASCII.
+            String domain = at < 0 ? "" : java.net.IDN.toASCII(address.substring(at + 1).strip());
             return domain.isEmpty() || !domain.matches("[A-Za-z0-9.-]+") ? "localhost" : domain.toLowerCase(java.util.Locale.ROOT);
-        } catch (AddressException e) {
+        } catch (AddressException | IllegalArgumentException e) {
             return "localhost";
         }
     }

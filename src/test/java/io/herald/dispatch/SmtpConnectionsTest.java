@@ -253,6 +253,20 @@ class SmtpConnectionsTest {
     }
 
     /**
+     * The Message-ID's right-hand side is herald.mail.from's domain as DNS writes it: lower case, without the display name, and
+     * an internationalised domain (IDN) in its ASCII form (xn--…), as a Message-ID is ASCII; only an address with no usable
+     * domain falls back to localhost.
+     */
+    @Test
+    void theMessageIdEndsInTheSendersDomainAsDnsWritesIt() {
+        assertThat(EmailMessage.domainOf("\"Herald, Inc\" <Notifications@Example.COM>")).isEqualTo("example.com");
+        assertThat(EmailMessage.domainOf("Bücher Shop <info@bücher.de>")).isEqualTo("xn--bcher-kva.de");
+        assertThat(EmailMessage.domainOf("Bücher Shop <info@BÜCHER.de>")).isEqualTo("xn--bcher-kva.de");
+        assertThat(EmailMessage.domainOf("Shop <info@xn--bcher-kva.de>")).isEqualTo("xn--bcher-kva.de");
+        assertThat(EmailMessage.domainOf("notifications")).isEqualTo("localhost");
+    }
+
+    /**
      * SMTP 552 (RFC 5321: exceeded storage allocation): the email is larger than the server takes (RFC 3463 5.3.4, 5.2.3), or
      * the customer's mailbox is full (5.2.2). Its reason says what to do, as the other SMTP refusals do, with the server's words
      * masked; a 552 at RCPT without an enhanced code says both.
