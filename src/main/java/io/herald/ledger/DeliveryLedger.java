@@ -426,6 +426,18 @@ public class DeliveryLedger {
         return record;
     }
 
+    /**
+     * The claimed delivery goes on to another address of the customer's (push: the next token after a dead one): the delivery
+     * names that one, masked, as the console and the API show it. A resend's own address is not the delivery's: left alone.
+     */
+    public void readdressed(Claim claim, String recipientMasked) {
+        if (claim == null || claim.resend()) {
+            return;
+        }
+        jdbc.update("UPDATE delivery SET recipient_masked = ? WHERE id = ? AND claim_token = ?", StoredText.label(recipientMasked, 320),
+                claim.deliveryId(), claim.token());
+    }
+
     /** Not sent (opted out, no address...): the delivery, unless settled or claimed by a sender meanwhile, keeps the reason. */
     public void skipped(long deliveryId, String reason) {
         jdbc.update("UPDATE delivery SET state = 'SKIPPED', reason = ?, updated_at = now() WHERE id = ? AND state NOT IN (%s)"

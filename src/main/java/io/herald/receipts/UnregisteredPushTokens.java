@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.dispatch.ChannelDelivery;
 import io.herald.dispatch.DispatchPlanner;
 import io.herald.identity.CustomerDirectory;
+import io.herald.ledger.DeliveryLedger;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
 import org.apache.camel.Exchange;
@@ -47,9 +48,11 @@ public class UnregisteredPushTokens {
     private final DeliveryReceipts receipts;
     private final NotificationCatalog catalog;
     private final TransactionTemplate tx;
+    private final DeliveryLedger ledger;
 
     public UnregisteredPushTokens(ObjectMapper json, CustomerDirectory directory, DeliveryReceipts receipts, NotificationCatalog catalog,
-                                  TransactionTemplate tx) {
+                                  TransactionTemplate tx, DeliveryLedger ledger) {
+        this.ledger = ledger;
         this.json = json;
         this.directory = directory;
         this.receipts = receipts;
@@ -103,6 +106,8 @@ public class UnregisteredPushTokens {
         if (next != null) {
             // The same delivery goes on to the customer's next device: the dead token never got the message, so this is no repeat.
             exchange.setProperty(ChannelDelivery.RECIPIENT, next);
+            // The delivery names the token it goes to now (console, API), not the dead one.
+            ledger.readdressed(exchange.getProperty(ChannelDelivery.CLAIM, DeliveryLedger.Claim.class), mask(next));
             exchange.setProperty(ChannelDelivery.ADDRESS_NOTE, "sent to the customer's next push token " + mask(next) + "; "
                     + String.join("; ", removals));
             exchange.setProperty(ChannelDelivery.CALL_AGAIN, true);

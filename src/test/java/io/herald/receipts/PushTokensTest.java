@@ -69,6 +69,9 @@ class PushTokensTest extends HeraldIntegrationTest {
             String today = UtcDays.dayNamedIn((String) rows.get("push").get("reason"), "sent to the customer's next push token "
                     + live.substring(0, 8) + "…; push token " + masked + " is no longer registered with the push provider (FCM UNREGISTERED):"
                     + " removed from the customer's directory entry on ", "", started);   // the texts below name the same date
+            // The delivery names the token it was sent to (console, API), not the dead one.
+            assertThat(jdbc.queryForObject("SELECT d.recipient_masked FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                    + " WHERE n.idempotency_key = ? AND d.channel = 'push'", String.class, key)).isEqualTo(live.substring(0, 8) + "…");
             assertThat(rows.get("sms")).containsEntry("state", "SKIPPED").containsEntry("reason", "not needed: already sent by push (strategy first-success)");
             assertThat(rows.get("email")).containsEntry("state", "SKIPPED").containsEntry("reason", "not needed: already sent by push (strategy first-success)");
             assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH)).withHeader("Idempotency-Key", equalTo(key + ":sms")))).isEmpty();
