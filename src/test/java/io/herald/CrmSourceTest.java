@@ -340,6 +340,29 @@ class CrmSourceTest extends HeraldIntegrationTest {
     }
 
     /**
+     * A move and then a change of only its details at the new time (another owner): the second is a "move" to the time the
+     * appointment already has, and news ("new details, same time"), not a repeat of the move; it was taken for one and SKIPPED,
+     * so the customer never heard of the new owner.
+     */
+    @Test
+    void aChangeOfDetailsRightAfterAMoveIsToldNotTakenForARepeat() throws Exception {
+        String apt = "APT-" + newTicketId();
+        outbox("appointment", "appointment.scheduled", Samples.text("crm/appointment.scheduled.json").replace("APT-55812", apt)
+                .replace("2026-11-24T14:30:00-05:00", "2030-11-26T14:30:00-05:00"));
+        awaitMailFor("crm:appointment.scheduled:" + apt + ":2030-11-26T14:30:00-05:00");
+        String move = Samples.text("crm/appointment.rescheduled.json").replace("APT-55812", apt)
+                .replace("2026-11-26T10:00:00-05:00", "2030-11-28T10:00:00-05:00").replace("2026-11-24T14:30:00-05:00", "2030-11-26T14:30:00-05:00");
+        long moved = outbox("appointment", "appointment.rescheduled", move);
+        awaitMailFor("crm:appointment.rescheduled:" + apt + ":crm-outbox-" + moved);
+        String newOwner = move.replace("2030-11-26T14:30:00-05:00", "2030-11-28T10:00:00-05:00").replace("Sam Okafor", "Priya Raman");
+        long changed = outbox("appointment", "appointment.rescheduled", newOwner);
+
+        MimeMessage told = awaitMailFor("crm:appointment.rescheduled:" + apt + ":crm-outbox-" + changed);
+        assertThat(told.getSubject()).contains("new details, same time");
+        assertThat(GreenMailUtil.getBody(told)).contains("Priya Raman");
+    }
+
+    /**
      * An event type the CRM's column pads with spaces (a CHAR(40) column) or writes in capitals ("Order.Confirmed") is the type
      * Herald knows: such an order confirmation was IGNORED as "not a customer notification" and never sent.
      */

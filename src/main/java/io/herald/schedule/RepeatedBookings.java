@@ -8,6 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
 import io.herald.notification.NotificationCatalog.Reminders;
@@ -20,18 +23,22 @@ import org.springframework.stereotype.Component;
  * ({@code crm:appointment.scheduled:<id>:<startsAt>}), so the same booking written again with its start in another offset
  * ("19:30:00Z" for "14:30:00-05:00") was a second confirmation and a second set of reminders; a move is keyed by its outbox
  * row, so the same move written twice was told twice. It is a repeat when the customer's latest booking or move of the
- * appointment admitted before it is of the same type, starts at the same instant, and nothing cancelled the appointment
- * since at the source (a move back and forth, A to B to A to B, is told each time: the latest before each is another time).
+ * appointment admitted before it is of the same type, starts at the same instant, says the same of it otherwise (a change of
+ * only the owner, place or length, a "move" to the time it already has, is news: "new details, same time"), and nothing
+ * cancelled the appointment since at the source (a move back and forth, A to B to A to B, is told each time: the latest
+ * before each is another time).
  */
 @Component
 public class RepeatedBookings {
 
     private final NotificationCatalog catalog;
     private final JdbcTemplate jdbc;
+    private final ObjectMapper json;
 
-    public RepeatedBookings(NotificationCatalog catalog, JdbcTemplate jdbc) {
+    public RepeatedBookings(NotificationCatalog catalog, JdbcTemplate jdbc, ObjectMapper json) {
         this.catalog = catalog;
         this.jdbc = jdbc;
+        this.json = json;
     }
 
     /**
@@ -47,18 +54,19 @@ public class RepeatedBookings {
         String of = Reminders.BOOK.equals(plan.action()) ? plan.of() : catalog.reminders(bookingType).of();
         List<String> bookingOrMove = new ArrayList<>(catalog.movesOf(bookingType));
         bookingOrMove.add(bookingType);
-        record Booked(Cancellation event, String type, String startsAt) {
+        record Booked(Cancellation event, String type, String startsAt, String data) {
         }
         Optional<Booked> latest = jdbc.query("""
-                SELECT n.id, n.source, n.source_event_id, n.occurred_at, n.type, p.data ->> ? FROM notification n
+                SELECT n.id, n.source, n.source_event_id, n.occurred_at, n.type, p.data ->> ?, p.data::text FROM notification n
                 JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
                 WHERE n.customer_id = ? AND n.type = ANY(?) AND n.id < ? AND p.data ->> ? = ?
                 ORDER BY n.id DESC LIMIT 1""",
                 (row, i) -> new Booked(new Cancellation(row.getLong(1), row.getString(2), row.getString(3),
-                        row.getTimestamp(4).toInstant()), row.getString(5), row.getString(6)),
+                        row.getTimestamp(4).toInstant()), row.getString(5), row.getString(6), row.getString(7)),
                 of, event.customerId(), bookingOrMove.toArray(String[]::new), notificationId, plan.appointment(), String.valueOf(appointment))
                 .stream().findFirst();
-        if (latest.isEmpty() || !event.type().equals(latest.get().type()) || !startsAt.equals(instant(latest.get().startsAt()))) {
+        if (latest.isEmpty() || !event.type().equals(latest.get().type()) || !startsAt.equals(instant(latest.get().startsAt()))
+                || !sameOtherwise(latest.get().data(), event, of)) {
             return Optional.empty();
         }
         Long cancelledSince = jdbc.queryForObject("""
@@ -68,6 +76,24 @@ public class RepeatedBookings {
                 Long.class, event.customerId(), catalog.cancellationsOf(bookingType).toArray(String[]::new),
                 Timestamp.from(latest.get().event().occurredAt()), plan.appointment(), String.valueOf(appointment));
         return cancelledSince != null && cancelledSince > 0 ? Optional.empty() : Optional.of(latest.get().event());
+    }
+
+    /** Whether the earlier event's data and this one's are the same apart from how the start is written. */
+    private boolean sameOtherwise(String earlier, CanonicalNotification event, String of) {
+        try {
+            JsonNode before = json.readTree(earlier);
+            JsonNode now = json.valueToTree(event.data());
+            if (!(before instanceof ObjectNode a) || !(now instanceof ObjectNode b)) {
+                return false;
+            }
+            ObjectNode left = a.deepCopy();
+            ObjectNode right = b.deepCopy();
+            left.remove(of);
+            right.remove(of);
+            return left.equals(right);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return false;
+        }
     }
 
     private static Instant instant(String text) {
