@@ -57,12 +57,13 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
     }
 
     /**
-     * An editor that saves in two steps empties the file first, and a message that is sent in between used to go out blank:
-     * an email with no text, SENT, never to be sent again. It now fails naming the file, and a retry once the file is
-     * written again sends the message once, with its text.
+     * An editor that saves in two steps empties the file first, and a message that is sent in between used to go out blank
+     * (an email with no text, SENT, never to be sent again), and then to fail, waiting for an operator's retry. The emptied
+     * file is a passing state: the delivery is parked, its reason saying when Herald tries again, and once the file is
+     * written the customer gets the message once, with its text, and no one had to act.
      */
     @Test
-    void aTemplateEmptiedMidSaveFailsItsMessageNamingTheFileInsteadOfSendingABlankOneAndARetrySendsOnce() throws Exception {
+    void aTemplateEmptiedMidSaveParksItsMessageSayingWhenHeraldTriesAgainAndItGoesOutOnceWhenTheFileIsWritten() throws Exception {
         Path text = TEMPLATES.resolve("billing.invoice_paid").resolve("email.text.en.mustache");
         String original = Files.readString(text);
         String key = "billing:invoice.paid:in_live_empty_" + System.nanoTime();
@@ -70,24 +71,46 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
         try {
             parkedEmail(key, "billing.invoice_paid");
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> java.util.List.of("FAILED", "SENT").contains(delivery(key, "email").get("state")));
-            assertThat(mailsFor(key)).as("a blank email went out").isEmpty();
-            assertThat(delivery(key, "email").get("state")).isEqualTo("FAILED");
-            assertThat((String) delivery(key, "email").get("reason")).startsWith("email not sent: ")
-                    .contains("template billing.invoice_paid/email.text.en.mustache wrote nothing", "retry this delivery")
+            await().atMost(Duration.ofSeconds(30)).until(() -> String.valueOf(delivery(key, "email").get("reason")).contains("was empty"));
+            assertThat(delivery(key, "email").get("state")).isEqualTo("PARKED");
+            assertThat((String) delivery(key, "email").get("reason"))
+                    .startsWith("email not sent yet: template billing.invoice_paid/email.text.en.mustache was empty (perhaps being saved);"
+                            + " Herald tries again at ")
+                    .containsPattern("tries again at \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC")
                     .doesNotContain(TEMPLATES.toString());
-            assertThat(mailsFor(key)).isEmpty();
+            assertThat(mailsFor(key)).as("a blank email went out").isEmpty();
         } finally {
             Files.writeString(text, original);
         }
 
-        assertThat(apiJson("POST", "/api/deliveries/" + delivery(key, "email").get("id") + "/retry",
-                "{\"comment\": \"template saved again\"}").statusCode()).isEqualTo(200);
+        // No operator's retry: the parked delivery goes out by itself once the file is written.
         awaitMailFor(key);
         await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "email").get("state")));
         assertThat(mailsFor(key)).hasSize(1);
         Object content = mailsFor(key).get(0).getContent();
         assertThat(((jakarta.mail.Multipart) content).getBodyPart(0).getContent().toString()).contains("Thank you: we received");
+    }
+
+    /** A template that stays empty past the park schedule's tries fails its message naming the file and what to do, nothing sent. */
+    @Test
+    void aTemplateThatStaysEmptyPastItsRetriesFailsItsMessageNamingTheFileAndSendsNothing() throws Exception {
+        Path text = TEMPLATES.resolve("billing.invoice_paid").resolve("email.text.en.mustache");
+        String original = Files.readString(text);
+        String key = "billing:invoice.paid:in_live_still_empty_" + System.nanoTime();
+        Files.writeString(text, "");
+        try {
+            parkedEmail(key, "billing.invoice_paid", 3);   // its tries are used up (the local park schedule has 3)
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> java.util.List.of("FAILED", "SENT").contains(delivery(key, "email").get("state")));
+            assertThat(delivery(key, "email").get("state")).isEqualTo("FAILED");
+            assertThat((String) delivery(key, "email").get("reason")).startsWith("email not sent: ")
+                    .contains("template billing.invoice_paid/email.text.en.mustache wrote nothing", "the file is empty",
+                            "correct the template, then retry this delivery", "still empty after 3 parked re-tries")
+                    .doesNotContain(TEMPLATES.toString());
+            assertThat(mailsFor(key)).as("a blank email went out").isEmpty();
+        } finally {
+            Files.writeString(text, original);
+        }
     }
 
     @Test
@@ -235,6 +258,11 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
 
     /** A notification as dispatch stored it, of {@code type}, with its email parked by an outage and due now. */
     private void parkedEmail(String key, String type) throws Exception {
+        parkedEmail(key, type, 1);
+    }
+
+    /** The same, parked {@code parkedCount} times so far. */
+    private void parkedEmail(String key, String type, int parkedCount) throws Exception {
         String canonical = Files.readString(Path.of("src/test/resources/golden/billing/invoice.paid.canonical.json"))
                 .replace("billing:invoice.paid:in_1QxR1zLkdIwHu7ixQ9w8E7r6", key)
                 .replace("\"billing.invoice_paid\"", "\"" + type + "\"");
@@ -243,8 +271,8 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
                 VALUES (?, 'billing', ?, ?, ?, 'ROUTED', ?::jsonb) RETURNING id""", Long.class,
                 key, "evt_" + key.hashCode(), type, CUSTOMER, canonical);
         jdbc.update("INSERT INTO delivery (notification_id, channel, state, reason, parked_count, next_attempt_at, attempts)"
-                + " VALUES (?, 'email', 'PARKED', 'email provider unavailable: the mail server refused for now; parked', 1, now(), 1)",
-                notification);
+                + " VALUES (?, 'email', 'PARKED', 'email provider unavailable: the mail server refused for now; parked', ?, now(), 1)",
+                notification, parkedCount);
     }
 
 }

@@ -40,7 +40,7 @@ import org.springframework.stereotype.Component;
 public class ParkedDeliveries {
 
     /** When a parked delivery is tried next, as its reason says it to a person: "2026-12-06 01:02:47 UTC". */
-    private static final java.time.format.DateTimeFormatter WHEN = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'")
+    static final java.time.format.DateTimeFormatter WHEN = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'")
             .withZone(java.time.ZoneOffset.UTC);
 
     private static final Logger log = LoggerFactory.getLogger(ParkedDeliveries.class);
@@ -130,7 +130,7 @@ public class ParkedDeliveries {
     }
 
     /** A delay with +-20% jitter. */
-    private static Duration jittered(Duration delay) {
+    static Duration jittered(Duration delay) {
         return Duration.ofMillis((long) (delay.toMillis() * ThreadLocalRandom.current().nextDouble(0.8, 1.2)));
     }
 

@@ -69,8 +69,8 @@ public class TemplateRenderer {
 
     private final Map<String, Choice> choices = new ConcurrentHashMap<>();
 
-    /** A compiled template and the version of the file it came from. */
-    private record Compiled(FileTime modified, long size, Template template) {
+    /** A compiled template, the version of the file it came from, and whether that file was empty (blank). */
+    private record Compiled(FileTime modified, long size, Template template, boolean empty) {
     }
 
     /** A locale chosen for a type, channel and customer locale, and the version of the type's folder it was chosen in. */
@@ -99,12 +99,16 @@ public class TemplateRenderer {
         }
         try {
             WRITTEN.set(writtenForms(context, new HashSet<>()));
-            String text = SentenceEnds.tidy(template(file, part).execute(context)).strip();
+            Compiled template = template(file, part);
+            String text = SentenceEnds.tidy(template.template().execute(context)).strip();
             if (text.isEmpty()) {
-                // An editor that saves in two steps empties the file first: a message sent in between went out blank.
-                throw new TemplateMissing("template " + name(file) + " wrote nothing for this message (the file is empty, perhaps"
-                        + " caught while being saved, or all of it is inside sections this notification leaves out): correct the"
-                        + " template, then retry this delivery; the next attempt uses the file as it is then");
+                // An editor that saves in two steps empties the file first: a message sent in between went out blank. An empty
+                // file is parked and tried again (TemplateEmptied); one whose sections all stay out for this message fails.
+                TemplateEmptied emptied = new TemplateEmptied(name(file));
+                if (template.empty()) {
+                    throw emptied;
+                }
+                throw new TemplateMissing(emptied.getMessage());
             }
             return text;
         } catch (RawValuePrinted e) {
@@ -229,7 +233,7 @@ public class TemplateRenderer {
     }
 
     /** The compiled template, compiled again only when the file changed since (checked on every render). */
-    private Template template(Path file, String part) throws IOException {
+    private Compiled template(Path file, String part) throws IOException {
         BasicFileAttributes now = Files.readAttributes(file, BasicFileAttributes.class);
         Compiled kept = compiled.get(file);
         if (kept == null || !kept.modified().equals(now.lastModifiedTime()) || kept.size() != now.size()) {
@@ -239,10 +243,10 @@ public class TemplateRenderer {
             if (unescaped != null) {
                 throw new TemplateMissing(unescaped + "; the next message uses the corrected file");
             }
-            kept = new Compiled(now.lastModifiedTime(), now.size(), compile(engine, text));
+            kept = new Compiled(now.lastModifiedTime(), now.size(), compile(engine, text), text.isBlank());
             compiled.put(file, kept);
         }
-        return kept.template();
+        return kept;
     }
 
     /**

@@ -539,6 +539,28 @@ public class DeliveryLedger {
                 reason, deliveryId, providerStatus, reason) == 1;
     }
 
+    /**
+     * Parked before it was claimed for a send (its template was empty when rendered, perhaps being saved): tried again at
+     * {@code nextAttemptAt}, counted as a park, and the attempt kept with the reason; a resend ({@code resendId} not null) on
+     * its own row. Nothing changes when the row is settled or claimed by another attempt.
+     */
+    public boolean parkedUnclaimed(long deliveryId, Long resendId, String reason, Instant nextAttemptAt) {
+        if (resendId != null) {
+            return jdbc.update("""
+                    WITH parked AS (UPDATE delivery_resend SET outcome = 'PARKED', reason = ?, next_attempt_at = ?,
+                                           parked_count = parked_count + 1, updated_at = now()
+                                    WHERE id = ? AND outcome IN ('PENDING', 'PARKED') RETURNING delivery_id)
+                    INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT delivery_id, 'PARKED', ? FROM parked""",
+                    reason, Timestamp.from(nextAttemptAt), resendId, "resend " + resendId + ": " + reason) == 1;
+        }
+        return jdbc.update("""
+                WITH parked AS (UPDATE delivery SET state = 'PARKED', reason = ?, next_attempt_at = ?, parked_count = parked_count + 1,
+                                       updated_at = now() WHERE id = ? AND claim_token IS NULL AND state NOT IN (%s) RETURNING id)
+                INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT id, 'PARKED', ? FROM parked"""
+                        .formatted(SETTLED_LIST),
+                reason, Timestamp.from(nextAttemptAt), deliveryId, reason) == 1;
+    }
+
     /** The outcome was written; or it came too late (another attempt holds the row now) and is kept as a LATE attempt only. */
     private boolean writtenOrLate(Claim claim, int written, String what, Integer providerStatus) {
         if (written > 0) {

@@ -72,10 +72,27 @@ class TemplateFailureReasonTest {
         TemplateRenderer renderer = new TemplateRenderer(templates.toString(), "en");
 
         assertThatThrownBy(() -> renderer.render("billing.payment_failed", "email", "text", "en", Map.of("name", "Jenny")))
-                .isInstanceOf(TemplateMissing.class)
-                .hasMessageStartingWith("template billing.payment_failed/email.text.en.mustache wrote nothing for this message");
+                .isInstanceOf(TemplateEmptied.class)
+                .hasMessageStartingWith("template billing.payment_failed/email.text.en.mustache wrote nothing for this message")
+                .satisfies(e -> assertThat(((TemplateEmptied) e).waiting())
+                        .isEqualTo("template billing.payment_failed/email.text.en.mustache was empty (perhaps being saved)"));
         assertThat(renderer.unreadable("billing.payment_failed", "email", "text", "en"))
                 .endsWith("email.text.en.mustache is empty: write the message in it (every message of its type would fail), or remove it");
+    }
+
+    /**
+     * A template whose every line is inside sections this notification leaves out writes nothing too, but its file is not
+     * empty: that is the template's fault, not a save in progress, so it fails the message (it is not parked to be tried again).
+     */
+    @Test
+    void aTemplateThatWritesNothingForThisMessageButIsNotEmptyIsNotTakenForOneBeingSaved() throws Exception {
+        write("email.text.en.mustache", "{{#invoiceUrl}}Pay here: {{invoiceUrl}}{{/invoiceUrl}}\n");
+        TemplateRenderer renderer = new TemplateRenderer(templates.toString(), "en");
+
+        assertThatThrownBy(() -> renderer.render("billing.payment_failed", "email", "text", "en", Map.of("name", "Jenny")))
+                .isInstanceOf(TemplateMissing.class)
+                .isNotInstanceOf(TemplateEmptied.class)
+                .hasMessageStartingWith("template billing.payment_failed/email.text.en.mustache wrote nothing for this message");
     }
 
     /**
