@@ -113,6 +113,40 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
         }
     }
 
+    /**
+     * A template saved by a Windows editor with a byte order mark (an invisible U+FEFF first) kept it at the start of the
+     * email's text and HTML and of the in-app message's body. What the customer receives has none.
+     */
+    @Test
+    void aTemplateSavedWithAByteOrderMarkSendsNoInvisibleMarkInTheEmailOrTheInAppMessage() throws Exception {
+        Path text = TEMPLATES.resolve("billing.invoice_paid").resolve("email.text.en.mustache");
+        Path body = TEMPLATES.resolve("support.ticket_status_changed").resolve("in_app.body.en.mustache");
+        String originalText = Files.readString(text);
+        String originalBody = Files.readString(body);
+        String mail = "billing:invoice.paid:in_live_bom_" + System.nanoTime();
+        String inApp = "support:ticket_status_changed:live_bom_" + System.nanoTime();
+        Files.writeString(text, "\uFEFF" + originalText);
+        Files.writeString(body, "\uFEFF" + originalBody);
+        try {
+            parkedEmail(mail, "billing.invoice_paid");
+            parked(inApp, "support/ticket.status_changed.canonical.json", "support:ticket_status_changed:35436:SOLVED:2026-11-21T10:12:44Z",
+                    "support.ticket_status_changed", "in_app", 1);
+
+            jakarta.mail.Multipart parts = (jakarta.mail.Multipart) awaitMailFor(mail).getContent();
+            String mailText = parts.getBodyPart(0).getContent().toString();
+            String mailHtml = parts.getBodyPart(1).getContent().toString();
+            assertThat(mailText).startsWith("Hello").contains("Thank you: we received").doesNotContain("\uFEFF");
+            assertThat(mailHtml).contains("Thank you: we received").doesNotContain("\uFEFF");
+            await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(inApp, "in_app").get("state")));
+            String inbox = jdbc.queryForObject("SELECT m.body FROM inbox_message m JOIN delivery d ON d.id = m.delivery_id"
+                    + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ?", String.class, inApp);
+            assertThat(inbox).isEqualTo("\"Printer error E-42 after update\" changed from Open to Solved.");
+        } finally {
+            Files.writeString(text, originalText);
+            Files.writeString(body, originalBody);
+        }
+    }
+
     @Test
     void aTypeTakenOutOfTheCatalogWhileItsMessageWasParkedFailsItNamingTheCatalogAndTheCustomersNextMessageStillGoesOut()
             throws Exception {
@@ -263,16 +297,22 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
 
     /** The same, parked {@code parkedCount} times so far. */
     private void parkedEmail(String key, String type, int parkedCount) throws Exception {
-        String canonical = Files.readString(Path.of("src/test/resources/golden/billing/invoice.paid.canonical.json"))
-                .replace("billing:invoice.paid:in_1QxR1zLkdIwHu7ixQ9w8E7r6", key)
-                .replace("\"billing.invoice_paid\"", "\"" + type + "\"");
+        parked(key, "billing/invoice.paid.canonical.json", "billing:invoice.paid:in_1QxR1zLkdIwHu7ixQ9w8E7r6", type, "email", parkedCount);
+    }
+
+    /** A notification from the golden canonical {@code golden} (its key replaced), of {@code type}, its {@code channel} parked and due now. */
+    private void parked(String key, String golden, String goldenKey, String type, String channel, int parkedCount) throws Exception {
+        String goldenType = goldenKey.startsWith("support:") ? "support.ticket_status_changed" : "billing.invoice_paid";
+        String canonical = Files.readString(Path.of("src/test/resources/golden/" + golden))
+                .replace(goldenKey, key)
+                .replace("\"" + goldenType + "\"", "\"" + type + "\"");
         long notification = jdbc.queryForObject("""
                 INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical)
-                VALUES (?, 'billing', ?, ?, ?, 'ROUTED', ?::jsonb) RETURNING id""", Long.class,
-                key, "evt_" + key.hashCode(), type, CUSTOMER, canonical);
+                VALUES (?, ?, ?, ?, ?, 'ROUTED', ?::jsonb) RETURNING id""", Long.class,
+                key, key.substring(0, key.indexOf(':')), "evt_" + key.hashCode(), type, CUSTOMER, canonical);
         jdbc.update("INSERT INTO delivery (notification_id, channel, state, reason, parked_count, next_attempt_at, attempts)"
-                + " VALUES (?, 'email', 'PARKED', 'email provider unavailable: the mail server refused for now; parked', ?, now(), 1)",
-                notification, parkedCount);
+                + " VALUES (?, ?, 'PARKED', ? || ' provider unavailable: the provider refused for now; parked', ?, now(), 1)",
+                notification, channel, channel, parkedCount);
     }
 
 }

@@ -238,7 +238,7 @@ public class TemplateRenderer {
         Compiled kept = compiled.get(file);
         if (kept == null || !kept.modified().equals(now.lastModifiedTime()) || kept.size() != now.size()) {
             Mustache.Compiler engine = part.equals("html") ? htmlCompiler : compiler;
-            String text = io.herald.config.Utf8Text.read(file);
+            String text = withoutByteOrderMark(io.herald.config.Utf8Text.read(file));
             String unescaped = unescaped(name(file), text);
             if (unescaped != null) {
                 throw new TemplateMissing(unescaped + "; the next message uses the corrected file");
@@ -247,6 +247,14 @@ public class TemplateRenderer {
             compiled.put(file, kept);
         }
         return kept;
+    }
+
+    /**
+     * A template's text without the byte order mark some Windows editors write first (U+FEFF): it is no part of the message,
+     * and kept, it started the email's text and HTML and the push and in-app bodies with an invisible character.
+     */
+    private static String withoutByteOrderMark(String text) {
+        return text.startsWith("\uFEFF") ? text.substring(1) : text;
     }
 
     /**
@@ -323,7 +331,7 @@ public class TemplateRenderer {
             return null;
         }
         try {
-            String text = io.herald.config.Utf8Text.read(file);
+            String text = withoutByteOrderMark(io.herald.config.Utf8Text.read(file));
             if (text.isBlank()) {
                 return file + " is empty: write the message in it (every message of its type would fail), or remove it";
             }

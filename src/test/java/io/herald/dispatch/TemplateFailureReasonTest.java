@@ -138,6 +138,29 @@ class TemplateFailureReasonTest {
                         + " Latin-1): save the file as UTF-8");
     }
 
+    /**
+     * A template saved with a byte order mark (an invisible U+FEFF that some Windows editors write first) kept it at the start
+     * of the part it writes: an email's text and HTML, a push or in-app body. No part starts with it now, and the file is not
+     * refused at startup for it.
+     */
+    @Test
+    void aTemplateSavedWithAByteOrderMarkWritesNoInvisibleMarkInAnyPart() throws Exception {
+        write("email.text.en.mustache", "\uFEFFHello {{name}},\n\nyour payment failed.");
+        for (String part : java.util.List.of("email.html", "push.title", "push.body", "in_app.title", "in_app.body", "sms.text")) {
+            write(part + ".en.mustache", "\uFEFF" + part + " for {{name}}");
+        }
+        TemplateRenderer renderer = new TemplateRenderer(templates.toString(), "en");
+
+        assertThat(renderer.render("billing.payment_failed", "email", "text", "en", Map.of("name", "Jenny")))
+                .isEqualTo("Hello Jenny,\n\nyour payment failed.");
+        for (String part : java.util.List.of("email.html", "push.title", "push.body", "in_app.title", "in_app.body", "sms.text")) {
+            String[] channelAndPart = part.split("\\.");
+            assertThat(renderer.render("billing.payment_failed", channelAndPart[0], channelAndPart[1], "en", Map.of("name", "Jenny")))
+                    .as(part).isEqualTo(part + " for Jenny");
+            assertThat(renderer.unreadable("billing.payment_failed", channelAndPart[0], channelAndPart[1], "en")).as(part).isNull();
+        }
+    }
+
     private void write(String name, String text) throws Exception {
         Path folder = Files.createDirectories(templates.resolve("billing.payment_failed"));
         Files.writeString(folder.resolve(name), text);
