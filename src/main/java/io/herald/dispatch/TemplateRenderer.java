@@ -104,11 +104,12 @@ public class TemplateRenderer {
             if (text.isEmpty()) {
                 // An editor that saves in two steps empties the file first: a message sent in between went out blank. An empty
                 // file is parked and tried again (TemplateEmptied); one whose sections all stay out for this message fails.
-                TemplateEmptied emptied = new TemplateEmptied(name(file));
                 if (template.empty()) {
-                    throw emptied;
+                    throw new TemplateEmptied(name(file));
                 }
-                throw new TemplateMissing(emptied.getMessage());
+                throw new TemplateMissing("template " + name(file) + " wrote nothing for this message (all of it is inside sections"
+                        + " this notification leaves out): correct the template, then retry this delivery; the next attempt uses the"
+                        + " file as it is then");
             }
             return text;
         } catch (RawValuePrinted e) {

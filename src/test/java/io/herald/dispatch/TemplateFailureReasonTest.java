@@ -92,7 +92,9 @@ class TemplateFailureReasonTest {
         assertThatThrownBy(() -> renderer.render("billing.payment_failed", "email", "text", "en", Map.of("name", "Jenny")))
                 .isInstanceOf(TemplateMissing.class)
                 .isNotInstanceOf(TemplateEmptied.class)
-                .hasMessageStartingWith("template billing.payment_failed/email.text.en.mustache wrote nothing for this message");
+                .hasMessage("template billing.payment_failed/email.text.en.mustache wrote nothing for this message (all of it is inside"
+                        + " sections this notification leaves out): correct the template, then retry this delivery; the next attempt"
+                        + " uses the file as it is then");
     }
 
     /**
