@@ -31,6 +31,8 @@ public class RecipientRefused extends RuntimeException {
      * Such a reply that refuses to relay for Herald, in words (Exim's "550 relay not permitted") or by qmail's trailing code
      * ("553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)"): Herald's configuration, every email alike.
      */
+    /** RFC 3463 5.2.2: the mailbox is full; the address is right. */
+    private static final Pattern MAILBOX_FULL = Pattern.compile("^5\\d\\d[ -]5\\.2\\.2(?!\\d)");
     private static final Pattern RELAYING = Pattern.compile("(?i)relay|rcpthosts|#5\\.7\\.\\d");
 
     RecipientRefused(String reason) {
@@ -47,9 +49,12 @@ public class RecipientRefused extends RuntimeException {
                 if ((ABOUT_THE_RECIPIENT.matcher(reply).find() && !ABOUT_THE_SENDER.matcher(reply).find()) || (MAILBOX_CODE.matcher(reply).find() && !RELAYING.matcher(reply).find())) {
                     String address = refused.getAddress() == null ? "" : " " + Masking.mask(refused.getAddress().getAddress());
                     return new RecipientRefused("the mail server refused the recipient" + address + " ("
-                            + ProviderErrors.quoted(Masking.mask(reply), 300) + "), so nothing was sent. Check the address with the"
-                            + " customer (the server's words say why: no such mailbox, or a full or disabled one) and correct it in the"
-                            + " CRM if it is wrong (its contact change updates Herald's directory), then retry this delivery");
+                            + ProviderErrors.quoted(Masking.mask(reply), 300) + "), so nothing was sent. " + (MAILBOX_FULL.matcher(reply).find()
+                            ? "The customer's mailbox is full: ask them to make room in it (or reach them on another channel), then retry"
+                              + " this delivery"
+                            : "Check the address with the customer (the server's words say why: no such mailbox, or a full or disabled"
+                              + " one) and correct it in the CRM if it is wrong (its contact change updates Herald's directory), then"
+                              + " retry this delivery"));
                 }
             }
         }

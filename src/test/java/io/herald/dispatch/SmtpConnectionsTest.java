@@ -241,6 +241,14 @@ class SmtpConnectionsTest {
                                 + " contact change updates Herald's directory), then retry this delivery"));
                 assertThat(scripted.messages()).isZero();
 
+                // A full mailbox (5.2.2) at RCPT: the address is right; the customer has to make room, or be reached elsewhere.
+                scripted.replyAt("RCPT", "552 5.2.2 <someone@example.net>: Mailbox full");
+                assertThatThrownBy(() -> relay.send(mail("full"))).isInstanceOf(RecipientRefused.class).hasNoCause()
+                        .satisfies(refused -> assertThat(ProviderErrors.readable(refused, "email")).isEqualTo("the mail server refused the"
+                                + " recipient s***@example.net (552 5.2.2 <s***@example.net>: Mailbox full), so nothing was sent. The"
+                                + " customer's mailbox is full: ask them to make room in it (or reach them on another channel), then retry"
+                                + " this delivery"));
+
                 scripted.replyAt("RCPT", null);
                 scripted.finalReply("554 5.7.1 <someone@example.net>: message rejected as spam");
                 assertThatThrownBy(() -> relay.send(mail("spam?"))).isInstanceOf(MessagingException.class)
