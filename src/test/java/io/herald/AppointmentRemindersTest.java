@@ -394,8 +394,8 @@ class AppointmentRemindersTest {
         ZonedDateTime startsAt = now.plus(Duration.ofHours(10)).atZone(NEW_YORK);
         String appointment = "APT-S" + run;
         String payload = bookingPayload(amara, appointment, iso(startsAt), "Onboarding call");
-        String booking = key(appointment, startsAt);
-        outbox("appointment.scheduled", payload);
+        long first = outboxRow("appointment.scheduled", payload);
+        String booking = key(appointment, first);
         herald.awaitMailFor(booking);
 
         String late = booking + ":reminder:PT24H";
@@ -410,14 +410,20 @@ class AppointmentRemindersTest {
         Map<String, Object> twoHour = herald.awaitScheduled(booking + ":reminder:PT2H");
         assertThat(instant(twoHour.get("fire_at"))).isEqualTo(startsAt.toInstant().minus(Duration.ofHours(2)));
 
-        // The CRM sends the same booking again: one confirmation, the same two reminders.
-        long repeat = outboxRow("appointment.scheduled", payload);
-        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject(
-                "SELECT processed_at IS NOT NULL FROM crm_outbox WHERE id = ?", Boolean.class, repeat));
+        // The same row read again: one booking (a duplicate). The CRM writing the same booking again (a second row): SKIPPED
+        // naming the first. One confirmation, the same two reminders.
+        jdbc.update("UPDATE crm_outbox SET processed_at = NULL WHERE id = ?", first);
         await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject(
                 "SELECT duplicates_suppressed FROM notification WHERE idempotency_key = ?", Integer.class, booking) == 1);
+        String repeat = outbox("appointment.scheduled", payload);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SKIPPED".equals(herald.delivery(repeat, "email").get("state")));
+        assertThat(herald.delivery(repeat, "sms").get("reason").toString()).startsWith("not sent: appointment " + appointment
+                + " was already booked for " + utc(startsAt.toInstant()) + " by crm event crm-outbox-" + first + " (notification ");
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key LIKE ?", Integer.class, booking + ":reminder:%"))
                 .isEqualTo(2);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key LIKE ?", Integer.class, repeat + ":reminder:%"))
+                .isZero();
+        assertThat(herald.mailsFor(repeat)).isEmpty();
 
         fires(booking + ":reminder:PT2H", startsAt.toInstant().minus(Duration.ofHours(2)),
                 "Reminder: your Onboarding call is on " + local(startsAt, "en-US"), "Reminder: Onboarding call on " + local(startsAt, "en-US"));
@@ -576,9 +582,9 @@ class AppointmentRemindersTest {
         ZonedDateTime second = first.plusDays(5);
         String appointment = "APT-L" + run;
         long firstRow = booked(lukas, appointment, first);
-        String booking = key(appointment, first);
+        String booking = key(appointment, firstRow);
         long againRow = booked(lukas, appointment, second);
-        String again = key(appointment, second);
+        String again = key(appointment, againRow);
 
         // At the source the cancellation came between the two bookings; Herald reads it last.
         long cancellation = cancellationBetween(firstRow, againRow, lukas, appointment, first);
@@ -609,9 +615,9 @@ class AppointmentRemindersTest {
         ZonedDateTime second = now.plus(Duration.ofHours(30)).truncatedTo(ChronoUnit.HOURS).atZone(BERLIN);
         String appointment = "APT-X" + run;
         long firstRow = booked(lukas, appointment, first);
-        String booking = key(appointment, first);
+        String booking = key(appointment, firstRow);
         long againRow = booked(lukas, appointment, second);
-        String again = key(appointment, second);
+        String again = key(appointment, againRow);
         String key = awaitScheduledKey(again + ":reminder:PT24H");
         StubMapping refused = infra.providers().stubFor(WireMock.post(urlPathMatching("/2010-04-01/Accounts/[^/]+/Messages.json"))
                 .atPriority(1).withHeader("Idempotency-Key", equalTo(key + ":sms")).willReturn(WireMock.aResponse().withStatus(503)));
@@ -658,7 +664,7 @@ class AppointmentRemindersTest {
         assertThat(redriven.statusCode()).as(redriven.body()).isEqualTo(200);
         assertThat(OwnHeraldClient.json(redriven).get("status").asText()).isEqualTo("REDRIVEN");
 
-        String booking = key(appointment, startsAt);
+        String booking = key(appointment, bookingRow);
         await().atMost(Duration.ofSeconds(30)).until(() -> "SKIPPED".equals(herald.delivery(booking, "email").get("state")));
         long cancellationId = jdbc.queryForObject("SELECT id FROM notification WHERE source_event_id = ?", Long.class, "crm-outbox-" + cancellation);
         String cancelledBy = "appointment " + appointment + " was cancelled by crm event crm-outbox-" + cancellation + " (notification "
@@ -777,7 +783,7 @@ class AppointmentRemindersTest {
         return switch (eventType) {
             case "appointment.cancelled" -> "crm:appointment.cancelled:" + id + ":crm-outbox-" + row;
             case "appointment.rescheduled" -> "crm:appointment.rescheduled:" + id + ":crm-outbox-" + row;
-            default -> "crm:appointment.scheduled:" + id + ":" + event.get("startsAt").asText();
+            default -> "crm:appointment.scheduled:" + id + ":crm-outbox-" + row;
         };
     }
 
@@ -857,8 +863,9 @@ class AppointmentRemindersTest {
 
     // ---------------------------------------------------------------- times
 
-    private static String key(String appointment, ZonedDateTime startsAt) {
-        return "crm:appointment.scheduled:" + appointment + ":" + iso(startsAt);
+    /** The booking's key: the appointment and the CRM event (its outbox row). */
+    private static String key(String appointment, long outboxRow) {
+        return "crm:appointment.scheduled:" + appointment + ":crm-outbox-" + outboxRow;
     }
 
     private static String iso(ZonedDateTime at) {
@@ -898,8 +905,8 @@ class AppointmentRemindersTest {
     /** The CRM books {@code appointment} for {@code startsAt} ("Beratung"): its outbox row, once confirmed and its 24-hour reminder scheduled. */
     private long booked(String customer, String appointment, ZonedDateTime startsAt) {
         long row = outboxRow("appointment.scheduled", bookingPayload(customer, appointment, iso(startsAt), "Beratung"));
-        herald.awaitMailFor(key(appointment, startsAt));
-        herald.awaitScheduled(key(appointment, startsAt) + ":reminder:PT24H");
+        herald.awaitMailFor(key(appointment, row));
+        herald.awaitScheduled(key(appointment, row) + ":reminder:PT24H");
         return row;
     }
 }

@@ -78,7 +78,7 @@ class CrmSourceTest extends HeraldIntegrationTest {
                 "It will be with you by Wednesday, 25 November 2026 (standard shipping).");
 
         // 14:30-05:00 for a customer in America/New_York with locale en-US, written in their time and language.
-        MimeMessage appointmentMail = awaitMailFor("crm:appointment.scheduled:APT-" + unique + ":" + startsAt);
+        MimeMessage appointmentMail = awaitMailFor("crm:appointment.scheduled:APT-" + unique + ":crm-outbox-" + appointment);
         assertThat(appointmentMail.getAllRecipients()).extracting(Object::toString).containsExactly("amara.okafor@example.com");
         assertThat(appointmentMail.getSubject()).isEqualTo("Your Onboarding call is booked for Tuesday, November 26, " + year + ", 2:30 PM EST");
         assertThat(GreenMailUtil.getBody(appointmentMail)).contains("(45 minutes) with Sam Okafor", "https://meet.example.com/apt-55812");
@@ -253,9 +253,9 @@ class CrmSourceTest extends HeraldIntegrationTest {
         String apt = "APT-" + newTicketId();
         String cancel = Samples.text("crm/appointment.cancelled.json").replace("APT-55812", apt)
                 .replace("2026-11-24T14:30:00-05:00", "2030-11-26T14:30:00-05:00");
-        outbox("appointment", "appointment.scheduled", Samples.text("crm/appointment.scheduled.json").replace("APT-55812", apt)
+        long booked = outbox("appointment", "appointment.scheduled", Samples.text("crm/appointment.scheduled.json").replace("APT-55812", apt)
                 .replace("2026-11-24T14:30:00-05:00", "2030-11-26T14:30:00-05:00"));
-        awaitMailFor("crm:appointment.scheduled:" + apt + ":2030-11-26T14:30:00-05:00");
+        awaitMailFor("crm:appointment.scheduled:" + apt + ":crm-outbox-" + booked);
         List<Long> twice = jdbc.queryForList("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES"
                 + " ('appointment', 'appointment.cancelled', ?), ('appointment', 'appointment.cancelled', ?) RETURNING id",
                 Long.class, cancel, cancel).stream().sorted().toList();
@@ -274,26 +274,26 @@ class CrmSourceTest extends HeraldIntegrationTest {
         assertThat(mailsFor(told)).hasSize(1);
 
         // Booked again (another time), then cancelled again: that cancellation is news.
-        outbox("appointment", "appointment.scheduled", Samples.text("crm/appointment.scheduled.json").replace("APT-55812", apt)
+        long bookedAgain = outbox("appointment", "appointment.scheduled", Samples.text("crm/appointment.scheduled.json").replace("APT-55812", apt)
                 .replace("2026-11-24T14:30:00-05:00", "2030-11-27T10:00:00-05:00"));
-        awaitMailFor("crm:appointment.scheduled:" + apt + ":2030-11-27T10:00:00-05:00");
+        awaitMailFor("crm:appointment.scheduled:" + apt + ":crm-outbox-" + bookedAgain);
         long again = outbox("appointment", "appointment.cancelled", cancel.replace("2030-11-26T14:30:00-05:00", "2030-11-27T10:00:00-05:00"));
         awaitMailFor("crm:appointment.cancelled:" + apt + ":crm-outbox-" + again);
     }
 
     /**
      * The CRM wrote one booking twice, the second time with its start in UTC ("2030-11-26T19:30:00Z" for "14:30:00-05:00"):
-     * the booking is keyed by its start as written, so the customer got two confirmations and two sets of reminders for one
-     * appointment. The repeat is now SKIPPED naming the first, and makes no reminders.
+     * the booking was keyed by its start as written, so the customer got two confirmations and two sets of reminders for one
+     * appointment (a booking is now keyed by its outbox row: without RepeatedBookings any second row would do that). The repeat is now SKIPPED naming the first, and makes no reminders.
      */
     @Test
     void theSameBookingWrittenAgainWithItsStartInAnotherOffsetIsConfirmedOnce() throws Exception {
         String apt = "APT-" + newTicketId();
         String booking = Samples.text("crm/appointment.scheduled.json").replace("APT-55812", apt);
         long first = outbox("appointment", "appointment.scheduled", booking.replace("2026-11-24T14:30:00-05:00", "2030-11-26T14:30:00-05:00"));
-        awaitMailFor("crm:appointment.scheduled:" + apt + ":2030-11-26T14:30:00-05:00");
-        outbox("appointment", "appointment.scheduled", booking.replace("2026-11-24T14:30:00-05:00", "2030-11-26T19:30:00Z"));
-        String repeat = "crm:appointment.scheduled:" + apt + ":2030-11-26T19:30:00Z";
+        awaitMailFor("crm:appointment.scheduled:" + apt + ":crm-outbox-" + first);
+        long second = outbox("appointment", "appointment.scheduled", booking.replace("2026-11-24T14:30:00-05:00", "2030-11-26T19:30:00Z"));
+        String repeat = "crm:appointment.scheduled:" + apt + ":crm-outbox-" + second;
         for (String channel : List.of("email", "sms")) {
             Map<String, Object> skipped = await().atMost(Duration.ofSeconds(30)).until(() -> delivery(repeat, channel),
                     d -> "SKIPPED".equals(d.get("state")) || "SENT".equals(d.get("state")));
@@ -306,7 +306,72 @@ class CrmSourceTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key LIKE ?", Long.class,
                 repeat + ":reminder:%")).isZero();
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key LIKE ?", Long.class,
-                "crm:appointment.scheduled:" + apt + ":2030-11-26T14:30:00-05:00:reminder:%")).isEqualTo(2);
+                "crm:appointment.scheduled:" + apt + ":crm-outbox-" + first + ":reminder:%")).isEqualTo(2);
+    }
+
+    /**
+     * The CRM booked an appointment, cancelled it, and booked the same id again for the same time. The booking was keyed by
+     * the appointment id and its start, so the new booking was taken for a repeat of the first: the customer, told it was
+     * cancelled, got no confirmation and no reminders. It is now a booking of its own: confirmed, its reminders scheduled.
+     */
+    @Test
+    void anAppointmentBookedAgainForTheSameTimeAfterItsCancellationIsConfirmedAndReminded() throws Exception {
+        String apt = "APT-" + newTicketId();
+        String booking = Samples.text("crm/appointment.scheduled.json").replace("APT-55812", apt)
+                .replace("2026-11-24T14:30:00-05:00", "2030-11-26T14:30:00-05:00");
+        long first = outbox("appointment", "appointment.scheduled", booking);
+        awaitMailFor(awaitBookingKey(first));
+        long cancelled = outbox("appointment", "appointment.cancelled", Samples.text("crm/appointment.cancelled.json")
+                .replace("APT-55812", apt).replace("2026-11-24T14:30:00-05:00", "2030-11-26T14:30:00-05:00"));
+        awaitMailFor("crm:appointment.cancelled:" + apt + ":crm-outbox-" + cancelled);
+        long again = outbox("appointment", "appointment.scheduled", booking);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> processed(again));
+        String rebooked = awaitBookingKey(again);
+        MimeMessage confirmation = awaitMailFor(rebooked);
+        assertThat(confirmation.getAllRecipients()).extracting(Object::toString).containsExactly("amara.okafor@example.com");
+        assertThat(confirmation.getSubject()).startsWith("Your Onboarding call is booked for Tuesday, November 26, 2030");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(rebooked, "sms").get("state")));
+        // The new booking's reminders wait for their time; the cancelled booking's were cancelled.
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList("SELECT s.state FROM scheduled_send s JOIN notification n"
+                + " ON n.id = s.notification_id WHERE n.idempotency_key LIKE ? ORDER BY n.idempotency_key", String.class, rebooked + ":reminder:%"),
+                states -> states.equals(List.of("SCHEDULED", "SCHEDULED")));
+        assertThat(jdbc.queryForList("SELECT s.state FROM scheduled_send s JOIN notification n ON n.id = s.notification_id"
+                + " WHERE n.idempotency_key LIKE ?", String.class, bookingKey(first) + ":reminder:%")).containsExactly("CANCELLED", "CANCELLED");
+        assertThat(mailsFor(bookingKey(first))).hasSize(1);
+    }
+
+    /**
+     * A booking Herald handled under the key it had before (the appointment id and its start), read again afterwards (a
+     * re-read batch at the upgrade, its payload already past retention): the same CRM event, so no second confirmation and no
+     * second set of reminders; its deliveries are SKIPPED naming the first.
+     */
+    @Test
+    void aBookingHandledUnderItsFormerKeyAndReadAgainIsNotConfirmedAgain() throws Exception {
+        String apt = "APT-" + newTicketId();
+        long row = outbox("appointment", "appointment.scheduled", Samples.text("crm/appointment.scheduled.json").replace("APT-55812", apt)
+                .replace("2026-11-24T14:30:00-05:00", "2030-11-26T14:30:00-05:00"));
+        String key = "crm:appointment.scheduled:" + apt + ":crm-outbox-" + row;
+        awaitMailFor(key);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "sms").get("state")));
+        long handled = jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, key);
+        // As the ledger of a Herald before this change has it, its payload removed by retention; then the row is read again.
+        jdbc.update("UPDATE notification SET idempotency_key = ?, payload_removed_at = now(), payload_removed_by = 'retention' WHERE id = ?",
+                "crm:appointment.scheduled:" + apt + ":2030-11-26T14:30:00-05:00", handled);
+        jdbc.update("DELETE FROM notification_payload WHERE notification_id = ?", handled);
+        jdbc.update("UPDATE crm_outbox SET processed_at = NULL WHERE id = ?", row);
+
+        for (String channel : List.of("email", "sms")) {
+            Map<String, Object> skipped = await().atMost(Duration.ofSeconds(30)).until(() -> delivery(key, channel),
+                    d -> "SKIPPED".equals(d.get("state")) || "SENT".equals(d.get("state")));
+            assertThat(skipped).as(channel).containsEntry("state", "SKIPPED");
+            assertThat(skipped.get("reason").toString()).as(channel).startsWith("not sent: appointment " + apt + " was already booked"
+                    + " by crm event crm-outbox-" + row + " (notification " + handled + ", ").endsWith("); this is the same event read"
+                    + " again, confirmed by that notification");
+        }
+        assertThat(mailsFor(key)).as("the confirmation sent when it was first handled, and no other").hasSize(1);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM scheduled_send WHERE match_key = ? AND state = 'SCHEDULED'", Long.class,
+                "appointment:" + apt)).isEqualTo(2);
     }
 
     /**
@@ -316,9 +381,9 @@ class CrmSourceTest extends HeraldIntegrationTest {
     @Test
     void theSameMoveWrittenTwiceIsToldOnce() throws Exception {
         String apt = "APT-" + newTicketId();
-        outbox("appointment", "appointment.scheduled", Samples.text("crm/appointment.scheduled.json").replace("APT-55812", apt)
+        long booked = outbox("appointment", "appointment.scheduled", Samples.text("crm/appointment.scheduled.json").replace("APT-55812", apt)
                 .replace("2026-11-24T14:30:00-05:00", "2030-11-26T14:30:00-05:00"));
-        awaitMailFor("crm:appointment.scheduled:" + apt + ":2030-11-26T14:30:00-05:00");
+        awaitMailFor("crm:appointment.scheduled:" + apt + ":crm-outbox-" + booked);
         String move = Samples.text("crm/appointment.rescheduled.json").replace("APT-55812", apt)
                 .replace("2026-11-26T10:00:00-05:00", "2030-11-28T10:00:00-05:00").replace("2026-11-24T14:30:00-05:00", "2030-11-26T14:30:00-05:00");
         List<Long> twice = jdbc.queryForList("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES"
@@ -572,6 +637,16 @@ class CrmSourceTest extends HeraldIntegrationTest {
     private long outbox(String aggregate, String eventType, String payload) {
         return jdbc.queryForObject("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES (?, ?, ?) RETURNING id",
                 Long.class, aggregate, eventType, payload);
+    }
+
+    private String awaitBookingKey(long row) {
+        return await().atMost(Duration.ofSeconds(30)).until(() -> bookingKey(row), java.util.Objects::nonNull);
+    }
+
+    /** The key Herald gave the booking read from this outbox row, or null while it has none. */
+    private String bookingKey(long row) {
+        return jdbc.queryForList("SELECT idempotency_key FROM notification WHERE source_event_id = ? AND type = 'crm.appointment_scheduled'",
+                String.class, "crm-outbox-" + row).stream().findFirst().orElse(null);
     }
 
     private boolean processed(long row) {

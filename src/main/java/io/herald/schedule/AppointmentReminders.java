@@ -37,8 +37,10 @@ import org.springframework.transaction.support.TransactionTemplate;
  *   booking confirmation for an appointment that has already started is not sent (SKIPPED, with the reason); a booking
  *   handled after its appointment's cancellation (CancelledAppointments: one that occurred at or after it at the source)
  *   sends nothing: its confirmation and its reminders are SKIPPED, naming the cancellation; a booking that repeats the
- *   appointment's previous booking at the same instant, its start written in another offset, with nothing cancelled or
- *   moved between them (RepeatedBookings), is SKIPPED naming the first and makes no reminders;</li>
+ *   appointment's previous booking at the same instant (the source wrote it twice, its start perhaps in another offset),
+ *   with nothing cancelled or moved between them (RepeatedBookings), or that is a source event Herald already booked under
+ *   the key bookings had before (RepeatedBookings.sameEvent), is SKIPPED naming the first and makes no reminders; booked
+ *   again after a cancellation, at the same time or another, it is a booking of its own;</li>
  *   <li>a reschedule: the appointment's pending reminders move to the new time minus their offsets (and will say the new
  *   time); one whose new time has passed is cancelled with the reason; one that already fired for the old time is made
  *   again for the new time (key {@code <move key>:reminder:PT24H}); the "moved" notice itself goes out as usual, unless
@@ -107,7 +109,13 @@ public class AppointmentReminders {
         Instant now = clock.instant();
         return Boolean.TRUE.equals(transaction.execute(status -> switch (plan.action()) {
             case Reminders.BOOK -> {
-                // The same booking written again, its start in another offset: confirmed and reminded with the first.
+                // The same event handled before under the key bookings had then (their start): confirmed and reminded then.
+                String same = repeatedBookings.sameEvent(notification, notificationId).map(first -> appointment + " was already booked by "
+                        + first.words()).orElse(null);
+                if (same != null) {
+                    yield notSent(notification, queued, same, "this is the same event read again, confirmed by that notification");
+                }
+                // The same booking written twice (two rows, its start perhaps in another offset): confirmed and reminded with the first.
                 String repeat = repeatedBookings.earlier(plan, notification, notificationId, startsAt).map(first -> appointment
                         + " was already booked for " + WHEN.format(startsAt) + " by " + first.words()).orElse(null);
                 if (repeat != null) {

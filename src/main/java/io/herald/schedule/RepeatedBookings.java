@@ -19,14 +19,15 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 /**
- * Whether a booking or a move repeats one Herald already has. A booking is keyed by its start as the source wrote it
- * ({@code crm:appointment.scheduled:<id>:<startsAt>}), so the same booking written again with its start in another offset
- * ("19:30:00Z" for "14:30:00-05:00") was a second confirmation and a second set of reminders; a move is keyed by its outbox
- * row, so the same move written twice was told twice. It is a repeat when the customer's latest booking or move of the
- * appointment admitted before it is of the same type, starts at the same instant, says the same of it otherwise (a change of
- * only the owner, place or length, a "move" to the time it already has, is news: "new details, same time"), and nothing
- * cancelled the appointment since at the source (a move back and forth, A to B to A to B, is told each time: the latest
- * before each is another time).
+ * Whether a booking or a move repeats one Herald already has. A booking and a move are keyed by their outbox row
+ * ({@code crm:appointment.scheduled:<id>:crm-outbox-<row id>}), so the same row read again is one notification, but the
+ * same booking or move the source wrote twice (two rows; a booking's start perhaps in another offset, "19:30:00Z" for
+ * "14:30:00-05:00") would be confirmed or told twice, with a second set of reminders. It is a repeat when the customer's
+ * latest booking or move of the appointment admitted before it is of the same type, starts at the same instant, says the
+ * same of it otherwise (a change of only the owner, place or length, a "move" to the time it already has, is news: "new
+ * details, same time"), and nothing cancelled the appointment since at the source (a move back and forth, A to B to A to B,
+ * is told each time: the latest before each is another time; a booking after a cancellation, at the same time or another,
+ * is a booking of its own).
  */
 @Component
 public class RepeatedBookings {
@@ -94,6 +95,24 @@ public class RepeatedBookings {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             return false;
         }
+    }
+
+    /**
+     * The notification Herald already made of this very source event under another key, if any: a booking it handled while
+     * bookings were keyed by their start ({@code crm:appointment.scheduled:<id>:<startsAt>}) and reads again now (a re-read
+     * batch, a re-drive). Found by the source event id, not the payload, so it holds after retention removed the payload.
+     */
+    public Optional<Cancellation> sameEvent(CanonicalNotification event, long notificationId) {
+        if (event.customerId() == null || event.sourceEventId() == null) {
+            return Optional.empty();
+        }
+        return jdbc.query("""
+                SELECT id, source, source_event_id, occurred_at FROM notification
+                WHERE customer_id = ? AND source = ? AND source_event_id = ? AND type = ? AND id < ?
+                ORDER BY id LIMIT 1""",
+                (row, i) -> new Cancellation(row.getLong(1), row.getString(2), row.getString(3),
+                        row.getTimestamp(4) == null ? null : row.getTimestamp(4).toInstant()),
+                event.customerId(), event.source(), event.sourceEventId(), event.type(), notificationId).stream().findFirst();
     }
 
     private static Instant instant(String text) {
