@@ -412,9 +412,9 @@ class CrmSourceTest extends HeraldIntegrationTest {
     @Test
     void aChangeOfDetailsRightAfterAMoveIsToldNotTakenForARepeat() throws Exception {
         String apt = "APT-" + newTicketId();
-        outbox("appointment", "appointment.scheduled", Samples.text("crm/appointment.scheduled.json").replace("APT-55812", apt)
+        long booked = outbox("appointment", "appointment.scheduled", Samples.text("crm/appointment.scheduled.json").replace("APT-55812", apt)
                 .replace("2026-11-24T14:30:00-05:00", "2030-11-26T14:30:00-05:00"));
-        awaitMailFor("crm:appointment.scheduled:" + apt + ":2030-11-26T14:30:00-05:00");
+        awaitMailFor("crm:appointment.scheduled:" + apt + ":crm-outbox-" + booked);
         String move = Samples.text("crm/appointment.rescheduled.json").replace("APT-55812", apt)
                 .replace("2026-11-26T10:00:00-05:00", "2030-11-28T10:00:00-05:00").replace("2026-11-24T14:30:00-05:00", "2030-11-26T14:30:00-05:00");
         long moved = outbox("appointment", "appointment.rescheduled", move);
