@@ -259,14 +259,32 @@ public class TemplateRenderer {
     }
 
     /**
-     * The template compiled, refusing one with a {{ that is never closed: the engine takes it for text, so a file cut off
-     * inside a tag (a save stopped half-way, "your invoice {{invoiceNumb") sent the braces to the customer.
+     * The template compiled, refusing one with a tag that is never closed: the engine takes it for text, so a file cut off
+     * inside a tag (a save stopped half-way, "your invoice {{invoiceNumb") sent the braces to the customer. The tags are
+     * those in force where they stand: after {{=<% %>=}} a "{{" is text the template may write, and "<%invoiceNumb" is the
+     * tag cut off.
      */
     private static Template compile(Mustache.Compiler engine, String text) {
-        int open = text.lastIndexOf("{{");
-        if (open >= 0 && text.indexOf("}}", open + 2) < 0) {
-            long line = text.substring(0, open).chars().filter(c -> c == '\n').count() + 1;
-            throw new MustacheParseException("it has a {{ that is never closed, as in a file cut off while being saved", (int) line);
+        String open = "{{";
+        String close = "}}";
+        int at = 0;
+        while ((at = text.indexOf(open, at)) >= 0) {
+            int end = text.indexOf(close, at + open.length());
+            if (end < 0) {
+                long line = text.substring(0, at).chars().filter(c -> c == '\n').count() + 1;
+                throw new MustacheParseException("it has a " + open + " that is never closed, as in a file cut off while being saved",
+                        (int) line);
+            }
+            String tag = text.substring(at + open.length(), end).strip();
+            int after = end + close.length();
+            if (tag.length() > 2 && tag.startsWith("=") && tag.endsWith("=")) {   // a set-delimiter tag: {{=<% %>=}}
+                String[] delimiters = tag.substring(1, tag.length() - 1).strip().split("\\s+");
+                if (delimiters.length == 2) {
+                    open = delimiters[0];
+                    close = delimiters[1];
+                }
+            }
+            at = after;
         }
         return engine.compile(text);
     }

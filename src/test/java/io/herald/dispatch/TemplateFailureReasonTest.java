@@ -118,6 +118,30 @@ class TemplateFailureReasonTest {
     }
 
     /**
+     * A template that changes its tag delimiters ({{=<% %>=}}, what Mustache offers for a text with literal braces in it) may
+     * write "{{" as text: it was refused as "cut off inside a tag", live and at startup, and every message of its type failed.
+     * A file with such delimiters cut off inside one of its own tags ("<%invoiceNumb") is the one refused.
+     */
+    @Test
+    void aTemplateWithItsOwnDelimitersMayWriteBracesAndIsRefusedOnlyWhenCutOffInsideItsOwnTag() throws Exception {
+        write("email.text.en.mustache", "{{=<% %>=}}Hello <%name%>,\n\nin the portal, type {{ to start a formula");
+        TemplateRenderer renderer = new TemplateRenderer(templates.toString(), "en");
+
+        assertThat(renderer.render("billing.payment_failed", "email", "text", "en", Map.of("name", "Jenny")))
+                .isEqualTo("Hello Jenny,\n\nin the portal, type {{ to start a formula");
+        assertThat(renderer.unreadable("billing.payment_failed", "email", "text", "en")).isNull();
+
+        write("email.text.en.mustache", "{{=<% %>=}}Hello <%name%>,\n\nyour invoice <%invoiceNumb");
+        assertThatThrownBy(() -> renderer.render("billing.payment_failed", "email", "text", "en",
+                Map.of("name", "Jenny", "invoiceNumber", "INV-1")))
+                .isInstanceOf(TemplateMissing.class)
+                .hasMessageContaining("line 3", "<% that is never closed")
+                .hasMessageEndingWith("): correct the template; the next message uses the corrected file");
+        assertThat(renderer.unreadable("billing.payment_failed", "email", "text", "en"))
+                .contains("is not a template Herald can read", "line 3", "<% that is never closed");
+    }
+
+    /**
      * A template saved in Windows-1252 or Latin-1 (a German "Grüße" typed in an old editor) is not UTF-8: its reason said it had
      * been removed or renamed, or that Herald may not read it, and startup named only "MalformedInputException". Both now
      * say what it is and what to do.
