@@ -280,6 +280,28 @@ class ErasureEdgesTest extends HeraldIntegrationTest {
     }
 
     /**
+     * An admin pastes the customer's id with a space after it (copied from a ticket or a spreadsheet). The erasure answered
+     * 404 "no customer cus_x  in Herald's directory or ledger": the space cannot be seen, so the request read as "Herald holds
+     * nothing of this customer" while their entry, addresses and messages stayed. Nothing is erased on a guess, but the answer
+     * names the spaces and the customer Herald does hold.
+     */
+    @Test
+    void anErasureOfAnIdWithASpaceAfterItSaysSoAndNamesTheCustomerHeraldHolds() throws Exception {
+        String customer = "cus_pasted" + newTicketId();
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email) VALUES (?, 'Pia Pasted', ?)", customer,
+                customer + "@example.com");
+        try {
+            HttpResponse<String> erased = apiAs(ADMIN, "DELETE", "/api/customers/" + customer + "%20?comment=request", null);
+            assertThat(erased.statusCode()).isEqualTo(404);
+            assertThat(erased.body()).contains("no customer '" + customer + " ' (with spaces around it) in Herald's directory or"
+                    + " ledger; customer ids are matched exactly, and Herald holds customer " + customer + ": erase that id");
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM customer WHERE customer_id = ?", Integer.class, customer)).isEqualTo(1);
+        } finally {
+            jdbc.update("DELETE FROM customer WHERE customer_id = ?", customer);
+        }
+    }
+
+    /**
      * A customer texted STOP to Herald's number (a suppression caused by no delivery of theirs) and an admin lifted it with a
      * comment quoting their name and number. After their erasure the suppression row stays (its key, the number's hash, and
      * masked copy: the record of the number's consent), but its lift comment and the LIFT's audit entry (comment, outcome) no

@@ -94,6 +94,26 @@ public class CustomerErasure {
         return transaction.execute(status -> eraseNow(customerId, actor, comment.strip()));
     }
 
+    private boolean known(String customerId) {
+        return !jdbc.queryForList("SELECT 1 FROM customer WHERE customer_id = ? UNION ALL"
+                + " (SELECT 1 FROM notification WHERE customer_id = ? LIMIT 1)", customerId, customerId).isEmpty();
+    }
+
+    /**
+     * Why nothing was erased for an id Herald does not hold. An id pasted with a space around it ("cus_1 ") is named with its
+     * spaces, and with the customer Herald holds without them: shown as it is, the space could not be seen and the answer
+     * read as "Herald holds nothing of this customer". Nothing is erased on a guess.
+     */
+    private String unknown(String customerId) {
+        String stripped = customerId.strip();
+        if (stripped.equals(customerId)) {
+            return "no customer " + StoredText.label(customerId, 64) + " in Herald's directory or ledger";
+        }
+        return "no customer '" + StoredText.label(customerId, 64) + "' (with spaces around it) in Herald's directory or ledger;"
+                + " customer ids are matched exactly" + (!stripped.isEmpty() && known(stripped)
+                ? ", and Herald holds customer " + StoredText.label(stripped, 64) + ": erase that id" : "");
+    }
+
     private Erasure eraseNow(String customerId, String actor, String comment) {
         // Its scans of quarantined events, dead letters and refused requests for the customer id can outlast the read timeout
         // that ends a hung connection (herald.infrastructure.db-read-timeout-s): this connection waits up to 30 minutes (the
@@ -109,10 +129,8 @@ public class CustomerErasure {
             throw new ActionRefused("customer " + customerId + " was already erased on "
                     + done.erasedAt().atZone(java.time.ZoneOffset.UTC).toLocalDate() + " by " + done.requestedBy(), false);
         });
-        boolean known = !jdbc.queryForList("SELECT 1 FROM customer WHERE customer_id = ? UNION ALL"
-                + " (SELECT 1 FROM notification WHERE customer_id = ? LIMIT 1)", customerId, customerId).isEmpty();
-        if (!known) {
-            throw new ActionRefused("no customer " + StoredText.label(customerId, 64) + " in Herald's directory or ledger", true);
+        if (!known(customerId)) {
+            throw new ActionRefused(unknown(customerId), true);
         }
         long id = jdbc.queryForObject("INSERT INTO customer_erasure (customer_id, requested_by, comment, counts) VALUES (?, ?, ?, '')"
                 + " RETURNING id", Long.class, customerId, actor, comment);
