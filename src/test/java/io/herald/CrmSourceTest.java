@@ -461,6 +461,23 @@ class CrmSourceTest extends HeraldIntegrationTest {
     }
 
     /**
+     * The same with a no-break space after the id (a CRM field pasted from a web page or a spreadsheet, as phones are): the
+     * check for spaces took only ordinary ones, so "cus_x\u00a0" was made a second customer beside the real one, silently.
+     */
+    @Test
+    void aContactChangeWhoseCustomerIdHasANoBreakSpaceAfterItIsQuarantinedNotMadeASecondCustomer() {
+        String customer = "cus_nb" + newTicketId();
+        String spaced = customer + "\u00a0";
+        long row = outbox("contact", "contact.updated", Samples.text("crm/contact.updated.json")
+                .replace("\"cus_RkT4aB7cD9eF1g\"", "\"" + spaced + "\"").replace("0015g00000XyZ1AAA", "0015g" + customer));
+        Map<String, Object> held = unrouted("crm-outbox-" + row);
+        assertThat(held).containsEntry("outcome", "QUARANTINED").containsEntry("step", "validation");
+        assertThat(held.get("reason").toString()).contains("has spaces around it; Herald matches customer ids exactly, so it would be a"
+                + " customer of its own beside '" + customer + "'");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM customer WHERE customer_id IN (?, ?)", Long.class, spaced, customer)).isZero();
+    }
+
+    /**
      * A row under the CRM limit whose notification is larger than a megabyte (each line gains its price and total as text):
      * the notifications producer kept Kafka's default max.request.size of 1 MiB and the order was quarantined "because of an
      * unexpected problem"; every producer now takes what the topics Herald creates take.

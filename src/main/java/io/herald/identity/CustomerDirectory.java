@@ -56,8 +56,29 @@ public class CustomerDirectory {
      * (ids are matched exactly, never trimmed or guessed): "' cus_1 ' (with spaces around it)".
      */
     static String shown(String customerId) {
-        return customerId == null || customerId.equals(customerId.strip()) ? customerId
+        return customerId == null || customerId.equals(withoutSpacesAround(customerId)) ? customerId
                 : "'" + customerId + "' (with spaces around it; customer ids are matched exactly, correct it at the source)";
+    }
+
+    /**
+     * The id without the spaces around it, the no-break and narrow ones (U+00A0, U+2007, U+202F: a field pasted from a web
+     * page or a spreadsheet) as well as ordinary ones, which String.strip leaves: an id that differs from it has spaces around
+     * it, and would be a customer of its own.
+     */
+    public static String withoutSpacesAround(String customerId) {
+        int start = 0;
+        int end = customerId.length();
+        while (start < end && space(customerId.charAt(start))) {
+            start++;
+        }
+        while (end > start && space(customerId.charAt(end - 1))) {
+            end--;
+        }
+        return customerId.substring(start, end);
+    }
+
+    private static boolean space(char c) {
+        return Character.isWhitespace(c) || Character.isSpaceChar(c);
     }
 
     /** The customer for an event, or UnknownCustomer with a reason an operator can act on. */

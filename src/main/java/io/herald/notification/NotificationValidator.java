@@ -166,11 +166,12 @@ public class NotificationValidator {
     public ContactUpdate contactUpdate(JsonNode update, String source, String eventId) {
         List<String> problems = new ArrayList<>();
         String customerId = field(update, "customerId", "customer id", 64, true, problems);
-        if (customerId != null && !StoredText.unsafe(customerId) && !customerId.equals(customerId.strip())) {
+        if (customerId != null && !StoredText.unsafe(customerId)
+                && !customerId.equals(io.herald.identity.CustomerDirectory.withoutSpacesAround(customerId))) {
             // Events name customers by their id exactly (CustomerDirectory): kept, "cus_1 " would be a second customer beside
             // "cus_1", and the real one's new email or phone never applied.
             problems.add("the customer id '" + StoredText.label(customerId, 80) + "' has spaces around it; Herald matches customer ids"
-                    + " exactly, so it would be a customer of its own beside '" + StoredText.label(customerId.strip(), 80) + "'");
+                    + " exactly, so it would be a customer of its own beside '" + StoredText.label(io.herald.identity.CustomerDirectory.withoutSpacesAround(customerId), 80) + "'");
         }
         if (customerId != null && customerId.length() <= 64 && !StoredText.unsafe(customerId) && unaddressable(customerId) != null) {
             problems.add(unaddressable(customerId));

@@ -105,7 +105,7 @@ public class CustomerErasure {
      * read as "Herald holds nothing of this customer". Nothing is erased on a guess.
      */
     private String unknown(String customerId) {
-        String stripped = customerId.strip();
+        String stripped = io.herald.identity.CustomerDirectory.withoutSpacesAround(customerId);
         if (stripped.equals(customerId)) {
             return "no customer " + StoredText.label(customerId, 64) + " in Herald's directory or ledger";
         }
