@@ -114,6 +114,30 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
     }
 
     /**
+     * An optional email.html whose whole content is inside a section this notification leaves out wrote nothing: the whole
+     * email failed although its text was fine (before, it went out with a blank HTML part, which mail clients show instead of
+     * the text). The email goes out with the HTML Herald writes from the text, as for a locale without email.html.
+     */
+    @Test
+    void anEmailHtmlTemplateThatWritesNothingForThisMessageSendsTheHtmlWrittenFromTheText() throws Exception {
+        Path html = TEMPLATES.resolve("billing.invoice_paid").resolve("email.html.en.mustache");
+        String mail = "billing:invoice.paid:in_live_html_out_" + System.nanoTime();
+        Files.writeString(html, "{{#noSuchField}}<p>Thank you, {{noSuchField}}</p>{{/noSuchField}}\n");
+        try {
+            parkedEmail(mail, "billing.invoice_paid");
+
+            jakarta.mail.Multipart parts = (jakarta.mail.Multipart) awaitMailFor(mail).getContent();
+            String mailText = parts.getBodyPart(0).getContent().toString();
+            String mailHtml = parts.getBodyPart(1).getContent().toString();
+            assertThat(mailText).contains("Thank you: we received");
+            assertThat(mailHtml).contains("<html lang=\"en\"", "Thank you: we received");
+            await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(mail, "email").get("state")));
+        } finally {
+            Files.delete(html);
+        }
+    }
+
+    /**
      * A template saved by a Windows editor with a byte order mark (an invisible U+FEFF first) kept it at the start of the
      * email's text and HTML and of the in-app message's body. What the customer receives has none.
      */

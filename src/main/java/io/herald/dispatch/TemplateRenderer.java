@@ -20,6 +20,8 @@ import com.samskivert.mustache.MustacheException;
 import com.samskivert.mustache.MustacheParseException;
 import com.samskivert.mustache.Template;
 import io.herald.config.HeraldSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
@@ -28,7 +30,8 @@ import org.springframework.stereotype.Component;
  * A message is written in one locale, chosen once per type and channel: the first of the customer's locale (de-DE),
  * its language (de) and the default locale in which every part the channel needs exists (email: subject and text).
  * Every part comes from that locale, so a German text never sits beside an English subject or HTML part; the
- * optional email.html is taken only from that locale (without it, the sender writes the HTML from the text).
+ * optional email.html is taken only from that locale (without it, or when it writes nothing for a message, the sender writes
+ * the HTML from the text).
  * A compiled template is kept until its file changes (modification time or size), and a locale choice until a file is
  * added to or removed from the type's folder, so an edited, added or removed template applies to the next message while
  * unchanged ones are not looked for, read and compiled each time.
@@ -42,6 +45,8 @@ public class TemplateRenderer {
     private static final int CHOICES_KEPT = 10_000;
     /** How long a folder must be unchanged before a locale chosen in it is kept. */
     private static final long SETTLED_MS = 2_000;
+
+    private static final Logger log = LoggerFactory.getLogger(TemplateRenderer.class);
 
     private final Path root;
     private final String defaultLocale;
@@ -89,6 +94,14 @@ public class TemplateRenderer {
 
     /** One part of the message, from the locale {@link #localeFor} chooses for this type and channel. */
     public String render(String type, String channel, String part, String locale, Map<String, Object> context) {
+        return render(type, channel, part, locale, context, false);
+    }
+
+    /**
+     * {@code optional}: an optional part (email.html) whose sections all stay out for this message gives "" (its sender then
+     * writes the HTML from the text) instead of failing the message, whose required parts are fine.
+     */
+    private String render(String type, String channel, String part, String locale, Map<String, Object> context, boolean optional) {
         String chosen = localeFor(type, channel, locale);
         Path file = pathOf(type, channel, part, chosen);
         if (!Files.isRegularFile(file)) {
@@ -106,6 +119,11 @@ public class TemplateRenderer {
                 // file is parked and tried again (TemplateEmptied); one whose sections all stay out for this message fails.
                 if (template.empty()) {
                     throw new TemplateEmptied(name(file));
+                }
+                if (optional) {
+                    log.info("Template {} wrote nothing for this message (all of it is inside sections it leaves out): its HTML is"
+                            + " written from the text", name(file));
+                    return text;
                 }
                 throw new TemplateMissing("template " + name(file) + " wrote nothing for this message (all of it is inside sections"
                         + " this notification leaves out): correct the template, then retry this delivery; the next attempt uses the"
@@ -289,9 +307,14 @@ public class TemplateRenderer {
         return engine.compile(text);
     }
 
-    /** Like render, for an optional part (email.html): empty when the message's locale has no such template (never another locale's). */
+    /**
+     * Like render, for an optional part (email.html): empty when the message's locale has no such template (never another
+     * locale's), or when its template writes nothing for this message because all of it is inside sections the message leaves
+     * out (a blank HTML part is what mail clients show instead of the text). An emptied file is parked as for any part.
+     */
     public Optional<String> renderOptional(String type, String channel, String part, String locale, Map<String, Object> context) {
-        return exists(type, channel, part, localeFor(type, channel, locale)) ? Optional.of(render(type, channel, part, locale, context))
+        return exists(type, channel, part, localeFor(type, channel, locale))
+                ? Optional.of(render(type, channel, part, locale, context, true)).filter(text -> !text.isEmpty())
                 : Optional.empty();
     }
 
