@@ -74,8 +74,11 @@ public class TemplateRenderer {
 
     private final Map<String, Choice> choices = new ConcurrentHashMap<>();
 
-    /** A compiled template, the version of the file it came from, and whether that file was empty (blank). */
-    private record Compiled(FileTime modified, long size, Template template, boolean empty) {
+    /**
+     * A compiled template, the version of the file it came from, whether that file was empty (blank) and whether it held only
+     * comments (onlyComments).
+     */
+    private record Compiled(FileTime modified, long size, Template template, boolean empty, boolean onlyComments) {
     }
 
     /** A locale chosen for a type, channel and customer locale, and the version of the type's folder it was chosen in. */
@@ -119,6 +122,12 @@ public class TemplateRenderer {
                 // file is parked and tried again (TemplateEmptied); one whose sections all stay out for this message fails.
                 if (template.empty()) {
                     throw new TemplateEmptied(name(file));
+                }
+                // Only comments: a whole file that writes nothing for any message, not one caught while being saved (those are
+                // empty), so it fails like a template whose sections stay out, optional part or not (startup refuses it too).
+                if (template.onlyComments()) {
+                    throw new TemplateMissing("template " + name(file) + " wrote nothing for this message (it holds only comments,"
+                            + " {{! ... }}): write the message in it, then retry this delivery; the next attempt uses the file as it is then");
                 }
                 if (optional) {
                     log.info("Template {} wrote nothing for this message (all of it is inside sections it leaves out): its HTML is"
@@ -262,7 +271,7 @@ public class TemplateRenderer {
             if (unescaped != null) {
                 throw new TemplateMissing(unescaped + "; the next message uses the corrected file");
             }
-            kept = new Compiled(now.lastModifiedTime(), now.size(), compile(engine, text), text.isBlank());
+            kept = new Compiled(now.lastModifiedTime(), now.size(), compile(engine, text), text.isBlank(), onlyComments(text));
             compiled.put(file, kept);
         }
         return kept;
@@ -305,6 +314,41 @@ public class TemplateRenderer {
             at = after;
         }
         return engine.compile(text);
+    }
+
+    /**
+     * Whether a template that is not blank holds nothing but comments ({{! ... }}), changes of its tag delimiters
+     * ({{=<% %>=}}) and whitespace: it writes nothing for any message. The tags are those in force where they stand, as in
+     * compile; a file cut off inside a tag is not one (compile refuses it).
+     */
+    static boolean onlyComments(String text) {
+        if (text.isBlank()) {
+            return false;
+        }
+        String open = "{{";
+        String close = "}}";
+        StringBuilder outside = new StringBuilder();
+        int at = 0;
+        int start;
+        while ((start = text.indexOf(open, at)) >= 0) {
+            outside.append(text, at, start);
+            int end = text.indexOf(close, start + open.length());
+            if (end < 0) {
+                return false;
+            }
+            String tag = text.substring(start + open.length(), end).strip();
+            if (tag.length() > 2 && tag.startsWith("=") && tag.endsWith("=")) {
+                String[] delimiters = tag.substring(1, tag.length() - 1).strip().split("\\s+");
+                if (delimiters.length == 2) {
+                    open = delimiters[0];
+                    close = delimiters[1];
+                }
+            } else if (!tag.startsWith("!")) {
+                return false;
+            }
+            at = end + close.length();
+        }
+        return outside.append(text, at, text.length()).toString().isBlank();
     }
 
     /**
@@ -378,6 +422,10 @@ public class TemplateRenderer {
                 return file + " is empty: write the message in it (every message of its type would fail), or remove it";
             }
             compile(part.equals("html") ? htmlCompiler : compiler, text);
+            if (onlyComments(text)) {
+                return file + " holds only comments ({{! ... }}) and writes nothing: write the message in it (every message of its type"
+                        + " would fail), or remove it";
+            }
             return unescaped(file.toString(), text);
         } catch (com.samskivert.mustache.MustacheParseException e) {
             return file + " is not a template Herald can read: " + e.getMessage().replace(" @ line ", " (line ") + ")";

@@ -98,6 +98,32 @@ class TemplateFailureReasonTest {
     }
 
     /**
+     * A template holding only Mustache comments ({{! ... }}), whitespace around them, or its own delimiters' comments, writes
+     * nothing for any message: it passed the startup check and failed every message saying its sections stayed out. Startup
+     * refuses it as it refuses an empty file; live, it fails its message saying what it is (it is a whole file, not one caught
+     * while being saved, so it is not parked).
+     */
+    @Test
+    void aTemplateHoldingOnlyCommentsIsRefusedAtStartupAndFailsItsMessageSayingSo() throws Exception {
+        for (String text : java.util.List.of("{{! Sent when a payment fails }}\n", "\n  {{! subject: see the other file }}\n\n{{!\nnote\n}}\n",
+                "{{=<% %>=}}\n<%! written later %>\n")) {
+            write("email.text.en.mustache", text);
+            TemplateRenderer renderer = new TemplateRenderer(templates.toString(), "en");
+
+            assertThat(renderer.unreadable("billing.payment_failed", "email", "text", "en")).as(text)
+                    .endsWith("email.text.en.mustache holds only comments ({{! ... }}) and writes nothing: write the message in it"
+                            + " (every message of its type would fail), or remove it");
+            assertThatThrownBy(() -> renderer.render("billing.payment_failed", "email", "text", "en", Map.of("name", "Jenny")))
+                    .as(text)
+                    .isInstanceOf(TemplateMissing.class)
+                    .isNotInstanceOf(TemplateEmptied.class)
+                    .hasMessage("template billing.payment_failed/email.text.en.mustache wrote nothing for this message (it holds only"
+                            + " comments, {{! ... }}): write the message in it, then retry this delivery; the next attempt uses the file"
+                            + " as it is then");
+        }
+    }
+
+    /**
      * A file cut off in the middle of a tag (an editor's save that stopped half-way, a truncated copy): the template engine
      * took the unclosed "{{invoiceNumb" for text, and the customer read it. It is refused, live and at startup, naming the
      * file and the line.
