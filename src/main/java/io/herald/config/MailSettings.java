@@ -1,5 +1,7 @@
 package io.herald.config;
 
+import jakarta.mail.internet.AddressException;
+import jakarta.mail.internet.InternetAddress;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
@@ -21,7 +23,8 @@ import org.springframework.validation.annotation.Validated;
  *                              465), or none (in clear; a mail catcher or a relay on a trusted network)
  * @param username              SMTP AUTH user; blank: no AUTH
  * @param password              SMTP AUTH password
- * @param from                  the sender of every email: a name and address, as in a From header
+ * @param from                  the sender of every email: a name and address, as in a From header; its domain is the
+ *                              Message-IDs' right-hand side, so an address without one is refused at startup
  * @param heloName              the name Herald gives the SMTP server in its EHLO/HELO greeting: this machine's fully qualified
  *                              name (e.g. herald.example.com) for a relay that refuses a bare one such as localhost; blank:
  *                              the host name Angus Mail finds (often localhost, or a pod's short name)
@@ -67,6 +70,28 @@ public record MailSettings(@NotNull @DefaultValue("localhost") String host,
             throw new IllegalArgumentException("herald.mail.tls is opportunistic while herald.mail.username is set: the SMTP password"
                     + " would go to a server whose certificate is not checked, or in clear if STARTTLS is stripped on the way; set"
                     + " herald.mail.tls to starttls (port 587) or ssl (port 465), or to none only for a relay on a trusted network");
+        }
+        // Every Message-ID ends in the sender's domain: one without (notifications) would make them all @localhost, which spam
+        // filters score badly, and most relays refuse such a sender anyway. Said at startup, naming the key.
+        if (from != null && senderDomain(from) == null) {
+            throw new IllegalArgumentException("herald.mail.from must be a sender address with a domain after its @ (the domain"
+                    + " every Message-ID ends in); was '" + from + "'");
+        }
+    }
+
+    /**
+     * The domain of a sender address ("Herald &lt;notifications@example.com&gt;" gives example.com), lower case, an
+     * internationalised one in its ASCII form (xn--…); null when the address has no usable domain or cannot be read.
+     */
+    public static String senderDomain(String from) {
+        try {
+            String address = new InternetAddress(from, false).getAddress();
+            int at = address == null ? -1 : address.lastIndexOf('@');
+            // An internationalised domain (bücher.de) in its ASCII form (xn--bcher-kva.de): a Message-ID is ASCII.
+            String domain = at < 0 ? "" : java.net.IDN.toASCII(address.substring(at + 1).strip());
+            return domain.isEmpty() || !domain.matches("[A-Za-z0-9.-]+") ? null : domain.toLowerCase(java.util.Locale.ROOT);
+        } catch (AddressException | IllegalArgumentException e) {
+            return null;
         }
     }
 

@@ -7,8 +7,6 @@ import java.util.StringJoiner;
 
 import io.herald.config.MailSettings;
 import io.herald.ledger.DeliveryLedger;
-import jakarta.mail.internet.AddressException;
-import jakarta.mail.internet.InternetAddress;
 import org.apache.camel.Exchange;
 import org.springframework.stereotype.Component;
 
@@ -37,18 +35,10 @@ public class EmailMessage {
      * The domain of the sender address (herald.mail.from: "Herald &lt;notifications@example.com&gt;" gives example.com): a
      * Message-ID's right-hand side should be a full domain of the sender's (RFC 5322 3.6.4), as spam filters score a bare name
      * such as "herald". An internationalised domain is given in its ASCII form (xn--…). An address that cannot be read gives
-     * "localhost".
+     * "localhost" (herald.mail.from without a domain stops startup: MailSettings).
      */
     public static String domainOf(String from) {
-        try {
-            String address = new InternetAddress(from, false).getAddress();
-            int at = address == null ? -1 : address.lastIndexOf('@');
-            // An internationalised domain (bücher.de) in its ASCII form (xn--bcher-kva.de): a Message-ID is ASCII.
-            String domain = at < 0 ? "" : java.net.IDN.toASCII(address.substring(at + 1).strip());
-            return domain.isEmpty() || !domain.matches("[A-Za-z0-9.-]+") ? "localhost" : domain.toLowerCase(java.util.Locale.ROOT);
-        } catch (AddressException | IllegalArgumentException e) {
-            return "localhost";
-        }
+        return java.util.Objects.requireNonNullElse(MailSettings.senderDomain(from), "localhost");
     }
 
     public void build(Exchange exchange) {

@@ -230,6 +230,25 @@ class BadSettingStartupTest {
     }
 
     /**
+     * A sender without a domain (notifications, Herald &lt;notifications&gt;) started, and every Message-ID ended in @localhost,
+     * which spam filters score badly (most relays refuse such a sender anyway). It stops startup naming the key and its
+     * environment variable; an address with a domain starts.
+     */
+    @Test
+    void aMailSenderWithoutADomainIsRefusedNamingTheKey(CapturedOutput output) {
+        for (String from : new String[] {"notifications", "Herald <notifications>"}) {
+            assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.mail.from=" + from))
+                    .as(from).isNotNull();
+        }
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
+                .contains("Property: herald.mail.from")
+                .contains("Reason: must be a sender address with a domain after its @ (the domain every Message-ID ends in); was 'notifications'")
+                .contains("was 'Herald <notifications>'")
+                .contains("HERALD_MAIL_FROM");
+        start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.mail.from=Herald <notifications@example.com>").close();
+    }
+
+    /**
      * The settings bound at herald itself (herald.db.*, herald.http.*, the files) are named like the others: they were left to
      * Spring Boot's own analysis (camelCase, no environment variable), and a URL that is not JDBC failed later, in the pool.
      */
