@@ -96,18 +96,20 @@ public class UnregisteredPushTokens {
         List<String> earlier = exchange.getProperty(REMOVED, List.class);
         List<String> removals = new ArrayList<>(earlier == null ? List.of() : earlier);
         removals.add(what);
-        exchange.setProperty(REMOVED, removals);
         @SuppressWarnings("unchecked")
         Set<String> tried = exchange.getProperty(TRIED, Set.class);
         Set<String> triedNow = new HashSet<>(tried == null ? Set.of() : tried);
         triedNow.add(bare(token));
-        exchange.setProperty(TRIED, triedNow);
+        // The exchange is changed only once the database work of this answer is done: a database outage in between makes the
+        // error handler call this again with the exchange as it was, and the dead token would be named twice in the reason.
         String next = nextToken(customer, triedNow);
         if (next != null) {
-            // The same delivery goes on to the customer's next device: the dead token never got the message, so this is no repeat.
-            exchange.setProperty(ChannelDelivery.RECIPIENT, next);
             // The delivery names the token it goes to now (console, API), not the dead one.
             ledger.readdressed(exchange.getProperty(ChannelDelivery.CLAIM, DeliveryLedger.Claim.class), mask(next));
+            exchange.setProperty(REMOVED, removals);
+            exchange.setProperty(TRIED, triedNow);
+            // The same delivery goes on to the customer's next device: the dead token never got the message, so this is no repeat.
+            exchange.setProperty(ChannelDelivery.RECIPIENT, next);
             exchange.setProperty(ChannelDelivery.ADDRESS_NOTE, "sent to the customer's next push token " + mask(next) + "; "
                     + String.join("; ", removals));
             exchange.setProperty(ChannelDelivery.CALL_AGAIN, true);

@@ -108,6 +108,46 @@ class PushTokensTest extends HeraldIntegrationTest {
         }
     }
 
+    /**
+     * PostgreSQL turns away the write that names the next token on the delivery (a serialization failure, 40001: the error
+     * handler tries the step again) right after the dead token was removed. The step tried again still goes on to the next
+     * token, naming the dead one once: it used to take the next token for the dead one, remove it too and fail the push.
+     */
+    @Test
+    void aDatabaseFailureWhileGoingOnToTheNextTokenIsTriedAgainWithoutRemovingThatToken() throws Exception {
+        String customer = "cus_push_retry" + newTicketId();
+        String dead = "dEaDr3t" + newTicketId() + "-registration-token-of-an-uninstalled-app";
+        String live = "l1veR3t" + newTicketId() + "-registration-token-of-the-customers-phone";
+        newCustomer(customer, "+4477006" + String.format("%05d", Math.abs(customer.hashCode()) % 100_000),
+                "[\"fcm:" + dead + "\", \"fcm:" + live + "\"]");
+        String cut = ("cut_readdress_" + customer).toLowerCase().replaceAll("[^a-z0-9_]", "_");
+        jdbc.execute("CREATE SEQUENCE " + cut);
+        jdbc.execute("CREATE FUNCTION " + cut + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF nextval('" + cut + "') = 1 THEN"
+                + " RAISE EXCEPTION 'test: could not serialize access' USING ERRCODE = '40001'; END IF; RETURN NEW; END $$");
+        jdbc.execute("CREATE TRIGGER " + cut + " BEFORE UPDATE OF recipient_masked ON delivery FOR EACH ROW WHEN (NEW.customer_id = '"
+                + customer + "' AND NEW.recipient_masked = '" + live.substring(0, 8) + "…' AND OLD.recipient_masked IS DISTINCT FROM"
+                + " NEW.recipient_masked) EXECUTE FUNCTION " + cut + "()");
+        StubMapping gone = answer(dead, 404, UNREGISTERED);
+        try {
+            String key = reply(customer);
+
+            Map<String, Map<String, Object>> rows = awaitDeliveries(key);
+            assertThat(jdbc.queryForObject("SELECT is_called FROM " + cut, Boolean.class)).as("the write was turned away").isTrue();
+            assertThat(rows.get("push")).containsEntry("state", "SENT");
+            String reason = (String) rows.get("push").get("reason");
+            assertThat(reason).startsWith("sent to the customer's next push token " + live.substring(0, 8) + "…; push token "
+                    + dead.substring(0, 8) + "…").doesNotContain(live.substring(0, 8) + "… is no longer");
+            assertThat(reason.split(java.util.regex.Pattern.quote(dead.substring(0, 8)), -1)).as(reason).hasSize(2);
+            assertThat(tokens(customer)).isEqualTo("[\"fcm:" + live + "\"]");
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(live)))).hasSize(1);
+        } finally {
+            infra.providers().removeStub(gone);
+            jdbc.execute("DROP TRIGGER IF EXISTS " + cut + " ON delivery");
+            jdbc.execute("DROP FUNCTION IF EXISTS " + cut + "()");
+            jdbc.execute("DROP SEQUENCE IF EXISTS " + cut);
+        }
+    }
+
     @Test
     void aTokenThatIsNoFcmTokenIsRemovedTooAndTheNextReplySkipsPushForWantOfAToken() throws Exception {
         LocalDate started = UtcDays.today();   // what Herald dates below is on this UTC date or, past midnight, a later one
