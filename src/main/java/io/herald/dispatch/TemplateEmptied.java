@@ -11,9 +11,8 @@ public class TemplateEmptied extends TemplateMissing {
 
     /** {@code template}: the file as reasons name it, inside the templates folder ("billing.invoice_paid/email.text.en.mustache"). */
     public TemplateEmptied(String template) {
-        super("template " + template + " wrote nothing for this message (the file is empty, perhaps caught while being saved, or all"
-                + " of it is inside sections this notification leaves out): correct the template, then retry this delivery; the next"
-                + " attempt uses the file as it is then");
+        super("template " + template + " wrote nothing for this message (the file is empty): correct the"
+                + " template, then retry this delivery; the next attempt uses the file as it is then");
         this.template = template;
     }
 
