@@ -262,14 +262,10 @@ class CrmSourceTest extends HeraldIntegrationTest {
         String told = "crm:appointment.cancelled:" + apt + ":crm-outbox-" + twice.get(0);
         String repeat = "crm:appointment.cancelled:" + apt + ":crm-outbox-" + twice.get(1);
         awaitMailFor(told);
-        for (String channel : List.of("email", "sms")) {
-            Map<String, Object> skipped = await().atMost(Duration.ofSeconds(30)).until(() -> delivery(repeat, channel),
-                    d -> "SKIPPED".equals(d.get("state")) || "SENT".equals(d.get("state")));
-            assertThat(skipped).as(channel).containsEntry("state", "SKIPPED");
-            assertThat(skipped.get("reason").toString()).as(channel).startsWith("not sent: appointment " + apt + " was already"
-                    + " cancelled by crm event crm-outbox-" + twice.get(0) + " (notification ").endsWith("); nothing booked or moved it"
+        assertSkippedOnEmailAndSms(repeat, "not sent: appointment " + apt + " was already"
+                    + " cancelled by crm event crm-outbox-" + twice.get(0) + " (notification ",
+                "); nothing booked or moved it"
                     + " since, so this is a repeat of that cancellation, told by that notification");
-        }
         assertThat(mailsFor(repeat)).isEmpty();
         assertThat(mailsFor(told)).hasSize(1);
 
@@ -294,14 +290,10 @@ class CrmSourceTest extends HeraldIntegrationTest {
         awaitMailFor("crm:appointment.scheduled:" + apt + ":crm-outbox-" + first);
         long second = outbox("appointment", "appointment.scheduled", booking.replace("2026-11-24T14:30:00-05:00", "2030-11-26T19:30:00Z"));
         String repeat = "crm:appointment.scheduled:" + apt + ":crm-outbox-" + second;
-        for (String channel : List.of("email", "sms")) {
-            Map<String, Object> skipped = await().atMost(Duration.ofSeconds(30)).until(() -> delivery(repeat, channel),
-                    d -> "SKIPPED".equals(d.get("state")) || "SENT".equals(d.get("state")));
-            assertThat(skipped).as(channel).containsEntry("state", "SKIPPED");
-            assertThat(skipped.get("reason").toString()).as(channel).startsWith("not sent: appointment " + apt + " was already booked"
-                    + " for 2030-11-26 19:30 UTC by crm event crm-outbox-" + first + " (notification ").endsWith("); nothing cancelled or"
+        assertSkippedOnEmailAndSms(repeat, "not sent: appointment " + apt + " was already booked"
+                    + " for 2030-11-26 19:30 UTC by crm event crm-outbox-" + first + " (notification ",
+                "); nothing cancelled or"
                     + " moved it since, so this is a repeat of that booking, confirmed by that notification");
-        }
         assertThat(mailsFor(repeat)).isEmpty();
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key LIKE ?", Long.class,
                 repeat + ":reminder:%")).isZero();
@@ -361,14 +353,10 @@ class CrmSourceTest extends HeraldIntegrationTest {
         jdbc.update("DELETE FROM notification_payload WHERE notification_id = ?", handled);
         jdbc.update("UPDATE crm_outbox SET processed_at = NULL WHERE id = ?", row);
 
-        for (String channel : List.of("email", "sms")) {
-            Map<String, Object> skipped = await().atMost(Duration.ofSeconds(30)).until(() -> delivery(key, channel),
-                    d -> "SKIPPED".equals(d.get("state")) || "SENT".equals(d.get("state")));
-            assertThat(skipped).as(channel).containsEntry("state", "SKIPPED");
-            assertThat(skipped.get("reason").toString()).as(channel).startsWith("not sent: appointment " + apt + " was already booked"
-                    + " by crm event crm-outbox-" + row + " (notification " + handled + ", ").endsWith("); this is the same event read"
+        assertSkippedOnEmailAndSms(key, "not sent: appointment " + apt + " was already booked"
+                    + " by crm event crm-outbox-" + row + " (notification " + handled + ", ",
+                "); this is the same event read"
                     + " again, confirmed by that notification");
-        }
         assertThat(mailsFor(key)).as("the confirmation sent when it was first handled, and no other").hasSize(1);
         assertThat(jdbc.queryForObject("SELECT count(*) FROM scheduled_send WHERE match_key = ? AND state = 'SCHEDULED'", Long.class,
                 "appointment:" + apt)).isEqualTo(2);
@@ -392,14 +380,10 @@ class CrmSourceTest extends HeraldIntegrationTest {
         String told = "crm:appointment.rescheduled:" + apt + ":crm-outbox-" + twice.get(0);
         String repeat = "crm:appointment.rescheduled:" + apt + ":crm-outbox-" + twice.get(1);
         awaitMailFor(told);
-        for (String channel : List.of("email", "sms")) {
-            Map<String, Object> skipped = await().atMost(Duration.ofSeconds(30)).until(() -> delivery(repeat, channel),
-                    d -> "SKIPPED".equals(d.get("state")) || "SENT".equals(d.get("state")));
-            assertThat(skipped).as(channel).containsEntry("state", "SKIPPED");
-            assertThat(skipped.get("reason").toString()).as(channel).startsWith("not sent: appointment " + apt + " was already moved"
-                    + " to 2030-11-28 15:00 UTC by crm event crm-outbox-" + twice.get(0) + " (notification ").endsWith("); nothing"
+        assertSkippedOnEmailAndSms(repeat, "not sent: appointment " + apt + " was already moved"
+                    + " to 2030-11-28 15:00 UTC by crm event crm-outbox-" + twice.get(0) + " (notification ",
+                "); nothing"
                     + " cancelled or moved it since, so this is a repeat of that move, told by that notification");
-        }
         assertThat(mailsFor(repeat)).isEmpty();
         assertThat(mailsFor(told)).hasSize(1);
     }
@@ -649,6 +633,16 @@ class CrmSourceTest extends HeraldIntegrationTest {
     private static String order(String unique, String customerId) {
         return Samples.text("crm/order.confirmed.json").replace("ORD-100234", "ORD-" + unique)
                 .replace("cus_RkT4aB7cD9eF1g", customerId);
+    }
+
+    /** The key's email and SMS end SKIPPED (never SENT), each with a reason that starts and ends so. */
+    private void assertSkippedOnEmailAndSms(String key, String reasonStart, String reasonEnd) {
+        for (String channel : List.of("email", "sms")) {
+            Map<String, Object> skipped = await().atMost(Duration.ofSeconds(30)).until(() -> delivery(key, channel),
+                    d -> "SKIPPED".equals(d.get("state")) || "SENT".equals(d.get("state")));
+            assertThat(skipped).as(channel).containsEntry("state", "SKIPPED");
+            assertThat(skipped.get("reason").toString()).as(channel).startsWith(reasonStart).endsWith(reasonEnd);
+        }
     }
 
     private long outbox(String aggregate, String eventType, String payload) {
