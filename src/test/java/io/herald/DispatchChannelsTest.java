@@ -377,6 +377,12 @@ class DispatchChannelsTest extends HeraldIntegrationTest {
         java.net.http.HttpResponse<String> older = api("GET", "/api/customers/cus_RkT4aB7cD9eF1g/inbox?limit=1&before=" + newest.get(0).get("id").asLong());
         assertThat(older.statusCode()).as(older.body()).isEqualTo(200);
         assertThat(JSON.readTree(older.body())).singleElement().satisfies(m -> assertThat(m.get("id").asLong()).isEqualTo(message.get("id").asLong()));
+        // Retention (or an erasure) removes the message the app last saw: paging on from its id still gives the messages
+        // before it (it answered 404, "has no inbox message", and the app could page no further).
+        jdbc.update("DELETE FROM inbox_message WHERE id = ?", newest.get(0).get("id").asLong());
+        java.net.http.HttpResponse<String> afterRemoval = api("GET", "/api/customers/cus_RkT4aB7cD9eF1g/inbox?limit=1&before=" + newest.get(0).get("id").asLong());
+        assertThat(afterRemoval.statusCode()).as(afterRemoval.body()).isEqualTo(200);
+        assertThat(JSON.readTree(afterRemoval.body())).singleElement().satisfies(m -> assertThat(m.get("id").asLong()).isEqualTo(message.get("id").asLong()));
         // Another customer's message is no place to page from: 404, and nothing of theirs is listed.
         java.net.http.HttpResponse<String> foreign = api("GET", "/api/customers/cus_QwE5rT6yU7iO8p/inbox?before=" + message.get("id").asLong());
         assertThat(foreign.statusCode()).isEqualTo(404);

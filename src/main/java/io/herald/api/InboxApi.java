@@ -41,20 +41,21 @@ public class InboxApi {
 
     @Operation(summary = "The customer's inbox messages, newest first; page back with before (the last message's id)",
             responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", array = @ArraySchema(schema = @Schema(implementation = InboxMessage.class)), examples = @ExampleObject(value = ApiExamples.INBOX))),
-                    @ApiResponse(responseCode = "404", description = "before names no message of this customer", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.INBOX_NOT_FOUND)))})
+                    @ApiResponse(responseCode = "404", description = "before names another customer's message", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.INBOX_NOT_FOUND)))})
     @GetMapping
     public ResponseEntity<?> list(@PathVariable String customerId, @RequestParam(defaultValue = "false") boolean unreadOnly,
                                   @Parameter(description = "at most this many messages (1 to 500)") @RequestParam(defaultValue = "50") int limit,
                                   @Parameter(description = "only messages older than this one of the customer's (the id of the last message"
                                           + " of the page before): the next page") @RequestParam(required = false) Long before) {
-        if (before != null && jdbc.queryForList("SELECT 1 FROM inbox_message WHERE id = ? AND customer_id = ?", before, customerId).isEmpty()) {
+        // Another customer's message is no place to page from. A message no longer there (removed by retention or an erasure)
+        // still is: the list is in id order, so the page goes on from where it stood, nothing skipped or listed twice.
+        if (before != null && !jdbc.queryForList("SELECT 1 FROM inbox_message WHERE id = ? AND customer_id <> ?", before, customerId).isEmpty()) {
             return notFound(customerId, before);
         }
-        // The page after message "before", in the list's own order (created_at, then id), so no message is skipped or listed twice.
         return ResponseEntity.ok(jdbc.query("SELECT id, type, title, body, created_at, read_at FROM inbox_message WHERE customer_id = ?"
                         + (unreadOnly ? " AND read_at IS NULL" : "")
-                        + (before == null ? "" : " AND (created_at, id) < (SELECT created_at, id FROM inbox_message WHERE id = ?)")
-                        + " ORDER BY created_at DESC, id DESC LIMIT ?",
+                        + (before == null ? "" : " AND id < ?")
+                        + " ORDER BY id DESC LIMIT ?",
                 (row, n) -> new InboxMessage(row.getLong("id"), row.getString("type"), row.getString("title"), row.getString("body"),
                         row.getTimestamp("created_at").toInstant(),
                         row.getTimestamp("read_at") == null ? null : row.getTimestamp("read_at").toInstant()),
