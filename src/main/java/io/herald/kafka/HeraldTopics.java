@@ -63,11 +63,14 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
     private final int maxMessageBytes;
     private final Duration retention;
     private ScheduledExecutorService retries;
+    /** herald.kafka.security.* as client settings (KafkaClientSecurity); none for a plaintext broker. */
+    private Properties security = new Properties();
 
     @Autowired
-    public HeraldTopics(KafkaSettings kafka, TopicSettings topics, IngestSettings ingest) {
+    public HeraldTopics(KafkaSettings kafka, KafkaClientSecurity security, TopicSettings topics, IngestSettings ingest) {
         this(kafka.brokers(), List.of(topics.supportEvents(), topics.billingEvents(), topics.crmEvents(), topics.notifications(),
                 topics.deadLetters()), topics.partitions(), topics.replicationFactor(), ingest.kafkaMaxRequestSize(), topics.retention());
+        this.security = security.adminProperties();
     }
 
     public HeraldTopics(String brokers, List<String> topics, int partitions, int replicationFactor) {
@@ -112,7 +115,7 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
         try {
             declare();
         } catch (KafkaUnreachable e) {
-            log.warn("Herald's Kafka topics are not declared yet: Kafka at {} did not answer ({}); trying again every {} s",
+            log.warn("Herald's Kafka topics are not declared yet: Kafka at {} could not be used ({}); trying again every {} s",
                     brokers, e.getMessage(), RETRY_SECONDS);
             retries = Executors.newSingleThreadScheduledExecutor(task -> {
                 Thread thread = new Thread(task, "herald-topics");
@@ -145,6 +148,7 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
     /** Creates the missing topics; answers each topic's partition count as it now is. */
     public Map<String, Integer> declare() {
         Properties config = new Properties();
+        config.putAll(security);
         config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
         config.put(AdminClientConfig.CLIENT_ID_CONFIG, "herald-topics");
         config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
@@ -171,7 +175,7 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
             topics.forEach(topic -> now.put(topic, existing.getOrDefault(topic, partitions)));
             return now;
         } catch (org.apache.kafka.common.KafkaException e) {
-            throw new KafkaUnreachable(e.getMessage());
+            throw new KafkaUnreachable(KafkaLoginRefused.in(e) ? KafkaLoginRefused.REASON : e.getMessage());
         }
     }
 
@@ -182,7 +186,7 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
                 counts.put(topic.getKey(), topic.getValue().get().partitions().size());
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
-                    throw new KafkaUnreachable(String.valueOf(e.getCause().getMessage()));
+                    throw new KafkaUnreachable(KafkaLoginRefused.in(e) ? KafkaLoginRefused.REASON : String.valueOf(e.getCause().getMessage()));
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -32,6 +32,7 @@ public class KafkaHealth implements HealthIndicator {
     private static final int TIMEOUT_MS = 3000;
 
     private final String brokers;
+    private final KafkaClientSecurity security;
     private final ScheduledExecutorService checks = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "herald-kafka-health");
         thread.setDaemon(true);
@@ -40,8 +41,9 @@ public class KafkaHealth implements HealthIndicator {
     private volatile Health last;
     private Admin admin;
 
-    public KafkaHealth(KafkaSettings kafka, HealthCheckSettings health) {
+    public KafkaHealth(KafkaSettings kafka, KafkaClientSecurity security, HealthCheckSettings health) {
         this.brokers = kafka.brokers();
+        this.security = security;
         this.last = Health.unknown().withDetail("brokers", brokers).withDetail("checked", "not yet").build();
         checks.scheduleWithFixedDelay(this::check, 0, Math.max(500, health.kafkaCheckIntervalMs()), TimeUnit.MILLISECONDS);
     }
@@ -64,13 +66,15 @@ public class KafkaHealth implements HealthIndicator {
             }
             log.debug("Kafka health check failed", e);
             last = Health.down().withDetail("brokers", brokers).withDetail("checkedAt", at.toString())
-                    .withDetail("reason", "Kafka did not answer: webhooks answer 503 (senders retry) and events wait until it is back").build();
+                    .withDetail("reason", KafkaLoginRefused.in(e)
+                            ? KafkaLoginRefused.REASON + ": webhooks answer 503 (senders retry) and events wait until it is fixed"
+                            : "Kafka did not answer: webhooks answer 503 (senders retry) and events wait until it is back").build();
         }
     }
 
     private synchronized Admin admin() {
         if (admin == null) {
-            Properties config = new Properties();
+            Properties config = security.adminProperties();
             config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
             config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, TIMEOUT_MS);
             config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, TIMEOUT_MS);

@@ -5,6 +5,7 @@ import java.util.Properties;
 
 import io.herald.config.AlertSettings;
 import io.herald.config.KafkaSettings;
+import io.herald.kafka.KafkaClientSecurity;
 import jakarta.annotation.PreDestroy;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -19,11 +20,13 @@ import org.springframework.stereotype.Component;
 public class OpsKafkaAdmin {
 
     private final String brokers;
+    private final KafkaClientSecurity security;
     private final Duration timeout;
     private Admin admin;
 
-    public OpsKafkaAdmin(KafkaSettings kafka, AlertSettings alerts) {
+    public OpsKafkaAdmin(KafkaSettings kafka, KafkaClientSecurity security, AlertSettings alerts) {
         this.brokers = kafka.brokers();
+        this.security = security;
         this.timeout = Duration.ofMillis(alerts.outageCheckTimeoutMs());
     }
 
@@ -34,7 +37,7 @@ public class OpsKafkaAdmin {
 
     public synchronized Admin admin() {
         if (admin == null) {
-            Properties config = new Properties();
+            Properties config = security.adminProperties();
             config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
             config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
             config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());

@@ -24,7 +24,7 @@ class BadSettingStartupTest {
     @Configuration(proxyBeanMethods = false)
     @EnableConfigurationProperties({DeliverySettings.class, SmsSettings.class, CrmSettings.class, ApprovalSettings.class,
             RetentionSettings.class, SchedulingSettings.class, AlertSettings.class, IngestSettings.class, InfrastructureSettings.class,
-            MailSettings.class, HeraldSettings.class, ConsoleSettings.class})
+            MailSettings.class, HeraldSettings.class, ConsoleSettings.class, KafkaSecuritySettings.class})
     static class OnlySettings {
     }
 
@@ -227,6 +227,37 @@ class BadSettingStartupTest {
             start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.mail.username=relay-user",
                     "--herald.mail.password=relay-secret", "--herald.mail.tls=" + tls).close();
         }
+    }
+
+    /**
+     * A Kafka login without its password, a login or a certificate the chosen protocol would not use, and a truststore that is
+     * not there each stop startup naming the key (without them Herald would only find a broker that never answers, or connect
+     * without the login the operator meant); a complete SASL_SSL login starts.
+     */
+    @Test
+    void aKafkaLoginThatCannotWorkIsRefusedNamingTheKey(CapturedOutput output, @org.junit.jupiter.api.io.TempDir java.nio.file.Path folder)
+            throws Exception {
+        String valid = "--spring.config.location=classpath:bad-settings/valid.yaml";
+        assertThatThrownBy(() -> start(valid, "--herald.kafka.security.protocol=sasl_ssl", "--herald.kafka.security.username=api-key"))
+                .isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.kafka.security.password")
+                .contains("Reason: must be set when herald.kafka.security.protocol is sasl_ssl").contains("HERALD_KAFKA_SECURITY_PASSWORD");
+        assertThatThrownBy(() -> start(valid, "--herald.kafka.security.username=api-key", "--herald.kafka.security.password=api-secret"))
+                .isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.kafka.security.username")
+                .contains("Reason: is set while herald.kafka.security.protocol is plaintext, which has no login").doesNotContain("api-secret");
+        assertThatThrownBy(() -> start(valid, "--herald.kafka.security.protocol=SASL_SSL", "--herald.kafka.security.username=api-key",
+                "--herald.kafka.security.password=api-secret", "--herald.kafka.security.truststore-file=/no/such/ca.pem")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.kafka.security.truststore-file")
+                .contains("Reason: names /no/such/ca.pem, which is not a file Herald can read");
+        assertThatThrownBy(() -> start(valid, "--herald.kafka.security.protocol=sasl_ssl", "--herald.kafka.security.sasl-mechanism=gssapi",
+                "--herald.kafka.security.username=api-key", "--herald.kafka.security.password=api-secret")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.kafka.security.sasl-mechanism")
+                .contains("must be one of plain, scram-sha-256, scram-sha-512");
+        java.nio.file.Path ca = java.nio.file.Files.writeString(folder.resolve("ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+        start(valid, "--herald.kafka.security.protocol=sasl_ssl", "--herald.kafka.security.sasl-mechanism=SCRAM-SHA-512",
+                "--herald.kafka.security.username=api-key", "--herald.kafka.security.password=api-secret",
+                "--herald.kafka.security.truststore-file=" + ca).close();
     }
 
     /**

@@ -24,27 +24,76 @@ public final class StandaloneKafka implements AutoCloseable {
 
     private final Path home;
     private final int port;
+    /** What a client needs to connect (security.protocol, sasl.*, ssl.*); empty for the plaintext broker. */
+    private final Properties clientSecurity;
     private Process broker;
 
-    private StandaloneKafka(Path home, int port) {
+    private StandaloneKafka(Path home, int port, Properties clientSecurity) {
         this.home = home;
         this.port = port;
+        this.clientSecurity = clientSecurity;
     }
 
     /** Formats a new log directory and starts the broker on a free port. */
     public static StandaloneKafka start() throws IOException, InterruptedException {
         Path home = Files.createTempDirectory("herald-kafka-");
         int port = PackagedHerald.freePort();
+        return start(home, port, "PLAINTEXT", List.of(), new Properties());
+    }
+
+    /**
+     * A broker that, as managed Kafka services do, takes only TLS connections with a login (SASL_SSL, mechanism PLAIN): its
+     * certificate, for localhost, is made here and signs itself; {@link #certificate()} is the file a client trusts.
+     */
+    public static StandaloneKafka startWithLogin(String username, String password) throws IOException, InterruptedException {
+        Path home = Files.createTempDirectory("herald-kafka-");
+        int port = PackagedHerald.freePort();
+        Path keystore = home.resolve("broker.p12");
+        keytool(home, "-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2", "-dname", "CN=localhost",
+                "-ext", "SAN=dns:localhost", "-keystore", keystore.toString(), "-storetype", "PKCS12", "-storepass", "broker-store",
+                "-keypass", "broker-store");
+        keytool(home, "-exportcert", "-rfc", "-alias", "broker", "-keystore", keystore.toString(), "-storepass", "broker-store",
+                "-file", home.resolve("broker-certificate.pem").toString());
+        String jaas = "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"broker\" password=\"broker-secret\""
+                + " user_broker=\"broker-secret\" user_" + username + "=\"" + jaasQuoted(password) + "\";";
+        Properties client = new Properties();
+        client.put("security.protocol", "SASL_SSL");
+        client.put("sasl.mechanism", "PLAIN");
+        client.put("sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + username
+                + "\" password=\"" + jaasQuoted(password) + "\";");
+        client.put("ssl.truststore.location", home.resolve("broker-certificate.pem").toString());
+        client.put("ssl.truststore.type", "PEM");
+        return start(home, port, "SASL_SSL", List.of(
+                "sasl.enabled.mechanisms=PLAIN",
+                "sasl.mechanism.inter.broker.protocol=PLAIN",
+                "listener.name.sasl_ssl.plain.sasl.jaas.config=" + jaas.replace("\\", "\\\\"),   // a properties file reads \\ as \
+                "ssl.keystore.location=" + keystore,
+                "ssl.keystore.type=PKCS12",
+                "ssl.keystore.password=broker-store",
+                "ssl.key.password=broker-store",
+                "ssl.truststore.location=" + home.resolve("broker-certificate.pem"),
+                "ssl.truststore.type=PEM"), client);
+    }
+
+    /** The broker's certificate (PEM), for a client's truststore; only for {@link #startWithLogin}. */
+    public Path certificate() {
+        return home.resolve("broker-certificate.pem");
+    }
+
+    private static StandaloneKafka start(Path home, int port, String protocol, List<String> security, Properties clientSecurity)
+            throws IOException, InterruptedException {
         int controllerPort = PackagedHerald.freePort();
-        Files.writeString(home.resolve("server.properties"), String.join("\n",
+        List<String> settings = new java.util.ArrayList<>(List.of(
                 "process.roles=broker,controller",
                 "node.id=1",
                 "controller.quorum.voters=1@localhost:" + controllerPort,
-                "listeners=PLAINTEXT://localhost:" + port + ",CONTROLLER://localhost:" + controllerPort,
-                "advertised.listeners=PLAINTEXT://localhost:" + port,
+                "listeners=" + protocol + "://localhost:" + port + ",CONTROLLER://localhost:" + controllerPort,
+                "advertised.listeners=" + protocol + "://localhost:" + port,
                 "controller.listener.names=CONTROLLER",
-                "inter.broker.listener.name=PLAINTEXT",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "inter.broker.listener.name=" + protocol,
+                "listener.security.protocol.map=" + protocol + ":" + protocol + ",CONTROLLER:PLAINTEXT"));
+        settings.addAll(security);
+        Files.writeString(home.resolve("server.properties"), String.join("\n", settings) + "\n" + String.join("\n",
                 "log.dirs=" + home.resolve("logs").toAbsolutePath(),
                 "num.partitions=3",
                 "offsets.topic.replication.factor=1",
@@ -58,7 +107,7 @@ public final class StandaloneKafka implements AutoCloseable {
         if (!format.waitFor(2, TimeUnit.MINUTES) || format.exitValue() != 0) {
             throw new IllegalStateException("could not format the Kafka log directory; see " + home.resolve("format.log"));
         }
-        StandaloneKafka kafka = new StandaloneKafka(home, port);
+        StandaloneKafka kafka = new StandaloneKafka(home, port, clientSecurity);
         kafka.startAgain();
         return kafka;
     }
@@ -81,6 +130,7 @@ public final class StandaloneKafka implements AutoCloseable {
             broker = java(home, "broker", "-Xmx384m", "kafka.Kafka", home.resolve("server.properties").toString());
         }
         Properties config = new Properties();
+        config.putAll(clientSecurity);
         config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers());
         config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
         config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000);
@@ -95,6 +145,21 @@ public final class StandaloneKafka implements AutoCloseable {
     public void close() throws InterruptedException {
         kill();
         FileSystemUtils.deleteRecursively(home.toFile());
+    }
+
+    /** A value inside a JAAS option's double quotes, its quotes and backslashes escaped. */
+    private static String jaasQuoted(String value) {
+        return value.replace("\\", "\\\\").replace("\"", "\\\"");
+    }
+
+    private static void keytool(Path home, String... args) throws IOException, InterruptedException {
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString()));
+        command.addAll(List.of(args));
+        Process keytool = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(home.resolve("keytool.log").toFile())).start();
+        if (!keytool.waitFor(1, TimeUnit.MINUTES) || keytool.exitValue() != 0) {
+            throw new IllegalStateException("keytool " + args[0] + " failed; see " + home.resolve("keytool.log"));
+        }
     }
 
     private static Process java(Path home, String logName, String... args) throws IOException {
