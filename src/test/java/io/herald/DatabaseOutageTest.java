@@ -1,5 +1,7 @@
 package io.herald;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
@@ -9,14 +11,20 @@ import static org.awaitility.Awaitility.await;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.DriverManager;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.function.IntFunction;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import ch.qos.logback.core.read.ListAppender;
 import io.herald.ops.SkippedPolls;
 import io.herald.testsupport.HeraldIntegrationTest;
@@ -33,7 +41,8 @@ import org.springframework.beans.factory.annotation.Autowired;
  * instead of skipping or quarantining, and once the database is back every event ends in exactly
  * one notification, none quarantined or dead-lettered for the outage, each message sent once. The
  * pollers say in one line each that they skip their runs and, once it is back, that they run again,
- * with no error and no stack trace from Camel at every tick.
+ * with no error and no stack trace from Camel at every tick. Also: the ledger locked (not down) while webhooks arrive and
+ * providers answer; PostgreSQL stopped in the middle of the CRM poller's turn, of dispatch's batch and of a sender's claim.
  */
 class DatabaseOutageTest extends HeraldIntegrationTest {
 
@@ -145,6 +154,208 @@ class DatabaseOutageTest extends HeraldIntegrationTest {
             assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching("/services/.*"))
                     .withHeader("Idempotency-Key", equalTo(key + ":ops_webhook")))).as("ops posts for %s", key).hasSize(1);
         }
+    }
+
+    /**
+     * PostgreSQL up but the ledger locked for 12 s by another session (a migration, an operator's long query, a vacuum full):
+     * every statement on delivery waits. Webhooks keep answering 202 (they only need Kafka), SMS the provider answers while
+     * it is locked are recorded once it is free, and every message reaches its customer once, none UNCERTAIN or FAILED.
+     */
+    @Test
+    void aLedgerLockedFor12SecondsWhileWebhooksArriveAndProvidersAnswerSendsEachMessageOnce() throws Exception {
+        String run = "dblock" + newTicketId();
+        List<String> phones = new ArrayList<>();
+        for (int i = 1; i <= 4; i++) {
+            phones.add("+447703" + i + (10000 + Integer.parseInt(newTicketId()) % 89999));
+        }
+        List<String> customers = new ArrayList<>();
+        List<StubMapping> stubs = new ArrayList<>();
+        for (String phone : phones) {
+            String customer = "cus_" + run + "_" + customers.size();
+            jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Lock Ed', ?, ?)",
+                    customer, customer + "@example.net", phone);
+            customers.add(customer);
+            // The provider takes 2 s to answer: SMS in flight when the lock is taken answer while it is held.
+            stubs.add(infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH))
+                    .withRequestBody(containing(phone.substring(1))).atPriority(1)
+                    .willReturn(aResponse().withStatus(201).withFixedDelay(2000)
+                            .withHeader("Content-Type", "application/json")
+                            .withBody("{\"sid\": \"SM" + run + "\", \"status\": \"queued\"}"))));
+        }
+        List<String> keys = new ArrayList<>();
+        List<String> eventIds = new ArrayList<>();
+        IntFunction<String> event = i -> {
+            String unique = run + "_" + i;
+            keys.add(Samples.paymentFailedKey(unique));
+            eventIds.add("evt_test" + unique);
+            return Samples.paymentFailedNow(unique).replace("cus_RkT4aB7cD9eF1g", customers.get(i % customers.size()));
+        };
+        try {
+            for (int i = 0; i < 4; i++) {
+                assertThat(postSignedBilling(event.apply(i)).statusCode()).isEqualTo(202);
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> phones.stream().mapToInt(this::smsRequests).sum() >= 2);
+            try (Connection lock = DriverManager.getConnection(infra.heraldSettings().get("herald.db.url"), "postgres", "postgres")) {
+                lock.setAutoCommit(false);
+                lock.createStatement().execute("LOCK TABLE delivery");
+                Instant locked = Instant.now();
+                for (int i = 4; i < 10; i++) {
+                    Instant start = Instant.now();
+                    assertThat(postSignedBilling(event.apply(i)).statusCode()).as("webhook answer while the ledger is locked").isEqualTo(202);
+                    assertThat(Duration.between(start, Instant.now())).isLessThan(Duration.ofSeconds(5));
+                }
+                await().atMost(Duration.ofSeconds(30)).until(() -> Duration.between(locked, Instant.now()).toSeconds() >= 12);
+                lock.commit();
+            }
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).until(() -> sentDeliveriesOf(keys) == 3 * keys.size()
+                    || jdbc.queryForObject("SELECT count(*) FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                    + " WHERE n.idempotency_key = ANY (?) AND d.state IN ('FAILED', 'UNCERTAIN')", Integer.class,
+                    (Object) keys.toArray(String[]::new)) > 0);
+        } finally {
+            stubs.forEach(infra.providers()::removeStub);
+        }
+        assertThat(jdbc.queryForList("SELECT n.idempotency_key, d.channel, d.state, d.reason FROM delivery d JOIN notification n"
+                + " ON n.id = d.notification_id WHERE n.idempotency_key = ANY (?) AND d.state <> 'SENT'", (Object) keys.toArray(String[]::new)))
+                .as("deliveries not SENT").isEmpty();
+        assertThat(sentDeliveriesOf(keys)).isEqualTo(3 * keys.size());
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id JOIN notification n"
+                + " ON n.id = d.notification_id WHERE n.idempotency_key = ANY (?) AND a.outcome <> 'SENT'", Integer.class,
+                (Object) keys.toArray(String[]::new))).as("attempts other than SENT").isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM unrouted_event WHERE source_event_id = ANY (?)",
+                Integer.class, (Object) eventIds.toArray(String[]::new))).isZero();
+        for (String key : keys) {
+            assertThat(mailsFor(key)).as("mails for %s", key).hasSize(1);
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH))
+                    .withHeader("Idempotency-Key", equalTo(key + ":sms")))).as("SMS requests for %s", key).hasSize(1);
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching("/services/.*"))
+                    .withHeader("Idempotency-Key", equalTo(key + ":ops_webhook")))).as("ops posts for %s", key).hasSize(1);
+        }
+    }
+
+    /**
+     * PostgreSQL stops while the CRM poller has queued its rows on Kafka and is marking them processed (its transaction
+     * not yet committed): the rows stay unprocessed and are queued again once it is back, so the CRM events reach Kafka
+     * twice. Each order is confirmed to its customer once, every row ends processed, nothing quarantined.
+     */
+    @Test
+    void theDatabaseStoppedWhileTheCrmPollerMarksRowsItHasQueuedConfirmsEachOrderOnce() throws Exception {
+        String run = "crmcut" + newTicketId();
+        List<String> keys = new ArrayList<>();
+        List<String> payloads = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            keys.add("crm:order.confirmed:ORD-" + run + "_" + i);
+            payloads.add(Samples.text("crm/order.confirmed.json").replace("ORD-100234", "ORD-" + run + "_" + i));
+        }
+        List<Long> rows;
+        try (AutoCloseable sleep = sleepOnce(run, "BEFORE UPDATE ON crm_outbox",
+                "NEW.processed_at IS NOT NULL AND NEW.payload::text LIKE '%ORD-" + run + "_2%'")) {
+            rows = jdbc.queryForList("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('order', 'order.confirmed', ?),"
+                    + " ('order', 'order.confirmed', ?), ('order', 'order.confirmed', ?) RETURNING id", Long.class,
+                    payloads.get(0), payloads.get(1), payloads.get(2));
+            // The poller has queued all three and waits in the mark of the last: the database stops now.
+            stopWhileSleeping(() -> camel.getInflightRepository().size("crm-ingest") > 0);
+        }
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() ->
+                jdbc.queryForObject("SELECT count(*) FROM crm_outbox WHERE id = ANY (?) AND processed_at IS NOT NULL", Integer.class,
+                        (Object) rows.toArray(Long[]::new)) == 3 && keys.stream().allMatch(key -> mailsFor(key).size() == 1));
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject("SELECT count(*) FROM delivery d JOIN notification n"
+                + " ON n.id = d.notification_id WHERE n.idempotency_key = ANY (?) AND d.state IN ('PENDING', 'SENDING', 'PARKED')",
+                Integer.class, (Object) keys.toArray(String[]::new)) == 0);
+        assertThat(notificationsOf(keys)).isEqualTo(3);
+        assertThat(jdbc.queryForList("SELECT n.idempotency_key, d.channel, d.state, d.reason FROM delivery d JOIN notification n"
+                + " ON n.id = d.notification_id WHERE n.idempotency_key = ANY (?) AND d.state NOT IN ('SENT', 'SKIPPED')",
+                (Object) keys.toArray(String[]::new))).as("deliveries neither SENT nor SKIPPED").isEmpty();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM unrouted_event WHERE source_event_id = ANY (?)", Integer.class,
+                (Object) rows.stream().map(id -> "crm-outbox-" + id).toArray(String[]::new))).isZero();
+        for (String key : keys) {
+            assertThat(mailsFor(key)).as("mails for %s", key).hasSize(1);
+            assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching("/v1/projects/.*"))
+                    .withHeader("Idempotency-Key", equalTo(key + ":push")))).as("pushes for %s", key).hasSizeLessThanOrEqualTo(1);
+        }
+    }
+
+    /**
+     * PostgreSQL stops in the middle of dispatch's batch transaction (its deliveries being queued), and then in the middle of
+     * a sender's claim (the rows being marked SENDING): each is tried again once it is back, and every message of the three
+     * payment failures reaches its customer once (an email, an SMS and an ops post each), all SENT, none UNCERTAIN.
+     */
+    @Test
+    void theDatabaseStoppedInTheMiddleOfDispatchAndThenOfASendersClaimSendsEachMessageOnce() throws Exception {
+        for (String cut : List.of("dispatch", "claim")) {
+            String run = "dbmid" + cut + newTicketId();
+            String customer = "cus_" + run;
+            jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Mid Way', ?, '+447700900123')",
+                    customer, customer + "@example.net");
+            List<String> keys = new ArrayList<>();
+            String when = "dispatch".equals(cut)
+                    ? "BEFORE INSERT ON delivery FOR EACH ROW WHEN (NEW.customer_id = '" + customer + "')"
+                    : "BEFORE UPDATE ON delivery FOR EACH ROW WHEN (NEW.customer_id = '" + customer + "' AND NEW.state = 'SENDING'"
+                    + " AND OLD.state <> 'SENDING')";
+            try (AutoCloseable sleep = sleepOnce(run, when, null)) {
+                for (int i = 0; i < 3; i++) {
+                    String unique = run + "_" + i;
+                    keys.add(Samples.paymentFailedKey(unique));
+                    assertThat(postSignedBilling(Samples.paymentFailedNow(unique).replace("cus_RkT4aB7cD9eF1g", customer)).statusCode())
+                            .isEqualTo(202);
+                }
+                stopWhileSleeping(() -> true);
+            }
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+                    .until(() -> jdbc.queryForObject("SELECT count(*) FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                            + " WHERE n.idempotency_key = ANY (?) AND d.state IN ('PENDING', 'SENDING', 'PARKED')", Integer.class,
+                            (Object) keys.toArray(String[]::new)) == 0 && sentDeliveriesOf(keys) > 0);
+            assertThat(jdbc.queryForList("SELECT n.idempotency_key, d.channel, d.state, d.reason FROM delivery d JOIN notification n"
+                    + " ON n.id = d.notification_id WHERE n.idempotency_key = ANY (?) AND d.state <> 'SENT'", (Object) keys.toArray(String[]::new)))
+                    .as("%s: deliveries not SENT", cut).isEmpty();
+            assertThat(sentDeliveriesOf(keys)).as(cut).isEqualTo(9);
+            for (String key : keys) {
+                assertThat(mailsFor(key)).as("%s: mails for %s", cut, key).hasSize(1);
+                assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH))
+                        .withHeader("Idempotency-Key", equalTo(key + ":sms")))).as("%s: SMS requests for %s", cut, key).hasSize(1);
+                assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching("/services/.*"))
+                        .withHeader("Idempotency-Key", equalTo(key + ":ops_webhook")))).as("%s: ops posts for %s", cut, key).hasSize(1);
+            }
+        }
+    }
+
+    /**
+     * A trigger that makes the first row statement it fires for sleep 20 s inside its transaction (a sequence counts it:
+     * nextval outlives the transaction and the restart), so the test can stop PostgreSQL right there. Closing it removes it
+     * once the database answers again.
+     */
+    private AutoCloseable sleepOnce(String run, String trigger, String condition) {
+        String name = ("sleep_" + run).toLowerCase().replaceAll("[^a-z0-9_]", "_");
+        jdbc.execute("CREATE SEQUENCE " + name);
+        jdbc.execute("CREATE FUNCTION " + name + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                + (condition == null ? "" : " IF NOT (" + condition + ") THEN RETURN NEW; END IF;")
+                + " IF nextval('" + name + "') = 1 THEN PERFORM pg_sleep(20); END IF; RETURN NEW; END $$");
+        jdbc.execute("CREATE TRIGGER " + name + " " + (trigger.contains("FOR EACH ROW") ? trigger : trigger + " FOR EACH ROW")
+                + " EXECUTE FUNCTION " + name + "()");
+        String table = trigger.replaceAll(".* ON (\\w+).*", "$1");
+        return () -> await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+            jdbc.execute("DROP TRIGGER IF EXISTS " + name + " ON " + table);
+            jdbc.execute("DROP FUNCTION IF EXISTS " + name + "()");
+            jdbc.execute("DROP SEQUENCE IF EXISTS " + name);
+            return true;
+        });
+    }
+
+    /** Once a statement sleeps in the trigger: PostgreSQL stops, and starts again once {@code meanwhile} holds (at most 20 s). */
+    private void stopWhileSleeping(Callable<Boolean> meanwhile) throws Exception {
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'", Integer.class) > 0);
+        infra.stopPostgres();
+        try {
+            await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(meanwhile);
+        } finally {
+            infra.startPostgres();
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> readiness() == 200);
+    }
+
+    private int smsRequests(String phone) {
+        return infra.providers().findAll(postRequestedFor(urlPathMatching(SMS_PATH))
+                .withRequestBody(containing(phone.substring(1)))).size();
     }
 
     private static List<String> messages(ListAppender<ILoggingEvent> log, Level level, Class<?> logger) {
