@@ -120,6 +120,37 @@ class CrmSourceTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForObject("SELECT herald_crm_payload_bytes(CAST(? AS jsonb))", Long.class, json)).isEqualTo(19L);
     }
 
+    /**
+     * A CRM outbox whose created_at is a timestamp without time zone: its times were read in Herald's own JVM zone, so the
+     * same row had another time (and another order against other sources) on a machine in Tokyo than in the UTC container.
+     * Now read as UTC whatever the JVM's zone (said at startup by CrmOutboxCheck); a time with its offset is read as it is.
+     */
+    @Test
+    void aCreatedAtWithoutTimeZoneIsReadAsUtcWhateverHeraldsOwnZone() throws Exception {
+        String claim = camel.getEndpoints().stream().filter(e -> e instanceof org.apache.camel.component.sql.SqlEndpoint)
+                .map(e -> ((org.apache.camel.component.sql.SqlEndpoint) e).getQuery()).filter(q -> q.contains("FOR UPDATE SKIP LOCKED"))
+                .findFirst().orElseThrow();
+        assertThat(claim).contains(" FROM crm_outbox WHERE ");
+        jdbc.execute("CREATE TABLE crm_outbox_naive (id BIGSERIAL PRIMARY KEY, event_type TEXT, payload TEXT, created_at TIMESTAMP,"
+                + " processed_at TIMESTAMP)");
+        java.util.TimeZone jvm = java.util.TimeZone.getDefault();
+        try {
+            jdbc.update("INSERT INTO crm_outbox_naive (event_type, payload, created_at) VALUES ('order.confirmed', '{}', '2026-11-21 08:58:13')");
+            java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("Asia/Tokyo"));
+            List<Map<String, Object>> rows = jdbc.queryForList(claim.replace(" FROM crm_outbox WHERE ", " FROM crm_outbox_naive WHERE "));
+            java.util.TimeZone.setDefault(jvm);
+            assertThat(rows).hasSize(1);
+            org.apache.camel.Exchange exchange = new org.apache.camel.support.DefaultExchange(camel);
+            exchange.getMessage().setBody(new java.util.HashMap<>(rows.get(0)));
+            outboxRows.prepare(exchange);
+            assertThat(new ObjectMapper().readTree(exchange.getMessage().getBody(String.class)).path("createdAt").asText())
+                    .isEqualTo("2026-11-21T08:58:13Z");
+        } finally {
+            java.util.TimeZone.setDefault(jvm);
+            jdbc.execute("DROP TABLE crm_outbox_naive");
+        }
+    }
+
     @Test
     void aContactUpdateChangesTheDirectoryAndSendsNothing() throws Exception {
         String customer = "cus_crm" + newTicketId();

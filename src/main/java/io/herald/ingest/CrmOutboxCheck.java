@@ -16,6 +16,8 @@ import org.springframework.stereotype.Component;
 @Component
 public class CrmOutboxCheck implements InitializingBean {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CrmOutboxCheck.class);
+
     /** The payload column types the poller reads (V52's size and start functions take text, json, jsonb and bytea). */
     static final Set<String> READABLE_PAYLOADS = Set.of("text", "character varying", "character", "json", "jsonb", "bytea");
 
@@ -53,6 +55,16 @@ public class CrmOutboxCheck implements InitializingBean {
                     + "' has a payload column of type " + payloadType + "; Herald reads the event's JSON from a payload of type text,"
                     + " varchar, json, jsonb or bytea (UTF-8). Expose the outbox through a view whose payload is one of those"
                     + " (e.g. payload::text), or set HERALD_CRM_ENABLED=false where there is no CRM.");
+        }
+        // A created_at without a time zone says nothing of the zone it was written in: read as UTC (CrmOutboxRows.createdAt),
+        // said once here, so that a CRM writing local times knows to expose the outbox with its zone.
+        String createdAtType = jdbc.queryForObject("""
+                SELECT format_type(coalesce(nullif(t.typbasetype, 0), t.oid), NULL) FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+                WHERE a.attrelid = CAST(? AS regclass) AND a.attname = 'created_at' AND NOT a.attisdropped""", String.class, table);
+        if ("timestamp without time zone".equals(createdAtType)) {
+            log.info("herald.crm.outbox-table: the CRM outbox table '{}' has a created_at without a time zone (timestamp without time"
+                    + " zone); Herald reads those times as UTC. If the CRM writes them in another zone, expose the outbox through a view"
+                    + " whose created_at has it (created_at AT TIME ZONE 'Europe/Berlin'), or make the column timestamptz", table);
         }
         // Herald marks each queued row processed: without the right to, the first row would be queued again every poll and
         // nothing after it ever (the failed UPDATE undoes the claim, and it is no outage to wait out).

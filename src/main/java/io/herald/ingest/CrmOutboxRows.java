@@ -116,7 +116,7 @@ public class CrmOutboxRows {
                     + "). Correct the payload in the CRM and insert the row again";
             log.warn("CRM outbox row {}: payload is not JSON: {}", id, e.getOriginalMessage());
         }
-        event.put("createdAt", instant(row.get("created_at")));
+        event.put("createdAt", createdAt(row));
         String text = json.writeValueAsString(event);
         int bytes = text.getBytes(StandardCharsets.UTF_8).length;
         if (refusal == null && bytes > maxRowBytes) {
@@ -159,7 +159,7 @@ public class CrmOutboxRows {
         event.put("outboxId", id == null ? null : id.toString());
         event.put("eventType", row.get("event_type") == null ? null : row.get("event_type").toString());
         event.put("payloadStart", start(payloadText(row.get("payload"))));
-        event.put("createdAt", instant(row.get("created_at")));
+        event.put("createdAt", createdAt(row));
         exchange.getMessage().setBody(json.writeValueAsString(event));
         exchange.getMessage().setHeader("kafka.KEY", "crm-outbox-" + id);
         exchange.setProperty(REFUSAL, "CRM outbox row " + id + " could not be read as an event (an unexpected problem with its content;"
@@ -181,7 +181,7 @@ public class CrmOutboxRows {
         String start = payloadText(row.get("payload_start"));
         event.put("payloadBytes", bytes);
         event.put("payloadStart", start);
-        event.put("createdAt", instant(row.get("created_at")));
+        event.put("createdAt", createdAt(row));
         exchange.getMessage().setBody(json.writeValueAsString(event));
         exchange.getMessage().setHeader("kafka.KEY", "crm-outbox-" + id);
         exchange.setProperty(REFUSAL, "CRM outbox row " + id + "'s payload is " + size(bytes) + " (" + String.format(Locale.ROOT, "%,d", bytes)
@@ -281,6 +281,29 @@ public class CrmOutboxRows {
 
     private static String trim(String number) {
         return number.endsWith(".0") ? number.substring(0, number.length() - 2) : number;
+    }
+
+    /**
+     * The row's created_at as an instant: as PostgreSQL writes it (created_at_written, the claim's to_json of the column), a
+     * time with its offset read as it is, one without (a column of type timestamp without time zone) read as UTC. The
+     * driver's own value of such a column is read in Herald's JVM zone, so the same row had another time on a machine in
+     * Berlin than in the UTC container (CrmOutboxCheck says at startup that such a column is read as UTC).
+     */
+    static String createdAt(Map<String, Object> row) {
+        Object written = row.get("created_at_written");
+        if (written != null) {
+            String text = written.toString();
+            try {
+                return java.time.OffsetDateTime.parse(text).toInstant().toString();
+            } catch (java.time.format.DateTimeParseException withoutOffset) {
+                try {
+                    return java.time.LocalDateTime.parse(text).toInstant(java.time.ZoneOffset.UTC).toString();
+                } catch (java.time.format.DateTimeParseException neither) {
+                    // infinity, a BC date: as the driver reads it, below
+                }
+            }
+        }
+        return instant(row.get("created_at"));
     }
 
     private static String instant(Object value) {
