@@ -457,6 +457,30 @@ class CrmSourceTest extends HeraldIntegrationTest {
     }
 
     /**
+     * The CRM writes its event types as order.confirmed; one written ORDER_CONFIRMED, order-confirmed or orderConfirmed (an
+     * enum's name, a slug, a JSON property) was kept IGNORED as a type Herald does not take, and the customer never heard of
+     * their order, though capitals and spaces were already read as the type. Separators and camel case are read the same way
+     * now; a type that is none of Herald's is still IGNORED.
+     */
+    @Test
+    void anEventTypeWrittenWithUnderscoresHyphensOrInCamelCaseIsTheTypeHeraldKnows() {
+        String enumName = newTicketId();
+        String slug = newTicketId();
+        String camelCase = newTicketId();
+        outbox("order", "ORDER_CONFIRMED", order(enumName, "cus_RkT4aB7cD9eF1g"));
+        outbox("order", "order-confirmed", order(slug, "cus_RkT4aB7cD9eF1g"));
+        outbox("order", "orderConfirmed", order(camelCase, "cus_RkT4aB7cD9eF1g"));
+        String customer = "cus_ct" + newTicketId();
+        outbox("contact", "contact_updated", Samples.text("crm/contact.updated.json").replace("cus_RkT4aB7cD9eF1g", customer)
+                .replace("jenny.rosen@example.org", customer + "@example.net").replace("0015g00000XyZ1AAA", "0015g" + customer));
+        awaitMailFor("crm:order.confirmed:ORD-" + enumName);
+        awaitMailFor("crm:order.confirmed:ORD-" + slug);
+        awaitMailFor("crm:order.confirmed:ORD-" + camelCase);
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForList("SELECT email FROM customer WHERE customer_id = ?",
+                String.class, customer), emails -> emails.equals(List.of(customer + "@example.net")));
+    }
+
+    /**
      * A contact change whose customer id has spaces around it ("cus_RkT4aB7cD9eF1g ", a CRM form field kept as typed) created a
      * second customer "cus_RkT4aB7cD9eF1g " beside the real one, and the real customer's new email was never applied: events
      * match customer ids exactly, so the real one kept the old address. Now quarantined naming the spaces, nobody created.
