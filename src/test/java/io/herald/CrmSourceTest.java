@@ -517,6 +517,41 @@ class CrmSourceTest extends HeraldIntegrationTest {
     }
 
     /**
+     * A directory entry written before customer ids with spaces around them were refused ("cus_x ", the CRM's id as typed):
+     * every contact change of it was quarantined, so its new email, phone or opt-out never reached Herald, and correcting the
+     * id in the CRM would have made another customer beside it. A change naming exactly the id the directory holds is applied
+     * to it; with both "cus_x " and "cus_x" in the directory it is quarantined saying which entries there are and what to do.
+     */
+    @Test
+    void aContactChangeNamingAnEntryThatAlreadyHasSpacesAroundItsIdUpdatesThatEntry() {
+        String customer = "cus_old" + newTicketId();
+        String spaced = customer + " ";
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, updated_at) VALUES (?, 'Old Entry', 'old@example.net',"
+                + " '2026-11-01T00:00:00Z')", spaced);
+        long row = outbox("contact", "contact.updated", Samples.text("crm/contact.updated.json")
+                .replace("\"cus_RkT4aB7cD9eF1g\"", "\"" + spaced + "\"").replace("jenny.rosen@example.org", "new@example.net")
+                .replace("0015g00000XyZ1AAA", "0015g" + customer));
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject("SELECT email FROM customer WHERE customer_id = ?",
+                String.class, spaced).equals("new@example.net"));
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM unrouted_event WHERE source = 'crm' AND source_event_id = ?", Long.class,
+                "crm-outbox-" + row)).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM customer WHERE customer_id = ?", Long.class, customer)).isZero();
+
+        // Both the spaced entry and the one without spaces: which one the CRM means is not guessed.
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, updated_at) VALUES (?, 'New Entry', 'other@example.net',"
+                + " '2026-11-01T00:00:00Z')", customer);
+        long both = outbox("contact", "contact.updated", Samples.text("crm/contact.updated.json")
+                .replace("\"cus_RkT4aB7cD9eF1g\"", "\"" + spaced + "\"").replace("jenny.rosen@example.org", "newer@example.net")
+                .replace("0015g00000XyZ1AAA", "0015g" + customer).replace("2026-11-21T08:", "2026-11-22T08:"));
+        Map<String, Object> held = unrouted("crm-outbox-" + both);
+        assertThat(held).containsEntry("outcome", "QUARANTINED").containsEntry("step", "validation");
+        assertThat(held.get("reason").toString()).contains("the customer id '" + spaced + "' has spaces around it, and Herald's directory"
+                + " holds both '" + spaced + "' (written before such ids were refused) and '" + customer + "'; a change is not guessed to be for one of them. Correct the contact's"
+                + " customer id in the CRM to the entry it is for");
+        assertThat(jdbc.queryForObject("SELECT email FROM customer WHERE customer_id = ?", String.class, spaced)).isEqualTo("new@example.net");
+    }
+
+    /**
      * A row under the CRM limit whose notification is larger than a megabyte (each line gains its price and total as text):
      * the notifications producer kept Kafka's default max.request.size of 1 MiB and the order was quarantined "because of an
      * unexpected problem"; every producer now takes what the topics Herald creates take.

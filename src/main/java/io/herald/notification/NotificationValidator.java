@@ -50,11 +50,20 @@ public class NotificationValidator {
     private final NotificationCatalog catalog;
     private final NotificationRules rules;
     private final ObjectMapper json;
+    private final io.herald.identity.CustomerDirectory directory;
 
+    /** Without the directory (a test of the rules alone): a contact change's customer id with spaces around it is always refused. */
     public NotificationValidator(NotificationCatalog catalog, NotificationRules rules, ObjectMapper json) {
+        this(catalog, rules, json, null);
+    }
+
+    @org.springframework.beans.factory.annotation.Autowired
+    public NotificationValidator(NotificationCatalog catalog, NotificationRules rules, ObjectMapper json,
+                                 io.herald.identity.CustomerDirectory directory) {
         this.catalog = catalog;
         this.rules = rules;
         this.json = json;
+        this.directory = directory;
     }
 
     public CanonicalNotification validate(JsonNode mapped) {
@@ -158,6 +167,31 @@ public class NotificationValidator {
     }
 
     /**
+     * Why a contact change naming a customer id with spaces around it ("cus_1 ") cannot be applied, or null when it can: events
+     * name customers by their id exactly (CustomerDirectory), so a new "cus_1 " would be a second customer beside "cus_1", and
+     * the real one's new email or phone never applied. An entry the directory already holds under exactly that id (written
+     * before such ids were refused) is that customer, and takes the change: refused, its email, phone and opt-outs could never
+     * change again, and correcting the id in the CRM would make another customer beside it. With both entries in the directory
+     * the change is not guessed to be for one of them.
+     */
+    private String spacedId(String customerId) {
+        String stripped = io.herald.identity.CustomerDirectory.withoutSpacesAround(customerId);
+        boolean heldAsWritten = directory != null && customerId.length() <= 64 && directory.find(customerId).isPresent();
+        boolean heldWithout = directory != null && !stripped.isEmpty() && directory.find(stripped).isPresent();
+        if (heldAsWritten && !heldWithout) {
+            return null;
+        }
+        if (heldAsWritten) {
+            return "the customer id '" + StoredText.label(customerId, 80) + "' has spaces around it, and Herald's directory holds both '"
+                    + StoredText.label(customerId, 80) + "' (written before such ids were refused) and '" + StoredText.label(stripped, 80)
+                    + "'; a change is not guessed to be for one of them. Correct the contact's customer id in the CRM to the entry it is"
+                    + " for (if they are the same person, erase the other entry from the console's Customers page)";
+        }
+        return "the customer id '" + StoredText.label(customerId, 80) + "' has spaces around it; Herald matches customer ids"
+                + " exactly, so it would be a customer of its own beside '" + StoredText.label(stripped, 80) + "'";
+    }
+
+    /**
      * A CRM contact change, checked before it is written to the directory: the customer id, email,
      * phone, locale and time zone must fit their columns and be printable (they identify or reach the
      * customer, so they are refused, not cut); the display name is cut to fit; lists and maps must
@@ -168,10 +202,10 @@ public class NotificationValidator {
         String customerId = field(update, "customerId", "customer id", 64, true, problems);
         if (customerId != null && !StoredText.unsafe(customerId)
                 && !customerId.equals(io.herald.identity.CustomerDirectory.withoutSpacesAround(customerId))) {
-            // Events name customers by their id exactly (CustomerDirectory): kept, "cus_1 " would be a second customer beside
-            // "cus_1", and the real one's new email or phone never applied.
-            problems.add("the customer id '" + StoredText.label(customerId, 80) + "' has spaces around it; Herald matches customer ids"
-                    + " exactly, so it would be a customer of its own beside '" + StoredText.label(io.herald.identity.CustomerDirectory.withoutSpacesAround(customerId), 80) + "'");
+            String spacesProblem = spacedId(customerId);
+            if (spacesProblem != null) {
+                problems.add(spacesProblem);
+            }
         }
         if (customerId != null && customerId.length() <= 64 && !StoredText.unsafe(customerId) && unaddressable(customerId) != null) {
             problems.add(unaddressable(customerId));
