@@ -602,6 +602,38 @@ class AppointmentRemindersTest {
     }
 
     /**
+     * The CRM books an appointment, cancels it and books it again for the same time; the cancellation reaches Herald only after
+     * the new booking (quarantined and re-driven, or read late). The new booking was taken for a repeat of the first (nothing
+     * cancelled the appointment in Herald's ledger yet: SKIPPED, no reminders of its own), and the late cancellation then
+     * cancelled the first booking's reminders: the customer was never reminded of the appointment the CRM has. Now the new
+     * booking's reminders are made when the late cancellation is handled.
+     */
+    @Test
+    void aBookingTakenForARepeatBeforeTheCancellationThatPrecededItIsStillReminded() throws Exception {
+        Instant now = clock.instant();
+        String lukas = customer("lukas", "de-DE", BERLIN);
+        ZonedDateTime startsAt = now.plus(Duration.ofDays(2)).truncatedTo(ChronoUnit.HOURS).atZone(BERLIN);
+        String appointment = "APT-T" + run;
+        long firstRow = booked(lukas, appointment, startsAt);
+        String booking = key(appointment, firstRow);
+        long againRow = outboxRow("appointment.scheduled", bookingPayload(lukas, appointment, iso(startsAt), "Beratung"));
+        String again = key(appointment, againRow);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SKIPPED".equals(herald.delivery(again, "email").get("state")));
+
+        // At the source the cancellation came between the two bookings; Herald reads it last.
+        long cancellation = cancellationBetween(firstRow, againRow, lukas, appointment, startsAt);
+        herald.awaitMailFor("crm:appointment.cancelled:" + appointment + ":crm-outbox-" + cancellation);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "CANCELLED".equals(herald.delivery(booking + ":reminder:PT24H", "email").get("state")));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(waitingReminders(appointment)).containsExactly(
+                startsAt.toInstant().minus(Duration.ofHours(24)), startsAt.toInstant().minus(Duration.ofHours(2))));
+        for (String reminder : List.of(again + ":reminder:PT24H", again + ":reminder:PT2H")) {
+            assertThat(herald.scheduled(reminder)).containsEntry("state", "SCHEDULED");
+            assertThat(herald.delivery(reminder, "email")).containsEntry("state", "SCHEDULED");
+            assertThat(herald.delivery(reminder, "sms")).containsEntry("state", "SCHEDULED");
+        }
+    }
+
+    /**
      * The CRM books an appointment for Monday, cancels it and books its id again for tomorrow; tomorrow's 24-hour reminder
      * fires while the SMS provider refuses for a moment (its SMS parked), and only then is the old cancellation read (late,
      * or re-driven from quarantine). The parked SMS belongs to the booking that stands: it is not withdrawn, and goes out

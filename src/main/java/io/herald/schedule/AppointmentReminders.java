@@ -164,6 +164,7 @@ public class AppointmentReminders {
                 List<Long> cancelled = scheduled.cancelMadeAtOrBefore(matchKey, List.of(plan.type()), why + ": its reminder is cancelled, not sent",
                         notification.occurredAt());
                 log.info("{} cancelled: {} pending reminder(s) cancelled", appointment, cancelled.size());
+                remindStandingBooking(plan, notification, matchKey, appointment, now);
                 // The same cancellation written twice by the source (two outbox rows): its notice went out with the first.
                 String repeat = cancellations.repeated(plan, notification, notificationId).map(first -> appointment
                         + " was already cancelled by " + first.words()).orElse(null);
@@ -174,6 +175,29 @@ public class AppointmentReminders {
                 yield false;
             }
         }));
+    }
+
+    /**
+     * A cancellation handled after a booking the CRM made after it (the cancellation quarantined and re-driven, or read late),
+     * which Herald took for a repeat of the booking the cancellation cancels (SKIPPED, no reminders of its own): that booking
+     * stands, and its reminders are made now, unless some of the appointment's reminders still wait. The customer used to be
+     * left with none.
+     */
+    private void remindStandingBooking(Reminders plan, CanonicalNotification cancellation, String matchKey, String appointment, Instant now) {
+        if (!scheduled.scheduledFor(matchKey, List.of(plan.type())).isEmpty()) {
+            return;
+        }
+        repeatedBookings.takenForRepeatAfter(plan, cancellation).ifPresent(standing -> {
+            String canonical = notifications.canonical(standing);
+            CanonicalNotification booking = canonical == null ? null : read(canonical);
+            if (booking == null || booking.data() == null || booking.data().get(plan.of()) == null) {
+                return;   // its payload is past retention: nothing to remind with
+            }
+            book(plan, booking, plan.time(booking), matchKey, appointment, now, null, ", made when " + cancellation.source() + " event "
+                    + cancellation.sourceEventId() + " cancelled the booking before it late: this booking (" + booking.source() + " event "
+                    + booking.sourceEventId() + ", made at the source after that cancellation) had been taken for a repeat of that one");
+            log.info("{}: the booking {} that stands after a late cancellation is reminded", appointment, booking.sourceEventId());
+        });
     }
 
     /**
@@ -194,6 +218,12 @@ public class AppointmentReminders {
      */
     private void book(Reminders plan, CanonicalNotification booking, Instant startsAt, String matchKey, String appointment, Instant now,
                       String cancelled) {
+        book(plan, booking, startsAt, matchKey, appointment, now, cancelled, "");
+    }
+
+    /** As above; {@code made}: why the reminders are made now, added to their scheduled reason ("" for a booking as it comes). */
+    private void book(Reminders plan, CanonicalNotification booking, Instant startsAt, String matchKey, String appointment, Instant now,
+                      String cancelled, String made) {
         NotificationCatalog.Entry reminderType = catalog.entry(plan.type());
         String from = write(booking);
         List<ScheduledSends.Schedule> schedules = new ArrayList<>();
@@ -206,7 +236,7 @@ public class AppointmentReminders {
                 deliveries.skip(channels, "not scheduled: " + cancelled);
             } else if (fireAt.isAfter(now)) {
                 schedules.add(new ScheduledSends.Schedule(id, fireAt, "the " + words(before) + " reminder of " + appointment + " (starts "
-                        + WHEN.format(startsAt) + ")", matchKey, channels));
+                        + WHEN.format(startsAt) + ")" + made, matchKey, channels));
             } else {
                 deliveries.skip(channels, "not scheduled: the " + words(before) + " reminder's time (" + WHEN.format(fireAt) + ", "
                         + span(before) + " before " + appointment + " at " + WHEN.format(startsAt) + ") had passed when the booking arrived at "
