@@ -1,0 +1,107 @@
+package io.herald;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.time.Duration;
+
+import javax.sql.DataSource;
+
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Samples;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Route;
+import org.apache.camel.ServiceStatus;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/**
+ * An operator controls routes live from Hawtio: the route MBeans' suspend(), resume(), stop() and start(), through Hawtio's
+ * Jolokia as its Camel tab calls them. What was accepted meanwhile is delivered once afterwards, and a resumed route is the
+ * route it was.
+ */
+class RouteControlFromHawtioTest extends HeraldIntegrationTest {
+
+    @Autowired
+    CamelContext camel;
+
+    @Autowired
+    DataSource dataSource;
+
+    /** Every route is left started for the tests after these (they share this Herald). */
+    @AfterEach
+    void everyRouteStarted() throws Exception {
+        for (Route route : camel.getRoutes()) {
+            ServiceStatus status = camel.getRouteController().getRouteStatus(route.getRouteId());
+            if (status == ServiceStatus.Suspended) {
+                camel.getRouteController().resumeRoute(route.getRouteId());
+            } else if (status != ServiceStatus.Started) {
+                camel.getRouteController().startRoute(route.getRouteId());
+            }
+        }
+    }
+
+    /**
+     * The Kafka consumers suspended from Hawtio, the source consumer and dispatch: the webhook still accepts, and once they
+     * are resumed the event is delivered, once.
+     */
+    @Test
+    void eventsAcceptedWhileKafkaConsumersAreSuspendedAreDeliveredOnceAfterResume() throws Exception {
+        hawtio("support-ingest", "suspend");
+        hawtio("dispatch", "suspend");
+        String key = postTicket();
+        hawtio("support-ingest", "resume");
+        await().atMost(Duration.ofSeconds(20)).until(() -> notifications(key) == 1);
+        assertThat(delivery(key, "email")).as("dispatch is suspended: nothing is queued yet").isEmpty();
+        hawtio("dispatch", "resume");
+        awaitMailFor(key);
+        assertThat(mailsFor(key)).hasSize(1);
+    }
+
+    /**
+     * Suspended and resumed from Hawtio, the in-app route meets a database blip (its connection cut while it writes the
+     * message, as a failover does): the step is tried again, as on a route never suspended, and the customer has the message
+     * within seconds. It used to fail at once: Camel readies a route's error handlers for shutdown when it suspends the route,
+     * so they stop retrying what may not be retried while stopping (Herald's "until the database is back" steps), and only a
+     * start undoes that, not a resume; the delivery then stayed SENDING until the stale-sendings sweep, minutes later.
+     */
+    @Test
+    void aRouteResumedFromHawtioStillWaitsOutADatabaseBlip() throws Exception {
+        hawtio("deliver-in-app", "suspend");
+        hawtio("deliver-in-app", "resume");
+        String key;
+        try (Connection lock = dataSource.getConnection()) {
+            lock.setAutoCommit(false);
+            lock.createStatement().execute("LOCK TABLE inbox_message IN SHARE MODE");   // the in-app insert waits here
+            key = postTicket();
+            Integer waiting = await().atMost(Duration.ofSeconds(20)).until(() -> jdbc.queryForList(
+                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO inbox_message%'",
+                    Integer.class), pids -> pids.size() == 1).get(0);
+            jdbc.queryForObject("SELECT pg_terminate_backend(?)", Boolean.class, waiting);
+            lock.rollback();
+        }
+        await().atMost(Duration.ofSeconds(15)).until(() -> "SENT".equals(delivery(key, "in_app").get("state")));
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM inbox_message m JOIN delivery d ON d.id = m.delivery_id"
+                + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ?", Integer.class, key)).isEqualTo(1);
+    }
+
+    private void hawtio(String route, String operation) throws Exception {
+        HttpResponse<String> answer = apiAs(ADMIN, "POST", "/actuator/hawtio/jolokia", """
+                {"type": "exec", "mbean": "org.apache.camel:context=herald,type=routes,name=\\"%s\\"", "operation": "%s()"}"""
+                .formatted(route, operation));
+        assertThat(answer.body()).as(route + " " + operation).contains("\"status\":200");
+    }
+
+    private String postTicket() throws Exception {
+        String ticket = newTicketId();
+        assertThat(postSignedSupport(Samples.supportEvent("ticket.status_changed.json", ticket)).statusCode()).isEqualTo(202);
+        return "support:ticket_status_changed:" + ticket + ":SOLVED:2026-11-21T10:12:44Z";
+    }
+
+    private long notifications(String key) {
+        return jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key = ?", Long.class, key);
+    }
+}
