@@ -10,6 +10,7 @@ import java.time.Duration;
 import javax.sql.DataSource;
 
 import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.Redeliveries;
 import io.herald.testsupport.Samples;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Route;
@@ -86,6 +87,35 @@ class RouteControlFromHawtioTest extends HeraldIntegrationTest {
         await().atMost(Duration.ofSeconds(15)).until(() -> "SENT".equals(delivery(key, "in_app").get("state")));
         assertThat(jdbc.queryForObject("SELECT count(*) FROM inbox_message m JOIN delivery d ON d.id = m.delivery_id"
                 + " JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ?", Integer.class, key)).isEqualTo(1);
+    }
+
+    /**
+     * The support mapping route stopped from Hawtio for longer than a source consumer waits for it (30 s): the event waits,
+     * tried again until the route is started, then reaches its customer once, and nothing is quarantined for it.
+     */
+    @Test
+    void anEventWhoseMappingRouteIsStoppedInHawtioWaitsForItInsteadOfBeingQuarantined() throws Exception {
+        String ticket = newTicketId();
+        String key = "support:ticket_status_changed:" + ticket + ":SOLVED:2026-11-21T10:12:44Z";
+        try (Redeliveries redeliveries = Redeliveries.of(camel, "support-ingest")) {
+            hawtio("support-mapping", "stop");
+            assertThat(postSignedSupport(Samples.supportEvent("ticket.status_changed.json", ticket)).statusCode()).isEqualTo(202);
+            // support-ingest waits up to 30 s for the mapping route, then tries again. (It used to hand the whole batch to the
+            // quarantine, which could not hold it: an ERROR "source event is not valid JSON (it is empty)" and a refused insert,
+            // every 30 s, the consumer reconnecting each time.)
+            await().atMost(Duration.ofSeconds(45)).until(redeliveries::mostOfOneExchange, tries -> tries >= 1);
+            hawtio("support-mapping", "start");
+            awaitMailFor(key);
+            assertThat(mailsFor(key)).hasSize(1);
+            assertThat(quarantined(ticket)).isZero();
+        } finally {
+            jdbc.update("DELETE FROM unrouted_event WHERE source = 'support' AND raw_payload LIKE ?", "%" + ticket + "%");
+        }
+    }
+
+    private int quarantined(String ticket) {
+        return jdbc.queryForObject("SELECT count(*) FROM unrouted_event WHERE source = 'support' AND raw_payload LIKE ?", Integer.class,
+                "%" + ticket + "%");
     }
 
     private void hawtio(String route, String operation) throws Exception {
