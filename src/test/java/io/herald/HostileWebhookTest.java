@@ -155,6 +155,33 @@ class HostileWebhookTest extends HeraldIntegrationTest {
     }
 
     /**
+     * A sender configured with a trailing slash (https://…/webhooks/sms/status/) or a proxy that joins its prefix with a
+     * double slash (//webhooks/billing) reaches no webhook: the sender was answered 404 "there is nothing at …" or 400 "the
+     * address itself cannot be used", and nothing was kept, so no operator could see the customer's STOP or the lost
+     * events. Both are refused 404 naming the path to use, and kept with the request's first bytes.
+     */
+    @Test
+    void aWebhookPathWithATrailingOrDoubleSlashIsRefusedNamingThePathAndKept() throws Exception {
+        String marker = marker();
+        byte[] form = ("MessageSid=SM" + marker + "&From=%2B447700900123&Body=STOP").getBytes(StandardCharsets.UTF_8);
+        byte[] event = ("{\"id\": \"evt_" + marker + "\", \"type\": \"invoice.paid\"}").getBytes(StandardCharsets.UTF_8);
+
+        HttpResponse<String> trailing = post("/webhooks/sms/inbound/", "application/x-www-form-urlencoded", form, Map.of());
+        HttpResponse<String> doubled = post("//webhooks/billing", "application/json", event, Map.of());
+
+        assertThat(List.of(trailing.statusCode(), doubled.statusCode())).containsOnly(404);
+        assertThat(trailing.body()).contains("send it to /webhooks/sms/inbound");
+        List<Map<String, Object>> rows = newRejections();
+        assertThat(rows).extracting(r -> r.get("source") + " " + r.get("http_status") + " " + r.get("reason")).containsExactly(
+                "unknown 404 Herald has no webhook at /webhooks/sms/inbound/; send it to /webhooks/sms/inbound (no trailing slash, no"
+                        + " double slash): correct the URL configured at the sender",
+                "unknown 404 Herald has no webhook at //webhooks/billing; send it to /webhooks/billing (no trailing slash, no"
+                        + " double slash): correct the URL configured at the sender");
+        assertThat(rows).extracting(r -> r.get("body_excerpt")).containsExactly(new String(form, StandardCharsets.UTF_8),
+                new String(event, StandardCharsets.UTF_8));
+    }
+
+    /**
      * Behind a TLS-terminating proxy or ingress every request comes from the proxy's address; the caller's is in the
      * X-Forwarded-For the proxy appends to. The Rejected webhooks page named the proxy (here 127.0.0.1) for every refusal.
      * Now it names the caller, the last address before Herald's own proxies: one the caller wrote itself into the header

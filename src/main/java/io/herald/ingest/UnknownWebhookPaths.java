@@ -16,7 +16,9 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * /webhooks/billing) is answered 404 in words naming the paths Herald has, and recorded in inbound_rejection with the
  * first part of its body under source "unknown", so the console's refused requests show it: a wrong URL at a sender is
  * otherwise seen only in the sender's own dashboard. Runs after WebhookReadiness (while Herald starts or stops, every
- * webhook path answers 503 and nothing is recorded).
+ * webhook path answers 503 and nothing is recorded). A webhook's path written with a trailing slash (/webhooks/billing/) or a
+ * double slash (//webhooks/billing, a proxy's prefix joined to it) is refused the same way, naming the path to use: Spring
+ * matches neither to the webhook, and they were answered 404 or 400 without a row.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 2)
@@ -35,7 +37,7 @@ public class UnknownWebhookPaths extends OncePerRequestFilter {
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
         String path = request.getRequestURI();
-        return path == null || !path.startsWith(PREFIX) || WebhookBodyLimit.source(request) != null;
+        return path == null || !singleSlashes(path).startsWith(PREFIX) || WebhookBodyLimit.isWebhook(path);
     }
 
     @Override
@@ -43,8 +45,16 @@ public class UnknownWebhookPaths extends OncePerRequestFilter {
             throws ServletException, IOException {
         byte[] excerpt = request.getInputStream().readNBytes(InboundRejections.EXCERPT_BYTES);
         long bytes = Math.max(request.getContentLengthLong(), excerpt.length);
-        String reason = "Herald has no webhook at " + InboundRejections.text(request.getRequestURI(), PATH_CHARS)
-                + "; its webhooks are " + WebhookBodyLimit.paths() + ": correct the URL configured at the sender";
+        String path = request.getRequestURI();
+        String meant = singleSlashes(path).replaceAll("/$", "");
+        String reason = "Herald has no webhook at " + InboundRejections.text(path, PATH_CHARS)
+                + (WebhookBodyLimit.isWebhook(meant) ? "; send it to " + meant + " (no trailing slash, no double slash)"
+                        : "; its webhooks are " + WebhookBodyLimit.paths()) + ": correct the URL configured at the sender";
         rejections.refuse(request, response, "unknown", 404, reason, bytes, excerpt);
+    }
+
+    /** The path with every run of slashes written as one. */
+    private static String singleSlashes(String path) {
+        return path.replaceAll("/{2,}", "/");
     }
 }

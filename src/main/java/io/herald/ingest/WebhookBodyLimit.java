@@ -149,6 +149,11 @@ public class WebhookBodyLimit extends OncePerRequestFilter {
         return path == null ? null : SOURCES.get(path.endsWith("/") ? path.substring(0, path.length() - 1) : path);
     }
 
+    /** Whether the path is a webhook's, exactly as its route takes it (no trailing slash). */
+    static boolean isWebhook(String path) {
+        return SOURCES.containsKey(path);
+    }
+
     /** The webhooks' paths, in a stable order, for a refusal that names them. */
     static String paths() {
         return String.join(", ", new java.util.TreeSet<>(SOURCES.keySet()));
