@@ -324,6 +324,38 @@ class ConsoleApiTest extends HeraldIntegrationTest {
         assertThat(apiJson("POST", "/api/quarantine/" + event + "/dismiss", "{\"comment\": \"bad one\"}").statusCode()).isEqualTo(200);
     }
 
+    /**
+     * The NUL check read every JSON body as UTF-8 bytes: a comment sent in UTF-16 with its charset declared (which Spring reads
+     * as such) and a gzip-compressed body were refused 400 "the request body contains a NUL character", which the caller never
+     * wrote. Now a UTF-16 body is read in its declared charset and taken, and a compressed one is refused 415 saying so.
+     */
+    @Test
+    void anApiBodyInUtf16IsTakenAndACompressedOneIsRefusedSayingSo() throws Exception {
+        String lift = "/api/suppressions/9223372036854775807/lift";
+        byte[] comment = "{\"comment\": \"réouvert après appel\"}".getBytes(java.nio.charset.StandardCharsets.UTF_16);
+        java.io.ByteArrayOutputStream gzipped = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream gzip = new java.util.zip.GZIPOutputStream(gzipped)) {
+            gzip.write("{\"comment\": \"reopened\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+
+        HttpResponse<String> utf16 = rawApi(lift, "application/json; charset=UTF-16", Map.of(), comment);
+        HttpResponse<String> compressed = rawApi(lift, "application/json", Map.of("Content-Encoding", "gzip"), gzipped.toByteArray());
+
+        assertThat(utf16.statusCode()).as(utf16.body()).isEqualTo(409);
+        assertThat(json(utf16).get("error").asText()).isEqualTo("suppression 9223372036854775807 is not active (lifted already, or no such entry)");
+        assertThat(compressed.statusCode()).as(compressed.body()).isEqualTo(415);
+        assertThat(json(compressed).get("error").asText()).isEqualTo("the request body is compressed (Content-Encoding: gzip);"
+                + " send operator requests uncompressed");
+    }
+
+    private HttpResponse<String> rawApi(String path, String contentType, Map<String, String> headers, byte[] body) throws Exception {
+        java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + port + path))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)).header("Content-Type", contentType)
+                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(ADMIN.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        headers.forEach(request::header);
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     @Test
     void eachRoleGetsWhatItMayAndNoMore() throws Exception {
         assertThat(apiAs(VIEWER, "GET", "/console", null).statusCode()).isEqualTo(200);

@@ -36,6 +36,14 @@ public class NulInOperatorInput extends OncePerRequestFilter {
             throws ServletException, IOException {
         boolean api = request.getRequestURI().startsWith("/api/");
         HttpServletRequest next = request;
+        String encoding = request.getHeader("Content-Encoding");
+        if (api && encoding != null && !encoding.isBlank() && !encoding.strip().equalsIgnoreCase("identity")) {
+            // Spring would hand the compressed bytes to the JSON reader: refused as holding a NUL, or as not JSON.
+            String shown = encoding.strip().length() > 40 ? encoding.strip().substring(0, 40) + "…" : encoding.strip();
+            refuse(request, response, api, 415, "the request body is compressed (Content-Encoding: " + shown
+                    + "); send operator requests uncompressed");
+            return;
+        }
         if (api && isJson(request.getContentType())) {
             byte[] body = request.getInputStream().readNBytes(MAX_BODY_BYTES + 1);
             if (body.length > MAX_BODY_BYTES) {
@@ -43,7 +51,8 @@ public class NulInOperatorInput extends OncePerRequestFilter {
                         + " KiB; an operator request is a short JSON object such as {\"comment\": \"why\"}");
                 return;
             }
-            if (hasNul(new String(body, StandardCharsets.UTF_8))) {
+            // Read in the charset it declares, as Spring reads it (UTF-16 bytes hold NULs that are no NUL characters).
+            if (hasNul(new String(body, charsetOf(request)))) {
                 refuse(request, response, api, 400, "the request body contains a NUL character (\\u0000), which Herald cannot store;"
                         + " remove it and send the request again");
                 return;
@@ -67,6 +76,19 @@ public class NulInOperatorInput extends OncePerRequestFilter {
             }
         }
         chain.doFilter(next, response);
+    }
+
+    /**
+     * The charset the body's Content-Type declares, as Spring's JSON reader takes it (not the request's character encoding,
+     * which Spring Boot forces to UTF-8); UTF-8 when it declares none or one Java does not know.
+     */
+    private static java.nio.charset.Charset charsetOf(HttpServletRequest request) {
+        try {
+            java.nio.charset.Charset declared = org.springframework.http.MediaType.parseMediaType(request.getContentType()).getCharset();
+            return declared == null ? StandardCharsets.UTF_8 : declared;
+        } catch (RuntimeException unreadable) {
+            return StandardCharsets.UTF_8;
+        }
     }
 
     private static boolean isJson(String contentType) {
