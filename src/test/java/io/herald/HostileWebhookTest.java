@@ -367,6 +367,28 @@ class HostileWebhookTest extends HeraldIntegrationTest {
                 "support 401 signature does not match the body (wrong secret, or the body was altered)");
     }
 
+    /**
+     * Two X-Zendesk-Webhook-Signature headers (a proxy that adds its copy of one): the event was refused 401 "wrong secret, or
+     * the body was altered" although one of them matched. One matching signature is enough, as for Stripe's several v1.
+     */
+    @Test
+    void aTicketEventWithTwoSignatureHeadersOneOfThemRightIsQueued() throws Exception {
+        String marker = marker();
+        byte[] body = ("{\"id\": \"" + marker + "\", \"type\": \"zen:event-type:ticket.status_changed\", \"detail\": {\"requester_id\": \"7\"}}")
+                .getBytes(StandardCharsets.UTF_8);
+        String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+
+        HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/webhooks/support"))
+                .header("Content-Type", "application/json").header("X-Zendesk-Webhook-Signature-Timestamp", now)
+                .header("X-Zendesk-Webhook-Signature", Signatures.zendesk("an-old-secret", now, body))
+                .header("X-Zendesk-Webhook-Signature", Signatures.zendesk(SUPPORT_SECRET, now, body))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202);
+        assertThat(awaitQueued(SUPPORT_TOPIC, marker).value()).isEqualTo(body);
+        assertThat(newRejections()).isEmpty();
+    }
+
     @Test
     void aSignedBodyOfExactlyTheLimitIsAcceptedAndQueued() throws Exception {
         String marker = marker();

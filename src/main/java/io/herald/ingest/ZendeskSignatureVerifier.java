@@ -40,13 +40,14 @@ public class ZendeskSignatureVerifier {
         this.clock = clock;
     }
 
-    public void verify(@Header(SIGNATURE_HEADER) String signature,
+    public void verify(@Header(SIGNATURE_HEADER) Object signatureHeader,
                        @Header(TIMESTAMP_HEADER) String timestamp,
                        @Body byte[] rawBody) {
         if (secret.length == 0) {
             throw new InboundRejected(401, "support webhook secret is not configured (herald.support.webhook-secret); refusing every event");
         }
-        if (signature == null || signature.isBlank()) {
+        java.util.List<String> signatures = SignatureHeaders.values(signatureHeader);
+        if (signatures.isEmpty()) {
             throw new InboundRejected(401, "missing " + SIGNATURE_HEADER + " header");
         }
         if (timestamp == null || timestamp.isBlank()) {
@@ -66,8 +67,12 @@ public class ZendeskSignatureVerifier {
         }
         byte[] expected = Base64.getEncoder().encode(
                 Hmac.sha256(secret, timestamp.getBytes(StandardCharsets.UTF_8), rawBody == null ? new byte[0] : rawBody));
-        if (!MessageDigest.isEqual(expected, signature.trim().getBytes(StandardCharsets.US_ASCII))) {
-            throw new InboundRejected(401, "signature does not match the body (wrong secret, or the body was altered)");
+        for (String signature : signatures) {
+            if (MessageDigest.isEqual(expected, signature.getBytes(StandardCharsets.US_ASCII))) {
+                return;
+            }
         }
+        throw new InboundRejected(401, "signature does not match the body (" + SignatureHeaders.tried(signatures)
+                + "wrong secret, or the body was altered)");
     }
 }

@@ -64,9 +64,9 @@ public class EmailEvents {
         if (key == null) {
             throw new InboundRejected(401, "the email events verification key is not configured (" + KEY_SETTING + "); refusing every event");
         }
-        String signature = exchange.getMessage().getHeader(SIGNATURE_HEADER, String.class);
+        java.util.List<String> signatures = io.herald.ingest.SignatureHeaders.values(exchange.getMessage().getHeader(SIGNATURE_HEADER));
         String timestamp = exchange.getMessage().getHeader(TIMESTAMP_HEADER, String.class);
-        if (signature == null || signature.isBlank()) {
+        if (signatures.isEmpty()) {
             throw new InboundRejected(401, "missing " + SIGNATURE_HEADER + " header");
         }
         if (timestamp == null || timestamp.isBlank()) {
@@ -74,18 +74,21 @@ public class EmailEvents {
         }
         byte[] body = exchange.getMessage().getBody(byte[].class);
         exchange.getMessage().setBody(body);
-        boolean valid;
-        try {
-            Signature ecdsa = Signature.getInstance("SHA256withECDSA");
-            ecdsa.initVerify(key);
-            ecdsa.update(timestamp.getBytes(StandardCharsets.UTF_8));
-            ecdsa.update(body == null ? new byte[0] : body);
-            valid = ecdsa.verify(Base64.getDecoder().decode(signature.trim()));
-        } catch (IllegalArgumentException | GeneralSecurityException e) {
-            valid = false;   // not base64, or not a DER signature: the same answer as a wrong one
+        boolean valid = false;
+        for (String signature : signatures) {
+            try {
+                Signature ecdsa = Signature.getInstance("SHA256withECDSA");
+                ecdsa.initVerify(key);
+                ecdsa.update(timestamp.getBytes(StandardCharsets.UTF_8));
+                ecdsa.update(body == null ? new byte[0] : body);
+                valid |= ecdsa.verify(Base64.getDecoder().decode(signature));
+            } catch (IllegalArgumentException | GeneralSecurityException e) {
+                // not base64, or not a DER signature: the same answer as a wrong one
+            }
         }
         if (!valid) {
-            throw new InboundRejected(401, "signature does not match the body (wrong verification key " + KEY_SETTING
+            throw new InboundRejected(401, "signature does not match the body (" + io.herald.ingest.SignatureHeaders.tried(signatures)
+                    + "wrong verification key " + KEY_SETTING
                     + ", or the body was altered)");
         }
         // Signed, but when? SendGrid documents no tolerance and retries a batch for up to a day or more, perhaps signed as

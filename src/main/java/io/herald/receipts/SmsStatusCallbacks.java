@@ -72,8 +72,8 @@ public class SmsStatusCallbacks {
             throw new InboundRejected(401, "the SMS auth token is not configured (herald.sms.auth-token); refusing every status callback"
                     + " and inbound message");
         }
-        String signature = exchange.getMessage().getHeader(SIGNATURE_HEADER, String.class);
-        if (signature == null || signature.isBlank()) {
+        List<String> signatures = io.herald.ingest.SignatureHeaders.values(exchange.getMessage().getHeader(SIGNATURE_HEADER));
+        if (signatures.isEmpty()) {
             throw new InboundRejected(401, "missing " + SIGNATURE_HEADER + " header");
         }
         Map<String, List<String>> form = form(exchange);
@@ -83,10 +83,12 @@ public class SmsStatusCallbacks {
         boolean valid = false;
         for (String url : portSpellings(url(exchange))) {
             byte[] expected = Base64.getEncoder().encode(hmacSha1((url + params).getBytes(StandardCharsets.UTF_8)));
-            valid |= MessageDigest.isEqual(expected, signature.trim().getBytes(StandardCharsets.US_ASCII));
+            for (String signature : signatures) {
+                valid |= MessageDigest.isEqual(expected, signature.getBytes(StandardCharsets.US_ASCII));
+            }
         }
         if (!valid) {
-            throw new InboundRejected(401, "signature does not match (wrong auth token herald.sms.auth-token, the body was altered, or the"
+            throw new InboundRejected(401, "signature does not match (" + io.herald.ingest.SignatureHeaders.tried(signatures) + "wrong auth token herald.sms.auth-token, the body was altered, or the"
                     + " URL Twilio signed differs from " + url(exchange) + ": set herald.sms.webhook-base-url to Herald's public address)");
         }
         exchange.setProperty(FORM, form);

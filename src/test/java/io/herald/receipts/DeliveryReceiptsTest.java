@@ -161,6 +161,46 @@ class DeliveryReceiptsTest extends HeraldIntegrationTest {
     }
 
     /**
+     * A proxy that adds the signature header again (its own copy, or a stale one kept from a retry) sends two
+     * X-Twilio-Signature headers: the callback was refused 401 "wrong auth token … or the URL Twilio signed differs", whatever
+     * the second said, and its receipt lost; the email provider's event batches the same. One that matches is enough, as for
+     * Stripe's several v1 signatures.
+     */
+    @Test
+    void aCallbackOrEventBatchWithTwoSignatureHeadersOneOfThemRightIsTaken() throws Exception {
+        String sid = "SM" + "1".repeat(24) + newTicketId();
+        String body = form("MessageSid", sid, "MessageStatus", "delivered");
+        HttpResponse<String> answer = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url()))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("X-Twilio-Signature", twilioSignature(url(), form("MessageSid", sid, "MessageStatus", "sent")))
+                .header("X-Twilio-Signature", twilioSignature(url(), body))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        assertThat(jdbc.queryForList("SELECT outcome FROM delivery_receipt WHERE provider_message_id = ?", String.class, sid))
+                .containsExactly("UNMATCHED");
+
+        // The email provider's event batch, likewise (a stale signature first, the right one second).
+        String events = "[{\"email\": \"x@example.com\", \"event\": \"delivered\", \"smtp-id\": \"<two-" + sid + "@herald>\","
+                + " \"sg_event_id\": \"two-" + sid + "\", \"timestamp\": 1763720042}]";
+        String timestamp = String.valueOf(java.time.Instant.now().getEpochSecond());
+        Signature ecdsa = Signature.getInstance("SHA256withECDSA");
+        ecdsa.initSign(KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(DEMO_PRIVATE_KEY))));
+        ecdsa.update((timestamp + "[]").getBytes(StandardCharsets.UTF_8));
+        String stale = Base64.getEncoder().encodeToString(ecdsa.sign());
+        ecdsa.update((timestamp + events).getBytes(StandardCharsets.UTF_8));
+        HttpResponse<String> batch = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + port
+                        + "/webhooks/email/events")).header("Content-Type", "application/json")
+                .header("X-Twilio-Email-Event-Webhook-Timestamp", timestamp)
+                .header("X-Twilio-Email-Event-Webhook-Signature", stale)
+                .header("X-Twilio-Email-Event-Webhook-Signature", Base64.getEncoder().encodeToString(ecdsa.sign()))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(events)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(batch.statusCode()).as(batch.body()).isEqualTo(200);
+        assertThat(jdbc.queryForList("SELECT outcome FROM delivery_receipt WHERE provider_event_id = ?", String.class, "two-" + sid))
+                .containsExactly("UNMATCHED");
+    }
+
+    /**
      * Twilio may post a message's status before Herald has written its SENT (its callback faster than its own answer reaches
      * Herald, or a slow database): the callbacks were kept UNMATCHED for good, and a landline's SMS stayed SENT and was sent
      * to again. Here the provider answers this customer's SMS after 6 s, and both callbacks arrive while Herald waits for that
