@@ -598,6 +598,24 @@ class HostileWebhookTest extends HeraldIntegrationTest {
         assertThat(awaitQueued(BILLING_TOPIC, marker).value()).isEqualTo(body);
     }
 
+    /**
+     * An event in UTF-16 (the sender's charset=utf-16, or a Windows tool's default) was refused 400 "body is not valid JSON
+     * (at line 1, column 3)" without its byte order mark, which sent an operator looking for a JSON mistake: it is refused
+     * naming the encoding to use.
+     */
+    @Test
+    void anEventInUtf16IsRefusedNamingTheEncodingToUse() throws Exception {
+        String event = "{\"id\": \"evt_" + marker() + "\", \"type\": \"customer.updated\"}";
+
+        HttpResponse<String> withoutMark = signedBilling("application/json; charset=utf-16", event.getBytes(StandardCharsets.UTF_16LE));
+        HttpResponse<String> withMark = signedBilling("application/json; charset=utf-16", event.getBytes(StandardCharsets.UTF_16));
+
+        assertThat(List.of(withoutMark.statusCode(), withMark.statusCode())).containsOnly(400);
+        String reason = "body is in UTF-16 or UTF-32; Herald takes events in UTF-8, the encoding JSON sent between systems must use:"
+                + " set the sender to send UTF-8";
+        assertThat(newRejections()).extracting(r -> r.get("reason")).containsExactly(reason, reason);
+    }
+
     // --- helpers ---
 
     private static String marker() {

@@ -94,6 +94,10 @@ public class InboundGuard {
                     + " bytes (herald.ingest.max-body-bytes)");
         }
         checkContentType(exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class));
+        if (looksLikeUtf16Or32(body)) {
+            throw new InboundRejected(400, "body is in UTF-16 or UTF-32; Herald takes events in UTF-8, the encoding JSON sent between"
+                    + " systems must use: set the sender to send UTF-8");
+        }
         checkUtf8(body);
         JsonNode event;
         try {
@@ -129,6 +133,22 @@ public class InboundGuard {
         String shown = contentType.length() <= SHOWN_CONTENT_TYPE_CHARS ? contentType
                 : contentType.substring(0, SHOWN_CONTENT_TYPE_CHARS) + "… (" + contentType.length() + " characters)";
         return "content type is '" + shown + "'; expected application/json";
+    }
+
+    /**
+     * A UTF-16 or UTF-32 byte order mark, or a NUL byte among the first four (a JSON text starts with an ASCII character, which
+     * these encodings write with NUL bytes beside it; in UTF-8 JSON no NUL byte can appear there).
+     */
+    static boolean looksLikeUtf16Or32(byte[] body) {
+        if (body.length >= 2 && (body[0] == (byte) 0xFE && body[1] == (byte) 0xFF || body[0] == (byte) 0xFF && body[1] == (byte) 0xFE)) {
+            return true;
+        }
+        for (int i = 0; i < Math.min(4, body.length); i++) {
+            if (body[i] == 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void checkUtf8(byte[] body) {
