@@ -226,6 +226,52 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
     }
 
     /**
+     * An engineer's edit leaves the CRM mapping unable to compile, and the CRM's routes are reloaded with it. Camel removed the
+     * file's routes and then failed to build the mapping's: the CRM's events waited unmapped, with an error and a stack trace
+     * in the log every 30 s and nothing in the console or health, until the file was corrected. Now the reload is refused: the
+     * routes keep the mapping they had (an order is mailed meanwhile), and the console and health say which file, which line
+     * and what to do, until a reload of the corrected file clears it.
+     */
+    @Test
+    void aMappingThatNoLongerCompilesIsNotReloadedTheCrmKeepsItsLastGoodMappingAndTheConsoleAndHealthSayWhy() throws Exception {
+        Path mapping = MAPPINGS.resolve("crm-outbox.ds");
+        String original = Files.readString(mapping);
+        Path routes = ROUTES.resolve("crm-outbox.camel.yaml");
+        String routesText = Files.readString(routes);
+        String order = "ORD-NOT-RELOADED-" + System.nanoTime();
+        try {
+            String broken = original.replace("    data: data,\n", "    data: data,,\n");
+            assertThat(broken).isNotEqualTo(original);
+            int line = (int) original.substring(0, original.indexOf("    data: data,\n")).lines().count() + 1;
+            Files.writeString(mapping, broken);
+            Files.writeString(routes, routesText + "\n");   // saved again: the live reload reads the file and its mapping
+
+            String health = await().atMost(Duration.ofSeconds(30)).until(() -> apiAs(ADMIN, "GET", "/actuator/health", null).body(),
+                    body -> body.contains("NOT_RELOADED"));
+            assertThat(health).startsWith("{\"status\":\"UP\"").contains("crm-outbox.camel.yaml was not reloaded; its routes keep"
+                    + " running with the mapping they had", mapping + " is not a mapping DataSonnet can compile", "at line " + line + " column",
+                    "Correct the file at that line", "then save crm-outbox.camel.yaml again to reload it");
+            String console = apiAs(OPERATOR, "GET", "/console", null).body();
+            assertThat(console).contains("Edits not applied", "crm-outbox.camel.yaml was not reloaded", mapping.toString(), "at line " + line + " column");
+
+            // The CRM's routes run on with the mapping they had: an order is mailed.
+            jdbc.update("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('order', 'order.confirmed', ?)",
+                    Samples.text("crm/order.confirmed.json").replace("ORD-100234", order));
+            awaitMailFor("crm:order.confirmed:" + order);
+
+            Files.writeString(mapping, original);
+            reloadCrmRouteFile(routes, routesText);
+            assertThat(apiAs(ADMIN, "GET", "/actuator/health", null).body()).doesNotContain("NOT_RELOADED");
+            assertThat(apiAs(OPERATOR, "GET", "/console", null).body()).doesNotContain("Edits not applied");
+        } finally {
+            if (!Files.readString(mapping).equals(original) || !Files.readString(routes).equals(routesText)) {
+                Files.writeString(mapping, original);
+                reloadCrmRouteFile(routes, routesText);
+            }
+        }
+    }
+
+    /**
      * An integration engineer's edit makes the CRM mapping recurse as deep as a field of the event says (exponential: each
      * level calls itself twice). The event that asks for it is quarantined once its mapping has run for longer than the
      * time limit (herald.ingest.mapping-time-limit, which the CRM route passes; 3 s in this test's copy of the route), with a

@@ -33,10 +33,12 @@ public class ConsolePages {
     private final ChannelStatus channels;
     private final OperatorActions actions;
     private final CustomerNames customerNames;
+    private final io.herald.ingest.MappingReloads mappingReloads;
 
     public ConsolePages(FailureSearch failures, NotificationTimeline timeline, UnroutedEvents unrouted, AuditTrail audit,
                         ViewerMasking masking, WeeklyReport report, WeeklyReportCsv csv, JdbcTemplate jdbc, ChannelStatus channels,
-                        OperatorActions actions, CustomerNames customerNames) {
+                        OperatorActions actions, CustomerNames customerNames, io.herald.ingest.MappingReloads mappingReloads) {
+        this.mappingReloads = mappingReloads;
         this.actions = actions;
         this.customerNames = customerNames;
         this.jdbc = jdbc;
@@ -71,6 +73,7 @@ public class ConsolePages {
         model.addAttribute("pageSize", PAGE_SIZE);
         model.addAttribute("channels", channels.channels().stream().map(c -> user.masked()
                 ? new ChannelStatus.Channel(c.channel(), c.breaker(), c.parked(), masking.text(c.lastError()), c.lastErrorAt()) : c).toList());
+        model.addAttribute("reloadsRefused", mappingReloads.refused());
         return "failures";
     }
 

@@ -100,26 +100,43 @@ public class MappingLibraries implements CamelContextConfiguration {
      * (MalformedInputException)" and 'Expected fail at line 1 column 2').
      */
     private static String text(Path file) throws IOException {
+        return text(file, STARTUP);
+    }
+
+    /** What to do once a mapping is corrected, said at the end of a startup refusal. */
+    static final String STARTUP = "then start Herald again";
+
+    /** The same, {@code then} saying what to do once the file is corrected (start Herald again, or reload the routes). */
+    static String text(Path file, String then) throws IOException {
         String text;
         try {
             text = io.herald.config.Utf8Text.read(file);
         } catch (io.herald.config.Utf8Text.NotUtf8 e) {
             throw new IllegalStateException("herald.mappings-dir: " + file + " " + e.getMessage()
-                    + ": save the file as UTF-8, then start Herald again", e);
+                    + ": save the file as UTF-8, " + then, e);
         }
         if (text.startsWith("\uFEFF")) {
             throw new IllegalStateException("herald.mappings-dir: " + file + " starts with a byte order mark (an invisible character"
                     + " some Windows editors write first), which DataSonnet cannot read: save the file as UTF-8 without a byte"
-                    + " order mark, then start Herald again");
+                    + " order mark, " + then);
         }
         return text;
     }
 
-    /** The engine's message without the mapping's source text it may carry after it (at most 300 characters). */
-    private static String firstLine(String message) {
+    /**
+     * The engine's message without the mapping's source text it may carry after it (at most 300 characters), its positions in
+     * words: 'Expected "}":63:16, found ",\n    prio"' reads 'Expected "}" at line 62 column 16, found ", prio"'.
+     */
+    static String firstLine(String message) {
         String line = message == null ? "" : message.lines().map(String::strip).filter(l -> !l.isEmpty()).findFirst().orElse("");
+        // The parser's "line:column" counts one line more than the file has before it (DataSonnet adds one to the mapping).
+        line = PARSER_POSITION.matcher(line).replaceAll(m -> " at line " + (Integer.parseInt(m.group(1)) - 1) + " column " + m.group(2)
+                + ", found").replaceAll("\\\\[nrt]\\s*", " ");
         return line.length() > 300 ? line.substring(0, 300) + "…" : line;
     }
+
+    /** The line:column the parser writes after what it expected: 'Expected "}":63:16, found ...'. */
+    private static final Pattern PARSER_POSITION = Pattern.compile(":(\\d+):(\\d+), found");
 
     /**
      * Each mapping compiles as the routes compile it (input body, the folder's libraries, Camel's cml library): a syntax error
@@ -128,18 +145,22 @@ public class MappingLibraries implements CamelContextConfiguration {
     private static void compiles(Path folder, Map<String, String> libraries) {
         try (Stream<Path> files = Files.list(folder)) {
             for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".ds")).sorted().toList()) {
-                try {
-                    new MapperBuilder(text(file)).withInputNames("body").withImports(libraries)
-                            .withLibrary(CML.getInstance()).build();
-                } catch (RuntimeException e) {
-                    throw new IllegalStateException("herald.mappings-dir: " + file + " is not a mapping DataSonnet can compile: "
-                            + firstLine(e.getMessage()) + ". Correct the file at that line (a line:column after a library's name"
-                            + " is in that library, e.g. herald.libsonnet), then start Herald again", e);
-                }
+                compiles(file, text(file), libraries, STARTUP);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("herald.mappings-dir: the mappings folder " + folder.toAbsolutePath().normalize()
                     + " cannot be read (" + e.getClass().getSimpleName() + ")", e);
+        }
+    }
+
+    /** One mapping's text compiles as the routes compile it, or the refusal names the file and the line, then {@code then}. */
+    static void compiles(Path file, String text, Map<String, String> libraries, String then) {
+        try {
+            new MapperBuilder(text).withInputNames("body").withImports(libraries).withLibrary(CML.getInstance()).build();
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("herald.mappings-dir: " + file + " is not a mapping DataSonnet can compile: "
+                    + firstLine(e.getMessage()) + ". Correct the file at that line (a line after a library's name"
+                    + " is in that library, e.g. herald.libsonnet), " + then, e);
         }
     }
 }

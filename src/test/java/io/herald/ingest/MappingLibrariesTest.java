@@ -60,6 +60,10 @@ class MappingLibrariesTest {
                 .hasMessageStartingWith("herald.mappings-dir: " + folder.resolve("billing.ds") + " is not a mapping DataSonnet can compile: ")
                 .hasMessageContaining("at line 7 column")
                 .hasMessageEndingWith("then start Herald again");
+        // The parser's own position ('Expected "}":8:8') counted one line too many and read as code; it is said in words.
+        Files.writeString(folder.resolve("billing.ds"), MAPPING.replace("body.currency) }", "body.currency),, }"));
+        assertThatThrownBy(() -> MappingLibraries.read(folder)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("is not a mapping DataSonnet can compile: Problem parsing: Expected \"}\" at line 7 column ");
 
         Files.writeString(folder.resolve("billing.ds"), MAPPING);
         Files.writeString(folder.resolve("herald.libsonnet"), "{ money(minor, currency):: 'edited ' + , }");

@@ -1,0 +1,131 @@
+package io.herald.ingest;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.language.datasonnet.DatasonnetLanguage;
+import org.apache.camel.spi.Resource;
+import org.apache.camel.spi.ResourceReload;
+import org.apache.camel.spring.boot.CamelContextConfiguration;
+import org.apache.camel.support.RouteWatcherReloadStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+import io.herald.config.HeraldSettings;
+
+/**
+ * The local profile's live reload of routes/ (camel.main.routes-reload-*) reads again the mappings a route file names
+ * (routes/crm-outbox.camel.yaml runs datasonnet/crm-outbox.ds). Camel removes a file's routes before it builds them again,
+ * so a mapping that no longer compiled left the file's routes half gone (the CRM's mapping routes), its events waiting
+ * unmapped with an error in the log every 30 s and nowhere else. Each mapping the file names is checked first, as at
+ * startup: one that would not compile refuses the reload, the file's routes keep running with the mapping they had, and
+ * the refusal (file, line, what to do) is shown on the console's Failures page and in /actuator/health ("mappings") until a
+ * reload of that file succeeds.
+ */
+@Component
+public class MappingReloads implements CamelContextConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(MappingReloads.class);
+    private static final Pattern MAPPING_NAME = Pattern.compile("([A-Za-z0-9_.-]+\\.ds)\\b");
+
+    /** A route file whose reload was refused: when, and why in words. */
+    public record Refusal(String routeFile, Instant at, String reason) {
+    }
+
+    private final Path folder;
+    private final Map<String, Refusal> refused = new ConcurrentHashMap<>();
+    private volatile CamelContext camel;
+
+    public MappingReloads(HeraldSettings settings) {
+        this.folder = Path.of(settings.mappingsDir());
+    }
+
+    @Override
+    public void beforeApplicationStart(CamelContext camel) {
+        // Nothing: the reload strategy sets its listener when it starts, with Camel.
+    }
+
+    @Override
+    public void afterApplicationStart(CamelContext camel) {
+        this.camel = camel;
+        RouteWatcherReloadStrategy reload = camel.hasService(RouteWatcherReloadStrategy.class);
+        if (reload == null || reload.getResourceReload() == null) {
+            return;
+        }
+        ResourceReload routes = reload.getResourceReload();
+        reload.setResourceReload((name, resource) -> {
+            if (checked(name, resource)) {
+                routes.onReload(name, resource);
+            }
+        });
+    }
+
+    /** Route files whose last reload was refused, oldest first; empty when every reload went through. */
+    public List<Refusal> refused() {
+        return refused.values().stream().sorted(Comparator.comparing(Refusal::at)).toList();
+    }
+
+    /** Whether the route file may be reloaded: every mapping it names compiles. A refusal is kept, a success clears it. */
+    boolean checked(String name, Resource resource) {
+        String routeFile = Path.of(name).getFileName().toString();
+        Path file;
+        String routes;
+        try {
+            file = Path.of(resource.getURI());
+            if (!Files.isRegularFile(file)) {
+                refused.remove(routeFile);
+                return true;
+            }
+            routes = Files.readString(file);
+        } catch (IOException | RuntimeException e) {
+            return true;   // Camel reads it and says what is wrong
+        }
+        String then = "then save " + routeFile + " again to reload it (or restart Herald)";
+        try {
+            for (String mapping : mappingsNamed(routes)) {
+                Path path = folder.resolve(mapping);
+                String text = new String(Files.readAllBytes(path), StandardCharsets.UTF_8);
+                MappingLibraries.compiles(path, text, libraries(), then);
+            }
+        } catch (IllegalStateException | IOException e) {
+            String reason = routeFile + " was not reloaded; its routes keep running with the mapping they had: "
+                    + (e instanceof IllegalStateException ? e.getMessage() : "herald.mappings-dir: a mapping it names cannot be read ("
+                    + e.getClass().getSimpleName() + "): " + then);
+            refused.put(routeFile, new Refusal(routeFile, Instant.now(), reason));
+            log.warn("{}", reason);
+            return false;
+        }
+        refused.remove(routeFile);
+        return true;
+    }
+
+    /** The mappings of herald.mappings-dir a route file names (crm-outbox.ds), in name order. */
+    private Set<String> mappingsNamed(String routes) {
+        Set<String> names = new TreeSet<>();
+        Matcher matcher = MAPPING_NAME.matcher(routes);
+        while (matcher.find()) {
+            if (Files.isRegularFile(folder.resolve(matcher.group(1)))) {
+                names.add(matcher.group(1));
+            }
+        }
+        return names;
+    }
+
+    /** The libraries the running mappings import (read at startup, MappingLibraries). */
+    private Map<String, String> libraries() {
+        return ((DatasonnetLanguage) camel.resolveLanguage("datasonnet")).getClasspathImports();
+    }
+}
