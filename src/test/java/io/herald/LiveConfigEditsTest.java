@@ -272,6 +272,39 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
     }
 
     /**
+     * A mapping saved with a byte order mark, or in Windows-1252 or Latin-1, stops startup saying so and what to do; a live
+     * reload read it as it was (the mark failed the parse as 'Expected fail at line 1 column 2', a Latin-1 "ü" became "\uFFFD" and
+     * was reloaded). The reload is refused with the startup's words, the routes keeping the mapping they had.
+     */
+    @Test
+    void aMappingSavedWithAByteOrderMarkOrNotAsUtf8IsNotReloadedSayingSoAsAtStartup() throws Exception {
+        Path mapping = MAPPINGS.resolve("crm-outbox.ds");
+        String original = Files.readString(mapping);
+        Path routes = ROUTES.resolve("crm-outbox.camel.yaml");
+        String routesText = Files.readString(routes);
+        try {
+            Files.writeString(mapping, "\uFEFF" + original);
+            Files.writeString(routes, routesText + "\n");
+            await().atMost(Duration.ofSeconds(30)).until(() -> apiAs(ADMIN, "GET", "/actuator/health", null).body(), body -> body.contains(
+                    "crm-outbox.camel.yaml was not reloaded; its routes keep running with the mapping they had: herald.mappings-dir: "
+                            + mapping + " starts with a byte order mark (an invisible character some Windows editors write first), which"
+                            + " DataSonnet cannot read: save the file as UTF-8 without a byte order mark, then save crm-outbox.camel.yaml"
+                            + " again to reload it (or restart Herald)"));
+
+            int line = (int) original.lines().takeWhile(l -> !l.startsWith("// CRM outbox rows")).count() + 1;
+            Files.write(mapping, original.replace("// CRM outbox rows", "// Grüße: CRM outbox rows").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            Files.writeString(routes, routesText);
+            await().atMost(Duration.ofSeconds(30)).until(() -> apiAs(ADMIN, "GET", "/actuator/health", null).body(), body -> body.contains(
+                    "herald.mappings-dir: " + mapping + " is not UTF-8 text (line " + line + " has a character saved in another encoding,"
+                            + " such as Windows-1252 or Latin-1): save the file as UTF-8, then save crm-outbox.camel.yaml again to reload it"));
+            assertThat(camel.getRouteController().getRouteStatus("crm-mapping").isStarted()).isTrue();
+        } finally {
+            Files.writeString(mapping, original);
+            reloadCrmRouteFile(routes, routesText);
+        }
+    }
+
+    /**
      * An integration engineer's edit makes the CRM mapping recurse as deep as a field of the event says (exponential: each
      * level calls itself twice). The event that asks for it is quarantined once its mapping has run for longer than the
      * time limit (herald.ingest.mapping-time-limit, which the CRM route passes; 3 s in this test's copy of the route), with a

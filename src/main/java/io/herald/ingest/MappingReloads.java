@@ -1,7 +1,6 @@
 package io.herald.ingest;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -31,7 +30,7 @@ import io.herald.config.HeraldSettings;
  * (routes/crm-outbox.camel.yaml runs datasonnet/crm-outbox.ds). Camel removes a file's routes before it builds them again,
  * so a mapping that no longer compiled left the file's routes half gone (the CRM's mapping routes), its events waiting
  * unmapped with an error in the log every 30 s and nowhere else. Each mapping the file names is checked first, as at
- * startup: one that would not compile refuses the reload, the file's routes keep running with the mapping they had, and
+ * startup (UTF-8 without a byte order mark, then it compiles): one that fails refuses the reload, the file's routes keep running with the mapping they had, and
  * the refusal (file, line, what to do) is shown on the console's Failures page and in /actuator/health ("mappings") until a
  * reload of that file succeeds.
  */
@@ -97,8 +96,7 @@ public class MappingReloads implements CamelContextConfiguration {
         try {
             for (String mapping : mappingsNamed(routes)) {
                 Path path = folder.resolve(mapping);
-                String text = new String(Files.readAllBytes(path), StandardCharsets.UTF_8);
-                MappingLibraries.compiles(path, text, libraries(), then);
+                MappingLibraries.compiles(path, MappingLibraries.text(path, then), libraries(), then);
             }
         } catch (IllegalStateException | IOException e) {
             String reason = routeFile + " was not reloaded; its routes keep running with the mapping they had: "
