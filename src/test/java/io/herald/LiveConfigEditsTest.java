@@ -132,6 +132,16 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
             assertThat(mailText).contains("Thank you: we received");
             assertThat(mailHtml).contains("<html lang=\"en\"", "Thank you: we received");
             await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(mail, "email").get("state")));
+
+            // The same with the page's markup outside the section: it wrote a page with nothing to read (the customer saw a
+            // blank email, the HTML part shown instead of the text). It is written from the text too.
+            String framed = "billing:invoice.paid:in_live_html_framed_" + System.nanoTime();
+            Files.writeString(html, "<!DOCTYPE html>\n<html><head><title>Receipt</title><style>p { color: #333; }</style></head>\n"
+                    + "<body><table><tr><td>&nbsp;{{#noSuchField}}<p>Thank you, {{noSuchField}}</p>{{/noSuchField}}</td></tr></table>"
+                    + "<!-- footer --></body></html>\n");
+            parkedEmail(framed, "billing.invoice_paid");
+            String framedHtml = ((jakarta.mail.Multipart) awaitMailFor(framed).getContent()).getBodyPart(1).getContent().toString();
+            assertThat(framedHtml).contains("<html lang=\"en\"", "Thank you: we received").doesNotContain("<title>Receipt</title>");
         } finally {
             Files.delete(html);
         }

@@ -138,6 +138,13 @@ public class TemplateRenderer {
                         + " this notification leaves out): correct the template, then retry this delivery; the next attempt uses the"
                         + " file as it is then");
             }
+            if (optional && "html".equals(part) && VisibleHtml.blank(text)) {
+                // The page's markup stands outside sections that all stay out: a page with nothing to read, which mail clients
+                // show instead of the text. The same rule as for a template that wrote nothing.
+                log.info("Template {} wrote a page with nothing to read for this message (its text is inside sections it leaves"
+                        + " out): its HTML is written from the text", name(file));
+                return "";
+            }
             return text;
         } catch (RawValuePrinted e) {
             String field = fieldHolding(context, e.value());
@@ -354,7 +361,8 @@ public class TemplateRenderer {
     /**
      * Like render, for an optional part (email.html): empty when the message's locale has no such template (never another
      * locale's), or when its template writes nothing for this message because all of it is inside sections the message leaves
-     * out (a blank HTML part is what mail clients show instead of the text). An emptied file is parked as for any part.
+     * out, or writes a page with nothing to read (its markup outside those sections; VisibleHtml): a blank HTML part is what
+     * mail clients show instead of the text. An emptied file is parked as for any part.
      */
     public Optional<String> renderOptional(String type, String channel, String part, String locale, Map<String, Object> context) {
         return exists(type, channel, part, localeFor(type, channel, locale))
