@@ -69,14 +69,16 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
         String key = "billing:invoice.paid:in_live_empty_" + System.nanoTime();
         Files.writeString(text, "");
         try {
-            parkedEmail(key, "billing.invoice_paid");
+            // Parked three times by a provider outage first: those parks are not its tries for the file (it failed at once,
+            // "still empty after 3 parked re-tries", its tries counted with the outage's).
+            parkedEmail(key, "billing.invoice_paid", 3);
 
             await().atMost(Duration.ofSeconds(30)).until(() -> String.valueOf(delivery(key, "email").get("reason")).contains("was empty"));
             assertThat(delivery(key, "email").get("state")).isEqualTo("PARKED");
             assertThat((String) delivery(key, "email").get("reason"))
                     .startsWith("email not sent yet: template billing.invoice_paid/email.text.en.mustache was empty (perhaps being saved);"
                             + " Herald tries again at ")
-                    .containsPattern("tries again at \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC")
+                    .containsPattern("tries again at \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC \\(1 of 3\\)")
                     .doesNotContain(TEMPLATES.toString());
             assertThat(mailsFor(key)).as("a blank email went out").isEmpty();
         } finally {
@@ -99,7 +101,9 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
         String key = "billing:invoice.paid:in_live_still_empty_" + System.nanoTime();
         Files.writeString(text, "");
         try {
-            parkedEmail(key, "billing.invoice_paid", 3);   // its tries are used up (the local park schedule has 3)
+            // its tries for the empty file are used up (3; the local park schedule has 3)
+            parked(key, "billing/invoice.paid.canonical.json", "billing:invoice.paid:in_1QxR1zLkdIwHu7ixQ9w8E7r6", "billing.invoice_paid",
+                    "email", 3, 3);
 
             await().atMost(Duration.ofSeconds(30)).until(() -> java.util.List.of("FAILED", "SENT").contains(delivery(key, "email").get("state")));
             assertThat(delivery(key, "email").get("state")).isEqualTo("FAILED");
@@ -413,8 +417,12 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
         parked(key, "billing/invoice.paid.canonical.json", "billing:invoice.paid:in_1QxR1zLkdIwHu7ixQ9w8E7r6", type, "email", parkedCount);
     }
 
-    /** A notification from the golden canonical {@code golden} (its key replaced), of {@code type}, its {@code channel} parked and due now. */
-    private void parked(String key, String golden, String goldenKey, String type, String channel, int parkedCount) throws Exception {
+    /**
+     * A notification from the golden canonical {@code golden} (its key replaced), of {@code type}, its {@code channel} parked
+     * {@code parkedCount} times and due now, {@code emptyParks} of them for an empty template (an attempt each).
+     */
+    private void parked(String key, String golden, String goldenKey, String type, String channel, int parkedCount, int emptyParks)
+            throws Exception {
         String goldenType = goldenKey.startsWith("support:") ? "support.ticket_status_changed" : "billing.invoice_paid";
         String canonical = Files.readString(Path.of("src/test/resources/golden/" + golden))
                 .replace(goldenKey, key)
@@ -423,9 +431,16 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
                 INSERT INTO notification (idempotency_key, source, source_event_id, type, customer_id, state, canonical)
                 VALUES (?, ?, ?, ?, ?, 'ROUTED', ?::jsonb) RETURNING id""", Long.class,
                 key, key.substring(0, key.indexOf(':')), "evt_" + key.hashCode(), type, CUSTOMER, canonical);
-        jdbc.update("INSERT INTO delivery (notification_id, channel, state, reason, parked_count, next_attempt_at, attempts)"
-                + " VALUES (?, ?, 'PARKED', ? || ' provider unavailable: the provider refused for now; parked', ?, now(), 1)",
-                notification, channel, channel, parkedCount);
+        jdbc.update("WITH d AS (INSERT INTO delivery (notification_id, channel, state, reason, parked_count, next_attempt_at, attempts)"
+                + " VALUES (?, ?, 'PARKED', ? || ' provider unavailable: the provider refused for now; parked', ?, now(), 1) RETURNING id)"
+                + " INSERT INTO delivery_attempt (delivery_id, outcome, reason) SELECT d.id, 'PARKED', ? FROM d, generate_series(1, ?)",
+                notification, channel, channel, parkedCount, channel + " not sent yet: template " + type + "/" + channel
+                        + ".text.en.mustache was empty (perhaps being saved); Herald tries again at 2026-12-06 21:40:12 UTC", emptyParks);
+    }
+
+    /** The same, none of its parks for an empty template. */
+    private void parked(String key, String golden, String goldenKey, String type, String channel, int parkedCount) throws Exception {
+        parked(key, golden, goldenKey, type, channel, parkedCount, 0);
     }
 
 }

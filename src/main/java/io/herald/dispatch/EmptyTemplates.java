@@ -27,7 +27,7 @@ import org.springframework.stereotype.Component;
 @Component
 public class EmptyTemplates {
 
-    /** Parks at most, counted with the delivery's other parks (herald.delivery.park-delays, when it has fewer). */
+    /** Parks for an empty template at most, whatever the delivery's other parks (herald.delivery.park-delays, when it has fewer). */
     static final int TRIES = 3;
 
     private static final Logger log = LoggerFactory.getLogger(EmptyTemplates.class);
@@ -69,14 +69,16 @@ public class EmptyTemplates {
 
     private void parkOrFailNow(Exchange exchange, TemplateEmptied emptied, long notificationId, String channel, Long resendId, int tries) {
         long deliveryId = ledger.open(notificationId, channel).id();
-        int parked = ledger.parkedCount(new DeliveryLedger.Claim(deliveryId, resendId, null));
+        // Its own tries: a delivery parked before by a provider outage has them all (counted with its other parks, one parked
+        // three times for an outage failed at once, "still empty after 3 parked re-tries", though never tried for the file).
+        int parked = ledger.parkedFor(deliveryId, resendId, TemplateEmptied.WAITING);
         if (parked >= tries) {
             exchange.setProperty(Exchange.EXCEPTION_CAUGHT, new TemplateMissing(emptied.getMessage() + " (still empty after " + parked
                     + " parked re-tries)"));
             channelDelivery.failed(exchange);
             return;
         }
-        Instant next = Instant.now().plus(ParkedDeliveries.jittered(delays.get(parked)));
+        Instant next = Instant.now().plus(ParkedDeliveries.jittered(delays.get(Math.min(parked, delays.size() - 1))));
         String reason = channel + " not sent yet: " + emptied.waiting() + "; Herald tries again at " + ParkedDeliveries.WHEN.format(next)
                 + " (" + (parked + 1) + " of " + tries + ")";
         exchange.setProperty(ChannelDelivery.DELIVERY_ID, deliveryId);

@@ -16,8 +16,11 @@ public class TemplateEmptied extends TemplateMissing {
         this.template = template;
     }
 
+    /** What every reason of a delivery parked for an empty template says (EmptyTemplates counts those parks by it). */
+    static final String WAITING = " was empty (perhaps being saved)";
+
     /** What a parked delivery's reason says of it: "template billing.invoice_paid/email.text.en.mustache was empty (perhaps being saved)". */
     public String waiting() {
-        return "template " + template + " was empty (perhaps being saved)";
+        return "template " + template + WAITING;
     }
 }

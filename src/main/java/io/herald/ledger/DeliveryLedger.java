@@ -463,6 +463,17 @@ public class DeliveryLedger {
                 : jdbc.queryForObject("SELECT parked_count FROM delivery WHERE id = ?", Integer.class, claim.deliveryId());
     }
 
+    /**
+     * How often this delivery (or this resend of it) was parked with a reason containing {@code saying}: its parks for one
+     * cause, not its parks for all (parkedCount), e.g. a template caught empty after the delivery was parked by an outage.
+     */
+    public int parkedFor(long deliveryId, Long resendId, String saying) {
+        String like = "%" + saying.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
+        return jdbc.queryForObject("SELECT count(*) FROM delivery_attempt WHERE delivery_id = ? AND outcome = 'PARKED' AND reason LIKE ?"
+                + (resendId == null ? " AND reason NOT LIKE 'resend %'" : " AND reason LIKE ?"), Integer.class,
+                resendId == null ? new Object[] {deliveryId, like} : new Object[] {deliveryId, like, "resend " + resendId + ": %"});
+    }
+
     /** Parked until its next attempt, and the attempt that led to it kept with the same reason. */
     public boolean parked(Claim claim, String reason, Instant nextAttemptAt, Integer providerStatus) {
         return parked(claim, reason, nextAttemptAt, providerStatus, true);
