@@ -41,8 +41,9 @@ import org.springframework.beans.factory.annotation.Autowired;
  * instead of skipping or quarantining, and once the database is back every event ends in exactly
  * one notification, none quarantined or dead-lettered for the outage, each message sent once. The
  * pollers say in one line each that they skip their runs and, once it is back, that they run again,
- * with no error and no stack trace from Camel at every tick. Also: the ledger locked (not down) while webhooks arrive and
- * providers answer; PostgreSQL stopped in the middle of the CRM poller's turn, of dispatch's batch and of a sender's claim.
+ * with no error and no stack trace from Camel or db-scheduler (the scheduled sends' timer) at every tick. Also: the ledger
+ * locked (not down) while webhooks arrive and providers answer; PostgreSQL stopped in the middle of the CRM poller's turn,
+ * of dispatch's batch and of a sender's claim.
  */
 class DatabaseOutageTest extends HeraldIntegrationTest {
 
@@ -119,7 +120,8 @@ class DatabaseOutageTest extends HeraldIntegrationTest {
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(messages(log, Level.INFO, SkippedPolls.class))
                     .anyMatch(line -> line.startsWith("crm-outbox-poll: running again after"))
                     .anyMatch(line -> line.startsWith("ticket-notes: running again after"))
-                    .anyMatch(line -> line.startsWith("send-windows: running again after")));
+                    .anyMatch(line -> line.startsWith("send-windows: running again after"))
+                    .anyMatch(line -> line.startsWith("scheduled-sends-timer: running again after")));
         } finally {
             ROOT.detachAppender(log);
         }
@@ -128,9 +130,13 @@ class DatabaseOutageTest extends HeraldIntegrationTest {
                 .contains("crm-outbox-poll: this run is skipped, PostgreSQL cannot be reached; nothing is lost (its work"
                         + " waits for the next run), it tries again at every run and says here when it runs again")
                 .anyMatch(line -> line.startsWith("ticket-notes: this run is skipped, PostgreSQL cannot be reached"))
-                .anyMatch(line -> line.startsWith("send-windows: this run is skipped, PostgreSQL cannot be reached"));
-        assertThat(log.list).as("Camel's error and timer logs on the pollers' threads")
-                .filteredOn(event -> event.getThreadName().contains("timer://") && event.getLoggerName().startsWith("org.apache.camel"))
+                .anyMatch(line -> line.startsWith("send-windows: this run is skipped, PostgreSQL cannot be reached"))
+                .anyMatch(line -> line.startsWith("scheduled-sends-timer: this run is skipped, PostgreSQL cannot be reached"));
+        // The pollers' threads: Camel's timers, and db-scheduler's (the timer behind scheduled sends: db-scheduler-execute-due-1,
+        // db-scheduler-housekeeper-1, ...).
+        assertThat(log.list).as("Camel's error and timer logs on the pollers' threads, db-scheduler's on its own")
+                .filteredOn(event -> event.getThreadName().contains("timer://") && event.getLoggerName().startsWith("org.apache.camel")
+                        || event.getThreadName().startsWith("db-scheduler"))
                 .filteredOn(event -> event.getLevel() == Level.ERROR || event.getThrowableProxy() != null)
                 .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
 

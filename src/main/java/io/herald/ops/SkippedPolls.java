@@ -50,8 +50,15 @@ public class SkippedPolls {
 
     /** onException of poller-errors: this run met an infrastructure outage and is skipped. */
     public void skipped(Exchange exchange) {
-        String route = exchange.getFromRouteId();
-        String system = InfrastructureFaults.systemOf(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
+        skippedRun(exchange.getFromRouteId(), exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
+    }
+
+    /**
+     * A run of the poller named so (a route id, or scheduled-sends-timer: ScheduledSendsTimerOutages) met this infrastructure
+     * outage and is skipped. (Not an overload of skipped: the routes name the method, and Camel would choose between them.)
+     */
+    public void skippedRun(String route, Throwable outage) {
+        String system = InfrastructureFaults.systemOf(outage);
         Instant now = clock.instant();
         Skipping state = skipping.computeIfAbsent(route, r -> new Skipping(now));
         synchronized (state) {
@@ -68,12 +75,19 @@ public class SkippedPolls {
 
     /** onCompletion of poller-errors: a run that went through ends the route's skipping, if it was. */
     public void ran(Exchange exchange) {
-        if (skipping.isEmpty() || exchange.getProperty(Exchange.EXCEPTION_CAUGHT) != null) {
+        if (exchange.getProperty(Exchange.EXCEPTION_CAUGHT) == null) {
+            ranAgain(exchange.getFromRouteId());
+        }
+    }
+
+    /** A run of the poller named so went through: ends its skipping, if it was. */
+    public void ranAgain(String route) {
+        if (skipping.isEmpty()) {
             return;
         }
-        Skipping state = skipping.remove(exchange.getFromRouteId());
+        Skipping state = skipping.remove(route);
         if (state != null) {
-            log.info("{}: running again after {} s (skipped runs: {})", exchange.getFromRouteId(),
+            log.info("{}: running again after {} s (skipped runs: {})", route,
                     Duration.between(state.since, clock.instant()).toSeconds(), state.runs);
         }
     }

@@ -34,7 +34,8 @@ import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
  *
  * <p>The scheduler shares Spring's transactions (TransactionAwareDataSourceProxy): a send is scheduled in the same
  * transaction as the rows that say why it waits, so there is never one without the other. It starts once Herald is
- * ready (Camel's routes running) and stops before the context closes.
+ * ready (Camel's routes running) and stops before the context closes. Through a PostgreSQL outage its skipped polls are
+ * said in words, not logged as errors (ScheduledSendsTimerOutages).
  */
 @Configuration(proxyBeanMethods = false)
 public class SchedulerSetup {
@@ -83,6 +84,7 @@ public class SchedulerSetup {
                 .threads(settings.threads())
                 .clock(heraldClock::instant)
                 .commitWhenAutocommitDisabled(false)
+                .addSchedulerListener(ScheduledSendsTimerOutages.listener())   // says when its polls run again after an outage
                 .build();
     }
 
