@@ -1,5 +1,8 @@
 package io.herald;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -111,6 +114,31 @@ class RouteControlFromHawtioTest extends HeraldIntegrationTest {
         } finally {
             jdbc.update("DELETE FROM unrouted_event WHERE source = 'support' AND raw_payload LIKE ?", "%" + ticket + "%");
         }
+    }
+
+    /**
+     * deliver-email suspended from Hawtio: a payment-failed event's SMS goes out, its email waits in the ledger, due and not
+     * claimed, and once the route is resumed the customer has the email within seconds, once. It used to be claimed anyway:
+     * its sender thread waited 30 s for the route, failed with a stack trace, and the email then waited out its claim lease
+     * (2 minutes) after the route was back.
+     */
+    @Test
+    void aDeliveryRouteSuspendedInHawtioHoldsOnlyItsChannelAndSendsAtOnceWhenResumed() throws Exception {
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        hawtio("deliver-email", "suspend");
+        assertThat(postSignedBilling(Samples.paymentFailed(unique)).statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(30)).until(() -> infra.providers().findAll(postRequestedFor(
+                urlPathMatching("/2010-04-01/Accounts/ACdemo/Messages.json")).withHeader("Idempotency-Key", equalTo(key + ":sms"))).size() == 1);
+        // The email stays due and unclaimed (no lease taken) for as long as its route is suspended.
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> jdbc.queryForObject(
+                "SELECT count(*) FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE n.idempotency_key = ?"
+                        + " AND d.channel = 'email' AND d.state = 'PENDING' AND d.claim_token IS NULL AND d.next_attempt_at <= now()",
+                Integer.class, key) == 1 && mailsFor(key).isEmpty());
+        hawtio("deliver-email", "resume");
+        await().atMost(Duration.ofSeconds(10)).until(() -> !mailsFor(key).isEmpty());
+        await().atMost(Duration.ofSeconds(10)).until(() -> "SENT".equals(delivery(key, "email").get("state")));
+        assertThat(mailsFor(key)).hasSize(1);
     }
 
     private int quarantined(String ticket) {

@@ -22,7 +22,9 @@ import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
 import io.herald.ops.HeraldMetrics;
 import io.herald.receipts.Suppressions;
+import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
+import org.apache.camel.ServiceStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -41,6 +43,11 @@ import org.springframework.transaction.support.TransactionTemplate;
  * <p>A sender looks in the ledger when dispatch has woken it (new deliveries queued), when one of its
  * deliveries has finished (room again; a customer's next message may be free), and otherwise every
  * herald.delivery.due-check-ms (parked deliveries coming due, work another instance left behind).
+ *
+ * <p>While a channel's route (deliver-&lt;channel&gt;) is not started, an operator having suspended or stopped it in Hawtio
+ * (or its file being reloaded), its sender claims nothing: the channel's deliveries stay due in the ledger, and go out at the
+ * first claim after the route is started again. One claimed just before the route stopped is given back at once
+ * ({@link #notStarted}), not left to its claim lease.
  */
 @Component
 public class ChannelSenders {
@@ -69,6 +76,9 @@ public class ChannelSenders {
         volatile long lastLook;
         volatile long pausedUntil;
         volatile long lastWarning;
+        volatile long lastNotStartedWarning;
+        /** The channel's route was found not started at the last look: said once, in the log. */
+        volatile boolean routeDown;
 
         Lane(int maxInFlight) {
             this.maxInFlight = maxInFlight;
@@ -95,11 +105,13 @@ public class ChannelSenders {
     private final TransactionTemplate savepoint;
     private final OutcomeWrites outcomes;
     private final QuietHoursBeforeSend quietHours;
+    private final CamelContext camel;
 
     public ChannelSenders(DeliveryLedger ledger, CustomerDirectory directory, NotificationCatalog catalog,
                           ObjectMapper json, HeraldMetrics metrics, DeliverySettings settings, PerChannelSettings channels,
                           Suppressions suppressions, DigestMessages digests, TransactionTemplate transaction, ProviderPermits permits,
-                          OutcomeWrites outcomes, QuietHoursBeforeSend quietHours) {
+                          OutcomeWrites outcomes, QuietHoursBeforeSend quietHours, CamelContext camel) {
+        this.camel = camel;
         this.outcomes = outcomes;
         this.quietHours = quietHours;
         this.permits = permits;
@@ -138,7 +150,7 @@ public class ChannelSenders {
         Map<String, Integer> looking = new LinkedHashMap<>();
         lanes.forEach((channel, lane) -> {
             int room = roomToLook(lane, now);
-            if (room > 0) {
+            if (room > 0 && routeStarted(channel, lane)) {
                 looking.put(channel, room);
             }
         });
@@ -193,6 +205,65 @@ public class ChannelSenders {
         lane.backlog = false;
         lane.lastLook = now;
         return room;
+    }
+
+    /** The channel's route, deliver-&lt;channel&gt; (in_app: deliver-in-app). */
+    static String routeOf(String channel) {
+        return "deliver-" + channel.replace('_', '-');
+    }
+
+    /**
+     * Whether the channel's route is started, so its sender may claim. While it is not (suspended or stopped in Hawtio), the
+     * sender looks again at every tick, so it claims as soon as the route is started; the change is said once in the log.
+     */
+    private boolean routeStarted(String channel, Lane lane) {
+        String route = routeOf(channel);
+        ServiceStatus status = camel.getRouteController().getRouteStatus(route);
+        if (status == ServiceStatus.Started) {
+            if (lane.routeDown) {
+                lane.routeDown = false;
+                log.info("{} sender: route {} is started again; the {} deliveries waiting in the ledger go out now", channel, route, channel);
+            }
+            return true;
+        }
+        lane.woken = true;
+        if (!lane.routeDown) {
+            lane.routeDown = true;
+            log.info("{} sender: route {} is {}; {} deliveries wait in the ledger, not claimed, until it is started", channel, route,
+                    status == null ? "not there" : status.name().toLowerCase(java.util.Locale.ROOT), channel);
+        }
+        return false;
+    }
+
+    /**
+     * A claimed delivery met its channel's route not running (suspended or stopped after the claim; the sender's call does not
+     * wait for it, routes/channel-sender-template.camel.yaml): it goes back to the ledger, due at once, for the first claim
+     * after the route is started, instead of waiting out its claim lease. One WARN per channel every 10 s at most.
+     */
+    public void notStarted(Exchange exchange, String channel) {
+        Long deliveryId = exchange.getProperty(ChannelDelivery.DELIVERY_ID, Long.class);
+        String route = routeOf(channel);
+        Lane lane = lane(channel);
+        long now = System.currentTimeMillis();
+        boolean say = now - lane.lastNotStartedWarning > 10_000;
+        if (say) {
+            lane.lastNotStartedWarning = now;
+        }
+        try {
+            if (deliveryId != null) {
+                ledger.giveBackUnstarted(deliveryId);
+            }
+        } catch (RuntimeException e) {
+            log.warn("{} sender: route {} is not running, and delivery {} cannot be given back to the ledger now ({}); it is sent"
+                    + " once the route is started and its claim lease ({}) has ended", channel, route, deliveryId, e.getMessage(), lease);
+            return;
+        }
+        if (say) {
+            log.warn("{} sender: route {} is not running (suspended or stopped); delivery {} was not sent and is back in the ledger,"
+                    + " where it waits until the route is started", channel, route, deliveryId);
+        } else {
+            log.debug("{} sender: route {} is not running; delivery {} is back in the ledger", channel, route, deliveryId);
+        }
     }
 
     private void paused(String channel, long now, RuntimeException cause) {

@@ -260,6 +260,16 @@ public class DeliveryLedger {
     }
 
     /**
+     * Gives back a delivery a sender claimed (its lease taken, CLAIM_DUE) but could not start, because its channel route was
+     * not running: it is due again now, for the next claim once the route is started, instead of at the end of its lease.
+     * Nothing happens once the delivery has been started (SENDING, or claimed under a token) or settled.
+     */
+    public void giveBackUnstarted(long deliveryId) {
+        jdbc.update("UPDATE delivery SET next_attempt_at = now(), updated_at = now()"
+                + " WHERE id = ? AND state IN ('PENDING', 'PARKED') AND claim_token IS NULL AND next_attempt_at > now()", deliveryId);
+    }
+
+    /**
      * An operator's resend, recorded PENDING, unless one of this delivery is already in progress or
      * was sent (or is still unsure) within {@code guard}: two clicks or two operators give one resend.
      * Atomic: a unique index allows one open resend per delivery, and the recent one is checked in the
