@@ -47,7 +47,7 @@ class MappingTimeLimitTest {
                     releaseOther.await(60, TimeUnit.SECONDS);
                     e.getMessage().setBody("late " + e.getMessage().getBody());
                 });
-                from("direct:quick").process(e -> e.getMessage().setBody("mapped " + e.getMessage().getBody()));
+                from("direct:quick").routeId("quick").process(e -> e.getMessage().setBody("mapped " + e.getMessage().getBody()));
                 from("direct:failing").process(e -> {
                     throw new IllegalArgumentException("billing event evt_1 has no customer");
                 });
@@ -104,6 +104,25 @@ class MappingTimeLimitTest {
         // ... until that one ends; then it is mapped, not failed.
         release.countDown();
         mapped.get(30, TimeUnit.SECONDS);
+        assertThat(next.getMessage().getBody(String.class)).isEqualTo("mapped {\"id\": \"evt_next\"}");
+    }
+
+    /**
+     * An operator stopped the mapping route (Hawtio) and herald.ingest.mapping-time-limit is shorter than Camel's wait for a
+     * stopped route (30 s; 2 s here): the event is not quarantined as a mapping that "took longer than 1 s" (MappingTimedOut)
+     * but waits for the route, as d489e63 says (ingest-errors retries DirectConsumerNotAvailableException), and the waiting
+     * takes no place of a runaway mapping: once the route is started the next event is mapped at once.
+     */
+    @Test
+    void aStoppedMappingRouteIsWaitedForNotQuarantinedAsAMappingThatRanTooLong() throws Exception {
+        camel.getRouteController().stopRoute("quick");
+        Throwable stopped = catchThrowable(() -> limit.map(event("{}"), "direct:quick?timeout=2000", "PT1S"));
+        assertThat(stopped).isInstanceOf(org.apache.camel.component.direct.DirectConsumerNotAvailableException.class);
+        camel.getRouteController().startRoute("quick");
+        Exchange next = event("{\"id\": \"evt_next\"}");
+        long started = System.nanoTime();
+        limit.map(next, "direct:quick?timeout=2000", "PT1S");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(1));
         assertThat(next.getMessage().getBody(String.class)).isEqualTo("mapped {\"id\": \"evt_next\"}");
     }
 
