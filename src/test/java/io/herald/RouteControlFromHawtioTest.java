@@ -141,6 +141,38 @@ class RouteControlFromHawtioTest extends HeraldIntegrationTest {
         assertThat(mailsFor(key)).hasSize(1);
     }
 
+    /**
+     * An operator re-drives a quarantined event while notification-intake is stopped from Hawtio: the console's re-drive
+     * answers, 409 saying a route it goes through is not running and to start it, within Camel's 30 s wait for the route.
+     * (It used to be tried again for as long as the route stayed stopped: the request never answered, its thread held.)
+     */
+    @Test
+    void aRedriveWhileNotificationIntakeIsStoppedAnswersSayingSoInsteadOfWaitingForIt() throws Exception {
+        String ticket = newTicketId();
+        long event = jdbc.queryForObject("""
+                INSERT INTO unrouted_event (source, source_event_id, outcome, step, reason, raw_payload)
+                VALUES ('support', ?, 'QUARANTINED', 'identity', 'requester unknown', ?) RETURNING id""", Long.class,
+                "zd-" + ticket, Samples.supportEvent("ticket.status_changed.json", ticket));
+        try {
+            hawtio("notification-intake", "stop");
+            java.util.concurrent.CompletableFuture<HttpResponse<String>> redrive = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return api("POST", "/api/quarantine/" + event + "/redrive");
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            HttpResponse<String> answer = await().atMost(Duration.ofSeconds(50)).until(() -> redrive.isDone() ? redrive.join() : null,
+                    java.util.Objects::nonNull);
+            assertThat(answer.statusCode()).isEqualTo(409);
+            assertThat(answer.body()).contains("is not running", "start it").doesNotContain("Exception", "direct:");
+            assertThat(jdbc.queryForObject("SELECT status FROM unrouted_event WHERE id = ?", String.class, event)).isEqualTo("OPEN");
+        } finally {
+            hawtio("notification-intake", "start");
+            jdbc.update("DELETE FROM unrouted_event WHERE id = ?", event);
+        }
+    }
+
     private int quarantined(String ticket) {
         return jdbc.queryForObject("SELECT count(*) FROM unrouted_event WHERE source = 'support' AND raw_payload LIKE ?", Integer.class,
                 "%" + ticket + "%");

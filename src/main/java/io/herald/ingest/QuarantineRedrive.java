@@ -78,6 +78,12 @@ public class QuarantineRedrive {
             }
             exchange.getMessage().setBody(event.rawPayload());
         });
+        if (done.getException() != null && org.apache.camel.util.ObjectHelper.getException(
+                org.apache.camel.component.direct.DirectConsumerNotAvailableException.class, done.getException()) != null) {
+            throw new NotRedrivable("event " + event.id() + " cannot be re-driven just now: a route it goes through ("
+                    + event.source() + "'s mapping, or notification-intake) is not running, stopped or suspended from Hawtio's"
+                    + " Camel tab; start it there, then re-drive the event. It stays in quarantine meanwhile");
+        }
         String outcome = done.getProperty(NotificationIntake.OUTCOME, "UNKNOWN", String.class);
         io.herald.identity.ExternalId linked = done.getProperty(NotificationIntake.LINKED, io.herald.identity.ExternalId.class);
         String assigned = done.getProperty(NotificationIntake.ASSIGNED, String.class);
