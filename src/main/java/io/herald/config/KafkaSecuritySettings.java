@@ -66,7 +66,13 @@ public record KafkaSecuritySettings(@NotNull @DefaultValue("plaintext") Protocol
             }
         }
         storeType("truststore-file", truststoreFile);
-        storeType("keystore-file", keystoreFile);
+        String keystoreType = storeType("keystore-file", keystoreFile);
+        if (keystoreType != null && !"PEM".equals(keystoreType) && (keystorePassword == null || keystorePassword.isEmpty())) {
+            // Kafka's clients open such a keystore only with its password, and each would fail on its own words.
+            throw new IllegalArgumentException("herald.kafka.security.keystore-password must be set when herald.kafka.security.keystore-file"
+                    + " is a .p12, .pfx or .jks file (the password it was made with; set it from the environment,"
+                    + " HERALD_KAFKA_SECURITY_KEYSTORE_PASSWORD)");
+        }
     }
 
     /**

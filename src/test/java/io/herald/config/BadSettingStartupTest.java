@@ -261,6 +261,26 @@ class BadSettingStartupTest {
     }
 
     /**
+     * Kafka's clients refuse a .p12, .pfx or .jks keystore given without its password: Herald started and every Kafka client
+     * (routes, topics, readiness) then failed on Kafka's own words. It stops startup naming the key; a .pem keystore without
+     * one (an unencrypted key) and a .jks truststore without one start.
+     */
+    @Test
+    void aKafkaKeystoreWithoutItsPasswordStopsStartupNamingTheKey(CapturedOutput output,
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
+        String valid = "--spring.config.location=classpath:bad-settings/valid.yaml";
+        String ssl = "--herald.kafka.security.protocol=ssl";
+        java.nio.file.Path keystore = java.nio.file.Files.writeString(folder.resolve("herald.p12"), "not read here");
+        assertThatThrownBy(() -> start(valid, ssl, "--herald.kafka.security.keystore-file=" + keystore)).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.kafka.security.keystore-password")
+                .contains("Reason: must be set when herald.kafka.security.keystore-file is a .p12, .pfx or .jks file")
+                .contains("HERALD_KAFKA_SECURITY_KEYSTORE_PASSWORD");
+        java.nio.file.Path truststore = java.nio.file.Files.writeString(folder.resolve("ca.jks"), "not read here");
+        java.nio.file.Path pem = java.nio.file.Files.writeString(folder.resolve("herald.pem"), "not read here");
+        start(valid, ssl, "--herald.kafka.security.truststore-file=" + truststore, "--herald.kafka.security.keystore-file=" + pem).close();
+    }
+
+    /**
      * A sender without a domain (notifications, Herald &lt;notifications&gt;) started, and every Message-ID ended in @localhost,
      * which spam filters score badly (most relays refuse such a sender anyway). It stops startup naming the key and its
      * environment variable; an address with a domain starts.
