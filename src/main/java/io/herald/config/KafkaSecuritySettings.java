@@ -65,7 +65,11 @@ public record KafkaSecuritySettings(@NotNull @DefaultValue("plaintext") Protocol
                 }
             }
         }
-        storeType("truststore-file", truststoreFile);
+        if ("PEM".equals(storeType("truststore-file", truststoreFile)) && truststorePassword != null && !truststorePassword.isEmpty()) {
+            // Kafka's clients refuse a password with a PEM truststore, and each would fail on its own words.
+            throw new IllegalArgumentException("herald.kafka.security.truststore-password is set while herald.kafka.security.truststore-file"
+                    + " is a .pem or .crt file, which has no password: remove the password (HERALD_KAFKA_SECURITY_TRUSTSTORE_PASSWORD)");
+        }
         String keystoreType = storeType("keystore-file", keystoreFile);
         if (keystoreType != null && !"PEM".equals(keystoreType) && (keystorePassword == null || keystorePassword.isEmpty())) {
             // Kafka's clients open such a keystore only with its password, and each would fail on its own words.

@@ -281,6 +281,21 @@ class BadSettingStartupTest {
     }
 
     /**
+     * Kafka's clients refuse a .pem truststore given with a password ("SSL trust store password cannot be specified for PEM
+     * format"): Herald started and every Kafka client failed. It stops startup naming the key, without showing the password.
+     */
+    @Test
+    void aKafkaPemTruststoreWithAPasswordStopsStartupNamingTheKey(CapturedOutput output,
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
+        java.nio.file.Path ca = java.nio.file.Files.writeString(folder.resolve("ca.crt"), "-----BEGIN CERTIFICATE-----\n");
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.kafka.security.protocol=ssl",
+                "--herald.kafka.security.truststore-file=" + ca, "--herald.kafka.security.truststore-password=changeit")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.kafka.security.truststore-password")
+                .contains("Reason: is set while herald.kafka.security.truststore-file is a .pem or .crt file, which has no password")
+                .doesNotContain("changeit");
+    }
+
+    /**
      * A sender without a domain (notifications, Herald &lt;notifications&gt;) started, and every Message-ID ended in @localhost,
      * which spam filters score badly (most relays refuse such a sender anyway). It stops startup naming the key and its
      * environment variable; an address with a domain starts.
