@@ -77,6 +77,33 @@ public record KafkaSecuritySettings(@NotNull @DefaultValue("plaintext") Protocol
                     + " is a .p12, .pfx or .jks file (the password it was made with; set it from the environment,"
                     + " HERALD_KAFKA_SECURITY_KEYSTORE_PASSWORD)");
         }
+        if (keystoreType != null) {
+            opensAsKafkaDoes(keystoreType, keystoreFile.strip(), keystorePassword);
+        }
+    }
+
+    /**
+     * Opens the keystore as Kafka's clients will: one they cannot open (a wrong password, a .pem key not in PKCS#8 form) made
+     * every Kafka client fail, shown only as a broker that "did not answer".
+     */
+    private static void opensAsKafkaDoes(String type, String file, String password) {
+        java.util.Map<String, Object> ssl = new java.util.HashMap<>();
+        ssl.put("ssl.keystore.type", type);
+        ssl.put("ssl.keystore.location", file);
+        if (password != null && !password.isEmpty()) {
+            if (!"PEM".equals(type)) {
+                ssl.put("ssl.keystore.password", password);
+            }
+            ssl.put("ssl.key.password", password);
+        }
+        try {
+            new org.apache.kafka.common.security.ssl.DefaultSslEngineFactory()
+                    .configure(new org.apache.kafka.common.config.ConfigDef().withClientSslSupport().parse(ssl));
+        } catch (org.apache.kafka.common.KafkaException unreadable) {
+            throw new IllegalArgumentException("herald.kafka.security.keystore-file names " + file + ", which Kafka's clients cannot open"
+                    + " with herald.kafka.security.keystore-password: give the password the file was made with; a .pem needs its key"
+                    + " in PKCS#8 form (BEGIN PRIVATE KEY, or BEGIN ENCRYPTED PRIVATE KEY with the password set)");
+        }
     }
 
     /**

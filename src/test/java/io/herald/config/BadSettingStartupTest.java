@@ -276,8 +276,36 @@ class BadSettingStartupTest {
                 .contains("Reason: must be set when herald.kafka.security.keystore-file is a .p12, .pfx or .jks file")
                 .contains("HERALD_KAFKA_SECURITY_KEYSTORE_PASSWORD");
         java.nio.file.Path truststore = java.nio.file.Files.writeString(folder.resolve("ca.jks"), "not read here");
-        java.nio.file.Path pem = java.nio.file.Files.writeString(folder.resolve("herald.pem"), "not read here");
-        start(valid, ssl, "--herald.kafka.security.truststore-file=" + truststore, "--herald.kafka.security.keystore-file=" + pem).close();
+        start(valid, ssl, "--herald.kafka.security.truststore-file=" + truststore).close();
+    }
+
+    /**
+     * A client certificate's keystore that Kafka's clients cannot open (a wrong keystore-password, a .pem whose key is not in
+     * the PKCS#8 form Kafka reads) started, and readiness then said "Kafka did not answer" while the topics' warning showed
+     * Kafka's "Failed to create new KafkaAdminClient", retried for ever. It stops startup naming the key, in words; the same
+     * keystore with its right password starts.
+     */
+    @Test
+    void aKafkaKeystoreKafkaCannotOpenStopsStartupNamingTheKey(CapturedOutput output,
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
+        String valid = "--spring.config.location=classpath:bad-settings/valid.yaml";
+        String ssl = "--herald.kafka.security.protocol=ssl";
+        java.nio.file.Path keystore = folder.resolve("herald.p12");
+        Process keytool = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-alias", "herald", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2", "-dname", "CN=herald",
+                "-storetype", "PKCS12", "-keystore", keystore.toString(), "-storepass", "right-pass").redirectErrorStream(true)
+                .redirectOutput(folder.resolve("keytool.log").toFile()).start();
+        assertThat(keytool.waitFor(1, java.util.concurrent.TimeUnit.MINUTES) && keytool.exitValue() == 0).isTrue();
+        assertThatThrownBy(() -> start(valid, ssl, "--herald.kafka.security.keystore-file=" + keystore,
+                "--herald.kafka.security.keystore-password=wrong-pass")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.kafka.security.keystore-file")
+                .contains("Reason: names " + keystore + ", which Kafka's clients cannot open with herald.kafka.security.keystore-password")
+                .doesNotContain("wrong-pass");
+        java.nio.file.Path pkcs1 = java.nio.file.Files.writeString(folder.resolve("herald.pem"),
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n-----END RSA PRIVATE KEY-----\n");
+        assertThatThrownBy(() -> start(valid, ssl, "--herald.kafka.security.keystore-file=" + pkcs1)).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Reason: names " + pkcs1 + ", which Kafka's clients cannot open");
+        start(valid, ssl, "--herald.kafka.security.keystore-file=" + keystore, "--herald.kafka.security.keystore-password=right-pass").close();
     }
 
     /**
