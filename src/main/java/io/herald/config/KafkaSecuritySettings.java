@@ -65,7 +65,8 @@ public record KafkaSecuritySettings(@NotNull @DefaultValue("plaintext") Protocol
                 }
             }
         }
-        if ("PEM".equals(storeType("truststore-file", truststoreFile)) && truststorePassword != null && !truststorePassword.isEmpty()) {
+        String truststoreType = storeType("truststore-file", truststoreFile);
+        if ("PEM".equals(truststoreType) && truststorePassword != null && !truststorePassword.isEmpty()) {
             // Kafka's clients refuse a password with a PEM truststore, and each would fail on its own words.
             throw new IllegalArgumentException("herald.kafka.security.truststore-password is set while herald.kafka.security.truststore-file"
                     + " is a .pem or .crt file, which has no password: remove the password (HERALD_KAFKA_SECURITY_TRUSTSTORE_PASSWORD)");
@@ -77,32 +78,38 @@ public record KafkaSecuritySettings(@NotNull @DefaultValue("plaintext") Protocol
                     + " is a .p12, .pfx or .jks file (the password it was made with; set it from the environment,"
                     + " HERALD_KAFKA_SECURITY_KEYSTORE_PASSWORD)");
         }
+        if (truststoreType != null) {
+            opensAsKafkaDoes("truststore", truststoreType, truststoreFile.strip(), truststorePassword);
+        }
         if (keystoreType != null) {
-            opensAsKafkaDoes(keystoreType, keystoreFile.strip(), keystorePassword);
+            opensAsKafkaDoes("keystore", keystoreType, keystoreFile.strip(), keystorePassword);
         }
     }
 
     /**
-     * Opens the keystore as Kafka's clients will: one they cannot open (a wrong password, a .pem key not in PKCS#8 form) made
-     * every Kafka client fail, shown only as a broker that "did not answer".
+     * Opens the truststore or keystore as Kafka's clients will: one they cannot open (a wrong password, a .crt in binary DER
+     * form, a .pem key not in PKCS#8 form) made every Kafka client fail, shown only as a broker that "did not answer".
      */
-    private static void opensAsKafkaDoes(String type, String file, String password) {
+    private static void opensAsKafkaDoes(String store, String type, String file, String password) {
         java.util.Map<String, Object> ssl = new java.util.HashMap<>();
-        ssl.put("ssl.keystore.type", type);
-        ssl.put("ssl.keystore.location", file);
+        ssl.put("ssl." + store + ".type", type);
+        ssl.put("ssl." + store + ".location", file);
         if (password != null && !password.isEmpty()) {
             if (!"PEM".equals(type)) {
-                ssl.put("ssl.keystore.password", password);
+                ssl.put("ssl." + store + ".password", password);
             }
-            ssl.put("ssl.key.password", password);
+            if (store.equals("keystore")) {
+                ssl.put("ssl.key.password", password);
+            }
         }
         try {
             new org.apache.kafka.common.security.ssl.DefaultSslEngineFactory()
                     .configure(new org.apache.kafka.common.config.ConfigDef().withClientSslSupport().parse(ssl));
         } catch (org.apache.kafka.common.KafkaException unreadable) {
-            throw new IllegalArgumentException("herald.kafka.security.keystore-file names " + file + ", which Kafka's clients cannot open"
-                    + " with herald.kafka.security.keystore-password: give the password the file was made with; a .pem needs its key"
-                    + " in PKCS#8 form (BEGIN PRIVATE KEY, or BEGIN ENCRYPTED PRIVATE KEY with the password set)");
+            throw new IllegalArgumentException("herald.kafka.security." + store + "-file names " + file + ", which Kafka's clients cannot"
+                    + " open with herald.kafka.security." + store + "-password: give the password the file was made with; a .pem or"
+                    + " .crt must be PEM text (BEGIN CERTIFICATE; convert a binary one with openssl x509 -inform der), a .pem key in"
+                    + " PKCS#8 form (BEGIN PRIVATE KEY, or BEGIN ENCRYPTED PRIVATE KEY with the password set)");
         }
     }
 

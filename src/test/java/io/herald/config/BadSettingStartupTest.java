@@ -254,7 +254,9 @@ class BadSettingStartupTest {
                 "--herald.kafka.security.username=api-key", "--herald.kafka.security.password=api-secret")).isNotNull();
         assertThat(output.getOut() + output.getErr()).contains("Property: herald.kafka.security.sasl-mechanism")
                 .contains("must be one of plain, scram-sha-256, scram-sha-512");
-        java.nio.file.Path ca = java.nio.file.Files.writeString(folder.resolve("ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+        java.nio.file.Path ca = folder.resolve("ca.pem");
+        keytool(folder, "-exportcert", "-rfc", "-alias", "herald", "-keystore", keystore(folder, "store-pass").toString(), "-storepass",
+                "store-pass", "-file", ca.toString());
         start(valid, "--herald.kafka.security.protocol=sasl_ssl", "--herald.kafka.security.sasl-mechanism=SCRAM-SHA-512",
                 "--herald.kafka.security.username=api-key", "--herald.kafka.security.password=api-secret",
                 "--herald.kafka.security.truststore-file=" + ca).close();
@@ -275,7 +277,12 @@ class BadSettingStartupTest {
         assertThat(output.getOut() + output.getErr()).contains("Property: herald.kafka.security.keystore-password")
                 .contains("Reason: must be set when herald.kafka.security.keystore-file is a .p12, .pfx or .jks file")
                 .contains("HERALD_KAFKA_SECURITY_KEYSTORE_PASSWORD");
-        java.nio.file.Path truststore = java.nio.file.Files.writeString(folder.resolve("ca.jks"), "not read here");
+        java.nio.file.Path certificate = folder.resolve("ca.crt");
+        keytool(folder, "-exportcert", "-rfc", "-alias", "herald", "-keystore", keystore(folder, "store-pass").toString(), "-storepass",
+                "store-pass", "-file", certificate.toString());
+        java.nio.file.Path truststore = folder.resolve("ca.jks");
+        keytool(folder, "-importcert", "-noprompt", "-alias", "ca", "-file", certificate.toString(), "-storetype", "JKS", "-keystore",
+                truststore.toString(), "-storepass", "made-with-one");
         start(valid, ssl, "--herald.kafka.security.truststore-file=" + truststore).close();
     }
 
@@ -290,12 +297,7 @@ class BadSettingStartupTest {
             @org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
         String valid = "--spring.config.location=classpath:bad-settings/valid.yaml";
         String ssl = "--herald.kafka.security.protocol=ssl";
-        java.nio.file.Path keystore = folder.resolve("herald.p12");
-        Process keytool = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-alias", "herald", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2", "-dname", "CN=herald",
-                "-storetype", "PKCS12", "-keystore", keystore.toString(), "-storepass", "right-pass").redirectErrorStream(true)
-                .redirectOutput(folder.resolve("keytool.log").toFile()).start();
-        assertThat(keytool.waitFor(1, java.util.concurrent.TimeUnit.MINUTES) && keytool.exitValue() == 0).isTrue();
+        java.nio.file.Path keystore = keystore(folder, "right-pass");
         assertThatThrownBy(() -> start(valid, ssl, "--herald.kafka.security.keystore-file=" + keystore,
                 "--herald.kafka.security.keystore-password=wrong-pass")).isNotNull();
         assertThat(output.getOut() + output.getErr()).contains("Property: herald.kafka.security.keystore-file")
@@ -321,6 +323,45 @@ class BadSettingStartupTest {
         assertThat(output.getOut() + output.getErr()).contains("Property: herald.kafka.security.truststore-password")
                 .contains("Reason: is set while herald.kafka.security.truststore-file is a .pem or .crt file, which has no password")
                 .doesNotContain("changeit");
+    }
+
+    /** A PKCS12 keystore holding a key and its certificate (CN=herald), made with the JDK's keytool. */
+    private static java.nio.file.Path keystore(java.nio.file.Path folder, String password) throws Exception {
+        java.nio.file.Path keystore = java.nio.file.Files.createTempDirectory(folder, "keystore").resolve("herald.p12");
+        keytool(folder, "-genkeypair", "-alias", "herald", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2", "-dname", "CN=herald",
+                "-storetype", "PKCS12", "-keystore", keystore.toString(), "-storepass", password);
+        return keystore;
+    }
+
+    private static void keytool(java.nio.file.Path folder, String... args) throws Exception {
+        java.util.List<String> command = new java.util.ArrayList<>(
+                java.util.List.of(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool").toString()));
+        command.addAll(java.util.List.of(args));
+        Process keytool = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(folder.resolve("keytool.log").toFile())).start();
+        assertThat(keytool.waitFor(1, java.util.concurrent.TimeUnit.MINUTES) && keytool.exitValue() == 0).isTrue();
+    }
+
+    /**
+     * A truststore Kafka's clients cannot read (a .crt in binary DER form, as many certificate downloads are) started, and every
+     * Kafka client then failed, readiness saying "Kafka did not answer". It stops startup naming the key, in words; the same
+     * certificate as PEM text starts.
+     */
+    @Test
+    void aKafkaTruststoreKafkaCannotReadStopsStartupNamingTheKey(CapturedOutput output,
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
+        java.nio.file.Path keystore = keystore(folder, "store-pass");
+        java.nio.file.Path der = folder.resolve("ca.crt");
+        keytool(folder, "-exportcert", "-alias", "herald", "-keystore", keystore.toString(), "-storepass", "store-pass", "-file", der.toString());
+        String valid = "--spring.config.location=classpath:bad-settings/valid.yaml";
+        assertThatThrownBy(() -> start(valid, "--herald.kafka.security.protocol=ssl", "--herald.kafka.security.truststore-file=" + der))
+                .isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.kafka.security.truststore-file")
+                .contains("Reason: names " + der + ", which Kafka's clients cannot open");
+        java.nio.file.Path pem = folder.resolve("ca.pem");
+        keytool(folder, "-exportcert", "-rfc", "-alias", "herald", "-keystore", keystore.toString(), "-storepass", "store-pass",
+                "-file", pem.toString());
+        start(valid, "--herald.kafka.security.protocol=ssl", "--herald.kafka.security.truststore-file=" + pem).close();
     }
 
     /**
