@@ -94,6 +94,9 @@ public abstract class HeraldIntegrationTest {
         // A 1 MB CRM order (CrmSourceTest) maps in 6-7 s on a busy machine, and took 38 s once beside a parallel fork: the
         // shipped 30 s would quarantine it there. LiveConfigEditsTest gives its slow mapping 3 s in its copy of the CRM route.
         registry.add("herald.ingest.mapping-time-limit", () -> "PT2M");
+        // A route an operator stopped (RouteControlFromHawtioTest) is waited for 5 s at a time, not Camel's 30 s: each of its
+        // callers tries again (ingest), gives the delivery back (senders) or answers (a re-drive), whatever the wait.
+        registry.add("camel.component.direct.timeout", () -> "5000");
     }
 
     private static Path copyOf(Path folder, Path copy, String... suffixes) {
