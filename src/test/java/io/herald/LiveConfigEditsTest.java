@@ -112,8 +112,22 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
                             "correct the template, then retry this delivery", "still empty after 3 parked re-tries")
                     .doesNotContain(TEMPLATES.toString());
             assertThat(mailsFor(key)).as("a blank email went out").isEmpty();
+
+            // An operator's retry gives it a fresh park schedule, its tries for the file too: caught empty again (the editor
+            // saving in two steps once more), it is parked '(1 of 3)', not failed at once by the tries before the retry.
+            assertThat(apiJson("POST", "/api/deliveries/" + delivery(key, "email").get("id") + "/retry",
+                    "{\"comment\": \"template being saved\"}").statusCode()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(30)).until(() -> String.valueOf(delivery(key, "email").get("reason")),
+                    reason -> !reason.startsWith("retry requested"));
+            assertThat(delivery(key, "email").get("state")).isEqualTo("PARKED");
+            assertThat((String) delivery(key, "email").get("reason")).contains("was empty (perhaps being saved)", "(1 of 3)");
+            assertThat(mailsFor(key)).as("a blank email went out").isEmpty();
         } finally {
             Files.writeString(text, original);
+        }
+        if ("PARKED".equals(delivery(key, "email").get("state"))) {
+            assertThat(apiJson("POST", "/api/deliveries/" + delivery(key, "email").get("id") + "/retry", "{}").statusCode()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "email").get("state")));
         }
     }
 

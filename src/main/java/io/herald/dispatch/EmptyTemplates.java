@@ -71,7 +71,10 @@ public class EmptyTemplates {
         long deliveryId = ledger.open(notificationId, channel).id();
         // Its own tries: a delivery parked before by a provider outage has them all (counted with its other parks, one parked
         // three times for an outage failed at once, "still empty after 3 parked re-tries", though never tried for the file).
-        int parked = ledger.parkedFor(deliveryId, resendId, TemplateEmptied.WAITING);
+        // Since its last operator's retry only: a retry resets the delivery's park count (a fresh park schedule), and each park
+        // for an empty template adds to that count, so it bounds them (counted since ever, a retried delivery failed at once).
+        int parked = Math.min(ledger.parkedFor(deliveryId, resendId, TemplateEmptied.WAITING),
+                ledger.parkedCount(new DeliveryLedger.Claim(deliveryId, resendId, null)));
         if (parked >= tries) {
             exchange.setProperty(Exchange.EXCEPTION_CAUGHT, new TemplateMissing(emptied.getMessage() + " (still empty after " + parked
                     + " parked re-tries)"));
