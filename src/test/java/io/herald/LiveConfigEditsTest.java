@@ -160,6 +160,17 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
             parkedEmail(framed, "billing.invoice_paid");
             String framedHtml = ((jakarta.mail.Multipart) awaitMailFor(framed).getContent()).getBodyPart(1).getContent().toString();
             assertThat(framedHtml).contains("<html lang=\"en\"", "Thank you: we received").doesNotContain("<title>Receipt</title>");
+
+            // The same with a hidden preheader outside the section (the line an inbox lists beside the subject, hidden in the
+            // email itself with display:none): the page still shows nothing, and is written from the text too.
+            String preheader = "billing:invoice.paid:in_live_html_preheader_" + System.nanoTime();
+            Files.writeString(html, "<!DOCTYPE html>\n<html><body><div style=\"display: none; max-height: 0; overflow: hidden\">Your"
+                    + " receipt from Acme&zwnj;&nbsp;</div>\n<table><tr><td>{{#noSuchField}}<p>Thank you, {{noSuchField}}</p>"
+                    + "{{/noSuchField}}</td></tr></table></body></html>\n");
+            parkedEmail(preheader, "billing.invoice_paid");
+            String preheaderHtml = ((jakarta.mail.Multipart) awaitMailFor(preheader).getContent()).getBodyPart(1).getContent().toString();
+            assertThat(preheaderHtml).contains("<html lang=\"en\"", "Thank you: we received").doesNotContain("Your receipt from Acme");
+            await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(preheader, "email").get("state")));
         } finally {
             Files.delete(html);
         }
