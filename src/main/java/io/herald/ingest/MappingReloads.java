@@ -102,7 +102,14 @@ public class MappingReloads implements CamelContextConfiguration {
         try {
             for (String mapping : mappingsNamed(routes)) {
                 Path path = folder.resolve(mapping);
-                MappingLibraries.compiles(path, MappingLibraries.text(path, then), libraries(), then);
+                String text = MappingLibraries.text(path, then);
+                if (text.isBlank()) {
+                    // Caught between the two steps of its save (emptied, then written): it passed as compiling, and Camel, reading
+                    // it a moment later, found it written (broken, perhaps) and removed the file's routes.
+                    throw new IllegalStateException("herald.mappings-dir: " + path + " is empty (perhaps being saved): write the"
+                            + " mapping into it, " + then);
+                }
+                MappingLibraries.compiles(path, text, libraries(), then);
             }
         } catch (IllegalStateException | IOException e) {
             String reason = routeFile + " was not reloaded; its routes keep running with the mapping they had: "
