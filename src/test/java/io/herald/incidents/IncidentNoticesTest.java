@@ -446,6 +446,7 @@ class IncidentNoticesTest {
 
         String trigger = "refuse_follow_up_" + run;
         String firingAgain = notification(service, "firing", jo + ", " + ida, null).replace("2026-12-02T05:00:00Z", "2026-12-02T09:00:00Z");
+        HttpResponse<String> again;
         DispatchHold.hold(camel);
         try {
             // ida is named too (a repeat of the firing group): her notice is admitted, not yet held by dispatch.
@@ -473,15 +474,29 @@ class IncidentNoticesTest {
                     + " AND body_excerpt LIKE ?", Integer.class, "%" + service + "%")).isEqualTo(1);
             assertThat(io.herald.testsupport.OpsAlerts.accepted(infra.providers(), "Incident resolved", "service=" + service)).hasSize(1);
             // Before Alertmanager sends the resolution again, the group fires again (new starts): only the new firing is sent.
-            postIncident(firingAgain);
+            again = postIncident(firingAgain);
             assertThat(io.herald.testsupport.OpsAlerts.accepted(infra.providers(), "Incident firing", "service=" + service)).hasSize(2);
         } finally {
             DispatchHold.release(camel);
         }
-        // Dispatch, let go, takes the notices it was held from.
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(List.of(held("incident.notice", ida), held("incident.notice", jo)))
-                .as("notices held for approval (ida, jo); ida's deliveries %s, jo's %s", states("incident.notice", ida),
-                        states("incident.notice", jo)).containsExactly(2, 1));
+        // Dispatch, let go, takes the notice it was held from.
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(held("incident.notice", ida))
+                .as("ida's deliveries %s", states("incident.notice", ida)).isPositive());
+        if (again.statusCode() == 503) {
+            // Dispatch was held before it took ida's notice (as it is, unless its last poll got the notice first): the new
+            // firing was answered 503, nothing of it admitted, and Alertmanager sends it again. That send settles the first
+            // firing (below, the repeat of it changes nothing).
+            assertThat(again.body()).contains("still being queued for approval");
+            assertThat(postIncident(firingAgain).statusCode()).isEqualTo(200);
+        }
+        // The new firing's notices are held for approval: ida's and jo's.
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(List.of(
+                        jdbc.queryForObject("SELECT count(*) FROM notification WHERE type = 'incident.notice' AND customer_id = ?", Integer.class, ida),
+                        held("incident.notice", jo)))
+                .as("ida's deliveries %s, jo's %s", states("incident.notice", ida), states("incident.notice", jo)).containsExactly(2, 1));
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(jdbc.queryForObject("SELECT d.state FROM delivery d JOIN"
+                + " notification n ON n.id = d.notification_id WHERE n.type = 'incident.notice' AND n.customer_id = ? AND d.channel = 'email'"
+                + " ORDER BY n.id DESC LIMIT 1", String.class, ida)).isEqualTo("AWAITING_APPROVAL"));
         // Alertmanager's next send of the firing group.
         HttpResponse<String> next = postIncident(firingAgain);
         assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
