@@ -345,6 +345,72 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
     }
 
     /**
+     * A route file saved in two steps (an editor, or Java's Files.write, writes more than 8 KB in parts) was reloaded from its
+     * first part: routes/crm-outbox.camel.yaml cut before its mapping routes named no mapping, passed the check, and Camel
+     * replaced the file's routes with the part's, crm-mapping gone; the whole file, read next, was refused for its broken
+     * mapping, so the CRM's events waited with no mapping route (CI, in the test above). The reload now waits for the file to
+     * stay unchanged, and the refusal keeps every route of the file running.
+     */
+    @Test
+    void aRouteFileSavedInTwoStepsIsCheckedWhole() throws Exception {
+        Path mapping = MAPPINGS.resolve("crm-outbox.ds");
+        String original = Files.readString(mapping);
+        Path routes = ROUTES.resolve("crm-outbox.camel.yaml");
+        String routesText = Files.readString(routes);
+        int cut = routesText.indexOf("- route:\n    id: crm-datasonnet");
+        assertThat(cut).isPositive();
+        Route mappingRoute = camel.getRoute("crm-mapping");
+        try {
+            Files.writeString(mapping, original.replace("    data: data,\n", "    data: data,,\n"));
+            try (var out = Files.newOutputStream(routes)) {
+                out.write(routesText.substring(0, cut).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                out.flush();
+                // The editor's pause between its two writes; Camel sees the first part saved.
+                await().pollDelay(Duration.ofMillis(200)).atMost(Duration.ofSeconds(1)).until(() -> true);
+                out.write(routesText.substring(cut).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> apiAs(ADMIN, "GET", "/actuator/health", null).body(),
+                    body -> body.contains("crm-outbox.camel.yaml was not reloaded"));
+            assertThat(camel.getRoute("crm-mapping")).isSameAs(mappingRoute);
+            assertThat(camel.getRouteController().getRouteStatus("crm-mapping").isStarted()).isTrue();
+            assertThat(camel.getRoute("crm-datasonnet")).isNotNull();
+        } finally {
+            Files.writeString(mapping, original);
+            reloadCrmRouteFile(routes, routesText);
+        }
+    }
+
+    /**
+     * A route file saved with a route Camel cannot build (here an endpoint of a component Herald does not have) lost that
+     * route: Camel removed the running one, failed to start the new one, and said so only in a WARN. The file's routes are
+     * built again from its version that last loaded, and the refusal is shown on the console and in health.
+     */
+    @Test
+    void aRouteFileCamelCannotBuildKeepsItsRoutesRunningAndSaysSo() throws Exception {
+        Path routes = ROUTES.resolve("crm-outbox.camel.yaml");
+        String routesText = Files.readString(routes);
+        String broken = routesText.replace("uri: direct:notification-intake", "uri: nosuchcomponent:notification-intake");
+        assertThat(broken).isNotEqualTo(routesText);
+        try {
+            Files.writeString(routes, broken);
+            await().atMost(Duration.ofSeconds(30)).until(() -> apiAs(ADMIN, "GET", "/actuator/health", null).body(), body -> body.contains(
+                    "crm-outbox.camel.yaml was not reloaded: Camel could not build its routes (a YAML or route mistake; the WARN"
+                            + " 'Error reloading routes from file' in the log says where); its routes were built again from the"
+                            + " version that last loaded. Correct the file, then save it again to reload it (or restart Herald)"));
+            assertThat(apiAs(OPERATOR, "GET", "/console", null).body()).contains("Edits not applied", "Camel could not build its routes");
+            assertThat(camel.getRouteController().getRouteStatus("crm-mapping").isStarted()).isTrue();
+
+            String order = "ORD-UNBUILT-" + System.nanoTime();
+            jdbc.update("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('order', 'order.confirmed', ?)",
+                    Samples.text("crm/order.confirmed.json").replace("ORD-100234", order));
+            awaitMailFor("crm:order.confirmed:" + order);
+        } finally {
+            reloadCrmRouteFile(routes, routesText);
+        }
+        assertThat(apiAs(ADMIN, "GET", "/actuator/health", null).body()).doesNotContain("NOT_RELOADED");
+    }
+
+    /**
      * An integration engineer's edit makes the CRM mapping recurse as deep as a field of the event says (exponential: each
      * level calls itself twice). The event that asks for it is quarantined once its mapping has run for longer than the
      * time limit (herald.ingest.mapping-time-limit, which the CRM route passes; 3 s in this test's copy of the route), with a
@@ -427,7 +493,11 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
     /** Writes routes/crm-outbox.camel.yaml (this test's copy) and waits for Camel to reload it. */
     private void reloadCrmRouteFile(Path routes, String routesText) throws Exception {
         Route before = camel.getRoute("crm-mapping");
-        Files.writeString(routes, routesText);
+        // Saved in one step (written beside it, then moved over it): Camel is told once, and no reload of this save is still
+        // on its way when the next test writes the mapping.
+        Path saving = routes.resolveSibling(routes.getFileName() + ".saving");
+        Files.writeString(saving, routesText);
+        Files.move(saving, routes, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         await().atMost(Duration.ofSeconds(30)).until(() -> camel.getRoute("crm-mapping") != null
                 && camel.getRoute("crm-mapping") != before
                 && camel.getRouteController().getRouteStatus("crm-mapping").isStarted());

@@ -18,6 +18,7 @@ import org.apache.camel.language.datasonnet.DatasonnetLanguage;
 import org.apache.camel.spi.Resource;
 import org.apache.camel.spi.ResourceReload;
 import org.apache.camel.spring.boot.CamelContextConfiguration;
+import org.apache.camel.support.ResourceHelper;
 import org.apache.camel.support.RouteWatcherReloadStrategy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +47,8 @@ public class MappingReloads implements CamelContextConfiguration {
 
     private final Path folder;
     private final Map<String, Refusal> refused = new ConcurrentHashMap<>();
+    /** Each route file's content that last loaded, to build its routes again when a later version cannot be built. */
+    private final Map<String, byte[]> lastLoaded = new ConcurrentHashMap<>();
     private volatile CamelContext camel;
 
     public MappingReloads(HeraldSettings settings) {
@@ -64,12 +67,59 @@ public class MappingReloads implements CamelContextConfiguration {
         if (reload == null || reload.getResourceReload() == null) {
             return;
         }
+        rememberStartupFiles(Path.of(reload.getFolder()));
         ResourceReload routes = reload.getResourceReload();
         reload.setResourceReload((name, resource) -> {
             if (checked(name, resource)) {
-                routes.onReload(name, resource);
+                reloadOrRestore(routes, name, resource);
             }
         });
+    }
+
+    /** The route files as they loaded at startup: what a first reload that Camel cannot build goes back to. */
+    private void rememberStartupFiles(Path routesFolder) {
+        try (var files = Files.list(routesFolder)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                lastLoaded.put(file.getFileName().toString(), Files.readAllBytes(file));
+            }
+        } catch (IOException e) {
+            log.warn("camel.main.routes-reload-directory: {} cannot be read ({}): a route file Camel cannot build on a live reload"
+                    + " will leave its routes missing until it is corrected", routesFolder, e.getClass().getSimpleName());
+        }
+    }
+
+    /**
+     * Camel's reload of a checked file; when Camel cannot build it (a YAML or route mistake the mapping check does not see),
+     * the routes it had removed are built again from the file's last content that loaded, and the refusal says so.
+     */
+    private void reloadOrRestore(ResourceReload routes, String name, Resource resource) throws Exception {
+        String routeFile = Path.of(name).getFileName().toString();
+        byte[] content;
+        try (var in = resource.getInputStream()) {
+            content = in.readAllBytes();
+        }
+        try {
+            routes.onReload(name, resource);
+            lastLoaded.put(routeFile, content);
+        } catch (Exception e) {
+            byte[] last = lastLoaded.get(routeFile);
+            String restored = "";
+            if (last != null) {
+                try {
+                    routes.onReload(name, ResourceHelper.fromBytes(resource.getLocation(), last));
+                    restored = "; its routes were built again from the version that last loaded";
+                } catch (Exception again) {
+                    restored = "; its routes could not be built again from the version that last loaded, so some of them are"
+                            + " not running";
+                }
+            }
+            String reason = routeFile + " was not reloaded: Camel could not build its routes (a YAML or route mistake; the"
+                    + " WARN 'Error reloading routes from file' in the log says where)" + restored + ". Correct the file, then save"
+                    + " it again to reload it (or restart Herald)";
+            refused.put(routeFile, new Refusal(routeFile, Instant.now(), reason));
+            log.warn("{}", reason);
+            throw e;
+        }
     }
 
     /** Route files whose last reload was refused, oldest first; empty when every reload went through. */
@@ -88,7 +138,7 @@ public class MappingReloads implements CamelContextConfiguration {
                 refused.remove(routeFile);
                 return true;
             }
-            routes = Files.readString(file);
+            routes = new String(settled(file), java.nio.charset.StandardCharsets.UTF_8);
         } catch (IOException | RuntimeException e) {
             return true;   // Camel reads it and says what is wrong
         }
@@ -102,6 +152,7 @@ public class MappingReloads implements CamelContextConfiguration {
         try {
             for (String mapping : mappingsNamed(routes)) {
                 Path path = folder.resolve(mapping);
+                settled(path);
                 String text = MappingLibraries.text(path, then);
                 if (text.isBlank()) {
                     // Caught between the two steps of its save (emptied, then written): it passed as compiling, and Camel, reading
@@ -122,6 +173,34 @@ public class MappingReloads implements CamelContextConfiguration {
         refused.remove(routeFile);
         return true;
     }
+
+    /**
+     * The file's bytes once they have stayed the same for {@link #QUIET}: an editor, or Java's Files.write past 8 KB, saves a
+     * file in several writes, and Camel is told of the first. A reload of routes/crm-outbox.camel.yaml read up to its first
+     * 8 KB named no mapping, so the check passed and Camel built the part. Waits at most {@link #AT_MOST} on the reload's
+     * own thread (the file watcher's; no event waits on it).
+     */
+    static byte[] settled(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        long deadline = System.nanoTime() + AT_MOST.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(QUIET.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return bytes;
+            }
+            byte[] again = Files.readAllBytes(file);
+            if (java.util.Arrays.equals(again, bytes)) {
+                return bytes;
+            }
+            bytes = again;
+        }
+        return bytes;
+    }
+
+    private static final java.time.Duration QUIET = java.time.Duration.ofMillis(500);
+    private static final java.time.Duration AT_MOST = java.time.Duration.ofSeconds(5);
 
     /** The mappings of herald.mappings-dir a route file names (crm-outbox.ds), in name order. */
     private Set<String> mappingsNamed(String routes) {
