@@ -158,7 +158,9 @@ class HostileWebhookTest extends HeraldIntegrationTest {
      * A sender configured with a trailing slash (https://…/webhooks/sms/status/) or a proxy that joins its prefix with a
      * double slash (//webhooks/billing) reaches no webhook: the sender was answered 404 "there is nothing at …" or 400 "the
      * address itself cannot be used", and nothing was kept, so no operator could see the customer's STOP or the lost
-     * events. Both are refused 404 naming the path to use, and kept with the request's first bytes.
+     * events. Both are refused 404 naming the path to use, and kept with the request's first bytes. So is a path in the
+     * wrong case (/Webhooks/Billing, as a sender's form may capitalise it), which was answered 403 by the console's CSRF
+     * check, with no row, and /webhooks/BILLING, refused without naming the path meant.
      */
     @Test
     void aWebhookPathWithATrailingOrDoubleSlashIsRefusedNamingThePathAndKept() throws Exception {
@@ -168,17 +170,21 @@ class HostileWebhookTest extends HeraldIntegrationTest {
 
         HttpResponse<String> trailing = post("/webhooks/sms/inbound/", "application/x-www-form-urlencoded", form, Map.of());
         HttpResponse<String> doubled = post("//webhooks/billing", "application/json", event, Map.of());
+        HttpResponse<String> capitalised = post("/Webhooks/Billing", "application/json", event, Map.of());
+        HttpResponse<String> upper = post("/webhooks/BILLING", "application/json", event, Map.of());
 
-        assertThat(List.of(trailing.statusCode(), doubled.statusCode())).containsOnly(404);
+        assertThat(List.of(trailing.statusCode(), doubled.statusCode(), capitalised.statusCode(), upper.statusCode())).containsOnly(404);
         assertThat(trailing.body()).contains("send it to /webhooks/sms/inbound");
+        assertThat(capitalised.body()).contains("send it to /webhooks/billing");
         List<Map<String, Object>> rows = newRejections();
+        String path = " (lower case, no trailing slash, no double slash): correct the URL configured at the sender";
         assertThat(rows).extracting(r -> r.get("source") + " " + r.get("http_status") + " " + r.get("reason")).containsExactly(
-                "unknown 404 Herald has no webhook at /webhooks/sms/inbound/; send it to /webhooks/sms/inbound (no trailing slash, no"
-                        + " double slash): correct the URL configured at the sender",
-                "unknown 404 Herald has no webhook at //webhooks/billing; send it to /webhooks/billing (no trailing slash, no"
-                        + " double slash): correct the URL configured at the sender");
+                "unknown 404 Herald has no webhook at /webhooks/sms/inbound/; send it to /webhooks/sms/inbound" + path,
+                "unknown 404 Herald has no webhook at //webhooks/billing; send it to /webhooks/billing" + path,
+                "unknown 404 Herald has no webhook at /Webhooks/Billing; send it to /webhooks/billing" + path,
+                "unknown 404 Herald has no webhook at /webhooks/BILLING; send it to /webhooks/billing" + path);
         assertThat(rows).extracting(r -> r.get("body_excerpt")).containsExactly(new String(form, StandardCharsets.UTF_8),
-                new String(event, StandardCharsets.UTF_8));
+                new String(event, StandardCharsets.UTF_8), new String(event, StandardCharsets.UTF_8), new String(event, StandardCharsets.UTF_8));
     }
 
     /**

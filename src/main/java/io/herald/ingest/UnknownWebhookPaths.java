@@ -18,7 +18,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * otherwise seen only in the sender's own dashboard. Runs after WebhookReadiness (while Herald starts or stops, every
  * webhook path answers 503 and nothing is recorded). A webhook's path written with a trailing slash (/webhooks/billing/) or a
  * double slash (//webhooks/billing, a proxy's prefix joined to it) is refused the same way, naming the path to use: Spring
- * matches neither to the webhook, and they were answered 404 or 400 without a row.
+ * matches neither to the webhook, and they were answered 404 or 400 without a row. So is a path in the wrong case
+ * (/Webhooks/Billing: the console's CSRF check answered it 403, without a row).
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 2)
@@ -37,7 +38,7 @@ public class UnknownWebhookPaths extends OncePerRequestFilter {
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
         String path = request.getRequestURI();
-        return path == null || !singleSlashes(path).startsWith(PREFIX) || WebhookBodyLimit.isWebhook(path);
+        return path == null || !(meant(path) + "/").startsWith(PREFIX) || WebhookBodyLimit.isWebhook(path);
     }
 
     @Override
@@ -46,15 +47,15 @@ public class UnknownWebhookPaths extends OncePerRequestFilter {
         byte[] excerpt = request.getInputStream().readNBytes(InboundRejections.EXCERPT_BYTES);
         long bytes = Math.max(request.getContentLengthLong(), excerpt.length);
         String path = request.getRequestURI();
-        String meant = singleSlashes(path).replaceAll("/$", "");
+        String meant = meant(path);
         String reason = "Herald has no webhook at " + InboundRejections.text(path, PATH_CHARS)
-                + (WebhookBodyLimit.isWebhook(meant) ? "; send it to " + meant + " (no trailing slash, no double slash)"
+                + (WebhookBodyLimit.isWebhook(meant) ? "; send it to " + meant + " (lower case, no trailing slash, no double slash)"
                         : "; its webhooks are " + WebhookBodyLimit.paths()) + ": correct the URL configured at the sender";
         rejections.refuse(request, response, "unknown", 404, reason, bytes, excerpt);
     }
 
-    /** The path with every run of slashes written as one. */
-    private static String singleSlashes(String path) {
-        return path.replaceAll("/{2,}", "/");
+    /** The path as it was likely meant: every run of slashes written as one, no trailing slash, in lower case. */
+    private static String meant(String path) {
+        return path.replaceAll("/{2,}", "/").replaceAll("/$", "").toLowerCase(java.util.Locale.ROOT);
     }
 }
