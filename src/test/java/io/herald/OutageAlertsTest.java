@@ -15,6 +15,10 @@ import java.util.List;
 import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import io.herald.local.EmbeddedInfrastructure;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.config.AlertSettings;
+import io.herald.ops.OpsKafkaAdmin;
+import io.herald.ops.OutageAlerts;
 import io.herald.ops.ProviderBreakers;
 import io.herald.testsupport.OpsAlerts;
 import io.herald.testsupport.OpsEachCatalog;
@@ -23,6 +27,8 @@ import io.herald.testsupport.ParkedSms;
 import io.herald.testsupport.Polls;
 import io.herald.testsupport.SkippingClock;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -78,6 +84,12 @@ class OutageAlertsTest {
     CamelContext camel;
     @Autowired
     ProviderBreakers breakers;
+    @Autowired
+    ObjectMapper json;
+    @Autowired
+    AlertSettings alertSettings;
+    @Autowired
+    OpsKafkaAdmin kafkaAdmin;
 
     @TestConfiguration
     static class Time {
@@ -188,6 +200,72 @@ class OutageAlertsTest {
     private StubMapping failing() {
         return infra.providers().stubFor(WireMock.post(urlPathMatching(SMS_PATH)).atPriority(1)
                 .willReturn(aResponse().withStatus(503).withBody("{\"message\": \"Service unavailable\"}")));
+    }
+
+    /**
+     * Two instances on one PostgreSQL see the same parked backlog: the ops webhook is told once that it started and once
+     * that it is over, not once per instance (found by the multi-instance audit: each instance kept its outages in its own
+     * memory and posted both). The second instance is this Herald's outage poll run a second time with a memory of its own
+     * (what an instance keeps to itself), on the same database, breakers, Kafka and ops webhook, as the shipped route does.
+     */
+    @Test
+    void twoInstancesAnnounceAParkedBacklogOnceAndItsEndOnce() throws Exception {
+        String backlog = "sms deliveries parked (since ";
+        String backlogOver = "sms parked deliveries below herald.alerts.parked-threshold again";
+        // An outage an earlier test left going (its end waiting for the settle period) ends first.
+        clock.skip(SETTLE);
+        Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
+        OutageAlerts secondInstance = new OutageAlerts(jdbc, json, alertSettings, breakers, kafkaAdmin, clock);
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("timer:outage-alerts-second?period={{herald.alerts.poll-interval-ms}}").routeId("outage-alerts-second")
+                        .bean(secondInstance, "compose")
+                        .filter(simple("${body} != null"))
+                            .doTry()
+                                .bean("providerAddress", "set(${exchange}, 'ops-webhook')")
+                                .to("http://ops-webhook?connectTimeout={{herald.alerts.connect-timeout-ms}}"
+                                        + "&responseTimeout={{herald.alerts.response-timeout-ms}}")
+                                .removeHeader(Exchange.HTTP_URI)
+                                .bean(secondInstance, "posted")
+                            .doCatch(Exception.class)
+                                .bean(secondInstance, "notPosted")
+                            .end()
+                        .end();
+            }
+        });
+        String run = "twice" + System.nanoTime() % 1_000_000_000;
+        String customer = "cus_" + run;
+        try {
+            int backlogBefore = OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, backlog).size();
+            int backlogOverBefore = OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, backlogOver).size();
+            jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone) VALUES (?, 'Tess Twice', ?, '+447700900778')",
+                    customer, customer + "@example.net");
+            ParkedSms.insert(jdbc, run, customer, 100, 1, "now() + interval '1 hour'");
+            await().atMost(Duration.ofSeconds(30)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, backlog).size() > backlogBefore);
+            Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
+            Polls.awaitWhole(camel, "outage-alerts-second", POLLS, Duration.ofSeconds(20));
+            assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, backlog)).as("the backlog's start, told by two instances").hasSize(backlogBefore + 1);
+            // The backlog is dealt with: its end is posted once, after the settle period.
+            dismissParked(customer);
+            Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
+            Polls.awaitWhole(camel, "outage-alerts-second", POLLS, Duration.ofSeconds(20));
+            clock.skip(SETTLE);
+            await().atMost(Duration.ofSeconds(20)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, backlogOver).size() > backlogOverBefore);
+            Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
+            Polls.awaitWhole(camel, "outage-alerts-second", POLLS, Duration.ofSeconds(20));
+            assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, backlogOver)).as("the backlog's end, told by two instances").hasSize(backlogOverBefore + 1);
+            assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, backlog)).hasSize(backlogBefore + 1);
+        } finally {
+            camel.getRouteController().stopRoute("outage-alerts-second");
+            camel.removeRoute("outage-alerts-second");
+            dismissParked(customer);
+        }
+    }
+
+    private void dismissParked(String customer) {
+        jdbc.update("UPDATE delivery SET state = 'DISMISSED', next_attempt_at = NULL WHERE state = 'PARKED' AND notification_id IN"
+                + " (SELECT id FROM notification WHERE customer_id = ?)", customer);
     }
 
     @Test

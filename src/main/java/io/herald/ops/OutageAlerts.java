@@ -1,5 +1,6 @@
 package io.herald.ops;
 
+import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,22 +32,31 @@ import org.springframework.stereotype.Component;
  * has not been seen for herald.alerts.outage-settle: seen again before that, it goes on, so a flapping provider (its
  * breaker closing and opening again every minute) is one outage, with one start and one end.
  *
- * <p>The state is kept in memory, not in the database, because PostgreSQL being down is one of the
- * outages: each Herald instance announces what it sees (breakers are per instance). A post the webhook
- * did not take is tried again at the next poll, with whatever has changed since.
+ * <p>Several instances share one PostgreSQL, and they see the same parked backlog, the same Kafka and, their breakers
+ * being per instance, usually the same failing provider: each instance records what it sees in table outage_alert
+ * (V69), and the start and the end of an outage are each posted by the one instance that claimed the row for the post,
+ * so the ops webhook is told once, not once per instance. An outage is over once no instance has seen it for the settle
+ * period. PostgreSQL being unreachable cannot be shared that way: each instance announces it from memory (so it works with
+ * the database down), and hands it to the table once the database answers, so its end is posted once. While PostgreSQL is
+ * down, the other outages are not recorded: one still seen when it is back is announced then.
  */
 @Component
 public class OutageAlerts {
 
     private static final Logger log = LoggerFactory.getLogger(OutageAlerts.class);
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm").withZone(ZoneOffset.UTC);
-    /** Exchange property: the outage keys a successful post announces. */
+    /** Exchange property: whether a successful post announces PostgreSQL's outage (this instance's memory). */
     static final String ANNOUNCING = "heraldOutagesAnnouncing";
+    /** Exchange property: the outage_alert rows this post announces (claimed by this instance). */
+    static final String CLAIMED = "heraldOutagesClaimed";
+    /** How long a claimed row is this instance's to post: after a crash mid-post, another instance posts it then. */
+    private static final Duration CLAIM_LEASE = Duration.ofMinutes(2);
+    private static final String POSTGRESQL = "postgresql";
 
-    /** An outage as seen: since when, and whether its start (and then its end) has been announced. */
+    /** PostgreSQL's outage as this instance saw it: since when, and whether its start has been announced. */
     private static final class Outage {
         final Instant since;
-        String detail;
+        final String detail;
         boolean announced;
         Instant over;
 
@@ -56,15 +66,21 @@ public class OutageAlerts {
         }
     }
 
+    /** An outage_alert row claimed for this post: its start, or (announced before) its end. */
+    record Claimed(String outage, boolean end) {
+    }
+
     private final JdbcTemplate jdbc;
     private final ObjectMapper json;
     private final int parkedThreshold;
     private final Duration settle;
+    /** An outage not yet announced is announced while some instance saw it this recently; older, it was over before anyone was told. */
+    private final Duration fresh;
     private final ProviderBreakers breakers;
     private final OpsKafkaAdmin kafka;
     /** Herald's clock (heraldClock): when an outage was seen and whether its settle period is over. */
     private final Clock clock;
-    private final Map<String, Outage> outages = new LinkedHashMap<>();
+    private Outage database;
 
     public OutageAlerts(JdbcTemplate jdbc, ObjectMapper json, AlertSettings alerts, ProviderBreakers breakers, OpsKafkaAdmin kafka,
                         Clock clock) {
@@ -77,6 +93,7 @@ public class OutageAlerts {
         this.json = json;
         this.parkedThreshold = parkedThreshold;
         this.settle = alerts.outageSettle();
+        this.fresh = Duration.ofMillis(Math.max(5000, 3 * alerts.pollIntervalMs()));
         this.breakers = breakers;
         this.kafka = kafka;
         this.clock = clock;
@@ -111,65 +128,157 @@ public class OutageAlerts {
             seen.put("kafka", "Kafka unreachable since %s: webhooks answer 503 (senders retry) and events wait until it is back");
         }
         List<String> lines = new ArrayList<>();
-        List<String> keys = new ArrayList<>();
-        if (parked == null) {
-            // PostgreSQL cannot be read: a parked backlog already announced is not over for that, it is not counted this time.
-            outages.forEach((key, outage) -> {
-                if (key.startsWith("parked:") && outage.over == null) {
-                    seen.put(key, outage.detail);
-                }
-            });
-        }
-        seen.forEach((key, detail) -> {
-            Outage outage = outages.computeIfAbsent(key, k -> new Outage(now, detail));
-            outage.detail = detail;
-            outage.over = null;   // seen again before its end was told (within the settle period, or the post failed): it goes on
-        });
-        for (Map.Entry<String, Outage> entry : outages.entrySet()) {
-            Outage outage = entry.getValue();
-            if (!seen.containsKey(entry.getKey()) && outage.over == null) {
-                outage.over = now;
-            }
-            if (outage.over == null && !outage.announced) {
-                lines.add(":rotating_light: " + outage.detail.formatted(TIME.format(outage.since) + " UTC"));
-                keys.add(entry.getKey());
-            } else if (outage.over != null && outage.announced && !now.isBefore(outage.over.plus(settle))) {
-                lines.add(":white_check_mark: " + back(entry.getKey(), outage.over));
-                keys.add(entry.getKey());
+        String databaseDown = seen.remove(POSTGRESQL);
+        boolean announcingDatabase = databaseFromMemory(databaseDown, now, lines);
+        List<Claimed> claimed = List.of();
+        if (databaseDown == null) {
+            try {
+                handDatabaseOutageOver(now);
+                record(seen, now);
+                claimed = claim(now, lines);
+            } catch (DataAccessException e) {
+                log.debug("PostgreSQL did not answer the outage alerts' records; they are made at the next poll", e);
             }
         }
-        outages.values().removeIf(outage -> outage.over != null && !outage.announced);   // over before anyone was told: nothing to say
         if (lines.isEmpty()) {
             return;
         }
-        exchange.setProperty(ANNOUNCING, keys);
+        List<String> keys = new ArrayList<>();
+        if (announcingDatabase) {
+            keys.add(POSTGRESQL);
+        }
+        claimed.forEach(c -> keys.add(c.outage()));
+        exchange.setProperty(ANNOUNCING, announcingDatabase);
+        exchange.setProperty(CLAIMED, claimed);
         exchange.getMessage().setHeader(Exchange.HTTP_METHOD, "POST");
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json; charset=UTF-8");
         exchange.getMessage().setHeader("Idempotency-Key", "herald-alert:outage:" + String.join(",", keys) + ":" + now.toEpochMilli());
         exchange.getMessage().setBody(OpsPost.body(json, String.join("\n", lines)));
     }
 
+    /** PostgreSQL's outage, from this instance's memory: true when its start is to be announced by this post. */
+    private boolean databaseFromMemory(String down, Instant now, List<String> lines) {
+        if (down != null) {
+            if (database == null) {
+                database = new Outage(now, down);
+            }
+            database.over = null;   // seen again before its end was told: it goes on
+        } else if (database != null && database.over == null) {
+            database.over = now;
+        }
+        if (database == null) {
+            return false;
+        }
+        if (database.over != null && !database.announced) {
+            database = null;   // over before anyone was told: nothing to say
+            return false;
+        }
+        if (database.over == null && !database.announced) {
+            lines.add(":rotating_light: " + database.detail.formatted(TIME.format(database.since) + " UTC"));
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * PostgreSQL answers again after an outage this instance announced: its end is the instances' shared business now
+     * (outage_alert), so it is posted once however many instances announced its start.
+     */
+    private void handDatabaseOutageOver(Instant now) {
+        if (database == null || database.over == null || !database.announced) {
+            return;
+        }
+        jdbc.update("""
+                INSERT INTO outage_alert (outage, detail, since, last_seen_at, announced_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (outage) DO UPDATE SET since = LEAST(outage_alert.since, EXCLUDED.since),
+                    last_seen_at = GREATEST(outage_alert.last_seen_at, EXCLUDED.last_seen_at),
+                    announced_at = COALESCE(outage_alert.announced_at, EXCLUDED.announced_at)""",
+                POSTGRESQL, database.detail, Timestamp.from(database.since), Timestamp.from(database.over), Timestamp.from(now));
+        database = null;
+    }
+
+    /** What this instance sees now, recorded for all instances: first seen, or seen again. */
+    private void record(Map<String, String> seen, Instant now) {
+        if (seen.isEmpty()) {
+            return;
+        }
+        Timestamp at = Timestamp.from(now);
+        jdbc.batchUpdate("""
+                INSERT INTO outage_alert (outage, detail, since, last_seen_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (outage) DO UPDATE SET detail = EXCLUDED.detail,
+                    last_seen_at = GREATEST(outage_alert.last_seen_at, EXCLUDED.last_seen_at)""",
+                seen.entrySet().stream().map(e -> new Object[] {e.getKey(), e.getValue(), at, at}).toList());
+    }
+
+    /**
+     * Claims for this post the outages whose start (seen lately by some instance) or end (seen by none for the settle
+     * period) is not yet announced, rows another instance is posting skipped; outages over before anyone was told are
+     * forgotten. Adds their lines.
+     */
+    private List<Claimed> claim(Instant now, List<String> lines) {
+        Timestamp at = Timestamp.from(now);
+        Timestamp freshSince = Timestamp.from(now.minus(fresh));
+        jdbc.update("DELETE FROM outage_alert WHERE announced_at IS NULL AND last_seen_at < ? AND (claimed_until IS NULL OR claimed_until < ?)",
+                freshSince, at);
+        List<Claimed> claimed = new ArrayList<>();
+        jdbc.query("""
+                UPDATE outage_alert SET claimed_until = ?
+                WHERE outage IN (SELECT outage FROM outage_alert
+                                 WHERE (claimed_until IS NULL OR claimed_until < ?)
+                                   AND ((announced_at IS NULL AND last_seen_at >= ?) OR (announced_at IS NOT NULL AND last_seen_at < ?))
+                                 FOR UPDATE SKIP LOCKED)
+                RETURNING outage, detail, since, last_seen_at, announced_at IS NOT NULL AS announced""",
+                row -> {
+                    String outage = row.getString("outage");
+                    boolean end = row.getBoolean("announced");
+                    lines.add(end ? ":white_check_mark: " + back(outage, row.getTimestamp("last_seen_at").toInstant())
+                            : ":rotating_light: " + row.getString("detail").formatted(TIME.format(row.getTimestamp("since").toInstant()) + " UTC"));
+                    claimed.add(new Claimed(outage, end));
+                },
+                Timestamp.from(now.plus(CLAIM_LEASE)), at, freshSince, Timestamp.from(now.minus(settle)));
+        return claimed;
+    }
+
     /** The webhook took the post: what it announced is not announced again. */
     public synchronized void posted(Exchange exchange) {
+        if (Boolean.TRUE.equals(exchange.getProperty(ANNOUNCING, Boolean.class)) && database != null) {
+            database.announced = true;
+        }
         @SuppressWarnings("unchecked")
-        List<String> keys = exchange.getProperty(ANNOUNCING, List.class);
-        for (String key : keys) {
-            Outage outage = outages.get(key);
-            if (outage == null) {
-                continue;
+        List<Claimed> claimed = exchange.getProperty(CLAIMED, List.class);
+        List<String> keys = new ArrayList<>();
+        try {
+            for (Claimed c : claimed) {
+                keys.add(c.outage());
+                if (c.end()) {
+                    jdbc.update("DELETE FROM outage_alert WHERE outage = ? AND announced_at IS NOT NULL", c.outage());
+                } else {
+                    jdbc.update("UPDATE outage_alert SET announced_at = ?, claimed_until = NULL WHERE outage = ?",
+                            Timestamp.from(clock.instant()), c.outage());
+                }
             }
-            if (outage.over == null) {
-                outage.announced = true;
-            } else {
-                outages.remove(key);   // its end is announced too: done
-            }
+        } catch (DataAccessException e) {
+            log.warn("Outage alert posted to the ops webhook, but PostgreSQL did not record it: {} may be posted again once its claim"
+                    + " ends ({})", claimed, CLAIM_LEASE, e);
         }
         log.info("Outage alert posted to the ops webhook: {}", keys);
     }
 
     /** The webhook did not take it: the same outages are announced at the next poll. */
-    public void notPosted(Exchange exchange) {
+    public synchronized void notPosted(Exchange exchange) {
         log.warn("Outage alert not posted to the ops webhook; tried again at the next poll", exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
+        @SuppressWarnings("unchecked")
+        List<Claimed> claimed = exchange.getProperty(CLAIMED, List.class);
+        if (claimed == null || claimed.isEmpty()) {
+            return;
+        }
+        try {
+            for (Claimed c : claimed) {
+                jdbc.update("UPDATE outage_alert SET claimed_until = NULL WHERE outage = ?", c.outage());
+            }
+        } catch (DataAccessException e) {
+            log.debug("PostgreSQL did not answer; the outages' claims end by themselves", e);
+        }
     }
 
     private static String back(String key, Instant over) {
