@@ -24,6 +24,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
+import io.herald.dispatch.OpsDigests;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.local.EmbeddedInfrastructure;
 import io.herald.testsupport.OwnHerald;
@@ -78,6 +79,8 @@ class OpsDigestTest {
     TransactionTemplate tx;
     @Autowired
     CamelContext camel;
+    @Autowired
+    OpsDigests opsDigests;
     @Autowired
     io.micrometer.core.instrument.MeterRegistry meters;
 
@@ -195,7 +198,7 @@ class OpsDigestTest {
             keys = postPaymentFailures(3);
             await().atMost(Duration.ofSeconds(60)).until(() -> states(keys, "ops_webhook", "DIGEST_WAITING") == 3);
             // Its lease (3 s) is what the test then waits out; Herald's own claims keep herald.ops-webhook.digest-lease-ms.
-            List<DeliveryLedger.Digest> claimed = ledger.claimDigests(1000, Duration.ofSeconds(3), tx);
+            List<DeliveryLedger.Digest> claimed = ledger.claimDigests(1000, Duration.ofSeconds(3), Duration.ZERO, tx);
             assertThat(claimed).hasSize(1);
             cutOff = claimed.get(0);
         } finally {
@@ -218,10 +221,10 @@ class OpsDigestTest {
         try {
             keys = postPaymentFailures(2);
             await().atMost(Duration.ofSeconds(60)).until(() -> states(keys, "ops_webhook", "DIGEST_WAITING") == 2);
-            DeliveryLedger.Digest mine = ledger.claimDigests(1000, Duration.ofSeconds(1), tx).get(0);
+            DeliveryLedger.Digest mine = ledger.claimDigests(1000, Duration.ofSeconds(1), Duration.ZERO, tx).get(0);
             await().atMost(Duration.ofSeconds(10)).until(() -> jdbc.queryForObject(
                     "SELECT next_attempt_at < now() FROM ops_digest WHERE id = ?", Boolean.class, mine.id()));
-            DeliveryLedger.Digest theirs = ledger.claimDigests(1000, Duration.ofSeconds(60), tx).stream()
+            DeliveryLedger.Digest theirs = ledger.claimDigests(1000, Duration.ofSeconds(60), Duration.ZERO, tx).stream()
                     .filter(d -> d.id() == mine.id()).findFirst().orElseThrow();
 
             assertThat(ledger.renewDigestLease(mine, Duration.ofSeconds(60))).as("the first claimer, right before its post").isNull();
@@ -232,6 +235,44 @@ class OpsDigestTest {
         }
         // Herald's own route posts it once, when its lease is its own.
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> states(keys, "ops_webhook", "SENT") == 2);
+    }
+
+    /**
+     * Two instances' digest routes tick in the same interval (each every digest-interval-ms, at times of their own): a type
+     * gets one digest per interval, not one per instance (found by the multi-instance audit: with two instances the ops
+     * channel got twice the posts, the second one a digest of what arrived since the first). The second instance's tick is
+     * this Herald's own claim, run again, as the route runs it.
+     */
+    @Test
+    void twoInstancesTickingInOneIntervalMakeOneDigestOfAType() throws Exception {
+        camel.getRouteController().stopRoute("ops-digest");
+        List<String> first;
+        List<String> second;
+        try {
+            // A digest of the type made by this Herald's route within the interval would hold back the first tick too.
+            await().atMost(Duration.ofSeconds(20)).until(() -> jdbc.queryForObject("SELECT coalesce(max(created_at) < now() - interval '5 s', true)"
+                    + " FROM ops_digest WHERE type = 'billing.payment_failed'", Boolean.class));
+            first = postPaymentFailures(2);
+            await().atMost(Duration.ofSeconds(60)).until(() -> states(first, "ops_webhook", "DIGEST_WAITING") == 2);
+            opsDigests.claim();   // one instance's tick: its digest holds the first two
+            assertThat(inADigest(first)).isEqualTo(2);
+            second = postPaymentFailures(2);
+            await().atMost(Duration.ofSeconds(60)).until(() -> states(second, "ops_webhook", "DIGEST_WAITING") == 2);
+            opsDigests.claim();   // the other instance's tick, within the same interval
+            assertThat(inADigest(second)).as("notifications put in a second digest of the type within one interval").isZero();
+        } finally {
+            jdbc.update("UPDATE ops_digest SET next_attempt_at = now() WHERE posted_at IS NULL");
+            camel.getRouteController().startRoute("ops-digest");
+        }
+        // The route posts the first digest, and the next two in its next interval's.
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> states(first, "ops_webhook", "SENT") == 2 && states(second, "ops_webhook", "SENT") == 2);
+    }
+
+    private int inADigest(List<String> keys) {
+        return jdbc.queryForObject("SELECT count(*) FROM delivery d JOIN notification n ON n.id = d.notification_id"
+                + " WHERE d.channel = 'ops_webhook' AND d.digest_id IS NOT NULL AND n.idempotency_key IN (" + marks(keys) + ")",
+                Integer.class, keys.toArray());
     }
 
     private List<String> postPaymentFailures(int count) throws Exception {

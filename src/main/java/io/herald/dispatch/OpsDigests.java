@@ -87,9 +87,13 @@ public class OpsDigests {
         }
     }
 
-    /** The digests to post now; each is this instance's for the lease. */
+    /**
+     * The digests to post now; each is this instance's for the lease. A type gets a new digest once per interval across
+     * instances: the interval less a tenth, as this instance's own ticks come an interval apart give or take a few
+     * milliseconds (the timer counts from a tick's start).
+     */
     public List<Digest> claim() {
-        return ledger.claimDigests(maxItems, lease, tx);
+        return ledger.claimDigests(maxItems, lease, Duration.ofMillis(intervalMs - intervalMs / 10), tx);
     }
 
     /** The post for one digest: {"text"} with its count, up to herald.ops-webhook.digest-lines lines, and its key. */

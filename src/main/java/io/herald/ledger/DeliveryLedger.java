@@ -1010,9 +1010,12 @@ public class DeliveryLedger {
      * meanwhile: first digests not yet posted whose next attempt is due (failed, or cut off by a crash),
      * then, per notification type, one new digest of up to {@code maxItems} deliveries waiting outside
      * any digest. Each claim is one transaction with FOR UPDATE SKIP LOCKED, so two instances never put
-     * one delivery in two digests nor post one digest at once.
+     * one delivery in two digests nor post one digest at once. A type whose last digest was made less than
+     * {@code interval} ago gets none now: every instance's digest route ticks every interval, at times of its own, and a
+     * type gets one digest per interval however many instances run (a transaction-scoped advisory lock per type lets
+     * one instance at a time make it; another that finds it taken skips the type until its next tick).
      */
-    public List<Digest> claimDigests(int maxItems, Duration lease, TransactionTemplate tx) {
+    public List<Digest> claimDigests(int maxItems, Duration lease, Duration interval, TransactionTemplate tx) {
         List<Digest> digests = new ArrayList<>(jdbc.query("""
                 UPDATE ops_digest SET next_attempt_at = now() + make_interval(secs => ?)
                 WHERE id IN (SELECT id FROM ops_digest WHERE posted_at IS NULL AND next_attempt_at <= now()
@@ -1025,6 +1028,15 @@ public class DeliveryLedger {
                 WHERE d.state = 'DIGEST_WAITING' AND d.digest_id IS NULL""", String.class);
         for (String type : types) {
             Digest digest = tx.execute(status -> {
+                if (!Boolean.TRUE.equals(jdbc.queryForObject("SELECT pg_try_advisory_xact_lock(hashtext('herald.ops-digest'), hashtext(?))",
+                        Boolean.class, type))) {
+                    return null;   // another instance is making this type's digest now
+                }
+                if (!interval.isZero() && !jdbc.queryForList("""
+                        SELECT id FROM ops_digest WHERE type = ? AND created_at > now() - make_interval(secs => ?)
+                        ORDER BY id DESC LIMIT 1""", Long.class, type, interval.toMillis() / 1000.0).isEmpty()) {
+                    return null;   // made within this interval (by another instance): its next interval's digest takes them
+                }
                 Map<String, Object> created = jdbc.queryForMap("INSERT INTO ops_digest (type, next_attempt_at) VALUES (?, now() + make_interval(secs => ?))"
                         + " RETURNING id, created_at, next_attempt_at", type, lease.toMillis() / 1000.0);
                 long id = ((Number) created.get("id")).longValue();
