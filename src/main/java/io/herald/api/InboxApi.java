@@ -2,10 +2,12 @@ package io.herald.api;
 
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 
 import io.herald.config.ApiExamples;
 import io.herald.config.HeraldOpenApi;
 import io.herald.ledger.StoredText;
+import io.herald.security.InboxScope;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
@@ -17,6 +19,7 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.security.core.Authentication;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -34,19 +37,27 @@ public class InboxApi {
     }
 
     private final JdbcTemplate jdbc;
+    private final InboxScope scope;
 
-    public InboxApi(JdbcTemplate jdbc) {
+    public InboxApi(JdbcTemplate jdbc, InboxScope scope) {
         this.jdbc = jdbc;
+        this.scope = scope;
     }
 
     @Operation(summary = "The customer's inbox messages, newest first; page back with before (the last message's id)",
             responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", array = @ArraySchema(schema = @Schema(implementation = InboxMessage.class)), examples = @ExampleObject(value = ApiExamples.INBOX))),
+                    @ApiResponse(responseCode = "403", description = "An APP token issued to another customer (herald.security.oidc.customer-claim)", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR))),
                     @ApiResponse(responseCode = "404", description = "before names another customer's message", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.INBOX_NOT_FOUND)))})
     @GetMapping
     public ResponseEntity<?> list(@PathVariable String customerId, @RequestParam(defaultValue = "false") boolean unreadOnly,
                                   @Parameter(description = "at most this many messages (1 to 500)") @RequestParam(defaultValue = "50") int limit,
                                   @Parameter(description = "only messages older than this one of the customer's (the id of the last message"
-                                          + " of the page before): the next page") @RequestParam(required = false) Long before) {
+                                          + " of the page before): the next page") @RequestParam(required = false) Long before,
+                                  @Parameter(hidden = true) Authentication caller) {
+        Optional<String> refused = scope.refusal(caller, customerId);
+        if (refused.isPresent()) {
+            return forbidden(refused.get());
+        }
         // Another customer's message is no place to page from. A message no longer there (removed by retention or an erasure)
         // still is: the list is in id order, so the page goes on from where it stood, nothing skipped or listed twice.
         if (before != null && !jdbc.queryForList("SELECT 1 FROM inbox_message WHERE id = ? AND customer_id <> ?", before, customerId).isEmpty()) {
@@ -65,12 +76,22 @@ public class InboxApi {
 
     @Operation(summary = "Mark one message read (reading it again changes nothing)",
             responses = {@ApiResponse(responseCode = "204", description = "Marked read", content = @Content),
+                    @ApiResponse(responseCode = "403", description = "An APP token issued to another customer (herald.security.oidc.customer-claim)", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR))),
                     @ApiResponse(responseCode = "404", description = "The customer has no such message", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.INBOX_NOT_FOUND)))})
     @PostMapping("/{messageId}/read")
-    public ResponseEntity<?> markRead(@PathVariable String customerId, @PathVariable long messageId) {
+    public ResponseEntity<?> markRead(@PathVariable String customerId, @PathVariable long messageId,
+                                      @Parameter(hidden = true) Authentication caller) {
+        Optional<String> refused = scope.refusal(caller, customerId);
+        if (refused.isPresent()) {
+            return forbidden(refused.get());
+        }
         int updated = jdbc.update("UPDATE inbox_message SET read_at = COALESCE(read_at, now()) WHERE id = ? AND customer_id = ?",
                 messageId, customerId);
         return updated == 1 ? ResponseEntity.noContent().build() : notFound(customerId, messageId);
+    }
+
+    private static ResponseEntity<?> forbidden(String reason) {
+        return ResponseEntity.status(HttpStatus.FORBIDDEN).body(Map.of("error", reason));
     }
 
     private static ResponseEntity<?> notFound(String customerId, long messageId) {

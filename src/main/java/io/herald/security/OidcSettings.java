@@ -9,11 +9,13 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * OIDC login for the console, the API and Hawtio (herald.security.oidc.*). Off while issuer-uri is
  * blank; then only the environment accounts (HeraldUsers) log in. Roles come from one claim of the ID
  * token (browser login) or the access token (Bearer on /api): its values are mapped by role-mapping
- * (claim value: Herald role), or, when role-mapping is empty, taken as Herald's role names.
+ * (claim value: Herald role), or, when role-mapping is empty, taken as Herald's role names. customer-claim names the claim
+ * of an APP token issued to one customer (the product's app on their phone): such a token reads and marks that customer's
+ * inbox only (InboxScope).
  */
 @ConfigurationProperties("herald.security.oidc")
 public record OidcSettings(String issuerUri, String clientId, String clientSecret, String rolesClaim,
-                           Map<String, String> roleMapping, String usernameClaim, String audience) {
+                           Map<String, String> roleMapping, String usernameClaim, String audience, String customerClaim) {
 
     static final String FILE = "config/application.yaml (or HERALD_SECURITY_OIDC_*)";
     /** What a claim value may grant; APP is the product's in-app inbox client (its customers' inbox, nothing else). */
@@ -23,6 +25,7 @@ public record OidcSettings(String issuerUri, String clientId, String clientSecre
         rolesClaim = blank(rolesClaim) ? "roles" : rolesClaim.strip();
         usernameClaim = blank(usernameClaim) ? "preferred_username" : usernameClaim.strip();
         roleMapping = roleMapping == null ? Map.of() : Map.copyOf(roleMapping);
+        customerClaim = blank(customerClaim) ? "" : customerClaim.strip();
     }
 
     public boolean enabled() {

@@ -76,6 +76,7 @@ class OidcLoginTest {
         registry.add("herald.security.oidc.role-mapping[herald-operators]", () -> "OPERATOR");
         registry.add("herald.security.oidc.role-mapping[herald-admins]", () -> "ADMIN");
         registry.add("herald.security.oidc.role-mapping[inbox-app]", () -> "APP");
+        registry.add("herald.security.oidc.customer-claim", () -> "herald_customer");
         registry.add("herald.security.oidc.audience", () -> CLIENT_ID);
         registry.add("herald.security.app.api-key", () -> APP_KEY);
     }
@@ -150,6 +151,37 @@ class OidcLoginTest {
         assertThat(jdbc.queryForObject("SELECT read_at IS NOT NULL FROM inbox_message WHERE id = ?", Boolean.class, message)).isTrue();
         // A wrong key is no key.
         assertThat(call("GET", "/api/customers/" + customer + "/inbox", "Bearer " + APP_KEY + "x", null).statusCode()).isEqualTo(401);
+    }
+
+    /**
+     * The product's app calling Herald with its signed-in user's token (role APP, issued to one customer, who is named by the
+     * token's herald.security.oidc.customer-claim) read any customer's inbox, and marked their messages read, by changing the
+     * id in the address. Such a token now reads and marks its own customer's inbox only (403 in words otherwise, nothing
+     * marked); a backend's APP token without the claim still reads every customer's.
+     */
+    @Test
+    void anAppTokenIssuedToOneCustomerReadsOnlyThatCustomersInbox() throws Exception {
+        String customer = "cus_own_" + System.nanoTime();
+        String other = "cus_other_" + System.nanoTime();
+        long own = inboxMessage(customer, "Your order is confirmed");
+        long theirs = inboxMessage(other, "Your payment failed");
+        String token = "Bearer " + provider.issueToken(ISSUER, "app-user-1", CLIENT_ID,
+                Map.of("groups", List.of("inbox-app"), "herald_customer", customer), 3600).serialize();
+
+        HttpResponse<String> ownInbox = call("GET", "/api/customers/" + customer + "/inbox", token, null);
+        assertThat(ownInbox.statusCode()).isEqualTo(200);
+        assertThat(ownInbox.body()).contains("\"id\":" + own, "Your order is confirmed");
+        assertThat(call("POST", "/api/customers/" + customer + "/inbox/" + own + "/read", token, null).statusCode()).isEqualTo(204);
+
+        HttpResponse<String> otherInbox = call("GET", "/api/customers/" + other + "/inbox", token, null);
+        assertThat(otherInbox.statusCode()).isEqualTo(403);
+        assertThat(otherInbox.body()).contains("this token was issued to one customer (its claim herald_customer) and reads and marks"
+                + " only that customer's inbox, not customer " + other + "'s").doesNotContain("Your payment failed");
+        assertThat(call("POST", "/api/customers/" + other + "/inbox/" + theirs + "/read", token, null).statusCode()).isEqualTo(403);
+        assertThat(jdbc.queryForObject("SELECT read_at IS NULL FROM inbox_message WHERE id = ?", Boolean.class, theirs)).isTrue();
+
+        String backend = "Bearer " + token("inbox-backend", List.of("inbox-app"));
+        assertThat(call("GET", "/api/customers/" + other + "/inbox", backend, null).body()).contains("Your payment failed");
     }
 
     @Test

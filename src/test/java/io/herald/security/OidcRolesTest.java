@@ -34,16 +34,16 @@ class OidcRolesTest {
 
     @Test
     void settingsThatCannotWorkNameTheirKey() {
-        assertThatThrownBy(() -> new OidcSettings("https://login.example.com/realms/ops", "", "", null, null, null, null).validated())
+        assertThatThrownBy(() -> new OidcSettings("https://login.example.com/realms/ops", "", "", null, null, null, null, null).validated())
                 .hasMessageContaining("herald.security.oidc.client-id");
         assertThatThrownBy(() -> settings("roles", Map.of("herald-admins", "ROOT")).validated())
                 .hasMessageContaining("herald.security.oidc.role-mapping.herald-admins").hasMessageContaining("ROOT");
         assertThatThrownBy(() -> new AppClient("short").validated()).hasMessageContaining("herald.security.app.api-key");
-        assertThat(new OidcSettings(null, null, null, null, null, null, null).validated().enabled()).isFalse();
+        assertThat(new OidcSettings(null, null, null, null, null, null, null, null).validated().enabled()).isFalse();
     }
 
     private static OidcSettings settings(String claim, Map<String, String> mapping) {
-        return new OidcSettings("https://login.example.com/realms/ops", "herald", "secret", claim, mapping, null, null);
+        return new OidcSettings("https://login.example.com/realms/ops", "herald", "secret", claim, mapping, null, null, null);
     }
 
     private static List<String> names(java.util.Set<GrantedAuthority> authorities) {
