@@ -13,6 +13,8 @@ import java.time.Duration;
 import javax.sql.DataSource;
 
 import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.OpsAlerts;
+import io.herald.testsupport.Polls;
 import io.herald.testsupport.Redeliveries;
 import io.herald.testsupport.Samples;
 import org.apache.camel.CamelContext;
@@ -171,6 +173,53 @@ class RouteControlFromHawtioTest extends HeraldIntegrationTest {
             hawtio("notification-intake", "start");
             jdbc.update("DELETE FROM unrouted_event WHERE id = ?", event);
         }
+    }
+
+    /**
+     * deliver-sms suspended and crm-outbox-poll stopped from Hawtio, and left so past herald.alerts.route-stopped-after (4 s
+     * here, 5 minutes shipped): each is announced once on the ops webhook, in words an operator acts on (what is not
+     * happening, which route, since when, how many SMS wait, Resume or Start it in Hawtio), and once more when it runs again.
+     * Before, only camelHealth DOWN and a log line said so, and the SMS piled up unseen.
+     */
+    @Test
+    void aRouteLeftStoppedOrSuspendedInHawtioIsAnnouncedOnTheOpsWebhookOnceAndAgainWhenItRuns() throws Exception {
+        String smsDown = "SMS deliveries are not being sent";
+        String smsBack = "SMS deliveries are being sent again";
+        String crmDown = "New CRM events (orders, contact changes) are not being picked up";
+        String crmBack = "New CRM events are being picked up again";
+        int smsDownBefore = OpsAlerts.accepted(infra.providers(), smsDown).size();
+        int smsBackBefore = OpsAlerts.accepted(infra.providers(), smsBack).size();
+        int crmDownBefore = OpsAlerts.accepted(infra.providers(), crmDown).size();
+        int crmBackBefore = OpsAlerts.accepted(infra.providers(), crmBack).size();
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        hawtio("deliver-sms", "suspend");
+        hawtio("crm-outbox-poll", "stop");
+        assertThat(postSignedBilling(Samples.paymentFailed(unique)).statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "PENDING".equals(delivery(key, "sms").get("state")));
+        String sms = await().atMost(Duration.ofSeconds(30)).until(() -> OpsAlerts.accepted(infra.providers(), smsDown),
+                alerts -> alerts.size() > smsDownBefore).get(smsDownBefore);
+        assertThat(sms).containsPattern("SMS deliveries are not being sent: they wait in the ledger\\. Herald's route deliver-sms has been"
+                        + " suspended since \\d\\d:\\d\\d UTC, [1-9]\\d* SMS deliveries waiting\\. Nothing is lost")
+                .contains("in Hawtio (Camel, Routes) select deliver-sms and click Resume.");
+        String crm = await().atMost(Duration.ofSeconds(30)).until(() -> OpsAlerts.accepted(infra.providers(), crmDown),
+                alerts -> alerts.size() > crmDownBefore).get(crmDownBefore);
+        assertThat(crm).contains("Herald's route crm-outbox-poll has been stopped since ", "select crm-outbox-poll and click Start.");
+        // Announced once, not at every poll while it lasts.
+        Polls.awaitWhole(camel, "outage-alerts", 2, Duration.ofSeconds(20));
+        assertThat(OpsAlerts.accepted(infra.providers(), smsDown)).hasSize(smsDownBefore + 1);
+        assertThat(OpsAlerts.accepted(infra.providers(), crmDown)).hasSize(crmDownBefore + 1);
+
+        hawtio("deliver-sms", "resume");
+        hawtio("crm-outbox-poll", "start");
+        await().atMost(Duration.ofSeconds(20)).until(() -> OpsAlerts.accepted(infra.providers(), smsBack).size() > smsBackBefore
+                && OpsAlerts.accepted(infra.providers(), crmBack).size() > crmBackBefore);
+        assertThat(OpsAlerts.accepted(infra.providers(), smsBack).get(smsBackBefore))
+                .containsPattern("SMS deliveries are being sent again: Herald's route deliver-sms is running again since \\d\\d:\\d\\d UTC");
+        await().atMost(Duration.ofSeconds(20)).until(() -> "SENT".equals(delivery(key, "sms").get("state")));
+        Polls.awaitWhole(camel, "outage-alerts", 2, Duration.ofSeconds(20));
+        assertThat(OpsAlerts.accepted(infra.providers(), smsBack)).hasSize(smsBackBefore + 1);
+        assertThat(OpsAlerts.accepted(infra.providers(), smsDown)).hasSize(smsDownBefore + 1);
     }
 
     private int quarantined(String ticket) {

@@ -21,6 +21,8 @@ import org.springframework.validation.annotation.Validated;
  * @param outageCheckTimeoutMs the outage check's wait for Kafka's answer
  * @param outageSettle         an outage is over once it has not been seen for this long; seen again before, it goes on (a
  *                             flapping provider is one outage, not a start and an end each time its breaker closes)
+ * @param routeStoppedAfter    a route Herald starts (deliver-sms, crm-outbox-poll, the Kafka consumers, ...) left stopped or
+ *                             suspended (from Hawtio) for this long is announced as an outage, in words, and again when it runs
  * @param signatureBurst       a burst of webhook signature failures from one source (a secret rotated on one side only)
  * @param connectTimeoutMs     the alert post's connect timeout (default: herald.delivery.timeouts.connect-ms)
  * @param responseTimeoutMs    the alert post's response timeout (default: herald.delivery.timeouts.response-ms)
@@ -33,6 +35,7 @@ public record AlertSettings(@DefaultValue("true") boolean enabled,
                             @Positive @DefaultValue("100") int parkedThreshold,
                             @Positive @DefaultValue("3000") long outageCheckTimeoutMs,
                             @NotNull @DurationMin(seconds = 1, message = Durations.AT_LEAST_A_SECOND) @DefaultValue("PT2M") Duration outageSettle,
+                            @NotNull @DurationMin(seconds = 1, message = Durations.AT_LEAST_A_SECOND) @DefaultValue("PT5M") Duration routeStoppedAfter,
                             @Valid @DefaultValue SignatureBurst signatureBurst,
                             @Positive Long connectTimeoutMs,
                             @Positive Long responseTimeoutMs) {

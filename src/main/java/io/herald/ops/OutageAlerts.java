@@ -26,7 +26,7 @@ import org.springframework.stereotype.Component;
 /**
  * Outages, alerted on the ops webhook like failures (routes/failure-alerts.camel.yaml, outage-alerts):
  * a provider's circuit breaker open, a channel's parked backlog past herald.alerts.parked-threshold,
- * Kafka or PostgreSQL unreachable. Each outage is announced once when it is first seen ("SMS provider
+ * Kafka or PostgreSQL unreachable, a route Herald needs left stopped or suspended (StoppedRoutes). Each outage is announced once when it is first seen ("SMS provider
  * failing since 21:04 UTC (circuit breaker open): 37 deliveries parked") and once when it is over ("SMS provider back since
  * 21:09 UTC: parked deliveries are being sent"); an outage over before it could be announced is not. It is over once it
  * has not been seen for herald.alerts.outage-settle: seen again before that, it goes on, so a flapping provider (its
@@ -78,12 +78,13 @@ public class OutageAlerts {
     private final Duration fresh;
     private final ProviderBreakers breakers;
     private final OpsKafkaAdmin kafka;
+    private final StoppedRoutes stoppedRoutes;
     /** Herald's clock (heraldClock): when an outage was seen and whether its settle period is over. */
     private final Clock clock;
     private Outage database;
 
     public OutageAlerts(JdbcTemplate jdbc, ObjectMapper json, AlertSettings alerts, ProviderBreakers breakers, OpsKafkaAdmin kafka,
-                        Clock clock) {
+                        StoppedRoutes stoppedRoutes, Clock clock) {
         int parkedThreshold = alerts.parkedThreshold();
         if (parkedThreshold < 1) {
             throw new IllegalStateException("herald.alerts.parked-threshold (config/application.yaml, HERALD_ALERTS_PARKED_THRESHOLD)"
@@ -96,6 +97,7 @@ public class OutageAlerts {
         this.fresh = Duration.ofMillis(Math.max(5000, 3 * alerts.pollIntervalMs()));
         this.breakers = breakers;
         this.kafka = kafka;
+        this.stoppedRoutes = stoppedRoutes;
         this.clock = clock;
     }
 
@@ -126,6 +128,10 @@ public class OutageAlerts {
         }
         if (!kafkaReachable()) {
             seen.put("kafka", "Kafka unreachable since %s: webhooks answer 503 (senders retry) and events wait until it is back");
+        }
+        for (StoppedRoutes.Stopped route : stoppedRoutes.longStopped(now)) {
+            // Its own since (when a poll first saw it stopped), not when it was first recorded, after the wait.
+            seen.put(route.key(), route.detail().formatted(TIME.format(route.since()) + " UTC").replace("%", "%%"));
         }
         List<String> lines = new ArrayList<>();
         String databaseDown = seen.remove(POSTGRESQL);
@@ -281,8 +287,11 @@ public class OutageAlerts {
         }
     }
 
-    private static String back(String key, Instant over) {
+    private String back(String key, Instant over) {
         String since = TIME.format(over) + " UTC";
+        if (StoppedRoutes.isRoute(key)) {
+            return stoppedRoutes.back(key, since);
+        }
         if (key.startsWith("provider:")) {
             return name(key.substring("provider:".length())) + " back since " + since + ": its breaker closed, and any deliveries it parked are sent as they come due";
         }

@@ -97,6 +97,9 @@ public abstract class HeraldIntegrationTest {
         // A route an operator stopped (RouteControlFromHawtioTest) is waited for 5 s at a time, not Camel's 30 s: each of its
         // callers tries again (ingest), gives the delivery back (senders) or answers (a re-drive), whatever the wait.
         registry.add("camel.component.direct.timeout", () -> "5000");
+        // A route left stopped or suspended is announced on the ops webhook after this (shipped 5 minutes): RouteControlFromHawtioTest
+        // waits for the announcement. Tests that hold a route longer post such an alert too; alerts are told apart by their text.
+        registry.add("herald.alerts.route-stopped-after", () -> "PT4S");
     }
 
     private static Path copyOf(Path folder, Path copy, String... suffixes) {
