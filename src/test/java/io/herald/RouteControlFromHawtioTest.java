@@ -222,6 +222,40 @@ class RouteControlFromHawtioTest extends HeraldIntegrationTest {
         assertThat(OpsAlerts.accepted(infra.providers(), smsDown)).hasSize(smsDownBefore + 1);
     }
 
+    /**
+     * An operator resends an SMS while deliver-sms is stopped from Hawtio: the answer comes at once (not after Camel's wait for
+     * the route: 5 s here, 30 s shipped) and says the resend is recorded and waits for the route; the parked-resends poll
+     * leaves it alone meanwhile, and once the route is started the customer gets the copy, once. Before, the request hung for
+     * the wait and answered "pending", and the resend, taken by the parked-resends poll later, waited a 5-minute lease.
+     */
+    @Test
+    void aResendWhileItsDeliveryRouteIsStoppedInHawtioAnswersAtOnceAndIsSentOnceTheRouteRuns() throws Exception {
+        String unique = newTicketId();
+        String key = Samples.paymentFailedKey(unique);
+        assertThat(postSignedBilling(Samples.paymentFailed(unique)).statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "sms").get("state")));
+        long sms = ((Number) delivery(key, "sms").get("id")).longValue();
+        hawtio("deliver-sms", "stop");
+        long start = System.nanoTime();
+        HttpResponse<String> answer = apiAs(OPERATOR, "POST", "/api/deliveries/" + sms + "/resend",
+                "{\"confirm\": true, \"comment\": \"customer deleted it\"}");
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        assertThat(answer.body()).contains("\"state\":\"PARKED\"", "recorded", "deliver-sms is not running",
+                "sent as soon as").doesNotContain("Exception", "direct:");
+        assertThat(took).as("answered before Camel's wait for the stopped route (5 s here)").isLessThan(Duration.ofSeconds(4));
+        long resend = jdbc.queryForObject("SELECT id FROM delivery_resend WHERE delivery_id = ?", Long.class, sms);
+        // The parked-resends poll does not take it (no lease) while the route is stopped.
+        Polls.awaitWhole(camel, "parked-deliveries", 2, Duration.ofSeconds(20));
+        assertThat(jdbc.queryForObject("SELECT outcome = 'PARKED' AND next_attempt_at <= now() FROM delivery_resend WHERE id = ?",
+                Boolean.class, resend)).isTrue();
+        hawtio("deliver-sms", "start");
+        await().atMost(Duration.ofSeconds(15)).until(() -> "SENT".equals(jdbc.queryForObject(
+                "SELECT outcome FROM delivery_resend WHERE id = ?", String.class, resend)));
+        assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching("/2010-04-01/Accounts/ACdemo/Messages.json"))
+                .withHeader("Idempotency-Key", equalTo(key + ":sms:resend-" + resend)))).hasSize(1);
+    }
+
     private int quarantined(String ticket) {
         return jdbc.queryForObject("SELECT count(*) FROM unrouted_event WHERE source = 'support' AND raw_payload LIKE ?", Integer.class,
                 "%" + ticket + "%");

@@ -13,7 +13,9 @@ import io.herald.digest.DigestMessages;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
+import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
+import org.apache.camel.component.direct.DirectConsumerNotAvailableException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -124,14 +126,32 @@ public class DeliveryResend {
             throws IOException {
         CanonicalNotification notification = digests.carrying(notificationId,   // a digest's events
                 json.readValue(canonical, CanonicalNotification.class));
-        camel.send("direct:deliver-" + channel, exchange -> {
+        // Not waiting for the channel's route if it is not running (block false): see routeNotRunning.
+        Exchange sent = camel.send("direct:deliver-" + channel + "?block=false", exchange -> {
             exchange.setProperty(DispatchPlanner.NOTIFICATION, notification);
             exchange.setProperty(DispatchPlanner.NOTIFICATION_ID, notificationId);
             exchange.setProperty(ChannelDelivery.RESEND, resendId);
         });
+        if (sent.getException(DirectConsumerNotAvailableException.class) != null) {
+            return routeNotRunning(deliveryId, resendId, requestedBy, channel);
+        }
         Map<String, Object> after = jdbc.queryForMap("SELECT outcome, reason FROM delivery_resend WHERE id = ?", resendId);
         String outcome = (String) after.get("outcome");
         return new Result(deliveryId, resendId, requestedBy, outcome, (String) after.get("reason"), said(deliveryId, resendId, outcome));
+    }
+
+    /**
+     * The channel's route (deliver-&lt;channel&gt;) is not running: an operator stopped or suspended it in Hawtio. The resend
+     * is kept, parked and due, and sent as that resend by the parked-resends poll once the route runs again; the operator is
+     * told so at once. It used to wait for the route for Camel's direct timeout (30 s), then answered "pending".
+     */
+    private Result routeNotRunning(long deliveryId, long resendId, String requestedBy, String channel) {
+        String route = ChannelSenders.routeOf(channel);
+        String reason = "route " + route + " is not running (stopped or suspended in Hawtio): the resend is recorded and sent as soon as"
+                + " the route is resumed or started there";
+        ledger.parkForStoppedRoute(deliveryId, resendId, reason);
+        return new Result(deliveryId, resendId, requestedBy, "PARKED", reason,
+                place(deliveryId, resendId) + " resend of delivery " + deliveryId + ": recorded, waiting for its route " + route);
     }
 
     /** Why a resend of this notification needs an approver, as its catalog entry says (null: it is sent at once). */

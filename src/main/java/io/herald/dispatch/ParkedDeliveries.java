@@ -15,7 +15,9 @@ import io.herald.ledger.DeliveryLedger;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
 import io.herald.ops.HeraldMetrics;
+import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
+import org.apache.camel.ServiceStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -55,9 +57,12 @@ public class ParkedDeliveries {
     private final Duration breakerOpen;
     private final int batchSize;
     private final OutcomeWrites outcomes;
+    private final CamelContext camel;
 
     public ParkedDeliveries(DeliveryLedger ledger, NotificationCatalog catalog, JdbcTemplate jdbc, ObjectMapper json,
-                            DeliverySettings settings, HeraldMetrics metrics, DigestMessages digests, OutcomeWrites outcomes) {
+                            DeliverySettings settings, HeraldMetrics metrics, DigestMessages digests, OutcomeWrites outcomes,
+                            CamelContext camel) {
+        this.camel = camel;
         this.outcomes = outcomes;
         this.digests = digests;
         // herald.delivery.park-delays (each at least PT1S), .breaker.open-seconds and .parked-batch-size, checked when bound
@@ -140,7 +145,18 @@ public class ParkedDeliveries {
      * not here: their channel's sender claims them with its queued ones (ChannelSenders).
      */
     public List<Map<String, Object>> claimDue() {
-        return ledger.claimDueResends(batchSize, Duration.ofMinutes(5));
+        return ledger.claimDueResends(batchSize, Duration.ofMinutes(5), runningChannels());
+    }
+
+    /**
+     * The channels whose route (deliver-&lt;channel&gt;) is started. A resend of a channel whose route an operator stopped or
+     * suspended in Hawtio stays parked and due, not claimed, and goes out at the first poll after the route is started
+     * again; claimed, it held this poll for Camel's wait for the route (30 s) and then waited out its 5-minute lease.
+     */
+    private List<String> runningChannels() {
+        return ChannelSettings.CHANNELS.stream()
+                .filter(channel -> camel.getRouteController().getRouteStatus(ChannelSenders.routeOf(channel)) == ServiceStatus.Started)
+                .toList();
     }
 
     /** Sets up a claimed row's exchange as dispatch would, so the channel route can run it again. */

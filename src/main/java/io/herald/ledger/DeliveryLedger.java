@@ -797,15 +797,32 @@ public class DeliveryLedger {
      * Claims parked resends that are due, for this instance: their next attempt moves a lease ahead so
      * another instance (or the next poll) does not take them while they run. Each comes back with its
      * resend_id, so it is re-driven as that resend (its own provider key). Parked deliveries are claimed
-     * by their channel's sender (claimDue).
+     * by their channel's sender (claimDue). Only resends of {@code channels} (those whose route is running) are claimed.
      */
-    public List<Map<String, Object>> claimDueResends(int limit, Duration lease) {
+    public List<Map<String, Object>> claimDueResends(int limit, Duration lease, Collection<String> channels) {
+        if (channels.isEmpty()) {
+            return List.of();
+        }
         return jdbc.queryForList("""
                 UPDATE delivery_resend r SET next_attempt_at = now() + make_interval(secs => ?), updated_at = now()
                 FROM delivery d
-                WHERE d.id = r.delivery_id AND r.id IN (SELECT id FROM delivery_resend WHERE outcome = 'PARKED' AND next_attempt_at <= now()
-                                                         ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED)
-                RETURNING d.id, d.notification_id, d.channel, r.id AS resend_id""", lease.toSeconds(), limit);
+                WHERE d.id = r.delivery_id AND r.id IN (SELECT p.id FROM delivery_resend p JOIN delivery c ON c.id = p.delivery_id
+                                                         WHERE p.outcome = 'PARKED' AND p.next_attempt_at <= now() AND c.channel = ANY(?)
+                                                         ORDER BY p.next_attempt_at LIMIT ? FOR UPDATE OF p SKIP LOCKED)
+                RETURNING d.id, d.notification_id, d.channel, r.id AS resend_id""", lease.toSeconds(), channels.toArray(String[]::new), limit);
+    }
+
+    /**
+     * A resend just recorded (PENDING) whose channel route was not running when it was to be sent (an operator stopped or
+     * suspended deliver-&lt;channel&gt; in Hawtio): PARKED and due now, with {@code reason}, kept as an attempt, so the
+     * parked-resends poll sends it as that resend once the route runs again (ParkedDeliveries claims only resends whose route
+     * is started). Nothing was sent for it.
+     */
+    public void parkForStoppedRoute(long deliveryId, long resendId, String reason) {
+        if (jdbc.update("UPDATE delivery_resend SET outcome = 'PARKED', next_attempt_at = now(), reason = ?, updated_at = now()"
+                + " WHERE id = ? AND outcome = 'PENDING'", reason, resendId) == 1) {
+            attempt(deliveryId, "PARKED", null, "resend " + resendId + ": " + reason);
+        }
     }
 
     /**
