@@ -129,6 +129,10 @@ class RouteControlFromHawtioTest extends HeraldIntegrationTest {
         String unique = newTicketId();
         String key = Samples.paymentFailedKey(unique);
         hawtio("deliver-email", "suspend");
+        // Camel's health check (logged every 5 s while it is DOWN) says why in words, not with an empty message.
+        assertThat(org.apache.camel.health.HealthCheckHelper.invoke(camel).stream()
+                .filter(result -> result.getCheck().getId().equals("route:deliver-email")).findFirst().orElseThrow().getMessage())
+                .hasValue("route deliver-email is suspended (from Hawtio): its work waits until it is resumed (Hawtio: Camel, Routes, Resume)");
         assertThat(postSignedBilling(Samples.paymentFailed(unique)).statusCode()).isEqualTo(202);
         await().atMost(Duration.ofSeconds(30)).until(() -> infra.providers().findAll(postRequestedFor(
                 urlPathMatching("/2010-04-01/Accounts/ACdemo/Messages.json")).withHeader("Idempotency-Key", equalTo(key + ":sms"))).size() == 1);
