@@ -215,7 +215,8 @@ class OutageAlertsTest {
         // An outage an earlier test left going (its end waiting for the settle period) ends first.
         clock.skip(SETTLE);
         Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
-        OutageAlerts secondInstance = new OutageAlerts(jdbc, json, alertSettings, breakers, kafkaAdmin, clock);
+        OutageAlerts secondInstance = new OutageAlerts(jdbc, json, alertSettings, breakers, kafkaAdmin,
+                new io.herald.ops.StoppedRoutes(camel, jdbc, alertSettings), clock);
         camel.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
