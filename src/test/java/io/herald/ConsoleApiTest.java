@@ -45,8 +45,8 @@ class ConsoleApiTest extends HeraldIntegrationTest {
             // Retried with the delivery's own idempotency key: the provider saw one key, never a second copy's.
             assertThat(infra.providers().findAll(com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor(
                     com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching(RefusedPushOrders.PUSH_PATH))
-                    .withHeader("Idempotency-Key", com.github.tomakehurst.wiremock.client.WireMock.equalTo(
-                            RefusedPushOrders.key(order) + ":push")))).hasSize(2);
+                    .withHeader("Idempotency-Key", com.github.tomakehurst.wiremock.client.WireMock.matching(
+                            java.util.regex.Pattern.quote(RefusedPushOrders.key(order) + ":push:") + "[0-9a-f]{16}")))).hasSize(2);
             assertThat(jdbc.queryForMap("SELECT actor, action, comment, outcome FROM operator_action WHERE target = 'delivery' AND target_id = ?", push))
                     .containsEntry("actor", "operator").containsEntry("action", "RETRY").containsEntry("comment", "new token registered");
             assertThat(json(api("GET", "/api/failures?orderId=" + order))).isEmpty();

@@ -177,7 +177,7 @@ public class NotificationTimeline {
 
     /**
      * Issue 13: the addresses this notification's receipts suppressed (a hard bounce, a spam complaint, a dead number) and their
-     * lifting; the push tokens removed because the provider no longer knows them; the customer's SMS consent changes by
+     * lifting; the push tokens removed because the provider no longer knows them and each device a push went to; the customer's SMS consent changes by
      * STOP / START (the one in force when the notification arrived, and later ones).
      * Receipts themselves are attempts of their delivery, shown above.
      */
@@ -200,6 +200,20 @@ public class NotificationTimeline {
                 WHERE d.notification_id = ? AND r.outcome = 'TOKEN_REMOVED' ORDER BY r.id""", row -> {
             timeline.add(new Entry(row.getTimestamp("received_at").toInstant(), "push", "Push token removed",
                     masked(row.getString("reason"), masked), null));
+        }, notificationId);
+        // Each device a push went to (its masked token), as its answer left it; a dead token is the removal above.
+        jdbc.query("""
+                SELECT s.updated_at, s.token_masked, s.state, s.provider_message_id, s.reason, s.resend_id FROM push_device_send s
+                JOIN delivery d ON d.id = s.delivery_id WHERE d.notification_id = ? AND s.state <> 'TOKEN_REMOVED' ORDER BY s.id""", row -> {
+            String id = row.getString("provider_message_id");
+            String detail = switch (row.getString("state")) {
+                case "SENT" -> "accepted by the push provider" + (id == null ? "" : " (" + id + ")");
+                case "REFUSED" -> "not sent: " + row.getString("reason");
+                default -> "called, no answer recorded: see the delivery's state (parked: this device is called again;"
+                        + " uncertain: it may have arrived)";
+            };
+            timeline.add(new Entry(row.getTimestamp("updated_at").toInstant(), "push", "Push to device " + row.getString("token_masked")
+                    + (row.getLong("resend_id") > 0 ? " (resend)" : ""), masked(detail, masked), null));
         }, notificationId);
         if (customerId == null || received == null) {
             return;

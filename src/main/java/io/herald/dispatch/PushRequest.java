@@ -39,8 +39,9 @@ public class PushRequest {
         // The notification's priority as FCM HTTP v1 takes it: android.priority HIGH or NORMAL, and for Apple devices the APNs
         // header apns-priority 10 (at once) or 5 (as the device's power allows). FCM knows no "low": it is sent as normal.
         boolean high = "high".equals(notification.priority());
+        String token = exchange.getProperty(ChannelDelivery.RECIPIENT, String.class);
         Map<String, Object> message = Map.of("message", Map.of(
-                "token", exchange.getProperty(ChannelDelivery.RECIPIENT, String.class),
+                "token", token,
                 "notification", Map.of("title", parts.get("title"), "body", parts.get("body")),
                 "data", data,
                 "android", Map.of("priority", high ? "HIGH" : "NORMAL"),
@@ -48,7 +49,9 @@ public class PushRequest {
         // The enum, not the text "POST": camel-http converts a String header on every call (~6% of dispatch CPU).
         exchange.getMessage().setHeader(Exchange.HTTP_METHOD, HttpMethods.POST);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json; charset=UTF-8");
-        exchange.getMessage().setHeader("Idempotency-Key", ChannelDelivery.providerKey(exchange, "push"));
+        // One key per device (the token's hash, first 16 hex digits): a provider that honours the key must not take the
+        // customer's second device for a repeat of the first (herald.push.honours-idempotency-key).
+        exchange.getMessage().setHeader("Idempotency-Key", ChannelDelivery.providerKey(exchange, "push") + ":" + PushDevices.hash(token).substring(0, 16));
         exchange.getMessage().setBody(json.writeValueAsString(message));
     }
 }

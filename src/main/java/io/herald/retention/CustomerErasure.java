@@ -16,6 +16,7 @@ import io.herald.helpdesk.TicketNotes;
 import io.herald.identity.CustomerLock;
 import io.herald.identity.CustomerNames;
 import io.herald.schedule.ScheduledSends;
+import io.herald.dispatch.PushDevices;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.ledger.StoredText;
 import org.slf4j.Logger;
@@ -63,10 +64,12 @@ public class CustomerErasure {
     private final TicketNotes ticketNotes;
     private final FreeTextErasure freeText;
     private final CustomerNames names;
+    private final PushDevices pushDevices;
 
     public CustomerErasure(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger deliveries, AuditTrail audit,
                            Approvals approvals, ScheduledSends scheduled, CustomerLock lock, ResendApprovals resendApprovals,
-                           TicketNotes ticketNotes, FreeTextErasure freeText, CustomerNames names) {
+                           TicketNotes ticketNotes, FreeTextErasure freeText, CustomerNames names, PushDevices pushDevices) {
+        this.pushDevices = pushDevices;
         this.names = names;
         this.freeText = freeText;
         this.lock = lock;
@@ -158,6 +161,10 @@ public class CustomerErasure {
         int resends = resendApprovals.withdrawFor(notifications, "withdrawn: customer " + customerId + " was erased on " + today
                 + " by " + actor + "; not sent");
         int messages = notifications.isEmpty() ? 0 : deliveries.eraseRecipients(notifications, notSent);
+        // Which of their devices got each push (masked token, token hash): gone with the deliveries' recipients.
+        if (!notifications.isEmpty()) {
+            pushDevices.forget(notifications);
+        }
         // A sender's claim that scheduled one of theirs for the end of quiet hours while the erasure ran (its delivery is
         // SKIPPED just above) left its scheduled send waiting: ended too, so the Scheduled page does not list it.
         waiting += notifications.isEmpty() ? 0 : endWaiting(notifications, notSent);

@@ -168,7 +168,8 @@ class PushServiceAccountTest {
     }
 
     private List<LoggedRequest> fcmCalls(String key) {
-        return infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withHeader("Idempotency-Key", equalTo(key + ":push")));
+        return infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withHeader("Idempotency-Key",
+                com.github.tomakehurst.wiremock.client.WireMock.matching(java.util.regex.Pattern.quote(key + ":push:") + "[0-9a-f]{16}")));
     }
 
     private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder token(String value) {

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.net.URLEncoder;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -66,8 +67,8 @@ class PushTokensTest extends HeraldIntegrationTest {
             Map<String, Map<String, Object>> rows = awaitDeliveries(key);
             assertThat(rows.get("push")).containsEntry("state", "SENT");
             String masked = dead.substring(0, 8) + "…";
-            String today = UtcDays.dayNamedIn((String) rows.get("push").get("reason"), "sent to the customer's next push token "
-                    + live.substring(0, 8) + "…; push token " + masked + " is no longer registered with the push provider (FCM UNREGISTERED):"
+            String today = UtcDays.dayNamedIn((String) rows.get("push").get("reason"), "sent to 1 device (push token "
+                    + live.substring(0, 8) + "…); push token " + masked + " is no longer registered with the push provider (FCM UNREGISTERED):"
                     + " removed from the customer's directory entry on ", "", started);   // the texts below name the same date
             // The delivery names the token it was sent to (console, API), not the dead one.
             assertThat(jdbc.queryForObject("SELECT d.recipient_masked FROM delivery d JOIN notification n ON n.id = d.notification_id"
@@ -91,7 +92,7 @@ class PushTokensTest extends HeraldIntegrationTest {
                     .containsExactly(Map.of("provider_message_id", masked, "status", "UNREGISTERED", "error_code", "404", "outcome", "TOKEN_REMOVED",
                             "reason", "push token " + masked + " is no longer registered with the push provider (FCM UNREGISTERED): removed from"
                                     + " customer " + customer + "'s directory entry on " + today + "; later push messages go to the customer's"
-                                    + " next token, if any (the app registers a new one when opened)"));
+                                    + " other devices, if any (the app registers a new token when opened)"));
             // The operator reads it in the notification's timeline; the full token is shown nowhere.
             long notification = ((Number) delivery(key, "push").get("notification_id")).longValue();
             String page = apiAs(OPERATOR, "GET", "/console/notifications/" + notification, null).body();
@@ -135,7 +136,7 @@ class PushTokensTest extends HeraldIntegrationTest {
             assertThat(jdbc.queryForObject("SELECT is_called FROM " + cut, Boolean.class)).as("the write was turned away").isTrue();
             assertThat(rows.get("push")).containsEntry("state", "SENT");
             String reason = (String) rows.get("push").get("reason");
-            assertThat(reason).startsWith("sent to the customer's next push token " + live.substring(0, 8) + "…; push token "
+            assertThat(reason).startsWith("sent to 1 device (push token " + live.substring(0, 8) + "…); push token "
                     + dead.substring(0, 8) + "…").doesNotContain(live.substring(0, 8) + "… is no longer");
             assertThat(reason.split(java.util.regex.Pattern.quote(dead.substring(0, 8)), -1)).as(reason).hasSize(2);
             assertThat(tokens(customer)).isEqualTo("[\"fcm:" + live + "\"]");
@@ -146,6 +147,89 @@ class PushTokensTest extends HeraldIntegrationTest {
             jdbc.execute("DROP FUNCTION IF EXISTS " + cut + "()");
             jdbc.execute("DROP SEQUENCE IF EXISTS " + cut);
         }
+    }
+
+    /**
+     * A customer with a phone, a tablet and an old phone whose app is gone. The push reaches the phone and the tablet once each:
+     * the old phone's token is removed and does not stop the others, and the tablet's first call, answered 503, is tried again
+     * without the phone being pushed a second time. An operator's resend then reaches each live device once more, recorded per
+     * device under the resend.
+     */
+    @Test
+    void aPushReachesEveryDeviceOnceAndADeadTokenOrARetryDoesNotStopOrRepeatTheOthers() throws Exception {
+        LocalDate started = UtcDays.today();
+        String customer = "cus_push_all" + newTicketId();
+        String phone = "ph0neT0k" + newTicketId() + "-registration-token-of-the-customers-phone";
+        String old = "0ldPh0ne" + newTicketId() + "-registration-token-of-an-uninstalled-app";
+        String tablet = "t4bletT0" + newTicketId() + "-registration-token-of-the-customers-tablet";
+        newCustomer(customer, "+4477005" + String.format("%05d", Math.abs(customer.hashCode()) % 100_000),
+                "[\"fcm:" + phone + "\", \"fcm:" + old + "\", \"fcm:" + tablet + "\"]");
+        StubMapping gone = answer(old, 404, UNREGISTERED);
+        // The tablet's first call is answered 503 (FCM busy); later calls get the sandbox's 200.
+        StubMapping busy = infra.providers().stubFor(WireMock.post(urlPathMatching(PUSH_PATH)).withRequestBody(containing(tablet)).atPriority(1)
+                .inScenario("busy-" + customer).whenScenarioStateIs(com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED)
+                .willSetStateTo("answered").willReturn(aResponse().withStatus(503).withHeader("Content-Type", "application/json")
+                        .withBody("{\"error\": {\"code\": 503, \"status\": \"UNAVAILABLE\"}}")));
+        try {
+            String key = reply(customer);
+            Map<String, Map<String, Object>> rows = awaitDeliveries(key);
+            assertThat(rows.get("push")).containsEntry("state", "SENT");
+            String p = phone.substring(0, 8) + "…";
+            String o = old.substring(0, 8) + "…";
+            String t = tablet.substring(0, 8) + "…";
+            assertThat((String) rows.get("push").get("reason")).isIn(UtcDays.texts(started, "sent to 2 devices (push tokens " + p + ", " + t
+                    + "); push token " + o + " is no longer registered with the push provider (FCM UNREGISTERED): removed from the customer's"
+                    + " directory entry on ", ""));
+            assertThat(rows.get("sms")).containsEntry("state", "SKIPPED");
+            // Each live device got the reply once; the tablet was asked twice (503, then accepted), the dead token once.
+            assertThat(pushesTo(phone)).hasSize(1);
+            assertThat(pushesTo(tablet)).hasSize(2);
+            assertThat(pushesTo(old)).hasSize(1);
+            // Each device has a key of its own (a provider honouring Idempotency-Key must not take the tablet for a repeat).
+            assertThat(pushesTo(phone).get(0).getHeader("Idempotency-Key")).startsWith(key + ":push:")
+                    .isNotEqualTo(pushesTo(tablet).get(0).getHeader("Idempotency-Key"));
+            // The ledger says per device what happened, by masked token only.
+            long push = ((Number) delivery(key, "push").get("id")).longValue();
+            assertThat(jdbc.queryForList("SELECT token_masked, state, resend_id FROM push_device_send WHERE delivery_id = ? ORDER BY id", push))
+                    .containsExactly(Map.of("token_masked", p, "state", "SENT", "resend_id", 0L),
+                            Map.of("token_masked", o, "state", "TOKEN_REMOVED", "resend_id", 0L),
+                            Map.of("token_masked", t, "state", "SENT", "resend_id", 0L));
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM push_device_send WHERE delivery_id = ? AND (token_masked LIKE ? OR reason LIKE ?)",
+                    Integer.class, push, "%" + phone + "%", "%" + old + "%")).isZero();
+            assertThat(tokens(customer)).isEqualTo("[\"fcm:" + phone + "\", \"fcm:" + tablet + "\"]");
+            long notification = ((Number) delivery(key, "push").get("notification_id")).longValue();
+            assertThat(apiAs(OPERATOR, "GET", "/console/notifications/" + notification, null).body())
+                    .contains("Push to device " + p, "Push to device " + t, "accepted by the push provider").doesNotContain(phone, tablet, old);
+
+            // The CRM still lists the old phone (its contact change puts the token back): it is not called again.
+            jdbc.update("UPDATE customer SET push_tokens = ?::jsonb WHERE customer_id = ?",
+                    "[\"fcm:" + phone + "\", \"fcm:" + old + "\", \"fcm:" + tablet + "\"]", customer);
+
+            // The customer lost the message: an operator's resend reaches each live device once more, recorded under the resend.
+            HttpResponse<String> resent = apiAs(OPERATOR, "POST", "/api/deliveries/" + push + "/resend",
+                    "{\"confirm\": true, \"comment\": \"customer cleared the notifications by mistake\"}");
+            assertThat(resent.statusCode()).as(resent.body()).isEqualTo(200);
+            long resendId = new com.fasterxml.jackson.databind.ObjectMapper().readTree(resent.body()).get("resendId").asLong();
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(jdbc.queryForObject(
+                    "SELECT outcome FROM delivery_resend WHERE id = ?", String.class, resendId)).isEqualTo("SENT"));
+            assertThat(pushesTo(phone)).hasSize(2);
+            assertThat(pushesTo(tablet)).hasSize(3);
+            assertThat(pushesTo(old)).hasSize(1);
+            assertThat(jdbc.queryForList("SELECT token_masked, state FROM push_device_send WHERE delivery_id = ? AND resend_id = ? ORDER BY id",
+                    push, resendId)).containsExactly(Map.of("token_masked", p, "state", "SENT"), Map.of("token_masked", t, "state", "SENT"));
+
+            // Erased, the customer leaves no record of their devices.
+            assertThat(apiAs(ADMIN, "DELETE", "/api/customers/" + customer + "?comment=request%20of%20the%20customer", null).statusCode())
+                    .isEqualTo(200);
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM push_device_send WHERE delivery_id = ?", Integer.class, push)).isZero();
+        } finally {
+            infra.providers().removeStub(gone);
+            infra.providers().removeStub(busy);
+        }
+    }
+
+    private List<com.github.tomakehurst.wiremock.verification.LoggedRequest> pushesTo(String token) {
+        return infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(token)));
     }
 
     @Test

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 /** Which of FCM HTTP v1's refusals say the token itself is dead, and which are about something else. */
 class UnregisteredPushTokensTest {
 
-    private final UnregisteredPushTokens tokens = new UnregisteredPushTokens(new ObjectMapper(), null, null, null, null, null);
+    private final UnregisteredPushTokens tokens = new UnregisteredPushTokens(new ObjectMapper(), null, null, null, null);
 
     @Test
     void unregisteredAndATokenFieldViolationAreDeadTokens() {
