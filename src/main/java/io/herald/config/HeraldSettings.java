@@ -51,13 +51,24 @@ public record HeraldSettings(@Valid @DefaultValue Http http,
     }
 
     /**
-     * @param url      JDBC URL of Herald's PostgreSQL database
-     * @param user     its user
-     * @param password its password
+     * @param url         JDBC URL of Herald's PostgreSQL database
+     * @param user        its user
+     * @param password    its password
+     * @param sslMode     TLS to PostgreSQL, as the driver's sslmode: disable, allow, prefer, require, verify-ca or verify-full
+     *                    (what a managed database asks for: TLS, its certificate checked and naming the URL's host); blank: the
+     *                    URL's sslmode, else the driver's default, prefer (TLS when the server offers it, its certificate not checked)
+     * @param sslRootCert with verify-ca or verify-full: the CA certificates that sign the database's (a PEM file, as RDS, Azure
+     *                    and Cloud SQL publish them), mounted, never in the image; blank: the JVM's own (public CAs)
      */
     public record Db(@NotNull @DefaultValue("") @Pattern(regexp = "|jdbc:postgresql:.*", message = "must be a PostgreSQL JDBC URL such as"
                              + " jdbc:postgresql://db.example.internal:5432/herald (not postgres://…)") String url,
                      @NotNull @DefaultValue("herald") String user,
-                     @NotNull @DefaultValue("") @Pattern(regexp = Secrets.NO_EDGE_SPACE, message = Secrets.EDGE_SPACE) String password) {
+                     @NotNull @DefaultValue("") @Pattern(regexp = Secrets.NO_EDGE_SPACE, message = Secrets.EDGE_SPACE) String password,
+                     DatabaseTls.SslMode sslMode,
+                     @NotNull @DefaultValue("") String sslRootCert) {
+
+        public Db {
+            DatabaseTls.check(url, sslMode, sslRootCert);
+        }
     }
 }

@@ -325,6 +325,62 @@ class BadSettingStartupTest {
                 .doesNotContain("changeit");
     }
 
+    /**
+     * PostgreSQL over TLS, as a managed database asks for it. A mode the driver does not know (misspelt in the setting or in
+     * the URL, as the providers' instructions have it written there), a CA file that is not there or holds no certificate,
+     * and a CA file with a mode that would not use it stop startup naming the key: before, herald.db.ssl-mode was "a setting
+     * Herald does not have", and the same mistakes written into herald.db.url started and then stopped at Flyway's first
+     * connection with the driver's stack trace ("Invalid sslmode value", "Could not open SSL root certificate file"), or, for
+     * a CA file without verify-full, started without checking the certificate at all. A complete verify-full starts.
+     */
+    @Test
+    void aPostgresTlsSettingThatCannotWorkIsRefusedNamingTheKey(CapturedOutput output, @org.junit.jupiter.api.io.TempDir java.nio.file.Path folder)
+            throws Exception {
+        String valid = "--spring.config.location=classpath:bad-settings/valid.yaml";
+        String url = "jdbc:postgresql://db.example.internal:5432/herald";
+        assertThatThrownBy(() -> start(valid, "--herald.db.url=" + url, "--herald.db.ssl-mode=verify-ful")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.db.ssl-mode")
+                .contains("Reason: must be one of disable, allow, prefer, require, verify-ca, verify-full").contains("HERALD_DB_SSL_MODE");
+        assertThatThrownBy(() -> start(valid, "--herald.db.url=" + url + "?sslmode=verify_full")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.db.url")
+                .contains("Reason: sets sslmode=verify_full, which PostgreSQL's driver does not know: write one of disable, allow, prefer,"
+                        + " require, verify-ca, verify-full");
+        assertThatThrownBy(() -> start(valid, "--herald.db.url=" + url, "--herald.db.ssl-mode=verify-full",
+                "--herald.db.ssl-root-cert=/no/such/rds-ca.pem")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.db.ssl-root-cert")
+                .contains("Reason: names /no/such/rds-ca.pem, which is not a file Herald can read").contains("HERALD_DB_SSL_ROOT_CERT");
+        java.nio.file.Path ca = java.nio.file.Files.writeString(folder.resolve("ca.pem"), DATABASE_CA);
+        assertThatThrownBy(() -> start(valid, "--herald.db.url=" + url, "--herald.db.ssl-root-cert=" + ca)).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.db.ssl-root-cert")
+                .contains("Reason: names " + ca + " while herald.db.ssl-mode is prefer (the driver's default), which does not check"
+                        + " PostgreSQL's certificate");
+        start(valid, "--herald.db.url=" + url, "--herald.db.ssl-mode=verify-full", "--herald.db.ssl-root-cert=" + ca).close();
+        // The same checks, without a start each: the URL's CA file, a file that holds no certificate, one mode in two places.
+        assertThatThrownBy(() -> DatabaseTls.check(url + "?sslmode=verify-full&sslrootcert=/no/such/rds-ca.pem", null, ""))
+                .hasMessageStartingWith("herald.db.url sets sslrootcert=/no/such/rds-ca.pem, which is not a file Herald can read");
+        java.nio.file.Path page = java.nio.file.Files.writeString(folder.resolve("global-bundle.pem"), "<html>Access denied</html>\n");
+        assertThatThrownBy(() -> DatabaseTls.check(url, DatabaseTls.SslMode.VERIFY_FULL, page.toString()))
+                .hasMessageStartingWith("herald.db.ssl-root-cert names " + page + ", which holds no certificate Herald can read");
+        assertThatThrownBy(() -> DatabaseTls.check(url + "?sslmode=require", DatabaseTls.SslMode.VERIFY_FULL, ca.toString()))
+                .hasMessageStartingWith("herald.db.ssl-mode is verify-full while herald.db.url sets sslmode=require");
+        DatabaseTls.check(url + "?sslmode=verify-full&sslrootcert=" + ca, null, "");
+    }
+
+    /** A CA certificate as a database provider publishes one (PEM), made for these tests. */
+    private static final String DATABASE_CA = """
+            -----BEGIN CERTIFICATE-----
+            MIIBkTCCATegAwIBAgIUY6NvsQ1OThyPWl12+DUW71EB6WMwCgYIKoZIzj0EAwIw
+            HjEcMBoGA1UEAwwTRXhhbXBsZSBEYXRhYmFzZSBDQTAeFw0yNjEyMDcwMjA3MDZa
+            Fw0zNjEyMDQwMjA3MDZaMB4xHDAaBgNVBAMME0V4YW1wbGUgRGF0YWJhc2UgQ0Ew
+            WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQSgwomqGWkoRVVNQhUpFBaUF3dCFCQ
+            hmoDb3t7OdZvB3xrZSESmHiKR5XTtx9ZTj/SY2MR28IDehQhq025OWNno1MwUTAd
+            BgNVHQ4EFgQUtF7h02/uJbs9gYsn+k698/e3Xf8wHwYDVR0jBBgwFoAUtF7h02/u
+            Jbs9gYsn+k698/e3Xf8wDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBF
+            AiBnNTcrumHfOFcBFR6k2P6Q4k/ZtB266wa5dC8Fia348wIhAJgQUkRxufl9QgDp
+            SiyzQZ6TknAXfjGw/Tl7exONrY5f
+            -----END CERTIFICATE-----
+            """;
+
     /** A PKCS12 keystore holding a key and its certificate (CN=herald), made with the JDK's keytool. */
     private static java.nio.file.Path keystore(java.nio.file.Path folder, String password) throws Exception {
         java.nio.file.Path keystore = java.nio.file.Files.createTempDirectory(folder, "keystore").resolve("herald.p12");
