@@ -54,13 +54,15 @@ public class DatabaseHealth implements HealthIndicator {
                     .withDetail("tookMs", Duration.between(at, Instant.now()).toMillis()).build();
         } catch (Exception e) {
             log.debug("Database health check failed", e);
+            String tls = DatabaseTlsRefused.reason(e);   // a refused TLS connection is fixed in the settings, not waited out
             last = Health.down().withDetail("database", "PostgreSQL").withDetail("checkedAt", at.toString())
-                    .withDetail("reason", "PostgreSQL did not answer: Herald waits (nothing is skipped) until it is back").build();
+                    .withDetail("reason", tls != null ? tls + ": Herald waits (nothing is skipped) until it is fixed"
+                            : "PostgreSQL did not answer: Herald waits (nothing is skipped) until it is back").build();
         }
     }
 
     @PreDestroy
-    void stop() {
+    public void stop() {
         checks.shutdownNow();
     }
 }

@@ -325,8 +325,12 @@ public class OutageAlerts {
             return counts;
         } catch (DataAccessException e) {
             log.debug("PostgreSQL did not answer the outage check", e);
-            seen.put("postgresql", "PostgreSQL unreachable since %s: webhooks keep accepting, events and deliveries wait until it is back"
-                    + " (this alert comes from Herald's memory)");
+            String tls = io.herald.config.DatabaseTlsRefused.reason(e);
+            seen.put("postgresql", tls != null
+                    ? "PostgreSQL refused Herald's TLS connection since %s: " + tls + "; webhooks keep accepting, events and deliveries"
+                            + " wait until it is fixed (this alert comes from Herald's memory)"
+                    : "PostgreSQL unreachable since %s: webhooks keep accepting, events and deliveries wait until it is back"
+                            + " (this alert comes from Herald's memory)");
             return null;
         }
     }
