@@ -51,7 +51,10 @@ import org.springframework.transaction.support.TransactionTemplate;
  *   (never sent), those made from a booking or move that occurred at or before it at the source (a booking of the
  *   appointment id made again after it keeps its own); the notice goes out as usual, unless it repeats an earlier
  *   cancellation of the appointment with no booking or move between them (CancelledAppointments.repeated: the source wrote
- *   it twice), then it is SKIPPED naming the first.</li>
+ *   it twice), then it is SKIPPED naming the first; or unless Herald already had a booking or move of the appointment that
+ *   occurred after it at the source (CancelledAppointments.standsAgain: the cancellation read late or re-driven), then it
+ *   is SKIPPED naming that booking or move: "cancelled", told after the appointment was booked again, would read as the
+ *   appointment being off while it stands.</li>
  * </ul>
  * Times are instants: a reminder 24 hours before is 24 hours before as the clock runs, whatever a daylight-saving change
  * in between does to the wall clock; templates write the appointment's time in the customer's zone (startsAtLocal).
@@ -171,6 +174,13 @@ public class AppointmentReminders {
                 if (repeat != null) {
                     yield notSent(notification, queued, repeat, "nothing booked or moved it since, so this is a repeat of that"
                             + " cancellation, told by that notification");
+                }
+                // Read late: the appointment was booked again (or moved) after it at the source, and the customer told so first.
+                String standing = cancellations.standsAgain(plan, notification, notificationId, appointment).orElse(null);
+                if (standing != null) {
+                    yield notSent(notification, queued, standing + " after this cancellation at the source, and Herald had it first",
+                            "a cancellation notice now would tell the customer their appointment is off while it stands. The reminders"
+                                    + " of the time it cancelled are cancelled; those of the time that stands go out");
                 }
                 yield false;
             }

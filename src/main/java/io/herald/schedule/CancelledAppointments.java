@@ -77,6 +77,30 @@ public class CancelledAppointments {
         return bookedSince != null && bookedSince > 0 ? Optional.empty() : earlier;
     }
 
+    /**
+     * What makes the appointment {@code cancellation} names stand again, if Herald had it before the cancellation (admitted
+     * first: the cancellation was read late or re-driven): the latest booking or move of the same appointment for the same
+     * customer that occurred after the cancellation at the source. "appointment APT-17 was booked again by crm event
+     * crm-outbox-43 (notification 124, 2026-12-03 10:07 UTC)", or "... was moved by ...".
+     */
+    public Optional<String> standsAgain(Reminders plan, CanonicalNotification cancellation, long notificationId, String appointmentWords) {
+        Object appointment = cancellation.data() == null ? null : cancellation.data().get(plan.appointment());
+        if (appointment == null || cancellation.customerId() == null || cancellation.occurredAt() == null) {
+            return Optional.empty();
+        }
+        List<String> bookingOrMove = new java.util.ArrayList<>(catalog.movesOf(plan.booking()));
+        bookingOrMove.add(plan.booking());
+        return jdbc.query("""
+                SELECT n.id, n.source, n.source_event_id, n.occurred_at, n.type FROM notification n
+                JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
+                WHERE n.customer_id = ? AND n.type = ANY(?) AND n.id < ? AND n.occurred_at > ? AND p.data ->> ? = ?
+                ORDER BY n.occurred_at DESC, n.id DESC LIMIT 1""",
+                (row, i) -> appointmentWords + (plan.booking().equals(row.getString(5)) ? " was booked again by " : " was moved by ")
+                        + new Cancellation(row.getLong(1), row.getString(2), row.getString(3), row.getTimestamp(4).toInstant()).words(),
+                cancellation.customerId(), bookingOrMove.toArray(String[]::new), notificationId,
+                java.sql.Timestamp.from(cancellation.occurredAt()), plan.appointment(), String.valueOf(appointment)).stream().findFirst();
+    }
+
     /** The first cancellation of the appointment {@code event} names that occurred at or after it, if Herald has one. */
     public Optional<Cancellation> atOrAfter(Reminders plan, CanonicalNotification event) {
         List<String> cancelling = catalog.cancellationsOf(plan.booking());
