@@ -638,6 +638,40 @@ class AppointmentRemindersTest {
     }
 
     /**
+     * The CRM books an appointment, cancels it, books it again for the same time and then moves it to three days later; Herald
+     * reads the cancellation last. The move had taken the appointment's reminders to its time, and the late cancellation then
+     * cancelled them (made from the first booking), while the re-booking, taken for a repeat, had none to make: the customer
+     * was left without a reminder of the appointment that stands. Now the reminders wait at the move's time and say it, and
+     * the cancellation's notice is not sent.
+     */
+    @Test
+    void aLateCancellationAfterTheAppointmentWasBookedAgainAndMovedLeavesTheRemindersAtTheMovesTime() throws Exception {
+        Instant now = clock.instant();
+        String lukas = customer("lukas", "de-DE", BERLIN);
+        ZonedDateTime startsAt = now.plus(Duration.ofDays(2)).truncatedTo(ChronoUnit.HOURS).atZone(BERLIN);
+        ZonedDateTime moved = startsAt.plusDays(3);
+        String appointment = "APT-M" + run;
+        long firstRow = booked(lukas, appointment, startsAt);
+        long againRow = outboxRow("appointment.scheduled", bookingPayload(lukas, appointment, iso(startsAt), "Beratung"));
+        String again = key(appointment, againRow);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "SKIPPED".equals(herald.delivery(again, "email").get("state")));
+        long move = rescheduleRow(lukas, appointment, iso(moved), iso(startsAt));
+        herald.awaitMailFor("crm:appointment.rescheduled:" + appointment + ":crm-outbox-" + move);
+        List<Instant> atTheMovesTime = List.of(moved.toInstant().minus(Duration.ofHours(24)), moved.toInstant().minus(Duration.ofHours(2)));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(waitingReminders(appointment)).isEqualTo(atTheMovesTime));
+
+        // At the source the cancellation came between the two bookings; Herald reads it last.
+        long cancellation = cancellationBetween(firstRow, againRow, lukas, appointment, startsAt);
+        noCancellationNotice("crm:appointment.cancelled:" + appointment + ":crm-outbox-" + cancellation, appointment, move);
+        assertThat(waitingReminders(appointment)).isEqualTo(atTheMovesTime);
+        assertThat(jdbc.queryForList("""
+                SELECT p.data ->> 'startsAt' FROM scheduled_send s JOIN notification n ON n.id = s.notification_id
+                JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
+                WHERE s.match_key = ? AND s.state = 'SCHEDULED'""", String.class, "appointment:" + appointment))
+                .containsExactly(iso(moved), iso(moved));
+    }
+
+    /**
      * The CRM books an appointment for Monday, cancels it and books its id again for tomorrow; tomorrow's 24-hour reminder
      * fires while the SMS provider refuses for a moment (its SMS parked), and only then is the old cancellation read (late,
      * or re-driven from quarantine). The parked SMS belongs to the booking that stands: it is not withdrawn, and goes out

@@ -49,7 +49,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  *   move, to the same instant with nothing cancelled since (RepeatedBookings: the source wrote it twice);</li>
  *   <li>a cancellation: the appointment's pending reminders, and fired ones still waiting for their provider, are cancelled
  *   (never sent), those made from a booking or move that occurred at or before it at the source (a booking of the
- *   appointment id made again after it keeps its own); the notice goes out as usual, unless it repeats an earlier
+ *   appointment id made again after it keeps its own; when none is left waiting, the latest booking or move made after it
+ *   at the source gets its reminders, RepeatedBookings.standingAfter); the notice goes out as usual, unless it repeats an earlier
  *   cancellation of the appointment with no booking or move between them (CancelledAppointments.repeated: the source wrote
  *   it twice), then it is SKIPPED naming the first; or unless Herald already had a booking or move of the appointment that
  *   occurred after it at the source (CancelledAppointments.standsAgain: the cancellation read late or re-driven), then it
@@ -188,25 +189,32 @@ public class AppointmentReminders {
     }
 
     /**
-     * A cancellation handled after a booking the CRM made after it (the cancellation quarantined and re-driven, or read late),
-     * which Herald took for a repeat of the booking the cancellation cancels (SKIPPED, no reminders of its own): that booking
-     * stands, and its reminders are made now, unless some of the appointment's reminders still wait. The customer used to be
-     * left with none.
+     * A cancellation handled after a booking or move the CRM made after it (the cancellation quarantined and re-driven, or
+     * read late): a booking Herald took for a repeat of the booking the cancellation cancels (SKIPPED, no reminders of its
+     * own), or a move that moved that booking's reminders, which the cancellation has just cancelled. The appointment stands
+     * at that booking's or move's time, and its reminders are made now, unless some of the appointment's reminders still
+     * wait. The customer used to be left with none.
      */
     private void remindStandingBooking(Reminders plan, CanonicalNotification cancellation, String matchKey, String appointment, Instant now) {
         if (!scheduled.scheduledFor(matchKey, List.of(plan.type())).isEmpty()) {
             return;
         }
-        repeatedBookings.takenForRepeatAfter(plan, cancellation).ifPresent(standing -> {
-            String canonical = notifications.canonical(standing);
+        repeatedBookings.standingAfter(plan, cancellation).ifPresent(standing -> {
+            String canonical = notifications.canonical(standing.notificationId());
             CanonicalNotification booking = canonical == null ? null : read(canonical);
             if (booking == null || booking.data() == null || booking.data().get(plan.of()) == null) {
                 return;   // its payload is past retention: nothing to remind with
             }
-            book(plan, booking, plan.time(booking), matchKey, appointment, now, null, ", made when " + cancellation.source() + " event "
-                    + cancellation.sourceEventId() + " cancelled the booking before it late: this booking (" + booking.source() + " event "
-                    + booking.sourceEventId() + ", made at the source after that cancellation) had been taken for a repeat of that one");
-            log.info("{}: the booking {} that stands after a late cancellation is reminded", appointment, booking.sourceEventId());
+            String made = standing.move()
+                    ? ", made when " + cancellation.source() + " event " + cancellation.sourceEventId() + ", read late, cancelled the"
+                      + " reminders of the booking before it: this move (" + booking.source() + " event " + booking.sourceEventId()
+                      + ", made at the source after that cancellation) had moved those to its time"
+                    : ", made when " + cancellation.source() + " event " + cancellation.sourceEventId() + " cancelled the booking before"
+                      + " it late: this booking (" + booking.source() + " event " + booking.sourceEventId() + ", made at the source after"
+                      + " that cancellation) had been taken for a repeat of that one";
+            book(plan, booking, plan.time(booking), matchKey, appointment, now, null, made);
+            log.info("{}: the {} {} that stands after a late cancellation is reminded", appointment, standing.move() ? "move" : "booking",
+                    booking.sourceEventId());
         });
     }
 

@@ -79,41 +79,47 @@ public class RepeatedBookings {
         return cancelledSince != null && cancelledSince > 0 ? Optional.empty() : Optional.of(latest.get().event());
     }
 
+    /** A booking or move that stands after a late cancellation: its notification id, and whether it is a move. */
+    public record Standing(long notificationId, boolean move) {
+    }
+
     /**
-     * The booking that stands after {@code cancellation} was handled late, if Herald took it for a repeat: the appointment's
-     * latest booking, made at the source after the cancellation, with no move or cancellation of the appointment after it in
-     * the ledger, that made no reminders of its own (handled before the cancellation reached Herald, quarantined and re-driven
-     * or read late, it looked like the first booking written twice and was SKIPPED with that one's reminders). The late
-     * cancellation then cancels the first booking's reminders, and without this the customer was never reminded of the
-     * appointment the CRM has. Its notification id.
+     * What stands after {@code cancellation} was handled late, if its reminders are still to be made: the appointment's latest
+     * booking or move, made at the source after the cancellation, with no cancellation of the appointment after it in the
+     * ledger, that made no reminders of its own. A booking handled before the cancellation reached Herald (quarantined and
+     * re-driven, or read late) looked like the first booking written twice and was SKIPPED with that one's reminders; a move
+     * after it moved the first booking's reminders. The late cancellation then cancels those (made from the first booking),
+     * and without this the customer was never reminded of the appointment the CRM has.
      */
-    public Optional<Long> takenForRepeatAfter(Reminders plan, CanonicalNotification cancellation) {
+    public Optional<Standing> standingAfter(Reminders plan, CanonicalNotification cancellation) {
         Object appointment = cancellation.data() == null ? null : cancellation.data().get(plan.appointment());
         if (appointment == null || cancellation.customerId() == null || cancellation.occurredAt() == null || plan.before().isEmpty()) {
             return Optional.empty();
         }
-        List<String> after = new ArrayList<>(catalog.movesOf(plan.booking()));
-        after.addAll(catalog.cancellationsOf(plan.booking()));
-        record Standing(long id, String key) {
+        List<String> bookingOrMove = new ArrayList<>(catalog.movesOf(plan.booking()));
+        bookingOrMove.add(plan.booking());
+        record Latest(long id, String key, String type) {
         }
-        Optional<Standing> standing = jdbc.query("""
-                SELECT n.id, n.idempotency_key FROM notification n
+        Optional<Latest> standing = jdbc.query("""
+                SELECT n.id, n.idempotency_key, n.type FROM notification n
                 JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
-                WHERE n.customer_id = ? AND n.type = ? AND n.occurred_at > ? AND p.data ->> ? = ?
+                WHERE n.customer_id = ? AND n.type = ANY(?) AND n.occurred_at > ? AND p.data ->> ? = ?
                   AND NOT EXISTS (SELECT 1 FROM notification m
                                   JOIN notification_payload q ON q.notification_id = m.id AND q.received_at = m.received_at
                                   WHERE m.customer_id = n.customer_id AND m.type = ANY(?) AND m.occurred_at > n.occurred_at
                                     AND q.data ->> ? = ?)
                 ORDER BY n.occurred_at DESC, n.id DESC LIMIT 1""",
-                (row, i) -> new Standing(row.getLong(1), row.getString(2)), cancellation.customerId(), plan.booking(),
-                Timestamp.from(cancellation.occurredAt()), plan.appointment(), String.valueOf(appointment), after.toArray(String[]::new),
-                plan.appointment(), String.valueOf(appointment)).stream().findFirst();
+                (row, i) -> new Latest(row.getLong(1), row.getString(2), row.getString(3)), cancellation.customerId(),
+                bookingOrMove.toArray(String[]::new), Timestamp.from(cancellation.occurredAt()), plan.appointment(),
+                String.valueOf(appointment), catalog.cancellationsOf(plan.booking()).toArray(String[]::new), plan.appointment(),
+                String.valueOf(appointment)).stream().findFirst();
         if (standing.isEmpty()) {
             return Optional.empty();
         }
         Long reminders = jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key = ?", Long.class,
                 AppointmentReminders.reminderKey(standing.get().key(), plan.before().get(0)));
-        return reminders != null && reminders > 0 ? Optional.empty() : Optional.of(standing.get().id());
+        return reminders != null && reminders > 0 ? Optional.empty()
+                : Optional.of(new Standing(standing.get().id(), !plan.booking().equals(standing.get().type())));
     }
 
     /** Whether the earlier event's data and this one's are the same apart from how the start is written. */
