@@ -672,6 +672,37 @@ class AppointmentRemindersTest {
     }
 
     /**
+     * The CRM cancels an appointment and books it again in one transaction (a "change" done as cancel and re-book): both
+     * outbox rows have the same created_at, the cancellation's id first. The re-booking was taken as cancelled by the
+     * cancellation "at or after" it (same instant): no confirmation and no reminders, after the customer read that the
+     * appointment was cancelled. Now the outbox id decides which came last: the cancellation is told, then the booking.
+     */
+    @Test
+    void aCancellationAndARebookingInOneCrmTransactionAreTakenInTheirOutboxOrder() throws Exception {
+        Instant now = clock.instant();
+        String lukas = customer("lukas", "de-DE", BERLIN);
+        ZonedDateTime first = now.plus(Duration.ofDays(2)).truncatedTo(ChronoUnit.HOURS).atZone(BERLIN);
+        ZonedDateTime second = first.plusDays(1);
+        String appointment = "APT-S" + run;
+        String booking = key(appointment, booked(lukas, appointment, first));
+
+        List<Long> rows = jdbc.queryForList("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('appointment',"
+                + " 'appointment.cancelled', ?), ('appointment', 'appointment.scheduled', ?) RETURNING id", Long.class,
+                Samples.text("crm/appointment.cancelled.json").replace("APT-55812", appointment).replace("cus_QwE5rT6yU7iO8p", lukas)
+                        .replace("2026-11-24T14:30:00-05:00", iso(first)).replace("Onboarding call", "Beratung"),
+                bookingPayload(lukas, appointment, iso(second), "Beratung")).stream().sorted().toList();
+        assertThat(createdAt(rows.get(0))).isEqualTo(createdAt(rows.get(1)));
+        String again = key(appointment, rows.get(1));
+
+        herald.awaitMailFor("crm:appointment.cancelled:" + appointment + ":crm-outbox-" + rows.get(0));
+        assertThat(herald.awaitMailFor(again).getSubject()).isEqualTo("Ihr Termin „Beratung“ ist gebucht: " + local(second, "de-DE"));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(waitingReminders(appointment)).containsExactly(
+                second.toInstant().minus(Duration.ofHours(24)), second.toInstant().minus(Duration.ofHours(2))));
+        assertThat(herald.scheduled(booking + ":reminder:PT24H")).containsEntry("state", "CANCELLED");
+        await().atMost(Duration.ofSeconds(30)).until(() -> sms(again).size() == 1);
+    }
+
+    /**
      * The CRM books an appointment for Monday, cancels it and books its id again for tomorrow; tomorrow's 24-hour reminder
      * fires while the SMS provider refuses for a moment (its SMS parked), and only then is the old cancellation read (late,
      * or re-driven from quarantine). The parked SMS belongs to the booking that stands: it is not withdrawn, and goes out

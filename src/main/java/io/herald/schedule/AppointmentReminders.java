@@ -154,7 +154,7 @@ public class AppointmentReminders {
                 }
                 withdrawFired(plan, matchKey, appointment + " moved to " + WHEN.format(startsAt) + " (" + notification.source() + " event "
                         + notification.sourceEventId() + ") while this reminder of the old time waited for its provider: not sent, as it"
-                        + " would name a time that no longer holds", null);
+                        + " would name a time that no longer holds", null, 0);
                 move(plan, notification, startsAt, matchKey, appointment, now);
                 makeAgain(plan, notification, startsAt, matchKey, appointment, now);
                 yield notSentIfStarted(notification, queued, startsAt, appointment, now, "notice that it moved");
@@ -164,9 +164,10 @@ public class AppointmentReminders {
                         + (notification.occurredAt() == null ? "" : ", " + WHEN.format(notification.occurredAt())) + ")";
                 // Only the reminders of what it cancels: a booking of the appointment id made again after it keeps its own,
                 // fired and waiting for their provider or still scheduled.
-                withdrawFired(plan, matchKey, why + " while this reminder waited for its provider: not sent", notification.occurredAt());
+                withdrawFired(plan, matchKey, why + " while this reminder waited for its provider: not sent", notification.occurredAt(),
+                        SourceOrder.of(notification));
                 List<Long> cancelled = scheduled.cancelMadeAtOrBefore(matchKey, List.of(plan.type()), why + ": its reminder is cancelled, not sent",
-                        notification.occurredAt());
+                        notification.occurredAt(), SourceOrder.of(notification));
                 log.info("{} cancelled: {} pending reminder(s) cancelled", appointment, cancelled.size());
                 remindStandingBooking(plan, notification, matchKey, appointment, now);
                 // The same cancellation written twice by the source (two outbox rows): its notice went out with the first.
@@ -223,8 +224,8 @@ public class AppointmentReminders {
      * {@code madeAtOrBefore} (a cancellation's time at the source), only one made from a booking or move that occurred at or
      * before it.
      */
-    private void withdrawFired(Reminders plan, String matchKey, String reason, Instant madeAtOrBefore) {
-        List<Long> withdrawn = scheduled.withdrawFiredMadeAtOrBefore(matchKey, List.of(plan.type()), reason, madeAtOrBefore);
+    private void withdrawFired(Reminders plan, String matchKey, String reason, Instant madeAtOrBefore, long order) {
+        List<Long> withdrawn = scheduled.withdrawFiredMadeAtOrBefore(matchKey, List.of(plan.type()), reason, madeAtOrBefore, order);
         if (!withdrawn.isEmpty()) {
             log.info("{}: {} fired reminder(s) still waiting for a provider withdrawn", matchKey, withdrawn.size());
         }

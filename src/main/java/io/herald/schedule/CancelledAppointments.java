@@ -71,9 +71,10 @@ public class CancelledAppointments {
         Long bookedSince = jdbc.queryForObject("""
                 SELECT count(*) FROM notification n
                 JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
-                WHERE n.customer_id = ? AND n.type = ANY(?) AND n.occurred_at > ? AND n.occurred_at <= ? AND p.data ->> ? = ?""",
+                WHERE n.customer_id = ? AND n.type = ANY(?) AND (n.occurred_at, %s) > (?, ?) AND (n.occurred_at, %s) <= (?, ?)
+                  AND p.data ->> ? = ?""".formatted(SourceOrder.of("n"), SourceOrder.of("n")),
                 Long.class, cancellation.customerId(), booking.toArray(String[]::new), java.sql.Timestamp.from(earlier.get().occurredAt()),
-                at, plan.appointment(), String.valueOf(appointment));
+                SourceOrder.ofEvent(earlier.get().sourceEventId()), at, SourceOrder.of(cancellation), plan.appointment(), String.valueOf(appointment));
         return bookedSince != null && bookedSince > 0 ? Optional.empty() : earlier;
     }
 
@@ -93,15 +94,19 @@ public class CancelledAppointments {
         return jdbc.query("""
                 SELECT n.id, n.source, n.source_event_id, n.occurred_at, n.type FROM notification n
                 JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
-                WHERE n.customer_id = ? AND n.type = ANY(?) AND n.id < ? AND n.occurred_at > ? AND p.data ->> ? = ?
-                ORDER BY n.occurred_at DESC, n.id DESC LIMIT 1""",
+                WHERE n.customer_id = ? AND n.type = ANY(?) AND n.id < ? AND (n.occurred_at, %s) > (?, ?) AND p.data ->> ? = ?
+                ORDER BY n.occurred_at DESC, %s DESC, n.id DESC LIMIT 1""".formatted(SourceOrder.of("n"), SourceOrder.of("n")),
                 (row, i) -> appointmentWords + (plan.booking().equals(row.getString(5)) ? " was booked again by " : " was moved by ")
                         + new Cancellation(row.getLong(1), row.getString(2), row.getString(3), row.getTimestamp(4).toInstant()).words(),
                 cancellation.customerId(), bookingOrMove.toArray(String[]::new), notificationId,
-                java.sql.Timestamp.from(cancellation.occurredAt()), plan.appointment(), String.valueOf(appointment)).stream().findFirst();
+                java.sql.Timestamp.from(cancellation.occurredAt()), SourceOrder.of(cancellation), plan.appointment(),
+                String.valueOf(appointment)).stream().findFirst();
     }
 
-    /** The first cancellation of the appointment {@code event} names that occurred at or after it, if Herald has one. */
+    /**
+     * The first cancellation of the appointment {@code event} names that occurred at or after it, if Herald has one; at the
+     * same instant, one written after it by the source (SourceOrder: a CRM's later outbox row of the same transaction).
+     */
     public Optional<Cancellation> atOrAfter(Reminders plan, CanonicalNotification event) {
         List<String> cancelling = catalog.cancellationsOf(plan.booking());
         Object appointment = event.data() == null ? null : event.data().get(plan.appointment());
@@ -112,10 +117,10 @@ public class CancelledAppointments {
         return jdbc.query("""
                 SELECT n.id, n.source, n.source_event_id, n.occurred_at FROM notification n
                 JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
-                WHERE n.customer_id = ? AND n.type = ANY(?) AND n.occurred_at >= ? AND p.data ->> ? = ?
-                ORDER BY n.occurred_at, n.id LIMIT 1""",
+                WHERE n.customer_id = ? AND n.type = ANY(?) AND (n.occurred_at, %s) >= (?, ?) AND p.data ->> ? = ?
+                ORDER BY n.occurred_at, %s, n.id LIMIT 1""".formatted(SourceOrder.of("n"), SourceOrder.of("n")),
                 (row, i) -> new Cancellation(row.getLong(1), row.getString(2), row.getString(3), row.getTimestamp(4).toInstant()),
-                event.customerId(), cancelling.toArray(String[]::new), java.sql.Timestamp.from(event.occurredAt()), plan.appointment(),
-                String.valueOf(appointment)).stream().findFirst();
+                event.customerId(), cancelling.toArray(String[]::new), java.sql.Timestamp.from(event.occurredAt()), SourceOrder.of(event),
+                plan.appointment(), String.valueOf(appointment)).stream().findFirst();
     }
 }

@@ -73,9 +73,11 @@ public class RepeatedBookings {
         Long cancelledSince = jdbc.queryForObject("""
                 SELECT count(*) FROM notification n
                 JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
-                WHERE n.customer_id = ? AND n.type = ANY(?) AND n.occurred_at >= ? AND p.data ->> ? = ?""",
+                WHERE n.customer_id = ? AND n.type = ANY(?) AND (n.occurred_at, %s) >= (?, ?) AND p.data ->> ? = ?""".formatted(
+                        SourceOrder.of("n")),
                 Long.class, event.customerId(), catalog.cancellationsOf(bookingType).toArray(String[]::new),
-                Timestamp.from(latest.get().event().occurredAt()), plan.appointment(), String.valueOf(appointment));
+                Timestamp.from(latest.get().event().occurredAt()), SourceOrder.ofEvent(latest.get().event().sourceEventId()),
+                plan.appointment(), String.valueOf(appointment));
         return cancelledSince != null && cancelledSince > 0 ? Optional.empty() : Optional.of(latest.get().event());
     }
 
@@ -103,14 +105,14 @@ public class RepeatedBookings {
         Optional<Latest> standing = jdbc.query("""
                 SELECT n.id, n.idempotency_key, n.type FROM notification n
                 JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
-                WHERE n.customer_id = ? AND n.type = ANY(?) AND n.occurred_at > ? AND p.data ->> ? = ?
+                WHERE n.customer_id = ? AND n.type = ANY(?) AND (n.occurred_at, %1$s) > (?, ?) AND p.data ->> ? = ?
                   AND NOT EXISTS (SELECT 1 FROM notification m
                                   JOIN notification_payload q ON q.notification_id = m.id AND q.received_at = m.received_at
-                                  WHERE m.customer_id = n.customer_id AND m.type = ANY(?) AND m.occurred_at > n.occurred_at
+                                  WHERE m.customer_id = n.customer_id AND m.type = ANY(?) AND (m.occurred_at, %2$s) > (n.occurred_at, %1$s)
                                     AND q.data ->> ? = ?)
-                ORDER BY n.occurred_at DESC, n.id DESC LIMIT 1""",
+                ORDER BY n.occurred_at DESC, %1$s DESC, n.id DESC LIMIT 1""".formatted(SourceOrder.of("n"), SourceOrder.of("m")),
                 (row, i) -> new Latest(row.getLong(1), row.getString(2), row.getString(3)), cancellation.customerId(),
-                bookingOrMove.toArray(String[]::new), Timestamp.from(cancellation.occurredAt()), plan.appointment(),
+                bookingOrMove.toArray(String[]::new), Timestamp.from(cancellation.occurredAt()), SourceOrder.of(cancellation), plan.appointment(),
                 String.valueOf(appointment), catalog.cancellationsOf(plan.booking()).toArray(String[]::new), plan.appointment(),
                 String.valueOf(appointment)).stream().findFirst();
         if (standing.isEmpty()) {

@@ -325,7 +325,7 @@ public class ScheduledSends {
      * was held): each ends CANCELLED with the reason, audited as Herald. Returns the notifications cancelled.
      */
     public List<Long> cancelMatching(String matchKey, Collection<String> types, String reason) {
-        return cancelMatching(matchKey, types, reason, List.of("SCHEDULED", "HELD"), null, null);
+        return cancelMatching(matchKey, types, reason, List.of("SCHEDULED", "HELD"), null, null, 0);
     }
 
     /**
@@ -334,8 +334,8 @@ public class ScheduledSends {
      * cancellation read after the CRM booked the appointment id again leaves the new booking's reminders waiting. A null
      * time, or a reminder whose event is not found: cancelled.
      */
-    public List<Long> cancelMadeAtOrBefore(String matchKey, Collection<String> types, String reason, Instant occurredAt) {
-        return cancelMatching(matchKey, types, reason, List.of("SCHEDULED", "HELD"), null, occurredAt);
+    public List<Long> cancelMadeAtOrBefore(String matchKey, Collection<String> types, String reason, Instant occurredAt, long order) {
+        return cancelMatching(matchKey, types, reason, List.of("SCHEDULED", "HELD"), null, occurredAt, order);
     }
 
     /**
@@ -344,7 +344,7 @@ public class ScheduledSends {
      * another type, those that occurred at or before it (the caller passes its time plus a microsecond).
      */
     public List<Long> cancelOlderMatching(String matchKey, Collection<String> types, String reason, Instant occurredBefore) {
-        return cancelMatching(matchKey, types, reason, List.of("SCHEDULED", "HELD"), java.util.Objects.requireNonNull(occurredBefore), null);
+        return cancelMatching(matchKey, types, reason, List.of("SCHEDULED", "HELD"), java.util.Objects.requireNonNull(occurredBefore), null, 0);
     }
 
     /**
@@ -352,11 +352,11 @@ public class ScheduledSends {
      * an appointment's old time that waits for an operator, cancelled when the appointment moves (it would name the old time).
      */
     public List<Long> cancelHeldMatching(String matchKey, Collection<String> types, String reason) {
-        return cancelMatching(matchKey, types, reason, List.of("HELD"), null, null);
+        return cancelMatching(matchKey, types, reason, List.of("HELD"), null, null, 0);
     }
 
     private List<Long> cancelMatching(String matchKey, Collection<String> types, String reason, List<String> states, Instant occurredBefore,
-                                      Instant madeAtOrBefore) {
+                                      Instant madeAtOrBefore, long madeOrder) {
         if (matchKey == null || types.isEmpty()) {
             return List.of();
         }
@@ -368,9 +368,10 @@ public class ScheduledSends {
                       AND COALESCE(n.occurred_at, '-infinity') < ?::timestamptz
                       AND NOT EXISTS (SELECT 1 FROM notification o
                                       WHERE o.idempotency_key = regexp_replace(n.idempotency_key, ':reminder:[^:]*$', '')
-                                        AND o.id <> n.id AND o.occurred_at > ?::timestamptz)
+                                        AND o.id <> n.id AND (o.occurred_at, """ + SourceOrder.of("o") + """
+                    ) > (?::timestamptz, ?))
                     RETURNING s.notification_id""", Long.class, HERALD, reason, matchKey, states.toArray(String[]::new),
-                    types.toArray(String[]::new), before(occurredBefore), before(madeAtOrBefore));
+                    types.toArray(String[]::new), before(occurredBefore), before(madeAtOrBefore), madeOrder);
             if (!ids.isEmpty()) {
                 states.forEach(waiting -> ledger.endHeld(ids, waiting, "CANCELLED", reason));
                 Instant now = clock.instant();
@@ -389,7 +390,7 @@ public class ScheduledSends {
      * given (superseded by a newer one of their own type). Returns the notifications with deliveries withdrawn.
      */
     public List<Long> withdrawFired(String matchKey, Collection<String> types, String reason, Instant occurredBefore) {
-        return withdrawFired(matchKey, types, reason, occurredBefore, null);
+        return withdrawFired(matchKey, types, reason, occurredBefore, null, 0);
     }
 
     /**
@@ -398,11 +399,12 @@ public class ScheduledSends {
      * cancellation read after the CRM booked the appointment id again leaves the new booking's fired reminder to its
      * provider. A null time, or a reminder whose event is not found: withdrawn.
      */
-    public List<Long> withdrawFiredMadeAtOrBefore(String matchKey, Collection<String> types, String reason, Instant occurredAt) {
-        return withdrawFired(matchKey, types, reason, null, occurredAt);
+    public List<Long> withdrawFiredMadeAtOrBefore(String matchKey, Collection<String> types, String reason, Instant occurredAt, long order) {
+        return withdrawFired(matchKey, types, reason, null, occurredAt, order);
     }
 
-    private List<Long> withdrawFired(String matchKey, Collection<String> types, String reason, Instant occurredBefore, Instant madeAtOrBefore) {
+    private List<Long> withdrawFired(String matchKey, Collection<String> types, String reason, Instant occurredBefore, Instant madeAtOrBefore,
+                                     long madeOrder) {
         if (matchKey == null || types.isEmpty()) {
             return List.of();
         }
@@ -416,8 +418,9 @@ public class ScheduledSends {
                       AND COALESCE(n.occurred_at, '-infinity') < ?::timestamptz
                       AND NOT EXISTS (SELECT 1 FROM notification o
                                       WHERE o.idempotency_key = regexp_replace(n.idempotency_key, ':reminder:[^:]*$', '')
-                                        AND o.id <> n.id AND o.occurred_at > ?::timestamptz)""", Long.class, matchKey,
-                    types.toArray(String[]::new), before(occurredBefore), before(madeAtOrBefore));
+                                        AND o.id <> n.id AND (o.occurred_at, """ + SourceOrder.of("o") + """
+                    ) > (?::timestamptz, ?))""", Long.class, matchKey,
+                    types.toArray(String[]::new), before(occurredBefore), before(madeAtOrBefore), madeOrder);
             if (!ids.isEmpty() && ledger.cancelUnsent(ids, reason) + ledger.endCutChains(ids) > 0) {
                 Instant now = clock.instant();
                 ids.forEach(id -> audit.record(now, HERALD, "CANCEL", "scheduled_send", id, id, null, reason));
