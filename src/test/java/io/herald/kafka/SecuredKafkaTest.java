@@ -203,7 +203,8 @@ class SecuredKafkaTest {
                 }
                 if (reason.equals(DatabaseTlsRefused.UNTRUSTED)) {
                     // The ops webhook's outage alert, composed over that pool, says the same.
-                    OutageAlerts alerts = new OutageAlerts(new JdbcTemplate(pool), json, alertSettings, breakers, opsKafka, clock);
+                    OutageAlerts alerts = new OutageAlerts(new JdbcTemplate(pool), json, alertSettings, breakers, opsKafka,
+                            new io.herald.ops.StoppedRoutes(camel, new JdbcTemplate(pool), alertSettings), clock);
                     Exchange exchange = new DefaultExchange(camel);
                     try {
                         alerts.compose(exchange);
