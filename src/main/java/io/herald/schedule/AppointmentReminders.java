@@ -55,7 +55,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  *   it twice), then it is SKIPPED naming the first; or unless Herald already had a booking or move of the appointment that
  *   occurred after it at the source (CancelledAppointments.standsAgain: the cancellation read late or re-driven), then it
  *   is SKIPPED naming that booking or move: "cancelled", told after the appointment was booked again, would read as the
- *   appointment being off while it stands.</li>
+ *   appointment being off while it stands. Only when that booking or move is at the time the cancellation names (or moved
+ *   away from it), or the cancellation names none: booked again for another day, the notice of the first day goes out.</li>
  * </ul>
  * Times are instants: a reminder 24 hours before is 24 hours before as the clock runs, whatever a daylight-saving change
  * in between does to the wall clock; templates write the appointment's time in the customer's zone (startsAtLocal).

@@ -82,7 +82,10 @@ public class CancelledAppointments {
      * What makes the appointment {@code cancellation} names stand again, if Herald had it before the cancellation (admitted
      * first: the cancellation was read late or re-driven): the latest booking or move of the same appointment for the same
      * customer that occurred after the cancellation at the source. "appointment APT-17 was booked again by crm event
-     * crm-outbox-43 (notification 124, 2026-12-03 10:07 UTC)", or "... was moved by ...".
+     * crm-outbox-43 (notification 124, 2026-12-03 10:07 UTC)", or "... was moved by ...". Only when one of those stands at
+     * the time the cancellation names (or moved away from it), or the cancellation names no time: a notice "your appointment
+     * on Monday 10:00 is cancelled" after the appointment was booked again for Friday is true, and without it the customer,
+     * told of Monday and of Friday, would still expect Monday.
      */
     public Optional<String> standsAgain(Reminders plan, CanonicalNotification cancellation, long notificationId, String appointmentWords) {
         Object appointment = cancellation.data() == null ? null : cancellation.data().get(plan.appointment());
@@ -91,16 +94,35 @@ public class CancelledAppointments {
         }
         List<String> bookingOrMove = new java.util.ArrayList<>(catalog.movesOf(plan.booking()));
         bookingOrMove.add(plan.booking());
-        return jdbc.query("""
-                SELECT n.id, n.source, n.source_event_id, n.occurred_at, n.type FROM notification n
+        record Later(String words, Instant startsAt, Instant movedFrom) {
+        }
+        List<Later> later = jdbc.query("""
+                SELECT n.id, n.source, n.source_event_id, n.occurred_at, n.type, p.data ->> ?, p.data ->> 'previousStartsAt'
+                FROM notification n
                 JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
                 WHERE n.customer_id = ? AND n.type = ANY(?) AND n.id < ? AND (n.occurred_at, %s) > (?, ?) AND p.data ->> ? = ?
-                ORDER BY n.occurred_at DESC, %s DESC, n.id DESC LIMIT 1""".formatted(SourceOrder.of("n"), SourceOrder.of("n")),
-                (row, i) -> appointmentWords + (plan.booking().equals(row.getString(5)) ? " was booked again by " : " was moved by ")
+                ORDER BY n.occurred_at DESC, %s DESC, n.id DESC LIMIT 100""".formatted(SourceOrder.of("n"), SourceOrder.of("n")),
+                (row, i) -> new Later(appointmentWords + (plan.booking().equals(row.getString(5)) ? " was booked again by " : " was moved by ")
                         + new Cancellation(row.getLong(1), row.getString(2), row.getString(3), row.getTimestamp(4).toInstant()).words(),
-                cancellation.customerId(), bookingOrMove.toArray(String[]::new), notificationId,
+                        instant(row.getString(6)), plan.booking().equals(row.getString(5)) ? null : instant(row.getString(7))),
+                plan.of(), cancellation.customerId(), bookingOrMove.toArray(String[]::new), notificationId,
                 java.sql.Timestamp.from(cancellation.occurredAt()), SourceOrder.of(cancellation), plan.appointment(),
-                String.valueOf(appointment)).stream().findFirst();
+                String.valueOf(appointment));
+        if (later.isEmpty()) {
+            return Optional.empty();
+        }
+        Instant cancelled = instant(cancellation.data().get(plan.of()));
+        boolean atThatTime = cancelled == null || later.stream().anyMatch(one -> cancelled.equals(one.startsAt()) || cancelled.equals(one.movedFrom()));
+        return atThatTime ? Optional.of(later.get(0).words()) : Optional.empty();
+    }
+
+    /** An ISO-8601 time with an offset as an instant; null when missing or not one. */
+    private static Instant instant(Object value) {
+        try {
+            return value == null ? null : java.time.OffsetDateTime.parse(String.valueOf(value).strip()).toInstant();
+        } catch (java.time.format.DateTimeParseException e) {
+            return null;
+        }
     }
 
     /**
