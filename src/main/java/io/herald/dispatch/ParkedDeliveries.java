@@ -59,9 +59,14 @@ public class ParkedDeliveries {
     private final OutcomeWrites outcomes;
     private final CamelContext camel;
 
+    private final PushDevices pushDevices;
+    private final ChannelDelivery channelDelivery;
+
     public ParkedDeliveries(DeliveryLedger ledger, NotificationCatalog catalog, JdbcTemplate jdbc, ObjectMapper json,
                             DeliverySettings settings, HeraldMetrics metrics, DigestMessages digests, OutcomeWrites outcomes,
-                            CamelContext camel) {
+                            CamelContext camel, PushDevices pushDevices, ChannelDelivery channelDelivery) {
+        this.pushDevices = pushDevices;
+        this.channelDelivery = channelDelivery;
         this.camel = camel;
         this.outcomes = outcomes;
         this.digests = digests;
@@ -101,6 +106,11 @@ public class ParkedDeliveries {
         boolean firstSuccess = catalog.entry(notification.type()).firstSuccess() && !claim.resend();
         if (cause instanceof CallNotPermittedException && !firstSuccess) {
             keepSlotWhileBreakerOpen(claim, channel, problem, parked);
+            return;
+        }
+        if ((firstSuccess || parked >= delays.size()) && pushDevices.sentToAnotherDevice(exchange, problem)) {
+            // A push another device of the customer took is not failed for the device that stayed unreachable.
+            channelDelivery.sent(exchange, "name");
             return;
         }
         if (firstSuccess || parked >= delays.size()) {

@@ -136,16 +136,7 @@ public class PushDevices {
         List<Map<String, Object>> sent = jdbc.queryForList("SELECT token_masked, provider_message_id FROM push_device_send"
                 + " WHERE delivery_id = ? AND resend_id = ? AND state = 'SENT' ORDER BY id", deliveryId, resendId);
         if (!sent.isEmpty()) {
-            List<String> devices = sent.stream().map(r -> (String) r.get("token_masked")).toList();
-            String first = (String) sent.get(0).get("provider_message_id");
-            ledger.readdressed(exchange.getProperty(ChannelDelivery.CLAIM, DeliveryLedger.Claim.class), String.join(", ", devices));
-            exchange.getMessage().removeHeaders("*");
-            exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
-            exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
-            exchange.getMessage().setBody(first == null ? "{}" : json.createObjectNode().put("name", first).toString());
-            String note = "sent to " + (devices.size() == 1 ? "1 device (push token " : devices.size() + " devices (push tokens ")
-                    + String.join(", ", devices) + ")";
-            exchange.setProperty(ChannelDelivery.ADDRESS_NOTE, notes.isEmpty() ? note : note + "; " + String.join("; ", notes));
+            settleSent(exchange, sent, notes);
             return;
         }
         if (refusal != null) {
@@ -160,6 +151,65 @@ public class PushDevices {
                 + " push provider reported no longer registered is not used again; the app registers a new one when opened)"
                 : String.join("; ", notes);
         throw new AddressGone(why + deadTokens.nextChannel(notification), notes.isEmpty() ? 404 : statusOf(notes));
+    }
+
+    /** The delivery's answer is the devices that took it (the first one's message name), its note naming each device's outcome. */
+    private void settleSent(Exchange exchange, List<Map<String, Object>> sent, List<String> notes) {
+        List<String> devices = sent.stream().map(r -> (String) r.get("token_masked")).toList();
+        String first = (String) sent.get(0).get("provider_message_id");
+        ledger.readdressed(exchange.getProperty(ChannelDelivery.CLAIM, DeliveryLedger.Claim.class), String.join(", ", devices));
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
+        exchange.getMessage().setBody(first == null ? "{}" : json.createObjectNode().put("name", first).toString());
+        String note = "sent to " + (devices.size() == 1 ? "1 device (push token " : devices.size() + " devices (push tokens ")
+                + String.join(", ", devices) + ")";
+        exchange.setProperty(ChannelDelivery.ADDRESS_NOTE, notes.isEmpty() ? note : note + "; " + String.join("; ", notes));
+    }
+
+    /**
+     * A device's retries ran out (or the open breaker turned it away) and the delivery would now fail, but another device of the
+     * customer already took this push: the delivery is answered as sent (the caller records it SENT), its note naming the
+     * devices not reached, so a first-success notification does not send the same message again by its next channel. The
+     * device being called is marked REFUSED with the problem. False when no device took it: the caller fails it as before.
+     */
+    public boolean sentToAnotherDevice(Exchange exchange, String problem) {
+        Long deliveryId = exchange.getProperty(ChannelDelivery.DELIVERY_ID, Long.class);
+        CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
+        if (!"push".equals(exchange.getProperty(ChannelDelivery.CHANNEL, String.class)) || deliveryId == null || notification == null) {
+            return false;
+        }
+        long resendId = resendOf(exchange);
+        List<Map<String, Object>> sent = jdbc.queryForList("SELECT token_masked, provider_message_id FROM push_device_send"
+                + " WHERE delivery_id = ? AND resend_id = ? AND state = 'SENT' ORDER BY id", deliveryId, resendId);
+        if (sent.isEmpty()) {
+            return false;
+        }
+        @SuppressWarnings("unchecked")
+        Set<String> triedBefore = exchange.getProperty(TRIED, Set.class);
+        @SuppressWarnings("unchecked")
+        List<String> notesBefore = exchange.getProperty(NOTES, List.class);
+        Set<String> tried = new HashSet<>(triedBefore == null ? Set.of() : triedBefore);
+        List<String> notes = new ArrayList<>(notesBefore == null ? List.of() : notesBefore);
+        String token = exchange.getProperty(ChannelDelivery.RECIPIENT, String.class);
+        if (token != null) {
+            jdbc.update("UPDATE push_device_send SET state = 'REFUSED', reason = ?, updated_at = now() WHERE delivery_id = ? AND resend_id = ?"
+                    + " AND token_hash = ? AND state = 'CALLING'", "not reached: " + problem, deliveryId, resendId, hash(token));
+            notes.add("push token " + UnregisteredPushTokens.mask(token) + " not reached: " + problem);
+            tried.add(UnregisteredPushTokens.bare(token));
+        }
+        List<String> notCalled = new ArrayList<>();
+        for (String next = nextToken(notification.customerId(), deliveryId, resendId, tried); next != null;
+                next = nextToken(notification.customerId(), deliveryId, resendId, tried)) {
+            notCalled.add(UnregisteredPushTokens.mask(next));
+            tried.add(next);
+        }
+        if (!notCalled.isEmpty()) {
+            notes.add((notCalled.size() == 1 ? "push token " : "push tokens ") + String.join(", ", notCalled) + " not called (the push"
+                    + " provider was unavailable)");
+        }
+        settleSent(exchange, sent, notes);
+        return true;
     }
 
     /** Erasure of a customer: the device records of these notifications' deliveries (masked tokens, their hashes) are deleted. */
