@@ -855,7 +855,31 @@ public class DeliveryLedger {
      */
     public List<Map<String, Object>> settleStale(Duration timeout, Collection<String> resentChannels, String messageIdDomain) {
         String channels = String.join(",", resentChannels);
-        List<Map<String, Object>> settled = new ArrayList<>(jdbc.queryForList("""
+        List<Map<String, Object>> settled = new ArrayList<>();
+        if (!resentChannels.contains("push")) {
+            // A push cut off while calling one device after another device took it (push_device_send SENT, dispatch.PushDevices)
+            // reached the customer: SENT, naming the device that may or may not have got it, not UNCERTAIN (a resend would push
+            // the device that had it again, and first-success would send the next channel too).
+            settled.addAll(jdbc.queryForList("""
+                    UPDATE delivery SET state = 'SENT', sent_at = COALESCE(sent_at, now()), next_attempt_at = NULL,
+                      provider_message_id = (SELECT s.provider_message_id FROM push_device_send s WHERE s.delivery_id = delivery.id
+                                             AND s.resend_id = 0 AND s.state = 'SENT' ORDER BY s.id LIMIT 1),
+                      reason = (SELECT 'push sent to ' || CASE WHEN count(*) = 1 THEN '1 device (push token ' ELSE count(*) || ' devices (push tokens ' END
+                                       || string_agg(s.token_masked, ', ' ORDER BY s.id) || ')'
+                                FROM push_device_send s WHERE s.delivery_id = delivery.id AND s.resend_id = 0 AND s.state = 'SENT')
+                        || COALESCE((SELECT '; push token ' || string_agg(s.token_masked, ', ' ORDER BY s.id) || ' was being called when'
+                                            || ' Herald stopped at ' || delivery.updated_at || ': it may or may not have arrived there (not called again)'
+                                     FROM push_device_send s WHERE s.delivery_id = delivery.id AND s.resend_id = 0 AND s.state = 'CALLING'
+                                     HAVING count(*) > 0), ''),
+                      claim_token = NULL, updated_at = now()
+                    WHERE id IN (SELECT d.id FROM delivery d WHERE d.state = 'SENDING' AND d.channel = 'push'
+                                   AND d.updated_at < now() - make_interval(secs => ?)
+                                   AND EXISTS (SELECT 1 FROM push_device_send s WHERE s.delivery_id = d.id AND s.resend_id = 0 AND s.state = 'SENT')
+                                 FOR UPDATE SKIP LOCKED)
+                    RETURNING id, channel, state, reason, notification_id, customer_id,
+                              (SELECT n.type FROM notification n WHERE n.id = delivery.notification_id) AS type""", timeout.toSeconds()));
+        }
+        settled.addAll(jdbc.queryForList("""
                 UPDATE delivery SET
                   state = CASE WHEN channel = ANY(resent.channels) THEN 'PARKED' ELSE 'UNCERTAIN' END,
                   next_attempt_at = CASE WHEN channel = ANY(resent.channels) THEN now() ELSE NULL END,

@@ -228,6 +228,67 @@ class PushTokensTest extends HeraldIntegrationTest {
         }
     }
 
+    /**
+     * The phone takes the reply; the tablet's calls all get 503 (FCM busy for it). The customer has the reply on the phone, so
+     * the push is SENT (naming the tablet that was not reached) and the reply is not also sent by SMS. Before, the retries
+     * running out failed the whole push ("push not sent: … 503") and the customer got the reply twice, by push and by SMS.
+     */
+    @Test
+    void aDeviceThatStaysUnreachableDoesNotFailThePushAnotherDeviceTook() throws Exception {
+        String customer = "cus_push_half" + newTicketId();
+        String phone = "ph0neH4f" + newTicketId() + "-registration-token-of-the-customers-phone";
+        String tablet = "t4bletH4" + newTicketId() + "-registration-token-of-the-customers-tablet";
+        newCustomer(customer, "+4477006" + String.format("%05d", Math.abs(customer.hashCode()) % 100_000),
+                "[\"fcm:" + phone + "\", \"fcm:" + tablet + "\"]");
+        StubMapping busy = answer(tablet, 503, "{\"error\": {\"code\": 503, \"status\": \"UNAVAILABLE\"}}");
+        try {
+            String key = reply(customer);
+            Map<String, Map<String, Object>> rows = awaitDeliveries(key);
+            assertThat(rows.get("push")).containsEntry("state", "SENT");
+            assertThat((String) rows.get("push").get("reason")).startsWith("sent to 1 device (push token " + phone.substring(0, 8) + "…)")
+                    .contains("push token " + tablet.substring(0, 8) + "… not reached").doesNotContain(phone, tablet);
+            assertThat(rows.get("sms")).containsEntry("state", "SKIPPED");
+            assertThat(pushesTo(phone)).hasSize(1);
+        } finally {
+            infra.providers().removeStub(busy);
+        }
+    }
+
+    @org.springframework.beans.factory.annotation.Autowired
+    io.herald.dispatch.StaleSendings staleSendings;
+
+    /**
+     * Herald is killed while calling the tablet, after the phone took the reply. The sweep finds the push left SENDING: the
+     * customer had it on the phone, so it is SENT (the tablet named as maybe reached), not UNCERTAIN, and the reply is not sent
+     * again by SMS. Before, the push was UNCERTAIN ("check whether the customer received it, and resend if not": a resend
+     * pushes the phone again) and first-success sent the SMS too.
+     */
+    @Test
+    void aCrashWhileCallingOneDeviceAfterAnotherTookThePushLeavesItSent() throws Exception {
+        String customer = "cus_push_crash" + newTicketId();
+        String phone = "ph0neCr4" + newTicketId() + "-registration-token-of-the-customers-phone";
+        String tablet = "t4bletCr" + newTicketId() + "-registration-token-of-the-customers-tablet";
+        newCustomer(customer, "+4477004" + String.format("%05d", Math.abs(customer.hashCode()) % 100_000),
+                "[\"fcm:" + phone + "\", \"fcm:" + tablet + "\"]");
+        String key = reply(customer);
+        assertThat(awaitDeliveries(key).get("push")).containsEntry("state", "SENT");
+        long push = ((Number) delivery(key, "push").get("id")).longValue();
+        // What a kill -9 while the tablet was called leaves behind: the phone SENT, the tablet CALLING, the delivery SENDING.
+        jdbc.update("UPDATE push_device_send SET state = 'CALLING', provider_message_id = NULL WHERE delivery_id = ? AND token_masked = ?",
+                push, tablet.substring(0, 8) + "…");
+        jdbc.update("UPDATE delivery SET state = 'SENDING', reason = NULL, provider_message_id = NULL, claim_token = gen_random_uuid(),"
+                + " updated_at = now() - interval '10 minutes' WHERE id = ?", push);
+
+        staleSendings.sweep();
+
+        Map<String, Map<String, Object>> rows = awaitDeliveries(key);
+        assertThat(rows.get("push")).containsEntry("state", "SENT");
+        assertThat((String) rows.get("push").get("reason")).startsWith("push sent to 1 device (push token " + phone.substring(0, 8) + "…)")
+                .contains("push token " + tablet.substring(0, 8) + "… was being called when Herald stopped").doesNotContain(phone, tablet);
+        assertThat(rows.get("sms")).containsEntry("state", "SKIPPED");
+        assertThat(pushesTo(phone)).hasSize(1);
+    }
+
     private List<com.github.tomakehurst.wiremock.verification.LoggedRequest> pushesTo(String token) {
         return infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(token)));
     }
