@@ -44,7 +44,13 @@ public class CutOffCalls {
     private final HeraldMetrics metrics;
     private final OutcomeWrites outcomes;
 
-    public CutOffCalls(Environment env, DeliveryLedger ledger, HeraldMetrics metrics, OutcomeWrites outcomes) {
+    private final PushDevices pushDevices;
+    private final ChannelDelivery channelDelivery;
+
+    public CutOffCalls(Environment env, DeliveryLedger ledger, HeraldMetrics metrics, OutcomeWrites outcomes, PushDevices pushDevices,
+                       ChannelDelivery channelDelivery) {
+        this.pushDevices = pushDevices;
+        this.channelDelivery = channelDelivery;
         this.outcomes = outcomes;
         this.ledger = ledger;
         this.metrics = metrics;
@@ -105,6 +111,11 @@ public class CutOffCalls {
         DeliveryLedger.Claim claim = exchange.getProperty(ChannelDelivery.CLAIM, DeliveryLedger.Claim.class);
         ProviderAnswerLost lost = answerLost(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
         String what = lost == null ? "no answer came from the provider" : lost.what(SETTINGS.getOrDefault(channel, "herald." + channel));
+        if (pushDevices.sentToAnotherDevice(exchange, what, true)) {
+            // Another device of the customer took this push: it reached the customer, so it is SENT, not UNCERTAIN.
+            channelDelivery.sent(exchange, "name");
+            return;
+        }
         String reason = channel + " outcome unknown: " + what + "; the provider does not honour the idempotency key, so it is not sent"
                 + " again by itself; check whether the customer received it" + (claim != null && claim.resend() ? "" : ", and resend if not");
         if (claim != null && ledger.uncertain(claim, reason)) {

@@ -174,6 +174,14 @@ public class PushDevices {
      * device being called is marked REFUSED with the problem. False when no device took it: the caller fails it as before.
      */
     public boolean sentToAnotherDevice(Exchange exchange, String problem) {
+        return sentToAnotherDevice(exchange, problem, false);
+    }
+
+    /**
+     * As above; {@code mayHaveArrived}: the device's call went out and its answer was lost (no answer in time, the connection
+     * cut): its record stays CALLING and the note says it may or may not have arrived there.
+     */
+    public boolean sentToAnotherDevice(Exchange exchange, String problem, boolean mayHaveArrived) {
         Long deliveryId = exchange.getProperty(ChannelDelivery.DELIVERY_ID, Long.class);
         CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
         if (!"push".equals(exchange.getProperty(ChannelDelivery.CHANNEL, String.class)) || deliveryId == null || notification == null) {
@@ -192,7 +200,11 @@ public class PushDevices {
         Set<String> tried = new HashSet<>(triedBefore == null ? Set.of() : triedBefore);
         List<String> notes = new ArrayList<>(notesBefore == null ? List.of() : notesBefore);
         String token = exchange.getProperty(ChannelDelivery.RECIPIENT, String.class);
-        if (token != null) {
+        if (token != null && mayHaveArrived) {
+            notes.add("push token " + UnregisteredPushTokens.mask(token) + " was called and its answer was lost (" + problem
+                    + "): it may or may not have arrived there (not called again)");
+            tried.add(UnregisteredPushTokens.bare(token));
+        } else if (token != null) {
             jdbc.update("UPDATE push_device_send SET state = 'REFUSED', reason = ?, updated_at = now() WHERE delivery_id = ? AND resend_id = ?"
                     + " AND token_hash = ? AND state = 'CALLING'", "not reached: " + problem, deliveryId, resendId, hash(token));
             notes.add("push token " + UnregisteredPushTokens.mask(token) + " not reached: " + problem);

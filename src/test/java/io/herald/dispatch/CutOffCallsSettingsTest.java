@@ -26,7 +26,7 @@ class CutOffCallsSettingsTest {
         new YamlPropertySourceLoader().load("application", new FileSystemResource("config/application.yaml"))
                 .forEach(shipped.getPropertySources()::addLast);
 
-        CutOffCalls calls = new CutOffCalls(shipped, null, null, null);
+        CutOffCalls calls = new CutOffCalls(shipped, null, null, null, null, null);
 
         assertThat(calls.resentChannels()).containsExactly("in_app");
         assertThat(calls.resends("sms")).isFalse();
@@ -40,7 +40,7 @@ class CutOffCallsSettingsTest {
     void aProviderThatHonoursTheKeyGetsItsCutOffCallsSentAgainByDefault(CapturedOutput output) {
         CutOffCalls calls = new CutOffCalls(new MockEnvironment().withProperty("herald.sms.honours-idempotency-key", "true")
                 .withProperty("herald.ops-webhook.honours-idempotency-key", "true")
-                .withProperty("herald.ops-webhook.resend-cut-off-calls", "false"), null, null, null);
+                .withProperty("herald.ops-webhook.resend-cut-off-calls", "false"), null, null, null, null, null);
 
         assertThat(calls.resentChannels()).containsExactlyInAnyOrder("in_app", "sms");
         assertThat(output.getAll()).doesNotContain("resend-cut-off-calls");
@@ -48,7 +48,7 @@ class CutOffCallsSettingsTest {
 
     @Test
     void resendingOnAProviderThatHonoursNothingStartsWithAWarningOfDuplicates(CapturedOutput output) {
-        CutOffCalls calls = new CutOffCalls(new MockEnvironment().withProperty("herald.push.resend-cut-off-calls", "true"), null, null, null);
+        CutOffCalls calls = new CutOffCalls(new MockEnvironment().withProperty("herald.push.resend-cut-off-calls", "true"), null, null, null, null, null);
 
         assertThat(calls.resends("push")).isTrue();
         assertThat(output.getAll()).contains("WARN").contains("herald.push.resend-cut-off-calls is true but"
@@ -58,7 +58,7 @@ class CutOffCallsSettingsTest {
     @Test
     void aValueThatIsNotTrueOrFalseStopsHeraldNamingTheKey() {
         assertThatThrownBy(() -> new CutOffCalls(new MockEnvironment().withProperty("herald.ops-webhook.honours-idempotency-key", "yes"),
-                null, null, null)).hasMessage("herald.ops-webhook.honours-idempotency-key (config/application.yaml, or"
+                null, null, null, null, null)).hasMessage("herald.ops-webhook.honours-idempotency-key (config/application.yaml, or"
                 + " HERALD_OPS_WEBHOOK_HONOURS_IDEMPOTENCY_KEY) must be true or false, not 'yes'");
     }
 }

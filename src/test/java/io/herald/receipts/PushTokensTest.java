@@ -289,6 +289,34 @@ class PushTokensTest extends HeraldIntegrationTest {
         assertThat(pushesTo(phone)).hasSize(1);
     }
 
+    /**
+     * The phone takes the reply; the tablet's answer is cut off after FCM accepted it (HTTP 200, then a broken body). The customer
+     * had the reply on the phone: the push is SENT, naming the tablet as maybe reached, and the reply is not sent by SMS too.
+     * Before, the push was UNCERTAIN ("resend if not": a resend pushes the phone again) and first-success sent the SMS.
+     */
+    @Test
+    void anAnswerLostForOneDeviceAfterAnotherTookThePushLeavesItSent() throws Exception {
+        String customer = "cus_push_lost" + newTicketId();
+        String phone = "ph0neL0s" + newTicketId() + "-registration-token-of-the-customers-phone";
+        String tablet = "t4bletL0" + newTicketId() + "-registration-token-of-the-customers-tablet";
+        newCustomer(customer, "+4477003" + String.format("%05d", Math.abs(customer.hashCode()) % 100_000),
+                "[\"fcm:" + phone + "\", \"fcm:" + tablet + "\"]");
+        StubMapping cut = infra.providers().stubFor(WireMock.post(urlPathMatching(PUSH_PATH)).withRequestBody(containing(tablet)).atPriority(1)
+                .willReturn(aResponse().withFault(com.github.tomakehurst.wiremock.http.Fault.MALFORMED_RESPONSE_CHUNK)));
+        try {
+            String key = reply(customer);
+            Map<String, Map<String, Object>> rows = awaitDeliveries(key);
+            assertThat(rows.get("push")).containsEntry("state", "SENT");
+            assertThat((String) rows.get("push").get("reason")).startsWith("sent to 1 device (push token " + phone.substring(0, 8) + "…)")
+                    .contains("push token " + tablet.substring(0, 8) + "… was called and its answer was lost").doesNotContain(phone, tablet);
+            assertThat(rows.get("sms")).containsEntry("state", "SKIPPED");
+            assertThat(pushesTo(phone)).hasSize(1);
+            assertThat(pushesTo(tablet)).hasSize(1);
+        } finally {
+            infra.providers().removeStub(cut);
+        }
+    }
+
     private List<com.github.tomakehurst.wiremock.verification.LoggedRequest> pushesTo(String token) {
         return infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(token)));
     }
