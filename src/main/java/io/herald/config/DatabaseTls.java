@@ -41,14 +41,28 @@ public final class DatabaseTls {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
         }
 
+        /** As the driver reads sslmode: in any case (sslmode=REQUIRE connects as require). */
         static SslMode fromDriver(String value) {
             for (SslMode mode : values()) {
-                if (mode.spelled().equals(value)) {
+                if (mode.spelled().equalsIgnoreCase(value)) {
                     return mode;
                 }
             }
             return null;
         }
+    }
+
+    /**
+     * The mode the URL asks for, as the driver reads it: its sslmode; without one, ssl=true (or a bare ssl) is verify-full;
+     * null when the URL says neither.
+     */
+    static SslMode urlMode(Map<String, String> inUrl) {
+        String sslmode = inUrl.get("sslmode");
+        if (sslmode != null) {
+            return SslMode.fromDriver(sslmode);
+        }
+        String ssl = inUrl.get("ssl");
+        return ssl != null && (ssl.isEmpty() || Boolean.parseBoolean(ssl)) ? SslMode.VERIFY_FULL : null;
     }
 
     /** Refuses, naming the key, TLS settings the driver would refuse at its first connection or would not use. */
@@ -60,7 +74,7 @@ public final class DatabaseTls {
                     + " one of disable, allow, prefer, require, verify-ca, verify-full (managed databases: verify-full), or leave it out"
                     + " of the URL and set herald.db.ssl-mode (HERALD_DB_SSL_MODE)");
         }
-        if (sslMode != null && urlMode != null && SslMode.fromDriver(urlMode) != sslMode) {
+        if (sslMode != null && urlMode != null && urlMode(inUrl) != sslMode) {
             throw new IllegalArgumentException("herald.db.ssl-mode is " + sslMode.spelled() + " while herald.db.url sets sslmode=" + urlMode
                     + ", and the URL's would win: set it in one place");
         }
@@ -72,14 +86,14 @@ public final class DatabaseTls {
         }
         String key = rootCertSet ? "herald.db.ssl-root-cert" : "herald.db.url";
         String rootCert = rootCertSet ? sslRootCert.strip() : urlRootCert;
-        SslMode mode = sslMode != null ? sslMode : urlMode != null ? SslMode.fromDriver(urlMode) : SslMode.PREFER;
+        SslMode mode = sslMode != null ? sslMode : urlMode(inUrl) != null ? urlMode(inUrl) : SslMode.PREFER;
         if (rootCert == null || rootCert.isBlank()) {
             return;
         }
         String names = rootCertSet ? " names " : " sets sslrootcert=";
         if (!mode.verifies()) {
             throw new IllegalArgumentException(key + names + rootCert + " while herald.db.ssl-mode is " + mode.spelled()
-                    + (sslMode == null && urlMode == null ? " (the driver's default)" : "") + ", which does not check PostgreSQL's"
+                    + (sslMode == null && urlMode(inUrl) == null ? " (the driver's default)" : "") + ", which does not check PostgreSQL's"
                     + " certificate, so the file would not be used and anyone on the way could pose as the database: set"
                     + " herald.db.ssl-mode to verify-full (HERALD_DB_SSL_MODE), or remove the file");
         }
@@ -115,7 +129,7 @@ public final class DatabaseTls {
         if (rootCertSet) {
             properties.setProperty("sslrootcert", db.sslRootCert().strip());
         }
-        SslMode mode = db.sslMode() != null ? db.sslMode() : SslMode.fromDriver(inUrl.getOrDefault("sslmode", "prefer"));
+        SslMode mode = db.sslMode() != null ? db.sslMode() : urlMode(inUrl);
         if (mode != null && mode.verifies() && !rootCertSet && !inUrl.containsKey("sslrootcert") && !inUrl.containsKey("sslfactory")) {
             properties.setProperty("sslfactory", JVM_TRUSTED_CAS);
         }

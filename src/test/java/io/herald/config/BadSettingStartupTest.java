@@ -366,6 +366,32 @@ class BadSettingStartupTest {
         DatabaseTls.check(url + "?sslmode=verify-full&sslrootcert=" + ca, null, "");
     }
 
+    /**
+     * The URL's TLS mode read as PostgreSQL's driver reads it: sslmode in any case (the driver takes sslmode=REQUIRE or
+     * Verify-Full), and ssl=true (or a bare ssl) without sslmode, which the driver takes as verify-full. Before, a URL with
+     * sslmode=REQUIRE that had always connected stopped startup as "a mode the driver does not know", a URL with ssl=true and
+     * the CA file in herald.db.ssl-root-cert was refused as "prefer, which does not check the certificate", and a URL with
+     * ssl=true alone was not given the JVM's trusted CAs, so every connection failed looking for ~/.postgresql/root.crt.
+     */
+    @Test
+    void thePostgresUrlsTlsModeIsReadAsTheDriverReadsIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
+        String valid = "--spring.config.location=classpath:bad-settings/valid.yaml";
+        String url = "jdbc:postgresql://db.example.internal:5432/herald";
+        java.nio.file.Path ca = java.nio.file.Files.writeString(folder.resolve("global bundle.pem"), DATABASE_CA + DATABASE_CA);
+        start(valid, "--herald.db.url=" + url + "?ApplicationName=herald&sslmode=REQUIRE").close();
+        start(valid, "--herald.db.url=" + url + "?sslmode=Verify-Full", "--herald.db.ssl-mode=verify-full",
+                "--herald.db.ssl-root-cert=" + ca).close();
+        start(valid, "--herald.db.url=" + url + "?ssl=true", "--herald.db.ssl-root-cert=" + ca).close();
+        DatabaseTls.check(url + "?ssl", null, ca.toString());
+        assertThat(DatabaseTls.driverProperties(new HeraldSettings.Db(url + "?ssl=true", "herald", "", null, "")))
+                .containsEntry("sslfactory", DatabaseTls.JVM_TRUSTED_CAS);
+        assertThat(DatabaseTls.driverProperties(new HeraldSettings.Db(url + "?sslmode=VERIFY-CA", "herald", "", null, "")))
+                .containsEntry("sslfactory", DatabaseTls.JVM_TRUSTED_CAS);
+        assertThat(DatabaseTls.driverProperties(new HeraldSettings.Db(url + "?ssl=false", "herald", "", null, ""))).isEmpty();
+        assertThatThrownBy(() -> DatabaseTls.check(url + "?ssl=false", null, ca.toString()))
+                .hasMessageContaining("while herald.db.ssl-mode is prefer (the driver's default)");
+    }
+
     /** A CA certificate as a database provider publishes one (PEM), made for these tests. */
     private static final String DATABASE_CA = """
             -----BEGIN CERTIFICATE-----
