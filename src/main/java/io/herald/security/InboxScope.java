@@ -1,10 +1,12 @@
 package io.herald.security;
 
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.GrantedAuthority;
+import org.springframework.security.oauth2.core.oidc.user.OidcUser;
 import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken;
 import org.springframework.stereotype.Component;
 
@@ -30,11 +32,15 @@ public class InboxScope {
 
     /** Why the caller may not use this customer's inbox, in words; empty when it may. */
     public Optional<String> refusal(Authentication caller, String customerId) {
-        if (claim.isEmpty() || !(caller instanceof JwtAuthenticationToken token)
-                || token.getAuthorities().stream().map(GrantedAuthority::getAuthority).anyMatch(EVERY_INBOX::contains)) {
+        // The same user signed in through the login page (single sign-on) is held to the customer its ID token names, as a
+        // Bearer token is: otherwise the session read any inbox.
+        Map<String, Object> claims = caller instanceof JwtAuthenticationToken token ? token.getToken().getClaims()
+                : caller != null && caller.getPrincipal() instanceof OidcUser user ? user.getClaims() : null;
+        if (claim.isEmpty() || claims == null
+                || caller.getAuthorities().stream().map(GrantedAuthority::getAuthority).anyMatch(EVERY_INBOX::contains)) {
             return Optional.empty();
         }
-        Object customer = token.getToken().getClaims().get(claim);
+        Object customer = claims.get(claim);
         if (customer == null || customer.toString().equals(customerId)) {
             return Optional.empty();
         }

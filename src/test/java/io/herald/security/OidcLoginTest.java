@@ -184,6 +184,35 @@ class OidcLoginTest {
         assertThat(call("GET", "/api/customers/" + other + "/inbox", backend, null).body()).contains("Your payment failed");
     }
 
+    /**
+     * The same customer signing in through Herald's own login page (single sign-on, the same provider and roles) got a session
+     * with role APP, and with that session read any customer's inbox by changing the id: only tokens sent as Bearer were held
+     * to their customer. A session is now held to the customer its ID token names, as the token is.
+     */
+    @Test
+    void anAppUserSignedInThroughTheLoginPageReadsOnlyTheirOwnInbox() throws Exception {
+        String customer = "cus_own_" + System.nanoTime();
+        String other = "cus_other_" + System.nanoTime();
+        inboxMessage(customer, "Your order is confirmed");
+        inboxMessage(other, "Your payment failed");
+        Map<String, String> page = Map.of("Accept", "text/html");
+        String session = cookie(proxied("GET", "/console", page, null, ""), "JSESSIONID");
+        URI authorize = URI.create(proxied("GET", "/oauth2/authorization/herald", Map.of(), "JSESSIONID=" + session, "")
+                .headers().firstValue("Location").orElseThrow());
+        provider.enqueueCallback(new DefaultOAuth2TokenCallback(ISSUER, "app-user-2", "JWT", List.of(CLIENT_ID),
+                Map.of("groups", List.of("inbox-app"), "herald_customer", customer), 3600));
+        URI back = URI.create(http.send(HttpRequest.newBuilder(authorize).GET().build(), HttpResponse.BodyHandlers.ofString())
+                .headers().firstValue("Location").orElseThrow());
+        session = cookie(proxied("GET", back.getRawPath() + "?" + back.getRawQuery(), Map.of(), "JSESSIONID=" + session, ""), "JSESSIONID");
+
+        HttpResponse<String> ownInbox = proxied("GET", "/api/customers/" + customer + "/inbox", Map.of(), "JSESSIONID=" + session, "");
+        assertThat(ownInbox.statusCode()).isEqualTo(200);
+        assertThat(ownInbox.body()).contains("Your order is confirmed");
+        HttpResponse<String> otherInbox = proxied("GET", "/api/customers/" + other + "/inbox", Map.of(), "JSESSIONID=" + session, "");
+        assertThat(otherInbox.statusCode()).isEqualTo(403);
+        assertThat(otherInbox.body()).doesNotContain("Your payment failed");
+    }
+
     @Test
     void aLoginThroughTheProviderLandsInTheConsoleWithTheRoleShown() throws Exception {
         WebDriver browser = Browser.start();
