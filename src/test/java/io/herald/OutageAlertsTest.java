@@ -177,6 +177,37 @@ class OutageAlertsTest {
     }
 
     /**
+     * A route left suspended (ops-gauges, as by Hawtio's Suspend) past herald.alerts.route-stopped-after is announced once,
+     * and once it runs again its end is posted within a few polls: a route does not flap, someone resumed it. Since the
+     * route-stopped alerts joined the shared outage records, that end waited herald.alerts.outage-settle (2 minutes
+     * shipped and here) like a provider's, so the operator who had just clicked Resume heard nothing for two minutes.
+     */
+    @Test
+    void aRouteLeftSuspendedIsAnnouncedAndItsEndPostedOnceItRunsWithoutWaitingForTheSettlePeriod() throws Exception {
+        String stopped = "The dashboards' queue and backlog figures are not being updated";
+        String running = "The dashboards' figures are being updated again";
+        int stoppedBefore = OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, stopped).size();
+        int runningBefore = OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, running).size();
+        camel.getRouteController().suspendRoute("ops-gauges");
+        try {
+            Polls.awaitWhole(camel, "outage-alerts", 1, Duration.ofSeconds(20));   // a poll saw it suspended: its "since"
+            clock.skip(alertSettings.routeStoppedAfter());
+            await().atMost(Duration.ofSeconds(20)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, stopped).size() > stoppedBefore);
+            assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, stopped).get(stoppedBefore))
+                    .contains("Herald's route ops-gauges has been suspended since ", "select ops-gauges and click Resume.");
+        } finally {
+            camel.getRouteController().resumeRoute("ops-gauges");
+        }
+        // Resumed: its end comes within a few polls, the clock not skipped past the settle period.
+        await().atMost(Duration.ofSeconds(20)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, running).size() > runningBefore);
+        assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, running).get(runningBefore))
+                .containsPattern("The dashboards' figures are being updated again: Herald's route ops-gauges is running again since \\d\\d:\\d\\d UTC");
+        Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
+        assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, running)).hasSize(runningBefore + 1);
+        assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, stopped)).hasSize(stoppedBefore + 1);
+    }
+
+    /**
      * The SMS provider answers again: once its breaker has closed and a poll has seen it closed, its end is not posted
      * while the settle period runs; skipped on the clock, it is posted.
      */

@@ -30,7 +30,8 @@ import org.springframework.stereotype.Component;
  * failing since 21:04 UTC (circuit breaker open): 37 deliveries parked") and once when it is over ("SMS provider back since
  * 21:09 UTC: parked deliveries are being sent"); an outage over before it could be announced is not. It is over once it
  * has not been seen for herald.alerts.outage-settle: seen again before that, it goes on, so a flapping provider (its
- * breaker closing and opening again every minute) is one outage, with one start and one end.
+ * breaker closing and opening again every minute) is one outage, with one start and one end. A route left stopped is over
+ * as soon as no instance has seen it stopped for a few polls: someone started it, it does not flap.
  *
  * <p>Several instances share one PostgreSQL, and they see the same parked backlog, the same Kafka and, their breakers
  * being per instance, usually the same failing provider: each instance records what it sees in table outage_alert
@@ -219,7 +220,8 @@ public class OutageAlerts {
     /**
      * Claims for this post the outages whose start (seen lately by some instance) or end (seen by none for the settle
      * period) is not yet announced, rows another instance is posting skipped; outages over before anyone was told are
-     * forgotten. Adds their lines.
+     * forgotten. Adds their lines. A stopped route's end does not wait for the settle period: it does not flap, an operator
+     * started or resumed it (or its file was reloaded), so it is over once no instance has seen it stopped lately.
      */
     private List<Claimed> claim(Instant now, List<String> lines) {
         Timestamp at = Timestamp.from(now);
@@ -231,7 +233,8 @@ public class OutageAlerts {
                 UPDATE outage_alert SET claimed_until = ?
                 WHERE outage IN (SELECT outage FROM outage_alert
                                  WHERE (claimed_until IS NULL OR claimed_until < ?)
-                                   AND ((announced_at IS NULL AND last_seen_at >= ?) OR (announced_at IS NOT NULL AND last_seen_at < ?))
+                                   AND ((announced_at IS NULL AND last_seen_at >= ?)
+                                        OR (announced_at IS NOT NULL AND last_seen_at < CASE WHEN outage LIKE 'route:%' THEN ?::timestamptz ELSE ?::timestamptz END))
                                  FOR UPDATE SKIP LOCKED)
                 RETURNING outage, detail, since, last_seen_at, announced_at IS NOT NULL AS announced""",
                 row -> {
@@ -241,7 +244,7 @@ public class OutageAlerts {
                             : ":rotating_light: " + row.getString("detail").formatted(TIME.format(row.getTimestamp("since").toInstant()) + " UTC"));
                     claimed.add(new Claimed(outage, end));
                 },
-                Timestamp.from(now.plus(CLAIM_LEASE)), at, freshSince, Timestamp.from(now.minus(settle)));
+                Timestamp.from(now.plus(CLAIM_LEASE)), at, freshSince, freshSince, Timestamp.from(now.minus(settle)));
         return claimed;
     }
 
