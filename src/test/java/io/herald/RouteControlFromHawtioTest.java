@@ -119,6 +119,24 @@ class RouteControlFromHawtioTest extends HeraldIntegrationTest {
     }
 
     /**
+     * A webhook route suspended from Hawtio: Camel's health check (logged every 5 s while it is DOWN, and shown in health's
+     * details) says that what its sender posts meanwhile is refused and may not come again, not "its work waits", which
+     * is true of the senders and pollers but told an operator that nothing was being lost while billing events were refused.
+     */
+    @Test
+    void aWebhookRouteSuspendedInHawtioIsSaidToRefuseItsCallsNotToKeepThem() throws Exception {
+        hawtio("incidents-webhook", "suspend");
+        try {
+            assertThat(org.apache.camel.health.HealthCheckHelper.invoke(camel).stream()
+                    .filter(result -> result.getCheck().getId().equals("route:incidents-webhook")).findFirst().orElseThrow().getMessage())
+                    .hasValue("route incidents-webhook is suspended (from Hawtio): what is posted to it is refused until it is resumed, and"
+                            + " a sender that does not retry will not send it again (Hawtio: Camel, Routes, Resume)");
+        } finally {
+            hawtio("incidents-webhook", "resume");
+        }
+    }
+
+    /**
      * deliver-email suspended from Hawtio: a payment-failed event's SMS goes out, its email waits in the ledger, due and not
      * claimed, and once the route is resumed the customer has the email within seconds, once. It used to be claimed anyway:
      * its sender thread waited 30 s for the route, failed with a stack trace, and the email then waited out its claim lease

@@ -8,7 +8,7 @@ import java.util.Map;
  * suspended (StoppedRoutes): what stops happening while it does not run ("SMS deliveries are not being sent") and what
  * happens again once it runs ("SMS deliveries are being sent again"). A route not listed here is named by its id.
  */
-final class RouteInWords {
+public final class RouteInWords {
 
     /** What a route does, as "not being …" and "being … again" read it. */
     record Words(String stopped, String back) {
@@ -76,7 +76,7 @@ final class RouteInWords {
     }
 
     /** Whether what the route would do waits for it, nothing lost (not so for a webhook: what it refuses is the sender's to send again). */
-    static boolean keepsItsWork(String routeId) {
+    public static boolean keepsItsWork(String routeId) {
         return channelOf(routeId) != null || !routeId.endsWith("-webhook");
     }
 
