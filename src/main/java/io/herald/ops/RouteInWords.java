@@ -80,11 +80,15 @@ public final class RouteInWords {
         return channelOf(routeId) != null || !routeId.endsWith("-webhook");
     }
 
-    /** The channel a route sends (deliver-sms, send-sms: "sms"), or null. */
+    /** Herald's channels, as their routes name them after deliver- or send-. */
+    private static final java.util.Set<String> CHANNELS = java.util.Set.of("email", "sms", "push", "in_app", "ops_webhook");
+
+    /** The channel a route sends (deliver-sms, send-sms: "sms"), or null (send-windows is no channel's). */
     static String channelOf(String routeId) {
         for (String prefix : new String[] {"deliver-", "send-"}) {
-            if (routeId.startsWith(prefix) && !routeId.equals("deliver-ops-digest")) {
-                return routeId.substring(prefix.length()).replace('-', '_');
+            if (routeId.startsWith(prefix)) {
+                String channel = routeId.substring(prefix.length()).replace('-', '_');
+                return CHANNELS.contains(channel) ? channel : null;
             }
         }
         return null;
