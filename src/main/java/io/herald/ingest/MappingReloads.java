@@ -94,6 +94,10 @@ public class MappingReloads implements CamelContextConfiguration {
      */
     private void reloadOrRestore(ResourceReload routes, String name, Resource resource) throws Exception {
         String routeFile = Path.of(name).getFileName().toString();
+        if (!resource.exists()) {
+            routes.onReload(name, resource);   // deleted: Camel keeps its routes (remove-all-routes false); nothing to remember
+            return;
+        }
         byte[] content;
         try (var in = resource.getInputStream()) {
             content = in.readAllBytes();
