@@ -64,6 +64,12 @@ public class InfrastructureFaults implements Predicate {
                     && commitOrRollback.getCause() instanceof SQLException) {
                 return true;
             }
+            // db-scheduler's JDBC runner keeps the statement's own error as a suppressed one of the rollback that failed after it.
+            for (Throwable suppressed : cause.getSuppressed()) {
+                if (seen.put(suppressed, true) == null && isInfrastructure(suppressed)) {
+                    return true;
+                }
+            }
         }
         return false;
     }

@@ -12,6 +12,7 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Configuration;
+import io.herald.testsupport.TlsPostgres;
 
 /**
  * A setting Herald cannot use stops startup, and what the operator reads (Spring Boot's failure analysis on the
@@ -349,7 +350,7 @@ class BadSettingStartupTest {
                 "--herald.db.ssl-root-cert=/no/such/rds-ca.pem")).isNotNull();
         assertThat(output.getOut() + output.getErr()).contains("Property: herald.db.ssl-root-cert")
                 .contains("Reason: names /no/such/rds-ca.pem, which is not a file Herald can read").contains("HERALD_DB_SSL_ROOT_CERT");
-        java.nio.file.Path ca = java.nio.file.Files.writeString(folder.resolve("ca.pem"), DATABASE_CA);
+        java.nio.file.Path ca = java.nio.file.Files.writeString(folder.resolve("ca.pem"), TlsPostgres.UNRELATED_CA);
         assertThatThrownBy(() -> start(valid, "--herald.db.url=" + url, "--herald.db.ssl-root-cert=" + ca)).isNotNull();
         assertThat(output.getOut() + output.getErr()).contains("Property: herald.db.ssl-root-cert")
                 .contains("Reason: names " + ca + " while herald.db.ssl-mode is prefer (the driver's default), which does not check"
@@ -377,7 +378,7 @@ class BadSettingStartupTest {
     void thePostgresUrlsTlsModeIsReadAsTheDriverReadsIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
         String valid = "--spring.config.location=classpath:bad-settings/valid.yaml";
         String url = "jdbc:postgresql://db.example.internal:5432/herald";
-        java.nio.file.Path ca = java.nio.file.Files.writeString(folder.resolve("global bundle.pem"), DATABASE_CA + DATABASE_CA);
+        java.nio.file.Path ca = java.nio.file.Files.writeString(folder.resolve("global bundle.pem"), TlsPostgres.UNRELATED_CA + TlsPostgres.UNRELATED_CA);
         start(valid, "--herald.db.url=" + url + "?ApplicationName=herald&sslmode=REQUIRE").close();
         start(valid, "--herald.db.url=" + url + "?sslmode=Verify-Full", "--herald.db.ssl-mode=verify-full",
                 "--herald.db.ssl-root-cert=" + ca).close();
@@ -391,21 +392,6 @@ class BadSettingStartupTest {
         assertThatThrownBy(() -> DatabaseTls.check(url + "?ssl=false", null, ca.toString()))
                 .hasMessageContaining("while herald.db.ssl-mode is prefer (the driver's default)");
     }
-
-    /** A CA certificate as a database provider publishes one (PEM), made for these tests. */
-    private static final String DATABASE_CA = """
-            -----BEGIN CERTIFICATE-----
-            MIIBkTCCATegAwIBAgIUY6NvsQ1OThyPWl12+DUW71EB6WMwCgYIKoZIzj0EAwIw
-            HjEcMBoGA1UEAwwTRXhhbXBsZSBEYXRhYmFzZSBDQTAeFw0yNjEyMDcwMjA3MDZa
-            Fw0zNjEyMDQwMjA3MDZaMB4xHDAaBgNVBAMME0V4YW1wbGUgRGF0YWJhc2UgQ0Ew
-            WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQSgwomqGWkoRVVNQhUpFBaUF3dCFCQ
-            hmoDb3t7OdZvB3xrZSESmHiKR5XTtx9ZTj/SY2MR28IDehQhq025OWNno1MwUTAd
-            BgNVHQ4EFgQUtF7h02/uJbs9gYsn+k698/e3Xf8wHwYDVR0jBBgwFoAUtF7h02/u
-            Jbs9gYsn+k698/e3Xf8wDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBF
-            AiBnNTcrumHfOFcBFR6k2P6Q4k/ZtB266wa5dC8Fia348wIhAJgQUkRxufl9QgDp
-            SiyzQZ6TknAXfjGw/Tl7exONrY5f
-            -----END CERTIFICATE-----
-            """;
 
     /** A PKCS12 keystore holding a key and its certificate (CN=herald), made with the JDK's keytool. */
     private static java.nio.file.Path keystore(java.nio.file.Path folder, String password) throws Exception {

@@ -58,6 +58,21 @@ class InfrastructureFaultsTest {
         assertThat(InfrastructureFaults.isInfrastructure(new IllegalStateException("wrapped", commitThenRollbackFailed))).isTrue();
     }
 
+    /**
+     * db-scheduler's JDBC runner, its rollback failing on the connection the server's shutdown closed, throws "Failed to
+     * rollback." (HikariCP's "Connection is closed", no SQLSTATE) and keeps the statement's own error as a suppressed one: a
+     * full run saw the scheduler's "Unhandled exception. Will keep running." with a stack trace at every poll of an outage.
+     */
+    @Test
+    void aRollbackThatFailedKeepingTheStatementsErrorAsSuppressedIsJudgedByThatError() {
+        RuntimeException rollbackFailed = new RuntimeException("Failed to rollback.", new SQLException("Connection is closed"));
+        rollbackFailed.addSuppressed(new RuntimeException(new SQLException("FATAL: terminating connection due to administrator command", "57P01")));
+        assertThat(InfrastructureFaults.isInfrastructure(rollbackFailed)).isTrue();
+        RuntimeException dataFault = new RuntimeException("Failed to rollback.", new SQLException("Connection is closed"));
+        dataFault.addSuppressed(new SQLException("value too long for type character varying(200)", "22001"));
+        assertThat(InfrastructureFaults.isInfrastructure(dataFault)).isFalse();
+    }
+
     @Test
     void aBrokerThatDoesNotAnswerIsAnInfrastructureFault() {
         assertThat(InfrastructureFaults.isInfrastructure(new IllegalStateException("send failed",

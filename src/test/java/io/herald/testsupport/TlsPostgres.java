@@ -24,7 +24,7 @@ public final class TlsPostgres implements AutoCloseable {
 
     private static final String PASS = "test-store";
     /** A CA certificate that signed nothing here, made once with openssl (the shape a provider's bundle has). */
-    private static final String UNRELATED_CA = """
+    public static final String UNRELATED_CA = """
             -----BEGIN CERTIFICATE-----
             MIIBkTCCATegAwIBAgIUY6NvsQ1OThyPWl12+DUW71EB6WMwCgYIKoZIzj0EAwIw
             HjEcMBoGA1UEAwwTRXhhbXBsZSBEYXRhYmFzZSBDQTAeFw0yNjEyMDcwMjA3MDZa
