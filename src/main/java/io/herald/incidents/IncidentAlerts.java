@@ -69,6 +69,9 @@ public class IncidentAlerts {
         AlertmanagerNotice notice = exchange.getProperty(NOTICE, AlertmanagerNotice.class);
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setBody(null);
+        // A firing again starts a new episode of the group, and the notices' keys tell episodes apart by the second they began
+        // (IncidentNotices): one that begins in the same second as the one before (fired, resolved and fired again within a
+        // second) is dated to the next second, or its customers' notices took the earlier episode's keys and were never made.
         List<Map<String, Object>> changed = jdbc.queryForList("""
                 INSERT INTO incident (group_digest, group_key, receiver, status, title, summary, link, alerts_digest, alert_count,
                                       fired_at, resolved_at)
@@ -76,7 +79,8 @@ public class IncidentAlerts {
                 ON CONFLICT (group_digest) DO UPDATE SET
                        status = EXCLUDED.status, title = EXCLUDED.title, summary = EXCLUDED.summary, link = EXCLUDED.link,
                        alerts_digest = EXCLUDED.alerts_digest, alert_count = EXCLUDED.alert_count, receiver = EXCLUDED.receiver,
-                       fired_at = CASE WHEN EXCLUDED.status = 'firing' AND incident.status = 'resolved' THEN now()
+                       fired_at = CASE WHEN EXCLUDED.status = 'firing' AND incident.status = 'resolved'
+                                       THEN greatest(now(), date_trunc('second', incident.fired_at) + interval '1 second')
                                        ELSE coalesce(incident.fired_at, EXCLUDED.fired_at) END,
                        resolved_at = EXCLUDED.resolved_at, posts = incident.posts + 1, updated_at = now()
                 WHERE (incident.status <> EXCLUDED.status
