@@ -223,7 +223,7 @@ class RouteControlFromHawtioTest extends HeraldIntegrationTest {
                 alerts -> alerts.size() > smsDownBefore).get(smsDownBefore);
         assertThat(sms).containsPattern("SMS deliveries are not being sent: they wait in the ledger\\. Herald's route deliver-sms has been"
                         + " suspended since \\d\\d:\\d\\d UTC, [1-9]\\d* SMS deliveries waiting\\. Nothing is lost")
-                .contains("in Hawtio (Camel, Routes) select deliver-sms and click Resume.");
+                .contains("in Hawtio (Camel, Routes) select deliver-sms and click Resume. It is suspended on instance ");
         String crm = await().atMost(Duration.ofSeconds(30)).until(() -> OpsAlerts.accepted(infra.providers(), crmDown),
                 alerts -> alerts.size() > crmDownBefore).get(crmDownBefore);
         assertThat(crm).contains("Herald's route crm-outbox-poll has been stopped since ", "select crm-outbox-poll and click Start.");
@@ -237,7 +237,8 @@ class RouteControlFromHawtioTest extends HeraldIntegrationTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> OpsAlerts.accepted(infra.providers(), smsBack).size() > smsBackBefore
                 && OpsAlerts.accepted(infra.providers(), crmBack).size() > crmBackBefore);
         assertThat(OpsAlerts.accepted(infra.providers(), smsBack).get(smsBackBefore))
-                .containsPattern("SMS deliveries are being sent again: Herald's route deliver-sms is running again since \\d\\d:\\d\\d UTC");
+                .containsPattern("SMS deliveries are being sent again: Herald's route deliver-sms is running again since \\d\\d:\\d\\d UTC"
+                        + " on instance \\S+");
         await().atMost(Duration.ofSeconds(20)).until(() -> "SENT".equals(delivery(key, "sms").get("state")));
         Polls.awaitWhole(camel, "outage-alerts", 2, Duration.ofSeconds(20));
         assertThat(OpsAlerts.accepted(infra.providers(), smsBack)).hasSize(smsBackBefore + 1);

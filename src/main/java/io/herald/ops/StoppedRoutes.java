@@ -33,7 +33,7 @@ import org.springframework.stereotype.Component;
  * configured time, and not again until it has run.
  *
  * <p>Seen in memory at each outage poll (herald.alerts.poll-interval-ms), per instance (a route is stopped on one
- * instance): "since" is when a poll first saw it not running.
+ * instance, named in the alert and its key): "since" is when a poll first saw it not running.
  */
 @Component
 public class StoppedRoutes {
@@ -69,7 +69,7 @@ public class StoppedRoutes {
             present.add(id);
             Instant since = notRunningSince.computeIfAbsent(id, k -> now);
             if (!now.isBefore(since.plus(after))) {
-                stopped.add(new Stopped(KEY + id, since, detail(id, status)));
+                stopped.add(new Stopped(KEY + id + "@" + INSTANCE, since, detail(id, status)));
             }
         }
         notRunningSince.keySet().retainAll(present);
@@ -84,7 +84,8 @@ public class StoppedRoutes {
         return capitalised(what).replace("%", "%%") + ". Herald's route " + routeId + " has been " + (suspended ? "suspended" : "stopped")
                 + " since %s" + waiting + "." + lost(routeId)
                 + " To fix it: in Hawtio (Camel,"
-                + " Routes) select " + routeId + " and click " + (suspended ? "Resume" : "Start") + ".";
+                + " Routes) select " + routeId + " and click " + (suspended ? "Resume" : "Start") + ". It is "
+                + (suspended ? "suspended" : "stopped") + " on instance " + INSTANCE.replace("%", "%%") + ".";
     }
 
     /** " Nothing is lost: …" where the work waits for the route; nothing for a webhook, whose refused calls are the sender's to repeat. */
@@ -114,11 +115,33 @@ public class StoppedRoutes {
 
     /** The line announcing the route runs again (or was removed, e.g. its file reloaded), since {@code over}. */
     String back(String key, String since) {
-        String routeId = key.substring(KEY.length());
+        int at = key.lastIndexOf('@');
+        String routeId = key.substring(KEY.length(), at < 0 ? key.length() : at);
+        String instance = at < 0 ? "" : " on instance " + key.substring(at + 1);
         if (camel.getRoute(routeId) == null) {
-            return "Herald's route " + routeId + " is no longer stopped since " + since + ": it was removed (its file reloaded or deleted)";
+            return "Herald's route " + routeId + " is no longer stopped since " + since + instance + ": it was removed (its file"
+                    + " reloaded or deleted)";
         }
-        return capitalised(RouteInWords.of(routeId).back()) + ": Herald's route " + routeId + " is running again since " + since;
+        return capitalised(RouteInWords.of(routeId).back()) + ": Herald's route " + routeId + " is running again since " + since + instance;
+    }
+
+    /**
+     * This instance's name in a route-stopped alert and its key: a route is stopped on one instance (Hawtio acts on the
+     * instance it is opened on), so with several instances the operator must know which, and each instance's stop is an
+     * outage of its own. HOSTNAME (a Kubernetes pod's name, a container's id), else the host's name.
+     */
+    static final String INSTANCE = instanceName();
+
+    private static String instanceName() {
+        String host = System.getenv("HOSTNAME");
+        if (host != null && !host.isBlank()) {
+            return host.strip();
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
     }
 
     static boolean isRoute(String key) {
