@@ -1,6 +1,5 @@
 package io.herald.ops;
 
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -50,8 +49,6 @@ public class OutageAlerts {
     static final String ANNOUNCING = "heraldOutagesAnnouncing";
     /** Exchange property: the outage_alert rows this post announces (claimed by this instance). */
     static final String CLAIMED = "heraldOutagesClaimed";
-    /** How long a claimed row is this instance's to post: after a crash mid-post, another instance posts it then. */
-    private static final Duration CLAIM_LEASE = Duration.ofMinutes(2);
     private static final String POSTGRESQL = "postgresql";
 
     /** PostgreSQL's outage as this instance saw it: since when, and whether its start has been announced. */
@@ -67,11 +64,8 @@ public class OutageAlerts {
         }
     }
 
-    /** An outage_alert row claimed for this post: its start, or (announced before) its end. */
-    record Claimed(String outage, boolean end) {
-    }
-
     private final JdbcTemplate jdbc;
+    private final SharedOutages shared;
     private final ObjectMapper json;
     private final int parkedThreshold;
     private final Duration settle;
@@ -92,6 +86,7 @@ public class OutageAlerts {
                     + " must be at least 1, not " + parkedThreshold);
         }
         this.jdbc = jdbc;
+        this.shared = new SharedOutages(jdbc);
         this.json = json;
         this.parkedThreshold = parkedThreshold;
         this.settle = alerts.outageSettle();
@@ -137,11 +132,11 @@ public class OutageAlerts {
         List<String> lines = new ArrayList<>();
         String databaseDown = seen.remove(POSTGRESQL);
         boolean announcingDatabase = databaseFromMemory(databaseDown, now, lines);
-        List<Claimed> claimed = List.of();
+        List<SharedOutages.Claimed> claimed = List.of();
         if (databaseDown == null) {
             try {
                 handDatabaseOutageOver(now);
-                record(seen, now);
+                shared.seen(seen, now);
                 claimed = claim(now, lines);
             } catch (DataAccessException e) {
                 log.debug("PostgreSQL did not answer the outage alerts' records; they are made at the next poll", e);
@@ -195,56 +190,17 @@ public class OutageAlerts {
         if (database == null || database.over == null || !database.announced) {
             return;
         }
-        jdbc.update("""
-                INSERT INTO outage_alert (outage, detail, since, last_seen_at, announced_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (outage) DO UPDATE SET since = LEAST(outage_alert.since, EXCLUDED.since),
-                    last_seen_at = GREATEST(outage_alert.last_seen_at, EXCLUDED.last_seen_at),
-                    announced_at = COALESCE(outage_alert.announced_at, EXCLUDED.announced_at)""",
-                POSTGRESQL, database.detail, Timestamp.from(database.since), Timestamp.from(database.over), Timestamp.from(now));
+        shared.announcedElsewhere(POSTGRESQL, database.detail, database.since, database.over, now);
         database = null;
     }
 
-    /** What this instance sees now, recorded for all instances: first seen, or seen again. */
-    private void record(Map<String, String> seen, Instant now) {
-        if (seen.isEmpty()) {
-            return;
+    /** Claims the outages whose start or end this post announces (SharedOutages.claim), and adds their lines. */
+    private List<SharedOutages.Claimed> claim(Instant now, List<String> lines) {
+        List<SharedOutages.Claimed> claimed = shared.claim(now, now.minus(fresh), now.minus(settle));
+        for (SharedOutages.Claimed c : claimed) {
+            lines.add(c.end() ? ":white_check_mark: " + back(c.outage(), c.lastSeen())
+                    : ":rotating_light: " + c.detail().formatted(TIME.format(c.since()) + " UTC"));
         }
-        Timestamp at = Timestamp.from(now);
-        jdbc.batchUpdate("""
-                INSERT INTO outage_alert (outage, detail, since, last_seen_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT (outage) DO UPDATE SET detail = EXCLUDED.detail,
-                    last_seen_at = GREATEST(outage_alert.last_seen_at, EXCLUDED.last_seen_at)""",
-                seen.entrySet().stream().map(e -> new Object[] {e.getKey(), e.getValue(), at, at}).toList());
-    }
-
-    /**
-     * Claims for this post the outages whose start (seen lately by some instance) or end (seen by none for the settle
-     * period) is not yet announced, rows another instance is posting skipped; outages over before anyone was told are
-     * forgotten. Adds their lines. A stopped route's end does not wait for the settle period: it does not flap, an operator
-     * started or resumed it (or its file was reloaded), so it is over once no instance has seen it stopped lately.
-     */
-    private List<Claimed> claim(Instant now, List<String> lines) {
-        Timestamp at = Timestamp.from(now);
-        Timestamp freshSince = Timestamp.from(now.minus(fresh));
-        jdbc.update("DELETE FROM outage_alert WHERE announced_at IS NULL AND last_seen_at < ? AND (claimed_until IS NULL OR claimed_until < ?)",
-                freshSince, at);
-        List<Claimed> claimed = new ArrayList<>();
-        jdbc.query("""
-                UPDATE outage_alert SET claimed_until = ?
-                WHERE outage IN (SELECT outage FROM outage_alert
-                                 WHERE (claimed_until IS NULL OR claimed_until < ?)
-                                   AND ((announced_at IS NULL AND last_seen_at >= ?)
-                                        OR (announced_at IS NOT NULL AND last_seen_at < CASE WHEN outage LIKE 'route:%' THEN ?::timestamptz ELSE ?::timestamptz END))
-                                 FOR UPDATE SKIP LOCKED)
-                RETURNING outage, detail, since, last_seen_at, announced_at IS NOT NULL AS announced""",
-                row -> {
-                    String outage = row.getString("outage");
-                    boolean end = row.getBoolean("announced");
-                    lines.add(end ? ":white_check_mark: " + back(outage, row.getTimestamp("last_seen_at").toInstant())
-                            : ":rotating_light: " + row.getString("detail").formatted(TIME.format(row.getTimestamp("since").toInstant()) + " UTC"));
-                    claimed.add(new Claimed(outage, end));
-                },
-                Timestamp.from(now.plus(CLAIM_LEASE)), at, freshSince, freshSince, Timestamp.from(now.minus(settle)));
         return claimed;
     }
 
@@ -254,21 +210,15 @@ public class OutageAlerts {
             database.announced = true;
         }
         @SuppressWarnings("unchecked")
-        List<Claimed> claimed = exchange.getProperty(CLAIMED, List.class);
-        List<String> keys = new ArrayList<>();
+        List<SharedOutages.Claimed> claimed = exchange.getProperty(CLAIMED, List.class);
+        List<String> keys = claimed.stream().map(SharedOutages.Claimed::outage).toList();
         try {
-            for (Claimed c : claimed) {
-                keys.add(c.outage());
-                if (c.end()) {
-                    jdbc.update("DELETE FROM outage_alert WHERE outage = ? AND announced_at IS NOT NULL", c.outage());
-                } else {
-                    jdbc.update("UPDATE outage_alert SET announced_at = ?, claimed_until = NULL WHERE outage = ?",
-                            Timestamp.from(clock.instant()), c.outage());
-                }
+            for (SharedOutages.Claimed c : claimed) {
+                shared.posted(c, clock.instant());
             }
         } catch (DataAccessException e) {
             log.warn("Outage alert posted to the ops webhook, but PostgreSQL did not record it: {} may be posted again once its claim"
-                    + " ends ({})", claimed, CLAIM_LEASE, e);
+                    + " ends ({})", keys, SharedOutages.CLAIM_LEASE, e);
         }
         log.info("Outage alert posted to the ops webhook: {}", keys);
     }
@@ -277,13 +227,13 @@ public class OutageAlerts {
     public synchronized void notPosted(Exchange exchange) {
         log.warn("Outage alert not posted to the ops webhook; tried again at the next poll", exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
         @SuppressWarnings("unchecked")
-        List<Claimed> claimed = exchange.getProperty(CLAIMED, List.class);
+        List<SharedOutages.Claimed> claimed = exchange.getProperty(CLAIMED, List.class);
         if (claimed == null || claimed.isEmpty()) {
             return;
         }
         try {
-            for (Claimed c : claimed) {
-                jdbc.update("UPDATE outage_alert SET claimed_until = NULL WHERE outage = ?", c.outage());
+            for (SharedOutages.Claimed c : claimed) {
+                shared.released(c);
             }
         } catch (DataAccessException e) {
             log.debug("PostgreSQL did not answer; the outages' claims end by themselves", e);
