@@ -356,6 +356,40 @@ class OutageAlertsTest {
                 + " (SELECT id FROM notification WHERE customer_id = ?)", customer);
     }
 
+    /**
+     * PostgreSQL going again soon after it came back (within herald.alerts.outage-settle: a flapping database, a failover
+     * going back and forth) is the same outage going on: one "unreachable" post and, once it has stayed back for the settle
+     * period, one "back" post. Before, the second drop was announced as a new outage: two starts and one end.
+     */
+    @Test
+    void aFlappingDatabaseIsOneOutageWithOneStartAndOneEnd() throws Exception {
+        String down = "PostgreSQL unreachable since ";
+        String back = "PostgreSQL back since ";
+        int downBefore = OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, down).size();
+        int backBefore = OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, back).size();
+        for (int drop = 1; drop <= 2; drop++) {
+            infra.stopPostgres();
+            try {
+                await().atMost(Duration.ofSeconds(40)).until(() -> health("/actuator/health/readiness").statusCode() == 503);
+                if (drop == 1) {
+                    await().atMost(Duration.ofSeconds(40)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, down).size() > downBefore);
+                }
+                Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(30));
+            } finally {
+                infra.startPostgres();
+            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> health("/actuator/health/readiness").statusCode() == 200);
+            Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
+        }
+        assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, down)).as("'unreachable' posts").hasSize(downBefore + 1);
+        assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, back)).as("'back' posts within the settle period").hasSize(backBefore);
+        clock.skip(SETTLE);
+        await().atMost(Duration.ofSeconds(20)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, back).size() > backBefore);
+        Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
+        assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, back)).hasSize(backBefore + 1);
+        assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, down)).hasSize(downBefore + 1);
+    }
+
     private HttpResponse<String> health(String path) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).build(), HttpResponse.BodyHandlers.ofString());
     }

@@ -77,6 +77,11 @@ public class OutageAlerts {
     /** Herald's clock (heraldClock): when an outage was seen and whether its settle period is over. */
     private final Clock clock;
     private Outage database;
+    /**
+     * PostgreSQL's last announced outage once handed to outage_alert: its end is not posted before the settle period, so
+     * PostgreSQL going again within it is the same outage going on (flapping), not a new one to announce.
+     */
+    private Outage handedOver;
 
     public OutageAlerts(JdbcTemplate jdbc, ObjectMapper json, AlertSettings alerts, ProviderBreakers breakers, OpsKafkaAdmin kafka,
                         StoppedRoutes stoppedRoutes, Clock clock) {
@@ -161,7 +166,10 @@ public class OutageAlerts {
     /** PostgreSQL's outage, from this instance's memory: true when its start is to be announced by this post. */
     private boolean databaseFromMemory(String down, Instant now, List<String> lines) {
         if (down != null) {
-            if (database == null) {
+            if (database == null && handedOver != null && now.isBefore(handedOver.over.plus(settle))) {
+                database = new Outage(handedOver.since, handedOver.detail);
+                database.announced = true;   // flapping: its start was told, its end (in the table) not yet
+            } else if (database == null) {
                 database = new Outage(now, down);
             }
             database.over = null;   // seen again before its end was told: it goes on
@@ -191,6 +199,7 @@ public class OutageAlerts {
             return;
         }
         shared.announcedElsewhere(POSTGRESQL, database.detail, database.since, database.over, now);
+        handedOver = database;
         database = null;
     }
 
