@@ -209,6 +209,7 @@ public class NotificationTimeline {
             String detail = switch (row.getString("state")) {
                 case "SENT" -> "accepted by the push provider" + (id == null ? "" : " (" + id + ")");
                 case "REFUSED" -> "not sent: " + row.getString("reason");
+                case "RETRY_ASKED" -> "refused it before (" + row.getString("reason") + "); asked once more by an operator's retry";
                 default -> "called, no answer recorded: see the delivery's state (parked: this device is called again;"
                         + " uncertain: it may have arrived)";
             };

@@ -48,13 +48,15 @@ public class OperatorActions {
     private final FailureSearch search;
     private final AuditTrail audit;
     private final io.herald.retention.PayloadRemovals removals;
+    private final io.herald.dispatch.PushDevices pushDevices;
     /** A retry or dismissal and its audit row commit together (or neither does). */
     private final TransactionTemplate transaction;
 
     public OperatorActions(JdbcTemplate jdbc, DeliveryLedger deliveries, UnroutedEvents unrouted, QuarantineRedrive redrive,
                            DeliveryResend resend, FailureSearch search, AuditTrail audit, TransactionTemplate transaction,
-                           io.herald.retention.PayloadRemovals removals) {
+                           io.herald.retention.PayloadRemovals removals, io.herald.dispatch.PushDevices pushDevices) {
         this.jdbc = jdbc;
+        this.pushDevices = pushDevices;
         this.removals = removals;
         this.transaction = transaction;
         this.deliveries = deliveries;
@@ -88,6 +90,7 @@ public class OperatorActions {
         if (!deliveries.queueRetry(deliveryId, reason)) {
             throw new ActionRefused("delivery " + deliveryId + " is " + state + "; only FAILED or PARKED deliveries can be retried", false);
         }
+        pushDevices.retryRefused(deliveryId);   // a push's devices that refused it are asked once more (automatic re-drives do not)
         String message = delivery.get("channel") + " delivery " + deliveryId + " queued for another attempt now"
                 + " with the same idempotency key (it was refused or never taken before, or its channel's provider honours that key,"
                 + " so the customer gets it once; one that may have reached them unannounced is UNCERTAIN and never retried); the"

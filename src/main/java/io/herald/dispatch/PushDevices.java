@@ -28,12 +28,14 @@ import org.springframework.stereotype.Component;
  * operator resend), whatever retries, restarts or operator retries come in between. Before a device is called its record is
  * written (push_device_send, V67: CALLING); the device's answer settles it (SENT with FCM's message name, TOKEN_REMOVED when
  * FCM says the token is dead, REFUSED with the provider's reason). A later attempt of the same delivery (a retry after a 5xx,
- * a parked re-drive, an operator's retry) calls only the devices without a SENT or TOKEN_REMOVED record; an operator's resend
- * has records of its own. One dead or refused device does not stop the others: the delivery is SENT when at least one device
- * took it, its reason naming each device's outcome by its masked token; with none, it fails with the refusal, or with the
- * removals when every token was dead (a first-success notification then tries its next channel). A token the provider reported
- * dead (TOKEN_REMOVED) is not called again by any later delivery, even if a CRM contact change lists it again. This class is the only
- * writer of push_device_send. Used by routes/deliver-push.camel.yaml (addressPlan and refusalCheck of the HTTP template).
+ * a parked re-drive) calls only the devices without a SENT, TOKEN_REMOVED or REFUSED record: a device that refused this message
+ * answered, and asking again gets the same answer. An operator's retry (after fixing what the refusal named) marks the refused
+ * devices RETRY_ASKED, to be called once more ({@link #retryRefused}); an operator's resend has records of its own.
+ * One dead or refused device does not stop the others: the delivery is SENT when at least one device took it, its reason
+ * naming each device's outcome by its masked token; with none, it fails with the refusal, or with the removals when every
+ * token was dead (a first-success notification then tries its next channel). A token the provider reported dead
+ * (TOKEN_REMOVED) is not called again by any later delivery, even if a CRM contact change lists it again. This class is the
+ * only writer of push_device_send. Used by routes/deliver-push.camel.yaml (addressPlan and refusalCheck of the HTTP template).
  */
 @Component
 public class PushDevices {
@@ -119,7 +121,7 @@ public class PushDevices {
             jdbc.update("""
                     INSERT INTO push_device_send (delivery_id, resend_id, token_hash, token_masked, state) VALUES (?, ?, ?, ?, 'CALLING')
                     ON CONFLICT (delivery_id, resend_id, token_hash) DO UPDATE SET state = 'CALLING', reason = NULL, updated_at = now()
-                    WHERE push_device_send.state IN ('CALLING', 'REFUSED')""",
+                    WHERE push_device_send.state IN ('CALLING', 'RETRY_ASKED')""",
                     deliveryId, resendId, hash(next), UnregisteredPushTokens.mask(next));
             exchange.setProperty(TRIED, tried);
             exchange.setProperty(NOTES, notes);
@@ -135,9 +137,20 @@ public class PushDevices {
         exchange.removeProperty(ChannelDelivery.CALL_AGAIN);
         List<Map<String, Object>> sent = jdbc.queryForList("SELECT token_masked, provider_message_id FROM push_device_send"
                 + " WHERE delivery_id = ? AND resend_id = ? AND state = 'SENT' ORDER BY id", deliveryId, resendId);
+        // Devices that refused this message in an earlier attempt of it (not called again by this one) are named too.
+        String triedHashes = tried.stream().map(PushDevices::hash).collect(java.util.stream.Collectors.joining(",", "{", "}"));
+        List<String> earlier = jdbc.queryForList("SELECT 'push token ' || token_masked || ' not sent: ' || reason"
+                + " || ' (refused by an earlier attempt of this delivery; not called again: an operator''s retry asks it once more)'"
+                + " FROM push_device_send WHERE delivery_id = ? AND resend_id = ? AND state = 'REFUSED'"
+                + " AND token_hash <> ALL(CAST(? AS CHAR(64)[])) ORDER BY id", String.class, deliveryId, resendId, triedHashes);
+        notes.addAll(0, earlier);
         if (!sent.isEmpty()) {
             settleSent(exchange, sent, notes);
             return;
+        }
+        if (refusal == null && !earlier.isEmpty()) {
+            // No device took it in this attempt and some refused it in an earlier one: their refusals are the outcome.
+            throw new AddressGone(String.join("; ", notes) + deadTokens.nextChannel(notification), 400);
         }
         if (refusal != null) {
             // No device took it and one refused it for a reason of its own: an ordinary refusal (refused-by-provider fails it).
@@ -224,6 +237,15 @@ public class PushDevices {
         return true;
     }
 
+    /**
+     * An operator's retry of the delivery (console.OperatorActions, in its transaction): the devices that refused it are called
+     * once more by the attempt it queues (the operator fixed what the refusal named, e.g. the Firebase project or the APNs key).
+     */
+    public int retryRefused(long deliveryId) {
+        return jdbc.update("UPDATE push_device_send SET state = 'RETRY_ASKED', updated_at = now() WHERE delivery_id = ? AND resend_id = 0"
+                + " AND state = 'REFUSED'", deliveryId);
+    }
+
     /** Erasure of a customer: the device records of these notifications' deliveries (masked tokens, their hashes) are deleted. */
     public int forget(java.util.Collection<Long> notificationIds) {
         String ids = notificationIds.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",", "{", "}"));
@@ -231,18 +253,18 @@ public class PushDevices {
                 + " AND d.notification_id = ANY(CAST(? AS BIGINT[]))", ids);
     }
 
-    /** The first token in the customer's directory entry this attempt has not called and no earlier attempt sent to. */
+    /** The first token in the customer's directory entry this attempt has not called and no earlier attempt sent to or was refused by. */
     private String nextToken(String customerId, long deliveryId, long resendId, Set<String> tried) {
         List<String> tokens = directory.find(customerId).map(Customer::pushTokens).orElse(null);
         if (tokens == null || tokens.isEmpty()) {
             return null;
         }
-        // Sent by an earlier attempt of this delivery (or resend), or reported dead by the provider for any delivery: a dead
+        // Sent or refused by an earlier attempt of this delivery (or resend), or reported dead by the provider for any delivery: a dead
         // token is never revived by FCM, so one the CRM lists again is not called again.
         String hashes = tokens.stream().filter(t -> t != null && !t.isBlank()).map(t -> hash(t.strip()))
                 .collect(java.util.stream.Collectors.joining(",", "{", "}"));
         Set<String> done = new HashSet<>(jdbc.queryForList("SELECT token_hash FROM push_device_send WHERE delivery_id = ? AND resend_id = ?"
-                + " AND state = 'SENT' UNION SELECT token_hash FROM push_device_send WHERE state = 'TOKEN_REMOVED'"
+                + " AND state IN ('SENT', 'REFUSED') UNION SELECT token_hash FROM push_device_send WHERE state = 'TOKEN_REMOVED'"
                 + " AND token_hash = ANY(CAST(? AS CHAR(64)[]))", String.class, deliveryId, resendId, hashes));
         for (String token : tokens) {
             if (token == null || token.isBlank()) {

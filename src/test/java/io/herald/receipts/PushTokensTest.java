@@ -317,6 +317,64 @@ class PushTokensTest extends HeraldIntegrationTest {
         }
     }
 
+    /** FCM's answer for a device registered with another Firebase project: a refusal of this device, the token kept. */
+    private static final String SENDER_ID_MISMATCH = """
+            {"error":{"code":403,"message":"SenderId mismatch","status":"PERMISSION_DENIED","details":[{"@type":\
+            "type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"SENDER_ID_MISMATCH"}]}}""";
+
+    /**
+     * The phone refuses the push (403 SENDER_ID_MISMATCH), the tablet is unreachable (503) until its retries run out. A later
+     * automatic attempt of the same delivery (a parked re-drive) calls the tablet only: the phone answered, and asking again
+     * gets the same refusal. An operator's retry (after fixing the Firebase project) calls the phone once more. Before, every
+     * re-drive called the refusing phone again.
+     */
+    @Test
+    void aDeviceThatRefusedThePushIsNotCalledAgainByALaterAttemptOnlyByAnOperatorsRetry() throws Exception {
+        String customer = "cus_push_refd" + newTicketId();
+        String phone = "ph0neR3f" + newTicketId() + "-registration-token-of-the-customers-phone";
+        String tablet = "t4bletR3" + newTicketId() + "-registration-token-of-the-customers-tablet";
+        // Push only: no phone number or email, so nothing else settles the notification.
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email, phone, push_tokens) VALUES (?, 'Pat Push', NULL, NULL, ?::jsonb)",
+                customer, "[\"fcm:" + phone + "\", \"fcm:" + tablet + "\"]");
+        StubMapping refused = answer(phone, 403, SENDER_ID_MISMATCH);
+        StubMapping busy = answer(tablet, 503, "{\"error\": {\"code\": 503, \"status\": \"UNAVAILABLE\"}}");
+        try {
+            String key = reply(customer);
+            assertThat(awaitDeliveries(key).get("push")).containsEntry("state", "FAILED");
+            assertThat(pushesTo(phone)).hasSize(1);
+            long push = ((Number) delivery(key, "push").get("id")).longValue();
+
+            // FCM takes the tablet again; the delivery is re-driven as a parked one is.
+            infra.providers().removeStub(busy);
+            jdbc.update("UPDATE delivery SET state = 'PARKED', next_attempt_at = now(), parked_count = 0, updated_at = now() WHERE id = ?", push);
+            await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(delivery(key, "push").get("state")));
+            Map<String, Map<String, Object>> rows = awaitDeliveries(key);
+            assertThat(rows.get("push")).containsEntry("state", "SENT");
+            assertThat((String) rows.get("push").get("reason")).contains("(push token " + tablet.substring(0, 8) + "…); push token "
+                    + phone.substring(0, 8) + "… not sent: provider answered HTTP 403").contains("refused by an earlier attempt of this delivery;"
+                    + " not called again: an operator's retry asks it once more").doesNotContain(phone, tablet);
+            assertThat(pushesTo(phone)).as("the refusing phone is not asked again by a re-drive").hasSize(1);
+
+            // A second reply: the phone refuses it again, the tablet takes it. Say it had FAILED (the tablet unreachable) and the
+            // operator, having corrected the Firebase project, retries it: the phone is asked once more, the tablet not again.
+            String other = reply(customer);
+            assertThat(awaitDeliveries(other).get("push")).containsEntry("state", "SENT");
+            assertThat(pushesTo(phone)).hasSize(2);
+            int tabletCalls = pushesTo(tablet).size();
+            long second = ((Number) delivery(other, "push").get("id")).longValue();
+            jdbc.update("UPDATE delivery SET state = 'FAILED', updated_at = now() WHERE id = ?", second);
+            infra.providers().removeStub(refused);
+            HttpResponse<String> retried = apiAs(OPERATOR, "POST", "/api/deliveries/" + second + "/retry",
+                    "{\"comment\": \"Firebase project corrected\"}");
+            assertThat(retried.statusCode()).as(retried.body()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(pushesTo(phone)).hasSize(3));
+            assertThat(pushesTo(tablet)).hasSize(tabletCalls);
+        } finally {
+            infra.providers().removeStub(refused);
+            infra.providers().removeStub(busy);
+        }
+    }
+
     private List<com.github.tomakehurst.wiremock.verification.LoggedRequest> pushesTo(String token) {
         return infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(token)));
     }
