@@ -32,10 +32,11 @@ import org.springframework.stereotype.Component;
  * answered, and asking again gets the same answer. An operator's retry (after fixing what the refusal named) marks the refused
  * devices RETRY_ASKED, to be called once more ({@link #retryRefused}); an operator's resend has records of its own.
  * One dead or refused device does not stop the others: the delivery is SENT when at least one device took it, its reason
- * naming each device's outcome by its masked token; with none, it fails with the refusal, or with the removals when every
- * token was dead (a first-success notification then tries its next channel). A token the provider reported dead
- * (TOKEN_REMOVED) is not called again by any later delivery, even if a CRM contact change lists it again. This class is the
- * only writer of push_device_send. Used by routes/deliver-push.camel.yaml (addressPlan and refusalCheck of the HTTP template).
+ * saying how many of the customer's devices took it and naming each device's outcome by its masked token; with none, it
+ * fails with the refusal, or with the removals when every token was dead (a first-success notification then tries its next
+ * channel). A token the provider reported dead (TOKEN_REMOVED) is not called again by any later delivery, even if a CRM
+ * contact change lists it again. This class is the only writer of push_device_send. Used by routes/deliver-push.camel.yaml
+ * (addressPlan and refusalCheck of the HTTP template).
  */
 @Component
 public class PushDevices {
@@ -145,7 +146,7 @@ public class PushDevices {
                 + " AND token_hash <> ALL(CAST(? AS CHAR(64)[])) ORDER BY id", String.class, deliveryId, resendId, triedHashes);
         notes.addAll(0, earlier);
         if (!sent.isEmpty()) {
-            settleSent(exchange, sent, notes);
+            settleSent(exchange, sent, notes, 0);
             return;
         }
         if (refusal == null && !earlier.isEmpty()) {
@@ -167,16 +168,22 @@ public class PushDevices {
     }
 
     /** The delivery's answer is the devices that took it (the first one's message name), its note naming each device's outcome. */
-    private void settleSent(Exchange exchange, List<Map<String, Object>> sent, List<String> notes) {
+    private void settleSent(Exchange exchange, List<Map<String, Object>> sent, List<String> notes, int notCalled) {
         List<String> devices = sent.stream().map(r -> (String) r.get("token_masked")).toList();
+        // The customer's live devices this delivery was for: those that took it, refused it, may have got it, or were not called
+        // (a dead token is no device of theirs any more).
+        Integer missed = jdbc.queryForObject("SELECT count(*) FROM push_device_send WHERE delivery_id = ? AND resend_id = ?"
+                + " AND state IN ('REFUSED', 'CALLING', 'RETRY_ASKED')", Integer.class,
+                exchange.getProperty(ChannelDelivery.DELIVERY_ID, Long.class), resendOf(exchange));
+        int of = devices.size() + (missed == null ? 0 : missed) + notCalled;
         String first = (String) sent.get(0).get("provider_message_id");
         ledger.readdressed(exchange.getProperty(ChannelDelivery.CLAIM, DeliveryLedger.Claim.class), String.join(", ", devices));
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
         exchange.getMessage().setBody(first == null ? "{}" : json.createObjectNode().put("name", first).toString());
-        String note = "sent to " + (devices.size() == 1 ? "1 device (push token " : devices.size() + " devices (push tokens ")
-                + String.join(", ", devices) + ")";
+        String note = "sent to " + devices.size() + (of > devices.size() ? " of " + of + " devices" : devices.size() == 1 ? " device" : " devices")
+                + (devices.size() == 1 ? " (push token " : " (push tokens ") + String.join(", ", devices) + ")";
         exchange.setProperty(ChannelDelivery.ADDRESS_NOTE, notes.isEmpty() ? note : note + "; " + String.join("; ", notes));
     }
 
@@ -233,7 +240,7 @@ public class PushDevices {
             notes.add((notCalled.size() == 1 ? "push token " : "push tokens ") + String.join(", ", notCalled) + " not called (the push"
                     + " provider was unavailable)");
         }
-        settleSent(exchange, sent, notes);
+        settleSent(exchange, sent, notes, notCalled.size());
         return true;
     }
 

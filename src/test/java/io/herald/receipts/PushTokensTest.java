@@ -245,7 +245,7 @@ class PushTokensTest extends HeraldIntegrationTest {
             String key = reply(customer);
             Map<String, Map<String, Object>> rows = awaitDeliveries(key);
             assertThat(rows.get("push")).containsEntry("state", "SENT");
-            assertThat((String) rows.get("push").get("reason")).startsWith("sent to 1 device (push token " + phone.substring(0, 8) + "…)")
+            assertThat((String) rows.get("push").get("reason")).startsWith("sent to 1 of 2 devices (push token " + phone.substring(0, 8) + "…)")
                     .contains("push token " + tablet.substring(0, 8) + "… not reached").doesNotContain(phone, tablet);
             assertThat(rows.get("sms")).containsEntry("state", "SKIPPED");
             assertThat(pushesTo(phone)).hasSize(1);
@@ -307,7 +307,7 @@ class PushTokensTest extends HeraldIntegrationTest {
             String key = reply(customer);
             Map<String, Map<String, Object>> rows = awaitDeliveries(key);
             assertThat(rows.get("push")).containsEntry("state", "SENT");
-            assertThat((String) rows.get("push").get("reason")).startsWith("sent to 1 device (push token " + phone.substring(0, 8) + "…)")
+            assertThat((String) rows.get("push").get("reason")).startsWith("sent to 1 of 2 devices (push token " + phone.substring(0, 8) + "…)")
                     .contains("push token " + tablet.substring(0, 8) + "… was called and its answer was lost").doesNotContain(phone, tablet);
             assertThat(rows.get("sms")).containsEntry("state", "SKIPPED");
             assertThat(pushesTo(phone)).hasSize(1);
@@ -372,6 +372,35 @@ class PushTokensTest extends HeraldIntegrationTest {
         } finally {
             infra.providers().removeStub(refused);
             infra.providers().removeStub(busy);
+        }
+    }
+
+    /**
+     * The phone takes the reply, the tablet refuses it (403 SENDER_ID_MISMATCH). The reason says the push reached 1 of the
+     * customer's 2 devices and why the other did not, by masked token; the timeline shows each device. Before, it read "sent to 1
+     * device", as for a customer with one device.
+     */
+    @Test
+    void aPushOneDeviceRefusedSaysItReachedOneOfTwoDevicesAndWhyNotTheOther() throws Exception {
+        String customer = "cus_push_part" + newTicketId();
+        String phone = "ph0neP4r" + newTicketId() + "-registration-token-of-the-customers-phone";
+        String tablet = "t4bletP4" + newTicketId() + "-registration-token-of-the-customers-tablet";
+        newCustomer(customer, "+4477002" + String.format("%05d", Math.abs(customer.hashCode()) % 100_000),
+                "[\"fcm:" + phone + "\", \"fcm:" + tablet + "\"]");
+        StubMapping refused = answer(tablet, 403, SENDER_ID_MISMATCH);
+        try {
+            String key = reply(customer);
+            Map<String, Map<String, Object>> rows = awaitDeliveries(key);
+            assertThat(rows.get("push")).containsEntry("state", "SENT");
+            String p = phone.substring(0, 8) + "…";
+            String t = tablet.substring(0, 8) + "…";
+            assertThat((String) rows.get("push").get("reason")).startsWith("sent to 1 of 2 devices (push token " + p + "); push token " + t
+                    + " not sent: provider answered HTTP 403").contains("SENDER_ID_MISMATCH").doesNotContain(phone, tablet);
+            long notification = ((Number) delivery(key, "push").get("notification_id")).longValue();
+            assertThat(apiAs(OPERATOR, "GET", "/console/notifications/" + notification, null).body())
+                    .contains("Push to device " + p, "Push to device " + t, "SENDER_ID_MISMATCH").doesNotContain(phone, tablet);
+        } finally {
+            infra.providers().removeStub(refused);
         }
     }
 
