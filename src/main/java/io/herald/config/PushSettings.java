@@ -28,6 +28,8 @@ import org.springframework.validation.annotation.Validated;
  * @param maxLength             the longest title and body together, in bytes (UTF-8, as FCM counts its 4,096-byte payload, token
  *                              and data included; a Chinese or emoji character is 3 or 4 bytes); a longer push is sent with the
  *                              data's longest texts shortened
+ * @param maxDevices            the most devices (push tokens) of one customer a push is sent to, in the order of their directory
+ *                              entry; the rest are named in the delivery's reason as not called
  */
 @Validated
 @ConfigurationProperties("herald.push")
@@ -43,5 +45,6 @@ public record PushSettings(@NotNull @DefaultValue("") @jakarta.validation.constr
                            @Positive Long retryDelayMs,
                            @Positive Long maxRetryDelayMs,
                            @Min(20) @Max(4_000) @DefaultValue("1000") int maxLength,
-                           @NotNull @DefaultValue("") String serviceAccountFile) {
+                           @NotNull @DefaultValue("") String serviceAccountFile,
+                           @Min(1) @Max(500) @DefaultValue("10") int maxDevices) {
 }

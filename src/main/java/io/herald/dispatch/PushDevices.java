@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.herald.config.PushSettings;
 import io.herald.identity.Customer;
 import io.herald.identity.CustomerDirectory;
 import io.herald.ledger.DeliveryLedger;
@@ -30,13 +31,14 @@ import org.springframework.stereotype.Component;
  * FCM says the token is dead, REFUSED with the provider's reason). A later attempt of the same delivery (a retry after a 5xx,
  * a parked re-drive) calls only the devices without a SENT, TOKEN_REMOVED or REFUSED record: a device that refused this message
  * answered, and asking again gets the same answer. An operator's retry (after fixing what the refusal named) marks the refused
- * devices RETRY_ASKED, to be called once more ({@link #retryRefused}); an operator's resend has records of its own.
- * One dead or refused device does not stop the others: the delivery is SENT when at least one device took it, its reason
- * saying how many of the customer's devices took it and naming each device's outcome by its masked token; with none, it
- * fails with the refusal, or with the removals when every token was dead (a first-success notification then tries its next
- * channel). A token the provider reported dead (TOKEN_REMOVED) is not called again by any later delivery, even if a CRM
- * contact change lists it again. This class is the only writer of push_device_send. Used by routes/deliver-push.camel.yaml
- * (addressPlan and refusalCheck of the HTTP template).
+ * devices RETRY_ASKED, to be called once more ({@link #retryRefused}); an operator's resend has records of its own. At most
+ * herald.push.max-devices devices are called, the first live ones in the customer's directory entry; the reason names the rest
+ * as not called. One dead or refused device does not stop the others: the delivery is SENT when at least one device took it,
+ * its reason saying how many of the customer's devices took it and naming each device's outcome by its masked token; with
+ * none, it fails with the refusal, or with the removals when every token was dead (a first-success notification then tries
+ * its next channel). A token the provider reported dead (TOKEN_REMOVED) is not called again by any later delivery, even if a
+ * CRM contact change lists it again. This class is the only writer of push_device_send. Used by
+ * routes/deliver-push.camel.yaml (addressPlan and refusalCheck of the HTTP template).
  */
 @Component
 public class PushDevices {
@@ -54,9 +56,11 @@ public class PushDevices {
     private final UnregisteredPushTokens deadTokens;
     private final DeliveryLedger ledger;
     private final ObjectMapper json;
+    private final int maxDevices;
 
     public PushDevices(JdbcTemplate jdbc, CustomerDirectory directory, UnregisteredPushTokens deadTokens, DeliveryLedger ledger,
-                       ObjectMapper json) {
+                       ObjectMapper json, PushSettings push) {
+        this.maxDevices = push.maxDevices();
         this.jdbc = jdbc;
         this.directory = directory;
         this.deadTokens = deadTokens;
@@ -145,6 +149,10 @@ public class PushDevices {
                 + " FROM push_device_send WHERE delivery_id = ? AND resend_id = ? AND state = 'REFUSED'"
                 + " AND token_hash <> ALL(CAST(? AS CHAR(64)[])) ORDER BY id", String.class, deliveryId, resendId, triedHashes);
         notes.addAll(0, earlier);
+        String overCap = overCapNote(notification.customerId());
+        if (overCap != null) {
+            notes.add(0, overCap);
+        }
         if (!sent.isEmpty()) {
             settleSent(exchange, sent, notes, 0);
             return;
@@ -171,7 +179,7 @@ public class PushDevices {
     private void settleSent(Exchange exchange, List<Map<String, Object>> sent, List<String> notes, int notCalled) {
         List<String> devices = sent.stream().map(r -> (String) r.get("token_masked")).toList();
         // The customer's live devices this delivery was for: those that took it, refused it, may have got it, or were not called
-        // (a dead token is no device of theirs any more).
+        // (a dead token is no device of theirs any more; one over herald.push.max-devices is named by its own note).
         Integer missed = jdbc.queryForObject("SELECT count(*) FROM push_device_send WHERE delivery_id = ? AND resend_id = ?"
                 + " AND state IN ('REFUSED', 'CALLING', 'RETRY_ASKED')", Integer.class,
                 exchange.getProperty(ChannelDelivery.DELIVERY_ID, Long.class), resendOf(exchange));
@@ -240,6 +248,10 @@ public class PushDevices {
             notes.add((notCalled.size() == 1 ? "push token " : "push tokens ") + String.join(", ", notCalled) + " not called (the push"
                     + " provider was unavailable)");
         }
+        String overCap = overCapNote(notification.customerId());
+        if (overCap != null) {
+            notes.add(overCap);
+        }
         settleSent(exchange, sent, notes, notCalled.size());
         return true;
     }
@@ -260,29 +272,56 @@ public class PushDevices {
                 + " AND d.notification_id = ANY(CAST(? AS BIGINT[]))", ids);
     }
 
-    /** The first token in the customer's directory entry this attempt has not called and no earlier attempt sent to or was refused by. */
+    /** The first token of the customer's devices ({@link #devices}) this attempt has not called and no earlier attempt sent to or was refused by. */
     private String nextToken(String customerId, long deliveryId, long resendId, Set<String> tried) {
-        List<String> tokens = directory.find(customerId).map(Customer::pushTokens).orElse(null);
-        if (tokens == null || tokens.isEmpty()) {
+        List<String> devices = devices(customerId);
+        if (devices.isEmpty()) {
             return null;
         }
-        // Sent or refused by an earlier attempt of this delivery (or resend), or reported dead by the provider for any delivery: a dead
-        // token is never revived by FCM, so one the CRM lists again is not called again.
-        String hashes = tokens.stream().filter(t -> t != null && !t.isBlank()).map(t -> hash(t.strip()))
-                .collect(java.util.stream.Collectors.joining(",", "{", "}"));
+        String hashes = devices.stream().map(PushDevices::hash).collect(java.util.stream.Collectors.joining(",", "{", "}"));
         Set<String> done = new HashSet<>(jdbc.queryForList("SELECT token_hash FROM push_device_send WHERE delivery_id = ? AND resend_id = ?"
-                + " AND state IN ('SENT', 'REFUSED') UNION SELECT token_hash FROM push_device_send WHERE state = 'TOKEN_REMOVED'"
-                + " AND token_hash = ANY(CAST(? AS CHAR(64)[]))", String.class, deliveryId, resendId, hashes));
-        for (String token : tokens) {
-            if (token == null || token.isBlank()) {
-                continue;
-            }
-            String bare = UnregisteredPushTokens.bare(token.strip());
+                + " AND state IN ('SENT', 'REFUSED') AND token_hash = ANY(CAST(? AS CHAR(64)[]))", String.class, deliveryId, resendId, hashes));
+        for (String bare : devices.subList(0, Math.min(maxDevices, devices.size()))) {
             if (!tried.contains(bare) && !done.contains(hash(bare))) {
                 return bare;
             }
         }
         return null;
+    }
+
+    /**
+     * The customer's live push tokens (bare), in their directory entry's order: without blanks, repeats and tokens the provider
+     * reported dead for any delivery (a dead token is never revived by FCM, so one the CRM lists again is not called again). The
+     * first herald.push.max-devices of them are called (the directory keeps no date a device registered or was last seen).
+     */
+    private List<String> devices(String customerId) {
+        List<String> tokens = directory.find(customerId).map(Customer::pushTokens).orElse(null);
+        if (tokens == null || tokens.isEmpty()) {
+            return List.of();
+        }
+        List<String> bare = tokens.stream().filter(t -> t != null && !t.isBlank()).map(t -> UnregisteredPushTokens.bare(t.strip()))
+                .distinct().toList();
+        if (bare.isEmpty()) {
+            return List.of();
+        }
+        String hashes = bare.stream().map(PushDevices::hash).collect(java.util.stream.Collectors.joining(",", "{", "}"));
+        Set<String> dead = new HashSet<>(jdbc.queryForList("SELECT token_hash FROM push_device_send WHERE state = 'TOKEN_REMOVED'"
+                + " AND token_hash = ANY(CAST(? AS CHAR(64)[]))", String.class, hashes));
+        return bare.stream().filter(t -> !dead.contains(hash(t))).toList();
+    }
+
+    /** "N more push tokens (…) not called: over herald.push.max-devices …" when the customer has more live devices; else null. */
+    private String overCapNote(String customerId) {
+        List<String> devices = devices(customerId);
+        if (devices.size() <= maxDevices) {
+            return null;
+        }
+        List<String> over = devices.subList(maxDevices, devices.size());
+        String shown = over.stream().limit(5).map(UnregisteredPushTokens::mask).collect(java.util.stream.Collectors.joining(", "))
+                + (over.size() > 5 ? ", …" : "");
+        return over.size() + " more push " + (over.size() == 1 ? "token" : "tokens") + " (" + shown + ") not called: over"
+                + " herald.push.max-devices (" + maxDevices + "), the first " + maxDevices + " in the customer's directory entry are;"
+                + " raise the setting, or remove the customer's stale tokens in the CRM";
     }
 
     private static int statusOf(List<String> notes) {

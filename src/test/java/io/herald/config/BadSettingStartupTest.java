@@ -25,7 +25,7 @@ class BadSettingStartupTest {
     @Configuration(proxyBeanMethods = false)
     @EnableConfigurationProperties({DeliverySettings.class, SmsSettings.class, CrmSettings.class, ApprovalSettings.class,
             RetentionSettings.class, SchedulingSettings.class, AlertSettings.class, IngestSettings.class, InfrastructureSettings.class,
-            MailSettings.class, HeraldSettings.class, ConsoleSettings.class, KafkaSecuritySettings.class})
+            MailSettings.class, HeraldSettings.class, ConsoleSettings.class, KafkaSecuritySettings.class, PushSettings.class})
     static class OnlySettings {
     }
 
@@ -63,6 +63,13 @@ class BadSettingStartupTest {
         assertThat(output.getOut() + output.getErr()).contains("Property: herald.sms.max-retries")
                 .contains("Value: \"2\"")
                 .contains("Reason: must be 0 or 1: an in-process retry holds its consumer thread");
+    }
+
+    /** A push to no device at all is no setting: refused at startup naming the key. */
+    @Test
+    void aPushDeviceCapBelowOneSaysWhy(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.push.max-devices=0")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.push.max-devices").contains("Value: \"0\"");
     }
 
     /** Too short a limit would end Herald's own transactions between two statements; refused naming the key. */

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class BreakerOpenReasonTest {
 
     private final ProviderErrors errors = new ProviderErrors(new PushAccessTokens(new io.herald.config.PushSettings("", "", 50, 16, null,
-            null, false, null, null, null, null, 1000, "")));
+            null, false, null, null, null, null, 1000, "", 10)));
 
     @Test
     void theReasonAfterTheBreakerOpenedKeepsTheProvidersLastAnswerForThatChannel() {

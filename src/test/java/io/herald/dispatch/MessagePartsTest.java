@@ -282,7 +282,7 @@ class MessagePartsTest {
 
     private static MessageParts parts(String root, int smsLimit, int pushLimit, int smsSegments) {
         SmsSettings sms = new SmsSettings("", "", "", "", 10, 16, null, null, false, null, null, null, null, "", smsLimit, smsSegments);
-        PushSettings push = new PushSettings("", "", 50, 16, null, null, false, null, null, null, null, pushLimit, "");
+        PushSettings push = new PushSettings("", "", 50, 16, null, null, false, null, null, null, null, pushLimit, "", 10);
         return new MessageParts(new TemplateRenderer(root, "en"), sms, push);
     }
 

@@ -131,7 +131,7 @@ class PushServiceAccountTest {
         Files.writeString(notAKey, "{\"type\": \"authorized_user\", \"client_id\": \"1.apps.googleusercontent.com\","
                 + " \"client_secret\": \"d-test\", \"refresh_token\": \"1//test\"}");
         io.herald.config.PushSettings settings = new io.herald.config.PushSettings("", "", 50, 16, null, null, false, null, null, null,
-                null, 1000, notAKey.toString());
+                null, 1000, notAKey.toString(), 10);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new PushAccessTokens(settings))
                 .hasMessageStartingWith("herald.push.service-account-file (HERALD_PUSH_SERVICE_ACCOUNT_FILE) '" + notAKey
                         + "' is not a readable Firebase service account key");
@@ -145,7 +145,7 @@ class PushServiceAccountTest {
     void aTokenEndpointThatDoesNotAnswerIsGivenUpWithinThePushTimeouts() {
         infra.providers().stubFor(WireMock.post(urlPathEqualTo("/hanging-token")).willReturn(token("ya29.late").withFixedDelay(30_000)));
         io.herald.config.PushSettings settings = new io.herald.config.PushSettings("", "", 50, 16, null, null, false, null, null, null,
-                null, 1000, keyFile("/hanging-token", "push-hanging-token.json").toString());
+                null, 1000, keyFile("/hanging-token", "push-hanging-token.json").toString(), 10);
         PushAccessTokens tokens = new PushAccessTokens(settings, 500, 1000);
         long start = System.nanoTime();
         org.assertj.core.api.Assertions.assertThatThrownBy(tokens::current).isInstanceOf(PushAccessTokens.PushTokenUnavailable.class)

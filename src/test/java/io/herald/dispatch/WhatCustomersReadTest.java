@@ -435,7 +435,7 @@ class WhatCustomersReadTest {
 
     private static MessageParts parts() {
         SmsSettings sms = new SmsSettings("", "", "", "", 10, 16, null, null, false, null, null, null, null, "", 1600, 10);
-        PushSettings push = new PushSettings("", "", 50, 16, null, null, false, null, null, null, null, 1000, "");
+        PushSettings push = new PushSettings("", "", 50, 16, null, null, false, null, null, null, null, 1000, "", 10);
         return new MessageParts(new TemplateRenderer("templates", "en"), sms, push);
     }
 }

@@ -404,6 +404,30 @@ class PushTokensTest extends HeraldIntegrationTest {
         }
     }
 
+    /**
+     * A customer whose CRM entry lists 11 push tokens: the reply goes to the first 10 (herald.push.max-devices, default 10) and
+     * the reason says one token was not called, over that cap. Before, every token listed was called, one provider call each.
+     */
+    @Test
+    void aPushGoesToAtMostTheCappedNumberOfDevicesAndSaysHowManyWereNotCalled() throws Exception {
+        String customer = "cus_push_cap" + newTicketId();
+        String run = newTicketId();
+        List<String> tokens = java.util.stream.IntStream.rangeClosed(1, 11)
+                .mapToObj(i -> String.format("c4p%02dT0k", i) + run + "-registration-token-of-device-" + i).toList();
+        newCustomer(customer, "+4477001" + String.format("%05d", Math.abs(customer.hashCode()) % 100_000),
+                tokens.stream().map(t -> "\"fcm:" + t + "\"").collect(java.util.stream.Collectors.joining(", ", "[", "]")));
+        String key = reply(customer);
+        Map<String, Map<String, Object>> rows = awaitDeliveries(key);
+        assertThat(rows.get("push")).containsEntry("state", "SENT");
+        for (String token : tokens.subList(0, 10)) {
+            assertThat(pushesTo(token)).hasSize(1);
+        }
+        assertThat(pushesTo(tokens.get(10))).isEmpty();
+        assertThat((String) rows.get("push").get("reason")).startsWith("sent to 10 devices (push tokens c4p01T0k…")
+                .contains("1 more push token (c4p11T0k…) not called: over herald.push.max-devices (10), the first 10 in the customer's"
+                        + " directory entry are");
+    }
+
     private List<com.github.tomakehurst.wiremock.verification.LoggedRequest> pushesTo(String token) {
         return infra.providers().findAll(postRequestedFor(urlPathMatching(PUSH_PATH)).withRequestBody(containing(token)));
     }
