@@ -28,10 +28,13 @@ import jakarta.mail.internet.MimeMessage;
 import org.apache.camel.CamelContext;
 import org.apache.kafka.clients.admin.AdminClient;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
@@ -318,6 +321,48 @@ class BillingSourceTest extends HeraldIntegrationTest {
         String good = newTicketId();
         assertThat(postSignedBilling(Samples.paymentFailed(good)).statusCode()).isEqualTo(202);
         awaitMailFor(Samples.paymentFailedKey(good));
+    }
+
+    /**
+     * The team running the broker sets the billing topic's max.message.bytes below Herald's webhook body limit: a body within
+     * herald.ingest.max-body-bytes is refused by the broker for its size. The sender is told it is Herald's fault (500, so Stripe
+     * retries), in words naming the topic, its setting and the command that fixes it; the request is kept whole for an operator
+     * to send again; the next event goes through. It used to be 413 "keep webhook bodies below herald.ingest.max-body-bytes"
+     * (which it was) with only the body's first 16 KiB kept.
+     */
+    @Test
+    void aWebhookBodyTheTopicRefusesForItsSizeIsKeptWholeAndTheRefusalNamesTheTopicSetting() throws Exception {
+        String unique = newTicketId();
+        String event = Samples.paymentFailed(unique).replaceFirst("\\{", "{\"padding\": \"" + "x".repeat(300_000) + "\",");
+        ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, TOPIC);
+        try (AdminClient admin = AdminClient.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafkaBrokers()))) {
+            String original = admin.describeConfigs(List.of(topic)).all().get().get(topic).get("max.message.bytes").value();
+            setMaxMessageBytes(admin, topic, "100000");
+            long before = jdbc.queryForObject("SELECT coalesce(max(id), 0) FROM inbound_rejection", Long.class);
+            HttpResponse<String> refused;
+            try {
+                refused = postSignedBilling(event);
+            } finally {
+                setMaxMessageBytes(admin, topic, original);
+            }
+            assertThat(refused.statusCode()).isEqualTo(500);
+            assertThat(refused.body()).contains("herald.billing.events", "max.message.bytes", "herald.ingest.kafka-max-request-size",
+                    "kafka-configs.sh --alter --entity-type topics --entity-name herald.billing.events --add-config max.message.bytes=2097152");
+            Map<String, Object> kept = jdbc.queryForMap("SELECT http_status, body_excerpt FROM inbound_rejection"
+                    + " WHERE source = 'billing' AND id > ? ORDER BY id LIMIT 1", before);
+            assertThat(kept.get("http_status")).isEqualTo(500);
+            assertThat(kept.get("body_excerpt")).isEqualTo(event);
+        }
+        String good = newTicketId();
+        assertThat(postSignedBilling(Samples.paymentFailed(good)).statusCode()).isEqualTo(202);
+        awaitMailFor(Samples.paymentFailedKey(good));
+    }
+
+    private static void setMaxMessageBytes(AdminClient admin, ConfigResource topic, String bytes) throws Exception {
+        admin.incrementalAlterConfigs(Map.of(topic, List.of(new AlterConfigOp(new ConfigEntry("max.message.bytes", bytes),
+                AlterConfigOp.OpType.SET)))).all().get();
+        await().atMost(Duration.ofSeconds(10)).until(() -> bytes.equals(
+                admin.describeConfigs(List.of(topic)).all().get().get(topic).get("max.message.bytes").value()));
     }
 
     @Test

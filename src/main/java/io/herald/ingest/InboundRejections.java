@@ -56,16 +56,18 @@ public class InboundRejections {
 
     private final JdbcTemplate jdbc;
     private final MeterRegistry metrics;
+    private final TopicSizeRefusals topicSize;
 
     @Autowired
-    public InboundRejections(JdbcTemplate jdbc, MeterRegistry metrics) {
+    public InboundRejections(JdbcTemplate jdbc, MeterRegistry metrics, TopicSizeRefusals topicSize) {
         this.jdbc = jdbc;
         this.metrics = metrics;
+        this.topicSize = topicSize;
     }
 
-    /** Without metrics (unit tests). */
+    /** Without metrics nor topic settings (unit tests). */
     public InboundRejections(JdbcTemplate jdbc) {
-        this(jdbc, new SimpleMeterRegistry());
+        this(jdbc, new SimpleMeterRegistry(), null);
     }
 
     /**
@@ -102,9 +104,17 @@ public class InboundRejections {
     public void record(Exchange exchange, String source) {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         InboundRejected refused = refusal(cause);
+        byte[] body = bodyOf(exchange);
         int status;
         String reason;
-        if (refused != null) {
+        if (refused == null && tooLargeForTopic(cause)) {
+            // Within Herald's own body limit, refused by a topic set smaller: Herald's setup, not the request. Not 413 (the
+            // sender cannot fix it), not 503 (it is no outage): 500, the request kept whole, the reason naming the fix.
+            status = 500;
+            reason = topicSize == null ? "Herald's event broker refused this event as too large for its topic; the request is"
+                    + " kept whole for Herald's operators" : topicSize.reason(source, body == null ? 0 : body.length);
+            log.error("{} webhook refused by Kafka for its size, answered 500: {}", source, reason, cause);
+        } else if (refused != null) {
             status = refused.httpStatus();
             reason = refused.getMessage();
         } else if (InfrastructureFaults.isInfrastructure(cause)) {
@@ -126,7 +136,6 @@ public class InboundRejections {
                     + reference + ")";
             log.error("{} webhook failed, answered 500 (reference {})", source, reference, cause);
         }
-        byte[] body = bodyOf(exchange);
         Answer answer = record(source, status, reason,
                 remoteAddressOf(exchange),
                 exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class),
@@ -212,16 +221,24 @@ public class InboundRejections {
             if (t instanceof InboundRejected rejected) {
                 return rejected;
             }
-            if (t instanceof RecordTooLargeException) {
-                // Can never succeed, so never a 503: the broker refuses a record this large.
-                return new InboundRejected(413, "the event is larger than Herald's event broker accepts;"
-                        + " keep webhook bodies below herald.ingest.max-body-bytes");
-            }
             if (t.getCause() == t) {
                 break;
             }
         }
         return null;
+    }
+
+    /** The broker (a topic's max.message.bytes) refused the event for its size. */
+    private static boolean tooLargeForTopic(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof RecordTooLargeException) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
     }
 
     private static byte[] bodyOf(Exchange exchange) {
