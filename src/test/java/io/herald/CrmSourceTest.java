@@ -608,10 +608,12 @@ class CrmSourceTest extends HeraldIntegrationTest {
             row = outbox("order", "order.confirmed", payload);
             Map<String, Object> held = unrouted("crm-outbox-" + row);
             assertThat(held).containsEntry("outcome", "QUARANTINED").containsEntry("step", "validation");
+            // Well within what Herald's producer takes: the topic set smaller is named, with the command that sets it.
             assertThat(held.get("reason").toString()).startsWith("crm event crm-outbox-" + row + " makes a notification of ")
-                    .endsWith(" bytes, more than Kafka takes as one record (herald.ingest.kafka-max-request-size, and the notifications"
-                            + " topic's max.message.bytes); nothing was sent. Shorten the event at its source (fewer order lines, shorter"
-                            + " texts), then re-drive it");
+                    .endsWith(" bytes, which Kafka topic herald.notifications refused as too large: its max.message.bytes is set"
+                            + " below herald.ingest.kafka-max-request-size (2097152 bytes), which Herald sends; nothing was sent. Set it"
+                            + " (kafka-configs.sh --alter --entity-type topics --entity-name herald.notifications"
+                            + " --add-config max.message.bytes=2097152), then re-drive it");
             assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key = ?", Long.class, key)).isZero();
             // Re-driven while the topic still refuses it: still quarantined, saying so, and no notification left RECEIVED for
             // ever (the re-drive admitted it, and only the batch path withdrew what it could not publish).

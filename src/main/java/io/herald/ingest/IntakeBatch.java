@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
+import io.herald.config.IngestSettings;
 import io.herald.config.TopicSettings;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -85,13 +86,16 @@ public class IntakeBatch {
     private final NotificationLedger ledger;
     private final HeraldMetrics metrics;
     private final String notificationsUri;
+    private final String notificationsTopic;
+    private final int maxRequestSize;
     private final TransactionTemplate transaction;
     /** A savepoint inside the batch's transaction: a multi-row admission the database refuses is narrowed down, the rest stands. */
     private final TransactionTemplate savepoint;
 
     public IntakeBatch(ProducerTemplate producer, CamelContext camel, Quarantine quarantine, CustomerLinks links,
                        io.herald.identity.CustomerDirectory directory, ObjectMapper json,
-                       NotificationLedger ledger, HeraldMetrics metrics, TopicSettings topics, TransactionTemplate transaction) {
+                       NotificationLedger ledger, HeraldMetrics metrics, TopicSettings topics, IngestSettings ingest,
+                       TransactionTemplate transaction) {
         this.transaction = transaction;
         this.savepoint = new TransactionTemplate(transaction.getTransactionManager());
         this.savepoint.setPropagationBehavior(TransactionDefinition.PROPAGATION_NESTED);
@@ -105,6 +109,8 @@ public class IntakeBatch {
         this.metrics = metrics;
         // batchWithIndividualHeaders: each record carries its own headers (its traceparent: tracing, issue 15)
         this.notificationsUri = "kafka:" + topics.notifications() + "?batchWithIndividualHeaders=true";
+        this.notificationsTopic = topics.notifications();
+        this.maxRequestSize = ingest.kafkaMaxRequestSize();
     }
 
     /** Start of a batch: an empty list for the notifications its records admit. */
@@ -193,7 +199,7 @@ public class IntakeBatch {
                 if (one.getException() != null) {
                     // Refused for good (not an outage): the event ends in one row, its quarantine, not also in a notification
                     // that would stay RECEIVED for ever; a re-drive admits it again.
-                    Exception refusal = tooLarge(notification, one.getException());
+                    Exception refusal = tooLarge(notification, one.getException(), notificationsTopic, maxRequestSize);
                     transaction.executeWithoutResult(status -> {
                         ledger.withdraw(notification.notification().notification().idempotencyKey());
                         quarantine(notification, refusal);
@@ -293,21 +299,33 @@ public class IntakeBatch {
 
     /**
      * A notification the broker refuses for its size, in words (the producer's own message names neither the event nor
-     * what to do); any other refusal as it is.
+     * what to do); any other refusal as it is. One well below herald.ingest.kafka-max-request-size, which Herald's producer
+     * takes, was refused by the topic itself: its max.message.bytes is set lower (by whoever runs the broker), and the words
+     * name the topic and the command that sets it; a larger one is to be shortened at its source.
      */
-    static Exception tooLarge(Admitted notification, Exception failure) {
+    static Exception tooLarge(Admitted notification, Exception failure, String topic, int maxRequestSize) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof RecordTooLargeException) {
                 CanonicalNotification n = notification.notification().notification();
                 int bytes = notification.notification().canonicalJson().getBytes(StandardCharsets.UTF_8).length;
-                return new InvalidNotification(n.source() + " event " + StoredText.label(n.sourceEventId(), 120) + " makes a notification of "
-                        + String.format(Locale.ROOT, "%,d", bytes) + " bytes, more than Kafka takes as one record"
+                String event = n.source() + " event " + StoredText.label(n.sourceEventId(), 120) + " makes a notification of "
+                        + String.format(Locale.ROOT, "%,d", bytes) + " bytes";
+                if (bytes + RECORD_OVERHEAD <= maxRequestSize) {
+                    return new InvalidNotification(event + ", which Kafka topic " + topic + " refused as too large: its"
+                            + " max.message.bytes is set below herald.ingest.kafka-max-request-size (" + maxRequestSize + " bytes),"
+                            + " which Herald sends; nothing was sent. Set it (kafka-configs.sh --alter --entity-type topics --entity-name "
+                            + topic + " --add-config max.message.bytes=" + maxRequestSize + "), then re-drive it");
+                }
+                return new InvalidNotification(event + ", more than Kafka takes as one record"
                         + " (herald.ingest.kafka-max-request-size, and the notifications topic's max.message.bytes); nothing was sent."
                         + " Shorten the event at its source (fewer order lines, shorter texts), then re-drive it");
             }
         }
         return failure;
     }
+
+    /** Room for a record's key, headers (a traceparent) and batch framing beside its value. */
+    private static final int RECORD_OVERHEAD = 16 * 1024;
 
     private void quarantine(Admitted notification, Exception failure) {
         Exchange refused = new DefaultExchange(camel);

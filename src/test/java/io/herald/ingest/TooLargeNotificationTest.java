@@ -27,7 +27,8 @@ class TooLargeNotificationTest {
     @Test
     void aRecordTooLargeForKafkaSaysHowLargeAndWhatToDo() {
         Exception reason = IntakeBatch.tooLarge(ADMITTED, new KafkaException("send failed",
-                new RecordTooLargeException("The message is 1100015 bytes when serialized which is larger than 1048576")));
+                new RecordTooLargeException("The message is 1100015 bytes when serialized which is larger than 1048576")),
+                "herald.notifications", 1048576);
 
         assertThat(reason).isInstanceOf(InvalidNotification.class).hasMessage("crm event crm-outbox-17 makes a notification of 1,100,013 bytes,"
                 + " more than Kafka takes as one record (herald.ingest.kafka-max-request-size, and the notifications topic's"
@@ -35,9 +36,22 @@ class TooLargeNotificationTest {
         assertThat(MappingErrors.readable(reason, "intake", "crm", "crm-outbox-17", null)).isEqualTo(reason.getMessage());
     }
 
+    /** Within what Herald's producer takes, the topic (set smaller by whoever runs the broker) refused it: named, with the fix. */
+    @Test
+    void aRecordTheTopicRefusesBelowHeraldsLimitNamesTheTopicAndItsSetting() {
+        Exception reason = IntakeBatch.tooLarge(ADMITTED, new KafkaException("send failed",
+                new RecordTooLargeException("The request included a message larger than the max message size the server will accept.")),
+                "herald.notifications", 2097152);
+
+        assertThat(reason).isInstanceOf(InvalidNotification.class).hasMessage("crm event crm-outbox-17 makes a notification of 1,100,013 bytes,"
+                + " which Kafka topic herald.notifications refused as too large: its max.message.bytes is set below"
+                + " herald.ingest.kafka-max-request-size (2097152 bytes), which Herald sends; nothing was sent. Set it (kafka-configs.sh"
+                + " --alter --entity-type topics --entity-name herald.notifications --add-config max.message.bytes=2097152), then re-drive it");
+    }
+
     @Test
     void anyOtherRefusalIsLeftAsItIs() {
         KafkaException other = new KafkaException("something else");
-        assertThat(IntakeBatch.tooLarge(ADMITTED, other)).isSameAs(other);
+        assertThat(IntakeBatch.tooLarge(ADMITTED, other, "herald.notifications", 2097152)).isSameAs(other);
     }
 }
