@@ -11,12 +11,14 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import io.herald.local.EmbeddedInfrastructure;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.config.AlertSettings;
+import io.herald.config.TopicSettings;
 import io.herald.ops.OpsKafkaAdmin;
 import io.herald.ops.OutageAlerts;
 import io.herald.ops.ProviderBreakers;
@@ -27,6 +29,9 @@ import io.herald.testsupport.ParkedSms;
 import io.herald.testsupport.Polls;
 import io.herald.testsupport.SkippingClock;
 import org.apache.camel.CamelContext;
+import org.apache.kafka.clients.admin.AdminClient;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.junit.jupiter.api.Test;
@@ -90,6 +95,10 @@ class OutageAlertsTest {
     AlertSettings alertSettings;
     @Autowired
     OpsKafkaAdmin kafkaAdmin;
+    @Autowired
+    TopicSettings topics;
+    @Autowired
+    io.herald.ops.MissingTopics missingTopics;
 
     @TestConfiguration
     static class Time {
@@ -110,6 +119,44 @@ class OutageAlertsTest {
         registry.add("herald.infrastructure.db-connect-timeout-ms", () -> "1000");
         registry.add("herald.ops-webhook.url", () -> infra.providers().baseUrl() + OPS_PATH);
         registry.add("herald.sms.url", () -> infra.providers().baseUrl() + SMS_PATH);
+    }
+
+    /**
+     * The team running the broker deletes one of Herald's topics (here the dead letters', which nothing reads, so nothing
+     * creates it again). Kafka itself still answers, so nothing told an operator, while webhooks writing to such a topic
+     * answered 503 and its events waited. Now the outage alert names the topic and the command that recreates it, and says
+     * once it is there again.
+     */
+    @Test
+    void aTopicDeletedOnTheBrokerIsAnnouncedByNameAndItsReturnOnce() throws Exception {
+        String topic = topics.deadLetters();
+        String missing = "Kafka topic " + topic + " missing since ";
+        String back = "Kafka topic " + topic + " there again since ";
+        try (AdminClient admin = AdminClient.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafkaBrokers()))) {
+            admin.deleteTopics(List.of(topic)).all().get();
+            try {
+                await().atMost(Duration.ofSeconds(30)).until(() -> !OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, missing).isEmpty());
+                assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, missing).get(0)).containsPattern(missing.replace(".", "\\.")
+                        + "\\d\\d:\\d\\d UTC \\(deleted on the broker, which does not create it again by itself\\): webhooks writing to it"
+                        + " answer 503 \\(senders retry\\) and the events it carries wait\\. Recreate it: kafka-topics\\.sh --create --topic "
+                        + topic.replace(".", "\\.") + " --partitions \\d+ --replication-factor 1 --config max\\.message\\.bytes=2097152");
+                Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
+                assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, missing)).as("not repeated while it lasts").hasSize(1);
+            } finally {
+                await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {
+                    admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+                    return true;
+                });
+            }
+            Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
+            clock.skip(SETTLE);
+            await().atMost(Duration.ofSeconds(20)).until(() -> !OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, back).isEmpty());
+            assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, back).get(0)).containsPattern(back.replace(".", "\\.")
+                    + "\\d\\d:\\d\\d UTC: webhooks writing to it take events again and its waiting events are processed");
+            Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
+            assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, back)).hasSize(1);
+            assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, missing)).hasSize(1);
+        }
     }
 
     @Test
@@ -247,7 +294,7 @@ class OutageAlertsTest {
         clock.skip(SETTLE);
         Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
         OutageAlerts secondInstance = new OutageAlerts(jdbc, json, alertSettings, breakers, kafkaAdmin,
-                new io.herald.ops.StoppedRoutes(camel, jdbc, alertSettings), clock);
+                new io.herald.ops.StoppedRoutes(camel, jdbc, alertSettings), missingTopics, clock);
         camel.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {

@@ -25,7 +25,7 @@ import org.springframework.stereotype.Component;
 /**
  * Outages, alerted on the ops webhook like failures (routes/failure-alerts.camel.yaml, outage-alerts):
  * a provider's circuit breaker open, a channel's parked backlog past herald.alerts.parked-threshold,
- * Kafka or PostgreSQL unreachable, a route Herald needs left stopped or suspended (StoppedRoutes). Each outage is announced once when it is first seen ("SMS provider
+ * Kafka or PostgreSQL unreachable, one of Herald's Kafka topics deleted on the broker (MissingTopics), a route Herald needs left stopped or suspended (StoppedRoutes). Each outage is announced once when it is first seen ("SMS provider
  * failing since 21:04 UTC (circuit breaker open): 37 deliveries parked") and once when it is over ("SMS provider back since
  * 21:09 UTC: parked deliveries are being sent"); an outage over before it could be announced is not. It is over once it
  * has not been seen for herald.alerts.outage-settle: seen again before that, it goes on, so a flapping provider (its
@@ -50,6 +50,8 @@ public class OutageAlerts {
     /** Exchange property: the outage_alert rows this post announces (claimed by this instance). */
     static final String CLAIMED = "heraldOutagesClaimed";
     private static final String POSTGRESQL = "postgresql";
+    /** An outage_alert key's beginning for one of Herald's Kafka topics missing on the broker (MissingTopics). */
+    private static final String TOPIC = "kafka-topic:";
 
     /** PostgreSQL's outage as this instance saw it: since when, and whether its start has been announced. */
     private static final class Outage {
@@ -74,6 +76,7 @@ public class OutageAlerts {
     private final ProviderBreakers breakers;
     private final OpsKafkaAdmin kafka;
     private final StoppedRoutes stoppedRoutes;
+    private final MissingTopics missingTopics;
     /** Herald's clock (heraldClock): when an outage was seen and whether its settle period is over. */
     private final Clock clock;
     private Outage database;
@@ -84,7 +87,7 @@ public class OutageAlerts {
     private Outage handedOver;
 
     public OutageAlerts(JdbcTemplate jdbc, ObjectMapper json, AlertSettings alerts, ProviderBreakers breakers, OpsKafkaAdmin kafka,
-                        StoppedRoutes stoppedRoutes, Clock clock) {
+                        StoppedRoutes stoppedRoutes, MissingTopics missingTopics, Clock clock) {
         int parkedThreshold = alerts.parkedThreshold();
         if (parkedThreshold < 1) {
             throw new IllegalStateException("herald.alerts.parked-threshold (config/application.yaml, HERALD_ALERTS_PARKED_THRESHOLD)"
@@ -99,6 +102,7 @@ public class OutageAlerts {
         this.breakers = breakers;
         this.kafka = kafka;
         this.stoppedRoutes = stoppedRoutes;
+        this.missingTopics = missingTopics;
         this.clock = clock;
     }
 
@@ -129,6 +133,8 @@ public class OutageAlerts {
         }
         if (!kafkaReachable()) {
             seen.put("kafka", "Kafka unreachable since %s: webhooks answer 503 (senders retry) and events wait until it is back");
+        } else {
+            missingTopics.missing().forEach(topic -> seen.put(TOPIC + topic, missingTopics.detail(topic)));
         }
         for (StoppedRoutes.Stopped route : stoppedRoutes.longStopped(now)) {
             // Its own since (when a poll first saw it stopped), not when it was first recorded, after the wait.
@@ -259,6 +265,10 @@ public class OutageAlerts {
         }
         if (key.startsWith("parked:")) {
             return key.substring("parked:".length()).replace('_', ' ') + " parked deliveries below herald.alerts.parked-threshold again since " + since;
+        }
+        if (key.startsWith(TOPIC)) {
+            return "Kafka topic " + key.substring(TOPIC.length()) + " there again since " + since
+                    + ": webhooks writing to it take events again and its waiting events are processed";
         }
         if (key.equals("kafka")) {
             return "Kafka back since " + since + ": webhooks take events again and waiting events are processed";

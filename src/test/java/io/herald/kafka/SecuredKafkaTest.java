@@ -204,7 +204,8 @@ class SecuredKafkaTest {
                 if (reason.equals(DatabaseTlsRefused.UNTRUSTED)) {
                     // The ops webhook's outage alert, composed over that pool, says the same.
                     OutageAlerts alerts = new OutageAlerts(new JdbcTemplate(pool), json, alertSettings, breakers, opsKafka,
-                            new io.herald.ops.StoppedRoutes(camel, new JdbcTemplate(pool), alertSettings), clock);
+                            new io.herald.ops.StoppedRoutes(camel, new JdbcTemplate(pool), alertSettings),
+                            new io.herald.ops.MissingTopics(opsKafka, java.util.List.of(), 1, 1, 0), clock);
                     Exchange exchange = new DefaultExchange(camel);
                     try {
                         alerts.compose(exchange);
