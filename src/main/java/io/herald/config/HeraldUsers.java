@@ -2,6 +2,7 @@ package io.herald.config;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -53,7 +54,7 @@ public record HeraldUsers(Account admin, Account operator, Account viewer, Secur
         for (int i = 0; i < listed.size(); i++) {
             Entry entry = listed.get(i);
             String key = "herald.security.users[" + i + "]";
-            String role = entry.role() == null ? "" : entry.role().strip().toUpperCase();
+            String role = entry.role() == null ? "" : entry.role().strip().toUpperCase(Locale.ROOT);
             if (!ROLES.contains(role)) {
                 throw new IllegalStateException(key + ".role must be one of VIEWER, OPERATOR, ADMIN, APP, APPROVER; was '" + entry.role() + "'");
             }

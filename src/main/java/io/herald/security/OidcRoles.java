@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -26,7 +27,7 @@ public class OidcRoles {
     public Set<GrantedAuthority> authorities(Map<String, Object> claims) {
         Set<GrantedAuthority> roles = new LinkedHashSet<>();
         for (String value : values(claim(claims, settings.rolesClaim()))) {
-            String role = settings.roleMapping().isEmpty() ? value.toUpperCase() : mapped(value);
+            String role = settings.roleMapping().isEmpty() ? value.toUpperCase(Locale.ROOT) : mapped(value);
             if (role != null && OidcSettings.ROLES.contains(role)) {
                 roles.add(new SimpleGrantedAuthority("ROLE_" + role));
             }
@@ -42,7 +43,7 @@ public class OidcRoles {
 
     private String mapped(String value) {
         String role = settings.roleMapping().get(value);
-        return role == null ? null : role.strip().toUpperCase();
+        return role == null ? null : role.strip().toUpperCase(Locale.ROOT);
     }
 
     private static Object claim(Map<String, Object> claims, String path) {

@@ -1,5 +1,6 @@
 package io.herald.security;
 
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -42,7 +43,7 @@ public record OidcSettings(String issuerUri, String clientId, String clientSecre
                     + " herald.security.oidc.client-secret must be set too (HERALD_SECURITY_OIDC_CLIENT_ID / _CLIENT_SECRET)");
         }
         roleMapping.forEach((value, role) -> {
-            if (role == null || !ROLES.contains(role.strip().toUpperCase())) {
+            if (role == null || !ROLES.contains(role.strip().toUpperCase(Locale.ROOT))) {
                 throw new IllegalStateException(FILE + ": herald.security.oidc.role-mapping." + value
                         + " must be one of VIEWER, OPERATOR, ADMIN, APP, APPROVER; was '" + role + "'");
             }

@@ -87,4 +87,24 @@ class HeraldUsersTest {
         assertThat(HeraldUsers.encoded("{}")).isFalse();
         assertThat(HeraldUsers.encoded("plain")).isFalse();
     }
+
+    /**
+     * A listed user's role written in lower case (role: admin) is that role in a container run with LANG=tr_TR.UTF-8:
+     * upper-cased in Turkish it was "ADMİN", and Herald refused to start ("role must be one of ...; was 'admin'").
+     */
+    @Test
+    void aLowerCaseRoleIsThatRoleInATurkishLocale() {
+        java.util.Locale before = java.util.Locale.getDefault();
+        java.util.Locale.setDefault(java.util.Locale.forLanguageTag("tr-TR"));
+        try {
+            for (String role : List.of("admin", "viewer", "approver", "operator", "app")) {
+                HeraldUsers users = new HeraldUsers(null, null, null,
+                        new HeraldUsers.Security(List.of(new HeraldUsers.Entry("grace", "pass-word-1", role))));
+                assertThat(only(users).getAuthorities()).extracting(Object::toString).as(role)
+                        .containsExactly("ROLE_" + role.toUpperCase(java.util.Locale.ROOT));
+            }
+        } finally {
+            java.util.Locale.setDefault(before);
+        }
+    }
 }
