@@ -492,7 +492,7 @@ public class NotificationCatalog {
      */
     private static Map<String, Set<String>> ticketNotes(Path file) {
         Map<String, Set<String>> notes = new LinkedHashMap<>();
-        List<String> known = TICKET_NOTE_OUTCOMES.stream().map(String::toLowerCase).toList();
+        List<String> known = TICKET_NOTE_OUTCOMES.stream().map(o -> o.toLowerCase(Locale.ROOT)).toList();
         String usage = "must be true (a note for every outcome), false (the default) or a list of outcomes from " + known
                 + ", e.g. [sent, bounced, failed]";
         Object root;
@@ -519,7 +519,7 @@ public class NotificationCatalog {
                     throw invalid(file, key, "has unknown outcome '" + outcome + "'; " + usage);
                 }
             }
-            notes.put(String.valueOf(name), Set.copyOf(outcomes.stream().map(o -> String.valueOf(o).toUpperCase()).toList()));
+            notes.put(String.valueOf(name), Set.copyOf(outcomes.stream().map(o -> String.valueOf(o).toUpperCase(Locale.ROOT)).toList()));
         });
         return Map.copyOf(notes);
     }
