@@ -8,6 +8,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -100,7 +101,7 @@ public class FailureSearch {
 
     public List<Failure> find(Filter filter, int limit) {
         Map<String, String> f = filter.asMap();
-        String state = f.getOrDefault("state", "").toUpperCase();
+        String state = f.getOrDefault("state", "").toUpperCase(Locale.ROOT);
         if (!state.isEmpty() && !state.equals("QUARANTINED") && !state.equals("DEAD_LETTER") && !state.equals("RETRYABLE")
                 && !DELIVERY_STATES.contains(state)) {
             throw new ActionRefused.InvalidInput("unknown state '" + StoredText.label(f.get("state"), 40)

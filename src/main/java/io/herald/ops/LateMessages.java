@@ -7,6 +7,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -202,7 +203,7 @@ public class LateMessages {
                 return held(lateness);
             }
             // Dismissed or cancelled by an operator while this channel still waited: it is not sent either.
-            lateness = lateness + "; the notification was already " + hold.state().toLowerCase() + " by an operator";
+            lateness = lateness + "; the notification was already " + hold.state().toLowerCase(Locale.ROOT) + " by an operator";
         }
         String reason = dropped(lateness);
         if (ledger.stopLate(notificationId, channel, "EXPIRED", reason)) {

@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -312,9 +313,9 @@ public class ScheduledSends {
             String state = currentState(notificationId);
             String ending = "HELD".equals(state) ? "DISMISSED" : "CANCELLED";
             decide(notificationId, ending, actor, said);
-            int ended = ledger.endHeld(List.of(notificationId), state, ending, ending.toLowerCase() + " by " + actor + ": " + said + "; not sent");
+            int ended = ledger.endHeld(List.of(notificationId), state, ending, ending.toLowerCase(Locale.ROOT) + " by " + actor + ": " + said + "; not sent");
             audit.record(started, actor, "HELD".equals(state) ? "DISMISS" : "CANCEL", "scheduled_send", notificationId, notificationId, said,
-                    "notification " + notificationId + " " + ending.toLowerCase() + ": " + ended + " deliver" + (ended == 1 ? "y" : "ies") + " not sent");
+                    "notification " + notificationId + " " + ending.toLowerCase(Locale.ROOT) + ": " + ended + " deliver" + (ended == 1 ? "y" : "ies") + " not sent");
             return ending;
         });
     }

@@ -2,6 +2,7 @@ package io.herald.schedule;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 
 import io.herald.console.ActionRefused;
 import io.herald.console.FailureSearch;
@@ -58,7 +59,7 @@ public class WaitingNotifications {
         String said = required(comment, "a cancellation");
         String ending = scheduled.cancel(notificationId, actor, said);
         return new Decision(notificationId, ending, actor, said, List.of(),
-                "notification " + notificationId + " " + ending.toLowerCase() + ": not sent");
+                "notification " + notificationId + " " + ending.toLowerCase(Locale.ROOT) + ": not sent");
     }
 
     /** Sends a scheduled one before its time, or a held one: its deliveries are queued now. Refused without a comment. */

@@ -12,6 +12,7 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.console.ActionRefused;
+import io.herald.console.FailureSearch;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.ledger.NotificationLedger;
 import io.herald.notification.CanonicalNotification;
@@ -35,6 +36,8 @@ class ScheduledSendsTest extends HeraldIntegrationTest {
     ScheduledSends scheduled;
     @Autowired
     NotificationLedger notifications;
+    @Autowired
+    FailureSearch failures;
 
     private final String run = UUID.randomUUID().toString().substring(0, 8);
 
@@ -130,6 +133,30 @@ class ScheduledSendsTest extends HeraldIntegrationTest {
         assertThat(scheduled.cancel(id, "operator", "too late to matter")).isEqualTo("DISMISSED");
         assertThat(deliveryState(id)).isEqualTo("DISMISSED");
         assertThat(mails("held")).isZero();
+    }
+
+    /**
+     * In a JVM whose default locale is Turkish (LANG=tr_TR.UTF-8 in the container) an operator's dismissal reads the same:
+     * the ledger said "dısmıssed by operator: ...; not sent" and the audit trail "notification 7 dısmıssed" (dotless ı),
+     * and the failures filter state=dismissed, upper-cased to "DİSMİSSED", was refused as an unknown state.
+     */
+    @Test
+    void inATurkishLocaleADismissalReadsDismissedAndALowerCaseStateFilterFindsIt() throws Exception {
+        long id = admit("held-in-turkish");
+        scheduled.schedule(List.of(schedule(id, null, "late: held for an operator")));
+        java.util.Locale before = java.util.Locale.getDefault();
+        java.util.Locale.setDefault(java.util.Locale.forLanguageTag("tr-TR"));
+        try {
+            assertThat(scheduled.cancel(id, "operator", "too late to matter")).isEqualTo("DISMISSED");
+            assertThat(jdbc.queryForObject("SELECT reason FROM delivery WHERE notification_id = ?", String.class, id))
+                    .isEqualTo("dismissed by operator: too late to matter; not sent");
+            assertThat(jdbc.queryForObject("SELECT outcome FROM operator_action WHERE notification_id = ? AND action = 'DISMISS'",
+                    String.class, id)).isEqualTo("notification " + id + " dismissed: 1 delivery not sent");
+            assertThat(failures.find(new FailureSearch.Filter(null, null, null, customer(), null, null, "dismissed", null, null), 10))
+                    .extracting(FailureSearch.Failure::notificationId).contains(id);
+        } finally {
+            java.util.Locale.setDefault(before);
+        }
     }
 
     private long admit(String what) throws Exception {
