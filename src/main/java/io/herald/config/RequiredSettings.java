@@ -2,6 +2,7 @@ package io.herald.config;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.context.properties.bind.Bindable;
@@ -93,7 +94,7 @@ public class RequiredSettings implements EnvironmentPostProcessor, Ordered {
     }
 
     static String environmentVariable(String property) {
-        return property.toUpperCase().replace('.', '_').replace('-', '_');
+        return property.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 
     @Override

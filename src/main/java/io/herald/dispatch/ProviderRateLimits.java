@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -144,7 +145,7 @@ public class ProviderRateLimits {
             limits.put(channel, new Limit(channel, rate, burst, interval, new AtomicLong()));
             LOG.info("Channel {}: at most {} sends in any second across all instances ({}.rate-per-second), up to {} at once,"
                     + " {} per second sustained ({} ms margin)", channel, rate, SETTINGS.get(channel), burst,
-                    String.format("%.1f", refill * 1000.0 / refillPeriod.toMillis()), refillPeriod.toMillis() - 1000);
+                    String.format(Locale.ROOT, "%.1f", refill * 1000.0 / refillPeriod.toMillis()), refillPeriod.toMillis() - 1000);
         });
     }
 
@@ -406,7 +407,7 @@ public class ProviderRateLimits {
             } catch (NumberFormatException notAWholeNumber) {
                 // reported below
             }
-            problems.add(key + " (" + key.toUpperCase().replace('.', '_').replace('-', '_') + ") must be a whole number of provider"
+            problems.add(key + " (" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_') + ") must be a whole number of provider"
                     + " calls per second, from 1 to " + MAX_RATE + ", shared by all instances; was '" + (raw == null ? "" : raw) + "'");
         });
         if (!problems.isEmpty()) {

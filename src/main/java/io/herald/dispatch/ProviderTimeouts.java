@@ -3,6 +3,7 @@ package io.herald.dispatch;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import org.springframework.boot.convert.DurationStyle;
@@ -103,6 +104,6 @@ public class ProviderTimeouts {
     }
 
     private static String environmentVariable(String key) {
-        return key.toUpperCase().replace('.', '_').replace('-', '_');
+        return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 }

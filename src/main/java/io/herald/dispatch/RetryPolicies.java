@@ -1,5 +1,6 @@
 package io.herald.dispatch;
 
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -50,7 +51,7 @@ public class RetryPolicies {
             retries = -1;
         }
         if (retries < 0 || retries > MAX_IN_PROCESS_RETRIES) {
-            throw new IllegalStateException(key + " (config/application.yaml, or " + key.toUpperCase().replace('.', '_').replace('-', '_')
+            throw new IllegalStateException(key + " (config/application.yaml, or " + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_')
                     + ") must be 0 or 1, not '" + value + "': an in-process retry holds its consumer thread, so Herald retries at most"
                     + " once in-process and then parks the delivery (herald.delivery.park-delays)");
         }

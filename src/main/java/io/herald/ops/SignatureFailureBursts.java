@@ -7,6 +7,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -92,7 +93,7 @@ public class SignatureFailureBursts {
             String setting = signingSetting(source);
             lines.add("• The " + source + " webhook refused " + refused + " requests for their signature in the last "
                     + FailureGroups.human(window) + " (since " + TIME.format(since) + " UTC). The sender's signing secret and "
-                    + setting + " (" + setting.toUpperCase().replace('.', '_').replace('-', '_') + ") probably no longer match,"
+                    + setting + " (" + setting.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_') + ") probably no longer match,"
                     + " for example after a secret rotation on one side only: none of these events was accepted."
                     + " Senders retry refused webhooks for a while, so fix the secret soon.\n   Last reason: "
                     + Masking.mask((String) row.get("last_reason"))
