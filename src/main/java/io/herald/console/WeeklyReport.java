@@ -10,6 +10,7 @@ import java.time.temporal.IsoFields;
 import java.time.temporal.TemporalAdjusters;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -81,7 +82,7 @@ public class WeeklyReport {
     public static String weekOf(String week) {
         if (week == null || week.isBlank()) {
             LocalDate today = LocalDate.now(ZoneOffset.UTC);
-            return String.format("%d-W%02d", today.get(IsoFields.WEEK_BASED_YEAR), today.get(IsoFields.WEEK_OF_WEEK_BASED_YEAR));
+            return String.format(Locale.ROOT, "%d-W%02d", today.get(IsoFields.WEEK_BASED_YEAR), today.get(IsoFields.WEEK_OF_WEEK_BASED_YEAR));
         }
         return week.strip();
     }
@@ -226,6 +227,6 @@ public class WeeklyReport {
         if (minutes < 120) {
             return minutes + " min";
         }
-        return String.format("%.1f h", duration.toMinutes() / 60.0);
+        return String.format(Locale.ROOT, "%.1f h", duration.toMinutes() / 60.0);
     }
 }

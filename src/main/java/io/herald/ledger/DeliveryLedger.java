@@ -497,10 +497,10 @@ public class DeliveryLedger {
     public boolean parked(Claim claim, String reason, Instant nextAttemptAt, Integer providerStatus, boolean countsAsPark) {
         ErasableReason why = ErasableReason.of(claim, reason);
         int written = jdbc.update("""
-                %s parked AS (UPDATE %s SET %s = 'PARKED', reason = %s, next_attempt_at = ?, parked_count = parked_count + %d,
+                %s parked AS (UPDATE %s SET %s = 'PARKED', reason = %s, next_attempt_at = ?, parked_count = parked_count + %s,
                                        claim_token = NULL, updated_at = now() WHERE id = ? AND claim_token = ? RETURNING %s)
                 INSERT INTO delivery_attempt (delivery_id, outcome, provider_status, reason) SELECT delivery_id, 'PARKED', ?, %s FROM parked"""
-                        .formatted(why.with(), table(claim), stateColumn(claim), why.choice(), countsAsPark ? 1 : 0,
+                        .formatted(why.with(), table(claim), stateColumn(claim), why.choice(), countsAsPark ? "1" : "0",
                                 claim.resend() ? "delivery_id" : "id AS delivery_id", why.choice()),
                 why.values(why.checked(), why.reasons(reason), Timestamp.from(nextAttemptAt), rowId(claim), claim.token(), providerStatus,
                         why.reasons(claim.label() + reason)));

@@ -1,5 +1,7 @@
 package io.herald.ledger;
 
+import java.util.Locale;
+
 /**
  * Makes text taken from an event storable in PostgreSQL, whatever the event contained. PostgreSQL
  * refuses NUL in text and jsonb, the driver cannot encode a lone UTF-16 surrogate, and a value longer
@@ -57,7 +59,7 @@ public final class StoredText {
             for (int i = 0; i < text.length(); i++) {
                 char c = text.charAt(i);
                 if (Character.isISOControl(c) || bidiControl(c)) {
-                    out.append(String.format("\\u%04x", (int) c));
+                    out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
                 } else if (Character.isSurrogate(c)) {
                     i = surrogate(text, i, out);
                 } else {

@@ -1,6 +1,7 @@
 package io.herald.logging;
 
 import java.util.function.UnaryOperator;
+import java.util.Locale;
 
 /**
  * Line breaks inside a logged value, written as visible escapes. Herald logs values that events and providers carry (a
@@ -26,7 +27,7 @@ final class LogLineBreaks {
             } else if (c == '\r') {
                 out.append("\\r");
             } else if (breaksLine(c)) {
-                out.append(String.format("\\u%04x", c));
+                out.append(String.format(Locale.ROOT, "\\u%04x", c));
             } else {
                 out.append((char) c);
             }

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -189,7 +190,7 @@ public class CustomerErasure {
         reasons += freeText.inEvents(events, erase) + freeText.inDeadLetters(letters, erase) + freeText.inRefused(refused, erase);
         // What they texted to Herald's number: the rows stay (the number's consent history), without the customer or the text.
         int texted = jdbc.update("UPDATE inbound_sms SET customer_id = NULL, excerpt = NULL WHERE customer_id = ?", customerId);
-        String counts = String.format("directory entry %s, %d notification payloads and %d rendered messages removed, %d inbox messages"
+        String counts = String.format(Locale.ROOT, "directory entry %s, %d notification payloads and %d rendered messages removed, %d inbox messages"
                 + " deleted, %d quarantined or ignored events, %d dead letters, %d refused request excerpts and %d texts to Herald's"
                 + " number cleared", directory == 1 ? "deleted" : "not present", notifications.size(), messages, inbox, events.size(),
                 letters.size(), refused.size(), texted) + (waiting == 0 ? "" : ", " + waiting + " notifications awaiting approval or a time ended")
