@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 
 import io.herald.config.WebhookSettings;
 import org.apache.camel.Body;
@@ -73,7 +74,7 @@ public class StripeSignatureVerifier {
         byte[] expected = HexFormat.of().formatHex(Hmac.sha256(secret, (timestamp + ".").getBytes(StandardCharsets.UTF_8),
                 rawBody == null ? new byte[0] : rawBody)).getBytes(StandardCharsets.US_ASCII);
         for (String candidate : signatures) {
-            if (MessageDigest.isEqual(expected, candidate.trim().toLowerCase().getBytes(StandardCharsets.US_ASCII))) {
+            if (MessageDigest.isEqual(expected, candidate.trim().toLowerCase(Locale.ROOT).getBytes(StandardCharsets.US_ASCII))) {
                 return;
             }
         }
