@@ -60,7 +60,7 @@ public class MonthlyPartitions {
             try {
                 created += transaction.execute(status -> {
                     lockTimeout();
-                    return jdbc.queryForObject("SELECT herald_month_partitions(?, CAST(now() AS DATE), ?)", Integer.class,
+                    return jdbc.queryForObject("SELECT herald_month_partitions(?, CAST(now() AT TIME ZONE 'UTC' AS DATE), ?)", Integer.class,
                             table, settings.monthsAhead());
                 });
             } catch (RuntimeException e) {
