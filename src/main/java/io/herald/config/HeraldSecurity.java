@@ -115,6 +115,9 @@ public class HeraldSecurity {
         http.csrf(csrf -> csrf.csrfTokenRepository(BrowserCsrf.repository()).csrfTokenRequestHandler(BrowserCsrf.requestHandler()));
         http.addFilterAfter(BrowserCsrf.cookieOnEveryResponse(), BasicAuthenticationFilter.class);
         authorize(http);
+        // Registered before the form login's own entry point, so it is asked first (SignInNotKnownHere).
+        http.exceptionHandling(refusals -> refusals.defaultAuthenticationEntryPointFor(new io.herald.security.SignInNotKnownHere(),
+                io.herald.security.SignInNotKnownHere::applies));
         http.formLogin(form -> form.loginPage("/login").defaultSuccessUrl("/console", false));
         // Basic credentials never reach this chain (see carriesCredentials); this keeps the answer to a request
         // without login as it was: 401 with a Basic challenge for API clients, the login page for a browser.

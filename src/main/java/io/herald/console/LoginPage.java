@@ -7,7 +7,8 @@ import org.springframework.web.bind.annotation.GetMapping;
 
 /**
  * Herald's own sign-in page (Spring Security's form login posts to /login; HeraldSecurity points its
- * loginPage here). It says what went wrong ("?error") and that the user logged out ("?logout").
+ * loginPage here). It says what went wrong ("?error"), that the user logged out ("?logout"), and that the browser's
+ * sign-in is not known to the instance that answered ("?unknown-session", SignInNotKnownHere).
  */
 @Controller
 public class LoginPage {
@@ -22,6 +23,7 @@ public class LoginPage {
     @GetMapping("/login")
     public String login(Model model) {
         model.addAttribute("singleSignOn", singleSignOn);
+        model.addAttribute("instance", io.herald.web.InstanceName.NAME);
         return "login";
     }
 }

@@ -128,21 +128,9 @@ public class StoppedRoutes {
     /**
      * This instance's name in a route-stopped alert and its key: a route is stopped on one instance (Hawtio acts on the
      * instance it is opened on), so with several instances the operator must know which, and each instance's stop is an
-     * outage of its own. HOSTNAME (a Kubernetes pod's name, a container's id), else the host's name.
+     * outage of its own (InstanceName).
      */
-    static final String INSTANCE = instanceName();
-
-    private static String instanceName() {
-        String host = System.getenv("HOSTNAME");
-        if (host != null && !host.isBlank()) {
-            return host.strip();
-        }
-        try {
-            return java.net.InetAddress.getLocalHost().getHostName();
-        } catch (java.io.IOException e) {
-            return "unknown";
-        }
-    }
+    static final String INSTANCE = io.herald.web.InstanceName.NAME;
 
     static boolean isRoute(String key) {
         return key.startsWith(KEY);

@@ -1,0 +1,60 @@
+package io.herald.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+
+import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.web.InstanceName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What an operator sees when a load balancer sends each of their requests to any of several Herald instances sharing one
+ * database. Another instance is what this one is to a browser that signed in elsewhere: it holds none of that instance's
+ * memory (its sign-ins), so the test shows this Herald a session it never issued.
+ */
+class BehindALoadBalancerTest extends HeraldIntegrationTest {
+
+    private final HttpClient browser = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+
+    @Test
+    void aSignInMadeOnAnotherInstanceIsNamedOnTheSignInPageNotSilentlyForgotten() throws Exception {
+        // Signed in on "instance A": this instance knows that session and shows the console.
+        FormSession onThisInstance = FormSession.logIn(base(), "operator", "operator-demo");
+        assertThat(onThisInstance.get("/console").statusCode()).isEqualTo(200);
+
+        // The same browser's next click reaches "instance B", with a session cookie B never issued.
+        HttpResponse<String> elsewhere = page("/console", "JSESSIONID=5A1B2C3D4E5F60718293A4B5C6D7E8F9");
+        assertThat(elsewhere.statusCode()).isEqualTo(302);
+        assertThat(elsewhere.headers().firstValue("Location").orElse("")).endsWith("/login?unknown-session");
+        String words = page("/login?unknown-session", "JSESSIONID=5A1B2C3D4E5F60718293A4B5C6D7E8F9").body()
+                .replaceAll("<[^>]+>", "").replaceAll("\\s+", " ");
+        assertThat(words).contains("Your sign-in is not known to Herald instance " + InstanceName.NAME)
+                .contains("was not shown or done: sign in again, then repeat it")
+                .contains("the load balancer must keep each browser on one instance (sticky sessions, session affinity");
+
+        // A browser with no session at all, and a script, are answered as before.
+        assertThat(page("/console", null).headers().firstValue("Location").orElse("")).endsWith("/login");
+        assertThat(page("/login", null).body()).doesNotContain("not known to Herald instance");
+        HttpResponse<String> script = browser.send(HttpRequest.newBuilder(URI.create(base() + "/api/failures"))
+                .header("Cookie", "JSESSIONID=5A1B2C3D4E5F60718293A4B5C6D7E8F9").header("Accept", "application/json").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(script.statusCode()).isEqualTo(401);
+    }
+
+    private HttpResponse<String> page(String path, String cookie) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base() + path))
+                .header("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+        if (cookie != null) {
+            request.header("Cookie", cookie);
+        }
+        return browser.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private String base() {
+        return "http://localhost:" + port;
+    }
+}
