@@ -72,8 +72,9 @@ public class ConsolePages {
         model.addAttribute("retryCapped", retryable > OperatorActions.BULK_LIMIT);
         model.addAttribute("pageSize", PAGE_SIZE);
         model.addAttribute("channels", channels.channels().stream().map(c -> user.masked()
-                ? new ChannelStatus.Channel(c.channel(), c.breaker(), c.parked(), masking.text(c.lastError()), c.lastErrorAt()) : c).toList());
+                ? new ChannelStatus.Channel(c.channel(), c.breaker(), c.openSeenAt(), c.parked(), masking.text(c.lastError()), c.lastErrorAt()) : c).toList());
         model.addAttribute("reloadsRefused", mappingReloads.refused());
+        model.addAttribute("instance", io.herald.web.InstanceName.NAME);
         return "failures";
     }
 

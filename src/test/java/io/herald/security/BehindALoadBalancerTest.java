@@ -14,9 +14,16 @@ import org.junit.jupiter.api.Test;
 /**
  * What an operator sees when a load balancer sends each of their requests to any of several Herald instances sharing one
  * database. Another instance is what this one is to a browser that signed in elsewhere: it holds none of that instance's
- * memory (its sign-ins), so the test shows this Herald a session it never issued.
+ * memory (its sign-ins, its breakers), so the tests show this Herald a session it never issued, or state another
+ * instance recorded in the database.
  */
 class BehindALoadBalancerTest extends HeraldIntegrationTest {
+
+    @org.springframework.beans.factory.annotation.Autowired
+    io.herald.ops.ProviderBreakers breakers;
+
+    @org.springframework.beans.factory.annotation.Autowired
+    java.time.Clock clock;
 
     private final HttpClient browser = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
 
@@ -43,6 +50,38 @@ class BehindALoadBalancerTest extends HeraldIntegrationTest {
                 .header("Cookie", "JSESSIONID=5A1B2C3D4E5F60718293A4B5C6D7E8F9").header("Accept", "application/json").build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(script.statusCode()).isEqualTo(401);
+    }
+
+    @Test
+    void theChannelsPanelNamesItsInstanceAndABreakerAnotherInstanceHoldsOpen() throws Exception {
+        assertThat(breakers.states().get("sms")).as("this instance's SMS breaker").isEqualTo("CLOSED");
+        FormSession operator = FormSession.logIn(base(), "operator", "operator-demo");
+        assertThat(smsBreaker(operator.get("/console").body())).isEqualTo("CLOSED");
+
+        // Another instance's SMS breaker is open: its outage poll records it for all instances, as OutageAlerts does.
+        java.time.Instant seen = clock.instant();
+        jdbc.update("""
+                INSERT INTO outage_alert (outage, detail, since, last_seen_at, announced_at) VALUES ('provider:sms', 'test', ?, ?, ?)
+                ON CONFLICT (outage) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at""",
+                java.sql.Timestamp.from(seen), java.sql.Timestamp.from(seen), java.sql.Timestamp.from(seen));
+        try {
+            String page = operator.get("/console").body();
+            assertThat(page.replaceAll("<[^>]+>", "").replaceAll("\\s+", " "))
+                    .contains("Circuit breaker (on instance " + InstanceName.NAME + ", which answered this page; each instance has its own)");
+            assertThat(smsBreaker(page)).isEqualTo("CLOSED; but an instance saw it open at "
+                    + java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss").withZone(java.time.ZoneOffset.UTC).format(seen)
+                    + " UTC: another instance's breaker may be open, parking this provider's deliveries");
+        } finally {
+            jdbc.update("DELETE FROM outage_alert WHERE outage = 'provider:sms' AND detail = 'test'");
+        }
+    }
+
+    /** The SMS row's breaker cell, as the operator reads it. */
+    private static String smsBreaker(String page) {
+        java.util.regex.Matcher row = java.util.regex.Pattern.compile("data-channel=\"sms\"[^>]*>.*?<td class=\"breaker[^\"]*\"[^>]*>(.*?)</td>",
+                java.util.regex.Pattern.DOTALL).matcher(page);
+        assertThat(row.find()).as("the SMS row of the channels panel").isTrue();
+        return org.springframework.web.util.HtmlUtils.htmlUnescape(row.group(1).replaceAll("<[^>]+>", "")).replaceAll("\\s+", " ").strip();
     }
 
     private HttpResponse<String> page(String path, String cookie) throws Exception {
