@@ -124,6 +124,9 @@ class ComposeAndKubernetesTest {
         Map<String, Object> selector = map(map(map(byKind.get("Deployment").get("spec")).get("selector")).get("matchLabels"));
         assertThat(map(map(byKind.get("PodDisruptionBudget").get("spec")).get("selector")).get("matchLabels")).isEqualTo(selector);
         assertThat(map(map(byKind.get("Service").get("spec")).get("selector"))).isEqualTo(selector);
+        // A console sign-in is kept by the pod it was made on: with 3 replicas, a Service spreading one browser's requests
+        // over all pods signed the operator out on every other click (SignInNotKnownHere).
+        assertThat(map(byKind.get("Service").get("spec")).get("sessionAffinity")).as("the Service's session affinity").isEqualTo("ClientIP");
     }
 
     /**
