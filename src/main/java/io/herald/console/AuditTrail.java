@@ -7,7 +7,10 @@ import io.herald.ledger.StoredText;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
-/** Every operator action, kept: who, when, what, on which delivery or event, the comment and the outcome. */
+/**
+ * Every operator action, kept: who, when, what, on which delivery or event, the comment and the outcome, and the instance
+ * that performed it (column instance: behind a load balancer any instance may answer a click).
+ */
 @Component
 public class AuditTrail {
 
@@ -31,9 +34,10 @@ public class AuditTrail {
     public long record(Instant actedAt, String actor, String action, String target, long targetId, Long notificationId, String comment,
                        String outcome) {
         return jdbc.queryForObject("""
-                INSERT INTO operator_action (acted_at, actor, action, target, target_id, notification_id, comment, outcome)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""", Long.class,
-                java.sql.Timestamp.from(actedAt), StoredText.label(actor, ACTOR_CHARS), action, target, targetId, notificationId, blankToNull(comment), outcome);
+                INSERT INTO operator_action (acted_at, actor, action, target, target_id, notification_id, comment, outcome, instance)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""", Long.class,
+                java.sql.Timestamp.from(actedAt), StoredText.label(actor, ACTOR_CHARS), action, target, targetId, notificationId, blankToNull(comment), outcome,
+                io.herald.web.InstanceName.NAME);
     }
 
     public List<Action> forNotification(long notificationId) {

@@ -25,6 +25,9 @@ class BehindALoadBalancerTest extends HeraldIntegrationTest {
     @org.springframework.beans.factory.annotation.Autowired
     java.time.Clock clock;
 
+    @org.springframework.beans.factory.annotation.Autowired
+    io.herald.console.AuditTrail audit;
+
     private final HttpClient browser = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
 
     @Test
@@ -74,6 +77,13 @@ class BehindALoadBalancerTest extends HeraldIntegrationTest {
         } finally {
             jdbc.update("DELETE FROM outage_alert WHERE outage = 'provider:sms' AND detail = 'test'");
         }
+    }
+
+    @Test
+    void theAuditTrailNamesTheInstanceThatPerformedAnAction() {
+        long id = audit.record(clock.instant(), "operator", "RETRY", "delivery", 0L, null, "which instance did this?", "queued");
+        assertThat(jdbc.queryForObject("SELECT instance FROM operator_action WHERE id = ?", String.class, id)).isEqualTo(InstanceName.NAME);
+        jdbc.update("DELETE FROM operator_action WHERE id = ?", id);
     }
 
     /** The SMS row's breaker cell, as the operator reads it. */
