@@ -28,6 +28,7 @@ import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import ch.qos.logback.core.read.ListAppender;
 import io.herald.ops.SkippedPolls;
 import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.OpsAlerts;
 import io.herald.testsupport.Redeliveries;
 import io.herald.testsupport.Samples;
 import org.apache.camel.CamelContext;
@@ -323,6 +324,70 @@ class DatabaseOutageTest extends HeraldIntegrationTest {
                 assertThat(infra.providers().findAll(postRequestedFor(urlPathMatching("/services/.*"))
                         .withHeader("Idempotency-Key", equalTo(key + ":ops_webhook")))).as("%s: ops posts for %s", cut, key).hasSize(1);
             }
+        }
+    }
+
+    /**
+     * PostgreSQL turned read-only under a stream of events (a failover that left herald.db.url on a hot standby: every write
+     * fails with "cannot execute INSERT in a read-only transaction"): an outage like a database that does not answer. The
+     * billing webhooks keep answering 202, a receipt webhook answers 503, readiness says why, the ops webhook is told in words
+     * what to do, nothing is quarantined or dead-lettered, and once writes are accepted again every event is mailed once.
+     */
+    @Test
+    void theDatabaseTurnedReadOnlyIsAnOutageAlertedInWordsAndEveryEventIsMailedOnceOnceItTakesWritesAgain() throws Exception {
+        String run = "dbro" + newTicketId();
+        List<String> keys = new ArrayList<>();
+        List<String> eventIds = new ArrayList<>();
+        IntFunction<String> paid = i -> {
+            String unique = run + "_" + i;
+            keys.add("billing:invoice.paid:in_test" + unique);
+            eventIds.add("evt_test" + unique);
+            return Samples.text("billing/invoice.paid.json").replace("in_1QxR1zLkdIwHu7ixQ9w8E7r6", "in_test" + unique)
+                    .replace("evt_1QxS9kLkdIwHu7ixZ5y4X3w2", "evt_test" + unique)
+                    .replaceFirst("\"created\": \\d+", "\"created\": " + Instant.now().getEpochSecond());
+        };
+        assertThat(postSignedBilling(paid.apply(0)).statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(30)).until(() -> sentDeliveriesOf(keys) == 1);
+        int alertsBefore = OpsAlerts.accepted(infra.providers(), READ_ONLY).size();
+        Redeliveries redeliveries = Redeliveries.of(camel, "billing-ingest");
+        readOnly(true);
+        try {
+            for (int i = 1; i < 5; i++) {
+                assertThat(postSignedBilling(paid.apply(i)).statusCode()).as("billing webhook while read-only").isEqualTo(202);
+            }
+            HttpResponse<String> receipt = postEmailEvents("[{\"email\": \"x" + run + "@ro.example.org\", \"smtp-id\": \"<ro-" + run
+                    + "@herald>\", \"event\": \"delivered\", \"sg_event_id\": \"ro-" + run + "\"}]");
+            assertThat(receipt.statusCode()).as(receipt.body()).isEqualTo(503);
+            await().atMost(Duration.ofSeconds(30)).until(() -> readiness() == 503);
+            await().atMost(Duration.ofSeconds(30)).until(() -> OpsAlerts.accepted(infra.providers(), READ_ONLY).size() > alertsBefore);
+            await().atMost(Duration.ofSeconds(45)).until(redeliveries::mostOfOneExchange, tries -> tries >= 3);
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM unrouted_event WHERE source_event_id = ANY (?)",
+                    Integer.class, (Object) eventIds.toArray(String[]::new))).as("quarantined while read-only").isZero();
+        } finally {
+            readOnly(false);
+            redeliveries.close();
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> readiness() == 200);
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(() -> sentDeliveriesOf(keys) == 5);
+        assertThat(notificationsOf(keys)).isEqualTo(5);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM unrouted_event WHERE source_event_id = ANY (?)",
+                Integer.class, (Object) eventIds.toArray(String[]::new))).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM dead_letter WHERE payload LIKE ?", Integer.class, "%" + run + "%")).isZero();
+        for (String key : keys) {
+            assertThat(mailsFor(key)).as("mails for %s", key).hasSize(1);
+        }
+        assertThat(OpsAlerts.accepted(infra.providers(), READ_ONLY).get(alertsBefore))
+                .contains("PostgreSQL refuses writes since ", "it is read-only", "point herald.db.url at the primary");
+    }
+
+    private static final String READ_ONLY = "PostgreSQL refuses writes";
+
+    /** Every new transaction of the cluster read-only (as on a hot standby), or writable again. */
+    private void readOnly(boolean on) throws Exception {
+        try (Connection admin = DriverManager.getConnection(infra.heraldSettings().get("herald.db.url"), "postgres", "postgres")) {
+            admin.createStatement().execute("SET default_transaction_read_only = off");
+            admin.createStatement().execute("ALTER SYSTEM SET default_transaction_read_only = " + (on ? "on" : "off"));
+            admin.createStatement().execute("SELECT pg_reload_conf()");
         }
     }
 

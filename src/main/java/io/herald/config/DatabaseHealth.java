@@ -50,6 +50,12 @@ public class DatabaseHealth implements HealthIndicator {
         Instant at = Instant.now();
         try (Connection connection = dataSource.getConnection()) {
             boolean valid = connection.isValid(2);
+            if (valid && DatabaseReadOnly.isReadOnly(connection)) {   // it answers, but every write fails: not ready
+                last = Health.down().withDetail("database", "PostgreSQL").withDetail("checkedAt", at.toString())
+                        .withDetail("reason", DatabaseReadOnly.REASON + ". Herald waits (nothing is skipped) until it takes writes")
+                        .build();
+                return;
+            }
             last = (valid ? Health.up() : Health.down()).withDetail("database", "PostgreSQL").withDetail("checkedAt", at.toString())
                     .withDetail("tookMs", Duration.between(at, Instant.now()).toMillis()).build();
         } catch (Exception e) {

@@ -101,13 +101,18 @@ public class InfrastructureFaults implements Predicate {
     /**
      * PostgreSQL's SQLSTATE classes for "the server, not the statement": 08 connection exception,
      * 53 insufficient resources (too many connections, disk full), 57P operator intervention
-     * (shutdown, crash recovery), 40001/40P01 serialization failure and deadlock (retry succeeds).
+     * (shutdown, crash recovery), 40001/40P01 serialization failure and deadlock (retry succeeds), 25006 read-only
+     * transaction (a hot standby after a failover, or the server set read-only: every write fails, whatever it writes),
+     * 55P03 lock not available (lock_timeout) and 57014 statement cancelled (statement_timeout): the same statement
+     * succeeds once the server takes writes again or the lock is free. Spring leaves 25006 uncategorized, and code that
+     * reads the driver's own exception sees none of Spring's categories, so the states are read here.
      */
     static boolean isUnavailableState(String state) {
         if (state == null) {
             return false;
         }
         return state.startsWith("08") || state.startsWith("53") || state.startsWith("57P")
-                || state.equals("40001") || state.equals("40P01");
+                || state.equals("40001") || state.equals("40P01")
+                || state.equals("25006") || state.equals("55P03") || state.equals("57014");
     }
 }

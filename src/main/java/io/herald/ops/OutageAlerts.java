@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.config.AlertSettings;
+import io.herald.config.DatabaseReadOnly;
 import org.apache.camel.Exchange;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.slf4j.Logger;
@@ -294,6 +295,12 @@ public class OutageAlerts {
                     row -> {
                         counts.put(row.getString(1), row.getLong(2));
                     });
+            if (DatabaseReadOnly.isReadOnly(jdbc)) {   // it answers reads, but refuses every write
+                seen.put("postgresql", "PostgreSQL refuses writes since %s: it is read-only, e.g. a standby after a failover; point"
+                        + " herald.db.url at the primary. Webhooks keep accepting, events and deliveries wait until it takes writes"
+                        + " (this alert comes from Herald's memory)");
+                return null;
+            }
             return counts;
         } catch (DataAccessException e) {
             log.debug("PostgreSQL did not answer the outage check", e);
