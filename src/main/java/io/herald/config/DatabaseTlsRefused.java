@@ -5,13 +5,17 @@ import java.security.cert.CertPathValidatorException;
 import java.sql.SQLException;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.text.MessageFormat;
 import javax.net.ssl.SSLException;
+
+import org.postgresql.util.GT;
 
 /**
  * Tells a PostgreSQL that refused Herald's TLS connection (its certificate not signed by the CA Herald was given, not naming
  * the host Herald connects to, a server without TLS while herald.db.ssl-mode asks for it, one that takes only TLS while it is
  * disabled) from one that did not answer: the first is fixed in herald.db.* or at the server, waiting does not help. Read from
- * the driver's errors (their English wording, as the driver writes them in a container) under the pool's and Spring's.
+ * the driver's errors under the pool's and Spring's: their types where they say it (an untrusted certificate, a handshake),
+ * else their wording in English or in the language the driver writes on this JVM (it translates by the default locale).
  */
 public final class DatabaseTlsRefused {
 
@@ -41,16 +45,19 @@ public final class DatabaseTlsRefused {
                 return UNTRUSTED;
             }
             if (cause instanceof SQLException) {
-                if (message.contains("could not be verified by hostnameverifier")) {
+                if (driverSaid(message, "The hostname {0} could not be verified by hostnameverifier {1}.")) {
                     return WRONG_HOST;
                 }
-                if (message.contains("The server does not support SSL")) {
+                if (driverSaid(message, "The server does not support SSL.")) {
                     return NO_TLS;
                 }
+                // The server's own words (its lc_messages, English unless set otherwise), not the driver's.
                 if (message.contains("no pg_hba.conf entry") && (message.contains("no encryption") || message.contains("SSL off"))) {
                     return TLS_ONLY;
                 }
-                if (message.contains("SSL root certificate")) {
+                if (message.contains("SSL root certificate") || driverSaid(message, "Could not open SSL root certificate file {0}.")
+                        || driverSaid(message, "Could not read SSL root certificate file {0}.")
+                        || driverSaid(message, "Loading the SSL root certificate {0} into a TrustManager failed.")) {
                     return CA_FILE;
                 }
             }
@@ -60,4 +67,27 @@ public final class DatabaseTlsRefused {
         }
         return found;
     }
+
+    /**
+     * Whether the driver wrote this message from that English template: in English, or in the language it writes in on this
+     * JVM (its translation by the JVM's default locale, German on a German JVM), asked of the driver's own translator. Its
+     * arguments (a host name, a file) may be anything: the parts around them are looked for, in order.
+     */
+    private static boolean driverSaid(String message, String template) {
+        for (String written : new String[] {MessageFormat.format(template, ARGUMENT, ARGUMENT), GT.tr(template, ARGUMENT, ARGUMENT)}) {
+            int at = 0;
+            for (String part : written.split(ARGUMENT)) {
+                at = part.isBlank() ? at : message.indexOf(part.strip(), at);
+                if (at < 0) {
+                    break;
+                }
+            }
+            if (at >= 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static final String ARGUMENT = "\u0001";
 }
