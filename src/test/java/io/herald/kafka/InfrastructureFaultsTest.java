@@ -73,6 +73,24 @@ class InfrastructureFaultsTest {
         assertThat(InfrastructureFaults.isInfrastructure(dataFault)).isFalse();
     }
 
+    /**
+     * A server that answers but cannot take the statement just now: read-only (a hot standby after a failover), out of
+     * connections, disk or memory, a lock or statement timeout, a deadlock or serialization failure. The same statement
+     * succeeds later, whatever it writes: as the driver throws it (db-scheduler's timer and other plain JDBC see no Spring
+     * category) and as Spring leaves a read-only refusal, uncategorized.
+     */
+    @Test
+    void aServerThatCannotTakeTheStatementJustNowIsAnInfrastructureFaultNotTheEvents() {
+        for (String state : new String[] {"25006", "53100", "53200", "53300", "55P03", "57014", "40001", "40P01"}) {
+            SQLException driver = new SQLException("ERROR: " + state, state);
+            assertThat(InfrastructureFaults.isInfrastructure(driver)).as(state).isTrue();
+            assertThat(InfrastructureFaults.isInfrastructure(new UncategorizedSQLException("insert", "INSERT ...", driver))).as(state).isTrue();
+            RuntimeException rollbackFailed = new RuntimeException("Failed to rollback.", new SQLException("Connection is closed"));
+            rollbackFailed.addSuppressed(new RuntimeException(driver));
+            assertThat(InfrastructureFaults.isInfrastructure(rollbackFailed)).as("%s under a failed rollback", state).isTrue();
+        }
+    }
+
     @Test
     void aBrokerThatDoesNotAnswerIsAnInfrastructureFault() {
         assertThat(InfrastructureFaults.isInfrastructure(new IllegalStateException("send failed",
