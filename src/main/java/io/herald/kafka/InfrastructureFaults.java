@@ -85,6 +85,17 @@ public class InfrastructureFaults implements Predicate {
         return "PostgreSQL";
     }
 
+    /** True when PostgreSQL refused the write for being read-only (25006: a hot standby, or the server set read-only). */
+    public static boolean isReadOnly(Throwable failure) {
+        Map<Throwable, Boolean> seen = new IdentityHashMap<>();
+        for (Throwable cause = failure; cause != null && seen.put(cause, true) == null; cause = cause.getCause()) {
+            if (cause instanceof SQLException sql && "25006".equals(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static boolean isDatabaseUnreachable(Throwable cause) {
         if (cause instanceof DataAccessResourceFailureException      // includes CannotGetJdbcConnectionException
                 || cause instanceof TransientDataAccessException     // timeouts, lock waits, deadlocks: try again

@@ -21,6 +21,11 @@ public final class OutageInWords {
         if (fault instanceof BulkRetryCut cut) {
             return cut.getMessage();
         }
+        if (InfrastructureFaults.isReadOnly(fault)) {
+            return "PostgreSQL refuses writes just now: it is read-only, e.g. a standby after a failover (point herald.db.url at"
+                    + " the primary), so Herald could not finish this request. Nothing accepted is lost; once it takes writes again"
+                    + " (the ops webhook announces it), look at the item again and repeat the request if it is still needed";
+        }
         return InfrastructureFaults.systemOf(fault) + " cannot be reached just now, so Herald could not finish this request."
                 + " Nothing accepted is lost; once it is back (the ops webhook announces it), look at the item again and repeat"
                 + " the request if it is still needed";
