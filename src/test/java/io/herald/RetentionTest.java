@@ -79,6 +79,12 @@ class RetentionTest extends HeraldIntegrationTest {
         long ancient = notification("ret-ancient-" + run, started, 500, "SENT");
         // 200 days old, in a month without partitions: its payload is in the default partition.
         long defaulted = notification("ret-default-" + run, started, 200, "SENT");
+        // Its in-app message and an operator's resend's (a row of its own, named by the resend: V74).
+        long ancientDelivery = jdbc.queryForObject("SELECT id FROM delivery WHERE notification_id = ? ORDER BY id LIMIT 1", Long.class, ancient);
+        long ancientResend = jdbc.queryForObject("INSERT INTO delivery_resend (delivery_id, requested_by) VALUES (?, 'ops') RETURNING id",
+                Long.class, ancientDelivery);
+        jdbc.update("INSERT INTO inbox_message (customer_id, delivery_id, type, title, body) VALUES ('cus_ret', ?, 't', 'T', 'B')", ancientDelivery);
+        jdbc.update("INSERT INTO inbox_message (customer_id, resend_id, type, title, body) VALUES ('cus_ret', ?, 't', 'T', 'B again')", ancientResend);
         YearMonth oldMonth = monthOf(started, 70);
         String oldPayloads = MonthlyPartitions.nameOf("notification_payload", oldMonth);
         String oldContent = MonthlyPartitions.nameOf("delivery_content", oldMonth);
@@ -147,6 +153,8 @@ class RetentionTest extends HeraldIntegrationTest {
         // Past the ledger's 400 days: the rows are gone, and the attempts' month with them.
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE id = ?", Integer.class, ancient)).isZero();
         assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery WHERE notification_id = ?", Integer.class, ancient)).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM inbox_message WHERE delivery_id = ? OR resend_id = ?", Integer.class,
+                ancientDelivery, ancientResend)).isZero();
         assertThat(partitions()).doesNotContain(ancientPartition)
                 .contains(MonthlyPartitions.nameOf("delivery_attempt", runMonth.plusMonths(3)));
         assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_attempt WHERE attempted_at < now() - interval '450 days'", Integer.class))

@@ -144,7 +144,9 @@ public class RetentionJob {
             }
             String array = ids.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",", "{", "}"));
             String ofThese = "delivery_id IN (SELECT id FROM delivery WHERE notification_id = ANY(CAST(? AS BIGINT[])))";
-            jdbc.update("DELETE FROM inbox_message WHERE " + ofThese, array);
+            // An operator's resend has its own inbox message, named by the resend (V74)
+            jdbc.update("DELETE FROM inbox_message WHERE " + ofThese + " OR resend_id IN (SELECT id FROM delivery_resend WHERE " + ofThese + ")",
+                    array, array);
             jdbc.update("DELETE FROM delivery_resend WHERE " + ofThese, array);
             // A receipt a suppression points to stays (the suppression says why an address is not sent to), without its delivery.
             jdbc.update("DELETE FROM delivery_receipt r WHERE " + ofThese
