@@ -51,6 +51,10 @@ public class InfrastructureFaults implements Predicate {
             if (isDatabaseUnreachable(cause) || cause instanceof RetriableException) {
                 return true;
             }
+            // Kafka's ACLs refusing Herald a topic or its group: the cluster's setup, not the event's; it waits until granted.
+            if (KafkaAccessDenied.in(cause)) {
+                return true;
+            }
             // A rollback that failed too (its connection already closed, a plain SQLException without a state) replaces the
             // statement's own error, which Spring keeps aside: that one says what happened.
             if (cause instanceof TransactionSystemException rollback && rollback.getApplicationException() != null

@@ -136,6 +136,7 @@ public class OutageAlerts {
             seen.put("kafka", "Kafka unreachable since %s: webhooks answer 503 (senders retry) and events wait until it is back");
         } else {
             missingTopics.missing().forEach(topic -> seen.put(TOPIC + topic, missingTopics.detail(topic)));
+            seen.putAll(io.herald.kafka.KafkaAccessDenied.lately(fresh));
         }
         for (StoppedRoutes.Stopped route : stoppedRoutes.longStopped(now)) {
             // Its own since (when a poll first saw it stopped), not when it was first recorded, after the wait.
@@ -270,6 +271,10 @@ public class OutageAlerts {
         if (key.startsWith(TOPIC)) {
             return "Kafka topic " + key.substring(TOPIC.length()) + " there again since " + since
                     + ": webhooks writing to it take events again and its waiting events are processed";
+        }
+        if (key.startsWith("kafka-access:")) {
+            return "Kafka grants Herald access to " + key.substring("kafka-access:".length()) + " again since " + since
+                    + ": the events that waited for it are processed";
         }
         if (key.equals("kafka")) {
             return "Kafka back since " + since + ": webhooks take events again and waiting events are processed";

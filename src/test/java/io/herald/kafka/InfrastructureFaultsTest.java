@@ -111,4 +111,28 @@ class InfrastructureFaultsTest {
         assertThat(InfrastructureFaults.isInfrastructure(new ConnectException("Connection refused"))).isFalse();
         assertThat(InfrastructureFaults.isInfrastructure(new SocketTimeoutException("Read timed out"))).isFalse();
     }
+
+    /**
+     * Kafka's ACLs refusing Herald one of its topics or its consumer group is the cluster's setup, not the event's: it waits
+     * (nothing quarantined; it was taken for a refusal of the event for good, so every event intake read was quarantined),
+     * and the outage alert names what to grant.
+     */
+    @Test
+    void kafkaRefusingHeraldATopicOrItsGroupIsAnInfrastructureFaultTheOutageAlertNames() {
+        KafkaAccessDenied.forget();
+        assertThat(InfrastructureFaults.isInfrastructure(new org.apache.kafka.common.KafkaException("send failed",
+                new org.apache.kafka.common.errors.TopicAuthorizationException(java.util.Set.of("herald.notifications"))))).isTrue();
+        assertThat(InfrastructureFaults.isInfrastructure(new org.apache.kafka.common.errors.GroupAuthorizationException(
+                "not authorised", "herald-100%"))).isTrue();
+        assertThat(InfrastructureFaults.systemOf(new org.apache.kafka.common.errors.TopicAuthorizationException(java.util.Set.of("t"))))
+                .isEqualTo("Kafka");
+        java.util.Map<String, String> outages = KafkaAccessDenied.lately(java.time.Duration.ofMinutes(1));
+        assertThat(outages).containsOnlyKeys("kafka-access:consumer group herald-100%", "kafka-access:topic herald.notifications");
+        assertThat(outages.get("kafka-access:topic herald.notifications").formatted("21:04 UTC")).startsWith("Kafka refuses Herald access"
+                + " to topic herald.notifications since 21:04 UTC (the cluster's ACLs): the events that need it wait, nothing is dropped.")
+                .contains("--topic herald.notifications");
+        assertThat(outages.get("kafka-access:consumer group herald-100%").formatted("21:04 UTC")).contains("consumer group herald-100%")
+                .contains("--group herald-100%");
+        KafkaAccessDenied.forget();
+    }
 }
