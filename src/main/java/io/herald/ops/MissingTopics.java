@@ -2,6 +2,7 @@ package io.herald.ops;
 
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import io.herald.config.IngestSettings;
@@ -17,6 +18,10 @@ import org.springframework.stereotype.Component;
  * Kafka itself answers, so nothing else tells an operator, while the webhooks writing to such a topic answer 503 and its
  * events wait. HeraldTopics creates a missing topic only at startup; the outage alert names it and the command that
  * recreates it as Herald would (OutageAlerts).
+ * <p>
+ * Only a topic this instance has seen on the broker and then no longer is missing: one never seen is not "deleted" but not
+ * created yet (Kafka unreachable at startup and back before HeraldTopics' next try) or hidden from Herald's Kafka login
+ * (listTopics leaves out the topics a login may not describe); either used to be alerted as deleted.
  */
 @Component
 public class MissingTopics {
@@ -28,6 +33,8 @@ public class MissingTopics {
     private final int partitions;
     private final int replicationFactor;
     private final int maxMessageBytes;
+    /** The topics this instance has seen on the broker since it started. */
+    private final Set<String> seen = ConcurrentHashMap.newKeySet();
 
     @Autowired
     public MissingTopics(OpsKafkaAdmin kafka, TopicSettings topics, IngestSettings ingest) {
@@ -43,7 +50,9 @@ public class MissingTopics {
         this.maxMessageBytes = maxMessageBytes;
     }
 
-    /** Herald's topics the broker does not have; none when Kafka does not answer (that is an outage of its own). */
+    /**
+     * Herald's topics the broker had and no longer has; none when Kafka does not answer (that is an outage of its own).
+     */
     public List<String> missing() {
         if (topics.isEmpty()) {
             return List.of();
@@ -52,7 +61,8 @@ public class MissingTopics {
             long timeout = kafka.timeout().toMillis();
             Set<String> present = kafka.admin().listTopics(new ListTopicsOptions().timeoutMs((int) timeout))
                     .names().get(timeout + 500, TimeUnit.MILLISECONDS);
-            return topics.stream().filter(topic -> !present.contains(topic)).toList();
+            topics.stream().filter(present::contains).forEach(seen::add);
+            return topics.stream().filter(topic -> seen.contains(topic) && !present.contains(topic)).toList();
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
