@@ -615,13 +615,16 @@ class CrmSourceTest extends HeraldIntegrationTest {
                             + " (kafka-configs.sh --alter --entity-type topics --entity-name herald.notifications"
                             + " --add-config max.message.bytes=2097152), then re-drive it");
             assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key = ?", Long.class, key)).isZero();
-            // Re-driven while the topic still refuses it: still quarantined, saying so, and no notification left RECEIVED for
-            // ever (the re-drive admitted it, and only the batch path withdrew what it could not publish).
+            // Re-driven while the topic still refuses it: still quarantined, saying so in the same words (the re-drive used to
+            // send the operator to the event's source, which was not at fault), and no notification left RECEIVED for ever (the
+            // re-drive admitted it, and only the batch path withdrew what it could not publish).
             HttpResponse<String> tooEarly = api("POST", "/api/quarantine/" + held.get("id") + "/redrive");
-            assertThat(tooEarly.body()).contains("larger than Kafka takes as one record");
-            assertThat(unrouted("crm-outbox-" + row).get("reason").toString()).contains("makes a notification larger than Kafka takes as"
-                    + " one record (herald.ingest.kafka-max-request-size, and the notifications topic's max.message.bytes); nothing was"
-                    + " sent. Shorten the event at its source (fewer order lines, shorter texts), then re-drive it");
+            assertThat(tooEarly.body()).contains("which Kafka topic herald.notifications refused as too large");
+            assertThat(unrouted("crm-outbox-" + row).get("reason").toString()).isEqualTo("crm event crm-outbox-" + row + " makes a"
+                    + " notification which Kafka topic herald.notifications refused as too large: its max.message.bytes is set below"
+                    + " herald.ingest.kafka-max-request-size (2097152 bytes), which Herald sends; nothing was sent. Set it"
+                    + " (kafka-configs.sh --alter --entity-type topics --entity-name herald.notifications"
+                    + " --add-config max.message.bytes=2097152), then re-drive it");
             assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key = ?", Long.class, key)).isZero();
         } finally {
             notificationsTopicTakes(null);

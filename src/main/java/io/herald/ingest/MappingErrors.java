@@ -33,6 +33,16 @@ public final class MappingErrors {
      * @param notJson why the raw event cannot be read as JSON ({@link #notJson}: "is not valid JSON (…)"), when it cannot; else null
      */
     public static String readable(Throwable cause, String step, String source, String eventId, String notJson) {
+        return readable(cause, step, source, eventId, notJson, null, 0);
+    }
+
+    /**
+     * As above; notificationsTopic and maxRequestSize (herald.ingest.kafka-max-request-size) name the fix when the broker
+     * refused the notification for its size below what Herald's producer takes (a re-drive, which publishes it one at a
+     * time: IntakeBatch says the same for the batch path).
+     */
+    public static String readable(Throwable cause, String step, String source, String eventId, String notJson,
+                                  String notificationsTopic, int maxRequestSize) {
         String event = (source == null ? "source" : source) + " event" + (eventId == null ? "" : " " + eventId);
         if (notJson != null) {
             return event + " " + notJson + "; the raw event is kept as received. Ask the sender to fix it";
@@ -51,6 +61,13 @@ public final class MappingErrors {
             }
         }
         for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.apache.kafka.common.errors.RecordTooLargeException && notificationsTopic != null
+                    && refusedByBroker(t)) {
+                return event + " makes a notification which Kafka topic " + notificationsTopic + " refused as too large: its"
+                        + " max.message.bytes is set below herald.ingest.kafka-max-request-size (" + maxRequestSize + " bytes), which"
+                        + " Herald sends; nothing was sent. Set it (kafka-configs.sh --alter --entity-type topics --entity-name "
+                        + notificationsTopic + " --add-config max.message.bytes=" + maxRequestSize + "), then re-drive it";
+            }
             if (t instanceof org.apache.kafka.common.errors.RecordTooLargeException) {
                 return event + " makes a notification larger than Kafka takes as one record (herald.ingest.kafka-max-request-size, and"
                         + " the notifications topic's max.message.bytes); nothing was sent. Shorten the event at its source (fewer order"
@@ -73,6 +90,15 @@ public final class MappingErrors {
         }
         return event + " could not be " + doneAt(step) + " because of an unexpected problem, not a known data rule"
                 + " (Herald's log has the detail for the engineers). Re-drive it once the cause is fixed";
+    }
+
+    /**
+     * The broker refused the record (its topic's max.message.bytes), not Herald's own producer before sending it: the
+     * producer's refusal names its setting (max.request.size, or buffer.memory).
+     */
+    private static boolean refusedByBroker(Throwable tooLarge) {
+        String message = tooLarge.getMessage();
+        return message == null || !(message.contains("max.request.size") || message.contains("buffer.memory"));
     }
 
     /** The mapping's own readable {@code error} text, or null when the engine failed on its own. */

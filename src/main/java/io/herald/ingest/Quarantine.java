@@ -33,8 +33,14 @@ public class Quarantine {
     private final ObjectMapper json;
     private final HeraldMetrics metrics;
     private final io.herald.ledger.NotificationLedger ledger;
+    /** The notifications topic and herald.ingest.kafka-max-request-size, for a notification that topic refuses for its size. */
+    private final String notificationsTopic;
+    private final int maxRequestSize;
 
-    public Quarantine(UnroutedEvents unrouted, ObjectMapper json, HeraldMetrics metrics, io.herald.ledger.NotificationLedger ledger) {
+    public Quarantine(UnroutedEvents unrouted, ObjectMapper json, HeraldMetrics metrics, io.herald.ledger.NotificationLedger ledger,
+                      io.herald.config.TopicSettings topics, io.herald.config.IngestSettings ingest) {
+        this.notificationsTopic = topics.notifications();
+        this.maxRequestSize = ingest.kafkaMaxRequestSize();
         this.ledger = ledger;
         this.unrouted = unrouted;
         this.json = json;
@@ -48,7 +54,8 @@ public class Quarantine {
         String step = stepOf(cause, exchange.getProperty(STEP, "processing", String.class));
         String notJson = MappingErrors.notJson(json, raw);
         String eventId = notJson == null ? eventIdOf(source, raw) : null;
-        String reason = MappingErrors.readable(cause, step, source, eventId == null ? null : StoredText.label(eventId, 120), notJson);
+        String reason = MappingErrors.readable(cause, step, source, eventId == null ? null : StoredText.label(eventId, 120), notJson,
+                notificationsTopic, maxRequestSize);
         Long redriveOf = exchange.getProperty(REDRIVE_OF, Long.class);
         if (redriveOf != null) {
             // A re-drive admitted its notification and then could not publish it (the broker refuses it for its size): the

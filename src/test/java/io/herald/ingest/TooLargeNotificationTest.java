@@ -49,6 +49,27 @@ class TooLargeNotificationTest {
                 + " --alter --entity-type topics --entity-name herald.notifications --add-config max.message.bytes=2097152), then re-drive it");
     }
 
+    /**
+     * A re-drive publishes the notification one at a time and its refusal reaches the quarantine as it is: a refusal by the
+     * topic says what the batch path says (it used to send the operator to the event's source); the producer's own refusal
+     * (max.request.size) still says to shorten the event.
+     */
+    @Test
+    void aReDriveTheTopicRefusesNamesTheTopicAsTheBatchPathDoes() {
+        String byTopic = MappingErrors.readable(new KafkaException("send failed", new RecordTooLargeException(
+                "The request included a message larger than the max message size the server will accept.")), "intake", "crm",
+                "crm-outbox-17", null, "herald.notifications", 2097152);
+        assertThat(byTopic).isEqualTo("crm event crm-outbox-17 makes a notification which Kafka topic herald.notifications refused"
+                + " as too large: its max.message.bytes is set below herald.ingest.kafka-max-request-size (2097152 bytes), which Herald"
+                + " sends; nothing was sent. Set it (kafka-configs.sh --alter --entity-type topics --entity-name herald.notifications"
+                + " --add-config max.message.bytes=2097152), then re-drive it");
+        String byProducer = MappingErrors.readable(new RecordTooLargeException("The message is 2200000 bytes when serialized which is"
+                + " larger than 2097152, which is the value of the max.request.size configuration."), "intake", "crm", "crm-outbox-17",
+                null, "herald.notifications", 2097152);
+        assertThat(byProducer).contains("larger than Kafka takes as one record").endsWith("Shorten the event at its source (fewer"
+                + " order lines, shorter texts), then re-drive it");
+    }
+
     @Test
     void anyOtherRefusalIsLeftAsItIs() {
         KafkaException other = new KafkaException("something else");
