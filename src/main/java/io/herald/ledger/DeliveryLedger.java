@@ -864,9 +864,18 @@ public class DeliveryLedger {
                     UPDATE delivery SET state = 'SENT', sent_at = COALESCE(sent_at, now()), next_attempt_at = NULL,
                       provider_message_id = (SELECT s.provider_message_id FROM push_device_send s WHERE s.delivery_id = delivery.id
                                              AND s.resend_id = 0 AND s.state = 'SENT' ORDER BY s.id LIMIT 1),
-                      reason = (SELECT 'push sent to ' || CASE WHEN count(*) = 1 THEN '1 device (push token ' ELSE count(*) || ' devices (push tokens ' END
-                                       || string_agg(s.token_masked, ', ' ORDER BY s.id) || ')'
-                                FROM push_device_send s WHERE s.delivery_id = delivery.id AND s.resend_id = 0 AND s.state = 'SENT')
+                      -- "sent to 1 of 2 devices" as PushDevices words it: of the devices this delivery was for (a dead token is none)
+                      reason = (SELECT 'push sent to ' || count(*) FILTER (WHERE s.state = 'SENT')
+                                       || CASE WHEN count(*) > count(*) FILTER (WHERE s.state = 'SENT') THEN ' of ' || count(*) || ' devices'
+                                               WHEN count(*) = 1 THEN ' device' ELSE ' devices' END
+                                       || CASE WHEN count(*) FILTER (WHERE s.state = 'SENT') = 1 THEN ' (push token ' ELSE ' (push tokens ' END
+                                       || string_agg(s.token_masked, ', ' ORDER BY s.id) FILTER (WHERE s.state = 'SENT') || ')'
+                                FROM push_device_send s WHERE s.delivery_id = delivery.id AND s.resend_id = 0
+                                  AND s.state IN ('SENT', 'REFUSED', 'CALLING', 'RETRY_ASKED'))
+                        || COALESCE((SELECT '; ' || string_agg('push token ' || s.token_masked || CASE WHEN s.reason LIKE 'not reached: %' THEN ' ' ELSE ' not sent: ' END
+                                                            || s.reason, '; ' ORDER BY s.id)
+                                     FROM push_device_send s WHERE s.delivery_id = delivery.id AND s.resend_id = 0 AND s.state = 'REFUSED'
+                                     HAVING count(*) > 0), '')
                         || COALESCE((SELECT '; push token ' || string_agg(s.token_masked, ', ' ORDER BY s.id) || ' was being called when'
                                             || ' Herald stopped at ' || delivery.updated_at || ': it may or may not have arrived there (not called again)'
                                      FROM push_device_send s WHERE s.delivery_id = delivery.id AND s.resend_id = 0 AND s.state = 'CALLING'

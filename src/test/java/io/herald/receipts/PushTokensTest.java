@@ -278,12 +278,17 @@ class PushTokensTest extends HeraldIntegrationTest {
                 push, tablet.substring(0, 8) + "…");
         jdbc.update("UPDATE delivery SET state = 'SENDING', reason = NULL, provider_message_id = NULL, claim_token = gen_random_uuid(),"
                 + " updated_at = now() - interval '10 minutes' WHERE id = ?", push);
+        // A third device, a watch, had refused it before the tablet was called.
+        jdbc.update("INSERT INTO push_device_send (delivery_id, resend_id, token_hash, token_masked, state, reason)"
+                + " VALUES (?, 0, repeat('a', 64), 'w4tchCr4…', 'REFUSED', 'provider answered HTTP 403 (FCM SENDER_ID_MISMATCH)')", push);
 
         staleSendings.sweep();
 
         Map<String, Map<String, Object>> rows = awaitDeliveries(key);
         assertThat(rows.get("push")).containsEntry("state", "SENT");
-        assertThat((String) rows.get("push").get("reason")).startsWith("push sent to 1 device (push token " + phone.substring(0, 8) + "…)")
+        // As PushDevices words it: the customer has three devices and only the phone is known to have it.
+        assertThat((String) rows.get("push").get("reason")).startsWith("push sent to 1 of 3 devices (push token " + phone.substring(0, 8) + "…)")
+                .contains("push token w4tchCr4… not sent: provider answered HTTP 403 (FCM SENDER_ID_MISMATCH)")
                 .contains("push token " + tablet.substring(0, 8) + "… was being called when Herald stopped").doesNotContain(phone, tablet);
         assertThat(rows.get("sms")).containsEntry("state", "SKIPPED");
         assertThat(pushesTo(phone)).hasSize(1);
