@@ -877,7 +877,7 @@ public class DeliveryLedger {
                                      FROM push_device_send s WHERE s.delivery_id = delivery.id AND s.resend_id = 0 AND s.state = 'REFUSED'
                                      HAVING count(*) > 0), '')
                         || COALESCE((SELECT '; push token ' || string_agg(s.token_masked, ', ' ORDER BY s.id) || ' was being called when'
-                                            || ' Herald stopped at ' || delivery.updated_at || ': it may or may not have arrived there (not called again)'
+                                            || ' Herald stopped at ' || to_char(delivery.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' || ': it may or may not have arrived there (not called again)'
                                      FROM push_device_send s WHERE s.delivery_id = delivery.id AND s.resend_id = 0 AND s.state = 'CALLING'
                                      HAVING count(*) > 0), ''),
                       claim_token = NULL, updated_at = now()
@@ -893,12 +893,12 @@ public class DeliveryLedger {
                   state = CASE WHEN channel = ANY(resent.channels) THEN 'PARKED' ELSE 'UNCERTAIN' END,
                   next_attempt_at = CASE WHEN channel = ANY(resent.channels) THEN now() ELSE NULL END,
                   reason = CASE WHEN channel = ANY(resent.channels)
-                    THEN channel || ' outcome unknown: Herald stopped while calling the provider at ' || updated_at
+                    THEN channel || ' outcome unknown: Herald stopped while calling the provider at ' || to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC'
                          || '; sent again with the same idempotency key'
                     WHEN channel = 'email'
-                    THEN 'email outcome unknown: Herald stopped while handing it to the SMTP server at ' || updated_at
+                    THEN 'email outcome unknown: Herald stopped while handing it to the SMTP server at ' || to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC'
                          || '; check whether the customer received it, and resend if not'
-                    ELSE channel || ' outcome unknown: Herald stopped while calling the provider at ' || updated_at
+                    ELSE channel || ' outcome unknown: Herald stopped while calling the provider at ' || to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC'
                          || '; the provider does not honour the idempotency key, so it is not sent again by itself;'
                          || ' check whether the customer received it, and resend if not' END,
                   failed_at = CASE WHEN channel = ANY(resent.channels) THEN failed_at ELSE COALESCE(failed_at, now()) END,
@@ -919,12 +919,12 @@ public class DeliveryLedger {
                   next_attempt_at = CASE WHEN d.channel = ANY(resent.channels) THEN now() ELSE NULL END,
                   reason = CASE WHEN d.channel = ANY(resent.channels)
                     THEN 'resend ' || r.id || ': ' || d.channel || ' outcome unknown: Herald stopped while calling the provider at '
-                         || r.updated_at || '; sent again with the same resend key'
+                         || to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' || '; sent again with the same resend key'
                     WHEN d.channel = 'email'
-                    THEN 'resend ' || r.id || ': email outcome unknown: Herald stopped while handing it to the SMTP server at ' || r.updated_at
+                    THEN 'resend ' || r.id || ': email outcome unknown: Herald stopped while handing it to the SMTP server at ' || to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC'
                          || '; check whether the customer received it'
                     ELSE 'resend ' || r.id || ': ' || d.channel || ' outcome unknown: Herald stopped while calling the provider at '
-                         || r.updated_at || '; the provider does not honour the idempotency key, so it is not sent again by itself;'
+                         || to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' || '; the provider does not honour the idempotency key, so it is not sent again by itself;'
                          || ' check whether the customer received it' END,
                   claim_token = NULL,
                   updated_at = now()

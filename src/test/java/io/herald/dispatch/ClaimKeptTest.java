@@ -78,6 +78,28 @@ class ClaimKeptTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForObject("SELECT state FROM delivery WHERE id = ?", String.class, claim.deliveryId())).isEqualTo("UNCERTAIN");
     }
 
+    @Autowired
+    org.springframework.transaction.support.TransactionTemplate transaction;
+
+    /**
+     * The sweep's reason says when Herald stopped in UTC, as every other reason does, whatever zone the PostgreSQL session
+     * is in (the driver sets it from the JVM's, i.e. the container's TZ). Before, it was the session's:
+     * "at 2026-04-01 13:15:00+13:45" with TZ=Pacific/Chatham.
+     */
+    @Test
+    void aSweptDeliverySaysWhenHeraldStoppedInUtcWhateverTheSessionsZone() {
+        DeliveryLedger.Claim claim = claimedLongAgo("utc");
+        jdbc.update("UPDATE delivery SET updated_at = TIMESTAMPTZ '2026-03-31 23:30:00+00' WHERE id = ?", claim.deliveryId());
+
+        transaction.executeWithoutResult(status -> {
+            jdbc.execute("SET LOCAL TIME ZONE 'Pacific/Chatham'");
+            ledger.settleStale(Duration.ofHours(12), Set.of(), "herald.local");
+        });
+
+        assertThat(jdbc.queryForObject("SELECT reason FROM delivery WHERE id = ?", String.class, claim.deliveryId()))
+                .startsWith("sms outcome unknown: Herald stopped while calling the provider at 2026-03-31 23:30:00 UTC;");
+    }
+
     /** An SMS delivery claimed for sending (its row SENDING, changed a day ago), its claim taken ten minutes ago by the clock. */
     private DeliveryLedger.Claim claimedLongAgo(String name) {
         String run = "claimkept" + name + newTicketId();
