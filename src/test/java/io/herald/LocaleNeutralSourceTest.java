@@ -49,21 +49,41 @@ class LocaleNeutralSourceTest {
                         }
                     }
                 }
-                Matcher number = NUMBER.matcher(text);
-                while (number.find()) {
-                    if (number.group().matches("%[0-9A-Fa-f]{2}")) {
-                        continue;   // a URL's percent-escape (%7E), not a conversion
-                    }
-                    int from = text.lastIndexOf(';', number.start()) + 1;
-                    int to = text.indexOf(';', number.end());
-                    if (!text.substring(from, to < 0 ? text.length() : to).contains("Locale.ROOT")) {
-                        int line = (int) text.substring(0, number.start()).chars().filter(c -> c == '\n').count() + 1;
-                        found.add(file + ":" + line + ": " + number.group() + " formatted in the JVM's locale: use String.format(Locale.ROOT, ...)"
-                                + " or pass the number as text");
-                    }
-                }
+                found.addAll(numbersInTheJvmsLocale(file.toString(), text));
             }
         }
         assertThat(found).as("calls that depend on the JVM's default locale or time zone").isEmpty();
+    }
+
+    /**
+     * A conversion with a one-digit width ("%5d", "%2d", "%3f") is a number written in the JVM's locale too: it looks like a
+     * URL's percent-escape, and was skipped as one. URL escapes are written in upper case (%7E, %2E, %3D); a lower-case d, e or
+     * f after one digit is taken for the conversion it is.
+     */
+    @Test
+    void aNumberWithAOneDigitWidthIsFoundAndAUrlEscapeIsNot() {
+        assertThat(numbersInTheJvmsLocale("A.java", "String s = \"%5d ms\".formatted(millis);")).hasSize(1);
+        assertThat(numbersInTheJvmsLocale("A.java", "String s = String.format(\"%2d%%\", percent);")).hasSize(1);
+        assertThat(numbersInTheJvmsLocale("A.java", "String s = String.format(Locale.ROOT, \"%5d ms\", millis);")).isEmpty();
+        assertThat(numbersInTheJvmsLocale("A.java", "String path = \"/a%7Eb/%2E%2E/x%3D\";")).isEmpty();
+    }
+
+    /** The number conversions (%d, %,d, %.1f, %02d...) in the text that are in a statement with no Locale.ROOT. */
+    private static List<String> numbersInTheJvmsLocale(String file, String text) {
+        List<String> found = new ArrayList<>();
+        Matcher number = NUMBER.matcher(text);
+        while (number.find()) {
+            if (number.group().matches("%[0-9A-Fa-f][0-9A-F]")) {
+                continue;   // a URL's percent-escape (%7E, %2E), not a conversion: those are written in upper case
+            }
+            int from = text.lastIndexOf(';', number.start()) + 1;
+            int to = text.indexOf(';', number.end());
+            if (!text.substring(from, to < 0 ? text.length() : to).contains("Locale.ROOT")) {
+                int line = (int) text.substring(0, number.start()).chars().filter(c -> c == '\n').count() + 1;
+                found.add(file + ":" + line + ": " + number.group() + " formatted in the JVM's locale: use String.format(Locale.ROOT, ...)"
+                        + " or pass the number as text");
+            }
+        }
+        return found;
     }
 }
