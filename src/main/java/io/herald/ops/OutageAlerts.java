@@ -151,6 +151,7 @@ public class OutageAlerts {
                 handDatabaseOutageOver(now);
                 shared.seen(seen, now);
                 claimed = claim(now, lines);
+                databaseOutageNotOver(now);
             } catch (DataAccessException e) {
                 log.debug("PostgreSQL did not answer the outage alerts' records; they are made at the next poll", e);
             }
@@ -209,6 +210,25 @@ public class OutageAlerts {
         shared.announcedElsewhere(POSTGRESQL, database.detail, database.since, database.over, now);
         handedOver = database;
         database = null;
+    }
+
+    /**
+     * PostgreSQL's announced outage whose end is not yet posted, as the table has it: after a restart (or on an instance
+     * started since), a drop within the settle period is that outage going on, not a new one announced a second time.
+     */
+    private void databaseOutageNotOver(Instant now) {
+        if (database != null) {
+            return;
+        }
+        SharedOutages.Announced row = shared.announcedNotOver(POSTGRESQL, now);
+        if (row == null) {
+            handedOver = null;
+            return;
+        }
+        Outage known = new Outage(row.since(), row.detail());
+        known.announced = true;
+        known.over = row.lastSeen();
+        handedOver = known;
     }
 
     /** Claims the outages whose start or end this post announces (SharedOutages.claim), and adds their lines. */

@@ -40,6 +40,19 @@ final class SharedOutages {
                 outage, detail, Timestamp.from(since), Timestamp.from(over), Timestamp.from(announced));
     }
 
+    /** An outage announced and not yet told over: its words, since when, when some instance last saw it. */
+    record Announced(String detail, Instant since, Instant lastSeen) {
+    }
+
+    /** The outage's row once announced and while its end is not being posted (no live claim); null when there is none. */
+    Announced announcedNotOver(String outage, Instant now) {
+        List<Announced> rows = jdbc.query("SELECT detail, since, last_seen_at FROM outage_alert WHERE outage = ? AND announced_at IS NOT NULL"
+                        + " AND (claimed_until IS NULL OR claimed_until < ?)",
+                (row, n) -> new Announced(row.getString(1), row.getTimestamp(2).toInstant(), row.getTimestamp(3).toInstant()),
+                outage, Timestamp.from(now));
+        return rows.isEmpty() ? null : rows.get(0);
+    }
+
     /** What this instance sees now (outage key → its words), recorded for all instances: first seen, or seen again. */
     void seen(Map<String, String> seen, Instant now) {
         if (seen.isEmpty()) {
