@@ -429,31 +429,7 @@ class OutageAlertsTest {
      */
     @Test
     void aFlappingDatabaseIsOneOutageWithOneStartAndOneEnd() throws Exception {
-        String down = "PostgreSQL unreachable since ";
-        String back = "PostgreSQL back since ";
-        int downBefore = OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, down).size();
-        int backBefore = OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, back).size();
-        for (int drop = 1; drop <= 2; drop++) {
-            infra.stopPostgres();
-            try {
-                await().atMost(Duration.ofSeconds(40)).until(() -> health("/actuator/health/readiness").statusCode() == 503);
-                if (drop == 1) {
-                    await().atMost(Duration.ofSeconds(40)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, down).size() > downBefore);
-                }
-                Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(30));
-            } finally {
-                infra.startPostgres();
-            }
-            await().atMost(Duration.ofSeconds(60)).until(() -> health("/actuator/health/readiness").statusCode() == 200);
-            Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
-        }
-        assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, down)).as("'unreachable' posts").hasSize(downBefore + 1);
-        assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, back)).as("'back' posts within the settle period").hasSize(backBefore);
-        clock.skip(SETTLE);
-        await().atMost(Duration.ofSeconds(20)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, back).size() > backBefore);
-        Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
-        assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, back)).hasSize(backBefore + 1);
-        assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, down)).hasSize(downBefore + 1);
+        dropPostgresTwiceWithinTheSettlePeriod(() -> { });
     }
 
     @Autowired
@@ -466,6 +442,19 @@ class OutageAlertsTest {
      */
     @Test
     void aFlappingDatabaseIsOneOutageAcrossARestart() throws Exception {
+        dropPostgresTwiceWithinTheSettlePeriod(() -> {
+            synchronized (outageAlerts) {
+                org.springframework.test.util.ReflectionTestUtils.setField(outageAlerts, "handedOver", null);   // restarted
+            }
+            Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
+        });
+    }
+
+    /**
+     * PostgreSQL stopped and started twice, {@code betweenDrops} run once it is back from the first drop: one "unreachable"
+     * post, no "back" post within the settle period, and one after it.
+     */
+    private void dropPostgresTwiceWithinTheSettlePeriod(Runnable betweenDrops) throws Exception {
         String down = "PostgreSQL unreachable since ";
         String back = "PostgreSQL back since ";
         int downBefore = OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, down).size();
@@ -484,13 +473,11 @@ class OutageAlertsTest {
             await().atMost(Duration.ofSeconds(60)).until(() -> health("/actuator/health/readiness").statusCode() == 200);
             Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
             if (drop == 1) {
-                synchronized (outageAlerts) {
-                    org.springframework.test.util.ReflectionTestUtils.setField(outageAlerts, "handedOver", null);   // restarted
-                }
-                Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
+                betweenDrops.run();
             }
         }
         assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, down)).as("'unreachable' posts").hasSize(downBefore + 1);
+        assertThat(OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, back)).as("'back' posts within the settle period").hasSize(backBefore);
         clock.skip(SETTLE);
         await().atMost(Duration.ofSeconds(20)).until(() -> OpsAlerts.acceptedAt(infra.providers(), OPS_PATH, back).size() > backBefore);
         Polls.awaitWhole(camel, "outage-alerts", POLLS, Duration.ofSeconds(20));
