@@ -26,6 +26,8 @@ class ConfigurationPageTest extends HeraldIntegrationTest {
     void listsEveryNonSecretSettingWithItsValueAndNoSecret() throws Exception {
         HttpResponse<String> page = apiAs(ADMIN, "GET", "/console/config", null);
         assertThat(page.statusCode()).isEqualTo(200);
+        // Behind a load balancer each instance answers with its own settings: the page says which one answered.
+        assertThat(page.body()).contains("<b id=\"instance\">" + io.herald.web.InstanceName.NAME + "</b>");
         Map<String, String> shown = new LinkedHashMap<>();
         Matcher row = ROW.matcher(page.body());
         while (row.find()) {

@@ -14,8 +14,19 @@ import org.springframework.stereotype.Component;
 @Component
 public class AuditTrail {
 
+    /** {@code instance}: the Herald instance that performed it (null for actions recorded before V73). */
     public record Action(long id, Instant actedAt, String actor, String action, String target, long targetId,
-                         Long notificationId, String comment, String outcome) {
+                         Long notificationId, String comment, String outcome, String instance) {
+
+        /** The same action with its free texts replaced (masked for viewers). */
+        public Action withTexts(String comment, String outcome) {
+            return new Action(id, actedAt, actor, action, target, targetId, notificationId, comment, outcome, instance);
+        }
+
+        /** Who did it, and where: "alice on herald-2" (behind a load balancer any instance may have answered the click). */
+        public String actorAndInstance() {
+            return instance == null ? actor : actor + " on " + instance;
+        }
     }
 
     private final JdbcTemplate jdbc;
@@ -53,7 +64,7 @@ public class AuditTrail {
         Long notification = row.getObject("notification_id", Long.class);
         return new Action(row.getLong("id"), row.getTimestamp("acted_at").toInstant(), row.getString("actor"),
                 row.getString("action"), row.getString("target"), row.getLong("target_id"),
-                notification, row.getString("comment"), row.getString("outcome"));
+                notification, row.getString("comment"), row.getString("outcome"), row.getString("instance"));
     }
 
     private static String blankToNull(String text) {

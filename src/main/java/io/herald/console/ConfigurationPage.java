@@ -57,6 +57,7 @@ public class ConfigurationPage {
         });
         model.addAttribute("settings", rows);
         model.addAttribute("profiles", String.join(", ", environment.getActiveProfiles()));
+        model.addAttribute("instance", io.herald.web.InstanceName.NAME);
         return "config";
     }
 

@@ -116,8 +116,7 @@ public class ConsolePages {
     }
 
     private AuditTrail.Action maskedAction(AuditTrail.Action a) {
-        return new AuditTrail.Action(a.id(), a.actedAt(), a.actor(), a.action(), a.target(), a.targetId(), a.notificationId(),
-                masking.text(a.comment()), masking.text(a.outcome()));
+        return a.withTexts(masking.text(a.comment()), masking.text(a.outcome()));
     }
 
     @GetMapping("/console/dead-letters/{id}")

@@ -21,7 +21,16 @@ import org.springframework.stereotype.Component;
 @Component
 public class NotificationTimeline {
 
-    public record Entry(Instant at, String channel, String what, String detail, String actor) {
+    /** {@code instance}: for an operator's action, the Herald instance that performed it (null otherwise, or if not recorded). */
+    public record Entry(Instant at, String channel, String what, String detail, String actor, String instance) {
+
+        public Entry(Instant at, String channel, String what, String detail, String actor) {
+            this(at, channel, what, detail, actor, null);
+        }
+
+        public Entry withDetail(String detail) {
+            return new Entry(at, channel, what, detail, actor, instance);
+        }
     }
 
     public record Delivery(long id, String channel, String state, String reason, String recipient, int attempts,
@@ -123,12 +132,12 @@ public class NotificationTimeline {
             String who = action.target().equals("approval") || action.action().startsWith("RESEND_") ? "Approval: "   // approve, reject, expire (issue 16)
                     : action.target().equals("scheduled_send") && "Herald".equals(action.actor()) ? "Herald: "   // a superseding event cancelled it
                     : "Operator: ";
-            timeline.add(new Entry(action.actedAt(), channel, who + action.action(), actionDetail(action, masked), action.actor()));
+            timeline.add(new Entry(action.actedAt(), channel, who + action.action(), actionDetail(action, masked), action.actor(), action.instance()));
         }
         timeline.sort(Comparator.comparing(Entry::at, Comparator.nullsFirst(Comparator.naturalOrder())));
         // Resends by their place among their delivery's resends ("2nd resend: sent"), not by their ids, which count every delivery's.
         Map<Long, Integer> resends = resendOrdinals.ofNotification(notificationId);
-        timeline.replaceAll(e -> new Entry(e.at(), e.channel(), e.what(), ResendOrdinals.named(e.detail(), resends), e.actor()));
+        timeline.replaceAll(e -> e.withDetail(ResendOrdinals.named(e.detail(), resends)));
         List<Delivery> named = deliveries.stream().map(d -> new Delivery(d.id(), d.channel(), d.state(), ResendOrdinals.named(d.reason(), resends),
                 d.recipient(), d.attempts(), d.updatedAt(), d.windowMissedAt(), d.retryable(), d.dismissable(), d.resendable())).toList();
         return Optional.of(new View(notificationId, (String) n.get("idempotency_key"), (String) n.get("source"),
@@ -246,7 +255,7 @@ public class NotificationTimeline {
                 timeline.add(new Entry(row.getTimestamp("created_at").toInstant(), null, "Quarantined at " + row.getString("step"),
                         "event " + action.targetId() + ": " + masked(row.getString("reason"), masked), null));
             }, action.targetId());
-            timeline.add(new Entry(action.actedAt(), null, "Operator: " + action.action(), actionDetail(action, masked), action.actor()));
+            timeline.add(new Entry(action.actedAt(), null, "Operator: " + action.action(), actionDetail(action, masked), action.actor(), action.instance()));
         }
     }
 

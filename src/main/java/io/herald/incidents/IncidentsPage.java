@@ -53,8 +53,7 @@ public class IncidentsPage {
     private Incident incident(ResultSet row, boolean masked) throws SQLException {
         long id = row.getLong("id");
         List<AuditTrail.Action> actions = audit.forTarget("incident", id).stream()
-                .map(a -> new AuditTrail.Action(a.id(), a.actedAt(), a.actor(), a.action(), a.target(), a.targetId(), a.notificationId(),
-                        text(a.comment(), masked), text(a.outcome(), masked)))
+                .map(a -> a.withTexts(text(a.comment(), masked), text(a.outcome(), masked)))
                 .toList();
         return new Incident(id, text(row.getString("title"), masked), row.getString("status"), row.getInt("alert_count"),
                 text(row.getString("summary"), masked), webLink(row.getString("link")), text(row.getString("group_key"), masked),

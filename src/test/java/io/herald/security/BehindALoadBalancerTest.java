@@ -86,10 +86,18 @@ class BehindALoadBalancerTest extends HeraldIntegrationTest {
     }
 
     @Test
-    void theAuditTrailNamesTheInstanceThatPerformedAnAction() {
-        long id = audit.record(clock.instant(), "operator", "RETRY", "delivery", 0L, null, "which instance did this?", "queued");
+    void theAuditTrailNamesTheInstanceThatPerformedAnAction() throws Exception {
+        String ticket = newTicketId();
+        assertThat(postSignedSupport(io.herald.testsupport.Samples.supportEvent("ticket.status_changed.json", ticket)).statusCode()).isEqualTo(202);
+        String key = "support:ticket_status_changed:" + ticket + ":SOLVED:2026-11-21T10:12:44Z";
+        awaitMailFor(key);
+        long notification = jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, key);
+        long id = audit.record(clock.instant(), "operator", "RETRY", "delivery", 0L, notification, "which instance did this?", "queued");
         assertThat(jdbc.queryForObject("SELECT instance FROM operator_action WHERE id = ?", String.class, id)).isEqualTo(InstanceName.NAME);
-        jdbc.update("DELETE FROM operator_action WHERE id = ?", id);
+        // The operator reads it in the timeline: who, and on which instance (the one their click reached).
+        HttpResponse<String> page = apiAs(OPERATOR, "GET", "/console/notifications/" + notification, null);
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).containsPattern("Operator: RETRY</td>.*<td>operator on " + java.util.regex.Pattern.quote(InstanceName.NAME) + "</td>");
     }
 
     /** The SMS row's breaker cell, as the operator reads it. */
