@@ -35,7 +35,9 @@ public final class PackagedHerald {
     public static final String SUPPORT_SECRET = "it-webhook-secret";
     public static final String BILLING_SECRET = "it-billing-secret";
     public static final String ADMIN_PASSWORD = "it-admin-password";
-    private static final Path APP_HOME = Path.of("target", "image-app");
+    /** The *IT classes run in two JVMs side by side (failsafe's forkCount): each lays out the image in a folder of its own. */
+    private static final String FORK = System.getProperty("herald-it.fork", "");
+    private static final Path APP_HOME = Path.of("target", "image-app" + FORK);
     private static boolean exploded;
 
     private PackagedHerald() {
@@ -50,7 +52,7 @@ public final class PackagedHerald {
         try (Stream<Path> files = Files.list(Path.of("target"))) {
             jar = files.filter(f -> f.getFileName().toString().matches("herald-.*\\.jar")).findFirst().orElseThrow();
         }
-        Path layers = Path.of("target", "image-layers");
+        Path layers = Path.of("target", "image-layers" + FORK);
         FileSystemUtils.deleteRecursively(layers);
         FileSystemUtils.deleteRecursively(APP_HOME);
         Process extract = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Djarmode=tools",
