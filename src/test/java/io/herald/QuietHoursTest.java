@@ -17,6 +17,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Timestamp;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -26,6 +27,7 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.stubbing.StubMapping;
 import io.herald.ledger.DeliveryLedger;
@@ -35,6 +37,7 @@ import io.herald.testsupport.Browser;
 import io.herald.testsupport.MovableClock;
 import io.herald.testsupport.OwnHerald;
 import io.herald.testsupport.OwnHeraldClient;
+import io.herald.testsupport.PolledClock;
 import io.herald.testsupport.Samples;
 import io.herald.testsupport.TestFiles;
 import jakarta.mail.internet.MimeMessage;
@@ -82,6 +85,7 @@ class QuietHoursTest {
 
     private static final EmbeddedInfrastructure infra = EmbeddedInfrastructure.start();
     private static final MovableClock clock = new MovableClock(Instant.parse("2026-12-02T12:00:00Z"));
+    private static final PolledClock timerPolls = new PolledClock(clock);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String run = UUID.randomUUID().toString().substring(0, 8);
@@ -92,6 +96,8 @@ class QuietHoursTest {
     JdbcTemplate jdbc;
     @Autowired
     ScheduledSends scheduledSends;
+    @Autowired
+    Scheduler scheduler;
     OwnHeraldClient herald;
 
     @BeforeEach
@@ -103,8 +109,8 @@ class QuietHoursTest {
     static class Time {
         @Bean
         @Primary
-        MovableClock movableClock() {
-            return clock;
+        Clock movableClock() {
+            return timerPolls;
         }
     }
 
@@ -416,8 +422,9 @@ class QuietHoursTest {
 
         // At 07:59 it still waits.
         clock.set(eight.minus(Duration.ofMinutes(1)));
-        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5))
-                .until(() -> "SCHEDULED".equals(herald.delivery(key, "sms").get("state")) && smsCalls(key) == calls);
+        timerPolls.awaitPollsOnTheTimeSet(scheduler, 3);
+        assertThat(herald.delivery(key, "sms")).containsEntry("state", "SCHEDULED");
+        assertThat(smsCalls(key)).isEqualTo(calls);
 
         // Still at 07:59 the customer calls about the failed payment: an operator sends the SMS now from the Scheduled page.
         HttpResponse<String> sentNow = herald.as(OPERATOR, "POST", "/api/scheduled/" + herald.notificationId(key) + "/send-now",
@@ -473,7 +480,10 @@ class QuietHoursTest {
         // At 07:59 in New York it still waits; at 08:00 its second timer fires and both go out, once, judged again (outside
         // the quiet hours now).
         clock.set(eightInNewYork.minus(Duration.ofMinutes(1)));
-        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> herald.mailsFor(key).isEmpty() && smsCalls(key) == 0);
+        timerPolls.awaitPollsOnTheTimeSet(scheduler, 3);
+        assertThat(herald.scheduled(key)).containsEntry("state", "SCHEDULED");
+        assertThat(herald.mailsFor(key)).isEmpty();
+        assertThat(smsCalls(key)).isZero();
         clock.set(eightInNewYork);
         awaitMailFor(key);
         await().atMost(Duration.ofSeconds(30)).until(() -> "SENT".equals(herald.delivery(key, "email").get("state"))
@@ -874,10 +884,11 @@ class QuietHoursTest {
         return "billing:charge.refunded:" + charge + ":" + pence;
     }
 
-    /** About five of the timer's polls (every 0.2 s) leave it waiting and unsent. */
+    /** Three of the timer's polls on the time just set, and what they fired done, leave it waiting and unsent. */
     private void stillWaiting(String key) {
-        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
-                .until(() -> "SCHEDULED".equals(herald.scheduled(key).get("state")) && herald.mailsFor(key).isEmpty());
+        timerPolls.awaitPollsOnTheTimeSet(scheduler, 3);
+        assertThat(herald.scheduled(key)).containsEntry("state", "SCHEDULED");
+        assertThat(herald.mailsFor(key)).isEmpty();
     }
 
     /** GET /api/approvals as an approver: what awaits a decision. */
