@@ -6,9 +6,8 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.net.ServerSocket;
 
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import io.herald.local.EmbeddedInfrastructure;
 import org.flywaydb.core.Flyway;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -24,44 +23,46 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 /**
  * A start against a PostgreSQL that refuses Herald (Flyway's migrations are its first connection and first writes) is told in
  * words naming the setting or the server's limit, read from the SQLSTATE; it was Flyway's "Unable to create table" or
- * "Unable to obtain connection from database" and a stack trace. Each failure here is Flyway's own, from a real PostgreSQL.
+ * "Unable to obtain connection from database" and a stack trace. Each failure here is Flyway's own, from a real PostgreSQL:
+ * the embedded infrastructure's (started once per test JVM), in databases and roles of this class's own ("analyzer_"),
+ * rather than a PostgreSQL of its own started for six tests.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class DatabaseAtStartFailureAnalyzerTest {
 
-    private static EmbeddedPostgres postgres;
+    private static EmbeddedInfrastructure infra;
     private static JdbcTemplate admin;
 
     @BeforeAll
-    static void start() throws Exception {
-        postgres = EmbeddedPostgres.builder().start();
-        admin = new JdbcTemplate(postgres.getPostgresDatabase());
+    static void start() {
+        infra = EmbeddedInfrastructure.start();
+        admin = new JdbcTemplate(new DriverManagerDataSource(url("postgres"), "postgres", "postgres"));
     }
 
-    @AfterAll
-    static void stop() throws Exception {
-        postgres.close();
-    }
-
+    /**
+     * Flyway tries to create its history table ten times, a second apart, before it gives up on a read-only database: the
+     * analysis is read from what the start prints (Spring Boot's report: "Description:" and "Action:", each followed by a blank
+     * line), not from a second migration of its own.
+     */
     @Test
     void aReadOnlyDatabaseSaysToPointTheUrlAtThePrimary(CapturedOutput output) {
-        admin.execute("CREATE DATABASE standby");
-        admin.execute("ALTER DATABASE standby SET default_transaction_read_only = on");
-        FailureAnalysis analysis = analysisOfMigrating(url("standby"), "postgres");
-        assertThat(analysis.getDescription()).startsWith("Herald cannot start: PostgreSQL at herald.db.url refuses writes: it is read-only");
-        assertThat(analysis.getAction()).startsWith("Point herald.db.url (HERALD_DB_URL) at the primary");
+        String standby = infra.database("analyzer_standby");
+        admin.execute("ALTER DATABASE analyzer_standby SET default_transaction_read_only = on");
         // As a start prints it: Herald's database settings and Flyway, what a start does before anything else connects.
         SpringApplication migrations = new SpringApplication(OnlyMigrations.class);
         migrations.setWebApplicationType(WebApplicationType.NONE);
         assertThatThrownBy(() -> migrations.run("--spring.config.location=classpath:bad-settings/valid.yaml",
-                "--spring.datasource.url=" + url("standby"), "--spring.datasource.username=postgres", "--spring.datasource.password=",
-                "--herald.db.url=" + url("standby"))).isNotNull();
+                "--spring.datasource.url=" + standby, "--spring.datasource.username=postgres", "--spring.datasource.password=",
+                "--herald.db.url=" + standby)).isNotNull();
+        String n = System.lineSeparator();
         assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
-                .contains("Herald cannot start: PostgreSQL at herald.db.url refuses writes: it is read-only");
+                .contains("Description:" + n + n + "Herald cannot start: PostgreSQL at herald.db.url refuses writes: it is read-only")
+                .contains("Action:" + n + n + "Point herald.db.url (HERALD_DB_URL) at the primary");
     }
 
     /** Herald's database settings and Flyway's migrations on their own, as SecuredKafkaTest starts them. */
@@ -74,8 +75,8 @@ class DatabaseAtStartFailureAnalyzerTest {
 
     @Test
     void aConnectionLimitReachedNamesTheLimitAndThePoolSize() {
-        admin.execute("CREATE ROLE limited LOGIN CONNECTION LIMIT 0");
-        FailureAnalysis analysis = analysisOfMigrating(url("postgres"), "limited");
+        role("analyzer_limited", "LOGIN CONNECTION LIMIT 0");
+        FailureAnalysis analysis = analysisOfMigrating(url("postgres"), "analyzer_limited");
         assertThat(analysis.getDescription()).contains("too many connections").contains("herald.db.user");
         assertThat(analysis.getAction()).contains("spring.datasource.hikari.maximum-pool-size");
     }
@@ -88,11 +89,10 @@ class DatabaseAtStartFailureAnalyzerTest {
 
     @Test
     void aUserThatMayNotCreateTablesIsToldWhatToGrant() {
-        admin.execute("CREATE DATABASE locked");
-        JdbcTemplate locked = new JdbcTemplate(new org.springframework.jdbc.datasource.DriverManagerDataSource(url("locked"), "postgres", ""));
-        locked.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC");
-        admin.execute("CREATE ROLE newcomer LOGIN");
-        FailureAnalysis analysis = analysisOfMigrating(url("locked"), "newcomer");
+        String locked = infra.database("analyzer_locked");
+        new JdbcTemplate(new DriverManagerDataSource(locked, "postgres", "postgres")).execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC");
+        role("analyzer_newcomer", "LOGIN");
+        FailureAnalysis analysis = analysisOfMigrating(locked, "analyzer_newcomer");
         assertThat(analysis.getDescription()).contains("may not create its tables");
         assertThat(analysis.getAction()).contains("GRANT CREATE ON SCHEMA public");
     }
@@ -115,8 +115,15 @@ class DatabaseAtStartFailureAnalyzerTest {
                 .isNull();
     }
 
+    /** A database on the embedded infrastructure's PostgreSQL (herald.db.url there names its "postgres" database). */
     private static String url(String database) {
-        return "jdbc:postgresql://localhost:" + postgres.getPort() + "/" + database;
+        return infra.heraldSettings().get("herald.db.url").replaceAll("/[^/]*$", "/" + database);
+    }
+
+    /** A role of this class's own on the shared PostgreSQL (roles are the cluster's), made afresh. */
+    private static void role(String name, String options) {
+        admin.execute("DROP ROLE IF EXISTS " + name);
+        admin.execute("CREATE ROLE " + name + " " + options);
     }
 
     private static FailureAnalysis analysisOfMigrating(String url, String user) {
