@@ -17,7 +17,8 @@ import io.herald.testsupport.Browser;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.RefusedPushOrders;
 import io.herald.testsupport.Samples;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
@@ -31,16 +32,25 @@ class ConsoleBrowserTest extends HeraldIntegrationTest {
 
     private static final String SMS_PATH = "/2010-04-01/Accounts/[^/]+/Messages.json";
 
-    private WebDriver browser;
+    /** One Chromium for the class (each start costs seconds on a busy machine); every test begins logged out. */
+    private static WebDriver browser;
 
-    @BeforeEach
-    void openBrowser() throws Exception {
+    @BeforeAll
+    static void openBrowser() throws Exception {
         browser = Browser.start();
     }
 
-    @AfterEach
-    void closeBrowser() {
-        browser.quit();
+    @AfterAll
+    static void closeBrowser() {
+        if (browser != null) {
+            browser.quit();
+        }
+    }
+
+    @BeforeEach
+    void loggedOut() {
+        browser.get(base() + "/login");   // cookies are deleted for the page's site: Herald's
+        browser.manage().deleteAllCookies();
     }
 
     @Test
