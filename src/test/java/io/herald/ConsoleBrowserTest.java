@@ -23,6 +23,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.NoAlertPresentException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -49,6 +50,11 @@ class ConsoleBrowserTest extends HeraldIntegrationTest {
 
     @BeforeEach
     void loggedOut() {
+        try {
+            browser.switchTo().alert().dismiss();   // one a failed test left open would fail this test's first command
+        } catch (NoAlertPresentException none) {
+            // as it should be
+        }
         browser.get(base() + "/login");   // cookies are deleted for the page's site: Herald's
         browser.manage().deleteAllCookies();
     }
