@@ -185,6 +185,10 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
             try {
                 counts.put(topic.getKey(), topic.getValue().get().partitions().size());
             } catch (ExecutionException e) {
+                if (e.getCause() instanceof AuthorizationException && !KafkaLoginRefused.in(e)) {
+                    throw new KafkaUnreachable("Herald's Kafka login may not see topic " + topic.getKey() + " (the cluster's ACLs"
+                            + " refuse Describe on it): grant Herald's login DESCRIBE, READ and WRITE on it");
+                }
                 if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
                     throw new KafkaUnreachable(KafkaLoginRefused.in(e) ? KafkaLoginRefused.REASON : String.valueOf(e.getCause().getMessage()));
                 }
@@ -215,6 +219,12 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
                             + partitions + " and herald.topics.replication-factor=" + replicationFactor
                             + " (config/application.yaml; HERALD_TOPICS_PARTITIONS, HERALD_TOPICS_REPLICATION_FACTOR): "
                             + cause.getMessage() + ". The replication factor can be at most the number of brokers", cause);
+                }
+                if (cause instanceof AuthorizationException) {
+                    // Kafka says only "Authorization failed.": name the topic, and the two ways out.
+                    throw new KafkaUnreachable("Herald's Kafka login may not create topic " + topic + " (the cluster's ACLs refuse"
+                            + " it): create it (kafka-topics.sh --create --topic " + topic + " --partitions " + partitions
+                            + " --replication-factor " + replicationFactor + ") or grant Herald's login CREATE on it");
                 }
                 throw new KafkaUnreachable(String.valueOf(cause.getMessage()));
             } catch (InterruptedException e) {

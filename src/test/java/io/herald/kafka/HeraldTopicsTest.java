@@ -163,6 +163,35 @@ class HeraldTopicsTest {
             assertThat(log.list).filteredOn(event -> event.getFormattedMessage().startsWith("Kafka topic " + topic + "'s retention"))
                     .singleElement().satisfies(event -> assertThat(event.getFormattedMessage()).startsWith("Kafka topic " + topic
                             + "'s retention could not be read (Herald's Kafka login may not read topic settings: DescribeConfigs)"));
+
+            // A login that may not see a missing topic (an ACL on it, none allowing Describe), and one that may see but not
+            // create it: each refusal names the topic and what to do (Kafka says only "Topic authorization failed." or
+            // "Authorization failed."); Herald keeps trying in the background, as for a Kafka it cannot reach.
+            String unseen = "herald.unseen." + UUID.randomUUID().toString().substring(0, 8);
+            String uncreatable = "herald.uncreatable." + UUID.randomUUID().toString().substring(0, 8);
+            ResourcePattern uncreatables = new ResourcePattern(ResourceType.TOPIC, "herald.uncreatable.", PatternType.PREFIXED);
+            admin.createAcls(List.of(
+                    new AclBinding(new ResourcePattern(ResourceType.TOPIC, "herald.unseen.", PatternType.PREFIXED),
+                            new AccessControlEntry("User:ANONYMOUS", "*", AclOperation.DESCRIBE, AclPermissionType.DENY)),
+                    new AclBinding(uncreatables, new AccessControlEntry("User:ANONYMOUS", "*", AclOperation.DESCRIBE, AclPermissionType.ALLOW)),
+                    new AclBinding(uncreatables, new AccessControlEntry("User:ANONYMOUS", "*", AclOperation.CREATE, AclPermissionType.DENY)),
+                    // The broker and its controller are ANONYMOUS here too: with an ACL on the cluster they need one allowing
+                    // them the rest (a deny wins over an allow).
+                    new AclBinding(new ResourcePattern(ResourceType.CLUSTER, "kafka-cluster", PatternType.LITERAL),
+                            new AccessControlEntry("User:ANONYMOUS", "*", AclOperation.ALL, AclPermissionType.ALLOW)),
+                    new AclBinding(new ResourcePattern(ResourceType.CLUSTER, "kafka-cluster", PatternType.LITERAL),
+                            new AccessControlEntry("User:ANONYMOUS", "*", AclOperation.CREATE, AclPermissionType.DENY)))).all().get();
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThatThrownBy(() ->
+                    new HeraldTopics(locked.getBrokersAsString(), List.of(unseen), 2, 1, 0, Duration.ofDays(7)).declare())
+                    .isInstanceOf(HeraldTopics.KafkaUnreachable.class)
+                    .hasMessage("Herald's Kafka login may not see topic " + unseen + " (the cluster's ACLs refuse Describe on"
+                            + " it): grant Herald's login DESCRIBE, READ and WRITE on it"));
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThatThrownBy(() ->
+                    new HeraldTopics(locked.getBrokersAsString(), List.of(uncreatable), 2, 1, 0, Duration.ofDays(7)).declare())
+                    .isInstanceOf(HeraldTopics.KafkaUnreachable.class)
+                    .hasMessage("Herald's Kafka login may not create topic " + uncreatable + " (the cluster's ACLs refuse it): create"
+                            + " it (kafka-topics.sh --create --topic " + uncreatable + " --partitions 2 --replication-factor 1) or grant"
+                            + " Herald's login CREATE on it"));
         } finally {
             locked.destroy();
         }
