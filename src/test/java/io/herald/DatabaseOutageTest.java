@@ -358,6 +358,9 @@ class DatabaseOutageTest extends HeraldIntegrationTest {
             HttpResponse<String> receipt = postEmailEvents("[{\"email\": \"x" + run + "@ro.example.org\", \"smtp-id\": \"<ro-" + run
                     + "@herald>\", \"event\": \"delivered\", \"sg_event_id\": \"ro-" + run + "\"}]");
             assertThat(receipt.statusCode()).as(receipt.body()).isEqualTo(503);
+            // It answers, but refuses writes: said so, not "could not reach its database".
+            assertThat(receipt.body()).contains("Herald's database refuses writes just now (it is read-only); nothing was accepted,"
+                    + " please retry later");
             await().atMost(Duration.ofSeconds(30)).until(() -> readiness() == 503);
             await().atMost(Duration.ofSeconds(30)).until(() -> OpsAlerts.accepted(infra.providers(), READ_ONLY).size() > alertsBefore);
             await().atMost(Duration.ofSeconds(45)).until(redeliveries::mostOfOneExchange, tries -> tries >= 3);

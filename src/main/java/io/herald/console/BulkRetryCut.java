@@ -14,7 +14,7 @@ public class BulkRetryCut extends RuntimeException {
     private final transient List<OperatorActions.Outcome> retried;
 
     public BulkRetryCut(List<OperatorActions.Outcome> retried, RuntimeException outage) {
-        super(InfrastructureFaults.systemOf(outage) + " cannot be reached just now: " + retried.size() + " matching "
+        super(InfrastructureFaults.unavailable(outage) + " just now: " + retried.size() + " matching "
                 + (retried.size() == 1 ? "delivery was" : "deliveries were") + " retried before it went, the others are unchanged."
                 + " Once it is back (the ops webhook announces it), run the same bulk retry for the rest; the ones already retried"
                 + " are queued, and retrying them again sends nothing twice", outage);

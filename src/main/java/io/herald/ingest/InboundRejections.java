@@ -123,8 +123,10 @@ public class InboundRejections {
             status = 503;
             reason = "Kafka".equals(InfrastructureFaults.systemOf(cause))
                     ? "Herald could not queue the event on its event broker just now; nothing was accepted, please retry later"
+                    : InfrastructureFaults.isReadOnly(cause)
+                    ? "Herald's database refuses writes just now (it is read-only); nothing was accepted, please retry later"
                     : "Herald could not reach its database just now; nothing was accepted, please retry later";
-            log.warn("{} webhook not taken ({} unavailable), answered 503", source, InfrastructureFaults.systemOf(cause), cause);
+            log.warn("{} webhook not taken ({}), answered 503", source, InfrastructureFaults.unavailable(cause), cause);
         } else {
             // Neither the request's fault as far as Herald can tell nor an outage (a value its database refuses, a bug): it
             // fails the same way each time, so no "retry later". Answered 500 and kept whole for an operator; the detail is
@@ -191,7 +193,9 @@ public class InboundRejections {
         } catch (DataAccessException e) {
             log.error("Could not record a refused {} webhook (HTTP {}: {}); answering 503 so the sender retries",
                     source, status, Masking.mask(keptReason), e);
-            return new Answer(503, "Herald could not record this request just now (its database is unavailable); please retry later");
+            return new Answer(503, InfrastructureFaults.isReadOnly(e)
+                    ? "Herald's database refuses writes just now (it is read-only); nothing was accepted, please retry later"
+                    : "Herald could not record this request just now (its database is unavailable); please retry later");
         }
         if (status != 503) {
             log.warn("Refused {} webhook ({} bytes) with HTTP {}: {}", source, bodyBytes, status, Masking.mask(keptReason));

@@ -89,6 +89,16 @@ public class InfrastructureFaults implements Predicate {
         return "PostgreSQL";
     }
 
+    /**
+     * What is wrong, in words, for logs and answers: "PostgreSQL refuses writes (it is read-only ...)" when it answers but
+     * refuses every write (a standby after a failover), "&lt;system&gt; cannot be reached" otherwise.
+     */
+    public static String unavailable(Throwable failure) {
+        return isReadOnly(failure)
+                ? "PostgreSQL refuses writes (it is read-only, e.g. a standby after a failover: point herald.db.url at the primary)"
+                : systemOf(failure) + " cannot be reached";
+    }
+
     /** True when PostgreSQL refused the write for being read-only (25006: a hot standby, or the server set read-only). */
     public static boolean isReadOnly(Throwable failure) {
         Map<Throwable, Boolean> seen = new IdentityHashMap<>();

@@ -64,8 +64,8 @@ public class SkippedPolls {
         synchronized (state) {
             state.runs++;
             if (state.runs == 1) {
-                log.warn("{}: this run is skipped, {} cannot be reached; nothing is lost (its work waits for the next run), "
-                        + "it tries again at every run and says here when it runs again", route, system);
+                log.warn("{}: this run is skipped, {}; nothing is lost (its work waits for the next run), "
+                        + "it tries again at every run and says here when it runs again", route, InfrastructureFaults.unavailable(outage));
             } else if (!now.isBefore(state.said.plus(REMINDER))) {
                 state.said = now;
                 log.warn("{}: still waiting for {}, since {}; skipped runs: {}", route, system, state.since, state.runs);

@@ -28,8 +28,8 @@ public class InfrastructureUnavailable implements HandlerExceptionResolver, Orde
         if (!InfrastructureFaults.isInfrastructure(failure)) {
             return null;
         }
-        log.warn("{} {} answered 503: {} cannot be reached ({})", request.getMethod(), request.getRequestURI(),
-                InfrastructureFaults.systemOf(failure), failure.getClass().getSimpleName());
+        log.warn("{} {} answered 503: {} ({})", request.getMethod(), request.getRequestURI(),
+                InfrastructureFaults.unavailable(failure), failure.getClass().getSimpleName());
         try {
             response.setHeader("Retry-After", OutageInWords.RETRY_AFTER_SECONDS);
             response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
