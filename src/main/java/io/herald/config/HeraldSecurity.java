@@ -109,6 +109,12 @@ public class HeraldSecurity {
         return http.build();
     }
 
+    /**
+     * Signing out deletes the session cookie with the session: a browser that kept it was told on its next page that its
+     * sign-in was not known to this instance, blaming the load balancer (SignInNotKnownHere).
+     */
+    private static final String SESSION_COOKIE = "JSESSIONID";
+
     @Bean
     @Order(3)
     SecurityFilterChain browserChain(HttpSecurity http) throws Exception {
@@ -130,9 +136,9 @@ public class HeraldSecurity {
             OidcClientInitiatedLogoutSuccessHandler providerLogout = new OidcClientInitiatedLogoutSuccessHandler(registrations);
             providerLogout.setPostLogoutRedirectUri("{baseUrl}/login?logout");
             providerLogout.setDefaultTargetUrl("/login?logout");
-            http.logout(logout -> logout.logoutSuccessHandler(providerLogout));
+            http.logout(logout -> logout.logoutSuccessHandler(providerLogout).deleteCookies(SESSION_COOKIE));
         } else {
-            http.logout(logout -> logout.logoutSuccessUrl("/login?logout"));
+            http.logout(logout -> logout.logoutSuccessUrl("/login?logout").deleteCookies(SESSION_COOKIE));
         }
         // Hawtio renders inside frames of its own origin.
         http.headers(headers -> headers.frameOptions(frame -> frame.sameOrigin()).addHeaderWriter(CONSOLE_CONTENT_POLICY));

@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.Map;
 
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.web.InstanceName;
@@ -56,6 +57,15 @@ class BehindALoadBalancerTest extends HeraldIntegrationTest {
                 .header("Cookie", "JSESSIONID=5A1B2C3D4E5F60718293A4B5C6D7E8F9").header("Accept", "application/json").build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(script.statusCode()).isEqualTo(401);
+
+        // Signing out on purpose is not "not known here": the session cookie goes with the session, so the next page is the
+        // plain sign-in page (it kept the cookie, and the next click said the load balancer was to blame).
+        HttpResponse<String> signedOut = onThisInstance.post("/logout", "application/x-www-form-urlencoded", "",
+                Map.of("X-XSRF-TOKEN", onThisInstance.xsrfCookie(), "Accept", "text/html"));
+        assertThat(signedOut.headers().firstValue("Location").orElse("")).as("after signing out").endsWith("/login?logout");
+        HttpResponse<String> next = onThisInstance.get("/console", Map.of("Accept", "text/html"));
+        assertThat(next.statusCode()).isEqualTo(302);
+        assertThat(next.headers().firstValue("Location").orElse("")).as("the next page after signing out").endsWith("/login");
     }
 
     @Test
