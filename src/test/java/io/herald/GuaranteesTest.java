@@ -28,6 +28,7 @@ import io.herald.dispatch.StaleSendings;
 import io.herald.testsupport.ChainCut;
 import io.herald.testsupport.DispatchHold;
 import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.StaleSweep;
 import io.herald.testsupport.Samples;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -286,7 +287,8 @@ class GuaranteesTest extends HeraldIntegrationTest {
                 + " claim_token = CAST(? AS UUID) WHERE channel IN ('email', 'sms')"
                 + " AND notification_id = (SELECT id FROM notification WHERE idempotency_key = ?)", token, key);
 
-        staleSendings.sweep();
+        StaleSweep.until(staleSendings, () -> !"SENDING".equals(delivery(key, "email").get("state"))
+                && !"SENDING".equals(delivery(key, "sms").get("state")));
 
         awaitStates(key, Map.of("email", "UNCERTAIN", "sms", "UNCERTAIN"));
         assertThat(delivery(key, "email").get("reason").toString())
@@ -329,7 +331,7 @@ class GuaranteesTest extends HeraldIntegrationTest {
             jdbc.update("UPDATE delivery SET updated_at = now() - interval '10 minutes' WHERE channel = 'push'"
                     + " AND notification_id = (SELECT id FROM notification WHERE idempotency_key = ?)", key);
 
-            staleSendings.sweep();
+            StaleSweep.until(staleSendings, () -> !"SENDING".equals(delivery(key, "push").get("state")));
 
             awaitStates(key, Map.of("push", "UNCERTAIN", "email", "SENT"));
             assertThat(attempts(key, "push")).extracting(a -> a.get("outcome")).as("the hanging call has not ended yet").containsExactly("UNCERTAIN");
@@ -372,7 +374,8 @@ class GuaranteesTest extends HeraldIntegrationTest {
         jdbc.update("UPDATE delivery SET updated_at = now() - interval '65 seconds'"
                 + " WHERE notification_id = (SELECT id FROM notification WHERE idempotency_key = ?)", key);
 
-        staleSendings.sweep();
+        String chained = key;
+        StaleSweep.until(staleSendings, () -> !delivery(chained, "email").isEmpty());
 
         awaitStates(key, Map.of("push", "FAILED", "sms", "SKIPPED", "email", "SENT"));
         assertThat(mailsFor(key)).hasSize(1);

@@ -282,7 +282,7 @@ class PushTokensTest extends HeraldIntegrationTest {
         jdbc.update("INSERT INTO push_device_send (delivery_id, resend_id, token_hash, token_masked, state, reason)"
                 + " VALUES (?, 0, repeat('a', 64), 'w4tchCr4…', 'REFUSED', 'provider answered HTTP 403 (FCM SENDER_ID_MISMATCH)')", push);
 
-        staleSendings.sweep();
+        io.herald.testsupport.StaleSweep.until(staleSendings, () -> !"SENDING".equals(delivery(key, "push").get("state")));
 
         Map<String, Map<String, Object>> rows = awaitDeliveries(key);
         assertThat(rows.get("push")).containsEntry("state", "SENT");
