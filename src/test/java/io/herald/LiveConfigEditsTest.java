@@ -7,8 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 
+import io.herald.ingest.MappingReloads;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
 import org.apache.camel.CamelContext;
@@ -27,6 +29,9 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
 
     @Autowired
     CamelContext camel;
+
+    @Autowired
+    MappingReloads reloads;
 
     @Test
     void aTemplateRenamedWhileItsMessageWasParkedFailsItNamingTheFileAndTheRemedyAndARetryAfterRestoringItSendsOnce() throws Exception {
@@ -492,14 +497,17 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
 
     /** Writes routes/crm-outbox.camel.yaml (this test's copy) and waits for Camel to reload it. */
     private void reloadCrmRouteFile(Path routes, String routesText) throws Exception {
-        Route before = camel.getRoute("crm-mapping");
-        // Saved in one step (written beside it, then moved over it): Camel is told once, and no reload of this save is still
-        // on its way when the next test writes the mapping.
-        Path saving = routes.resolveSibling(routes.getFileName() + ".saving");
+        // Saved in one step (written beside it, then moved over it): Camel is told once. A broken save before it may still have a
+        // reload on its way (Camel told twice: emptied, then written), refused and its routes rebuilt from the last version, a
+        // new crm-mapping that is not this save's: this save is running once a reload of the file succeeded after it.
+        String file = routes.getFileName().toString();
+        Instant saved = Instant.now();
+        Path saving = routes.resolveSibling(file + ".saving");
         Files.writeString(saving, routesText);
         Files.move(saving, routes, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        await().atMost(Duration.ofSeconds(30)).until(() -> camel.getRoute("crm-mapping") != null
-                && camel.getRoute("crm-mapping") != before
+        await().atMost(Duration.ofSeconds(30)).until(() -> reloads.loadedAt(file) != null && reloads.loadedAt(file).isAfter(saved)
+                && reloads.refused().stream().noneMatch(refusal -> refusal.routeFile().equals(file))
+                && camel.getRoute("crm-mapping") != null
                 && camel.getRouteController().getRouteStatus("crm-mapping").isStarted());
     }
 

@@ -49,6 +49,8 @@ public class MappingReloads implements CamelContextConfiguration {
     private final Map<String, Refusal> refused = new ConcurrentHashMap<>();
     /** Each route file's content that last loaded, to build its routes again when a later version cannot be built. */
     private final Map<String, byte[]> lastLoaded = new ConcurrentHashMap<>();
+    /** When each route file last reloaded: a refused save does not change it. */
+    private final Map<String, Instant> loadedAt = new ConcurrentHashMap<>();
     private volatile CamelContext camel;
 
     public MappingReloads(HeraldSettings settings) {
@@ -105,6 +107,7 @@ public class MappingReloads implements CamelContextConfiguration {
         try {
             routes.onReload(name, resource);
             lastLoaded.put(routeFile, content);
+            loadedAt.put(routeFile, Instant.now());
         } catch (Exception e) {
             byte[] last = lastLoaded.get(routeFile);
             String restored = "";
@@ -124,6 +127,15 @@ public class MappingReloads implements CamelContextConfiguration {
             log.warn("{}", reason);
             throw e;
         }
+    }
+
+    /**
+     * When the route file last reloaded with its routes built (null: not since startup). A save reported as one change can reach
+     * Camel as two (emptied, then written), each reloaded in turn: the routes a corrected save brings are running once this is
+     * later than the save and the file is not {@link #refused()}.
+     */
+    public Instant loadedAt(String routeFile) {
+        return loadedAt.get(routeFile);
     }
 
     /** Route files whose last reload was refused, oldest first; empty when every reload went through. */
