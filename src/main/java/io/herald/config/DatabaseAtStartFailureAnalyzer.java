@@ -33,7 +33,7 @@ public class DatabaseAtStartFailureAnalyzer implements FailureAnalyzer, Ordered 
     static String[] words(Throwable failure) {
         boolean migrating = false;
         for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
-            migrating |= cause.getClass().getName().startsWith("org.flywaydb.");
+            migrating |= cause.getClass().getName().startsWith("org.flywaydb.") || cause instanceof MigrationPreflight.Refused;
             if (cause instanceof SQLException sql && sql.getSQLState() != null) {
                 String[] words = bySqlState(sql.getSQLState(), migrating);
                 if (words != null) {

@@ -45,9 +45,9 @@ class DatabaseAtStartFailureAnalyzerTest {
     }
 
     /**
-     * Flyway tries to create its history table ten times, a second apart, before it gives up on a read-only database: the
-     * analysis is read from what the start prints (Spring Boot's report: "Description:" and "Action:", each followed by a blank
-     * line), not from a second migration of its own.
+     * The analysis is read from what the start prints (Spring Boot's report: "Description:" and "Action:", each followed by a
+     * blank line). Flyway tried to create its history table ten times, a second apart, before it gave up on a read-only
+     * database; the start now stops before Flyway's first write (MigrationPreflight).
      */
     @Test
     void aReadOnlyDatabaseSaysToPointTheUrlAtThePrimary(CapturedOutput output) {
@@ -58,18 +58,36 @@ class DatabaseAtStartFailureAnalyzerTest {
         migrations.setWebApplicationType(WebApplicationType.NONE);
         assertThatThrownBy(() -> migrations.run("--spring.config.location=classpath:bad-settings/valid.yaml",
                 "--spring.datasource.url=" + standby, "--spring.datasource.username=postgres", "--spring.datasource.password=",
-                "--herald.db.url=" + standby)).isNotNull();
+                "--herald.db.url=" + standby,
+                // Flyway says each of its tries to create the history table at debug level.
+                "--logging.level.org.flywaydb.core.internal.schemahistory=debug")).isNotNull();
         String n = System.lineSeparator();
         assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
                 .contains("Description:" + n + n + "Herald cannot start: PostgreSQL at herald.db.url refuses writes: it is read-only")
-                .contains("Action:" + n + n + "Point herald.db.url (HERALD_DB_URL) at the primary");
+                .contains("Action:" + n + n + "Point herald.db.url (HERALD_DB_URL) at the primary")
+                .doesNotContain("Schema History table creation failed");
+    }
+
+    /**
+     * A database already up to date is not written by Flyway: a standby after a failover still lets Herald start (not ready,
+     * saying why), and it is used once the standby is promoted.
+     */
+    @Test
+    void aReadOnlyDatabaseAlreadyUpToDateIsNotRefusedByThePreflight() {
+        String standby = infra.database("analyzer_uptodate");
+        Flyway flyway = Flyway.configure().dataSource(standby, "postgres", "").locations("classpath:db/migration").load();
+        flyway.migrate();
+        admin.execute("ALTER DATABASE analyzer_uptodate SET default_transaction_read_only = on");
+        Flyway again = Flyway.configure().dataSource(standby, "postgres", "").locations("classpath:db/migration").load();
+        assertThat(catchThrowable(() -> new MigrationPreflight().migrate(again))).isNull();
+        assertThat(again.info().pending()).isEmpty();
     }
 
     /** Herald's database settings and Flyway's migrations on their own, as SecuredKafkaTest starts them. */
     @Configuration(proxyBeanMethods = false)
     @ImportAutoConfiguration({DataSourceAutoConfiguration.class, FlywayAutoConfiguration.class})
     @EnableConfigurationProperties(HeraldSettings.class)
-    @Import({DatabaseMigrations.class, DatabaseTlsPool.class})
+    @Import({DatabaseMigrations.class, DatabaseTlsPool.class, MigrationPreflight.class})
     static class OnlyMigrations {
     }
 
@@ -127,8 +145,9 @@ class DatabaseAtStartFailureAnalyzerTest {
     }
 
     private static FailureAnalysis analysisOfMigrating(String url, String user) {
-        Throwable failure = catchThrowable(() -> Flyway.configure().dataSource(url, user, "").connectRetries(0)
-                .locations("classpath:db/migration").load().migrate());
+        // As Herald migrates: its preflight first (MigrationPreflight), then Flyway.
+        Throwable failure = catchThrowable(() -> new MigrationPreflight().migrate(Flyway.configure().dataSource(url, user, "")
+                .connectRetries(0).locations("classpath:db/migration").load()));
         assertThat(failure).as("Flyway's migration against " + url + " as " + user).isNotNull();
         FailureAnalysis analysis = new DatabaseAtStartFailureAnalyzer().analyze(failure);
         assertThat(analysis).as("the analysis of " + failure).isNotNull();
