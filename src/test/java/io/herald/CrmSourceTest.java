@@ -6,10 +6,12 @@ import static org.awaitility.Awaitility.await;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.DayOfWeek;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.Year;
 import java.time.ZoneOffset;
@@ -23,6 +25,7 @@ import com.icegreen.greenmail.util.GreenMailUtil;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.ingest.CrmOutboxRows;
+import io.herald.ingest.MappingReloads;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
 import jakarta.mail.Multipart;
@@ -35,7 +38,6 @@ import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.camel.ProducerTemplate;
-import org.apache.camel.Route;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
@@ -44,6 +46,9 @@ class CrmSourceTest extends HeraldIntegrationTest {
 
     @Autowired
     CamelContext camel;
+
+    @Autowired
+    MappingReloads reloads;
 
     @Autowired
     ProducerTemplate producer;
@@ -703,14 +708,20 @@ class CrmSourceTest extends HeraldIntegrationTest {
         }
     }
 
-    /** Writes the mapping file, then touches routes/crm-outbox.camel.yaml and waits for Camel to reload it. */
+    /**
+     * Writes the mapping file, then saves routes/crm-outbox.camel.yaml again in one step (written beside it, then moved over
+     * it: Camel is told once) and waits for that save's reload.
+     */
     private void reloadCrmRoutesWith(Path mapping, String text) throws Exception {
         Files.writeString(mapping, text);
-        Route before = camel.getRoute("crm-mapping");
         Path routes = ROUTES.resolve("crm-outbox.camel.yaml");
-        Files.writeString(routes, Files.readString(routes));
-        await().atMost(Duration.ofSeconds(30)).until(() -> camel.getRoute("crm-mapping") != null
-                && camel.getRoute("crm-mapping") != before
+        String file = routes.getFileName().toString();
+        Instant saved = Instant.now();
+        Path saving = routes.resolveSibling(file + ".saving");
+        Files.writeString(saving, Files.readString(routes));
+        Files.move(saving, routes, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        await().atMost(Duration.ofSeconds(30)).until(() -> reloads.loadedAt(file) != null && reloads.loadedAt(file).isAfter(saved)
+                && camel.getRoute("crm-mapping") != null
                 && camel.getRouteController().getRouteStatus("crm-mapping").isStarted());
     }
 
