@@ -25,7 +25,8 @@ class BadSettingStartupTest {
     @Configuration(proxyBeanMethods = false)
     @EnableConfigurationProperties({DeliverySettings.class, SmsSettings.class, CrmSettings.class, ApprovalSettings.class,
             RetentionSettings.class, SchedulingSettings.class, AlertSettings.class, IngestSettings.class, InfrastructureSettings.class,
-            MailSettings.class, HeraldSettings.class, ConsoleSettings.class, KafkaSecuritySettings.class, PushSettings.class})
+            MailSettings.class, HeraldSettings.class, ConsoleSettings.class, KafkaSecuritySettings.class, PushSettings.class,
+            LoggingSettings.class})
     static class OnlySettings {
     }
 
@@ -456,6 +457,29 @@ class BadSettingStartupTest {
                 .contains("was 'Herald <notifications>'")
                 .contains("HERALD_MAIL_FROM");
         start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.mail.from=Herald <notifications@example.com>").close();
+    }
+
+    /**
+     * A log format Herald does not have (herald.logging.format: xml, herald.logging.json-format: xml) stopped startup with
+     * "Logging system failed to initialize", Logback's stack trace and no settings box at all (the box is logged, and the
+     * logging was what failed); the one line naming the key said config/application.yaml wherever it was set. It is refused
+     * like any other setting: the key, the value, where it was set and the choices.
+     */
+    @Test
+    void aLogFormatHeraldDoesNotHaveNamesTheKeyAndWhereItWasSet(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.logging.format=xml"))
+                .isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
+                .contains("Property: herald.logging.format").contains("Value: \"xml\"")
+                .contains("from property source \"commandLineArgs\"").contains("Reason: must be text or json")
+                .contains("HERALD_LOGGING_FORMAT")
+                .doesNotContain("Logging system failed to initialize").doesNotContain("IllegalStateException");
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.logging.format=json",
+                "--herald.logging.json-format=xml")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.logging.json-format")
+                .contains("Reason: must be ecs, logstash or gelf").contains("HERALD_LOGGING_JSON_FORMAT")
+                .doesNotContain("Logging system failed to initialize").doesNotContain("IllegalStateException")
+                .doesNotContain("IllegalArgumentException");
     }
 
     /**
