@@ -26,7 +26,7 @@ class BadSettingStartupTest {
     @EnableConfigurationProperties({DeliverySettings.class, SmsSettings.class, CrmSettings.class, ApprovalSettings.class,
             RetentionSettings.class, SchedulingSettings.class, AlertSettings.class, IngestSettings.class, InfrastructureSettings.class,
             MailSettings.class, HeraldSettings.class, ConsoleSettings.class, KafkaSecuritySettings.class, PushSettings.class,
-            LoggingSettings.class})
+            LoggingSettings.class, TopicSettings.class})
     static class OnlySettings {
     }
 
@@ -480,6 +480,23 @@ class BadSettingStartupTest {
                 .contains("Reason: must be ecs, logstash or gelf").contains("HERALD_LOGGING_JSON_FORMAT")
                 .doesNotContain("Logging system failed to initialize").doesNotContain("IllegalStateException")
                 .doesNotContain("IllegalArgumentException");
+    }
+
+    /**
+     * A topic retention under a day was refused only when the topics were declared, after the database pool and Flyway, and
+     * its message named config/application.yaml wherever the value was set. It is refused with the other settings, before
+     * anything connects, naming the key, the value and where it was set.
+     */
+    @Test
+    void aTopicRetentionUnderADayIsRefusedWithTheSettings(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.topics.retention=PT1H"))
+                .isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
+                .contains("Property: herald.topics.retention").contains("Value: \"PT1H\"")
+                .contains("from property source \"commandLineArgs\"")
+                .contains("Reason: must be at least a day (P1D): the broker deletes a record not read within it")
+                .contains("HERALD_TOPICS_RETENTION");
+        start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.topics.retention=P1D").close();
     }
 
     /**
