@@ -26,7 +26,7 @@ class BadSettingStartupTest {
     @EnableConfigurationProperties({DeliverySettings.class, SmsSettings.class, CrmSettings.class, ApprovalSettings.class,
             RetentionSettings.class, SchedulingSettings.class, AlertSettings.class, IngestSettings.class, InfrastructureSettings.class,
             MailSettings.class, HeraldSettings.class, ConsoleSettings.class, KafkaSecuritySettings.class, PushSettings.class,
-            LoggingSettings.class, TopicSettings.class})
+            LoggingSettings.class, TopicSettings.class, io.herald.tracing.TracingSettings.class})
     static class OnlySettings {
     }
 
@@ -497,6 +497,21 @@ class BadSettingStartupTest {
                 .contains("Reason: must be at least a day (P1D): the broker deletes a record not read within it")
                 .contains("HERALD_TOPICS_RETENTION");
         start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.topics.retention=P1D").close();
+    }
+
+    /**
+     * A sampling ratio outside 0 to 1 was refused saying it was "in config/application.yaml" wherever it was set, without the
+     * value's origin; it now shows where it was set like any other setting.
+     */
+    @Test
+    void aSamplingRatioOutsideZeroToOneShowsWhereItWasSet(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.tracing.sampling-ratio=2.5"))
+                .isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.tracing.sampling-ratio").contains("Value: \"2.5\"")
+                .contains("from property source \"commandLineArgs\"")
+                .contains("Reason: must be a share between 0 and 1").contains("HERALD_TRACING_SAMPLING_RATIO")
+                .doesNotContain("in config/application.yaml");
+        start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.tracing.sampling-ratio=0.1").close();
     }
 
     /**
