@@ -134,7 +134,36 @@ public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
             }
             return "cannot be read as " + type.getSimpleName();
         }
-        return cause == null ? "cannot be used" : "cannot be used: " + cause.getMessage();
+        if (cause instanceof org.springframework.core.convert.ConverterNotFoundException notAValue && notAValue.getTargetType() != null) {
+            // One value for a group of settings, a list or a map (HERALD_DELIVERY_TIMEOUTS=5000): Spring's words name Java types.
+            return notOneValue(failure.getName().toString(), notAValue.getTargetType());
+        }
+        return "cannot be used as it is written; the README's configuration reference says what this setting takes";
+    }
+
+    /** What a key that holds a group of settings, a list or a map takes instead of one value. */
+    private static String notOneValue(String key, org.springframework.core.convert.TypeDescriptor target) {
+        if (target.isMap()) {
+            return "is a map, not one value: set each entry as its own key, " + key + ".<name>";
+        }
+        if (target.isCollection() || target.isArray()) {
+            org.springframework.core.convert.TypeDescriptor item = target.getElementTypeDescriptor();
+            List<String> keys = item == null ? List.of() : settingsOf(key + "[0]", item.getObjectType());
+            return keys.isEmpty() ? "is a list: give its items separated by commas, or one by one as " + key + "[0], " + key + "[1], …"
+                    : "is a list, not one value: set each item's settings, " + String.join(", ", keys) + " ("
+                    + environmentVariable(keys.get(0)) + ", …)";
+        }
+        List<String> keys = settingsOf(key, target.getObjectType());
+        return keys.isEmpty() ? "cannot be read as it is written; the README's configuration reference says what this setting takes"
+                : "is a group of settings, not one value: set " + String.join(", ", keys);
+    }
+
+    /** The keys under a group of settings (a record's components, as they are written), or none. */
+    private static List<String> settingsOf(String key, Class<?> type) {
+        if (type == null || !type.isRecord()) {
+            return List.of();
+        }
+        return java.util.Arrays.stream(type.getRecordComponents()).map(component -> key + "." + kebab(component.getName())).toList();
     }
 
     /** parkedPollMs -> parked-poll-ms, signatureBurst.threshold -> signature-burst.threshold, parkDelays[0] -> park-delays[0]. */

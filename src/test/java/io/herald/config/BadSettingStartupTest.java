@@ -26,7 +26,8 @@ class BadSettingStartupTest {
     @EnableConfigurationProperties({DeliverySettings.class, SmsSettings.class, CrmSettings.class, ApprovalSettings.class,
             RetentionSettings.class, SchedulingSettings.class, AlertSettings.class, IngestSettings.class, InfrastructureSettings.class,
             MailSettings.class, HeraldSettings.class, ConsoleSettings.class, KafkaSecuritySettings.class, PushSettings.class,
-            LoggingSettings.class, TopicSettings.class, io.herald.tracing.TracingSettings.class})
+            LoggingSettings.class, TopicSettings.class, io.herald.tracing.TracingSettings.class, HeraldUsers.class,
+            io.herald.security.OidcSettings.class})
     static class OnlySettings {
     }
 
@@ -512,6 +513,31 @@ class BadSettingStartupTest {
                 .contains("Reason: must be a share between 0 and 1").contains("HERALD_TRACING_SAMPLING_RATIO")
                 .doesNotContain("in config/application.yaml");
         start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.tracing.sampling-ratio=0.1").close();
+    }
+
+    /**
+     * A value given to a group of settings, a list or a map (HERALD_DELIVERY_TIMEOUTS=5000, HERALD_SECURITY_USERS=admin,
+     * role-mapping: "admins=ADMIN") read "Reason: cannot be used: No converter found capable of converting from type
+     * [java.lang.String] to type [@jakarta.validation.Valid … DeliverySettings$Timeouts]". It says in words what the key is
+     * and which keys to set.
+     */
+    @Test
+    void aValueGivenToAGroupListOrMapSaysWhichKeysToSet(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.delivery.timeouts=5000"))
+                .isNotNull();
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.security.users=admin"))
+                .isNotNull();
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.security.oidc.role-mapping=admins=ADMIN")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.delivery.timeouts")
+                .contains("Reason: is a group of settings, not one value: set herald.delivery.timeouts.connect-ms,"
+                        + " herald.delivery.timeouts.response-ms")
+                .contains("Property: herald.security.users")
+                .contains("Reason: is a list, not one value: set each item's settings, herald.security.users[0].username,"
+                        + " herald.security.users[0].password, herald.security.users[0].role (HERALD_SECURITY_USERS_0_USERNAME, …)")
+                .contains("Property: herald.security.oidc.role-mapping")
+                .contains("Reason: is a map, not one value: set each entry as its own key, herald.security.oidc.role-mapping.<name>")
+                .doesNotContain("No converter found").doesNotContain("jakarta.validation").doesNotContain("cannot be used:");
     }
 
     /**
