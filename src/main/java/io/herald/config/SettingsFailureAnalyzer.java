@@ -49,7 +49,11 @@ public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
                     // One item of a list written on one line (park-delays: 60,300,900): the key as written, the item by number.
                     key = item.group(1);
                     property = bound(errors, key);
-                    reason = "item " + (Integer.parseInt(item.group(2)) + 1) + " (" + ((FieldError) error).getRejectedValue() + ") " + reason;
+                    Object rejected = ((FieldError) error).getRejectedValue();
+                    String number = "item " + (Integer.parseInt(item.group(2)) + 1);
+                    reason = rejected == null || rejected.toString().isBlank()
+                            ? number + " is empty (two commas in a row?): give every item a value, or remove it"
+                            : number + " (" + rejected + ") " + reason;
                 }
                 describe(description, key, property, reason);
                 if (!keys.contains(key)) {

@@ -137,6 +137,16 @@ class BadSettingStartupTest {
                 .doesNotContain("item 1 (");
     }
 
+    /** An empty item (two commas in a row) read "item 2 (null) must not be null". */
+    @Test
+    void anEmptyItemInAListSaysSo(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.delivery.park-delays=PT1M,,PT5M")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.delivery.park-delays")
+                .contains("Reason: item 2 is empty (two commas in a row?): give every item a value, or remove it")
+                .doesNotContain("(null)");
+    }
+
     @Test
     void aSchedulingPollIntervalWrittenAsABareNumberIsRefused(CapturedOutput output) {
         assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
