@@ -42,8 +42,15 @@ public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
             ValidationErrors errors = validation.getValidationErrors();
             for (ObjectError error : errors) {
                 String key = error instanceof FieldError field ? errors.getName() + "." + kebab(field.getField()) : errors.getName().toString();
-                ConfigurationProperty property = bound(errors, key);
                 String reason = error.getDefaultMessage();
+                String named = namedKey(reason, errors.getName().toString());
+                if (named != null) {
+                    // A check across settings (@AssertTrue isConsistent) names the key to correct itself; the method's
+                    // name (herald.retention.consistent) is no setting.
+                    key = named;
+                    reason = reason.substring(named.length() + 1);
+                }
+                ConfigurationProperty property = bound(errors, key);
                 java.util.regex.Matcher item = ITEM.matcher(key);
                 if (property == null && item.matches() && bound(errors, item.group(1)) != null) {
                     // One item of a list written on one line (park-delays: 60,300,900): the key as written, the item by number.
@@ -78,6 +85,14 @@ public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
                 + " environment variable " + String.join(", ", keys.stream().map(SettingsFailureAnalyzer::environmentVariable).toList())
                 + "). The README's configuration reference says what each setting takes.";
         return new FailureAnalysis("Herald's settings are not usable:\n" + description, action, failure);
+    }
+
+    /** The key a check's message starts with ("herald.retention.ledger must be ..."), when it is one of the group's; or null. */
+    private static String namedKey(String message, String group) {
+        if (message == null || !message.startsWith(group + ".") || message.indexOf(' ') < 0) {
+            return null;
+        }
+        return message.substring(0, message.indexOf(' '));
     }
 
     /** A list's item as a validation error names it: herald.delivery.park-delays[0]. */

@@ -137,6 +137,21 @@ class BadSettingStartupTest {
                 .doesNotContain("item 1 (");
     }
 
+    /**
+     * A ledger kept shorter than its payloads was named as the setting herald.retention.consistent (the check's method), with
+     * HERALD_RETENTION_CONSISTENT to correct: neither exists. It names herald.retention.ledger, its value and where it was set.
+     */
+    @Test
+    void aLedgerKeptShorterThanItsPayloadsNamesTheRealKey(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.retention.ledger=P10D",
+                "--herald.retention.payloads=P30D")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.retention.ledger").contains("Value: \"P10D\"")
+                .contains("from property source \"commandLineArgs\"")
+                .contains("Reason: must be at least herald.retention.payloads (the rows outlive their payloads)")
+                .contains("Correct herald.retention.ledger where it is set").contains("HERALD_RETENTION_LEDGER")
+                .doesNotContain("herald.retention.consistent").doesNotContain("HERALD_RETENTION_CONSISTENT");
+    }
+
     /** An empty item (two commas in a row) read "item 2 (null) must not be null". */
     @Test
     void anEmptyItemInAListSaysSo(CapturedOutput output) {
