@@ -95,6 +95,28 @@ class OperatorFiltersTest extends HeraldIntegrationTest {
     }
 
     /**
+     * A page size below 1 is refused, naming the parameter, as the failures list and the quarantine refuse a limit below 1:
+     * the inbox answered limit=0 (or -5) with one message, and a customer's notifications answered page=-1 with page 0 and
+     * size=0 with a page of one, each as if that had been asked.
+     */
+    @Test
+    void aPageOrLimitBelowItsLeastIsRefusedNamingIt() throws Exception {
+        for (String limit : List.of("0", "-5")) {
+            HttpResponse<String> inbox = api("GET", "/api/customers/" + CUSTOMER + "/inbox?limit=" + limit);
+            assertThat(inbox.statusCode()).as(limit).isEqualTo(400);
+            assertThat(inbox.body()).contains("\"error\"", "limit must be at least 1 (at most 500 messages are returned); was " + limit);
+        }
+        HttpResponse<String> page = api("GET", "/api/customers/" + CUSTOMER + "/notifications?page=-1");
+        assertThat(page.statusCode()).isEqualTo(400);
+        assertThat(page.body()).contains("page must be 0 or more (0: the newest); was -1");
+        HttpResponse<String> size = api("GET", "/api/notifications?customerId=" + CUSTOMER + "&size=0");
+        assertThat(size.statusCode()).isEqualTo(400);
+        assertThat(size.body()).contains("size must be at least 1 (at most 200 are returned); was 0");
+        assertThat(api("GET", "/api/customers/" + CUSTOMER + "/inbox?limit=1").statusCode()).isEqualTo(200);
+        assertThat(api("GET", "/api/customers/" + CUSTOMER + "/notifications?page=0&size=1").statusCode()).isEqualTo(200);
+    }
+
+    /**
      * A provider's answer that echoes the customer's name (found by the operator audit): a viewer reads it masked, on the
      * failures list and on the notification's page, as the customer page masks the name; an operator reads it whole.
      */

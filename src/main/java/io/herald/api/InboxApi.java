@@ -46,6 +46,7 @@ public class InboxApi {
 
     @Operation(summary = "The customer's inbox messages, newest first; page back with before (the last message's id)",
             responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json", array = @ArraySchema(schema = @Schema(implementation = InboxMessage.class)), examples = @ExampleObject(value = ApiExamples.INBOX))),
+                    @ApiResponse(responseCode = "400", description = "A limit below 1", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = "{\"error\": \"limit must be at least 1 (at most 500 messages are returned); was 0\"}"))),
                     @ApiResponse(responseCode = "403", description = "An APP token issued to another customer (herald.security.oidc.customer-claim)", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR))),
                     @ApiResponse(responseCode = "404", description = "before names another customer's message", content = @Content(mediaType = "application/json", schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = ApiExamples.INBOX_NOT_FOUND)))})
     @GetMapping
@@ -57,6 +58,10 @@ public class InboxApi {
         Optional<String> refused = scope.refusal(caller, customerId);
         if (refused.isPresent()) {
             return forbidden(refused.get());
+        }
+        if (limit < 1) {
+            // It answered one message, as if limit=1 had been asked.
+            throw new io.herald.console.ActionRefused.InvalidInput("limit must be at least 1 (at most 500 messages are returned); was " + limit);
         }
         // Another customer's message is no place to page from. A message no longer there (removed by retention or an erasure)
         // still is: the list is in id order, so the page goes on from where it stood, nothing skipped or listed twice.
@@ -70,8 +75,8 @@ public class InboxApi {
                 (row, n) -> new InboxMessage(row.getLong("id"), row.getString("type"), row.getString("title"), row.getString("body"),
                         row.getTimestamp("created_at").toInstant(),
                         row.getTimestamp("read_at") == null ? null : row.getTimestamp("read_at").toInstant()),
-                before == null ? new Object[] {customerId, Math.max(1, Math.min(limit, 500))}
-                        : new Object[] {customerId, before, Math.max(1, Math.min(limit, 500))}));
+                before == null ? new Object[] {customerId, Math.min(limit, 500)}
+                        : new Object[] {customerId, before, Math.min(limit, 500)}));
     }
 
     @Operation(summary = "Mark one message read (reading it again changes nothing)",

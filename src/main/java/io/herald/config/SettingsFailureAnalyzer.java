@@ -42,14 +42,25 @@ public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
             ValidationErrors errors = validation.getValidationErrors();
             for (ObjectError error : errors) {
                 String key = error instanceof FieldError field ? errors.getName() + "." + kebab(field.getField()) : errors.getName().toString();
-                ConfigurationProperty property = bound(errors, key);
                 String reason = error.getDefaultMessage();
+                String named = namedKey(reason, errors.getName().toString());
+                if (named != null) {
+                    // A check across settings (@AssertTrue isConsistent) names the key to correct itself; the method's
+                    // name (herald.retention.consistent) is no setting.
+                    key = named;
+                    reason = reason.substring(named.length() + 1);
+                }
+                ConfigurationProperty property = bound(errors, key);
                 java.util.regex.Matcher item = ITEM.matcher(key);
                 if (property == null && item.matches() && bound(errors, item.group(1)) != null) {
                     // One item of a list written on one line (park-delays: 60,300,900): the key as written, the item by number.
                     key = item.group(1);
                     property = bound(errors, key);
-                    reason = "item " + (Integer.parseInt(item.group(2)) + 1) + " (" + ((FieldError) error).getRejectedValue() + ") " + reason;
+                    Object rejected = ((FieldError) error).getRejectedValue();
+                    String number = "item " + (Integer.parseInt(item.group(2)) + 1);
+                    reason = rejected == null || rejected.toString().isBlank()
+                            ? number + " is empty (two commas in a row?): give every item a value, or remove it"
+                            : number + " (" + rejected + ") " + reason;
                 }
                 describe(description, key, property, reason);
                 if (!keys.contains(key)) {
@@ -74,6 +85,14 @@ public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
                 + " environment variable " + String.join(", ", keys.stream().map(SettingsFailureAnalyzer::environmentVariable).toList())
                 + "). The README's configuration reference says what each setting takes.";
         return new FailureAnalysis("Herald's settings are not usable:\n" + description, action, failure);
+    }
+
+    /** The key a check's message starts with ("herald.retention.ledger must be ..."), when it is one of the group's; or null. */
+    private static String namedKey(String message, String group) {
+        if (message == null || !message.startsWith(group + ".") || message.indexOf(' ') < 0) {
+            return null;
+        }
+        return message.substring(0, message.indexOf(' '));
     }
 
     /** A list's item as a validation error names it: herald.delivery.park-delays[0]. */
@@ -134,7 +153,36 @@ public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
             }
             return "cannot be read as " + type.getSimpleName();
         }
-        return cause == null ? "cannot be used" : "cannot be used: " + cause.getMessage();
+        if (cause instanceof org.springframework.core.convert.ConverterNotFoundException notAValue && notAValue.getTargetType() != null) {
+            // One value for a group of settings, a list or a map (HERALD_DELIVERY_TIMEOUTS=5000): Spring's words name Java types.
+            return notOneValue(failure.getName().toString(), notAValue.getTargetType());
+        }
+        return "cannot be used as it is written; the README's configuration reference says what this setting takes";
+    }
+
+    /** What a key that holds a group of settings, a list or a map takes instead of one value. */
+    private static String notOneValue(String key, org.springframework.core.convert.TypeDescriptor target) {
+        if (target.isMap()) {
+            return "is a map, not one value: set each entry as its own key, " + key + ".<name>";
+        }
+        if (target.isCollection() || target.isArray()) {
+            org.springframework.core.convert.TypeDescriptor item = target.getElementTypeDescriptor();
+            List<String> keys = item == null ? List.of() : settingsOf(key + "[0]", item.getObjectType());
+            return keys.isEmpty() ? "is a list: give its items separated by commas, or one by one as " + key + "[0], " + key + "[1], …"
+                    : "is a list, not one value: set each item's settings, " + String.join(", ", keys) + " ("
+                    + environmentVariable(keys.get(0)) + ", …)";
+        }
+        List<String> keys = settingsOf(key, target.getObjectType());
+        return keys.isEmpty() ? "cannot be read as it is written; the README's configuration reference says what this setting takes"
+                : "is a group of settings, not one value: set " + String.join(", ", keys);
+    }
+
+    /** The keys under a group of settings (a record's components, as they are written), or none. */
+    private static List<String> settingsOf(String key, Class<?> type) {
+        if (type == null || !type.isRecord()) {
+            return List.of();
+        }
+        return java.util.Arrays.stream(type.getRecordComponents()).map(component -> key + "." + kebab(component.getName())).toList();
     }
 
     /** parkedPollMs -> parked-poll-ms, signatureBurst.threshold -> signature-burst.threshold, parkDelays[0] -> park-delays[0]. */

@@ -3,7 +3,9 @@ package io.herald.config;
 import java.time.Duration;
 
 import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
+import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
@@ -22,7 +24,7 @@ import org.springframework.validation.annotation.Validated;
  * @param retention         how long the topics Herald creates keep each record (their retention.ms): the events, with the
  *                          customers' addresses in them, stay in the broker that long whatever Herald's own retention and
  *                          erasure remove; a record not read within it (Herald stopped that long) is deleted unread, so at
- *                          least a day (checked in HeraldTopics)
+ *                          least a day (checked when the settings are bound, before anything connects, and again in HeraldTopics)
  */
 @Validated
 @ConfigurationProperties("herald.topics")
@@ -33,5 +35,9 @@ public record TopicSettings(@NotBlank @DefaultValue("herald.support.events") Str
                             @NotBlank @DefaultValue("herald.dead-letters") String deadLetters,
                             @Positive @DefaultValue("12") int partitions,
                             @Positive @DefaultValue("3") int replicationFactor,
-                            @DefaultValue("P7D") Duration retention) {
+                            @NotNull @DurationMin(days = 1, message = RETENTION_AT_LEAST_A_DAY) @DefaultValue("P7D") Duration retention) {
+
+    /** Why a shorter retention is refused: the broker would delete unread what a Herald stopped that long was to read. */
+    static final String RETENTION_AT_LEAST_A_DAY = "must be at least a day (P1D): the broker deletes a record not read within it,"
+            + " so a Herald stopped for longer would lose the events accepted meanwhile";
 }

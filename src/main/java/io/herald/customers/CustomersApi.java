@@ -55,6 +55,7 @@ public class CustomersApi {
                   "reason": "customer has no in-app consent for support", "attempts": 0, "sentAt": null,
                   "updatedAt": "2026-11-21T10:12:46Z", "receipts": []}]}]}""";
     static final String NOT_FOUND = "{\"error\": \"no customer cus_unknown in Herald's customer directory\"}";
+    static final String BAD_PAGE = "{\"error\": \"page must be 0 or more (0: the newest); was -1\"}";
     static final String NO_FILTER = "{\"error\": \"say what to look for: customerId, orderId or ticketId\"}";
 
     private final CustomerView view;
@@ -85,11 +86,14 @@ public class CustomersApi {
     @Operation(summary = "Every notification of a customer (sent, skipped, failed), newest first, with each delivery's state and receipts",
             responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json",
                     schema = @Schema(implementation = CustomerView.Page.class), examples = @ExampleObject(value = PAGE))),
+                    @ApiResponse(responseCode = "400", description = "A page below 0 or a size below 1", content = @Content(mediaType = "application/json",
+                            schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = BAD_PAGE))),
                     @ApiResponse(responseCode = "404", description = "No such customer", content = @Content(mediaType = "application/json",
                             schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = NOT_FOUND)))})
     @GetMapping("/customers/{id}/notifications")
     public ResponseEntity<?> notifications(@PathVariable String id, @RequestParam(defaultValue = "0") int page,
                                            @RequestParam(defaultValue = "50") int size, Principal who) {
+        checkPage(page, size);
         boolean masked = ConsoleUser.of(who).masked();
         if (view.profile(id, masked).isEmpty()) {
             return notFound(id);
@@ -100,17 +104,29 @@ public class CustomersApi {
     @Operation(summary = "Notifications (all, not only failures) by customer, order id and/or ticket id, newest first",
             responses = {@ApiResponse(responseCode = "200", description = "OK", content = @Content(mediaType = "application/json",
                     schema = @Schema(implementation = CustomerView.Page.class), examples = @ExampleObject(value = PAGE))),
-                    @ApiResponse(responseCode = "400", description = "No filter given", content = @Content(mediaType = "application/json",
+                    @ApiResponse(responseCode = "400", description = "No filter given, a page below 0 or a size below 1", content = @Content(mediaType = "application/json",
                             schema = @Schema(ref = HeraldOpenApi.ERROR), examples = @ExampleObject(value = NO_FILTER)))})
     @GetMapping("/notifications")
     public ResponseEntity<?> search(@RequestParam(required = false) String customerId, @RequestParam(required = false) String orderId,
                                     @RequestParam(required = false) String ticketId, @RequestParam(defaultValue = "0") int page,
                                     @RequestParam(defaultValue = "50") int size, Principal who) {
+        checkPage(page, size);
         CustomerView.NotificationFilter filter = new CustomerView.NotificationFilter(customerId, orderId, ticketId);
         if (filter.empty()) {
             return ResponseEntity.badRequest().body(Map.of("error", "say what to look for: customerId, orderId or ticketId"));
         }
         return ResponseEntity.ok(view.search(filter, page, size, ConsoleUser.of(who).masked()));
+    }
+
+    /** A page before the first or of no rows is refused (it was answered as page 0, or a page of one, as if that had been asked). */
+    private static void checkPage(int page, int size) {
+        if (page < 0) {
+            throw new io.herald.console.ActionRefused.InvalidInput("page must be 0 or more (0: the newest); was " + page);
+        }
+        if (size < 1) {
+            throw new io.herald.console.ActionRefused.InvalidInput("size must be at least 1 (at most " + CustomerView.MAX_PAGE_SIZE
+                    + " are returned); was " + size);
+        }
     }
 
     private static ResponseEntity<?> notFound(String id) {

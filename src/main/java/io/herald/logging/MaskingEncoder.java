@@ -50,15 +50,20 @@ public class MaskingEncoder extends EncoderBase<ILoggingEvent> {
         Object environment = getContext().getObject(org.springframework.core.env.Environment.class.getName());
         secrets = LogSecrets.of(environment instanceof org.springframework.core.env.Environment env ? env : null);
         String chosen = format == null || format.isBlank() ? "text" : format.strip().toLowerCase(Locale.ROOT);
+        String layout = jsonFormat == null || jsonFormat.isBlank() ? "ecs" : jsonFormat.strip().toLowerCase(Locale.ROOT);
         if (chosen.equals("json")) {
+            // A JSON layout Herald does not have is written as ecs until LoggingSettings refuses it, naming the key.
             StructuredLogEncoder json = new StructuredLogEncoder();
             json.setContext(getContext());
-            json.setFormat(jsonFormat == null || jsonFormat.isBlank() ? "ecs" : jsonFormat.strip());
+            json.setFormat(JSON_FORMATS.contains(layout) ? layout : "ecs");
             if (charset != null) {
                 json.setCharset(charset);
             }
             encoder = json;
-        } else if (chosen.equals("text")) {
+        } else {
+            // text, or a format Herald does not have: the logging must start, so that the settings' refusal
+            // (LoggingSettings: the key, the value, where it was set) can be logged; throwing here lost that box
+            // behind "Logging system failed to initialize" and Logback's stack trace.
             PatternLayoutEncoder text = new PatternLayoutEncoder();
             text.setContext(getContext());
             text.setPattern(pattern);
@@ -66,13 +71,13 @@ public class MaskingEncoder extends EncoderBase<ILoggingEvent> {
                 text.setCharset(charset);
             }
             encoder = text;
-        } else {
-            throw new IllegalStateException("herald.logging.format in config/application.yaml (HERALD_LOGGING_FORMAT) is '"
-                    + format + "': use text or json");
         }
         encoder.start();
         super.start();
     }
+
+    /** Spring Boot's structured log formats (herald.logging.json-format). */
+    private static final java.util.Set<String> JSON_FORMATS = java.util.Set.of("ecs", "logstash", "gelf");
 
     @Override
     public void stop() {

@@ -13,18 +13,22 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param samplingRatio share of new traces recorded (0 to 1); a trace begun upstream follows its caller's decision
  * @param excludePatterns Camel endpoints that make no span: periodic polls, which would each start a trace
  */
+@org.springframework.validation.annotation.Validated
 @ConfigurationProperties("herald.tracing")
 public record TracingSettings(String otlpEndpoint, String serviceName,
-                              Double samplingRatio, String excludePatterns) {
+                              @jakarta.validation.constraints.DecimalMin(value = "0", message = SHARE)
+                              @jakarta.validation.constraints.DecimalMax(value = "1", message = SHARE) Double samplingRatio,
+                              String excludePatterns) {
+
+    static final String SHARE = "must be a share between 0 and 1 (1: every trace; 0.1: one in ten)";
+
 
     public TracingSettings {
         otlpEndpoint = otlpEndpoint == null ? "" : otlpEndpoint.strip();
         serviceName = serviceName == null || serviceName.isBlank() ? "herald" : serviceName.strip();
+        // A share outside 0 to 1 is refused by the validation (the box then shows the value and where it was set; a check here
+        // named config/application.yaml wherever it was set, and no value).
         samplingRatio = samplingRatio == null ? 1.0 : samplingRatio;
-        if (samplingRatio < 0 || samplingRatio > 1) {
-            throw new IllegalArgumentException("herald.tracing.sampling-ratio in config/application.yaml (HERALD_TRACING_SAMPLING_RATIO) is "
-                    + samplingRatio + ": give a share between 0 and 1 (1: every trace)");
-        }
         excludePatterns = excludePatterns == null
                 ? "timer:*,seda:*,direct:crm-outbox-claim,direct:failure-alert,direct:signature-failure-alert,direct:receipt-spike-alert,sql:SELECT*,sql:UPDATE*" : excludePatterns;
         if (!otlpEndpoint.isEmpty()) {

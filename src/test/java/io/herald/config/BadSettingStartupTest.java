@@ -25,7 +25,9 @@ class BadSettingStartupTest {
     @Configuration(proxyBeanMethods = false)
     @EnableConfigurationProperties({DeliverySettings.class, SmsSettings.class, CrmSettings.class, ApprovalSettings.class,
             RetentionSettings.class, SchedulingSettings.class, AlertSettings.class, IngestSettings.class, InfrastructureSettings.class,
-            MailSettings.class, HeraldSettings.class, ConsoleSettings.class, KafkaSecuritySettings.class, PushSettings.class})
+            MailSettings.class, HeraldSettings.class, ConsoleSettings.class, KafkaSecuritySettings.class, PushSettings.class,
+            LoggingSettings.class, TopicSettings.class, io.herald.tracing.TracingSettings.class, HeraldUsers.class,
+            io.herald.security.OidcSettings.class})
     static class OnlySettings {
     }
 
@@ -133,6 +135,31 @@ class BadSettingStartupTest {
                 .contains("Reason: item 2 (PT-1M) " + Durations.AT_LEAST_A_SECOND)
                 .contains("Reason: item 3 (PT0S) " + Durations.AT_LEAST_A_SECOND)
                 .doesNotContain("item 1 (");
+    }
+
+    /**
+     * A ledger kept shorter than its payloads was named as the setting herald.retention.consistent (the check's method), with
+     * HERALD_RETENTION_CONSISTENT to correct: neither exists. It names herald.retention.ledger, its value and where it was set.
+     */
+    @Test
+    void aLedgerKeptShorterThanItsPayloadsNamesTheRealKey(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.retention.ledger=P10D",
+                "--herald.retention.payloads=P30D")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.retention.ledger").contains("Value: \"P10D\"")
+                .contains("from property source \"commandLineArgs\"")
+                .contains("Reason: must be at least herald.retention.payloads (the rows outlive their payloads)")
+                .contains("Correct herald.retention.ledger where it is set").contains("HERALD_RETENTION_LEDGER")
+                .doesNotContain("herald.retention.consistent").doesNotContain("HERALD_RETENTION_CONSISTENT");
+    }
+
+    /** An empty item (two commas in a row) read "item 2 (null) must not be null". */
+    @Test
+    void anEmptyItemInAListSaysSo(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.delivery.park-delays=PT1M,,PT5M")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.delivery.park-delays")
+                .contains("Reason: item 2 is empty (two commas in a row?): give every item a value, or remove it")
+                .doesNotContain("(null)");
     }
 
     @Test
@@ -456,6 +483,86 @@ class BadSettingStartupTest {
                 .contains("was 'Herald <notifications>'")
                 .contains("HERALD_MAIL_FROM");
         start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.mail.from=Herald <notifications@example.com>").close();
+    }
+
+    /**
+     * A log format Herald does not have (herald.logging.format: xml, herald.logging.json-format: xml) stopped startup with
+     * "Logging system failed to initialize", Logback's stack trace and no settings box at all (the box is logged, and the
+     * logging was what failed); the one line naming the key said config/application.yaml wherever it was set. It is refused
+     * like any other setting: the key, the value, where it was set and the choices.
+     */
+    @Test
+    void aLogFormatHeraldDoesNotHaveNamesTheKeyAndWhereItWasSet(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.logging.format=xml"))
+                .isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
+                .contains("Property: herald.logging.format").contains("Value: \"xml\"")
+                .contains("from property source \"commandLineArgs\"").contains("Reason: must be text or json")
+                .contains("HERALD_LOGGING_FORMAT")
+                .doesNotContain("Logging system failed to initialize").doesNotContain("IllegalStateException");
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.logging.format=json",
+                "--herald.logging.json-format=xml")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.logging.json-format")
+                .contains("Reason: must be ecs, logstash or gelf").contains("HERALD_LOGGING_JSON_FORMAT")
+                .doesNotContain("Logging system failed to initialize").doesNotContain("IllegalStateException")
+                .doesNotContain("IllegalArgumentException");
+    }
+
+    /**
+     * A topic retention under a day was refused only when the topics were declared, after the database pool and Flyway, and
+     * its message named config/application.yaml wherever the value was set. It is refused with the other settings, before
+     * anything connects, naming the key, the value and where it was set.
+     */
+    @Test
+    void aTopicRetentionUnderADayIsRefusedWithTheSettings(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.topics.retention=PT1H"))
+                .isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
+                .contains("Property: herald.topics.retention").contains("Value: \"PT1H\"")
+                .contains("from property source \"commandLineArgs\"")
+                .contains("Reason: must be at least a day (P1D): the broker deletes a record not read within it")
+                .contains("HERALD_TOPICS_RETENTION");
+        start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.topics.retention=P1D").close();
+    }
+
+    /**
+     * A sampling ratio outside 0 to 1 was refused saying it was "in config/application.yaml" wherever it was set, without the
+     * value's origin; it now shows where it was set like any other setting.
+     */
+    @Test
+    void aSamplingRatioOutsideZeroToOneShowsWhereItWasSet(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.tracing.sampling-ratio=2.5"))
+                .isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.tracing.sampling-ratio").contains("Value: \"2.5\"")
+                .contains("from property source \"commandLineArgs\"")
+                .contains("Reason: must be a share between 0 and 1").contains("HERALD_TRACING_SAMPLING_RATIO")
+                .doesNotContain("in config/application.yaml");
+        start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.tracing.sampling-ratio=0.1").close();
+    }
+
+    /**
+     * A value given to a group of settings, a list or a map (HERALD_DELIVERY_TIMEOUTS=5000, HERALD_SECURITY_USERS=admin,
+     * role-mapping: "admins=ADMIN") read "Reason: cannot be used: No converter found capable of converting from type
+     * [java.lang.String] to type [@jakarta.validation.Valid … DeliverySettings$Timeouts]". It says in words what the key is
+     * and which keys to set.
+     */
+    @Test
+    void aValueGivenToAGroupListOrMapSaysWhichKeysToSet(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.delivery.timeouts=5000"))
+                .isNotNull();
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.security.users=admin"))
+                .isNotNull();
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.security.oidc.role-mapping=admins=ADMIN")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.delivery.timeouts")
+                .contains("Reason: is a group of settings, not one value: set herald.delivery.timeouts.connect-ms,"
+                        + " herald.delivery.timeouts.response-ms")
+                .contains("Property: herald.security.users")
+                .contains("Reason: is a list, not one value: set each item's settings, herald.security.users[0].username,"
+                        + " herald.security.users[0].password, herald.security.users[0].role (HERALD_SECURITY_USERS_0_USERNAME, …)")
+                .contains("Property: herald.security.oidc.role-mapping")
+                .contains("Reason: is a map, not one value: set each entry as its own key, herald.security.oidc.role-mapping.<name>")
+                .doesNotContain("No converter found").doesNotContain("jakarta.validation").doesNotContain("cannot be used:");
     }
 
     /**
