@@ -28,7 +28,7 @@ public final class DatabaseTls {
     }
 
     /** herald.db.ssl-mode: the PostgreSQL driver's sslmode values (written verify-full, VERIFY_FULL, …). */
-    public enum SslMode {
+    public enum SslMode implements SettingChoice {
         DISABLE, ALLOW, PREFER, REQUIRE, VERIFY_CA, VERIFY_FULL;
 
         /** Whether this mode checks the server's certificate (and so reads a CA file). */
@@ -37,6 +37,7 @@ public final class DatabaseTls {
         }
 
         /** As the driver and the README write it: verify-full. */
+        @Override
         public String spelled() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
         }

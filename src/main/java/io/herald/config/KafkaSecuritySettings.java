@@ -141,7 +141,7 @@ public record KafkaSecuritySettings(@NotNull @DefaultValue("plaintext") Protocol
     }
 
     /** herald.kafka.security.protocol (written in any case: sasl_ssl, SASL_SSL). */
-    public enum Protocol {
+    public enum Protocol implements SettingChoice {
         PLAINTEXT, SSL, SASL_SSL, SASL_PLAINTEXT;
 
         public boolean login() {
@@ -152,7 +152,8 @@ public record KafkaSecuritySettings(@NotNull @DefaultValue("plaintext") Protocol
             return this == SSL || this == SASL_SSL;
         }
 
-        String spelled() {
+        @Override
+        public String spelled() {
             return name().toLowerCase(Locale.ROOT);
         }
     }

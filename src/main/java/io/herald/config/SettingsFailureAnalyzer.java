@@ -149,7 +149,8 @@ public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
             }
             if (type.isEnum()) {
                 return "must be one of " + String.join(", ", java.util.Arrays.stream(type.getEnumConstants())
-                        .map(constant -> ((Enum<?>) constant).name().toLowerCase(Locale.ROOT).replace('_', '-')).toList());
+                        .map(constant -> constant instanceof SettingChoice choice ? choice.spelled()
+                                : ((Enum<?>) constant).name().toLowerCase(Locale.ROOT).replace('_', '-')).toList());
             }
             return "cannot be read as " + type.getSimpleName();
         }

@@ -289,6 +289,10 @@ class BadSettingStartupTest {
                 "--herald.kafka.security.username=api-key", "--herald.kafka.security.password=api-secret")).isNotNull();
         assertThat(output.getOut() + output.getErr()).contains("Property: herald.kafka.security.sasl-mechanism")
                 .contains("must be one of plain, scram-sha-256, scram-sha-512");
+        // Listed as Kafka and the README write them (sasl_ssl), not as the other choices are (scram-sha-256).
+        assertThatThrownBy(() -> start(valid, "--herald.kafka.security.protocol=sasl-tls")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.kafka.security.protocol")
+                .contains("must be one of plaintext, ssl, sasl_ssl, sasl_plaintext");
         java.nio.file.Path ca = folder.resolve("ca.pem");
         keytool(folder, "-exportcert", "-rfc", "-alias", "herald", "-keystore", keystore(folder, "store-pass").toString(), "-storepass",
                 "store-pass", "-file", ca.toString());
