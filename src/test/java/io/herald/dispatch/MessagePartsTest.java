@@ -228,6 +228,25 @@ class MessagePartsTest {
         assertThat(SmsText.plain("Grüße – „Jörg“ … Привет")).isEqualTo("Grüße - \"Jörg\" ... Привет");
     }
 
+    /**
+     * Characters nobody sees in a ticket subject copied from a web page or a word processor: a soft hyphen (U+00AD), a tab, a
+     * left-to-right mark (U+200E), a zero-width non-joiner (U+200C), an invisible operator (U+2061). Each one outside GSM-7 made
+     * the whole SMS UCS-2: this one-segment English reply was sent as 70-character segments, and a long one cost 2.3 times as
+     * many. They are left out (a tab is a space) where the rest of the text is GSM-7; right-to-left text keeps its marks.
+     */
+    @Test
+    void invisibleCharactersInTheDataDoNotMakeAnSmsUcs2() {
+        MessageParts parts = parts("templates", 1600, 1000);
+        String sms = parts.render(reply("Print\u00ADer\terror\u200E on tray\u2061 2\u200C"), "support.agent_replied", "sms", JENNY).get("text");
+        assertThat(sms).isEqualTo("Sam Agent replied to your request #35436 \"Printer error on tray 2\". Open the ticket to read it.")
+                .matches(GSM_7);
+        assertThat(SmsSegments.count(sms)).isEqualTo(1);
+        String hebrew = "\u05D4\u05DE\u05D3\u05E4\u05E1\u05EA \u200E2\u200E";
+        assertThat(SmsText.plain(hebrew)).isEqualTo(hebrew);
+        // An emoji sequence keeps its joiner.
+        assertThat(SmsText.plain("\uD83D\uDC69\u200D\uD83D\uDCBB")).isEqualTo("\uD83D\uDC69\u200D\uD83D\uDCBB");
+    }
+
     /** A currency sign outside GSM-7 is written as its code: a Korean won amount does not make an English SMS UCS-2. */
     @Test
     void aCurrencySignOutsideGsm7IsWrittenAsItsCode() {
