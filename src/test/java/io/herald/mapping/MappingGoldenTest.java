@@ -428,6 +428,19 @@ class MappingGoldenTest {
                 .contains("\"ignored\"", "failed with nothing due (amount_remaining 0)");
     }
 
+    /**
+     * A charge whose amount_refunded is below zero (a billing system's reversal written as a refund, or a broken export) was
+     * ignored with a reason that was not true: "only the part of the hold that was never captured (0.00 GBP) was released;
+     * nothing the customer paid was refunded". It is refused, naming the field and what to do, and nothing is told to the
+     * customer; a refund is never negative.
+     */
+    @Test
+    void aNegativeAmountRefundedIsRefusedNamingTheField() throws IOException {
+        assertRejected(BILLING, edit(sample("billing/charge.refunded.json"), e -> data(e).put("amount_refunded", -500)),
+                "billing event evt_3QxU2bLkdIwHu7ix1a2S3d4F has an unusable amount_refunded: data.object.amount_refunded is the number -500,"
+                        + " below zero (a refund is counted up from 0): check the charge in the billing system, then re-drive the event");
+    }
+
     /** An agent's reply starts on one line for an SMS or push, cut after a word: the message may be the only one the customer gets. */
     @Test
     void anAgentsReplyGivesAOneLineExcerptCutAfterAWord() throws IOException {
