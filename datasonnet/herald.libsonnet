@@ -184,6 +184,18 @@ local threeDecimal = ['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND'];
                             + ', expected a time in Unix seconds'),
     }.checked,
 
+  // A time written as text with its offset without a colon, as PHP's DATE_ISO8601, Java's "Z" pattern and PostgreSQL's to_char
+  // write it ("2026-11-26T10:00:00-0500"), with the colon ("2026-11-26T10:00:00-05:00"), the form Herald's rules, reminders and
+  // messages read; any other value as it is.
+  offsetWithColon(v)::
+    {
+      n:: std.length(v),
+      digits:: std.stringChars(std.substr(v, self.n - 4, 4)),
+      ok:: std.isString(v) && self.n >= 21 && (v[10] == 'T' || v[10] == 't') && std.member('+-', v[self.n - 5])
+           && std.member('0123456789', v[self.n - 6]) && std.length([d for d in self.digits if std.member('0123456789', d)]) == 4,
+      out:: if self.ok then std.substr(v, 0, self.n - 2) + ':' + std.substr(v, self.n - 2, 2) else v,
+    }.out,
+
   // Minor units to a display amount with the ISO code: money(4900, 'usd') == '49.00 USD'.
   // This form is the contract with dispatch, not what a customer reads: rules and approvals read its number,
   // and dispatch (MessageContext) adds <field>Local, written for the customer's locale ('$49.00', '49,00 $'),
