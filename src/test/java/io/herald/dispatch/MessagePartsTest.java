@@ -140,7 +140,8 @@ class MessagePartsTest {
         assertThatThrownBy(() -> parts.render(cancelled, "billing.subscription_cancelled", "sms", JENNY)).isInstanceOf(TemplateMissing.class)
                 .hasMessage("template billing.subscription_cancelled/sms.text.en.mustache prints {{planPrice}} (an amount) as the data holds it"
                         + " (12.99 GBP), not written for the customer: print {{planPriceLocal}} instead (templates/README.md); the next"
-                        + " message uses the corrected file");
+                        + " message uses the corrected file. If planPrice is someone's words that only read like an amount, declare it kind"
+                        + " text for its notification type in config/rules.yaml instead, and restart");
         Files.writeString(folder.resolve("sms.text.en.mustache"), "Your plan ({{planPriceLocal}}) ended {{endedAt}}.");
         assertThatThrownBy(() -> parts.render(cancelled, "billing.subscription_cancelled", "sms", JENNY))
                 .hasMessageContaining("prints {{endedAt}} (a time) as the data holds it (2026-12-05T22:04:56Z)")

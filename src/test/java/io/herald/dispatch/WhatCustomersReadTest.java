@@ -286,6 +286,32 @@ class WhatCustomersReadTest {
         assertThat(replyEmail.get("text")).contains(longSubject);
     }
 
+    /**
+     * A requester's subject, or an agent's whole reply, that reads like an amount or a time ("49.00 USD", "2026-12-01T10:00:00Z")
+     * was taken for a template printing a raw value: the reply reached the customer on no channel, and the delivery's reason told
+     * the operator to print {{ticketSubjectLocal}}, which would have shown every other subject as nothing. Someone's words,
+     * declared kind text in config/rules.yaml, are printed as they were written.
+     */
+    @Test
+    void aTicketSubjectOrReplyThatReadsLikeAnAmountOrATimeIsPrintedAsWritten() throws Exception {
+        NotificationCatalog catalog = new NotificationCatalog("config/catalog.yaml");
+        SmsSettings sms = new SmsSettings("", "", "", "", 10, 16, null, null, false, null, null, null, null, "", 1600, 10);
+        PushSettings push = new PushSettings("", "", 50, 16, null, null, false, null, null, null, null, 1000, "", 10);
+        MessageParts declared = new MessageParts(new TemplateRenderer("templates", "en"), sms, push,
+                new io.herald.notification.NotificationRules("config/rules.yaml", catalog));
+        CanonicalNotification reply = new CanonicalNotification("support:agent_replied:35436:1", "support", "1", "support.agent_replied",
+                "cus_jenny", Instant.parse("2026-11-21T10:00:00Z"), Map.of("ticketId", "35436"),
+                Map.of("ticketId", "35436", "agentName", "Sam Agent", "ticketSubject", "49.00 USD",
+                        "commentBody", "2026-12-01T10:00:00Z", "commentExcerpt", "2026-12-01T10:00:00Z"), "normal");
+        assertThat(declared.render(reply, "support.agent_replied", "email", JENNY).get("subject"))
+                .isEqualTo("New reply on your request #35436: 49.00 USD");
+        assertThat(declared.render(reply, "support.agent_replied", "email", JENNY).get("text")).contains("\n\n2026-12-01T10:00:00Z\n");
+        assertThat(declared.render(reply, "support.agent_replied", "sms", JENNY).get("text"))
+                .isEqualTo("Sam Agent replied to your request #35436 \"49.00 USD\": \"2026-12-01T10:00:00Z\"");
+        assertThat(declared.render(reply, "support.agent_replied", "push", JENNY).get("body"))
+                .isEqualTo("Sam Agent replied to \"49.00 USD\": 2026-12-01T10:00:00Z");
+    }
+
     // ------------------------------------------------------------------ orders, SMS wording
 
     /** A quantity that is not whole (1.5 kg of coffee) is written the German way in a German mail: "1,5 x", not "1.5 x". */
