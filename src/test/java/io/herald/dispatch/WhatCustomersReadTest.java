@@ -312,6 +312,25 @@ class WhatCustomersReadTest {
                 .isEqualTo("Sam Agent replied to \"49.00 USD\": 2026-12-01T10:00:00Z");
     }
 
+    /**
+     * A name is one line: a CRM's name field filled from a form's text area ("Ana\nMaría", "Jenny\r\nBcc: x@example.com") or with
+     * a tab greeted the customer over two lines ("Hello Ana" and "María," below it) in the text and the HTML. Line breaks, tabs
+     * and other control characters in a name are read as one space.
+     */
+    @Test
+    void aNameWithALineBreakIsGreetedOnOneLine() {
+        Customer ana = new Customer("cus_ana", "Ana\nMaría Pérez", "ana@example.org", null, List.of(), "en-GB", "Europe/London", Map.of(),
+                "Ana\r\nMaría\t");
+        CanonicalNotification failed = notification("billing.payment_failed", Map.of(
+                "invoiceId", "in_1", "invoiceNumber", "INV-0042", "amountDue", "49.00 EUR", "attemptCount", 1));
+        Map<String, String> email = parts.render(failed, "billing.payment_failed", "email", ana);
+        assertThat(email.get("text")).startsWith("Hello Ana María,\n\n");
+        assertThat(email.get("html")).contains("<p>Hello Ana María,</p>");
+        Customer unnamed = new Customer("cus_u", "Jenny\r\nBcc: x@example.com", "u@example.org", null, List.of(), "en-GB", "Europe/London", Map.of());
+        assertThat(MessageContext.of(failed, unnamed, Locale.UK).get("customer"))
+                .isEqualTo(Map.of("id", "cus_u", "name", "Jenny Bcc: x@example.com", "firstName", "Jenny"));
+    }
+
     // ------------------------------------------------------------------ orders, SMS wording
 
     /** A quantity that is not whole (1.5 kg of coffee) is written the German way in a German mail: "1,5 x", not "1.5 x". */
