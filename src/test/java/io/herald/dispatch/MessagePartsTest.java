@@ -248,6 +248,25 @@ class MessagePartsTest {
         assertThat(SmsText.plain("\uD83D\uDC69\u200D\uD83D\uDCBB")).isEqualTo("\uD83D\uDC69\u200D\uD83D\uDCBB");
     }
 
+    /**
+     * A split SMS never cuts a character in two: an emoji (two UTF-16 units) or a GSM-7 extension character such as € (an escape
+     * and its code) that would straddle two segments starts the next one, so a segment may carry one unit less. 67 emoji (134
+     * units) are sent as 3 segments, not 2, and 153 € as 3; the fitting to herald.sms.max-segments counted 2 and let such an SMS
+     * cost one segment more than allowed.
+     */
+    @Test
+    void aSegmentNeverSplitsACharacterOfTwoUnits() {
+        assertThat(SmsSegments.count("\uD83D\uDE00".repeat(67))).isEqualTo(3);
+        assertThat(SmsSegments.count("\uD83D\uDE00".repeat(66))).isEqualTo(2);
+        assertThat(SmsSegments.count("\u20AC".repeat(153))).isEqualTo(3);
+        assertThat(SmsSegments.count("\u20AC".repeat(152))).isEqualTo(2);
+        assertThat(SmsSegments.count("a" + "\uD83D\uDE00".repeat(66))).isEqualTo(2);
+        String text = parts("templates", 1600, 1000, 2).render(reply("\uD83D\uDE00".repeat(200)), "support.agent_replied", "sms", JENNY).get("text");
+        assertThat(SmsSegments.count(text)).isEqualTo(2);
+        String euros = parts("templates", 1600, 1000, 2).render(reply("\u20AC".repeat(400)), "support.agent_replied", "sms", JENNY).get("text");
+        assertThat(SmsSegments.count(euros)).isLessThanOrEqualTo(2);
+    }
+
     /** A currency sign outside GSM-7 is written as its code: a Korean won amount does not make an English SMS UCS-2. */
     @Test
     void aCurrencySignOutsideGsm7IsWrittenAsItsCode() {
