@@ -331,6 +331,37 @@ class WhatCustomersReadTest {
                 .isEqualTo(Map.of("id", "cus_u", "name", "Jenny Bcc: x@example.com", "firstName", "Jenny"));
     }
 
+    /**
+     * Held up: Mustache tags and HTML in what customers and sources write are printed as text, never interpreted. A ticket subject
+     * "{{customer.name}} {{=<% %>=}} <%ticketId%>" and an agent's reply with a section and a partial read as written on every
+     * channel; a subject, a reply and a customer's name with markup are escaped in the HTML part, whether written from the text
+     * (an agent's reply) or by an email.html template (a payment to confirm, its invoice number from the billing system).
+     */
+    @Test
+    void mustacheTagsAndHtmlInTheDataArePrintedAsText() {
+        String subject = "{{customer.name}} {{=<% %>=}} <%ticketId%> {{{x}}}";
+        String body = "{{#a}}b{{/a}} {{> p}} <script>alert(1)</script>";
+        CanonicalNotification reply = new CanonicalNotification("support:agent_replied:35436:1", "support", "1", "support.agent_replied",
+                "cus_jenny", Instant.parse("2026-11-21T10:00:00Z"), Map.of("ticketId", "35436"),
+                Map.of("ticketId", "35436", "agentName", "Sam <b>Agent</b>", "ticketSubject", subject, "commentBody", body,
+                        "commentExcerpt", body), "normal");
+        Map<String, String> email = parts.render(reply, "support.agent_replied", "email", JENNY);
+        assertThat(email.get("subject")).isEqualTo("New reply on your request #35436: " + subject);
+        assertThat(email.get("text")).contains("\"" + subject + "\":\n\n" + body + "\n");
+        assertThat(email.get("html")).contains("&lt;script&gt;alert(1)&lt;/script&gt;", "Sam &lt;b&gt;Agent&lt;/b&gt;",
+                "{{customer.name}} {{=&lt;% %&gt;=}} &lt;%ticketId%&gt; {{{x}}}").doesNotContain("<script", "<b>");
+        assertThat(parts.render(reply, "support.agent_replied", "sms", JENNY).get("text")).contains("\"" + subject + "\"", body);
+        assertThat(parts.render(reply, "support.agent_replied", "push", JENNY).get("body")).contains(subject, body);
+
+        Customer marked = new Customer("cus_m", "<img src=x onerror=alert(1)>", "m@example.org", null, List.of(), "en-GB", "Europe/London",
+                Map.of(), "<img src=x onerror=alert(1)>");
+        CanonicalNotification confirm = notification("billing.payment_action_required", Map.of("invoiceId", "in_1",
+                "invoiceNumber", "INV-1\"><script>x</script>", "amountDue", "49.00 EUR", "attemptCount", 1));
+        String html = parts.render(confirm, "billing.payment_action_required", "email", marked).get("html");
+        assertThat(html).contains("Hello &lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;,", "INV-1&quot;&gt;&lt;script&gt;x&lt;/script&gt;")
+                .doesNotContain("<img", "<script");
+    }
+
     // ------------------------------------------------------------------ orders, SMS wording
 
     /** A quantity that is not whole (1.5 kg of coffee) is written the German way in a German mail: "1,5 x", not "1.5 x". */
