@@ -143,15 +143,25 @@ local threeDecimal = ['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND'];
       v:: $.required(o, path, what),
       checked:: if $.isAmount(self.v) then self.v
                 else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v)
-                            + (if std.isNumber(self.v) || $.isLargeInt(self.v) then ', larger than any real amount' else ', expected a number')),
+                            + (if std.isNumber(self.v) || $.isLargeInt(self.v) then ', larger than any real amount'
+                               else ', expected a number' + $.quotedNumber(self.v))),
     }.checked,
+
+  // For a number sent as text ("129.90"): what to do, in words; '' for any other value.
+  quotedNumber(v)::
+    local chars = if std.isString(v) && !$.isLargeInt(v) then std.stringChars(v) else [];
+    if std.length(chars) > 0 && std.length(chars) <= 40 && std.length([c for c in chars if !std.member('-0123456789.', c)]) == 0
+       && std.length([c for c in chars if std.member('0123456789', c)]) > 0
+    then ', written without quotes (' + v + ', not "' + v + '"): correct the event at its source, then re-drive it'
+    else '',
 
   optionalNumber(o, path, what)::
     {
       v:: $.get(o, path),
       checked:: if self.v == null || $.isAmount(self.v) then self.v
                 else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v)
-                            + (if std.isNumber(self.v) || $.isLargeInt(self.v) then ', larger than any real amount' else ', expected a number')),
+                            + (if std.isNumber(self.v) || $.isLargeInt(self.v) then ', larger than any real amount'
+                               else ', expected a number' + $.quotedNumber(self.v))),
     }.checked,
 
   // Required amount in a currency's smallest unit (Stripe's cents), a whole number: "billing event evt_1 has no usable

@@ -466,6 +466,20 @@ class MappingGoldenTest {
                         + " as text with its offset (ISO-8601, such as 2026-11-26T10:00:00-05:00): have the CRM send it so, then insert the row again");
     }
 
+    /**
+     * An amount sent as text ("129.90", a decimal some systems write in quotes to keep its precision) was refused naming the field
+     * but not what to do: the reason now says to send it as a number, without quotes, and to re-drive the event.
+     */
+    @Test
+    void anAmountSentAsTextIsRefusedSayingToSendItAsANumber() {
+        assertRejected(CRM, outbox(22, "order.confirmed", edit(sample("crm/order.confirmed.json"), p -> p.put("totalAmount", "129.90"))),
+                "payload.totalAmount is the text '129.90', expected a number, written without quotes (129.90, not \"129.90\"):"
+                        + " correct the event at its source, then re-drive it");
+        assertRejected(BILLING, edit(sample("billing/invoice.payment_failed.json"), e -> data(e).put("amount_due", "4900")),
+                "data.object.amount_due is the text '4900', expected a number, written without quotes (4900, not \"4900\"):"
+                        + " correct the event at its source, then re-drive it");
+    }
+
     /** An agent's reply starts on one line for an SMS or push, cut after a word: the message may be the only one the customer gets. */
     @Test
     void anAgentsReplyGivesAOneLineExcerptCutAfterAWord() throws IOException {
