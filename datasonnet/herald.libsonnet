@@ -143,15 +143,25 @@ local threeDecimal = ['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND'];
       v:: $.required(o, path, what),
       checked:: if $.isAmount(self.v) then self.v
                 else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v)
-                            + (if std.isNumber(self.v) || $.isLargeInt(self.v) then ', larger than any real amount' else ', expected a number')),
+                            + (if std.isNumber(self.v) || $.isLargeInt(self.v) then ', larger than any real amount'
+                               else ', expected a number' + $.quotedNumber(self.v))),
     }.checked,
+
+  // For a number sent as text ("129.90"): what to do, in words; '' for any other value.
+  quotedNumber(v)::
+    local chars = if std.isString(v) && !$.isLargeInt(v) then std.stringChars(v) else [];
+    if std.length(chars) > 0 && std.length(chars) <= 40 && std.length([c for c in chars if !std.member('-0123456789.', c)]) == 0
+       && std.length([c for c in chars if std.member('0123456789', c)]) > 0
+    then ', written without quotes (' + v + ', not "' + v + '"): correct the event at its source, then re-drive it'
+    else '',
 
   optionalNumber(o, path, what)::
     {
       v:: $.get(o, path),
       checked:: if self.v == null || $.isAmount(self.v) then self.v
                 else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v)
-                            + (if std.isNumber(self.v) || $.isLargeInt(self.v) then ', larger than any real amount' else ', expected a number')),
+                            + (if std.isNumber(self.v) || $.isLargeInt(self.v) then ', larger than any real amount'
+                               else ', expected a number' + $.quotedNumber(self.v))),
     }.checked,
 
   // Required amount in a currency's smallest unit (Stripe's cents), a whole number: "billing event evt_1 has no usable
@@ -183,6 +193,18 @@ local threeDecimal = ['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND'];
                 else error (what + ': ' + std.join('.', path) + ' is ' + $.describe(self.v)
                             + ', expected a time in Unix seconds'),
     }.checked,
+
+  // A time written as text with its offset without a colon, as PHP's DATE_ISO8601, Java's "Z" pattern and PostgreSQL's to_char
+  // write it ("2026-11-26T10:00:00-0500"), with the colon ("2026-11-26T10:00:00-05:00"), the form Herald's rules, reminders and
+  // messages read; any other value as it is.
+  offsetWithColon(v)::
+    {
+      n:: std.length(v),
+      digits:: std.stringChars(std.substr(v, self.n - 4, 4)),
+      ok:: std.isString(v) && self.n >= 21 && (v[10] == 'T' || v[10] == 't') && std.member('+-', v[self.n - 5])
+           && std.member('0123456789', v[self.n - 6]) && std.length([d for d in self.digits if std.member('0123456789', d)]) == 4,
+      out:: if self.ok then std.substr(v, 0, self.n - 2) + ':' + std.substr(v, self.n - 2, 2) else v,
+    }.out,
 
   // Minor units to a display amount with the ISO code: money(4900, 'usd') == '49.00 USD'.
   // This form is the contract with dispatch, not what a customer reads: rules and approvals read its number,

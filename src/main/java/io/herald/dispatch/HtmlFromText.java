@@ -11,7 +11,7 @@ import org.springframework.web.util.HtmlUtils;
  * The HTML part of an email whose message locale has no email.html template: that locale's text, escaped, in
  * paragraphs, marked with its language (never another locale's HTML template: TemplateRenderer.localeFor). An https://
  * address in the text is a link the customer can click (their invoice, the ticket), as a mail client shows it in the
- * text part; the punctuation that ends a sentence after it is not part of it.
+ * text part; the punctuation that ends a sentence after it is not part of it. One with a user part before its host stays text.
  */
 final class HtmlFromText {
 
@@ -29,6 +29,22 @@ final class HtmlFromText {
                 + paragraphs + "\n</body></html>";
     }
 
+    /**
+     * Whether the address has a user part before its host ("https://acme.com@evil.example/reset" goes to evil.example while it
+     * reads as acme's): such an address stays text, as herald.webLinkOrNull never makes it a button.
+     */
+    private static boolean userPart(String url) {
+        String rest = url.substring("https://".length());
+        int hostEnds = rest.length();
+        for (char end : new char[] {'/', '?', '#'}) {
+            int at = rest.indexOf(end);
+            if (at >= 0 && at < hostEnds) {
+                hostEnds = at;
+            }
+        }
+        return rest.substring(0, hostEnds).indexOf('@') >= 0;
+    }
+
     /** The text escaped, its web addresses made links. */
     private static String linked(String text) {
         StringBuilder html = new StringBuilder();
@@ -41,7 +57,7 @@ final class HtmlFromText {
                     || url.endsWith(")") && url.chars().filter(c -> c == ')').count() > url.chars().filter(c -> c == '(').count()) {
                 url = url.substring(0, url.length() - 1);
             }
-            if (url.length() <= "https://".length()) {
+            if (url.length() <= "https://".length() || userPart(url)) {
                 continue;
             }
             String escaped = HtmlUtils.htmlEscape(url);

@@ -64,6 +64,9 @@ final class MessageContext {
      * uses, stay.
      */
     private static final Pattern BIDI_CONTROLS = Pattern.compile("[\u202A-\u202E\u2066-\u2069]");
+    /** In a name: runs of line breaks, tabs and other control characters, with the spaces around them. */
+    private static final Pattern NAME_BREAKS = Pattern.compile("\\s*[\\p{Cc}\\u2028\\u2029\\u0085]+\\s*");
+
     /** A currency symbol ending in a letter right before the digits ("KWD12.345", "-CHF80.00"). */
     private static final Pattern LETTERS_THEN_DIGIT = Pattern.compile("(\\p{L})(?=\\d)");
 
@@ -84,19 +87,27 @@ final class MessageContext {
         context.putAll(unchangedTimes(notification.data()));
         Map<String, Object> who = new HashMap<>();
         who.put("id", customer.customerId());
-        String name = customer.displayName() == null ? "" : BIDI_CONTROLS.matcher(customer.displayName()).replaceAll("").strip();
+        String name = oneLine(customer.displayName());
         if (!name.isEmpty()) {   // a name of spaces (or of control characters, dropped when stored) is no name
             who.put("name", name);
         }
         // The CRM's own first name, whole ("Ana María"); "" when the name has none (only a last name): no first name, never the
         // last name. Not known (an entry from before, a seed): the display name's first word, as before.
-        String first = customer.firstName() != null ? BIDI_CONTROLS.matcher(customer.firstName()).replaceAll("").strip() : name.isEmpty() ? "" : name.split("\\s+")[0];
+        String first = customer.firstName() != null ? oneLine(customer.firstName()) : name.isEmpty() ? "" : name.split("\\s+")[0];
         if (!first.isEmpty()) {
             who.put("firstName", first);
         }
         context.put("customer", who);
         context.put("type", notification.type());
         return context;
+    }
+
+    /**
+     * A name as a greeting prints it: one line, without bidi controls; a line break, a tab or another control character a CRM's
+     * form let into it ("Ana\nMaría") is one space. "" for none.
+     */
+    private static String oneLine(String name) {
+        return name == null ? "" : NAME_BREAKS.matcher(BIDI_CONTROLS.matcher(name).replaceAll("")).replaceAll(" ").strip();
     }
 
     /**

@@ -3,6 +3,7 @@ package io.herald.dispatch;
 import java.nio.charset.StandardCharsets;
 import java.text.NumberFormat;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -13,6 +14,8 @@ import io.herald.config.PushSettings;
 import io.herald.config.SmsSettings;
 import io.herald.identity.Customer;
 import io.herald.notification.CanonicalNotification;
+import io.herald.notification.NotificationRules;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -43,17 +46,27 @@ public class MessageParts {
     private final Map<String, Integer> limits;
     private final int smsSegments;
 
+    /** config/rules.yaml: which fields are someone's words (kind text); null: none declared. */
+    private final NotificationRules rules;
+
     public MessageParts(TemplateRenderer templates, SmsSettings sms, PushSettings push) {
+        this(templates, sms, push, null);
+    }
+
+    @Autowired
+    public MessageParts(TemplateRenderer templates, SmsSettings sms, PushSettings push, NotificationRules rules) {
         this.templates = templates;
         this.limits = Map.of("sms", sms.maxLength(), "push", push.maxLength());
         this.smsSegments = sms.maxSegments();
+        this.rules = rules;
     }
 
     /** The parts by name ("subject", "text", "html"; "title", "body"), fitted to the channel's limit. */
     public Map<String, String> render(CanonicalNotification notification, String type, String channel, Customer customer) {
         Map<String, Object> context = inAlphabet(channel,
                 MessageContext.of(notification, MessageContext.readerOf(channel, customer), templates.writingLocale(type, channel, customer.locale())));
-        Map<String, String> parts = renderParts(type, channel, customer, context);
+        Set<String> words = words(notification, channel);
+        Map<String, String> parts = renderParts(type, channel, customer, context, words);
         if (limits.containsKey(channel)) {
             for (int round = 0; round < MAX_ROUNDS && length(channel, parts) > limit(channel, parts); round++) {
                 int limit = limit(channel, parts);
@@ -65,14 +78,14 @@ public class MessageParts {
                 context = new HashMap<>(context);
                 String ellipsis = inAlphabet(channel, "…");
                 context.put(longest, inAlphabet(channel, shortened(value, kept(channel, value, length(channel, parts) - limit, ellipsis))));
-                parts = renderParts(type, channel, customer, context);
+                parts = renderParts(type, channel, customer, context, words);
             }
             if (length(channel, parts) > limit(channel, parts)) {
                 throw new MessageTooLong(tooLong(type, channel, customer, parts));
             }
         }
         if ("email".equals(channel) && parts.get("subject").length() > MAX_SUBJECT) {
-            parts.put("subject", fittedSubject(type, channel, customer, context, parts.get("subject")));
+            parts.put("subject", fittedSubject(type, channel, customer, context, parts.get("subject"), words));
         }
         // A subject or a title is one line: a line break from the data (a ticket subject with CR LF) becomes a space, and
         // invisible zero-width characters (U+200B, U+2060, U+FEFF) are taken out.
@@ -81,7 +94,7 @@ public class MessageParts {
         if ("email".equals(channel)) {
             String writtenIn = templates.localeFor(type, channel, customer.locale());
             String text = parts.get("text");
-            parts.put("html", templates.renderOptional(type, channel, "html", customer.locale(), context)
+            parts.put("html", templates.renderOptional(type, channel, "html", customer.locale(), context, words)
                     .orElseGet(() -> HtmlFromText.of(text, writtenIn)));
         }
         return parts;
@@ -91,7 +104,8 @@ public class MessageParts {
      * An email's subject rendered again with the longest text it shows shortened until it has at most MAX_SUBJECT characters
      * (the body keeps the whole text); one whose template's own words are longer is left as it is.
      */
-    private String fittedSubject(String type, String channel, Customer customer, Map<String, Object> context, String subject) {
+    private String fittedSubject(String type, String channel, Customer customer, Map<String, Object> context, String subject,
+                                 Set<String> words) {
         for (int round = 0; round < MAX_ROUNDS && subject.length() > MAX_SUBJECT; round++) {
             String longest = longestShown(context, Map.of("subject", subject));
             if (longest == null) {
@@ -100,15 +114,34 @@ public class MessageParts {
             String value = (String) context.get(longest);
             context = new HashMap<>(context);
             context.put(longest, shortened(value, value.length() - (subject.length() - MAX_SUBJECT) - 1));
-            subject = templates.render(type, channel, "subject", customer.locale(), context);
+            subject = templates.render(type, channel, "subject", customer.locale(), context, words);
         }
         return subject;
     }
 
-    private Map<String, String> renderParts(String type, String channel, Customer customer, Map<String, Object> context) {
+    /**
+     * The texts of the fields config/rules.yaml declares as someone's words (kind text: a ticket's subject, an agent's reply), as
+     * this channel writes them: printed as written even where one reads like an amount or a time ("49.00 USD").
+     */
+    private Set<String> words(CanonicalNotification notification, String channel) {
+        if (rules == null) {
+            return Set.of();
+        }
+        Set<String> words = new HashSet<>();
+        for (String field : rules.textFields(notification.type())) {
+            if (notification.data().get(field) instanceof String text) {
+                words.add(text);
+                words.add(inAlphabet(channel, text));
+            }
+        }
+        return words;
+    }
+
+    private Map<String, String> renderParts(String type, String channel, Customer customer, Map<String, Object> context,
+                                            Set<String> words) {
         Map<String, String> parts = new LinkedHashMap<>();
         for (String part : ChannelDelivery.PARTS_BY_CHANNEL.get(channel)) {
-            String text = templates.render(type, channel, part, customer.locale(), context);
+            String text = templates.render(type, channel, part, customer.locale(), context, words);
             parts.put(part, inAlphabet(channel, text));
         }
         return parts;

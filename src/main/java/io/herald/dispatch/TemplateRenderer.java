@@ -97,14 +97,20 @@ public class TemplateRenderer {
 
     /** One part of the message, from the locale {@link #localeFor} chooses for this type and channel. */
     public String render(String type, String channel, String part, String locale, Map<String, Object> context) {
-        return render(type, channel, part, locale, context, false);
+        return render(type, channel, part, locale, context, Set.of(), false);
+    }
+
+    /** As above; {@code words}: texts of the data that are someone's words (MessageParts), printed as written. */
+    public String render(String type, String channel, String part, String locale, Map<String, Object> context, Set<String> words) {
+        return render(type, channel, part, locale, context, words, false);
     }
 
     /**
      * {@code optional}: an optional part (email.html) whose sections all stay out for this message gives "" (its sender then
      * writes the HTML from the text) instead of failing the message, whose required parts are fine.
      */
-    private String render(String type, String channel, String part, String locale, Map<String, Object> context, boolean optional) {
+    private String render(String type, String channel, String part, String locale, Map<String, Object> context, Set<String> words,
+                          boolean optional) {
         String chosen = localeFor(type, channel, locale);
         Path file = pathOf(type, channel, part, chosen);
         if (!Files.isRegularFile(file)) {
@@ -114,7 +120,9 @@ public class TemplateRenderer {
                     + " add the template (or restore it), then retry this delivery; the next attempt uses it");
         }
         try {
-            WRITTEN.set(writtenForms(context, new HashSet<>()));
+            Set<String> written = writtenForms(context, new HashSet<>());
+            written.addAll(words);
+            WRITTEN.set(written);
             Compiled template = template(file, part);
             String text = SentenceEnds.tidy(template.template().execute(context)).strip();
             if (text.isEmpty()) {
@@ -151,7 +159,8 @@ public class TemplateRenderer {
             throw new TemplateMissing("template " + name(file) + " prints " + (field == null ? e.kind() : "{{" + field + "}} (" + e.kind() + ")")
                     + " as the data holds it (" + e.value() + "), not written for the customer: print "
                     + (field == null ? "its …Local form" : "{{" + field + "Local}}") + " instead (templates/README.md); the next message"
-                    + " uses the corrected file");
+                    + " uses the corrected file. If " + (field == null ? "the field" : field) + " is someone's words that only read like "
+                    + e.kind() + ", declare it kind text for its notification type in config/rules.yaml instead, and restart");
         } catch (MustacheParseException e) {
             throw new TemplateMissing("template " + name(file) + " is not valid Mustache (" + e.getMessage()
                     + "): correct the template; the next message uses the corrected file");
@@ -365,8 +374,14 @@ public class TemplateRenderer {
      * mail clients show instead of the text. An emptied file is parked as for any part.
      */
     public Optional<String> renderOptional(String type, String channel, String part, String locale, Map<String, Object> context) {
+        return renderOptional(type, channel, part, locale, context, Set.of());
+    }
+
+    /** As above, with the data's words printed as written (render). */
+    public Optional<String> renderOptional(String type, String channel, String part, String locale, Map<String, Object> context,
+                                           Set<String> words) {
         return exists(type, channel, part, localeFor(type, channel, locale))
-                ? Optional.of(render(type, channel, part, locale, context, true)).filter(text -> !text.isEmpty())
+                ? Optional.of(render(type, channel, part, locale, context, words, true)).filter(text -> !text.isEmpty())
                 : Optional.empty();
     }
 

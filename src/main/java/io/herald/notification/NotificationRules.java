@@ -320,6 +320,20 @@ public class NotificationRules {
         return fields;
     }
 
+    /**
+     * The data fields of a type declared as text, by name ("ticketSubject" for data.ticketSubject): someone's words, printed as
+     * they were written even where they read like an amount or a time ("49.00 USD"), which a template may not print raw.
+     */
+    public Set<String> textFields(String type) {
+        Set<String> fields = new java.util.LinkedHashSet<>();
+        for (Field field : rules.getOrDefault(type, List.of())) {
+            if (field.kind().equals("text") && field.path().startsWith("data.")) {
+                fields.add(field.path().substring("data.".length()));
+            }
+        }
+        return fields;
+    }
+
     private Map<String, List<Field>> load(Map<?, ?> root, NotificationCatalog catalog) {
         Map<?, ?> types = root.get("rules") == null ? Map.of() : map(root.get("rules"), "rules");
         Map<String, List<Field>> loaded = new LinkedHashMap<>();

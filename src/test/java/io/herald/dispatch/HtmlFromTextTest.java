@@ -28,4 +28,19 @@ class HtmlFromTextTest {
                 .contains("&bdquo;<a href=\"https://help.example.com/kb/42\">https://help.example.com/kb/42</a>&ldquo;.",
                         "(see <a href=\"https://en.wikipedia.org/wiki/A_(b)\">https://en.wikipedia.org/wiki/A_(b)</a>)</p>");
     }
+
+    /**
+     * An address with a user part before its host ("https://acme.com@evil.example/reset" goes to evil.example while it reads as
+     * acme's) in a ticket's subject or a reply became a link in the HTML written from the text: a phishing link in the company's
+     * own mail. Such an address stays text, as the mappings never make it a button (herald.webLinkOrNull); an @ after the host
+     * (a path or a query) is no user part.
+     */
+    @Test
+    void anAddressWithAUserPartBeforeItsHostIsNotALink() {
+        assertThat(HtmlFromText.of("Reset: https://acme.com@evil.example/reset now", "en"))
+                .contains("<p>Reset: https://acme.com@evil.example/reset now</p>").doesNotContain("<a ");
+        assertThat(HtmlFromText.of("Reset: https://user:pw@evil.example", "en")).doesNotContain("<a ");
+        assertThat(HtmlFromText.of("Mail https://help.example.com/contact?to=a@b.example today", "en"))
+                .contains("<a href=\"https://help.example.com/contact?to=a@b.example\">");
+    }
 }

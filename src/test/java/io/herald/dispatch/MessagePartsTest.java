@@ -140,7 +140,8 @@ class MessagePartsTest {
         assertThatThrownBy(() -> parts.render(cancelled, "billing.subscription_cancelled", "sms", JENNY)).isInstanceOf(TemplateMissing.class)
                 .hasMessage("template billing.subscription_cancelled/sms.text.en.mustache prints {{planPrice}} (an amount) as the data holds it"
                         + " (12.99 GBP), not written for the customer: print {{planPriceLocal}} instead (templates/README.md); the next"
-                        + " message uses the corrected file");
+                        + " message uses the corrected file. If planPrice is someone's words that only read like an amount, declare it kind"
+                        + " text for its notification type in config/rules.yaml instead, and restart");
         Files.writeString(folder.resolve("sms.text.en.mustache"), "Your plan ({{planPriceLocal}}) ended {{endedAt}}.");
         assertThatThrownBy(() -> parts.render(cancelled, "billing.subscription_cancelled", "sms", JENNY))
                 .hasMessageContaining("prints {{endedAt}} (a time) as the data holds it (2026-12-05T22:04:56Z)")
@@ -226,6 +227,44 @@ class MessagePartsTest {
         String shortened = parts.render(reply("It\u2019s \u201Cbroken\u201D \u2013 " + SUBJECT), "support.agent_replied", "sms", JENNY).get("text");
         assertThat(shortened).hasSizeLessThanOrEqualTo(1600).contains("\"It's \"broken\" - Printer error").endsWith("...\". Open the ticket to read it.");
         assertThat(SmsText.plain("Grüße – „Jörg“ … Привет")).isEqualTo("Grüße - \"Jörg\" ... Привет");
+    }
+
+    /**
+     * Characters nobody sees in a ticket subject copied from a web page or a word processor: a soft hyphen (U+00AD), a tab, a
+     * left-to-right mark (U+200E), a zero-width non-joiner (U+200C), an invisible operator (U+2061). Each one outside GSM-7 made
+     * the whole SMS UCS-2: this one-segment English reply was sent as 70-character segments, and a long one cost 2.3 times as
+     * many. They are left out (a tab is a space) where the rest of the text is GSM-7; right-to-left text keeps its marks.
+     */
+    @Test
+    void invisibleCharactersInTheDataDoNotMakeAnSmsUcs2() {
+        MessageParts parts = parts("templates", 1600, 1000);
+        String sms = parts.render(reply("Print\u00ADer\terror\u200E on tray\u2061 2\u200C"), "support.agent_replied", "sms", JENNY).get("text");
+        assertThat(sms).isEqualTo("Sam Agent replied to your request #35436 \"Printer error on tray 2\". Open the ticket to read it.")
+                .matches(GSM_7);
+        assertThat(SmsSegments.count(sms)).isEqualTo(1);
+        String hebrew = "\u05D4\u05DE\u05D3\u05E4\u05E1\u05EA \u200E2\u200E";
+        assertThat(SmsText.plain(hebrew)).isEqualTo(hebrew);
+        // An emoji sequence keeps its joiner.
+        assertThat(SmsText.plain("\uD83D\uDC69\u200D\uD83D\uDCBB")).isEqualTo("\uD83D\uDC69\u200D\uD83D\uDCBB");
+    }
+
+    /**
+     * A split SMS never cuts a character in two: an emoji (two UTF-16 units) or a GSM-7 extension character such as € (an escape
+     * and its code) that would straddle two segments starts the next one, so a segment may carry one unit less. 67 emoji (134
+     * units) are sent as 3 segments, not 2, and 153 € as 3; the fitting to herald.sms.max-segments counted 2 and let such an SMS
+     * cost one segment more than allowed.
+     */
+    @Test
+    void aSegmentNeverSplitsACharacterOfTwoUnits() {
+        assertThat(SmsSegments.count("\uD83D\uDE00".repeat(67))).isEqualTo(3);
+        assertThat(SmsSegments.count("\uD83D\uDE00".repeat(66))).isEqualTo(2);
+        assertThat(SmsSegments.count("\u20AC".repeat(153))).isEqualTo(3);
+        assertThat(SmsSegments.count("\u20AC".repeat(152))).isEqualTo(2);
+        assertThat(SmsSegments.count("a" + "\uD83D\uDE00".repeat(66))).isEqualTo(2);
+        String text = parts("templates", 1600, 1000, 2).render(reply("\uD83D\uDE00".repeat(200)), "support.agent_replied", "sms", JENNY).get("text");
+        assertThat(SmsSegments.count(text)).isEqualTo(2);
+        String euros = parts("templates", 1600, 1000, 2).render(reply("\u20AC".repeat(400)), "support.agent_replied", "sms", JENNY).get("text");
+        assertThat(SmsSegments.count(euros)).isLessThanOrEqualTo(2);
     }
 
     /** A currency sign outside GSM-7 is written as its code: a Korean won amount does not make an English SMS UCS-2. */

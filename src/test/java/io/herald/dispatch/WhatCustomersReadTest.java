@@ -286,6 +286,82 @@ class WhatCustomersReadTest {
         assertThat(replyEmail.get("text")).contains(longSubject);
     }
 
+    /**
+     * A requester's subject, or an agent's whole reply, that reads like an amount or a time ("49.00 USD", "2026-12-01T10:00:00Z")
+     * was taken for a template printing a raw value: the reply reached the customer on no channel, and the delivery's reason told
+     * the operator to print {{ticketSubjectLocal}}, which would have shown every other subject as nothing. Someone's words,
+     * declared kind text in config/rules.yaml, are printed as they were written.
+     */
+    @Test
+    void aTicketSubjectOrReplyThatReadsLikeAnAmountOrATimeIsPrintedAsWritten() throws Exception {
+        NotificationCatalog catalog = new NotificationCatalog("config/catalog.yaml");
+        SmsSettings sms = new SmsSettings("", "", "", "", 10, 16, null, null, false, null, null, null, null, "", 1600, 10);
+        PushSettings push = new PushSettings("", "", 50, 16, null, null, false, null, null, null, null, 1000, "", 10);
+        MessageParts declared = new MessageParts(new TemplateRenderer("templates", "en"), sms, push,
+                new io.herald.notification.NotificationRules("config/rules.yaml", catalog));
+        CanonicalNotification reply = new CanonicalNotification("support:agent_replied:35436:1", "support", "1", "support.agent_replied",
+                "cus_jenny", Instant.parse("2026-11-21T10:00:00Z"), Map.of("ticketId", "35436"),
+                Map.of("ticketId", "35436", "agentName", "Sam Agent", "ticketSubject", "49.00 USD",
+                        "commentBody", "2026-12-01T10:00:00Z", "commentExcerpt", "2026-12-01T10:00:00Z"), "normal");
+        assertThat(declared.render(reply, "support.agent_replied", "email", JENNY).get("subject"))
+                .isEqualTo("New reply on your request #35436: 49.00 USD");
+        assertThat(declared.render(reply, "support.agent_replied", "email", JENNY).get("text")).contains("\n\n2026-12-01T10:00:00Z\n");
+        assertThat(declared.render(reply, "support.agent_replied", "sms", JENNY).get("text"))
+                .isEqualTo("Sam Agent replied to your request #35436 \"49.00 USD\": \"2026-12-01T10:00:00Z\"");
+        assertThat(declared.render(reply, "support.agent_replied", "push", JENNY).get("body"))
+                .isEqualTo("Sam Agent replied to \"49.00 USD\": 2026-12-01T10:00:00Z");
+    }
+
+    /**
+     * A name is one line: a CRM's name field filled from a form's text area ("Ana\nMaría", "Jenny\r\nBcc: x@example.com") or with
+     * a tab greeted the customer over two lines ("Hello Ana" and "María," below it) in the text and the HTML. Line breaks, tabs
+     * and other control characters in a name are read as one space.
+     */
+    @Test
+    void aNameWithALineBreakIsGreetedOnOneLine() {
+        Customer ana = new Customer("cus_ana", "Ana\nMaría Pérez", "ana@example.org", null, List.of(), "en-GB", "Europe/London", Map.of(),
+                "Ana\r\nMaría\t");
+        CanonicalNotification failed = notification("billing.payment_failed", Map.of(
+                "invoiceId", "in_1", "invoiceNumber", "INV-0042", "amountDue", "49.00 EUR", "attemptCount", 1));
+        Map<String, String> email = parts.render(failed, "billing.payment_failed", "email", ana);
+        assertThat(email.get("text")).startsWith("Hello Ana María,\n\n");
+        assertThat(email.get("html")).contains("<p>Hello Ana María,</p>");
+        Customer unnamed = new Customer("cus_u", "Jenny\r\nBcc: x@example.com", "u@example.org", null, List.of(), "en-GB", "Europe/London", Map.of());
+        assertThat(MessageContext.of(failed, unnamed, Locale.UK).get("customer"))
+                .isEqualTo(Map.of("id", "cus_u", "name", "Jenny Bcc: x@example.com", "firstName", "Jenny"));
+    }
+
+    /**
+     * Held up: Mustache tags and HTML in what customers and sources write are printed as text, never interpreted. A ticket subject
+     * "{{customer.name}} {{=<% %>=}} <%ticketId%>" and an agent's reply with a section and a partial read as written on every
+     * channel; a subject, a reply and a customer's name with markup are escaped in the HTML part, whether written from the text
+     * (an agent's reply) or by an email.html template (a payment to confirm, its invoice number from the billing system).
+     */
+    @Test
+    void mustacheTagsAndHtmlInTheDataArePrintedAsText() {
+        String subject = "{{customer.name}} {{=<% %>=}} <%ticketId%> {{{x}}}";
+        String body = "{{#a}}b{{/a}} {{> p}} <script>alert(1)</script>";
+        CanonicalNotification reply = new CanonicalNotification("support:agent_replied:35436:1", "support", "1", "support.agent_replied",
+                "cus_jenny", Instant.parse("2026-11-21T10:00:00Z"), Map.of("ticketId", "35436"),
+                Map.of("ticketId", "35436", "agentName", "Sam <b>Agent</b>", "ticketSubject", subject, "commentBody", body,
+                        "commentExcerpt", body), "normal");
+        Map<String, String> email = parts.render(reply, "support.agent_replied", "email", JENNY);
+        assertThat(email.get("subject")).isEqualTo("New reply on your request #35436: " + subject);
+        assertThat(email.get("text")).contains("\"" + subject + "\":\n\n" + body + "\n");
+        assertThat(email.get("html")).contains("&lt;script&gt;alert(1)&lt;/script&gt;", "Sam &lt;b&gt;Agent&lt;/b&gt;",
+                "{{customer.name}} {{=&lt;% %&gt;=}} &lt;%ticketId%&gt; {{{x}}}").doesNotContain("<script", "<b>");
+        assertThat(parts.render(reply, "support.agent_replied", "sms", JENNY).get("text")).contains("\"" + subject + "\"", body);
+        assertThat(parts.render(reply, "support.agent_replied", "push", JENNY).get("body")).contains(subject, body);
+
+        Customer marked = new Customer("cus_m", "<img src=x onerror=alert(1)>", "m@example.org", null, List.of(), "en-GB", "Europe/London",
+                Map.of(), "<img src=x onerror=alert(1)>");
+        CanonicalNotification confirm = notification("billing.payment_action_required", Map.of("invoiceId", "in_1",
+                "invoiceNumber", "INV-1\"><script>x</script>", "amountDue", "49.00 EUR", "attemptCount", 1));
+        String html = parts.render(confirm, "billing.payment_action_required", "email", marked).get("html");
+        assertThat(html).contains("Hello &lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;,", "INV-1&quot;&gt;&lt;script&gt;x&lt;/script&gt;")
+                .doesNotContain("<img", "<script");
+    }
+
     // ------------------------------------------------------------------ orders, SMS wording
 
     /** A quantity that is not whole (1.5 kg of coffee) is written the German way in a German mail: "1,5 x", not "1.5 x". */

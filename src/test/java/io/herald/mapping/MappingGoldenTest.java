@@ -428,6 +428,58 @@ class MappingGoldenTest {
                 .contains("\"ignored\"", "failed with nothing due (amount_remaining 0)");
     }
 
+    /**
+     * A charge whose amount_refunded is below zero (a billing system's reversal written as a refund, or a broken export) was
+     * ignored with a reason that was not true: "only the part of the hold that was never captured (0.00 GBP) was released;
+     * nothing the customer paid was refunded". It is refused, naming the field and what to do, and nothing is told to the
+     * customer; a refund is never negative.
+     */
+    @Test
+    void aNegativeAmountRefundedIsRefusedNamingTheField() throws IOException {
+        assertRejected(BILLING, edit(sample("billing/charge.refunded.json"), e -> data(e).put("amount_refunded", -500)),
+                "billing event evt_3QxU2bLkdIwHu7ix1a2S3d4F has an unusable amount_refunded: data.object.amount_refunded is the number -500,"
+                        + " below zero (a refund is counted up from 0): check the charge in the billing system, then re-drive the event");
+    }
+
+    /**
+     * A CRM that writes its times with the offset without a colon ("2026-11-26T10:00:00-0500": PHP's DATE_ISO8601, Java's
+     * "Z" pattern, PostgreSQL's to_char) had every booking, move and order refused: "the appointment start
+     * '2026-11-26T10:00:00-0500' is not a date and time (ISO-8601, ...)", which it is, so the customer had no confirmation
+     * and no reminders. Such a time is read with its offset. A time sent as a number (Unix seconds or milliseconds) is
+     * refused saying what it is and what to send, not "has no start time ... expected text".
+     */
+    @Test
+    void aCrmTimeWithItsOffsetWrittenWithoutAColonIsReadAndANumberIsRefusedInWords() throws IOException {
+        String row = outbox(23, "appointment.rescheduled", sample("crm/appointment.rescheduled.json")
+                .replace("2026-11-26T10:00:00-05:00", "2026-11-26T10:00:00-0500").replace("2026-11-24T14:30:00-05:00", "2026-11-24T14:30:00.250-0500"))
+                .replace(CRM_CREATED_AT, "2026-11-21T09:58:13+0000");
+        JsonNode moved = JSON.readTree(map(CRM, row));
+        assertEquals("2026-11-26T10:00:00-05:00", moved.at("/data/startsAt").asText());
+        assertEquals("2026-11-24T14:30:00.250-05:00", moved.at("/data/previousStartsAt").asText());
+        assertEquals("2026-11-21T09:58:13+00:00", moved.at("/occurredAt").asText());
+        JsonNode order = JSON.readTree(map(CRM, outbox(17, "order.confirmed", edit(sample("crm/order.confirmed.json"),
+                p -> p.put("placedAt", "2026-11-21T09:58:00+0100")))));
+        assertEquals("2026-11-21T09:58:00+01:00", order.at("/data/placedAt").asText());
+        assertRejected(CRM, outbox(23, "appointment.rescheduled", edit(sample("crm/appointment.rescheduled.json"),
+                        p -> p.put("startsAt", 1764169200000L))),
+                "crm event crm-outbox-23 has an unusable start time: payload.startsAt is the number 1764169200000, not a date and time"
+                        + " as text with its offset (ISO-8601, such as 2026-11-26T10:00:00-05:00): have the CRM send it so, then insert the row again");
+    }
+
+    /**
+     * An amount sent as text ("129.90", a decimal some systems write in quotes to keep its precision) was refused naming the field
+     * but not what to do: the reason now says to send it as a number, without quotes, and to re-drive the event.
+     */
+    @Test
+    void anAmountSentAsTextIsRefusedSayingToSendItAsANumber() {
+        assertRejected(CRM, outbox(22, "order.confirmed", edit(sample("crm/order.confirmed.json"), p -> p.put("totalAmount", "129.90"))),
+                "payload.totalAmount is the text '129.90', expected a number, written without quotes (129.90, not \"129.90\"):"
+                        + " correct the event at its source, then re-drive it");
+        assertRejected(BILLING, edit(sample("billing/invoice.payment_failed.json"), e -> data(e).put("amount_due", "4900")),
+                "data.object.amount_due is the text '4900', expected a number, written without quotes (4900, not \"4900\"):"
+                        + " correct the event at its source, then re-drive it");
+    }
+
     /** An agent's reply starts on one line for an SMS or push, cut after a word: the message may be the only one the customer gets. */
     @Test
     void anAgentsReplyGivesAOneLineExcerptCutAfterAWord() throws IOException {
