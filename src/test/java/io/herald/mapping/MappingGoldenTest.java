@@ -658,7 +658,11 @@ class MappingGoldenTest {
         assertRejected(BILLING, edit(sample("billing/invoice.payment_failed.json"), e -> data(e).put("next_payment_attempt", "tomorrow")),
                 "has no usable next payment attempt: data.object.next_payment_attempt is the text 'tomorrow', expected a time in Unix seconds");
         assertRejected(CRM, outbox(22, "order.confirmed", edit(sample("crm/order.confirmed.json"), p -> p.put("totalAmount", "129.90"))),
-                "crm event crm-outbox-22 has no total: payload.totalAmount is the text '129.90', expected a number");
+                "crm event crm-outbox-22 has no usable total: payload.totalAmount is the text '129.90', expected a number");
+        // A price sent, but as text: the reason says it is unusable, not that the line has none.
+        assertRejected(CRM, outbox(23, "order.confirmed", edit(sample("crm/order.confirmed.json"),
+                        p -> ((ObjectNode) p.get("lines").get(0)).put("unitPrice", "119.90"))),
+                "has an order line without a usable price: line.unitPrice is the text '119.90', expected a number");
     }
 
     // ---------------------------------------------------------------- herald.libsonnet helpers
