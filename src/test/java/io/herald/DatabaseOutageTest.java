@@ -392,6 +392,16 @@ class DatabaseOutageTest extends HeraldIntegrationTest {
             admin.createStatement().execute("ALTER SYSTEM SET default_transaction_read_only = " + (on ? "on" : "off"));
             admin.createStatement().execute("SELECT pg_reload_conf()");
         }
+        // pg_reload_conf only asks the postmaster to read the setting again: a receipt posted right after it was still written
+        // (200, not 503) on a loaded machine. A new connection takes the postmaster's settings, and the postmaster signals
+        // every running connection when it has read them, each applying them before its next statement.
+        String expected = on ? "on" : "off";
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            try (Connection fresh = DriverManager.getConnection(infra.heraldSettings().get("herald.db.url"), "postgres", "postgres");
+                    var row = fresh.createStatement().executeQuery("SHOW default_transaction_read_only")) {
+                return row.next() && expected.equals(row.getString(1));
+            }
+        });
     }
 
     /**
