@@ -718,4 +718,33 @@ class BadSettingStartupTest {
         assertThat(output.getOut() + output.getErr()).contains("Property: herald.delivery.parked-poll-ms")
                 .contains("Origin: URL [file:src/test/resources/bad-settings/negative-poll.yaml] - 3:21");
     }
+
+    /** Herald started with these environment variables in place of the real ones, as a container sets them. */
+    private static ConfigurableApplicationContext startWithVariables(java.util.Map<String, String> variables, Class<?>[] sources,
+                                                                     String... args) {
+        org.springframework.core.env.StandardEnvironment environment = new org.springframework.core.env.StandardEnvironment();
+        environment.getPropertySources().replace(org.springframework.core.env.StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                new org.springframework.core.env.SystemEnvironmentPropertySource(
+                        org.springframework.core.env.StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, java.util.Map.copyOf(variables)));
+        SpringApplication application = new SpringApplication(sources);
+        application.setWebApplicationType(WebApplicationType.NONE);
+        application.setEnvironment(environment);
+        return application.run(args);
+    }
+
+    /**
+     * A provider timeout of 0 (wait for ever) set as an environment variable was refused as "provider timeouts in
+     * config/application.yaml (or the environment variables of the same names)": the operator looked in the file, where the
+     * value was fine. The refusal names the variable that set it.
+     */
+    @Test
+    void aProviderTimeoutSetInTheEnvironmentIsNamedAsSuch(CapturedOutput output) {
+        assertThatThrownBy(() -> startWithVariables(java.util.Map.of("HERALD_SMS_RESPONSE_TIMEOUT_MS", "0"),
+                new Class<?>[] {OnlySettings.class, io.herald.dispatch.ProviderTimeouts.class},
+                "--spring.config.location=classpath:bad-settings/valid.yaml,file:./config/application.yaml")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
+                .contains("herald.sms.response-timeout-ms (environment variable HERALD_SMS_RESPONSE_TIMEOUT_MS) must be a number of"
+                        + " milliseconds above 0")
+                .doesNotContain("config/application.yaml (or");
+    }
 }
