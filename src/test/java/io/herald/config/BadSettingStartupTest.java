@@ -733,6 +733,24 @@ class BadSettingStartupTest {
     }
 
     /**
+     * An OTLP endpoint that is no web address, set as an environment variable, was refused naming "config/application.yaml
+     * (HERALD_TRACING_OTLP_ENDPOINT, or OTEL_EXPORTER_OTLP_ENDPOINT)" and no origin. It is refused with the other settings,
+     * showing the value and the variable it came from.
+     */
+    @Test
+    void anOtlpEndpointThatIsNoWebAddressNamesTheVariableItCameFrom(CapturedOutput output) {
+        assertThatThrownBy(() -> startWithVariables(java.util.Map.of("HERALD_TRACING_OTLP_ENDPOINT", "otel-collector:4318"),
+                new Class<?>[] {OnlySettings.class}, "--spring.config.location=classpath:bad-settings/valid.yaml")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
+                .contains("Property: herald.tracing.otlp-endpoint").contains("Value: \"otel-collector:4318\"")
+                .contains("Origin: System Environment Property \"HERALD_TRACING_OTLP_ENDPOINT\"")
+                .contains("Reason: must be the collector's OTLP/HTTP base URL")
+                .doesNotContain("config/application.yaml");
+        startWithVariables(java.util.Map.of("HERALD_TRACING_OTLP_ENDPOINT", "http://otel-collector:4318"),
+                new Class<?>[] {OnlySettings.class}, "--spring.config.location=classpath:bad-settings/valid.yaml").close();
+    }
+
+    /**
      * A provider timeout of 0 (wait for ever) set as an environment variable was refused as "provider timeouts in
      * config/application.yaml (or the environment variables of the same names)": the operator looked in the file, where the
      * value was fine. The refusal names the variable that set it.
