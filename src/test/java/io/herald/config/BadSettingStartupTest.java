@@ -27,7 +27,7 @@ class BadSettingStartupTest {
             RetentionSettings.class, SchedulingSettings.class, AlertSettings.class, IngestSettings.class, InfrastructureSettings.class,
             MailSettings.class, HeraldSettings.class, ConsoleSettings.class, KafkaSecuritySettings.class, PushSettings.class,
             LoggingSettings.class, TopicSettings.class, io.herald.tracing.TracingSettings.class, HeraldUsers.class,
-            io.herald.security.OidcSettings.class})
+            io.herald.security.OidcSettings.class, io.herald.security.AppClient.class})
     static class OnlySettings {
     }
 
@@ -764,5 +764,32 @@ class BadSettingStartupTest {
                 .contains("herald.sms.response-timeout-ms (environment variable HERALD_SMS_RESPONSE_TIMEOUT_MS) must be a number of"
                         + " milliseconds above 0")
                 .doesNotContain("config/application.yaml (or");
+    }
+
+    /**
+     * The in-app client's key and the OIDC settings were checked when the security configuration was built, and refused as
+     * "config/application.yaml (or HERALD_SECURITY_APP_API_KEY)" / "(or HERALD_SECURITY_OIDC_*)" wherever they were set.
+     * They are checked with the other settings: the box names the key and the variable or profile file that set it, never
+     * the in-app key's value.
+     */
+    @Test
+    void theInAppKeyAndTheOidcRoleMappingNameWhereTheyWereSet(CapturedOutput output) {
+        assertThatThrownBy(() -> startWithVariables(java.util.Map.of("HERALD_SECURITY_APP_API_KEY", "short-k3y"),
+                new Class<?>[] {OnlySettings.class}, "--spring.config.location=classpath:bad-settings/valid.yaml")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.security.app.api-key")
+                .contains("Value: (hidden, as it is a secret)")
+                .contains("Origin: System Environment Property \"HERALD_SECURITY_APP_API_KEY\"")
+                .contains("Reason: must be at least 32 characters").doesNotContain("short-k3y");
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--spring.config.additional-location=classpath:bad-settings/profiles/", "--spring.profiles.active=sso")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.security.oidc.role-mapping[herald-admins]")
+                .contains("Value: \"ROOT\"")
+                .contains("Origin: class path resource [bad-settings/profiles/application-sso.yaml]")
+                .contains("Reason: must be one of VIEWER, OPERATOR, ADMIN, APP, APPROVER")
+                .doesNotContain("config/application.yaml (or");
+        startWithVariables(java.util.Map.of("HERALD_SECURITY_APP_API_KEY", "0123456789abcdef0123456789abcdef"),
+                new Class<?>[] {OnlySettings.class}, "--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--spring.config.additional-location=classpath:bad-settings/profiles/", "--spring.profiles.active=sso",
+                "--herald.security.oidc.role-mapping[herald-admins]=admin").close();
     }
 }
