@@ -792,4 +792,19 @@ class BadSettingStartupTest {
                 "--spring.config.additional-location=classpath:bad-settings/profiles/", "--spring.profiles.active=sso",
                 "--herald.security.oidc.role-mapping[herald-admins]=admin").close();
     }
+
+    /**
+     * A replication factor no Kafka can have (HERALD_TOPICS_REPLICATION_FACTOR=40000) passed the settings and was refused only
+     * when the topics were declared, after the database pool and Flyway, naming "config/application.yaml" whatever set it.
+     * It is refused with the other settings, naming the variable that set it.
+     */
+    @Test
+    void aReplicationFactorNoKafkaCanHaveIsRefusedWithTheSettings(CapturedOutput output) {
+        assertThatThrownBy(() -> startWithVariables(java.util.Map.of("HERALD_TOPICS_REPLICATION_FACTOR", "40000"),
+                new Class<?>[] {OnlySettings.class}, "--spring.config.location=classpath:bad-settings/valid.yaml")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
+                .contains("Property: herald.topics.replication-factor").contains("Value: \"40000\"")
+                .contains("Origin: System Environment Property \"HERALD_TOPICS_REPLICATION_FACTOR\"")
+                .contains("Reason: must be at most the number of brokers");
+    }
 }
