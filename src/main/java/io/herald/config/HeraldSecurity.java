@@ -62,9 +62,10 @@ public class HeraldSecurity {
     private final AppClient app;
     private final OidcLogin oidcLogin;
 
-    public HeraldSecurity(OidcSettings oidc, AppClient app, OidcNames names) {
+    public HeraldSecurity(OidcSettings oidc, AppClient app, OidcNames names, org.springframework.core.env.Environment environment) {
         this.app = app.validated();
-        this.oidcLogin = oidc.validated().enabled() ? new OidcLogin(oidc, new OidcRoles(oidc), names) : null;
+        this.oidcLogin = oidc.validated().enabled() ? new OidcLogin(oidc, new OidcRoles(oidc), names,
+                UnknownSettings.where(environment, "herald.security.oidc.issuer-uri")) : null;
     }
 
     @Bean

@@ -98,7 +98,7 @@ public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
     /** A list's item as a validation error names it: herald.delivery.park-delays[0]. */
     private static final java.util.regex.Pattern ITEM = java.util.regex.Pattern.compile("(.+)\\[(\\d+)]");
 
-    private static final java.util.regex.Pattern SECRET_KEY = java.util.regex.Pattern.compile("(?i)(secret|password|token|account-sid)");
+    private static final java.util.regex.Pattern SECRET_KEY = java.util.regex.Pattern.compile("(?i)(secret|password|token|account-sid|api-key)");
 
     /** Herald's settings: herald.* (HeraldSettings and WebhookSettings are bound at "herald" itself) and management.health.*. */
     private static boolean ours(String name) {

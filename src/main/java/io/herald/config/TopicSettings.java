@@ -2,6 +2,7 @@ package io.herald.config;
 
 import java.time.Duration;
 
+import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
@@ -34,7 +35,8 @@ public record TopicSettings(@NotBlank @DefaultValue("herald.support.events") Str
                             @NotBlank @DefaultValue("herald.notifications") String notifications,
                             @NotBlank @DefaultValue("herald.dead-letters") String deadLetters,
                             @Positive @DefaultValue("12") int partitions,
-                            @Positive @DefaultValue("3") int replicationFactor,
+                            @Positive @Max(value = Short.MAX_VALUE, message = "must be at most the number of brokers")
+                            @DefaultValue("3") int replicationFactor,
                             @NotNull @DurationMin(days = 1, message = RETENTION_AT_LEAST_A_DAY) @DefaultValue("P7D") Duration retention) {
 
     /** Why a shorter retention is refused: the broker would delete unread what a Herald stopped that long was to read. */

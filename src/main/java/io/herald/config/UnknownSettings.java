@@ -9,12 +9,18 @@ import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 import org.springframework.boot.SpringApplication;
+import org.springframework.boot.context.properties.source.ConfigurationProperty;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
 import org.springframework.boot.env.EnvironmentPostProcessor;
+import org.springframework.boot.origin.SystemEnvironmentOrigin;
 import org.springframework.boot.origin.Origin;
 import org.springframework.boot.origin.OriginLookup;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.EnumerablePropertySource;
+import org.springframework.core.env.Environment;
 import org.springframework.core.env.PropertySource;
 import org.springframework.core.env.SystemEnvironmentPropertySource;
 
@@ -120,6 +126,35 @@ public class UnknownSettings implements EnvironmentPostProcessor, Ordered {
             case "systemProperties" -> "system property";
             default -> origin != null ? origin.toString() : source.getName();
         };
+    }
+
+    /**
+     * Where a setting's value comes from, in the same words: "environment variable HERALD_X_Y", a file and line, "command
+     * line", "system property"; "not set" when no source sets it. For the checks made outside the settings'
+     * validation, which used to name config/application.yaml wherever the value was set.
+     */
+    public static String where(Environment environment, String key) {
+        ConfigurationPropertyName name = ConfigurationPropertyName.adapt(key, '.');
+        for (ConfigurationPropertySource source : ConfigurationPropertySources.get(environment)) {
+            ConfigurationProperty property = source.getConfigurationProperty(name);
+            if (property == null || !(source.getUnderlyingSource() instanceof PropertySource<?> underlying)) {
+                continue;
+            }
+            Origin origin = property.getOrigin();
+            if (underlying instanceof SystemEnvironmentPropertySource) {
+                return origin instanceof SystemEnvironmentOrigin variable ? "environment variable " + variable.getProperty()
+                        : "environment variable " + RequiredSettings.environmentVariable(key);
+            }
+            if (origin != null && !origin.toString().startsWith("\"")) {
+                return origin.toString();
+            }
+            return switch (underlying.getName()) {
+                case "commandLineArgs" -> "command line";
+                case "systemProperties" -> "system property";
+                default -> origin != null ? origin.toString() : underlying.getName();
+            };
+        }
+        return "not set";
     }
 
     /** The real setting closest to a wrong one, if it is close enough to be the one meant. */

@@ -3,9 +3,9 @@ package io.herald.dispatch;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
+import io.herald.config.UnknownSettings;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.ops.HeraldMetrics;
 import org.apache.camel.Exchange;
@@ -70,8 +70,7 @@ public class CutOffCalls {
     private static boolean flag(Environment env, String key, String fallback) {
         String value = env.getProperty(key, fallback).strip();
         if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
-            throw new IllegalStateException(key + " (config/application.yaml, or " + key.toUpperCase(Locale.ROOT).replace('.', '_')
-                    .replace('-', '_') + ") must be true or false, not '" + value + "'");
+            throw new IllegalStateException(key + " (" + UnknownSettings.where(env, key) + ") must be true or false, not '" + value + "'");
         }
         return Boolean.parseBoolean(value);
     }

@@ -27,6 +27,8 @@ import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.stereotype.Component;
+
+import io.herald.config.UnknownSettings;
 import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -388,8 +390,8 @@ public class ProviderRateLimits {
         } catch (NumberFormatException notAWholeNumber) {
             // reported below
         }
-        throw new IllegalStateException("Herald cannot start: " + MARGIN_KEY + " (HERALD_DELIVERY_RATE_LIMIT_MARGIN_MS) in"
-                + " config/application.yaml must be a whole number of milliseconds from 0 to 1000; was '" + raw + "'");
+        throw new IllegalStateException("Herald cannot start: " + MARGIN_KEY + " (" + UnknownSettings.where(env, MARGIN_KEY) + ")"
+                + " must be a whole number of milliseconds from 0 to 1000; was '" + raw + "'");
     }
 
     private static Map<String, Long> rates(Environment env) {
@@ -407,12 +409,12 @@ public class ProviderRateLimits {
             } catch (NumberFormatException notAWholeNumber) {
                 // reported below
             }
-            problems.add(key + " (" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_') + ") must be a whole number of provider"
+            problems.add(key + " (" + UnknownSettings.where(env, key) + ") must be a whole number of provider"
                     + " calls per second, from 1 to " + MAX_RATE + ", shared by all instances; was '" + (raw == null ? "" : raw) + "'");
         });
         if (!problems.isEmpty()) {
-            throw new IllegalStateException("Herald cannot start: provider rate limits in config/application.yaml (or the environment"
-                    + " variables of the same names) are not usable: " + String.join("; ", problems));
+            throw new IllegalStateException("Herald cannot start: provider rate limits are not usable (correct each where it is set,"
+                    + " named in brackets): " + String.join("; ", problems));
         }
         return rates;
     }

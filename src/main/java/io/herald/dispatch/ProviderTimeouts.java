@@ -3,12 +3,13 @@ package io.herald.dispatch;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 import org.springframework.boot.convert.DurationStyle;
 import org.springframework.core.env.Environment;
 import org.springframework.stereotype.Component;
+
+import io.herald.config.UnknownSettings;
 
 /**
  * Checks at startup that every provider and alert call has a timeout, and that a delivery's worst
@@ -69,8 +70,8 @@ public class ProviderTimeouts {
                     + " transaction mid-wait and the alert would be posted again: raise it, or lower those timeouts");
         }
         if (!problems.isEmpty()) {
-            throw new IllegalStateException("Herald cannot start: provider timeouts in config/application.yaml (or the environment"
-                    + " variables of the same names) are not usable: " + String.join("; ", problems));
+            throw new IllegalStateException("Herald cannot start: provider timeouts are not usable (correct each where it is set,"
+                    + " named in brackets): " + String.join("; ", problems));
         }
     }
 
@@ -93,7 +94,7 @@ public class ProviderTimeouts {
         } catch (NumberFormatException notANumber) {
             // reported below
         }
-        problems.add(key + " (" + environmentVariable(key) + ") must be a number of milliseconds above 0 (0 would wait for ever); was '"
+        problems.add(key + " (" + UnknownSettings.where(env, key) + ") must be a number of milliseconds above 0 (0 would wait for ever); was '"
                 + (raw == null ? "" : raw) + "'");
         return 0;
     }
@@ -101,9 +102,5 @@ public class ProviderTimeouts {
     private static long setting(Environment env, String prefix, String name) {
         Long value = env.getProperty(prefix + "." + name, Long.class);
         return value != null ? value : env.getRequiredProperty("herald.delivery." + name, Long.class);
-    }
-
-    private static String environmentVariable(String key) {
-        return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 }

@@ -1,12 +1,13 @@
 package io.herald.dispatch;
 
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 import org.apache.camel.Exchange;
 import org.springframework.core.env.Environment;
 import org.springframework.stereotype.Component;
+
+import io.herald.config.UnknownSettings;
 
 /**
  * Per-channel retry policy from configuration: herald.&lt;channel&gt;.max-retries, .retry-delay-ms and
@@ -35,12 +36,12 @@ public class RetryPolicies {
     public RetryPolicies(Environment env) {
         this.env = env;
         for (String prefix : new java.util.TreeSet<>(PREFIX.values())) {
-            checkRetries(prefix + ".max-retries", env.getProperty(prefix + ".max-retries"));
+            checkRetries(env, prefix + ".max-retries", env.getProperty(prefix + ".max-retries"));
         }
-        checkRetries("herald.delivery.max-retries", env.getRequiredProperty("herald.delivery.max-retries"));
+        checkRetries(env, "herald.delivery.max-retries", env.getRequiredProperty("herald.delivery.max-retries"));
     }
 
-    private static void checkRetries(String key, String value) {
+    private static void checkRetries(Environment env, String key, String value) {
         if (value == null) {
             return;
         }
@@ -51,8 +52,7 @@ public class RetryPolicies {
             retries = -1;
         }
         if (retries < 0 || retries > MAX_IN_PROCESS_RETRIES) {
-            throw new IllegalStateException(key + " (config/application.yaml, or " + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_')
-                    + ") must be 0 or 1, not '" + value + "': an in-process retry holds its consumer thread, so Herald retries at most"
+            throw new IllegalStateException(key + " (" + UnknownSettings.where(env, key) + ") must be 0 or 1, not '" + value + "': an in-process retry holds its consumer thread, so Herald retries at most"
                     + " once in-process and then parks the delivery (herald.delivery.park-delays)");
         }
     }

@@ -58,7 +58,8 @@ public class CrmOutboxRows {
     public CrmOutboxRows(ObjectMapper json, UnroutedEvents unrouted, HeraldMetrics metrics, CrmSettings crm, TopicSettings topics) {
         int maxRowBytes = crm.maxRowBytes();
         if (maxRowBytes < 1) {
-            throw new IllegalStateException("config/application.yaml herald.crm.max-row-bytes (HERALD_CRM_MAX_ROW_BYTES) must be"
+            // CrmSettings refuses it first, when the settings are bound, naming where it was set; this guards settings made in code.
+            throw new IllegalStateException("herald.crm.max-row-bytes must be"
                     + " a positive number of bytes; was " + maxRowBytes);
         }
         this.json = json;

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import io.herald.config.IngestSettings;
 import io.herald.config.KafkaSettings;
 import io.herald.config.TopicSettings;
+import io.herald.config.UnknownSettings;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
@@ -65,12 +66,17 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
     private ScheduledExecutorService retries;
     /** herald.kafka.security.* as client settings (KafkaClientSecurity); none for a plaintext broker. */
     private Properties security = new Properties();
+    /** Where the partitions and the replication factor were set, for Kafka's refusal of them; none when made in code. */
+    private String settingsSetIn = "";
 
     @Autowired
-    public HeraldTopics(KafkaSettings kafka, KafkaClientSecurity security, TopicSettings topics, IngestSettings ingest) {
+    public HeraldTopics(KafkaSettings kafka, KafkaClientSecurity security, TopicSettings topics, IngestSettings ingest,
+                        org.springframework.core.env.Environment environment) {
         this(kafka.brokers(), List.of(topics.supportEvents(), topics.billingEvents(), topics.crmEvents(), topics.notifications(),
                 topics.deadLetters()), topics.partitions(), topics.replicationFactor(), ingest.kafkaMaxRequestSize(), topics.retention());
         this.security = security.adminProperties();
+        this.settingsSetIn = " (herald.topics.partitions: " + UnknownSettings.where(environment, "herald.topics.partitions")
+                + "; herald.topics.replication-factor: " + UnknownSettings.where(environment, "herald.topics.replication-factor") + ")";
     }
 
     public HeraldTopics(String brokers, List<String> topics, int partitions, int replicationFactor) {
@@ -89,17 +95,16 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
     public HeraldTopics(String brokers, List<String> topics, int partitions, int replicationFactor, int maxMessageBytes,
                         Duration retention) {
         if (retention != null && retention.compareTo(Duration.ofDays(1)) < 0) {
-            throw new IllegalStateException("config/application.yaml herald.topics.retention (HERALD_TOPICS_RETENTION) must be at"
+            throw new IllegalStateException("herald.topics.retention must be at"
                     + " least a day (P1D): the broker deletes a record not read within it, so a Herald stopped for longer would lose"
                     + " the events accepted meanwhile; was " + retention);
         }
         if (partitions < 1) {
-            throw new IllegalStateException("config/application.yaml herald.topics.partitions (HERALD_TOPICS_PARTITIONS) must be"
+            throw new IllegalStateException("herald.topics.partitions must be"
                     + " at least 1; was " + partitions);
         }
         if (replicationFactor < 1 || replicationFactor > Short.MAX_VALUE) {
-            throw new IllegalStateException("config/application.yaml herald.topics.replication-factor"
-                    + " (HERALD_TOPICS_REPLICATION_FACTOR) must be at least 1 (and at most the number of brokers); was "
+            throw new IllegalStateException("herald.topics.replication-factor must be at least 1 (and at most the number of brokers); was "
                     + replicationFactor);
         }
         this.brokers = brokers;
@@ -216,8 +221,7 @@ public class HeraldTopics implements InitializingBean, DisposableBean {
                 if (cause instanceof InvalidReplicationFactorException || cause instanceof InvalidPartitionsException
                         || cause instanceof PolicyViolationException) {
                     throw new IllegalStateException("Kafka refused to create topic " + topic + " with herald.topics.partitions="
-                            + partitions + " and herald.topics.replication-factor=" + replicationFactor
-                            + " (config/application.yaml; HERALD_TOPICS_PARTITIONS, HERALD_TOPICS_REPLICATION_FACTOR): "
+                            + partitions + " and herald.topics.replication-factor=" + replicationFactor + settingsSetIn + ": "
                             + cause.getMessage() + ". The replication factor can be at most the number of brokers", cause);
                 }
                 if (cause instanceof AuthorizationException) {

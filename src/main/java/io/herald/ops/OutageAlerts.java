@@ -91,8 +91,7 @@ public class OutageAlerts {
                         StoppedRoutes stoppedRoutes, MissingTopics missingTopics, Clock clock) {
         int parkedThreshold = alerts.parkedThreshold();
         if (parkedThreshold < 1) {
-            throw new IllegalStateException("herald.alerts.parked-threshold (config/application.yaml, HERALD_ALERTS_PARKED_THRESHOLD)"
-                    + " must be at least 1, not " + parkedThreshold);
+            throw new IllegalStateException("herald.alerts.parked-threshold must be at least 1, not " + parkedThreshold);
         }
         this.jdbc = jdbc;
         this.shared = new SharedOutages(jdbc);

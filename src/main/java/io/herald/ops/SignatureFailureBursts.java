@@ -48,12 +48,10 @@ public class SignatureFailureBursts {
         Duration window = alerts.signatureBurst().window();
         String consoleBaseUrl = consoleSettings.baseUrl();
         if (threshold < 1) {
-            throw new IllegalStateException("herald.alerts.signature-burst.threshold (config/application.yaml,"
-                    + " HERALD_ALERTS_SIGNATURE_BURST_THRESHOLD) must be at least 1, not " + threshold);
+            throw new IllegalStateException("herald.alerts.signature-burst.threshold must be at least 1, not " + threshold);
         }
         if (window.isNegative() || window.isZero()) {
-            throw new IllegalStateException("herald.alerts.signature-burst.window (config/application.yaml,"
-                    + " HERALD_ALERTS_SIGNATURE_BURST_WINDOW) must be a positive duration such as PT5M, not " + window);
+            throw new IllegalStateException("herald.alerts.signature-burst.window must be a positive duration such as PT5M, not " + window);
         }
         this.jdbc = jdbc;
         this.json = json;

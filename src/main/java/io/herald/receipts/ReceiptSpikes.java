@@ -48,12 +48,10 @@ public class ReceiptSpikes {
         int threshold = receipts.spike().threshold();
         Duration window = receipts.spike().window();
         if (threshold < 1) {
-            throw new IllegalStateException("herald.receipts.spike.threshold (config/application.yaml, HERALD_RECEIPTS_SPIKE_THRESHOLD)"
-                    + " must be at least 1, not " + threshold);
+            throw new IllegalStateException("herald.receipts.spike.threshold must be at least 1, not " + threshold);
         }
         if (window.isNegative() || window.isZero()) {
-            throw new IllegalStateException("herald.receipts.spike.window (config/application.yaml, HERALD_RECEIPTS_SPIKE_WINDOW)"
-                    + " must be a positive duration such as PT15M, not " + window);
+            throw new IllegalStateException("herald.receipts.spike.window must be a positive duration such as PT15M, not " + window);
         }
         this.jdbc = jdbc;
         this.json = json;

@@ -35,11 +35,14 @@ public class OidcLogin {
     private final OidcSettings settings;
     private final OidcRoles roles;
     private final OidcNames names;
+    /** Where herald.security.oidc.issuer-uri was set (UnknownSettings.where), for the refusal below. */
+    private final String issuerSetIn;
 
-    public OidcLogin(OidcSettings settings, OidcRoles roles, OidcNames names) {
+    public OidcLogin(OidcSettings settings, OidcRoles roles, OidcNames names, String issuerSetIn) {
         this.settings = settings;
         this.roles = roles;
         this.names = names;
+        this.issuerSetIn = issuerSetIn;
     }
 
     /** Read from the provider's discovery document at startup; a provider that cannot be read stops startup, naming the key. */
@@ -48,7 +51,7 @@ public class OidcLogin {
         try {
             builder = ClientRegistrations.fromIssuerLocation(settings.issuerUri());
         } catch (RuntimeException e) {
-            throw new IllegalStateException(OidcSettings.FILE + ": herald.security.oidc.issuer-uri " + settings.issuerUri()
+            throw new IllegalStateException("herald.security.oidc.issuer-uri (" + issuerSetIn + ") " + settings.issuerUri()
                     + " answered no OIDC discovery document (" + settings.issuerUri() + "/.well-known/openid-configuration);"
                     + " check the address and that the provider is up", e);
         }

@@ -1,6 +1,5 @@
 package io.herald.security;
 
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -14,11 +13,18 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * of an APP token issued to one customer (the product's app on their phone): such a token reads and marks that customer's
  * inbox only (InboxScope).
  */
+@org.springframework.validation.annotation.Validated
 @ConfigurationProperties("herald.security.oidc")
 public record OidcSettings(String issuerUri, String clientId, String clientSecret, String rolesClaim,
-                           Map<String, String> roleMapping, String usernameClaim, String audience, String customerClaim) {
+                           Map<String, @jakarta.validation.constraints.Pattern(regexp = ROLE, message = NOT_A_ROLE) String> roleMapping,
+                           String usernameClaim, String audience, String customerClaim) {
 
-    static final String FILE = "config/application.yaml (or HERALD_SECURITY_OIDC_*)";
+    /** A role-mapping value: one of ROLES, in any case (ASCII only, as ROLES are compared in Locale.ROOT). */
+    static final String ROLE = "(?i)\\s*(VIEWER|OPERATOR|ADMIN|APP|APPROVER)\\s*";
+    static final String NOT_A_ROLE = "must be one of VIEWER, OPERATOR, ADMIN, APP, APPROVER";
+    static final String CLIENT_ID_NEEDED = "herald.security.oidc.client-id must be set too, as herald.security.oidc.issuer-uri is set";
+    static final String CLIENT_SECRET_NEEDED = "herald.security.oidc.client-secret must be set too, as herald.security.oidc.issuer-uri"
+            + " is set";
     /** What a claim value may grant; APP is the product's in-app inbox client (its customers' inbox, nothing else). */
     public static final Set<String> ROLES = Set.of("VIEWER", "OPERATOR", "ADMIN", "APP", "APPROVER");
 
@@ -33,22 +39,33 @@ public record OidcSettings(String issuerUri, String clientId, String clientSecre
         return !blank(issuerUri);
     }
 
-    /** A bad setting stops startup, naming the key. */
+    /**
+     * Checked with the other settings when they are bound (the failure box then shows the value and where it was set), and
+     * again here for settings made in code.
+     */
     public OidcSettings validated() {
-        if (!enabled()) {
-            return this;
+        if (!isClientIdGiven()) {
+            throw new IllegalStateException(CLIENT_ID_NEEDED);
         }
-        if (blank(clientId) || blank(clientSecret)) {
-            throw new IllegalStateException(FILE + ": herald.security.oidc.issuer-uri is set, so herald.security.oidc.client-id and"
-                    + " herald.security.oidc.client-secret must be set too (HERALD_SECURITY_OIDC_CLIENT_ID / _CLIENT_SECRET)");
+        if (!isClientSecretGiven()) {
+            throw new IllegalStateException(CLIENT_SECRET_NEEDED);
         }
         roleMapping.forEach((value, role) -> {
-            if (role == null || !ROLES.contains(role.strip().toUpperCase(Locale.ROOT))) {
-                throw new IllegalStateException(FILE + ": herald.security.oidc.role-mapping." + value
-                        + " must be one of VIEWER, OPERATOR, ADMIN, APP, APPROVER; was '" + role + "'");
+            if (role == null || !role.matches(ROLE)) {
+                throw new IllegalStateException("herald.security.oidc.role-mapping." + value + " " + NOT_A_ROLE + "; was '" + role + "'");
             }
         });
         return this;
+    }
+
+    @jakarta.validation.constraints.AssertTrue(message = CLIENT_ID_NEEDED)
+    public boolean isClientIdGiven() {
+        return !enabled() || !blank(clientId);
+    }
+
+    @jakarta.validation.constraints.AssertTrue(message = CLIENT_SECRET_NEEDED)
+    public boolean isClientSecretGiven() {
+        return !enabled() || !blank(clientSecret);
     }
 
     static boolean blank(String value) {

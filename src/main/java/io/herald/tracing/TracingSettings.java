@@ -31,19 +31,25 @@ public record TracingSettings(String otlpEndpoint, String serviceName,
         samplingRatio = samplingRatio == null ? 1.0 : samplingRatio;
         excludePatterns = excludePatterns == null
                 ? "timer:*,seda:*,direct:crm-outbox-claim,direct:failure-alert,direct:signature-failure-alert,direct:receipt-spike-alert,sql:SELECT*,sql:UPDATE*" : excludePatterns;
-        if (!otlpEndpoint.isEmpty()) {
-            URI uri;
-            try {
-                uri = URI.create(otlpEndpoint);
-            } catch (IllegalArgumentException e) {
-                uri = null;
-            }
-            if (uri == null || uri.getHost() == null || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
-                throw new IllegalArgumentException("herald.tracing.otlp-endpoint in config/application.yaml (HERALD_TRACING_OTLP_ENDPOINT,"
-                        + " or OTEL_EXPORTER_OTLP_ENDPOINT) is '" + otlpEndpoint + "': give the collector's OTLP/HTTP base URL,"
-                        + " e.g. http://otel-collector:4318, or leave it blank for no tracing");
-            }
+    }
+
+    /**
+     * Checked with the other settings, so that the failure box shows the value and where it was set (a check in the
+     * constructor named config/application.yaml wherever the value came from).
+     */
+    @jakarta.validation.constraints.AssertTrue(message = "herald.tracing.otlp-endpoint must be the collector's OTLP/HTTP base URL,"
+            + " e.g. http://otel-collector:4318 (it may be set as OTEL_EXPORTER_OTLP_ENDPOINT too), or blank for no tracing")
+    public boolean isOtlpEndpointUsable() {
+        if (otlpEndpoint == null || otlpEndpoint.isEmpty()) {
+            return true;
         }
+        URI uri;
+        try {
+            uri = URI.create(otlpEndpoint);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        return uri.getHost() != null && ("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()));
     }
 
     /** Where spans are posted: the base URL with /v1/traces, as OTEL_EXPORTER_OTLP_ENDPOINT means it. */

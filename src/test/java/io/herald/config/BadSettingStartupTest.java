@@ -27,7 +27,7 @@ class BadSettingStartupTest {
             RetentionSettings.class, SchedulingSettings.class, AlertSettings.class, IngestSettings.class, InfrastructureSettings.class,
             MailSettings.class, HeraldSettings.class, ConsoleSettings.class, KafkaSecuritySettings.class, PushSettings.class,
             LoggingSettings.class, TopicSettings.class, io.herald.tracing.TracingSettings.class, HeraldUsers.class,
-            io.herald.security.OidcSettings.class})
+            io.herald.security.OidcSettings.class, io.herald.security.AppClient.class})
     static class OnlySettings {
     }
 
@@ -721,5 +721,94 @@ class BadSettingStartupTest {
         assertThatThrownBy(() -> start("--spring.config.location=file:./src/test/resources/bad-settings/negative-poll.yaml")).isNotNull();
         assertThat(output.getOut() + output.getErr()).contains("Property: herald.delivery.parked-poll-ms")
                 .contains("Origin: URL [file:src/test/resources/bad-settings/negative-poll.yaml] - 3:21");
+    }
+
+    /** Herald started with these environment variables in place of the real ones, as a container sets them. */
+    private static ConfigurableApplicationContext startWithVariables(java.util.Map<String, String> variables, Class<?>[] sources,
+                                                                     String... args) {
+        org.springframework.core.env.StandardEnvironment environment = new org.springframework.core.env.StandardEnvironment();
+        environment.getPropertySources().replace(org.springframework.core.env.StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                new org.springframework.core.env.SystemEnvironmentPropertySource(
+                        org.springframework.core.env.StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, java.util.Map.copyOf(variables)));
+        SpringApplication application = new SpringApplication(sources);
+        application.setWebApplicationType(WebApplicationType.NONE);
+        application.setEnvironment(environment);
+        return application.run(args);
+    }
+
+    /**
+     * An OTLP endpoint that is no web address, set as an environment variable, was refused naming "config/application.yaml
+     * (HERALD_TRACING_OTLP_ENDPOINT, or OTEL_EXPORTER_OTLP_ENDPOINT)" and no origin. It is refused with the other settings,
+     * showing the value and the variable it came from.
+     */
+    @Test
+    void anOtlpEndpointThatIsNoWebAddressNamesTheVariableItCameFrom(CapturedOutput output) {
+        assertThatThrownBy(() -> startWithVariables(java.util.Map.of("HERALD_TRACING_OTLP_ENDPOINT", "otel-collector:4318"),
+                new Class<?>[] {OnlySettings.class}, "--spring.config.location=classpath:bad-settings/valid.yaml")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
+                .contains("Property: herald.tracing.otlp-endpoint").contains("Value: \"otel-collector:4318\"")
+                .contains("Origin: System Environment Property \"HERALD_TRACING_OTLP_ENDPOINT\"")
+                .contains("Reason: must be the collector's OTLP/HTTP base URL")
+                .doesNotContain("config/application.yaml");
+        startWithVariables(java.util.Map.of("HERALD_TRACING_OTLP_ENDPOINT", "http://otel-collector:4318"),
+                new Class<?>[] {OnlySettings.class}, "--spring.config.location=classpath:bad-settings/valid.yaml").close();
+    }
+
+    /**
+     * A provider timeout of 0 (wait for ever) set as an environment variable was refused as "provider timeouts in
+     * config/application.yaml (or the environment variables of the same names)": the operator looked in the file, where the
+     * value was fine. The refusal names the variable that set it.
+     */
+    @Test
+    void aProviderTimeoutSetInTheEnvironmentIsNamedAsSuch(CapturedOutput output) {
+        assertThatThrownBy(() -> startWithVariables(java.util.Map.of("HERALD_SMS_RESPONSE_TIMEOUT_MS", "0"),
+                new Class<?>[] {OnlySettings.class, io.herald.dispatch.ProviderTimeouts.class},
+                "--spring.config.location=classpath:bad-settings/valid.yaml,file:./config/application.yaml")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
+                .contains("herald.sms.response-timeout-ms (environment variable HERALD_SMS_RESPONSE_TIMEOUT_MS) must be a number of"
+                        + " milliseconds above 0")
+                .doesNotContain("config/application.yaml (or");
+    }
+
+    /**
+     * The in-app client's key and the OIDC settings were checked when the security configuration was built, and refused as
+     * "config/application.yaml (or HERALD_SECURITY_APP_API_KEY)" / "(or HERALD_SECURITY_OIDC_*)" wherever they were set.
+     * They are checked with the other settings: the box names the key and the variable or profile file that set it, never
+     * the in-app key's value.
+     */
+    @Test
+    void theInAppKeyAndTheOidcRoleMappingNameWhereTheyWereSet(CapturedOutput output) {
+        assertThatThrownBy(() -> startWithVariables(java.util.Map.of("HERALD_SECURITY_APP_API_KEY", "short-k3y"),
+                new Class<?>[] {OnlySettings.class}, "--spring.config.location=classpath:bad-settings/valid.yaml")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.security.app.api-key")
+                .contains("Value: (hidden, as it is a secret)")
+                .contains("Origin: System Environment Property \"HERALD_SECURITY_APP_API_KEY\"")
+                .contains("Reason: must be at least 32 characters").doesNotContain("short-k3y");
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--spring.config.additional-location=classpath:bad-settings/profiles/", "--spring.profiles.active=sso")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.security.oidc.role-mapping[herald-admins]")
+                .contains("Value: \"ROOT\"")
+                .contains("Origin: class path resource [bad-settings/profiles/application-sso.yaml]")
+                .contains("Reason: must be one of VIEWER, OPERATOR, ADMIN, APP, APPROVER")
+                .doesNotContain("config/application.yaml (or");
+        startWithVariables(java.util.Map.of("HERALD_SECURITY_APP_API_KEY", "0123456789abcdef0123456789abcdef"),
+                new Class<?>[] {OnlySettings.class}, "--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--spring.config.additional-location=classpath:bad-settings/profiles/", "--spring.profiles.active=sso",
+                "--herald.security.oidc.role-mapping[herald-admins]=admin").close();
+    }
+
+    /**
+     * A replication factor no Kafka can have (HERALD_TOPICS_REPLICATION_FACTOR=40000) passed the settings and was refused only
+     * when the topics were declared, after the database pool and Flyway, naming "config/application.yaml" whatever set it.
+     * It is refused with the other settings, naming the variable that set it.
+     */
+    @Test
+    void aReplicationFactorNoKafkaCanHaveIsRefusedWithTheSettings(CapturedOutput output) {
+        assertThatThrownBy(() -> startWithVariables(java.util.Map.of("HERALD_TOPICS_REPLICATION_FACTOR", "40000"),
+                new Class<?>[] {OnlySettings.class}, "--spring.config.location=classpath:bad-settings/valid.yaml")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("APPLICATION FAILED TO START")
+                .contains("Property: herald.topics.replication-factor").contains("Value: \"40000\"")
+                .contains("Origin: System Environment Property \"HERALD_TOPICS_REPLICATION_FACTOR\"")
+                .contains("Reason: must be at most the number of brokers");
     }
 }

@@ -56,9 +56,15 @@ class CutOffCallsSettingsTest {
     }
 
     @Test
-    void aValueThatIsNotTrueOrFalseStopsHeraldNamingTheKey() {
-        assertThatThrownBy(() -> new CutOffCalls(new MockEnvironment().withProperty("herald.ops-webhook.honours-idempotency-key", "yes"),
-                null, null, null, null, null)).hasMessage("herald.ops-webhook.honours-idempotency-key (config/application.yaml, or"
-                + " HERALD_OPS_WEBHOOK_HONOURS_IDEMPOTENCY_KEY) must be true or false, not 'yes'");
+    void aValueThatIsNotTrueOrFalseStopsHeraldNamingTheKeyAndTheVariableThatSetIt() {
+        // It said "(config/application.yaml, or HERALD_OPS_WEBHOOK_HONOURS_IDEMPOTENCY_KEY)" whatever had set it.
+        org.springframework.core.env.StandardEnvironment environment = new org.springframework.core.env.StandardEnvironment();
+        environment.getPropertySources().replace(org.springframework.core.env.StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                new org.springframework.core.env.SystemEnvironmentPropertySource(
+                        org.springframework.core.env.StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                        java.util.Map.of("HERALD_OPS_WEBHOOK_HONOURS_IDEMPOTENCY_KEY", "yes")));
+        assertThatThrownBy(() -> new CutOffCalls(environment, null, null, null, null, null))
+                .hasMessage("herald.ops-webhook.honours-idempotency-key (environment variable HERALD_OPS_WEBHOOK_HONOURS_IDEMPOTENCY_KEY)"
+                        + " must be true or false, not 'yes'");
     }
 }

@@ -300,14 +300,15 @@ class ProviderRateLimitsTest {
             missing.setProperty(channel + ".rate-per-second", "10");
         }
         assertThatThrownBy(() -> new ProviderRateLimits(pool(), bad))
-                .hasMessageContaining("config/application.yaml")
-                .hasMessageContaining("herald.sms.rate-per-second (HERALD_SMS_RATE_PER_SECOND) must be a whole number of provider calls per second")
+                .hasMessageNotContaining("config/application.yaml")
+                .hasMessageContaining("herald.sms.rate-per-second (\"herald.sms.rate-per-second\" from property source \"mockProperties\")"
+                        + " must be a whole number of provider calls per second")
                 .hasMessageContaining("was 'ten'")
-                .hasMessageContaining("herald.push.rate-per-second (HERALD_PUSH_RATE_PER_SECOND)")
+                .hasMessageContaining("herald.push.rate-per-second (\"herald.push.rate-per-second\" from property source")
                 .hasMessageContaining("was '0'")
                 .hasMessageNotContaining("herald.mail");
         assertThatThrownBy(() -> new ProviderRateLimits(pool(), missing))
-                .hasMessageContaining("herald.in-app.rate-per-second (HERALD_IN_APP_RATE_PER_SECOND)")
+                .hasMessageContaining("herald.in-app.rate-per-second (not set)")
                 .hasMessageContaining("was ''");
     }
 

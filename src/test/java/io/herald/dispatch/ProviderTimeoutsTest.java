@@ -43,14 +43,15 @@ class ProviderTimeoutsTest {
     }
 
     @Test
-    void aMissingOrZeroTimeoutStopsStartupNamingTheKeyAndItsVariable() {
+    void aMissingOrZeroTimeoutStopsStartupNamingTheKeyAndWhereItWasSet() {
         MockEnvironment zero = defaults().withProperty("herald.sms.response-timeout-ms", "0");
         assertThatThrownBy(() -> new ProviderTimeouts(zero))
-                .hasMessageContaining("config/application.yaml")
-                .hasMessageContaining("herald.sms.response-timeout-ms (HERALD_SMS_RESPONSE_TIMEOUT_MS) must be a number of milliseconds above 0")
+                .hasMessageNotContaining("config/application.yaml")
+                .hasMessageContaining("herald.sms.response-timeout-ms (\"herald.sms.response-timeout-ms\" from property source \"mockProperties\")"
+                        + " must be a number of milliseconds above 0")
                 .hasMessageContaining("was '0'");
         MockEnvironment missing = defaults().withProperty("herald.alerts.response-timeout-ms", "");
-        assertThatThrownBy(() -> new ProviderTimeouts(missing)).hasMessageContaining("herald.alerts.response-timeout-ms (HERALD_ALERTS_RESPONSE_TIMEOUT_MS)");
+        assertThatThrownBy(() -> new ProviderTimeouts(missing)).hasMessageContaining("herald.alerts.response-timeout-ms (\"herald.alerts.response-timeout-ms\" from property source");
     }
 
     @Test

@@ -19,10 +19,12 @@ class RetryPoliciesTest {
     @Test
     void moreInProcessRetriesStopHeraldNamingTheKey() {
         assertThatThrownBy(() -> new RetryPolicies(new MockEnvironment().withProperty("herald.delivery.max-retries", "4")))
-                .hasMessageContaining("herald.delivery.max-retries (config/application.yaml, or HERALD_DELIVERY_MAX_RETRIES) must be 0 or 1")
+                .hasMessageContaining("herald.delivery.max-retries (\"herald.delivery.max-retries\" from property source \"mockProperties\")"
+                        + " must be 0 or 1")
                 .hasMessageContaining("parks the delivery");
         assertThatThrownBy(() -> new RetryPolicies(new MockEnvironment().withProperty("herald.delivery.max-retries", "1")
                 .withProperty("herald.push.max-retries", "3")))
-                .hasMessageContaining("herald.push.max-retries (config/application.yaml, or HERALD_PUSH_MAX_RETRIES) must be 0 or 1, not '3'");
+                .hasMessageContaining("herald.push.max-retries (\"herald.push.max-retries\" from property source \"mockProperties\") must be 0"
+                        + " or 1, not '3'");
     }
 }

@@ -201,7 +201,7 @@ class HeraldTopicsTest {
     void aRetentionUnderADayStopsStartupNamingTheKey() {
         assertThatThrownBy(() -> new HeraldTopics(infra.kafkaBrokers(), List.of("herald.test.brief"), 1, 1, 0, Duration.ofHours(12)))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessage("config/application.yaml herald.topics.retention (HERALD_TOPICS_RETENTION) must be at least a day (P1D):"
+                .hasMessage("herald.topics.retention must be at least a day (P1D):"
                         + " the broker deletes a record not read within it, so a Herald stopped for longer would lose the events"
                         + " accepted meanwhile; was PT12H");
     }
@@ -212,13 +212,41 @@ class HeraldTopicsTest {
         assertThatThrownBy(() -> new HeraldTopics(infra.kafkaBrokers(), List.of(topic), 4, 3).declare())
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("herald.topics.replication-factor=3")
-                .hasMessageContaining("HERALD_TOPICS_REPLICATION_FACTOR");
+                .hasMessageNotContaining("config/application.yaml");
+    }
+
+    /**
+     * Kafka's refusal of the replication factor named "config/application.yaml; HERALD_TOPICS_PARTITIONS,
+     * HERALD_TOPICS_REPLICATION_FACTOR" whatever had set them; it names where each was set.
+     */
+    @Test
+    void kafkasRefusalOfTheReplicationFactorNamesWhereItWasSet() {
+        String prefix = "herald.test." + UUID.randomUUID().toString().substring(0, 8) + ".";
+        org.springframework.core.env.StandardEnvironment environment = new org.springframework.core.env.StandardEnvironment();
+        environment.getPropertySources().replace(org.springframework.core.env.StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                new org.springframework.core.env.SystemEnvironmentPropertySource(
+                        org.springframework.core.env.StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                        Map.of("HERALD_TOPICS_REPLICATION_FACTOR", "3")));
+        environment.getPropertySources().addFirst(new org.springframework.core.env.MapPropertySource("test", Map.of(
+                "herald.topics.support-events", prefix + "support", "herald.topics.billing-events", prefix + "billing",
+                "herald.topics.crm-events", prefix + "crm", "herald.topics.notifications", prefix + "notifications",
+                "herald.topics.dead-letters", prefix + "dead")));
+        org.springframework.boot.context.properties.bind.Binder binder = new org.springframework.boot.context.properties.bind.Binder(
+                org.springframework.boot.context.properties.source.ConfigurationPropertySources.get(environment));
+        HeraldTopics topics = new HeraldTopics(new io.herald.config.KafkaSettings(infra.kafkaBrokers(), "herald", 1, 45000),
+                new KafkaClientSecurity(binder.bindOrCreate("herald.kafka.security", io.herald.config.KafkaSecuritySettings.class)),
+                binder.bindOrCreate("herald.topics", io.herald.config.TopicSettings.class),
+                binder.bindOrCreate("herald.ingest", io.herald.config.IngestSettings.class), environment);
+        assertThatThrownBy(topics::declare).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("herald.topics.replication-factor=3 (herald.topics.partitions: not set;"
+                        + " herald.topics.replication-factor: environment variable HERALD_TOPICS_REPLICATION_FACTOR)")
+                .hasMessageNotContaining("config/application.yaml");
     }
 
     @Test
     void aPartitionCountBelowOneStopsStartupNamingTheKey() {
         assertThatThrownBy(() -> new HeraldTopics(infra.kafkaBrokers(), List.of("herald.test.none"), 0, 1))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessage("config/application.yaml herald.topics.partitions (HERALD_TOPICS_PARTITIONS) must be at least 1; was 0");
+                .hasMessage("herald.topics.partitions must be at least 1; was 0");
     }
 }

@@ -241,7 +241,7 @@ class SecuredKafkaTest {
         KafkaSettings settings = new KafkaSettings(kafka.brokers(), "herald", 1, 45000);
         KafkaClientSecurity wrong = new KafkaClientSecurity(new KafkaSecuritySettings(KafkaSecuritySettings.Protocol.SASL_SSL,
                 KafkaSecuritySettings.Mechanism.PLAIN, "herald", "not-the-password", kafka.certificate().toString(), "", "", ""));
-        assertThatThrownBy(() -> new HeraldTopics(settings, wrong, topics, ingest).declare())
+        assertThatThrownBy(() -> new HeraldTopics(settings, wrong, topics, ingest, new org.springframework.core.env.StandardEnvironment()).declare())
                 .hasMessage(KafkaLoginRefused.REASON);
         KafkaHealth health = new KafkaHealth(settings, wrong, new HealthCheckSettings(60_000, 60_000));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(health.health().getDetails().get("reason"))
