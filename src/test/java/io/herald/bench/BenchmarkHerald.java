@@ -328,6 +328,13 @@ abstract class BenchmarkHerald {
         int colon = providerKey.lastIndexOf(':');
         String key = providerKey.substring(0, colon);
         Map<String, Long> channel = byChannel.get(providerKey.substring(colon + 1));
+        if (channel == null && key.lastIndexOf(':') > 0) {
+            // Push is sent to each device with the device after the channel (<key>:push:<device>, PushRequest): until
+            // 2026-12-07 the benchmark read the device as the channel and counted no push request at all.
+            colon = key.lastIndexOf(':');
+            channel = byChannel.get(key.substring(colon + 1));
+            key = key.substring(0, colon);
+        }
         if (channel != null && wanted.contains(key)) {
             channel.merge(key, at, Math::min);
         }
