@@ -117,7 +117,11 @@ public class UnknownSettings implements EnvironmentPostProcessor, Ordered {
         if (source instanceof SystemEnvironmentPropertySource) {
             return "environment variable";
         }
-        Origin origin = OriginLookup.getOrigin(source, name);
+        return inWords(source, OriginLookup.getOrigin(source, name));
+    }
+
+    /** A file and line where the origin names one; else the command line, a system property, or the source's own name. */
+    private static String inWords(PropertySource<?> source, Origin origin) {
         if (origin != null && !origin.toString().startsWith("\"")) {
             return origin.toString();
         }
@@ -145,14 +149,7 @@ public class UnknownSettings implements EnvironmentPostProcessor, Ordered {
                 return origin instanceof SystemEnvironmentOrigin variable ? "environment variable " + variable.getProperty()
                         : "environment variable " + RequiredSettings.environmentVariable(key);
             }
-            if (origin != null && !origin.toString().startsWith("\"")) {
-                return origin.toString();
-            }
-            return switch (underlying.getName()) {
-                case "commandLineArgs" -> "command line";
-                case "systemProperties" -> "system property";
-                default -> origin != null ? origin.toString() : underlying.getName();
-            };
+            return inWords(underlying, origin);
         }
         return "not set";
     }
