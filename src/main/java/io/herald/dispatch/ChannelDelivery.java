@@ -40,6 +40,8 @@ public class ChannelDelivery {
     public static final String CHANNEL = "heraldChannel";
     public static final String SKIP = "heraldSkip";
     public static final String RECIPIENT = "heraldRecipient";
+    /** The address the claim recorded, masked (push: the customer's first token; PushDevices records the devices that took it). */
+    public static final String RECIPIENT_MASKED = "heraldRecipientMasked";
     /** Parts shown as one line (an email's Subject header, a push title). */
     public static final String PARTS = "heraldParts";
     public static final String TYPE = "heraldType";
@@ -112,6 +114,7 @@ public class ChannelDelivery {
         exchange.removeProperty(SKIP);
         exchange.removeProperty(CLAIM);
         exchange.removeProperty(ADDRESS_NOTE);
+        exchange.removeProperty(RECIPIENT_MASKED);
         boolean resend = exchange.getProperty(RESEND) != null;
         UUID retried = exchange.getProperty(CLAIM_TOKEN, UUID.class);
         if (retried != null) {
@@ -123,6 +126,9 @@ public class ChannelDelivery {
         Customer customer = exchange.getProperty(DispatchPlanner.CUSTOMER, Customer.class);
         if (customer == null) {
             customer = directory.find(notification.customerId()).orElse(null);
+            if (customer != null) {
+                exchange.setProperty(DispatchPlanner.CUSTOMER, customer);   // read once per attempt (PushDevices reads its tokens)
+            }
         }
         String notSending = reasonNotToSend(channel, notification, notificationId, entry, customer, resend,
                 exchange.getProperty(SUPPRESSION, String.class));
@@ -172,6 +178,7 @@ public class ChannelDelivery {
         exchange.setProperty(DELIVERY_ID, claimed.get().deliveryId());
         exchange.setProperty(CLAIM, claimed.get());
         exchange.setProperty(RECIPIENT, address.value());
+        exchange.setProperty(RECIPIENT_MASKED, address.masked());
         exchange.setProperty(PARTS, parts);
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setBody(null);

@@ -6,9 +6,11 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.config.PushSettings;
@@ -26,29 +28,74 @@ import org.springframework.stereotype.Component;
 
 /**
  * A push goes to every device of the customer: each push token in the directory is called once per delivery (and once per
- * operator resend), whatever retries, restarts or operator retries come in between. Before a device is called its record is
- * written (push_device_send, V67: CALLING); the device's answer settles it (SENT with FCM's message name, TOKEN_REMOVED when
- * FCM says the token is dead, REFUSED with the provider's reason). A later attempt of the same delivery (a retry after a 5xx,
- * a parked re-drive) calls only the devices without a SENT, TOKEN_REMOVED or REFUSED record: a device that refused this message
- * answered, and asking again gets the same answer. An operator's retry (after fixing what the refusal named) marks the refused
- * devices RETRY_ASKED, to be called once more ({@link #retryRefused}); an operator's resend has records of its own. At most
- * herald.push.max-devices devices are called, the first live ones in the customer's directory entry; the reason names the rest
- * as not called. One dead or refused device does not stop the others: the delivery is SENT when at least one device took it,
- * its reason saying how many of the customer's devices took it and naming each device's outcome by its masked token; with
- * none, it fails with the refusal, or with the removals when every token was dead (a first-success notification then tries
- * its next channel). A token the provider reported dead (TOKEN_REMOVED) is not called again by any later delivery, even if a
- * CRM contact change lists it again. This class is the only writer of push_device_send. Used by
+ * operator resend), whatever retries, restarts or operator retries come in between. Each device's answer is recorded in
+ * push_device_send (V67): SENT with FCM's message name, TOKEN_REMOVED when FCM says the token is dead, REFUSED with the
+ * provider's reason. A device called after another device of the delivery took it has its record written before the call
+ * (CALLING): a crash during that call leaves a delivery that reached the customer, and the stale sweep settles it SENT naming
+ * the device that may or may not have got it. The first device(s), called while none has taken it, are written with their
+ * answer only: a crash during their call leaves the delivery SENDING with no device sent, which the sweep settles as any
+ * channel's call cut off (one statement fewer per push on the ordinary path). A later attempt of the same delivery (a retry
+ * after a 5xx, a parked re-drive) calls only the devices without a SENT, TOKEN_REMOVED or REFUSED record: a device that
+ * refused this message answered, and asking again gets the same answer. An operator's retry (after fixing what the refusal
+ * named) marks the refused devices RETRY_ASKED, to be called once more ({@link #retryRefused}); an operator's resend has
+ * records of its own. At most herald.push.max-devices devices are called, the first live ones in the customer's directory
+ * entry; the reason names the rest as not called. One dead or refused device does not stop the others: the delivery is SENT
+ * when at least one device took it, its reason saying how many of the customer's devices took it and naming each device's
+ * outcome by its masked token; with none, it fails with the refusal, or with the removals when every token was dead (a
+ * first-success notification then tries its next channel). A token the provider reported dead (TOKEN_REMOVED) is not called
+ * again by any later delivery, even if a CRM contact change lists it again. An attempt reads the records once, when it
+ * starts ({@link Devices}), and keeps them as it writes them. This class is the only writer of push_device_send. Used by
  * routes/deliver-push.camel.yaml (addressPlan and refusalCheck of the HTTP template).
  */
 @Component
 public class PushDevices {
 
-    /** The tokens this attempt called (bare), the removals and refusals said of them, the last refusal's answer. */
+    /** The tokens this attempt called (bare), the removals and refusals said of them, the last refusal's answer, its records. */
     private static final String TRIED = "heraldPushDevicesTried";
     private static final String NOTES = "heraldPushDevicesNotes";
     private static final String REFUSAL = "heraldPushDevicesRefusal";
+    private static final String DEVICES = "heraldPushDevices";
 
     private record Refusal(int status, String statusText, String body) {
+    }
+
+    /** One device's record of this delivery (or resend), as this attempt knows it. */
+    private record Row(String tokenMasked, String state, String providerMessageId, String reason) {
+    }
+
+    /**
+     * What an attempt knows, read in one statement when it starts: the customer's push tokens (bare, in their directory entry's
+     * order, without blanks and repeats), those the provider reported dead for any delivery (hashes), and this delivery's
+     * device records by token hash in the order they were first written. Never changed: each write makes a new one, set on the
+     * exchange only once the write is done (a database outage in between makes the error handler call again with the old one).
+     */
+    private record Devices(List<String> tokens, Set<String> dead, Map<String, Row> rows) {
+
+        /** The customer's live tokens: without those reported dead (the first herald.push.max-devices of them are called). */
+        List<String> live() {
+            return tokens.stream().filter(t -> !dead.contains(hash(t))).toList();
+        }
+
+        Devices with(String tokenHash, Row row) {
+            Map<String, Row> changed = new LinkedHashMap<>(rows);
+            changed.put(tokenHash, row);
+            return new Devices(tokens, dead, changed);
+        }
+
+        Devices removed(String tokenHash, Row row) {
+            Set<String> gone = new HashSet<>(dead);
+            gone.add(tokenHash);
+            return new Devices(tokens, gone, with(tokenHash, row).rows());
+        }
+
+        List<Row> in(Set<String> states) {
+            return rows.values().stream().filter(r -> states.contains(r.state())).toList();
+        }
+
+        String state(String tokenHash) {
+            Row row = rows.get(tokenHash);
+            return row == null ? null : row.state();
+        }
     }
 
     private final JdbcTemplate jdbc;
@@ -73,7 +120,8 @@ public class PushDevices {
         exchange.removeProperty(TRIED);
         exchange.removeProperty(NOTES);
         exchange.removeProperty(REFUSAL);
-        callNextOrSettle(exchange, Set.of(), List.of(), null, null);
+        exchange.removeProperty(DEVICES);
+        callNextOrSettle(exchange, load(exchange), Set.of(), List.of(), null, null);
     }
 
     /** After a device's answer (2xx or a refusal of this message; 5xx, 401 and timeouts never get here): record it, go on. */
@@ -84,6 +132,10 @@ public class PushDevices {
         long resendId = resendOf(exchange);
         String body = exchange.getMessage().getBody(String.class);
         CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
+        Devices devices = exchange.getProperty(DEVICES, Devices.class);
+        if (devices == null) {
+            devices = load(exchange);
+        }
         @SuppressWarnings("unchecked")
         Set<String> triedBefore = exchange.getProperty(TRIED, Set.class);
         @SuppressWarnings("unchecked")
@@ -92,42 +144,54 @@ public class PushDevices {
         tried.add(token);
         List<String> notes = new ArrayList<>(notesBefore == null ? List.of() : notesBefore);
         Refusal refusal = exchange.getProperty(REFUSAL, Refusal.class);
+        String tokenHash = hash(token);
+        String masked = UnregisteredPushTokens.mask(token);
         if (status != null && status >= 200 && status < 300) {
-            jdbc.update("UPDATE push_device_send SET state = 'SENT', provider_message_id = ?, reason = NULL, updated_at = now()"
-                    + " WHERE delivery_id = ? AND resend_id = ? AND token_hash = ?", messageName(body), deliveryId, resendId, hash(token));
+            Row sent = new Row(masked, "SENT", messageName(body), null);
+            record(deliveryId, resendId, tokenHash, sent);
+            devices = devices.with(tokenHash, sent);
         } else if (status != null) {
-            String removal = deadTokens.removeIfDead(status, body, token, notification.customerId(), deliveryId, what -> jdbc.update(
-                    "UPDATE push_device_send SET state = 'TOKEN_REMOVED', reason = ?, updated_at = now()"
-                            + " WHERE delivery_id = ? AND resend_id = ? AND token_hash = ?", what, deliveryId, resendId, hash(token)));
+            String removal = deadTokens.removeIfDead(status, body, token, notification.customerId(), deliveryId,
+                    what -> record(deliveryId, resendId, tokenHash, new Row(masked, "TOKEN_REMOVED", null, what)));
             if (removal != null) {
                 notes.add(removal);
+                devices = devices.removed(tokenHash, new Row(masked, "TOKEN_REMOVED", null, removal));
             } else {
                 String statusText = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_TEXT, String.class);
                 String reason = ProviderErrors.readable(new HttpOperationFailedException("push", status, statusText, null, Map.of(), body), "push");
-                jdbc.update("UPDATE push_device_send SET state = 'REFUSED', reason = ?, updated_at = now()"
-                        + " WHERE delivery_id = ? AND resend_id = ? AND token_hash = ?", reason, deliveryId, resendId, hash(token));
-                notes.add("push token " + UnregisteredPushTokens.mask(token) + " not sent: " + reason);
+                Row refused = new Row(masked, "REFUSED", null, reason);
+                record(deliveryId, resendId, tokenHash, refused);
+                devices = devices.with(tokenHash, refused);
+                notes.add("push token " + masked + " not sent: " + reason);
                 refusal = new Refusal(status, statusText, body);
             }
         }
         // The exchange is changed only once this answer's database work is done: a database outage in between makes the error
         // handler call this again with the exchange as it was.
-        callNextOrSettle(exchange, tried, notes, refusal, notification);
+        callNextOrSettle(exchange, devices, tried, notes, refusal, notification);
     }
 
-    private void callNextOrSettle(Exchange exchange, Set<String> tried, List<String> notes, Refusal refusal, CanonicalNotification known) {
+    private void callNextOrSettle(Exchange exchange, Devices devices, Set<String> tried, List<String> notes, Refusal refusal,
+                                  CanonicalNotification known) {
         CanonicalNotification notification = known != null ? known
                 : exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
         long deliveryId = exchange.getProperty(ChannelDelivery.DELIVERY_ID, Long.class);
         long resendId = resendOf(exchange);
-        String next = nextToken(notification.customerId(), deliveryId, resendId, tried);
+        String next = nextToken(devices, tried);
         if (next != null) {
-            // Written before the call: a crash during it leaves CALLING, which the sweep's UNCERTAIN delivery explains.
-            jdbc.update("""
-                    INSERT INTO push_device_send (delivery_id, resend_id, token_hash, token_masked, state) VALUES (?, ?, ?, ?, 'CALLING')
-                    ON CONFLICT (delivery_id, resend_id, token_hash) DO UPDATE SET state = 'CALLING', reason = NULL, updated_at = now()
-                    WHERE push_device_send.state IN ('CALLING', 'RETRY_ASKED')""",
-                    deliveryId, resendId, hash(next), UnregisteredPushTokens.mask(next));
+            String nextHash = hash(next);
+            String before = devices.state(nextHash);
+            if (!devices.in(Set.of("SENT")).isEmpty() && (before == null || before.equals("CALLING") || before.equals("RETRY_ASKED"))) {
+                // Another device took it: written before the call, so a crash during it leaves a SENT delivery naming this device
+                // as one that may or may not have got it (the stale sweep).
+                jdbc.update("""
+                        INSERT INTO push_device_send (delivery_id, resend_id, token_hash, token_masked, state) VALUES (?, ?, ?, ?, 'CALLING')
+                        ON CONFLICT (delivery_id, resend_id, token_hash) DO UPDATE SET state = 'CALLING', reason = NULL, updated_at = now()
+                        WHERE push_device_send.state IN ('CALLING', 'RETRY_ASKED')""",
+                        deliveryId, resendId, nextHash, UnregisteredPushTokens.mask(next));
+                devices = devices.with(nextHash, new Row(UnregisteredPushTokens.mask(next), "CALLING", null, null));
+            }
+            exchange.setProperty(DEVICES, devices);
             exchange.setProperty(TRIED, tried);
             exchange.setProperty(NOTES, notes);
             if (refusal != null) {
@@ -140,21 +204,21 @@ public class PushDevices {
             return;
         }
         exchange.removeProperty(ChannelDelivery.CALL_AGAIN);
-        List<Map<String, Object>> sent = jdbc.queryForList("SELECT token_masked, provider_message_id FROM push_device_send"
-                + " WHERE delivery_id = ? AND resend_id = ? AND state = 'SENT' ORDER BY id", deliveryId, resendId);
+        exchange.setProperty(DEVICES, devices);
         // Devices that refused this message in an earlier attempt of it (not called again by this one) are named too.
-        String triedHashes = tried.stream().map(PushDevices::hash).collect(java.util.stream.Collectors.joining(",", "{", "}"));
-        List<String> earlier = jdbc.queryForList("SELECT 'push token ' || token_masked || ' not sent: ' || reason"
-                + " || ' (refused by an earlier attempt of this delivery; not called again: an operator''s retry asks it once more)'"
-                + " FROM push_device_send WHERE delivery_id = ? AND resend_id = ? AND state = 'REFUSED'"
-                + " AND token_hash <> ALL(CAST(? AS CHAR(64)[])) ORDER BY id", String.class, deliveryId, resendId, triedHashes);
+        Set<String> triedHashes = tried.stream().map(PushDevices::hash).collect(Collectors.toSet());
+        List<String> earlier = devices.rows().entrySet().stream()
+                .filter(e -> e.getValue().state().equals("REFUSED") && !triedHashes.contains(e.getKey()))
+                .map(e -> "push token " + e.getValue().tokenMasked() + " not sent: " + e.getValue().reason()
+                        + " (refused by an earlier attempt of this delivery; not called again: an operator's retry asks it once more)")
+                .toList();
         notes.addAll(0, earlier);
-        String overCap = overCapNote(notification.customerId());
+        String overCap = overCapNote(devices);
         if (overCap != null) {
             notes.add(0, overCap);
         }
-        if (!sent.isEmpty()) {
-            settleSent(exchange, sent, notes, 0);
+        if (!devices.in(Set.of("SENT")).isEmpty()) {
+            settleSent(exchange, devices, notes, 0);
             return;
         }
         if (refusal == null && !earlier.isEmpty()) {
@@ -176,22 +240,25 @@ public class PushDevices {
     }
 
     /** The delivery's answer is the devices that took it (the first one's message name), its note naming each device's outcome. */
-    private void settleSent(Exchange exchange, List<Map<String, Object>> sent, List<String> notes, int notCalled) {
-        List<String> devices = sent.stream().map(r -> (String) r.get("token_masked")).toList();
+    private void settleSent(Exchange exchange, Devices known, List<String> notes, int notCalled) {
+        List<Row> sent = known.in(Set.of("SENT"));
+        List<String> devices = sent.stream().map(Row::tokenMasked).toList();
         // The customer's live devices this delivery was for: those that took it, refused it, may have got it, or were not called
         // (a dead token is no device of theirs any more; one over herald.push.max-devices is named by its own note).
-        Integer missed = jdbc.queryForObject("SELECT count(*) FROM push_device_send WHERE delivery_id = ? AND resend_id = ?"
-                + " AND state IN ('REFUSED', 'CALLING', 'RETRY_ASKED')", Integer.class,
-                exchange.getProperty(ChannelDelivery.DELIVERY_ID, Long.class), resendOf(exchange));
-        int of = devices.size() + (missed == null ? 0 : missed) + notCalled;
-        String first = (String) sent.get(0).get("provider_message_id");
-        ledger.readdressed(exchange.getProperty(ChannelDelivery.CLAIM, DeliveryLedger.Claim.class), String.join(", ", devices));
+        int missed = known.in(Set.of("REFUSED", "CALLING", "RETRY_ASKED")).size();
+        int of = devices.size() + missed + notCalled;
+        String first = sent.get(0).providerMessageId();
+        String sentTo = String.join(", ", devices);
+        // The claim named the customer's first token; the delivery names the devices that took it when they differ.
+        if (!sentTo.equals(exchange.getProperty(ChannelDelivery.RECIPIENT_MASKED, String.class))) {
+            ledger.readdressed(exchange.getProperty(ChannelDelivery.CLAIM, DeliveryLedger.Claim.class), sentTo);
+        }
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
         exchange.getMessage().setBody(first == null ? "{}" : json.createObjectNode().put("name", first).toString());
         String note = "sent to " + devices.size() + (of > devices.size() ? " of " + of + " devices" : devices.size() == 1 ? " device" : " devices")
-                + (devices.size() == 1 ? " (push token " : " (push tokens ") + String.join(", ", devices) + ")";
+                + (devices.size() == 1 ? " (push token " : " (push tokens ") + sentTo + ")";
         exchange.setProperty(ChannelDelivery.ADDRESS_NOTE, notes.isEmpty() ? note : note + "; " + String.join("; ", notes));
     }
 
@@ -216,9 +283,8 @@ public class PushDevices {
             return false;
         }
         long resendId = resendOf(exchange);
-        List<Map<String, Object>> sent = jdbc.queryForList("SELECT token_masked, provider_message_id FROM push_device_send"
-                + " WHERE delivery_id = ? AND resend_id = ? AND state = 'SENT' ORDER BY id", deliveryId, resendId);
-        if (sent.isEmpty()) {
+        Devices devices = load(exchange);   // read afresh: this comes after retries, from the error handling
+        if (devices.in(Set.of("SENT")).isEmpty()) {
             return false;
         }
         @SuppressWarnings("unchecked")
@@ -233,14 +299,18 @@ public class PushDevices {
                     + "): it may or may not have arrived there (not called again)");
             tried.add(UnregisteredPushTokens.bare(token));
         } else if (token != null) {
-            jdbc.update("UPDATE push_device_send SET state = 'REFUSED', reason = ?, updated_at = now() WHERE delivery_id = ? AND resend_id = ?"
-                    + " AND token_hash = ? AND state = 'CALLING'", "not reached: " + problem, deliveryId, resendId, hash(token));
+            String tokenHash = hash(token);
+            if ("CALLING".equals(devices.state(tokenHash))) {
+                String reason = "not reached: " + problem;
+                jdbc.update("UPDATE push_device_send SET state = 'REFUSED', reason = ?, updated_at = now() WHERE delivery_id = ? AND resend_id = ?"
+                        + " AND token_hash = ? AND state = 'CALLING'", reason, deliveryId, resendId, tokenHash);
+                devices = devices.with(tokenHash, new Row(UnregisteredPushTokens.mask(token), "REFUSED", null, reason));
+            }
             notes.add("push token " + UnregisteredPushTokens.mask(token) + " not reached: " + problem);
             tried.add(UnregisteredPushTokens.bare(token));
         }
         List<String> notCalled = new ArrayList<>();
-        for (String next = nextToken(notification.customerId(), deliveryId, resendId, tried); next != null;
-                next = nextToken(notification.customerId(), deliveryId, resendId, tried)) {
+        for (String next = nextToken(devices, tried); next != null; next = nextToken(devices, tried)) {
             notCalled.add(UnregisteredPushTokens.mask(next));
             tried.add(next);
         }
@@ -248,11 +318,11 @@ public class PushDevices {
             notes.add((notCalled.size() == 1 ? "push token " : "push tokens ") + String.join(", ", notCalled) + " not called (the push"
                     + " provider was unavailable)");
         }
-        String overCap = overCapNote(notification.customerId());
+        String overCap = overCapNote(devices);
         if (overCap != null) {
             notes.add(overCap);
         }
-        settleSent(exchange, sent, notes, notCalled.size());
+        settleSent(exchange, devices, notes, notCalled.size());
         return true;
     }
 
@@ -267,22 +337,17 @@ public class PushDevices {
 
     /** Erasure of a customer: the device records of these notifications' deliveries (masked tokens, their hashes) are deleted. */
     public int forget(java.util.Collection<Long> notificationIds) {
-        String ids = notificationIds.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",", "{", "}"));
+        String ids = notificationIds.stream().map(String::valueOf).collect(Collectors.joining(",", "{", "}"));
         return jdbc.update("DELETE FROM push_device_send s USING delivery d WHERE d.id = s.delivery_id"
                 + " AND d.notification_id = ANY(CAST(? AS BIGINT[]))", ids);
     }
 
-    /** The first token of the customer's devices ({@link #devices}) this attempt has not called and no earlier attempt sent to or was refused by. */
-    private String nextToken(String customerId, long deliveryId, long resendId, Set<String> tried) {
-        List<String> devices = devices(customerId);
-        if (devices.isEmpty()) {
-            return null;
-        }
-        String hashes = devices.stream().map(PushDevices::hash).collect(java.util.stream.Collectors.joining(",", "{", "}"));
-        Set<String> done = new HashSet<>(jdbc.queryForList("SELECT token_hash FROM push_device_send WHERE delivery_id = ? AND resend_id = ?"
-                + " AND state IN ('SENT', 'REFUSED') AND token_hash = ANY(CAST(? AS CHAR(64)[]))", String.class, deliveryId, resendId, hashes));
-        for (String bare : devices.subList(0, Math.min(maxDevices, devices.size()))) {
-            if (!tried.contains(bare) && !done.contains(hash(bare))) {
+    /** The first of the customer's live tokens this attempt has not called and no earlier attempt sent to or was refused by. */
+    private String nextToken(Devices devices, Set<String> tried) {
+        List<String> live = devices.live();
+        for (String bare : live.subList(0, Math.min(maxDevices, live.size()))) {
+            String state = devices.state(hash(bare));
+            if (!tried.contains(bare) && !"SENT".equals(state) && !"REFUSED".equals(state)) {
                 return bare;
             }
         }
@@ -290,34 +355,58 @@ public class PushDevices {
     }
 
     /**
-     * The customer's live push tokens (bare), in their directory entry's order: without blanks, repeats and tokens the provider
-     * reported dead for any delivery (a dead token is never revived by FCM, so one the CRM lists again is not called again). The
-     * first herald.push.max-devices of them are called (the directory keeps no date a device registered or was last seen).
+     * One statement: the customer's push tokens (from the exchange's customer, read with the claim; the directory when a
+     * resend or a re-drive has none), which of them the provider reported dead for any delivery (a dead token is never revived
+     * by FCM, so one the CRM lists again is not called again), and this delivery's (or resend's) device records. The first
+     * herald.push.max-devices live tokens are called (the directory keeps no date a device registered or was last seen).
      */
-    private List<String> devices(String customerId) {
-        List<String> tokens = directory.find(customerId).map(Customer::pushTokens).orElse(null);
-        if (tokens == null || tokens.isEmpty()) {
-            return List.of();
+    private Devices load(Exchange exchange) {
+        Customer customer = exchange.getProperty(DispatchPlanner.CUSTOMER, Customer.class);
+        if (customer == null) {
+            CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
+            customer = directory.find(notification.customerId()).orElse(null);
         }
-        List<String> bare = tokens.stream().filter(t -> t != null && !t.isBlank()).map(t -> UnregisteredPushTokens.bare(t.strip()))
-                .distinct().toList();
-        if (bare.isEmpty()) {
-            return List.of();
-        }
-        String hashes = bare.stream().map(PushDevices::hash).collect(java.util.stream.Collectors.joining(",", "{", "}"));
-        Set<String> dead = new HashSet<>(jdbc.queryForList("SELECT token_hash FROM push_device_send WHERE state = 'TOKEN_REMOVED'"
-                + " AND token_hash = ANY(CAST(? AS CHAR(64)[]))", String.class, hashes));
-        return bare.stream().filter(t -> !dead.contains(hash(t))).toList();
+        List<String> tokens = customer == null || customer.pushTokens() == null ? List.of() : customer.pushTokens().stream()
+                .filter(t -> t != null && !t.isBlank()).map(t -> UnregisteredPushTokens.bare(t.strip())).distinct().toList();
+        long deliveryId = exchange.getProperty(ChannelDelivery.DELIVERY_ID, Long.class);
+        long resendId = resendOf(exchange);
+        String hashes = tokens.stream().map(PushDevices::hash).collect(Collectors.joining(",", "{", "}"));
+        Set<String> dead = new HashSet<>();
+        Map<String, Row> rows = new LinkedHashMap<>();
+        jdbc.query("""
+                SELECT token_hash, token_masked, state, provider_message_id, reason, delivery_id = ? AND resend_id = ? AS ours
+                FROM push_device_send WHERE (delivery_id = ? AND resend_id = ?)
+                   OR (state = 'TOKEN_REMOVED' AND token_hash = ANY(CAST(? AS CHAR(64)[]))) ORDER BY id""", row -> {
+            String tokenHash = row.getString("token_hash");
+            if (row.getString("state").equals("TOKEN_REMOVED")) {
+                dead.add(tokenHash);
+            }
+            if (row.getBoolean("ours")) {
+                rows.put(tokenHash, new Row(row.getString("token_masked"), row.getString("state"), row.getString("provider_message_id"),
+                        row.getString("reason")));
+            }
+        }, deliveryId, resendId, deliveryId, resendId, hashes);
+        return new Devices(tokens, dead, rows);
+    }
+
+    /** A device's answer, written whether or not its call was written first (CALLING). */
+    private void record(long deliveryId, long resendId, String tokenHash, Row row) {
+        jdbc.update("""
+                INSERT INTO push_device_send (delivery_id, resend_id, token_hash, token_masked, state, provider_message_id, reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (delivery_id, resend_id, token_hash) DO UPDATE SET state = EXCLUDED.state,
+                  provider_message_id = EXCLUDED.provider_message_id, reason = EXCLUDED.reason, updated_at = now()""",
+                deliveryId, resendId, tokenHash, row.tokenMasked(), row.state(), row.providerMessageId(), row.reason());
     }
 
     /** "N more push tokens (…) not called: over herald.push.max-devices …" when the customer has more live devices; else null. */
-    private String overCapNote(String customerId) {
-        List<String> devices = devices(customerId);
+    private String overCapNote(Devices known) {
+        List<String> devices = known.live();
         if (devices.size() <= maxDevices) {
             return null;
         }
         List<String> over = devices.subList(maxDevices, devices.size());
-        String shown = over.stream().limit(5).map(UnregisteredPushTokens::mask).collect(java.util.stream.Collectors.joining(", "))
+        String shown = over.stream().limit(5).map(UnregisteredPushTokens::mask).collect(Collectors.joining(", "))
                 + (over.size() > 5 ? ", …" : "");
         return over.size() + " more push " + (over.size() == 1 ? "token" : "tokens") + " (" + shown + ") not called: over"
                 + " herald.push.max-devices (" + maxDevices + "), the first " + maxDevices + " in the customer's directory entry are;"
