@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,10 +61,14 @@ public class ChannelSenders {
      * released it, null otherwise (QuietHoursBeforeSend).
      */
     public record Due(long deliveryId, long notificationId, String channel, String state, String canonical, Customer customer,
-                      String traceparent, String suppression, String releasedBy) {
+                      String traceparent, String suppression, String releasedBy, PushDevices.Devices pushDevices) {
 
         Due withSuppression(String reason) {
-            return new Due(deliveryId, notificationId, channel, state, canonical, customer, traceparent, reason, releasedBy);
+            return new Due(deliveryId, notificationId, channel, state, canonical, customer, traceparent, reason, releasedBy, pushDevices);
+        }
+
+        Due withPushDevices(PushDevices.Devices devices) {
+            return new Due(deliveryId, notificationId, channel, state, canonical, customer, traceparent, suppression, releasedBy, devices);
         }
     }
 
@@ -103,6 +108,7 @@ public class ChannelSenders {
     private final ProviderPermits permits;
     /** A savepoint inside the claim's transaction: a suppression query that fails does not undo the claims. */
     private final TransactionTemplate savepoint;
+    private final PushDevices pushDevices;
     private final OutcomeWrites outcomes;
     private final QuietHoursBeforeSend quietHours;
     private final CamelContext camel;
@@ -110,7 +116,8 @@ public class ChannelSenders {
     public ChannelSenders(DeliveryLedger ledger, CustomerDirectory directory, NotificationCatalog catalog,
                           ObjectMapper json, HeraldMetrics metrics, DeliverySettings settings, PerChannelSettings channels,
                           Suppressions suppressions, DigestMessages digests, TransactionTemplate transaction, ProviderPermits permits,
-                          OutcomeWrites outcomes, QuietHoursBeforeSend quietHours, CamelContext camel) {
+                          OutcomeWrites outcomes, QuietHoursBeforeSend quietHours, CamelContext camel, PushDevices pushDevices) {
+        this.pushDevices = pushDevices;
         this.camel = camel;
         this.outcomes = outcomes;
         this.quietHours = quietHours;
@@ -165,7 +172,7 @@ public class ChannelSenders {
                 looking.forEach((channel, room) -> {
                     List<Due> due = ledger.claimDue(channel, room, lease, this::due);
                     counted.put(channel, due.size());
-                    rows.put(channel, checkSuppressions(channel, quietHours.sendable(due)));
+                    rows.put(channel, readPushDevices(channel, checkSuppressions(channel, quietHours.sendable(due))));
                 });
                 return rows;
             });
@@ -278,6 +285,26 @@ public class ChannelSenders {
     }
 
     /**
+     * Push: the claimed batch's device records and dead tokens in one query (PushDevices.readWithClaim), so no delivery reads
+     * them on its own. If that query fails (inside a savepoint, so the claims stand) each delivery reads them itself.
+     */
+    private List<Due> readPushDevices(String channel, List<Due> due) {
+        if (due.isEmpty() || !"push".equals(channel)) {
+            return due;
+        }
+        Map<Long, Customer> customers = new HashMap<>();
+        due.forEach(one -> customers.put(one.deliveryId(), one.customer()));
+        Map<Long, PushDevices.Devices> devices;
+        try {
+            devices = savepoint.execute(status -> pushDevices.readWithClaim(customers));
+        } catch (RuntimeException e) {
+            log.warn("push sender: the devices of a batch cannot be read now ({}); each delivery reads its own", e.getMessage());
+            return due;
+        }
+        return due.stream().map(one -> one.withPushDevices(devices.get(one.deliveryId()))).toList();
+    }
+
+    /**
      * Email and SMS: the claimed batch's addresses against the suppression list in one query, so no delivery asks on its own.
      * If that query fails (inside a savepoint, so the claims stand) the deliveries go on unchecked and each checks itself
      * when it is prepared.
@@ -312,7 +339,7 @@ public class ChannelSenders {
         Customer customer = row.getString("customer_id") == null ? null : directory.toCustomer(row, n);
         return new Due(row.getLong("delivery_id"), row.getLong("notification_id"), row.getString("channel"),
                 row.getString("delivery_state"), row.getString("canonical"), customer,
-                row.getString("traceparent"), null, row.getString("released_by"));   // tracing (issue 15)
+                row.getString("traceparent"), null, row.getString("released_by"), null);   // tracing (issue 15)
     }
 
     /** Sets up a claimed delivery's exchange as its channel route expects it (the notification, its ledger id, the customer). */
@@ -325,6 +352,9 @@ public class ChannelSenders {
         exchange.setProperty(ChannelDelivery.DELIVERY_ID, due.deliveryId());
         if (due.customer() != null) {
             exchange.setProperty(DispatchPlanner.CUSTOMER, due.customer());
+        }
+        if (due.pushDevices() != null) {
+            exchange.setProperty(PushDevices.READ_WITH_CLAIM, due.pushDevices());
         }
         if ("PARKED".equals(due.state())) {
             metrics.retry(due.channel());

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -55,12 +56,14 @@ public class PushDevices {
     private static final String NOTES = "heraldPushDevicesNotes";
     private static final String REFUSAL = "heraldPushDevicesRefusal";
     private static final String DEVICES = "heraldPushDevices";
+    /** Set by the push sender with the claim ({@link #readWithClaim}): the delivery's devices, read with its batch. */
+    static final String READ_WITH_CLAIM = "heraldPushDevicesReadWithClaim";
 
     private record Refusal(int status, String statusText, String body) {
     }
 
     /** One device's record of this delivery (or resend), as this attempt knows it. */
-    private record Row(String tokenMasked, String state, String providerMessageId, String reason) {
+    record Row(String tokenMasked, String state, String providerMessageId, String reason) {
     }
 
     /**
@@ -69,7 +72,7 @@ public class PushDevices {
      * device records by token hash in the order they were first written. Never changed: each write makes a new one, set on the
      * exchange only once the write is done (a database outage in between makes the error handler call again with the old one).
      */
-    private record Devices(List<String> tokens, Set<String> dead, Map<String, Row> rows) {
+    record Devices(List<String> tokens, Set<String> dead, Map<String, Row> rows) {
 
         /** The customer's live tokens: without those reported dead (the first herald.push.max-devices of them are called). */
         List<String> live() {
@@ -121,7 +124,19 @@ public class PushDevices {
         exchange.removeProperty(NOTES);
         exchange.removeProperty(REFUSAL);
         exchange.removeProperty(DEVICES);
-        callNextOrSettle(exchange, load(exchange), Set.of(), List.of(), null, null);
+        Devices read = exchange.getProperty(READ_WITH_CLAIM, Devices.class);
+        exchange.removeProperty(READ_WITH_CLAIM);   // once: a later first call of this exchange reads afresh
+        callNextOrSettle(exchange, read != null && exchange.getProperty(ChannelDelivery.RESEND) == null ? read : load(exchange),
+                Set.of(), List.of(), null, null);
+    }
+
+    /**
+     * A claimed batch of push deliveries' devices in one statement, in the claim's transaction (ChannelSenders): what each
+     * attempt's first call would otherwise read on its own. A token another delivery finds dead after this read is called once
+     * more by these (the provider answers it dead again, and it is recorded as removed).
+     */
+    Map<Long, Devices> readWithClaim(Map<Long, Customer> customers) {
+        return read(customers, 0L);
     }
 
     /** After a device's answer (2xx or a refusal of this message; 5xx, 401 and timeouts never get here): record it, go on. */
@@ -366,27 +381,40 @@ public class PushDevices {
             CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
             customer = directory.find(notification.customerId()).orElse(null);
         }
-        List<String> tokens = customer == null || customer.pushTokens() == null ? List.of() : customer.pushTokens().stream()
-                .filter(t -> t != null && !t.isBlank()).map(t -> UnregisteredPushTokens.bare(t.strip())).distinct().toList();
         long deliveryId = exchange.getProperty(ChannelDelivery.DELIVERY_ID, Long.class);
-        long resendId = resendOf(exchange);
-        String hashes = tokens.stream().map(PushDevices::hash).collect(Collectors.joining(",", "{", "}"));
+        Map<Long, Customer> one = new HashMap<>();
+        one.put(deliveryId, customer);
+        return read(one, resendOf(exchange)).get(deliveryId);
+    }
+
+    /** Each delivery's (or resend's) devices: its customer's tokens, those reported dead, its device records. */
+    private Map<Long, Devices> read(Map<Long, Customer> customers, long resendId) {
+        Map<Long, List<String>> tokens = new HashMap<>();
+        customers.forEach((deliveryId, customer) -> tokens.put(deliveryId, customer == null || customer.pushTokens() == null ? List.of()
+                : customer.pushTokens().stream().filter(t -> t != null && !t.isBlank()).map(t -> UnregisteredPushTokens.bare(t.strip()))
+                        .distinct().toList()));
+        String ids = customers.keySet().stream().map(String::valueOf).collect(Collectors.joining(",", "{", "}"));
+        String hashes = tokens.values().stream().flatMap(List::stream).map(PushDevices::hash).distinct()
+                .collect(Collectors.joining(",", "{", "}"));
         Set<String> dead = new HashSet<>();
-        Map<String, Row> rows = new LinkedHashMap<>();
+        Map<Long, Map<String, Row>> rows = new HashMap<>();
         jdbc.query("""
-                SELECT token_hash, token_masked, state, provider_message_id, reason, delivery_id = ? AND resend_id = ? AS ours
-                FROM push_device_send WHERE (delivery_id = ? AND resend_id = ?)
+                SELECT delivery_id, token_hash, token_masked, state, provider_message_id, reason,
+                       delivery_id = ANY(CAST(? AS BIGINT[])) AND resend_id = ? AS ours
+                FROM push_device_send WHERE (delivery_id = ANY(CAST(? AS BIGINT[])) AND resend_id = ?)
                    OR (state = 'TOKEN_REMOVED' AND token_hash = ANY(CAST(? AS CHAR(64)[]))) ORDER BY id""", row -> {
             String tokenHash = row.getString("token_hash");
             if (row.getString("state").equals("TOKEN_REMOVED")) {
                 dead.add(tokenHash);
             }
             if (row.getBoolean("ours")) {
-                rows.put(tokenHash, new Row(row.getString("token_masked"), row.getString("state"), row.getString("provider_message_id"),
-                        row.getString("reason")));
+                rows.computeIfAbsent(row.getLong("delivery_id"), id -> new LinkedHashMap<>()).put(tokenHash, new Row(row.getString("token_masked"),
+                        row.getString("state"), row.getString("provider_message_id"), row.getString("reason")));
             }
-        }, deliveryId, resendId, deliveryId, resendId, hashes);
-        return new Devices(tokens, dead, rows);
+        }, ids, resendId, ids, resendId, hashes);
+        Map<Long, Devices> devices = new HashMap<>();
+        tokens.forEach((deliveryId, its) -> devices.put(deliveryId, new Devices(its, dead, rows.getOrDefault(deliveryId, Map.of()))));
+        return devices;
     }
 
     /** A device's answer, written whether or not its call was written first (CALLING). */
