@@ -48,13 +48,13 @@ public class OperatorActions {
     private final FailureSearch search;
     private final AuditTrail audit;
     private final io.herald.retention.PayloadRemovals removals;
-    private final io.herald.dispatch.PushDevices pushDevices;
+    private final io.herald.dispatch.PushDeviceRecords pushDevices;
     /** A retry or dismissal and its audit row commit together (or neither does). */
     private final TransactionTemplate transaction;
 
     public OperatorActions(JdbcTemplate jdbc, DeliveryLedger deliveries, UnroutedEvents unrouted, QuarantineRedrive redrive,
                            DeliveryResend resend, FailureSearch search, AuditTrail audit, TransactionTemplate transaction,
-                           io.herald.retention.PayloadRemovals removals, io.herald.dispatch.PushDevices pushDevices) {
+                           io.herald.retention.PayloadRemovals removals, io.herald.dispatch.PushDeviceRecords pushDevices) {
         this.jdbc = jdbc;
         this.pushDevices = pushDevices;
         this.removals = removals;

@@ -11,6 +11,7 @@ import io.herald.approval.Approvals;
 import io.herald.identity.Customer;
 import io.herald.identity.CustomerDirectory;
 import io.herald.ledger.DeliveryLedger;
+import io.herald.ledger.DeviceSent;
 import io.herald.logging.Masking;
 import io.herald.notification.CanonicalNotification;
 import io.herald.notification.NotificationCatalog;
@@ -42,6 +43,8 @@ public class ChannelDelivery {
     public static final String RECIPIENT = "heraldRecipient";
     /** The address the claim recorded, masked (push: the customer's first token; PushDevices records the devices that took it). */
     public static final String RECIPIENT_MASKED = "heraldRecipientMasked";
+    /** The device whose answer settled a push (ledger.DeviceSent), written with the delivery's SENT record. */
+    public static final String DEVICE_SENT = "heraldDeviceSent";
     /** Parts shown as one line (an email's Subject header, a push title). */
     public static final String PARTS = "heraldParts";
     public static final String TYPE = "heraldType";
@@ -115,6 +118,7 @@ public class ChannelDelivery {
         exchange.removeProperty(CLAIM);
         exchange.removeProperty(ADDRESS_NOTE);
         exchange.removeProperty(RECIPIENT_MASKED);
+        exchange.removeProperty(DEVICE_SENT);
         boolean resend = exchange.getProperty(RESEND) != null;
         UUID retried = exchange.getProperty(CLAIM_TOKEN, UUID.class);
         if (retried != null) {
@@ -268,7 +272,7 @@ public class ChannelDelivery {
         DeliveryLedger.Claim claim = exchange.getProperty(CLAIM, DeliveryLedger.Claim.class);
         CanonicalNotification notification = exchange.getProperty(DispatchPlanner.NOTIFICATION, CanonicalNotification.class);
         DeliveryLedger.SentRecord record = ledger.sent(claim, providerId, exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE,
-                Integer.class), sendWindows.lateCheckAt(notification), note);
+                Integer.class), sendWindows.lateCheckAt(notification), note, exchange.getProperty(DEVICE_SENT, DeviceSent.class));
         if (!record.written()) {
             return;   // a late answer: kept as a LATE attempt, the newer state stays
         }

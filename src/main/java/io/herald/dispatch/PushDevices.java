@@ -18,6 +18,7 @@ import io.herald.config.PushSettings;
 import io.herald.identity.Customer;
 import io.herald.identity.CustomerDirectory;
 import io.herald.ledger.DeliveryLedger;
+import io.herald.ledger.DeviceSent;
 import io.herald.notification.CanonicalNotification;
 import io.herald.receipts.AddressGone;
 import io.herald.receipts.UnregisteredPushTokens;
@@ -35,7 +36,10 @@ import org.springframework.stereotype.Component;
  * (CALLING): a crash during that call leaves a delivery that reached the customer, and the stale sweep settles it SENT naming
  * the device that may or may not have got it. The first device(s), called while none has taken it, are written with their
  * answer only: a crash during their call leaves the delivery SENDING with no device sent, which the sweep settles as any
- * channel's call cut off (one statement fewer per push on the ordinary path). A later attempt of the same delivery (a retry
+ * channel's call cut off (one statement fewer per push on the ordinary path). The answer that settles the delivery SENT (the
+ * last device to call took it) is written with the delivery's SENT record, in that group's transaction (DeliveryLedger.sent,
+ * PushDeviceRecords): a crash between the answer and that commit leaves the delivery as it leaves an SMS or an email whose
+ * answer was not yet written (UNCERTAIN, or sent again with the same key where the provider honours it). A later attempt of the same delivery (a retry
  * after a 5xx, a parked re-drive) calls only the devices without a SENT, TOKEN_REMOVED or REFUSED record: a device that
  * refused this message answered, and asking again gets the same answer. An operator's retry (after fixing what the refusal
  * named) marks the refused devices RETRY_ASKED, to be called once more ({@link #retryRefused}); an operator's resend has
@@ -45,7 +49,7 @@ import org.springframework.stereotype.Component;
  * outcome by its masked token; with none, it fails with the refusal, or with the removals when every token was dead (a
  * first-success notification then tries its next channel). A token the provider reported dead (TOKEN_REMOVED) is not called
  * again by any later delivery, even if a CRM contact change lists it again. An attempt reads the records once, when it
- * starts ({@link Devices}), and keeps them as it writes them. This class is the only writer of push_device_send. Used by
+ * starts ({@link Devices}), and keeps them as it writes them. PushDeviceRecords writes what this class decides. Used by
  * routes/deliver-push.camel.yaml (addressPlan and refusalCheck of the HTTP template).
  */
 @Component
@@ -102,14 +106,16 @@ public class PushDevices {
     }
 
     private final JdbcTemplate jdbc;
+    private final PushDeviceRecords records;
     private final CustomerDirectory directory;
     private final UnregisteredPushTokens deadTokens;
     private final DeliveryLedger ledger;
     private final ObjectMapper json;
     private final int maxDevices;
 
-    public PushDevices(JdbcTemplate jdbc, CustomerDirectory directory, UnregisteredPushTokens deadTokens, DeliveryLedger ledger,
-                       ObjectMapper json, PushSettings push) {
+    public PushDevices(JdbcTemplate jdbc, PushDeviceRecords records, CustomerDirectory directory, UnregisteredPushTokens deadTokens,
+                       DeliveryLedger ledger, ObjectMapper json, PushSettings push) {
+        this.records = records;
         this.maxDevices = push.maxDevices();
         this.jdbc = jdbc;
         this.directory = directory;
@@ -124,6 +130,7 @@ public class PushDevices {
         exchange.removeProperty(NOTES);
         exchange.removeProperty(REFUSAL);
         exchange.removeProperty(DEVICES);
+        exchange.removeProperty(ChannelDelivery.DEVICE_SENT);
         Devices read = exchange.getProperty(READ_WITH_CLAIM, Devices.class);
         exchange.removeProperty(READ_WITH_CLAIM);   // once: a later first call of this exchange reads afresh
         callNextOrSettle(exchange, read != null && exchange.getProperty(ChannelDelivery.RESEND) == null ? read : load(exchange),
@@ -161,13 +168,19 @@ public class PushDevices {
         Refusal refusal = exchange.getProperty(REFUSAL, Refusal.class);
         String tokenHash = hash(token);
         String masked = UnregisteredPushTokens.mask(token);
+        exchange.removeProperty(ChannelDelivery.DEVICE_SENT);
         if (status != null && status >= 200 && status < 300) {
             Row sent = new Row(masked, "SENT", messageName(body), null);
-            record(deliveryId, resendId, tokenHash, sent);
             devices = devices.with(tokenHash, sent);
+            if (resendId == 0 && nextToken(devices, tried) == null) {
+                // The answer that settles the delivery SENT: written with its SENT record, in that group's transaction.
+                exchange.setProperty(ChannelDelivery.DEVICE_SENT, new DeviceSent(deliveryId, tokenHash, masked, sent.providerMessageId()));
+            } else {
+                records.answered(deliveryId, resendId, tokenHash, masked, "SENT", sent.providerMessageId(), null);
+            }
         } else if (status != null) {
             String removal = deadTokens.removeIfDead(status, body, token, notification.customerId(), deliveryId,
-                    what -> record(deliveryId, resendId, tokenHash, new Row(masked, "TOKEN_REMOVED", null, what)));
+                    what -> records.answered(deliveryId, resendId, tokenHash, masked, "TOKEN_REMOVED", null, what));
             if (removal != null) {
                 notes.add(removal);
                 devices = devices.removed(tokenHash, new Row(masked, "TOKEN_REMOVED", null, removal));
@@ -175,7 +188,7 @@ public class PushDevices {
                 String statusText = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_TEXT, String.class);
                 String reason = ProviderErrors.readable(new HttpOperationFailedException("push", status, statusText, null, Map.of(), body), "push");
                 Row refused = new Row(masked, "REFUSED", null, reason);
-                record(deliveryId, resendId, tokenHash, refused);
+                records.answered(deliveryId, resendId, tokenHash, masked, "REFUSED", null, reason);
                 devices = devices.with(tokenHash, refused);
                 notes.add("push token " + masked + " not sent: " + reason);
                 refusal = new Refusal(status, statusText, body);
@@ -199,11 +212,7 @@ public class PushDevices {
             if (!devices.in(Set.of("SENT")).isEmpty() && (before == null || before.equals("CALLING") || before.equals("RETRY_ASKED"))) {
                 // Another device took it: written before the call, so a crash during it leaves a SENT delivery naming this device
                 // as one that may or may not have got it (the stale sweep).
-                jdbc.update("""
-                        INSERT INTO push_device_send (delivery_id, resend_id, token_hash, token_masked, state) VALUES (?, ?, ?, ?, 'CALLING')
-                        ON CONFLICT (delivery_id, resend_id, token_hash) DO UPDATE SET state = 'CALLING', reason = NULL, updated_at = now()
-                        WHERE push_device_send.state IN ('CALLING', 'RETRY_ASKED')""",
-                        deliveryId, resendId, nextHash, UnregisteredPushTokens.mask(next));
+                records.calling(deliveryId, resendId, nextHash, UnregisteredPushTokens.mask(next));
                 devices = devices.with(nextHash, new Row(UnregisteredPushTokens.mask(next), "CALLING", null, null));
             }
             exchange.setProperty(DEVICES, devices);
@@ -299,6 +308,11 @@ public class PushDevices {
         }
         long resendId = resendOf(exchange);
         Devices devices = load(exchange);   // read afresh: this comes after retries, from the error handling
+        DeviceSent settling = exchange.getProperty(ChannelDelivery.DEVICE_SENT, DeviceSent.class);
+        if (settling != null && settling.deliveryId() == deliveryId && resendId == 0) {
+            // The device whose answer was to settle it SENT (not yet written: it goes with the SENT record the caller writes).
+            devices = devices.with(settling.tokenHash(), new Row(settling.tokenMasked(), "SENT", settling.providerMessageId(), null));
+        }
         if (devices.in(Set.of("SENT")).isEmpty()) {
             return false;
         }
@@ -317,8 +331,7 @@ public class PushDevices {
             String tokenHash = hash(token);
             if ("CALLING".equals(devices.state(tokenHash))) {
                 String reason = "not reached: " + problem;
-                jdbc.update("UPDATE push_device_send SET state = 'REFUSED', reason = ?, updated_at = now() WHERE delivery_id = ? AND resend_id = ?"
-                        + " AND token_hash = ? AND state = 'CALLING'", reason, deliveryId, resendId, tokenHash);
+                records.notReached(deliveryId, resendId, tokenHash, reason);
                 devices = devices.with(tokenHash, new Row(UnregisteredPushTokens.mask(token), "REFUSED", null, reason));
             }
             notes.add("push token " + UnregisteredPushTokens.mask(token) + " not reached: " + problem);
@@ -339,22 +352,6 @@ public class PushDevices {
         }
         settleSent(exchange, devices, notes, notCalled.size());
         return true;
-    }
-
-    /**
-     * An operator's retry of the delivery (console.OperatorActions, in its transaction): the devices that refused it are called
-     * once more by the attempt it queues (the operator fixed what the refusal named, e.g. the Firebase project or the APNs key).
-     */
-    public int retryRefused(long deliveryId) {
-        return jdbc.update("UPDATE push_device_send SET state = 'RETRY_ASKED', updated_at = now() WHERE delivery_id = ? AND resend_id = 0"
-                + " AND state = 'REFUSED'", deliveryId);
-    }
-
-    /** Erasure of a customer: the device records of these notifications' deliveries (masked tokens, their hashes) are deleted. */
-    public int forget(java.util.Collection<Long> notificationIds) {
-        String ids = notificationIds.stream().map(String::valueOf).collect(Collectors.joining(",", "{", "}"));
-        return jdbc.update("DELETE FROM push_device_send s USING delivery d WHERE d.id = s.delivery_id"
-                + " AND d.notification_id = ANY(CAST(? AS BIGINT[]))", ids);
     }
 
     /** The first of the customer's live tokens this attempt has not called and no earlier attempt sent to or was refused by. */
@@ -415,16 +412,6 @@ public class PushDevices {
         Map<Long, Devices> devices = new HashMap<>();
         tokens.forEach((deliveryId, its) -> devices.put(deliveryId, new Devices(its, dead, rows.getOrDefault(deliveryId, Map.of()))));
         return devices;
-    }
-
-    /** A device's answer, written whether or not its call was written first (CALLING). */
-    private void record(long deliveryId, long resendId, String tokenHash, Row row) {
-        jdbc.update("""
-                INSERT INTO push_device_send (delivery_id, resend_id, token_hash, token_masked, state, provider_message_id, reason)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (delivery_id, resend_id, token_hash) DO UPDATE SET state = EXCLUDED.state,
-                  provider_message_id = EXCLUDED.provider_message_id, reason = EXCLUDED.reason, updated_at = now()""",
-                deliveryId, resendId, tokenHash, row.tokenMasked(), row.state(), row.providerMessageId(), row.reason());
     }
 
     /** "N more push tokens (…) not called: over herald.push.max-devices …" when the customer has more live devices; else null. */

@@ -105,7 +105,7 @@ public class DeliveryLedger {
     }
 
     /** One claim's SENT outcome; {@code lateCheckAt}: when it was sent by Herald's clock, if it may be after its window. */
-    private record Sent(Claim claim, String providerMessageId, Integer providerStatus, Instant lateCheckAt, String note) {
+    private record Sent(Claim claim, String providerMessageId, Integer providerStatus, Instant lateCheckAt, String note, DeviceSent device) {
     }
 
     /** What recording a SENT outcome did. */
@@ -160,10 +160,19 @@ public class DeliveryLedger {
     /** What else is done in a group of claims' transaction (the rate-limit permits of the claimed deliveries); none in some tests. */
     private final List<ClaimedForSending> alsoOnClaim;
 
+    /** What else is written in a group of SENT records' transaction (the devices that took pushes); none in some tests. */
+    private final List<DevicesSent> alsoOnSent;
+
     public DeliveryLedger(JdbcTemplate jdbc, TransactionTemplate tx, List<ClaimedForSending> alsoOnClaim) {
+        this(jdbc, tx, alsoOnClaim, List.of());
+    }
+
+    @org.springframework.beans.factory.annotation.Autowired
+    public DeliveryLedger(JdbcTemplate jdbc, TransactionTemplate tx, List<ClaimedForSending> alsoOnClaim, List<DevicesSent> alsoOnSent) {
         this.jdbc = jdbc;
         this.grouped = new GroupCommit(tx, 256);
         this.alsoOnClaim = List.copyOf(alsoOnClaim);
+        this.alsoOnSent = List.copyOf(alsoOnSent);
     }
 
     /**
@@ -241,6 +250,10 @@ public class DeliveryLedger {
         }, row -> {
             written.put(row.getLong(1), row.getBoolean(2) ? SentRecord.SENT_AFTER_WINDOW : SentRecord.SENT);
         });
+        List<DeviceSent> devices = group.stream().map(Sent::device).filter(java.util.Objects::nonNull).toList();
+        if (!devices.isEmpty()) {
+            alsoOnSent.forEach(also -> also.write(devices));
+        }
         return group.stream().map(s -> written.getOrDefault(s.claim().deliveryId(), SentRecord.NOT_WRITTEN)).toList();
     }
 
@@ -413,6 +426,14 @@ public class DeliveryLedger {
 
     /** As above; {@code note}: why the provider's answer gave no id (ProviderAnswerRead), kept as the SENT record's reason. */
     public SentRecord sent(Claim claim, String answeredId, Integer providerStatus, Instant lateCheckAt, String note) {
+        return sent(claim, answeredId, providerStatus, lateCheckAt, note, null);
+    }
+
+    /**
+     * As above; {@code device}: the device whose answer settled a push (not a resend's), written in the same transaction as
+     * the SENT record (null: none).
+     */
+    public SentRecord sent(Claim claim, String answeredId, Integer providerStatus, Instant lateCheckAt, String note, DeviceSent device) {
         // The provider's id as it can be stored (no control characters, at most the column's 300): an id PostgreSQL refused
         // made the SENT write fail and the delivery FAILED, which an operator's retry would then send again.
         String providerMessageId = StoredText.label(answeredId, 300);
@@ -430,7 +451,7 @@ public class DeliveryLedger {
                         // a channel whose provider gives no id (the ops webhook) and no note: "resend 12: sent", not "resend 12: null"
                         providerStatus, claim.label() + (note != null ? note : providerMessageId != null ? providerMessageId : "sent"))
                         > 0 ? SentRecord.SENT : SentRecord.NOT_WRITTEN
-                : grouped.write(sents, new Sent(claim, providerMessageId, providerStatus, lateCheckAt, note));
+                : grouped.write(sents, new Sent(claim, providerMessageId, providerStatus, lateCheckAt, note, device));
         writtenOrLate(claim, record.written() ? 1 : 0, "the provider accepted it" + (providerMessageId == null ? "" : " as " + providerMessageId),
                 providerStatus);
         return record;

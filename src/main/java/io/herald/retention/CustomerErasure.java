@@ -17,7 +17,7 @@ import io.herald.helpdesk.TicketNotes;
 import io.herald.identity.CustomerLock;
 import io.herald.identity.CustomerNames;
 import io.herald.schedule.ScheduledSends;
-import io.herald.dispatch.PushDevices;
+import io.herald.dispatch.PushDeviceRecords;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.ledger.StoredText;
 import org.slf4j.Logger;
@@ -65,11 +65,11 @@ public class CustomerErasure {
     private final TicketNotes ticketNotes;
     private final FreeTextErasure freeText;
     private final CustomerNames names;
-    private final PushDevices pushDevices;
+    private final PushDeviceRecords pushDevices;
 
     public CustomerErasure(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger deliveries, AuditTrail audit,
                            Approvals approvals, ScheduledSends scheduled, CustomerLock lock, ResendApprovals resendApprovals,
-                           TicketNotes ticketNotes, FreeTextErasure freeText, CustomerNames names, PushDevices pushDevices) {
+                           TicketNotes ticketNotes, FreeTextErasure freeText, CustomerNames names, PushDeviceRecords pushDevices) {
         this.pushDevices = pushDevices;
         this.names = names;
         this.freeText = freeText;
