@@ -47,4 +47,36 @@ public record HelpdeskSettings(@DefaultValue("false") boolean enabled,
                                @Positive @DefaultValue("10000") long retryDelayMs,
                                @Positive @DefaultValue("600000") long maxRetryDelayMs,
                                @Positive @DefaultValue("10") int maxAttempts) {
+
+    public HelpdeskSettings {
+        String address = url == null ? "" : url.strip();
+        if (enabled) {
+            check(!address.isEmpty(), "herald.helpdesk.url", "is required when herald.helpdesk.enabled is true: the helpdesk's base URL,"
+                    + " e.g. https://acme.zendesk.com (HERALD_HELPDESK_URL)");
+            check(address.startsWith("http://") || address.startsWith("https://"), "herald.helpdesk.url",
+                    "must start with https:// (or http:// for a local sandbox), was '" + address + "'");
+            check(email != null && !email.isBlank(), "herald.helpdesk.email",
+                    "is required when herald.helpdesk.enabled is true: the helpdesk agent the API token belongs to (HERALD_HELPDESK_EMAIL)");
+            check(apiToken != null && !apiToken.isBlank(), "herald.helpdesk.api-token",
+                    "is required when herald.helpdesk.enabled is true: the helpdesk's API token (HERALD_HELPDESK_API_TOKEN)");
+            check(maxRetryDelayMs >= retryDelayMs, "herald.helpdesk.max-retry-delay-ms",
+                    "must be at least herald.helpdesk.retry-delay-ms (" + retryDelayMs + "), was " + maxRetryDelayMs);
+            // The lease is renewed right before each post (TicketNotes.stillPending); a post that may outlast it could be taken
+            // over by another instance's claim and posted twice. The longest post waits connect-timeout-ms for a pooled
+            // connection, as long again to connect, then response-timeout-ms.
+            if (connectTimeoutMs != null && responseTimeoutMs != null) {
+                long postMs = 2 * connectTimeoutMs + responseTimeoutMs;
+                check(leaseMs > postMs + 5_000, "herald.helpdesk.lease-ms", "must be more than the longest post, 2 x"
+                        + " herald.helpdesk.connect-timeout-ms + response-timeout-ms (" + postMs + " ms), plus 5000 ms to record it, or"
+                        + " another instance may take a note over while it is being posted and post it again; was " + leaseMs);
+            }
+        }
+    }
+
+    /** A settings check: the failure box shows the key, its value and where it was set, with this as the reason. */
+    private static void check(boolean ok, String key, String problem) {
+        if (!ok) {
+            throw new IllegalArgumentException(key + " " + problem);
+        }
+    }
 }

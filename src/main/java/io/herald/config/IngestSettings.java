@@ -42,7 +42,22 @@ public record IngestSettings(@Positive @DefaultValue("500") int batchSize,
                              @NotNull @DurationMin(seconds = 1, message = Durations.AT_LEAST_A_SECOND) @DefaultValue("PT60S") Duration mappingTimeLimit,
                              @Positive @DefaultValue("4") int mappingOverrunsMax) {
 
+    /**
+     * Room for the record's key, headers and batch framing a producer counts on top of a webhook body: kafka-max-request-size
+     * must leave this much above max-body-bytes.
+     */
+    public static final long PRODUCER_OVERHEAD_BYTES = 64 * 1024;
+
     public IngestSettings {
+        if (maxBodyBytes > Integer.MAX_VALUE - 1) {
+            throw new IllegalArgumentException("herald.ingest.max-body-bytes must be at most " + (Integer.MAX_VALUE - 1) + " bytes, was "
+                    + maxBodyBytes);
+        }
+        if (maxBodyBytes > 0 && kafkaMaxRequestSize > 0 && kafkaMaxRequestSize < maxBodyBytes + PRODUCER_OVERHEAD_BYTES) {
+            throw new IllegalArgumentException("herald.ingest.kafka-max-request-size must be at least herald.ingest.max-body-bytes ("
+                    + maxBodyBytes + ") + " + PRODUCER_OVERHEAD_BYTES + " bytes, was " + kafkaMaxRequestSize
+                    + ": a webhook body near the limit could never be queued");
+        }
         // Kafka refuses a producer whose delivery.timeout.ms is below linger.ms (0 here) + request.timeout.ms, and only when
         // the webhook route starts, naming no Herald setting: said here, at startup, naming both.
         if (kafkaRequestTimeoutMs > 0 && kafkaDeliveryTimeoutMs > 0 && kafkaDeliveryTimeoutMs < kafkaRequestTimeoutMs) {

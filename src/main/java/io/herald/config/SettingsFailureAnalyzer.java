@@ -26,6 +26,13 @@ import org.springframework.validation.ObjectError;
  */
 public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindException> implements Ordered {
 
+    /** The failed context's settings: where a value named by a settings record's own check was set. */
+    private final org.springframework.core.env.Environment environment;
+
+    public SettingsFailureAnalyzer(org.springframework.core.env.Environment environment) {
+        this.environment = environment;
+    }
+
     @Override
     public int getOrder() {
         return Ordered.HIGHEST_PRECEDENCE;
@@ -71,7 +78,7 @@ public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
             // A check the settings record makes itself says "herald.x.y must be ...": that key, and the rest as the reason.
             String message = ownCheck(failure);
             String key = message.substring(0, message.indexOf(' '));
-            describe(description, key, null, message.substring(key.length() + 1));
+            describe(description, key, set(key), message.substring(key.length() + 1));
             keys.add(key);
         } else {
             String key = failure.getName().toString();
@@ -116,6 +123,22 @@ public class SettingsFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
             }
         }
         description.append("\n    Reason: ").append(reason).append('\n');
+    }
+
+    /** The value a key was given and where, from the context's settings; null if it was not set (its default failed). */
+    private ConfigurationProperty set(String key) {
+        if (environment == null) {
+            return null;
+        }
+        ConfigurationPropertyName name = ConfigurationPropertyName.adapt(key, '.');
+        for (org.springframework.boot.context.properties.source.ConfigurationPropertySource source
+                : org.springframework.boot.context.properties.source.ConfigurationPropertySources.get(environment)) {
+            ConfigurationProperty property = source.getConfigurationProperty(name);
+            if (property != null) {
+                return property;
+            }
+        }
+        return null;
     }
 
     private static ConfigurationProperty bound(ValidationErrors errors, String key) {

@@ -74,26 +74,7 @@ public class TicketNotes {
         this.json = json;
         this.settings = settings;
         String url = settings.url().strip();
-        if (settings.enabled()) {
-            check(!url.isEmpty(), "herald.helpdesk.url", "is required when herald.helpdesk.enabled is true: the helpdesk's base URL,"
-                    + " e.g. https://acme.zendesk.com (HERALD_HELPDESK_URL)");
-            check(url.startsWith("http://") || url.startsWith("https://"), "herald.helpdesk.url",
-                    "must start with https:// (or http:// for a local sandbox), was '" + url + "'");
-            check(!settings.email().isBlank(), "herald.helpdesk.email",
-                    "is required when herald.helpdesk.enabled is true: the helpdesk agent the API token belongs to (HERALD_HELPDESK_EMAIL)");
-            check(!settings.apiToken().isBlank(), "herald.helpdesk.api-token",
-                    "is required when herald.helpdesk.enabled is true: the helpdesk's API token (HERALD_HELPDESK_API_TOKEN)");
-            check(settings.maxRetryDelayMs() >= settings.retryDelayMs(), "herald.helpdesk.max-retry-delay-ms",
-                    "must be at least herald.helpdesk.retry-delay-ms (" + settings.retryDelayMs() + "), was " + settings.maxRetryDelayMs());
-            // The lease is renewed right before each post (stillPending); a post that may outlast it could be taken over by
-            // another instance's claim and posted twice. The longest post waits connect-timeout-ms for a pooled connection, as
-            // long again to connect, then response-timeout-ms.
-            if (settings.connectTimeoutMs() != null && settings.responseTimeoutMs() != null) {
-                long postMs = 2 * settings.connectTimeoutMs() + settings.responseTimeoutMs();
-                check(settings.leaseMs() > postMs + 5_000, "herald.helpdesk.lease-ms", "must be more than the longest post, 2 x"
-                        + " herald.helpdesk.connect-timeout-ms + response-timeout-ms (" + postMs + " ms), plus 5000 ms to record it, or"
-                        + " another instance may take a note over while it is being posted and post it again; was " + settings.leaseMs());
-            }
+        if (settings.enabled()) {   // its settings are checked by HelpdeskSettings
             if (catalog.ticketNotes().isEmpty()) {
                 log.info("herald.helpdesk.enabled is true but no type in {} has ticket-notes: no ticket notes are written", catalog.source());
             }
@@ -105,12 +86,6 @@ public class TicketNotes {
         // Zendesk API token authentication: basic auth with "{email}/token" as user and the token as password.
         this.authorization = "Basic " + Base64.getEncoder().encodeToString(
                 (settings.email().strip() + "/token:" + settings.apiToken().strip()).getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static void check(boolean ok, String key, String problem) {
-        if (!ok) {
-            throw new IllegalStateException("Setting " + key + " (config/application.yaml) " + problem);
-        }
     }
 
     /**

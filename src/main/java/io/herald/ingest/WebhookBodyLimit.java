@@ -41,8 +41,6 @@ public class WebhookBodyLimit extends OncePerRequestFilter {
             "/webhooks/email/events", "email-events", "/webhooks/sms/status", "sms-status", "/webhooks/sms/inbound", "sms-inbound");
     /** The webhooks whose senders post forms (Twilio-style); every other one takes JSON. */
     private static final Set<String> FORM_SOURCES = Set.of("sms-status", "sms-inbound");
-    /** Room for the record's key, headers and batch framing the producer counts on top of the body. */
-    static final long PRODUCER_OVERHEAD_BYTES = 64 * 1024;
 
     private final int maxBodyBytes;
     private final InboundRejections rejections;
@@ -57,16 +55,8 @@ public class WebhookBodyLimit extends OncePerRequestFilter {
         this(maxBodyBytes, kafkaMaxRequestSize, rejections, null);
     }
 
+    /** The limits come checked from IngestSettings (max-body-bytes fits an int; the producers have room above it). */
     WebhookBodyLimit(long maxBodyBytes, long kafkaMaxRequestSize, InboundRejections rejections, IncidentToken incidentToken) {
-        if (maxBodyBytes < 1 || maxBodyBytes > Integer.MAX_VALUE - 1) {
-            throw new IllegalStateException("herald.ingest.max-body-bytes (config/application.yaml) must be between 1 and "
-                    + (Integer.MAX_VALUE - 1) + " bytes, not " + maxBodyBytes);
-        }
-        if (kafkaMaxRequestSize < maxBodyBytes + PRODUCER_OVERHEAD_BYTES) {
-            throw new IllegalStateException("herald.ingest.kafka-max-request-size (config/application.yaml) is " + kafkaMaxRequestSize
-                    + " bytes; it must be at least herald.ingest.max-body-bytes (" + maxBodyBytes + ") + " + PRODUCER_OVERHEAD_BYTES
-                    + " bytes, or a webhook body near the limit could never be queued");
-        }
         this.maxBodyBytes = (int) maxBodyBytes;
         this.rejections = rejections;
         this.incidentToken = incidentToken;

@@ -27,7 +27,7 @@ class BadSettingStartupTest {
             RetentionSettings.class, SchedulingSettings.class, AlertSettings.class, IngestSettings.class, InfrastructureSettings.class,
             MailSettings.class, HeraldSettings.class, ConsoleSettings.class, KafkaSecuritySettings.class, PushSettings.class,
             LoggingSettings.class, TopicSettings.class, io.herald.tracing.TracingSettings.class, HeraldUsers.class,
-            io.herald.security.OidcSettings.class, io.herald.security.AppClient.class})
+            io.herald.security.OidcSettings.class, io.herald.security.AppClient.class, HelpdeskSettings.class})
     static class OnlySettings {
     }
 
@@ -215,6 +215,36 @@ class BadSettingStartupTest {
                 .contains("Reason: must be at least herald.ingest.kafka-request-timeout-ms (2000), was 1500: Kafka refuses a"
                         + " producer whose delivery.timeout.ms is below its request.timeout.ms")
                 .contains("HERALD_INGEST_KAFKA_DELIVERY_TIMEOUT_MS");
+    }
+
+    /**
+     * A producer limit that leaves no room for a body at the webhook limit was refused when the webhook filter was built,
+     * saying "(config/application.yaml)" wherever it was set; it is a settings check now, with the value's origin.
+     */
+    @Test
+    void aProducerLimitWithNoRoomForABodyAtTheLimitShowsWhereItWasSet(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml",
+                "--herald.ingest.kafka-max-request-size=1048576")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.ingest.kafka-max-request-size")
+                .contains("Value: \"1048576\"").contains("from property source \"commandLineArgs\"")
+                .contains("Reason: must be at least herald.ingest.max-body-bytes (1048576) + 65536 bytes, was 1048576: a webhook body"
+                        + " near the limit could never be queued")
+                .doesNotContain("config/application.yaml");
+    }
+
+    /** As above for the helpdesk's note lease against its longest post (it was checked when the ticket notes bean was built). */
+    @Test
+    void aHelpdeskLeaseShorterThanTheLongestPostShowsWhereItWasSet(CapturedOutput output) {
+        assertThatThrownBy(() -> start("--spring.config.location=classpath:bad-settings/valid.yaml", "--herald.helpdesk.enabled=true",
+                "--herald.helpdesk.url=https://acme.zendesk.example", "--herald.helpdesk.email=agent@acme.example",
+                "--herald.helpdesk.api-token=t0ken", "--herald.helpdesk.connect-timeout-ms=5000",
+                "--herald.helpdesk.response-timeout-ms=20000", "--herald.helpdesk.lease-ms=30000")).isNotNull();
+        assertThat(output.getOut() + output.getErr()).contains("Property: herald.helpdesk.lease-ms")
+                .contains("Value: \"30000\"").contains("from property source \"commandLineArgs\"")
+                .contains("Reason: must be more than the longest post, 2 x herald.helpdesk.connect-timeout-ms + response-timeout-ms"
+                        + " (30000 ms), plus 5000 ms to record it, or another instance may take a note over while it is being posted"
+                        + " and post it again; was 30000")
+                .doesNotContain("config/application.yaml");
     }
 
     /** A value that is not one of a setting's choices lists them (it said "cannot be read as Tls"). */
