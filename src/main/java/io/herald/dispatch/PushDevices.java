@@ -42,7 +42,7 @@ import org.springframework.stereotype.Component;
  * answer was not yet written (UNCERTAIN, or sent again with the same key where the provider honours it). A later attempt of the same delivery (a retry
  * after a 5xx, a parked re-drive) calls only the devices without a SENT, TOKEN_REMOVED or REFUSED record: a device that
  * refused this message answered, and asking again gets the same answer. An operator's retry (after fixing what the refusal
- * named) marks the refused devices RETRY_ASKED, to be called once more ({@link #retryRefused}); an operator's resend has
+ * named) marks the refused devices RETRY_ASKED, to be called once more (PushDeviceRecords.retryRefused); an operator's resend has
  * records of its own. At most herald.push.max-devices devices are called, the first live ones in the customer's directory
  * entry; the reason names the rest as not called. One dead or refused device does not stop the others: the delivery is SENT
  * when at least one device took it, its reason saying how many of the customer's devices took it and naming each device's
