@@ -49,7 +49,8 @@ public class OpsDigests {
     private final long maxRetryDelayMs;
 
     public OpsDigests(DeliveryLedger ledger, TransactionTemplate tx, ConsoleLinks links, ObjectMapper json, OpsWebhookSettings settings,
-                      PerChannelSettings channels, OutcomeWrites outcomes, io.herald.ops.HeraldMetrics metrics) {
+                      PerChannelSettings channels, OutcomeWrites outcomes, io.herald.ops.HeraldMetrics metrics,
+                      org.springframework.core.env.Environment env) {
         this.outcomes = outcomes;
         this.metrics = metrics;
         int maxItems = settings.digestMaxItems();
@@ -57,18 +58,18 @@ public class OpsDigests {
         long leaseMs = settings.digestLeaseMs();
         long intervalMs = settings.digestIntervalMs();
         long maxRetryDelayMs = settings.digestMaxRetryDelayMs();
-        check(maxItems > 0, "herald.ops-webhook.digest-max-items", "must be at least 1, was " + maxItems);
-        check(lines > 0, "herald.ops-webhook.digest-lines", "must be at least 1, was " + lines);
-        check(intervalMs > 0, "herald.ops-webhook.digest-interval-ms", "must be at least 1, was " + intervalMs);
-        check(leaseMs >= 10_000, "herald.ops-webhook.digest-lease-ms", "must be at least 10000 (longer than a post takes), was " + leaseMs);
+        check(env, maxItems > 0, "herald.ops-webhook.digest-max-items", "must be at least 1, was " + maxItems);
+        check(env, lines > 0, "herald.ops-webhook.digest-lines", "must be at least 1, was " + lines);
+        check(env, intervalMs > 0, "herald.ops-webhook.digest-interval-ms", "must be at least 1, was " + intervalMs);
+        check(env, leaseMs >= 10_000, "herald.ops-webhook.digest-lease-ms", "must be at least 10000 (longer than a post takes), was " + leaseMs);
         // The lease is renewed right before the post (stillOurs); a post that may outlast it could be taken over by another
         // instance's claim and posted twice. The longest post waits connect-timeout-ms for a pooled connection
         // (connectionRequestTimeout, routes/ops-digest.camel.yaml), as long again to connect, then response-timeout-ms.
         long postMs = 2 * channels.connectTimeoutMs(OPS_WEBHOOK) + channels.responseTimeoutMs(OPS_WEBHOOK);
-        check(leaseMs > postMs + POST_MARGIN_MS, "herald.ops-webhook.digest-lease-ms", "must be more than the longest post,"
+        check(env, leaseMs > postMs + POST_MARGIN_MS, "herald.ops-webhook.digest-lease-ms", "must be more than the longest post,"
                 + " 2 x herald.ops-webhook.connect-timeout-ms + response-timeout-ms (" + postMs + " ms), plus " + POST_MARGIN_MS
                 + " ms to record it, or another instance may take a digest over while it is being posted and post it again; was " + leaseMs);
-        check(maxRetryDelayMs >= intervalMs, "herald.ops-webhook.digest-max-retry-delay-ms",
+        check(env, maxRetryDelayMs >= intervalMs, "herald.ops-webhook.digest-max-retry-delay-ms",
                 "must be at least herald.ops-webhook.digest-interval-ms (" + intervalMs + "), was " + maxRetryDelayMs);
         this.ledger = ledger;
         this.tx = tx;
@@ -81,9 +82,10 @@ public class OpsDigests {
         this.maxRetryDelayMs = maxRetryDelayMs;
     }
 
-    private static void check(boolean ok, String key, String problem) {
+    /** A check across settings, naming the key and where its value was set (a file and line, an environment variable…). */
+    private static void check(org.springframework.core.env.Environment env, boolean ok, String key, String problem) {
         if (!ok) {
-            throw new IllegalStateException("Setting " + key + " (config/application.yaml) " + problem);
+            throw new IllegalStateException("Setting " + key + " (" + io.herald.config.UnknownSettings.where(env, key) + ") " + problem);
         }
     }
 

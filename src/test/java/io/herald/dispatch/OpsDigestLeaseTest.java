@@ -15,7 +15,6 @@ import io.herald.config.PushSettings;
 import io.herald.config.SmsSettings;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.bind.Binder;
-import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 
 /**
  * A digest's lease must outlast its post: renewed right before the post, a lease shorter than the ops webhook's connect
@@ -27,7 +26,7 @@ class OpsDigestLeaseTest {
     @Test
     void aLeaseShorterThanTheLongestPostIsRefusedNamingTheKeys() {
         assertThatThrownBy(() -> opsDigests(Map.of("herald.ops-webhook.digest-lease-ms", "30000")))
-                .hasMessage("Setting herald.ops-webhook.digest-lease-ms (config/application.yaml) must be more than the longest post,"
+                .hasMessage("Setting herald.ops-webhook.digest-lease-ms (command line) must be more than the longest post,"
                         + " 2 x herald.ops-webhook.connect-timeout-ms + response-timeout-ms (30000 ms), plus 5000 ms to record it, or another"
                         + " instance may take a digest over while it is being posted and post it again; was 30000");
         assertThatThrownBy(() -> opsDigests(Map.of("herald.ops-webhook.response-timeout-ms", "60000")))
@@ -42,13 +41,16 @@ class OpsDigestLeaseTest {
     }
 
     private static OpsDigests opsDigests(Map<String, String> settings) {
-        Map<String, String> all = new HashMap<>(settings);
-        Binder binder = new Binder(new MapConfigurationPropertySource(all));
+        // As if given on the command line: the refusal names where the value was set.
+        org.springframework.core.env.StandardEnvironment environment = new org.springframework.core.env.StandardEnvironment();
+        environment.getPropertySources().addFirst(new org.springframework.core.env.MapPropertySource("commandLineArgs",
+                new HashMap<>(settings)));
+        Binder binder = Binder.get(environment);
         OpsWebhookSettings opsWebhook = binder.bindOrCreate("herald.ops-webhook", OpsWebhookSettings.class);
         PerChannelSettings channels = new PerChannelSettings(binder.bindOrCreate("herald.mail", MailSettings.class),
                 binder.bindOrCreate("herald.sms", SmsSettings.class), binder.bindOrCreate("herald.push", PushSettings.class),
                 binder.bindOrCreate("herald.in-app", InAppSettings.class), opsWebhook,
                 binder.bindOrCreate("herald.delivery", DeliverySettings.class));
-        return new OpsDigests(null, null, null, null, opsWebhook, channels, null, null);
+        return new OpsDigests(null, null, null, null, opsWebhook, channels, null, null, environment);
     }
 }
