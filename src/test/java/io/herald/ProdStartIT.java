@@ -27,12 +27,20 @@ import jakarta.mail.internet.MimeMessage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * The image's start command (docker/entrypoint.sh on the exploded layered jar, exactly as the
  * Dockerfile lays it out) run as a separate process with the prod profile, configured only by
  * environment variables that point at the embedded infrastructure.
+ *
+ * <p>The three starts run side by side (failsafe enables JUnit's parallel execution for classes that ask for it): each
+ * test has its own Herald process, port, output file and instance of this class; the two refused starts stop before
+ * Kafka and the mail server are used, so they meet nothing of the delivering one's. One after the other they took
+ * 129 s of the failsafe run's critical path.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class ProdStartIT {
 
     private static EmbeddedInfrastructure infra;
