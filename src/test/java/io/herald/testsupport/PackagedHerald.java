@@ -121,6 +121,12 @@ public final class PackagedHerald {
     /** Starts Herald and waits until its health endpoint answers 200 (up to 3 minutes). */
     public static Process startHealthy(Map<String, String> env, int port, Path log) throws IOException {
         Process herald = start(env, log);
+        awaitHealthy(herald, port, log);
+        return herald;
+    }
+
+    /** Waits until a started Herald's health endpoint answers 200 (up to 3 minutes); kills it if it does not. */
+    public static void awaitHealthy(Process herald, int port, Path log) {
         HttpClient http = HttpClient.newHttpClient();
         try {
             await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).ignoreExceptionsInstanceOf(IOException.class).until(() -> {
@@ -134,7 +140,6 @@ public final class PackagedHerald {
             herald.destroyForcibly();   // never leave a half-started Herald running after the test
             throw e;
         }
-        return herald;
     }
 
     /** The CRM's outbox in a schema of its own in Herald's database, as production exposes it. */
