@@ -51,8 +51,7 @@ class ProdStartIT {
 
     @BeforeAll
     static void explodeTheJarLikeTheDockerfile() throws Exception {
-        infra = EmbeddedInfrastructure.start();
-        PackagedHerald.appHome();
+        infra = PackagedHerald.infrastructureAndAppHome();
         // The CRM exposes its outbox in a schema of its own in Herald's database (Flyway owns public).
         PackagedHerald.createCrmOutbox(infra);
     }

@@ -64,8 +64,7 @@ class TwoInstancesIT {
 
     @BeforeAll
     static void packagedHerald() throws Exception {
-        infra = EmbeddedInfrastructure.start();
-        PackagedHerald.appHome();
+        infra = PackagedHerald.infrastructureAndAppHome();
     }
 
     @AfterEach
