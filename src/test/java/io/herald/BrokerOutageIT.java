@@ -48,8 +48,7 @@ class BrokerOutageIT {
 
     @BeforeAll
     static void packagedHerald() throws Exception {
-        infra = EmbeddedInfrastructure.start();
-        PackagedHerald.appHome();
+        infra = PackagedHerald.infrastructureAndAppHome();
     }
 
     @AfterEach

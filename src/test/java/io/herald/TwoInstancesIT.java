@@ -64,8 +64,7 @@ class TwoInstancesIT {
 
     @BeforeAll
     static void packagedHerald() throws Exception {
-        infra = EmbeddedInfrastructure.start();
-        PackagedHerald.appHome();
+        infra = PackagedHerald.infrastructureAndAppHome();
     }
 
     @AfterEach
@@ -92,8 +91,12 @@ class TwoInstancesIT {
         int portA = PackagedHerald.freePort();
         int portB = PackagedHerald.freePort();
         Path catalog = quietTrials();
-        Process a = start(environment(stream, portA, catalog, sms, "a"), portA, "a");
-        start(environment(stream, portB, catalog, sms, "b"), portB, "b");
+        // Both instances start at once (each JVM start took 47-56 s one after the other in the full run, most of it waiting on
+        // a core), and the test goes on once both answer healthy: the same two processes, the same settings, as before.
+        Process a = launch(environment(stream, portA, catalog, sms, "a"), "a");
+        Process b = launch(environment(stream, portB, catalog, sms, "b"), "b");
+        PackagedHerald.awaitHealthy(a, portA, logs.get(0));
+        PackagedHerald.awaitHealthy(b, portB, logs.get(1));
         stream.seedCustomers();
         // Scheduled sends (issue 14): trial-ending notices held by quiet hours, judged in the customer's time zone, that end
         // 75 s from now, once both instances are up (starting them took 30 s on a quiet machine, over 4 minutes on one
@@ -313,9 +316,16 @@ class TwoInstancesIT {
     }
 
     private Process start(Map<String, String> env, int port, String name) throws Exception {
+        Process herald = launch(env, name);
+        PackagedHerald.awaitHealthy(herald, port, logs.get(logs.size() - 1));
+        return herald;
+    }
+
+    /** Starts an instance without waiting for it (stopped after the test whatever happens). */
+    private Process launch(Map<String, String> env, String name) throws Exception {
         Path log = Files.createTempFile("herald-pair-" + name + "-", ".log");
         logs.add(log);
-        Process herald = PackagedHerald.startHealthy(env, port, log);
+        Process herald = PackagedHerald.start(env, log);
         processes.add(herald);
         return herald;
     }

@@ -4,14 +4,18 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -19,6 +23,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -35,15 +41,44 @@ public final class PackagedHerald {
     public static final String SUPPORT_SECRET = "it-webhook-secret";
     public static final String BILLING_SECRET = "it-billing-secret";
     public static final String ADMIN_PASSWORD = "it-admin-password";
-    /** The *IT classes run in two JVMs side by side (failsafe's forkCount): each lays out the image in a folder of its own. */
-    private static final String FORK = System.getProperty("herald-it.fork", "");
-    private static final Path APP_HOME = Path.of("target", "image-app" + FORK);
+    /**
+     * The *IT classes run in two JVMs side by side (failsafe's forkCount): they share one layout of the image, made by the
+     * first to need it while the other waits (a file lock), and kept for the rest of the build (a stamp names the jar it was
+     * made from: a rebuilt jar is laid out again).
+     */
+    private static final Path APP_HOME = Path.of("target", "image-app");
+    private static final Path STAMP = Path.of("target", "image-app.stamp");
+    private static final Path LOCK = Path.of("target", "image-app.lock");
     private static boolean exploded;
 
     private PackagedHerald() {
     }
 
-    /** Extracts the jar's layers once per test run, as the Dockerfile's build stage does. */
+    /**
+     * The embedded infrastructure, started while the jar's layers are laid out: neither needs the other, and each took 10-20 s
+     * at the start of a packaged-jar test class, one after the other.
+     */
+    public static EmbeddedInfrastructure infrastructureAndAppHome() throws Exception {
+        CompletableFuture<Path> layout = CompletableFuture.supplyAsync(() -> {
+            try {
+                return appHome();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        });
+        EmbeddedInfrastructure infra = EmbeddedInfrastructure.start();
+        try {
+            layout.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+        return infra;
+    }
+
+    /** Extracts the jar's layers once per build, as the Dockerfile's build stage does. */
     public static synchronized Path appHome() throws IOException, InterruptedException {
         if (exploded) {
             return APP_HOME;
@@ -52,19 +87,28 @@ public final class PackagedHerald {
         try (Stream<Path> files = Files.list(Path.of("target"))) {
             jar = files.filter(f -> f.getFileName().toString().matches("herald-.*\\.jar")).findFirst().orElseThrow();
         }
-        Path layers = Path.of("target", "image-layers" + FORK);
-        FileSystemUtils.deleteRecursively(layers);
-        FileSystemUtils.deleteRecursively(APP_HOME);
-        Process extract = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Djarmode=tools",
-                "-jar", jar.toString(), "extract", "--layers", "--launcher", "--destination", layers.toString()).inheritIO().start();
-        if (!extract.waitFor(2, TimeUnit.MINUTES) || extract.exitValue() != 0) {
-            throw new IllegalStateException("could not extract the layers of " + jar);
-        }
-        for (String layer : List.of("dependencies", "spring-boot-loader", "snapshot-dependencies", "application")) {
-            Path from = layers.resolve(layer);
-            if (Files.isDirectory(from)) {
-                copyTree(from, APP_HOME);
+        String stamp = jar.getFileName() + " " + Files.size(jar) + " " + Files.getLastModifiedTime(jar).toMillis();
+        try (FileChannel lock = FileChannel.open(LOCK, StandardOpenOption.CREATE, StandardOpenOption.WRITE); FileLock held = lock.lock()) {
+            if (Files.isDirectory(APP_HOME) && Files.exists(STAMP) && Files.readString(STAMP).equals(stamp)) {
+                exploded = true;
+                return APP_HOME;
             }
+            Path layers = Path.of("target", "image-layers");
+            Files.deleteIfExists(STAMP);
+            FileSystemUtils.deleteRecursively(layers);
+            FileSystemUtils.deleteRecursively(APP_HOME);
+            Process extract = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Djarmode=tools",
+                    "-jar", jar.toString(), "extract", "--layers", "--launcher", "--destination", layers.toString()).inheritIO().start();
+            if (!extract.waitFor(2, TimeUnit.MINUTES) || extract.exitValue() != 0) {
+                throw new IllegalStateException("could not extract the layers of " + jar);
+            }
+            for (String layer : List.of("dependencies", "spring-boot-loader", "snapshot-dependencies", "application")) {
+                Path from = layers.resolve(layer);
+                if (Files.isDirectory(from)) {
+                    copyTree(from, APP_HOME);
+                }
+            }
+            Files.writeString(STAMP, stamp);
         }
         exploded = true;
         return APP_HOME;
@@ -76,7 +120,9 @@ public final class PackagedHerald {
         String sandbox = settings.get("herald.providers.base-url");
         Map<String, String> env = new HashMap<>();
         env.put("APP_HOME", APP_HOME.toAbsolutePath().toString());
-        env.put("JAVA_OPTS", "-Xmx512m");
+        // C1 only (as spring-boot:run's optimized launch): a test's Herald lives a few minutes on 2 shared cores, where C2's
+        // compilations took a core from the start and the stream (JAVA_OPTS adds to the image's flags, as in production).
+        env.put("JAVA_OPTS", "-Xmx512m -XX:TieredStopAtLevel=1");
         env.put("SPRING_PROFILES_ACTIVE", "prod");
         env.put("HERALD_HTTP_PORT", String.valueOf(port));
         env.put("HERALD_DB_URL", settings.get("herald.db.url"));
@@ -121,6 +167,12 @@ public final class PackagedHerald {
     /** Starts Herald and waits until its health endpoint answers 200 (up to 3 minutes). */
     public static Process startHealthy(Map<String, String> env, int port, Path log) throws IOException {
         Process herald = start(env, log);
+        awaitHealthy(herald, port, log);
+        return herald;
+    }
+
+    /** Waits until a started Herald's health endpoint answers 200 (up to 3 minutes); kills it if it does not. */
+    public static void awaitHealthy(Process herald, int port, Path log) {
         HttpClient http = HttpClient.newHttpClient();
         try {
             await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).ignoreExceptionsInstanceOf(IOException.class).until(() -> {
@@ -134,7 +186,6 @@ public final class PackagedHerald {
             herald.destroyForcibly();   // never leave a half-started Herald running after the test
             throw e;
         }
-        return herald;
     }
 
     /** The CRM's outbox in a schema of its own in Herald's database, as production exposes it. */

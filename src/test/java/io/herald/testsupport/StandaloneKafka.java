@@ -3,6 +3,8 @@ package io.herald.testsupport;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -134,11 +136,23 @@ public final class StandaloneKafka implements AutoCloseable {
         config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers());
         config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
         config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000);
+        // First the broker's port, probed every 200 ms: an admin client asked while nothing listens spends its whole 5 s
+        // timeout reconnecting, so the broker, up in 20-35 s on a busy machine, was found up to 6 s late at each start.
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).until(this::listening);
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> {
             try (AdminClient admin = AdminClient.create(config)) {
                 return !admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).isEmpty();
             }
         });
+    }
+
+    private boolean listening() {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("localhost", port), 500);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     @Override
