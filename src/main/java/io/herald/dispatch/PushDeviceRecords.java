@@ -8,8 +8,13 @@ import java.util.stream.Collectors;
 
 import io.herald.ledger.DeviceSent;
 import io.herald.ledger.DevicesSent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The only writer of push_device_send (V67), the record of each device a push went to; {@link PushDevices} decides what is
@@ -20,10 +25,16 @@ import org.springframework.stereotype.Component;
 @Component
 public class PushDeviceRecords implements DevicesSent {
 
-    private final JdbcTemplate jdbc;
+    private static final Logger log = LoggerFactory.getLogger(PushDeviceRecords.class);
 
-    public PushDeviceRecords(JdbcTemplate jdbc) {
+    private final JdbcTemplate jdbc;
+    /** A savepoint inside the SENT records' transaction: device rows that cannot be written do not undo the SENT records. */
+    private final TransactionTemplate savepoint;
+
+    public PushDeviceRecords(JdbcTemplate jdbc, TransactionTemplate transaction) {
         this.jdbc = jdbc;
+        this.savepoint = new TransactionTemplate(transaction.getTransactionManager());
+        this.savepoint.setPropagationBehavior(TransactionDefinition.PROPAGATION_NESTED);
     }
 
     /** Before a call: CALLING (a device called once more after a crash or an operator's retry is CALLING again). */
@@ -51,9 +62,23 @@ public class PushDeviceRecords implements DevicesSent {
                 + " AND token_hash = ? AND state = 'CALLING'", reason, deliveryId, resendId, tokenHash);
     }
 
-    /** The devices whose answers settled a group of pushes SENT: one statement, in the SENT records' transaction. */
+    /**
+     * The devices whose answers settled a group of pushes SENT: one statement, in the SENT records' transaction, inside a
+     * savepoint: if PostgreSQL refuses it, the group's SENT records (of every channel) are written all the same, and the
+     * pushes' device rows are missing (their deliveries say which devices took them; the timeline shows no device row).
+     */
     @Override
     public void write(List<DeviceSent> devices) {
+        try {
+            savepoint.executeWithoutResult(status -> writeAll(devices));
+        } catch (DataAccessException e) {
+            log.warn("The device records of {} push deliveries (e.g. delivery {}) could not be written with their SENT records ({});"
+                    + " the deliveries are SENT, their device rows are missing", devices.size(), devices.get(0).deliveryId(),
+                    e.getMostSpecificCause().getMessage());
+        }
+    }
+
+    private void writeAll(List<DeviceSent> devices) {
         Map<String, DeviceSent> once = new LinkedHashMap<>();
         devices.forEach(d -> once.put(d.deliveryId() + ":" + d.tokenHash(), d));
         List<DeviceSent> rows = List.copyOf(once.values());

@@ -150,6 +150,31 @@ class PushTokensTest extends HeraldIntegrationTest {
     }
 
     /**
+     * The device that settles a push is written with the delivery's SENT record, in the group commit of SENT records of every
+     * channel: a device row PostgreSQL refuses (here a check constraint the test adds) leaves the push SENT and the rest of
+     * the notification settled as it would be; only that device row is missing.
+     */
+    @Test
+    void aDeviceRowThatCannotBeWrittenDoesNotUndoTheSentRecords() throws Exception {
+        String customer = "cus_push_row" + newTicketId();
+        String token = "r0wFa1l" + newTicketId().substring(0, 1) + "-registration-token-whose-row-is-refused";
+        String masked = token.substring(0, 8) + "…";
+        newCustomer(customer, "+4477006" + String.format("%05d", Math.abs(customer.hashCode()) % 100_000), "[\"fcm:" + token + "\"]");
+        jdbc.execute("ALTER TABLE push_device_send ADD CONSTRAINT refuse_test_row CHECK (token_masked <> '" + masked + "') NOT VALID");
+        try {
+            String key = reply(customer);
+            Map<String, Map<String, Object>> rows = awaitDeliveries(key);
+            assertThat(rows.get("push")).containsEntry("state", "SENT");
+            assertThat(rows.values()).noneMatch(row -> List.of("FAILED", "PARKED", "UNCERTAIN").contains(row.get("state")));
+            assertThat(pushesTo(token)).hasSize(1);
+            long push = ((Number) delivery(key, "push").get("id")).longValue();
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM push_device_send WHERE delivery_id = ?", Integer.class, push)).isZero();
+        } finally {
+            jdbc.execute("ALTER TABLE push_device_send DROP CONSTRAINT refuse_test_row");
+        }
+    }
+
+    /**
      * A customer with a phone, a tablet and an old phone whose app is gone. The push reaches the phone and the tablet once each:
      * the old phone's token is removed and does not stop the others, and the tablet's first call, answered 503, is tried again
      * without the phone being pushed a second time. An operator's resend then reaches each live device once more, recorded per
