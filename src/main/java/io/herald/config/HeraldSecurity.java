@@ -7,6 +7,7 @@ import io.herald.security.OidcLogin;
 import io.herald.security.OidcNames;
 import io.herald.security.OidcRoles;
 import io.herald.security.OidcSettings;
+import io.herald.security.VerifiedLogins;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -18,13 +19,14 @@ import org.springframework.http.HttpMethod;
 import org.springframework.security.access.hierarchicalroles.RoleHierarchy;
 import org.springframework.security.access.hierarchicalroles.RoleHierarchyImpl;
 import org.springframework.security.authentication.AuthenticationManager;
+import org.springframework.security.authentication.AuthenticationProvider;
+import org.springframework.security.authentication.dao.DaoAuthenticationProvider;
 import org.springframework.security.authentication.ProviderManager;
 import org.springframework.security.config.Customizer;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.config.observation.SecurityObservationSettings;
-import org.springframework.security.core.userdetails.UserDetailsService;
 import org.springframework.security.oauth2.client.oidc.web.logout.OidcClientInitiatedLogoutSuccessHandler;
 import org.springframework.security.oauth2.client.registration.ClientRegistrationRepository;
 import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationProvider;
@@ -227,8 +229,10 @@ public class HeraldSecurity {
                 + "\nROLE_ADMIN > ROLE_APPROVER\nROLE_APPROVER > ROLE_VIEWER");   // approver: approval before send (issue 16)
     }
 
+    /** The configured logins, each password checked once per {@link VerifiedLogins#REMEMBERED} and not at every request. */
     @Bean
-    UserDetailsService heraldUsers(HeraldUsers users) {
-        return new InMemoryUserDetailsManager(users.accounts());
+    AuthenticationProvider heraldLogins(HeraldUsers users) {
+        DaoAuthenticationProvider check = new DaoAuthenticationProvider(new InMemoryUserDetailsManager(users.accounts()));
+        return new VerifiedLogins(check);
     }
 }
