@@ -462,9 +462,11 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
             assertThat(mailsFor("crm:order.confirmed:" + slowOrder)).isEmpty();
         } finally {
             Files.writeString(mapping, original);
-            reloadCrmRouteFile(routes, originalRoutes);
-            // The stopped mapping ends by itself (about 10 s here, more on a busy machine); the next test does not share the CPU with it.
+            // The stopped mapping ends by itself (about 10 s here, more on a busy machine); the next test does not share the CPU with
+            // it. Waited for before the route file is reloaded: the reload stops the CRM routes, which waits for the mapping still
+            // in flight (it took longer than the 30 s the reload is given, with three test JVMs on two cores).
             await().atMost(Duration.ofSeconds(90)).until(() -> !mappingStillRunning());
+            reloadCrmRouteFile(routes, originalRoutes);
         }
     }
 
