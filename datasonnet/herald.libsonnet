@@ -117,12 +117,18 @@ local threeDecimal = ['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND'];
     {
       v:: $.get(o, path),
       rest:: std.substr(self.v, 8, std.length(self.v) - 8),
-      hostEnds:: [i for i in std.range(0, std.length(self.rest) - 1) if std.member('/?#', self.rest[i])],
-      authority:: if std.length(self.hostEnds) == 0 then self.rest else std.substr(self.rest, 0, self.hostEnds[0]),
+      // The host part ends at the first /, ? or #. (Built-in searches, not a loop over the characters: this DataSonnet version
+      // runs a comprehension over a link's 150 characters slowly, and a Stripe invoice carries two links.)
+      hostEnds:: [found[0] for found in [std.findSubstr('/', self.rest), std.findSubstr('?', self.rest), std.findSubstr('#', self.rest)]
+                  if std.length(found) > 0],
+      authority:: if std.length(self.hostEnds) == 0 then self.rest
+                  else std.substr(self.rest, 0, std.foldl(std.min, self.hostEnds, std.length(self.rest))),
+      // ASCII only (as many UTF-8 bytes as characters), no control character, " or \ (JSON writes them escaped), no space,
+      // DEL, < or >.
+      plain:: std.length(std.encodeUTF8(self.v)) == std.length(self.v) && std.escapeStringJson(self.v) == '"' + self.v + '"'
+              && std.length([c for c in [' ', '\u007f', '<', '>'] if std.length(std.findSubstr(c, self.v)) > 0]) == 0,
       ok:: std.isString(self.v) && std.length(self.v) > 8 && std.length(self.v) <= 2000
-           && std.asciiLower(std.substr(self.v, 0, 8)) == 'https://'
-           && std.length([c for c in std.stringChars(self.v) if std.codepoint(c) <= 32 || std.codepoint(c) >= 127
-                                                                || c == '"' || c == '<' || c == '>' || c == '\\']) == 0
+           && std.asciiLower(std.substr(self.v, 0, 8)) == 'https://' && self.plain
            && std.length(self.authority) > 0 && std.length(std.findSubstr('@', self.authority)) == 0,
       link:: if self.ok then self.v else null,
     }.link,

@@ -605,12 +605,15 @@ class MappingGoldenTest {
     void onlyAnHttpsLinkIsOfferedAsTheAppointmentsButton() throws IOException {
         for (String refused : List.of("javascript:alert(document.domain)", "data:text/html;base64,PHNjcmlwdD4=", "http://meet.example/abc",
                 "https://meet.example/a b", "https://meet.example/\"onmouseover=x", "JAVASCRIPT:x", "https://",
-                "https://meet.acme.com@evil.example/join", "https://user:pass@evil.example", "https:///path")) {
+                "https://meet.acme.com@evil.example/join", "https://user:pass@evil.example", "https:///path", "https://meet.example/a\tb",
+                "https://meet.example/a\nb", "https://meet.example/a\u007fb", "https://meet.example/caf\u00e9", "https://meet.example/<b>",
+                "https://meet.example/a>b", "https://meet.example\\@evil.example/", "https://meet.example/?x=" + "y".repeat(2_000))) {
             String booking = edit(sample("crm/appointment.scheduled.json"), p -> ((ObjectNode) p.get("location")).put("url", refused));
             JsonNode data = JSON.readTree(map(CRM, outbox(18, "appointment.scheduled", booking))).get("data");
             assertTrue(!data.has("locationUrl") || data.get("locationUrl").isNull(), refused + " was offered: " + data);
         }
-        for (String offered : List.of("HTTPS://meet.example/abc-def?x=1", "https://meet.example/u/jo@example.com?invite=a@b")) {
+        for (String offered : List.of("HTTPS://meet.example/abc-def?x=1", "https://meet.example/u/jo@example.com?invite=a@b",
+                "https://meet.example?u=jo@example.com", "https://meet.example#at@b", "https://meet.example:8443/j/1?pwd=a%20b")) {
             String booking = edit(sample("crm/appointment.scheduled.json"), p -> ((ObjectNode) p.get("location")).put("url", offered));
             assertEquals(offered, JSON.readTree(map(CRM, outbox(18, "appointment.scheduled", booking))).get("data").get("locationUrl").asText());
         }
