@@ -3,13 +3,11 @@ package io.herald.security;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.herald.testsupport.MovableClock;
 import org.junit.jupiter.api.Test;
 import org.springframework.security.authentication.BadCredentialsException;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
@@ -26,7 +24,7 @@ class VerifiedLoginsTest {
 
     private final PasswordEncoder bcrypt = PasswordEncoderFactories.createDelegatingPasswordEncoder();
     private final AtomicInteger checks = new AtomicInteger();
-    private final MovableClock clock = new MovableClock();
+    private final MovableClock clock = new MovableClock(Instant.parse("2026-12-07T10:00:00Z"));
     private final VerifiedLogins logins = new VerifiedLogins(check(), clock);
 
     @Test
@@ -57,11 +55,11 @@ class VerifiedLoginsTest {
     @Test
     void aRememberedLoginIsCheckedAgainAfterTenMinutes() {
         logins.authenticate(login("viewer", "viewer-demo"));
-        clock.now = clock.now.plus(VerifiedLogins.REMEMBERED).minusSeconds(1);
+        clock.advance(VerifiedLogins.REMEMBERED.minusSeconds(1));
         logins.authenticate(login("viewer", "viewer-demo"));
         assertThat(checks).hasValue(1);
 
-        clock.now = clock.now.plus(Duration.ofSeconds(1));
+        clock.advance(Duration.ofSeconds(1));
         Authentication later = logins.authenticate(login("viewer", "viewer-demo"));
 
         assertThat(checks).hasValue(2);
@@ -90,24 +88,5 @@ class VerifiedLoginsTest {
             }
         });
         return check;
-    }
-
-    private static final class MovableClock extends Clock {
-        Instant now = Instant.parse("2026-12-07T10:00:00Z");
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }
