@@ -13,6 +13,7 @@ import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
 import java.time.format.FormatStyle;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Currency;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -67,6 +69,17 @@ final class MessageContext {
     /** In a name: runs of line breaks, tabs and other control characters, with the spaces around them. */
     private static final Pattern NAME_BREAKS = Pattern.compile("\\s*[\\p{Cc}\\u2028\\u2029\\u0085]+\\s*");
 
+    /*
+     * What Java builds anew for each locale on every call (a lookup through its locale providers, a pattern parsed), kept
+     * per locale: a message used to build them for every delivery (a sender profile found NumberFormat.getNumberInstance
+     * and the clock's pattern in 3% of the senders' CPU). DateTimeFormatter is immutable; a NumberFormat is not shared
+     * between threads, so each message takes a copy (clone) of the locale's.
+     */
+    private static final Map<Locale, NumberFormat> NUMBERS = new ConcurrentHashMap<>();
+    private static final Map<Locale, DateTimeFormatter> DATES = new ConcurrentHashMap<>();
+    private static final Map<List<Object>, DateTimeFormatter> CLOCKS = new ConcurrentHashMap<>();
+    private static final int MOST_CLOCKS_KEPT = 1000;
+
     /** A currency symbol ending in a letter right before the digits ("KWD12.345", "-CHF80.00"). */
     private static final Pattern LETTERS_THEN_DIGIT = Pattern.compile("(\\p{L})(?=\\d)");
 
@@ -81,8 +94,7 @@ final class MessageContext {
                 context.put(k, v instanceof String text ? BIDI_CONTROLS.matcher(text).replaceAll("") : v);
             }
         });
-        java.text.NumberFormat numbers = java.text.NumberFormat.getNumberInstance(locale);
-        numbers.setMaximumFractionDigits(10);   // a quantity of 1.2345 is not rounded to 1.234
+        NumberFormat numbers = numbers(locale);
         context.putAll(localised(notification.data(), new Writing(zoneOf(customer), locale, clockOf(customer, locale), numbers)));
         context.putAll(unchangedTimes(notification.data()));
         Map<String, Object> who = new HashMap<>();
@@ -100,6 +112,15 @@ final class MessageContext {
         context.put("customer", who);
         context.put("type", notification.type());
         return context;
+    }
+
+    /** The locale's way of writing a number, this message's own copy; a quantity of 1.2345 is not rounded to 1.234. */
+    private static NumberFormat numbers(Locale locale) {
+        return (NumberFormat) NUMBERS.computeIfAbsent(locale, l -> {
+            NumberFormat format = NumberFormat.getNumberInstance(l);
+            format.setMaximumFractionDigits(10);
+            return format;
+        }).clone();
     }
 
     /**
@@ -124,7 +145,7 @@ final class MessageContext {
     }
 
     /** How one message writes: the customer's zone (null: at the offset a time came with), its locale, the clock's pattern, its numbers (not shared between threads: one per message). */
-    private record Writing(ZoneId zone, Locale locale, DateTimeFormatter clock, java.text.NumberFormat numbers) {
+    private record Writing(ZoneId zone, Locale locale, DateTimeFormatter clock, NumberFormat numbers) {
     }
 
     /** The fields without nulls, each time, date and amount joined by its written forms; objects in lists likewise. */
@@ -247,7 +268,20 @@ final class MessageContext {
      * clock ("00:30 CET"). A customer locale Java cannot read: the message's.
      */
     private static DateTimeFormatter clockOf(Customer customer, Locale writing) {
-        Locale own = customer.locale() == null ? writing : Locale.forLanguageTag(customer.locale().strip().replace('_', '-'));
+        List<Object> key = Arrays.asList(customer.locale(), writing);
+        DateTimeFormatter known = CLOCKS.get(key);
+        if (known != null) {
+            return known;
+        }
+        DateTimeFormatter clock = clock(customer.locale(), writing);
+        if (CLOCKS.size() < MOST_CLOCKS_KEPT) {   // the customer's locale is the CRM's text: any number of values
+            CLOCKS.put(key, clock);
+        }
+        return clock;
+    }
+
+    private static DateTimeFormatter clock(String customerLocale, Locale writing) {
+        Locale own = customerLocale == null ? writing : Locale.forLanguageTag(customerLocale.strip().replace('_', '-'));
         Locale clock = own.getLanguage().isEmpty() ? writing : own;
         String pattern = DateTimeFormatterBuilder.getLocalizedDateTimePattern(null, FormatStyle.SHORT, IsoChronology.INSTANCE, clock);
         if (!clock.getLanguage().equals(writing.getLanguage())) {
@@ -260,7 +294,7 @@ final class MessageContext {
     }
 
     private static String date(LocalDate day, Locale locale) {
-        return DateTimeFormatter.ofLocalizedDate(FormatStyle.FULL).withLocale(locale).format(day);
+        return DATES.computeIfAbsent(locale, l -> DateTimeFormatter.ofLocalizedDate(FormatStyle.FULL).withLocale(l)).format(day);
     }
 
     /** "1 minute", "45 minutes", "22,5 Minuten" in the locale's language; empty when it is not a number. */
@@ -271,7 +305,7 @@ final class MessageContext {
         } catch (NumberFormatException e) {
             return Optional.empty();
         }
-        String written = NumberFormat.getNumberInstance(locale).format(count);
+        String written = numbers(locale).format(count);
         boolean one = count.compareTo(BigDecimal.ONE) == 0;
         return Optional.of(switch (locale.getLanguage()) {
             case "en" -> written + (one ? " minute" : " minutes");
