@@ -270,6 +270,20 @@ class ConsoleApiTest extends HeraldIntegrationTest {
                 .isEqualTo("from (2026-12-05) is later than to (2026-12-01): no failure can match; swap them");
         assertThat(json(none).get("error").asText()).isEqualTo("limit must be at least 1 (at most 1000 rows are returned); was 0");
         assertThat(apiAs(VIEWER, "GET", "/console?channel=fax", null).body()).contains("unknown channel 'fax'");
+        // A source or type Herald does not know (the sender's name for it, a typo) is refused with the names it knows; one
+        // the catalog names is answered, with nothing recorded of it yet.
+        HttpResponse<String> stripe = api("GET", "/api/failures?source=stripe");
+        HttpResponse<String> typo = api("GET", "/api/failures?type=billing.payment_faild");
+        assertThat(List.of(stripe.statusCode(), typo.statusCode())).containsOnly(400);
+        assertThat(json(stripe).get("error").asText()).isEqualTo("unknown source 'stripe': no event from it is recorded;"
+                + " the sources are billing, crm, incidents, support (Herald's names for them, not the"
+                + " senders': Stripe's events are billing, Zendesk's support)");
+        assertThat(json(typo).get("error").asText()).isEqualTo("unknown type 'billing.payment_faild': not in the notification"
+                + " catalog (test-catalog-ops-each.yaml, herald.catalog) and no notification of it is recorded; types are written as there,"
+                + " such as billing.charge_refunded");
+        assertThat(apiAs(VIEWER, "GET", "/console?source=stripe", null).body()).contains("unknown source 'stripe'");
+        assertThat(api("GET", "/api/failures?source=crm&type=crm.appointment_cancelled&from=2026-12-01&to=2026-12-01").statusCode())
+                .isEqualTo(200);
         assertThat(api("GET", "/api/failures?channel=sms&from=2026-12-01&to=2026-12-01&limit=1").statusCode()).isEqualTo(200);
         assertThat(json(notJson).get("error").asText()).isEqualTo("the request body is not a JSON object Herald can read;"
                 + " send one like {\"comment\": \"why\"}, or no body where none is needed");

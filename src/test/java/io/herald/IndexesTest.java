@@ -139,7 +139,7 @@ class IndexesTest {
     @Test
     void everyFilterOfTheFailuresViewAndTheWeeklyReviewIsServedByAnIndex() {
         jdbc.explained.clear();
-        FailureSearch search = new FailureSearch(jdbc);
+        FailureSearch search = new FailureSearch(jdbc, new io.herald.notification.NotificationCatalog("config/catalog.yaml"));
         String week = LocalDate.now(ZoneOffset.UTC).minusDays(1).format(java.time.format.DateTimeFormatter.ISO_DATE);
         List<FailureSearch.Filter> filters = new ArrayList<>();
         filters.add(FailureSearch.Filter.none());

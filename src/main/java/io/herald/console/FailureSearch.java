@@ -11,9 +11,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 import io.herald.ledger.StoredText;
+import io.herald.notification.NotificationCatalog;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -34,6 +36,8 @@ public class FailureSearch {
     private static final Instant AFTER_LAST = Instant.parse("+10000-01-01T00:00:00Z");
 
     static final Set<String> DELIVERY_STATES = Set.of("FAILED", "PARKED", "UNCERTAIN", "DISMISSED", "WINDOW_MISSED");
+    /** The sources Herald's shipped routes and mappings write; one added since is known once an event of it is recorded. */
+    static final Set<String> BUILT_IN_SOURCES = Set.of("billing", "crm", "support", "incidents");
     static final List<String> OPEN_DELIVERY_STATES = List.of("FAILED", "PARKED", "UNCERTAIN");
 
     /** What to look for; blank fields do not filter. Times are UTC (a date means from its start, to its end). */
@@ -94,9 +98,11 @@ public class FailureSearch {
     }
 
     private final JdbcTemplate jdbc;
+    private final NotificationCatalog catalog;
 
-    public FailureSearch(JdbcTemplate jdbc) {
+    public FailureSearch(JdbcTemplate jdbc, NotificationCatalog catalog) {
         this.jdbc = jdbc;
+        this.catalog = catalog;
     }
 
     public List<Failure> find(Filter filter, int limit) {
@@ -144,12 +150,52 @@ public class FailureSearch {
             }
         }
         args.add(rows);
-        return jdbc.query("SELECT * FROM (" + String.join(" UNION ALL ", branches) + ") failure ORDER BY at DESC, id DESC LIMIT ?",
+        List<Failure> found = jdbc.query("SELECT * FROM (" + String.join(" UNION ALL ", branches) + ") failure ORDER BY at DESC, id DESC LIMIT ?",
                 (row, n) -> new Failure(row.getString("kind"), row.getLong("id"), row.getObject("notification_id", Long.class),
                         row.getString("source"), row.getString("type"), row.getString("channel"), row.getString("customer_id"),
                         row.getString("order_id"), row.getString("ticket_id"), row.getString("state"), row.getString("reason"),
                         row.getTimestamp("at").toInstant(), row.getBoolean("window_missed")),
                 args.toArray());
+        if (found.isEmpty()) {
+            refuseUnknown(f);
+        }
+        return found;
+    }
+
+    /**
+     * Nothing found: a source Herald does not ship and has not recorded, or a type neither in the catalog nor recorded (a
+     * typo, or Stripe's name for the billing source), is refused with the names it knows, rather than answered with an
+     * empty list that reads "no failures". Asked only when nothing matched, through the (source, type) index: sources are
+     * few, so the recorded ones are read by a skip over it, and a type is looked up under each.
+     */
+    private void refuseUnknown(Map<String, String> f) {
+        String source = f.get("source");
+        String type = f.get("type");
+        if (source == null && type == null) {
+            return;
+        }
+        Set<String> catalogTypes = catalog.entries().stream().map(NotificationCatalog.Entry::type).collect(Collectors.toSet());
+        TreeSet<String> sources = new TreeSet<>(jdbc.queryForList("""
+                WITH RECURSIVE s(source) AS (
+                    (SELECT source FROM notification ORDER BY source LIMIT 1)
+                    UNION ALL
+                    SELECT (SELECT n.source FROM notification n WHERE n.source > s.source ORDER BY n.source LIMIT 1) FROM s
+                    WHERE s.source IS NOT NULL)
+                SELECT source FROM s WHERE source IS NOT NULL
+                UNION SELECT source FROM unrouted_event WHERE source = ?""", String.class, source));
+        sources.addAll(BUILT_IN_SOURCES);
+        if (source != null && !sources.contains(source)) {
+            throw new ActionRefused.InvalidInput("unknown source '" + StoredText.label(source, 40) + "': no event from it is recorded"
+                    + "; the sources are " + String.join(", ", sources)
+                    + " (Herald's names for them, not the senders': Stripe's events are billing, Zendesk's support)");
+        }
+        if (type != null && !catalogTypes.contains(type) && !Boolean.TRUE.equals(jdbc.queryForObject(
+                "SELECT EXISTS (SELECT 1 FROM notification WHERE source = ANY(?) AND type = ?)", Boolean.class,
+                sources.toArray(String[]::new), type))) {
+            throw new ActionRefused.InvalidInput("unknown type '" + StoredText.label(type, 80) + "': not in the notification catalog"
+                    + " (" + catalog.named() + ") and no notification of it is recorded; types are written as there, such as "
+                    + catalogTypes.stream().sorted().findFirst().orElse("billing.payment_failed"));
+        }
     }
 
     /**

@@ -31,7 +31,7 @@ class RequestEdgesTest {
     /** README: "from later than to ... is refused with 400 and the reason, never answered with an empty list". */
     @Test
     void aFromDateAfterAToDateIsStillRefused() {
-        FailureSearch search = new FailureSearch(null);   // the check comes before any query
+        FailureSearch search = new FailureSearch(null, null);   // the check comes before any query
         FailureSearch.Filter laterFrom = new FailureSearch.Filter(null, null, null, null, null, null, null, "2026-12-07", "2026-12-06");
         assertThatThrownBy(() -> search.find(laterFrom, 10)).isInstanceOf(ActionRefused.InvalidInput.class);
     }
