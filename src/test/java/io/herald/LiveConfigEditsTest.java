@@ -432,12 +432,15 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
         String nextOrder = "ORD-NEXT-" + System.nanoTime();
         // The limit must leave room for an ordinary order's mapping on a busy machine, the slow one running well past it: at
         // 1 s, the next order's mapping (1.5 s while the slow one spun beside it on a loaded machine) was quarantined too.
-        int depth = depthRunningAbout(Duration.ofSeconds(10));
+        // The slow one spins until a moment given in its event, 20 s after it is queued, whatever the machine's speed: a
+        // recursion depth timed beforehand (aiming at 10 s) ran 50 s with three test JVMs on two cores.
         try {
             String slow = original.replace("  result:: if c.kind == 'order.confirmed' then c.orderConfirmed\n",
-                    "  slowDepth:: local d = herald.get(c.payload, ['slowDepth']); if d == null then 0 else d,\n"
-                            + "  spin(n):: if n <= 0 then 0 else c.spin(n - 1) + c.spin(n - 1),\n"
-                            + "  result:: if c.spin(c.slowDepth) != 0 then error 'never' else if c.kind == 'order.confirmed' then c.orderConfirmed\n");
+                    "  spinUntil:: herald.get(c.payload, ['spinUntil']),\n"
+                            + "  past():: { t:: ds.datetime.now(), v:: ((((self.t.year * 13 + self.t.month) * 32 + self.t.day) * 24 + self.t.hour) * 60"
+                            + " + self.t.minute) * 60 + self.t.second >= c.spinUntil }.v,\n"
+                            + "  spin(n):: if n <= 0 || c.past() then 0 else c.spin(n - 1) + c.spin(n - 1),\n"
+                            + "  result:: if c.spinUntil != null && c.spin(40) != 0 then error 'never' else if c.kind == 'order.confirmed' then c.orderConfirmed\n");
             assertThat(slow).isNotEqualTo(original);
             String limitOfThreeSeconds = originalRoutes.replace("'{{herald.ingest.mapping-time-limit}}'", "'PT3S'");
             assertThat(limitOfThreeSeconds).isNotEqualTo(originalRoutes);
@@ -445,7 +448,7 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
             reloadCrmRouteFile(routes, limitOfThreeSeconds);
             String order = Samples.text("crm/order.confirmed.json");
             long slowRow = jdbc.queryForObject("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('order', 'order.confirmed', ?)"
-                    + " RETURNING id", Long.class, order.replace("ORD-100234", slowOrder).replaceFirst("\\{", "{\"slowDepth\": " + depth + ", "));
+                    + " RETURNING id", Long.class, order.replace("ORD-100234", slowOrder).replaceFirst("\\{", "{\"spinUntil\": " + secondsFromNow(20) + ", "));
             jdbc.update("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('order', 'order.confirmed', ?)",
                     order.replace("ORD-100234", nextOrder));
 
@@ -462,10 +465,10 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
             assertThat(mailsFor("crm:order.confirmed:" + slowOrder)).isEmpty();
         } finally {
             Files.writeString(mapping, original);
-            // The stopped mapping ends by itself (about 10 s here, more on a busy machine); the next test does not share the CPU with
-            // it. Waited for before the route file is reloaded: the reload stops the CRM routes, which waits for the mapping still
-            // in flight (it took longer than the 30 s the reload is given, with three test JVMs on two cores).
-            await().atMost(Duration.ofSeconds(90)).until(() -> !mappingStillRunning());
+            // The stopped mapping ends by itself (20 s after its event was queued); the next test does not share the CPU with it.
+            // Waited for before the route file is reloaded: the reload stops the CRM routes, which waits for the mapping still in
+            // flight (when it ran 50 s, that took longer than the 30 s the reload is given).
+            await().atMost(Duration.ofSeconds(60)).until(() -> !mappingStillRunning());
             reloadCrmRouteFile(routes, originalRoutes);
         }
     }
@@ -476,18 +479,10 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
                 .anyMatch(frame -> frame.getClassName().startsWith("com.datasonnet.jsonnet.")));
     }
 
-    /** The recursion depth that takes about {@code target} on this machine now (2^depth calls, timed for a smaller depth). */
-    private int depthRunningAbout(Duration target) {
-        String program = "/** DataSonnet\nversion=2.0\noutput application/json\ninput body application/json\n*/\n"
-                + "{ local c = self, spin(n):: if n <= 0 then 0 else c.spin(n - 1) + c.spin(n - 1), result:: c.spin(body.d) }.result";
-        for (int i = 0; i < 3; i++) {
-            io.herald.testsupport.DataSonnetRun.evaluate(camel, program, "{\"d\": 14}");
-        }
-        long start = System.nanoTime();
-        io.herald.testsupport.DataSonnetRun.evaluate(camel, program, "{\"d\": 17}");
-        double seconds = Math.max(1e-3, (System.nanoTime() - start) / 1e9);
-        int depth = 17 + (int) Math.round(Math.log(target.toMillis() / 1000.0 / seconds) / Math.log(2));
-        return Math.max(19, Math.min(32, depth));
+    /** A moment {@code seconds} from now as the slow mapping reads the clock (ds.datetime.now(), the JVM's zone): a number that grows with time. */
+    private static long secondsFromNow(int seconds) {
+        java.time.ZonedDateTime t = java.time.ZonedDateTime.now().plusSeconds(seconds);
+        return ((((t.getYear() * 13L + t.getMonthValue()) * 32 + t.getDayOfMonth()) * 24 + t.getHour()) * 60 + t.getMinute()) * 60 + t.getSecond();
     }
 
     /** Writes the mapping file, then touches routes/crm-outbox.camel.yaml and waits for Camel to reload it (CrmSourceTest). */
