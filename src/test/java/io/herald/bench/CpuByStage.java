@@ -28,8 +28,8 @@ import java.util.stream.Stream;
  * it was compiling (a cost that fades as a long-running Herald warms up) and how much collecting. PostgreSQL
  * runs as its own processes, found by its port.
  */
-record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, long jvmNanos, long postgresNanos,
-                  long gcNanos, long jitNanos, long vmNanos) {
+record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, Map<Long, Long> threadUserNanos, long jvmNanos,
+                  long postgresNanos, long gcNanos, long jitNanos, long vmNanos) {
 
     static final String WEBHOOK = "webhook (HTTP threads)";
     static final String INTAKE = "intake (source topic consumers, mappings)";
@@ -67,11 +67,13 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, lo
     static CpuByStage now(int databasePort) {
         Map<Long, String> names = new HashMap<>();
         Map<Long, Long> nanos = new HashMap<>();
+        Map<Long, Long> user = new HashMap<>();
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
             if (info != null) {
                 names.put(info.getThreadId(), info.getThreadName());
                 nanos.put(info.getThreadId(), Math.max(0, threads.getThreadCpuTime(info.getThreadId())));
+                user.put(info.getThreadId(), Math.max(0, threads.getThreadUserTime(info.getThreadId())));
             }
         }
         long jvm = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
@@ -80,7 +82,7 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, lo
                 .flatMap(p -> Stream.concat(Stream.of(p), p.descendants()))
                 .mapToLong(p -> p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L)).sum();
         long[] jvmThreads = jvmOwnThreads();
-        return new CpuByStage(names, nanos, jvm, postgres, jvmThreads[0], jvmThreads[1], jvmThreads[2]);
+        return new CpuByStage(names, nanos, user, jvm, postgres, jvmThreads[0], jvmThreads[1], jvmThreads[2]);
     }
 
     /**
@@ -135,6 +137,7 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, lo
         used.put(OTHER, 0L);
         SERVICES.keySet().forEach(service -> used.put(service, 0L));
         Map<String, Map<String, Long>> byName = new HashMap<>();
+        Map<String, Long> kernel = new HashMap<>();
         long counted = 0;
         for (Map.Entry<Long, Long> thread : threadNanos.entrySet()) {
             long ns = thread.getValue() - before.threadNanos.getOrDefault(thread.getKey(), 0L);
@@ -143,6 +146,8 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, lo
                             Stream.concat(HERALD.entrySet().stream(), SERVICES.entrySet().stream().filter(e -> e.getKey().startsWith("Kafka broker"))))
                     .filter(e -> e.getValue().matcher(name).find()).map(Map.Entry::getKey).findFirst().orElse(OTHER);
             used.merge(stage, ns, Long::sum);
+            long userNs = threadUserNanos.getOrDefault(thread.getKey(), 0L) - before.threadUserNanos.getOrDefault(thread.getKey(), 0L);
+            kernel.merge(stage, Math.max(0, ns - userNs), Long::sum);
             byName.computeIfAbsent(stage, s -> new HashMap<>()).merge(name.replaceAll("\\d+", "#"), ns, Long::sum);
             counted += ns;
         }
@@ -163,7 +168,9 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, lo
         perStage.put("JVM total", jvm / 1e6 / notifications);
         perStage.put("PostgreSQL", (postgresNanos - before.postgresNanos) / 1e6 / notifications);
         Map<String, String> busiest = new HashMap<>();
-        byName.forEach((stage, names) -> busiest.put(stage, names.entrySet().stream()
+        // Each stage's time in the kernel (system calls: sockets, futexes; what a profiler of Java code does not see) comes first.
+        byName.forEach((stage, names) -> busiest.put(stage, String.format("(in the kernel %.2f) ", kernel.getOrDefault(stage, 0L) / 1e6 / notifications)
+                + names.entrySet().stream()
                 .sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(3)
                 .map(e -> String.format("%s %.2f", e.getKey(), e.getValue() / 1e6 / notifications)).reduce((x, y) -> x + "; " + y).orElse("")));
         return new Report(perStage, busiest);
