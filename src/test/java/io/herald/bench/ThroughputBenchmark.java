@@ -70,10 +70,15 @@ class ThroughputBenchmark extends BenchmarkHerald {
         System.out.printf("warm-up: %d events, providers answering at once (not measured)%n", warmup);
         burst("warm-up", warmup, customers, Duration.ZERO, maxDrain.multipliedBy(2), true);
 
+        // Each latency's burst is measured -Dbenchmark.repeat times (1), the latencies taking turns, so a change can be judged
+        // against the spread of one build's runs (about ±10% in rate and CPU on this shared 2-core machine) rather than one run.
+        int repeat = Math.max(1, intSetting("benchmark.repeat", 1));
         List<Result> results = new java.util.ArrayList<>();
-        for (int i = 0; i < latencies.size(); i++) {
-            results.add(burst("providers answer after " + latencies.get(i).toMillis() + " ms", events, customers, latencies.get(i), maxDrain,
-                    i < latencies.size() - 1));
+        for (int run = 1; run <= repeat; run++) {
+            for (int i = 0; i < latencies.size(); i++) {
+                results.add(burst("providers answer after " + latencies.get(i).toMillis() + " ms" + (repeat > 1 ? ", " + run + "/" + repeat : ""),
+                        events, customers, latencies.get(i), maxDrain, run < repeat || i < latencies.size() - 1));
+            }
         }
         printSummary(results);
     }
