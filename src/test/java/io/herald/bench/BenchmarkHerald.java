@@ -112,12 +112,13 @@ abstract class BenchmarkHerald {
 
     @DynamicPropertySource
     static void embeddedStackAndSinks(DynamicPropertyRegistry registry) {
-        Set<String> replaced = Set.of("herald.mail.host", "herald.mail.port");
+        Set<String> replaced = Set.of("herald.mail.host", "herald.mail.port", "herald.kafka.brokers");
         infra.heraldSettings().forEach((key, value) -> {
             if (!replaced.contains(key)) {
                 registry.add(key, () -> value);
             }
         });
+        registry.add("herald.kafka.brokers", BenchmarkHerald::kafkaBrokers);
         registry.add("herald.mail.host", () -> "127.0.0.1");
         registry.add("herald.mail.port", mail::port);
         registry.add("herald.sms.url", () -> providers.url(SMS_PATH));
@@ -129,6 +130,36 @@ abstract class BenchmarkHerald {
         // Nobody edits routes during a benchmark: no file watcher.
         registry.add("camel.main.routes-reload-enabled", () -> "false");
     }
+
+    /**
+     * The broker Herald uses: the embedded one in this JVM, or with {@code -Dbenchmark.kafka=process} a broker in a process of
+     * its own (StandaloneKafka), as production runs it: the embedded broker, written in Scala, shares the JVM's compiled code
+     * and type profiles of the Scala library with DataSonnet's interpreter, and its CPU is then counted apart from the JVM's.
+     */
+    static String kafkaBrokers() {
+        if (!"process".equals(System.getProperty("benchmark.kafka"))) {
+            return infra.kafkaBrokers();
+        }
+        synchronized (BenchmarkHerald.class) {
+            if (ownBroker == null) {
+                try {
+                    ownBroker = io.herald.testsupport.StandaloneKafka.start();
+                } catch (Exception e) {
+                    throw new IllegalStateException("could not start the broker process", e);
+                }
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    try {
+                        ownBroker.close();
+                    } catch (InterruptedException ignored) {
+                        Thread.currentThread().interrupt();
+                    }
+                }));
+            }
+            return ownBroker.brokers();
+        }
+    }
+
+    private static io.herald.testsupport.StandaloneKafka ownBroker;
 
     static int intSetting(String name, int otherwise) {
         return Integer.getInteger(name, otherwise);

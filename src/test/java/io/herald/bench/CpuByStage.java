@@ -29,7 +29,7 @@ import java.util.stream.Stream;
  * runs as its own processes, found by its port.
  */
 record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, Map<Long, Long> threadUserNanos, long jvmNanos,
-                  long postgresNanos, long gcNanos, long jitNanos, long vmNanos) {
+                  long postgresNanos, long brokerProcessNanos, long gcNanos, long jitNanos, long vmNanos) {
 
     static final String WEBHOOK = "webhook (HTTP threads)";
     static final String INTAKE = "intake (source topic consumers, mappings)";
@@ -81,8 +81,13 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, Ma
                 .filter(p -> p.info().commandLine().map(c -> c.contains("postgres") && c.contains("-p " + databasePort + " ")).orElse(false))
                 .flatMap(p -> Stream.concat(Stream.of(p), p.descendants()))
                 .mapToLong(p -> p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L)).sum();
+        // A Kafka broker in a process of its own (-Dbenchmark.kafka=process: StandaloneKafka runs kafka.Kafka), the one Java
+        // process this JVM starts
+        long broker = ProcessHandle.current().descendants()
+                .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                .mapToLong(p -> p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L)).sum();
         long[] jvmThreads = jvmOwnThreads();
-        return new CpuByStage(names, nanos, user, jvm, postgres, jvmThreads[0], jvmThreads[1], jvmThreads[2]);
+        return new CpuByStage(names, nanos, user, jvm, postgres, broker, jvmThreads[0], jvmThreads[1], jvmThreads[2]);
     }
 
     /**
@@ -123,7 +128,7 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, Ma
         return used;
     }
 
-    /** CPU per notification, ms, by stage ("Herald", "JVM total" and "PostgreSQL" are totals), and each stage's busiest threads. */
+    /** CPU per notification, ms, by stage ("Herald", "JVM total", "PostgreSQL" and "Kafka broker process" are totals), and each stage's busiest threads. */
     record Report(Map<String, Double> perStage, Map<String, String> busiestThreads) {
         double get(String stage) {
             return perStage.getOrDefault(stage, 0.0);
@@ -167,6 +172,7 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, Ma
         perStage.put("Herald", (jvm - services) / 1e6 / notifications);
         perStage.put("JVM total", jvm / 1e6 / notifications);
         perStage.put("PostgreSQL", (postgresNanos - before.postgresNanos) / 1e6 / notifications);
+        perStage.put("Kafka broker process", (brokerProcessNanos - before.brokerProcessNanos) / 1e6 / notifications);
         Map<String, String> busiest = new HashMap<>();
         // Each stage's time in the kernel (system calls: sockets, futexes; what a profiler of Java code does not see) comes first.
         byName.forEach((stage, names) -> busiest.put(stage, String.format("(in the kernel %.2f) ", kernel.getOrDefault(stage, 0L) / 1e6 / notifications)

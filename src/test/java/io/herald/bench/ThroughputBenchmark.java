@@ -51,7 +51,7 @@ class ThroughputBenchmark extends BenchmarkHerald {
     }
 
     @Test
-    void providersAnsweringAtOnceAndAfter150Milliseconds() {
+    void providersAnsweringAtOnceAndAfter150Milliseconds() throws Exception {
         int customers = intSetting("benchmark.customers", 1000);
         int events = intSetting("benchmark.events", 3000);
         int warmup = intSetting("benchmark.warmup", 1500);
@@ -81,6 +81,42 @@ class ThroughputBenchmark extends BenchmarkHerald {
             }
         }
         printSummary(results);
+        quietMapping();
+    }
+
+    @org.springframework.beans.factory.annotation.Autowired
+    org.apache.camel.CamelContext camel;
+
+    /**
+     * The support mapping once more, in this JVM after the bursts, on this thread with nothing else running: what it costs here
+     * without the load around it, beside what the intake's mapping threads cost in the bursts (MappingCostBenchmark measures
+     * it in a JVM of its own).
+     */
+    private void quietMapping() throws Exception {
+        org.apache.camel.language.datasonnet.DatasonnetExpression expression = (org.apache.camel.language.datasonnet.DatasonnetExpression)
+                camel.resolveLanguage("datasonnet").createExpression("resource:file:" + settings.getProperty("herald.mappings-dir") + "/support-ticket.ds");
+        expression.setBodyMediaType(com.datasonnet.document.MediaTypes.APPLICATION_JSON);
+        expression.setOutputMediaType(com.datasonnet.document.MediaTypes.APPLICATION_JSON);
+        expression.setResultType(String.class);
+        expression.init(camel);
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long thread = Thread.currentThread().getId();
+        int events = 3000;
+        List<String> bodies = java.util.stream.IntStream.range(0, events)
+                .mapToObj(i -> new String(agentReply("quiet", i, 1000).body(), java.nio.charset.StandardCharsets.UTF_8)).toList();
+        for (int round = 0; round < 2; round++) {
+            long cpu = threads.getCurrentThreadCpuTime();
+            long bytes = threads.getThreadAllocatedBytes(thread);
+            for (int i = 0; i < events; i++) {
+                org.apache.camel.Exchange exchange = new org.apache.camel.support.DefaultExchange(camel);
+                exchange.getMessage().setBody(bodies.get(i));
+                expression.evaluate(exchange, String.class);
+            }
+            if (round == 1) {
+                System.out.printf("support mapping, this JVM, quiet, one thread: %.0f µs CPU, %.0f KiB allocated per event%n",
+                        (threads.getCurrentThreadCpuTime() - cpu) / 1e3 / events, (threads.getThreadAllocatedBytes(thread) - bytes) / 1024.0 / events);
+            }
+        }
     }
 
     /** Posts a burst, waits until every delivery is SENT (or maxDrain passed), prints and returns its figures. */
@@ -164,11 +200,16 @@ class ThroughputBenchmark extends BenchmarkHerald {
             System.out.printf("  %-40s %6.2f (not Herald)%n", service, cpu.get(service));
         }
         System.out.printf("  %-40s %6.2f (not Herald)%n", "PostgreSQL (its processes)", cpu.get("PostgreSQL"));
+        if (cpu.get("Kafka broker process") > 0) {
+            System.out.printf("  %-40s %6.2f (not Herald)%n", "Kafka broker (its process)", cpu.get("Kafka broker process"));
+        }
         return result;
     }
 
     private static void printSummary(List<Result> results) {
-        System.out.printf("%n===== summary (%d cores, everything embedded) =====%n", Runtime.getRuntime().availableProcessors());
+        System.out.printf("%n===== summary (%d cores, %s) =====%n", Runtime.getRuntime().availableProcessors(),
+                "process".equals(System.getProperty("benchmark.kafka")) ? "the Kafka broker in a process of its own, the rest embedded"
+                        : "everything embedded");
         StringBuilder header = new StringBuilder(String.format("%-38s", ""));
         results.forEach(r -> header.append(String.format("| %-32s", r.name())));
         System.out.println(header);
