@@ -437,8 +437,7 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
         try {
             String slow = original.replace("  result:: if c.kind == 'order.confirmed' then c.orderConfirmed\n",
                     "  spinUntil:: herald.get(c.payload, ['spinUntil']),\n"
-                            + "  past():: { t:: ds.datetime.now(), v:: ((((self.t.year * 13 + self.t.month) * 32 + self.t.day) * 24 + self.t.hour) * 60"
-                            + " + self.t.minute) * 60 + self.t.second >= c.spinUntil }.v,\n"
+                            + "  past():: { t:: ds.datetime.now(), v:: " + CLOCK + " >= c.spinUntil }.v,\n"
                             + "  spin(n):: if n <= 0 || c.past() then 0 else c.spin(n - 1) + c.spin(n - 1),\n"
                             + "  result:: if c.spinUntil != null && c.spin(40) != 0 then error 'never' else if c.kind == 'order.confirmed' then c.orderConfirmed\n");
             assertThat(slow).isNotEqualTo(original);
@@ -479,10 +478,15 @@ class LiveConfigEditsTest extends HeraldIntegrationTest {
                 .anyMatch(frame -> frame.getClassName().startsWith("com.datasonnet.jsonnet.")));
     }
 
-    /** A moment {@code seconds} from now as the slow mapping reads the clock (ds.datetime.now(), the JVM's zone): a number that grows with time. */
-    private static long secondsFromNow(int seconds) {
-        java.time.ZonedDateTime t = java.time.ZonedDateTime.now().plusSeconds(seconds);
-        return ((((t.getYear() * 13L + t.getMonthValue()) * 32 + t.getDayOfMonth()) * 24 + t.getHour()) * 60 + t.getMinute()) * 60 + t.getSecond();
+    /** The slow mapping's reading of the clock (ds.datetime.now(), in DataSonnet's zone): a number of seconds that grows with time. */
+    private static final String CLOCK = "((((self.t.year * 13 + self.t.month) * 32 + self.t.day) * 24 + self.t.hour) * 60 + self.t.minute) * 60 + self.t.second";
+
+    /** A moment {@code seconds} from now as the slow mapping reads the clock: DataSonnet's now, read the same way, plus them. */
+    private long secondsFromNow(int seconds) {
+        String now = io.herald.testsupport.DataSonnetRun.evaluate(camel,
+                "/** DataSonnet\nversion=2.0\noutput application/json\ninput body application/json\n*/\n"
+                        + "{ t:: ds.datetime.now(), v:: " + CLOCK + " }.v", "{}");
+        return (long) Double.parseDouble(now.strip()) + seconds;
     }
 
     /** Writes the mapping file, then touches routes/crm-outbox.camel.yaml and waits for Camel to reload it (CrmSourceTest). */
