@@ -81,8 +81,8 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, Ma
                 .filter(p -> p.info().commandLine().map(c -> c.contains("postgres") && c.contains("-p " + databasePort + " ")).orElse(false))
                 .flatMap(p -> Stream.concat(Stream.of(p), p.descendants()))
                 .mapToLong(p -> p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L)).sum();
-        // A Kafka broker in a process of its own (-Dbenchmark.kafka=process: StandaloneKafka runs kafka.Kafka), the one Java
-        // process this JVM starts
+        // The Kafka broker in a process of its own (StandaloneKafka runs kafka.Kafka; not with -Dbenchmark.kafka=embedded),
+        // the one Java process this JVM starts
         long broker = ProcessHandle.current().descendants()
                 .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
                 .mapToLong(p -> p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L)).sum();

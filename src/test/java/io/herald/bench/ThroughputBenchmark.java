@@ -208,8 +208,7 @@ class ThroughputBenchmark extends BenchmarkHerald {
 
     private static void printSummary(List<Result> results) {
         System.out.printf("%n===== summary (%d cores, %s) =====%n", Runtime.getRuntime().availableProcessors(),
-                "process".equals(System.getProperty("benchmark.kafka")) ? "the Kafka broker in a process of its own, the rest embedded"
-                        : "everything embedded");
+                brokerInItsOwnProcess() ? "the Kafka broker in a process of its own, the rest embedded" : "everything embedded");
         StringBuilder header = new StringBuilder(String.format("%-38s", ""));
         results.forEach(r -> header.append(String.format("| %-32s", r.name())));
         System.out.println(header);
