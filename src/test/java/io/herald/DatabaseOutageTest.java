@@ -454,7 +454,13 @@ class DatabaseOutageTest extends HeraldIntegrationTest {
     }
 
     private static List<String> messages(ListAppender<ILoggingEvent> log, Level level, Class<?> logger) {
-        return log.list.stream().filter(event -> event.getLevel() == level && event.getLoggerName().equals(logger.getName()))
+        // Read under the appender's lock (AppenderBase.doAppend holds it while it adds): read while Herald's threads logged, the
+        // list threw ConcurrentModificationException in a full run.
+        List<ILoggingEvent> events;
+        synchronized (log) {
+            events = new java.util.ArrayList<>(log.list);
+        }
+        return events.stream().filter(event -> event.getLevel() == level && event.getLoggerName().equals(logger.getName()))
                 .map(ILoggingEvent::getFormattedMessage).toList();
     }
 
