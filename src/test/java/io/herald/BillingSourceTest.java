@@ -404,6 +404,29 @@ class BillingSourceTest extends HeraldIntegrationTest {
         assertThat(ignored.get("reason").toString()).contains("billing event type invoice.finalized is not a customer notification");
     }
 
+    /**
+     * A record read again (a redelivery after a rebalance, as the full suite met once) is the same event: an unreadable one
+     * has no id to find its row by, so its payload does. One row per event, however often it is read; another unreadable
+     * event is a row of its own.
+     */
+    @Test
+    void anUnreadableEventReadTwiceIsKeptOnce() throws Exception {
+        String unique = newTicketId();
+        String truncated = "{\"id\": \"evt_twice_" + unique + "\", \"type\": \"invoice.paid\", ";
+        String noId = Samples.paymentFailed(unique).replace("\"id\": \"evt_test" + unique + "\",", "");
+        assertThat(noId).doesNotContain("evt_test" + unique);
+        String other = "{\"id\": \"evt_twice_" + unique + "\", \"type\": \"invoice.paid\" ";
+        publish(TOPIC, "read-twice", truncated, noId, truncated, noId, other);
+        // The next event on the same key is handled after all of them.
+        publish(TOPIC, "read-twice", Samples.paymentFailed(unique + "b"));
+        awaitMailFor(Samples.paymentFailedKey(unique + "b"));
+
+        assertThat(unrouted("%evt_twice_" + unique + "\", \"type\": \"invoice.paid\", ")).containsEntry("step", "mapping");
+        assertThat(unrouted("%evt_twice_" + unique + "\", \"type\": \"invoice.paid\" ")).containsEntry("step", "mapping");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM unrouted_event WHERE source = 'billing' AND raw_payload = ?",
+                Integer.class, noId)).isEqualTo(1);
+    }
+
     @Test
     void aRefundOfAGuestChargeIsQuarantinedSayingItCarriesOnlyAnEmailEvenWhenOneCustomerHasIt() throws Exception {
         String known = newTicketId();

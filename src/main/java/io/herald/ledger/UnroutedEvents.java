@@ -93,7 +93,8 @@ public class UnroutedEvents {
 
     /**
      * Kept once: the same source event read again while its row is still open (a Kafka record redelivered after a
-     * rebalance, a poller's batch read again) finds its row and adds none, so an operator sees one row per event.
+     * rebalance, a poller's batch read again) finds its row and adds none, so an operator sees one row per event. An event
+     * without a readable id (not JSON, or no id in it) is the same event when its raw payload is the same.
      */
     private void insert(String source, String sourceEventId, String outcome, String step, String reason, String rawPayload) {
         insert(source, sourceEventId, outcome, step, reason, rawPayload, null);
@@ -103,12 +104,25 @@ public class UnroutedEvents {
                         String removedBy) {
         String storedSource = StoredText.label(source, SOURCE_COLUMN);
         String storedEventId = StoredText.label(sourceEventId, EVENT_ID_COLUMN);
-        jdbc.update("""
+        String storedPayload = rawPayload == null ? "" : StoredText.kept(rawPayload);
+        String insert = """
                 INSERT INTO unrouted_event (source, source_event_id, outcome, step, reason, raw_payload, payload_removed_at, payload_removed_by)
                 SELECT ?, ?, ?, ?, ?, ?, CASE WHEN CAST(? AS TEXT) IS NOT NULL THEN now() END, ?
-                WHERE NOT EXISTS (SELECT 1 FROM unrouted_event WHERE source = ? AND source_event_id = ? AND outcome = ? AND status = 'OPEN')""",
-                storedSource, storedEventId, outcome, StoredText.label(step, STEP_COLUMN), StoredText.label(reason, REASON_LIMIT),
-                rawPayload == null ? "" : StoredText.kept(rawPayload), removedBy, removedBy, storedSource, storedEventId, outcome);
+                WHERE NOT EXISTS (SELECT 1 FROM unrouted_event WHERE source = ? AND outcome = ? AND status = 'OPEN' AND\s""";
+        Object[] row = {storedSource, storedEventId, outcome, StoredText.label(step, STEP_COLUMN), StoredText.label(reason, REASON_LIMIT),
+                storedPayload, removedBy, removedBy, storedSource, outcome};
+        if (storedEventId != null) {
+            jdbc.update(insert + "source_event_id = ?)", append(row, storedEventId));
+        } else {
+            // The open rows without an id are few (the partial index on (source, source_event_id) finds them); the payload tells them apart.
+            jdbc.update(insert + "source_event_id IS NULL AND raw_payload = ?)", append(row, storedPayload));
+        }
+    }
+
+    private static Object[] append(Object[] row, Object last) {
+        Object[] all = java.util.Arrays.copyOf(row, row.length + 1);
+        all[row.length] = last;
+        return all;
     }
 
     private Unrouted toUnrouted(ResultSet row, int rowNum) throws SQLException {

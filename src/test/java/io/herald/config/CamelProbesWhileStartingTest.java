@@ -42,7 +42,9 @@ class CamelProbesWhileStartingTest {
             // Camel's own probes, as shipped: the built context is "shutting down", logged as a WARN.
             new CamelReadinessStateHealthIndicator(availability, camel).health();
             assertThat(warnings(readinessLog)).singleElement().asString().contains("Camel Context 'herald' is shutting down");
-            readinessLog.list.clear();
+            synchronized (readinessLog) {
+                readinessLog.list.clear();
+            }
 
             HealthIndicator readiness = new CamelProbesWhileStarting.Readiness(availability, camel);
             HealthIndicator liveness = new CamelProbesWhileStarting.Liveness(availability, camel);
@@ -78,6 +80,9 @@ class CamelProbesWhileStartingTest {
     }
 
     private static List<String> warnings(ListAppender<ILoggingEvent> appender) {
-        return appender.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).map(ILoggingEvent::getFormattedMessage).toList();
+        // Under the appender's lock (AppenderBase.doAppend holds it while it adds): the probes log meanwhile.
+        synchronized (appender) {
+            return appender.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).map(ILoggingEvent::getFormattedMessage).toList();
+        }
     }
 }

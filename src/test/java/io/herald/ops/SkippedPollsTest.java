@@ -120,6 +120,9 @@ class SkippedPollsTest {
     }
 
     private List<String> lines() {
-        return log.list.stream().map(event -> event.getLevel() + " " + event.getFormattedMessage()).toList();
+        // Under the appender's lock (AppenderBase.doAppend holds it while it adds): Herald's threads log meanwhile.
+        synchronized (log) {
+            return log.list.stream().map(event -> event.getLevel() + " " + event.getFormattedMessage()).toList();
+        }
     }
 }
