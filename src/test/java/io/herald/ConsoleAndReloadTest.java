@@ -34,7 +34,7 @@ class ConsoleAndReloadTest extends HeraldIntegrationTest {
         assertThat(routes.body()).contains("name=\\\"support-webhook\\\"", "name=\\\"support-ingest\\\"",
                 "name=\\\"dispatch\\\"", "name=\\\"deliver-email\\\"");
 
-        HttpResponse<String> counts = get("/actuator/jolokia/read/org.apache.camel:context=herald,type=routes,name=%22support-webhook%22/ExchangesTotal");
+        HttpResponse<String> counts = get("/actuator/jolokia/read/org.apache.camel:context=" + camel.getManagementName() + ",type=routes,name=%22support-webhook%22/ExchangesTotal");
         assertThat(counts.statusCode()).isEqualTo(200);
         assertThat(counts.body()).contains("\"value\":");
     }

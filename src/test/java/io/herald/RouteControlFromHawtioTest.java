@@ -291,8 +291,8 @@ class RouteControlFromHawtioTest extends HeraldIntegrationTest {
 
     private void hawtio(String route, String operation) throws Exception {
         HttpResponse<String> answer = apiAs(ADMIN, "POST", "/actuator/hawtio/jolokia", """
-                {"type": "exec", "mbean": "org.apache.camel:context=herald,type=routes,name=\\"%s\\"", "operation": "%s()"}"""
-                .formatted(route, operation));
+                {"type": "exec", "mbean": "org.apache.camel:context=%s,type=routes,name=\\"%s\\"", "operation": "%s()"}"""
+                .formatted(camel.getManagementName(), route, operation));
         assertThat(answer.body()).as(route + " " + operation).contains("\"status\":200");
     }
 
