@@ -31,7 +31,7 @@ import java.util.stream.Stream;
 record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, Map<Long, Long> threadUserNanos, long jvmNanos,
                   long postgresNanos, long brokerProcessNanos, long gcNanos, long jitNanos, long vmNanos) {
 
-    static final String WEBHOOK = "webhook (HTTP threads)";
+    static final String WEBHOOK = "webhook (HTTP threads, its routes)";
     static final String INTAKE = "intake (source topic consumers, mappings)";
     static final String DISPATCH = "dispatch (notifications consumers)";
     static final String SENDERS = "senders (channel threads)";
@@ -55,7 +55,9 @@ record CpuByStage(Map<Long, String> threadNames, Map<Long, Long> threadNanos, Ma
         SERVICES.put("benchmark client (webhook load)", Pattern.compile("^(bench-driver|HttpClient-|main$)"));
         SERVICES.put("provider sinks (HTTP, SMTP)", Pattern.compile("^(http-sink|smtp-sink|HTTP-Dispatcher)"));
         SERVICES.put("idle GreenMail/WireMock", Pattern.compile("^(smtp:|imap:|pop3:|qtp)"));
-        HERALD.put(WEBHOOK, Pattern.compile("^http-nio-"));
+        // The webhook routes run on Spring's task executor (task-#): platform-http hands each request to it and the HTTP
+        // thread writes the answer in a second, asynchronous pass. Both are the webhook's.
+        HERALD.put(WEBHOOK, Pattern.compile("^(http-nio-|task-)"));
         HERALD.put(INTAKE, Pattern.compile("KafkaConsumer\\[herald\\.(support|billing|crm)|crm-outbox|^herald-mapping-"));   // the mappings run on their own threads (MappingTimeLimit)
         HERALD.put(DISPATCH, Pattern.compile("KafkaConsumer\\[herald\\.notifications"));
         HERALD.put(SENDERS, Pattern.compile("(?i)(deliver|sender|seda|sms|push|mail|email|ops-|digest|parked|throttl|split|bulkhead)"));
