@@ -280,7 +280,8 @@ public class PushDevices {
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
-        exchange.getMessage().setBody(first == null ? "{}" : json.createObjectNode().put("name", first).toString());
+        exchange.getMessage().setBody(first == null ? "{}"
+                : "{\"name\":\"" + new String(com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(first)) + "\"}");
         String note = "sent to " + devices.size() + (of > devices.size() ? " of " + of + " devices" : devices.size() == 1 ? " device" : " devices")
                 + (devices.size() == 1 ? " (push token " : " (push tokens ") + sentTo + ")";
         exchange.setProperty(ChannelDelivery.ADDRESS_NOTE, notes.isEmpty() ? note : note + "; " + String.join("; ", notes));
@@ -448,11 +449,15 @@ public class PushDevices {
     }
 
     static String hash(String token) {
+        return HexFormat.of().formatHex(SHA_256.get().digest(UnregisteredPushTokens.bare(token).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** One digest per sender thread (digest() resets it): looking the algorithm up for each token showed in the senders' profile. */
+    private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(() -> {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                    .digest(UnregisteredPushTokens.bare(token).getBytes(StandardCharsets.UTF_8)));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-    }
+    });
 }
