@@ -13,7 +13,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.testsupport.HeraldIntegrationTest;
 import io.herald.testsupport.Samples;
 import io.herald.testsupport.TopicRecords;
+import org.apache.camel.CamelContext;
+import org.apache.kafka.clients.admin.AdminClient;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
@@ -27,6 +32,8 @@ class DispatchPoisonTest extends HeraldIntegrationTest {
 
     @Autowired
     ObjectMapper json;
+    @Autowired
+    CamelContext camel;
 
     @Test
     void theNotificationBehindAnUndispatchableOneInItsPartitionIsDelivered() throws Exception {
@@ -78,5 +85,50 @@ class DispatchPoisonTest extends HeraldIntegrationTest {
         JsonNode record = json.readTree(published);
         assertThat(record.get("payload").asText()).hasSize(64 * 1024);
         assertThat(record.get("payloadCut").asText()).startsWith("the payload is " + poison.length() + " characters; its first 65536 are here");
+    }
+
+    /**
+     * The poison record read again, as a consumer group rebalance or a crash before the offset commit makes dispatch read it
+     * (here the dispatch consumers are stopped and their group's offset set back to it): one dead_letter row and one record on
+     * the dead-letters topic, not one per reading (a full run saw a record read again in the middle of a test).
+     */
+    @Test
+    void anUndispatchableRecordReadAgainIsKeptAndPublishedOnce() throws Exception {
+        String key = "poison-reread-" + UUID.randomUUID();
+        String poison = "{\"idempotencyKey\": \"" + key + "\", \"customerId\": \"" + CUSTOMER + "\", \"type\": [";
+        publish("herald.notifications", CUSTOMER, poison);
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject(
+                "SELECT count(*) FROM dead_letter WHERE payload = ? AND published_at IS NOT NULL", Integer.class, poison) == 1);
+        ConsumerRecord<String, String> record = TopicRecords.all(infra.kafkaBrokers(), "herald.notifications").stream()
+                .filter(r -> poison.equals(r.value())).findFirst().orElseThrow();
+        TopicPartition partition = new TopicPartition("herald.notifications", record.partition());
+        try (AdminClient admin = AdminClient.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafkaBrokers()))) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> committed(admin, partition) > record.offset());
+            camel.getRouteController().stopRoute("dispatch");
+            try {
+                // Once the stopped consumers have left the group (see BillingSourceTest's record read again).
+                await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> {
+                    admin.alterConsumerGroupOffsets("herald.dispatch", Map.of(partition, new OffsetAndMetadata(record.offset())))
+                            .all().get();
+                    return true;
+                });
+            } finally {
+                camel.getRouteController().startRoute("dispatch");
+            }
+        }
+        // A notification of the same customer behind it, in the same partition: once it is mailed, the poison was read again.
+        String unique = newTicketId();
+        jdbc.update("INSERT INTO crm_outbox (aggregate, event_type, payload) VALUES ('order', 'order.confirmed', ?)",
+                Samples.text("crm/order.confirmed.json").replace("ORD-100234", "ORD-" + unique));
+        awaitMailFor("crm:order.confirmed:ORD-" + unique);
+
+        assertThat(jdbc.queryForList("SELECT stage FROM dead_letter WHERE payload = ?", String.class, poison)).containsExactly("dispatch");
+        assertThat(TopicRecords.all(infra.kafkaBrokers(), "herald.dead-letters").stream().map(ConsumerRecord::value)
+                .filter(value -> value.contains(key))).hasSize(1);
+    }
+
+    private static long committed(AdminClient admin, TopicPartition partition) throws Exception {
+        OffsetAndMetadata offset = admin.listConsumerGroupOffsets("herald.dispatch").partitionsToOffsetAndMetadata().get().get(partition);
+        return offset == null ? -1 : offset.offset();
     }
 }

@@ -17,6 +17,7 @@ import io.herald.digest.CustomerDigests;
 import io.herald.identity.Customer;
 import io.herald.identity.CustomerDirectory;
 import io.herald.kafka.InfrastructureFaults;
+import io.herald.ledger.DeadLetters;
 import io.herald.ledger.DeliveryLedger;
 import io.herald.ledger.NotificationLedger;
 import io.herald.notification.CanonicalNotification;
@@ -97,13 +98,14 @@ public class DispatchPlanner {
         this.producer = producer;
     }
 
-    private record Read(String raw, CanonicalNotification notification) {
+    /** A record of the batch, read as a notification; {@code record} is the Kafka record it came in (its topic, partition, offset). */
+    private record Read(String raw, CanonicalNotification notification, Exchange record) {
     }
 
     private record Known(long notificationId, Customer customer) {
     }
 
-    private record DeadLetter(String raw, Exception cause) {
+    private record DeadLetter(String raw, Exception cause, Exchange record) {
     }
 
     /** What the batch's transaction left to do once committed: the ops digest waits to record and the channels to wake. */
@@ -126,9 +128,9 @@ public class DispatchPlanner {
                     throw new IllegalStateException("the message has no idempotencyKey: it is not a canonical notification;"
                             + " it was not sent to anyone. Check what published it to the notifications topic");
                 }
-                readable.add(new Read(raw, notification));
+                readable.add(new Read(raw, notification, record));
             } catch (JsonProcessingException | IllegalStateException e) {
-                deadLetters.add(new DeadLetter(raw, e));
+                deadLetters.add(new DeadLetter(raw, e, record));
             }
         }
         Planned done = transaction.execute(status -> queue(readable, deadLetters));   // one transaction for the batch
@@ -139,7 +141,7 @@ public class DispatchPlanner {
             }
         }
         for (DeadLetter deadLetter : deadLetters) {
-            deadLetter(deadLetter.raw(), deadLetter.cause());
+            deadLetter(deadLetter.raw(), deadLetter.cause(), deadLetter.record());
         }
         senders.wake(done.woken());
     }
@@ -168,14 +170,14 @@ public class DispatchPlanner {
             Known ledgerRow = known.get(notification.idempotencyKey());
             if (ledgerRow == null) {
                 deadLetters.add(new DeadLetter(read.raw(), new IllegalStateException("notification " + notification.idempotencyKey()
-                        + " is not in the ledger: it did not come through Herald's intake")));
+                        + " is not in the ledger: it did not come through Herald's intake"), read.record()));
                 continue;
             }
             NotificationCatalog.Entry entry;
             try {
                 entry = catalog.entry(notification.type());
             } catch (InvalidNotification e) {
-                deadLetters.add(new DeadLetter(read.raw(), e));
+                deadLetters.add(new DeadLetter(read.raw(), e, read.record()));
                 deadLettered.add(ledgerRow.notificationId());
                 continue;
             }
@@ -186,7 +188,7 @@ public class DispatchPlanner {
                     continue;
                 }
             } catch (InvalidNotification e) {
-                deadLetters.add(new DeadLetter(read.raw(), e));
+                deadLetters.add(new DeadLetter(read.raw(), e, read.record()));
                 deadLettered.add(ledgerRow.notificationId());
                 continue;
             }
@@ -275,7 +277,7 @@ public class DispatchPlanner {
                 if (InfrastructureFaults.isInfrastructure(e)) {
                     throw e;
                 }
-                deadLetter(record.getMessage().getBody(String.class), e);
+                deadLetter(record.getMessage().getBody(String.class), e, record);
             }
         }
     }
@@ -319,11 +321,12 @@ public class DispatchPlanner {
     }
 
     /** One notification to the dead-letter store and topic (direct:dispatch-dead-letter), with its reason. */
-    private void deadLetter(String raw, Exception cause) throws Exception {
+    private void deadLetter(String raw, Exception cause, Exchange record) throws Exception {
         Exchange letter = new DefaultExchange(camel);
         letter.getMessage().setBody(raw == null ? "" : raw);
         letter.setProperty("heraldRaw", raw == null ? "" : raw);
         letter.setProperty(Exchange.EXCEPTION_CAUGHT, cause);
+        DeadLetters.readFrom(letter, record);   // the same record read again (a rebalance, a batch tried again) is kept once
         producer.send("direct:dispatch-dead-letter", letter);
         if (letter.getException() != null) {
             throw letter.getException();

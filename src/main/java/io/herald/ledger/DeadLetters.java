@@ -6,6 +6,7 @@ import java.util.Map;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.camel.Exchange;
+import org.apache.camel.component.kafka.KafkaConstants;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -32,6 +33,23 @@ public class DeadLetters {
         this.json = json;
     }
 
+    /** Exchange properties: the Kafka record a dead letter was read from ({@link #readFrom}). */
+    static final String FROM_TOPIC = "heraldDeadLetterTopic";
+    static final String FROM_PARTITION = "heraldDeadLetterPartition";
+    static final String FROM_OFFSET = "heraldDeadLetterOffset";
+    /** Exchange property set by {@link #record}: true when this record's dead letter is kept and published already. */
+    public static final String DONE_BEFORE = "heraldDeadLetterDoneBefore";
+    private static final String ID = "heraldDeadLetterId";
+
+    /** Names the Kafka record the dead letter comes from, so that reading it again keeps no second row and publishes no second record. */
+    public static void readFrom(Exchange letter, Exchange record) {
+        if (record != null && record.getMessage().getHeader(KafkaConstants.OFFSET) != null) {
+            letter.setProperty(FROM_TOPIC, record.getMessage().getHeader(KafkaConstants.TOPIC, String.class));
+            letter.setProperty(FROM_PARTITION, record.getMessage().getHeader(KafkaConstants.PARTITION, Integer.class));
+            letter.setProperty(FROM_OFFSET, record.getMessage().getHeader(KafkaConstants.OFFSET, Long.class));
+        }
+    }
+
     public void record(Exchange exchange, String stage) throws JsonProcessingException {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String reason = StoredText.label(stage + " failed: " + readable(cause), 2000);
@@ -40,8 +58,27 @@ public class DeadLetters {
             payload = exchange.getMessage().getBody(String.class);
         }
         payload = payload == null ? "" : StoredText.kept(payload);
-        Long id = jdbc.queryForObject("INSERT INTO dead_letter (stage, reason, payload) VALUES (?, ?, ?) RETURNING id",
-                Long.class, stage, reason, payload);
+        String topic = exchange.getProperty(FROM_TOPIC, String.class);
+        Integer partition = exchange.getProperty(FROM_PARTITION, Integer.class);
+        Long offset = exchange.getProperty(FROM_OFFSET, Long.class);
+        Long id = jdbc.query("""
+                INSERT INTO dead_letter (stage, reason, payload, source_topic, source_partition, source_offset) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (source_topic, source_partition, source_offset) WHERE source_offset IS NOT NULL DO NOTHING RETURNING id""",
+                (rows, n) -> rows.getLong(1), stage, reason, payload, topic, partition, offset).stream().findFirst().orElse(null);
+        if (id == null) {
+            // The same record read again (a consumer group rebalance, or its batch tried again after the broker refused the
+            // dead-letter record): its row is there; published already, nothing more to do, else it is published now.
+            Map<String, Object> kept = jdbc.queryForMap("SELECT id, published_at FROM dead_letter"
+                    + " WHERE source_topic = ? AND source_partition = ? AND source_offset = ?", topic, partition, offset);
+            id = ((Number) kept.get("id")).longValue();
+            if (kept.get("published_at") != null) {
+                exchange.setProperty(DONE_BEFORE, true);
+                log.info("Dead letter {} at stage {}: its record ({} partition {} offset {}) was read again; kept and published already",
+                        id, stage, topic, partition, offset);
+                return;
+            }
+        }
+        exchange.setProperty(ID, id);
         Map<String, Object> record = new LinkedHashMap<>();
         record.put("deadLetterId", id);
         record.put("stage", stage);
@@ -60,6 +97,11 @@ public class DeadLetters {
         exchange.getMessage().setHeader("kafka.KEY", stage + "-" + id);
         exchange.getMessage().setBody(text);
         log.error("Dead letter {} at stage {}: {}", id, stage, reason, cause);
+    }
+
+    /** Its record is on the dead-letters topic: reading the same source record again publishes no second one. */
+    public void published(Exchange exchange) {
+        jdbc.update("UPDATE dead_letter SET published_at = now() WHERE id = ?", exchange.getProperty(ID, Long.class));
     }
 
     /**
