@@ -113,6 +113,9 @@ public class UnroutedEvents {
                 storedPayload, removedBy, removedBy, storedSource, outcome};
         if (storedEventId != null) {
             jdbc.update(insert + "source_event_id = ?)", append(row, storedEventId));
+        } else if (removedBy != null) {
+            // Its payload is not kept (an erased customer's): nothing tells two such events apart, each keeps its row.
+            jdbc.update(insert + "FALSE)", row);
         } else {
             // The open rows without an id are few (the partial index on (source, source_event_id) finds them); the payload tells them apart.
             jdbc.update(insert + "source_event_id IS NULL AND raw_payload = ?)", append(row, storedPayload));
