@@ -21,6 +21,7 @@ import io.herald.ledger.NotificationLedger;
 import io.herald.ledger.NotificationLedger.Admission;
 import io.herald.notification.CanonicalNotification;
 import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.ReadAgain;
 import io.herald.testsupport.Samples;
 import io.herald.testsupport.Signatures;
 import io.herald.testsupport.TopicRecords;
@@ -32,7 +33,6 @@ import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
@@ -193,23 +193,11 @@ class BillingSourceTest extends HeraldIntegrationTest {
                 .filter(r -> r.value().contains("in_test" + unique)).findFirst().orElseThrow();
         TopicPartition partition = new TopicPartition(TOPIC, record.partition());
         try (AdminClient admin = AdminClient.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafkaBrokers()))) {
-            await().atMost(Duration.ofSeconds(20)).until(() -> committed(admin, partition) > record.offset());
-            camel.getRouteController().stopRoute("billing-ingest");
-            try {
-                // Once the stopped consumers have left the group: at once when they say so on closing; a consumer whose close
-                // timed out on a busy machine stays a member until herald.kafka.session-timeout-ms (45 s) has passed.
-                await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> {
-                    admin.alterConsumerGroupOffsets("herald.billing-ingest", Map.of(partition, new OffsetAndMetadata(record.offset())))
-                            .all().get();
-                    return true;
-                });
-            } finally {
-                camel.getRouteController().startRoute("billing-ingest");
-            }
+            ReadAgain.fromOffset(camel, admin, "billing-ingest", "herald.billing-ingest", partition, record.offset());
             // Stripe retries the webhook: the same event, a new record after the one read again (one customer, one partition).
             assertThat(postSignedBilling(event).statusCode()).isEqualTo(202);
             long end = admin.listOffsets(Map.of(partition, OffsetSpec.latest())).partitionResult(partition).get().offset();
-            await().atMost(Duration.ofSeconds(60)).until(() -> committed(admin, partition) >= end);
+            await().atMost(Duration.ofSeconds(60)).until(() -> ReadAgain.committed(admin, "herald.billing-ingest", partition) >= end);
         }
 
         long id = jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, key);
@@ -259,12 +247,6 @@ class BillingSourceTest extends HeraldIntegrationTest {
         assertThat(view.get("timeline").findValuesAsText("detail"))
                 .contains(repeats + " repeat(s) of this event arrived later and were not sent again");
         return repeats;
-    }
-
-    private static long committed(AdminClient admin, TopicPartition partition) throws Exception {
-        OffsetAndMetadata offset = admin.listConsumerGroupOffsets("herald.billing-ingest").partitionsToOffsetAndMetadata().get()
-                .get(partition);
-        return offset == null ? -1 : offset.offset();
     }
 
     @Test

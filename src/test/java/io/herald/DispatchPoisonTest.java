@@ -11,13 +11,13 @@ import java.util.UUID;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.herald.testsupport.HeraldIntegrationTest;
+import io.herald.testsupport.ReadAgain;
 import io.herald.testsupport.Samples;
 import io.herald.testsupport.TopicRecords;
 import org.apache.camel.CamelContext;
 import org.apache.kafka.clients.admin.AdminClient;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -103,18 +103,7 @@ class DispatchPoisonTest extends HeraldIntegrationTest {
                 .filter(r -> poison.equals(r.value())).findFirst().orElseThrow();
         TopicPartition partition = new TopicPartition("herald.notifications", record.partition());
         try (AdminClient admin = AdminClient.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafkaBrokers()))) {
-            await().atMost(Duration.ofSeconds(20)).until(() -> committed(admin, partition) > record.offset());
-            camel.getRouteController().stopRoute("dispatch");
-            try {
-                // Once the stopped consumers have left the group (see BillingSourceTest's record read again).
-                await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> {
-                    admin.alterConsumerGroupOffsets("herald.dispatch", Map.of(partition, new OffsetAndMetadata(record.offset())))
-                            .all().get();
-                    return true;
-                });
-            } finally {
-                camel.getRouteController().startRoute("dispatch");
-            }
+            ReadAgain.fromOffset(camel, admin, "dispatch", "herald.dispatch", partition, record.offset());
         }
         // A notification of the same customer behind it, in the same partition: once it is mailed, the poison was read again.
         String unique = newTicketId();
@@ -125,10 +114,5 @@ class DispatchPoisonTest extends HeraldIntegrationTest {
         assertThat(jdbc.queryForList("SELECT stage FROM dead_letter WHERE payload = ?", String.class, poison)).containsExactly("dispatch");
         assertThat(TopicRecords.all(infra.kafkaBrokers(), "herald.dead-letters").stream().map(ConsumerRecord::value)
                 .filter(value -> value.contains(key))).hasSize(1);
-    }
-
-    private static long committed(AdminClient admin, TopicPartition partition) throws Exception {
-        OffsetAndMetadata offset = admin.listConsumerGroupOffsets("herald.dispatch").partitionsToOffsetAndMetadata().get().get(partition);
-        return offset == null ? -1 : offset.offset();
     }
 }
