@@ -125,20 +125,20 @@ class RetentionTest extends HeraldIntegrationTest {
                 .extracting(java.sql.Date::toLocalDate).contains(oldMonth.atDay(1));
         // Settled: payloads gone, the record of what happened kept.
         Map<String, Object> gone = jdbc.queryForMap("SELECT state, herald_canonical(id, received_at, canonical)::text AS canonical"
-                + " FROM notification WHERE id = ?", old);
+                + " FROM notification_all WHERE id = ?", old);
         assertThat((String) gone.get("canonical")).doesNotContain("jenny").contains("\"data\": {}", "ret-old-" + run);
         assertThat(gone.get("state")).isEqualTo("ROUTED");
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification_payload WHERE notification_id IN (?, ?)", Integer.class,
                 old, oldFailed)).isZero();
         Map<String, Object> delivery = jdbc.queryForMap("SELECT d.state, c.rendered_body, c.subject, d.recipient_masked, d.attempts"
-                + " FROM delivery d LEFT JOIN delivery_content c ON c.delivery_id = d.id WHERE d.notification_id = ?", old);
+                + " FROM delivery_all d LEFT JOIN delivery_content c ON c.delivery_id = d.id WHERE d.notification_id = ?", old);
         assertThat(delivery.get("rendered_body")).isNull();
         assertThat(delivery.get("subject")).isNull();
         assertThat(delivery).containsEntry("state", "SENT").containsEntry("recipient_masked", "j***@example.com").containsEntry("attempts", 1);
         // In the default partition and past the period: removed row by row, its notification marked.
         assertThat(jdbc.queryForObject("SELECT count(*) FROM notification_payload WHERE notification_id = ?", Integer.class, defaulted)).isZero();
         assertThat(body(defaulted)).isNull();
-        assertThat(jdbc.queryForObject("SELECT payload_removed_by FROM notification WHERE id = ?", String.class, defaulted))
+        assertThat(jdbc.queryForObject("SELECT payload_removed_by FROM notification_all WHERE id = ?", String.class, defaulted))
                 .isEqualTo("retention");
         // Still being delivered: keeps its payload whatever its age, now in the default partitions. Recent: untouched.
         assertThat(jdbc.queryForObject("SELECT raw_payload FROM notification_payload_default WHERE notification_id = ?", String.class,
@@ -151,8 +151,26 @@ class RetentionTest extends HeraldIntegrationTest {
                 .contains("jenny");
         assertThat(body(recent)).isNotNull();
         // Past the ledger's 400 days: the rows are gone, and the attempts' month with them.
-        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification WHERE id = ?", Integer.class, ancient)).isZero();
-        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery WHERE notification_id = ?", Integer.class, ancient)).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification_all WHERE id = ?", Integer.class, ancient)).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_all WHERE notification_id = ?", Integer.class, ancient)).isZero();
+        assertThat(partitionsOf("notification_all")).doesNotContain(archived("notification", ancientMonth));
+        assertThat(partitionsOf("delivery_all")).doesNotContain(archived("delivery", ancientMonth));
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_resend WHERE id = ?", Integer.class, ancientResend)).isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM delivery_content WHERE delivery_id = ?", Integer.class, ancientDelivery)).isZero();
+        // Settled and past herald.retention.archive-after (30 days): moved, with their deliveries, to their month of the
+        // archive; still in progress (parked) or recent: in the engine's working set.
+        for (long archived : new long[] {old, oldFailed, defaulted}) {
+            assertThat(jdbc.queryForObject("SELECT tableoid::regclass::text FROM notification_all WHERE id = ?", String.class, archived))
+                    .startsWith("notification_a");
+            assertThat(jdbc.queryForObject("SELECT tableoid::regclass::text FROM delivery_all WHERE notification_id = ?", String.class, archived))
+                    .startsWith("delivery_a");
+        }
+        assertThat(jdbc.queryForObject("SELECT tableoid::regclass::text FROM notification_all WHERE id = ?", String.class, old))
+                .isEqualTo(archived("notification", oldMonth));
+        for (long working : new long[] {oldParked, recent}) {
+            assertThat(jdbc.queryForObject("SELECT tableoid::regclass::text FROM notification_all WHERE id = ?", String.class, working))
+                    .isEqualTo("notification");
+        }
         assertThat(jdbc.queryForObject("SELECT count(*) FROM inbox_message WHERE delivery_id = ? OR resend_id = ?", Integer.class,
                 ancientDelivery, ancientResend)).isZero();
         assertThat(partitions()).doesNotContain(ancientPartition)
@@ -171,11 +189,13 @@ class RetentionTest extends HeraldIntegrationTest {
         // The date the run dropped the month of 70 days ago on, read once from the proof and then expected everywhere else.
         JsonNode proof = JSON.readTree(api("GET", "/api/notifications/" + old + "/proof").body());
         String today = UtcDays.dayNamedIn(proof.get("payloadRemoved").asText(), "payload removed by retention on ", "", runDay);
-        long failedDelivery = jdbc.queryForObject("SELECT id FROM delivery WHERE notification_id = ?", Long.class, oldFailed);
+        long failedDelivery = jdbc.queryForObject("SELECT id FROM delivery_all WHERE notification_id = ?", Long.class, oldFailed);
         HttpResponse<String> retry = apiJson("POST", "/api/deliveries/" + failedDelivery + "/retry", "{\"comment\": \"customer asked\"}");
         assertThat(retry.statusCode()).isEqualTo(409);
         assertThat(retry.body()).contains("cannot be retried: its notification's payload removed by retention on " + today);
-        assertThat(jdbc.queryForObject("SELECT state FROM delivery WHERE id = ?", String.class, failedDelivery)).isEqualTo("FAILED");
+        // Refused, so left where it was: in the archive, FAILED.
+        assertThat(jdbc.queryForMap("SELECT state, tableoid::regclass::text AS place FROM delivery_all WHERE id = ?", failedDelivery))
+                .containsEntry("state", "FAILED").containsEntry("place", archived("delivery", oldMonth));
 
         assertThat(proof.get("deliveries").get(0).get("state").asText()).isEqualTo("SENT");
         assertThat(proof.get("deliveries").get(0).get("providerMessageId").asText()).isEqualTo("msg-ret-old-" + run);
@@ -351,7 +371,7 @@ class RetentionTest extends HeraldIntegrationTest {
 
     /** The rendered body of the notification's delivery, or null once removed. */
     private String body(long notification) {
-        return jdbc.queryForList("SELECT c.rendered_body FROM delivery_content c JOIN delivery d ON d.id = c.delivery_id"
+        return jdbc.queryForList("SELECT c.rendered_body FROM delivery_content c JOIN delivery_all d ON d.id = c.delivery_id"
                 + " WHERE d.notification_id = ?", String.class, notification).stream().findFirst().orElse(null);
     }
 
@@ -360,6 +380,11 @@ class RetentionTest extends HeraldIntegrationTest {
                 INSERT INTO inbound_rejection (source, http_status, reason, body_bytes, body_excerpt, received_at)
                 VALUES ('billing', 401, 'signature does not match', 40, '{"id": "evt_refused", "email": "x@example.com"}',
                         now() - CAST(? AS INTERVAL)) RETURNING id""", Long.class, age);
+    }
+
+    /** The archive's partition of the table for that month (V76). */
+    private static String archived(String table, YearMonth month) {
+        return String.format("%s_a%04d_%02d", table, month.getYear(), month.getMonthValue());
     }
 
     private java.util.List<String> partitions() {

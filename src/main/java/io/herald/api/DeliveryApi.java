@@ -57,7 +57,7 @@ public class DeliveryApi {
                 SELECT d.id, n.idempotency_key, n.type, n.customer_id, d.channel, d.state, d.reason, d.recipient_masked,
                        c.subject, c.rendered_body, d.provider_message_id, d.attempts, d.parked_count, d.next_attempt_at,
                        d.created_at, d.sent_at, d.updated_at
-                FROM delivery d JOIN notification n ON n.id = d.notification_id
+                FROM delivery_all d JOIN notification_all n ON n.id = d.notification_id
                 LEFT JOIN delivery_content c ON c.delivery_id = d.id WHERE d.id = ?""", id);
         if (delivery.isEmpty()) {
             return ResponseEntity.status(HttpStatus.NOT_FOUND).body(Map.of("error", "no delivery " + id));

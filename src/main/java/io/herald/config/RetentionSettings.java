@@ -30,6 +30,9 @@ import org.springframework.validation.annotation.Validated;
  * @param runLimit         one run stops starting new batches after this long (the next run goes on)
  * @param monthsAhead      monthly partitions created ahead of time for attempts and refused requests
  * @param lockTimeoutMs    creating or dropping a partition waits at most this long for its lock, then waits for the next run
+ * @param archiveAfter     a settled notification (nothing in progress or held) moves with its deliveries from the engine's working
+ *                         set to its month of the archive this long after it arrived; a month of the archive is dropped whole
+ *                         once past {@code ledger} (V76, io.herald.ledger.LedgerArchive)
  */
 @Validated
 @ConfigurationProperties("herald.retention")
@@ -43,10 +46,16 @@ public record RetentionSettings(@DefaultValue("true") boolean enabled,
                                 @PositiveOrZero @DefaultValue("60000") long firstRunDelayMs,
                                 @NotNull @DurationMin(seconds = 10, message = Durations.AT_LEAST_TEN_SECONDS) @DefaultValue("PT5M") Duration runLimit,
                                 @Positive @Max(24) @DefaultValue("3") int monthsAhead,
-                                @Positive @DefaultValue("2000") long lockTimeoutMs) {
+                                @Positive @DefaultValue("2000") long lockTimeoutMs,
+                                @NotNull @DurationMin(days = 1, message = Durations.AT_LEAST_A_DAY) @DefaultValue("P30D") Duration archiveAfter) {
 
     @AssertTrue(message = "herald.retention.ledger must be at least herald.retention.payloads (the rows outlive their payloads)")
     public boolean isConsistent() {
         return payloads == null || ledger == null || ledger.compareTo(payloads) >= 0;
+    }
+
+    @AssertTrue(message = "herald.retention.archive-after must be at most herald.retention.ledger (a notification is archived before it is dropped)")
+    public boolean isArchivedBeforeDropped() {
+        return archiveAfter == null || ledger == null || archiveAfter.compareTo(ledger) <= 0;
     }
 }

@@ -111,7 +111,7 @@ public class ConsolePages {
         if (recorded != null || !"REDRIVEN".equals(event.status()) || event.sourceEventId() == null) {
             return recorded;
         }
-        return jdbc.query("SELECT id FROM notification WHERE source = ? AND source_event_id = ? ORDER BY id LIMIT 1",
+        return jdbc.query("SELECT id FROM notification_all WHERE source = ? AND source_event_id = ? ORDER BY id LIMIT 1",
                 (row, n) -> row.getLong(1), event.source(), event.sourceEventId()).stream().findFirst().orElse(null);
     }
 

@@ -177,9 +177,9 @@ public class FailureSearch {
         Set<String> catalogTypes = catalog.entries().stream().map(NotificationCatalog.Entry::type).collect(Collectors.toSet());
         TreeSet<String> sources = new TreeSet<>(jdbc.queryForList("""
                 WITH RECURSIVE s(source) AS (
-                    (SELECT source FROM notification ORDER BY source LIMIT 1)
+                    (SELECT source FROM notification_all ORDER BY source LIMIT 1)
                     UNION ALL
-                    SELECT (SELECT n.source FROM notification n WHERE n.source > s.source ORDER BY n.source LIMIT 1) FROM s
+                    SELECT (SELECT n.source FROM notification_all n WHERE n.source > s.source ORDER BY n.source LIMIT 1) FROM s
                     WHERE s.source IS NOT NULL)
                 SELECT source FROM s WHERE source IS NOT NULL
                 UNION SELECT source FROM unrouted_event WHERE source = ?""", String.class, source));
@@ -190,7 +190,7 @@ public class FailureSearch {
                     + " (Herald's names for them, not the senders': Stripe's events are billing, Zendesk's support)");
         }
         if (type != null && !catalogTypes.contains(type) && !Boolean.TRUE.equals(jdbc.queryForObject(
-                "SELECT EXISTS (SELECT 1 FROM notification WHERE source = ANY(?) AND type = ?)", Boolean.class,
+                "SELECT EXISTS (SELECT 1 FROM notification_all WHERE source = ANY(?) AND type = ?)", Boolean.class,
                 sources.toArray(String[]::new), type))) {
             throw new ActionRefused.InvalidInput("unknown type '" + StoredText.label(type, 80) + "': not in the notification catalog"
                     + " (" + catalog.named() + ") and no notification of it is recorded; types are written as there, such as "
@@ -213,11 +213,11 @@ public class FailureSearch {
                 SELECT 'delivery' AS kind, d.id, d.notification_id, n.source, n.type, d.channel, n.customer_id,
                        n.canonical -> 'refs' ->> 'orderId' AS order_id, n.canonical -> 'refs' ->> 'ticketId' AS ticket_id,
                        d.state, d.reason, d.updated_at AS at, d.window_missed_at IS NOT NULL AS window_missed
-                FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE\s""");
+                FROM delivery_all d JOIN notification_all n ON n.id = d.notification_id WHERE\s""");
         if (state.equals("WINDOW_MISSED")) {
             sql.append("d.window_missed_at IS NOT NULL");
         } else if (state.equals("SKIPPED_EVERYWHERE")) {
-            sql.append("d.state = 'SKIPPED' AND n.canonical ->> 'priority' = 'high' AND NOT EXISTS (SELECT 1 FROM delivery o"
+            sql.append("d.state = 'SKIPPED' AND n.canonical ->> 'priority' = 'high' AND NOT EXISTS (SELECT 1 FROM delivery_all o"
                     + " WHERE o.notification_id = n.id AND o.state <> 'SKIPPED' AND o.channel <> 'ops_webhook')");
         } else {
             List<String> states = switch (state) {

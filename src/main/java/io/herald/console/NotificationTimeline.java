@@ -72,7 +72,7 @@ public class NotificationTimeline {
                 SELECT n.id, idempotency_key, source, source_event_id, type, customer_id, state, occurred_at, n.received_at, window_deadline,
                        duplicates_suppressed, canonical -> 'refs' ->> 'orderId' AS order_id, canonical -> 'refs' ->> 'ticketId' AS ticket_id,
                        p.raw_payload, herald_canonical(n.id, n.received_at, n.canonical)::text AS canonical, r.removed_by, r.removed_at
-                FROM notification n
+                FROM notification_all n
                 LEFT JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
                 LEFT JOIN notification_payload_removal r ON r.notification_id = n.id
                 WHERE n.id = ?""", notificationId);
@@ -95,7 +95,7 @@ public class NotificationTimeline {
         quarantineHistory(notificationId, timeline, masked);
 
         List<Delivery> deliveries = jdbc.query("""
-                SELECT id, channel, state, reason, recipient_masked, attempts, updated_at, window_missed_at FROM delivery
+                SELECT id, channel, state, reason, recipient_masked, attempts, updated_at, window_missed_at FROM delivery_all
                 WHERE notification_id = ? ORDER BY id""", (row, i) -> {
             String state = row.getString("state");
             return new Delivery(row.getLong("id"), row.getString("channel"), state, masked(row.getString("reason"), masked),
@@ -169,7 +169,7 @@ public class NotificationTimeline {
     private void ticketNotes(long notificationId, List<Entry> timeline, Shown masked) {
         jdbc.query("""
                 SELECT d.channel, t.outcome, t.ticket_id, t.state, t.attempts, t.body, t.reason, t.created_at, t.updated_at
-                FROM ticket_note t JOIN delivery d ON d.id = t.delivery_id WHERE d.notification_id = ? ORDER BY t.id""", row -> {
+                FROM ticket_note t JOIN delivery_all d ON d.id = t.delivery_id WHERE d.notification_id = ? ORDER BY t.id""", row -> {
             String state = row.getString("state");
             String what = "Ticket note " + switch (state) {
                 case "POSTED" -> "added to ticket " + row.getString("ticket_id");
@@ -193,7 +193,7 @@ public class NotificationTimeline {
     private void receiptHistory(long notificationId, String customerId, Instant received, List<Entry> timeline, Shown masked) {
         jdbc.query("""
                 SELECT s.since, s.channel, s.address_masked, s.reason, s.lifted_at, s.lifted_by, s.lift_comment
-                FROM suppression s JOIN delivery_receipt r ON r.id = s.receipt_id JOIN delivery d ON d.id = r.delivery_id
+                FROM suppression s JOIN delivery_receipt r ON r.id = s.receipt_id JOIN delivery_all d ON d.id = r.delivery_id
                 WHERE d.notification_id = ? ORDER BY s.id""", row -> {
             String channel = row.getString("channel");
             timeline.add(new Entry(row.getTimestamp("since").toInstant(), channel, "Address suppressed",
@@ -205,7 +205,7 @@ public class NotificationTimeline {
             }
         }, notificationId);
         jdbc.query("""
-                SELECT r.received_at, r.reason FROM delivery_receipt r JOIN delivery d ON d.id = r.delivery_id
+                SELECT r.received_at, r.reason FROM delivery_receipt r JOIN delivery_all d ON d.id = r.delivery_id
                 WHERE d.notification_id = ? AND r.outcome = 'TOKEN_REMOVED' ORDER BY r.id""", row -> {
             timeline.add(new Entry(row.getTimestamp("received_at").toInstant(), "push", "Push token removed",
                     masked(row.getString("reason"), masked), null));
@@ -213,7 +213,7 @@ public class NotificationTimeline {
         // Each device a push went to (its masked token), as its answer left it; a dead token is the removal above.
         jdbc.query("""
                 SELECT s.updated_at, s.token_masked, s.state, s.provider_message_id, s.reason, s.resend_id FROM push_device_send s
-                JOIN delivery d ON d.id = s.delivery_id WHERE d.notification_id = ? AND s.state <> 'TOKEN_REMOVED' ORDER BY s.id""", row -> {
+                JOIN delivery_all d ON d.id = s.delivery_id WHERE d.notification_id = ? AND s.state <> 'TOKEN_REMOVED' ORDER BY s.id""", row -> {
             String id = row.getString("provider_message_id");
             String detail = switch (row.getString("state")) {
                 case "SENT" -> "accepted by the push provider" + (id == null ? "" : " (" + id + ")");

@@ -49,13 +49,16 @@ public class OperatorActions {
     private final AuditTrail audit;
     private final io.herald.retention.PayloadRemovals removals;
     private final io.herald.dispatch.PushDeviceRecords pushDevices;
+    private final io.herald.ledger.LedgerArchive archive;
     /** A retry or dismissal and its audit row commit together (or neither does). */
     private final TransactionTemplate transaction;
 
     public OperatorActions(JdbcTemplate jdbc, DeliveryLedger deliveries, UnroutedEvents unrouted, QuarantineRedrive redrive,
                            DeliveryResend resend, FailureSearch search, AuditTrail audit, TransactionTemplate transaction,
-                           io.herald.retention.PayloadRemovals removals, io.herald.dispatch.PushDeviceRecords pushDevices) {
+                           io.herald.retention.PayloadRemovals removals, io.herald.dispatch.PushDeviceRecords pushDevices,
+                           io.herald.ledger.LedgerArchive archive) {
         this.jdbc = jdbc;
+        this.archive = archive;
         this.pushDevices = pushDevices;
         this.removals = removals;
         this.transaction = transaction;
@@ -183,7 +186,7 @@ public class OperatorActions {
             throw new ActionRefused(e.getMessage(), false);
         }
         Long notificationId = result.notificationKey() == null ? null : jdbc.query(
-                "SELECT id FROM notification WHERE idempotency_key = ?", (row, n) -> row.getLong(1), result.notificationKey())
+                "SELECT id FROM notification_all WHERE idempotency_key = ?", (row, n) -> row.getLong(1), result.notificationKey())
                 .stream().findFirst().orElse(null);
         audit.record(started, actor, "REDRIVE", "quarantine", eventId, notificationId, comment,
                 "REDRIVEN".equals(result.status()) ? "re-driven: " + result.outcome() : "still quarantined: " + result.reason());
@@ -226,7 +229,9 @@ public class OperatorActions {
         });
     }
 
+    /** The delivery an action is on, back in the working set first if it was archived (its outcome follows there). */
     private Map<String, Object> delivery(long deliveryId) {
+        archive.bringBackDelivery(deliveryId);
         return jdbc.queryForList("SELECT notification_id, channel, state FROM delivery WHERE id = ?", deliveryId).stream()
                 .findFirst().orElseThrow(() -> new ActionRefused("no delivery " + deliveryId, true));
     }

@@ -30,7 +30,7 @@ public class ResendOrdinals {
         Map<Long, Integer> places = new HashMap<>();
         jdbc.query("""
                 SELECT r.id, row_number() OVER (PARTITION BY r.delivery_id ORDER BY r.id) AS place
-                FROM delivery_resend r JOIN delivery d ON d.id = r.delivery_id WHERE d.notification_id = ?""",
+                FROM delivery_resend r JOIN delivery_all d ON d.id = r.delivery_id WHERE d.notification_id = ?""",
                 row -> {
                     places.put(row.getLong("id"), row.getInt("place"));
                 }, notificationId);

@@ -37,7 +37,7 @@ public class WeeklyReport {
     static final int OPEN_LISTED = 500;
     private static final String OPEN_ITEMS = """
             SELECT 'delivery' AS kind, d.id, d.notification_id, d.state, d.reason, coalesce(d.failed_at, d.updated_at) AS since
-            FROM delivery d WHERE d.state IN ('FAILED', 'PARKED', 'UNCERTAIN') AND coalesce(d.failed_at, d.updated_at) < ?
+            FROM delivery_all d WHERE d.state IN ('FAILED', 'PARKED', 'UNCERTAIN') AND coalesce(d.failed_at, d.updated_at) < ?
             UNION ALL
             SELECT 'quarantine', u.id, NULL, 'QUARANTINED', 'quarantined at ' || u.step || ': ' || u.reason, u.created_at
             FROM unrouted_event u WHERE u.outcome = 'QUARANTINED' AND u.status = 'OPEN' AND u.created_at < ?""";
@@ -122,7 +122,7 @@ public class WeeklyReport {
                                                             WHERE a.target = 'delivery' AND a.target_id = d.id) END AS resolved,
                        CASE WHEN d.state IN ('SENT', 'DELIVERED') THEN 'delivered' WHEN d.state = 'DISMISSED' THEN 'dismissed' END
                            AS resolution
-                FROM delivery d JOIN notification n ON n.id = d.notification_id
+                FROM delivery_all d JOIN notification_all n ON n.id = d.notification_id
                 WHERE d.failed_at >= ? AND d.failed_at < ?
                 UNION ALL
                 SELECT u.source, NULL, NULL, u.created_at, 'quarantined at ' || u.step || ': ' || u.reason,
@@ -141,17 +141,17 @@ public class WeeklyReport {
         resolutions.sort(null);
 
         List<Count> windowMisses = counts("""
-                SELECT n.type || ' / ' || d.channel AS key, count(*) AS count FROM delivery d JOIN notification n ON n.id = d.notification_id
+                SELECT n.type || ' / ' || d.channel AS key, count(*) AS count FROM delivery_all d JOIN notification_all n ON n.id = d.notification_id
                 WHERE d.window_missed_at >= ? AND d.window_missed_at < ? GROUP BY 1 ORDER BY 2 DESC, 1""", f, t);
         // Stopped by the late policy during the week (delivery.late_at): dropped ones ended EXPIRED; held ones waited HELD for
         // an operator (and may have been sent or dismissed since).
         List<Count> lateDropped = counts("""
-                SELECT n.type || ' / ' || d.channel AS key, count(*) AS count FROM delivery d JOIN notification n ON n.id = d.notification_id
+                SELECT n.type || ' / ' || d.channel AS key, count(*) AS count FROM delivery_all d JOIN notification_all n ON n.id = d.notification_id
                 WHERE d.late_at >= ? AND d.late_at < ? AND d.state = 'EXPIRED' GROUP BY 1 ORDER BY 2 DESC, 1""", f, t);
         List<Count> lateHeld = counts("""
-                SELECT n.type || ' / ' || d.channel AS key, count(*) AS count FROM delivery d JOIN notification n ON n.id = d.notification_id
+                SELECT n.type || ' / ' || d.channel AS key, count(*) AS count FROM delivery_all d JOIN notification_all n ON n.id = d.notification_id
                 WHERE d.late_at >= ? AND d.late_at < ? AND d.state <> 'EXPIRED' GROUP BY 1 ORDER BY 2 DESC, 1""", f, t);
-        long duplicates = jdbc.queryForObject("SELECT coalesce(sum(duplicates_suppressed), 0) FROM notification"
+        long duplicates = jdbc.queryForObject("SELECT coalesce(sum(duplicates_suppressed), 0) FROM notification_all"
                 + " WHERE received_at >= ? AND received_at < ?", Long.class, f, t);
         List<OpenItem> open = jdbc.query(OPEN_ITEMS + " ORDER BY since LIMIT " + OPEN_LISTED, (row, n) -> new OpenItem(row.getString("kind"),
                 row.getLong("id"), row.getObject("notification_id", Long.class), row.getString("state"), row.getString("reason"),

@@ -196,7 +196,7 @@ public class CustomerView {
                 SELECT n.id, n.customer_id, n.type, n.source, n.source_event_id, n.canonical ->> 'priority' AS priority, n.state, n.reason,
                        n.canonical -> 'refs' ->> 'orderId' AS order_id, n.canonical -> 'refs' ->> 'ticketId' AS ticket_id,
                        n.occurred_at, n.received_at
-                FROM notification n WHERE\s""" + where + " ORDER BY n.received_at DESC, n.id DESC LIMIT ? OFFSET ?",
+                FROM notification_all n WHERE\s""" + where + " ORDER BY n.received_at DESC, n.id DESC LIMIT ? OFFSET ?",
                 (row, n) -> {
                     customerOf.put(row.getLong("id"), row.getString("customer_id"));
                     return new Notification(row.getLong("id"), row.getString("type"), row.getString("source"),
@@ -216,7 +216,7 @@ public class CustomerView {
         jdbc.query(con -> {
             var statement = con.prepareStatement("""
                     SELECT id, notification_id, channel, state, recipient_masked, reason, attempts, sent_at, updated_at
-                    FROM delivery WHERE notification_id = ANY(?) ORDER BY id""");
+                    FROM delivery_all WHERE notification_id = ANY(?) ORDER BY id""");
             statement.setArray(1, con.createArrayOf("bigint", byId.keySet().toArray()));
             return statement;
         }, row -> {

@@ -72,7 +72,7 @@ public class QuarantineLinking {
         }
         QuarantineRedrive.Result result = done.result();
         Long notificationId = result.notificationKey() == null ? null : jdbc.query(
-                "SELECT id FROM notification WHERE idempotency_key = ?", (row, n) -> row.getLong(1), result.notificationKey())
+                "SELECT id FROM notification_all WHERE idempotency_key = ?", (row, n) -> row.getLong(1), result.notificationKey())
                 .stream().findFirst().orElse(null);
         boolean redriven = "REDRIVEN".equals(result.status());
         String action = done.assigned() == null ? "LINK" : "ASSIGN";

@@ -65,10 +65,12 @@ public class DeliveryResend {
     private final NotificationCatalog catalog;
     private final ResendApprovals approvals;
     private final TransactionTemplate transaction;
+    private final io.herald.ledger.LedgerArchive archive;
 
     public DeliveryResend(JdbcTemplate jdbc, DeliveryLedger ledger, ProducerTemplate camel, ObjectMapper json,
                           DeliverySettings delivery, DigestMessages digests, NotificationCatalog catalog, ResendApprovals approvals,
-                          TransactionTemplate transaction) {
+                          TransactionTemplate transaction, io.herald.ledger.LedgerArchive archive) {
+        this.archive = archive;
         this.digests = digests;
         this.catalog = catalog;
         this.approvals = approvals;
@@ -81,6 +83,7 @@ public class DeliveryResend {
     }
 
     public Result resend(long deliveryId, String requestedBy, String comment) throws IOException {
+        archive.bringBackDelivery(deliveryId);   // an archived one is sent from the working set, like any other
         List<Map<String, Object>> rows = jdbc.queryForList("""
                 SELECT d.notification_id, d.channel, d.state, n.type, herald_canonical(n.id, n.received_at, n.canonical)::text AS canonical
                 FROM delivery d JOIN notification n ON n.id = d.notification_id WHERE d.id = ?""", deliveryId);

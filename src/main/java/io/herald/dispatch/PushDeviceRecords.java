@@ -109,7 +109,7 @@ public class PushDeviceRecords implements DevicesSent {
     /** Erasure of a customer: the device records of these notifications' deliveries (masked tokens, their hashes) are deleted. */
     public int forget(Collection<Long> notificationIds) {
         String ids = notificationIds.stream().map(String::valueOf).collect(Collectors.joining(",", "{", "}"));
-        return jdbc.update("DELETE FROM push_device_send s USING delivery d WHERE d.id = s.delivery_id"
+        return jdbc.update("DELETE FROM push_device_send s USING delivery_all d WHERE d.id = s.delivery_id"
                 + " AND d.notification_id = ANY(CAST(? AS BIGINT[]))", ids);
     }
 }

@@ -283,7 +283,7 @@ public class TicketNotes {
                        state = CASE WHEN t.state = 'PENDING' THEN 'CANCELLED' ELSE t.state END,
                        reason = CASE WHEN t.state = 'PENDING' THEN ? ELSE t.reason END,
                        updated_at = CASE WHEN t.state = 'PENDING' THEN now() ELSE t.updated_at END
-                FROM delivery d WHERE d.id = t.delivery_id AND d.notification_id = ANY(CAST(? AS BIGINT[]))
+                FROM delivery_all d WHERE d.id = t.delivery_id AND d.notification_id = ANY(CAST(? AS BIGINT[]))
                 RETURNING t.state""", String.class, removed, reason,
                 notificationIds.stream().map(String::valueOf).collect(Collectors.joining(",", "{", "}")));
         return new Erased(states.size(), (int) states.stream().filter("CANCELLED"::equals).count());
@@ -293,7 +293,7 @@ public class TicketNotes {
     public List<Listed> recent(boolean onlyOpen, int limit) {
         return jdbc.query("""
                 SELECT t.id, d.notification_id, d.channel, t.outcome, t.ticket_id, t.state, t.attempts, t.reason, t.updated_at, t.posted_at
-                FROM ticket_note t JOIN delivery d ON d.id = t.delivery_id
+                FROM ticket_note t JOIN delivery_all d ON d.id = t.delivery_id
                 WHERE (? = false OR t.state IN ('PENDING', 'FAILED')) ORDER BY t.updated_at DESC, t.id DESC LIMIT ?""",
                 (row, n) -> new Listed(row.getLong("id"), row.getLong("notification_id"), row.getString("channel"), row.getString("outcome"),
                         row.getString("ticket_id"), row.getString("state"), row.getInt("attempts"), row.getString("reason"),
@@ -304,7 +304,7 @@ public class TicketNotes {
     public List<Listed> forCustomer(String customerId, int limit) {
         return jdbc.query("""
                 SELECT t.id, d.notification_id, d.channel, t.outcome, t.ticket_id, t.state, t.attempts, t.reason, t.updated_at, t.posted_at
-                FROM ticket_note t JOIN delivery d ON d.id = t.delivery_id JOIN notification n ON n.id = d.notification_id
+                FROM ticket_note t JOIN delivery_all d ON d.id = t.delivery_id JOIN notification_all n ON n.id = d.notification_id
                 WHERE n.customer_id = ? ORDER BY t.id DESC LIMIT ?""",
                 (row, n) -> new Listed(row.getLong("id"), row.getLong("notification_id"), row.getString("channel"), row.getString("outcome"),
                         row.getString("ticket_id"), row.getString("state"), row.getInt("attempts"), row.getString("reason"),
@@ -315,7 +315,7 @@ public class TicketNotes {
     public List<Listed> forNotification(long notificationId) {
         return jdbc.query("""
                 SELECT t.id, d.notification_id, d.channel, t.outcome, t.ticket_id, t.state, t.attempts, t.reason, t.updated_at, t.posted_at
-                FROM ticket_note t JOIN delivery d ON d.id = t.delivery_id WHERE d.notification_id = ? ORDER BY t.id""",
+                FROM ticket_note t JOIN delivery_all d ON d.id = t.delivery_id WHERE d.notification_id = ? ORDER BY t.id""",
                 (row, n) -> new Listed(row.getLong("id"), row.getLong("notification_id"), row.getString("channel"), row.getString("outcome"),
                         row.getString("ticket_id"), row.getString("state"), row.getInt("attempts"), row.getString("reason"),
                         instant(row.getTimestamp("updated_at")), instant(row.getTimestamp("posted_at"))), notificationId);

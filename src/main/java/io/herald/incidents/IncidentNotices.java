@@ -166,7 +166,7 @@ public class IncidentNotices {
         List<Timestamp> episodes = jdbc.queryForList("""
                 SELECT DISTINCT i.episode FROM incident_notice i
                 WHERE i.incident_id = ? AND i.episode < ?
-                  AND (i.outcome = 'NOTICE' OR (i.outcome = 'FOLLOWED_UP' AND NOT EXISTS (SELECT 1 FROM notification f
+                  AND (i.outcome = 'NOTICE' OR (i.outcome = 'FOLLOWED_UP' AND NOT EXISTS (SELECT 1 FROM notification_all f
                        WHERE f.idempotency_key = 'incidents:resolved:' || ? || ':' || floor(extract(epoch FROM i.episode))::bigint
                                                  || ':' || i.customer_id)))
                 ORDER BY i.episode""", Timestamp.class, incident.id(), Timestamp.from(incident.firedAt()),
@@ -386,8 +386,8 @@ public class IncidentNotices {
         List<Map<String, Object>> named = jdbc.queryForList("""
                 SELECT i.customer_id, i.outcome, n.id AS notification_id, n.state AS notification_state, a.state AS approval,
                        a.approved_digests IS NOT NULL AS approved_before,
-                       EXISTS (SELECT 1 FROM delivery d WHERE d.notification_id = n.id) AS dispatched
-                FROM incident_notice i LEFT JOIN notification n ON n.idempotency_key = i.notice_key
+                       EXISTS (SELECT 1 FROM delivery_all d WHERE d.notification_id = n.id) AS dispatched
+                FROM incident_notice i LEFT JOIN notification_all n ON n.idempotency_key = i.notice_key
                                        LEFT JOIN approval a ON a.notification_id = n.id
                 WHERE i.incident_id = ? AND i.episode = ? AND i.outcome IN ('NOTICE', 'FOLLOWED_UP') ORDER BY i.named_at, i.customer_id""",
                 incident.id(), Timestamp.from(incident.firedAt()));
@@ -399,7 +399,7 @@ public class IncidentNotices {
         Set<String> inDirectory = directory.findAll(named.stream().map(row -> (String) row.get("customer_id")).toList()).keySet();
         // Follow-ups an earlier notification of the group already made (a repeat or a retry of the resolution): the ledger's key
         // absorbs them again, and the answer says they were not made again rather than counting them as held for approval now.
-        Set<String> madeBefore = new java.util.HashSet<>(jdbc.queryForList("SELECT idempotency_key FROM notification WHERE idempotency_key"
+        Set<String> madeBefore = new java.util.HashSet<>(jdbc.queryForList("SELECT idempotency_key FROM notification_all WHERE idempotency_key"
                 + " = ANY(?)", String.class, (Object) named.stream().map(row -> incident.key("resolved", (String) row.get("customer_id")))
                 .toArray(String[]::new)));
         int again = 0;
@@ -513,7 +513,7 @@ public class IncidentNotices {
 
     /** Whether the ledger already holds the notification of this idempotency key (made at an earlier notification). */
     private boolean madeBefore(String key) {
-        return jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key = ?", Integer.class, key) > 0;
+        return jdbc.queryForObject("SELECT count(*) FROM notification_all WHERE idempotency_key = ?", Integer.class, key) > 0;
     }
 
     /**
@@ -522,7 +522,7 @@ public class IncidentNotices {
      */
     private void notMade(Incident incident, String customer, String reason, Map<String, List<String>> notMade) {
         if (jdbc.update("UPDATE incident_notice SET outcome = 'WITHDRAWN', reason = ?, updated_at = now() WHERE incident_id = ? AND episode = ?"
-                + " AND customer_id = ? AND (outcome = 'NOTICE' OR (outcome = 'FOLLOWED_UP' AND NOT EXISTS (SELECT 1 FROM notification"
+                + " AND customer_id = ? AND (outcome = 'NOTICE' OR (outcome = 'FOLLOWED_UP' AND NOT EXISTS (SELECT 1 FROM notification_all"
                 + " WHERE idempotency_key = ?)))", reason, incident.id(), Timestamp.from(incident.firedAt()), customer,
                 incident.key("resolved", customer)) > 0) {
             notMade.computeIfAbsent(reason, r -> new ArrayList<>()).add(customer);

@@ -989,7 +989,7 @@ public class DeliveryLedger {
 
     /** Retention and erasure (issue 16): the rendered subjects and bodies of these notifications' deliveries go; the rows stay. */
     public int removeBodies(Collection<Long> notificationIds) {
-        return jdbc.update("DELETE FROM delivery_content c USING delivery d WHERE d.id = c.delivery_id"
+        return jdbc.update("DELETE FROM delivery_content c USING delivery_all d WHERE d.id = c.delivery_id"
                 + " AND d.notification_id = ANY(CAST(? AS BIGINT[]))", idArray(notificationIds));
     }
 
@@ -1006,7 +1006,7 @@ public class DeliveryLedger {
                 + " WHERE notification_id = ANY(CAST(? AS BIGINT[])) AND state IN ('PENDING', 'RETRYING', 'PARKED', 'DIGEST_WAITING', 'SCHEDULED')",
                 reason, ids);
         removeBodies(notificationIds);
-        return jdbc.update("UPDATE delivery SET recipient_masked = NULL WHERE notification_id = ANY(CAST(? AS BIGINT[]))", ids);
+        return jdbc.update("UPDATE delivery_all SET recipient_masked = NULL WHERE notification_id = ANY(CAST(? AS BIGINT[]))", ids);
     }
 
     /** Retention: the deliveries of these notifications (none in progress) are deleted, past herald.retention.ledger. */

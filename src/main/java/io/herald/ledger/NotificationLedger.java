@@ -62,10 +62,11 @@ public class NotificationLedger {
         }
         // Seen before: counted as a suppressed duplicate. Not yet ROUTED (dispatch has not read it: it may never
         // have reached the topic) -> forwarded again; dispatch queues a notification's deliveries once.
-        String state = jdbc.queryForObject("""
+        // Not found in the working set: the archive holds it (V76's trigger counted it there).
+        List<String> state = jdbc.queryForList("""
                 UPDATE notification SET duplicates_suppressed = duplicates_suppressed + 1, updated_at = now()
                 WHERE idempotency_key = ? RETURNING state""", String.class, n.idempotencyKey());
-        return "RECEIVED".equals(state) ? Admission.NOT_YET_ROUTED : Admission.DUPLICATE;
+        return state.contains("RECEIVED") ? Admission.NOT_YET_ROUTED : Admission.DUPLICATE;
     }
 
     /**
@@ -201,12 +202,12 @@ public class NotificationLedger {
                 SELECT id, received_at, ?, CAST(? AS JSONB) -> 'data' FROM inserted""",
                 n.idempotencyKey(), n.source(), n.sourceEventId(), n.type(), n.customerId(), canonicalJson,
                 Timestamp.from(n.occurredAt()), Timestamp.from(windowDeadline), StoredText.kept(fromCanonical), canonicalJson);
-        return jdbc.queryForObject("SELECT id FROM notification WHERE idempotency_key = ?", Long.class, n.idempotencyKey());
+        return jdbc.queryForObject("SELECT id FROM notification_all WHERE idempotency_key = ?", Long.class, n.idempotencyKey());
     }
 
     /** The canonical form of a notification as dispatch stored it (what its deliveries render), or null. */
     public String canonical(long notificationId) {
-        return jdbc.query("SELECT herald_canonical(id, received_at, canonical)::text FROM notification WHERE id = ?",
+        return jdbc.query("SELECT herald_canonical(id, received_at, canonical)::text FROM notification_all WHERE id = ?",
                         (row, i) -> row.getString(1), notificationId)
                 .stream().findFirst().orElse(null);
     }

@@ -144,7 +144,7 @@ public class DeliveryProof {
         List<Map<String, Object>> rows = jdbc.queryForList("""
                 SELECT id, idempotency_key, type, source, source_event_id, customer_id, state, occurred_at, received_at,
                        r.removed_at AS payload_removed_at, r.removed_by AS payload_removed_by
-                FROM notification n LEFT JOIN notification_payload_removal r ON r.notification_id = n.id WHERE n.id = ?""", notificationId);
+                FROM notification_all n LEFT JOIN notification_payload_removal r ON r.notification_id = n.id WHERE n.id = ?""", notificationId);
         if (rows.isEmpty()) {
             return Optional.empty();
         }
@@ -156,7 +156,7 @@ public class DeliveryProof {
         List<Delivery> deliveries = jdbc.query("""
                 SELECT d.id, channel, state, reason, recipient_masked, c.subject, c.rendered_body, provider_message_id,
                        created_at, sent_at, updated_at
-                FROM delivery d LEFT JOIN delivery_content c ON c.delivery_id = d.id WHERE d.notification_id = ? ORDER BY d.id""",
+                FROM delivery_all d LEFT JOIN delivery_content c ON c.delivery_id = d.id WHERE d.notification_id = ? ORDER BY d.id""",
                 (row, i) -> delivery(row, masked, names), notificationId);
         // An erasure of the customer is recorded against the customer, not the notification; it removed this proof's content,
         // so who did it, when and why are listed with the other actions, in time order.
@@ -173,14 +173,14 @@ public class DeliveryProof {
         // As the timeline shows them: the addresses its receipts suppressed, and the notes on the customer's ticket.
         List<Suppression> suppressions = jdbc.query("""
                 SELECT s.channel, s.address_masked, s.reason, s.since, s.lifted_at, s.lifted_by, s.lift_comment
-                FROM suppression s JOIN delivery_receipt r ON r.id = s.receipt_id JOIN delivery d ON d.id = r.delivery_id
+                FROM suppression s JOIN delivery_receipt r ON r.id = s.receipt_id JOIN delivery_all d ON d.id = r.delivery_id
                 WHERE d.notification_id = ? ORDER BY s.id""", (s, i) -> new Suppression(s.getString("channel"),
                 text(s.getString("address_masked"), masked), message(s.getString("reason"), masked, names),
                 instant(s.getTimestamp("since")), instant(s.getTimestamp("lifted_at")), s.getString("lifted_by"),
                 message(s.getString("lift_comment"), masked, names)), notificationId);
         List<TicketNote> ticketNotes = jdbc.query("""
                 SELECT d.channel, t.outcome, t.ticket_id, t.state, t.body, t.reason, t.created_at, t.posted_at
-                FROM ticket_note t JOIN delivery d ON d.id = t.delivery_id WHERE d.notification_id = ? ORDER BY t.id""",
+                FROM ticket_note t JOIN delivery_all d ON d.id = t.delivery_id WHERE d.notification_id = ? ORDER BY t.id""",
                 (t, i) -> new TicketNote(t.getString("channel"), t.getString("outcome"), t.getString("ticket_id"), t.getString("state"),
                         message(t.getString("body"), masked, names), message(t.getString("reason"), masked, names),
                         instant(t.getTimestamp("created_at")), instant(t.getTimestamp("posted_at"))), notificationId);

@@ -40,8 +40,11 @@ public class DeliveryReceipts {
     private final Suppressions suppressions;
     private final TransactionTemplate tx;
     private final MeterRegistry meters;
+    private final io.herald.ledger.LedgerArchive archive;
 
-    public DeliveryReceipts(JdbcTemplate jdbc, DeliveryLedger ledger, Suppressions suppressions, TransactionTemplate tx, MeterRegistry meters) {
+    public DeliveryReceipts(JdbcTemplate jdbc, DeliveryLedger ledger, Suppressions suppressions, TransactionTemplate tx, MeterRegistry meters,
+                            io.herald.ledger.LedgerArchive archive) {
+        this.archive = archive;
         this.jdbc = jdbc;
         this.ledger = ledger;
         this.suppressions = suppressions;
@@ -85,6 +88,11 @@ public class DeliveryReceipts {
             long receiptId = ((Number) row.get("id")).longValue();
             DeliveryLedger.ReceiptMatch match = ledger.receipt(receipt.channel(), messageId, receipt.finalState(),
                     attemptOutcome(receipt.status(), receipt.finalState()), reason);
+            if (!match.matched() && messageId != null && archive.bringBackSent(receipt.channel(), messageId)) {
+                // A late receipt (a complaint weeks later) for an archived send: applied in the working set, archived again later.
+                match = ledger.receipt(receipt.channel(), messageId, receipt.finalState(), attemptOutcome(receipt.status(), receipt.finalState()),
+                        reason);
+            }
             if (!match.matched() && sentFor != null && messageId != null && ledger.sentAsReported(sentFor, receipt.channel(), messageId)) {
                 match = ledger.receipt(receipt.channel(), messageId, receipt.finalState(), attemptOutcome(receipt.status(), receipt.finalState()),
                         reason);

@@ -100,7 +100,7 @@ public class CustomerErasure {
 
     private boolean known(String customerId) {
         return !jdbc.queryForList("SELECT 1 FROM customer WHERE customer_id = ? UNION ALL"
-                + " (SELECT 1 FROM notification WHERE customer_id = ? LIMIT 1)", customerId, customerId).isEmpty();
+                + " (SELECT 1 FROM notification_all WHERE customer_id = ? LIMIT 1)", customerId, customerId).isEmpty();
     }
 
     /**
@@ -147,7 +147,7 @@ public class CustomerErasure {
         int directory = jdbc.update("DELETE FROM customer WHERE customer_id = ?", customerId);
         List<Long> notifications = jdbc.queryForList("""
                 WITH erased AS (
-                  UPDATE notification SET payload_removed_at = now(), payload_removed_by = 'erasure'
+                  UPDATE notification_all SET payload_removed_at = now(), payload_removed_by = 'erasure'
                   WHERE customer_id = ? RETURNING id, received_at),
                      payloads AS (
                   DELETE FROM notification_payload p USING erased WHERE p.notification_id = erased.id AND p.received_at = erased.received_at)

@@ -41,7 +41,7 @@ public class CustomerPage {
         model.addAttribute("user", user);
         model.addAttribute("customerId", customerId);
         model.addAttribute("entry", null);
-        model.addAttribute("notifications", jdbc.queryForObject("SELECT count(*) FROM notification WHERE customer_id = ?", Long.class,
+        model.addAttribute("notifications", jdbc.queryForObject("SELECT count(*) FROM notification_all WHERE customer_id = ?", Long.class,
                 customerId));
         CustomerErasure.Erasure erased = erasure.find(customerId).orElseThrow();
         model.addAttribute("erasure", user.masked() ? new CustomerErasure.Erasure(erased.id(), erased.customerId(), erased.erasedAt(),

@@ -33,9 +33,9 @@ class FreeTextErasure {
             return 0;
         }
         Object ids = notifications.toArray(Long[]::new);   // one parameter, a bigint[]
-        String ofDeliveries = " JOIN delivery d ON d.id = x.delivery_id WHERE d.notification_id = ANY(?)";
-        return rewrite(erase, "notification", 1, "SELECT x.id, x.reason FROM notification x WHERE x.id = ANY(?)", ids)
-                + rewrite(erase, "delivery", 1, "SELECT x.id, x.reason FROM delivery x WHERE x.notification_id = ANY(?)", ids)
+        String ofDeliveries = " JOIN delivery_all d ON d.id = x.delivery_id WHERE d.notification_id = ANY(?)";
+        return rewrite(erase, "notification_all", 1, "SELECT x.id, x.reason FROM notification_all x WHERE x.id = ANY(?)", ids)
+                + rewrite(erase, "delivery_all", 1, "SELECT x.id, x.reason FROM delivery_all x WHERE x.notification_id = ANY(?)", ids)
                 // Partitioned by month: each found by its key (id and month column), indexed in each month.
                 + rewrite(erase, "delivery_attempt", 2, "SELECT x.id, x.attempted_at, x.reason FROM delivery_attempt x" + ofDeliveries, ids)
                 + rewrite(erase, "delivery_receipt", 2, "SELECT x.id, x.received_at, x.reason, x.suppress_reason FROM delivery_receipt x"
@@ -52,9 +52,9 @@ class FreeTextErasure {
                 // entries, which name no notification: the suppression stays, its address masked.
                 + rewrite(erase, "operator_action", 1, "SELECT x.id, x.comment, x.outcome FROM operator_action x WHERE x.target = 'suppression'"
                         + " AND x.target_id IN (SELECT s.id FROM suppression s JOIN delivery_receipt r ON r.id = s.receipt_id"
-                        + " JOIN delivery d ON d.id = r.delivery_id WHERE d.notification_id = ANY(?))", ids)
+                        + " JOIN delivery_all d ON d.id = r.delivery_id WHERE d.notification_id = ANY(?))", ids)
                 + rewrite(erase, "suppression", 1, "SELECT x.id, x.reason, x.lift_comment FROM suppression x"
-                        + " JOIN delivery_receipt r ON r.id = x.receipt_id JOIN delivery d ON d.id = r.delivery_id WHERE d.notification_id = ANY(?)", ids)
+                        + " JOIN delivery_receipt r ON r.id = x.receipt_id JOIN delivery_all d ON d.id = r.delivery_id WHERE d.notification_id = ANY(?)", ids)
                 + alertExamples("notifications", ids, erase);
     }
 

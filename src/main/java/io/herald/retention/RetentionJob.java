@@ -8,6 +8,7 @@ import java.util.function.Supplier;
 
 import io.herald.config.RetentionSettings;
 import io.herald.ledger.DeliveryLedger;
+import io.herald.ledger.LedgerArchive;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,16 +32,7 @@ public class RetentionJob {
 
     private static final Logger log = LoggerFactory.getLogger(RetentionJob.class);
 
-    /**
-     * A notification whose deliveries may still be sent (or that is not routed yet) keeps its payload and its rows: in
-     * progress, or held (awaiting approval, scheduled for later, held for an operator).
-     */
-    private static final String SETTLED_NOTIFICATION = "n.state <> 'RECEIVED' AND NOT EXISTS"
-            + " (SELECT 1 FROM delivery d WHERE d.notification_id = n.id AND d.state IN (" + DeliveryLedger.IN_PROGRESS
-            + ", 'AWAITING_APPROVAL', 'SCHEDULED', 'HELD'))"
-            // An operator's resend in progress (awaiting approval, parked) renders the notification again when it is sent.
-            + " AND NOT EXISTS (SELECT 1 FROM delivery_resend r JOIN delivery d ON d.id = r.delivery_id WHERE d.notification_id = n.id"
-            + " AND r.outcome IN ('PENDING', 'SENDING', 'PARKED'))";
+    private static final String SETTLED_NOTIFICATION = LedgerArchive.SETTLED;
 
     /**
      * The notifications received in [?, ?) that are not settled (not routed yet, or with a delivery in progress or held):
@@ -62,14 +54,16 @@ public class RetentionJob {
     private final TransactionTemplate transaction;
     private final DeliveryLedger deliveries;
     private final MonthlyPartitions partitions;
+    private final LedgerArchive archive;
     private final RetentionSettings settings;
 
     public RetentionJob(JdbcTemplate jdbc, TransactionTemplate transaction, DeliveryLedger deliveries, MonthlyPartitions partitions,
-                        RetentionSettings settings) {
+                        LedgerArchive archive, RetentionSettings settings) {
         this.jdbc = jdbc;
         this.transaction = transaction;
         this.deliveries = deliveries;
         this.partitions = partitions;
+        this.archive = archive;
         this.settings = settings;
     }
 
@@ -97,11 +91,11 @@ public class RetentionJob {
             List<Long> ids = jdbc.queryForList("""
                     WITH picked AS (
                       SELECT n.id, n.received_at FROM notification_payload_default p
-                      JOIN notification n ON n.id = p.notification_id AND n.received_at = p.received_at
+                      JOIN notification_all n ON n.id = p.notification_id AND n.received_at = p.received_at
                       WHERE p.received_at < ? AND\s""" + SETTLED_NOTIFICATION + """
                       ORDER BY p.received_at LIMIT ? FOR UPDATE OF n SKIP LOCKED),
                          marked AS (
-                      UPDATE notification n SET payload_removed_at = now(), payload_removed_by = 'retention'
+                      UPDATE notification_all n SET payload_removed_at = now(), payload_removed_by = 'retention'
                       FROM picked WHERE n.id = picked.id RETURNING n.id, n.received_at)
                     DELETE FROM notification_payload p USING marked
                     WHERE p.notification_id = marked.id AND p.received_at = marked.received_at RETURNING p.notification_id""",
@@ -119,6 +113,15 @@ public class RetentionJob {
                 UPDATE dead_letter SET payload = ?, payload_removed_at = now(), payload_removed_by = 'retention'
                 WHERE id IN (SELECT id FROM dead_letter WHERE created_at < ? AND payload_removed_at IS NULL
                              ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED)""", removed, cutoff, settings.batchSize())));
+    }
+
+    /**
+     * Settled notifications past herald.retention.archive-after leave the engine's working set with their deliveries for
+     * their month of the archive (LedgerArchive), in batches.
+     */
+    public void archiveSettled(Exchange run) {
+        Instant cutoff = Instant.now().minus(settings.archiveAfter());
+        note(run, "settled notifications archived", batches(run, () -> archive.archive(cutoff, settings.batchSize(), settings.lockTimeoutMs())));
     }
 
     /** Body excerpts of refused webhook requests past herald.retention.rejected-excerpts. */
@@ -142,18 +145,10 @@ public class RetentionJob {
             if (ids.isEmpty()) {
                 return 0;
             }
-            String array = ids.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",", "{", "}"));
-            String ofThese = "delivery_id IN (SELECT id FROM delivery WHERE notification_id = ANY(CAST(? AS BIGINT[])))";
-            // An operator's resend has its own inbox message, named by the resend (V74)
-            jdbc.update("DELETE FROM inbox_message WHERE " + ofThese + " OR resend_id IN (SELECT id FROM delivery_resend WHERE " + ofThese + ")",
-                    array, array);
-            jdbc.update("DELETE FROM delivery_resend WHERE " + ofThese, array);
-            // A receipt a suppression points to stays (the suppression says why an address is not sent to), without its delivery.
-            jdbc.update("DELETE FROM delivery_receipt r WHERE " + ofThese
-                    + " AND NOT EXISTS (SELECT 1 FROM suppression s WHERE s.receipt_id = r.id)", array);
-            jdbc.update("UPDATE delivery_receipt SET delivery_id = NULL WHERE " + ofThese, array);
+            archive.forgetBeside(ids, "delivery");
             deliveries.forget(ids);
-            return jdbc.update("DELETE FROM notification WHERE id = ANY(CAST(? AS BIGINT[]))", array);
+            return jdbc.update("DELETE FROM notification WHERE id = ANY(CAST(? AS BIGINT[]))",
+                    ids.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",", "{", "}")));
         })));
         note(run, "quarantined and ignored events deleted", batches(run, () -> jdbc.update("""
                 DELETE FROM unrouted_event WHERE id IN (SELECT id FROM unrouted_event WHERE created_at < ?
@@ -166,7 +161,7 @@ public class RetentionJob {
                                                      ORDER BY received_at LIMIT ? FOR UPDATE SKIP LOCKED)""", cutoff, settings.batchSize())));
         note(run, "posted ops digests deleted", batches(run, () -> jdbc.update("""
                 DELETE FROM ops_digest WHERE id IN (SELECT id FROM ops_digest WHERE posted_at < ?
-                  AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.digest_id = ops_digest.id) ORDER BY posted_at LIMIT ? FOR UPDATE SKIP LOCKED)""",
+                  AND NOT EXISTS (SELECT 1 FROM delivery_all d WHERE d.digest_id = ops_digest.id) ORDER BY posted_at LIMIT ? FOR UPDATE SKIP LOCKED)""",
                 cutoff, settings.batchSize())));
         // Incidents: who was named in a firing that is over (the group resolved, or firing again since), then resolved groups
         // with nothing named left. The notices themselves are notifications, deleted above with the rest of the ledger.
@@ -180,6 +175,8 @@ public class RetentionJob {
                   AND NOT EXISTS (SELECT 1 FROM incident_notice n WHERE n.incident_id = i.id) ORDER BY i.updated_at LIMIT ? FOR UPDATE SKIP LOCKED)""",
                 cutoff, settings.batchSize())));
         note(run, "monthly partitions dropped", partitions.dropBefore(cutoff.toInstant()).size());
+        note(run, "months of the archive dropped", archive.dropMonthsBefore(cutoff.toInstant(), settings.batchSize(),
+                settings.lockTimeoutMs()).size());
     }
 
     /**

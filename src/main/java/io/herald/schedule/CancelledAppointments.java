@@ -55,7 +55,7 @@ public class CancelledAppointments {
         }
         java.sql.Timestamp at = java.sql.Timestamp.from(cancellation.occurredAt());
         Optional<Cancellation> earlier = jdbc.query("""
-                SELECT n.id, n.source, n.source_event_id, n.occurred_at FROM notification n
+                SELECT n.id, n.source, n.source_event_id, n.occurred_at FROM notification_all n
                 JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
                 WHERE n.customer_id = ? AND n.type = ANY(?) AND n.id <> ? AND (n.occurred_at < ? OR (n.occurred_at = ? AND n.id < ?))
                   AND p.data ->> ? = ?
@@ -69,7 +69,7 @@ public class CancelledAppointments {
         List<String> booking = new java.util.ArrayList<>(catalog.movesOf(plan.booking()));
         booking.add(plan.booking());
         Long bookedSince = jdbc.queryForObject("""
-                SELECT count(*) FROM notification n
+                SELECT count(*) FROM notification_all n
                 JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
                 WHERE n.customer_id = ? AND n.type = ANY(?) AND (n.occurred_at, %s) > (?, ?) AND (n.occurred_at, %s) <= (?, ?)
                   AND p.data ->> ? = ?""".formatted(SourceOrder.of("n"), SourceOrder.of("n")),
@@ -98,7 +98,7 @@ public class CancelledAppointments {
         }
         List<Later> later = jdbc.query("""
                 SELECT n.id, n.source, n.source_event_id, n.occurred_at, n.type, p.data ->> ?, p.data ->> 'previousStartsAt'
-                FROM notification n
+                FROM notification_all n
                 JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
                 WHERE n.customer_id = ? AND n.type = ANY(?) AND n.id < ? AND (n.occurred_at, %s) > (?, ?) AND p.data ->> ? = ?
                 ORDER BY n.occurred_at DESC, %s DESC, n.id DESC LIMIT 100""".formatted(SourceOrder.of("n"), SourceOrder.of("n")),
@@ -137,7 +137,7 @@ public class CancelledAppointments {
         }
         // The customer's notifications (an index) of the cancelling types; the appointment is in the payload row's data.
         return jdbc.query("""
-                SELECT n.id, n.source, n.source_event_id, n.occurred_at FROM notification n
+                SELECT n.id, n.source, n.source_event_id, n.occurred_at FROM notification_all n
                 JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
                 WHERE n.customer_id = ? AND n.type = ANY(?) AND (n.occurred_at, %s) >= (?, ?) AND p.data ->> ? = ?
                 ORDER BY n.occurred_at, %s, n.id LIMIT 1""".formatted(SourceOrder.of("n"), SourceOrder.of("n")),

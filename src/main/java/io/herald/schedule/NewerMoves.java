@@ -37,7 +37,7 @@ public class NewerMoves {
             return Optional.empty();
         }
         return jdbc.query("""
-                SELECT n.id, n.source, n.source_event_id, n.occurred_at FROM notification n
+                SELECT n.id, n.source, n.source_event_id, n.occurred_at FROM notification_all n
                 JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
                 WHERE n.customer_id = ? AND n.type = ? AND n.state = 'ROUTED' AND (n.occurred_at, %1$s) > (?, ?) AND p.data ->> ? = ?
                 ORDER BY n.occurred_at DESC, %1$s DESC, n.id DESC LIMIT 1""".formatted(SourceOrder.of("n")),

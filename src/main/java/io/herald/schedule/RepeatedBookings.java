@@ -58,7 +58,7 @@ public class RepeatedBookings {
         record Booked(Cancellation event, String type, String startsAt, String data) {
         }
         Optional<Booked> latest = jdbc.query("""
-                SELECT n.id, n.source, n.source_event_id, n.occurred_at, n.type, p.data ->> ?, p.data::text FROM notification n
+                SELECT n.id, n.source, n.source_event_id, n.occurred_at, n.type, p.data ->> ?, p.data::text FROM notification_all n
                 JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
                 WHERE n.customer_id = ? AND n.type = ANY(?) AND n.id < ? AND p.data ->> ? = ?
                 ORDER BY n.id DESC LIMIT 1""",
@@ -71,7 +71,7 @@ public class RepeatedBookings {
             return Optional.empty();
         }
         Long cancelledSince = jdbc.queryForObject("""
-                SELECT count(*) FROM notification n
+                SELECT count(*) FROM notification_all n
                 JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
                 WHERE n.customer_id = ? AND n.type = ANY(?) AND (n.occurred_at, %s) >= (?, ?) AND p.data ->> ? = ?""".formatted(
                         SourceOrder.of("n")),
@@ -103,10 +103,10 @@ public class RepeatedBookings {
         record Latest(long id, String key, String type) {
         }
         Optional<Latest> standing = jdbc.query("""
-                SELECT n.id, n.idempotency_key, n.type FROM notification n
+                SELECT n.id, n.idempotency_key, n.type FROM notification_all n
                 JOIN notification_payload p ON p.notification_id = n.id AND p.received_at = n.received_at
                 WHERE n.customer_id = ? AND n.type = ANY(?) AND (n.occurred_at, %1$s) > (?, ?) AND p.data ->> ? = ?
-                  AND NOT EXISTS (SELECT 1 FROM notification m
+                  AND NOT EXISTS (SELECT 1 FROM notification_all m
                                   JOIN notification_payload q ON q.notification_id = m.id AND q.received_at = m.received_at
                                   WHERE m.customer_id = n.customer_id AND m.type = ANY(?) AND (m.occurred_at, %2$s) > (n.occurred_at, %1$s)
                                     AND q.data ->> ? = ?)
@@ -118,7 +118,7 @@ public class RepeatedBookings {
         if (standing.isEmpty()) {
             return Optional.empty();
         }
-        Long reminders = jdbc.queryForObject("SELECT count(*) FROM notification WHERE idempotency_key = ?", Long.class,
+        Long reminders = jdbc.queryForObject("SELECT count(*) FROM notification_all WHERE idempotency_key = ?", Long.class,
                 AppointmentReminders.reminderKey(standing.get().key(), plan.before().get(0)));
         return reminders != null && reminders > 0 ? Optional.empty()
                 : Optional.of(new Standing(standing.get().id(), !plan.booking().equals(standing.get().type())));
@@ -152,7 +152,7 @@ public class RepeatedBookings {
             return Optional.empty();
         }
         return jdbc.query("""
-                SELECT id, source, source_event_id, occurred_at FROM notification
+                SELECT id, source, source_event_id, occurred_at FROM notification_all
                 WHERE customer_id = ? AND source = ? AND source_event_id = ? AND type = ? AND id < ?
                 ORDER BY id LIMIT 1""",
                 (row, i) -> new Cancellation(row.getLong(1), row.getString(2), row.getString(3),
