@@ -32,7 +32,8 @@ import org.springframework.validation.annotation.Validated;
  * @param lockTimeoutMs    creating or dropping a partition waits at most this long for its lock, then waits for the next run
  * @param archiveAfter     a settled notification (nothing in progress or held) moves with its deliveries from the engine's working
  *                         set to its month of the archive this long after it arrived; a month of the archive is dropped whole
- *                         once past {@code ledger} (V76, io.herald.ledger.LedgerArchive)
+ *                         once past {@code ledger} (V76, io.herald.ledger.LedgerArchive); longer than {@code ledger}, a
+ *                         notification is deleted from the working set first, row by row
  */
 @Validated
 @ConfigurationProperties("herald.retention")
@@ -52,10 +53,5 @@ public record RetentionSettings(@DefaultValue("true") boolean enabled,
     @AssertTrue(message = "herald.retention.ledger must be at least herald.retention.payloads (the rows outlive their payloads)")
     public boolean isConsistent() {
         return payloads == null || ledger == null || ledger.compareTo(payloads) >= 0;
-    }
-
-    @AssertTrue(message = "herald.retention.archive-after must be at most herald.retention.ledger (a notification is archived before it is dropped)")
-    public boolean isArchivedBeforeDropped() {
-        return archiveAfter == null || ledger == null || archiveAfter.compareTo(ledger) <= 0;
     }
 }

@@ -128,14 +128,36 @@ public class LedgerArchive {
     }
 
     /**
-     * Deletes what belongs to these notifications in the tables beside the ledger (their payloads, rendered messages,
-     * approvals, digests they opened or are in, scheduled sends, resends, inbox messages, device sends, ticket notes; a
-     * receipt a suppression points to stays, without its delivery), before the notifications themselves go:
-     * {@code deliveries} names the table their deliveries are in.
+     * Deletes what belongs to these notifications in the tables beside the ledger, before the notifications themselves go:
+     * their payloads, approvals, the digests they opened or are in, their scheduled sends, and what belongs to their
+     * deliveries (found in {@code deliveries}, the table they are in; see {@link #forgetBesideDeliveries}).
      */
     public void forgetBeside(Collection<Long> notificationIds, String deliveries) {
         String array = idArray(notificationIds);
-        String ofThese = "delivery_id IN (SELECT id FROM " + deliveries + " WHERE notification_id = ANY(CAST(? AS BIGINT[])))";
+        forgetBesideDeliveries(jdbc.queryForList("SELECT id FROM " + deliveries + " WHERE notification_id = ANY(CAST(? AS BIGINT[]))",
+                Long.class, array));
+        forgetBesideNotifications(notificationIds);
+    }
+
+    private void forgetBesideNotifications(Collection<Long> notificationIds) {
+        String array = idArray(notificationIds);
+        for (String table : List.of("notification_payload", "approval", "customer_digest_member", "scheduled_send")) {
+            jdbc.update("DELETE FROM " + table + " WHERE notification_id = ANY(CAST(? AS BIGINT[]))", array);
+        }
+        jdbc.update("DELETE FROM customer_digest WHERE opened_by = ANY(CAST(? AS BIGINT[]))", array);
+    }
+
+    /**
+     * Deletes what belongs to these deliveries beside the ledger: resends (their approvals with them) and their inbox
+     * messages, inbox messages, rendered messages, device sends, ticket notes, receipts (one a suppression points to stays,
+     * without its delivery).
+     */
+    public void forgetBesideDeliveries(Collection<Long> deliveryIds) {
+        if (deliveryIds.isEmpty()) {
+            return;
+        }
+        String array = idArray(deliveryIds);
+        String ofThese = "delivery_id = ANY(CAST(? AS BIGINT[]))";
         // An operator's resend has its own inbox message, named by the resend (V74)
         jdbc.update("DELETE FROM inbox_message WHERE " + ofThese + " OR resend_id IN (SELECT id FROM delivery_resend WHERE " + ofThese + ")",
                 array, array);
@@ -146,10 +168,6 @@ public class LedgerArchive {
         for (String table : List.of("delivery_content", "push_device_send", "ticket_note")) {
             jdbc.update("DELETE FROM " + table + " WHERE " + ofThese, array);
         }
-        for (String table : List.of("notification_payload", "approval", "customer_digest_member", "scheduled_send")) {
-            jdbc.update("DELETE FROM " + table + " WHERE notification_id = ANY(CAST(? AS BIGINT[]))", array);
-        }
-        jdbc.update("DELETE FROM customer_digest WHERE opened_by = ANY(CAST(? AS BIGINT[]))", array);
     }
 
     /**
@@ -170,22 +188,28 @@ public class LedgerArchive {
                 continue;
             }
             String deliveries = "delivery" + partition.substring("notification".length());
-            long after = 0;
-            List<Long> ids;
-            do {
-                ids = jdbc.queryForList("SELECT id FROM " + partition + " WHERE id > ? ORDER BY id LIMIT ?", Long.class, after, batchSize);
-                if (!ids.isEmpty()) {
-                    List<Long> batch = ids;
-                    transaction.executeWithoutResult(status -> forgetBeside(batch, deliveries));
-                    after = ids.get(ids.size() - 1);
-                }
-            } while (ids.size() == batchSize);
+            forgetBesideInBatches(deliveries, batchSize, this::forgetBesideDeliveries);
+            forgetBesideInBatches(partition, batchSize, this::forgetBesideNotifications);
             if (dropMonth(partition, deliveries, month, lockTimeoutMs)) {
                 dropped.add(month);
                 log.info("Retention dropped the archive's month {} (older than {}): {} and {}", month, cutoff, partition, deliveries);
             }
         }
         return dropped;
+    }
+
+    /** Runs {@code forget} on the ids of the table's rows, in order, {@code batchSize} at a time, each batch a transaction. */
+    private void forgetBesideInBatches(String table, int batchSize, java.util.function.Consumer<List<Long>> forget) {
+        long after = 0;
+        List<Long> ids;
+        do {
+            ids = jdbc.queryForList("SELECT id FROM " + table + " WHERE id > ? ORDER BY id LIMIT ?", Long.class, after, batchSize);
+            if (!ids.isEmpty()) {
+                List<Long> batch = ids;
+                transaction.executeWithoutResult(status -> forget.accept(batch));
+                after = ids.get(ids.size() - 1);
+            }
+        } while (ids.size() == batchSize);
     }
 
     private boolean dropMonth(String partition, String deliveries, YearMonth month, long lockTimeoutMs) {
@@ -198,8 +222,9 @@ public class LedgerArchive {
                             || !jdbc.queryForObject("SELECT to_regclass(?) IS NOT NULL", Boolean.class, partition)) {
                         return false;
                     }
-                    // Both parents first, in the order the console reads them, then the partitions go.
-                    jdbc.execute("LOCK TABLE notification_all, delivery_all IN ACCESS EXCLUSIVE MODE");
+                    // Both parents first, in the order the console reads them, then the partitions go. ONLY: not the working
+                    // set's partitions, which the engine uses without going through the parents.
+                    jdbc.execute("LOCK TABLE ONLY notification_all, delivery_all IN ACCESS EXCLUSIVE MODE");
                     jdbc.execute("DROP TABLE " + partition + ", " + deliveries);
                     return true;
                 });

@@ -235,18 +235,17 @@ public class MonthlyPartitions {
     }
 
     /**
-     * Every lock a payload month's drop needs, taken before it starts and all at once: ACCESS EXCLUSIVE on notification
-     * and delivery (dropping a partition whose foreign key refers to one of them takes that lock on it) and on the two
-     * payload tables. Taken one after the other, as the statements themselves would, a drop held one of them while it
-     * waited for the next, and an engine query that held the next and wanted the one held closed a cycle: under a burst
-     * (PayloadMonthsDroppedUnderBurstTest, 2026-12-03) PostgreSQL ended the ops-digest poll, dispatch and other pollers
-     * with "deadlock detected", up to 29 times while a year of months was dropped (each tried again, nothing lost). PostgreSQL
-     * looks for a cycle once, when a wait passes deadlock_timeout (1 s), and the one that looks is ended: the drop had
-     * looked before the cycle closed, the engine's query looked after. So the drop never waits long holding a lock: each
-     * try waits at most {@link #LOCK_TRY_MS} for all four, gives back what it got (a savepoint) and tries again, for up to
-     * herald.retention.lock-timeout-ms; a cycle an engine query joins is broken by the drop's own timeout before the
-     * query's deadlock check. Not had in time: the month waits for the next run. While the drop holds the locks (a detach,
-     * the in-progress rows copied, a drop: milliseconds) the engine's reads and writes of those tables wait behind it.
+     * Every lock a payload month's drop needs, taken before it starts and all at once: ACCESS EXCLUSIVE on the two payload
+     * tables. Until V76 the payload partitions' foreign keys to notification and delivery made the drop take that lock on
+     * those two as well, and taken one after the other a drop held one while it waited for the next, and an engine query
+     * that held the next and wanted the one held closed a cycle: under a burst (PayloadMonthsDroppedUnderBurstTest,
+     * 2026-12-03) PostgreSQL ended the ops-digest poll, dispatch and other pollers with "deadlock detected", up to 29 times
+     * while a year of months was dropped. PostgreSQL looks for a cycle once, when a wait passes deadlock_timeout (1 s), and
+     * the one that looks is ended. So the drop never waits long holding a lock: each try waits at most {@link #LOCK_TRY_MS}
+     * for both, gives back what it got (a savepoint) and tries again, for up to herald.retention.lock-timeout-ms. Not had in
+     * time: the month waits for the next run. Since V76 nothing refers to notification or delivery by foreign key, and the
+     * engine's ledger statements are not held up by a payload drop at all; its payload reads and writes wait behind it while
+     * it holds the locks (a detach, the in-progress rows copied, a drop: milliseconds).
      */
     private void lockEverythingTheDropNeeds(TransactionStatus status) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.lockTimeoutMs());
@@ -255,7 +254,7 @@ public class MonthlyPartitions {
             long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
             try {
                 jdbc.execute("SET LOCAL lock_timeout = " + Math.max(1, Math.min(LOCK_TRY_MS, left)));
-                jdbc.execute("LOCK TABLE notification, delivery, " + String.join(", ", PAYLOAD_TABLES) + " IN ACCESS EXCLUSIVE MODE");
+                jdbc.execute("LOCK TABLE " + String.join(", ", PAYLOAD_TABLES) + " IN ACCESS EXCLUSIVE MODE");
                 status.releaseSavepoint(savepoint);
                 lockTimeout();
                 return;

@@ -76,12 +76,12 @@ class PayloadMonthDropRaceTest extends HeraldIntegrationTest {
                     () -> partitions.dropPayloadsBefore(cutoff, RetentionJob.OPEN_OF_MONTH));
             CompletableFuture<List<YearMonth>> second = CompletableFuture.supplyAsync(
                     () -> partitions.dropPayloadsBefore(cutoff, RetentionJob.OPEN_OF_MONTH));
-            // Both are in: one waits for the partition's lock (its up-front lock of the ledger and payload tables, which takes
+            // Both are in: one waits for the partition's lock (its up-front lock of the payload tables, which takes
             // the partitions with them, in tries of 100 ms for up to herald.retention.lock-timeout-ms), the other waits too or
             // has already stepped aside.
             await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
                 int waiting = jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                        + " AND (query LIKE 'LOCK TABLE notification, delivery, notification_payload%' OR query LIKE '%DETACH PARTITION " + payloads + "%')",
+                        + " AND (query LIKE 'LOCK TABLE notification_payload%' OR query LIKE '%DETACH PARTITION " + payloads + "%')",
                         Integer.class);
                 long done = Stream.of(first, second).filter(CompletableFuture::isDone).count();
                 return waiting >= 1 && waiting + done == 2;
