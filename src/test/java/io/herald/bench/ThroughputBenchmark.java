@@ -24,7 +24,8 @@ import org.springframework.test.context.TestPropertySource;
  * <p>Sizes: {@code -Dbenchmark.events=3000} per scenario after {@code -Dbenchmark.warmup=1500} (at once,
  * not measured: the JIT is still compiling for a while after start), {@code -Dbenchmark.customers=1000},
  * {@code -Dbenchmark.latencies=PT0S,PT0.15S}, {@code -Dbenchmark.ledger-months=15} (the ledger's monthly partitions
- * created before the run, back this many months, as a year of production leaves them); a scenario that has not drained after
+ * created before the run, back this many months, as a year of production leaves them, the archive's months holding
+ * {@code -Dbenchmark.archive-rows=20000} settled notifications each); a scenario that has not drained after
  * {@code -Dbenchmark.max-drain=PT4M} reports what it delivered until then (marked "did not drain").
  */
 @TestPropertySource(properties = {
