@@ -82,6 +82,53 @@ class LedgerArchiveTest extends HeraldIntegrationTest {
         assertThat(partitionOf("notification_all", "id", notification)).isEqualTo("notification");
     }
 
+    /**
+     * The repeat arrives while its notification is being moved (the move's transaction held open after its statements, as
+     * LedgerArchive.archive runs them): its admission waits for the move (the lock the move takes, which inserts share),
+     * then finds the key in the archive. Without that lock it would find the key in neither place (the move's delete of the
+     * working-set row not committed, its insert into the archive not visible) and admit it again.
+     */
+    @Test
+    void anEventRepeatedWhileItsNotificationMovesIsStillOneNotification() throws Exception {
+        String unique = newTicketId();
+        String customer = "cus_archrace" + unique;
+        jdbc.update("INSERT INTO customer (customer_id, display_name, email) VALUES (?, 'Rae Race', ?)", customer,
+                "archrace" + unique + "@example.net");
+        String key = Samples.paymentFailedKey(unique);
+        String event = Samples.paymentFailed(unique).replace("cus_RkT4aB7cD9eF1g", customer);
+        assertThat(postSignedBilling(event).statusCode()).isEqualTo(202);
+        awaitMailFor(key);
+        long notification = settled(key);
+        String month = madeFortyDaysOld(notification);
+        int archivedMonth = Integer.parseInt(month.replace("_", ""));
+
+        try (java.sql.Connection move = jdbc.getDataSource().getConnection(); java.sql.Statement sql = move.createStatement()) {
+            move.setAutoCommit(false);
+            sql.execute("SELECT pg_advisory_xact_lock(hashtext('herald.ledger-archive'))");
+            sql.execute("SELECT herald_archive_month(" + archivedMonth + ")");
+            sql.executeUpdate("UPDATE notification_all SET archived_month = " + archivedMonth + " WHERE id = " + notification);
+            sql.executeUpdate("UPDATE delivery_all SET archived_month = " + archivedMonth + " WHERE notification_id = " + notification);
+
+            assertThat(postSignedBilling(event).statusCode()).isBetween(200, 299);
+            // The admission of the repeat is held by the move (on the move's lock; without it, on the working-set row the
+            // move is deleting, to go on once the move commits and find the key in neither place).
+            await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity"
+                    + " WHERE wait_event_type = 'Lock' AND query ILIKE '%INSERT INTO notification%'", Integer.class) > 0);
+            move.commit();
+        }
+
+        // Its admission is over once no admission waits any more: then one notification, one mail, the repeat counted.
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity"
+                + " WHERE wait_event_type = 'Lock' AND query ILIKE '%INSERT INTO notification%'", Integer.class) == 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.queryForObject("SELECT count(*) FROM notification_all WHERE idempotency_key = ?",
+                Integer.class, key) > 1 || jdbc.queryForObject("SELECT duplicates_suppressed FROM notification_all WHERE id = ?", Integer.class,
+                notification) == 1);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM notification_all WHERE idempotency_key = ?", Integer.class, key)).isOne();
+        assertThat(jdbc.queryForObject("SELECT duplicates_suppressed FROM notification_all WHERE id = ?", Integer.class, notification)).isOne();
+        assertThat(partitionOf("notification_all", "id", notification)).isEqualTo("notification_a" + month);
+        assertThat(mailsFor(key)).hasSize(1);
+    }
+
     @Test
     void anOperatorRetriesAnArchivedFailedDeliveryAndItIsSentFromTheWorkingSet() throws Exception {
         RefusedPushOrders scene = new RefusedPushOrders(jdbc, infra.providers(), "cus_archived" + newTicketId());
