@@ -8,9 +8,9 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.List;
 import java.util.stream.Collectors;
 
 import org.slf4j.Logger;
@@ -26,7 +26,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * together as {@code notification_all} and {@code delivery_all}. Retention moves a settled notification with its deliveries
  * to the archive once it is past herald.retention.archive-after ({@link #archive}) and drops a month of the archive whole
  * once it is past herald.retention.ledger ({@link #dropMonthsBefore}); anything that changes an archived row (an operator's
- * retry, resend or dismissal, a late provider receipt) brings it back to the working set first ({@link #bringBack}), where
+ * retry, resend or dismissal, a late provider receipt) brings it back to the working set first ({@link #bringBackDelivery}, {@link #bringBackSent}), where
  * the engine's statements find it, and it is archived again once settled.
  */
 @Component
@@ -61,9 +61,9 @@ public class LedgerArchive {
 
     /**
      * Moves up to {@code limit} settled notifications received before the cutoff, oldest first, with their deliveries, to
-     * their month of the archive (its partitions created if missing), in one transaction; returns how many moved. Rows the engine holds are skipped (SKIP
-     * LOCKED) and moved at a later run. Inserts into the working set wait while it runs (the move lock): an event's key is
-     * always in one of the two places when its repeat is looked up.
+     * their month of the archive (its partitions created if missing), in one transaction; returns how many moved. Rows the
+     * engine holds are skipped (SKIP LOCKED) and moved at a later run. Inserts into the working set wait while it runs (the
+     * move lock): an event's key is always in one of the two places when its repeat is looked up.
      */
     public int archive(Instant cutoff, int limit, long lockTimeoutMs) {
         return transaction.execute(status -> {
@@ -112,11 +112,6 @@ public class LedgerArchive {
     public boolean bringBackSent(String channel, String providerMessageId) {
         return bringBack("SELECT notification_id FROM delivery_all WHERE provider_message_id = ? AND channel = ? AND archived_month <> 0",
                 providerMessageId, channel);
-    }
-
-    /** An operator's action on a notification: back in the working set with its deliveries. */
-    public boolean bringBack(long notificationId) {
-        return bringBack("SELECT id FROM notification_all WHERE id = ? AND archived_month <> 0", notificationId);
     }
 
     private boolean bringBack(String whichNotifications, Object... args) {
