@@ -121,7 +121,8 @@ public class RetentionJob {
      */
     public void archiveSettled(Exchange run) {
         Instant cutoff = Instant.now().minus(settings.archiveAfter());
-        note(run, "settled notifications archived", batches(run, () -> archive.archive(cutoff, settings.batchSize(), settings.lockTimeoutMs())));
+        int limit = Math.min(settings.batchSize(), LedgerArchive.MOVE_BATCH);
+        note(run, "settled notifications archived", batches(run, limit, () -> archive.archive(cutoff, limit, settings.lockTimeoutMs())));
     }
 
     /** Body excerpts of refused webhook requests past herald.retention.rejected-excerpts. */
@@ -202,13 +203,18 @@ public class RetentionJob {
 
     /** Runs batches until one removes fewer rows than a batch or the run's deadline passed; returns the rows removed. */
     private int batches(Exchange run, Supplier<Integer> batch) {
+        return batches(run, settings.batchSize(), batch);
+    }
+
+    /** The same, for batches of at most {@code size} rows. */
+    private int batches(Exchange run, int size, Supplier<Integer> batch) {
         Instant deadline = run.getProperty(DEADLINE, Instant.class);
         int total = 0;
         int removed;
         do {
             removed = batch.get();
             total += removed;
-        } while (removed >= settings.batchSize() && (deadline == null || Instant.now().isBefore(deadline)));
+        } while (removed >= size && (deadline == null || Instant.now().isBefore(deadline)));
         return total;
     }
 
