@@ -367,7 +367,7 @@ public class ScheduledSends {
                     FROM notification n
                     WHERE n.id = s.notification_id AND s.match_key = ? AND s.state = ANY(?) AND n.type = ANY(?)
                       AND COALESCE(n.occurred_at, '-infinity') < ?::timestamptz
-                      AND NOT EXISTS (SELECT 1 FROM notification o
+                      AND NOT EXISTS (SELECT 1 FROM notification_all o
                                       WHERE o.idempotency_key = regexp_replace(n.idempotency_key, ':reminder:[^:]*$', '')
                                         AND o.id <> n.id AND (o.occurred_at, """ + SourceOrder.of("o") + """
                     ) > (?::timestamptz, ?))
@@ -417,7 +417,7 @@ public class ScheduledSends {
                           SELECT 1 FROM delivery x WHERE x.notification_id = d.notification_id AND x.channel = d.next_channel)))
                     WHERE s.match_key = ? AND s.state = 'FIRED' AND n.type = ANY(?)
                       AND COALESCE(n.occurred_at, '-infinity') < ?::timestamptz
-                      AND NOT EXISTS (SELECT 1 FROM notification o
+                      AND NOT EXISTS (SELECT 1 FROM notification_all o
                                       WHERE o.idempotency_key = regexp_replace(n.idempotency_key, ':reminder:[^:]*$', '')
                                         AND o.id <> n.id AND (o.occurred_at, """ + SourceOrder.of("o") + """
                     ) > (?::timestamptz, ?))""", Long.class, matchKey,
@@ -506,7 +506,7 @@ public class ScheduledSends {
     public List<Past> history(String matchKey, Collection<String> types) {
         return jdbc.query("""
                 SELECT s.notification_id, n.idempotency_key, s.state, s.decided_by FROM scheduled_send s
-                JOIN notification n ON n.id = s.notification_id
+                JOIN notification_all n ON n.id = s.notification_id
                 WHERE s.match_key = ? AND n.type = ANY(?) ORDER BY s.notification_id DESC""",
                 (row, i) -> new Past(row.getLong(1), row.getString(2), row.getString(3), row.getString(4)),
                 matchKey, types.toArray(String[]::new));
@@ -516,8 +516,8 @@ public class ScheduledSends {
     public Optional<Waiting> find(long notificationId) {
         return jdbc.queryForList("""
                 SELECT s.notification_id, s.state, s.fire_at, s.reason, s.match_key, s.created_at, n.type, n.customer_id,
-                       (SELECT array_agg(d.channel ORDER BY d.id) FROM delivery d WHERE d.notification_id = s.notification_id) AS channels
-                FROM scheduled_send s JOIN notification n ON n.id = s.notification_id WHERE s.notification_id = ?""", notificationId)
+                       (SELECT array_agg(d.channel ORDER BY d.id) FROM delivery_all d WHERE d.notification_id = s.notification_id) AS channels
+                FROM scheduled_send s JOIN notification_all n ON n.id = s.notification_id WHERE s.notification_id = ?""", notificationId)
                 .stream().findFirst().map(ScheduledSends::waiting);
     }
 
